@@ -1,0 +1,5 @@
+"""Run the command line as ``python -m syndicator``."""
+
+from syndicator.cli import main
+
+main()

@@ -1,0 +1,134 @@
+"""The ``syndicator`` command: serve, build, check; maps domain errors to exit codes."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from datetime import UTC
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from syndicator import __version__
+from syndicator.build import Builder
+from syndicator.catalog import Catalog
+from syndicator.config import ConfigError
+from syndicator.config import Settings
+from syndicator.config import load_settings
+from syndicator.output import OutputError
+from syndicator.posts import PostCache
+from syndicator.schedule import run_reload
+from syndicator.schedule import start_scheduler
+from syndicator.web import create_app
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_CONFIG = "syndicator.toml"
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def setup_logging(verbose: bool = False) -> None:
+    """Log to stderr, once, for the whole package."""
+    root = logging.getLogger()
+    if not root.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(handler)
+    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+
+def _settings(config: str | None) -> Settings:
+    path = Path(config) if config is not None else Path(DEFAULT_CONFIG)
+    try:
+        return load_settings(path, os.environ, required=config is not None)
+    except ConfigError as exc:
+        raise click.ClickException(f"configuration: {exc}") from exc
+
+
+config_option = click.option(
+    "--config",
+    "config",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help=f"Config file (default: ./{DEFAULT_CONFIG} when it exists).",
+)
+
+
+@click.group()
+@click.version_option(__version__, prog_name="syndicator")
+def cli() -> None:
+    """Atom, RSS and JSON feeds for every category of a Markdown blog."""
+
+
+@cli.command()
+@config_option
+@click.option("--strict", is_flag=True, help="Exit 1 when any post failed to load.")
+def build(config: str | None, strict: bool) -> None:
+    """Load the posts once, write every feed to output_dir, and exit."""
+    setup_logging()
+    settings = _settings(config)
+    builder = Builder(settings)
+    try:
+        report = builder.reload(now())
+    except (OSError, OutputError) as exc:
+        raise click.ClickException(f"cannot write feeds: {exc}") from exc
+    for problem in report.problems:
+        click.echo(str(problem), err=True)
+    click.echo(
+        f"built {len(builder.snapshot.files) if builder.snapshot else 0} feed files in {settings.output_dir} "
+        f"({report.posts} posts, {report.categories} categories, {len(report.written)} written, "
+        f"{len(report.removed)} removed, {report.duration_ms:.0f} ms)"
+    )
+    if strict and report.failed:
+        sys.exit(1)
+
+
+@cli.command()
+@config_option
+def check(config: str | None) -> None:
+    """List every problem in posts_dir; exit 1 when there is one."""
+    settings = _settings(config)
+    if not settings.posts_dir.is_dir():
+        raise click.ClickException(f"{settings.posts_dir}: no such folder")
+    posts, problems = PostCache(settings).refresh()
+    problems.extend(Catalog.build(posts, now()).problems)
+    for problem in sorted(problems, key=lambda p: (p.path, p.line, p.message)):
+        click.echo(str(problem))
+    if problems:
+        click.echo(f"{len(problems)} problem(s) in {settings.posts_dir}", err=True)
+        sys.exit(1)
+    click.echo(f"{len(posts)} posts, no problems", err=True)
+
+
+@cli.command()
+@config_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
+@click.option("--threads", default=8, show_default=True, type=int, help="Request threads.")
+def serve(config: str | None, host: str, port: int, threads: int) -> None:
+    """Load the posts, write feeds, reload on a schedule, and serve over HTTP."""
+    import waitress
+
+    setup_logging()
+    settings = _settings(config)
+    builder = Builder(settings)
+    run_reload(builder, now)
+    if builder.snapshot is None:
+        raise click.ClickException(f"first load failed: {builder.last_error}")
+    scheduler = start_scheduler(builder, settings, now)
+    app = create_app(settings, builder)
+    logger.info("serving url=http://%s:%d/ posts_dir=%s", host, port, settings.posts_dir)
+    try:
+        waitress.serve(app, host=host, port=port, threads=threads, ident="syndicator")
+    finally:
+        scheduler.shutdown(wait=False)
+
+
+def main() -> None:
+    cli()

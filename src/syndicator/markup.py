@@ -1,0 +1,171 @@
+"""Text transforms: Markdown to safe HTML, excerpts, word cuts, plain text, slugs.
+
+Pure str -> str functions. No I/O.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from html.parser import HTMLParser
+from urllib.parse import urljoin
+
+import cmarkgfm
+import nh3
+from cmarkgfm.cmark import Options
+from slugify import slugify as _slugify
+
+# Characters XML 1.0 does not allow anywhere in a document.
+_XML_ILLEGAL = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_CONTINUE = re.compile(r"continue reading\s*(?:→|»|\.\.\.|…)?", re.IGNORECASE)
+_MORE = re.compile(r"<!--\s*more\s*-->", re.IGNORECASE)
+_FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
+_PARAGRAPH = re.compile(r"<p>(.*?)</p>", re.DOTALL)
+_SPACE = re.compile(r"\s+")
+_URL_ATTRIBUTES = frozenset({"href", "src", "cite"})
+_BLOCK_TAGS = frozenset(
+    {"p", "div", "li", "ul", "ol", "br", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "tr", "table", "hr"}
+)
+_VOID_TAGS = frozenset({"br", "hr", "img", "wbr", "col", "area"})
+_MARKDOWN_OPTIONS = Options.CMARK_OPT_UNSAFE  # raw HTML passes through here and is cleaned by nh3
+
+
+def xml_legal(text: str) -> tuple[str, bool]:
+    """Remove characters XML cannot carry; say whether any were removed."""
+    cleaned = _XML_ILLEGAL.sub("", text)
+    return cleaned, len(cleaned) != len(text)
+
+
+def slugify(name: str) -> str:
+    """URL slug of a category, tag or file name (``Tajik-Russian relations`` -> ``tajik-russian-relations``)."""
+    return str(_slugify(name))
+
+
+def split_excerpt(body: str) -> tuple[str, str] | None:
+    """Split a Markdown body at its excerpt marker into (before, after), without the marker.
+
+    The marker is the first line that, trimmed, reads "Continue reading" (any
+    case, optionally followed by an arrow or an ellipsis), or a ``<!--more-->``
+    comment anywhere outside a fenced code block. None when there is none.
+    """
+    fence = ""
+    offset = 0
+    for line in body.splitlines(keepends=True):
+        opening = _FENCE.match(line)
+        if fence:
+            if opening and opening.group(1)[0] == fence[0] and len(opening.group(1)) >= len(fence):
+                fence = ""
+        elif opening:
+            fence = opening.group(1)
+        else:
+            if _CONTINUE.fullmatch(line.strip()):
+                return body[:offset], "\n" + body[offset + len(line) :]
+            more = _MORE.search(line)
+            if more:
+                start, end = offset + more.start(), offset + more.end()
+                return body[:start], body[end:]
+        offset += len(line)
+    return None
+
+
+def _absolute(base_url: str) -> object:
+    def attribute_filter(tag: str, attribute: str, value: str) -> str | None:
+        if attribute in _URL_ATTRIBUTES:
+            return urljoin(base_url, value.strip())
+        return value
+
+    return attribute_filter
+
+
+def render_markdown(text: str, base_url: str) -> str:
+    """Render Markdown (CommonMark + tables) to sanitized HTML with absolute links.
+
+    Relative ``href``/``src`` values are resolved against ``base_url`` the way a
+    browser would. Scripts, styles, frames, event handlers and ``javascript:``
+    URLs are removed.
+    """
+    raw = cmarkgfm.markdown_to_html_with_extensions(text, options=_MARKDOWN_OPTIONS, extensions=["table"])
+    return nh3.clean(raw, attribute_filter=_absolute(base_url), link_rel=None).strip()
+
+
+class _Truncator(HTMLParser):
+    def __init__(self, words: int) -> None:
+        super().__init__(convert_charrefs=True)
+        self.left = words
+        self.out: list[str] = []
+        self.open: list[str] = []
+        self.cut = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if self.left <= 0:
+            return
+        self.out.append(self.get_starttag_text() or "")
+        if tag not in _VOID_TAGS:
+            self.open.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if self.left <= 0 or tag not in self.open:
+            return
+        while self.open:
+            name = self.open.pop()
+            self.out.append(f"</{name}>")
+            if name == tag:
+                break
+
+    def handle_data(self, data: str) -> None:
+        if self.left <= 0:
+            if data.strip():
+                self.cut = True
+            return
+        pieces = re.split(r"(\s+)", data)
+        kept: list[str] = []
+        for piece in pieces:
+            if piece and not piece.isspace():
+                if self.left <= 0:
+                    self.cut = True
+                    break
+                self.left -= 1
+            kept.append(piece)
+        self.out.append(html.escape("".join(kept), quote=False))
+
+
+def truncate_html_words(fragment: str, words: int) -> tuple[str, bool]:
+    """Keep the first ``words`` words of an HTML fragment, closing open tags; say whether it was cut."""
+    parser = _Truncator(words)
+    parser.feed(fragment)
+    parser.close()
+    if not parser.cut:
+        return fragment, False
+    text = "".join(parser.out).rstrip()
+    return text + "…" + "".join(f"</{tag}>" for tag in reversed(parser.open)), True
+
+
+def first_paragraph(fragment: str) -> str:
+    """The inner HTML of the first ``<p>`` of a fragment (the whole fragment when it has none)."""
+    match = _PARAGRAPH.search(fragment)
+    return match.group(1) if match else fragment
+
+
+class _TextCollector(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _BLOCK_TAGS:
+            self.parts.append(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _BLOCK_TAGS:
+            self.parts.append(" ")
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+
+def plain_text(fragment: str) -> str:
+    """The text of an HTML fragment, entities decoded and white space folded."""
+    collector = _TextCollector()
+    collector.feed(fragment)
+    collector.close()
+    return _SPACE.sub(" ", "".join(collector.parts)).strip()

@@ -1,0 +1,87 @@
+"""Frozen records that flow through the pipeline: Author, Post, Category, LoadProblem.
+
+Validation only. No I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from datetime import timedelta
+
+
+def _check_aware(name: str, value: datetime) -> None:
+    if value.tzinfo is None or value.utcoffset() != timedelta(0):
+        raise ValueError(f"{name} must be an aware UTC datetime, got {value!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class LoadProblem:
+    """Something wrong with one post file, reported with the line it is on.
+
+    A problem with ``fatal`` set kept the post out (or kept its last good
+    version); otherwise the post was published and the problem is a warning.
+    """
+
+    path: str
+    line: int
+    message: str
+    fatal: bool = True
+
+    def __str__(self) -> str:
+        kind = "" if self.fatal else "warning: "
+        return f"{self.path}:{self.line}: {kind}{self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class Author:
+    name: str
+    email: str = ""
+    uri: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """A category or tag as one post names it."""
+
+    slug: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Post:
+    """One published-or-scheduled post, with its HTML already rendered and sanitized."""
+
+    path: str
+    slug: str
+    id: str
+    title: str
+    date: datetime
+    updated: datetime
+    author: Author
+    categories: tuple[Term, ...]
+    tags: tuple[Term, ...]
+    summary_html: str
+    content_html: str
+    draft: bool = False
+    warnings: tuple[LoadProblem, ...] = ()
+
+    def __post_init__(self) -> None:
+        _check_aware("date", self.date)
+        _check_aware("updated", self.updated)
+        if not self.slug or "/" in self.slug:
+            raise ValueError(f"invalid slug {self.slug!r}")
+
+    @property
+    def sort_key(self) -> tuple[float, str]:
+        """Newest first; equal dates by slug ascending."""
+        return (-self.date.timestamp(), self.slug)
+
+
+@dataclass(frozen=True, slots=True)
+class Category:
+    """A category with its display name and its posts, newest first."""
+
+    slug: str
+    name: str
+    posts: tuple[Post, ...]

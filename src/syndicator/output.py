@@ -1,0 +1,134 @@
+"""Write feed files atomically and describe them for serving (bytes, gzip, ETags, media type).
+
+Bytes in, files out: knows nothing of posts or feeds.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+MEDIA_TYPES = {
+    ".atom": "application/atom+xml; charset=utf-8",
+    ".rss": "application/rss+xml; charset=utf-8",
+    ".json": "application/feed+json; charset=utf-8",
+    ".opml": "text/x-opml; charset=utf-8",
+}
+FILE_MODE = 0o644
+
+
+class OutputError(Exception):
+    """A feed path would leave the output folder."""
+
+
+@dataclass(frozen=True, slots=True)
+class FeedFile:
+    """One feed as served: its bytes, their gzip form, a strong ETag for each, and when they last changed."""
+
+    body: bytes
+    gzip_body: bytes
+    etag: str
+    gzip_etag: str
+    last_modified: float
+    media_type: str
+
+    @classmethod
+    def make(cls, path: str, body: bytes, last_modified: float) -> FeedFile:
+        digest = hashlib.sha256(body).hexdigest()[:32]
+        return cls(
+            body=body,
+            gzip_body=gzip.compress(body, compresslevel=6, mtime=0),
+            etag=digest,
+            gzip_etag=f"{digest}-gz",
+            last_modified=last_modified,
+            media_type=media_type(path),
+        )
+
+
+def media_type(path: str) -> str:
+    return MEDIA_TYPES.get(os.path.splitext(path)[1], "application/octet-stream")
+
+
+def target(out_dir: Path, path: str) -> Path:
+    """The file for a feed path, refusing any path that would escape out_dir."""
+    root = out_dir.resolve()
+    full = (root / path).resolve()
+    if path.startswith("/") or not full.is_relative_to(root) or full == root:
+        raise OutputError(f"feed path {path!r} is outside {out_dir}")
+    return full
+
+
+def write_atomic(file: Path, data: bytes) -> None:
+    """Replace a file with new bytes so that no reader ever sees a partial file."""
+    file.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=file.parent, prefix=f".{file.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, FILE_MODE)
+        os.replace(tmp, file)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _read(file: Path) -> bytes | None:
+    try:
+        return file.read_bytes()
+    except OSError:
+        return None
+
+
+def write_changed(
+    out_dir: Path, files: Mapping[str, bytes], known: Mapping[str, bytes] | None = None
+) -> tuple[dict[str, float], list[str]]:
+    """Write the files whose bytes differ from what is on disk; return every file's mtime and what was written.
+
+    ``known`` holds bytes already known to be on disk (the last build's), which
+    saves reading them back.
+    """
+    mtimes = {}
+    written = []
+    for path, data in files.items():
+        file = target(out_dir, path)
+        on_disk = known.get(path) if known is not None else None
+        if on_disk is None:
+            on_disk = _read(file)
+        try:
+            if on_disk != data:
+                write_atomic(file, data)
+                written.append(path)
+            mtimes[path] = file.stat().st_mtime
+        except FileNotFoundError:  # removed behind our back: write it again
+            write_atomic(file, data)
+            written.append(path)
+            mtimes[path] = file.stat().st_mtime
+    return mtimes, written
+
+
+def prune(out_dir: Path, keep: Mapping[str, object]) -> list[str]:
+    """Remove feed files (and leftover temp files) that are no longer produced; return their paths."""
+    removed = []
+    root = out_dir.resolve()
+    if not root.is_dir():
+        return removed
+    for dirpath, dirnames, filenames in os.walk(root, topdown=False):
+        for name in filenames:
+            full = Path(dirpath, name)
+            rel = full.relative_to(root).as_posix()
+            stale_temp = name.startswith(".") and name.endswith(".tmp")
+            if stale_temp or (full.suffix in MEDIA_TYPES and rel not in keep):
+                full.unlink(missing_ok=True)
+                removed.append(rel)
+        for name in dirnames:
+            sub = Path(dirpath, name)
+            if not any(sub.iterdir()):
+                sub.rmdir()
+    return sorted(removed)

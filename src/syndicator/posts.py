@@ -1,0 +1,334 @@
+"""Read post files: find them, parse each into a Post or a LoadProblem, cache by file state.
+
+``parse_post`` is pure; only ``PostCache.refresh`` touches the disk.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import logging
+import os
+import re
+from collections.abc import Callable
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC
+from datetime import date as Date
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+from frontmatter.default_handlers import YAMLHandler
+
+from syndicator.config import Settings
+from syndicator.markup import first_paragraph
+from syndicator.markup import render_markdown
+from syndicator.markup import slugify
+from syndicator.markup import split_excerpt
+from syndicator.markup import truncate_html_words
+from syndicator.markup import xml_legal
+from syndicator.model import Author
+from syndicator.model import LoadProblem
+from syndicator.model import Post
+from syndicator.model import Term
+
+logger = logging.getLogger(__name__)
+
+POST_SUFFIXES = (".md", ".markdown")
+IGNORE_PATTERNS = (".*", "_*", "*~", "*.swp", ".#*")
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?\r?\n)?---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
+_DATE_PREFIX = re.compile(r"^\d{4}-\d{2}-\d{2}-")
+_SAFE_SLUG = re.compile(r"^[\w][\w.~-]*$")
+_YAML = YAMLHandler()
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Invalid(Exception):
+    """A front matter field is wrong; carries the field's name for its line."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def is_ignored(name: str) -> bool:
+    """Whether a file or folder name is skipped (hidden, underscored, editor leftovers)."""
+    return any(fnmatch.fnmatchcase(name, pattern) for pattern in IGNORE_PATTERNS)
+
+
+def find_post_files(posts_dir: Path) -> Iterator[Path]:
+    """Every post file under posts_dir, recursively, skipping ignored names."""
+    for root, dirs, files in os.walk(posts_dir):
+        dirs[:] = sorted(d for d in dirs if not is_ignored(d))
+        for name in sorted(files):
+            if name.lower().endswith(POST_SUFFIXES) and not is_ignored(name):
+                yield Path(root, name)
+
+
+def default_slug(path: str) -> str:
+    """The slug of a post file: its name without extension and without a leading date."""
+    stem = _DATE_PREFIX.sub("", Path(path).stem)
+    return stem if _SAFE_SLUG.match(stem) else slugify(stem)
+
+
+def decode_post(data: bytes, path: str) -> str | LoadProblem:
+    """Decode a post file's bytes as UTF-8 (a BOM is allowed)."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        return LoadProblem(path, line, f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})")
+
+
+def _field_line(front: str, field: str) -> int:
+    for number, line in enumerate(front.splitlines(), start=2):
+        if re.match(rf"{re.escape(field)}\s*:", line):
+            return number
+    return 1
+
+
+def _text(field: str, value: Any, *, required: bool = False) -> str:
+    if value is None and not required:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise _Invalid(field, f"{field} must be a string, not {type(value).__name__}")
+    text = str(value).strip()
+    if required and not text:
+        raise _Invalid(field, f"{field} is empty")
+    return text
+
+
+def _datetime(field: str, value: Any, settings: Settings) -> datetime:
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.strip())
+        except ValueError:
+            try:
+                value = Date.fromisoformat(value.strip())
+            except ValueError:
+                raise _Invalid(field, f"{field} {value!r} is not an ISO 8601 date or date-time") from None
+    if isinstance(value, datetime):
+        moment = value if value.tzinfo is not None else value.replace(tzinfo=settings.tz)
+    elif isinstance(value, Date):
+        moment = datetime(value.year, value.month, value.day, tzinfo=settings.tz)
+    else:
+        raise _Invalid(field, f"{field} must be an ISO 8601 date or date-time, not {type(value).__name__}")
+    return moment.astimezone(UTC)
+
+
+def _names(field: str, value: Any) -> list[str]:
+    if value is None:
+        return []
+    items = value if isinstance(value, list) else [value]
+    names = []
+    for item in items:
+        if isinstance(item, bool) or not isinstance(item, str | int | float):
+            raise _Invalid(field, f"{field} must be a list of names")
+        name = str(item).strip()
+        if name:
+            names.append(name)
+    return names
+
+
+def _author(value: Any, settings: Settings) -> Author:
+    if value is None:
+        return Author(settings.author_name)
+    if isinstance(value, dict):
+        name = _text("author", value.get("name"), required=True)
+        return Author(name, _text("author", value.get("email")), _text("author", value.get("uri")))
+    return Author(_text("author", value, required=True))
+
+
+class _Cleaner:
+    """Strips XML-illegal characters and remembers where it did."""
+
+    def __init__(self) -> None:
+        self.fields: list[str] = []
+
+    def __call__(self, field: str, text: str) -> str:
+        cleaned, changed = xml_legal(text)
+        if changed and field not in self.fields:
+            self.fields.append(field)
+        return cleaned
+
+
+def _terms(field: str, names: list[str], clean: _Cleaner) -> tuple[Term, ...]:
+    terms: dict[str, Term] = {}
+    for name in names:
+        name = clean(field, name)
+        slug = slugify(name)
+        if not slug:
+            raise _Invalid(field, f"{field}: {name!r} gives an empty URL slug")
+        terms.setdefault(slug, Term(slug, name))
+    return tuple(terms.values())
+
+
+def parse_post(text: str, path: str, settings: Settings) -> Post | LoadProblem:
+    """Parse one post file's text into a Post, or say what is wrong with it."""
+    if not text.strip():
+        return LoadProblem(path, 1, "empty file")
+    match = _FRONT_MATTER.match(text)
+    if match is None:
+        return LoadProblem(path, 1, "no front matter: the file must start with a '---' line and a YAML block")
+    front = match.group(1) or ""
+    try:
+        meta = _YAML.load(front, Loader=_LOADER)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 2 if mark is not None else 1
+        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        return LoadProblem(path, line, f"invalid YAML front matter: {reason}")
+    except RecursionError:
+        return LoadProblem(path, 1, "invalid YAML front matter: nested too deeply")
+    if not isinstance(meta, dict):
+        return LoadProblem(path, 2, "front matter is not a mapping of fields")
+    body = text[match.end() :]
+    body_line = front.count("\n") + 3
+    try:
+        return _build_post(meta, body, path, settings, lambda field: _field_line(front, field) if field != "body" else body_line)
+    except _Invalid as exc:
+        return LoadProblem(path, _field_line(front, exc.field), exc.message)
+
+
+def _build_post(
+    meta: dict[str, Any], body: str, path: str, settings: Settings, line_of: Callable[[str], int]
+) -> Post:
+    clean = _Cleaner()
+    if "title" not in meta:
+        raise _Invalid("title", "title is missing")
+    title = clean("title", _text("title", meta["title"], required=True))
+    if "date" not in meta or meta["date"] is None:
+        raise _Invalid("date", "date is missing")
+    published = _datetime("date", meta["date"], settings)
+    updated = _datetime("updated", meta["updated"], settings) if meta.get("updated") is not None else published
+    slug = _text("slug", meta.get("slug")) or default_slug(path)
+    if not _SAFE_SLUG.match(slug):
+        raise _Invalid("slug", f"slug {slug!r} is not URL-safe (try {slugify(slug)!r})")
+    entry_id = clean("id", _text("id", meta.get("id")))
+    if not entry_id:
+        entry_id = f"tag:{settings.authority},{published.date().isoformat()}:/posts/{slug}"
+    draft = meta.get("draft", False)
+    if not isinstance(draft, bool):
+        raise _Invalid("draft", "draft must be true or false")
+    author = _author(meta.get("author"), settings)
+    author = Author(clean("author", author.name), clean("author", author.email), clean("author", author.uri))
+    categories = _terms("categories", _names("categories", meta.get("categories")), clean)
+    tags = _terms("tags", _names("tags", meta.get("tags")), clean)
+
+    page_url = f"{settings.base_url}/posts/{slug}/"
+    body = clean("body", body)
+    parts = split_excerpt(body)
+    content_html = render_markdown(body if parts is None else parts[0] + parts[1], page_url)
+    override = clean("summary", _text("summary", meta.get("summary")))
+    if override:
+        summary_html = render_markdown(override, page_url)
+    elif parts is not None:
+        summary_html = render_markdown(parts[0], page_url)
+    else:
+        cut, _ = truncate_html_words(first_paragraph(content_html), settings.summary_words)
+        summary_html = f"<p>{cut}</p>" if cut else ""
+
+    warnings = tuple(
+        LoadProblem(path, line_of(field), f"removed XML-illegal characters from {field}", fatal=False)
+        for field in clean.fields
+    )
+    return Post(
+        path=path,
+        slug=slug,
+        id=entry_id,
+        title=title,
+        date=published,
+        updated=max(updated, published),
+        author=author,
+        categories=categories,
+        tags=tags,
+        summary_html=summary_html,
+        content_html=content_html,
+        draft=draft,
+        warnings=warnings,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    state: tuple[int, int, int]
+    result: Post | LoadProblem
+    last_good: Post | None
+
+
+def _state(st: os.stat_result) -> tuple[int, int, int]:
+    return (st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+class PostCache:
+    """Keeps every post file's last parse, re-parsing only files whose (size, mtime, inode) changed.
+
+    A file that now fails keeps its last good Post, which stays published.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._entries: dict[str, _Entry] = {}
+        self.parsed = 0
+
+    def _display(self, file: Path) -> str:
+        try:
+            return file.relative_to(Path.cwd()).as_posix()
+        except ValueError:
+            return file.as_posix()
+
+    def _load(self, file: Path, path: str, st: os.stat_result) -> tuple[Post | LoadProblem, bool]:
+        """Read and parse one file; the flag says the file changed while it was read."""
+        limit = self.settings.max_post_bytes
+        if st.st_size > limit:
+            return LoadProblem(path, 1, f"file is {st.st_size} bytes, over max_post_bytes ({limit})"), False
+        try:
+            with file.open("rb") as handle:
+                data = handle.read(limit + 1)
+                after = os.fstat(handle.fileno())
+        except OSError as exc:
+            return LoadProblem(path, 1, f"cannot read file: {exc.strerror}"), True
+        if len(data) > limit:
+            return LoadProblem(path, 1, f"file is over max_post_bytes ({limit})"), True
+        if _state(after) != _state(st) or len(data) != after.st_size:
+            return LoadProblem(path, 1, "file changed while it was read; it will be read again"), True
+        text = decode_post(data, path)
+        if isinstance(text, LoadProblem):
+            return text, False
+        self.parsed += 1
+        return parse_post(text, path, self.settings), False
+
+    def refresh(self) -> tuple[list[Post], list[LoadProblem]]:
+        """Bring the cache up to date with posts_dir; return the posts to publish and the problems."""
+        posts_dir = self.settings.posts_dir
+        seen: dict[str, _Entry] = {}
+        for file in find_post_files(posts_dir):
+            path = self._display(file)
+            try:
+                st = file.stat()
+            except OSError:
+                continue  # vanished between listing and stat
+            old = self._entries.get(path)
+            if old is not None and old.state == _state(st):
+                seen[path] = old
+                continue
+            result, retry = self._load(file, path, st)
+            last_good = result if isinstance(result, Post) else (old.last_good if old else None)
+            state = (-1, -1, -1) if retry else _state(st)
+            seen[path] = _Entry(state, result, last_good)
+            if isinstance(result, LoadProblem):
+                logger.warning("post failed path=%s line=%s reason=%s", result.path, result.line, result.message)
+        self._entries = seen
+        posts: list[Post] = []
+        problems: list[LoadProblem] = []
+        for entry in seen.values():
+            if isinstance(entry.result, LoadProblem):
+                problems.append(entry.result)
+            else:
+                problems.extend(entry.result.warnings)
+            if entry.last_good is not None:
+                posts.append(entry.last_good)
+        return posts, problems
+

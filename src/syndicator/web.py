@@ -1,0 +1,207 @@
+"""The Flask app: feeds from the current Snapshot, HTML pages, WordPress redirects, /healthz.
+
+``create_app`` reads no files and starts no scheduler; requests only read the
+Snapshot that the Builder publishes.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC
+from datetime import datetime
+from typing import Any
+
+from flask import Blueprint
+from flask import Flask
+from flask import Response
+from flask import abort
+from flask import current_app
+from flask import jsonify
+from flask import redirect
+from flask import render_template
+from flask import request
+from werkzeug.exceptions import HTTPException
+
+from syndicator.build import Builder
+from syndicator.build import Snapshot
+from syndicator.config import Settings
+from syndicator.model import Category
+from syndicator.model import Post
+from syndicator.model import Term
+from syndicator.output import FeedFile
+
+bp = Blueprint("syndicator", __name__)
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; style-src 'self'; img-src 'self' https: http: data:; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+
+
+def _settings() -> Settings:
+    settings: Settings = current_app.config["SYNDICATOR_SETTINGS"]
+    return settings
+
+
+def _snapshot() -> Snapshot:
+    builder: Builder = current_app.config["SYNDICATOR_BUILDER"]
+    snapshot = builder.snapshot
+    if snapshot is None:
+        abort(503, "the posts are still loading")
+    return snapshot
+
+
+def _accepts_gzip() -> bool:
+    return request.accept_encodings["gzip"] > 0
+
+
+@bp.route("/feeds/<path:subpath>", methods=["GET", "HEAD"])
+def feed(subpath: str) -> Response:
+    """Serve one feed file from memory, with conditional GET and gzip."""
+    feed_file = _snapshot().files.get(f"/feeds/{subpath}")
+    if feed_file is None:
+        abort(404)
+    return feed_response(feed_file)
+
+
+def feed_response(feed_file: FeedFile) -> Response:
+    use_gzip = _accepts_gzip()
+    etag = feed_file.gzip_etag if use_gzip else feed_file.etag
+    response = Response(feed_file.gzip_body if use_gzip else feed_file.body, content_type=feed_file.media_type)
+    if use_gzip:
+        response.headers["Content-Encoding"] = "gzip"
+    response.headers["Vary"] = "Accept-Encoding"
+    response.headers["Cache-Control"] = f"public, max-age={_settings().reload_interval}"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.set_etag(etag)
+    response.last_modified = datetime.fromtimestamp(int(feed_file.last_modified), UTC)
+    if request.if_none_match.contains(feed_file.etag) or request.if_none_match.contains(feed_file.gzip_etag):
+        # Either representation's tag names the same bytes: answer 304 for both.
+        response.set_etag(etag)
+        response.status_code = 304
+        response.set_data(b"")
+        return response
+    return response.make_conditional(request)
+
+
+def _category_or_404(slug: str) -> Category:
+    category = _snapshot().catalog.categories.get(slug)
+    if category is None:
+        abort(404)
+    return category
+
+
+@bp.route("/")
+def index() -> str:
+    snapshot = _snapshot()
+    settings = _settings()
+    return render_template(
+        "index.html",
+        categories=list(snapshot.catalog.categories.values()),
+        posts=snapshot.catalog.posts[: settings.feed_size],
+        feed_stem=None,
+    )
+
+
+@bp.route("/category/<slug>/")
+def category_page(slug: str) -> str:
+    category = _category_or_404(slug)
+    return render_template(
+        "category.html",
+        category=category,
+        posts=category.posts,
+        feed_stem=f"category/{slug}",
+        feed_title=f"{_settings().site_title} — {category.name}",
+    )
+
+
+@bp.route("/posts/<slug>/")
+def post_page(slug: str) -> str:
+    post = _snapshot().catalog.by_slug.get(slug)
+    if post is None:
+        abort(404)
+    return render_template("post.html", post=post, feed_stem=None)
+
+
+@bp.route("/feed/")
+def wp_feed() -> Response:
+    return redirect("/feeds/all.rss", 301)
+
+
+@bp.route("/feed/atom/")
+def wp_feed_atom() -> Response:
+    return redirect("/feeds/all.atom", 301)
+
+
+@bp.route("/category/<slug>/feed/")
+def wp_category_feed(slug: str) -> Response:
+    _category_or_404(slug)
+    return redirect(f"/feeds/category/{slug}.rss", 301)
+
+
+@bp.route("/category/<slug>/feed/atom/")
+def wp_category_feed_atom(slug: str) -> Response:
+    _category_or_404(slug)
+    return redirect(f"/feeds/category/{slug}.atom", 301)
+
+
+@bp.route("/healthz")
+def healthz() -> Response:
+    builder: Builder = current_app.config["SYNDICATOR_BUILDER"]
+    snapshot = builder.snapshot
+    body: dict[str, Any] = {"status": "degraded", "posts": 0, "categories": 0, "loaded_at": None, "problems": []}
+    if snapshot is not None:
+        report = snapshot.report
+        body.update(
+            status="degraded" if report.problems or builder.last_error else "ok",
+            posts=report.posts,
+            categories=report.categories,
+            loaded_at=report.loaded_at.isoformat(),
+            problems=[{"path": p.path, "line": p.line, "message": p.message} for p in report.problems],
+            last_reload_ms=report.duration_ms,
+            next_publish_at=report.next_publish_at.isoformat() if report.next_publish_at else None,
+        )
+    if builder.last_error:
+        body["error"] = builder.last_error
+    response = jsonify(body)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _security_headers(response: Response) -> Response:
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    if response.mimetype == "text/html":
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    return response
+
+
+def _plain_error(error: HTTPException) -> Response:
+    response = Response(f"{error.code} {error.name}: {error.description}\n", status=error.code, mimetype="text/plain")
+    return response
+
+
+def create_app(settings: Settings, builder: Builder) -> Flask:
+    """Make the web app over a Builder's snapshots."""
+    app = Flask(__name__)
+    app.config["SYNDICATOR_SETTINGS"] = settings
+    app.config["SYNDICATOR_BUILDER"] = builder
+    app.register_blueprint(bp)
+    app.after_request(_security_headers)
+    app.register_error_handler(HTTPException, _plain_error)
+
+    @app.context_processor
+    def page_context() -> dict[str, Any]:
+        return {"settings": settings, "post_terms": _post_terms}
+
+    @app.template_filter("longdate")
+    def longdate(value: datetime) -> str:
+        return f"{value:%B} {value.day}, {value.year}"
+
+    return app
+
+
+def _post_terms(post: Post) -> list[Term]:
+    """A post's categories under their displayed names."""
+    snapshot = _snapshot()
+    return [Term(t.slug, snapshot.catalog.name_of(t)) for t in post.categories]
+
