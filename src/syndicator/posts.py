@@ -177,7 +177,10 @@ def parse_post(text: str, path: str, settings: Settings) -> Post | LoadProblem:
         meta = _YAML.load(front, Loader=_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 2 if mark is not None else 1
+        # problem_mark counts from 0 inside the front matter, which starts on file line 2;
+        # YAML may point just past the block, so keep the line inside it.
+        last_line = front.count("\n") + 1
+        line = min(mark.line + 2, last_line) if mark is not None else 1
         reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         return LoadProblem(path, line, f"invalid YAML front matter: {reason}")
     except RecursionError:

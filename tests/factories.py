@@ -1,0 +1,43 @@
+"""One-line test data: make_post(**overrides), make_catalog(*posts)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC
+from datetime import datetime
+from typing import Any
+
+from syndicator.catalog import Catalog
+from syndicator.model import Author
+from syndicator.model import Post
+from syndicator.model import Term
+from syndicator.markup import slugify
+
+NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+
+
+def terms(*names: str) -> tuple[Term, ...]:
+    return tuple(Term(slugify(name), name) for name in names)
+
+
+def make_post(slug: str = "post", **overrides: Any) -> Post:
+    date = overrides.pop("date", datetime(2025, 6, 1, 10, 0, tzinfo=UTC))
+    categories = overrides.pop("categories", ())
+    base = Post(
+        path=f"posts/{slug}.md",
+        slug=slug,
+        id=f"tag:example.org,{date.date().isoformat()}:/posts/{slug}",
+        title=slug.replace("-", " ").title(),
+        date=date,
+        updated=date,
+        author=Author("Writer"),
+        categories=terms(*categories),
+        tags=(),
+        summary_html="<p>Summary.</p>",
+        content_html="<p>Summary.</p>\n<p>More.</p>",
+    )
+    return replace(base, **overrides)
+
+
+def make_catalog(*posts: Post, now: datetime = NOW) -> Catalog:
+    return Catalog.build(posts, now)

@@ -1,0 +1,170 @@
+"""Markdown, sanitizing, excerpt markers, word cuts, plain text, XML-legal text."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from syndicator.markup import first_paragraph
+from syndicator.markup import plain_text
+from syndicator.markup import render_markdown
+from syndicator.markup import slugify
+from syndicator.markup import split_excerpt
+from syndicator.markup import truncate_html_words
+from syndicator.markup import xml_legal
+
+BASE = "https://example.org/posts/my-post/"
+
+
+@pytest.mark.parametrize(
+    "marker",
+    [
+        "Continue reading",
+        "continue reading",
+        "CONTINUE READING",
+        "  Continue reading  ",
+        "Continue reading →",
+        "Continue reading »",
+        "Continue reading...",
+        "Continue reading …",
+        "Continue reading…",
+        "<!--more-->",
+        "<!-- more -->",
+        "<!--More-->",
+    ],
+)
+def test_every_marker_form_splits_the_body(marker: str) -> None:
+    """Each SPEC marker form splits; the marker is in neither part."""
+    body = f"First paragraph.\n\n{marker}\n\nThe rest.\n"
+    parts = split_excerpt(body)
+    assert parts is not None
+    before, after = parts
+    assert before.strip() == "First paragraph."
+    assert after.strip() == "The rest."
+    assert "ontinue" not in before + after and "more" not in (before + after).lower()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Please continue reading the report.\n",
+        "Continue reading the report\n",
+        "```\nContinue reading\n```\n",
+        "    text\n```md\n<!--more-->\n```\n",
+    ],
+)
+def test_text_that_is_not_a_marker_does_not_split(body: str) -> None:
+    """A marker must be a whole line, outside fenced code."""
+    assert split_excerpt(body) is None
+
+
+def test_first_marker_wins() -> None:
+    """The first marker line is the cut; later ones stay in the content."""
+    before, after = split_excerpt("a\nContinue reading\nb\n<!--more-->\nc\n") or ("", "")
+    assert before == "a\n"
+    assert "<!--more-->" in after
+
+
+def test_inline_more_comment_splits_inside_a_line() -> None:
+    """WordPress puts <!--more--> inside a paragraph; the text around it joins up again."""
+    before, after = split_excerpt("One two<!--more--> three.\n") or ("", "")
+    assert before == "One two"
+    assert before + after == "One two three.\n"
+
+
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=200), st.text(max_size=200))
+def test_excerpt_plus_rest_is_the_body_without_the_marker(head: str, tail: str) -> None:
+    """Property: before + after equals the body with the marker line removed."""
+    head = head.replace("<!--", "").replace("```", "").replace("~~~", "")
+    if any(split_excerpt(line) for line in head.splitlines()):
+        return
+    body = head.rstrip("\n") + "\n" + "<!--more-->\n" + tail
+    parts = split_excerpt(body)
+    assert parts is not None
+    assert parts[0] + parts[1] == body.replace("<!--more-->", "", 1)
+
+
+def test_markdown_renders_commonmark_and_tables() -> None:
+    """CommonMark plus GFM tables."""
+    html = render_markdown("# Head\n\n*em* and **strong**\n\n| a | b |\n|---|---|\n| 1 | 2 |\n", BASE)
+    assert "<h1>Head</h1>" in html
+    assert "<em>em</em>" in html and "<strong>strong</strong>" in html
+    assert "<table>" in html and "<td>1</td>" in html
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("[a](other/)", 'href="https://example.org/posts/my-post/other/"'),
+        ("[a](../other/)", 'href="https://example.org/posts/other/"'),
+        ("[a](/about/)", 'href="https://example.org/about/"'),
+        ("![i](img.png)", 'src="https://example.org/posts/my-post/img.png"'),
+        ("[a](https://else.example/x)", 'href="https://else.example/x"'),
+        ("[a](#note)", 'href="https://example.org/posts/my-post/#note"'),
+    ],
+)
+def test_relative_links_become_absolute_against_the_post_page(source: str, expected: str) -> None:
+    """Relative links and images resolve against <site_url>/posts/<slug>/ as a browser would."""
+    assert expected in render_markdown(source, BASE)
+
+
+@pytest.mark.parametrize(
+    "evil",
+    [
+        "<script>alert(1)</script>",
+        "<SCRIPT SRC=//x.example/x.js></SCRIPT>",
+        "<style>body{}</style>",
+        "<iframe src='https://x.example'></iframe>",
+        '<img src="x.png" onerror="alert(1)">',
+        '<a href="javascript:alert(1)">x</a>',
+        '<a href="JaVaScRiPt:alert(1)">x</a>',
+        '<a href="java&#x09;script:alert(1)">x</a>',
+        '<a href="&#106;avascript:alert(1)">x</a>',
+        "[x](javascript:alert(1))",
+        '<div onclick="alert(1)">x</div>',
+    ],
+)
+def test_sanitizer_removes_active_content(evil: str) -> None:
+    """No script, style, iframe, event handler or javascript: URL survives."""
+    html = render_markdown(f"Text.\n\n{evil}\n", BASE).lower()
+    for bad in ("<script", "<style", "<iframe", "onerror", "onclick", "javascript:", "alert(1)</"):
+        assert bad not in html
+
+
+def test_truncate_keeps_words_and_closes_tags() -> None:
+    """The word cut keeps N words, adds … and closes open tags."""
+    cut, was_cut = truncate_html_words("one <em>two three</em> four", 2)
+    assert was_cut
+    assert cut == "one <em>two…</em>"
+
+
+def test_truncate_leaves_short_text_alone() -> None:
+    """Text within the limit comes back unchanged and without an ellipsis."""
+    assert truncate_html_words("one <b>two</b>", 5) == ("one <b>two</b>", False)
+
+
+def test_first_paragraph_and_plain_text() -> None:
+    """The first paragraph's inner HTML; plain text decodes entities and folds space."""
+    assert first_paragraph("<h1>T</h1>\n<p>a <b>b</b></p>\n<p>c</p>") == "a <b>b</b>"
+    assert plain_text("<p>Tom &amp; Jerry</p>\n<p>said  “hi”</p>") == "Tom & Jerry said “hi”"
+
+
+def test_xml_legal_strips_control_characters() -> None:
+    """XML-illegal characters go; tabs, newlines and astral characters stay."""
+    assert xml_legal("a\x00b\x0bc\x1fd\ufffe\t\n😀") == ("abcd\t\n😀", True)
+    assert xml_legal("clean") == ("clean", False)
+
+
+@pytest.mark.parametrize(
+    ("name", "slug"),
+    [
+        ("Tajik-Russian relations", "tajik-russian-relations"),
+        ("Foreign affairs", "foreign-affairs"),
+        ("Таджикистан / Россия", "tadzhikistan-rossiia"),
+        ("Arts & Crafts", "arts-crafts"),
+    ],
+)
+def test_slugify(name: str, slug: str) -> None:
+    """Category slugs come from python-slugify."""
+    assert slugify(name) == slug

@@ -1,0 +1,245 @@
+"""Post files: front matter fields, defaults, problems with their lines, the cache."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
+from datetime import timezone
+from pathlib import Path
+
+import pytest
+
+from syndicator.config import Settings
+from syndicator.model import LoadProblem
+from syndicator.model import Post
+from syndicator.posts import PostCache
+from syndicator.posts import decode_post
+from syndicator.posts import default_slug
+from syndicator.posts import find_post_files
+from syndicator.posts import parse_post
+
+
+def parse(settings: Settings, text: str, path: str = "posts/2025-06-01-hello.md") -> Post:
+    result = parse_post(text, path, settings)
+    assert isinstance(result, Post), result
+    return result
+
+
+def problem(settings: Settings, text: str, path: str = "posts/bad.md") -> LoadProblem:
+    result = parse_post(text, path, settings)
+    assert isinstance(result, LoadProblem), result
+    return result
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2011-12-22", datetime(2011, 12, 22, tzinfo=UTC)),
+        ("2011-12-22 10:30:00", datetime(2011, 12, 22, 10, 30, tzinfo=UTC)),
+        ("2011-12-22T10:30:00", datetime(2011, 12, 22, 10, 30, tzinfo=UTC)),
+        ("2011-12-22T10:30:00Z", datetime(2011, 12, 22, 10, 30, tzinfo=UTC)),
+        ("2011-12-22T10:30:00+05:00", datetime(2011, 12, 22, 5, 30, tzinfo=UTC)),
+        ("'2011-12-22T10:30:00-02:00'", datetime(2011, 12, 22, 12, 30, tzinfo=UTC)),
+        ('"2011-12-22"', datetime(2011, 12, 22, tzinfo=UTC)),
+    ],
+)
+def test_dates_in_every_iso_form(settings: Settings, value: str, expected: datetime) -> None:
+    """Date-only, naive and offset dates all become aware UTC datetimes."""
+    post = parse(settings, f"---\ntitle: T\ndate: {value}\n---\nBody\n")
+    assert post.date == expected
+    assert post.date.utcoffset() == timedelta(0)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2011-12-22", datetime(2011, 12, 22, tzinfo=timezone(timedelta(hours=5)))),
+        ("2011-12-22 10:30:00", datetime(2011, 12, 22, 10, 30, tzinfo=timezone(timedelta(hours=5)))),
+        ("2011-12-22T10:30:00+01:00", datetime(2011, 12, 22, 9, 30, tzinfo=UTC)),
+    ],
+)
+def test_naive_dates_are_in_the_configured_timezone(
+    make_settings: Callable[..., Settings], value: str, expected: datetime
+) -> None:
+    """A naive date is read in `timezone`; an explicit offset wins."""
+    post = parse(make_settings(timezone="Asia/Dushanbe"), f"---\ntitle: T\ndate: {value}\n---\nBody\n")
+    assert post.date == expected
+
+
+def test_defaults(settings: Settings) -> None:
+    """Slug from the file name without the date, tag: id, updated = date, site author."""
+    post = parse(settings, "---\ntitle: Hello\ndate: 2025-06-01T23:30:00-02:00\n---\nBody\n")
+    assert post.slug == "hello"
+    assert post.id == "tag:example.org,2025-06-02:/posts/hello"
+    assert post.updated == post.date
+    assert post.author.name == "Test Site"
+    assert post.categories == () and post.tags == ()
+    assert not post.draft
+
+
+def test_explicit_fields(settings: Settings) -> None:
+    """Every optional field is honoured."""
+    post = parse(
+        settings,
+        "---\ntitle: Hello\ndate: 2025-06-01\nupdated: 2025-07-01\nslug: custom\n"
+        "id: https://old.example/?p=12\ncategories: One\ntags: [x, y]\n"
+        "author: {name: Ann, email: ann@example.org, uri: https://ann.example}\n"
+        "draft: true\nsummary: Short *one*.\n---\nBody\n",
+    )
+    assert post.slug == "custom"
+    assert post.id == "https://old.example/?p=12"
+    assert post.updated == datetime(2025, 7, 1, tzinfo=UTC)
+    assert [t.name for t in post.categories] == ["One"]
+    assert [t.slug for t in post.tags] == ["x", "y"]
+    assert (post.author.name, post.author.email, post.author.uri) == ("Ann", "ann@example.org", "https://ann.example")
+    assert post.draft
+    assert post.summary_html == "<p>Short <em>one</em>.</p>"
+
+
+def test_author_as_a_name(make_settings: Callable[..., Settings]) -> None:
+    """`author` may be a plain name; `site_author` is the default."""
+    settings = make_settings(site_author="Desk")
+    assert parse(settings, "---\ntitle: T\ndate: 2025-01-01\nauthor: Bo\n---\n").author.name == "Bo"
+    assert parse(settings, "---\ntitle: T\ndate: 2025-01-01\n---\n").author.name == "Desk"
+
+
+@pytest.mark.parametrize(
+    ("name", "slug"),
+    [
+        ("2011-12-22-csto-agreement.md", "csto-agreement"),
+        ("csto-agreement.markdown", "csto-agreement"),
+        ("2011/2011-12-22-x.md", "x"),
+        ("My Post.md", "my-post"),
+    ],
+)
+def test_default_slug(name: str, slug: str) -> None:
+    """The file name without extension and leading YYYY-MM-DD-."""
+    assert default_slug(name) == slug
+
+
+def test_summary_is_the_text_before_the_marker(settings: Settings) -> None:
+    """The excerpt is the body before the marker, rendered; the content has no marker."""
+    post = parse(settings, "---\ntitle: T\ndate: 2025-01-01\n---\nOne.\n\nTwo.\nContinue reading →\n\nThree.\n")
+    assert post.summary_html == "<p>One.</p>\n<p>Two.</p>"
+    assert post.content_html == "<p>One.</p>\n<p>Two.</p>\n<p>Three.</p>"
+
+
+def test_summary_without_marker_is_the_first_paragraph_cut(make_settings: Callable[..., Settings]) -> None:
+    """Without a marker: the first paragraph, cut at summary_words with …."""
+    settings = make_settings(summary_words=3)
+    post = parse(settings, "---\ntitle: T\ndate: 2025-01-01\n---\n# Head\n\none two three four\n\nsecond\n")
+    assert post.summary_html == "<p>one two three…</p>"
+    short = parse(settings, "---\ntitle: T\ndate: 2025-01-01\n---\none two\n\nsecond\n")
+    assert short.summary_html == "<p>one two</p>"
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        ("", 1, "empty file"),
+        ("just text\n", 1, "no front matter"),
+        ("---\ntitle: [unclosed\ndate: 2025-01-01\n---\n", 3, "invalid YAML"),
+        ("---\ntitle: ok\ndate: 2025-01-01\ncategories: [a\n---\n", 4, "invalid YAML"),
+        ("---\n- a\n- b\n---\n", 2, "not a mapping"),
+        ("---\ndate: 2025-01-01\n---\n", 1, "title is missing"),
+        ("---\ntitle: [a, b]\ndate: 2025-01-01\n---\n", 2, "title must be a string"),
+        ("---\ntitle: '  '\ndate: 2025-01-01\n---\n", 2, "title is empty"),
+        ("---\ntitle: T\n---\n", 1, "date is missing"),
+        ("---\ntitle: T\ndate: next tuesday\n---\n", 3, "not an ISO 8601"),
+        ("---\ntitle: T\ndate: 2025-01-01\ncategories: {a: b}\n---\n", 4, "list of names"),
+        ("---\ntitle: T\ndate: 2025-01-01\ndraft: maybe\n---\n", 4, "draft must be true or false"),
+        ("---\ntitle: T\ndate: 2025-01-01\nslug: a/b\n---\n", 4, "not URL-safe"),
+        ("---\ntitle: T\ndate: 2025-01-01\ncategories: ['!!!']\n---\n", 4, "empty URL slug"),
+    ],
+)
+def test_problems_name_the_line(settings: Settings, text: str, line: int, message: str) -> None:
+    """Each mistake is a LoadProblem with the file's line (YAML lines converted to file lines)."""
+    found = problem(settings, text)
+    assert found.path == "posts/bad.md"
+    assert found.line == line
+    assert message in found.message
+    assert str(found).startswith(f"posts/bad.md:{line}: ")
+
+
+def test_invalid_utf8_is_a_problem_with_its_line() -> None:
+    """Bytes that are not UTF-8 are reported with the line they are on."""
+    found = decode_post(b"---\ntitle: T\n\xff\n", "posts/x.md")
+    assert isinstance(found, LoadProblem)
+    assert found.line == 3 and "UTF-8" in found.message
+
+
+def test_xml_illegal_characters_are_stripped_with_a_warning(settings: Settings) -> None:
+    """Control characters leave title and body; the post still publishes with a warning."""
+    post = parse(settings, "---\ntitle: \"Bad\\x07 title\"\ndate: 2025-01-01\n---\nBody\x0b text\n")
+    assert post.title == "Bad title"
+    assert "\x0b" not in post.content_html
+    assert sorted(w.message for w in post.warnings) == [
+        "removed XML-illegal characters from body",
+        "removed XML-illegal characters from title",
+    ]
+    assert all(not w.fatal for w in post.warnings)
+    assert {w.line for w in post.warnings} == {2, 5}
+
+
+def test_yaml_alias_bomb_is_rejected_quickly(settings: Settings) -> None:
+    """A billion-laughs alias bomb in categories is a problem, not a hang."""
+    bomb = "\n".join(
+        ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+        + [f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)}]" for i in range(8)]
+    )
+    found = problem(settings, f"---\ntitle: T\ndate: 2025-01-01\n{bomb}\ncategories: *i\n---\n")
+    assert "list of names" in found.message
+
+
+def test_ignore_rules(tmp_path: Path) -> None:
+    """Hidden, underscored and editor files and folders are skipped; .md and .markdown found."""
+    for name in ["a.md", "b.markdown", "c.txt", ".hidden.md", "_draft.md", "d.md~", "e.md.swp", ".#f.md",
+                 "sub/g.md", ".git/h.md", "_private/i.md"]:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("x")
+    found = sorted(p.relative_to(tmp_path).as_posix() for p in find_post_files(tmp_path))
+    assert found == ["a.md", "b.markdown", "sub/g.md"]
+
+
+def test_cache_reparses_only_changed_files(settings: Settings, write_post: Callable[..., Path]) -> None:
+    """A refresh parses only files whose size, mtime or inode changed."""
+    write_post("a.md", title="A")
+    b = write_post("b.md", title="B")
+    cache = PostCache(settings)
+    posts, problems = cache.refresh()
+    assert len(posts) == 2 and problems == [] and cache.parsed == 2
+    cache.refresh()
+    assert cache.parsed == 2
+    b.write_text(b.read_text().replace("title: 'B'", "title: 'B2'"))
+    os.utime(b, ns=(1, 1))
+    posts, _ = cache.refresh()
+    assert cache.parsed == 3
+    assert sorted(p.title for p in posts) == ["A", "B2"]
+
+
+def test_cache_keeps_the_last_good_version(settings: Settings, write_post: Callable[..., Path]) -> None:
+    """A post that breaks stays published in its last good form, with its problem reported."""
+    path = write_post("a.md", title="Good")
+    cache = PostCache(settings)
+    cache.refresh()
+    path.write_text("---\ntitle: [broken\n---\n")
+    posts, problems = cache.refresh()
+    assert [p.title for p in posts] == ["Good"]
+    assert len(problems) == 1 and problems[0].line == 2
+    path.unlink()
+    posts, problems = cache.refresh()
+    assert posts == [] and problems == []
+
+
+def test_cache_skips_files_over_the_size_limit(
+    make_settings: Callable[..., Settings], write_post: Callable[..., Path]
+) -> None:
+    """A file over max_post_bytes is reported and skipped."""
+    write_post("big.md", title="Big", body="x" * 500)
+    write_post("small.md", title="Small")
+    posts, problems = PostCache(make_settings(max_post_bytes=300)).refresh()
+    assert [p.title for p in posts] == ["Small"]
+    assert "max_post_bytes" in problems[0].message
