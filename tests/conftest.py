@@ -112,12 +112,13 @@ class Server:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = cwd / "serve.log"
+        self._log_file = self.log.open("wb")
         full_env = {**os.environ, **env, "SYNDICATOR_SITE_URL": self.url}
         self.process = subprocess.Popen(
             [sys.executable, "-m", "syndicator", "serve", "--port", str(self.port)],
             cwd=cwd,
             env=full_env,
-            stdout=self.log.open("wb"),
+            stdout=self._log_file,
             stderr=subprocess.STDOUT,
         )
         self.wait_until(lambda: self.get("/healthz").status_code == 200, what="server start")
@@ -145,6 +146,7 @@ class Server:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+        self._log_file.close()
 
 
 @pytest.fixture
@@ -160,3 +162,7 @@ def start_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
     yield start
     for server in servers:
         server.stop()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-golden", action="store_true", help="Rewrite tests/data/golden from the current output.")

@@ -8,10 +8,10 @@ from datetime import datetime
 from typing import Any
 
 from syndicator.catalog import Catalog
+from syndicator.markup import slugify
 from syndicator.model import Author
 from syndicator.model import Post
 from syndicator.model import Term
-from syndicator.markup import slugify
 
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 

@@ -147,6 +147,7 @@ def test_summary_without_marker_is_the_first_paragraph_cut(make_settings: Callab
         ("---\ndate: 2025-01-01\n---\n", 1, "title is missing"),
         ("---\ntitle: [a, b]\ndate: 2025-01-01\n---\n", 2, "title must be a string"),
         ("---\ntitle: '  '\ndate: 2025-01-01\n---\n", 2, "title is empty"),
+        ('---\ntitle: "\\x00\\x01"\ndate: 2025-01-01\n---\n', 2, "title is empty"),
         ("---\ntitle: T\n---\n", 1, "date is missing"),
         ("---\ntitle: T\ndate: next tuesday\n---\n", 3, "not an ISO 8601"),
         ("---\ntitle: T\ndate: 2025-01-01\ncategories: {a: b}\n---\n", 4, "list of names"),
@@ -173,7 +174,7 @@ def test_invalid_utf8_is_a_problem_with_its_line() -> None:
 
 def test_xml_illegal_characters_are_stripped_with_a_warning(settings: Settings) -> None:
     """Control characters leave title and body; the post still publishes with a warning."""
-    post = parse(settings, "---\ntitle: \"Bad\\x07 title\"\ndate: 2025-01-01\n---\nBody\x0b text\n")
+    post = parse(settings, '---\ntitle: "Bad\\x07 title"\ndate: 2025-01-01\n---\nBody\x0b text\n')
     assert post.title == "Bad title"
     assert "\x0b" not in post.content_html
     assert sorted(w.message for w in post.warnings) == [
@@ -188,7 +189,10 @@ def test_yaml_alias_bomb_is_rejected_quickly(settings: Settings) -> None:
     """A billion-laughs alias bomb in categories is a problem, not a hang."""
     bomb = "\n".join(
         ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
-        + [f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)}]" for i in range(8)]
+        + [
+            f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)}]"
+            for i in range(8)
+        ]
     )
     found = problem(settings, f"---\ntitle: T\ndate: 2025-01-01\n{bomb}\ncategories: *i\n---\n")
     assert "list of names" in found.message
@@ -196,8 +200,19 @@ def test_yaml_alias_bomb_is_rejected_quickly(settings: Settings) -> None:
 
 def test_ignore_rules(tmp_path: Path) -> None:
     """Hidden, underscored and editor files and folders are skipped; .md and .markdown found."""
-    for name in ["a.md", "b.markdown", "c.txt", ".hidden.md", "_draft.md", "d.md~", "e.md.swp", ".#f.md",
-                 "sub/g.md", ".git/h.md", "_private/i.md"]:
+    for name in [
+        "a.md",
+        "b.markdown",
+        "c.txt",
+        ".hidden.md",
+        "_draft.md",
+        "d.md~",
+        "e.md.swp",
+        ".#f.md",
+        "sub/g.md",
+        ".git/h.md",
+        "_private/i.md",
+    ]:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("x")
     found = sorted(p.relative_to(tmp_path).as_posix() for p in find_post_files(tmp_path))

@@ -46,10 +46,20 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("summary_words", int, 55, "Word limit of the summary of a post without an excerpt marker."),
     Setting("id_authority", str, "", "Authority of `tag:` ids (empty: the host of `site_url`)."),
     Setting("max_post_bytes", int, 2 * 1024 * 1024, "Larger post files are reported and skipped."),
-    Setting("archive_page_size", int, 50, "Posts per archive page (RFC 5005)."),
-    Setting("state_dir", Path, ".syndicator", "Folder for the id ledger, caches and hub state."),
-    Setting("websub_hub", str, "", "URL of an external WebSub hub (empty: the built-in hub)."),
-    Setting("websub_allow_private", bool, False, "Allow WebSub callbacks on loopback and private addresses."),
+    Setting("archive_page_size", int, 50, "Posts per archive page (RFC 5005); accepted, archives are not built yet."),
+    Setting(
+        "state_dir",
+        Path,
+        ".syndicator",
+        "Folder for the id ledger, caches and hub state; accepted, nothing is kept there yet.",
+    ),
+    Setting("websub_hub", str, "", "URL of an external WebSub hub; accepted, WebSub is not implemented yet."),
+    Setting(
+        "websub_allow_private",
+        bool,
+        False,
+        "Allow WebSub callbacks on private addresses; accepted, WebSub is not implemented yet.",
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

@@ -174,7 +174,7 @@ def render_opml(specs: list[FeedSpec], settings: Settings) -> bytes:
         if spec.stem == "all":
             continue
         lines.append(
-            f"    <outline type=\"rss\" text={quoteattr(spec.title)} title={quoteattr(spec.title)}"
+            f'    <outline type="rss" text={quoteattr(spec.title)} title={quoteattr(spec.title)}'
             f" xmlUrl={quoteattr(feed_url(settings, spec.stem, 'atom'))} htmlUrl={quoteattr(spec.page_url)}/>"
         )
     lines += ["  </body>", "</opml>", ""]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 from html.parser import HTMLParser
 from urllib.parse import urljoin
 
@@ -68,7 +69,7 @@ def split_excerpt(body: str) -> tuple[str, str] | None:
     return None
 
 
-def _absolute(base_url: str) -> object:
+def _absolute(base_url: str) -> Callable[[str, str, str], str | None]:
     def attribute_filter(tag: str, attribute: str, value: str) -> str | None:
         if attribute in _URL_ATTRIBUTES:
             return urljoin(base_url, value.strip())

@@ -115,7 +115,7 @@ def write_changed(
 
 def prune(out_dir: Path, keep: Mapping[str, object]) -> list[str]:
     """Remove feed files (and leftover temp files) that are no longer produced; return their paths."""
-    removed = []
+    removed: list[str] = []
     root = out_dir.resolve()
     if not root.is_dir():
         return removed

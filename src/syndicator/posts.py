@@ -190,18 +190,20 @@ def parse_post(text: str, path: str, settings: Settings) -> Post | LoadProblem:
     body = text[match.end() :]
     body_line = front.count("\n") + 3
     try:
-        return _build_post(meta, body, path, settings, lambda field: _field_line(front, field) if field != "body" else body_line)
+        return _build_post(
+            meta, body, path, settings, lambda field: _field_line(front, field) if field != "body" else body_line
+        )
     except _Invalid as exc:
         return LoadProblem(path, _field_line(front, exc.field), exc.message)
 
 
-def _build_post(
-    meta: dict[str, Any], body: str, path: str, settings: Settings, line_of: Callable[[str], int]
-) -> Post:
+def _build_post(meta: dict[str, Any], body: str, path: str, settings: Settings, line_of: Callable[[str], int]) -> Post:
     clean = _Cleaner()
     if "title" not in meta:
         raise _Invalid("title", "title is missing")
-    title = clean("title", _text("title", meta["title"], required=True))
+    title = clean("title", _text("title", meta["title"], required=True)).strip()
+    if not title:
+        raise _Invalid("title", "title is empty once XML-illegal characters are removed")
     if "date" not in meta or meta["date"] is None:
         raise _Invalid("date", "date is missing")
     published = _datetime("date", meta["date"], settings)
@@ -216,7 +218,11 @@ def _build_post(
     if not isinstance(draft, bool):
         raise _Invalid("draft", "draft must be true or false")
     author = _author(meta.get("author"), settings)
-    author = Author(clean("author", author.name), clean("author", author.email), clean("author", author.uri))
+    author = Author(
+        clean("author", author.name).strip() or settings.author_name,
+        clean("author", author.email),
+        clean("author", author.uri),
+    )
     categories = _terms("categories", _names("categories", meta.get("categories")), clean)
     tags = _terms("tags", _names("tags", meta.get("tags")), clean)
 
@@ -334,4 +340,3 @@ class PostCache:
             if entry.last_good is not None:
                 posts.append(entry.last_good)
         return posts, problems
-

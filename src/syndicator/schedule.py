@@ -25,7 +25,7 @@ def run_reload(builder: Builder, clock: Clock, scheduler: BackgroundScheduler | 
     """Reload once; on any failure keep serving the last good snapshot and say why in /healthz."""
     try:
         report = builder.reload(clock())
-    except Exception as exc:  # noqa: BLE001 - the one catch-all: a failed reload must not stop the schedule
+    except Exception as exc:
         logger.exception("reload failed")
         builder.last_error = f"{type(exc).__name__}: {exc}"
         return

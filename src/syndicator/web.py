@@ -20,6 +20,7 @@ from flask import redirect
 from flask import render_template
 from flask import request
 from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response as BaseResponse
 
 from syndicator.build import Builder
 from syndicator.build import Snapshot
@@ -55,7 +56,7 @@ def _accepts_gzip() -> bool:
 
 
 @bp.route("/feeds/<path:subpath>", methods=["GET", "HEAD"])
-def feed(subpath: str) -> Response:
+def feed(subpath: str) -> BaseResponse:
     """Serve one feed file from memory, with conditional GET and gzip."""
     feed_file = _snapshot().files.get(f"/feeds/{subpath}")
     if feed_file is None:
@@ -63,7 +64,7 @@ def feed(subpath: str) -> Response:
     return feed_response(feed_file)
 
 
-def feed_response(feed_file: FeedFile) -> Response:
+def feed_response(feed_file: FeedFile) -> BaseResponse:
     use_gzip = _accepts_gzip()
     etag = feed_file.gzip_etag if use_gzip else feed_file.etag
     response = Response(feed_file.gzip_body if use_gzip else feed_file.body, content_type=feed_file.media_type)
@@ -123,23 +124,23 @@ def post_page(slug: str) -> str:
 
 
 @bp.route("/feed/")
-def wp_feed() -> Response:
+def wp_feed() -> BaseResponse:
     return redirect("/feeds/all.rss", 301)
 
 
 @bp.route("/feed/atom/")
-def wp_feed_atom() -> Response:
+def wp_feed_atom() -> BaseResponse:
     return redirect("/feeds/all.atom", 301)
 
 
 @bp.route("/category/<slug>/feed/")
-def wp_category_feed(slug: str) -> Response:
+def wp_category_feed(slug: str) -> BaseResponse:
     _category_or_404(slug)
     return redirect(f"/feeds/category/{slug}.rss", 301)
 
 
 @bp.route("/category/<slug>/feed/atom/")
-def wp_category_feed_atom(slug: str) -> Response:
+def wp_category_feed_atom(slug: str) -> BaseResponse:
     _category_or_404(slug)
     return redirect(f"/feeds/category/{slug}.atom", 301)
 
@@ -204,4 +205,3 @@ def _post_terms(post: Post) -> list[Term]:
     """A post's categories under their displayed names."""
     snapshot = _snapshot()
     return [Term(t.slug, snapshot.catalog.name_of(t)) for t in post.categories]
-

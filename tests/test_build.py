@@ -1,0 +1,110 @@
+"""One reload end to end: files written, unchanged bytes left alone, snapshots published whole."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+from conftest import NOW
+from feedcheck import check_atom
+from feedcheck import check_json
+from feedcheck import check_rss
+from syndicator.build import Builder
+from syndicator.config import Settings
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_build_writes_every_feed_and_they_validate(
+    settings: Settings, builder: Builder, write_post: Callable[..., Path]
+) -> None:
+    """Every feed file is on disk, complete and valid."""
+    write_post("a.md", title="A", categories="[One, Two]")
+    report = builder.reload(NOW)
+    files = tree(settings.output_dir)
+    assert sorted(files) == sorted(report.written)
+    assert len(files) == 3 * 3 + 1
+    for path, data in files.items():
+        {"atom": check_atom, "rss": check_rss, "json": check_json, "opml": lambda d: d}[path.rsplit(".", 1)[1]](data)
+
+
+def test_rebuilding_unchanged_posts_is_byte_identical(settings: Settings, write_post: Callable[..., Path]) -> None:
+    """Two builds of the same posts (even in new processes, later) give identical files, untouched."""
+    write_post("a.md", title="A", categories="[One]")
+    Builder(settings).reload(NOW)
+    first = tree(settings.output_dir)
+    mtimes = {p: p.stat().st_mtime_ns for p in settings.output_dir.rglob("*")}
+    report = Builder(settings).reload(NOW + timedelta(days=30))
+    assert tree(settings.output_dir) == first
+    assert report.written == ()
+    assert mtimes == {p: p.stat().st_mtime_ns for p in settings.output_dir.rglob("*")}
+
+
+def test_an_edit_rewrites_only_the_feeds_it_touches(
+    settings: Settings, builder: Builder, write_post: Callable[..., Path]
+) -> None:
+    """Editing a post rewrites its feeds; the entry keeps its id; other feeds keep their ETag."""
+    write_post("a.md", title="A", categories="[One]")
+    write_post("b.md", title="B", categories="[Two]")
+    builder.reload(NOW)
+    assert builder.snapshot is not None
+    before = builder.snapshot.files
+    write_post("a.md", title="A edited", categories="[One]")
+    report = builder.reload(NOW)
+    assert set(report.written) == {
+        "all.atom",
+        "all.rss",
+        "all.json",
+        "category/one.atom",
+        "category/one.rss",
+        "category/one.json",
+    }
+    after = builder.snapshot.files
+    assert after["/feeds/category/two.atom"] is before["/feeds/category/two.atom"]
+    assert after["/feeds/category/one.atom"].etag != before["/feeds/category/one.atom"].etag
+    assert b"A edited" in after["/feeds/category/one.atom"].body
+    assert builder.snapshot.catalog.posts[0].id == "tag:example.org,2025-06-01:/posts/a"
+
+
+def test_a_vanished_category_loses_its_feeds(
+    settings: Settings, builder: Builder, write_post: Callable[..., Path]
+) -> None:
+    """When no post is filed under a category any more, its files are removed."""
+    write_post("a.md", title="A", categories="[One, Gone]")
+    builder.reload(NOW)
+    write_post("a.md", title="A", categories="[One]")
+    report = builder.reload(NOW)
+    assert set(report.removed) == {"category/gone.atom", "category/gone.rss", "category/gone.json"}
+    assert not (settings.output_dir / "category/gone.atom").exists()
+    assert "/feeds/category/gone.atom" not in builder.snapshot.files
+
+
+def test_a_broken_post_never_stops_the_others(
+    settings: Settings, builder: Builder, write_post: Callable[..., Path]
+) -> None:
+    """A broken file is a reported problem; every other post is published."""
+    write_post("good.md", title="Good", categories="[One]")
+    write_post("bad.md", text="---\ntitle: [oops\n---\n")
+    report = builder.reload(NOW)
+    assert report.posts == 1 and report.failed
+    assert [str(p).split(": ", 1)[1] for p in report.problems] == [
+        "invalid YAML front matter: did not find expected ',' or ']'"
+    ]
+    check_atom((settings.output_dir / "category/one.atom").read_bytes())
+
+
+def test_future_post_appears_when_its_time_comes(builder: Builder, write_post: Callable[..., Path]) -> None:
+    """A post a minute ahead is in no feed and no date until its time."""
+    write_post("now.md", title="Now", date="2025-12-31T12:00:00Z")
+    write_post("later.md", title="Later", date="2026-01-01T12:01:00Z")
+    report = builder.reload(NOW)
+    assert report.posts == 1
+    assert report.next_publish_at == NOW + timedelta(minutes=1)
+    assert b"Later" not in builder.snapshot.files["/feeds/all.atom"].body
+    assert b"2026-01-01T12:01" not in builder.snapshot.files["/feeds/all.atom"].body
+    report = builder.reload(NOW + timedelta(minutes=1))
+    assert report.posts == 2 and report.next_publish_at is None
+    assert b"Later" in builder.snapshot.files["/feeds/all.atom"].body

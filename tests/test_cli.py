@@ -1,0 +1,82 @@
+"""The command line: build, check, config handling and exit codes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from syndicator.cli import cli
+
+
+@pytest.fixture
+def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., object]:
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+
+    def invoke(*args: str) -> object:
+        return runner.invoke(cli, list(args), catch_exceptions=False)
+
+    return invoke
+
+
+def test_build_writes_feeds_and_is_repeatable(
+    run: Callable[..., object], write_post: Callable[..., Path], tmp_path: Path
+) -> None:
+    """`syndicator build` writes feeds/ and exits 0; a second build changes nothing."""
+    write_post("a.md", title="A", categories="[One]")
+    first = run("build")
+    assert first.exit_code == 0, first.output
+    assert "7 feed files" in first.output and "7 written" in first.output
+    second = run("build")
+    assert "0 written" in second.output
+    assert (tmp_path / "feeds/category/one.atom").is_file()
+
+
+def test_build_strict_exits_1_on_a_failed_post(run: Callable[..., object], write_post: Callable[..., Path]) -> None:
+    """--strict turns a failed post into exit 1; without it the build succeeds."""
+    write_post("a.md", title="A")
+    write_post("b.md", text="---\ntitle: B\n---\n")
+    assert run("build").exit_code == 0
+    result = run("build", "--strict")
+    assert result.exit_code == 1
+    assert "posts/b.md:1: date is missing" in result.output
+
+
+def test_check_lists_problems_and_exits_1(run: Callable[..., object], write_post: Callable[..., Path]) -> None:
+    """`check` prints path:line: message per problem, exits 1, writes nothing."""
+    write_post("good.md", title="Good")
+    write_post("bad.md", text="---\ntitle: T\ndate: someday\n---\n")
+    write_post("worse.md", text="---\n: [\n---\n")
+    result = run("check")
+    assert result.exit_code == 1
+    lines = result.stdout.splitlines()
+    assert lines == [
+        "posts/bad.md:3: date 'someday' is not an ISO 8601 date or date-time",
+        lines[1],
+    ]
+    assert lines[1].startswith("posts/worse.md:2: invalid YAML front matter")
+    assert not Path("feeds").exists()
+
+
+def test_check_clean_posts_exits_0(run: Callable[..., object], write_post: Callable[..., Path]) -> None:
+    """No problem: exit 0."""
+    write_post("good.md", title="Good")
+    result = run("check")
+    assert result.exit_code == 0
+    assert result.stdout == ""
+
+
+def test_config_option_and_errors(run: Callable[..., object], tmp_path: Path, write_post: Callable[..., Path]) -> None:
+    """--config reads the named file; an unknown key is a one-line error with exit 1."""
+    write_post("a.md", title="A")
+    (tmp_path / "site.toml").write_text('output_dir = "public"\n')
+    assert run("build", "--config", "site.toml").exit_code == 0
+    assert (tmp_path / "public/all.atom").is_file()
+    (tmp_path / "bad.toml").write_text("colour = 1\n")
+    result = run("check", "--config", "bad.toml")
+    assert result.exit_code == 1
+    assert "unknown setting 'colour'" in result.output
+    assert run("build", "--config", "missing.toml").exit_code == 1

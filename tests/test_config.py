@@ -1,0 +1,79 @@
+"""Settings from the table, the TOML file and SYNDICATOR_* variables."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from syndicator.config import SETTINGS
+from syndicator.config import ConfigError
+from syndicator.config import Settings
+from syndicator.config import load_settings
+
+
+def test_defaults_match_the_table() -> None:
+    """The Settings class and the SETTINGS table agree on every key and default."""
+    fields = {f.name: f.default for f in dataclasses.fields(Settings)}
+    table = {s.name: (Path(s.default) if s.type is Path else s.default) for s in SETTINGS}
+    assert fields == table
+
+
+def test_runs_with_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No config file: defaults, paths against the current folder."""
+    monkeypatch.chdir(tmp_path)
+    settings = load_settings(tmp_path / "syndicator.toml", {})
+    assert settings.posts_dir == tmp_path / "posts"
+    assert settings.site_url == "http://127.0.0.1:8000"
+    assert settings.authority == "127.0.0.1"
+
+
+def test_file_values_and_relative_paths(tmp_path: Path) -> None:
+    """Values come from the file; relative paths resolve against the file's folder."""
+    config = tmp_path / "site" / "site.toml"
+    config.parent.mkdir()
+    config.write_text('site_title = "Blog"\nposts_dir = "content"\nfeed_size = 5\nfull_content = false\n')
+    settings = load_settings(config, {})
+    assert settings.site_title == "Blog"
+    assert settings.posts_dir == tmp_path / "site" / "content"
+    assert settings.output_dir == tmp_path / "site" / "feeds"
+    assert settings.feed_size == 5 and settings.full_content is False
+
+
+def test_environment_wins_over_the_file(tmp_path: Path) -> None:
+    """SYNDICATOR_<KEY> overrides the file, parsed by the key's declared type."""
+    config = tmp_path / "s.toml"
+    config.write_text('site_title = "File"\nfeed_size = 5\n')
+    settings = load_settings(
+        config,
+        {"SYNDICATOR_SITE_TITLE": "Env", "SYNDICATOR_FEED_SIZE": "7", "SYNDICATOR_FULL_CONTENT": "0", "OTHER": "x"},
+    )
+    assert (settings.site_title, settings.feed_size, settings.full_content) == ("Env", 7, False)
+
+
+@pytest.mark.parametrize(
+    ("toml", "environ", "message"),
+    [
+        ("colour = 1\n", {}, "unknown setting 'colour'"),
+        ("", {"SYNDICATOR_COLOUR": "x"}, "unknown setting SYNDICATOR_COLOUR"),
+        ('feed_size = "many"\n', {}, "feed_size must be a whole number"),
+        ("", {"SYNDICATOR_FULL_CONTENT": "perhaps"}, "full_content must be true or false"),
+        ('site_url = "example.org"\n', {}, "site_url"),
+        ('timezone = "Mars/Olympus"\n', {}, "unknown time zone"),
+        ("feed_size = 0\n", {}, "feed_size: must be at least 1"),
+        ("site_title = \n", {}, "s.toml"),
+    ],
+)
+def test_bad_settings_are_named(tmp_path: Path, toml: str, environ: dict[str, str], message: str) -> None:
+    """An unknown key or a bad value is a ConfigError naming it."""
+    config = tmp_path / "s.toml"
+    config.write_text(toml)
+    with pytest.raises(ConfigError, match=message):
+        load_settings(config, environ)
+
+
+def test_a_named_config_file_must_exist(tmp_path: Path) -> None:
+    """--config with a missing file is an error, unlike the optional default."""
+    with pytest.raises(ConfigError, match="no such config file"):
+        load_settings(tmp_path / "missing.toml", {}, required=True)

@@ -1,0 +1,200 @@
+"""Rendered feeds: Atom, RSS, JSON Feed and OPML, field by field, deterministic."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
+
+import feedparser
+from hypothesis import HealthCheck
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
+from lxml import etree
+
+from factories import make_catalog
+from factories import make_post
+from feedcheck import ATOM
+from feedcheck import check_atom
+from feedcheck import check_json
+from feedcheck import check_rss
+from syndicator.config import Settings
+from syndicator.feeds import render_feeds
+from syndicator.model import Author
+
+
+def day(n: int) -> datetime:
+    return datetime(2025, 1, 1, 8, 0, tzinfo=UTC) + timedelta(days=n)
+
+
+def test_every_category_has_three_formats_and_the_site_feeds(settings: Settings) -> None:
+    """all.*, category/<slug>.* in three formats, and index.opml."""
+    catalog = make_catalog(make_post("a", categories=("One", "Two")), make_post("b", categories=("Two",)))
+    files = render_feeds(catalog, settings)
+    assert sorted(files) == sorted(
+        ["all.atom", "all.rss", "all.json", "index.opml"]
+        + [f"category/{c}.{f}" for c in ("one", "two") for f in ("atom", "rss", "json")]
+    )
+
+
+def test_atom_fields(settings: Settings) -> None:
+    """Atom: stable feed id, titled per category, self/alternate links, complete entries."""
+    post = make_post(
+        "hello",
+        date=day(0),
+        updated=day(3),
+        categories=("Tajik-Russian relations", "Borders"),
+        author=Author("Ann", "ann@example.org", "https://ann.example"),
+        summary_html="<p>Short.</p>",
+        content_html="<p>Short.</p>\n<p>Long.</p>",
+    )
+    files = render_feeds(make_catalog(post), settings)
+    root = check_atom(files["category/tajik-russian-relations.atom"])
+    assert root.findtext(ATOM + "id") == "tag:example.org,2000:/feeds/category/tajik-russian-relations.atom"
+    assert root.findtext(ATOM + "title") == "Test Site — Tajik-Russian relations"
+    assert root.findtext(ATOM + "updated") == "2025-01-04T08:00:00+00:00"
+    links = {x.get("rel"): x.get("href") for x in root.findall(ATOM + "link")}
+    assert links["self"] == "https://example.org/feeds/category/tajik-russian-relations.atom"
+    assert links["alternate"] == "https://example.org/category/tajik-russian-relations/"
+    parsed = feedparser.parse(files["category/tajik-russian-relations.atom"])
+    entry = parsed.entries[0]
+    assert entry.id == post.id
+    assert entry.title == "Hello"
+    assert entry.link == "https://example.org/posts/hello/"
+    assert entry.published == "2025-01-01T08:00:00+00:00"
+    assert entry.updated == "2025-01-04T08:00:00+00:00"
+    assert entry.author_detail == {"name": "Ann", "email": "ann@example.org", "href": "https://ann.example"}
+    assert [(t.term, t.label) for t in entry.tags] == [
+        ("tajik-russian-relations", "Tajik-Russian relations"),
+        ("borders", "Borders"),
+    ]
+    assert entry.summary == "<p>Short.</p>"
+    assert entry.summary_detail.type == "text/html"
+    assert entry.content[0].value == "<p>Short.</p>\n<p>Long.</p>"
+    assert entry.content[0].type == "text/html"
+
+
+def test_site_wide_feed_title_is_the_site_title(settings: Settings) -> None:
+    """The site-wide feed's title is site_title, its alternate the home page."""
+    root = check_atom(render_feeds(make_catalog(make_post("a")), settings)["all.atom"])
+    assert root.findtext(ATOM + "title") == "Test Site"
+    assert root.findtext(ATOM + "id") == "tag:example.org,2000:/feeds/all.atom"
+
+
+def test_full_content_off_leaves_out_content(make_settings: Callable[..., Settings]) -> None:
+    """full_content = false: summaries only."""
+    files = render_feeds(make_catalog(make_post("a")), make_settings(full_content=False))
+    assert check_atom(files["all.atom"]).find(f"{ATOM}entry/{ATOM}content") is None
+    assert b"content:encoded" not in files["all.rss"]
+
+
+def test_rss_fields(settings: Settings) -> None:
+    """RSS 2.0: channel fields, guid permalink rule, categories, excerpt and full content."""
+    plain = make_post("plain", date=day(1), categories=("One",))
+    permalink = make_post("perma", date=day(0), id="https://example.org/posts/perma/")
+    files = render_feeds(make_catalog(plain, permalink), settings)
+    root = check_rss(files["all.rss"])
+    channel = root.find("channel")
+    assert channel.findtext("title") == "Test Site"
+    assert channel.findtext("link") == "https://example.org/"
+    assert channel.findtext("language") == "en"
+    assert channel.findtext("lastBuildDate") == "Thu, 02 Jan 2025 08:00:00 +0000"
+    assert channel.find(f"{ATOM}link").get("href") == "https://example.org/feeds/all.rss"
+    items = channel.findall("item")
+    assert [i.findtext("title") for i in items] == ["Plain", "Perma"]
+    assert items[0].find("guid").get("isPermaLink") == "false"
+    assert items[1].find("guid").get("isPermaLink") == "true"
+    assert items[0].findtext("pubDate") == "Thu, 02 Jan 2025 08:00:00 +0000"
+    assert [c.text for c in items[0].findall("category")] == ["One"]
+    assert items[0].findtext("description") == "<p>Summary.</p>"
+    assert items[0].findtext("{http://purl.org/rss/1.0/modules/content/}encoded") == plain.content_html
+    assert items[0].findtext("{http://purl.org/dc/elements/1.1/}creator") == "Writer"
+
+
+def test_json_feed_fields(settings: Settings) -> None:
+    """JSON Feed 1.1: plain-text summary, HTML content, dates, tags, authors."""
+    post = make_post("a", categories=("One",), summary_html="<p>Tom &amp; <em>Jerry</em></p>")
+    document = check_json(render_feeds(make_catalog(post), settings)["category/one.json"])
+    assert document["title"] == "Test Site — One"
+    assert document["home_page_url"] == "https://example.org/category/one/"
+    assert document["feed_url"] == "https://example.org/feeds/category/one.json"
+    item = document["items"][0]
+    assert item["id"] == post.id
+    assert item["url"] == "https://example.org/posts/a/"
+    assert item["summary"] == "Tom & Jerry"
+    assert item["content_html"] == post.content_html
+    assert item["date_published"] == "2025-06-01T10:00:00+00:00"
+    assert item["date_modified"] == "2025-06-01T10:00:00+00:00"
+    assert item["tags"] == ["One"]
+    assert item["authors"] == [{"name": "Writer"}]
+
+
+def test_feed_size_and_order(make_settings: Callable[..., Settings]) -> None:
+    """The newest feed_size posts, newest first."""
+    posts = [make_post(f"p{i}", date=day(i)) for i in range(5)]
+    files = render_feeds(make_catalog(*posts), make_settings(feed_size=3))
+    assert [e.title for e in feedparser.parse(files["all.atom"]).entries] == ["P4", "P3", "P2"]
+    assert [i["title"] for i in json.loads(files["all.json"])["items"]] == ["P4", "P3", "P2"]
+
+
+def test_feed_updated_is_the_newest_entry_not_the_build_time(settings: Settings) -> None:
+    """Rendering the same catalog twice gives the same bytes; updated is the newest entry's."""
+    catalog = make_catalog(make_post("a", date=day(0), updated=day(9)), make_post("b", date=day(5)))
+    first = render_feeds(catalog, settings)
+    assert first == render_feeds(catalog, settings)
+    assert b"<updated>2025-01-10T08:00:00+00:00</updated>" in first["all.atom"]
+
+
+def test_titles_stay_plain_text(settings: Settings) -> None:
+    """A title with markup is escaped text in every format."""
+    post = make_post("a", title="<b>Bold</b> & <script>x</script>")
+    files = render_feeds(make_catalog(post), settings)
+    assert feedparser.parse(files["all.atom"]).entries[0].title == "<b>Bold</b> & <script>x</script>"
+    assert etree.fromstring(files["all.rss"]).findtext("channel/item/title") == "<b>Bold</b> & <script>x</script>"
+    assert json.loads(files["all.json"])["items"][0]["title"] == "<b>Bold</b> & <script>x</script>"
+
+
+def test_opml_lists_every_category_atom_feed(settings: Settings) -> None:
+    """OPML 2.0 with one outline per category's Atom feed."""
+    files = render_feeds(make_catalog(make_post("a", categories=("One", "Two & More"))), settings)
+    root = etree.fromstring(files["index.opml"])
+    assert root.get("version") == "2.0"
+    outlines = root.findall("body/outline")
+    assert [o.get("xmlUrl") for o in outlines] == [
+        "https://example.org/feeds/category/one.atom",
+        "https://example.org/feeds/category/two-more.atom",
+    ]
+    assert outlines[1].get("text") == "Test Site — Two & More"
+
+
+def test_empty_catalog_still_renders_valid_feeds(settings: Settings) -> None:
+    """With nothing published, the site-wide feeds exist and validate."""
+    files = render_feeds(make_catalog(), settings)
+    check_atom(files["all.atom"])
+    check_rss(files["all.rss"])
+    check_json(files["all.json"])
+
+
+printable = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=40)
+
+
+@hsettings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
+@given(title=printable, category=printable, body=st.text(max_size=300))
+def test_any_post_renders_to_feeds_that_parse(settings: Settings, title: str, category: str, body: str) -> None:
+    """Property: whatever a post file holds, every feed parses with bozo == 0 and carries no illegal character."""
+    from syndicator.posts import parse_post
+
+    text = "---\n" + json.dumps({"title": title, "date": "2025-01-01", "categories": [category]}) + "\n---\n" + body
+    result = parse_post(text, "posts/x.md", settings)
+    if not hasattr(result, "slug"):
+        return
+    for path, data in render_feeds(make_catalog(result), settings).items():
+        if path.endswith(".atom"):
+            check_atom(data)
+        elif path.endswith(".rss"):
+            check_rss(data)
+        elif path.endswith(".json"):
+            check_json(data)

@@ -1,0 +1,109 @@
+"""The reload schedule: interval reloads, a reload when the next post is due, failures kept out."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
+from pathlib import Path
+
+import time_machine
+
+from syndicator.build import Builder
+from syndicator.config import Settings
+from syndicator.schedule import NEXT_POST_JOB
+from syndicator.schedule import RELOAD_JOB
+from syndicator.schedule import run_reload
+from syndicator.schedule import start_scheduler
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 20) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def test_a_failed_reload_keeps_the_last_snapshot(
+    make_settings: Callable[..., Settings], write_post: Callable[..., Path], tmp_path: Path
+) -> None:
+    """An exception inside a reload is logged and shown; the last good snapshot stays."""
+    settings = make_settings(output_dir=tmp_path / "out")
+    builder = Builder(settings)
+    write_post("a.md", title="A")
+    run_reload(builder, utcnow)
+    good = builder.snapshot
+    assert good is not None and builder.last_error is None
+    write_post("b.md", title="B")
+    (tmp_path / "out" / "all.atom").unlink()
+    (tmp_path / "out" / "all.atom").mkdir()  # the next write to it fails
+    run_reload(builder, utcnow)
+    assert builder.snapshot is good
+    assert builder.last_error is not None and "all.atom" in builder.last_error
+
+
+def test_jobs_run_one_at_a_time_and_coalesce(settings: Settings, write_post: Callable[..., Path]) -> None:
+    """The interval job is registered with max_instances=1 and coalesce."""
+    write_post("a.md", title="A")
+    builder = Builder(settings)
+    run_reload(builder, utcnow)
+    scheduler = start_scheduler(builder, settings, utcnow)
+    try:
+        job = scheduler.get_job(RELOAD_JOB)
+        assert job.max_instances == 1 and job.coalesce is True
+        assert job.trigger.interval == timedelta(seconds=settings.reload_interval)
+    finally:
+        scheduler.shutdown(wait=False)
+
+
+def test_interval_reload_picks_up_a_new_post(
+    make_settings: Callable[..., Settings], write_post: Callable[..., Path]
+) -> None:
+    """A post dropped in while running appears within reload_interval."""
+    settings = make_settings(reload_interval=1)
+    write_post("a.md", title="A")
+    builder = Builder(settings)
+    run_reload(builder, utcnow)
+    scheduler = start_scheduler(builder, settings, utcnow)
+    try:
+        write_post("b.md", title="B")
+        assert wait_for(lambda: builder.snapshot is not None and builder.snapshot.report.posts == 2)
+    finally:
+        scheduler.shutdown(wait=False)
+
+
+def test_a_reload_runs_when_the_next_post_is_due(
+    make_settings: Callable[..., Settings], write_post: Callable[..., Path]
+) -> None:
+    """With a long interval, a date job publishes the future post at its time."""
+    settings = make_settings(reload_interval=3600)
+    due = (utcnow() + timedelta(seconds=2)).replace(microsecond=0)
+    write_post("soon.md", title="Soon", date=due.isoformat())
+    builder = Builder(settings)
+    run_reload(builder, utcnow)
+    assert builder.snapshot is not None and builder.snapshot.report.posts == 0
+    scheduler = start_scheduler(builder, settings, utcnow)
+    try:
+        assert scheduler.get_job(NEXT_POST_JOB).next_run_time == due
+        assert wait_for(lambda: builder.snapshot.report.posts == 1)
+        assert builder.snapshot.report.loaded_at >= due
+    finally:
+        scheduler.shutdown(wait=False)
+
+
+def test_the_clock_is_read_at_the_edge(settings: Settings, write_post: Callable[..., Path]) -> None:
+    """run_reload passes the clock's time into the pure core (frozen here with time-machine)."""
+    write_post("a.md", title="A", date="2030-01-01T00:00:00Z")
+    builder = Builder(settings)
+    with time_machine.travel(datetime(2030, 1, 1, 0, 0, 1, tzinfo=UTC), tick=False):
+        run_reload(builder, utcnow)
+    assert builder.snapshot.report.loaded_at == datetime(2030, 1, 1, 0, 0, 1, tzinfo=UTC)
+    assert builder.snapshot.report.posts == 1

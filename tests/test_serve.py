@@ -1,0 +1,61 @@
+"""A real `syndicator serve` on a loopback port: the bundled posts, live reloads, no restart."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
+from pathlib import Path
+
+import feedparser
+
+from conftest import SEED_POSTS
+from conftest import post_text
+from feedcheck import check_atom
+
+
+def test_serves_the_bundled_posts_and_picks_up_changes(start_server: Callable[..., object], tmp_path: Path) -> None:
+    """Seed feeds are served; a new post appears, an edit keeps its id, a future post waits for its time."""
+    shutil.copytree(SEED_POSTS, tmp_path / "posts")
+    server = start_server(tmp_path, SYNDICATOR_RELOAD_INTERVAL="1")
+    response = server.get("/feeds/category/tajik-russian-relations.atom")
+    assert response.status_code == 200
+    check_atom(response.content)
+    assert len(feedparser.parse(response.content).entries) == 5
+    assert (tmp_path / "feeds/category/tajik-russian-relations.atom").read_bytes() == response.content
+
+    (tmp_path / "posts/2026-01-01-new.md").write_text(
+        post_text(title="Fresh news", date="2026-01-01T00:00:00Z", categories="[Tajikistan]")
+    )
+    server.wait_until(lambda: b"Fresh news" in server.get("/feeds/category/tajikistan.atom").content, what="new post")
+    entries = feedparser.parse(server.get("/feeds/category/tajikistan.atom").content).entries
+    assert entries[0].title == "Fresh news"
+    new_id = entries[0].id
+
+    (tmp_path / "posts/2026-01-01-new.md").write_text(
+        post_text(title="Fresh news, edited", date="2026-01-01T00:00:00Z", categories="[Tajikistan]")
+    )
+    server.wait_until(lambda: b"edited" in server.get("/feeds/all.atom").content, what="edit")
+    entries = feedparser.parse(server.get("/feeds/all.atom").content).entries
+    assert [e.id for e in entries].count(new_id) == 1
+
+    due = (datetime.now(UTC) + timedelta(seconds=3)).replace(microsecond=0)
+    (tmp_path / "posts/later.md").write_text(post_text(title="Scheduled", date=due.isoformat()))
+    server.wait_until(lambda: server.get("/healthz").json()["next_publish_at"] is not None, what="schedule")
+    assert b"Scheduled" not in server.get("/feeds/all.atom").content
+    server.wait_until(lambda: b"Scheduled" in server.get("/feeds/all.atom").content, what="scheduled post")
+    assert datetime.now(UTC) >= due
+
+
+def test_future_post_is_published_by_its_own_job(start_server: Callable[..., object], tmp_path: Path) -> None:
+    """With an hour-long interval, the post still appears at its time, without a restart."""
+    posts = tmp_path / "posts"
+    posts.mkdir()
+    (posts / "now.md").write_text(post_text(title="Now", date="2025-01-01T00:00:00Z"))
+    due = (datetime.now(UTC) + timedelta(seconds=4)).replace(microsecond=0)
+    (posts / "soon.md").write_text(post_text(title="Soon", date=due.isoformat()))
+    server = start_server(tmp_path, SYNDICATOR_RELOAD_INTERVAL="3600")
+    assert b"Soon" not in server.get("/feeds/all.atom").content
+    server.wait_until(lambda: b"Soon" in server.get("/feeds/all.atom").content, what="due post")
