@@ -59,3 +59,53 @@ def test_future_post_is_published_by_its_own_job(start_server: Callable[..., obj
     server = start_server(tmp_path, SYNDICATOR_RELOAD_INTERVAL="3600")
     assert b"Soon" not in server.get("/feeds/all.atom").content
     server.wait_until(lambda: b"Soon" in server.get("/feeds/all.atom").content, what="due post")
+
+
+def test_conditional_get_and_gzip_over_real_http(start_server: Callable[..., object], tmp_path: Path) -> None:
+    """A polling reader gets 304s until a post changes, then one 200 with the new bytes, gzip or not."""
+    import requests
+
+    shutil.copytree(SEED_POSTS, tmp_path / "posts")
+    server = start_server(tmp_path, SYNDICATOR_RELOAD_INTERVAL="1")
+    path = "/feeds/category/justice.atom"
+    plain = server.get(path, headers={"Accept-Encoding": "identity"})
+    zipped = requests.get(server.url + path, timeout=10)  # requests asks for gzip and decodes it
+    assert zipped.headers["Content-Encoding"] == "gzip" and zipped.content == plain.content
+    assert plain.headers["Vary"] == zipped.headers["Vary"] == "Accept-Encoding"
+    for response in (plain, zipped):
+        again = server.get(path, headers={"If-None-Match": response.headers["ETag"]})
+        assert again.status_code == 304 and again.content == b""
+    not_modified = server.get(path, headers={"If-Modified-Since": plain.headers["Last-Modified"]})
+    assert not_modified.status_code == 304
+    both = server.get(path, headers={"If-None-Match": '"stale"', "If-Modified-Since": plain.headers["Last-Modified"]})
+    assert both.status_code == 200, "If-None-Match wins over If-Modified-Since"
+
+    post = next((tmp_path / "posts").glob("*tajikistan-frees-jailed-pilots.md"))
+    post.write_text(post.read_text().replace("Under Pressure From", "Under Heavy Pressure From"))
+    server.wait_until(
+        lambda: server.get(path, headers={"If-None-Match": plain.headers["ETag"]}).status_code == 200, what="change"
+    )
+    changed = server.get(path)
+    assert b"Under Heavy Pressure" in changed.content
+    assert server.get(path, headers={"If-None-Match": changed.headers["ETag"]}).status_code == 304
+
+
+def test_malformed_and_hostile_requests_never_get_500(start_server: Callable[..., object], tmp_path: Path) -> None:
+    """Traversal in any encoding, long URLs and odd methods: 4xx, never 500."""
+    import requests
+
+    (tmp_path / "posts").mkdir()
+    server = start_server(tmp_path)
+    for path in [
+        "/feeds/..%2f..%2fetc/passwd",
+        "/feeds/%2e%2e/%2e%2e/etc/passwd",
+        "/feeds/%00",
+        "/feeds/" + "x" * 20000,
+        "/category/%ff/",
+        "/posts/%c0%ae%c0%ae/",
+    ]:
+        response = requests.get(server.url + path, timeout=10)
+        assert 400 <= response.status_code < 500, (path, response.status_code)
+    assert requests.post(server.url + "/feeds/all.atom", timeout=10).status_code == 405
+    head = requests.head(server.url + "/feeds/all.atom", timeout=10)
+    assert head.status_code == 200 and head.content == b""

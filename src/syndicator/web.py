@@ -15,6 +15,7 @@ from flask import Flask
 from flask import Response
 from flask import abort
 from flask import current_app
+from flask import g
 from flask import jsonify
 from flask import redirect
 from flask import render_template
@@ -44,10 +45,14 @@ def _settings() -> Settings:
 
 
 def _snapshot() -> Snapshot:
-    builder: Builder = current_app.config["SYNDICATOR_BUILDER"]
-    snapshot = builder.snapshot
+    """The snapshot this request sees: taken once, so a reload never mixes two in one answer."""
+    snapshot: Snapshot | None = g.get("snapshot")
     if snapshot is None:
-        abort(503, "the posts are still loading")
+        builder: Builder = current_app.config["SYNDICATOR_BUILDER"]
+        snapshot = builder.snapshot
+        if snapshot is None:
+            abort(503, "the posts are still loading")
+        g.snapshot = snapshot
     return snapshot
 
 
