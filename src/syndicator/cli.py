@@ -32,14 +32,14 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def setup_logging(verbose: bool = False) -> None:
+def setup_logging(level: int = logging.INFO) -> None:
     """Log to stderr, once, for the whole package."""
     root = logging.getLogger()
     if not root.handlers:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         root.addHandler(handler)
-    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    root.setLevel(level)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
@@ -93,6 +93,7 @@ def build(config: str | None, strict: bool) -> None:
 @config_option
 def check(config: str | None) -> None:
     """List every problem in posts_dir; exit 1 when there is one."""
+    setup_logging(logging.ERROR)  # the problems are the output; don't log them twice
     settings = _settings(config)
     if not settings.posts_dir.is_dir():
         raise click.ClickException(f"{settings.posts_dir}: no such folder")
