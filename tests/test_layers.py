@@ -19,10 +19,11 @@ ALLOWED: dict[str, set[str]] = {
     "catalog": {"model"},
     "feeds": {"__init__", "config", "model", "markup", "catalog"},
     "output": set(),
-    "build": {"config", "model", "posts", "catalog", "feeds", "output"},
+    "ledger": {"model"},
+    "build": {"config", "model", "posts", "catalog", "feeds", "output", "ledger"},
     "web": {"config", "model", "catalog", "output", "build"},
     "schedule": {"config", "build"},
-    "cli": {"__init__", "config", "model", "posts", "catalog", "feeds", "output", "build", "web", "schedule"},
+    "cli": {"__init__", "config", "model", "posts", "catalog", "feeds", "output", "ledger", "build", "web", "schedule"},
 }
 
 THIRD_PARTY_OWNER = {

@@ -13,10 +13,12 @@ import click
 
 from syndicator import __version__
 from syndicator.build import Builder
+from syndicator.build import read_ledger
 from syndicator.catalog import Catalog
 from syndicator.config import ConfigError
 from syndicator.config import Settings
 from syndicator.config import load_settings
+from syndicator.ledger import assign_ids
 from syndicator.output import OutputError
 from syndicator.posts import PostCache
 from syndicator.schedule import run_reload
@@ -98,7 +100,12 @@ def check(config: str | None) -> None:
     if not settings.posts_dir.is_dir():
         raise click.ClickException(f"{settings.posts_dir}: no such folder")
     posts, problems = PostCache(settings).refresh()
+    ledger, ledger_problem = read_ledger(settings)
+    posts, id_warnings = assign_ids(posts, ledger)
+    problems.extend(id_warnings)
     problems.extend(Catalog.build(posts, now()).problems)
+    if ledger_problem is not None:
+        problems.append(ledger_problem)
     for problem in sorted(problems, key=lambda p: (p.path, p.line, p.message)):
         click.echo(str(problem))
     if problems:

@@ -65,6 +65,8 @@ class Post:
     content_html: str
     draft: bool = False
     warnings: tuple[LoadProblem, ...] = ()
+    source: str = ""  # the file's path under posts_dir: the ledger's key
+    explicit_id: bool = False
 
     def __post_init__(self) -> None:
         _check_aware("date", self.date)

@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 from collections.abc import Iterator
 from dataclasses import dataclass
+from dataclasses import replace
 from datetime import UTC
 from datetime import date as Date
 from datetime import datetime
@@ -165,8 +166,12 @@ def _terms(field: str, names: list[str], clean: _Cleaner) -> tuple[Term, ...]:
     return tuple(terms.values())
 
 
-def parse_post(text: str, path: str, settings: Settings) -> Post | LoadProblem:
-    """Parse one post file's text into a Post, or say what is wrong with it."""
+def parse_post(text: str, path: str, settings: Settings, source: str | None = None) -> Post | LoadProblem:
+    """Parse one post file's text into a Post, or say what is wrong with it.
+
+    ``path`` names the file in messages; ``source`` is its path under posts_dir
+    (default: ``path``).
+    """
     if not text.strip():
         return LoadProblem(path, 1, "empty file")
     match = _FRONT_MATTER.match(text)
@@ -190,11 +195,12 @@ def parse_post(text: str, path: str, settings: Settings) -> Post | LoadProblem:
     body = text[match.end() :]
     body_line = front.count("\n") + 3
     try:
-        return _build_post(
+        post = _build_post(
             meta, body, path, settings, lambda field: _field_line(front, field) if field != "body" else body_line
         )
     except _Invalid as exc:
         return LoadProblem(path, _field_line(front, exc.field), exc.message)
+    return replace(post, source=source if source is not None else path)
 
 
 def _build_post(meta: dict[str, Any], body: str, path: str, settings: Settings, line_of: Callable[[str], int]) -> Post:
@@ -257,6 +263,7 @@ def _build_post(meta: dict[str, Any], body: str, path: str, settings: Settings, 
         content_html=content_html,
         draft=draft,
         warnings=warnings,
+        explicit_id="id" in meta and bool(meta["id"]),
     )
 
 
@@ -307,7 +314,8 @@ class PostCache:
         if isinstance(text, LoadProblem):
             return text, False
         self.parsed += 1
-        return parse_post(text, path, self.settings), False
+        source = file.relative_to(self.settings.posts_dir).as_posix()
+        return parse_post(text, path, self.settings, source), False
 
     def refresh(self) -> tuple[list[Post], list[LoadProblem]]:
         """Bring the cache up to date with posts_dir; return the posts to publish and the problems."""

@@ -121,9 +121,13 @@ def category_page(slug: str) -> str:
 
 
 @bp.route("/posts/<slug>/")
-def post_page(slug: str) -> str:
-    post = _snapshot().catalog.by_slug.get(slug)
+def post_page(slug: str) -> str | BaseResponse:
+    snapshot = _snapshot()
+    post = snapshot.catalog.by_slug.get(slug)
     if post is None:
+        moved_to = snapshot.redirects.get(slug)
+        if moved_to is not None and moved_to in snapshot.catalog.by_slug:
+            return redirect(f"/posts/{moved_to}/", 301)
         abort(404)
     return render_template("post.html", post=post, feed_stem=None)
 

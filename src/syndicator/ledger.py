@@ -1,0 +1,96 @@
+"""Keep published ids from churning: the ledger of every published post's file, id and slug.
+
+Pure: ``assign_ids`` gives posts the ids their files were published with,
+``record`` adds what is published now, ``redirects`` maps old slugs to new
+ones, and ``loads``/``dumps`` convert the ledger to and from its JSON file.
+No I/O.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from dataclasses import replace
+
+from syndicator.model import LoadProblem
+from syndicator.model import Post
+
+LEDGER_FILE = "ledger.json"
+VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """What was published from one post file: its id, its current slug and the slugs it had before."""
+
+    id: str
+    slug: str
+    former_slugs: tuple[str, ...] = ()
+
+
+def assign_ids(posts: Iterable[Post], ledger: dict[str, Record]) -> tuple[list[Post], list[LoadProblem]]:
+    """Give each post the id its file was published with.
+
+    A post whose id is the default keeps its published id when its slug, its
+    date or the site's host changes. An explicit ``id`` that differs from the
+    published one is honoured, with a warning.
+    """
+    kept: list[Post] = []
+    warnings: list[LoadProblem] = []
+    for post in posts:
+        record = ledger.get(post.source)
+        if record is not None and record.id != post.id:
+            if post.explicit_id:
+                message = f"id changes from published {record.id!r} to {post.id!r}: readers will see a new entry"
+                warnings.append(LoadProblem(post.path, 1, message, fatal=False))
+            else:
+                post = replace(post, id=record.id)
+        kept.append(post)
+    return kept, warnings
+
+
+def record(ledger: dict[str, Record], published: Iterable[Post]) -> dict[str, Record]:
+    """The ledger with the published posts' ids and slugs (a changed slug is kept as a former one)."""
+    updated = dict(ledger)
+    for post in published:
+        old = ledger.get(post.source)
+        former = old.former_slugs if old is not None else ()
+        if old is not None and old.slug != post.slug and old.slug not in former:
+            former = (*former, old.slug)
+        updated[post.source] = Record(post.id, post.slug, tuple(s for s in former if s != post.slug))
+    return updated
+
+
+def redirects(ledger: dict[str, Record]) -> dict[str, str]:
+    """Old slug -> current slug, for every slug a file had before (unless another post now has it)."""
+    current = {record.slug for record in ledger.values()}
+    moved: dict[str, str] = {}
+    for source in sorted(ledger):
+        record = ledger[source]
+        for slug in record.former_slugs:
+            if slug not in current:
+                moved.setdefault(slug, record.slug)
+    return moved
+
+
+def dumps(ledger: dict[str, Record]) -> bytes:
+    posts = {
+        source: {"id": r.id, "slug": r.slug, "former_slugs": list(r.former_slugs)}
+        for source, r in sorted(ledger.items())
+    }
+    return (json.dumps({"version": VERSION, "posts": posts}, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+
+
+def loads(data: bytes) -> dict[str, Record]:
+    """Read a ledger file; raise ValueError when it is not one."""
+    document = json.loads(data.decode("utf-8"))
+    if not isinstance(document, dict) or document.get("version") != VERSION:
+        raise ValueError("not a version 1 ledger")
+    ledger = {}
+    for source, entry in document["posts"].items():
+        former = entry.get("former_slugs", [])
+        if not (isinstance(entry.get("id"), str) and isinstance(entry.get("slug"), str) and isinstance(former, list)):
+            raise ValueError(f"bad record for {source!r}")
+        ledger[source] = Record(entry["id"], entry["slug"], tuple(str(s) for s in former))
+    return ledger

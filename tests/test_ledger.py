@@ -1,0 +1,129 @@
+"""Ids never churn: the ledger keeps published ids through slug, date and host changes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import feedparser
+from click.testing import CliRunner
+
+from conftest import NOW
+from syndicator.build import Builder
+from syndicator.cli import cli
+from syndicator.config import Settings
+from syndicator.ledger import LEDGER_FILE
+from syndicator.ledger import Record
+from syndicator.ledger import dumps
+from syndicator.ledger import loads
+from syndicator.web import create_app
+
+
+def ids(builder: Builder) -> list[str]:
+    assert builder.snapshot is not None
+    return [e.id for e in feedparser.parse(builder.snapshot.files["/feeds/all.atom"].body).entries]
+
+
+def test_slug_change_keeps_the_id_and_redirects_the_old_url(
+    settings: Settings, write_post: Callable[..., Path]
+) -> None:
+    """Same file, new slug: same entry id; /posts/<old>/ answers 301 to the new URL."""
+    write_post("2025-06-01-old-name.md", title="Post")
+    builder = Builder(settings)
+    builder.reload(NOW)
+    first = ids(builder)
+    assert first == ["tag:example.org,2025-06-01:/posts/old-name"]
+    write_post("2025-06-01-old-name.md", title="Post, renamed", slug="new-name")
+    builder.reload(NOW)
+    assert ids(builder) == first
+    client = create_app(settings, builder).test_client()
+    response = client.get("/posts/old-name/")
+    assert response.status_code == 301
+    assert response.headers["Location"].endswith("/posts/new-name/")
+    assert client.get("/posts/new-name/").status_code == 200
+
+
+def test_ids_survive_a_new_host_a_new_date_and_a_restart(
+    make_settings: Callable[..., Settings], write_post: Callable[..., Path]
+) -> None:
+    """Moving the site to a new host or scheme, or redating a post, keeps its id (across processes)."""
+    write_post("a.md", title="A", date="2025-06-01T10:00:00Z")
+    old = Builder(make_settings(site_url="http://old.example"))
+    old.reload(NOW)
+    published = ids(old)
+    write_post("a.md", title="A", date="2025-06-03T10:00:00Z")
+    moved = Builder(make_settings(site_url="https://new.example"))
+    moved.reload(NOW)
+    assert ids(moved) == published == ["tag:old.example,2025-06-01:/posts/a"]
+
+
+def test_a_changed_explicit_id_is_honoured_with_a_warning(
+    settings: Settings, write_post: Callable[..., Path], monkeypatch: object, tmp_path: Path
+) -> None:
+    """Editing `id:` changes the entry, and `check` warns that readers will see a new one."""
+    write_post("a.md", title="A", id="urn:one")
+    Builder(settings).reload(NOW)
+    write_post("a.md", title="A", id="urn:two")
+    builder = Builder(settings)
+    report = builder.reload(NOW)
+    assert ids(builder) == ["urn:two"]
+    assert [p.message for p in report.problems] == [
+        "id changes from published 'urn:one' to 'urn:two': readers will see a new entry"
+    ]
+    assert not report.failed
+
+
+def test_check_warns_before_an_edit_changes_a_published_id(
+    tmp_path: Path, write_post: Callable[..., Path], monkeypatch: object
+) -> None:
+    """`syndicator check` reads the ledger and flags the change (exit 1)."""
+    monkeypatch.chdir(tmp_path)  # type: ignore[attr-defined]
+    runner = CliRunner()
+    write_post("a.md", title="A", id="urn:one")
+    assert runner.invoke(cli, ["build"]).exit_code == 0
+    write_post("a.md", title="A", id="urn:two")
+    result = runner.invoke(cli, ["check"])
+    assert result.exit_code == 1
+    assert "posts/a.md:1: warning: id changes from published 'urn:one' to 'urn:two'" in result.stdout
+
+
+def test_corrupt_ledger_is_rebuilt_with_a_warning(settings: Settings, write_post: Callable[..., Path]) -> None:
+    """A corrupt ledger file is reported once and rebuilt from the posts."""
+    write_post("a.md", title="A")
+    ledger_file = settings.state_dir / LEDGER_FILE
+    ledger_file.parent.mkdir(parents=True)
+    ledger_file.write_bytes(b"{not json")
+    builder = Builder(settings)
+    report = builder.reload(NOW)
+    assert [p.message.split(" (")[0] for p in report.problems] == ["ledger unreadable"]
+    assert report.posts == 1
+    assert list(loads(ledger_file.read_bytes())) == ["a.md"]
+    assert builder.reload(NOW).problems == ()
+
+
+def test_missing_ledger_is_rebuilt_silently(settings: Settings, write_post: Callable[..., Path]) -> None:
+    """No ledger yet: it is written on the first load, without a warning."""
+    write_post("sub/a.md", title="A")
+    report = Builder(settings).reload(NOW)
+    assert report.problems == ()
+    document = json.loads((settings.state_dir / LEDGER_FILE).read_bytes())
+    assert document == {
+        "version": 1,
+        "posts": {"sub/a.md": {"id": "tag:example.org,2025-06-01:/posts/a", "slug": "a", "former_slugs": []}},
+    }
+
+
+def test_drafts_and_future_posts_are_not_recorded(settings: Settings, write_post: Callable[..., Path]) -> None:
+    """Only published posts enter the ledger."""
+    write_post("draft.md", title="D", draft="true")
+    write_post("later.md", title="L", date="2099-01-01")
+    write_post("live.md", title="Live")
+    Builder(settings).reload(NOW)
+    assert list(loads((settings.state_dir / LEDGER_FILE).read_bytes())) == ["live.md"]
+
+
+def test_round_trip() -> None:
+    """dumps and loads agree."""
+    ledger = {"a.md": Record("urn:a", "a", ("old",))}
+    assert loads(dumps(ledger)) == ledger
