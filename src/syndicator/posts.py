@@ -42,7 +42,17 @@ _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?\r?\n)?---[ \t]*(?:\r?\n|\Z)", 
 _DATE_PREFIX = re.compile(r"^\d{4}-\d{2}-\d{2}-")
 _SAFE_SLUG = re.compile(r"^[\w][\w.~-]*$")
 _YAML = YAMLHandler()
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """Safe YAML (with PyYAML's C loader when present) that leaves timestamps as text.
+
+    Dates are then parsed by ``_datetime``, so an impossible date is a problem on
+    the line of its field rather than an exception inside PyYAML.
+    """
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node))
 
 
 class _Invalid(Exception):
@@ -104,7 +114,7 @@ def _text(field: str, value: Any, *, required: bool = False) -> str:
 def _datetime(field: str, value: Any, settings: Settings) -> datetime:
     if isinstance(value, str):
         try:
-            value = datetime.fromisoformat(value.strip())
+            value = datetime.fromisoformat(value.strip().replace("t", "T", 1))
         except ValueError:
             try:
                 value = Date.fromisoformat(value.strip())
@@ -179,7 +189,7 @@ def parse_post(text: str, path: str, settings: Settings, source: str | None = No
         return LoadProblem(path, 1, "no front matter: the file must start with a '---' line and a YAML block")
     front = match.group(1) or ""
     try:
-        meta = _YAML.load(front, Loader=_LOADER)
+        meta = _YAML.load(front, Loader=_Loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         # problem_mark counts from 0 inside the front matter, which starts on file line 2;
