@@ -107,3 +107,32 @@ def test_the_clock_is_read_at_the_edge(settings: Settings, write_post: Callable[
         run_reload(builder, utcnow)
     assert builder.snapshot.report.loaded_at == datetime(2030, 1, 1, 0, 0, 1, tzinfo=UTC)
     assert builder.snapshot.report.posts == 1
+
+
+def test_the_schedule_survives_a_failing_reload_and_recovers(
+    make_settings: Callable[..., Settings], write_post: Callable[..., Path], tmp_path: Path
+) -> None:
+    """A reload that raises is shown in /healthz; the last snapshot is served; the next good run clears it."""
+    from syndicator.web import create_app
+
+    settings = make_settings(output_dir=tmp_path / "out", reload_interval=1)
+    write_post("a.md", title="A")
+    builder = Builder(settings)
+    run_reload(builder, utcnow)
+    good = builder.snapshot
+    client = create_app(settings, builder).test_client()
+    scheduler = start_scheduler(builder, settings, utcnow)
+    try:
+        write_post("b.md", title="B")
+        (tmp_path / "out" / "all.atom").unlink()
+        (tmp_path / "out" / "all.atom").mkdir()  # writing the feed now fails: like a full disk
+        assert wait_for(lambda: builder.last_error is not None)
+        body = client.get("/healthz").get_json()
+        assert body["status"] == "degraded" and "all.atom" in body["error"]
+        assert builder.snapshot is good
+        assert client.get("/feeds/all.atom").status_code == 200
+        (tmp_path / "out" / "all.atom").rmdir()
+        assert wait_for(lambda: builder.last_error is None and builder.snapshot.report.posts == 2)
+        assert client.get("/healthz").get_json()["status"] == "ok"
+    finally:
+        scheduler.shutdown(wait=False)
