@@ -113,7 +113,11 @@ def test_check_and_healthz_list_the_same_problems(
     """`check` prints, and /healthz lists, each problem exactly once."""
     builder = Builder(bad_site)
     report = builder.reload(NOW)
-    body = create_app(bad_site, builder).test_client().get("/healthz").get_json()
+    client = create_app(bad_site, builder).test_client()
+    body = client.get("/healthz").get_json()
+    assert client.get("/posts/draft/").status_code == 404
+    assert client.get("/posts/future/").status_code == 404
+    assert client.get("/category/drafts/").status_code == 404
     assert body["status"] == "degraded"
     assert len(body["problems"]) == len(report.problems)
     monkeypatch.chdir(tmp_path)
