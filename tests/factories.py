@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from dataclasses import replace
 from datetime import UTC
 from datetime import datetime
@@ -20,9 +21,20 @@ def terms(*names: str) -> tuple[Term, ...]:
     return tuple(Term(slugify(name), name) for name in names)
 
 
+@dataclass(frozen=True)
+class Html:
+    """Post text given as ready HTML."""
+
+    summary_html: str
+    content_html: str
+
+
 def make_post(slug: str = "post", **overrides: Any) -> Post:
     date = overrides.pop("date", datetime(2025, 6, 1, 10, 0, tzinfo=UTC))
     categories = overrides.pop("categories", ())
+    text = Html(
+        overrides.pop("summary_html", "<p>Summary.</p>"), overrides.pop("content_html", "<p>Summary.</p>\n<p>More.</p>")
+    )
     base = Post(
         path=f"posts/{slug}.md",
         slug=slug,
@@ -33,8 +45,7 @@ def make_post(slug: str = "post", **overrides: Any) -> Post:
         author=Author("Writer"),
         categories=terms(*categories),
         tags=(),
-        summary_html="<p>Summary.</p>",
-        content_html="<p>Summary.</p>\n<p>More.</p>",
+        text=text,
     )
     return replace(base, **overrides)
 

@@ -155,7 +155,8 @@ def render_json(spec: FeedSpec, catalog: Catalog, settings: Settings) -> bytes:
         "language": settings.language,
         "items": items,
     }
-    return (json.dumps(document, ensure_ascii=False, sort_keys=True, indent=2) + "\n").encode("utf-8")
+    # No indent: the C encoder is several times faster, and readers don't care.
+    return (json.dumps(document, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8")
 
 
 def render_opml(specs: list[FeedSpec], settings: Settings) -> bytes:

@@ -5,6 +5,7 @@ Pure str -> str functions. No I/O.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from collections.abc import Callable
@@ -24,6 +25,7 @@ _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
 _PARAGRAPH = re.compile(r"<p>(.*?)</p>", re.DOTALL)
 _SPACE = re.compile(r"\s+")
 _URL_ATTRIBUTES = frozenset({"href", "src", "cite"})
+_ABSOLUTE_PREFIXES = ("https://", "http://", "mailto:")
 _BLOCK_TAGS = frozenset(
     {"p", "div", "li", "ul", "ol", "br", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "tr", "table", "hr"}
 )
@@ -37,6 +39,7 @@ def xml_legal(text: str) -> tuple[str, bool]:
     return cleaned, len(cleaned) != len(text)
 
 
+@functools.lru_cache(maxsize=65536)
 def slugify(name: str) -> str:
     """URL slug of a category, tag or file name (``Tajik-Russian relations`` -> ``tajik-russian-relations``)."""
     return str(_slugify(name))
@@ -72,7 +75,8 @@ def split_excerpt(body: str) -> tuple[str, str] | None:
 def _absolute(base_url: str) -> Callable[[str, str, str], str | None]:
     def attribute_filter(tag: str, attribute: str, value: str) -> str | None:
         if attribute in _URL_ATTRIBUTES:
-            return urljoin(base_url, value.strip())
+            value = value.strip()
+            return value if value.startswith(_ABSOLUTE_PREFIXES) else urljoin(base_url, value)
         return value
 
     return attribute_filter
@@ -87,6 +91,56 @@ def render_markdown(text: str, base_url: str) -> str:
     """
     raw = cmarkgfm.markdown_to_html_with_extensions(text, options=_MARKDOWN_OPTIONS, extensions=["table"])
     return nh3.clean(raw, attribute_filter=_absolute(base_url), link_rel=None).strip()
+
+
+_render_cached = functools.lru_cache(maxsize=4096)(render_markdown)
+
+
+class MarkdownText:
+    """A post's Markdown, rendered to sanitized HTML only when first asked for.
+
+    Most posts are never shown in any feed, so their bodies are never rendered.
+    The summary (small) is kept once rendered; the content goes through a bounded cache.
+    """
+
+    __slots__ = ("_summary", "base_url", "content_md", "summary_md", "summary_words")
+
+    def __init__(self, content_md: str, summary_md: str | None, base_url: str, summary_words: int) -> None:
+        self.content_md = content_md
+        self.summary_md = summary_md  # None: the first paragraph of the content, cut at summary_words
+        self.base_url = base_url
+        self.summary_words = summary_words
+        self._summary: str | None = None
+
+    def _key(self) -> tuple[str, str | None, str, int]:
+        return (self.content_md, self.summary_md, self.base_url, self.summary_words)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, MarkdownText) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __getstate__(self) -> tuple[str, str | None, str, int]:
+        return self._key()
+
+    def __setstate__(self, state: tuple[str, str | None, str, int]) -> None:
+        self.content_md, self.summary_md, self.base_url, self.summary_words = state
+        self._summary = None
+
+    @property
+    def content_html(self) -> str:
+        return _render_cached(self.content_md, self.base_url)
+
+    @property
+    def summary_html(self) -> str:
+        if self._summary is None:
+            if self.summary_md is not None:
+                self._summary = render_markdown(self.summary_md, self.base_url)
+            else:
+                cut, _ = truncate_html_words(first_paragraph(self.content_html), self.summary_words)
+                self._summary = f"<p>{cut}</p>" if cut else ""
+        return self._summary
 
 
 class _Truncator(HTMLParser):
@@ -164,6 +218,7 @@ class _TextCollector(HTMLParser):
         self.parts.append(data)
 
 
+@functools.lru_cache(maxsize=4096)
 def plain_text(fragment: str) -> str:
     """The text of an HTML fragment, entities decoded and white space folded."""
     collector = _TextCollector()

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from datetime import timedelta
+from typing import Protocol
 
 
 def _check_aware(name: str, value: datetime) -> None:
@@ -48,6 +49,16 @@ class Term:
     name: str
 
 
+class PostText(Protocol):
+    """A post's sanitized HTML, which may be rendered only when first asked for."""
+
+    @property
+    def summary_html(self) -> str: ...
+
+    @property
+    def content_html(self) -> str: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Post:
     """One published-or-scheduled post, with its HTML already rendered and sanitized."""
@@ -61,8 +72,7 @@ class Post:
     author: Author
     categories: tuple[Term, ...]
     tags: tuple[Term, ...]
-    summary_html: str
-    content_html: str
+    text: PostText
     draft: bool = False
     warnings: tuple[LoadProblem, ...] = ()
     source: str = ""  # the file's path under posts_dir: the ledger's key
@@ -73,6 +83,14 @@ class Post:
         _check_aware("updated", self.updated)
         if not self.slug or "/" in self.slug:
             raise ValueError(f"invalid slug {self.slug!r}")
+
+    @property
+    def summary_html(self) -> str:
+        return self.text.summary_html
+
+    @property
+    def content_html(self) -> str:
+        return self.text.content_html
 
     @property
     def sort_key(self) -> tuple[float, str]:

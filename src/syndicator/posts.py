@@ -23,11 +23,9 @@ import yaml
 from frontmatter.default_handlers import YAMLHandler
 
 from syndicator.config import Settings
-from syndicator.markup import first_paragraph
-from syndicator.markup import render_markdown
+from syndicator.markup import MarkdownText
 from syndicator.markup import slugify
 from syndicator.markup import split_excerpt
-from syndicator.markup import truncate_html_words
 from syndicator.markup import xml_legal
 from syndicator.model import Author
 from syndicator.model import LoadProblem
@@ -245,15 +243,13 @@ def _build_post(meta: dict[str, Any], body: str, path: str, settings: Settings, 
     page_url = f"{settings.base_url}/posts/{slug}/"
     body = clean("body", body)
     parts = split_excerpt(body)
-    content_html = render_markdown(body if parts is None else parts[0] + parts[1], page_url)
     override = clean("summary", _text("summary", meta.get("summary")))
-    if override:
-        summary_html = render_markdown(override, page_url)
-    elif parts is not None:
-        summary_html = render_markdown(parts[0], page_url)
-    else:
-        cut, _ = truncate_html_words(first_paragraph(content_html), settings.summary_words)
-        summary_html = f"<p>{cut}</p>" if cut else ""
+    text = MarkdownText(
+        content_md=body if parts is None else parts[0] + parts[1],
+        summary_md=override or (parts[0] if parts is not None else None),
+        base_url=page_url,
+        summary_words=settings.summary_words,
+    )
 
     warnings = tuple(
         LoadProblem(path, line_of(field), f"removed XML-illegal characters from {field}", fatal=False)
@@ -269,8 +265,7 @@ def _build_post(meta: dict[str, Any], body: str, path: str, settings: Settings, 
         author=author,
         categories=categories,
         tags=tags,
-        summary_html=summary_html,
-        content_html=content_html,
+        text=text,
         draft=draft,
         warnings=warnings,
         explicit_id="id" in meta and bool(meta["id"]),
@@ -312,7 +307,7 @@ class PostCache:
             return LoadProblem(path, 1, f"file is {st.st_size} bytes, over max_post_bytes ({limit})"), False
         try:
             with file.open("rb") as handle:
-                data = handle.read(limit + 1)
+                data = handle.read(min(st.st_size, limit) + 1)
                 after = os.fstat(handle.fileno())
         except OSError as exc:
             return LoadProblem(path, 1, f"cannot read file: {exc.strerror}"), True
