@@ -28,6 +28,10 @@ class Html:
     summary_html: str
     content_html: str
 
+    @property
+    def key(self) -> tuple[object, ...]:
+        return (self.summary_html, self.content_html)
+
 
 def make_post(slug: str = "post", **overrides: Any) -> Post:
     date = overrides.pop("date", datetime(2025, 6, 1, 10, 0, tzinfo=UTC))

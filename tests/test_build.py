@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+import os
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -25,7 +27,9 @@ def test_build_writes_every_feed_and_they_validate(
     write_post("a.md", title="A", categories="[One, Two]")
     report = builder.reload(NOW)
     files = tree(settings.output_dir)
-    assert sorted(files) == sorted(report.written)
+    zipped = {path.removesuffix(".gz"): files.pop(path) for path in list(files) if path.endswith(".gz")}
+    assert sorted(files) == sorted(report.written) == sorted(zipped)
+    assert all(gzip.decompress(zipped[path]) == files[path] for path in files), "a precompressed copy of each feed"
     assert len(files) == 3 * 3 + 1
     for path, data in files.items():
         {"atom": check_atom, "rss": check_rss, "json": check_json, "opml": lambda d: d}[path.rsplit(".", 1)[1]](data)
@@ -108,3 +112,54 @@ def test_future_post_appears_when_its_time_comes(builder: Builder, write_post: C
     report = builder.reload(NOW + timedelta(minutes=1))
     assert report.posts == 2 and report.next_publish_at is None
     assert b"Later" in builder.snapshot.files["/feeds/all.atom"].body
+
+
+def test_a_new_process_starts_warm(settings: Settings, write_post: Callable[..., Path]) -> None:
+    """Saved parses and feed records let the next process parse and render nothing that did not change."""
+    for i in range(5):
+        write_post(f"p{i}.md", title=f"P{i}", categories="[One]")
+    first = Builder(settings, serving=False)
+    first.reload(NOW)
+    first.save_cache()
+    second = Builder(settings, serving=False)
+    report = second.reload(NOW)
+    assert report.parsed == 0 and report.written == ()
+    for path in settings.posts_dir.iterdir():  # a git checkout: new mtimes, same bytes
+        os.utime(path, (1, 1))
+    third = Builder(settings)
+    report = third.reload(NOW)
+    assert report.parsed == 0 and report.written == ()
+    assert third.snapshot is not None and b"P4" in third.snapshot.files["/feeds/category/one.atom"].body
+
+
+def test_incremental_output_equals_a_fresh_build(
+    settings: Settings, make_settings: Callable[..., Settings], write_post: Callable[..., Path], tmp_path: Path
+) -> None:
+    """After edits, additions, removals and a restart, the tree equals one built from scratch."""
+    builder = Builder(settings)
+    for i in range(12):
+        write_post(f"p{i}.md", title=f"P{i}", date=f"2025-01-{i + 1:02d}", categories=f"[C{i % 3}, Shared]")
+    builder.reload(NOW)
+    write_post("p3.md", title="P3 edited", date="2025-01-04", categories="[C2, New]")
+    (settings.posts_dir / "p5.md").unlink()
+    write_post("p99.md", title="Newest", date="2025-02-01", categories="[C1]")
+    builder.reload(NOW)
+    builder.save_cache()
+    write_post("p7.md", title="P7 edited", date="2025-01-08", categories="[C1]")
+    Builder(settings).reload(NOW)
+    fresh = make_settings(output_dir=tmp_path / "fresh", state_dir=tmp_path / "fresh-state")
+    Builder(fresh).reload(NOW)
+    assert tree(settings.output_dir) == tree(fresh.output_dir)
+
+
+def test_a_feed_file_deleted_behind_our_back_is_restored(
+    settings: Settings, builder: Builder, write_post: Callable[..., Path]
+) -> None:
+    """The next reload notices a missing or altered feed file and writes it again."""
+    write_post("a.md", title="A", categories="[One]")
+    builder.reload(NOW)
+    (settings.output_dir / "category/one.atom").unlink()
+    (settings.output_dir / "all.rss").write_bytes(b"tampered")
+    report = builder.reload(NOW)
+    assert set(report.written) >= {"category/one.atom", "all.rss"}
+    assert (settings.output_dir / "all.rss").read_bytes() == builder.snapshot.files["/feeds/all.rss"].body

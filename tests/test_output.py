@@ -29,11 +29,11 @@ def test_unchanged_bytes_are_not_rewritten(tmp_path: Path) -> None:
     """Same bytes: no write, so the mtime (Last-Modified) stays."""
     write_changed(tmp_path, {"all.atom": b"A"})
     os.utime(tmp_path / "all.atom", (1_000_000, 1_000_000))
-    mtimes, written = write_changed(tmp_path, {"all.atom": b"A"})
+    states, written = write_changed(tmp_path, {"all.atom": b"A"})
     assert written == []
-    assert mtimes["all.atom"] == 1_000_000
-    mtimes, written = write_changed(tmp_path, {"all.atom": b"B"})
-    assert written == ["all.atom"] and mtimes["all.atom"] > 1_000_000
+    assert states["all.atom"] == (1, 1_000_000 * 10**9)
+    states, written = write_changed(tmp_path, {"all.atom": b"B"})
+    assert written == ["all.atom"] and states["all.atom"][1] > 1_000_000 * 10**9
 
 
 def test_a_file_deleted_behind_our_back_is_written_again(tmp_path: Path) -> None:

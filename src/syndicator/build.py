@@ -6,15 +6,22 @@ changed, then publishes the Snapshot by assigning one attribute.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from syndicator.catalog import Catalog
 from syndicator.config import Settings
-from syndicator.feeds import render_feeds
+from syndicator.feeds import FORMATS
+from syndicator.feeds import feed_specs
+from syndicator.feeds import render_opml
+from syndicator.feeds import render_spec
+from syndicator.feeds import spec_digest
+from syndicator.feeds import spec_key
 from syndicator.ledger import LEDGER_FILE
 from syndicator.ledger import Record
 from syndicator.ledger import assign_ids
@@ -24,14 +31,18 @@ from syndicator.ledger import record
 from syndicator.ledger import redirects
 from syndicator.model import LoadProblem
 from syndicator.output import FeedFile
+from syndicator.output import compress_all
+from syndicator.output import file_state
 from syndicator.output import prune
 from syndicator.output import write_atomic
 from syndicator.output import write_changed
+from syndicator.posts import POSTS_CACHE_FILE
 from syndicator.posts import PostCache
 
 logger = logging.getLogger(__name__)
 
 FEEDS_PREFIX = "/feeds/"
+FEEDS_STATE_FILE = "feeds.json"
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +54,7 @@ class BuildReport:
     problems: tuple[LoadProblem, ...]
     loaded_at: datetime
     next_publish_at: datetime | None
+    feeds: tuple[str, ...]
     written: tuple[str, ...]
     removed: tuple[str, ...]
     parsed: int
@@ -76,21 +88,63 @@ def read_ledger(settings: Settings) -> tuple[dict[str, Record], LoadProblem | No
         return {}, LoadProblem(str(path), 1, f"ledger unreadable ({exc}); rebuilt from the posts", fatal=False)
 
 
-class Builder:
-    """Owns the post cache and the current Snapshot; the only writer of output_dir."""
+@dataclass(frozen=True, slots=True)
+class FeedRecord:
+    """What was last written for one feed: the digest of its inputs and each file's (size, mtime_ns)."""
 
-    def __init__(self, settings: Settings) -> None:
+    digest: str
+    files: dict[str, tuple[int, int]]
+
+
+def _read_records(path: Path) -> dict[str, FeedRecord]:
+    try:
+        document = json.loads(path.read_bytes())
+        return {
+            stem: FeedRecord(entry["digest"], {p: (int(a), int(b)) for p, (a, b) in entry["files"].items()})
+            for stem, entry in document.items()
+        }
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
+
+
+def _dump_records(records: dict[str, FeedRecord]) -> bytes:
+    document = {stem: {"digest": r.digest, "files": r.files} for stem, r in sorted(records.items())}
+    return json.dumps(document, sort_keys=True).encode("utf-8")
+
+
+class Builder:
+    """Owns the post cache and the current Snapshot; the only writer of output_dir.
+
+    ``serving`` keeps every feed's bytes in memory for the web app; a one-off
+    build does without them.
+    """
+
+    def __init__(self, settings: Settings, *, serving: bool = True) -> None:
         self.settings = settings
+        self.serving = serving
         self.cache = PostCache(settings)
+        self.cache.load(settings.state_dir / POSTS_CACHE_FILE)
         self.snapshot: Snapshot | None = None
         self.last_error: str | None = None
         self._lock = threading.Lock()
         self.ledger, self._ledger_problem = read_ledger(settings)
+        self._records = _read_records(settings.state_dir / FEEDS_STATE_FILE)
+        self._keys: dict[str, tuple[object, ...]] = {}
+        self._files: dict[str, FeedFile] = {}
 
     def reload(self, now: datetime) -> BuildReport:
-        """Load what changed, render every feed, write the changed files, publish the new Snapshot."""
+        """Load what changed, render the feeds whose posts changed, write them, publish the new Snapshot."""
         with self._lock:
             return self._reload(now)
+
+    def save_cache(self) -> None:
+        """Keep the parsed posts under state_dir, so that the next process starts warm."""
+        with self._lock:
+            self.cache.save(self.settings.state_dir / POSTS_CACHE_FILE)
+
+    def _intact(self, record: FeedRecord | None) -> bool:
+        out_dir = self.settings.output_dir
+        return record is not None and all(file_state(out_dir / p) == st for p, st in record.files.items())
 
     def _reload(self, now: datetime) -> BuildReport:
         started = time.perf_counter()
@@ -103,24 +157,66 @@ class Builder:
         if self._ledger_problem is not None:
             problems.append(self._ledger_problem)
         ledger = record(self.ledger, catalog.posts)
-        rendered = render_feeds(catalog, self.settings)
 
-        old = self.snapshot.files if self.snapshot is not None else {}
-        known = {key.removeprefix(FEEDS_PREFIX): f.body for key, f in old.items()}
+        specs = feed_specs(catalog, self.settings)
+        keys: dict[str, tuple[object, ...]] = {}
+        digests: dict[str, str] = {}
+        fresh: dict[str, bytes] = {}
+        from_disk: list[str] = []
+        for spec in specs:
+            key = keys[spec.stem] = spec_key(spec, catalog, self.settings)
+            record_ = self._records.get(spec.stem)
+            if self._keys.get(spec.stem) == key and self._intact(record_):
+                continue
+            digest = spec_digest(spec, catalog, self.settings)
+            if record_ is not None and record_.digest == digest and self._intact(record_):
+                if self.serving and not all(FEEDS_PREFIX + p in self._files for p in record_.files):
+                    from_disk.extend(p for p in record_.files if not p.endswith(".gz"))
+                continue
+            digests[spec.stem] = digest
+            fresh.update(render_spec(spec, catalog, self.settings))
+        fresh["index.opml"] = render_opml(specs, self.settings)
+
+        gzipped = compress_all(fresh)
+        to_write = {**fresh, **{f"{p}.gz": g for p, g in gzipped.items()}}
+        known = {key.removeprefix(FEEDS_PREFIX): f.body for key, f in self._files.items()} if self.serving else None
         out_dir = self.settings.output_dir
-        mtimes, written = write_changed(out_dir, rendered, known)
-        removed = prune(out_dir, rendered)
+        states, written = write_changed(out_dir, to_write, known)
+        keep = {f"{spec.stem}.{fmt}{gz}" for spec in specs for fmt in FORMATS for gz in ("", ".gz")}
+        keep |= {"index.opml", "index.opml.gz"}
+        removed = prune(out_dir, dict.fromkeys(keep))
+
+        records = {stem: r for stem, r in self._records.items() if stem in keys}
+        for stem, digest in digests.items():
+            paths = [f"{stem}.{fmt}{gz}" for fmt in FORMATS for gz in ("", ".gz")]
+            records[stem] = FeedRecord(digest, {p: states[p] for p in paths})
+        state_dir = self.settings.state_dir
+        if records != self._records:
+            write_atomic(state_dir / FEEDS_STATE_FILE, _dump_records(records))
         if ledger != self.ledger or self._ledger_problem is not None:
-            write_atomic(self.settings.state_dir / LEDGER_FILE, dumps(ledger))
-            self.ledger, self._ledger_problem = ledger, None
+            write_atomic(state_dir / LEDGER_FILE, dumps(ledger))
+        self._records, self._keys = records, keys
+        self.ledger, self._ledger_problem = ledger, None
+
         files: dict[str, FeedFile] = {}
-        for path, body in rendered.items():
-            key = FEEDS_PREFIX + path
-            previous = old.get(key)
-            if previous is not None and previous.body == body and previous.last_modified == mtimes[path]:
-                files[key] = previous
-            else:
-                files[key] = FeedFile.make(path, body, mtimes[path])
+        if self.serving:
+            for path in from_disk:
+                body = (out_dir / path).read_bytes()
+                zipped = (out_dir / f"{path}.gz").read_bytes()
+                last_modified = (out_dir / path).stat().st_mtime_ns / 1e9
+                files[FEEDS_PREFIX + path] = FeedFile.make(path, body, last_modified, zipped)
+            for path, body in fresh.items():
+                previous = self._files.get(FEEDS_PREFIX + path)
+                last_modified = states[path][1] / 1e9
+                if previous is not None and previous.body == body and previous.last_modified == last_modified:
+                    files[FEEDS_PREFIX + path] = previous
+                else:
+                    files[FEEDS_PREFIX + path] = FeedFile.make(path, body, last_modified, gzipped[path])
+            for url_path, feed_file in self._files.items():
+                stem = url_path.removeprefix(FEEDS_PREFIX).rsplit(".", 1)[0]
+                if stem in keys and url_path not in files:
+                    files[url_path] = feed_file
+            self._files = files
 
         report = BuildReport(
             posts=len(catalog.posts),
@@ -128,8 +224,9 @@ class Builder:
             problems=tuple(sorted(problems, key=lambda p: (p.path, p.line, p.message))),
             loaded_at=now,
             next_publish_at=catalog.next_publish_at,
-            written=tuple(sorted(written)),
-            removed=tuple(removed),
+            feeds=tuple(sorted(p for p in keep if not p.endswith(".gz"))),
+            written=tuple(sorted(p for p in written if not p.endswith(".gz"))),
+            removed=tuple(p for p in removed if not p.endswith(".gz")),
             parsed=self.cache.parsed - parsed_before,
             duration_ms=round((time.perf_counter() - started) * 1000, 1),
         )

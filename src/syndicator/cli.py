@@ -21,9 +21,6 @@ from syndicator.config import load_settings
 from syndicator.ledger import assign_ids
 from syndicator.output import OutputError
 from syndicator.posts import PostCache
-from syndicator.schedule import run_reload
-from syndicator.schedule import start_scheduler
-from syndicator.web import create_app
 
 logger = logging.getLogger(__name__)
 
@@ -75,15 +72,16 @@ def build(config: str | None, strict: bool) -> None:
     """Load the posts once, write every feed to output_dir, and exit."""
     setup_logging()
     settings = _settings(config)
-    builder = Builder(settings)
+    builder = Builder(settings, serving=False)
     try:
         report = builder.reload(now())
+        builder.save_cache()
     except (OSError, OutputError) as exc:
         raise click.ClickException(f"cannot write feeds: {exc}") from exc
     for problem in report.problems:
         click.echo(str(problem), err=True)
     click.echo(
-        f"built {len(builder.snapshot.files) if builder.snapshot else 0} feed files in {settings.output_dir} "
+        f"built {len(report.feeds)} feed files in {settings.output_dir} "
         f"({report.posts} posts, {report.categories} categories, {len(report.written)} written, "
         f"{len(report.removed)} removed, {report.duration_ms:.0f} ms)"
     )
@@ -121,7 +119,11 @@ def check(config: str | None) -> None:
 @click.option("--threads", default=8, show_default=True, type=int, help="Request threads.")
 def serve(config: str | None, host: str, port: int, threads: int) -> None:
     """Load the posts, write feeds, reload on a schedule, and serve over HTTP."""
-    import waitress
+    import waitress  # the web stack is imported only by the command that serves
+
+    from syndicator.schedule import run_reload
+    from syndicator.schedule import start_scheduler
+    from syndicator.web import create_app
 
     setup_logging()
     settings = _settings(config)
@@ -129,6 +131,7 @@ def serve(config: str | None, host: str, port: int, threads: int) -> None:
     run_reload(builder, now)
     if builder.snapshot is None:
         raise click.ClickException(f"first load failed: {builder.last_error}")
+    builder.save_cache()
     scheduler = start_scheduler(builder, settings, now)
     app = create_app(settings, builder)
     logger.info("serving url=http://%s:%d/ posts_dir=%s", host, port, settings.posts_dir)

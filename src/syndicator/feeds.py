@@ -5,6 +5,7 @@ Pure and deterministic: the same catalog and settings give the same bytes. No I/
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -182,13 +183,41 @@ def render_opml(specs: list[FeedSpec], settings: Settings) -> bytes:
     return "\n".join(lines).encode("utf-8")
 
 
+def render_spec(spec: FeedSpec, catalog: Catalog, settings: Settings) -> dict[str, bytes]:
+    """One feed in every format, keyed by its path under output_dir (``category/x.atom``)."""
+    return {
+        f"{spec.stem}.atom": render_atom(spec, catalog, settings),
+        f"{spec.stem}.rss": render_rss(spec, catalog, settings),
+        f"{spec.stem}.json": render_json(spec, catalog, settings),
+    }
+
+
+def spec_key(spec: FeedSpec, catalog: Catalog, settings: Settings) -> tuple[object, ...]:
+    """Everything a feed's bytes depend on, for comparison in memory (cheap: unchanged posts are the same objects)."""
+    entries = spec.posts[: settings.feed_size]
+    labels = tuple(catalog.name_of(t) for post in entries for t in post.categories)
+    return (spec.stem, spec.title, spec.description, spec.page_url, entries, labels)
+
+
+def spec_digest(spec: FeedSpec, catalog: Catalog, settings: Settings) -> str:
+    """A stable digest of everything a feed's bytes depend on, to recognise unchanged feeds across runs."""
+    digest = hashlib.sha256()
+    parts: list[object] = [__version__, repr(settings), spec.stem, spec.title, spec.description, spec.page_url]
+    for post in spec.posts[: settings.feed_size]:
+        parts += [post.id, post.slug, post.title, post.date.isoformat(), post.updated.isoformat(), repr(post.author)]
+        parts += [(t.slug, catalog.name_of(t)) for t in post.categories] + [(t.slug, t.name) for t in post.tags]
+        parts += list(post.text.key)
+    for part in parts:
+        digest.update(repr(part).encode("utf-8", "surrogatepass"))
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
 def render_feeds(catalog: Catalog, settings: Settings) -> dict[str, bytes]:
     """Every feed file of the catalog, keyed by its path under output_dir (``category/x.atom``)."""
     specs = feed_specs(catalog, settings)
-    renderers = {"atom": render_atom, "rss": render_rss, "json": render_json}
     files = {}
     for spec in specs:
-        for fmt in FORMATS:
-            files[f"{spec.stem}.{fmt}"] = renderers[fmt](spec, catalog, settings)
+        files.update(render_spec(spec, catalog, settings))
     files["index.opml"] = render_opml(specs, settings)
     return files

@@ -112,17 +112,18 @@ class MarkdownText:
         self.summary_words = summary_words
         self._summary: str | None = None
 
-    def _key(self) -> tuple[str, str | None, str, int]:
+    @property
+    def key(self) -> tuple[str, str | None, str, int]:
         return (self.content_md, self.summary_md, self.base_url, self.summary_words)
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, MarkdownText) and self._key() == other._key()
+        return isinstance(other, MarkdownText) and self.key == other.key
 
     def __hash__(self) -> int:
-        return hash(self._key())
+        return hash(self.key)
 
     def __getstate__(self) -> tuple[str, str | None, str, int]:
-        return self._key()
+        return self.key
 
     def __setstate__(self, state: tuple[str, str | None, str, int]) -> None:
         self.content_md, self.summary_md, self.base_url, self.summary_words = state

@@ -58,6 +58,11 @@ class PostText(Protocol):
     @property
     def content_html(self) -> str: ...
 
+    @property
+    def key(self) -> tuple[object, ...]:
+        """What the HTML is made from: equal keys give equal HTML."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class Post:

@@ -6,8 +6,10 @@
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 import logging
 import os
+import pickle
 import re
 from collections.abc import Callable
 from collections.abc import Iterator
@@ -36,6 +38,9 @@ logger = logging.getLogger(__name__)
 
 POST_SUFFIXES = (".md", ".markdown")
 IGNORE_PATTERNS = (".*", "_*", "*~", "*.swp", ".#*")
+POSTS_CACHE_FILE = "posts.cache"
+CHANGED_WHILE_READ = "file changed while it was read; it will be read again"
+CACHE_VERSION = 1
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?\r?\n)?---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
 _DATE_PREFIX = re.compile(r"^\d{4}-\d{2}-\d{2}-")
 _SAFE_SLUG = re.compile(r"^[\w][\w.~-]*$")
@@ -275,6 +280,7 @@ def _build_post(meta: dict[str, Any], body: str, path: str, settings: Settings, 
 @dataclass(frozen=True, slots=True)
 class _Entry:
     state: tuple[int, int, int]
+    digest: bytes
     result: Post | LoadProblem
     last_good: Post | None
 
@@ -283,65 +289,113 @@ def _state(st: os.stat_result) -> tuple[int, int, int]:
     return (st.st_size, st.st_mtime_ns, st.st_ino)
 
 
-class PostCache:
-    """Keeps every post file's last parse, re-parsing only files whose (size, mtime, inode) changed.
+def _walk(root: str) -> Iterator[os.DirEntry[str]]:
+    """Post files under root as DirEntry objects (scandir: no per-file path parsing)."""
+    try:
+        entries = sorted(os.scandir(root), key=lambda e: e.name)
+    except OSError:
+        return
+    for entry in entries:
+        if is_ignored(entry.name):
+            continue
+        if entry.is_dir(follow_symlinks=True):
+            yield from _walk(entry.path)
+        elif entry.name.lower().endswith(POST_SUFFIXES):
+            yield entry
 
-    A file that now fails keeps its last good Post, which stays published.
+
+class PostCache:
+    """Keeps every post file's last parse, re-parsing only files that changed.
+
+    A file is looked at again when its (size, mtime, inode) changed, and parsed
+    again only when its bytes did (a git checkout resets mtimes). A file that
+    now fails keeps its last good Post, which stays published. ``save``/``load``
+    keep the cache under state_dir between processes.
     """
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._entries: dict[str, _Entry] = {}
+        self._display_names: dict[str, tuple[str, str]] = {}
         self.parsed = 0
+        self.dirty = False  # changed since it was loaded or saved
 
-    def _display(self, file: Path) -> str:
-        try:
-            return file.relative_to(Path.cwd()).as_posix()
-        except ValueError:
-            return file.as_posix()
+    def _names(self, full: str) -> tuple[str, str]:
+        """(path for messages, path under posts_dir) of a file."""
+        names = self._display_names.get(full)
+        if names is None:
+            file = Path(full)
+            try:
+                display = file.relative_to(Path.cwd()).as_posix()
+            except ValueError:
+                display = file.as_posix()
+            names = self._display_names[full] = (display, file.relative_to(self.settings.posts_dir).as_posix())
+        return names
 
-    def _load(self, file: Path, path: str, st: os.stat_result) -> tuple[Post | LoadProblem, bool]:
-        """Read and parse one file; the flag says the file changed while it was read."""
+    def _read(self, full: str, path: str, st: os.stat_result) -> bytes | LoadProblem | None:
+        """The file's bytes, a problem, or None when it changed while being read."""
         limit = self.settings.max_post_bytes
         if st.st_size > limit:
-            return LoadProblem(path, 1, f"file is {st.st_size} bytes, over max_post_bytes ({limit})"), False
+            return LoadProblem(path, 1, f"file is {st.st_size} bytes, over max_post_bytes ({limit})")
         try:
-            with file.open("rb") as handle:
+            with open(full, "rb") as handle:
                 data = handle.read(min(st.st_size, limit) + 1)
                 after = os.fstat(handle.fileno())
         except OSError as exc:
-            return LoadProblem(path, 1, f"cannot read file: {exc.strerror}"), True
-        if len(data) > limit:
-            return LoadProblem(path, 1, f"file is over max_post_bytes ({limit})"), True
-        if _state(after) != _state(st) or len(data) != after.st_size:
-            return LoadProblem(path, 1, "file changed while it was read; it will be read again"), True
+            return LoadProblem(path, 1, f"cannot read file: {exc.strerror}")
+        if _state(after) != _state(st) or len(data) != after.st_size or len(data) > limit:
+            return None
+        return data
+
+    def _load(self, file: Path, path: str, st: os.stat_result) -> tuple[Post | LoadProblem, bool]:
+        """Read and parse one file; the flag says it must be read again next time."""
+        data = self._read(str(file), path, st)
+        if data is None:
+            return LoadProblem(path, 1, CHANGED_WHILE_READ), True
+        if isinstance(data, LoadProblem):
+            return data, data.message.startswith("cannot read")
+        return self._parse(data, path, self._names(str(file))[1]), False
+
+    def _parse(self, data: bytes, path: str, source: str) -> Post | LoadProblem:
         text = decode_post(data, path)
         if isinstance(text, LoadProblem):
-            return text, False
+            return text
         self.parsed += 1
-        source = file.relative_to(self.settings.posts_dir).as_posix()
-        return parse_post(text, path, self.settings, source), False
+        return parse_post(text, path, self.settings, source)
 
     def refresh(self) -> tuple[list[Post], list[LoadProblem]]:
         """Bring the cache up to date with posts_dir; return the posts to publish and the problems."""
-        posts_dir = self.settings.posts_dir
         seen: dict[str, _Entry] = {}
-        for file in find_post_files(posts_dir):
-            path = self._display(file)
+        for dir_entry in _walk(str(self.settings.posts_dir)):
+            full = dir_entry.path
             try:
-                st = file.stat()
+                st = dir_entry.stat()
             except OSError:
                 continue  # vanished between listing and stat
-            old = self._entries.get(path)
-            if old is not None and old.state == _state(st):
-                seen[path] = old
+            state = _state(st)
+            old = self._entries.get(full)
+            if old is not None and old.state == state:
+                seen[full] = old
                 continue
-            result, retry = self._load(file, path, st)
+            path, source = self._names(full)
+            data = self._read(full, path, st)
+            if data is None:
+                result: Post | LoadProblem = LoadProblem(path, 1, CHANGED_WHILE_READ)
+                digest, state = b"", (-1, -1, -1)
+            elif isinstance(data, LoadProblem):
+                result, digest = data, b""
+            else:
+                digest = hashlib.sha1(data, usedforsecurity=False).digest()
+                if old is not None and old.digest == digest:
+                    seen[full] = _Entry(state, digest, old.result, old.last_good)
+                    continue
+                result = self._parse(data, path, source)
             last_good = result if isinstance(result, Post) else (old.last_good if old else None)
-            state = (-1, -1, -1) if retry else _state(st)
-            seen[path] = _Entry(state, result, last_good)
+            seen[full] = _Entry(state, digest, result, last_good)
             if isinstance(result, LoadProblem):
                 logger.warning("post failed path=%s line=%s reason=%s", result.path, result.line, result.message)
+        if seen.keys() != self._entries.keys() or any(seen[k] is not self._entries[k] for k in seen):
+            self.dirty = True
         self._entries = seen
         posts: list[Post] = []
         problems: list[LoadProblem] = []
@@ -353,3 +407,27 @@ class PostCache:
             if entry.last_good is not None:
                 posts.append(entry.last_good)
         return posts, problems
+
+    def _fingerprint(self) -> str:
+        return f"{CACHE_VERSION} {self.settings!r} {Path.cwd()}"
+
+    def save(self, file: Path) -> None:
+        """Write the cache to a file (atomically), for the next process, when it changed."""
+        if not self.dirty and file.exists():
+            return
+        file.parent.mkdir(parents=True, exist_ok=True)
+        tmp = file.with_name(f".{file.name}.{os.getpid()}.tmp")
+        with open(tmp, "wb") as handle:
+            pickle.dump((self._fingerprint(), self._entries), handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, file)
+        self.dirty = False
+
+    def load(self, file: Path) -> None:
+        """Start from a saved cache when it was made with the same settings; otherwise start empty."""
+        try:
+            with open(file, "rb") as handle:
+                fingerprint, entries = pickle.load(handle)  # noqa: S301 - our own file under state_dir
+        except (OSError, EOFError, ValueError, TypeError, AttributeError, ImportError, pickle.UnpicklingError):
+            return
+        if fingerprint == self._fingerprint() and isinstance(entries, dict):
+            self._entries = entries
