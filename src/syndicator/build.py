@@ -131,6 +131,7 @@ class Builder:
         self._records = _read_records(settings.state_dir / FEEDS_STATE_FILE)
         self._keys: dict[str, tuple[object, ...]] = {}
         self._files: dict[str, FeedFile] = {}
+        self._kept: set[str] = set()  # the feed files of the last reload, to prune only when that set changes
 
     def reload(self, now: datetime) -> BuildReport:
         """Load what changed, render the feeds whose posts changed, write them, publish the new Snapshot."""
@@ -143,8 +144,8 @@ class Builder:
             self.cache.save(self.settings.state_dir / POSTS_CACHE_FILE)
 
     def _intact(self, record: FeedRecord | None) -> bool:
-        out_dir = self.settings.output_dir
-        return record is not None and all(file_state(out_dir / p) == st for p, st in record.files.items())
+        out_dir = str(self.settings.output_dir)
+        return record is not None and all(file_state(f"{out_dir}/{p}") == st for p, st in record.files.items())
 
     def _reload(self, now: datetime) -> BuildReport:
         started = time.perf_counter()
@@ -184,7 +185,8 @@ class Builder:
         states, written = write_changed(out_dir, to_write, known)
         keep = {f"{spec.stem}.{fmt}{gz}" for spec in specs for fmt in FORMATS for gz in ("", ".gz")}
         keep |= {"index.opml", "index.opml.gz"}
-        removed = prune(out_dir, dict.fromkeys(keep))
+        removed = prune(out_dir, dict.fromkeys(keep)) if keep != self._kept else []
+        self._kept = keep
 
         records = {stem: r for stem, r in self._records.items() if stem in keys}
         for stem, digest in digests.items():

@@ -5,10 +5,10 @@ Pure: takes the posts, ``now`` and the settings. No I/O.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable
 from collections.abc import Iterable
 from dataclasses import dataclass
+from operator import attrgetter
 from datetime import datetime
 
 from syndicator.model import Category
@@ -36,7 +36,7 @@ class Catalog:
         by_slug: dict[str, Post] = {}
         by_id: dict[str, Post] = {}
         upcoming: list[datetime] = []
-        for post in sorted(posts, key=lambda p: p.path):
+        for post in sorted(posts, key=attrgetter("path")):
             if post.draft:
                 continue
             if post.date > now:
@@ -52,7 +52,7 @@ class Catalog:
                 continue
             by_slug[post.slug] = post
             by_id[post.id] = post
-        ordered = tuple(sorted(by_slug.values(), key=lambda p: p.sort_key))
+        ordered = tuple(newest_first(by_slug.values()))
         return cls(
             now=now,
             posts=ordered,
@@ -69,22 +69,32 @@ class Catalog:
         return category.name if category is not None else term.name
 
 
+def newest_first(posts: Iterable[Post]) -> list[Post]:
+    """Newest first; equal dates by slug ascending (two stable sorts, both keyed in C)."""
+    by_slug = sorted(posts, key=attrgetter("slug"))
+    return sorted(by_slug, key=attrgetter("date"), reverse=True)
+
+
 def group_terms(posts: tuple[Post, ...], terms_of: Callable[[Post], tuple[Term, ...]]) -> dict[str, Category]:
     """Group newest-first posts by term slug; each group shows its most used spelling.
 
     On a tie, the spelling of the newest post wins. The dict is ordered by slug.
     """
     members: dict[str, list[Post]] = {}
-    spellings: dict[str, Counter[str]] = {}
-    first_seen: dict[str, dict[str, int]] = {}
-    for rank, post in enumerate(posts):
+    spellings: dict[str, dict[str, int]] = {}  # slug -> spelling -> uses, in order of first (newest) use
+    for post in posts:
         for term in terms_of(post):
-            members.setdefault(term.slug, []).append(post)
-            spellings.setdefault(term.slug, Counter())[term.name] += 1
-            first_seen.setdefault(term.slug, {}).setdefault(term.name, rank)
+            group = members.get(term.slug)
+            if group is None:
+                members[term.slug] = [post]
+                spellings[term.slug] = {term.name: 1}
+            else:
+                group.append(post)
+                counts = spellings[term.slug]
+                counts[term.name] = counts.get(term.name, 0) + 1
     groups = {}
     for slug in sorted(members):
         counts = spellings[slug]
-        name = min(counts, key=lambda n: (-counts[n], first_seen[slug][n]))
+        name = max(counts, key=counts.__getitem__)  # max keeps the first (newest) spelling on a tie
         groups[slug] = Category(slug=slug, name=name, posts=tuple(members[slug]))
     return groups

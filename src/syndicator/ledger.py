@@ -52,14 +52,18 @@ def assign_ids(posts: Iterable[Post], ledger: dict[str, Record]) -> tuple[list[P
 
 def record(ledger: dict[str, Record], published: Iterable[Post]) -> dict[str, Record]:
     """The ledger with the published posts' ids and slugs (a changed slug is kept as a former one)."""
-    updated = dict(ledger)
+    updated: dict[str, Record] | None = None
     for post in published:
         old = ledger.get(post.source)
+        if old is not None and old.id == post.id and old.slug == post.slug:
+            continue
+        if updated is None:
+            updated = dict(ledger)
         former = old.former_slugs if old is not None else ()
         if old is not None and old.slug != post.slug and old.slug not in former:
             former = (*former, old.slug)
         updated[post.source] = Record(post.id, post.slug, tuple(s for s in former if s != post.slug))
-    return updated
+    return ledger if updated is None else updated
 
 
 def redirects(ledger: dict[str, Record]) -> dict[str, str]:

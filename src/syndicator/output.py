@@ -103,10 +103,10 @@ def _read(file: Path) -> bytes | None:
         return None
 
 
-def file_state(file: Path) -> tuple[int, int] | None:
+def file_state(file: Path | str) -> tuple[int, int] | None:
     """(size, mtime_ns) of a file, or None when it is missing."""
     try:
-        st = file.stat()
+        st = os.stat(file)
     except OSError:
         return None
     return (st.st_size, st.st_mtime_ns)
@@ -122,20 +122,27 @@ def write_changed(
     ``known`` holds bytes already known to be on disk (the last build's), which
     saves reading them back.
     """
-    states: dict[str, tuple[int, int]] = {}
-    written = []
-    for path, data in files.items():
+
+    def write_one(path: str) -> tuple[tuple[int, int], bool]:
+        data = files[path]
         file = target(out_dir, path)
         on_disk = known.get(path) if known is not None else None
         if on_disk is None:
             on_disk = _read(file)
         state = file_state(file)
-        if on_disk != data or state is None or state[0] != len(data):
-            write_atomic(file, data)
-            written.append(path)
-            state = file_state(file)
-        assert state is not None  # noqa: S101 - just written
-        states[path] = state
+        if on_disk == data and state is not None and state[0] == len(data):
+            return state, False
+        write_atomic(file, data)
+        state = file_state(file)
+        if state is None:
+            raise FileNotFoundError(file)
+        return state, True
+
+    # fsync waits for the disk and releases the GIL: write files on every core.
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        results = dict(zip(files, pool.map(write_one, files), strict=True))
+    states = {path: state for path, (state, _) in results.items()}
+    written = [path for path, (_, changed) in results.items() if changed]
     return states, written
 
 

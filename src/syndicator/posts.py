@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import fnmatch
 import hashlib
 import logging
 import os
@@ -68,8 +67,8 @@ class _Invalid(Exception):
 
 
 def is_ignored(name: str) -> bool:
-    """Whether a file or folder name is skipped (hidden, underscored, editor leftovers)."""
-    return any(fnmatch.fnmatchcase(name, pattern) for pattern in IGNORE_PATTERNS)
+    """Whether a file or folder name is skipped (hidden, underscored, editor leftovers): IGNORE_PATTERNS."""
+    return name.startswith((".", "_")) or name.endswith(("~", ".swp"))
 
 
 def find_post_files(posts_dir: Path) -> Iterator[Path]:
@@ -292,7 +291,7 @@ def _state(st: os.stat_result) -> tuple[int, int, int]:
 def _walk(root: str) -> Iterator[os.DirEntry[str]]:
     """Post files under root as DirEntry objects (scandir: no per-file path parsing)."""
     try:
-        entries = sorted(os.scandir(root), key=lambda e: e.name)
+        entries = list(os.scandir(root))
     except OSError:
         return
     for entry in entries:
