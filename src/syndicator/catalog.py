@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from collections.abc import Iterable
 from dataclasses import dataclass
-from operator import attrgetter
 from datetime import datetime
+from operator import attrgetter
 
 from syndicator.model import Category
 from syndicator.model import LoadProblem
