@@ -5,6 +5,7 @@ Pure and deterministic: the same catalog and settings give the same bytes. No I/
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Iterable
@@ -199,10 +200,15 @@ def spec_key(spec: FeedSpec, catalog: Catalog, settings: Settings) -> tuple[obje
     return (spec.stem, spec.title, spec.description, spec.page_url, entries, labels)
 
 
+@functools.lru_cache(maxsize=8)
+def _settings_fingerprint(settings: Settings) -> str:
+    return f"{__version__} {settings!r}"
+
+
 def spec_digest(spec: FeedSpec, catalog: Catalog, settings: Settings) -> str:
     """A stable digest of everything a feed's bytes depend on, to recognise unchanged feeds across runs."""
     digest = hashlib.sha256()
-    parts: list[object] = [__version__, repr(settings), spec.stem, spec.title, spec.description, spec.page_url]
+    parts: list[object] = [_settings_fingerprint(settings), spec.stem, spec.title, spec.description, spec.page_url]
     for post in spec.posts[: settings.feed_size]:
         parts += [post.id, post.slug, post.title, post.date.isoformat(), post.updated.isoformat(), repr(post.author)]
         parts += [(t.slug, catalog.name_of(t)) for t in post.categories] + [(t.slug, t.name) for t in post.tags]

@@ -97,11 +97,6 @@ class Post:
     def content_html(self) -> str:
         return self.text.content_html
 
-    @property
-    def sort_key(self) -> tuple[float, str]:
-        """Newest first; equal dates by slug ascending."""
-        return (-self.date.timestamp(), self.slug)
-
 
 @dataclass(frozen=True, slots=True)
 class Category:

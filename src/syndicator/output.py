@@ -80,16 +80,27 @@ def target(out_dir: Path, path: str) -> Path:
     return full
 
 
-def write_atomic(file: Path, data: bytes) -> None:
-    """Replace a file with new bytes so that no reader ever sees a partial file."""
+def _write_temp(file: Path, data: bytes, *, fsync: bool) -> str:
+    """Write data to a new temp file beside ``file`` (mode 0644); return its path."""
     file.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=file.parent, prefix=f".{file.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+            if fsync:
+                handle.flush()
+                os.fsync(handle.fileno())
         os.chmod(tmp, FILE_MODE)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return tmp
+
+
+def write_atomic(file: Path, data: bytes) -> None:
+    """Replace a file with new bytes so that no reader ever sees a partial file (temp, fsync, rename)."""
+    tmp = _write_temp(file, data, fsync=True)
+    try:
         os.replace(tmp, file)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -123,27 +134,32 @@ def write_changed(
     saves reading them back.
     """
 
-    def write_one(path: str) -> tuple[tuple[int, int], bool]:
-        data = files[path]
-        file = target(out_dir, path)
-        on_disk = known.get(path) if known is not None else None
-        if on_disk is None:
-            on_disk = _read(file)
-        state = file_state(file)
-        if on_disk == data and state is not None and state[0] == len(data):
-            return state, False
-        write_atomic(file, data)
-        state = file_state(file)
-        if state is None:
-            raise FileNotFoundError(file)
-        return state, True
-
-    # fsync waits for the disk and releases the GIL: write files on every core.
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        results = dict(zip(files, pool.map(write_one, files), strict=True))
-    states = {path: state for path, (state, _) in results.items()}
-    written = [path for path, (_, changed) in results.items() if changed]
-    return states, written
+    states: dict[str, tuple[int, int]] = {}
+    temps: dict[str, str] = {}
+    try:
+        for path, data in files.items():
+            file = target(out_dir, path)
+            on_disk = known.get(path) if known is not None else None
+            if on_disk is None:
+                on_disk = _read(file)
+            state = file_state(file)
+            if on_disk == data and state is not None and state[0] == len(data):
+                states[path] = state
+            else:
+                temps[path] = _write_temp(file, data, fsync=False)
+        if temps:
+            os.sync()  # one flush to disk for every temp file, before any of them replaces a feed
+        for path, tmp in temps.items():
+            file = target(out_dir, path)
+            os.replace(tmp, file)
+            state = file_state(file)
+            if state is None:
+                raise FileNotFoundError(file)
+            states[path] = state
+    finally:
+        for tmp in temps.values():
+            Path(tmp).unlink(missing_ok=True)
+    return states, list(temps)
 
 
 def prune(out_dir: Path, keep: Mapping[str, object]) -> list[str]:

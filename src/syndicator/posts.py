@@ -13,7 +13,6 @@ import re
 from collections.abc import Callable
 from collections.abc import Iterator
 from dataclasses import dataclass
-from dataclasses import replace
 from datetime import UTC
 from datetime import date as Date
 from datetime import datetime
@@ -207,15 +206,21 @@ def parse_post(text: str, path: str, settings: Settings, source: str | None = No
     body = text[match.end() :]
     body_line = front.count("\n") + 3
     try:
-        post = _build_post(
-            meta, body, path, settings, lambda field: _field_line(front, field) if field != "body" else body_line
+        return _build_post(
+            meta,
+            body,
+            path,
+            source if source is not None else path,
+            settings,
+            lambda field: _field_line(front, field) if field != "body" else body_line,
         )
     except _Invalid as exc:
         return LoadProblem(path, _field_line(front, exc.field), exc.message)
-    return replace(post, source=source if source is not None else path)
 
 
-def _build_post(meta: dict[str, Any], body: str, path: str, settings: Settings, line_of: Callable[[str], int]) -> Post:
+def _build_post(
+    meta: dict[str, Any], body: str, path: str, source: str, settings: Settings, line_of: Callable[[str], int]
+) -> Post:
     clean = _Cleaner()
     if "title" not in meta:
         raise _Invalid("title", "title is missing")
@@ -273,6 +278,7 @@ def _build_post(meta: dict[str, Any], body: str, path: str, settings: Settings, 
         draft=draft,
         warnings=warnings,
         explicit_id="id" in meta and bool(meta["id"]),
+        source=source,
     )
 
 
