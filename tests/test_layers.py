@@ -37,7 +37,7 @@ THIRD_PARTY_OWNER = {
     "werkzeug": "web",
     "apscheduler": "schedule",
     "click": "cli",
-    "waitress": "cli",
+    "granian": "cli",
 }
 
 

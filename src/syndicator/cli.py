@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from collections.abc import Callable
 from datetime import UTC
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -116,29 +118,54 @@ def check(config: str | None) -> None:
 @config_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
-@click.option("--threads", default=8, show_default=True, type=int, help="Request threads.")
+@click.option("--threads", default=4, show_default=True, type=int, help="Python threads answering requests.")
 def serve(config: str | None, host: str, port: int, threads: int) -> None:
     """Load the posts, write feeds, reload on a schedule, and serve over HTTP."""
-    import waitress  # the web stack is imported only by the command that serves
+    setup_logging()
+    settings = _settings(config)  # a bad config fails here, before the server starts
+    serve_http(settings, host, port, threads)
+
+
+def serve_http(settings: Settings, host: str, port: int, threads: int) -> None:
+    """Run granian with one worker process, which holds the builder, the scheduler and the app.
+
+    One worker keeps one scheduler (and one writer of output_dir) per deployment;
+    granian's HTTP stack is native code, so that one process still answers tens
+    of thousands of feed requests a second (see bench/run.py).
+    """
+    import multiprocessing
+
+    from granian.constants import Interfaces
+    from granian.server import Server
 
     from syndicator.schedule import run_reload
     from syndicator.schedule import start_scheduler
     from syndicator.web import create_app
 
-    setup_logging()
-    settings = _settings(config)
-    builder = Builder(settings)
-    run_reload(builder, now)
-    if builder.snapshot is None:
-        raise click.ClickException(f"first load failed: {builder.last_error}")
-    builder.save_cache()
-    scheduler = start_scheduler(builder, settings, now)
-    app = create_app(settings, builder)
-    logger.info("serving url=http://%s:%d/ posts_dir=%s", host, port, settings.posts_dir)
-    try:
-        waitress.serve(app, host=host, port=port, threads=threads, ident="syndicator")
-    finally:
-        scheduler.shutdown(wait=False)
+    def load_app(_target: str) -> Callable[..., Any]:  # runs in the worker process
+        setup_logging()
+        builder = Builder(settings)
+        run_reload(builder, now)
+        if builder.snapshot is None:
+            logger.error("first load failed: %s", builder.last_error)
+            raise SystemExit(1)
+        builder.save_cache()
+        start_scheduler(builder, settings, now)
+        logger.info("serving url=http://%s:%d/ posts_dir=%s", host, port, settings.posts_dir)
+        return create_app(settings, builder)
+
+    multiprocessing.set_start_method("fork", force=True)  # the worker inherits load_app and the settings
+    server = Server(
+        "syndicator",
+        address=host,
+        port=port,
+        interface=Interfaces.WSGI,
+        workers=1,
+        blocking_threads=threads,
+        log_access=False,
+        websockets=False,
+    )
+    server.serve(target_loader=load_app)
 
 
 def main() -> None:

@@ -6,8 +6,9 @@ Snapshot that the Builder publishes.
 
 from __future__ import annotations
 
-from datetime import UTC
+from collections.abc import Iterable
 from datetime import datetime
+from typing import TYPE_CHECKING
 from typing import Any
 
 from flask import Blueprint
@@ -19,8 +20,12 @@ from flask import g
 from flask import jsonify
 from flask import redirect
 from flask import render_template
-from flask import request
 from werkzeug.exceptions import HTTPException
+from werkzeug.http import http_date
+from werkzeug.http import is_resource_modified
+from werkzeug.http import parse_accept_header
+from werkzeug.http import parse_etags
+from werkzeug.http import quote_etag
 from werkzeug.wrappers import Response as BaseResponse
 
 from syndicator.build import Builder
@@ -30,6 +35,11 @@ from syndicator.model import Category
 from syndicator.model import Post
 from syndicator.model import Term
 from syndicator.output import FeedFile
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse
+    from _typeshed.wsgi import WSGIApplication
+    from _typeshed.wsgi import WSGIEnvironment
 
 bp = Blueprint("syndicator", __name__)
 
@@ -56,37 +66,70 @@ def _snapshot() -> Snapshot:
     return snapshot
 
 
-def _accepts_gzip() -> bool:
-    return request.accept_encodings["gzip"] > 0
-
-
 @bp.route("/feeds/<path:subpath>", methods=["GET", "HEAD"])
 def feed(subpath: str) -> BaseResponse:
-    """Serve one feed file from memory, with conditional GET and gzip."""
-    feed_file = _snapshot().files.get(f"/feeds/{subpath}")
-    if feed_file is None:
-        abort(404)
-    return feed_response(feed_file)
+    """Every existing feed is answered by FeedServer before Flask; what reaches here is unknown."""
+    abort(404)
 
 
-def feed_response(feed_file: FeedFile) -> BaseResponse:
-    use_gzip = _accepts_gzip()
-    etag = feed_file.gzip_etag if use_gzip else feed_file.etag
-    response = Response(feed_file.gzip_body if use_gzip else feed_file.body, content_type=feed_file.media_type)
-    if use_gzip:
-        response.headers["Content-Encoding"] = "gzip"
-    response.headers["Vary"] = "Accept-Encoding"
-    response.headers["Cache-Control"] = f"public, max-age={_settings().reload_interval}"
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    response.set_etag(etag)
-    response.last_modified = datetime.fromtimestamp(int(feed_file.last_modified), UTC)
-    if request.if_none_match.contains(feed_file.etag) or request.if_none_match.contains(feed_file.gzip_etag):
-        # Either representation's tag names the same bytes: answer 304 for both.
-        response.set_etag(etag)
-        response.status_code = 304
-        response.set_data(b"")
-        return response
-    return response.make_conditional(request)
+class FeedServer:
+    """WSGI layer that answers GET/HEAD of a feed straight from the current Snapshot.
+
+    The hot path of the service, so it skips Flask's routing and request objects;
+    conditional GET still goes through Werkzeug's own helpers. Every other request
+    goes on to the Flask app.
+    """
+
+    def __init__(self, app: WSGIApplication, builder: Builder, settings: Settings) -> None:
+        self.app = app
+        self.builder = builder
+        self.cache_control = f"public, max-age={settings.reload_interval}"
+        self._headers: dict[tuple[str, bool], list[tuple[str, str]]] = {}
+        self._headers_of: Snapshot | None = None
+
+    def _base_headers(self, feed_file: FeedFile, zipped: bool) -> list[tuple[str, str]]:
+        """The headers of one representation (computed once per snapshot)."""
+        key = (feed_file.etag, zipped)
+        headers = self._headers.get(key)
+        if headers is None:
+            headers = [
+                ("Content-Type", feed_file.media_type),
+                ("ETag", quote_etag(feed_file.gzip_etag if zipped else feed_file.etag)),
+                ("Last-Modified", http_date(int(feed_file.last_modified))),
+                ("Cache-Control", self.cache_control),
+                ("Vary", "Accept-Encoding"),
+                ("Access-Control-Allow-Origin", "*"),
+                ("X-Content-Type-Options", "nosniff"),
+            ]
+            if zipped:
+                headers.append(("Content-Encoding", "gzip"))
+            self._headers[key] = headers
+        return headers
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        method = environ.get("REQUEST_METHOD", "")
+        snapshot = self.builder.snapshot
+        feed_file = snapshot.files.get(path) if snapshot is not None and path.startswith("/feeds/") else None
+        if feed_file is None or method not in ("GET", "HEAD"):
+            return self.app(environ, start_response)
+        if snapshot is not self._headers_of:
+            self._headers, self._headers_of = {}, snapshot
+        zipped = parse_accept_header(environ.get("HTTP_ACCEPT_ENCODING"))["gzip"] > 0
+        headers = self._base_headers(feed_file, zipped)
+        if_none_match = environ.get("HTTP_IF_NONE_MATCH")
+        if if_none_match:
+            # Either representation's tag names the same bytes: answer 304 for both. It wins over If-Modified-Since.
+            tags = parse_etags(if_none_match)
+            unchanged = tags.contains(feed_file.etag) or tags.contains(feed_file.gzip_etag)
+        else:
+            unchanged = not is_resource_modified(environ, last_modified=http_date(int(feed_file.last_modified)))
+        if unchanged:
+            start_response("304 Not Modified", [h for h in headers if h[0] != "Content-Type"])
+            return []
+        body = feed_file.gzip_body if zipped else feed_file.body
+        start_response("200 OK", [*headers, ("Content-Length", str(len(body)))])
+        return [body] if method == "GET" else []
 
 
 def _category_or_404(slug: str) -> Category:
@@ -196,6 +239,7 @@ def create_app(settings: Settings, builder: Builder) -> Flask:
     app.config["SYNDICATOR_SETTINGS"] = settings
     app.config["SYNDICATOR_BUILDER"] = builder
     app.register_blueprint(bp)
+    app.wsgi_app = FeedServer(app.wsgi_app, builder, settings)  # type: ignore[method-assign]
     app.after_request(_security_headers)
     app.register_error_handler(HTTPException, _plain_error)
 
