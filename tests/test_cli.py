@@ -80,3 +80,36 @@ def test_config_option_and_errors(run: Callable[..., object], tmp_path: Path, wr
     assert result.exit_code == 1
     assert "unknown setting 'colour'" in result.output
     assert run("build", "--config", "missing.toml").exit_code == 1
+
+
+def test_progress_bars_only_on_a_terminal(tmp_path: Path) -> None:
+    """A long build draws progress bars on a terminal, and never on a pipe."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    posts = tmp_path / "posts"
+    posts.mkdir()
+    for i in range(600):
+        (posts / f"p{i}.md").write_text(f"---\ntitle: P{i}\ndate: 2025-01-01\n---\nBody {i}.\n")
+    command = [sys.executable, "-m", "syndicator", "build"]
+    piped = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, check=True)
+    assert "reading posts" not in piped.stderr + piped.stdout
+    (tmp_path / "feeds").rename(tmp_path / "feeds-piped")
+    (tmp_path / ".syndicator").rename(tmp_path / "state-piped")
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(command, cwd=tmp_path, stdin=follower, stdout=follower, stderr=follower)
+    os.close(follower)
+    output = b""
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        output += chunk
+    assert process.wait(60) == 0
+    os.close(leader)
+    assert b"reading posts" in output

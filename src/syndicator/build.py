@@ -38,6 +38,7 @@ from syndicator.output import write_atomic
 from syndicator.output import write_changed
 from syndicator.posts import POSTS_CACHE_FILE
 from syndicator.posts import PostCache
+from syndicator.posts import Progress
 
 logger = logging.getLogger(__name__)
 
@@ -133,10 +134,13 @@ class Builder:
         self._files: dict[str, FeedFile] = {}
         self._kept: set[str] = set()  # the feed files of the last reload, to prune only when that set changes
 
-    def reload(self, now: datetime) -> BuildReport:
-        """Load what changed, render the feeds whose posts changed, write them, publish the new Snapshot."""
+    def reload(self, now: datetime, progress: Progress | None = None) -> BuildReport:
+        """Load what changed, render the feeds whose posts changed, write them, publish the new Snapshot.
+
+        ``progress(stage, done, total)`` is told how a long load goes.
+        """
         with self._lock:
-            return self._reload(now)
+            return self._reload(now, progress)
 
     def save_cache(self) -> None:
         """Keep the parsed posts under state_dir, so that the next process starts warm."""
@@ -147,10 +151,10 @@ class Builder:
         out_dir = str(self.settings.output_dir)
         return record is not None and all(file_state(f"{out_dir}/{p}") == st for p, st in record.files.items())
 
-    def _reload(self, now: datetime) -> BuildReport:
+    def _reload(self, now: datetime, progress: Progress | None) -> BuildReport:
         started = time.perf_counter()
         parsed_before = self.cache.parsed
-        posts, problems = self.cache.refresh()
+        posts, problems = self.cache.refresh(progress)
         posts, id_warnings = assign_ids(posts, self.ledger)
         problems.extend(id_warnings)
         catalog = Catalog.build(posts, now)
@@ -164,7 +168,9 @@ class Builder:
         digests: dict[str, str] = {}
         fresh: dict[str, bytes] = {}
         from_disk: list[str] = []
-        for spec in specs:
+        for done, spec in enumerate(specs):
+            if progress is not None and done % 10 == 0:
+                progress("rendering feeds", done, len(specs))
             key = keys[spec.stem] = spec_key(spec, catalog, self.settings)
             record_ = self._records.get(spec.stem)
             if self._keys.get(spec.stem) == key and self._intact(record_):
@@ -176,6 +182,8 @@ class Builder:
                 continue
             digests[spec.stem] = digest
             fresh.update(render_spec(spec, catalog, self.settings))
+        if progress is not None:
+            progress("rendering feeds", len(specs), len(specs))
         fresh["index.opml"] = render_opml(specs, self.settings)
 
         gzipped = compress_all(fresh)

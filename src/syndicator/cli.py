@@ -52,6 +52,33 @@ def _settings(config: str | None) -> Settings:
         raise click.ClickException(f"configuration: {exc}") from exc
 
 
+class ProgressBars:
+    """Shows a long build's stages as click progress bars (only on a terminal, never in a log)."""
+
+    MIN_TOTAL = 500  # smaller stages finish before a bar is worth drawing
+
+    def __init__(self) -> None:
+        self._stage = ""
+        self._bar: Any = None
+        self._shown = 0
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if total < self.MIN_TOTAL:
+            return
+        if stage != self._stage:
+            self.close()
+            self._stage, self._shown = stage, 0
+            self._bar = click.progressbar(length=total, label=stage, file=sys.stderr)
+            self._bar.__enter__()
+        self._bar.update(done - self._shown)
+        self._shown = done
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+            self._bar = None
+
+
 config_option = click.option(
     "--config",
     "config",
@@ -75,11 +102,15 @@ def build(config: str | None, strict: bool) -> None:
     setup_logging()
     settings = _settings(config)
     builder = Builder(settings, serving=False)
+    bars = ProgressBars() if sys.stderr.isatty() else None
     try:
-        report = builder.reload(now())
+        report = builder.reload(now(), bars)
         builder.save_cache()
     except (OSError, OutputError) as exc:
         raise click.ClickException(f"cannot write feeds: {exc}") from exc
+    finally:
+        if bars is not None:
+            bars.close()
     for problem in report.problems:
         click.echo(str(problem), err=True)
     click.echo(

@@ -22,6 +22,7 @@ MEDIA_TYPES = {
 }
 FILE_MODE = 0o644
 GZIP_LEVEL = 1
+FSYNC_EACH_UP_TO = 64  # a small batch fsyncs each temp file; a big one flushes the disk once
 
 
 class OutputError(Exception):
@@ -62,7 +63,9 @@ def compress(body: bytes) -> bytes:
 
 
 def compress_all(bodies: Mapping[str, bytes]) -> dict[str, bytes]:
-    """gzip many bodies on every core (zlib releases the GIL)."""
+    """gzip many bodies on every core (zlib releases the GIL); a few small ones right here."""
+    if sum(map(len, bodies.values())) < 4 * 1024 * 1024:
+        return {path: compress(body) for path, body in bodies.items()}
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         return dict(zip(bodies, pool.map(compress, bodies.values()), strict=True))
 
@@ -146,9 +149,9 @@ def write_changed(
             if on_disk == data and state is not None and state[0] == len(data):
                 states[path] = state
             else:
-                temps[path] = _write_temp(file, data, fsync=False)
-        if temps:
-            os.sync()  # one flush to disk for every temp file, before any of them replaces a feed
+                temps[path] = _write_temp(file, data, fsync=len(files) <= FSYNC_EACH_UP_TO)
+        if len(files) > FSYNC_EACH_UP_TO and temps:
+            os.sync()  # one flush for a big batch of temp files, before any of them replaces a feed
         for path, tmp in temps.items():
             file = target(out_dir, path)
             os.replace(tmp, file)

