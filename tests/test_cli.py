@@ -113,3 +113,35 @@ def test_progress_bars_only_on_a_terminal(tmp_path: Path) -> None:
     assert process.wait(60) == 0
     os.close(leader)
     assert b"reading posts" in output
+
+
+def test_build_watch_keeps_feeds_current_without_serving(tmp_path: Path) -> None:
+    """`build --watch` reloads on the schedule and rewrites feeds/; SIGTERM stops it cleanly."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    posts = tmp_path / "posts"
+    posts.mkdir()
+    (posts / "a.md").write_text("---\ntitle: First\ndate: 2025-01-01\n---\nBody.\n")
+    env = {**os.environ, "SYNDICATOR_RELOAD_INTERVAL": "1"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "syndicator", "build", "--watch"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        feed = tmp_path / "feeds" / "all.atom"
+        deadline = time.monotonic() + 30
+        while not (feed.exists() and b"First" in feed.read_bytes()) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        (posts / "b.md").write_text("---\ntitle: Second\ndate: 2025-01-02\n---\nBody.\n")
+        while b"Second" not in feed.read_bytes() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert b"Second" in feed.read_bytes()
+    finally:
+        process.terminate()
+        assert process.wait(30) == 0

@@ -97,8 +97,9 @@ def cli() -> None:
 @cli.command()
 @config_option
 @click.option("--strict", is_flag=True, help="Exit 1 when any post failed to load.")
-def build(config: str | None, strict: bool) -> None:
-    """Load the posts once, write every feed to output_dir, and exit."""
+@click.option("--watch", is_flag=True, help="Keep running: reload on the schedule, without serving HTTP.")
+def build(config: str | None, strict: bool, watch: bool) -> None:
+    """Load the posts once, write every feed to output_dir, and exit (or keep watching)."""
     setup_logging()
     settings = _settings(config)
     builder = Builder(settings, serving=False)
@@ -120,6 +121,27 @@ def build(config: str | None, strict: bool) -> None:
     )
     if strict and report.failed:
         sys.exit(1)
+    if watch:
+        watch_forever(builder, settings)
+
+
+def watch_forever(builder: Builder, settings: Settings) -> None:
+    """Run only the schedule: feeds/ stays current for nginx, a CDN or any number of servers."""
+    import signal
+    import threading
+
+    from syndicator.schedule import start_scheduler
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    scheduler = start_scheduler(builder, settings, now)
+    logger.info("watching posts_dir=%s reload_interval=%ds", settings.posts_dir, settings.reload_interval)
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        scheduler.shutdown(wait=True)
 
 
 @cli.command()
