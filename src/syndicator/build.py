@@ -16,12 +16,12 @@ from pathlib import Path
 
 from syndicator.catalog import Catalog
 from syndicator.config import Settings
-from syndicator.feeds import FORMATS
 from syndicator.feeds import feed_specs
 from syndicator.feeds import render_opml
 from syndicator.feeds import render_spec
 from syndicator.feeds import spec_digest
 from syndicator.feeds import spec_key
+from syndicator.feeds import spec_paths
 from syndicator.ledger import LEDGER_FILE
 from syndicator.ledger import Record
 from syndicator.ledger import assign_ids
@@ -191,15 +191,16 @@ class Builder:
         known = {key.removeprefix(FEEDS_PREFIX): f.body for key, f in self._files.items()} if self.serving else None
         out_dir = self.settings.output_dir
         states, written = write_changed(out_dir, to_write, known)
-        keep = {f"{spec.stem}.{fmt}{gz}" for spec in specs for fmt in FORMATS for gz in ("", ".gz")}
+        keep = {path + gz for spec in specs for path in spec_paths(spec) for gz in ("", ".gz")}
         keep |= {"index.opml", "index.opml.gz"}
         removed = prune(out_dir, dict.fromkeys(keep)) if keep != self._kept else []
         self._kept = keep
 
         records = {stem: r for stem, r in self._records.items() if stem in keys}
-        for stem, digest in digests.items():
-            paths = [f"{stem}.{fmt}{gz}" for fmt in FORMATS for gz in ("", ".gz")]
-            records[stem] = FeedRecord(digest, {p: states[p] for p in paths})
+        for spec in specs:
+            if spec.stem in digests:
+                paths = [path + gz for path in spec_paths(spec) for gz in ("", ".gz")]
+                records[spec.stem] = FeedRecord(digests[spec.stem], {p: states[p] for p in paths})
         state_dir = self.settings.state_dir
         if records != self._records:
             write_atomic(state_dir / FEEDS_STATE_FILE, _dump_records(records))
@@ -209,19 +210,24 @@ class Builder:
         self.ledger, self._ledger_problem = ledger, None
 
         files: dict[str, FeedFile] = {}
+        long_lived = {f"{s.stem}.atom" for s in specs if s.is_archive and s.page < s.pages}
         if self.serving:
             for path in from_disk:
                 body = (out_dir / path).read_bytes()
                 zipped = (out_dir / f"{path}.gz").read_bytes()
                 last_modified = (out_dir / path).stat().st_mtime_ns / 1e9
-                files[FEEDS_PREFIX + path] = FeedFile.make(path, body, last_modified, zipped)
+                files[FEEDS_PREFIX + path] = FeedFile.make(
+                    path, body, last_modified, zipped, long_lived=path in long_lived
+                )
             for path, body in fresh.items():
                 previous = self._files.get(FEEDS_PREFIX + path)
                 last_modified = states[path][1] / 1e9
                 if previous is not None and previous.body == body and previous.last_modified == last_modified:
                     files[FEEDS_PREFIX + path] = previous
                 else:
-                    files[FEEDS_PREFIX + path] = FeedFile.make(path, body, last_modified, gzipped[path])
+                    files[FEEDS_PREFIX + path] = FeedFile.make(
+                        path, body, last_modified, gzipped[path], long_lived=path in long_lived
+                    )
             for url_path, feed_file in self._files.items():
                 stem = url_path.removeprefix(FEEDS_PREFIX).rsplit(".", 1)[0]
                 if stem in keys and url_path not in files:

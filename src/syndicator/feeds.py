@@ -17,6 +17,7 @@ from xml.sax.saxutils import escape
 from xml.sax.saxutils import quoteattr
 
 from feedgen.feed import FeedGenerator
+from lxml import etree
 
 from syndicator import __version__
 from syndicator.catalog import Catalog
@@ -28,18 +29,60 @@ from syndicator.model import Post
 # The `updated` of a feed with no entries: fixed, so that empty feeds are byte-stable too.
 EMPTY_FEED_UPDATED = datetime(2000, 1, 1, tzinfo=UTC)
 FORMATS = ("atom", "rss", "json")
+FH_NS = "http://purl.org/syndication/history/1.0"
+ATOM_NS = "http://www.w3.org/2005/Atom"
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 
 
 @dataclass(frozen=True, slots=True)
 class FeedSpec:
-    """What one feed (in every format) is about: its path stem, title, page and posts."""
+    """One feed file set to render: a feed (in every format) or one of its archive pages (Atom).
 
-    stem: str  # "all" or "category/<slug>"
+    ``posts`` are the entries it shows, newest first. A feed has ``page`` 0 and
+    ``pages`` archive pages (0 when all its posts fit in it); archive page
+    ``page`` (1 = oldest) belongs to the feed ``feed_stem``.
+    """
+
+    stem: str  # "all", "category/<slug>", "archive/<n>", "category/<slug>/archive/<n>"
     title: str
     description: str
     page_url: str
     posts: tuple[Post, ...]
+    feed_stem: str = ""
+    page: int = 0
+    pages: int = 0
+
+    @property
+    def is_archive(self) -> bool:
+        return self.page > 0
+
+
+def archive_stem(feed_stem: str, page: int) -> str:
+    """/feeds/archive/<n> for the site-wide feed, /feeds/<feed>/archive/<n> for the others."""
+    return f"archive/{page}" if feed_stem == "all" else f"{feed_stem}/archive/{page}"
+
+
+def _with_archives(
+    stem: str, title: str, description: str, page_url: str, posts: tuple[Post, ...], settings: Settings
+) -> list[FeedSpec]:
+    """A feed of the newest posts, plus RFC 5005 archive pages when they do not all fit.
+
+    Page 1 holds the oldest archive_page_size posts, page 2 the next ones, and
+    so on; every post is on exactly one page, those still in the feed included.
+    """
+    if len(posts) <= settings.feed_size:
+        return [FeedSpec(stem, title, description, page_url, posts, stem)]
+    size = settings.archive_page_size
+    oldest_first = posts[::-1]
+    pages = -(-len(posts) // size)
+    specs = [FeedSpec(stem, title, description, page_url, posts[: settings.feed_size], stem, 0, pages)]
+    for page in range(1, pages + 1):
+        entries = oldest_first[(page - 1) * size : page * size][::-1]
+        specs.append(
+            FeedSpec(archive_stem(stem, page), f"{title} (archive page {page})", description, page_url, entries,
+                     stem, page, pages)
+        )
+    return specs
 
 
 def feed_url(settings: Settings, stem: str, fmt: str) -> str:
@@ -55,29 +98,56 @@ def post_url(settings: Settings, post: Post) -> str:
 
 
 def feed_specs(catalog: Catalog, settings: Settings) -> list[FeedSpec]:
-    """The feeds a catalog has: the site-wide one, then one per category."""
+    """The feeds a catalog has (the site-wide one, then one per category), each with its archive pages."""
     site_title = xml_legal(settings.site_title)[0]
-    specs = [FeedSpec("all", site_title, f"Every post of {site_title}", f"{settings.base_url}/", catalog.posts)]
+    specs = _with_archives(
+        "all", site_title, f"Every post of {site_title}", f"{settings.base_url}/", catalog.posts, settings
+    )
     for slug, category in catalog.categories.items():
-        specs.append(
-            FeedSpec(
-                stem=f"category/{slug}",
-                title=f"{site_title} — {category.name}",
-                description=f"Posts filed under {category.name} on {site_title}",
-                page_url=category_page_url(settings, slug),
-                posts=category.posts,
-            )
+        specs += _with_archives(
+            f"category/{slug}",
+            f"{site_title} — {category.name}",
+            f"Posts filed under {category.name} on {site_title}",
+            category_page_url(settings, slug),
+            category.posts,
+            settings,
         )
     return specs
+
+
+class _History:
+    """feedgen extension: RFC 5005 markers (fh:complete, fh:archive) and, in RSS, atom:link relations."""
+
+    def __init__(self) -> None:
+        self.marker = ""
+        self.rss_links: list[tuple[str, str]] = []  # (rel, href)
+
+    def extend_ns(self) -> dict[str, str]:
+        return {"fh": FH_NS}
+
+    def extend_atom(self, feed: etree._Element) -> etree._Element:
+        if self.marker:
+            etree.SubElement(feed, f"{{{FH_NS}}}{self.marker}")
+        return feed
+
+    def extend_rss(self, rss: etree._Element) -> etree._Element:
+        channel = rss[0]
+        for rel, href in self.rss_links:
+            etree.SubElement(channel, f"{{{ATOM_NS}}}link", href=href, rel=rel, type="application/atom+xml")
+        if self.marker:
+            etree.SubElement(channel, f"{{{FH_NS}}}{self.marker}")
+        return rss
 
 
 def _newest_updated(posts: Iterable[Post]) -> datetime:
     return max((p.updated for p in posts), default=EMPTY_FEED_UPDATED)
 
 
-def _feed_generator(spec: FeedSpec, entries: tuple[Post, ...], catalog: Catalog, settings: Settings) -> FeedGenerator:
+def _feed_generator(spec: FeedSpec, catalog: Catalog, settings: Settings) -> FeedGenerator:
+    entries = spec.posts
     fg = FeedGenerator()
     fg.load_extension("dc", atom=False, rss=True)
+    fg.register_extension("history", _History, atom=True, rss=True)
     fg.id(f"tag:{settings.authority},2000:/feeds/{spec.stem}.atom")
     fg.title(spec.title)
     fg.subtitle(spec.description)
@@ -88,6 +158,22 @@ def _feed_generator(spec: FeedSpec, entries: tuple[Post, ...], catalog: Catalog,
     fg.lastBuildDate(updated)
     fg.link(href=feed_url(settings, spec.stem, "atom"), rel="self", type="application/atom+xml")
     fg.link(href=spec.page_url, rel="alternate", type="text/html")
+    history: _History = fg.history
+    links: list[tuple[str, str]] = []
+    if spec.is_archive:
+        history.marker = "archive"
+        links.append(("current", feed_url(settings, spec.feed_stem, "atom")))
+        if spec.page > 1:
+            links.append(("prev-archive", feed_url(settings, archive_stem(spec.feed_stem, spec.page - 1), "atom")))
+        if spec.page < spec.pages:
+            links.append(("next-archive", feed_url(settings, archive_stem(spec.feed_stem, spec.page + 1), "atom")))
+    elif spec.pages:
+        links.append(("prev-archive", feed_url(settings, archive_stem(spec.stem, spec.pages), "atom")))
+    else:
+        history.marker = "complete"
+    for rel, href in links:
+        fg.link(href=href, rel=rel, type="application/atom+xml")
+    history.rss_links = links
     for post in entries:
         _add_entry(fg, post, catalog, settings)
     return fg
@@ -119,12 +205,12 @@ def _add_entry(fg: FeedGenerator, post: Post, catalog: Catalog, settings: Settin
 
 
 def render_atom(spec: FeedSpec, catalog: Catalog, settings: Settings) -> bytes:
-    fg = _feed_generator(spec, spec.posts[: settings.feed_size], catalog, settings)
+    fg = _feed_generator(spec, catalog, settings)
     return bytes(fg.atom_str(pretty=True, encoding="UTF-8"))
 
 
 def render_rss(spec: FeedSpec, catalog: Catalog, settings: Settings) -> bytes:
-    fg = _feed_generator(spec, spec.posts[: settings.feed_size], catalog, settings)
+    fg = _feed_generator(spec, catalog, settings)
     fg.link(href=feed_url(settings, spec.stem, "rss"), rel="self", type="application/rss+xml", replace=True)
     fg.link(href=spec.page_url, rel="alternate", type="text/html")
     return bytes(fg.rss_str(pretty=True, encoding="UTF-8"))
@@ -132,7 +218,7 @@ def render_rss(spec: FeedSpec, catalog: Catalog, settings: Settings) -> bytes:
 
 def render_json(spec: FeedSpec, catalog: Catalog, settings: Settings) -> bytes:
     items = []
-    for post in spec.posts[: settings.feed_size]:
+    for post in spec.posts:
         author = {"name": post.author.name}
         if post.author.uri:
             author["url"] = post.author.uri
@@ -174,7 +260,7 @@ def render_opml(specs: list[FeedSpec], settings: Settings) -> bytes:
         "  <body>",
     ]
     for spec in specs:
-        if spec.stem == "all":
+        if spec.stem == "all" or spec.is_archive:
             continue
         lines.append(
             f'    <outline type="rss" text={quoteattr(spec.title)} title={quoteattr(spec.title)}'
@@ -184,8 +270,15 @@ def render_opml(specs: list[FeedSpec], settings: Settings) -> bytes:
     return "\n".join(lines).encode("utf-8")
 
 
+def spec_paths(spec: FeedSpec) -> list[str]:
+    """The files a spec renders to, under output_dir."""
+    return [f"{spec.stem}.atom"] if spec.is_archive else [f"{spec.stem}.{fmt}" for fmt in FORMATS]
+
+
 def render_spec(spec: FeedSpec, catalog: Catalog, settings: Settings) -> dict[str, bytes]:
-    """One feed in every format, keyed by its path under output_dir (``category/x.atom``)."""
+    """One feed in every format (an archive page: Atom), keyed by path under output_dir (``category/x.atom``)."""
+    if spec.is_archive:
+        return {f"{spec.stem}.atom": render_atom(spec, catalog, settings)}
     return {
         f"{spec.stem}.atom": render_atom(spec, catalog, settings),
         f"{spec.stem}.rss": render_rss(spec, catalog, settings),
@@ -195,9 +288,9 @@ def render_spec(spec: FeedSpec, catalog: Catalog, settings: Settings) -> dict[st
 
 def spec_key(spec: FeedSpec, catalog: Catalog, settings: Settings) -> tuple[object, ...]:
     """Everything a feed's bytes depend on, for comparison in memory (cheap: unchanged posts are the same objects)."""
-    entries = spec.posts[: settings.feed_size]
-    labels = tuple(catalog.name_of(t) for post in entries for t in post.categories)
-    return (spec.stem, spec.title, spec.description, spec.page_url, entries, labels)
+    labels = tuple(catalog.name_of(t) for post in spec.posts for t in post.categories)
+    links = (spec.page, spec.pages) if not spec.is_archive else (spec.page, spec.page < spec.pages)
+    return (spec.stem, spec.title, spec.description, spec.page_url, spec.posts, labels, links)
 
 
 @functools.lru_cache(maxsize=8)
@@ -209,7 +302,8 @@ def spec_digest(spec: FeedSpec, catalog: Catalog, settings: Settings) -> str:
     """A stable digest of everything a feed's bytes depend on, to recognise unchanged feeds across runs."""
     digest = hashlib.sha256()
     parts: list[object] = [_settings_fingerprint(settings), spec.stem, spec.title, spec.description, spec.page_url]
-    for post in spec.posts[: settings.feed_size]:
+    parts.append((spec.page, spec.pages) if not spec.is_archive else (spec.page, spec.page < spec.pages))
+    for post in spec.posts:
         parts += [post.id, post.slug, post.title, post.date.isoformat(), post.updated.isoformat(), repr(post.author)]
         parts += [(t.slug, catalog.name_of(t)) for t in post.categories] + [(t.slug, t.name) for t in post.tags]
         parts += list(post.text.key)

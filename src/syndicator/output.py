@@ -39,9 +39,12 @@ class FeedFile:
     gzip_etag: str
     last_modified: float
     media_type: str
+    long_lived: bool = False  # its bytes are not expected to change (a full archive page)
 
     @classmethod
-    def make(cls, path: str, body: bytes, last_modified: float, gzip_body: bytes | None = None) -> FeedFile:
+    def make(
+        cls, path: str, body: bytes, last_modified: float, gzip_body: bytes | None = None, *, long_lived: bool = False
+    ) -> FeedFile:
         digest = etag_of(body)
         return cls(
             body=body,
@@ -50,6 +53,7 @@ class FeedFile:
             gzip_etag=f"{digest}-gz",
             last_modified=last_modified,
             media_type=media_type(path),
+            long_lived=long_lived,
         )
 
 

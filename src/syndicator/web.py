@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment
 
 bp = Blueprint("syndicator", __name__)
+ARCHIVE_MAX_AGE = 86400  # a full archive page changes only when one of its posts is edited
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; style-src 'self'; img-src 'self' https: http: data:; "
@@ -84,6 +85,7 @@ class FeedServer:
         self.app = app
         self.builder = builder
         self.cache_control = f"public, max-age={settings.reload_interval}"
+        self.long_cache_control = f"public, max-age={ARCHIVE_MAX_AGE}"
         self._headers: dict[tuple[str, bool], list[tuple[str, str]]] = {}
         self._headers_of: Snapshot | None = None
 
@@ -96,7 +98,7 @@ class FeedServer:
                 ("Content-Type", feed_file.media_type),
                 ("ETag", quote_etag(feed_file.gzip_etag if zipped else feed_file.etag)),
                 ("Last-Modified", http_date(int(feed_file.last_modified))),
-                ("Cache-Control", self.cache_control),
+                ("Cache-Control", self.long_cache_control if feed_file.long_lived else self.cache_control),
                 ("Vary", "Accept-Encoding"),
                 ("Access-Control-Allow-Origin", "*"),
                 ("X-Content-Type-Options", "nosniff"),

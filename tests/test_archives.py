@@ -1,0 +1,145 @@
+"""Complete history for partners: RFC 5005 archive pages reachable from every feed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from conftest import NOW
+from feedcheck import ATOM
+from feedcheck import check_atom
+from syndicator.build import Builder
+from syndicator.config import Settings
+from syndicator.web import create_app
+
+FH = "{http://purl.org/syndication/history/1.0}"
+
+
+def links(body: bytes) -> dict[str, str]:
+    root = etree.fromstring(body)
+    return {link.get("rel"): link.get("href") for link in root.findall(ATOM + "link")}
+
+
+def entry_ids(body: bytes) -> list[str]:
+    return [e.findtext(ATOM + "id") for e in etree.fromstring(body).findall(ATOM + "entry")]
+
+
+@pytest.fixture
+def big_site(make_settings: Callable[..., Settings], posts_dir: Path) -> Settings:
+    """500 posts, every one in "All", every third in "Third", one category that fits in its feed."""
+    start = datetime(2020, 1, 1, tzinfo=UTC)
+    for i in range(500):
+        categories = ["All"] + (["Third"] if i % 3 == 0 else []) + (["Few"] if i < 5 else [])
+        date = (start + timedelta(hours=i * 7)).isoformat()
+        (posts_dir / f"p{i:03d}.md").write_text(
+            f"---\ntitle: Post {i}\ndate: {date}\ncategories: {categories}\n---\nBody {i}.\n"
+        )
+    return make_settings()
+
+
+def walk(files: dict[str, bytes], base: str, feed_path: str) -> list[str]:
+    """Follow prev-archive from a feed; return every entry id seen on archive pages."""
+    seen: list[str] = []
+    href = links(files[feed_path]).get("prev-archive")
+    visited = 0
+    while href:
+        path = "/" + href.removeprefix(base).lstrip("/")
+        body = files[path]
+        check_atom(body)
+        root = etree.fromstring(body)
+        assert root.find(FH + "archive") is not None
+        assert links(body)["current"] == base + feed_path
+        seen += entry_ids(body)
+        href = links(body).get("prev-archive")
+        visited += 1
+        assert visited < 100
+    return seen
+
+
+def test_prev_archive_from_every_feed_reaches_every_post_once(big_site: Settings) -> None:
+    """Walking prev-archive from each feed collects each published post exactly once."""
+    builder = Builder(big_site)
+    builder.reload(NOW)
+    snapshot = builder.snapshot
+    files = {path: f.body for path, f in snapshot.files.items()}
+    base = "https://example.org"
+    for feed_path, expected in [
+        ("/feeds/all.atom", snapshot.catalog.posts),
+        ("/feeds/category/all.atom", snapshot.catalog.categories["all"].posts),
+        ("/feeds/category/third.atom", snapshot.catalog.categories["third"].posts),
+    ]:
+        seen = walk(files, base, feed_path)
+        assert sorted(seen) == sorted(p.id for p in expected)
+        assert len(seen) == len(set(seen))
+        assert etree.fromstring(files[feed_path]).find(FH + "complete") is None
+
+
+def test_pages_hold_the_oldest_posts_first(big_site: Settings) -> None:
+    """Page 1 holds the oldest archive_page_size posts; links chain the pages; the newest page has no next."""
+    builder = Builder(big_site)
+    builder.reload(NOW)
+    files = builder.snapshot.files
+    archive = {p for p in files if p.startswith("/feeds/archive/")}
+    assert archive == {f"/feeds/archive/{n}.atom" for n in range(1, 11)}
+    first = files["/feeds/archive/1.atom"].body
+    assert entry_ids(first)[-1] == "tag:example.org,2020-01-01:/posts/p000"
+    assert len(entry_ids(first)) == 50
+    assert "prev-archive" not in links(first)
+    assert links(first)["next-archive"] == "https://example.org/feeds/archive/2.atom"
+    newest = files["/feeds/archive/10.atom"].body
+    assert "next-archive" not in links(newest)
+    assert links(files["/feeds/all.atom"].body)["prev-archive"] == "https://example.org/feeds/archive/10.atom"
+    assert "/feeds/category/third/archive/4.atom" in files
+    assert "/feeds/category/third/archive/5.atom" not in files  # 167 posts: 4 pages
+
+
+def test_a_feed_that_holds_everything_is_complete(big_site: Settings) -> None:
+    """A feed whose posts all fit carries fh:complete (Atom and RSS) and has no archive."""
+    builder = Builder(big_site)
+    builder.reload(NOW)
+    files = builder.snapshot.files
+    assert etree.fromstring(files["/feeds/category/few.atom"].body).find(FH + "complete") is not None
+    assert etree.fromstring(files["/feeds/category/few.rss"].body).find(f"channel/{FH}complete") is not None
+    assert not [p for p in files if p.startswith("/feeds/category/few/")]
+
+
+def test_rss_carries_the_archive_link(big_site: Settings) -> None:
+    """The RSS feed links its newest archive page with atom:link rel="prev-archive"."""
+    builder = Builder(big_site)
+    builder.reload(NOW)
+    channel = etree.fromstring(builder.snapshot.files["/feeds/all.rss"].body).find("channel")
+    rels = {link.get("rel"): link.get("href") for link in channel.findall(ATOM + "link")}
+    assert rels["prev-archive"] == "https://example.org/feeds/archive/10.atom"
+
+
+def test_full_pages_stay_byte_identical_and_a_new_page_starts_once(
+    big_site: Settings, posts_dir: Path, make_settings: Callable[..., Settings]
+) -> None:
+    """New posts leave full pages alone; the newest page gets next-archive once the next page starts."""
+    builder = Builder(big_site)
+    builder.reload(NOW)
+    before = {p: f.body for p, f in builder.snapshot.files.items()}
+    (posts_dir / "new.md").write_text("---\ntitle: New\ndate: 2025-06-01\ncategories: [All]\n---\nNew.\n")
+    report = builder.reload(NOW)
+    after = {p: f.body for p, f in builder.snapshot.files.items()}
+    for n in range(1, 10):
+        assert after[f"/feeds/archive/{n}.atom"] == before[f"/feeds/archive/{n}.atom"]
+    assert "archive/11.atom" in report.written
+    assert links(after["/feeds/archive/10.atom"])["next-archive"] == "https://example.org/feeds/archive/11.atom"
+    assert after["/feeds/archive/10.atom"] != before["/feeds/archive/10.atom"]
+
+
+def test_full_pages_are_cached_for_long(big_site: Settings) -> None:
+    """A full archive page is served with a long max-age; the newest page and the feed with the short one."""
+    builder = Builder(big_site)
+    builder.reload(NOW)
+    client = create_app(big_site, builder).test_client()
+    assert client.get("/feeds/archive/1.atom").headers["Cache-Control"] == "public, max-age=86400"
+    assert client.get("/feeds/archive/10.atom").headers["Cache-Control"] == "public, max-age=60"
+    assert client.get("/feeds/all.atom").headers["Cache-Control"] == "public, max-age=60"
