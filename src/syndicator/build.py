@@ -16,6 +16,7 @@ from pathlib import Path
 
 from syndicator.catalog import Catalog
 from syndicator.config import Settings
+from syndicator.feeds import FeedSpec
 from syndicator.feeds import feed_specs
 from syndicator.feeds import render_opml
 from syndicator.feeds import render_spec
@@ -32,6 +33,7 @@ from syndicator.ledger import redirects
 from syndicator.model import LoadProblem
 from syndicator.output import FeedFile
 from syndicator.output import compress_all
+from syndicator.output import etag_of
 from syndicator.output import file_state
 from syndicator.output import prune
 from syndicator.output import write_atomic
@@ -44,6 +46,7 @@ logger = logging.getLogger(__name__)
 
 FEEDS_PREFIX = "/feeds/"
 FEEDS_STATE_FILE = "feeds.json"
+RENDER_BATCH = 64  # feed specs rendered, compressed and written together
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,14 +97,14 @@ class FeedRecord:
     """What was last written for one feed: the digest of its inputs and each file's (size, mtime_ns)."""
 
     digest: str
-    files: dict[str, tuple[int, int]]
+    files: dict[str, tuple[int, int, str]]  # path -> (size, mtime_ns, etag)
 
 
 def _read_records(path: Path) -> dict[str, FeedRecord]:
     try:
         document = json.loads(path.read_bytes())
         return {
-            stem: FeedRecord(entry["digest"], {p: (int(a), int(b)) for p, (a, b) in entry["files"].items()})
+            stem: FeedRecord(entry["digest"], {p: (int(a), int(b), str(c)) for p, (a, b, c) in entry["files"].items()})
             for stem, entry in document.items()
         }
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
@@ -147,9 +150,43 @@ class Builder:
         with self._lock:
             self.cache.save(self.settings.state_dir / POSTS_CACHE_FILE)
 
+    def _write(
+        self, fresh: dict[str, bytes], written: list[str]
+    ) -> tuple[dict[str, tuple[int, int]], dict[str, bytes]]:
+        """gzip and write a batch of rendered files; return every file's (size, mtime_ns) and the gzip bytes."""
+        zipped = compress_all(fresh)
+        known = None
+        if self.serving:
+            known = {p: f.body for p in fresh if (f := self._files.get(FEEDS_PREFIX + p)) and not f.on_disk}
+        to_write = {**fresh, **{f"{p}.gz": z for p, z in zipped.items()}}
+        states, changed = write_changed(self.settings.output_dir, to_write, known)
+        written.extend(changed)
+        return states, zipped
+
+    def _feed_file(self, spec: FeedSpec, path: str, body: bytes, zipped: bytes, state: tuple[int, int]) -> FeedFile:
+        """How a freshly written file is served: from memory, or (an archive page) from its file."""
+        long_lived = spec.is_archive and spec.page < spec.pages
+        last_modified = state[1] / 1e9
+        previous = self._files.get(FEEDS_PREFIX + path)
+        if previous is not None and previous.etag == etag_of(body) and previous.last_modified == last_modified:
+            return previous
+        if spec.is_archive:
+            return FeedFile.stored(path, etag_of(body), last_modified, long_lived=long_lived)
+        return FeedFile.make(path, body, last_modified, zipped, long_lived=long_lived)
+
+    def _stored_feed_file(self, spec: FeedSpec, path: str, record_: FeedRecord) -> FeedFile:
+        """A file that is current on disk, for serving (read into memory unless it is an archive page)."""
+        size, mtime_ns, etag = record_.files[path]
+        long_lived = spec.is_archive and spec.page < spec.pages
+        if spec.is_archive:
+            return FeedFile.stored(path, etag, mtime_ns / 1e9, long_lived=long_lived)
+        out_dir = self.settings.output_dir
+        body = (out_dir / path).read_bytes()
+        return FeedFile.make(path, body, mtime_ns / 1e9, (out_dir / f"{path}.gz").read_bytes())
+
     def _intact(self, record: FeedRecord | None) -> bool:
         out_dir = str(self.settings.output_dir)
-        return record is not None and all(file_state(f"{out_dir}/{p}") == st for p, st in record.files.items())
+        return record is not None and all(file_state(f"{out_dir}/{p}") == st[:2] for p, st in record.files.items())
 
     def _reload(self, now: datetime, progress: Progress | None) -> BuildReport:
         started = time.perf_counter()
@@ -166,8 +203,8 @@ class Builder:
         specs = feed_specs(catalog, self.settings)
         keys: dict[str, tuple[object, ...]] = {}
         digests: dict[str, str] = {}
-        fresh: dict[str, bytes] = {}
-        from_disk: list[str] = []
+        to_render: list[FeedSpec] = []
+        current: list[FeedSpec] = []  # unchanged since the last run, but not in memory yet
         for done, spec in enumerate(specs):
             if progress is not None and done % 10 == 0:
                 progress("rendering feeds", done, len(specs))
@@ -177,30 +214,45 @@ class Builder:
                 continue
             digest = spec_digest(spec, catalog, self.settings)
             if record_ is not None and record_.digest == digest and self._intact(record_):
-                if self.serving and not all(FEEDS_PREFIX + p in self._files for p in record_.files):
-                    from_disk.extend(p for p in record_.files if not p.endswith(".gz"))
+                current.append(spec)
                 continue
             digests[spec.stem] = digest
-            fresh.update(render_spec(spec, catalog, self.settings))
-        if progress is not None:
-            progress("rendering feeds", len(specs), len(specs))
-        fresh["index.opml"] = render_opml(specs, self.settings)
+            to_render.append(spec)
 
-        gzipped = compress_all(fresh)
-        to_write = {**fresh, **{f"{p}.gz": g for p, g in gzipped.items()}}
-        known = {key.removeprefix(FEEDS_PREFIX): f.body for key, f in self._files.items()} if self.serving else None
+        # Render, compress and write in batches, so that a large blog's archives never sit in memory at once.
+        records = {stem: r for stem, r in self._records.items() if stem in keys}
+        files = dict(self._files)
+        written: list[str] = []
+        for start in range(0, len(to_render), RENDER_BATCH):
+            batch = to_render[start : start + RENDER_BATCH]
+            fresh: dict[str, bytes] = {}
+            for spec in batch:
+                fresh.update(render_spec(spec, catalog, self.settings))
+            states, zipped = self._write(fresh, written)
+            for spec in batch:
+                paths = spec_paths(spec)
+                entries = {p: (*states[p], etag_of(fresh[p])) for p in paths}
+                entries |= {f"{p}.gz": (*states[f"{p}.gz"], "") for p in paths}
+                records[spec.stem] = FeedRecord(digests[spec.stem], entries)
+                for path in paths:
+                    files[FEEDS_PREFIX + path] = self._feed_file(spec, path, fresh[path], zipped[path], states[path])
+            if progress is not None:
+                progress("writing feeds", min(start + RENDER_BATCH, len(to_render)), len(to_render))
+        opml = {"index.opml": render_opml(specs, self.settings)}
+        states, zipped = self._write(opml, written)
+        files[FEEDS_PREFIX + "index.opml"] = FeedFile.make(
+            "index.opml", opml["index.opml"], states["index.opml"][1] / 1e9, zipped["index.opml"]
+        )
+        for spec in current:
+            for path in spec_paths(spec):
+                if FEEDS_PREFIX + path not in files:
+                    files[FEEDS_PREFIX + path] = self._stored_feed_file(spec, path, records[spec.stem])
+
         out_dir = self.settings.output_dir
-        states, written = write_changed(out_dir, to_write, known)
         keep = {path + gz for spec in specs for path in spec_paths(spec) for gz in ("", ".gz")}
         keep |= {"index.opml", "index.opml.gz"}
         removed = prune(out_dir, dict.fromkeys(keep)) if keep != self._kept else []
         self._kept = keep
-
-        records = {stem: r for stem, r in self._records.items() if stem in keys}
-        for spec in specs:
-            if spec.stem in digests:
-                paths = [path + gz for path in spec_paths(spec) for gz in ("", ".gz")]
-                records[spec.stem] = FeedRecord(digests[spec.stem], {p: states[p] for p in paths})
         state_dir = self.settings.state_dir
         if records != self._records:
             write_atomic(state_dir / FEEDS_STATE_FILE, _dump_records(records))
@@ -208,31 +260,11 @@ class Builder:
             write_atomic(state_dir / LEDGER_FILE, dumps(ledger))
         self._records, self._keys = records, keys
         self.ledger, self._ledger_problem = ledger, None
-
-        files: dict[str, FeedFile] = {}
-        long_lived = {f"{s.stem}.atom" for s in specs if s.is_archive and s.page < s.pages}
+        files = {url: f for url, f in files.items() if url.removeprefix(FEEDS_PREFIX) in keep}
         if self.serving:
-            for path in from_disk:
-                body = (out_dir / path).read_bytes()
-                zipped = (out_dir / f"{path}.gz").read_bytes()
-                last_modified = (out_dir / path).stat().st_mtime_ns / 1e9
-                files[FEEDS_PREFIX + path] = FeedFile.make(
-                    path, body, last_modified, zipped, long_lived=path in long_lived
-                )
-            for path, body in fresh.items():
-                previous = self._files.get(FEEDS_PREFIX + path)
-                last_modified = states[path][1] / 1e9
-                if previous is not None and previous.body == body and previous.last_modified == last_modified:
-                    files[FEEDS_PREFIX + path] = previous
-                else:
-                    files[FEEDS_PREFIX + path] = FeedFile.make(
-                        path, body, last_modified, gzipped[path], long_lived=path in long_lived
-                    )
-            for url_path, feed_file in self._files.items():
-                stem = url_path.removeprefix(FEEDS_PREFIX).rsplit(".", 1)[0]
-                if stem in keys and url_path not in files:
-                    files[url_path] = feed_file
             self._files = files
+        else:
+            files = {}
 
         report = BuildReport(
             posts=len(catalog.posts),

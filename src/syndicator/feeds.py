@@ -5,9 +5,11 @@ Pure and deterministic: the same catalog and settings give the same bytes. No I/
 
 from __future__ import annotations
 
+import copy
 import functools
 import hashlib
 import json
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC
@@ -16,6 +18,7 @@ from email.utils import format_datetime
 from xml.sax.saxutils import escape
 from xml.sax.saxutils import quoteattr
 
+from feedgen.entry import FeedEntry
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
@@ -79,8 +82,16 @@ def _with_archives(
     for page in range(1, pages + 1):
         entries = oldest_first[(page - 1) * size : page * size][::-1]
         specs.append(
-            FeedSpec(archive_stem(stem, page), f"{title} (archive page {page})", description, page_url, entries,
-                     stem, page, pages)
+            FeedSpec(
+                archive_stem(stem, page),
+                f"{title} (archive page {page})",
+                description,
+                page_url,
+                entries,
+                stem,
+                page,
+                pages,
+            )
         )
     return specs
 
@@ -179,9 +190,50 @@ def _feed_generator(spec: FeedSpec, catalog: Catalog, settings: Settings) -> Fee
     return fg
 
 
+class _CachedEntry(FeedEntry):  # type: ignore[misc]
+    """A FeedEntry that builds its Atom and RSS elements once and hands out copies.
+
+    A post shows up in the site-wide feed, its categories' feeds and their
+    archive pages: its entry is made once per catalog, not once per document.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._atom: etree._Element | None = None
+        self._rss: etree._Element | None = None
+
+    def atom_entry(self, extensions: bool = True) -> etree._Element:
+        if self._atom is None:
+            self._atom = super().atom_entry(extensions)
+        return copy.deepcopy(self._atom)
+
+    def rss_entry(self, extensions: bool = True) -> etree._Element:
+        if self._rss is None:
+            self._rss = super().rss_entry(extensions)
+        return copy.deepcopy(self._rss)
+
+
+_ENTRY_CACHE_SIZE = 20_000
+_entries: OrderedDict[tuple[object, ...], _CachedEntry] = OrderedDict()
+
+
 def _add_entry(fg: FeedGenerator, post: Post, catalog: Catalog, settings: Settings) -> None:
+    labels = tuple(catalog.name_of(t) for t in post.categories)
+    key = (post, labels, settings)
+    entry = _entries.get(key)
+    if entry is None:
+        entry = _entries[key] = _make_entry(post, labels, settings)
+        if len(_entries) > _ENTRY_CACHE_SIZE:
+            _entries.popitem(last=False)
+    else:
+        _entries.move_to_end(key)
+    fg.add_entry(feedEntry=entry, order="append")
+
+
+def _make_entry(post: Post, labels: tuple[str, ...], settings: Settings) -> _CachedEntry:
     url = post_url(settings, post)
-    fe = fg.add_entry(order="append")
+    fe = _CachedEntry()
+    fe.load_extension("dc", atom=False, rss=True)
     fe.id(post.id)
     fe.guid(post.id, permalink=post.id == url)
     fe.title(post.title)
@@ -195,13 +247,14 @@ def _add_entry(fg: FeedGenerator, post: Post, catalog: Catalog, settings: Settin
         author["uri"] = post.author.uri
     fe.author(author)
     fe.dc.dc_creator(post.author.name)
-    for term in post.categories:
-        fe.category(term=term.slug, label=catalog.name_of(term), scheme=f"{settings.base_url}/category/")
+    for term, label in zip(post.categories, labels, strict=True):
+        fe.category(term=term.slug, label=label, scheme=f"{settings.base_url}/category/")
     for term in post.tags:
         fe.category(term=term.slug, label=term.name, scheme=f"{settings.base_url}/tag/")
     fe.summary(post.summary_html, type="html")
     if settings.full_content:
         fe.content(post.content_html, type="html")
+    return fe
 
 
 def render_atom(spec: FeedSpec, catalog: Catalog, settings: Settings) -> bytes:

@@ -6,8 +6,10 @@ Pure str -> str functions. No I/O.
 from __future__ import annotations
 
 import functools
+import hashlib
 import html
 import re
+import zlib
 from collections.abc import Callable
 from html.parser import HTMLParser
 from urllib.parse import urljoin
@@ -93,28 +95,30 @@ def render_markdown(text: str, base_url: str) -> str:
     return nh3.clean(raw, attribute_filter=_absolute(base_url), link_rel=None).strip()
 
 
-_render_cached = functools.lru_cache(maxsize=4096)(render_markdown)
-
-
 class MarkdownText:
-    """A post's Markdown, rendered to sanitized HTML only when first asked for.
+    """A post's Markdown, rendered to sanitized HTML only when first asked for, and then once.
 
     Most posts are never shown in any feed, so their bodies are never rendered.
-    The summary (small) is kept once rendered; the content goes through a bounded cache.
+    Source and rendered HTML are kept zlib-compressed (a few KB a post), so that
+    archives of a large blog render each post once without holding every body
+    in full. ``key`` is a digest of everything the HTML is made from.
     """
 
-    __slots__ = ("_summary", "base_url", "content_md", "summary_md", "summary_words")
+    __slots__ = ("_content_z", "_html_z", "_summary", "base_url", "key", "summary_md", "summary_words")
 
     def __init__(self, content_md: str, summary_md: str | None, base_url: str, summary_words: int) -> None:
-        self.content_md = content_md
+        self._content_z = zlib.compress(content_md.encode("utf-8", "surrogatepass"), 1)
         self.summary_md = summary_md  # None: the first paragraph of the content, cut at summary_words
         self.base_url = base_url
         self.summary_words = summary_words
+        source = "\0".join((content_md, summary_md if summary_md is not None else "\1", base_url, str(summary_words)))
+        self.key: tuple[object, ...] = (hashlib.sha1(source.encode("utf-8", "surrogatepass")).hexdigest(),)  # noqa: S324 - a content digest, not security
+        self._html_z: bytes | None = None
         self._summary: str | None = None
 
     @property
-    def key(self) -> tuple[str, str | None, str, int]:
-        return (self.content_md, self.summary_md, self.base_url, self.summary_words)
+    def content_md(self) -> str:
+        return zlib.decompress(self._content_z).decode("utf-8", "surrogatepass")
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, MarkdownText) and self.key == other.key
@@ -122,16 +126,21 @@ class MarkdownText:
     def __hash__(self) -> int:
         return hash(self.key)
 
-    def __getstate__(self) -> tuple[str, str | None, str, int]:
-        return self.key
+    def __getstate__(self) -> tuple[object, ...]:
+        return (self._content_z, self.summary_md, self.base_url, self.summary_words, self.key)
 
-    def __setstate__(self, state: tuple[str, str | None, str, int]) -> None:
-        self.content_md, self.summary_md, self.base_url, self.summary_words = state
+    def __setstate__(self, state: tuple[object, ...]) -> None:
+        self._content_z, self.summary_md, self.base_url, self.summary_words, self.key = state  # type: ignore[assignment]
+        self._html_z = None
         self._summary = None
 
     @property
     def content_html(self) -> str:
-        return _render_cached(self.content_md, self.base_url)
+        if self._html_z is None:
+            html = render_markdown(self.content_md, self.base_url)
+            self._html_z = zlib.compress(html.encode("utf-8", "surrogatepass"), 1)
+            return html
+        return zlib.decompress(self._html_z).decode("utf-8", "surrogatepass")
 
     @property
     def summary_html(self) -> str:

@@ -40,6 +40,7 @@ class FeedFile:
     last_modified: float
     media_type: str
     long_lived: bool = False  # its bytes are not expected to change (a full archive page)
+    on_disk: bool = False  # body and gzip_body are not kept: read the file (and its .gz) when asked for
 
     @classmethod
     def make(
@@ -55,6 +56,11 @@ class FeedFile:
             media_type=media_type(path),
             long_lived=long_lived,
         )
+
+    @classmethod
+    def stored(cls, path: str, etag: str, last_modified: float, *, long_lived: bool = False) -> FeedFile:
+        """A file served from disk: only what the headers need is kept in memory."""
+        return cls(b"", b"", etag, f"{etag}-gz", last_modified, media_type(path), long_lived, on_disk=True)
 
 
 def etag_of(body: bytes) -> str:

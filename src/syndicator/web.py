@@ -84,6 +84,7 @@ class FeedServer:
     def __init__(self, app: WSGIApplication, builder: Builder, settings: Settings) -> None:
         self.app = app
         self.builder = builder
+        self.output_dir = settings.output_dir
         self.cache_control = f"public, max-age={settings.reload_interval}"
         self.long_cache_control = f"public, max-age={ARCHIVE_MAX_AGE}"
         self._headers: dict[tuple[str, bool], list[tuple[str, str]]] = {}
@@ -108,6 +109,13 @@ class FeedServer:
             self._headers[key] = headers
         return headers
 
+    def _read(self, relative: str) -> bytes | None:
+        """The bytes of a file the snapshot lists (never a path from the request itself)."""
+        try:
+            return (self.output_dir / relative).read_bytes()
+        except OSError:
+            return None
+
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         method = environ.get("REQUEST_METHOD", "")
@@ -129,7 +137,12 @@ class FeedServer:
         if unchanged:
             start_response("304 Not Modified", [h for h in headers if h[0] != "Content-Type"])
             return []
-        body = feed_file.gzip_body if zipped else feed_file.body
+        if feed_file.on_disk:  # an archive page: too many to keep in memory, read from its file
+            body = self._read(path.removeprefix("/feeds/") + (".gz" if zipped else ""))
+            if body is None:
+                return self.app(environ, start_response)
+        else:
+            body = feed_file.gzip_body if zipped else feed_file.body
         start_response("200 OK", [*headers, ("Content-Length", str(len(body)))])
         return [body] if method == "GET" else []
 
