@@ -176,7 +176,7 @@ class Builder:
 
     def _stored_feed_file(self, spec: FeedSpec, path: str, record_: FeedRecord) -> FeedFile:
         """A file that is current on disk, for serving (read into memory unless it is an archive page)."""
-        size, mtime_ns, etag = record_.files[path]
+        _size, mtime_ns, etag = record_.files[path]
         long_lived = spec.is_archive and spec.page < spec.pages
         if spec.is_archive:
             return FeedFile.stored(path, etag, mtime_ns / 1e9, long_lived=long_lived)

@@ -5,10 +5,10 @@ Pure and deterministic: the same catalog and settings give the same bytes. No I/
 
 from __future__ import annotations
 
-import copy
 import functools
 import hashlib
 import json
+import zlib
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -154,7 +154,7 @@ def _newest_updated(posts: Iterable[Post]) -> datetime:
     return max((p.updated for p in posts), default=EMPTY_FEED_UPDATED)
 
 
-def _feed_generator(spec: FeedSpec, catalog: Catalog, settings: Settings) -> FeedGenerator:
+def _feed_generator(spec: FeedSpec, catalog: Catalog, settings: Settings, *, atom: bool) -> FeedGenerator:
     entries = spec.posts
     fg = FeedGenerator()
     fg.load_extension("dc", atom=False, rss=True)
@@ -186,53 +186,50 @@ def _feed_generator(spec: FeedSpec, catalog: Catalog, settings: Settings) -> Fee
         fg.link(href=href, rel=rel, type="application/atom+xml")
     history.rss_links = links
     for post in entries:
-        _add_entry(fg, post, catalog, settings)
+        _add_entry(fg, post, catalog, settings, atom=atom)
     return fg
 
 
-class _CachedEntry(FeedEntry):  # type: ignore[misc]
-    """A FeedEntry that builds its Atom and RSS elements once and hands out copies.
+class _PrebuiltEntry(FeedEntry):  # type: ignore[misc]
+    """An Atom entry made earlier, kept as compressed XML: a post's entry is built once per process.
 
-    A post shows up in the site-wide feed, its categories' feeds and their
-    archive pages: its entry is made once per catalog, not once per document.
+    A post shows up in the site-wide feed, its categories' feeds and all their
+    archive pages; building its entry once (and keeping a few KB) instead of in
+    every document is what makes complete archives affordable.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, blob: bytes) -> None:
         super().__init__()
-        self._atom: etree._Element | None = None
-        self._rss: etree._Element | None = None
+        self._blob = blob
 
     def atom_entry(self, extensions: bool = True) -> etree._Element:
-        if self._atom is None:
-            self._atom = super().atom_entry(extensions)
-        return copy.deepcopy(self._atom)
-
-    def rss_entry(self, extensions: bool = True) -> etree._Element:
-        if self._rss is None:
-            self._rss = super().rss_entry(extensions)
-        return copy.deepcopy(self._rss)
+        return etree.fromstring(zlib.decompress(self._blob))
 
 
-_ENTRY_CACHE_SIZE = 20_000
-_entries: OrderedDict[tuple[object, ...], _CachedEntry] = OrderedDict()
+_ENTRY_CACHE_SIZE = 50_000
+_atom_entries: OrderedDict[tuple[object, ...], bytes] = OrderedDict()
 
 
-def _add_entry(fg: FeedGenerator, post: Post, catalog: Catalog, settings: Settings) -> None:
+def _add_entry(fg: FeedGenerator, post: Post, catalog: Catalog, settings: Settings, *, atom: bool) -> None:
     labels = tuple(catalog.name_of(t) for t in post.categories)
+    if not atom:
+        fg.add_entry(feedEntry=_make_entry(post, labels, settings), order="append")
+        return
     key = (post, labels, settings)
-    entry = _entries.get(key)
-    if entry is None:
-        entry = _entries[key] = _make_entry(post, labels, settings)
-        if len(_entries) > _ENTRY_CACHE_SIZE:
-            _entries.popitem(last=False)
+    blob = _atom_entries.get(key)
+    if blob is None:
+        element = _make_entry(post, labels, settings).atom_entry()
+        blob = _atom_entries[key] = zlib.compress(etree.tostring(element), 1)
+        if len(_atom_entries) > _ENTRY_CACHE_SIZE:
+            _atom_entries.popitem(last=False)
     else:
-        _entries.move_to_end(key)
-    fg.add_entry(feedEntry=entry, order="append")
+        _atom_entries.move_to_end(key)
+    fg.add_entry(feedEntry=_PrebuiltEntry(blob), order="append")
 
 
-def _make_entry(post: Post, labels: tuple[str, ...], settings: Settings) -> _CachedEntry:
+def _make_entry(post: Post, labels: tuple[str, ...], settings: Settings) -> FeedEntry:
     url = post_url(settings, post)
-    fe = _CachedEntry()
+    fe = FeedEntry()
     fe.load_extension("dc", atom=False, rss=True)
     fe.id(post.id)
     fe.guid(post.id, permalink=post.id == url)
@@ -258,12 +255,12 @@ def _make_entry(post: Post, labels: tuple[str, ...], settings: Settings) -> _Cac
 
 
 def render_atom(spec: FeedSpec, catalog: Catalog, settings: Settings) -> bytes:
-    fg = _feed_generator(spec, catalog, settings)
+    fg = _feed_generator(spec, catalog, settings, atom=True)
     return bytes(fg.atom_str(pretty=True, encoding="UTF-8"))
 
 
 def render_rss(spec: FeedSpec, catalog: Catalog, settings: Settings) -> bytes:
-    fg = _feed_generator(spec, catalog, settings)
+    fg = _feed_generator(spec, catalog, settings, atom=False)
     fg.link(href=feed_url(settings, spec.stem, "rss"), rel="self", type="application/rss+xml", replace=True)
     fg.link(href=spec.page_url, rel="alternate", type="text/html")
     return bytes(fg.rss_str(pretty=True, encoding="UTF-8"))
