@@ -20,10 +20,24 @@ ALLOWED: dict[str, set[str]] = {
     "feeds": {"__init__", "config", "model", "markup", "catalog"},
     "output": set(),
     "ledger": {"model"},
+    "hub": {"config"},
     "build": {"config", "model", "posts", "catalog", "feeds", "output", "ledger"},
-    "web": {"config", "model", "catalog", "output", "build"},
-    "schedule": {"config", "build"},
-    "cli": {"__init__", "config", "model", "posts", "catalog", "feeds", "output", "ledger", "build", "web", "schedule"},
+    "web": {"config", "model", "catalog", "output", "build", "hub"},
+    "schedule": {"config", "build", "hub"},
+    "cli": {
+        "__init__",
+        "config",
+        "model",
+        "posts",
+        "catalog",
+        "feeds",
+        "output",
+        "ledger",
+        "build",
+        "web",
+        "schedule",
+        "hub",
+    },
 }
 
 THIRD_PARTY_OWNER = {

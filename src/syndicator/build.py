@@ -59,6 +59,7 @@ class BuildReport:
     loaded_at: datetime
     next_publish_at: datetime | None
     feeds: tuple[str, ...]
+    topics: frozenset[str]  # the feeds (not archive pages or the OPML) a hub may be asked about
     written: tuple[str, ...]
     removed: tuple[str, ...]
     parsed: int
@@ -273,6 +274,7 @@ class Builder:
             loaded_at=now,
             next_publish_at=catalog.next_publish_at,
             feeds=tuple(sorted(p for p in keep if not p.endswith(".gz"))),
+            topics=frozenset(p for spec in specs if not spec.is_archive for p in spec_paths(spec)),
             written=tuple(sorted(p for p in written if not p.endswith(".gz"))),
             removed=tuple(p for p in removed if not p.endswith(".gz")),
             parsed=self.cache.parsed - parsed_before,

@@ -130,11 +130,13 @@ def watch_forever(builder: Builder, settings: Settings) -> None:
     import signal
     import threading
 
+    from syndicator.hub import Hub
     from syndicator.schedule import start_scheduler
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    scheduler = start_scheduler(builder, settings, now)
+    hub = Hub(settings) if settings.websub_hub else None  # without HTTP, only an external hub can be told
+    scheduler = start_scheduler(builder, settings, now, hub)
     logger.info("watching posts_dir=%s reload_interval=%ds", settings.posts_dir, settings.reload_interval)
     try:
         stop.wait()
@@ -191,6 +193,7 @@ def serve_http(settings: Settings, host: str, port: int, threads: int) -> None:
     from granian.constants import Interfaces
     from granian.server import Server
 
+    from syndicator.hub import Hub
     from syndicator.schedule import run_reload
     from syndicator.schedule import start_scheduler
     from syndicator.web import create_app
@@ -198,14 +201,15 @@ def serve_http(settings: Settings, host: str, port: int, threads: int) -> None:
     def load_app(_target: str) -> Callable[..., Any]:  # runs in the worker process
         setup_logging()
         builder = Builder(settings)
-        run_reload(builder, now)
+        hub = Hub(settings)
+        run_reload(builder, now, hub=hub)
         if builder.snapshot is None:
             logger.error("first load failed: %s", builder.last_error)
             raise SystemExit(1)
         builder.save_cache()
-        start_scheduler(builder, settings, now)
-        logger.info("serving url=http://%s:%d/ posts_dir=%s", host, port, settings.posts_dir)
-        return create_app(settings, builder)
+        start_scheduler(builder, settings, now, hub)
+        logger.info("serving url=http://%s:%d/ posts_dir=%s hub=%s", host, port, settings.posts_dir, hub.url)
+        return create_app(settings, builder, None if hub.external else hub)
 
     multiprocessing.set_start_method("fork", force=True)  # the worker inherits load_app and the settings
     server = Server(

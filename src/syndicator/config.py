@@ -46,19 +46,24 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("summary_words", int, 55, "Word limit of the summary of a post without an excerpt marker."),
     Setting("id_authority", str, "", "Authority of `tag:` ids (empty: the host of `site_url`)."),
     Setting("max_post_bytes", int, 2 * 1024 * 1024, "Larger post files are reported and skipped."),
-    Setting("archive_page_size", int, 50, "Posts per archive page (RFC 5005); accepted, archives are not built yet."),
+    Setting("archive_page_size", int, 50, "Posts per archive page (RFC 5005)."),
     Setting(
         "state_dir",
         Path,
         ".syndicator",
-        "Folder for the id ledger, caches and hub state; accepted, nothing is kept there yet.",
+        "Folder for the id ledger, the parse and feed caches, and the hub's subscriptions.",
     ),
-    Setting("websub_hub", str, "", "URL of an external WebSub hub; accepted, WebSub is not implemented yet."),
+    Setting(
+        "websub_hub",
+        str,
+        "",
+        "URL of an external WebSub hub to advertise and ping (empty: the built-in hub at /websub).",
+    ),
     Setting(
         "websub_allow_private",
         bool,
         False,
-        "Allow WebSub callbacks on private addresses; accepted, WebSub is not implemented yet.",
+        "Allow WebSub callbacks on loopback, private and link-local addresses.",
     ),
 )
 
@@ -94,6 +99,8 @@ class Settings:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ConfigError(f"timezone: unknown time zone {self.timezone!r}") from exc
+        if self.websub_hub and urlsplit(self.websub_hub).scheme not in ("http", "https"):
+            raise ConfigError(f"websub_hub: {self.websub_hub!r} is not an http(s) URL")
         for name, minimum in _MINIMUM.items():
             if getattr(self, name) < minimum:
                 raise ConfigError(f"{name}: must be at least {minimum}")
@@ -107,6 +114,11 @@ class Settings:
     def authority(self) -> str:
         """The authority of tag: ids: id_authority, or the host of site_url."""
         return self.id_authority or (urlsplit(self.site_url).hostname or "localhost")
+
+    @property
+    def hub_url(self) -> str:
+        """The WebSub hub the feeds advertise: websub_hub, or the built-in one."""
+        return self.websub_hub or f"{self.base_url}/websub"
 
     @property
     def author_name(self) -> str:

@@ -131,7 +131,7 @@ class _History:
 
     def __init__(self) -> None:
         self.marker = ""
-        self.rss_links: list[tuple[str, str]] = []  # (rel, href)
+        self.rss_links: list[tuple[str, str, str]] = []  # (rel, href, type)
 
     def extend_ns(self) -> dict[str, str]:
         return {"fh": FH_NS}
@@ -143,8 +143,10 @@ class _History:
 
     def extend_rss(self, rss: etree._Element) -> etree._Element:
         channel = rss[0]
-        for rel, href in self.rss_links:
-            etree.SubElement(channel, f"{{{ATOM_NS}}}link", href=href, rel=rel, type="application/atom+xml")
+        for rel, href, media_type in self.rss_links:
+            link = etree.SubElement(channel, f"{{{ATOM_NS}}}link", href=href, rel=rel)
+            if media_type:
+                link.set("type", media_type)
         if self.marker:
             etree.SubElement(channel, f"{{{FH_NS}}}{self.marker}")
         return rss
@@ -184,7 +186,10 @@ def _feed_generator(spec: FeedSpec, catalog: Catalog, settings: Settings, *, ato
         history.marker = "complete"
     for rel, href in links:
         fg.link(href=href, rel=rel, type="application/atom+xml")
-    history.rss_links = links
+    history.rss_links = [(rel, href, "application/atom+xml") for rel, href in links]
+    if not spec.is_archive:
+        fg.link(href=settings.hub_url, rel="hub")
+        history.rss_links.insert(0, (("hub", settings.hub_url, "")))
     for post in entries:
         _add_entry(fg, post, catalog, settings, atom=atom)
     return fg
@@ -290,6 +295,7 @@ def render_json(spec: FeedSpec, catalog: Catalog, settings: Settings) -> bytes:
         "description": spec.description,
         "home_page_url": spec.page_url,
         "feed_url": feed_url(settings, spec.stem, "json"),
+        "hubs": [{"type": "WebSub", "url": settings.hub_url}],
         "language": settings.language,
         "items": items,
     }

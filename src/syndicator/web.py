@@ -20,6 +20,7 @@ from flask import g
 from flask import jsonify
 from flask import redirect
 from flask import render_template
+from flask import request
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import http_date
 from werkzeug.http import is_resource_modified
@@ -31,6 +32,9 @@ from werkzeug.wrappers import Response as BaseResponse
 from syndicator.build import Builder
 from syndicator.build import Snapshot
 from syndicator.config import Settings
+from syndicator.hub import Hub
+from syndicator.hub import HubRequestError
+from syndicator.hub import link_header
 from syndicator.model import Category
 from syndicator.model import Post
 from syndicator.model import Term
@@ -88,11 +92,13 @@ class FeedServer:
         self.cache_control = f"public, max-age={settings.reload_interval}"
         self.long_cache_control = f"public, max-age={ARCHIVE_MAX_AGE}"
         self._headers: dict[tuple[str, bool], list[tuple[str, str]]] = {}
+        self.hub_url = settings.hub_url
+        self.base_url = settings.base_url
         self._headers_of: Snapshot | None = None
 
-    def _base_headers(self, feed_file: FeedFile, zipped: bool) -> list[tuple[str, str]]:
+    def _base_headers(self, path: str, feed_file: FeedFile, zipped: bool) -> list[tuple[str, str]]:
         """The headers of one representation (computed once per snapshot)."""
-        key = (feed_file.etag, zipped)
+        key = (path, zipped)
         headers = self._headers.get(key)
         if headers is None:
             headers = [
@@ -104,6 +110,8 @@ class FeedServer:
                 ("Access-Control-Allow-Origin", "*"),
                 ("X-Content-Type-Options", "nosniff"),
             ]
+            if not path.endswith(".opml"):
+                headers.append(("Link", link_header(self.hub_url, self.base_url + path)))
             if zipped:
                 headers.append(("Content-Encoding", "gzip"))
             self._headers[key] = headers
@@ -126,7 +134,7 @@ class FeedServer:
         if snapshot is not self._headers_of:
             self._headers, self._headers_of = {}, snapshot
         zipped = parse_accept_header(environ.get("HTTP_ACCEPT_ENCODING"))["gzip"] > 0
-        headers = self._base_headers(feed_file, zipped)
+        headers = self._base_headers(path, feed_file, zipped)
         if_none_match = environ.get("HTTP_IF_NONE_MATCH")
         if if_none_match:
             # Either representation's tag names the same bytes: answer 304 for both. It wins over If-Modified-Since.
@@ -212,6 +220,22 @@ def wp_category_feed_atom(slug: str) -> BaseResponse:
     return redirect(f"/feeds/category/{slug}.atom", 301)
 
 
+@bp.route("/websub", methods=["POST"])
+def websub() -> BaseResponse:
+    """WebSub subscribe/unsubscribe: 202 at once, verification of intent later; 4xx with the reason."""
+    hub: Hub | None = current_app.config["SYNDICATOR_HUB"]
+    if hub is None:
+        abort(404)
+    snapshot = _snapshot()
+    base = _settings().base_url
+    topics = (base + path for path, f in snapshot.files.items() if not f.on_disk and not path.endswith(".opml"))
+    try:
+        hub.request(request.form.to_dict(), topics)
+    except HubRequestError as exc:
+        return Response(f"{exc}\n", status=400, mimetype="text/plain")
+    return Response("Accepted: verification of intent follows\n", status=202, mimetype="text/plain")
+
+
 @bp.route("/healthz")
 def healthz() -> Response:
     builder: Builder = current_app.config["SYNDICATOR_BUILDER"]
@@ -230,6 +254,9 @@ def healthz() -> Response:
         )
     if builder.last_error:
         body["error"] = builder.last_error
+    hub: Hub | None = current_app.config["SYNDICATOR_HUB"]
+    if hub is not None:
+        body["websub"] = hub.counts()
     response = jsonify(body)
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -248,11 +275,12 @@ def _plain_error(error: HTTPException) -> Response:
     return response
 
 
-def create_app(settings: Settings, builder: Builder) -> Flask:
-    """Make the web app over a Builder's snapshots."""
+def create_app(settings: Settings, builder: Builder, hub: Hub | None = None) -> Flask:
+    """Make the web app over a Builder's snapshots (and the built-in WebSub hub, when given)."""
     app = Flask(__name__)
     app.config["SYNDICATOR_SETTINGS"] = settings
     app.config["SYNDICATOR_BUILDER"] = builder
+    app.config["SYNDICATOR_HUB"] = hub
     app.register_blueprint(bp)
     app.wsgi_app = FeedServer(app.wsgi_app, builder, settings)  # type: ignore[method-assign]
     app.after_request(_security_headers)
