@@ -27,11 +27,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from syndicator import __version__
 from syndicator.config import Settings
 
 logger = logging.getLogger(__name__)
 
 HUB_FILE = "hub.sqlite3"
+USER_AGENT = f"Syndicator-WebSub/{__version__}"
 DEFAULT_LEASE = 10 * 24 * 3600
 MAX_LEASE = 30 * 24 * 3600
 MAX_SECRET_BYTES = 199
@@ -85,7 +87,9 @@ def _request(url: str, **kwargs: Any) -> urllib.request.Request:
     """An HTTP request to an http(s) URL (callbacks and the external hub are checked to be http(s))."""
     if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
         raise HubRequestError(f"not an http(s) URL: {url!r}")
-    return urllib.request.Request(url, **kwargs)  # noqa: S310 - the scheme is checked just above
+    request = urllib.request.Request(url, **kwargs)  # noqa: S310 - the scheme is checked just above
+    request.add_header("User-Agent", USER_AGENT)
+    return request
 
 
 class Hub:
