@@ -46,7 +46,7 @@ def make_post(slug: str = "post", **overrides: Any) -> Post:
         title=slug.replace("-", " ").title(),
         date=date,
         updated=date,
-        author=Author("Writer"),
+        author=Author("Writer", slug="writer"),
         categories=terms(*categories),
         tags=(),
         text=text,

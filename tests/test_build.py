@@ -30,7 +30,7 @@ def test_build_writes_every_feed_and_they_validate(
     zipped = {path.removesuffix(".gz"): files.pop(path) for path in list(files) if path.endswith(".gz")}
     assert sorted(files) == sorted(report.written) == sorted(zipped)
     assert all(gzip.decompress(zipped[path]) == files[path] for path in files), "a precompressed copy of each feed"
-    assert len(files) == 3 * 3 + 1
+    assert len(files) == 4 * 3 + 1  # site-wide, two categories, the author; and the OPML
     for path, data in files.items():
         {"atom": check_atom, "rss": check_rss, "json": check_json, "opml": lambda d: d}[path.rsplit(".", 1)[1]](data)
 
@@ -59,6 +59,9 @@ def test_an_edit_rewrites_only_the_feeds_it_touches(
     write_post("a.md", title="A edited", categories="[One]")
     report = builder.reload(NOW)
     assert set(report.written) == {
+        "author/test-site.atom",
+        "author/test-site.json",
+        "author/test-site.rss",
         "all.atom",
         "all.rss",
         "all.json",

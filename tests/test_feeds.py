@@ -37,6 +37,7 @@ def test_every_category_has_three_formats_and_the_site_feeds(settings: Settings)
     assert sorted(files) == sorted(
         ["all.atom", "all.rss", "all.json", "index.opml"]
         + [f"category/{c}.{f}" for c in ("one", "two") for f in ("atom", "rss", "json")]
+        + [f"author/writer.{f}" for f in ("atom", "rss", "json")]
     )
 
 
@@ -166,6 +167,7 @@ def test_opml_lists_every_category_atom_feed(settings: Settings) -> None:
     assert [o.get("xmlUrl") for o in outlines] == [
         "https://example.org/feeds/category/one.atom",
         "https://example.org/feeds/category/two-more.atom",
+        "https://example.org/feeds/author/writer.atom",
     ]
     assert outlines[1].get("text") == "Test Site — Two & More"
 

@@ -1,4 +1,4 @@
-"""Decide what is published at a moment: posts in order, categories and tags by slug.
+"""Decide what is published at a moment: posts in order, categories, tags and authors by slug.
 
 Pure: takes the posts, ``now`` and the settings. No I/O.
 """
@@ -16,6 +16,8 @@ from syndicator.model import LoadProblem
 from syndicator.model import Post
 from syndicator.model import Term
 
+TAXONOMIES = ("category", "tag", "author")  # every kind has its feeds, archives, page and WordPress URLs
+
 
 @dataclass(frozen=True, slots=True)
 class Catalog:
@@ -26,6 +28,7 @@ class Catalog:
     by_slug: dict[str, Post]
     categories: dict[str, Category]
     tags: dict[str, Category]
+    authors: dict[str, Category]
     next_publish_at: datetime | None
     problems: tuple[LoadProblem, ...]
 
@@ -59,9 +62,14 @@ class Catalog:
             by_slug={p.slug: p for p in ordered},
             categories=group_terms(ordered, lambda p: p.categories),
             tags=group_terms(ordered, lambda p: p.tags),
+            authors=group_terms(ordered, lambda p: (Term(p.author.slug or "anonymous", p.author.name),)),
             next_publish_at=min(upcoming, default=None),
             problems=tuple(problems),
         )
+
+    def taxonomy(self, kind: str) -> dict[str, Category]:
+        """The groups of one kind of term: "category", "tag" or "author"."""
+        return {"category": self.categories, "tag": self.tags, "author": self.authors}[kind]
 
     def name_of(self, term: Term) -> str:
         """The display name of a post's category (its merged spelling)."""

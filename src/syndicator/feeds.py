@@ -23,6 +23,7 @@ from feedgen.feed import FeedGenerator
 from lxml import etree
 
 from syndicator import __version__
+from syndicator.catalog import TAXONOMIES
 from syndicator.catalog import Catalog
 from syndicator.config import Settings
 from syndicator.markup import plain_text
@@ -100,8 +101,8 @@ def feed_url(settings: Settings, stem: str, fmt: str) -> str:
     return f"{settings.base_url}/feeds/{stem}.{fmt}"
 
 
-def category_page_url(settings: Settings, slug: str) -> str:
-    return f"{settings.base_url}/category/{slug}/"
+def taxonomy_page_url(settings: Settings, kind: str, slug: str) -> str:
+    return f"{settings.base_url}/{kind}/{slug}/"
 
 
 def post_url(settings: Settings, post: Post) -> str:
@@ -114,16 +115,25 @@ def feed_specs(catalog: Catalog, settings: Settings) -> list[FeedSpec]:
     specs = _with_archives(
         "all", site_title, f"Every post of {site_title}", f"{settings.base_url}/", catalog.posts, settings
     )
-    for slug, category in catalog.categories.items():
-        specs += _with_archives(
-            f"category/{slug}",
-            f"{site_title} — {category.name}",
-            f"Posts filed under {category.name} on {site_title}",
-            category_page_url(settings, slug),
-            category.posts,
-            settings,
-        )
+    for kind in TAXONOMIES:
+        for slug, group in catalog.taxonomy(kind).items():
+            title, description = _TITLES[kind]
+            specs += _with_archives(
+                f"{kind}/{slug}",
+                title.format(site=site_title, name=group.name),
+                description.format(site=site_title, name=group.name),
+                taxonomy_page_url(settings, kind, slug),
+                group.posts,
+                settings,
+            )
     return specs
+
+
+_TITLES = {
+    "category": ("{site} — {name}", "Posts filed under {name} on {site}"),
+    "tag": ("{site} — tagged {name}", "Posts tagged {name} on {site}"),
+    "author": ("{site} — by {name}", "Posts by {name} on {site}"),
+}
 
 
 class _History:

@@ -39,6 +39,7 @@ class Author:
     name: str
     email: str = ""
     uri: str = ""
+    slug: str = ""  # URL slug of the name, for /author/<slug>/
 
 
 @dataclass(frozen=True, slots=True)

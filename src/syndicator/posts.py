@@ -241,11 +241,8 @@ def _build_post(
     if not isinstance(draft, bool):
         raise _Invalid("draft", "draft must be true or false")
     author = _author(meta.get("author"), settings)
-    author = Author(
-        clean("author", author.name).strip() or settings.author_name,
-        clean("author", author.email),
-        clean("author", author.uri),
-    )
+    name = clean("author", author.name).strip() or settings.author_name
+    author = Author(name, clean("author", author.email), clean("author", author.uri), slugify(name) or "anonymous")
     categories = _terms("categories", _names("categories", meta.get("categories")), clean)
     tags = _terms("tags", _names("tags", meta.get("tags")), clean)
 

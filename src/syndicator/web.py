@@ -155,11 +155,15 @@ class FeedServer:
         return [body] if method == "GET" else []
 
 
-def _category_or_404(slug: str) -> Category:
-    category = _snapshot().catalog.categories.get(slug)
-    if category is None:
+KINDS = "any(category, tag, author)"  # the taxonomies: each has an archive page and WordPress feed URLs
+_HEADINGS = {"category": "Category Archives", "tag": "Tag Archives", "author": "Author Archives"}
+
+
+def _group_or_404(kind: str, slug: str) -> Category:
+    group = _snapshot().catalog.taxonomy(kind).get(slug)
+    if group is None:
         abort(404)
-    return category
+    return group
 
 
 @bp.route("/")
@@ -169,20 +173,24 @@ def index() -> str:
     return render_template(
         "index.html",
         categories=list(snapshot.catalog.categories.values()),
+        tags=list(snapshot.catalog.tags.values()),
+        authors=list(snapshot.catalog.authors.values()),
         posts=snapshot.catalog.posts[: settings.feed_size],
         feed_stem=None,
     )
 
 
-@bp.route("/category/<slug>/")
-def category_page(slug: str) -> str:
-    category = _category_or_404(slug)
+@bp.route(f"/<{KINDS}:kind>/<slug>/")
+def taxonomy_page(kind: str, slug: str) -> str:
+    """An archive page like WordPress's: every post of a category, tag or author, newest first."""
+    group = _group_or_404(kind, slug)
     return render_template(
         "category.html",
-        category=category,
-        posts=category.posts,
-        feed_stem=f"category/{slug}",
-        feed_title=f"{_settings().site_title} — {category.name}",
+        heading=f"{_HEADINGS[kind]}: {group.name}",
+        category=group,
+        posts=group.posts,
+        feed_stem=f"{kind}/{slug}",
+        feed_title=f"{_settings().site_title} — {group.name}",
     )
 
 
@@ -208,16 +216,16 @@ def wp_feed_atom() -> BaseResponse:
     return redirect("/feeds/all.atom", 301)
 
 
-@bp.route("/category/<slug>/feed/")
-def wp_category_feed(slug: str) -> BaseResponse:
-    _category_or_404(slug)
-    return redirect(f"/feeds/category/{slug}.rss", 301)
+@bp.route(f"/<{KINDS}:kind>/<slug>/feed/")
+def wp_taxonomy_feed(kind: str, slug: str) -> BaseResponse:
+    _group_or_404(kind, slug)
+    return redirect(f"/feeds/{kind}/{slug}.rss", 301)
 
 
-@bp.route("/category/<slug>/feed/atom/")
-def wp_category_feed_atom(slug: str) -> BaseResponse:
-    _category_or_404(slug)
-    return redirect(f"/feeds/category/{slug}.atom", 301)
+@bp.route(f"/<{KINDS}:kind>/<slug>/feed/atom/")
+def wp_taxonomy_feed_atom(kind: str, slug: str) -> BaseResponse:
+    _group_or_404(kind, slug)
+    return redirect(f"/feeds/{kind}/{slug}.atom", 301)
 
 
 @bp.route("/websub", methods=["POST"])
