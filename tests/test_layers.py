@@ -21,6 +21,7 @@ ALLOWED: dict[str, set[str]] = {
     "output": set(),
     "ledger": {"model"},
     "hub": {"__init__", "config"},
+    "wordpress": {"markup", "output", "posts"},
     "build": {"config", "model", "posts", "catalog", "feeds", "output", "ledger"},
     "web": {"config", "model", "catalog", "output", "build", "hub"},
     "schedule": {"config", "build", "hub"},
@@ -37,6 +38,7 @@ ALLOWED: dict[str, set[str]] = {
         "web",
         "schedule",
         "hub",
+        "wordpress",
     },
 }
 
@@ -52,6 +54,7 @@ THIRD_PARTY_OWNER = {
     "apscheduler": "schedule",
     "click": "cli",
     "granian": "cli",
+    "defusedxml": "wordpress",
 }
 
 

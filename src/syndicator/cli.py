@@ -225,5 +225,43 @@ def serve_http(settings: Settings, host: str, port: int, threads: int) -> None:
     server.serve(target_loader=load_app)
 
 
+@cli.group(name="import")
+def import_group() -> None:
+    """Bring posts over from another blog engine."""
+
+
+@import_group.command(name="wordpress")
+@config_option
+@click.argument("export", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--posts-dir", type=click.Path(file_okay=False, path_type=Path), help="Default: posts_dir.")
+@click.option("--force", is_flag=True, help="Also overwrite post files edited since the last import.")
+def import_wordpress_command(config: str | None, export: Path, posts_dir: Path | None, force: bool) -> None:
+    """Turn a WordPress export (WXR) into post files; run it again to update them."""
+    from syndicator.wordpress import WordPressImportError
+    from syndicator.wordpress import import_wordpress
+
+    setup_logging()
+    settings = _settings(config)
+    target = posts_dir if posts_dir is not None else settings.posts_dir
+    bars = ProgressBars() if sys.stderr.isatty() else None
+    try:
+        report = import_wordpress(export, target, settings.state_dir, force=force, progress=bars)
+    except WordPressImportError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        if bars is not None:
+            bars.close()
+    click.echo(
+        f"imported {report.posts} posts into {target}: {len(report.new)} new, {len(report.updated)} updated, "
+        f"{len(report.unchanged)} unchanged; {report.drafts} drafts, {report.scheduled} scheduled"
+    )
+    for path in report.kept_local:
+        click.echo(f"kept {path}: edited since the last import (use --force to overwrite)")
+    if report.skipped:
+        click.echo("skipped: " + ", ".join(f"{n} {kind}" for kind, n in sorted(report.skipped.items())))
+    for problem in report.malformed:
+        click.echo(f"skipped malformed {problem}", err=True)
+
+
 def main() -> None:
     cli()

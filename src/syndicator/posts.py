@@ -85,6 +85,12 @@ def default_slug(path: str) -> str:
     return stem if _SAFE_SLUG.match(stem) else slugify(stem)
 
 
+def dump_post(meta: dict[str, Any], body: str) -> str:
+    """The text of a post file: YAML front matter (fields in the given order), then the body."""
+    front = yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, default_flow_style=False, width=1000)
+    return f"---\n{front}---\n\n{body.strip()}\n"
+
+
 def decode_post(data: bytes, path: str) -> str | LoadProblem:
     """Decode a post file's bytes as UTF-8 (a BOM is allowed)."""
     try:
