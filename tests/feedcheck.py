@@ -96,6 +96,25 @@ def check_rss(body: bytes) -> etree._Element:
     return root
 
 
+def check_file(path: str, body: bytes) -> None:
+    """Check a feed file by its extension (OPML and other files pass through)."""
+    checker = {".atom": check_atom, ".rss": check_rss, ".json": check_json}.get(path[path.rfind(".") :])
+    if checker is not None:
+        checker(body)
+
+
+def wait_for(condition: Any, timeout: float = 20) -> bool:
+    """Poll a condition until it holds or the timeout passes; say which."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
+
+
 def check_json(body: bytes) -> dict[str, Any]:
     """JSON Feed 1.1's required fields."""
     document: dict[str, Any] = json.loads(body)

@@ -12,6 +12,8 @@ from http.server import ThreadingHTTPServer
 from urllib.parse import parse_qs
 from urllib.parse import urlsplit
 
+from feedcheck import wait_for
+
 
 @dataclass
 class Received:
@@ -77,12 +79,7 @@ class Subscriber:
         return [r for r in self.received if r.method == "POST"]
 
     def wait_for(self, condition: Callable[[], bool], timeout: float = 20) -> bool:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if condition():
-                return True
-            time.sleep(0.05)
-        return False
+        return wait_for(condition, timeout)
 
     def close(self) -> None:
         self.server.shutdown()

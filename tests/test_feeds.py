@@ -19,6 +19,7 @@ from factories import make_catalog
 from factories import make_post
 from feedcheck import ATOM
 from feedcheck import check_atom
+from feedcheck import check_file
 from feedcheck import check_json
 from feedcheck import check_rss
 from syndicator.config import Settings
@@ -194,9 +195,4 @@ def test_any_post_renders_to_feeds_that_parse(settings: Settings, title: str, ca
     if not hasattr(result, "slug"):
         return
     for path, data in render_feeds(make_catalog(result), settings).items():
-        if path.endswith(".atom"):
-            check_atom(data)
-        elif path.endswith(".rss"):
-            check_rss(data)
-        elif path.endswith(".json"):
-            check_json(data)
+        check_file(path, data)

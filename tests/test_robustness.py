@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from conftest import NOW
 from feedcheck import check_atom
+from feedcheck import check_file
 from feedcheck import check_json
 from feedcheck import check_rss
 from syndicator.build import Builder
@@ -91,12 +92,7 @@ def test_every_feed_still_validates_and_carries_nothing_active(bad_site: Setting
     builder = Builder(bad_site)
     builder.reload(NOW)
     for path, body in every_feed(builder).items():
-        if path.endswith(".atom"):
-            check_atom(body)
-        elif path.endswith(".rss"):
-            check_rss(body)
-        elif path.endswith(".json"):
-            check_json(body)
+        check_file(path, body)
         # The title is plain text: "<script>" in it is escaped text (or a JSON string), never markup.
         text = body.decode().lower().replace("<script>alert('title')</script>", "")
         text = text.replace("&lt;script&gt;alert('title')&lt;/script&gt;", "")

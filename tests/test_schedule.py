@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from datetime import UTC
 from datetime import datetime
@@ -11,21 +10,13 @@ from pathlib import Path
 
 import time_machine
 
+from feedcheck import wait_for
 from syndicator.build import Builder
 from syndicator.config import Settings
 from syndicator.schedule import NEXT_POST_JOB
 from syndicator.schedule import RELOAD_JOB
 from syndicator.schedule import run_reload
 from syndicator.schedule import start_scheduler
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 20) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def utcnow() -> datetime:

@@ -11,9 +11,7 @@ import feedparser
 import pytest
 
 from conftest import SEED_POSTS
-from feedcheck import check_atom
-from feedcheck import check_json
-from feedcheck import check_rss
+from feedcheck import check_file
 from syndicator.build import Builder
 from syndicator.config import Settings
 from syndicator.markup import plain_text
@@ -46,9 +44,7 @@ def test_thirteen_categories_each_with_three_feeds(seed_build: Builder) -> None:
     assert snapshot is not None and snapshot.report.problems == ()
     assert len(snapshot.catalog.categories) == 13
     for path, feed_file in snapshot.files.items():
-        checker = {"atom": check_atom, "rss": check_rss, "json": check_json}.get(path.rsplit(".", 1)[1])
-        if checker:
-            checker(feed_file.body)
+        check_file(path, feed_file.body)
     assert len(snapshot.files) == (1 + 13 + 1) * 3 + 1  # site-wide, 13 categories, 1 author; the OPML
 
 

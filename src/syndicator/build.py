@@ -171,7 +171,7 @@ class Builder:
         previous = self._files.get(FEEDS_PREFIX + path)
         if previous is not None and previous.etag == etag_of(body) and previous.last_modified == last_modified:
             return previous
-        if spec.is_archive:
+        if spec.is_archive or not self.serving:
             return FeedFile.stored(path, etag_of(body), last_modified, long_lived=long_lived)
         return FeedFile.make(path, body, last_modified, zipped, long_lived=long_lived)
 
@@ -179,7 +179,7 @@ class Builder:
         """A file that is current on disk, for serving (read into memory unless it is an archive page)."""
         _size, mtime_ns, etag = record_.files[path]
         long_lived = spec.is_archive and spec.page < spec.pages
-        if spec.is_archive:
+        if spec.is_archive or not self.serving:
             return FeedFile.stored(path, etag, mtime_ns / 1e9, long_lived=long_lived)
         out_dir = self.settings.output_dir
         body = (out_dir / path).read_bytes()
