@@ -5,7 +5,7 @@
     python bench/corpus.py --posts 10000 --out /tmp/hugo --format hugo
 
 The same seed and size give the same posts in both layouts: titles, dates,
-categories (Zipf-distributed: the n-th most used has weight 1/n), tags, bodies
+categories (Zipf-distributed: the n-th most used has weight 1/n), tags on a fifth of them, bodies
 of realistic length with links, emphasis, lists and tables, some non-ASCII text,
 and every excerpt-marker form the SPEC allows. Standard library only.
 """
@@ -86,6 +86,7 @@ def category_names(rng: random.Random, count: int) -> list[str]:
 def make_posts(count: int, seed: int, categories: int) -> list[dict[str, object]]:
     rng = random.Random(seed)
     names = category_names(rng, categories)
+    tag_names = sorted({word(rng) for _ in range(150)})[:100]  # a few tags, on a fifth of the posts
     weights = list(accumulate(1 / (rank + 1) for rank in range(len(names))))
     posts = []
     for i in range(count):
@@ -112,7 +113,7 @@ def make_posts(count: int, seed: int, categories: int) -> list[dict[str, object]
                 "title": title,
                 "date": date,
                 "categories": sorted(picked),
-                "tags": [word(rng) for _ in range(rng.randint(0, 3))],
+                "tags": sorted({rng.choice(tag_names) for _ in range(rng.randint(1, 2))}) if rng.random() < 0.2 else [],
                 "draft": rng.random() < 0.01,
                 "excerpt": excerpt,
                 "rest": rest,
