@@ -266,3 +266,16 @@ def test_websub_end_to_end_with_a_real_server(
     server.stop()
     again = start_server(tmp_path, **env)
     assert again.get("/healthz").json()["websub"]["subscriptions"] == 1
+
+
+def test_expired_leases_are_dropped(site: Settings, hub: Hub, subscriber: Subscriber) -> None:
+    """A subscription whose lease ran out gets nothing and is removed."""
+    builder = Builder(site)
+    builder.reload(NOW)
+    subscribe(hub, subscriber, **{"hub.lease_seconds": "1"})
+    assert subscriber.wait_for(lambda: hub.counts()["subscriptions"] == 1)
+    time.sleep(1.2)
+    assert hub.publish([TOPIC]) == 0
+    deliver(builder, hub)
+    assert hub.counts() == {"subscriptions": 0, "pending_deliveries": 0}
+    assert subscriber.posts() == []
