@@ -8,7 +8,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import zlib
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -166,7 +165,7 @@ def _newest_updated(posts: Iterable[Post]) -> datetime:
     return max((p.updated for p in posts), default=EMPTY_FEED_UPDATED)
 
 
-def _feed_generator(spec: FeedSpec, catalog: Catalog, settings: Settings, *, atom: bool) -> FeedGenerator:
+def _feed_generator(spec: FeedSpec, catalog: Catalog, settings: Settings, *, with_entries: bool) -> FeedGenerator:
     entries = spec.posts
     fg = FeedGenerator()
     fg.load_extension("dc", atom=False, rss=True)
@@ -200,46 +199,35 @@ def _feed_generator(spec: FeedSpec, catalog: Catalog, settings: Settings, *, ato
     if not spec.is_archive:
         fg.link(href=settings.hub_url, rel="hub")
         history.rss_links.insert(0, (("hub", settings.hub_url, "")))
-    for post in entries:
-        _add_entry(fg, post, catalog, settings, atom=atom)
+    if with_entries:
+        for post in entries:
+            labels = tuple(catalog.name_of(t) for t in post.categories)
+            fg.add_entry(feedEntry=_make_entry(post, labels, settings), order="append")
     return fg
 
 
-class _PrebuiltEntry(FeedEntry):  # type: ignore[misc]
-    """An Atom entry made earlier, kept as compressed XML: a post's entry is built once per process.
-
-    A post shows up in the site-wide feed, its categories' feeds and all their
-    archive pages; building its entry once (and keeping a few KB) instead of in
-    every document is what makes complete archives affordable.
-    """
-
-    def __init__(self, blob: bytes) -> None:
-        super().__init__()
-        self._blob = blob
-
-    def atom_entry(self, extensions: bool = True) -> etree._Element:
-        return etree.fromstring(zlib.decompress(self._blob))
-
-
-_ENTRY_CACHE_SIZE = 50_000
+_ENTRY_CACHE_SIZE = 20_000
 _atom_entries: OrderedDict[tuple[object, ...], bytes] = OrderedDict()
 
 
-def _add_entry(fg: FeedGenerator, post: Post, catalog: Catalog, settings: Settings, *, atom: bool) -> None:
+def _atom_entry_bytes(post: Post, catalog: Catalog, settings: Settings) -> bytes:
+    """A post's serialized Atom entry, built once per process (the newest 20,000 are kept).
+
+    A post shows up in the site-wide feed, its categories', tags' and author's
+    feeds and all their archive pages: building its entry once, instead of in
+    every document, is what makes complete archives affordable.
+    """
     labels = tuple(catalog.name_of(t) for t in post.categories)
-    if not atom:
-        fg.add_entry(feedEntry=_make_entry(post, labels, settings), order="append")
-        return
-    key = (post, labels, settings)
+    key = (post, labels, _settings_fingerprint(settings))
     blob = _atom_entries.get(key)
     if blob is None:
         element = _make_entry(post, labels, settings).atom_entry()
-        blob = _atom_entries[key] = zlib.compress(etree.tostring(element), 1)
+        blob = _atom_entries[key] = etree.tostring(element, encoding="UTF-8", pretty_print=True)
         if len(_atom_entries) > _ENTRY_CACHE_SIZE:
             _atom_entries.popitem(last=False)
     else:
         _atom_entries.move_to_end(key)
-    fg.add_entry(feedEntry=_PrebuiltEntry(blob), order="append")
+    return blob
 
 
 def _make_entry(post: Post, labels: tuple[str, ...], settings: Settings) -> FeedEntry:
@@ -270,12 +258,15 @@ def _make_entry(post: Post, labels: tuple[str, ...], settings: Settings) -> Feed
 
 
 def render_atom(spec: FeedSpec, catalog: Catalog, settings: Settings) -> bytes:
-    fg = _feed_generator(spec, catalog, settings, atom=True)
-    return bytes(fg.atom_str(pretty=True, encoding="UTF-8"))
+    """feedgen writes the feed's own elements; the (cached) entries are joined in before </feed>."""
+    fg = _feed_generator(spec, catalog, settings, with_entries=False)
+    head, end, tail = bytes(fg.atom_str(pretty=True, encoding="UTF-8")).rpartition(b"</feed>")
+    entries = b"".join(_atom_entry_bytes(post, catalog, settings) for post in spec.posts)
+    return head + entries + end + tail
 
 
 def render_rss(spec: FeedSpec, catalog: Catalog, settings: Settings) -> bytes:
-    fg = _feed_generator(spec, catalog, settings, atom=False)
+    fg = _feed_generator(spec, catalog, settings, with_entries=True)
     fg.link(href=feed_url(settings, spec.stem, "rss"), rel="self", type="application/rss+xml", replace=True)
     fg.link(href=spec.page_url, rel="alternate", type="text/html")
     return bytes(fg.rss_str(pretty=True, encoding="UTF-8"))

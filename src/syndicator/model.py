@@ -6,6 +6,7 @@ Validation only. No I/O.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from dataclasses import field
 from datetime import datetime
 from datetime import timedelta
 from typing import Protocol
@@ -83,12 +84,19 @@ class Post:
     warnings: tuple[LoadProblem, ...] = ()
     source: str = ""  # the file's path under posts_dir: the ledger's key
     explicit_id: bool = False
+    _hash: int = field(init=False, repr=False, compare=False, default=0)
 
     def __post_init__(self) -> None:
         _check_aware("date", self.date)
         _check_aware("updated", self.updated)
         if not self.slug or "/" in self.slug:
             raise ValueError(f"invalid slug {self.slug!r}")
+        fields = (self.path, self.slug, self.id, self.title, self.date, self.updated, self.author)
+        object.__setattr__(self, "_hash", hash((*fields, self.categories, self.tags, self.text, self.draft)))
+
+    def __hash__(self) -> int:
+        """Computed once: posts are dictionary keys of the feed entry cache."""
+        return self._hash
 
     @property
     def summary_html(self) -> str:
