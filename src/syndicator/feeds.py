@@ -355,18 +355,40 @@ def _settings_fingerprint(settings: Settings) -> str:
     return f"{__version__} {settings!r}"
 
 
+_post_digests: dict[tuple[Post, tuple[str, ...]], bytes] = {}
+
+
+def _post_digest(post: Post, catalog: Catalog) -> bytes:
+    """A stable digest of what a post's entry is made of (once per post: it is in many feeds)."""
+    labels = tuple(catalog.name_of(t) for t in post.categories)
+    key = (post, labels)
+    digest = _post_digests.get(key)
+    if digest is None:
+        if len(_post_digests) > 4 * _ENTRY_CACHE_SIZE:
+            _post_digests.clear()
+        parts = (
+            post.id,
+            post.slug,
+            post.title,
+            post.date.isoformat(),
+            post.updated.isoformat(),
+            repr(post.author),
+            [t.slug for t in post.categories],
+            labels,
+            [(t.slug, t.name) for t in post.tags],
+            post.text.key,
+        )
+        digest = _post_digests[key] = hashlib.sha256(repr(parts).encode("utf-8", "surrogatepass")).digest()
+    return digest
+
+
 def spec_digest(spec: FeedSpec, catalog: Catalog, settings: Settings) -> str:
     """A stable digest of everything a feed's bytes depend on, to recognise unchanged feeds across runs."""
-    digest = hashlib.sha256()
-    parts: list[object] = [_settings_fingerprint(settings), spec.stem, spec.title, spec.description, spec.page_url]
-    parts.append((spec.page, spec.pages) if not spec.is_archive else (spec.page, spec.page < spec.pages))
+    links = (spec.page, spec.pages) if not spec.is_archive else (spec.page, spec.page < spec.pages)
+    head = (_settings_fingerprint(settings), spec.stem, spec.title, spec.description, spec.page_url, links)
+    digest = hashlib.sha256(repr(head).encode("utf-8", "surrogatepass"))
     for post in spec.posts:
-        parts += [post.id, post.slug, post.title, post.date.isoformat(), post.updated.isoformat(), repr(post.author)]
-        parts += [(t.slug, catalog.name_of(t)) for t in post.categories] + [(t.slug, t.name) for t in post.tags]
-        parts += list(post.text.key)
-    for part in parts:
-        digest.update(repr(part).encode("utf-8", "surrogatepass"))
-        digest.update(b"\0")
+        digest.update(_post_digest(post, catalog))
     return digest.hexdigest()
 
 
