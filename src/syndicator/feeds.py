@@ -343,11 +343,23 @@ def render_spec(spec: FeedSpec, catalog: Catalog, settings: Settings) -> dict[st
     }
 
 
+_names_of: list[tuple[Catalog, tuple[tuple[str, str], ...]]] = []
+
+
+def _category_names(catalog: Catalog) -> tuple[tuple[str, str], ...]:
+    """Every category's displayed name, computed once per catalog (entries show them as labels)."""
+    if not _names_of or _names_of[0][0] is not catalog:
+        _names_of[:] = [(catalog, tuple((slug, c.name) for slug, c in catalog.categories.items()))]
+    return _names_of[0][1]
+
+
 def spec_key(spec: FeedSpec, catalog: Catalog, settings: Settings) -> tuple[object, ...]:
-    """Everything a feed's bytes depend on, for comparison in memory (cheap: unchanged posts are the same objects)."""
-    labels = tuple(catalog.name_of(t) for post in spec.posts for t in post.categories)
+    """Everything a feed's bytes depend on, for comparison in memory (cheap: unchanged posts are the same objects).
+
+    A change of any category's displayed name counts as a change of every feed (it is rare).
+    """
     links = (spec.page, spec.pages) if not spec.is_archive else (spec.page, spec.page < spec.pages)
-    return (spec.stem, spec.title, spec.description, spec.page_url, spec.posts, labels, links)
+    return (spec.stem, spec.title, spec.description, spec.page_url, spec.posts, _category_names(catalog), links)
 
 
 @functools.lru_cache(maxsize=8)
