@@ -148,7 +148,9 @@ def test_a_file_changing_while_it_is_read_is_read_again(settings: Settings, writ
     cache = PostCache(settings)
     stale = path.stat()
     path.write_text(path.read_text().replace("Old", "New, longer title"))
-    result, retry = cache._load(path, "a.md", stale)
+    entry = cache._load(str(path), stale, None)
+    retry = entry.state == (-1, -1, -1)
+    result = entry.result
     assert retry and isinstance(result, LoadProblem) and "changed while it was read" in result.message
     posts, _ = cache.refresh()
     assert [p.title for p in posts] == ["New, longer title"]

@@ -166,7 +166,7 @@ class Builder:
 
     def _feed_file(self, spec: FeedSpec, path: str, body: bytes, zipped: bytes, state: tuple[int, int]) -> FeedFile:
         """How a freshly written file is served: from memory, or (an archive page) from its file."""
-        long_lived = spec.is_archive and spec.page < spec.pages
+        long_lived = spec.is_full_archive
         last_modified = state[1] / 1e9
         previous = self._files.get(FEEDS_PREFIX + path)
         if previous is not None and previous.etag == etag_of(body) and previous.last_modified == last_modified:
@@ -178,7 +178,7 @@ class Builder:
     def _stored_feed_file(self, spec: FeedSpec, path: str, record_: FeedRecord) -> FeedFile:
         """A file that is current on disk, for serving (read into memory unless it is an archive page)."""
         _size, mtime_ns, etag = record_.files[path]
-        long_lived = spec.is_archive and spec.page < spec.pages
+        long_lived = spec.is_full_archive
         if spec.is_archive or not self.serving:
             return FeedFile.stored(path, etag, mtime_ns / 1e9, long_lived=long_lived)
         out_dir = self.settings.output_dir
@@ -209,7 +209,7 @@ class Builder:
         for done, spec in enumerate(specs):
             if progress is not None and done % 10 == 0:
                 progress("rendering feeds", done, len(specs))
-            key = keys[spec.stem] = spec_key(spec, catalog, self.settings)
+            key = keys[spec.stem] = spec_key(spec, catalog)
             record_ = self._records.get(spec.stem)
             if self._keys.get(spec.stem) == key and self._intact(record_):
                 continue

@@ -59,6 +59,16 @@ class FeedSpec:
     def is_archive(self) -> bool:
         return self.page > 0
 
+    @property
+    def is_full_archive(self) -> bool:
+        """An archive page with a newer page after it: its entries no longer change with new posts."""
+        return self.is_archive and self.page < self.pages
+
+    @property
+    def links(self) -> tuple[int, int | bool]:
+        """What its history links depend on: a feed's page count; a page's number and whether a newer one exists."""
+        return (self.page, self.is_full_archive) if self.is_archive else (self.page, self.pages)
+
 
 def archive_stem(feed_stem: str, page: int) -> str:
     """/feeds/archive/<n> for the site-wide feed, /feeds/<feed>/archive/<n> for the others."""
@@ -353,13 +363,12 @@ def _category_names(catalog: Catalog) -> tuple[tuple[str, str], ...]:
     return _names_of[0][1]
 
 
-def spec_key(spec: FeedSpec, catalog: Catalog, settings: Settings) -> tuple[object, ...]:
+def spec_key(spec: FeedSpec, catalog: Catalog) -> tuple[object, ...]:
     """Everything a feed's bytes depend on, for comparison in memory (cheap: unchanged posts are the same objects).
 
     A change of any category's displayed name counts as a change of every feed (it is rare).
     """
-    links = (spec.page, spec.pages) if not spec.is_archive else (spec.page, spec.page < spec.pages)
-    return (spec.stem, spec.title, spec.description, spec.page_url, spec.posts, _category_names(catalog), links)
+    return (spec.stem, spec.title, spec.description, spec.page_url, spec.posts, _category_names(catalog), spec.links)
 
 
 @functools.lru_cache(maxsize=8)
@@ -396,8 +405,7 @@ def _post_digest(post: Post, catalog: Catalog) -> bytes:
 
 def spec_digest(spec: FeedSpec, catalog: Catalog, settings: Settings) -> str:
     """A stable digest of everything a feed's bytes depend on, to recognise unchanged feeds across runs."""
-    links = (spec.page, spec.pages) if not spec.is_archive else (spec.page, spec.page < spec.pages)
-    head = (_settings_fingerprint(settings), spec.stem, spec.title, spec.description, spec.page_url, links)
+    head = (_settings_fingerprint(settings), spec.stem, spec.title, spec.description, spec.page_url, spec.links)
     digest = hashlib.sha256(repr(head).encode("utf-8", "surrogatepass"))
     for post in spec.posts:
         digest.update(_post_digest(post, catalog))

@@ -71,12 +71,8 @@ def is_ignored(name: str) -> bool:
 
 
 def find_post_files(posts_dir: Path) -> Iterator[Path]:
-    """Every post file under posts_dir, recursively, skipping ignored names."""
-    for root, dirs, files in os.walk(posts_dir):
-        dirs[:] = sorted(d for d in dirs if not is_ignored(d))
-        for name in sorted(files):
-            if name.lower().endswith(POST_SUFFIXES) and not is_ignored(name):
-                yield Path(root, name)
+    """Every post file under posts_dir, recursively, skipping ignored names (in no particular order)."""
+    return (Path(entry.path) for entry in _walk(str(posts_dir)))
 
 
 def default_slug(path: str) -> str:
@@ -359,14 +355,25 @@ class PostCache:
             return None
         return data
 
-    def _load(self, file: Path, path: str, st: os.stat_result) -> tuple[Post | LoadProblem, bool]:
-        """Read and parse one file; the flag says it must be read again next time."""
-        data = self._read(str(file), path, st)
-        if data is None:
-            return LoadProblem(path, 1, CHANGED_WHILE_READ), True
-        if isinstance(data, LoadProblem):
-            return data, data.message.startswith("cannot read")
-        return self._parse(data, path, self._names(str(file))[1]), False
+    def _load(self, full: str, st: os.stat_result, old: _Entry | None) -> _Entry:
+        """Read one changed file; parse it unless its bytes are the ones already parsed."""
+        path, source = self._names(full)
+        state = _state(st)
+        data = self._read(full, path, st)
+        if data is None:  # changed while read: not trusted, and read again next time
+            result: Post | LoadProblem = LoadProblem(path, 1, CHANGED_WHILE_READ)
+            digest, state = b"", (-1, -1, -1)
+        elif isinstance(data, LoadProblem):
+            result, digest = data, b""
+        else:
+            digest = hashlib.sha1(data, usedforsecurity=False).digest()
+            if old is not None and old.digest == digest:
+                return _Entry(state, digest, old.result, old.last_good)
+            result = self._parse(data, path, source)
+        if isinstance(result, LoadProblem):
+            logger.warning("post failed path=%s line=%s reason=%s", result.path, result.line, result.message)
+        last_good = result if isinstance(result, Post) else (old.last_good if old else None)
+        return _Entry(state, digest, result, last_good)
 
     def _parse(self, data: bytes, path: str, source: str) -> Post | LoadProblem:
         text = decode_post(data, path)
@@ -387,28 +394,8 @@ class PostCache:
                 st = dir_entry.stat()
             except OSError:
                 continue  # vanished between listing and stat
-            state = _state(st)
             old = self._entries.get(full)
-            if old is not None and old.state == state:
-                seen[full] = old
-                continue
-            path, source = self._names(full)
-            data = self._read(full, path, st)
-            if data is None:
-                result: Post | LoadProblem = LoadProblem(path, 1, CHANGED_WHILE_READ)
-                digest, state = b"", (-1, -1, -1)
-            elif isinstance(data, LoadProblem):
-                result, digest = data, b""
-            else:
-                digest = hashlib.sha1(data, usedforsecurity=False).digest()
-                if old is not None and old.digest == digest:
-                    seen[full] = _Entry(state, digest, old.result, old.last_good)
-                    continue
-                result = self._parse(data, path, source)
-            last_good = result if isinstance(result, Post) else (old.last_good if old else None)
-            seen[full] = _Entry(state, digest, result, last_good)
-            if isinstance(result, LoadProblem):
-                logger.warning("post failed path=%s line=%s reason=%s", result.path, result.line, result.message)
+            seen[full] = old if old is not None and old.state == _state(st) else self._load(full, st, old)
         if progress is not None:
             progress("reading posts", len(files), len(files))
         if seen.keys() != self._entries.keys() or any(seen[k] is not self._entries[k] for k in seen):
