@@ -44,6 +44,7 @@ ALLOWED: dict[str, set[str]] = {
 
 THIRD_PARTY_OWNER = {
     "cmarkgfm": "markup",
+    "cffi": "markup",
     "nh3": "markup",
     "slugify": "markup",
     "frontmatter": "posts",

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -91,6 +94,23 @@ def test_markdown_renders_commonmark_and_tables() -> None:
     assert "<h1>Head</h1>" in html
     assert "<em>em</em>" in html and "<strong>strong</strong>" in html
     assert "<table>" in html and "<td>1</td>" in html
+
+
+def _resident_mb() -> float:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+@pytest.mark.skipif(not Path("/proc/self/statm").exists(), reason="needs Linux /proc")
+def test_rendering_frees_what_cmark_allocates() -> None:
+    """Rendering 5,000 posts must not keep their syntax trees: cmarkgfm's own helpers leak ~20 KB each (~100 MB)."""
+    source = "\n\n".join(f"Paragraph {i} with *emphasis*, [a link](x/{i}) and `code`." for i in range(60))
+    source += "\n\n| a | b |\n|---|---|\n| 1 | 2 |\n"
+    render_markdown(source, BASE)
+    before = _resident_mb()
+    for _ in range(5000):
+        render_markdown(source, BASE)
+    assert _resident_mb() - before < 25
 
 
 @pytest.mark.parametrize(
