@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
@@ -10,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from factories import NOW
+from factories import Html
 from factories import make_catalog
 from factories import make_post
 from factories import terms
@@ -94,3 +96,61 @@ def test_grouping_is_stable_under_any_order(names: list[str]) -> None:
         assert group.name in names
         assert all(t.slug == slug for p in group.posts for t in p.categories)
     assert terms("Foo Bar")[0].slug in groups or "foo-bar" not in {t.slug for p in posts for t in p.categories}
+
+
+def _edit_cases() -> st.SearchStrategy[tuple[int, dict[str, object]]]:
+    moves = st.sampled_from(
+        [
+            {"title": "Retitled"},
+            {"summary_html": "<p>New.</p>"},
+            {"updated": datetime(2025, 12, 1, tzinfo=UTC)},
+            {"categories": ("Beta",)},
+            {"date": datetime(2024, 1, 1, tzinfo=UTC)},
+            {"draft": True},
+            {"slug": "moved"},
+        ]
+    )
+    return st.tuples(st.integers(0, 11), moves)
+
+
+@given(_edit_cases())
+def test_a_catalog_with_edits_equals_a_fresh_build(case: tuple[int, dict[str, object]]) -> None:
+    """with_edits gives exactly what Catalog.build gives, or declines (None) when an edit moves a post."""
+    index, change = case
+    day = datetime(2025, 1, 1, tzinfo=UTC)
+    posts = [
+        make_post(f"p{i}", date=day + timedelta(days=i % 5), categories=("Alpha", "Beta")[: 1 + i % 2])
+        for i in range(12)
+    ]
+    posts.append(make_post("later", date=NOW + timedelta(days=1)))
+    catalog = make_catalog(*posts)
+    old = posts[index]
+    overrides = dict(change)
+    if "categories" in overrides:
+        overrides["categories"] = terms(*overrides["categories"])  # type: ignore[misc]
+    if "summary_html" in overrides:
+        overrides["text"] = Html(str(overrides.pop("summary_html")), "<p>New.</p>")
+    new = replace(old, **overrides)
+    edited = [new if p is old else p for p in posts]
+    result = catalog.with_edits([(old, new)], NOW)
+    fresh = make_catalog(*edited)
+    if result is None:
+        assert set(change) & {"categories", "date", "draft", "slug"}
+        return
+    assert set(change) <= {"title", "summary_html", "updated"}
+    assert result.posts == fresh.posts and all(a is b for a, b in zip(result.posts, fresh.posts, strict=True))
+    assert result.by_slug == fresh.by_slug
+    for kind in ("category", "tag", "author"):
+        assert result.taxonomy(kind) == fresh.taxonomy(kind)
+    assert result.next_publish_at == fresh.next_publish_at and result.problems == fresh.problems
+
+
+def test_a_catalog_with_edits_declines_when_a_scheduled_post_comes_due() -> None:
+    """Once the next scheduled post is due, the published set changes: a full build is needed."""
+    soon = NOW + timedelta(hours=1)
+    post = make_post("live")
+    catalog = make_catalog(post, make_post("later", date=soon))
+    edit = [(post, replace(post, title="Edited"))]
+    assert catalog.with_edits(edit, NOW + timedelta(minutes=5)) is not None
+    assert catalog.with_edits(edit, soon) is None
+    assert catalog.with_edits(edit, NOW - timedelta(minutes=5)) is None

@@ -18,8 +18,8 @@ from syndicator.model import Post
 from syndicator.posts import PostCache
 from syndicator.posts import decode_post
 from syndicator.posts import default_slug
-from syndicator.posts import find_post_files
 from syndicator.posts import parse_post
+from syndicator.sources import find_post_files
 
 
 def parse(settings: Settings, text: str, path: str = "posts/2025-06-01-hello.md") -> Post:

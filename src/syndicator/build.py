@@ -31,6 +31,7 @@ from syndicator.ledger import loads
 from syndicator.ledger import record
 from syndicator.ledger import redirects
 from syndicator.model import LoadProblem
+from syndicator.model import Post
 from syndicator.output import FeedFile
 from syndicator.output import compress_all
 from syndicator.output import etag_of
@@ -117,6 +118,31 @@ def _dump_records(records: dict[str, FeedRecord]) -> bytes:
     return json.dumps(document, sort_keys=True).encode("utf-8")
 
 
+def _edits(before: list[Post], after: list[Post]) -> list[tuple[Post, Post]] | None:
+    """(old, new) for each post file whose post changed, or None when files were added or removed.
+
+    Unchanged posts are the very same objects from one refresh to the next, so
+    this is a comparison of identities.
+    """
+    if len(before) != len(after):
+        return None
+    old = {id(post) for post in before}
+    changed = [post for post in after if id(post) not in old]
+    if not changed:
+        return []
+    new = {id(post) for post in after}
+    replaced = {post.source: post for post in before if id(post) not in new}
+    if len(replaced) != len(changed):
+        return None
+    pairs = []
+    for post in changed:
+        previous = replaced.get(post.source)
+        if previous is None:
+            return None
+        pairs.append((previous, post))
+    return pairs
+
+
 class Builder:
     """Owns the post cache and the current Snapshot; the only writer of output_dir.
 
@@ -137,6 +163,7 @@ class Builder:
         self._keys: dict[str, tuple[object, ...]] = {}
         self._files: dict[str, FeedFile] = {}
         self._kept: set[str] = set()  # the feed files of the last reload, to prune only when that set changes
+        self._published: tuple[list[Post], Catalog] | None = None  # the last reload's posts and their catalog
 
     def reload(self, now: datetime, progress: Progress | None = None) -> BuildReport:
         """Load what changed, render the feeds whose posts changed, write them, publish the new Snapshot.
@@ -195,7 +222,11 @@ class Builder:
         posts, problems = self.cache.refresh(progress)
         posts, id_warnings = assign_ids(posts, self.ledger)
         problems.extend(id_warnings)
-        catalog = Catalog.build(posts, now)
+        catalog = None
+        if self._published is not None and (edits := _edits(self._published[0], posts)) is not None:
+            catalog = self._published[1].with_edits(edits, now)
+        if catalog is None:
+            catalog = Catalog.build(posts, now)
         problems.extend(catalog.problems)
         if self._ledger_problem is not None:
             problems.append(self._ledger_problem)
@@ -281,6 +312,7 @@ class Builder:
             duration_ms=round((time.perf_counter() - started) * 1000, 1),
         )
         self.snapshot = Snapshot(catalog=catalog, files=files, report=report, redirects=redirects(ledger))
+        self._published = (posts, catalog)
         self.last_error = None
         logger.info(
             "reloaded posts=%d categories=%d parsed=%d written=%d removed=%d problems=%d last_reload_ms=%.1f",

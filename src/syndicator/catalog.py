@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from collections.abc import Iterable
 from dataclasses import dataclass
+from dataclasses import replace
 from datetime import datetime
 from operator import attrgetter
 
@@ -17,6 +18,10 @@ from syndicator.model import Post
 from syndicator.model import Term
 
 TAXONOMIES = ("category", "tag", "author")  # every kind has its feeds, archives, page and WordPress URLs
+
+# What decides whether, where and in which order a post is published; an edit
+# that keeps all of these leaves every feed's list of posts as it was.
+_PLACE = attrgetter("path", "source", "slug", "id", "date", "draft", "categories", "tags", "author.slug", "author.name")
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,11 +65,50 @@ class Catalog:
             now=now,
             posts=ordered,
             by_slug={p.slug: p for p in ordered},
-            categories=group_terms(ordered, lambda p: p.categories),
-            tags=group_terms(ordered, lambda p: p.tags),
-            authors=group_terms(ordered, lambda p: (Term(p.author.slug or "anonymous", p.author.name),)),
+            categories=group_terms(ordered, _TERMS["category"]),
+            tags=group_terms(ordered, _TERMS["tag"]),
+            authors=group_terms(ordered, _TERMS["author"]),
             next_publish_at=min(upcoming, default=None),
             problems=tuple(problems),
+        )
+
+    def with_edits(self, edits: Iterable[tuple[Post, Post]], now: datetime) -> Catalog | None:
+        """This catalog with edited posts (old, new) swapped in, or None when a full build is needed.
+
+        Only for edits that keep each post's place (file, slug, id, dates,
+        draft, terms, author), and while no scheduled post has come due: then
+        every group keeps its members and order, and only the edited posts'
+        groups are rebuilt. A one-post edit of a large blog costs microseconds
+        instead of a sort of every post.
+        """
+        if now < self.now or (self.next_publish_at is not None and self.next_publish_at <= now):
+            return None
+        swap: dict[int, Post] = {}
+        for old, new in edits:
+            if _PLACE(old) != _PLACE(new):
+                return None
+            if self.by_slug.get(old.slug) is old:
+                swap[id(old)] = new
+        if not swap:
+            return replace(self, now=now)
+        edited = list(swap.values())
+        groups = {}
+        for kind, terms_of in _TERMS.items():
+            taxonomy = dict(self.taxonomy(kind))
+            for slug in {term.slug for post in edited for term in terms_of(post)}:
+                group = taxonomy[slug]
+                taxonomy[slug] = replace(group, posts=tuple([swap.get(id(p), p) for p in group.posts]))
+            groups[kind] = taxonomy
+        by_slug = dict(self.by_slug)
+        by_slug.update((post.slug, post) for post in edited)
+        return replace(
+            self,
+            now=now,
+            posts=tuple([swap.get(id(p), p) for p in self.posts]),
+            by_slug=by_slug,
+            categories=groups["category"],
+            tags=groups["tag"],
+            authors=groups["author"],
         )
 
     def taxonomy(self, kind: str) -> dict[str, Category]:
@@ -75,6 +119,17 @@ class Catalog:
         """The display name of a post's category (its merged spelling)."""
         category = self.categories.get(term.slug)
         return category.name if category is not None else term.name
+
+
+def _author_term(post: Post) -> tuple[Term, ...]:
+    return (Term(post.author.slug or "anonymous", post.author.name),)
+
+
+_TERMS: dict[str, Callable[[Post], tuple[Term, ...]]] = {
+    "category": attrgetter("categories"),
+    "tag": attrgetter("tags"),
+    "author": _author_term,
+}
 
 
 def newest_first(posts: Iterable[Post]) -> list[Post]:

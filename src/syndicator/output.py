@@ -23,6 +23,8 @@ MEDIA_TYPES = {
 FILE_MODE = 0o644
 GZIP_LEVEL = 1
 FSYNC_EACH_UP_TO = 64  # a small batch fsyncs each temp file; a big one flushes the disk once
+PARALLEL_FROM_BYTES = 256 * 1024  # smaller batches are gzipped without starting threads
+WRITE_THREADS = 8  # temp files written and fsynced at once (the waits overlap)
 
 
 class OutputError(Exception):
@@ -73,8 +75,8 @@ def compress(body: bytes) -> bytes:
 
 
 def compress_all(bodies: Mapping[str, bytes]) -> dict[str, bytes]:
-    """gzip many bodies on every core (zlib releases the GIL); a few small ones right here."""
-    if sum(map(len, bodies.values())) < 4 * 1024 * 1024:
+    """gzip many bodies on every core (zlib releases the GIL); one or a few small ones right here."""
+    if len(bodies) < 2 or sum(map(len, bodies.values())) < PARALLEL_FROM_BYTES:
         return {path: compress(body) for path, body in bodies.items()}
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         return dict(zip(bodies, pool.map(compress, bodies.values()), strict=True))
@@ -86,10 +88,19 @@ def media_type(path: str) -> str:
 
 def target(out_dir: Path, path: str) -> Path:
     """The file for a feed path, refusing any path that would escape out_dir."""
-    root = out_dir.resolve()
-    full = (root / path).resolve()
-    if path.startswith("/") or not full.is_relative_to(root) or full == root:
-        raise OutputError(f"feed path {path!r} is outside {out_dir}")
+    return _target(out_dir.resolve(), path, {})
+
+
+def _target(root: Path, path: str, inside: dict[Path, bool]) -> Path:
+    """``target`` under an already resolved root; ``inside`` remembers folders already checked."""
+    if not path or path.startswith("/") or os.path.normpath(path) != path or path.split("/", 1)[0] == "..":
+        raise OutputError(f"feed path {path!r} is outside {root}")
+    full = root / path
+    folder = full.parent
+    if folder not in inside:
+        inside[folder] = folder == root or folder.resolve().is_relative_to(root)  # a symlink may lead out
+    if not inside[folder]:
+        raise OutputError(f"feed path {path!r} is outside {root}")
     return full
 
 
@@ -147,23 +158,37 @@ def write_changed(
     saves reading them back.
     """
 
+    root = out_dir.resolve()
+    inside: dict[Path, bool] = {}
     states: dict[str, tuple[int, int]] = {}
+    changed: dict[str, Path] = {}
+    for path, data in files.items():
+        file = _target(root, path, inside)
+        on_disk = known.get(path) if known is not None else None
+        if on_disk is None:
+            on_disk = _read(file)
+        state = file_state(file)
+        if on_disk == data and state is not None and state[0] == len(data):
+            states[path] = state
+        else:
+            changed[path] = file
+    fsync_each = len(changed) <= FSYNC_EACH_UP_TO
     temps: dict[str, str] = {}
     try:
-        for path, data in files.items():
-            file = target(out_dir, path)
-            on_disk = known.get(path) if known is not None else None
-            if on_disk is None:
-                on_disk = _read(file)
-            state = file_state(file)
-            if on_disk == data and state is not None and state[0] == len(data):
-                states[path] = state
-            else:
-                temps[path] = _write_temp(file, data, fsync=len(files) <= FSYNC_EACH_UP_TO)
-        if len(files) > FSYNC_EACH_UP_TO and temps:
+        if len(changed) > 1:
+            with ThreadPoolExecutor(max_workers=min(WRITE_THREADS, len(changed))) as pool:
+                futures = {p: pool.submit(_write_temp, f, files[p], fsync=fsync_each) for p, f in changed.items()}
+                for path, future in futures.items():  # every temp is known (and cleaned up) even if one fails
+                    if future.exception() is None:
+                        temps[path] = future.result()
+            for future in futures.values():
+                future.result()
+        else:
+            temps = {p: _write_temp(f, files[p], fsync=fsync_each) for p, f in changed.items()}
+        if not fsync_each:
             os.sync()  # one flush for a big batch of temp files, before any of them replaces a feed
         for path, tmp in temps.items():
-            file = target(out_dir, path)
+            file = changed[path]
             os.replace(tmp, file)
             state = file_state(file)
             if state is None:

@@ -11,7 +11,6 @@ import os
 import pickle
 import re
 from collections.abc import Callable
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC
 from datetime import date as Date
@@ -31,11 +30,11 @@ from syndicator.model import Author
 from syndicator.model import LoadProblem
 from syndicator.model import Post
 from syndicator.model import Term
+from syndicator.sources import file_state
+from syndicator.sources import scan
 
 logger = logging.getLogger(__name__)
 
-POST_SUFFIXES = (".md", ".markdown")
-IGNORE_PATTERNS = (".*", "_*", "*~", "*.swp", ".#*")
 POSTS_CACHE_FILE = "posts.cache"
 CHANGED_WHILE_READ = "file changed while it was read; it will be read again"
 CACHE_VERSION = 2
@@ -63,16 +62,6 @@ class _Invalid(Exception):
         super().__init__(message)
         self.field = field
         self.message = message
-
-
-def is_ignored(name: str) -> bool:
-    """Whether a file or folder name is skipped (hidden, underscored, editor leftovers): IGNORE_PATTERNS."""
-    return name.startswith((".", "_")) or name.endswith(("~", ".swp"))
-
-
-def find_post_files(posts_dir: Path) -> Iterator[Path]:
-    """Every post file under posts_dir, recursively, skipping ignored names (in no particular order)."""
-    return (Path(entry.path) for entry in _walk(str(posts_dir)))
 
 
 def default_slug(path: str) -> str:
@@ -293,25 +282,6 @@ Progress = Callable[[str, int, int], None]  # (stage, done, total)
 PROGRESS_STEP = 100
 
 
-def _state(st: os.stat_result) -> tuple[int, int, int]:
-    return (st.st_size, st.st_mtime_ns, st.st_ino)
-
-
-def _walk(root: str) -> Iterator[os.DirEntry[str]]:
-    """Post files under root as DirEntry objects (scandir: no per-file path parsing)."""
-    try:
-        entries = list(os.scandir(root))
-    except OSError:
-        return
-    for entry in entries:
-        if is_ignored(entry.name):
-            continue
-        if entry.is_dir(follow_symlinks=True):
-            yield from _walk(entry.path)
-        elif entry.name.lower().endswith(POST_SUFFIXES):
-            yield entry
-
-
 class PostCache:
     """Keeps every post file's last parse, re-parsing only files that changed.
 
@@ -351,14 +321,14 @@ class PostCache:
                 after = os.fstat(handle.fileno())
         except OSError as exc:
             return LoadProblem(path, 1, f"cannot read file: {exc.strerror}")
-        if _state(after) != _state(st) or len(data) != after.st_size or len(data) > limit:
+        if file_state(after) != file_state(st) or len(data) != after.st_size or len(data) > limit:
             return None
         return data
 
     def _load(self, full: str, st: os.stat_result, old: _Entry | None) -> _Entry:
         """Read one changed file; parse it unless its bytes are the ones already parsed."""
         path, source = self._names(full)
-        state = _state(st)
+        state = file_state(st)
         data = self._read(full, path, st)
         if data is None:  # changed while read: not trusted, and read again next time
             result: Post | LoadProblem = LoadProblem(path, 1, CHANGED_WHILE_READ)
@@ -385,7 +355,7 @@ class PostCache:
     def refresh(self, progress: Progress | None = None) -> tuple[list[Post], list[LoadProblem]]:
         """Bring the cache up to date with posts_dir; return the posts to publish and the problems."""
         seen: dict[str, _Entry] = {}
-        files = list(_walk(str(self.settings.posts_dir)))
+        files = list(scan(str(self.settings.posts_dir)))
         for done, dir_entry in enumerate(files):
             if progress is not None and done % PROGRESS_STEP == 0:
                 progress("reading posts", done, len(files))
@@ -395,7 +365,7 @@ class PostCache:
             except OSError:
                 continue  # vanished between listing and stat
             old = self._entries.get(full)
-            seen[full] = old if old is not None and old.state == _state(st) else self._load(full, st, old)
+            seen[full] = old if old is not None and old.state == file_state(st) else self._load(full, st, old)
         if progress is not None:
             progress("reading posts", len(files), len(files))
         if seen.keys() != self._entries.keys() or any(seen[k] is not self._entries[k] for k in seen):

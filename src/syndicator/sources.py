@@ -1,0 +1,54 @@
+"""Which files under posts_dir are posts, and how to tell that one changed without reading it.
+
+Knows names and file states only: nothing of what a post contains.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterable
+from collections.abc import Iterator
+from pathlib import Path
+
+POST_SUFFIXES = (".md", ".markdown")
+IGNORE_PATTERNS = (".*", "_*", "*~", "*.swp", ".#*")
+
+FileState = tuple[int, int, int]  # (size, mtime_ns, inode): any write or replacement changes it
+
+
+def is_ignored(name: str) -> bool:
+    """Whether a file or folder name is skipped (hidden, underscored, editor leftovers): IGNORE_PATTERNS."""
+    return name.startswith((".", "_")) or name.endswith(("~", ".swp"))
+
+
+def scan(root: str) -> Iterator[os.DirEntry[str]]:
+    """Post files under root as DirEntry objects (scandir: no per-file path parsing), in no particular order."""
+    try:
+        entries = list(os.scandir(root))
+    except OSError:
+        return
+    for entry in entries:
+        if is_ignored(entry.name):
+            continue
+        if entry.is_dir(follow_symlinks=True):
+            yield from scan(entry.path)
+        elif entry.name.lower().endswith(POST_SUFFIXES):
+            yield entry
+
+
+def find_post_files(posts_dir: Path) -> Iterator[Path]:
+    """Every post file under posts_dir, recursively, skipping ignored names (in no particular order)."""
+    return (Path(entry.path) for entry in scan(str(posts_dir)))
+
+
+def file_state(st: os.stat_result) -> FileState:
+    return (st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+def fingerprint(states: Iterable[tuple[str, FileState]]) -> str:
+    """One digest of every post file's path and state: equal digests, no file was added, removed or written."""
+    digest = hashlib.sha1(usedforsecurity=False)
+    for path, state in sorted(states):
+        digest.update(f"{path}\0{state[0]} {state[1]} {state[2]}\n".encode("utf-8", "surrogateescape"))
+    return digest.hexdigest()
