@@ -6,8 +6,10 @@ changed, then publishes the Snapshot by assigning one attribute.
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
+import os
 import threading
 import time
 from dataclasses import dataclass
@@ -35,7 +37,6 @@ from syndicator.model import Post
 from syndicator.output import FeedFile
 from syndicator.output import compress_all
 from syndicator.output import etag_of
-from syndicator.output import file_state
 from syndicator.output import prune
 from syndicator.output import write_atomic
 from syndicator.output import write_changed
@@ -115,7 +116,7 @@ def _read_records(path: Path) -> dict[str, FeedRecord]:
 
 def _dump_records(records: dict[str, FeedRecord]) -> bytes:
     document = {stem: {"digest": r.digest, "files": r.files} for stem, r in sorted(records.items())}
-    return json.dumps(document, sort_keys=True).encode("utf-8")
+    return json.dumps(document, separators=(",", ":")).encode("utf-8")
 
 
 def _edits(before: list[Post], after: list[Post]) -> list[tuple[Post, Post]] | None:
@@ -164,6 +165,9 @@ class Builder:
         self._files: dict[str, FeedFile] = {}
         self._kept: set[str] = set()  # the feed files of the last reload, to prune only when that set changes
         self._published: tuple[list[Post], Catalog] | None = None  # the last reload's posts and their catalog
+        self._out_dir = f"{settings.output_dir}/"
+        self._layout: tuple[tuple[str, ...], set[str], tuple[str, ...], frozenset[str]] | None = None
+        self._redirects: tuple[dict[str, Record], dict[str, str]] | None = None
 
     def reload(self, now: datetime, progress: Progress | None = None) -> BuildReport:
         """Load what changed, render the feeds whose posts changed, write them, publish the new Snapshot.
@@ -213,8 +217,29 @@ class Builder:
         return FeedFile.make(path, body, mtime_ns / 1e9, (out_dir / f"{path}.gz").read_bytes())
 
     def _intact(self, record: FeedRecord | None) -> bool:
-        out_dir = str(self.settings.output_dir)
-        return record is not None and all(file_state(f"{out_dir}/{p}") == st[:2] for p, st in record.files.items())
+        """Whether a feed's files are on disk as they were written (nobody deleted or changed them)."""
+        if record is None:
+            return False
+        out_dir = self._out_dir
+        for path, (size, mtime_ns, _etag) in record.files.items():
+            try:
+                st = os.stat(out_dir + path)
+            except OSError:
+                return False
+            if st.st_size != size or st.st_mtime_ns != mtime_ns:
+                return False
+        return True
+
+    def _file_layout(self, specs: list[FeedSpec]) -> tuple[set[str], tuple[str, ...], frozenset[str]]:
+        """Every file (with its .gz), the feed files, and the hub topics of these specs (reused while they hold)."""
+        stems = tuple(spec.stem for spec in specs)
+        if self._layout is None or self._layout[0] != stems:
+            keep = {path + gz for spec in specs for path in spec_paths(spec) for gz in ("", ".gz")}
+            keep |= {"index.opml", "index.opml.gz"}
+            feeds = tuple(sorted(p for p in keep if not p.endswith(".gz")))
+            topics = frozenset(p for spec in specs if not spec.is_archive for p in spec_paths(spec))
+            self._layout = (stems, keep, feeds, topics)
+        return self._layout[1], self._layout[2], self._layout[3]
 
     def _reload(self, now: datetime, progress: Progress | None) -> BuildReport:
         started = time.perf_counter()
@@ -281,8 +306,7 @@ class Builder:
                     files[FEEDS_PREFIX + path] = self._stored_feed_file(spec, path, records[spec.stem])
 
         out_dir = self.settings.output_dir
-        keep = {path + gz for spec in specs for path in spec_paths(spec) for gz in ("", ".gz")}
-        keep |= {"index.opml", "index.opml.gz"}
+        keep, feeds, topics = self._file_layout(specs)
         removed = prune(out_dir, dict.fromkeys(keep)) if keep != self._kept else []
         self._kept = keep
         state_dir = self.settings.state_dir
@@ -292,7 +316,8 @@ class Builder:
             write_atomic(state_dir / LEDGER_FILE, dumps(ledger))
         self._records, self._keys = records, keys
         self.ledger, self._ledger_problem = ledger, None
-        files = {url: f for url, f in files.items() if url.removeprefix(FEEDS_PREFIX) in keep}
+        if len(files) != len(keep) // 2:
+            files = {url: f for url, f in files.items() if url.removeprefix(FEEDS_PREFIX) in keep}
         if self.serving:
             self._files = files
         else:
@@ -304,15 +329,19 @@ class Builder:
             problems=tuple(sorted(problems, key=lambda p: (p.path, p.line, p.message))),
             loaded_at=now,
             next_publish_at=catalog.next_publish_at,
-            feeds=tuple(sorted(p for p in keep if not p.endswith(".gz"))),
-            topics=frozenset(p for spec in specs if not spec.is_archive for p in spec_paths(spec)),
+            feeds=feeds,
+            topics=topics,
             written=tuple(sorted(p for p in written if not p.endswith(".gz"))),
             removed=tuple(p for p in removed if not p.endswith(".gz")),
             parsed=self.cache.parsed - parsed_before,
             duration_ms=round((time.perf_counter() - started) * 1000, 1),
         )
-        self.snapshot = Snapshot(catalog=catalog, files=files, report=report, redirects=redirects(ledger))
+        if self._redirects is None or self._redirects[0] is not ledger:
+            self._redirects = (ledger, redirects(ledger))
+        self.snapshot = Snapshot(catalog=catalog, files=files, report=report, redirects=self._redirects[1])
         self._published = (posts, catalog)
+        gc.collect(1)
+        gc.freeze()  # the snapshot lives on: keep it out of the full collections (tens of ms at 10,000 posts)
         self.last_error = None
         logger.info(
             "reloaded posts=%d categories=%d parsed=%d written=%d removed=%d problems=%d last_reload_ms=%.1f",

@@ -1,6 +1,11 @@
 """Write feed files atomically and describe them for serving (bytes, gzip, ETags, media type).
 
 Bytes in, files out: knows nothing of posts or feeds.
+
+Feed files are replaced by rename, so no reader ever sees a partial one; they
+are not fsynced (they are derived from the posts, and a reload after a power
+loss rewrites any file whose size or mtime is not what was recorded). State
+files, the record of what was written, are fsynced by ``write_atomic``.
 """
 
 from __future__ import annotations
@@ -22,9 +27,7 @@ MEDIA_TYPES = {
 }
 FILE_MODE = 0o644
 GZIP_LEVEL = 1
-FSYNC_EACH_UP_TO = 64  # a small batch fsyncs each temp file; a big one flushes the disk once
 PARALLEL_FROM_BYTES = 256 * 1024  # smaller batches are gzipped without starting threads
-WRITE_THREADS = 8  # temp files written and fsynced at once (the waits overlap)
 
 
 class OutputError(Exception):
@@ -172,21 +175,10 @@ def write_changed(
             states[path] = state
         else:
             changed[path] = file
-    fsync_each = len(changed) <= FSYNC_EACH_UP_TO
     temps: dict[str, str] = {}
     try:
-        if len(changed) > 1:
-            with ThreadPoolExecutor(max_workers=min(WRITE_THREADS, len(changed))) as pool:
-                futures = {p: pool.submit(_write_temp, f, files[p], fsync=fsync_each) for p, f in changed.items()}
-                for path, future in futures.items():  # every temp is known (and cleaned up) even if one fails
-                    if future.exception() is None:
-                        temps[path] = future.result()
-            for future in futures.values():
-                future.result()
-        else:
-            temps = {p: _write_temp(f, files[p], fsync=fsync_each) for p, f in changed.items()}
-        if not fsync_each:
-            os.sync()  # one flush for a big batch of temp files, before any of them replaces a feed
+        for path, file in changed.items():
+            temps[path] = _write_temp(file, files[path], fsync=False)
         for path, tmp in temps.items():
             file = changed[path]
             os.replace(tmp, file)

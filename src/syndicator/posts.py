@@ -297,6 +297,7 @@ class PostCache:
         self._display_names: dict[str, tuple[str, str]] = {}
         self.parsed = 0
         self.dirty = False  # changed since it was loaded or saved
+        self._result: tuple[list[Post], list[LoadProblem]] | None = None  # the last refresh's answer
 
     def _names(self, full: str) -> tuple[str, str]:
         """(path for messages, path under posts_dir) of a file."""
@@ -353,9 +354,14 @@ class PostCache:
         return parse_post(text, path, self.settings, source)
 
     def refresh(self, progress: Progress | None = None) -> tuple[list[Post], list[LoadProblem]]:
-        """Bring the cache up to date with posts_dir; return the posts to publish and the problems."""
+        """Bring the cache up to date with posts_dir; return the posts to publish and the problems.
+
+        When no file changed, the lists are the ones of the last refresh.
+        """
+        entries = self._entries
         seen: dict[str, _Entry] = {}
-        files = list(scan(str(self.settings.posts_dir)))
+        changed = False
+        files = scan(str(self.settings.posts_dir))
         for done, dir_entry in enumerate(files):
             if progress is not None and done % PROGRESS_STEP == 0:
                 progress("reading posts", done, len(files))
@@ -364,23 +370,28 @@ class PostCache:
                 st = dir_entry.stat()
             except OSError:
                 continue  # vanished between listing and stat
-            old = self._entries.get(full)
-            seen[full] = old if old is not None and old.state == file_state(st) else self._load(full, st, old)
+            old = entries.get(full)
+            if old is not None and old.state == (st.st_size, st.st_mtime_ns, st.st_ino):
+                seen[full] = old
+            else:
+                seen[full] = self._load(full, st, old)
+                changed = True
         if progress is not None:
             progress("reading posts", len(files), len(files))
-        if seen.keys() != self._entries.keys() or any(seen[k] is not self._entries[k] for k in seen):
-            self.dirty = True
-        self._entries = seen
-        posts: list[Post] = []
-        problems: list[LoadProblem] = []
-        for entry in seen.values():
-            if isinstance(entry.result, LoadProblem):
-                problems.append(entry.result)
-            else:
-                problems.extend(entry.result.warnings)
-            if entry.last_good is not None:
-                posts.append(entry.last_good)
-        return posts, problems
+        if changed or len(seen) != len(entries) or self._result is None:
+            self.dirty = self.dirty or changed or len(seen) != len(entries)
+            self._entries = seen
+            posts: list[Post] = []
+            problems: list[LoadProblem] = []
+            for entry in seen.values():
+                if isinstance(entry.result, LoadProblem):
+                    problems.append(entry.result)
+                else:
+                    problems.extend(entry.result.warnings)
+                if entry.last_good is not None:
+                    posts.append(entry.last_good)
+            self._result = (posts, problems)
+        return self._result[0], list(self._result[1])
 
     def _fingerprint(self) -> str:
         return f"{CACHE_VERSION} {self.settings!r} {Path.cwd()}"

@@ -22,19 +22,24 @@ def is_ignored(name: str) -> bool:
     return name.startswith((".", "_")) or name.endswith(("~", ".swp"))
 
 
-def scan(root: str) -> Iterator[os.DirEntry[str]]:
+def scan(root: str) -> list[os.DirEntry[str]]:
     """Post files under root as DirEntry objects (scandir: no per-file path parsing), in no particular order."""
-    try:
-        entries = list(os.scandir(root))
-    except OSError:
-        return
-    for entry in entries:
-        if is_ignored(entry.name):
+    found: list[os.DirEntry[str]] = []
+    folders = [root]
+    while folders:
+        try:
+            with os.scandir(folders.pop()) as entries:
+                for entry in entries:
+                    name = entry.name
+                    if name.startswith((".", "_")) or name.endswith(("~", ".swp")):  # is_ignored, inlined
+                        continue
+                    if entry.is_dir(follow_symlinks=True):
+                        folders.append(entry.path)
+                    elif name.lower().endswith(POST_SUFFIXES):
+                        found.append(entry)
+        except OSError:
             continue
-        if entry.is_dir(follow_symlinks=True):
-            yield from scan(entry.path)
-        elif entry.name.lower().endswith(POST_SUFFIXES):
-            yield entry
+    return found
 
 
 def find_post_files(posts_dir: Path) -> Iterator[Path]:
