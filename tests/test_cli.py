@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC
+from datetime import datetime
 from pathlib import Path
 
 import pytest
+import time_machine
 from click.testing import CliRunner
 
 from syndicator.cli import cli
@@ -145,3 +148,70 @@ def test_build_watch_keeps_feeds_current_without_serving(tmp_path: Path) -> None
     finally:
         process.terminate()
         assert process.wait(30) == 0
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def _up_to_date(caplog: pytest.LogCaptureFixture) -> bool:
+    found = any("up to date" in r.getMessage() for r in caplog.records)
+    caplog.clear()
+    return found
+
+
+def test_a_build_that_finds_nothing_changed_stops_early(
+    run: Callable[..., object], write_post: Callable[..., Path], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A second build with nothing changed answers from the stamp; any change to an input builds again."""
+    caplog.set_level("INFO")
+    write_post("a.md", title="A", categories="[One]")
+    post = write_post("b.md", title="B", date="2025-06-02T10:00:00Z", categories="[Two]")
+    write_post("bad.md", text="---\ntitle: Bad\n---\n")
+    first = run("build")
+    assert first.exit_code == 0 and not _up_to_date(caplog)
+    feeds = _tree(tmp_path / "feeds")
+    second = run("build", "--strict")
+    assert _up_to_date(caplog)
+    assert second.exit_code == 1 and "posts/bad.md:1: date is missing" in second.output
+    assert first.output.split("(")[1].split(",")[:2] == second.output.split("(")[1].split(",")[:2]
+    assert "0 written, 0 removed" in second.output and _tree(tmp_path / "feeds") == feeds
+
+    post.write_text(post.read_text().replace("title: 'B'", "title: 'B, edited'"))
+    third = run("build")
+    assert not _up_to_date(caplog) and "B, edited" in (tmp_path / "feeds/all.atom").read_text()
+    assert "0 written" not in third.output
+    run("build")
+    assert _up_to_date(caplog)
+
+    (tmp_path / "feeds/category/two.rss").unlink()
+    run("build")
+    assert not _up_to_date(caplog) and (tmp_path / "feeds/category/two.rss").is_file()
+    (tmp_path / "feeds/all.json").write_bytes(b"{}")
+    run("build")
+    assert not _up_to_date(caplog) and (tmp_path / "feeds/all.json").read_bytes() != b"{}"
+
+    (tmp_path / "syndicator.toml").write_text('site_title = "Renamed"\n')
+    run("build")
+    assert not _up_to_date(caplog) and "Renamed" in (tmp_path / "feeds/all.atom").read_text()
+    (post.parent / "c.md").write_text(post.read_text().replace("B, edited", "C"))
+    run("build")
+    assert not _up_to_date(caplog) and "<title>C</title>" in (tmp_path / "feeds/all.atom").read_text()
+
+
+def test_a_build_stamp_expires_when_a_scheduled_post_comes_due(
+    run: Callable[..., object], write_post: Callable[..., Path], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Nothing on disk changes when a scheduled post's time comes, but the build must publish it."""
+    caplog.set_level("INFO")
+    write_post("a.md", title="A")
+    write_post("later.md", title="Later", date="2031-01-01T00:00:00Z")
+    with time_machine.travel(datetime(2030, 6, 1, tzinfo=UTC)):
+        run("build")
+        run("build")
+        assert _up_to_date(caplog)
+        assert "Later" not in (tmp_path / "feeds/all.atom").read_text()
+    with time_machine.travel(datetime(2031, 1, 2, tzinfo=UTC)):
+        run("build")
+        assert not _up_to_date(caplog)
+        assert "<title>Later</title>" in (tmp_path / "feeds/all.atom").read_text()

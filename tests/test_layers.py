@@ -16,6 +16,7 @@ ALLOWED: dict[str, set[str]] = {
     "model": set(),
     "markup": set(),
     "sources": set(),
+    "records": {"__init__", "config", "model", "ledger", "sources"},
     "posts": {"config", "model", "markup", "sources"},
     "catalog": {"model"},
     "feeds": {"__init__", "config", "model", "markup", "catalog"},
@@ -23,7 +24,7 @@ ALLOWED: dict[str, set[str]] = {
     "ledger": {"model"},
     "hub": {"__init__", "config"},
     "wordpress": {"markup", "output", "posts"},
-    "build": {"config", "model", "posts", "catalog", "feeds", "output", "ledger"},
+    "build": {"config", "model", "posts", "catalog", "feeds", "output", "ledger", "records"},
     "web": {"config", "model", "catalog", "output", "build", "hub"},
     "schedule": {"config", "build", "hub"},
     "cli": {
@@ -40,6 +41,7 @@ ALLOWED: dict[str, set[str]] = {
         "schedule",
         "hub",
         "wordpress",
+        "records",
     },
 }
 

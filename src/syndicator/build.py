@@ -7,14 +7,12 @@ changed, then publishes the Snapshot by assigning one attribute.
 from __future__ import annotations
 
 import gc
-import json
 import logging
 import os
 import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
 from syndicator.catalog import Catalog
 from syndicator.config import Settings
@@ -43,11 +41,17 @@ from syndicator.output import write_changed
 from syndicator.posts import POSTS_CACHE_FILE
 from syndicator.posts import PostCache
 from syndicator.posts import Progress
+from syndicator.records import FEEDS_STATE_FILE
+from syndicator.records import STAMP_FILE
+from syndicator.records import FeedRecord
+from syndicator.records import Stamp
+from syndicator.records import dump_records
+from syndicator.records import read_records
+from syndicator.records import stamp_document
 
 logger = logging.getLogger(__name__)
 
 FEEDS_PREFIX = "/feeds/"
-FEEDS_STATE_FILE = "feeds.json"
 RENDER_BATCH = 64  # feed specs rendered, compressed and written together
 
 
@@ -95,30 +99,6 @@ def read_ledger(settings: Settings) -> tuple[dict[str, Record], LoadProblem | No
         return {}, LoadProblem(str(path), 1, f"ledger unreadable ({exc}); rebuilt from the posts", fatal=False)
 
 
-@dataclass(frozen=True, slots=True)
-class FeedRecord:
-    """What was last written for one feed: the digest of its inputs and each file's (size, mtime_ns)."""
-
-    digest: str
-    files: dict[str, tuple[int, int, str]]  # path -> (size, mtime_ns, etag)
-
-
-def _read_records(path: Path) -> dict[str, FeedRecord]:
-    try:
-        document = json.loads(path.read_bytes())
-        return {
-            stem: FeedRecord(entry["digest"], {p: (int(a), int(b), str(c)) for p, (a, b, c) in entry["files"].items()})
-            for stem, entry in document.items()
-        }
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return {}
-
-
-def _dump_records(records: dict[str, FeedRecord]) -> bytes:
-    document = {stem: {"digest": r.digest, "files": r.files} for stem, r in sorted(records.items())}
-    return json.dumps(document, separators=(",", ":")).encode("utf-8")
-
-
 def _edits(before: list[Post], after: list[Post]) -> list[tuple[Post, Post]] | None:
     """(old, new) for each post file whose post changed, or None when files were added or removed.
 
@@ -160,7 +140,7 @@ class Builder:
         self.last_error: str | None = None
         self._lock = threading.Lock()
         self.ledger, self._ledger_problem = read_ledger(settings)
-        self._records = _read_records(settings.state_dir / FEEDS_STATE_FILE)
+        self._records = read_records(settings.state_dir / FEEDS_STATE_FILE)
         self._keys: dict[str, tuple[object, ...]] = {}
         self._files: dict[str, FeedFile] = {}
         self._kept: set[str] = set()  # the feed files of the last reload, to prune only when that set changes
@@ -181,6 +161,16 @@ class Builder:
         """Keep the parsed posts under state_dir, so that the next process starts warm."""
         with self._lock:
             self.cache.save(self.settings.state_dir / POSTS_CACHE_FILE)
+
+    def save_stamp(self) -> None:
+        """Mark the last reload as a complete build, so that a run finding nothing changed can stop early."""
+        with self._lock:
+            if self.snapshot is None:
+                return
+            report = self.snapshot.report
+            stamp = Stamp(len(report.feeds), report.posts, report.categories, report.problems)
+            document = stamp_document(self.settings, self.cache.states(), report.next_publish_at, stamp)
+            write_atomic(self.settings.state_dir / STAMP_FILE, document)
 
     def _write(
         self, fresh: dict[str, bytes], written: list[str]
@@ -311,7 +301,7 @@ class Builder:
         self._kept = keep
         state_dir = self.settings.state_dir
         if records != self._records:
-            write_atomic(state_dir / FEEDS_STATE_FILE, _dump_records(records))
+            write_atomic(state_dir / FEEDS_STATE_FILE, dump_records(records))
         if ledger != self.ledger or self._ledger_problem is not None:
             write_atomic(state_dir / LEDGER_FILE, dumps(ledger))
         self._records, self._keys = records, keys

@@ -5,24 +5,28 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import time
 from collections.abc import Callable
 from datetime import UTC
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from typing import Any
 
 import click
 
 from syndicator import __version__
-from syndicator.build import Builder
-from syndicator.build import read_ledger
-from syndicator.catalog import Catalog
 from syndicator.config import ConfigError
 from syndicator.config import Settings
 from syndicator.config import load_settings
-from syndicator.ledger import assign_ids
-from syndicator.output import OutputError
-from syndicator.posts import PostCache
+from syndicator.records import unchanged_since_stamp
+
+if TYPE_CHECKING:
+    from syndicator.build import Builder
+    from syndicator.model import LoadProblem
+
+# The renderers (feedgen, lxml, cmark, Flask...) are imported by the commands that use them,
+# so that a build which finds nothing changed starts and ends in a blink.
 
 logger = logging.getLogger(__name__)
 
@@ -100,29 +104,64 @@ def cli() -> None:
 @click.option("--watch", is_flag=True, help="Keep running: reload on the schedule, without serving HTTP.")
 def build(config: str | None, strict: bool, watch: bool) -> None:
     """Load the posts once, write every feed to output_dir, and exit (or keep watching)."""
+    started = time.perf_counter()
     setup_logging()
     settings = _settings(config)
+    if not watch and (stamp := unchanged_since_stamp(settings, now())) is not None:
+        ms = (time.perf_counter() - started) * 1000
+        logger.info("up to date posts=%d feeds=%d last_reload_ms=%.1f", stamp.posts, stamp.feeds, ms)
+        _print_build(settings, stamp.feeds, stamp.posts, stamp.categories, stamp.problems, 0, 0, ms)
+        if strict and any(p.fatal for p in stamp.problems):
+            sys.exit(1)
+        return
+
+    from syndicator.build import Builder
+    from syndicator.output import OutputError
+
     builder = Builder(settings, serving=False)
     bars = ProgressBars() if sys.stderr.isatty() else None
     try:
         report = builder.reload(now(), bars)
         builder.save_cache()
+        if not watch:
+            builder.save_stamp()
     except (OSError, OutputError) as exc:
         raise click.ClickException(f"cannot write feeds: {exc}") from exc
     finally:
         if bars is not None:
             bars.close()
-    for problem in report.problems:
-        click.echo(str(problem), err=True)
-    click.echo(
-        f"built {len(report.feeds)} feed files in {settings.output_dir} "
-        f"({report.posts} posts, {report.categories} categories, {len(report.written)} written, "
-        f"{len(report.removed)} removed, {report.duration_ms:.0f} ms)"
+    _print_build(
+        settings,
+        len(report.feeds),
+        report.posts,
+        report.categories,
+        report.problems,
+        len(report.written),
+        len(report.removed),
+        report.duration_ms,
     )
     if strict and report.failed:
         sys.exit(1)
     if watch:
         watch_forever(builder, settings)
+
+
+def _print_build(
+    settings: Settings,
+    feeds: int,
+    posts: int,
+    categories: int,
+    problems: tuple[LoadProblem, ...],
+    written: int,
+    removed: int,
+    ms: float,
+) -> None:
+    for problem in problems:
+        click.echo(str(problem), err=True)
+    click.echo(
+        f"built {feeds} feed files in {settings.output_dir} "
+        f"({posts} posts, {categories} categories, {written} written, {removed} removed, {ms:.0f} ms)"
+    )
 
 
 def watch_forever(builder: Builder, settings: Settings) -> None:
@@ -150,6 +189,11 @@ def watch_forever(builder: Builder, settings: Settings) -> None:
 @config_option
 def check(config: str | None) -> None:
     """List every problem in posts_dir; exit 1 when there is one."""
+    from syndicator.build import read_ledger
+    from syndicator.catalog import Catalog
+    from syndicator.ledger import assign_ids
+    from syndicator.posts import PostCache
+
     setup_logging(logging.ERROR)  # the problems are the output; don't log them twice
     settings = _settings(config)
     if not settings.posts_dir.is_dir():
@@ -193,6 +237,7 @@ def serve_http(settings: Settings, host: str, port: int, threads: int) -> None:
     from granian.constants import Interfaces
     from granian.server import Server
 
+    from syndicator.build import Builder
     from syndicator.hub import Hub
     from syndicator.schedule import run_reload
     from syndicator.schedule import start_scheduler

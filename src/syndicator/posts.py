@@ -30,6 +30,7 @@ from syndicator.model import Author
 from syndicator.model import LoadProblem
 from syndicator.model import Post
 from syndicator.model import Term
+from syndicator.sources import FileState
 from syndicator.sources import file_state
 from syndicator.sources import scan
 
@@ -392,6 +393,10 @@ class PostCache:
                     posts.append(entry.last_good)
             self._result = (posts, problems)
         return self._result[0], list(self._result[1])
+
+    def states(self) -> list[tuple[str, FileState]]:
+        """Each known post file with the (size, mtime_ns, inode) it had when it was read."""
+        return [(path, entry.state) for path, entry in self._entries.items()]
 
     def _fingerprint(self) -> str:
         return f"{CACHE_VERSION} {self.settings!r} {Path.cwd()}"

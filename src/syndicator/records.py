@@ -1,0 +1,153 @@
+"""What a build leaves in state_dir: each feed's input digest and files, and the stamp of a whole build.
+
+The stamp lets ``syndicator build`` see, from file states alone, that nothing
+changed since the last complete build: same settings and version, same post
+files (path, size, mtime, inode), same ledger, the same record of feeds with
+every one of their files on disk as written, and no scheduled post come due.
+Light on purpose: it imports nothing that renders.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from syndicator import __version__
+from syndicator.config import Settings
+from syndicator.ledger import LEDGER_FILE
+from syndicator.model import LoadProblem
+from syndicator.sources import FileState
+from syndicator.sources import fingerprint
+from syndicator.sources import scan
+
+FEEDS_STATE_FILE = "feeds.json"
+STAMP_FILE = "build.json"
+STAMP_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class FeedRecord:
+    """What was last written for one feed: the digest of its inputs and each file's (size, mtime_ns)."""
+
+    digest: str
+    files: dict[str, tuple[int, int, str]]  # path -> (size, mtime_ns, etag)
+
+
+def parse_records(data: bytes) -> dict[str, FeedRecord]:
+    """The feed records of a feeds.json file; none when it is not one."""
+    try:
+        document = json.loads(data)
+        return {
+            stem: FeedRecord(entry["digest"], {p: (int(a), int(b), str(c)) for p, (a, b, c) in entry["files"].items()})
+            for stem, entry in document.items()
+        }
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return {}
+
+
+def read_records(path: Path) -> dict[str, FeedRecord]:
+    try:
+        return parse_records(path.read_bytes())
+    except OSError:
+        return {}
+
+
+def dump_records(records: dict[str, FeedRecord]) -> bytes:
+    document = {stem: {"digest": r.digest, "files": r.files} for stem, r in sorted(records.items())}
+    return json.dumps(document, separators=(",", ":")).encode("utf-8")
+
+
+@dataclass(frozen=True, slots=True)
+class Stamp:
+    """The summary a complete build reported, for a later run that finds nothing changed."""
+
+    feeds: int
+    posts: int
+    categories: int
+    problems: tuple[LoadProblem, ...]
+
+
+def _settings_fingerprint(settings: Settings) -> str:
+    return f"{__version__} {settings!r} {Path.cwd()}"
+
+
+def _file_state(path: Path) -> list[int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return [st.st_size, st.st_mtime_ns, st.st_ino]
+
+
+def _intact(out_dir: str, records: dict[str, FeedRecord]) -> bool:
+    for record in records.values():
+        for path, (size, mtime_ns, _etag) in record.files.items():
+            try:
+                st = os.stat(out_dir + path)
+            except OSError:
+                return False
+            if st.st_size != size or st.st_mtime_ns != mtime_ns:
+                return False
+    return True
+
+
+def stamp_document(
+    settings: Settings, sources: Iterable[tuple[str, FileState]], next_publish_at: datetime | None, stamp: Stamp
+) -> bytes:
+    """The stamp file of a build that just completed (call it after feeds.json and the ledger are written)."""
+    state_dir = settings.state_dir
+    feeds_state = state_dir / FEEDS_STATE_FILE
+    document = {
+        "version": STAMP_VERSION,
+        "settings": _settings_fingerprint(settings),
+        "sources": fingerprint(sources),
+        "ledger": _file_state(state_dir / LEDGER_FILE),
+        "feeds_state": hashlib.sha256(feeds_state.read_bytes()).hexdigest() if feeds_state.exists() else None,
+        "index": _file_state(settings.output_dir / "index.opml"),
+        "next_publish_at": next_publish_at.isoformat() if next_publish_at is not None else None,
+        "summary": {
+            "feeds": stamp.feeds,
+            "posts": stamp.posts,
+            "categories": stamp.categories,
+            "problems": [[p.path, p.line, p.message, p.fatal] for p in stamp.problems],
+        },
+    }
+    return json.dumps(document, ensure_ascii=False, indent=1).encode("utf-8")
+
+
+def unchanged_since_stamp(settings: Settings, now: datetime) -> Stamp | None:
+    """The last build's summary when nothing it depends on changed since; otherwise None."""
+    state_dir = settings.state_dir
+    try:
+        document = json.loads((state_dir / STAMP_FILE).read_bytes())
+        feeds_state = (state_dir / FEEDS_STATE_FILE).read_bytes()
+        if document.get("version") != STAMP_VERSION or document["settings"] != _settings_fingerprint(settings):
+            return None
+        due = document["next_publish_at"]
+        if due is not None and datetime.fromisoformat(due) <= now:
+            return None
+        if document["ledger"] != _file_state(state_dir / LEDGER_FILE):
+            return None
+        if document["index"] != _file_state(settings.output_dir / "index.opml"):
+            return None
+        if document["feeds_state"] != hashlib.sha256(feeds_state).hexdigest():
+            return None
+        files = scan(str(settings.posts_dir))
+        states = []
+        for entry in files:
+            st = entry.stat()
+            states.append((entry.path, (st.st_size, st.st_mtime_ns, st.st_ino)))
+        if document["sources"] != fingerprint(states):
+            return None
+        if not _intact(f"{settings.output_dir}/", parse_records(feeds_state)):
+            return None
+        summary = document["summary"]
+        problems = tuple(LoadProblem(str(p), int(n), str(m), bool(f)) for p, n, m, f in summary["problems"])
+        return Stamp(int(summary["feeds"]), int(summary["posts"]), int(summary["categories"]), problems)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
