@@ -11,8 +11,11 @@ import logging
 import os
 import threading
 import time
+from concurrent.futures import Future
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from syndicator.catalog import Catalog
 from syndicator.config import Settings
@@ -124,6 +127,24 @@ def _edits(before: list[Post], after: list[Post]) -> list[tuple[Post, Post]] | N
     return pairs
 
 
+@dataclass(frozen=True, slots=True)
+class Written:
+    """What write_batch did with a batch of files."""
+
+    states: dict[str, tuple[int, int]]  # every file and its .gz: (size, mtime_ns) on disk
+    etags: dict[str, str]
+    zipped: dict[str, bytes]
+    changed: list[str]  # the paths (and .gz) actually rewritten
+
+
+def write_batch(out_dir: Path, fresh: dict[str, bytes], known: dict[str, bytes] | None) -> Written:
+    """gzip, hash and write a batch of rendered files (those whose bytes changed)."""
+    zipped = compress_all(fresh)
+    etags = {path: etag_of(body) for path, body in fresh.items()}
+    states, changed = write_changed(out_dir, {**fresh, **{f"{p}.gz": z for p, z in zipped.items()}}, known)
+    return Written(states, etags, zipped, changed)
+
+
 class Builder:
     """Owns the post cache and the current Snapshot; the only writer of output_dir.
 
@@ -172,29 +193,23 @@ class Builder:
             document = stamp_document(self.settings, self.cache.states(), report.next_publish_at, stamp)
             write_atomic(self.settings.state_dir / STAMP_FILE, document)
 
-    def _write(
-        self, fresh: dict[str, bytes], written: list[str]
-    ) -> tuple[dict[str, tuple[int, int]], dict[str, bytes]]:
-        """gzip and write a batch of rendered files; return every file's (size, mtime_ns) and the gzip bytes."""
-        zipped = compress_all(fresh)
-        known = None
-        if self.serving:
-            known = {p: f.body for p in fresh if (f := self._files.get(FEEDS_PREFIX + p)) and not f.on_disk}
-        to_write = {**fresh, **{f"{p}.gz": z for p, z in zipped.items()}}
-        states, changed = write_changed(self.settings.output_dir, to_write, known)
-        written.extend(changed)
-        return states, zipped
+    def _known(self, fresh: dict[str, bytes]) -> dict[str, bytes] | None:
+        """The bytes of these files that are on disk and in memory (saves reading them back to compare)."""
+        if not self.serving:
+            return None
+        return {p: f.body for p in fresh if (f := self._files.get(FEEDS_PREFIX + p)) and not f.on_disk}
 
-    def _feed_file(self, spec: FeedSpec, path: str, body: bytes, zipped: bytes, state: tuple[int, int]) -> FeedFile:
+    def _feed_file(self, spec: FeedSpec, path: str, body: bytes, written: Written) -> FeedFile:
         """How a freshly written file is served: from memory, or (an archive page) from its file."""
         long_lived = spec.is_full_archive
-        last_modified = state[1] / 1e9
+        last_modified = written.states[path][1] / 1e9
+        etag = written.etags[path]
         previous = self._files.get(FEEDS_PREFIX + path)
-        if previous is not None and previous.etag == etag_of(body) and previous.last_modified == last_modified:
+        if previous is not None and previous.etag == etag and previous.last_modified == last_modified:
             return previous
         if spec.is_archive or not self.serving:
-            return FeedFile.stored(path, etag_of(body), last_modified, long_lived=long_lived)
-        return FeedFile.make(path, body, last_modified, zipped, long_lived=long_lived)
+            return FeedFile.stored(path, etag, last_modified, long_lived=long_lived)
+        return FeedFile.make(path, body, last_modified, written.zipped[path], long_lived=long_lived, etag=etag)
 
     def _stored_feed_file(self, spec: FeedSpec, path: str, record_: FeedRecord) -> FeedFile:
         """A file that is current on disk, for serving (read into memory unless it is an archive page)."""
@@ -267,35 +282,49 @@ class Builder:
             to_render.append(spec)
 
         # Render, compress and write in batches, so that a large blog's archives never sit in memory at once.
+        # A writer thread gzips, hashes and writes one batch while this thread renders the next (zlib,
+        # hashlib and file writes release the GIL: the second core does them).
         records = {stem: r for stem, r in self._records.items() if stem in keys}
         files = dict(self._files)
         written: list[str] = []
-        for start in range(0, len(to_render), RENDER_BATCH):
-            batch = to_render[start : start + RENDER_BATCH]
-            fresh: dict[str, bytes] = {}
-            for spec in batch:
-                fresh.update(render_spec(spec, catalog, self.settings))
-            states, zipped = self._write(fresh, written)
+
+        def finish(batch: list[FeedSpec], fresh: dict[str, bytes], done: Written) -> None:
+            written.extend(done.changed)
             for spec in batch:
                 paths = spec_paths(spec)
-                entries = {p: (*states[p], etag_of(fresh[p])) for p in paths}
-                entries |= {f"{p}.gz": (*states[f"{p}.gz"], "") for p in paths}
+                entries = {p: (*done.states[p], done.etags[p]) for p in paths}
+                entries |= {f"{p}.gz": (*done.states[f"{p}.gz"], "") for p in paths}
                 records[spec.stem] = FeedRecord(digests[spec.stem], entries)
                 for path in paths:
-                    files[FEEDS_PREFIX + path] = self._feed_file(spec, path, fresh[path], zipped[path], states[path])
-            if progress is not None:
-                progress("writing feeds", min(start + RENDER_BATCH, len(to_render)), len(to_render))
+                    files[FEEDS_PREFIX + path] = self._feed_file(spec, path, fresh[path], done)
+
+        out_dir = self.settings.output_dir
+        with ThreadPoolExecutor(max_workers=1) as writer:
+            pending: tuple[list[FeedSpec], dict[str, bytes], Future[Written]] | None = None
+            for start in range(0, len(to_render), RENDER_BATCH):
+                batch = to_render[start : start + RENDER_BATCH]
+                fresh: dict[str, bytes] = {}
+                for spec in batch:
+                    fresh.update(render_spec(spec, catalog, self.settings))
+                future = writer.submit(write_batch, out_dir, fresh, self._known(fresh))
+                if pending is not None:
+                    finish(pending[0], pending[1], pending[2].result())
+                pending = (batch, fresh, future)
+                if progress is not None:
+                    progress("writing feeds", min(start + RENDER_BATCH, len(to_render)), len(to_render))
+            if pending is not None:
+                finish(pending[0], pending[1], pending[2].result())
         opml = {"index.opml": render_opml(specs, self.settings)}
-        states, zipped = self._write(opml, written)
+        index = write_batch(out_dir, opml, self._known(opml))
+        written.extend(index.changed)
         files[FEEDS_PREFIX + "index.opml"] = FeedFile.make(
-            "index.opml", opml["index.opml"], states["index.opml"][1] / 1e9, zipped["index.opml"]
+            "index.opml", opml["index.opml"], index.states["index.opml"][1] / 1e9, index.zipped["index.opml"]
         )
         for spec in current:
             for path in spec_paths(spec):
                 if FEEDS_PREFIX + path not in files:
                     files[FEEDS_PREFIX + path] = self._stored_feed_file(spec, path, records[spec.stem])
 
-        out_dir = self.settings.output_dir
         keep, feeds, topics = self._file_layout(specs)
         removed = prune(out_dir, dict.fromkeys(keep)) if keep != self._kept else []
         self._kept = keep

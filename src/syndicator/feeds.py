@@ -18,6 +18,7 @@ from xml.sax.saxutils import escape
 from xml.sax.saxutils import quoteattr
 
 from feedgen.entry import FeedEntry
+from feedgen.ext.dc import DcEntryExtension
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
@@ -243,7 +244,7 @@ def _atom_entry_bytes(post: Post, catalog: Catalog, settings: Settings) -> bytes
 def _make_entry(post: Post, labels: tuple[str, ...], settings: Settings) -> FeedEntry:
     url = post_url(settings, post)
     fe = FeedEntry()
-    fe.load_extension("dc", atom=False, rss=True)
+    fe.register_extension("dc", DcEntryExtension, atom=False, rss=True)  # load_extension tries an import per entry
     fe.id(post.id)
     fe.guid(post.id, permalink=post.id == url)
     fe.title(post.title)

@@ -49,9 +49,16 @@ class FeedFile:
 
     @classmethod
     def make(
-        cls, path: str, body: bytes, last_modified: float, gzip_body: bytes | None = None, *, long_lived: bool = False
+        cls,
+        path: str,
+        body: bytes,
+        last_modified: float,
+        gzip_body: bytes | None = None,
+        *,
+        long_lived: bool = False,
+        etag: str | None = None,
     ) -> FeedFile:
-        digest = etag_of(body)
+        digest = etag if etag is not None else etag_of(body)
         return cls(
             body=body,
             gzip_body=gzip_body if gzip_body is not None else compress(body),
