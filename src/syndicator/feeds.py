@@ -176,7 +176,8 @@ def _newest_updated(posts: Iterable[Post]) -> datetime:
     return max((p.updated for p in posts), default=EMPTY_FEED_UPDATED)
 
 
-def _feed_generator(spec: FeedSpec, catalog: Catalog, settings: Settings, *, with_entries: bool) -> FeedGenerator:
+def _feed_generator(spec: FeedSpec, settings: Settings) -> FeedGenerator:
+    """A feed's own elements, without its entries (joined in by the renderers)."""
     entries = spec.posts
     fg = FeedGenerator()
     fg.load_extension("dc", atom=False, rss=True)
@@ -210,34 +211,44 @@ def _feed_generator(spec: FeedSpec, catalog: Catalog, settings: Settings, *, wit
     if not spec.is_archive:
         fg.link(href=settings.hub_url, rel="hub")
         history.rss_links.insert(0, (("hub", settings.hub_url, "")))
-    if with_entries:
-        for post in entries:
-            labels = tuple(catalog.name_of(t) for t in post.categories)
-            fg.add_entry(feedEntry=_make_entry(post, labels, settings), order="append")
     return fg
 
 
 _ENTRY_CACHE_SIZE = 20_000
-_atom_entries: OrderedDict[tuple[object, ...], bytes] = OrderedDict()
+_entries: OrderedDict[tuple[object, ...], bytes] = OrderedDict()
+CONTENT_NS = "http://purl.org/rss/1.0/modules/content/"
+DC_NS = "http://purl.org/dc/elements/1.1/"
+# An RSS item is serialized under a stand-in <rss> with the namespaces feedgen's <rss> declares; the
+# declarations lxml repeats on the item are then dropped, since the document's root carries them.
+_RSS_NSMAP = {"content": CONTENT_NS, "dc": DC_NS, "atom": ATOM_NS}
+_RSS_ITEM_OPENING = etree.tostring(etree.SubElement(etree.Element("rss", nsmap=_RSS_NSMAP), "item")).rstrip(b"/>")
 
 
-def _atom_entry_bytes(post: Post, catalog: Catalog, settings: Settings) -> bytes:
-    """A post's serialized Atom entry, built once per process (the newest 20,000 are kept).
+def _entry_bytes(fmt: str, post: Post, catalog: Catalog, settings: Settings) -> bytes:
+    """A post's serialized Atom entry or RSS item, built once per process (the newest 20,000 are kept).
 
     A post shows up in the site-wide feed, its categories', tags' and author's
     feeds and all their archive pages: building its entry once, instead of in
     every document, is what makes complete archives affordable.
     """
     labels = tuple(catalog.name_of(t) for t in post.categories)
-    key = (post, labels, _settings_fingerprint(settings))
-    blob = _atom_entries.get(key)
+    key = (fmt, post, labels, _settings_fingerprint(settings))
+    blob = _entries.get(key)
     if blob is None:
-        element = _make_entry(post, labels, settings).atom_entry()
-        blob = _atom_entries[key] = etree.tostring(element, encoding="UTF-8", pretty_print=True)
-        if len(_atom_entries) > _ENTRY_CACHE_SIZE:
-            _atom_entries.popitem(last=False)
+        entry = _make_entry(post, labels, settings)
+        if fmt == "atom":
+            blob = etree.tostring(entry.atom_entry(), encoding="UTF-8", pretty_print=True)
+        else:
+            item = entry.rss_entry()
+            etree.Element("rss", nsmap=_RSS_NSMAP).append(item)
+            blob = etree.tostring(item, encoding="UTF-8", pretty_print=True)
+            if blob.startswith(_RSS_ITEM_OPENING):
+                blob = b"<item" + blob[len(_RSS_ITEM_OPENING) :]
+        _entries[key] = blob
+        if len(_entries) > _ENTRY_CACHE_SIZE:
+            _entries.popitem(last=False)
     else:
-        _atom_entries.move_to_end(key)
+        _entries.move_to_end(key)
     return blob
 
 
@@ -270,17 +281,21 @@ def _make_entry(post: Post, labels: tuple[str, ...], settings: Settings) -> Feed
 
 def render_atom(spec: FeedSpec, catalog: Catalog, settings: Settings) -> bytes:
     """feedgen writes the feed's own elements; the (cached) entries are joined in before </feed>."""
-    fg = _feed_generator(spec, catalog, settings, with_entries=False)
+    fg = _feed_generator(spec, settings)
     head, end, tail = bytes(fg.atom_str(pretty=True, encoding="UTF-8")).rpartition(b"</feed>")
-    entries = b"".join(_atom_entry_bytes(post, catalog, settings) for post in spec.posts)
+    entries = b"".join(_entry_bytes("atom", post, catalog, settings) for post in spec.posts)
     return head + entries + end + tail
 
 
 def render_rss(spec: FeedSpec, catalog: Catalog, settings: Settings) -> bytes:
-    fg = _feed_generator(spec, catalog, settings, with_entries=True)
+    """Likewise: the (cached) items are joined in before </channel>."""
+    fg = _feed_generator(spec, settings)
     fg.link(href=feed_url(settings, spec.stem, "rss"), rel="self", type="application/rss+xml", replace=True)
     fg.link(href=spec.page_url, rel="alternate", type="text/html")
-    return bytes(fg.rss_str(pretty=True, encoding="UTF-8"))
+    head, end, tail = bytes(fg.rss_str(pretty=True, encoding="UTF-8")).rpartition(b"</channel>")
+    opening = head.rstrip(b" ")  # items start on a line of their own, like Atom's entries
+    items = b"".join(_entry_bytes("rss", post, catalog, settings) for post in spec.posts)
+    return opening + items + head[len(opening) :] + end + tail
 
 
 def render_json(spec: FeedSpec, catalog: Catalog, settings: Settings) -> bytes:
