@@ -11,6 +11,7 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Iterable
 from concurrent.futures import Future
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -257,10 +258,13 @@ class Builder:
             catalog = self._published[1].with_edits(edits, now)
         if catalog is None:
             catalog = Catalog.build(posts, now)
+            to_record: Iterable[Post] = catalog.posts
+        else:  # the same posts are published as last time, which recorded them all: only edits can differ
+            to_record = [new for _old, new in edits or () if catalog.by_slug.get(new.slug) is new]
         problems.extend(catalog.problems)
         if self._ledger_problem is not None:
             problems.append(self._ledger_problem)
-        ledger = record(self.ledger, catalog.posts)
+        ledger = record(self.ledger, to_record)
 
         specs = feed_specs(catalog, self.settings)
         keys: dict[str, tuple[object, ...]] = {}

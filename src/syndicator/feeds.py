@@ -373,9 +373,16 @@ _names_of: list[tuple[Catalog, tuple[tuple[str, str], ...]]] = []
 
 
 def _category_names(catalog: Catalog) -> tuple[tuple[str, str], ...]:
-    """Every category's displayed name, computed once per catalog (entries show them as labels)."""
+    """Every category's displayed name, computed once per catalog (entries show them as labels).
+
+    While the names stay the same, the same tuple is returned: keys that hold it
+    then compare by identity, not once per feed over every category.
+    """
     if not _names_of or _names_of[0][0] is not catalog:
-        _names_of[:] = [(catalog, tuple((slug, c.name) for slug, c in catalog.categories.items()))]
+        names = tuple((slug, c.name) for slug, c in catalog.categories.items())
+        if _names_of and _names_of[0][1] == names:
+            names = _names_of[0][1]
+        _names_of[:] = [(catalog, names)]
     return _names_of[0][1]
 
 
