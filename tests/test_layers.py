@@ -26,7 +26,8 @@ ALLOWED: dict[str, set[str]] = {
     "wordpress": {"markup", "output", "posts"},
     "build": {"config", "model", "posts", "catalog", "feeds", "output", "ledger", "records"},
     "web": {"config", "model", "catalog", "output", "build", "hub"},
-    "schedule": {"config", "build", "hub"},
+    "watch": set(),
+    "schedule": {"config", "build", "hub", "watch"},
     "cli": {
         "__init__",
         "config",
@@ -42,6 +43,7 @@ ALLOWED: dict[str, set[str]] = {
         "hub",
         "wordpress",
         "records",
+        "watch",
     },
 }
 
@@ -56,6 +58,7 @@ THIRD_PARTY_OWNER = {
     "flask": "web",
     "werkzeug": "web",
     "apscheduler": "schedule",
+    "watchdog": "watch",
     "click": "cli",
     "granian": "cli",
     "defusedxml": "wordpress",

@@ -11,6 +11,7 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Collection
 from collections.abc import Iterable
 from concurrent.futures import Future
 from concurrent.futures import ThreadPoolExecutor
@@ -171,13 +172,17 @@ class Builder:
         self._layout: tuple[tuple[str, ...], set[str], tuple[str, ...], frozenset[str]] | None = None
         self._redirects: tuple[dict[str, Record], dict[str, str]] | None = None
 
-    def reload(self, now: datetime, progress: Progress | None = None) -> BuildReport:
+    def reload(
+        self, now: datetime, progress: Progress | None = None, changed: Collection[str] | None = None
+    ) -> BuildReport:
         """Load what changed, render the feeds whose posts changed, write them, publish the new Snapshot.
 
-        ``progress(stage, done, total)`` is told how a long load goes.
+        ``progress(stage, done, total)`` is told how a long load goes. ``changed``
+        names the only post files that may have changed (from a watcher); None
+        looks at every file.
         """
         with self._lock:
-            return self._reload(now, progress)
+            return self._reload(now, progress, changed)
 
     def save_cache(self) -> None:
         """Keep the parsed posts under state_dir, so that the next process starts warm."""
@@ -247,10 +252,10 @@ class Builder:
             self._layout = (stems, keep, feeds, topics)
         return self._layout[1], self._layout[2], self._layout[3]
 
-    def _reload(self, now: datetime, progress: Progress | None) -> BuildReport:
+    def _reload(self, now: datetime, progress: Progress | None, changed: Collection[str] | None) -> BuildReport:
         started = time.perf_counter()
         parsed_before = self.cache.parsed
-        posts, problems = self.cache.refresh(progress)
+        posts, problems = self.cache.refresh(progress, changed)
         posts, id_warnings = assign_ids(posts, self.ledger)
         problems.extend(id_warnings)
         catalog = None

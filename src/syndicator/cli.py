@@ -171,11 +171,14 @@ def watch_forever(builder: Builder, settings: Settings) -> None:
 
     from syndicator.hub import Hub
     from syndicator.schedule import start_scheduler
+    from syndicator.watch import PostWatcher
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     hub = Hub(settings) if settings.websub_hub else None  # without HTTP, only an external hub can be told
-    scheduler = start_scheduler(builder, settings, now, hub)
+    watcher = PostWatcher(settings.posts_dir)
+    watcher.start()  # its first answer is "everything": what changed since the build is picked up at once
+    scheduler = start_scheduler(builder, settings, now, hub, watcher)
     logger.info("watching posts_dir=%s reload_interval=%ds", settings.posts_dir, settings.reload_interval)
     try:
         stop.wait()
@@ -183,6 +186,7 @@ def watch_forever(builder: Builder, settings: Settings) -> None:
         pass
     finally:
         scheduler.shutdown(wait=True)
+        watcher.stop()
 
 
 @cli.command()
@@ -241,18 +245,21 @@ def serve_http(settings: Settings, host: str, port: int, threads: int) -> None:
     from syndicator.hub import Hub
     from syndicator.schedule import run_reload
     from syndicator.schedule import start_scheduler
+    from syndicator.watch import PostWatcher
     from syndicator.web import create_app
 
     def load_app(_target: str) -> Callable[..., Any]:  # runs in the worker process
         setup_logging()
         builder = Builder(settings)
         hub = Hub(settings)
+        watcher = PostWatcher(settings.posts_dir)
+        watcher.start()  # before the first load: an edit made during it is seen
         run_reload(builder, now, hub=hub)
         if builder.snapshot is None:
             logger.error("first load failed: %s", builder.last_error)
             raise SystemExit(1)
         builder.save_cache()
-        start_scheduler(builder, settings, now, hub)
+        start_scheduler(builder, settings, now, hub, watcher)
         logger.info("serving url=http://%s:%d/ posts_dir=%s hub=%s", host, port, settings.posts_dir, hub.url)
         return create_app(settings, builder, None if hub.external else hub)
 

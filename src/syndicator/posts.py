@@ -10,7 +10,9 @@ import logging
 import os
 import pickle
 import re
+import stat
 from collections.abc import Callable
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC
 from datetime import date as Date
@@ -32,6 +34,7 @@ from syndicator.model import Post
 from syndicator.model import Term
 from syndicator.sources import FileState
 from syndicator.sources import file_state
+from syndicator.sources import is_post_path
 from syndicator.sources import scan
 
 logger = logging.getLogger(__name__)
@@ -299,6 +302,7 @@ class PostCache:
         self.parsed = 0
         self.dirty = False  # changed since it was loaded or saved
         self._result: tuple[list[Post], list[LoadProblem]] | None = None  # the last refresh's answer
+        self._linked = False  # posts_dir has symlinked folders
 
     def _names(self, full: str) -> tuple[str, str]:
         """(path for messages, path under posts_dir) of a file."""
@@ -354,15 +358,40 @@ class PostCache:
         self.parsed += 1
         return parse_post(text, path, self.settings, source)
 
-    def refresh(self, progress: Progress | None = None) -> tuple[list[Post], list[LoadProblem]]:
+    def refresh(
+        self, progress: Progress | None = None, changed: Collection[str] | None = None
+    ) -> tuple[list[Post], list[LoadProblem]]:
         """Bring the cache up to date with posts_dir; return the posts to publish and the problems.
 
-        When no file changed, the lists are the ones of the last refresh.
+        ``changed``: the only paths that may have changed since the last refresh
+        (from a watcher); None looks at every file. When no file changed, the
+        lists are the ones of the last refresh.
         """
+        if changed is not None and self._result is not None and not self._linked:
+            dirty = self._refresh_paths(changed)
+        else:
+            dirty = self._refresh_all(progress)
+        self.dirty = self.dirty or dirty
+        if dirty or self._result is None:
+            posts: list[Post] = []
+            problems: list[LoadProblem] = []
+            for entry in self._entries.values():
+                if isinstance(entry.result, LoadProblem):
+                    problems.append(entry.result)
+                else:
+                    problems.extend(entry.result.warnings)
+                if entry.last_good is not None:
+                    posts.append(entry.last_good)
+            self._result = (posts, problems)
+        return self._result[0], list(self._result[1])
+
+    def _refresh_all(self, progress: Progress | None) -> bool:
+        """Stat every post file; (re)load those that changed. Whether anything did."""
         entries = self._entries
         seen: dict[str, _Entry] = {}
         changed = False
-        files = scan(str(self.settings.posts_dir))
+        linked: list[str] = []
+        files = scan(str(self.settings.posts_dir), linked)
         for done, dir_entry in enumerate(files):
             if progress is not None and done % PROGRESS_STEP == 0:
                 progress("reading posts", done, len(files))
@@ -379,20 +408,37 @@ class PostCache:
                 changed = True
         if progress is not None:
             progress("reading posts", len(files), len(files))
-        if changed or len(seen) != len(entries) or self._result is None:
-            self.dirty = self.dirty or changed or len(seen) != len(entries)
-            self._entries = seen
-            posts: list[Post] = []
-            problems: list[LoadProblem] = []
-            for entry in seen.values():
-                if isinstance(entry.result, LoadProblem):
-                    problems.append(entry.result)
-                else:
-                    problems.extend(entry.result.warnings)
-                if entry.last_good is not None:
-                    posts.append(entry.last_good)
-            self._result = (posts, problems)
-        return self._result[0], list(self._result[1])
+        self._linked = bool(linked)  # a watcher does not see into symlinked folders: always look at everything
+        changed = changed or len(seen) != len(entries)
+        self._entries = seen
+        return changed
+
+    def _refresh_paths(self, paths: Collection[str]) -> bool:
+        """Look only at these paths (created, written, moved or deleted). Whether anything changed."""
+        root = str(self.settings.posts_dir)
+        entries: dict[str, _Entry] | None = None  # copied on the first change
+        for full in paths:
+            if not is_post_path(root, full):
+                continue
+            old = self._entries.get(full)
+            try:
+                st = os.stat(full)
+            except OSError:
+                st = None
+            if st is None or not stat.S_ISREG(st.st_mode):
+                if old is None:
+                    continue
+                entries = entries if entries is not None else dict(self._entries)
+                del entries[full]
+                continue
+            if old is not None and old.state == file_state(st):
+                continue
+            entries = entries if entries is not None else dict(self._entries)
+            entries[full] = self._load(full, st, old)
+        if entries is None:
+            return False
+        self._entries = entries
+        return True
 
     def states(self) -> list[tuple[str, FileState]]:
         """Each known post file with the (size, mtime_ns, inode) it had when it was read."""

@@ -1,19 +1,25 @@
-"""Reload the posts on a schedule: every reload_interval, and when the next future post is due.
+"""Reload the posts on a schedule: every reload_interval, when the next future post is due, and (with a
+watcher) moments after a post file changes.
 
-One BackgroundScheduler per process, started only by ``syndicator serve``.
+One BackgroundScheduler per process, started by ``syndicator serve`` and ``syndicator build --watch``.
+The interval reload looks at every post file; a reload on change looks only at
+the files the watcher saw change.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import UTC
 from datetime import datetime
+from datetime import timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from syndicator.build import Builder
 from syndicator.config import Settings
 from syndicator.hub import Hub
+from syndicator.watch import PostWatcher
 
 logger = logging.getLogger(__name__)
 
@@ -22,20 +28,33 @@ RELOAD_JOB = "reload"
 NEXT_POST_JOB = "next-post"
 DELIVERY_JOB = "websub-deliveries"
 DELIVERY_INTERVAL = 2  # seconds between looks for due (retried) WebSub deliveries
+CHANGE_JOB = "reload-on-change"
+CHANGE_QUIET = 0.2  # seconds without a new file event before a reload on change (an editor's save is several)
 
 
 def run_reload(
-    builder: Builder, clock: Clock, scheduler: BackgroundScheduler | None = None, hub: Hub | None = None
+    builder: Builder,
+    clock: Clock,
+    scheduler: BackgroundScheduler | None = None,
+    hub: Hub | None = None,
+    watcher: PostWatcher | None = None,
+    *,
+    only_changes: bool = False,
 ) -> None:
     """Reload once; on any failure keep serving the last good snapshot and say why in /healthz.
 
-    Feeds whose bytes changed are queued for WebSub delivery (sent by the delivery job).
+    With ``only_changes``, only the files the watcher saw change are looked at;
+    otherwise every post file is. Feeds whose bytes changed are queued for
+    WebSub delivery (sent by the delivery job).
     """
+    changed = watcher.take() if watcher is not None else None  # taken first: later events wait for the next run
     try:
-        report = builder.reload(clock())
+        report = builder.reload(clock(), changed=changed if only_changes else None)
     except Exception as exc:  # the one catch-all: a failed reload must not stop the schedule
         logger.exception("reload failed")
         builder.last_error = f"{type(exc).__name__}: {exc}"
+        if watcher is not None:
+            watcher.look_at_everything()
         return
     if hub is not None:
         base = builder.settings.base_url
@@ -80,8 +99,29 @@ def schedule_next_post(
     logger.info("next post due at=%s", when.isoformat())
 
 
-def start_scheduler(builder: Builder, settings: Settings, clock: Clock, hub: Hub | None = None) -> BackgroundScheduler:
-    """Start the background reloads (one run at a time, missed runs coalesced) and WebSub deliveries."""
+def reload_on_change(
+    scheduler: BackgroundScheduler, builder: Builder, clock: Clock, hub: Hub | None, watcher: PostWatcher
+) -> None:
+    """(Re)place the one-off reload that follows file events, CHANGE_QUIET after the latest one."""
+    scheduler.add_job(
+        run_reload,
+        "date",
+        run_date=datetime.now(UTC) + timedelta(seconds=CHANGE_QUIET),
+        args=(builder, clock, scheduler, hub, watcher),
+        kwargs={"only_changes": True},
+        id=CHANGE_JOB,
+        replace_existing=True,
+        misfire_grace_time=None,
+    )
+
+
+def start_scheduler(
+    builder: Builder, settings: Settings, clock: Clock, hub: Hub | None = None, watcher: PostWatcher | None = None
+) -> BackgroundScheduler:
+    """Start the background reloads (one run at a time, missed runs coalesced) and WebSub deliveries.
+
+    With a watcher, a file event also brings a reload of the changed files, moments later.
+    """
     scheduler = BackgroundScheduler(timezone="UTC")
     if hub is not None:
         scheduler.add_job(
@@ -97,13 +137,17 @@ def start_scheduler(builder: Builder, settings: Settings, clock: Clock, hub: Hub
         run_reload,
         "interval",
         seconds=settings.reload_interval,
-        args=(builder, clock, scheduler, hub),
+        args=(builder, clock, scheduler, hub, watcher),
         id=RELOAD_JOB,
         max_instances=1,
         coalesce=True,
         misfire_grace_time=None,
     )
     scheduler.start()
+    if watcher is not None:
+        watcher.on_change = lambda: reload_on_change(scheduler, builder, clock, hub, watcher)
+        if watcher.pending():
+            reload_on_change(scheduler, builder, clock, hub, watcher)
     snapshot = builder.snapshot
     if snapshot is not None and snapshot.report.next_publish_at is not None:
         schedule_next_post(scheduler, builder, clock, snapshot.report.next_publish_at, hub)

@@ -22,8 +22,11 @@ def is_ignored(name: str) -> bool:
     return name.startswith((".", "_")) or name.endswith(("~", ".swp"))
 
 
-def scan(root: str) -> list[os.DirEntry[str]]:
-    """Post files under root as DirEntry objects (scandir: no per-file path parsing), in no particular order."""
+def scan(root: str, linked: list[str] | None = None) -> list[os.DirEntry[str]]:
+    """Post files under root as DirEntry objects (scandir: no per-file path parsing), in no particular order.
+
+    Symlinked folders are followed; their paths are added to ``linked`` when it is given.
+    """
     found: list[os.DirEntry[str]] = []
     folders = [root]
     while folders:
@@ -35,11 +38,22 @@ def scan(root: str) -> list[os.DirEntry[str]]:
                         continue
                     if entry.is_dir(follow_symlinks=True):
                         folders.append(entry.path)
+                        if linked is not None and entry.is_symlink():
+                            linked.append(entry.path)
                     elif name.lower().endswith(POST_SUFFIXES):
                         found.append(entry)
         except OSError:
             continue
     return found
+
+
+def is_post_path(root: str, path: str) -> bool:
+    """Whether a path under root names a post file that ``scan`` would find (by name alone)."""
+    rel = os.path.relpath(path, root)
+    parts = rel.split(os.sep)
+    if rel == "." or parts[0] == ".." or os.path.isabs(rel):
+        return False
+    return not any(is_ignored(part) for part in parts) and parts[-1].lower().endswith(POST_SUFFIXES)
 
 
 def find_post_files(posts_dir: Path) -> Iterator[Path]:
