@@ -5,14 +5,19 @@ from __future__ import annotations
 import gzip
 import os
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
 from conftest import NOW
+from factories import make_post
 from feedcheck import check_atom
 from feedcheck import check_file
 from syndicator.build import Builder
+from syndicator.build import assign_changed
 from syndicator.config import Settings
+from syndicator.ledger import Record
+from syndicator.ledger import assign_ids
 
 
 def tree(root: Path) -> dict[str, bytes]:
@@ -165,3 +170,31 @@ def test_a_feed_file_deleted_behind_our_back_is_restored(
     report = builder.reload(NOW)
     assert set(report.written) >= {"category/one.atom", "all.rss"}
     assert (settings.output_dir / "all.rss").read_bytes() == builder.snapshot.files["/feeds/all.rss"].body
+
+
+def test_assign_changed_equals_assigning_everything() -> None:
+    """Only edited posts are looked up in the ledger; the posts, warnings and edits equal a full assignment's."""
+    ledger = {
+        "a.md": Record("tag:old,2020:/posts/a", "a"),
+        "b.md": Record("tag:old,2020:/posts/b", "b"),
+    }
+    a = make_post("a", source="a.md")
+    b = make_post("b", source="b.md", id="tag:explicit:/b", explicit_id=True)
+    c = make_post("c", source="c.md")
+    first, edits = assign_changed(None, [a, b, c], ledger)
+    assert edits is None
+    assert [p.id for p in first.posts] == ["tag:old,2020:/posts/a", "tag:explicit:/b", c.id]
+    assert [w.path for w in first.warnings] == [b.path]
+
+    a2, c2 = replace(a, title="A2"), replace(c, title="C2")
+    second, edits = assign_changed(first, [a2, b, c2], ledger)
+    full_posts, full_warnings = assign_ids([a2, b, c2], ledger)
+    assert second.posts == full_posts and second.warnings == full_warnings
+    assert edits == [(first.posts[0], second.posts[0]), (first.posts[2], second.posts[2])]
+    assert second.posts[1] is first.posts[1]
+
+    b2 = replace(b, id="tag:old,2020:/posts/b", explicit_id=False)  # the explicit id is dropped: warning gone
+    third, edits = assign_changed(second, [a2, b2, c2], ledger)
+    assert third.warnings == [] and edits is not None and len(edits) == 1
+    moved, edits = assign_changed(third, [a2, c2, b2], ledger)  # files in another order: no pairing
+    assert edits is None and moved.posts == assign_ids([a2, c2, b2], ledger)[0]

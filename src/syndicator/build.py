@@ -7,7 +7,9 @@ changed, then publishes the Snapshot by assigning one attribute.
 from __future__ import annotations
 
 import gc
+import itertools
 import logging
+import operator
 import os
 import threading
 import time
@@ -104,29 +106,39 @@ def read_ledger(settings: Settings) -> tuple[dict[str, Record], LoadProblem | No
         return {}, LoadProblem(str(path), 1, f"ledger unreadable ({exc}); rebuilt from the posts", fatal=False)
 
 
-def _edits(before: list[Post], after: list[Post]) -> list[tuple[Post, Post]] | None:
-    """(old, new) for each post file whose post changed, or None when files were added or removed.
+@dataclass(frozen=True, slots=True)
+class Assigned:
+    """One reload's posts as the cache gave them (``loaded``) and with their published ids (``posts``)."""
 
-    Unchanged posts are the very same objects from one refresh to the next, so
-    this is a comparison of identities.
+    loaded: list[Post]
+    posts: list[Post]
+    warnings: list[LoadProblem]
+
+
+def assign_changed(
+    last: Assigned | None, loaded: list[Post], ledger: dict[str, Record]
+) -> tuple[Assigned, list[tuple[Post, Post]] | None]:
+    """Give posts their published ids, and say which posts were edited: (old, new) pairs, or None.
+
+    None means files were added, removed or reordered since ``last``. The cache
+    hands back the very same Post for an unchanged file, so edits are found by
+    identity, position by position, and only edited posts are looked up in the
+    ledger (which only changes for edited or new posts).
     """
-    if len(before) != len(after):
-        return None
-    old = {id(post) for post in before}
-    changed = [post for post in after if id(post) not in old]
-    if not changed:
-        return []
-    new = {id(post) for post in after}
-    replaced = {post.source: post for post in before if id(post) not in new}
-    if len(replaced) != len(changed):
-        return None
-    pairs = []
-    for post in changed:
-        previous = replaced.get(post.source)
-        if previous is None:
-            return None
-        pairs.append((previous, post))
-    return pairs
+    if last is not None and len(last.loaded) == len(loaded):
+        changed = list(itertools.compress(range(len(loaded)), map(operator.is_not, last.loaded, loaded)))
+        if all(last.loaded[i].source == loaded[i].source for i in changed):
+            fresh, warnings = assign_ids([loaded[i] for i in changed], ledger)
+            posts = list(last.posts)
+            edits = []
+            for i, post in zip(changed, fresh, strict=True):
+                edits.append((posts[i], post))
+                posts[i] = post
+            edited = {loaded[i].path for i in changed}
+            warnings = [w for w in last.warnings if w.path not in edited] + warnings
+            return Assigned(loaded, posts, warnings), edits
+    posts, warnings = assign_ids(loaded, ledger)
+    return Assigned(loaded, posts, warnings), None
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,7 +179,7 @@ class Builder:
         self._keys: dict[str, tuple[object, ...]] = {}
         self._files: dict[str, FeedFile] = {}
         self._kept: set[str] = set()  # the feed files of the last reload, to prune only when that set changes
-        self._published: tuple[list[Post], Catalog] | None = None  # the last reload's posts and their catalog
+        self._published: tuple[Assigned, Catalog] | None = None  # the last reload's posts and their catalog
         self._out_dir = f"{settings.output_dir}/"
         self._layout: tuple[tuple[str, ...], set[str], tuple[str, ...], frozenset[str]] | None = None
         self._redirects: tuple[dict[str, Record], dict[str, str]] | None = None
@@ -255,11 +267,12 @@ class Builder:
     def _reload(self, now: datetime, progress: Progress | None, changed: Collection[str] | None) -> BuildReport:
         started = time.perf_counter()
         parsed_before = self.cache.parsed
-        posts, problems = self.cache.refresh(progress, changed)
-        posts, id_warnings = assign_ids(posts, self.ledger)
-        problems.extend(id_warnings)
+        loaded, problems = self.cache.refresh(progress, changed)
+        assigned, edits = assign_changed(self._published[0] if self._published else None, loaded, self.ledger)
+        posts = assigned.posts
+        problems.extend(assigned.warnings)
         catalog = None
-        if self._published is not None and (edits := _edits(self._published[0], posts)) is not None:
+        if self._published is not None and edits is not None:
             catalog = self._published[1].with_edits(edits, now)
         if catalog is None:
             catalog = Catalog.build(posts, now)
@@ -367,7 +380,7 @@ class Builder:
         if self._redirects is None or self._redirects[0] is not ledger:
             self._redirects = (ledger, redirects(ledger))
         self.snapshot = Snapshot(catalog=catalog, files=files, report=report, redirects=self._redirects[1])
-        self._published = (posts, catalog)
+        self._published = (assigned, catalog)
         gc.collect(1)
         gc.freeze()  # the snapshot lives on: keep it out of the full collections (tens of ms at 10,000 posts)
         self.last_error = None

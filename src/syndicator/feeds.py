@@ -107,6 +107,26 @@ def _with_archives(
     return specs
 
 
+_pages: dict[str, tuple[tuple[object, ...], tuple[Post, ...], list[FeedSpec]]] = {}
+
+
+def _with_archives_once(
+    stem: str, title: str, description: str, page_url: str, posts: tuple[Post, ...], settings: Settings, fp: str
+) -> list[FeedSpec]:
+    """``_with_archives``, again only when the feed's posts tuple (or its title...) is not the last one's.
+
+    A reload that edits one post keeps every other group's tuple: only the
+    edited post's feeds are paged again.
+    """
+    head = (title, description, page_url, fp)
+    known = _pages.get(stem)
+    if known is not None and known[1] is posts and known[0] == head:
+        return known[2]
+    specs = _with_archives(stem, title, description, page_url, posts, settings)
+    _pages[stem] = (head, posts, specs)
+    return specs
+
+
 def feed_url(settings: Settings, stem: str, fmt: str) -> str:
     return f"{settings.base_url}/feeds/{stem}.{fmt}"
 
@@ -122,19 +142,23 @@ def post_url(settings: Settings, post: Post) -> str:
 def feed_specs(catalog: Catalog, settings: Settings) -> list[FeedSpec]:
     """The feeds a catalog has (the site-wide one, then one per category), each with its archive pages."""
     site_title = xml_legal(settings.site_title)[0]
-    specs = _with_archives(
-        "all", site_title, f"Every post of {site_title}", f"{settings.base_url}/", catalog.posts, settings
+    fp = _settings_fingerprint(settings)
+    specs = list(
+        _with_archives_once(
+            "all", site_title, f"Every post of {site_title}", f"{settings.base_url}/", catalog.posts, settings, fp
+        )
     )
     for kind in TAXONOMIES:
         for slug, group in catalog.taxonomy(kind).items():
             title, description = _TITLES[kind]
-            specs += _with_archives(
+            specs += _with_archives_once(
                 f"{kind}/{slug}",
                 title.format(site=site_title, name=group.name),
                 description.format(site=site_title, name=group.name),
                 taxonomy_page_url(settings, kind, slug),
                 group.posts,
                 settings,
+                fp,
             )
     return specs
 
@@ -330,9 +354,21 @@ def render_json(spec: FeedSpec, catalog: Catalog, settings: Settings) -> bytes:
     return (json.dumps(document, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8")
 
 
+_opml: list[tuple[tuple[object, ...], bytes]] = []  # the last OPML and what it was made of
+
+
 def render_opml(specs: list[FeedSpec], settings: Settings) -> bytes:
-    """OPML 2.0 list of every category's Atom feed."""
+    """OPML 2.0 list of every category's Atom feed (the last one again while its inputs are the same)."""
     newest = _newest_updated(p for spec in specs for p in spec.posts[:1])
+    listed = tuple((s.stem, s.title, s.page_url) for s in specs if not s.is_archive)
+    key = (_settings_fingerprint(settings), newest, listed)
+    if _opml and _opml[0][0] == key:
+        return _opml[0][1]
+    _opml[:] = [(key, _render_opml(specs, settings, newest))]
+    return _opml[0][1]
+
+
+def _render_opml(specs: list[FeedSpec], settings: Settings, newest: datetime) -> bytes:
     lines = [
         '<?xml version="1.0" encoding="UTF-8"?>',
         '<opml version="2.0">',

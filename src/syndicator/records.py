@@ -57,9 +57,19 @@ def read_records(path: Path) -> dict[str, FeedRecord]:
         return {}
 
 
+_fragments: dict[str, tuple[FeedRecord, str]] = {}  # stem -> (record, its JSON), for records that did not change
+
+
 def dump_records(records: dict[str, FeedRecord]) -> bytes:
-    document = {stem: {"digest": r.digest, "files": r.files} for stem, r in sorted(records.items())}
-    return json.dumps(document, separators=(",", ":")).encode("utf-8")
+    """feeds.json: one member per feed. A record that did not change reuses its JSON from the last dump."""
+    members = []
+    for stem, record in records.items():
+        known = _fragments.get(stem)
+        if known is None or known[0] is not record:
+            text = json.dumps(stem) + ":" + json.dumps({"digest": record.digest, "files": record.files})
+            known = _fragments[stem] = (record, text)
+        members.append(known[1])
+    return ("{" + ",".join(members) + "}").encode("utf-8")
 
 
 @dataclass(frozen=True, slots=True)
