@@ -239,7 +239,9 @@ def _feed_generator(spec: FeedSpec, settings: Settings) -> FeedGenerator:
 
 
 _ENTRY_CACHE_SIZE = 20_000
-_entries: OrderedDict[tuple[object, ...], bytes] = OrderedDict()
+# Atom entries are in every archive page; RSS and JSON items only in the feeds' newest posts.
+_CACHE_SIZES = {"atom": _ENTRY_CACHE_SIZE, "rss": 2_000, "json": 2_000}
+_entries: dict[str, OrderedDict[tuple[object, ...], bytes]] = {fmt: OrderedDict() for fmt in _CACHE_SIZES}
 CONTENT_NS = "http://purl.org/rss/1.0/modules/content/"
 DC_NS = "http://purl.org/dc/elements/1.1/"
 # An RSS item is serialized under a stand-in <rss> with the namespaces feedgen's <rss> declares; the
@@ -249,30 +251,32 @@ _RSS_ITEM_OPENING = etree.tostring(etree.SubElement(etree.Element("rss", nsmap=_
 
 
 def _entry_bytes(fmt: str, post: Post, catalog: Catalog, settings: Settings) -> bytes:
-    """A post's serialized Atom entry or RSS item, built once per process (the newest 20,000 are kept).
+    """A post's serialized Atom entry, RSS item or JSON item, built once per process (the newest are kept).
 
     A post shows up in the site-wide feed, its categories', tags' and author's
     feeds and all their archive pages: building its entry once, instead of in
     every document, is what makes complete archives affordable.
     """
     labels = tuple(catalog.name_of(t) for t in post.categories)
-    key = (fmt, post, labels, _settings_fingerprint(settings))
-    blob = _entries.get(key)
+    key = (post, labels, _settings_fingerprint(settings))
+    cache = _entries[fmt]
+    blob = cache.get(key)
     if blob is None:
-        entry = _make_entry(post, labels, settings)
-        if fmt == "atom":
-            blob = etree.tostring(entry.atom_entry(), encoding="UTF-8", pretty_print=True)
+        if fmt == "json":
+            blob = _json_item(post, labels, settings)
+        elif fmt == "atom":
+            blob = etree.tostring(_make_entry(post, labels, settings).atom_entry(), encoding="UTF-8", pretty_print=True)
         else:
-            item = entry.rss_entry()
+            item = _make_entry(post, labels, settings).rss_entry()
             etree.Element("rss", nsmap=_RSS_NSMAP).append(item)
             blob = etree.tostring(item, encoding="UTF-8", pretty_print=True)
             if blob.startswith(_RSS_ITEM_OPENING):
                 blob = b"<item" + blob[len(_RSS_ITEM_OPENING) :]
-        _entries[key] = blob
-        if len(_entries) > _ENTRY_CACHE_SIZE:
-            _entries.popitem(last=False)
+        cache[key] = blob
+        if len(cache) > _CACHE_SIZES[fmt]:
+            cache.popitem(last=False)
     else:
-        _entries.move_to_end(key)
+        cache.move_to_end(key)
     return blob
 
 
@@ -322,24 +326,29 @@ def render_rss(spec: FeedSpec, catalog: Catalog, settings: Settings) -> bytes:
     return opening + items + head[len(opening) :] + end + tail
 
 
+def _json_item(post: Post, labels: tuple[str, ...], settings: Settings) -> bytes:
+    author = {"name": post.author.name}
+    if post.author.uri:
+        author["url"] = post.author.uri
+    item = {
+        "id": post.id,
+        "url": post_url(settings, post),
+        "title": post.title,
+        "summary": plain_text(post.summary_html),
+        "content_html": post.content_html,
+        "date_published": post.date.isoformat(),
+        "date_modified": post.updated.isoformat(),
+        "tags": list(labels) + [t.name for t in post.tags],
+        "authors": [author],
+    }
+    return json.dumps(item, ensure_ascii=False, sort_keys=True).encode("utf-8")
+
+
+_ITEMS = "\0items\0"  # stands for the list of items (no feed text can hold a NUL: it is not XML-legal)
+
+
 def render_json(spec: FeedSpec, catalog: Catalog, settings: Settings) -> bytes:
-    items = []
-    for post in spec.posts:
-        author = {"name": post.author.name}
-        if post.author.uri:
-            author["url"] = post.author.uri
-        item = {
-            "id": post.id,
-            "url": post_url(settings, post),
-            "title": post.title,
-            "summary": plain_text(post.summary_html),
-            "content_html": post.content_html,
-            "date_published": post.date.isoformat(),
-            "date_modified": post.updated.isoformat(),
-            "tags": [catalog.name_of(t) for t in post.categories] + [t.name for t in post.tags],
-            "authors": [author],
-        }
-        items.append(item)
+    """JSON Feed 1.1; the (cached) items are joined into the document where its placeholder list is."""
     document = {
         "version": JSON_FEED_VERSION,
         "title": spec.title,
@@ -348,10 +357,16 @@ def render_json(spec: FeedSpec, catalog: Catalog, settings: Settings) -> bytes:
         "feed_url": feed_url(settings, spec.stem, "json"),
         "hubs": [{"type": "WebSub", "url": settings.hub_url}],
         "language": settings.language,
-        "items": items,
+        "items": [_ITEMS],
     }
     # No indent: the C encoder is several times faster, and readers don't care.
-    return (json.dumps(document, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8")
+    head, _items, tail = (
+        json.dumps(document, ensure_ascii=False, sort_keys=True)
+        .encode("utf-8")
+        .partition(json.dumps(_ITEMS).encode("utf-8"))
+    )
+    items = b", ".join(_entry_bytes("json", post, catalog, settings) for post in spec.posts)
+    return head + items + tail + b"\n"
 
 
 _opml: list[tuple[tuple[object, ...], bytes]] = []  # the last OPML and what it was made of

@@ -141,29 +141,26 @@ def render_markdown(text: str, base_url: str) -> str:
 
 
 class MarkdownText:
-    """A post's Markdown, rendered to sanitized HTML only when first asked for, and then once.
+    """A post's Markdown, rendered once to sanitized HTML, kept zlib-compressed.
 
-    Most posts are never shown in any feed, so their bodies are never rendered.
-    Source and rendered HTML are kept zlib-compressed (a few KB a post), so that
-    archives of a large blog render each post once without holding every body
-    in full. ``key`` is a digest of everything the HTML is made from.
+    Every published post is in some archive page, so its HTML is made when the
+    post is read; the Markdown itself is not kept. The HTML stays compressed
+    (a few KB a post) so that a large blog's bodies fit in memory, and it is
+    what the parse cache stores, so a warm start renders nothing. ``key`` is a
+    digest of everything the HTML is made from.
     """
 
-    __slots__ = ("_content_z", "_html_z", "_summary", "base_url", "key", "summary_md", "summary_words")
+    __slots__ = ("_html_z", "_summary", "base_url", "key", "summary_md", "summary_words")
 
     def __init__(self, content_md: str, summary_md: str | None, base_url: str, summary_words: int) -> None:
-        self._content_z = zlib.compress(content_md.encode("utf-8", "surrogatepass"), 1)
         self.summary_md = summary_md  # None: the first paragraph of the content, cut at summary_words
         self.base_url = base_url
         self.summary_words = summary_words
         source = "\0".join((content_md, summary_md if summary_md is not None else "\1", base_url, str(summary_words)))
         self.key: tuple[object, ...] = (hashlib.sha1(source.encode("utf-8", "surrogatepass")).hexdigest(),)  # noqa: S324 - a content digest, not security
-        self._html_z: bytes | None = None
+        html = render_markdown(content_md, base_url)
+        self._html_z = zlib.compress(html.encode("utf-8", "surrogatepass"), 1)
         self._summary: str | None = None
-
-    @property
-    def content_md(self) -> str:
-        return zlib.decompress(self._content_z).decode("utf-8", "surrogatepass")
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, MarkdownText) and self.key == other.key
@@ -172,19 +169,14 @@ class MarkdownText:
         return hash(self.key)
 
     def __getstate__(self) -> tuple[object, ...]:
-        return (self._content_z, self.summary_md, self.base_url, self.summary_words, self.key)
+        return (self._html_z, self.summary_md, self.base_url, self.summary_words, self.key)
 
     def __setstate__(self, state: tuple[object, ...]) -> None:
-        self._content_z, self.summary_md, self.base_url, self.summary_words, self.key = state  # type: ignore[assignment]
-        self._html_z = None
+        self._html_z, self.summary_md, self.base_url, self.summary_words, self.key = state  # type: ignore[assignment]
         self._summary = None
 
     @property
     def content_html(self) -> str:
-        if self._html_z is None:
-            html = render_markdown(self.content_md, self.base_url)
-            self._html_z = zlib.compress(html.encode("utf-8", "surrogatepass"), 1)
-            return html
         return zlib.decompress(self._html_z).decode("utf-8", "surrogatepass")
 
     @property

@@ -41,7 +41,7 @@ logger = logging.getLogger(__name__)
 
 POSTS_CACHE_FILE = "posts.cache"
 CHANGED_WHILE_READ = "file changed while it was read; it will be read again"
-CACHE_VERSION = 2
+CACHE_VERSION = 3
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?\r?\n)?---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
 _DATE_PREFIX = re.compile(r"^\d{4}-\d{2}-\d{2}-")
 _SAFE_SLUG = re.compile(r"^[\w][\w.~-]*$")
