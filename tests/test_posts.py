@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 from collections.abc import Callable
 from datetime import UTC
 from datetime import datetime
@@ -258,3 +261,45 @@ def test_cache_skips_files_over_the_size_limit(
     posts, problems = PostCache(make_settings(max_post_bytes=300)).refresh()
     assert [p.title for p in posts] == ["Small"]
     assert "max_post_bytes" in problems[0].message
+
+
+def test_loading_in_two_processes_gives_what_one_process_gives(settings: Settings, posts_dir: Path) -> None:
+    """Many changed files are loaded half in a forked process: same posts, problems and parse count."""
+    for i in range(40):
+        (posts_dir / f"p{i:02}.md").write_text(
+            f"---\ntitle: Post {i}\ndate: 2025-01-{1 + i % 28:02}\ncategories: [C{i % 3}]\n---\nBody *{i}*.\n"
+        )
+    (posts_dir / "broken.md").write_text("---\ntitle: [oops\n---\n")
+    serial = PostCache(settings)
+    posts, problems = serial.refresh()
+    expected = {
+        "posts": sorted([p.source, p.id, p.title, p.content_html] for p in posts),
+        "problems": sorted(str(p) for p in problems),
+        "parsed": serial.parsed,
+    }
+    script = f"""
+import json, sys
+from pathlib import Path
+from syndicator import posts as module
+from syndicator.config import load_settings
+module.PARALLEL_LOAD_FROM = 4
+forked = []
+class Spy(module._ForkedLoad):
+    def __init__(self, *args):
+        super().__init__(*args)
+        forked.append(self.process is not None)
+module._ForkedLoad = Spy
+settings = load_settings(None, {{"SYNDICATOR_POSTS_DIR": {str(posts_dir)!r}, "SYNDICATOR_SITE_URL": "https://example.org"}})
+cache = module.PostCache(settings)
+posts, problems = cache.refresh()
+print(json.dumps({{
+    "posts": sorted([p.source, p.id, p.title, p.content_html] for p in posts),
+    "problems": sorted(str(p) for p in problems),
+    "parsed": cache.parsed,
+    "forked": forked,
+}}))
+"""
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=Path.cwd())
+    result = json.loads(out.stdout)
+    assert result.pop("forked") == [True]
+    assert result == expected

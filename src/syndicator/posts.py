@@ -7,16 +7,19 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import multiprocessing
 import os
 import pickle
 import re
 import stat
+import threading
 from collections.abc import Callable
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC
 from datetime import date as Date
 from datetime import datetime
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -284,6 +287,46 @@ class _Entry:
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 PROGRESS_STEP = 100
+PARALLEL_LOAD_FROM = 2000  # files to (re)load at once before a second process helps
+
+
+class _ForkedLoad:
+    """PostCache._load over some files in a forked copy of this process, whose entries come back pickled.
+
+    Only when this process has no other thread (a fork copies just the calling
+    thread, and a lock another one held would stay locked in the copy);
+    otherwise, or if the copy fails, the files are loaded here.
+    """
+
+    def __init__(self, cache: PostCache, items: list[tuple[str, os.stat_result, _Entry | None]]) -> None:
+        self.cache, self.items = cache, items
+        self.process: multiprocessing.process.BaseProcess | None = None
+        if threading.active_count() > 1 or "fork" not in multiprocessing.get_all_start_methods():
+            return
+        context = multiprocessing.get_context("fork")
+        self.reader, writer = context.Pipe(duplex=False)
+        self.process = context.Process(target=self._run, args=(writer,), daemon=True)
+        self.process.start()
+        writer.close()
+
+    def _run(self, writer: Connection) -> None:  # in the forked process
+        before = self.cache.parsed
+        entries = [self.cache._load(full, st, old) for full, st, old in self.items]
+        writer.send((entries, self.cache.parsed - before))
+        writer.close()
+
+    def result(self) -> list[_Entry]:
+        if self.process is not None:
+            try:
+                entries, parsed = self.reader.recv()
+            except (EOFError, OSError):
+                logger.warning("parallel load failed; loading %d files here", len(self.items))
+            else:
+                self.cache.parsed += parsed
+                return list(entries)
+            finally:
+                self.process.join()
+        return [self.cache._load(full, st, old) for full, st, old in self.items]
 
 
 class PostCache:
@@ -388,13 +431,10 @@ class PostCache:
     def _refresh_all(self, progress: Progress | None) -> bool:
         """Stat every post file; (re)load those that changed. Whether anything did."""
         entries = self._entries
-        seen: dict[str, _Entry] = {}
-        changed = False
+        seen: dict[str, _Entry | None] = {}
+        to_load: list[tuple[str, os.stat_result, _Entry | None]] = []
         linked: list[str] = []
-        files = scan(str(self.settings.posts_dir), linked)
-        for done, dir_entry in enumerate(files):
-            if progress is not None and done % PROGRESS_STEP == 0:
-                progress("reading posts", done, len(files))
+        for dir_entry in scan(str(self.settings.posts_dir), linked):
             full = dir_entry.path
             try:
                 st = dir_entry.stat()
@@ -404,14 +444,33 @@ class PostCache:
             if old is not None and old.state == (st.st_size, st.st_mtime_ns, st.st_ino):
                 seen[full] = old
             else:
-                seen[full] = self._load(full, st, old)
-                changed = True
-        if progress is not None:
-            progress("reading posts", len(files), len(files))
+                seen[full] = None
+                to_load.append((full, st, old))
+        for (full, _st, _old), entry in zip(to_load, self._load_all(to_load, len(seen), progress), strict=True):
+            seen[full] = entry
         self._linked = bool(linked)  # a watcher does not see into symlinked folders: always look at everything
-        changed = changed or len(seen) != len(entries)
-        self._entries = seen
+        changed = bool(to_load) or len(seen) != len(entries)
+        self._entries = {full: entry for full, entry in seen.items() if entry is not None}
         return changed
+
+    def _load_all(
+        self, to_load: list[tuple[str, os.stat_result, _Entry | None]], total: int, progress: Progress | None
+    ) -> list[_Entry]:
+        """Load files, the second half in a forked process when there are many (two cores parse twice as fast)."""
+        half = len(to_load) // 2
+        child = _ForkedLoad(self, to_load[half:]) if half >= PARALLEL_LOAD_FROM // 2 else None
+        mine = to_load[:half] if child is not None else to_load
+        done_before = total - len(to_load)
+        loaded = []
+        for done, (full, st, old) in enumerate(mine):
+            if progress is not None and done % PROGRESS_STEP == 0:
+                progress("reading posts", done_before + done * len(to_load) // max(len(mine), 1), total)
+            loaded.append(self._load(full, st, old))
+        if child is not None:
+            loaded += child.result()
+        if progress is not None:
+            progress("reading posts", total, total)
+        return loaded
 
     def _refresh_paths(self, paths: Collection[str]) -> bool:
         """Look only at these paths (created, written, moved or deleted). Whether anything changed."""
