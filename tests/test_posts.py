@@ -284,11 +284,11 @@ from syndicator import posts as module
 from syndicator.config import load_settings
 module.PARALLEL_LOAD_FROM = 4
 forked = []
-class Spy(module._ForkedLoad):
+class Spy(module.Forked):
     def __init__(self, *args):
         super().__init__(*args)
         forked.append(self.process is not None)
-module._ForkedLoad = Spy
+module.Forked = Spy
 settings = load_settings(None, {{"SYNDICATOR_POSTS_DIR": {str(posts_dir)!r}, "SYNDICATOR_SITE_URL": "https://example.org"}})
 cache = module.PostCache(settings)
 posts, problems = cache.refresh()

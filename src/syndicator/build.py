@@ -25,6 +25,7 @@ from syndicator.catalog import Catalog
 from syndicator.config import Settings
 from syndicator.feeds import FeedSpec
 from syndicator.feeds import feed_specs
+from syndicator.feeds import prerender
 from syndicator.feeds import render_opml
 from syndicator.feeds import render_spec
 from syndicator.feeds import spec_digest
@@ -309,6 +310,7 @@ class Builder:
         records = {stem: r for stem, r in self._records.items() if stem in keys}
         files = dict(self._files)
         written: list[str] = []
+        prerender(to_render, catalog, self.settings)  # before the writer thread: it may fork
 
         def finish(batch: list[FeedSpec], fresh: dict[str, bytes], done: Written) -> None:
             written.extend(done.changed)

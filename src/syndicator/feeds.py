@@ -26,6 +26,8 @@ from syndicator import __version__
 from syndicator.catalog import TAXONOMIES
 from syndicator.catalog import Catalog
 from syndicator.config import Settings
+from syndicator.forked import Forked
+from syndicator.forked import can_fork
 from syndicator.markup import plain_text
 from syndicator.markup import xml_legal
 from syndicator.model import Post
@@ -278,6 +280,32 @@ def _entry_bytes(fmt: str, post: Post, catalog: Catalog, settings: Settings) -> 
     else:
         cache.move_to_end(key)
     return blob
+
+
+PARALLEL_ENTRIES_FROM = 2000  # Atom entries to build at once before a second process helps
+
+
+def prerender(specs: list[FeedSpec], catalog: Catalog, settings: Settings) -> None:
+    """Build the Atom entries these feeds need and are not built yet, half of them in a forked copy.
+
+    Building entries is most of a cold build's rendering; the feeds are then
+    put together from the entry cache. Only when they all fit in the cache.
+    """
+    fp = _settings_fingerprint(settings)
+    cache = _entries["atom"]
+    wanted: dict[Post, None] = {}
+    for spec in specs:
+        wanted.update(dict.fromkeys(spec.posts))
+    missing = [post for post in wanted if (post, tuple(catalog.name_of(t) for t in post.categories), fp) not in cache]
+    if not (PARALLEL_ENTRIES_FROM <= len(missing) <= _CACHE_SIZES["atom"]) or not can_fork():
+        return
+    half = len(missing) // 2
+    theirs = missing[half:]
+    child = Forked(lambda: [_entry_bytes("atom", post, catalog, settings) for post in theirs])
+    for post in missing[:half]:
+        _entry_bytes("atom", post, catalog, settings)
+    for post, blob in zip(theirs, child.result(), strict=True):
+        cache[(post, tuple(catalog.name_of(t) for t in post.categories), fp)] = blob
 
 
 def _make_entry(post: Post, labels: tuple[str, ...], settings: Settings) -> FeedEntry:

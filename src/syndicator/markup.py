@@ -141,26 +141,28 @@ def render_markdown(text: str, base_url: str) -> str:
 
 
 class MarkdownText:
-    """A post's Markdown, rendered once to sanitized HTML, kept zlib-compressed.
+    """A post's Markdown, rendered once to sanitized HTML (content and summary) when the post is read.
 
-    Every published post is in some archive page, so its HTML is made when the
-    post is read; the Markdown itself is not kept. The HTML stays compressed
-    (a few KB a post) so that a large blog's bodies fit in memory, and it is
-    what the parse cache stores, so a warm start renders nothing. ``key`` is a
-    digest of everything the HTML is made from.
+    Every published post is in some archive page, so nothing is gained by
+    waiting; the Markdown itself is not kept. The content HTML stays
+    zlib-compressed (a few KB a post) so that a large blog's bodies fit in
+    memory, and it is what the parse cache stores, so a warm start renders
+    nothing. ``key`` is a digest of everything the HTML is made from.
     """
 
-    __slots__ = ("_html_z", "_summary", "base_url", "key", "summary_md", "summary_words")
+    __slots__ = ("_html_z", "key", "summary_html")
 
     def __init__(self, content_md: str, summary_md: str | None, base_url: str, summary_words: int) -> None:
-        self.summary_md = summary_md  # None: the first paragraph of the content, cut at summary_words
-        self.base_url = base_url
-        self.summary_words = summary_words
+        """``summary_md`` None: the summary is the content's first paragraph, cut at ``summary_words``."""
         source = "\0".join((content_md, summary_md if summary_md is not None else "\1", base_url, str(summary_words)))
         self.key: tuple[object, ...] = (hashlib.sha1(source.encode("utf-8", "surrogatepass")).hexdigest(),)  # noqa: S324 - a content digest, not security
         html = render_markdown(content_md, base_url)
         self._html_z = zlib.compress(html.encode("utf-8", "surrogatepass"), 1)
-        self._summary: str | None = None
+        if summary_md is not None:
+            self.summary_html = render_markdown(summary_md, base_url)
+        else:
+            cut, _ = truncate_html_words(first_paragraph(html), summary_words)
+            self.summary_html = f"<p>{cut}</p>" if cut else ""
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, MarkdownText) and self.key == other.key
@@ -169,25 +171,14 @@ class MarkdownText:
         return hash(self.key)
 
     def __getstate__(self) -> tuple[object, ...]:
-        return (self._html_z, self.summary_md, self.base_url, self.summary_words, self.key)
+        return (self._html_z, self.summary_html, self.key)
 
     def __setstate__(self, state: tuple[object, ...]) -> None:
-        self._html_z, self.summary_md, self.base_url, self.summary_words, self.key = state  # type: ignore[assignment]
-        self._summary = None
+        self._html_z, self.summary_html, self.key = state  # type: ignore[assignment]
 
     @property
     def content_html(self) -> str:
         return zlib.decompress(self._html_z).decode("utf-8", "surrogatepass")
-
-    @property
-    def summary_html(self) -> str:
-        if self._summary is None:
-            if self.summary_md is not None:
-                self._summary = render_markdown(self.summary_md, self.base_url)
-            else:
-                cut, _ = truncate_html_words(first_paragraph(self.content_html), self.summary_words)
-                self._summary = f"<p>{cut}</p>" if cut else ""
-        return self._summary
 
 
 class _Truncator(HTMLParser):

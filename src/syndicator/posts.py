@@ -7,19 +7,16 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import multiprocessing
 import os
 import pickle
 import re
 import stat
-import threading
 from collections.abc import Callable
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC
 from datetime import date as Date
 from datetime import datetime
-from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +24,8 @@ import yaml
 from frontmatter.default_handlers import YAMLHandler
 
 from syndicator.config import Settings
+from syndicator.forked import Forked
+from syndicator.forked import can_fork
 from syndicator.markup import MarkdownText
 from syndicator.markup import slugify
 from syndicator.markup import split_excerpt
@@ -44,7 +43,7 @@ logger = logging.getLogger(__name__)
 
 POSTS_CACHE_FILE = "posts.cache"
 CHANGED_WHILE_READ = "file changed while it was read; it will be read again"
-CACHE_VERSION = 3
+CACHE_VERSION = 4
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?\r?\n)?---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
 _DATE_PREFIX = re.compile(r"^\d{4}-\d{2}-\d{2}-")
 _SAFE_SLUG = re.compile(r"^[\w][\w.~-]*$")
@@ -290,45 +289,6 @@ PROGRESS_STEP = 100
 PARALLEL_LOAD_FROM = 2000  # files to (re)load at once before a second process helps
 
 
-class _ForkedLoad:
-    """PostCache._load over some files in a forked copy of this process, whose entries come back pickled.
-
-    Only when this process has no other thread (a fork copies just the calling
-    thread, and a lock another one held would stay locked in the copy);
-    otherwise, or if the copy fails, the files are loaded here.
-    """
-
-    def __init__(self, cache: PostCache, items: list[tuple[str, os.stat_result, _Entry | None]]) -> None:
-        self.cache, self.items = cache, items
-        self.process: multiprocessing.process.BaseProcess | None = None
-        if threading.active_count() > 1 or "fork" not in multiprocessing.get_all_start_methods():
-            return
-        context = multiprocessing.get_context("fork")
-        self.reader, writer = context.Pipe(duplex=False)
-        self.process = context.Process(target=self._run, args=(writer,), daemon=True)
-        self.process.start()
-        writer.close()
-
-    def _run(self, writer: Connection) -> None:  # in the forked process
-        before = self.cache.parsed
-        entries = [self.cache._load(full, st, old) for full, st, old in self.items]
-        writer.send((entries, self.cache.parsed - before))
-        writer.close()
-
-    def result(self) -> list[_Entry]:
-        if self.process is not None:
-            try:
-                entries, parsed = self.reader.recv()
-            except (EOFError, OSError):
-                logger.warning("parallel load failed; loading %d files here", len(self.items))
-            else:
-                self.cache.parsed += parsed
-                return list(entries)
-            finally:
-                self.process.join()
-        return [self.cache._load(full, st, old) for full, st, old in self.items]
-
-
 class PostCache:
     """Keeps every post file's last parse, re-parsing only files that changed.
 
@@ -458,7 +418,9 @@ class PostCache:
     ) -> list[_Entry]:
         """Load files, the second half in a forked process when there are many (two cores parse twice as fast)."""
         half = len(to_load) // 2
-        child = _ForkedLoad(self, to_load[half:]) if half >= PARALLEL_LOAD_FROM // 2 else None
+        child = None
+        if half >= PARALLEL_LOAD_FROM // 2 and can_fork():
+            child = Forked(lambda: self._load_counted(to_load[half:]))
         mine = to_load[:half] if child is not None else to_load
         done_before = total - len(to_load)
         loaded = []
@@ -467,10 +429,19 @@ class PostCache:
                 progress("reading posts", done_before + done * len(to_load) // max(len(mine), 1), total)
             loaded.append(self._load(full, st, old))
         if child is not None:
-            loaded += child.result()
+            entries, parsed = child.result()
+            loaded += entries
+            self.parsed += parsed
         if progress is not None:
             progress("reading posts", total, total)
         return loaded
+
+    def _load_counted(self, items: list[tuple[str, os.stat_result, _Entry | None]]) -> tuple[list[_Entry], int]:
+        """Load files; also say how many were parsed (run in a forked copy, whose count would be lost)."""
+        before = self.parsed
+        entries = [self._load(full, st, old) for full, st, old in items]
+        parsed, self.parsed = self.parsed - before, before
+        return entries, parsed
 
     def _refresh_paths(self, paths: Collection[str]) -> bool:
         """Look only at these paths (created, written, moved or deleted). Whether anything changed."""
