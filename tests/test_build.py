@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import gzip
+import json
 import os
+import subprocess
+import sys
+import threading
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
@@ -198,3 +202,45 @@ def test_assign_changed_equals_assigning_everything() -> None:
     assert third.warnings == [] and edits is not None and len(edits) == 1
     moved, edits = assign_changed(third, [a2, c2, b2], ledger)  # files in another order: no pairing
     assert edits is None and moved.posts == assign_ids([a2, c2, b2], ledger)[0]
+
+
+def test_a_build_on_two_processes_writes_what_one_process_writes(
+    make_settings: Callable[..., Settings], write_post: Callable[..., Path], tmp_path: Path
+) -> None:
+    """Posts parsed and Atom entries built half in a forked copy: every file byte-equal to a one-process build."""
+    for i in range(60):
+        write_post(
+            f"p{i:02}.md",
+            title=f"Post {i}",
+            date=f"2025-{1 + i % 12:02}-{1 + i % 28:02}T10:00:00Z",
+            categories=f"[C{i % 4}, Shared]",
+            tags=f"[t{i % 3}]",
+            body=f"Body of *post {i}*.\n\nContinue reading\n\nThe rest, with a [link](../p{i}/).\n",
+        )
+    one = make_settings(output_dir=tmp_path / "one", state_dir=tmp_path / "one-state", archive_page_size=7)
+    with_threads = threading.Thread(target=threading.Event().wait, args=(30,), daemon=True)
+    with_threads.start()  # another thread running: no fork, whatever the sizes
+    Builder(one, serving=False).reload(NOW)
+    script = f"""
+import json
+from datetime import datetime
+from pathlib import Path
+from syndicator import feeds, posts, forked
+from syndicator.build import Builder
+from syndicator.config import Settings
+feeds.PARALLEL_ENTRIES_FROM = 10
+posts.PARALLEL_LOAD_FROM = 10
+forks = []
+class Spy(forked.Forked):
+    def __init__(self, fn):
+        super().__init__(fn)
+        forks.append(self.process is not None)
+feeds.Forked = posts.Forked = Spy
+settings = Settings(site_title="Test Site", site_url="https://example.org", posts_dir=Path({str(one.posts_dir)!r}),
+    output_dir=Path({str(tmp_path / "two")!r}), state_dir=Path({str(tmp_path / "two-state")!r}), archive_page_size=7)
+Builder(settings, serving=False).reload(datetime.fromisoformat({NOW.isoformat()!r}))
+print(json.dumps(forks))
+"""
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout) == [True, True]  # the parse, then the entries
+    assert tree(tmp_path / "two") == tree(tmp_path / "one")
