@@ -27,7 +27,7 @@ from syndicator.feeds import FeedSpec
 from syndicator.feeds import feed_specs
 from syndicator.feeds import prerender
 from syndicator.feeds import render_opml
-from syndicator.feeds import render_spec
+from syndicator.feeds import render_spec_parts
 from syndicator.feeds import spec_digest
 from syndicator.feeds import spec_key
 from syndicator.feeds import spec_paths
@@ -152,9 +152,11 @@ class Written:
     changed: list[str]  # the paths (and .gz) actually rewritten
 
 
-def write_batch(out_dir: Path, fresh: dict[str, bytes], known: dict[str, bytes] | None) -> Written:
-    """gzip, hash and write a batch of rendered files (those whose bytes changed)."""
-    zipped = compress_all(fresh)
+def write_batch(
+    out_dir: Path, fresh: dict[str, bytes], parts: dict[str, list[bytes]], known: dict[str, bytes] | None
+) -> Written:
+    """gzip, hash and write a batch of rendered files (those whose bytes changed); ``parts`` they are joined from."""
+    zipped = compress_all(parts)
     etags = {path: etag_of(body) for path, body in fresh.items()}
     states, changed = write_changed(out_dir, {**fresh, **{f"{p}.gz": z for p, z in zipped.items()}}, known)
     return Written(states, etags, zipped, changed)
@@ -327,10 +329,11 @@ class Builder:
             pending: tuple[list[FeedSpec], dict[str, bytes], Future[Written]] | None = None
             for start in range(0, len(to_render), RENDER_BATCH):
                 batch = to_render[start : start + RENDER_BATCH]
-                fresh: dict[str, bytes] = {}
+                parts: dict[str, list[bytes]] = {}
                 for spec in batch:
-                    fresh.update(render_spec(spec, catalog, self.settings))
-                future = writer.submit(write_batch, out_dir, fresh, self._known(fresh))
+                    parts.update(render_spec_parts(spec, catalog, self.settings))
+                fresh = {path: b"".join(chunks) for path, chunks in parts.items()}
+                future = writer.submit(write_batch, out_dir, fresh, parts, self._known(fresh))
                 if pending is not None:
                     finish(pending[0], pending[1], pending[2].result())
                 pending = (batch, fresh, future)
@@ -339,7 +342,7 @@ class Builder:
             if pending is not None:
                 finish(pending[0], pending[1], pending[2].result())
         opml = {"index.opml": render_opml(specs, self.settings)}
-        index = write_batch(out_dir, opml, self._known(opml))
+        index = write_batch(out_dir, opml, {path: [body] for path, body in opml.items()}, self._known(opml))
         written.extend(index.changed)
         files[FEEDS_PREFIX + "index.opml"] = FeedFile.make(
             "index.opml", opml["index.opml"], index.states["index.opml"][1] / 1e9, index.zipped["index.opml"]

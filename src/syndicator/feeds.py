@@ -335,23 +335,30 @@ def _make_entry(post: Post, labels: tuple[str, ...], settings: Settings) -> Feed
     return fe
 
 
-def render_atom(spec: FeedSpec, catalog: Catalog, settings: Settings) -> bytes:
-    """feedgen writes the feed's own elements; the (cached) entries are joined in before </feed>."""
+def atom_parts(spec: FeedSpec, catalog: Catalog, settings: Settings) -> list[bytes]:
+    """An Atom document as [head, *entries, tail]: feedgen writes the feed's own elements, the entries are cached."""
     fg = _feed_generator(spec, settings)
     head, end, tail = bytes(fg.atom_str(pretty=True, encoding="UTF-8")).rpartition(b"</feed>")
-    entries = b"".join(_entry_bytes("atom", post, catalog, settings) for post in spec.posts)
-    return head + entries + end + tail
+    return [head, *(_entry_bytes("atom", post, catalog, settings) for post in spec.posts), end + tail]
 
 
-def render_rss(spec: FeedSpec, catalog: Catalog, settings: Settings) -> bytes:
-    """Likewise: the (cached) items are joined in before </channel>."""
+def rss_parts(spec: FeedSpec, catalog: Catalog, settings: Settings) -> list[bytes]:
+    """An RSS document as [head, *items, tail], likewise."""
     fg = _feed_generator(spec, settings)
     fg.link(href=feed_url(settings, spec.stem, "rss"), rel="self", type="application/rss+xml", replace=True)
     fg.link(href=spec.page_url, rel="alternate", type="text/html")
     head, end, tail = bytes(fg.rss_str(pretty=True, encoding="UTF-8")).rpartition(b"</channel>")
     opening = head.rstrip(b" ")  # items start on a line of their own, like Atom's entries
-    items = b"".join(_entry_bytes("rss", post, catalog, settings) for post in spec.posts)
-    return opening + items + head[len(opening) :] + end + tail
+    items = (_entry_bytes("rss", post, catalog, settings) for post in spec.posts)
+    return [opening, *items, head[len(opening) :] + end + tail]
+
+
+def render_atom(spec: FeedSpec, catalog: Catalog, settings: Settings) -> bytes:
+    return b"".join(atom_parts(spec, catalog, settings))
+
+
+def render_rss(spec: FeedSpec, catalog: Catalog, settings: Settings) -> bytes:
+    return b"".join(rss_parts(spec, catalog, settings))
 
 
 def _json_item(post: Post, labels: tuple[str, ...], settings: Settings) -> bytes:
@@ -437,15 +444,26 @@ def spec_paths(spec: FeedSpec) -> list[str]:
     return [f"{spec.stem}.atom"] if spec.is_archive else [f"{spec.stem}.{fmt}" for fmt in FORMATS]
 
 
-def render_spec(spec: FeedSpec, catalog: Catalog, settings: Settings) -> dict[str, bytes]:
-    """One feed in every format (an archive page: Atom), keyed by path under output_dir (``category/x.atom``)."""
+def render_spec_parts(spec: FeedSpec, catalog: Catalog, settings: Settings) -> dict[str, list[bytes]]:
+    """One feed in every format (an archive page: Atom), keyed by path under output_dir (``category/x.atom``).
+
+    Each file comes as the parts it is joined from: an archive page as [head,
+    *entries, tail] (its entries are in other pages too, so their compressed
+    forms are reused), a feed as [document] (compressed whole: it is fetched
+    far more often, so its smaller gzip is worth the time).
+    """
     if spec.is_archive:
-        return {f"{spec.stem}.atom": render_atom(spec, catalog, settings)}
+        return {f"{spec.stem}.atom": atom_parts(spec, catalog, settings)}
     return {
-        f"{spec.stem}.atom": render_atom(spec, catalog, settings),
-        f"{spec.stem}.rss": render_rss(spec, catalog, settings),
-        f"{spec.stem}.json": render_json(spec, catalog, settings),
+        f"{spec.stem}.atom": [render_atom(spec, catalog, settings)],
+        f"{spec.stem}.rss": [render_rss(spec, catalog, settings)],
+        f"{spec.stem}.json": [render_json(spec, catalog, settings)],
     }
+
+
+def render_spec(spec: FeedSpec, catalog: Catalog, settings: Settings) -> dict[str, bytes]:
+    """One feed in every format, keyed by path under output_dir, as bytes."""
+    return {path: b"".join(parts) for path, parts in render_spec_parts(spec, catalog, settings).items()}
 
 
 _names_of: list[tuple[Catalog, tuple[tuple[str, str], ...]]] = []

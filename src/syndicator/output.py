@@ -13,8 +13,13 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
+import struct
 import tempfile
+import threading
+import zlib
+from collections import OrderedDict
 from collections.abc import Mapping
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,12 +89,58 @@ def compress(body: bytes) -> bytes:
     return gzip.compress(body, compresslevel=GZIP_LEVEL, mtime=0)
 
 
-def compress_all(bodies: Mapping[str, bytes]) -> dict[str, bytes]:
-    """gzip many bodies on every core (zlib releases the GIL); one or a few small ones right here."""
-    if len(bodies) < 2 or sum(map(len, bodies.values())) < PARALLEL_FROM_BYTES:
-        return {path: compress(body) for path, body in bodies.items()}
+_GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x04\xff"  # deflate, no name, mtime 0, fastest, OS unknown
+_LAST_BLOCK = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, -15).flush(zlib.Z_FINISH)  # an empty final block
+SEGMENT_CACHE_SIZE = 12_000
+_segments: OrderedDict[int, tuple[bytes, bytes]] = OrderedDict()  # id(part) -> (part, its deflate segment)
+_segments_lock = threading.Lock()
+
+
+def _deflate_segment(data: bytes) -> bytes:
+    """Raw deflate of data, flushed to a byte boundary without ending the stream: segments can be joined."""
+    compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, -15)
+    return compressor.compress(data) + compressor.flush(zlib.Z_SYNC_FLUSH)
+
+
+def _shared_segment(part: bytes) -> bytes:
+    with _segments_lock:
+        known = _segments.get(id(part))
+        if known is not None and known[0] is part:
+            _segments.move_to_end(id(part))
+            return known[1]
+    segment = _deflate_segment(part)
+    with _segments_lock:
+        _segments[id(part)] = (part, segment)
+        if len(_segments) > SEGMENT_CACHE_SIZE:
+            _segments.popitem(last=False)
+    return segment
+
+
+def compress_parts(parts: Sequence[bytes]) -> bytes:
+    """gzip of ``b"".join(parts)``, where parts are [head, *shared, tail] (or one whole body).
+
+    The shared parts (a feed's entries, each in many files) are deflated once and
+    their segments reused: a gzip member may hold any number of byte-aligned
+    deflate segments, each independent of the others, as pigz writes them.
+    """
+    if len(parts) == 1:
+        return compress(parts[0])
+    crc = 0
+    size = 0
+    for part in parts:
+        crc = zlib.crc32(part, crc)
+        size += len(part)
+    middle = [_shared_segment(part) for part in parts[1:-1]]
+    deflated = [_deflate_segment(parts[0]), *middle, _deflate_segment(parts[-1]), _LAST_BLOCK]
+    return b"".join([_GZIP_HEADER, *deflated, struct.pack("<II", crc, size & 0xFFFFFFFF)])
+
+
+def compress_all(files: Mapping[str, Sequence[bytes]]) -> dict[str, bytes]:
+    """gzip many files, each given as its parts, on every core (zlib releases the GIL); a few small ones right here."""
+    if len(files) < 2 or sum(len(p) for parts in files.values() for p in parts) < PARALLEL_FROM_BYTES:
+        return {path: compress_parts(parts) for path, parts in files.items()}
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        return dict(zip(bodies, pool.map(compress, bodies.values()), strict=True))
+        return dict(zip(files, pool.map(compress_parts, files.values()), strict=True))
 
 
 def media_type(path: str) -> str:
