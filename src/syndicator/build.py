@@ -10,7 +10,6 @@ import gc
 import itertools
 import logging
 import operator
-import os
 import threading
 import time
 from collections.abc import Collection
@@ -54,6 +53,7 @@ from syndicator.records import STAMP_FILE
 from syndicator.records import FeedRecord
 from syndicator.records import Stamp
 from syndicator.records import dump_records
+from syndicator.records import intact
 from syndicator.records import read_records
 from syndicator.records import stamp_document
 
@@ -243,18 +243,7 @@ class Builder:
         return FeedFile.make(path, body, mtime_ns / 1e9, (out_dir / f"{path}.gz").read_bytes())
 
     def _intact(self, record: FeedRecord | None) -> bool:
-        """Whether a feed's files are on disk as they were written (nobody deleted or changed them)."""
-        if record is None:
-            return False
-        out_dir = self._out_dir
-        for path, (size, mtime_ns, _etag) in record.files.items():
-            try:
-                st = os.stat(out_dir + path)
-            except OSError:
-                return False
-            if st.st_size != size or st.st_mtime_ns != mtime_ns:
-                return False
-        return True
+        return record is not None and intact(self._out_dir, record)
 
     def _file_layout(self, specs: list[FeedSpec]) -> tuple[set[str], tuple[str, ...], frozenset[str]]:
         """Every file (with its .gz), the feed files, and the hub topics of these specs (reused while they hold)."""

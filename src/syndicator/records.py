@@ -94,15 +94,18 @@ def _file_state(path: Path) -> list[int] | None:
     return [st.st_size, st.st_mtime_ns, st.st_ino]
 
 
-def _intact(out_dir: str, records: dict[str, FeedRecord]) -> bool:
-    for record in records.values():
-        for path, (size, mtime_ns, _etag) in record.files.items():
-            try:
-                st = os.stat(out_dir + path)
-            except OSError:
-                return False
-            if st.st_size != size or st.st_mtime_ns != mtime_ns:
-                return False
+def intact(out_dir: str, record: FeedRecord) -> bool:
+    """Whether a feed's files are on disk as they were written (nobody deleted or changed them).
+
+    ``out_dir`` ends with a slash.
+    """
+    for path, (size, mtime_ns, _etag) in record.files.items():
+        try:
+            st = os.stat(out_dir + path)
+        except OSError:
+            return False
+        if st.st_size != size or st.st_mtime_ns != mtime_ns:
+            return False
     return True
 
 
@@ -154,7 +157,8 @@ def unchanged_since_stamp(settings: Settings, now: datetime) -> Stamp | None:
             states.append((entry.path, (st.st_size, st.st_mtime_ns, st.st_ino)))
         if document["sources"] != fingerprint(states):
             return None
-        if not _intact(f"{settings.output_dir}/", parse_records(feeds_state)):
+        out_dir = f"{settings.output_dir}/"
+        if not all(intact(out_dir, record) for record in parse_records(feeds_state).values()):
             return None
         summary = document["summary"]
         problems = tuple(LoadProblem(str(p), int(n), str(m), bool(f)) for p, n, m, f in summary["problems"])
