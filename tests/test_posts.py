@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import post_text
 from syndicator.config import Settings
 from syndicator.model import LoadProblem
 from syndicator.model import Post
@@ -303,3 +304,17 @@ print(json.dumps({{
     result = json.loads(out.stdout)
     assert result.pop("forked") == [True]
     assert result == expected
+
+
+def test_drafts_are_not_rendered_until_asked(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A published post's Markdown is rendered when it is read; a draft's only if its HTML is asked for."""
+    from syndicator import markup
+
+    calls: list[str] = []
+    real = markup.render_markdown
+    monkeypatch.setattr(markup, "render_markdown", lambda text, base: calls.append(text) or real(text, base))
+    draft = parse_post(post_text(title="D", draft="true", body="Draft *body*.\n"), "posts/d.md", settings)
+    assert isinstance(draft, Post) and calls == []
+    assert draft.content_html == "<p>Draft <em>body</em>.</p>" and calls == ["Draft *body*.\n"]
+    published = parse_post(post_text(title="P", body="Live *body*.\n"), "posts/p.md", settings)
+    assert isinstance(published, Post) and calls[1:] == ["Live *body*.\n"]

@@ -141,28 +141,46 @@ def render_markdown(text: str, base_url: str) -> str:
 
 
 class MarkdownText:
-    """A post's Markdown, rendered once to sanitized HTML (content and summary) when the post is read.
+    """A post's Markdown, rendered once to sanitized HTML (content and summary).
 
-    Every published post is in some archive page, so nothing is gained by
-    waiting; the Markdown itself is not kept. The content HTML stays
-    zlib-compressed (a few KB a post) so that a large blog's bodies fit in
-    memory, and it is what the parse cache stores, so a warm start renders
-    nothing. ``key`` is a digest of everything the HTML is made from.
+    A post that will be published is rendered when it is read (every published
+    post is in some archive page, so nothing is gained by waiting), and only
+    its HTML is kept; a draft, which no feed or page shows, keeps its Markdown
+    and is rendered only if asked. The content HTML stays zlib-compressed (a
+    few KB a post) so that a large blog's bodies fit in memory, and it is what
+    the parse cache stores, so a warm start renders nothing. ``key`` is a
+    digest of everything the HTML is made from.
     """
 
-    __slots__ = ("_html_z", "key", "summary_html")
+    __slots__ = ("_html_z", "_source", "_summary", "key")
 
-    def __init__(self, content_md: str, summary_md: str | None, base_url: str, summary_words: int) -> None:
-        """``summary_md`` None: the summary is the content's first paragraph, cut at ``summary_words``."""
+    def __init__(
+        self, content_md: str, summary_md: str | None, base_url: str, summary_words: int, *, now: bool = True
+    ) -> None:
+        """``summary_md`` None: the summary is the content's first paragraph, cut at ``summary_words``.
+
+        ``now`` False leaves the rendering for the first time the HTML is asked for.
+        """
         source = "\0".join((content_md, summary_md if summary_md is not None else "\1", base_url, str(summary_words)))
         self.key: tuple[object, ...] = (hashlib.sha1(source.encode("utf-8", "surrogatepass")).hexdigest(),)  # noqa: S324 - a content digest, not security
+        self._source: tuple[str, str | None, str, int] | None = (content_md, summary_md, base_url, summary_words)
+        self._html_z = b""
+        self._summary = ""
+        if now:
+            self._render()
+
+    def _render(self) -> None:
+        if self._source is None:
+            return
+        content_md, summary_md, base_url, summary_words = self._source
         html = render_markdown(content_md, base_url)
         self._html_z = zlib.compress(html.encode("utf-8", "surrogatepass"), 1)
         if summary_md is not None:
-            self.summary_html = render_markdown(summary_md, base_url)
+            self._summary = render_markdown(summary_md, base_url)
         else:
             cut, _ = truncate_html_words(first_paragraph(html), summary_words)
-            self.summary_html = f"<p>{cut}</p>" if cut else ""
+            self._summary = f"<p>{cut}</p>" if cut else ""
+        self._source = None
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, MarkdownText) and self.key == other.key
@@ -171,14 +189,20 @@ class MarkdownText:
         return hash(self.key)
 
     def __getstate__(self) -> tuple[object, ...]:
-        return (self._html_z, self.summary_html, self.key)
+        return (self._html_z, self._summary, self._source, self.key)
 
     def __setstate__(self, state: tuple[object, ...]) -> None:
-        self._html_z, self.summary_html, self.key = state  # type: ignore[assignment]
+        self._html_z, self._summary, self._source, self.key = state  # type: ignore[assignment]
 
     @property
     def content_html(self) -> str:
+        self._render()
         return zlib.decompress(self._html_z).decode("utf-8", "surrogatepass")
+
+    @property
+    def summary_html(self) -> str:
+        self._render()
+        return self._summary
 
 
 class _Truncator(HTMLParser):

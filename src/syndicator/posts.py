@@ -43,7 +43,7 @@ logger = logging.getLogger(__name__)
 
 POSTS_CACHE_FILE = "posts.cache"
 CHANGED_WHILE_READ = "file changed while it was read; it will be read again"
-CACHE_VERSION = 4
+CACHE_VERSION = 5
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?\r?\n)?---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
 _DATE_PREFIX = re.compile(r"^\d{4}-\d{2}-\d{2}-")
 _SAFE_SLUG = re.compile(r"^[\w][\w.~-]*$")
@@ -252,6 +252,7 @@ def _build_post(
         summary_md=override or (parts[0] if parts is not None else None),
         base_url=page_url,
         summary_words=settings.summary_words,
+        now=not draft,  # no feed or page shows a draft
     )
 
     warnings = tuple(
