@@ -256,27 +256,14 @@ class Builder:
             self._layout = (stems, keep, feeds, topics)
         return self._layout[1], self._layout[2], self._layout[3]
 
-    def _reload(self, now: datetime, progress: Progress | None, changed: Collection[str] | None) -> BuildReport:
-        started = time.perf_counter()
-        parsed_before = self.cache.parsed
-        loaded, problems = self.cache.refresh(progress, changed)
-        assigned, edits = assign_changed(self._published[0] if self._published else None, loaded, self.ledger)
-        posts = assigned.posts
-        problems.extend(assigned.warnings)
-        catalog = None
-        if self._published is not None and edits is not None:
-            catalog = self._published[1].with_edits(edits, now)
-        if catalog is None:
-            catalog = Catalog.build(posts, now)
-            to_record: Iterable[Post] = catalog.posts
-        else:  # the same posts are published as last time, which recorded them all: only edits can differ
-            to_record = [new for _old, new in edits or () if catalog.by_slug.get(new.slug) is new]
-        problems.extend(catalog.problems)
-        if self._ledger_problem is not None:
-            problems.append(self._ledger_problem)
-        ledger = record(self.ledger, to_record)
+    def _select(
+        self, specs: list[FeedSpec], catalog: Catalog, progress: Progress | None
+    ) -> tuple[dict[str, tuple[object, ...]], dict[str, str], list[FeedSpec], list[FeedSpec]]:
+        """Each feed's key; then the feeds to render (with their digests) and those current on disk only.
 
-        specs = feed_specs(catalog, self.settings)
+        A feed whose key (in memory) or digest (recorded in state_dir) is the
+        last one's, and whose files are intact, is not rendered.
+        """
         keys: dict[str, tuple[object, ...]] = {}
         digests: dict[str, str] = {}
         to_render: list[FeedSpec] = []
@@ -294,13 +281,25 @@ class Builder:
                 continue
             digests[spec.stem] = digest
             to_render.append(spec)
+        return keys, digests, to_render, current
 
-        # Render, compress and write in batches, so that a large blog's archives never sit in memory at once.
-        # A writer thread gzips, hashes and writes one batch while this thread renders the next (zlib,
-        # hashlib and file writes release the GIL: the second core does them).
-        records = {stem: r for stem, r in self._records.items() if stem in keys}
-        files = dict(self._files)
-        written: list[str] = []
+    def _render_and_write(
+        self,
+        to_render: list[FeedSpec],
+        digests: dict[str, str],
+        catalog: Catalog,
+        records: dict[str, FeedRecord],
+        files: dict[str, FeedFile],
+        written: list[str],
+        progress: Progress | None,
+    ) -> None:
+        """Render, gzip and write these feeds, filling in their records and served files.
+
+        In batches, so that a large blog's archives never sit in memory at once.
+        A writer thread gzips, hashes and writes one batch while this thread
+        renders the next (zlib, hashlib and file writes release the GIL: the
+        second core does them).
+        """
         prerender(to_render, catalog, self.settings)  # before the writer thread: it may fork
 
         def finish(batch: list[FeedSpec], fresh: dict[str, bytes], done: Written) -> None:
@@ -330,6 +329,34 @@ class Builder:
                     progress("writing feeds", min(start + RENDER_BATCH, len(to_render)), len(to_render))
             if pending is not None:
                 finish(pending[0], pending[1], pending[2].result())
+
+    def _reload(self, now: datetime, progress: Progress | None, changed: Collection[str] | None) -> BuildReport:
+        started = time.perf_counter()
+        parsed_before = self.cache.parsed
+        loaded, problems = self.cache.refresh(progress, changed)
+        assigned, edits = assign_changed(self._published[0] if self._published else None, loaded, self.ledger)
+        posts = assigned.posts
+        problems.extend(assigned.warnings)
+        catalog = None
+        if self._published is not None and edits is not None:
+            catalog = self._published[1].with_edits(edits, now)
+        if catalog is None:
+            catalog = Catalog.build(posts, now)
+            to_record: Iterable[Post] = catalog.posts
+        else:  # the same posts are published as last time, which recorded them all: only edits can differ
+            to_record = [new for _old, new in edits or () if catalog.by_slug.get(new.slug) is new]
+        problems.extend(catalog.problems)
+        if self._ledger_problem is not None:
+            problems.append(self._ledger_problem)
+        ledger = record(self.ledger, to_record)
+
+        specs = feed_specs(catalog, self.settings)
+        keys, digests, to_render, current = self._select(specs, catalog, progress)
+        records = {stem: r for stem, r in self._records.items() if stem in keys}
+        files = dict(self._files)
+        written: list[str] = []
+        self._render_and_write(to_render, digests, catalog, records, files, written, progress)
+        out_dir = self.settings.output_dir
         opml = {"index.opml": render_opml(specs, self.settings)}
         index = write_batch(out_dir, opml, {path: [body] for path, body in opml.items()}, self._known(opml))
         written.extend(index.changed)
