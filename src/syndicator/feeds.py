@@ -1,6 +1,8 @@
 """Render every feed of a catalog to bytes: Atom and RSS (feedgen), JSON Feed and OPML.
 
-Pure and deterministic: the same catalog and settings give the same bytes. No I/O.
+Deterministic: the same catalog and settings give the same bytes. No I/O. Each
+post's entry is serialized once and kept in a cache, and ``prerender`` may build
+a cold build's entries half in a forked copy of the process (see ``forked``).
 """
 
 from __future__ import annotations

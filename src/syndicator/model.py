@@ -52,7 +52,7 @@ class Term:
 
 
 class PostText(Protocol):
-    """A post's sanitized HTML, which may be rendered only when first asked for."""
+    """A post's sanitized HTML (a draft's may be rendered only when first asked for)."""
 
     @property
     def summary_html(self) -> str: ...

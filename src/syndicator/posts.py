@@ -1,6 +1,8 @@
-"""Read post files: find them, parse each into a Post or a LoadProblem, cache by file state.
+"""Read post files: parse each into a Post or a LoadProblem, cache by file state.
 
-``parse_post`` is pure; only ``PostCache.refresh`` touches the disk.
+Which files are posts is ``sources``'s business. ``parse_post`` is pure; only
+``PostCache.refresh`` touches the disk (a cold load parses half of the files in
+a forked copy of the process, see ``forked``).
 """
 
 from __future__ import annotations
