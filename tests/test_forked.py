@@ -1,0 +1,38 @@
+"""Work in a forked copy: its value comes back; a copy that dies, or a process with threads, computes here."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+SCRIPT = """
+import json, os, threading
+from syndicator.forked import Forked
+
+parent = os.getpid()
+shared = list(range(1000))  # built before the fork: the copy sees it without pickling
+copy = Forked(lambda: (os.getpid(), sum(shared)))
+mine = (os.getpid(), sum(shared))
+value = copy.result()
+
+dying = Forked(lambda: os.getpid() if os.getpid() == parent else os._exit(3))
+fallback = dying.result()
+
+threading.Thread(target=threading.Event().wait, args=(5,), daemon=True).start()
+with_thread = Forked(lambda: os.getpid())
+print(json.dumps({
+    "parent": parent, "copy": value, "mine": mine, "fallback": fallback,
+    "with_thread": [with_thread.process is None, with_thread.result()],
+}))
+"""
+
+
+def test_forked_work_comes_back_and_falls_back_here() -> None:
+    out = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, check=True)
+    result = json.loads(out.stdout)
+    parent = result["parent"]
+    assert result["copy"][0] != parent and result["copy"][1] == result["mine"][1] == sum(range(1000))
+    assert result["fallback"] == parent  # the copy exited without an answer: computed here
+    assert "forked work failed" in out.stderr
+    assert result["with_thread"] == [True, parent]  # another thread runs: no fork at all
