@@ -215,3 +215,28 @@ def test_a_build_stamp_expires_when_a_scheduled_post_comes_due(
         run("build")
         assert not _up_to_date(caplog)
         assert "<title>Later</title>" in (tmp_path / "feeds/all.atom").read_text()
+
+
+def test_new_code_reuses_no_stamp_and_no_cache(
+    run: Callable[..., object],
+    write_post: Callable[..., Path],
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An upgrade (or an edited install) parses and renders again, even when no post changed."""
+    from syndicator import feeds
+    from syndicator import posts
+    from syndicator import records
+
+    caplog.set_level("INFO")
+    write_post("a.md", title="A")
+    run("build")
+    run("build")
+    assert _up_to_date(caplog)
+    for module in (feeds, posts, records):
+        monkeypatch.setattr(module, "CODE_FINGERPRINT", "9.9.9+new")
+    feeds._settings_fingerprint.cache_clear()
+    run("build")
+    messages = [r.getMessage() for r in caplog.records]
+    assert not any("up to date" in m for m in messages)
+    assert any("parsed=1" in m for m in messages)

@@ -18,7 +18,7 @@ ALLOWED: dict[str, set[str]] = {
     "sources": set(),
     "forked": set(),
     "records": {"__init__", "config", "model", "ledger", "sources"},
-    "posts": {"config", "model", "markup", "sources", "forked"},
+    "posts": {"__init__", "config", "model", "markup", "sources", "forked"},
     "catalog": {"model"},
     "feeds": {"__init__", "config", "model", "markup", "catalog", "forked"},
     "output": set(),
@@ -74,7 +74,11 @@ def imports(module: Path) -> set[str]:
         elif isinstance(node, ast.ImportFrom) and node.module:
             names.add(node.module)
             if node.module == "syndicator":
-                names.update(f"syndicator.{alias.name}" for alias in node.names if alias.name != "__version__")
+                names.update(
+                    f"syndicator.{alias.name}"
+                    for alias in node.names
+                    if alias.name not in ("__version__", "CODE_FINGERPRINT")
+                )
                 names.add("syndicator.__init__")
     return names
 

@@ -24,6 +24,7 @@ from feedgen.ext.dc import DcEntryExtension
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
+from syndicator import CODE_FINGERPRINT
 from syndicator import __version__
 from syndicator.catalog import TAXONOMIES
 from syndicator.catalog import Catalog
@@ -495,7 +496,7 @@ def spec_key(spec: FeedSpec, catalog: Catalog) -> tuple[object, ...]:
 
 @functools.lru_cache(maxsize=8)
 def _settings_fingerprint(settings: Settings) -> str:
-    return f"{__version__} {settings!r}"
+    return f"{CODE_FINGERPRINT} {settings!r}"
 
 
 _post_digests: dict[tuple[Post, tuple[str, ...]], bytes] = {}

@@ -25,6 +25,7 @@ from typing import Any
 import yaml
 from frontmatter.default_handlers import YAMLHandler
 
+from syndicator import CODE_FINGERPRINT
 from syndicator.config import Settings
 from syndicator.forked import Forked
 from syndicator.forked import can_fork
@@ -478,7 +479,7 @@ class PostCache:
         return [(path, entry.state) for path, entry in self._entries.items()]
 
     def _fingerprint(self) -> str:
-        return f"{CACHE_VERSION} {self.settings!r} {Path.cwd()}"
+        return f"{CACHE_VERSION} {CODE_FINGERPRINT} {self.settings!r} {Path.cwd()}"
 
     def save(self, file: Path) -> None:
         """Write the cache to a file (atomically), for the next process, when it changed."""

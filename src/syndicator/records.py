@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from syndicator import __version__
+from syndicator import CODE_FINGERPRINT
 from syndicator.config import Settings
 from syndicator.ledger import LEDGER_FILE
 from syndicator.model import LoadProblem
@@ -83,7 +83,7 @@ class Stamp:
 
 
 def _settings_fingerprint(settings: Settings) -> str:
-    return f"{__version__} {settings!r} {Path.cwd()}"
+    return f"{CODE_FINGERPRINT} {settings!r} {Path.cwd()}"
 
 
 def _file_state(path: Path) -> list[int] | None:
