@@ -255,6 +255,11 @@ _RSS_NSMAP = {"content": CONTENT_NS, "dc": DC_NS, "atom": ATOM_NS}
 _RSS_ITEM_OPENING = etree.tostring(etree.SubElement(etree.Element("rss", nsmap=_RSS_NSMAP), "item")).rstrip(b"/>")
 
 
+def _labels(post: Post, catalog: Catalog) -> tuple[str, ...]:
+    """The displayed names of a post's categories: its entries' labels."""
+    return tuple(catalog.name_of(t) for t in post.categories)
+
+
 def _entry_bytes(fmt: str, post: Post, catalog: Catalog, settings: Settings) -> bytes:
     """A post's serialized Atom entry, RSS item or JSON item, built once per process (the newest are kept).
 
@@ -262,7 +267,7 @@ def _entry_bytes(fmt: str, post: Post, catalog: Catalog, settings: Settings) -> 
     feeds and all their archive pages: building its entry once, instead of in
     every document, is what makes complete archives affordable.
     """
-    labels = tuple(catalog.name_of(t) for t in post.categories)
+    labels = _labels(post, catalog)
     key = (post, labels, _settings_fingerprint(settings))
     cache = _entries[fmt]
     blob = cache.get(key)
@@ -299,7 +304,7 @@ def prerender(specs: list[FeedSpec], catalog: Catalog, settings: Settings) -> No
     wanted: dict[Post, None] = {}
     for spec in specs:
         wanted.update(dict.fromkeys(spec.posts))
-    missing = [post for post in wanted if (post, tuple(catalog.name_of(t) for t in post.categories), fp) not in cache]
+    missing = [post for post in wanted if (post, _labels(post, catalog), fp) not in cache]
     if not (PARALLEL_ENTRIES_FROM <= len(missing) <= _CACHE_SIZES["atom"]) or not can_fork():
         return
     half = len(missing) // 2
@@ -308,7 +313,7 @@ def prerender(specs: list[FeedSpec], catalog: Catalog, settings: Settings) -> No
     for post in missing[:half]:
         _entry_bytes("atom", post, catalog, settings)
     for post, blob in zip(theirs, child.result(), strict=True):
-        cache[(post, tuple(catalog.name_of(t) for t in post.categories), fp)] = blob
+        cache[(post, _labels(post, catalog), fp)] = blob  # the key _entry_bytes looks up
 
 
 def _make_entry(post: Post, labels: tuple[str, ...], settings: Settings) -> FeedEntry:
@@ -504,7 +509,7 @@ _post_digests: dict[tuple[Post, tuple[str, ...]], bytes] = {}
 
 def _post_digest(post: Post, catalog: Catalog) -> bytes:
     """A stable digest of what a post's entry is made of (once per post: it is in many feeds)."""
-    labels = tuple(catalog.name_of(t) for t in post.categories)
+    labels = _labels(post, catalog)
     key = (post, labels)
     digest = _post_digests.get(key)
     if digest is None:

@@ -405,7 +405,7 @@ class PostCache:
             except OSError:
                 continue  # vanished between listing and stat
             old = entries.get(full)
-            if old is not None and old.state == (st.st_size, st.st_mtime_ns, st.st_ino):
+            if old is not None and old.state == file_state(st):
                 seen[full] = old
             else:
                 seen[full] = None

@@ -22,6 +22,7 @@ from syndicator.config import Settings
 from syndicator.ledger import LEDGER_FILE
 from syndicator.model import LoadProblem
 from syndicator.sources import FileState
+from syndicator.sources import file_state
 from syndicator.sources import fingerprint
 from syndicator.sources import scan
 
@@ -87,11 +88,11 @@ def _settings_fingerprint(settings: Settings) -> str:
 
 
 def _file_state(path: Path) -> list[int] | None:
+    """A file's state as the stamp holds it (a JSON list), or None when it is missing."""
     try:
-        st = os.stat(path)
+        return list(file_state(os.stat(path)))
     except OSError:
         return None
-    return [st.st_size, st.st_mtime_ns, st.st_ino]
 
 
 def intact(out_dir: str, record: FeedRecord) -> bool:
@@ -151,10 +152,7 @@ def unchanged_since_stamp(settings: Settings, now: datetime) -> Stamp | None:
         if document["feeds_state"] != hashlib.sha256(feeds_state).hexdigest():
             return None
         files = scan(str(settings.posts_dir))
-        states = []
-        for entry in files:
-            st = entry.stat()
-            states.append((entry.path, (st.st_size, st.st_mtime_ns, st.st_ino)))
+        states = [(entry.path, file_state(entry.stat())) for entry in files]
         if document["sources"] != fingerprint(states):
             return None
         out_dir = f"{settings.output_dir}/"

@@ -34,7 +34,7 @@ def scan(root: str, linked: list[str] | None = None) -> list[os.DirEntry[str]]:
             with os.scandir(folders.pop()) as entries:
                 for entry in entries:
                     name = entry.name
-                    if name.startswith((".", "_")) or name.endswith(("~", ".swp")):  # is_ignored, inlined
+                    if is_ignored(name):
                         continue
                     if entry.is_dir(follow_symlinks=True):
                         folders.append(entry.path)
