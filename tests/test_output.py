@@ -58,14 +58,29 @@ def test_paths_cannot_escape_the_output_folder(tmp_path: Path, path: str) -> Non
 
 
 def test_prune_removes_vanished_feeds_and_temp_files(tmp_path: Path) -> None:
-    """Feeds no longer produced, and leftover temp files, are removed; other files stay."""
-    write_changed(tmp_path, {"all.atom": b"A", "category/gone.atom": b"G"})
-    (tmp_path / ".all.atom.123.tmp").write_bytes(b"partial")
+    """Feeds no longer produced, and leftover temp files of our writes, are removed; other files stay."""
+    created: set[str] = set()
+    write_changed(tmp_path, {"all.atom": b"A", "category/gone.atom": b"G"}, created=created)
+    assert created == {"category"}
+    (tmp_path / ".all.atom.1a2b3c4d.tmp").write_bytes(b"partial")
+    (tmp_path / ".upload.7f8e9d0c.tmp").write_bytes(b"not ours")
     (tmp_path / "robots.txt").write_text("keep")
-    removed = prune(tmp_path, {"all.atom": b"A"})
-    assert removed == [".all.atom.123.tmp", "category/gone.atom"]
-    assert not (tmp_path / "category").exists()
-    assert (tmp_path / "robots.txt").exists()
+    (tmp_path / "other.atom").write_text("an operator's feed")
+    removed = prune(tmp_path, {"all.atom", "category/gone.atom"}, {"all.atom"}, created)
+    assert removed == [".all.atom.1a2b3c4d.tmp", "category/gone.atom"]
+    assert not (tmp_path / "category").exists() and created == set()
+    assert (tmp_path / "robots.txt").exists() and (tmp_path / "other.atom").exists()
+    assert (tmp_path / ".upload.7f8e9d0c.tmp").exists()
+
+
+def test_prune_keeps_folders_it_did_not_create(tmp_path: Path) -> None:
+    """A folder that was there before the build stays, even once the build's files in it are gone."""
+    (tmp_path / "category").mkdir()
+    created: set[str] = set()
+    write_changed(tmp_path, {"category/gone.atom": b"G", "tag/x/archive/1.atom": b"T"}, created=created)
+    assert created == {"tag", "tag/x", "tag/x/archive"}
+    prune(tmp_path, {"category/gone.atom", "tag/x/archive/1.atom"}, set(), created)
+    assert (tmp_path / "category").is_dir() and not (tmp_path / "tag").exists()
 
 
 def test_feed_file_etags_and_gzip() -> None:

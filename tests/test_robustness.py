@@ -117,7 +117,9 @@ def test_check_and_healthz_list_the_same_problems(
     assert body["status"] == "degraded"
     assert len(body["problems"]) == len(report.problems)
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "s.toml").write_text(f'posts_dir = "{bad_site.posts_dir}"\nmax_post_bytes = 4096\n')
+    (tmp_path / "s.toml").write_text(
+        f'posts_dir = "{bad_site.posts_dir}"\nstate_dir = "{bad_site.state_dir}"\nmax_post_bytes = 4096\n'
+    )
     result = CliRunner().invoke(cli, ["check", "--config", "s.toml"])
     assert result.exit_code == 1
     lines = result.stdout.splitlines()

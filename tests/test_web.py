@@ -138,7 +138,7 @@ def test_healthz_degraded_with_problems(client: Any, builder: Any, write_post: A
     assert body["problems"] == [
         {"path": body["problems"][0]["path"], "line": 1, "message": body["problems"][0]["message"]}
     ]
-    assert body["problems"][0]["path"].endswith("broken.md")
+    assert body["problems"][0]["path"] == "broken.md"
     assert body["posts"] == 2
 
 

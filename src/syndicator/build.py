@@ -32,10 +32,12 @@ from syndicator.feeds import spec_key
 from syndicator.feeds import spec_paths
 from syndicator.ledger import LEDGER_FILE
 from syndicator.ledger import Record
+from syndicator.ledger import adopt
 from syndicator.ledger import assign_ids
 from syndicator.ledger import dumps
 from syndicator.ledger import loads
 from syndicator.ledger import record
+from syndicator.ledger import recover_ids
 from syndicator.ledger import redirects
 from syndicator.model import LoadProblem
 from syndicator.model import Post
@@ -49,11 +51,14 @@ from syndicator.posts import POSTS_CACHE_FILE
 from syndicator.posts import PostCache
 from syndicator.posts import Progress
 from syndicator.records import FEEDS_STATE_FILE
+from syndicator.records import FOLDERS_FILE
 from syndicator.records import STAMP_FILE
 from syndicator.records import FeedRecord
 from syndicator.records import Stamp
+from syndicator.records import dump_folders
 from syndicator.records import dump_records
 from syndicator.records import intact
+from syndicator.records import read_folders
 from syndicator.records import read_records
 from syndicator.records import stamp_document
 
@@ -78,11 +83,36 @@ class BuildReport:
     removed: tuple[str, ...]
     parsed: int
     duration_ms: float
+    public_problems: tuple[tuple[str | None, int, str], ...] = ()  # what /healthz may show: see public_problems
 
     @property
     def failed(self) -> bool:
         """Whether any post could not be published (warnings do not count)."""
         return any(p.fatal for p in self.problems)
+
+
+PRIVATE_PROBLEM = "a draft has a problem (syndicator check lists it)"
+SERVER_PROBLEM = "a state file has a problem (the server log names it)"
+
+
+def public_problems(problems: Iterable[LoadProblem], settings: Settings) -> tuple[tuple[str | None, int, str], ...]:
+    """Problems as the public may see them: (path under posts_dir, line, message).
+
+    A draft's problem is listed without its file, line or message (they may
+    name an unpublished story), and so is any problem of a file outside
+    posts_dir (a path on the server).
+    """
+    shown: list[tuple[str | None, int, str]] = []
+    posts_dir = settings.posts_dir.absolute()
+    for problem in problems:
+        file = Path(problem.path).absolute()
+        if problem.private:
+            shown.append((None, 0, PRIVATE_PROBLEM))
+        elif file.is_relative_to(posts_dir):
+            shown.append((file.relative_to(posts_dir).as_posix(), problem.line, problem.message))
+        else:
+            shown.append((None, 0, SERVER_PROBLEM))
+    return tuple(shown)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,16 +125,46 @@ class Snapshot:
     redirects: dict[str, str]  # old post slug -> current slug
 
 
-def read_ledger(settings: Settings) -> tuple[dict[str, Record], LoadProblem | None]:
-    """The ledger in state_dir; an empty one (and a warning) when it is missing or unreadable."""
+class LedgerError(Exception):
+    """The ledger is gone and the ids already published cannot be read back from output_dir."""
+
+
+def read_ledger(settings: Settings) -> tuple[dict[str, Record], LoadProblem | None, dict[str, str]]:
+    """The ledger in state_dir, a warning, and the published ids recovered when it is missing or unreadable.
+
+    Without a ledger, the ids the feeds in output_dir carry (the site-wide feed
+    and its archive pages hold every published post) are taken back by slug, so
+    that readers see no duplicates; raise LedgerError when those feeds exist but
+    cannot be read.
+    """
     path = settings.state_dir / LEDGER_FILE
     try:
-        return loads(path.read_bytes()), None
+        return loads(path.read_bytes()), None, {}
     except FileNotFoundError:
-        return {}, None
+        reason = "missing"
     except (OSError, ValueError, KeyError, AttributeError) as exc:
-        logger.warning("ledger unreadable path=%s reason=%s", path, exc)
-        return {}, LoadProblem(str(path), 1, f"ledger unreadable ({exc}); rebuilt from the posts", fatal=False)
+        reason = f"unreadable ({exc})"
+    recovered = recover_published_ids(settings.output_dir)
+    if reason == "missing" and not recovered:
+        return {}, None, {}
+    logger.warning("ledger %s path=%s recovered_ids=%d", reason, path, len(recovered))
+    message = f"ledger {reason}; {len(recovered)} published ids recovered from the feeds in output_dir"
+    return {}, LoadProblem(str(path), 1, message, fatal=False), recovered
+
+
+def recover_published_ids(output_dir: Path) -> dict[str, str]:
+    """Post slug -> id as published in output_dir's site-wide Atom feed and its archive pages (none: no feed)."""
+    feed = output_dir / "all.atom"
+    if not feed.is_file():
+        return {}
+    files = [feed, *sorted((output_dir / "archive").glob("*.atom"))]
+    try:
+        return recover_ids(file.read_bytes() for file in files)
+    except (OSError, ValueError) as exc:
+        raise LedgerError(
+            f"the id ledger is missing and the ids published in {output_dir} cannot be read back ({exc}): "
+            "restore state_dir, or empty output_dir to publish every post under a new id"
+        ) from exc
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,12 +213,19 @@ class Written:
 
 
 def write_batch(
-    out_dir: Path, fresh: dict[str, bytes], parts: dict[str, list[bytes]], known: dict[str, bytes] | None
+    out_dir: Path,
+    fresh: dict[str, bytes],
+    parts: dict[str, list[bytes]],
+    known: dict[str, bytes] | None,
+    created: set[str] | None = None,
 ) -> Written:
-    """gzip, hash and write a batch of rendered files (those whose bytes changed); ``parts`` they are joined from."""
+    """gzip, hash and write a batch of rendered files (those whose bytes changed); ``parts`` they are joined from.
+
+    Folders made for them are added to ``created``.
+    """
     zipped = compress_all(parts)
     etags = {path: etag_of(body) for path, body in fresh.items()}
-    states, changed = write_changed(out_dir, {**fresh, **{f"{p}.gz": z for p, z in zipped.items()}}, known)
+    states, changed = write_changed(out_dir, {**fresh, **{f"{p}.gz": z for p, z in zipped.items()}}, known, created)
     return Written(states, etags, zipped, changed)
 
 
@@ -177,8 +244,9 @@ class Builder:
         self.snapshot: Snapshot | None = None
         self.last_error: str | None = None
         self._lock = threading.Lock()
-        self.ledger, self._ledger_problem = read_ledger(settings)
+        self.ledger, self._ledger_problem, self._recovered = read_ledger(settings)
         self._records = read_records(settings.state_dir / FEEDS_STATE_FILE)
+        self._folders = read_folders(settings.state_dir / FOLDERS_FILE)  # the folders of output_dir we created
         self._keys: dict[str, tuple[object, ...]] = {}
         self._files: dict[str, FeedFile] = {}
         self._kept: set[str] = set()  # the feed files of the last reload, to prune only when that set changes
@@ -241,6 +309,10 @@ class Builder:
         out_dir = self.settings.output_dir
         body = (out_dir / path).read_bytes()
         return FeedFile.make(path, body, mtime_ns / 1e9, (out_dir / f"{path}.gz").read_bytes())
+
+    def _written_before(self) -> set[str]:
+        """Every file the last build recorded writing (only those may ever be pruned)."""
+        return {path for record in self._records.values() for path in record.files} | {"index.opml", "index.opml.gz"}
 
     def _intact(self, record: FeedRecord | None) -> bool:
         return record is not None and intact(self._out_dir, record)
@@ -321,7 +393,7 @@ class Builder:
                 for spec in batch:
                     parts.update(render_spec_parts(spec, catalog, self.settings))
                 fresh = {path: b"".join(chunks) for path, chunks in parts.items()}
-                future = writer.submit(write_batch, out_dir, fresh, parts, self._known(fresh))
+                future = writer.submit(write_batch, out_dir, fresh, parts, self._known(fresh), self._folders)
                 if pending is not None:
                     finish(pending[0], pending[1], pending[2].result())
                 pending = (batch, fresh, future)
@@ -334,6 +406,8 @@ class Builder:
         started = time.perf_counter()
         parsed_before = self.cache.parsed
         loaded, problems = self.cache.refresh(progress, changed)
+        if self._recovered:
+            self.ledger = adopt(self.ledger, loaded, self._recovered)
         assigned, edits = assign_changed(self._published[0] if self._published else None, loaded, self.ledger)
         posts = assigned.posts
         problems.extend(assigned.warnings)
@@ -358,7 +432,9 @@ class Builder:
         self._render_and_write(to_render, digests, catalog, records, files, written, progress)
         out_dir = self.settings.output_dir
         opml = {"index.opml": render_opml(specs, self.settings)}
-        index = write_batch(out_dir, opml, {path: [body] for path, body in opml.items()}, self._known(opml))
+        index = write_batch(
+            out_dir, opml, {path: [body] for path, body in opml.items()}, self._known(opml), self._folders
+        )
         written.extend(index.changed)
         files[FEEDS_PREFIX + "index.opml"] = FeedFile.make(
             "index.opml", opml["index.opml"], index.states["index.opml"][1] / 1e9, index.zipped["index.opml"]
@@ -369,15 +445,18 @@ class Builder:
                     files[FEEDS_PREFIX + path] = self._stored_feed_file(spec, path, records[spec.stem])
 
         keep, feeds, topics = self._file_layout(specs)
-        removed = prune(out_dir, dict.fromkeys(keep)) if keep != self._kept else []
+        folders_before = set(self._folders)
+        removed = prune(out_dir, self._written_before(), keep, self._folders) if keep != self._kept else []
         self._kept = keep
         state_dir = self.settings.state_dir
+        if self._folders != folders_before:
+            write_atomic(state_dir / FOLDERS_FILE, dump_folders(self._folders))
         if records != self._records:
             write_atomic(state_dir / FEEDS_STATE_FILE, dump_records(records))
         if ledger != self.ledger or self._ledger_problem is not None:
             write_atomic(state_dir / LEDGER_FILE, dumps(ledger))
         self._records, self._keys = records, keys
-        self.ledger, self._ledger_problem = ledger, None
+        self.ledger, self._ledger_problem, self._recovered = ledger, None, {}
         if len(files) != len(keep) // 2:
             files = {url: f for url, f in files.items() if url.removeprefix(FEEDS_PREFIX) in keep}
         if self.serving:
@@ -397,6 +476,7 @@ class Builder:
             removed=tuple(p for p in removed if not p.endswith(".gz")),
             parsed=self.cache.parsed - parsed_before,
             duration_ms=round((time.perf_counter() - started) * 1000, 1),
+            public_problems=public_problems(sorted(problems, key=lambda p: (p.path, p.line, p.message)), self.settings),
         )
         if self._redirects is None or self._redirects[0] is not ledger:
             self._redirects = (ledger, redirects(ledger))

@@ -116,9 +116,13 @@ def build(config: str | None, strict: bool, watch: bool) -> None:
         return
 
     from syndicator.build import Builder
+    from syndicator.build import LedgerError
     from syndicator.output import OutputError
 
-    builder = Builder(settings, serving=False)
+    try:
+        builder = Builder(settings, serving=False)
+    except LedgerError as exc:
+        raise click.ClickException(str(exc)) from exc
     bars = ProgressBars() if sys.stderr.isatty() else None
     try:
         report = builder.reload(now(), bars)
@@ -193,8 +197,10 @@ def watch_forever(builder: Builder, settings: Settings) -> None:
 @config_option
 def check(config: str | None) -> None:
     """List every problem in posts_dir; exit 1 when there is one."""
+    from syndicator.build import LedgerError
     from syndicator.build import read_ledger
     from syndicator.catalog import Catalog
+    from syndicator.ledger import adopt
     from syndicator.ledger import assign_ids
     from syndicator.posts import PostCache
 
@@ -203,7 +209,11 @@ def check(config: str | None) -> None:
     if not settings.posts_dir.is_dir():
         raise click.ClickException(f"{settings.posts_dir}: no such folder")
     posts, problems = PostCache(settings).refresh()
-    ledger, ledger_problem = read_ledger(settings)
+    try:
+        ledger, ledger_problem, recovered = read_ledger(settings)
+    except LedgerError as exc:
+        raise click.ClickException(str(exc)) from exc
+    ledger = adopt(ledger, posts, recovered)
     posts, id_warnings = assign_ids(posts, ledger)
     problems.extend(id_warnings)
     problems.extend(Catalog.build(posts, now()).problems)
@@ -242,6 +252,7 @@ def serve_http(settings: Settings, host: str, port: int, threads: int) -> None:
     from granian.server import Server
 
     from syndicator.build import Builder
+    from syndicator.build import LedgerError
     from syndicator.hub import Hub
     from syndicator.schedule import run_reload
     from syndicator.schedule import start_scheduler
@@ -250,7 +261,11 @@ def serve_http(settings: Settings, host: str, port: int, threads: int) -> None:
 
     def load_app(_target: str) -> Callable[..., Any]:  # runs in the worker process
         setup_logging()
-        builder = Builder(settings)
+        try:
+            builder = Builder(settings)
+        except LedgerError as exc:
+            logger.error("cannot start: %s", exc)
+            raise SystemExit(1) from exc
         hub = Hub(settings)
         watcher = PostWatcher(settings.posts_dir)
         watcher.start()  # before the first load: an edit made during it is seen

@@ -27,8 +27,11 @@ _MORE = re.compile(r"<!--\s*more\s*-->", re.IGNORECASE)
 _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
 _PARAGRAPH = re.compile(r"<p>(.*?)</p>", re.DOTALL)
 _SPACE = re.compile(r"\s+")
-_URL_ATTRIBUTES = frozenset({"href", "src", "cite"})
-_ABSOLUTE_PREFIXES = ("https://", "http://", "mailto:")
+_URL_ATTRIBUTES = frozenset({"href", "src", "cite", "poster", "action", "formaction", "background", "longdesc"})
+SAFE_SCHEMES = frozenset({"http", "https", "mailto", "tel"})
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):")
+_C0_OR_SPACE = "".join(map(chr, range(0x21)))  # what a browser strips around a URL (ASCII only)
+_TAB_OR_NEWLINE = re.compile("[\t\n\r]")  # what a browser removes anywhere in a URL
 _BLOCK_TAGS = frozenset(
     {"p", "div", "li", "ul", "ol", "br", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "tr", "table", "hr"}
 )
@@ -75,11 +78,30 @@ def split_excerpt(body: str) -> tuple[str, str] | None:
     return None
 
 
+def url_scheme(value: str) -> str:
+    """The scheme a browser sees in a URL attribute's value, lower case ('' for a relative URL)."""
+    match = _SCHEME.match(_TAB_OR_NEWLINE.sub("", value).strip(_C0_OR_SPACE))
+    return match.group(1).lower() if match else ""
+
+
+def safe_url(value: str, base_url: str, schemes: frozenset[str] = SAFE_SCHEMES) -> str | None:
+    """A URL attribute's final value: relative ones resolved against base_url; None unless its scheme is allowed.
+
+    The check is made on the value as it will be written, after every rewrite, and
+    the way a browser reads it (ASCII spaces and controls around it ignored, tabs
+    and newlines in it removed, any case), so no spelling of ``javascript:``,
+    ``vbscript:`` or ``data:`` survives.
+    """
+    value = value.strip(_C0_OR_SPACE)
+    if not url_scheme(value):
+        value = urljoin(base_url, value)
+    return value if url_scheme(value) in schemes else None
+
+
 def _absolute(base_url: str) -> Callable[[str, str, str], str | None]:
     def attribute_filter(tag: str, attribute: str, value: str) -> str | None:
         if attribute in _URL_ATTRIBUTES:
-            value = value.strip()
-            return value if value.startswith(_ABSOLUTE_PREFIXES) else urljoin(base_url, value)
+            return safe_url(value, base_url)
         return value
 
     return attribute_filter

@@ -23,12 +23,14 @@ class LoadProblem:
 
     A problem with ``fatal`` set kept the post out (or kept its last good
     version); otherwise the post was published and the problem is a warning.
+    A ``private`` one is of a draft: the public (``/healthz``) never sees it.
     """
 
     path: str
     line: int
     message: str
     fatal: bool = True
+    private: bool = False
 
     def __str__(self) -> str:
         kind = "" if self.fatal else "warning: "

@@ -13,11 +13,14 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
+import re
 import struct
 import tempfile
 import threading
 import zlib
 from collections import OrderedDict
+from collections.abc import Collection
+from collections.abc import Iterable
 from collections.abc import Mapping
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -165,9 +168,20 @@ def _target(root: Path, path: str, inside: dict[Path, bool]) -> Path:
     return full
 
 
+def make_folder(folder: Path, root: Path | None = None, created: set[str] | None = None) -> None:
+    """Create a folder and its missing parents; note those under ``root`` in ``created`` (paths under root)."""
+    missing: list[Path] = []
+    while not folder.is_dir():
+        missing.append(folder)
+        folder = folder.parent
+    for new in reversed(missing):
+        new.mkdir(exist_ok=True)
+        if created is not None and root is not None and new != root and new.is_relative_to(root):
+            created.add(new.relative_to(root).as_posix())
+
+
 def _write_temp(file: Path, data: bytes, *, fsync: bool) -> str:
     """Write data to a new temp file beside ``file`` (mode 0644); return its path."""
-    file.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=file.parent, prefix=f".{file.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -184,6 +198,7 @@ def _write_temp(file: Path, data: bytes, *, fsync: bool) -> str:
 
 def write_atomic(file: Path, data: bytes) -> None:
     """Replace a file with new bytes so that no reader ever sees a partial file (temp, fsync, rename)."""
+    make_folder(file.parent)
     tmp = _write_temp(file, data, fsync=True)
     try:
         os.replace(tmp, file)
@@ -209,14 +224,19 @@ def file_state(file: Path | str) -> tuple[int, int] | None:
 
 
 def write_changed(
-    out_dir: Path, files: Mapping[str, bytes], known: Mapping[str, bytes] | None = None
+    out_dir: Path,
+    files: Mapping[str, bytes],
+    known: Mapping[str, bytes] | None = None,
+    created: set[str] | None = None,
 ) -> tuple[dict[str, tuple[int, int]], list[str]]:
     """Write the files whose bytes differ from what is on disk.
 
     Return each file's (size, mtime_ns) and the paths that were written.
 
     ``known`` holds bytes already known to be on disk (the last build's), which
-    saves reading them back.
+    saves reading them back. Folders it makes are added to ``created``. A gzip
+    twin is replaced before its file, so that a crash between the two leaves the
+    plain file old (and recorded as such), never the twin.
     """
 
     root = out_dir.resolve()
@@ -236,8 +256,9 @@ def write_changed(
     temps: dict[str, str] = {}
     try:
         for path, file in changed.items():
+            make_folder(file.parent, root, created)
             temps[path] = _write_temp(file, files[path], fsync=False)
-        for path, tmp in temps.items():
+        for path, tmp in sorted(temps.items(), key=lambda item: not item[0].endswith(".gz")):
             file = changed[path]
             os.replace(tmp, file)
             state = file_state(file)
@@ -250,23 +271,56 @@ def write_changed(
     return states, list(temps)
 
 
-def prune(out_dir: Path, keep: Mapping[str, object]) -> list[str]:
-    """Remove feed files (and leftover temp files) that are no longer produced; return their paths."""
+_TEMP_NAME = re.compile(r"\.(?P<name>.+)\.[a-z0-9_]{8}\.tmp\Z")  # what _write_temp's mkstemp names look like
+
+
+def prune(out_dir: Path, previous: Iterable[str], keep: Collection[str], folders: set[str]) -> list[str]:
+    """Remove the files this builder wrote before (``previous``) that it no longer writes; return their paths.
+
+    Nothing else under out_dir is touched, but for temp files of our own writes
+    left by a crash beside the files we keep. A folder goes only when it is empty
+    and in ``folders`` (those we created); it is then dropped from that set.
+    """
     removed: list[str] = []
     root = out_dir.resolve()
     if not root.is_dir():
         return removed
-    for dirpath, dirnames, filenames in os.walk(root, topdown=False):
-        for name in filenames:
-            full = Path(dirpath, name)
-            rel = full.relative_to(root).as_posix()
-            stale_temp = name.startswith(".") and name.endswith(".tmp")
-            managed = full.suffix in MEDIA_TYPES or (full.suffix == ".gz" and Path(full.stem).suffix in MEDIA_TYPES)
-            if stale_temp or (managed and rel not in keep):
-                full.unlink(missing_ok=True)
-                removed.append(rel)
-        for name in dirnames:
-            sub = Path(dirpath, name)
-            if not any(sub.iterdir()):
-                sub.rmdir()
+    for rel in sorted(set(previous).difference(keep)):
+        try:
+            file = _target(root, rel, {})
+        except OutputError:
+            continue
+        if file.is_file() and not file.is_symlink():
+            file.unlink()
+            removed.append(rel)
+    ours = {os.path.dirname(rel) for rel in keep} | {os.path.dirname(rel) for rel in removed}
+    for folder in ours:
+        removed += _remove_temps(
+            root, folder, {os.path.basename(rel) for rel in keep if os.path.dirname(rel) == folder}
+        )
+    for folder in sorted(folders, key=lambda f: f.count("/"), reverse=True):
+        full = root / folder
+        try:
+            full.rmdir()  # only when empty
+        except FileNotFoundError:
+            folders.discard(folder)
+        except OSError:
+            continue
+        else:
+            folders.discard(folder)
     return sorted(removed)
+
+
+def _remove_temps(root: Path, folder: str, names: set[str]) -> list[str]:
+    """Remove the temp files of writes of these names in one folder (a crash leaves them); return their paths."""
+    removed: list[str] = []
+    try:
+        entries = list(os.scandir(root / folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        match = _TEMP_NAME.match(entry.name)
+        if match and match.group("name") in names and entry.is_file(follow_symlinks=False):
+            os.unlink(entry.path)
+            removed.append(f"{folder}/{entry.name}" if folder else entry.name)
+    return removed

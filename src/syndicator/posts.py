@@ -16,6 +16,7 @@ import stat
 from collections.abc import Callable
 from collections.abc import Collection
 from dataclasses import dataclass
+from dataclasses import replace
 from datetime import UTC
 from datetime import date as Date
 from datetime import datetime
@@ -23,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from frontmatter.default_handlers import YAMLHandler
 
 from syndicator import CODE_FINGERPRINT
 from syndicator.config import Settings
@@ -32,6 +32,7 @@ from syndicator.forked import can_fork
 from syndicator.markup import MarkdownText
 from syndicator.markup import slugify
 from syndicator.markup import split_excerpt
+from syndicator.markup import url_scheme
 from syndicator.markup import xml_legal
 from syndicator.model import Author
 from syndicator.model import LoadProblem
@@ -49,19 +50,43 @@ CHANGED_WHILE_READ = "file changed while it was read; it will be read again"
 CACHE_VERSION = 5
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?\r?\n)?---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
 _DATE_PREFIX = re.compile(r"^\d{4}-\d{2}-\d{2}-")
-_SAFE_SLUG = re.compile(r"^[\w][\w.~-]*$")
-_YAML = YAMLHandler()
+_SAFE_SLUG = re.compile(r"[\w][\w.~-]*\Z")
+MAX_TERMS = 100  # categories and tags of one post: more are reported and left out
+MAX_SLUG_BYTES = 200  # a slug names files and folders (``<slug>.atom.gz`` and its temp file fit in 255 bytes)
 
 
 class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
-    """Safe YAML (with PyYAML's C loader when present) that leaves timestamps as text.
+    """Safe YAML (with PyYAML's C loader when present) that leaves timestamps as text and notes duplicate keys.
 
     Dates are then parsed by ``_datetime``, so an impossible date is a problem on
-    the line of its field rather than an exception inside PyYAML.
+    the line of its field rather than an exception inside PyYAML. A key given twice
+    in one mapping keeps its last value, as YAML loaders do, and is reported.
     """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.duplicates: list[tuple[str, int]] = []  # (key, line from 0 in the front matter)
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[object] = set()
+        for key_node, _value in node.value:
+            if isinstance(key_node, yaml.ScalarNode):
+                if key_node.value in seen:
+                    self.duplicates.append((str(key_node.value), key_node.start_mark.line))
+                seen.add(key_node.value)
+        return super().construct_mapping(node, deep)  # type: ignore[no-any-return]
 
 
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node))
+
+
+def _load_yaml(front: str) -> tuple[Any, list[tuple[str, int]]]:
+    """The front matter's value and its duplicate keys (key, line from 0)."""
+    loader = _Loader(front)
+    try:
+        return loader.get_single_data(), loader.duplicates
+    finally:
+        loader.dispose()
 
 
 class _Invalid(Exception):
@@ -71,6 +96,11 @@ class _Invalid(Exception):
         super().__init__(message)
         self.field = field
         self.message = message
+
+
+def _printable(name: str) -> str:
+    """A file name as it can be shown and stored: bytes that are not UTF-8 become U+FFFD."""
+    return os.fsencode(name).decode("utf-8", "replace")
 
 
 def default_slug(path: str) -> str:
@@ -127,7 +157,13 @@ def _datetime(field: str, value: Any, settings: Settings) -> datetime:
         moment = datetime(value.year, value.month, value.day, tzinfo=settings.tz)
     else:
         raise _Invalid(field, f"{field} must be an ISO 8601 date or date-time, not {type(value).__name__}")
-    return moment.astimezone(UTC)
+    try:
+        moment = moment.astimezone(UTC)
+    except OverflowError:
+        raise _Invalid(field, f"{field} {value.isoformat()!r} is out of range once moved to UTC") from None
+    if not 1 < moment.year < 9999:
+        raise _Invalid(field, f"{field} {value.isoformat()!r} is out of range (years 2 to 9998)")
+    return moment
 
 
 def _names(field: str, value: Any) -> list[str]:
@@ -173,16 +209,34 @@ def _terms(field: str, names: list[str], clean: _Cleaner) -> tuple[Term, ...]:
         slug = slugify(name)
         if not slug:
             raise _Invalid(field, f"{field}: {name!r} gives an empty URL slug")
+        if len(slug.encode()) > MAX_SLUG_BYTES:
+            shown = name if len(name) <= 40 else name[:40] + "…"
+            raise _Invalid(field, f"{field}: {shown!r} gives a URL slug over {MAX_SLUG_BYTES} bytes")
         terms.setdefault(slug, Term(slug, name))
     return tuple(terms.values())
+
+
+_DRAFT_LINE = re.compile(r"^draft[ \t]*:[ \t]*(?:true|yes|on)[ \t]*(?:#.*)?$", re.IGNORECASE | re.MULTILINE)
+_FRONT_END = re.compile(r"^---[ \t]*$", re.MULTILINE)
 
 
 def parse_post(text: str, path: str, settings: Settings, source: str | None = None) -> Post | LoadProblem:
     """Parse one post file's text into a Post, or say what is wrong with it.
 
     ``path`` names the file in messages; ``source`` is its path under posts_dir
-    (default: ``path``).
+    (default: ``path``). The problems of a file whose front matter says
+    ``draft: true`` are private, even when the rest of it cannot be read.
     """
+    result = _parse_post(text, path, settings, source)
+    end = _FRONT_END.search(text, 3)
+    if not _DRAFT_LINE.search(text, 0, end.start() if end else 4096):
+        return result
+    if isinstance(result, LoadProblem):
+        return replace(result, private=True)
+    return replace(result, warnings=tuple(replace(w, private=True) for w in result.warnings))
+
+
+def _parse_post(text: str, path: str, settings: Settings, source: str | None) -> Post | LoadProblem:
     if not text.strip():
         return LoadProblem(path, 1, "empty file")
     match = _FRONT_MATTER.match(text)
@@ -190,7 +244,7 @@ def parse_post(text: str, path: str, settings: Settings, source: str | None = No
         return LoadProblem(path, 1, "no front matter: the file must start with a '---' line and a YAML block")
     front = match.group(1) or ""
     try:
-        meta = _YAML.load(front, Loader=_Loader)
+        meta, duplicates = _load_yaml(front)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         # problem_mark counts from 0 inside the front matter, which starts on file line 2;
@@ -205,22 +259,33 @@ def parse_post(text: str, path: str, settings: Settings, source: str | None = No
         return LoadProblem(path, 2, "front matter is not a mapping of fields")
     body = text[match.end() :]
     body_line = front.count("\n") + 3
+    notes = [
+        LoadProblem(path, line + 2, f"{key!r} is given twice; the last value is used", fatal=False)
+        for key, line in duplicates
+    ]
     try:
         return _build_post(
             meta,
             body,
-            path,
-            source if source is not None else path,
+            (path, source if source is not None else path),
             settings,
             lambda field: _field_line(front, field) if field != "body" else body_line,
+            notes,
         )
     except _Invalid as exc:
         return LoadProblem(path, _field_line(front, exc.field), exc.message)
 
 
 def _build_post(
-    meta: dict[str, Any], body: str, path: str, source: str, settings: Settings, line_of: Callable[[str], int]
+    meta: dict[str, Any],
+    body: str,
+    names: tuple[str, str],
+    settings: Settings,
+    line_of: Callable[[str], int],
+    notes: list[LoadProblem],
 ) -> Post:
+    """The Post of a file's fields; ``names`` is (path for messages, path under posts_dir)."""
+    path, source = names
     clean = _Cleaner()
     if "title" not in meta:
         raise _Invalid("title", "title is missing")
@@ -234,6 +299,8 @@ def _build_post(
     slug = _text("slug", meta.get("slug")) or default_slug(path)
     if not _SAFE_SLUG.match(slug):
         raise _Invalid("slug", f"slug {slug!r} is not URL-safe (try {slugify(slug)!r})")
+    if len(slug.encode()) > MAX_SLUG_BYTES:
+        raise _Invalid("slug", f"slug is {len(slug.encode())} bytes long, over {MAX_SLUG_BYTES}: give a shorter slug")
     entry_id = clean("id", _text("id", meta.get("id")))
     if not entry_id:
         entry_id = f"tag:{settings.authority},{published.date().isoformat()}:/posts/{slug}"
@@ -242,9 +309,18 @@ def _build_post(
         raise _Invalid("draft", "draft must be true or false")
     author = _author(meta.get("author"), settings)
     name = clean("author", author.name).strip() or settings.author_name
-    author = Author(name, clean("author", author.email), clean("author", author.uri), slugify(name) or "anonymous")
+    uri = clean("author", author.uri)
+    if uri and url_scheme(uri) not in ("http", "https"):
+        notes.append(LoadProblem(path, line_of("author"), f"author uri {uri!r} is not an http(s) URL; left out", False))
+        uri = ""
+    author = Author(name, clean("author", author.email), uri, slugify(name) or "anonymous")
     categories = _terms("categories", _names("categories", meta.get("categories")), clean)
     tags = _terms("tags", _names("tags", meta.get("tags")), clean)
+    if len(categories) + len(tags) > MAX_TERMS:
+        message = f"{len(categories) + len(tags)} categories and tags; only the first {MAX_TERMS} are used"
+        notes.append(LoadProblem(path, line_of("categories" if categories else "tags"), message, fatal=False))
+        categories = categories[:MAX_TERMS]
+        tags = tags[: MAX_TERMS - len(categories)]
 
     page_url = f"{settings.base_url}/posts/{slug}/"
     body = clean("body", body)
@@ -261,7 +337,7 @@ def _build_post(
     warnings = tuple(
         LoadProblem(path, line_of(field), f"removed XML-illegal characters from {field}", fatal=False)
         for field in clean.fields
-    )
+    ) + tuple(notes)
     return Post(
         path=path,
         slug=slug,
@@ -320,18 +396,29 @@ class PostCache:
                 display = file.relative_to(Path.cwd()).as_posix()
             except ValueError:
                 display = file.as_posix()
-            names = self._display_names[full] = (display, file.relative_to(self.settings.posts_dir).as_posix())
+            source = file.relative_to(self.settings.posts_dir).as_posix()
+            display, source = _printable(display), _printable(source)
+            names = self._display_names[full] = (display, source)
         return names
 
     def _read(self, full: str, path: str, st: os.stat_result) -> bytes | LoadProblem | None:
         """The file's bytes, a problem, or None when it changed while being read."""
         limit = self.settings.max_post_bytes
+        if not stat.S_ISREG(st.st_mode):
+            return LoadProblem(path, 1, "not a regular file (a FIFO, socket or device): not read")
         if st.st_size > limit:
             return LoadProblem(path, 1, f"file is {st.st_size} bytes, over max_post_bytes ({limit})")
         try:
-            with open(full, "rb") as handle:
-                data = handle.read(min(st.st_size, limit) + 1)
+            encoded = full.encode("utf-8")
+        except UnicodeEncodeError:
+            return LoadProblem(path, 1, "file name is not valid UTF-8: rename the file")
+        try:
+            # Non-blocking, so that a FIFO put in the file's place since the stat cannot hang the load.
+            with open(os.open(encoded, os.O_RDONLY | os.O_NONBLOCK), "rb") as handle:
                 after = os.fstat(handle.fileno())
+                if not stat.S_ISREG(after.st_mode):
+                    return LoadProblem(path, 1, "not a regular file (a FIFO, socket or device): not read")
+                data = handle.read(min(st.st_size, limit) + 1)
         except OSError as exc:
             return LoadProblem(path, 1, f"cannot read file: {exc.strerror}")
         if file_state(after) != file_state(st) or len(data) != after.st_size or len(data) > limit:
@@ -459,7 +546,7 @@ class PostCache:
                 st = os.stat(full)
             except OSError:
                 st = None
-            if st is None or not stat.S_ISREG(st.st_mode):
+            if st is None or stat.S_ISDIR(st.st_mode):
                 if old is None:
                     continue
                 entries = entries if entries is not None else dict(self._entries)

@@ -28,7 +28,8 @@ from syndicator.sources import scan
 
 FEEDS_STATE_FILE = "feeds.json"
 STAMP_FILE = "build.json"
-STAMP_VERSION = 1
+FOLDERS_FILE = "folders.json"  # the folders of output_dir a build created (only those may be removed)
+STAMP_VERSION = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +57,19 @@ def read_records(path: Path) -> dict[str, FeedRecord]:
         return parse_records(path.read_bytes())
     except OSError:
         return {}
+
+
+def read_folders(path: Path) -> set[str]:
+    """The folders of output_dir that builds created; none when the file is missing or not one."""
+    try:
+        document = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return set()
+    return {str(f) for f in document} if isinstance(document, list) else set()
+
+
+def dump_folders(folders: set[str]) -> bytes:
+    return json.dumps(sorted(folders), ensure_ascii=False, indent=0).encode("utf-8")
 
 
 _fragments: dict[str, tuple[FeedRecord, str]] = {}  # stem -> (record, its JSON), for records that did not change
@@ -128,7 +142,7 @@ def stamp_document(
             "feeds": stamp.feeds,
             "posts": stamp.posts,
             "categories": stamp.categories,
-            "problems": [[p.path, p.line, p.message, p.fatal] for p in stamp.problems],
+            "problems": [[p.path, p.line, p.message, p.fatal, p.private] for p in stamp.problems],
         },
     }
     return json.dumps(document, ensure_ascii=False, indent=1).encode("utf-8")
@@ -159,7 +173,9 @@ def unchanged_since_stamp(settings: Settings, now: datetime) -> Stamp | None:
         if not all(intact(out_dir, record) for record in parse_records(feeds_state).values()):
             return None
         summary = document["summary"]
-        problems = tuple(LoadProblem(str(p), int(n), str(m), bool(f)) for p, n, m, f in summary["problems"])
+        problems = tuple(
+            LoadProblem(str(p), int(n), str(m), bool(f), bool(private)) for p, n, m, f, private in summary["problems"]
+        )
         return Stamp(int(summary["feeds"]), int(summary["posts"]), int(summary["categories"]), problems)
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None

@@ -25,10 +25,18 @@ def is_ignored(name: str) -> bool:
 def scan(root: str, linked: list[str] | None = None) -> list[os.DirEntry[str]]:
     """Post files under root as DirEntry objects (scandir: no per-file path parsing), in no particular order.
 
-    Symlinked folders are followed; their paths are added to ``linked`` when it is given.
+    Symlinked folders are followed, each folder once (a link to a folder above it
+    is no loop); their paths are added to ``linked`` when it is given. Anything
+    with a post's name that is not a folder is listed, FIFOs included, for the
+    reader to report.
     """
     found: list[os.DirEntry[str]] = []
     folders = [root]
+    try:
+        root_st = os.stat(root)
+    except OSError:
+        return found
+    visited = {(root_st.st_dev, root_st.st_ino)}
     while folders:
         try:
             with os.scandir(folders.pop()) as entries:
@@ -37,9 +45,16 @@ def scan(root: str, linked: list[str] | None = None) -> list[os.DirEntry[str]]:
                     if is_ignored(name):
                         continue
                     if entry.is_dir(follow_symlinks=True):
-                        folders.append(entry.path)
+                        try:
+                            st = entry.stat()
+                        except OSError:
+                            continue
+                        if (st.st_dev, st.st_ino) in visited:
+                            continue
+                        visited.add((st.st_dev, st.st_ino))
                         if linked is not None and entry.is_symlink():
                             linked.append(entry.path)
+                        folders.append(entry.path)
                     elif name.lower().endswith(POST_SUFFIXES):
                         found.append(entry)
         except OSError:

@@ -10,6 +10,8 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING
 from typing import Any
+from urllib.parse import urlsplit
+from urllib.parse import urlunsplit
 
 from flask import Blueprint
 from flask import Flask
@@ -138,8 +140,8 @@ class FeedServer:
         if_none_match = environ.get("HTTP_IF_NONE_MATCH")
         if if_none_match:
             # Either representation's tag names the same bytes: answer 304 for both. It wins over If-Modified-Since.
-            tags = parse_etags(if_none_match)
-            unchanged = tags.contains(feed_file.etag) or tags.contains(feed_file.gzip_etag)
+            tags = parse_etags(if_none_match)  # compared weakly (RFC 9110 13.1.2): W/"x" matches "x"
+            unchanged = tags.contains_weak(feed_file.etag) or tags.contains_weak(feed_file.gzip_etag)
         else:
             unchanged = not is_resource_modified(environ, last_modified=http_date(int(feed_file.last_modified)))
         if unchanged:
@@ -256,12 +258,14 @@ def healthz() -> Response:
             posts=report.posts,
             categories=report.categories,
             loaded_at=report.loaded_at.isoformat(),
-            problems=[{"path": p.path, "line": p.line, "message": p.message} for p in report.problems],
+            problems=[
+                {"path": path, "line": line, "message": message} for path, line, message in report.public_problems
+            ],
             last_reload_ms=report.duration_ms,
             next_publish_at=report.next_publish_at.isoformat() if report.next_publish_at else None,
         )
     if builder.last_error:
-        body["error"] = builder.last_error
+        body["error"] = "the last reload failed; the server log has the details"
     hub: Hub | None = current_app.config["SYNDICATOR_HUB"]
     if hub is not None:
         body["websub"] = hub.counts()
@@ -270,7 +274,19 @@ def healthz() -> Response:
     return response
 
 
+def _site_location(response: Response) -> None:
+    """Point a redirect at site_url, whatever Host the request named (Werkzeug builds slash redirects from it)."""
+    location = response.headers.get("Location")
+    if location is None:
+        return
+    parts = urlsplit(location)
+    path = urlunsplit(("", "", parts.path or "/", parts.query, parts.fragment))
+    response.headers["Location"] = _settings().base_url + path
+
+
 def _security_headers(response: Response) -> Response:
+    if 300 <= response.status_code < 400:
+        _site_location(response)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     if response.mimetype == "text/html":
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
