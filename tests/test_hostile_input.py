@@ -1,0 +1,323 @@
+"""Hostile input: no script URL in any output, one bad file stops nothing else, build removes only its own files."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import feedparser
+import lxml.html
+import pytest
+from click.testing import CliRunner
+from lxml import etree
+
+from conftest import NOW
+from syndicator.build import Builder
+from syndicator.cli import cli
+from syndicator.config import Settings
+from syndicator.web import create_app
+
+UNICODE_SPACES = [
+    "\u00a0",
+    "\u1680",
+    *map(chr, range(0x2000, 0x200B)),
+    "\u2028",
+    "\u2029",
+    "\u202f",
+    "\u205f",
+    "\u3000",
+]
+SPELLINGS = ["&#xa0;", "&nbsp;", " ", "&#x09;", "\t", "&#10;", "\x01", *UNICODE_SPACES]
+
+
+def dangerous(value: str) -> bool:
+    """Whether a browser would run or render this URL as script or a document (its own reading, not ours)."""
+    cleaned = re.sub("[\t\n\r]", "", value).strip("".join(map(chr, range(0x21)))).lower()
+    return cleaned.startswith(("javascript:", "vbscript:", "data:text/html", "data:"))
+
+
+def html_urls(fragment: str) -> list[str]:
+    """Every attribute value of an HTML fragment."""
+    if not fragment.strip():
+        return []
+    root = lxml.html.fragment_fromstring(fragment, create_parent="div")
+    return [value for element in root.iter() for value in element.attrib.values()]
+
+
+def every_output(builder: Builder, settings: Settings) -> dict[str, str]:
+    """Every feed file, plus the HTML pages, as text."""
+    assert builder.snapshot is not None
+    outputs = {path: f.body.decode() for path, f in builder.snapshot.files.items() if not f.on_disk}
+    outputs.update(
+        {p.relative_to(settings.output_dir).as_posix(): p.read_text() for p in settings.output_dir.rglob("*.atom")}
+    )
+    client = create_app(settings, builder).test_client()
+    for page in ["/", "/posts/evil/", "/category/x/"]:
+        response = client.get(page)
+        assert response.status_code == 200, page
+        outputs[page] = response.get_data(as_text=True)
+    return outputs
+
+
+def attribute_values(path: str, text: str) -> list[str]:
+    """Attribute values of a document, and of the HTML it carries (feed content, JSON content_html)."""
+    if path.endswith(".json"):
+        document = json.loads(text)
+        values: list[str] = []
+        for item in document.get("items", []):
+            values += html_urls(item.get("content_html", ""))
+            values += [a.get("url", "") for a in item.get("authors", [])]
+            values += [item.get("author", {}).get("url", "")]
+        return values
+    if path.endswith((".atom", ".rss", ".opml")):
+        root = etree.fromstring(text.encode())
+        values = [v for element in root.iter() for v in element.attrib.values()]
+        for element in root.iter():
+            if element.text and ("<" in element.text or element.tag.endswith("uri")):
+                values += html_urls(element.text) if "<" in element.text else [element.text]
+        return values
+    return html_urls(text.split("<body>", 1)[-1].split("</body>")[0])
+
+
+@pytest.mark.parametrize("space", SPELLINGS, ids=lambda s: f"U+{ord(s[0]):04X}" if len(s) == 1 else s)
+def test_no_spelling_of_a_script_url_survives(
+    make_settings: Callable[..., Settings], write_post: Callable[..., Path], space: str
+) -> None:
+    """No attribute of any feed, page or JSON value holds a javascript:, vbscript: or data: URL, however spelled."""
+    body = (
+        f'<a href="{space}javascript:alert(document.domain)">a</a> <a href="{space}JaVaScRiPt:alert(1)">b</a>\n\n'
+        f'<blockquote cite="{space}javascript:alert(2)">quoted</blockquote>\n\n'
+        f'<q cite="{space}vbscript:msgbox(1)">q</q> <img src="{space}data:text/html,<script>alert(3)</script>">\n\n'
+        f'[md link]({space.strip() or ""}javascript:alert(4)) and <del cite="{space}javascript:x">gone</del>\n'
+    )
+    write_post(
+        "evil.md",
+        title="Evil",
+        categories="[X]",
+        author="{name: Mallory, uri: 'javascript:alert(5)'}",
+        body=body,
+    )
+    settings = make_settings()
+    builder = Builder(settings)
+    report = builder.reload(NOW)
+    assert report.posts == 1
+    assert any("author uri" in p.message for p in report.problems)
+    for path, text in every_output(builder, settings).items():
+        bad = [v for v in attribute_values(path, text) if dangerous(v)]
+        assert not bad, (path, bad)
+
+
+def test_each_unreadable_file_is_a_problem_of_its_own(
+    make_settings: Callable[..., Settings], write_post: Callable[..., Path], posts_dir: Path, tmp_path: Path
+) -> None:
+    """A non-UTF-8 name, a date out of range in UTC, a slug too long for a file name and a FIFO stop nothing else."""
+    write_post("good.md", title="Good", categories="[Kept]")
+    (posts_dir / os.fsdecode(b"caf\xe9.md")).write_text("---\ntitle: Cafe\ndate: 2025-01-01\n---\nHi\n")
+    write_post("early.md", title="Early", date="0001-01-01T00:00:00+01:00")
+    write_post("late.md", title="Late", date="9999-12-31T23:00:00-05:00")
+    write_post("long-tag.md", title="Long", tags=f"[{'x' * 300}]")
+    write_post("long-slug.md", title="Long slug", slug="s" * 240)
+    settings = make_settings()
+    report = Builder(settings).reload(NOW)
+    assert report.posts == 1
+    messages = {Path(p.path).name: p.message for p in report.problems}
+    assert messages["caf\ufffd.md"].startswith("file name is not valid UTF-8")
+    assert "out of range" in messages["early.md"] and "out of range" in messages["late.md"]
+    assert "over 200 bytes" in messages["long-tag.md"]
+    assert "over 200" in messages["long-slug.md"]
+    assert all(p.line >= 1 for p in report.problems)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_a_fifo_named_like_a_post_never_blocks_the_build(
+    write_post: Callable[..., Path], posts_dir: Path, tmp_path: Path
+) -> None:
+    """A FIFO called ``*.md`` is reported; `build` (a real process, bounded in time) publishes the rest."""
+    write_post("good.md", title="Good", categories="[Kept]")
+    os.mkfifo(posts_dir / "pipe.md")
+    (tmp_path / "s.toml").write_text(f'posts_dir = "{posts_dir}"\n')
+    result = subprocess.run(
+        [sys.executable, "-m", "syndicator", "build", "--config", "s.toml"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "posts/pipe.md:1: not a regular file" in result.stderr
+    assert "Traceback" not in result.stderr and "1 posts" in result.stdout
+    assert (tmp_path / "feeds" / "category" / "kept.atom").is_file()
+
+
+def test_symlinked_folders_are_followed_once(
+    make_settings: Callable[..., Settings], write_post: Callable[..., Path], posts_dir: Path
+) -> None:
+    """A folder linking to itself or to its parent is no loop: every post is found once (SPEC, hostile input)."""
+    write_post("a/one.md", title="One")
+    write_post("a/b/two.md", title="Two", date="2025-06-02T10:00:00Z")
+    for depth in range(4):
+        (posts_dir / "a" / "b" / f"up{depth}").symlink_to(posts_dir)
+    (posts_dir / "a" / "self").symlink_to(posts_dir / "a")
+    report = Builder(make_settings()).reload(NOW)
+    assert report.posts == 2 and report.problems == ()
+
+
+def test_a_post_with_too_many_terms_is_reported_and_cut(
+    make_settings: Callable[..., Settings], write_post: Callable[..., Path]
+) -> None:
+    """More than 100 categories and tags: a warning, and only the first 100 make feeds."""
+    names = ", ".join(f"C{n}" for n in range(1500))
+    write_post("many.md", title="Many", categories=f"[{names}]", tags="[T1, T2]")
+    settings = make_settings()
+    builder = Builder(settings)
+    report = builder.reload(NOW)
+    assert report.posts == 1 and report.categories == 100
+    assert [p.message for p in report.problems] == ["1502 categories and tags; only the first 100 are used"]
+    assert not report.problems[0].fatal
+    assert len(list((settings.output_dir / "category").glob("*.atom"))) == 100
+    assert not (settings.output_dir / "tag").exists()
+
+
+def test_a_duplicate_front_matter_key_is_reported(settings: Settings, write_post: Callable[..., Path]) -> None:
+    """YAML keeps the last of two equal keys; the file is told so, on the line of the second one."""
+    write_post("dup.md", text="---\ntitle: First\ndate: 2025-01-01\ntitle: Second\n---\nBody\n")
+    builder = Builder(settings)
+    report = builder.reload(NOW)
+    assert [(p.line, p.message, p.fatal) for p in report.problems] == [
+        (4, "'title' is given twice; the last value is used", False)
+    ]
+    assert builder.snapshot is not None and builder.snapshot.catalog.posts[0].title == "Second"
+
+
+def test_a_newline_in_a_file_name_never_reaches_the_slug(settings: Settings, write_post: Callable[..., Path]) -> None:
+    """The slug of ``post\\n.md`` is ``post``: a name is matched to its very end, not up to a final newline."""
+    write_post("post\n.md", title="Post")
+    builder = Builder(settings)
+    builder.reload(NOW)
+    assert builder.snapshot is not None
+    assert [p.slug for p in builder.snapshot.catalog.posts] == ["post"]
+
+
+def operator_files(root: Path) -> dict[str, str]:
+    files = {
+        "manifest.json": "{}",
+        "api/data.json": "[1]",
+        "podcast/episodes.rss": "<rss/>",
+        "index.html": "<p>home</p>",
+        "category/handmade.atom": "<feed/>",
+        ".well-known/x.json": "{}",
+    }
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    (root / "empty-folder").mkdir()
+    return files
+
+
+def test_build_removes_only_files_it_wrote(
+    make_settings: Callable[..., Settings], write_post: Callable[..., Path], tmp_path: Path
+) -> None:
+    """output_dir pointing at a web root: the operator's files and folders survive every build and prune."""
+    root = tmp_path / "www"
+    files = operator_files(root)
+    write_post("a.md", title="A", categories="[Gone]")
+    write_post("b.md", title="B", categories="[Stays]")
+    settings = make_settings(output_dir=root)
+    Builder(settings).reload(NOW)
+    assert (root / "category" / "gone.atom").is_file()
+    write_post("a.md", title="A", categories="[Stays]")
+    report = Builder(settings).reload(NOW)  # a new process: what it may remove comes from state_dir
+    assert "category/gone.atom" in report.removed
+    assert not (root / "category" / "gone.atom").exists()
+    for rel, text in files.items():
+        assert (root / rel).read_text() == text, rel
+    assert (root / "empty-folder").is_dir()
+
+
+def test_output_dir_dot_keeps_the_state(
+    make_settings: Callable[..., Settings], write_post: Callable[..., Path], tmp_path: Path
+) -> None:
+    """output_dir = the project folder: the ledger and every other file there survive."""
+    write_post("a.md", title="A", categories="[Gone]")
+    settings = make_settings(output_dir=tmp_path, state_dir=tmp_path / ".syndicator")
+    Builder(settings).reload(NOW)
+    write_post("a.md", title="A", categories="[Other]")
+    Builder(settings).reload(NOW)
+    assert (tmp_path / ".syndicator" / "ledger.json").is_file()
+    assert (tmp_path / "posts" / "a.md").is_file()
+    assert not (tmp_path / "category" / "gone.atom").exists()
+
+
+def test_published_ids_survive_the_loss_of_state_dir(
+    make_settings: Callable[..., Settings], write_post: Callable[..., Path], tmp_path: Path
+) -> None:
+    """Without its ledger, a build takes the ids back from the feeds it published (archives included)."""
+    settings = make_settings(feed_size=2, archive_page_size=2)
+    for n in range(5):
+        write_post(f"p{n}.md", title=f"P{n}", date=f"2025-06-0{n + 1}T10:00:00Z")
+    Builder(settings).reload(NOW)
+    published = {e.link: e.id for e in feedparser.parse(settings.output_dir / "all.atom").entries}
+    for n in range(5):  # each post's date moves: its default id would change
+        write_post(f"p{n}.md", title=f"P{n}", date=f"2024-06-0{n + 1}T10:00:00Z")
+    (settings.state_dir / "ledger.json").unlink()
+    builder = Builder(settings)
+    report = builder.reload(NOW)
+    assert [p.message for p in report.problems] == [
+        "ledger missing; 5 published ids recovered from the feeds in output_dir"
+    ]
+    ids = {}
+    for path in ["all.atom", *(f"archive/{n}.atom" for n in (1, 2, 3))]:
+        ids.update({e.link: e.id for e in feedparser.parse(settings.output_dir / path).entries})
+    assert len(ids) == 5 and all(ids[link] == published_id for link, published_id in published.items())
+    assert all(",2025-" in entry_id for entry_id in ids.values())
+
+
+def test_an_unreadable_feed_without_a_ledger_refuses_the_build(
+    make_settings: Callable[..., Settings], write_post: Callable[..., Path], tmp_path: Path
+) -> None:
+    """Ledger gone and the published feed unreadable: `build` refuses with one line and writes nothing."""
+    write_post("a.md", title="A")
+    (tmp_path / "feeds").mkdir()
+    (tmp_path / "feeds" / "all.atom").write_text("<feed")
+    (tmp_path / "s.toml").write_text(f'posts_dir = "{tmp_path / "posts"}"\n')
+    result = CliRunner().invoke(cli, ["build", "--config", str(tmp_path / "s.toml")])
+    assert result.exit_code == 1
+    assert "ids published in" in result.output and "Traceback" not in result.output
+    assert (tmp_path / "feeds" / "all.atom").read_text() == "<feed"
+
+
+def test_healthz_never_shows_a_drafts_name_or_a_server_path(
+    make_settings: Callable[..., Settings], write_post: Callable[..., Path], tmp_path: Path
+) -> None:
+    """Problems stay public, but a draft's file, line and message, and paths on the server, do not."""
+    write_post("ok.md", title="OK")
+    write_post("2026-secret-merger.md", text="---\ntitle: Merger\ndraft: true\ndate: [unclosed\n---\nBody\n")
+    write_post("bad-public.md", text="---\ntitle: Public\n---\nBody\n")
+    settings = make_settings()
+    (settings.state_dir).mkdir(parents=True)
+    (settings.state_dir / "ledger.json").write_text("not json")
+    builder = Builder(settings)
+    builder.reload(NOW)
+    body: Any = create_app(settings, builder).test_client().get("/healthz").get_json()
+    text = json.dumps(body)
+    assert body["status"] == "degraded" and len(body["problems"]) == 3
+    assert "secret" not in text and "Merger" not in text and str(tmp_path) not in text
+    assert {"path": "bad-public.md", "line": 1, "message": "date is missing"} in body["problems"]
+
+
+def test_write_changed_replaces_the_gzip_twin_first(tmp_path: Path) -> None:
+    """A crash between the two renames leaves the old plain file beside a new .gz, never the reverse."""
+    from syndicator.output import write_changed
+
+    (tmp_path / "x.atom").mkdir()  # replacing the plain file fails, as a crash at that moment would stop it
+    with pytest.raises(IsADirectoryError):
+        write_changed(tmp_path, {"x.atom": b"new", "x.atom.gz": b"new-gz"})
+    assert (tmp_path / "x.atom.gz").read_bytes() == b"new-gz"
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
