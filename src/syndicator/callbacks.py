@@ -257,9 +257,12 @@ class Lanes:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="websub")
         self._lock = threading.Lock()
         self._queues: dict[str, deque[Callable[[], None]]] = {}
+        self._closed = False
 
     def submit(self, key: str, job: Callable[[], None]) -> None:
         with self._lock:
+            if self._closed:
+                return
             queue = self._queues.get(key)
             if queue is not None:
                 queue.append(job)
@@ -276,13 +279,16 @@ class Lanes:
             finally:
                 with self._lock:
                     queue = self._queues[key]
-                    job = queue.popleft() if queue else None
+                    job = queue.popleft() if queue and not self._closed else None
                     if job is None:
                         del self._queues[key]
                 if not finished and job is not None:  # the job raised: its lane goes on without this thread
                     self._pool.submit(self._run, key, job).add_done_callback(_log_failure)
 
     def shutdown(self) -> None:
+        """Start nothing more (the jobs running now finish on their own, within their deadline)."""
+        with self._lock:
+            self._closed = True
         self._pool.shutdown(wait=False, cancel_futures=True)
 
 

@@ -25,6 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from syndicator import __version__
 from syndicator.callbacks import DEADLINE
@@ -107,6 +108,7 @@ class Hub:
         self._lock = threading.Lock()
         self._lanes = Lanes(WORKERS)
         self._pending: Counter[str] = Counter()  # verifications queued or running, per callback host
+        self._adding: Counter[str] = Counter()  # those of them that would add a subscription
         with self._lock, self._db:
             self._db.executescript(
                 """
@@ -159,9 +161,11 @@ class Hub:
             raise HubRequestError("hub.lease_seconds must be a whole number") from None
         lease = max(1, min(lease, MAX_LEASE))
         with self._lock:
-            self._admit(mode, callback, topic, host)
-            self._pending[host] += 1
-        self._lanes.submit(host, partial(self._verify_queued, host, mode, callback, topic, secret, lease))
+            queued = Counter({host: 1})
+            adding = queued if self._admit(mode, callback, topic, host) else Counter()
+            self._pending += queued
+            self._adding += adding
+        self._lanes.submit(host, partial(self._verify_queued, queued, adding, mode, callback, topic, secret, lease))
 
     def check_callback(self, callback: str) -> Target:
         """The callback's target, if its syntax is acceptable (an address or localhost must be public)."""
@@ -176,34 +180,34 @@ class Hub:
             raise HubRequestError("hub.callback must resolve to public addresses only")
         return target
 
-    def _admit(self, mode: str, callback: str, topic: str, host: str) -> None:
-        """Raise HubBusyError when queueing one more verification would pass a cap (called under the lock)."""
-        limits, pending = self.limits, self._pending
+    def _admit(self, mode: str, callback: str, topic: str, host: str) -> bool:
+        """Whether the request would add a subscription; HubBusyError if it would pass a cap (under the lock)."""
+        limits, pending, adding = self.limits, self._pending, self._adding
         if pending.total() >= limits.pending or pending[host] >= limits.pending_per_host:
             raise HubBusyError(f"too many verifications are pending for {host} or in all: try again later")
         known = self._db.execute(
             "SELECT 1 FROM subscriptions WHERE callback = ? AND topic = ?", (callback, topic)
         ).fetchone()
         if mode != "subscribe" or known:  # an unsubscribe or a renewal adds nothing
-            return
+            return False
         now = time.time()
         (of_host,) = self._db.execute(
             "SELECT COUNT(*) FROM subscriptions WHERE host = ? AND expires_at > ?", (host, now)
         ).fetchone()
-        if of_host + pending[host] >= limits.per_host:
+        if of_host + adding[host] >= limits.per_host:
             raise HubBusyError(f"callback host {host} has reached its {limits.per_host} subscriptions")
         (total,) = self._db.execute("SELECT COUNT(*) FROM subscriptions WHERE expires_at > ?", (now,)).fetchone()
-        if total + pending.total() >= limits.total:
+        if total + adding.total() >= limits.total:
             raise HubBusyError(f"the hub holds its maximum of {limits.total} subscriptions")
+        return True
 
-    def _verify_queued(self, host: str, mode: str, callback: str, topic: str, secret: str, lease: int) -> None:
+    def _verify_queued(self, queued: Counter[str], adding: Counter[str], *args: Any) -> None:
         try:
-            self.verify(mode, callback, topic, secret, lease)
+            self.verify(*args)
         finally:
             with self._lock:
-                self._pending[host] -= 1
-                if self._pending[host] <= 0:
-                    del self._pending[host]
+                self._pending -= queued  # drops the hosts that reach 0
+                self._adding -= adding
 
     def verify(self, mode: str, callback: str, topic: str, secret: str, lease: int) -> bool:
         """Verification of intent: the subscriber must echo the challenge; only then does the change happen."""
