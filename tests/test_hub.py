@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import ipaddress
 import json
+import shutil
 import socket
+import sqlite3
+import ssl
+import subprocess
 import threading
 import time
 from collections.abc import Callable
@@ -539,3 +544,63 @@ def test_a_long_callback_is_refused_by_the_real_server(
     time.sleep(0.3)
     assert server.get("/healthz").json()["websub"]["subscriptions"] == 0
     assert subscriber.received == []
+
+
+def test_subscriptions_from_before_the_caps_count_against_them(site: Settings) -> None:
+    """A hub database written before the per-host caps is brought up to date: its subscriptions count."""
+    site.state_dir.mkdir(parents=True)
+    with sqlite3.connect(site.state_dir / "hub.sqlite3") as db:
+        db.execute(
+            "CREATE TABLE subscriptions (callback TEXT NOT NULL, topic TEXT NOT NULL, secret TEXT NOT NULL DEFAULT '',"
+            " expires_at REAL NOT NULL, PRIMARY KEY (callback, topic))"
+        )
+        old = ("http://Old.Example:8080/cb", TOPIC, "", time.time() + 60)
+        db.execute("INSERT INTO subscriptions VALUES (?, ?, ?, ?)", old)
+    db.close()
+    hub = Hub(site, limits=Limits(per_host=1))
+    try:
+        assert hub.counts()["subscriptions"] == 1
+        with pytest.raises(HubBusyError, match=r"old\.example has reached its 1 subscriptions"):
+            subscribe_to(hub, "http://old.example/other")
+    finally:
+        hub.close()
+
+
+def test_an_https_callback_is_reached_at_the_checked_address_under_its_own_name(site: Settings, tmp_path: Path) -> None:
+    """HTTPS to the checked address still sends the host name (SNI) and checks the certificate against it."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("openssl is not installed")
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    request = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=pinned.test"]
+    names_in = ["-addext", "subjectAltName=DNS:pinned.test", "-keyout", str(key), "-out", str(cert)]
+    subprocess.run([openssl, *request, *names_in], check=True, capture_output=True)
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(cert, key)
+    names: list[str | None] = []
+
+    def note_name(_sock: ssl.SSLSocket, name: str | None, _context: ssl.SSLContext) -> None:
+        names.append(name)
+
+    tls.sni_callback = note_name
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def serve_one() -> None:
+        conn, _ = listener.accept()
+        with contextlib.suppress(OSError), tls.wrap_socket(conn, server_side=True):
+            pass  # the hub refuses the self-signed certificate during the handshake
+
+    server = threading.Thread(target=serve_one, daemon=True)
+    server.start()
+    resolve, asked = loopback_resolver("127.0.0.1")
+    hub = Hub(site, resolve=resolve)
+    try:
+        subscribe_to(hub, f"https://pinned.test:{port}/callback")
+        server.join(10)
+        assert names == ["pinned.test"] and asked == ["pinned.test"]
+        time.sleep(0.3)
+        assert hub.counts()["subscriptions"] == 0  # an untrusted certificate is a failed verification
+    finally:
+        hub.close()
+        listener.close()

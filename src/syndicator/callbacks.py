@@ -11,6 +11,7 @@ jobs one at a time per callback host, so a slow host delays only itself.
 from __future__ import annotations
 
 import contextlib
+import functools
 import http.client
 import ipaddress
 import logging
@@ -241,13 +242,19 @@ class _PinnedHTTPS(http.client.HTTPSConnection):
     """HTTPS to a callback: connected to a checked address; SNI and the certificate check use the host name."""
 
     def __init__(self, target: Target, addresses: Sequence[tuple[int, tuple[Any, ...]]], clock: _Deadline) -> None:
-        self._tls = ssl.create_default_context()
+        self._tls = _tls_context()
         super().__init__(target.host, target.port, timeout=READ_TIMEOUT, context=self._tls)
         self._addresses = addresses
         self._clock = clock
 
     def connect(self) -> None:
         self.sock = self._tls.wrap_socket(self._clock.connect(self._addresses), server_hostname=self.host)
+
+
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """The system's trusted certificates, host names checked (made once: loading them takes a while)."""
+    return ssl.create_default_context()
 
 
 class Lanes:

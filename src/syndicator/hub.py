@@ -59,7 +59,7 @@ class Limits:
 
     per_host: int = 256  # subscriptions per callback host
     total: int = 4096  # subscriptions in all
-    pending_per_host: int = 16  # verifications waiting, per callback host
+    pending_per_host: int = 32  # verifications waiting, per callback host
     pending: int = 256  # verifications waiting, in all
     callback_bytes: int = MAX_URL_BYTES  # length of a callback URL
 
@@ -104,31 +104,11 @@ class Hub:
         self._resolve = resolve
         self._deadline = deadline
         settings.state_dir.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(Path(settings.state_dir) / HUB_FILE, check_same_thread=False)
+        self._db = _open_db(Path(settings.state_dir) / HUB_FILE)
         self._lock = threading.Lock()
         self._lanes = Lanes(WORKERS)
         self._pending: Counter[str] = Counter()  # verifications queued or running, per callback host
         self._adding: Counter[str] = Counter()  # those of them that would add a subscription
-        with self._lock, self._db:
-            self._db.executescript(
-                """
-                CREATE TABLE IF NOT EXISTS subscriptions (
-                    callback TEXT NOT NULL, topic TEXT NOT NULL, secret TEXT NOT NULL DEFAULT '',
-                    expires_at REAL NOT NULL, PRIMARY KEY (callback, topic));
-                CREATE TABLE IF NOT EXISTS deliveries (
-                    id INTEGER PRIMARY KEY, callback TEXT NOT NULL, topic TEXT NOT NULL,
-                    attempts INTEGER NOT NULL DEFAULT 0, due_at REAL NOT NULL, running INTEGER NOT NULL DEFAULT 0);
-                UPDATE deliveries SET running = 0;
-                """
-            )
-            columns = {row[1] for row in self._db.execute("PRAGMA table_info(subscriptions)")}
-            if "host" not in columns:  # a state_dir from before the per-host caps
-                self._db.execute("ALTER TABLE subscriptions ADD COLUMN host TEXT NOT NULL DEFAULT ''")
-                for (callback,) in self._db.execute("SELECT DISTINCT callback FROM subscriptions").fetchall():
-                    self._db.execute(
-                        "UPDATE subscriptions SET host = ? WHERE callback = ?", (_host(callback), callback)
-                    )
-            self._db.execute("CREATE INDEX IF NOT EXISTS subscriptions_host ON subscriptions (host)")
 
     def close(self) -> None:
         self._lanes.shutdown()
@@ -358,6 +338,29 @@ class Hub:
             ).fetchone()[0]
             pending = self._db.execute("SELECT COUNT(*) FROM deliveries").fetchone()[0]
         return {"subscriptions": int(subscriptions), "pending_deliveries": int(pending)}
+
+
+def _open_db(path: Path) -> sqlite3.Connection:
+    """The hub's database, its tables created or brought up to date; deliveries left running start again."""
+    db = sqlite3.connect(path, check_same_thread=False)
+    with db:
+        db.executescript(
+            """
+            CREATE TABLE IF NOT EXISTS subscriptions (
+                callback TEXT NOT NULL, topic TEXT NOT NULL, secret TEXT NOT NULL DEFAULT '',
+                expires_at REAL NOT NULL, PRIMARY KEY (callback, topic));
+            CREATE TABLE IF NOT EXISTS deliveries (
+                id INTEGER PRIMARY KEY, callback TEXT NOT NULL, topic TEXT NOT NULL,
+                attempts INTEGER NOT NULL DEFAULT 0, due_at REAL NOT NULL, running INTEGER NOT NULL DEFAULT 0);
+            UPDATE deliveries SET running = 0;
+            """
+        )
+        if "host" not in {row[1] for row in db.execute("PRAGMA table_info(subscriptions)")}:  # from before the caps
+            db.execute("ALTER TABLE subscriptions ADD COLUMN host TEXT NOT NULL DEFAULT ''")
+            for (callback,) in db.execute("SELECT DISTINCT callback FROM subscriptions").fetchall():
+                db.execute("UPDATE subscriptions SET host = ? WHERE callback = ?", (_host(callback), callback))
+        db.execute("CREATE INDEX IF NOT EXISTS subscriptions_host ON subscriptions (host)")
+    return db
 
 
 def _host(callback: str) -> str:

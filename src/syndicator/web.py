@@ -6,6 +6,7 @@ Snapshot that the Builder publishes.
 
 from __future__ import annotations
 
+import io
 import threading
 from collections.abc import Iterable
 from datetime import datetime
@@ -23,12 +24,14 @@ from flask import redirect
 from flask import render_template
 from flask import request
 from werkzeug.exceptions import HTTPException
+from werkzeug.formparser import FormDataParser
 from werkzeug.http import http_date
 from werkzeug.http import is_resource_modified
 from werkzeug.http import parse_accept_header
 from werkzeug.http import parse_etags
 from werkzeug.http import quote_etag
 from werkzeug.wrappers import Response as BaseResponse
+from werkzeug.wsgi import get_input_stream
 
 from syndicator.build import Builder
 from syndicator.build import Snapshot
@@ -246,18 +249,19 @@ def websub() -> BaseResponse:
         abort(404)
     too_large = f"a WebSub request body is at most {WEBSUB_MAX_BODY} bytes\n"
     if (request.content_length or 0) > WEBSUB_MAX_BODY:
-        return Response(too_large, status=413, mimetype="text/plain", headers={"Connection": "close"})
+        return Response(too_large, status=413, mimetype="text/plain")
     slots: threading.BoundedSemaphore = current_app.config["SYNDICATOR_WEBSUB_SLOTS"]
     if not slots.acquire(blocking=False):
         busy = "too many subscription requests at once: try again shortly\n"
         return Response(busy, status=503, mimetype="text/plain", headers={"Retry-After": "5"})
-    try:
-        request.max_content_length = WEBSUB_MAX_BODY + 1  # reading stops one byte past the limit (a chunked body)
-        if len(request.get_data(cache=True)) > WEBSUB_MAX_BODY:
-            return Response(too_large, status=413, mimetype="text/plain", headers={"Connection": "close"})
-        form = request.form.to_dict()
+    try:  # read at most one byte past the limit: that tells a chunked body over it
+        body = get_input_stream(request.environ, max_content_length=WEBSUB_MAX_BODY + 1).read()
     finally:
         slots.release()
+    if len(body) > WEBSUB_MAX_BODY:
+        return Response(too_large, status=413, mimetype="text/plain")
+    _, fields, _ = FormDataParser().parse(io.BytesIO(body), request.mimetype, len(body), request.mimetype_params)
+    form = fields.to_dict()
     snapshot = _snapshot()
     base = _settings().base_url
     topics = (base + path for path, f in snapshot.files.items() if not f.on_disk and not path.endswith(".opml"))
