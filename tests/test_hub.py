@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
+import ipaddress
 import json
+import shutil
+import socket
+import sqlite3
+import ssl
+import subprocess
+import threading
 import time
 from collections.abc import Callable
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -16,11 +25,16 @@ from lxml import etree
 
 from conftest import NOW
 from feedcheck import ATOM
+from stalling import StallingHost
 from subscriber import Subscriber
 from syndicator.build import Builder
+from syndicator.callbacks import is_public
+from syndicator.callbacks import parse_callback
 from syndicator.config import Settings
 from syndicator.hub import Hub
+from syndicator.hub import HubBusyError
 from syndicator.hub import HubRequestError
+from syndicator.hub import Limits
 from syndicator.schedule import deliver
 from syndicator.schedule import run_reload
 from syndicator.web import create_app
@@ -49,7 +63,11 @@ def hub(site: Settings) -> Iterator[Hub]:
 
 
 def subscribe(hub: Hub, subscriber: Subscriber, **extra: str) -> None:
-    form = {"hub.mode": "subscribe", "hub.topic": TOPIC, "hub.callback": subscriber.url, **extra}
+    subscribe_to(hub, subscriber.url, **extra)
+
+
+def subscribe_to(hub: Hub, callback: str, **extra: str) -> None:
+    form = {"hub.mode": "subscribe", "hub.topic": TOPIC, "hub.callback": callback, **extra}
     hub.request(form, [TOPIC])
 
 
@@ -279,3 +297,310 @@ def test_expired_leases_are_dropped(site: Settings, hub: Hub, subscriber: Subscr
     deliver(builder, hub)
     assert hub.counts() == {"subscriptions": 0, "pending_deliveries": 0}
     assert subscriber.posts() == []
+
+
+# -- hostile subscribers ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def stalling() -> Iterator[Callable[..., StallingHost]]:
+    """Start callback hosts that hang or trickle (on 127.0.0.2, a host of their own); closed after the test."""
+    hosts: list[StallingHost] = []
+
+    def start(mode: str = "hang", **kwargs: Any) -> StallingHost:
+        host = StallingHost(mode, **kwargs)
+        hosts.append(host)
+        return host
+
+    yield start
+    for host in hosts:
+        host.close()
+
+
+def loopback_resolver(*answers: str) -> tuple[Callable[..., list[tuple[Any, ...]]], list[str]]:
+    """A resolver whose n-th look-up answers the n-th address (the last one from then on), and the names asked."""
+    asked: list[str] = []
+
+    def resolve(host: str, port: int, *args: object, **kwargs: object) -> list[tuple[Any, ...]]:
+        asked.append(host)
+        address = answers[min(len(asked), len(answers)) - 1]
+        family = socket.AF_INET6 if ":" in address else socket.AF_INET
+        return [(family, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (address, port))]
+
+    return resolve, asked
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "%6c%6f%63%61%6c%68%6f%73%74",  # "localhost", which urllib would have unquoted before connecting
+        "127.0.0.1%2e",
+        "[fe80::1%25lo]",
+        ".".join(["a" * 63] * 4),  # 255 bytes: longer than any DNS name
+    ],
+)
+def test_a_callback_host_with_percent_or_over_253_bytes_is_refused(hub: Hub, subscriber: Subscriber, host: str) -> None:
+    """A callback host with % or longer than 253 bytes is refused at once, even with websub_allow_private."""
+    port = subscriber.url.split(":")[2].split("/")[0]
+    callback = f"http://{host}:{port}/callback"
+    with pytest.raises(HubRequestError, match=r"percent-encoded|longer than 253 bytes"):
+        subscribe_to(hub, callback)
+    time.sleep(0.3)
+    assert subscriber.received == []
+
+
+def test_a_253_byte_host_passes_the_syntax_check() -> None:
+    """253 bytes is the longest DNS name, and allowed."""
+    host = ".".join(["a" * 63] * 3 + ["b" * 61])
+    assert len(host) == 253
+    assert parse_callback(f"https://{host}/cb").host == host
+
+
+def test_a_callback_url_over_2_kib_is_refused(hub: Hub, subscriber: Subscriber) -> None:
+    """Callback URLs are capped at 2 KiB, so subscriptions cannot fill the hub's database."""
+    with pytest.raises(HubRequestError, match="longer than 2048 bytes"):
+        subscribe_to(hub, subscriber.url + "?" + "x" * 60_000)
+    subscribe_to(hub, subscriber.url + "?" + "x" * 1900)
+    assert subscriber.wait_for(lambda: hub.counts()["subscriptions"] == 1)
+
+
+def test_no_dns_look_up_runs_in_the_request(site: Settings, subscriber: Subscriber) -> None:
+    """hub.request only checks syntax: the callback's name is looked up on the hub's own thread."""
+    release = threading.Event()
+    threads: list[threading.Thread] = []
+    resolve_now, _ = loopback_resolver("127.0.0.1")
+
+    def slow_resolve(host: str, port: int, *args: object, **kwargs: object) -> list[tuple[Any, ...]]:
+        threads.append(threading.current_thread())
+        release.wait(10)
+        return resolve_now(host, port)
+
+    hub = Hub(site, resolve=slow_resolve)
+    try:
+        port = subscriber.url.split(":")[2].split("/")[0]
+        subscribe_to(hub, f"http://slow-dns.test:{port}/callback")
+        assert threads == [] or threads[0] is not threading.current_thread()
+        assert subscriber.wait_for(lambda: bool(threads), timeout=5)
+        assert threads[0] is not threading.current_thread()
+        release.set()
+        assert subscriber.wait_for(lambda: hub.counts()["subscriptions"] == 1)
+        assert subscriber.received[0].headers["Host"] == f"slow-dns.test:{port}"
+    finally:
+        release.set()
+        hub.close()
+
+
+def test_the_address_checked_is_the_address_connected_to(site: Settings, subscriber: Subscriber) -> None:
+    """DNS rebinding: one look-up per request, and the connection goes to the address it answered.
+
+    The name first resolves to the subscriber (127.0.0.1), then to a listener on
+    127.0.0.2 with the same port; a second look-up would reach the wrong one.
+    """
+    port = int(subscriber.url.split(":")[2].split("/")[0])
+    rogue = socket.create_server(("127.0.0.2", port))
+    rogue.settimeout(0.5)
+    resolve, asked = loopback_resolver("127.0.0.1", "127.0.0.2")
+    hub = Hub(site, resolve=resolve)
+    try:
+        subscribe_to(hub, f"http://rebind.test:{port}/callback")
+        assert subscriber.wait_for(lambda: hub.counts()["subscriptions"] == 1)
+        assert asked == ["rebind.test"]
+        with pytest.raises(TimeoutError):
+            rogue.accept()
+    finally:
+        hub.close()
+        rogue.close()
+
+
+@pytest.mark.parametrize("answer", ["127.0.0.1", "10.1.2.3", "::1", "::ffff:127.0.0.1", "169.254.169.254"])
+def test_a_name_resolving_to_a_private_address_is_never_contacted(
+    make_settings: Callable[..., Settings], subscriber: Subscriber, answer: str
+) -> None:
+    """Without websub_allow_private, a callback name that resolves to a private address is refused on contact."""
+    resolve, asked = loopback_resolver(answer)
+    hub = Hub(make_settings(), resolve=resolve)
+    try:
+        port = subscriber.url.split(":")[2].split("/")[0]
+        subscribe_to(hub, f"http://innocent.test:{port}/callback")
+        assert subscriber.wait_for(lambda: asked == ["innocent.test"], timeout=5)
+        time.sleep(0.3)
+        assert subscriber.received == []
+        assert hub.counts()["subscriptions"] == 0
+    finally:
+        hub.close()
+
+
+def test_every_callback_request_has_a_total_deadline(
+    site: Settings, stalling: Callable[..., StallingHost], subscriber: Subscriber
+) -> None:
+    """A callback answering one byte every half second (well within the per-read timeout) is cut at the deadline."""
+    slow = stalling("trickle", interval=0.5)  # the whole answer would take 14 hours
+    hub = Hub(site, deadline=2)
+    try:
+        subscribe_to(hub, slow.url + "/callback")
+        assert subscriber.wait_for(lambda: slow.closed_by_peer != [], timeout=15)
+        assert hub.counts()["subscriptions"] == 0
+    finally:
+        hub.close()
+
+
+@pytest.mark.parametrize(("mode", "requests_sent"), [("trickle", 8), ("hang", 40)])
+def test_a_slow_or_hanging_subscriber_holds_up_no_other(
+    hub: Hub, stalling: Callable[..., StallingHost], subscriber: Subscriber, mode: str, requests_sent: int
+) -> None:
+    """Many verifications stuck on one host (trickling or never answering) do not delay another host's."""
+    slow = stalling(mode)
+    refused = 0
+    for n in range(requests_sent):
+        try:
+            subscribe_to(hub, f"{slow.url}/callback/{n}")
+        except HubBusyError:
+            refused += 1
+    assert subscriber.wait_for(lambda: slow.accepted == 1, timeout=5)
+    subscribe(hub, subscriber)
+    assert subscriber.wait_for(lambda: hub.counts()["subscriptions"] == 1, timeout=10)
+    assert slow.open_now == 1  # still stuck on the slow host, one request at a time
+    assert refused == max(0, requests_sent - hub.limits.pending_per_host)
+
+
+def test_subscriptions_per_callback_host_and_in_total_are_capped(
+    site: Settings, subscriber: Subscriber, write_post: Callable[..., Path]
+) -> None:
+    """Past a host's cap, or the hub's, a new subscription is refused with 429 and the reason; renewals still work."""
+    resolve, _ = loopback_resolver("127.0.0.1")
+    hub = Hub(site, resolve=resolve, limits=Limits(per_host=2, total=3))
+    port = subscriber.url.split(":")[2].split("/")[0]
+    try:
+        for n in (1, 2):
+            subscribe_to(hub, f"http://a.test:{port}/callback/{n}")
+        assert subscriber.wait_for(lambda: hub.counts()["subscriptions"] == 2)
+        with pytest.raises(HubBusyError, match=r"a\.test has reached its 2 subscriptions") as refused:
+            subscribe_to(hub, f"http://a.test:{port}/callback/3")
+        assert refused.value.status == 429
+        subscribe_to(hub, f"http://a.test:{port}/callback/1")  # a renewal adds nothing
+        subscribe_to(hub, f"http://b.test:{port}/callback/1")
+        assert subscriber.wait_for(lambda: hub.counts()["subscriptions"] == 3 and len(subscriber.received) == 4)
+        with pytest.raises(HubBusyError, match="maximum of 3 subscriptions"):
+            subscribe_to(hub, f"http://c.test:{port}/callback/1")
+    finally:
+        hub.close()
+
+
+def test_pending_verifications_are_capped_and_answered_429(
+    site: Settings, stalling: Callable[..., StallingHost], subscriber: Subscriber
+) -> None:
+    """POST /websub past the cap of pending verifications is answered 429 with the reason."""
+    slow = stalling("hang")
+    builder = Builder(site)
+    builder.reload(NOW)
+    hub = Hub(site, limits=Limits(pending_per_host=1, pending=2))
+    try:
+        client = create_app(site, builder, hub).test_client()
+        post = {"hub.mode": "subscribe", "hub.topic": TOPIC}
+        assert client.post("/websub", data={**post, "hub.callback": slow.url + "/1"}).status_code == 202
+        busy = client.post("/websub", data={**post, "hub.callback": slow.url + "/2"})
+        assert busy.status_code == 429 and "pending" in busy.text
+        assert client.post("/websub", data={**post, "hub.callback": subscriber.url}).status_code == 202
+        assert subscriber.wait_for(lambda: hub.counts()["subscriptions"] == 1)
+    finally:
+        hub.close()
+
+
+@pytest.mark.parametrize(
+    ("address", "public"),
+    [
+        ("93.184.215.14", True),
+        ("2606:2800:21f:cb07:6820:80da:af6b:8b2c", True),
+        ("127.0.0.1", False),
+        ("10.0.0.1", False),
+        ("100.64.0.1", False),  # shared address space (carrier-grade NAT)
+        ("169.254.169.254", False),
+        ("0.0.0.0", False),  # noqa: S104 - an address to classify, not to bind
+        ("224.0.0.1", False),
+        ("::1", False),
+        ("::ffff:10.0.0.1", False),
+        ("fe80::1", False),
+        ("fc00::1", False),
+    ],
+)
+def test_public_addresses(address: str, public: bool) -> None:
+    """Only public unicast addresses count as public (IPv4-mapped IPv6 as its IPv4 address)."""
+    assert is_public(ipaddress.ip_address(address)) is public
+
+
+def test_a_long_callback_is_refused_by_the_real_server(
+    start_server: Callable[..., Any], tmp_path: Path, subscriber: Subscriber
+) -> None:
+    """POST /websub with a 60 KB callback is answered 400 with the reason, and stores nothing."""
+    posts = tmp_path / "posts"
+    posts.mkdir()
+    (posts / "a.md").write_text("---\ntitle: A\ndate: 2025-01-01\n---\nBody.\n")
+    server = start_server(tmp_path, SYNDICATOR_WEBSUB_ALLOW_PRIVATE="true")
+    form = {"hub.mode": "subscribe", "hub.topic": server.url + "/feeds/all.atom"}
+    answer = requests.post(
+        server.url + "/websub", data={**form, "hub.callback": subscriber.url + "?" + "x" * 60_000}, timeout=10
+    )
+    assert answer.status_code == 400 and "longer than 2048 bytes" in answer.text
+    time.sleep(0.3)
+    assert server.get("/healthz").json()["websub"]["subscriptions"] == 0
+    assert subscriber.received == []
+
+
+def test_subscriptions_from_before_the_caps_count_against_them(site: Settings) -> None:
+    """A hub database written before the per-host caps is brought up to date: its subscriptions count."""
+    site.state_dir.mkdir(parents=True)
+    with sqlite3.connect(site.state_dir / "hub.sqlite3") as db:
+        db.execute(
+            "CREATE TABLE subscriptions (callback TEXT NOT NULL, topic TEXT NOT NULL, secret TEXT NOT NULL DEFAULT '',"
+            " expires_at REAL NOT NULL, PRIMARY KEY (callback, topic))"
+        )
+        old = ("http://Old.Example:8080/cb", TOPIC, "", time.time() + 60)
+        db.execute("INSERT INTO subscriptions VALUES (?, ?, ?, ?)", old)
+    db.close()
+    hub = Hub(site, limits=Limits(per_host=1))
+    try:
+        assert hub.counts()["subscriptions"] == 1
+        with pytest.raises(HubBusyError, match=r"old\.example has reached its 1 subscriptions"):
+            subscribe_to(hub, "http://old.example/other")
+    finally:
+        hub.close()
+
+
+def test_an_https_callback_is_reached_at_the_checked_address_under_its_own_name(site: Settings, tmp_path: Path) -> None:
+    """HTTPS to the checked address still sends the host name (SNI) and checks the certificate against it."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("openssl is not installed")
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    request = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=pinned.test"]
+    names_in = ["-addext", "subjectAltName=DNS:pinned.test", "-keyout", str(key), "-out", str(cert)]
+    subprocess.run([openssl, *request, *names_in], check=True, capture_output=True)
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(cert, key)
+    names: list[str | None] = []
+
+    def note_name(_sock: ssl.SSLSocket, name: str | None, _context: ssl.SSLContext) -> None:
+        names.append(name)
+
+    tls.sni_callback = note_name
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def serve_one() -> None:
+        conn, _ = listener.accept()
+        with contextlib.suppress(OSError), tls.wrap_socket(conn, server_side=True):
+            pass  # the hub refuses the self-signed certificate during the handshake
+
+    server = threading.Thread(target=serve_one, daemon=True)
+    server.start()
+    resolve, asked = loopback_resolver("127.0.0.1")
+    hub = Hub(site, resolve=resolve)
+    try:
+        subscribe_to(hub, f"https://pinned.test:{port}/callback")
+        server.join(10)
+        assert names == ["pinned.test"] and asked == ["pinned.test"]
+        time.sleep(0.3)
+        assert hub.counts()["subscriptions"] == 0  # an untrusted certificate is a failed verification
+    finally:
+        hub.close()
+        listener.close()

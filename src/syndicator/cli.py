@@ -239,16 +239,28 @@ def serve(config: str | None, host: str, port: int, threads: int) -> None:
     serve_http(settings, host, port, threads)
 
 
+HEADER_READ_TIMEOUT_MS = 10_000  # a request's headers (or the next request on a kept-alive connection)
+MAX_CONNECTIONS = 4096  # open connections granian serves at once (its "backpressure")
+BACKLOG = 4096  # connections the kernel holds before granian takes them (capped by net.core.somaxconn)
+
+
 def serve_http(settings: Settings, host: str, port: int, threads: int) -> None:
     """Run granian with one worker process, which holds the builder, the scheduler and the app.
 
     One worker keeps one scheduler (and one writer of output_dir) per deployment;
     granian's HTTP stack is native code, so that one process still answers tens
-    of thousands of feed requests a second (see bench/run.py).
+    of thousands of feed requests a second (see bench/run.py). A worker that
+    dies is started again. Slow clients hold nothing for long: headers must
+    arrive within HEADER_READ_TIMEOUT_MS, HTTP/1 only (HTTP/2 detection waits
+    for a first byte with no timeout), room for MAX_CONNECTIONS connections,
+    and POST /websub bodies are read on threads of their own (web.WEBSUB_SLOTS).
     """
     import multiprocessing
+    import resource
 
+    from granian.constants import HTTPModes
     from granian.constants import Interfaces
+    from granian.http import HTTP1Settings
     from granian.server import Server
 
     from syndicator.build import Builder
@@ -257,6 +269,7 @@ def serve_http(settings: Settings, host: str, port: int, threads: int) -> None:
     from syndicator.schedule import run_reload
     from syndicator.schedule import start_scheduler
     from syndicator.watch import PostWatcher
+    from syndicator.web import WEBSUB_SLOTS
     from syndicator.web import create_app
 
     def load_app(_target: str) -> Callable[..., Any]:  # runs in the worker process
@@ -279,13 +292,24 @@ def serve_http(settings: Settings, host: str, port: int, threads: int) -> None:
         return create_app(settings, builder, None if hub.external else hub)
 
     multiprocessing.set_start_method("fork", force=True)  # the worker inherits load_app and the settings
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = MAX_CONNECTIONS + 1024  # the connections, plus post files, databases and callbacks
+    if hard != resource.RLIM_INFINITY:
+        wanted = min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < wanted:  # at a soft limit of 1024, accepting would stop first
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
     server = Server(
         "syndicator",
         address=host,
         port=port,
         interface=Interfaces.WSGI,
         workers=1,
-        blocking_threads=threads,
+        blocking_threads=threads + WEBSUB_SLOTS,
+        http=HTTPModes.http1,
+        http1_settings=HTTP1Settings(header_read_timeout=HEADER_READ_TIMEOUT_MS),
+        backlog=BACKLOG,
+        backpressure=MAX_CONNECTIONS,
+        respawn_failed_workers=True,
         log_access=False,
         websockets=False,
     )

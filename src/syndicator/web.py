@@ -6,6 +6,8 @@ Snapshot that the Builder publishes.
 
 from __future__ import annotations
 
+import io
+import threading
 from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -24,12 +26,14 @@ from flask import redirect
 from flask import render_template
 from flask import request
 from werkzeug.exceptions import HTTPException
+from werkzeug.formparser import FormDataParser
 from werkzeug.http import http_date
 from werkzeug.http import is_resource_modified
 from werkzeug.http import parse_accept_header
 from werkzeug.http import parse_etags
 from werkzeug.http import quote_etag
 from werkzeug.wrappers import Response as BaseResponse
+from werkzeug.wsgi import get_input_stream
 
 from syndicator.build import Builder
 from syndicator.build import Snapshot
@@ -230,19 +234,43 @@ def wp_taxonomy_feed_atom(kind: str, slug: str) -> BaseResponse:
     return redirect(f"/feeds/{kind}/{slug}.atom", 301)
 
 
+WEBSUB_MAX_BODY = 64 * 1024  # bytes of a POST /websub body; a longer one is answered 413
+WEBSUB_SLOTS = 4  # POST /websub requests handled at once; cli.serve_http adds as many request threads for them
+
+
 @bp.route("/websub", methods=["POST"])
 def websub() -> BaseResponse:
-    """WebSub subscribe/unsubscribe: 202 at once, verification of intent later; 4xx with the reason."""
+    """WebSub subscribe/unsubscribe: 202 at once, verification of intent later; 4xx with the reason.
+
+    A body over WEBSUB_MAX_BODY is refused before it is read (413); at most
+    WEBSUB_SLOTS requests read their bodies at once (503 beyond), so slow
+    bodies never hold the threads that answer feeds.
+    """
     hub: Hub | None = current_app.config["SYNDICATOR_HUB"]
     if hub is None:
         abort(404)
+    too_large = f"a WebSub request body is at most {WEBSUB_MAX_BODY} bytes\n"
+    if (request.content_length or 0) > WEBSUB_MAX_BODY:
+        return Response(too_large, status=413, mimetype="text/plain")
+    slots: threading.BoundedSemaphore = current_app.config["SYNDICATOR_WEBSUB_SLOTS"]
+    if not slots.acquire(blocking=False):
+        busy = "too many subscription requests at once: try again shortly\n"
+        return Response(busy, status=503, mimetype="text/plain", headers={"Retry-After": "5"})
+    try:  # read at most one byte past the limit: that tells a chunked body over it
+        body = get_input_stream(request.environ, max_content_length=WEBSUB_MAX_BODY + 1).read()
+    finally:
+        slots.release()
+    if len(body) > WEBSUB_MAX_BODY:
+        return Response(too_large, status=413, mimetype="text/plain")
+    _, fields, _ = FormDataParser().parse(io.BytesIO(body), request.mimetype, len(body), request.mimetype_params)
+    form = fields.to_dict()
     snapshot = _snapshot()
     base = _settings().base_url
     topics = (base + path for path, f in snapshot.files.items() if not f.on_disk and not path.endswith(".opml"))
     try:
-        hub.request(request.form.to_dict(), topics)
+        hub.request(form, topics)
     except HubRequestError as exc:
-        return Response(f"{exc}\n", status=400, mimetype="text/plain")
+        return Response(f"{exc}\n", status=exc.status, mimetype="text/plain")
     return Response("Accepted: verification of intent follows\n", status=202, mimetype="text/plain")
 
 
@@ -305,6 +333,7 @@ def create_app(settings: Settings, builder: Builder, hub: Hub | None = None) -> 
     app.config["SYNDICATOR_SETTINGS"] = settings
     app.config["SYNDICATOR_BUILDER"] = builder
     app.config["SYNDICATOR_HUB"] = hub
+    app.config["SYNDICATOR_WEBSUB_SLOTS"] = threading.BoundedSemaphore(WEBSUB_SLOTS)
     app.register_blueprint(bp)
     app.wsgi_app = FeedServer(app.wsgi_app, builder, settings)  # type: ignore[method-assign]
     app.after_request(_security_headers)
