@@ -15,10 +15,11 @@ from syndicator.cli import cli
 from syndicator.config import Settings
 from syndicator.posts import PostCache
 from syndicator.web import create_app
-from syndicator.wordpress import WordPressImportError
-from syndicator.wordpress import import_wordpress
-from syndicator.wordpress import read_export
-from syndicator.wordpress import wpautop
+from syndicator.importers.wordpress import WordPressImportError
+from syndicator.importers.wordpress import import_wordpress
+from syndicator.importers.wordpress import read_export
+from syndicator.importers.content import convert
+from syndicator.importers.content import wpautop
 
 DATA = Path(__file__).resolve().parent / "data" / "wordpress"
 EXPORT = DATA / "export-1.2.xml"
@@ -45,8 +46,8 @@ def test_import_summary_and_files(in_tmp: Path) -> None:
     assert "imported 7 posts" in result.output and "7 new" in result.output
     assert "3 drafts, 1 scheduled" in result.output
     assert "skipped: 1 attachment, 1 nav_menu_item, 1 page" in result.output
-    assert "skipped malformed post ?: no numeric wp:post_id" in result.output
-    assert "skipped malformed post 110: no usable wp:post_date" in result.output
+    assert "skipped malformed post ? (item 11): no numeric wp:post_id" in result.output
+    assert "skipped malformed post 110 (item 12): no usable wp:post_date" in result.output
     names = sorted(p.name for p in (in_tmp / "posts").iterdir())
     assert names == [
         "2011-11-30-water-sharing.md",
@@ -155,9 +156,9 @@ def test_not_an_export_is_a_clear_error(tmp_path: Path) -> None:
         ("[embed]https://v.example/1[/embed]", '<p><a href="https://v.example/1">https://v.example/1</a></p>'),
     ],
 )
-def test_wpautop(content: str, html: str) -> None:
-    """WordPress paragraphs and line breaks, shortcodes reduced to their content."""
-    assert wpautop(content) == html
+def test_classic_content(content: str, html: str) -> None:
+    """Classic content: WordPress paragraphs and line breaks, shortcodes reduced to their content."""
+    assert convert(content).html == html
 
 
 def test_round_trip_keeps_guids_and_old_feed_urls(
