@@ -13,13 +13,12 @@ from conftest import NOW
 from syndicator.build import Builder
 from syndicator.cli import cli
 from syndicator.config import Settings
-from syndicator.posts import PostCache
-from syndicator.web import create_app
+from syndicator.importers.content import convert
 from syndicator.importers.wordpress import WordPressImportError
 from syndicator.importers.wordpress import import_wordpress
 from syndicator.importers.wordpress import read_export
-from syndicator.importers.content import convert
-from syndicator.importers.content import wpautop
+from syndicator.posts import PostCache
+from syndicator.web import create_app
 
 DATA = Path(__file__).resolve().parent / "data" / "wordpress"
 EXPORT = DATA / "export-1.2.xml"

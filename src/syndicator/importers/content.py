@@ -187,6 +187,8 @@ def _media_shortcode(match: re.Match[str], found: _Found) -> str:
     kind, attributes = match.group(1), _attributes(match.group(2))
     keys = _AUDIO_KEYS if kind == "audio" else _VIDEO_KEYS
     url = next((attributes[k] for k in keys if attributes.get(k)), "")
+    if not url and (bare := re.search(r"https?://[^\s\]\"']+", match.group(2))):  # WordPress.com: [audio URL]
+        url = bare.group(0)
     if not url:
         found.lost.append(f"[{kind}]")
         return ""
