@@ -97,6 +97,8 @@ def fetch(url: str, *, timeout: float, max_bytes: int) -> bytes:
     except urllib.error.HTTPError as exc:
         raise MediaError(f"HTTP {exc.code}") from exc
     except urllib.error.URLError as exc:
+        if isinstance(exc.reason, TimeoutError):
+            raise MediaError(f"no answer within {timeout:g} s") from exc
         raise MediaError(f"cannot fetch: {exc.reason}") from exc
     except TimeoutError as exc:
         raise MediaError(f"no answer within {timeout:g} s") from exc
