@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import NOW
+from feedcheck import check_file
 from syndicator.build import Builder
 from syndicator.cli import cli
 from syndicator.config import Settings
@@ -436,3 +437,42 @@ def test_wpautop_keeps_pre_whole(content: str, html: str | None) -> None:
         assert convert(content).html == (
             '<p>Line</p>\n\n<p><a href="https://www.youtube.com/watch?v=x1">Watch on YouTube</a></p>\n\n<p>Line</p>'
         )
+
+
+def test_end_to_end_import_build_feeds_and_old_urls(in_tmp: Path) -> None:
+    """Import a WordPress 6 export, build: every feed parses (bozo 0, RFC 4287 / RSS rules) and old URLs 301."""
+    config = in_tmp / "syndicator.toml"
+    config.write_text('site_title = "Steppe Notes"\nsite_url = "https://steppe.example"\n')
+    imported = run_import(in_tmp, BLOCKS, "--config", str(config))
+    assert imported.exit_code == 0, imported.output
+    built = CliRunner().invoke(cli, ["build", "--strict", "--config", str(config)], catch_exceptions=False)
+    assert built.exit_code == 0, built.output
+    feeds = sorted(p for p in (in_tmp / "feeds").rglob("*") if p.is_file() and p.suffix in (".atom", ".rss", ".json"))
+    assert len(feeds) > 10
+    for path in feeds:
+        body = path.read_bytes()
+        check_file(str(path), body)
+        if path.suffix != ".json":
+            assert feedparser.parse(body).bozo == 0, path
+    atom = feedparser.parse((in_tmp / "feeds" / "category" / "economy-trade.atom").read_bytes())
+    assert [e.title for e in atom.entries] == ["Caravan cities: Bukhara & Samarkand"]
+    assert "Watch on YouTube" in atom.entries[0].content[0].value
+    settings = load_settings(config, {})
+    builder = Builder(settings)
+    assert builder.reload(NOW).problems == ()
+    client = create_app(settings, builder).test_client()
+    for old, new in [
+        ("/category/economy/", "/category/economy-trade/"),
+        ("/feeds/category/economy.atom", "/feeds/category/economy-trade.atom"),
+        ("/tag/podcast-episode/", "/tag/podcast/"),
+        ("/author/aigerim/", "/author/aigerim-nurlanovna/"),
+        ("/2023/03/10/caravan-cities/", "/posts/caravan-cities/"),
+        ("/2023/06/01/notes/", "/posts/notes-2/"),
+        ("/caravan-cities/", "/posts/caravan-cities/"),
+        ("/?p=20", "/posts/caravan-cities/"),
+        ("/archives/41", "/posts/notes-2/"),
+    ]:
+        response = client.get(old)
+        assert (response.status_code, response.headers["Location"]) == (301, "https://steppe.example" + new), old
+        assert client.get(new).status_code == 200, new
+    assert client.get("/category/travel/").status_code == 200  # WordPress's own slug, unchanged
