@@ -16,6 +16,7 @@ import yaml
 from click.testing import CliRunner
 
 from syndicator.cli import cli
+from syndicator.importers.media import Uploads
 from syndicator.importers.wordpress import import_wordpress
 
 DATA = Path(__file__).resolve().parent / "data" / "wordpress"
@@ -185,3 +186,25 @@ def test_media_must_be_a_folder_or_url(in_tmp: Path) -> None:
     result = CliRunner().invoke(cli, ["import", "wordpress", str(BLOCKS), "--media", "nowhere"])
     assert result.exit_code == 1 and "--media: nowhere is neither a folder nor an http(s) URL" in result.output
     assert not (in_tmp / "posts").exists()
+
+
+@pytest.mark.parametrize(
+    ("url", "path"),
+    [
+        ("http://blog.example.org/wp-content/uploads/2023/03/photo.jpg", "2023/03/photo.jpg"),
+        ("/wp-content/uploads/2011/12/map.png", "2011/12/map.png"),
+        ("https://blog.example.org/wp-content/uploads/sites/2/2023/03/a%20b.jpg?w=300", "sites/2/2023/03/a b.jpg"),
+        ("https://steppe.files.wordpress.com/2023/03/horses.jpg?w=1024", "2023/03/horses.jpg"),
+        ("https://steppe.wordpress.com/wp-content/uploads/2023/03/map.pdf", "2023/03/map.pdf"),
+        ("https://other.files.wordpress.com/2023/03/horses.jpg", None),  # another blog's files
+        ("https://elsewhere.example/wp-content/uploads/2023/03/photo.jpg", None),  # another site
+        ("http://blog.example.org/2023/03/10/caravan-cities/", None),  # a page, not an upload
+        ("http://blog.example.org/wp-content/uploads/../../wp-config.php", None),
+        ("http://blog.example.org/wp-content/uploads/2023/.htaccess", None),
+        ("javascript:alert(1)//wp-content/uploads/x", None),
+    ],
+)
+def test_which_urls_are_uploads(url: str, path: str | None) -> None:
+    """Only the old site's own uploads are brought over, under their path in wp-content/uploads."""
+    uploads = Uploads.of(["http://blog.example.org", "https://steppe.wordpress.com"])
+    assert uploads.path_of(url) == path

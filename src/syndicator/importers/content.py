@@ -302,15 +302,14 @@ def _json(text: str | None) -> dict[str, Any]:
 def _render_blocks(content: str, found: _Found) -> str:
     rendered = []
     for part in parse_blocks(content):
-        text = _render(part, found) if isinstance(part, _Block) else _freeform(part)
-        text = _tight(text.strip())
+        text = _tight(_freeform(_render(part, found) if isinstance(part, _Block) else part))
         if text:
             rendered.append(text)
     return "\n\n".join(rendered)
 
 
 def _freeform(text: str) -> str:
-    """HTML between blocks (a classic block): kept as it is, wrapped when it is bare text."""
+    """HTML between blocks (a classic block), or what a block renders: as it is, wrapped when it is bare text."""
     text = text.strip()
     return text if not text or text.startswith("<") else f"<p>{text}</p>"
 

@@ -46,8 +46,11 @@ class Uploads:
 
     @classmethod
     def of(cls, urls: tuple[str, ...] | list[str]) -> Uploads:
-        hosts = frozenset(h for h in (urlsplit(u).hostname for u in urls) if h)
-        return cls(hosts, next((u for u in urls if urlsplit(u).hostname), ""))
+        """The uploads of a site with these URLs (its addresses and its attachments' URLs)."""
+        hosts = {h.lower() for h in (urlsplit(u).hostname for u in urls) if h}
+        # a WordPress.com blog's files live on <blog>.files.wordpress.com
+        hosts |= {h.replace(".wordpress.com", ".files.wordpress.com") for h in hosts if _blog_on_wordpress_com(h)}
+        return cls(frozenset(hosts), next((u for u in urls if urlsplit(u).hostname), ""))
 
     def absolute(self, url: str) -> str:
         """A root-relative upload reference made absolute on the old site (other URLs as they are)."""
@@ -59,11 +62,11 @@ class Uploads:
         """The path of an upload under wp-content/uploads (``2023/03/photo.jpg``), or None for any other URL."""
         split = urlsplit(url)
         host = (split.hostname or "").lower()
-        if split.scheme and split.scheme not in ("http", "https"):
+        if split.scheme not in ("", "http", "https") or (host and host not in self.hosts):
             return None
         if host.endswith(".files.wordpress.com"):
             path = split.path
-        elif (not host or host in self.hosts or _wordpress_com(host)) and UPLOADS_PATH in split.path:
+        elif UPLOADS_PATH in split.path:
             path = split.path.split(UPLOADS_PATH, 1)[1]
         else:
             return None
@@ -73,8 +76,8 @@ class Uploads:
         return "/".join(segments)
 
 
-def _wordpress_com(host: str) -> bool:
-    return host.endswith(".wordpress.com") or re.fullmatch(r"i[0-3]\.wp\.com", host) is not None
+def _blog_on_wordpress_com(host: str) -> bool:
+    return host.endswith(".wordpress.com") and host.count(".") == 2 and not host.startswith("files.")
 
 
 def fetch(url: str, *, timeout: float, max_bytes: int) -> bytes:

@@ -11,6 +11,7 @@ redirects in the config file.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import html
 import json
@@ -359,9 +360,11 @@ class _Writer:
         body = _URL_ATTRIBUTE.sub(local.attribute, item.body)
         if self.copier is not None:
             body = _SRCSET.sub("", body)
-        moved = _Item(**{name: getattr(item, name) for name in item.__dataclass_fields__})
-        moved.image = local.url(item.image) if item.image else ""
-        moved.enclosures = tuple(Enclosure(local.url(e.url), e.title) for e in item.enclosures)
+        moved = dataclasses.replace(
+            item,
+            image=local.url(item.image) if item.image else "",
+            enclosures=tuple(Enclosure(local.url(e.url), e.title) for e in item.enclosures),
+        )
         return dump_post(moved.front_matter(), body)
 
 
