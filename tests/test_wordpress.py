@@ -476,3 +476,41 @@ def test_end_to_end_import_build_feeds_and_old_urls(in_tmp: Path) -> None:
         assert (response.status_code, response.headers["Location"]) == (301, "https://steppe.example" + new), old
         assert client.get(new).status_code == 200, new
     assert client.get("/category/travel/").status_code == 200  # WordPress's own slug, unchanged
+
+
+@pytest.mark.parametrize(
+    ("content", "html", "lost"),
+    [
+        (  # a reusable block is inlined from its wp_block item
+            '<!-- wp:block {"ref":5} /-->',
+            "<p>Shared words.</p>",
+            (),
+        ),
+        ('<!-- wp:block {"ref":6} /-->', "", ("core/block",)),
+        ('<!-- wp:latest-posts {"postsToShow":3} /-->', "", ("core/latest-posts",)),
+        ("<!-- wp:nextpage -->\n<!--nextpage-->\n<!-- /wp:nextpage -->", "", ()),
+        (
+            '<!-- wp:shortcode -->\n[gallery ids="12,13"]\n<!-- /wp:shortcode -->',
+            '<figure class="gallery"><img src="https://x.example/a.jpg" alt="" />'
+            '<img src="https://x.example/b.jpg" alt="" /></figure>',
+            (),
+        ),
+        ('Listen [playlist ids="1,2"] here', "<p>Listen  here</p>", ("[playlist]",)),
+        (
+            '<!-- wp:embed {"url":"https://blog.other.example/2020/01/post/","type":"wp-embed",'
+            '"providerNameSlug":"other-blog"} -->\n'
+            '<figure class="wp-block-embed"><div class="wp-block-embed__wrapper">\nhttps://blog.other.example/2020/01/post/\n'
+            "</div></figure>\n<!-- /wp:embed -->",
+            '<p><a href="https://blog.other.example/2020/01/post/">View on Other Blog</a></p>',
+            (),
+        ),
+    ],
+)
+def test_blocks_and_shortcodes_with_nothing_to_show_are_counted(content: str, html: str, lost: tuple[str, ...]) -> None:
+    """Reusable blocks and galleries by id come over; dynamic blocks and [playlist] are reported lost."""
+    converted = convert(
+        content,
+        attachments={12: "https://x.example/a.jpg", 13: "https://x.example/b.jpg"},
+        reusable={5: "<!-- wp:paragraph -->\n<p>Shared words.</p>\n<!-- /wp:paragraph -->"},
+    )
+    assert (converted.html, converted.lost) == (html, lost)
