@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 DEFAULT_CONFIG = "syndicator.toml"
+SHOWN = 20  # lines of one kind in a summary, before "... and N more"
 
 
 def now() -> datetime:
@@ -334,16 +335,21 @@ def _print_import(report: ImportReport, target: Path, config_path: Path) -> None
     )
     for path in report.kept_local:
         click.echo(f"kept {path}: edited since the last import (use --force to overwrite)")
-    for old, new, post_id in report.renamed:
+    for old, new, post_id in report.renamed[:SHOWN]:
         click.echo(f"renamed post {post_id}: slug {old} is taken, now {new}")
+    if len(report.renamed) > SHOWN:
+        click.echo(f"... and {len(report.renamed) - SHOWN} more renamed slugs")
     if report.skipped:
         click.echo("skipped: " + ", ".join(f"{n} {kind}" for kind, n in sorted(report.skipped.items())))
     if report.lost:
         click.echo(
             "lost (nothing to show without WordPress): " + ", ".join(f"{n} {k}" for k, n in sorted(report.lost.items()))
         )
-    for path, reason in sorted(report.media_failed.items()):
+    failed = sorted(report.media_failed.items())
+    for path, reason in failed[:SHOWN]:
         click.echo(f"media not brought over {path}: {reason} (the post keeps the old URL)", err=True)
+    if len(failed) > SHOWN:
+        click.echo(f"... and {len(failed) - SHOWN} more media not brought over", err=True)
     if report.redirects_kept:
         click.echo(f"{report.redirects_kept} redirects kept as {config_path} has them", err=True)
     for problem in report.malformed:

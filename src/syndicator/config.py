@@ -277,11 +277,19 @@ def write_redirects(path: Path, entries: Mapping[str, Mapping[str, str]]) -> tup
     added = kept = 0
     for kind in REDIRECT_KINDS:
         wanted = {old: new for old, new in sorted(entries.get(kind, {}).items()) if old != new}
-        if not wanted:
-            continue
-        table = redirects.setdefault(kind, tomlkit.table())
         for old, new in wanted.items():
             check_redirect(kind, old, new, str(path))
+        if not wanted:
+            continue
+        if kind not in redirects:  # a new table at once: tomlkit adds keys one by one in quadratic time
+            lines = (
+                f"{tomlkit.key(old).as_string()} = {tomlkit.string(new).as_string()}" for old, new in wanted.items()
+            )
+            redirects[kind] = tomlkit.parse("[t]\n" + "\n".join(lines) + "\n")["t"]
+            added += len(wanted)
+            continue
+        table = redirects[kind]
+        for old, new in wanted.items():
             if old in table:
                 kept += table[old] != new
             else:

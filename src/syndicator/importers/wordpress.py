@@ -149,19 +149,41 @@ def _plan(export: Path) -> tuple[list[_Item], ImportReport, Uploads]:
     """The posts to write, what was skipped and converted, and which URLs are the old site's uploads."""
     wxr = read_wxr(export)
     report = ImportReport()
-    attachments = {int(i.post_id): i for i in wxr.items if i.post_type == "attachment" and i.post_id.isdigit()}
-    reusable = {int(i.post_id): i.content for i in wxr.items if i.post_type == "wp_block" and i.post_id.isdigit()}
+    site = _Site.of(wxr)
     items = []
     for raw in wxr.items:
         if _wanted(raw, report):
-            item = _make_item(raw, wxr, attachments, reusable, report)
+            item = _make_item(raw, site, report)
             if item is not None:
                 items.append(item)
     _settle_keys(items)
     _unique_slugs(items, report)
     _settle_guids(items)
     report.redirects = _redirects(items, wxr)
-    return items, report, Uploads.of([*wxr.site_urls, *(a.attachment_url for a in attachments.values())])
+    return items, report, Uploads.of([*wxr.site_urls, *site.attachment_urls.values()])
+
+
+@dataclass(frozen=True, slots=True)
+class _Site:
+    """What every post of one export is read against (looked up once, not per post)."""
+
+    wxr: Export
+    attachments: dict[int, Item]
+    attachment_urls: dict[int, str]
+    reusable: dict[int, str]  # wp_block id -> its content
+    term_slugs: dict[tuple[str, str], str]  # (taxonomy, casefolded name) -> WordPress slug
+
+    @classmethod
+    def of(cls, wxr: Export) -> _Site:
+        items = [i for i in wxr.items if i.post_id.isdigit()]
+        attachments = {int(i.post_id): i for i in items if i.post_type == "attachment"}
+        return cls(
+            wxr,
+            attachments,
+            {k: a.attachment_url for k, a in attachments.items() if a.attachment_url},
+            {int(i.post_id): i.content for i in items if i.post_type == "wp_block"},
+            {(t.taxonomy, t.name.casefold()): t.slug for t in wxr.terms.values()},
+        )
 
 
 def _wanted(raw: Item, report: ImportReport) -> bool:
@@ -178,9 +200,7 @@ def _wanted(raw: Item, report: ImportReport) -> bool:
     return True
 
 
-def _make_item(
-    raw: Item, wxr: Export, attachments: dict[int, Item], reusable: dict[int, str], report: ImportReport
-) -> _Item | None:
+def _make_item(raw: Item, site: _Site, report: ImportReport) -> _Item | None:
     date = _iso(raw.post_date_gmt, utc=True) or _iso(raw.post_date, utc=False)
     if date is None:
         report.malformed.append(f"post {raw.post_id} (item {raw.index + 1}): no usable wp:post_date")
@@ -193,18 +213,18 @@ def _make_item(
     updated = _iso(raw.post_modified_gmt, utc=True)
     if updated is not None and updated > date:
         meta["updated"] = updated
-    terms = _terms(raw, wxr)
+    terms = _terms(raw, site)
     for name, taxonomy in (("categories", "category"), ("tags", "post_tag")):
         if names := [t.name for t in terms if t.taxonomy == taxonomy]:
             meta[name] = names
     if raw.creator:
-        meta["author"] = wxr.authors.get(raw.creator, raw.creator)
+        meta["author"] = site.wxr.authors.get(raw.creator, raw.creator)
     meta["slug"] = slug
     # Password-protected posts become drafts: their content is never published.
     draft = raw.status in ("draft", "pending", "private") or bool(raw.password)
     report.drafts += draft
     report.scheduled += not draft and raw.status == "future"
-    content = convert(raw.content, {k: a.attachment_url for k, a in attachments.items() if a.attachment_url}, reusable)
+    content = convert(raw.content, site.attachment_urls, site.reusable)
     report.enclosures += len(content.enclosures)
     report.embeds += content.embeds
     report.lost.update(content.lost)
@@ -212,18 +232,18 @@ def _make_item(
         raw.post_id, int(raw.post_id), raw.guid, old_slug, raw.creator, terms, meta, content.html, date[:10], draft
     )
     item.enclosures = content.enclosures
-    _featured_image(item, raw, attachments, report)
+    _featured_image(item, raw, site.attachments, report)
     return item
 
 
-def _terms(raw: Item, wxr: Export) -> tuple[Term, ...]:
+def _terms(raw: Item, site: _Site) -> tuple[Term, ...]:
     """A post's categories and tags, each once, with WordPress's slug (from the item or the export's term lists)."""
-    by_name = {(t.taxonomy, t.name.casefold()): t.slug for t in wxr.terms.values()}
+    by_name, known = site.term_slugs, site.wxr.terms
     seen: set[tuple[str, str]] = set()
     terms = []
     for term in raw.terms:
         slug = term.slug or by_name.get((term.taxonomy, term.name.casefold()), "")
-        name = wxr.terms[(term.taxonomy, slug)].name if (term.taxonomy, slug) in wxr.terms else term.name
+        name = known[(term.taxonomy, slug)].name if (term.taxonomy, slug) in known else term.name
         key = (term.taxonomy, slugify(name) or name.casefold())
         if key not in seen:
             seen.add(key)
