@@ -302,23 +302,18 @@ def test_block_content_renders_as_wordpress_shows_it(blocks: Path) -> None:
 
 
 def test_audio_video_and_file_blocks_become_enclosures_and_stay(blocks: Path) -> None:
-    """Audio, video and file blocks: listed as enclosures, and still in the content."""
+    """Audio, video and file blocks: listed as enclosures (with WordPress's recorded ones), and still in the content."""
     meta, body = front_and_body(blocks / "2023-04-02-episode-one.md")
+    uploads = "http://blog.example.org/wp-content/uploads/2023/04"
     assert meta["enclosures"] == [
-        {
-            "url": "http://blog.example.org/wp-content/uploads/2023/04/episode-1.mp3",
-            "type": "audio/mpeg",
-            "title": "Episode one",
-        },
-        {"url": "http://blog.example.org/wp-content/uploads/2023/04/clip.mp4", "type": "video/mp4"},
-        {
-            "url": "http://blog.example.org/wp-content/uploads/2023/04/notes.pdf",
-            "type": "application/pdf",
-            "title": "Show notes",
-        },
+        {"url": f"{uploads}/episode-1.mp3", "type": "audio/mpeg", "length": 15, "title": "Episode one"},
+        {"url": f"{uploads}/clip.mp4", "type": "video/mp4"},
+        {"url": f"{uploads}/notes.pdf", "type": "application/pdf", "title": "Show notes"},
+        {"url": "https://cdn.example.net/episode-1.m4a", "type": "audio/x-m4a", "length": 2048},
     ]
-    assert '<audio controls src="http://blog.example.org/wp-content/uploads/2023/04/episode-1.mp3"></audio>' in body
+    assert f'<audio controls src="{uploads}/episode-1.mp3"></audio>' in body
     assert "<video controls" in body and "notes.pdf" in body
+    assert meta["summary"] == "Three cities in one episode."  # the excerpt written by hand
 
 
 def test_embeds_become_links_naming_the_provider(blocks: Path, in_tmp: Path) -> None:
@@ -391,7 +386,7 @@ def test_summary_says_what_was_converted_and_lost(in_tmp: Path) -> None:
     result = run_import(in_tmp, BLOCKS)
     first = result.output.splitlines()[0]
     assert "imported 6 posts" in first and "0 drafts, 0 scheduled" in first
-    assert "1 renamed slugs, 3 enclosures, 3 embeds, 1 featured images" in first
+    assert "1 renamed slugs, 4 enclosures, 3 embeds, 1 featured images" in first
     assert "media: 0 fetched, 0 failed" in first and "8 redirects written to syndicator.toml" in first
     assert "skipped: 3 attachment" in result.output
     assert "lost (nothing to show without WordPress): 1 core/latest-posts" in result.output

@@ -131,6 +131,7 @@ def test_media_from_a_folder(in_tmp: Path) -> None:
         {"url": "uploads/2023/04/episode-1.mp3", "title": "Episode one"},
         "uploads/2023/04/clip.mp4",
         {"url": "uploads/2023/04/notes.pdf", "title": "Show notes"},
+        {"url": "https://cdn.example.net/episode-1.m4a", "type": "audio/x-m4a", "length": 2048},  # not an upload
     ]
     assert 'poster="uploads/2023/04/poster.jpg"' in body
     again = run_import(in_tmp, "--media", str(uploads))

@@ -92,6 +92,8 @@ class Enclosure:
 
     url: str
     title: str = ""
+    type: str = ""  # media type, when WordPress recorded it
+    length: int = 0  # bytes, when WordPress recorded it
 
 
 @dataclass(frozen=True, slots=True)

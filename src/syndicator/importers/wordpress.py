@@ -117,16 +117,30 @@ class _Item:
         return meta
 
 
-def _enclosure(enclosure: Enclosure) -> str | dict[str, str]:
-    """A URL or path; a mapping when there is a title, or a media type for a remote file."""
-    value: dict[str, str] = {"url": enclosure.url}
+def _enclosure(enclosure: Enclosure) -> str | dict[str, str | int]:
+    """A URL or path; a mapping when there is a title, or a media type or length for a remote file."""
+    value: dict[str, str | int] = {"url": enclosure.url}
     if enclosure.url.startswith(("http://", "https://")):
-        media_type = mimetypes.guess_type(enclosure.url.split("?")[0])[0]
+        media_type = enclosure.type or mimetypes.guess_type(enclosure.url.split("?")[0])[0]
         if media_type:
             value["type"] = media_type
+        if enclosure.length:
+            value["length"] = enclosure.length
     if enclosure.title:
         value["title"] = enclosure.title
     return value if len(value) > 1 else enclosure.url
+
+
+def _recorded_enclosures(raw: Item, found: tuple[Enclosure, ...]) -> tuple[Enclosure, ...]:
+    """The content's enclosures, and those WordPress recorded in ``enclosure`` postmeta (URL, length, type)."""
+    recorded: dict[str, Enclosure] = {}
+    for key, value in raw.meta:
+        lines = [line.strip() for line in value.splitlines()]
+        if key == "enclosure" and lines and lines[0].startswith(("http://", "https://")):
+            length = int(lines[1]) if len(lines) > 1 and lines[1].isdigit() else 0
+            recorded[lines[0]] = Enclosure(lines[0], "", lines[2] if len(lines) > 2 else "", length)
+    merged = [dataclasses.replace(recorded.pop(e.url, e), title=e.title) for e in found]
+    return (*merged, *recorded.values())
 
 
 def _iso(value: str, *, utc: bool) -> str | None:
@@ -225,13 +239,16 @@ def _make_item(raw: Item, site: _Site, report: ImportReport) -> _Item | None:
     report.drafts += draft
     report.scheduled += not draft and raw.status == "future"
     content = convert(raw.content, site.attachment_urls, site.reusable)
-    report.enclosures += len(content.enclosures)
+    enclosures = _recorded_enclosures(raw, content.enclosures)
+    report.enclosures += len(enclosures)
     report.embeds += content.embeds
     report.lost.update(content.lost)
     item = _Item(
         raw.post_id, int(raw.post_id), raw.guid, old_slug, raw.creator, terms, meta, content.html, date[:10], draft
     )
-    item.enclosures = content.enclosures
+    item.enclosures = enclosures
+    if excerpt := raw.excerpt.strip():  # the excerpt written by hand
+        item.meta["summary"] = excerpt
     _featured_image(item, raw, site.attachments, report)
     return item
 
@@ -383,7 +400,7 @@ class _Writer:
         moved = dataclasses.replace(
             item,
             image=local.url(item.image) if item.image else "",
-            enclosures=tuple(Enclosure(local.url(e.url), e.title) for e in item.enclosures),
+            enclosures=tuple(dataclasses.replace(e, url=local.url(e.url)) for e in item.enclosures),
         )
         return dump_post(moved.front_matter(), body)
 
