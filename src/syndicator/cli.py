@@ -320,10 +320,10 @@ def import_wordpress_command(
     finally:
         if bars is not None:
             bars.close()
-    _print_import(report, target, config_path)
+    _print_import(report, export, target, config_path)
 
 
-def _print_import(report: ImportReport, target: Path, config_path: Path) -> None:
+def _print_import(report: ImportReport, export: Path, target: Path, config_path: Path) -> None:
     """The import's summary: what came over, what was converted, what was lost or skipped."""
     media = f"{report.media_fetched} fetched, {len(report.media_failed)} failed"
     click.echo(
@@ -353,7 +353,7 @@ def _print_import(report: ImportReport, target: Path, config_path: Path) -> None
     if report.redirects_kept:
         click.echo(f"{report.redirects_kept} redirects kept as {config_path} has them", err=True)
     for problem in report.malformed:
-        click.echo(f"skipped malformed {problem}", err=True)
+        click.echo(f"{export}: skipped malformed {problem}", err=True)
 
 
 def main() -> None:
