@@ -323,7 +323,7 @@ def old_numeric_permalink(post_id: int) -> BaseResponse:
 @bp.before_request
 def _wordpress_query() -> BaseResponse | None:
     """/?p=<id> (WordPress's default permalinks) answers 301 to the post, through the [redirects] post ids."""
-    if request.path != "/" or "p" not in request.args:
+    if request.path != "/" or not request.args.get("p", "").isdigit():  # WordPress reads ?p=abc as the home page
         return None
     return _post_moved(_settings().redirects.get("post", request.args["p"]))
 
