@@ -10,15 +10,19 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import NOW
+from feedcheck import check_file
 from syndicator.build import Builder
 from syndicator.cli import cli
 from syndicator.config import Settings
+from syndicator.config import load_settings
+from syndicator.importers.content import convert
+from syndicator.importers.content import wpautop
+from syndicator.importers.wordpress import WordPressImportError
+from syndicator.importers.wordpress import import_wordpress
+from syndicator.importers.wordpress import read_export
+from syndicator.importers.wxr import decode
 from syndicator.posts import PostCache
 from syndicator.web import create_app
-from syndicator.wordpress import WordPressImportError
-from syndicator.wordpress import import_wordpress
-from syndicator.wordpress import read_export
-from syndicator.wordpress import wpautop
 
 DATA = Path(__file__).resolve().parent / "data" / "wordpress"
 EXPORT = DATA / "export-1.2.xml"
@@ -45,8 +49,8 @@ def test_import_summary_and_files(in_tmp: Path) -> None:
     assert "imported 7 posts" in result.output and "7 new" in result.output
     assert "3 drafts, 1 scheduled" in result.output
     assert "skipped: 1 attachment, 1 nav_menu_item, 1 page" in result.output
-    assert "skipped malformed post ?: no numeric wp:post_id" in result.output
-    assert "skipped malformed post 110: no usable wp:post_date" in result.output
+    assert "skipped malformed post ? (item 11): no numeric wp:post_id" in result.output
+    assert "skipped malformed post 110 (item 12): no usable wp:post_date" in result.output
     names = sorted(p.name for p in (in_tmp / "posts").iterdir())
     assert names == [
         "2011-11-30-water-sharing.md",
@@ -155,9 +159,9 @@ def test_not_an_export_is_a_clear_error(tmp_path: Path) -> None:
         ("[embed]https://v.example/1[/embed]", '<p><a href="https://v.example/1">https://v.example/1</a></p>'),
     ],
 )
-def test_wpautop(content: str, html: str) -> None:
-    """WordPress paragraphs and line breaks, shortcodes reduced to their content."""
-    assert wpautop(content) == html
+def test_classic_content(content: str, html: str) -> None:
+    """Classic content: WordPress paragraphs and line breaks, shortcodes reduced to their content."""
+    assert convert(content).html == html
 
 
 def test_round_trip_keeps_guids_and_old_feed_urls(
@@ -203,3 +207,305 @@ def test_round_trip_keeps_guids_and_old_feed_urls(
     assert "Secret content" not in body and "Not ready" not in body and "Coming soon" not in body
     assert client.get("/tag/borders/").status_code == 200
     assert "Author Archives: Ann Example" in client.get("/author/ann-example/").get_data(as_text=True)
+
+
+# -- Real exports: WordPress 6 (block editor) and WordPress.com ------------------------------------------------------
+
+BLOCKS = DATA / "wp6-blocks.xml"
+WPCOM = DATA / "wpcom.xml"
+
+
+def front_and_body(path: Path) -> tuple[dict[str, object], str]:
+    """A written post file's front matter (as YAML values) and body."""
+    import yaml
+
+    _, front, body = path.read_text(encoding="utf-8").split("---\n", 2)
+    return yaml.safe_load(front), body
+
+
+@pytest.fixture
+def blocks(in_tmp: Path) -> Path:
+    """The WordPress 6 export imported with the real CLI into in_tmp/posts."""
+    result = run_import(in_tmp, BLOCKS)
+    assert result.exit_code == 0, result.output
+    return in_tmp / "posts"
+
+
+def test_wordpress_com_export_is_accepted(in_tmp: Path) -> None:
+    """An export in the https://wordpress.org/export/1.2/ namespace (WordPress.com) imports, without term lists."""
+    result = run_import(in_tmp, WPCOM)
+    assert result.exit_code == 0, result.output
+    assert "imported 1 posts" in result.output
+    meta, _ = front_and_body(in_tmp / "posts" / "2023-03-01-horses-of-kyrgyzstan.md")
+    assert meta["categories"] == ["Экономика"] and meta["tags"] == ["horses"]  # post_format is no category
+    assert meta["author"] == "Steppe Rider"
+    assert meta["id"] == "http://stepperider.wordpress.com/?p=300"
+
+
+@pytest.mark.parametrize(
+    ("declaration", "accepted"),
+    [
+        ('xmlns:wp="http://wordpress.org/export/1.0/"', True),
+        ('xmlns:wp="http://wordpress.org/export/1.1/"', True),
+        ('xmlns:wp="https://wordpress.org/export/1.2/"', True),
+        ('xmlns:wp="https://wordpress.org/export/1.2"', True),  # the prefix's URI is taken from the file
+        ('xmlns:wordpress="https://wordpress.org/export/1.1/"', True),  # another prefix, a WordPress URI
+        ('xmlns:x="http://example.org/not-wordpress/"', False),  # no wp prefix and no WordPress namespace
+    ],
+)
+def test_wp_namespace_is_taken_from_the_file(tmp_path: Path, declaration: str, accepted: bool) -> None:
+    """WXR 1.0 to 1.2 under http or https, as WordPress's importer takes the wp: namespace from the file."""
+    prefix = declaration.split("=")[0].removeprefix("xmlns:")
+    uri = declaration.split('"')[1]
+    export = tmp_path / "export.xml"
+    export.write_text(
+        f'<?xml version="1.0"?><rss version="2.0" {declaration} xmlns:content="http://purl.org/rss/1.0/modules/content/">'
+        f"<channel><{prefix}:wxr_version>1.1</{prefix}:wxr_version><item><title>T</title><guid>g</guid>"
+        f"<content:encoded>Hi</content:encoded><{prefix}:post_id>3</{prefix}:post_id>"
+        f"<{prefix}:post_date>2020-01-01 00:00:00</{prefix}:post_date><{prefix}:post_type>post</{prefix}:post_type>"
+        f"<{prefix}:status>publish</{prefix}:status></item></channel></rss>"
+    )
+    if not accepted:
+        with pytest.raises(WordPressImportError, match="not a WordPress export"):
+            read_export(export)
+        return
+    items, _report = read_export(export)
+    assert [i.meta["title"] for i in items] == ["T"], uri
+
+
+def test_block_content_has_no_block_comments_and_no_wpautop(blocks: Path) -> None:
+    """Block content: comments removed, no <p> or <br /> added around blocks, each block one raw-HTML block."""
+    _, body = front_and_body(blocks / "2023-03-10-caravan-cities.md")
+    assert "wp:" not in body and "<br />" not in body
+    assert "<p><!--" not in body
+    assert '\n\n<h2 class="wp-block-heading">Alignment</h2>\n\n' in body
+    assert "<!--more-->" in body
+    for block in body.strip().split("\n\n"):
+        assert block.startswith("<"), block  # CommonMark passes a block that starts with a tag as it is
+
+
+def test_block_content_renders_as_wordpress_shows_it(blocks: Path) -> None:
+    """Figures, captions, galleries, tables, quotes, code (blank lines kept) and buttons stay sane HTML."""
+    posts, problems = PostCache(Settings(posts_dir=blocks)).refresh()
+    assert problems == []
+    post = {p.slug: p for p in posts}["caravan-cities"]
+    html = post.content_html
+    assert "<h2>Alignment</h2>" in html
+    assert "<figcaption>Camels at rest</figcaption>" in html
+    assert "<figcaption>Scenes from the road</figcaption>" in html and html.count("<img") == 3
+    assert "<td>Samarkand</td>" in html
+    assert "<blockquote>\n<p>Trade is older than borders.</p>\n<cite>A merchant</cite></blockquote>" in html
+    assert '<pre><code>route = ["Bukhara",\n\n         "Samarkand"]</code></pre>' in html
+    assert '<a href="https://tickets.example.com/">Book a trip</a>' in html
+    assert "<p>" not in html.split("<figure>", 1)[1].split("</figure>", 1)[0]  # nothing wrapped inside blocks
+    assert post.summary_html.endswith("</figure>") and "Scenes" not in post.summary_html  # cut at the more block
+
+
+def test_audio_video_and_file_blocks_become_enclosures_and_stay(blocks: Path) -> None:
+    """Audio, video and file blocks: listed as enclosures (with WordPress's recorded ones), and still in the content."""
+    meta, body = front_and_body(blocks / "2023-04-02-episode-one.md")
+    uploads = "http://blog.example.org/wp-content/uploads/2023/04"
+    assert meta["enclosures"] == [
+        {"url": f"{uploads}/episode-1.mp3", "type": "audio/mpeg", "length": 15, "title": "Episode one"},
+        {"url": f"{uploads}/clip.mp4", "type": "video/mp4"},
+        {"url": f"{uploads}/notes.pdf", "type": "application/pdf", "title": "Show notes"},
+        {"url": "https://cdn.example.net/episode-1.m4a", "type": "audio/x-m4a", "length": 2048},
+    ]
+    assert f'<audio controls src="{uploads}/episode-1.mp3"></audio>' in body
+    assert "<video controls" in body and "notes.pdf" in body
+    assert meta["summary"] == "Three cities in one episode."  # the excerpt written by hand
+
+
+def test_embeds_become_links_naming_the_provider(blocks: Path, in_tmp: Path) -> None:
+    """wp:embed blocks (current and legacy core-embed/*), bare URLs and [youtube] become provider links."""
+    _, caravan = front_and_body(blocks / "2023-03-10-caravan-cities.md")
+    assert '<p><a href="https://www.youtube.com/watch?v=dQw4w9WgXcQ">Watch on YouTube</a></p>' in caravan
+    assert ">View on X</a></p><figcaption>What people said</figcaption>" in caravan
+    _, episode = front_and_body(blocks / "2023-04-02-episode-one.md")
+    assert '<p><a href="https://vimeo.com/76979871">Watch on Vimeo</a></p>' in episode
+    run_import(in_tmp, WPCOM)
+    _, horses = front_and_body(in_tmp / "posts" / "2023-03-01-horses-of-kyrgyzstan.md")
+    assert '<p><a href="https://www.youtube.com/watch?v=abcdefghijk">Watch on YouTube</a></p>' in horses
+    assert '<p><a href="https://www.youtube.com/watch?v=zyxwvutsrqp">Watch on YouTube</a></p>' in horses
+    assert '<audio controls src="https://stepperider.files.wordpress.com/2023/03/hoofbeats.mp3"></audio>' in horses
+
+
+def test_entities_in_titles_and_term_names_are_decoded_once(blocks: Path) -> None:
+    """`Economy &amp; Trade` -> `Economy & Trade`; `&#8211;` -> an en dash; a decoded `&` is not decoded again."""
+    meta, _ = front_and_body(blocks / "2023-03-10-caravan-cities.md")
+    assert meta["title"] == "Caravan cities: Bukhara & Samarkand"
+    assert meta["categories"] == ["Economy & Trade", "Travel"]
+    assert read_export(WPCOM)[0][0].meta["title"] == "Horses of Kyrgyzstan \u2013 a ride"
+    assert decode("AT&amp;amp;T") == "AT&amp;T"
+
+
+def test_terms_listed_once_per_post(blocks: Path) -> None:
+    """A category or tag the export lists twice on one post is listed once."""
+    meta, _ = front_and_body(blocks / "2023-03-10-caravan-cities.md")
+    assert meta["tags"] == ["Silk Road"]
+    assert read_export(WPCOM)[0][0].meta["tags"] == ["horses"]
+
+
+def test_shared_post_name_gets_unique_slugs_in_post_id_order(blocks: Path, in_tmp: Path) -> None:
+    """Two posts sharing a post_name: the lower post id keeps it, the other gets -2; the summary says so."""
+    assert front_and_body(blocks / "2023-05-01-notes.md")[0]["slug"] == "notes"
+    assert front_and_body(blocks / "2023-06-01-notes-2.md")[0]["slug"] == "notes-2"
+    again = run_import(in_tmp, BLOCKS)
+    assert "1 renamed slugs" in again.output and "renamed post 41: slug notes is taken, now notes-2" in again.output
+    posts, problems = PostCache(Settings(posts_dir=blocks)).refresh()
+    assert problems == [] and len({p.slug for p in posts}) == len(posts) == 6
+
+
+def test_items_sharing_a_post_id_are_both_imported(blocks: Path, in_tmp: Path) -> None:
+    """Two items with one wp:post_id become two posts, and a second run updates both in place."""
+    winter, spring = (
+        front_and_body(blocks / "2023-12-01-winter.md")[0],
+        front_and_body(blocks / "2024-01-01-spring.md")[0],
+    )
+    assert (winter["id"], spring["id"]) == ("http://blog.example.org/?p=50", "http://blog.example.org/?p=50&copy=1")
+    again = run_import(in_tmp, BLOCKS)
+    assert "0 new, 0 updated, 6 unchanged" in again.output
+
+
+def test_featured_image_becomes_image(blocks: Path, in_tmp: Path) -> None:
+    """_thumbnail_id names an attachment: its URL (and alt text) become the post's image."""
+    meta, _ = front_and_body(blocks / "2023-03-10-caravan-cities.md")
+    assert meta["image"] == {
+        "src": "http://blog.example.org/wp-content/uploads/2023/03/photo.jpg",
+        "alt": "Camels at the caravanserai",
+    }
+    assert "image" not in front_and_body(blocks / "2023-04-02-episode-one.md")[0]
+    run_import(in_tmp, WPCOM)
+    assert front_and_body(in_tmp / "posts" / "2023-03-01-horses-of-kyrgyzstan.md")[0]["image"] == (
+        "https://stepperider.files.wordpress.com/2023/03/horses.jpg"
+    )
+
+
+def test_summary_says_what_was_converted_and_lost(in_tmp: Path) -> None:
+    """The summary counts posts, drafts, scheduled, renamed slugs, enclosures, embeds, images, media, redirects."""
+    result = run_import(in_tmp, BLOCKS)
+    first = result.output.splitlines()[0]
+    assert "imported 6 posts" in first and "0 drafts, 0 scheduled" in first
+    assert "1 renamed slugs, 4 enclosures, 3 embeds, 1 featured images" in first
+    assert "media: 0 fetched, 0 failed" in first and "8 redirects written to syndicator.toml" in first
+    assert "skipped: 3 attachment" in result.output
+    assert "lost (nothing to show without WordPress): 1 core/latest-posts" in result.output
+
+
+def test_redirects_are_written_into_the_config_keeping_the_rest(in_tmp: Path) -> None:
+    """The import adds [redirects] entries to --config (created if missing), keeping comments and other keys."""
+    config = in_tmp / "site.toml"
+    config.write_text(
+        '# my blog\nsite_title = "Steppe Notes"  # the name\n\n[redirects.category]\nold-name = "travel"\n'
+    )
+    result = run_import(in_tmp, BLOCKS, "--config", str(config))
+    assert result.exit_code == 0, result.output
+    text = config.read_text()
+    assert text.startswith('# my blog\nsite_title = "Steppe Notes"  # the name\n')
+    settings = load_settings(config, {})
+    redirects = settings.redirects
+    assert redirects.get("category", "old-name") == "travel"
+    assert redirects.get("category", "economy") == "economy-trade"
+    assert redirects.get("tag", "podcast-episode") == "podcast"
+    assert redirects.get("author", "aigerim") == "aigerim-nurlanovna"
+    assert redirects.get("post", "20") == "caravan-cities" and redirects.get("post", "41") == "notes-2"
+    assert redirects.get("category", "travel") is None  # same slug: nothing to redirect
+    again = run_import(in_tmp, BLOCKS, "--config", str(config))
+    assert "0 redirects written" in again.output and config.read_text() == text
+    created = in_tmp / "new" / "created.toml"
+    run_import(in_tmp, WPCOM, "--config", str(created))
+    assert load_settings(created, {}).redirects.get("category", "экономика") == "ekonomika"
+
+
+@pytest.mark.parametrize(
+    ("content", "html"),
+    [
+        ("<pre>a\n\nb</pre>\n\nText", "<pre>a\n<!-- -->\nb</pre>\n\n<p>Text</p>"),
+        ("Line\nhttps://www.youtube.com/watch?v=x1\nLine", None),
+    ],
+)
+def test_wpautop_keeps_pre_whole(content: str, html: str | None) -> None:
+    """A blank line inside <pre> does not split it; a bare URL line becomes its own paragraph."""
+    if html is not None:
+        assert wpautop(content) == html
+    else:
+        assert convert(content).html == (
+            '<p>Line</p>\n\n<p><a href="https://www.youtube.com/watch?v=x1">Watch on YouTube</a></p>\n\n<p>Line</p>'
+        )
+
+
+def test_end_to_end_import_build_feeds_and_old_urls(in_tmp: Path) -> None:
+    """Import a WordPress 6 export, build: every feed parses (bozo 0, RFC 4287 / RSS rules) and old URLs 301."""
+    config = in_tmp / "syndicator.toml"
+    config.write_text('site_title = "Steppe Notes"\nsite_url = "https://steppe.example"\n')
+    imported = run_import(in_tmp, BLOCKS, "--config", str(config))
+    assert imported.exit_code == 0, imported.output
+    built = CliRunner().invoke(cli, ["build", "--strict", "--config", str(config)], catch_exceptions=False)
+    assert built.exit_code == 0, built.output
+    feeds = sorted(p for p in (in_tmp / "feeds").rglob("*") if p.is_file() and p.suffix in (".atom", ".rss", ".json"))
+    assert len(feeds) > 10
+    for path in feeds:
+        body = path.read_bytes()
+        check_file(str(path), body)
+        if path.suffix != ".json":
+            assert feedparser.parse(body).bozo == 0, path
+    atom = feedparser.parse((in_tmp / "feeds" / "category" / "economy-trade.atom").read_bytes())
+    assert [e.title for e in atom.entries] == ["Caravan cities: Bukhara & Samarkand"]
+    assert "Watch on YouTube" in atom.entries[0].content[0].value
+    settings = load_settings(config, {})
+    builder = Builder(settings)
+    assert builder.reload(NOW).problems == ()
+    client = create_app(settings, builder).test_client()
+    for old, new in [
+        ("/category/economy/", "/category/economy-trade/"),
+        ("/feeds/category/economy.atom", "/feeds/category/economy-trade.atom"),
+        ("/tag/podcast-episode/", "/tag/podcast/"),
+        ("/author/aigerim/", "/author/aigerim-nurlanovna/"),
+        ("/2023/03/10/caravan-cities/", "/posts/caravan-cities/"),
+        ("/2023/06/01/notes/", "/posts/notes-2/"),
+        ("/caravan-cities/", "/posts/caravan-cities/"),
+        ("/?p=20", "/posts/caravan-cities/"),
+        ("/archives/41", "/posts/notes-2/"),
+    ]:
+        response = client.get(old)
+        assert (response.status_code, response.headers["Location"]) == (301, "https://steppe.example" + new), old
+        assert client.get(new).status_code == 200, new
+    assert client.get("/category/travel/").status_code == 200  # WordPress's own slug, unchanged
+
+
+@pytest.mark.parametrize(
+    ("content", "html", "lost"),
+    [
+        (  # a reusable block is inlined from its wp_block item
+            '<!-- wp:block {"ref":5} /-->',
+            "<p>Shared words.</p>",
+            (),
+        ),
+        ('<!-- wp:block {"ref":6} /-->', "", ("core/block",)),
+        ('<!-- wp:latest-posts {"postsToShow":3} /-->', "", ("core/latest-posts",)),
+        ("<!-- wp:nextpage -->\n<!--nextpage-->\n<!-- /wp:nextpage -->", "", ()),
+        (
+            '<!-- wp:shortcode -->\n[gallery ids="12,13"]\n<!-- /wp:shortcode -->',
+            '<figure class="gallery"><img src="https://x.example/a.jpg" alt="" />'
+            '<img src="https://x.example/b.jpg" alt="" /></figure>',
+            (),
+        ),
+        ('Listen [playlist ids="1,2"] here', "<p>Listen  here</p>", ("[playlist]",)),
+        (
+            '<!-- wp:embed {"url":"https://blog.other.example/2020/01/post/","type":"wp-embed",'
+            '"providerNameSlug":"other-blog"} -->\n'
+            '<figure class="wp-block-embed"><div class="wp-block-embed__wrapper">\nhttps://blog.other.example/2020/01/post/\n'
+            "</div></figure>\n<!-- /wp:embed -->",
+            '<p><a href="https://blog.other.example/2020/01/post/">View on Other Blog</a></p>',
+            (),
+        ),
+    ],
+)
+def test_blocks_and_shortcodes_with_nothing_to_show_are_counted(content: str, html: str, lost: tuple[str, ...]) -> None:
+    """Reusable blocks and galleries by id come over; dynamic blocks and [playlist] are reported lost."""
+    converted = convert(
+        content,
+        attachments={12: "https://x.example/a.jpg", 13: "https://x.example/b.jpg"},
+        reusable={5: "<!-- wp:paragraph -->\n<p>Shared words.</p>\n<!-- /wp:paragraph -->"},
+    )
+    assert (converted.html, converted.lost) == (html, lost)

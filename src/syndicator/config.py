@@ -2,15 +2,21 @@
 
 The SETTINGS table is the single source of truth: it gives each key its type,
 default and help text, and drives the TOML reader, the environment parser and
-the README's settings table.
+the README's settings table. The file's one table, ``[redirects]``, is checked
+here too, and ``write_redirects`` adds entries to it in place (for the importer).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import os
+import re
+import stat
+import tempfile
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,6 +24,10 @@ from zoneinfo import ZoneInfo
 from zoneinfo import ZoneInfoNotFoundError
 
 ENV_PREFIX = "SYNDICATOR_"
+REDIRECT_KINDS = ("category", "tag", "author", "post")
+TABLES = ("redirects",)  # tables of the config file, beside the SETTINGS keys
+_NEW_SLUG = re.compile(r"[\w][\w.~-]*")  # a slug this site publishes (the rule of post and taxonomy slugs)
+_OLD_SLUG = re.compile(r"[^/?#%\s\x00-\x1f\x7f]+")  # one decoded path segment of an old address
 
 
 class ConfigError(Exception):
@@ -68,6 +78,50 @@ SETTINGS: tuple[Setting, ...] = (
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
+
+
+@dataclass(frozen=True, slots=True)
+class Redirects:
+    """The ``[redirects]`` table: per kind, old slug -> new slug.
+
+    Kinds: ``category``, ``tag``, ``author`` (old taxonomy slugs), and ``post``
+    (old post slugs, and WordPress post ids for ``/?p=<id>`` and ``/archives/<id>``).
+    """
+
+    table: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+
+    def get(self, kind: str, old: str) -> str | None:
+        """The new slug of an old one of this kind, or None."""
+        return self.table.get(kind, {}).get(old)
+
+    def __len__(self) -> int:
+        return sum(len(entries) for entries in self.table.values())
+
+
+def parse_redirects(value: Any, source: str) -> Redirects:
+    """Check a ``[redirects]`` table: known kinds, tables of strings, URL-safe slugs."""
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{source}: redirects must be a table of kinds ({', '.join(REDIRECT_KINDS)})")
+    table: dict[str, dict[str, str]] = {}
+    for kind, entries in value.items():
+        if kind not in REDIRECT_KINDS:
+            raise ConfigError(f"{source}: unknown redirect kind {kind!r} (known: {', '.join(REDIRECT_KINDS)})")
+        if not isinstance(entries, Mapping):
+            raise ConfigError(f"{source}: redirects.{kind} must be a table of old slug = new slug")
+        for old, new in entries.items():
+            check_redirect(kind, old, new, source)
+        table[kind] = dict(entries)
+    return Redirects(table)
+
+
+def check_redirect(kind: str, old: Any, new: Any, source: str) -> None:
+    """Raise ConfigError unless old is one path segment and new a URL-safe slug."""
+    if not isinstance(new, str) or not _NEW_SLUG.fullmatch(new):
+        raise ConfigError(f"{source}: redirects.{kind}: {new!r} (for {old!r}) is not a URL-safe slug")
+    if not isinstance(old, str) or not _OLD_SLUG.fullmatch(old) or old in (".", ".."):
+        raise ConfigError(f"{source}: redirects.{kind}: old slug {old!r} is not one URL path segment")
+
+
 _MINIMUM = {"feed_size": 1, "reload_interval": 1, "summary_words": 1, "max_post_bytes": 1, "archive_page_size": 1}
 
 
@@ -90,6 +144,9 @@ class Settings:
     state_dir: Path = Path(".syndicator")
     websub_hub: str = ""
     websub_allow_private: bool = False
+    # Redirects change no feed or page bytes: they stay out of equality, hashing and the settings fingerprint
+    # (a large site has thousands, and the fingerprint is taken per post).
+    redirects: Redirects = field(default_factory=Redirects, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         split = urlsplit(self.site_url)
@@ -151,6 +208,26 @@ def _convert(setting: Setting, value: Any, source: str) -> Any:
     raise ConfigError(f"{source}: {setting.name} must be {expected}, not {value!r}")
 
 
+def _file_values(path: Path) -> dict[str, Any]:
+    """The settings (and the redirects table) of a TOML file, checked and converted."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
+    except OSError as exc:
+        raise ConfigError(f"{path}: {exc.strerror}") from exc
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        if key == "redirects":
+            values[key] = parse_redirects(value, str(path))
+            continue
+        setting = _BY_NAME.get(key)
+        if setting is None:
+            raise ConfigError(f"{path}: unknown setting {key!r}")
+        values[key] = _convert(setting, value, str(path))
+    return values
+
+
 def load_settings(path: Path | None, environ: Mapping[str, str], *, required: bool = False) -> Settings:
     """Read settings from a TOML file (when it exists) and SYNDICATOR_* variables.
 
@@ -161,18 +238,8 @@ def load_settings(path: Path | None, environ: Mapping[str, str], *, required: bo
     values: dict[str, Any] = {}
     base = Path.cwd()
     if path is not None and path.is_file():
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{path}: {exc}") from exc
-        except OSError as exc:
-            raise ConfigError(f"{path}: {exc.strerror}") from exc
+        values = _file_values(path)
         base = path.resolve().parent
-        for key, value in data.items():
-            setting = _BY_NAME.get(key)
-            if setting is None:
-                raise ConfigError(f"{path}: unknown setting {key!r}")
-            values[key] = _convert(setting, value, str(path))
     elif path is not None and required:
         raise ConfigError(f"{path}: no such config file")
     for key, raw in environ.items():
@@ -189,6 +256,62 @@ def load_settings(path: Path | None, environ: Mapping[str, str], *, required: bo
         if setting.type is Path:
             values[setting.name] = base / values.get(setting.name, Path(setting.default))
     return Settings(**values)
+
+
+def write_redirects(path: Path, entries: Mapping[str, Mapping[str, str]]) -> tuple[int, int]:
+    """Add redirects to a config file (created when missing), keeping the rest of it as it is.
+
+    An old slug the file already maps is left as the file has it. Returns (added, kept).
+    """
+    import tomlkit  # only the importer writes config files
+    from tomlkit.exceptions import TOMLKitError
+
+    try:
+        text = path.read_text(encoding="utf-8") if path.is_file() else ""
+        document = tomlkit.parse(text)
+    except (OSError, UnicodeDecodeError, TOMLKitError) as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
+    redirects = document.setdefault("redirects", tomlkit.table(is_super_table=True))
+    if not isinstance(redirects, dict):
+        raise ConfigError(f"{path}: redirects must be a table")
+    added = kept = 0
+    for kind in REDIRECT_KINDS:
+        wanted = {old: new for old, new in sorted(entries.get(kind, {}).items()) if old != new}
+        for old, new in wanted.items():
+            check_redirect(kind, old, new, str(path))
+        if not wanted:
+            continue
+        if kind not in redirects:  # a new table at once: tomlkit adds keys one by one in quadratic time
+            lines = (
+                f"{tomlkit.key(old).as_string()} = {tomlkit.string(new).as_string()}" for old, new in wanted.items()
+            )
+            redirects[kind] = tomlkit.parse("[t]\n" + "\n".join(lines) + "\n")["t"]
+            added += len(wanted)
+            continue
+        table = redirects[kind]
+        for old, new in wanted.items():
+            if old in table:
+                kept += table[old] != new
+            else:
+                table[old] = new
+                added += 1
+    if added:
+        _replace_file(path, tomlkit.dumps(document))
+    return added, kept
+
+
+def _replace_file(path: Path, text: str) -> None:
+    """Write a small text file atomically (temp file beside it, then rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.chmod(tmp, stat.S_IMODE(path.stat().st_mode) if path.exists() else 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def replace(settings: Settings, **changes: Any) -> Settings:

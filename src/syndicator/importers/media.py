@@ -1,0 +1,164 @@
+"""The files a WordPress post uses: which URLs are the old site's uploads, and bringing them into posts_dir.
+
+A post's images, audio, video and files that live under the old site's uploads
+(``/wp-content/uploads/``, or a WordPress.com ``*.files.wordpress.com`` host) are
+copied from a local folder (a copy of ``wp-content/uploads``) or fetched from a
+URL base into one shared folder, ``<posts_dir>/uploads/<YYYY>/<MM>/<file>``, the
+same paths as under ``wp-content/uploads``. A file that cannot be had (missing,
+404, too slow, too large) is reported and its reference keeps the remote URL.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from dataclasses import field
+from pathlib import Path
+from urllib.parse import quote
+from urllib.parse import unquote
+from urllib.parse import urljoin
+from urllib.parse import urlsplit
+
+from syndicator.output import write_atomic
+
+UPLOADS_DIR = "uploads"  # under posts_dir
+UPLOADS_PATH = "/wp-content/uploads/"
+DEFAULT_TIMEOUT = 20.0  # seconds for the whole of one file
+DEFAULT_MAX_BYTES = 100 * 1024 * 1024
+_CHUNK = 64 * 1024
+_SEGMENT = re.compile(r"[^/\\\x00-\x1f\x7f]+")
+_POST_SUFFIXES = (".md", ".markdown")  # a file named so would be read as a post
+
+
+class MediaError(Exception):
+    """One file could not be had; the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Uploads:
+    """Which URLs are the old site's uploads: its hosts (from the export) and the WordPress.com file hosts."""
+
+    hosts: frozenset[str]
+    site_url: str = ""  # resolves root-relative references such as /wp-content/uploads/...
+
+    @classmethod
+    def of(cls, urls: tuple[str, ...] | list[str]) -> Uploads:
+        """The uploads of a site with these URLs (its addresses and its attachments' URLs)."""
+        hosts = {h.lower() for h in (urlsplit(u).hostname for u in urls) if h}
+        # a WordPress.com blog's files live on <blog>.files.wordpress.com
+        hosts |= {h.replace(".wordpress.com", ".files.wordpress.com") for h in hosts if _blog_on_wordpress_com(h)}
+        return cls(frozenset(hosts), next((u for u in urls if urlsplit(u).hostname), ""))
+
+    def absolute(self, url: str) -> str:
+        """A root-relative upload reference made absolute on the old site (other URLs as they are)."""
+        if url.startswith(UPLOADS_PATH) and self.site_url:
+            return urljoin(self.site_url, url)
+        return url
+
+    def path_of(self, url: str) -> str | None:
+        """The path of an upload under wp-content/uploads (``2023/03/photo.jpg``), or None for any other URL."""
+        split = urlsplit(url)
+        host = (split.hostname or "").lower()
+        if split.scheme not in ("", "http", "https") or (host and host not in self.hosts):
+            return None
+        if host.endswith(".files.wordpress.com"):
+            path = split.path
+        elif UPLOADS_PATH in split.path:
+            path = split.path.split(UPLOADS_PATH, 1)[1]
+        else:
+            return None
+        segments = [unquote(s) for s in path.split("/") if s]
+        if not segments or any(s in (".", "..") or not _SEGMENT.fullmatch(s) or s.startswith(".") for s in segments):
+            return None
+        return "/".join(segments)
+
+
+def _blog_on_wordpress_com(host: str) -> bool:
+    return host.endswith(".wordpress.com") and host.count(".") == 2 and not host.startswith("files.")
+
+
+def fetch(url: str, *, timeout: float, max_bytes: int) -> bytes:
+    """GET a URL with a deadline and a size cap; raise MediaError with the reason."""
+    deadline = time.monotonic() + timeout
+    request = urllib.request.Request(url, headers={"User-Agent": "syndicator-wordpress-import"})  # noqa: S310 - http(s) only, checked by the caller
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - same
+            declared = response.headers.get("Content-Length")
+            if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+                raise MediaError(f"larger than {max_bytes} bytes ({declared})")
+            body = bytearray()
+            while chunk := response.read(_CHUNK):
+                body += chunk
+                if len(body) > max_bytes:
+                    raise MediaError(f"larger than {max_bytes} bytes")
+                if time.monotonic() > deadline:
+                    raise MediaError(f"took longer than {timeout:g} s")
+            return bytes(body)
+    except urllib.error.HTTPError as exc:
+        raise MediaError(f"HTTP {exc.code}") from exc
+    except urllib.error.URLError as exc:
+        if isinstance(exc.reason, TimeoutError):
+            raise MediaError(f"no answer within {timeout:g} s") from exc
+        raise MediaError(f"cannot fetch: {exc.reason}") from exc
+    except TimeoutError as exc:
+        raise MediaError(f"no answer within {timeout:g} s") from exc
+    except OSError as exc:
+        raise MediaError(f"cannot fetch: {exc}") from exc
+
+
+@dataclass
+class MediaCopier:
+    """Brings uploads into ``<posts_dir>/uploads/`` from a folder or a URL base; remembers what it did."""
+
+    source: str  # a folder (a copy of wp-content/uploads) or an http(s) URL base
+    posts_dir: Path
+    timeout: float = DEFAULT_TIMEOUT
+    max_bytes: int = DEFAULT_MAX_BYTES
+    fetched: list[str] = field(default_factory=list)
+    present: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)  # upload path -> reason
+    _done: dict[str, bool] = field(default_factory=dict)
+
+    @property
+    def remote(self) -> bool:
+        return self.source.startswith(("http://", "https://"))
+
+    def bring(self, path: str) -> str | None:
+        """The file's path under posts_dir (``uploads/2023/03/photo.jpg``) once it is there; None when it failed."""
+        if path not in self._done:
+            self._done[path] = self._bring(path)
+        return f"{UPLOADS_DIR}/{path}" if self._done[path] else None
+
+    def _bring(self, path: str) -> bool:
+        target = self.posts_dir / UPLOADS_DIR / path
+        if path.lower().endswith(_POST_SUFFIXES):
+            self.failed[path] = "its name would make it a post file"
+            return False
+        if target.is_file():
+            self.present.append(path)
+            return True
+        try:
+            data = self._read(path)
+        except MediaError as exc:
+            self.failed[path] = str(exc)
+            return False
+        write_atomic(target, data)
+        self.fetched.append(path)
+        return True
+
+    def _read(self, path: str) -> bytes:
+        if self.remote:
+            url = self.source.rstrip("/") + "/" + quote(path)
+            return fetch(url, timeout=self.timeout, max_bytes=self.max_bytes)
+        file = Path(self.source) / path
+        try:
+            if file.stat().st_size > self.max_bytes:
+                raise MediaError(f"larger than {self.max_bytes} bytes")
+            return file.read_bytes()
+        except FileNotFoundError as exc:
+            raise MediaError(f"not in {self.source}") from exc
+        except OSError as exc:
+            raise MediaError(f"cannot read {file}: {exc.strerror}") from exc

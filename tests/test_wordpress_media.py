@@ -1,0 +1,211 @@
+"""WordPress import --media: the posts' uploads come from a folder or the old site, and the posts refer to them."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler
+from http.server import ThreadingHTTPServer
+from pathlib import Path
+from typing import ClassVar
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from syndicator.cli import cli
+from syndicator.importers.media import Uploads
+from syndicator.importers.wordpress import import_wordpress
+
+DATA = Path(__file__).resolve().parent / "data" / "wordpress"
+BLOCKS = DATA / "wp6-blocks.xml"
+WPCOM = DATA / "wpcom.xml"
+UPLOADS = {  # what the old site's wp-content/uploads holds
+    "2023/03/photo.jpg": b"JPEG photo",
+    "2023/03/photo-1024x683.jpg": b"JPEG photo, large",
+    "2023/03/market.jpg": b"JPEG market",
+    "2023/04/episode-1.mp3": b"ID3 episode one",
+    "2023/04/clip.mp4": b"MP4 clip",
+    "2023/04/poster.jpg": b"JPEG poster",
+    "2023/04/notes.pdf": b"%PDF notes",
+}
+
+
+class OldSite(BaseHTTPRequestHandler):
+    """The old host: serves UPLOADS under /wp-content/uploads/, and a few bad answers."""
+
+    files: ClassVar[dict[str, bytes]] = {}
+    slow: ClassVar[set[str]] = set()  # paths answered only after the client gave up
+    huge: ClassVar[set[str]] = set()  # paths whose body is larger than any cap in these tests
+
+    def do_GET(self) -> None:
+        path = self.path.removeprefix("/wp-content/uploads/")
+        if path in self.slow:
+            time.sleep(1.5)
+        if path in self.huge:
+            self.send_response(200)
+            self.end_headers()  # no Content-Length: the size shows only while reading
+            self.wfile.write(b"x" * 200_000)
+            return
+        body = self.files.get(path)
+        if body is None:
+            self.send_error(404)
+            return
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Quiet."""
+
+
+@dataclass
+class Site:
+    url: str  # the uploads URL base
+    handler: type[OldSite]  # its files and bad answers, changeable by the test
+
+
+@pytest.fixture
+def old_site(monkeypatch: pytest.MonkeyPatch) -> Iterator[Site]:
+    """A real HTTP server on loopback standing in for the old WordPress host."""
+    for name in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    handler = type("Handler", (OldSite,), {"files": dict(UPLOADS), "slow": set(), "huge": set()})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield Site(f"http://127.0.0.1:{server.server_address[1]}/wp-content/uploads/", handler)
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+def read_post(path: Path) -> tuple[dict[str, object], str]:
+    _, front, body = path.read_text(encoding="utf-8").split("---\n", 2)
+    return yaml.safe_load(front), body
+
+
+def run_import(tmp_path: Path, *args: str, export: Path = BLOCKS) -> object:
+    return CliRunner().invoke(
+        cli,
+        ["import", "wordpress", str(export), "--posts-dir", str(tmp_path / "posts"), *args],
+        catch_exceptions=False,
+    )
+
+
+@pytest.fixture
+def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_without_media_urls_stay_on_the_old_site(in_tmp: Path) -> None:
+    """Without --media, every upload keeps its absolute URL and nothing is copied."""
+    run_import(in_tmp)
+    _, body = read_post(in_tmp / "posts" / "2023-03-10-caravan-cities.md")
+    assert "http://blog.example.org/wp-content/uploads/2023/03/photo-1024x683.jpg" in body
+    assert not (in_tmp / "posts" / "uploads").exists()
+
+
+def test_media_from_a_folder(in_tmp: Path) -> None:
+    """--media DIR (a copy of wp-content/uploads): the files a post uses are copied, references made relative."""
+    uploads = in_tmp / "wp-uploads"
+    for name, data in UPLOADS.items():
+        (uploads / name).parent.mkdir(parents=True, exist_ok=True)
+        (uploads / name).write_bytes(data)
+    result = run_import(in_tmp, "--media", str(uploads))
+    assert result.exit_code == 0, result.output
+    assert "media: 7 fetched, 0 failed" in result.output
+    posts = in_tmp / "posts"
+    assert (posts / "uploads/2023/03/photo.jpg").read_bytes() == b"JPEG photo"
+    meta, body = read_post(posts / "2023-03-10-caravan-cities.md")
+    assert meta["image"] == {"src": "uploads/2023/03/photo.jpg", "alt": "Camels at the caravanserai"}
+    assert '<a href="uploads/2023/03/photo.jpg"><img src="uploads/2023/03/photo-1024x683.jpg"' in body
+    assert "blog.example.org" not in body and "srcset" not in body
+    episode, body = read_post(posts / "2023-04-02-episode-one.md")
+    assert episode["enclosures"] == [
+        {"url": "uploads/2023/04/episode-1.mp3", "title": "Episode one"},
+        "uploads/2023/04/clip.mp4",
+        {"url": "uploads/2023/04/notes.pdf", "title": "Show notes"},
+        {"url": "https://cdn.example.net/episode-1.m4a", "type": "audio/x-m4a", "length": 2048},  # not an upload
+    ]
+    assert 'poster="uploads/2023/04/poster.jpg"' in body
+    again = run_import(in_tmp, "--media", str(uploads))
+    assert "media: 0 fetched, 0 failed" in again.output and "6 unchanged" in again.output
+
+
+def test_media_fetched_from_the_old_site(in_tmp: Path, old_site: Site) -> None:
+    """--media URL: uploads are fetched over HTTP from the URL base (with or without its final slash)."""
+    result = run_import(in_tmp, "--media", old_site.url.rstrip("/"))
+    assert result.exit_code == 0, result.output
+    assert "media: 7 fetched, 0 failed" in result.output
+    assert (in_tmp / "posts/uploads/2023/04/episode-1.mp3").read_bytes() == b"ID3 episode one"
+
+
+def test_bad_answers_keep_the_remote_url(tmp_path: Path, old_site: Site) -> None:
+    """404, a slow answer and a too large file each give a warning; the post keeps the old URL for them."""
+    posts = tmp_path / "posts"
+    site = old_site.handler
+    del site.files["2023/04/notes.pdf"]
+    site.slow.add("2023/04/clip.mp4")
+    site.huge.add("2023/04/episode-1.mp3")
+    report = import_wordpress(
+        BLOCKS, posts, tmp_path / "state", media=old_site.url, media_timeout=0.5, media_max_bytes=100_000
+    )
+    assert report.media_failed == {
+        "2023/04/notes.pdf": "HTTP 404",
+        "2023/04/clip.mp4": "no answer within 0.5 s",
+        "2023/04/episode-1.mp3": "larger than 100000 bytes",
+    }
+    assert report.media_fetched == 4
+    meta, body = read_post(posts / "2023-04-02-episode-one.md")
+    assert meta["enclosures"][0]["url"] == "http://blog.example.org/wp-content/uploads/2023/04/episode-1.mp3"
+    assert 'src="http://blog.example.org/wp-content/uploads/2023/04/clip.mp4"' in body
+    assert 'poster="uploads/2023/04/poster.jpg"' in body
+    assert not (posts / "uploads/2023/04/episode-1.mp3").exists()
+
+
+def test_wordpress_com_media_hosts(tmp_path: Path, old_site: Site) -> None:
+    """*.files.wordpress.com and *.wordpress.com/wp-content/uploads URLs are uploads too (query strings dropped)."""
+    old_site.handler.files.update(
+        {"2023/03/horses.jpg": b"JPEG horses", "2023/03/hoofbeats.mp3": b"ID3", "2023/03/map.pdf": b"%PDF"}
+    )
+    report = import_wordpress(WPCOM, tmp_path / "posts", tmp_path / "state", media=old_site.url)
+    assert report.media_failed == {} and report.media_fetched == 3
+    meta, body = read_post(tmp_path / "posts" / "2023-03-01-horses-of-kyrgyzstan.md")
+    assert meta["image"] == "uploads/2023/03/horses.jpg"
+    assert 'src="uploads/2023/03/horses.jpg"' in body and 'href="uploads/2023/03/map.pdf"' in body
+    assert meta["enclosures"] == ["uploads/2023/03/hoofbeats.mp3"]
+
+
+def test_media_must_be_a_folder_or_url(in_tmp: Path) -> None:
+    """--media naming neither a folder nor an http(s) URL is one clear error, before anything is written."""
+    result = CliRunner().invoke(cli, ["import", "wordpress", str(BLOCKS), "--media", "nowhere"])
+    assert result.exit_code == 1 and "--media: nowhere is neither a folder nor an http(s) URL" in result.output
+    assert not (in_tmp / "posts").exists()
+
+
+@pytest.mark.parametrize(
+    ("url", "path"),
+    [
+        ("http://blog.example.org/wp-content/uploads/2023/03/photo.jpg", "2023/03/photo.jpg"),
+        ("/wp-content/uploads/2011/12/map.png", "2011/12/map.png"),
+        ("https://blog.example.org/wp-content/uploads/sites/2/2023/03/a%20b.jpg?w=300", "sites/2/2023/03/a b.jpg"),
+        ("https://steppe.files.wordpress.com/2023/03/horses.jpg?w=1024", "2023/03/horses.jpg"),
+        ("https://steppe.wordpress.com/wp-content/uploads/2023/03/map.pdf", "2023/03/map.pdf"),
+        ("https://other.files.wordpress.com/2023/03/horses.jpg", None),  # another blog's files
+        ("https://elsewhere.example/wp-content/uploads/2023/03/photo.jpg", None),  # another site
+        ("http://blog.example.org/2023/03/10/caravan-cities/", None),  # a page, not an upload
+        ("http://blog.example.org/wp-content/uploads/../../wp-config.php", None),
+        ("http://blog.example.org/wp-content/uploads/2023/.htaccess", None),
+        ("javascript:alert(1)//wp-content/uploads/x", None),
+    ],
+)
+def test_which_urls_are_uploads(url: str, path: str | None) -> None:
+    """Only the old site's own uploads are brought over, under their path in wp-content/uploads."""
+    uploads = Uploads.of(["http://blog.example.org", "https://steppe.wordpress.com"])
+    assert uploads.path_of(url) == path
