@@ -13,6 +13,7 @@ import email
 import email.header
 import email.policy
 import email.utils
+import html
 import json
 import re
 import shutil
@@ -105,7 +106,8 @@ def _feedparser_like(module: Any, path: Path) -> Shown:
                 title=e.get("title"),
                 link=e.get("link"),
                 published=utc(e.get("published_parsed")),
-                updated=utc(e.get("updated_parsed")),
+                # not feedparser's deprecated fallback from updated to published (it warns)
+                updated=utc(dict.get(e, "updated_parsed") if isinstance(e, dict) else e.get("updated_parsed")),
                 summary=e.get("summary"),
                 content=content[0].get("value"),
                 categories=[t.get("label") or t.get("term") for t in e.get("tags", [])],
@@ -151,8 +153,8 @@ def fastfeedparser_show(path: Path) -> Shown:
         if is_json and e.get("description") is not None:
             entry["summary"] = folded(e["description"])
         entries.append(entry)
-    links = {link.get("rel", "alternate"): link.get("href") for link in feed.get("links") or []}
-    return Shown(feed.get("title"), feed.get("link"), links, entries)
+    # fastfeedparser leaves a feed's self and hub links out of its links: it does not expose them.
+    return Shown(feed.get("title"), feed.get("link"), None, entries)
 
 
 def _atoma_atom(path: Path) -> Shown:
@@ -395,6 +397,8 @@ def _node_entry(consumer: str, suffix: str, raw: dict[str, Any]) -> dict[str, An
             if name not in plain:
                 entry[f"{name}_html"] = entry[name]
             entry[name] = folded(entry[name]) if name in plain else text_of(entry[name])
+            if consumer == "feed-extractor":  # its text is the HTML with the tags taken out, entities left in
+                entry[name] = html.unescape(entry[name])
     entry.pop("summary_html", None)
     for name in ("published", "updated"):
         if name in entry:
@@ -450,7 +454,10 @@ CONSUMERS = (
     Consumer("feedsmith", ALL_FORMATS, "node:feedsmith", _node("feedsmith")),
     Consumer("feed-extractor", ALL_FORMATS, "node:@extractus/feed-extractor", _node("feed-extractor")),
     Consumer(
-        "@rowanmanning/feed-parser", ("atom", "rss"), "node:@rowanmanning/feed-parser", _node("@rowanmanning/feed-parser")
+        "@rowanmanning/feed-parser",
+        ("atom", "rss"),
+        "node:@rowanmanning/feed-parser",
+        _node("@rowanmanning/feed-parser"),
     ),
     Consumer("node-feedparser", ("atom", "rss"), "node:feedparser", _node("node-feedparser")),
 )

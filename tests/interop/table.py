@@ -11,13 +11,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from consumers import CONSUMERS  # noqa: E402
-from consumers import missing  # noqa: E402
-from truth import ENTRY_FIELDS  # noqa: E402
-from truth import FEED_FIELDS  # noqa: E402
-from truth import build  # noqa: E402
-from truth import show  # noqa: E402
-from truth import verdicts  # noqa: E402
+from consumers import CONSUMERS
+from consumers import missing
+from truth import ENTRY_FIELDS
+from truth import FEED_FIELDS
+from truth import build
+from truth import show
+from truth import verdicts
 
 
 def cell(found: dict[tuple[str, str], str], name: str) -> str:
@@ -34,15 +34,16 @@ def main() -> None:
     fields = (*FEED_FIELDS, *ENTRY_FIELDS)
     with tempfile.TemporaryDirectory() as tmp:
         feeds = build(Path(tmp))
-        print("| consumer | " + " | ".join(fields) + " |")
-        print("|---" * (len(fields) + 1) + "|")
+        out = sys.stdout
+        out.write("| consumer | " + " | ".join(fields) + " |\n")
+        out.write("|---" * (len(fields) + 1) + "|\n")
         for consumer in CONSUMERS:
             why = missing(consumer)
             if why:
-                print(f"| {consumer.name} | " + " | ".join(["absent: " + why] + [""] * (len(fields) - 1)) + " |")
+                out.write(f"| {consumer.name} | absent: {why} |" + " |" * (len(fields) - 1) + "\n")
                 continue
             found = verdicts(consumer, show(consumer, feeds, Path(tmp)), feeds)
-            print(f"| {consumer.name} | " + " | ".join(cell(found, f) for f in fields) + " |")
+            out.write(f"| {consumer.name} | " + " | ".join(cell(found, f) for f in fields) + " |\n")
 
 
 if __name__ == "__main__":

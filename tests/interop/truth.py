@@ -20,10 +20,11 @@ from urllib.parse import urldefrag
 
 import lxml.html
 import yaml
-from lxml import etree
-
 from consumers import Consumer
 from consumers import Shown
+from lxml import etree
+
+import syndicator
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 SITE_URL = "https://interop.example"
@@ -83,6 +84,10 @@ def build(output: Path) -> Path:
         encoding="utf-8",
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("SYNDICATOR_")}
+    # the syndicator this process imports, wherever it comes from (an editable install elsewhere, PYTHONPATH)
+    env["PYTHONPATH"] = os.pathsep.join(
+        filter(None, (str(Path(syndicator.__file__).parents[1]), env.get("PYTHONPATH")))
+    )
     subprocess.run(
         [sys.executable, "-m", "syndicator", "build", "--config", str(config)],
         check=True,
@@ -211,7 +216,9 @@ ENTRY_FIELDS = tuple(JUDGES)
 def judge_entries(name: str, shown: Shown, posts: dict[str, Expected], ids: dict[str, set[str]]) -> str:
     """'' when a consumer shows entry field ``name`` right in every entry of a document; else the first miss."""
     for entry in shown.entries:
-        want = posts.get(entry.get("id") or "") or next((p for p in posts.values() if p.link == entry.get("link")), None)
+        want = posts.get(entry.get("id") or "") or next(
+            (p for p in posts.values() if p.link == entry.get("link")), None
+        )
         if want is None:
             return f"unknown entry {entry.get('id')!r}"
         verdict = JUDGES[name](entry, want, ids)
