@@ -256,8 +256,8 @@ _RSS_NSMAP = {"content": CONTENT_NS, "dc": DC_NS, "atom": ATOM_NS}
 _RSS_ITEM_OPENING = etree.tostring(etree.SubElement(etree.Element("rss", nsmap=_RSS_NSMAP), "item")).rstrip(b"/>")
 
 
-# Element text (between a '>' and the next '<': lxml escapes both in text and attributes) holding a '&'.
-_TEXT_WITH_REFERENCES = re.compile(rb"(?<=>)[^<>]*&[^<>]*(?=<)")
+# A tag whose attribute values _text_as_character_references changed back (lxml escapes < and > there too).
+_TAG_WITH_REFERENCES = re.compile(rb"<[^<>]*&#x(?:26|3C|3E);[^<>]*>")
 
 
 def _text_as_character_references(xml: bytes) -> bytes:
@@ -266,13 +266,16 @@ def _text_as_character_references(xml: bytes) -> bytes:
     Some readers (@rowanmanning/feed-parser, feed-extractor) decode named
     entities twice, so ``&amp;amp;`` shows as "&" and an escaped ``&lt;code&gt;``
     becomes an element; character references are decoded once by all of them.
-    Attribute values keep the named entities: those readers leave references there.
+    Attribute values keep the named entities: those readers leave references
+    there. (Replacing everywhere, then mending the few tags, is twice as fast as
+    finding the text between the tags.)
     """
-    return _TEXT_WITH_REFERENCES.sub(_references, xml)
+    xml = xml.replace(b"&amp;", b"&#x26;").replace(b"&lt;", b"&#x3C;").replace(b"&gt;", b"&#x3E;")
+    return _TAG_WITH_REFERENCES.sub(_named_entities, xml)
 
 
-def _references(text: re.Match[bytes]) -> bytes:
-    return text.group().replace(b"&amp;", b"&#x26;").replace(b"&lt;", b"&#x3C;").replace(b"&gt;", b"&#x3E;")
+def _named_entities(tag: re.Match[bytes]) -> bytes:
+    return tag.group().replace(b"&#x26;", b"&amp;").replace(b"&#x3C;", b"&lt;").replace(b"&#x3E;", b"&gt;")
 
 
 def _labels(post: Post, catalog: Catalog) -> tuple[str, ...]:
