@@ -111,11 +111,18 @@ def _feedparser_like(module: Any, path: Path) -> Shown:
                 summary=e.get("summary"),
                 content=content[0].get("value"),
                 categories=[t.get("label") or t.get("term") for t in e.get("tags", [])],
-                author=(e.get("author_detail") or {}).get("name"),
+                author=_feedparser_author(e),
             )
         )
     links = {link.get("rel", "alternate"): link.get("href") for link in feed.get("links", [])}
     return Shown(feed.get("title"), feed.get("link"), links, entries)
+
+
+def _feedparser_author(entry: Any) -> str | None:
+    """The author's name: feedparser's ``author`` is "Name (email)" when there is an e-mail (readers show the name)."""
+    detail = entry.get("author_detail")
+    name = detail.get("name") if isinstance(detail, dict) else getattr(detail, "name", None)
+    return name if name is not None else entry.get("author")
 
 
 def feedparser_show(path: Path) -> Shown:

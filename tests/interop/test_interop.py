@@ -36,6 +36,11 @@ KNOWN: dict[tuple[str, str, str], str] = {
     ("node-feedparser", "rss", "title"): "strips anything like a tag from titles ('Why  breaks AT&T's pages')",
     ("rss2email", "rss", "title"): "decodes an RSS title's entities again: 'Tom &amp; Jerry' shows as 'Tom & Jerry'",
     ("feed-extractor", "atom", "published"): "dates an Atom entry by its updated, before its published",
+    (
+        "atoma",
+        "rss",
+        "author",
+    ): "reads RSS <author> (an e-mail address) but not dc:creator, which the SPEC has us write",
 }
 
 

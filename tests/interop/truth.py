@@ -289,5 +289,9 @@ def verdicts(consumer: Consumer, shown: dict[str, Shown | str], feeds: Path) -> 
     return out
 
 
+# Fields every consumer shows, or it shows the entry wrong (an entry without them is not what the post says).
+ALWAYS_SHOWN = frozenset({"title", "link", "id", "author"})
+
+
 def field_exposed(entry: dict[str, Any], name: str) -> bool:
-    return ("content_html" if name == "footnotes" else name) in entry
+    return name in ALWAYS_SHOWN or ("content_html" if name == "footnotes" else name) in entry
