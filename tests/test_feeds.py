@@ -17,6 +17,7 @@ from lxml import etree
 
 from factories import make_catalog
 from factories import make_post
+from factories import terms
 from feedcheck import ATOM
 from feedcheck import check_atom
 from feedcheck import check_file
@@ -69,9 +70,9 @@ def test_atom_fields(settings: Settings) -> None:
     assert entry.published == "2025-01-01T08:00:00+00:00"
     assert entry.updated == "2025-01-04T08:00:00+00:00"
     assert entry.author_detail == {"name": "Ann", "email": "ann@example.org", "href": "https://ann.example"}
-    assert [(t.term, t.label) for t in entry.tags] == [
-        ("tajik-russian-relations", "Tajik-Russian relations"),
-        ("borders", "Borders"),
+    assert [(t.term, t.label, t.scheme) for t in entry.tags] == [
+        ("Tajik-Russian relations", "Tajik-Russian relations", "https://example.org/category/"),
+        ("Borders", "Borders", "https://example.org/category/"),
     ]
     assert entry.summary == "<p>Short.</p>"
     assert entry.summary_detail.type == "text/html"
@@ -196,3 +197,73 @@ def test_any_post_renders_to_feeds_that_parse(settings: Settings, title: str, ca
         return
     for path, data in render_feeds(make_catalog(result), settings).items():
         check_file(path, data)
+
+
+ANN = Author("Zoë Ñúñez", "zoe@example.org", "https://zoe.example/", "zoe-nunez")
+
+
+def test_rss_names_the_author_with_dc_creator_only(settings: Settings) -> None:
+    """RSS items carry dc:creator and no <author> (an e-mail address readers show whole), even with an e-mail."""
+    files = render_feeds(make_catalog(make_post("a", author=ANN)), settings)
+    item = check_rss(files["all.rss"]).find("channel/item")
+    assert item.find("author") is None
+    assert item.findtext("{http://purl.org/dc/elements/1.1/}creator") == "Zoë Ñúñez"
+    author = check_atom(files["all.atom"]).find(f"{ATOM}entry/{ATOM}author")
+    assert [author.findtext(ATOM + n) for n in ("name", "email", "uri")] == [ANN.name, ANN.email, ANN.uri]
+
+
+def test_categories_show_their_names(settings: Settings) -> None:
+    """Atom category term and label are the displayed name, scheme the taxonomy's URL; RSS category text is the name."""
+    post = make_post("a", categories=("Ünïcödé Ça & Co",), tags=terms("C++ <templates>"))
+    files = render_feeds(make_catalog(post), settings)
+    categories = check_atom(files["all.atom"]).findall(f"{ATOM}entry/{ATOM}category")
+    assert [(c.get("term"), c.get("label"), c.get("scheme")) for c in categories] == [
+        ("Ünïcödé Ça & Co", "Ünïcödé Ça & Co", "https://example.org/category/"),
+        ("C++ <templates>", "C++ <templates>", "https://example.org/tag/"),
+    ]
+    rss = check_rss(files["all.rss"]).findall("channel/item/category")
+    assert [(c.text, c.get("domain")) for c in rss] == [
+        ("Ünïcödé Ça & Co", "https://example.org/category/"),
+        ("C++ <templates>", "https://example.org/tag/"),
+    ]
+
+
+def test_the_alternate_link_comes_before_self(settings: Settings) -> None:
+    """A feed's first link is its site (rel=alternate), then rel=self: some readers take the first as the site."""
+    files = render_feeds(make_catalog(make_post("a", categories=("One",))), settings)
+    for path in ("all.atom", "category/one.atom"):
+        rels = [x.get("rel") for x in check_atom(files[path]).findall(ATOM + "link")]
+        assert rels.index("alternate") == 0 and rels.index("self") == 1, rels
+    channel = check_rss(files["all.rss"]).find("channel")
+    names = [child.tag for child in channel]
+    assert names.index("link") < names.index(f"{ATOM}link")
+
+
+def test_json_items_carry_the_1_0_author_beside_authors(settings: Settings) -> None:
+    """JSON Feed items have 1.1 authors and the 1.0 author, for readers of either version."""
+    item = check_json(render_feeds(make_catalog(make_post("a", author=ANN)), settings)["all.json"])["items"][0]
+    assert item["authors"] == [{"name": "Zoë Ñúñez", "url": "https://zoe.example/"}]
+    assert item["author"] == {"name": "Zoë Ñúñez", "url": "https://zoe.example/"}
+
+
+def test_archive_pages_carry_hub_and_self_links(make_settings: Callable[..., Settings]) -> None:
+    """RFC 5005 archive pages carry rel=hub and rel=self in the document, as the feed does."""
+    posts = [make_post(f"p{i}", date=day(i)) for i in range(5)]
+    files = render_feeds(make_catalog(*posts), make_settings(feed_size=2, archive_page_size=2))
+    for page in ("archive/1.atom", "archive/3.atom"):
+        links = {x.get("rel"): x.get("href") for x in check_atom(files[page]).findall(ATOM + "link")}
+        assert links["hub"] == "https://example.org/websub"
+        assert links["self"] == f"https://example.org/feeds/{page}"
+
+
+def test_element_text_writes_markup_characters_as_references(settings: Settings) -> None:
+    """&, < and > in element text are &#x26; &#x3C; &#x3E; (readers that decode entities twice), the same XML."""
+    post = make_post("a", title="Tom &amp; Jerry <3", categories=("A & B",), content_html="<p>AT&amp;T &lt;b&gt;</p>")
+    files = render_feeds(make_catalog(post), settings)
+    for path in ("all.atom", "all.rss"):
+        body = files[path]
+        assert b"&amp;" not in body.replace(b'"A &amp; B"', b"").replace(b">A &amp; B<", b"")
+        assert b"Tom &#x26;amp; Jerry &#x3C;3" in body
+        assert b"&#x3C;p&#x3E;AT&#x26;amp;T &#x26;lt;b&#x26;gt;&#x3C;/p&#x3E;" in body
+        assert feedparser.parse(body).entries[0].title == "Tom &amp; Jerry <3"
+    assert feedparser.parse(files["all.atom"]).entries[0].content[0].value == "<p>AT&amp;T &lt;b&gt;</p>"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -121,7 +122,7 @@ def test_rendering_frees_what_cmark_allocates() -> None:
         ("[a](/about/)", 'href="https://example.org/about/"'),
         ("![i](img.png)", 'src="https://example.org/posts/my-post/img.png"'),
         ("[a](https://else.example/x)", 'href="https://else.example/x"'),
-        ("[a](#note)", 'href="https://example.org/posts/my-post/#note"'),
+        ("[a](#note)", 'href="https://example.org/posts/my-post/#user-content-note"'),
     ],
 )
 def test_relative_links_become_absolute_against_the_post_page(source: str, expected: str) -> None:
@@ -188,3 +189,62 @@ def test_xml_legal_strips_control_characters() -> None:
 def test_slugify(name: str, slug: str) -> None:
     """Category slugs come from python-slugify."""
     assert slugify(name) == slug
+
+
+@pytest.mark.parametrize(
+    ("fragment", "words", "expected"),
+    [
+        ("one <em>two</em>, three four five", 3, "one <em>two</em>, three…"),
+        ("one <em>two</em>, three four five", 2, "one <em>two</em>,…"),
+        ("<a href='x'>AT</a>&amp;<b>T</b> rocks, really", 2, "<a href='x'>AT</a>&amp;<b>T</b> rocks,…"),
+        ("a<br>b c", 2, "a<br>b…"),
+        ("one <em>two</em> three", 3, "one <em>two</em> three"),
+    ],
+)
+def test_a_word_runs_across_inline_elements(fragment: str, words: int, expected: str) -> None:
+    """A word-cut summary has exactly summary_words words: punctuation after an element is part of its word."""
+    assert truncate_html_words(fragment, words)[0] == expected
+
+
+def test_summary_cut_has_exactly_summary_words_words() -> None:
+    """summary_words = 20 on a first paragraph with punctuation after inline elements gives 20 words."""
+    from syndicator.markup import MarkdownText
+
+    body = "One *two*, three **four**; " + " ".join(f"w{i}" for i in range(5, 30)) + ".\n"
+    summary = MarkdownText(body, None, BASE, 20).summary_html
+    assert plain_text(summary).split() == ["One", "two,", "three", "four;", *(f"w{i}" for i in range(5, 20)), "w20…"]
+
+
+FOOTNOTES = 'Text with a note[^a] and [a link](#here).\n\n<p id="here">Here.</p>\n\n[^a]: The note.\n'
+
+
+def test_footnotes_link_to_prefixed_ids_on_the_post_page() -> None:
+    """Footnotes render, their ids survive with the user-content- prefix, and every same-page link lands on one."""
+    html = render_markdown(FOOTNOTES, BASE)
+    ids = set(re.findall(r'id="([^"]*)"', html))
+    targets = re.findall(r'href="https://example\.org/posts/my-post/#([^"]*)"', html)
+    assert ids == {"user-content-fnref-a", "user-content-fn-a", "user-content-here"}
+    assert sorted(targets) == ["user-content-fn-a", "user-content-fnref-a", "user-content-here"]
+    assert "[^a]" not in html
+
+
+def test_summaries_carry_no_ids() -> None:
+    """A summary is shown beside others (category pages): its footnote links stay, its ids go."""
+    from syndicator.markup import MarkdownText
+
+    cut = MarkdownText(FOOTNOTES, None, BASE, 55).summary_html
+    marked = MarkdownText(FOOTNOTES, 'Before <span id="x">the</span> marker.', BASE, 55).summary_html
+    assert "#user-content-fn-a" in cut
+    assert " id=" not in cut and " id=" not in marked
+
+
+@pytest.mark.parametrize(
+    "evil",
+    ['<a id="x" href="javascript:alert(1)">x</a>', "[x](#javascript:alert(1))", '<a href=" #x">x</a>'],
+)
+def test_fragment_rewrite_keeps_urls_safe(evil: str) -> None:
+    """A rewritten fragment link is still checked by safe_url: it stays on the post page."""
+    html = render_markdown(evil, BASE)
+    assert "javascript:alert" not in html.replace("#user-content-javascript:alert", "")
+    for href in re.findall(r'href="([^"]*)"', html):
+        assert href.startswith(BASE + "#user-content-")

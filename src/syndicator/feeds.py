@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import re
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -219,8 +220,9 @@ def _feed_generator(spec: FeedSpec, settings: Settings) -> FeedGenerator:
     updated = _newest_updated(entries)
     fg.updated(updated)
     fg.lastBuildDate(updated)
-    fg.link(href=feed_url(settings, spec.stem, "atom"), rel="self", type="application/atom+xml")
+    # The alternate link first: some readers (feed-extractor) take a feed's first link as its site.
     fg.link(href=spec.page_url, rel="alternate", type="text/html")
+    fg.link(href=feed_url(settings, spec.stem, "atom"), rel="self", type="application/atom+xml")
     history: _History = fg.history
     links: list[tuple[str, str]] = []
     if spec.is_archive:
@@ -237,9 +239,8 @@ def _feed_generator(spec: FeedSpec, settings: Settings) -> FeedGenerator:
     for rel, href in links:
         fg.link(href=href, rel=rel, type="application/atom+xml")
     history.rss_links = [(rel, href, "application/atom+xml") for rel, href in links]
-    if not spec.is_archive:
-        fg.link(href=settings.hub_url, rel="hub")
-        history.rss_links.insert(0, (("hub", settings.hub_url, "")))
+    fg.link(href=settings.hub_url, rel="hub")  # archive pages too: a page is a document of the feed's topic set
+    history.rss_links.insert(0, (("hub", settings.hub_url, "")))
     return fg
 
 
@@ -253,6 +254,28 @@ DC_NS = "http://purl.org/dc/elements/1.1/"
 # declarations lxml repeats on the item are then dropped, since the document's root carries them.
 _RSS_NSMAP = {"content": CONTENT_NS, "dc": DC_NS, "atom": ATOM_NS}
 _RSS_ITEM_OPENING = etree.tostring(etree.SubElement(etree.Element("rss", nsmap=_RSS_NSMAP), "item")).rstrip(b"/>")
+
+
+# A tag whose attribute values _text_as_character_references changed back (lxml escapes < and > there too).
+_TAG_WITH_REFERENCES = re.compile(rb"<[^<>]*&#x(?:26|3C|3E);[^<>]*>")
+
+
+def _text_as_character_references(xml: bytes) -> bytes:
+    """The same XML with ``&``, ``<`` and ``>`` in element text written ``&#x26;``, ``&#x3C;``, ``&#x3E;``.
+
+    Some readers (@rowanmanning/feed-parser, feed-extractor) decode named
+    entities twice, so ``&amp;amp;`` shows as "&" and an escaped ``&lt;code&gt;``
+    becomes an element; character references are decoded once by all of them.
+    Attribute values keep the named entities: those readers leave references
+    there. (Replacing everywhere, then mending the few tags, is twice as fast as
+    finding the text between the tags.)
+    """
+    xml = xml.replace(b"&amp;", b"&#x26;").replace(b"&lt;", b"&#x3C;").replace(b"&gt;", b"&#x3E;")
+    return _TAG_WITH_REFERENCES.sub(_named_entities, xml)
+
+
+def _named_entities(tag: re.Match[bytes]) -> bytes:
+    return tag.group().replace(b"&#x26;", b"&amp;").replace(b"&#x3C;", b"&lt;").replace(b"&#x3E;", b"&gt;")
 
 
 def _labels(post: Post, catalog: Catalog) -> tuple[str, ...]:
@@ -275,13 +298,16 @@ def _entry_bytes(fmt: str, post: Post, catalog: Catalog, settings: Settings) -> 
         if fmt == "json":
             blob = _json_item(post, labels, settings)
         elif fmt == "atom":
-            blob = etree.tostring(_make_entry(post, labels, settings).atom_entry(), encoding="UTF-8", pretty_print=True)
+            entry = _make_entry(post, labels, settings, with_email=True)
+            blob = etree.tostring(entry.atom_entry(), encoding="UTF-8", pretty_print=True)
         else:
-            item = _make_entry(post, labels, settings).rss_entry()
+            item = _make_entry(post, labels, settings, with_email=False).rss_entry()
             etree.Element("rss", nsmap=_RSS_NSMAP).append(item)
             blob = etree.tostring(item, encoding="UTF-8", pretty_print=True)
             if blob.startswith(_RSS_ITEM_OPENING):
                 blob = b"<item" + blob[len(_RSS_ITEM_OPENING) :]
+        if fmt != "json":
+            blob = _text_as_character_references(blob)
         cache[key] = blob
         if len(cache) > _CACHE_SIZES[fmt]:
             cache.popitem(last=False)
@@ -316,7 +342,14 @@ def prerender(specs: list[FeedSpec], catalog: Catalog, settings: Settings) -> No
         cache[(post, _labels(post, catalog), fp)] = blob  # the key _entry_bytes looks up
 
 
-def _make_entry(post: Post, labels: tuple[str, ...], settings: Settings) -> FeedEntry:
+def _make_entry(post: Post, labels: tuple[str, ...], settings: Settings, *, with_email: bool) -> FeedEntry:
+    """A post's feedgen entry; ``with_email`` False for RSS, where an e-mail makes feedgen write <author>.
+
+    RSS's <author> is an address, and readers show it whole ("zoe@example.org
+    (Zoë)"): RSS items name their author with dc:creator only. A category's
+    term and label are both its displayed name (most readers show only the
+    term, as WordPress writes it); its scheme is the taxonomy's base URL.
+    """
     url = post_url(settings, post)
     fe = FeedEntry()
     fe.register_extension("dc", DcEntryExtension, atom=False, rss=True)  # load_extension tries an import per entry
@@ -327,16 +360,16 @@ def _make_entry(post: Post, labels: tuple[str, ...], settings: Settings) -> Feed
     fe.published(post.date)
     fe.updated(post.updated)
     author = {"name": post.author.name}
-    if post.author.email:
+    if post.author.email and with_email:
         author["email"] = post.author.email
     if post.author.uri:
         author["uri"] = post.author.uri
     fe.author(author)
     fe.dc.dc_creator(post.author.name)
-    for term, label in zip(post.categories, labels, strict=True):
-        fe.category(term=term.slug, label=label, scheme=f"{settings.base_url}/category/")
+    for label in labels:
+        fe.category(term=label, label=label, scheme=f"{settings.base_url}/category/")
     for term in post.tags:
-        fe.category(term=term.slug, label=term.name, scheme=f"{settings.base_url}/tag/")
+        fe.category(term=term.name, label=term.name, scheme=f"{settings.base_url}/tag/")
     fe.summary(post.summary_html, type="html")
     if settings.full_content:
         fe.content(post.content_html, type="html")
@@ -346,16 +379,19 @@ def _make_entry(post: Post, labels: tuple[str, ...], settings: Settings) -> Feed
 def atom_parts(spec: FeedSpec, catalog: Catalog, settings: Settings) -> list[bytes]:
     """An Atom document as [head, *entries, tail]: feedgen writes the feed's own elements, the entries are cached."""
     fg = _feed_generator(spec, settings)
-    head, end, tail = bytes(fg.atom_str(pretty=True, encoding="UTF-8")).rpartition(b"</feed>")
+    document = _text_as_character_references(bytes(fg.atom_str(pretty=True, encoding="UTF-8")))
+    head, end, tail = document.rpartition(b"</feed>")
     return [head, *(_entry_bytes("atom", post, catalog, settings) for post in spec.posts), end + tail]
 
 
 def rss_parts(spec: FeedSpec, catalog: Catalog, settings: Settings) -> list[bytes]:
     """An RSS document as [head, *items, tail], likewise."""
     fg = _feed_generator(spec, settings)
+    # feedgen's RSS <link> is the last link given, and it writes only the self one as atom:link.
     fg.link(href=feed_url(settings, spec.stem, "rss"), rel="self", type="application/rss+xml", replace=True)
     fg.link(href=spec.page_url, rel="alternate", type="text/html")
-    head, end, tail = bytes(fg.rss_str(pretty=True, encoding="UTF-8")).rpartition(b"</channel>")
+    document = _text_as_character_references(bytes(fg.rss_str(pretty=True, encoding="UTF-8")))
+    head, end, tail = document.rpartition(b"</channel>")
     opening = head.rstrip(b" ")  # items start on a line of their own, like Atom's entries
     items = (_entry_bytes("rss", post, catalog, settings) for post in spec.posts)
     return [opening, *items, head[len(opening) :] + end + tail]
@@ -373,6 +409,7 @@ def _json_item(post: Post, labels: tuple[str, ...], settings: Settings) -> bytes
     author = {"name": post.author.name}
     if post.author.uri:
         author["url"] = post.author.uri
+    # "author" is JSON Feed 1.0's (deprecated in 1.1, kept so 1.0 readers such as atoma find one).
     item = {
         "id": post.id,
         "url": post_url(settings, post),
@@ -383,6 +420,7 @@ def _json_item(post: Post, labels: tuple[str, ...], settings: Settings) -> bytes
         "date_modified": post.updated.isoformat(),
         "tags": list(labels) + [t.name for t in post.tags],
         "authors": [author],
+        "author": author,
     }
     return json.dumps(item, ensure_ascii=False, sort_keys=True).encode("utf-8")
 

@@ -36,7 +36,17 @@ _BLOCK_TAGS = frozenset(
     {"p", "div", "li", "ul", "ol", "br", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "tr", "table", "hr"}
 )
 _VOID_TAGS = frozenset({"br", "hr", "img", "wbr", "col", "area"})
-_MARKDOWN_OPTIONS = Options.CMARK_OPT_UNSAFE  # raw HTML passes through here and is cleaned by nh3
+# Raw HTML passes through cmark and is cleaned by nh3; footnotes ([^1]) become links to a list of notes.
+_MARKDOWN_OPTIONS = Options.CMARK_OPT_UNSAFE | Options.CMARK_OPT_FOOTNOTES
+# Element ids survive sanitizing with this prefix (as GitHub's user-content-), so that no post's id can
+# clash with, or clobber, one of the page around it; fragment links (#x) are rewritten to match.
+ID_PREFIX = "user-content-"
+_ALLOWED_ATTRIBUTES = {tag: set(names) for tag, names in nh3.ALLOWED_ATTRIBUTES.items()} | {"*": {"id"}}
+# In nh3's output every attribute value is double-quoted and holds no '"', and text holds no '<'.
+_START_TAG = re.compile(r'<[a-zA-Z](?:[^">]|"[^"]*")*>')
+_ID_ATTRIBUTE = re.compile(r'\sid="[^"]*"')
+# Where a word ends even without white space: a word is a run of non-space text across inline elements.
+_WORD_BREAKS = _BLOCK_TAGS | {"img"}
 
 
 def xml_legal(text: str) -> tuple[str, bool]:
@@ -98,10 +108,25 @@ def safe_url(value: str, base_url: str, schemes: frozenset[str] = SAFE_SCHEMES) 
     return value if url_scheme(value) in schemes else None
 
 
-def _absolute(base_url: str) -> Callable[[str, str, str], str | None]:
+def prefixed_fragment(value: str) -> str:
+    """A same-page fragment link (``#x``) pointed at the prefixed id (``#user-content-x``); others unchanged."""
+    stripped = value.strip(_C0_OR_SPACE)
+    if len(stripped) > 1 and stripped.startswith("#"):
+        return f"#{ID_PREFIX}{stripped[1:]}"
+    return value
+
+
+def _absolute(base_url: str, *, keep_ids: bool = True) -> Callable[[str, str, str], str | None]:
+    """nh3's attribute filter: URLs made absolute and checked (``safe_url`` has the last word), ids prefixed.
+
+    ``keep_ids`` False drops ids (a summary is shown beside other posts' summaries).
+    """
+
     def attribute_filter(tag: str, attribute: str, value: str) -> str | None:
+        if attribute == "id":
+            return f"{ID_PREFIX}{value}" if keep_ids and value else None
         if attribute in _URL_ATTRIBUTES:
-            return safe_url(value, base_url)
+            return safe_url(prefixed_fragment(value), base_url)
         return value
 
     return attribute_filter
@@ -151,15 +176,18 @@ class _Cmark:
 _CMARK = _Cmark()
 
 
-def render_markdown(text: str, base_url: str) -> str:
-    """Render Markdown (CommonMark + tables) to sanitized HTML with absolute links.
+def render_markdown(text: str, base_url: str, *, keep_ids: bool = True) -> str:
+    """Render Markdown (CommonMark + tables + footnotes) to sanitized HTML with absolute links.
 
     Relative ``href``/``src`` values are resolved against ``base_url`` the way a
-    browser would. Scripts, styles, frames, event handlers and ``javascript:``
-    URLs are removed.
+    browser would; ids get ``ID_PREFIX`` and same-page links follow them, so a
+    footnote link is ``<base_url>#user-content-fn-1``: it works on the post page
+    and from a feed reader alike. Scripts, styles, frames, event handlers and
+    ``javascript:`` URLs are removed.
     """
     raw = _CMARK.to_html(text, _MARKDOWN_OPTIONS)
-    return nh3.clean(raw, attribute_filter=_absolute(base_url), link_rel=None).strip()
+    attribute_filter = _absolute(base_url, keep_ids=keep_ids)
+    return nh3.clean(raw, attributes=_ALLOWED_ATTRIBUTES, attribute_filter=attribute_filter, link_rel=None).strip()
 
 
 class MarkdownText:
@@ -198,9 +226,9 @@ class MarkdownText:
         html = render_markdown(content_md, base_url)
         self._html_z = zlib.compress(html.encode("utf-8", "surrogatepass"), 1)
         if summary_md is not None:
-            self._summary = render_markdown(summary_md, base_url)
+            self._summary = render_markdown(summary_md, base_url, keep_ids=False)
         else:
-            cut, _ = truncate_html_words(first_paragraph(html), summary_words)
+            cut, _ = truncate_html_words(without_ids(first_paragraph(html)), summary_words)
             self._summary = f"<p>{cut}</p>" if cut else ""
         self._source = None
 
@@ -228,22 +256,38 @@ class MarkdownText:
 
 
 class _Truncator(HTMLParser):
+    """Copies an HTML fragment up to its ``words``-th word, and the tags it opens.
+
+    A word is a run of non-space text, across inline elements: in
+    ``one <em>two</em>, three`` the words are "one", "two," and "three".
+    """
+
     def __init__(self, words: int) -> None:
         super().__init__(convert_charrefs=True)
         self.left = words
         self.out: list[str] = []
         self.open: list[str] = []
         self.cut = False
+        self.in_word = False  # the text so far ends inside a word
+
+    @property
+    def stopped(self) -> bool:
+        """The last word kept has ended: nothing more is copied."""
+        return self.left <= 0 and not self.in_word
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if self.left <= 0:
+        if tag in _WORD_BREAKS:
+            self.in_word = False
+        if self.stopped:
             return
         self.out.append(self.get_starttag_text() or "")
         if tag not in _VOID_TAGS:
             self.open.append(tag)
 
     def handle_endtag(self, tag: str) -> None:
-        if self.left <= 0 or tag not in self.open:
+        if tag in _WORD_BREAKS:
+            self.in_word = False
+        if self.stopped or tag not in self.open:
             return
         while self.open:
             name = self.open.pop()
@@ -252,20 +296,21 @@ class _Truncator(HTMLParser):
                 break
 
     def handle_data(self, data: str) -> None:
-        if self.left <= 0:
-            if data.strip():
-                self.cut = True
-            return
-        pieces = re.split(r"(\s+)", data)
         kept: list[str] = []
-        for piece in pieces:
-            if piece and not piece.isspace():
+        for piece in re.split(r"(\s+)", data):
+            if not piece:
+                continue
+            if piece.isspace():
+                self.in_word = False
+            elif not self.in_word:
                 if self.left <= 0:
                     self.cut = True
                     break
                 self.left -= 1
+                self.in_word = True
             kept.append(piece)
-        self.out.append(html.escape("".join(kept), quote=False))
+        if kept:
+            self.out.append(html.escape("".join(kept), quote=False))
 
 
 def truncate_html_words(fragment: str, words: int) -> tuple[str, bool]:
@@ -277,6 +322,13 @@ def truncate_html_words(fragment: str, words: int) -> tuple[str, bool]:
         return fragment, False
     text = "".join(parser.out).rstrip()
     return text + "…" + "".join(f"</{tag}>" for tag in reversed(parser.open)), True
+
+
+def without_ids(fragment: str) -> str:
+    """Sanitized HTML without its id attributes (for a summary, which is shown beside other posts' summaries)."""
+    if " id=" not in fragment:
+        return fragment
+    return _START_TAG.sub(lambda tag: _ID_ATTRIBUTE.sub("", tag.group()), fragment)
 
 
 def first_paragraph(fragment: str) -> str:
