@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from conftest import post_text
 from feedcheck import wait_for
 from syndicator.config import Settings
 from syndicator.posts import PostCache
+from syndicator.watch import WRITE_QUIET
 from syndicator.watch import PostWatcher
 
 
@@ -54,6 +56,23 @@ def test_watcher_reports_written_created_moved_and_deleted_files(
     assert _taken(watcher, {f"{posts_dir}/sub/b.md"})
     watcher.look_at_everything()
     assert watcher.take() is None
+
+
+def test_a_file_still_being_written_is_held_back_until_it_is_closed(watcher: PostWatcher, posts_dir: Path) -> None:
+    """A post written in two steps, 0.6 s apart, is never handed to a reload half written (inotify close_write)."""
+    asked: list[float] = []
+    watcher.on_change = asked.append
+    path = posts_dir / "slow.md"
+    with path.open("w", encoding="utf-8") as handle:
+        handle.write("---\ntitle: Half")
+        handle.flush()
+        assert wait_for(lambda: bool(asked))
+        assert asked[-1] >= WRITE_QUIET  # a write without a close asks for a late reload
+        time.sleep(0.6)
+        assert watcher.take() == set()  # held back: it is being written
+        handle.write(" and whole\ndate: 2025-01-01\n---\nBody\n")
+    assert _taken(watcher, {str(path)}) == {str(path)}
+    assert asked[-1] < WRITE_QUIET  # closed: the reload may come at once
 
 
 def _published(cache: PostCache) -> list[tuple[str, str]]:

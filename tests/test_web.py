@@ -155,3 +155,20 @@ def test_pages(client: Any) -> None:
     assert post.status_code == 200 and "First" in post.get_data(as_text=True)
     assert "Content-Security-Policy" in post.headers
     assert post.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_if_none_match_compares_weakly(client: Any) -> None:
+    """RFC 9110: ``W/"tag"`` in If-None-Match matches the strong ETag "tag" (and the gzip one)."""
+    first = client.get("/feeds/all.atom")
+    weak = "W/" + first.headers["ETag"]
+    assert client.get("/feeds/all.atom", headers={"If-None-Match": weak}).status_code == 304
+    zipped = client.get("/feeds/all.atom", headers={"Accept-Encoding": "gzip"})
+    assert client.get("/feeds/all.atom", headers={"If-None-Match": "W/" + zipped.headers["ETag"]}).status_code == 304
+
+
+@pytest.mark.parametrize("path", ["/feed", "/feed/", "/category/alpha/feed/atom", "/category/alpha"])
+def test_redirects_never_take_their_host_from_the_request(client: Any, path: str) -> None:
+    """Every Location is under site_url, whatever Host and scheme the request claims."""
+    response = client.get(path, headers={"Host": "evil.example"}, base_url="http://evil.example")
+    assert response.status_code in (301, 308)
+    assert response.headers["Location"].startswith("https://example.org/")

@@ -19,6 +19,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from syndicator.build import Builder
 from syndicator.config import Settings
 from syndicator.hub import Hub
+from syndicator.watch import CHANGE_QUIET
 from syndicator.watch import PostWatcher
 
 logger = logging.getLogger(__name__)
@@ -29,7 +30,6 @@ NEXT_POST_JOB = "next-post"
 DELIVERY_JOB = "websub-deliveries"
 DELIVERY_INTERVAL = 2  # seconds between looks for due (retried) WebSub deliveries
 CHANGE_JOB = "reload-on-change"
-CHANGE_QUIET = 0.2  # seconds without a new file event before a reload on change (an editor's save is several)
 
 
 def run_reload(
@@ -100,13 +100,18 @@ def schedule_next_post(
 
 
 def reload_on_change(
-    scheduler: BackgroundScheduler, builder: Builder, clock: Clock, hub: Hub | None, watcher: PostWatcher
+    scheduler: BackgroundScheduler,
+    builder: Builder,
+    clock: Clock,
+    hub: Hub | None,
+    watcher: PostWatcher,
+    quiet: float = CHANGE_QUIET,
 ) -> None:
-    """(Re)place the one-off reload that follows file events, CHANGE_QUIET after the latest one."""
+    """(Re)place the one-off reload that follows file events, ``quiet`` seconds after the latest one."""
     scheduler.add_job(
         run_reload,
         "date",
-        run_date=datetime.now(UTC) + timedelta(seconds=CHANGE_QUIET),
+        run_date=datetime.now(UTC) + timedelta(seconds=quiet),
         args=(builder, clock, scheduler, hub, watcher),
         kwargs={"only_changes": True},
         id=CHANGE_JOB,
@@ -145,7 +150,7 @@ def start_scheduler(
     )
     scheduler.start()
     if watcher is not None:
-        watcher.on_change = lambda: reload_on_change(scheduler, builder, clock, hub, watcher)
+        watcher.on_change = lambda quiet: reload_on_change(scheduler, builder, clock, hub, watcher, quiet)
         if watcher.pending():
             reload_on_change(scheduler, builder, clock, hub, watcher)
     snapshot = builder.snapshot
