@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 import requests
 
-from syndicator.build import Builder
 from syndicator.config import Settings
-from syndicator.web import create_app
+from syndicator.service.build import Builder
+from syndicator.service.web import create_app
 
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 SEED_POSTS = Path(__file__).resolve().parent.parent / "posts"

@@ -8,8 +8,8 @@ from datetime import UTC
 from datetime import datetime
 from typing import Any
 
-from syndicator.catalog import Catalog
-from syndicator.markup import slugify
+from syndicator.core.catalog import Catalog
+from syndicator.core.markup import slugify
 from syndicator.model import Author
 from syndicator.model import Post
 from syndicator.model import Term

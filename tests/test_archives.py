@@ -14,9 +14,9 @@ from lxml import etree
 from conftest import NOW
 from feedcheck import ATOM
 from feedcheck import check_atom
-from syndicator.build import Builder
 from syndicator.config import Settings
-from syndicator.web import create_app
+from syndicator.service.build import Builder
+from syndicator.service.web import create_app
 
 FH = "{http://purl.org/syndication/history/1.0}"
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import json
 import os
 import subprocess
 import sys
@@ -17,11 +16,11 @@ from conftest import NOW
 from factories import make_post
 from feedcheck import check_atom
 from feedcheck import check_file
-from syndicator.build import Builder
-from syndicator.build import assign_changed
 from syndicator.config import Settings
-from syndicator.ledger import Record
-from syndicator.ledger import assign_ids
+from syndicator.core.ledger import Record
+from syndicator.core.ledger import assign_ids
+from syndicator.core.pipeline import publish
+from syndicator.service.build import Builder
 
 
 def tree(root: Path) -> dict[str, bytes]:
@@ -176,8 +175,8 @@ def test_a_feed_file_deleted_behind_our_back_is_restored(
     assert (settings.output_dir / "all.rss").read_bytes() == builder.snapshot.files["/feeds/all.rss"].body
 
 
-def test_assign_changed_equals_assigning_everything() -> None:
-    """Only edited posts are looked up in the ledger; the posts, warnings and edits equal a full assignment's."""
+def test_publish_after_edits_equals_publishing_everything() -> None:
+    """Given the last result, only edited posts are looked up; posts, warnings and catalog equal a full publish's."""
     ledger = {
         "a.md": Record("tag:old,2020:/posts/a", "a"),
         "b.md": Record("tag:old,2020:/posts/b", "b"),
@@ -185,23 +184,22 @@ def test_assign_changed_equals_assigning_everything() -> None:
     a = make_post("a", source="a.md")
     b = make_post("b", source="b.md", id="tag:explicit:/b", explicit_id=True)
     c = make_post("c", source="c.md")
-    first, edits = assign_changed(None, [a, b, c], ledger)
-    assert edits is None
+    first = publish([a, b, c], ledger, NOW)
     assert [p.id for p in first.posts] == ["tag:old,2020:/posts/a", "tag:explicit:/b", c.id]
-    assert [w.path for w in first.warnings] == [b.path]
+    assert [w.path for w in first.id_warnings] == [b.path]
 
     a2, c2 = replace(a, title="A2"), replace(c, title="C2")
-    second, edits = assign_changed(first, [a2, b, c2], ledger)
-    full_posts, full_warnings = assign_ids([a2, b, c2], ledger)
-    assert second.posts == full_posts and second.warnings == full_warnings
-    assert edits == [(first.posts[0], second.posts[0]), (first.posts[2], second.posts[2])]
+    second = publish([a2, b, c2], ledger, NOW, first)
+    full = publish([a2, b, c2], ledger, NOW)
+    assert second.posts == full.posts and second.id_warnings == full.id_warnings
+    assert second.catalog.posts == full.catalog.posts
     assert second.posts[1] is first.posts[1]
 
     b2 = replace(b, id="tag:old,2020:/posts/b", explicit_id=False)  # the explicit id is dropped: warning gone
-    third, edits = assign_changed(second, [a2, b2, c2], ledger)
-    assert third.warnings == [] and edits is not None and len(edits) == 1
-    moved, edits = assign_changed(third, [a2, c2, b2], ledger)  # files in another order: no pairing
-    assert edits is None and moved.posts == assign_ids([a2, c2, b2], ledger)[0]
+    third = publish([a2, b2, c2], ledger, NOW, second)
+    assert third.id_warnings == [] and third.catalog.posts == publish([a2, b2, c2], ledger, NOW).catalog.posts
+    moved = publish([a2, c2, b2], ledger, NOW, third)  # files in another order: a full publish
+    assert moved.posts == assign_ids([a2, c2, b2], ledger)[0]
 
 
 def test_a_build_on_two_processes_writes_what_one_process_writes(
@@ -222,25 +220,19 @@ def test_a_build_on_two_processes_writes_what_one_process_writes(
     with_threads.start()  # another thread running: no fork, whatever the sizes
     Builder(one, serving=False).reload(NOW)
     script = f"""
-import json
+import logging
+import sys
 from datetime import datetime
 from pathlib import Path
-from syndicator import feeds, posts, forked
-from syndicator.build import Builder
+from syndicator.service.build import Builder
 from syndicator.config import Settings
-feeds.PARALLEL_ENTRIES_FROM = 10
-posts.PARALLEL_LOAD_FROM = 10
-forks = []
-class Spy(forked.Forked):
-    def __init__(self, fn):
-        super().__init__(fn)
-        forks.append(self.process is not None)
-feeds.Forked = posts.Forked = Spy
+logging.basicConfig(stream=sys.stdout, format="%(name)s %(message)s")
+logging.getLogger("syndicator.incremental.forked").setLevel(logging.DEBUG)
 settings = Settings(site_title="Test Site", site_url="https://example.org", posts_dir=Path({str(one.posts_dir)!r}),
     output_dir=Path({str(tmp_path / "two")!r}), state_dir=Path({str(tmp_path / "two-state")!r}), archive_page_size=7)
-Builder(settings, serving=False).reload(datetime.fromisoformat({NOW.isoformat()!r}))
-print(json.dumps(forks))
+Builder(settings, serving=False, parallel_from=10).reload(datetime.fromisoformat({NOW.isoformat()!r}))
 """
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
-    assert json.loads(out.stdout) == [True, True]  # the parse, then the entries
+    forks = [line for line in out.stdout.splitlines() if line.startswith("syndicator.incremental.forked forked")]
+    assert len(forks) == 2, out.stdout  # the parse, then the entries
     assert tree(tmp_path / "two") == tree(tmp_path / "one")

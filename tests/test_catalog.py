@@ -15,7 +15,7 @@ from factories import Html
 from factories import make_catalog
 from factories import make_post
 from factories import terms
-from syndicator.catalog import group_terms
+from syndicator.core.catalog import group_terms
 
 
 def test_newest_first_and_equal_dates_by_slug() -> None:

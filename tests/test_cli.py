@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from datetime import UTC
 from datetime import datetime
@@ -217,26 +218,27 @@ def test_a_build_stamp_expires_when_a_scheduled_post_comes_due(
         assert "<title>Later</title>" in (tmp_path / "feeds/all.atom").read_text()
 
 
-def test_new_code_reuses_no_stamp_and_no_cache(
-    run: Callable[..., object],
-    write_post: Callable[..., Path],
-    caplog: pytest.LogCaptureFixture,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_new_code_reuses_no_stamp_and_no_cache(write_post: Callable[..., Path], tmp_path: Path) -> None:
     """An upgrade (or an edited install) parses and renders again, even when no post changed."""
-    from syndicator import feeds
-    from syndicator import posts
-    from syndicator import records
+    import shutil
+    import subprocess
+    import sys
 
-    caplog.set_level("INFO")
+    import syndicator
+
+    package = tmp_path / "install"
+    shutil.copytree(Path(syndicator.__file__).parent, package / "syndicator", ignore=shutil.ignore_patterns("*.pyc"))
     write_post("a.md", title="A")
-    run("build")
-    run("build")
-    assert _up_to_date(caplog)
-    for module in (feeds, posts, records):
-        monkeypatch.setattr(module, "CODE_FINGERPRINT", "9.9.9+new")
-    feeds._settings_fingerprint.cache_clear()
-    run("build")
-    messages = [r.getMessage() for r in caplog.records]
-    assert not any("up to date" in m for m in messages)
-    assert any("parsed=1" in m for m in messages)
+    env = {**os.environ, "PYTHONPATH": str(package)}
+
+    def build() -> str:
+        command = [sys.executable, "-m", "syndicator", "build"]
+        done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, check=True, timeout=120)
+        return done.stderr
+
+    build()
+    assert "up to date" in build()
+    with (package / "syndicator" / "core" / "render.py").open("a") as module:
+        module.write("# an edit of the installed code\n")
+    again = build()
+    assert "up to date" not in again and "parsed=1" in again

@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 import requests
 
 from conftest import post_text
@@ -17,6 +18,33 @@ from feedcheck import check_rss
 RUN_SECONDS = 20
 
 
+def _rewrite(posts: Path, deadline: float) -> None:
+    """Rewrite a tenth of the posts every few hundredths of a second, with new titles and categories."""
+    version = 0
+    while time.monotonic() < deadline:
+        version += 1
+        for i in range(0, 30, 3):
+            (posts / f"p{(i + version) % 30}.md").write_text(
+                post_text(title=f"Post {(i + version) % 30} v{version}", categories=f"[Cat {version % 3}]")
+            )
+        time.sleep(0.03)
+
+
+def _unparsed(path: str, body: bytes) -> list[str]:
+    """What is wrong with a feed's body (nothing when it parses)."""
+    try:
+        if path.endswith(".atom"):
+            check_atom(body)
+        elif path.endswith(".rss"):
+            check_rss(body)
+        elif path.endswith(".json"):
+            json.loads(body)
+    except (AssertionError, ValueError) as exc:
+        return [f"{path}: body does not parse: {exc}"]
+    return []
+
+
+@pytest.mark.slow
 def test_concurrent_gets_while_posts_are_rewritten(start_server: Callable[..., object], tmp_path: Path) -> None:
     """20 s of concurrent GETs while posts change every few hundredths of a second: no 5xx, every body parses."""
     posts = tmp_path / "posts"
@@ -28,16 +56,6 @@ def test_concurrent_gets_while_posts_are_rewritten(start_server: Callable[..., o
     failures: list[str] = []
     counts = {"requests": 0, "versions": set()}
     lock = threading.Lock()
-
-    def writer() -> None:
-        version = 0
-        while time.monotonic() < deadline:
-            version += 1
-            for i in range(0, 30, 3):
-                (posts / f"p{(i + version) % 30}.md").write_text(
-                    post_text(title=f"Post {(i + version) % 30} v{version}", categories=f"[Cat {version % 3}]")
-                )
-            time.sleep(0.03)
 
     def reader(paths: list[str]) -> None:
         session = requests.Session()
@@ -53,15 +71,7 @@ def test_concurrent_gets_while_posts_are_rewritten(start_server: Callable[..., o
             if response.status_code >= 500:
                 failures.append(f"{path}: {response.status_code}")
             elif response.status_code == 200:
-                try:
-                    if path.endswith(".atom"):
-                        check_atom(response.content)
-                    elif path.endswith(".rss"):
-                        check_rss(response.content)
-                    elif path.endswith(".json"):
-                        json.loads(response.content)
-                except (AssertionError, ValueError) as exc:
-                    failures.append(f"{path}: body does not parse: {exc}")
+                failures.extend(_unparsed(path, response.content))
                 with lock:
                     counts["versions"].add(response.headers.get("ETag"))
             with lock:
@@ -69,7 +79,7 @@ def test_concurrent_gets_while_posts_are_rewritten(start_server: Callable[..., o
 
     feeds = ["/feeds/all.atom", "/feeds/all.rss", "/feeds/all.json", "/feeds/category/cat-0.atom", "/healthz"]
     pages = ["/", "/category/cat-1/", "/posts/p1/", "/feeds/category/cat-2.rss", "/feeds/index.opml"]
-    threads = [threading.Thread(target=writer)] + [
+    threads = [threading.Thread(target=_rewrite, args=(posts, deadline))] + [
         threading.Thread(target=reader, args=(paths,)) for paths in (feeds, pages, feeds, pages)
     ]
     for thread in threads:

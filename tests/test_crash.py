@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from feedcheck import check_atom
 from feedcheck import check_json
 from feedcheck import check_rss
@@ -55,6 +57,7 @@ def assert_every_feed_complete(feeds: Path) -> int:
     return count
 
 
+@pytest.mark.slow
 def test_sigkill_during_build_never_leaves_a_partial_feed(tmp_path: Path) -> None:
     """SIGKILL at random moments of rebuilding: every feed on disk stays valid; a rerun gives a clean tree."""
     site = tmp_path / "site"

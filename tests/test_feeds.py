@@ -24,7 +24,7 @@ from feedcheck import check_file
 from feedcheck import check_json
 from feedcheck import check_rss
 from syndicator.config import Settings
-from syndicator.feeds import render_feeds
+from syndicator.core.render import render_feeds
 from syndicator.model import Author
 
 
@@ -189,7 +189,7 @@ printable = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_si
 @given(title=printable, category=printable, body=st.text(max_size=300))
 def test_any_post_renders_to_feeds_that_parse(settings: Settings, title: str, category: str, body: str) -> None:
     """Property: whatever a post file holds, every feed parses with bozo == 0 and carries no illegal character."""
-    from syndicator.posts import parse_post
+    from syndicator.core.parse import parse_post
 
     text = "---\n" + json.dumps({"title": title, "date": "2025-01-01", "categories": [category]}) + "\n---\n" + body
     result = parse_post(text, "posts/x.md", settings)

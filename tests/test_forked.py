@@ -8,7 +8,7 @@ import sys
 
 SCRIPT = """
 import json, os, threading
-from syndicator.forked import Forked
+from syndicator.incremental.forked import Forked
 
 parent = os.getpid()
 shared = list(range(1000))  # built before the fork: the copy sees it without pickling

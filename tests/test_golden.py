@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from syndicator.build import Builder
 from syndicator.config import Settings
+from syndicator.service.build import Builder
 
 DATA = Path(__file__).resolve().parent / "data"
 GOLDEN = DATA / "golden"

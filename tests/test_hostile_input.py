@@ -18,10 +18,10 @@ from click.testing import CliRunner
 from lxml import etree
 
 from conftest import NOW
-from syndicator.build import Builder
 from syndicator.cli import cli
 from syndicator.config import Settings
-from syndicator.web import create_app
+from syndicator.service.build import Builder
+from syndicator.service.web import create_app
 
 UNICODE_SPACES = [
     "\u00a0",
@@ -314,7 +314,7 @@ def test_healthz_never_shows_a_drafts_name_or_a_server_path(
 
 def test_write_changed_replaces_the_gzip_twin_first(tmp_path: Path) -> None:
     """A crash between the two renames leaves the old plain file beside a new .gz, never the reverse."""
-    from syndicator.output import write_changed
+    from syndicator.store.files import write_changed
 
     (tmp_path / "x.atom").mkdir()  # replacing the plain file fails, as a crash at that moment would stop it
     with pytest.raises(IsADirectoryError):

@@ -27,17 +27,17 @@ from conftest import NOW
 from feedcheck import ATOM
 from stalling import StallingHost
 from subscriber import Subscriber
-from syndicator.build import Builder
-from syndicator.callbacks import is_public
-from syndicator.callbacks import parse_callback
 from syndicator.config import Settings
-from syndicator.hub import Hub
-from syndicator.hub import HubBusyError
-from syndicator.hub import HubRequestError
-from syndicator.hub import Limits
-from syndicator.schedule import deliver
-from syndicator.schedule import run_reload
-from syndicator.web import create_app
+from syndicator.service.build import Builder
+from syndicator.service.callbacks import is_public
+from syndicator.service.callbacks import parse_callback
+from syndicator.service.hub import Hub
+from syndicator.service.hub import HubBusyError
+from syndicator.service.hub import HubRequestError
+from syndicator.service.hub import Limits
+from syndicator.service.schedule import deliver
+from syndicator.service.schedule import run_reload
+from syndicator.service.web import create_app
 
 TOPIC = "https://example.org/feeds/all.atom"
 

@@ -1,4 +1,4 @@
-"""The package's import rule: each module imports only the modules of its row."""
+"""The house's rules (STYLE.md §1): four wings, data flowing one way, a pure core, each library in its room."""
 
 from __future__ import annotations
 
@@ -8,125 +8,114 @@ from pathlib import Path
 import pytest
 
 SRC = Path(__file__).resolve().parent.parent / "src" / "syndicator"
+MODULES = sorted(SRC.rglob("*.py"))
 
-ALLOWED: dict[str, set[str]] = {
+# What each part of the package may import of the package: lower rows only, nothing imports cli.
+MAY_IMPORT: dict[str, set[str]] = {
     "__init__": set(),
     "__main__": {"cli"},
     "config": set(),
     "model": set(),
-    "markup": set(),
-    "sources": set(),
-    "forked": set(),
-    "records": {"__init__", "config", "model", "ledger", "sources"},
-    "posts": {"__init__", "config", "model", "markup", "sources", "forked"},
-    "catalog": {"model"},
-    "feeds": {"__init__", "config", "model", "markup", "catalog", "forked"},
-    "output": set(),
-    "ledger": {"model"},
-    "callbacks": {"__init__", "config"},
-    "hub": {"__init__", "config", "callbacks"},
-    "build": {"config", "model", "posts", "catalog", "feeds", "output", "ledger", "records"},
-    "web": {"config", "model", "catalog", "output", "build", "hub"},
-    "watch": set(),
-    "schedule": {"config", "build", "hub", "watch"},
-    # the importers package: one engine per module, its steps beside it
-    "importers.__init__": set(),
-    "importers.wxr": set(),
-    "importers.content": set(),
-    "importers.media": {"output"},
-    "importers.wordpress": {
-        "config",
-        "markup",
-        "output",
-        "posts",
-        "importers.wxr",
-        "importers.content",
-        "importers.media",
-    },
-    "cli": {
-        "__init__",
-        "config",
-        "model",
-        "posts",
-        "catalog",
-        "feeds",
-        "output",
-        "ledger",
-        "build",
-        "web",
-        "schedule",
-        "hub",
-        "importers",
-        "records",
-        "watch",
-    },
+    "core": {"__init__", "config", "model", "core"},
+    "store": {"__init__", "config", "model", "core", "store"},
+    "incremental": {"__init__", "config", "model", "core", "store", "incremental"},
+    "service": {"__init__", "config", "model", "core", "store", "incremental", "service"},
+    "importers": {"__init__", "config", "model", "core", "store", "importers"},
+    "cli": {"__init__", "config", "model", "core", "store", "incremental", "service", "importers"},
 }
 
-THIRD_PARTY_OWNER = {
-    "cmarkgfm": "markup",
-    "cffi": "markup",
-    "nh3": "markup",
-    "slugify": "markup",
-    "frontmatter": "posts",
-    "yaml": "posts",
-    "feedgen": "feeds",
-    "flask": "web",
-    "werkzeug": "web",
-    "apscheduler": "schedule",
-    "watchdog": "watch",
-    "click": "cli",
-    "granian": "cli",
-    "defusedxml": "importers.wxr",
-    "tomlkit": "config",
+# The pure core touches no disk, clock, environment, process, thread, socket or database.
+NOT_IN_CORE = {
+    "os",
+    "io",
+    "time",
+    "threading",
+    "multiprocessing",
+    "concurrent",
+    "subprocess",
+    "socket",
+    "sqlite3",
+    "tempfile",
+    "shutil",
+    "pickle",
+    "flask",
+    "werkzeug",
+    "granian",
+    "apscheduler",
+    "watchdog",
 }
+
+# Each third-party library lives in one room.
+OWNERS = {
+    "cmarkgfm": {"core.cmark"},
+    "cffi": {"core.cmark"},
+    "nh3": {"core.markup"},
+    "slugify": {"core.markup"},
+    "yaml": {"core.parse"},
+    "feedgen": {"core.render"},
+    "lxml": {"core.render"},
+    "flask": {"service.web", "service.context", "service.oldurls"},
+    "werkzeug": {"service.web", "service.oldurls", "service.feedserver"},
+    "apscheduler": {"service.schedule"},
+    "watchdog": {"service.watch"},
+    "click": {"cli"},
+    "granian": {"service.server"},
+    "defusedxml": {"importers.wxr"},
+    "tomlkit": {"config"},
+}
+
+
+def name_of(module: Path) -> str:
+    """'core.parse' for src/syndicator/core/parse.py, 'core' for its __init__."""
+    parts = module.relative_to(SRC).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" and len(parts) > 1 else parts)
+
+
+def part_of(name: str) -> str:
+    return name.split(".")[0]
 
 
 def imports(module: Path) -> set[str]:
+    """The modules one module imports (syndicator.* without the prefix), wherever the import statement is."""
     names: set[str] = set()
     for node in ast.walk(ast.parse(module.read_text())):
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module:
             names.add(node.module)
-            if node.module in ("syndicator", "syndicator.importers"):
-                names.update(
-                    f"{node.module}.{alias.name}"
-                    for alias in node.names
-                    if alias.name not in ("__version__", "CODE_FINGERPRINT")
-                )
-                names.add(f"{node.module}.__init__")
     return names
 
 
-def inner_name(name: str) -> str:
-    """The layer-table name of a syndicator module: 'syndicator.importers.wxr' -> 'importers.wxr'."""
-    parts = name.split(".")[1:] or ["__init__"]
-    return ".".join(parts[:2]) if parts[0] == "importers" and len(parts) > 1 else parts[0]
-
-
-def table_name(module: Path) -> str:
-    relative = module.relative_to(SRC).with_suffix("")
-    return ".".join(relative.parts)
-
-
-MODULES = sorted([*SRC.glob("*.py"), *SRC.glob("importers/*.py")])
-
-
-@pytest.mark.parametrize("module", MODULES, ids=table_name)
-def test_imports_follow_the_layers(module: Path) -> None:
-    """Data flows one way; each third-party library belongs to one module."""
-    name = table_name(module)
-    assert name in ALLOWED, f"{name} is not in the layer table"
+@pytest.mark.parametrize("module", MODULES, ids=name_of)
+def test_imports_run_down_the_house(module: Path) -> None:
+    """core imports only config and model; store adds core; the caches wing adds store; service all below it."""
+    own = part_of(name_of(module))
+    assert own in MAY_IMPORT, f"{name_of(module)} is in no part of the house"
     for imported in imports(module):
-        top = imported.split(".")[0]
-        if top == "syndicator":
-            inner = inner_name(imported)
-            allowed = ALLOWED[name]
-            assert inner in allowed or inner.split(".")[0] in allowed, f"{name} may not import syndicator.{inner}"
-        elif top in THIRD_PARTY_OWNER:
-            assert THIRD_PARTY_OWNER[top] == name, f"{top} belongs to {THIRD_PARTY_OWNER[top]}"
+        if imported == "syndicator" or imported.startswith("syndicator."):
+            target = imported.removeprefix("syndicator").lstrip(".") or "__init__"
+            assert part_of(target) in MAY_IMPORT[own], f"{name_of(module)} may not import {imported}"
 
 
-def test_no_module_is_left_out_of_the_table() -> None:
-    """Every module of the package, the importers included, has a row (and every row a module)."""
-    assert {table_name(m) for m in MODULES} == set(ALLOWED)
+@pytest.mark.parametrize("module", [m for m in MODULES if name_of(m).startswith("core")], ids=name_of)
+def test_the_core_is_pure(module: Path) -> None:
+    """No disk, clock, processes or threads in core/, and no module-level cache (no lru_cache, no empty dict)."""
+    tree = ast.parse(module.read_text())
+    assert not {i.split(".")[0] for i in imports(module)} & NOT_IN_CORE, name_of(module)
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef):
+            decorators = [ast.unparse(d) for d in node.decorator_list]
+            assert not any("cache" in d for d in decorators), f"{name_of(module)}:{node.lineno} caches"
+        if isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None:
+            empty = isinstance(node.value, ast.Dict | ast.List | ast.Set) and not getattr(node.value, "elts", None)
+            empty = empty and not getattr(node.value, "keys", None)
+            assert not empty, f"{name_of(module)}:{node.lineno} holds module-level state"
+
+
+@pytest.mark.parametrize("module", MODULES, ids=name_of)
+def test_each_library_belongs_to_one_room(module: Path) -> None:
+    """A third-party library is imported only where it belongs (feedgen in the renderer, flask in the web app...)."""
+    for imported in imports(module):
+        owners = OWNERS.get(imported.split(".")[0])
+        if owners is not None:
+            assert name_of(module) in owners, f"{imported} belongs to {sorted(owners)}, not {name_of(module)}"

@@ -10,14 +10,14 @@ import feedparser
 from click.testing import CliRunner
 
 from conftest import NOW
-from syndicator.build import Builder
 from syndicator.cli import cli
 from syndicator.config import Settings
-from syndicator.ledger import LEDGER_FILE
-from syndicator.ledger import Record
-from syndicator.ledger import dumps
-from syndicator.ledger import loads
-from syndicator.web import create_app
+from syndicator.core.ledger import Record
+from syndicator.core.ledger import dumps
+from syndicator.core.ledger import loads
+from syndicator.service.build import Builder
+from syndicator.service.web import create_app
+from syndicator.store.state import LEDGER_FILE
 
 
 def ids(builder: Builder) -> list[str]:

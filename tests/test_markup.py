@@ -10,13 +10,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from syndicator.markup import first_paragraph
-from syndicator.markup import plain_text
-from syndicator.markup import render_markdown
-from syndicator.markup import slugify
-from syndicator.markup import split_excerpt
-from syndicator.markup import truncate_html_words
-from syndicator.markup import xml_legal
+from syndicator.core.markup import first_paragraph
+from syndicator.core.markup import plain_text
+from syndicator.core.markup import render_markdown
+from syndicator.core.markup import slugify
+from syndicator.core.markup import split_excerpt
+from syndicator.core.markup import truncate_html_words
+from syndicator.core.markup import xml_legal
 
 BASE = "https://example.org/posts/my-post/"
 
@@ -208,7 +208,7 @@ def test_a_word_runs_across_inline_elements(fragment: str, words: int, expected:
 
 def test_summary_cut_has_exactly_summary_words_words() -> None:
     """summary_words = 20 on a first paragraph with punctuation after inline elements gives 20 words."""
-    from syndicator.markup import MarkdownText
+    from syndicator.core.text import MarkdownText
 
     body = "One *two*, three **four**; " + " ".join(f"w{i}" for i in range(5, 30)) + ".\n"
     summary = MarkdownText(body, None, BASE, 20).summary_html
@@ -230,7 +230,7 @@ def test_footnotes_link_to_prefixed_ids_on_the_post_page() -> None:
 
 def test_summaries_carry_no_ids() -> None:
     """A summary is shown beside others (category pages): its footnote links stay, its ids go."""
-    from syndicator.markup import MarkdownText
+    from syndicator.core.text import MarkdownText
 
     cut = MarkdownText(FOOTNOTES, None, BASE, 55).summary_html
     marked = MarkdownText(FOOTNOTES, 'Before <span id="x">the</span> marker.', BASE, 55).summary_html

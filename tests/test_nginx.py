@@ -18,8 +18,8 @@ import requests
 from conftest import SEED_POSTS
 from conftest import free_port
 from feedcheck import check_atom
-from syndicator.build import Builder
 from syndicator.config import Settings
+from syndicator.service.build import Builder
 
 CONFIG = Path(__file__).resolve().parent.parent / "deploy" / "nginx.conf"
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)

@@ -14,12 +14,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from syndicator.output import FeedFile
-from syndicator.output import OutputError
-from syndicator.output import compress_parts
-from syndicator.output import prune
-from syndicator.output import target
-from syndicator.output import write_changed
+from syndicator.incremental.gzip import Compressor
+from syndicator.service.snapshot import FeedFile
+from syndicator.store.files import OutputError
+from syndicator.store.files import prune
+from syndicator.store.files import target
+from syndicator.store.files import write_changed
 
 
 def test_writes_new_files_with_mode_0644(tmp_path: Path) -> None:
@@ -104,10 +104,10 @@ def test_gzip_from_parts_is_the_gzip_of_the_joined_body(parts: list[bytes], shar
         [b"".join(parts)],
     ]
     for file in files:
-        zipped = compress_parts(file)
+        zipped = Compressor().parts(file)
         assert gzip.decompress(zipped) == b"".join(file)
         assert zlib.decompress(zipped, 31) == b"".join(file)  # one member, nothing after it
     system_gzip = shutil.which("gzip")
     if system_gzip is not None:
-        out = subprocess.run([system_gzip, "-dc"], input=compress_parts(files[0]), capture_output=True, check=True)
+        out = subprocess.run([system_gzip, "-dc"], input=Compressor().parts(files[0]), capture_output=True, check=True)
         assert out.stdout == b"".join(files[0])

@@ -17,13 +17,14 @@ import pytest
 
 from conftest import post_text
 from syndicator.config import Settings
+from syndicator.core.parse import decode_post
+from syndicator.core.parse import default_slug
+from syndicator.core.parse import parse_post
+from syndicator.core.text import MarkdownText
+from syndicator.incremental.postcache import PostCache
 from syndicator.model import LoadProblem
 from syndicator.model import Post
-from syndicator.posts import PostCache
-from syndicator.posts import decode_post
-from syndicator.posts import default_slug
-from syndicator.posts import parse_post
-from syndicator.sources import find_post_files
+from syndicator.store.sources import scan
 
 
 def parse(settings: Settings, text: str, path: str = "posts/2025-06-01-hello.md") -> Post:
@@ -219,7 +220,7 @@ def test_ignore_rules(tmp_path: Path) -> None:
     ]:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("x")
-    found = sorted(p.relative_to(tmp_path).as_posix() for p in find_post_files(tmp_path))
+    found = sorted(p.relative_to(tmp_path).as_posix() for p in (Path(e.path) for e in scan(str(tmp_path))))
     assert found == ["a.md", "b.markdown", "sub/g.md"]
 
 
@@ -279,19 +280,18 @@ def test_loading_in_two_processes_gives_what_one_process_gives(settings: Setting
         "parsed": serial.parsed,
     }
     script = f"""
-import json, sys
+import json, logging, sys
 from pathlib import Path
-from syndicator import posts as module
+from syndicator.incremental.postcache import PostCache
 from syndicator.config import load_settings
-module.PARALLEL_LOAD_FROM = 4
 forked = []
-class Spy(module.Forked):
-    def __init__(self, *args):
-        super().__init__(*args)
-        forked.append(self.process is not None)
-module.Forked = Spy
+class Forks(logging.Handler):
+    def emit(self, record):
+        forked.append(record.getMessage().startswith("forked pid="))
+logging.getLogger("syndicator.incremental.forked").addHandler(Forks())
+logging.getLogger("syndicator.incremental.forked").setLevel(logging.DEBUG)
 settings = load_settings(None, {{"SYNDICATOR_POSTS_DIR": {str(posts_dir)!r}, "SYNDICATOR_SITE_URL": "https://example.org"}})
-cache = module.PostCache(settings)
+cache = PostCache(settings, parallel_from=4)
 posts, problems = cache.refresh()
 print(json.dumps({{
     "posts": sorted([p.source, p.id, p.title, p.content_html] for p in posts),
@@ -306,15 +306,10 @@ print(json.dumps({{
     assert result == expected
 
 
-def test_drafts_are_not_rendered_until_asked(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_drafts_are_not_rendered_until_asked(settings: Settings) -> None:
     """A published post's Markdown is rendered when it is read; a draft's only if its HTML is asked for."""
-    from syndicator import markup
-
-    calls: list[str] = []
-    real = markup.render_markdown
-    monkeypatch.setattr(markup, "render_markdown", lambda text, base: calls.append(text) or real(text, base))
     draft = parse_post(post_text(title="D", draft="true", body="Draft *body*.\n"), "posts/d.md", settings)
-    assert isinstance(draft, Post) and calls == []
-    assert draft.content_html == "<p>Draft <em>body</em>.</p>" and calls == ["Draft *body*.\n"]
+    assert isinstance(draft, Post) and isinstance(draft.text, MarkdownText) and not draft.text.rendered
+    assert draft.content_html == "<p>Draft <em>body</em>.</p>" and draft.text.rendered
     published = parse_post(post_text(title="P", body="Live *body*.\n"), "posts/p.md", settings)
-    assert isinstance(published, Post) and calls[1:] == ["Live *body*.\n"]
+    assert isinstance(published, Post) and isinstance(published.text, MarkdownText) and published.text.rendered

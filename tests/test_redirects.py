@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 
 from conftest import NOW
-from syndicator.build import Builder
 from syndicator.config import ConfigError
 from syndicator.config import Redirects
 from syndicator.config import Settings
 from syndicator.config import load_settings
-from syndicator.web import create_app
+from syndicator.service.build import Builder
+from syndicator.service.web import create_app
 
 SITE = "https://example.org"
 REDIRECTS = Redirects(

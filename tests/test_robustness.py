@@ -21,14 +21,14 @@ from feedcheck import check_atom
 from feedcheck import check_file
 from feedcheck import check_json
 from feedcheck import check_rss
-from syndicator.build import Builder
 from syndicator.cli import cli
 from syndicator.config import Settings
+from syndicator.core.parse import parse_post
+from syndicator.incremental.postcache import PostCache
 from syndicator.model import LoadProblem
 from syndicator.model import Post
-from syndicator.posts import PostCache
-from syndicator.posts import parse_post
-from syndicator.web import create_app
+from syndicator.service.build import Builder
+from syndicator.service.web import create_app
 
 BAD = Path(__file__).resolve().parent / "data" / "bad"
 
@@ -150,7 +150,7 @@ def test_a_file_changing_while_it_is_read_is_read_again(settings: Settings, writ
     cache = PostCache(settings)
     stale = path.stat()
     path.write_text(path.read_text().replace("Old", "New, longer title"))
-    entry = cache._load(str(path), stale, None)
+    entry = cache.load(str(path), stale, None)
     retry = entry.state == (-1, -1, -1)
     result = entry.result
     assert retry and isinstance(result, LoadProblem) and "changed while it was read" in result.message
@@ -185,7 +185,7 @@ def test_the_loader_never_raises(settings: Settings, fields: dict[str, object], 
 
 def check_atom_of(post: Post, settings: Settings) -> None:
     from factories import make_catalog
-    from syndicator.feeds import render_feeds
+    from syndicator.core.render import render_feeds
 
     files = render_feeds(make_catalog(post), settings)
     check_atom(files["all.atom"])

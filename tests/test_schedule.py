@@ -12,12 +12,12 @@ from pathlib import Path
 import time_machine
 
 from feedcheck import wait_for
-from syndicator.build import Builder
 from syndicator.config import Settings
-from syndicator.schedule import NEXT_POST_JOB
-from syndicator.schedule import RELOAD_JOB
-from syndicator.schedule import run_reload
-from syndicator.schedule import start_scheduler
+from syndicator.service.build import Builder
+from syndicator.service.schedule import NEXT_POST_JOB
+from syndicator.service.schedule import RELOAD_JOB
+from syndicator.service.schedule import run_reload
+from syndicator.service.schedule import start_scheduler
 
 
 def utcnow() -> datetime:
@@ -105,7 +105,7 @@ def test_the_schedule_survives_a_failing_reload_and_recovers(
     make_settings: Callable[..., Settings], write_post: Callable[..., Path], tmp_path: Path
 ) -> None:
     """A reload that raises is shown in /healthz; the last snapshot is served; the next good run clears it."""
-    from syndicator.web import create_app
+    from syndicator.service.web import create_app
 
     settings = make_settings(output_dir=tmp_path / "out", reload_interval=1)
     write_post("a.md", title="A")

@@ -12,9 +12,9 @@ import pytest
 
 from conftest import SEED_POSTS
 from feedcheck import check_file
-from syndicator.build import Builder
 from syndicator.config import Settings
-from syndicator.markup import plain_text
+from syndicator.core.markup import plain_text
+from syndicator.service.build import Builder
 
 SEED = Path(__file__).resolve().parent.parent.parent / "shared" / "seed" / "category-archive.txt"
 
@@ -82,7 +82,7 @@ def test_typographic_characters_are_kept(seed_build: Builder) -> None:
 
 def test_bundled_posts_check_clean() -> None:
     """The bundled posts have no problems at all."""
-    from syndicator.posts import PostCache
+    from syndicator.incremental.postcache import PostCache
 
     posts, problems = PostCache(Settings(posts_dir=SEED_POSTS)).refresh()
     assert len(posts) == 5 and problems == []

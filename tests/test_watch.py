@@ -12,9 +12,9 @@ import pytest
 from conftest import post_text
 from feedcheck import wait_for
 from syndicator.config import Settings
-from syndicator.posts import PostCache
-from syndicator.watch import WRITE_QUIET
-from syndicator.watch import PostWatcher
+from syndicator.incremental.postcache import PostCache
+from syndicator.service.watch import WRITE_QUIET
+from syndicator.service.watch import PostWatcher
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from click.testing import CliRunner
 
 from conftest import NOW
 from feedcheck import check_file
-from syndicator.build import Builder
 from syndicator.cli import cli
 from syndicator.config import Settings
 from syndicator.config import load_settings
@@ -21,8 +20,9 @@ from syndicator.importers.wordpress import WordPressImportError
 from syndicator.importers.wordpress import import_wordpress
 from syndicator.importers.wordpress import read_export
 from syndicator.importers.wxr import decode
-from syndicator.posts import PostCache
-from syndicator.web import create_app
+from syndicator.incremental.postcache import PostCache
+from syndicator.service.build import Builder
+from syndicator.service.web import create_app
 
 DATA = Path(__file__).resolve().parent / "data" / "wordpress"
 EXPORT = DATA / "export-1.2.xml"

@@ -6,7 +6,6 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Callable
 from datetime import UTC
 from datetime import datetime
 from pathlib import Path
@@ -19,12 +18,13 @@ from syndicator import __version__
 from syndicator.config import ConfigError
 from syndicator.config import Settings
 from syndicator.config import load_settings
-from syndicator.records import unchanged_since_stamp
+from syndicator.store.records import unchanged_since_stamp
 
 if TYPE_CHECKING:
-    from syndicator.build import Builder
-    from syndicator.importers.wordpress import ImportReport
+    from syndicator.importers.items import ImportReport
     from syndicator.model import LoadProblem
+    from syndicator.service.build import Builder
+    from syndicator.service.snapshot import BuildReport
 
 # The renderers (feedgen, lxml, cmark, Flask...) are imported by the commands that use them,
 # so that a build which finds nothing changed starts and ends in a blink.
@@ -117,25 +117,7 @@ def build(config: str | None, strict: bool, watch: bool) -> None:
             sys.exit(1)
         return
 
-    from syndicator.build import Builder
-    from syndicator.build import LedgerError
-    from syndicator.output import OutputError
-
-    try:
-        builder = Builder(settings, serving=False)
-    except LedgerError as exc:
-        raise click.ClickException(str(exc)) from exc
-    bars = ProgressBars() if sys.stderr.isatty() else None
-    try:
-        report = builder.reload(now(), bars)
-        builder.save_cache()
-        if not watch:
-            builder.save_stamp()
-    except (OSError, OutputError) as exc:
-        raise click.ClickException(f"cannot write feeds: {exc}") from exc
-    finally:
-        if bars is not None:
-            bars.close()
+    builder, report = _build_once(settings, stamp=not watch)
     _print_build(
         settings,
         len(report.feeds),
@@ -150,6 +132,36 @@ def build(config: str | None, strict: bool, watch: bool) -> None:
         sys.exit(1)
     if watch:
         watch_forever(builder, settings)
+
+
+def _build_once(settings: Settings, *, stamp: bool) -> tuple[Builder, BuildReport]:
+    """One load of every post, written to output_dir; a failure is one line (ClickException)."""
+    from syndicator.service.build import Builder
+    from syndicator.service.build import ReloadError
+    from syndicator.store.files import OutputError
+    from syndicator.store.state import LedgerError
+
+    try:
+        builder = Builder(settings, serving=False)
+    except LedgerError as exc:
+        raise click.ClickException(str(exc)) from exc
+    bars = ProgressBars() if sys.stderr.isatty() else None
+    try:
+        report = builder.reload(now(), bars)
+    finally:
+        if bars is not None:
+            bars.close()
+    if isinstance(report, ReloadError):
+        if isinstance(report.error, OSError | OutputError):
+            raise click.ClickException(f"cannot write feeds: {report.error}")
+        raise click.ClickException(f"build failed: {report.message}")
+    try:
+        builder.save_cache()
+        if stamp:
+            builder.save_stamp()
+    except OSError as exc:
+        raise click.ClickException(f"cannot write state_dir: {exc}") from exc
+    return builder, report
 
 
 def _print_build(
@@ -175,9 +187,9 @@ def watch_forever(builder: Builder, settings: Settings) -> None:
     import signal
     import threading
 
-    from syndicator.hub import Hub
-    from syndicator.schedule import start_scheduler
-    from syndicator.watch import PostWatcher
+    from syndicator.service.hub import Hub
+    from syndicator.service.schedule import start_scheduler
+    from syndicator.service.watch import PostWatcher
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -199,12 +211,10 @@ def watch_forever(builder: Builder, settings: Settings) -> None:
 @config_option
 def check(config: str | None) -> None:
     """List every problem in posts_dir; exit 1 when there is one."""
-    from syndicator.build import LedgerError
-    from syndicator.build import read_ledger
-    from syndicator.catalog import Catalog
-    from syndicator.ledger import adopt
-    from syndicator.ledger import assign_ids
-    from syndicator.posts import PostCache
+    from syndicator.core.pipeline import publish
+    from syndicator.incremental.postcache import PostCache
+    from syndicator.store.state import LedgerError
+    from syndicator.store.state import read_ledger
 
     setup_logging(logging.ERROR)  # the problems are the output; don't log them twice
     settings = _settings(config)
@@ -215,10 +225,7 @@ def check(config: str | None) -> None:
         ledger, ledger_problem, recovered = read_ledger(settings)
     except LedgerError as exc:
         raise click.ClickException(str(exc)) from exc
-    ledger = adopt(ledger, posts, recovered)
-    posts, id_warnings = assign_ids(posts, ledger)
-    problems.extend(id_warnings)
-    problems.extend(Catalog.build(posts, now()).problems)
+    problems += publish(posts, ledger, now(), recovered=recovered).problems
     if ledger_problem is not None:
         problems.append(ledger_problem)
     for problem in sorted(problems, key=lambda p: (p.path, p.line, p.message)):
@@ -236,86 +243,11 @@ def check(config: str | None) -> None:
 @click.option("--threads", default=4, show_default=True, type=int, help="Python threads answering requests.")
 def serve(config: str | None, host: str, port: int, threads: int) -> None:
     """Load the posts, write feeds, reload on a schedule, and serve over HTTP."""
+    from syndicator.service.server import serve_http
+
     setup_logging()
     settings = _settings(config)  # a bad config fails here, before the server starts
-    serve_http(settings, host, port, threads)
-
-
-HEADER_READ_TIMEOUT_MS = 10_000  # a request's headers (or the next request on a kept-alive connection)
-MAX_CONNECTIONS = 4096  # open connections granian serves at once (its "backpressure")
-BACKLOG = 4096  # connections the kernel holds before granian takes them (capped by net.core.somaxconn)
-
-
-def serve_http(settings: Settings, host: str, port: int, threads: int) -> None:
-    """Run granian with one worker process, which holds the builder, the scheduler and the app.
-
-    One worker keeps one scheduler (and one writer of output_dir) per deployment;
-    granian's HTTP stack is native code, so that one process still answers tens
-    of thousands of feed requests a second (see bench/run.py). A worker that
-    dies is started again. Slow clients hold nothing for long: headers must
-    arrive within HEADER_READ_TIMEOUT_MS, HTTP/1 only (HTTP/2 detection waits
-    for a first byte with no timeout), room for MAX_CONNECTIONS connections,
-    and POST /websub bodies are read on threads of their own (web.WEBSUB_SLOTS).
-    """
-    import multiprocessing
-    import resource
-
-    from granian.constants import HTTPModes
-    from granian.constants import Interfaces
-    from granian.http import HTTP1Settings
-    from granian.server import Server
-
-    from syndicator.build import Builder
-    from syndicator.build import LedgerError
-    from syndicator.hub import Hub
-    from syndicator.schedule import run_reload
-    from syndicator.schedule import start_scheduler
-    from syndicator.watch import PostWatcher
-    from syndicator.web import WEBSUB_SLOTS
-    from syndicator.web import create_app
-
-    def load_app(_target: str) -> Callable[..., Any]:  # runs in the worker process
-        setup_logging()
-        try:
-            builder = Builder(settings)
-        except LedgerError as exc:
-            logger.error("cannot start: %s", exc)
-            raise SystemExit(1) from exc
-        hub = Hub(settings)
-        watcher = PostWatcher(settings.posts_dir)
-        watcher.start()  # before the first load: an edit made during it is seen
-        run_reload(builder, now, hub=hub)
-        if builder.snapshot is None:
-            logger.error("first load failed: %s", builder.last_error)
-            raise SystemExit(1)
-        builder.save_cache()
-        start_scheduler(builder, settings, now, hub, watcher)
-        logger.info("serving url=http://%s:%d/ posts_dir=%s hub=%s", host, port, settings.posts_dir, hub.url)
-        return create_app(settings, builder, None if hub.external else hub)
-
-    multiprocessing.set_start_method("fork", force=True)  # the worker inherits load_app and the settings
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    wanted = MAX_CONNECTIONS + 1024  # the connections, plus post files, databases and callbacks
-    if hard != resource.RLIM_INFINITY:
-        wanted = min(wanted, hard)
-    if soft != resource.RLIM_INFINITY and soft < wanted:  # at a soft limit of 1024, accepting would stop first
-        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
-    server = Server(
-        "syndicator",
-        address=host,
-        port=port,
-        interface=Interfaces.WSGI,
-        workers=1,
-        blocking_threads=threads + WEBSUB_SLOTS,
-        http=HTTPModes.http1,
-        http1_settings=HTTP1Settings(header_read_timeout=HEADER_READ_TIMEOUT_MS),
-        backlog=BACKLOG,
-        backpressure=MAX_CONNECTIONS,
-        respawn_failed_workers=True,
-        log_access=False,
-        websockets=False,
-    )
-    server.serve(target_loader=load_app)
+    serve_http(settings, host, port, threads, now)
 
 
 @cli.group(name="import")

@@ -22,7 +22,7 @@ from urllib.parse import unquote
 from urllib.parse import urljoin
 from urllib.parse import urlsplit
 
-from syndicator.output import write_atomic
+from syndicator.store.files import write_atomic
 
 UPLOADS_DIR = "uploads"  # under posts_dir
 UPLOADS_PATH = "/wp-content/uploads/"

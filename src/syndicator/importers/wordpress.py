@@ -12,16 +12,11 @@ redirects in the config file.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import html
 import json
-import mimetypes
-import os
 import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from dataclasses import field
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -29,106 +24,30 @@ from urllib.parse import unquote
 from syndicator.config import ConfigError
 from syndicator.config import check_redirect
 from syndicator.config import write_redirects
+from syndicator.core.markup import slugify
 from syndicator.importers.content import Enclosure
 from syndicator.importers.content import convert
+from syndicator.importers.items import ImportReport
+from syndicator.importers.items import PlannedPost
 from syndicator.importers.media import DEFAULT_MAX_BYTES
 from syndicator.importers.media import DEFAULT_TIMEOUT
 from syndicator.importers.media import MediaCopier
 from syndicator.importers.media import Uploads
+from syndicator.importers.writer import RECORD_FILE
+from syndicator.importers.writer import Writer
+from syndicator.importers.writer import read_record
 from syndicator.importers.wxr import Export
 from syndicator.importers.wxr import Item
 from syndicator.importers.wxr import Term
 from syndicator.importers.wxr import WXRError
 from syndicator.importers.wxr import decode
 from syndicator.importers.wxr import read_wxr
-from syndicator.markup import slugify
-from syndicator.output import write_atomic
-from syndicator.posts import dump_post
+from syndicator.store.files import write_atomic
 
-RECORD_FILE = "wordpress.json"
 ZERO_DATE = "0000-00-00 00:00:00"
 _SAFE_SLUG = re.compile(r"[\w][\w.~-]*")
-_URL_ATTRIBUTE = re.compile(r"""(\b(?:src|href|poster)\s*=\s*)(["'])(.*?)\2""", re.I | re.S)
-_SRCSET = re.compile(r"""\s(?:srcset|sizes)\s*=\s*(["']).*?\1""", re.I | re.S)
 Progress = Callable[[str, int, int], None]
 WordPressImportError = WXRError  # the export cannot be read at all
-
-
-@dataclass
-class ImportReport:
-    """What an import did: converted, kept, lost and skipped, per kind."""
-
-    new: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    kept_local: list[str] = field(default_factory=list)  # edited since the last import: not overwritten
-    drafts: int = 0
-    scheduled: int = 0
-    skipped: Counter[str] = field(default_factory=Counter)  # by post type or status
-    malformed: list[str] = field(default_factory=list)  # "post <id>: reason"
-    renamed: list[tuple[str, str, int]] = field(default_factory=list)  # (WordPress slug, new slug, post id)
-    enclosures: int = 0
-    embeds: int = 0
-    images: int = 0  # featured images
-    lost: Counter[str] = field(default_factory=Counter)  # blocks and shortcodes with nothing to show
-    media_fetched: int = 0
-    media_present: int = 0  # already in posts_dir from an earlier run
-    media_failed: dict[str, str] = field(default_factory=dict)  # upload path -> reason
-    redirects: dict[str, dict[str, str]] = field(default_factory=dict)  # kind -> old slug -> new slug
-    redirects_added: int = 0
-    redirects_kept: int = 0  # the config file already mapped these old slugs elsewhere
-
-    @property
-    def posts(self) -> int:
-        return len(self.new) + len(self.updated) + len(self.unchanged) + len(self.kept_local)
-
-
-@dataclass
-class _Item:
-    key: str  # record key: the post id ("<id>-<n>" for the n-th item repeating one)
-    post_id: int
-    guid: str
-    old_slug: str  # post_name as WordPress had it, decoded
-    login: str  # the author's login, for the author page's old slug
-    terms: tuple[Term, ...]
-    meta: dict[str, Any]  # front matter up to the slug
-    body: str
-    date_prefix: str
-    draft: bool
-    image: str = ""  # the featured image's URL
-    image_alt: str = ""
-    enclosures: tuple[Enclosure, ...] = ()
-    id: str = ""
-
-    @property
-    def slug(self) -> str:
-        return str(self.meta["slug"])
-
-    def front_matter(self) -> dict[str, Any]:
-        meta = dict(self.meta)
-        if self.image:
-            meta["image"] = {"src": self.image, "alt": self.image_alt} if self.image_alt else self.image
-        if self.enclosures:
-            meta["enclosures"] = [_enclosure(e) for e in self.enclosures]
-        if self.id:
-            meta["id"] = self.id
-        if self.draft:
-            meta["draft"] = True
-        return meta
-
-
-def _enclosure(enclosure: Enclosure) -> str | dict[str, str | int]:
-    """A URL or path; a mapping when there is a title, or a media type or length for a remote file."""
-    value: dict[str, str | int] = {"url": enclosure.url}
-    if enclosure.url.startswith(("http://", "https://")):
-        media_type = enclosure.type or mimetypes.guess_type(enclosure.url.split("?")[0])[0]
-        if media_type:
-            value["type"] = media_type
-        if enclosure.length:
-            value["length"] = enclosure.length
-    if enclosure.title:
-        value["title"] = enclosure.title
-    return value if len(value) > 1 else enclosure.url
 
 
 def _recorded_enclosures(raw: Item, found: tuple[Enclosure, ...]) -> tuple[Enclosure, ...]:
@@ -153,13 +72,13 @@ def _iso(value: str, *, utc: bool) -> str | None:
 # -- reading: the export's items become planned post files -------------------------------------------------------
 
 
-def read_export(export: Path) -> tuple[list[_Item], ImportReport]:
+def read_export(export: Path) -> tuple[list[PlannedPost], ImportReport]:
     """Parse the export; return its posts as items and a report of what was skipped and converted."""
     items, report, _uploads = _plan(export)
     return items, report
 
 
-def _plan(export: Path) -> tuple[list[_Item], ImportReport, Uploads]:
+def _plan(export: Path) -> tuple[list[PlannedPost], ImportReport, Uploads]:
     """The posts to write, what was skipped and converted, and which URLs are the old site's uploads."""
     wxr = read_wxr(export)
     report = ImportReport()
@@ -214,7 +133,7 @@ def _wanted(raw: Item, report: ImportReport) -> bool:
     return True
 
 
-def _make_item(raw: Item, site: _Site, report: ImportReport) -> _Item | None:
+def _make_item(raw: Item, site: _Site, report: ImportReport) -> PlannedPost | None:
     date = _iso(raw.post_date_gmt, utc=True) or _iso(raw.post_date, utc=False)
     if date is None:
         report.malformed.append(f"post {raw.post_id} (item {raw.index + 1}): no usable wp:post_date")
@@ -243,7 +162,7 @@ def _make_item(raw: Item, site: _Site, report: ImportReport) -> _Item | None:
     report.enclosures += len(enclosures)
     report.embeds += content.embeds
     report.lost.update(content.lost)
-    item = _Item(
+    item = PlannedPost(
         raw.post_id, int(raw.post_id), raw.guid, old_slug, raw.creator, terms, meta, content.html, date[:10], draft
     )
     item.enclosures = enclosures
@@ -268,7 +187,7 @@ def _terms(raw: Item, site: _Site) -> tuple[Term, ...]:
     return tuple(terms)
 
 
-def _featured_image(item: _Item, raw: Item, attachments: dict[int, Item], report: ImportReport) -> None:
+def _featured_image(item: PlannedPost, raw: Item, attachments: dict[int, Item], report: ImportReport) -> None:
     """``_thumbnail_id`` names an attachment item: its URL becomes the post's image."""
     thumbnail = raw.meta_value("_thumbnail_id")
     attachment = attachments.get(int(thumbnail)) if thumbnail.isdigit() else None
@@ -279,7 +198,7 @@ def _featured_image(item: _Item, raw: Item, attachments: dict[int, Item], report
     report.images += 1
 
 
-def _settle_keys(items: list[_Item]) -> None:
+def _settle_keys(items: list[PlannedPost]) -> None:
     """Items repeating a wp:post_id are all kept: the n-th gets the record key "<id>-<n>"."""
     seen: Counter[int] = Counter()
     for item in items:
@@ -288,7 +207,7 @@ def _settle_keys(items: list[_Item]) -> None:
             item.key = f"{item.post_id}-{seen[item.post_id]}"
 
 
-def _unique_slugs(items: list[_Item], report: ImportReport) -> None:
+def _unique_slugs(items: list[PlannedPost], report: ImportReport) -> None:
     """Two posts sharing a slug: as WordPress does, the first keeps it and the next get -2, -3...
 
     Published posts come first, then drafts, each in post-id order, so a draft never takes a
@@ -307,7 +226,7 @@ def _unique_slugs(items: list[_Item], report: ImportReport) -> None:
         assigned.add(item.slug)
 
 
-def _settle_guids(items: list[_Item]) -> None:
+def _settle_guids(items: list[PlannedPost]) -> None:
     """Keep each guid as the post's id; of two posts sharing one, the lower post id keeps it."""
     owners: dict[str, int] = {}
     for item in sorted(items, key=lambda i: i.post_id):
@@ -320,7 +239,7 @@ def _settle_guids(items: list[_Item]) -> None:
             item.id = item.guid
 
 
-def _redirects(items: list[_Item], wxr: Export) -> dict[str, dict[str, str]]:
+def _redirects(items: list[PlannedPost], wxr: Export) -> dict[str, dict[str, str]]:
     """The old slugs that differ from the new ones, per kind, and every post's WordPress id."""
     table: dict[str, dict[str, str]] = {"category": {}, "tag": {}, "author": {}, "post": {}}
 
@@ -346,95 +265,6 @@ def _redirects(items: list[_Item], wxr: Export) -> dict[str, dict[str, str]]:
     return {kind: entries for kind, entries in table.items() if entries}
 
 
-# -- writing: post files, media, the record, the redirects -------------------------------------------------------
-
-
-def _digest(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-@dataclass
-class _Writer:
-    """Writes one post file per item and keeps the record of what it wrote."""
-
-    posts_dir: Path
-    record: dict[str, dict[str, str]]
-    report: ImportReport
-    uploads: Uploads
-    copier: MediaCopier | None
-    force: bool
-    taken: set[str] = field(default_factory=set)
-
-    def write(self, item: _Item) -> None:
-        known = self.record.get(item.key)
-        existing = known is not None and (self.posts_dir / known["path"]).exists()
-        relative = known["path"] if known is not None and existing else self._new_name(item)
-        text = self._text(item, relative)
-        if known is not None and existing:
-            current = (self.posts_dir / relative).read_text(encoding="utf-8")
-            if current == text:
-                self.report.unchanged.append(relative)
-                return
-            if _digest(current) != known["sha256"] and not self.force:
-                self.report.kept_local.append(relative)
-                return
-            self.report.updated.append(relative)
-        else:
-            self.report.new.append(relative)
-        self.taken.add(relative)
-        write_atomic(self.posts_dir / relative, text.encode("utf-8"))
-        self.record[item.key] = {"path": relative, "sha256": _digest(text)}
-
-    def _new_name(self, item: _Item) -> str:
-        relative = f"{item.date_prefix}-{item.slug}.md"
-        return f"{item.date_prefix}-{item.slug}-{item.key}.md" if relative in self.taken else relative
-
-    def _text(self, item: _Item, relative: str) -> str:
-        """The post file's text, its uploads brought over and referred to by relative paths."""
-        prefix = os.path.relpath(self.posts_dir, (self.posts_dir / relative).parent).replace(os.sep, "/")
-        prefix = "" if prefix == "." else prefix + "/"
-        local = _Localizer(self.uploads, self.copier, prefix)
-        body = _URL_ATTRIBUTE.sub(local.attribute, item.body)
-        if self.copier is not None:
-            body = _SRCSET.sub("", body)
-        moved = dataclasses.replace(
-            item,
-            image=local.url(item.image) if item.image else "",
-            enclosures=tuple(dataclasses.replace(e, url=local.url(e.url)) for e in item.enclosures),
-        )
-        return dump_post(moved.front_matter(), body)
-
-
-@dataclass
-class _Localizer:
-    """Maps the old site's upload URLs to files in posts_dir (or, without media, to absolute old URLs)."""
-
-    uploads: Uploads
-    copier: MediaCopier | None
-    prefix: str  # from the post file's folder to posts_dir
-
-    def url(self, url: str) -> str:
-        absolute = self.uploads.absolute(url)
-        path = self.uploads.path_of(absolute) if self.copier is not None else None
-        if path is None or self.copier is None:
-            return absolute
-        local = self.copier.bring(path)
-        return absolute if local is None else self.prefix + local
-
-    def attribute(self, match: re.Match[str]) -> str:
-        old = html.unescape(match.group(3))
-        new = self.url(old)
-        return match.group(0) if new == old else f"{match.group(1)}{match.group(2)}{html.escape(new)}{match.group(2)}"
-
-
-def _read_record(state_dir: Path) -> dict[str, dict[str, str]]:
-    try:
-        record = json.loads((state_dir / RECORD_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return record if isinstance(record, dict) else {}
-
-
 def import_wordpress(
     export: Path,
     posts_dir: Path,
@@ -455,7 +285,7 @@ def import_wordpress(
     """
     items, report, uploads = _plan(export)
     copier = MediaCopier(media, posts_dir, media_timeout, media_max_bytes) if media else None
-    writer = _Writer(posts_dir, _read_record(state_dir), report, uploads, copier, force)
+    writer = Writer(posts_dir, read_record(state_dir), report, uploads, copier, force)
     if posts_dir.is_dir():
         writer.taken = {str(p.relative_to(posts_dir)) for p in posts_dir.rglob("*.md")}
     for done, item in enumerate(items):

@@ -9,27 +9,27 @@ Light on purpose: it imports nothing that renders.
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from syndicator import CODE_FINGERPRINT
 from syndicator.config import Settings
-from syndicator.ledger import LEDGER_FILE
+from syndicator.core.digest import digest
 from syndicator.model import LoadProblem
-from syndicator.sources import FileState
-from syndicator.sources import file_state
-from syndicator.sources import fingerprint
-from syndicator.sources import scan
+from syndicator.store.files import FileState
+from syndicator.store.files import file_state
+from syndicator.store.files import state_of
+from syndicator.store.files import write_atomic
+from syndicator.store.sources import scan
+from syndicator.store.sources import states_digest
+from syndicator.store.state import LEDGER_FILE
+from syndicator.store.state import fingerprint
 
 FEEDS_STATE_FILE = "feeds.json"
 STAMP_FILE = "build.json"
-FOLDERS_FILE = "folders.json"  # the folders of output_dir a build created (only those may be removed)
-STAMP_VERSION = 2
+STAMP_VERSION = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,32 +59,28 @@ def read_records(path: Path) -> dict[str, FeedRecord]:
         return {}
 
 
-def read_folders(path: Path) -> set[str]:
-    """The folders of output_dir that builds created; none when the file is missing or not one."""
-    try:
-        document = json.loads(path.read_bytes())
-    except (OSError, ValueError):
-        return set()
-    return {str(f) for f in document} if isinstance(document, list) else set()
+class RecordsFile:
+    """feeds.json: one member per feed. A record that did not change reuses its JSON from the last write."""
 
+    def __init__(self, settings: Settings) -> None:
+        self.path = settings.state_dir / FEEDS_STATE_FILE
+        self._fragments: dict[str, tuple[FeedRecord, str]] = {}  # stem -> (record, its JSON)
 
-def dump_folders(folders: set[str]) -> bytes:
-    return json.dumps(sorted(folders), ensure_ascii=False, indent=0).encode("utf-8")
+    def read(self) -> dict[str, FeedRecord]:
+        return read_records(self.path)
 
+    def dump(self, records: dict[str, FeedRecord]) -> bytes:
+        members = []
+        for stem, record in records.items():
+            known = self._fragments.get(stem)
+            if known is None or known[0] is not record:
+                text = json.dumps(stem) + ":" + json.dumps({"digest": record.digest, "files": record.files})
+                known = self._fragments[stem] = (record, text)
+            members.append(known[1])
+        return ("{" + ",".join(members) + "}").encode("utf-8")
 
-_fragments: dict[str, tuple[FeedRecord, str]] = {}  # stem -> (record, its JSON), for records that did not change
-
-
-def dump_records(records: dict[str, FeedRecord]) -> bytes:
-    """feeds.json: one member per feed. A record that did not change reuses its JSON from the last dump."""
-    members = []
-    for stem, record in records.items():
-        known = _fragments.get(stem)
-        if known is None or known[0] is not record:
-            text = json.dumps(stem) + ":" + json.dumps({"digest": record.digest, "files": record.files})
-            known = _fragments[stem] = (record, text)
-        members.append(known[1])
-    return ("{" + ",".join(members) + "}").encode("utf-8")
+    def write(self, records: dict[str, FeedRecord]) -> None:
+        write_atomic(self.path, self.dump(records))
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,31 +93,27 @@ class Stamp:
     problems: tuple[LoadProblem, ...]
 
 
-def _settings_fingerprint(settings: Settings) -> str:
-    return f"{CODE_FINGERPRINT} {settings!r} {Path.cwd()}"
-
-
 def _file_state(path: Path) -> list[int] | None:
     """A file's state as the stamp holds it (a JSON list), or None when it is missing."""
-    try:
-        return list(file_state(os.stat(path)))
-    except OSError:
-        return None
+    state = state_of(path)
+    return list(state) if state is not None else None
 
 
-def intact(out_dir: str, record: FeedRecord) -> bool:
-    """Whether a feed's files are on disk as they were written (nobody deleted or changed them).
+def disk_states(out_dir: Path, records: Iterable[FeedRecord]) -> dict[str, tuple[int, int] | None]:
+    """(size, mtime_ns) on disk of every file the records name (None: missing)."""
+    prefix = f"{out_dir}/"
+    states: dict[str, tuple[int, int] | None] = {}
+    for record in records:
+        for path in record.files:
+            state = state_of(prefix + path)
+            states[path] = state[:2] if state is not None else None
+    return states
 
-    ``out_dir`` ends with a slash.
-    """
-    for path, (size, mtime_ns, _etag) in record.files.items():
-        try:
-            st = os.stat(out_dir + path)
-        except OSError:
-            return False
-        if st.st_size != size or st.st_mtime_ns != mtime_ns:
-            return False
-    return True
+
+def intact(out_dir: Path, record: FeedRecord) -> bool:
+    """Whether a feed's files are on disk as they were written (nobody deleted or changed them)."""
+    states = disk_states(out_dir, [record])
+    return all(states[path] == (size, mtime_ns) for path, (size, mtime_ns, _etag) in record.files.items())
 
 
 def stamp_document(
@@ -132,10 +124,10 @@ def stamp_document(
     feeds_state = state_dir / FEEDS_STATE_FILE
     document = {
         "version": STAMP_VERSION,
-        "settings": _settings_fingerprint(settings),
-        "sources": fingerprint(sources),
+        "settings": fingerprint(settings),
+        "sources": states_digest(sources),
         "ledger": _file_state(state_dir / LEDGER_FILE),
-        "feeds_state": hashlib.sha256(feeds_state.read_bytes()).hexdigest() if feeds_state.exists() else None,
+        "feeds_state": digest(feeds_state.read_bytes()) if feeds_state.exists() else None,
         "index": _file_state(settings.output_dir / "index.opml"),
         "next_publish_at": next_publish_at.isoformat() if next_publish_at is not None else None,
         "summary": {
@@ -154,7 +146,7 @@ def unchanged_since_stamp(settings: Settings, now: datetime) -> Stamp | None:
     try:
         document = json.loads((state_dir / STAMP_FILE).read_bytes())
         feeds_state = (state_dir / FEEDS_STATE_FILE).read_bytes()
-        if document.get("version") != STAMP_VERSION or document["settings"] != _settings_fingerprint(settings):
+        if document.get("version") != STAMP_VERSION or document["settings"] != fingerprint(settings):
             return None
         due = document["next_publish_at"]
         if due is not None and datetime.fromisoformat(due) <= now:
@@ -163,14 +155,13 @@ def unchanged_since_stamp(settings: Settings, now: datetime) -> Stamp | None:
             return None
         if document["index"] != _file_state(settings.output_dir / "index.opml"):
             return None
-        if document["feeds_state"] != hashlib.sha256(feeds_state).hexdigest():
+        if document["feeds_state"] != digest(feeds_state):
             return None
         files = scan(str(settings.posts_dir))
         states = [(entry.path, file_state(entry.stat())) for entry in files]
-        if document["sources"] != fingerprint(states):
+        if document["sources"] != states_digest(states):
             return None
-        out_dir = f"{settings.output_dir}/"
-        if not all(intact(out_dir, record) for record in parse_records(feeds_state).values()):
+        if not all(intact(settings.output_dir, record) for record in parse_records(feeds_state).values()):
             return None
         summary = document["summary"]
         problems = tuple(
@@ -179,3 +170,10 @@ def unchanged_since_stamp(settings: Settings, now: datetime) -> Stamp | None:
         return Stamp(int(summary["feeds"]), int(summary["posts"]), int(summary["categories"]), problems)
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
+
+
+def write_stamp(
+    settings: Settings, sources: Iterable[tuple[str, FileState]], next_publish_at: datetime | None, stamp: Stamp
+) -> None:
+    """Write the stamp of a build that just completed (after feeds.json and the ledger)."""
+    write_atomic(settings.state_dir / STAMP_FILE, stamp_document(settings, sources, next_publish_at, stamp))

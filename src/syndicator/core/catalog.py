@@ -120,6 +120,14 @@ class Catalog:
         category = self.categories.get(term.slug)
         return category.name if category is not None else term.name
 
+    def labels(self, post: Post) -> tuple[str, ...]:
+        """The displayed names of a post's categories: its entries' labels."""
+        return tuple(self.name_of(t) for t in post.categories)
+
+    def category_names(self) -> tuple[tuple[str, str], ...]:
+        """Every category's (slug, displayed name): what the labels of every entry depend on."""
+        return tuple((slug, c.name) for slug, c in self.categories.items())
+
 
 def _author_term(post: Post) -> tuple[Term, ...]:
     return (Term(post.author.slug or "anonymous", post.author.name),)

@@ -1,6 +1,7 @@
-"""Write feed files atomically and describe them for serving (bytes, gzip, ETags, media type).
+"""Write files atomically, write only those whose bytes changed, prune what a build no longer writes.
 
-Bytes in, files out: knows nothing of posts or feeds.
+Bytes in, files out: knows file names, nothing of posts or feeds. The one
+place that says what a file's state is and how a file is replaced.
 
 Feed files are replaced by rename, so no reader ever sees a partial one; they
 are not fsynced (they are derived from the posts, and a reload after a power
@@ -10,144 +11,23 @@ files, the record of what was written, are fsynced by ``write_atomic``.
 
 from __future__ import annotations
 
-import gzip
-import hashlib
 import os
 import re
-import struct
 import tempfile
-import threading
-import zlib
-from collections import OrderedDict
 from collections.abc import Collection
 from collections.abc import Iterable
+from collections.abc import Iterator
 from collections.abc import Mapping
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
-MEDIA_TYPES = {
-    ".atom": "application/atom+xml; charset=utf-8",
-    ".rss": "application/rss+xml; charset=utf-8",
-    ".json": "application/feed+json; charset=utf-8",
-    ".opml": "text/x-opml; charset=utf-8",
-}
 FILE_MODE = 0o644
-GZIP_LEVEL = 1
-PARALLEL_FROM_BYTES = 256 * 1024  # smaller batches are gzipped without starting threads
+FileState = tuple[int, int, int]  # (size, mtime_ns, inode): any write or replacement changes it
 
 
 class OutputError(Exception):
     """A feed path would leave the output folder."""
-
-
-@dataclass(frozen=True, slots=True)
-class FeedFile:
-    """One feed as served: its bytes, their gzip form, a strong ETag for each, and when they last changed."""
-
-    body: bytes
-    gzip_body: bytes
-    etag: str
-    gzip_etag: str
-    last_modified: float
-    media_type: str
-    long_lived: bool = False  # its bytes are not expected to change (a full archive page)
-    on_disk: bool = False  # body and gzip_body are not kept: read the file (and its .gz) when asked for
-
-    @classmethod
-    def make(
-        cls,
-        path: str,
-        body: bytes,
-        last_modified: float,
-        gzip_body: bytes | None = None,
-        *,
-        long_lived: bool = False,
-        etag: str | None = None,
-    ) -> FeedFile:
-        digest = etag if etag is not None else etag_of(body)
-        return cls(
-            body=body,
-            gzip_body=gzip_body if gzip_body is not None else compress(body),
-            etag=digest,
-            gzip_etag=f"{digest}-gz",
-            last_modified=last_modified,
-            media_type=media_type(path),
-            long_lived=long_lived,
-        )
-
-    @classmethod
-    def stored(cls, path: str, etag: str, last_modified: float, *, long_lived: bool = False) -> FeedFile:
-        """A file served from disk: only what the headers need is kept in memory."""
-        return cls(b"", b"", etag, f"{etag}-gz", last_modified, media_type(path), long_lived, on_disk=True)
-
-
-def etag_of(body: bytes) -> str:
-    return hashlib.sha256(body).hexdigest()[:32]
-
-
-def compress(body: bytes) -> bytes:
-    """Deterministic gzip (no timestamp). Level 1: most of the saving at a fifth of level 6's time."""
-    return gzip.compress(body, compresslevel=GZIP_LEVEL, mtime=0)
-
-
-_GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x04\xff"  # deflate, no name, mtime 0, fastest, OS unknown
-_LAST_BLOCK = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, -15).flush(zlib.Z_FINISH)  # an empty final block
-SEGMENT_CACHE_SIZE = 12_000
-_segments: OrderedDict[int, tuple[bytes, bytes]] = OrderedDict()  # id(part) -> (part, its deflate segment)
-_segments_lock = threading.Lock()
-
-
-def _deflate_segment(data: bytes) -> bytes:
-    """Raw deflate of data, flushed to a byte boundary without ending the stream: segments can be joined."""
-    compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, -15)
-    return compressor.compress(data) + compressor.flush(zlib.Z_SYNC_FLUSH)
-
-
-def _shared_segment(part: bytes) -> bytes:
-    with _segments_lock:
-        known = _segments.get(id(part))
-        if known is not None and known[0] is part:
-            _segments.move_to_end(id(part))
-            return known[1]
-    segment = _deflate_segment(part)
-    with _segments_lock:
-        _segments[id(part)] = (part, segment)
-        if len(_segments) > SEGMENT_CACHE_SIZE:
-            _segments.popitem(last=False)
-    return segment
-
-
-def compress_parts(parts: Sequence[bytes]) -> bytes:
-    """gzip of ``b"".join(parts)``, where parts are [head, *shared, tail] (or one whole body).
-
-    The shared parts (a feed's entries, each in many files) are deflated once and
-    their segments reused: a gzip member may hold any number of byte-aligned
-    deflate segments, each independent of the others, as pigz writes them.
-    """
-    if len(parts) == 1:
-        return compress(parts[0])
-    crc = 0
-    size = 0
-    for part in parts:
-        crc = zlib.crc32(part, crc)
-        size += len(part)
-    middle = [_shared_segment(part) for part in parts[1:-1]]
-    deflated = [_deflate_segment(parts[0]), *middle, _deflate_segment(parts[-1]), _LAST_BLOCK]
-    return b"".join([_GZIP_HEADER, *deflated, struct.pack("<II", crc, size & 0xFFFFFFFF)])
-
-
-def compress_all(files: Mapping[str, Sequence[bytes]]) -> dict[str, bytes]:
-    """gzip many files, each given as its parts, on every core (zlib releases the GIL); a few small ones right here."""
-    if len(files) < 2 or sum(len(p) for parts in files.values() for p in parts) < PARALLEL_FROM_BYTES:
-        return {path: compress_parts(parts) for path, parts in files.items()}
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        return dict(zip(files, pool.map(compress_parts, files.values()), strict=True))
-
-
-def media_type(path: str) -> str:
-    return MEDIA_TYPES.get(os.path.splitext(path)[1], "application/octet-stream")
 
 
 def target(out_dir: Path, path: str) -> Path:
@@ -180,12 +60,13 @@ def make_folder(folder: Path, root: Path | None = None, created: set[str] | None
             created.add(new.relative_to(root).as_posix())
 
 
-def _write_temp(file: Path, data: bytes, *, fsync: bool) -> str:
-    """Write data to a new temp file beside ``file`` (mode 0644); return its path."""
+@contextmanager
+def _temp_beside(file: Path, *, fsync: bool) -> Iterator[tuple[BinaryIO, str]]:
+    """A new temp file beside ``file`` (mode 0644) to write into; removed again if the block fails."""
     fd, tmp = tempfile.mkstemp(dir=file.parent, prefix=f".{file.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            yield handle, tmp
             if fsync:
                 handle.flush()
                 os.fsync(handle.fileno())
@@ -193,18 +74,32 @@ def _write_temp(file: Path, data: bytes, *, fsync: bool) -> str:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _write_temp(file: Path, data: bytes, *, fsync: bool) -> str:
+    """Write data to a new temp file beside ``file``; return its path."""
+    with _temp_beside(file, fsync=fsync) as (handle, tmp):
+        handle.write(data)
     return tmp
 
 
-def write_atomic(file: Path, data: bytes) -> None:
-    """Replace a file with new bytes so that no reader ever sees a partial file (temp, fsync, rename)."""
+@contextmanager
+def replacing(file: Path) -> Iterator[BinaryIO]:
+    """A handle whose bytes replace ``file`` when the block ends (temp, fsync, rename): no reader sees part of it."""
     make_folder(file.parent)
-    tmp = _write_temp(file, data, fsync=True)
+    with _temp_beside(file, fsync=True) as (handle, tmp):
+        yield handle
     try:
         os.replace(tmp, file)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_atomic(file: Path, data: bytes) -> None:
+    """Replace a file with new bytes so that no reader ever sees a partial file (temp, fsync, rename)."""
+    with replacing(file) as handle:
+        handle.write(data)
 
 
 def _read(file: Path) -> bytes | None:
@@ -214,13 +109,17 @@ def _read(file: Path) -> bytes | None:
         return None
 
 
-def file_state(file: Path | str) -> tuple[int, int] | None:
-    """(size, mtime_ns) of a file, or None when it is missing."""
+def file_state(st: os.stat_result) -> FileState:
+    """A file's (size, mtime_ns, inode) from its stat."""
+    return (st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+def state_of(file: Path | str) -> FileState | None:
+    """A file's (size, mtime_ns, inode), or None when it is missing."""
     try:
-        st = os.stat(file)
+        return file_state(os.stat(file))
     except OSError:
         return None
-    return (st.st_size, st.st_mtime_ns)
 
 
 def write_changed(
@@ -248,9 +147,9 @@ def write_changed(
         on_disk = known.get(path) if known is not None else None
         if on_disk is None:
             on_disk = _read(file)
-        state = file_state(file)
+        state = state_of(file)
         if on_disk == data and state is not None and state[0] == len(data):
-            states[path] = state
+            states[path] = state[:2]
         else:
             changed[path] = file
     temps: dict[str, str] = {}
@@ -261,10 +160,10 @@ def write_changed(
         for path, tmp in sorted(temps.items(), key=lambda item: not item[0].endswith(".gz")):
             file = changed[path]
             os.replace(tmp, file)
-            state = file_state(file)
+            state = state_of(file)
             if state is None:
                 raise FileNotFoundError(file)
-            states[path] = state
+            states[path] = state[:2]
     finally:
         for tmp in temps.values():
             Path(tmp).unlink(missing_ok=True)

@@ -38,6 +38,7 @@ class Forked(Generic[T]):
         self.process = context.Process(target=self._run, args=(writer,), daemon=True)
         self.process.start()
         writer.close()
+        logger.debug("forked pid=%s", self.process.pid)
 
     def _run(self, writer: Connection) -> None:  # in the copy
         writer.send(self.fn())

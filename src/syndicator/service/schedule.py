@@ -16,11 +16,13 @@ from datetime import timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from syndicator.build import Builder
 from syndicator.config import Settings
-from syndicator.hub import Hub
-from syndicator.watch import CHANGE_QUIET
-from syndicator.watch import PostWatcher
+from syndicator.core.plan import file_url
+from syndicator.service.build import Builder
+from syndicator.service.build import ReloadError
+from syndicator.service.hub import Hub
+from syndicator.service.watch import CHANGE_QUIET
+from syndicator.service.watch import PostWatcher
 
 logger = logging.getLogger(__name__)
 
@@ -41,24 +43,20 @@ def run_reload(
     *,
     only_changes: bool = False,
 ) -> None:
-    """Reload once; on any failure keep serving the last good snapshot and say why in /healthz.
+    """Reload once; a failed reload keeps the last good snapshot (the builder says why in /healthz).
 
     With ``only_changes``, only the files the watcher saw change are looked at;
     otherwise every post file is. Feeds whose bytes changed are queued for
     WebSub delivery (sent by the delivery job).
     """
     changed = watcher.take() if watcher is not None else None  # taken first: later events wait for the next run
-    try:
-        report = builder.reload(clock(), changed=changed if only_changes else None)
-    except Exception as exc:  # the one catch-all: a failed reload must not stop the schedule
-        logger.exception("reload failed")
-        builder.last_error = f"{type(exc).__name__}: {exc}"
+    report = builder.reload(clock(), changed=changed if only_changes else None)
+    if isinstance(report, ReloadError):
         if watcher is not None:
             watcher.look_at_everything()
         return
     if hub is not None:
-        base = builder.settings.base_url
-        topics = [f"{base}/feeds/{path}" for path in report.written if path in report.topics]
+        topics = [file_url(builder.settings, path) for path in report.written if path in report.topics]
         if topics and hub.publish(topics):
             deliver(builder, hub)
     if scheduler is not None and report.next_publish_at is not None:

@@ -1,24 +1,21 @@
-"""Text transforms: Markdown to safe HTML, excerpts, word cuts, plain text, slugs.
+"""Text transforms: Markdown to safe HTML, excerpts, word cuts, plain text, slugs, safe URLs.
 
 Pure str -> str functions. No I/O.
 """
 
 from __future__ import annotations
 
-import functools
-import hashlib
 import html
 import re
-import zlib
 from collections.abc import Callable
 from html.parser import HTMLParser
 from urllib.parse import urljoin
 
-import cffi  # type: ignore[import-untyped]
 import nh3
-from cmarkgfm import _cmark
-from cmarkgfm.cmark import Options
 from slugify import slugify as _slugify
+
+from syndicator.core.cmark import CMARK
+from syndicator.core.cmark import MARKDOWN_OPTIONS
 
 # Characters XML 1.0 does not allow anywhere in a document.
 _XML_ILLEGAL = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -36,8 +33,6 @@ _BLOCK_TAGS = frozenset(
     {"p", "div", "li", "ul", "ol", "br", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "tr", "table", "hr"}
 )
 _VOID_TAGS = frozenset({"br", "hr", "img", "wbr", "col", "area"})
-# Raw HTML passes through cmark and is cleaned by nh3; footnotes ([^1]) become links to a list of notes.
-_MARKDOWN_OPTIONS = Options.CMARK_OPT_UNSAFE | Options.CMARK_OPT_FOOTNOTES
 # Element ids survive sanitizing with this prefix (as GitHub's user-content-), so that no post's id can
 # clash with, or clobber, one of the page around it; fragment links (#x) are rewritten to match.
 ID_PREFIX = "user-content-"
@@ -55,7 +50,6 @@ def xml_legal(text: str) -> tuple[str, bool]:
     return cleaned, len(cleaned) != len(text)
 
 
-@functools.lru_cache(maxsize=65536)
 def slugify(name: str) -> str:
     """URL slug of a category, tag or file name (``Tajik-Russian relations`` -> ``tajik-russian-relations``)."""
     return str(_slugify(name))
@@ -103,6 +97,8 @@ def safe_url(value: str, base_url: str, schemes: frozenset[str] = SAFE_SCHEMES) 
     ``vbscript:`` or ``data:`` survives.
     """
     value = value.strip(_C0_OR_SPACE)
+    if value.startswith(("https://", "http://")) and value[: value.index(":")] in schemes and value.isprintable():
+        return value  # the common case, decided without a regular expression (printable: no tab or newline)
     if not url_scheme(value):
         value = urljoin(base_url, value)
     return value if url_scheme(value) in schemes else None
@@ -132,50 +128,6 @@ def _absolute(base_url: str, *, keep_ids: bool = True) -> Callable[[str, str, st
     return attribute_filter
 
 
-class _Cmark:
-    """cmark-gfm through cmarkgfm's bindings, freeing what they leave allocated.
-
-    cmarkgfm's ``markdown_to_html*`` helpers never free the document tree or the
-    rendered string (about 20 KB a post), which a long-running server and a
-    100,000-post build cannot afford. Both are freed here with cmark's own
-    ``cmark_node_free`` and the C library's ``free`` (cmark's default allocator).
-    """
-
-    def __init__(self) -> None:
-        self.lib, self.ffi = _cmark.lib, _cmark.ffi
-        self.lib.cmark_gfm_core_extensions_ensure_registered()
-        self.table = self.lib.cmark_find_syntax_extension(b"table")
-        self.c = cffi.FFI()
-        self.c.cdef("void cmark_node_free(void *node); void free(void *ptr);")
-        self.cmark = self.c.dlopen(_cmark.__file__)
-        self.libc = self.c.dlopen(None)
-
-    def _pointer(self, value: object) -> object:
-        return self.c.cast("void *", int(self.ffi.cast("uintptr_t", value)))
-
-    def to_html(self, text: str, options: int) -> str:
-        lib = self.lib
-        data = text.encode("utf-8", "surrogatepass")
-        parser = lib.cmark_parser_new(options)
-        try:
-            lib.cmark_parser_attach_syntax_extension(parser, self.table)
-            lib.cmark_parser_feed(parser, data, len(data))
-            root = lib.cmark_parser_finish(parser)
-            try:
-                raw = lib.cmark_render_html(root, options, lib.cmark_parser_get_syntax_extensions(parser))
-                try:
-                    return str(self.ffi.string(raw).decode("utf-8", "replace"))
-                finally:
-                    self.libc.free(self._pointer(raw))
-            finally:
-                self.cmark.cmark_node_free(self._pointer(root))
-        finally:
-            lib.cmark_parser_free(parser)
-
-
-_CMARK = _Cmark()
-
-
 def render_markdown(text: str, base_url: str, *, keep_ids: bool = True) -> str:
     """Render Markdown (CommonMark + tables + footnotes) to sanitized HTML with absolute links.
 
@@ -185,74 +137,9 @@ def render_markdown(text: str, base_url: str, *, keep_ids: bool = True) -> str:
     and from a feed reader alike. Scripts, styles, frames, event handlers and
     ``javascript:`` URLs are removed.
     """
-    raw = _CMARK.to_html(text, _MARKDOWN_OPTIONS)
+    raw = CMARK.to_html(text, MARKDOWN_OPTIONS)
     attribute_filter = _absolute(base_url, keep_ids=keep_ids)
     return nh3.clean(raw, attributes=_ALLOWED_ATTRIBUTES, attribute_filter=attribute_filter, link_rel=None).strip()
-
-
-class MarkdownText:
-    """A post's Markdown, rendered once to sanitized HTML (content and summary).
-
-    A post that will be published is rendered when it is read (every published
-    post is in some archive page, so nothing is gained by waiting), and only
-    its HTML is kept; a draft, which no feed or page shows, keeps its Markdown
-    and is rendered only if asked. The content HTML stays zlib-compressed (a
-    few KB a post) so that a large blog's bodies fit in memory, and it is what
-    the parse cache stores, so a warm start renders nothing. ``key`` is a
-    digest of everything the HTML is made from.
-    """
-
-    __slots__ = ("_html_z", "_source", "_summary", "key")
-
-    def __init__(
-        self, content_md: str, summary_md: str | None, base_url: str, summary_words: int, *, now: bool = True
-    ) -> None:
-        """``summary_md`` None: the summary is the content's first paragraph, cut at ``summary_words``.
-
-        ``now`` False leaves the rendering for the first time the HTML is asked for.
-        """
-        source = "\0".join((content_md, summary_md if summary_md is not None else "\1", base_url, str(summary_words)))
-        self.key: tuple[object, ...] = (hashlib.sha1(source.encode("utf-8", "surrogatepass")).hexdigest(),)  # noqa: S324 - a content digest, not security
-        self._source: tuple[str, str | None, str, int] | None = (content_md, summary_md, base_url, summary_words)
-        self._html_z = b""
-        self._summary = ""
-        if now:
-            self._render()
-
-    def _render(self) -> None:
-        if self._source is None:
-            return
-        content_md, summary_md, base_url, summary_words = self._source
-        html = render_markdown(content_md, base_url)
-        self._html_z = zlib.compress(html.encode("utf-8", "surrogatepass"), 1)
-        if summary_md is not None:
-            self._summary = render_markdown(summary_md, base_url, keep_ids=False)
-        else:
-            cut, _ = truncate_html_words(without_ids(first_paragraph(html)), summary_words)
-            self._summary = f"<p>{cut}</p>" if cut else ""
-        self._source = None
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, MarkdownText) and self.key == other.key
-
-    def __hash__(self) -> int:
-        return hash(self.key)
-
-    def __getstate__(self) -> tuple[object, ...]:
-        return (self._html_z, self._summary, self._source, self.key)
-
-    def __setstate__(self, state: tuple[object, ...]) -> None:
-        self._html_z, self._summary, self._source, self.key = state  # type: ignore[assignment]
-
-    @property
-    def content_html(self) -> str:
-        self._render()
-        return zlib.decompress(self._html_z).decode("utf-8", "surrogatepass")
-
-    @property
-    def summary_html(self) -> str:
-        self._render()
-        return self._summary
 
 
 class _Truncator(HTMLParser):
@@ -354,7 +241,6 @@ class _TextCollector(HTMLParser):
         self.parts.append(data)
 
 
-@functools.lru_cache(maxsize=4096)
 def plain_text(fragment: str) -> str:
     """The text of an HTML fragment, entities decoded and white space folded."""
     collector = _TextCollector()

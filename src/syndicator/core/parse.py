@@ -1,0 +1,359 @@
+"""A post file's text -> Post | LoadProblem: YAML front matter, dates, terms, slug, id, and the rendered body.
+
+Pure: the settings and the slug function are arguments. No I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from dataclasses import field
+from dataclasses import replace
+from datetime import UTC
+from datetime import date as Date
+from datetime import datetime
+from pathlib import PurePosixPath
+from typing import Any
+
+import yaml
+
+from syndicator.config import Settings
+from syndicator.core.markup import slugify
+from syndicator.core.markup import split_excerpt
+from syndicator.core.markup import url_scheme
+from syndicator.core.markup import xml_legal
+from syndicator.core.text import MarkdownText
+from syndicator.model import Author
+from syndicator.model import LoadProblem
+from syndicator.model import Post
+from syndicator.model import Term
+
+Slugify = Callable[[str], str]
+
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?\r?\n)?---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
+_DATE_PREFIX = re.compile(r"^\d{4}-\d{2}-\d{2}-")
+_SAFE_SLUG = re.compile(r"[\w][\w.~-]*\Z")
+_DRAFT_LINE = re.compile(r"^draft[ \t]*:[ \t]*(?:true|yes|on)[ \t]*(?:#.*)?$", re.IGNORECASE | re.MULTILINE)
+_FRONT_END = re.compile(r"^---[ \t]*$", re.MULTILINE)
+MAX_TERMS = 100  # categories and tags of one post: more are reported and left out
+MAX_SLUG_BYTES = 200  # a slug names files and folders (``<slug>.atom.gz`` and its temp file fit in 255 bytes)
+
+
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """Safe YAML (with PyYAML's C loader when present) that leaves timestamps as text and notes duplicate keys.
+
+    Dates are then parsed by ``_datetime``, so an impossible date is a problem on
+    the line of its field rather than an exception inside PyYAML. A key given twice
+    in one mapping keeps its last value, as YAML loaders do, and is reported.
+    """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.duplicates: list[tuple[str, int]] = []  # (key, line from 0 in the front matter)
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[object] = set()
+        for key_node, _value in node.value:
+            if isinstance(key_node, yaml.ScalarNode):
+                if key_node.value in seen:
+                    self.duplicates.append((str(key_node.value), key_node.start_mark.line))
+                seen.add(key_node.value)
+        return super().construct_mapping(node, deep)  # type: ignore[no-any-return]
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node))
+
+
+def _load_yaml(front: str) -> tuple[Any, list[tuple[str, int]]]:
+    """The front matter's value and its duplicate keys (key, line from 0)."""
+    loader = _Loader(front)
+    try:
+        return loader.get_single_data(), loader.duplicates
+    finally:
+        loader.dispose()
+
+
+class _Invalid(Exception):
+    """A front matter field is wrong; carries the field's name for its line."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def default_slug(path: str, slug_of: Slugify = slugify) -> str:
+    """The slug of a post file: its name without extension and without a leading date."""
+    stem = _DATE_PREFIX.sub("", PurePosixPath(path).stem)
+    return stem if _SAFE_SLUG.match(stem) else slug_of(stem)
+
+
+def dump_post(meta: dict[str, Any], body: str) -> str:
+    """The text of a post file: YAML front matter (fields in the given order), then the body."""
+    front = yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, default_flow_style=False, width=1000)
+    return f"---\n{front}---\n\n{body.strip()}\n"
+
+
+def decode_post(data: bytes, path: str) -> str | LoadProblem:
+    """Decode a post file's bytes as UTF-8 (a BOM is allowed)."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        return LoadProblem(path, line, f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})")
+
+
+def _field_line(front: str, field: str) -> int:
+    for number, line in enumerate(front.splitlines(), start=2):
+        if re.match(rf"{re.escape(field)}\s*:", line):
+            return number
+    return 1
+
+
+def _text(field: str, value: Any, *, required: bool = False) -> str:
+    if value is None and not required:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise _Invalid(field, f"{field} must be a string, not {type(value).__name__}")
+    text = str(value).strip()
+    if required and not text:
+        raise _Invalid(field, f"{field} is empty")
+    return text
+
+
+def _datetime(field: str, value: Any, settings: Settings) -> datetime:
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.strip().replace("t", "T", 1))
+        except ValueError:
+            try:
+                value = Date.fromisoformat(value.strip())
+            except ValueError:
+                raise _Invalid(field, f"{field} {value!r} is not an ISO 8601 date or date-time") from None
+    if isinstance(value, datetime):
+        moment = value if value.tzinfo is not None else value.replace(tzinfo=settings.tz)
+    elif isinstance(value, Date):
+        moment = datetime(value.year, value.month, value.day, tzinfo=settings.tz)
+    else:
+        raise _Invalid(field, f"{field} must be an ISO 8601 date or date-time, not {type(value).__name__}")
+    try:
+        moment = moment.astimezone(UTC)
+    except OverflowError:
+        raise _Invalid(field, f"{field} {value.isoformat()!r} is out of range once moved to UTC") from None
+    if not 1 < moment.year < 9999:
+        raise _Invalid(field, f"{field} {value.isoformat()!r} is out of range (years 2 to 9998)")
+    return moment
+
+
+def _names(field: str, value: Any) -> list[str]:
+    if value is None:
+        return []
+    items = value if isinstance(value, list) else [value]
+    names = []
+    for item in items:
+        if isinstance(item, bool) or not isinstance(item, str | int | float):
+            raise _Invalid(field, f"{field} must be a list of names")
+        name = str(item).strip()
+        if name:
+            names.append(name)
+    return names
+
+
+@dataclass
+class _Reading:
+    """What parsing one file needs besides its fields: names, settings, lines, and what it found to report."""
+
+    path: str
+    source: str
+    settings: Settings
+    line_of: Callable[[str], int]
+    slug_of: Slugify
+    notes: list[LoadProblem] = field(default_factory=list)
+    cleaned: list[str] = field(default_factory=list)  # fields XML-illegal characters were removed from
+
+    def clean(self, field: str, text: str) -> str:
+        """The text without XML-illegal characters (and a note of the field when there were some)."""
+        cleaned, changed = xml_legal(text)
+        if changed and field not in self.cleaned:
+            self.cleaned.append(field)
+        return cleaned
+
+    def note(self, field: str, message: str) -> None:
+        self.notes.append(LoadProblem(self.path, self.line_of(field), message, fatal=False))
+
+    def warnings(self) -> tuple[LoadProblem, ...]:
+        removed = tuple(
+            LoadProblem(self.path, self.line_of(f), f"removed XML-illegal characters from {f}", fatal=False)
+            for f in self.cleaned
+        )
+        return removed + tuple(self.notes)
+
+
+def _terms(field: str, names: list[str], reading: _Reading) -> tuple[Term, ...]:
+    terms: dict[str, Term] = {}
+    for name in names:
+        name = reading.clean(field, name)
+        slug = reading.slug_of(name)
+        if not slug:
+            raise _Invalid(field, f"{field}: {name!r} gives an empty URL slug")
+        if len(slug.encode()) > MAX_SLUG_BYTES:
+            shown = name if len(name) <= 40 else name[:40] + "…"
+            raise _Invalid(field, f"{field}: {shown!r} gives a URL slug over {MAX_SLUG_BYTES} bytes")
+        terms.setdefault(slug, Term(slug, name))
+    return tuple(terms.values())
+
+
+def parse_post(
+    text: str, path: str, settings: Settings, source: str | None = None, *, slug_of: Slugify = slugify
+) -> Post | LoadProblem:
+    """Parse one post file's text into a Post, or say what is wrong with it.
+
+    ``path`` names the file in messages; ``source`` is its path under posts_dir
+    (default: ``path``); ``slug_of`` makes URL slugs of names (a caller may
+    remember its answers). The problems of a file whose front matter says
+    ``draft: true`` are private, even when the rest of it cannot be read.
+    """
+    result = _parse_post(text, path, settings, source if source is not None else path, slug_of)
+    end = _FRONT_END.search(text, 3)
+    if not _DRAFT_LINE.search(text, 0, end.start() if end else 4096):
+        return result
+    if isinstance(result, LoadProblem):
+        return replace(result, private=True)
+    return replace(result, warnings=tuple(replace(w, private=True) for w in result.warnings))
+
+
+def _front_matter(text: str, path: str) -> tuple[str, dict[str, Any], list[tuple[str, int]], int] | LoadProblem:
+    """(front matter text, its fields, duplicate keys, offset of the body), or what is wrong with it."""
+    if not text.strip():
+        return LoadProblem(path, 1, "empty file")
+    match = _FRONT_MATTER.match(text)
+    if match is None:
+        return LoadProblem(path, 1, "no front matter: the file must start with a '---' line and a YAML block")
+    front = match.group(1) or ""
+    try:
+        meta, duplicates = _load_yaml(front)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        # problem_mark counts from 0 inside the front matter, which starts on file line 2;
+        # YAML may point just past the block, so keep the line inside it.
+        last_line = front.count("\n") + 1
+        line = min(mark.line + 2, last_line) if mark is not None else 1
+        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        return LoadProblem(path, line, f"invalid YAML front matter: {reason}")
+    except RecursionError:
+        return LoadProblem(path, 1, "invalid YAML front matter: nested too deeply")
+    if not isinstance(meta, dict):
+        return LoadProblem(path, 2, "front matter is not a mapping of fields")
+    return front, meta, duplicates, match.end()
+
+
+def _parse_post(text: str, path: str, settings: Settings, source: str, slug_of: Slugify) -> Post | LoadProblem:
+    found = _front_matter(text, path)
+    if isinstance(found, LoadProblem):
+        return found
+    front, meta, duplicates, body_start = found
+    body_line = front.count("\n") + 3
+    reading = _Reading(path, source, settings, lambda f: _field_line(front, f) if f != "body" else body_line, slug_of)
+    for key, line in duplicates:
+        reading.notes.append(LoadProblem(path, line + 2, f"{key!r} is given twice; the last value is used", False))
+    try:
+        return _build_post(meta, text[body_start:], reading)
+    except _Invalid as exc:
+        return LoadProblem(path, _field_line(front, exc.field), exc.message)
+
+
+def _title_and_dates(meta: dict[str, Any], reading: _Reading) -> tuple[str, datetime, datetime]:
+    if "title" not in meta:
+        raise _Invalid("title", "title is missing")
+    title = reading.clean("title", _text("title", meta["title"], required=True)).strip()
+    if not title:
+        raise _Invalid("title", "title is empty once XML-illegal characters are removed")
+    if "date" not in meta or meta["date"] is None:
+        raise _Invalid("date", "date is missing")
+    published = _datetime("date", meta["date"], reading.settings)
+    updated = published
+    if meta.get("updated") is not None:
+        updated = _datetime("updated", meta["updated"], reading.settings)
+    return title, published, max(updated, published)
+
+
+def _slug(meta: dict[str, Any], reading: _Reading) -> str:
+    slug = _text("slug", meta.get("slug")) or default_slug(reading.path, reading.slug_of)
+    if not _SAFE_SLUG.match(slug):
+        raise _Invalid("slug", f"slug {slug!r} is not URL-safe (try {reading.slug_of(slug)!r})")
+    if len(slug.encode()) > MAX_SLUG_BYTES:
+        raise _Invalid("slug", f"slug is {len(slug.encode())} bytes long, over {MAX_SLUG_BYTES}: give a shorter slug")
+    return slug
+
+
+def _author(value: Any, reading: _Reading) -> Author:
+    settings = reading.settings
+    if value is None:
+        name, email, uri = settings.author_name, "", ""
+    elif isinstance(value, dict):
+        name = _text("author", value.get("name"), required=True)
+        email, uri = _text("author", value.get("email")), _text("author", value.get("uri"))
+    else:
+        name, email, uri = _text("author", value, required=True), "", ""
+    name = reading.clean("author", name).strip() or settings.author_name
+    uri = reading.clean("author", uri)
+    if uri and url_scheme(uri) not in ("http", "https"):
+        reading.note("author", f"author uri {uri!r} is not an http(s) URL; left out")
+        uri = ""
+    return Author(name, reading.clean("author", email), uri, reading.slug_of(name) or "anonymous")
+
+
+def _categories_and_tags(meta: dict[str, Any], reading: _Reading) -> tuple[tuple[Term, ...], tuple[Term, ...]]:
+    categories = _terms("categories", _names("categories", meta.get("categories")), reading)
+    tags = _terms("tags", _names("tags", meta.get("tags")), reading)
+    if len(categories) + len(tags) > MAX_TERMS:
+        message = f"{len(categories) + len(tags)} categories and tags; only the first {MAX_TERMS} are used"
+        reading.note("categories" if categories else "tags", message)
+        categories = categories[:MAX_TERMS]
+        tags = tags[: MAX_TERMS - len(categories)]
+    return categories, tags
+
+
+def _body(meta: dict[str, Any], body: str, slug: str, draft: bool, reading: _Reading) -> MarkdownText:
+    body = reading.clean("body", body)
+    parts = split_excerpt(body)
+    override = reading.clean("summary", _text("summary", meta.get("summary")))
+    return MarkdownText(
+        content_md=body if parts is None else parts[0] + parts[1],
+        summary_md=override or (parts[0] if parts is not None else None),
+        base_url=f"{reading.settings.base_url}/posts/{slug}/",
+        summary_words=reading.settings.summary_words,
+        now=not draft,  # no feed or page shows a draft
+    )
+
+
+def _build_post(meta: dict[str, Any], body: str, reading: _Reading) -> Post:
+    """The Post of a file's fields."""
+    title, published, updated = _title_and_dates(meta, reading)
+    slug = _slug(meta, reading)
+    entry_id = reading.clean("id", _text("id", meta.get("id")))
+    if not entry_id:
+        entry_id = f"tag:{reading.settings.authority},{published.date().isoformat()}:/posts/{slug}"
+    draft = meta.get("draft", False)
+    if not isinstance(draft, bool):
+        raise _Invalid("draft", "draft must be true or false")
+    author = _author(meta.get("author"), reading)
+    categories, tags = _categories_and_tags(meta, reading)
+    text = _body(meta, body, slug, draft, reading)
+    return Post(
+        path=reading.path,
+        slug=slug,
+        id=entry_id,
+        title=title,
+        date=published,
+        updated=updated,
+        author=author,
+        categories=categories,
+        tags=tags,
+        text=text,
+        draft=draft,
+        warnings=reading.warnings(),
+        explicit_id="id" in meta and bool(meta["id"]),
+        source=reading.source,
+    )

@@ -1,0 +1,90 @@
+"""publish(posts, ledger, now): the posts as published at ``now`` — their ids, the catalog, the new ledger, problems.
+
+One copy, for the builder and for ``check``. Given the last result, a reload
+that only edited posts swaps them into the last catalog instead of building it
+again (the post cache hands back the very same Post for a file that did not
+change, so edits are found by identity). Pure. No I/O.
+"""
+
+from __future__ import annotations
+
+import itertools
+import operator
+from collections.abc import Iterable
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from syndicator.core.catalog import Catalog
+from syndicator.core.ledger import Record
+from syndicator.core.ledger import adopt
+from syndicator.core.ledger import assign_ids
+from syndicator.core.ledger import record
+from syndicator.model import LoadProblem
+from syndicator.model import Post
+
+Edits = list[tuple[Post, Post]]  # (as published last time, as edited)
+
+
+@dataclass(frozen=True, slots=True)
+class Published:
+    """What is published: the posts as loaded and with their published ids, the catalog, the ledger after it."""
+
+    loaded: list[Post]
+    posts: list[Post]
+    catalog: Catalog
+    ledger: dict[str, Record]
+    id_warnings: list[LoadProblem]
+
+    @property
+    def problems(self) -> list[LoadProblem]:
+        """Publishing's own problems: ids that change, slugs and ids used twice (not the files' problems)."""
+        return [*self.id_warnings, *self.catalog.problems]
+
+
+def publish(
+    loaded: list[Post],
+    ledger: dict[str, Record],
+    now: datetime,
+    last: Published | None = None,
+    recovered: Mapping[str, str] | None = None,
+) -> Published:
+    """Publish the loaded posts at ``now``: published ids kept, the catalog built (or edited), the ledger updated.
+
+    ``recovered`` (slug -> id, read back from published feeds) fills in the
+    ledger when it was lost.
+    """
+    if recovered:
+        ledger = adopt(ledger, loaded, dict(recovered))
+    posts, warnings, edits = _assign(last, loaded, ledger)
+    catalog = last.catalog.with_edits(edits, now) if last is not None and edits is not None else None
+    if catalog is None:
+        catalog = Catalog.build(posts, now)
+        to_record: Iterable[Post] = catalog.posts
+    else:  # the same posts are published as last time, which recorded them all: only edits can differ
+        to_record = [new for _old, new in edits or () if catalog.by_slug.get(new.slug) is new]
+    return Published(loaded, posts, catalog, record(ledger, to_record), warnings)
+
+
+def _assign(
+    last: Published | None, loaded: list[Post], ledger: dict[str, Record]
+) -> tuple[list[Post], list[LoadProblem], Edits | None]:
+    """Give posts their published ids, and say which posts were edited: (old, new) pairs, or None.
+
+    None means files were added, removed or reordered since ``last``. Edits are
+    found by identity, position by position, and only edited posts are looked
+    up in the ledger (which only changes for edited or new posts).
+    """
+    if last is not None and len(last.loaded) == len(loaded):
+        changed = list(itertools.compress(range(len(loaded)), map(operator.is_not, last.loaded, loaded)))
+        if all(last.loaded[i].source == loaded[i].source for i in changed):
+            fresh, warnings = assign_ids([loaded[i] for i in changed], ledger)
+            posts = list(last.posts)
+            edits = []
+            for i, post in zip(changed, fresh, strict=True):
+                edits.append((posts[i], post))
+                posts[i] = post
+            edited = {loaded[i].path for i in changed}
+            return posts, [w for w in last.id_warnings if w.path not in edited] + warnings, edits
+    posts, warnings = assign_ids(loaded, ledger)
+    return posts, warnings, None

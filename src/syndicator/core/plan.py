@@ -1,0 +1,152 @@
+"""Which feeds exist and where: feed specs with their RFC 5005 archive pages, file paths, URLs and hub topics.
+
+Pure: takes the catalog and the settings. No I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from syndicator.config import Settings
+from syndicator.core.catalog import TAXONOMIES
+from syndicator.core.catalog import Catalog
+from syndicator.core.markup import xml_legal
+from syndicator.model import Post
+
+FORMATS = ("atom", "rss", "json")
+FEEDS_PREFIX = "/feeds/"  # the URL path of output_dir
+OPML = "index.opml"
+_TITLES = {
+    "category": ("{site} — {name}", "Posts filed under {name} on {site}"),
+    "tag": ("{site} — tagged {name}", "Posts tagged {name} on {site}"),
+    "author": ("{site} — by {name}", "Posts by {name} on {site}"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class FeedSpec:
+    """One feed file set to render: a feed (in every format) or one of its archive pages (Atom).
+
+    ``posts`` are the entries it shows, newest first. A feed has ``page`` 0 and
+    ``pages`` archive pages (0 when all its posts fit in it); archive page
+    ``page`` (1 = oldest) belongs to the feed ``feed_stem``.
+    """
+
+    stem: str  # "all", "category/<slug>", "archive/<n>", "category/<slug>/archive/<n>"
+    title: str
+    description: str
+    page_url: str
+    posts: tuple[Post, ...]
+    feed_stem: str = ""
+    page: int = 0
+    pages: int = 0
+
+    @property
+    def is_archive(self) -> bool:
+        return self.page > 0
+
+    @property
+    def is_full_archive(self) -> bool:
+        """An archive page with a newer page after it: its entries no longer change with new posts."""
+        return self.is_archive and self.page < self.pages
+
+    @property
+    def links(self) -> tuple[int, int | bool]:
+        """What its history links depend on: a feed's page count; a page's number and whether a newer one exists."""
+        return (self.page, self.is_full_archive) if self.is_archive else (self.page, self.pages)
+
+    @property
+    def paths(self) -> list[str]:
+        """The files it renders to, under output_dir."""
+        return [f"{self.stem}.atom"] if self.is_archive else [f"{self.stem}.{fmt}" for fmt in FORMATS]
+
+
+@dataclass(frozen=True, slots=True)
+class FeedGroup:
+    """A feed before paging: the site-wide one, or one category's, tag's or author's."""
+
+    stem: str
+    title: str
+    description: str
+    page_url: str
+    posts: tuple[Post, ...]
+
+
+def file_url(settings: Settings, path: str) -> str:
+    """The absolute URL of a file under output_dir (``category/x.atom``): the one feed-URL function."""
+    return f"{settings.base_url}{FEEDS_PREFIX}{path}"
+
+
+def feed_url(settings: Settings, stem: str, fmt: str) -> str:
+    """The absolute URL of a feed file (``stem`` as in FeedSpec, ``fmt`` its extension)."""
+    return file_url(settings, f"{stem}.{fmt}")
+
+
+def taxonomy_page_url(settings: Settings, kind: str, slug: str) -> str:
+    return f"{settings.base_url}/{kind}/{slug}/"
+
+
+def post_url(settings: Settings, post: Post) -> str:
+    return f"{settings.base_url}/posts/{post.slug}/"
+
+
+def archive_stem(feed_stem: str, page: int) -> str:
+    """/feeds/archive/<n> for the site-wide feed, /feeds/<feed>/archive/<n> for the others."""
+    return f"archive/{page}" if feed_stem == "all" else f"{feed_stem}/archive/{page}"
+
+
+def feed_groups(catalog: Catalog, settings: Settings) -> Iterator[FeedGroup]:
+    """The feeds a catalog has: the site-wide one, then one per category, tag and author (by slug)."""
+    site = xml_legal(settings.site_title)[0]
+    yield FeedGroup("all", site, f"Every post of {site}", f"{settings.base_url}/", catalog.posts)
+    for kind in TAXONOMIES:
+        title, description = _TITLES[kind]
+        for slug, group in catalog.taxonomy(kind).items():
+            yield FeedGroup(
+                f"{kind}/{slug}",
+                title.format(site=site, name=group.name),
+                description.format(site=site, name=group.name),
+                taxonomy_page_url(settings, kind, slug),
+                group.posts,
+            )
+
+
+def with_archives(group: FeedGroup, settings: Settings) -> list[FeedSpec]:
+    """A feed of the newest posts, plus RFC 5005 archive pages when they do not all fit.
+
+    Page 1 holds the oldest archive_page_size posts, page 2 the next ones, and
+    so on; every post is on exactly one page, those still in the feed included.
+    """
+    stem, posts = group.stem, group.posts
+    head = (group.title, group.description, group.page_url)
+    if len(posts) <= settings.feed_size:
+        return [FeedSpec(stem, *head, posts, stem)]
+    size = settings.archive_page_size
+    oldest_first = posts[::-1]
+    pages = -(-len(posts) // size)
+    specs = [FeedSpec(stem, *head, posts[: settings.feed_size], stem, 0, pages)]
+    for page in range(1, pages + 1):
+        entries = oldest_first[(page - 1) * size : page * size][::-1]
+        title = f"{group.title} (archive page {page})"
+        specs.append(
+            FeedSpec(archive_stem(stem, page), title, group.description, group.page_url, entries, stem, page, pages)
+        )
+    return specs
+
+
+def feed_specs(catalog: Catalog, settings: Settings) -> list[FeedSpec]:
+    """Every feed of a catalog with its archive pages (the site-wide one first)."""
+    return [spec for group in feed_groups(catalog, settings) for spec in with_archives(group, settings)]
+
+
+def served_paths(specs: Iterable[FeedSpec]) -> set[str]:
+    """Every file under output_dir the specs make, with its gzip twin, and the OPML."""
+    keep = {path + gz for spec in specs for path in spec.paths for gz in ("", ".gz")}
+    return keep | {OPML, f"{OPML}.gz"}
+
+
+def topics(specs: Iterable[FeedSpec]) -> frozenset[str]:
+    """The files a WebSub hub may be asked about: every feed in every format (not archive pages, not the OPML)."""
+    return frozenset(path for spec in specs if not spec.is_archive for path in spec.paths)

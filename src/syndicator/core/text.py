@@ -1,0 +1,84 @@
+"""A post's rendered text: sanitized HTML kept compressed, and a draft's rendered only when asked for.
+
+No I/O.
+"""
+
+from __future__ import annotations
+
+import zlib
+
+from syndicator.core.digest import digest_text
+from syndicator.core.markup import first_paragraph
+from syndicator.core.markup import render_markdown
+from syndicator.core.markup import truncate_html_words
+from syndicator.core.markup import without_ids
+
+
+class MarkdownText:
+    """A post's Markdown, rendered once to sanitized HTML (content and summary).
+
+    A post that will be published is rendered when it is read (every published
+    post is in some archive page, so nothing is gained by waiting), and only
+    its HTML is kept; a draft, which no feed or page shows, keeps its Markdown
+    and is rendered only if asked. The content HTML stays zlib-compressed (a
+    few KB a post) so that a large blog's bodies fit in memory, and it is what
+    the parse cache stores, so a warm start renders nothing. ``key`` is a
+    digest of everything the HTML is made from.
+    """
+
+    __slots__ = ("_html_z", "_source", "_summary", "key")
+
+    def __init__(
+        self, content_md: str, summary_md: str | None, base_url: str, summary_words: int, *, now: bool = True
+    ) -> None:
+        """``summary_md`` None: the summary is the content's first paragraph, cut at ``summary_words``.
+
+        ``now`` False leaves the rendering for the first time the HTML is asked for.
+        """
+        summary = summary_md if summary_md is not None else "\1"
+        self.key: tuple[object, ...] = (digest_text(content_md, summary, base_url, str(summary_words)),)
+        self._source: tuple[str, str | None, str, int] | None = (content_md, summary_md, base_url, summary_words)
+        self._html_z = b""
+        self._summary = ""
+        if now:
+            self._render()
+
+    def _render(self) -> None:
+        if self._source is None:
+            return
+        content_md, summary_md, base_url, summary_words = self._source
+        html = render_markdown(content_md, base_url)
+        self._html_z = zlib.compress(html.encode("utf-8", "surrogatepass"), 1)
+        if summary_md is not None:
+            self._summary = render_markdown(summary_md, base_url, keep_ids=False)
+        else:
+            cut, _ = truncate_html_words(without_ids(first_paragraph(html)), summary_words)
+            self._summary = f"<p>{cut}</p>" if cut else ""
+        self._source = None
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, MarkdownText) and self.key == other.key
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    def __getstate__(self) -> tuple[object, ...]:
+        return (self._html_z, self._summary, self._source, self.key)
+
+    def __setstate__(self, state: tuple[object, ...]) -> None:
+        self._html_z, self._summary, self._source, self.key = state  # type: ignore[assignment]
+
+    @property
+    def rendered(self) -> bool:
+        """Whether the Markdown was rendered already (a draft's is not, until its HTML is asked for)."""
+        return self._source is None
+
+    @property
+    def content_html(self) -> str:
+        self._render()
+        return zlib.decompress(self._html_z).decode("utf-8", "surrogatepass")
+
+    @property
+    def summary_html(self) -> str:
+        self._render()
+        return self._summary

@@ -1,0 +1,114 @@
+"""Write the planned posts into posts_dir, repeatably: new files, updated ones, and those edited since left alone.
+
+A record of what was written (state_dir/wordpress.json) lets a second run
+update the same files; media are brought over and referred to by relative paths.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import html
+import json
+import os
+import re
+from dataclasses import dataclass
+from dataclasses import field
+from pathlib import Path
+
+from syndicator.core.parse import dump_post
+from syndicator.importers.items import ImportReport
+from syndicator.importers.items import PlannedPost
+from syndicator.importers.media import MediaCopier
+from syndicator.importers.media import Uploads
+from syndicator.store.files import write_atomic
+
+RECORD_FILE = "wordpress.json"
+_URL_ATTRIBUTE = re.compile(r"""(\b(?:src|href|poster)\s*=\s*)(["'])(.*?)\2""", re.I | re.S)
+_SRCSET = re.compile(r"""\s(?:srcset|sizes)\s*=\s*(["']).*?\1""", re.I | re.S)
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass
+class Writer:
+    """Writes one post file per item and keeps the record of what it wrote."""
+
+    posts_dir: Path
+    record: dict[str, dict[str, str]]
+    report: ImportReport
+    uploads: Uploads
+    copier: MediaCopier | None
+    force: bool
+    taken: set[str] = field(default_factory=set)
+
+    def write(self, item: PlannedPost) -> None:
+        known = self.record.get(item.key)
+        existing = known is not None and (self.posts_dir / known["path"]).exists()
+        relative = known["path"] if known is not None and existing else self._new_name(item)
+        text = self._text(item, relative)
+        if known is not None and existing:
+            current = (self.posts_dir / relative).read_text(encoding="utf-8")
+            if current == text:
+                self.report.unchanged.append(relative)
+                return
+            if _digest(current) != known["sha256"] and not self.force:
+                self.report.kept_local.append(relative)
+                return
+            self.report.updated.append(relative)
+        else:
+            self.report.new.append(relative)
+        self.taken.add(relative)
+        write_atomic(self.posts_dir / relative, text.encode("utf-8"))
+        self.record[item.key] = {"path": relative, "sha256": _digest(text)}
+
+    def _new_name(self, item: PlannedPost) -> str:
+        relative = f"{item.date_prefix}-{item.slug}.md"
+        return f"{item.date_prefix}-{item.slug}-{item.key}.md" if relative in self.taken else relative
+
+    def _text(self, item: PlannedPost, relative: str) -> str:
+        """The post file's text, its uploads brought over and referred to by relative paths."""
+        prefix = os.path.relpath(self.posts_dir, (self.posts_dir / relative).parent).replace(os.sep, "/")
+        prefix = "" if prefix == "." else prefix + "/"
+        local = _Localizer(self.uploads, self.copier, prefix)
+        body = _URL_ATTRIBUTE.sub(local.attribute, item.body)
+        if self.copier is not None:
+            body = _SRCSET.sub("", body)
+        moved = dataclasses.replace(
+            item,
+            image=local.url(item.image) if item.image else "",
+            enclosures=tuple(dataclasses.replace(e, url=local.url(e.url)) for e in item.enclosures),
+        )
+        return dump_post(moved.front_matter(), body)
+
+
+@dataclass
+class _Localizer:
+    """Maps the old site's upload URLs to files in posts_dir (or, without media, to absolute old URLs)."""
+
+    uploads: Uploads
+    copier: MediaCopier | None
+    prefix: str  # from the post file's folder to posts_dir
+
+    def url(self, url: str) -> str:
+        absolute = self.uploads.absolute(url)
+        path = self.uploads.path_of(absolute) if self.copier is not None else None
+        if path is None or self.copier is None:
+            return absolute
+        local = self.copier.bring(path)
+        return absolute if local is None else self.prefix + local
+
+    def attribute(self, match: re.Match[str]) -> str:
+        old = html.unescape(match.group(3))
+        new = self.url(old)
+        return match.group(0) if new == old else f"{match.group(1)}{match.group(2)}{html.escape(new)}{match.group(2)}"
+
+
+def read_record(state_dir: Path) -> dict[str, dict[str, str]]:
+    try:
+        record = json.loads((state_dir / RECORD_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return record if isinstance(record, dict) else {}

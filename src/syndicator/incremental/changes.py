@@ -1,0 +1,61 @@
+"""The change decider: previous records + file states + specs -> a plan of what to render and write.
+
+Pure: it only processes data (like reader's ``_update`` Decider); the builder
+gathers the file states before and carries the plan out after. No I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from collections.abc import Mapping
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from syndicator.core.plan import FeedSpec
+from syndicator.store.records import FeedRecord
+
+DiskStates = Mapping[str, tuple[int, int] | None]  # path under output_dir -> (size, mtime_ns), None: missing
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """What a reload does with each feed."""
+
+    keys: dict[str, tuple[object, ...]]  # each feed's key, for the next reload to compare with
+    to_render: list[tuple[FeedSpec, str]]  # feeds to render and write, with the digest of their inputs
+    current: list[FeedSpec]  # unchanged since an earlier run and whole on disk, but not served from memory yet
+    records: dict[str, FeedRecord]  # the records of the feeds that still exist
+
+
+def intact(record: FeedRecord, disk: DiskStates) -> bool:
+    """Whether a feed's files are on disk as they were written (nobody deleted or changed them)."""
+    return all(disk.get(path) == (size, mtime_ns) for path, (size, mtime_ns, _etag) in record.files.items())
+
+
+def decide(
+    specs: Sequence[FeedSpec],
+    key_of: Callable[[FeedSpec], tuple[object, ...]],
+    digest_of: Callable[[FeedSpec], str],
+    last_keys: Mapping[str, tuple[object, ...]],
+    records: Mapping[str, FeedRecord],
+    disk: DiskStates,
+) -> Plan:
+    """Plan a reload: a feed whose key (in memory) or digest (recorded) is the last one's, with its files
+    intact, is not rendered again; only a feed that changed costs its digest.
+    """
+    keys: dict[str, tuple[object, ...]] = {}
+    to_render: list[tuple[FeedSpec, str]] = []
+    current: list[FeedSpec] = []
+    for spec in specs:
+        key = keys[spec.stem] = key_of(spec)
+        record = records.get(spec.stem)
+        whole = record is not None and intact(record, disk)
+        if whole and last_keys.get(spec.stem) == key:
+            continue
+        digest = digest_of(spec)
+        if whole and record is not None and record.digest == digest:
+            current.append(spec)
+        else:
+            to_render.append((spec, digest))
+    kept = {stem: record for stem, record in records.items() if stem in keys}
+    return Plan(keys, to_render, current, kept)

@@ -1,0 +1,218 @@
+"""Memos the builder owns: each post's entries, each feed's paging, what a feed's bytes depend on, the OPML.
+
+A post is in the site-wide feed, its categories', tags' and author's feeds and
+all their archive pages: its entry is built once and joined into every
+document, which is what makes complete archives affordable. Unchanged posts
+are the same objects from one reload to the next, so most lookups compare by
+identity.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from syndicator.config import Settings
+from syndicator.core.catalog import Catalog
+from syndicator.core.digest import digest_text
+from syndicator.core.plan import FeedGroup
+from syndicator.core.plan import FeedSpec
+from syndicator.core.plan import feed_groups
+from syndicator.core.plan import served_paths
+from syndicator.core.plan import topics
+from syndicator.core.plan import with_archives
+from syndicator.core.render import entry
+from syndicator.core.render import formats_of
+from syndicator.core.render import opml
+from syndicator.core.render import opml_newest
+from syndicator.incremental.forked import Forked
+from syndicator.incremental.forked import can_fork
+from syndicator.model import Post
+
+
+class EntryMemo:
+    """Each post's serialized entry per format, the newest ``sizes[fmt]`` kept.
+
+    Atom entries are in every archive page; RSS and JSON items only in the
+    feeds' newest posts, so fewer of those are kept. A cold build's missing
+    Atom entries are built half in a forked copy of the process when there are
+    at least ``parallel_from`` of them (and they all fit).
+    """
+
+    def __init__(self, settings: Settings, sizes: dict[str, int] | None = None, *, parallel_from: int = 2000) -> None:
+        self.settings = settings
+        self.sizes = sizes or {"atom": 20_000, "rss": 2_000, "json": 2_000}
+        self.parallel_from = parallel_from
+        self._blobs: dict[str, OrderedDict[tuple[Post, tuple[str, ...]], bytes]] = {
+            f: OrderedDict() for f in self.sizes
+        }
+
+    def get(self, fmt: str, post: Post, labels: tuple[str, ...]) -> bytes:
+        """A post's entry in one format (made now, or the one made before)."""
+        blobs = self._blobs[fmt]
+        key = (post, labels)
+        blob = blobs.get(key)
+        if blob is None:
+            blob = blobs[key] = entry(fmt, post, labels, self.settings)
+            if len(blobs) > self.sizes[fmt]:
+                blobs.popitem(last=False)
+        else:
+            blobs.move_to_end(key)
+        return blob
+
+    def entries(self, spec: FeedSpec, catalog: Catalog) -> dict[str, list[bytes]]:
+        """The entries a spec's documents need, per format, in the spec's order."""
+        return {fmt: [self.get(fmt, post, catalog.labels(post)) for post in spec.posts] for fmt in formats_of(spec)}
+
+    def prerender(self, specs: Sequence[FeedSpec], catalog: Catalog) -> None:
+        """Build the Atom entries these feeds need and are not built yet, half of them in a forked copy."""
+        atom = self._blobs["atom"]
+        wanted: dict[Post, None] = {}
+        for spec in specs:
+            wanted.update(dict.fromkeys(spec.posts))
+        missing = [post for post in wanted if (post, catalog.labels(post)) not in atom]
+        if not (self.parallel_from <= len(missing) <= self.sizes["atom"]) or not can_fork():
+            return
+        half = len(missing) // 2
+        theirs = missing[half:]
+        child = Forked(lambda: [entry("atom", post, catalog.labels(post), self.settings) for post in theirs])
+        for post in missing[:half]:
+            self.get("atom", post, catalog.labels(post))
+        for post, blob in zip(theirs, child.result(), strict=True):
+            atom[(post, catalog.labels(post))] = blob
+
+
+class PagingMemo:
+    """Each feed's specs (with its archive pages), paged again only when its posts tuple or heading changed.
+
+    A reload that edits one post keeps every other group's tuple: only the
+    edited post's feeds are paged again.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._pages: dict[str, tuple[FeedGroup, list[FeedSpec]]] = {}
+
+    def specs(self, catalog: Catalog) -> list[FeedSpec]:
+        specs: list[FeedSpec] = []
+        pages: dict[str, tuple[FeedGroup, list[FeedSpec]]] = {}
+        for group in feed_groups(catalog, self.settings):
+            known = self._pages.get(group.stem)
+            if known is None or not _same_group(known[0], group):
+                known = (group, with_archives(group, self.settings))
+            pages[group.stem] = known
+            specs += known[1]
+        self._pages = pages
+        return specs
+
+
+def _same_group(old: FeedGroup, new: FeedGroup) -> bool:
+    return old.posts is new.posts and (old.title, old.description, old.page_url) == (
+        new.title,
+        new.description,
+        new.page_url,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Names:
+    catalog: Catalog
+    names: tuple[tuple[str, str], ...]
+
+
+class Digests:
+    """What a feed's bytes depend on: a key to compare in memory, and a digest that lasts across processes.
+
+    ``fingerprint`` stands for the code and settings (new ones change every
+    digest). A post's digest is computed once (it is in many feeds); while the
+    category names stay the same, keys share one tuple of them, which then
+    compares by identity.
+    """
+
+    def __init__(self, fingerprint: str, size: int = 80_000) -> None:
+        self.fingerprint = fingerprint
+        self.size = size
+        self._posts: dict[tuple[Post, tuple[str, ...]], str] = {}
+        self._names: _Names | None = None
+
+    def _category_names(self, catalog: Catalog) -> tuple[tuple[str, str], ...]:
+        if self._names is None or self._names.catalog is not catalog:
+            names = catalog.category_names()
+            if self._names is not None and self._names.names == names:
+                names = self._names.names
+            self._names = _Names(catalog, names)
+        return self._names.names
+
+    def key(self, spec: FeedSpec, catalog: Catalog) -> tuple[object, ...]:
+        """Everything a feed's bytes depend on, cheap to compare (unchanged posts are the same objects).
+
+        A change of any category's displayed name counts as a change of every feed (it is rare).
+        """
+        head = (spec.stem, spec.title, spec.description, spec.page_url)
+        return (*head, spec.posts, self._category_names(catalog), spec.links)
+
+    def _post(self, post: Post, catalog: Catalog) -> str:
+        labels = catalog.labels(post)
+        known = self._posts.get((post, labels))
+        if known is None:
+            if len(self._posts) > self.size:
+                self._posts.clear()
+            parts = (
+                post.id,
+                post.slug,
+                post.title,
+                post.date.isoformat(),
+                post.updated.isoformat(),
+                repr(post.author),
+                [t.slug for t in post.categories],
+                labels,
+                [(t.slug, t.name) for t in post.tags],
+                post.text.key,
+            )
+            known = self._posts[(post, labels)] = digest_text(repr(parts))
+        return known
+
+    def digest(self, spec: FeedSpec, catalog: Catalog) -> str:
+        """A stable digest of everything a feed's bytes depend on, to recognise unchanged feeds across runs."""
+        head = (self.fingerprint, spec.stem, spec.title, spec.description, spec.page_url, spec.links)
+        return digest_text(repr(head), *(self._post(post, catalog) for post in spec.posts))
+
+
+class OpmlMemo:
+    """The OPML, made again only when the feeds it lists or its date changed."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._last: tuple[tuple[object, ...], bytes] | None = None
+
+    def render(self, specs: Sequence[FeedSpec]) -> bytes:
+        listed = tuple((s.stem, s.title, s.page_url) for s in specs if not s.is_archive)
+        key = (opml_newest(specs), listed)
+        if self._last is None or self._last[0] != key:
+            self._last = (key, opml(specs, self.settings))
+        return self._last[1]
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """What the feed specs make on disk: every file (with its .gz), the feed files, the hub topics."""
+
+    keep: set[str]
+    feeds: tuple[str, ...]
+    topics: frozenset[str]
+
+
+class LayoutMemo:
+    """The layout of the specs, made again only when the list of feeds changed."""
+
+    def __init__(self) -> None:
+        self._last: tuple[tuple[str, ...], Layout] | None = None
+
+    def layout(self, specs: Sequence[FeedSpec]) -> Layout:
+        stems = tuple(spec.stem for spec in specs)
+        if self._last is None or self._last[0] != stems:
+            keep = served_paths(specs)
+            feeds = tuple(sorted(p for p in keep if not p.endswith(".gz")))
+            self._last = (stems, Layout(keep, feeds, topics(specs)))
+        return self._last[1]

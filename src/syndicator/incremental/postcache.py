@@ -1,0 +1,234 @@
+"""The post cache: every post file's last parse, kept by file state, around the core's parser.
+
+The cache wraps the reader; the reader never knows. A file is looked at again
+when its (size, mtime, inode) changed, and parsed again only when its bytes did
+(a git checkout resets mtimes). A file that now fails keeps its last good Post,
+which stays published. A cold load parses half of the files in a forked copy
+of the process (two cores parse twice as fast).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import stat
+from collections.abc import Callable
+from collections.abc import Collection
+from dataclasses import dataclass
+from pathlib import Path
+
+from syndicator.config import Settings
+from syndicator.core.digest import digest
+from syndicator.core.markup import slugify
+from syndicator.core.parse import decode_post
+from syndicator.core.parse import parse_post
+from syndicator.incremental.forked import Forked
+from syndicator.incremental.forked import can_fork
+from syndicator.model import LoadProblem
+from syndicator.model import Post
+from syndicator.store.files import FileState
+from syndicator.store.files import file_state
+from syndicator.store.sources import is_post_path
+from syndicator.store.sources import printable
+from syndicator.store.sources import read_post_file
+from syndicator.store.sources import scan
+
+logger = logging.getLogger(__name__)
+
+CHANGED_WHILE_READ = "file changed while it was read; it will be read again"
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+PROGRESS_STEP = 100
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One post file as last read: its state, the digest of its bytes, what they parsed to, its last good Post."""
+
+    state: FileState
+    digest: str
+    result: Post | LoadProblem
+    last_good: Post | None
+
+
+Found = tuple[str, os.stat_result, Entry | None]  # (path, stat, the entry it had) of a file to load
+
+
+class PostCache:
+    """Keeps every post file's last parse, re-parsing only files that changed.
+
+    ``parallel_from``: how many files to (re)load at once before a forked copy
+    of the process takes half of them.
+    """
+
+    def __init__(self, settings: Settings, *, parallel_from: int = 2000) -> None:
+        self.settings = settings
+        self.parallel_from = parallel_from
+        self.entries: dict[str, Entry] = {}
+        self.parsed = 0
+        self.dirty = False  # changed since it was restored or saved
+        self._names: dict[str, tuple[str, str]] = {}
+        self._result: tuple[list[Post], list[LoadProblem]] | None = None  # the last refresh's answer
+        self._linked = False  # posts_dir has symlinked folders
+        self._slugify = functools.lru_cache(maxsize=65536)(slugify)  # names repeat across posts
+
+    def restore(self, entries: object) -> None:
+        """Start from entries a cache of an earlier process saved (anything else is ignored)."""
+        if isinstance(entries, dict):
+            self.entries = entries
+
+    def _names_of(self, full: str) -> tuple[str, str]:
+        """(path for messages, path under posts_dir) of a file."""
+        names = self._names.get(full)
+        if names is None:
+            file = Path(full)
+            try:
+                display = file.relative_to(Path.cwd()).as_posix()
+            except ValueError:
+                display = file.as_posix()
+            source = file.relative_to(self.settings.posts_dir).as_posix()
+            names = self._names[full] = (printable(display), printable(source))
+        return names
+
+    def load(self, full: str, st: os.stat_result, old: Entry | None) -> Entry:
+        """Read one changed file; parse it unless its bytes are the ones already parsed."""
+        path, source = self._names_of(full)
+        state = file_state(st)
+        data = read_post_file(full, path, st, self.settings.max_post_bytes)
+        if data is None:  # changed while read: not trusted, and read again next time
+            result: Post | LoadProblem = LoadProblem(path, 1, CHANGED_WHILE_READ)
+            content, state = "", (-1, -1, -1)
+        elif isinstance(data, LoadProblem):
+            result, content = data, ""
+        else:
+            content = digest(data)
+            if old is not None and old.digest == content:
+                return Entry(state, content, old.result, old.last_good)
+            result = self._parse(data, path, source)
+        if isinstance(result, LoadProblem):
+            logger.warning("post failed path=%s line=%s reason=%s", result.path, result.line, result.message)
+        last_good = result if isinstance(result, Post) else (old.last_good if old else None)
+        return Entry(state, content, result, last_good)
+
+    def _parse(self, data: bytes, path: str, source: str) -> Post | LoadProblem:
+        text = decode_post(data, path)
+        if isinstance(text, LoadProblem):
+            return text
+        self.parsed += 1
+        return parse_post(text, path, self.settings, source, slug_of=self._slugify)
+
+    def refresh(
+        self, progress: Progress | None = None, changed: Collection[str] | None = None
+    ) -> tuple[list[Post], list[LoadProblem]]:
+        """Bring the cache up to date with posts_dir; return the posts to publish and the problems.
+
+        ``changed``: the only paths that may have changed since the last refresh
+        (from a watcher); None looks at every file. When no file changed, the
+        lists are the ones of the last refresh.
+        """
+        if changed is not None and self._result is not None and not self._linked:
+            dirty = self._refresh_paths(changed)
+        else:
+            dirty = self._refresh_all(progress)
+        self.dirty = self.dirty or dirty
+        if dirty or self._result is None:
+            self._result = _published(self.entries.values())
+        return self._result[0], list(self._result[1])
+
+    def _refresh_all(self, progress: Progress | None) -> bool:
+        """Stat every post file; (re)load those that changed. Whether anything did."""
+        seen: dict[str, Entry | None] = {}
+        to_load: list[Found] = []
+        linked: list[str] = []
+        for dir_entry in scan(str(self.settings.posts_dir), linked):
+            full = dir_entry.path
+            try:
+                st = dir_entry.stat()
+            except OSError:
+                continue  # vanished between listing and stat
+            old = self.entries.get(full)
+            if old is not None and old.state == file_state(st):
+                seen[full] = old
+            else:
+                seen[full] = None
+                to_load.append((full, st, old))
+        for (full, _st, _old), entry in zip(to_load, load_all(self, to_load, len(seen), progress), strict=True):
+            seen[full] = entry
+        self._linked = bool(linked)  # a watcher does not see into symlinked folders: always look at everything
+        changed = bool(to_load) or len(seen) != len(self.entries)
+        self.entries = {full: entry for full, entry in seen.items() if entry is not None}
+        return changed
+
+    def _refresh_paths(self, paths: Collection[str]) -> bool:
+        """Look only at these paths (created, written, moved or deleted). Whether anything changed."""
+        root = str(self.settings.posts_dir)
+        entries: dict[str, Entry] | None = None  # copied on the first change
+        for full in paths:
+            if not is_post_path(root, full):
+                continue
+            old = self.entries.get(full)
+            try:
+                st: os.stat_result | None = os.stat(full)
+            except OSError:
+                st = None
+            if st is not None and not stat.S_ISDIR(st.st_mode) and old is not None and old.state == file_state(st):
+                continue
+            if (st is None or stat.S_ISDIR(st.st_mode)) and old is None:
+                continue
+            entries = entries if entries is not None else dict(self.entries)
+            if st is None or stat.S_ISDIR(st.st_mode):
+                del entries[full]
+            else:
+                entries[full] = self.load(full, st, old)
+        if entries is None:
+            return False
+        self.entries = entries
+        return True
+
+    def states(self) -> list[tuple[str, FileState]]:
+        """Each known post file with the (size, mtime_ns, inode) it had when it was read."""
+        return [(path, entry.state) for path, entry in self.entries.items()]
+
+
+def _published(entries: Collection[Entry]) -> tuple[list[Post], list[LoadProblem]]:
+    """The posts to publish (each file's last good one) and every file's problems."""
+    posts: list[Post] = []
+    problems: list[LoadProblem] = []
+    for entry in entries:
+        if isinstance(entry.result, LoadProblem):
+            problems.append(entry.result)
+        else:
+            problems.extend(entry.result.warnings)
+        if entry.last_good is not None:
+            posts.append(entry.last_good)
+    return posts, problems
+
+
+def load_all(cache: PostCache, to_load: list[Found], total: int, progress: Progress | None) -> list[Entry]:
+    """Load files, the second half in a forked process when there are many (two cores parse twice as fast)."""
+    half = len(to_load) // 2
+    child = None
+    if half >= cache.parallel_from // 2 and can_fork():
+        child = Forked(lambda: _load_counted(cache, to_load[half:]))
+    mine = to_load[:half] if child is not None else to_load
+    done_before = total - len(to_load)
+    loaded = []
+    for done, (full, st, old) in enumerate(mine):
+        if progress is not None and done % PROGRESS_STEP == 0:
+            progress("reading posts", done_before + done * len(to_load) // max(len(mine), 1), total)
+        loaded.append(cache.load(full, st, old))
+    if child is not None:
+        entries, parsed = child.result()
+        loaded += entries
+        cache.parsed += parsed
+    if progress is not None:
+        progress("reading posts", total, total)
+    return loaded
+
+
+def _load_counted(cache: PostCache, items: list[Found]) -> tuple[list[Entry], int]:
+    """Load files; also say how many were parsed (run in a forked copy, whose count would be lost)."""
+    before = cache.parsed
+    entries = [cache.load(full, st, old) for full, st, old in items]
+    parsed, cache.parsed = cache.parsed - before, before
+    return entries, parsed

@@ -1,0 +1,148 @@
+"""The old addresses that keep working: WordPress's feed URLs, and an imported site's permalinks and slugs.
+
+Every Location is built from site_url, never from the request's Host header.
+Feeds under /feeds/ are answered by the FeedServer before Flask: an old feed
+path reaches these routes only when it is no current feed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from datetime import timedelta
+from typing import Any
+from urllib.parse import quote
+
+from flask import Blueprint
+from flask import abort
+from flask import redirect
+from flask import request
+from flask import url_for
+from werkzeug.wrappers import Response as BaseResponse
+
+from syndicator.model import Post
+from syndicator.service import context
+from syndicator.service.context import KINDS
+
+
+def wp_feed() -> BaseResponse:
+    return redirect("/feeds/all.rss", 301)
+
+
+def wp_feed_atom() -> BaseResponse:
+    return redirect("/feeds/all.atom", 301)
+
+
+def wp_taxonomy_feed(kind: str, slug: str) -> BaseResponse:
+    context.group_or_404(kind, slug)
+    return redirect(f"/feeds/{kind}/{slug}.rss", 301)
+
+
+def wp_taxonomy_feed_atom(kind: str, slug: str) -> BaseResponse:
+    context.group_or_404(kind, slug)
+    return redirect(f"/feeds/{kind}/{slug}.atom", 301)
+
+
+# -- The old addresses of an imported WordPress site, through [redirects] in the config ----------------------------
+# Every Location is built from site_url, never from the request's Host header. Feeds under /feeds/ are answered
+# by FeedServer before Flask: an old feed path reaches these routes only when it is no current feed.
+
+_REDIRECT_VIEWS: dict[str, Callable[..., BaseResponse]] = {  # views that only redirect
+    "syndicator.wp_taxonomy_feed": wp_taxonomy_feed,
+    "syndicator.wp_taxonomy_feed_atom": wp_taxonomy_feed_atom,
+}
+
+
+def _moved(path: str) -> BaseResponse:
+    """301 to a path of this site (already URL-encoded), under site_url."""
+    return redirect(context.settings().base_url + path, 301)
+
+
+def _renamed_taxonomy(endpoint: str | None, values: dict[str, Any] | None) -> None:
+    """An old category, tag or author slug of [redirects] answers 301 at the same address under its new slug."""
+    if endpoint is None or not values or "kind" not in values or "slug" not in values:
+        return
+    new = context.settings().redirects.get(values["kind"], values["slug"])
+    if new is None:
+        return
+    snapshot = context.snapshot()
+    taxonomy = snapshot.catalog.taxonomy(values["kind"])
+    if values["slug"] in taxonomy or new not in taxonomy:
+        return
+    moved = {**values, "slug": new}
+    if endpoint in _REDIRECT_VIEWS:  # one hop: the WordPress feed URL goes straight to the new feed
+        abort(_REDIRECT_VIEWS[endpoint](**moved))
+    target = url_for(endpoint, **moved)
+    if not target.startswith("/feeds/") or target in snapshot.files:
+        abort(_moved(target))
+
+
+def old_taxonomy_feed(kind: str, slug: str, ext: str = "atom", number: int = 0) -> BaseResponse:
+    """No current feed has this path; a renamed slug was redirected before the view (``_renamed_taxonomy``)."""
+    abort(404)
+
+
+def _post_moved(slug: str | None) -> BaseResponse:
+    """301 to a post's page (following the ledger's renames), or 404 when no such post is published."""
+    snapshot = context.snapshot()
+    if slug is not None and slug not in snapshot.catalog.by_slug:
+        slug = snapshot.redirects.get(slug)
+    if slug is None or slug not in snapshot.catalog.by_slug:
+        abort(404)
+    return _moved(f"/posts/{quote(slug)}/")
+
+
+def old_permalink(slug: str, year: int = 0, month: int = 0, day: int = 0) -> BaseResponse:
+    """WordPress permalinks (/YYYY/MM/DD/<slug>/, /YYYY/MM/<slug>/, /<slug>/) answer 301 to the post's page.
+
+    Of posts that shared a slug on WordPress (imported as <slug>, <slug>-2...), a dated
+    permalink goes to the one of that date.
+    """
+    if not slug.isdigit():  # digits are WordPress ids in the table (/?p=, /archives/), never old slugs
+        slug = context.settings().redirects.get("post", slug) or slug
+    if year:
+        by_slug = context.snapshot().catalog.by_slug
+        candidates = [slug, *(f"{slug}-{n}" for n in range(2, 10))]
+        slug = next((s for s in candidates if s in by_slug and _dated(by_slug[s], year, month, day)), slug)
+    return _post_moved(slug)
+
+
+def _dated(post: Post, year: int, month: int, day: int) -> bool:
+    """Whether a post's date, in some time zone (UTC-12 to UTC+14, as WordPress's local dates are), is this one."""
+    earliest, latest = post.date - timedelta(hours=12), post.date + timedelta(hours=14)
+    if not day:
+        return (earliest.year, earliest.month) <= (year, month) <= (latest.year, latest.month)
+    try:
+        return earliest.date() <= date(year, month, day) <= latest.date()
+    except ValueError:  # no such day (an address made up by hand)
+        return False
+
+
+def old_numeric_permalink(post_id: int) -> BaseResponse:
+    """WordPress's numeric permalinks answer 301 to the post, through the [redirects] post ids."""
+    return _post_moved(context.settings().redirects.get("post", str(post_id)))
+
+
+def _wordpress_query() -> BaseResponse | None:
+    """/?p=<id> (WordPress's default permalinks) answers 301 to the post, through the [redirects] post ids."""
+    if request.path != "/" or not request.args.get("p", "").isdigit():  # WordPress reads ?p=abc as the home page
+        return None
+    return _post_moved(context.settings().redirects.get("post", request.args["p"]))
+
+
+def register(bp: Blueprint) -> None:
+    """Add the old addresses to the app's blueprint (once, before any app registers it)."""
+    bp.add_url_rule("/feed/", view_func=wp_feed)
+    bp.add_url_rule("/feed/atom/", view_func=wp_feed_atom)
+    bp.add_url_rule(f"/<{KINDS}:kind>/<slug>/feed/", view_func=wp_taxonomy_feed)
+    bp.add_url_rule(f"/<{KINDS}:kind>/<slug>/feed/atom/", view_func=wp_taxonomy_feed_atom)
+    for rule in (
+        f"/feeds/<{KINDS}:kind>/<slug>.<any(atom, rss, json):ext>",
+        f"/feeds/<{KINDS}:kind>/<slug>/archive/<int:number>.atom",
+    ):
+        bp.add_url_rule(rule, view_func=old_taxonomy_feed, methods=["GET", "HEAD"])
+    for rule in ("/<int:year>/<int:month>/<int:day>/<slug>/", "/<int:year>/<int:month>/<slug>/", "/<slug>/"):
+        bp.add_url_rule(rule, view_func=old_permalink, strict_slashes=False)
+    bp.add_url_rule("/archives/<int:post_id>/", view_func=old_numeric_permalink, strict_slashes=False)
+    bp.url_value_preprocessor(_renamed_taxonomy)
+    bp.before_request(_wordpress_query)

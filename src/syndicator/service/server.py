@@ -1,0 +1,94 @@
+"""The server: granian with one worker process, which holds the builder, the scheduler and the app.
+
+Started by ``syndicator serve``.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import resource
+from collections.abc import Callable
+from typing import Any
+
+from granian.constants import HTTPModes
+from granian.constants import Interfaces
+from granian.http import HTTP1Settings
+from granian.server import Server
+
+from syndicator.config import Settings
+from syndicator.service.build import Builder
+from syndicator.service.hub import Hub
+from syndicator.service.schedule import Clock
+from syndicator.service.schedule import run_reload
+from syndicator.service.schedule import start_scheduler
+from syndicator.service.watch import PostWatcher
+from syndicator.service.web import WEBSUB_SLOTS
+from syndicator.service.web import create_app
+from syndicator.store.state import LedgerError
+
+logger = logging.getLogger(__name__)
+
+HEADER_READ_TIMEOUT_MS = 10_000  # a request's headers (or the next request on a kept-alive connection)
+MAX_CONNECTIONS = 4096  # open connections granian serves at once (its "backpressure")
+BACKLOG = 4096  # connections the kernel holds before granian takes them (capped by net.core.somaxconn)
+
+
+def serve_http(settings: Settings, host: str, port: int, threads: int, clock: Clock) -> None:
+    """Run granian with one worker process, which holds the builder, the scheduler and the app.
+
+    One worker keeps one scheduler (and one writer of output_dir) per deployment;
+    granian's HTTP stack is native code, so that one process still answers tens
+    of thousands of feed requests a second (see bench/run.py). A worker that
+    dies is started again. Slow clients hold nothing for long: headers must
+    arrive within HEADER_READ_TIMEOUT_MS, HTTP/1 only (HTTP/2 detection waits
+    for a first byte with no timeout), room for MAX_CONNECTIONS connections,
+    and POST /websub bodies are read on threads of their own (web.WEBSUB_SLOTS).
+    """
+    multiprocessing.set_start_method("fork", force=True)  # the worker inherits load_app and the settings
+    _raise_file_limit(MAX_CONNECTIONS + 1024)  # the connections, plus post files, databases and callbacks
+    server = Server(
+        "syndicator",
+        address=host,
+        port=port,
+        interface=Interfaces.WSGI,
+        workers=1,
+        blocking_threads=threads + WEBSUB_SLOTS,
+        http=HTTPModes.http1,
+        http1_settings=HTTP1Settings(header_read_timeout=HEADER_READ_TIMEOUT_MS),
+        backlog=BACKLOG,
+        backpressure=MAX_CONNECTIONS,
+        respawn_failed_workers=True,
+        log_access=False,
+        websockets=False,
+    )
+    server.serve(target_loader=lambda _target: _load_app(settings, host, port, clock))
+
+
+def _raise_file_limit(wanted: int) -> None:
+    """Allow this many open files, when the hard limit does (at a soft limit of 1024, accepting would stop first)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY:
+        wanted = min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+
+
+def _load_app(settings: Settings, host: str, port: int, clock: Clock) -> Callable[..., Any]:
+    """The worker process's app: builder, first load, hub, watcher and scheduler (runs in the worker)."""
+    try:
+        builder = Builder(settings)
+    except LedgerError as exc:
+        logger.error("cannot start: %s", exc)
+        raise SystemExit(1) from exc
+    hub = Hub(settings)
+    watcher = PostWatcher(settings.posts_dir)
+    watcher.start()  # before the first load: an edit made during it is seen
+    run_reload(builder, clock, hub=hub)
+    if builder.snapshot is None:
+        logger.error("first load failed: %s", builder.last_error)
+        raise SystemExit(1)
+    builder.save_cache()
+    start_scheduler(builder, settings, clock, hub, watcher)
+    logger.info("serving url=http://%s:%d/ posts_dir=%s hub=%s", host, port, settings.posts_dir, hub.url)
+    return create_app(settings, builder, None if hub.external else hub)

@@ -1,0 +1,152 @@
+"""Carry out a reload's plan: render the feeds that changed, gzip, hash and write them, and say how each is served.
+
+In batches, so that a large blog's archives never sit in memory at once; a
+writer thread gzips, hashes and writes one batch while this thread renders the
+next (zlib, hashlib and file writes release the GIL: the second core does them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from collections.abc import Mapping
+from concurrent.futures import Future
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from dataclasses import field
+
+from syndicator.config import Settings
+from syndicator.core.catalog import Catalog
+from syndicator.core.plan import FEEDS_PREFIX
+from syndicator.core.plan import OPML
+from syndicator.core.plan import FeedSpec
+from syndicator.core.render import document_parts
+from syndicator.incremental.changes import Plan
+from syndicator.incremental.gzip import Compressor
+from syndicator.incremental.memo import EntryMemo
+from syndicator.service.snapshot import FeedFile
+from syndicator.service.snapshot import etag_of
+from syndicator.store.files import write_changed
+from syndicator.store.records import FeedRecord
+
+RENDER_BATCH = 64  # feed specs rendered, compressed and written together
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """What one batch's write did."""
+
+    states: dict[str, tuple[int, int]]  # every file and its .gz: (size, mtime_ns) on disk
+    etags: dict[str, str]
+    zipped: dict[str, bytes]
+    changed: list[str]  # the paths (and .gz) actually rewritten
+
+
+@dataclass(slots=True)
+class Output:
+    """What the writer made of a plan: every served file by URL path, the feeds' records, the paths rewritten."""
+
+    files: dict[str, FeedFile]
+    records: dict[str, FeedRecord]
+    written: list[str] = field(default_factory=list)
+
+
+class FeedWriter:
+    """Renders (through the entry memo), gzips and writes feed files; the builder owns it.
+
+    ``serving`` keeps every feed's bytes in memory for the web app (archive
+    pages are served from their files); a one-off build keeps none.
+    """
+
+    def __init__(self, settings: Settings, memo: EntryMemo, compressor: Compressor, *, serving: bool) -> None:
+        self.settings = settings
+        self.memo = memo
+        self.compressor = compressor
+        self.serving = serving
+        self.folders: set[str] = set()  # the folders of output_dir we created (given by the builder)
+
+    def write_batch(
+        self, fresh: dict[str, bytes], parts: dict[str, list[bytes]], known: Mapping[str, bytes]
+    ) -> Written:
+        """gzip, hash and write rendered files (those whose bytes changed); ``parts`` they are joined from."""
+        zipped = self.compressor.all(parts)
+        etags = {path: etag_of(body) for path, body in fresh.items()}
+        files = {**fresh, **{f"{p}.gz": z for p, z in zipped.items()}}
+        states, changed = write_changed(self.settings.output_dir, files, known if self.serving else None, self.folders)
+        return Written(states, etags, zipped, changed)
+
+    def carry_out(self, plan: Plan, catalog: Catalog, files: dict[str, FeedFile], progress: Progress | None) -> Output:
+        """Render and write the plan's feeds, and serve the current ones from their files."""
+        out = Output(dict(files), dict(plan.records))
+        self.memo.prerender([spec for spec, _digest in plan.to_render], catalog)  # before the thread: it may fork
+        with ThreadPoolExecutor(max_workers=1) as writer:
+            pending: tuple[list[tuple[FeedSpec, str]], dict[str, bytes], Future[Written]] | None = None
+            for start in range(0, len(plan.to_render), RENDER_BATCH):
+                batch = plan.to_render[start : start + RENDER_BATCH]
+                parts: dict[str, list[bytes]] = {}
+                for spec, _digest in batch:
+                    parts.update(document_parts(spec, self.memo.entries(spec, catalog), self.settings))
+                fresh = {path: b"".join(chunks) for path, chunks in parts.items()}
+                future = writer.submit(self.write_batch, fresh, parts, self._known(fresh, files))
+                if pending is not None:
+                    self._finish(out, files, *pending[:2], pending[2].result())
+                pending = (batch, fresh, future)
+                if progress is not None:
+                    progress("writing feeds", min(start + RENDER_BATCH, len(plan.to_render)), len(plan.to_render))
+            if pending is not None:
+                self._finish(out, files, *pending[:2], pending[2].result())
+        for spec in plan.current:
+            for path in spec.paths:
+                if FEEDS_PREFIX + path not in out.files:
+                    out.files[FEEDS_PREFIX + path] = self._stored(spec, path, out.records[spec.stem])
+        return out
+
+    def write_opml(self, body: bytes, out: Output, files: Mapping[str, FeedFile]) -> None:
+        """Write the OPML (when its bytes changed) and serve it from memory."""
+        done = self.write_batch({OPML: body}, {OPML: [body]}, self._known({OPML: body}, files))
+        out.written.extend(done.changed)
+        out.files[FEEDS_PREFIX + OPML] = FeedFile.make(OPML, body, done.states[OPML][1] / 1e9, done.zipped[OPML])
+
+    def _known(self, fresh: Mapping[str, bytes], files: Mapping[str, FeedFile]) -> dict[str, bytes]:
+        """The bytes of these files that are on disk and in memory (saves reading them back to compare)."""
+        return {p: f.body for p in fresh if (f := files.get(FEEDS_PREFIX + p)) and not f.on_disk}
+
+    def _finish(
+        self,
+        out: Output,
+        files: Mapping[str, FeedFile],
+        batch: list[tuple[FeedSpec, str]],
+        fresh: dict[str, bytes],
+        done: Written,
+    ) -> None:
+        out.written.extend(done.changed)
+        for spec, digest in batch:
+            paths = spec.paths
+            entries = {p: (*done.states[p], done.etags[p]) for p in paths}
+            entries |= {f"{p}.gz": (*done.states[f"{p}.gz"], "") for p in paths}
+            out.records[spec.stem] = FeedRecord(digest, entries)
+            for path in paths:
+                out.files[FEEDS_PREFIX + path] = self._served(spec, path, fresh[path], done, files)
+
+    def _served(
+        self, spec: FeedSpec, path: str, body: bytes, written: Written, files: Mapping[str, FeedFile]
+    ) -> FeedFile:
+        """How a freshly written file is served: from memory, or (an archive page) from its file."""
+        last_modified = written.states[path][1] / 1e9
+        etag = written.etags[path]
+        previous = files.get(FEEDS_PREFIX + path)
+        if previous is not None and previous.etag == etag and previous.last_modified == last_modified:
+            return previous
+        if spec.is_archive or not self.serving:
+            return FeedFile.stored(path, etag, last_modified, long_lived=spec.is_full_archive)
+        zipped = written.zipped[path]
+        return FeedFile.make(path, body, last_modified, zipped, long_lived=spec.is_full_archive, etag=etag)
+
+    def _stored(self, spec: FeedSpec, path: str, record: FeedRecord) -> FeedFile:
+        """A file that is current on disk, for serving (read into memory unless it is an archive page)."""
+        _size, mtime_ns, etag = record.files[path]
+        if spec.is_archive or not self.serving:
+            return FeedFile.stored(path, etag, mtime_ns / 1e9, long_lived=spec.is_full_archive)
+        out_dir = self.settings.output_dir
+        body = (out_dir / path).read_bytes()
+        return FeedFile.make(path, body, mtime_ns / 1e9, (out_dir / f"{path}.gz").read_bytes())

@@ -1,0 +1,123 @@
+"""Which files under posts_dir are posts, how to tell that one changed without reading it, and reading one.
+
+Knows names, file states and bytes only: nothing of what a post contains.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterable
+from collections.abc import Iterator
+from pathlib import Path
+
+from syndicator.core.digest import digest
+from syndicator.model import LoadProblem
+from syndicator.store.files import FileState
+from syndicator.store.files import file_state
+
+POST_SUFFIXES = (".md", ".markdown")
+IGNORE_PATTERNS = (".*", "_*", "*~", "*.swp", ".#*")
+NOT_REGULAR = "not a regular file (a FIFO, socket or device): not read"
+
+
+def is_ignored(name: str) -> bool:
+    """Whether a file or folder name is skipped (hidden, underscored, editor leftovers): IGNORE_PATTERNS."""
+    return name.startswith((".", "_")) or name.endswith(("~", ".swp"))
+
+
+def scan(root: str, linked: list[str] | None = None) -> list[os.DirEntry[str]]:
+    """Post files under root as DirEntry objects (scandir: no per-file path parsing), in no particular order.
+
+    Symlinked folders are followed, each folder once (a link to a folder above it
+    is no loop); their paths are added to ``linked`` when it is given. Anything
+    with a post's name that is not a folder is listed, FIFOs included, for the
+    reader to report.
+    """
+    found: list[os.DirEntry[str]] = []
+    try:
+        root_st = os.stat(root)
+    except OSError:
+        return found
+    visited = {(root_st.st_dev, root_st.st_ino)}
+    folders = [root]
+    while folders:
+        try:
+            with os.scandir(folders.pop()) as entries:
+                for entry in entries:
+                    if is_ignored(entry.name):
+                        continue
+                    if not entry.is_dir(follow_symlinks=True):
+                        if entry.name.lower().endswith(POST_SUFFIXES):
+                            found.append(entry)
+                    elif _first_visit(entry, visited):
+                        folders.append(entry.path)
+                        if linked is not None and entry.is_symlink():
+                            linked.append(entry.path)
+        except OSError:
+            continue
+    return found
+
+
+def _first_visit(folder: os.DirEntry[str], visited: set[tuple[int, int]]) -> bool:
+    """Whether a folder (by device and inode, links followed) is seen for the first time; it is noted as seen."""
+    try:
+        st = folder.stat()
+    except OSError:
+        return False
+    if (st.st_dev, st.st_ino) in visited:
+        return False
+    visited.add((st.st_dev, st.st_ino))
+    return True
+
+
+def is_post_path(root: str, path: str) -> bool:
+    """Whether a path under root names a post file that ``scan`` would find (by name alone)."""
+    rel = os.path.relpath(path, root)
+    parts = rel.split(os.sep)
+    if rel == "." or parts[0] == ".." or os.path.isabs(rel):
+        return False
+    return not any(is_ignored(part) for part in parts) and parts[-1].lower().endswith(POST_SUFFIXES)
+
+
+def find_post_files(posts_dir: Path) -> Iterator[Path]:
+    """Every post file under posts_dir, recursively, skipping ignored names (in no particular order)."""
+    return (Path(entry.path) for entry in scan(str(posts_dir)))
+
+
+def states_digest(states: Iterable[tuple[str, FileState]]) -> str:
+    """One digest of every post file's path and state: equal digests, no file was added, removed or written."""
+    lines = "".join(f"{path}\0{state[0]} {state[1]} {state[2]}\n" for path, state in sorted(states))
+    return digest(lines.encode("utf-8", "surrogateescape"))
+
+
+def printable(name: str) -> str:
+    """A file name as it can be shown and stored: bytes that are not UTF-8 become U+FFFD."""
+    return os.fsencode(name).decode("utf-8", "replace")
+
+
+def read_post_file(full: str, path: str, st: os.stat_result, limit: int) -> bytes | LoadProblem | None:
+    """A post file's bytes, a problem (``path`` names it), or None when it changed while being read.
+
+    ``st`` is the stat it was found with; more than ``limit`` bytes is a problem.
+    """
+    if not stat.S_ISREG(st.st_mode):
+        return LoadProblem(path, 1, NOT_REGULAR)
+    if st.st_size > limit:
+        return LoadProblem(path, 1, f"file is {st.st_size} bytes, over max_post_bytes ({limit})")
+    try:
+        encoded = full.encode("utf-8")
+    except UnicodeEncodeError:
+        return LoadProblem(path, 1, "file name is not valid UTF-8: rename the file")
+    try:
+        # Non-blocking, so that a FIFO put in the file's place since the stat cannot hang the load.
+        with open(os.open(encoded, os.O_RDONLY | os.O_NONBLOCK), "rb") as handle:
+            after = os.fstat(handle.fileno())
+            if not stat.S_ISREG(after.st_mode):
+                return LoadProblem(path, 1, NOT_REGULAR)
+            data = handle.read(min(st.st_size, limit) + 1)
+    except OSError as exc:
+        return LoadProblem(path, 1, f"cannot read file: {exc.strerror}")
+    if file_state(after) != file_state(st) or len(data) != after.st_size or len(data) > limit:
+        return None
+    return data
