@@ -72,9 +72,9 @@ import os, statistics, time
 from datetime import UTC, datetime
 from pathlib import Path
 os.chdir({str(site)!r})
-from syndicator.build import Builder
+from syndicator.service.build import Builder
 from syndicator.config import load_settings
-from syndicator.watch import PostWatcher
+from syndicator.service.watch import PostWatcher
 settings = load_settings(None, {{}})
 builder = Builder(settings)
 watcher = PostWatcher(settings.posts_dir)
@@ -86,9 +86,11 @@ text = post.read_text()
 times = []
 for i in range({edits}):
     post.write_text(text + f"\\nEdited {{i}}.\\n")
-    while not watcher.pending():
+    changed = set()
+    while not changed:  # the write is whole once the watcher hands the file over (after its close)
         time.sleep(0.001)
-    times.append(builder.reload(datetime.now(UTC), changed=watcher.take()).duration_ms)
+        changed |= watcher.take() or set()
+    times.append(builder.reload(datetime.now(UTC), changed=changed).duration_ms)
 post.write_text(text)
 builder.reload(datetime.now(UTC))
 print(statistics.median(times))
