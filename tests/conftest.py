@@ -121,7 +121,12 @@ class Server:
             stdout=self._log_file,
             stderr=subprocess.STDOUT,
         )
-        self.wait_until(lambda: self.get("/healthz").status_code == 200, what="server start")
+        self.wait_until(self.loaded, what="server start")
+
+    def loaded(self) -> bool:
+        """Whether the server answers and its first load is done (it answers from the first moment)."""
+        response = self.get("/healthz")
+        return response.status_code == 200 and response.json()["status"] != "starting"
 
     def get(self, path: str, **kwargs: Any) -> requests.Response:
         return requests.get(self.url + path, timeout=10, allow_redirects=False, **kwargs)

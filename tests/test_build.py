@@ -105,7 +105,8 @@ def test_a_broken_post_never_stops_the_others(
     report = builder.reload(NOW)
     assert report.posts == 1 and report.failed
     assert [str(p).split(": ", 1)[1] for p in report.problems] == [
-        "invalid YAML front matter: did not find expected ',' or ']'"
+        "invalid YAML front matter: the list or mapping in brackets that starts on this line is never closed"
+        " (did not find expected ',' or ']')"
     ]
     check_atom((settings.output_dir / "category/one.atom").read_bytes())
 

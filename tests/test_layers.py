@@ -51,7 +51,7 @@ OWNERS = {
     "cffi": {"core.cmark"},
     "nh3": {"core.markup"},
     "slugify": {"core.markup"},
-    "yaml": {"core.parse"},
+    "yaml": {"core.frontmatter"},
     "feedgen": {"core.render"},
     "lxml": {"core.render"},
     "flask": {"service.web", "service.context", "service.oldurls"},

@@ -108,10 +108,14 @@ def test_missing_ledger_is_rebuilt_silently(settings: Settings, write_post: Call
     report = Builder(settings).reload(NOW)
     assert report.problems == ()
     document = json.loads((settings.state_dir / LEDGER_FILE).read_bytes())
-    assert document == {
-        "version": 1,
-        "posts": {"sub/a.md": {"id": "tag:example.org,2025-06-01:/posts/a", "slug": "a", "former_slugs": []}},
+    record = {
+        "id": "tag:example.org,2025-06-01:/posts/a",
+        "slug": "a",
+        "former_slugs": [],
+        "title": "A",
+        "date": "2025-06-01T10:00:00+00:00",
     }
+    assert document == {"version": 2, "posts": {"sub/a.md": record}}
 
 
 def test_drafts_and_future_posts_are_not_recorded(settings: Settings, write_post: Callable[..., Path]) -> None:

@@ -146,7 +146,7 @@ def test_summary_without_marker_is_the_first_paragraph_cut(make_settings: Callab
     [
         ("", 1, "empty file"),
         ("just text\n", 1, "no front matter"),
-        ("---\ntitle: [unclosed\ndate: 2025-01-01\n---\n", 3, "invalid YAML"),
+        ("---\ntitle: [unclosed\ndate: 2025-01-01\n---\n", 2, "invalid YAML"),
         ("---\ntitle: ok\ndate: 2025-01-01\ncategories: [a\n---\n", 4, "invalid YAML"),
         ("---\n- a\n- b\n---\n", 2, "not a mapping"),
         ("---\ndate: 2025-01-01\n---\n", 1, "title is missing"),

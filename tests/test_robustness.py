@@ -132,6 +132,7 @@ def test_a_post_broken_mid_edit_keeps_its_last_good_version(
 ) -> None:
     """A published post that breaks stays in every feed, as it was, until fixed or deleted."""
     path = write_post("a.md", title="Stable title", categories="[One]")
+    write_post("b.md", title="Another")  # the site is not emptied when a.md goes (an empty posts_dir is refused)
     builder = Builder(settings)
     builder.reload(NOW)
     before = every_feed(builder)

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import logging
+import logging.handlers
 import os
+import signal
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 from typing import Any
+from typing import ClassVar
 
 import click
 
@@ -50,39 +55,96 @@ def setup_logging(level: int = logging.INFO) -> None:
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
-def _settings(config: str | None) -> Settings:
+def _settings(config: str | None, defaults: dict[str, Any] | None = None) -> Settings:
     path = Path(config) if config is not None else Path(DEFAULT_CONFIG)
     try:
-        return load_settings(path, os.environ, required=config is not None)
+        return load_settings(path, os.environ, required=config is not None, defaults=defaults)
     except ConfigError as exc:
         raise click.ClickException(f"configuration: {exc}") from exc
 
 
-class ProgressBars:
-    """Shows a long build's stages as click progress bars (only on a terminal, never in a log)."""
+def _posts_dir(settings: Settings) -> None:
+    """A missing posts_dir stops serve and build at once, before anything is written (a typo, an unmounted share)."""
+    if not settings.posts_dir.is_dir():
+        raise click.ClickException(
+            f"posts_dir {settings.posts_dir} is not a folder: nothing was built or changed "
+            "(check posts_dir in the config, or mount the share)"
+        )
 
-    MIN_TOTAL = 500  # smaller stages finish before a bar is worth drawing
+
+@contextmanager
+def _locked(settings: Settings) -> Iterator[None]:
+    """One builder per state_dir: hold its lock while the block runs, or refuse in one line."""
+    from syndicator.store.state import BuilderLock
+    from syndicator.store.state import LockedError
+
+    lock = BuilderLock(settings)
+    try:
+        lock.acquire()
+    except LockedError as exc:
+        raise click.ClickException(str(exc)) from exc
+    except OSError as exc:
+        raise click.ClickException(f"cannot lock state_dir {settings.state_dir}: {exc.strerror}") from exc
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+class Terminated(BaseException):
+    """SIGTERM, raised in the main thread so that a build stops the way Ctrl-C stops it."""
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise Terminated
+
+
+class ProgressBar:
+    """One bar for a whole build, reading posts then rendering and writing feeds (on a terminal, never in a log).
+
+    Log lines that come while it is drawn wait until it closes, so that none is
+    printed across it.
+    """
+
+    MIN_TOTAL = 500  # a smaller build finishes before a bar is worth drawing
+    STAGES: ClassVar[dict[str, tuple[int, int]]] = {"reading posts": (0, 50), "writing feeds": (50, 100)}
 
     def __init__(self) -> None:
-        self._stage = ""
         self._bar: Any = None
         self._shown = 0
+        self._held: list[tuple[logging.Handler, logging.Handler]] = []
 
     def __call__(self, stage: str, done: int, total: int) -> None:
-        if total < self.MIN_TOTAL:
-            return
-        if stage != self._stage:
-            self.close()
-            self._stage, self._shown = stage, 0
-            self._bar = click.progressbar(length=total, label=stage, file=sys.stderr)
+        if self._bar is None:
+            if total < self.MIN_TOTAL:
+                return
+            self._hold_logs()
+            self._bar = click.progressbar(length=100, label="building", file=sys.stderr)
             self._bar.__enter__()
-        self._bar.update(done - self._shown)
-        self._shown = done
+        start, end = self.STAGES.get(stage, (0, 100))
+        position = max(self._shown, start + (end - start) * done // max(total, 1))
+        self._bar.label = stage
+        self._bar.update(position - self._shown)
+        self._shown = position
+
+    def _hold_logs(self) -> None:
+        root = logging.getLogger()
+        for handler in list(root.handlers):
+            memory = logging.handlers.MemoryHandler(100_000, flushLevel=logging.CRITICAL + 1, target=handler)
+            root.removeHandler(handler)
+            root.addHandler(memory)
+            self._held.append((memory, handler))
 
     def close(self) -> None:
         if self._bar is not None:
             self._bar.__exit__(None, None, None)
             self._bar = None
+        root = logging.getLogger()
+        for memory, handler in self._held:
+            root.removeHandler(memory)
+            root.addHandler(handler)
+            memory.close()  # flushes what it held
+        self._held = []
 
 
 config_option = click.option(
@@ -104,11 +166,30 @@ def cli() -> None:
 @config_option
 @click.option("--strict", is_flag=True, help="Exit 1 when any post failed to load.")
 @click.option("--watch", is_flag=True, help="Keep running: reload on the schedule, without serving HTTP.")
-def build(config: str | None, strict: bool, watch: bool) -> None:
+@click.option("--allow-empty", is_flag=True, help="Publish an empty site when posts_dir has no post file.")
+def build(config: str | None, strict: bool, watch: bool, allow_empty: bool) -> None:
     """Load the posts once, write every feed to output_dir, and exit (or keep watching)."""
+    signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        _build(config, strict, watch, allow_empty)
+    except KeyboardInterrupt:
+        click.echo("interrupted: every file written is whole; run build again to finish", err=True)
+        sys.exit(130)
+    except Terminated:
+        click.echo("terminated: every file written is whole; run build again to finish", err=True)
+        sys.exit(143)
+
+
+def _build(config: str | None, strict: bool, watch: bool, allow_empty: bool) -> None:
     started = time.perf_counter()
     setup_logging()
     settings = _settings(config)
+    _posts_dir(settings)
+    with _locked(settings):
+        _build_locked(settings, strict, watch, allow_empty, started)
+
+
+def _build_locked(settings: Settings, strict: bool, watch: bool, allow_empty: bool, started: float) -> None:
     if not watch and (stamp := unchanged_since_stamp(settings, now())) is not None:
         ms = (time.perf_counter() - started) * 1000
         logger.info("up to date posts=%d feeds=%d last_reload_ms=%.1f", stamp.posts, stamp.feeds, ms)
@@ -117,7 +198,7 @@ def build(config: str | None, strict: bool, watch: bool) -> None:
             sys.exit(1)
         return
 
-    builder, report = _build_once(settings, stamp=not watch)
+    builder, report = _build_once(settings, stamp=not watch, allow_empty=allow_empty)
     _print_build(
         settings,
         len(report.feeds),
@@ -131,27 +212,32 @@ def build(config: str | None, strict: bool, watch: bool) -> None:
     if strict and report.failed:
         sys.exit(1)
     if watch:
-        watch_forever(builder, settings)
+        from syndicator.service.schedule import watch_forever
+
+        watch_forever(builder, settings, now)
 
 
-def _build_once(settings: Settings, *, stamp: bool) -> tuple[Builder, BuildReport]:
+def _build_once(settings: Settings, *, stamp: bool, allow_empty: bool) -> tuple[Builder, BuildReport]:
     """One load of every post, written to output_dir; a failure is one line (ClickException)."""
     from syndicator.service.build import Builder
+    from syndicator.service.build import EmptySourceError
     from syndicator.service.build import ReloadError
     from syndicator.store.files import OutputError
     from syndicator.store.state import LedgerError
 
     try:
-        builder = Builder(settings, serving=False)
+        builder = Builder(settings, serving=False, allow_empty=allow_empty)
     except LedgerError as exc:
         raise click.ClickException(str(exc)) from exc
-    bars = ProgressBars() if sys.stderr.isatty() else None
+    bars = ProgressBar() if sys.stderr.isatty() else None
     try:
         report = builder.reload(now(), bars)
     finally:
         if bars is not None:
             bars.close()
     if isinstance(report, ReloadError):
+        if isinstance(report.error, EmptySourceError):
+            raise click.ClickException(report.message)
         if isinstance(report.error, OSError | OutputError):
             raise click.ClickException(f"cannot write feeds: {report.error}")
         raise click.ClickException(f"build failed: {report.message}")
@@ -180,31 +266,6 @@ def _print_build(
         f"built {feeds} feed files in {settings.output_dir} "
         f"({posts} posts, {categories} categories, {written} written, {removed} removed, {ms:.0f} ms)"
     )
-
-
-def watch_forever(builder: Builder, settings: Settings) -> None:
-    """Run only the schedule: feeds/ stays current for nginx, a CDN or any number of servers."""
-    import signal
-    import threading
-
-    from syndicator.service.hub import Hub
-    from syndicator.service.schedule import start_scheduler
-    from syndicator.service.watch import PostWatcher
-
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    hub = Hub(settings) if settings.websub_hub else None  # without HTTP, only an external hub can be told
-    watcher = PostWatcher(settings.posts_dir)
-    watcher.start()  # its first answer is "everything": what changed since the build is picked up at once
-    scheduler = start_scheduler(builder, settings, now, hub, watcher)
-    logger.info("watching posts_dir=%s reload_interval=%ds", settings.posts_dir, settings.reload_interval)
-    try:
-        stop.wait()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        scheduler.shutdown(wait=True)
-        watcher.stop()
 
 
 @cli.command()
@@ -243,11 +304,22 @@ def check(config: str | None) -> None:
 @click.option("--threads", default=4, show_default=True, type=int, help="Python threads answering requests.")
 def serve(config: str | None, host: str, port: int, threads: int) -> None:
     """Load the posts, write feeds, reload on a schedule, and serve over HTTP."""
+    from syndicator.service.server import AddressInUseError
+    from syndicator.service.server import refuse_taken
     from syndicator.service.server import serve_http
 
     setup_logging()
-    settings = _settings(config)  # a bad config fails here, before the server starts
-    serve_http(settings, host, port, threads, now)
+    link_host = "127.0.0.1" if host in ("", "0.0.0.0", "::") else host  # noqa: S104 - names, not a bind
+    link_host = f"[{link_host}]" if ":" in link_host else link_host
+    # a bad config fails here, before the server starts; links name the port served, unless site_url is set
+    settings = _settings(config, defaults={"site_url": f"http://{link_host}:{port}"})
+    _posts_dir(settings)
+    try:
+        refuse_taken(host, port)
+    except AddressInUseError as exc:
+        raise click.ClickException(str(exc)) from exc
+    with _locked(settings):
+        serve_http(settings, host, port, threads, now)
 
 
 @cli.group(name="import")
@@ -281,7 +353,7 @@ def import_wordpress_command(
     if media is not None and not media.startswith(("http://", "https://")) and not Path(media).is_dir():
         raise click.ClickException(f"--media: {media} is neither a folder nor an http(s) URL")
     target = posts_dir if posts_dir is not None else settings.posts_dir
-    bars = ProgressBars() if sys.stderr.isatty() else None
+    bars = ProgressBar() if sys.stderr.isatty() else None
     try:
         report = import_wordpress(
             export, target, settings.state_dir, force=force, progress=bars, media=media, config=config_path

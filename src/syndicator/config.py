@@ -228,17 +228,24 @@ def _file_values(path: Path) -> dict[str, Any]:
     return values
 
 
-def load_settings(path: Path | None, environ: Mapping[str, str], *, required: bool = False) -> Settings:
+def load_settings(
+    path: Path | None,
+    environ: Mapping[str, str],
+    *,
+    required: bool = False,
+    defaults: Mapping[str, Any] | None = None,
+) -> Settings:
     """Read settings from a TOML file (when it exists) and SYNDICATOR_* variables.
 
     An environment variable wins over the file. Relative paths from the file are
     resolved against the file's folder; other relative paths against the
-    current folder.
+    current folder. ``defaults`` replace the table's defaults for keys neither
+    sets (``serve --port`` gives site_url its port this way).
     """
-    values: dict[str, Any] = {}
+    values: dict[str, Any] = dict(defaults or {})
     base = Path.cwd()
     if path is not None and path.is_file():
-        values = _file_values(path)
+        values.update(_file_values(path))
         base = path.resolve().parent
     elif path is not None and required:
         raise ConfigError(f"{path}: no such config file")

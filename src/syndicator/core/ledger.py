@@ -19,16 +19,54 @@ from syndicator.model import LoadProblem
 from syndicator.model import Post
 
 LEDGER_FILE = "ledger.json"
-VERSION = 1
+VERSION = 2
+READS = (1, 2)  # version 1 had no title and date: its records are completed on the next full build
 
 
 @dataclass(frozen=True, slots=True)
 class Record:
-    """What was published from one post file: its id, its current slug and the slugs it had before."""
+    """What was published from one post file: its id, its current slug and the slugs it had before.
+
+    The title and date (ISO 8601, UTC) say what the post is, so that a renamed
+    file is recognised as the same post.
+    """
 
     id: str
     slug: str
     former_slugs: tuple[str, ...] = ()
+    title: str = ""
+    date: str = ""
+
+
+def _identity(post: Post) -> tuple[str, str]:
+    return post.title, post.date.isoformat()
+
+
+def follow_renames(ledger: dict[str, Record], posts: Iterable[Post]) -> dict[str, Record]:
+    """The ledger with the record of each renamed post file moved to its new name.
+
+    A post file the ledger does not know takes over the record of a file that
+    is gone when their title and date are the same (and only one such record
+    is free): its id is kept, and its old slug becomes a former one (so the old
+    URL answers 301).
+    """
+    posts = list(posts)
+    present = {post.source for post in posts}
+    gone = [source for source in ledger if source not in present]
+    if not gone:
+        return ledger
+    free: dict[tuple[str, str], list[str]] = {}
+    for source in gone:
+        record_ = ledger[source]
+        if record_.title:
+            free.setdefault((record_.title, record_.date), []).append(source)
+    moved = dict(ledger)
+    for post in posts:
+        sources = free.get(_identity(post))
+        if post.source in moved or post.explicit_id or not sources or len(sources) != 1:
+            continue
+        moved[post.source] = moved.pop(sources.pop())
+    return moved
 
 
 def assign_ids(posts: Iterable[Post], ledger: dict[str, Record]) -> tuple[list[Post], list[LoadProblem]]:
@@ -57,14 +95,16 @@ def record(ledger: dict[str, Record], published: Iterable[Post]) -> dict[str, Re
     updated: dict[str, Record] | None = None
     for post in published:
         old = ledger.get(post.source)
-        if old is not None and old.id == post.id and old.slug == post.slug:
+        identity = _identity(post)
+        if old is not None and old.id == post.id and old.slug == post.slug and (old.title, old.date) == identity:
             continue
         if updated is None:
             updated = dict(ledger)
         former = old.former_slugs if old is not None else ()
         if old is not None and old.slug != post.slug and old.slug not in former:
             former = (*former, old.slug)
-        updated[post.source] = Record(post.id, post.slug, tuple(s for s in former if s != post.slug))
+        slugs = tuple(s for s in former if s != post.slug)
+        updated[post.source] = Record(post.id, post.slug, slugs, *identity)
     return ledger if updated is None else updated
 
 
@@ -115,7 +155,7 @@ def adopt(ledger: dict[str, Record], posts: Iterable[Post], recovered: dict[str,
 
 def dumps(ledger: dict[str, Record]) -> bytes:
     posts = {
-        source: {"id": r.id, "slug": r.slug, "former_slugs": list(r.former_slugs)}
+        source: {"id": r.id, "slug": r.slug, "former_slugs": list(r.former_slugs), "title": r.title, "date": r.date}
         for source, r in sorted(ledger.items())
     }
     return (json.dumps({"version": VERSION, "posts": posts}, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
@@ -124,12 +164,13 @@ def dumps(ledger: dict[str, Record]) -> bytes:
 def loads(data: bytes) -> dict[str, Record]:
     """Read a ledger file; raise ValueError when it is not one."""
     document = json.loads(data.decode("utf-8"))
-    if not isinstance(document, dict) or document.get("version") != VERSION:
-        raise ValueError("not a version 1 ledger")
+    if not isinstance(document, dict) or document.get("version") not in READS:
+        raise ValueError(f"not a ledger of version {' or '.join(map(str, READS))}")
     ledger = {}
     for source, entry in document["posts"].items():
         former = entry.get("former_slugs", [])
         if not (isinstance(entry.get("id"), str) and isinstance(entry.get("slug"), str) and isinstance(former, list)):
             raise ValueError(f"bad record for {source!r}")
-        ledger[source] = Record(entry["id"], entry["slug"], tuple(str(s) for s in former))
+        title, date = str(entry.get("title", "")), str(entry.get("date", ""))
+        ledger[source] = Record(entry["id"], entry["slug"], tuple(str(s) for s in former), title, date)
     return ledger

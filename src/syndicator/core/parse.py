@@ -16,9 +16,9 @@ from datetime import datetime
 from pathlib import PurePosixPath
 from typing import Any
 
-import yaml
-
 from syndicator.config import Settings
+from syndicator.core.frontmatter import split_front_matter
+from syndicator.core.frontmatter import unknown_keys
 from syndicator.core.markup import slugify
 from syndicator.core.markup import split_excerpt
 from syndicator.core.markup import url_scheme
@@ -31,47 +31,17 @@ from syndicator.model import Term
 
 Slugify = Callable[[str], str]
 
-_FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?\r?\n)?---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
 _DATE_PREFIX = re.compile(r"^\d{4}-\d{2}-\d{2}-")
 _SAFE_SLUG = re.compile(r"[\w][\w.~-]*\Z")
 _DRAFT_LINE = re.compile(r"^draft[ \t]*:[ \t]*(?:true|yes|on)[ \t]*(?:#.*)?$", re.IGNORECASE | re.MULTILINE)
 _FRONT_END = re.compile(r"^---[ \t]*$", re.MULTILINE)
+FIELDS = (
+    *("title", "date", "updated", "categories", "tags", "author", "slug", "id", "draft", "summary"),
+    *("image", "enclosures", "license", "visibility"),  # media, partner-grade rights, partner-only posts
+)
+AUTHOR_FIELDS = ("name", "email", "uri")
 MAX_TERMS = 100  # categories and tags of one post: more are reported and left out
 MAX_SLUG_BYTES = 200  # a slug names files and folders (``<slug>.atom.gz`` and its temp file fit in 255 bytes)
-
-
-class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
-    """Safe YAML (with PyYAML's C loader when present) that leaves timestamps as text and notes duplicate keys.
-
-    Dates are then parsed by ``_datetime``, so an impossible date is a problem on
-    the line of its field rather than an exception inside PyYAML. A key given twice
-    in one mapping keeps its last value, as YAML loaders do, and is reported.
-    """
-
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self.duplicates: list[tuple[str, int]] = []  # (key, line from 0 in the front matter)
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: set[object] = set()
-        for key_node, _value in node.value:
-            if isinstance(key_node, yaml.ScalarNode):
-                if key_node.value in seen:
-                    self.duplicates.append((str(key_node.value), key_node.start_mark.line))
-                seen.add(key_node.value)
-        return super().construct_mapping(node, deep)  # type: ignore[no-any-return]
-
-
-_Loader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node))
-
-
-def _load_yaml(front: str) -> tuple[Any, list[tuple[str, int]]]:
-    """The front matter's value and its duplicate keys (key, line from 0)."""
-    loader = _Loader(front)
-    try:
-        return loader.get_single_data(), loader.duplicates
-    finally:
-        loader.dispose()
 
 
 class _Invalid(Exception):
@@ -87,12 +57,6 @@ def default_slug(path: str, slug_of: Slugify = slugify) -> str:
     """The slug of a post file: its name without extension and without a leading date."""
     stem = _DATE_PREFIX.sub("", PurePosixPath(path).stem)
     return stem if _SAFE_SLUG.match(stem) else slug_of(stem)
-
-
-def dump_post(meta: dict[str, Any], body: str) -> str:
-    """The text of a post file: YAML front matter (fields in the given order), then the body."""
-    front = yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, default_flow_style=False, width=1000)
-    return f"---\n{front}---\n\n{body.strip()}\n"
 
 
 def decode_post(data: bytes, path: str) -> str | LoadProblem:
@@ -223,33 +187,8 @@ def parse_post(
     return replace(result, warnings=tuple(replace(w, private=True) for w in result.warnings))
 
 
-def _front_matter(text: str, path: str) -> tuple[str, dict[str, Any], list[tuple[str, int]], int] | LoadProblem:
-    """(front matter text, its fields, duplicate keys, offset of the body), or what is wrong with it."""
-    if not text.strip():
-        return LoadProblem(path, 1, "empty file")
-    match = _FRONT_MATTER.match(text)
-    if match is None:
-        return LoadProblem(path, 1, "no front matter: the file must start with a '---' line and a YAML block")
-    front = match.group(1) or ""
-    try:
-        meta, duplicates = _load_yaml(front)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        # problem_mark counts from 0 inside the front matter, which starts on file line 2;
-        # YAML may point just past the block, so keep the line inside it.
-        last_line = front.count("\n") + 1
-        line = min(mark.line + 2, last_line) if mark is not None else 1
-        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        return LoadProblem(path, line, f"invalid YAML front matter: {reason}")
-    except RecursionError:
-        return LoadProblem(path, 1, "invalid YAML front matter: nested too deeply")
-    if not isinstance(meta, dict):
-        return LoadProblem(path, 2, "front matter is not a mapping of fields")
-    return front, meta, duplicates, match.end()
-
-
 def _parse_post(text: str, path: str, settings: Settings, source: str, slug_of: Slugify) -> Post | LoadProblem:
-    found = _front_matter(text, path)
+    found = split_front_matter(text, path)
     if isinstance(found, LoadProblem):
         return found
     front, meta, duplicates, body_start = found
@@ -292,6 +231,12 @@ def _author(value: Any, reading: _Reading) -> Author:
     if value is None:
         name, email, uri = settings.author_name, "", ""
     elif isinstance(value, dict):
+        unknown = unknown_keys(value, AUTHOR_FIELDS, "author field")
+        if value.get("name") is None:
+            why = f" ({'; '.join(unknown)})" if unknown else ""
+            raise _Invalid("author", f"author has no name{why}: write author: NAME or author: {{name: NAME, ...}}")
+        for message in unknown:
+            reading.note("author", message)
         name = _text("author", value.get("name"), required=True)
         email, uri = _text("author", value.get("email")), _text("author", value.get("uri"))
     else:
@@ -330,6 +275,9 @@ def _body(meta: dict[str, Any], body: str, slug: str, draft: bool, reading: _Rea
 
 def _build_post(meta: dict[str, Any], body: str, reading: _Reading) -> Post:
     """The Post of a file's fields."""
+    for key in meta:
+        for message in unknown_keys([key], FIELDS, "field"):
+            reading.note(str(key), message)
     title, published, updated = _title_and_dates(meta, reading)
     slug = _slug(meta, reading)
     entry_id = reading.clean("id", _text("id", meta.get("id")))

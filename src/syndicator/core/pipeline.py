@@ -19,6 +19,7 @@ from syndicator.core.catalog import Catalog
 from syndicator.core.ledger import Record
 from syndicator.core.ledger import adopt
 from syndicator.core.ledger import assign_ids
+from syndicator.core.ledger import follow_renames
 from syndicator.core.ledger import record
 from syndicator.model import LoadProblem
 from syndicator.model import Post
@@ -57,6 +58,11 @@ def publish(
     if recovered:
         ledger = adopt(ledger, loaded, dict(recovered))
     posts, warnings, edits = _assign(last, loaded, ledger)
+    if edits is None:  # files were added, removed or renamed
+        renamed = follow_renames(ledger, loaded)
+        if renamed is not ledger:
+            ledger = renamed
+            posts, warnings = assign_ids(loaded, ledger)
     catalog = last.catalog.with_edits(edits, now) if last is not None and edits is not None else None
     if catalog is None:
         catalog = Catalog.build(posts, now)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
 
-from syndicator.core.parse import dump_post
+from syndicator.core.frontmatter import dump_post
 from syndicator.importers.items import ImportReport
 from syndicator.importers.items import PlannedPost
 from syndicator.importers.media import MediaCopier

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import signal
 import threading
 from collections.abc import Callable
 from multiprocessing.connection import Connection
@@ -41,6 +42,7 @@ class Forked(Generic[T]):
         logger.debug("forked pid=%s", self.process.pid)
 
     def _run(self, writer: Connection) -> None:  # in the copy
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it ends this copy
         writer.send(self.fn())
         writer.close()
 
@@ -50,6 +52,9 @@ class Forked(Generic[T]):
                 value: T = self.reader.recv()
             except (EOFError, OSError):
                 logger.warning("forked work failed; doing it here")
+            except BaseException:  # interrupted: the copy's work is of no use any more
+                self.process.kill()
+                raise
             else:
                 return value
             finally:

@@ -15,9 +15,11 @@ import threading
 import time
 from collections.abc import Collection
 from dataclasses import dataclass
+from dataclasses import replace
 from datetime import datetime
 
 from syndicator.config import Settings
+from syndicator.core.catalog import Catalog
 from syndicator.core.ledger import redirects
 from syndicator.core.pipeline import Published
 from syndicator.core.pipeline import publish
@@ -27,15 +29,18 @@ from syndicator.incremental.changes import decide
 from syndicator.incremental.gzip import Compressor
 from syndicator.incremental.memo import Digests
 from syndicator.incremental.memo import EntryMemo
+from syndicator.incremental.memo import Layout
 from syndicator.incremental.memo import LayoutMemo
 from syndicator.incremental.memo import OpmlMemo
 from syndicator.incremental.memo import PagingMemo
 from syndicator.incremental.postcache import PostCache
 from syndicator.incremental.postcache import Progress
+from syndicator.model import LoadProblem
 from syndicator.service.snapshot import BuildReport
 from syndicator.service.snapshot import FeedFile
 from syndicator.service.snapshot import Snapshot
 from syndicator.service.snapshot import public_problems
+from syndicator.service.snapshot import stored_snapshot
 from syndicator.service.writer import FeedWriter
 from syndicator.service.writer import Output
 from syndicator.store import records as feed_records
@@ -44,6 +49,10 @@ from syndicator.store.files import prune
 from syndicator.store.records import Stamp
 
 logger = logging.getLogger(__name__)
+
+
+class EmptySourceError(Exception):
+    """posts_dir has no post file at all where the last good load published posts (an unmounted share?)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,12 +69,17 @@ class Builder:
     ``serving`` keeps every feed's bytes in memory for the web app; a one-off
     build does without them. ``parallel_from``: how many posts to parse, or
     Atom entries to build, at once before a forked copy of the process takes
-    half. Raises LedgerError when the published ids are lost.
+    half. A load that finds no post file where posts were published fails
+    (the published feeds stay) unless ``allow_empty``. Raises LedgerError when
+    the published ids are lost.
     """
 
-    def __init__(self, settings: Settings, *, serving: bool = True, parallel_from: int = 2000) -> None:
+    def __init__(
+        self, settings: Settings, *, serving: bool = True, parallel_from: int = 2000, allow_empty: bool = False
+    ) -> None:
         self.settings = settings
         self.serving = serving
+        self.allow_empty = allow_empty
         self.snapshot: Snapshot | None = None
         self.last_error: str | None = None
         self._lock = threading.Lock()
@@ -83,6 +97,7 @@ class Builder:
         self._keys: dict[str, tuple[object, ...]] = {}
         self._kept: set[str] = set()  # the files of the last reload, to prune only when that set changes
         self._redirects: tuple[object, dict[str, str]] = (None, {})
+        self._last_problems: tuple[object, ...] = ()
 
     def reload(
         self, now: datetime, progress: Progress | None = None, changed: Collection[str] | None = None
@@ -96,12 +111,22 @@ class Builder:
         with self._lock:
             try:
                 report = self._reload(now, progress, changed)
+            except EmptySourceError as exc:
+                logger.error("reload refused reason=%s", exc)
+                self.last_error = str(exc)
+                return ReloadError(self.last_error, exc)
             except Exception as exc:  # the one catch-all: a failed reload must keep the last good snapshot
                 logger.exception("reload failed")
                 self.last_error = f"{type(exc).__name__}: {exc}"
                 return ReloadError(self.last_error, exc)
             self.last_error = None
             return report
+
+    def serve_stored(self, now: datetime) -> None:
+        """Before the first load, serve the feeds an earlier run left in output_dir (as recorded)."""
+        with self._lock:
+            if self.snapshot is None:
+                self.snapshot = stored_snapshot(self.settings, self._records, now)
 
     def save_cache(self) -> None:
         """Keep the parsed posts under state_dir, so that the next process starts warm."""
@@ -122,6 +147,8 @@ class Builder:
         started, parsed_before = time.perf_counter(), self.cache.parsed
         folders = set(self.writer.folders)
         loaded, problems = self.cache.refresh(progress, changed)
+        if not self.allow_empty and not self.cache.entries:
+            refuse_empty(self.settings, self.snapshot.report.posts if self.snapshot else 0, len(self.ledger))
         published = publish(loaded, self.ledger, now, self._published, self._recovered)
         catalog = published.catalog
         specs = self._paging.specs(catalog)
@@ -129,7 +156,7 @@ class Builder:
         key_of = functools.partial(self._digests.key, catalog=catalog)
         digest_of = functools.partial(self._digests.digest, catalog=catalog)
         plan = decide(specs, key_of, digest_of, self._keys, self._records, disk)
-        files = self.snapshot.files if self.snapshot is not None else {}
+        files = self.snapshot.files if self.snapshot is not None and not self.snapshot.starting else {}
         out = self.writer.carry_out(plan, catalog, files, progress)
         self.writer.write_opml(self._opml.render(specs), out, files)
         layout = self._layouts.layout(specs)
@@ -142,21 +169,10 @@ class Builder:
         if self._ledger_problem is not None:
             problems.append(self._ledger_problem)
         self._ledger_problem, self._recovered = None, {}
-        ordered = tuple(sorted(problems, key=lambda p: (p.path, p.line, p.message)))
-        report = BuildReport(
-            posts=len(catalog.posts),
-            categories=len(catalog.categories),
-            problems=ordered,
-            loaded_at=now,
-            next_publish_at=catalog.next_publish_at,
-            feeds=layout.feeds,
-            topics=layout.topics,
-            written=tuple(sorted(p for p in out.written if not p.endswith(".gz"))),
-            removed=tuple(p for p in removed if not p.endswith(".gz")),
-            parsed=self.cache.parsed - parsed_before,
-            duration_ms=round((time.perf_counter() - started) * 1000, 1),
-            public_problems=public_problems(ordered, self.settings),
+        report = _report(
+            self.settings, catalog, problems, now, layout, (out.written, removed), self.cache.parsed - parsed_before
         )
+        report = replace(report, duration_ms=round((time.perf_counter() - started) * 1000, 1))
         self._publish(out.files, layout.keep, report, published)
         return report
 
@@ -188,16 +204,60 @@ class Builder:
         self.snapshot = Snapshot(catalog=catalog, files=served, report=report, redirects=self._redirects[1])
         gc.collect(1)
         gc.freeze()  # the snapshot lives on: keep it out of the full collections (tens of ms at 10,000 posts)
-        logger.info(
-            "reloaded posts=%d categories=%d parsed=%d written=%d removed=%d problems=%d last_reload_ms=%.1f",
-            report.posts,
-            report.categories,
-            report.parsed,
-            len(report.written),
-            len(report.removed),
-            len(report.problems),
-            report.duration_ms,
+        changed = report.parsed or report.written or report.removed or report.problems != self._last_problems
+        self._last_problems = report.problems
+        log_report(report, logging.INFO if changed else logging.DEBUG)  # an unchanged reload is no news
+
+
+def _report(
+    settings: Settings,
+    catalog: Catalog,
+    problems: list[LoadProblem],
+    now: datetime,
+    layout: Layout,
+    changes: tuple[list[str], list[str]],
+    parsed: int,
+) -> BuildReport:
+    """What a reload did and found (``changes``: the files written and removed, their .gz twins among them)."""
+    ordered = tuple(sorted(problems, key=lambda p: (p.path, p.line, p.message)))
+    written, removed = changes
+    return BuildReport(
+        posts=len(catalog.posts),
+        categories=len(catalog.categories),
+        problems=ordered,
+        loaded_at=now,
+        next_publish_at=catalog.next_publish_at,
+        feeds=layout.feeds,
+        topics=layout.topics,
+        written=tuple(sorted(p for p in written if not p.endswith(".gz"))),
+        removed=tuple(p for p in removed if not p.endswith(".gz")),
+        parsed=parsed,
+        duration_ms=0.0,
+        public_problems=public_problems(ordered, settings),
+    )
+
+
+def refuse_empty(settings: Settings, published: int, recorded: int) -> None:
+    """An empty posts_dir, where the last good load (or the ledger) had posts, is refused, not published."""
+    if published or recorded:
+        raise EmptySourceError(
+            f"{settings.posts_dir} has no post file, where {published or recorded} posts were "
+            "published: the published feeds stay as they are (--allow-empty publishes an empty site)"
         )
+
+
+def log_report(report: BuildReport, level: int) -> None:
+    logger.log(
+        level,
+        "reloaded posts=%d categories=%d parsed=%d written=%d removed=%d problems=%d last_reload_ms=%.1f",
+        report.posts,
+        report.categories,
+        report.parsed,
+        len(report.written),
+        len(report.removed),
+        len(report.problems),
+        report.duration_ms,
+    )
 
 
 def reload_or_raise(builder: Builder, now: datetime, progress: Progress | None = None) -> BuildReport:

@@ -6,6 +6,7 @@ Shared by the pages (``web``) and the old addresses (``oldurls``).
 from __future__ import annotations
 
 from flask import Blueprint
+from flask import Response
 from flask import abort
 from flask import current_app
 from flask import g
@@ -16,6 +17,7 @@ from syndicator.service.build import Builder
 from syndicator.service.snapshot import Snapshot
 
 bp = Blueprint("syndicator", "syndicator")
+RETRY_AFTER = 5  # seconds, while the first load runs
 KINDS = "any(category, tag, author)"  # the taxonomies: each has an archive page and WordPress feed URLs
 
 
@@ -34,10 +36,20 @@ def snapshot() -> Snapshot:
     taken: Snapshot | None = g.get("snapshot")
     if taken is None:
         taken = builder().snapshot
-        if taken is None:
-            abort(503, "the posts are still loading")
+        if taken is None or taken.starting:
+            abort(still_loading())
         g.snapshot = taken
     return taken
+
+
+def still_loading() -> Response:
+    """503 with Retry-After: the first load is not done (feeds an earlier run left are served meanwhile)."""
+    return Response(
+        "503 Service Unavailable: the posts are still loading; try again in a few seconds\n",
+        status=503,
+        mimetype="text/plain",
+        headers={"Retry-After": str(RETRY_AFTER)},
+    )
 
 
 def group_or_404(kind: str, slug: str) -> Category:

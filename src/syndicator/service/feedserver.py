@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment
 
 ARCHIVE_MAX_AGE = 86400  # a full archive page changes only when one of its posts is edited
+_STILL_LOADING = (("Content-Type", "text/plain; charset=utf-8"), ("Retry-After", "5"), ("Cache-Control", "no-store"))
 
 
 class FeedServer:
@@ -84,6 +85,9 @@ class FeedServer:
         snapshot = self.builder.snapshot
         feed_file = snapshot.files.get(path) if snapshot is not None and path.startswith(FEEDS_PREFIX) else None
         if feed_file is None or method not in ("GET", "HEAD"):
+            if snapshot is not None and snapshot.starting and path.startswith(FEEDS_PREFIX):
+                start_response("503 Service Unavailable", [*_STILL_LOADING])  # not written by an earlier run
+                return [b"the posts are still loading; try again in a few seconds\n"]
             return self.app(environ, start_response)
         if snapshot is not self._headers_of:
             self._headers, self._headers_of = {}, snapshot

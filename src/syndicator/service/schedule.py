@@ -9,6 +9,8 @@ the files the watcher saw change.
 from __future__ import annotations
 
 import logging
+import signal
+import threading
 from collections.abc import Callable
 from datetime import UTC
 from datetime import datetime
@@ -32,6 +34,7 @@ NEXT_POST_JOB = "next-post"
 DELIVERY_JOB = "websub-deliveries"
 DELIVERY_INTERVAL = 2  # seconds between looks for due (retried) WebSub deliveries
 CHANGE_JOB = "reload-on-change"
+FIRST_LOAD_JOB = "first-load"
 
 
 def run_reload(
@@ -118,14 +121,33 @@ def reload_on_change(
     )
 
 
+def load_first(
+    builder: Builder, clock: Clock, scheduler: BackgroundScheduler, hub: Hub | None, watcher: PostWatcher | None
+) -> None:
+    """The first load of a server that already answers; its parsed posts are kept for the next start."""
+    run_reload(builder, clock, scheduler, hub, watcher)
+    if builder.last_error is None:
+        builder.save_cache()
+
+
 def start_scheduler(
-    builder: Builder, settings: Settings, clock: Clock, hub: Hub | None = None, watcher: PostWatcher | None = None
+    builder: Builder,
+    settings: Settings,
+    clock: Clock,
+    hub: Hub | None = None,
+    watcher: PostWatcher | None = None,
+    *,
+    first_load: bool = False,
 ) -> BackgroundScheduler:
     """Start the background reloads (one run at a time, missed runs coalesced) and WebSub deliveries.
 
-    With a watcher, a file event also brings a reload of the changed files, moments later.
+    With a watcher, a file event also brings a reload of the changed files,
+    moments later. ``first_load`` runs the first load at once, in the background.
     """
     scheduler = BackgroundScheduler(timezone="UTC")
+    if first_load:
+        first = (builder, clock, scheduler, hub, watcher)
+        scheduler.add_job(load_first, "date", args=first, id=FIRST_LOAD_JOB, misfire_grace_time=None)
     if hub is not None:
         scheduler.add_job(
             deliver,
@@ -155,3 +177,21 @@ def start_scheduler(
     if snapshot is not None and snapshot.report.next_publish_at is not None:
         schedule_next_post(scheduler, builder, clock, snapshot.report.next_publish_at, hub)
     return scheduler
+
+
+def watch_forever(builder: Builder, settings: Settings, clock: Clock) -> None:
+    """Run only the schedule: feeds/ stays current for nginx, a CDN or any number of servers."""
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    hub = Hub(settings) if settings.websub_hub else None  # without HTTP, only an external hub can be told
+    watcher = PostWatcher(settings.posts_dir)
+    watcher.start()  # its first answer is "everything": what changed since the build is picked up at once
+    scheduler = start_scheduler(builder, settings, clock, hub, watcher)
+    logger.info("watching posts_dir=%s reload_interval=%ds", settings.posts_dir, settings.reload_interval)
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        scheduler.shutdown(wait=True)
+        watcher.stop()

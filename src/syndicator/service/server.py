@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import resource
+import socket
 from collections.abc import Callable
 from typing import Any
 
@@ -20,7 +21,6 @@ from syndicator.config import Settings
 from syndicator.service.build import Builder
 from syndicator.service.hub import Hub
 from syndicator.service.schedule import Clock
-from syndicator.service.schedule import run_reload
 from syndicator.service.schedule import start_scheduler
 from syndicator.service.watch import PostWatcher
 from syndicator.service.web import WEBSUB_SLOTS
@@ -32,6 +32,27 @@ logger = logging.getLogger(__name__)
 HEADER_READ_TIMEOUT_MS = 10_000  # a request's headers (or the next request on a kept-alive connection)
 MAX_CONNECTIONS = 4096  # open connections granian serves at once (its "backpressure")
 BACKLOG = 4096  # connections the kernel holds before granian takes them (capped by net.core.somaxconn)
+
+
+class AddressInUseError(Exception):
+    """The address serve was asked to listen on is taken by another process."""
+
+
+def refuse_taken(host: str, port: int) -> None:
+    """Raise AddressInUseError when another process listens on host:port (even with SO_REUSEPORT, as granian does).
+
+    granian binds with SO_REUSEPORT, so a second server on the same port would
+    share it silently; this bind, without it, fails when anything listens there.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # connections of an earlier run still closing
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise AddressInUseError(
+                f"cannot listen on {host}:{port}: {exc.strerror} (another server runs there?)"
+            ) from None
 
 
 def serve_http(settings: Settings, host: str, port: int, threads: int, clock: Clock) -> None:
@@ -75,20 +96,21 @@ def _raise_file_limit(wanted: int) -> None:
 
 
 def _load_app(settings: Settings, host: str, port: int, clock: Clock) -> Callable[..., Any]:
-    """The worker process's app: builder, first load, hub, watcher and scheduler (runs in the worker)."""
+    """The worker process's app, answering at once (runs in the worker).
+
+    The feeds an earlier run left in output_dir are served from the first
+    moment; the first load runs on the scheduler, and its Snapshot replaces
+    them when it is done (``/healthz`` says "starting" until then).
+    """
     try:
         builder = Builder(settings)
     except LedgerError as exc:
         logger.error("cannot start: %s", exc)
         raise SystemExit(1) from exc
+    builder.serve_stored(clock())
     hub = Hub(settings)
     watcher = PostWatcher(settings.posts_dir)
     watcher.start()  # before the first load: an edit made during it is seen
-    run_reload(builder, clock, hub=hub)
-    if builder.snapshot is None:
-        logger.error("first load failed: %s", builder.last_error)
-        raise SystemExit(1)
-    builder.save_cache()
-    start_scheduler(builder, settings, clock, hub, watcher)
+    start_scheduler(builder, settings, clock, hub, watcher, first_load=True)
     logger.info("serving url=http://%s:%d/ posts_dir=%s hub=%s", host, port, settings.posts_dir, hub.url)
     return create_app(settings, builder, None if hub.external else hub)

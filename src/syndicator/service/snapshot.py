@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -15,8 +16,12 @@ from pathlib import Path
 from syndicator.config import Settings
 from syndicator.core.catalog import Catalog
 from syndicator.core.digest import digest
+from syndicator.core.plan import FEEDS_PREFIX
+from syndicator.incremental.changes import intact
 from syndicator.incremental.gzip import compress
 from syndicator.model import LoadProblem
+from syndicator.store.records import FeedRecord
+from syndicator.store.records import disk_states
 
 MEDIA_TYPES = {
     ".atom": "application/atom+xml; charset=utf-8",
@@ -129,3 +134,22 @@ class Snapshot:
     files: dict[str, FeedFile]
     report: BuildReport
     redirects: dict[str, str]  # old post slug -> current slug
+    starting: bool = False  # the feeds an earlier run left in output_dir, served until the first load is done
+
+
+def stored_snapshot(settings: Settings, records: Mapping[str, FeedRecord], now: datetime) -> Snapshot:
+    """What can be served before the first load: the feed files an earlier run left, as it recorded them.
+
+    Only files still on disk as written are listed; each is served from its
+    file. Pages and anything else wait for the first load (503).
+    """
+    disk = disk_states(settings.output_dir, records.values())
+    files: dict[str, FeedFile] = {}
+    for record in records.values():
+        if not intact(record, disk):
+            continue
+        for path, (_size, mtime_ns, etag) in record.files.items():
+            if not path.endswith(".gz"):
+                files[FEEDS_PREFIX + path] = FeedFile.stored(path, etag, mtime_ns / 1e9)
+    report = BuildReport(0, 0, (), now, None, (), frozenset(), (), (), 0, 0.0)
+    return Snapshot(Catalog.build([], now), files, report, {}, starting=True)

@@ -142,7 +142,9 @@ def healthz() -> Response:
     builder = context.builder()
     snapshot = builder.snapshot
     body: dict[str, Any] = {"status": "degraded", "posts": 0, "categories": 0, "loaded_at": None, "problems": []}
-    if snapshot is not None:
+    if snapshot is None or snapshot.starting:
+        body["status"] = "degraded" if builder.last_error else "starting"  # until the first load is done
+    else:
         report = snapshot.report
         body.update(
             status="degraded" if report.problems or builder.last_error else "ok",

@@ -7,12 +7,16 @@ what old ones parsed or rendered.
 
 from __future__ import annotations
 
+import fcntl
 import functools
 import json
 import logging
+import os
 import pickle
+import time
 from pathlib import Path
 from typing import Any
+from typing import BinaryIO
 
 from syndicator import __version__
 from syndicator.config import Settings
@@ -48,6 +52,61 @@ def code_fingerprint(package: Path = PACKAGE) -> str:
 def fingerprint(settings: Settings) -> str:
     """What every cache and stamp under state_dir is valid for: this code, these settings, this folder."""
     return f"{code_fingerprint()} {settings!r} {Path.cwd()}"
+
+
+LOCK_FILE = "builder.lock"
+
+
+class LockedError(Exception):
+    """Another builder holds state_dir."""
+
+
+class BuilderLock:
+    """One builder per state_dir: an exclusive lock on state_dir/builder.lock, with the holder's pid in it.
+
+    The lock is the kernel's (flock): a builder that dies, however it dies,
+    lets go of it, so a stale lock file is simply taken over.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.path = settings.state_dir / LOCK_FILE
+        self._handle: BinaryIO | None = None
+
+    def acquire(self, wait: float = 0.0) -> None:
+        """Take the lock, waiting up to ``wait`` seconds; LockedError names the holder when it cannot."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(self.path, "a+b")  # noqa: SIM115 - held open as long as the lock is held
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    handle.seek(0)
+                    holder = handle.read().decode("ascii", "replace").strip() or "?"
+                    handle.close()
+                    raise LockedError(
+                        f"another syndicator (pid {holder}) is building with state_dir {self.path.parent}; "
+                        "stop it or wait for it to finish"
+                    ) from None
+                time.sleep(0.1)
+        handle.truncate(0)
+        handle.write(f"{os.getpid()}\n".encode())
+        handle.flush()
+        self._handle = handle
+
+    def release(self) -> None:
+        if self._handle is not None:
+            self._handle.close()  # closing the file lets go of the lock
+            self._handle = None
+
+    def __enter__(self) -> BuilderLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.release()
 
 
 class LedgerError(Exception):
