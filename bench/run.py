@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from datetime import UTC
 from datetime import datetime
 from pathlib import Path
@@ -144,6 +145,55 @@ def wrk(url: str, etag: str | None = None) -> tuple[float, float]:
     return rate, float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
 
 
+def loaded(url: str) -> None:
+    """Wait until a server's first load is done (it answers before, from the feeds already on disk)."""
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        out = subprocess.run(["curl", "-s", url + "/healthz"], capture_output=True, check=False).stdout
+        if b'"status"' in out and b'"starting"' not in out:
+            return
+        time.sleep(0.2)
+    raise SystemExit(f"{url} never finished its first load")
+
+
+def first_feed_seconds(site: Path, **env: str) -> float:
+    """Seconds from starting `syndicator serve` to the first 200 for the site-wide Atom feed."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/feeds/all.atom"
+    started = time.perf_counter()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "syndicator", "serve", "--port", str(port)],
+        cwd=site,
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        while time.perf_counter() - started < 600:
+            try:
+                with urllib.request.urlopen(url, timeout=5) as answer:
+                    if answer.status == 200:
+                        return time.perf_counter() - started
+            except OSError:
+                time.sleep(0.01)
+        return float("nan")
+    finally:
+        loaded(f"http://127.0.0.1:{port}")  # let the first load finish: the next start then finds it done
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(60)
+
+
+def startup_rows(site: Path, posts: int) -> list[Row]:
+    """Time to the first feed served, warm and after a setting changed (every cache then stale)."""
+    warm = first_feed_seconds(site)
+    changed = first_feed_seconds(site, SYNDICATOR_SUMMARY_WORDS="54")
+    return [
+        (f"serve start → first feed, {posts:,} posts, warm", f"{warm:.2f} s", "", "", "≤ 1 s"),
+        (f"serve start → first feed, {posts:,} posts, a setting changed", f"{changed:.2f} s", "", "", "≤ 1 s"),
+    ]
+
+
 def etag_of(url: str) -> str:
     out = subprocess.run(["curl", "-sI", url], check=True, capture_output=True, text=True).stdout
     return re.search(r"(?im)^etag:\s*(\S+)", out).group(1)  # type: ignore[union-attr]
@@ -191,6 +241,7 @@ def serve_rows(site: Path, work: Path) -> list[Row]:
         ours, theirs = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{nginx_port}"
         wait_for(ours)
         wait_for(theirs)
+        loaded(ours)
         time.sleep(1)
         our_rate, our_p99 = wrk(ours + path)
         ng_rate, ng_p99 = wrk(theirs + path)
@@ -255,6 +306,7 @@ def big_rows(work: Path) -> list[Row]:
         ("cold build, 100,000 posts", f"{wall:.1f} s", "", "", "completes"),
         ("  peak RSS", f"{rss:.0f} MB", "", "", "≤ 1,500 MB"),
         ("one post edited, 100,000 posts (reload)", f"{reload_ms(site, 3):.0f} ms", "", "", "≤ 500 ms"),
+        *startup_rows(site, 100_000),
     ]
 
 
@@ -270,6 +322,7 @@ def main() -> None:
         rows, site = build_rows(args.posts, work, args.runs)
         if not args.no_serve:
             rows += serve_rows(site, work)
+            rows += startup_rows(site, args.posts)
         if args.big:
             rows += big_rows(work)
     print(f"Syndicator benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores\n")

@@ -40,6 +40,7 @@ def nginx(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         CONFIG.read_text()
         .replace("root /srv/syndicator;", f"root {site};")
         .replace("listen 8080;", f"listen 127.0.0.1:{port};")
+        .replace('set $site_url "http://127.0.0.1:8080";', f'set $site_url "http://127.0.0.1:{port}";')
     )
     # The test runs as root in a private temp folder: let the workers read it.
     text = "user root;\n" + text
@@ -103,6 +104,42 @@ def test_nginx_serves_feeds_with_the_spec_headers(nginx: tuple[str, Path], path:
     assert again.status_code == 304 and again.content == b""
     if path.endswith(".atom"):
         check_atom(plain.content)
+    if not path.endswith(".opml"):  # WebSub discovery in the header, as the app sends it
+        assert plain.headers["Link"] == f'<{url}/websub>; rel="hub", <{url}{path}>; rel="self"'
+
+
+def test_nginx_sends_what_the_app_sends_for_archive_pages(nginx: tuple[str, Path]) -> None:
+    """A full archive page gets the app's day-long max-age, its Link headers and the feed headers."""
+    url, feeds = nginx
+    pages = sorted((feeds / "category").glob("*/archive/1.atom")) or sorted((feeds / "archive").glob("1.atom"))
+    if not pages:
+        page = feeds / "archive" / "1.atom"
+        page.parent.mkdir(exist_ok=True)
+        page.write_bytes((feeds / "all.atom").read_bytes())  # the same headers, whatever its bytes
+        pages = [page]
+    path = "/feeds/" + pages[0].relative_to(feeds).as_posix()
+    answer = requests.get(url + path, timeout=5)
+    assert answer.status_code == 200 and answer.headers["Content-Type"] == "application/atom+xml; charset=utf-8"
+    assert answer.headers["Cache-Control"] == "public, max-age=86400"
+    assert answer.headers["Access-Control-Allow-Origin"] == "*"
+    assert answer.headers["Link"] == f'<{url}/websub>; rel="hub", <{url}{path}>; rel="self"'
+
+
+def test_the_systemd_unit_runs_the_service_safely() -> None:
+    """deploy/syndicator.service: serve (or build --watch) as its own user, restarted on failure, with state."""
+    import configparser
+
+    unit = configparser.ConfigParser(strict=False, interpolation=None)
+    unit.read(CONFIG.with_name("syndicator.service"))
+    service = unit["Service"]
+    assert " serve " in service["ExecStart"] or "build --watch" in service["ExecStart"]
+    assert service["Restart"] == "on-failure" and service["User"] not in ("", "root")
+    assert service["StateDirectory"] and service["KillSignal"] == "SIGTERM"
+    assert unit["Install"]["WantedBy"] == "multi-user.target"
+    analyze = shutil.which("systemd-analyze")
+    if analyze is not None:
+        result = subprocess.run([analyze, "verify", str(CONFIG.with_name("syndicator.service"))], capture_output=True)
+        assert b"Unknown key" not in result.stderr and b"Invalid" not in result.stderr
 
 
 def test_nginx_hides_temp_files_and_unknown_paths(nginx: tuple[str, Path]) -> None:

@@ -232,6 +232,19 @@ def test_an_unchanged_reload_logs_at_debug(
     assert [r.getMessage().split()[0] for r in caplog.records if r.name == "syndicator.service.build"] == ["reloaded"]
 
 
+def _wait_for_a_child(pid: int) -> bool:
+    """Wait until a process has a child (its forked copy); False if it ends first."""
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    while True:
+        try:
+            if children.read_text().split():
+                return True
+        except OSError:
+            return False
+        time.sleep(0.005)
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs /proc to see the build's forked copy")
 @pytest.mark.parametrize(("sent", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_a_build_stopped_by_a_signal_exits_in_one_line(tmp_path: Path, sent: int, code: int) -> None:
     """Ctrl-C or SIGTERM in the middle of a (forking) build: exit 130 / 143, one line, no file half-written."""
@@ -244,8 +257,8 @@ def test_a_build_stopped_by_a_signal_exits_in_one_line(tmp_path: Path, sent: int
         text=True,
         start_new_session=True,  # the whole group gets the signal, as from a terminal
     )
-    time.sleep(1.5)  # well into reading 4,000 posts (and forking for half of them)
-    os.killpg(process.pid, sent)
+    assert _wait_for_a_child(process.pid), "the build never forked (it reads half of 4,000 posts in a copy)"
+    os.killpg(process.pid, sent)  # mid-build: while the copy reads its half
     _out, err = process.communicate(timeout=60)
     assert process.returncode == code, err
     assert "Traceback" not in err and "ForkProcess" not in err

@@ -8,6 +8,7 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Callable
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC
@@ -91,12 +92,33 @@ def _locked(settings: Settings) -> Iterator[None]:
         lock.release()
 
 
-class Terminated(BaseException):
-    """SIGTERM, raised in the main thread so that a build stops the way Ctrl-C stops it."""
+class Stopped(BaseException):
+    """Ctrl-C or SIGTERM during a build: raised at the build's next step, never in the middle of one."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
 
 
-def _raise_terminated(signum: int, frame: object) -> None:
-    raise Terminated
+_stop: list[int] = []  # the signal a build was asked to stop by (a signal handler can only set a flag safely)
+
+
+def _ask_to_stop(signum: int, frame: object) -> None:
+    if _stop:  # asked twice: stop now
+        raise KeyboardInterrupt
+    _stop.append(signum)
+
+
+def _stopping(bars: ProgressBar | None) -> Callable[[str, int, int], None]:
+    """The build's progress callback: draws the bar, and stops the build between two steps when asked to."""
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if _stop:
+            raise Stopped(_stop[0])
+        if bars is not None:
+            bars(stage, done, total)
+
+    return progress
 
 
 class ProgressBar:
@@ -169,15 +191,20 @@ def cli() -> None:
 @click.option("--allow-empty", is_flag=True, help="Publish an empty site when posts_dir has no post file.")
 def build(config: str | None, strict: bool, watch: bool, allow_empty: bool) -> None:
     """Load the posts once, write every feed to output_dir, and exit (or keep watching)."""
-    signal.signal(signal.SIGTERM, _raise_terminated)
+    _stop.clear()
+    handlers = {signum: signal.signal(signum, _ask_to_stop) for signum in (signal.SIGINT, signal.SIGTERM)}
     try:
         _build(config, strict, watch, allow_empty)
-    except KeyboardInterrupt:
-        click.echo("interrupted: every file written is whole; run build again to finish", err=True)
-        sys.exit(130)
-    except Terminated:
-        click.echo("terminated: every file written is whole; run build again to finish", err=True)
-        sys.exit(143)
+        if _stop:
+            raise Stopped(_stop[0])
+    except (Stopped, KeyboardInterrupt) as exc:
+        signum = exc.signum if isinstance(exc, Stopped) else signal.SIGINT
+        what = "terminated" if signum == signal.SIGTERM else "interrupted"
+        click.echo(f"{what}: every file written is whole; run build again to finish", err=True)
+        sys.exit(128 + signum)
+    finally:
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler)
 
 
 def _build(config: str | None, strict: bool, watch: bool, allow_empty: bool) -> None:
@@ -225,18 +252,15 @@ def _build_once(settings: Settings, *, stamp: bool, allow_empty: bool) -> tuple[
     from syndicator.store.files import OutputError
     from syndicator.store.state import LedgerError
 
-    try:
-        builder = Builder(settings, serving=False, allow_empty=allow_empty)
-    except LedgerError as exc:
-        raise click.ClickException(str(exc)) from exc
+    builder = Builder(settings, serving=False, allow_empty=allow_empty)
     bars = ProgressBar() if sys.stderr.isatty() else None
     try:
-        report = builder.reload(now(), bars)
+        report = builder.reload(now(), _stopping(bars))
     finally:
         if bars is not None:
             bars.close()
     if isinstance(report, ReloadError):
-        if isinstance(report.error, EmptySourceError):
+        if isinstance(report.error, EmptySourceError | LedgerError):
             raise click.ClickException(report.message)
         if isinstance(report.error, OSError | OutputError):
             raise click.ClickException(f"cannot write feeds: {report.error}")

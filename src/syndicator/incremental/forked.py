@@ -43,6 +43,7 @@ class Forked(Generic[T]):
 
     def _run(self, writer: Connection) -> None:  # in the copy
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it ends this copy
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # ended quietly, whatever the parent does on SIGTERM
         writer.send(self.fn())
         writer.close()
 

@@ -20,6 +20,7 @@ from datetime import datetime
 
 from syndicator.config import Settings
 from syndicator.core.catalog import Catalog
+from syndicator.core.ledger import Record
 from syndicator.core.ledger import redirects
 from syndicator.core.pipeline import Published
 from syndicator.core.pipeline import publish
@@ -46,7 +47,9 @@ from syndicator.service.writer import Output
 from syndicator.store import records as feed_records
 from syndicator.store import state
 from syndicator.store.files import prune
+from syndicator.store.records import FeedRecord
 from syndicator.store.records import Stamp
+from syndicator.store.state import LedgerError
 
 logger = logging.getLogger(__name__)
 
@@ -70,8 +73,8 @@ class Builder:
     build does without them. ``parallel_from``: how many posts to parse, or
     Atom entries to build, at once before a forked copy of the process takes
     half. A load that finds no post file where posts were published fails
-    (the published feeds stay) unless ``allow_empty``. Raises LedgerError when
-    the published ids are lost.
+    (the published feeds stay) unless ``allow_empty``, and so does one that
+    finds the published ids lost (LedgerError).
     """
 
     def __init__(
@@ -84,8 +87,10 @@ class Builder:
         self.last_error: str | None = None
         self._lock = threading.Lock()
         self.cache = PostCache(settings, parallel_from=parallel_from)
-        self.cache.restore(state.load_post_cache(settings))
-        self.ledger, self._ledger_problem, self._recovered = state.read_ledger(settings)
+        self.ledger: dict[str, Record] = {}
+        self._ledger_problem: LoadProblem | None = None
+        self._recovered: dict[str, str] = {}
+        self._started = False  # the ledger and the post cache are read by the first reload, not before serving
         self._records_file = feed_records.RecordsFile(settings)
         self._records = self._records_file.read()
         memo = EntryMemo(settings, parallel_from=parallel_from)
@@ -111,7 +116,7 @@ class Builder:
         with self._lock:
             try:
                 report = self._reload(now, progress, changed)
-            except EmptySourceError as exc:
+            except (EmptySourceError, LedgerError) as exc:
                 logger.error("reload refused reason=%s", exc)
                 self.last_error = str(exc)
                 return ReloadError(self.last_error, exc)
@@ -143,9 +148,17 @@ class Builder:
                 stamp = Stamp(len(report.feeds), report.posts, report.categories, report.problems)
                 feed_records.write_stamp(self.settings, self.cache.states(), report.next_publish_at, stamp)
 
+    def _start(self) -> None:
+        """Read what the last run left: the post cache and the ledger (LedgerError when the ids are lost)."""
+        if not self._started:
+            self.cache.restore(state.load_post_cache(self.settings))
+            self.ledger, self._ledger_problem, self._recovered = state.read_ledger(self.settings)
+            self._started = True
+
     def _reload(self, now: datetime, progress: Progress | None, changed: Collection[str] | None) -> BuildReport:
+        self._start()
         started, parsed_before = time.perf_counter(), self.cache.parsed
-        folders = set(self.writer.folders)
+        before, folders = set(self.writer.folders), self.writer.folders
         loaded, problems = self.cache.refresh(progress, changed)
         if not self.allow_empty and not self.cache.entries:
             refuse_empty(self.settings, self.snapshot.report.posts if self.snapshot else 0, len(self.ledger))
@@ -160,8 +173,11 @@ class Builder:
         out = self.writer.carry_out(plan, catalog, files, progress)
         self.writer.write_opml(self._opml.render(specs), out, files)
         layout = self._layouts.layout(specs)
-        removed = self._prune(layout.keep)
-        if self.writer.folders != folders:
+        removed = (
+            [] if layout.keep == self._kept else prune_unwritten(self.settings, self._records, layout.keep, folders)
+        )
+        self._kept = layout.keep
+        if self.writer.folders != before:
             state.write_folders(self.settings, self.writer.folders)
         self._save_state(out, published)
         self._keys, self._published = plan.keys, published
@@ -175,15 +191,6 @@ class Builder:
         report = replace(report, duration_ms=round((time.perf_counter() - started) * 1000, 1))
         self._publish(out.files, layout.keep, report, published)
         return report
-
-    def _prune(self, keep: set[str]) -> list[str]:
-        """Remove the files of the last build that this one no longer writes (only when the set changed)."""
-        if keep == self._kept:
-            return []
-        written = {path for record in self._records.values() for path in record.files} | {OPML, f"{OPML}.gz"}
-        removed = prune(self.settings.output_dir, written, keep, self.writer.folders)
-        self._kept = keep
-        return removed
 
     def _save_state(self, out: Output, published: Published) -> None:
         """Write the records and the ledger when they changed (after the files they describe)."""
@@ -235,6 +242,12 @@ def _report(
         duration_ms=0.0,
         public_problems=public_problems(ordered, settings),
     )
+
+
+def prune_unwritten(settings: Settings, records: dict[str, FeedRecord], keep: set[str], folders: set[str]) -> list[str]:
+    """Remove the files the last build recorded writing that this one no longer writes (and emptied folders)."""
+    written = {path for record in records.values() for path in record.files} | {OPML, f"{OPML}.gz"}
+    return prune(settings.output_dir, written, keep, folders)
 
 
 def refuse_empty(settings: Settings, published: int, recorded: int) -> None:

@@ -182,7 +182,8 @@ def start_scheduler(
 def watch_forever(builder: Builder, settings: Settings, clock: Clock) -> None:
     """Run only the schedule: feeds/ stays current for nginx, a CDN or any number of servers."""
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
     hub = Hub(settings) if settings.websub_hub else None  # without HTTP, only an external hub can be told
     watcher = PostWatcher(settings.posts_dir)
     watcher.start()  # its first answer is "everything": what changed since the build is picked up at once

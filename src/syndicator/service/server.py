@@ -25,7 +25,6 @@ from syndicator.service.schedule import start_scheduler
 from syndicator.service.watch import PostWatcher
 from syndicator.service.web import WEBSUB_SLOTS
 from syndicator.service.web import create_app
-from syndicator.store.state import LedgerError
 
 logger = logging.getLogger(__name__)
 
@@ -102,11 +101,7 @@ def _load_app(settings: Settings, host: str, port: int, clock: Clock) -> Callabl
     moment; the first load runs on the scheduler, and its Snapshot replaces
     them when it is done (``/healthz`` says "starting" until then).
     """
-    try:
-        builder = Builder(settings)
-    except LedgerError as exc:
-        logger.error("cannot start: %s", exc)
-        raise SystemExit(1) from exc
+    builder = Builder(settings)  # a lost ledger is the first load's error: /healthz and the log say it
     builder.serve_stored(clock())
     hub = Hub(settings)
     watcher = PostWatcher(settings.posts_dir)

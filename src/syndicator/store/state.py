@@ -34,7 +34,7 @@ logger = logging.getLogger(__name__)
 LEDGER_FILE = "ledger.json"
 FOLDERS_FILE = "folders.json"  # the folders of output_dir a build created (only those may be removed)
 POSTS_CACHE_FILE = "posts.cache"
-POSTS_CACHE_VERSION = 6
+POSTS_CACHE_VERSION = 7
 PACKAGE = Path(__file__).resolve().parent.parent
 
 
@@ -173,14 +173,16 @@ def load_post_cache(settings: Settings) -> Any:
     """What the post cache saved when it was made by this code with these settings; otherwise None."""
     try:
         with open(settings.state_dir / POSTS_CACHE_FILE, "rb") as handle:
-            mark, entries = pickle.load(handle)  # noqa: S301 - our own file under state_dir
+            mark = pickle.load(handle)  # noqa: S301 - our own file under state_dir
+            if mark != f"{POSTS_CACHE_VERSION} {fingerprint(settings)}":
+                return None  # made by other code or settings: not even read further
+            return pickle.load(handle)  # noqa: S301
     except (OSError, EOFError, ValueError, TypeError, AttributeError, ImportError, pickle.UnpicklingError):
         return None
-    return entries if mark == f"{POSTS_CACHE_VERSION} {fingerprint(settings)}" else None
 
 
 def save_post_cache(settings: Settings, entries: object) -> None:
     """Keep the post cache's entries for the next process (replaced atomically)."""
     with replacing(settings.state_dir / POSTS_CACHE_FILE) as handle:
-        mark = f"{POSTS_CACHE_VERSION} {fingerprint(settings)}"
-        pickle.dump((mark, entries), handle, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump(f"{POSTS_CACHE_VERSION} {fingerprint(settings)}", handle, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump(entries, handle, protocol=pickle.HIGHEST_PROTOCOL)
