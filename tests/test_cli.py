@@ -183,7 +183,7 @@ def test_a_build_that_finds_nothing_changed_stops_early(
     post.write_text(post.read_text().replace("title: 'B'", "title: 'B, edited'"))
     third = run("build")
     assert not _up_to_date(caplog) and "B, edited" in (tmp_path / "feeds/all.atom").read_text()
-    assert "0 written" not in third.output
+    assert "categories, 0 written" not in third.output
     run("build")
     assert _up_to_date(caplog)
 

@@ -114,8 +114,11 @@ def test_missing_ledger_is_rebuilt_silently(settings: Settings, write_post: Call
         "former_slugs": [],
         "title": "A",
         "date": "2025-06-01T10:00:00+00:00",
+        "content": document["posts"]["sub/a.md"]["content"],
+        "updated": "2025-06-01T10:00:00+00:00",
+        "stems": ["all", "author/test-site"],
     }
-    assert document == {"version": 2, "posts": {"sub/a.md": record}}
+    assert document == {"version": 3, "posts": {"sub/a.md": record}}
 
 
 def test_drafts_and_future_posts_are_not_recorded(settings: Settings, write_post: Callable[..., Path]) -> None:

@@ -75,6 +75,8 @@ SETTINGS: tuple[Setting, ...] = (
         False,
         "Allow WebSub callbacks on loopback, private and link-local addresses.",
     ),
+    Setting("site_rights", str, "", "Rights statement of the feeds (Atom `rights`, RSS `copyright`); empty: none."),
+    Setting("tombstone_days", int, 30, "Days a deleted post stays in its feeds as an RFC 6721 tombstone."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -122,7 +124,14 @@ def check_redirect(kind: str, old: Any, new: Any, source: str) -> None:
         raise ConfigError(f"{source}: redirects.{kind}: old slug {old!r} is not one URL path segment")
 
 
-_MINIMUM = {"feed_size": 1, "reload_interval": 1, "summary_words": 1, "max_post_bytes": 1, "archive_page_size": 1}
+_MINIMUM = {
+    "feed_size": 1,
+    "reload_interval": 1,
+    "summary_words": 1,
+    "max_post_bytes": 1,
+    "archive_page_size": 1,
+    "tombstone_days": 0,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +153,8 @@ class Settings:
     state_dir: Path = Path(".syndicator")
     websub_hub: str = ""
     websub_allow_private: bool = False
+    site_rights: str = ""
+    tombstone_days: int = 30
     # Redirects change no feed or page bytes: they stay out of equality, hashing and the settings fingerprint
     # (a large site has thousands, and the fingerprint is taken per post).
     redirects: Redirects = field(default_factory=Redirects, compare=False, repr=False)

@@ -86,6 +86,7 @@ class Post:
     warnings: tuple[LoadProblem, ...] = ()
     source: str = ""  # the file's path under posts_dir: the ledger's key
     explicit_id: bool = False
+    license: str = ""  # the URL of the post's license
     _hash: int = field(init=False, repr=False, compare=False, default=0)
 
     def __post_init__(self) -> None:
@@ -116,3 +117,14 @@ class Category:
     slug: str
     name: str
     posts: tuple[Post, ...]
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Tombstone:
+    """An RFC 6721 deleted entry: the id of a post that was published, and when it was first seen gone."""
+
+    when: datetime
+    ref: str
+
+    def __post_init__(self) -> None:
+        _check_aware("when", self.when)

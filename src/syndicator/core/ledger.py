@@ -15,12 +15,14 @@ from dataclasses import dataclass
 from dataclasses import replace
 from urllib.parse import urlsplit
 
+from syndicator.core.digest import digest_text
+from syndicator.core.plan import stems_of
 from syndicator.model import LoadProblem
 from syndicator.model import Post
 
 LEDGER_FILE = "ledger.json"
-VERSION = 2
-READS = (1, 2)  # version 1 had no title and date: its records are completed on the next full build
+VERSION = 3
+READS = (1, 2, 3)  # older ledgers lack some fields: their records are completed on the next full build
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,7 +30,10 @@ class Record:
     """What was published from one post file: its id, its current slug and the slugs it had before.
 
     The title and date (ISO 8601, UTC) say what the post is, so that a renamed
-    file is recognised as the same post.
+    file is recognised as the same post. ``content`` is a digest of what its
+    author wrote and ``updated`` the entry's updated as published, so that an
+    edit is seen and dated; ``stems`` are the feeds it was in, and ``deleted``
+    when it was first seen gone (its tombstone's time), empty while published.
     """
 
     id: str
@@ -36,6 +41,10 @@ class Record:
     former_slugs: tuple[str, ...] = ()
     title: str = ""
     date: str = ""
+    content: str = ""
+    updated: str = ""
+    stems: tuple[str, ...] = ()
+    deleted: str = ""
 
 
 def _identity(post: Post) -> tuple[str, str]:
@@ -95,17 +104,25 @@ def record(ledger: dict[str, Record], published: Iterable[Post]) -> dict[str, Re
     updated: dict[str, Record] | None = None
     for post in published:
         old = ledger.get(post.source)
-        identity = _identity(post)
-        if old is not None and old.id == post.id and old.slug == post.slug and (old.title, old.date) == identity:
-            continue
-        if updated is None:
-            updated = dict(ledger)
         former = old.former_slugs if old is not None else ()
         if old is not None and old.slug != post.slug and old.slug not in former:
             former = (*former, old.slug)
         slugs = tuple(s for s in former if s != post.slug)
-        updated[post.source] = Record(post.id, post.slug, slugs, *identity)
+        new = Record(
+            post.id, post.slug, slugs, *_identity(post), words_of(post), post.updated.isoformat(), stems_of(post)
+        )
+        if new == old:
+            continue
+        if updated is None:
+            updated = dict(ledger)
+        updated[post.source] = new
     return ledger if updated is None else updated
+
+
+def words_of(post: Post) -> str:
+    """A digest of what the post's author wrote: its title, summary and body (not where it is published)."""
+    words = getattr(post.text, "words_key", None)
+    return digest_text(post.title, str(words if words is not None else post.text.key))
 
 
 def redirects(ledger: dict[str, Record]) -> dict[str, str]:
@@ -154,11 +171,24 @@ def adopt(ledger: dict[str, Record], posts: Iterable[Post], recovered: dict[str,
 
 
 def dumps(ledger: dict[str, Record]) -> bytes:
-    posts = {
-        source: {"id": r.id, "slug": r.slug, "former_slugs": list(r.former_slugs), "title": r.title, "date": r.date}
-        for source, r in sorted(ledger.items())
-    }
+    posts = {source: _entry(record_) for source, record_ in sorted(ledger.items())}
     return (json.dumps({"version": VERSION, "posts": posts}, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+
+
+def _entry(record_: Record) -> dict[str, object]:
+    entry: dict[str, object] = {
+        "id": record_.id,
+        "slug": record_.slug,
+        "former_slugs": list(record_.former_slugs),
+        "title": record_.title,
+        "date": record_.date,
+        "content": record_.content,
+        "updated": record_.updated,
+        "stems": list(record_.stems),
+    }
+    if record_.deleted:
+        entry["deleted"] = record_.deleted
+    return entry
 
 
 def loads(data: bytes) -> dict[str, Record]:
@@ -171,6 +201,15 @@ def loads(data: bytes) -> dict[str, Record]:
         former = entry.get("former_slugs", [])
         if not (isinstance(entry.get("id"), str) and isinstance(entry.get("slug"), str) and isinstance(former, list)):
             raise ValueError(f"bad record for {source!r}")
-        title, date = str(entry.get("title", "")), str(entry.get("date", ""))
-        ledger[source] = Record(entry["id"], entry["slug"], tuple(str(s) for s in former), title, date)
+        ledger[source] = Record(
+            entry["id"],
+            entry["slug"],
+            tuple(str(s) for s in former),
+            title=str(entry.get("title", "")),
+            date=str(entry.get("date", "")),
+            content=str(entry.get("content", "")),
+            updated=str(entry.get("updated", "")),
+            stems=tuple(str(s) for s in entry.get("stems", [])),
+            deleted=str(entry.get("deleted", "")),
+        )
     return ledger

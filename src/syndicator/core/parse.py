@@ -289,6 +289,10 @@ def _build_post(meta: dict[str, Any], body: str, reading: _Reading) -> Post:
     author = _author(meta.get("author"), reading)
     categories, tags = _categories_and_tags(meta, reading)
     text = _body(meta, body, slug, draft, reading)
+    license_url = reading.clean("license", _text("license", meta.get("license")))
+    if license_url and url_scheme(license_url) not in ("http", "https"):
+        reading.note("license", f"license {license_url!r} is not an http(s) URL; left out")
+        license_url = ""
     return Post(
         path=reading.path,
         slug=slug,
@@ -304,4 +308,5 @@ def _build_post(meta: dict[str, Any], body: str, reading: _Reading) -> Post:
         warnings=reading.warnings(),
         explicit_id="id" in meta and bool(meta["id"]),
         source=reading.source,
+        license=license_url,
     )

@@ -10,12 +10,20 @@ from __future__ import annotations
 
 import itertools
 import operator
-from collections.abc import Iterable
 from collections.abc import Mapping
 from dataclasses import dataclass
+from dataclasses import field
+from dataclasses import replace
 from datetime import datetime
+from datetime import timedelta
 
+from syndicator.core.catalog import TAXONOMIES
 from syndicator.core.catalog import Catalog
+from syndicator.core.history import dated_edits
+from syndicator.core.history import gone_slugs
+from syndicator.core.history import known_feeds
+from syndicator.core.history import mark_deleted
+from syndicator.core.history import tombstones
 from syndicator.core.ledger import Record
 from syndicator.core.ledger import adopt
 from syndicator.core.ledger import assign_ids
@@ -23,6 +31,7 @@ from syndicator.core.ledger import follow_renames
 from syndicator.core.ledger import record
 from syndicator.model import LoadProblem
 from syndicator.model import Post
+from syndicator.model import Tombstone
 
 Edits = list[tuple[Post, Post]]  # (as published last time, as edited)
 
@@ -36,11 +45,27 @@ class Published:
     catalog: Catalog
     ledger: dict[str, Record]
     id_warnings: list[LoadProblem]
+    tombstones: dict[str, tuple[Tombstone, ...]] = field(default_factory=dict)  # feed stem -> its deleted entries
+    gone_posts: frozenset[str] = frozenset()  # slugs of deleted posts (410 Gone)
+    feeds: dict[str, str] = field(default_factory=dict)  # every feed ever published -> "" or when it went
+
+    @property
+    def gone_feeds(self) -> frozenset[str]:
+        """The feeds that were published and are no more (410 Gone)."""
+        return frozenset(stem for stem, gone in self.feeds.items() if gone)
 
     @property
     def problems(self) -> list[LoadProblem]:
         """Publishing's own problems: ids that change, slugs and ids used twice (not the files' problems)."""
         return [*self.id_warnings, *self.catalog.problems]
+
+
+@dataclass(frozen=True, slots=True)
+class History:
+    """What the last run left of the past: feeds ever published, and how long deleted posts stay tombstones."""
+
+    feeds: Mapping[str, str] = field(default_factory=dict)
+    tombstone_days: int = 30
 
 
 def publish(
@@ -49,31 +74,54 @@ def publish(
     now: datetime,
     last: Published | None = None,
     recovered: Mapping[str, str] | None = None,
+    history: History | None = None,
 ) -> Published:
-    """Publish the loaded posts at ``now``: published ids kept, the catalog built (or edited), the ledger updated.
+    """Publish the loaded posts at ``now``: published ids kept, edits dated, the catalog built (or edited), the
+    ledger updated, deleted posts kept as tombstones, feeds that are gone remembered.
 
     ``recovered`` (slug -> id, read back from published feeds) fills in the
     ledger when it was lost.
     """
+    history = history or History(last.feeds if last is not None else {})
     if recovered:
         ledger = adopt(ledger, loaded, dict(recovered))
-    posts, warnings, edits = _assign(last, loaded, ledger)
+    posts, warnings, edits = _assign(last, loaded, ledger, now)
     if edits is None:  # files were added, removed or renamed
         renamed = follow_renames(ledger, loaded)
         if renamed is not ledger:
             ledger = renamed
             posts, warnings = assign_ids(loaded, ledger)
+            posts = dated_edits(posts, ledger, now)
     catalog = last.catalog.with_edits(edits, now) if last is not None and edits is not None else None
     if catalog is None:
         catalog = Catalog.build(posts, now)
-        to_record: Iterable[Post] = catalog.posts
+        ledger = mark_deleted(record(ledger, catalog.posts), catalog.posts, loaded, now)
     else:  # the same posts are published as last time, which recorded them all: only edits can differ
-        to_record = [new for _old, new in edits or () if catalog.by_slug.get(new.slug) is new]
-    return Published(loaded, posts, catalog, record(ledger, to_record), warnings)
+        ledger = record(ledger, [new for _old, new in edits or () if catalog.by_slug.get(new.slug) is new])
+    published = Published(loaded, posts, catalog, ledger, warnings)
+    return _with_history(published, last, history, now)
+
+
+def _with_history(published: Published, last: Published | None, history: History, now: datetime) -> Published:
+    """The tombstones, deleted posts and known feeds of what is published (the last ones while they hold)."""
+    catalog, ledger = published.catalog, published.ledger
+    stems = ["all", *(f"{kind}/{slug}" for kind in TAXONOMIES for slug in catalog.taxonomy(kind))]
+    feeds = known_feeds(history.feeds, stems, now)
+    if last is not None and last.ledger is ledger and not _expired(last.tombstones, now, history.tombstone_days):
+        return replace(published, tombstones=last.tombstones, gone_posts=last.gone_posts, feeds=feeds)
+    stones = tombstones(ledger, now, history.tombstone_days)
+    gone = gone_slugs(ledger, catalog.by_slug)
+    return replace(published, tombstones=stones, gone_posts=gone, feeds=feeds)
+
+
+def _expired(stones: Mapping[str, tuple[Tombstone, ...]], now: datetime, days: int) -> bool:
+    """Whether one of these tombstones is older than ``days`` at ``now`` (and so leaves its feeds)."""
+    oldest = min((s[-1].when for s in stones.values() if s), default=None)
+    return oldest is not None and oldest <= now - timedelta(days=days)
 
 
 def _assign(
-    last: Published | None, loaded: list[Post], ledger: dict[str, Record]
+    last: Published | None, loaded: list[Post], ledger: dict[str, Record], now: datetime
 ) -> tuple[list[Post], list[LoadProblem], Edits | None]:
     """Give posts their published ids, and say which posts were edited: (old, new) pairs, or None.
 
@@ -85,6 +133,7 @@ def _assign(
         changed = list(itertools.compress(range(len(loaded)), map(operator.is_not, last.loaded, loaded)))
         if all(last.loaded[i].source == loaded[i].source for i in changed):
             fresh, warnings = assign_ids([loaded[i] for i in changed], ledger)
+            fresh = dated_edits(fresh, ledger, now)
             posts = list(last.posts)
             edits = []
             for i, post in zip(changed, fresh, strict=True):
@@ -93,4 +142,4 @@ def _assign(
             edited = {loaded[i].path for i in changed}
             return posts, [w for w in last.id_warnings if w.path not in edited] + warnings, edits
     posts, warnings = assign_ids(loaded, ledger)
-    return posts, warnings, None
+    return dated_edits(posts, ledger, now), warnings, None

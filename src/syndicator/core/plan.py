@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from collections.abc import Iterator
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from syndicator.config import Settings
@@ -14,6 +15,7 @@ from syndicator.core.catalog import TAXONOMIES
 from syndicator.core.catalog import Catalog
 from syndicator.core.markup import xml_legal
 from syndicator.model import Post
+from syndicator.model import Tombstone
 
 FORMATS = ("atom", "rss", "json")
 FEEDS_PREFIX = "/feeds/"  # the URL path of output_dir
@@ -42,6 +44,7 @@ class FeedSpec:
     feed_stem: str = ""
     page: int = 0
     pages: int = 0
+    tombstones: tuple[Tombstone, ...] = ()  # a feed's deleted entries (RFC 6721); none on archive pages
 
     @property
     def is_archive(self) -> bool:
@@ -72,6 +75,7 @@ class FeedGroup:
     description: str
     page_url: str
     posts: tuple[Post, ...]
+    tombstones: tuple[Tombstone, ...] = ()
 
 
 def file_url(settings: Settings, path: str) -> str:
@@ -92,24 +96,35 @@ def post_url(settings: Settings, post: Post) -> str:
     return f"{settings.base_url}/posts/{post.slug}/"
 
 
+def stems_of(post: Post) -> tuple[str, ...]:
+    """The feeds a published post is in: the site-wide one, its categories', tags' and author's."""
+    terms = [f"category/{t.slug}" for t in post.categories] + [f"tag/{t.slug}" for t in post.tags]
+    return ("all", *terms, f"author/{post.author.slug or 'anonymous'}")
+
+
 def archive_stem(feed_stem: str, page: int) -> str:
     """/feeds/archive/<n> for the site-wide feed, /feeds/<feed>/archive/<n> for the others."""
     return f"archive/{page}" if feed_stem == "all" else f"{feed_stem}/archive/{page}"
 
 
-def feed_groups(catalog: Catalog, settings: Settings) -> Iterator[FeedGroup]:
+def feed_groups(
+    catalog: Catalog, settings: Settings, tombstones: Mapping[str, tuple[Tombstone, ...]] | None = None
+) -> Iterator[FeedGroup]:
     """The feeds a catalog has: the site-wide one, then one per category, tag and author (by slug)."""
     site = xml_legal(settings.site_title)[0]
-    yield FeedGroup("all", site, f"Every post of {site}", f"{settings.base_url}/", catalog.posts)
+    stones = tombstones or {}
+    yield FeedGroup("all", site, f"Every post of {site}", f"{settings.base_url}/", catalog.posts, stones.get("all", ()))
     for kind in TAXONOMIES:
         title, description = _TITLES[kind]
         for slug, group in catalog.taxonomy(kind).items():
+            stem = f"{kind}/{slug}"
             yield FeedGroup(
-                f"{kind}/{slug}",
+                stem,
                 title.format(site=site, name=group.name),
                 description.format(site=site, name=group.name),
                 taxonomy_page_url(settings, kind, slug),
                 group.posts,
+                stones.get(stem, ()),
             )
 
 
@@ -122,11 +137,11 @@ def with_archives(group: FeedGroup, settings: Settings) -> list[FeedSpec]:
     stem, posts = group.stem, group.posts
     head = (group.title, group.description, group.page_url)
     if len(posts) <= settings.feed_size:
-        return [FeedSpec(stem, *head, posts, stem)]
+        return [FeedSpec(stem, *head, posts, stem, tombstones=group.tombstones)]
     size = settings.archive_page_size
     oldest_first = posts[::-1]
     pages = -(-len(posts) // size)
-    specs = [FeedSpec(stem, *head, posts[: settings.feed_size], stem, 0, pages)]
+    specs = [FeedSpec(stem, *head, posts[: settings.feed_size], stem, 0, pages, group.tombstones)]
     for page in range(1, pages + 1):
         entries = oldest_first[(page - 1) * size : page * size][::-1]
         title = f"{group.title} (archive page {page})"
@@ -136,9 +151,12 @@ def with_archives(group: FeedGroup, settings: Settings) -> list[FeedSpec]:
     return specs
 
 
-def feed_specs(catalog: Catalog, settings: Settings) -> list[FeedSpec]:
+def feed_specs(
+    catalog: Catalog, settings: Settings, tombstones: Mapping[str, tuple[Tombstone, ...]] | None = None
+) -> list[FeedSpec]:
     """Every feed of a catalog with its archive pages (the site-wide one first)."""
-    return [spec for group in feed_groups(catalog, settings) for spec in with_archives(group, settings)]
+    groups = feed_groups(catalog, settings, tombstones)
+    return [spec for group in groups for spec in with_archives(group, settings)]
 
 
 def served_paths(specs: Iterable[FeedSpec]) -> set[str]:

@@ -37,10 +37,12 @@ from syndicator.core.plan import feed_specs
 from syndicator.core.plan import feed_url
 from syndicator.core.plan import post_url
 from syndicator.model import Post
+from syndicator.model import Tombstone
 
 # The `updated` of a feed with no entries: fixed, so that empty feeds are byte-stable too.
 EMPTY_FEED_UPDATED = datetime(2000, 1, 1, tzinfo=UTC)
 FH_NS = "http://purl.org/syndication/history/1.0"
+TOMBSTONES_NS = "http://purl.org/atompub/tombstones/1.0"
 ATOM_NS = "http://www.w3.org/2005/Atom"
 CONTENT_NS = "http://purl.org/rss/1.0/modules/content/"
 DC_NS = "http://purl.org/dc/elements/1.1/"
@@ -55,18 +57,23 @@ EntryMaker = Callable[[str, Post], bytes]  # (format, post) -> its entry
 
 
 class _History:
-    """feedgen extension: RFC 5005 markers (fh:complete, fh:archive) and, in RSS, atom:link relations."""
+    """feedgen extension: RFC 5005 markers (fh:complete, fh:archive), RFC 6721 tombstones and, in RSS, atom:link
+    relations.
+    """
 
     def __init__(self) -> None:
         self.marker = ""
         self.rss_links: list[tuple[str, str, str]] = []  # (rel, href, type)
+        self.tombstones: tuple[Tombstone, ...] = ()
 
     def extend_ns(self) -> dict[str, str]:
-        return {"fh": FH_NS}
+        return {"fh": FH_NS, "at": TOMBSTONES_NS} if self.tombstones else {"fh": FH_NS}
 
     def extend_atom(self, feed: etree._Element) -> etree._Element:
         if self.marker:
             etree.SubElement(feed, f"{{{FH_NS}}}{self.marker}")
+        for stone in self.tombstones:
+            etree.SubElement(feed, f"{{{TOMBSTONES_NS}}}deleted-entry", ref=stone.ref, when=stone.when.isoformat())
         return feed
 
     def extend_rss(self, rss: etree._Element) -> etree._Element:
@@ -95,13 +102,16 @@ def _feed_generator(spec: FeedSpec, settings: Settings) -> FeedGenerator:
     fg.subtitle(spec.description)
     fg.language(settings.language)
     fg.generator("Syndicator", version=__version__)
-    updated = _newest_updated(entries)
+    if settings.site_rights:
+        fg.rights(xml_legal(settings.site_rights)[0])  # Atom rights and RSS copyright
+    updated = max(_newest_updated(entries), max((t.when for t in spec.tombstones), default=EMPTY_FEED_UPDATED))
     fg.updated(updated)
     fg.lastBuildDate(updated)
     # The alternate link first: some readers (feed-extractor) take a feed's first link as its site.
     fg.link(href=spec.page_url, rel="alternate", type="text/html")
     fg.link(href=feed_url(settings, spec.stem, "atom"), rel="self", type="application/atom+xml")
     history: _History = fg.history
+    history.tombstones = () if spec.is_archive else spec.tombstones
     links: list[tuple[str, str]] = []
     if spec.is_archive:
         history.marker = "archive"
@@ -172,6 +182,8 @@ def _make_entry(post: Post, labels: tuple[str, ...], settings: Settings, *, with
         fe.category(term=label, label=label, scheme=f"{settings.base_url}/category/")
     for term in post.tags:
         fe.category(term=term.name, label=term.name, scheme=f"{settings.base_url}/tag/")
+    if post.license:
+        fe.link(href=post.license, rel="license")
     fe.summary(post.summary_html, type="html")
     if settings.full_content:
         fe.content(post.content_html, type="html")
@@ -187,6 +199,8 @@ def atom_entry(post: Post, labels: tuple[str, ...], settings: Settings) -> bytes
 def rss_item(post: Post, labels: tuple[str, ...], settings: Settings) -> bytes:
     """A post's RSS item, serialized without the namespace declarations its channel carries."""
     item = _make_entry(post, labels, settings, with_email=False).rss_entry()
+    if post.license:  # RSS has no license element: the Atom link, as in Atom entries
+        etree.SubElement(item, f"{{{ATOM_NS}}}link", rel="license", href=post.license)
     etree.Element("rss", nsmap=_RSS_NSMAP).append(item)
     blob = etree.tostring(item, encoding="UTF-8", pretty_print=True)
     if blob.startswith(_RSS_ITEM_OPENING):
@@ -211,6 +225,8 @@ def json_item(post: Post, labels: tuple[str, ...], settings: Settings) -> bytes:
         "authors": [author],
         "author": author,
     }
+    if post.license:  # a JSON Feed extension (README, "Partner-grade changes")
+        item["_license"] = {"url": post.license}
     return json.dumps(item, ensure_ascii=False, sort_keys=True).encode("utf-8")
 
 

@@ -26,7 +26,7 @@ class MarkdownText:
     digest of everything the HTML is made from.
     """
 
-    __slots__ = ("_html_z", "_source", "_summary", "key")
+    __slots__ = ("_html_z", "_source", "_summary", "key", "words_key")
 
     def __init__(
         self, content_md: str, summary_md: str | None, base_url: str, summary_words: int, *, now: bool = True
@@ -37,6 +37,7 @@ class MarkdownText:
         """
         summary = summary_md if summary_md is not None else "\1"
         self.key: tuple[object, ...] = (digest_text(content_md, summary, base_url, str(summary_words)),)
+        self.words_key = digest_text(content_md, summary)  # what the author wrote: an edit changes it, a move does not
         self._source: tuple[str, str | None, str, int] | None = (content_md, summary_md, base_url, summary_words)
         self._html_z = b""
         self._summary = ""
@@ -63,10 +64,10 @@ class MarkdownText:
         return hash(self.key)
 
     def __getstate__(self) -> tuple[object, ...]:
-        return (self._html_z, self._summary, self._source, self.key)
+        return (self._html_z, self._summary, self._source, self.key, self.words_key)
 
     def __setstate__(self, state: tuple[object, ...]) -> None:
-        self._html_z, self._summary, self._source, self.key = state  # type: ignore[assignment]
+        self._html_z, self._summary, self._source, self.key, self.words_key = state  # type: ignore[assignment]
 
     @property
     def rendered(self) -> bool:

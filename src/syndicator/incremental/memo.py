@@ -10,6 +10,7 @@ identity.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -29,6 +30,7 @@ from syndicator.core.render import opml_newest
 from syndicator.incremental.forked import Forked
 from syndicator.incremental.forked import can_fork
 from syndicator.model import Post
+from syndicator.model import Tombstone
 
 
 class EntryMemo:
@@ -94,10 +96,10 @@ class PagingMemo:
         self.settings = settings
         self._pages: dict[str, tuple[FeedGroup, list[FeedSpec]]] = {}
 
-    def specs(self, catalog: Catalog) -> list[FeedSpec]:
+    def specs(self, catalog: Catalog, tombstones: Mapping[str, tuple[Tombstone, ...]] | None = None) -> list[FeedSpec]:
         specs: list[FeedSpec] = []
         pages: dict[str, tuple[FeedGroup, list[FeedSpec]]] = {}
-        for group in feed_groups(catalog, self.settings):
+        for group in feed_groups(catalog, self.settings, tombstones):
             known = self._pages.get(group.stem)
             if known is None or not _same_group(known[0], group):
                 known = (group, with_archives(group, self.settings))
@@ -108,11 +110,8 @@ class PagingMemo:
 
 
 def _same_group(old: FeedGroup, new: FeedGroup) -> bool:
-    return old.posts is new.posts and (old.title, old.description, old.page_url) == (
-        new.title,
-        new.description,
-        new.page_url,
-    )
+    head = (old.title, old.description, old.page_url, old.tombstones)
+    return old.posts is new.posts and head == (new.title, new.description, new.page_url, new.tombstones)
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,7 +149,7 @@ class Digests:
         A change of any category's displayed name counts as a change of every feed (it is rare).
         """
         head = (spec.stem, spec.title, spec.description, spec.page_url)
-        return (*head, spec.posts, self._category_names(catalog), spec.links)
+        return (*head, spec.posts, self._category_names(catalog), spec.links, spec.tombstones)
 
     def _post(self, post: Post, catalog: Catalog) -> str:
         labels = catalog.labels(post)
@@ -169,13 +168,14 @@ class Digests:
                 labels,
                 [(t.slug, t.name) for t in post.tags],
                 post.text.key,
+                post.license,
             )
             known = self._posts[(post, labels)] = digest_text(repr(parts))
         return known
 
     def digest(self, spec: FeedSpec, catalog: Catalog) -> str:
         """A stable digest of everything a feed's bytes depend on, to recognise unchanged feeds across runs."""
-        head = (self.fingerprint, spec.stem, spec.title, spec.description, spec.page_url, spec.links)
+        head = (self.fingerprint, spec.stem, spec.title, spec.description, spec.page_url, spec.links, spec.tombstones)
         return digest_text(repr(head), *(self._post(post, catalog) for post in spec.posts))
 
 

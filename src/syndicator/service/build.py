@@ -20,8 +20,8 @@ from datetime import datetime
 
 from syndicator.config import Settings
 from syndicator.core.catalog import Catalog
-from syndicator.core.ledger import Record
 from syndicator.core.ledger import redirects
+from syndicator.core.pipeline import History
 from syndicator.core.pipeline import Published
 from syndicator.core.pipeline import publish
 from syndicator.core.plan import FEEDS_PREFIX
@@ -39,15 +39,15 @@ from syndicator.incremental.postcache import Progress
 from syndicator.model import LoadProblem
 from syndicator.service.snapshot import BuildReport
 from syndicator.service.snapshot import FeedFile
+from syndicator.service.snapshot import Gone
 from syndicator.service.snapshot import Snapshot
 from syndicator.service.snapshot import public_problems
 from syndicator.service.snapshot import stored_snapshot
 from syndicator.service.writer import FeedWriter
-from syndicator.service.writer import Output
 from syndicator.store import records as feed_records
 from syndicator.store import state
 from syndicator.store.files import prune
-from syndicator.store.records import FeedRecord
+from syndicator.store.keeper import Keeper
 from syndicator.store.records import Stamp
 from syndicator.store.state import LedgerError
 
@@ -87,15 +87,10 @@ class Builder:
         self.last_error: str | None = None
         self._lock = threading.Lock()
         self.cache = PostCache(settings, parallel_from=parallel_from)
-        self.ledger: dict[str, Record] = {}
-        self._ledger_problem: LoadProblem | None = None
-        self._recovered: dict[str, str] = {}
-        self._started = False  # the ledger and the post cache are read by the first reload, not before serving
-        self._records_file = feed_records.RecordsFile(settings)
-        self._records = self._records_file.read()
+        self.kept = Keeper(settings)  # the ledger and the post cache are read by the first reload, not before serving
         memo = EntryMemo(settings, parallel_from=parallel_from)
         self.writer = FeedWriter(settings, memo, Compressor(), serving=serving)
-        self.writer.folders = state.read_folders(settings)
+        self.writer.folders = self.kept.folders
         self._paging, self._opml, self._layouts = PagingMemo(settings), OpmlMemo(settings), LayoutMemo()
         self._digests = Digests(state.fingerprint(settings))
         self._published: Published | None = None
@@ -131,7 +126,7 @@ class Builder:
         """Before the first load, serve the feeds an earlier run left in output_dir (as recorded)."""
         with self._lock:
             if self.snapshot is None:
-                self.snapshot = stored_snapshot(self.settings, self._records, now)
+                self.snapshot = stored_snapshot(self.settings, self.kept.records, now)
 
     def save_cache(self) -> None:
         """Keep the parsed posts under state_dir, so that the next process starts warm."""
@@ -148,57 +143,40 @@ class Builder:
                 stamp = Stamp(len(report.feeds), report.posts, report.categories, report.problems)
                 feed_records.write_stamp(self.settings, self.cache.states(), report.next_publish_at, stamp)
 
-    def _start(self) -> None:
-        """Read what the last run left: the post cache and the ledger (LedgerError when the ids are lost)."""
-        if not self._started:
-            self.cache.restore(state.load_post_cache(self.settings))
-            self.ledger, self._ledger_problem, self._recovered = state.read_ledger(self.settings)
-            self._started = True
-
     def _reload(self, now: datetime, progress: Progress | None, changed: Collection[str] | None) -> BuildReport:
-        self._start()
-        started, parsed_before = time.perf_counter(), self.cache.parsed
-        before, folders = set(self.writer.folders), self.writer.folders
+        kept = self.kept
+        if not kept.started:
+            self.cache.restore(state.load_post_cache(self.settings))
+            kept.start()  # LedgerError when the published ids are lost
+        started, parsed_before, folders = time.perf_counter(), self.cache.parsed, set(kept.folders)
         loaded, problems = self.cache.refresh(progress, changed)
         if not self.allow_empty and not self.cache.entries:
-            refuse_empty(self.settings, self.snapshot.report.posts if self.snapshot else 0, len(self.ledger))
-        published = publish(loaded, self.ledger, now, self._published, self._recovered)
+            refuse_empty(self.settings, self.snapshot.report.posts if self.snapshot else 0, len(kept.ledger))
+        history = History(kept.feeds, self.settings.tombstone_days)
+        published = publish(loaded, kept.ledger, now, self._published, kept.recovered, history)
         catalog = published.catalog
-        specs = self._paging.specs(catalog)
-        disk = feed_records.disk_states(self.settings.output_dir, self._records.values())
+        specs = self._paging.specs(catalog, published.tombstones)
+        disk = feed_records.disk_states(self.settings.output_dir, kept.records.values())
         key_of = functools.partial(self._digests.key, catalog=catalog)
         digest_of = functools.partial(self._digests.digest, catalog=catalog)
-        plan = decide(specs, key_of, digest_of, self._keys, self._records, disk)
+        plan = decide(specs, key_of, digest_of, self._keys, kept.records, disk)
         files = self.snapshot.files if self.snapshot is not None and not self.snapshot.starting else {}
         out = self.writer.carry_out(plan, catalog, files, progress)
         self.writer.write_opml(self._opml.render(specs), out, files)
         layout = self._layouts.layout(specs)
-        removed = (
-            [] if layout.keep == self._kept else prune_unwritten(self.settings, self._records, layout.keep, folders)
-        )
+        removed = [] if layout.keep == self._kept else prune_unwritten(self.settings, kept, layout.keep)
         self._kept = layout.keep
-        if self.writer.folders != before:
-            state.write_folders(self.settings, self.writer.folders)
-        self._save_state(out, published)
-        self._keys, self._published = plan.keys, published
         problems += published.problems
-        if self._ledger_problem is not None:
-            problems.append(self._ledger_problem)
-        self._ledger_problem, self._recovered = None, {}
+        if kept.ledger_problem is not None:
+            problems.append(kept.ledger_problem)
+        kept.save(out.records, published.ledger, published.feeds, folders)
+        self._keys, self._published = plan.keys, published
         report = _report(
             self.settings, catalog, problems, now, layout, (out.written, removed), self.cache.parsed - parsed_before
         )
         report = replace(report, duration_ms=round((time.perf_counter() - started) * 1000, 1))
         self._publish(out.files, layout.keep, report, published)
         return report
-
-    def _save_state(self, out: Output, published: Published) -> None:
-        """Write the records and the ledger when they changed (after the files they describe)."""
-        if out.records != self._records:
-            self._records_file.write(out.records)
-        if published.ledger != self.ledger or self._ledger_problem is not None:
-            state.write_ledger(self.settings, published.ledger)
-        self._records, self.ledger = out.records, published.ledger
 
     def _publish(self, files: dict[str, FeedFile], keep: set[str], report: BuildReport, published: Published) -> None:
         """Make the new Snapshot the one served."""
@@ -208,7 +186,8 @@ class Builder:
             self._redirects = (published.ledger, redirects(published.ledger))
         catalog = published.catalog
         served = files if self.serving else {}
-        self.snapshot = Snapshot(catalog=catalog, files=served, report=report, redirects=self._redirects[1])
+        gone = Gone(published.gone_posts, published.gone_feeds)
+        self.snapshot = Snapshot(catalog, served, report, self._redirects[1], gone=gone)
         gc.collect(1)
         gc.freeze()  # the snapshot lives on: keep it out of the full collections (tens of ms at 10,000 posts)
         changed = report.parsed or report.written or report.removed or report.problems != self._last_problems
@@ -244,10 +223,10 @@ def _report(
     )
 
 
-def prune_unwritten(settings: Settings, records: dict[str, FeedRecord], keep: set[str], folders: set[str]) -> list[str]:
+def prune_unwritten(settings: Settings, kept: Keeper, keep: set[str]) -> list[str]:
     """Remove the files the last build recorded writing that this one no longer writes (and emptied folders)."""
-    written = {path for record in records.values() for path in record.files} | {OPML, f"{OPML}.gz"}
-    return prune(settings.output_dir, written, keep, folders)
+    written = {path for record in kept.records.values() for path in record.files} | {OPML, f"{OPML}.gz"}
+    return prune(settings.output_dir, written, keep, kept.folders)
 
 
 def refuse_empty(settings: Settings, published: int, recorded: int) -> None:

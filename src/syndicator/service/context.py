@@ -53,7 +53,9 @@ def still_loading() -> Response:
 
 
 def group_or_404(kind: str, slug: str) -> Category:
-    group = snapshot().catalog.taxonomy(kind).get(slug)
+    """A category, tag or author; 410 when it was published and is no more, 404 when it never was."""
+    taken = snapshot()
+    group = taken.catalog.taxonomy(kind).get(slug)
     if group is None:
-        abort(404)
+        abort(410 if f"{kind}/{slug}" in taken.gone.feeds else 404)
     return group

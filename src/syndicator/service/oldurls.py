@@ -78,8 +78,11 @@ def _renamed_taxonomy(endpoint: str | None, values: dict[str, Any] | None) -> No
 
 
 def old_taxonomy_feed(kind: str, slug: str, ext: str = "atom", number: int = 0) -> BaseResponse:
-    """No current feed has this path; a renamed slug was redirected before the view (``_renamed_taxonomy``)."""
-    abort(404)
+    """No current feed has this path; a renamed slug was redirected before the view (``_renamed_taxonomy``).
+
+    The feed of a category, tag or author that was published and is no more is 410 Gone.
+    """
+    abort(410 if f"{kind}/{slug}" in context.snapshot().gone.feeds else 404)
 
 
 def _post_moved(slug: str | None) -> BaseResponse:

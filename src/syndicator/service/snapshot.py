@@ -127,6 +127,14 @@ def public_problems(problems: Iterable[LoadProblem], settings: Settings) -> tupl
 
 
 @dataclass(frozen=True, slots=True)
+class Gone:
+    """What was published and is no more: its addresses answer 410 Gone."""
+
+    posts: frozenset[str] = frozenset()  # slugs of deleted posts
+    feeds: frozenset[str] = frozenset()  # stems of feeds whose last post went ("category/<slug>"...)
+
+
+@dataclass(frozen=True, slots=True)
 class Snapshot:
     """Everything a request needs, immutable: the catalog and every feed by URL path."""
 
@@ -135,6 +143,7 @@ class Snapshot:
     report: BuildReport
     redirects: dict[str, str]  # old post slug -> current slug
     starting: bool = False  # the feeds an earlier run left in output_dir, served until the first load is done
+    gone: Gone = Gone()
 
 
 def stored_snapshot(settings: Settings, records: Mapping[str, FeedRecord], now: datetime) -> Snapshot:

@@ -94,7 +94,7 @@ def post_page(slug: str) -> str | BaseResponse:
         moved_to = snapshot.redirects.get(slug)
         if moved_to is not None and moved_to in snapshot.catalog.by_slug:
             return redirect(f"/posts/{moved_to}/", 301)
-        abort(404)
+        abort(410 if slug in snapshot.gone.posts else 404)  # a deleted post is gone, not unknown
     return render_template("post.html", post=post, feed_stem=None)
 
 
@@ -155,6 +155,7 @@ def healthz() -> Response:
                 {"path": path, "line": line, "message": message} for path, line, message in report.public_problems
             ],
             last_reload_ms=report.duration_ms,
+            gone=sorted(snapshot.gone.feeds),
             next_publish_at=report.next_publish_at.isoformat() if report.next_publish_at else None,
         )
     if builder.last_error:

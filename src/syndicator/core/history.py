@@ -1,0 +1,95 @@
+"""What changed since a post or feed was published: edits dated, deletions kept as tombstones, feeds that are gone.
+
+Partners mirror our entries: an edit must say so in ``updated`` (the time it
+was first seen, unless the front matter gives a newer one), a deleted post must
+be told apart from one that fell out of the newest entries (RFC 6721), and a
+feed that once existed answers 410 Gone, not 404. All of it lives in the ledger
+and the record of known feeds, so rebuilds stay byte-identical. Pure: ``now``
+is an argument. No I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import datetime
+from datetime import timedelta
+
+from syndicator.core.ledger import Record
+from syndicator.core.ledger import words_of
+from syndicator.model import Post
+from syndicator.model import Tombstone
+
+
+def dated_edits(posts: Iterable[Post], ledger: Mapping[str, Record], now: datetime) -> list[Post]:
+    """Posts as their entries are dated: an edit since publication is ``updated`` when it was first seen.
+
+    A post whose title, summary or body differ from what the ledger recorded,
+    and whose front matter gives no ``updated`` newer than the recorded one, is
+    updated ``now``; an unchanged post keeps the recorded ``updated`` (an
+    earlier edit's) when it is the newer.
+    """
+    dated = []
+    for post in posts:
+        record_ = ledger.get(post.source)
+        if record_ is not None and record_.content and record_.updated and not post.draft:
+            recorded = datetime.fromisoformat(record_.updated)
+            if record_.content != words_of(post):
+                if post.updated <= recorded:  # edited, and the front matter does not say when: now
+                    post = replace(post, updated=max(now, post.date))
+            elif recorded > post.updated:
+                post = replace(post, updated=recorded)
+        dated.append(post)
+    return dated
+
+
+def mark_deleted(
+    ledger: dict[str, Record], published: Iterable[Post], loaded: Iterable[Post], now: datetime
+) -> dict[str, Record]:
+    """The ledger with each post that is no longer published because its file is gone or is a draft marked deleted.
+
+    A post held back for another reason (dated in the future again, its slug
+    taken) is not deleted. A post that is published again loses its mark when
+    it is recorded.
+    """
+    shown = {post.source for post in published}
+    drafts = {post.source for post in loaded if post.draft}
+    present = {post.source for post in loaded}
+    changed: dict[str, Record] | None = None
+    for source, record_ in ledger.items():
+        if record_.deleted or source in shown or (source in present and source not in drafts):
+            continue
+        if changed is None:
+            changed = dict(ledger)
+        changed[source] = replace(record_, deleted=now.isoformat())
+    return ledger if changed is None else changed
+
+
+def tombstones(ledger: Mapping[str, Record], now: datetime, days: int) -> dict[str, tuple[Tombstone, ...]]:
+    """Each feed's tombstones, newest first: the posts deleted in the last ``days`` days that it held."""
+    since = now - timedelta(days=days)
+    found: dict[str, list[Tombstone]] = {}
+    for record_ in ledger.values():
+        if record_.deleted:
+            when = datetime.fromisoformat(record_.deleted)
+            if when > since:
+                for stem in record_.stems:
+                    found.setdefault(stem, []).append(Tombstone(when, record_.id))
+    return {stem: tuple(sorted(stones, reverse=True)) for stem, stones in sorted(found.items())}
+
+
+def gone_slugs(ledger: Mapping[str, Record], published: Iterable[str]) -> frozenset[str]:
+    """The post slugs that were published and whose post was deleted (their pages answer 410 Gone)."""
+    live = set(published)
+    return frozenset(r.slug for r in ledger.values() if r.deleted and r.slug not in live)
+
+
+def known_feeds(known: Mapping[str, str], current: Iterable[str], now: datetime) -> dict[str, str]:
+    """Every feed ever published: stem -> "" while it exists, or when it was first seen gone."""
+    live = set(current)
+    result = dict.fromkeys(sorted(live), "")
+    for stem, gone in known.items():
+        if stem not in live:
+            result[stem] = gone or now.isoformat()
+    return dict(sorted(result.items()))

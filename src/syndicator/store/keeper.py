@@ -1,0 +1,73 @@
+"""What a builder keeps in state_dir between reloads: the ledger, the feed records, its folders, the known feeds.
+
+Read once, written when they change, always after the files they describe.
+"""
+
+from __future__ import annotations
+
+import json
+
+from syndicator.config import Settings
+from syndicator.core.ledger import Record
+from syndicator.model import LoadProblem
+from syndicator.store import state
+from syndicator.store.files import write_atomic
+from syndicator.store.records import FeedRecord
+from syndicator.store.records import RecordsFile
+
+FEEDS_KNOWN_FILE = "feeds-known.json"  # every feed ever published, and when it went (410 Gone)
+
+
+class Keeper:
+    """The builder's state under state_dir.
+
+    ``ledger`` (read by ``start``, which raises LedgerError when the published
+    ids are lost), ``records`` of the feed files written, ``folders`` of
+    output_dir the builds created, ``feeds`` ever published.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._records_file = RecordsFile(settings)
+        self.records: dict[str, FeedRecord] = self._records_file.read()
+        self.folders: set[str] = state.read_folders(settings)
+        self.ledger: dict[str, Record] = {}
+        self.ledger_problem: LoadProblem | None = None  # the ledger was lost or unreadable (shown once)
+        self.recovered: dict[str, str] = {}  # ids read back from published feeds, for the first load
+        self.feeds: dict[str, str] = {}
+        self.started = False
+
+    def start(self) -> None:
+        """Read the ledger and the known feeds (for the first load, not before serving)."""
+        if self.started:
+            return
+        self.ledger, self.ledger_problem, self.recovered = state.read_ledger(self.settings)
+        self.feeds = _read_feeds(self.settings)
+        self.started = True
+
+    def save(
+        self, records: dict[str, FeedRecord], ledger: dict[str, Record], feeds: dict[str, str], folders: set[str]
+    ) -> None:
+        """Write what changed since the last save (``folders``: the set before this reload's writes)."""
+        if self.folders != folders:
+            state.write_folders(self.settings, self.folders)
+        if records != self.records:
+            self._records_file.write(records)
+        if ledger != self.ledger or self.ledger_problem is not None:
+            state.write_ledger(self.settings, ledger)
+        if feeds != self.feeds:
+            document = json.dumps(feeds, ensure_ascii=False, indent=0, sort_keys=True)
+            write_atomic(self.settings.state_dir / FEEDS_KNOWN_FILE, document.encode("utf-8"))
+        self.records, self.ledger, self.feeds = records, ledger, feeds
+        self.ledger_problem, self.recovered = None, {}
+
+
+def _read_feeds(settings: Settings) -> dict[str, str]:
+    """Every feed ever published -> "" or when it went; none when the file is missing or not one."""
+    try:
+        document = json.loads((settings.state_dir / FEEDS_KNOWN_FILE).read_bytes())
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(document, dict):
+        return {}
+    return {str(stem): str(gone) for stem, gone in document.items()}
