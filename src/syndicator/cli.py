@@ -27,8 +27,10 @@ from syndicator.config import load_settings
 from syndicator.store.records import unchanged_since_stamp
 
 if TYPE_CHECKING:
+    from syndicator.core.pipeline import Published
     from syndicator.importers.items import ImportReport
     from syndicator.model import LoadProblem
+    from syndicator.model import Post
     from syndicator.service.build import Builder
     from syndicator.service.snapshot import BuildReport
 
@@ -294,31 +296,52 @@ def _print_build(
 
 @cli.command()
 @config_option
-def check(config: str | None) -> None:
-    """List every problem in posts_dir; exit 1 when there is one."""
+@click.option("--partner", "partner", default=None, help="Also check the feeds against a platform's requirements.")
+def check(config: str | None, partner: str | None) -> None:
+    """List every problem in posts_dir (and posts edited since published); exit 1 when there is a problem."""
+    from syndicator.core.platforms import PLATFORMS
+    from syndicator.core.platforms import check as check_platform
+    from syndicator.core.platforms import site_facts
+
+    setup_logging(logging.ERROR)  # the problems are the output; don't log them twice
+    settings = _settings(config)
+    if partner is not None and partner not in PLATFORMS:
+        raise click.ClickException(f"--partner: unknown platform {partner!r} (known: {', '.join(PLATFORMS)})")
+    if not settings.posts_dir.is_dir():
+        raise click.ClickException(f"{settings.posts_dir}: no such folder")
+    posts, problems, published = _publish_for_check(settings)
+    for problem in sorted(problems, key=lambda p: (p.path, p.line, p.message)):
+        click.echo(str(problem))
+    as_written = {post.source: post.updated for post in posts}
+    for post in published.posts:  # dated by an edit the front matter does not date
+        if post.updated > as_written.get(post.source, post.updated):
+            click.echo(f"{post.path}: edited since published (entry updated {post.updated.isoformat()})")
+    shortfalls = check_platform(partner, site_facts(published.catalog, settings)) if partner else []
+    for shortfall in shortfalls:
+        click.echo(str(shortfall))
+    if problems or any(s.rule.required for s in shortfalls):
+        click.echo(f"{len(problems)} problem(s) in {settings.posts_dir}, {len(shortfalls)} for {partner}", err=True)
+        sys.exit(1)
+    click.echo(f"{len(posts)} posts, no problems", err=True)
+
+
+def _publish_for_check(settings: Settings) -> tuple[list[Post], list[LoadProblem], Published]:
+    """The posts as loaded, every problem, and what publishing them now gives (nothing is written)."""
     from syndicator.core.pipeline import publish
     from syndicator.incremental.postcache import PostCache
     from syndicator.store.state import LedgerError
     from syndicator.store.state import read_ledger
 
-    setup_logging(logging.ERROR)  # the problems are the output; don't log them twice
-    settings = _settings(config)
-    if not settings.posts_dir.is_dir():
-        raise click.ClickException(f"{settings.posts_dir}: no such folder")
     posts, problems = PostCache(settings).refresh()
     try:
         ledger, ledger_problem, recovered = read_ledger(settings)
     except LedgerError as exc:
         raise click.ClickException(str(exc)) from exc
-    problems += publish(posts, ledger, now(), recovered=recovered).problems
+    published = publish(posts, ledger, now(), recovered=recovered)
+    problems += published.problems
     if ledger_problem is not None:
         problems.append(ledger_problem)
-    for problem in sorted(problems, key=lambda p: (p.path, p.line, p.message)):
-        click.echo(str(problem))
-    if problems:
-        click.echo(f"{len(problems)} problem(s) in {settings.posts_dir}", err=True)
-        sys.exit(1)
-    click.echo(f"{len(posts)} posts, no problems", err=True)
+    return posts, problems, published
 
 
 @cli.command()

@@ -182,8 +182,6 @@ def _make_entry(post: Post, labels: tuple[str, ...], settings: Settings, *, with
         fe.category(term=label, label=label, scheme=f"{settings.base_url}/category/")
     for term in post.tags:
         fe.category(term=term.name, label=term.name, scheme=f"{settings.base_url}/tag/")
-    if post.license:
-        fe.link(href=post.license, rel="license")
     fe.summary(post.summary_html, type="html")
     if settings.full_content:
         fe.content(post.content_html, type="html")
@@ -192,8 +190,10 @@ def _make_entry(post: Post, labels: tuple[str, ...], settings: Settings, *, with
 
 def atom_entry(post: Post, labels: tuple[str, ...], settings: Settings) -> bytes:
     """A post's Atom entry, serialized (``labels``: its categories' displayed names)."""
-    entry = _make_entry(post, labels, settings, with_email=True)
-    return _text_as_character_references(etree.tostring(entry.atom_entry(), encoding="UTF-8", pretty_print=True))
+    element = _make_entry(post, labels, settings, with_email=True).atom_entry()
+    if post.license:  # feedgen knows no rel="license" (RFC 4946): added to the entry it made
+        etree.SubElement(element, f"{{{ATOM_NS}}}link", rel="license", href=post.license)
+    return _text_as_character_references(etree.tostring(element, encoding="UTF-8", pretty_print=True))
 
 
 def rss_item(post: Post, labels: tuple[str, ...], settings: Settings) -> bytes:

@@ -1,0 +1,206 @@
+"""Partner-grade changes (SPEC): edits that announce themselves, deletions partners can see, feeds that never vanish."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import feedparser
+import pytest
+from click.testing import CliRunner
+from lxml import etree
+
+from conftest import NOW
+from feedcheck import check_atom
+from feedcheck import check_json
+from feedcheck import check_rss
+from subscriber import Subscriber
+from syndicator.cli import cli
+from syndicator.config import Settings
+from syndicator.core.platforms import PLATFORMS
+from syndicator.core.platforms import RULES
+from syndicator.service.build import Builder
+from syndicator.service.web import create_app
+
+AT = "{http://purl.org/atompub/tombstones/1.0}"
+ATOM = "{http://www.w3.org/2005/Atom}"
+LATER = NOW + timedelta(days=2)
+
+
+def entry_updated(builder: Builder, path: str = "/feeds/all.atom") -> dict[str, str]:
+    assert builder.snapshot is not None
+    return {e.title: e.updated for e in feedparser.parse(builder.snapshot.files[path].body).entries}
+
+
+def test_an_edit_is_dated_when_it_is_first_seen(settings: Settings, write_post: Callable[..., Path]) -> None:
+    """A changed title or body with no newer `updated` gets the time the change was seen, kept across restarts."""
+    write_post("a.md", title="A", body="First words.\n")
+    write_post("b.md", title="B", date="2025-06-02T10:00:00Z")
+    Builder(settings).reload(NOW)
+    write_post("a.md", title="A", body="Corrected words.\n")
+    builder = Builder(settings)
+    builder.reload(LATER)
+    updated = entry_updated(builder)
+    assert updated == {"A": LATER.isoformat(), "B": "2025-06-02T10:00:00+00:00"}
+    files = builder.snapshot.files if builder.snapshot else {}
+    again = Builder(settings)  # a restart, later still: byte-identical
+    again.reload(LATER + timedelta(days=1))
+    assert again.snapshot is not None
+    assert again.snapshot.files["/feeds/all.atom"].body == files["/feeds/all.atom"].body
+
+
+def test_a_newer_updated_in_the_front_matter_wins(settings: Settings, write_post: Callable[..., Path]) -> None:
+    """An edit the publisher dates keeps the publisher's date."""
+    write_post("a.md", title="A", body="First.\n")
+    Builder(settings).reload(NOW)
+    write_post("a.md", title="A, fixed", body="First.\n", updated="2025-07-01T00:00:00Z")
+    builder = Builder(settings)
+    builder.reload(LATER)
+    assert entry_updated(builder) == {"A, fixed": "2025-07-01T00:00:00+00:00"}
+
+
+def test_check_says_which_posts_were_edited(
+    settings: Settings, write_post: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`check` lists a post edited since it was published, without calling it a problem."""
+    write_post("a.md", title="A")
+    write_post("b.md", title="B")
+    Builder(settings).reload(NOW)
+    write_post("a.md", title="A", body="New body.\n")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "s.toml").write_text(f'posts_dir = "{settings.posts_dir}"\nstate_dir = "{settings.state_dir}"\n')
+    result = CliRunner().invoke(cli, ["check", "--config", "s.toml"])
+    assert result.exit_code == 0, result.output
+    assert [line.split(": ")[1].split(" (")[0] for line in result.stdout.splitlines()] == ["edited since published"]
+    assert "a.md" in result.stdout
+
+
+def tombstones(body: bytes) -> list[tuple[str, str]]:
+    return [(e.get("ref"), e.get("when")) for e in etree.fromstring(body).iter(f"{AT}deleted-entry")]
+
+
+@pytest.mark.parametrize("how", ["deleted", "draft"])
+def test_a_deleted_post_leaves_a_tombstone_in_every_feed_that_held_it(
+    settings: Settings, write_post: Callable[..., Path], how: str
+) -> None:
+    """RFC 6721: removed (file gone, or draft) -> at:deleted-entry in each Atom feed that held it; valid feeds."""
+    gone = write_post("gone.md", title="Gone", categories="[Politics, Stays]", tags="[T]")
+    write_post("kept.md", title="Kept", categories="[Stays]", tags="[T]")
+    builder = Builder(settings)
+    builder.reload(NOW)
+    assert builder.snapshot is not None
+    gone_id = builder.snapshot.catalog.by_slug["gone"].id
+    if how == "deleted":
+        gone.unlink()
+    else:
+        write_post("gone.md", title="Gone", categories="[Politics, Stays]", tags="[T]", draft="true")
+    builder.reload(LATER)
+    files = builder.snapshot.files
+    for feed in ["all", "category/stays", "tag/t", "author/test-site"]:
+        body = files[f"/feeds/{feed}.atom"].body
+        check_atom(body)
+        assert tombstones(body) == [(gone_id, LATER.isoformat())], feed
+        assert feedparser.parse(body).feed.updated == LATER.isoformat()
+        check_rss(files[f"/feeds/{feed}.rss"].body)
+        check_json(files[f"/feeds/{feed}.json"].body)
+        assert b"Gone" not in files[f"/feeds/{feed}.rss"].body  # RSS and JSON Feed just drop it
+    assert tombstones(files["/feeds/category/stays.atom"].body)
+    client = create_app(settings, builder).test_client()
+    assert client.get("/posts/gone/").status_code == 410
+    builder.reload(LATER + timedelta(days=settings.tombstone_days + 1))
+    assert tombstones(builder.snapshot.files["/feeds/all.atom"].body) == []
+    assert client.get("/posts/gone/").status_code == 410
+
+
+def test_a_vanished_category_answers_410(settings: Settings, write_post: Callable[..., Path]) -> None:
+    """A category whose last post went: its feeds, archive pages and page answer 410; /healthz lists it."""
+    write_post("a.md", title="A", categories="[Politics]")
+    write_post("b.md", title="B", categories="[Other]")
+    builder = Builder(settings)
+    builder.reload(NOW)
+    write_post("a.md", title="A", categories="[Other]")
+    builder.reload(LATER)
+    client = create_app(settings, builder).test_client()
+    for path in ["/feeds/category/politics.atom", "/feeds/category/politics.rss", "/feeds/category/politics.json"]:
+        assert client.get(path).status_code == 410, path
+    assert client.get("/feeds/category/politics/archive/1.atom").status_code == 410
+    assert client.get("/category/politics/").status_code == 410
+    assert client.get("/category/never-was/").status_code == 404
+    assert client.get("/healthz").get_json()["gone"] == ["category/politics"]
+    again = Builder(settings)  # a new process knows it too
+    again.reload(LATER)
+    assert create_app(settings, again).test_client().get("/category/politics/").status_code == 410
+
+
+def test_rights_and_licenses_in_every_format(
+    make_settings: Callable[..., Settings], write_post: Callable[..., Path]
+) -> None:
+    """site_rights -> Atom rights and RSS copyright; a post's license -> link rel=license (JSON: _license)."""
+    settings = make_settings(site_rights="© 2026 The Monitor")
+    write_post("a.md", title="A", license="https://creativecommons.org/licenses/by/4.0/")
+    builder = Builder(settings)
+    builder.reload(NOW)
+    assert builder.snapshot is not None
+    files = builder.snapshot.files
+    atom = feedparser.parse(files["/feeds/all.atom"].body)
+    assert atom.feed.rights == "© 2026 The Monitor"
+    assert [link.href for link in atom.entries[0].links if link.rel == "license"] == [
+        "https://creativecommons.org/licenses/by/4.0/"
+    ]
+    rss = etree.fromstring(files["/feeds/all.rss"].body)
+    assert rss.findtext("channel/copyright") == "© 2026 The Monitor"
+    assert rss.find(f"channel/item/{ATOM}link[@rel='license']") is not None
+    item = json.loads(files["/feeds/all.json"].body)["items"][0]
+    assert item["_license"] == {"url": "https://creativecommons.org/licenses/by/4.0/"}
+
+
+@pytest.fixture
+def subscriber() -> Iterator[Subscriber]:
+    sub = Subscriber()
+    yield sub
+    sub.close()
+
+
+def test_websub_subscribers_receive_the_tombstone(
+    start_server: Callable[..., Any], tmp_path: Path, subscriber: Subscriber
+) -> None:
+    """A real server and subscriber: deleting a post pushes the feed that carries its tombstone."""
+    posts = tmp_path / "posts"
+    posts.mkdir()
+    (posts / "a.md").write_text("---\ntitle: A\ndate: 2025-06-01\n---\nA.\n")
+    (posts / "b.md").write_text("---\ntitle: B\ndate: 2025-06-02\n---\nB.\n")
+    server = start_server(tmp_path, SYNDICATOR_WEBSUB_ALLOW_PRIVATE="true")
+    topic = f"{server.url}/feeds/all.atom"
+    form = {"hub.mode": "subscribe", "hub.topic": topic, "hub.callback": subscriber.url}
+    import requests
+
+    assert requests.post(server.url + "/websub", data=form, timeout=10).status_code == 202
+    server.wait_until(lambda: server.get("/healthz").json()["websub"]["subscriptions"] == 1, what="subscription")
+    (posts / "a.md").unlink()
+    server.wait_until(lambda: any(b"deleted-entry" in d.body for d in subscriber.posts()), what="delivery")
+    delivered = next(d.body for d in subscriber.posts() if b"deleted-entry" in d.body)
+    check_atom(delivered)
+    assert len(tombstones(delivered)) == 1
+    assert server.get("/posts/a/").status_code == 410
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_check_partner_lists_what_falls_short(
+    settings: Settings, write_post: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, platform: str
+) -> None:
+    """`check --partner NAME` names each post or feed short of a documented rule, with the page it comes from."""
+    write_post("a.md", title="A", body="Short.\n")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "s.toml").write_text(f'posts_dir = "{settings.posts_dir}"\nstate_dir = "{settings.state_dir}"\n')
+    result = CliRunner().invoke(cli, ["check", "--config", "s.toml", "--partner", platform])
+    lines = result.stdout.splitlines()
+    assert lines and all(f"{platform} " in line and "(https://" in line for line in lines), lines
+    required = any(" required: " in line for line in lines)
+    assert result.exit_code == (1 if required else 0)
+    assert all(rule.source.startswith("https://") for rule in RULES)
+    unknown = CliRunner().invoke(cli, ["check", "--config", "s.toml", "--partner", "myspace"])
+    assert unknown.exit_code == 1 and "known: flipboard" in unknown.output
