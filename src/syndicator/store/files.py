@@ -192,11 +192,12 @@ def prune(out_dir: Path, previous: Iterable[str], keep: Collection[str], folders
         if file.is_file() and not file.is_symlink():
             file.unlink()
             removed.append(rel)
-    ours = {os.path.dirname(rel) for rel in keep} | {os.path.dirname(rel) for rel in removed}
-    for folder in ours:
-        removed += _remove_temps(
-            root, folder, {os.path.basename(rel) for rel in keep if os.path.dirname(rel) == folder}
-        )
+    names: dict[str, set[str]] = {os.path.dirname(rel): set() for rel in removed}
+    for rel in keep:
+        folder, name = os.path.split(rel)
+        names.setdefault(folder, set()).add(name)
+    for folder, kept in names.items():
+        removed += _remove_temps(root, folder, kept)
     for folder in sorted(folders, key=lambda f: f.count("/"), reverse=True):
         full = root / folder
         try:
