@@ -192,11 +192,7 @@ def prune(out_dir: Path, previous: Iterable[str], keep: Collection[str], folders
         if file.is_file() and not file.is_symlink():
             file.unlink()
             removed.append(rel)
-    names: dict[str, set[str]] = {os.path.dirname(rel): set() for rel in removed}
-    for rel in keep:
-        folder, name = os.path.split(rel)
-        names.setdefault(folder, set()).add(name)
-    for folder, kept in names.items():
+    for folder, kept in _by_folder(keep, removed).items():
         removed += _remove_temps(root, folder, kept)
     for folder in sorted(folders, key=lambda f: f.count("/"), reverse=True):
         full = root / folder
@@ -209,6 +205,15 @@ def prune(out_dir: Path, previous: Iterable[str], keep: Collection[str], folders
         else:
             folders.discard(folder)
     return sorted(removed)
+
+
+def _by_folder(keep: Iterable[str], removed: Iterable[str]) -> dict[str, set[str]]:
+    """The names kept in each folder that holds a kept or a removed file."""
+    names: dict[str, set[str]] = {os.path.dirname(rel): set() for rel in removed}
+    for rel in keep:
+        folder, name = os.path.split(rel)
+        names.setdefault(folder, set()).add(name)
+    return names
 
 
 def _remove_temps(root: Path, folder: str, names: set[str]) -> list[str]:
