@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -80,6 +81,9 @@ def test_sigkill_during_build_never_leaves_a_partial_feed(tmp_path: Path) -> Non
     fresh = tmp_path / "fresh"
     fresh.mkdir()
     os.symlink(site / "posts", fresh / "posts")
+    (fresh / ".syndicator").mkdir()
+    for history in ("ledger.json", "feeds-known.json"):  # what was published (the edits' dates) is history
+        shutil.copy(site / ".syndicator" / history, fresh / ".syndicator" / history)
     assert build(fresh).wait(120) == 0
     repaired = {p.relative_to(site / "feeds"): p.read_bytes() for p in (site / "feeds").rglob("*") if p.is_file()}
     clean = {p.relative_to(fresh / "feeds"): p.read_bytes() for p in (fresh / "feeds").rglob("*") if p.is_file()}
