@@ -32,6 +32,7 @@ from syndicator.incremental.memo import OpmlMemo
 from syndicator.incremental.memo import PagingMemo
 from syndicator.incremental.postcache import PostCache
 from syndicator.incremental.postcache import Progress
+from syndicator.service.partnerfeeds import PartnerFeeds
 from syndicator.service.snapshot import BuildReport
 from syndicator.service.snapshot import FeedFile
 from syndicator.service.snapshot import Snapshot
@@ -83,6 +84,7 @@ class Builder:
         self._keys: dict[str, tuple[object, ...]] = {}
         self._kept: set[str] = set()  # the files of the last reload, to prune only when that set changes
         self._redirects: tuple[object, dict[str, str]] = (None, {})
+        self.partner_feeds = PartnerFeeds(settings)  # rendered when a partner asks, never written
 
     def reload(
         self, now: datetime, progress: Progress | None = None, changed: Collection[str] | None = None
@@ -148,7 +150,7 @@ class Builder:
             categories=len(catalog.categories),
             problems=ordered,
             loaded_at=now,
-            next_publish_at=catalog.next_publish_at,
+            next_publish_at=published.next_publish_at,
             feeds=layout.feeds,
             topics=layout.topics,
             written=tuple(sorted(p for p in out.written if not p.endswith(".gz"))),
@@ -185,7 +187,8 @@ class Builder:
             self._redirects = (published.ledger, redirects(published.ledger))
         catalog = published.catalog
         served = files if self.serving else {}
-        self.snapshot = Snapshot(catalog=catalog, files=served, report=report, redirects=self._redirects[1])
+        partners = self.partner_feeds.edition(published) if self.serving else None
+        self.snapshot = Snapshot(catalog, served, report, self._redirects[1], partners)
         gc.collect(1)
         gc.freeze()  # the snapshot lives on: keep it out of the full collections (tens of ms at 10,000 posts)
         logger.info(

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Protocol
 
 from syndicator.config import Settings
 from syndicator.core.catalog import Catalog
@@ -121,11 +122,23 @@ def public_problems(problems: Iterable[LoadProblem], settings: Settings) -> tupl
     return tuple(shown)
 
 
+class PartnerView(Protocol):
+    """The partner feeds of one reload (``partnerfeeds.Edition``): each made when first asked for."""
+
+    def file(self, path: str) -> FeedFile | None:
+        """The partner feed at this path under /partners/feeds/ (``category/x.atom``), or None."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class Snapshot:
-    """Everything a request needs, immutable: the catalog and every feed by URL path."""
+    """Everything a request needs, immutable: the catalog and every feed by URL path.
+
+    ``catalog`` is the public one; ``partners`` the partner feeds (None for a one-off build).
+    """
 
     catalog: Catalog
     files: dict[str, FeedFile]
     report: BuildReport
     redirects: dict[str, str]  # old post slug -> current slug
+    partners: PartnerView | None = None

@@ -153,7 +153,7 @@ def healthz() -> Response:
                 {"path": path, "line": line, "message": message} for path, line, message in report.public_problems
             ],
             last_reload_ms=report.duration_ms,
-            next_publish_at=report.next_publish_at.isoformat() if report.next_publish_at else None,
+            next_publish_at=_isoformat(snapshot.catalog.next_publish_at),  # the public one
         )
     if builder.last_error:
         body["error"] = "the last reload failed; the server log has the details"
@@ -217,3 +217,7 @@ def _post_terms(post: Post) -> list[Term]:
     """A post's categories under their displayed names."""
     snapshot = context.snapshot()
     return [Term(t.slug, snapshot.catalog.name_of(t)) for t in post.categories]
+
+
+def _isoformat(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
