@@ -75,6 +75,12 @@ SETTINGS: tuple[Setting, ...] = (
         False,
         "Allow WebSub callbacks on loopback, private and link-local addresses.",
     ),
+    Setting(
+        "stats_token",
+        str,
+        "",
+        "Token that opens /stats/, the readers' charts (`Authorization: Bearer`; empty: no /stats/).",
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -144,6 +150,8 @@ class Settings:
     state_dir: Path = Path(".syndicator")
     websub_hub: str = ""
     websub_allow_private: bool = False
+    # A secret that changes no feed or page bytes: out of equality and of the fingerprint (written under state_dir).
+    stats_token: str = field(default="", compare=False, repr=False)
     # Redirects change no feed or page bytes: they stay out of equality, hashing and the settings fingerprint
     # (a large site has thousands, and the fingerprint is taken per post).
     redirects: Redirects = field(default_factory=Redirects, compare=False, repr=False)

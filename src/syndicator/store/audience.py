@@ -63,8 +63,9 @@ class AudienceStore:
         latest: Iterable[Count] = (),
         added: Iterable[Count] = (),
         sketches: Iterable[tuple[str, str, bytes]] = (),
+        at_least: Iterable[Count] = (),
     ) -> None:
-        """In one transaction: figures that replace the day's, figures added to it, and sketches kept."""
+        """In one transaction: figures that replace the day's, figures added to it, sketches, and floors."""
         with self._lock, self._db:
             self._db.executemany("INSERT OR REPLACE INTO counts VALUES (?, ?, ?, ?)", latest)
             self._db.executemany(
@@ -73,6 +74,11 @@ class AudienceStore:
                 added,
             )
             self._db.executemany("INSERT OR REPLACE INTO sketches VALUES (?, ?, ?)", sketches)
+            self._db.executemany(
+                "INSERT INTO counts VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (feed, day, kind) DO UPDATE SET value = max(value, excluded.value)",
+                at_least,
+            )
 
     def set_websub(self, day: str, subscriptions: dict[str, int]) -> None:
         """The WebSub subscriptions of each feed now, as the day's figure (0 for a feed that has none left)."""
