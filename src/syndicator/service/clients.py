@@ -42,7 +42,7 @@ def client_key(address: str) -> str:
 
 
 class Throttle:
-    """Failed attempts per client: after ``free`` failures, each one more closes the door twice as long.
+    """Failed attempts per client: the ``free``-th failure closes the door, and each one more twice as long.
 
     The first wait is ``base`` seconds, the longest ``longest``; a client that
     stays quiet for ``longest`` starts over. At most ``size`` clients are
@@ -84,8 +84,8 @@ class Throttle:
             if now - last > self.longest:
                 failures = 0
             failures += 1
-            over = failures - self.free
-            until = now + min(self.longest, self.base * 2 ** min(over - 1, 32)) if over > 0 else 0.0
+            over = failures - self.free  # from the free-th failure on, the door shuts for base, 2 base, 4 base...
+            until = now + min(self.longest, self.base * 2 ** min(over, 32)) if over >= 0 else 0.0
             self._clients[key] = (failures, until, now)
             while len(self._clients) > self.size:
                 self._clients.popitem(last=False)

@@ -25,7 +25,7 @@ MEDIA_TYPES = {
     ".json": "application/feed+json; charset=utf-8",
     ".opml": "text/x-opml; charset=utf-8",
 }
-PRIVATE_PROBLEM = "a draft has a problem (syndicator check lists it)"
+PRIVATE_PROBLEM = "a draft or a post for partners has a problem (syndicator check lists it)"
 SERVER_PROBLEM = "a state file has a problem (the server log names it)"
 
 
