@@ -1,11 +1,12 @@
-"""A HyperLogLog: how many distinct values a stream holds, in at most 4 KiB whatever its length.
+"""A distinct counter in at most 4 KiB, whatever the stream: exact while small, then a HyperLogLog.
 
-Precision 12 (4,096 one-byte registers): a standard error of about 1.6 %,
-and close to exact for small counts (linear counting below 2.5 times 4,096).
-Values come in as 64-bit hashes. Two sketches merge by taking each
-register's maximum, so a value seen in both is counted once. A register keeps
-only the longest run of leading zeros among the hashes that fell in it:
-nothing of a value can be read back. No I/O.
+Values come in as 64-bit hashes. Up to SMALL of them are kept as they are
+(so a feed with a handful of readers counts them exactly); past that they
+become HyperLogLog registers, precision 12 (4,096 one-byte registers, a
+standard error of about 1.6 %). A register keeps only the longest run of
+leading zeros among the hashes that fell in it. Two sketches merge (the union
+of the values, or each register's maximum), so a value seen in both is
+counted once. No I/O.
 """
 
 from __future__ import annotations
@@ -14,45 +15,62 @@ import math
 
 PRECISION = 12
 REGISTERS = 1 << PRECISION
+SMALL = 500  # values kept exactly (8 bytes each: under the 4 KiB of the registers)
 _REST = 64 - PRECISION
 _ALPHA = 0.7213 / (1 + 1.079 / REGISTERS)
-_SPARSE, _DENSE = b"s", b"d"
+_EXACT, _DENSE = b"x", b"d"
 
 
 class HyperLogLog:
     """A distinct counter of 64-bit hashes."""
 
-    __slots__ = ("registers",)
+    __slots__ = ("exact", "registers")
 
     def __init__(self) -> None:
-        self.registers = bytearray(REGISTERS)
+        self.exact: set[int] | None = set()
+        self.registers = bytearray()
 
     def add(self, value: int) -> None:
         """Count a 64-bit hash."""
+        if self.exact is not None:
+            self.exact.add(value)
+            if len(self.exact) > SMALL:
+                self._to_registers()
+            return
         index = value >> _REST
         rank = _REST - (value & ((1 << _REST) - 1)).bit_length() + 1
         if rank > self.registers[index]:
             self.registers[index] = rank
 
+    def _to_registers(self) -> None:
+        values, self.exact, self.registers = self.exact or set(), None, bytearray(REGISTERS)
+        for value in values:
+            self.add(value)
+
     def merge(self, other: HyperLogLog) -> None:
         """Count what the other sketch counted too."""
+        if other.exact is not None:
+            for value in other.exact:
+                self.add(value)
+            return
+        if self.exact is not None:
+            self._to_registers()
         self.registers = bytearray(map(max, self.registers, other.registers))
 
     def estimate(self) -> int:
-        """How many distinct hashes were added (about)."""
+        """How many distinct hashes were added (exactly while few, about otherwise)."""
+        if self.exact is not None:
+            return len(self.exact)
         zeros = self.registers.count(0)
-        if zeros == REGISTERS:
-            return 0
         raw = _ALPHA * REGISTERS * REGISTERS / sum(2.0**-rank for rank in self.registers)
         if raw <= 2.5 * REGISTERS and zeros:
             return round(REGISTERS * math.log(REGISTERS / zeros))
         return round(raw)
 
     def to_bytes(self) -> bytes:
-        """The registers, as (index, rank) triples while few are set (at most 4,097 bytes either way)."""
-        used = [(i, r) for i, r in enumerate(self.registers) if r]
-        if 3 * len(used) < REGISTERS:
-            return _SPARSE + b"".join(i.to_bytes(2, "big") + bytes((r,)) for i, r in used)
+        """The values or the registers, at most 4,097 bytes either way."""
+        if self.exact is not None:
+            return _EXACT + b"".join(v.to_bytes(8, "big") for v in sorted(self.exact))
         return _DENSE + bytes(self.registers)
 
     @classmethod
@@ -60,10 +78,8 @@ class HyperLogLog:
         """A sketch from to_bytes; an empty one for anything else."""
         sketch = cls()
         if data[:1] == _DENSE and len(data) == REGISTERS + 1:
-            sketch.registers[:] = data[1:]
-        elif data[:1] == _SPARSE and (len(data) - 1) % 3 == 0:
-            for at in range(1, len(data), 3):
-                index = int.from_bytes(data[at : at + 2], "big")
-                if index < REGISTERS:
-                    sketch.registers[index] = min(data[at + 2], _REST + 1)
+            sketch.exact, sketch.registers = None, bytearray(min(r, _REST + 1) for r in data[1:])
+        elif data[:1] == _EXACT and (len(data) - 1) % 8 == 0:
+            for at in range(1, len(data), 8):
+                sketch.add(int.from_bytes(data[at : at + 8], "big"))
         return sketch
