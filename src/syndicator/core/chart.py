@@ -24,21 +24,22 @@ class Series:
     values: tuple[int, ...]
 
 
-def nice_ceiling(value: int) -> int:
-    """The smallest of 1, 2 or 5 times a power of 10 (at least 4) that is not below value: the top of the axis."""
-    step = 1
+def axis_step(largest: int) -> int:
+    """The step of the value axis's four intervals: 1, 2 or 5 times a power of 10, so that 4 steps reach largest."""
+    power = 1
     while True:
         for factor in (1, 2, 5):
-            if step * factor >= max(value, 4):
-                return step * factor
-        step *= 10
+            if 4 * power * factor >= largest:
+                return power * factor
+        power *= 10
 
 
 def stacked_bars(title: str, days: Sequence[str], series: Sequence[Series], width: int = 720, height: int = 220) -> str:
     """An SVG chart of one bar per day, its series stacked bottom up in order, with axes and a legend."""
     plot_w, plot_h = width - _LEFT - _RIGHT, height - _TOP - _BOTTOM
     totals = [sum(s.values[i] for s in series) for i in range(len(days))]
-    top = nice_ceiling(max(totals, default=0))
+    step = axis_step(max(totals, default=0))
+    top = 4 * step
     slot = plot_w / max(len(days), 1)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" width="{width}" height="{height}"'
@@ -46,8 +47,8 @@ def stacked_bars(title: str, days: Sequence[str], series: Sequence[Series], widt
         f"<title>{escape(title)}</title>",
         f'<rect x="0" y="0" width="{width}" height="{height}" fill="#ffffff"/>',
     ]
-    for tick in range(5):  # the value axis: 0, 1/4 ... top, with grid lines
-        value = top * tick // 4
+    for tick in range(5):  # the value axis: 0, step ... top, with grid lines
+        value = step * tick
         y = _TOP + plot_h - plot_h * tick / 4
         parts.append(f'<line x1="{_LEFT}" y1="{y:.1f}" x2="{width - _RIGHT}" y2="{y:.1f}" stroke="#dddddd"/>')
         parts.append(
