@@ -33,7 +33,7 @@ from syndicator.core.agents import reported
 from syndicator.core.plan import FEEDS_PREFIX
 from syndicator.core.sketch import HyperLogLog
 from syndicator.service.build import Builder
-from syndicator.service.clients import client_address
+from syndicator.service.clients import address_of
 from syndicator.service.hub import Hub
 from syndicator.store.audience import KEEP_DAYS
 from syndicator.store.audience import AudienceStore
@@ -49,7 +49,9 @@ logger = logging.getLogger(__name__)
 
 CLIENTS, WEBSUB, PARTNER_FETCHES = "clients", "websub", "partner_fetches"  # the kinds of figure besides aggregators
 _ARCHIVE = re.compile(r"(?:^|/)archive/\d+$")
-Event = tuple[float, str, str | None, str]  # (when, feed, address or None for a partner, User-Agent or partner)
+# (when, feed, peer address or None for a partner, the address a proxy names, User-Agent or partner)
+Event = tuple[float, str, str | None, str | None, str]
+_DAY = 86400
 
 
 def day_of(when: float) -> str:
@@ -72,11 +74,24 @@ class Tally:
         self.added: collections.Counter[tuple[str, str, str]] = collections.Counter()
         self.sketches: dict[tuple[str, str], HyperLogLog] = {}
         self.partners: dict[str, tuple[int, float]] = {}
+        self._days: dict[int, str] = {}
+        self._agents: dict[str, tuple[str, int] | None] = {}  # the few agents of a batch, read once each
+
+    def _day(self, when: float) -> str:
+        day = self._days.get(int(when // _DAY))
+        if day is None:
+            day = self._days[int(when // _DAY)] = day_of(when)
+        return day
 
     def reader(self, feed: str, when: float, address: str, agent: str) -> None:
         """A public fetch: an aggregator's report, or one client (its salted hash)."""
-        day = day_of(when)
-        found = reported(agent)
+        day = self._day(when)
+        if agent in self._agents:
+            found = self._agents[agent]
+        else:
+            found = reported(agent)
+            if len(self._agents) < 10_000:
+                self._agents[agent] = found
         if found is not None:
             self.latest[(feed, day, found[0])] = found[1]
             return
@@ -94,7 +109,7 @@ class Tally:
         count, last = self.partners.get(name, (0, 0.0))
         self.partners[name] = (count + 1, max(last, when))
         if is_topic(feed):
-            self.added[(feed, day_of(when), PARTNER_FETCHES)] += 1
+            self.added[(feed, self._day(when), PARTNER_FETCHES)] += 1
 
     def write(self, store: AudienceStore, partners: PartnerStore | None, today: date) -> None:
         """Write the figures: sketches merged into the stored ones of the last KEEP_DAYS days."""
@@ -140,13 +155,15 @@ class Audience:
         self._pruned: date | None = None
 
     def saw(self, feed: str, environ: WSGIEnvironment) -> None:
-        """A public feed was fetched (called on the request path: one append)."""
-        agent = str(environ.get("HTTP_USER_AGENT", ""))[:MAX_AGENT]
-        self._events.append((self.clock(), feed, client_address(environ), agent))
+        """A public feed was fetched (called on the request path: one append; the thread reads the rest)."""
+        get = environ.get
+        self._events.append(
+            (self.clock(), feed, get("REMOTE_ADDR", ""), get("HTTP_X_REAL_IP"), get("HTTP_USER_AGENT", ""))
+        )
 
     def partner_fetch(self, name: str, feed: str) -> None:
         """A partner fetched one of its feeds."""
-        self._events.append((self.clock(), feed, None, name))
+        self._events.append((self.clock(), feed, None, None, name))
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="audience", daemon=True)
@@ -171,11 +188,11 @@ class Audience:
         with self._flushing:
             tally = Tally(self.store.salt)
             while self._events:
-                when, feed, address, agent = self._events.popleft()
-                if address is None:
+                when, feed, peer, named, agent = self._events.popleft()
+                if peer is None:
                     tally.partner(agent, feed, when)
                 else:
-                    tally.reader(feed, when, address, agent)
+                    tally.reader(feed, when, address_of(peer, named), str(agent)[:MAX_AGENT])
             now = self.clock()
             today = datetime.fromtimestamp(now, UTC).date()
             tally.write(self.store, self.partners, today)
@@ -202,9 +219,9 @@ class Counting:
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         path = str(environ.get("PATH_INFO", ""))
         if path.startswith(FEEDS_PREFIX) and environ.get("REQUEST_METHOD") == "GET":
-            snapshot = self.builder.snapshot
-            if snapshot is not None and path[len(FEEDS_PREFIX) :] in snapshot.report.topics:
-                self.audience.saw(path[len(FEEDS_PREFIX) :], environ)
+            snapshot, feed = self.builder.snapshot, path[len(FEEDS_PREFIX) :]
+            if snapshot is not None and feed in snapshot.report.topics:
+                self.audience.saw(feed, environ)
         return self.app(environ, start_response)
 
 

@@ -20,8 +20,12 @@ if TYPE_CHECKING:
 
 def client_address(environ: WSGIEnvironment) -> str:
     """The client's address: the peer's, or the one a proxy on loopback names in X-Real-IP."""
-    peer = str(environ.get("REMOTE_ADDR") or "")
-    named = environ.get("HTTP_X_REAL_IP")
+    return address_of(environ.get("REMOTE_ADDR"), environ.get("HTTP_X_REAL_IP"))
+
+
+def address_of(peer: str | None, named: str | None) -> str:
+    """The client's address from the peer's (REMOTE_ADDR) and the one a proxy names (X-Real-IP)."""
+    peer = peer or ""
     if named and peer in ("127.0.0.1", "::1"):
         try:
             return str(ipaddress.ip_address(str(named).strip()))

@@ -129,25 +129,26 @@ class PartnerServer:
         method = environ.get("REQUEST_METHOD", "")
         if method not in ("GET", "HEAD"):
             return _plain(start_response, "405 Method Not Allowed", b"405: GET or HEAD\n", [("Allow", "GET, HEAD")])
-        address = client_address(environ)
+        head, address = method == "HEAD", client_address(environ)
         wait = self.throttle.wait(address)
         if wait > 0:
             retry = [("Retry-After", str(math.ceil(wait)))]
-            return _plain(start_response, "429 Too Many Requests", b"429: too many failed attempts\n", retry)
+            return _plain(start_response, "429 Too Many Requests", b"429: too many failed attempts\n", retry, head=head)
         header = environ.get("HTTP_AUTHORIZATION")
         partner = partner_of(str(header), self.store.hashes()) if header else None
         if partner is None:
             if header:
                 self.throttle.failed(address)
-            return _plain(start_response, "401 Unauthorized", UNAUTHORIZED, CHALLENGES)
+            return _plain(start_response, "401 Unauthorized", UNAUTHORIZED, CHALLENGES, head=head)
         self.throttle.forget(address)
         snapshot = self.builder.snapshot
         if snapshot is None or snapshot.partners is None:
-            return _plain(start_response, "503 Service Unavailable", b"503: still loading\n", [("Retry-After", "5")])
+            busy = [("Retry-After", "5")]
+            return _plain(start_response, "503 Service Unavailable", b"503: still loading\n", busy, head=head)
         relative = path.removeprefix(PARTNER_FEEDS_PREFIX) if path.startswith(PARTNER_FEEDS_PREFIX) else ""
         feed_file = snapshot.partners.file(relative) if relative else None
         if feed_file is None:
-            return _plain(start_response, "404 Not Found", b"404: no such partner feed\n", [])
+            return _plain(start_response, "404 Not Found", b"404: no such partner feed\n", [], head=head)
         if self.audience is not None:
             self.audience.partner_fetch(partner, relative)
         return self._answer(environ, start_response, path, feed_file, method)
@@ -182,7 +183,10 @@ class PartnerServer:
         return [body] if method == "GET" else []
 
 
-def _plain(start_response: StartResponse, status: str, body: bytes, headers: list[tuple[str, str]]) -> list[bytes]:
+def _plain(
+    start_response: StartResponse, status: str, body: bytes, headers: list[tuple[str, str]], *, head: bool = False
+) -> list[bytes]:
+    """A short plain-text answer (without its body for HEAD)."""
     start_response(
         status,
         [
@@ -193,7 +197,7 @@ def _plain(start_response: StartResponse, status: str, body: bytes, headers: lis
             *headers,
         ],
     )
-    return [body]
+    return [] if head else [body]
 
 
 def presents(header: str, secret: str) -> bool:
