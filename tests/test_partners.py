@@ -38,6 +38,8 @@ from syndicator.service.partners import credentials
 from syndicator.service.partners import new_token
 from syndicator.service.partners import partner_of
 from syndicator.service.partners import token_hash
+from syndicator.service.snapshot import PRIVATE_PROBLEM
+from syndicator.service.web import create_app
 from syndicator.store.partners import PARTNERS_FILE
 from syndicator.store.partners import PartnerStore
 
@@ -355,9 +357,7 @@ def test_partner_posts_are_on_no_public_surface(site: Site) -> None:
         assert (answer.status_code, answer.content) == (404, never.content), path
     health = server.get("/healthz").json()
     assert health["next_publish_at"] is None
-    assert [p["message"] for p in health["problems"]] == [
-        "a draft or a post for partners has a problem (syndicator check lists it)"
-    ]
+    assert [p["message"] for p in health["problems"]] == [PRIVATE_PROBLEM]
     check = cli(root, "check")
     assert "zebra-plans.md" in check.stdout, "the publisher still sees it"
 
@@ -434,3 +434,20 @@ def test_visibility_is_public_or_partners(
     assert messages == ([problem] if problem else [])
     if problem:
         assert report.problems[0].line == 4 and report.problems[0].private is False
+
+
+def test_a_scheduled_briefing_is_published_on_time_and_hidden_from_healthz(
+    make_settings: Callable[..., Settings], write_post: Callable[..., Path]
+) -> None:
+    """The reload is scheduled for a future briefing, but /healthz's next_publish_at names only public posts."""
+    write_post("a.md", title="Public")
+    write_post("b.md", text=BRIEFING)  # 2026-02-01, after NOW
+    settings = make_settings()
+    builder = Builder(settings)
+    report: Any = builder.reload(NOW)
+    assert report.next_publish_at == datetime(2026, 2, 1, 10, tzinfo=UTC)
+    health = create_app(settings, builder).test_client().get("/healthz").get_json()
+    assert health["next_publish_at"] is None and health["posts"] == 1
+    builder.reload(LATER)
+    snapshot: Any = builder.snapshot
+    assert snapshot.partners.file("all.atom").body.count(b"<entry>") == 2
