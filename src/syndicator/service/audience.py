@@ -52,6 +52,7 @@ _ARCHIVE = re.compile(r"(?:^|/)archive/\d+$")
 # (when, feed, peer address or None for a partner, the address a proxy names, User-Agent or partner)
 Event = tuple[float, str, str | None, str | None, str]
 _DAY = 86400
+FLUSH_AT = 20_000  # events that make the thread write before its interval is up
 
 
 def day_of(when: float) -> str:
@@ -132,7 +133,11 @@ class Tally:
 
 
 class Audience:
-    """The counting thread: requests hand it events, it writes them every ``interval`` seconds."""
+    """The counting thread: requests hand it events, it writes them every ``interval`` seconds.
+
+    At most ``max_events`` wait (each under 1 KiB: a User-Agent is cut at 512
+    characters); past that the oldest are dropped rather than memory grow.
+    """
 
     def __init__(
         self,
@@ -142,7 +147,7 @@ class Audience:
         *,
         interval: float = 5.0,
         websub_every: float = 300.0,
-        max_events: int = 200_000,
+        max_events: int = 100_000,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.store, self.partners, self.websub, self.clock = store, partners, websub, clock
@@ -177,7 +182,12 @@ class Audience:
         self.flush()
 
     def _run(self) -> None:
-        while not self._stop.wait(self.interval):
+        """Flush every ``interval`` seconds, or sooner when the events pile up (they hold memory)."""
+        last = time.monotonic()
+        while not self._stop.wait(min(self.interval, 0.5)):
+            if len(self._events) < FLUSH_AT and time.monotonic() - last < self.interval:
+                continue
+            last = time.monotonic()
             try:
                 self.flush()
             except (sqlite3.Error, OSError):  # a full disk or a locked file: the counts wait for the next round

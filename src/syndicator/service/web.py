@@ -211,16 +211,12 @@ def create_app(
     ``audience``, public feed fetches are counted (and /stats/ may show them).
     """
     app = Flask("syndicator")  # the package: its templates/ and static/
+    app.config["SYNDICATOR_SETTINGS"] = settings
+    app.config["SYNDICATOR_BUILDER"] = builder
+    app.config["SYNDICATOR_HUB"] = hub
+    app.config["SYNDICATOR_WEBSUB_SLOTS"] = threading.BoundedSemaphore(WEBSUB_SLOTS)
     throttle = Throttle()  # failed partner and /stats/ credentials, per client
-    app.config.update(
-        SYNDICATOR_SETTINGS=settings,
-        SYNDICATOR_BUILDER=builder,
-        SYNDICATOR_HUB=hub,
-        SYNDICATOR_WEBSUB_SLOTS=threading.BoundedSemaphore(WEBSUB_SLOTS),
-        SYNDICATOR_PARTNERS=partners,
-        SYNDICATOR_AUDIENCE=audience,
-        SYNDICATOR_THROTTLE=throttle,
-    )
+    app.config.update(SYNDICATOR_PARTNERS=partners, SYNDICATOR_AUDIENCE=audience, SYNDICATOR_THROTTLE=throttle)
     app.register_blueprint(bp)
     app.wsgi_app = FeedServer(app.wsgi_app, builder, settings)  # type: ignore[method-assign]
     if audience is not None:
