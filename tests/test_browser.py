@@ -7,6 +7,7 @@ import shutil
 import zlib
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -77,4 +78,63 @@ def test_reader_finds_a_category_feed_and_reads_a_post(
     assert "The rest of this analysis" in page.text_content(".content")
     shot = page.screenshot(full_page=True)
     (tmp_path / "post.png").write_bytes(shot)
+    assert distinct_pixel_bytes(shot) > 20
+
+
+def test_the_stats_page_shows_charts_in_a_browser(
+    browser: object, start_server: Callable[..., object], tmp_path: Path
+) -> None:
+    """/stats/ with the token: an SVG chart per feed and for partners, drawn under the CSP with no error."""
+    import subprocess
+    import sys
+    from datetime import UTC
+    from datetime import datetime
+    from datetime import timedelta
+
+    import requests
+
+    from syndicator.store.audience import AudienceStore
+
+    shutil.copytree(SEED_POSTS, tmp_path / "posts")
+    today = datetime.now(UTC).date()
+    history = []  # four weeks counted before this run: Feedly and Inoreader grow, plain clients come and go
+    for n in range(1, 29):
+        day = (today - timedelta(days=n)).isoformat()
+        history += [("all.atom", day, "feedly", 120 - 2 * n), ("all.atom", day, "inoreader", 40 - n)]
+        history += [("all.atom", day, "clients", 25 + (n * 7) % 11), ("all.atom", day, "websub", 3)]
+        history += [("category/justice.rss", day, "clients", 4 + n % 3), ("all.atom", day, "partner_fetches", n % 5)]
+    store = AudienceStore(tmp_path / ".syndicator")
+    store.write(latest=history)
+    store.close()
+    added = subprocess.run(
+        [sys.executable, "-m", "syndicator", "partners", "add", "acme"], cwd=tmp_path, capture_output=True, text=True
+    )
+    token = added.stdout.strip()
+    server: Any = start_server(tmp_path, SYNDICATOR_STATS_TOKEN="chart-token")  # noqa: S106 - a test's token
+    feedly = "Feedly/1.0 (+http://www.feedly.com/fetcher.html; 121 subscribers; feed-id=x)"
+    requests.get(server.url + "/feeds/all.atom", headers={"User-Agent": feedly}, timeout=10)
+    for n in range(30):
+        requests.get(server.url + "/feeds/all.atom", headers={"X-Real-IP": f"192.0.2.{n}"}, timeout=10)
+    requests.get(server.url + "/partners/feeds/all.atom", headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    page = browser.new_page(  # type: ignore[attr-defined]
+        viewport={"width": 900, "height": 900}, extra_http_headers={"Authorization": "Bearer chart-token"}
+    )
+    problems: list[str] = []  # CSP refusals are console errors; any asset the page loads must load
+    page.on("console", lambda message: problems.append(message.text) if "Refused" in message.text else None)
+    page.on(
+        "response",
+        lambda r: problems.append(r.url) if r.status >= 400 and not r.url.endswith("/favicon.ico") else None,
+    )
+    page.goto(server.url + "/stats/")
+    assert page.title().startswith("Readers")
+    charts = page.locator("svg.chart")
+    assert charts.count() == 3
+    for n in range(3):
+        box = charts.nth(n).bounding_box()
+        assert box is not None and box["width"] > 500 and box["height"] > 150
+    assert page.locator("svg.chart >> nth=1").locator("rect").count() > 50  # all.atom: three parts a day
+    assert "acme" in page.text_content("section.partners")
+    assert problems == [], problems  # nothing refused by the Content-Security-Policy
+    shot = page.screenshot(full_page=True)
+    (tmp_path / "stats.png").write_bytes(shot)
     assert distinct_pixel_bytes(shot) > 20

@@ -14,10 +14,12 @@ from pathlib import Path
 
 import pytest
 import requests
+from click.testing import CliRunner
 
 from conftest import SEED_POSTS
 from conftest import free_port
 from feedcheck import check_atom
+from syndicator.cli import cli
 from syndicator.config import Settings
 from syndicator.service.build import Builder
 
@@ -41,6 +43,7 @@ def nginx(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         .replace("root /srv/syndicator;", f"root {site};")
         .replace("listen 8080;", f"listen 127.0.0.1:{port};")
         .replace('set $site_url "http://127.0.0.1:8080";', f'set $site_url "http://127.0.0.1:{port}";')
+        .replace("/var/log/nginx/syndicator-feeds.log", str(tmp_path / "logs" / "feeds.log"))
     )
     # The test runs as root in a private temp folder: let the workers read it.
     text = "user root;\n" + text
@@ -148,3 +151,26 @@ def test_nginx_hides_temp_files_and_unknown_paths(nginx: tuple[str, Path]) -> No
     (feeds / ".all.atom.123.tmp").write_bytes(b"<partial")
     assert requests.get(url + "/feeds/.all.atom.123.tmp", timeout=5).status_code == 404
     assert requests.get(url + "/feeds/category/nope.atom", timeout=5).status_code == 404
+
+
+def test_nginx_logs_feed_requests_for_syndicator_stats(nginx: tuple[str, Path], tmp_path: Path) -> None:
+    """The shipped config logs feed requests (only) in the combined format; `stats --import-log` counts them."""
+    url, _feeds = nginx
+    feedly = "Feedly/1.0 (+http://www.feedly.com/fetcher.html; 31 subscribers; feed-id=x)"
+    for agent in (feedly, "NetNewsWire/6.1", "newsboat/2.36", "NetNewsWire/6.1"):
+        requests.get(url + "/feeds/category/justice.atom", headers={"User-Agent": agent}, timeout=5)
+    requests.get(url + "/feeds/nope.atom", timeout=5)
+    log = tmp_path / "logs" / "feeds.log"
+    lines = log.read_text().splitlines()
+    assert len(lines) == 6 and all(line.startswith("127.0.0.1 - - [") for line in lines)  # and the fixture's probe
+    env = {
+        "SYNDICATOR_POSTS_DIR": str(SEED_POSTS),
+        "SYNDICATOR_OUTPUT_DIR": str(tmp_path / "site" / "feeds"),
+        "SYNDICATOR_STATE_DIR": str(tmp_path / "state"),
+    }
+    result = CliRunner().invoke(cli, ["stats", "--days", "1", "--import-log", str(log)], env=env)
+    assert result.exit_code == 0, result.output
+    assert f"{log}: 5 feed requests counted, 0 lines not in nginx's combined format" in result.output
+    table = result.output.splitlines()[1:]
+    assert table[0] == "/feeds/category/justice.atom"
+    assert table[2].split()[1:] == ["33", "2", "31"]  # 31 Feedly subscribers + two other clients

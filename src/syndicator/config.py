@@ -77,6 +77,12 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("site_rights", str, "", "Rights statement of the feeds (Atom `rights`, RSS `copyright`); empty: none."),
     Setting("tombstone_days", int, 30, "Days a deleted post stays in its feeds as an RFC 6721 tombstone."),
+    Setting(
+        "stats_token",
+        str,
+        "",
+        "Token that opens /stats/, the readers' charts (`Authorization: Bearer`; empty: no /stats/).",
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -155,6 +161,8 @@ class Settings:
     websub_allow_private: bool = False
     site_rights: str = ""
     tombstone_days: int = 30
+    # A secret that changes no feed or page bytes: out of equality and of the fingerprint (written under state_dir).
+    stats_token: str = field(default="", compare=False, repr=False)
     # Redirects change no feed or page bytes: they stay out of equality, hashing and the settings fingerprint
     # (a large site has thousands, and the fingerprint is taken per post).
     redirects: Redirects = field(default_factory=Redirects, compare=False, repr=False)

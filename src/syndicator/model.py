@@ -11,6 +11,8 @@ from datetime import datetime
 from datetime import timedelta
 from typing import Protocol
 
+VISIBILITIES = ("public", "partners")  # who sees a post: everyone, or only the partner feeds
+
 
 def _check_aware(name: str, value: datetime) -> None:
     if value.tzinfo is None or value.utcoffset() != timedelta(0):
@@ -87,6 +89,7 @@ class Post:
     source: str = ""  # the file's path under posts_dir: the ledger's key
     explicit_id: bool = False
     license: str = ""  # the URL of the post's license
+    visibility: str = "public"  # "partners": only in the partner feeds (VISIBILITIES)
     _hash: int = field(init=False, repr=False, compare=False, default=0)
 
     def __post_init__(self) -> None:
@@ -94,12 +97,21 @@ class Post:
         _check_aware("updated", self.updated)
         if not self.slug or "/" in self.slug:
             raise ValueError(f"invalid slug {self.slug!r}")
+        if self.visibility not in VISIBILITIES:
+            raise ValueError(f"invalid visibility {self.visibility!r}")
         fields = (self.path, self.slug, self.id, self.title, self.date, self.updated, self.author)
-        object.__setattr__(self, "_hash", hash((*fields, self.categories, self.tags, self.text, self.draft)))
+        object.__setattr__(
+            self, "_hash", hash((*fields, self.categories, self.tags, self.text, self.draft, self.visibility))
+        )
 
     def __hash__(self) -> int:
         """Computed once: posts are dictionary keys of the feed entry cache."""
         return self._hash
+
+    @property
+    def partners_only(self) -> bool:
+        """Whether only partner feeds may show it (``visibility: partners``)."""
+        return self.visibility == "partners"
 
     @property
     def summary_html(self) -> str:

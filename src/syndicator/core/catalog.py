@@ -21,7 +21,9 @@ TAXONOMIES = ("category", "tag", "author")  # every kind has its feeds, archives
 
 # What decides whether, where and in which order a post is published; an edit
 # that keeps all of these leaves every feed's list of posts as it was.
-_PLACE = attrgetter("path", "source", "slug", "id", "date", "draft", "categories", "tags", "author.slug", "author.name")
+_PLACE = attrgetter(
+    "path", "source", "slug", "id", "date", "draft", "visibility", "categories", "tags", "author.slug", "author.name"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,14 +40,18 @@ class Catalog:
     problems: tuple[LoadProblem, ...]
 
     @classmethod
-    def build(cls, posts: Iterable[Post], now: datetime) -> Catalog:
-        """Select the posts published at ``now`` and group them."""
+    def build(cls, posts: Iterable[Post], now: datetime, *, partners: bool = False) -> Catalog:
+        """Select the posts published at ``now`` and group them.
+
+        The public catalog leaves out posts for partners only; the partners'
+        catalog (``partners``) holds them too.
+        """
         problems: list[LoadProblem] = []
         by_slug: dict[str, Post] = {}
         by_id: dict[str, Post] = {}
         upcoming: list[datetime] = []
         for post in sorted(posts, key=attrgetter("path")):
-            if post.draft:
+            if post.draft or (post.partners_only and not partners):
                 continue
             if post.date > now:
                 upcoming.append(post.date)

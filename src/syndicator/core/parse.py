@@ -24,6 +24,7 @@ from syndicator.core.markup import split_excerpt
 from syndicator.core.markup import url_scheme
 from syndicator.core.markup import xml_legal
 from syndicator.core.text import MarkdownText
+from syndicator.model import VISIBILITIES
 from syndicator.model import Author
 from syndicator.model import LoadProblem
 from syndicator.model import Post
@@ -33,7 +34,10 @@ Slugify = Callable[[str], str]
 
 _DATE_PREFIX = re.compile(r"^\d{4}-\d{2}-\d{2}-")
 _SAFE_SLUG = re.compile(r"[\w][\w.~-]*\Z")
-_DRAFT_LINE = re.compile(r"^draft[ \t]*:[ \t]*(?:true|yes|on)[ \t]*(?:#.*)?$", re.IGNORECASE | re.MULTILINE)
+_PRIVATE_LINE = re.compile(  # a draft, or a post for partners only: its problems are private
+    r"^(?:draft[ \t]*:[ \t]*(?:true|yes|on)|visibility[ \t]*:[ \t]*([\"']?)partners\1)[ \t]*(?:#.*)?$",
+    re.IGNORECASE | re.MULTILINE,
+)
 _FRONT_END = re.compile(r"^---[ \t]*$", re.MULTILINE)
 FIELDS = (
     *("title", "date", "updated", "categories", "tags", "author", "slug", "id", "draft", "summary"),
@@ -176,11 +180,12 @@ def parse_post(
     ``path`` names the file in messages; ``source`` is its path under posts_dir
     (default: ``path``); ``slug_of`` makes URL slugs of names (a caller may
     remember its answers). The problems of a file whose front matter says
-    ``draft: true`` are private, even when the rest of it cannot be read.
+    ``draft: true`` or ``visibility: partners`` are private, even when the rest
+    of it cannot be read.
     """
     result = _parse_post(text, path, settings, source if source is not None else path, slug_of)
     end = _FRONT_END.search(text, 3)
-    if not _DRAFT_LINE.search(text, 0, end.start() if end else 4096):
+    if not _PRIVATE_LINE.search(text, 0, end.start() if end else 4096):
         return result
     if isinstance(result, LoadProblem):
         return replace(result, private=True)
@@ -286,6 +291,9 @@ def _build_post(meta: dict[str, Any], body: str, reading: _Reading) -> Post:
     draft = meta.get("draft", False)
     if not isinstance(draft, bool):
         raise _Invalid("draft", "draft must be true or false")
+    visibility = meta.get("visibility", "public")
+    if visibility not in VISIBILITIES:
+        raise _Invalid("visibility", f"visibility must be one of {', '.join(VISIBILITIES)}, not {visibility!r}")
     author = _author(meta.get("author"), reading)
     categories, tags = _categories_and_tags(meta, reading)
     text = _body(meta, body, slug, draft, reading)
@@ -309,4 +317,5 @@ def _build_post(meta: dict[str, Any], body: str, reading: _Reading) -> Post:
         explicit_id="id" in meta and bool(meta["id"]),
         source=reading.source,
         license=license_url,
+        visibility=visibility,
     )

@@ -3,7 +3,8 @@
 One copy, for the builder and for ``check``. Given the last result, a reload
 that only edited posts swaps them into the last catalog instead of building it
 again (the post cache hands back the very same Post for a file that did not
-change, so edits are found by identity). Pure. No I/O.
+change, so edits are found by identity). When a post is for partners only, a
+second catalog holds it too: the partners'. Pure. No I/O.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ class Published:
     catalog: Catalog
     ledger: dict[str, Record]
     id_warnings: list[LoadProblem]
+    partner_catalog: Catalog | None = None  # with the posts for partners only; None when there is none
     tombstones: dict[str, tuple[Tombstone, ...]] = field(default_factory=dict)  # feed stem -> its deleted entries
     gone_posts: frozenset[str] = frozenset()  # slugs of deleted posts (410 Gone)
     feeds: dict[str, str] = field(default_factory=dict)  # every feed ever published -> "" or when it went
@@ -56,8 +58,21 @@ class Published:
 
     @property
     def problems(self) -> list[LoadProblem]:
-        """Publishing's own problems: ids that change, slugs and ids used twice (not the files' problems)."""
-        return [*self.id_warnings, *self.catalog.problems]
+        """Publishing's own problems: ids that change, slugs and ids used twice (not the files' problems).
+
+        Those only the partners' catalog has name a post for partners only: they are private.
+        """
+        own = [*self.id_warnings, *self.catalog.problems]
+        if self.partner_catalog is not None:
+            seen = set(self.catalog.problems)
+            own += [replace(p, private=True) for p in self.partner_catalog.problems if p not in seen]
+        return own
+
+    @property
+    def next_publish_at(self) -> datetime | None:
+        """When the next scheduled post (public or for partners) comes due."""
+        due = [c.next_publish_at for c in (self.catalog, self.partner_catalog) if c is not None]
+        return min((d for d in due if d is not None), default=None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,12 +108,20 @@ def publish(
             posts, warnings = assign_ids(loaded, ledger)
             posts = dated_edits(posts, ledger, now)
     catalog = last.catalog.with_edits(edits, now) if last is not None and edits is not None else None
+    full = catalog is None
     if catalog is None:
         catalog = Catalog.build(posts, now)
-        ledger = mark_deleted(record(ledger, catalog.posts), catalog.posts, loaded, now)
+        to_record: list[Post] = list(catalog.posts)
     else:  # the same posts are published as last time, which recorded them all: only edits can differ
-        ledger = record(ledger, [new for _old, new in edits or () if catalog.by_slug.get(new.slug) is new])
-    published = Published(loaded, posts, catalog, ledger, warnings)
+        to_record = [new for _old, new in edits or () if catalog.by_slug.get(new.slug) is new]
+    partners = _for_partners(last, posts, edits, now)
+    if partners is not None:  # few, and recording a recorded post changes nothing
+        to_record += [post for post in partners.posts if post.partners_only]
+    ledger = record(ledger, to_record)
+    if full:  # only a full build can see a post go (a file removed, or made a draft)
+        shown = [*catalog.posts, *(partners.posts if partners is not None else ())]
+        ledger = mark_deleted(ledger, shown, loaded, now)
+    published = Published(loaded, posts, catalog, ledger, warnings, partners)
     return _with_history(published, last, history, now)
 
 
@@ -118,6 +141,17 @@ def _expired(stones: Mapping[str, tuple[Tombstone, ...]], now: datetime, days: i
     """Whether one of these tombstones is older than ``days`` at ``now`` (and so leaves its feeds)."""
     oldest = min((s[-1].when for s in stones.values() if s), default=None)
     return oldest is not None and oldest <= now - timedelta(days=days)
+
+
+def _for_partners(last: Published | None, posts: list[Post], edits: Edits | None, now: datetime) -> Catalog | None:
+    """The partners' catalog (the public posts and those for partners only), or None when no post is for partners."""
+    if not any(post.partners_only for post in posts):
+        return None
+    if last is not None and last.partner_catalog is not None and edits is not None:
+        edited = last.partner_catalog.with_edits(edits, now)
+        if edited is not None:
+            return edited
+    return Catalog.build(posts, now, partners=True)
 
 
 def _assign(

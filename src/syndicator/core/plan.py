@@ -19,6 +19,7 @@ from syndicator.model import Tombstone
 
 FORMATS = ("atom", "rss", "json")
 FEEDS_PREFIX = "/feeds/"  # the URL path of output_dir
+PARTNER_FEEDS_PREFIX = "/partners/feeds/"  # the same feeds for partners: full content, posts for partners too
 OPML = "index.opml"
 _TITLES = {
     "category": ("{site} — {name}", "Posts filed under {name} on {site}"),
@@ -33,7 +34,8 @@ class FeedSpec:
 
     ``posts`` are the entries it shows, newest first. A feed has ``page`` 0 and
     ``pages`` archive pages (0 when all its posts fit in it); archive page
-    ``page`` (1 = oldest) belongs to the feed ``feed_stem``.
+    ``page`` (1 = oldest) belongs to the feed ``feed_stem``. ``prefix`` is the
+    URL path its files are under: the public ``/feeds/``, or the partners'.
     """
 
     stem: str  # "all", "category/<slug>", "archive/<n>", "category/<slug>/archive/<n>"
@@ -45,6 +47,12 @@ class FeedSpec:
     page: int = 0
     pages: int = 0
     tombstones: tuple[Tombstone, ...] = ()  # a feed's deleted entries (RFC 6721); none on archive pages
+    prefix: str = FEEDS_PREFIX
+
+    @property
+    def is_public(self) -> bool:
+        """A public feed (or page): a WebSub topic set, written to output_dir; not one for partners."""
+        return self.prefix == FEEDS_PREFIX
 
     @property
     def is_archive(self) -> bool:
@@ -78,14 +86,17 @@ class FeedGroup:
     tombstones: tuple[Tombstone, ...] = ()
 
 
-def file_url(settings: Settings, path: str) -> str:
-    """The absolute URL of a file under output_dir (``category/x.atom``): the one feed-URL function."""
-    return f"{settings.base_url}{FEEDS_PREFIX}{path}"
+def file_url(settings: Settings, path: str, prefix: str = FEEDS_PREFIX) -> str:
+    """The absolute URL of a file under output_dir (``category/x.atom``): the one feed-URL function.
+
+    With the partners' ``prefix``, the URL of the same file for partners.
+    """
+    return f"{settings.base_url}{prefix}{path}"
 
 
-def feed_url(settings: Settings, stem: str, fmt: str) -> str:
+def feed_url(settings: Settings, stem: str, fmt: str, prefix: str = FEEDS_PREFIX) -> str:
     """The absolute URL of a feed file (``stem`` as in FeedSpec, ``fmt`` its extension)."""
-    return file_url(settings, f"{stem}.{fmt}")
+    return file_url(settings, f"{stem}.{fmt}", prefix)
 
 
 def taxonomy_page_url(settings: Settings, kind: str, slug: str) -> str:
@@ -128,7 +139,7 @@ def feed_groups(
             )
 
 
-def with_archives(group: FeedGroup, settings: Settings) -> list[FeedSpec]:
+def with_archives(group: FeedGroup, settings: Settings, prefix: str = FEEDS_PREFIX) -> list[FeedSpec]:
     """A feed of the newest posts, plus RFC 5005 archive pages when they do not all fit.
 
     Page 1 holds the oldest archive_page_size posts, page 2 the next ones, and
@@ -137,16 +148,27 @@ def with_archives(group: FeedGroup, settings: Settings) -> list[FeedSpec]:
     stem, posts = group.stem, group.posts
     head = (group.title, group.description, group.page_url)
     if len(posts) <= settings.feed_size:
-        return [FeedSpec(stem, *head, posts, stem, tombstones=group.tombstones)]
+        return [FeedSpec(stem, *head, posts, stem, tombstones=group.tombstones, prefix=prefix)]
     size = settings.archive_page_size
     oldest_first = posts[::-1]
     pages = -(-len(posts) // size)
-    specs = [FeedSpec(stem, *head, posts[: settings.feed_size], stem, 0, pages, group.tombstones)]
+    specs = [FeedSpec(stem, *head, posts[: settings.feed_size], stem, 0, pages, group.tombstones, prefix)]
     for page in range(1, pages + 1):
         entries = oldest_first[(page - 1) * size : page * size][::-1]
         title = f"{group.title} (archive page {page})"
         specs.append(
-            FeedSpec(archive_stem(stem, page), title, group.description, group.page_url, entries, stem, page, pages)
+            FeedSpec(
+                archive_stem(stem, page),
+                title,
+                group.description,
+                group.page_url,
+                entries,
+                stem,
+                page,
+                pages,
+                (),
+                prefix,
+            )
         )
     return specs
 

@@ -97,7 +97,7 @@ def _feed_generator(spec: FeedSpec, settings: Settings) -> FeedGenerator:
     fg = FeedGenerator()
     fg.load_extension("dc", atom=False, rss=True)
     fg.register_extension("history", _History, atom=True, rss=True)
-    fg.id(f"tag:{settings.authority},2000:/feeds/{spec.stem}.atom")
+    fg.id(f"tag:{settings.authority},2000:{spec.prefix}{spec.stem}.atom")  # a partner feed is another feed
     fg.title(spec.title)
     fg.subtitle(spec.description)
     fg.language(settings.language)
@@ -109,26 +109,31 @@ def _feed_generator(spec: FeedSpec, settings: Settings) -> FeedGenerator:
     fg.lastBuildDate(updated)
     # The alternate link first: some readers (feed-extractor) take a feed's first link as its site.
     fg.link(href=spec.page_url, rel="alternate", type="text/html")
-    fg.link(href=feed_url(settings, spec.stem, "atom"), rel="self", type="application/atom+xml")
+
+    def atom_url(stem: str) -> str:
+        return feed_url(settings, stem, "atom", spec.prefix)
+
+    fg.link(href=atom_url(spec.stem), rel="self", type="application/atom+xml")
     history: _History = fg.history
     history.tombstones = () if spec.is_archive else spec.tombstones
     links: list[tuple[str, str]] = []
     if spec.is_archive:
         history.marker = "archive"
-        links.append(("current", feed_url(settings, spec.feed_stem, "atom")))
+        links.append(("current", atom_url(spec.feed_stem)))
         if spec.page > 1:
-            links.append(("prev-archive", feed_url(settings, archive_stem(spec.feed_stem, spec.page - 1), "atom")))
+            links.append(("prev-archive", atom_url(archive_stem(spec.feed_stem, spec.page - 1))))
         if spec.page < spec.pages:
-            links.append(("next-archive", feed_url(settings, archive_stem(spec.feed_stem, spec.page + 1), "atom")))
+            links.append(("next-archive", atom_url(archive_stem(spec.feed_stem, spec.page + 1))))
     elif spec.pages:
-        links.append(("prev-archive", feed_url(settings, archive_stem(spec.stem, spec.pages), "atom")))
+        links.append(("prev-archive", atom_url(archive_stem(spec.stem, spec.pages))))
     else:
         history.marker = "complete"
     for rel, href in links:
         fg.link(href=href, rel=rel, type="application/atom+xml")
     history.rss_links = [(rel, href, "application/atom+xml") for rel, href in links]
-    fg.link(href=settings.hub_url, rel="hub")  # archive pages too: a page is a document of the feed's topic set
-    history.rss_links.insert(0, (("hub", settings.hub_url, "")))
+    if spec.is_public:  # archive pages too: a page is a document of the feed's topic set (partner feeds have none)
+        fg.link(href=settings.hub_url, rel="hub")
+        history.rss_links.insert(0, (("hub", settings.hub_url, "")))
     return fg
 
 
@@ -250,7 +255,9 @@ def rss_parts(spec: FeedSpec, items: Sequence[bytes], settings: Settings) -> lis
     """An RSS document as [head, *items, tail], likewise."""
     fg = _feed_generator(spec, settings)
     # feedgen's RSS <link> is the last link given, and it writes only the self one as atom:link.
-    fg.link(href=feed_url(settings, spec.stem, "rss"), rel="self", type="application/rss+xml", replace=True)
+    fg.link(
+        href=feed_url(settings, spec.stem, "rss", spec.prefix), rel="self", type="application/rss+xml", replace=True
+    )
     fg.link(href=spec.page_url, rel="alternate", type="text/html")
     document = _text_as_character_references(bytes(fg.rss_str(pretty=True, encoding="UTF-8")))
     head, end, tail = document.rpartition(b"</channel>")
@@ -265,11 +272,13 @@ def json_document(spec: FeedSpec, items: Sequence[bytes], settings: Settings) ->
         "title": spec.title,
         "description": spec.description,
         "home_page_url": spec.page_url,
-        "feed_url": feed_url(settings, spec.stem, "json"),
+        "feed_url": feed_url(settings, spec.stem, "json", spec.prefix),
         "hubs": [{"type": "WebSub", "url": settings.hub_url}],
         "language": settings.language,
         "items": [_ITEMS],
     }
+    if not spec.is_public:
+        del document["hubs"]
     # No indent: the C encoder is several times faster, and readers don't care.
     head, _items, tail = (
         json.dumps(document, ensure_ascii=False, sort_keys=True)
@@ -326,9 +335,10 @@ def _render_opml(specs: Sequence[FeedSpec], settings: Settings, newest: datetime
     for spec in specs:
         if spec.stem == "all" or spec.is_archive:
             continue
+        xml_url = feed_url(settings, spec.stem, "atom", spec.prefix)
         lines.append(
             f'    <outline type="rss" text={quoteattr(spec.title)} title={quoteattr(spec.title)}'
-            f" xmlUrl={quoteattr(feed_url(settings, spec.stem, 'atom'))} htmlUrl={quoteattr(spec.page_url)}/>"
+            f" xmlUrl={quoteattr(xml_url)} htmlUrl={quoteattr(spec.page_url)}/>"
         )
     lines += ["  </body>", "</opml>", ""]
     return "\n".join(lines).encode("utf-8")

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from syndicator.config import Settings
 from syndicator.core.catalog import Catalog
 from syndicator.core.digest import digest_text
+from syndicator.core.plan import FEEDS_PREFIX
 from syndicator.core.plan import FeedGroup
 from syndicator.core.plan import FeedSpec
 from syndicator.core.plan import feed_groups
@@ -89,11 +90,13 @@ class PagingMemo:
     """Each feed's specs (with its archive pages), paged again only when its posts tuple or heading changed.
 
     A reload that edits one post keeps every other group's tuple: only the
-    edited post's feeds are paged again.
+    edited post's feeds are paged again. ``prefix``: the URL path the specs'
+    files are served under (the partner feeds have their own).
     """
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, prefix: str = FEEDS_PREFIX) -> None:
         self.settings = settings
+        self.prefix = prefix
         self._pages: dict[str, tuple[FeedGroup, list[FeedSpec]]] = {}
 
     def specs(self, catalog: Catalog, tombstones: Mapping[str, tuple[Tombstone, ...]] | None = None) -> list[FeedSpec]:
@@ -102,7 +105,7 @@ class PagingMemo:
         for group in feed_groups(catalog, self.settings, tombstones):
             known = self._pages.get(group.stem)
             if known is None or not _same_group(known[0], group):
-                known = (group, with_archives(group, self.settings))
+                known = (group, with_archives(group, self.settings, self.prefix))
             pages[group.stem] = known
             specs += known[1]
         self._pages = pages

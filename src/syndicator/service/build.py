@@ -19,7 +19,6 @@ from dataclasses import replace
 from datetime import datetime
 
 from syndicator.config import Settings
-from syndicator.core.catalog import Catalog
 from syndicator.core.ledger import redirects
 from syndicator.core.pipeline import History
 from syndicator.core.pipeline import Published
@@ -37,6 +36,7 @@ from syndicator.incremental.memo import PagingMemo
 from syndicator.incremental.postcache import PostCache
 from syndicator.incremental.postcache import Progress
 from syndicator.model import LoadProblem
+from syndicator.service.partnerfeeds import PartnerFeeds
 from syndicator.service.snapshot import BuildReport
 from syndicator.service.snapshot import FeedFile
 from syndicator.service.snapshot import Gone
@@ -98,6 +98,7 @@ class Builder:
         self._kept: set[str] = set()  # the files of the last reload, to prune only when that set changes
         self._redirects: tuple[object, dict[str, str]] = (None, {})
         self._last_problems: tuple[object, ...] = ()
+        self.partner_feeds = PartnerFeeds(settings)  # rendered when a partner asks, never written
 
     def reload(
         self, now: datetime, progress: Progress | None = None, changed: Collection[str] | None = None
@@ -172,7 +173,7 @@ class Builder:
         kept.save(out.records, published.ledger, published.feeds, folders)
         self._keys, self._published = plan.keys, published
         report = _report(
-            self.settings, catalog, problems, now, layout, (out.written, removed), self.cache.parsed - parsed_before
+            self.settings, published, problems, now, layout, (out.written, removed), self.cache.parsed - parsed_before
         )
         report = replace(report, duration_ms=round((time.perf_counter() - started) * 1000, 1))
         self._publish(out.files, layout.keep, report, published)
@@ -187,7 +188,8 @@ class Builder:
         catalog = published.catalog
         served = files if self.serving else {}
         gone = Gone(published.gone_posts, published.gone_feeds)
-        self.snapshot = Snapshot(catalog, served, report, self._redirects[1], gone=gone)
+        partners = self.partner_feeds.edition(published) if self.serving else None
+        self.snapshot = Snapshot(catalog, served, report, self._redirects[1], gone=gone, partners=partners)
         gc.collect(1)
         gc.freeze()  # the snapshot lives on: keep it out of the full collections (tens of ms at 10,000 posts)
         changed = report.parsed or report.written or report.removed or report.problems != self._last_problems
@@ -197,7 +199,7 @@ class Builder:
 
 def _report(
     settings: Settings,
-    catalog: Catalog,
+    published: Published,
     problems: list[LoadProblem],
     now: datetime,
     layout: Layout,
@@ -207,12 +209,13 @@ def _report(
     """What a reload did and found (``changes``: the files written and removed, their .gz twins among them)."""
     ordered = tuple(sorted(problems, key=lambda p: (p.path, p.line, p.message)))
     written, removed = changes
+    catalog = published.catalog
     return BuildReport(
         posts=len(catalog.posts),
         categories=len(catalog.categories),
         problems=ordered,
         loaded_at=now,
-        next_publish_at=catalog.next_publish_at,
+        next_publish_at=published.next_publish_at,  # the partners' too: the schedule reloads for them
         feeds=layout.feeds,
         topics=layout.topics,
         written=tuple(sorted(p for p in written if not p.endswith(".gz"))),

@@ -115,6 +115,13 @@ class HubStore:
                 (attempts, time.time() + delay, delivery_id),
             )
 
+    def by_topic(self) -> dict[str, int]:
+        """Each topic's subscriptions whose lease runs (the audience counts them per feed and day)."""
+        query = "SELECT topic, COUNT(*) FROM subscriptions WHERE expires_at > ? GROUP BY topic"
+        with self.lock:
+            rows = self._db.execute(query, (time.time(),)).fetchall()
+        return {str(topic): int(n) for topic, n in rows}
+
     def counts(self) -> dict[str, int]:
         with self.lock:
             subscriptions = self.live_count()

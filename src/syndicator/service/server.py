@@ -5,6 +5,7 @@ Started by ``syndicator serve``.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import multiprocessing
 import resource
@@ -18,6 +19,8 @@ from granian.http import HTTP1Settings
 from granian.server import Server
 
 from syndicator.config import Settings
+from syndicator.service.audience import Audience
+from syndicator.service.audience import topic_counts
 from syndicator.service.build import Builder
 from syndicator.service.hub import Hub
 from syndicator.service.schedule import Clock
@@ -25,6 +28,8 @@ from syndicator.service.schedule import start_scheduler
 from syndicator.service.watch import PostWatcher
 from syndicator.service.web import WEBSUB_SLOTS
 from syndicator.service.web import create_app
+from syndicator.store.audience import AudienceStore
+from syndicator.store.partners import PartnerStore
 
 logger = logging.getLogger(__name__)
 
@@ -107,5 +112,9 @@ def _load_app(settings: Settings, host: str, port: int, clock: Clock) -> Callabl
     watcher = PostWatcher(settings.posts_dir)
     watcher.start()  # before the first load: an edit made during it is seen
     start_scheduler(builder, settings, clock, hub, watcher, first_load=True)
+    partners = PartnerStore(settings.state_dir)
+    audience = Audience(AudienceStore(settings.state_dir), partners, lambda: topic_counts(settings, hub))
+    audience.start()
+    atexit.register(audience.stop)
     logger.info("serving url=http://%s:%d/ posts_dir=%s hub=%s", host, port, settings.posts_dir, hub.url)
-    return create_app(settings, builder, None if hub.external else hub)
+    return create_app(settings, builder, None if hub.external else hub, partners=partners, audience=audience)

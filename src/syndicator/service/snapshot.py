@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Protocol
 
 from syndicator.config import Settings
 from syndicator.core.catalog import Catalog
@@ -29,7 +30,7 @@ MEDIA_TYPES = {
     ".json": "application/feed+json; charset=utf-8",
     ".opml": "text/x-opml; charset=utf-8",
 }
-PRIVATE_PROBLEM = "a draft has a problem (syndicator check lists it)"
+PRIVATE_PROBLEM = "a draft or a post for partners has a problem (syndicator check lists it)"
 SERVER_PROBLEM = "a state file has a problem (the server log names it)"
 
 
@@ -126,6 +127,14 @@ def public_problems(problems: Iterable[LoadProblem], settings: Settings) -> tupl
     return tuple(shown)
 
 
+class PartnerView(Protocol):
+    """The partner feeds of one reload (``partnerfeeds.Edition``): each made when first asked for."""
+
+    def file(self, path: str) -> FeedFile | None:
+        """The partner feed at this path under /partners/feeds/ (``category/x.atom``), or None."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class Gone:
     """What was published and is no more: its addresses answer 410 Gone."""
@@ -136,7 +145,10 @@ class Gone:
 
 @dataclass(frozen=True, slots=True)
 class Snapshot:
-    """Everything a request needs, immutable: the catalog and every feed by URL path."""
+    """Everything a request needs, immutable: the catalog and every feed by URL path.
+
+    ``catalog`` is the public one; ``partners`` the partner feeds (None for a one-off build).
+    """
 
     catalog: Catalog
     files: dict[str, FeedFile]
@@ -144,6 +156,8 @@ class Snapshot:
     redirects: dict[str, str]  # old post slug -> current slug
     starting: bool = False  # the feeds an earlier run left in output_dir, served until the first load is done
     gone: Gone = Gone()
+
+    partners: PartnerView | None = None
 
 
 def stored_snapshot(settings: Settings, records: Mapping[str, FeedRecord], now: datetime) -> Snapshot:

@@ -33,17 +33,24 @@ from syndicator.model import Post
 from syndicator.model import Term
 from syndicator.service import context
 from syndicator.service import oldurls
+from syndicator.service import statspage
+from syndicator.service.audience import Audience
+from syndicator.service.audience import Counting
 from syndicator.service.build import Builder
+from syndicator.service.clients import Throttle
 from syndicator.service.context import KINDS
 from syndicator.service.feedserver import FeedServer
 from syndicator.service.hub import Hub
 from syndicator.service.hub import HubRequestError
+from syndicator.service.partners import PartnerServer
+from syndicator.store.partners import PartnerStore
 
 if TYPE_CHECKING:
     pass
 
 bp = context.bp
 oldurls.register(bp)
+statspage.register(bp)
 _HEADINGS = {"category": "Category Archives", "tag": "Tag Archives", "author": "Author Archives"}
 
 CONTENT_SECURITY_POLICY = (
@@ -156,7 +163,7 @@ def healthz() -> Response:
             ],
             last_reload_ms=report.duration_ms,
             gone=sorted(snapshot.gone.feeds),
-            next_publish_at=report.next_publish_at.isoformat() if report.next_publish_at else None,
+            next_publish_at=_isoformat(snapshot.catalog.next_publish_at),  # the public one
         )
     if builder.last_error:
         body["error"] = "the last reload failed; the server log has the details"
@@ -193,15 +200,32 @@ def _plain_error(error: HTTPException) -> Response:
     return response
 
 
-def create_app(settings: Settings, builder: Builder, hub: Hub | None = None) -> Flask:
-    """Make the web app over a Builder's snapshots (and the built-in WebSub hub, when given)."""
+def create_app(
+    settings: Settings,
+    builder: Builder,
+    hub: Hub | None = None,
+    *,
+    partners: PartnerStore | None = None,
+    audience: Audience | None = None,
+) -> Flask:
+    """Make the web app over a Builder's snapshots (and the built-in WebSub hub, when given).
+
+    With ``partners``, /partners/feeds/ answers the partners it holds; with
+    ``audience``, public feed fetches are counted (and /stats/ may show them).
+    """
     app = Flask("syndicator")  # the package: its templates/ and static/
     app.config["SYNDICATOR_SETTINGS"] = settings
     app.config["SYNDICATOR_BUILDER"] = builder
     app.config["SYNDICATOR_HUB"] = hub
     app.config["SYNDICATOR_WEBSUB_SLOTS"] = threading.BoundedSemaphore(WEBSUB_SLOTS)
+    throttle = Throttle()  # failed partner and /stats/ credentials, per client
+    app.config.update(SYNDICATOR_PARTNERS=partners, SYNDICATOR_AUDIENCE=audience, SYNDICATOR_THROTTLE=throttle)
     app.register_blueprint(bp)
     app.wsgi_app = FeedServer(app.wsgi_app, builder, settings)  # type: ignore[method-assign]
+    if audience is not None:
+        app.wsgi_app = Counting(app.wsgi_app, builder, audience)  # type: ignore[method-assign]
+    if partners is not None:
+        app.wsgi_app = PartnerServer(app.wsgi_app, builder, settings, partners, throttle, audience)  # type: ignore[method-assign]
     app.after_request(_security_headers)
     app.register_error_handler(HTTPException, _plain_error)
 
@@ -220,3 +244,7 @@ def _post_terms(post: Post) -> list[Term]:
     """A post's categories under their displayed names."""
     snapshot = context.snapshot()
     return [Term(t.slug, snapshot.catalog.name_of(t)) for t in post.categories]
+
+
+def _isoformat(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None

@@ -1,0 +1,263 @@
+"""Who reads: counts of readers per feed and day, made off the request path.
+
+A feed request only appends (when, feed, address, User-Agent) to a bounded
+deque; one thread folds the events into the day's figures every few seconds
+and writes them (``store.audience``): each known aggregator's reported
+subscribers (the latest figure of the day), the distinct other clients (a
+HyperLogLog of a keyed BLAKE2b hash of address and User-Agent, keyed by the
+day's random salt), partner fetches, and the WebSub subscriptions the hub
+holds. An nginx access log is folded the same way (``import_log``).
+"""
+
+from __future__ import annotations
+
+import collections
+import hashlib
+import logging
+import re
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from collections.abc import Iterable
+from datetime import UTC
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from syndicator.config import Settings
+from syndicator.core.accesslog import parse_line
+from syndicator.core.agents import MAX_AGENT
+from syndicator.core.agents import reported
+from syndicator.core.plan import FEEDS_PREFIX
+from syndicator.core.sketch import HyperLogLog
+from syndicator.service.build import Builder
+from syndicator.service.clients import address_of
+from syndicator.service.hub import Hub
+from syndicator.store.audience import KEEP_DAYS
+from syndicator.store.audience import AudienceStore
+from syndicator.store.partners import PartnerStore
+from syndicator.store.records import RecordsFile
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse
+    from _typeshed.wsgi import WSGIApplication
+    from _typeshed.wsgi import WSGIEnvironment
+
+logger = logging.getLogger(__name__)
+
+CLIENTS, WEBSUB, PARTNER_FETCHES = "clients", "websub", "partner_fetches"  # the kinds of figure besides aggregators
+_ARCHIVE = re.compile(r"(?:^|/)archive/\d+$")
+# (when, feed, peer address or None for a partner, the address a proxy names, User-Agent or partner)
+Event = tuple[float, str, str | None, str | None, str]
+_DAY = 86400
+FLUSH_AT = 20_000  # events that make the thread write before its interval is up
+
+
+def day_of(when: float) -> str:
+    return datetime.fromtimestamp(when, UTC).date().isoformat()
+
+
+def is_topic(feed: str) -> bool:
+    """A feed readers subscribe to (not an archive page, not the OPML): ``all.atom``, ``category/x.rss``..."""
+    stem, dot, fmt = feed.rpartition(".")
+    return bool(dot) and fmt in ("atom", "rss", "json") and not _ARCHIVE.search(stem)
+
+
+class Tally:
+    """Events folded into figures in memory, then written in one transaction (``write``)."""
+
+    def __init__(self, salt_of: Callable[[str], bytes]) -> None:
+        self._salt_of = salt_of
+        self._salts: dict[str, bytes] = {}
+        self.latest: dict[tuple[str, str, str], int] = {}
+        self.added: collections.Counter[tuple[str, str, str]] = collections.Counter()
+        self.sketches: dict[tuple[str, str], HyperLogLog] = {}
+        self.partners: dict[str, tuple[int, float]] = {}
+        self._days: dict[int, str] = {}
+        self._agents: dict[str, tuple[str, int] | None] = {}  # the few agents of a batch, read once each
+
+    def _day(self, when: float) -> str:
+        day = self._days.get(int(when // _DAY))
+        if day is None:
+            day = self._days[int(when // _DAY)] = day_of(when)
+        return day
+
+    def reader(self, feed: str, when: float, address: str, agent: str) -> None:
+        """A public fetch: an aggregator's report, or one client (its salted hash)."""
+        day = self._day(when)
+        if agent in self._agents:
+            found = self._agents[agent]
+        else:
+            found = reported(agent)
+            if len(self._agents) < 10_000:
+                self._agents[agent] = found
+        if found is not None:
+            self.latest[(feed, day, found[0])] = found[1]
+            return
+        salt = self._salts.get(day)
+        if salt is None:
+            salt = self._salts[day] = self._salt_of(day)
+        text = f"{address}\n{agent[:MAX_AGENT]}".encode("utf-8", "surrogateescape")
+        value = int.from_bytes(hashlib.blake2b(text, key=salt, digest_size=8).digest(), "big")
+        sketch = self.sketches.get((feed, day))
+        if sketch is None:
+            sketch = self.sketches[(feed, day)] = HyperLogLog()
+        sketch.add(value)
+
+    def partner(self, name: str, feed: str, when: float) -> None:
+        count, last = self.partners.get(name, (0, 0.0))
+        self.partners[name] = (count + 1, max(last, when))
+        if is_topic(feed):
+            self.added[(feed, self._day(when), PARTNER_FETCHES)] += 1
+
+    def write(self, store: AudienceStore, partners: PartnerStore | None, today: date) -> None:
+        """Write the figures: sketches merged into the stored ones of the last KEEP_DAYS days."""
+        oldest = (today - timedelta(days=KEEP_DAYS - 1)).isoformat()
+        sketches, at_least = [], []
+        for (feed, day), sketch in self.sketches.items():
+            stored = store.sketch(feed, day)
+            if stored is not None:
+                sketch.merge(HyperLogLog.from_bytes(stored))
+            if day >= oldest:
+                sketches.append((feed, day, sketch.to_bytes()))
+                self.latest[(feed, day, CLIENTS)] = sketch.estimate()
+            else:  # an old day's log: its sketch is gone, so its clients are at least these
+                at_least.append((feed, day, CLIENTS, sketch.estimate()))
+        latest = [(*key, value) for key, value in self.latest.items()]
+        added = [(*key, value) for key, value in self.added.items()]
+        store.write(latest=latest, added=added, sketches=sketches, at_least=at_least)
+        if partners is not None and self.partners:
+            partners.record_fetches(self.partners)
+
+
+class Audience:
+    """The counting thread: requests hand it events, it writes them every ``interval`` seconds.
+
+    At most ``max_events`` wait (each under 1 KiB: a User-Agent is cut at 512
+    characters); past that the oldest are dropped rather than memory grow.
+    """
+
+    def __init__(
+        self,
+        store: AudienceStore,
+        partners: PartnerStore | None = None,
+        websub: Callable[[], dict[str, int]] | None = None,
+        *,
+        interval: float = 5.0,
+        websub_every: float = 300.0,
+        max_events: int = 100_000,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.store, self.partners, self.websub, self.clock = store, partners, websub, clock
+        self.interval, self.websub_every = interval, websub_every
+        self._events: collections.deque[Event] = collections.deque(maxlen=max_events)  # full: the oldest go
+        self._stop = threading.Event()
+        self._flushing = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._websub_at = 0.0
+        self._pruned: date | None = None
+
+    def saw(self, feed: str, environ: WSGIEnvironment) -> None:
+        """A public feed was fetched (called on the request path: one append; the thread reads the rest)."""
+        get = environ.get
+        self._events.append(
+            (self.clock(), feed, get("REMOTE_ADDR", ""), get("HTTP_X_REAL_IP"), get("HTTP_USER_AGENT", ""))
+        )
+
+    def partner_fetch(self, name: str, feed: str) -> None:
+        """A partner fetched one of its feeds."""
+        self._events.append((self.clock(), feed, None, None, name))
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="audience", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop the thread, writing what it holds."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(10)
+        self.flush()
+
+    def _run(self) -> None:
+        """Flush every ``interval`` seconds, or sooner when the events pile up (they hold memory)."""
+        last = time.monotonic()
+        while not self._stop.wait(min(self.interval, 0.5)):
+            if len(self._events) < FLUSH_AT and time.monotonic() - last < self.interval:
+                continue
+            last = time.monotonic()
+            try:
+                self.flush()
+            except (sqlite3.Error, OSError):  # a full disk or a locked file: the counts wait for the next round
+                logger.exception("audience flush failed")
+
+    def flush(self) -> None:
+        """Fold the events so far into the store (and, now and then, the hub's subscriptions)."""
+        with self._flushing:
+            tally = Tally(self.store.salt)
+            while self._events:
+                when, feed, peer, named, agent = self._events.popleft()
+                if peer is None:
+                    tally.partner(agent, feed, when)
+                else:
+                    tally.reader(feed, when, address_of(peer, named), str(agent)[:MAX_AGENT])
+            now = self.clock()
+            today = datetime.fromtimestamp(now, UTC).date()
+            tally.write(self.store, self.partners, today)
+            if self.websub is not None and now - self._websub_at >= self.websub_every:
+                self._websub_at = now
+                self.store.set_websub(today.isoformat(), self.websub())
+            if self._pruned != today:
+                self.store.prune(today)
+                self._pruned = today
+
+
+def topic_counts(settings: Settings, hub: Hub) -> dict[str, int]:
+    """The WebSub subscriptions the hub holds per feed (``all.atom``: its topics are feed URLs)."""
+    prefix = f"{settings.base_url}{FEEDS_PREFIX}"
+    return {topic.removeprefix(prefix): n for topic, n in hub.store.by_topic().items() if topic.startswith(prefix)}
+
+
+class Counting:
+    """WSGI layer that tells the Audience of each GET of a public feed (a reader's poll, answered 200 or 304)."""
+
+    def __init__(self, app: WSGIApplication, builder: Builder, audience: Audience) -> None:
+        self.app, self.builder, self.audience = app, builder, audience
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        path = str(environ.get("PATH_INFO", ""))
+        if path.startswith(FEEDS_PREFIX) and environ.get("REQUEST_METHOD") == "GET":
+            snapshot, feed = self.builder.snapshot, path[len(FEEDS_PREFIX) :]
+            if snapshot is not None and feed in snapshot.report.topics:
+                self.audience.saw(feed, environ)
+        return self.app(environ, start_response)
+
+
+def import_log(settings: Settings, store: AudienceStore, lines: Iterable[str], today: date) -> tuple[int, int]:
+    """Count the feed requests of an nginx "combined" log: (requests counted, lines not in that format).
+
+    Only GETs answered 200 or 304 of the feeds the last build wrote count.
+    Importing a log again, or a day's two logs, counts no client twice (for
+    the days whose sketches are kept).
+    """
+    topics = {
+        path
+        for stem, record in RecordsFile(settings).read().items()
+        if not _ARCHIVE.search(stem)
+        for path in record.files
+    }
+    tally, counted, skipped = Tally(store.salt), 0, 0
+    for line in lines:
+        request = parse_line(line)
+        if request is None:
+            skipped += bool(line.strip())
+            continue
+        feed = request.path.removeprefix(FEEDS_PREFIX)
+        if request.method == "GET" and request.status in (200, 304) and feed in topics and is_topic(feed):
+            tally.reader(feed, request.when.timestamp(), request.address, request.agent)
+            counted += 1
+    tally.write(store, None, today)
+    store.prune(today)
+    return counted, skipped

@@ -1,0 +1,123 @@
+"""The partner feeds: every public feed path under /partners/feeds/, with full content and the posts for partners.
+
+Rendered in memory through the same core.render path as the public feeds (with
+``full_content`` on), never written to output_dir, and only when a partner asks:
+a reload costs no rendering at all, and the partners' catalog only when a post
+is for partners only (otherwise the public catalog serves). A document is kept
+while its posts stay the same objects (the digests' key), up to ``max_bytes``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import replace
+
+from syndicator.config import Settings
+from syndicator.core.catalog import Catalog
+from syndicator.core.pipeline import Published
+from syndicator.core.plan import OPML
+from syndicator.core.plan import PARTNER_FEEDS_PREFIX
+from syndicator.core.plan import FeedSpec
+from syndicator.core.render import document_parts
+from syndicator.core.render import opml
+from syndicator.core.render import opml_newest
+from syndicator.incremental.memo import Digests
+from syndicator.incremental.memo import EntryMemo
+from syndicator.incremental.memo import PagingMemo
+from syndicator.service.snapshot import FeedFile
+from syndicator.service.snapshot import etag_of
+
+MAX_BYTES = 64 * 1024 * 1024  # rendered partner documents kept (with their gzip forms)
+ENTRY_SIZES = {"atom": 4000, "rss": 1000, "json": 1000}  # partner entries kept per format
+
+
+class PartnerFeeds:
+    """Owned by the builder: makes each reload's Edition and keeps what editions share (entries, documents).
+
+    Thread-safe: requests render under one lock (partners are few; the public
+    feeds never wait for it).
+    """
+
+    def __init__(self, settings: Settings, *, max_bytes: int = MAX_BYTES) -> None:
+        self.settings = replace(settings, full_content=True)
+        self.max_bytes = max_bytes
+        self._lock = threading.Lock()
+        self._paging = PagingMemo(self.settings, PARTNER_FEEDS_PREFIX)
+        self._entries = EntryMemo(self.settings, dict(ENTRY_SIZES), parallel_from=1 << 30)
+        self._digests = Digests("partners")
+        self._documents: OrderedDict[tuple[object, ...], dict[str, FeedFile]] = OrderedDict()
+        self._size = 0
+        self._changed: dict[str, tuple[str, float]] = {}  # path -> (etag, when its bytes last changed)
+
+    def edition(self, published: Published) -> Edition:
+        """The partner feeds of a reload: of the partners' catalog, or of the public one when no post is for them."""
+        return Edition(self, published.partner_catalog or published.catalog)
+
+    def file(self, edition: Edition, path: str) -> FeedFile | None:
+        """A partner feed of an edition (``category/x.atom``), rendered now or kept from before; None: no such feed."""
+        with self._lock:
+            specs, by_path = edition.specs(self._paging)
+            if path == OPML:
+                listed = tuple((s.stem, s.title, s.page_url) for s in specs if not s.is_archive)
+                key: tuple[object, ...] = (OPML, opml_newest(specs), listed)
+                return self._kept(key, lambda: {OPML: opml(specs, self.settings)})[OPML]
+            spec = by_path.get(path)
+            if spec is None:
+                return None
+            key = self._digests.key(spec, edition.catalog)
+            return self._kept(key, lambda: self._render(spec, edition.catalog))[path]
+
+    def _kept(self, key: tuple[object, ...], render: Callable[[], dict[str, bytes]]) -> dict[str, FeedFile]:
+        files = self._documents.get(key)
+        if files is not None:
+            self._documents.move_to_end(key)
+            return files
+        files = self._documents[key] = self._served(render())
+        self._size += _size(files)
+        while self._size > self.max_bytes and len(self._documents) > 1:
+            _key, dropped = self._documents.popitem(last=False)
+            self._size -= _size(dropped)
+        return files
+
+    def _render(self, spec: FeedSpec, catalog: Catalog) -> dict[str, bytes]:
+        parts = document_parts(spec, self._entries.entries(spec, catalog), self.settings)
+        return {path: b"".join(chunks) for path, chunks in parts.items()}
+
+    def _served(self, bodies: dict[str, bytes]) -> dict[str, FeedFile]:
+        """Each document as served; its Last-Modified moves only when its bytes change."""
+        now, files = time.time(), {}
+        if len(self._changed) > 100_000:  # the paths of vanished feeds: forget them now and then
+            self._changed.clear()
+        for path, body in bodies.items():
+            etag = etag_of(body)
+            known = self._changed.get(path)
+            last_modified = known[1] if known is not None and known[0] == etag else now
+            self._changed[path] = (etag, last_modified)
+            files[path] = FeedFile.make(path, body, last_modified, etag=etag)
+        return files
+
+
+class Edition:
+    """One reload's partner feeds over its catalog; a request takes the Snapshot's, so it never mixes two."""
+
+    def __init__(self, feeds: PartnerFeeds, catalog: Catalog) -> None:
+        self.catalog = catalog
+        self._feeds = feeds
+        self._specs: tuple[list[FeedSpec], dict[str, FeedSpec]] | None = None
+
+    def specs(self, paging: PagingMemo) -> tuple[list[FeedSpec], dict[str, FeedSpec]]:
+        """The partner feeds' specs, and each file's (paged on the first request; call with the feeds' lock held)."""
+        if self._specs is None:
+            specs = paging.specs(self.catalog)
+            self._specs = (specs, {path: spec for spec in specs for path in spec.paths})
+        return self._specs
+
+    def file(self, path: str) -> FeedFile | None:
+        return self._feeds.file(self, path)
+
+
+def _size(files: dict[str, FeedFile]) -> int:
+    return sum(len(f.body) + len(f.gzip_body) for f in files.values())

@@ -1,0 +1,110 @@
+"""The reader counts as people read them: a table per feed for ``syndicator stats``, charts for /stats/.
+
+A feed's readers on a day are its distinct plain clients plus the subscribers
+each aggregator reported; WebSub subscriptions and partner fetches are shown
+beside them, not added in (a WebSub subscriber is usually an aggregator that
+also polls, and partners are counted by name, not as readers).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import date
+from datetime import timedelta
+from pathlib import Path
+
+from syndicator.config import Settings
+from syndicator.core.agents import AGGREGATORS
+from syndicator.core.agents import display_name
+from syndicator.core.chart import Series
+from syndicator.core.chart import stacked_bars
+from syndicator.service.audience import CLIENTS
+from syndicator.service.audience import PARTNER_FETCHES
+from syndicator.service.audience import WEBSUB
+from syndicator.service.audience import import_log
+from syndicator.store.audience import AudienceStore
+
+APART = (WEBSUB, PARTNER_FETCHES)  # shown beside the readers, not added in
+_LABELS = {CLIENTS: "other clients", WEBSUB: "WebSub subscriptions", PARTNER_FETCHES: "partner fetches"}
+
+
+@dataclass(slots=True)
+class FeedReaders:
+    """One feed's figures per day (YYYY-MM-DD -> kind -> value)."""
+
+    feed: str
+    days: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def readers(self, day: str) -> int:
+        values = self.days.get(day, {})
+        return sum(v for k, v in values.items() if k not in APART)
+
+    def kinds(self) -> list[str]:
+        """The parts of its readers (other clients first, then the aggregators by name), then the rest."""
+        seen = {kind for values in self.days.values() for kind in values}
+        parts = [CLIENTS, *sorted((k for k in seen if k in AGGREGATORS), key=display_name)]
+        return parts + [k for k in APART if k in seen]
+
+    @property
+    def total(self) -> int:
+        return sum(self.readers(day) for day in self.days)
+
+
+def label(kind: str) -> str:
+    return _LABELS.get(kind, display_name(kind))
+
+
+def window(today: date, days: int) -> list[str]:
+    """The days shown, oldest first, ending today."""
+    return [(today - timedelta(days=n)).isoformat() for n in range(days - 1, -1, -1)]
+
+
+def collect(store: AudienceStore, today: date, days: int) -> list[FeedReaders]:
+    """Every feed with a figure in the last ``days`` days, most read first."""
+    feeds: dict[str, FeedReaders] = {}
+    for feed, day, kind, value in store.counts(window(today, days)[0]):
+        feeds.setdefault(feed, FeedReaders(feed)).days.setdefault(day, {})[kind] = value
+    return sorted(feeds.values(), key=lambda f: (-f.total, f.feed))
+
+
+def text_tables(feeds: list[FeedReaders]) -> list[str]:
+    """``syndicator stats``: per feed, a line per day with its total of readers, then its parts."""
+    lines: list[str] = []
+    for feed in feeds:
+        kinds = feed.kinds()
+        heads = ["day", "readers", *(label(k) for k in kinds)]
+        widths = [max(10, len(h)) for h in heads]
+        lines += ["", f"/feeds/{feed.feed}", "  " + "  ".join(h.rjust(w) for h, w in zip(heads, widths, strict=True))]
+        for day in sorted(feed.days):
+            values = feed.days[day]
+            cells = [day, str(feed.readers(day)), *(str(values.get(k, 0)) for k in kinds)]
+            lines.append("  " + "  ".join(c.rjust(w) for c, w in zip(cells, widths, strict=True)))
+    return lines[1:]
+
+
+def feed_chart(feed: FeedReaders, days: list[str]) -> str:
+    """A feed's readers per day as stacked bars: other clients and each aggregator."""
+    parts = [k for k in feed.kinds() if k not in APART]
+    series = [Series(label(k), tuple(feed.days.get(d, {}).get(k, 0) for d in days)) for k in parts]
+    return stacked_bars(f"Readers of /feeds/{feed.feed} per day", days, series)
+
+
+def partner_chart(feeds: list[FeedReaders], days: list[str]) -> str:
+    """All partner fetches per day."""
+    values = tuple(sum(f.days.get(d, {}).get(PARTNER_FETCHES, 0) for f in feeds) for d in days)
+    return stacked_bars("Partner fetches per day", days, [Series("partner fetches", values)])
+
+
+def stats_lines(settings: Settings, today: date, days: int, log: Path | None = None) -> list[str]:
+    """``syndicator stats [--import-log LOG]``: what the log added, then the tables of the last ``days`` days."""
+    store = AudienceStore(settings.state_dir)
+    lines = []
+    try:
+        if log is not None:
+            with log.open(encoding="utf-8", errors="replace") as log_lines:
+                counted, skipped = import_log(settings, store, log_lines, today)
+            lines.append(f"{log}: {counted} feed requests counted, {skipped} lines not in nginx's combined format")
+        return lines + (text_tables(collect(store, today, days)) or [f"no readers counted in the last {days} days"])
+    finally:
+        store.close()

@@ -1,0 +1,453 @@
+"""Private feeds for partners (SPEC "Private feeds for partners"): tokens, every way they can be wrong, revocation
+at once, full content and partner-only posts under /partners/feeds/, and none of those posts on any public surface."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin
+from urllib.parse import urlsplit
+
+import feedparser
+import pytest
+import requests
+
+from conftest import NOW
+from conftest import SEED_POSTS
+from conftest import Server
+from conftest import post_text
+from feedcheck import check_atom
+from subscriber import Subscriber
+from syndicator.config import Settings
+from syndicator.service.build import Builder
+from syndicator.service.clients import Throttle
+from syndicator.service.partners import credentials
+from syndicator.service.partners import new_token
+from syndicator.service.partners import partner_of
+from syndicator.service.partners import token_hash
+from syndicator.service.snapshot import PRIVATE_PROBLEM
+from syndicator.service.web import create_app
+from syndicator.store.partners import PARTNERS_FILE
+from syndicator.store.partners import PartnerStore
+
+LATER = datetime(2026, 3, 1, tzinfo=UTC)  # the briefing (2026-02-01) is out
+MARKERS = (b"zebra", b"quagga", b"okapi", b"q7x")  # every word of the partner-only posts (lower case)
+BRIEFING = post_text(
+    title="Zebra Briefing",
+    date="2026-02-01T10:00:00Z",
+    body="Quagga figures for partners.\n\nContinue reading\n\nThe rest of the quagga story.\n",
+    categories="[Zebra Desk, Tajikistan]",
+    tags="[q7x-tag]",
+    author="Zed Okapi",
+    visibility="partners",
+)
+BROKEN_BRIEFING = "---\ntitle: Zebra plans\nvisibility: partners\ndate: not-a-date\n---\nQuagga.\n"
+
+
+def cli(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the syndicator command in a folder (as a publisher would, beside the running server)."""
+    return subprocess.run(
+        [sys.executable, "-m", "syndicator", *args], cwd=cwd, capture_output=True, text=True, timeout=60, env=env
+    )
+
+
+def add_partner(cwd: Path, name: str) -> str:
+    result = cli(cwd, "partners", "add", name)
+    assert result.returncode == 0, result.stderr
+    token = result.stdout.strip()
+    assert re.fullmatch(r"synp_[A-Za-z0-9_-]{43}", token)
+    return token
+
+
+def basic(name: str, token: str) -> str:
+    return "Basic " + base64.b64encode(f"{name}:{token}".encode()).decode()
+
+
+@dataclass
+class Site:
+    server: Server
+    root: Path
+    token: str
+
+
+@pytest.fixture
+def site(start_server: Callable[..., Server], tmp_path: Path) -> Site:
+    """The seed posts plus a briefing for partners only, served with full_content off; partner "acme" added."""
+    shutil.copytree(SEED_POSTS, tmp_path / "posts")
+    (tmp_path / "posts/2026-02-01-zebra-briefing.md").write_text(BRIEFING)
+    token = add_partner(tmp_path, "acme")
+    server = start_server(tmp_path, SYNDICATOR_FULL_CONTENT="false", SYNDICATOR_RELOAD_INTERVAL="1")
+    return Site(server, tmp_path, token)
+
+
+def test_a_partner_gets_full_content_and_the_partner_posts(site: Site) -> None:
+    """Bearer or Basic: every public feed path under /partners/feeds/, full content, the briefing, no hub."""
+    server, token = site.server, site.token
+    public = server.get("/feeds/all.atom").content
+    assert b"<content" not in public and b"Zebra" not in public
+    for authorization in (f"Bearer {token}", basic("acme", token)):
+        answer = server.get("/partners/feeds/all.atom", headers={"Authorization": authorization})
+        assert answer.status_code == 200
+        check_atom(answer.content)
+        entries = feedparser.parse(answer.content).entries
+        assert entries[0].title == "Zebra Briefing" and "rest of the quagga story" in entries[0].content[0].value
+        assert all(entry.get("content") for entry in entries), "always full content"
+        assert b'rel="hub"' not in answer.content and f"{server.url}/partners/feeds/all.atom".encode() in answer.content
+    headers = {"Authorization": f"Bearer {token}"}
+    for path in ("all.rss", "all.json", "category/zebra-desk.atom", "tag/q7x-tag.rss", "author/zed-okapi.json"):
+        assert b"Zebra Briefing" in server.get(f"/partners/feeds/{path}", headers=headers).content, path
+    seed = server.get("/partners/feeds/category/tajik-russian-relations.json", headers=headers).json()
+    assert all(item["content_html"] for item in seed["items"]) and "hubs" not in seed
+    opml = server.get("/partners/feeds/index.opml", headers=headers).content
+    assert f"{server.url}/partners/feeds/category/zebra-desk.atom".encode() in opml
+    assert server.get("/partners/feeds/category/nope.atom", headers=headers).status_code == 404
+
+
+def test_partner_feeds_are_private_and_answer_conditional_gets(site: Site) -> None:
+    """Cache-Control: private, strong ETags with 304s (plain and gzip), Last-Modified, HEAD; no CORS."""
+    server, headers = site.server, {"Authorization": f"Bearer {site.token}"}
+    path = "/partners/feeds/category/tajikistan.atom"
+    plain = server.get(path, headers={**headers, "Accept-Encoding": "identity"})
+    zipped = server.get(path, headers={**headers, "Accept-Encoding": "gzip"}, stream=True)
+    assert plain.headers["Cache-Control"] == zipped.headers["Cache-Control"] == "private, max-age=1"
+    assert "Access-Control-Allow-Origin" not in plain.headers and "Link" in plain.headers
+    assert zipped.headers["Content-Encoding"] == "gzip" and gzip.decompress(zipped.raw.read()) == plain.content
+    assert plain.headers["ETag"] != zipped.headers["ETag"] and plain.headers["Vary"].startswith("Accept-Encoding")
+    for tag in (plain.headers["ETag"], zipped.headers["ETag"], "W/" + plain.headers["ETag"]):
+        again = server.get(path, headers={**headers, "If-None-Match": tag})
+        assert again.status_code == 304 and again.content == b""
+    since = server.get(path, headers={**headers, "If-Modified-Since": plain.headers["Last-Modified"]})
+    assert since.status_code == 304
+    head = requests.head(server.url + path, headers={**headers, "Accept-Encoding": "identity"}, timeout=10)
+    assert head.status_code == 200 and head.content == b"" and head.headers["ETag"] == plain.headers["ETag"]
+    time.sleep(2.5)  # reloads happened: unchanged bytes keep their ETag
+    assert server.get(path, headers={**headers, "If-None-Match": plain.headers["ETag"]}).status_code == 304
+
+
+def test_archive_pages_for_partners(start_server: Callable[..., Server], tmp_path: Path) -> None:
+    """A partner feed too long for one document links its archive pages, which are served under /partners/ too."""
+    posts = tmp_path / "posts"
+    posts.mkdir()
+    for n in range(5):
+        (posts / f"p{n}.md").write_text(post_text(title=f"Post {n}", date=f"2025-06-0{n + 1}T10:00:00Z"))
+    (posts / "brief.md").write_text(post_text(title="Zebra", date="2025-06-09T10:00:00Z", visibility="partners"))
+    token = add_partner(tmp_path, "acme")
+    env = {"SYNDICATOR_FEED_SIZE": "2", "SYNDICATOR_ARCHIVE_PAGE_SIZE": "2"}
+    server = start_server(tmp_path, **env)
+    headers = {"Authorization": f"Bearer {token}"}
+    feed = server.get("/partners/feeds/all.atom", headers=headers).content
+    assert f'href="{server.url}/partners/feeds/archive/3.atom" rel="prev-archive"'.encode() in feed
+    seen = []
+    for page in (3, 2, 1):
+        body = server.get(f"/partners/feeds/archive/{page}.atom", headers=headers).content
+        check_atom(body)
+        seen += [entry.title for entry in feedparser.parse(body).entries]
+    assert sorted(seen) == ["Post 0", "Post 1", "Post 2", "Post 3", "Post 4", "Zebra"]
+    assert len(list((tmp_path / "feeds/archive").glob("*.atom"))) == 3  # the public pages: five posts, 2 a page
+    assert b"Zebra" not in b"".join(p.read_bytes() for p in (tmp_path / "feeds/archive").glob("*.atom"))
+
+
+def test_every_wrong_credential_gets_the_same_401(site: Site) -> None:
+    """Missing, malformed, wrong, revoked, Basic with a wrong user: one answer, with both challenges."""
+    server, token = site.server, site.token
+    other = add_partner(site.root, "gone")
+    assert cli(site.root, "partners", "revoke", "gone").returncode == 0
+    wrong = [
+        None,
+        "",
+        "Bearer",
+        "Bearer ",
+        f"Bearer {token} extra",
+        f"Bearer {token[:-1]}",
+        f"Bearer {new_token()}",
+        f"Token {token}",
+        f"bearer{token}",
+        "Basic !!!not-base64",
+        "Basic " + base64.b64encode(token.encode()).decode(),  # no user
+        basic("nobody", token),
+        basic("acme", other),
+        basic("acme", ""),
+        basic("ACME", token),
+        f"Bearer {other}",  # revoked
+        basic("gone", other),  # revoked
+        "Bearer " + "x" * 5000,
+        f"Bearer {token_hash(token)}",  # the stored hash is not a token
+    ]
+    answers = []
+    for i, authorization in enumerate(wrong):
+        headers = {"X-Real-IP": f"192.0.2.{i + 1}"}  # each from its own address: no failure brake
+        if authorization is not None:
+            headers["Authorization"] = authorization
+        answer = server.get("/partners/feeds/all.atom", headers=headers)
+        answers.append((answer.status_code, answer.content, answer.raw.headers.getlist("WWW-Authenticate")))
+    assert len(set(map(repr, answers))) == 1, answers
+    status, body, challenges = answers[0]
+    assert status == 401 and b"Zebra" not in body
+    assert challenges == ['Bearer realm="partners"', 'Basic realm="partners", charset="UTF-8"']
+    unknown = server.get("/partners/feeds/category/nope.atom")
+    assert (unknown.status_code, unknown.content) == (401, body), "no hint of which feeds exist"
+    assert server.get("/partners/feeds/all.atom", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+
+
+def test_revocation_counts_at_once_on_a_running_server(site: Site) -> None:
+    """partners revoke, then the very next request: 401, without a restart or a reload."""
+    server, headers = site.server, {"Authorization": basic("acme", site.token)}
+    assert server.get("/partners/feeds/all.atom", headers=headers).status_code == 200
+    assert cli(site.root, "partners", "revoke", "acme").returncode == 0
+    assert server.get("/partners/feeds/all.atom", headers=headers).status_code == 401
+    assert server.get("/partners/feeds/all.atom", headers={"Authorization": f"Bearer {site.token}"}).status_code == 401
+    fresh = add_partner(site.root, "acme")  # a new token for the same partner works at once too
+    assert server.get("/partners/feeds/all.atom", headers={"Authorization": f"Bearer {fresh}"}).status_code == 200
+    assert server.get("/partners/feeds/all.atom", headers=headers).status_code == 401
+
+
+def test_failed_attempts_from_one_client_are_slowed_down(site: Site) -> None:
+    """After five wrong tokens a client waits (429, Retry-After), doubling; other clients are not held up."""
+    server, good = site.server, {"Authorization": f"Bearer {site.token}"}
+    attacker = {"X-Real-IP": "198.51.100.7", "Authorization": f"Bearer {new_token()}"}
+    assert [server.get("/partners/feeds/all.atom", headers=attacker).status_code for _ in range(5)] == [401] * 5
+    held = server.get("/partners/feeds/all.atom", headers=attacker)
+    assert held.status_code == 429 and int(held.headers["Retry-After"]) >= 1
+    blocked = server.get("/partners/feeds/all.atom", headers={**good, "X-Real-IP": "198.51.100.7"})
+    assert blocked.status_code == 429, "no token is even checked while the door is shut"
+    assert server.get("/partners/feeds/all.atom", headers={**good, "X-Real-IP": "198.51.100.8"}).status_code == 200
+    assert server.get("/partners/feeds/all.atom").status_code == 401, "asking without credentials is no failure"
+    assert server.get("/feeds/all.atom", headers=attacker).status_code == 200, "public feeds never wait"
+
+
+def test_the_throttle_doubles_and_stays_bounded() -> None:
+    """The free-th failure shuts the door, each next one twice as long, up to `longest`; memory stays bounded."""
+    now = [0.0]
+    throttle = Throttle(free=2, base=1.0, longest=8.0, size=100, clock=lambda: now[0])
+    waits = []
+    for _ in range(7):
+        throttle.failed("203.0.113.1")
+        waits.append(throttle.wait("203.0.113.1"))
+    assert waits == [0, 1, 2, 4, 8, 8, 8]
+    assert throttle.wait("2001:db8::1") == 0
+    for n in range(6):
+        throttle.failed(f"2001:db8::{n:x}")  # one /64: one client
+    assert throttle.wait("2001:db8::ffff") > 0
+    now[0] = 100.0
+    assert throttle.wait("203.0.113.1") == 0
+    for n in range(1000):
+        throttle.failed(f"10.0.{n // 256}.{n % 256}")
+    assert len(throttle._clients) == 100
+
+
+def test_only_the_hash_of_a_token_is_kept(tmp_path: Path) -> None:
+    """partners add prints the token once; list never shows it; the SQLite file holds only its SHA-256."""
+    token = add_partner(tmp_path, "acme")
+    listing = cli(tmp_path, "partners", "list")
+    assert listing.returncode == 0 and "acme" in listing.stdout and token not in listing.stdout
+    assert "working" in listing.stdout and "never" in listing.stdout
+    database = tmp_path / ".syndicator" / PARTNERS_FILE
+    raw = database.read_bytes()
+    assert token.encode() not in raw and token[5:].encode() not in raw
+    with sqlite3.connect(database) as db:
+        assert db.execute("SELECT token_hash FROM partners").fetchall() == [(token_hash(token),)]
+    taken = cli(tmp_path, "partners", "add", "acme")
+    assert taken.returncode == 1 and "revoke it first" in taken.stderr and "Traceback" not in taken.stderr
+    bad = cli(tmp_path, "partners", "add", "a:b")
+    assert bad.returncode == 1 and "not a partner name" in bad.stderr
+    assert cli(tmp_path, "partners", "revoke", "acme").returncode == 0
+    again = cli(tmp_path, "partners", "revoke", "acme")
+    assert again.returncode == 1 and "no partner 'acme'" in again.stderr
+    assert "revoked" in cli(tmp_path, "partners", "list").stdout
+
+
+def test_tokens_are_random_and_checked_in_constant_time_against_every_hash() -> None:
+    """256 random bits each; Bearer is compared with every partner's hash, Basic with the named one's."""
+    tokens = {new_token() for _ in range(1000)}
+    assert len(tokens) == 1000 and all(len(t) == 48 for t in tokens)
+    a, b = new_token(), new_token()
+    hashes = {"a": token_hash(a), "b": token_hash(b)}
+    assert partner_of(f"Bearer {b}", hashes) == "b" and partner_of(basic("a", a), hashes) == "a"
+    assert partner_of(basic("b", a), hashes) is None and partner_of(basic("c", a), hashes) is None
+    assert credentials("Basic " + base64.b64encode(b"\xff:x").decode()) is None
+    assert credentials(f"BEARER  {a} ") == (None, a)
+
+
+def test_the_store_sees_another_process_revoke(tmp_path: Path) -> None:
+    """A server's store answers from memory until another connection commits (SQLite's data_version)."""
+    server_side, cli_side = PartnerStore(tmp_path), PartnerStore(tmp_path)
+    cli_side.add("acme", token_hash("t"), 1.0)
+    assert server_side.hashes() == {"acme": token_hash("t")}
+    assert server_side.hashes() is server_side.hashes(), "no change: no second read"
+    cli_side.revoke("acme", 2.0)
+    assert server_side.hashes() == {}
+    server_side.close()
+    cli_side.close()
+
+
+def crawl(server: Server, start: list[str]) -> dict[str, requests.Response]:
+    """Every page, feed and file of the site reachable by links from the start paths (same host only)."""
+    seen: dict[str, requests.Response] = {}
+    queue = list(start)
+    while queue and len(seen) < 2000:
+        path = queue.pop()
+        if path in seen:
+            continue
+        answer = seen[path] = server.get(path)
+        if "html" not in answer.headers.get("Content-Type", "") and "opml" not in answer.headers.get(
+            "Content-Type", ""
+        ):
+            continue
+        for href in re.findall(r'(?:href|xmlUrl|htmlUrl)="([^"]+)"', answer.text):
+            url = urlsplit(urljoin(server.url + path, href))
+            if f"{url.scheme}://{url.netloc}" == server.url and url.path not in seen:
+                queue.append(url.path)
+    return seen
+
+
+def no_marker(where: str, body: bytes) -> None:
+    lowered = body.lower()
+    for marker in MARKERS:
+        assert marker not in lowered, f"{marker!r} in {where}"
+
+
+def test_partner_posts_are_on_no_public_surface(site: Site) -> None:
+    """Not in any public answer (pages, feeds, archives, OPML, /healthz, redirects) nor any file in output_dir."""
+    server, root = site.server, site.root
+    (root / "posts/zebra-plans.md").write_text(BROKEN_BRIEFING)  # a broken one: its problem is private
+    server.wait_until(lambda: server.get("/healthz").json()["status"] == "degraded", what="the broken briefing")
+    headers = {"Authorization": f"Bearer {site.token}"}
+    assert b"Zebra Briefing" in server.get("/partners/feeds/all.atom", headers=headers).content
+    feeds = root / "feeds"
+    start = ["/", "/healthz", "/feeds/index.opml", "/feed/", "/feed/atom/"]
+    start += [
+        "/feeds/" + p.relative_to(feeds).as_posix() for p in feeds.rglob("*") if p.is_file() and p.suffix != ".gz"
+    ]
+    answers = crawl(server, start)
+    assert len(answers) > 40 and any(path.startswith("/posts/") for path in answers)
+    for path, answer in answers.items():
+        assert answer.status_code in (200, 301), (path, answer.status_code)
+        no_marker(path, answer.content + json.dumps(dict(answer.headers)).encode())
+    for file in feeds.rglob("*"):
+        if file.is_file():
+            no_marker(str(file), gzip.decompress(file.read_bytes()) if file.suffix == ".gz" else file.read_bytes())
+            no_marker(str(file), str(file).encode())
+    never = server.get("/posts/never-was/")
+    for path in (
+        "/posts/zebra-briefing/",
+        "/category/zebra-desk/",
+        "/category/zebra-desk/feed/",
+        "/tag/q7x-tag/",
+        "/author/zed-okapi/",
+        "/feeds/category/zebra-desk.atom",
+        "/feeds/tag/q7x-tag.rss",
+        "/feeds/author/zed-okapi.json",
+        "/2026/02/01/zebra-briefing/",
+        "/zebra-briefing/",
+    ):
+        answer = server.get(path)
+        assert (answer.status_code, answer.content) == (404, never.content), path
+    health = server.get("/healthz").json()
+    assert health["next_publish_at"] is None
+    assert [p["message"] for p in health["problems"]] == [PRIVATE_PROBLEM]
+    check = cli(root, "check")
+    assert "zebra-plans.md" in check.stdout, "the publisher still sees it"
+
+
+def test_websub_notifications_never_carry_partner_posts(start_server: Callable[..., Server], tmp_path: Path) -> None:
+    """A new briefing notifies nobody (no public bytes change); a public edit's notification holds no briefing."""
+    posts = tmp_path / "posts"
+    posts.mkdir()
+    (posts / "news.md").write_text(post_text(title="News", categories="[Tajikistan]"))
+    server = start_server(tmp_path, SYNDICATOR_RELOAD_INTERVAL="1", SYNDICATOR_WEBSUB_ALLOW_PRIVATE="true")
+    subscriber = Subscriber()
+    try:
+        for topic in ("all.atom", "category/tajikistan.rss"):
+            form = {"hub.mode": "subscribe", "hub.topic": f"{server.url}/feeds/{topic}", "hub.callback": subscriber.url}
+            assert requests.post(server.url + "/websub", data=form, timeout=10).status_code == 202
+        server.wait_until(lambda: server.get("/healthz").json()["websub"]["subscriptions"] == 2, what="verification")
+        (posts / "brief.md").write_text(BRIEFING)
+        token = add_partner(tmp_path, "acme")
+        headers = {"Authorization": f"Bearer {token}"}
+        server.wait_until(
+            lambda: b"Zebra" in server.get("/partners/feeds/all.atom", headers=headers).content, what="briefing"
+        )
+        time.sleep(2)
+        assert subscriber.posts() == []
+        (posts / "news.md").write_text(post_text(title="News, edited", categories="[Tajikistan]"))
+        assert subscriber.wait_for(lambda: len(subscriber.posts()) >= 2, timeout=20)
+        for delivery in subscriber.posts():
+            assert b"News, edited" in delivery.body
+            no_marker("a WebSub delivery", delivery.body + json.dumps(delivery.headers).encode())
+    finally:
+        subscriber.close()
+
+
+def test_the_partner_catalog_is_made_only_for_posts_for_partners(
+    make_settings: Callable[..., Settings], write_post: Callable[..., Path]
+) -> None:
+    """Without a partner-only post, partner feeds are the public catalog's (no second catalog); with one, its own."""
+    write_post("a.md", title="Public", categories="[News]")
+    settings = make_settings(full_content=False)
+    builder = Builder(settings)
+    builder.reload(NOW)
+    snapshot: Any = builder.snapshot
+    assert snapshot.partners.catalog is snapshot.catalog
+    assert b"<content" in snapshot.partners.file("all.atom").body
+    write_post("b.md", text=BRIEFING)
+    builder.reload(LATER)
+    snapshot = builder.snapshot
+    assert snapshot.partners.catalog is not snapshot.catalog
+    assert [p.title for p in snapshot.catalog.posts] == ["Public"]
+    assert [p.title for p in snapshot.partners.catalog.posts] == ["Zebra Briefing", "Public"]
+    assert snapshot.partners.file("category/zebra-desk.atom") is not None
+    assert "/feeds/category/zebra-desk.atom" not in snapshot.files
+    ledger = json.loads((settings.state_dir / "ledger.json").read_text())
+    assert "b.md" in json.dumps(ledger), "a briefing's id is kept like any post's"
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("partners", None),
+        ("public", None),
+        ("'partners'", None),
+        ("secret", "visibility must be one of public, partners, not 'secret'"),
+    ],
+)
+def test_visibility_is_public_or_partners(
+    make_settings: Callable[..., Settings], write_post: Callable[..., Path], value: str, problem: str | None
+) -> None:
+    """visibility: public (the default) or partners; anything else keeps the post out, with its line."""
+    write_post("a.md", title="A", visibility=value)
+    builder = Builder(make_settings())
+    report: Any = builder.reload(NOW)
+    messages = [p.message for p in report.problems]
+    assert messages == ([problem] if problem else [])
+    if problem:
+        assert report.problems[0].line == 4 and report.problems[0].private is False
+
+
+def test_a_scheduled_briefing_is_published_on_time_and_hidden_from_healthz(
+    make_settings: Callable[..., Settings], write_post: Callable[..., Path]
+) -> None:
+    """The reload is scheduled for a future briefing, but /healthz's next_publish_at names only public posts."""
+    write_post("a.md", title="Public")
+    write_post("b.md", text=BRIEFING)  # 2026-02-01, after NOW
+    settings = make_settings()
+    builder = Builder(settings)
+    report: Any = builder.reload(NOW)
+    assert report.next_publish_at == datetime(2026, 2, 1, 10, tzinfo=UTC)
+    health = create_app(settings, builder).test_client().get("/healthz").get_json()
+    assert health["next_publish_at"] is None and health["posts"] == 1
+    builder.reload(LATER)
+    snapshot: Any = builder.snapshot
+    assert snapshot.partners.file("all.atom").body.count(b"<entry>") == 2
