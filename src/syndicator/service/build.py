@@ -32,6 +32,7 @@ from syndicator.incremental.memo import OpmlMemo
 from syndicator.incremental.memo import PagingMemo
 from syndicator.incremental.postcache import PostCache
 from syndicator.incremental.postcache import Progress
+from syndicator.service.assets import AssetWriter
 from syndicator.service.snapshot import BuildReport
 from syndicator.service.snapshot import FeedFile
 from syndicator.service.snapshot import Snapshot
@@ -78,6 +79,7 @@ class Builder:
         self.writer = FeedWriter(settings, memo, Compressor(), serving=serving)
         self.writer.folders = state.read_folders(settings)
         self._paging, self._opml, self._layouts = PagingMemo(settings), OpmlMemo(settings), LayoutMemo()
+        self._assets = AssetWriter(settings)
         self._digests = Digests(state.fingerprint(settings))
         self._published: Published | None = None
         self._keys: dict[str, tuple[object, ...]] = {}
@@ -107,7 +109,7 @@ class Builder:
         """Keep the parsed posts under state_dir, so that the next process starts warm."""
         with self._lock:
             if self.cache.dirty or not (self.settings.state_dir / state.POSTS_CACHE_FILE).exists():
-                state.save_post_cache(self.settings, self.cache.entries)
+                state.save_post_cache(self.settings, self.cache.saved())
                 self.cache.dirty = False
 
     def save_stamp(self) -> None:
@@ -134,6 +136,7 @@ class Builder:
         self.writer.write_opml(self._opml.render(specs), out, files)
         layout = self._layouts.layout(specs)
         removed = self._prune(layout.keep)
+        media = self._assets.publish(catalog.posts, self.cache.assets.files, self.writer.folders)
         if self.writer.folders != folders:
             state.write_folders(self.settings, self.writer.folders)
         self._save_state(out, published)
@@ -151,8 +154,8 @@ class Builder:
             next_publish_at=catalog.next_publish_at,
             feeds=layout.feeds,
             topics=layout.topics,
-            written=tuple(sorted(p for p in out.written if not p.endswith(".gz"))),
-            removed=tuple(p for p in removed if not p.endswith(".gz")),
+            written=tuple(sorted([*(p for p in out.written if not p.endswith(".gz")), *media.written])),
+            removed=tuple(sorted([*(p for p in removed if not p.endswith(".gz")), *media.removed])),
             parsed=self.cache.parsed - parsed_before,
             duration_ms=round((time.perf_counter() - started) * 1000, 1),
             public_problems=public_problems(ordered, self.settings),
@@ -185,7 +188,8 @@ class Builder:
             self._redirects = (published.ledger, redirects(published.ledger))
         catalog = published.catalog
         served = files if self.serving else {}
-        self.snapshot = Snapshot(catalog=catalog, files=served, report=report, redirects=self._redirects[1])
+        assets = self._assets.served if self.serving else {}
+        self.snapshot = Snapshot(catalog, served, report, self._redirects[1], assets)
         gc.collect(1)
         gc.freeze()  # the snapshot lives on: keep it out of the full collections (tens of ms at 10,000 posts)
         logger.info(

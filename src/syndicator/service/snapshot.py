@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
+from dataclasses import field
 from datetime import datetime
 from pathlib import Path
 
@@ -79,6 +80,21 @@ class FeedFile:
 
 
 @dataclass(frozen=True, slots=True)
+class AssetFile:
+    """An asset as served: its file under output_dir (never kept in memory), media type, size, ETag, mtime."""
+
+    path: str
+    media_type: str
+    size: int
+    etag: str
+    mtime_ns: int
+
+    @property
+    def last_modified(self) -> float:
+        return self.mtime_ns / 1e9
+
+
+@dataclass(frozen=True, slots=True)
 class BuildReport:
     """What one reload did and found."""
 
@@ -123,9 +139,10 @@ def public_problems(problems: Iterable[LoadProblem], settings: Settings) -> tupl
 
 @dataclass(frozen=True, slots=True)
 class Snapshot:
-    """Everything a request needs, immutable: the catalog and every feed by URL path."""
+    """Everything a request needs, immutable: the catalog, every feed and every asset by URL path."""
 
     catalog: Catalog
     files: dict[str, FeedFile]
     report: BuildReport
     redirects: dict[str, str]  # old post slug -> current slug
+    assets: dict[str, AssetFile] = field(default_factory=dict)  # by PATH_INFO (UTF-8 bytes read as Latin-1)

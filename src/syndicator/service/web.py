@@ -33,6 +33,7 @@ from syndicator.model import Post
 from syndicator.model import Term
 from syndicator.service import context
 from syndicator.service import oldurls
+from syndicator.service.assetserver import AssetServer
 from syndicator.service.build import Builder
 from syndicator.service.context import KINDS
 from syndicator.service.feedserver import FeedServer
@@ -47,7 +48,7 @@ oldurls.register(bp)
 _HEADINGS = {"category": "Category Archives", "tag": "Tag Archives", "author": "Author Archives"}
 
 CONTENT_SECURITY_POLICY = (
-    "default-src 'none'; style-src 'self'; img-src 'self' https: http: data:; "
+    "default-src 'none'; style-src 'self'; img-src 'self' https: http: data:; media-src 'self' https: http:; "
     "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
 
@@ -198,7 +199,8 @@ def create_app(settings: Settings, builder: Builder, hub: Hub | None = None) -> 
     app.config["SYNDICATOR_HUB"] = hub
     app.config["SYNDICATOR_WEBSUB_SLOTS"] = threading.BoundedSemaphore(WEBSUB_SLOTS)
     app.register_blueprint(bp)
-    app.wsgi_app = FeedServer(app.wsgi_app, builder, settings)  # type: ignore[method-assign]
+    assets = AssetServer(app.wsgi_app, builder, settings)
+    app.wsgi_app = FeedServer(assets, builder, settings)  # type: ignore[method-assign]
     app.after_request(_security_headers)
     app.register_error_handler(HTTPException, _plain_error)
 

@@ -30,7 +30,7 @@ logger = logging.getLogger(__name__)
 LEDGER_FILE = "ledger.json"
 FOLDERS_FILE = "folders.json"  # the folders of output_dir a build created (only those may be removed)
 POSTS_CACHE_FILE = "posts.cache"
-POSTS_CACHE_VERSION = 6
+POSTS_CACHE_VERSION = 7
 PACKAGE = Path(__file__).resolve().parent.parent
 
 
@@ -121,7 +121,7 @@ def load_post_cache(settings: Settings) -> Any:
 
 
 def save_post_cache(settings: Settings, entries: object) -> None:
-    """Keep the post cache's entries for the next process (replaced atomically)."""
+    """Keep what the post cache saves for the next process (replaced atomically)."""
     with replacing(settings.state_dir / POSTS_CACHE_FILE) as handle:
         mark = f"{POSTS_CACHE_VERSION} {fingerprint(settings)}"
         pickle.dump((mark, entries), handle, protocol=pickle.HIGHEST_PROTOCOL)
