@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import os
-import shutil
-import subprocess
-import time
 from collections.abc import Iterator
 from datetime import UTC
 from datetime import datetime
@@ -16,61 +12,20 @@ import pytest
 import requests
 
 from conftest import SEED_POSTS
-from conftest import free_port
 from feedcheck import check_atom
+from nginxserver import running_nginx
 from syndicator.config import Settings
 from syndicator.service.build import Builder
-
-CONFIG = Path(__file__).resolve().parent.parent / "deploy" / "nginx.conf"
-NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
 
 
 @pytest.fixture
 def nginx(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """nginx with the shipped config, pointed at a freshly built feeds/ on a free loopback port."""
-    if NGINX is None:
-        if os.environ.get("CI"):
-            pytest.fail("no nginx on the CI machine: .ci/run must install Debian's nginx")
-        pytest.skip("nginx is not installed")
     site = tmp_path / "site"
     settings = Settings(posts_dir=SEED_POSTS, output_dir=site / "feeds", state_dir=tmp_path / "state")
     Builder(settings, serving=False).reload(datetime.now(UTC))
-    port = free_port()
-    text = (
-        CONFIG.read_text()
-        .replace("root /srv/syndicator;", f"root {site};")
-        .replace("listen 8080;", f"listen 127.0.0.1:{port};")
-    )
-    # The test runs as root in a private temp folder: let the workers read it.
-    text = "user root;\n" + text
-    (tmp_path / "nginx.conf").write_text(text)
-    (tmp_path / "logs").mkdir()
-    process = subprocess.Popen(
-        [
-            NGINX,
-            "-p",
-            str(tmp_path),
-            "-c",
-            str(tmp_path / "nginx.conf"),
-            "-g",
-            f"daemon off; pid {tmp_path}/nginx.pid; error_log {tmp_path}/logs/error.log;",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        try:
-            requests.get(url + "/feeds/all.atom", timeout=2)
-            break
-        except requests.ConnectionError:
-            time.sleep(0.1)
-    try:
+    with running_nginx(tmp_path, site) as url:
         yield url, site / "feeds"
-    finally:
-        process.terminate()
-        process.wait(10)
 
 
 @pytest.mark.parametrize(

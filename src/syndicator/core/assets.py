@@ -23,6 +23,7 @@ from syndicator.core.plan import FEEDS_PREFIX
 
 MEDIA_DIR = "media"  # under output_dir, and under /feeds/ in URLs
 OCTET_STREAM = "application/octet-stream"
+_URL_SAFE = "/@:!$'()*+;="  # kept as they are in an asset's URL path (',' and '&' are encoded: srcset, HTML)
 # A file's media type by its extension: one table for the feeds, `serve` and deploy/nginx.conf (a test
 # holds them equal). Explicit rather than the mimetypes module, whose answers depend on the machine.
 MEDIA_TYPES = {
@@ -90,7 +91,7 @@ def output_path(path: str) -> str:
 
 def asset_url(settings: Settings, path: str) -> str:
     """The public URL of an asset (path under posts_dir)."""
-    return media_prefix(settings) + quote(path)
+    return media_prefix(settings) + quote(path, safe=_URL_SAFE)
 
 
 def asset_path(url: str, settings: Settings) -> str:
@@ -151,7 +152,7 @@ class FileLinks:
             return None
         self.refs.append((path, value))
         rest = _QUERY_OR_FRAGMENT.search(value)
-        return self.prefix + quote(path) + (value[rest.start() :].strip(_C0_OR_SPACE) if rest else "")
+        return self.prefix + quote(path, safe=_URL_SAFE) + (value[rest.start() :].strip(_C0_OR_SPACE) if rest else "")
 
 
 def media_tags(fragment: str) -> Iterator[tuple[str, dict[str, str]]]:
@@ -173,3 +174,8 @@ def site_images(settings: Settings) -> list[tuple[str, str, str]]:
         elif (path := local_path(value, "")) is not None:
             found.append((name, asset_url(settings, path), path))
     return found
+
+
+def site_image_urls(settings: Settings) -> dict[str, str]:
+    """``site_icon`` and ``site_logo`` (those set) by name, as absolute URLs."""
+    return {name: url for name, url, _path in site_images(settings)}

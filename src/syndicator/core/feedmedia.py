@@ -7,17 +7,10 @@ from __future__ import annotations
 
 from lxml import etree
 
-from syndicator.config import Settings
-from syndicator.core.assets import site_images
 from syndicator.model import Enclosure
 from syndicator.model import Image
 
 MEDIA_NS = "http://search.yahoo.com/mrss/"  # Media RSS: a post's featured image, in Atom and RSS alike
-
-
-def site_image_urls(settings: Settings) -> dict[str, str]:
-    """``site_icon`` and ``site_logo`` (those set) by name, as absolute URLs."""
-    return {name: url for name, url, _path in site_images(settings)}
 
 
 def media_content(parent: etree._Element, image: Image) -> None:

@@ -27,12 +27,12 @@ from lxml import etree
 
 from syndicator import __version__
 from syndicator.config import Settings
+from syndicator.core.assets import site_image_urls
 from syndicator.core.catalog import Catalog
 from syndicator.core.feedmedia import MEDIA_NS
 from syndicator.core.feedmedia import attachment
 from syndicator.core.feedmedia import enclosure_links
 from syndicator.core.feedmedia import media_content
-from syndicator.core.feedmedia import site_image_urls
 from syndicator.core.markup import plain_text
 from syndicator.core.markup import xml_legal
 from syndicator.core.plan import OPML

@@ -169,6 +169,8 @@ class Digests:
                 labels,
                 [(t.slug, t.name) for t in post.tags],
                 post.text.key,
+                post.image,
+                post.enclosures,
             )
             known = self._posts[(post, labels)] = digest_text(repr(parts))
         return known

@@ -28,6 +28,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from werkzeug.wsgi import get_input_stream
 
 from syndicator.config import Settings
+from syndicator.core.assets import site_image_urls
 from syndicator.core.plan import file_url
 from syndicator.model import Post
 from syndicator.model import Term
@@ -206,7 +207,7 @@ def create_app(settings: Settings, builder: Builder, hub: Hub | None = None) -> 
 
     @app.context_processor
     def page_context() -> dict[str, Any]:
-        return {"settings": settings, "post_terms": _post_terms}
+        return {"settings": settings, "post_terms": _post_terms, "site_images": site_image_urls(settings)}
 
     @app.template_filter("longdate")
     def longdate(value: datetime) -> str:
