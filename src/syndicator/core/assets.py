@@ -69,6 +69,7 @@ MEDIA_TYPES = {
 _PAGE_SUFFIXES = (".html", ".htm", ".md", ".markdown", ".php", ".asp", ".aspx", ".jsp")
 _C0_OR_SPACE = "".join(map(chr, range(0x21)))
 _QUERY_OR_FRAGMENT = re.compile(r"[?#]")
+_NOT_LOCAL = ("https://", "http://", "/", "#", "?", "mailto:", "tel:")
 # In nh3's output every attribute value is double-quoted and holds no '"'.
 _MEDIA_TAG = re.compile(r"<(img|audio|video|source)\s([^>]*)>")
 _ATTRIBUTE = re.compile(r'([a-z-]+)="([^"]*)"')
@@ -145,6 +146,8 @@ class FileLinks:
         self.refs: list[tuple[str, str]] = []
 
     def __call__(self, attribute: str, value: str) -> str | None:
+        if value.startswith(_NOT_LOCAL):  # most links: decided without parsing
+            return None
         if attribute == "href" and not names_a_file(value):
             return None
         path = local_path(value, self.folder)
