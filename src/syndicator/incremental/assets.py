@@ -115,6 +115,9 @@ class MediaBinder:
         if known is not None and known[0] is post:
             return known[1]
         result, seen = bind(post, self.index.facts)
+        if result is post:  # a post that names no media: nothing to keep
+            self.bindings.pop(full, None)
+            return post
         self.bindings[full] = (post, result, seen)
         if self._users is not None:
             for path in paths(post):
@@ -140,5 +143,5 @@ class MediaBinder:
 
     def keep_only(self, fulls: Collection[str]) -> None:
         """Drop the bindings of post files that are gone."""
-        if len(self.bindings) > len(fulls):
+        if any(full not in fulls for full in self.bindings):
             self.bindings = {full: known for full, known in self.bindings.items() if full in fulls}
