@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import stat
 import tempfile
 from collections.abc import Collection
 from collections.abc import Iterable
@@ -106,6 +107,15 @@ def write_atomic(file: Path, data: bytes) -> None:
 _COPY_CHUNK = 1024 * 1024
 
 
+def open_regular(path: str) -> BinaryIO:
+    """A regular file opened for reading; OSError for anything else (a FIFO put in its place never blocks)."""
+    handle = open(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb")  # noqa: SIM115 - the caller closes it
+    if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+        handle.close()
+        raise OSError(f"{path} is not a regular file")
+    return handle
+
+
 def copy_atomic(
     source: str, out_dir: Path, path: str, created: set[str] | None = None
 ) -> tuple[FileState, tuple[int, int], str]:
@@ -119,7 +129,7 @@ def copy_atomic(
     file = _target(root, path, {})
     make_folder(file.parent, root, created)
     checksum = hashlib.sha256()
-    with open(source, "rb") as reader, _temp_beside(file, fsync=False) as (handle, tmp):
+    with open_regular(source) as reader, _temp_beside(file, fsync=False) as (handle, tmp):
         before = file_state(os.fstat(reader.fileno()))
         while chunk := reader.read(_COPY_CHUNK):
             checksum.update(chunk)

@@ -19,6 +19,7 @@ from syndicator.core.digest import digest
 from syndicator.model import LoadProblem
 from syndicator.store.files import FileState
 from syndicator.store.files import file_state
+from syndicator.store.files import open_regular
 
 POST_SUFFIXES = (".md", ".markdown")
 IGNORE_PATTERNS = (".*", "_*", "*~", "*.swp", ".#*")
@@ -178,7 +179,7 @@ def image_size(full: str) -> tuple[int, int]:
     never a name, since it fetches a name that looks like an http(s) URL.
     """
     try:
-        with open(full, "rb") as handle:
+        with open_regular(full) as handle:
             width, height = imagesize.get(handle)
     except OSError:
         return 0, 0
