@@ -117,7 +117,9 @@ def read_media(meta: dict[str, Any], text: Any, source: MediaSource) -> tuple[Me
     """
     notes: list[tuple[str, str]] = []
     body_image, body_media = _body_refs(text.embeds, source.settings)
-    image = _front_image(meta["image"], source, notes) if meta.get("image") is not None else body_image
+    image = body_image
+    if meta.get("image") is not None:  # ``image: false`` (or "") features nothing
+        image = None if meta["image"] in ("", False) else _front_image(meta["image"], source, notes)
     enclosures: list[MediaRef] = body_media
     if meta.get("enclosures") is not None:
         given = meta["enclosures"] if isinstance(meta["enclosures"], list) else [meta["enclosures"]]
