@@ -620,3 +620,23 @@ def test_feeds_with_media_still_validate(
         elif path.endswith(".json"):
             json.loads(body)
             check_json(body)
+
+
+def test_archive_pages_carry_the_media_too(
+    make_settings: Callable[..., Settings], write_post: Callable[..., Path], posts_dir: Path
+) -> None:
+    """RFC 5005 archive pages hold the entries with their images and enclosures, the namespace declared once."""
+    write_png(posts_dir / "x.png", 600, 400)
+    for n in range(3):
+        write_post(f"p{n}.md", title=f"P{n}", date=f"2025-06-0{n + 1}", body="![x](x.png)\n", enclosures="[x.png]")
+    settings = make_settings(feed_size=1, archive_page_size=1)
+    Builder(settings).reload(NOW)
+    pages = sorted((settings.output_dir / "archive").glob("*.atom"))
+    assert len(pages) == 3
+    for page in pages:
+        body = page.read_bytes()
+        root = check_atom(body)
+        assert body.count(f'xmlns:media="{MEDIA_NS}"'.encode()) == 1
+        (entry,) = root.findall(ATOM + "entry")
+        assert entry.find(MEDIA + "content").get("width") == "600"
+        assert [x.get("rel") for x in entry.findall(ATOM + "link")] == [None, "enclosure"]
