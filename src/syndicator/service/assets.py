@@ -60,19 +60,31 @@ class AssetWriter:
         self.settings = settings
         self.records = read_asset_records(settings)
         self.served: dict[str, AssetFile] = {}  # every asset copied, by URL path, as the last publish left them
+        self._wanted: Mapping[str, Located] | None = None
+        self._served_from: dict[str, AssetRecord] | None = None  # the records ``served`` was made of
+        self._prefix = f"{settings.output_dir}/"
 
-    def publish(self, posts: Iterable[Post], files: Mapping[str, Located], folders: set[str]) -> AssetOutput:
-        """Copy the assets the posts use (``files``: every asset by path) into output_dir; remove unused ones."""
-        return self.publish_files(used_assets(posts, self.settings, files), folders)
+    def publish(
+        self, posts: Iterable[Post], files: Mapping[str, Located], folders: set[str], look: bool = True
+    ) -> AssetOutput:
+        """Copy the assets the posts use (``files``: every asset by path) into output_dir; remove unused ones.
 
-    def publish_files(self, wanted: Mapping[str, Located], folders: set[str]) -> AssetOutput:
+        ``look`` False trusts the copies to be on disk as written (a reload that
+        looks only at the files a watcher named): they are not stat-ed again.
+        """
+        return self.publish_files(used_assets(posts, self.settings, files), folders, look)
+
+    def publish_files(self, wanted: Mapping[str, Located], folders: set[str], look: bool = True) -> AssetOutput:
         """Bring output_dir's copies in line with ``wanted`` (asset path -> where it is and its state)."""
+        if not look and wanted == self._wanted:
+            return AssetOutput(self.served, [], [])
+        self._wanted = wanted
         records: dict[str, AssetRecord] = {}
         written: list[str] = []
         for path, (full, source) in sorted(wanted.items()):
             out = output_path(path)
             record = self.records.get(out)
-            if record is None or record.source != source or not self._intact(out, record):
+            if record is None or record.source != source or (look and not self._intact(out, record)):
                 try:
                     copied, (size, mtime_ns), etag = copy_atomic(full, self.settings.output_dir, out, folders)
                 except OSError as exc:
@@ -85,11 +97,13 @@ class AssetWriter:
         removed = prune(self.settings.output_dir, gone, set(records), folders) if gone else []
         if records != self.records:
             write_asset_records(self.settings, records)
+        if records != self._served_from:
+            self.served, self._served_from = self._serve(records), records
         self.records = records
-        return AssetOutput(self._serve(records), written, removed)
+        return AssetOutput(self.served, written, removed)
 
     def _intact(self, out: str, record: AssetRecord) -> bool:
-        state = state_of(self.settings.output_dir / out)
+        state = state_of(self._prefix + out)
         return state is not None and state[:2] == (record.size, record.mtime_ns)
 
     def _serve(self, records: dict[str, AssetRecord]) -> dict[str, AssetFile]:
@@ -101,5 +115,4 @@ class AssetWriter:
             if known is None or (known.size, known.mtime_ns, known.etag) != (record.size, record.mtime_ns, record.etag):
                 known = AssetFile(out, media_type(out), record.size, record.etag, record.mtime_ns)
             served[key] = known
-        self.served = served
         return served

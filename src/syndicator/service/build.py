@@ -136,7 +136,7 @@ class Builder:
         self.writer.write_opml(self._opml.render(specs), out, files)
         layout = self._layouts.layout(specs)
         removed = self._prune(layout.keep)
-        media = self._assets.publish(catalog.posts, self.cache.assets.files, self.writer.folders)
+        media = self._assets.publish(catalog.posts, self.cache.assets.files, self.writer.folders, changed is None)
         if self.writer.folders != folders:
             state.write_folders(self.settings, self.writer.folders)
         self._save_state(out, published)
