@@ -5,6 +5,7 @@ Validation only. No I/O.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import datetime
@@ -91,8 +92,18 @@ class Media:
     enclosures: tuple[MediaRef, ...] = ()
     files: tuple[tuple[str, int], ...] = ()
 
+    def __reduce__(self) -> tuple[Callable[..., Media], tuple[object, ...]]:
+        """Pickled (the post cache) as itself, and an empty value as NO_MEDIA: it is told by identity."""
+        if self.image is None and not self.enclosures and not self.files:
+            return (_no_media, ())
+        return (Media, (self.image, self.enclosures, self.files))
 
-NO_MEDIA = Media()
+
+NO_MEDIA = Media()  # what a post that names no media has
+
+
+def _no_media() -> Media:
+    return NO_MEDIA
 
 
 @dataclass(frozen=True, slots=True)

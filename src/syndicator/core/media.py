@@ -24,6 +24,7 @@ from syndicator.core.assets import media_type
 from syndicator.core.markup import WEB_SCHEMES
 from syndicator.core.markup import safe_url
 from syndicator.core.markup import xml_legal
+from syndicator.model import NO_MEDIA
 from syndicator.model import AssetFacts
 from syndicator.model import Enclosure
 from syndicator.model import Image
@@ -126,6 +127,8 @@ def read_media(meta: dict[str, Any], text: Any, source: MediaSource) -> tuple[Me
         enclosures = [r for r in (_front_enclosure(v, source, notes) for v in given) if r is not None]
     files = [(path, source.line_in_body(written)) for path, written in text.refs]
     files += [(r.path, r.line) for r in (image, *enclosures) if r is not None and r.path and not r.in_body]
+    if image is None and not enclosures and not files:
+        return NO_MEDIA, notes  # the one empty value: a post cache tells such posts by identity
     return Media(image, tuple(enclosures), tuple(dict.fromkeys(files))), notes
 
 

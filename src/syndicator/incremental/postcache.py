@@ -28,6 +28,7 @@ from syndicator.incremental.assets import AssetIndex
 from syndicator.incremental.assets import MediaBinder
 from syndicator.incremental.forked import Forked
 from syndicator.incremental.forked import can_fork
+from syndicator.model import NO_MEDIA
 from syndicator.model import LoadProblem
 from syndicator.model import Post
 from syndicator.store.files import FileState
@@ -207,7 +208,9 @@ def _published(entries: dict[str, Entry], bound: Callable[[str, Post], Post]) ->
     posts: list[Post] = []
     problems: list[LoadProblem] = []
     for full, entry in entries.items():
-        post = bound(full, entry.last_good) if entry.last_good is not None else None
+        post = entry.last_good
+        if post is not None and post.media is not NO_MEDIA:  # most posts name no media: no call for them
+            post = bound(full, post)
         if isinstance(entry.result, LoadProblem):
             problems.append(entry.result)
         elif post is not None:
