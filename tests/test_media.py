@@ -192,6 +192,22 @@ class TestAssets:
         builder.reload(NOW)
         assert (settings.output_dir / "media" / "x.png").is_file()
 
+    def test_a_copy_being_replaced_is_never_served_with_the_old_headers(
+        self, write_post: Callable[..., Path], posts_dir: Path, settings: Settings
+    ) -> None:
+        """A copy that is not what the snapshot says (a reload between writing it and publishing) answers 503."""
+        write_png(posts_dir / "x.png", 10, 10)
+        write_post("a.md", title="A", body="![x](x.png)\n")
+        builder = Builder(settings)
+        builder.reload(NOW)
+        client = create_app(settings, builder).test_client()
+        assert client.get("/feeds/media/x.png", buffered=True).status_code == 200
+        write_png(settings.output_dir / "media" / "x.png", 20, 20)
+        response = client.get("/feeds/media/x.png", buffered=True)
+        assert (response.status_code, response.headers["Retry-After"]) == (503, "1")
+        builder.reload(NOW)
+        assert client.get("/feeds/media/x.png", buffered=True).data == (posts_dir / "x.png").read_bytes()
+
     def test_unchanged_assets_are_not_read_again(
         self,
         write_post: Callable[..., Path],

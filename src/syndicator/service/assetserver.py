@@ -44,35 +44,38 @@ class AssetServer:
         self.output_dir = settings.output_dir
         self.cache_control = f"public, max-age={settings.reload_interval}"
 
-    def _open(self, path: str) -> tuple[AssetFile, IO[bytes]] | None:
-        """The asset at a URL path and its file, opened; None when no current snapshot lists it as it is on disk.
+    def _open(self, path: str) -> tuple[AssetFile, IO[bytes]] | bool:
+        """The asset at a URL path and its file, opened; False when no snapshot lists it, True when it is changing.
 
         A reload replaces a file before it publishes the Snapshot that lists the
         new one: a file that is not what the snapshot says is looked up again in
-        the newest snapshot.
+        the newest snapshot, and is "changing" (True) if it still differs.
         """
         for _attempt in range(2):
             snapshot = self.builder.snapshot
             asset = snapshot.assets.get(path) if snapshot is not None else None
             if asset is None:
-                return None
+                return False
             try:
                 handle = open(self.output_dir / asset.path, "rb")  # noqa: SIM115 - closed by the response
             except OSError:
-                return None
+                return False
             st = os.fstat(handle.fileno())
             if (st.st_size, st.st_mtime_ns) == (asset.size, asset.mtime_ns):
                 return asset, handle
             handle.close()
-        return None
+        return True
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         if not path.startswith(MEDIA_PATH) or environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
             return self.app(environ, start_response)
         found = self._open(path)
-        if found is None:
+        if found is False:
             return self.app(environ, start_response)
+        if found is True:
+            start_response("503 Service Unavailable", [("Retry-After", "1"), ("Content-Length", "0")])
+            return []
         asset, handle = found
         response = Response(FileWrapper(handle), content_type=asset.media_type, direct_passthrough=True)
         response.content_length = asset.size
