@@ -3,11 +3,14 @@
 
     python bench/corpus.py --posts 10000 --out /tmp/corpus            # posts/ + syndicator.toml
     python bench/corpus.py --posts 10000 --out /tmp/hugo --format hugo
+    python bench/corpus.py --posts 10000 --out /tmp/media --images     # and a picture on a fifth of the posts
 
 The same seed and size give the same posts in both layouts: titles, dates,
 categories (Zipf-distributed: the n-th most used has weight 1/n), tags on a fifth of them, bodies
 of realistic length with links, emphasis, lists and tables, some non-ASCII text,
-and every excerpt-marker form the SPEC allows. Standard library only.
+and every excerpt-marker form the SPEC allows. With ``--images``, a fifth of the posts
+show a real PNG (its own, in an ``images/`` folder beside the posts; every other one
+named as the featured ``image``). Standard library only.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ import argparse
 import json
 import random
 import shutil
+import struct
+import zlib
 from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
@@ -130,8 +135,19 @@ def body(post: dict[str, object], marker: str | None) -> str:
     return "\n\n".join(parts + list(post["rest"])) + "\n"  # type: ignore[call-overload]
 
 
-def write_syndicator(posts: list[dict[str, object]], out: Path) -> None:
-    for post in posts:
+def png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
+    """A real one-colour PNG (signature, IHDR, IDAT, IEND): a few hundred bytes whatever its size."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = (b"\x00" + bytes(rgb) * width) * height
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows, 9)) + chunk(b"IEND", b"")
+
+
+def write_syndicator(posts: list[dict[str, object]], out: Path, images: bool = False) -> None:
+    for i, post in enumerate(posts):
         date: datetime = post["date"]  # type: ignore[assignment]
         folder = out / "posts" / f"{date:%Y}"
         folder.mkdir(parents=True, exist_ok=True)
@@ -141,10 +157,18 @@ def write_syndicator(posts: list[dict[str, object]], out: Path) -> None:
             "categories": post["categories"],
             "tags": post["tags"],
         }
+        text = body(post, post["marker"])  # type: ignore[arg-type]
+        if images and i % 5 == 0:
+            name = f"images/{post['slug']}.png"
+            (folder / "images").mkdir(exist_ok=True)
+            (folder / name).write_bytes(png(800 + (i % 9) * 100, 450 + (i % 7) * 50, (i % 256, 90, 160)))
+            if i % 10 == 0:
+                front["image"] = {"src": name, "alt": f"Picture of {post['title']}"}
+            text = f"![{post['title']}]({name})\n\n" + text
         if post["draft"]:
             front["draft"] = True
-        text = "---\n" + "\n".join(f"{k}: {json.dumps(v, ensure_ascii=False)}" for k, v in front.items())
-        (folder / f"{post['slug']}.md").write_text(text + "\n---\n\n" + body(post, post["marker"]), encoding="utf-8")  # type: ignore[arg-type]
+        head = "---\n" + "\n".join(f"{k}: {json.dumps(v, ensure_ascii=False)}" for k, v in front.items())
+        (folder / f"{post['slug']}.md").write_text(head + "\n---\n\n" + text, encoding="utf-8")
 
 
 def write_hugo(posts: list[dict[str, object]], out: Path) -> None:
@@ -176,12 +200,16 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=2011)
     parser.add_argument("--format", choices=["syndicator", "hugo"], default="syndicator")
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--images", action="store_true", help="a picture on a fifth of the posts (Syndicator layout)")
     args = parser.parse_args()
     if args.out.exists():
         shutil.rmtree(args.out)
     args.out.mkdir(parents=True)
     posts = make_posts(args.posts, args.seed, args.categories or max(20, args.posts // 50))
-    (write_hugo if args.format == "hugo" else write_syndicator)(posts, args.out)
+    if args.format == "hugo":
+        write_hugo(posts, args.out)
+    else:
+        write_syndicator(posts, args.out, images=args.images)
 
 
 if __name__ == "__main__":

@@ -55,9 +55,10 @@ def best_of(runs: int, cmd: list[str], cwd: Path, before: list[Path] | None = No
     return statistics.median(r[0] for r in results), max(r[1] for r in results)
 
 
-def corpus(posts: int, out: Path, fmt: str) -> Path:
+def corpus(posts: int, out: Path, fmt: str, *extra: str) -> Path:
     subprocess.run(
-        [sys.executable, str(HERE / "corpus.py"), "--posts", str(posts), "--out", str(out), "--format", fmt], check=True
+        [sys.executable, str(HERE / "corpus.py"), "--posts", str(posts), "--out", str(out), "--format", fmt, *extra],
+        check=True,
     )
     return out
 
@@ -299,6 +300,18 @@ def build_rows(posts: int, work: Path, runs: int) -> tuple[list[Row], Path]:
     return rows, site
 
 
+def media_rows(posts: int, work: Path, runs: int) -> list[Row]:
+    """The cold build and a one-post reload of a corpus with a picture on a fifth of the posts."""
+    site = corpus(posts, work / f"media{posts}", "syndicator", "--images")
+    build = [sys.executable, "-m", "syndicator", "build"]
+    cold, rss = best_of(runs, build, site, [site / "feeds", site / ".syndicator"])
+    images = len(list((site / "feeds" / "media").rglob("*.png")))
+    return [
+        (f"cold build, {posts:,} posts, {images:,} images", f"{cold:.2f} s ({rss:.0f} MB)", "", "", ""),
+        (f"one post edited, {posts:,} posts with images (reload)", f"{reload_ms(site):.0f} ms", "", "", "≤ 100 ms"),
+    ]
+
+
 def big_rows(work: Path) -> list[Row]:
     site = corpus(100_000, work / "site100k", "syndicator")
     wall, rss = run_measured([sys.executable, "-m", "syndicator", "build"], site)
@@ -320,6 +333,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="syndicator-bench-") as tmp:
         work = Path(tmp)
         rows, site = build_rows(args.posts, work, args.runs)
+        rows += media_rows(args.posts, work, args.runs)
         if not args.no_serve:
             rows += serve_rows(site, work)
             rows += startup_rows(site, args.posts)

@@ -73,7 +73,9 @@ def attribute_values(path: str, text: str) -> list[str]:
         for item in document.get("items", []):
             values += html_urls(item.get("content_html", ""))
             values += [a.get("url", "") for a in item.get("authors", [])]
-            values += [item.get("author", {}).get("url", "")]
+            values += [item.get("author", {}).get("url", ""), item.get("image", "")]
+            values += [a.get("url", "") for a in item.get("attachments", [])]
+        values += [document.get("icon", ""), document.get("favicon", "")]
         return values
     if path.endswith((".atom", ".rss", ".opml")):
         root = etree.fromstring(text.encode())
@@ -108,6 +110,34 @@ def test_no_spelling_of_a_script_url_survives(
     report = builder.reload(NOW)
     assert report.posts == 1
     assert any("author uri" in p.message for p in report.problems)
+    for path, text in every_output(builder, settings).items():
+        bad = [v for v in attribute_values(path, text) if dangerous(v)]
+        assert not bad, (path, bad)
+
+
+@pytest.mark.parametrize("space", SPELLINGS, ids=lambda s: f"U+{ord(s[0]):04X}" if len(s) == 1 else s)
+def test_no_script_url_survives_in_media(
+    make_settings: Callable[..., Settings], write_post: Callable[..., Path], space: str
+) -> None:
+    """Images, audio, video, srcset, ``image`` and ``enclosures`` carry no script URL, however it is spelled."""
+    body = (
+        f'<img src="ok.png" srcset="{space}javascript:alert(1) 1x, {space}data:text/html,x 2x">\n\n'
+        f'<audio controls src="{space}javascript:alert(2)"></audio> <video poster="{space}JaVaScRiPt:alert(3)" '
+        f'src="{space}vbscript:x"><source src="{space}data:text/html,<script>alert(4)</script>"></video>\n'
+    )
+    text = json.dumps(f"{space}javascript:alert(5)")
+    write_post(
+        "evil.md",
+        title="Evil",
+        categories="[X]",
+        image=f"{{src: {text}, alt: x}}",
+        enclosures=f"[{text}, {{url: {json.dumps(space + 'data:text/html,x')}}}]",
+        body=body,
+    )
+    settings = make_settings()
+    builder = Builder(settings)
+    report = builder.reload(NOW)
+    assert report.posts == 1
     for path, text in every_output(builder, settings).items():
         bad = [v for v in attribute_values(path, text) if dangerous(v)]
         assert not bad, (path, bad)

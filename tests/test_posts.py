@@ -118,10 +118,13 @@ def test_author_as_a_name(make_settings: Callable[..., Settings]) -> None:
         ("csto-agreement.markdown", "csto-agreement"),
         ("2011/2011-12-22-x.md", "x"),
         ("My Post.md", "my-post"),
+        ("2024-05-04-trip/index.md", "trip"),  # a page bundle: its folder's name
+        ("2024/Summer Trip/index.markdown", "summer-trip"),
+        ("index.md", "index"),  # not in a folder of its own
     ],
 )
 def test_default_slug(name: str, slug: str) -> None:
-    """The file name without extension and leading YYYY-MM-DD-."""
+    """The file name without extension and leading YYYY-MM-DD-; a bundle's index.md takes its folder's name."""
     assert default_slug(name) == slug
 
 

@@ -83,6 +83,20 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         "Token that opens /stats/, the readers' charts (`Authorization: Bearer`; empty: no /stats/).",
     ),
+    Setting(
+        "site_icon",
+        str,
+        "",
+        "Small square image of the site (a path under `posts_dir` or an http(s) URL): Atom `icon`, "
+        "JSON Feed `favicon` and `icon`, RSS `image` when there is no logo, the pages' favicon.",
+    ),
+    Setting(
+        "site_logo",
+        str,
+        "",
+        "Wide image of the site (a path under `posts_dir` or an http(s) URL): Atom `logo`, RSS `image`, "
+        "JSON Feed `icon` when there is no icon.",
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -163,6 +177,8 @@ class Settings:
     tombstone_days: int = 30
     # A secret that changes no feed or page bytes: out of equality and of the fingerprint (written under state_dir).
     stats_token: str = field(default="", compare=False, repr=False)
+    site_icon: str = ""
+    site_logo: str = ""
     # Redirects change no feed or page bytes: they stay out of equality, hashing and the settings fingerprint
     # (a large site has thousands, and the fingerprint is taken per post).
     redirects: Redirects = field(default_factory=Redirects, compare=False, repr=False)
@@ -177,6 +193,8 @@ class Settings:
             raise ConfigError(f"timezone: unknown time zone {self.timezone!r}") from exc
         if self.websub_hub and urlsplit(self.websub_hub).scheme not in ("http", "https"):
             raise ConfigError(f"websub_hub: {self.websub_hub!r} is not an http(s) URL")
+        for name in ("site_icon", "site_logo"):
+            _check_image_setting(name, getattr(self, name))
         for name, minimum in _MINIMUM.items():
             if getattr(self, name) < minimum:
                 raise ConfigError(f"{name}: must be at least {minimum}")
@@ -203,6 +221,18 @@ class Settings:
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+
+_SCHEME = re.compile(r"\s*([A-Za-z][A-Za-z0-9+.\-]*):")
+
+
+def _check_image_setting(name: str, value: str) -> None:
+    """site_icon and site_logo: an http(s) URL or a relative path (of a file under posts_dir)."""
+    scheme = _SCHEME.match(value)
+    if scheme and scheme.group(1).lower() not in ("http", "https"):
+        raise ConfigError(f"{name}: {value!r} is neither an http(s) URL nor a path under posts_dir")
+    if not scheme and value.strip().startswith(("/", "\\", "..")):
+        raise ConfigError(f"{name}: {value!r} must be a path under posts_dir (relative, not leaving it) or a URL")
 
 
 def _convert(setting: Setting, value: Any, source: str) -> Any:

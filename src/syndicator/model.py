@@ -1,10 +1,11 @@
-"""Frozen records that flow through the pipeline: Author, Post, Category, LoadProblem.
+"""Frozen records that flow through the pipeline: Author, Post, Category, LoadProblem, and a post's media.
 
 Validation only. No I/O.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import datetime
@@ -55,6 +56,83 @@ class Term:
     name: str
 
 
+@dataclass(frozen=True, slots=True)
+class AssetFacts:
+    """What the disk says of one asset: its size in bytes, media type and, for an image, its pixels (0: unknown)."""
+
+    size: int
+    media_type: str
+    width: int = 0
+    height: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class MediaRef:
+    """A featured image or an enclosure as a post file names it, before any file is looked at.
+
+    ``url`` is absolute (a local file's is its public URL); ``path`` is the
+    local file's path under posts_dir ("" for a file elsewhere on the web).
+    """
+
+    url: str
+    path: str = ""
+    line: int = 1
+    alt: str = ""
+    caption: str = ""
+    credit: str = ""
+    media_type: str = ""  # as given (an enclosure's ``type``, a <source>'s)
+    length: int = 0  # as given (an enclosure's ``length``)
+    title: str = ""
+    in_body: bool = False  # the body's own image or audio/video, not one the front matter names
+
+
+@dataclass(frozen=True, slots=True)
+class Media:
+    """What a post file names: its featured image, its enclosures, and every local file (path, line) it refers to."""
+
+    image: MediaRef | None = None
+    enclosures: tuple[MediaRef, ...] = ()
+    files: tuple[tuple[str, int], ...] = ()
+
+    def __reduce__(self) -> tuple[Callable[..., Media], tuple[object, ...]]:
+        """Pickled (the post cache) as itself, and an empty value as NO_MEDIA: it is told by identity."""
+        if self.image is None and not self.enclosures and not self.files:
+            return (_no_media, ())
+        return (Media, (self.image, self.enclosures, self.files))
+
+
+NO_MEDIA = Media()  # what a post that names no media has
+
+
+def _no_media() -> Media:
+    return NO_MEDIA
+
+
+@dataclass(frozen=True, slots=True)
+class Image:
+    """A post's featured image as published: ``width``/``height``/``size`` are known for a local file (else 0)."""
+
+    url: str
+    media_type: str = ""
+    width: int = 0
+    height: int = 0
+    size: int = 0
+    alt: str = ""
+    caption: str = ""
+    credit: str = ""
+    in_body: bool = False  # the body's first image (the post page shows it already)
+
+
+@dataclass(frozen=True, slots=True)
+class Enclosure:
+    """A file a post carries (a podcast's episode): its URL, media type, length in bytes (0: unknown), title."""
+
+    url: str
+    media_type: str
+    length: int = 0
+    title: str = ""
+
+
 class PostText(Protocol):
     """A post's sanitized HTML (a draft's may be rendered only when first asked for)."""
 
@@ -90,6 +168,10 @@ class Post:
     explicit_id: bool = False
     license: str = ""  # the URL of the post's license
     visibility: str = "public"  # "partners": only in the partner feeds (VISIBILITIES)
+    media: Media = NO_MEDIA  # what the file names; the post cache binds it to the files (core.media.bind)
+    image: Image | None = None  # the featured image, once bound
+    enclosures: tuple[Enclosure, ...] = ()  # once bound
+    assets: tuple[str, ...] = ()  # the local files it uses that exist (paths under posts_dir), once bound
     _hash: int = field(init=False, repr=False, compare=False, default=0)
 
     def __post_init__(self) -> None:
@@ -100,9 +182,9 @@ class Post:
         if self.visibility not in VISIBILITIES:
             raise ValueError(f"invalid visibility {self.visibility!r}")
         fields = (self.path, self.slug, self.id, self.title, self.date, self.updated, self.author)
-        object.__setattr__(
-            self, "_hash", hash((*fields, self.categories, self.tags, self.text, self.draft, self.visibility))
-        )
+        media = (self.image, self.enclosures)
+        extra = (self.draft, self.visibility, *media)
+        object.__setattr__(self, "_hash", hash((*fields, self.categories, self.tags, self.text, *extra)))
 
     def __hash__(self) -> int:
         """Computed once: posts are dictionary keys of the feed entry cache."""

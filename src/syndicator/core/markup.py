@@ -36,7 +36,17 @@ _VOID_TAGS = frozenset({"br", "hr", "img", "wbr", "col", "area"})
 # Element ids survive sanitizing with this prefix (as GitHub's user-content-), so that no post's id can
 # clash with, or clobber, one of the page around it; fragment links (#x) are rewritten to match.
 ID_PREFIX = "user-content-"
-_ALLOWED_ATTRIBUTES = {tag: set(names) for tag, names in nh3.ALLOWED_ATTRIBUTES.items()} | {"*": {"id"}}
+# Audio and video are kept with safe attributes only; images keep their alt text and srcset.
+_MEDIA_ELEMENTS = {"audio": {"src", "controls"}, "video": {"src", "controls", "poster"}, "source": {"src", "type"}}
+_ALLOWED_TAGS = nh3.ALLOWED_TAGS | set(_MEDIA_ELEMENTS)
+_ALLOWED_ATTRIBUTES = (
+    {tag: set(names) for tag, names in nh3.ALLOWED_ATTRIBUTES.items()}
+    | {"*": {"id"}, "img": set(nh3.ALLOWED_ATTRIBUTES["img"]) | {"srcset"}}
+    | {tag: set(names) for tag, names in _MEDIA_ELEMENTS.items()}
+)
+WEB_SCHEMES = frozenset({"http", "https"})  # what a media element's, a srcset's or an image setting's URL may use
+# The hook for relative URLs naming local files: (attribute, value) -> the file's public URL, or None.
+FileLinker = Callable[[str, str], "str | None"]
 # In nh3's output every attribute value is double-quoted and holds no '"', and text holds no '<'.
 _START_TAG = re.compile(r'<[a-zA-Z](?:[^">]|"[^"]*")*>')
 _ID_ATTRIBUTE = re.compile(r'\sid="[^"]*"')
@@ -112,34 +122,67 @@ def prefixed_fragment(value: str) -> str:
     return value
 
 
-def _absolute(base_url: str, *, keep_ids: bool = True) -> Callable[[str, str, str], str | None]:
+def _srcset_candidates(value: str) -> list[tuple[str, str]]:
+    """A srcset's (URL, descriptor) pairs, read as HTML does: a URL is a run of non-space; commas part candidates."""
+    found = []
+    for chunk in re.finditer(r"[\s,]*(\S+)([^,]*)", value):
+        url, descriptor = chunk.group(1), chunk.group(2)
+        if url.endswith(","):  # "a.jpg, b.jpg": no descriptor, and what follows is the next candidate
+            found.append((url.rstrip(","), ""))
+            return [c for c in found if c[0]] + _srcset_candidates(value[chunk.start(2) :])
+        found.append((url, descriptor.strip()))
+    return found
+
+
+def _srcset(value: str, base_url: str, links: FileLinker | None) -> str | None:
+    """A srcset with every URL made absolute and checked like a src; candidates with a bad URL dropped."""
+    kept = []
+    for url, descriptor in _srcset_candidates(value):
+        final = (links("srcset", url) if links is not None else None) or safe_url(url, base_url, WEB_SCHEMES)
+        if final is not None:
+            kept.append(f"{final} {descriptor}".rstrip())
+    return ", ".join(kept) or None
+
+
+def _absolute(
+    base_url: str, *, keep_ids: bool = True, links: FileLinker | None = None
+) -> Callable[[str, str, str], str | None]:
     """nh3's attribute filter: URLs made absolute and checked (``safe_url`` has the last word), ids prefixed.
 
-    ``keep_ids`` False drops ids (a summary is shown beside other posts' summaries).
+    ``keep_ids`` False drops ids (a summary is shown beside other posts' summaries). ``links`` turns
+    relative URLs that name local files into the files' public URLs. Media elements take http(s) only.
     """
 
     def attribute_filter(tag: str, attribute: str, value: str) -> str | None:
         if attribute == "id":
             return f"{ID_PREFIX}{value}" if keep_ids and value else None
+        if attribute == "srcset":
+            return _srcset(value, base_url, links)
         if attribute in _URL_ATTRIBUTES:
-            return safe_url(prefixed_fragment(value), base_url)
+            local = links(attribute, value) if links is not None and attribute in ("href", "src", "poster") else None
+            schemes = WEB_SCHEMES if tag in _MEDIA_ELEMENTS else SAFE_SCHEMES
+            return safe_url(local or prefixed_fragment(value), base_url, schemes)
         return value
 
     return attribute_filter
 
 
-def render_markdown(text: str, base_url: str, *, keep_ids: bool = True) -> str:
+def render_markdown(text: str, base_url: str, *, keep_ids: bool = True, links: FileLinker | None = None) -> str:
     """Render Markdown (CommonMark + tables + footnotes) to sanitized HTML with absolute links.
 
     Relative ``href``/``src`` values are resolved against ``base_url`` the way a
     browser would; ids get ``ID_PREFIX`` and same-page links follow them, so a
     footnote link is ``<base_url>#user-content-fn-1``: it works on the post page
     and from a feed reader alike. Scripts, styles, frames, event handlers and
-    ``javascript:`` URLs are removed.
+    ``javascript:`` URLs are removed. Audio and video stay, with ``src``,
+    ``controls``, ``poster`` and ``type`` only. ``links`` (see ``_absolute``)
+    gives local files their public URLs.
     """
     raw = CMARK.to_html(text, MARKDOWN_OPTIONS)
-    attribute_filter = _absolute(base_url, keep_ids=keep_ids)
-    return nh3.clean(raw, attributes=_ALLOWED_ATTRIBUTES, attribute_filter=attribute_filter, link_rel=None).strip()
+    attribute_filter = _absolute(base_url, keep_ids=keep_ids, links=links)
+    return nh3.clean(
+        raw, tags=_ALLOWED_TAGS, attributes=_ALLOWED_ATTRIBUTES, attribute_filter=attribute_filter, link_rel=None
+    ).strip()
 
 
 class _Truncator(HTMLParser):

@@ -17,16 +17,21 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from syndicator.config import Settings
+from syndicator.core.assets import media_prefix
 from syndicator.core.frontmatter import split_front_matter
 from syndicator.core.frontmatter import unknown_keys
 from syndicator.core.markup import slugify
 from syndicator.core.markup import split_excerpt
 from syndicator.core.markup import url_scheme
 from syndicator.core.markup import xml_legal
+from syndicator.core.media import MediaSource
+from syndicator.core.media import read_media
 from syndicator.core.text import MarkdownText
+from syndicator.model import NO_MEDIA
 from syndicator.model import VISIBILITIES
 from syndicator.model import Author
 from syndicator.model import LoadProblem
+from syndicator.model import Media
 from syndicator.model import Post
 from syndicator.model import Term
 
@@ -58,8 +63,13 @@ class _Invalid(Exception):
 
 
 def default_slug(path: str, slug_of: Slugify = slugify) -> str:
-    """The slug of a post file: its name without extension and without a leading date."""
-    stem = _DATE_PREFIX.sub("", PurePosixPath(path).stem)
+    """The slug of a post file: its name without extension and without a leading date.
+
+    A page bundle's ``index.md`` (``trip/index.md``, its files beside it) takes its folder's name.
+    """
+    file = PurePosixPath(path)
+    name = file.parent.name if file.stem.lower() == "index" and file.parent.name else file.stem
+    stem = _DATE_PREFIX.sub("", name)
     return stem if _SAFE_SLUG.match(stem) else slug_of(stem)
 
 
@@ -223,7 +233,7 @@ def _title_and_dates(meta: dict[str, Any], reading: _Reading) -> tuple[str, date
 
 
 def _slug(meta: dict[str, Any], reading: _Reading) -> str:
-    slug = _text("slug", meta.get("slug")) or default_slug(reading.path, reading.slug_of)
+    slug = _text("slug", meta.get("slug")) or default_slug(reading.source, reading.slug_of)
     if not _SAFE_SLUG.match(slug):
         raise _Invalid("slug", f"slug {slug!r} is not URL-safe (try {reading.slug_of(slug)!r})")
     if len(slug.encode()) > MAX_SLUG_BYTES:
@@ -265,17 +275,28 @@ def _categories_and_tags(meta: dict[str, Any], reading: _Reading) -> tuple[tuple
     return categories, tags
 
 
-def _body(meta: dict[str, Any], body: str, slug: str, draft: bool, reading: _Reading) -> MarkdownText:
+def _body(meta: dict[str, Any], body: str, slug: str, draft: bool, reading: _Reading) -> tuple[MarkdownText, Media]:
+    """The post's text, and the media it names (none for a draft, whose text is rendered only when asked for)."""
     body = reading.clean("body", body)
     parts = split_excerpt(body)
     override = reading.clean("summary", _text("summary", meta.get("summary")))
-    return MarkdownText(
+    folder = PurePosixPath(reading.source).parent.as_posix().removeprefix(".")
+    page_url = f"{reading.settings.base_url}/posts/{slug}/"
+    text = MarkdownText(
         content_md=body if parts is None else parts[0] + parts[1],
         summary_md=override or (parts[0] if parts is not None else None),
-        base_url=f"{reading.settings.base_url}/posts/{slug}/",
+        base_url=page_url,
         summary_words=reading.settings.summary_words,
         now=not draft,  # no feed or page shows a draft
+        files=(folder, media_prefix(reading.settings)),
     )
+    if draft:
+        return text, NO_MEDIA
+    source = MediaSource(reading.settings, folder, page_url, reading.line_of, body, reading.line_of("body"))
+    media, notes = read_media(meta, text, source)
+    for field_name, message in notes:
+        reading.note(field_name, message)
+    return text, media
 
 
 def _build_post(meta: dict[str, Any], body: str, reading: _Reading) -> Post:
@@ -296,7 +317,7 @@ def _build_post(meta: dict[str, Any], body: str, reading: _Reading) -> Post:
         raise _Invalid("visibility", f"visibility must be one of {', '.join(VISIBILITIES)}, not {visibility!r}")
     author = _author(meta.get("author"), reading)
     categories, tags = _categories_and_tags(meta, reading)
-    text = _body(meta, body, slug, draft, reading)
+    text, media = _body(meta, body, slug, draft, reading)
     license_url = reading.clean("license", _text("license", meta.get("license")))
     if license_url and url_scheme(license_url) not in ("http", "https"):
         reading.note("license", f"license {license_url!r} is not an http(s) URL; left out")
@@ -318,4 +339,5 @@ def _build_post(meta: dict[str, Any], body: str, reading: _Reading) -> Post:
         source=reading.source,
         license=license_url,
         visibility=visibility,
+        media=media,
     )

@@ -27,7 +27,12 @@ from lxml import etree
 
 from syndicator import __version__
 from syndicator.config import Settings
+from syndicator.core.assets import site_image_urls
 from syndicator.core.catalog import Catalog
+from syndicator.core.feedmedia import MEDIA_NS
+from syndicator.core.feedmedia import attachment
+from syndicator.core.feedmedia import enclosure_links
+from syndicator.core.feedmedia import media_content
 from syndicator.core.markup import plain_text
 from syndicator.core.markup import xml_legal
 from syndicator.core.plan import OPML
@@ -49,8 +54,11 @@ DC_NS = "http://purl.org/dc/elements/1.1/"
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 # An RSS item is serialized under a stand-in <rss> with the namespaces feedgen's <rss> declares; the
 # declarations lxml repeats on the item are then dropped, since the document's root carries them.
-_RSS_NSMAP = {"content": CONTENT_NS, "dc": DC_NS, "atom": ATOM_NS}
+_RSS_NSMAP = {"content": CONTENT_NS, "dc": DC_NS, "atom": ATOM_NS, "media": MEDIA_NS}
 _RSS_ITEM_OPENING = etree.tostring(etree.SubElement(etree.Element("rss", nsmap=_RSS_NSMAP), "item")).rstrip(b"/>")
+# Likewise an Atom entry with media elements: the feed's root declares the namespace, once.
+_ATOM_NSMAP = {"media": MEDIA_NS}
+_ATOM_ENTRY_OPENING = etree.tostring(etree.SubElement(etree.Element("feed", nsmap=_ATOM_NSMAP), "entry")).rstrip(b"/>")
 _ITEMS = "\0items\0"  # stands for the list of items (no feed text can hold a NUL: it is not XML-legal)
 Entries = Mapping[str, Sequence[bytes]]  # format -> the spec's posts' entries, in its order
 EntryMaker = Callable[[str, Post], bytes]  # (format, post) -> its entry
@@ -65,9 +73,10 @@ class _History:
         self.marker = ""
         self.rss_links: list[tuple[str, str, str]] = []  # (rel, href, type)
         self.tombstones: tuple[Tombstone, ...] = ()
+        self.namespaces = {"fh": FH_NS}  # and Media RSS's, when an entry has an image
 
     def extend_ns(self) -> dict[str, str]:
-        return {"fh": FH_NS, "at": TOMBSTONES_NS} if self.tombstones else {"fh": FH_NS}
+        return {**self.namespaces, "at": TOMBSTONES_NS} if self.tombstones else self.namespaces
 
     def extend_atom(self, feed: etree._Element) -> etree._Element:
         if self.marker:
@@ -109,13 +118,28 @@ def _feed_generator(spec: FeedSpec, settings: Settings) -> FeedGenerator:
     fg.lastBuildDate(updated)
     # The alternate link first: some readers (feed-extractor) take a feed's first link as its site.
     fg.link(href=spec.page_url, rel="alternate", type="text/html")
+    fg.link(href=feed_url(settings, spec.stem, "atom", spec.prefix), rel="self", type="application/atom+xml")
+    history: _History = fg.history
+    history.tombstones = () if spec.is_archive else spec.tombstones
+    links = _history_links(spec, settings, history)
+    for rel, href in links:
+        fg.link(href=href, rel=rel, type="application/atom+xml")
+    history.rss_links = [(rel, href, "application/atom+xml") for rel, href in links]
+    if spec.is_public:  # archive pages too: a page is a document of the feed's topic set (partner feeds have none)
+        fg.link(href=settings.hub_url, rel="hub")
+        history.rss_links.insert(0, (("hub", settings.hub_url, "")))
+    if any(post.image is not None for post in entries):
+        history.namespaces["media"] = MEDIA_NS
+    _site_images(fg, settings)
+    return fg
+
+
+def _history_links(spec: FeedSpec, settings: Settings, history: _History) -> list[tuple[str, str]]:
+    """A feed's or archive page's RFC 5005 links (rel, href); its fh:complete or fh:archive marker set on history."""
 
     def atom_url(stem: str) -> str:
         return feed_url(settings, stem, "atom", spec.prefix)
 
-    fg.link(href=atom_url(spec.stem), rel="self", type="application/atom+xml")
-    history: _History = fg.history
-    history.tombstones = () if spec.is_archive else spec.tombstones
     links: list[tuple[str, str]] = []
     if spec.is_archive:
         history.marker = "archive"
@@ -128,13 +152,15 @@ def _feed_generator(spec: FeedSpec, settings: Settings) -> FeedGenerator:
         links.append(("prev-archive", atom_url(archive_stem(spec.stem, spec.pages))))
     else:
         history.marker = "complete"
-    for rel, href in links:
-        fg.link(href=href, rel=rel, type="application/atom+xml")
-    history.rss_links = [(rel, href, "application/atom+xml") for rel, href in links]
-    if spec.is_public:  # archive pages too: a page is a document of the feed's topic set (partner feeds have none)
-        fg.link(href=settings.hub_url, rel="hub")
-        history.rss_links.insert(0, (("hub", settings.hub_url, "")))
-    return fg
+    return links
+
+
+def _site_images(fg: FeedGenerator, settings: Settings) -> None:
+    images = site_image_urls(settings)
+    if "site_icon" in images:
+        fg.icon(images["site_icon"])
+    if "site_logo" in images:
+        fg.logo(images["site_logo"])  # Atom logo and RSS image
 
 
 # A tag whose attribute values _text_as_character_references changed back (lxml escapes < and > there too).
@@ -190,15 +216,26 @@ def _make_entry(post: Post, labels: tuple[str, ...], settings: Settings, *, with
     fe.summary(post.summary_html, type="html")
     if settings.full_content:
         fe.content(post.content_html, type="html")
+    if post.enclosures and not with_email:  # RSS allows one enclosure, and requires its length (0: unknown)
+        first = post.enclosures[0]
+        fe.link(href=first.url, rel="enclosure", type=first.media_type, length=str(first.length))
     return fe
 
 
 def atom_entry(post: Post, labels: tuple[str, ...], settings: Settings) -> bytes:
     """A post's Atom entry, serialized (``labels``: its categories' displayed names)."""
-    element = _make_entry(post, labels, settings, with_email=True).atom_entry()
+    entry = _make_entry(post, labels, settings, with_email=True).atom_entry()
     if post.license:  # feedgen knows no rel="license" (RFC 4946): added to the entry it made
-        etree.SubElement(element, f"{{{ATOM_NS}}}link", rel="license", href=post.license)
-    return _text_as_character_references(etree.tostring(element, encoding="UTF-8", pretty_print=True))
+        etree.SubElement(entry, f"{{{ATOM_NS}}}link", rel="license", href=post.license)
+    if post.enclosures:
+        enclosure_links(entry, post.enclosures)
+    if post.image is not None:
+        etree.Element("feed", nsmap=_ATOM_NSMAP).append(entry)
+        media_content(entry, post.image)
+    blob = etree.tostring(entry, encoding="UTF-8", pretty_print=True)
+    if blob.startswith(_ATOM_ENTRY_OPENING):
+        blob = b"<entry" + blob[len(_ATOM_ENTRY_OPENING) :]
+    return _text_as_character_references(blob)
 
 
 def rss_item(post: Post, labels: tuple[str, ...], settings: Settings) -> bytes:
@@ -207,6 +244,8 @@ def rss_item(post: Post, labels: tuple[str, ...], settings: Settings) -> bytes:
     if post.license:  # RSS has no license element: the Atom link, as in Atom entries
         etree.SubElement(item, f"{{{ATOM_NS}}}link", rel="license", href=post.license)
     etree.Element("rss", nsmap=_RSS_NSMAP).append(item)
+    if post.image is not None:
+        media_content(item, post.image)
     blob = etree.tostring(item, encoding="UTF-8", pretty_print=True)
     if blob.startswith(_RSS_ITEM_OPENING):
         blob = b"<item" + blob[len(_RSS_ITEM_OPENING) :]
@@ -232,6 +271,10 @@ def json_item(post: Post, labels: tuple[str, ...], settings: Settings) -> bytes:
     }
     if post.license:  # a JSON Feed extension (README, "Partner-grade changes")
         item["_license"] = {"url": post.license}
+    if post.image is not None:
+        item["image"] = post.image.url
+    if post.enclosures:
+        item["attachments"] = [attachment(enclosure) for enclosure in post.enclosures]
     return json.dumps(item, ensure_ascii=False, sort_keys=True).encode("utf-8")
 
 
@@ -254,6 +297,9 @@ def atom_parts(spec: FeedSpec, entries: Sequence[bytes], settings: Settings) -> 
 def rss_parts(spec: FeedSpec, items: Sequence[bytes], settings: Settings) -> list[bytes]:
     """An RSS document as [head, *items, tail], likewise."""
     fg = _feed_generator(spec, settings)
+    images = site_image_urls(settings)
+    if "site_logo" not in images and "site_icon" in images:
+        fg.image(url=images["site_icon"])  # RSS's image is small: the icon does without a logo
     # feedgen's RSS <link> is the last link given, and it writes only the self one as atom:link.
     fg.link(
         href=feed_url(settings, spec.stem, "rss", spec.prefix), rel="self", type="application/rss+xml", replace=True
@@ -279,6 +325,11 @@ def json_document(spec: FeedSpec, items: Sequence[bytes], settings: Settings) ->
     }
     if not spec.is_public:
         del document["hubs"]
+    images = site_image_urls(settings)
+    if "site_icon" in images:
+        document["favicon"] = images["site_icon"]
+    if images:
+        document["icon"] = images.get("site_icon") or images["site_logo"]
     # No indent: the C encoder is several times faster, and readers don't care.
     head, _items, tail = (
         json.dumps(document, ensure_ascii=False, sort_keys=True)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import zlib
 
+from syndicator.core.assets import FileLinks
+from syndicator.core.assets import media_tags
 from syndicator.core.digest import digest_text
 from syndicator.core.markup import first_paragraph
 from syndicator.core.markup import render_markdown
@@ -24,37 +26,65 @@ class MarkdownText:
     few KB a post) so that a large blog's bodies fit in memory, and it is what
     the parse cache stores, so a warm start renders nothing. ``key`` is a
     digest of everything the HTML is made from.
+
+    With ``files`` (the post file's folder under posts_dir, and the URL every
+    asset's starts with), relative URLs naming local files become the files'
+    public URLs; rendering notes them in ``refs`` (path, URL as written), and
+    the body's images, audio and video in ``embeds`` (tag, URL, alt or type).
     """
 
-    __slots__ = ("_html_z", "_source", "_summary", "key", "words_key")
+    __slots__ = ("_html_z", "_source", "_summary", "embeds", "key", "refs", "words_key")
 
     def __init__(
-        self, content_md: str, summary_md: str | None, base_url: str, summary_words: int, *, now: bool = True
+        self,
+        content_md: str,
+        summary_md: str | None,
+        base_url: str,
+        summary_words: int,
+        *,
+        now: bool = True,
+        files: tuple[str, str] | None = None,
     ) -> None:
         """``summary_md`` None: the summary is the content's first paragraph, cut at ``summary_words``.
 
         ``now`` False leaves the rendering for the first time the HTML is asked for.
         """
         summary = summary_md if summary_md is not None else "\1"
-        self.key: tuple[object, ...] = (digest_text(content_md, summary, base_url, str(summary_words)),)
+        parts = (content_md, summary, base_url, str(summary_words), *(files or ()))
+        self.key: tuple[object, ...] = (digest_text(*parts),)
+        self._source: tuple[str, str | None, str, int, tuple[str, str] | None] | None = (
+            content_md,
+            summary_md,
+            base_url,
+            summary_words,
+            files,
+        )
         self.words_key = digest_text(content_md, summary)  # what the author wrote: an edit changes it, a move does not
-        self._source: tuple[str, str | None, str, int] | None = (content_md, summary_md, base_url, summary_words)
         self._html_z = b""
         self._summary = ""
+        self.refs: tuple[tuple[str, str], ...] = ()
+        self.embeds: tuple[tuple[str, str, str], ...] = ()
         if now:
             self._render()
 
     def _render(self) -> None:
         if self._source is None:
             return
-        content_md, summary_md, base_url, summary_words = self._source
-        html = render_markdown(content_md, base_url)
+        content_md, summary_md, base_url, summary_words, files = self._source
+        links = FileLinks(*files) if files is not None else None
+        html = render_markdown(content_md, base_url, links=links)
         self._html_z = zlib.compress(html.encode("utf-8", "surrogatepass"), 1)
         if summary_md is not None:
-            self._summary = render_markdown(summary_md, base_url, keep_ids=False)
+            self._summary = render_markdown(summary_md, base_url, keep_ids=False, links=links)
         else:
             cut, _ = truncate_html_words(without_ids(first_paragraph(html)), summary_words)
             self._summary = f"<p>{cut}</p>" if cut else ""
+        if links is not None:
+            self.refs = tuple(dict.fromkeys(links.refs))
+        self.embeds = tuple(
+            (tag, attributes.get("src", ""), attributes.get("alt" if tag == "img" else "type", ""))
+            for tag, attributes in media_tags(html)
+        )
         self._source = None
 
     def __eq__(self, other: object) -> bool:
@@ -64,10 +94,12 @@ class MarkdownText:
         return hash(self.key)
 
     def __getstate__(self) -> tuple[object, ...]:
-        return (self._html_z, self._summary, self._source, self.key, self.words_key)
+        return (self._html_z, self._summary, self._source, self.key, self.refs, self.embeds, self.words_key)
 
     def __setstate__(self, state: tuple[object, ...]) -> None:
-        self._html_z, self._summary, self._source, self.key, self.words_key = state  # type: ignore[assignment]
+        html_z, summary, source, key, refs, embeds, words = state
+        self._html_z, self._summary, self._source, self.key = html_z, summary, source, key  # type: ignore[assignment]
+        self.refs, self.embeds, self.words_key = refs, embeds, words  # type: ignore[assignment]
 
     @property
     def rendered(self) -> bool:

@@ -172,6 +172,8 @@ class Digests:
                 [(t.slug, t.name) for t in post.tags],
                 post.text.key,
                 post.license,
+                post.image,
+                post.enclosures,
             )
             known = self._posts[(post, labels)] = digest_text(repr(parts))
         return known

@@ -4,7 +4,8 @@ The cache wraps the reader; the reader never knows. A file is looked at again
 when its (size, mtime, inode) changed, and parsed again only when its bytes did
 (a git checkout resets mtimes). A file that now fails keeps its last good Post,
 which stays published. A cold load parses half of the files in a forked copy
-of the process (two cores parse twice as fast).
+of the process (two cores parse twice as fast). The same scan finds the assets;
+each published post is bound to the files it names (incremental.assets).
 """
 
 from __future__ import annotations
@@ -23,8 +24,11 @@ from syndicator.core.digest import digest
 from syndicator.core.markup import slugify
 from syndicator.core.parse import decode_post
 from syndicator.core.parse import parse_post
+from syndicator.incremental.assets import AssetIndex
+from syndicator.incremental.assets import MediaBinder
 from syndicator.incremental.forked import Forked
 from syndicator.incremental.forked import can_fork
+from syndicator.model import NO_MEDIA
 from syndicator.model import LoadProblem
 from syndicator.model import Post
 from syndicator.store.files import FileState
@@ -71,11 +75,17 @@ class PostCache:
         self._result: tuple[list[Post], list[LoadProblem]] | None = None  # the last refresh's answer
         self._linked = False  # posts_dir has symlinked folders
         self._slugify = functools.lru_cache(maxsize=65536)(slugify)  # names repeat across posts
+        self.assets = AssetIndex(settings)
+        self.media = MediaBinder(self.assets)
 
-    def restore(self, entries: object) -> None:
-        """Start from entries a cache of an earlier process saved (anything else is ignored)."""
-        if isinstance(entries, dict):
-            self.entries = entries
+    def restore(self, saved: object) -> None:
+        """Start from what a cache of an earlier process saved (``saved()``; anything else is ignored)."""
+        if isinstance(saved, tuple) and len(saved) == 3 and all(isinstance(part, dict) for part in saved):
+            self.entries, self.media.bindings, self.assets.known = saved
+
+    def saved(self) -> tuple[object, ...]:
+        """What the next process needs to start warm: the entries, the posts' bindings, the assets' facts."""
+        return (self.entries, self.media.bindings, self.assets.known)
 
     def _names_of(self, full: str) -> tuple[str, str]:
         """(path for messages, path under posts_dir) of a file."""
@@ -132,15 +142,17 @@ class PostCache:
             dirty = self._refresh_all(progress)
         self.dirty = self.dirty or dirty
         if dirty or self._result is None:
-            self._result = _published(self.entries.values())
-        return self._result[0], list(self._result[1])
+            self.media.keep_only(self.entries)
+            self._result = _published(self.entries, self.media.bound)
+        return self._result[0], [*self._result[1], *self.assets.site_problems()]
 
     def _refresh_all(self, progress: Progress | None) -> bool:
         """Stat every post file; (re)load those that changed. Whether anything did."""
         seen: dict[str, Entry | None] = {}
         to_load: list[Found] = []
         linked: list[str] = []
-        for dir_entry in scan(str(self.settings.posts_dir), linked):
+        assets: list[os.DirEntry[str]] = []
+        for dir_entry in scan(str(self.settings.posts_dir), linked, assets):
             full = dir_entry.path
             try:
                 st = dir_entry.stat()
@@ -157,11 +169,12 @@ class PostCache:
         self._linked = bool(linked)  # a watcher does not see into symlinked folders: always look at everything
         changed = bool(to_load) or len(seen) != len(self.entries)
         self.entries = {full: entry for full, entry in seen.items() if entry is not None}
-        return changed
+        return self.media.stale(self.assets.update_all(assets)) or changed
 
     def _refresh_paths(self, paths: Collection[str]) -> bool:
         """Look only at these paths (created, written, moved or deleted). Whether anything changed."""
         root = str(self.settings.posts_dir)
+        media_changed = self.media.stale(self.assets.update_paths(paths))
         entries: dict[str, Entry] | None = None  # copied on the first change
         for full in paths:
             if not is_post_path(root, full):
@@ -181,26 +194,29 @@ class PostCache:
             else:
                 entries[full] = self.load(full, st, old)
         if entries is None:
-            return False
+            return media_changed
         self.entries = entries
         return True
 
     def states(self) -> list[tuple[str, FileState]]:
-        """Each known post file with the (size, mtime_ns, inode) it had when it was read."""
-        return [(path, entry.state) for path, entry in self.entries.items()]
+        """Each known post file and asset with the (size, mtime_ns, inode) it had when it was read."""
+        return [(path, entry.state) for path, entry in self.entries.items()] + self.assets.states()
 
 
-def _published(entries: Collection[Entry]) -> tuple[list[Post], list[LoadProblem]]:
-    """The posts to publish (each file's last good one) and every file's problems."""
+def _published(entries: dict[str, Entry], bound: Callable[[str, Post], Post]) -> tuple[list[Post], list[LoadProblem]]:
+    """The posts to publish (each file's last good one, bound to its files) and every file's problems."""
     posts: list[Post] = []
     problems: list[LoadProblem] = []
-    for entry in entries:
+    for full, entry in entries.items():
+        post = entry.last_good
+        if post is not None and post.media is not NO_MEDIA:  # most posts name no media: no call for them
+            post = bound(full, post)
         if isinstance(entry.result, LoadProblem):
             problems.append(entry.result)
-        else:
-            problems.extend(entry.result.warnings)
-        if entry.last_good is not None:
-            posts.append(entry.last_good)
+        elif post is not None:
+            problems.extend(post.warnings)
+        if post is not None:
+            posts.append(post)
     return posts, problems
 
 

@@ -36,6 +36,7 @@ from syndicator.incremental.memo import PagingMemo
 from syndicator.incremental.postcache import PostCache
 from syndicator.incremental.postcache import Progress
 from syndicator.model import LoadProblem
+from syndicator.service.assets import AssetWriter
 from syndicator.service.partnerfeeds import PartnerFeeds
 from syndicator.service.snapshot import BuildReport
 from syndicator.service.snapshot import FeedFile
@@ -92,6 +93,7 @@ class Builder:
         self.writer = FeedWriter(settings, memo, Compressor(), serving=serving)
         self.writer.folders = self.kept.folders
         self._paging, self._opml, self._layouts = PagingMemo(settings), OpmlMemo(settings), LayoutMemo()
+        self._assets = AssetWriter(settings)
         self._digests = Digests(state.fingerprint(settings))
         self._published: Published | None = None
         self._keys: dict[str, tuple[object, ...]] = {}
@@ -133,7 +135,7 @@ class Builder:
         """Keep the parsed posts under state_dir, so that the next process starts warm."""
         with self._lock:
             if self.cache.dirty or not (self.settings.state_dir / state.POSTS_CACHE_FILE).exists():
-                state.save_post_cache(self.settings, self.cache.entries)
+                state.save_post_cache(self.settings, self.cache.saved())
                 self.cache.dirty = False
 
     def save_stamp(self) -> None:
@@ -167,14 +169,14 @@ class Builder:
         layout = self._layouts.layout(specs)
         removed = [] if layout.keep == self._kept else prune_unwritten(self.settings, kept, layout.keep)
         self._kept = layout.keep
+        media = self._assets.publish(catalog.posts, self.cache.assets.files, kept.folders, changed is None)
         problems += published.problems
         if kept.ledger_problem is not None:
             problems.append(kept.ledger_problem)
         kept.save(out.records, published.ledger, published.feeds, folders)
         self._keys, self._published = plan.keys, published
-        report = _report(
-            self.settings, published, problems, now, layout, (out.written, removed), self.cache.parsed - parsed_before
-        )
+        changes = ([*out.written, *media.written], [*removed, *media.removed])
+        report = _report(self.settings, published, problems, now, layout, changes, self.cache.parsed - parsed_before)
         report = replace(report, duration_ms=round((time.perf_counter() - started) * 1000, 1))
         self._publish(out.files, layout.keep, report, published)
         return report
@@ -189,7 +191,10 @@ class Builder:
         served = files if self.serving else {}
         gone = Gone(published.gone_posts, published.gone_feeds)
         partners = self.partner_feeds.edition(published) if self.serving else None
-        self.snapshot = Snapshot(catalog, served, report, self._redirects[1], gone=gone, partners=partners)
+        assets = self._assets.served if self.serving else {}
+        self.snapshot = Snapshot(
+            catalog, served, report, self._redirects[1], gone=gone, partners=partners, assets=assets
+        )
         gc.collect(1)
         gc.freeze()  # the snapshot lives on: keep it out of the full collections (tens of ms at 10,000 posts)
         changed = report.parsed or report.written or report.removed or report.problems != self._last_problems

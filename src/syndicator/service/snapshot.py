@@ -10,6 +10,7 @@ import os
 from collections.abc import Iterable
 from collections.abc import Mapping
 from dataclasses import dataclass
+from dataclasses import field
 from datetime import datetime
 from pathlib import Path
 from typing import Protocol
@@ -85,6 +86,21 @@ class FeedFile:
 
 
 @dataclass(frozen=True, slots=True)
+class AssetFile:
+    """An asset as served: its file under output_dir (never kept in memory), media type, size, ETag, mtime."""
+
+    path: str
+    media_type: str
+    size: int
+    etag: str
+    mtime_ns: int
+
+    @property
+    def last_modified(self) -> float:
+        return self.mtime_ns / 1e9
+
+
+@dataclass(frozen=True, slots=True)
 class BuildReport:
     """What one reload did and found."""
 
@@ -145,7 +161,7 @@ class Gone:
 
 @dataclass(frozen=True, slots=True)
 class Snapshot:
-    """Everything a request needs, immutable: the catalog and every feed by URL path.
+    """Everything a request needs, immutable: the catalog, every feed and every asset by URL path.
 
     ``catalog`` is the public one; ``partners`` the partner feeds (None for a one-off build).
     """
@@ -156,8 +172,8 @@ class Snapshot:
     redirects: dict[str, str]  # old post slug -> current slug
     starting: bool = False  # the feeds an earlier run left in output_dir, served until the first load is done
     gone: Gone = Gone()
-
     partners: PartnerView | None = None
+    assets: dict[str, AssetFile] = field(default_factory=dict)  # by PATH_INFO (UTF-8 bytes read as Latin-1)
 
 
 def stored_snapshot(settings: Settings, records: Mapping[str, FeedRecord], now: datetime) -> Snapshot:

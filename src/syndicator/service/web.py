@@ -28,12 +28,14 @@ from werkzeug.wrappers import Response as BaseResponse
 from werkzeug.wsgi import get_input_stream
 
 from syndicator.config import Settings
+from syndicator.core.assets import site_image_urls
 from syndicator.core.plan import file_url
 from syndicator.model import Post
 from syndicator.model import Term
 from syndicator.service import context
 from syndicator.service import oldurls
 from syndicator.service import statspage
+from syndicator.service.assetserver import AssetServer
 from syndicator.service.audience import Audience
 from syndicator.service.audience import Counting
 from syndicator.service.build import Builder
@@ -54,7 +56,7 @@ statspage.register(bp)
 _HEADINGS = {"category": "Category Archives", "tag": "Tag Archives", "author": "Author Archives"}
 
 CONTENT_SECURITY_POLICY = (
-    "default-src 'none'; style-src 'self'; img-src 'self' https: http: data:; "
+    "default-src 'none'; style-src 'self'; img-src 'self' https: http: data:; media-src 'self' https: http:; "
     "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
 
@@ -221,7 +223,8 @@ def create_app(
     throttle = Throttle()  # failed partner and /stats/ credentials, per client
     app.config.update(SYNDICATOR_PARTNERS=partners, SYNDICATOR_AUDIENCE=audience, SYNDICATOR_THROTTLE=throttle)
     app.register_blueprint(bp)
-    app.wsgi_app = FeedServer(app.wsgi_app, builder, settings)  # type: ignore[method-assign]
+    assets = AssetServer(app.wsgi_app, builder, settings)
+    app.wsgi_app = FeedServer(assets, builder, settings)  # type: ignore[method-assign]
     if audience is not None:
         app.wsgi_app = Counting(app.wsgi_app, builder, audience)  # type: ignore[method-assign]
     if partners is not None:
@@ -231,7 +234,7 @@ def create_app(
 
     @app.context_processor
     def page_context() -> dict[str, Any]:
-        return {"settings": settings, "post_terms": _post_terms}
+        return {"settings": settings, "post_terms": _post_terms, "site_images": site_image_urls(settings)}
 
     @app.template_filter("longdate")
     def longdate(value: datetime) -> str:

@@ -11,8 +11,10 @@ files, the record of what was written, are fsynced by ``write_atomic``.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
+import stat
 import tempfile
 from collections.abc import Collection
 from collections.abc import Iterable
@@ -100,6 +102,48 @@ def write_atomic(file: Path, data: bytes) -> None:
     """Replace a file with new bytes so that no reader ever sees a partial file (temp, fsync, rename)."""
     with replacing(file) as handle:
         handle.write(data)
+
+
+_COPY_CHUNK = 1024 * 1024
+
+
+def open_regular(path: str) -> BinaryIO:
+    """A regular file opened for reading; OSError for anything else (a FIFO put in its place never blocks)."""
+    handle = open(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb")  # noqa: SIM115 - the caller closes it
+    if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+        handle.close()
+        raise OSError(f"{path} is not a regular file")
+    return handle
+
+
+def copy_atomic(
+    source: str, out_dir: Path, path: str, created: set[str] | None = None
+) -> tuple[FileState, tuple[int, int], str]:
+    """Copy a file to ``path`` under out_dir, replacing it by rename (no reader sees part of it).
+
+    Return the source's state as copied (all -1 when it changed while being
+    copied: copy it again later), the copy's (size, mtime_ns) and its strong
+    ETag (the digest of its bytes, as ``etag_of`` makes them).
+    """
+    root = out_dir.resolve()
+    file = _target(root, path, {})
+    make_folder(file.parent, root, created)
+    checksum = hashlib.sha256()
+    with open_regular(source) as reader, _temp_beside(file, fsync=False) as (handle, tmp):
+        before = file_state(os.fstat(reader.fileno()))
+        while chunk := reader.read(_COPY_CHUNK):
+            checksum.update(chunk)
+            handle.write(chunk)
+        after = file_state(os.fstat(reader.fileno()))
+    try:
+        os.replace(tmp, file)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    state = state_of(file)
+    if state is None:
+        raise FileNotFoundError(file)
+    return (before if before == after else (-1, -1, -1)), state[:2], checksum.hexdigest()[:32]
 
 
 def _read(file: Path) -> bytes | None:

@@ -1,4 +1,4 @@
-"""What a build leaves in state_dir: each feed's input digest and files, and the stamp of a whole build.
+"""What a build leaves in state_dir: each feed's input digest and files, the assets copied, and the build stamp.
 
 The stamp lets ``syndicator build`` see, from file states alone, that nothing
 changed since the last complete build: same settings and version, same post
@@ -10,6 +10,7 @@ Light on purpose: it imports nothing that renders.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,14 +23,16 @@ from syndicator.store.files import FileState
 from syndicator.store.files import file_state
 from syndicator.store.files import state_of
 from syndicator.store.files import write_atomic
+from syndicator.store.sources import asset_states
 from syndicator.store.sources import scan
 from syndicator.store.sources import states_digest
 from syndicator.store.state import LEDGER_FILE
 from syndicator.store.state import fingerprint
 
 FEEDS_STATE_FILE = "feeds.json"
+ASSETS_STATE_FILE = "assets.json"
 STAMP_FILE = "build.json"
-STAMP_VERSION = 3
+STAMP_VERSION = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +87,42 @@ class RecordsFile:
 
 
 @dataclass(frozen=True, slots=True)
+class AssetRecord:
+    """An asset as last copied into output_dir: its source's file state, the copy's size and mtime, its ETag."""
+
+    source: FileState
+    size: int
+    mtime_ns: int
+    etag: str
+
+
+def read_asset_records(settings: Settings) -> dict[str, AssetRecord]:
+    """The assets the builds copied (path under output_dir -> record); none when the file is missing or not one."""
+    try:
+        document = json.loads((settings.state_dir / ASSETS_STATE_FILE).read_bytes())
+        return {
+            path: AssetRecord((int(a), int(b), int(c)), int(size), int(mtime), str(etag))
+            for path, (a, b, c, size, mtime, etag) in document.items()
+        }
+    except (OSError, ValueError, TypeError, AttributeError):
+        return {}
+
+
+def write_asset_records(settings: Settings, records: dict[str, AssetRecord]) -> None:
+    document = {path: [*r.source, r.size, r.mtime_ns, r.etag] for path, r in sorted(records.items())}
+    write_atomic(settings.state_dir / ASSETS_STATE_FILE, json.dumps(document, ensure_ascii=False).encode("utf-8"))
+
+
+def _assets_intact(settings: Settings) -> bool:
+    """Whether every asset copied is on disk as it was written."""
+    prefix = f"{settings.output_dir}/"
+    return all(
+        (state := state_of(prefix + path)) is not None and state[:2] == (record.size, record.mtime_ns)
+        for path, record in read_asset_records(settings).items()
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class Stamp:
     """The summary a complete build reported, for a later run that finds nothing changed."""
 
@@ -128,6 +167,7 @@ def stamp_document(
         "sources": states_digest(sources),
         "ledger": _file_state(state_dir / LEDGER_FILE),
         "feeds_state": digest(feeds_state.read_bytes()) if feeds_state.exists() else None,
+        "assets_state": _file_state(state_dir / ASSETS_STATE_FILE),
         "index": _file_state(settings.output_dir / "index.opml"),
         "next_publish_at": next_publish_at.isoformat() if next_publish_at is not None else None,
         "summary": {
@@ -138,6 +178,14 @@ def stamp_document(
         },
     }
     return json.dumps(document, ensure_ascii=False, indent=1).encode("utf-8")
+
+
+def _sources_digest(settings: Settings) -> str:
+    """The digest of every post file's and asset's path and state, as the builder's post cache sees them."""
+    assets: list[os.DirEntry[str]] = []
+    files = scan(str(settings.posts_dir), None, assets)
+    states = [(entry.path, file_state(entry.stat())) for entry in files]
+    return states_digest(states + asset_states(str(settings.posts_dir), assets))
 
 
 def unchanged_since_stamp(settings: Settings, now: datetime) -> Stamp | None:
@@ -151,17 +199,20 @@ def unchanged_since_stamp(settings: Settings, now: datetime) -> Stamp | None:
         due = document["next_publish_at"]
         if due is not None and datetime.fromisoformat(due) <= now:
             return None
-        if document["ledger"] != _file_state(state_dir / LEDGER_FILE):
-            return None
-        if document["index"] != _file_state(settings.output_dir / "index.opml"):
+        recorded = (document["ledger"], document["index"], document["assets_state"])
+        if recorded != (
+            _file_state(state_dir / LEDGER_FILE),
+            _file_state(settings.output_dir / "index.opml"),
+            _file_state(state_dir / ASSETS_STATE_FILE),
+        ):
             return None
         if document["feeds_state"] != digest(feeds_state):
             return None
-        files = scan(str(settings.posts_dir))
-        states = [(entry.path, file_state(entry.stat())) for entry in files]
-        if document["sources"] != states_digest(states):
+        if document["sources"] != _sources_digest(settings):
             return None
         if not all(intact(settings.output_dir, record) for record in parse_records(feeds_state).values()):
+            return None
+        if not _assets_intact(settings):
             return None
         summary = document["summary"]
         problems = tuple(

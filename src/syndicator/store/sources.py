@@ -1,6 +1,8 @@
-"""Which files under posts_dir are posts, how to tell that one changed without reading it, and reading one.
+"""Which files under posts_dir are posts and which are assets, how to tell that one changed, and reading them.
 
-Knows names, file states and bytes only: nothing of what a post contains.
+Knows names, file states and bytes only: nothing of what a post contains. An
+asset is any other file that is not ignored; of an image, only the header is
+read, for its size in pixels.
 """
 
 from __future__ import annotations
@@ -11,10 +13,13 @@ from collections.abc import Iterable
 from collections.abc import Iterator
 from pathlib import Path
 
+import imagesize
+
 from syndicator.core.digest import digest
 from syndicator.model import LoadProblem
 from syndicator.store.files import FileState
 from syndicator.store.files import file_state
+from syndicator.store.files import open_regular
 
 POST_SUFFIXES = (".md", ".markdown")
 IGNORE_PATTERNS = (".*", "_*", "*~", "*.swp", ".#*")
@@ -26,13 +31,16 @@ def is_ignored(name: str) -> bool:
     return name.startswith((".", "_")) or name.endswith(("~", ".swp"))
 
 
-def scan(root: str, linked: list[str] | None = None) -> list[os.DirEntry[str]]:
+def scan(
+    root: str, linked: list[str] | None = None, assets: list[os.DirEntry[str]] | None = None
+) -> list[os.DirEntry[str]]:
     """Post files under root as DirEntry objects (scandir: no per-file path parsing), in no particular order.
 
     Symlinked folders are followed, each folder once (a link to a folder above it
     is no loop); their paths are added to ``linked`` when it is given. Anything
     with a post's name that is not a folder is listed, FIFOs included, for the
-    reader to report.
+    reader to report. Every other file that is not ignored is added to
+    ``assets`` when it is given.
     """
     found: list[os.DirEntry[str]] = []
     try:
@@ -47,16 +55,25 @@ def scan(root: str, linked: list[str] | None = None) -> list[os.DirEntry[str]]:
                 for entry in entries:
                     if is_ignored(entry.name):
                         continue
-                    if not entry.is_dir(follow_symlinks=True):
-                        if entry.name.lower().endswith(POST_SUFFIXES):
-                            found.append(entry)
-                    elif _first_visit(entry, visited):
-                        folders.append(entry.path)
-                        if linked is not None and entry.is_symlink():
-                            linked.append(entry.path)
+                    if entry.is_dir(follow_symlinks=True):
+                        _descend(entry, visited, folders, linked)
+                    elif entry.name.lower().endswith(POST_SUFFIXES):
+                        found.append(entry)
+                    elif assets is not None:
+                        assets.append(entry)
         except OSError:
             continue
     return found
+
+
+def _descend(
+    folder: os.DirEntry[str], visited: set[tuple[int, int]], folders: list[str], linked: list[str] | None
+) -> None:
+    """Queue a folder for scanning unless it was seen already (noting it in ``linked`` when it is a symlink)."""
+    if _first_visit(folder, visited):
+        folders.append(folder.path)
+        if linked is not None and folder.is_symlink():
+            linked.append(folder.path)
 
 
 def _first_visit(folder: os.DirEntry[str], visited: set[tuple[int, int]]) -> bool:
@@ -121,3 +138,49 @@ def read_post_file(full: str, path: str, st: os.stat_result, limit: int) -> byte
     if file_state(after) != file_state(st) or len(data) != after.st_size or len(data) > limit:
         return None
     return data
+
+
+def is_asset_path(root: str, path: str) -> bool:
+    """Whether a path under root names a file that would be an asset (by name alone): not ignored, not a post."""
+    rel = os.path.relpath(path, root)
+    parts = rel.split(os.sep)
+    if rel == "." or parts[0] == ".." or os.path.isabs(rel):
+        return False
+    return not any(is_ignored(part) for part in parts) and not parts[-1].lower().endswith(POST_SUFFIXES)
+
+
+def asset_name(root: str, full: str) -> str | None:
+    """An asset's path under root, with '/' (None when its name is not UTF-8: no URL can name it)."""
+    rel = os.path.relpath(full, root).replace(os.sep, "/")
+    try:
+        rel.encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+    return rel
+
+
+def asset_states(root: str, found: Iterable[os.DirEntry[str]]) -> list[tuple[str, FileState]]:
+    """The (full path, state) of the assets a scan found that can be published: regular files with UTF-8 names."""
+    states = []
+    for entry in found:
+        try:
+            st = entry.stat()
+        except OSError:
+            continue
+        if stat.S_ISREG(st.st_mode) and asset_name(root, entry.path) is not None:
+            states.append((entry.path, file_state(st)))
+    return states
+
+
+def image_size(full: str) -> tuple[int, int]:
+    """An image's width and height in pixels as shown (EXIF rotation applied), from its header; (0, 0) unknown.
+
+    imagesize reads the header only (no decoding); it is given an open file,
+    never a name, since it fetches a name that looks like an http(s) URL.
+    """
+    try:
+        with open_regular(full) as handle:
+            width, height = imagesize.get(handle)
+    except OSError:
+        return 0, 0
+    return (width, height) if width > 0 and height > 0 else (0, 0)

@@ -182,7 +182,7 @@ def load_post_cache(settings: Settings) -> Any:
 
 
 def save_post_cache(settings: Settings, entries: object) -> None:
-    """Keep the post cache's entries for the next process (replaced atomically)."""
+    """Keep what the post cache saves for the next process (replaced atomically)."""
     with replacing(settings.state_dir / POSTS_CACHE_FILE) as handle:
         pickle.dump(f"{POSTS_CACHE_VERSION} {fingerprint(settings)}", handle, protocol=pickle.HIGHEST_PROTOCOL)
         pickle.dump(entries, handle, protocol=pickle.HIGHEST_PROTOCOL)

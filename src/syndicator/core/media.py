@@ -1,0 +1,199 @@
+"""A post's media: its featured image and enclosures as the file names them, then bound to the files on disk.
+
+``read_media`` reads the front matter's ``image`` and ``enclosures`` (or, without
+them, the body's first image and its audio and video) into a Media value;
+``bind`` gives a post the facts of the files it names (size, media type,
+pixels) and a warning for each local file that is missing. Pure: the facts come
+in as a function. No I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from collections.abc import Iterable
+from dataclasses import dataclass
+from dataclasses import replace
+from typing import Any
+from urllib.parse import unquote
+
+from syndicator.config import Settings
+from syndicator.core.assets import asset_path
+from syndicator.core.assets import asset_url
+from syndicator.core.assets import local_path
+from syndicator.core.assets import media_type
+from syndicator.core.markup import WEB_SCHEMES
+from syndicator.core.markup import safe_url
+from syndicator.core.markup import xml_legal
+from syndicator.model import NO_MEDIA
+from syndicator.model import AssetFacts
+from syndicator.model import Enclosure
+from syndicator.model import Image
+from syndicator.model import LoadProblem
+from syndicator.model import Media
+from syndicator.model import MediaRef
+from syndicator.model import Post
+
+Facts = Callable[[str], AssetFacts | None]  # path under posts_dir -> what the disk says, None: no such file
+_BODY_MEDIA = ("audio", "video", "source")
+
+
+@dataclass(frozen=True, slots=True)
+class MediaSource:
+    """What reading a post's media needs: the settings, the post file's folder under posts_dir, lines, the body."""
+
+    settings: Settings
+    folder: str
+    page_url: str
+    line_of: Callable[[str], int]  # front matter field -> its line
+    body: str
+    body_line: int
+
+    def line_in_body(self, written: str) -> int:
+        """The line of the body a URL is written on (the body's first line when it cannot be found)."""
+        for form in (written, unquote(written)):
+            at = self.body.find(form)
+            if at >= 0:
+                return self.body_line + self.body.count("\n", 0, at)
+        return self.body_line
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return ""
+    return xml_legal(str(value).strip())[0]
+
+
+def _ref(value: Any, field: str, source: MediaSource, notes: list[tuple[str, str]], **extra: Any) -> MediaRef | None:
+    """A path relative to the post file, or an absolute http(s) URL, as a MediaRef; anything else is noted."""
+    if not isinstance(value, str) or not value.strip():
+        notes.append((field, f"{field}: expected a path or an http(s) URL, not {value!r}"))
+        return None
+    line = source.line_of(field)
+    path = local_path(value, source.folder)
+    if path is not None:
+        return MediaRef(asset_url(source.settings, path), path, line, **extra)
+    url = safe_url(value, source.page_url, WEB_SCHEMES)
+    if url is None:
+        notes.append((field, f"{field}: {value.strip()!r} is neither a path nor an http(s) URL; left out"))
+        return None
+    return MediaRef(url, asset_path(url, source.settings), line, **extra)
+
+
+def _front_image(value: Any, source: MediaSource, notes: list[tuple[str, str]]) -> MediaRef | None:
+    if not isinstance(value, dict):
+        return _ref(value, "image", source, notes)
+    extra = {key: _text(value.get(key)) for key in ("alt", "caption", "credit")}
+    return _ref(value.get("src"), "image", source, notes, **extra)
+
+
+def _front_enclosure(value: Any, source: MediaSource, notes: list[tuple[str, str]]) -> MediaRef | None:
+    if not isinstance(value, dict):
+        return _ref(value, "enclosures", source, notes)
+    length = value.get("length", 0)
+    if isinstance(length, bool) or not isinstance(length, int) or length < 0:
+        notes.append(("enclosures", f"enclosures: length {length!r} is not a number of bytes; left out"))
+        length = 0
+    extra = {"media_type": _text(value.get("type")), "length": length, "title": _text(value.get("title"))}
+    return _ref(value.get("url"), "enclosures", source, notes, **extra)
+
+
+def _body_refs(embeds: Iterable[tuple[str, str, str]], settings: Settings) -> tuple[MediaRef | None, list[MediaRef]]:
+    """The body's first image, and its audio and video (each URL once)."""
+    image = None
+    media: dict[str, MediaRef] = {}
+    for tag, url, extra in embeds:
+        if not url:
+            continue
+        if tag == "img" and image is None:
+            image = MediaRef(url, asset_path(url, settings), alt=extra, in_body=True)
+        elif tag in _BODY_MEDIA and url not in media:
+            media[url] = MediaRef(url, asset_path(url, settings), media_type=extra, in_body=True)
+    return image, list(media.values())
+
+
+def read_media(meta: dict[str, Any], text: Any, source: MediaSource) -> tuple[Media, list[tuple[str, str]]]:
+    """A post's Media, and notes (field, message) on what was wrong with its ``image`` and ``enclosures`` fields.
+
+    ``text`` is the post's rendered MarkdownText (its ``refs`` and ``embeds``).
+    """
+    notes: list[tuple[str, str]] = []
+    body_image, body_media = _body_refs(text.embeds, source.settings)
+    image = body_image
+    if meta.get("image") is not None:  # ``image: false`` (or "") features nothing
+        image = None if meta["image"] in ("", False) else _front_image(meta["image"], source, notes)
+    enclosures: list[MediaRef] = body_media
+    if meta.get("enclosures") is not None:
+        given = meta["enclosures"] if isinstance(meta["enclosures"], list) else [meta["enclosures"]]
+        enclosures = [r for r in (_front_enclosure(v, source, notes) for v in given) if r is not None]
+    files = [(path, source.line_in_body(written)) for path, written in text.refs]
+    files += [(r.path, r.line) for r in (image, *enclosures) if r is not None and r.path and not r.in_body]
+    if image is None and not enclosures and not files:
+        return NO_MEDIA, notes  # the one empty value: a post cache tells such posts by identity
+    return Media(image, tuple(enclosures), tuple(dict.fromkeys(files))), notes
+
+
+def _image(ref: MediaRef | None, known: dict[str, AssetFacts | None]) -> Image | None:
+    if ref is None:
+        return None
+    facts = known.get(ref.path) if ref.path else None
+    if ref.path and facts is None:
+        return None  # a local file that is missing: its warning says so
+    kind = facts.media_type if facts is not None else _remote_type(ref.url)
+    width, height, size = (facts.width, facts.height, facts.size) if facts is not None else (0, 0, 0)
+    return Image(ref.url, kind, width, height, size, ref.alt, ref.caption, ref.credit, ref.in_body)
+
+
+def _remote_type(url: str) -> str:
+    kind = media_type(url.split("?", 1)[0].split("#", 1)[0])
+    return "" if kind == "application/octet-stream" else kind
+
+
+def _enclosure(ref: MediaRef, known: dict[str, AssetFacts | None]) -> Enclosure | None:
+    facts = known.get(ref.path) if ref.path else None
+    if ref.path and facts is None:
+        return None
+    kind = ref.media_type or (facts.media_type if facts is not None else media_type(ref.url.split("?", 1)[0]))
+    length = ref.length or (facts.size if facts is not None else 0)
+    return Enclosure(ref.url, kind, length, ref.title)
+
+
+def missing_message(path: str) -> str:
+    hidden = any(part.startswith((".", "_")) for part in path.split("/"))
+    reason = " (names starting with '.' or '_' are not published)" if hidden else ""
+    return f"refers to a missing file: {path}{reason}"
+
+
+def bind(post: Post, facts: Facts) -> tuple[Post, tuple[AssetFacts | None, ...]]:
+    """The post with its image, enclosures, assets and missing-file warnings, and the facts it was bound to.
+
+    The facts come in the order of ``paths(post)``; a post that names no
+    media is returned as it is.
+    """
+    media = post.media
+    if media.image is None and not media.enclosures and not media.files:
+        return post, ()
+    names = paths(post)
+    seen = tuple(facts(path) for path in names)
+    known = dict(zip(names, seen, strict=True))
+    warnings = tuple(
+        LoadProblem(post.path, line, missing_message(path), fatal=False, private=post.draft)
+        for path, line in media.files
+        if known[path] is None
+    )
+    enclosures = tuple(e for e in (_enclosure(r, known) for r in media.enclosures) if e is not None)
+    bound = replace(
+        post,
+        image=_image(media.image, known),
+        enclosures=enclosures,
+        assets=tuple(path for path in names if known[path] is not None),
+        warnings=post.warnings + warnings,
+    )
+    return bound, seen
+
+
+def paths(post: Post) -> tuple[str, ...]:
+    """Every local file a post names (paths under posts_dir), each once, in order."""
+    media = post.media
+    found = dict.fromkeys(path for path, _line in media.files)
+    found.update(dict.fromkeys(r.path for r in (media.image, *media.enclosures) if r is not None and r.path))
+    return tuple(found)

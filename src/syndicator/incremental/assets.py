@@ -1,0 +1,147 @@
+"""The assets under posts_dir and what each post makes of them: facts kept by file state, bindings by post.
+
+The index knows every asset's file state from the post cache's scan; an
+asset's facts (size, media type, pixels) are read once per file state, and an
+image's header only. The binder gives each parsed post the facts of the files
+it names (core.media.bind), and binds it again only when the post was parsed
+again or one of those files' facts changed.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Collection
+from collections.abc import Iterable
+from pathlib import Path
+
+from syndicator.config import Settings
+from syndicator.core.assets import media_type
+from syndicator.core.assets import site_images
+from syndicator.core.media import bind
+from syndicator.core.media import paths
+from syndicator.model import AssetFacts
+from syndicator.model import LoadProblem
+from syndicator.model import Post
+from syndicator.store.files import FileState
+from syndicator.store.files import file_state
+from syndicator.store.sources import asset_name
+from syndicator.store.sources import asset_states
+from syndicator.store.sources import image_size
+from syndicator.store.sources import is_asset_path
+
+Located = tuple[str, FileState]  # (full path, file state) of an asset
+
+
+class AssetIndex:
+    """Every asset under posts_dir by path (with '/'): where it is and its file state; its facts by file state."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.root = str(settings.posts_dir)
+        self.files: dict[str, Located] = {}
+        self.known: dict[str, tuple[FileState, AssetFacts]] = {}  # path -> facts and the file state they are of
+
+    def update_all(self, found: Iterable[os.DirEntry[str]]) -> set[str]:
+        """Take every asset a scan found; return the paths added, removed or changed."""
+        files: dict[str, Located] = {}
+        for full, state in asset_states(self.root, found):
+            files[asset_name(self.root, full) or full] = (full, state)
+        changed = {path for path in files.keys() | self.files.keys() if files.get(path) != self.files.get(path)}
+        self.files = files
+        self.known = {path: known for path, known in self.known.items() if path in files}
+        return changed
+
+    def update_paths(self, fulls: Iterable[str]) -> set[str]:
+        """Look at these paths only (a watcher's); return the asset paths added, removed or changed."""
+        changed = set()
+        for full in fulls:
+            name = asset_name(self.root, full) if is_asset_path(self.root, full) else None
+            if name is None:
+                continue
+            try:
+                st: os.stat_result | None = os.stat(full)
+            except OSError:
+                st = None
+            located = (full, file_state(st)) if st is not None and stat.S_ISREG(st.st_mode) else None
+            if located != self.files.get(name):
+                changed.add(name)
+                if located is None:
+                    del self.files[name]
+                else:
+                    self.files[name] = located
+        return changed
+
+    def facts(self, path: str) -> AssetFacts | None:
+        """What an asset is (None: no such asset); an image's pixels are read from its header once per file state."""
+        located = self.files.get(path)
+        if located is None:
+            return None
+        full, state = located
+        known = self.known.get(path)
+        if known is not None and known[0] == state:
+            return known[1]
+        kind = media_type(path)
+        width, height = image_size(full) if kind.startswith("image/") else (0, 0)
+        facts = AssetFacts(state[0], kind, width, height)
+        self.known[path] = (state, facts)
+        return facts
+
+    def states(self) -> list[tuple[str, FileState]]:
+        """Each asset's full path and file state (for the build stamp)."""
+        return list(self.files.values())
+
+    def site_problems(self) -> list[LoadProblem]:
+        """A warning for a site_icon or site_logo that names a missing file."""
+        folder = Path(self.root)
+        return [
+            LoadProblem(str(folder / path), 1, f"{name} names a missing file: {path}", fatal=False)
+            for name, _url, path in site_images(self.settings)
+            if path and self.facts(path) is None
+        ]
+
+
+class MediaBinder:
+    """Each post bound to its files' facts, kept by post file: bound again only when the post or a file changed."""
+
+    def __init__(self, index: AssetIndex) -> None:
+        self.index = index
+        self.bindings: dict[str, tuple[Post, Post, tuple[AssetFacts | None, ...]]] = {}  # full -> parsed, bound, seen
+        self._users: dict[str, set[str]] | None = None  # asset path -> post files naming it (made when first needed)
+
+    def bound(self, full: str, post: Post) -> Post:
+        """The post of this file as bound to the files it names."""
+        known = self.bindings.get(full)
+        if known is not None and known[0] is post:
+            return known[1]
+        result, seen = bind(post, self.index.facts)
+        if result is post:  # a post that names no media: nothing to keep
+            self.bindings.pop(full, None)
+            return post
+        self.bindings[full] = (post, result, seen)
+        if self._users is not None:
+            for path in paths(post):
+                self._users.setdefault(path, set()).add(full)
+        return result
+
+    def stale(self, changed: Collection[str]) -> bool:
+        """Forget the bindings that these assets' new facts change; whether there was one."""
+        if not changed:
+            return False
+        if self._users is None:
+            self._users = {}
+            for full, (post, _bound, _seen) in self.bindings.items():
+                for path in paths(post):
+                    self._users.setdefault(path, set()).add(full)
+        forgotten = False
+        for full in {full for path in changed for full in self._users.get(path, ())}:
+            known = self.bindings.get(full)
+            if known is not None and tuple(self.index.facts(p) for p in paths(known[0])) != known[2]:
+                del self.bindings[full]
+                forgotten = True
+        return forgotten
+
+    def keep_only(self, fulls: Collection[str]) -> None:
+        """Drop the bindings of post files that are gone."""
+        if any(full not in fulls for full in self.bindings):
+            self.bindings = {full: known for full, known in self.bindings.items() if full in fulls}

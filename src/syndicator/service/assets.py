@@ -1,0 +1,118 @@
+"""Publish the assets that published posts use: copied into output_dir when they changed, pruned when unused.
+
+Only files a build copied (recorded in state_dir) are ever replaced or
+removed. Each copy replaces its file by rename, so neither nginx nor ``serve``
+hands out part of one.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from syndicator.config import Settings
+from syndicator.core.assets import media_type
+from syndicator.core.assets import output_path
+from syndicator.core.assets import site_images
+from syndicator.core.plan import FEEDS_PREFIX
+from syndicator.model import Post
+from syndicator.service.snapshot import AssetFile
+from syndicator.store.files import FileState
+from syndicator.store.files import copy_atomic
+from syndicator.store.files import prune
+from syndicator.store.files import state_of
+from syndicator.store.records import AssetRecord
+from syndicator.store.records import read_asset_records
+from syndicator.store.records import write_asset_records
+
+logger = logging.getLogger(__name__)
+
+Located = tuple[str, FileState]  # (full path, file state) of an asset under posts_dir
+
+
+@dataclass(frozen=True, slots=True)
+class AssetOutput:
+    """What publishing the assets did: each served asset by URL path, the files copied and removed."""
+
+    files: dict[str, AssetFile]
+    written: list[str]
+    removed: list[str]
+
+
+def used_assets(posts: Iterable[Post], settings: Settings, files: Mapping[str, Located]) -> dict[str, Located]:
+    """The assets the published posts use, and the site's icon and logo: path under posts_dir -> where it is."""
+    used = {path for post in posts for path in post.assets}
+    used |= {path for _name, _url, path in site_images(settings) if path}
+    return {path: files[path] for path in used if path in files}
+
+
+def url_path(out: str) -> str:
+    """The PATH_INFO of a file under output_dir, as a WSGI server hands it over (UTF-8 bytes read as Latin-1)."""
+    return (FEEDS_PREFIX + out).encode("utf-8").decode("latin-1")
+
+
+class AssetWriter:
+    """Copies the used assets into output_dir, keeps their records, removes the ones no longer used."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.records = read_asset_records(settings)
+        self.served: dict[str, AssetFile] = {}  # every asset copied, by URL path, as the last publish left them
+        self._wanted: Mapping[str, Located] | None = None
+        self._served_from: dict[str, AssetRecord] | None = None  # the records ``served`` was made of
+        self._prefix = f"{settings.output_dir}/"
+
+    def publish(
+        self, posts: Iterable[Post], files: Mapping[str, Located], folders: set[str], look: bool = True
+    ) -> AssetOutput:
+        """Copy the assets the posts use (``files``: every asset by path) into output_dir; remove unused ones.
+
+        ``look`` False trusts the copies to be on disk as written (a reload that
+        looks only at the files a watcher named): they are not stat-ed again.
+        """
+        return self.publish_files(used_assets(posts, self.settings, files), folders, look)
+
+    def publish_files(self, wanted: Mapping[str, Located], folders: set[str], look: bool = True) -> AssetOutput:
+        """Bring output_dir's copies in line with ``wanted`` (asset path -> where it is and its state)."""
+        if not look and wanted == self._wanted:
+            return AssetOutput(self.served, [], [])
+        self._wanted = wanted
+        records: dict[str, AssetRecord] = {}
+        written: list[str] = []
+        for path, (full, source) in sorted(wanted.items()):
+            out = output_path(path)
+            record = self.records.get(out)
+            if record is None or record.source != source or (look and not self._intact(out, record)):
+                try:
+                    copied, (size, mtime_ns), etag = copy_atomic(full, self.settings.output_dir, out, folders)
+                except OSError as exc:
+                    logger.warning("asset not copied path=%s reason=%s", full, exc)
+                    continue
+                record = AssetRecord(copied, size, mtime_ns, etag)
+                written.append(out)
+            records[out] = record
+        gone = set(self.records).difference(records)
+        removed = prune(self.settings.output_dir, gone, set(records), folders) if gone else []
+        if records != self.records:
+            write_asset_records(self.settings, records)
+        if records != self._served_from:
+            self.served, self._served_from = self._serve(records), records
+        self.records = records
+        return AssetOutput(self.served, written, removed)
+
+    def _intact(self, out: str, record: AssetRecord) -> bool:
+        state = state_of(self._prefix + out)
+        return state is not None and state[:2] == (record.size, record.mtime_ns)
+
+    def _serve(self, records: dict[str, AssetRecord]) -> dict[str, AssetFile]:
+        """Each asset as served, by URL path (unchanged ones are the same objects as last time)."""
+        served = {}
+        for out, record in records.items():
+            key = url_path(out)
+            known = self.served.get(key)
+            if known is None or (known.size, known.mtime_ns, known.etag) != (record.size, record.mtime_ns, record.etag):
+                known = AssetFile(out, media_type(out), record.size, record.etag, record.mtime_ns)
+            served[key] = known
+        return served

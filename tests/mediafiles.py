@@ -1,0 +1,40 @@
+"""Real media files for tests: PNGs written with zlib and struct (no code of ours), the committed JPEGs and MP3."""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from pathlib import Path
+
+MEDIA = Path(__file__).resolve().parent / "data" / "media"
+PHONE_JPEG = MEDIA / "phone.jpg"  # 64x48 stored, EXIF orientation 6: shows as 48x64
+CAMELS_JPEG = MEDIA / "camels.jpg"  # 1024x683
+EPISODE_MP3 = MEDIA / "episode.mp3"  # one second, MPEG-2.5 Layer III
+
+
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def png(width: int, height: int, rgb: tuple[int, int, int] = (200, 120, 40)) -> bytes:
+    """A valid 8-bit RGB PNG of one colour (PNG spec: signature, IHDR, one IDAT of filtered rows, IEND)."""
+    row = b"\x00" + bytes(rgb) * width  # filter type 0 (None), then the pixels
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8 bits, truecolour, deflate, no interlace
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _chunk(b"IHDR", header)
+        + _chunk(b"IDAT", zlib.compress(row * height, 9))
+        + _chunk(b"IEND", b"")
+    )
+
+
+def write_png(path: Path, width: int, height: int, rgb: tuple[int, int, int] = (200, 120, 40)) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(png(width, height, rgb))
+    return path
+
+
+def copy(source: Path, target: Path) -> Path:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(source.read_bytes())
+    return target
