@@ -16,9 +16,6 @@ from collections.abc import Mapping
 from collections.abc import Sequence
 from datetime import UTC
 from datetime import datetime
-from email.utils import format_datetime
-from xml.sax.saxutils import escape
-from xml.sax.saxutils import quoteattr
 
 from feedgen.entry import FeedEntry
 from feedgen.ext.dc import DcEntryExtension
@@ -35,6 +32,7 @@ from syndicator.core.feedmedia import enclosure_links
 from syndicator.core.feedmedia import media_content
 from syndicator.core.markup import plain_text
 from syndicator.core.markup import xml_legal
+from syndicator.core.opml import opml
 from syndicator.core.plan import OPML
 from syndicator.core.plan import FeedSpec
 from syndicator.core.plan import archive_stem
@@ -361,38 +359,6 @@ def document_parts(spec: FeedSpec, entries: Entries, settings: Settings) -> dict
 def formats_of(spec: FeedSpec) -> tuple[str, ...]:
     """The entry formats a spec's documents need."""
     return ("atom",) if spec.is_archive else ("atom", "rss", "json")
-
-
-def opml_newest(specs: Iterable[FeedSpec]) -> datetime:
-    """The OPML's dateModified: the newest first entry of any feed."""
-    return _newest_updated(p for spec in specs for p in spec.posts[:1])
-
-
-def opml(specs: Sequence[FeedSpec], settings: Settings) -> bytes:
-    """OPML 2.0 list of every category's, tag's and author's Atom feed."""
-    return _render_opml(specs, settings, opml_newest(specs))
-
-
-def _render_opml(specs: Sequence[FeedSpec], settings: Settings, newest: datetime) -> bytes:
-    lines = [
-        '<?xml version="1.0" encoding="UTF-8"?>',
-        '<opml version="2.0">',
-        "  <head>",
-        f"    <title>{escape(xml_legal(settings.site_title)[0])}</title>",
-        f"    <dateModified>{format_datetime(newest)}</dateModified>",
-        "  </head>",
-        "  <body>",
-    ]
-    for spec in specs:
-        if spec.stem == "all" or spec.is_archive:
-            continue
-        xml_url = feed_url(settings, spec.stem, "atom", spec.prefix)
-        lines.append(
-            f'    <outline type="rss" text={quoteattr(spec.title)} title={quoteattr(spec.title)}'
-            f" xmlUrl={quoteattr(xml_url)} htmlUrl={quoteattr(spec.page_url)}/>"
-        )
-    lines += ["  </body>", "</opml>", ""]
-    return "\n".join(lines).encode("utf-8")
 
 
 def render_feeds(catalog: Catalog, settings: Settings) -> dict[str, bytes]:

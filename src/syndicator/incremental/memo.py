@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from syndicator.config import Settings
 from syndicator.core.catalog import Catalog
 from syndicator.core.digest import digest_text
+from syndicator.core.opml import opml
+from syndicator.core.opml import opml_newest
 from syndicator.core.plan import FEEDS_PREFIX
 from syndicator.core.plan import FeedGroup
 from syndicator.core.plan import FeedSpec
@@ -26,8 +28,6 @@ from syndicator.core.plan import topics
 from syndicator.core.plan import with_archives
 from syndicator.core.render import entry
 from syndicator.core.render import formats_of
-from syndicator.core.render import opml
-from syndicator.core.render import opml_newest
 from syndicator.incremental.forked import Forked
 from syndicator.incremental.forked import can_fork
 from syndicator.model import Post

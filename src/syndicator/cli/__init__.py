@@ -1,0 +1,27 @@
+"""The ``syndicator`` command: serve, build, check, import, partners, stats; maps domain errors to exit codes."""
+
+from __future__ import annotations
+
+import click
+
+from syndicator import __version__
+from syndicator.cli.audience import partners
+from syndicator.cli.audience import stats
+from syndicator.cli.build import build
+from syndicator.cli.build import check
+from syndicator.cli.build import serve
+from syndicator.cli.wordpress import import_group
+
+
+@click.group()
+@click.version_option(__version__, prog_name="syndicator")
+def cli() -> None:
+    """Atom, RSS and JSON feeds for every category of a Markdown blog."""
+
+
+for command in (build, check, serve, import_group, partners, stats):
+    cli.add_command(command)
+
+
+def main() -> None:
+    cli()

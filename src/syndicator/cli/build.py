@@ -1,0 +1,220 @@
+"""The commands that build and serve: ``build``, ``check`` and ``serve``."""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import signal
+import sys
+import time
+from typing import TYPE_CHECKING
+
+import click
+
+from syndicator.config import Settings
+from syndicator.store.records import unchanged_since_stamp
+
+if TYPE_CHECKING:
+    from syndicator.core.pipeline import Published
+    from syndicator.model import LoadProblem
+    from syndicator.model import Post
+    from syndicator.service.build import Builder
+    from syndicator.service.snapshot import BuildReport
+
+
+from syndicator.cli.common import ProgressBar
+from syndicator.cli.common import Stopped
+from syndicator.cli.common import _ask_to_stop
+from syndicator.cli.common import _locked
+from syndicator.cli.common import _posts_dir
+from syndicator.cli.common import _settings
+from syndicator.cli.common import _stop
+from syndicator.cli.common import _stopping
+from syndicator.cli.common import config_option
+from syndicator.cli.common import now
+from syndicator.cli.common import setup_logging
+
+logger = logging.getLogger(__name__)
+
+
+@click.command()
+@config_option
+@click.option("--strict", is_flag=True, help="Exit 1 when any post failed to load.")
+@click.option("--watch", is_flag=True, help="Keep running: reload on the schedule, without serving HTTP.")
+@click.option("--allow-empty", is_flag=True, help="Publish an empty site when posts_dir has no post file.")
+def build(config: str | None, strict: bool, watch: bool, allow_empty: bool) -> None:
+    """Load the posts once, write every feed to output_dir, and exit (or keep watching)."""
+    _stop.clear()
+    handlers = {signum: signal.signal(signum, _ask_to_stop) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        _build(config, strict, watch, allow_empty)
+        if _stop:
+            raise Stopped(_stop[0])
+    except (Stopped, KeyboardInterrupt) as exc:
+        signum = exc.signum if isinstance(exc, Stopped) else signal.SIGINT
+        what = "terminated" if signum == signal.SIGTERM else "interrupted"
+        click.echo(f"{what}: every file written is whole; run build again to finish", err=True)
+        sys.exit(128 + signum)
+    finally:
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler)
+
+
+def _build(config: str | None, strict: bool, watch: bool, allow_empty: bool) -> None:
+    started = time.perf_counter()
+    setup_logging()
+    settings = _settings(config)
+    _posts_dir(settings)
+    with _locked(settings):
+        _build_locked(settings, strict, watch, allow_empty, started)
+
+
+def _build_locked(settings: Settings, strict: bool, watch: bool, allow_empty: bool, started: float) -> None:
+    if not watch and (stamp := unchanged_since_stamp(settings, now())) is not None:
+        ms = (time.perf_counter() - started) * 1000
+        logger.info("up to date posts=%d feeds=%d last_reload_ms=%.1f", stamp.posts, stamp.feeds, ms)
+        _print_build(settings, stamp.feeds, stamp.posts, stamp.categories, stamp.problems, 0, 0, ms)
+        if strict and any(p.fatal for p in stamp.problems):
+            sys.exit(1)
+        return
+
+    builder, report = _build_once(settings, stamp=not watch, allow_empty=allow_empty)
+    _print_build(
+        settings,
+        len(report.feeds),
+        report.posts,
+        report.categories,
+        report.problems,
+        len(report.written),
+        len(report.removed),
+        report.duration_ms,
+    )
+    if strict and report.failed:
+        sys.exit(1)
+    if watch:
+        from syndicator.service.schedule import watch_forever
+
+        watch_forever(builder, settings, now)
+
+
+def _build_once(settings: Settings, *, stamp: bool, allow_empty: bool) -> tuple[Builder, BuildReport]:
+    """One load of every post, written to output_dir; a failure is one line (ClickException)."""
+    from syndicator.service.build import Builder
+    from syndicator.service.build import EmptySourceError
+    from syndicator.service.build import ReloadError
+    from syndicator.store.files import OutputError
+    from syndicator.store.state import LedgerError
+
+    builder = Builder(settings, serving=False, allow_empty=allow_empty)
+    bars = ProgressBar() if sys.stderr.isatty() else None
+    try:
+        report = builder.reload(now(), _stopping(bars))
+    finally:
+        if bars is not None:
+            bars.close()
+    if isinstance(report, ReloadError):
+        if isinstance(report.error, EmptySourceError | LedgerError):
+            raise click.ClickException(report.message)
+        if isinstance(report.error, OSError | OutputError):
+            raise click.ClickException(f"cannot write feeds: {report.error}")
+        raise click.ClickException(f"build failed: {report.message}")
+    try:
+        builder.save_cache()
+        if stamp:
+            builder.save_stamp()
+    except OSError as exc:
+        raise click.ClickException(f"cannot write state_dir: {exc}") from exc
+    return builder, report
+
+
+def _print_build(
+    settings: Settings,
+    feeds: int,
+    posts: int,
+    categories: int,
+    problems: tuple[LoadProblem, ...],
+    written: int,
+    removed: int,
+    ms: float,
+) -> None:
+    for problem in problems:
+        click.echo(str(problem), err=True)
+    click.echo(
+        f"built {feeds} feed files in {settings.output_dir} "
+        f"({posts} posts, {categories} categories, {written} written, {removed} removed, {ms:.0f} ms)"
+    )
+
+
+@click.command()
+@config_option
+@click.option("--partner", "partner", default=None, help="Also check the feeds against a platform's requirements.")
+def check(config: str | None, partner: str | None) -> None:
+    """List every problem in posts_dir (and posts edited since published); exit 1 when there is a problem."""
+    from syndicator.core.platforms import PLATFORMS
+    from syndicator.core.platforms import check as check_platform
+    from syndicator.core.platforms import site_facts
+
+    setup_logging(logging.ERROR)  # the problems are the output; don't log them twice
+    settings = _settings(config)
+    if partner is not None and partner not in PLATFORMS:
+        raise click.ClickException(f"--partner: unknown platform {partner!r} (known: {', '.join(PLATFORMS)})")
+    if not settings.posts_dir.is_dir():
+        raise click.ClickException(f"{settings.posts_dir}: no such folder")
+    posts, problems, published = _publish_for_check(settings)
+    for problem in sorted(problems, key=lambda p: (p.path, p.line, p.message)):
+        click.echo(str(problem))
+    as_written = {post.source: post.updated for post in posts}
+    for post in published.posts:  # dated by an edit the front matter does not date
+        if post.updated > as_written.get(post.source, post.updated):
+            click.echo(f"{post.path}: edited since published (entry updated {post.updated.isoformat()})")
+    shortfalls = check_platform(partner, site_facts(published.catalog, settings)) if partner else []
+    for shortfall in shortfalls:
+        click.echo(str(shortfall))
+    if problems or any(s.rule.required for s in shortfalls):
+        click.echo(f"{len(problems)} problem(s) in {settings.posts_dir}, {len(shortfalls)} for {partner}", err=True)
+        sys.exit(1)
+    click.echo(f"{len(posts)} posts, no problems", err=True)
+
+
+def _publish_for_check(settings: Settings) -> tuple[list[Post], list[LoadProblem], Published]:
+    """The posts as loaded, every problem, and what publishing them now gives (nothing is written)."""
+    from syndicator.core.pipeline import publish
+    from syndicator.incremental.postcache import PostCache
+    from syndicator.store.state import LedgerError
+    from syndicator.store.state import read_ledger
+
+    posts, problems = PostCache(settings).refresh()
+    try:
+        ledger, ledger_problem, recovered = read_ledger(settings)
+    except LedgerError as exc:
+        raise click.ClickException(str(exc)) from exc
+    published = publish(posts, ledger, now(), recovered=recovered)
+    problems += published.problems
+    if ledger_problem is not None:
+        problems.append(ledger_problem)
+    return posts, problems, published
+
+
+@click.command()
+@config_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
+@click.option("--threads", default=4, show_default=True, type=int, help="Python threads answering requests.")
+def serve(config: str | None, host: str, port: int, threads: int) -> None:
+    """Load the posts, write feeds, reload on a schedule, and serve over HTTP."""
+    from syndicator.service.server import AddressInUseError
+    from syndicator.service.server import refuse_taken
+    from syndicator.service.server import serve_http
+
+    setup_logging()
+    link_host = "127.0.0.1" if host in ("", "0.0.0.0", "::") else host  # noqa: S104 - names, not a bind
+    link_host = f"[{link_host}]" if ":" in link_host else link_host
+    # a bad config fails here, before the server starts; links name the port served, unless site_url is set
+    settings = _settings(config, defaults={"site_url": f"http://{link_host}:{port}"})
+    _posts_dir(settings)
+    try:
+        refuse_taken(host, port)
+    except AddressInUseError as exc:
+        raise click.ClickException(str(exc)) from exc
+    with _locked(settings):
+        serve_http(settings, host, port, threads, now)
