@@ -138,3 +138,54 @@ def test_the_stats_page_shows_charts_in_a_browser(
     shot = page.screenshot(full_page=True)
     (tmp_path / "stats.png").write_bytes(shot)
     assert distinct_pixel_bytes(shot) > 20
+
+
+def test_an_imported_wordpress_site_shows_its_images_and_plays_its_audio(
+    browser: Any, start_server: Callable[..., Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A WordPress 6 export imported with --media, served: in Chromium the post pages show the old site's pictures
+    at their size and the episode's audio loads and can play (issue: real WordPress sites move over intact)."""
+    import json
+
+    from click.testing import CliRunner
+
+    from mediafiles import CAMELS_JPEG
+    from mediafiles import EPISODE_MP3
+    from mediafiles import PHONE_JPEG
+    from mediafiles import copy
+    from syndicator.cli import cli
+
+    uploads = tmp_path / "uploads"  # the old site's wp-content/uploads
+    copy(CAMELS_JPEG, uploads / "2023" / "03" / "photo.jpg")
+    copy(CAMELS_JPEG, uploads / "2023" / "03" / "photo-1024x683.jpg")
+    copy(PHONE_JPEG, uploads / "2023" / "03" / "market.jpg")
+    copy(EPISODE_MP3, uploads / "2023" / "04" / "episode-1.mp3")
+    copy(PHONE_JPEG, uploads / "2023" / "04" / "poster.jpg")
+    (uploads / "2023" / "04" / "clip.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom")
+    (uploads / "2023" / "04" / "notes.pdf").write_bytes(b"%PDF-1.4\n%%EOF\n")
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "syndicator.toml").write_text('posts_dir = "posts"\nstate_dir = ".syndicator"\n')
+    monkeypatch.chdir(site)
+    export = Path(__file__).resolve().parent / "data" / "wordpress" / "wp6-blocks.xml"
+    imported = CliRunner().invoke(cli, ["import", "wordpress", str(export), "--media", str(uploads)])
+    assert imported.exit_code == 0, imported.output
+    server = start_server(site)
+    items = {item["title"]: item for item in json.loads(server.get("/feeds/all.json").content)["items"]}
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    page.goto(items["Caravan cities: Bukhara & Samarkand"]["url"], wait_until="load")
+    sizes = page.eval_on_selector_all(
+        ".content img", "imgs => imgs.map(i => [i.complete, i.naturalWidth, i.naturalHeight])"
+    )
+    assert sizes and all(done and width > 0 and height > 0 for done, width, height in sizes), sizes
+    assert [1024, 683] in [size[1:] for size in sizes]  # the old site's photo, at its own size
+    page.goto(items["Episode one: the road east"]["url"], wait_until="load")
+    audio = page.wait_for_function(
+        "() => { const a = document.querySelector('audio'); return a && a.readyState >= 1 && a.duration > 0 && "
+        "[a.currentSrc, a.duration, !a.error] }",
+        timeout=20_000,
+    ).json_value()
+    source, duration, ok = audio
+    assert ok and duration > 0.5 and source.endswith("/feeds/media/uploads/2023/04/episode-1.mp3")
+    assert server.get("/feeds/media/uploads/2023/04/episode-1.mp3").content == EPISODE_MP3.read_bytes()
+    page.close()
