@@ -20,6 +20,7 @@ from syndicator.config import Settings
 from syndicator.core.assets import media_prefix
 from syndicator.core.frontmatter import split_front_matter
 from syndicator.core.frontmatter import unknown_keys
+from syndicator.core.markup import Sanitizer
 from syndicator.core.markup import slugify
 from syndicator.core.markup import split_excerpt
 from syndicator.core.markup import url_scheme
@@ -147,6 +148,7 @@ class _Reading:
     settings: Settings
     line_of: Callable[[str], int]
     slug_of: Slugify
+    sanitizer: Sanitizer
     notes: list[LoadProblem] = field(default_factory=list)
     cleaned: list[str] = field(default_factory=list)  # fields XML-illegal characters were removed from
 
@@ -183,17 +185,25 @@ def _terms(field: str, names: list[str], reading: _Reading) -> tuple[Term, ...]:
 
 
 def parse_post(
-    text: str, path: str, settings: Settings, source: str | None = None, *, slug_of: Slugify = slugify
+    text: str,
+    path: str,
+    settings: Settings,
+    source: str | None = None,
+    *,
+    slug_of: Slugify = slugify,
+    sanitizer: Sanitizer | None = None,
 ) -> Post | LoadProblem:
     """Parse one post file's text into a Post, or say what is wrong with it.
 
     ``path`` names the file in messages; ``source`` is its path under posts_dir
     (default: ``path``); ``slug_of`` makes URL slugs of names (a caller may
-    remember its answers). The problems of a file whose front matter says
+    remember its answers), ``sanitizer`` the one to clean its HTML with (a caller
+    parsing many keeps one). The problems of a file whose front matter says
     ``draft: true`` or ``visibility: partners`` are private, even when the rest
     of it cannot be read.
     """
-    result = _parse_post(text, path, settings, source if source is not None else path, slug_of)
+    tools = (slug_of, sanitizer or Sanitizer())
+    result = _parse_post(text, path, settings, source if source is not None else path, tools)
     end = _FRONT_END.search(text, 3)
     if not _PRIVATE_LINE.search(text, 0, end.start() if end else 4096):
         return result
@@ -202,13 +212,15 @@ def parse_post(
     return replace(result, warnings=tuple(replace(w, private=True) for w in result.warnings))
 
 
-def _parse_post(text: str, path: str, settings: Settings, source: str, slug_of: Slugify) -> Post | LoadProblem:
+def _parse_post(
+    text: str, path: str, settings: Settings, source: str, tools: tuple[Slugify, Sanitizer]
+) -> Post | LoadProblem:
     found = split_front_matter(text, path)
     if isinstance(found, LoadProblem):
         return found
     front, meta, duplicates, body_start = found
     body_line = front.count("\n") + 3
-    reading = _Reading(path, source, settings, lambda f: _field_line(front, f) if f != "body" else body_line, slug_of)
+    reading = _Reading(path, source, settings, lambda f: _field_line(front, f) if f != "body" else body_line, *tools)
     for key, line in duplicates:
         reading.notes.append(LoadProblem(path, line + 2, f"{key!r} is given twice; the last value is used", False))
     try:
@@ -289,6 +301,7 @@ def _body(meta: dict[str, Any], body: str, slug: str, draft: bool, reading: _Rea
         summary_words=reading.settings.summary_words,
         now=not draft,  # no feed or page shows a draft
         files=(folder, media_prefix(reading.settings)),
+        sanitizer=reading.sanitizer,
     )
     if draft:
         return text, NO_MEDIA

@@ -10,6 +10,7 @@ import zlib
 from syndicator.core.assets import FileLinks
 from syndicator.core.assets import media_tags
 from syndicator.core.digest import digest_text
+from syndicator.core.markup import Sanitizer
 from syndicator.core.markup import first_paragraph
 from syndicator.core.markup import render_markdown
 from syndicator.core.markup import truncate_html_words
@@ -44,10 +45,12 @@ class MarkdownText:
         *,
         now: bool = True,
         files: tuple[str, str] | None = None,
+        sanitizer: Sanitizer | None = None,
     ) -> None:
         """``summary_md`` None: the summary is the content's first paragraph, cut at ``summary_words``.
 
-        ``now`` False leaves the rendering for the first time the HTML is asked for.
+        ``now`` False leaves the rendering for the first time the HTML is asked for;
+        ``sanitizer``, the one to clean the HTML with now.
         """
         summary = summary_md if summary_md is not None else "\1"
         parts = (content_md, summary, base_url, str(summary_words), *(files or ()))
@@ -65,17 +68,18 @@ class MarkdownText:
         self.refs: tuple[tuple[str, str], ...] = ()
         self.embeds: tuple[tuple[str, str, str], ...] = ()
         if now:
-            self._render()
+            self._render(sanitizer)
 
-    def _render(self) -> None:
+    def _render(self, sanitizer: Sanitizer | None = None) -> None:
         if self._source is None:
             return
         content_md, summary_md, base_url, summary_words, files = self._source
         links = FileLinks(*files) if files is not None else None
-        html = render_markdown(content_md, base_url, links=links)
+        sanitizer = sanitizer or Sanitizer()
+        html = render_markdown(content_md, base_url, links=links, sanitizer=sanitizer)
         self._html_z = zlib.compress(html.encode("utf-8", "surrogatepass"), 1)
         if summary_md is not None:
-            self._summary = render_markdown(summary_md, base_url, keep_ids=False, links=links)
+            self._summary = render_markdown(summary_md, base_url, keep_ids=False, links=links, sanitizer=sanitizer)
         else:
             cut, _ = truncate_html_words(without_ids(first_paragraph(html)), summary_words)
             self._summary = f"<p>{cut}</p>" if cut else ""

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from syndicator.config import Settings
 from syndicator.core.digest import digest
+from syndicator.core.markup import Sanitizer
 from syndicator.core.markup import slugify
 from syndicator.core.parse import decode_post
 from syndicator.core.parse import parse_post
@@ -75,6 +76,7 @@ class PostCache:
         self._result: tuple[list[Post], list[LoadProblem]] | None = None  # the last refresh's answer
         self._linked = False  # posts_dir has symlinked folders
         self._slugify = functools.lru_cache(maxsize=65536)(slugify)  # names repeat across posts
+        self._sanitizer = Sanitizer()  # one cleaner for every post this cache parses
         self.assets = AssetIndex(settings)
         self.media = MediaBinder(self.assets)
 
@@ -125,7 +127,7 @@ class PostCache:
         if isinstance(text, LoadProblem):
             return text
         self.parsed += 1
-        return parse_post(text, path, self.settings, source, slug_of=self._slugify)
+        return parse_post(text, path, self.settings, source, slug_of=self._slugify, sanitizer=self._sanitizer)
 
     def refresh(
         self, progress: Progress | None = None, changed: Collection[str] | None = None
