@@ -57,6 +57,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("id_authority", str, "", "Authority of `tag:` ids (empty: the host of `site_url`)."),
     Setting("max_post_bytes", int, 2 * 1024 * 1024, "Larger post files are reported and skipped."),
     Setting("archive_page_size", int, 50, "Posts per archive page (RFC 5005)."),
+    Setting("page_size", int, 10, "Posts per HTML page of the home page and of each archive (`/…/page/<n>/`)."),
     Setting(
         "state_dir",
         Path,
@@ -122,7 +123,14 @@ def check_redirect(kind: str, old: Any, new: Any, source: str) -> None:
         raise ConfigError(f"{source}: redirects.{kind}: old slug {old!r} is not one URL path segment")
 
 
-_MINIMUM = {"feed_size": 1, "reload_interval": 1, "summary_words": 1, "max_post_bytes": 1, "archive_page_size": 1}
+_MINIMUM = {
+    "feed_size": 1,
+    "reload_interval": 1,
+    "summary_words": 1,
+    "max_post_bytes": 1,
+    "archive_page_size": 1,
+    "page_size": 1,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +149,7 @@ class Settings:
     id_authority: str = ""
     max_post_bytes: int = 2 * 1024 * 1024
     archive_page_size: int = 50
+    page_size: int = 10
     state_dir: Path = Path(".syndicator")
     websub_hub: str = ""
     websub_allow_private: bool = False

@@ -34,6 +34,7 @@ from syndicator.incremental.memo import Layout
 from syndicator.incremental.memo import LayoutMemo
 from syndicator.incremental.memo import OpmlMemo
 from syndicator.incremental.memo import PagingMemo
+from syndicator.incremental.pagememo import PageMemo
 from syndicator.incremental.postcache import PostCache
 from syndicator.incremental.postcache import Progress
 from syndicator.model import LoadProblem
@@ -50,6 +51,7 @@ from syndicator.store.files import prune
 from syndicator.store.records import FeedRecord
 from syndicator.store.records import Stamp
 from syndicator.store.state import LedgerError
+from syndicator.store.templates import read_templates
 
 logger = logging.getLogger(__name__)
 
@@ -97,6 +99,7 @@ class Builder:
         self.writer = FeedWriter(settings, memo, Compressor(), serving=serving)
         self.writer.folders = state.read_folders(settings)
         self._paging, self._opml, self._layouts = PagingMemo(settings), OpmlMemo(settings), LayoutMemo()
+        self._pages = PageMemo(settings, read_templates() if serving else None)  # pages are served from memory
         self._digests = Digests(state.fingerprint(settings))
         self._published: Published | None = None
         self._keys: dict[str, tuple[object, ...]] = {}
@@ -185,6 +188,7 @@ class Builder:
         if self._ledger_problem is not None:
             problems.append(self._ledger_problem)
         self._ledger_problem, self._recovered = None, {}
+        self._pages.update(catalog, now)  # the pages it shows (.last), made again where their posts changed
         report = _report(
             self.settings, catalog, problems, now, layout, (out.written, removed), self.cache.parsed - parsed_before
         )
@@ -208,7 +212,7 @@ class Builder:
             self._redirects = (published.ledger, redirects(published.ledger))
         catalog = published.catalog
         served = files if self.serving else {}
-        self.snapshot = Snapshot(catalog=catalog, files=served, report=report, redirects=self._redirects[1])
+        self.snapshot = Snapshot(catalog, served, report, self._redirects[1], pages=self._pages.last)
         gc.collect(1)
         gc.freeze()  # the snapshot lives on: keep it out of the full collections (tens of ms at 10,000 posts)
         changed = report.parsed or report.written or report.removed or report.problems != self._last_problems

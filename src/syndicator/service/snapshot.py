@@ -19,6 +19,8 @@ from syndicator.core.digest import digest
 from syndicator.core.plan import FEEDS_PREFIX
 from syndicator.incremental.changes import intact
 from syndicator.incremental.gzip import compress
+from syndicator.incremental.pagememo import NO_PAGES
+from syndicator.incremental.pagememo import Pages
 from syndicator.model import LoadProblem
 from syndicator.store.records import FeedRecord
 from syndicator.store.records import disk_states
@@ -128,13 +130,14 @@ def public_problems(problems: Iterable[LoadProblem], settings: Settings) -> tupl
 
 @dataclass(frozen=True, slots=True)
 class Snapshot:
-    """Everything a request needs, immutable: the catalog and every feed by URL path."""
+    """Everything a request needs, immutable: the catalog, every feed by URL path, and every page (when serving)."""
 
     catalog: Catalog
     files: dict[str, FeedFile]
     report: BuildReport
     redirects: dict[str, str]  # old post slug -> current slug
     starting: bool = False  # the feeds an earlier run left in output_dir, served until the first load is done
+    pages: Pages = NO_PAGES
 
 
 def stored_snapshot(settings: Settings, records: Mapping[str, FeedRecord], now: datetime) -> Snapshot:

@@ -1,0 +1,190 @@
+"""HTML pages from their specs and their posts' excerpts: archive pages, post pages and the 404 page (Jinja).
+
+An archive page comes as its parts, [head, *excerpts, tail]: each post's
+excerpt is rendered once and joined into every page that lists it (the home
+page, its categories', tags' and author's pages), the way feed entries are.
+Every link is absolute under site_url. The templates are given as text (the
+caller reads them), so rendering stays pure. Deterministic. No I/O.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from collections.abc import Mapping
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from jinja2 import DictLoader
+from jinja2 import Environment
+from jinja2 import StrictUndefined
+
+from syndicator.config import Settings
+from syndicator.core.catalog import author_slug
+from syndicator.core.markup import plain_text
+from syndicator.core.pageplan import HOME
+from syndicator.core.pageplan import Directory
+from syndicator.core.pageplan import PageSpec
+from syndicator.core.pageplan import archive_base
+from syndicator.core.plan import OPML
+from syndicator.core.plan import feed_url
+from syndicator.core.plan import file_url
+from syndicator.core.plan import post_url
+from syndicator.model import Post
+
+ENTRIES = "\0entries\0"  # where an archive page's excerpts go (no text of a page can hold a NUL)
+HEADINGS = {"category": "Category Archives", "tag": "Tag Archives", "author": "Author Archives"}
+DIRECTORY_TITLES = {"category": "Categories", "tag": "Tags", "author": "Authors"}
+DESCRIPTION_CHARACTERS = 300  # og:description and the JSON-LD description: the excerpt's text, cut here
+# In a <script> element, "</script>" or "<!--" ends or confuses it: JSON escapes keep every such character out.
+_SCRIPT_SAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"})
+
+
+class PageRenderer:
+    """The site's pages, rendered with the package's templates (given as {name: source}) under one settings.
+
+    Every page's links are absolute under site_url; the stylesheet, icon and
+    feed stylesheet are under ``/static/``.
+    """
+
+    def __init__(self, templates: Mapping[str, str], settings: Settings) -> None:
+        self.settings = settings
+        base = settings.base_url
+        env = Environment(
+            loader=DictLoader(dict(templates)),
+            autoescape=True,
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        env.globals.update(
+            settings=settings,
+            home_url=f"{base}/",
+            opml_url=file_url(settings, OPML),
+            icon_url=f"{base}/static/favicon.svg",  # site_icon (a setting of the media work) takes its place
+            static_url=lambda name: f"{base}/static/{name}",
+            page_url=lambda path: f"{base}{path}",
+            term_url=lambda kind, slug: f"{base}{archive_base(kind, slug)}",
+            author_url=lambda post: f"{base}{archive_base('author', author_slug(post))}",
+            post_url=lambda post: post_url(settings, post),
+            feed_url=lambda stem, fmt: feed_url(settings, stem, fmt),
+        )
+        env.filters["longdate"] = self.longdate
+        env.filters["utc"] = lambda value: value.isoformat()
+        self.env = env
+        macros = vars(env.get_template("_entry.html").module)  # the macros _entry.html defines, by name
+        self._excerpt: Callable[[Post, Sequence[str]], str] = macros["excerpt"]
+
+    def longdate(self, value: datetime) -> str:
+        """A date as the site shows it, in its time zone: "December 22, 2011"."""
+        local = value.astimezone(self.settings.tz)
+        return f"{local:%B} {local.day}, {local.year}"
+
+    def excerpt(self, post: Post, labels: Sequence[str]) -> bytes:
+        """A post as archive pages list it: title, date, author, excerpt, "Continue reading", terms.
+
+        ``labels``: the displayed names of its categories, in their order.
+        """
+        return str(self._excerpt(post, labels)).encode("utf-8")
+
+    def archive_parts(self, spec: PageSpec, excerpts: Sequence[bytes], directory: Directory = ()) -> list[bytes]:
+        """A page of an archive as [head, *excerpts, tail]; the home page's first one lists ``directory``."""
+        archive = spec.archive
+        home = archive.kind == HOME
+        name = self.settings.site_title if home else archive.name
+        heading = name if home else f"{HEADINGS[archive.kind]}: {archive.name}"
+        html = self._render(
+            "index.html" if home else "category.html",
+            spec=spec,
+            archive=archive,
+            heading=heading,
+            page_title=name if spec.page == 1 else f"{name} — Page {spec.page}",
+            canonical=self._url(spec.path),
+            newer=self._url(spec.newer),
+            older=self._url(spec.older),
+            feed_stem=archive.feed_stem,
+            feed_title=name if home else f"{self.settings.site_title} — {archive.name}",
+            directory=[(kind, DIRECTORY_TITLES[kind], groups) for kind, groups in directory] if spec.page == 1 else (),
+            entries=ENTRIES,
+        )
+        head, found, tail = html.partition(ENTRIES)
+        if not found:
+            raise ValueError("an archive template must show {{ entries }}")
+        return [head.encode("utf-8"), *excerpts, tail.encode("utf-8")]
+
+    def post_page(self, post: Post, labels: Sequence[str]) -> bytes:
+        """A post's own page: the full post, with canonical link, OpenGraph and a JSON-LD BlogPosting."""
+        description = describe(post.summary_html)
+        image = featured_image(post)
+        html = self._render(
+            "post.html",
+            post=post,
+            labels=labels,
+            canonical=post_url(self.settings, post),
+            description=description,
+            image=image,
+            json_ld=script_json(blog_posting(post, self.settings, description, image)),
+        )
+        return html.encode("utf-8")
+
+    def not_found(self) -> bytes:
+        """The page of a 404: in the site's style, with the way home and to the feeds."""
+        return self._render("404.html").encode("utf-8")
+
+    def _render(self, template: str, **context: Any) -> str:
+        """A template rendered with the links every page may have (None where this one has none)."""
+        values = {"canonical": None, "newer": None, "older": None, "feed_stem": None, "feed_title": None}
+        return self.env.get_template(template).render(values | context)
+
+    def _url(self, path: str | None) -> str | None:
+        return None if path is None else f"{self.settings.base_url}{path}"
+
+
+def featured_image(post: Post) -> Any:
+    """The post's featured image (``url``, ``width``, ``height``, ``alt``), or None.
+
+    The hook for the media work, which gives posts an ``image``: until then
+    there is none, and post pages carry no og:image.
+    """
+    return getattr(post, "image", None)
+
+
+def describe(summary_html: str) -> str:
+    """A post's excerpt as plain text, cut at a word near DESCRIPTION_CHARACTERS (og:description)."""
+    text = plain_text(summary_html)
+    if len(text) <= DESCRIPTION_CHARACTERS:
+        return text
+    return text[:DESCRIPTION_CHARACTERS].rsplit(" ", 1)[0].rstrip(" ,;:") + "…"
+
+
+def blog_posting(post: Post, settings: Settings, description: str, image: Any = None) -> dict[str, Any]:
+    """The schema.org BlogPosting of a post page (search engines read it as JSON-LD)."""
+    url = post_url(settings, post)
+    data: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": "BlogPosting",
+        "headline": post.title,
+        "url": url,
+        "mainEntityOfPage": url,
+        "datePublished": post.date.isoformat(),
+        "dateModified": post.updated.isoformat(),
+        "author": {
+            "@type": "Person",
+            "name": post.author.name,
+            "url": f"{settings.base_url}{archive_base('author', author_slug(post))}",
+        },
+        "publisher": {"@type": "Organization", "name": settings.site_title, "url": f"{settings.base_url}/"},
+        "description": description,
+        "inLanguage": settings.language,
+    }
+    if post.tags:
+        data["keywords"] = [t.name for t in post.tags]
+    if image is not None:
+        data["image"] = image.url
+    return data
+
+
+def script_json(data: Mapping[str, Any]) -> str:
+    """JSON that is safe inside a <script> element: no "<", ">" or "&" (so no "</script>" or "<!--")."""
+    return json.dumps(data, ensure_ascii=False, sort_keys=True).translate(_SCRIPT_SAFE)
