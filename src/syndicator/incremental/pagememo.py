@@ -1,11 +1,12 @@
 """The HTML pages of a reload: rendered once, only those whose posts changed, kept gzipped with their ETags.
 
 A post's excerpt is rendered once and joined into every archive page that
-lists it (and its deflated form reused, as feed entries' are). An archive
-whose posts tuple, name and category names are the last reload's keeps all its
-pages; otherwise each of its pages is compared with the last one at its
-address, and only a page whose posts or neighbours changed is made again. A
-page made again with the same bytes keeps its ETag and Last-Modified.
+lists it, as feed entries are. An archive whose posts tuple, name and category
+names are the last reload's keeps all its pages; otherwise each of its pages is
+compared with the last one at its address, and only a page whose posts changed
+is joined again (its frame, the head and tail around the excerpts, is rendered
+again only when its number or the number of pages changed). A page made again
+with the same bytes keeps its ETag and Last-Modified.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from syndicator.core.pageplan import directory
 from syndicator.core.pageplan import paged
 from syndicator.core.pageplan import post_path
 from syndicator.core.pagerender import PageRenderer
-from syndicator.incremental.gzip import Compressor
+from syndicator.incremental.gzip import compress
 from syndicator.model import Post
 
 PAGE_BATCH = 256  # pages gzipped and hashed together (bounds the bytes held at once on a cold start)
@@ -62,7 +63,7 @@ class PageFile:
 class Pages:
     """Every page of a reload by URL path (``/``, ``/category/x/page/2/``, ``/posts/x/``), and the 404 page."""
 
-    by_path: Mapping[str, PageFile] = field(default_factory=dict)
+    by_path: dict[str, PageFile] = field(default_factory=dict)  # never changed once published
     not_found: PageFile | None = None
 
 
@@ -71,24 +72,27 @@ NO_PAGES = Pages()
 
 @dataclass(frozen=True, slots=True)
 class _Made:
-    """An archive's pages as last made: what they were made from, each page's key and each page's file, by path.
+    """An archive's pages as last made, by path: each page's key, frame (with its key) and file.
 
     The files of pages being made join ``files`` when they are packed.
     """
 
     key: tuple[object, ...]
     keys: dict[str, tuple[object, ...]]
+    frames: dict[str, tuple[tuple[object, ...], bytes, bytes]]
     files: dict[str, PageFile]
 
 
+_NOTHING_MADE = _Made((), {}, {}, {})
+
+
 class _Packer:
-    """gzips and hashes rendered pages on the other threads while this one renders the next ones.
+    """gzips and hashes rendered pages on other threads while this one renders the next ones.
 
     A page whose bytes are its old file's keeps that file (its ETag and Last-Modified).
     """
 
-    def __init__(self, compressor: Compressor, stamp: float) -> None:
-        self.compressor = compressor
+    def __init__(self, stamp: float) -> None:
         self.stamp = stamp
         self.count = 0
         self._batch: list[tuple[str, list[bytes], PageFile | None]] = []
@@ -120,14 +124,15 @@ class _Packer:
         self._batch = []
 
     def _pack(self, batch: list[tuple[str, list[bytes], PageFile | None]]) -> list[tuple[str, PageFile]]:
+        """Each page gzipped whole (a fifth smaller than joining its excerpts' own deflate segments)."""
         made = []
         for path, parts, old in batch:
             body = b"".join(parts)
-            etag = digest(body)[:32]  # zlib and sha256 let other threads run
+            etag = digest(body)[:32]  # sha256 and zlib let other threads run
             if old is not None and old.etag == etag:
                 made.append((path, old))
             else:
-                made.append((path, PageFile(self.compressor.parts(parts), len(body), etag, self.stamp)))
+                made.append((path, PageFile(compress(body), len(body), etag, self.stamp)))
         return made
 
 
@@ -135,75 +140,89 @@ class PageMemo:
     """Makes a catalog's pages, again only where their posts changed; the builder owns it.
 
     ``last`` holds the pages of the last update. Without ``templates`` it makes
-    none (a builder that serves nothing). ``rendered`` counts the pages
-    rendered so far (a request never renders one).
+    none (a builder that serves nothing). ``rendered`` counts the pages made
+    so far (a request never makes one).
     """
 
     def __init__(self, settings: Settings, templates: Mapping[str, str] | None) -> None:
         self.settings = settings
         self.renderer = PageRenderer(templates, settings) if templates is not None else None
-        self.compressor = Compressor(size=200_000)  # every post's excerpt, in every page of its archives
         self._excerpts: dict[Post, bytes] = {}
         self._names: tuple[tuple[str, str], ...] = ()  # the category names excerpts and post pages were made with
         self._archives: dict[str, _Made] = {}
         self._posts: dict[str, tuple[Post, PageFile]] = {}
         self.last = NO_PAGES
-        self.not_found: PageFile | None = None  # made by the first reload (it shows no post)
+        self.not_found: PageFile | None = None  # made by the first update (it shows no post)
         self.rendered = 0
 
     def update(self, catalog: Catalog, now: datetime) -> Pages:
-        """The pages of a catalog: the last reload's where nothing they show changed, the others made now."""
+        """The pages of a catalog: the last update's where nothing they show changed, the others made now."""
         renderer = self.renderer
         if renderer is None:
             return self.last
         names = catalog.category_names()
         if names != self._names:  # a renamed category is in excerpts and post pages everywhere (rare)
             self._excerpts, self._posts, self._archives, self._names = {}, {}, {}, names
-        packer = _Packer(self.compressor, now.timestamp())
+        packer = _Packer(now.timestamp())
         if self.not_found is None:
             packer.add("", [renderer.not_found()], None)
-        made = {
-            a.base: self._archive(renderer, a, catalog, packer) for a in archives(catalog, self.settings.site_title)
-        }
+        listings = archives(catalog, self.settings.site_title)
+        made = {archive.base: self._archive(renderer, archive, catalog, packer) for archive in listings}
         posts, fresh = self._post_pages(renderer, catalog, packer)
         files = packer.finish()
         self.rendered += packer.count
         self.not_found = files.pop("", self.not_found)
-        unchanged = not files and made.keys() == self._archives.keys() and posts.keys() == self._posts.keys()
-        self._archives, self._posts = made, posts
-        if unchanged:
-            return self.last
         for archive in made.values():
             if len(archive.files) < len(archive.keys):
                 archive.files.update((path, files[path]) for path in archive.keys if path not in archive.files)
         posts.update((slug, (post, files[post_path(post)])) for slug, post in fresh.items())
-        by_path = {path: f for m in made.values() for path, f in m.files.items()}
-        by_path.update((post_path(post), f) for post, f in posts.values())
-        self.last = Pages(by_path, self.not_found)
+        if self._same_addresses(made, posts):  # the usual reload: some pages changed, none came or went
+            by_path = dict(self.last.by_path) if files else self.last.by_path
+            by_path.update(files)
+        else:
+            by_path = {path: f for m in made.values() for path, f in m.files.items()}
+            by_path.update((post_path(post), f) for post, f in posts.values())
+        self._archives, self._posts = made, posts
+        if by_path is not self.last.by_path or self.last.not_found is not self.not_found:
+            self.last = Pages(by_path, self.not_found)
         if len(self._excerpts) > 2 * len(catalog.posts) + 100:
             self._excerpts = {p: e for p, e in self._excerpts.items() if catalog.by_slug.get(p.slug) is p}
         return self.last
 
+    def _same_addresses(self, made: dict[str, _Made], posts: dict[str, tuple[Post, PageFile]]) -> bool:
+        """Whether these pages have the last update's paths (same archives with as many pages, same posts)."""
+        if made.keys() != self._archives.keys() or posts.keys() != self._posts.keys():
+            return False
+        return all(
+            m is self._archives[base] or len(m.keys) == len(self._archives[base].keys) for base, m in made.items()
+        )
+
     def _archive(self, renderer: PageRenderer, archive: Archive, catalog: Catalog, packer: _Packer) -> _Made:
         """One archive's pages: the last ones when nothing it shows changed, else paged and compared page by page.
 
-        A page to make is handed to the packer.
+        A page whose posts changed is joined again from its frame (kept while
+        its number, the number of pages and the heading stay) and its posts'
+        excerpts, and handed to the packer.
         """
         listing: Directory = directory(catalog) if archive.kind == HOME else ()
         key = (archive.kind, archive.slug, archive.name, archive.posts, listing)
-        known = self._archives.get(archive.base)
-        if known is not None and known.key == key:
-            return known
-        old = known if known is not None else _Made((), {}, {})
-        made = _Made(key, {}, {})
+        old = self._archives.get(archive.base, _NOTHING_MADE)
+        if old.key == key:
+            return old
+        made = _Made(key, {}, {}, {})
         for spec in paged(archive, self.settings.page_size):
-            shown = listing if spec.page == 1 else ()
-            made.keys[spec.path] = page_key = (archive.name, spec.posts, spec.page, spec.pages, shown)
-            if old.keys.get(spec.path) == page_key:
-                made.files[spec.path] = old.files[spec.path]
+            path, shown = spec.path, listing if spec.page == 1 else ()
+            frame_key = (archive.name, spec.page, spec.pages, not spec.posts, shown)
+            made.keys[path] = page_key = (frame_key, spec.posts)
+            frame = old.frames.get(path)
+            if frame is None or frame[0] != frame_key:
+                frame = (frame_key, *renderer.archive_frame(spec, shown))
+            made.frames[path] = frame
+            if old.keys.get(path) == page_key:
+                made.files[path] = old.files[path]
                 continue
-            excerpts = [self._excerpt(renderer, post, catalog) for post in spec.posts]
-            packer.add(spec.path, renderer.archive_parts(spec, excerpts, shown), old.files.get(spec.path))
+            parts = [frame[1], *(self._excerpt(renderer, post, catalog) for post in spec.posts), frame[2]]
+            packer.add(path, parts, old.files.get(path))
         return made
 
     def _post_pages(
