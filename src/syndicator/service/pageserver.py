@@ -51,8 +51,7 @@ def answer(environ: WSGIEnvironment, page: PageFile, status: str = "200 OK") -> 
     zipped = parse_accept_header(environ.get("HTTP_ACCEPT_ENCODING"))["gzip"] > 0
     headers = [*PAGE_HEADERS]
     if status != "200 OK":
-        body = page.gzip_body if zipped else page.body
-        return status, [*headers, *_encoding(zipped, len(body))], body
+        return status, [*headers, *_encoding(zipped, page)], _body(environ, page, zipped)
     headers += [("ETag", quote_etag(page.gzip_etag if zipped else page.etag))]
     headers += [("Last-Modified", http_date(int(page.last_modified)))]
     if_none_match = environ.get("HTTP_IF_NONE_MATCH")
@@ -63,14 +62,20 @@ def answer(environ: WSGIEnvironment, page: PageFile, status: str = "200 OK") -> 
         unchanged = not is_resource_modified(environ, last_modified=http_date(int(page.last_modified)))
     if unchanged:
         return "304 Not Modified", [h for h in headers if h[0] != "Content-Type"], b""
-    body = page.gzip_body if zipped else page.body
-    return status, [*headers, *_encoding(zipped, len(body))], body
+    return status, [*headers, *_encoding(zipped, page)], _body(environ, page, zipped)
 
 
-def _encoding(zipped: bool, length: int) -> list[tuple[str, str]]:
-    return (
-        [("Content-Encoding", "gzip"), ("Content-Length", str(length))] if zipped else [("Content-Length", str(length))]
-    )
+def _encoding(zipped: bool, page: PageFile) -> list[tuple[str, str]]:
+    if zipped:
+        return [("Content-Encoding", "gzip"), ("Content-Length", str(len(page.gzip_body)))]
+    return [("Content-Length", str(page.size))]
+
+
+def _body(environ: WSGIEnvironment, page: PageFile, zipped: bool) -> bytes:
+    """What the answer carries: nothing for HEAD, else the gzip bytes or (rarely asked for) their inflated form."""
+    if environ.get("REQUEST_METHOD") == "HEAD":
+        return b""
+    return page.gzip_body if zipped else page.body
 
 
 def unicode_path(path: str) -> str:

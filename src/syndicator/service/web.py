@@ -96,8 +96,7 @@ def _page(path: str) -> BaseResponse:
     page = context.snapshot().pages.by_path.get(path)
     if page is None:
         abort(404)
-    status, headers, body = answer(request.environ, page)
-    return Response(body, status=status, headers=headers)
+    return _answered(*answer(request.environ, page))
 
 
 def _paged(base: str, number: int) -> BaseResponse:
@@ -208,8 +207,15 @@ def _not_found(error: HTTPException) -> Response:
     page = snapshot.pages.not_found if snapshot is not None else None
     if page is None or request.path.startswith(FEEDS_PREFIX):
         return _plain_error(error)
-    status, headers, body = answer(request.environ, page, "404 Not Found")
-    return Response(body, status=status, headers=headers)
+    return _answered(*answer(request.environ, page, "404 Not Found"))
+
+
+def _answered(status: str, headers: list[tuple[str, str]], body: bytes) -> Response:
+    """A page's answer as a Flask response (its own Content-Length: a HEAD's body is empty)."""
+    response = Response(body, status=status)
+    for name, value in headers:
+        response.headers[name] = value
+    return response
 
 
 def create_app(settings: Settings, builder: Builder, hub: Hub | None = None) -> Flask:
