@@ -107,12 +107,14 @@ class _Packer:
 
     def finish(self) -> dict[str, PageFile]:
         """Every page added, by path."""
-        self._submit()
         files: dict[str, PageFile] = {}
-        for future in self._done:
-            files.update(future.result())
-        if self._pool is not None:
-            self._pool.shutdown()
+        try:
+            self._submit()
+            for future in self._done:
+                files.update(future.result())
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown(cancel_futures=True)
         return files
 
     def _submit(self) -> None:
