@@ -108,8 +108,10 @@ class FeedServer:
             # Either representation's tag names the same bytes: answer 304 for both. It wins over If-Modified-Since.
             tags = parse_etags(if_none_match)  # compared weakly (RFC 9110 13.1.2): W/"x" matches "x"
             unchanged = tags.contains_weak(feed_file.etag) or tags.contains_weak(feed_file.gzip_etag)
-        else:
+        elif environ.get("HTTP_IF_MODIFIED_SINCE"):
             unchanged = not is_resource_modified(environ, last_modified=http_date(int(feed_file.last_modified)))
+        else:
+            unchanged = False  # nothing to compare (and no date to format and parse)
         if unchanged:
             start_response("304 Not Modified", [h for h in headers if h[0] != "Content-Type"])
             return []

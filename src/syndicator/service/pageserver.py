@@ -20,6 +20,7 @@ from werkzeug.http import quote_etag
 
 from syndicator.incremental.pagememo import PageFile
 from syndicator.service.build import Builder
+from syndicator.service.snapshot import Snapshot
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse
@@ -41,28 +42,44 @@ PAGE_HEADERS = (
 Answer = tuple[str, list[tuple[str, str]], bytes]  # status line, headers, body
 
 
-def answer(environ: WSGIEnvironment, page: PageFile, status: str = "200 OK") -> Answer:
+def answer(
+    environ: WSGIEnvironment,
+    page: PageFile,
+    status: str = "200 OK",
+    known: tuple[bool, list[tuple[str, str]]] | None = None,
+) -> Answer:
     """A page's answer to a request: 304 when the client has it, else its bytes (gzipped when allowed).
 
     An ETag sent with ``W/`` still matches (RFC 9110's weak comparison), and
     either representation's tag gets the 304. ``status`` other than 200 (the
-    404 page) is answered as is, without conditional handling.
+    404 page) is answered as is, without conditional handling. ``known``:
+    whether the client takes gzip and that representation's ``page_headers``,
+    when the caller keeps them.
     """
-    zipped = parse_accept_header(environ.get("HTTP_ACCEPT_ENCODING"))["gzip"] > 0
-    headers = [*PAGE_HEADERS]
-    if status != "200 OK":
-        return status, [*headers, *_encoding(zipped, page)], _body(environ, page, zipped)
-    headers += [("ETag", quote_etag(page.gzip_etag if zipped else page.etag))]
-    headers += [("Last-Modified", http_date(int(page.last_modified)))]
+    if known is None:
+        zipped = parse_accept_header(environ.get("HTTP_ACCEPT_ENCODING"))["gzip"] > 0
+        if status != "200 OK":
+            return status, [*PAGE_HEADERS, *_encoding(zipped, page)], _body(environ, page, zipped)
+        known = (zipped, page_headers(page, zipped))
+    zipped, headers = known
     if_none_match = environ.get("HTTP_IF_NONE_MATCH")
     if if_none_match:
         tags = parse_etags(if_none_match)
         unchanged = tags.contains_weak(page.etag) or tags.contains_weak(page.gzip_etag)
-    else:
+    elif environ.get("HTTP_IF_MODIFIED_SINCE"):
         unchanged = not is_resource_modified(environ, last_modified=http_date(int(page.last_modified)))
+    else:
+        unchanged = False
     if unchanged:
-        return "304 Not Modified", [h for h in headers if h[0] != "Content-Type"], b""
-    return status, [*headers, *_encoding(zipped, page)], _body(environ, page, zipped)
+        return "304 Not Modified", [h for h in headers if h[0] not in ("Content-Type", "Content-Length")], b""
+    return status, headers, _body(environ, page, zipped)
+
+
+def page_headers(page: PageFile, zipped: bool) -> list[tuple[str, str]]:
+    """The headers of a page's answer, in one representation (gzip or not)."""
+    tag = quote_etag(page.gzip_etag if zipped else page.etag)
+    dated = [("ETag", tag), ("Last-Modified", http_date(int(page.last_modified)))]
+    return [*PAGE_HEADERS, *dated, *_encoding(zipped, page)]
 
 
 def _encoding(zipped: bool, page: PageFile) -> list[tuple[str, str]]:
@@ -93,15 +110,24 @@ class PageServer:
     def __init__(self, app: WSGIApplication, builder: Builder) -> None:
         self.app = app
         self.builder = builder
+        self._headers: dict[tuple[str, bool], list[tuple[str, str]]] = {}  # of the snapshot _headers_of
+        self._headers_of: Snapshot | None = None
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         snapshot = self.builder.snapshot
         method = environ.get("REQUEST_METHOD", "")
         if snapshot is None or method not in ("GET", "HEAD") or environ.get("QUERY_STRING"):
             return self.app(environ, start_response)
-        page = snapshot.pages.by_path.get(unicode_path(environ.get("PATH_INFO", "")))
+        path = unicode_path(environ.get("PATH_INFO", ""))
+        page = snapshot.pages.by_path.get(path)
         if page is None:
             return self.app(environ, start_response)
-        status, headers, body = answer(environ, page)
+        if snapshot is not self._headers_of:
+            self._headers, self._headers_of = {}, snapshot
+        zipped = parse_accept_header(environ.get("HTTP_ACCEPT_ENCODING"))["gzip"] > 0
+        headers = self._headers.get((path, zipped))
+        if headers is None:
+            headers = self._headers[(path, zipped)] = page_headers(page, zipped)
+        status, headers, body = answer(environ, page, known=(zipped, headers))
         start_response(status, headers)
         return [body] if method == "GET" else []

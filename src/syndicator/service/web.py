@@ -46,7 +46,6 @@ if TYPE_CHECKING:
 
 bp = context.bp
 oldurls.register(bp)
-_HEADINGS = {"category": "Category Archives", "tag": "Tag Archives", "author": "Author Archives"}
 
 
 @bp.route("/feeds/<path:subpath>", methods=["GET", "HEAD"])
