@@ -4,8 +4,9 @@ An archive page is its frame (a head and a tail) around its posts' excerpts:
 each post's excerpt is rendered once and joined into every page that lists it
 (the home page, its categories', tags' and author's pages), the way feed
 entries are, and a frame stays while only the posts on its page change.
-Every link is absolute under site_url. The templates are given as text (the
-caller reads them), so rendering stays pure. Deterministic. No I/O.
+Every link is absolute under site_url (the stylesheet and icon: by path).
+The templates are given as text (the caller reads them), so rendering stays
+pure. Deterministic. No I/O.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from collections.abc import Mapping
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from jinja2 import DictLoader
 from jinja2 import Environment
@@ -62,13 +64,15 @@ _SPACE = re.compile(r"\s+")
 class PageRenderer:
     """The site's pages, rendered with the package's templates (given as {name: source}) under one settings.
 
-    Every page's links are absolute under site_url; the stylesheet, icon and
-    feed stylesheet are under ``/static/``.
+    Every page's links are absolute under site_url; the stylesheet and icon
+    are under site_url's path ``/static/``, from the host the page came from.
     """
 
     def __init__(self, templates: Mapping[str, str], settings: Settings) -> None:
         self.settings = settings
         base = settings.base_url
+        # The stylesheet and icon by path, whatever host the page was asked for (the CSP allows only 'self').
+        static = f"{urlsplit(base).path}/static"
         env = Environment(
             loader=DictLoader(dict(templates)),
             autoescape=True,
@@ -80,8 +84,8 @@ class PageRenderer:
             settings=settings,
             home_url=f"{base}/",
             opml_url=file_url(settings, OPML),
-            icon_url=f"{base}/static/favicon.svg",  # site_icon (a setting of the media work) takes its place
-            static_url=lambda name: f"{base}/static/{name}",
+            icon_url=f"{static}/favicon.svg",  # site_icon (a setting of the media work) takes its place
+            static_url=lambda name: f"{static}/{name}",
             page_url=lambda path: f"{base}{path}",
             term_url=lambda kind, slug: f"{base}{archive_base(kind, slug)}",
             author_url=lambda post: f"{base}{archive_base('author', author_slug(post))}",
