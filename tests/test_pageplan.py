@@ -45,8 +45,8 @@ def test_addresses_are_wordpress_ones() -> None:
 def test_archives_and_directory_list_every_group() -> None:
     """The home page, then every category, tag and author; the home page's directory counts their posts."""
     catalog = make_catalog(
-        make_post("a", categories=terms("Alpha"), tags=terms("red")),
-        make_post("b", categories=terms("Alpha", "Beta")),
+        make_post("a", categories=("Alpha",), tags=terms("red")),
+        make_post("b", categories=("Alpha", "Beta")),
     )
     bases = [a.base for a in archives(catalog, "Site")]
     assert bases[0] == "/" and "/category/alpha/" in bases and "/tag/red/" in bases
