@@ -135,15 +135,19 @@ def wait_for(url: str, timeout: float = 60) -> None:
     raise SystemExit(f"nothing listens at {url}")
 
 
+def wrk_out(out: str) -> tuple[float, float]:
+    """Requests/s and p99 latency (ms) from wrk's --latency report."""
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    value, unit = re.search(r"99%\s+([\d.]+)(us|ms|s)", out).groups()  # type: ignore[union-attr]
+    return rate, float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
+
+
 def wrk(url: str, etag: str | None = None) -> tuple[float, float]:
     """Requests/s and p99 latency (ms) of wrk -t2 -c50 -d10s."""
     cmd = ["wrk", "-t2", "-c50", "-d10s", "--latency", url]
     if etag:
         cmd[1:1] = ["-H", f"If-None-Match: {etag}"]
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
-    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    value, unit = re.search(r"99%\s+([\d.]+)(us|ms|s)", out).groups()  # type: ignore[union-attr]
-    return rate, float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
+    return wrk_out(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
 
 
 def loaded(url: str) -> None:
@@ -192,6 +196,54 @@ def startup_rows(site: Path, posts: int) -> list[Row]:
     return [
         (f"serve start → first feed, {posts:,} posts, warm", f"{warm:.2f} s", "", "", "≤ 1 s"),
         (f"serve start → first feed, {posts:,} posts, a setting changed", f"{changed:.2f} s", "", "", "≤ 1 s"),
+    ]
+
+
+PAGES_LUA = """
+local n = 0
+request = function()
+  n = n % {pages} + 1
+  local path = "{base}"
+  if n > 1 then path = path .. "page/" .. n .. "/" end
+  return wrk.format("GET", path, {{["Accept-Encoding"] = "gzip"}})
+end
+"""
+
+
+def busiest_category(base: str) -> tuple[str, int]:
+    """The category with the most posts (as the home page counts them) and its number of pages."""
+    home = subprocess.run(["curl", "-s", base + "/"], check=True, capture_output=True, text=True).stdout
+    counts = re.findall(r'/category/([^/"]+)/">[^<]*</a>\s*<span class="count">\((\d+) posts?\)', home)
+    slug = max(counts, key=lambda c: int(c[1]))[0]
+    first = subprocess.run(["curl", "-s", f"{base}/category/{slug}/"], check=True, capture_output=True, text=True)
+    pages = re.search(r"Page 1 of (\d+)", first.stdout)
+    return slug, int(pages.group(1)) if pages else 1
+
+
+def page_flood_rows(base: str, feed: str, work: Path) -> list[Row]:
+    """Feed p99 alone, then while 12 clients read every page of the busiest category (gzip, as browsers ask)."""
+    slug, pages = busiest_category(base)
+    script = work / "pages.lua"
+    script.write_text(PAGES_LUA.format(pages=pages, base=f"/category/{slug}/"))
+    feed_cmd = ["wrk", "-t1", "-c4", "-d10s", "--latency", base + feed]
+    _alone_rate, alone_p99 = wrk_out(subprocess.run(feed_cmd, check=True, capture_output=True, text=True).stdout)
+    flood = subprocess.Popen(
+        ["wrk", "-t2", "-c12", "-d12s", "--latency", "-s", str(script), base], stdout=subprocess.PIPE, text=True
+    )
+    time.sleep(1)
+    _rate, busy_p99 = wrk_out(subprocess.run(feed_cmd, check=True, capture_output=True, text=True).stdout)
+    page_rate, page_p99 = wrk_out(flood.communicate()[0])
+    return [
+        (
+            f"GET category pages ({pages} pages of /category/{slug}/), 12 clients, req/s",
+            f"{page_rate:,.0f}",
+            "",
+            "",
+            "",
+        ),
+        ("  p99 latency", f"{page_p99:.1f} ms", "", "", ""),
+        ("feed p99, 4 clients alone", f"{alone_p99:.1f} ms", "", "", "≤ 50 ms"),
+        ("feed p99, 4 clients while 12 read category pages", f"{busy_p99:.1f} ms", "", "", "≤ 50 ms"),
     ]
 
 
@@ -248,6 +300,7 @@ def serve_rows(site: Path, work: Path) -> list[Row]:
         ng_rate, ng_p99 = wrk(theirs + path)
         our_304, _ = wrk(ours + path, etag_of(ours + path))
         ng_304, _ = wrk(theirs + path, etag_of(theirs + path))
+        flood = page_flood_rows(ours, path, work)
         latency = publish_latency(site, ours)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
@@ -264,6 +317,7 @@ def serve_rows(site: Path, work: Path) -> list[Row]:
         ),
         ("  p99 latency", f"{our_p99:.1f} ms", f"nginx {ng_p99:.1f} ms", "", "≤ 50 ms"),
         ("If-None-Match → 304, req/s", f"{our_304:,.0f}", f"nginx {ng_304:,.0f}", f"{our_304 / ng_304:.2f}×", "≥ 0.1×"),
+        *flood,
         ("new post file → served in all.atom", f"{latency:.2f} s", "", "", ""),
     ]
 

@@ -189,3 +189,32 @@ def test_an_imported_wordpress_site_shows_its_images_and_plays_its_audio(
     assert ok and duration > 0.5 and source.endswith("/feeds/media/uploads/2023/04/episode-1.mp3")
     assert server.get("/feeds/media/uploads/2023/04/episode-1.mp3").content == EPISODE_MP3.read_bytes()
     page.close()
+
+
+def test_pages_feeds_and_dark_mode_as_a_reader_sees_them(
+    browser: object, start_server: Callable[..., object], tmp_path: Path
+) -> None:
+    """Older posts -> page 2 and back; dark mode follows the system; a feed opened in the browser explains itself."""
+    shutil.copytree(SEED_POSTS, tmp_path / "posts")
+    server = start_server(tmp_path, SYNDICATOR_PAGE_SIZE="2")
+    page = browser.new_page(viewport={"width": 1000, "height": 800}, color_scheme="light")
+    page.goto(server.url + "/category/tajik-russian-relations/")
+    assert page.locator("article").count() == 2
+    page.get_by_role("link", name="Older posts").click()
+    page.wait_for_url("**/category/tajik-russian-relations/page/2/")
+    assert page.text_content(".page-of") == "Page 2 of 3"
+    assert page.locator('link[rel="prev"]').get_attribute("href") == server.url + "/category/tajik-russian-relations/"
+    light = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    page.emulate_media(color_scheme="dark")
+    assert page.evaluate("getComputedStyle(document.body).backgroundColor") != light
+    page.get_by_role("link", name="Newer posts").click()
+    page.wait_for_url("**/category/tajik-russian-relations/")
+    page.goto(server.url + "/")
+    assert page.get_by_role("link", name="Atom feed of Tajik-Russian relations").count() == 1
+    page.goto(server.url + "/feeds/category/tajik-russian-relations.atom")
+    words = page.evaluate("getComputedStyle(document.documentElement, '::before').content")
+    assert "This is a web feed" in words
+    assert page.evaluate("getComputedStyle(document.querySelector('entry > title')).display") == "block"
+    page.goto(server.url + "/no/such/page/")
+    assert page.text_content("h1") == "Page not found"
+    assert distinct_pixel_bytes(page.screenshot(full_page=True)) > 20

@@ -63,6 +63,7 @@ def test_environment_wins_over_the_file(tmp_path: Path) -> None:
         ('site_url = "example.org"\n', {}, "site_url"),
         ('timezone = "Mars/Olympus"\n', {}, "unknown time zone"),
         ("feed_size = 0\n", {}, "feed_size: must be at least 1"),
+        ("", {"SYNDICATOR_PAGE_SIZE": "0"}, "page_size: must be at least 1"),
         ("site_title = \n", {}, "s.toml"),
     ],
 )

@@ -57,6 +57,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("id_authority", str, "", "Authority of `tag:` ids (empty: the host of `site_url`)."),
     Setting("max_post_bytes", int, 2 * 1024 * 1024, "Larger post files are reported and skipped."),
     Setting("archive_page_size", int, 50, "Posts per archive page (RFC 5005)."),
+    Setting("page_size", int, 10, "Posts per HTML page of the home page and of each archive (`/…/page/<n>/`)."),
     Setting(
         "state_dir",
         Path,
@@ -151,6 +152,7 @@ _MINIMUM = {
     "max_post_bytes": 1,
     "archive_page_size": 1,
     "tombstone_days": 0,
+    "page_size": 1,
 }
 
 
@@ -170,6 +172,7 @@ class Settings:
     id_authority: str = ""
     max_post_bytes: int = 2 * 1024 * 1024
     archive_page_size: int = 50
+    page_size: int = 10
     state_dir: Path = Path(".syndicator")
     websub_hub: str = ""
     websub_allow_private: bool = False

@@ -135,8 +135,13 @@ class Catalog:
         return tuple((slug, c.name) for slug, c in self.categories.items())
 
 
+def author_slug(post: Post) -> str:
+    """The slug of a post's author: their archive is /author/<slug>/."""
+    return post.author.slug or "anonymous"
+
+
 def _author_term(post: Post) -> tuple[Term, ...]:
-    return (Term(post.author.slug or "anonymous", post.author.name),)
+    return (Term(author_slug(post), post.author.name),)
 
 
 _TERMS: dict[str, Callable[[Post], tuple[Term, ...]]] = {

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from collections.abc import Sequence
 from datetime import UTC
 from datetime import datetime
+from xml.sax.saxutils import quoteattr
 
 from feedgen.entry import FeedEntry
 from feedgen.ext.dc import DcEntryExtension
@@ -57,6 +58,7 @@ _RSS_ITEM_OPENING = etree.tostring(etree.SubElement(etree.Element("rss", nsmap=_
 # Likewise an Atom entry with media elements: the feed's root declares the namespace, once.
 _ATOM_NSMAP = {"media": MEDIA_NS}
 _ATOM_ENTRY_OPENING = etree.tostring(etree.SubElement(etree.Element("feed", nsmap=_ATOM_NSMAP), "entry")).rstrip(b"/>")
+FEED_STYLESHEET = "/static/feed.css"  # under site_url: the stylesheet of Atom and RSS documents, for browsers
 _ITEMS = "\0items\0"  # stands for the list of items (no feed text can hold a NUL: it is not XML-legal)
 Entries = Mapping[str, Sequence[bytes]]  # format -> the spec's posts' entries, in its order
 EntryMaker = Callable[[str, Post], bytes]  # (format, post) -> its entry
@@ -284,10 +286,21 @@ def entry(fmt: str, post: Post, labels: tuple[str, ...], settings: Settings) -> 
     return ENTRY_MAKERS[fmt](post, labels, settings)
 
 
+def _with_stylesheet(document: bytes, settings: Settings) -> bytes:
+    """The document with a CSS stylesheet after its XML declaration: what a browser shows a person opening it.
+
+    CSS, not XSLT (which current browsers are dropping); feed readers ignore the instruction.
+    """
+    declaration, newline, rest = document.partition(b"\n")
+    href = quoteattr(f"{settings.base_url}{FEED_STYLESHEET}").encode("utf-8")
+    return b'%s%s<?xml-stylesheet type="text/css" href=%s?>\n%s' % (declaration, newline, href, rest)
+
+
 def atom_parts(spec: FeedSpec, entries: Sequence[bytes], settings: Settings) -> list[bytes]:
     """An Atom document as [head, *entries, tail]: feedgen writes the feed's own elements."""
     fg = _feed_generator(spec, settings)
     document = _text_as_character_references(bytes(fg.atom_str(pretty=True, encoding="UTF-8")))
+    document = _with_stylesheet(document, settings)
     head, end, tail = document.rpartition(b"</feed>")
     return [head, *entries, end + tail]
 
@@ -304,6 +317,7 @@ def rss_parts(spec: FeedSpec, items: Sequence[bytes], settings: Settings) -> lis
     )
     fg.link(href=spec.page_url, rel="alternate", type="text/html")
     document = _text_as_character_references(bytes(fg.rss_str(pretty=True, encoding="UTF-8")))
+    document = _with_stylesheet(document, settings)
     head, end, tail = document.rpartition(b"</channel>")
     opening = head.rstrip(b" ")  # items start on a line of their own, like Atom's entries
     return [opening, *items, head[len(opening) :] + end + tail]

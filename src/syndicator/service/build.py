@@ -33,6 +33,7 @@ from syndicator.incremental.memo import Layout
 from syndicator.incremental.memo import LayoutMemo
 from syndicator.incremental.memo import OpmlMemo
 from syndicator.incremental.memo import PagingMemo
+from syndicator.incremental.pagememo import PageMemo
 from syndicator.incremental.postcache import PostCache
 from syndicator.incremental.postcache import Progress
 from syndicator.model import LoadProblem
@@ -51,6 +52,7 @@ from syndicator.store.files import prune
 from syndicator.store.keeper import Keeper
 from syndicator.store.records import Stamp
 from syndicator.store.state import LedgerError
+from syndicator.store.templates import read_templates
 
 logger = logging.getLogger(__name__)
 
@@ -94,6 +96,7 @@ class Builder:
         self.writer.folders = self.kept.folders
         self._paging, self._opml, self._layouts = PagingMemo(settings), OpmlMemo(settings), LayoutMemo()
         self._assets = AssetWriter(settings)
+        self._pages = PageMemo(settings, read_templates() if serving else None)  # pages are served from memory
         self._digests = Digests(state.fingerprint(settings))
         self._published: Published | None = None
         self._keys: dict[str, tuple[object, ...]] = {}
@@ -124,6 +127,11 @@ class Builder:
                 return ReloadError(self.last_error, exc)
             self.last_error = None
             return report
+
+    @property
+    def pages(self) -> PageMemo:
+        """The pages' memo (its renderer draws the pages a request makes, as /stats/)."""
+        return self._pages
 
     def serve_stored(self, now: datetime) -> None:
         """Before the first load, serve the feeds an earlier run left in output_dir (as recorded)."""
@@ -176,6 +184,7 @@ class Builder:
         kept.save(out.records, published.ledger, published.feeds, folders)
         self._keys, self._published = plan.keys, published
         changes = ([*out.written, *media.written], [*removed, *media.removed])
+        self._pages.update(catalog, now)  # the pages it shows (.last), made again where their posts changed
         report = _report(self.settings, published, problems, now, layout, changes, self.cache.parsed - parsed_before)
         report = replace(report, duration_ms=round((time.perf_counter() - started) * 1000, 1))
         self._publish(out.files, layout.keep, report, published)
@@ -193,7 +202,14 @@ class Builder:
         partners = self.partner_feeds.edition(published) if self.serving else None
         assets = self._assets.served if self.serving else {}
         self.snapshot = Snapshot(
-            catalog, served, report, self._redirects[1], gone=gone, partners=partners, assets=assets
+            catalog,
+            served,
+            report,
+            self._redirects[1],
+            gone=gone,
+            partners=partners,
+            assets=assets,
+            pages=self._pages.last,
         )
         gc.collect(1)
         gc.freeze()  # the snapshot lives on: keep it out of the full collections (tens of ms at 10,000 posts)

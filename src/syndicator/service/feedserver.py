@@ -29,7 +29,16 @@ if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment
 
 ARCHIVE_MAX_AGE = 86400  # a full archive page changes only when one of its posts is edited
+# Browsers show application/atom+xml and rss+xml as plain text (Chromium) or download them: a person who opens a
+# feed gets the same bytes as XML, which they render with the feed's CSS stylesheet. Private: no shared cache
+# hands that answer to a feed reader.
+BROWSER_FEED_TYPE = "application/xml; charset=utf-8"
 _STILL_LOADING = (("Content-Type", "text/plain; charset=utf-8"), ("Retry-After", "5"), ("Cache-Control", "no-store"))
+
+
+def opened(environ: WSGIEnvironment) -> bool:
+    """Whether a person opened the address in a browser (a navigation), rather than a program fetching it."""
+    return environ.get("HTTP_SEC_FETCH_DEST") == "document" or environ.get("HTTP_ACCEPT", "").startswith("text/html")
 
 
 class FeedServer:
@@ -46,21 +55,22 @@ class FeedServer:
         self.output_dir = settings.output_dir
         self.cache_control = f"public, max-age={settings.reload_interval}"
         self.long_cache_control = f"public, max-age={ARCHIVE_MAX_AGE}"
-        self._headers: dict[tuple[str, bool], list[tuple[str, str]]] = {}
+        self._headers: dict[tuple[str, bool, bool], list[tuple[str, str]]] = {}
         self.hub_url = settings.hub_url
         self.base_url = settings.base_url
         self._headers_of: Snapshot | None = None
 
-    def _base_headers(self, path: str, feed_file: FeedFile, zipped: bool) -> list[tuple[str, str]]:
+    def _base_headers(self, path: str, feed_file: FeedFile, zipped: bool, browser: bool) -> list[tuple[str, str]]:
         """The headers of one representation (computed once per snapshot)."""
-        key = (path, zipped)
+        key = (path, zipped, browser)
         headers = self._headers.get(key)
         if headers is None:
+            cache_control = self.long_cache_control if feed_file.long_lived else self.cache_control
             headers = [
-                ("Content-Type", feed_file.media_type),
+                ("Content-Type", BROWSER_FEED_TYPE if browser else feed_file.media_type),
                 ("ETag", quote_etag(feed_file.gzip_etag if zipped else feed_file.etag)),
                 ("Last-Modified", http_date(int(feed_file.last_modified))),
-                ("Cache-Control", self.long_cache_control if feed_file.long_lived else self.cache_control),
+                ("Cache-Control", cache_control.replace("public", "private") if browser else cache_control),
                 ("Vary", "Accept-Encoding"),
                 ("Access-Control-Allow-Origin", "*"),
                 ("X-Content-Type-Options", "nosniff"),
@@ -92,14 +102,16 @@ class FeedServer:
         if snapshot is not self._headers_of:
             self._headers, self._headers_of = {}, snapshot
         zipped = parse_accept_header(environ.get("HTTP_ACCEPT_ENCODING"))["gzip"] > 0
-        headers = self._base_headers(path, feed_file, zipped)
+        headers = self._base_headers(path, feed_file, zipped, path.endswith((".atom", ".rss")) and opened(environ))
         if_none_match = environ.get("HTTP_IF_NONE_MATCH")
         if if_none_match:
             # Either representation's tag names the same bytes: answer 304 for both. It wins over If-Modified-Since.
             tags = parse_etags(if_none_match)  # compared weakly (RFC 9110 13.1.2): W/"x" matches "x"
             unchanged = tags.contains_weak(feed_file.etag) or tags.contains_weak(feed_file.gzip_etag)
-        else:
+        elif environ.get("HTTP_IF_MODIFIED_SINCE"):
             unchanged = not is_resource_modified(environ, last_modified=http_date(int(feed_file.last_modified)))
+        else:
+            unchanged = False  # nothing to compare (and no date to format and parse)
         if unchanged:
             start_response("304 Not Modified", [h for h in headers if h[0] != "Content-Type"])
             return []

@@ -21,6 +21,8 @@ from syndicator.core.digest import digest
 from syndicator.core.plan import FEEDS_PREFIX
 from syndicator.incremental.changes import intact
 from syndicator.incremental.gzip import compress
+from syndicator.incremental.pagememo import NO_PAGES
+from syndicator.incremental.pagememo import Pages
 from syndicator.model import LoadProblem
 from syndicator.store.records import FeedRecord
 from syndicator.store.records import disk_states
@@ -161,9 +163,9 @@ class Gone:
 
 @dataclass(frozen=True, slots=True)
 class Snapshot:
-    """Everything a request needs, immutable: the catalog, every feed and every asset by URL path.
+    """Everything a request needs, immutable: the catalog, every feed and every asset by URL path, every page.
 
-    ``catalog`` is the public one; ``partners`` the partner feeds (None for a one-off build).
+    ``catalog`` is the public one; ``partners`` the partner feeds and ``pages`` the pages (none for a one-off build).
     """
 
     catalog: Catalog
@@ -174,6 +176,7 @@ class Snapshot:
     gone: Gone = Gone()
     partners: PartnerView | None = None
     assets: dict[str, AssetFile] = field(default_factory=dict)  # by PATH_INFO (UTF-8 bytes read as Latin-1)
+    pages: Pages = NO_PAGES
 
 
 def stored_snapshot(settings: Settings, records: Mapping[str, FeedRecord], now: datetime) -> Snapshot:

@@ -16,7 +16,6 @@ from flask import Blueprint
 from flask import Response
 from flask import abort
 from flask import current_app
-from flask import render_template
 from flask import request
 
 from syndicator.service import context
@@ -50,7 +49,10 @@ def stats_page() -> Response:
     feeds = stats.collect(audience.store, today, days)
     window = stats.window(today, days)
     partners: PartnerStore | None = current_app.config.get("SYNDICATOR_PARTNERS")
-    body = render_template(
+    renderer = context.builder().pages.renderer
+    if renderer is None:
+        abort(404)
+    body = renderer.render(
         "stats.html",
         days=days,
         window=window,
@@ -60,7 +62,6 @@ def stats_page() -> Response:
         partners=partners.partners() if partners is not None else [],
         partner_chart=stats.partner_chart(feeds, window),
         when=_when,
-        feed_stem=None,
     )
     return Response(body, mimetype="text/html", headers={"Cache-Control": "no-store", "X-Robots-Tag": "noindex"})
 

@@ -20,7 +20,6 @@ from flask import abort
 from flask import current_app
 from flask import jsonify
 from flask import redirect
-from flask import render_template
 from flask import request
 from werkzeug.exceptions import HTTPException
 from werkzeug.formparser import FormDataParser
@@ -28,10 +27,10 @@ from werkzeug.wrappers import Response as BaseResponse
 from werkzeug.wsgi import get_input_stream
 
 from syndicator.config import Settings
-from syndicator.core.assets import site_image_urls
+from syndicator.core.pageplan import archive_base
+from syndicator.core.pageplan import page_path
+from syndicator.core.plan import FEEDS_PREFIX
 from syndicator.core.plan import file_url
-from syndicator.model import Post
-from syndicator.model import Term
 from syndicator.service import context
 from syndicator.service import oldurls
 from syndicator.service import statspage
@@ -44,6 +43,9 @@ from syndicator.service.context import KINDS
 from syndicator.service.feedserver import FeedServer
 from syndicator.service.hub import Hub
 from syndicator.service.hub import HubRequestError
+from syndicator.service.pageserver import CONTENT_SECURITY_POLICY
+from syndicator.service.pageserver import PageServer
+from syndicator.service.pageserver import answer
 from syndicator.service.partners import PartnerServer
 from syndicator.store.partners import PartnerStore
 
@@ -53,12 +55,6 @@ if TYPE_CHECKING:
 bp = context.bp
 oldurls.register(bp)
 statspage.register(bp)
-_HEADINGS = {"category": "Category Archives", "tag": "Tag Archives", "author": "Author Archives"}
-
-CONTENT_SECURITY_POLICY = (
-    "default-src 'none'; style-src 'self'; img-src 'self' https: http: data:; media-src 'self' https: http:; "
-    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
-)
 
 
 @bp.route("/feeds/<path:subpath>", methods=["GET", "HEAD"])
@@ -68,43 +64,55 @@ def feed(subpath: str) -> BaseResponse:
 
 
 @bp.route("/")
-def index() -> str:
-    snapshot = context.snapshot()
-    settings = context.settings()
-    return render_template(
-        "index.html",
-        categories=list(snapshot.catalog.categories.values()),
-        tags=list(snapshot.catalog.tags.values()),
-        authors=list(snapshot.catalog.authors.values()),
-        posts=snapshot.catalog.posts[: settings.feed_size],
-        feed_stem=None,
-    )
+def index() -> BaseResponse:
+    return _page("/")
+
+
+@bp.route("/page/<int:number>/")
+def home_page(number: int) -> BaseResponse:
+    """The home page's older posts, as WordPress pages them."""
+    return _paged("/", number)
 
 
 @bp.route(f"/<{KINDS}:kind>/<slug>/")
-def taxonomy_page(kind: str, slug: str) -> str:
-    """An archive page like WordPress's: every post of a category, tag or author, newest first."""
-    group = context.group_or_404(kind, slug)
-    return render_template(
-        "category.html",
-        heading=f"{_HEADINGS[kind]}: {group.name}",
-        category=group,
-        posts=group.posts,
-        feed_stem=f"{kind}/{slug}",
-        feed_title=f"{context.settings().site_title} — {group.name}",
-    )
+def taxonomy_page(kind: str, slug: str) -> BaseResponse:
+    """An archive page like WordPress's: the newest posts of a category, tag or author."""
+    context.group_or_404(kind, slug)
+    return _page(archive_base(kind, slug))
+
+
+@bp.route(f"/<{KINDS}:kind>/<slug>/page/<int:number>/")
+def taxonomy_paged(kind: str, slug: str, number: int) -> BaseResponse:
+    """The archive's older posts: ``page/2/`` the next page_size, and so on."""
+    context.group_or_404(kind, slug)
+    return _paged(archive_base(kind, slug), number)
 
 
 @bp.route("/posts/<slug>/")
-def post_page(slug: str) -> str | BaseResponse:
+def post_page(slug: str) -> BaseResponse:
     snapshot = context.snapshot()
-    post = snapshot.catalog.by_slug.get(slug)
-    if post is None:
+    if slug not in snapshot.catalog.by_slug:
         moved_to = snapshot.redirects.get(slug)
         if moved_to is not None and moved_to in snapshot.catalog.by_slug:
             return redirect(f"/posts/{moved_to}/", 301)
         abort(410 if slug in snapshot.gone.posts else 404)  # a deleted post is gone, not unknown
-    return render_template("post.html", post=post, feed_stem=None)
+    return _page(f"/posts/{slug}/")
+
+
+def _page(path: str) -> BaseResponse:
+    """A page from the snapshot, rendered by its reload (what the PageServer did not answer: a query string)."""
+    page = context.snapshot().pages.by_path.get(path)
+    if page is None:
+        abort(404)
+    return _answered(*answer(request.environ, page))
+
+
+def _paged(base: str, number: int) -> BaseResponse:
+    """Page ``number`` of an archive: page 1 redirects to the archive's first page, one past the last is 404."""
+    path = page_path(base, number)
+    if number == 1 or (path != request.path and path in context.snapshot().pages.by_path):
+        return redirect(path, 301)  # page/1/ (or page/02/) -> the page's one address
+    return _page(path)
 
 
 WEBSUB_MAX_BODY = 64 * 1024  # bytes of a POST /websub body; a longer one is answered 413
@@ -202,6 +210,23 @@ def _plain_error(error: HTTPException) -> Response:
     return response
 
 
+def _not_found(error: HTTPException) -> Response:
+    """404: the site's own page for a reader's address, plain text under /feeds/ and before the first load."""
+    snapshot = context.builder().snapshot
+    page = snapshot.pages.not_found if snapshot is not None else None
+    if page is None or request.path.startswith(FEEDS_PREFIX):
+        return _plain_error(error)
+    return _answered(*answer(request.environ, page, "404 Not Found"))
+
+
+def _answered(status: str, headers: list[tuple[str, str]], body: bytes) -> Response:
+    """A page's answer as a Flask response (its own Content-Length: a HEAD's body is empty)."""
+    response = Response(body, status=status)
+    for name, value in headers:
+        response.headers[name] = value
+    return response
+
+
 def create_app(
     settings: Settings,
     builder: Builder,
@@ -224,29 +249,16 @@ def create_app(
     app.config.update(SYNDICATOR_PARTNERS=partners, SYNDICATOR_AUDIENCE=audience, SYNDICATOR_THROTTLE=throttle)
     app.register_blueprint(bp)
     assets = AssetServer(app.wsgi_app, builder, settings)
-    app.wsgi_app = FeedServer(assets, builder, settings)  # type: ignore[method-assign]
+    pages = PageServer(assets, builder)  # pages next: answered from the snapshot, as feeds are
+    app.wsgi_app = FeedServer(pages, builder, settings)  # type: ignore[method-assign]
     if audience is not None:
         app.wsgi_app = Counting(app.wsgi_app, builder, audience)  # type: ignore[method-assign]
     if partners is not None:
         app.wsgi_app = PartnerServer(app.wsgi_app, builder, settings, partners, throttle, audience)  # type: ignore[method-assign]
     app.after_request(_security_headers)
     app.register_error_handler(HTTPException, _plain_error)
-
-    @app.context_processor
-    def page_context() -> dict[str, Any]:
-        return {"settings": settings, "post_terms": _post_terms, "site_images": site_image_urls(settings)}
-
-    @app.template_filter("longdate")
-    def longdate(value: datetime) -> str:
-        return f"{value:%B} {value.day}, {value.year}"
-
+    app.register_error_handler(404, _not_found)
     return app
-
-
-def _post_terms(post: Post) -> list[Term]:
-    """A post's categories under their displayed names."""
-    snapshot = context.snapshot()
-    return [Term(t.slug, snapshot.catalog.name_of(t)) for t in post.categories]
 
 
 def _isoformat(moment: datetime | None) -> str | None:

@@ -1,0 +1,110 @@
+"""Which HTML pages exist and where: the home page and every archive, paged as WordPress pages them, and posts.
+
+``/`` and ``/<kind>/<slug>/`` show the newest ``page_size`` posts, ``…/page/<n>/``
+the next ones; the first page has no ``page/1/`` address (it redirects there).
+Pure: takes the catalog and the settings. No I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from syndicator.core.catalog import TAXONOMIES
+from syndicator.core.catalog import Catalog
+from syndicator.model import Post
+
+HOME = "home"
+POST = "post"
+
+
+@dataclass(frozen=True, slots=True)
+class Archive:
+    """The posts one paged listing shows, before paging: the home page's (every post) or a taxonomy group's."""
+
+    kind: str  # "home", "category", "tag" or "author"
+    slug: str  # "" for the home page
+    name: str
+    posts: tuple[Post, ...]
+
+    @property
+    def base(self) -> str:
+        """The URL path of its first page."""
+        return archive_base(self.kind, self.slug)
+
+    @property
+    def feed_stem(self) -> str:
+        """The stem of its feeds under /feeds/ (``all`` for the home page)."""
+        return "all" if self.kind == HOME else f"{self.kind}/{self.slug}"
+
+
+@dataclass(frozen=True, slots=True)
+class PageSpec:
+    """One numbered page of an archive: its posts (newest first), its number and how many there are."""
+
+    archive: Archive
+    posts: tuple[Post, ...]
+    page: int
+    pages: int
+
+    @property
+    def path(self) -> str:
+        return page_path(self.archive.base, self.page)
+
+    @property
+    def newer(self) -> str | None:
+        """The path of the page of newer posts (rel="prev"), None on the first page."""
+        return page_path(self.archive.base, self.page - 1) if self.page > 1 else None
+
+    @property
+    def older(self) -> str | None:
+        """The path of the page of older posts (rel="next"), None on the last page."""
+        return page_path(self.archive.base, self.page + 1) if self.page < self.pages else None
+
+
+def archive_base(kind: str, slug: str) -> str:
+    """``/`` for the home page, ``/<kind>/<slug>/`` for a category, tag or author."""
+    return "/" if kind == HOME else f"/{kind}/{slug}/"
+
+
+def page_path(base: str, page: int) -> str:
+    """The URL path of page ``page`` of the archive whose first page is ``base`` (page 1 is ``base`` itself)."""
+    return base if page == 1 else f"{base}page/{page}/"
+
+
+def post_path(post: Post) -> str:
+    return f"/posts/{post.slug}/"
+
+
+def page_count(posts: int, page_size: int) -> int:
+    """How many pages ``posts`` posts take (an empty archive still has its first page)."""
+    return max(1, -(-posts // page_size))
+
+
+def archives(catalog: Catalog, site_title: str) -> Iterator[Archive]:
+    """Every paged listing of a catalog: the home page, then each category, tag and author (by slug)."""
+    yield Archive(HOME, "", site_title, catalog.posts)
+    for kind in TAXONOMIES:
+        for slug, group in catalog.taxonomy(kind).items():
+            yield Archive(kind, slug, group.name, group.posts)
+
+
+def paged(archive: Archive, page_size: int) -> list[PageSpec]:
+    """An archive's pages: page 1 holds the newest ``page_size`` posts, page 2 the next ones, and so on."""
+    pages = page_count(len(archive.posts), page_size)
+    return [
+        PageSpec(archive, archive.posts[(n - 1) * page_size : n * page_size], n, pages) for n in range(1, pages + 1)
+    ]
+
+
+Directory = tuple[tuple[str, tuple[tuple[str, str, int], ...]], ...]
+
+
+def directory(catalog: Catalog) -> Directory:
+    """Each kind of term that has any, with its groups as (slug, name, number of posts): what the home page lists."""
+    listed = []
+    for kind in TAXONOMIES:
+        groups = tuple((slug, group.name, len(group.posts)) for slug, group in catalog.taxonomy(kind).items())
+        if groups:
+            listed.append((kind, groups))
+    return tuple(listed)

@@ -1,0 +1,226 @@
+"""HTML pages from their specs and their posts' excerpts: archive pages, post pages and the 404 page (Jinja).
+
+An archive page is its frame (a head and a tail) around its posts' excerpts:
+each post's excerpt is rendered once and joined into every page that lists it
+(the home page, its categories', tags' and author's pages), the way feed
+entries are, and a frame stays while only the posts on its page change.
+Every link is absolute under site_url (the stylesheet and icon: by path).
+The templates are given as text (the caller reads them), so rendering stays
+pure. Deterministic. No I/O.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections.abc import Callable
+from collections.abc import Mapping
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from jinja2 import DictLoader
+from jinja2 import Environment
+from jinja2 import StrictUndefined
+
+from syndicator.config import Settings
+from syndicator.core.assets import site_image_urls
+from syndicator.core.catalog import author_slug
+from syndicator.core.pageplan import HOME
+from syndicator.core.pageplan import Directory
+from syndicator.core.pageplan import PageSpec
+from syndicator.core.pageplan import archive_base
+from syndicator.core.plan import OPML
+from syndicator.core.plan import feed_url
+from syndicator.core.plan import file_url
+from syndicator.core.plan import post_url
+from syndicator.model import Image
+from syndicator.model import Post
+
+ENTRIES = "\0entries\0"  # where an archive page's excerpts go (no text of a page can hold a NUL)
+HEADINGS = {"category": "Category Archives", "tag": "Tag Archives", "author": "Author Archives"}
+DIRECTORY_TITLES = {"category": "Categories", "tag": "Tags", "author": "Authors"}
+DESCRIPTION_CHARACTERS = 300  # og:description and the JSON-LD description: the excerpt's text, cut here
+# In a <script> element, "</script>" or "<!--" ends or confuses it: JSON escapes keep every such character out.
+_SCRIPT_SAFE = (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029"))
+MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)  # English, whatever the locale (as the pages' words are)
+_TAG = re.compile(r"<[^>]*>")
+_SPACE = re.compile(r"\s+")
+
+
+class PageRenderer:
+    """The site's pages, rendered with the package's templates (given as {name: source}) under one settings.
+
+    Every page's links are absolute under site_url; the stylesheet and icon
+    are under site_url's path ``/static/``, from the host the page came from.
+    """
+
+    def __init__(self, templates: Mapping[str, str], settings: Settings) -> None:
+        self.settings = settings
+        base = settings.base_url
+        # The stylesheet and icon by path, whatever host the page was asked for (the CSP allows only 'self').
+        static = f"{urlsplit(base).path}/static"
+        icon = site_image_urls(settings).get("site_icon", "")
+        env = Environment(
+            loader=DictLoader(dict(templates)),
+            autoescape=True,
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        env.globals.update(
+            settings=settings,
+            home_url=f"{base}/",
+            opml_url=file_url(settings, OPML),
+            icon_url=icon or f"{static}/favicon.svg",  # site_icon, or the package's own
+            icon_type="" if icon else "image/svg+xml",
+            static_url=lambda name: f"{static}/{name}",
+            page_url=lambda path: f"{base}{path}",
+            term_url=lambda kind, slug: f"{base}{archive_base(kind, slug)}",
+            author_url=lambda post: f"{base}{archive_base('author', author_slug(post))}",
+            post_url=lambda post: post_url(settings, post),
+            feed_url=lambda stem, fmt: feed_url(settings, stem, fmt),
+        )
+        env.filters["longdate"] = self.longdate
+        env.filters["utc"] = lambda value: value.isoformat()
+        self.env = env
+        macros = vars(env.get_template("_entry.html").module)  # the macros _entry.html defines, by name
+        self._excerpt: Callable[[Post, Sequence[str]], str] = macros["excerpt"]
+        env.globals.update(site_header=macros["site_header"](), site_footer=macros["site_footer"]())  # made once
+
+    def longdate(self, value: datetime) -> str:
+        """A date as the site shows it, in its time zone: "December 22, 2011"."""
+        local = value.astimezone(self.settings.tz)
+        return f"{MONTHS[local.month - 1]} {local.day}, {local.year}"
+
+    def excerpt(self, post: Post, labels: Sequence[str]) -> bytes:
+        """A post as archive pages list it: title, date, author, excerpt, "Continue reading", terms.
+
+        ``labels``: the displayed names of its categories, in their order.
+        """
+        return str(self._excerpt(post, labels)).encode("utf-8")
+
+    def archive_frame(self, spec: PageSpec, directory: Directory = ()) -> tuple[bytes, bytes]:
+        """What a page of an archive shows around its posts' excerpts: its head and its tail.
+
+        It depends on the archive, the page's number, the number of pages and
+        whether it has any post, not on which: when a new post moves every post
+        one place down, the frames stay. The home page's first page lists ``directory``.
+        """
+        archive = spec.archive
+        home = archive.kind == HOME
+        name = self.settings.site_title if home else archive.name
+        heading = name if home else f"{HEADINGS[archive.kind]}: {archive.name}"
+        page = self.render(
+            "index.html" if home else "category.html",
+            spec=spec,
+            archive=archive,
+            heading=heading,
+            page_title=name if spec.page == 1 else f"{name} — Page {spec.page}",
+            canonical=self._url(spec.path),
+            newer=self._url(spec.newer),
+            older=self._url(spec.older),
+            feed_stem=archive.feed_stem,
+            feed_title=name if home else f"{self.settings.site_title} — {archive.name}",
+            directory=[(kind, DIRECTORY_TITLES[kind], groups) for kind, groups in directory] if spec.page == 1 else (),
+            empty=not spec.posts,
+            entries=ENTRIES,
+        )
+        head, found, tail = page.partition(ENTRIES)
+        if not found:
+            raise ValueError("an archive template must show {{ entries }}")
+        return head.encode("utf-8"), tail.encode("utf-8")
+
+    def post_page(self, post: Post, labels: Sequence[str]) -> bytes:
+        """A post's own page: the full post, with canonical link, OpenGraph and a JSON-LD BlogPosting."""
+        description = describe(post.summary_html)
+        image = featured_image(post)
+        page = self.render(
+            "post.html",
+            post=post,
+            labels=labels,
+            canonical=post_url(self.settings, post),
+            description=description,
+            image=image,
+            json_ld=script_json(blog_posting(post, self.settings, description, image)),
+        )
+        return page.encode("utf-8")
+
+    def not_found(self) -> bytes:
+        """The page of a 404: in the site's style, with the way home and to the feeds."""
+        return self.render("404.html").encode("utf-8")
+
+    def render(self, template: str, **context: Any) -> str:
+        """A template rendered with the links every page may have (None where this one has none)."""
+        values = {"canonical": None, "newer": None, "older": None, "feed_stem": None, "feed_title": None}
+        return self.env.get_template(template).render(values | context)
+
+    def _url(self, path: str | None) -> str | None:
+        return None if path is None else f"{self.settings.base_url}{path}"
+
+
+def featured_image(post: Post) -> Image | None:
+    """The post's featured image (og:image and the JSON-LD image), or None."""
+    return post.image
+
+
+def describe(summary_html: str) -> str:
+    """A post's excerpt as plain text, cut at a word near DESCRIPTION_CHARACTERS (og:description).
+
+    The summary is sanitized HTML (every tag whole, no script or style): dropping
+    its tags leaves its text, ten times faster than parsing it.
+    """
+    text = _SPACE.sub(" ", html.unescape(_TAG.sub(" ", summary_html))).strip()
+    if len(text) <= DESCRIPTION_CHARACTERS:
+        return text
+    return text[:DESCRIPTION_CHARACTERS].rsplit(" ", 1)[0].rstrip(" ,;:") + "…"
+
+
+def blog_posting(post: Post, settings: Settings, description: str, image: Image | None = None) -> dict[str, Any]:
+    """The schema.org BlogPosting of a post page (search engines read it as JSON-LD)."""
+    url = post_url(settings, post)
+    data: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": "BlogPosting",
+        "headline": post.title,
+        "url": url,
+        "mainEntityOfPage": url,
+        "datePublished": post.date.isoformat(),
+        "dateModified": post.updated.isoformat(),
+        "author": {
+            "@type": "Person",
+            "name": post.author.name,
+            "url": f"{settings.base_url}{archive_base('author', author_slug(post))}",
+        },
+        "publisher": {"@type": "Organization", "name": settings.site_title, "url": f"{settings.base_url}/"},
+        "description": description,
+        "inLanguage": settings.language,
+    }
+    if post.tags:
+        data["keywords"] = [t.name for t in post.tags]
+    if image is not None:
+        data["image"] = image.url
+    return data
+
+
+def script_json(data: Mapping[str, Any]) -> str:
+    """JSON that is safe inside a <script> element: no "<", ">" or "&" (so no "</script>" or "<!--")."""
+    text = json.dumps(data, ensure_ascii=False, sort_keys=True)
+    for character, escaped in _SCRIPT_SAFE:
+        text = text.replace(character, escaped)
+    return text

@@ -1,0 +1,251 @@
+"""The HTML pages of a reload: rendered once, only those whose posts changed, kept gzipped with their ETags.
+
+A post's excerpt is rendered once and joined into every archive page that
+lists it, as feed entries are. An archive whose posts tuple, name and category
+names are the last reload's keeps all its pages; otherwise each of its pages is
+compared with the last one at its address, and only a page whose posts changed
+is joined again (its frame, the head and tail around the excerpts, is rendered
+again only when its number or the number of pages changed). A page made again
+with the same bytes keeps its ETag and Last-Modified.
+"""
+
+from __future__ import annotations
+
+import os
+import zlib
+from collections.abc import Mapping
+from concurrent.futures import Future
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import datetime
+
+from syndicator.config import Settings
+from syndicator.core.catalog import Catalog
+from syndicator.core.digest import digest
+from syndicator.core.pageplan import HOME
+from syndicator.core.pageplan import Archive
+from syndicator.core.pageplan import Directory
+from syndicator.core.pageplan import archives
+from syndicator.core.pageplan import directory
+from syndicator.core.pageplan import paged
+from syndicator.core.pageplan import post_path
+from syndicator.core.pagerender import PageRenderer
+from syndicator.incremental.gzip import compress
+from syndicator.model import Post
+
+PAGE_BATCH = 256  # pages gzipped and hashed together (bounds the bytes held at once on a cold start)
+
+
+@dataclass(frozen=True, slots=True)
+class PageFile:
+    """One page as served: its gzip bytes, the size and strong ETag of its bytes, and when they last changed.
+
+    Only the gzip form is kept (every browser asks for it; a large blog has
+    tens of thousands of pages): a client that refuses gzip gets it inflated.
+    """
+
+    gzip_body: bytes
+    size: int
+    etag: str
+    last_modified: float
+
+    @property
+    def gzip_etag(self) -> str:
+        return f"{self.etag}-gz"
+
+    @property
+    def body(self) -> bytes:
+        return zlib.decompress(self.gzip_body, 31)
+
+
+@dataclass(frozen=True, slots=True)
+class Pages:
+    """Every page of a reload by URL path (``/``, ``/category/x/page/2/``, ``/posts/x/``), and the 404 page."""
+
+    by_path: dict[str, PageFile] = field(default_factory=dict)  # never changed once published
+    not_found: PageFile | None = None
+
+
+NO_PAGES = Pages()
+
+
+@dataclass(frozen=True, slots=True)
+class _Made:
+    """An archive's pages as last made, by path: each page's key, frame (with its key) and file.
+
+    The files of pages being made join ``files`` when they are packed.
+    """
+
+    key: tuple[object, ...]
+    keys: dict[str, tuple[object, ...]]
+    frames: dict[str, tuple[tuple[object, ...], bytes, bytes]]
+    files: dict[str, PageFile]
+
+
+_NOTHING_MADE = _Made((), {}, {}, {})
+
+
+class _Packer:
+    """gzips and hashes rendered pages on other threads while this one renders the next ones.
+
+    A page whose bytes are its old file's keeps that file (its ETag and Last-Modified).
+    """
+
+    def __init__(self, stamp: float) -> None:
+        self.stamp = stamp
+        self.count = 0
+        self._batch: list[tuple[str, list[bytes], PageFile | None]] = []
+        self._pool: ThreadPoolExecutor | None = None
+        self._done: list[Future[list[tuple[str, PageFile]]]] = []
+
+    def add(self, path: str, parts: list[bytes], old: PageFile | None) -> None:
+        self.count += 1
+        self._batch.append((path, parts, old))
+        if len(self._batch) >= PAGE_BATCH:
+            self._submit()
+
+    def finish(self) -> dict[str, PageFile]:
+        """Every page added, by path."""
+        files: dict[str, PageFile] = {}
+        try:
+            self._submit()
+            for future in self._done:
+                files.update(future.result())
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown(cancel_futures=True)
+        return files
+
+    def _submit(self) -> None:
+        if not self._batch:
+            return
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 1)
+        self._done.append(self._pool.submit(self._pack, self._batch))
+        self._batch = []
+
+    def _pack(self, batch: list[tuple[str, list[bytes], PageFile | None]]) -> list[tuple[str, PageFile]]:
+        """Each page gzipped whole (a fifth smaller than joining its excerpts' own deflate segments)."""
+        made = []
+        for path, parts, old in batch:
+            body = b"".join(parts)
+            etag = digest(body)[:32]  # sha256 and zlib let other threads run
+            if old is not None and old.etag == etag:
+                made.append((path, old))
+            else:
+                made.append((path, PageFile(compress(body), len(body), etag, self.stamp)))
+        return made
+
+
+class PageMemo:
+    """Makes a catalog's pages, again only where their posts changed; the builder owns it.
+
+    ``last`` holds the pages of the last update. Without ``templates`` it makes
+    none (a builder that serves nothing). ``rendered`` counts the pages made
+    so far (a request never makes one).
+    """
+
+    def __init__(self, settings: Settings, templates: Mapping[str, str] | None) -> None:
+        self.settings = settings
+        self.renderer = PageRenderer(templates, settings) if templates is not None else None
+        self._excerpts: dict[Post, bytes] = {}
+        self._names: tuple[tuple[str, str], ...] = ()  # the category names excerpts and post pages were made with
+        self._archives: dict[str, _Made] = {}
+        self._posts: dict[str, tuple[Post, PageFile]] = {}
+        self.last = NO_PAGES
+        self.not_found: PageFile | None = None  # made by the first update (it shows no post)
+        self.rendered = 0
+
+    def update(self, catalog: Catalog, now: datetime) -> Pages:
+        """The pages of a catalog: the last update's where nothing they show changed, the others made now."""
+        renderer = self.renderer
+        if renderer is None:
+            return self.last
+        names = catalog.category_names()
+        if names != self._names:  # a renamed category is in excerpts and post pages everywhere (rare)
+            self._excerpts, self._posts, self._archives, self._names = {}, {}, {}, names
+        packer = _Packer(now.timestamp())
+        if self.not_found is None:
+            packer.add("", [renderer.not_found()], None)
+        listings = archives(catalog, self.settings.site_title)
+        made = {archive.base: self._archive(renderer, archive, catalog, packer) for archive in listings}
+        posts, fresh = self._post_pages(renderer, catalog, packer)
+        files = packer.finish()
+        self.rendered += packer.count
+        self.not_found = files.pop("", self.not_found)
+        for archive in made.values():
+            if len(archive.files) < len(archive.keys):
+                archive.files.update((path, files[path]) for path in archive.keys if path not in archive.files)
+        posts.update((slug, (post, files[post_path(post)])) for slug, post in fresh.items())
+        if self._same_addresses(made, posts):  # the usual reload: some pages changed, none came or went
+            by_path = dict(self.last.by_path) if files else self.last.by_path
+            by_path.update(files)
+        else:
+            by_path = {path: f for m in made.values() for path, f in m.files.items()}
+            by_path.update((post_path(post), f) for post, f in posts.values())
+        self._archives, self._posts = made, posts
+        if by_path is not self.last.by_path or self.last.not_found is not self.not_found:
+            self.last = Pages(by_path, self.not_found)
+        if len(self._excerpts) > 2 * len(catalog.posts) + 100:
+            self._excerpts = {p: e for p, e in self._excerpts.items() if catalog.by_slug.get(p.slug) is p}
+        return self.last
+
+    def _same_addresses(self, made: dict[str, _Made], posts: dict[str, tuple[Post, PageFile]]) -> bool:
+        """Whether these pages have the last update's paths (same archives with as many pages, same posts)."""
+        if made.keys() != self._archives.keys() or posts.keys() != self._posts.keys():
+            return False
+        return all(
+            m is self._archives[base] or len(m.keys) == len(self._archives[base].keys) for base, m in made.items()
+        )
+
+    def _archive(self, renderer: PageRenderer, archive: Archive, catalog: Catalog, packer: _Packer) -> _Made:
+        """One archive's pages: the last ones when nothing it shows changed, else paged and compared page by page.
+
+        A page whose posts changed is joined again from its frame (kept while
+        its number, the number of pages and the heading stay) and its posts'
+        excerpts, and handed to the packer.
+        """
+        listing: Directory = directory(catalog) if archive.kind == HOME else ()
+        key = (archive.kind, archive.slug, archive.name, archive.posts, listing)
+        old = self._archives.get(archive.base, _NOTHING_MADE)
+        if old.key == key:
+            return old
+        made = _Made(key, {}, {}, {})
+        for spec in paged(archive, self.settings.page_size):
+            path, shown = spec.path, listing if spec.page == 1 else ()
+            frame_key = (archive.name, spec.page, spec.pages, not spec.posts, shown)
+            made.keys[path] = page_key = (frame_key, spec.posts)
+            frame = old.frames.get(path)
+            if frame is None or frame[0] != frame_key:
+                frame = (frame_key, *renderer.archive_frame(spec, shown))
+            made.frames[path] = frame
+            if old.keys.get(path) == page_key:
+                made.files[path] = old.files[path]
+                continue
+            parts = [frame[1], *(self._excerpt(renderer, post, catalog) for post in spec.posts), frame[2]]
+            packer.add(path, parts, old.files.get(path))
+        return made
+
+    def _post_pages(
+        self, renderer: PageRenderer, catalog: Catalog, packer: _Packer
+    ) -> tuple[dict[str, tuple[Post, PageFile]], dict[str, Post]]:
+        """Each post's page: the last one while the post is the same; the others handed to the packer."""
+        posts: dict[str, tuple[Post, PageFile]] = {}
+        fresh: dict[str, Post] = {}
+        known = self._posts
+        for post in catalog.posts:
+            previous = known.get(post.slug)
+            if previous is not None and previous[0] is post:
+                posts[post.slug] = previous
+                continue
+            page = renderer.post_page(post, catalog.labels(post))
+            packer.add(post_path(post), [page], previous[1] if previous is not None else None)
+            fresh[post.slug] = post
+        return posts, fresh
+
+    def _excerpt(self, renderer: PageRenderer, post: Post, catalog: Catalog) -> bytes:
+        blob = self._excerpts.get(post)
+        if blob is None:
+            blob = self._excerpts[post] = renderer.excerpt(post, catalog.labels(post))
+        return blob
