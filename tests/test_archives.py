@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 from collections.abc import Callable
 from datetime import UTC
 from datetime import datetime
@@ -149,3 +150,26 @@ def test_full_pages_are_cached_for_long(big_site: Settings) -> None:
     assert client.get("/feeds/archive/1.atom").headers["Cache-Control"] == "public, max-age=86400"
     assert client.get("/feeds/archive/10.atom").headers["Cache-Control"] == "public, max-age=60"
     assert client.get("/feeds/all.atom").headers["Cache-Control"] == "public, max-age=60"
+
+
+def test_archive_pages_have_no_gzip_twin_and_are_compressed_when_asked(big_site: Settings) -> None:
+    """Feeds keep their .gz beside them; archive pages (most of the bytes) do not, and the app gzips them on request."""
+    builder = Builder(big_site)
+    builder.reload(NOW)
+    out = big_site.output_dir
+    assert (out / "all.atom.gz").is_file() and (out / "category" / "all.rss.gz").is_file()
+    pages = sorted(out.rglob("archive/*.atom"))
+    assert len(pages) > 10
+    assert not list(out.rglob("archive/*.gz"))
+    client = create_app(big_site, builder).test_client()
+    plain = client.get("/feeds/archive/1.atom", headers={"Accept-Encoding": "identity"})
+    zipped = client.get("/feeds/archive/1.atom", headers={"Accept-Encoding": "gzip"})
+    assert plain.data == (out / "archive" / "1.atom").read_bytes()
+    assert zipped.headers["Content-Encoding"] == "gzip" and zipped.headers["Vary"] == "Accept-Encoding"
+    assert gzip.decompress(zipped.data) == plain.data
+    assert int(zipped.headers["Content-Length"]) == len(zipped.data) < len(plain.data) // 2
+    assert zipped.headers["ETag"] != plain.headers["ETag"]
+    for tag in (plain.headers["ETag"], zipped.headers["ETag"]):
+        again = client.get("/feeds/archive/1.atom", headers={"Accept-Encoding": "gzip", "If-None-Match": tag})
+        assert again.status_code == 304
+    assert client.get("/feeds/archive/1.atom", headers={"Accept-Encoding": "gzip"}).data == zipped.data

@@ -84,6 +84,29 @@ def test_nginx_sends_what_the_app_sends_for_archive_pages(nginx: tuple[str, Path
     assert answer.headers["Link"] == f'<{url}/websub>; rel="hub", <{url}{path}>; rel="self"'
 
 
+def test_nginx_gzips_archive_pages_which_have_no_twin(tmp_path: Path) -> None:
+    """Archive pages are written without a .gz: nginx compresses them for a client that accepts gzip."""
+    site = tmp_path / "site"
+    settings = Settings(
+        posts_dir=SEED_POSTS, output_dir=site / "feeds", state_dir=tmp_path / "state", feed_size=2, archive_page_size=2
+    )
+    Builder(settings, serving=False).reload(datetime.now(UTC))
+    feeds = site / "feeds"
+    assert (feeds / "archive" / "1.atom").is_file() and not (feeds / "archive" / "1.atom.gz").exists()
+    with running_nginx(tmp_path, site) as url:
+        path = url + "/feeds/archive/1.atom"
+        plain = requests.get(path, headers={"Accept-Encoding": "identity"}, timeout=5)
+        zipped = requests.get(path, headers={"Accept-Encoding": "gzip"}, timeout=5, stream=True)
+        assert plain.content == (feeds / "archive" / "1.atom").read_bytes()
+        assert zipped.headers["Content-Encoding"] == "gzip" and zipped.headers["Vary"] == "Accept-Encoding"
+        assert gzip.decompress(zipped.raw.read()) == plain.content
+        assert zipped.headers["Cache-Control"] == "public, max-age=86400"
+        again = requests.get(
+            path, headers={"Accept-Encoding": "gzip", "If-None-Match": zipped.headers["ETag"]}, timeout=5
+        )
+        assert again.status_code == 304
+
+
 def test_the_systemd_unit_runs_the_service_safely() -> None:
     """deploy/syndicator.service: serve (or build --watch) as its own user, restarted on failure, with state."""
     import configparser

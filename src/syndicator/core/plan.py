@@ -73,6 +73,15 @@ class FeedSpec:
         """The files it renders to, under output_dir."""
         return [f"{self.stem}.atom"] if self.is_archive else [f"{self.stem}.{fmt}" for fmt in FORMATS]
 
+    @property
+    def gzipped(self) -> list[str]:
+        """The files written with a gzip twin beside them: a feed's, not an archive page's.
+
+        Archive pages are most of the bytes and seldom fetched: a server
+        compresses them when asked (nginx's gzip, the feed server's own).
+        """
+        return [] if self.is_archive else self.paths
+
 
 @dataclass(frozen=True, slots=True)
 class FeedGroup:
@@ -182,8 +191,8 @@ def feed_specs(
 
 
 def served_paths(specs: Iterable[FeedSpec]) -> set[str]:
-    """Every file under output_dir the specs make, with its gzip twin, and the OPML."""
-    keep = {path + gz for spec in specs for path in spec.paths for gz in ("", ".gz")}
+    """Every file under output_dir the specs make, the gzip twins of feeds, and the OPML (with its twin)."""
+    keep = {path for spec in specs for path in spec.paths} | {f"{path}.gz" for spec in specs for path in spec.gzipped}
     return keep | {OPML, f"{OPML}.gz"}
 
 

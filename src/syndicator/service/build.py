@@ -192,7 +192,7 @@ class Builder:
 
     def _publish(self, files: dict[str, FeedFile], keep: set[str], report: BuildReport, published: Published) -> None:
         """Make the new Snapshot the one served."""
-        if len(files) != len(keep) // 2:
+        if len(files) != len(report.feeds):  # some files are no longer written: serve only the current ones
             files = {url: f for url, f in files.items() if url.removeprefix(FEEDS_PREFIX) in keep}
         if self._redirects[0] is not published.ledger:
             self._redirects = (published.ledger, redirects(published.ledger))

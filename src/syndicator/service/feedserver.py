@@ -18,6 +18,7 @@ from werkzeug.http import quote_etag
 
 from syndicator.config import Settings
 from syndicator.core.plan import FEEDS_PREFIX
+from syndicator.incremental.gzip import compress
 from syndicator.service.build import Builder
 from syndicator.service.hub import link_header
 from syndicator.service.snapshot import FeedFile
@@ -89,6 +90,13 @@ class FeedServer:
         except OSError:
             return None
 
+    def _read_file(self, relative: str, zipped: bool) -> bytes | None:
+        """A file's bytes, or their gzip: its twin's bytes, or (an archive page has none) compressed now."""
+        if zipped and (twin := self._read(f"{relative}.gz")) is not None:
+            return twin
+        body = self._read(relative)
+        return compress(body) if zipped and body is not None else body
+
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         method = environ.get("REQUEST_METHOD", "")
@@ -116,7 +124,7 @@ class FeedServer:
             start_response("304 Not Modified", [h for h in headers if h[0] != "Content-Type"])
             return []
         if feed_file.on_disk:  # an archive page: too many to keep in memory, read from its file
-            body = self._read(path.removeprefix(FEEDS_PREFIX) + (".gz" if zipped else ""))
+            body = self._read_file(path.removeprefix(FEEDS_PREFIX), zipped)
             if body is None:
                 return self.app(environ, start_response)
         else:

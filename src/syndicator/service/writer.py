@@ -68,7 +68,7 @@ class FeedWriter:
     def write_batch(
         self, fresh: dict[str, bytes], parts: dict[str, list[bytes]], known: Mapping[str, bytes]
     ) -> Written:
-        """gzip, hash and write rendered files (those whose bytes changed); ``parts`` they are joined from."""
+        """gzip, hash and write rendered files (those whose bytes changed); ``parts``: of those with a gzip twin."""
         zipped = self.compressor.all(parts)
         etags = {path: etag_of(body) for path, body in fresh.items()}
         files = {**fresh, **{f"{p}.gz": z for p, z in zipped.items()}}
@@ -87,7 +87,8 @@ class FeedWriter:
                 for spec, _digest in batch:
                     parts.update(document_parts(spec, self.memo.entries(spec, catalog), self.settings))
                 fresh = {path: b"".join(chunks) for path, chunks in parts.items()}
-                future = writer.submit(self.write_batch, fresh, parts, self._known(fresh, files))
+                twins = {path: parts[path] for spec, _digest in batch for path in spec.gzipped}
+                future = writer.submit(self.write_batch, fresh, twins, self._known(fresh, files))
                 if pending is not None:
                     self._finish(out, files, *pending[:2], pending[2].result())
                 pending = (batch, fresh, future)
@@ -123,7 +124,7 @@ class FeedWriter:
         for spec, digest in batch:
             paths = spec.paths
             entries = {p: (*done.states[p], done.etags[p]) for p in paths}
-            entries |= {f"{p}.gz": (*done.states[f"{p}.gz"], "") for p in paths}
+            entries |= {f"{p}.gz": (*done.states[f"{p}.gz"], "") for p in spec.gzipped}
             out.records[spec.stem] = FeedRecord(digest, entries)
             for path in paths:
                 out.files[FEEDS_PREFIX + path] = self._served(spec, path, fresh[path], done, files)
