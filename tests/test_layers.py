@@ -50,6 +50,7 @@ OWNERS = {
     "cmarkgfm": {"core.cmark"},
     "cffi": {"core.cmark"},
     "nh3": {"core.markup"},
+    "lz4": {"core.text"},
     "slugify": {"core.markup"},
     "yaml": {"core.frontmatter"},
     "feedgen": {"core.render"},

@@ -5,7 +5,7 @@ No I/O.
 
 from __future__ import annotations
 
-import zlib
+import lz4.block
 
 from syndicator.core.assets import FileLinks
 from syndicator.core.assets import media_tags
@@ -23,7 +23,7 @@ class MarkdownText:
     A post that will be published is rendered when it is read (every published
     post is in some archive page, so nothing is gained by waiting), and only
     its HTML is kept; a draft, which no feed or page shows, keeps its Markdown
-    and is rendered only if asked. The content HTML stays zlib-compressed (a
+    and is rendered only if asked. The content HTML stays LZ4-compressed (a
     few KB a post) so that a large blog's bodies fit in memory, and it is what
     the parse cache stores, so a warm start renders nothing. ``key`` is a
     digest of everything the HTML is made from.
@@ -77,7 +77,7 @@ class MarkdownText:
         links = FileLinks(*files) if files is not None else None
         sanitizer = sanitizer or Sanitizer()
         html = render_markdown(content_md, base_url, links=links, sanitizer=sanitizer)
-        self._html_z = zlib.compress(html.encode("utf-8", "surrogatepass"), 1)
+        self._html_z = lz4.block.compress(html.encode("utf-8", "surrogatepass"))
         if summary_md is not None:
             self._summary = render_markdown(summary_md, base_url, keep_ids=False, links=links, sanitizer=sanitizer)
         else:
@@ -113,7 +113,7 @@ class MarkdownText:
     @property
     def content_html(self) -> str:
         self._render()
-        return zlib.decompress(self._html_z).decode("utf-8", "surrogatepass")
+        return str(lz4.block.decompress(self._html_z).decode("utf-8", "surrogatepass"))
 
     @property
     def summary_html(self) -> str:
