@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 import os
 import shutil
 import subprocess
@@ -240,5 +241,14 @@ Builder(settings, serving=False, parallel_from=10).reload(datetime.fromisoformat
 """
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     forks = [line for line in out.stdout.splitlines() if line.startswith("syndicator.incremental.forked forked")]
-    assert len(forks) == 2, out.stdout  # the parse, then the entries
+    assert len(forks) == 3, out.stdout  # the parse, the entries, then half of the feeds written
     assert tree(tmp_path / "two") == tree(tmp_path / "one")
+    records = [json.loads((tmp_path / state / "feeds.json").read_text()) for state in ("one-state", "two-state")]
+    etags = [{path: f[2] for r in rec.values() for path, f in r["files"].items()} for rec in records]
+    assert etags[1] == etags[0]  # every feed recorded, whichever process wrote it
+    folders = [set(json.loads((tmp_path / state / "folders.json").read_text())) for state in ("one-state", "two-state")]
+    assert folders[1] == folders[0]  # and every folder made, to be removed when it empties
+    for record in records[1].values():  # as it is on disk: the next build sees every file intact
+        for path, (size, mtime_ns, _etag) in record["files"].items():
+            st = (tmp_path / "two" / path).stat()
+            assert (st.st_size, st.st_mtime_ns) == (size, mtime_ns), path

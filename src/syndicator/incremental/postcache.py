@@ -90,16 +90,14 @@ class PostCache:
         return (self.entries, self.media.bindings, self.assets.known)
 
     def _names_of(self, full: str) -> tuple[str, str]:
-        """(path for messages, path under posts_dir) of a file."""
+        """(path for messages, path under posts_dir) of a file (a path scan() found, so under posts_dir)."""
         names = self._names.get(full)
         if names is None:
-            file = Path(full)
-            try:
-                display = file.relative_to(Path.cwd()).as_posix()
-            except ValueError:
-                display = file.as_posix()
-            source = file.relative_to(self.settings.posts_dir).as_posix()
-            names = self._names[full] = (printable(display), printable(source))
+            cwd = os.getcwd() + os.sep
+            display = full[len(cwd) :] if os.path.isabs(full) and full.startswith(cwd) else full
+            root = str(self.settings.posts_dir) + os.sep
+            source = full[len(root) :] if full.startswith(root) else Path(full).relative_to(self.settings.posts_dir)
+            names = self._names[full] = (printable(display), printable(str(source)))
         return names
 
     def load(self, full: str, st: os.stat_result, old: Entry | None) -> Entry:

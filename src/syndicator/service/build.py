@@ -75,7 +75,8 @@ class Builder:
     ``serving`` keeps every feed's bytes in memory for the web app; a one-off
     build does without them. ``parallel_from``: how many posts to parse, or
     Atom entries to build, at once before a forked copy of the process takes
-    half. A load that finds no post file where posts were published fails
+    half (and a tenth as many feeds, for a one-off build to write half
+    there). A load that finds no post file where posts were published fails
     (the published feeds stay) unless ``allow_empty``, and so does one that
     finds the published ids lost (LedgerError).
     """
@@ -92,7 +93,8 @@ class Builder:
         self.cache = PostCache(settings, parallel_from=parallel_from)
         self.kept = Keeper(settings)  # the ledger and the post cache are read by the first reload, not before serving
         memo = EntryMemo(settings, parallel_from=parallel_from)
-        self.writer = FeedWriter(settings, memo, Compressor(), serving=serving)
+        split_from = max(1, parallel_from // 10)  # a feed to write costs about what ten posts to parse do
+        self.writer = FeedWriter(settings, memo, Compressor(), serving=serving, split_from=split_from)
         self.writer.folders = self.kept.folders
         self._paging, self._opml, self._layouts = PagingMemo(settings), OpmlMemo(settings), LayoutMemo()
         self._assets = AssetWriter(settings)

@@ -21,6 +21,8 @@ from syndicator.core.plan import OPML
 from syndicator.core.plan import FeedSpec
 from syndicator.core.render import document_parts
 from syndicator.incremental.changes import Plan
+from syndicator.incremental.forked import Forked
+from syndicator.incremental.forked import can_fork
 from syndicator.incremental.gzip import Compressor
 from syndicator.incremental.memo import EntryMemo
 from syndicator.service.snapshot import FeedFile
@@ -58,8 +60,11 @@ class FeedWriter:
     pages are served from their files); a one-off build keeps none.
     """
 
-    def __init__(self, settings: Settings, memo: EntryMemo, compressor: Compressor, *, serving: bool) -> None:
+    def __init__(
+        self, settings: Settings, memo: EntryMemo, compressor: Compressor, *, serving: bool, split_from: int = 200
+    ) -> None:
         self.settings = settings
+        self.split_from = split_from  # feeds to render before a one-off build writes half in a forked copy
         self.memo = memo
         self.compressor = compressor
         self.serving = serving
@@ -76,13 +81,57 @@ class FeedWriter:
         return Written(states, etags, zipped, changed)
 
     def carry_out(self, plan: Plan, catalog: Catalog, files: dict[str, FeedFile], progress: Progress | None) -> Output:
-        """Render and write the plan's feeds, and serve the current ones from their files."""
+        """Render and write the plan's feeds, and serve the current ones from their files.
+
+        A one-off build of many feeds gives every second one to a forked copy,
+        which writes them beside this process (it serves nothing, so only their
+        records come back).
+        """
         out = Output(dict(files), dict(plan.records))
-        self.memo.prerender([spec for spec, _digest in plan.to_render], catalog)  # before the thread: it may fork
+        to_render = plan.to_render
+        self.memo.prerender([spec for spec, _digest in to_render], catalog)  # before the thread: it may fork
+        child: Forked[tuple[dict[str, FeedRecord], list[str], set[str]]] | None = None
+        if not self.serving and len(to_render) >= self.split_from and can_fork():
+            theirs, to_render = to_render[1::2], to_render[0::2]
+            child = Forked(lambda: self._written_apart(theirs, catalog))
+        self._render_and_write(out, to_render, catalog, files, progress)
+        if child is not None:
+            records, written, folders = child.result()
+            out.records.update(records)
+            out.written.extend(written)
+            self.folders |= folders
+            for record in records.values():
+                for path, (_size, mtime_ns, etag) in record.files.items():
+                    if not path.endswith(".gz"):
+                        out.files[FEEDS_PREFIX + path] = FeedFile.stored(path, etag, mtime_ns / 1e9)
+        for spec in plan.current:
+            for path in spec.paths:
+                if FEEDS_PREFIX + path not in out.files:
+                    out.files[FEEDS_PREFIX + path] = self._stored(spec, path, out.records[spec.stem])
+        return out
+
+    def _written_apart(
+        self, specs: list[tuple[FeedSpec, str]], catalog: Catalog
+    ) -> tuple[dict[str, FeedRecord], list[str], set[str]]:
+        """Render and write these feeds (in a forked copy): their records, the paths written, the folders made."""
+        out = Output({}, {})
+        folders = set(self.folders)
+        self._render_and_write(out, specs, catalog, {}, None)
+        return out.records, out.written, self.folders - folders
+
+    def _render_and_write(
+        self,
+        out: Output,
+        to_render: list[tuple[FeedSpec, str]],
+        catalog: Catalog,
+        files: dict[str, FeedFile],
+        progress: Progress | None,
+    ) -> None:
+        """Render feeds in batches while a writer thread gzips, hashes and writes the batch before."""
         with ThreadPoolExecutor(max_workers=1) as writer:
             pending: tuple[list[tuple[FeedSpec, str]], dict[str, bytes], Future[Written]] | None = None
-            for start in range(0, len(plan.to_render), RENDER_BATCH):
-                batch = plan.to_render[start : start + RENDER_BATCH]
+            for start in range(0, len(to_render), RENDER_BATCH):
+                batch = to_render[start : start + RENDER_BATCH]
                 parts: dict[str, list[bytes]] = {}
                 for spec, _digest in batch:
                     parts.update(document_parts(spec, self.memo.entries(spec, catalog), self.settings))
@@ -93,14 +142,9 @@ class FeedWriter:
                     self._finish(out, files, *pending[:2], pending[2].result())
                 pending = (batch, fresh, future)
                 if progress is not None:
-                    progress("writing feeds", min(start + RENDER_BATCH, len(plan.to_render)), len(plan.to_render))
+                    progress("writing feeds", min(start + RENDER_BATCH, len(to_render)), len(to_render))
             if pending is not None:
                 self._finish(out, files, *pending[:2], pending[2].result())
-        for spec in plan.current:
-            for path in spec.paths:
-                if FEEDS_PREFIX + path not in out.files:
-                    out.files[FEEDS_PREFIX + path] = self._stored(spec, path, out.records[spec.stem])
-        return out
 
     def write_opml(self, body: bytes, out: Output, files: Mapping[str, FeedFile]) -> None:
         """Write the OPML (when its bytes changed) and serve it from memory."""
