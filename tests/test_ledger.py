@@ -134,3 +134,27 @@ def test_round_trip() -> None:
     """dumps and loads agree."""
     ledger = {"a.md": Record("urn:a", "a", ("old",))}
     assert loads(dumps(ledger)) == ledger
+
+
+def test_the_ledger_file_follows_each_edit_and_removal(settings: Settings, write_post: Callable[..., Path]) -> None:
+    """A reload rewrites only the edited post's line, yet the file always says what the builder holds."""
+    for name in ("a", "b", "c"):
+        write_post(f"{name}.md", title=name.upper(), body=f"{name} first")
+    builder = Builder(settings)
+    builder.reload(NOW)
+    ledger_file = settings.state_dir / LEDGER_FILE
+    first = loads(ledger_file.read_bytes())
+    write_post("b.md", title="B", body="b second")
+    builder.reload(NOW)
+    second = loads(ledger_file.read_bytes())
+    assert second == builder.kept.ledger
+    assert ledger_file.read_bytes() == dumps(builder.kept.ledger)
+    assert second["b.md"].content != first["b.md"].content
+    assert {k: v for k, v in second.items() if k != "b.md"} == {k: v for k, v in first.items() if k != "b.md"}
+    (settings.posts_dir / "c.md").unlink()
+    builder.reload(NOW)
+    third = loads(ledger_file.read_bytes())
+    assert third == builder.kept.ledger
+    assert third["c.md"].deleted and not third["b.md"].deleted
+    assert third["b.md"] == second["b.md"]
+    assert ledger_file.read_bytes() == dumps(builder.kept.ledger)

@@ -2,7 +2,8 @@
 
 Pure: ``assign_ids`` gives posts the ids their files were published with,
 ``record`` adds what is published now, ``redirects`` maps old slugs to new
-ones, and ``loads``/``dumps`` convert the ledger to and from its JSON file.
+ones, and ``loads``/``dumps`` convert the ledger to and from its JSON file
+(a line per post, so that a writer may keep the lines of unchanged posts).
 No I/O.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from collections.abc import Iterable
 from dataclasses import dataclass
 from dataclasses import replace
@@ -170,9 +172,18 @@ def adopt(ledger: dict[str, Record], posts: Iterable[Post], recovered: dict[str,
     return adopted
 
 
-def dumps(ledger: dict[str, Record]) -> bytes:
-    posts = {source: _entry(record_) for source, record_ in sorted(ledger.items())}
-    return (json.dumps({"version": VERSION, "posts": posts}, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def entry_line(source: str, record_: Record) -> bytes:
+    """One post's line of the ledger file: its source, a colon and its record, as compact JSON."""
+    return f"{_ENCODE(source)}:{_ENCODE(_entry(record_))}".encode()
+
+
+def dumps(ledger: dict[str, Record], line: Callable[[str, Record], bytes] = entry_line) -> bytes:
+    """The ledger file: a JSON object with a line per post, in source order (``line`` may recall earlier ones)."""
+    body = b",\n".join([line(source, ledger[source]) for source in sorted(ledger)])
+    return b'{"version":%d,"posts":{\n%s\n}}\n' % (VERSION, body)
 
 
 def _entry(record_: Record) -> dict[str, object]:

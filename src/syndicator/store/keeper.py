@@ -9,6 +9,7 @@ import json
 
 from syndicator.config import Settings
 from syndicator.core.ledger import Record
+from syndicator.core.ledger import entry_line as ledger_line
 from syndicator.model import LoadProblem
 from syndicator.store import state
 from syndicator.store.files import write_atomic
@@ -36,6 +37,15 @@ class Keeper:
         self.recovered: dict[str, str] = {}  # ids read back from published feeds, for the first load
         self.feeds: dict[str, str] = {}
         self.started = False
+        self._lines: dict[str, tuple[Record, bytes]] = {}  # each post's line of the ledger file as last written
+
+    def _line(self, before: dict[str, tuple[Record, bytes]], source: str, record: Record) -> bytes:
+        """The post's ledger line: the one written last time when its record is the same (an edit rewrites one)."""
+        known = before.get(source)
+        if known is None or (known[0] is not record and known[0] != record):
+            known = (record, ledger_line(source, record))
+        self._lines[source] = known
+        return known[1]
 
     def start(self) -> None:
         """Read the ledger and the known feeds (for the first load, not before serving)."""
@@ -54,7 +64,9 @@ class Keeper:
         if records != self.records:
             self._records_file.write(records)
         if ledger != self.ledger or self.ledger_problem is not None:
-            state.write_ledger(self.settings, ledger)
+            lines = self._lines
+            self._lines = {}
+            state.write_ledger(self.settings, ledger, lambda source, record: self._line(lines, source, record))
         if feeds != self.feeds:
             document = json.dumps(feeds, ensure_ascii=False, indent=0, sort_keys=True)
             write_atomic(self.settings.state_dir / FEEDS_KNOWN_FILE, document.encode("utf-8"))

@@ -13,8 +13,6 @@ from collections.abc import Iterable
 from collections.abc import Iterator
 from pathlib import Path
 
-import imagesize
-
 from syndicator.core.digest import digest
 from syndicator.model import LoadProblem
 from syndicator.store.files import FileState
@@ -177,7 +175,11 @@ def image_size(full: str) -> tuple[int, int]:
 
     imagesize reads the header only (no decoding); it is given an open file,
     never a name, since it fetches a name that looks like an http(s) URL.
+    Imported here: it brings urllib.request and http.client, a fifth of the
+    start of a ``build`` that finds nothing changed.
     """
+    import imagesize
+
     try:
         with open_regular(full) as handle:
             width, height = imagesize.get(handle)

@@ -14,6 +14,7 @@ import logging
 import os
 import pickle
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from typing import BinaryIO
@@ -23,6 +24,7 @@ from syndicator.config import Settings
 from syndicator.core.digest import digest_text
 from syndicator.core.ledger import Record
 from syndicator.core.ledger import dumps
+from syndicator.core.ledger import entry_line
 from syndicator.core.ledger import loads
 from syndicator.core.ledger import recover_ids
 from syndicator.model import LoadProblem
@@ -151,8 +153,10 @@ def recover_published_ids(output_dir: Path) -> dict[str, str]:
         ) from exc
 
 
-def write_ledger(settings: Settings, ledger: dict[str, Record]) -> None:
-    write_atomic(settings.state_dir / LEDGER_FILE, dumps(ledger))
+def write_ledger(
+    settings: Settings, ledger: dict[str, Record], line: Callable[[str, Record], bytes] = entry_line
+) -> None:
+    write_atomic(settings.state_dir / LEDGER_FILE, dumps(ledger, line))
 
 
 def read_folders(settings: Settings) -> set[str]:
