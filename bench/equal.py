@@ -18,6 +18,7 @@ when it is beside this checkout, otherwise bench/corpus.py's.
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import shutil
@@ -31,6 +32,17 @@ HERE = Path(__file__).resolve().parent
 HUGO_EQUAL = HERE / "hugo-equal"
 SHARED_GENERATOR = HERE.parent.parent / "shared" / "bench" / "gen_corpus.py"
 Row = tuple[str, str, str, str, str]
+
+
+def compiled() -> None:
+    """Byte-compile the installed package first, as pip does when it installs one.
+
+    Otherwise a shell with PYTHONDONTWRITEBYTECODE set (or a read-only checkout)
+    compiles every module again in every measured process.
+    """
+    import syndicator
+
+    compileall.compile_dir(Path(syndicator.__file__).parent, quiet=1)
 
 
 def generator() -> Path:
@@ -135,6 +147,7 @@ def main() -> None:
     parser.add_argument("--posts", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
+    compiled()
     with tempfile.TemporaryDirectory(prefix="syndicator-equal-") as tmp:
         rows = big_equal_rows(Path(tmp)) if args.posts >= 100_000 else equal_rows(args.posts, Path(tmp), args.runs)
     print("| measure | Syndicator | peer | ratio | target |")

@@ -33,6 +33,7 @@ from datetime import datetime
 from pathlib import Path
 
 from equal import big_equal_rows  # bench/equal.py: the script's folder is on sys.path
+from equal import compiled
 from equal import equal_rows
 
 HERE = Path(__file__).resolve().parent
@@ -391,6 +392,7 @@ def main() -> None:
     parser.add_argument("--big", action="store_true", help="also measure 100,000 posts")
     parser.add_argument("--no-serve", action="store_true", help="skip the HTTP measurements")
     args = parser.parse_args()
+    compiled()
     with tempfile.TemporaryDirectory(prefix="syndicator-bench-") as tmp:
         work = Path(tmp)
         rows = equal_rows(args.posts, work, args.runs)
