@@ -14,6 +14,8 @@ from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from conftest import NOW
 from factories import make_post
 from feedcheck import check_atom
@@ -23,6 +25,8 @@ from syndicator.core.ledger import Record
 from syndicator.core.ledger import assign_ids
 from syndicator.core.pipeline import publish
 from syndicator.service.build import Builder
+from syndicator.service.build import ReloadError
+from syndicator.store.state import POSTS_CACHE_FILE
 
 
 def tree(root: Path) -> dict[str, bytes]:
@@ -237,11 +241,17 @@ logging.basicConfig(stream=sys.stdout, format="%(name)s %(message)s")
 logging.getLogger("syndicator.incremental.forked").setLevel(logging.DEBUG)
 settings = Settings(site_title="Test Site", site_url="https://example.org", posts_dir=Path({str(one.posts_dir)!r}),
     output_dir=Path({str(tmp_path / "two")!r}), state_dir=Path({str(tmp_path / "two-state")!r}), archive_page_size=7)
-Builder(settings, serving=False, parallel_from=10).reload(datetime.fromisoformat({NOW.isoformat()!r}))
+builder = Builder(settings, serving=False, parallel_from=10)
+builder.reload(datetime.fromisoformat({NOW.isoformat()!r}))
+print("cache written:", not builder.cache.dirty)  # by the copy, before the reload returned
+again = Builder(settings, serving=False, parallel_from=10).reload(datetime.fromisoformat({NOW.isoformat()!r}))
+print("parsed again:", again.parsed, "written again:", len(again.written))
 """
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     forks = [line for line in out.stdout.splitlines() if line.startswith("syndicator.incremental.forked forked")]
-    assert len(forks) == 3, out.stdout  # the parse, the entries, then half of the feeds written
+    assert len(forks) == 4, out.stdout  # the parse, the post cache's file, the entries, then half of the feeds
+    assert "cache written: True" in out.stdout
+    assert "parsed again: 0 written again: 0" in out.stdout  # the next process starts from that file
     assert tree(tmp_path / "two") == tree(tmp_path / "one")
     records = [json.loads((tmp_path / state / "feeds.json").read_text()) for state in ("one-state", "two-state")]
     etags = [{path: f[2] for r in rec.values() for path, f in r["files"].items()} for rec in records]
@@ -252,3 +262,18 @@ Builder(settings, serving=False, parallel_from=10).reload(datetime.fromisoformat
         for path, (size, mtime_ns, _etag) in record["files"].items():
             st = (tmp_path / "two" / path).stat()
             assert (st.st_size, st.st_mtime_ns) == (size, mtime_ns), path
+
+
+def test_a_post_cache_that_cannot_be_written_fails_the_build_in_one_line(
+    settings: Settings, write_post: Callable[..., Path]
+) -> None:
+    """The copy that writes the cache cannot: the feeds are written, and the build says what it could not keep."""
+    write_post("a.md", title="A")
+    (settings.state_dir / POSTS_CACHE_FILE).mkdir(parents=True)  # a folder where the file goes
+    builder = Builder(settings, serving=False)
+    report = builder.reload(NOW)
+    assert not isinstance(report, ReloadError)
+    assert (settings.output_dir / "all.atom").is_file()
+    assert builder.cache.dirty  # not written: kept for save_cache, which says why
+    with pytest.raises(IsADirectoryError):
+        builder.save_cache()

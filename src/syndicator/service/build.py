@@ -25,6 +25,7 @@ from syndicator.core.pipeline import Published
 from syndicator.core.pipeline import publish
 from syndicator.core.plan import FEEDS_PREFIX
 from syndicator.core.plan import OPML
+from syndicator.incremental.cachefile import CacheFile
 from syndicator.incremental.changes import decide
 from syndicator.incremental.gzip import Compressor
 from syndicator.incremental.memo import Digests
@@ -74,11 +75,10 @@ class Builder:
 
     ``serving`` keeps every feed's bytes in memory for the web app; a one-off
     build does without them. ``parallel_from``: how many posts to parse, or
-    Atom entries to build, at once before a forked copy of the process takes
-    half (and a tenth as many feeds, for a one-off build to write half
-    there). A load that finds no post file where posts were published fails
-    (the published feeds stay) unless ``allow_empty``, and so does one that
-    finds the published ids lost (LedgerError).
+    Atom entries to build, at once before a forked copy takes half (and a
+    tenth as many feeds, for a one-off build to write half there). A load
+    that finds no post file where posts were published fails (the published
+    feeds stay) unless ``allow_empty``; so does one that finds the ids lost.
     """
 
     def __init__(
@@ -106,6 +106,7 @@ class Builder:
         self._redirects: tuple[object, dict[str, str]] = (None, {})
         self._last_problems: tuple[object, ...] = ()
         self.partner_feeds = PartnerFeeds(settings)  # rendered when a partner asks, never written
+        self._cache_file = CacheFile(settings, self.cache, apart=not serving)  # a build's: on the second core
 
     def reload(
         self, now: datetime, progress: Progress | None = None, changed: Collection[str] | None = None
@@ -127,6 +128,8 @@ class Builder:
                 logger.exception("reload failed")
                 self.last_error = f"{type(exc).__name__}: {exc}"
                 return ReloadError(self.last_error, exc)
+            finally:
+                self._cache_file.finish_apart()  # the copy writing the cache, if one was started
             self.last_error = None
             return report
 
@@ -144,9 +147,7 @@ class Builder:
     def save_cache(self) -> None:
         """Keep the parsed posts under state_dir, so that the next process starts warm."""
         with self._lock:
-            if self.cache.dirty or not (self.settings.state_dir / state.POSTS_CACHE_FILE).exists():
-                state.save_post_cache(self.settings, self.cache.saved())
-                self.cache.dirty = False
+            self._cache_file.save()
 
     def save_stamp(self) -> None:
         """Mark the last reload as a complete build, so that a run finding nothing changed can stop early."""
@@ -163,6 +164,7 @@ class Builder:
             kept.start()  # LedgerError when the published ids are lost
         started, parsed_before, folders = time.perf_counter(), self.cache.parsed, set(kept.folders)
         loaded, problems = self.cache.refresh(progress, changed)
+        self._cache_file.start_apart()
         if not self.allow_empty and not self.cache.entries:
             refuse_empty(self.settings, self.snapshot.report.posts if self.snapshot else 0, len(kept.ledger))
         history = History(kept.feeds, self.settings.tombstone_days)
