@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import gzip
 import json
 import os
@@ -11,8 +12,11 @@ import sys
 import threading
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import UTC
+from datetime import datetime
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,8 +28,13 @@ from syndicator.config import Settings
 from syndicator.core.ledger import Record
 from syndicator.core.ledger import assign_ids
 from syndicator.core.pipeline import publish
+from syndicator.core.render import formats_of
+from syndicator.incremental.changes import decide
+from syndicator.incremental.memo import PagingMemo
+from syndicator.incremental.postcache import PostCache
 from syndicator.service.build import Builder
 from syndicator.service.build import ReloadError
+from syndicator.service.writer import halves
 from syndicator.store.state import POSTS_CACHE_FILE
 
 
@@ -277,3 +286,56 @@ def test_a_post_cache_that_cannot_be_written_fails_the_build_in_one_line(
     assert builder.cache.dirty  # not written: kept for save_cache, which says why
     with pytest.raises(IsADirectoryError):
         builder.save_cache()
+
+
+def test_a_large_load_pauses_the_cycle_collector_and_resumes_it(
+    settings: Settings, write_post: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Many files are parsed with the collector paused; it runs again after the load, even a failed one."""
+    for i in range(6):
+        write_post(f"p{i}.md", title=f"Post {i}")
+    enabled_while_loading: list[bool] = []
+    load = PostCache.load
+
+    def watched(cache: PostCache, *args: Any) -> Any:
+        enabled_while_loading.append(gc.isenabled())
+        return load(cache, *args)
+
+    monkeypatch.setattr(PostCache, "load", watched)
+    report = Builder(settings, serving=False, parallel_from=4).reload(NOW)
+    assert not isinstance(report, ReloadError) and report.posts == 6
+    assert enabled_while_loading and not any(enabled_while_loading)
+    assert gc.isenabled()
+    write_post("p6.md", title="Post 6")
+    enabled_while_loading.clear()
+    Builder(settings, serving=False, parallel_from=100).reload(NOW)  # few files: the collector is left alone
+    assert enabled_while_loading and all(enabled_while_loading)
+
+    def broken(cache: PostCache, *args: Any) -> Any:
+        raise MemoryError
+
+    monkeypatch.setattr(PostCache, "load", broken)
+    (settings.posts_dir / "p0.md").write_text("---\ntitle: Changed\n---\nBody.\n", encoding="utf-8")
+    with pytest.raises(MemoryError):
+        Builder(settings, serving=False, parallel_from=1).cache.refresh()
+    assert gc.isenabled()
+
+
+def test_a_cold_plan_renders_in_time_order_cut_into_two_even_stretches(make_settings: Callable[..., Settings]) -> None:
+    """Feeds to render come in the order of their newest post; the halves for two processes hold as many entries."""
+    settings = make_settings(archive_page_size=5, feed_size=5)
+    start = datetime(2020, 1, 1, tzinfo=UTC)
+    posts = [
+        make_post(f"p{i}", source=f"p{i}.md", date=start + timedelta(days=i), categories=[f"C{i % 3}", "All"])
+        for i in range(60)
+    ]
+    catalog = publish(posts, {}, NOW).catalog
+    specs = PagingMemo(settings).specs(catalog)
+    plan = decide(specs, lambda spec: (spec.stem,), lambda spec: spec.stem, {}, {}, {})
+    assert {spec.stem for spec, _ in plan.to_render} == {spec.stem for spec in specs}
+    newest = [spec.posts[0].date for spec, _ in plan.to_render if spec.posts]
+    assert newest == sorted(newest) and len(newest) > 30
+    older, newer = halves(plan.to_render)
+    assert older + newer == plan.to_render
+    weights = [sum(len(s.posts) * len(formats_of(s)) for s, _ in side) for side in (older, newer)]
+    assert abs(weights[0] - weights[1]) <= max(len(s.posts) * 3 for s, _ in plan.to_render)

@@ -22,7 +22,7 @@ class Plan:
     """What a reload does with each feed."""
 
     keys: dict[str, tuple[object, ...]]  # each feed's key, for the next reload to compare with
-    to_render: list[tuple[FeedSpec, str]]  # feeds to render and write, with the digest of their inputs
+    to_render: list[tuple[FeedSpec, str]]  # feeds to render and write with their inputs' digest, in time order
     current: list[FeedSpec]  # unchanged since an earlier run and whole on disk, but not served from memory yet
     records: dict[str, FeedRecord]  # the records of the feeds that still exist
 
@@ -58,4 +58,11 @@ def decide(
         else:
             to_render.append((spec, digest))
     kept = {stem: record for stem, record in records.items() if stem in keys}
+    to_render.sort(key=_newest)  # the pages that hold a post are then rendered close together
     return Plan(keys, to_render, current, kept)
+
+
+def _newest(planned: tuple[FeedSpec, str]) -> float:
+    """When the newest post of a feed to render was published (a feed without posts first)."""
+    posts = planned[0].posts
+    return posts[0].date.timestamp() if posts else float("-inf")

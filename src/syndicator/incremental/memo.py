@@ -158,7 +158,7 @@ class Digests:
         labels = catalog.labels(post)
         known = self._posts.get((post, labels))
         if known is None:
-            if len(self._posts) > self.size:
+            if len(self._posts) > self.size + 2 * len(catalog.posts):  # old posts' digests, now and then
                 self._posts.clear()
             parts = (
                 post.id,

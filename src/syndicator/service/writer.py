@@ -20,6 +20,7 @@ from syndicator.core.plan import FEEDS_PREFIX
 from syndicator.core.plan import OPML
 from syndicator.core.plan import FeedSpec
 from syndicator.core.render import document_parts
+from syndicator.core.render import formats_of
 from syndicator.incremental.changes import Plan
 from syndicator.incremental.forked import Forked
 from syndicator.incremental.forked import can_fork
@@ -83,16 +84,16 @@ class FeedWriter:
     def carry_out(self, plan: Plan, catalog: Catalog, files: dict[str, FeedFile], progress: Progress | None) -> Output:
         """Render and write the plan's feeds, and serve the current ones from their files.
 
-        A one-off build of many feeds gives every second one to a forked copy,
-        which writes them beside this process (it serves nothing, so only their
-        records come back).
+        A one-off build of many feeds gives the newer half of them to a forked
+        copy, which writes them beside this process (it serves nothing, so only
+        their records come back).
         """
         out = Output(dict(files), dict(plan.records))
         to_render = plan.to_render
         self.memo.prerender([spec for spec, _digest in to_render], catalog)  # before the thread: it may fork
         child: Forked[tuple[dict[str, FeedRecord], list[str], set[str]]] | None = None
         if not self.serving and len(to_render) >= self.split_from and can_fork():
-            theirs, to_render = to_render[1::2], to_render[0::2]
+            to_render, theirs = halves(to_render)
             child = Forked(lambda: self._written_apart(theirs, catalog))
         self._render_and_write(out, to_render, catalog, files, progress)
         if child is not None:
@@ -195,3 +196,19 @@ class FeedWriter:
         out_dir = self.settings.output_dir
         body = (out_dir / path).read_bytes()
         return FeedFile.make(path, body, mtime_ns / 1e9, (out_dir / f"{path}.gz").read_bytes())
+
+
+def halves(to_render: list[tuple[FeedSpec, str]]) -> tuple[list[tuple[FeedSpec, str]], list[tuple[FeedSpec, str]]]:
+    """Feeds in time order cut in two with about as many entries to render on each side.
+
+    Each side is a stretch of time, so the pages that hold a post are rendered
+    by the same process, close together, while the post's entry is in its memo.
+    """
+    weights = [len(spec.posts) * len(formats_of(spec)) + 1 for spec, _digest in to_render]
+    half, total, cut = sum(weights) / 2, 0, len(to_render)
+    for index, weight in enumerate(weights):
+        total += weight
+        if total >= half:
+            cut = index + 1
+            break
+    return to_render[:cut], to_render[cut:]
