@@ -255,10 +255,19 @@ builder.reload(datetime.fromisoformat({NOW.isoformat()!r}))
 print("cache written:", not builder.cache.dirty)  # by the copy, before the reload returned
 again = Builder(settings, serving=False, parallel_from=10).reload(datetime.fromisoformat({NOW.isoformat()!r}))
 print("parsed again:", again.parsed, "written again:", len(again.written))
+print("serving:")
+serving = Settings(site_title="Test Site", site_url="https://example.org", posts_dir=Path({str(one.posts_dir)!r}),
+    output_dir=Path({str(tmp_path / "three")!r}), state_dir=Path({str(tmp_path / "three-state")!r}),
+    archive_page_size=7)
+Builder(serving, parallel_from=10).reload(datetime.fromisoformat({NOW.isoformat()!r}))
 """
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
-    forks = [line for line in out.stdout.splitlines() if line.startswith("syndicator.incremental.forked forked")]
-    assert len(forks) == 4, out.stdout  # the parse, the post cache's file, the entries, then half of the feeds
+    one_off, serving = out.stdout.split("serving:")
+    forks = [line for line in one_off.splitlines() if line.startswith("syndicator.incremental.forked forked")]
+    assert len(forks) == 3, out.stdout  # the parse, the post cache's file, the newer half of the feeds (own entries)
+    forks = [line for line in serving.splitlines() if line.startswith("syndicator.incremental.forked forked")]
+    assert len(forks) == 2, out.stdout  # a server's load: the parse, then half of the Atom entries
+    assert tree(tmp_path / "three") == tree(tmp_path / "one")
     assert "cache written: True" in out.stdout
     assert "parsed again: 0 written again: 0" in out.stdout  # the next process starts from that file
     assert tree(tmp_path / "two") == tree(tmp_path / "one")

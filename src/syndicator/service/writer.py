@@ -90,11 +90,12 @@ class FeedWriter:
         """
         out = Output(dict(files), dict(plan.records))
         to_render = plan.to_render
-        self.memo.prerender([spec for spec, _digest in to_render], catalog)  # before the thread: it may fork
         child: Forked[tuple[dict[str, FeedRecord], list[str], set[str]]] | None = None
         if not self.serving and len(to_render) >= self.split_from and can_fork():
-            to_render, theirs = halves(to_render)
+            to_render, theirs = halves(to_render)  # each process builds the entries of its stretch of time
             child = Forked(lambda: self._written_apart(theirs, catalog))
+        else:
+            self.memo.prerender([spec for spec, _digest in to_render], catalog)  # before the thread: it may fork
         self._render_and_write(out, to_render, catalog, files, progress)
         if child is not None:
             records, written, folders = child.result()
