@@ -142,6 +142,14 @@ def big_equal_rows(work: Path) -> list[Row]:
     ]
 
 
+def print_table(rows: list[Row]) -> None:
+    """The rows as a Markdown table."""
+    print("| measure | Syndicator | peer | ratio | target |")
+    print("|---|---|---|---|---|")
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--posts", type=int, default=10_000)
@@ -150,10 +158,7 @@ def main() -> None:
     compiled()
     with tempfile.TemporaryDirectory(prefix="syndicator-equal-") as tmp:
         rows = big_equal_rows(Path(tmp)) if args.posts >= 100_000 else equal_rows(args.posts, Path(tmp), args.runs)
-    print("| measure | Syndicator | peer | ratio | target |")
-    print("|---|---|---|---|---|")
-    for row in rows:
-        print("| " + " | ".join(row) + " |")
+    print_table(rows)
 
 
 if __name__ == "__main__":

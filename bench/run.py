@@ -35,22 +35,13 @@ from pathlib import Path
 from equal import big_equal_rows  # bench/equal.py: the script's folder is on sys.path
 from equal import compiled
 from equal import equal_rows
+from equal import measured
+from equal import print_table
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 NGINX_CONFIG = ROOT / "deploy" / "nginx.conf"
 Row = tuple[str, str, str, str, str]
-
-
-def run_measured(cmd: list[str], cwd: Path) -> tuple[float, float]:
-    """Run a command; return its wall time (s) and peak RSS (MB)."""
-    started = time.perf_counter()
-    process = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - started
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed in {cwd}")
-    return wall, usage.ru_maxrss / 1024
 
 
 def best_of(runs: int, cmd: list[str], cwd: Path, before: list[Path] | None = None) -> tuple[float, float]:
@@ -59,7 +50,7 @@ def best_of(runs: int, cmd: list[str], cwd: Path, before: list[Path] | None = No
     for _ in range(runs):
         for path in before or []:
             shutil.rmtree(path, ignore_errors=True)
-        results.append(run_measured(cmd, cwd))
+        results.append(measured(cmd, cwd))
     return statistics.median(r[0] for r in results), max(r[1] for r in results)
 
 
@@ -405,10 +396,7 @@ def main() -> None:
         if args.big:
             rows += big_rows(work)
     print(f"Syndicator benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores\n")
-    print("| measure | Syndicator | peer | ratio | target |")
-    print("|---|---|---|---|---|")
-    for row in rows:
-        print("| " + " | ".join(row) + " |")
+    print_table(rows)
 
 
 if __name__ == "__main__":

@@ -232,10 +232,7 @@ def atom_entry(post: Post, labels: tuple[str, ...], settings: Settings) -> bytes
     if post.image is not None:
         etree.Element("feed", nsmap=_ATOM_NSMAP).append(entry)
         media_content(entry, post.image)
-    blob = etree.tostring(entry, encoding="UTF-8", pretty_print=True)
-    if blob.startswith(_ATOM_ENTRY_OPENING):
-        blob = b"<entry" + blob[len(_ATOM_ENTRY_OPENING) :]
-    return _text_as_character_references(blob)
+    return _serialized(entry, _ATOM_ENTRY_OPENING, b"<entry")
 
 
 def rss_item(post: Post, labels: tuple[str, ...], settings: Settings) -> bytes:
@@ -246,9 +243,14 @@ def rss_item(post: Post, labels: tuple[str, ...], settings: Settings) -> bytes:
     etree.Element("rss", nsmap=_RSS_NSMAP).append(item)
     if post.image is not None:
         media_content(item, post.image)
-    blob = etree.tostring(item, encoding="UTF-8", pretty_print=True)
-    if blob.startswith(_RSS_ITEM_OPENING):
-        blob = b"<item" + blob[len(_RSS_ITEM_OPENING) :]
+    return _serialized(item, _RSS_ITEM_OPENING, b"<item")
+
+
+def _serialized(element: etree._Element, opening: bytes, bare: bytes) -> bytes:
+    """An entry or item as bytes, its opening tag without the namespace declarations its document carries."""
+    blob = etree.tostring(element, encoding="UTF-8", pretty_print=True)
+    if blob.startswith(opening):
+        blob = bare + blob[len(opening) :]
     return _text_as_character_references(blob)
 
 

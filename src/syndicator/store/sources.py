@@ -86,13 +86,19 @@ def _first_visit(folder: os.DirEntry[str], visited: set[tuple[int, int]]) -> boo
     return True
 
 
-def is_post_path(root: str, path: str) -> bool:
-    """Whether a path under root names a post file that ``scan`` would find (by name alone)."""
+def _kept_name(root: str, path: str) -> str | None:
+    """The file name of a path under root that ``scan`` would not skip (lower case); None outside root or ignored."""
     rel = os.path.relpath(path, root)
     parts = rel.split(os.sep)
-    if rel == "." or parts[0] == ".." or os.path.isabs(rel):
-        return False
-    return not any(is_ignored(part) for part in parts) and parts[-1].lower().endswith(POST_SUFFIXES)
+    if rel == "." or parts[0] == ".." or os.path.isabs(rel) or any(is_ignored(part) for part in parts):
+        return None
+    return parts[-1].lower()
+
+
+def is_post_path(root: str, path: str) -> bool:
+    """Whether a path under root names a post file that ``scan`` would find (by name alone)."""
+    name = _kept_name(root, path)
+    return name is not None and name.endswith(POST_SUFFIXES)
 
 
 def find_post_files(posts_dir: Path) -> Iterator[Path]:
@@ -140,11 +146,8 @@ def read_post_file(full: str, path: str, st: os.stat_result, limit: int) -> byte
 
 def is_asset_path(root: str, path: str) -> bool:
     """Whether a path under root names a file that would be an asset (by name alone): not ignored, not a post."""
-    rel = os.path.relpath(path, root)
-    parts = rel.split(os.sep)
-    if rel == "." or parts[0] == ".." or os.path.isabs(rel):
-        return False
-    return not any(is_ignored(part) for part in parts) and not parts[-1].lower().endswith(POST_SUFFIXES)
+    name = _kept_name(root, path)
+    return name is not None and not name.endswith(POST_SUFFIXES)
 
 
 def asset_name(root: str, full: str) -> str | None:
