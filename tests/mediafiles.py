@@ -38,3 +38,15 @@ def copy(source: Path, target: Path) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(source.read_bytes())
     return target
+
+
+def wordpress_uploads(uploads: Path) -> Path:
+    """The old site's wp-content/uploads for data/wordpress/wp6-blocks.xml: real pictures and audio, stub video/PDF."""
+    copy(CAMELS_JPEG, uploads / "2023" / "03" / "photo.jpg")
+    copy(CAMELS_JPEG, uploads / "2023" / "03" / "photo-1024x683.jpg")
+    copy(PHONE_JPEG, uploads / "2023" / "03" / "market.jpg")
+    copy(EPISODE_MP3, uploads / "2023" / "04" / "episode-1.mp3")
+    copy(PHONE_JPEG, uploads / "2023" / "04" / "poster.jpg")
+    (uploads / "2023" / "04" / "clip.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom")
+    (uploads / "2023" / "04" / "notes.pdf").write_bytes(b"%PDF-1.4\n%%EOF\n")
+    return uploads

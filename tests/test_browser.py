@@ -149,20 +149,12 @@ def test_an_imported_wordpress_site_shows_its_images_and_plays_its_audio(
 
     from click.testing import CliRunner
 
-    from mediafiles import CAMELS_JPEG
     from mediafiles import EPISODE_MP3
-    from mediafiles import PHONE_JPEG
-    from mediafiles import copy
+    from mediafiles import wordpress_uploads
     from syndicator.cli import cli
 
     uploads = tmp_path / "uploads"  # the old site's wp-content/uploads
-    copy(CAMELS_JPEG, uploads / "2023" / "03" / "photo.jpg")
-    copy(CAMELS_JPEG, uploads / "2023" / "03" / "photo-1024x683.jpg")
-    copy(PHONE_JPEG, uploads / "2023" / "03" / "market.jpg")
-    copy(EPISODE_MP3, uploads / "2023" / "04" / "episode-1.mp3")
-    copy(PHONE_JPEG, uploads / "2023" / "04" / "poster.jpg")
-    (uploads / "2023" / "04" / "clip.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom")
-    (uploads / "2023" / "04" / "notes.pdf").write_bytes(b"%PDF-1.4\n%%EOF\n")
+    wordpress_uploads(uploads)
     site = tmp_path / "site"
     site.mkdir()
     (site / "syndicator.toml").write_text('posts_dir = "posts"\nstate_dir = ".syndicator"\n')

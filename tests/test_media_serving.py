@@ -23,6 +23,7 @@ from mediafiles import CAMELS_JPEG
 from mediafiles import EPISODE_MP3
 from mediafiles import PHONE_JPEG
 from mediafiles import copy
+from mediafiles import wordpress_uploads
 from mediafiles import write_png
 from nginxserver import running_nginx
 from syndicator.cli import cli
@@ -167,13 +168,7 @@ def test_a_wordpress_import_publishes_its_images_and_audio(
 ) -> None:
     """Import wp6-blocks.xml with --media from a folder of real files, serve it: feeds carry and serve the media."""
     uploads = tmp_path / "uploads"
-    copy(CAMELS_JPEG, uploads / "2023" / "03" / "photo.jpg")
-    copy(CAMELS_JPEG, uploads / "2023" / "03" / "photo-1024x683.jpg")
-    copy(PHONE_JPEG, uploads / "2023" / "03" / "market.jpg")
-    copy(EPISODE_MP3, uploads / "2023" / "04" / "episode-1.mp3")
-    copy(PHONE_JPEG, uploads / "2023" / "04" / "poster.jpg")
-    (uploads / "2023" / "04" / "clip.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom")
-    (uploads / "2023" / "04" / "notes.pdf").write_bytes(b"%PDF-1.4\n%%EOF\n")
+    wordpress_uploads(uploads)
     site = tmp_path / "site"
     site.mkdir()
     config = site / "syndicator.toml"
