@@ -22,8 +22,8 @@ from werkzeug.wsgi import FileWrapper
 from syndicator.config import Settings
 from syndicator.core.assets import MEDIA_DIR
 from syndicator.core.plan import FEEDS_PREFIX
+from syndicator.served import Served
 from syndicator.service.build import Builder
-from syndicator.service.snapshot import AssetFile
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse
@@ -44,7 +44,7 @@ class AssetServer:
         self.output_dir = settings.output_dir
         self.cache_control = f"public, max-age={settings.reload_interval}"
 
-    def _open(self, path: str) -> tuple[AssetFile, IO[bytes]] | bool:
+    def _open(self, path: str) -> tuple[Served, IO[bytes]] | bool:
         """The asset at a URL path and its file, opened; False when no snapshot lists it, True when it is changing.
 
         A reload replaces a file before it publishes the Snapshot that lists the
@@ -57,7 +57,7 @@ class AssetServer:
             if asset is None:
                 return False
             try:
-                handle = open(self.output_dir / asset.path, "rb")  # noqa: SIM115 - closed by the response
+                handle = open(asset.file, "rb")  # noqa: SIM115 - closed by the response
             except OSError:
                 return False
             st = os.fstat(handle.fileno())

@@ -38,10 +38,10 @@ from syndicator.incremental.pagememo import PageMemo
 from syndicator.incremental.postcache import PostCache
 from syndicator.incremental.postcache import Progress
 from syndicator.model import LoadProblem
+from syndicator.served import Served
 from syndicator.service.assets import AssetWriter
 from syndicator.service.partnerfeeds import PartnerFeeds
 from syndicator.service.snapshot import BuildReport
-from syndicator.service.snapshot import FeedFile
 from syndicator.service.snapshot import Gone
 from syndicator.service.snapshot import Snapshot
 from syndicator.service.snapshot import public_problems
@@ -194,7 +194,7 @@ class Builder:
         self._publish(out.files, layout.keep, report, published)
         return report
 
-    def _publish(self, files: dict[str, FeedFile], keep: set[str], report: BuildReport, published: Published) -> None:
+    def _publish(self, files: dict[str, Served], keep: set[str], report: BuildReport, published: Published) -> None:
         """Make the new Snapshot the one served."""
         if len(files) != len(report.feeds):  # some files are no longer written: serve only the current ones
             files = {url: f for url, f in files.items() if url.removeprefix(FEEDS_PREFIX) in keep}

@@ -19,9 +19,10 @@ from werkzeug.http import quote_etag
 from syndicator.config import Settings
 from syndicator.core.plan import FEEDS_PREFIX
 from syndicator.incremental.gzip import compress
+from syndicator.served import Cache
+from syndicator.served import Served
 from syndicator.service.build import Builder
 from syndicator.service.hub import link_header
-from syndicator.service.snapshot import FeedFile
 from syndicator.service.snapshot import Snapshot
 
 if TYPE_CHECKING:
@@ -61,12 +62,12 @@ class FeedServer:
         self.base_url = settings.base_url
         self._headers_of: Snapshot | None = None
 
-    def _base_headers(self, path: str, feed_file: FeedFile, zipped: bool, browser: bool) -> list[tuple[str, str]]:
+    def _base_headers(self, path: str, feed_file: Served, zipped: bool, browser: bool) -> list[tuple[str, str]]:
         """The headers of one representation (computed once per snapshot)."""
         key = (path, zipped, browser)
         headers = self._headers.get(key)
         if headers is None:
-            cache_control = self.long_cache_control if feed_file.long_lived else self.cache_control
+            cache_control = self.long_cache_control if feed_file.cache is Cache.DAY else self.cache_control
             headers = [
                 ("Content-Type", BROWSER_FEED_TYPE if browser else feed_file.media_type),
                 ("ETag", quote_etag(feed_file.gzip_etag if zipped else feed_file.etag)),
@@ -123,11 +124,12 @@ class FeedServer:
         if unchanged:
             start_response("304 Not Modified", [h for h in headers if h[0] != "Content-Type"])
             return []
-        if feed_file.on_disk:  # an archive page: too many to keep in memory, read from its file
+        kept = feed_file.bytes_kept(zipped)
+        if kept is None:  # an archive page: too many to keep in memory, read from its file
             body = self._read_file(path.removeprefix(FEEDS_PREFIX), zipped)
             if body is None:
                 return self.app(environ, start_response)
         else:
-            body = feed_file.gzip_body if zipped else feed_file.body
+            body = kept
         start_response("200 OK", [*headers, ("Content-Length", str(len(body)))])
         return [body] if method == "GET" else []

@@ -18,7 +18,7 @@ from werkzeug.http import parse_accept_header
 from werkzeug.http import parse_etags
 from werkzeug.http import quote_etag
 
-from syndicator.incremental.pagememo import PageFile
+from syndicator.served import Served
 from syndicator.service.build import Builder
 from syndicator.service.snapshot import Snapshot
 
@@ -44,7 +44,7 @@ Answer = tuple[str, list[tuple[str, str]], bytes]  # status line, headers, body
 
 def answer(
     environ: WSGIEnvironment,
-    page: PageFile,
+    page: Served,
     status: str = "200 OK",
     known: tuple[bool, list[tuple[str, str]]] | None = None,
 ) -> Answer:
@@ -75,24 +75,24 @@ def answer(
     return status, headers, _body(environ, page, zipped)
 
 
-def page_headers(page: PageFile, zipped: bool) -> list[tuple[str, str]]:
+def page_headers(page: Served, zipped: bool) -> list[tuple[str, str]]:
     """The headers of a page's answer, in one representation (gzip or not)."""
     tag = quote_etag(page.gzip_etag if zipped else page.etag)
     dated = [("ETag", tag), ("Last-Modified", http_date(int(page.last_modified)))]
     return [*PAGE_HEADERS, *dated, *_encoding(zipped, page)]
 
 
-def _encoding(zipped: bool, page: PageFile) -> list[tuple[str, str]]:
+def _encoding(zipped: bool, page: Served) -> list[tuple[str, str]]:
     if zipped:
-        return [("Content-Encoding", "gzip"), ("Content-Length", str(len(page.gzip_body)))]
+        return [("Content-Encoding", "gzip"), ("Content-Length", str(page.length_kept(True)))]
     return [("Content-Length", str(page.size))]
 
 
-def _body(environ: WSGIEnvironment, page: PageFile, zipped: bool) -> bytes:
+def _body(environ: WSGIEnvironment, page: Served, zipped: bool) -> bytes:
     """What the answer carries: nothing for HEAD, else the gzip bytes or (rarely asked for) their inflated form."""
     if environ.get("REQUEST_METHOD") == "HEAD":
         return b""
-    return page.gzip_body if zipped else page.body
+    return page.bytes_kept(zipped) or b""
 
 
 def unicode_path(path: str) -> str:

@@ -24,11 +24,13 @@ from syndicator.core.plan import OPML
 from syndicator.core.plan import PARTNER_FEEDS_PREFIX
 from syndicator.core.plan import FeedSpec
 from syndicator.core.render import document_parts
+from syndicator.incremental.gzip import compress
 from syndicator.incremental.memo import Digests
 from syndicator.incremental.memo import EntryMemo
 from syndicator.incremental.memo import PagingMemo
-from syndicator.service.snapshot import FeedFile
-from syndicator.service.snapshot import etag_of
+from syndicator.served import Served
+from syndicator.served import etag_of
+from syndicator.service.snapshot import feed_kept
 
 MAX_BYTES = 64 * 1024 * 1024  # rendered partner documents kept (with their gzip forms)
 ENTRY_SIZES = {"atom": 4000, "rss": 1000, "json": 1000}  # partner entries kept per format
@@ -48,7 +50,7 @@ class PartnerFeeds:
         self._paging = PagingMemo(self.settings, PARTNER_FEEDS_PREFIX)
         self._entries = EntryMemo(self.settings, dict(ENTRY_SIZES), parallel_from=1 << 30)
         self._digests = Digests("partners")
-        self._documents: OrderedDict[tuple[object, ...], dict[str, FeedFile]] = OrderedDict()
+        self._documents: OrderedDict[tuple[object, ...], dict[str, Served]] = OrderedDict()
         self._size = 0
         self._changed: dict[str, tuple[str, float]] = {}  # path -> (etag, when its bytes last changed)
 
@@ -56,7 +58,7 @@ class PartnerFeeds:
         """The partner feeds of a reload: of the partners' catalog, or of the public one when no post is for them."""
         return Edition(self, published.partner_catalog or published.catalog)
 
-    def file(self, edition: Edition, path: str) -> FeedFile | None:
+    def file(self, edition: Edition, path: str) -> Served | None:
         """A partner feed of an edition (``category/x.atom``), rendered now or kept from before; None: no such feed."""
         with self._lock:
             specs, by_path = edition.specs(self._paging)
@@ -70,7 +72,7 @@ class PartnerFeeds:
             key = self._digests.key(spec, edition.catalog)
             return self._kept(key, lambda: self._render(spec, edition.catalog))[path]
 
-    def _kept(self, key: tuple[object, ...], render: Callable[[], dict[str, bytes]]) -> dict[str, FeedFile]:
+    def _kept(self, key: tuple[object, ...], render: Callable[[], dict[str, bytes]]) -> dict[str, Served]:
         files = self._documents.get(key)
         if files is not None:
             self._documents.move_to_end(key)
@@ -86,7 +88,7 @@ class PartnerFeeds:
         parts = document_parts(spec, self._entries.entries(spec, catalog), self.settings)
         return {path: b"".join(chunks) for path, chunks in parts.items()}
 
-    def _served(self, bodies: dict[str, bytes]) -> dict[str, FeedFile]:
+    def _served(self, bodies: dict[str, bytes]) -> dict[str, Served]:
         """Each document as served; its Last-Modified moves only when its bytes change."""
         now, files = time.time(), {}
         if len(self._changed) > 100_000:  # the paths of vanished feeds: forget them now and then
@@ -96,7 +98,7 @@ class PartnerFeeds:
             known = self._changed.get(path)
             last_modified = known[1] if known is not None and known[0] == etag else now
             self._changed[path] = (etag, last_modified)
-            files[path] = FeedFile.make(path, body, last_modified, etag=etag)
+            files[path] = feed_kept(path, body, compress(body), last_modified, etag=etag)
         return files
 
 
@@ -115,9 +117,9 @@ class Edition:
             self._specs = (specs, {path: spec for spec in specs for path in spec.paths})
         return self._specs
 
-    def file(self, path: str) -> FeedFile | None:
+    def file(self, path: str) -> Served | None:
         return self._feeds.file(self, path)
 
 
-def _size(files: dict[str, FeedFile]) -> int:
-    return sum(len(f.body) + len(f.gzip_body) for f in files.values())
+def _size(files: dict[str, Served]) -> int:
+    return sum(len(f.body or b"") + len(f.gzip_body or b"") for f in files.values())

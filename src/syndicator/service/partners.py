@@ -32,11 +32,11 @@ from werkzeug.http import quote_etag
 
 from syndicator.config import Settings
 from syndicator.core.plan import PARTNER_FEEDS_PREFIX
+from syndicator.served import Served
 from syndicator.service.audience import Audience
 from syndicator.service.build import Builder
 from syndicator.service.clients import Throttle
 from syndicator.service.clients import client_address
-from syndicator.service.snapshot import FeedFile
 from syndicator.store.partners import PartnerStore
 
 if TYPE_CHECKING:
@@ -154,7 +154,7 @@ class PartnerServer:
         return self._answer(environ, start_response, path, feed_file, method)
 
     def _answer(
-        self, environ: WSGIEnvironment, start_response: StartResponse, path: str, feed_file: FeedFile, method: str
+        self, environ: WSGIEnvironment, start_response: StartResponse, path: str, feed_file: Served, method: str
     ) -> Iterable[bytes]:
         """200 or 304 for a partner feed, by its ETag (weakly compared) or its Last-Modified."""
         zipped = parse_accept_header(environ.get("HTTP_ACCEPT_ENCODING"))["gzip"] > 0
@@ -178,7 +178,7 @@ class PartnerServer:
         if unchanged:
             start_response("304 Not Modified", [h for h in headers if h[0] != "Content-Type"])
             return []
-        body = feed_file.gzip_body if zipped else feed_file.body
+        body = feed_file.bytes_kept(zipped) or b""
         start_response("200 OK", [*headers, ("Content-Length", str(len(body)))])
         return [body] if method == "GET" else []
 

@@ -71,7 +71,7 @@ def feed_of(builder: Builder, topic: str) -> tuple[bytes, str] | None:
     snapshot = builder.snapshot
     path = topic.removeprefix(builder.settings.base_url)
     feed_file = snapshot.files.get(path) if snapshot is not None else None
-    if feed_file is None or feed_file.on_disk:
+    if feed_file is None or feed_file.body is None:
         return None
     return feed_file.body, feed_file.media_type
 

@@ -26,8 +26,10 @@ from syndicator.incremental.forked import Forked
 from syndicator.incremental.forked import can_fork
 from syndicator.incremental.gzip import Compressor
 from syndicator.incremental.memo import EntryMemo
-from syndicator.service.snapshot import FeedFile
-from syndicator.service.snapshot import etag_of
+from syndicator.served import Served
+from syndicator.served import etag_of
+from syndicator.service.snapshot import feed_kept
+from syndicator.service.snapshot import feed_stored
 from syndicator.store.files import write_changed
 from syndicator.store.records import FeedRecord
 
@@ -49,7 +51,7 @@ class Written:
 class Output:
     """What the writer made of a plan: every served file by URL path, the feeds' records, the paths rewritten."""
 
-    files: dict[str, FeedFile]
+    files: dict[str, Served]
     records: dict[str, FeedRecord]
     written: list[str] = field(default_factory=list)
 
@@ -81,7 +83,7 @@ class FeedWriter:
         states, changed = write_changed(self.settings.output_dir, files, known if self.serving else None, self.folders)
         return Written(states, etags, zipped, changed)
 
-    def carry_out(self, plan: Plan, catalog: Catalog, files: dict[str, FeedFile], progress: Progress | None) -> Output:
+    def carry_out(self, plan: Plan, catalog: Catalog, files: dict[str, Served], progress: Progress | None) -> Output:
         """Render and write the plan's feeds, and serve the current ones from their files.
 
         A one-off build of many feeds gives the newer half of them to a forked
@@ -105,7 +107,9 @@ class FeedWriter:
             for record in records.values():
                 for path, (_size, mtime_ns, etag) in record.files.items():
                     if not path.endswith(".gz"):
-                        out.files[FEEDS_PREFIX + path] = FeedFile.stored(path, etag, mtime_ns / 1e9)
+                        out.files[FEEDS_PREFIX + path] = feed_stored(
+                            self.settings.output_dir, path, etag, mtime_ns / 1e9
+                        )
         for spec in plan.current:
             for path in spec.paths:
                 if FEEDS_PREFIX + path not in out.files:
@@ -126,7 +130,7 @@ class FeedWriter:
         out: Output,
         to_render: list[tuple[FeedSpec, str]],
         catalog: Catalog,
-        files: dict[str, FeedFile],
+        files: dict[str, Served],
         progress: Progress | None,
     ) -> None:
         """Render feeds in batches while a writer thread gzips, hashes and writes the batch before."""
@@ -148,20 +152,20 @@ class FeedWriter:
             if pending is not None:
                 self._finish(out, files, *pending[:2], pending[2].result())
 
-    def write_opml(self, body: bytes, out: Output, files: Mapping[str, FeedFile]) -> None:
+    def write_opml(self, body: bytes, out: Output, files: Mapping[str, Served]) -> None:
         """Write the OPML (when its bytes changed) and serve it from memory."""
         done = self.write_batch({OPML: body}, {OPML: [body]}, self._known({OPML: body}, files))
         out.written.extend(done.changed)
-        out.files[FEEDS_PREFIX + OPML] = FeedFile.make(OPML, body, done.states[OPML][1] / 1e9, done.zipped[OPML])
+        out.files[FEEDS_PREFIX + OPML] = feed_kept(OPML, body, done.zipped[OPML], done.states[OPML][1] / 1e9)
 
-    def _known(self, fresh: Mapping[str, bytes], files: Mapping[str, FeedFile]) -> dict[str, bytes]:
+    def _known(self, fresh: Mapping[str, bytes], files: Mapping[str, Served]) -> dict[str, bytes]:
         """The bytes of these files that are on disk and in memory (saves reading them back to compare)."""
-        return {p: f.body for p in fresh if (f := files.get(FEEDS_PREFIX + p)) and not f.on_disk}
+        return {p: f.body for p in fresh if (f := files.get(FEEDS_PREFIX + p)) and f.body is not None}
 
     def _finish(
         self,
         out: Output,
-        files: Mapping[str, FeedFile],
+        files: Mapping[str, Served],
         batch: list[tuple[FeedSpec, str]],
         fresh: dict[str, bytes],
         done: Written,
@@ -175,9 +179,7 @@ class FeedWriter:
             for path in paths:
                 out.files[FEEDS_PREFIX + path] = self._served(spec, path, fresh[path], done, files)
 
-    def _served(
-        self, spec: FeedSpec, path: str, body: bytes, written: Written, files: Mapping[str, FeedFile]
-    ) -> FeedFile:
+    def _served(self, spec: FeedSpec, path: str, body: bytes, written: Written, files: Mapping[str, Served]) -> Served:
         """How a freshly written file is served: from memory, or (an archive page) from its file."""
         last_modified = written.states[path][1] / 1e9
         etag = written.etags[path]
@@ -185,18 +187,18 @@ class FeedWriter:
         if previous is not None and previous.etag == etag and previous.last_modified == last_modified:
             return previous
         if spec.is_archive or not self.serving:
-            return FeedFile.stored(path, etag, last_modified, long_lived=spec.is_full_archive)
+            return feed_stored(self.settings.output_dir, path, etag, last_modified, long_lived=spec.is_full_archive)
         zipped = written.zipped[path]
-        return FeedFile.make(path, body, last_modified, zipped, long_lived=spec.is_full_archive, etag=etag)
+        return feed_kept(path, body, zipped, last_modified, long_lived=spec.is_full_archive, etag=etag)
 
-    def _stored(self, spec: FeedSpec, path: str, record: FeedRecord) -> FeedFile:
+    def _stored(self, spec: FeedSpec, path: str, record: FeedRecord) -> Served:
         """A file that is current on disk, for serving (read into memory unless it is an archive page)."""
         _size, mtime_ns, etag = record.files[path]
-        if spec.is_archive or not self.serving:
-            return FeedFile.stored(path, etag, mtime_ns / 1e9, long_lived=spec.is_full_archive)
         out_dir = self.settings.output_dir
+        if spec.is_archive or not self.serving:
+            return feed_stored(out_dir, path, etag, mtime_ns / 1e9, long_lived=spec.is_full_archive)
         body = (out_dir / path).read_bytes()
-        return FeedFile.make(path, body, mtime_ns / 1e9, (out_dir / f"{path}.gz").read_bytes())
+        return feed_kept(path, body, (out_dir / f"{path}.gz").read_bytes(), mtime_ns / 1e9)
 
 
 def halves(to_render: list[tuple[FeedSpec, str]]) -> tuple[list[tuple[FeedSpec, str]], list[tuple[FeedSpec, str]]]:

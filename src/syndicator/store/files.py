@@ -24,6 +24,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
+from syndicator.served import ETAG_DIGITS
+
 FILE_MODE = 0o644
 FileState = tuple[int, int, int]  # (size, mtime_ns, inode): any write or replacement changes it
 
@@ -123,7 +125,7 @@ def copy_atomic(
 
     Return the source's state as copied (all -1 when it changed while being
     copied: copy it again later), the copy's (size, mtime_ns) and its strong
-    ETag (the digest of its bytes, as ``etag_of`` makes them).
+    ETag (the digest of its bytes, as ``served.etag_of`` makes it, read as it is copied).
     """
     root = out_dir.resolve()
     file = _target(root, path, {})
@@ -143,7 +145,7 @@ def copy_atomic(
     state = state_of(file)
     if state is None:
         raise FileNotFoundError(file)
-    return (before if before == after else (-1, -1, -1)), state[:2], checksum.hexdigest()[:32]
+    return (before if before == after else (-1, -1, -1)), state[:2], checksum.hexdigest()[:ETAG_DIGITS]
 
 
 def _read(file: Path) -> bytes | None:
