@@ -65,6 +65,7 @@ OWNERS = {
         "service.partners",
         "service.assetserver",
         "service.pageserver",
+        "service.http.answer",
     },
     "jinja2": {"core.pagerender"},
     "apscheduler": {"service.schedule"},

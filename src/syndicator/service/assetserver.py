@@ -3,27 +3,24 @@
 The path is looked up in the current Snapshot, never opened as the request
 names it: only files a build copied into output_dir are served. Conditional
 requests (strong ETag, ``304``) and byte ranges (``206``, which podcast players
-ask for) go through Werkzeug's own machinery; the file is streamed, never held
-in memory.
+ask for) are answered by ``http.answer``; the file is streamed, never held in
+memory.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from datetime import UTC
-from datetime import datetime
 from typing import IO
 from typing import TYPE_CHECKING
-
-from werkzeug.wrappers import Response
-from werkzeug.wsgi import FileWrapper
 
 from syndicator.config import Settings
 from syndicator.core.assets import MEDIA_DIR
 from syndicator.core.plan import FEEDS_PREFIX
 from syndicator.served import Served
 from syndicator.service.build import Builder
+from syndicator.service.http.answer import answer
+from syndicator.service.http.answer import headers_of
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse
@@ -33,6 +30,11 @@ if TYPE_CHECKING:
 MEDIA_PATH = f"{FEEDS_PREFIX}{MEDIA_DIR}/"
 # An asset is the publisher's file served from the site's own origin: an SVG or a PDF may not run scripts there.
 ASSET_SECURITY_POLICY = "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; sandbox"
+ASSET_HEADERS = (
+    ("Access-Control-Allow-Origin", "*"),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Content-Security-Policy", ASSET_SECURITY_POLICY),
+)
 
 
 class AssetServer:
@@ -77,14 +79,10 @@ class AssetServer:
             start_response("503 Service Unavailable", [("Retry-After", "1"), ("Content-Length", "0")])
             return []
         asset, handle = found
-        response = Response(FileWrapper(handle), content_type=asset.media_type, direct_passthrough=True)
-        response.content_length = asset.size
-        response.set_etag(asset.etag)
-        response.last_modified = datetime.fromtimestamp(int(asset.last_modified), UTC)
-        headers = response.headers
-        headers["Cache-Control"] = self.cache_control
-        headers["Access-Control-Allow-Origin"] = "*"
-        headers["X-Content-Type-Options"] = "nosniff"
-        headers["Content-Security-Policy"] = ASSET_SECURITY_POLICY
-        response.make_conditional(environ, accept_ranges=True, complete_length=asset.size)
-        return response(environ, start_response)
+        headers = headers_of(asset, False, self.cache_control, ASSET_HEADERS)
+        answered = answer(environ, asset, headers, False, handle=handle)
+        if answered is None:  # an asset is answered from the file opened here: never
+            return self.app(environ, start_response)
+        status, headers, body = answered
+        start_response(status, headers)
+        return body

@@ -12,15 +12,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from werkzeug.http import http_date
-from werkzeug.http import is_resource_modified
-from werkzeug.http import parse_accept_header
-from werkzeug.http import parse_etags
-from werkzeug.http import quote_etag
-
 from syndicator.served import Served
 from syndicator.service.build import Builder
-from syndicator.service.snapshot import Snapshot
+from syndicator.service.http.answer import Answer
+from syndicator.service.http.answer import HeaderCache
+from syndicator.service.http.answer import Headers
+from syndicator.service.http.answer import answer
+from syndicator.service.http.answer import cache_control
+from syndicator.service.http.answer import headers_of
+from syndicator.service.http.answer import takes_gzip
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse
@@ -32,67 +32,29 @@ CONTENT_SECURITY_POLICY = (
     "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
 PAGE_HEADERS = (
-    ("Content-Type", "text/html; charset=utf-8"),
-    ("Cache-Control", "no-cache"),  # kept, but asked again each time: a 304 costs nothing, a new post shows at once
     ("Vary", "Accept-Encoding"),
     ("X-Content-Type-Options", "nosniff"),
     ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
     ("Referrer-Policy", "strict-origin-when-cross-origin"),
 )
-Answer = tuple[str, list[tuple[str, str]], bytes]  # status line, headers, body
 
 
-def answer(
-    environ: WSGIEnvironment,
-    page: Served,
-    status: str = "200 OK",
-    known: tuple[bool, list[tuple[str, str]]] | None = None,
-) -> Answer:
+def page_headers(page: Served, zipped: bool, *, dated: bool = True) -> Headers:
+    """The headers of a page's answer in one form (gzip or not); a 404 page's are not ``dated``."""
+    return headers_of(page, zipped, cache_control(page.cache, 0), PAGE_HEADERS, dated=dated)
+
+
+def answer_page(environ: WSGIEnvironment, page: Served, status: str = "200 OK") -> Answer:
     """A page's answer to a request: 304 when the client has it, else its bytes (gzipped when allowed).
 
-    An ETag sent with ``W/`` still matches (RFC 9110's weak comparison), and
-    either representation's tag gets the 304. ``status`` other than 200 (the
-    404 page) is answered as is, without conditional handling. ``known``:
-    whether the client takes gzip and that representation's ``page_headers``,
-    when the caller keeps them.
+    ``status`` other than 200 (the 404 page) is answered as is, without
+    conditional handling.
     """
-    if known is None:
-        zipped = parse_accept_header(environ.get("HTTP_ACCEPT_ENCODING"))["gzip"] > 0
-        if status != "200 OK":
-            return status, [*PAGE_HEADERS, *_encoding(zipped, page)], _body(environ, page, zipped)
-        known = (zipped, page_headers(page, zipped))
-    zipped, headers = known
-    if_none_match = environ.get("HTTP_IF_NONE_MATCH")
-    if if_none_match:
-        tags = parse_etags(if_none_match)
-        unchanged = tags.contains_weak(page.etag) or tags.contains_weak(page.gzip_etag)
-    elif environ.get("HTTP_IF_MODIFIED_SINCE"):
-        unchanged = not is_resource_modified(environ, last_modified=http_date(int(page.last_modified)))
-    else:
-        unchanged = False
-    if unchanged:
-        return "304 Not Modified", [h for h in headers if h[0] not in ("Content-Type", "Content-Length")], b""
-    return status, headers, _body(environ, page, zipped)
-
-
-def page_headers(page: Served, zipped: bool) -> list[tuple[str, str]]:
-    """The headers of a page's answer, in one representation (gzip or not)."""
-    tag = quote_etag(page.gzip_etag if zipped else page.etag)
-    dated = [("ETag", tag), ("Last-Modified", http_date(int(page.last_modified)))]
-    return [*PAGE_HEADERS, *dated, *_encoding(zipped, page)]
-
-
-def _encoding(zipped: bool, page: Served) -> list[tuple[str, str]]:
-    if zipped:
-        return [("Content-Encoding", "gzip"), ("Content-Length", str(page.length_kept(True)))]
-    return [("Content-Length", str(page.size))]
-
-
-def _body(environ: WSGIEnvironment, page: Served, zipped: bool) -> bytes:
-    """What the answer carries: nothing for HEAD, else the gzip bytes or (rarely asked for) their inflated form."""
-    if environ.get("REQUEST_METHOD") == "HEAD":
-        return b""
-    return page.bytes_kept(zipped) or b""
+    zipped = takes_gzip(environ)
+    answered = answer(environ, page, page_headers(page, zipped, dated=status == "200 OK"), zipped, status=status)
+    if answered is None:  # a page is kept in memory: never
+        raise LookupError("a page with no bytes")
+    return answered
 
 
 def unicode_path(path: str) -> str:
@@ -110,8 +72,7 @@ class PageServer:
     def __init__(self, app: WSGIApplication, builder: Builder) -> None:
         self.app = app
         self.builder = builder
-        self._headers: dict[tuple[str, bool], list[tuple[str, str]]] = {}  # of the snapshot _headers_of
-        self._headers_of: Snapshot | None = None
+        self._headers = HeaderCache()
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         snapshot = self.builder.snapshot
@@ -122,12 +83,13 @@ class PageServer:
         page = snapshot.pages.by_path.get(path)
         if page is None:
             return self.app(environ, start_response)
-        if snapshot is not self._headers_of:
-            self._headers, self._headers_of = {}, snapshot
-        zipped = parse_accept_header(environ.get("HTTP_ACCEPT_ENCODING"))["gzip"] > 0
-        headers = self._headers.get((path, zipped))
-        if headers is None:
-            headers = self._headers[(path, zipped)] = page_headers(page, zipped)
-        status, headers, body = answer(environ, page, known=(zipped, headers))
+        zipped = takes_gzip(environ)
+        headers = self._headers.get(snapshot, (path, zipped)) or self._headers.put(
+            (path, zipped), page_headers(page, zipped)
+        )
+        answered = answer(environ, page, headers, zipped)
+        if answered is None:
+            return self.app(environ, start_response)
+        status, headers, body = answered
         start_response(status, headers)
-        return [body] if method == "GET" else []
+        return body

@@ -24,12 +24,6 @@ from datetime import UTC
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from werkzeug.http import http_date
-from werkzeug.http import is_resource_modified
-from werkzeug.http import parse_accept_header
-from werkzeug.http import parse_etags
-from werkzeug.http import quote_etag
-
 from syndicator.config import Settings
 from syndicator.core.plan import PARTNER_FEEDS_PREFIX
 from syndicator.served import Served
@@ -37,6 +31,10 @@ from syndicator.service.audience import Audience
 from syndicator.service.build import Builder
 from syndicator.service.clients import Throttle
 from syndicator.service.clients import client_address
+from syndicator.service.http.answer import answer
+from syndicator.service.http.answer import cache_control
+from syndicator.service.http.answer import headers_of
+from syndicator.service.http.answer import takes_gzip
 from syndicator.store.partners import PartnerStore
 
 if TYPE_CHECKING:
@@ -50,6 +48,7 @@ _NO_MATCH = hashlib.sha256(b"no partner has this").hexdigest()  # compared again
 MAX_HEADER = 1024  # bytes of an Authorization header looked at
 PARTNERS_ROOT = "/partners/"
 UNAUTHORIZED = b"401 Unauthorized: partner feeds need a partner's token (Bearer, or Basic with the partner's name)\n"
+PARTNER_HEADERS = (("Vary", "Accept-Encoding, Authorization"), ("X-Content-Type-Options", "nosniff"))
 CHALLENGES = [
     ("WWW-Authenticate", 'Bearer realm="partners"'),
     ("WWW-Authenticate", 'Basic realm="partners", charset="UTF-8"'),
@@ -120,7 +119,7 @@ class PartnerServer:
     ) -> None:
         self.app, self.builder, self.store, self.throttle, self.audience = app, builder, store, throttle, audience
         self.base_url = settings.base_url
-        self.cache_control = f"private, max-age={settings.reload_interval}"
+        self.reload_interval = settings.reload_interval
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         path = str(environ.get("PATH_INFO", ""))
@@ -151,36 +150,21 @@ class PartnerServer:
             return _plain(start_response, "404 Not Found", b"404: no such partner feed\n", [], head=head)
         if self.audience is not None:
             self.audience.partner_fetch(partner, relative)
-        return self._answer(environ, start_response, path, feed_file, method)
+        return self._answer(environ, start_response, path, feed_file)
 
     def _answer(
-        self, environ: WSGIEnvironment, start_response: StartResponse, path: str, feed_file: Served, method: str
+        self, environ: WSGIEnvironment, start_response: StartResponse, path: str, feed_file: Served
     ) -> Iterable[bytes]:
         """200 or 304 for a partner feed, by its ETag (weakly compared) or its Last-Modified."""
-        zipped = parse_accept_header(environ.get("HTTP_ACCEPT_ENCODING"))["gzip"] > 0
-        headers = [
-            ("Content-Type", feed_file.media_type),
-            ("ETag", quote_etag(feed_file.gzip_etag if zipped else feed_file.etag)),
-            ("Last-Modified", http_date(int(feed_file.last_modified))),
-            ("Cache-Control", self.cache_control),
-            ("Vary", "Accept-Encoding, Authorization"),
-            ("X-Content-Type-Options", "nosniff"),
-            ("Link", f'<{self.base_url}{path}>; rel="self"'),
-        ]
-        if zipped:
-            headers.append(("Content-Encoding", "gzip"))
-        if_none_match = environ.get("HTTP_IF_NONE_MATCH")
-        if if_none_match:
-            tags = parse_etags(if_none_match)
-            unchanged = tags.contains_weak(feed_file.etag) or tags.contains_weak(feed_file.gzip_etag)
-        else:
-            unchanged = not is_resource_modified(environ, last_modified=http_date(int(feed_file.last_modified)))
-        if unchanged:
-            start_response("304 Not Modified", [h for h in headers if h[0] != "Content-Type"])
-            return []
-        body = feed_file.bytes_kept(zipped) or b""
-        start_response("200 OK", [*headers, ("Content-Length", str(len(body)))])
-        return [body] if method == "GET" else []
+        zipped = takes_gzip(environ)
+        extra = [*PARTNER_HEADERS, ("Link", f'<{self.base_url}{path}>; rel="self"')]
+        control = cache_control(feed_file.cache, self.reload_interval, private=True)
+        answered = answer(environ, feed_file, headers_of(feed_file, zipped, control, extra), zipped)
+        if answered is None:  # partner feeds are kept in memory: never
+            return _plain(start_response, "404 Not Found", b"404: no such partner feed\n", [])
+        status, headers, body = answered
+        start_response(status, headers)
+        return body
 
 
 def _plain(

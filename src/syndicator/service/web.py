@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import threading
+from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING
 from typing import Any
@@ -45,7 +46,7 @@ from syndicator.service.hub import Hub
 from syndicator.service.hub import HubRequestError
 from syndicator.service.pageserver import CONTENT_SECURITY_POLICY
 from syndicator.service.pageserver import PageServer
-from syndicator.service.pageserver import answer
+from syndicator.service.pageserver import answer_page
 from syndicator.service.partners import PartnerServer
 from syndicator.store.partners import PartnerStore
 
@@ -104,7 +105,7 @@ def _page(path: str) -> BaseResponse:
     page = context.snapshot().pages.by_path.get(path)
     if page is None:
         abort(404)
-    return _answered(*answer(request.environ, page))
+    return _answered(*answer_page(request.environ, page))
 
 
 def _paged(base: str, number: int) -> BaseResponse:
@@ -216,12 +217,12 @@ def _not_found(error: HTTPException) -> Response:
     page = snapshot.pages.not_found if snapshot is not None else None
     if page is None or request.path.startswith(FEEDS_PREFIX):
         return _plain_error(error)
-    return _answered(*answer(request.environ, page, "404 Not Found"))
+    return _answered(*answer_page(request.environ, page, "404 Not Found"))
 
 
-def _answered(status: str, headers: list[tuple[str, str]], body: bytes) -> Response:
+def _answered(status: str, headers: list[tuple[str, str]], body: Iterable[bytes]) -> Response:
     """A page's answer as a Flask response (its own Content-Length: a HEAD's body is empty)."""
-    response = Response(body, status=status)
+    response = Response(b"".join(body), status=status)
     for name, value in headers:
         response.headers[name] = value
     return response
