@@ -12,9 +12,9 @@ from conftest import NOW
 from mediafiles import write_png
 from syndicator.config import Settings
 from syndicator.service.build import Builder
+from syndicator.service.http.app import create_app
 from syndicator.service.partners import new_token
 from syndicator.service.partners import token_hash
-from syndicator.service.web import create_app
 from syndicator.store.partners import PartnerStore
 
 TOKEN = new_token()

@@ -31,13 +31,13 @@ from syndicator.config import Settings
 from syndicator.service.build import Builder
 from syndicator.service.callbacks import is_public
 from syndicator.service.callbacks import parse_callback
+from syndicator.service.http.app import create_app
 from syndicator.service.hub import Hub
 from syndicator.service.hub import HubBusyError
 from syndicator.service.hub import HubRequestError
 from syndicator.service.hub import Limits
 from syndicator.service.schedule import deliver
 from syndicator.service.schedule import run_reload
-from syndicator.service.web import create_app
 
 TOPIC = "https://example.org/feeds/all.atom"
 

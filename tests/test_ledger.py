@@ -16,7 +16,7 @@ from syndicator.core.ledger import Record
 from syndicator.core.ledger import dumps
 from syndicator.core.ledger import loads
 from syndicator.service.build import Builder
-from syndicator.service.web import create_app
+from syndicator.service.http.app import create_app
 from syndicator.store.state import LEDGER_FILE
 
 

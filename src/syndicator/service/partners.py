@@ -1,4 +1,4 @@
-"""Private feeds for partners: tokens, who a request's credentials name, and the WSGI layer for /partners/.
+"""Partners: their tokens, who a request's credentials name, and the ``partners`` commands.
 
 A token is ``synp_`` and 43 URL-safe characters (256 random bits from
 ``secrets``), shown once by ``partners add``; only its SHA-256 is stored (a
@@ -8,6 +8,7 @@ password: the token); the hash of what it presents is compared with
 ``hmac.compare_digest`` against every partner's (Bearer) or the named one's
 (Basic). Wrong, missing, malformed or revoked credentials all get the same
 401; a client that keeps presenting wrong ones is made to wait (``Throttle``).
+The feeds themselves are answered by ``service.http.partners``.
 """
 
 from __future__ import annotations
@@ -16,43 +17,19 @@ import base64
 import binascii
 import hashlib
 import hmac
-import math
 import re
 import secrets
-from collections.abc import Iterable
 from datetime import UTC
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from syndicator.config import Settings
 from syndicator.core.plan import PARTNER_FEEDS_PREFIX
-from syndicator.served import Served
-from syndicator.service.audience import Audience
-from syndicator.service.build import Builder
-from syndicator.service.clients import Throttle
-from syndicator.service.clients import client_address
-from syndicator.service.http.answer import answer
-from syndicator.service.http.answer import cache_control
-from syndicator.service.http.answer import headers_of
-from syndicator.service.http.answer import takes_gzip
 from syndicator.store.partners import PartnerStore
-
-if TYPE_CHECKING:
-    from _typeshed.wsgi import StartResponse
-    from _typeshed.wsgi import WSGIApplication
-    from _typeshed.wsgi import WSGIEnvironment
 
 TOKEN_PREFIX = "synp_"  # noqa: S105 - the start of every token, not a secret
 _TOKEN = re.compile(r"[A-Za-z0-9._~+/=-]{1,256}")  # RFC 6750 token68: what a Bearer token may look like
 _NO_MATCH = hashlib.sha256(b"no partner has this").hexdigest()  # compared against when a Basic name is unknown
 MAX_HEADER = 1024  # bytes of an Authorization header looked at
-PARTNERS_ROOT = "/partners/"
-UNAUTHORIZED = b"401 Unauthorized: partner feeds need a partner's token (Bearer, or Basic with the partner's name)\n"
-PARTNER_HEADERS = (("Vary", "Accept-Encoding, Authorization"), ("X-Content-Type-Options", "nosniff"))
-CHALLENGES = [
-    ("WWW-Authenticate", 'Bearer realm="partners"'),
-    ("WWW-Authenticate", 'Basic realm="partners", charset="UTF-8"'),
-]
 
 
 def new_token() -> str:
@@ -98,90 +75,6 @@ def partner_of(header: str, hashes: dict[str, str]) -> str | None:
         if hmac.compare_digest(presented, stored):
             partner = candidate
     return partner
-
-
-class PartnerServer:
-    """WSGI layer for /partners/: checks the credentials, then answers from the Snapshot's partner feeds.
-
-    ``Cache-Control: private``, strong ETags and 304s as on the public feeds,
-    gzip when asked for; no WebSub Link and no CORS header. Every other path
-    goes on to the next layer.
-    """
-
-    def __init__(
-        self,
-        app: WSGIApplication,
-        builder: Builder,
-        settings: Settings,
-        store: PartnerStore,
-        throttle: Throttle,
-        audience: Audience | None = None,
-    ) -> None:
-        self.app, self.builder, self.store, self.throttle, self.audience = app, builder, store, throttle, audience
-        self.base_url = settings.base_url
-        self.reload_interval = settings.reload_interval
-
-    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        path = str(environ.get("PATH_INFO", ""))
-        if not path.startswith(PARTNERS_ROOT):
-            return self.app(environ, start_response)
-        method = environ.get("REQUEST_METHOD", "")
-        if method not in ("GET", "HEAD"):
-            return _plain(start_response, "405 Method Not Allowed", b"405: GET or HEAD\n", [("Allow", "GET, HEAD")])
-        head, address = method == "HEAD", client_address(environ)
-        wait = self.throttle.wait(address)
-        if wait > 0:
-            retry = [("Retry-After", str(math.ceil(wait)))]
-            return _plain(start_response, "429 Too Many Requests", b"429: too many failed attempts\n", retry, head=head)
-        header = environ.get("HTTP_AUTHORIZATION")
-        partner = partner_of(str(header), self.store.hashes()) if header else None
-        if partner is None:
-            if header:
-                self.throttle.failed(address)
-            return _plain(start_response, "401 Unauthorized", UNAUTHORIZED, CHALLENGES, head=head)
-        self.throttle.forget(address)
-        snapshot = self.builder.snapshot
-        if snapshot is None or snapshot.partners is None:
-            busy = [("Retry-After", "5")]
-            return _plain(start_response, "503 Service Unavailable", b"503: still loading\n", busy, head=head)
-        relative = path.removeprefix(PARTNER_FEEDS_PREFIX) if path.startswith(PARTNER_FEEDS_PREFIX) else ""
-        feed_file = snapshot.partners.file(relative) if relative else None
-        if feed_file is None:
-            return _plain(start_response, "404 Not Found", b"404: no such partner feed\n", [], head=head)
-        if self.audience is not None:
-            self.audience.partner_fetch(partner, relative)
-        return self._answer(environ, start_response, path, feed_file)
-
-    def _answer(
-        self, environ: WSGIEnvironment, start_response: StartResponse, path: str, feed_file: Served
-    ) -> Iterable[bytes]:
-        """200 or 304 for a partner feed, by its ETag (weakly compared) or its Last-Modified."""
-        zipped = takes_gzip(environ)
-        extra = [*PARTNER_HEADERS, ("Link", f'<{self.base_url}{path}>; rel="self"')]
-        control = cache_control(feed_file.cache, self.reload_interval, private=True)
-        answered = answer(environ, feed_file, headers_of(feed_file, zipped, control, extra), zipped)
-        if answered is None:  # partner feeds are kept in memory: never
-            return _plain(start_response, "404 Not Found", b"404: no such partner feed\n", [])
-        status, headers, body = answered
-        start_response(status, headers)
-        return body
-
-
-def _plain(
-    start_response: StartResponse, status: str, body: bytes, headers: list[tuple[str, str]], *, head: bool = False
-) -> list[bytes]:
-    """A short plain-text answer (without its body for HEAD)."""
-    start_response(
-        status,
-        [
-            ("Content-Type", "text/plain; charset=utf-8"),
-            ("Content-Length", str(len(body))),
-            ("Cache-Control", "no-store"),
-            ("X-Content-Type-Options", "nosniff"),
-            *headers,
-        ],
-    )
-    return [] if head else [body]
 
 
 def presents(header: str, secret: str) -> bool:

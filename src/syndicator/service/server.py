@@ -22,12 +22,12 @@ from syndicator.config import Settings
 from syndicator.service.audience import Audience
 from syndicator.service.audience import topic_counts
 from syndicator.service.build import Builder
+from syndicator.service.http.app import create_app
+from syndicator.service.http.websub import WEBSUB_SLOTS
 from syndicator.service.hub import Hub
 from syndicator.service.schedule import Clock
 from syndicator.service.schedule import start_scheduler
 from syndicator.service.watch import PostWatcher
-from syndicator.service.web import WEBSUB_SLOTS
-from syndicator.service.web import create_app
 from syndicator.store.audience import AudienceStore
 from syndicator.store.partners import PartnerStore
 

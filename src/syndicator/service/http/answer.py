@@ -118,7 +118,7 @@ def answer(
     representation's file cannot be read (the caller passes the request on).
     """
     head = environ.get("REQUEST_METHOD") == "HEAD"
-    refused = _refused(environ, served, gzipped) if status == "200 OK" else None
+    refused = _refused(environ, served) if status == "200 OK" else None
     if refused is not None:
         if handle is not None:
             handle.close()
@@ -137,7 +137,7 @@ def answer(
     return status, [*headers, ("Content-Length", str(len(body)))], [] if head else [body]
 
 
-def _refused(environ: WSGIEnvironment, served: Served, gzipped: bool) -> str | None:
+def _refused(environ: WSGIEnvironment, served: Served) -> str | None:
     """412 when If-Match names neither form, 304 when the client has it (If-None-Match, else If-Modified-Since)."""
     if_match = environ.get("HTTP_IF_MATCH")
     if if_match:

@@ -1,19 +1,17 @@
-"""The page fast path: a WSGI layer that answers GET/HEAD of an HTML page straight from the current Snapshot.
+"""The pages: GET/HEAD of an HTML page straight from the current Snapshot, and a page's answer for the app's views.
 
 Pages are rendered by the builder once per reload (``incremental.pagememo``);
 a request only picks the bytes, with a strong ETag, 304s and gzip, as the feed
 fast path does, so a crowd of readers costs what a crowd of feed readers does.
 A request it cannot answer from the snapshot (a query string, an unknown path,
-a redirect) goes on to the Flask app, which answers from the same pages.
+a redirect) goes on to the app's views, which answer from the same pages.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from syndicator.served import Served
-from syndicator.service.build import Builder
 from syndicator.service.http.answer import Answer
 from syndicator.service.http.answer import HeaderCache
 from syndicator.service.http.answer import Headers
@@ -21,10 +19,9 @@ from syndicator.service.http.answer import answer
 from syndicator.service.http.answer import cache_control
 from syndicator.service.http.answer import headers_of
 from syndicator.service.http.answer import takes_gzip
+from syndicator.service.http.context import Shared
 
 if TYPE_CHECKING:
-    from _typeshed.wsgi import StartResponse
-    from _typeshed.wsgi import WSGIApplication
     from _typeshed.wsgi import WSGIEnvironment
 
 CONTENT_SECURITY_POLICY = (
@@ -62,34 +59,26 @@ def unicode_path(path: str) -> str:
     return path if path.isascii() else path.encode("latin-1").decode("utf-8", "replace")
 
 
-class PageServer:
-    """WSGI layer that answers GET/HEAD of an HTML page straight from the current Snapshot's pages.
+class Pages:
+    """GET/HEAD of an HTML page the current Snapshot holds, for a request without a query string.
 
-    Anything else, and any request with a query string (``/?p=<id>`` is a
-    WordPress permalink), goes on to the Flask app.
+    ``/?p=<id>`` is a WordPress permalink, and any other query string is left
+    to the app's views, which answer from the same pages.
     """
 
-    def __init__(self, app: WSGIApplication, builder: Builder) -> None:
-        self.app = app
-        self.builder = builder
+    def __init__(self, shared: Shared) -> None:
+        self.builder = shared.builder
         self._headers = HeaderCache()
 
-    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+    def __call__(self, environ: WSGIEnvironment, path: str) -> Answer | None:
         snapshot = self.builder.snapshot
-        method = environ.get("REQUEST_METHOD", "")
-        if snapshot is None or method not in ("GET", "HEAD") or environ.get("QUERY_STRING"):
-            return self.app(environ, start_response)
-        path = unicode_path(environ.get("PATH_INFO", ""))
+        if snapshot is None or environ.get("REQUEST_METHOD") not in ("GET", "HEAD") or environ.get("QUERY_STRING"):
+            return None
+        path = unicode_path(path)
         page = snapshot.pages.by_path.get(path)
         if page is None:
-            return self.app(environ, start_response)
+            return None
         zipped = takes_gzip(environ)
-        headers = self._headers.get(snapshot, (path, zipped)) or self._headers.put(
-            (path, zipped), page_headers(page, zipped)
-        )
-        answered = answer(environ, page, headers, zipped)
-        if answered is None:
-            return self.app(environ, start_response)
-        status, headers, body = answered
-        start_response(status, headers)
-        return body
+        key = (path, zipped)
+        headers = self._headers.get(snapshot, key) or self._headers.put(key, page_headers(page, zipped))
+        return answer(environ, page, headers, zipped)

@@ -1,4 +1,4 @@
-"""Assets over HTTP: a WSGI layer answering GET/HEAD of ``/feeds/media/…`` from the files the Snapshot lists.
+"""The assets: GET/HEAD of ``/feeds/media/…``, answered from the files the Snapshot lists.
 
 The path is looked up in the current Snapshot, never opened as the request
 names it: only files a build copied into output_dir are served. Conditional
@@ -10,21 +10,19 @@ memory.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
 from typing import IO
 from typing import TYPE_CHECKING
 
-from syndicator.config import Settings
 from syndicator.core.assets import MEDIA_DIR
 from syndicator.core.plan import FEEDS_PREFIX
 from syndicator.served import Served
-from syndicator.service.build import Builder
+from syndicator.service.http.answer import Answer
 from syndicator.service.http.answer import answer
+from syndicator.service.http.answer import cache_control
 from syndicator.service.http.answer import headers_of
+from syndicator.service.http.context import Shared
 
 if TYPE_CHECKING:
-    from _typeshed.wsgi import StartResponse
-    from _typeshed.wsgi import WSGIApplication
     from _typeshed.wsgi import WSGIEnvironment
 
 MEDIA_PATH = f"{FEEDS_PREFIX}{MEDIA_DIR}/"
@@ -37,14 +35,12 @@ ASSET_HEADERS = (
 )
 
 
-class AssetServer:
-    """WSGI layer: GET/HEAD of an asset the current Snapshot lists; every other request goes on to ``app``."""
+class Assets:
+    """GET/HEAD of an asset the current Snapshot lists (ranges answered); 503 while its file is being replaced."""
 
-    def __init__(self, app: WSGIApplication, builder: Builder, settings: Settings) -> None:
-        self.app = app
-        self.builder = builder
-        self.output_dir = settings.output_dir
-        self.cache_control = f"public, max-age={settings.reload_interval}"
+    def __init__(self, shared: Shared) -> None:
+        self.builder = shared.builder
+        self.reload_interval = shared.settings.reload_interval
 
     def _open(self, path: str) -> tuple[Served, IO[bytes]] | bool:
         """The asset at a URL path and its file, opened; False when no snapshot lists it, True when it is changing.
@@ -59,7 +55,7 @@ class AssetServer:
             if asset is None:
                 return False
             try:
-                handle = open(asset.file, "rb")  # noqa: SIM115 - closed by the response
+                handle = open(asset.file, "rb")  # noqa: SIM115 - closed by the answer
             except OSError:
                 return False
             st = os.fstat(handle.fileno())
@@ -68,21 +64,14 @@ class AssetServer:
             handle.close()
         return True
 
-    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        path = environ.get("PATH_INFO", "")
-        if not path.startswith(MEDIA_PATH) or environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
-            return self.app(environ, start_response)
+    def __call__(self, environ: WSGIEnvironment, path: str) -> Answer | None:
+        if environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
+            return None
         found = self._open(path)
         if found is False:
-            return self.app(environ, start_response)
+            return None
         if found is True:
-            start_response("503 Service Unavailable", [("Retry-After", "1"), ("Content-Length", "0")])
-            return []
+            return "503 Service Unavailable", [("Retry-After", "1"), ("Content-Length", "0")], []
         asset, handle = found
-        headers = headers_of(asset, False, self.cache_control, ASSET_HEADERS)
-        answered = answer(environ, asset, headers, False, handle=handle)
-        if answered is None:  # an asset is answered from the file opened here: never
-            return self.app(environ, start_response)
-        status, headers, body = answered
-        start_response(status, headers)
-        return body
+        headers = headers_of(asset, False, cache_control(asset.cache, self.reload_interval), ASSET_HEADERS)
+        return answer(environ, asset, headers, False, handle=handle)
