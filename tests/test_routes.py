@@ -7,12 +7,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
+from syndicator.cli import cli
 from syndicator.config import Settings
 from syndicator.service.build import Builder
 from syndicator.service.http.app import create_app
 from syndicator.service.http.routes import ROUTES
 from syndicator.service.http.routes import matches
+from syndicator.service.http.routes import tried
 
 SRC = Path(__file__).resolve().parent.parent / "src" / "syndicator"
 # A URL of every view row of the table, and the handler that answers it (as `syndicator routes` names it).
@@ -39,6 +42,13 @@ VIEW_URLS = (
     ("/old-slug/", "oldurls.old_permalink"),
     ("/old-slug", "oldurls.old_permalink"),
 )
+
+
+def columns(output: str) -> list[tuple[str, str]]:
+    """The pattern and handler of each row the command printed (read by the header's columns)."""
+    header, *lines = output.splitlines()
+    methods, handler, answers = header.index("METHODS"), header.index("HANDLER"), header.index("ANSWERS")
+    return [(line[:methods].strip(), line[handler:answers].strip()) for line in lines]
 
 
 @pytest.fixture
@@ -68,6 +78,39 @@ def test_every_view_row_has_a_url_in_this_test() -> None:
     """A row added to the table is added here too (so the order check above covers it)."""
     named = {handler for _url, handler in VIEW_URLS} | {"websub.websub"}
     assert {r.name for r in ROUTES if not r.front and not r.query} <= named
+
+
+@pytest.mark.parametrize(
+    ("url", "method", "handlers"),
+    [
+        ("/feeds/media/x.png", "GET", ["assets.Assets", "feeds.Feeds", "pages.Pages", "views.unknown_feed"]),
+        ("/feeds/category/news.atom", "GET", ["feeds.Feeds", "pages.Pages", "oldurls.old_taxonomy_feed"]),
+        ("/partners/feeds/all.atom", "GET", ["partners.Partners", "pages.Pages"]),
+        ("/posts/hello/", "GET", ["pages.Pages", "views.post_page"]),
+        ("/?p=12", "GET", ["pages.Pages", "oldurls.old_query_permalink", "views.index"]),
+        ("/feed/", "GET", ["pages.Pages", "oldurls.wp_feed"]),
+        ("/websub", "POST", ["websub.websub"]),
+        ("/healthz", "GET", ["pages.Pages", "views.healthz"]),
+        ("/stats/", "GET", ["pages.Pages", "statspage.stats_page"]),
+    ],
+)
+def test_which_rows_a_url_is_tried_with(url: str, method: str, handlers: list[str]) -> None:
+    """`syndicator routes URL` names the rows that may answer a request, in the order they are tried."""
+    path, _, query = url.partition("?")
+    assert [r.name for r in tried(path, method, query)] == handlers
+    result = CliRunner().invoke(cli, ["routes", url, "--method", method])
+    assert result.exit_code == 0, result.output
+    assert [handler for _pattern, handler in columns(result.output)] == handlers
+
+
+def test_syndicator_routes_prints_the_table_in_order() -> None:
+    """`syndicator routes` lists every row, top to bottom: pattern, methods, handler, what it answers."""
+    result = CliRunner().invoke(cli, ["routes"])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[0].split() == ["PATTERN", "METHODS", "HANDLER", "ANSWERS"]
+    assert columns(result.output) == [(route.shown, route.name) for route in ROUTES]
+    for line, route in zip(result.output.splitlines()[1:], ROUTES, strict=True):
+        assert line.endswith(route.note)
 
 
 def test_the_wsgi_entry_is_set_once() -> None:

@@ -1,4 +1,4 @@
-"""The ``syndicator`` command: serve, build, check, import, partners, stats; maps domain errors to exit codes."""
+"""The ``syndicator`` command: serve, build, check, routes, import, partners, stats; maps errors to exit codes."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from syndicator.cli.audience import partners
 from syndicator.cli.audience import stats
 from syndicator.cli.build import build
 from syndicator.cli.build import check
+from syndicator.cli.build import routes
 from syndicator.cli.build import serve
 from syndicator.cli.wordpress import import_group
 
@@ -19,7 +20,7 @@ def cli() -> None:
     """Atom, RSS and JSON feeds for every category of a Markdown blog."""
 
 
-for command in (build, check, serve, import_group, partners, stats):
+for command in (build, check, serve, routes, import_group, partners, stats):
     cli.add_command(command)
 
 
