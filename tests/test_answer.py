@@ -12,6 +12,8 @@ from conftest import NOW
 from mediafiles import write_png
 from syndicator.config import Settings
 from syndicator.service.build import Builder
+from syndicator.service.http.answer import Form
+from syndicator.service.http.answer import HeaderCache
 from syndicator.service.http.app import create_app
 from syndicator.service.partners import new_token
 from syndicator.service.partners import token_hash
@@ -115,3 +117,23 @@ def test_a_range_applies_only_while_if_range_names_the_asset(site: Site) -> None
         answer = site.get("/feeds/media/x.png", headers={"Range": "bytes=2-5", "If-Range": if_range})
         assert answer.status_code == status, if_range
         assert answer.data == (whole.data[2:6] if status == 206 else whole.data)
+
+
+def test_headers_made_for_one_snapshot_never_reach_the_next() -> None:
+    """A request that made its headers while a reload published a new snapshot adds them to its own snapshot's."""
+    cache, old, new = HeaderCache(), object(), object()
+    taken_by_a_slow_request = cache.of(old)
+    assert cache.of(new) == {}  # a reload: the next request takes the new snapshot's headers
+    taken_by_a_slow_request["/feeds/all.atom"] = Form([("ETag", '"old"')], [])
+    assert cache.of(new) == {}
+
+
+@pytest.mark.parametrize(
+    ("accept", "gzipped"),
+    [("gzip", True), ("br, gzip;q=0.5", True), ("gzip;q=0", False), ("identity", False), ("", False)],
+)
+def test_gzip_is_sent_as_accept_encoding_asks(site: Site, accept: str, gzipped: bool) -> None:
+    """RFC 9110 §12.5.3: gzip only when Accept-Encoding takes it (q above 0), the same answer every time it is asked."""
+    for _ in range(2):  # the second time from what was remembered of the header
+        response = site.get("/feeds/all.atom", {"Accept-Encoding": accept})
+        assert (response.headers.get("Content-Encoding") == "gzip") is gzipped, accept

@@ -17,6 +17,7 @@ import os
 from collections.abc import Hashable
 from collections.abc import Iterable
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import IO
 from typing import TYPE_CHECKING
 
@@ -51,12 +52,37 @@ def takes_gzip(environ: WSGIEnvironment) -> bool:
     return parse_accept_header(environ.get("HTTP_ACCEPT_ENCODING"))["gzip"] > 0
 
 
+class GzipTaken:
+    """Whether a client's Accept-Encoding takes gzip, remembered per header value (clients send a few)."""
+
+    def __init__(self, size: int = 1024) -> None:
+        self.size = size
+        self._known: dict[str | None, bool] = {}
+
+    def __call__(self, environ: WSGIEnvironment) -> bool:
+        header = environ.get("HTTP_ACCEPT_ENCODING")
+        taken = self._known.get(header)
+        if taken is None:
+            if len(self._known) >= self.size:
+                self._known = {}
+            taken = self._known[header] = takes_gzip(environ)
+        return taken
+
+
 def cache_control(cache: Cache, reload_interval: int, *, private: bool = False) -> str:
     """The Cache-Control of a cache policy; ``private``: no shared cache may keep it (a partner's, a browser's)."""
     if cache is Cache.ASK:
         return "no-cache"
     scope = "private" if private else "public"
     return f"{scope}, max-age={DAY if cache is Cache.DAY else reload_interval}"
+
+
+@dataclass(frozen=True, slots=True)
+class Form:
+    """The headers of one form of a representation (gzip or not): of its answer, and of its 304 (no body's)."""
+
+    headers: Headers
+    unchanged: Headers
 
 
 def headers_of(
@@ -67,7 +93,7 @@ def headers_of(
     *,
     dated: bool = True,
     media_type: str = "",
-) -> Headers:
+) -> Form:
     """The headers of one form of a representation, but its Content-Length (``answer`` adds it).
 
     ``dated`` False: no ETag or Last-Modified (a 404 page); ``media_type``:
@@ -80,31 +106,27 @@ def headers_of(
     headers += extra
     if gzipped:
         headers.append(("Content-Encoding", "gzip"))
-    return headers
+    return Form(headers, [h for h in headers if h[0] not in _NO_BODY])
 
 
 class HeaderCache:
-    """Headers made once per representation and variant, forgotten when the snapshot changes (a handler's)."""
+    """Headers made once per representation and variant, for one snapshot at a time (a handler's)."""
 
     def __init__(self) -> None:
-        self._of: object = None
-        self._headers: dict[Hashable, Headers] = {}
+        self._kept: tuple[object, dict[Hashable, Form]] = (None, {})
 
-    def get(self, snapshot: object, key: Hashable) -> Headers | None:
-        """The headers kept for ``key`` in this snapshot, if any."""
-        if snapshot is not self._of:
-            self._headers, self._of = {}, snapshot
-        return self._headers.get(key)
-
-    def put(self, key: Hashable, headers: Headers) -> Headers:
-        self._headers[key] = headers
-        return headers
+    def of(self, snapshot: object) -> dict[Hashable, Form]:
+        """The headers kept for this snapshot: a request takes the dict once, so it never adds to another's."""
+        kept = self._kept
+        if kept[0] is not snapshot:
+            kept = self._kept = (snapshot, {})
+        return kept[1]
 
 
 def answer(
     environ: WSGIEnvironment,
     served: Served,
-    headers: Headers,
+    form: Form,
     gzipped: bool,
     *,
     status: str = "200 OK",
@@ -117,21 +139,22 @@ def answer(
     by the caller (an asset); it is closed once answered. None when the
     representation's file cannot be read (the caller passes the request on).
     """
-    head = environ.get("REQUEST_METHOD") == "HEAD"
-    refused = _refused(environ, served) if status == "200 OK" else None
-    if refused is not None:
-        if handle is not None:
-            handle.close()
-        kept = [h for h in headers if h[0] not in _NO_BODY]
-        return refused, kept if refused[0] == "3" else [*kept, ("Content-Length", "0")], []
+    get = environ.get
+    if status == "200 OK" and (get("HTTP_IF_NONE_MATCH") or get("HTTP_IF_MODIFIED_SINCE") or get("HTTP_IF_MATCH")):
+        refused = _refused(environ, served)
+        if refused is not None:
+            if handle is not None:
+                handle.close()
+            unchanged = form.unchanged
+            return refused, unchanged if refused[0] == "3" else [*unchanged, ("Content-Length", "0")], []
+    head, headers = get("REQUEST_METHOD") == "HEAD", form.headers
     if handle is not None:
         return _streamed(environ, served, headers, handle, head)
-    length = served.length_kept(gzipped)
-    if head and length is not None:
+    if head and (length := served.length_kept(gzipped)) is not None:
         return status, [*headers, ("Content-Length", str(length))], []
-    body = served.bytes_kept(gzipped)
+    body = served.gzip_body if gzipped else served.body
     if body is None:
-        body = _read(served, gzipped)
+        body = served.bytes_kept(gzipped) if served.gzip_body is not None else _read(served, gzipped)
         if body is None:
             return None
     return status, [*headers, ("Content-Length", str(len(body)))], [] if head else [body]

@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING
 from syndicator.core.plan import FEEDS_PREFIX
 from syndicator.served import Served
 from syndicator.service.http.answer import Answer
+from syndicator.service.http.answer import Form
+from syndicator.service.http.answer import GzipTaken
 from syndicator.service.http.answer import HeaderCache
-from syndicator.service.http.answer import Headers
 from syndicator.service.http.answer import answer
 from syndicator.service.http.answer import cache_control
 from syndicator.service.http.answer import headers_of
-from syndicator.service.http.answer import takes_gzip
 from syndicator.service.http.context import Shared
 from syndicator.service.hub import link_header
 
@@ -55,8 +55,9 @@ class Feeds:
             settings.base_url,
         )
         self._headers = HeaderCache()
+        self._gzip = GzipTaken()
 
-    def _headers_of(self, path: str, feed_file: Served, zipped: bool, browser: bool) -> Headers:
+    def _headers_of(self, path: str, feed_file: Served, zipped: bool, browser: bool) -> Form:
         """The headers of one representation (made once per snapshot)."""
         extra = [*FEED_HEADERS]
         if not path.endswith(".opml"):
@@ -76,10 +77,10 @@ class Feeds:
             return None
         if self.audience is not None and method == "GET" and path[len(FEEDS_PREFIX) :] in snapshot.report.topics:
             self.audience.saw(path[len(FEEDS_PREFIX) :], environ)
-        zipped = takes_gzip(environ)
+        zipped = self._gzip(environ)
         browser = path.endswith((".atom", ".rss")) and opened(environ)
-        key = (path, zipped, browser)
-        headers = self._headers.get(snapshot, key) or self._headers.put(
-            key, self._headers_of(path, feed_file, zipped, browser)
-        )
-        return answer(environ, feed_file, headers, zipped)  # None: an archive page whose file is gone
+        known = self._headers.of(snapshot)
+        form = known.get((path, zipped, browser))
+        if form is None:
+            form = known[(path, zipped, browser)] = self._headers_of(path, feed_file, zipped, browser)
+        return answer(environ, feed_file, form, zipped)  # None: an archive page whose file is gone

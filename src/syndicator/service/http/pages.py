@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING
 
 from syndicator.served import Served
 from syndicator.service.http.answer import Answer
+from syndicator.service.http.answer import Form
+from syndicator.service.http.answer import GzipTaken
 from syndicator.service.http.answer import HeaderCache
-from syndicator.service.http.answer import Headers
 from syndicator.service.http.answer import answer
 from syndicator.service.http.answer import cache_control
 from syndicator.service.http.answer import headers_of
@@ -36,7 +37,7 @@ PAGE_HEADERS = (
 )
 
 
-def page_headers(page: Served, zipped: bool, *, dated: bool = True) -> Headers:
+def page_headers(page: Served, zipped: bool, *, dated: bool = True) -> Form:
     """The headers of a page's answer in one form (gzip or not); a 404 page's are not ``dated``."""
     return headers_of(page, zipped, cache_control(page.cache, 0), PAGE_HEADERS, dated=dated)
 
@@ -69,6 +70,7 @@ class Pages:
     def __init__(self, shared: Shared) -> None:
         self.builder = shared.builder
         self._headers = HeaderCache()
+        self._gzip = GzipTaken()
 
     def __call__(self, environ: WSGIEnvironment, path: str) -> Answer | None:
         snapshot = self.builder.snapshot
@@ -78,7 +80,9 @@ class Pages:
         page = snapshot.pages.by_path.get(path)
         if page is None:
             return None
-        zipped = takes_gzip(environ)
-        key = (path, zipped)
-        headers = self._headers.get(snapshot, key) or self._headers.put(key, page_headers(page, zipped))
-        return answer(environ, page, headers, zipped)
+        zipped = self._gzip(environ)
+        known = self._headers.of(snapshot)
+        form = known.get((path, zipped))
+        if form is None:
+            form = known[(path, zipped)] = page_headers(page, zipped)
+        return answer(environ, page, form, zipped)
