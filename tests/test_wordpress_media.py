@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Iterator
@@ -39,9 +40,26 @@ class OldSite(BaseHTTPRequestHandler):
     files: ClassVar[dict[str, bytes]] = {}
     slow: ClassVar[set[str]] = set()  # paths answered only after the client gave up
     huge: ClassVar[set[str]] = set()  # paths whose body is larger than any cap in these tests
+    short: ClassVar[set[str]] = set()  # paths whose answer stops before its Content-Length
+    moved: ClassVar[dict[str, str]] = {}  # path -> where a 302 sends the client
+    asked: ClassVar[list[str]] = []  # every path requested, in order
 
     def do_GET(self) -> None:
+        self.asked.append(self.path)
         path = self.path.removeprefix("/wp-content/uploads/")
+        if path in self.moved:
+            self.send_response(302)
+            self.send_header("Location", self.moved[path])
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        if path in self.short:
+            self.send_response(200)
+            self.send_header("Content-Length", "1000")
+            self.end_headers()
+            self.wfile.write(b"only the start")
+            self.close_connection = True
+            return
         if path in self.slow:
             time.sleep(1.5)
         if path in self.huge:
@@ -73,15 +91,36 @@ def old_site(monkeypatch: pytest.MonkeyPatch) -> Iterator[Site]:
     """A real HTTP server on loopback standing in for the old WordPress host."""
     for name in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
         monkeypatch.delenv(name, raising=False)
-    handler = type("Handler", (OldSite,), {"files": dict(UPLOADS), "slow": set(), "huge": set()})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    handler = type(
+        "Handler",
+        (OldSite,),
+        {"files": dict(UPLOADS), "slow": set(), "huge": set(), "short": set(), "moved": {}, "asked": []},
+    )
+    with serving("127.0.0.1", handler) as port:
+        yield Site(f"http://127.0.0.1:{port}/wp-content/uploads/", handler)
+
+
+@pytest.fixture
+def internal() -> Iterator[Site]:
+    """A service on another loopback address (127.0.0.2), standing in for one the old site must not reach."""
+    handler = type("Handler", (OldSite,), {"files": {"latest/meta-data/": b"SECRET"}, "asked": []})
+    with serving("127.0.0.2", handler) as port:
+        yield Site(f"http://127.0.0.2:{port}/wp-content/uploads/", handler)
+
+
+@contextlib.contextmanager
+def serving(address: str, handler: type[OldSite]) -> Iterator[int]:
+    """A real HTTP server on a loopback address, on a free port, for the block's time."""
+    server = ThreadingHTTPServer((address, 0), handler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield Site(f"http://127.0.0.1:{server.server_address[1]}/wp-content/uploads/", handler)
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    try:
+        yield int(server.server_address[1])
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
 
 
 def read_post(path: Path) -> tuple[dict[str, object], str]:
@@ -140,7 +179,7 @@ def test_media_from_a_folder(in_tmp: Path) -> None:
 
 def test_media_fetched_from_the_old_site(in_tmp: Path, old_site: Site) -> None:
     """--media URL: uploads are fetched over HTTP from the URL base (with or without its final slash)."""
-    result = run_import(in_tmp, "--media", old_site.url.rstrip("/"))
+    result = run_import(in_tmp, "--media", old_site.url.rstrip("/"), "--media-allow-private")
     assert result.exit_code == 0, result.output
     assert "media: 7 fetched, 0 failed" in result.output
     assert (in_tmp / "posts/uploads/2023/04/episode-1.mp3").read_bytes() == b"ID3 episode one"
@@ -154,7 +193,13 @@ def test_bad_answers_keep_the_remote_url(tmp_path: Path, old_site: Site) -> None
     site.slow.add("2023/04/clip.mp4")
     site.huge.add("2023/04/episode-1.mp3")
     report = import_wordpress(
-        BLOCKS, posts, tmp_path / "state", media=old_site.url, media_timeout=0.5, media_max_bytes=100_000
+        BLOCKS,
+        posts,
+        tmp_path / "state",
+        media=old_site.url,
+        media_timeout=0.5,
+        media_max_bytes=100_000,
+        media_allow_private=True,
     )
     assert report.media_failed == {
         "2023/04/notes.pdf": "HTTP 404",
@@ -169,12 +214,86 @@ def test_bad_answers_keep_the_remote_url(tmp_path: Path, old_site: Site) -> None
     assert not (posts / "uploads/2023/04/episode-1.mp3").exists()
 
 
+def test_media_url_at_a_private_address_needs_the_flag(in_tmp: Path, old_site: Site) -> None:
+    """Without --media-allow-private, a --media URL on loopback is refused before anything is written or asked."""
+    result = run_import(in_tmp, "--media", old_site.url)
+    assert result.exit_code == 1
+    assert "--media: 127.0.0.1 is not a public address (--media-allow-private allows" in result.output
+    assert old_site.handler.asked == []
+    assert not (in_tmp / "posts").exists()
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        "{internal}latest/meta-data/",  # another loopback address, where a service listens
+        "http://169.254.169.254/latest/meta-data/",  # a cloud's metadata service (link-local)
+        "http://[::1]:9/",
+        "http://10.0.0.1/wp-content/uploads/2023/03/photo.jpg",
+        "http://0x7f000002/",  # 127.0.0.2 written as one number
+    ],
+)
+def test_a_redirect_to_a_private_address_is_refused(in_tmp: Path, old_site: Site, internal: Site, where: str) -> None:
+    """A redirect to a private, loopback or link-local address is that file's failure; the rest comes over.
+
+    The old site itself is on loopback (so the flag is on): the old site's redirects
+    are still held to public addresses, or back to the old site's own address.
+    """
+    old_site.handler.moved["2023/03/photo.jpg"] = where.format(internal=internal.url)
+    result = run_import(in_tmp, "--media", old_site.url, "--media-allow-private")
+    assert result.exit_code == 0, result.output
+    assert "media: 6 fetched, 1 failed" in result.output
+    assert "media not brought over 2023/03/photo.jpg: refused redirect: " in result.output
+    assert "is not a public address" in result.output
+    assert internal.handler.asked == []
+    posts = in_tmp / "posts"
+    assert not (posts / "uploads/2023/03/photo.jpg").exists()
+    meta, body = read_post(posts / "2023-03-10-caravan-cities.md")
+    assert meta["image"] == {
+        "src": "http://blog.example.org/wp-content/uploads/2023/03/photo.jpg",
+        "alt": "Camels at the caravanserai",
+    }
+    assert '<a href="http://blog.example.org/wp-content/uploads/2023/03/photo.jpg">' in body
+    assert (posts / "uploads/2023/03/market.jpg").read_bytes() == b"JPEG market"
+
+
+def test_a_redirect_back_to_the_old_site_is_followed(tmp_path: Path, old_site: Site) -> None:
+    """A redirect to another path on the old site's own address is followed."""
+    site = old_site.handler
+    site.moved["2023/03/photo.jpg"] = "/wp-content/uploads/2023/03/photo-moved.jpg"
+    site.files["2023/03/photo-moved.jpg"] = b"JPEG photo, moved"
+    report = import_wordpress(
+        BLOCKS, tmp_path / "posts", tmp_path / "state", media=old_site.url, media_allow_private=True
+    )
+    assert report.media_failed == {} and report.media_fetched == 7
+    assert (tmp_path / "posts/uploads/2023/03/photo.jpg").read_bytes() == b"JPEG photo, moved"
+
+
+def test_endless_redirects_and_cut_answers_are_one_files_failure(tmp_path: Path, old_site: Site) -> None:
+    """A redirect loop is cut after 5 hops; an answer shorter than its Content-Length is not kept as the file."""
+    site = old_site.handler
+    site.moved["2023/03/photo.jpg"] = "/wp-content/uploads/2023/03/photo.jpg"
+    site.short.add("2023/03/market.jpg")
+    report = import_wordpress(
+        BLOCKS, tmp_path / "posts", tmp_path / "state", media=old_site.url, media_allow_private=True
+    )
+    assert report.media_failed == {
+        "2023/03/photo.jpg": "more than 5 redirects",
+        "2023/03/market.jpg": "the answer broke off 986 bytes short",
+    }
+    assert site.asked.count("/wp-content/uploads/2023/03/photo.jpg") == 6
+    assert report.media_fetched == 5
+    assert not (tmp_path / "posts/uploads/2023/03/market.jpg").exists()
+
+
 def test_wordpress_com_media_hosts(tmp_path: Path, old_site: Site) -> None:
     """*.files.wordpress.com and *.wordpress.com/wp-content/uploads URLs are uploads too (query strings dropped)."""
     old_site.handler.files.update(
         {"2023/03/horses.jpg": b"JPEG horses", "2023/03/hoofbeats.mp3": b"ID3", "2023/03/map.pdf": b"%PDF"}
     )
-    report = import_wordpress(WPCOM, tmp_path / "posts", tmp_path / "state", media=old_site.url)
+    report = import_wordpress(
+        WPCOM, tmp_path / "posts", tmp_path / "state", media=old_site.url, media_allow_private=True
+    )
     assert report.media_failed == {} and report.media_fetched == 3
     meta, body = read_post(tmp_path / "posts" / "2023-03-01-horses-of-kyrgyzstan.md")
     assert meta["image"] == "uploads/2023/03/horses.jpg"

@@ -50,6 +50,10 @@ class RefusedError(ValueError):
     """A URL or the address it leads to is refused; the message says why."""
 
 
+class NotPublicError(RefusedError):
+    """The address a URL leads to is one the policy refuses (private, loopback, link-local...)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Target:
     """A URL as a request needs it: the host as sent (ASCII, lower case), port and selector."""
@@ -129,7 +133,9 @@ def vetted_addresses(target: Target, allowed: AddressPolicy, resolve: Resolve) -
         raise RefusedError(f"{target.host} has no address")
     for pair in addresses:
         if not allowed(address_of(pair)):
-            raise RefusedError(f"{target.host} resolves to {pair[1][0]}, which is not a public address")
+            if literal is not None:
+                raise NotPublicError(f"{target.host} is not a public address")
+            raise NotPublicError(f"{target.host} resolves to {pair[1][0]}, which is not a public address")
     return addresses
 
 

@@ -38,12 +38,21 @@ def import_group() -> None:
     metavar="DIR-OR-URL",
     help="Copy the posts' uploads from this folder (a copy of wp-content/uploads) or URL base into posts_dir/uploads/.",
 )
+@click.option(
+    "--media-allow-private",
+    is_flag=True,
+    help="Let --media URL reach the old site at a private, loopback or link-local address "
+    "(its redirects must still lead to public addresses or back to it).",
+)
 def import_wordpress_command(
-    config: str | None, export: Path, posts_dir: Path | None, force: bool, media: str | None
+    config: str | None, export: Path, posts_dir: Path | None, force: bool, media: str | None, media_allow_private: bool
 ) -> None:
     """Turn a WordPress export (WXR) into post files; run it again to update them."""
+    from syndicator.importers.media import check_source
     from syndicator.importers.wordpress import WordPressImportError
     from syndicator.importers.wordpress import import_wordpress
+    from syndicator.outbound import NotPublicError
+    from syndicator.outbound import RefusedError
 
     setup_logging()
     config_path = Path(config) if config is not None else Path(DEFAULT_CONFIG)
@@ -53,11 +62,26 @@ def import_wordpress_command(
         raise click.ClickException(f"configuration: {exc}") from exc
     if media is not None and not media.startswith(("http://", "https://")) and not Path(media).is_dir():
         raise click.ClickException(f"--media: {media} is neither a folder nor an http(s) URL")
+    if media is not None and media.startswith(("http://", "https://")):
+        try:
+            check_source(media, allow_private=media_allow_private)
+        except NotPublicError as exc:
+            hint = "--media-allow-private allows private, loopback and link-local addresses"
+            raise click.ClickException(f"--media: {exc} ({hint})") from exc
+        except RefusedError as exc:
+            raise click.ClickException(f"--media: {exc}") from exc
     target = posts_dir if posts_dir is not None else settings.posts_dir
     bars = ProgressBar() if sys.stderr.isatty() else None
     try:
         report = import_wordpress(
-            export, target, settings.state_dir, force=force, progress=bars, media=media, config=config_path
+            export,
+            target,
+            settings.state_dir,
+            force=force,
+            progress=bars,
+            media=media,
+            config=config_path,
+            media_allow_private=media_allow_private,
         )
     except (WordPressImportError, ConfigError) as exc:
         raise click.ClickException(str(exc)) from exc

@@ -276,15 +276,17 @@ def import_wordpress(
     config: Path | None = None,
     media_timeout: float = DEFAULT_TIMEOUT,
     media_max_bytes: int = DEFAULT_MAX_BYTES,
+    media_allow_private: bool = False,
 ) -> ImportReport:
     """Write (or update) one post file per WordPress post; bring media over; record redirects; say what was done.
 
     ``media`` is a folder (a copy of wp-content/uploads) or a URL base to take the posts'
-    uploads from; without it, their URLs stay on the old site. ``config`` is the config
-    file that receives the redirects of old slugs and post ids.
+    uploads from; without it, their URLs stay on the old site. A URL base must be at a
+    public address unless ``media_allow_private`` (see ``media.fetch``). ``config`` is
+    the config file that receives the redirects of old slugs and post ids.
     """
     items, report, uploads = _plan(export)
-    copier = MediaCopier(media, posts_dir, media_timeout, media_max_bytes) if media else None
+    copier = MediaCopier(media, posts_dir, media_timeout, media_max_bytes, media_allow_private) if media else None
     writer = Writer(posts_dir, read_record(state_dir), report, uploads, copier, force)
     if posts_dir.is_dir():
         writer.taken = {str(p.relative_to(posts_dir)) for p in posts_dir.rglob("*.md")}
