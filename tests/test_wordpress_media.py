@@ -17,6 +17,7 @@ import yaml
 from click.testing import CliRunner
 
 from syndicator.cli import cli
+from syndicator.importers.items import ImportReport
 from syndicator.importers.media import Uploads
 from syndicator.importers.wordpress import import_wordpress
 
@@ -43,10 +44,15 @@ class OldSite(BaseHTTPRequestHandler):
     short: ClassVar[set[str]] = set()  # paths whose answer stops before its Content-Length
     moved: ClassVar[dict[str, str]] = {}  # path -> where a 302 sends the client
     asked: ClassVar[list[str]] = []  # every path requested, in order
+    trickle: ClassVar[dict[str, str]] = {}  # path -> "head" or "body": that part comes one byte a second
+    stop: ClassVar[threading.Event] = threading.Event()  # set when the test ends: trickling stops
 
     def do_GET(self) -> None:
         self.asked.append(self.path)
         path = self.path.removeprefix("/wp-content/uploads/")
+        if path in self.trickle:
+            self.drip(self.trickle[path])
+            return
         if path in self.moved:
             self.send_response(302)
             self.send_header("Location", self.moved[path])
@@ -76,6 +82,19 @@ class OldSite(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def drip(self, part: str) -> None:
+        """A 100 kB answer sent one byte a second, from its first byte ("head") or after its headers ("body")."""
+        answer = b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n" + b"x" * 100_000
+        start = 0 if part == "head" else answer.index(b"\r\n\r\n") + 4
+        try:
+            self.wfile.write(answer[:start])
+            for byte in answer[start:]:
+                if self.stop.wait(1.0):
+                    return
+                self.wfile.write(bytes([byte]))
+        except OSError:
+            self.close_connection = True  # the client gave up: what the test waits for
+
     def log_message(self, format: str, *args: object) -> None:
         """Quiet."""
 
@@ -94,10 +113,20 @@ def old_site(monkeypatch: pytest.MonkeyPatch) -> Iterator[Site]:
     handler = type(
         "Handler",
         (OldSite,),
-        {"files": dict(UPLOADS), "slow": set(), "huge": set(), "short": set(), "moved": {}, "asked": []},
+        {
+            "files": dict(UPLOADS),
+            "slow": set(),
+            "huge": set(),
+            "short": set(),
+            "moved": {},
+            "asked": [],
+            "trickle": {},
+            "stop": threading.Event(),
+        },
     )
     with serving("127.0.0.1", handler) as port:
         yield Site(f"http://127.0.0.1:{port}/wp-content/uploads/", handler)
+        handler.stop.set()
 
 
 @pytest.fixture
@@ -284,6 +313,31 @@ def test_endless_redirects_and_cut_answers_are_one_files_failure(tmp_path: Path,
     assert site.asked.count("/wp-content/uploads/2023/03/photo.jpg") == 6
     assert report.media_fetched == 5
     assert not (tmp_path / "posts/uploads/2023/03/market.jpg").exists()
+
+
+@pytest.mark.parametrize(("part", "reason"), [("head", "no answer within 2 s"), ("body", "took longer than 2 s")])
+def test_a_trickling_server_is_cut_at_the_files_deadline(
+    tmp_path: Path, old_site: Site, part: str, reason: str
+) -> None:
+    """A server sending one byte a second (never idle long enough for a read timeout) is cut at the file's deadline."""
+    old_site.handler.trickle["2023/04/clip.mp4"] = part  # the whole answer would take 28 hours
+    reports: list[ImportReport] = []
+    posts = tmp_path / "posts"
+
+    def run() -> None:
+        reports.append(
+            import_wordpress(
+                BLOCKS, posts, tmp_path / "state", media=old_site.url, media_allow_private=True, media_timeout=2
+            )
+        )
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(timeout=60)  # bounds the test; the import itself gives up on the file after 2 s
+    assert not worker.is_alive(), "the import still waits for a server trickling one byte a second"
+    assert reports[0].media_failed == {"2023/04/clip.mp4": reason}
+    assert reports[0].media_fetched == 6
+    assert not (posts / "uploads/2023/04/clip.mp4").exists()
 
 
 def test_wordpress_com_media_hosts(tmp_path: Path, old_site: Site) -> None:
