@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
+import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
@@ -16,6 +17,8 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from factories import wxr_export
+from factories import wxr_item
 from syndicator.cli import cli
 from syndicator.importers.items import ImportReport
 from syndicator.importers.media import Uploads
@@ -338,6 +341,39 @@ def test_a_trickling_server_is_cut_at_the_files_deadline(
     assert reports[0].media_failed == {"2023/04/clip.mp4": reason}
     assert reports[0].media_fetched == 6
     assert not (posts / "uploads/2023/04/clip.mp4").exists()
+
+
+def test_an_upload_that_cannot_be_a_file_is_that_files_problem(in_tmp: Path, old_site: Site) -> None:
+    """A name over 255 bytes, or a file where a folder must be (or the reverse), fails that file alone."""
+    long, longest = "x" * 300 + ".jpg", "y" * 251 + ".jpg"  # 304 bytes; 255 bytes, a file name's limit
+    uploads = "http://blog.example.org/wp-content/uploads/2020/01"
+    old_site.handler.files.update({f"2020/01/{name}": name.encode() for name in ("a.jpg", "d/e.jpg", longest)})
+    export = in_tmp / "export.xml"
+    export.write_text(
+        wxr_export(
+            wxr_item(1, content=f'<img src="{uploads}/{long}">'),
+            wxr_item(2, content=f'<img src="{uploads}/a.jpg"> <img src="{uploads}/a.jpg/b.jpg">'),
+            wxr_item(3, content=f'<img src="{uploads}/d/e.jpg"> <img src="{uploads}/d">'),
+            wxr_item(4, content=f'<img src="{uploads}/{longest}">'),
+            wxr_item(5, post_name="z" * 250),  # its file's name would be 264 bytes long
+        )
+    )
+    result = run_import(in_tmp, "--media", old_site.url, "--media-allow-private", export=export)
+    assert result.exit_code == 0, result.output
+    assert "imported 4 posts" in result.output and "media: 3 fetched, 3 failed" in result.output
+    assert f"media not brought over 2020/01/{long}: a part of its name is longer than 255 bytes" in result.output
+    assert "media not brought over 2020/01/a.jpg/b.jpg: uploads/2020/01/a.jpg is a file" in result.output
+    assert "media not brought over 2020/01/d: uploads/2020/01/d is a folder" in result.output
+    assert f"not imported post 5: cannot write 2020-01-01-{'z' * 250}.md: File name too long" in result.output
+    posts = in_tmp / "posts"
+    assert (posts / "uploads/2020/01" / longest).read_bytes() == longest.encode()
+    _, body = read_post(posts / "2020-01-01-post-1.md")
+    assert f'src="{uploads}/{long}"' in body
+    _, body = read_post(posts / "2020-01-01-post-2.md")
+    assert 'src="uploads/2020/01/a.jpg"' in body and f'src="{uploads}/a.jpg/b.jpg"' in body
+    redirects = tomllib.loads((in_tmp / "syndicator.toml").read_text())["redirects"]["post"]
+    assert redirects == {str(n): f"post-{n}" for n in (1, 2, 3, 4)}
+    assert CliRunner().invoke(cli, ["check"]).exit_code == 0
 
 
 def test_wordpress_com_media_hosts(tmp_path: Path, old_site: Site) -> None:

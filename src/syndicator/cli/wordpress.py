@@ -113,6 +113,11 @@ def _print_import(report: ImportReport, export: Path, target: Path, config_path:
         click.echo(
             "lost (nothing to show without WordPress): " + ", ".join(f"{n} {k}" for k, n in sorted(report.lost.items()))
         )
+    _print_failures(report, export, config_path)
+
+
+def _print_failures(report: ImportReport, export: Path, config_path: Path) -> None:
+    """What could not be brought over, on stderr."""
     failed = sorted(report.media_failed.items())
     for path, reason in failed[:SHOWN]:
         click.echo(f"media not brought over {path}: {reason} (the post keeps the old URL)", err=True)
@@ -122,3 +127,5 @@ def _print_import(report: ImportReport, export: Path, target: Path, config_path:
         click.echo(f"{report.redirects_kept} redirects kept as {config_path} has them", err=True)
     for problem in report.malformed:
         click.echo(f"{export}: skipped malformed {problem}", err=True)
+    for problem in report.unwritten:
+        click.echo(f"{export}: not imported {problem}", err=True)

@@ -27,6 +27,7 @@ class ImportReport:
     scheduled: int = 0
     skipped: Counter[str] = field(default_factory=Counter)  # by post type or status
     malformed: list[str] = field(default_factory=list)  # "post <id>: reason"
+    unwritten: list[str] = field(default_factory=list)  # "post <id>: cannot write <file>: reason"
     renamed: list[tuple[str, str, int]] = field(default_factory=list)  # (WordPress slug, new slug, post id)
     enclosures: int = 0
     embeds: int = 0

@@ -47,6 +47,16 @@ _HEADERS = {"User-Agent": "syndicator-wordpress-import"}
 _REDIRECTS = (301, 302, 303, 307, 308)
 _SEGMENT = re.compile(r"[^/\\\x00-\x1f\x7f]+")
 _POST_SUFFIXES = (".md", ".markdown")  # a file named so would be read as a post
+MAX_NAME_BYTES = 255  # the longest file or folder name on common file systems (ext4, XFS, btrfs)
+
+
+def _name_problem(path: str) -> str | None:
+    """Why an upload's name cannot be a file in posts_dir, or None."""
+    if path.lower().endswith(_POST_SUFFIXES):
+        return "its name would make it a post file"
+    if any(len(part.encode("utf-8")) > MAX_NAME_BYTES for part in path.split("/")):
+        return f"a part of its name is longer than {MAX_NAME_BYTES} bytes, more than a file name can be"
+    return None
 
 
 class MediaError(Exception):
@@ -201,21 +211,37 @@ class MediaCopier:
         return f"{UPLOADS_DIR}/{path}" if self._done[path] else None
 
     def _bring(self, path: str) -> bool:
+        """Whether the file is in place (fetched now or before); if not, ``failed`` says why."""
+        try:
+            problem = _name_problem(path) or self._place_problem(path)
+            if problem is None:
+                self._copy(path)
+                return True
+        except MediaError as exc:
+            problem = str(exc)
+        except OSError as exc:  # a path too long for the system, no space left, no permission...
+            problem = f"cannot be written: {exc.strerror or exc}"
+        self.failed[path] = problem
+        return False
+
+    def _copy(self, path: str) -> None:
         target = self.posts_dir / UPLOADS_DIR / path
-        if path.lower().endswith(_POST_SUFFIXES):
-            self.failed[path] = "its name would make it a post file"
-            return False
         if target.is_file():
             self.present.append(path)
-            return True
-        try:
-            data = self._read(path)
-        except MediaError as exc:
-            self.failed[path] = str(exc)
-            return False
-        write_atomic(target, data)
+            return
+        write_atomic(target, self._read(path))
         self.fetched.append(path)
-        return True
+
+    def _place_problem(self, path: str) -> str | None:
+        """Why the file cannot be at its place: a file stands where one of its folders must be, or a folder at it."""
+        parts = path.split("/")
+        for depth in range(1, len(parts) + 1):
+            here = self.posts_dir.joinpath(UPLOADS_DIR, *parts[:depth])
+            if depth < len(parts) and here.exists() and not here.is_dir():
+                return f"{UPLOADS_DIR}/{'/'.join(parts[:depth])} is a file, so it cannot hold {path}"
+            if depth == len(parts) and here.is_dir():
+                return f"{UPLOADS_DIR}/{path} is a folder"
+        return None
 
     def _read(self, path: str) -> bytes:
         if self.remote:

@@ -290,10 +290,15 @@ def import_wordpress(
     writer = Writer(posts_dir, read_record(state_dir), report, uploads, copier, force)
     if posts_dir.is_dir():
         writer.taken = {str(p.relative_to(posts_dir)) for p in posts_dir.rglob("*.md")}
+    unwritten: set[str] = set()
     for done, item in enumerate(items):
         if progress is not None and done % 50 == 0:
             progress("importing posts", done, len(items))
-        writer.write(item)
+        if not writer.write(item):
+            unwritten.add(item.slug)
+    if unwritten:  # no redirect to a post that is not there
+        posts = {old: new for old, new in report.redirects.pop("post", {}).items() if new not in unwritten}
+        report.redirects.update({"post": posts} if posts else {})
     if progress is not None:
         progress("importing posts", len(items), len(items))
     write_atomic(state_dir / RECORD_FILE, json.dumps(writer.record, indent=1, sort_keys=True).encode("utf-8"))

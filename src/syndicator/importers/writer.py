@@ -44,25 +44,31 @@ class Writer:
     force: bool
     taken: set[str] = field(default_factory=set)
 
-    def write(self, item: PlannedPost) -> None:
-        known = self.record.get(item.key)
-        existing = known is not None and (self.posts_dir / known["path"]).exists()
-        relative = known["path"] if known is not None and existing else self._new_name(item)
-        text = self._text(item, relative)
-        if known is not None and existing:
-            current = (self.posts_dir / relative).read_text(encoding="utf-8")
-            if current == text:
-                self.report.unchanged.append(relative)
-                return
-            if _digest(current) != known["sha256"] and not self.force:
-                self.report.kept_local.append(relative)
-                return
-            self.report.updated.append(relative)
-        else:
-            self.report.new.append(relative)
+    def write(self, item: PlannedPost) -> bool:
+        """Write one post's file (unless unchanged or edited since); False when it could not be written."""
+        relative = self._new_name(item)
+        try:
+            known = self.record.get(item.key)
+            existing = known is not None and (self.posts_dir / known["path"]).is_file()
+            relative = known["path"] if known is not None and existing else relative
+            text = self._text(item, relative)
+            if known is not None and existing:
+                current = (self.posts_dir / relative).read_text(encoding="utf-8")
+                if current == text:
+                    self.report.unchanged.append(relative)
+                    return True
+                if _digest(current) != known["sha256"] and not self.force:
+                    self.report.kept_local.append(relative)
+                    return True
+            write_atomic(self.posts_dir / relative, text.encode("utf-8"))
+        except (OSError, UnicodeDecodeError) as exc:  # a folder in the file's place, a name too long...
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            self.report.unwritten.append(f"post {item.key}: cannot write {relative}: {reason}")
+            return False
+        (self.report.updated if known is not None and existing else self.report.new).append(relative)
         self.taken.add(relative)
-        write_atomic(self.posts_dir / relative, text.encode("utf-8"))
         self.record[item.key] = {"path": relative, "sha256": _digest(text)}
+        return True
 
     def _new_name(self, item: PlannedPost) -> str:
         relative = f"{item.date_prefix}-{item.slug}.md"
