@@ -82,6 +82,7 @@ def import_wordpress_command(
             media=media,
             config=config_path,
             media_allow_private=media_allow_private,
+            settings=settings,
         )
     except (WordPressImportError, ConfigError) as exc:
         raise click.ClickException(str(exc)) from exc

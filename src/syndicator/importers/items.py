@@ -63,6 +63,7 @@ class PlannedPost:
     image_alt: str = ""
     enclosures: tuple[Enclosure, ...] = ()
     id: str = ""
+    position: int = 0  # the item's place in the export, from 1
 
     @property
     def slug(self) -> str:
