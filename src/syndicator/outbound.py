@@ -161,6 +161,11 @@ class Deadline:
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
         self.close()
 
+    @property
+    def passed(self) -> bool:
+        """Whether the deadline has come (a socket's own timeout, set to the time left, may fire before the timer)."""
+        return self.expired or time.monotonic() >= self.at
+
     def remaining(self) -> float:
         """Seconds left; TimeoutError once there are none."""
         left = self.at - time.monotonic()

@@ -123,7 +123,7 @@ def fetch(
         except RefusedError as exc:
             raise MediaError(str(exc)) from None
         except (OSError, http.client.HTTPException) as exc:
-            if clock.expired:
+            if clock.passed:
                 raise MediaError(f"no answer within {timeout:g} s") from None
             raise MediaError(f"cannot fetch: {exc}") from None
 
@@ -176,9 +176,9 @@ def _body(response: http.client.HTTPResponse, clock: Deadline, max_bytes: int) -
             if len(body) > max_bytes:
                 raise MediaError(f"larger than {max_bytes} bytes")
     except (OSError, http.client.HTTPException) as exc:
-        if not clock.expired:
+        if not clock.passed:
             raise MediaError(f"the answer broke off: {exc}") from None
-    if clock.expired:
+    if clock.passed:
         raise MediaError(f"took longer than {clock.seconds:g} s")
     if response.length:  # the connection closed before the declared length came
         raise MediaError(f"the answer broke off {response.length} bytes short")

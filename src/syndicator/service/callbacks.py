@@ -72,7 +72,7 @@ def send(
     except RefusedError as exc:
         return Reply(0, error=str(exc))
     except (OSError, http.client.HTTPException, ValueError) as exc:
-        reason = f"no answer within the {deadline:g}s deadline" if clock.expired else f"{type(exc).__name__}: {exc}"
+        reason = f"no answer within the {deadline:g}s deadline" if clock.passed else f"{type(exc).__name__}: {exc}"
         return Reply(0, error=reason)
     finally:
         clock.close()
