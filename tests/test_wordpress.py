@@ -152,6 +152,21 @@ def test_rerun_updates_in_place_and_keeps_local_edits(in_tmp: Path) -> None:
     assert sorted((in_tmp / "posts").iterdir()) == before
 
 
+def test_a_post_edited_since_in_another_encoding_is_kept(in_tmp: Path) -> None:
+    """A post file re-saved in Latin-1 is a local edit like any other: kept (or overwritten with --force)."""
+    run_import(in_tmp)
+    edited = in_tmp / "posts" / "2011-11-30-water-sharing.md"
+    edited.write_bytes(
+        edited.read_text().replace("Rivers cross borders.", "Rivers cross borders, café.").encode("latin-1")
+    )
+    kept = run_import(in_tmp)
+    assert kept.exit_code == 0, kept.output
+    assert "kept 2011-11-30-water-sharing.md: edited since the last import" in kept.output
+    assert "café".encode("latin-1") in edited.read_bytes()
+    forced = run_import(in_tmp, EXPORT, "--force")
+    assert "1 updated" in forced.output and "café" not in edited.read_text(encoding="utf-8")
+
+
 def test_wxr_1_0_namespaces(tmp_path: Path) -> None:
     """A WXR 1.0 export imports too, with its inline <!--more--> kept."""
     report = import_wordpress(DATA / "export-1.0.xml", tmp_path / "posts", tmp_path / "state")
