@@ -167,6 +167,15 @@ def test_a_post_edited_since_in_another_encoding_is_kept(in_tmp: Path) -> None:
     assert "1 updated" in forced.output and "café" not in edited.read_text(encoding="utf-8")
 
 
+@pytest.mark.parametrize("record", ['{"101": "x", "102": {"path": 5}, "103": {}}', "[1]", '{"101": {"path"'])
+def test_a_damaged_import_record_is_no_record(tmp_path: Path, record: str) -> None:
+    """state_dir/wordpress.json that is not what an import writes counts as no record: every post is written anew."""
+    (tmp_path / "state").mkdir()
+    (tmp_path / "state" / "wordpress.json").write_text(record)
+    report = import_wordpress(EXPORT, tmp_path / "posts", tmp_path / "state")
+    assert len(report.new) == 7 and report.unwritten == []
+
+
 def test_wxr_1_0_namespaces(tmp_path: Path) -> None:
     """A WXR 1.0 export imports too, with its inline <!--more--> kept."""
     report = import_wordpress(DATA / "export-1.0.xml", tmp_path / "posts", tmp_path / "state")
