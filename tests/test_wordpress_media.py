@@ -289,11 +289,20 @@ def test_a_redirect_to_a_private_address_is_refused(in_tmp: Path, old_site: Site
     assert (posts / "uploads/2023/03/market.jpg").read_bytes() == b"JPEG market"
 
 
-def test_a_redirect_back_to_the_old_site_is_followed(tmp_path: Path, old_site: Site) -> None:
-    """A redirect to another path on the old site's own address is followed."""
+@pytest.mark.parametrize(
+    ("location", "served_as"),
+    [
+        ("/wp-content/uploads/2023/03/photo-moved.jpg", "2023/03/photo-moved.jpg"),
+        ("/wp-content/uploads/2023/03/café.jpg".encode().decode("latin-1"), "2023/03/caf%C3%A9.jpg"),  # UTF-8 bytes
+    ],
+)
+def test_a_redirect_back_to_the_old_site_is_followed(
+    tmp_path: Path, old_site: Site, location: str, served_as: str
+) -> None:
+    """A redirect to another path on the old site's own address is followed (non-ASCII in it percent-encoded)."""
     site = old_site.handler
-    site.moved["2023/03/photo.jpg"] = "/wp-content/uploads/2023/03/photo-moved.jpg"
-    site.files["2023/03/photo-moved.jpg"] = b"JPEG photo, moved"
+    site.moved["2023/03/photo.jpg"] = location
+    site.files[served_as] = b"JPEG photo, moved"
     report = import_wordpress(
         BLOCKS, tmp_path / "posts", tmp_path / "state", media=old_site.url, media_allow_private=True
     )

@@ -41,13 +41,14 @@ DEFAULT_TIMEOUT = 20.0  # seconds for the whole of one file
 DEFAULT_MAX_BYTES = 100 * 1024 * 1024
 MAX_REDIRECTS = 5
 MAX_URL_BYTES = 8192
+MAX_NAME_BYTES = 255  # the longest file or folder name on common file systems (ext4, XFS, btrfs)
 LOOK_UP: Resolve = socket.getaddrinfo
 _CHUNK = 64 * 1024
 _HEADERS = {"User-Agent": "syndicator-wordpress-import"}
 _REDIRECTS = (301, 302, 303, 307, 308)
+_PRINTABLE = "".join(map(chr, range(0x21, 0x7F)))  # ASCII without space and control characters
 _SEGMENT = re.compile(r"[^/\\\x00-\x1f\x7f]+")
 _POST_SUFFIXES = (".md", ".markdown")  # a file named so would be read as a post
-MAX_NAME_BYTES = 255  # the longest file or folder name on common file systems (ext4, XFS, btrfs)
 
 
 def _name_problem(path: str) -> str | None:
@@ -122,7 +123,7 @@ def fetch(
             return _follow(url, clock, max_bytes, any_address if allow_private else is_public, resolve)
         except RefusedError as exc:
             raise MediaError(str(exc)) from None
-        except (OSError, http.client.HTTPException) as exc:
+        except (OSError, http.client.HTTPException, ValueError) as exc:
             if clock.passed:
                 raise MediaError(f"no answer within {timeout:g} s") from None
             raise MediaError(f"cannot fetch: {exc}") from None
@@ -152,12 +153,18 @@ def _follow(url: str, clock: Deadline, max_bytes: int, allowed: AddressPolicy, r
                 location = response.getheader("Location")
                 if not location:
                     raise MediaError(f"HTTP {response.status} without a Location")
-                url = urljoin(url, location.strip())
+                url = urljoin(url, _ascii(location))
                 continue
             if response.status != 200:
                 raise MediaError(f"HTTP {response.status}")
             return _body(response, clock, max_bytes)
     raise MediaError(f"more than {MAX_REDIRECTS} redirects")
+
+
+def _ascii(location: str) -> str:
+    """A Location header's URL with its non-ASCII bytes percent-encoded, as browsers send them."""
+    raw = location.strip().encode("latin-1", "replace")  # http.client decodes a header's bytes as Latin-1
+    return quote(raw, safe=_PRINTABLE)
 
 
 def _public_or_among(own: frozenset[IPAddress], address: IPAddress) -> bool:
