@@ -13,6 +13,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import replace
 
 from syndicator.config import Settings
@@ -27,6 +28,7 @@ from syndicator.core.render import document_parts
 from syndicator.incremental.memo import Digests
 from syndicator.incremental.memo import EntryMemo
 from syndicator.incremental.memo import PagingMemo
+from syndicator.model import Tombstone
 from syndicator.service.snapshot import FeedFile
 from syndicator.service.snapshot import etag_of
 
@@ -53,8 +55,11 @@ class PartnerFeeds:
         self._changed: dict[str, tuple[str, float]] = {}  # path -> (etag, when its bytes last changed)
 
     def edition(self, published: Published) -> Edition:
-        """The partner feeds of a reload: of the partners' catalog, or of the public one when no post is for them."""
-        return Edition(self, published.partner_catalog or published.catalog)
+        """The partner feeds of a reload: of the partners' catalog, or of the public one when no post is for them.
+
+        They carry the tombstones of every post they held, those for partners only too.
+        """
+        return Edition(self, published.partner_catalog or published.catalog, published.partner_tombstones)
 
     def file(self, edition: Edition, path: str) -> FeedFile | None:
         """A partner feed of an edition (``category/x.atom``), rendered now or kept from before; None: no such feed."""
@@ -103,15 +108,18 @@ class PartnerFeeds:
 class Edition:
     """One reload's partner feeds over its catalog; a request takes the Snapshot's, so it never mixes two."""
 
-    def __init__(self, feeds: PartnerFeeds, catalog: Catalog) -> None:
+    def __init__(
+        self, feeds: PartnerFeeds, catalog: Catalog, tombstones: Mapping[str, tuple[Tombstone, ...]] | None = None
+    ) -> None:
         self.catalog = catalog
+        self.tombstones = tombstones or {}
         self._feeds = feeds
         self._specs: tuple[list[FeedSpec], dict[str, FeedSpec]] | None = None
 
     def specs(self, paging: PagingMemo) -> tuple[list[FeedSpec], dict[str, FeedSpec]]:
         """The partner feeds' specs, and each file's (paged on the first request; call with the feeds' lock held)."""
         if self._specs is None:
-            specs = paging.specs(self.catalog)
+            specs = paging.specs(self.catalog, self.tombstones)
             self._specs = (specs, {path: spec for spec in specs for path in spec.paths})
         return self._specs
 
