@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import gzip
+import html
 import json
 import re
 import shutil
@@ -30,6 +31,9 @@ from conftest import SEED_POSTS
 from conftest import Server
 from conftest import post_text
 from feedcheck import check_atom
+from mediafiles import EPISODE_MP3
+from mediafiles import copy
+from mediafiles import write_png
 from subscriber import Subscriber
 from syndicator.config import Settings
 from syndicator.service.build import Builder
@@ -362,6 +366,70 @@ def test_partner_posts_are_on_no_public_surface(site: Site) -> None:
     assert [p["message"] for p in health["problems"]] == [PRIVATE_PROBLEM]
     check = cli(root, "check")
     assert "zebra-plans.md" in check.stdout, "the publisher still sees it"
+
+
+def site_urls(server: Server, document: str) -> set[str]:
+    """Every address on this site that a feed document names (entity references decoded), but a category's scheme
+    (Atom ``scheme``, RSS ``domain``: the taxonomy's identifier, not an address to fetch)."""
+    text = html.unescape(re.sub(r'(?:scheme|domain)="[^"]*"', "", document))
+    return set(re.findall(re.escape(server.url) + r"""[^\s"'<>\\]*""", text))
+
+
+def test_every_address_a_partner_feed_names_answers_the_partner(
+    start_server: Callable[..., Server], tmp_path: Path
+) -> None:
+    """A briefing (in a category, tag and author of its own) with a featured chart, an MP3 and a PDF: every address
+    of the site that any partner feed names answers the partner 200; the briefing's page and files live under
+    /partners/ (401 without the token, 404 at their public addresses) and are never copied into feeds/."""
+    posts = tmp_path / "posts"
+    posts.mkdir()
+    write_png(posts / "map.png", 40, 30)
+    (posts / "news.md").write_text(post_text(title="News", categories="[Tajikistan]", body="![Map](map.png)\n"))
+    brief = posts / "brief"
+    write_png(brief / "chart.png", 64, 48)
+    copy(EPISODE_MP3, brief / "zebra.mp3")
+    (brief / "notes.pdf").write_bytes(b"%PDF-1.4\n%%EOF\n")
+    body = "![Chart](chart.png)\n\nThe [quagga notes](notes.pdf).\n"
+    fields = {"categories": "[Zebra Desk]", "tags": "[q7x-tag]", "author": "Zed Okapi", "visibility": "partners"}
+    (brief / "index.md").write_text(post_text(title="Zebra", body=body, enclosures="[zebra.mp3]", **fields))
+    token = add_partner(tmp_path, "acme")
+    server = start_server(tmp_path)
+    headers = {"Authorization": f"Bearer {token}"}
+    opml = server.get("/partners/feeds/index.opml", headers=headers).text
+    queue = [u for u in site_urls(server, opml) if u.endswith(".atom")]
+    queue += [u[: -len("atom")] + fmt for u in queue for fmt in ("rss", "json")]
+    assert f"{server.url}/partners/feeds/category/zebra-desk.json" in queue
+    named: set[str] = set()
+    documents: set[str] = set()
+    while queue:
+        url = queue.pop()
+        if url in documents:
+            continue
+        documents.add(url)
+        answer = server.get(urlsplit(url).path, headers=headers)
+        assert answer.status_code == 200, url
+        for found in site_urls(server, answer.text) - named:
+            named.add(found)
+            if urlsplit(found).path.startswith("/partners/feeds/") and found.endswith((".atom", ".rss", ".json")):
+                queue.append(found)
+    private = {f"{server.url}/partners/posts/brief/"}
+    private |= {f"{server.url}/partners/feeds/media/brief/{name}" for name in ("chart.png", "zebra.mp3", "notes.pdf")}
+    assert private <= named and f"{server.url}/feeds/media/map.png" in named, sorted(named)
+    for url in sorted(named - documents):
+        answer = server.get(urlsplit(url).path, headers=headers)
+        assert answer.status_code == 200, (url, answer.status_code)
+    page = server.get("/partners/posts/brief/", headers=headers)
+    assert page.headers["Content-Type"].startswith("text/html") and page.headers["Cache-Control"].startswith("private")
+    assert f'src="{server.url}/partners/feeds/media/brief/chart.png"' in page.text
+    chart = server.get("/partners/feeds/media/brief/chart.png", headers=headers)
+    assert chart.content == (brief / "chart.png").read_bytes() and chart.headers["Content-Type"] == "image/png"
+    assert chart.headers["Cache-Control"].startswith("private") and "Access-Control-Allow-Origin" not in chart.headers
+    for path in ("/partners/posts/brief/", "/partners/feeds/media/brief/chart.png"):
+        assert server.get(path).status_code == 401, path
+    for path in ("/posts/brief/", "/feeds/media/brief/chart.png", "/feeds/media/brief/zebra.mp3"):
+        assert server.get(path).status_code == 404, path
+    assert server.get("/partners/posts/news/", headers=headers).status_code == 404, "a public post's page is public"
+    assert not [p for p in (tmp_path / "feeds").rglob("*") if p.name in ("chart.png", "zebra.mp3", "notes.pdf")]
 
 
 def test_websub_notifications_never_carry_partner_posts(start_server: Callable[..., Server], tmp_path: Path) -> None:

@@ -2,7 +2,9 @@
 
 Only files a build copied (recorded in state_dir) are ever replaced or
 removed. Each copy replaces its file by rename, so neither nginx nor ``serve``
-hands out part of one.
+hands out part of one. The files of posts for partners only are copied the
+same way, but under state_dir (``PARTNER_MEDIA``), never into output_dir:
+``serve`` hands them out under /partners/feeds/media/ to a partner's token.
 """
 
 from __future__ import annotations
@@ -17,17 +19,22 @@ from syndicator.core.assets import media_type
 from syndicator.core.assets import output_path
 from syndicator.core.assets import site_images
 from syndicator.core.plan import FEEDS_PREFIX
+from syndicator.core.plan import PARTNER_FEEDS_PREFIX
 from syndicator.model import Post
 from syndicator.service.snapshot import AssetFile
 from syndicator.store.files import FileState
 from syndicator.store.files import copy_atomic
 from syndicator.store.files import prune
 from syndicator.store.files import state_of
+from syndicator.store.records import ASSETS_STATE_FILE
 from syndicator.store.records import AssetRecord
 from syndicator.store.records import read_asset_records
 from syndicator.store.records import write_asset_records
 
 logger = logging.getLogger(__name__)
+
+PARTNER_MEDIA = "partner-media"  # under state_dir: the copies of the files of posts for partners only
+PARTNER_ASSETS_FILE = "partner-assets.json"  # under state_dir: their records
 
 Located = tuple[str, FileState]  # (full path, file state) of an asset under posts_dir
 
@@ -48,21 +55,45 @@ def used_assets(posts: Iterable[Post], settings: Settings, files: Mapping[str, L
     return {path: files[path] for path in used if path in files}
 
 
-def url_path(out: str) -> str:
+def partner_assets(posts: Iterable[Post], files: Mapping[str, Located]) -> dict[str, Located]:
+    """The assets the published posts for partners only use: path under posts_dir -> where it is."""
+    used = {path for post in posts if post.partners_only for path in post.assets}
+    return {path: files[path] for path in used if path in files}
+
+
+def folders_of(paths: Iterable[str]) -> set[str]:
+    """Every folder the paths are in, and the folders those are in (``a/b/c.png``: ``a/b`` and ``a``)."""
+    folders = set()
+    for path in paths:
+        while "/" in path:
+            path = path.rsplit("/", 1)[0]
+            folders.add(path)
+    return folders
+
+
+def url_path(out: str, prefix: str = FEEDS_PREFIX) -> str:
     """The PATH_INFO of a file under output_dir, as a WSGI server hands it over (UTF-8 bytes read as Latin-1)."""
-    return (FEEDS_PREFIX + out).encode("utf-8").decode("latin-1")
+    return (prefix + out).encode("utf-8").decode("latin-1")
 
 
 class AssetWriter:
-    """Copies the used assets into output_dir, keeps their records, removes the ones no longer used."""
+    """Copies the used assets into output_dir, keeps their records, removes the ones no longer used.
 
-    def __init__(self, settings: Settings) -> None:
+    ``partners``: the one for the files of posts for partners only, which
+    copies them under state_dir and serves them under /partners/feeds/.
+    """
+
+    def __init__(self, settings: Settings, *, partners: bool = False) -> None:
         self.settings = settings
-        self.records = read_asset_records(settings)
+        self.root = settings.state_dir / PARTNER_MEDIA if partners else settings.output_dir
+        self.url_prefix = PARTNER_FEEDS_PREFIX if partners else FEEDS_PREFIX
+        self._records_file = PARTNER_ASSETS_FILE if partners else ASSETS_STATE_FILE
+        self.records = read_asset_records(settings, self._records_file)
         self.served: dict[str, AssetFile] = {}  # every asset copied, by URL path, as the last publish left them
         self._wanted: Mapping[str, Located] | None = None
         self._served_from: dict[str, AssetRecord] | None = None  # the records ``served`` was made of
-        self._prefix = f"{settings.output_dir}/"
+        self._prefix = f"{self.root}/"
+        self.folders = folders_of(self.records) if partners else set()  # its own root's: all of them are its own
 
     def publish(
         self, posts: Iterable[Post], files: Mapping[str, Located], folders: set[str], look: bool = True
@@ -86,7 +117,7 @@ class AssetWriter:
             record = self.records.get(out)
             if record is None or record.source != source or (look and not self._intact(out, record)):
                 try:
-                    copied, (size, mtime_ns), etag = copy_atomic(full, self.settings.output_dir, out, folders)
+                    copied, (size, mtime_ns), etag = copy_atomic(full, self.root, out, folders)
                 except OSError as exc:
                     logger.warning("asset not copied path=%s reason=%s", full, exc)
                     continue
@@ -94,9 +125,9 @@ class AssetWriter:
                 written.append(out)
             records[out] = record
         gone = set(self.records).difference(records)
-        removed = prune(self.settings.output_dir, gone, set(records), folders) if gone else []
+        removed = prune(self.root, gone, set(records), folders) if gone else []
         if records != self.records:
-            write_asset_records(self.settings, records)
+            write_asset_records(self.settings, records, self._records_file)
         if records != self._served_from:
             self.served, self._served_from = self._serve(records), records
         self.records = records
@@ -110,7 +141,7 @@ class AssetWriter:
         """Each asset as served, by URL path (unchanged ones are the same objects as last time)."""
         served = {}
         for out, record in records.items():
-            key = url_path(out)
+            key = url_path(out, self.url_prefix)
             known = self.served.get(key)
             if known is None or (known.size, known.mtime_ns, known.etag) != (record.size, record.mtime_ns, record.etag):
                 known = AssetFile(out, media_type(out), record.size, record.etag, record.mtime_ns)
