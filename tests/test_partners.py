@@ -38,6 +38,7 @@ from subscriber import Subscriber
 from syndicator.config import Settings
 from syndicator.service.build import Builder
 from syndicator.service.clients import Throttle
+from syndicator.service.clients import client_key
 from syndicator.service.partners import credentials
 from syndicator.service.partners import new_token
 from syndicator.service.partners import partner_of
@@ -225,11 +226,52 @@ def test_failed_attempts_from_one_client_are_slowed_down(site: Site) -> None:
     assert [server.get("/partners/feeds/all.atom", headers=attacker).status_code for _ in range(5)] == [401] * 5
     held = server.get("/partners/feeds/all.atom", headers=attacker)
     assert held.status_code == 429 and int(held.headers["Retry-After"]) >= 1
-    blocked = server.get("/partners/feeds/all.atom", headers={**good, "X-Real-IP": "198.51.100.7"})
-    assert blocked.status_code == 429, "no token is even checked while the door is shut"
+    valid = server.get("/partners/feeds/all.atom", headers={**good, "X-Real-IP": "198.51.100.7"})
+    assert valid.status_code == 200, "a valid token is answered even from the address that failed"
     assert server.get("/partners/feeds/all.atom", headers={**good, "X-Real-IP": "198.51.100.8"}).status_code == 200
     assert server.get("/partners/feeds/all.atom").status_code == 401, "asking without credentials is no failure"
     assert server.get("/feeds/all.atom", headers=attacker).status_code == 200, "public feeds never wait"
+
+
+def test_no_one_sharing_an_address_locks_a_partner_out(start_server: Callable[..., Server], tmp_path: Path) -> None:
+    """Wrong partner or /stats/ tokens from a NAT, an IPv6 /64 or a dual-stack socket's IPv4 clients: the valid
+    partner there is answered 200 every time; a neighbour with another wrong token gets 401, not the 429 of the
+    client that kept failing; IPv4 clients seen as ::ffff:a.b.c.d are told apart."""
+    shutil.copytree(SEED_POSTS, tmp_path / "posts")
+    token = add_partner(tmp_path, "acme")
+    server = start_server(tmp_path, SYNDICATOR_STATS_TOKEN="stats-secret-1234")  # noqa: S106 - a test's token
+    feed = "/partners/feeds/all.atom"
+
+    def status(path: str, address: str, credential: str) -> int:
+        return server.get(path, headers={"X-Real-IP": address, "Authorization": f"Bearer {credential}"}).status_code
+
+    wrong = new_token()
+    for nat, neighbour in [("198.51.100.7", "198.51.100.7"), ("2001:db8::1", "2001:db8::2")]:
+        assert [status(feed, nat, wrong) for _ in range(6)] == [401] * 5 + [429]
+        assert status(feed, neighbour, token) == 200
+        assert status(feed, neighbour, new_token()) == 401
+    assert [status("/stats/", "203.0.113.5", "not-the-stats-token") for _ in range(6)] == [401] * 5 + [429]
+    assert status(feed, "203.0.113.5", token) == 200
+    assert status("/stats/", "203.0.113.5", "stats-secret-1234") == 200
+    assert [status(feed, "::ffff:192.0.2.10", wrong) for _ in range(6)] == [401] * 5 + [429]
+    assert status(feed, "::ffff:192.0.2.99", wrong) == 401, "another IPv4 client of a dual-stack socket"
+    assert status(feed, "::ffff:192.0.2.10", token) == 200
+
+
+def test_the_throttle_keys_by_client_and_credential() -> None:
+    """A pair of client and wrong credential waits after `free` failures; the client alone only after `guesses`
+    failures of any credentials; an IPv4-mapped address is its IPv4 address."""
+    throttle = Throttle(free=2, guesses=5, clock=lambda: 0.0)
+    throttle.failed("192.0.2.1", "a")
+    throttle.failed("::ffff:192.0.2.1", "a")
+    assert throttle.wait("192.0.2.1", "a") > 0 and throttle.wait("192.0.2.1", "b") == 0
+    assert throttle.wait("::ffff:192.0.2.2", "a") == 0
+    for guess in "cde":
+        throttle.failed("192.0.2.1", guess)
+    assert throttle.wait("192.0.2.1", "f") > 0, "five wrong credentials: someone is guessing"
+    throttle.forget("192.0.2.1", "a")
+    assert throttle.wait("192.0.2.1", "a") > 0, "a good credential does not open the door to guesses"
+    assert client_key("::ffff:192.0.2.1") == "192.0.2.1" and client_key("2001:db8::5") == "2001:db8::/64"
 
 
 def test_the_throttle_doubles_and_stays_bounded() -> None:

@@ -7,7 +7,8 @@ random 256-bit token needs no slow hash). A request names it as
 password: the token); the hash of what it presents is compared with
 ``hmac.compare_digest`` against every partner's (Bearer) or the named one's
 (Basic). Wrong, missing, malformed or revoked credentials all get the same
-401; a client that keeps presenting wrong ones is made to wait (``Throttle``).
+401; a client that keeps presenting wrong ones is made to wait (``Throttle``), but
+valid credentials are always answered.
 """
 
 from __future__ import annotations
@@ -134,17 +135,18 @@ class PartnerServer:
         if method not in ("GET", "HEAD"):
             return _plain(start_response, "405 Method Not Allowed", b"405: GET or HEAD\n", [("Allow", "GET, HEAD")])
         head, address = method == "HEAD", client_address(environ)
-        wait = self.throttle.wait(address)
-        if wait > 0:
-            retry = [("Retry-After", str(math.ceil(wait)))]
-            return _plain(start_response, "429 Too Many Requests", b"429: too many failed attempts\n", retry, head=head)
-        header = environ.get("HTTP_AUTHORIZATION")
-        partner = partner_of(str(header), self.store.hashes()) if header else None
-        if partner is None:
+        header = str(environ.get("HTTP_AUTHORIZATION", ""))
+        partner = partner_of(header, self.store.hashes()) if header else None
+        if partner is None:  # a valid token is always answered: the brake holds back only wrong ones
+            wait = self.throttle.wait(address, header) if header else 0.0
+            if wait > 0:
+                retry = [("Retry-After", str(math.ceil(wait)))]
+                too_many = b"429: too many failed attempts\n"
+                return _plain(start_response, "429 Too Many Requests", too_many, retry, head=head)
             if header:
-                self.throttle.failed(address)
+                self.throttle.failed(address, header)
             return _plain(start_response, "401 Unauthorized", UNAUTHORIZED, CHALLENGES, head=head)
-        self.throttle.forget(address)
+        self.throttle.forget(address, header)
         snapshot = self.builder.snapshot
         if snapshot is None or snapshot.partners is None:
             busy = [("Retry-After", "5")]
