@@ -67,6 +67,12 @@ TODAY = datetime.now(UTC).date()
         ("Feedly/1.0 (+http://www.feedly.com/fetcher.html; 1,204 subscribers)", ("feedly", 1204)),
         ("Feedly/1.0 (+http://www.feedly.com/fetcher.html; like FeedFetcher-Google)", None),
         ("MadeUp/1.0 (999999 subscribers)", None),
+        ("Feedly/1.0 (999,999,999 subscribers)", None),  # names Feedly, but not the shape its fetcher sends
+        ("Feedly/1.0 (1 subscriber)", None),
+        ("curl/8 Feedly/1.0 (+http://www.feedly.com/fetcher.html; 5 subscribers)", None),
+        ("Feedly/1.0 (+http://www.feedly.com/fetcher.html; 999,999,999 subscribers)", None),  # past the cap
+        ("Mozilla/5.0 (compatible; inoreader.com; 7 subscribers) evil", None),
+        ("Feedbin - 4 subscribers", None),
         ("Miniflux/2.1.0 (+https://miniflux.app)", None),
         ("", None),
     ],
@@ -74,6 +80,23 @@ TODAY = datetime.now(UTC).date()
 def test_aggregators_are_read_from_their_real_user_agents(agent: str, expected: tuple[str, int] | None) -> None:
     """The formats Feedly, Inoreader, NewsBlur, Feedbin, The Old Reader, BazQux and Netvibes send; others: clients."""
     assert reported(agent) == expected
+
+
+def test_a_made_up_or_small_report_never_sets_the_days_figure(tmp_path: Path) -> None:
+    """An anonymous "Feedly/1.0 (999,999,999 subscribers)" counts as one client, and a real-looking "1 subscriber"
+    later the same day leaves Feedly's figure as it was: the day keeps each aggregator's largest figure, however the
+    requests fall into writes."""
+    store = AudienceStore(tmp_path)
+    audience = Audience(store)
+    audience.saw("all.atom", {"REMOTE_ADDR": "192.0.2.1", "HTTP_USER_AGENT": FEEDLY.format(n=1204)})
+    audience.flush()
+    for agent in ("Feedly/1.0 (999,999,999 subscribers)", FEEDLY.format(n=1), FEEDLY.format(n="2,000,000")):
+        audience.saw("all.atom", {"REMOTE_ADDR": "203.0.113.9", "HTTP_USER_AGENT": agent})
+        audience.flush()
+    audience.saw("all.atom", {"REMOTE_ADDR": "192.0.2.1", "HTTP_USER_AGENT": FEEDLY.format(n=1190)})
+    audience.saw("all.atom", {"REMOTE_ADDR": "192.0.2.1", "HTTP_USER_AGENT": FEEDLY.format(n=3)})
+    audience.flush()
+    assert collect(store, TODAY, 1)[0].days[TODAY.isoformat()] == {"clients": 2, "feedly": 1204}
 
 
 @pytest.mark.parametrize("n", [0, 1, 2, 3, 10, 500, 501, 1000, 20_000, 200_000])

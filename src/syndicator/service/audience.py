@@ -3,7 +3,7 @@
 A feed request only appends (when, feed, address, User-Agent) to a bounded
 deque; one thread folds the events into the day's figures every few seconds
 and writes them (``store.audience``): each known aggregator's reported
-subscribers (the latest figure of the day), the distinct other clients (a
+subscribers (the largest believable figure of the day: ``core.agents``), the distinct other clients (a
 HyperLogLog of a keyed BLAKE2b hash of address and User-Agent, keyed by the
 day's random salt), partner fetches, and the WebSub subscriptions the hub
 holds. An nginx access log is folded the same way (``import_log``).
@@ -72,6 +72,7 @@ class Tally:
         self._salt_of = salt_of
         self._salts: dict[str, bytes] = {}
         self.latest: dict[tuple[str, str, str], int] = {}
+        self.reports: dict[tuple[str, str, str], int] = {}  # each aggregator's largest figure of the day
         self.added: collections.Counter[tuple[str, str, str]] = collections.Counter()
         self.sketches: dict[tuple[str, str], HyperLogLog] = {}
         self.partners: dict[str, tuple[int, float]] = {}
@@ -94,7 +95,8 @@ class Tally:
             if len(self._agents) < 10_000:
                 self._agents[agent] = found
         if found is not None:
-            self.latest[(feed, day, found[0])] = found[1]
+            key = (feed, day, found[0])
+            self.reports[key] = max(found[1], self.reports.get(key, 0))
             return
         salt = self._salts.get(day)
         if salt is None:
@@ -126,6 +128,7 @@ class Tally:
             else:  # an old day's log: its sketch is gone, so its clients are at least these
                 at_least.append((feed, day, CLIENTS, sketch.estimate()))
         latest = [(*key, value) for key, value in self.latest.items()]
+        at_least += [(*key, value) for key, value in self.reports.items()]  # never lowered by a smaller report
         added = [(*key, value) for key, value in self.added.items()]
         store.write(latest=latest, added=added, sketches=sketches, at_least=at_least)
         if partners is not None and self.partners:
