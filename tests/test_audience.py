@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+import tracemalloc
 from collections.abc import Callable
 from datetime import UTC
 from datetime import date
@@ -237,6 +238,26 @@ def test_counting_never_slows_a_feed_answer(
     assert elapsed < 5, elapsed
     audience.stop()
     assert collect(store, TODAY, 1)[0].days[TODAY.isoformat()]["clients"] == 250
+
+
+def test_huge_user_agents_are_cut_at_the_door(tmp_path: Path) -> None:
+    """400 requests with 60 KB User-Agents (and 60 KB X-Real-IP) waiting to be counted hold under 1 MB, not 48 MB:
+    only what counting looks at is kept; they still count as 400 clients."""
+    audience = Audience(AudienceStore(tmp_path))  # no thread: every event waits
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for n in range(400):
+            environ = {"REMOTE_ADDR": "127.0.0.1", "HTTP_X_REAL_IP": "9" * 60_000}
+            environ["HTTP_USER_AGENT"] = f"reader-{n:04d} " + "x" * 60_000
+            audience.saw("all.atom", environ)
+            del environ
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert held < 1_000_000, held
+    audience.flush()
+    assert collect(audience.store, TODAY, 1)[0].days[TODAY.isoformat()] == {"clients": 400}
 
 
 def test_websub_subscriptions_and_partner_fetches_are_counted_apart(

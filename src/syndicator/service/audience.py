@@ -53,6 +53,7 @@ _ARCHIVE = re.compile(r"(?:^|/)archive/\d+$")
 Event = tuple[float, str, str | None, str | None, str]
 _DAY = 86400
 FLUSH_AT = 20_000  # events that make the thread write before its interval is up
+MAX_NAMED = 64  # characters kept of the address a proxy names (an IPv6 address with a zone fits)
 
 
 def day_of(when: float) -> str:
@@ -138,8 +139,10 @@ class Tally:
 class Audience:
     """The counting thread: requests hand it events, it writes them every ``interval`` seconds.
 
-    At most ``max_events`` wait (each under 1 KiB: a User-Agent is cut at 512
-    characters); past that the oldest are dropped rather than memory grow.
+    At most ``max_events`` wait, each under 1 KiB: what a request brings is cut
+    at the door (the User-Agent at MAX_AGENT characters, a proxy's address at
+    MAX_NAMED), so 50,000 waiting events hold at most about 50 MB whatever the
+    clients send; past that the oldest are dropped rather than memory grow.
     """
 
     def __init__(
@@ -150,7 +153,7 @@ class Audience:
         *,
         interval: float = 5.0,
         websub_every: float = 300.0,
-        max_events: int = 100_000,
+        max_events: int = 50_000,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.store, self.partners, self.websub, self.clock = store, partners, websub, clock
@@ -163,10 +166,16 @@ class Audience:
         self._pruned: date | None = None
 
     def saw(self, feed: str, environ: WSGIEnvironment) -> None:
-        """A public feed was fetched (called on the request path: one append; the thread reads the rest)."""
+        """A public feed was fetched (called on the request path: one append; the thread reads the rest).
+
+        Only the first characters of the User-Agent and of a proxy's address are
+        kept: a request's whole headers never wait in memory for the thread.
+        """
         get = environ.get
+        named = get("HTTP_X_REAL_IP")
+        agent = str(get("HTTP_USER_AGENT", ""))[:MAX_AGENT]
         self._events.append(
-            (self.clock(), feed, get("REMOTE_ADDR", ""), get("HTTP_X_REAL_IP"), get("HTTP_USER_AGENT", ""))
+            (self.clock(), feed, get("REMOTE_ADDR", ""), str(named)[:MAX_NAMED] if named else None, agent)
         )
 
     def partner_fetch(self, name: str, feed: str) -> None:
