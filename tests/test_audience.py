@@ -316,6 +316,41 @@ def test_an_access_log_is_counted_once_however_often_it_is_imported(
     assert collect(store, TODAY, 1)[0].days[TODAY.isoformat()] == {"clients": 10, "inoreader": 3}
 
 
+def test_a_bad_line_of_an_access_log_is_a_skipped_line(
+    make_settings: Callable[..., Settings], write_post: Callable[..., Path], tmp_path: Path
+) -> None:
+    """Times that leave the calendar in UTC, impossible dates and lines dated after tomorrow are skipped and
+    reported; every other line is counted (`syndicator stats --import-log`, exit 0)."""
+    write_post("a.md", title="A")
+    settings = make_settings()
+    Builder(settings, serving=False).reload(NOW)
+    stamp = TODAY.strftime("%d/%b/%Y") + ":10:00:00 +0000"
+
+    def line(address: str, when: str = stamp) -> str:
+        return f'{address} - - [{when}] "GET /feeds/all.atom HTTP/1.1" 200 10 "-" "curl/8"'
+
+    bad = ["31/Dec/9999:23:59:59 -1400", "01/Jan/0001:00:00:00 +1400", "31/Feb/2026:10:00:00 +0000"]
+    bad += ["31/Dec/9999:23:59:59 +0000"]
+    lines = [line(f"192.0.2.{n}") for n in range(3)] + [line("198.51.100.1", when) for when in bad]
+    lines.append(line("192.0.2.9"))
+    store = AudienceStore(settings.state_dir)
+    assert import_log(settings, store, lines, TODAY) == (4, 4)
+    assert store.counts("0001-01-01") == [("all.atom", TODAY.isoformat(), "clients", 4)]
+    store.close()
+    log = tmp_path / "access.log"
+    log.write_text("\n".join(lines) + "\n")
+    (tmp_path / "s.toml").write_text(f'posts_dir = "{settings.posts_dir}"\nstate_dir = "{settings.state_dir}"\n')
+    result = subprocess.run(
+        [sys.executable, "-m", "syndicator", "stats", "--config", "s.toml", "--import-log", str(log)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    assert f"{log}: 4 feed requests counted, 4 lines skipped" in result.stdout
+
+
 def test_old_sketches_and_salts_are_deleted(tmp_path: Path) -> None:
     """Only today's and yesterday's sketches and salts are kept; their counts stay."""
     store = AudienceStore(tmp_path)

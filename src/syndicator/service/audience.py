@@ -248,11 +248,13 @@ class Counting:
 
 
 def import_log(settings: Settings, store: AudienceStore, lines: Iterable[str], today: date) -> tuple[int, int]:
-    """Count the feed requests of an nginx "combined" log: (requests counted, lines not in that format).
+    """Count the feed requests of an nginx "combined" log: (requests counted, lines skipped).
 
     Only GETs answered 200 or 304 of the feeds the last build wrote count.
-    Importing a log again, or a day's two logs, counts no client twice (for
-    the days whose sketches are kept).
+    A line that is not in that format, or is dated after tomorrow (no log
+    holds one), is skipped; the others are counted all the same. Importing a
+    log again, or a day's two logs, counts no client twice (for the days
+    whose sketches are kept).
     """
     topics = {
         path
@@ -261,9 +263,10 @@ def import_log(settings: Settings, store: AudienceStore, lines: Iterable[str], t
         for path in record.files
     }
     tally, counted, skipped = Tally(store.salt), 0, 0
+    latest = datetime.combine(today + timedelta(days=2), datetime.min.time(), UTC)
     for line in lines:
         request = parse_line(line)
-        if request is None:
+        if request is None or request.when >= latest:
             skipped += bool(line.strip())
             continue
         feed = request.path.removeprefix(FEEDS_PREFIX)
