@@ -13,6 +13,7 @@ import logging
 from collections.abc import Iterable
 from collections.abc import Mapping
 from dataclasses import dataclass
+from dataclasses import replace
 
 from syndicator.config import Settings
 from syndicator.core.assets import media_type
@@ -84,15 +85,15 @@ class AssetWriter:
     """
 
     def __init__(self, settings: Settings, *, partners: bool = False) -> None:
-        self.settings = settings
-        self.root = settings.state_dir / PARTNER_MEDIA if partners else settings.output_dir
+        # The partners' copies go where its output_dir would be: under state_dir.
+        self.settings = replace(settings, output_dir=settings.state_dir / PARTNER_MEDIA) if partners else settings
         self.url_prefix = PARTNER_FEEDS_PREFIX if partners else FEEDS_PREFIX
         self._records_file = PARTNER_ASSETS_FILE if partners else ASSETS_STATE_FILE
         self.records = read_asset_records(settings, self._records_file)
         self.served: dict[str, AssetFile] = {}  # every asset copied, by URL path, as the last publish left them
         self._wanted: Mapping[str, Located] | None = None
         self._served_from: dict[str, AssetRecord] | None = None  # the records ``served`` was made of
-        self._prefix = f"{self.root}/"
+        self._prefix = f"{self.settings.output_dir}/"
         self.folders = folders_of(self.records) if partners else set()  # its own root's: all of them are its own
 
     def publish(
@@ -117,7 +118,7 @@ class AssetWriter:
             record = self.records.get(out)
             if record is None or record.source != source or (look and not self._intact(out, record)):
                 try:
-                    copied, (size, mtime_ns), etag = copy_atomic(full, self.root, out, folders)
+                    copied, (size, mtime_ns), etag = copy_atomic(full, self.settings.output_dir, out, folders)
                 except OSError as exc:
                     logger.warning("asset not copied path=%s reason=%s", full, exc)
                     continue
@@ -125,7 +126,7 @@ class AssetWriter:
                 written.append(out)
             records[out] = record
         gone = set(self.records).difference(records)
-        removed = prune(self.root, gone, set(records), folders) if gone else []
+        removed = prune(self.settings.output_dir, gone, set(records), folders) if gone else []
         if records != self.records:
             write_asset_records(self.settings, records, self._records_file)
         if records != self._served_from:
