@@ -2,9 +2,7 @@
 
 Only files a build copied (recorded in state_dir) are ever replaced or
 removed. Each copy replaces its file by rename, so neither nginx nor ``serve``
-hands out part of one. The files of posts for partners only are copied the
-same way, but under state_dir (``PARTNER_MEDIA``), never into output_dir:
-``serve`` hands them out under /partners/feeds/media/ to a partner's token.
+hands out part of one.
 """
 
 from __future__ import annotations
@@ -14,6 +12,7 @@ from collections.abc import Iterable
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import replace
+from pathlib import Path
 
 from syndicator.config import Settings
 from syndicator.core.assets import media_type
@@ -27,15 +26,13 @@ from syndicator.store.files import FileState
 from syndicator.store.files import copy_atomic
 from syndicator.store.files import prune
 from syndicator.store.files import state_of
-from syndicator.store.records import ASSETS_STATE_FILE
 from syndicator.store.records import AssetRecord
 from syndicator.store.records import read_asset_records
 from syndicator.store.records import write_asset_records
 
 logger = logging.getLogger(__name__)
 
-PARTNER_MEDIA = "partner-media"  # under state_dir: the copies of the files of posts for partners only
-PARTNER_ASSETS_FILE = "partner-assets.json"  # under state_dir: their records
+PARTNER_MEDIA = "partner-media"  # under state_dir: the files of posts for partners only, and their records
 
 Located = tuple[str, FileState]  # (full path, file state) of an asset under posts_dir
 
@@ -54,6 +51,11 @@ def used_assets(posts: Iterable[Post], settings: Settings, files: Mapping[str, L
     used = {path for post in posts for path in post.assets}
     used |= {path for _name, _url, path in site_images(settings) if path}
     return {path: files[path] for path in used if path in files}
+
+
+def partner_media(settings: Settings) -> Path:
+    """Where the files of posts for partners only are copied (under ``media/``, as in output_dir)."""
+    return settings.state_dir / PARTNER_MEDIA
 
 
 def partner_assets(posts: Iterable[Post], files: Mapping[str, Located]) -> dict[str, Located]:
@@ -80,16 +82,19 @@ def url_path(out: str, prefix: str = FEEDS_PREFIX) -> str:
 class AssetWriter:
     """Copies the used assets into output_dir, keeps their records, removes the ones no longer used.
 
-    ``partners``: the one for the files of posts for partners only, which
-    copies them under state_dir and serves them under /partners/feeds/.
+    ``partners``: the one for the files of posts for partners only, which are
+    never written into output_dir: it copies them, and keeps their records,
+    under ``state_dir/partner-media/`` as if that were both its output_dir and
+    its state_dir; ``serve`` hands them out under /partners/feeds/media/ to a
+    partner's token.
     """
 
     def __init__(self, settings: Settings, *, partners: bool = False) -> None:
-        # The partners' copies go where its output_dir would be: under state_dir.
-        self.settings = replace(settings, output_dir=settings.state_dir / PARTNER_MEDIA) if partners else settings
+        if partners:
+            settings = replace(settings, output_dir=partner_media(settings), state_dir=partner_media(settings))
+        self.settings = settings
         self.url_prefix = PARTNER_FEEDS_PREFIX if partners else FEEDS_PREFIX
-        self._records_file = PARTNER_ASSETS_FILE if partners else ASSETS_STATE_FILE
-        self.records = read_asset_records(settings, self._records_file)
+        self.records = read_asset_records(settings)
         self.served: dict[str, AssetFile] = {}  # every asset copied, by URL path, as the last publish left them
         self._wanted: Mapping[str, Located] | None = None
         self._served_from: dict[str, AssetRecord] | None = None  # the records ``served`` was made of
@@ -128,7 +133,7 @@ class AssetWriter:
         gone = set(self.records).difference(records)
         removed = prune(self.settings.output_dir, gone, set(records), folders) if gone else []
         if records != self.records:
-            write_asset_records(self.settings, records, self._records_file)
+            write_asset_records(self.settings, records)
         if records != self._served_from:
             self.served, self._served_from = self._serve(records), records
         self.records = records

@@ -24,7 +24,7 @@ from syndicator.config import Settings
 from syndicator.core.assets import MEDIA_DIR
 from syndicator.core.plan import FEEDS_PREFIX
 from syndicator.core.plan import PARTNERS_ROOT
-from syndicator.service.assets import PARTNER_MEDIA
+from syndicator.service.assets import partner_media
 from syndicator.service.build import Builder
 from syndicator.service.snapshot import AssetFile
 from syndicator.service.snapshot import Snapshot
@@ -52,7 +52,7 @@ class AssetServer:
         self.builder = builder
         self.partners = partners
         self.prefix = f"{PARTNERS_ROOT}{MEDIA_PATH}" if partners else MEDIA_PATH
-        self.output_dir = settings.state_dir / PARTNER_MEDIA if partners else settings.output_dir
+        self.output_dir = partner_media(settings) if partners else settings.output_dir
         self.cache_control = f"{'private' if partners else 'public'}, max-age={settings.reload_interval}"
 
     def _listed(self, snapshot: Snapshot | None) -> Mapping[str, AssetFile]:

@@ -96,13 +96,10 @@ class AssetRecord:
     etag: str
 
 
-def read_asset_records(settings: Settings, name: str = ASSETS_STATE_FILE) -> dict[str, AssetRecord]:
-    """The assets the builds copied (path under output_dir -> record); none when the file is missing or not one.
-
-    ``name``: the records' file under state_dir (the partners' copies have their own).
-    """
+def read_asset_records(settings: Settings) -> dict[str, AssetRecord]:
+    """The assets the builds copied (path under output_dir -> record); none when the file is missing or not one."""
     try:
-        document = json.loads((settings.state_dir / name).read_bytes())
+        document = json.loads((settings.state_dir / ASSETS_STATE_FILE).read_bytes())
         return {
             path: AssetRecord((int(a), int(b), int(c)), int(size), int(mtime), str(etag))
             for path, (a, b, c, size, mtime, etag) in document.items()
@@ -111,9 +108,9 @@ def read_asset_records(settings: Settings, name: str = ASSETS_STATE_FILE) -> dic
         return {}
 
 
-def write_asset_records(settings: Settings, records: dict[str, AssetRecord], name: str = ASSETS_STATE_FILE) -> None:
+def write_asset_records(settings: Settings, records: dict[str, AssetRecord]) -> None:
     document = {path: [*r.source, r.size, r.mtime_ns, r.etag] for path, r in sorted(records.items())}
-    write_atomic(settings.state_dir / name, json.dumps(document, ensure_ascii=False).encode("utf-8"))
+    write_atomic(settings.state_dir / ASSETS_STATE_FILE, json.dumps(document, ensure_ascii=False).encode("utf-8"))
 
 
 def _assets_intact(settings: Settings) -> bool:
