@@ -36,6 +36,8 @@ class Record:
     author wrote and ``updated`` the entry's updated as published, so that an
     edit is seen and dated; ``stems`` are the feeds it was in, and ``deleted``
     when it was first seen gone (its tombstone's time), empty while published.
+    ``partners_only``: it was published for partners alone, so its deletion is
+    theirs to see, never the public's.
     """
 
     id: str
@@ -47,6 +49,7 @@ class Record:
     updated: str = ""
     stems: tuple[str, ...] = ()
     deleted: str = ""
+    partners_only: bool = False
 
 
 def _identity(post: Post) -> tuple[str, str]:
@@ -111,7 +114,14 @@ def record(ledger: dict[str, Record], published: Iterable[Post]) -> dict[str, Re
             former = (*former, old.slug)
         slugs = tuple(s for s in former if s != post.slug)
         new = Record(
-            post.id, post.slug, slugs, *_identity(post), words_of(post), post.updated.isoformat(), stems_of(post)
+            post.id,
+            post.slug,
+            slugs,
+            *_identity(post),
+            words_of(post),
+            post.updated.isoformat(),
+            stems_of(post),
+            partners_only=post.partners_only,
         )
         if new == old:
             continue
@@ -199,6 +209,8 @@ def _entry(record_: Record) -> dict[str, object]:
     }
     if record_.deleted:
         entry["deleted"] = record_.deleted
+    if record_.partners_only:
+        entry["partners_only"] = True
     return entry
 
 
@@ -222,5 +234,6 @@ def loads(data: bytes) -> dict[str, Record]:
             updated=str(entry.get("updated", "")),
             stems=tuple(str(s) for s in entry.get("stems", [])),
             deleted=str(entry.get("deleted", "")),
+            partners_only=entry.get("partners_only") is True,
         )
     return ledger

@@ -48,6 +48,7 @@ class Published:
     id_warnings: list[LoadProblem]
     partner_catalog: Catalog | None = None  # with the posts for partners only; None when there is none
     tombstones: dict[str, tuple[Tombstone, ...]] = field(default_factory=dict)  # feed stem -> its deleted entries
+    partner_tombstones: dict[str, tuple[Tombstone, ...]] = field(default_factory=dict)  # those for partners only too
     gone_posts: frozenset[str] = frozenset()  # slugs of deleted posts (410 Gone)
     feeds: dict[str, str] = field(default_factory=dict)  # every feed ever published -> "" or when it went
 
@@ -130,11 +131,19 @@ def _with_history(published: Published, last: Published | None, history: History
     catalog, ledger = published.catalog, published.ledger
     stems = ["all", *(f"{kind}/{slug}" for kind in TAXONOMIES for slug in catalog.taxonomy(kind))]
     feeds = known_feeds(history.feeds, stems, now)
-    if last is not None and last.ledger is ledger and not _expired(last.tombstones, now, history.tombstone_days):
-        return replace(published, tombstones=last.tombstones, gone_posts=last.gone_posts, feeds=feeds)
-    stones = tombstones(ledger, now, history.tombstone_days)
+    days = history.tombstone_days
+    if last is not None and last.ledger is ledger and not _expired(last.partner_tombstones, now, days):
+        return replace(
+            published,
+            tombstones=last.tombstones,
+            partner_tombstones=last.partner_tombstones,
+            gone_posts=last.gone_posts,
+            feeds=feeds,
+        )
+    stones = tombstones(ledger, now, days)
+    for_partners = tombstones(ledger, now, days, partners=True)
     gone = gone_slugs(ledger, catalog.by_slug)
-    return replace(published, tombstones=stones, gone_posts=gone, feeds=feeds)
+    return replace(published, tombstones=stones, partner_tombstones=for_partners, gone_posts=gone, feeds=feeds)
 
 
 def _expired(stones: Mapping[str, tuple[Tombstone, ...]], now: datetime, days: int) -> bool:
