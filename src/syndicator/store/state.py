@@ -2,7 +2,8 @@
 
 The fingerprint (the installed code, the settings and the folder a command runs
 in) marks every cache and stamp, so that new code or new settings never reuse
-what old ones parsed or rendered.
+what old ones parsed or rendered. A cache that cannot be read is no cache
+(one warning).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from typing import BinaryIO
+from typing import TypeVar
 
 from syndicator import __version__
 from syndicator.config import Settings
@@ -32,6 +34,8 @@ from syndicator.store.files import replacing
 from syndicator.store.files import write_atomic
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 LEDGER_FILE = "ledger.json"
 FOLDERS_FILE = "folders.json"  # the folders of output_dir a build created (only those may be removed)
@@ -111,6 +115,27 @@ class BuilderLock:
         self.release()
 
 
+# What reading a damaged JSON document raises: bad bytes or syntax, a number too long, the wrong shape, too deep.
+DAMAGED = (ValueError, LookupError, TypeError, AttributeError, RecursionError)
+
+
+def _why(exc: BaseException) -> str:
+    """What went wrong, in one short line (a message may quote a whole document)."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 120 else text[:119] + "…"
+
+
+def read_cache(path: Path, parse: Callable[[bytes], T]) -> T | None:
+    """A cache file parsed; None when there is none, or (with one warning) when it cannot be read."""
+    try:
+        return parse(path.read_bytes())
+    except FileNotFoundError:
+        return None
+    except (OSError, *DAMAGED) as exc:
+        logger.warning("cache unreadable, not used path=%s reason=%s", path, _why(exc))
+        return None
+
+
 class LedgerError(Exception):
     """The ledger is gone and the ids already published cannot be read back from output_dir."""
 
@@ -174,14 +199,24 @@ def write_folders(settings: Settings, folders: set[str]) -> None:
 
 
 def load_post_cache(settings: Settings) -> Any:
-    """What the post cache saved when it was made by this code with these settings; otherwise None."""
+    """What the post cache saved when it was made by this code with these settings; otherwise None.
+
+    A file that cannot be read is no cache, with one warning, and every post is
+    parsed again: unpickling damaged bytes can raise almost anything
+    (MemoryError or OverflowError for a length gone wrong, whatever a class
+    called with damaged arguments raises).
+    """
+    path = settings.state_dir / POSTS_CACHE_FILE
     try:
-        with open(settings.state_dir / POSTS_CACHE_FILE, "rb") as handle:
+        with open(path, "rb") as handle:
             mark = pickle.load(handle)  # noqa: S301 - our own file under state_dir
             if mark != f"{POSTS_CACHE_VERSION} {fingerprint(settings)}":
                 return None  # made by other code or settings: not even read further
             return pickle.load(handle)  # noqa: S301
-    except (OSError, EOFError, ValueError, TypeError, AttributeError, ImportError, pickle.UnpicklingError):
+    except FileNotFoundError:
+        return None
+    except Exception as exc:  # noqa: BLE001 - see above: any failure to read a cache means no cache
+        logger.warning("cache unreadable, not used path=%s reason=%s", path, _why(exc))
         return None
 
 
