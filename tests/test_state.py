@@ -1,4 +1,4 @@
-"""state_dir damaged: a cache that cannot be read is no cache."""
+"""state_dir damaged: a cache that cannot be read is no cache; a damaged state file is a one-line refusal naming it."""
 
 from __future__ import annotations
 
@@ -12,6 +12,9 @@ from pathlib import Path
 from subprocess import PIPE
 
 import pytest
+
+from conftest import Server
+from conftest import free_port
 
 WORDPRESS = Path(__file__).resolve().parent / "data" / "wordpress" / "wp6-blocks.xml"
 NESTED = b"[" * 200_000 + b"]" * 200_000  # deeper than any JSON reader's recursion
@@ -97,3 +100,83 @@ def test_a_damaged_build_stamp_is_a_full_build(tmp_path: Path, data: bytes) -> N
     assert len(warnings) == 1 and "build.json" in warnings[0], built.stderr
     assert "up to date" not in built.stderr and "(2 posts" in built.stdout
     assert feeds_of(site) == before
+
+
+STATE_FILES = ("feeds.json", "assets.json", "folders.json", "feeds-known.json")
+
+
+@pytest.mark.parametrize("name", STATE_FILES)
+@pytest.mark.parametrize("data", [NESTED, b'{"all": {"digest": ', b"\x00garbage"], ids=["nested", "cut", "binary"])
+def test_a_damaged_state_file_stops_build_with_one_line(tmp_path: Path, name: str, data: bytes) -> None:
+    """A state file that cannot be read: `build` exits 1 with one line naming it, and writes nothing."""
+    site = make_site(tmp_path)
+    (site / "posts" / "a.md").write_text("---\ntitle: Changed\ndate: 2024-05-04\ncategories: [Three]\n---\nNew\n")
+    before = feeds_of(site)
+    state = site / ".syndicator" / name
+    state.write_bytes(data)
+    built = run(site, "build")
+    assert built.returncode == 1
+    assert "Traceback" not in built.stderr
+    lines = built.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"Error: state file {state} is damaged"), built.stderr
+    assert feeds_of(site) == before
+    assert state.read_bytes() == data
+
+
+DATABASES = ("hub.sqlite3", "partners.sqlite3", "audience.sqlite3")
+
+
+@pytest.mark.parametrize("name", STATE_FILES + DATABASES)
+def test_a_damaged_state_file_stops_serve_at_start(tmp_path: Path, name: str) -> None:
+    """`serve` refuses to start on a damaged state file, with one line naming it: no traceback, no worker loop."""
+    site = make_site(tmp_path)
+    state = site / ".syndicator" / name
+    state.write_bytes(NESTED)
+    served = run(site, "serve", "--port", str(free_port()), timeout=30)
+    assert served.returncode == 1
+    assert "Traceback" not in served.stderr
+    assert f"state file {state} is damaged" in served.stderr
+
+
+def test_a_nested_ledger_is_recovered_from_the_feeds(tmp_path: Path, start_server: Callable[..., Server]) -> None:
+    """A ledger too deep to read is an unreadable ledger: ids come back from output_dir, with one warning."""
+    site = make_site(tmp_path)
+    before = feeds_of(site)
+    ledger = site / ".syndicator" / "ledger.json"
+    ledger.write_bytes(NESTED)
+    built = run(site, "build")
+    assert built.returncode == 0 and "Traceback" not in built.stderr, built.stderr
+    assert "ledger unreadable" in built.stderr and "2 published ids recovered" in built.stderr
+    assert feeds_of(site) == before
+    ledger.write_bytes(NESTED)
+    server = start_server(site)
+    health = server.get("/healthz").json()
+    assert health["status"] == "degraded" and len(health["problems"]) == 1
+    log = server.log.read_text()
+    assert "ledger unreadable" in log and "Traceback" not in log
+
+
+@pytest.mark.parametrize(("name", "command"), [("partners.sqlite3", "partners list"), ("audience.sqlite3", "stats")])
+def test_a_damaged_database_stops_its_command_with_one_line(tmp_path: Path, name: str, command: str) -> None:
+    """`partners` and `stats` on a database that is not one: exit 1, one line naming it."""
+    site = make_site(tmp_path)
+    state = site / ".syndicator" / name
+    state.write_bytes(b"not a database, " * 64)
+    ran = run(site, *command.split())
+    assert ran.returncode == 1
+    assert ran.stderr.strip().splitlines() == [ran.stderr.strip()]
+    assert ran.stderr.startswith(f"Error: state file {state} is damaged (file is not a database)"), ran.stderr
+
+
+def test_a_damaged_import_record_stops_the_import(tmp_path: Path) -> None:
+    """wordpress.json that cannot be read stops `import wordpress` with one line, before a post is written."""
+    site = make_site(tmp_path)
+    (site / "syndicator.toml").write_text('posts_dir = "posts"\nstate_dir = ".syndicator"\n')
+    record = site / ".syndicator" / "wordpress.json"
+    record.write_bytes(NESTED)
+    before = sorted(p.name for p in (site / "posts").iterdir())
+    ran = run(site, "import", "wordpress", str(WORDPRESS))
+    assert ran.returncode == 1
+    assert ran.stderr.strip().splitlines() == [ran.stderr.strip()]
+    assert ran.stderr.startswith(f"Error: state file {record} is damaged"), ran.stderr
+    assert sorted(p.name for p in (site / "posts").iterdir()) == before

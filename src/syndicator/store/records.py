@@ -31,6 +31,7 @@ from syndicator.store.state import DAMAGED
 from syndicator.store.state import LEDGER_FILE
 from syndicator.store.state import fingerprint
 from syndicator.store.state import read_cache
+from syndicator.store.state import read_state
 
 FEEDS_STATE_FILE = "feeds.json"
 ASSETS_STATE_FILE = "assets.json"
@@ -47,22 +48,17 @@ class FeedRecord:
 
 
 def parse_records(data: bytes) -> dict[str, FeedRecord]:
-    """The feed records of a feeds.json file; none when it is not one."""
-    try:
-        document = json.loads(data)
-        return {
-            stem: FeedRecord(entry["digest"], {p: (int(a), int(b), str(c)) for p, (a, b, c) in entry["files"].items()})
-            for stem, entry in document.items()
-        }
-    except (ValueError, KeyError, TypeError, AttributeError):
-        return {}
+    """The feed records of a feeds.json file (state.DAMAGED when it is not one)."""
+    document = json.loads(data)
+    return {
+        stem: FeedRecord(str(entry["digest"]), {p: (int(a), int(b), str(c)) for p, (a, b, c) in entry["files"].items()})
+        for stem, entry in document.items()
+    }
 
 
 def read_records(path: Path) -> dict[str, FeedRecord]:
-    try:
-        return parse_records(path.read_bytes())
-    except OSError:
-        return {}
+    """The feed records in feeds.json; none when it is missing (StateError: damaged)."""
+    return read_state(path, parse_records, {})
 
 
 class RecordsFile:
@@ -100,15 +96,15 @@ class AssetRecord:
 
 
 def read_asset_records(settings: Settings) -> dict[str, AssetRecord]:
-    """The assets the builds copied (path under output_dir -> record); none when the file is missing or not one."""
-    try:
-        document = json.loads((settings.state_dir / ASSETS_STATE_FILE).read_bytes())
-        return {
-            path: AssetRecord((int(a), int(b), int(c)), int(size), int(mtime), str(etag))
-            for path, (a, b, c, size, mtime, etag) in document.items()
-        }
-    except (OSError, ValueError, TypeError, AttributeError):
-        return {}
+    """The assets the builds copied (path under output_dir -> record); none when missing (StateError: damaged)."""
+    return read_state(settings.state_dir / ASSETS_STATE_FILE, _asset_records, {})
+
+
+def _asset_records(data: bytes) -> dict[str, AssetRecord]:
+    return {
+        path: AssetRecord((int(a), int(b), int(c)), int(size), int(mtime), str(etag))
+        for path, (a, b, c, size, mtime, etag) in json.loads(data).items()
+    }
 
 
 def write_asset_records(settings: Settings, records: dict[str, AssetRecord]) -> None:

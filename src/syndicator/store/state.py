@@ -2,20 +2,25 @@
 
 The fingerprint (the installed code, the settings and the folder a command runs
 in) marks every cache and stamp, so that new code or new settings never reuse
-what old ones parsed or rendered. A cache that cannot be read is no cache
-(one warning).
+what old ones parsed or rendered. How a damaged file is taken is decided here
+too: a cache that cannot be read is no cache (one warning); a state file that
+cannot be read stops the command with one line naming it (StateError), but for
+the ledger, whose ids are read back from the published feeds instead.
 """
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import functools
 import json
 import logging
 import os
 import pickle
+import sqlite3
 import time
 from collections.abc import Callable
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from typing import BinaryIO
@@ -119,10 +124,45 @@ class BuilderLock:
 DAMAGED = (ValueError, LookupError, TypeError, AttributeError, RecursionError)
 
 
+class StateError(Exception):
+    """A file under state_dir is there but cannot be read: the command stops, naming it."""
+
+
 def _why(exc: BaseException) -> str:
     """What went wrong, in one short line (a message may quote a whole document)."""
     text = " ".join(str(exc).split()) or type(exc).__name__
     return text if len(text) <= 120 else text[:119] + "…"
+
+
+def read_state(path: Path, parse: Callable[[bytes], T], missing: T) -> T:
+    """A state file parsed, or ``missing`` when there is none; StateError when it is there but damaged."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return missing
+    except OSError as exc:
+        raise StateError(f"state file {path} cannot be read ({exc.strerror or exc})") from None
+    try:
+        return parse(data)
+    except DAMAGED as exc:
+        raise _damaged(path, exc) from None
+
+
+def _damaged(path: Path, exc: BaseException) -> StateError:
+    return StateError(
+        f"state file {path} is damaged ({_why(exc)}); restore it from a backup, or remove it to start it afresh"
+    )
+
+
+@contextlib.contextmanager
+def database_checked(path: Path) -> Iterator[None]:
+    """Opening a database under state_dir: one that is not a database, or is corrupt, is a StateError naming it."""
+    try:
+        yield
+    except sqlite3.DatabaseError as exc:
+        if not getattr(exc, "sqlite_errorname", "").startswith(("SQLITE_NOTADB", "SQLITE_CORRUPT")):
+            raise
+        raise _damaged(path, exc) from None
 
 
 def read_cache(path: Path, parse: Callable[[bytes], T]) -> T | None:
@@ -153,8 +193,8 @@ def read_ledger(settings: Settings) -> tuple[dict[str, Record], LoadProblem | No
         return loads(path.read_bytes()), None, {}
     except FileNotFoundError:
         reason = "missing"
-    except (OSError, ValueError, KeyError, AttributeError) as exc:
-        reason = f"unreadable ({exc})"
+    except (OSError, *DAMAGED) as exc:
+        reason = f"unreadable ({_why(exc)})"
     recovered = recover_published_ids(settings.output_dir)
     if reason == "missing" and not recovered:
         return {}, None, {}
@@ -185,12 +225,15 @@ def write_ledger(
 
 
 def read_folders(settings: Settings) -> set[str]:
-    """The folders of output_dir that builds created; none when the file is missing or not one."""
-    try:
-        document = json.loads((settings.state_dir / FOLDERS_FILE).read_bytes())
-    except (OSError, ValueError):
-        return set()
-    return {str(f) for f in document} if isinstance(document, list) else set()
+    """The folders of output_dir that builds created; none when the file is missing (StateError: damaged)."""
+    return read_state(settings.state_dir / FOLDERS_FILE, _folders, set())
+
+
+def _folders(data: bytes) -> set[str]:
+    document = json.loads(data)
+    if not isinstance(document, list) or not all(isinstance(folder, str) for folder in document):
+        raise ValueError("not a list of folders")
+    return set(document)
 
 
 def write_folders(settings: Settings, folders: set[str]) -> None:
