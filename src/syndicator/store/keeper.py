@@ -10,6 +10,7 @@ import json
 from syndicator.config import Settings
 from syndicator.core.ledger import Record
 from syndicator.core.ledger import entry_line as ledger_line
+from syndicator.core.recovery import Found
 from syndicator.model import LoadProblem
 from syndicator.store import state
 from syndicator.store.files import write_atomic
@@ -35,7 +36,7 @@ class Keeper:
         self.folders: set[str] = state.read_folders(settings)
         self.ledger: dict[str, Record] = {}
         self.ledger_problem: LoadProblem | None = None  # the ledger was lost or unreadable (shown once)
-        self.recovered: dict[str, str] = {}  # ids read back from published feeds, for the first load
+        self.recovered: dict[str, Found] = {}  # entries read back from published feeds, for the first load
         self.feeds: dict[str, str] = state.read_state(settings.state_dir / FEEDS_KNOWN_FILE, _known_feeds, {})
         self.started = False
         self._lines: dict[str, tuple[Record, bytes]] = {}  # each post's line of the ledger file as last written

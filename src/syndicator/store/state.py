@@ -33,7 +33,9 @@ from syndicator.core.ledger import Record
 from syndicator.core.ledger import dumps
 from syndicator.core.ledger import entry_line
 from syndicator.core.ledger import loads
-from syndicator.core.ledger import recover_ids
+from syndicator.core.recovery import Found
+from syndicator.core.recovery import LedgerError
+from syndicator.core.recovery import recover_ids
 from syndicator.model import LoadProblem
 from syndicator.store.files import replacing
 from syndicator.store.files import write_atomic
@@ -176,17 +178,13 @@ def read_cache(path: Path, parse: Callable[[bytes], T]) -> T | None:
         return None
 
 
-class LedgerError(Exception):
-    """The ledger is gone and the ids already published cannot be read back from output_dir."""
-
-
-def read_ledger(settings: Settings) -> tuple[dict[str, Record], LoadProblem | None, dict[str, str]]:
-    """The ledger in state_dir, a warning, and the published ids recovered when it is missing or unreadable.
+def read_ledger(settings: Settings) -> tuple[dict[str, Record], LoadProblem | None, dict[str, Found]]:
+    """The ledger in state_dir, a warning, and the published entries recovered when it is missing or unreadable.
 
     Without a ledger, the ids the feeds in output_dir carry (the site-wide feed
-    and its archive pages hold every published post) are taken back by slug, so
-    that readers see no duplicates; raise LedgerError when those feeds exist but
-    cannot be read.
+    and its archive pages hold every published post) are given back to the
+    posts (core.recovery), so that readers see no duplicates; raise LedgerError
+    when those feeds exist but cannot be read.
     """
     path = settings.state_dir / LEDGER_FILE
     try:
@@ -203,8 +201,8 @@ def read_ledger(settings: Settings) -> tuple[dict[str, Record], LoadProblem | No
     return {}, LoadProblem(str(path), 1, message, fatal=False), recovered
 
 
-def recover_published_ids(output_dir: Path) -> dict[str, str]:
-    """Post slug -> id as published in output_dir's site-wide Atom feed and its archive pages (none: no feed)."""
+def recover_published_ids(output_dir: Path) -> dict[str, Found]:
+    """Post slug -> entry as published in output_dir's site-wide Atom feed and its archive pages (none: no feed)."""
     feed = output_dir / "all.atom"
     if not feed.is_file():
         return {}
