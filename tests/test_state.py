@@ -16,7 +16,6 @@ import pytest
 from conftest import Server
 from conftest import free_port
 
-WORDPRESS = Path(__file__).resolve().parent / "data" / "wordpress" / "wp6-blocks.xml"
 NESTED = b"[" * 200_000 + b"]" * 200_000  # deeper than any JSON reader's recursion
 
 
@@ -166,17 +165,3 @@ def test_a_damaged_database_stops_its_command_with_one_line(tmp_path: Path, name
     assert ran.returncode == 1
     assert ran.stderr.strip().splitlines() == [ran.stderr.strip()]
     assert ran.stderr.startswith(f"Error: state file {state} is damaged (file is not a database)"), ran.stderr
-
-
-def test_a_damaged_import_record_stops_the_import(tmp_path: Path) -> None:
-    """wordpress.json that cannot be read stops `import wordpress` with one line, before a post is written."""
-    site = make_site(tmp_path)
-    (site / "syndicator.toml").write_text('posts_dir = "posts"\nstate_dir = ".syndicator"\n')
-    record = site / ".syndicator" / "wordpress.json"
-    record.write_bytes(NESTED)
-    before = sorted(p.name for p in (site / "posts").iterdir())
-    ran = run(site, "import", "wordpress", str(WORDPRESS))
-    assert ran.returncode == 1
-    assert ran.stderr.strip().splitlines() == [ran.stderr.strip()]
-    assert ran.stderr.startswith(f"Error: state file {record} is damaged"), ran.stderr
-    assert sorted(p.name for p in (site / "posts").iterdir()) == before

@@ -22,7 +22,6 @@ from syndicator.importers.items import PlannedPost
 from syndicator.importers.media import MediaCopier
 from syndicator.importers.media import Uploads
 from syndicator.store.files import write_atomic
-from syndicator.store.state import read_state
 
 RECORD_FILE = "wordpress.json"
 _URL_ATTRIBUTE = re.compile(r"""(\b(?:src|href|poster)\s*=\s*)(["'])(.*?)\2""", re.I | re.S)
@@ -108,16 +107,8 @@ class _Localizer:
 
 
 def read_record(state_dir: Path) -> dict[str, dict[str, str]]:
-    """What earlier imports wrote; none when the file is missing, StateError when it is damaged.
-
-    Read as none, a damaged record would let the import write over the
-    publisher's edits of the posts it imported before.
-    """
-    return read_state(state_dir / RECORD_FILE, _record, {})
-
-
-def _record(data: bytes) -> dict[str, dict[str, str]]:
-    record = json.loads(data)
-    if not isinstance(record, dict) or not all(isinstance(known, dict) for known in record.values()):
-        raise ValueError("not an object of imported items")
-    return record
+    try:
+        record = json.loads((state_dir / RECORD_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return record if isinstance(record, dict) else {}
