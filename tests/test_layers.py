@@ -16,13 +16,26 @@ MAY_IMPORT: dict[str, set[str]] = {
     "__main__": {"cli"},
     "config": set(),
     "model": set(),
+    "outbound": set(),  # requests sent out to checked addresses: the hub's and the importer's
     "core": {"__init__", "config", "model", "core"},
     "served": {"core"},  # what is served at a URL: made by the builder's wings, answered by service.http
     "store": {"__init__", "config", "model", "core", "served", "store"},
     "incremental": {"__init__", "config", "model", "core", "store", "served", "incremental"},
-    "service": {"__init__", "config", "model", "core", "store", "served", "incremental", "service"},
-    "importers": {"__init__", "config", "model", "core", "store", "importers"},
-    "cli": {"__init__", "config", "model", "core", "store", "served", "incremental", "service", "importers", "cli"},
+    "service": {"__init__", "config", "model", "outbound", "core", "store", "served", "incremental", "service"},
+    "importers": {"__init__", "config", "model", "outbound", "core", "store", "importers"},
+    "cli": {
+        "__init__",
+        "config",
+        "model",
+        "outbound",
+        "core",
+        "store",
+        "served",
+        "incremental",
+        "service",
+        "importers",
+        "cli",
+    },
 }
 
 # The pure core touches no disk, clock, environment, process, thread, socket or database.

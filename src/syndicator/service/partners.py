@@ -7,8 +7,9 @@ random 256-bit token needs no slow hash). A request names it as
 password: the token); the hash of what it presents is compared with
 ``hmac.compare_digest`` against every partner's (Bearer) or the named one's
 (Basic). Wrong, missing, malformed or revoked credentials all get the same
-401; a client that keeps presenting wrong ones is made to wait (``Throttle``).
-The feeds themselves are answered by ``service.http.partners``.
+401; a client that keeps presenting wrong ones is made to wait (``Throttle``), but
+valid credentials are always answered. The feeds themselves are answered by
+``service.http.partners``.
 """
 
 from __future__ import annotations

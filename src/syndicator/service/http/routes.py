@@ -26,6 +26,7 @@ from werkzeug.routing import RequestRedirect
 from werkzeug.routing import Rule
 
 from syndicator.core.plan import FEEDS_PREFIX
+from syndicator.core.plan import PARTNERS_ROOT
 from syndicator.service.http import oldurls
 from syndicator.service.http import views
 from syndicator.service.http.assets import MEDIA_PATH
@@ -33,12 +34,12 @@ from syndicator.service.http.assets import Assets
 from syndicator.service.http.context import KINDS
 from syndicator.service.http.feeds import Feeds
 from syndicator.service.http.pages import Pages
-from syndicator.service.http.partners import PARTNERS_ROOT
 from syndicator.service.http.partners import Partners
 from syndicator.service.http.statspage import stats_page
 from syndicator.service.http.websub import websub
 
 READ = ("GET", "HEAD")
+PARTNERS_NOTE = "for a partner's token: its feeds, the pages and media/ files of posts for partners only"
 ANY = ("*",)
 
 
@@ -72,7 +73,7 @@ class Route:
 
 ROUTES: tuple[Route, ...] = (
     # Answered from the Snapshot, before the app's views: each takes the paths its pattern starts with.
-    Route(f"{PARTNERS_ROOT}<path:rest>", Partners, "a partner's feed, for its token", methods=ANY, front=True),
+    Route(f"{PARTNERS_ROOT}/<path:rest>", Partners, PARTNERS_NOTE, methods=ANY, front=True),
     Route(
         f"{MEDIA_PATH}<path:name>", Assets, "an asset a post uses (ranges); 503 while replaced", front=True, files=True
     ),
