@@ -102,22 +102,23 @@ def load_public_key(pem: str) -> PublicKey:
 
 
 class Signer:
-    """Signs requests with the accounts' private keys (each loaded once)."""
+    """Signs requests with the accounts' private keys (``private_key_of(handle)``, each loaded once)."""
 
     def __init__(self, private_key_of: Callable[[str], bytes]) -> None:
         self._pem_of = private_key_of
         self._keys: dict[str, rsa.RSAPrivateKey] = {}
 
     def headers(
-        self, key_id: str, method: str, host: str, selector: str, body: bytes | None, now: datetime
+        self, handle: str, key_id: str, request: tuple[str, str, str], body: bytes | None, now: datetime
     ) -> dict[str, str]:
         """The headers that sign a request (Host, Date, Digest for a body, Signature), draft-cavage rsa-sha256."""
+        method, host, selector = request  # as sent: the Host header and the path with its query
         values = {"host": host, "date": email.utils.format_datetime(now.astimezone(UTC), usegmt=True)}
         if body is not None:
             values["digest"] = "SHA-256=" + base64.b64encode(hashlib.sha256(body).digest()).decode("ascii")
         names = ["(request-target)", *values]
         lines = [f"(request-target): {method.lower()} {selector}", *(f"{k}: {v}" for k, v in values.items())]
-        signature = self._key(key_id).sign("\n".join(lines).encode("utf-8"), padding.PKCS1v15(), hashes.SHA256())
+        signature = self._key(handle).sign("\n".join(lines).encode("utf-8"), padding.PKCS1v15(), hashes.SHA256())
         header = (
             f'keyId="{key_id}",algorithm="rsa-sha256",headers="{" ".join(names)}",'
             f'signature="{base64.b64encode(signature).decode("ascii")}"'
@@ -129,13 +130,13 @@ class Signer:
             "Signature": header,
         }
 
-    def _key(self, key_id: str) -> rsa.RSAPrivateKey:
-        key = self._keys.get(key_id)
+    def _key(self, handle: str) -> rsa.RSAPrivateKey:
+        key = self._keys.get(handle)
         if key is None:
-            loaded = serialization.load_pem_private_key(self._pem_of(key_id), password=None)
+            loaded = serialization.load_pem_private_key(self._pem_of(handle), password=None)
             if not isinstance(loaded, rsa.RSAPrivateKey):
-                raise ValueError(f"the key of {key_id} is not an RSA key")
-            key = self._keys[key_id] = loaded
+                raise ValueError(f"the key of {handle} is not an RSA key")
+            key = self._keys[handle] = loaded
         return key
 
 

@@ -22,6 +22,8 @@ from syndicator.config import Settings
 from syndicator.service.audience import Audience
 from syndicator.service.audience import topic_counts
 from syndicator.service.build import Builder
+from syndicator.service.federation import Federation
+from syndicator.service.fediweb import INBOX_SLOTS
 from syndicator.service.hub import Hub
 from syndicator.service.schedule import Clock
 from syndicator.service.schedule import start_scheduler
@@ -78,7 +80,7 @@ def serve_http(settings: Settings, host: str, port: int, threads: int, clock: Cl
         port=port,
         interface=Interfaces.WSGI,
         workers=1,
-        blocking_threads=threads + WEBSUB_SLOTS,
+        blocking_threads=threads + WEBSUB_SLOTS + INBOX_SLOTS,
         http=HTTPModes.http1,
         http1_settings=HTTP1Settings(header_read_timeout=HEADER_READ_TIMEOUT_MS),
         backlog=BACKLOG,
@@ -109,6 +111,11 @@ def _load_app(settings: Settings, host: str, port: int, clock: Clock) -> Callabl
     builder = Builder(settings)  # a lost ledger is the first load's error: /healthz and the log say it
     builder.serve_stored(clock())
     hub = Hub(settings)
+    federation = Federation(settings) if settings.fediverse else None
+    if federation is not None:
+        builder.listeners.append(federation.after_reload)
+        federation.start()
+        atexit.register(federation.close)
     watcher = PostWatcher(settings.posts_dir)
     watcher.start()  # before the first load: an edit made during it is seen
     start_scheduler(builder, settings, clock, hub, watcher, first_load=True)
@@ -117,4 +124,6 @@ def _load_app(settings: Settings, host: str, port: int, clock: Clock) -> Callabl
     audience.start()
     atexit.register(audience.stop)
     logger.info("serving url=http://%s:%d/ posts_dir=%s hub=%s", host, port, settings.posts_dir, hub.url)
-    return create_app(settings, builder, None if hub.external else hub, partners=partners, audience=audience)
+    return create_app(
+        settings, builder, None if hub.external else hub, partners=partners, audience=audience, federation=federation
+    )
