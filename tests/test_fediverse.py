@@ -76,8 +76,14 @@ def test_a_follow_is_accepted_and_posts_arrive_signed_in_order(
     assert accepted.activity["object"]["id"] == follow["id"]
     assert accepted.activity["actor"] == site.actor("alpha")
 
-    write_post("2025-07-01-news.md", title="News <b>x</b>", date="2025-07-01T10:00:00Z", categories="[Alpha]",
-               tags="[Machine learning, Go]", body="Intro words.\n\nContinue reading\n\nThe rest.\n")
+    write_post(
+        "2025-07-01-news.md",
+        title="News <b>x</b>",
+        date="2025-07-01T10:00:00Z",
+        categories="[Alpha]",
+        tags="[Machine learning, Go]",
+        body="Intro words.\n\nContinue reading\n\nThe rest.\n",
+    )
     site.reload(NOW)
     assert site.pump(lambda: bool(remote.activities("Create")))
     create = remote.activities("Create")[0]
@@ -158,7 +164,7 @@ def test_pages_show_the_handle_beside_the_feed_links(site: Site) -> None:
 
 
 def test_private_keys_are_kept_mode_0600_and_reused(site: Site, make_settings: Callable[..., Settings]) -> None:
-    """Each account's key is made once, kept under state_dir readable by its owner only, and the same after a restart."""
+    """Each account's key is made once, kept under state_dir for its owner only, and the same after a restart."""
     before = requests.get(site.actor("alpha"), timeout=10).json()["publicKey"]["publicKeyPem"]
     keys = list((site.settings.state_dir / "fediverse-keys").glob("*.pem"))
     assert keys and all(key.stat().st_mode & 0o777 == 0o600 for key in keys)

@@ -46,10 +46,15 @@ class Delivery:
 
 @dataclass
 class RemoteServer:
-    """One remote account on a loopback port; ``inbox_statuses`` are answered to POSTs first (then 202)."""
+    """Remote accounts on a loopback port; ``inbox_statuses`` are answered to POSTs first (then 202).
 
-    name: str = "reader"
+    ``names``: its accounts (sharing one key pair and one shared inbox); ``padding``: bytes added to their
+    documents (to make them too large).
+    """
+
+    names: tuple[str, ...] = ("reader",)
     address: str = "127.0.0.1"
+    padding: int = 0
     inbox_statuses: list[int] = field(default_factory=list)
     received: list[Delivery] = field(default_factory=list)
     fetches: list[str] = field(default_factory=list)
@@ -66,8 +71,9 @@ class RemoteServer:
 
             def do_GET(self) -> None:
                 remote.fetches.append(self.path)
-                if urlsplit(self.path).path == f"/users/{remote.name}":
-                    self._answer(200, json.dumps(remote.actor_document()).encode(), ACTIVITY_JSON)
+                name = urlsplit(self.path).path.removeprefix("/users/")
+                if name in remote.names:
+                    self._answer(200, json.dumps(remote.actor_document(name)).encode(), ACTIVITY_JSON)
                 else:
                     self._answer(404, b"not found", "text/plain")
 
@@ -90,26 +96,31 @@ class RemoteServer:
 
         self.server = ThreadingHTTPServer((self.address, 0), Handler)
         self.url = f"http://{self.address}:{self.server.server_port}"
-        self.actor_id = f"{self.url}/users/{self.name}"
-        self.key_id = f"{self.actor_id}#main-key"
+        self.actor_id = self.actor_of(self.names[0])
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
 
-    def actor_document(self) -> dict[str, Any]:
+    def actor_of(self, name: str) -> str:
+        return f"{self.url}/users/{name}"
+
+    def actor_document(self, name: str) -> dict[str, Any]:
+        actor_id = self.actor_of(name)
         document: dict[str, Any] = {
             "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
-            "id": self.actor_id,
+            "id": actor_id,
             "type": "Person",
-            "preferredUsername": self.name,
-            "inbox": f"{self.actor_id}/inbox",
-            "outbox": f"{self.actor_id}/outbox",
-            "publicKey": {"id": self.key_id, "owner": self.actor_id, "publicKeyPem": self.public_pem},
+            "preferredUsername": name,
+            "inbox": f"{actor_id}/inbox",
+            "outbox": f"{actor_id}/outbox",
+            "publicKey": {"id": f"{actor_id}#main-key", "owner": actor_id, "publicKeyPem": self.public_pem},
         }
         if self.shared_inbox:
             document["endpoints"] = {"sharedInbox": f"{self.url}/inbox"}
+        if self.padding:
+            document["summary"] = "x" * self.padding
         return document
 
     def verify(self, method: str, url: str, headers: dict[str, str], body: bytes) -> str | None:
@@ -133,29 +144,38 @@ class RemoteServer:
         return result
 
     def signed_post(self, url: str, activity: dict[str, Any], **changes: Any) -> requests.Response:
-        """POST an activity signed by bovine as its ``signed_post`` does (``date``/``body`` in changes: tamper)."""
-        body = changes.get("body") or json.dumps(activity).encode()
+        """POST an activity signed by bovine as its ``signed_post`` does.
+
+        ``changes`` tamper with it: ``date`` (its Date), ``body`` (sent instead of the signed one),
+        ``private_pem`` (another key signs), ``key_id`` (the key named).
+        """
+        signed = json.dumps(activity).encode()
+        body = changes.get("body") or signed
         parts = urlsplit(url)
         date = changes.get("date") or get_gmt_now()
-        digest = content_digest_sha256(changes.get("signed_body") or body)
+        digest = content_digest_sha256(signed)
         signature = (
             build_signature(parts.netloc, "post", parts.path)
             .with_field("date", date)
             .with_field("digest", digest)
             .with_field("content-type", ACTIVITY_JSON)
         )
-        secret = CryptographicSecret.from_pem(self.key_id, changes.get("private_pem") or self.private_pem)
+        key_id = changes.get("key_id") or f"{activity['actor']}#main-key"
+        secret = CryptographicSecret.from_pem(key_id, changes.get("private_pem") or self.private_pem)
         headers = {**signature.headers, "signature": signature.sign_for_http_draft(secret)}
         headers["content-type"] = ACTIVITY_JSON
         return requests.post(url, data=body, headers=headers, timeout=30)
 
-    def follow(self, actor_id: str, inbox: str | None = None, **changes: Any) -> tuple[dict[str, Any], requests.Response]:
-        """Follow one of the site's accounts, at its inbox (or the one given)."""
+    def follow(
+        self, actor_id: str, inbox: str | None = None, name: str | None = None, **changes: Any
+    ) -> tuple[dict[str, Any], requests.Response]:
+        """Follow one of the site's accounts, at its inbox (or the one given), as one of ours (or ``actor``)."""
+        follower = changes.pop("actor", None) or self.actor_of(name or self.names[0])
         follow = {
             "@context": "https://www.w3.org/ns/activitystreams",
-            "id": f"{self.actor_id}#follows/{time.monotonic_ns()}",
+            "id": f"{follower}#follows/{time.monotonic_ns()}",
             "type": "Follow",
-            "actor": self.actor_id,
+            "actor": follower,
             "object": actor_id,
         }
         return follow, self.signed_post(inbox or f"{actor_id}/inbox", follow, **changes)
@@ -165,7 +185,7 @@ class RemoteServer:
             "@context": "https://www.w3.org/ns/activitystreams",
             "id": f"{follow['id']}/undo",
             "type": "Undo",
-            "actor": self.actor_id,
+            "actor": follow["actor"],
             "object": {k: v for k, v in follow.items() if k != "@context"},
         }
         return self.signed_post(inbox, undo)
