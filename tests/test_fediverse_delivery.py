@@ -31,9 +31,7 @@ def remote() -> Iterator[RemoteServer]:
 
 
 @pytest.fixture
-def make_site(
-    make_settings: Callable[..., Settings], write_post: Callable[..., Path]
-) -> Iterator[Callable[..., Site]]:
+def make_site(make_settings: Callable[..., Settings], write_post: Callable[..., Path]) -> Iterator[Callable[..., Site]]:
     write_post("a.md", title="A", categories="[Alpha]")
     sites: list[Site] = []
 
@@ -92,9 +90,7 @@ def test_failures_are_retried_and_order_is_kept(
     assert kinds == ["Create", "Create", "Create", "Update"]  # two failed tries, then each once, in order
 
 
-def test_queued_deliveries_survive_a_restart(
-    site: Site, remote: RemoteServer, write_post: Callable[..., Path]
-) -> None:
+def test_queued_deliveries_survive_a_restart(site: Site, remote: RemoteServer, write_post: Callable[..., Path]) -> None:
     """A delivery not yet made when the server stops is made after it starts again, once."""
     remote.inbox_statuses[:] = [503]
     write_post("b.md", title="B", categories="[Alpha]")

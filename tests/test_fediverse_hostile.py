@@ -38,9 +38,7 @@ def remote() -> Iterator[RemoteServer]:
 
 
 @pytest.fixture
-def make_site(
-    make_settings: Callable[..., Settings], write_post: Callable[..., Path]
-) -> Iterator[Callable[..., Site]]:
+def make_site(make_settings: Callable[..., Settings], write_post: Callable[..., Path]) -> Iterator[Callable[..., Site]]:
     write_post("a.md", title="A", categories="[Alpha]")
     sites: list[Site] = []
 
@@ -180,15 +178,15 @@ class _Key(HTTPSignatureKeyResolver):
 class _Request:
     def __init__(self, url: str, body: bytes) -> None:
         self.method, self.url = "POST", url
-        self.headers: dict[str, str] = {"Content-Type": "application/activity+json", "Date": "x"}
+        self.headers: dict[str, str] = {"Content-Type": "application/activity+json"}
         self.body = body
 
 
 def rfc9421_follow(site: Site, remote: RemoteServer, *, created: dt.datetime | None = None) -> _Request:
     """A Follow signed the RFC 9421 way (method, target URI and Content-Digest covered), by the remote's key."""
-    follow = {"type": "Follow", "id": f"{remote.actor_id}#9421", "actor": remote.actor_id, "object": site.actor("alpha")}
+    actor = remote.actor_id
+    follow = {"type": "Follow", "id": f"{actor}#9421", "actor": actor, "object": site.actor("alpha")}
     request = _Request(f"{site.actor('alpha')}/inbox", json.dumps(follow).encode())
-    del request.headers["Date"]
     signer = HTTPMessageSigner(signature_algorithm=algorithms.RSA_V1_5_SHA256, key_resolver=_Key(remote.private_pem))
     signer.sign(
         request,
