@@ -105,12 +105,7 @@ SETTINGS: tuple[Setting, ...] = (
         False,
         "Make the site, every category, tag and author an ActivityPub account that Mastodon users can follow.",
     ),
-    Setting(
-        "fediverse_site_handle",
-        str,
-        "blog",
-        "The user name of the whole site's fediverse account (`@blog@<host>`).",
-    ),
+    Setting("fediverse_site_handle", str, "blog", "User name of the whole site's fediverse account (`@blog@<host>`)."),
     Setting(
         "fediverse_allow_private",
         bool,

@@ -86,8 +86,7 @@ class Builder:
         self, settings: Settings, *, serving: bool = True, parallel_from: int = 2000, allow_empty: bool = False
     ) -> None:
         self.settings = settings
-        self.serving = serving
-        self.allow_empty = allow_empty
+        self.serving, self.allow_empty = serving, allow_empty
         self.snapshot: Snapshot | None = None
         self.last_error: str | None = None
         self._lock = threading.Lock()
