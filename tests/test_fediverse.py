@@ -142,6 +142,9 @@ def test_discovery_documents(site: Site) -> None:
     assert "BEGIN PUBLIC KEY" in document["publicKey"]["publicKeyPem"]
     assert requests.get(document["icon"]["url"], timeout=10).headers["Content-Type"] == "image/png"
 
+    host_meta = requests.get(f"{site.url}/.well-known/host-meta", timeout=10)
+    assert f'template="{site.url}/.well-known/webfinger?resource={{uri}}"' in host_meta.text
+
     links = requests.get(f"{site.url}/.well-known/nodeinfo", timeout=10).json()["links"]
     nodeinfo = requests.get(links[0]["href"], timeout=10).json()
     assert nodeinfo["version"] == "2.1" and nodeinfo["protocols"] == ["activitypub"]

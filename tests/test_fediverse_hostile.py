@@ -64,6 +64,14 @@ def unchanged(site: Site) -> bool:
     return site.federation.followers.count() == 0 and site.federation.queue.pending() == 0
 
 
+def test_an_activity_of_another_media_type_is_refused(site: Site, remote: RemoteServer) -> None:
+    """An inbox takes activities as JSON only: text/plain is answered 415 (the testsuite's media type rule)."""
+    follow = {"type": "Follow", "id": f"{remote.actor_id}#f", "actor": remote.actor_id, "object": site.actor("alpha")}
+    headers = {"Content-Type": "text/plain"}
+    answer = requests.post(f"{site.url}/ap/inbox", data=json.dumps(follow), headers=headers, timeout=10)
+    assert answer.status_code == 415 and unchanged(site)
+
+
 def test_an_unsigned_follow_is_refused(site: Site, remote: RemoteServer) -> None:
     """No Signature: 401, and no key is fetched."""
     follow = {"type": "Follow", "id": f"{remote.actor_id}#f", "actor": remote.actor_id, "object": site.actor("alpha")}
@@ -101,7 +109,8 @@ def test_an_oversized_activity_is_refused_before_it_is_read(site: Site, remote: 
     _, answer = remote.follow(site.actor("alpha"), body=json.dumps(big).encode())
     assert answer.status_code == 413
     chunks = iter([b"{" + b" " * 40_000, b" " * 40_000 + b"}"])
-    chunked = requests.post(f"{site.url}/ap/inbox", data=chunks, timeout=10)
+    headers = {"Content-Type": "application/activity+json"}
+    chunked = requests.post(f"{site.url}/ap/inbox", data=chunks, headers=headers, timeout=10)
     assert chunked.status_code == 413
     assert unchanged(site)
 

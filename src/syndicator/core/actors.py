@@ -205,6 +205,15 @@ def webfinger(catalog: Catalog, settings: Settings, resource: str) -> dict[str, 
     }
 
 
+def host_meta(settings: Settings) -> str:
+    """``/.well-known/host-meta`` (RFC 6415): where WebFinger is, for servers that ask there first."""
+    template = html.escape(f"{settings.base_url}/.well-known/webfinger?resource={{uri}}")
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<XRD xmlns="http://docs.oasis-open.org/ns/xri/xrd-1.0">\n'
+        f'  <Link rel="lrdd" type="application/jrd+json" template="{template}"/>\n</XRD>\n'
+    )
+
+
 def nodeinfo_links(settings: Settings) -> dict[str, Any]:
     """``/.well-known/nodeinfo``: where the NodeInfo document is."""
     return {"links": [{"rel": NODEINFO_SCHEMA, "href": f"{settings.base_url}/nodeinfo/2.1"}]}

@@ -32,6 +32,7 @@ from syndicator.core.actors import actor_document
 from syndicator.core.actors import actor_url
 from syndicator.core.actors import find_actor
 from syndicator.core.actors import followers_url
+from syndicator.core.actors import host_meta
 from syndicator.core.actors import nodeinfo
 from syndicator.core.actors import nodeinfo_links
 from syndicator.core.actors import stem_of
@@ -42,6 +43,7 @@ from syndicator.service.httpsig import Incoming
 
 INBOX_MAX_BODY = 64 * 1024  # bytes of an activity; a longer one is answered 413
 INBOX_SLOTS = 8  # inbox requests checked at once; serve adds as many request threads for them
+ACTIVITY_MEDIA_TYPES = ("application/activity+json", "application/ld+json", "application/json")  # what an inbox takes
 NODEINFO_TYPE = 'application/json; profile="http://nodeinfo.diaspora.software/ns/schema/2.1#"'
 ACTIVITY_TYPE = f"{ACTIVITY_JSON}; charset=utf-8"
 
@@ -49,6 +51,7 @@ ACTIVITY_TYPE = f"{ACTIVITY_JSON}; charset=utf-8"
 def register(bp: Blueprint) -> None:
     bp.add_url_rule("/.well-known/webfinger", view_func=webfinger)
     bp.add_url_rule("/.well-known/nodeinfo", view_func=nodeinfo_index)
+    bp.add_url_rule("/.well-known/host-meta", view_func=host_meta_document)
     bp.add_url_rule("/nodeinfo/2.1", view_func=nodeinfo_document)
     bp.add_url_rule(SHARED_INBOX, view_func=shared_inbox, methods=["POST"])
     bp.add_url_rule(f"{ACTORS}<handle>", view_func=actor)
@@ -102,6 +105,14 @@ def webfinger() -> Response:
     if document is None:
         return _plain(404, "no such account")
     return _json(document, "application/jrd+json; charset=utf-8")
+
+
+def host_meta_document() -> Response:
+    if _federation() is None:
+        return _plain(404, "Not Found")
+    response = Response(host_meta(context.settings()), content_type="application/xrd+xml; charset=utf-8")
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
 
 
 def nodeinfo_index() -> Response:
@@ -192,6 +203,8 @@ def _receive() -> Response:
         return _plain(404, "Not Found")
     if (request.content_length or 0) > INBOX_MAX_BODY:
         return _plain(413, f"an activity is at most {INBOX_MAX_BODY} bytes")
+    if request.mimetype not in ACTIVITY_MEDIA_TYPES:
+        return _plain(415, "an activity is sent as application/activity+json")
     slots: threading.BoundedSemaphore = current_app.config["SYNDICATOR_INBOX_SLOTS"]
     if not slots.acquire(blocking=False):
         busy = "503 too many activities at once: try again shortly\n"
