@@ -220,7 +220,9 @@ def test_a_tampered_or_stale_rfc9421_follow_is_refused(site: Site, remote: Remot
     request = rfc9421_follow(site, remote)
     tampered = requests.post(request.url, data=request.body + b" ", headers=request.headers, timeout=10)
     assert tampered.status_code == 401
+    fetched = len(remote.fetches)
     stale = rfc9421_follow(site, remote, created=dt.datetime.now(dt.UTC) - dt.timedelta(hours=13))
     answer = requests.post(stale.url, data=stale.body, headers=stale.headers, timeout=10)
-    assert answer.status_code == 401
+    assert answer.status_code == 401 and "12 h" in answer.text
+    assert len(remote.fetches) == fetched  # refused before its key was asked for
     assert unchanged(site)

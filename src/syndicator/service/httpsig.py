@@ -143,7 +143,7 @@ class Signer:
 def key_id_of(request: Incoming, now: datetime) -> str:
     """The keyId a request is signed with, once its freshness and digest hold; SignatureError otherwise."""
     if request.header("signature-input") is not None:
-        return _rfc9421_key_id(request)
+        return _rfc9421_key_id(request, now)
     params = cavage_params(request)
     fields = params.get("headers", "date").lower().split()
     missing = [f for f in ("(request-target)", "host", "date") if f not in fields]
@@ -275,14 +275,20 @@ class _OneKey(HTTPSignatureKeyResolver):
         return self.key
 
 
-def _rfc9421_key_id(request: Incoming) -> str:
-    """The keyid of an RFC 9421 signature (one signature only); its freshness is checked when it is verified."""
+def _rfc9421_key_id(request: Incoming, now: datetime) -> str:
+    """The keyid of an RFC 9421 signature (one signature only), once its ``created`` is within MAX_SKEW of now.
+
+    Checked again, with the rest, by http-message-signatures when the key is had.
+    """
     header = request.header("signature-input") or ""
     if len(header) > MAX_SIGNATURE_HEADER:
         raise SignatureError("the Signature-Input header is too long")
     found = re.findall(r';\s*keyid="([^"\\]*)"', header)
-    if len(found) != 1:
-        raise SignatureError("the request must carry exactly one RFC 9421 signature with a keyid")
+    created = re.findall(r";\s*created=([0-9]{1,12})\b", header)
+    if len(found) != 1 or len(created) != 1:
+        raise SignatureError("the request must carry exactly one RFC 9421 signature with a keyid and created")
+    if abs(datetime.fromtimestamp(int(created[0]), UTC) - now) > MAX_SKEW:
+        raise SignatureError(f"the signature was created more than {MAX_SKEW.total_seconds() / 3600:g} h from now")
     return str(found[0])
 
 
