@@ -82,6 +82,7 @@ def test_a_follow_is_accepted_and_posts_arrive_signed_in_order(
         date="2025-07-01T10:00:00Z",
         categories="[Alpha]",
         tags="[Machine learning, Go]",
+        image="{src: 'https://cdn.example.net/camels.jpg', alt: Camels at rest}",
         body="Intro words.\n\nContinue reading\n\nThe rest.\n",
     )
     site.reload(NOW)
@@ -95,6 +96,9 @@ def test_a_follow_is_accepted_and_posts_arrive_signed_in_order(
     assert "Intro words." in article["content"] and "The rest." not in article["content"]
     assert f'href="{site.url}/posts/news/"' in article["content"] and article["summary"] == article["content"]
     assert {t["name"] for t in article["tag"]} == {"#MachineLearning", "#Go"}
+    image = {"type": "Image", "mediaType": "image/jpeg", "url": "https://cdn.example.net/camels.jpg"}
+    assert article["attachment"] == [{**image, "name": "Camels at rest"}]
+    assert article["published"] == "2025-07-01T10:00:00Z"
     assert PUBLIC in create.activity["to"] and f"{site.actor('alpha')}/followers" in create.activity["cc"]
 
     path = posts_dir / "2025-07-01-news.md"
