@@ -145,6 +145,9 @@ def test_discovery_documents(site: Site) -> None:
     assert document["publicKey"]["owner"] == site.actor("alpha")
     assert "BEGIN PUBLIC KEY" in document["publicKey"]["publicKeyPem"]
     assert requests.get(document["icon"]["url"], timeout=10).headers["Content-Type"] == "image/png"
+    html_first = {"Accept": "text/html,*/*;q=0.8"}
+    browser = requests.get(site.actor("alpha"), headers=html_first, allow_redirects=False, timeout=10)
+    assert browser.status_code == 303 and browser.headers["Location"] == f"{site.url}/category/alpha/"
 
     host_meta = requests.get(f"{site.url}/.well-known/host-meta", timeout=10)
     assert f'template="{site.url}/.well-known/webfinger?resource={{uri}}"' in host_meta.text

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint
 from flask import Response
 from flask import current_app
+from flask import redirect
 from flask import request
 from werkzeug.wsgi import get_input_stream
 
@@ -129,10 +130,12 @@ def nodeinfo_document() -> Response:
 
 
 def actor(handle: str) -> Response:
-    """The actor document (also for a browser: it links the account's page in ``url``)."""
+    """The actor document; a browser (asking for HTML first) is sent to the account's page."""
     found = _account(handle)
     if isinstance(found, Response):
         return found
+    if request.accept_mimetypes.best_match([ACTIVITY_JSON, "application/ld+json", "text/html"]) == "text/html":
+        return redirect(found.group.page_url, 303)
     federation = _federation()
     assert federation is not None  # noqa: S101 - _account answered 404 otherwise
     return _json(actor_document(found, context.settings(), federation.public_key(handle)))
