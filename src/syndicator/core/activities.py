@@ -177,43 +177,65 @@ def encode(document: Mapping[str, Any]) -> bytes:
     return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-ArticleOf = Callable[[Post], tuple[dict[str, Any], str]]  # a post's article fields and their digest
+ArticleOf = Callable[[Post], "Article"]  # a post's article as every account sends it
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """A post's article fields (the same for every account), their digest, and the accounts that publish it."""
+
+    fields: dict[str, Any]
+    digest: str
+    handles: tuple[str, ...]
 
 
 def article_of(settings: Settings) -> ArticleOf:
-    """The article fields and digest of a post (the service wraps it in a memo: posts that did not change recur)."""
+    """The article of a post (the service wraps it in a memo: posts that did not change recur)."""
 
-    def of(post: Post) -> tuple[dict[str, Any], str]:
+    def of(post: Post) -> Article:
         fields = article_fields(post, settings)
-        return fields, article_digest(fields)
+        return Article(fields, article_digest(fields), handles_of(post, settings))
 
     return of
 
 
 def changes(
-    sent: Mapping[str, Federated], catalog: Catalog, settings: Settings, now: datetime, of: ArticleOf | None = None
+    sent: Mapping[str, Federated],
+    catalog: Catalog,
+    settings: Settings,
+    now: datetime,
+    of: ArticleOf | None = None,
+    *,
+    announce: bool = True,
 ) -> tuple[list[Outgoing], dict[str, Federated]]:
     """What to send after a reload, and the new record of what was sent (only the posts that changed).
 
     ``catalog`` is the public one: posts for partners, drafts and posts not
-    yet due are not in it, so they are never sent (a future post when it comes due).
+    yet due are not in it, so they are never sent (a future post when it comes
+    due). Without ``announce`` (the first reload) only the record is made.
     """
     of = of or article_of(settings)
     out: list[Outgoing] = []
     record: dict[str, Federated] = {}
     for post in catalog.posts:
-        fields, digest = of(post)
-        now_sent = Federated(handles_of(post, settings), digest)
+        found = of(post)
         before = sent.get(post.id)
-        if before is not None and not before.deleted and (before.handles, before.digest) == (now_sent.handles, digest):
+        if (
+            before is not None
+            and not before.deleted
+            and (before.handles, before.digest) == (found.handles, found.digest)
+        ):
             continue
-        out += _publish(post, fields, before, now_sent, settings, now)
+        now_sent = Federated(found.handles, found.digest)
+        if announce:
+            out += _publish(post, found.fields, before, now_sent, settings, now)
         generation = before.generation + (1 if before.deleted else 0) if before is not None else 1
         record[post.id] = replace(now_sent, generation=generation)
     published = {post.id for post in catalog.posts}
     for post_id, before in sent.items():
         if not before.deleted and post_id not in published:
-            out += [_delete(settings, h, post_id, before.generation, now) for h in before.handles]
+            if announce:
+                out += [_delete(settings, h, post_id, before.generation, now) for h in before.handles]
             record[post_id] = replace(before, deleted=True)
     return out, record
 

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from dataclasses import field
 from datetime import UTC
 from datetime import datetime
-from typing import Any
 
 from syndicator.config import Settings
+from syndicator.core.activities import Article
 from syndicator.core.activities import ArticleOf
 from syndicator.core.activities import Federated
 from syndicator.core.activities import article_of
@@ -96,7 +96,8 @@ class Federation:
         self.inbox = Inbox(settings, self.followers, self.queue, self.remote, tuning.follows, kick)
         self._publishing = threading.Lock()
         self._sent: dict[str, Federated] | None = None
-        self._memo: dict[int, tuple[Post, tuple[dict[str, Any], str]]] = {}
+        self._memo: dict[int, tuple[Post, Article]] = {}
+        self._last_posts: tuple[Post, ...] | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -137,12 +138,13 @@ class Federation:
     def publish(self, catalog: Catalog, now: datetime) -> int:
         """Queue what changed since the last reload for every follower's inbox; how many deliveries were queued."""
         with self._publishing:
+            if catalog.posts is self._last_posts:
+                return 0  # a reload that published the very same posts (the catalog keeps its tuple)
             sent = self._sent if self._sent is not None else self.followers.federated()
-            outgoing, changed = changes(sent or {}, catalog, self.settings, now, self._article_of(catalog))
-            if sent is None:
-                outgoing = []  # the first reload: what is published already is not news to anyone
+            # the first reload only records: what is published already is not news to anyone
+            outgoing, changed = changes(sent or {}, catalog, self.settings, now, self._memo_of(), announce=bool(sent))
             queued = self.queue.queue_reload(self.followers, outgoing, changed, self.clock()) if changed else 0
-            self._sent = {**(sent or {}), **changed}
+            self._sent, self._last_posts = {**(sent or {}), **changed}, catalog.posts
         if outgoing:
             logger.info("fediverse publish activities=%d deliveries=%d", len(outgoing), queued)
         if queued:
@@ -156,12 +158,13 @@ class Federation:
     def counts(self) -> dict[str, int]:
         return {"followers": self.followers.count(), "pending_deliveries": self.queue.pending()}
 
-    def _article_of(self, catalog: Catalog) -> ArticleOf:
+    def _memo_of(self) -> ArticleOf:
         """The article of each post, remembered while the post is the same object (most are, reload after reload)."""
         fresh = article_of(self.settings)
-        memo, kept = self._memo, {}
+        memo: dict[int, tuple[Post, Article]] = self._memo
+        kept: dict[int, tuple[Post, Article]] = {}
 
-        def of(post: Post) -> tuple[dict[str, Any], str]:
+        def of(post: Post) -> Article:
             found = memo.get(id(post))
             result = found[1] if found is not None and found[0] is post else fresh(post)
             kept[id(post)] = (post, result)

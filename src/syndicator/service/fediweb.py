@@ -16,7 +16,6 @@ from urllib.parse import urlsplit
 from flask import Blueprint
 from flask import Response
 from flask import current_app
-from flask import redirect
 from flask import request
 from werkzeug.wsgi import get_input_stream
 
@@ -135,7 +134,7 @@ def actor(handle: str) -> Response:
     if isinstance(found, Response):
         return found
     if request.accept_mimetypes.best_match([ACTIVITY_JSON, "application/ld+json", "text/html"]) == "text/html":
-        return redirect(found.group.page_url, 303)
+        return Response(status=303, headers={"Location": found.group.page_url})
     federation = _federation()
     assert federation is not None  # noqa: S101 - _account answered 404 otherwise
     return _json(actor_document(found, context.settings(), federation.public_key(handle)))
