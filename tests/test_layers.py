@@ -77,6 +77,7 @@ OWNERS = {
         "service.http.websub",
         "service.http.oldurls",
         "service.http.statspage",
+        "service.http.fediweb",
     },
     "werkzeug": {
         "service.http.app",
@@ -85,6 +86,7 @@ OWNERS = {
         "service.http.views",
         "service.http.websub",
         "service.http.oldurls",
+        "service.http.fediweb",
     },
     "jinja2": {"core.pagerender"},
     "apscheduler": {"service.schedule"},
@@ -93,6 +95,8 @@ OWNERS = {
     "granian": {"service.server"},
     "defusedxml": {"importers.wxr"},
     "tomlkit": {"config"},
+    "cryptography": {"service.httpsig"},
+    "http_message_signatures": {"service.httpsig"},
 }
 
 

@@ -41,6 +41,20 @@ VIEW_URLS = (
     ("/archives/12/", "oldurls.old_numeric_permalink"),
     ("/old-slug/", "oldurls.old_permalink"),
     ("/old-slug", "oldurls.old_permalink"),
+    ("/.well-known/webfinger", "fediweb.webfinger"),
+    ("/.well-known/nodeinfo", "fediweb.nodeinfo_index"),
+    ("/.well-known/host-meta", "fediweb.host_meta_document"),
+    ("/nodeinfo/2.1", "fediweb.nodeinfo_document"),
+    ("/ap/actors/blog", "fediweb.actor"),
+    ("/ap/actors/tag.x/outbox", "fediweb.outbox"),
+    ("/ap/actors/blog/followers", "fediweb.followers"),
+    ("/ap/actors/blog/following", "fediweb.following"),
+    ("/ap/actors/blog/posts/abc", "fediweb.post_object"),
+)
+POSTED = (  # the rows that take a POST only
+    ("/websub", "websub.websub"),
+    ("/ap/inbox", "fediweb.shared_inbox"),
+    ("/ap/actors/blog/inbox", "fediweb.actor_inbox"),
 )
 
 
@@ -63,20 +77,22 @@ def test_the_app_has_the_tables_views_and_no_other(app: Any) -> None:
     assert rules == rows
 
 
-@pytest.mark.parametrize(("url", "handler"), VIEW_URLS)
-def test_werkzeug_picks_the_first_row_that_matches(app: Any, url: str, handler: str) -> None:
+@pytest.mark.parametrize(
+    ("url", "handler", "method"), [(*u, "GET") for u in VIEW_URLS] + [(*u, "POST") for u in POSTED]
+)
+def test_werkzeug_picks_the_first_row_that_matches(app: Any, url: str, handler: str, method: str) -> None:
     """Top to bottom holds for the views too: Werkzeug picks the first view row whose pattern takes the URL."""
     views = [r for r in ROUTES if not r.front and not r.query]
-    first = next(r for r in views if matches(r, url))
+    first = next(r for r in views if matches(r, url, method))
     assert first.name == handler
     adapter = app.url_map.bind("localhost")
-    endpoint, _values = adapter.match(url)
+    endpoint, _values = adapter.match(url, method)
     assert endpoint == first.view.__name__
 
 
 def test_every_view_row_has_a_url_in_this_test() -> None:
     """A row added to the table is added here too (so the order check above covers it)."""
-    named = {handler for _url, handler in VIEW_URLS} | {"websub.websub"}
+    named = {handler for _url, handler in (*VIEW_URLS, *POSTED)}
     assert {r.name for r in ROUTES if not r.front and not r.query} <= named
 
 

@@ -25,10 +25,12 @@ from syndicator.core.plan import FEEDS_PREFIX
 from syndicator.service.audience import Audience
 from syndicator.service.build import Builder
 from syndicator.service.clients import Throttle
+from syndicator.service.federation import Federation
 from syndicator.service.http import context
 from syndicator.service.http.answer import Answer
 from syndicator.service.http.context import EXTENSION
 from syndicator.service.http.context import Shared
+from syndicator.service.http.fediweb import INBOX_SLOTS
 from syndicator.service.http.pages import CONTENT_SECURITY_POLICY
 from syndicator.service.http.pages import answer_page
 from syndicator.service.http.routes import RENAMED
@@ -134,15 +136,18 @@ def create_app(
     *,
     partners: PartnerStore | None = None,
     audience: Audience | None = None,
+    federation: Federation | None = None,
 ) -> Flask:
     """Make the web app over a Builder's snapshots (and the built-in WebSub hub, when given).
 
     With ``partners``, /partners/feeds/ answers the partners it holds; with
-    ``audience``, public feed fetches are counted (and /stats/ may show them).
+    ``audience``, public feed fetches are counted (and /stats/ may show them);
+    with ``federation``, the accounts, inboxes, WebFinger and NodeInfo answer.
     """
     app = Flask("syndicator", static_folder=None)  # the package: its templates/; its static/ is a row of the table
     app.static_folder = "static"
-    shared = Shared(settings, builder, hub, partners, audience, Throttle(), threading.BoundedSemaphore(WEBSUB_SLOTS))
+    websub_slots, inbox_slots = threading.BoundedSemaphore(WEBSUB_SLOTS), threading.BoundedSemaphore(INBOX_SLOTS)
+    shared = Shared(settings, builder, hub, partners, audience, Throttle(), websub_slots, federation, inbox_slots)
     app.extensions[EXTENSION] = shared
     app.wsgi_app = Dispatcher(install(app, shared), app.wsgi_app)  # type: ignore[method-assign]
     app.after_request(_security_headers)

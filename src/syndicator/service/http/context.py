@@ -19,6 +19,7 @@ from syndicator.model import Category
 from syndicator.service.audience import Audience
 from syndicator.service.build import Builder
 from syndicator.service.clients import Throttle
+from syndicator.service.federation import Federation
 from syndicator.service.hub import Hub
 from syndicator.service.snapshot import Snapshot
 from syndicator.store.partners import PartnerStore
@@ -30,7 +31,7 @@ KINDS = "any(category, tag, author)"  # the taxonomies: each has an archive page
 
 @dataclass(frozen=True, slots=True)
 class Shared:
-    """The objects every handler and view works with (``partners``/``audience``: None when not served)."""
+    """The objects every handler and view works with (``partners``, ``audience``, ``federation``: None when off)."""
 
     settings: Settings
     builder: Builder
@@ -39,6 +40,8 @@ class Shared:
     audience: Audience | None
     throttle: Throttle  # failed partner and /stats/ credentials, per client
     websub_slots: threading.BoundedSemaphore  # POST /websub bodies read at once
+    federation: Federation | None  # the fediverse's accounts (``fediverse`` on)
+    inbox_slots: threading.BoundedSemaphore  # inbox POSTs checked at once
 
 
 def shared() -> Shared:

@@ -25,8 +25,11 @@ from werkzeug.routing import Map
 from werkzeug.routing import RequestRedirect
 from werkzeug.routing import Rule
 
+from syndicator.core.actors import ACTORS
+from syndicator.core.actors import SHARED_INBOX
 from syndicator.core.plan import FEEDS_PREFIX
 from syndicator.core.plan import PARTNERS_ROOT
+from syndicator.service.http import fediweb
 from syndicator.service.http import oldurls
 from syndicator.service.http import views
 from syndicator.service.http.assets import MEDIA_PATH
@@ -97,6 +100,18 @@ ROUTES: tuple[Route, ...] = (
     Route("/healthz", views.healthz, "the service's state, as JSON"),
     Route("/static/<path:filename>", views.static_file, "the stylesheets and icon of the package's static/"),
     Route("/stats/", stats_page, "readers per feed and partners, for the stats token"),
+    # The fediverse (``fediverse`` on; 404 otherwise): discovery, then each account's documents and inbox.
+    Route("/.well-known/webfinger", fediweb.webfinger, "RFC 7033: ?resource=acct:<handle>@<host> -> the account"),
+    Route("/.well-known/nodeinfo", fediweb.nodeinfo_index, "where NodeInfo is"),
+    Route("/.well-known/host-meta", fediweb.host_meta_document, "where WebFinger is (XRD)"),
+    Route("/nodeinfo/2.1", fediweb.nodeinfo_document, "NodeInfo 2.1"),
+    Route(SHARED_INBOX, fediweb.shared_inbox, "signed Follow / Undo for any account", ("POST",)),
+    Route(f"{ACTORS}<handle>", fediweb.actor, "an account's actor document (a browser: 303 to its page)"),
+    Route(f"{ACTORS}<handle>/inbox", fediweb.actor_inbox, "signed Follow / Undo for this account", ("POST",)),
+    Route(f"{ACTORS}<handle>/outbox", fediweb.outbox, "an account's posts, as activities"),
+    Route(f"{ACTORS}<handle>/followers", fediweb.followers, "how many follow it"),
+    Route(f"{ACTORS}<handle>/following", fediweb.following, "none"),
+    Route(f"{ACTORS}<handle>/posts/<key>", fediweb.post_object, "a post as an Article"),
     # An imported WordPress site's permalinks: 301 to the post, through [redirects].
     Route("/<int:year>/<int:month>/<int:day>/<slug>/", oldurls.old_permalink, "301 to the post", strict_slashes=False),
     Route("/<int:year>/<int:month>/<slug>/", oldurls.old_permalink, "301 to the post", strict_slashes=False),

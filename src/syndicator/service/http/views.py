@@ -112,9 +112,11 @@ def healthz() -> Response:
         )
     if builder.last_error:
         body["error"] = "the last reload failed; the server log has the details"
-    hub = context.shared().hub
-    if hub is not None:
-        body["websub"] = hub.counts()
+    shared = context.shared()
+    if shared.hub is not None:
+        body["websub"] = shared.hub.counts()
+    if shared.federation is not None:
+        body["fediverse"] = shared.federation.counts()
     response = jsonify(body)
     response.headers["Cache-Control"] = "no-store"
     return response
