@@ -58,12 +58,19 @@ class Term:
 
 @dataclass(frozen=True, slots=True)
 class AssetFacts:
-    """What the disk says of one asset: its size in bytes, media type and, for an image, its pixels (0: unknown)."""
+    """What the disk says of one asset: its size in bytes, media type and, for an image, its pixels (0: unknown).
+
+    ``leaves``: the file is a link whose real path is outside posts_dir, and is never published.
+    """
 
     size: int
     media_type: str
     width: int = 0
     height: int = 0
+    leaves: bool = False
+
+
+LEAVING = AssetFacts(0, "", leaves=True)  # what a link leading out of posts_dir is, to a post that names it
 
 
 @dataclass(frozen=True, slots=True)

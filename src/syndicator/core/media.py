@@ -157,7 +157,10 @@ def _enclosure(ref: MediaRef, known: dict[str, AssetFacts | None]) -> Enclosure 
     return Enclosure(ref.url, kind, length, ref.title)
 
 
-def missing_message(path: str) -> str:
+def missing_message(path: str, facts: AssetFacts | None) -> str:
+    """What a post is told of a local file it names that is not published (its facts: None, or a leaving link)."""
+    if facts is not None and facts.leaves:
+        return f"refers to {path}, a link that leads out of posts_dir: not published"
     hidden = any(part.startswith((".", "_")) for part in path.split("/"))
     reason = " (names starting with '.' or '_' are not published)" if hidden else ""
     return f"refers to a missing file: {path}{reason}"
@@ -174,9 +177,10 @@ def bind(post: Post, facts: Facts) -> tuple[Post, tuple[AssetFacts | None, ...]]
         return post, ()
     names = paths(post)
     seen = tuple(facts(path) for path in names)
-    known = dict(zip(names, seen, strict=True))
+    given = dict(zip(names, seen, strict=True))
+    known = {path: None if f is None or f.leaves else f for path, f in given.items()}
     warnings = tuple(
-        LoadProblem(post.path, line, missing_message(path), fatal=False, private=post.draft)
+        LoadProblem(post.path, line, missing_message(path, given[path]), fatal=False, private=post.draft)
         for path, line in media.files
         if known[path] is None
     )

@@ -35,9 +35,11 @@ from syndicator.model import LoadProblem
 from syndicator.model import Post
 from syndicator.store.files import FileState
 from syndicator.store.files import file_state
+from syndicator.store.sources import LEAVING_FOLDER
 from syndicator.store.sources import is_post_path
 from syndicator.store.sources import printable
 from syndicator.store.sources import read_post_file
+from syndicator.store.sources import real_root
 from syndicator.store.sources import scan
 
 logger = logging.getLogger(__name__)
@@ -76,6 +78,8 @@ class PostCache:
         self._names: dict[str, tuple[str, str]] = {}
         self._result: tuple[list[Post], list[LoadProblem]] | None = None  # the last refresh's answer
         self._linked = False  # posts_dir has symlinked folders
+        self._root = real_root(str(settings.posts_dir))  # what every file read must be inside
+        self._outside: list[LoadProblem] = []  # a warning for each link to a folder outside posts_dir
         self._slugify = functools.lru_cache(maxsize=65536)(slugify)  # names repeat across posts
         self._sanitizer = Sanitizer()  # one cleaner for every post this cache parses
         self.assets = AssetIndex(settings)
@@ -105,7 +109,7 @@ class PostCache:
         """Read one changed file; parse it unless its bytes are the ones already parsed."""
         path, source = self._names_of(full)
         state = file_state(st)
-        data = read_post_file(full, path, st, self.settings.max_post_bytes)
+        data = read_post_file(full, path, st, self.settings.max_post_bytes, self._root)
         if data is None:  # changed while read: not trusted, and read again next time
             result: Post | LoadProblem = LoadProblem(path, 1, CHANGED_WHILE_READ)
             content, state = "", (-1, -1, -1)
@@ -137,6 +141,7 @@ class PostCache:
         (from a watcher); None looks at every file. When no file changed, the
         lists are the ones of the last refresh.
         """
+        self._root = real_root(str(self.settings.posts_dir))
         if changed is not None and self._result is not None and not self._linked:
             dirty = self._refresh_paths(changed)
         else:
@@ -145,15 +150,16 @@ class PostCache:
         if dirty or self._result is None:
             self.media.keep_only(self.entries)
             self._result = _published(self.entries, self.media.bound)
-        return self._result[0], [*self._result[1], *self.assets.site_problems()]
+        return self._result[0], [*self._result[1], *self._outside, *self.assets.site_problems()]
 
     def _refresh_all(self, progress: Progress | None) -> bool:
         """Stat every post file; (re)load those that changed. Whether anything did."""
         seen: dict[str, Entry | None] = {}
         to_load: list[Found] = []
         linked: list[str] = []
+        outside: list[str] = []
         assets: list[os.DirEntry[str]] = []
-        for dir_entry in scan(str(self.settings.posts_dir), linked, assets):
+        for dir_entry in scan(str(self.settings.posts_dir), linked, assets, outside):
             full = dir_entry.path
             try:
                 st = dir_entry.stat()
@@ -167,7 +173,9 @@ class PostCache:
                 to_load.append((full, st, old))
         for (full, _st, _old), entry in zip(to_load, load_all(self, to_load, len(seen), progress), strict=True):
             seen[full] = entry
-        self._linked = bool(linked)  # a watcher does not see into symlinked folders: always look at everything
+        # A watcher does not see into symlinked folders, nor a link's target change: always look at everything.
+        self._linked = bool(linked or outside)
+        self._outside = [LoadProblem(self._names_of(full)[0], 1, LEAVING_FOLDER, fatal=False) for full in outside]
         changed = bool(to_load) or len(seen) != len(self.entries)
         self.entries = {full: entry for full, entry in seen.items() if entry is not None}
         return self.media.stale(self.assets.update_all(assets)) or changed
