@@ -1,4 +1,4 @@
-"""A post file's front matter: where it ends, its YAML read safely (line by line when it is wrong), its keys.
+"""A post file's front matter: where it ends, its YAML read safely and within bounds, its keys, values as shown.
 
 Pure text in, values out. No I/O.
 """
@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import difflib
 import re
+import reprlib
 from collections.abc import Iterable
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import yaml
@@ -17,7 +19,9 @@ from syndicator.model import LoadProblem
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?\r?\n)?---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
 _OPENING = re.compile(r"---[ \t]*\r?\n")
-Found = tuple[str, dict[str, Any], list[tuple[str, int]], int]  # (front matter, fields, duplicate keys, body start)
+# Values aliases (``*name``) may add to the front matter as written: a post's fields are a few dozen, while
+# nine nested lists of nine aliases stand for 387 million values in 490 bytes.
+MAX_VALUES = 10_000
 
 
 class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
@@ -45,17 +49,111 @@ class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[mi
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node))
 
 
-def _load_yaml(front: str) -> tuple[Any, list[tuple[str, int]]]:
-    """The front matter's value and its duplicate keys (key, line from 0)."""
+class _TooLarge(Exception):
+    """The front matter holds more than MAX_VALUES values once its aliases are expanded; ``line`` from 0."""
+
+    def __init__(self, line: int) -> None:
+        super().__init__(line)
+        self.line = line
+
+
+@dataclass(frozen=True, slots=True)
+class FrontMatter:
+    """A post file's front matter: its text, its fields, where each field and the body start.
+
+    ``lines``: the line (from 0 in the front matter) of each top-level key; ``duplicates``: (key, line) of
+    each key given twice in one mapping; ``body_start``: the offset of the body in the file's text.
+    """
+
+    text: str
+    fields: dict[str, Any]
+    duplicates: tuple[tuple[str, int], ...]
+    lines: dict[str, int]
+    body_start: int
+
+    def line_of(self, field: str) -> int:
+        """The file line a top-level field is on (the front matter starts on line 2); 1 when it is not there."""
+        line = self.lines.get(field)
+        return line + 2 if line is not None else 1
+
+
+def _load_yaml(front: str) -> tuple[Any, list[tuple[str, int]], dict[str, int]]:
+    """The front matter's value, its duplicate keys (key, line from 0) and the line of each top-level key.
+
+    The node graph is composed first and measured before any value is built
+    from it: _TooLarge when its aliases expand it past MAX_VALUES.
+    """
     loader = _Loader(front)
     try:
-        return loader.get_single_data(), loader.duplicates
+        node = loader.get_single_node()
+        if node is None:
+            return None, [], {}
+        if "&" in front and "*" in front:  # no alias without an anchor: most front matter is not walked again
+            _check_size(node, len(front))
+        lines: dict[str, int] = {}
+        if isinstance(node, yaml.MappingNode):
+            for key_node, _value in node.value:
+                if isinstance(key_node, yaml.ScalarNode):
+                    lines[str(key_node.value)] = key_node.start_mark.line  # a key given twice: its last value counts
+        return loader.construct_document(node), loader.duplicates, lines
     finally:
         loader.dispose()
 
 
-def split_front_matter(text: str, path: str) -> tuple[str, dict[str, Any], list[tuple[str, int]], int] | LoadProblem:
-    """(front matter text, its fields, duplicate keys, offset of the body), or what is wrong with it."""
+def _check_size(root: yaml.Node, length: int) -> None:
+    """Raise _TooLarge when aliases make the front matter (``length`` characters) hold MAX_VALUES more values
+    than are written, on the line of the first top-level field past that bound.
+
+    Without aliases every node is one written value; each alias adds the values of the node it repeats.
+    """
+    # At most two nodes a character (``a:`` is a key and an empty value): sizes stay small numbers.
+    sizes = _expanded_sizes(root, MAX_VALUES + 2 * length + 2)
+    bound = MAX_VALUES + len(sizes)
+    if not isinstance(root, yaml.MappingNode):
+        if sizes[id(root)] > bound:
+            raise _TooLarge(root.start_mark.line)
+        return
+    total = 1
+    for key_node, value_node in root.value:
+        total += sizes[id(key_node)] + sizes[id(value_node)]
+        if total > bound:
+            raise _TooLarge(key_node.start_mark.line)
+
+
+def _expanded_sizes(root: yaml.Node, cap: int) -> dict[int, int]:
+    """How many values each node of a YAML graph stands for with its aliases expanded (at most ``cap``).
+
+    One pass over the graph however often aliases repeat a node (each node is
+    measured once); a node that contains itself is _TooLarge.
+    """
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, measured = stack.pop()
+        children = _children(node)
+        if measured:
+            open_nodes.discard(id(node))
+            sizes[id(node)] = min(1 + sum(sizes[id(child)] for child in children), cap)
+        elif id(node) in open_nodes:
+            raise _TooLarge(node.start_mark.line)
+        elif id(node) not in sizes:
+            open_nodes.add(id(node))
+            stack.append((node, True))
+            stack.extend((child, False) for child in children if id(child) not in sizes)
+    return sizes
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
+
+
+def split_front_matter(text: str, path: str) -> FrontMatter | LoadProblem:
+    """A post file's front matter, or what is wrong with it (on its line)."""
     if not text.strip():
         return LoadProblem(path, 1, "empty file")
     match = _FRONT_MATTER.match(text)
@@ -65,15 +163,18 @@ def split_front_matter(text: str, path: str) -> tuple[str, dict[str, Any], list[
         return LoadProblem(path, 1, "no front matter: the file must start with a '---' line and a YAML block")
     front = match.group(1) or ""
     try:
-        meta, duplicates = _load_yaml(front)
+        meta, duplicates, lines = _load_yaml(front)
     except yaml.YAMLError as exc:
         line, reason = _yaml_error(exc, front)
         return LoadProblem(path, line, f"invalid YAML front matter: {reason}")
     except RecursionError:
         return LoadProblem(path, 1, "invalid YAML front matter: nested too deeply")
+    except _TooLarge as exc:
+        message = f"aliases (*name) expand the front matter by more than {MAX_VALUES:,} values: not read"
+        return LoadProblem(path, exc.line + 2, message)
     if not isinstance(meta, dict):
         return LoadProblem(path, 2, "front matter is not a mapping of fields")
-    return front, meta, duplicates, match.end()
+    return FrontMatter(front, meta, tuple(duplicates), lines, match.end())
 
 
 def _yaml_error(exc: yaml.YAMLError, front: str) -> tuple[int, str]:
@@ -95,15 +196,25 @@ def _yaml_error(exc: yaml.YAMLError, front: str) -> tuple[int, str]:
     return (min(mark.line + 2, last_line) if mark is not None else 1), problem
 
 
+def shown(value: object) -> str:
+    """A value as a message shows it: its repr, cut short (so a value that aliases expand is never walked whole)."""
+    cut = reprlib.Repr()
+    cut.maxstring = cut.maxother = 80
+    cut.maxlist = cut.maxtuple = cut.maxdict = cut.maxset = cut.maxfrozenset = 5
+    cut.maxlevel, cut.maxlong = 3, 40
+    return cut.repr(value)
+
+
 def unknown_keys(keys: Iterable[object], known: Sequence[str], where: str) -> list[str]:
     """A warning for each key that is not one of ``known``, with the likely key for a near miss."""
     messages = []
     for key in keys:
         if key in known:
             continue
-        likely = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
+        name = shown(key)[:200] if not isinstance(key, str) else key[:200]
+        likely = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
         hint = f" (did you mean {likely[0]!r}?)" if likely else f" (known: {', '.join(known)})"
-        messages.append(f"unknown {where} {str(key)!r} is ignored{hint}")
+        messages.append(f"unknown {where} {shown(name)} is ignored{hint}")
     return messages
 
 

@@ -18,6 +18,7 @@ from dataclasses import replace
 from urllib.parse import urlsplit
 
 from syndicator.core.digest import digest_text
+from syndicator.core.frontmatter import shown
 from syndicator.core.plan import stems_of
 from syndicator.model import LoadProblem
 from syndicator.model import Post
@@ -93,7 +94,9 @@ def assign_ids(posts: Iterable[Post], ledger: dict[str, Record]) -> tuple[list[P
         record = ledger.get(post.source)
         if record is not None and record.id != post.id:
             if post.explicit_id:
-                message = f"id changes from published {record.id!r} to {post.id!r}: readers will see a new entry"
+                message = (
+                    f"id changes from published {shown(record.id)} to {shown(post.id)}: readers will see a new entry"
+                )
                 warnings.append(LoadProblem(post.path, 1, message, fatal=False))
             else:
                 post = replace(post, id=record.id)

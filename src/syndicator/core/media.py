@@ -21,6 +21,7 @@ from syndicator.core.assets import asset_path
 from syndicator.core.assets import asset_url
 from syndicator.core.assets import local_path
 from syndicator.core.assets import media_type
+from syndicator.core.frontmatter import shown
 from syndicator.core.markup import WEB_SCHEMES
 from syndicator.core.markup import safe_url
 from syndicator.core.markup import xml_legal
@@ -66,7 +67,7 @@ def _text(value: Any) -> str:
 def _ref(value: Any, field: str, source: MediaSource, notes: list[tuple[str, str]], **extra: Any) -> MediaRef | None:
     """A path relative to the post file, or an absolute http(s) URL, as a MediaRef; anything else is noted."""
     if not isinstance(value, str) or not value.strip():
-        notes.append((field, f"{field}: expected a path or an http(s) URL, not {value!r}"))
+        notes.append((field, f"{field}: expected a path or an http(s) URL, not {shown(value)}"))
         return None
     line = source.line_of(field)
     path = local_path(value, source.folder)
@@ -74,7 +75,7 @@ def _ref(value: Any, field: str, source: MediaSource, notes: list[tuple[str, str
         return MediaRef(asset_url(source.settings, path), path, line, **extra)
     url = safe_url(value, source.page_url, WEB_SCHEMES)
     if url is None:
-        notes.append((field, f"{field}: {value.strip()!r} is neither a path nor an http(s) URL; left out"))
+        notes.append((field, f"{field}: {shown(value.strip())} is neither a path nor an http(s) URL; left out"))
         return None
     return MediaRef(url, asset_path(url, source.settings), line, **extra)
 
@@ -91,7 +92,7 @@ def _front_enclosure(value: Any, source: MediaSource, notes: list[tuple[str, str
         return _ref(value, "enclosures", source, notes)
     length = value.get("length", 0)
     if isinstance(length, bool) or not isinstance(length, int) or length < 0:
-        notes.append(("enclosures", f"enclosures: length {length!r} is not a number of bytes; left out"))
+        notes.append(("enclosures", f"enclosures: length {shown(length)} is not a number of bytes; left out"))
         length = 0
     extra = {"media_type": _text(value.get("type")), "length": length, "title": _text(value.get("title"))}
     return _ref(value.get("url"), "enclosures", source, notes, **extra)

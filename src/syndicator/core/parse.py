@@ -18,6 +18,7 @@ from typing import Any
 
 from syndicator.config import Settings
 from syndicator.core.assets import media_prefix
+from syndicator.core.frontmatter import shown
 from syndicator.core.frontmatter import split_front_matter
 from syndicator.core.frontmatter import unknown_keys
 from syndicator.core.markup import Sanitizer
@@ -83,13 +84,6 @@ def decode_post(data: bytes, path: str) -> str | LoadProblem:
         return LoadProblem(path, line, f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})")
 
 
-def _field_line(front: str, field: str) -> int:
-    for number, line in enumerate(front.splitlines(), start=2):
-        if re.match(rf"{re.escape(field)}\s*:", line):
-            return number
-    return 1
-
-
 def _text(field: str, value: Any, *, required: bool = False) -> str:
     if value is None and not required:
         return ""
@@ -109,7 +103,7 @@ def _datetime(field: str, value: Any, settings: Settings) -> datetime:
             try:
                 value = Date.fromisoformat(value.strip())
             except ValueError:
-                raise _Invalid(field, f"{field} {value!r} is not an ISO 8601 date or date-time") from None
+                raise _Invalid(field, f"{field} {shown(value)} is not an ISO 8601 date or date-time") from None
     if isinstance(value, datetime):
         moment = value if value.tzinfo is not None else value.replace(tzinfo=settings.tz)
     elif isinstance(value, Date):
@@ -176,10 +170,10 @@ def _terms(field: str, names: list[str], reading: _Reading) -> tuple[Term, ...]:
         name = reading.clean(field, name)
         slug = reading.slug_of(name)
         if not slug:
-            raise _Invalid(field, f"{field}: {name!r} gives an empty URL slug")
+            raise _Invalid(field, f"{field}: {shown(name)} gives an empty URL slug")
         if len(slug.encode()) > MAX_SLUG_BYTES:
-            shown = name if len(name) <= 40 else name[:40] + "…"
-            raise _Invalid(field, f"{field}: {shown!r} gives a URL slug over {MAX_SLUG_BYTES} bytes")
+            cut = name if len(name) <= 40 else name[:40] + "…"
+            raise _Invalid(field, f"{field}: {cut!r} gives a URL slug over {MAX_SLUG_BYTES} bytes")
         terms.setdefault(slug, Term(slug, name))
     return tuple(terms.values())
 
@@ -215,18 +209,17 @@ def parse_post(
 def _parse_post(
     text: str, path: str, settings: Settings, source: str, tools: tuple[Slugify, Sanitizer]
 ) -> Post | LoadProblem:
-    found = split_front_matter(text, path)
-    if isinstance(found, LoadProblem):
-        return found
-    front, meta, duplicates, body_start = found
-    body_line = front.count("\n") + 3
-    reading = _Reading(path, source, settings, lambda f: _field_line(front, f) if f != "body" else body_line, *tools)
-    for key, line in duplicates:
-        reading.notes.append(LoadProblem(path, line + 2, f"{key!r} is given twice; the last value is used", False))
+    front = split_front_matter(text, path)
+    if isinstance(front, LoadProblem):
+        return front
+    body_line = front.text.count("\n") + 3
+    reading = _Reading(path, source, settings, lambda f: front.line_of(f) if f != "body" else body_line, *tools)
+    for key, line in front.duplicates:
+        reading.notes.append(LoadProblem(path, line + 2, f"{shown(key)} is given twice; the last value is used", False))
     try:
-        return _build_post(meta, text[body_start:], reading)
+        return _build_post(front.fields, text[front.body_start :], reading)
     except _Invalid as exc:
-        return LoadProblem(path, _field_line(front, exc.field), exc.message)
+        return LoadProblem(path, front.line_of(exc.field), exc.message)
 
 
 def _title_and_dates(meta: dict[str, Any], reading: _Reading) -> tuple[str, datetime, datetime]:
@@ -247,7 +240,7 @@ def _title_and_dates(meta: dict[str, Any], reading: _Reading) -> tuple[str, date
 def _slug(meta: dict[str, Any], reading: _Reading) -> str:
     slug = _text("slug", meta.get("slug")) or default_slug(reading.source, reading.slug_of)
     if not _SAFE_SLUG.match(slug):
-        raise _Invalid("slug", f"slug {slug!r} is not URL-safe (try {reading.slug_of(slug)!r})")
+        raise _Invalid("slug", f"slug {shown(slug)} is not URL-safe (try {shown(reading.slug_of(slug[:200]))})")
     if len(slug.encode()) > MAX_SLUG_BYTES:
         raise _Invalid("slug", f"slug is {len(slug.encode())} bytes long, over {MAX_SLUG_BYTES}: give a shorter slug")
     return slug
@@ -271,7 +264,7 @@ def _author(value: Any, reading: _Reading) -> Author:
     name = reading.clean("author", name).strip() or settings.author_name
     uri = reading.clean("author", uri)
     if uri and url_scheme(uri) not in ("http", "https"):
-        reading.note("author", f"author uri {uri!r} is not an http(s) URL; left out")
+        reading.note("author", f"author uri {shown(uri)} is not an http(s) URL; left out")
         uri = ""
     return Author(name, reading.clean("author", email), uri, reading.slug_of(name) or "anonymous")
 
@@ -327,13 +320,13 @@ def _build_post(meta: dict[str, Any], body: str, reading: _Reading) -> Post:
         raise _Invalid("draft", "draft must be true or false")
     visibility = meta.get("visibility", "public")
     if visibility not in VISIBILITIES:
-        raise _Invalid("visibility", f"visibility must be one of {', '.join(VISIBILITIES)}, not {visibility!r}")
+        raise _Invalid("visibility", f"visibility must be one of {', '.join(VISIBILITIES)}, not {shown(visibility)}")
     author = _author(meta.get("author"), reading)
     categories, tags = _categories_and_tags(meta, reading)
     text, media = _body(meta, body, slug, draft, reading)
     license_url = reading.clean("license", _text("license", meta.get("license")))
     if license_url and url_scheme(license_url) not in ("http", "https"):
-        reading.note("license", f"license {license_url!r} is not an http(s) URL; left out")
+        reading.note("license", f"license {shown(license_url)} is not an http(s) URL; left out")
         license_url = ""
     return Post(
         path=reading.path,
