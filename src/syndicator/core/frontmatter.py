@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import yaml
+from yaml.constructor import ConstructorError
+from yaml.constructor import SafeConstructor
 
 from syndicator.model import LoadProblem
 
@@ -22,6 +24,8 @@ _OPENING = re.compile(r"---[ \t]*\r?\n")
 # Values aliases (``*name``) may add to the front matter as written: a post's fields are a few dozen, while
 # nine nested lists of nine aliases stand for 387 million values in 490 bytes.
 MAX_VALUES = 10_000
+MAX_DIGITS = 4300  # a longer integer is no number a post means (and Python will not turn it into text)
+_TOO_LONG = 10**MAX_DIGITS
 
 
 class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
@@ -38,7 +42,7 @@ class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[mi
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: set[object] = set()
-        for key_node, _value in node.value:
+        for key_node, _value in node.value if isinstance(node, yaml.MappingNode) else ():  # ``!!map [1]``: refused
             if isinstance(key_node, yaml.ScalarNode):
                 if key_node.value in seen:
                     self.duplicates.append((str(key_node.value), key_node.start_mark.line))
@@ -46,7 +50,44 @@ class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[mi
         return super().construct_mapping(node, deep)  # type: ignore[no-any-return]
 
 
+def _integer(loader: SafeConstructor, node: yaml.ScalarNode) -> int:
+    """A YAML integer, refused (on its line) when it has more than MAX_DIGITS digits or is no integer."""
+    try:
+        value = loader.construct_yaml_int(node)
+    except ValueError:  # ``!!int abc``, or Python's own limit on turning long digit strings into integers
+        digits = sum(c.isdigit() for c in str(node.value))
+        if digits <= MAX_DIGITS:
+            raise _unreadable(node, "an integer") from None
+        value = _TOO_LONG
+    if abs(value) >= _TOO_LONG:
+        message = f"a number of more than {MAX_DIGITS} digits cannot be read (quote it to keep it as text)"
+        raise ConstructorError(None, None, message, node.start_mark)
+    return int(value)
+
+
+def _float(loader: SafeConstructor, node: yaml.ScalarNode) -> float:
+    try:
+        return loader.construct_yaml_float(node)
+    except ValueError:  # ``!!float x``
+        raise _unreadable(node, "a number") from None
+
+
+def _bool(loader: SafeConstructor, node: yaml.ScalarNode) -> bool:
+    try:
+        return loader.construct_yaml_bool(node)
+    except KeyError:  # ``!!bool maybe``
+        raise _unreadable(node, "true or false") from None
+
+
+def _unreadable(node: yaml.Node, what: str) -> ConstructorError:
+    tag = str(node.tag).replace("tag:yaml.org,2002:", "!!")
+    return ConstructorError(None, None, f"{shown(node.value)} is tagged {tag} but is not {what}", node.start_mark)
+
+
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node))
+_Loader.add_constructor("tag:yaml.org,2002:int", _integer)
+_Loader.add_constructor("tag:yaml.org,2002:float", _float)
+_Loader.add_constructor("tag:yaml.org,2002:bool", _bool)
 
 
 class _TooLarge(Exception):

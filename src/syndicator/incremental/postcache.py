@@ -45,6 +45,7 @@ from syndicator.store.sources import scan
 logger = logging.getLogger(__name__)
 
 CHANGED_WHILE_READ = "file changed while it was read; it will be read again"
+UNEXPECTED = "could not be read: an unexpected error (the log has its details); it is read again when it changes"
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 PROGRESS_STEP = 100
 
@@ -106,7 +107,21 @@ class PostCache:
         return names
 
     def load(self, full: str, st: os.stat_result, old: Entry | None) -> Entry:
-        """Read one changed file; parse it unless its bytes are the ones already parsed."""
+        """Read one changed file; parse it unless its bytes are the ones already parsed.
+
+        Whatever goes wrong with one file is that file's problem: an error the
+        reader does not expect (a bug of ours) is logged with its traceback and
+        reported, and every other file is still read.
+        """
+        try:
+            return self._load(full, st, old)
+        except Exception:  # the one catch-all around reading and parsing a file: logged with its traceback
+            path = self._names_of(full)[0]
+            logger.exception("post failed path=%s reason=unexpected error", path)
+            result = LoadProblem(path, 1, UNEXPECTED)
+            return Entry(file_state(st), "", result, old.last_good if old is not None else None)
+
+    def _load(self, full: str, st: os.stat_result, old: Entry | None) -> Entry:
         path, source = self._names_of(full)
         state = file_state(st)
         data = read_post_file(full, path, st, self.settings.max_post_bytes, self._root)
