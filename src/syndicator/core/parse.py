@@ -28,6 +28,7 @@ from syndicator.core.markup import url_scheme
 from syndicator.core.markup import xml_legal
 from syndicator.core.media import MediaSource
 from syndicator.core.media import read_media
+from syndicator.core.privacy import near_miss
 from syndicator.core.text import MarkdownText
 from syndicator.model import NO_MEDIA
 from syndicator.model import VISIBILITIES
@@ -52,6 +53,7 @@ FIELDS = (
 )
 AUTHOR_FIELDS = ("name", "email", "uri")
 MAX_TERMS = 100  # categories and tags of one post: more are reported and left out
+MISSPELLED = "the post stays unpublished until the key is spelled right (or removed)"
 MAX_SLUG_BYTES = 200  # a slug names files and folders (``<slug>.atom.gz`` and its temp file fit in 255 bytes)
 
 
@@ -308,6 +310,9 @@ def _body(meta: dict[str, Any], body: str, slug: str, draft: bool, reading: _Rea
 def _build_post(meta: dict[str, Any], body: str, reading: _Reading) -> Post:
     """The Post of a file's fields."""
     for key in meta:
+        misspelled = near_miss(key)
+        if misspelled is not None:
+            raise _Invalid(str(key), f"{shown(key)} looks like {misspelled!r} misspelled: {MISSPELLED}")
         for message in unknown_keys([key], FIELDS, "field"):
             reading.note(str(key), message)
     title, published, updated = _title_and_dates(meta, reading)
