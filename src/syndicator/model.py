@@ -26,7 +26,8 @@ class LoadProblem:
 
     A problem with ``fatal`` set kept the post out (or kept its last good
     version); otherwise the post was published and the problem is a warning.
-    A ``private`` one is of a draft: the public (``/healthz``) never sees it.
+    A ``private`` one is of a post the public may not see (a draft, or for partners only): the public
+    (``/healthz``) never sees it.
     """
 
     path: str
@@ -201,6 +202,11 @@ class Post:
     def partners_only(self) -> bool:
         """Whether only partner feeds may show it (``visibility: partners``)."""
         return self.visibility == "partners"
+
+    @property
+    def private(self) -> bool:
+        """Whether the public may not see it, nor its problems: a draft, or a post for partners only."""
+        return self.draft or self.partners_only
 
     @property
     def summary_html(self) -> str:

@@ -181,7 +181,7 @@ def bind(post: Post, facts: Facts) -> tuple[Post, tuple[AssetFacts | None, ...]]
     given = dict(zip(names, seen, strict=True))
     known = {path: None if f is None or f.leaves else f for path, f in given.items()}
     warnings = tuple(
-        LoadProblem(post.path, line, missing_message(path, given[path]), fatal=False, private=post.draft)
+        LoadProblem(post.path, line, missing_message(path, given[path]), fatal=False, private=post.private)
         for path, line in media.files
         if known[path] is None
     )

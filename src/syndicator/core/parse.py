@@ -29,6 +29,8 @@ from syndicator.core.markup import xml_legal
 from syndicator.core.media import MediaSource
 from syndicator.core.media import read_media
 from syndicator.core.privacy import near_miss
+from syndicator.core.privacy import private_fields
+from syndicator.core.privacy import private_text
 from syndicator.core.text import MarkdownText
 from syndicator.model import NO_MEDIA
 from syndicator.model import VISIBILITIES
@@ -42,11 +44,8 @@ Slugify = Callable[[str], str]
 
 _DATE_PREFIX = re.compile(r"^\d{4}-\d{2}-\d{2}-")
 _SAFE_SLUG = re.compile(r"[\w][\w.~-]*\Z")
-_PRIVATE_LINE = re.compile(  # a draft, or a post for partners only: its problems are private
-    r"^(?:draft[ \t]*:[ \t]*(?:true|yes|on)|visibility[ \t]*:[ \t]*([\"']?)partners\1)[ \t]*(?:#.*)?$",
-    re.IGNORECASE | re.MULTILINE,
-)
 _FRONT_END = re.compile(r"^---[ \t]*$", re.MULTILINE)
+_UNCLOSED_FRONT = 65536  # how much of a file whose front matter is never closed is looked at for privacy keys
 FIELDS = (
     *("title", "date", "updated", "categories", "tags", "author", "slug", "id", "draft", "summary"),
     *("image", "enclosures", "license", "visibility"),  # media, partner-grade rights, partner-only posts
@@ -194,14 +193,14 @@ def parse_post(
     ``path`` names the file in messages; ``source`` is its path under posts_dir
     (default: ``path``); ``slug_of`` makes URL slugs of names (a caller may
     remember its answers), ``sanitizer`` the one to clean its HTML with (a caller
-    parsing many keeps one). The problems of a file whose front matter says
-    ``draft: true`` or ``visibility: partners`` are private, even when the rest
-    of it cannot be read.
+    parsing many keeps one). The problems of a post kept from the public (a
+    draft, or for partners only) are private; so are those of a file whose
+    front matter says so in any way, or may (see core.privacy), even when the
+    rest of it cannot be read.
     """
     tools = (slug_of, sanitizer or Sanitizer())
-    result = _parse_post(text, path, settings, source if source is not None else path, tools)
-    end = _FRONT_END.search(text, 3)
-    if not _PRIVATE_LINE.search(text, 0, end.start() if end else 4096):
+    result, private = _parse_post(text, path, settings, source if source is not None else path, tools)
+    if not private:
         return result
     if isinstance(result, LoadProblem):
         return replace(result, private=True)
@@ -210,18 +209,21 @@ def parse_post(
 
 def _parse_post(
     text: str, path: str, settings: Settings, source: str, tools: tuple[Slugify, Sanitizer]
-) -> Post | LoadProblem:
+) -> tuple[Post | LoadProblem, bool]:
+    """The file's Post or problem, and whether it is private (decided from the parsed post or its fields)."""
     front = split_front_matter(text, path)
     if isinstance(front, LoadProblem):
-        return front
+        end = _FRONT_END.search(text, 3, _UNCLOSED_FRONT)
+        return front, private_text(text[: end.start() if end else _UNCLOSED_FRONT].splitlines())
     body_line = front.text.count("\n") + 3
     reading = _Reading(path, source, settings, lambda f: front.line_of(f) if f != "body" else body_line, *tools)
     for key, line in front.duplicates:
         reading.notes.append(LoadProblem(path, line + 2, f"{shown(key)} is given twice; the last value is used", False))
     try:
-        return _build_post(front.fields, text[front.body_start :], reading)
+        post = _build_post(front.fields, text[front.body_start :], reading)
     except _Invalid as exc:
-        return LoadProblem(path, front.line_of(exc.field), exc.message)
+        return LoadProblem(path, front.line_of(exc.field), exc.message), private_fields(front.fields)
+    return post, post.private
 
 
 def _title_and_dates(meta: dict[str, Any], reading: _Reading) -> tuple[str, datetime, datetime]:

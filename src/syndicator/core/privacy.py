@@ -1,13 +1,19 @@
-"""The keys that keep a post from the public (``draft``, ``visibility``), and their near misses, failing closed.
+"""Whether a post file is private (a draft, or for partners only), decided from its fields, failing closed.
 
-A key that looks like ``draft`` or ``visibility`` misspelled keeps the post
-unpublished rather than publishing an embargoed story to everyone. No I/O.
+A private file's problems never reach the public (``/healthz``), and a key that
+looks like ``draft`` or ``visibility`` misspelled keeps the post unpublished
+rather than publishing an embargoed story to everyone. No I/O.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
+from collections.abc import Mapping
+
 PRIVACY_KEYS = ("draft", "visibility")  # the fields that keep a post from the public
 MAX_EDITS = 2  # a key this close to one of them is taken for it, misspelled
+_KEY = re.compile(r"""\s*(?:-\s+)*["']?([^:"'#]*)""")  # the key of a ``key: value`` line (any indentation, quotes)
 
 
 def _edits(a: str, b: str, limit: int) -> int:
@@ -34,3 +40,24 @@ def near_miss(key: object) -> str | None:
         if _edits(folded, name, MAX_EDITS) <= MAX_EDITS:
             return name
     return None
+
+
+def private_fields(fields: Mapping[str, object]) -> bool:
+    """Whether front matter keeps its post from the public: any draft value but false, any visibility but public,
+    or a key that looks like one of them misspelled (failing closed: ``draft: "true"`` is private)."""
+    if fields.get("draft") not in (None, False) or fields.get("visibility") not in (None, "public"):
+        return True
+    return any(near_miss(key) for key in fields)
+
+
+def private_text(lines: Iterable[str]) -> bool:
+    """Whether front matter that cannot be read as YAML names a privacy key (or a near miss) on any of its lines.
+
+    With no fields to go by, any such key makes the file's problems private, whatever its value.
+    """
+    for line in lines:
+        match = _KEY.match(line)
+        key = match.group(1).strip() if match else ""
+        if key and (key in PRIVACY_KEYS or near_miss(key)):
+            return True
+    return False
