@@ -9,8 +9,11 @@ in as a function. No I/O.
 
 from __future__ import annotations
 
+import bisect
+import re
 from collections.abc import Callable
 from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import replace
 from typing import Any
@@ -36,6 +39,9 @@ from syndicator.model import Post
 
 Facts = Callable[[str], AssetFacts | None]  # path under posts_dir -> what the disk says, None: no such file
 _BODY_MEDIA = ("audio", "video", "source")
+_URL_TOKEN = re.compile(r"""[^\s()<>\[\]"'=]+""")  # a URL as Markdown or HTML writes it runs between these
+_NEWLINE = re.compile("\n")
+MAX_SEARCHES = 64  # URLs of one post looked for in its whole body when they are no such run
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,13 +55,29 @@ class MediaSource:
     body: str
     body_line: int
 
-    def line_in_body(self, written: str) -> int:
-        """The line of the body a URL is written on (the body's first line when it cannot be found)."""
-        for form in (written, unquote(written)):
-            at = self.body.find(form)
-            if at >= 0:
-                return self.body_line + self.body.count("\n", 0, at)
-        return self.body_line
+    def lines_in_body(self, written: Sequence[str]) -> list[int]:
+        """The line of the body each URL is written on (the body's first line when it cannot be found).
+
+        One pass over the body, however many URLs: each run of characters that
+        can be a URL as written is noted where it first appears, and each line
+        start once. A URL written some other way (spaces, parentheses) is
+        searched for, at most MAX_SEARCHES times a post.
+        """
+        if not written:
+            return []
+        first: dict[str, int] = {}
+        for token in _URL_TOKEN.finditer(self.body):
+            first.setdefault(token.group(), token.start())
+        starts = [line.end() for line in _NEWLINE.finditer(self.body)]
+        searches = MAX_SEARCHES
+        lines = []
+        for url in written:
+            at = next((first[form] for form in (url, unquote(url)) if form in first), -1)
+            if at < 0 and searches > 0:
+                searches -= 1
+                at = next((found for form in (url, unquote(url)) if (found := self.body.find(form)) >= 0), -1)
+            lines.append(self.body_line + bisect.bisect_right(starts, at) if at >= 0 else self.body_line)
+        return lines
 
 
 def _text(value: Any) -> str:
@@ -126,7 +148,9 @@ def read_media(meta: dict[str, Any], text: Any, source: MediaSource) -> tuple[Me
     if meta.get("enclosures") is not None:
         given = meta["enclosures"] if isinstance(meta["enclosures"], list) else [meta["enclosures"]]
         enclosures = [r for r in (_front_enclosure(v, source, notes) for v in given) if r is not None]
-    files = [(path, source.line_in_body(written)) for path, written in text.refs]
+    files = list(
+        zip([path for path, _written in text.refs], source.lines_in_body([w for _p, w in text.refs]), strict=True)
+    )
     files += [(r.path, r.line) for r in (image, *enclosures) if r is not None and r.path and not r.in_body]
     if image is None and not enclosures and not files:
         return NO_MEDIA, notes  # the one empty value: a post cache tells such posts by identity

@@ -63,6 +63,24 @@ class Entry:
 Found = tuple[str, os.stat_result, Entry | None]  # (path, stat, the entry it had) of a file to load
 
 
+class _Names:
+    """(path for messages, path under posts_dir) of each file a scan found (so under posts_dir), remembered."""
+
+    def __init__(self, posts_dir: Path) -> None:
+        self.posts_dir = posts_dir
+        self.known: dict[str, tuple[str, str]] = {}
+
+    def __call__(self, full: str) -> tuple[str, str]:
+        names = self.known.get(full)
+        if names is None:
+            cwd = os.getcwd() + os.sep
+            display = full[len(cwd) :] if os.path.isabs(full) and full.startswith(cwd) else full
+            root = str(self.posts_dir) + os.sep
+            source = full[len(root) :] if full.startswith(root) else Path(full).relative_to(self.posts_dir)
+            names = self.known[full] = (printable(display), printable(str(source)))
+        return names
+
+
 class PostCache:
     """Keeps every post file's last parse, re-parsing only files that changed.
 
@@ -76,7 +94,7 @@ class PostCache:
         self.entries: dict[str, Entry] = {}
         self.parsed = 0
         self.dirty = False  # changed since it was restored or saved
-        self._names: dict[str, tuple[str, str]] = {}
+        self._names_of = _Names(settings.posts_dir)
         self._result: tuple[list[Post], list[LoadProblem]] | None = None  # the last refresh's answer
         self._linked = False  # posts_dir has symlinked folders
         self._root = real_root(str(settings.posts_dir))  # what every file read must be inside
@@ -95,23 +113,10 @@ class PostCache:
         """What the next process needs to start warm: the entries, the posts' bindings, the assets' facts."""
         return (self.entries, self.media.bindings, self.assets.known)
 
-    def _names_of(self, full: str) -> tuple[str, str]:
-        """(path for messages, path under posts_dir) of a file (a path scan() found, so under posts_dir)."""
-        names = self._names.get(full)
-        if names is None:
-            cwd = os.getcwd() + os.sep
-            display = full[len(cwd) :] if os.path.isabs(full) and full.startswith(cwd) else full
-            root = str(self.settings.posts_dir) + os.sep
-            source = full[len(root) :] if full.startswith(root) else Path(full).relative_to(self.settings.posts_dir)
-            names = self._names[full] = (printable(display), printable(str(source)))
-        return names
-
     def load(self, full: str, st: os.stat_result, old: Entry | None) -> Entry:
         """Read one changed file; parse it unless its bytes are the ones already parsed.
 
-        Whatever goes wrong with one file is that file's problem: an error the
-        reader does not expect (a bug of ours) is logged with its traceback and
-        reported, and every other file is still read.
+        An error the reader does not expect (a bug of ours) is that file's problem, logged with its traceback.
         """
         try:
             return self._load(full, st, old)
