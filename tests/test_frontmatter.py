@@ -7,7 +7,9 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import frontmatter
 import pytest
+from frontmatter.default_handlers import YAMLHandler
 from hypothesis import HealthCheck
 from hypothesis import given
 from hypothesis import settings as hsettings
@@ -15,6 +17,8 @@ from hypothesis import strategies as st
 
 from conftest import NOW
 from syndicator.config import Settings
+from syndicator.core.frontmatter import HANDLER
+from syndicator.core.frontmatter import split_front_matter
 from syndicator.core.parse import parse_post
 from syndicator.model import LoadProblem
 from syndicator.model import Post
@@ -194,3 +198,18 @@ def test_adversarial_front_matter_never_raises(settings: Settings, lines: list[s
     assert isinstance(result, Post | LoadProblem)
     problems = [result] if isinstance(result, LoadProblem) else list(result.warnings)
     assert all(len(p.message) < 600 and p.line >= 1 for p in problems), problems
+
+
+def test_post_files_are_read_with_python_frontmatter() -> None:
+    """Front matter is read through python-frontmatter's handler interface (a YAMLHandler with our loader): the
+    library itself gives the same fields, with dates left as text and duplicate keys and lines noted."""
+    text = "---\ntitle: T\ndate: 2025-01-01\ntags: [a]\ntitle: U\n---\nBody\n"
+    assert isinstance(HANDLER, YAMLHandler)
+    post = frontmatter.loads(text, handler=HANDLER)
+    assert post.metadata == {"title": "U", "date": "2025-01-01", "tags": ["a"]}
+    assert post.content == "Body"
+    found = split_front_matter(text, "posts/t.md")
+    assert not isinstance(found, LoadProblem)
+    assert found.fields == post.metadata and found.duplicates == (("title", 3),)
+    assert (found.line_of("title"), found.line_of("tags"), found.line_of("nope")) == (5, 4, 1)
+    assert text[found.body_start :] == "Body\n"

@@ -1,6 +1,7 @@
 """A post file's front matter: where it ends, its YAML read safely and within bounds, its keys, values as shown.
 
-Pure text in, values out. No I/O.
+Read with python-frontmatter's handler interface (``PostHandler``, a
+``YAMLHandler`` with this module's loader). Pure text in, values out. No I/O.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import yaml
+from frontmatter.default_handlers import YAMLHandler
 from yaml.constructor import ConstructorError
 from yaml.constructor import SafeConstructor
 
@@ -118,8 +120,23 @@ class FrontMatter:
         return line + 2 if line is not None else 1
 
 
-def _load_yaml(front: str) -> tuple[Any, list[tuple[str, int]], dict[str, int]]:
-    """The front matter's value, its duplicate keys (key, line from 0) and the line of each top-level key.
+class Fields(dict[str, Any]):
+    """A front matter's fields, with the line (from 0) of each top-level key and the keys given twice (key, line)."""
+
+    __slots__ = ("duplicates", "lines")
+
+    def __init__(self, fields: dict[str, Any], duplicates: list[tuple[str, int]], lines: dict[str, int]) -> None:
+        super().__init__(fields)
+        self.duplicates = duplicates
+        self.lines = lines
+
+
+class _NotFields(Exception):
+    """The front matter is no mapping of fields (empty, a list, a single value)."""
+
+
+def _load_yaml(front: str) -> Fields:
+    """The front matter's fields, with their lines and duplicate keys; _NotFields when it is no mapping.
 
     The node graph is composed first and measured before any value is built
     from it: _TooLarge when its aliases expand it past MAX_VALUES.
@@ -127,16 +144,18 @@ def _load_yaml(front: str) -> tuple[Any, list[tuple[str, int]], dict[str, int]]:
     loader = _Loader(front)
     try:
         node = loader.get_single_node()
-        if node is None:
-            return None, [], {}
+        if not isinstance(node, yaml.MappingNode):
+            raise _NotFields
         if "&" in front and "*" in front:  # no alias without an anchor: most front matter is not walked again
             _check_size(node, len(front))
         lines: dict[str, int] = {}
-        if isinstance(node, yaml.MappingNode):
-            for key_node, _value in node.value:
-                if isinstance(key_node, yaml.ScalarNode):
-                    lines[str(key_node.value)] = key_node.start_mark.line  # a key given twice: its last value counts
-        return loader.construct_document(node), loader.duplicates, lines
+        for key_node, _value in node.value:
+            if isinstance(key_node, yaml.ScalarNode):
+                lines[str(key_node.value)] = key_node.start_mark.line  # a key given twice: its last value counts
+        fields = loader.construct_document(node)
+        if not isinstance(fields, dict):  # a mapping node tagged as something else (``!!set``, ``!!omap``)
+            raise _NotFields
+        return Fields(fields, loader.duplicates, lines)
     finally:
         loader.dispose()
 
@@ -193,18 +212,49 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
     return []
 
 
+class PostHandler(YAMLHandler):
+    """python-frontmatter's YAML handler, reading a post file as the SPEC says.
+
+    The front matter opens with a ``---`` first line and closes at the next
+    ``---`` line; ``load`` reads it with this module's loader (safe YAML with
+    the C loader, dates left as text, duplicate keys noted, each top-level key's
+    line, aliases bounded) instead of PyYAML's plain safe loader, so every
+    problem keeps its line. ``frontmatter.parse`` itself is not used: it strips
+    the text, and the body's lines must stay where the file has them.
+    """
+
+    FM_BOUNDARY = _FRONT_MATTER
+
+    def detect(self, text: str) -> bool:
+        return _OPENING.match(text) is not None
+
+    def split(self, text: str) -> tuple[str, str]:
+        """(front matter, body); ValueError when the front matter is never closed."""
+        match = _FRONT_MATTER.match(text)
+        if match is None:
+            raise ValueError("the front matter is never closed")
+        return match.group(1) or "", text[match.end() :]
+
+    def load(self, fm: str, **kwargs: object) -> Fields:
+        """The front matter's fields, with their lines and duplicate keys (``_load_yaml``)."""
+        return _load_yaml(fm)
+
+
+HANDLER = PostHandler()  # stateless: how every post file is read
+
+
 def split_front_matter(text: str, path: str) -> FrontMatter | LoadProblem:
     """A post file's front matter, or what is wrong with it (on its line)."""
     if not text.strip():
         return LoadProblem(path, 1, "empty file")
-    match = _FRONT_MATTER.match(text)
-    if match is None:
-        if _OPENING.match(text):
-            return LoadProblem(path, 1, "the front matter opened on line 1 is never closed: end it with a '---' line")
+    if not HANDLER.detect(text):
         return LoadProblem(path, 1, "no front matter: the file must start with a '---' line and a YAML block")
-    front = match.group(1) or ""
     try:
-        meta, duplicates, lines = _load_yaml(front)
+        front, body = HANDLER.split(text)
+    except ValueError:
+        return LoadProblem(path, 1, "the front matter opened on line 1 is never closed: end it with a '---' line")
+    try:
+        fields = HANDLER.load(front)
     except yaml.YAMLError as exc:
         line, reason = _yaml_error(exc, front)
         return LoadProblem(path, line, f"invalid YAML front matter: {reason}")
@@ -213,9 +263,9 @@ def split_front_matter(text: str, path: str) -> FrontMatter | LoadProblem:
     except _TooLarge as exc:
         message = f"aliases (*name) expand the front matter by more than {MAX_VALUES:,} values: not read"
         return LoadProblem(path, exc.line + 2, message)
-    if not isinstance(meta, dict):
+    except _NotFields:
         return LoadProblem(path, 2, "front matter is not a mapping of fields")
-    return FrontMatter(front, meta, tuple(duplicates), lines, match.end())
+    return FrontMatter(front, fields, tuple(fields.duplicates), fields.lines, len(text) - len(body))
 
 
 def _yaml_error(exc: yaml.YAMLError, front: str) -> tuple[int, str]:
