@@ -10,6 +10,7 @@ from conftest import NOW
 from conftest import Server
 from mediafiles import write_png
 from syndicator.config import Settings
+from syndicator.incremental.postcache import PostCache
 from syndicator.service.assets import AssetWriter
 from syndicator.service.build import Builder
 from syndicator.store.files import file_state
@@ -131,3 +132,24 @@ def test_a_file_swapped_for_a_link_after_the_scan_is_not_copied(
     output = writer.publish_files({"x.png": (str(image), seen)}, set())
     assert output.written == [] and output.files == {}
     assert not (settings.output_dir / "media" / "x.png").exists()
+
+
+def test_a_watched_asset_that_becomes_a_link_out_is_dropped(
+    settings: Settings, posts_dir: Path, tmp_path: Path
+) -> None:
+    """A reload told only the asset's path (as a watcher tells it) sees it become a link leading out, then go."""
+    image = write_png(posts_dir / "x.png", 4, 4)
+    (posts_dir / "a.md").write_text("---\ntitle: A\ndate: 2025-06-01\n---\n![x](x.png)\n")
+    (tmp_path / "secret.txt").write_text(SECRET)
+    cache = PostCache(settings)
+    (post,), problems = cache.refresh()
+    assert post.assets == ("x.png",) and problems == []
+    image.unlink()
+    image.symlink_to(tmp_path / "secret.txt")
+    (post,), problems = cache.refresh(changed={str(image)})
+    assert post.assets == () and [p.message for p in problems] == [f"refers to x.png, {LEAVES}"]
+    assert "x.png" not in cache.assets.files
+    image.unlink()
+    (post,), problems = cache.refresh(changed={str(image)})
+    assert [p.message for p in problems] == ["refers to a missing file: x.png"]
+    assert cache.assets.states() == []

@@ -93,7 +93,7 @@ _Loader.add_constructor("tag:yaml.org,2002:bool", _bool)
 
 
 class _TooLarge(Exception):
-    """The front matter holds more than MAX_VALUES values once its aliases are expanded; ``line`` from 0."""
+    """Aliases add more than MAX_VALUES values to the front matter as written; ``line`` (from 0) is where."""
 
     def __init__(self, line: int) -> None:
         super().__init__(line)

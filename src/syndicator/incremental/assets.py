@@ -3,9 +3,9 @@
 The index knows every asset's file state from the post cache's scan; an
 asset's facts (size, media type, pixels) are read once per file state, and an
 image's header only. A link that leads out of posts_dir is no asset: the index
-keeps it apart, and a post naming it is told so. The binder gives each parsed post the facts of the files
-it names (core.media.bind), and binds it again only when the post was parsed
-again or one of those files' facts changed.
+keeps it apart, and a post naming it is told so. The binder gives each parsed
+post the facts of the files it names (core.media.bind), and binds it again only
+when the post was parsed again or one of those files' facts changed.
 """
 
 from __future__ import annotations
@@ -76,13 +76,14 @@ class AssetIndex:
             except OSError:
                 st = None
             located = (full, file_state(st)) if st is not None and stat.S_ISREG(st.st_mode) else None
-            into = self.leaving if located is not None and leaves(full, real) else self.files
-            if located != into.get(name):
+            leaving = located is not None and leaves(full, real)
+            now = (None, located) if leaving else (located, None)
+            if now != (self.files.get(name), self.leaving.get(name)):
                 changed.add(name)
                 self.files.pop(name, None)
                 self.leaving.pop(name, None)
                 if located is not None:
-                    into[name] = located
+                    (self.leaving if leaving else self.files)[name] = located
         return changed
 
     def facts(self, path: str) -> AssetFacts | None:
