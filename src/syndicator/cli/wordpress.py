@@ -107,12 +107,12 @@ def _print_import(report: ImportReport, export: Path, target: Path, config_path:
         f"written to {config_path}"
     )
     for count, what in (
-        (report.comments, "comments (a feed site has none)"),
-        (report.unused_attachments, "attachments that no post or page uses"),
-        (report.sticky, "sticky flags (those posts are in date order here)"),
+        (report.comments, "comment{s} (the posts and pages come without them)"),
+        (report.unused_attachments, "attachment{s} that no post or page uses"),
+        (report.sticky, "sticky flag{s} (sticky posts are in date order here)"),
     ):
         if count:
-            click.echo(f"not imported: {count} {what}")
+            click.echo(f"not imported: {count} " + what.format(s="" if count == 1 else "s"))
     for path in report.kept_local:
         click.echo(f"kept {path}: edited since the last import (use --force to overwrite)")
     for old, new, post_id in report.renamed[:SHOWN]:
