@@ -306,3 +306,10 @@ def test_dynamic_blocks_that_render_nothing_leave_nothing(tmp_path: Path) -> Non
     converted = convert(DYNAMIC)
     assert "core/latest-posts" in converted.lost and "core/post-title" in converted.lost
     assert "core/paragraph" not in converted.lost
+
+
+def test_blocks_nested_thousands_deep_are_imported(tmp_path: Path) -> None:
+    """A hand-made export with blocks nested 5,000 deep imports (what is deeper than WordPress goes stays in place)."""
+    content = "<!-- wp:group -->\n<div>" * 5000 + "<p>Deep inside.</p>" + "</div>\n<!-- /wp:group -->" * 5000
+    posts = import_into(tmp_path, export_of(tmp_path, wxr_item(1, content=content), wxr_item(2)))
+    assert "Deep inside." in posts["post-1"].content_html and "post-2" in posts

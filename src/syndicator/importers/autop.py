@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import re
 
+from syndicator.importers.rawhtml import split_pre
+
 # The elements WordPress treats as blocks: a blank line goes before their start tags and after their end tags.
 BLOCK_NAMES = (
     "table|thead|tfoot|caption|col|colgroup|tbody|tr|td|th|div|dl|dd|dt|ul|ol|li|pre|form|map|area|blockquote"
@@ -25,7 +27,6 @@ _BLOCK_START = re.compile(rf"(<(?:{BLOCK_NAMES}){_NAME_END})", re.I)
 _BLOCK_END = re.compile(rf"(</(?:{BLOCK_NAMES})>)", re.I)
 _HR = re.compile(r"(<hr\s*/?>)", re.I)
 _TWO_BREAKS = re.compile(r"<br\s*/?>\s*<br\s*/?>", re.I)
-_PRE = re.compile(r"<pre\b.*?</pre>", re.I | re.S)
 _TAG_OR_COMMENT = re.compile(r"<!--.*?(?:-->|$)|<!\[CDATA\[.*?(?:\]\]>|$)|<[^>]*>?", re.S)
 _KEEP_NEWLINES = re.compile(r"<(script|style|svg)\b.*?</\1>", re.I | re.S)
 _SPLIT = re.compile(r"\n\s*\n")
@@ -33,17 +34,18 @@ _NEWLINE = "\ue000"  # stands for a newline that is not a line break (inside a t
 _SET_ASIDE = "\ue001"  # marks a <pre> element set aside while paragraphs are made
 
 # Whitespace that is layout, not text: around options, object parameters, media sources and figure captions.
+# A leading \s* starts only where white space starts ((?<!\s)): the same matches, in linear time.
 _MEDIA = ("<source", "<track")
 _COLLAPSE = (
-    (("<option",), re.compile(r"\s*(<option\b)", re.I)),
+    (("<option",), re.compile(r"(?<!\s)\s*(<option\b)", re.I)),
     (("<option",), re.compile(r"(</option>)\s*", re.I)),
     (("</object>",), re.compile(r"(<object\b[^>]*>)\s*", re.I)),
-    (("</object>",), re.compile(r"\s*(</object>)", re.I)),
-    (("</object>",), re.compile(r"\s*(</?(?:param|embed)\b[^>]*>)\s*", re.I)),
+    (("</object>",), re.compile(r"(?<!\s)\s*(</object>)", re.I)),
+    (("</object>",), re.compile(r"(?<!\s)\s*(</?(?:param|embed)\b[^>]*>)\s*", re.I)),
     (_MEDIA, re.compile(r"([<\[](?:audio|video)\b[^>\]]*[>\]])\s*", re.I)),
-    (_MEDIA, re.compile(r"\s*([<\[]/(?:audio|video)[>\]])", re.I)),
-    (_MEDIA, re.compile(r"\s*(<(?:source|track)\b[^>]*>)\s*", re.I)),
-    (("<figcaption",), re.compile(r"\s*(<figcaption\b[^>]*>)", re.I)),
+    (_MEDIA, re.compile(r"(?<!\s)\s*([<\[]/(?:audio|video)[>\]])", re.I)),
+    (_MEDIA, re.compile(r"(?<!\s)\s*(<(?:source|track)\b[^>]*>)\s*", re.I)),
+    (("<figcaption",), re.compile(r"(?<!\s)\s*(<figcaption\b[^>]*>)", re.I)),
     (("<figcaption",), re.compile(r"(</figcaption>)\s*", re.I)),
 )
 
@@ -68,7 +70,7 @@ def autop(text: str) -> str:
         return ""
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace(_NEWLINE, "").replace(_SET_ASIDE, "") + "\n"
     kept: list[str] = []
-    text = _PRE.sub(lambda m: _set_aside(m.group(0), kept), text)
+    text = "".join(_set_aside(p, kept) if i % 2 else p for i, p in enumerate(split_pre(text)))
     text = _TWO_BREAKS.sub("\n\n", text)
     text = _HR.sub(r"\1\n\n", _BLOCK_END.sub(r"\1\n\n", _BLOCK_START.sub(r"\n\n\1", text)))
     text = _TAG_OR_COMMENT.sub(lambda m: m.group(0).replace("\n", _NEWLINE), text)
@@ -99,7 +101,7 @@ def _line_breaks(html: str) -> str:
     """Newlines left inside paragraphs become <br />; none stays right after a block tag or before some."""
     html = _KEEP_NEWLINES.sub(lambda m: m.group(0).replace("\n", _NEWLINE), html)
     html = re.sub(r"<br\s*/?>", "<br />", html, flags=re.I)
-    html = re.sub(r"(?<!<br />)\s*\n", "<br />\n", html)
+    html = re.sub(r"(?<!<br />)(?<!\s)\s*\n", "<br />\n", html)
     html = _BREAK_AFTER_BLOCK.sub(r"\1", html)
     html = _BREAK_BEFORE_BLOCK.sub(r"\1", html)
     return re.sub(r"\n</p>$", "</p>", html)

@@ -30,17 +30,18 @@ _BLOCK_COMMENT = re.compile(
     r"(?P<attrs>\{.*?\}\s+)?(?P<void>/)?-->",
     re.S,
 )
-_MEDIA_SRC = re.compile(r"<(?:audio|video|source)\b[^>]*?\bsrc\s*=\s*[\"']([^\"']+)[\"']", re.I)
-_LINK = re.compile(r"<a\b[^>]*?\bhref\s*=\s*[\"']([^\"']+)[\"'][^>]*>(.*?)</a>", re.I | re.S)
+_MEDIA_SRC = re.compile(r"<(?:audio|video|source)\b[^<>]*?\bsrc\s*=\s*[\"']([^\"']+)[\"']", re.I)
+_LINK = re.compile(r"<a\b[^<>]*?\bhref\s*=\s*[\"']([^\"']+)[\"'][^>]*>(.*?)</a>", re.I | re.S)
 _FIGCAPTION = re.compile(r"<figcaption\b[^>]*>(.*?)</figcaption>", re.I | re.S)
-_FIRST_CLASS = re.compile(r"""^\s*<[a-z][a-z0-9]*\b[^>]*?\bclass\s*=\s*["']([^"']*)["']""", re.I)
-_IMG_ATTRIBUTE = re.compile(r"""<img\b[^>]*?\b(src|alt)\s*=\s*["']([^"']*)["']""", re.I)
+_FIRST_CLASS = re.compile(r"""^\s*<[a-z][a-z0-9]*\b[^<>]*?\bclass\s*=\s*["']([^"']*)["']""", re.I)
+_IMG_ATTRIBUTE = re.compile(r"""<img\b[^<>]*?\b(src|alt)\s*=\s*["']([^"']*)["']""", re.I)
 _BACKGROUND = re.compile(r"background-image\s*:\s*url\(\s*['\"]?([^'\")]+)", re.I)
 _TAG = re.compile(r"<[^>]+>")
 _HARMLESS_EMPTY = frozenset(
     {"core/spacer", "core/separator", "core/nextpage", "core/more", "core/block", "core/paragraph"}
 )
 MORE = "<!--more-->"
+MAX_DEPTH = 25  # blocks inside blocks: WordPress's editor makes a few levels; a hand-made export may make thousands
 
 
 @dataclass
@@ -56,7 +57,10 @@ class Block:
 
 
 def parse_blocks(content: str) -> list[str | Block]:
-    """The block tree: top-level freeform HTML and blocks, each with its inner HTML and inner blocks."""
+    """The block tree: top-level freeform HTML and blocks, each with its inner HTML and inner blocks.
+
+    A block opened more than ``MAX_DEPTH`` levels deep holds nothing: what it would hold stays in its parent.
+    """
     root = Block("", {})
     stack = [root]
     offset = 0
@@ -72,7 +76,7 @@ def parse_blocks(content: str) -> list[str | Block]:
             continue
         block = Block(name, _json(match.group("attrs")))
         stack[-1].parts.append(block)
-        if not match.group("void"):
+        if not match.group("void") and len(stack) <= MAX_DEPTH:  # deeper, a block's content goes to its parent
             stack.append(block)
     stack[-1].parts.append(content[offset:])
     return root.parts

@@ -13,7 +13,8 @@ from __future__ import annotations
 import html
 import re
 
-_PRE = re.compile(r"(<pre\b.*?</pre>)", re.I | re.S)
+_PRE_START = re.compile(r"<pre\b", re.I)
+_PRE_END = re.compile(r"</pre>", re.I)
 _BLANK_LINES = re.compile(r"\n[ \t]*(?:\n[ \t]*)+")
 # The start of a line that opens a CommonMark raw-HTML block of its own (kinds 1, 2 and 6 of the spec).
 _OPENS_BLOCK = re.compile(
@@ -22,9 +23,10 @@ _OPENS_BLOCK = re.compile(
     r"|li|main|menu|nav|ol|optgroup|option|p|section|summary|table|tbody|td|tfoot|th|thead|tr|ul)(?=[\s/>]|$))",
     re.I,
 )
-# A comment or an element whose text is kept as written, a start or end tag, or a newline.
+# A comment or an element whose text is kept as written, a start or end tag, or a newline (each, unclosed, runs to
+# the end: one pass over the text, however many "<" it has).
 _TOKEN = re.compile(
-    r"<!--.*?(?:-->|$)|<(pre|script|style|textarea)\b.*?(?:</\1\s*>|$)|<(/?)([a-zA-Z][\w:-]*)\b[^>]*?(/?)>|\n",
+    r"<!--.*?(?:-->|$)|<(pre|script|style|textarea)\b.*?(?:</\1\s*>|$)|<(/?)([a-zA-Z][\w:-]*)\b([^>]*)>?|\n",
     re.I | re.S,
 )
 _VOID = frozenset(
@@ -35,15 +37,22 @@ _TAG = re.compile(r"<[^>]*>")
 _VISIBLE = re.compile(r"<(?:img|audio|video|iframe|object|embed|svg|canvas|picture|hr|input|math)\b", re.I)
 
 
-def keep_pre(text: str) -> str:
-    """Blank lines inside <pre> become empty comment lines: a blank line would end the raw-HTML block."""
-    return _PRE.sub(lambda m: re.sub(r"(?m)^[ \t]*$", "<!-- -->", m.group(1)), text)
+def split_pre(text: str) -> list[str]:
+    """The text cut around its <pre> elements: outside, element, outside... (an unclosed <pre> is no element)."""
+    pieces, offset = [], 0
+    while (start := _PRE_START.search(text, offset)) and (end := _PRE_END.search(text, start.end())):
+        pieces += [text[offset : start.start()], text[start.start() : end.end()]]
+        offset = end.end()
+    pieces.append(text[offset:])
+    return pieces
 
 
 def tight(text: str) -> str:
-    """No blank line anywhere in the HTML (those in <pre> become comment lines)."""
-    pieces = _PRE.split(keep_pre(text))
-    return "".join(p if i % 2 else _BLANK_LINES.sub("\n", p) for i, p in enumerate(pieces))
+    """No blank line anywhere in the HTML: those in <pre> become empty comment lines (the same empty line)."""
+    return "".join(
+        re.sub(r"(?m)^[ \t]*$", "<!-- -->", p) if i % 2 else _BLANK_LINES.sub("\n", p)
+        for i, p in enumerate(split_pre(text))
+    )
 
 
 def html_blocks(text: str) -> str:
@@ -57,7 +66,7 @@ def html_blocks(text: str) -> str:
         if token.group(0) == "\n":
             opens = depth == 0 and _OPENS_BLOCK.match(text, token.end()) is not None
             out.append("\n\n" if opens else "\n")
-        elif token.group(3) is not None and token.group(3).lower() not in _VOID and not token.group(4):
+        elif token.group(3) is not None and token.group(3).lower() not in _VOID and not token.group(4).endswith("/"):
             depth = max(0, depth - 1) if token.group(2) else depth + 1
         if token.group(0) != "\n":
             out.append(token.group(0))

@@ -22,21 +22,23 @@ from syndicator.importers.context import Findings
 from syndicator.importers.embeds import SHORTCODE_URL
 from syndicator.importers.embeds import embed_link
 
-_CAPTION = re.compile(r"\[(caption|wp_caption)\b([^\]]*)\](.*?)\[/\1\]", re.S)
+# A shortcode's attributes hold no "[" and a caption or embed holds no other: an unclosed one fails where the next
+# begins, so a text of thousands of them is read in one pass.
+_CAPTION = re.compile(r"\[(caption|wp_caption)\b([^\[\]]*)\]((?:(?!\[/?(?:wp_)?caption\b).)*)\[/\1\]", re.S)
 _CAPTIONED_IMAGE = re.compile(r"((?:<a\s[^>]+>\s*)?<img\s[^>]+>(?:\s*</a>)?)(.*)", re.I | re.S)
-_EMBED = re.compile(r"\[embed\b[^\]]*\](.*?)\[/embed\]", re.S)
-_PROVIDER = re.compile(r"\[(youtube|vimeo|dailymotion|ted|soundcloud|spotify)\s+([^\]\s]+)[^\]]*\]", re.I)
-_MEDIA = re.compile(r"\[(audio|video)\b([^\]]*)\](?:\s*\[/\1\])?")
-_GALLERY = re.compile(r"\[gallery\b([^\]]*)\]")
-_LOST = re.compile(r"\[(playlist)\b[^\]]*\]")
-_LONE = re.compile(r"\[/?(?:gallery|audio|video|playlist|embed|caption|wp_caption)\b[^\]]*\]")
+_EMBED = re.compile(r"\[embed\b[^\[\]]*\]((?:(?!\[/?embed\b).)*)\[/embed\]", re.S)
+_PROVIDER = re.compile(r"\[(youtube|vimeo|dailymotion|ted|soundcloud|spotify)\s+([^\[\]\s]+)[^\[\]]*\]", re.I)
+_MEDIA = re.compile(r"\[(audio|video)\b([^\[\]]*)\](?:\s*\[/\1\])?")
+_GALLERY = re.compile(r"\[gallery\b([^\[\]]*)\]")
+_LOST = re.compile(r"\[(playlist)\b[^\[\]]*\]")
+_LONE = re.compile(r"\[/?(?:gallery|audio|video|playlist|embed|caption|wp_caption)\b[^\[\]]*\]")
 _ATTRIBUTE = re.compile(r"""(\w+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s\]]+))""")
 _BARE_URL = re.compile(r"^[ \t]*(https?://[^\s<>\"]+)[ \t]*$", re.M)
 _NEXTPAGE = re.compile(r"<!--\s*nextpage\s*-->", re.I)
-_MEDIA_SRC = re.compile(r"<(?:audio|video|source)\b[^>]*?\bsrc\s*=\s*[\"']([^\"']+)[\"']", re.I)
+_MEDIA_SRC = re.compile(r"<(?:audio|video|source)\b[^<>]*?\bsrc\s*=\s*[\"']([^\"']+)[\"']", re.I)
 _MARK = "\ue002"  # brackets the number of a stashed fragment
 _STASHED = re.compile(rf"(?:<p>\s*)?{_MARK}(\d+){_MARK}(?:\s*</p>)?")
-_AROUND_STASHED = re.compile(rf"[ \t]*(\n\n{_MARK}\d+{_MARK}\n\n)[ \t]*")  # the spaces beside a shortcode
+_AROUND_STASHED = re.compile(rf"(?<![ \t])[ \t]*(\n\n{_MARK}\d+{_MARK}\n\n)[ \t]*")  # the spaces beside a shortcode
 _AUDIO_KEYS = ("src", "mp3", "m4a", "ogg", "wav", "wma", "flac")
 _VIDEO_KEYS = ("src", "mp4", "m4v", "webm", "ogv", "wmv", "flv", "mov")
 
