@@ -175,7 +175,7 @@ def test_the_summary_counts_what_was_not_brought(tmp_path: Path) -> None:
     assert "not imported: 3 comments (the posts and pages come without them)" in lines
     assert "not imported: 2 attachments that no post or page uses" in lines  # the PDF and spare.jpg
     assert "not imported: 1 sticky flag (sticky posts are in date order here)" in lines
-    assert "4 galleries" in lines[0] and "12 links to the old site made new" in lines[0]
+    assert "4 galleries" in lines[0] and "13 links to the old site made new" in lines[0]
 
 
 LINKED = [
@@ -201,7 +201,8 @@ def test_links_to_the_old_site_point_at_the_new_one(tmp_path: Path) -> None:
     """Links to the old site's posts, pages, categories, tags and authors get their new addresses; attachment pages
     and uploads the file's URL; links to what was not imported stay as they were."""
     assert run_import(tmp_path, CLASSIC).exit_code == 0
-    _, body = read_post(tmp_path / "posts" / "2020-05-06-links.md")
+    meta, body = read_post(tmp_path / "posts" / "2020-05-06-links.md")
+    assert meta["summary"] == 'Links, starting with <a href="/posts/markup/">the markup post</a>.'
     uploads = f"{OLD}/wp-content/uploads/2020/05"
     assert hrefs(body) == [*LINKED, f"{uploads}/two.jpg", f"{uploads}/song.mp3", *LEFT_AS_THEY_WERE]
     settings = load_settings(tmp_path / "site.toml", {"posts_dir": tmp_path / "posts"})

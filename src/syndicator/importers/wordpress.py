@@ -78,6 +78,9 @@ def _plan(export: Path, settings: Settings) -> tuple[list[PlannedPost], ImportRe
     old_site = OldSite.of(wxr, site.items, items)
     for item in items:
         item.body, count = rewrite(item.body, old_site)
+        if isinstance(item.meta.get("summary"), str):
+            item.meta["summary"], in_summary = rewrite(item.meta["summary"], old_site)
+            count += in_summary
         report.links += count
     report.redirects = redirects(items, wxr)
     report.categories = categories(items, wxr)
