@@ -136,6 +136,21 @@ def test_classic_content_gets_wordpress_paragraph_rules(content: str, html: str)
     assert misplaced(converted) == []
 
 
+def test_media_sources_tracks_and_object_parameters_get_no_breaks() -> None:
+    """Inside <video> and <object>, the white space around <source>, <track>, <param> and <embed> is layout only."""
+    content = (
+        'Watch:\n\n<video controls>\n\t<source src="a.mp4" type="video/mp4" />\n\t<!-- WebM -->\n'
+        '\t<source src="a.webm" type="video/webm" />\n\t<track kind="captions" src="c.vtt" />\n'
+        '\t<a href="a.mp4">a.mp4</a>\n</video>\n\n<object data="x.swf">\n\t<param name="a" value="1" />\n\n'
+        '\t<embed src="x.swf" />\n</object>'
+    )
+    assert convert(content).html == (
+        '<p>Watch:</p>\n\n<p><video controls><source src="a.mp4" type="video/mp4" /><!-- WebM -->'
+        '<source src="a.webm" type="video/webm" /><track kind="captions" src="c.vtt" /><a href="a.mp4">a.mp4</a>'
+        '</video></p>\n\n<p><object data="x.swf"><param name="a" value="1" /><embed src="x.swf" /></object></p>'
+    )
+
+
 def test_classic_posts_render_with_no_breaks_inside_blocks(classic: dict[str, Post]) -> None:
     """An imported classic post, as every build renders it: tables, lists, dl and pre get no <br> or <p> inside."""
     html = classic["markup"].content_html

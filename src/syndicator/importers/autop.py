@@ -34,18 +34,19 @@ _NEWLINE = "\ue000"  # stands for a newline that is not a line break (inside a t
 _SET_ASIDE = "\ue001"  # marks a <pre> element set aside while paragraphs are made
 
 # Whitespace that is layout, not text: around options, object parameters, media sources and figure captions.
-# A leading \s* starts only where white space starts ((?<!\s)): the same matches, in linear time.
+# A leading \s* starts only where white space starts, or at what follows it: the same matches, in linear time.
+_RUN = r"(?:(?<!\s)|(?!\s))"
 _MEDIA = ("<source", "<track")
 _COLLAPSE = (
-    (("<option",), re.compile(r"(?<!\s)\s*(<option\b)", re.I)),
+    (("<option",), re.compile(rf"{_RUN}\s*(<option\b)", re.I)),
     (("<option",), re.compile(r"(</option>)\s*", re.I)),
     (("</object>",), re.compile(r"(<object\b[^>]*>)\s*", re.I)),
-    (("</object>",), re.compile(r"(?<!\s)\s*(</object>)", re.I)),
-    (("</object>",), re.compile(r"(?<!\s)\s*(</?(?:param|embed)\b[^>]*>)\s*", re.I)),
+    (("</object>",), re.compile(rf"{_RUN}\s*(</object>)", re.I)),
+    (("</object>",), re.compile(rf"{_RUN}\s*(</?(?:param|embed)\b[^>]*>)\s*", re.I)),
     (_MEDIA, re.compile(r"([<\[](?:audio|video)\b[^>\]]*[>\]])\s*", re.I)),
-    (_MEDIA, re.compile(r"(?<!\s)\s*([<\[]/(?:audio|video)[>\]])", re.I)),
-    (_MEDIA, re.compile(r"(?<!\s)\s*(<(?:source|track)\b[^>]*>)\s*", re.I)),
-    (("<figcaption",), re.compile(r"(?<!\s)\s*(<figcaption\b[^>]*>)", re.I)),
+    (_MEDIA, re.compile(rf"{_RUN}\s*([<\[]/(?:audio|video)[>\]])", re.I)),
+    (_MEDIA, re.compile(rf"{_RUN}\s*(<(?:source|track)\b[^>]*>)\s*", re.I)),
+    (("<figcaption",), re.compile(rf"{_RUN}\s*(<figcaption\b[^>]*>)", re.I)),
     (("<figcaption",), re.compile(r"(</figcaption>)\s*", re.I)),
 )
 
@@ -101,7 +102,7 @@ def _line_breaks(html: str) -> str:
     """Newlines left inside paragraphs become <br />; none stays right after a block tag or before some."""
     html = _KEEP_NEWLINES.sub(lambda m: m.group(0).replace("\n", _NEWLINE), html)
     html = re.sub(r"<br\s*/?>", "<br />", html, flags=re.I)
-    html = re.sub(r"(?<!<br />)(?<!\s)\s*\n", "<br />\n", html)
+    html = re.sub(rf"(?<!<br />){_RUN}\s*\n", "<br />\n", html)
     html = _BREAK_AFTER_BLOCK.sub(r"\1", html)
     html = _BREAK_BEFORE_BLOCK.sub(r"\1", html)
     return re.sub(r"\n</p>$", "</p>", html)
