@@ -94,7 +94,7 @@ OWNERS = {
     "click": {"cli", "cli.common", "cli.build", "cli.wordpress", "cli.audience"},
     "granian": {"service.server"},
     "defusedxml": {"importers.wxr"},
-    "tomlkit": {"config"},
+    "tomlkit": {"importers.configfile"},
     "cryptography": {"service.httpsig"},
     "http_message_signatures": {"service.httpsig"},
 }
