@@ -17,12 +17,11 @@ from dataclasses import dataclass
 from dataclasses import replace
 from urllib.parse import urlsplit
 
-from syndicator.core.digest import digest_text
 from syndicator.core.plan import stems_of
+from syndicator.digest import digest_text
 from syndicator.model import LoadProblem
 from syndicator.model import Post
 
-LEDGER_FILE = "ledger.json"
 VERSION = 3
 READS = (1, 2, 3)  # older ledgers lack some fields: their records are completed on the next full build
 

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from collections.abc import Iterator
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import ClassVar
 
 from syndicator.config import Settings
 from syndicator.core.catalog import TAXONOMIES
@@ -48,6 +49,8 @@ class FeedSpec:
     pages: int = 0
     tombstones: tuple[Tombstone, ...] = ()  # a feed's deleted entries (RFC 6721); none on archive pages
     prefix: str = FEEDS_PREFIX
+    # What its documents show of ``pages`` is ``links``; each of its ``posts`` has its own digest.
+    _hash_exclude_: ClassVar[frozenset[str]] = frozenset({"posts", "pages"})
 
     @property
     def is_public(self) -> bool:

@@ -9,12 +9,12 @@ import lz4.block
 
 from syndicator.core.assets import FileLinks
 from syndicator.core.assets import media_tags
-from syndicator.core.digest import digest_text
 from syndicator.core.markup import Sanitizer
 from syndicator.core.markup import first_paragraph
 from syndicator.core.markup import render_markdown
 from syndicator.core.markup import truncate_html_words
 from syndicator.core.markup import without_ids
+from syndicator.digest import digest_text
 
 
 class MarkdownText:

@@ -22,7 +22,6 @@ from datetime import datetime
 
 from syndicator.config import Settings
 from syndicator.core.catalog import Catalog
-from syndicator.core.digest import digest
 from syndicator.core.pageplan import HOME
 from syndicator.core.pageplan import Archive
 from syndicator.core.pageplan import Directory
@@ -31,6 +30,7 @@ from syndicator.core.pageplan import directory
 from syndicator.core.pageplan import paged
 from syndicator.core.pageplan import post_path
 from syndicator.core.pagerender import PageRenderer
+from syndicator.digest import digest
 from syndicator.incremental.gzip import compress
 from syndicator.model import Post
 

@@ -12,12 +12,13 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from syndicator.config import Settings
-from syndicator.core.digest import digest
+from syndicator.digest import digest
 from syndicator.model import LoadProblem
 from syndicator.store.files import FileState
 from syndicator.store.files import file_state
@@ -138,7 +139,10 @@ def _file_state(path: Path) -> list[int] | None:
     return list(state) if state is not None else None
 
 
-def disk_states(out_dir: Path, records: Iterable[FeedRecord]) -> dict[str, tuple[int, int] | None]:
+DiskStates = Mapping[str, tuple[int, int] | None]  # path under output_dir -> (size, mtime_ns), None: missing
+
+
+def disk_states(out_dir: Path, records: Iterable[FeedRecord]) -> DiskStates:
     """(size, mtime_ns) on disk of every file the records name (None: missing)."""
     prefix = f"{out_dir}/"
     states: dict[str, tuple[int, int] | None] = {}
@@ -149,10 +153,9 @@ def disk_states(out_dir: Path, records: Iterable[FeedRecord]) -> dict[str, tuple
     return states
 
 
-def intact(out_dir: Path, record: FeedRecord) -> bool:
+def intact(record: FeedRecord, disk: DiskStates) -> bool:
     """Whether a feed's files are on disk as they were written (nobody deleted or changed them)."""
-    states = disk_states(out_dir, [record])
-    return all(states[path] == (size, mtime_ns) for path, (size, mtime_ns, _etag) in record.files.items())
+    return all(disk.get(path) == (size, mtime_ns) for path, (size, mtime_ns, _etag) in record.files.items())
 
 
 def stamp_document(
@@ -210,7 +213,9 @@ def unchanged_since_stamp(settings: Settings, now: datetime) -> Stamp | None:
             return None
         if document["sources"] != _sources_digest(settings):
             return None
-        if not all(intact(settings.output_dir, record) for record in parse_records(feeds_state).values()):
+        records = parse_records(feeds_state).values()
+        disk = disk_states(settings.output_dir, records)
+        if not all(intact(record, disk) for record in records):
             return None
         if not _assets_intact(settings):
             return None

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from collections.abc import Iterator
 from pathlib import Path
 
-from syndicator.core.digest import digest
+from syndicator.digest import digest
 from syndicator.model import LoadProblem
 from syndicator.store.files import FileState
 from syndicator.store.files import file_state

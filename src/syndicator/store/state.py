@@ -21,12 +21,12 @@ from typing import BinaryIO
 
 from syndicator import __version__
 from syndicator.config import Settings
-from syndicator.core.digest import digest_text
 from syndicator.core.ledger import Record
 from syndicator.core.ledger import dumps
 from syndicator.core.ledger import entry_line
 from syndicator.core.ledger import loads
 from syndicator.core.ledger import recover_ids
+from syndicator.digest import digest_text
 from syndicator.model import LoadProblem
 from syndicator.store.files import replacing
 from syndicator.store.files import write_atomic
