@@ -22,11 +22,11 @@ from syndicator.core.frontmatter import split_front_matter
 from syndicator.core.frontmatter import unknown_keys
 from syndicator.core.markup import Sanitizer
 from syndicator.core.markup import slugify
-from syndicator.core.markup import split_excerpt
 from syndicator.core.markup import url_scheme
 from syndicator.core.markup import xml_legal
 from syndicator.core.media import MediaSource
 from syndicator.core.media import read_media
+from syndicator.core.summary import sources
 from syndicator.core.text import MarkdownText
 from syndicator.model import NO_MEDIA
 from syndicator.model import VISIBILITIES
@@ -290,13 +290,12 @@ def _categories_and_tags(meta: dict[str, Any], reading: _Reading) -> tuple[tuple
 def _body(meta: dict[str, Any], body: str, slug: str, draft: bool, reading: _Reading) -> tuple[MarkdownText, Media]:
     """The post's text, and the media it names (none for a draft, whose text is rendered only when asked for)."""
     body = reading.clean("body", body)
-    parts = split_excerpt(body)
-    override = reading.clean("summary", _text("summary", meta.get("summary")))
+    content_md, summary_md = sources(body, reading.clean("summary", _text("summary", meta.get("summary"))))
     folder = PurePosixPath(reading.source).parent.as_posix().removeprefix(".")
     page_url = f"{reading.settings.base_url}/posts/{slug}/"
     text = MarkdownText(
-        content_md=body if parts is None else parts[0] + parts[1],
-        summary_md=override or (parts[0] if parts is not None else None),
+        content_md=content_md,
+        summary_md=summary_md,
         base_url=page_url,
         summary_words=reading.settings.summary_words,
         now=not draft,  # no feed or page shows a draft

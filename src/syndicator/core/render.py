@@ -31,7 +31,6 @@ from syndicator.core.feedmedia import MEDIA_NS
 from syndicator.core.feedmedia import attachment
 from syndicator.core.feedmedia import enclosure_links
 from syndicator.core.feedmedia import media_content
-from syndicator.core.markup import plain_text
 from syndicator.core.markup import xml_legal
 from syndicator.core.opml import opml
 from syndicator.core.plan import OPML
@@ -40,6 +39,7 @@ from syndicator.core.plan import archive_stem
 from syndicator.core.plan import feed_specs
 from syndicator.core.plan import feed_url
 from syndicator.core.plan import post_url
+from syndicator.core.summary import summary_text
 from syndicator.model import Post
 from syndicator.model import Tombstone
 
@@ -263,7 +263,7 @@ def json_item(post: Post, labels: tuple[str, ...], settings: Settings) -> bytes:
         "id": post.id,
         "url": post_url(settings, post),
         "title": post.title,
-        "summary": plain_text(post.summary_html),
+        "summary": summary_text(post.summary_html),
         "content_html": post.content_html,
         "date_published": post.date.isoformat(),
         "date_modified": post.updated.isoformat(),
