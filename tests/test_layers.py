@@ -130,3 +130,36 @@ def test_each_library_belongs_to_one_room(module: Path) -> None:
         owners = OWNERS.get(imported.split(".")[0])
         if owners is not None:
             assert name_of(module) in owners, f"{imported} belongs to {sorted(owners)}, not {name_of(module)}"
+
+
+# One room per rule (STYLE.md §1a): these spellings appear in one module only (docstrings aside).
+ONE_ROOM = {
+    "/posts/": "core.urls",
+    "/feeds/": "core.urls",
+    "index.opml": "core.urls",
+}
+
+
+def strings(module: Path) -> set[str]:
+    """The string constants of a module, f-strings' literal parts included, docstrings left out."""
+    tree = ast.parse(module.read_text())
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+    return {
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings
+    }
+
+
+@pytest.mark.parametrize(("spelling", "owner"), ONE_ROOM.items())
+def test_a_cross_cutting_rule_is_spelled_in_one_module(spelling: str, owner: str) -> None:
+    """The post page URL, the feeds' URL path and the OPML's name are written in core.urls alone."""
+    spelled = sorted(name_of(m) for m in MODULES if any(spelling in text for text in strings(m)))
+    assert spelled == [owner]

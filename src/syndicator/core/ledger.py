@@ -18,6 +18,7 @@ from dataclasses import replace
 from urllib.parse import urlsplit
 
 from syndicator.core.plan import stems_of
+from syndicator.core.urls import post_slug
 from syndicator.digest import digest_text
 from syndicator.model import LoadProblem
 from syndicator.model import Post
@@ -156,9 +157,9 @@ def recover_ids(documents: Iterable[bytes]) -> dict[str, str]:
         for entry in root.iter(f"{_ATOM}entry"):
             entry_id = (entry.findtext(f"{_ATOM}id") or "").strip()
             for link in entry.iter(f"{_ATOM}link"):
-                path = urlsplit(link.get("href", "")).path
-                if link.get("rel", "alternate") == "alternate" and path.startswith("/posts/") and entry_id:
-                    found.setdefault(path.removeprefix("/posts/").strip("/"), entry_id)
+                slug = post_slug(urlsplit(link.get("href", "")).path)
+                if link.get("rel", "alternate") == "alternate" and slug is not None and entry_id:
+                    found.setdefault(slug, entry_id)
     return found
 
 

@@ -26,15 +26,15 @@ from jinja2 import StrictUndefined
 from syndicator.config import Settings
 from syndicator.core.assets import site_image_urls
 from syndicator.core.catalog import author_slug
-from syndicator.core.pageplan import HOME
 from syndicator.core.pageplan import Directory
 from syndicator.core.pageplan import PageSpec
-from syndicator.core.pageplan import archive_base
-from syndicator.core.plan import OPML
-from syndicator.core.plan import feed_url
-from syndicator.core.plan import file_url
-from syndicator.core.plan import post_url
 from syndicator.core.summary import description as summary_description
+from syndicator.core.urls import HOME
+from syndicator.core.urls import OPML
+from syndicator.core.urls import archive_base
+from syndicator.core.urls import feed_url
+from syndicator.core.urls import file_url
+from syndicator.core.urls import post_url
 from syndicator.model import Image
 from syndicator.model import Post
 

@@ -28,6 +28,8 @@ from syndicator.core.media import MediaSource
 from syndicator.core.media import read_media
 from syndicator.core.summary import sources
 from syndicator.core.text import MarkdownText
+from syndicator.core.urls import default_post_id
+from syndicator.core.urls import post_path
 from syndicator.model import NO_MEDIA
 from syndicator.model import VISIBILITIES
 from syndicator.model import Author
@@ -292,7 +294,7 @@ def _body(meta: dict[str, Any], body: str, slug: str, draft: bool, reading: _Rea
     body = reading.clean("body", body)
     content_md, summary_md = sources(body, reading.clean("summary", _text("summary", meta.get("summary"))))
     folder = PurePosixPath(reading.source).parent.as_posix().removeprefix(".")
-    page_url = f"{reading.settings.base_url}/posts/{slug}/"
+    page_url = f"{reading.settings.base_url}{post_path(slug)}"
     text = MarkdownText(
         content_md=content_md,
         summary_md=summary_md,
@@ -320,7 +322,7 @@ def _build_post(meta: dict[str, Any], body: str, reading: _Reading) -> Post:
     slug = _slug(meta, reading)
     entry_id = reading.clean("id", _text("id", meta.get("id")))
     if not entry_id:
-        entry_id = f"tag:{reading.settings.authority},{published.date().isoformat()}:/posts/{slug}"
+        entry_id = default_post_id(reading.settings, published.date().isoformat(), slug)
     draft = meta.get("draft", False)
     if not isinstance(draft, bool):
         raise _Invalid("draft", "draft must be true or false")

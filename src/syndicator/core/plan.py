@@ -1,4 +1,4 @@
-"""Which feeds exist and where: feed specs with their RFC 5005 archive pages, file paths, URLs and hub topics.
+"""Which feeds exist: feed specs with their RFC 5005 archive pages, their files and their hub topics.
 
 Pure: takes the catalog and the settings. No I/O.
 """
@@ -15,13 +15,18 @@ from syndicator.config import Settings
 from syndicator.core.catalog import TAXONOMIES
 from syndicator.core.catalog import Catalog
 from syndicator.core.markup import xml_legal
+from syndicator.core.urls import FEEDS_PREFIX
+from syndicator.core.urls import FORMATS
+from syndicator.core.urls import HOME
+from syndicator.core.urls import OPML
+from syndicator.core.urls import SITE_FEED
+from syndicator.core.urls import archive_stem
+from syndicator.core.urls import archive_url
+from syndicator.core.urls import feed_stem
+from syndicator.core.urls import is_topic
 from syndicator.model import Post
 from syndicator.model import Tombstone
 
-FORMATS = ("atom", "rss", "json")
-FEEDS_PREFIX = "/feeds/"  # the URL path of output_dir
-PARTNER_FEEDS_PREFIX = "/partners/feeds/"  # the same feeds for partners: full content, posts for partners too
-OPML = "index.opml"
 _TITLES = {
     "category": ("{site} — {name}", "Posts filed under {name} on {site}"),
     "tag": ("{site} — tagged {name}", "Posts tagged {name} on {site}"),
@@ -98,36 +103,10 @@ class FeedGroup:
     tombstones: tuple[Tombstone, ...] = ()
 
 
-def file_url(settings: Settings, path: str, prefix: str = FEEDS_PREFIX) -> str:
-    """The absolute URL of a file under output_dir (``category/x.atom``): the one feed-URL function.
-
-    With the partners' ``prefix``, the URL of the same file for partners.
-    """
-    return f"{settings.base_url}{prefix}{path}"
-
-
-def feed_url(settings: Settings, stem: str, fmt: str, prefix: str = FEEDS_PREFIX) -> str:
-    """The absolute URL of a feed file (``stem`` as in FeedSpec, ``fmt`` its extension)."""
-    return file_url(settings, f"{stem}.{fmt}", prefix)
-
-
-def taxonomy_page_url(settings: Settings, kind: str, slug: str) -> str:
-    return f"{settings.base_url}/{kind}/{slug}/"
-
-
-def post_url(settings: Settings, post: Post) -> str:
-    return f"{settings.base_url}/posts/{post.slug}/"
-
-
 def stems_of(post: Post) -> tuple[str, ...]:
     """The feeds a published post is in: the site-wide one, its categories', tags' and author's."""
-    terms = [f"category/{t.slug}" for t in post.categories] + [f"tag/{t.slug}" for t in post.tags]
-    return ("all", *terms, f"author/{post.author.slug or 'anonymous'}")
-
-
-def archive_stem(feed_stem: str, page: int) -> str:
-    """/feeds/archive/<n> for the site-wide feed, /feeds/<feed>/archive/<n> for the others."""
-    return f"archive/{page}" if feed_stem == "all" else f"{feed_stem}/archive/{page}"
+    terms = [feed_stem("category", t.slug) for t in post.categories] + [feed_stem("tag", t.slug) for t in post.tags]
+    return (SITE_FEED, *terms, feed_stem("author", post.author.slug or "anonymous"))
 
 
 def feed_groups(
@@ -136,16 +115,17 @@ def feed_groups(
     """The feeds a catalog has: the site-wide one, then one per category, tag and author (by slug)."""
     site = xml_legal(settings.site_title)[0]
     stones = tombstones or {}
-    yield FeedGroup("all", site, f"Every post of {site}", f"{settings.base_url}/", catalog.posts, stones.get("all", ()))
+    home = archive_url(settings, HOME, "")
+    yield FeedGroup(SITE_FEED, site, f"Every post of {site}", home, catalog.posts, stones.get(SITE_FEED, ()))
     for kind in TAXONOMIES:
         title, description = _TITLES[kind]
         for slug, group in catalog.taxonomy(kind).items():
-            stem = f"{kind}/{slug}"
+            stem = feed_stem(kind, slug)
             yield FeedGroup(
                 stem,
                 title.format(site=site, name=group.name),
                 description.format(site=site, name=group.name),
-                taxonomy_page_url(settings, kind, slug),
+                archive_url(settings, kind, slug),
                 group.posts,
                 stones.get(stem, ()),
             )
@@ -200,5 +180,5 @@ def served_paths(specs: Iterable[FeedSpec]) -> set[str]:
 
 
 def topics(specs: Iterable[FeedSpec]) -> frozenset[str]:
-    """The files a WebSub hub may be asked about: every feed in every format (not archive pages, not the OPML)."""
-    return frozenset(path for spec in specs if not spec.is_archive for path in spec.paths)
+    """The files a WebSub hub may be asked about (``urls.is_topic``): every feed in every format."""
+    return frozenset(path for spec in specs for path in spec.paths if is_topic(path))

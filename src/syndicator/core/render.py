@@ -33,13 +33,13 @@ from syndicator.core.feedmedia import enclosure_links
 from syndicator.core.feedmedia import media_content
 from syndicator.core.markup import xml_legal
 from syndicator.core.opml import opml
-from syndicator.core.plan import OPML
 from syndicator.core.plan import FeedSpec
-from syndicator.core.plan import archive_stem
 from syndicator.core.plan import feed_specs
-from syndicator.core.plan import feed_url
-from syndicator.core.plan import post_url
 from syndicator.core.summary import summary_text
+from syndicator.core.urls import OPML
+from syndicator.core.urls import archive_stem
+from syndicator.core.urls import feed_url
+from syndicator.core.urls import post_url
 from syndicator.model import Post
 from syndicator.model import Tombstone
 

@@ -20,7 +20,6 @@ from syndicator.config import Settings
 from syndicator.core.catalog import Catalog
 from syndicator.core.opml import opml
 from syndicator.core.opml import opml_newest
-from syndicator.core.plan import FEEDS_PREFIX
 from syndicator.core.plan import FeedGroup
 from syndicator.core.plan import FeedSpec
 from syndicator.core.plan import feed_groups
@@ -29,6 +28,7 @@ from syndicator.core.plan import topics
 from syndicator.core.plan import with_archives
 from syndicator.core.render import entry
 from syndicator.core.render import formats_of
+from syndicator.core.urls import FEEDS_PREFIX
 from syndicator.digest import digest_text
 from syndicator.digest import hashed_fields
 from syndicator.digest import stable_hash

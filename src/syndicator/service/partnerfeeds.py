@@ -20,10 +20,10 @@ from syndicator.core.catalog import Catalog
 from syndicator.core.opml import opml
 from syndicator.core.opml import opml_newest
 from syndicator.core.pipeline import Published
-from syndicator.core.plan import OPML
-from syndicator.core.plan import PARTNER_FEEDS_PREFIX
 from syndicator.core.plan import FeedSpec
 from syndicator.core.render import document_parts
+from syndicator.core.urls import OPML
+from syndicator.core.urls import PARTNER_FEEDS_PREFIX
 from syndicator.incremental.memo import Digests
 from syndicator.incremental.memo import EntryMemo
 from syndicator.incremental.memo import PagingMemo

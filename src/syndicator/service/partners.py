@@ -31,7 +31,7 @@ from werkzeug.http import parse_etags
 from werkzeug.http import quote_etag
 
 from syndicator.config import Settings
-from syndicator.core.plan import PARTNER_FEEDS_PREFIX
+from syndicator.core.urls import PARTNER_FEEDS_PREFIX
 from syndicator.service.audience import Audience
 from syndicator.service.build import Builder
 from syndicator.service.clients import Throttle

@@ -17,7 +17,7 @@ from typing import Protocol
 
 from syndicator.config import Settings
 from syndicator.core.catalog import Catalog
-from syndicator.core.plan import FEEDS_PREFIX
+from syndicator.core.urls import FEEDS_PREFIX
 from syndicator.digest import digest
 from syndicator.incremental.gzip import compress
 from syndicator.incremental.pagememo import NO_PAGES

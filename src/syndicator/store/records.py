@@ -18,6 +18,7 @@ from datetime import datetime
 from pathlib import Path
 
 from syndicator.config import Settings
+from syndicator.core.urls import OPML
 from syndicator.digest import digest
 from syndicator.model import LoadProblem
 from syndicator.store.files import FileState
@@ -171,7 +172,7 @@ def stamp_document(
         "ledger": _file_state(state_dir / LEDGER_FILE),
         "feeds_state": digest(feeds_state.read_bytes()) if feeds_state.exists() else None,
         "assets_state": _file_state(state_dir / ASSETS_STATE_FILE),
-        "index": _file_state(settings.output_dir / "index.opml"),
+        "index": _file_state(settings.output_dir / OPML),
         "next_publish_at": next_publish_at.isoformat() if next_publish_at is not None else None,
         "summary": {
             "feeds": stamp.feeds,
@@ -205,7 +206,7 @@ def unchanged_since_stamp(settings: Settings, now: datetime) -> Stamp | None:
         recorded = (document["ledger"], document["index"], document["assets_state"])
         if recorded != (
             _file_state(state_dir / LEDGER_FILE),
-            _file_state(settings.output_dir / "index.opml"),
+            _file_state(settings.output_dir / OPML),
             _file_state(state_dir / ASSETS_STATE_FILE),
         ):
             return None
