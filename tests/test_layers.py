@@ -17,12 +17,16 @@ MAY_IMPORT: dict[str, set[str]] = {
     "config": set(),
     "digest": set(),
     "model": {"digest"},
+    "outbound": set(),  # requests sent out to checked addresses: the hub's and the importer's
     "core": {"__init__", "config", "digest", "model", "core"},
     "store": {"__init__", "config", "digest", "model", "core", "store"},
     "incremental": {"__init__", "config", "digest", "model", "core", "store", "incremental"},
-    "service": {"__init__", "config", "digest", "model", "core", "store", "incremental", "service"},
-    "importers": {"__init__", "config", "digest", "model", "core", "store", "importers"},
-    "cli": {"__init__", "config", "digest", "model", "core", "store", "incremental", "service", "importers", "cli"},
+    "service": {"__init__", "config", "digest", "model", "outbound", "core", "store", "incremental", "service"},
+    "importers": {"__init__", "config", "digest", "model", "outbound", "core", "store", "importers"},
+    "cli": {
+        *("__init__", "config", "digest", "model", "outbound", "core", "store", "incremental", "service"),
+        *("importers", "cli"),
+    },
 }
 
 # The pure core touches no disk, clock, environment, process, thread, socket or database.

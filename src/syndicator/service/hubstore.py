@@ -11,7 +11,7 @@ import time
 import urllib.parse
 from pathlib import Path
 
-from syndicator.service.callbacks import CallbackError
+from syndicator.outbound import RefusedError
 from syndicator.service.callbacks import parse_callback
 
 HUB_FILE = "hub.sqlite3"
@@ -22,7 +22,7 @@ def host_of(callback: str) -> str:
     """The callback host a stored URL counts against (its lane and its cap)."""
     try:
         return parse_callback(callback, max_bytes=len(callback.encode("utf-8"))).host
-    except CallbackError:
+    except RefusedError:
         return urllib.parse.urlsplit(callback).netloc.lower()
 
 
