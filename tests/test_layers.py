@@ -58,8 +58,11 @@ OWNERS = {
     "lz4": {"core.text"},
     "slugify": {"core.markup"},
     "yaml": {"core.frontmatter"},
-    "feedgen": {"core.render"},
-    "lxml": {"core.render", "core.feedmedia"},
+    "feedgen": {"core.render", "core.namespaces"},
+    "lxml": {
+        "core.render",
+        *(f"core.namespaces{m}" for m in ("", ".parts", ".atom", ".dc", ".history", ".media", ".tombstones")),
+    },
     "imagesize": {"store.sources"},
     "flask": {"service.web", "service.context", "service.oldurls", "service.statspage"},
     "werkzeug": {
@@ -141,6 +144,17 @@ ONE_ROOM = {
     "/posts/": "core.urls",
     "/feeds/": "core.urls",
     "index.opml": "core.urls",
+    **{
+        uri: f"core.namespaces.{name}"
+        for name, uri in [
+            ("atom", "http://www.w3.org/2005/Atom"),
+            ("content", "http://purl.org/rss/1.0/modules/content/"),
+            ("dc", "http://purl.org/dc/elements/1.1/"),
+            ("history", "http://purl.org/syndication/history/1.0"),
+            ("media", "http://search.yahoo.com/mrss/"),
+            ("tombstones", "http://purl.org/atompub/tombstones/1.0"),
+        ]
+    },
 }
 
 
@@ -164,6 +178,7 @@ def strings(module: Path) -> set[str]:
 
 @pytest.mark.parametrize(("spelling", "owner"), ONE_ROOM.items())
 def test_a_cross_cutting_rule_is_spelled_in_one_module(spelling: str, owner: str) -> None:
-    """The post page URL, the feeds' URL path and the OPML's name are written in core.urls alone."""
+    """The post page URL, the feeds' URL path and the OPML's name are written in core.urls alone, and each feed
+    namespace's URI in its own module of core.namespaces."""
     spelled = sorted(name_of(m) for m in MODULES if any(spelling in text for text in strings(m)))
     assert spelled == [owner]

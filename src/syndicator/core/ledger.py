@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from dataclasses import replace
 from urllib.parse import urlsplit
 
+from syndicator.core.namespaces import atom
 from syndicator.core.plan import stems_of
 from syndicator.core.urls import post_slug
 from syndicator.digest import digest_text
@@ -139,7 +140,7 @@ def redirects(ledger: dict[str, Record]) -> dict[str, str]:
     return moved
 
 
-_ATOM = "{http://www.w3.org/2005/Atom}"
+_ATOM = f"{{{atom.URI}}}"
 
 
 def recover_ids(documents: Iterable[bytes]) -> dict[str, str]:
