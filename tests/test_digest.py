@@ -78,11 +78,12 @@ def test_excluded_fields_do_not_count() -> None:
     assert hashed_fields(Private("a")) == ("shown",)
 
 
-def test_a_post_digest_counts_what_feeds_show_not_its_problems() -> None:
-    """A post's digest moves with its image, and not with the warnings its file had."""
+def test_a_post_digest_counts_what_feeds_show_not_its_problems_or_file() -> None:
+    """A post's digest moves with its image, not with the warnings its file had or where the file is."""
     post = make_post("p")
     warned = replace(post, warnings=(LoadProblem(post.path, 2, "near miss", fatal=False),))
-    assert stable_hash(warned) == stable_hash(post)
+    assert stable_hash(warned) == stable_hash(post) == post.digest
+    assert stable_hash(replace(post, path="posts/2025/p.md", source="2025/p.md")) == stable_hash(post)
     assert stable_hash(replace(post, image=Image("https://example.org/a.png"))) != stable_hash(post)
 
 

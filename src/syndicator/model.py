@@ -176,7 +176,8 @@ class Post:
     enclosures: tuple[Enclosure, ...] = ()  # once bound
     assets: tuple[str, ...] = ()  # the local files it uses that exist (paths under posts_dir), once bound
     _digest: str = field(init=False, repr=False, compare=False, default="")
-    _hash_exclude_: ClassVar[frozenset[str]] = frozenset({"_digest", "warnings"})  # in no feed or page
+    # In no feed or page: where its file was read from, and the problems it had.
+    _hash_exclude_: ClassVar[frozenset[str]] = frozenset({"_digest", "path", "source", "warnings"})
 
     def __post_init__(self) -> None:
         _check_aware("date", self.date)
@@ -188,9 +189,10 @@ class Post:
 
     @property
     def digest(self) -> str:
-        """The stable digest of every field but its warnings (``stable_hash``): the same in every process.
+        """The stable digest of what it publishes (``stable_hash``: its fields but ``_hash_exclude_``).
 
-        Made once, when first asked for, and kept with the post (the post cache saves it).
+        The same in every process; made once, when first asked for, and kept
+        with the post (the post cache saves it).
         """
         if not self._digest:
             object.__setattr__(self, "_digest", stable_hash(self))

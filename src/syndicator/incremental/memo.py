@@ -141,7 +141,7 @@ class Digests:
         self.size = size
         self._posts: dict[tuple[Post, tuple[str, ...]], str] = {}
         self._names: _Names | None = None
-        self._heads: dict[type, Callable[[FeedSpec], object]] = {}  # a spec's fields but its posts, by spec type
+        self._heads: dict[type, Callable[[FeedSpec], object]] = {}  # a spec type's getter of its hashed fields
 
     def _category_names(self, catalog: Catalog) -> tuple[tuple[str, str], ...]:
         if self._names is None or self._names.catalog is not catalog:
