@@ -144,6 +144,7 @@ ONE_ROOM = {
     "/posts/": "core.urls",
     "/feeds/": "core.urls",
     "index.opml": "core.urls",
+    "/partners": "core.urls",
     **{
         uri: f"core.namespaces.{name}"
         for name, uri in [
@@ -178,7 +179,7 @@ def strings(module: Path) -> set[str]:
 
 @pytest.mark.parametrize(("spelling", "owner"), ONE_ROOM.items())
 def test_a_cross_cutting_rule_is_spelled_in_one_module(spelling: str, owner: str) -> None:
-    """The post page URL, the feeds' URL path and the OPML's name are written in core.urls alone, and each feed
-    namespace's URI in its own module of core.namespaces."""
+    """The post page URL, the feeds' and the partners' URL paths and the OPML's name are written in core.urls
+    alone, and each feed namespace's URI in its own module of core.namespaces."""
     spelled = sorted(name_of(m) for m in MODULES if any(spelling in text for text in strings(m)))
     assert spelled == [owner]

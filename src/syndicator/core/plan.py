@@ -110,22 +110,31 @@ def stems_of(post: Post) -> tuple[str, ...]:
 
 
 def feed_groups(
-    catalog: Catalog, settings: Settings, tombstones: Mapping[str, tuple[Tombstone, ...]] | None = None
+    catalog: Catalog,
+    settings: Settings,
+    tombstones: Mapping[str, tuple[Tombstone, ...]] | None = None,
+    public: Catalog | None = None,
 ) -> Iterator[FeedGroup]:
-    """The feeds a catalog has: the site-wide one, then one per category, tag and author (by slug)."""
+    """The feeds a catalog has: the site-wide one, then one per category, tag and author (by slug).
+
+    With ``public`` (the partner feeds: ``catalog`` is the partners'), a
+    category, tag or author that only posts for partners are in has no public
+    page: its feeds link the site's home page instead.
+    """
     site = xml_legal(settings.site_title)[0]
     stones = tombstones or {}
     home = archive_url(settings, HOME, "")
     yield FeedGroup(SITE_FEED, site, f"Every post of {site}", home, catalog.posts, stones.get(SITE_FEED, ()))
     for kind in TAXONOMIES:
         title, description = _TITLES[kind]
+        shown = public.taxonomy(kind) if public is not None else None
         for slug, group in catalog.taxonomy(kind).items():
             stem = feed_stem(kind, slug)
             yield FeedGroup(
                 stem,
                 title.format(site=site, name=group.name),
                 description.format(site=site, name=group.name),
-                archive_url(settings, kind, slug),
+                archive_url(settings, kind, slug) if shown is None or slug in shown else home,
                 group.posts,
                 stones.get(stem, ()),
             )

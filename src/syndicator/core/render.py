@@ -34,6 +34,7 @@ from syndicator.core.namespaces import stand_in
 from syndicator.core.namespaces.atom import ATOM_FEED
 from syndicator.core.namespaces.history import archive_links
 from syndicator.core.opml import opml
+from syndicator.core.partnerview import as_partners_see
 from syndicator.core.plan import FeedSpec
 from syndicator.core.plan import feed_specs
 from syndicator.core.summary import summary_text
@@ -217,8 +218,8 @@ ENTRY_MAKERS = {"atom": atom_entry, "rss": rss_item, "json": json_item}
 
 
 def entry(fmt: str, post: Post, labels: tuple[str, ...], settings: Settings) -> bytes:
-    """A post's entry in one format: "atom", "rss" or "json"."""
-    return ENTRY_MAKERS[fmt](post, labels, settings)
+    """A post's entry in one format: "atom", "rss" or "json" (one for partners only names its partner addresses)."""
+    return ENTRY_MAKERS[fmt](as_partners_see(post, settings), labels, settings)
 
 
 def _with_stylesheet(document: bytes, settings: Settings) -> bytes:

@@ -15,7 +15,8 @@ from syndicator.config import Settings
 from syndicator.model import Post
 
 FEEDS_PREFIX = "/feeds/"  # the URL path of output_dir
-PARTNER_FEEDS_PREFIX = "/partners/feeds/"  # the same feeds for partners: full content, posts for partners too
+PARTNERS_ROOT = "/partners"  # what partners reach with their token: the addresses of posts for them alone are under it
+PARTNER_FEEDS_PREFIX = f"{PARTNERS_ROOT}{FEEDS_PREFIX}"  # the same feeds for partners: full content, their posts too
 POSTS_PREFIX = "/posts/"  # a post's page is /posts/<slug>/
 OPML = "index.opml"  # under output_dir: every feed, listed
 FORMATS = ("atom", "rss", "json")  # each feed's files, by extension (an archive page is Atom only)
@@ -30,7 +31,8 @@ def post_path(slug: str) -> str:
 
 
 def post_url(settings: Settings, post: Post) -> str:
-    return f"{settings.base_url}{post_path(post.slug)}"
+    """A post's page; a post for partners only has it under PARTNERS_ROOT, behind their token."""
+    return f"{settings.base_url}{PARTNERS_ROOT if post.partners_only else ''}{post_path(post.slug)}"
 
 
 def post_slug(path: str) -> str | None:

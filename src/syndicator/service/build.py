@@ -23,6 +23,7 @@ from syndicator.core.ledger import redirects
 from syndicator.core.pipeline import History
 from syndicator.core.pipeline import Published
 from syndicator.core.pipeline import publish
+from syndicator.core.recovery import LedgerError
 from syndicator.core.urls import FEEDS_PREFIX
 from syndicator.core.urls import OPML
 from syndicator.incremental.cachefile import CacheFile
@@ -52,7 +53,6 @@ from syndicator.store import state
 from syndicator.store.files import prune
 from syndicator.store.keeper import Keeper
 from syndicator.store.records import Stamp
-from syndicator.store.state import LedgerError
 from syndicator.store.templates import read_templates
 
 logger = logging.getLogger(__name__)
@@ -105,7 +105,7 @@ class Builder:
         self._kept: set[str] = set()  # the files of the last reload, to prune only when that set changes
         self._redirects: tuple[object, dict[str, str]] = (None, {})
         self._last_problems: tuple[object, ...] = ()
-        self.partner_feeds = PartnerFeeds(settings)  # rendered when a partner asks, never written
+        self.partner_feeds = PartnerFeeds(settings, self._pages.renderer)  # rendered when a partner asks, never written
         self._cache_file = CacheFile(settings, self.cache, apart=not serving)  # a build's: on the second core
 
     def reload(
@@ -203,7 +203,7 @@ class Builder:
         catalog = published.catalog
         served = files if self.serving else {}
         gone = Gone(published.gone_posts, published.gone_feeds)
-        partners = self.partner_feeds.edition(published) if self.serving else None
+        partners = self.partner_feeds.edition(published, self.cache.assets.files) if self.serving else None
         assets = self._assets.served if self.serving else {}
         self.snapshot = Snapshot(
             catalog,
