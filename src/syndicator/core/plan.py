@@ -24,6 +24,8 @@ from syndicator.core.urls import archive_stem
 from syndicator.core.urls import archive_url
 from syndicator.core.urls import feed_stem
 from syndicator.core.urls import is_topic
+from syndicator.core.urls import split_stem
+from syndicator.model import Category
 from syndicator.model import Post
 from syndicator.model import Tombstone
 
@@ -121,23 +123,47 @@ def feed_groups(
     category, tag or author that only posts for partners are in has no public
     page: its feeds link the site's home page instead.
     """
-    site = xml_legal(settings.site_title)[0]
     stones = tombstones or {}
-    home = archive_url(settings, HOME, "")
-    yield FeedGroup(SITE_FEED, site, f"Every post of {site}", home, catalog.posts, stones.get(SITE_FEED, ()))
+    yield _site_group(catalog, settings, stones.get(SITE_FEED, ()))
     for kind in TAXONOMIES:
-        title, description = _TITLES[kind]
         shown = public.taxonomy(kind) if public is not None else None
         for slug, group in catalog.taxonomy(kind).items():
             stem = feed_stem(kind, slug)
-            yield FeedGroup(
-                stem,
-                title.format(site=site, name=group.name),
-                description.format(site=site, name=group.name),
-                archive_url(settings, kind, slug) if shown is None or slug in shown else home,
-                group.posts,
-                stones.get(stem, ()),
-            )
+            page_url = archive_url(settings, kind, slug) if shown is None or slug in shown else None
+            yield _taxonomy_group(settings, kind, group, page_url, stones.get(stem, ()))
+
+
+def group_of(catalog: Catalog, settings: Settings, stem: str) -> FeedGroup | None:
+    """One public feed group by its stem (``all``, ``category/<slug>``...), or None when the catalog has none."""
+    if stem == SITE_FEED:
+        return _site_group(catalog, settings, ())
+    kind, slug = split_stem(stem)
+    group = catalog.taxonomy(kind).get(slug) if kind in TAXONOMIES else None
+    if group is None:
+        return None
+    return _taxonomy_group(settings, kind, group, archive_url(settings, kind, slug), ())
+
+
+def _site_group(catalog: Catalog, settings: Settings, stones: tuple[Tombstone, ...]) -> FeedGroup:
+    site = xml_legal(settings.site_title)[0]
+    home = archive_url(settings, HOME, "")
+    return FeedGroup(SITE_FEED, site, f"Every post of {site}", home, catalog.posts, stones)
+
+
+def _taxonomy_group(
+    settings: Settings, kind: str, group: Category, page_url: str | None, stones: tuple[Tombstone, ...]
+) -> FeedGroup:
+    """A category's, tag's or author's feed group; without a ``page_url`` (no public page) it links the home page."""
+    site = xml_legal(settings.site_title)[0]
+    title, description = _TITLES[kind]
+    return FeedGroup(
+        feed_stem(kind, group.slug),
+        title.format(site=site, name=group.name),
+        description.format(site=site, name=group.name),
+        page_url or archive_url(settings, HOME, ""),
+        group.posts,
+        stones,
+    )
 
 
 def with_archives(group: FeedGroup, settings: Settings, prefix: str = FEEDS_PREFIX) -> list[FeedSpec]:

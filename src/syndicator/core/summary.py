@@ -3,14 +3,16 @@
 The front matter's ``summary`` overrides; otherwise the body before its
 excerpt marker is the summary (the marker is in neither part); otherwise the
 body's first paragraph, cut at ``summary_words`` words. Feeds show it as HTML
-(without element ids: it sits beside other posts' summaries), JSON Feed and
-the partner-platform checks as plain text, post pages as plain text cut near
-DESCRIPTION_CHARACTERS (og:description and the JSON-LD description).
+(without element ids: it sits beside other posts' summaries), the fediverse
+with a link to the whole post, JSON Feed and the partner-platform checks as
+plain text, post pages as plain text cut near DESCRIPTION_CHARACTERS
+(og:description and the JSON-LD description).
 No I/O.
 """
 
 from __future__ import annotations
 
+import html
 import re
 from typing import Protocol
 
@@ -74,6 +76,11 @@ def summary_html(content_html: str, summary_md: str | None, words: int, render: 
         return render(summary_md, keep_ids=False)
     cut, _ = truncate_html_words(without_ids(first_paragraph(content_html)), words)
     return f"<p>{cut}</p>" if cut else ""
+
+
+def timeline_html(summary: str, url: str, title: str) -> str:
+    """The summary with a link to the whole post (at ``url``): what a fediverse timeline shows."""
+    return f'{summary}<p><a href="{html.escape(url)}">Continue reading “{html.escape(title)}” →</a></p>'
 
 
 def summary_text(summary: str) -> str:

@@ -67,6 +67,14 @@ def feed_stem(kind: str, slug: str) -> str:
     return SITE_FEED if kind == HOME else f"{kind}/{slug}"
 
 
+def split_stem(stem: str) -> tuple[str, str]:
+    """The kind and slug of a feed's stem (the inverse of ``feed_stem``): ``category/x`` -> (``category``, ``x``)."""
+    if stem == SITE_FEED:
+        return HOME, ""
+    kind, _, slug = stem.partition("/")
+    return kind, slug
+
+
 def archive_stem(stem: str, page: int) -> str:
     """/feeds/archive/<n> for the site-wide feed, /feeds/<feed>/archive/<n> for the others."""
     return f"archive/{page}" if stem == SITE_FEED else f"{stem}/archive/{page}"

@@ -66,6 +66,10 @@ def run_reload(
             deliver(builder, hub)
     if scheduler is not None and report.next_publish_at is not None:
         schedule_next_post(scheduler, builder, clock, report.next_publish_at, hub)
+    snapshot = builder.snapshot
+    if snapshot is not None:
+        for listener in builder.listeners:  # the fediverse: what the reload published, for the followers
+            listener(snapshot)
 
 
 def feed_of(builder: Builder, topic: str) -> tuple[bytes, str] | None:
