@@ -1,4 +1,4 @@
-"""core.digest.stable_hash: one digest of a model value, the same in every process, blind to fields left empty."""
+"""digest.stable_hash: one digest of a model value, the same in every process, blind to fields left empty."""
 
 from __future__ import annotations
 

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from dataclasses import replace
 
+from syndicator.core.frontmatter import shown
 from syndicator.core.plan import stems_of
 from syndicator.digest import digest_text
 from syndicator.model import LoadProblem
@@ -93,8 +94,10 @@ def assign_ids(posts: Iterable[Post], ledger: dict[str, Record]) -> tuple[list[P
         record = ledger.get(post.source)
         if record is not None and record.id != post.id:
             if post.explicit_id:
-                message = f"id changes from published {record.id!r} to {post.id!r}: readers will see a new entry"
-                warnings.append(LoadProblem(post.path, 1, message, fatal=False))
+                message = (
+                    f"id changes from published {shown(record.id)} to {shown(post.id)}: readers will see a new entry"
+                )
+                warnings.append(LoadProblem(post.path, 1, message, fatal=False, private=post.private))
             else:
                 post = replace(post, id=record.id)
         kept.append(post)
