@@ -21,6 +21,7 @@ from syndicator.core.agents import AGGREGATORS
 from syndicator.core.agents import display_name
 from syndicator.core.chart import Series
 from syndicator.core.chart import stacked_bars
+from syndicator.core.urls import FEEDS_PREFIX
 from syndicator.service.audience import CLIENTS
 from syndicator.service.audience import PARTNER_FETCHES
 from syndicator.service.audience import WEBSUB
@@ -79,7 +80,11 @@ def text_tables(feeds: list[FeedReaders]) -> list[str]:
         kinds = feed.kinds()
         heads = ["day", "readers", *(label(k) for k in kinds)]
         widths = [max(10, len(h)) for h in heads]
-        lines += ["", f"/feeds/{feed.feed}", "  " + "  ".join(h.rjust(w) for h, w in zip(heads, widths, strict=True))]
+        lines += [
+            "",
+            f"{FEEDS_PREFIX}{feed.feed}",
+            "  " + "  ".join(h.rjust(w) for h, w in zip(heads, widths, strict=True)),
+        ]
         for day in sorted(feed.days):
             values = feed.days[day]
             cells = [day, str(feed.readers(day)), *(str(values.get(k, 0)) for k in kinds)]
@@ -91,7 +96,7 @@ def feed_chart(feed: FeedReaders, days: list[str]) -> str:
     """A feed's readers per day as stacked bars: other clients and each aggregator."""
     parts = [k for k in feed.kinds() if k not in APART]
     series = [Series(label(k), tuple(feed.days.get(d, {}).get(k, 0) for d in days)) for k in parts]
-    return stacked_bars(f"Readers of /feeds/{feed.feed} per day", days, series)
+    return stacked_bars(f"Readers of {FEEDS_PREFIX}{feed.feed} per day", days, series)
 
 
 def partner_chart(feeds: list[FeedReaders], days: list[str]) -> str:
@@ -130,5 +135,5 @@ def fediverse_lines(settings: Settings) -> list[str]:
     lines = ["", "fediverse followers (now)", "  account  feeds  followers"]
     for handle, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
         stem = stem_of(settings, handle) or "?"
-        lines.append(f"  @{handle}@{account_host(settings)}  /feeds/{stem}  {count}")
+        lines.append(f"  @{handle}@{account_host(settings)}  {FEEDS_PREFIX}{stem}  {count}")
     return lines if counts else [*lines[:2], "  nobody follows an account yet"]

@@ -27,10 +27,12 @@ from werkzeug.wrappers import Response as BaseResponse
 from werkzeug.wsgi import get_input_stream
 
 from syndicator.config import Settings
-from syndicator.core.pageplan import archive_base
-from syndicator.core.pageplan import page_path
-from syndicator.core.plan import FEEDS_PREFIX
-from syndicator.core.plan import file_url
+from syndicator.core.urls import FEEDS_PREFIX
+from syndicator.core.urls import POSTS_PREFIX
+from syndicator.core.urls import archive_base
+from syndicator.core.urls import file_url
+from syndicator.core.urls import page_path
+from syndicator.core.urls import post_path
 from syndicator.service import context
 from syndicator.service import fediweb
 from syndicator.service import oldurls
@@ -60,7 +62,7 @@ statspage.register(bp)
 fediweb.register(bp)
 
 
-@bp.route("/feeds/<path:subpath>", methods=["GET", "HEAD"])
+@bp.route(f"{FEEDS_PREFIX}<path:subpath>", methods=["GET", "HEAD"])
 def feed(subpath: str) -> BaseResponse:
     """Every existing feed is answered by FeedServer before Flask; what reaches here is unknown."""
     abort(404)
@@ -91,15 +93,15 @@ def taxonomy_paged(kind: str, slug: str, number: int) -> BaseResponse:
     return _paged(archive_base(kind, slug), number)
 
 
-@bp.route("/posts/<slug>/")
+@bp.route(f"{POSTS_PREFIX}<slug>/")
 def post_page(slug: str) -> BaseResponse:
     snapshot = context.snapshot()
     if slug not in snapshot.catalog.by_slug:
         moved_to = snapshot.redirects.get(slug)
         if moved_to is not None and moved_to in snapshot.catalog.by_slug:
-            return redirect(f"/posts/{moved_to}/", 301)
+            return redirect(post_path(moved_to), 301)
         abort(410 if slug in snapshot.gone.posts else 404)  # a deleted post is gone, not unknown
-    return _page(f"/posts/{slug}/")
+    return _page(post_path(slug))
 
 
 def _page(path: str) -> BaseResponse:
