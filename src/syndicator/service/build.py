@@ -13,6 +13,7 @@ import gc
 import logging
 import threading
 import time
+from collections.abc import Callable
 from collections.abc import Collection
 from dataclasses import dataclass
 from dataclasses import replace
@@ -85,8 +86,7 @@ class Builder:
         self, settings: Settings, *, serving: bool = True, parallel_from: int = 2000, allow_empty: bool = False
     ) -> None:
         self.settings = settings
-        self.serving = serving
-        self.allow_empty = allow_empty
+        self.serving, self.allow_empty = serving, allow_empty
         self.snapshot: Snapshot | None = None
         self.last_error: str | None = None
         self._lock = threading.Lock()
@@ -107,6 +107,7 @@ class Builder:
         self._last_problems: tuple[object, ...] = ()
         self.partner_feeds = PartnerFeeds(settings, self._pages.renderer)  # rendered when a partner asks, never written
         self._cache_file = CacheFile(settings, self.cache, apart=not serving)  # a build's: on the second core
+        self.listeners: list[Callable[[Snapshot], None]] = []  # told each reload's Snapshot by run_reload (email)
 
     def reload(
         self, now: datetime, progress: Progress | None = None, changed: Collection[str] | None = None

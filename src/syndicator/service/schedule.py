@@ -58,6 +58,10 @@ def run_reload(
         if watcher is not None:
             watcher.look_at_everything()
         return
+    snapshot = builder.snapshot
+    if snapshot is not None:
+        for listener in builder.listeners:  # following by email: the posts new since the last reload
+            listener(snapshot)
     if hub is not None:
         topics = [file_url(builder.settings, path) for path in report.written if path in report.topics]
         if topics and hub.publish(topics):

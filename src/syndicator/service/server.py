@@ -19,9 +19,11 @@ from granian.http import HTTP1Settings
 from granian.server import Server
 
 from syndicator.config import Settings
+from syndicator.core.catalog import Catalog
 from syndicator.service.audience import Audience
 from syndicator.service.audience import topic_counts
 from syndicator.service.build import Builder
+from syndicator.service.following import Following
 from syndicator.service.hub import Hub
 from syndicator.service.schedule import Clock
 from syndicator.service.schedule import start_scheduler
@@ -111,10 +113,28 @@ def _load_app(settings: Settings, host: str, port: int, clock: Clock) -> Callabl
     hub = Hub(settings)
     watcher = PostWatcher(settings.posts_dir)
     watcher.start()  # before the first load: an edit made during it is seen
+    following = _following(settings, builder, clock)  # before the first load too: it is told of every reload
     start_scheduler(builder, settings, clock, hub, watcher, first_load=True)
     partners = PartnerStore(settings.state_dir)
     audience = Audience(AudienceStore(settings.state_dir), partners, lambda: topic_counts(settings, hub))
     audience.start()
     atexit.register(audience.stop)
     logger.info("serving url=http://%s:%d/ posts_dir=%s hub=%s", host, port, settings.posts_dir, hub.url)
-    return create_app(settings, builder, None if hub.external else hub, partners=partners, audience=audience)
+    external = None if hub.external else hub
+    return create_app(settings, builder, external, partners=partners, audience=audience, following=following)
+
+
+def _following(settings: Settings, builder: Builder, clock: Clock) -> Following | None:
+    """With smtp_url: following by email, told of every reload, its sending worker started."""
+    if not settings.smtp_url:
+        return None
+
+    def catalog() -> Catalog | None:
+        snapshot = builder.snapshot
+        return None if snapshot is None or snapshot.starting else snapshot.catalog
+
+    following = Following(settings, catalog, clock)
+    builder.listeners.append(following.published)
+    following.start()
+    atexit.register(following.stop)
+    return following

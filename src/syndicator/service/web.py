@@ -32,6 +32,7 @@ from syndicator.core.pageplan import page_path
 from syndicator.core.plan import FEEDS_PREFIX
 from syndicator.core.plan import file_url
 from syndicator.service import context
+from syndicator.service import followpages
 from syndicator.service import oldurls
 from syndicator.service import statspage
 from syndicator.service.assetserver import AssetServer
@@ -41,6 +42,7 @@ from syndicator.service.build import Builder
 from syndicator.service.clients import Throttle
 from syndicator.service.context import KINDS
 from syndicator.service.feedserver import FeedServer
+from syndicator.service.following import Following
 from syndicator.service.hub import Hub
 from syndicator.service.hub import HubRequestError
 from syndicator.service.pageserver import CONTENT_SECURITY_POLICY
@@ -55,6 +57,7 @@ if TYPE_CHECKING:
 bp = context.bp
 oldurls.register(bp)
 statspage.register(bp)
+followpages.register(bp)
 
 
 @bp.route("/feeds/<path:subpath>", methods=["GET", "HEAD"])
@@ -180,6 +183,9 @@ def healthz() -> Response:
     hub: Hub | None = current_app.config["SYNDICATOR_HUB"]
     if hub is not None:
         body["websub"] = hub.counts()
+    following: Following | None = current_app.config["SYNDICATOR_FOLLOWING"]
+    if following is not None:
+        body["email"] = {"queued": following.outbox.waiting()}  # a count: never an address
     response = jsonify(body)
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -234,11 +240,13 @@ def create_app(
     *,
     partners: PartnerStore | None = None,
     audience: Audience | None = None,
+    following: Following | None = None,
 ) -> Flask:
     """Make the web app over a Builder's snapshots (and the built-in WebSub hub, when given).
 
     With ``partners``, /partners/feeds/ answers the partners it holds; with
-    ``audience``, public feed fetches are counted (and /stats/ may show them).
+    ``audience``, public feed fetches are counted (and /stats/ may show them);
+    with ``following``, readers may subscribe by email.
     """
     app = Flask("syndicator")  # the package: its templates/ and static/
     app.config["SYNDICATOR_SETTINGS"] = settings
@@ -247,6 +255,7 @@ def create_app(
     app.config["SYNDICATOR_WEBSUB_SLOTS"] = threading.BoundedSemaphore(WEBSUB_SLOTS)
     throttle = Throttle()  # failed partner and /stats/ credentials, per client
     app.config.update(SYNDICATOR_PARTNERS=partners, SYNDICATOR_AUDIENCE=audience, SYNDICATOR_THROTTLE=throttle)
+    app.config["SYNDICATOR_FOLLOWING"] = following
     app.register_blueprint(bp)
     assets = AssetServer(app.wsgi_app, builder, settings)
     pages = PageServer(assets, builder)  # pages next: answered from the snapshot, as feeds are
