@@ -3,10 +3,13 @@ receives the mails, the app answers the form and the links, the builder's reload
 
 from __future__ import annotations
 
+import csv
+import io
 import logging
 import os
 import stat
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from datetime import timedelta
 from pathlib import Path
@@ -14,6 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from click.testing import CliRunner
 
 from conftest import NOW
 from support.mailserver import parts
@@ -21,10 +25,15 @@ from support.mailsite import BACKOFF
 from support.mailsite import READER
 from support.mailsite import Site
 from support.mailsite import open_site
+from syndicator.cli import cli
 from syndicator.config import Settings
+from syndicator.service.audience import Audience
 from syndicator.service.mailer import Pace
+from syndicator.service.web import create_app
+from syndicator.store.audience import AudienceStore
 from syndicator.store.mailstore import MAIL_FILE
 from syndicator.store.mailstore import SECRET_FILE
+from syndicator.store.partners import PartnerStore
 
 
 def test_a_reader_subscribes_confirms_receives_only_the_feeds_new_posts_and_leaves(site: Site) -> None:
@@ -238,3 +247,47 @@ def test_without_smtp_url_there_is_no_form_and_no_endpoint(client: Any) -> None:
     assert b"/subscribe" not in client.get("/").data
     assert client.post("/subscribe", data={"email": READER, "feed": "all"}).status_code == 404
     assert client.get("/unsubscribe/u.x.0.y").status_code == 404
+
+
+def test_subscribers_and_stats_count_email_subscribers_per_feed_and_pace(
+    site: Site, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """`syndicator subscribers` counts per feed and pace (no address); --export lists them; `stats` and /stats/ too."""
+    site.subscribed(feed="all")
+    site.subscribed("day@example.org", feed="category/alpha", pace="daily")
+    site.subscribed("week@example.org", feed="category/alpha", pace="weekly")
+    site.subscribe("unconfirmed@example.org", feed="category/alpha", client="192.0.2.77")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SYNDICATOR_STATE_DIR", str(site.settings.state_dir))
+    runner = CliRunner()
+    counts = runner.invoke(cli, ["subscribers"], catch_exceptions=False)
+    assert counts.exit_code == 0
+    assert [line.split() for line in counts.output.splitlines()] == [
+        ["feed", "instant", "daily", "weekly", "total"],
+        ["category/alpha", "0", "1", "1", "2"],
+        ["all", "1", "0", "0", "1"],
+    ]
+    exported = runner.invoke(cli, ["subscribers", "--export"], catch_exceptions=False).output
+    rows = {(row["address"], row["feed"], row["pace"]) for row in csv.DictReader(io.StringIO(exported))}
+    assert rows == {
+        (READER, "all", "instant"),
+        ("day@example.org", "category/alpha", "daily"),
+        ("week@example.org", "category/alpha", "weekly"),
+    }
+    stats = runner.invoke(cli, ["stats"], catch_exceptions=False).output
+    assert "Email subscribers" in stats and "category/alpha" in stats and "@" not in stats
+    settings = replace(site.settings, stats_token="s3cret")  # noqa: S106 - a test's token
+    partners = PartnerStore(settings.state_dir)
+    audience = Audience(AudienceStore(settings.state_dir), partners)
+    app = create_app(settings, site.builder, partners=partners, audience=audience, following=site.following)
+    page = app.test_client().get("/stats/", headers={"Authorization": "Bearer s3cret"}).get_data(as_text=True)
+    section = page.split('class="stats email"', 1)[1].split("</section>", 1)[0]
+    assert "category/alpha" in section and '<td class="number">2</td>' in section and "@" not in section
+
+
+def test_no_database_no_subscribers(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """`syndicator subscribers` where nobody ever subscribed says so, and creates no database."""
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["subscribers"], catch_exceptions=False)
+    assert result.output == "no email subscribers\n"
+    assert not (tmp_path / ".syndicator" / MAIL_FILE).exists()
