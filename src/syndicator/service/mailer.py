@@ -127,13 +127,10 @@ class Mailer:
         now = self.clock()
         self.subscriptions.forget(now)
         self.queue_digests(catalog, now)
-        sent = 0
-        for queued in self.outbox.take_due(now, BATCH):
-            if self._stop.is_set():
-                break
-            sent += self.deliver(queued, catalog, self.clock())
-        if sent:
-            self.relay.close()
+        due = self.outbox.take_due(now, BATCH)
+        sent = sum(self.deliver(queued, catalog, self.clock()) for queued in due if not self._stop.is_set())
+        if due:
+            self.relay.close()  # a connection per round, not one held open between rounds
         return sent
 
     def queue_digests(self, catalog: Catalog, now: datetime) -> None:
