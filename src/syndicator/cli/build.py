@@ -99,11 +99,11 @@ def _build_locked(settings: Settings, strict: bool, watch: bool, allow_empty: bo
 
 def _build_once(settings: Settings, *, stamp: bool, allow_empty: bool) -> tuple[Builder, BuildReport]:
     """One load of every post, written to output_dir; a failure is one line (ClickException)."""
+    from syndicator.core.recovery import LedgerError
     from syndicator.service.build import Builder
     from syndicator.service.build import EmptySourceError
     from syndicator.service.build import ReloadError
     from syndicator.store.files import OutputError
-    from syndicator.store.state import LedgerError
 
     builder = Builder(settings, serving=False, allow_empty=allow_empty)
     bars = ProgressBar() if sys.stderr.isatty() else None
@@ -179,16 +179,16 @@ def check(config: str | None, partner: str | None) -> None:
 def _publish_for_check(settings: Settings) -> tuple[list[Post], list[LoadProblem], Published]:
     """The posts as loaded, every problem, and what publishing them now gives (nothing is written)."""
     from syndicator.core.pipeline import publish
+    from syndicator.core.recovery import LedgerError
     from syndicator.incremental.postcache import PostCache
-    from syndicator.store.state import LedgerError
     from syndicator.store.state import read_ledger
 
     posts, problems = PostCache(settings).refresh()
     try:
         ledger, ledger_problem, recovered = read_ledger(settings)
+        published = publish(posts, ledger, now(), recovered=recovered)
     except LedgerError as exc:
         raise click.ClickException(str(exc)) from exc
-    published = publish(posts, ledger, now(), recovered=recovered)
     problems += published.problems
     if ledger_problem is not None:
         problems.append(ledger_problem)

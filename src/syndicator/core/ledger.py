@@ -10,12 +10,10 @@ No I/O.
 from __future__ import annotations
 
 import json
-import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from collections.abc import Iterable
 from dataclasses import dataclass
 from dataclasses import replace
-from urllib.parse import urlsplit
 
 from syndicator.core.digest import digest_text
 from syndicator.core.plan import stems_of
@@ -147,39 +145,6 @@ def redirects(ledger: dict[str, Record]) -> dict[str, str]:
             if slug not in current:
                 moved.setdefault(slug, record.slug)
     return moved
-
-
-_ATOM = "{http://www.w3.org/2005/Atom}"
-
-
-def recover_ids(documents: Iterable[bytes]) -> dict[str, str]:
-    """Post slug -> published id, read back from Atom documents this service wrote (the site-wide feed and
-    its archive pages hold every published post). Raise ValueError when one is not such a document.
-    """
-    found: dict[str, str] = {}
-    for document in documents:
-        try:
-            root = ET.fromstring(document)  # noqa: S314 - our own output, not input from outside
-        except ET.ParseError as exc:
-            raise ValueError(f"not an Atom document: {exc}") from exc
-        if root.tag != f"{_ATOM}feed":
-            raise ValueError("not an Atom feed")
-        for entry in root.iter(f"{_ATOM}entry"):
-            entry_id = (entry.findtext(f"{_ATOM}id") or "").strip()
-            for link in entry.iter(f"{_ATOM}link"):
-                path = urlsplit(link.get("href", "")).path
-                if link.get("rel", "alternate") == "alternate" and path.startswith("/posts/") and entry_id:
-                    found.setdefault(path.removeprefix("/posts/").strip("/"), entry_id)
-    return found
-
-
-def adopt(ledger: dict[str, Record], posts: Iterable[Post], recovered: dict[str, str]) -> dict[str, Record]:
-    """The ledger with a record for each post it lacks whose slug has a recovered published id."""
-    adopted = dict(ledger)
-    for post in posts:
-        if post.source not in adopted and not post.explicit_id and post.slug in recovered:
-            adopted[post.source] = Record(recovered[post.slug], post.slug)
-    return adopted
 
 
 _ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode

@@ -26,10 +26,11 @@ from syndicator.core.history import known_feeds
 from syndicator.core.history import mark_deleted
 from syndicator.core.history import tombstones
 from syndicator.core.ledger import Record
-from syndicator.core.ledger import adopt
 from syndicator.core.ledger import assign_ids
 from syndicator.core.ledger import follow_renames
 from syndicator.core.ledger import record
+from syndicator.core.recovery import Found
+from syndicator.core.recovery import adopt
 from syndicator.model import LoadProblem
 from syndicator.model import Post
 from syndicator.model import Tombstone
@@ -89,18 +90,18 @@ def publish(
     ledger: dict[str, Record],
     now: datetime,
     last: Published | None = None,
-    recovered: Mapping[str, str] | None = None,
+    recovered: Mapping[str, Found] | None = None,
     history: History | None = None,
 ) -> Published:
     """Publish the loaded posts at ``now``: published ids kept, edits dated, the catalog built (or edited), the
     ledger updated, deleted posts kept as tombstones, feeds that are gone remembered.
 
-    ``recovered`` (slug -> id, read back from published feeds) fills in the
-    ledger when it was lost.
+    ``recovered`` (slug -> entry, read back from published feeds) fills in the
+    ledger when it was lost (LedgerError for posts it cannot tell from published ones).
     """
     history = history or History(last.feeds if last is not None else {})
     if recovered:
-        ledger = adopt(ledger, loaded, dict(recovered))
+        ledger = adopt(ledger, loaded, recovered)
     posts, warnings, edits = _assign(last, loaded, ledger, now)
     if edits is None:  # files were added, removed or renamed
         renamed = follow_renames(ledger, loaded)

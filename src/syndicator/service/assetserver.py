@@ -4,7 +4,9 @@ The path is looked up in the current Snapshot, never opened as the request
 names it: only files a build copied into output_dir are served. Conditional
 requests (strong ETag, ``304``) and byte ranges (``206``, which podcast players
 ask for) go through Werkzeug's own machinery; the file is streamed, never held
-in memory.
+in memory. A Range past the end is a ``416`` naming the size; one that is
+invalid, of another unit or of several ranges is ignored and the whole file
+sent, as RFC 9110 §14.2 allows.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from datetime import datetime
 from typing import IO
 from typing import TYPE_CHECKING
 
+from werkzeug.exceptions import RequestedRangeNotSatisfiable
+from werkzeug.http import parse_range_header
 from werkzeug.wrappers import Response
 from werkzeug.wsgi import FileWrapper
 
@@ -104,5 +108,27 @@ class AssetServer:
             headers["Access-Control-Allow-Origin"] = "*"
         headers["X-Content-Type-Options"] = "nosniff"
         headers["Content-Security-Policy"] = ASSET_SECURITY_POLICY
-        response.make_conditional(environ, accept_ranges=True, complete_length=asset.size)
+        try:
+            response.make_conditional(_usable_range(environ), accept_ranges=True, complete_length=asset.size)
+        except RequestedRangeNotSatisfiable as unsatisfiable:
+            # If-None-Match and If-Modified-Since come before Range (RFC 9110 §13.2.2): a 304 still wins.
+            response.make_conditional(_without_range(environ), accept_ranges=True, complete_length=asset.size)
+            if response.status_code != 304:
+                handle.close()
+                return unsatisfiable(environ, start_response)
         return response(environ, start_response)
+
+
+def _usable_range(environ: WSGIEnvironment) -> WSGIEnvironment:
+    """The request, without its Range header when that is invalid, not in bytes or several ranges (then ignored)."""
+    header = environ.get("HTTP_RANGE")
+    if header is None:
+        return environ
+    wanted = parse_range_header(header)
+    if wanted is not None and wanted.units == "bytes" and len(wanted.ranges) == 1:
+        return environ
+    return _without_range(environ)
+
+
+def _without_range(environ: WSGIEnvironment) -> WSGIEnvironment:
+    return {key: value for key, value in environ.items() if key != "HTTP_RANGE"}

@@ -26,6 +26,7 @@ from syndicator.core.pipeline import Published
 from syndicator.core.pipeline import publish
 from syndicator.core.plan import FEEDS_PREFIX
 from syndicator.core.plan import OPML
+from syndicator.core.recovery import LedgerError
 from syndicator.incremental.cachefile import CacheFile
 from syndicator.incremental.changes import decide
 from syndicator.incremental.gzip import Compressor
@@ -53,7 +54,6 @@ from syndicator.store import state
 from syndicator.store.files import prune
 from syndicator.store.keeper import Keeper
 from syndicator.store.records import Stamp
-from syndicator.store.state import LedgerError
 from syndicator.store.templates import read_templates
 
 logger = logging.getLogger(__name__)

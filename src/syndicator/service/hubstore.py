@@ -13,6 +13,7 @@ from pathlib import Path
 
 from syndicator.outbound import RefusedError
 from syndicator.service.callbacks import parse_callback
+from syndicator.store.state import database_checked
 
 HUB_FILE = "hub.sqlite3"
 Due = tuple[int, str, str, int]  # (delivery id, callback, topic, attempts so far)
@@ -132,7 +133,7 @@ class HubStore:
 def _open_db(path: Path) -> sqlite3.Connection:
     """The hub's database, its tables created or brought up to date; deliveries left running start again."""
     db = sqlite3.connect(path, check_same_thread=False)
-    with db:
+    with database_checked(path), db:
         db.executescript(
             """
             CREATE TABLE IF NOT EXISTS subscriptions (
