@@ -8,6 +8,8 @@ import io
 import logging
 import os
 import stat
+import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
@@ -20,6 +22,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import NOW
+from conftest import free_port
 from support.mailserver import parts
 from support.mailsite import BACKOFF
 from support.mailsite import READER
@@ -291,3 +294,37 @@ def test_no_database_no_subscribers(monkeypatch: pytest.MonkeyPatch, tmp_path: P
     result = CliRunner().invoke(cli, ["subscribers"], catch_exceptions=False)
     assert result.output == "no email subscribers\n"
     assert not (tmp_path / ".syndicator" / MAIL_FILE).exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "why"),
+    [(MAIL_FILE, b"not a database, " * 64, "is damaged (file is not a database)"), (SECRET_FILE, b"xyz\n", "")],
+    ids=["database", "secret"],
+)
+def test_a_damaged_mail_state_stops_serve_and_subscribers_with_one_line(
+    tmp_path: Path, name: str, data: bytes, why: str
+) -> None:
+    """A damaged email.sqlite3 or email-secret: `serve` (with smtp_url) and `subscribers` exit 1 naming it."""
+    (tmp_path / "posts").mkdir()
+    state = tmp_path / ".syndicator"
+    state.mkdir()
+    (state / name).write_bytes(data)
+    if name == SECRET_FILE:
+        (state / MAIL_FILE).touch()  # the command opens the database only where there is one
+    env = {**os.environ, "SYNDICATOR_SMTP_URL": "smtp://127.0.0.1:9", "SYNDICATOR_EMAIL_FROM": "n@example.org"}
+    port = str(free_port())
+    for command in (["serve", "--port", port], ["subscribers", "--export"]):
+        ran = subprocess.run(
+            [sys.executable, "-m", "syndicator", *command],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        if name == SECRET_FILE and command[0] == "subscribers":
+            assert ran.returncode == 0, "the export needs no key"
+            continue
+        assert ran.returncode == 1, ran.stderr
+        assert ran.stderr.strip().splitlines() == [ran.stderr.strip()] and "Traceback" not in ran.stderr
+        assert f"state file {state / name}" in ran.stderr and why in ran.stderr

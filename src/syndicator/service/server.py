@@ -32,6 +32,8 @@ from syndicator.service.watch import PostWatcher
 from syndicator.service.web import WEBSUB_SLOTS
 from syndicator.service.web import create_app
 from syndicator.store.audience import AudienceStore
+from syndicator.store.mailstore import MailDb
+from syndicator.store.mailstore import mail_secret
 from syndicator.store.partners import PartnerStore
 
 logger = logging.getLogger(__name__)
@@ -77,6 +79,9 @@ def serve_http(settings: Settings, host: str, port: int, threads: int, clock: Cl
     builder = Builder(settings)  # here, not in the worker: a damaged state file stops serve before it starts
     for store in (HubStore(settings.state_dir), PartnerStore(settings.state_dir), AudienceStore(settings.state_dir)):
         store.close()  # so are the databases: each opened once here, and closed before the worker is forked
+    if settings.smtp_url:  # and following by email's database and key
+        mail_secret(settings.state_dir)
+        MailDb(settings.state_dir).close()
     _raise_file_limit(MAX_CONNECTIONS + 1024)  # the connections, plus post files, databases and callbacks
     server = Server(
         "syndicator",

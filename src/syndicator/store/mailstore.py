@@ -21,6 +21,8 @@ from datetime import timedelta
 from pathlib import Path
 
 from syndicator.core.mailplan import Follower
+from syndicator.store.state import StateError
+from syndicator.store.state import database_checked
 
 MAIL_FILE = "email.sqlite3"
 SECRET_FILE = "email-secret"  # noqa: S105 - the file's name, not a secret
@@ -64,12 +66,23 @@ def mail_secret(state_dir: Path) -> bytes:
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        return bytes.fromhex(path.read_text(encoding="ascii").strip())
+        return _read_secret(path)
     with os.fdopen(fd, "w", encoding="ascii") as handle:
         handle.write(secrets.token_hex(32) + "\n")
         handle.flush()
         os.fsync(handle.fileno())
-    return bytes.fromhex(path.read_text(encoding="ascii").strip())
+    return _read_secret(path)
+
+
+def _read_secret(path: Path) -> bytes:
+    """The key in its file; StateError when it is not 32 bytes in hex (every link sent would stop working)."""
+    try:
+        secret = bytes.fromhex(path.read_text(encoding="ascii").strip())
+    except (OSError, ValueError) as exc:
+        raise StateError(f"state file {path} cannot be read ({exc}): restore it from a backup") from None
+    if len(secret) != 32:
+        raise StateError(f"state file {path} is damaged (not a 32-byte key): restore it from a backup")
+    return secret
 
 
 class MailDb:
@@ -86,7 +99,7 @@ class MailDb:
         _private_file(self.path)
         self.db = sqlite3.connect(self.path, check_same_thread=False, timeout=10)
         self.lock = threading.Lock()
-        with self.db:
+        with database_checked(self.path), self.db:
             self.db.executescript(_SCHEMA)
 
     def close(self) -> None:
