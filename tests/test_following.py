@@ -328,3 +328,12 @@ def test_a_damaged_mail_state_stops_serve_and_subscribers_with_one_line(
         assert ran.returncode == 1, ran.stderr
         assert ran.stderr.strip().splitlines() == [ran.stderr.strip()] and "Traceback" not in ran.stderr
         assert f"state file {state / name}" in ran.stderr and why in ran.stderr
+
+
+def test_a_form_without_feed_or_pace_follows_every_post(site: Site) -> None:
+    """Only an address: the whole site, each new post (the defaults)."""
+    answer = site.client.post("/subscribe", data={"email": READER}, environ_base={"REMOTE_ADDR": "192.0.2.3"})
+    assert answer.status_code == 200
+    site.send()
+    assert site.confirm(site.mails_to()[0]).status_code == 200
+    assert site.count() == {"all": {"instant": 1}}

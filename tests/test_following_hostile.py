@@ -63,7 +63,7 @@ def test_invalid_oversized_and_injected_addresses_are_refused(site: Site, email:
         ("feed", "category/alpha\r\nBcc: victim@example.org"),
         ("feed", "category/nope"),
         ("feed", "../../etc/passwd"),
-        ("feed", ""),
+        ("feed", "all/"),
         ("pace", "hourly"),
         ("pace", "instant\r\nBcc: victim@example.org"),
     ],

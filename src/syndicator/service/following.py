@@ -18,6 +18,7 @@ from syndicator.config import Settings
 from syndicator.core.catalog import Catalog
 from syndicator.core.mailaddress import address_key
 from syndicator.core.mailaddress import normal_address
+from syndicator.core.mailplan import ALL
 from syndicator.core.mailplan import INSTANT
 from syndicator.core.mailplan import PACES
 from syndicator.core.mailplan import feed_name
@@ -74,10 +75,11 @@ class Following:
     def subscribe(self, email: str, feed: str, pace: str, catalog: Catalog, *, trap: bool = False) -> Asked:
         """Ask for a subscription: a confirmation mail is queued (at most ASKS_A_DAY to one address a day).
 
+        No feed is the whole site's (``all``); no pace is ``instant``.
         ``trap``: the honeypot field was filled in (a bot): answered as
         accepted, and nothing is stored or sent.
         """
-        followed = known_feed(feed, catalog)
+        followed = known_feed(feed or ALL, catalog)
         if followed is None:
             return Asked(BAD_FEED)
         pace = pace or INSTANT

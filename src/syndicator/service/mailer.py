@@ -47,9 +47,9 @@ from syndicator.store.outbox import Queued
 
 logger = logging.getLogger(__name__)
 
-BACKOFF = 60.0  # seconds before the first retry of a temporary failure; doubled each time
+BACKOFF = 10.0  # seconds before the first retry of a temporary failure; doubled each time
 MAX_BACKOFF = 6 * 3600.0
-MAX_ATTEMPTS = 12  # about two days of retries with the defaults
+MAX_ATTEMPTS = 16  # about a day of retries with the defaults
 BATCH = 100  # mails taken from the queue at once
 POLL = 1.0  # seconds between looks at the queue when nothing wakes the worker
 SMTP_JOIN = 40.0  # seconds to wait for a send under way when stopping
