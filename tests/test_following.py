@@ -23,9 +23,11 @@ from click.testing import CliRunner
 
 from conftest import NOW
 from conftest import free_port
+from support.mailserver import MailServer
 from support.mailserver import parts
 from support.mailsite import BACKOFF
 from support.mailsite import READER
+from support.mailsite import Clock
 from support.mailsite import Site
 from support.mailsite import open_site
 from syndicator.cli import cli
@@ -337,3 +339,29 @@ def test_a_form_without_feed_or_pace_follows_every_post(site: Site) -> None:
     site.send()
     assert site.confirm(site.mails_to()[0]).status_code == 200
     assert site.count() == {"all": {"instant": 1}}
+
+
+def test_the_relay_login_comes_from_smtp_url_and_a_refused_login_is_no_bounce(
+    make_settings: Callable[..., Settings], write_post: Callable[..., Path]
+) -> None:
+    """smtp://user:pass@host (percent-decoded) logs in; a wrong password is retried later, never a bounce."""
+    relay = MailServer(login=("news@example.org", "p@ss:w/rd")).start()
+    try:
+        write_post("alpha-1.md", title="Alpha one", categories="[Alpha]")
+        host = relay.url.removeprefix("smtp://")
+        wrong = make_settings(smtp_url=f"smtp://news%40example.org:nope@{host}", email_from="news@example.org")
+        site = open_site(wrong, Clock(NOW), relay, write_post)
+        for n in range(4):
+            site.subscribe(f"r{n}@example.org", feed="all", client=f"192.0.2.{n}")
+            site.send()
+            site.clock.advance(hours=7)
+        assert relay.inbox.arrived == [] and relay.logins[0] == ("news@example.org", "nope")
+        assert site.following.outbox.waiting() == 4, "refused logins are tried again, not bounces"
+        site.following.stop()
+        right = replace(wrong, smtp_url=f"smtp://news%40example.org:p%40ss%3Aw%2Frd@{host}")
+        site = open_site(right, site.clock, relay, write_post)
+        assert site.send() == 4
+        assert relay.logins[-1] == ("news@example.org", "p@ss:w/rd")
+        site.following.stop()
+    finally:
+        relay.stop()

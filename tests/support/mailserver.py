@@ -13,6 +13,8 @@ from email.message import EmailMessage
 from typing import Any
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
+from aiosmtpd.smtp import LoginPassword
 
 
 @dataclass(frozen=True)
@@ -33,12 +35,15 @@ class Inbox:
         self.script: deque[str] = deque()
         self.always: str | None = None
         self.rcpt_seen = 0
+        self.login_required = False
         self._changed = threading.Condition()
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
         with self._changed:
             self.rcpt_seen += 1
             self._changed.notify_all()
+        if self.login_required and not session.authenticated:
+            return "530 5.7.0 Authentication required"
         reply = self.script.popleft() if self.script else self.always
         if reply is not None:
             return reply
@@ -70,15 +75,32 @@ class Inbox:
 
 
 class MailServer:
-    """aiosmtpd's Controller on 127.0.0.1 and a free port; ``url`` is its smtp_url."""
+    """aiosmtpd's Controller on 127.0.0.1 and a free port; ``url`` is its smtp_url.
 
-    def __init__(self) -> None:
+    With ``login`` (user, password), mail is taken only after AUTH with them (over plain SMTP: a test's relay).
+    """
+
+    def __init__(self, login: tuple[str, str] | None = None) -> None:
         self.inbox = Inbox()
+        self.logins: list[tuple[str, str]] = []
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = int(probe.getsockname()[1])
-        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
+        auth: dict[str, Any] = {}
+        if login is not None:
+            auth = {"auth_require_tls": False, "authenticator": self._check(login)}
+            self.inbox.login_required = True
+        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port, **auth)
         self.url = f"smtp://127.0.0.1:{self.port}"
+
+    def _check(self, login: tuple[str, str]) -> Any:
+        def authenticator(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
+            assert isinstance(data, LoginPassword)
+            given = (data.login.decode(), data.password.decode())
+            self.logins.append(given)
+            return AuthResult(success=given == login, handled=False)  # handled=False: aiosmtpd answers 535
+
+        return authenticator
 
     def start(self) -> MailServer:
         self.controller.start()
