@@ -87,6 +87,8 @@ def test_a_reader_follows_one_category_by_email_and_leaves_with_one_click(
     assert requests.get(more, timeout=10).status_code == 200
     unsubscribe = post["List-Unsubscribe"].strip("<>")
     assert unsubscribe.startswith(server.url + "/unsubscribe/")
+    raw = next(a.raw for a in arrived if a.message is post)
+    assert f"\r\nList-Unsubscribe: <{unsubscribe}>\r\n".encode() in raw, "as a mail client reads it: no encoded word"
     page = requests.get(unsubscribe, timeout=10)
     assert page.status_code == 200 and "Unsubscribe" in page.text
     assert "2" in subscribers(tmp_path).splitlines()[1].split(), "a GET unsubscribes nobody"

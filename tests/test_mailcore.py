@@ -301,3 +301,21 @@ def test_the_text_part_keeps_paragraphs_lists_and_links() -> None:
     """Paragraphs apart, list items dashed, a link's URL after its text, an image by its alt."""
     html = '<p>One <a href="https://x.org/">two</a>.</p><ul><li>a</li><li>b</li></ul><p><img src="i" alt="Cat"></p>'
     assert html_text(html) == "One two <https://x.org/>.\n\n- a\n- b\n\n[Cat]"
+
+
+def test_list_unsubscribe_is_sent_as_a_bare_url_however_long() -> None:
+    """A real token makes the header longer than 78 characters: it stays <https://…> on one line, not encoded."""
+    token = unsubscribe_token(SECRET, "0" * 32, "category/" + "a-long-category-name" * 3)
+    url = f"https://blog.example.org/unsubscribe/{token}"
+    long = Envelope("reader@example.org", "<id@example.org>", NOW, "Feed", "https://blog.example.org/", url)
+    raw = post_mail(SETTINGS, make_post("one"), long).as_bytes()
+    assert f"\r\nList-Unsubscribe: <{url}>\r\n".encode() in raw
+    assert b"=?utf-8?" not in raw
+
+
+def test_a_mail_is_seven_bit_clean() -> None:
+    """Non-ASCII titles and text travel as RFC 2047 and quoted-printable: a relay without 8BITMIME takes them."""
+    post = make_post("one", title="Ünïcode — “quotes”", summary_html="<p>" + "Ещё текст. " * 200 + "</p>")
+    raw = post_mail(SETTINGS, post, envelope()).as_bytes()
+    assert raw.isascii() and max(len(line) for line in raw.split(b"\r\n")) <= 998
+    assert reparsed(post_mail(SETTINGS, post, envelope()))["Subject"] == "Ünïcode — “quotes”"
