@@ -32,12 +32,15 @@ from support.mailsite import Site
 from support.mailsite import open_site
 from syndicator.cli import cli
 from syndicator.config import Settings
+from syndicator.core.mailplan import Follower
 from syndicator.service.audience import Audience
 from syndicator.service.mailer import Pace
 from syndicator.service.web import create_app
 from syndicator.store.audience import AudienceStore
 from syndicator.store.mailstore import MAIL_FILE
 from syndicator.store.mailstore import SECRET_FILE
+from syndicator.store.mailstore import MailDb
+from syndicator.store.outbox import Outbox
 from syndicator.store.partners import PartnerStore
 
 
@@ -365,3 +368,17 @@ def test_the_relay_login_comes_from_smtp_url_and_a_refused_login_is_no_bounce(
         site.following.stop()
     finally:
         relay.stop()
+
+
+def test_a_mail_planned_twice_is_queued_once(tmp_path: Path) -> None:
+    """Two reloads finishing together, or a digest after an instant mail: the (address, post) pair goes once."""
+    mail = MailDb(tmp_path)
+    outbox = Outbox(mail)
+    instant = Follower(READER, "key", "all", "instant")
+    daily = Follower(READER, "key", "category/alpha", "daily")
+    outbox.publish(["p1"], [(instant, "p1")], NOW)
+    outbox.publish(["p1"], [(instant, "p1")], NOW)
+    outbox.queue_digest(daily, ["p1", "p2"], NOW, NOW)
+    outbox.queue_digest(daily, ["p1", "p2"], NOW, NOW)
+    assert [(q.kind, q.post_ids) for q in outbox.take_due(NOW, 10)] == [("post", ["p1"]), ("daily", ["p2"])]
+    mail.close()

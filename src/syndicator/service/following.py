@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -64,6 +65,7 @@ class Following:
         self.subscriptions, self.outbox = Subscriptions(self.db), Outbox(self.db)
         self.mailer = Mailer(settings, self.subscriptions, self.outbox, self.secret, catalog, clock, **mailer)
         self.requests = RequestLimit(REQUESTS_A_MINUTE, 60.0)
+        self._publishing = threading.Lock()  # two reload jobs finishing at once see the same new posts
 
     def start(self) -> None:
         self.mailer.start()
@@ -124,7 +126,8 @@ class Following:
             return
         catalog = snapshot.catalog
         try:
-            self._publish(catalog)
+            with self._publishing:
+                self._publish(catalog)
         except sqlite3.Error as exc:  # the posts stay unseen: the next reload tries again
             logger.error("mail queue not updated reason=%s", exc)
 

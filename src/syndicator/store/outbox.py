@@ -1,8 +1,9 @@
 """The mail queue in state_dir's email.sqlite3: the posts seen published, which went to which address, mails to send.
 
 A post is mailed once per address, ever: the (address key, post id) pairs
-are recorded in the same transaction that queues the mail, and the queue
-survives a restart. A mail waits in the queue until it is sent, fails for
+are recorded in the same transaction that queues the mail, which leaves out
+any pair recorded before (whoever planned it), and the queue survives a
+restart. A mail waits in the queue until it is sent, fails for
 good or gives up; a temporary failure puts it back with a later ``due``.
 """
 
@@ -98,9 +99,8 @@ class Outbox:
         first = 0.0 if prime else now.timestamp()
         with self.mail.lock, db:
             db.executemany("INSERT OR IGNORE INTO seen (post_id, first_seen) VALUES (?, ?)", [(i, first) for i in new])
-            pairs = [(f.key, post_id) for f, post_id in mails]
-            db.executemany("INSERT OR IGNORE INTO mailed (address_key, post_id) VALUES (?, ?)", pairs)
-            self.mail.queue([(f.address, f.key, f.feed, "post", post_id) for f, post_id in mails], now)
+            fresh = [(f, post_id) for f, post_id in mails if self._first_time(f.key, post_id)]
+            self.mail.queue([(f.address, f.key, f.feed, "post", post_id) for f, post_id in fresh], now)
             db.execute("INSERT OR IGNORE INTO meta (name, value) VALUES (?, ?)", (PRIMED, now.isoformat()))
         self.seen().update(new)
 
@@ -108,15 +108,19 @@ class Outbox:
         """Queue a digest of these posts (none: no mail) and mark the subscription's digest of ``slot`` done."""
         db = self.mail.db
         with self.mail.lock, db:
-            if post_ids:
-                pairs = [(follower.key, post_id) for post_id in post_ids]
-                db.executemany("INSERT OR IGNORE INTO mailed (address_key, post_id) VALUES (?, ?)", pairs)
-                row = (follower.address, follower.key, follower.feed, follower.pace, json.dumps(post_ids))
+            fresh = [post_id for post_id in post_ids if self._first_time(follower.key, post_id)]
+            if fresh:
+                row = (follower.address, follower.key, follower.feed, follower.pace, json.dumps(fresh))
                 self.mail.queue([row], now)
             db.execute(
                 "UPDATE subscribers SET last_digest = ? WHERE address_key = ? AND feed = ?",
                 (slot.timestamp(), follower.key, follower.feed),
             )
+
+    def _first_time(self, address_key: str, post_id: str) -> bool:
+        """Record a post as mailed to an address: False when it was already (call in a transaction, lock held)."""
+        query = "INSERT OR IGNORE INTO mailed (address_key, post_id) VALUES (?, ?)"
+        return self.mail.db.execute(query, (address_key, post_id)).rowcount == 1
 
     def take_due(self, now: datetime, limit: int) -> list[Queued]:
         """The mails due at ``now``, oldest first (at most ``limit``)."""
