@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -116,7 +117,10 @@ class Mailer:
     def _run(self) -> None:
         while not self._stop.is_set():
             self._wake.clear()
-            self.work()
+            try:
+                self.work()
+            except sqlite3.Error as exc:  # the database busy or its disk full: the queue waits for the next round
+                logger.error("mail round failed reason=%s", exc)
             self._wake.wait(POLL)
 
     def work(self) -> int:
@@ -150,7 +154,11 @@ class Mailer:
 
     def deliver(self, queued: Queued, catalog: Catalog, now: datetime) -> int:
         """Make one queued mail and hand it to the relay; 1 when it went."""
-        message = self.compose(queued, catalog, now)
+        try:
+            message = self.compose(queued, catalog, now)
+        except ValueError as exc:  # a mail the email package refuses to make: dropped, not tried again forever
+            logger.error("mail dropped kind=%s feed=%s reason=%s", queued.kind, queued.feed, redacted(str(exc)))
+            message = None
         if message is None:
             self.outbox.done(queued.id)
             logger.info("mail dropped kind=%s feed=%s reason=no longer public or pending", queued.kind, queued.feed)
