@@ -57,7 +57,14 @@ OWNERS = {
     "feedgen": {"core.render"},
     "lxml": {"core.render", "core.feedmedia"},
     "imagesize": {"store.sources"},
-    "flask": {"service.web", "service.context", "service.oldurls", "service.statspage", "service.followpages"},
+    "flask": {
+        "service.web",
+        "service.context",
+        "service.oldurls",
+        "service.statspage",
+        "service.fediweb",
+        "service.followpages",
+    },
     "werkzeug": {
         "service.web",
         "service.oldurls",
@@ -65,6 +72,7 @@ OWNERS = {
         "service.partners",
         "service.assetserver",
         "service.pageserver",
+        "service.fediweb",
         "service.followpages",
     },
     "jinja2": {"core.pagerender"},
@@ -74,6 +82,8 @@ OWNERS = {
     "granian": {"service.server"},
     "defusedxml": {"importers.wxr"},
     "tomlkit": {"config"},
+    "cryptography": {"service.httpsig"},
+    "http_message_signatures": {"service.httpsig"},
     "email_validator": {"core.mailaddress"},
 }
 

@@ -107,7 +107,7 @@ class Builder:
         self._last_problems: tuple[object, ...] = ()
         self.partner_feeds = PartnerFeeds(settings, self._pages.renderer)  # rendered when a partner asks, never written
         self._cache_file = CacheFile(settings, self.cache, apart=not serving)  # a build's: on the second core
-        self.listeners: list[Callable[[Snapshot], None]] = []  # told each reload's Snapshot by run_reload (email)
+        self.listeners: list[Callable[[Snapshot], None]] = []  # told of each new Snapshot after its reload (serve)
 
     def reload(
         self, now: datetime, progress: Progress | None = None, changed: Collection[str] | None = None

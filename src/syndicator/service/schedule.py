@@ -58,16 +58,16 @@ def run_reload(
         if watcher is not None:
             watcher.look_at_everything()
         return
-    snapshot = builder.snapshot
-    if snapshot is not None:
-        for listener in builder.listeners:  # following by email: the posts new since the last reload
-            listener(snapshot)
     if hub is not None:
         topics = [file_url(builder.settings, path) for path in report.written if path in report.topics]
         if topics and hub.publish(topics):
             deliver(builder, hub)
     if scheduler is not None and report.next_publish_at is not None:
         schedule_next_post(scheduler, builder, clock, report.next_publish_at, hub)
+    snapshot = builder.snapshot
+    if snapshot is not None:
+        for listener in builder.listeners:  # the fediverse: what the reload published, for the followers
+            listener(snapshot)
 
 
 def feed_of(builder: Builder, topic: str) -> tuple[bytes, str] | None:

@@ -32,6 +32,7 @@ from syndicator.core.pageplan import page_path
 from syndicator.core.plan import FEEDS_PREFIX
 from syndicator.core.plan import file_url
 from syndicator.service import context
+from syndicator.service import fediweb
 from syndicator.service import followpages
 from syndicator.service import oldurls
 from syndicator.service import statspage
@@ -41,6 +42,7 @@ from syndicator.service.audience import Counting
 from syndicator.service.build import Builder
 from syndicator.service.clients import Throttle
 from syndicator.service.context import KINDS
+from syndicator.service.federation import Federation
 from syndicator.service.feedserver import FeedServer
 from syndicator.service.following import Following
 from syndicator.service.hub import Hub
@@ -57,6 +59,7 @@ if TYPE_CHECKING:
 bp = context.bp
 oldurls.register(bp)
 statspage.register(bp)
+fediweb.register(bp)
 followpages.register(bp)
 
 
@@ -183,6 +186,9 @@ def healthz() -> Response:
     hub: Hub | None = current_app.config["SYNDICATOR_HUB"]
     if hub is not None:
         body["websub"] = hub.counts()
+    federation: Federation | None = current_app.config.get("SYNDICATOR_FEDIVERSE")
+    if federation is not None:
+        body["fediverse"] = federation.counts()
     following: Following | None = current_app.config["SYNDICATOR_FOLLOWING"]
     if following is not None:
         body["email"] = {"queued": following.outbox.waiting()}  # a count: never an address
@@ -240,19 +246,23 @@ def create_app(
     *,
     partners: PartnerStore | None = None,
     audience: Audience | None = None,
+    federation: Federation | None = None,
     following: Following | None = None,
 ) -> Flask:
     """Make the web app over a Builder's snapshots (and the built-in WebSub hub, when given).
 
     With ``partners``, /partners/feeds/ answers the partners it holds; with
     ``audience``, public feed fetches are counted (and /stats/ may show them);
-    with ``following``, readers may subscribe by email.
+    with ``federation``, the accounts, inboxes, WebFinger and NodeInfo answer; with ``following``, readers may
+    subscribe by email.
     """
     app = Flask("syndicator")  # the package: its templates/ and static/
     app.config["SYNDICATOR_SETTINGS"] = settings
     app.config["SYNDICATOR_BUILDER"] = builder
     app.config["SYNDICATOR_HUB"] = hub
     app.config["SYNDICATOR_WEBSUB_SLOTS"] = threading.BoundedSemaphore(WEBSUB_SLOTS)
+    app.config["SYNDICATOR_FEDIVERSE"] = federation
+    app.config["SYNDICATOR_INBOX_SLOTS"] = threading.BoundedSemaphore(fediweb.INBOX_SLOTS)
     throttle = Throttle()  # failed partner and /stats/ credentials, per client
     app.config.update(SYNDICATOR_PARTNERS=partners, SYNDICATOR_AUDIENCE=audience, SYNDICATOR_THROTTLE=throttle)
     app.config["SYNDICATOR_FOLLOWING"] = following
