@@ -24,7 +24,6 @@ from urllib.parse import unquote
 from syndicator.config import ConfigError
 from syndicator.config import Settings
 from syndicator.config import check_redirect
-from syndicator.config import write_redirects
 from syndicator.core.frontmatter import dump_post
 from syndicator.core.markup import slugify
 from syndicator.core.parse import parse_post
@@ -36,6 +35,7 @@ from syndicator.importers.media import DEFAULT_MAX_BYTES
 from syndicator.importers.media import DEFAULT_TIMEOUT
 from syndicator.importers.media import MediaCopier
 from syndicator.importers.media import Uploads
+from syndicator.importers.redirects import write_redirects
 from syndicator.importers.writer import RECORD_FILE
 from syndicator.importers.writer import Writer
 from syndicator.importers.writer import read_record
