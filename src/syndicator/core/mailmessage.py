@@ -36,9 +36,11 @@ _STYLE = (
     ".mail img{max-width:100%;height:auto}.meta,.foot{color:#666;font-size:14px}"
     ".more a{font-weight:bold}h1,h2{line-height:1.25}h1 a,h2 a{color:#222;text-decoration:none}"
 )
-# RFC 5322's hard limit, not its 78-character advice: folding can cut no URL, and a header too long to fold would be
-# sent as RFC 2047 encoded words, which no mail client reads as List-Unsubscribe's <URL>.
-MAIL_POLICY = policy.SMTP.clone(max_line_length=998)
+# Headers fold at RFC 5322's hard limit, not its 78-character advice: folding can cut no URL, and a header too long
+# to fold would be sent as RFC 2047 encoded words, which no mail client reads as List-Unsubscribe's <URL>. The parts
+# are encoded in lines of 76 characters at most, as RFC 2045 has quoted-printable (Python's default makes 78).
+HEADER_POLICY = policy.SMTP.clone(max_line_length=998)
+PART_POLICY = policy.SMTP.clone(max_line_length=76)
 PACE_WORDS = {DAILY: "a daily digest", WEEKLY: "a weekly digest (on Mondays)"}
 
 
@@ -101,7 +103,7 @@ def confirm_mail(settings: Settings, pace: str, confirm_url: str, envelope: Enve
 
 
 def _message(settings: Settings, envelope: Envelope, subject: str, text: str, html: str) -> EmailMessage:
-    message = EmailMessage(policy=MAIL_POLICY)
+    message = EmailMessage(policy=PART_POLICY)
     message["From"] = settings.email_from
     message["To"] = envelope.to
     message["Subject"] = one_line(subject)
@@ -111,6 +113,7 @@ def _message(settings: Settings, envelope: Envelope, subject: str, text: str, ht
     message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message.set_content(text + "\n", cte="quoted-printable")  # 7-bit clean: any relay takes it, 8BITMIME or not
     message.add_alternative(html, subtype="html", cte="quoted-printable")
+    message.policy = HEADER_POLICY  # for the headers, when it is written out
     return message
 
 
