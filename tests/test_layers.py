@@ -61,7 +61,14 @@ OWNERS = {
     "feedgen": {"core.render", "core.namespaces"},  # a package owner holds it in each of its modules
     "lxml": {"core.render", "core.namespaces"},
     "imagesize": {"store.sources"},
-    "flask": {"service.web", "service.context", "service.oldurls", "service.statspage", "service.fediweb"},
+    "flask": {
+        "service.web",
+        "service.context",
+        "service.oldurls",
+        "service.statspage",
+        "service.fediweb",
+        "service.followpages",
+    },
     "werkzeug": {
         "service.web",
         "service.oldurls",
@@ -70,6 +77,7 @@ OWNERS = {
         "service.assetserver",
         "service.pageserver",
         "service.fediweb",
+        "service.followpages",
     },
     "jinja2": {"core.pagerender"},
     "apscheduler": {"service.schedule"},
@@ -80,6 +88,7 @@ OWNERS = {
     "tomlkit": {"importers.configfile"},
     "cryptography": {"service.httpsig"},
     "http_message_signatures": {"service.httpsig"},
+    "email_validator": {"core.mailaddress"},
 }
 
 
