@@ -50,11 +50,15 @@ VIEW_URLS = (
     ("/ap/actors/blog/followers", "fediweb.followers"),
     ("/ap/actors/blog/following", "fediweb.following"),
     ("/ap/actors/blog/posts/abc", "fediweb.post_object"),
+    ("/confirm/abc", "followpages.confirm"),
+    ("/unsubscribe/abc", "followpages.unsubscribe"),
 )
 POSTED = (  # the rows that take a POST only
     ("/websub", "websub.websub"),
     ("/ap/inbox", "fediweb.shared_inbox"),
     ("/ap/actors/blog/inbox", "fediweb.actor_inbox"),
+    ("/subscribe", "followpages.subscribe"),
+    ("/unsubscribe/abc", "followpages.unsubscribe"),
 )
 
 

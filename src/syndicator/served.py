@@ -11,7 +11,7 @@ import enum
 import zlib
 from dataclasses import dataclass
 
-from syndicator.core.digest import digest
+from syndicator.digest import digest
 
 ETAG_DIGITS = 32  # hex digits of the SHA-256 of a body that make its ETag
 HTML = "text/html; charset=utf-8"

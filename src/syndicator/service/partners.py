@@ -24,7 +24,7 @@ from datetime import UTC
 from datetime import datetime
 
 from syndicator.config import Settings
-from syndicator.core.plan import PARTNER_FEEDS_PREFIX
+from syndicator.core.urls import PARTNER_FEEDS_PREFIX
 from syndicator.store.partners import PartnerStore
 
 TOKEN_PREFIX = "synp_"  # noqa: S105 - the start of every token, not a secret

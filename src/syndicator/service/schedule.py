@@ -19,7 +19,9 @@ from datetime import timedelta
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from syndicator.config import Settings
-from syndicator.core.plan import file_url
+from syndicator.core.urls import FEEDS_PREFIX
+from syndicator.core.urls import file_url
+from syndicator.core.urls import topic_path
 from syndicator.service.build import Builder
 from syndicator.service.build import ReloadError
 from syndicator.service.hub import Hub
@@ -73,8 +75,8 @@ def run_reload(
 def feed_of(builder: Builder, topic: str) -> tuple[bytes, str] | None:
     """The current bytes and media type of a topic (one of our feed URLs)."""
     snapshot = builder.snapshot
-    path = topic.removeprefix(builder.settings.base_url)
-    feed_file = snapshot.files.get(path) if snapshot is not None else None
+    path = topic_path(builder.settings, topic)
+    feed_file = snapshot.files.get(FEEDS_PREFIX + path) if snapshot is not None and path is not None else None
     if feed_file is None or feed_file.body is None:
         return None
     return feed_file.body, feed_file.media_type

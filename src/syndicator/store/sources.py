@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from syndicator.core.digest import digest
+from syndicator.digest import digest
 from syndicator.model import LoadProblem
 from syndicator.store.files import FileState
 from syndicator.store.files import file_state

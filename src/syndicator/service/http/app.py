@@ -21,11 +21,12 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
 from syndicator.config import Settings
-from syndicator.core.plan import FEEDS_PREFIX
+from syndicator.core.urls import FEEDS_PREFIX
 from syndicator.service.audience import Audience
 from syndicator.service.build import Builder
 from syndicator.service.clients import Throttle
 from syndicator.service.federation import Federation
+from syndicator.service.following import Following
 from syndicator.service.http import context
 from syndicator.service.http.answer import Answer
 from syndicator.service.http.context import EXTENSION
@@ -137,17 +138,22 @@ def create_app(
     partners: PartnerStore | None = None,
     audience: Audience | None = None,
     federation: Federation | None = None,
+    following: Following | None = None,
 ) -> Flask:
     """Make the web app over a Builder's snapshots (and the built-in WebSub hub, when given).
 
     With ``partners``, /partners/feeds/ answers the partners it holds; with
     ``audience``, public feed fetches are counted (and /stats/ may show them);
-    with ``federation``, the accounts, inboxes, WebFinger and NodeInfo answer.
+    with ``federation``, the accounts, inboxes, WebFinger and NodeInfo answer; with ``following``, readers may
+    subscribe by email.
     """
     app = Flask("syndicator", static_folder=None)  # the package: its templates/; its static/ is a row of the table
     app.static_folder = "static"
     websub_slots, inbox_slots = threading.BoundedSemaphore(WEBSUB_SLOTS), threading.BoundedSemaphore(INBOX_SLOTS)
-    shared = Shared(settings, builder, hub, partners, audience, Throttle(), websub_slots, federation, inbox_slots)
+    throttle = Throttle()  # failed partner and /stats/ credentials, per client
+    shared = Shared(
+        settings, builder, hub, partners, audience, throttle, websub_slots, federation, inbox_slots, following
+    )
     app.extensions[EXTENSION] = shared
     app.wsgi_app = Dispatcher(install(app, shared), app.wsgi_app)  # type: ignore[method-assign]
     app.after_request(_security_headers)

@@ -17,8 +17,8 @@ from typing import IO
 from typing import TYPE_CHECKING
 
 from syndicator.core.assets import MEDIA_DIR
-from syndicator.core.plan import FEEDS_PREFIX
-from syndicator.core.plan import PARTNERS_ROOT
+from syndicator.core.urls import FEEDS_PREFIX
+from syndicator.core.urls import PARTNERS_ROOT
 from syndicator.served import Served
 from syndicator.service.http.answer import Answer
 from syndicator.service.http.answer import answer

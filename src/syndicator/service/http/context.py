@@ -15,11 +15,13 @@ from flask import current_app
 from flask import g
 
 from syndicator.config import Settings
+from syndicator.core.urls import feed_stem
 from syndicator.model import Category
 from syndicator.service.audience import Audience
 from syndicator.service.build import Builder
 from syndicator.service.clients import Throttle
 from syndicator.service.federation import Federation
+from syndicator.service.following import Following
 from syndicator.service.hub import Hub
 from syndicator.service.snapshot import Snapshot
 from syndicator.store.partners import PartnerStore
@@ -31,7 +33,8 @@ KINDS = "any(category, tag, author)"  # the taxonomies: each has an archive page
 
 @dataclass(frozen=True, slots=True)
 class Shared:
-    """The objects every handler and view works with (``partners``, ``audience``, ``federation``: None when off)."""
+    """The objects every handler and view works with (``partners``, ``audience``, ``federation``, ``following``: None
+    when off)."""
 
     settings: Settings
     builder: Builder
@@ -42,6 +45,7 @@ class Shared:
     websub_slots: threading.BoundedSemaphore  # POST /websub bodies read at once
     federation: Federation | None  # the fediverse's accounts (``fediverse`` on)
     inbox_slots: threading.BoundedSemaphore  # inbox POSTs checked at once
+    following: Following | None  # following by email (``smtp_url`` set)
 
 
 def shared() -> Shared:
@@ -84,5 +88,5 @@ def group_or_404(kind: str, slug: str) -> Category:
     taken = snapshot()
     group = taken.catalog.taxonomy(kind).get(slug)
     if group is None:
-        abort(410 if f"{kind}/{slug}" in taken.gone.feeds else 404)
+        abort(410 if feed_stem(kind, slug) in taken.gone.feeds else 404)
     return group

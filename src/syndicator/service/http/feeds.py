@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from syndicator.core.plan import FEEDS_PREFIX
+from syndicator.core.urls import FEEDS_PREFIX
 from syndicator.served import Served
 from syndicator.service.http.answer import Answer
 from syndicator.service.http.answer import Form

@@ -19,26 +19,30 @@ from flask import request
 from flask import url_for
 from werkzeug.wrappers import Response as BaseResponse
 
+from syndicator.core.urls import FEEDS_PREFIX
+from syndicator.core.urls import SITE_FEED
+from syndicator.core.urls import feed_stem
+from syndicator.core.urls import post_path
 from syndicator.model import Post
 from syndicator.service.http import context
 
 
 def wp_feed() -> BaseResponse:
-    return redirect("/feeds/all.rss", 301)
+    return redirect(f"{FEEDS_PREFIX}{SITE_FEED}.rss", 301)
 
 
 def wp_feed_atom() -> BaseResponse:
-    return redirect("/feeds/all.atom", 301)
+    return redirect(f"{FEEDS_PREFIX}{SITE_FEED}.atom", 301)
 
 
 def wp_taxonomy_feed(kind: str, slug: str) -> BaseResponse:
     context.group_or_404(kind, slug)
-    return redirect(f"/feeds/{kind}/{slug}.rss", 301)
+    return redirect(f"{FEEDS_PREFIX}{feed_stem(kind, slug)}.rss", 301)
 
 
 def wp_taxonomy_feed_atom(kind: str, slug: str) -> BaseResponse:
     context.group_or_404(kind, slug)
-    return redirect(f"/feeds/{kind}/{slug}.atom", 301)
+    return redirect(f"{FEEDS_PREFIX}{feed_stem(kind, slug)}.atom", 301)
 
 
 # -- The old addresses of an imported WordPress site, through [redirects] in the config ----------------------------
@@ -72,7 +76,7 @@ def renamed_taxonomy(endpoint: str | None, values: dict[str, Any] | None) -> Non
     if endpoint in _REDIRECT_VIEWS:  # one hop: the WordPress feed URL goes straight to the new feed
         abort(_REDIRECT_VIEWS[endpoint](**moved))
     target = url_for(endpoint, **moved)
-    if not target.startswith("/feeds/") or target in snapshot.files:
+    if not target.startswith(FEEDS_PREFIX) or target in snapshot.files:
         abort(_moved(target))
 
 
@@ -81,7 +85,7 @@ def old_taxonomy_feed(kind: str, slug: str, ext: str = "atom", number: int = 0) 
 
     The feed of a category, tag or author that was published and is no more is 410 Gone.
     """
-    abort(410 if f"{kind}/{slug}" in context.snapshot().gone.feeds else 404)
+    abort(410 if feed_stem(kind, slug) in context.snapshot().gone.feeds else 404)
 
 
 def _post_moved(slug: str | None) -> BaseResponse:
@@ -91,7 +95,7 @@ def _post_moved(slug: str | None) -> BaseResponse:
         slug = snapshot.redirects.get(slug)
     if slug is None or slug not in snapshot.catalog.by_slug:
         abort(404)
-    return _moved(f"/posts/{quote(slug)}/")
+    return _moved(post_path(quote(slug)))
 
 
 def old_permalink(slug: str, year: int = 0, month: int = 0, day: int = 0) -> BaseResponse:

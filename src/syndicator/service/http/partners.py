@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from syndicator.core.plan import PARTNER_FEEDS_PREFIX
+from syndicator.core.urls import PARTNER_FEEDS_PREFIX
 from syndicator.service.clients import client_address
 from syndicator.service.http.answer import Answer
 from syndicator.service.http.answer import Headers

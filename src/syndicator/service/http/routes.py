@@ -26,10 +26,14 @@ from werkzeug.routing import RequestRedirect
 from werkzeug.routing import Rule
 
 from syndicator.core.actors import ACTORS
+from syndicator.core.actors import OBJECTS
 from syndicator.core.actors import SHARED_INBOX
-from syndicator.core.plan import FEEDS_PREFIX
-from syndicator.core.plan import PARTNERS_ROOT
+from syndicator.core.urls import FEEDS_PREFIX
+from syndicator.core.urls import FORMATS
+from syndicator.core.urls import PARTNERS_ROOT
+from syndicator.core.urls import POSTS_PREFIX
 from syndicator.service.http import fediweb
+from syndicator.service.http import followpages
 from syndicator.service.http import oldurls
 from syndicator.service.http import views
 from syndicator.service.http.assets import MEDIA_PATH
@@ -42,6 +46,8 @@ from syndicator.service.http.statspage import stats_page
 from syndicator.service.http.websub import websub
 
 READ = ("GET", "HEAD")
+ALL = ("GET", "HEAD", "POST")
+EXTENSIONS = f"any({', '.join(FORMATS)})"  # a feed file's extension, as a rule's converter
 PARTNERS_NOTE = "for a partner's token: its feeds, the pages and media/ files of posts for partners only"
 ANY = ("*",)
 
@@ -88,12 +94,12 @@ ROUTES: tuple[Route, ...] = (
     Route("/page/<int:number>/", views.home_page, "the home page's older posts; page/1/ 301 to /"),
     Route(f"/<{KINDS}:kind>/<slug>/", views.taxonomy_page, "an archive page; 410 once its last post went"),
     Route(f"/<{KINDS}:kind>/<slug>/page/<int:number>/", views.taxonomy_paged, "an archive's older posts"),
-    Route("/posts/<slug>/", views.post_page, "a post's page; a renamed post 301, a deleted one 410"),
-    Route(f"/feeds/<{KINDS}:kind>/<slug>.<any(atom, rss, json):ext>", oldurls.old_taxonomy_feed, "410 once gone"),
-    Route(f"/feeds/<{KINDS}:kind>/<slug>/archive/<int:number>.atom", oldurls.old_taxonomy_feed, "410 once gone"),
-    Route("/feeds/<path:subpath>", views.unknown_feed, "no such feed: 404 in plain text"),
-    Route("/feed/", oldurls.wp_feed, "WordPress's feed: 301 to /feeds/all.rss"),
-    Route("/feed/atom/", oldurls.wp_feed_atom, "301 to /feeds/all.atom"),
+    Route(f"{POSTS_PREFIX}<slug>/", views.post_page, "a post's page; a renamed post 301, a deleted one 410"),
+    Route(f"{FEEDS_PREFIX}<{KINDS}:kind>/<slug>.<{EXTENSIONS}:ext>", oldurls.old_taxonomy_feed, "410 once gone"),
+    Route(f"{FEEDS_PREFIX}<{KINDS}:kind>/<slug>/archive/<int:number>.atom", oldurls.old_taxonomy_feed, "410 once gone"),
+    Route(f"{FEEDS_PREFIX}<path:subpath>", views.unknown_feed, "no such feed: 404 in plain text"),
+    Route("/feed/", oldurls.wp_feed, "WordPress's feed: 301 to the site's RSS feed"),
+    Route("/feed/atom/", oldurls.wp_feed_atom, "301 to the site's Atom feed"),
     Route(f"/<{KINDS}:kind>/<slug>/feed/", oldurls.wp_taxonomy_feed, "301 to its RSS feed"),
     Route(f"/<{KINDS}:kind>/<slug>/feed/atom/", oldurls.wp_taxonomy_feed_atom, "301 to its Atom feed"),
     Route("/websub", websub, "the built-in hub's (un)subscribe requests; 404 with another hub", ("POST",)),
@@ -111,7 +117,11 @@ ROUTES: tuple[Route, ...] = (
     Route(f"{ACTORS}<handle>/outbox", fediweb.outbox, "an account's posts, as activities"),
     Route(f"{ACTORS}<handle>/followers", fediweb.followers, "how many follow it"),
     Route(f"{ACTORS}<handle>/following", fediweb.following, "none"),
-    Route(f"{ACTORS}<handle>/posts/<key>", fediweb.post_object, "a post as an Article"),
+    Route(f"{ACTORS}<handle>{OBJECTS}<key>", fediweb.post_object, "a post as an Article"),
+    # Following by email (``smtp_url`` set; 404 otherwise).
+    Route("/subscribe", followpages.subscribe, "the subscribe form's POST: a confirmation mail", ("POST",)),
+    Route("/confirm/<token>", followpages.confirm, "the confirmation link"),
+    Route("/unsubscribe/<token>", followpages.unsubscribe, "a page and its button; POST: at once (RFC 8058)", ALL),
     # An imported WordPress site's permalinks: 301 to the post, through [redirects].
     Route("/<int:year>/<int:month>/<int:day>/<slug>/", oldurls.old_permalink, "301 to the post", strict_slashes=False),
     Route("/<int:year>/<int:month>/<slug>/", oldurls.old_permalink, "301 to the post", strict_slashes=False),

@@ -43,8 +43,10 @@ def stats_page() -> Response:
     renderer = shared.builder.pages.renderer
     if renderer is None:
         abort(404)
+    following = shared.following
     body = renderer.render(
         "stats.html",
+        email=stats.email_rows(following.counts()) if following is not None else None,
         days=days,
         window=window,
         feeds=[(feed, stats.feed_chart(feed, window)) for feed in feeds[:MAX_CHARTS]],

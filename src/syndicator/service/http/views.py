@@ -18,8 +18,9 @@ from flask import redirect
 from flask import request
 from werkzeug.wrappers import Response as BaseResponse
 
-from syndicator.core.pageplan import archive_base
-from syndicator.core.pageplan import page_path
+from syndicator.core.urls import archive_base
+from syndicator.core.urls import page_path
+from syndicator.core.urls import post_path
 from syndicator.service.http import context
 from syndicator.service.http.pages import answer_page
 
@@ -60,9 +61,9 @@ def post_page(slug: str) -> BaseResponse:
     if slug not in snapshot.catalog.by_slug:
         moved_to = snapshot.redirects.get(slug)
         if moved_to is not None and moved_to in snapshot.catalog.by_slug:
-            return redirect(f"/posts/{moved_to}/", 301)
+            return redirect(post_path(moved_to), 301)
         abort(410 if slug in snapshot.gone.posts else 404)  # a deleted post is gone, not unknown
-    return page(f"/posts/{slug}/")
+    return page(post_path(slug))
 
 
 def page(path: str) -> BaseResponse:
@@ -117,6 +118,8 @@ def healthz() -> Response:
         body["websub"] = shared.hub.counts()
     if shared.federation is not None:
         body["fediverse"] = shared.federation.counts()
+    if shared.following is not None:
+        body["email"] = {"queued": shared.following.outbox.waiting()}  # a count: never an address
     response = jsonify(body)
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -11,7 +11,7 @@ from werkzeug.formparser import FormDataParser
 from werkzeug.wrappers import Response as BaseResponse
 from werkzeug.wsgi import get_input_stream
 
-from syndicator.core.plan import file_url
+from syndicator.core.urls import file_url
 from syndicator.service.http import context
 from syndicator.service.hub import HubRequestError
 
