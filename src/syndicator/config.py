@@ -8,7 +8,6 @@ here too, and ``write_redirects`` adds entries to it in place (for the importer)
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import re
 import stat
@@ -371,8 +370,3 @@ def _replace_file(path: Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-
-
-def replace(settings: Settings, **changes: Any) -> Settings:
-    """Return a copy of settings with some values changed (and validated)."""
-    return dataclasses.replace(settings, **changes)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Mapping
 from collections.abc import Sequence
@@ -61,7 +60,6 @@ _ATOM_ENTRY_OPENING = etree.tostring(etree.SubElement(etree.Element("feed", nsma
 FEED_STYLESHEET = "/static/feed.css"  # under site_url: the stylesheet of Atom and RSS documents, for browsers
 _ITEMS = "\0items\0"  # stands for the list of items (no feed text can hold a NUL: it is not XML-legal)
 Entries = Mapping[str, Sequence[bytes]]  # format -> the spec's posts' entries, in its order
-EntryMaker = Callable[[str, Post], bytes]  # (format, post) -> its entry
 
 
 class _History:

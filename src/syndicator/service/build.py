@@ -278,11 +278,3 @@ def log_report(report: BuildReport, level: int) -> None:
         len(report.problems),
         report.duration_ms,
     )
-
-
-def reload_or_raise(builder: Builder, now: datetime, progress: Progress | None = None) -> BuildReport:
-    """A reload whose failure is raised again (for a one-off build and for tests)."""
-    result = builder.reload(now, progress)
-    if isinstance(result, ReloadError):
-        raise result.error
-    return result

@@ -10,8 +10,6 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Iterable
-from collections.abc import Iterator
-from pathlib import Path
 
 from syndicator.core.digest import digest
 from syndicator.model import LoadProblem
@@ -20,12 +18,11 @@ from syndicator.store.files import file_state
 from syndicator.store.files import open_regular
 
 POST_SUFFIXES = (".md", ".markdown")
-IGNORE_PATTERNS = (".*", "_*", "*~", "*.swp", ".#*")
 NOT_REGULAR = "not a regular file (a FIFO, socket or device): not read"
 
 
 def is_ignored(name: str) -> bool:
-    """Whether a file or folder name is skipped (hidden, underscored, editor leftovers): IGNORE_PATTERNS."""
+    """Whether a file or folder name is skipped: hidden, underscored, an editor's leftover (``*~``, ``*.swp``)."""
     return name.startswith((".", "_")) or name.endswith(("~", ".swp"))
 
 
@@ -99,11 +96,6 @@ def is_post_path(root: str, path: str) -> bool:
     """Whether a path under root names a post file that ``scan`` would find (by name alone)."""
     name = _kept_name(root, path)
     return name is not None and name.endswith(POST_SUFFIXES)
-
-
-def find_post_files(posts_dir: Path) -> Iterator[Path]:
-    """Every post file under posts_dir, recursively, skipping ignored names (in no particular order)."""
-    return (Path(entry.path) for entry in scan(str(posts_dir)))
 
 
 def states_digest(states: Iterable[tuple[str, FileState]]) -> str:
