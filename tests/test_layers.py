@@ -71,7 +71,7 @@ OWNERS = {
     "click": {"cli", "cli.common", "cli.build", "cli.wordpress", "cli.audience"},
     "granian": {"service.server"},
     "defusedxml": {"importers.wxr"},
-    "tomlkit": {"config"},
+    "tomlkit": {"store.configfile"},
 }
 
 

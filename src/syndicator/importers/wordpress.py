@@ -23,7 +23,6 @@ from urllib.parse import unquote
 
 from syndicator.config import ConfigError
 from syndicator.config import check_redirect
-from syndicator.config import write_redirects
 from syndicator.core.markup import slugify
 from syndicator.importers.content import Enclosure
 from syndicator.importers.content import convert
@@ -42,6 +41,7 @@ from syndicator.importers.wxr import Term
 from syndicator.importers.wxr import WXRError
 from syndicator.importers.wxr import decode
 from syndicator.importers.wxr import read_wxr
+from syndicator.store.configfile import write_redirects
 from syndicator.store.files import write_atomic
 
 ZERO_DATE = "0000-00-00 00:00:00"
