@@ -91,7 +91,7 @@ def _build_locked(settings: Settings, strict: bool, watch: bool, allow_empty: bo
     if watch:
         from syndicator.service.schedule import watch_forever
 
-        watch_forever(builder, settings, now)
+        watch_forever(builder, now)
 
 
 def _build_once(settings: Settings, *, stamp: bool, allow_empty: bool) -> tuple[Builder, BuildReport]:

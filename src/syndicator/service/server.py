@@ -24,7 +24,7 @@ from syndicator.service.audience import topic_counts
 from syndicator.service.build import Builder
 from syndicator.service.hub import Hub
 from syndicator.service.schedule import Clock
-from syndicator.service.schedule import start_scheduler
+from syndicator.service.schedule import Reloads
 from syndicator.service.watch import PostWatcher
 from syndicator.service.web import WEBSUB_SLOTS
 from syndicator.service.web import create_app
@@ -111,7 +111,7 @@ def _load_app(settings: Settings, host: str, port: int, clock: Clock) -> Callabl
     hub = Hub(settings)
     watcher = PostWatcher(settings.posts_dir)
     watcher.start()  # before the first load: an edit made during it is seen
-    start_scheduler(builder, settings, clock, hub, watcher, first_load=True)
+    Reloads(builder, clock, hub, watcher).start(first_load=True)
     partners = PartnerStore(settings.state_dir)
     audience = Audience(AudienceStore(settings.state_dir), partners, lambda: topic_counts(settings, hub))
     audience.start()
