@@ -63,14 +63,15 @@ class PartnerFeeds:
             if path == OPML:
                 listed = tuple((s.stem, s.title, s.page_url) for s in specs if not s.is_archive)
                 key: tuple[object, ...] = (OPML, opml_newest(specs), listed)
-                return self._kept(key, lambda: {OPML: opml(specs, self.settings)})[OPML]
+                return self._document(key, lambda: {OPML: opml(specs, self.settings)})[OPML]
             spec = by_path.get(path)
             if spec is None:
                 return None
             key = self._digests.key(spec, edition.catalog)
-            return self._kept(key, lambda: self._render(spec, edition.catalog))[path]
+            return self._document(key, lambda: self._render(spec, edition.catalog))[path]
 
-    def _kept(self, key: tuple[object, ...], render: Callable[[], dict[str, bytes]]) -> dict[str, FeedFile]:
+    def _document(self, key: tuple[object, ...], render: Callable[[], dict[str, bytes]]) -> dict[str, FeedFile]:
+        """A document's files: kept from before, or rendered now (the least used dropped beyond max_bytes)."""
         files = self._documents.get(key)
         if files is not None:
             self._documents.move_to_end(key)

@@ -83,7 +83,7 @@ def _first_visit(folder: os.DirEntry[str], visited: set[tuple[int, int]]) -> boo
     return True
 
 
-def _kept_name(root: str, path: str) -> str | None:
+def _scanned_name(root: str, path: str) -> str | None:
     """The file name of a path under root that ``scan`` would not skip (lower case); None outside root or ignored."""
     rel = os.path.relpath(path, root)
     parts = rel.split(os.sep)
@@ -94,7 +94,7 @@ def _kept_name(root: str, path: str) -> str | None:
 
 def is_post_path(root: str, path: str) -> bool:
     """Whether a path under root names a post file that ``scan`` would find (by name alone)."""
-    name = _kept_name(root, path)
+    name = _scanned_name(root, path)
     return name is not None and name.endswith(POST_SUFFIXES)
 
 
@@ -138,7 +138,7 @@ def read_post_file(full: str, path: str, st: os.stat_result, limit: int) -> byte
 
 def is_asset_path(root: str, path: str) -> bool:
     """Whether a path under root names a file that would be an asset (by name alone): not ignored, not a post."""
-    name = _kept_name(root, path)
+    name = _scanned_name(root, path)
     return name is not None and not name.endswith(POST_SUFFIXES)
 
 
