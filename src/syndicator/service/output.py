@@ -23,6 +23,7 @@ from syndicator.service.snapshot import BuildReport
 from syndicator.service.snapshot import FeedFile
 from syndicator.service.snapshot import Gone
 from syndicator.service.snapshot import Snapshot
+from syndicator.store.templates import read_templates
 
 Served = dict[str, FeedFile]  # every feed file held for requests, by URL path
 
@@ -102,8 +103,6 @@ class ServingOutput:
         self.partner_feeds = PartnerFeeds(settings)  # rendered when a partner asks, never written
 
     def templates(self) -> Mapping[str, str] | None:
-        from syndicator.store.templates import read_templates
-
         return read_templates()
 
     def fresh(
