@@ -42,8 +42,8 @@ from syndicator.incremental.postcache import Progress
 from syndicator.model import LoadProblem
 from syndicator.model import Post
 from syndicator.service.assets import AssetWriter
+from syndicator.service.output import HeldFiles
 from syndicator.service.output import Output
-from syndicator.service.output import Served
 from syndicator.service.output import ServingOutput
 from syndicator.service.snapshot import BuildReport
 from syndicator.service.snapshot import Snapshot
@@ -216,7 +216,7 @@ class Builder:
         self._publish(out.files, layout.keep, report, published)
         return report
 
-    def _publish(self, files: Served, keep: set[str], report: BuildReport, published: Published) -> None:
+    def _publish(self, files: HeldFiles, keep: set[str], report: BuildReport, published: Published) -> None:
         """Make the new Snapshot the one served."""
         if len(files) != len(report.feeds):  # some files are no longer written: serve only the current ones
             files = {url: f for url, f in files.items() if url.removeprefix(FEEDS_PREFIX) in keep}

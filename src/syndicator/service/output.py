@@ -25,7 +25,7 @@ from syndicator.service.snapshot import Gone
 from syndicator.service.snapshot import Snapshot
 from syndicator.store.templates import read_templates
 
-Served = dict[str, FeedFile]  # every feed file held for requests, by URL path
+HeldFiles = dict[str, FeedFile]  # every feed file held for requests, by URL path
 
 
 class Output(Protocol):
@@ -55,7 +55,7 @@ class Output(Protocol):
         published: Published,
         report: BuildReport,
         redirects: dict[str, str],
-        files: Served,
+        files: HeldFiles,
         assets: dict[str, AssetFile],
         pages: Pages,
     ) -> Snapshot:
@@ -84,7 +84,7 @@ class FilesOutput:
         published: Published,
         report: BuildReport,
         redirects: dict[str, str],
-        files: Served,
+        files: HeldFiles,
         assets: dict[str, AssetFile],
         pages: Pages,
     ) -> Snapshot:
@@ -125,7 +125,7 @@ class ServingOutput:
         published: Published,
         report: BuildReport,
         redirects: dict[str, str],
-        files: Served,
+        files: HeldFiles,
         assets: dict[str, AssetFile],
         pages: Pages,
     ) -> Snapshot:

@@ -26,8 +26,8 @@ from syndicator.incremental.forked import Forked
 from syndicator.incremental.forked import can_fork
 from syndicator.incremental.gzip import Compressor
 from syndicator.incremental.memo import EntryMemo
+from syndicator.service.output import HeldFiles
 from syndicator.service.output import Output
-from syndicator.service.output import Served
 from syndicator.service.snapshot import FeedFile
 from syndicator.service.snapshot import etag_of
 from syndicator.store.files import write_changed
@@ -51,7 +51,7 @@ class Written:
 class WriteResult:
     """What the writer made of a plan: the files held for requests (by URL path), the records, the paths rewritten."""
 
-    files: Served
+    files: HeldFiles
     records: dict[str, FeedRecord]
     written: list[str] = field(default_factory=list)
 
@@ -79,7 +79,7 @@ class FeedWriter:
         states, changed = write_changed(self.settings.output_dir, files, known, self.folders)
         return Written(states, etags, zipped, changed)
 
-    def carry_out(self, plan: Plan, catalog: Catalog, files: Served, progress: Progress | None) -> WriteResult:
+    def carry_out(self, plan: Plan, catalog: Catalog, files: HeldFiles, progress: Progress | None) -> WriteResult:
         """Render and write the plan's feeds, and hold the current ones (``files``: those held now).
 
         Where the output forks, many feeds to write go half to a forked copy,
@@ -122,7 +122,7 @@ class FeedWriter:
         out: WriteResult,
         to_render: list[tuple[FeedSpec, str]],
         catalog: Catalog,
-        files: Served,
+        files: HeldFiles,
         progress: Progress | None,
     ) -> None:
         """Render feeds in batches while a writer thread gzips, hashes and writes the batch before."""
@@ -185,7 +185,7 @@ class FeedWriter:
         return self.output.fresh(path, body, zipped, etag, last_modified, spec)
 
 
-def _hold(files: Served, path: str, held: FeedFile | None) -> None:
+def _hold(files: HeldFiles, path: str, held: FeedFile | None) -> None:
     """Hold a file for requests at its URL path (None: the output holds none)."""
     if held is not None:
         files[FEEDS_PREFIX + path] = held
