@@ -103,7 +103,7 @@ class Builder:
         self.last_error: str | None = None
         self._lock = threading.Lock()
         self.cache = PostCache(settings, parallel_from=parallel_from)
-        self.state = Keeper(settings)  # the ledger and the post cache are read by the first reload, not before serving
+        self.state = Keeper(settings)  # ledger and post cache: read by the first reload or preview, not before serving
         memo = EntryMemo(settings, parallel_from=parallel_from)
         split_from = max(1, parallel_from // 10)  # a feed to write costs about what ten posts to parse do
         self.writer = FeedWriter(settings, memo, Compressor(), self.output, split_from=split_from)
