@@ -56,3 +56,23 @@ def make_post(slug: str = "post", **overrides: Any) -> Post:
 
 def make_catalog(*posts: Post, now: datetime = NOW) -> Catalog:
     return Catalog.build(posts, now)
+
+
+def wxr_item(post_id: int, date: str = "2020-01-01 10:00:00", content: str = "Hi.", **fields: str) -> str:
+    """One WordPress post as an export's <item>; ``fields`` adds or replaces wp: elements (post_date_gmt=...)."""
+    wp = {"post_id": str(post_id), "post_date": date, "post_date_gmt": date, "post_name": f"post-{post_id}"}
+    wp |= {"post_type": "post", "status": "publish", **fields}
+    elements = "".join(f"<wp:{name}>{value}</wp:{name}>" for name, value in wp.items())
+    return (
+        f"<item><title>Post {post_id}</title><guid>http://blog.example.org/?p={post_id}</guid>"
+        f"<content:encoded><![CDATA[{content}]]></content:encoded>{elements}</item>"
+    )
+
+
+def wxr_export(*items: str) -> str:
+    """A WXR 1.2 export of blog.example.org holding these items."""
+    return (
+        '<?xml version="1.0"?><rss version="2.0" xmlns:wp="http://wordpress.org/export/1.2/"'
+        ' xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel><link>http://blog.example.org</link>'
+        f"<wp:wxr_version>1.2</wp:wxr_version>{''.join(items)}</channel></rss>"
+    )

@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+import tracemalloc
 from collections.abc import Callable
 from datetime import UTC
 from datetime import date
@@ -68,6 +69,12 @@ TODAY = datetime.now(UTC).date()
         ("Feedly/1.0 (+http://www.feedly.com/fetcher.html; 1,204 subscribers)", ("feedly", 1204)),
         ("Feedly/1.0 (+http://www.feedly.com/fetcher.html; like FeedFetcher-Google)", None),
         ("MadeUp/1.0 (999999 subscribers)", None),
+        ("Feedly/1.0 (999,999,999 subscribers)", None),  # names Feedly, but not the shape its fetcher sends
+        ("Feedly/1.0 (1 subscriber)", None),
+        ("curl/8 Feedly/1.0 (+http://www.feedly.com/fetcher.html; 5 subscribers)", None),
+        ("Feedly/1.0 (+http://www.feedly.com/fetcher.html; 999,999,999 subscribers)", None),  # past the cap
+        ("Mozilla/5.0 (compatible; inoreader.com; 7 subscribers) evil", None),
+        ("Feedbin - 4 subscribers", None),
         ("Miniflux/2.1.0 (+https://miniflux.app)", None),
         ("", None),
     ],
@@ -75,6 +82,23 @@ TODAY = datetime.now(UTC).date()
 def test_aggregators_are_read_from_their_real_user_agents(agent: str, expected: tuple[str, int] | None) -> None:
     """The formats Feedly, Inoreader, NewsBlur, Feedbin, The Old Reader, BazQux and Netvibes send; others: clients."""
     assert reported(agent) == expected
+
+
+def test_a_made_up_or_small_report_never_sets_the_days_figure(tmp_path: Path) -> None:
+    """An anonymous "Feedly/1.0 (999,999,999 subscribers)" counts as one client, and a real-looking "1 subscriber"
+    later the same day leaves Feedly's figure as it was: the day keeps each aggregator's largest figure, however the
+    requests fall into writes."""
+    store = AudienceStore(tmp_path)
+    audience = Audience(store)
+    audience.saw("all.atom", {"REMOTE_ADDR": "192.0.2.1", "HTTP_USER_AGENT": FEEDLY.format(n=1204)})
+    audience.flush()
+    for agent in ("Feedly/1.0 (999,999,999 subscribers)", FEEDLY.format(n=1), FEEDLY.format(n="2,000,000")):
+        audience.saw("all.atom", {"REMOTE_ADDR": "203.0.113.9", "HTTP_USER_AGENT": agent})
+        audience.flush()
+    audience.saw("all.atom", {"REMOTE_ADDR": "192.0.2.1", "HTTP_USER_AGENT": FEEDLY.format(n=1190)})
+    audience.saw("all.atom", {"REMOTE_ADDR": "192.0.2.1", "HTTP_USER_AGENT": FEEDLY.format(n=3)})
+    audience.flush()
+    assert collect(store, TODAY, 1)[0].days[TODAY.isoformat()] == {"clients": 2, "feedly": 1204}
 
 
 @pytest.mark.parametrize("n", [0, 1, 2, 3, 10, 500, 501, 1000, 20_000, 200_000])
@@ -217,6 +241,26 @@ def test_counting_never_slows_a_feed_answer(
     assert collect(store, TODAY, 1)[0].days[TODAY.isoformat()]["clients"] == 250
 
 
+def test_huge_user_agents_are_cut_at_the_door(tmp_path: Path) -> None:
+    """400 requests with 60 KB User-Agents (and 60 KB X-Real-IP) waiting to be counted hold under 1 MB, not 48 MB:
+    only what counting looks at is kept; they still count as 400 clients."""
+    audience = Audience(AudienceStore(tmp_path))  # no thread: every event waits
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for n in range(400):
+            environ = {"REMOTE_ADDR": "127.0.0.1", "HTTP_X_REAL_IP": "9" * 60_000}
+            environ["HTTP_USER_AGENT"] = f"reader-{n:04d} " + "x" * 60_000
+            audience.saw("all.atom", environ)
+            del environ
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert held < 1_000_000, held
+    audience.flush()
+    assert collect(audience.store, TODAY, 1)[0].days[TODAY.isoformat()] == {"clients": 400}
+
+
 def test_websub_subscriptions_and_partner_fetches_are_counted_apart(
     make_settings: Callable[..., Settings], write_post: Callable[..., Path]
 ) -> None:
@@ -271,6 +315,41 @@ def test_an_access_log_is_counted_once_however_often_it_is_imported(
     assert import_log(settings, store, lines[:5], TODAY) == (5, 0)
     assert import_log(settings, store, lines, TODAY) == (12, 1)
     assert collect(store, TODAY, 1)[0].days[TODAY.isoformat()] == {"clients": 10, "inoreader": 3}
+
+
+def test_a_bad_line_of_an_access_log_is_a_skipped_line(
+    make_settings: Callable[..., Settings], write_post: Callable[..., Path], tmp_path: Path
+) -> None:
+    """Times that leave the calendar in UTC, impossible dates and lines dated after tomorrow are skipped and
+    reported; every other line is counted (`syndicator stats --import-log`, exit 0)."""
+    write_post("a.md", title="A")
+    settings = make_settings()
+    Builder(settings, FilesOutput()).reload(NOW)
+    stamp = TODAY.strftime("%d/%b/%Y") + ":10:00:00 +0000"
+
+    def line(address: str, when: str = stamp) -> str:
+        return f'{address} - - [{when}] "GET /feeds/all.atom HTTP/1.1" 200 10 "-" "curl/8"'
+
+    bad = ["31/Dec/9999:23:59:59 -1400", "01/Jan/0001:00:00:00 +1400", "31/Feb/2026:10:00:00 +0000"]
+    bad += ["31/Dec/9999:23:59:59 +0000"]
+    lines = [line(f"192.0.2.{n}") for n in range(3)] + [line("198.51.100.1", when) for when in bad]
+    lines.append(line("192.0.2.9"))
+    store = AudienceStore(settings.state_dir)
+    assert import_log(settings, store, lines, TODAY) == (4, 4)
+    assert store.counts("0001-01-01") == [("all.atom", TODAY.isoformat(), "clients", 4)]
+    store.close()
+    log = tmp_path / "access.log"
+    log.write_text("\n".join(lines) + "\n")
+    (tmp_path / "s.toml").write_text(f'posts_dir = "{settings.posts_dir}"\nstate_dir = "{settings.state_dir}"\n')
+    result = subprocess.run(
+        [sys.executable, "-m", "syndicator", "stats", "--config", "s.toml", "--import-log", str(log)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    assert f"{log}: 4 feed requests counted, 4 lines skipped" in result.stdout
 
 
 def test_old_sketches_and_salts_are_deleted(tmp_path: Path) -> None:

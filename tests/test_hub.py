@@ -28,8 +28,8 @@ from feedcheck import ATOM
 from stalling import StallingHost
 from subscriber import Subscriber
 from syndicator.config import Settings
+from syndicator.outbound import is_public
 from syndicator.service.build import Builder
-from syndicator.service.callbacks import is_public
 from syndicator.service.callbacks import parse_callback
 from syndicator.service.hub import Hub
 from syndicator.service.hub import HubBusyError

@@ -16,12 +16,13 @@ MAY_IMPORT: dict[str, set[str]] = {
     "__main__": {"cli"},
     "config": set(),
     "model": set(),
+    "outbound": set(),  # requests sent out to checked addresses: the hub's and the importer's
     "core": {"__init__", "config", "model", "core"},
     "store": {"__init__", "config", "model", "core", "store"},
     "incremental": {"__init__", "config", "model", "core", "store", "incremental"},
-    "service": {"__init__", "config", "model", "core", "store", "incremental", "service"},
-    "importers": {"__init__", "config", "model", "core", "store", "importers"},
-    "cli": {"__init__", "config", "model", "core", "store", "incremental", "service", "importers", "cli"},
+    "service": {"__init__", "config", "model", "outbound", "core", "store", "incremental", "service"},
+    "importers": {"__init__", "config", "model", "outbound", "core", "store", "importers"},
+    "cli": {"__init__", "config", "model", "outbound", "core", "store", "incremental", "service", "importers", "cli"},
 }
 
 # The pure core touches no disk, clock, environment, process, thread, socket or database.

@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import feedparser
+import pytest
 from click.testing import CliRunner
 
 from conftest import NOW
+from factories import make_post
 from syndicator.cli import cli
 from syndicator.config import Settings
 from syndicator.core.ledger import Record
 from syndicator.core.ledger import dumps
 from syndicator.core.ledger import loads
+from syndicator.core.recovery import Found
+from syndicator.core.recovery import LedgerError
+from syndicator.core.recovery import adopt
 from syndicator.service.build import Builder
+from syndicator.service.build import ReloadError
 from syndicator.service.web import create_app
 from syndicator.store.state import LEDGER_FILE
 
@@ -158,3 +165,85 @@ def test_the_ledger_file_follows_each_edit_and_removal(settings: Settings, write
     assert third["c.md"].deleted and not third["b.md"].deleted
     assert third["b.md"] == second["b.md"]
     assert ledger_file.read_bytes() == dumps(builder.state.ledger)
+
+
+def test_a_lost_ledger_and_a_new_slug_keep_the_id_by_title_and_date(
+    settings: Settings, write_post: Callable[..., Path], posts_dir: Path
+) -> None:
+    """Ledger lost while a file was renamed: the post's id is found again by its title and date; the old URL 301s."""
+    write_post("2025-06-01-trip.md", title="Trip", date="2025-06-01T10:00:00Z")
+    write_post("2025-06-01-market.md", title="Market", date="2025-06-01T12:00:00Z")
+    builder = Builder(settings)
+    builder.reload(NOW)
+    published = ids(builder)
+    (settings.state_dir / LEDGER_FILE).unlink()
+    (posts_dir / "2025-06-01-trip.md").rename(posts_dir / "2025-06-01-journey.md")
+    builder = Builder(settings)
+    report = builder.reload(NOW)
+    assert not isinstance(report, ReloadError), report
+    assert sorted(ids(builder)) == sorted(published)
+    assert "tag:example.org,2025-06-01:/posts/trip" in ids(builder)
+    response = create_app(settings, builder).test_client().get("/posts/trip/")
+    assert response.status_code == 301 and response.headers["Location"].endswith("/posts/journey/")
+
+
+def test_a_lost_ledger_refuses_a_post_it_cannot_tell_from_a_published_one(
+    tmp_path: Path, write_post: Callable[..., Path], posts_dir: Path
+) -> None:
+    """Ledger lost while a post's title and slug changed: `build` names the post and the id, and writes nothing."""
+    config = tmp_path / "s.toml"
+    config.write_text(
+        f'posts_dir = "{posts_dir}"\noutput_dir = "{tmp_path / "feeds"}"\nstate_dir = "{tmp_path / "state"}"\n'
+        'site_url = "https://example.org"\n'
+    )
+    runner = CliRunner()
+    write_post("2025-06-01-trip.md", title="Trip", date="2025-06-01T10:00:00Z")
+    assert runner.invoke(cli, ["build", "--config", str(config)]).exit_code == 0
+    before = (tmp_path / "feeds" / "all.atom").read_bytes()
+    shutil.rmtree(tmp_path / "state")
+    (posts_dir / "2025-06-01-trip.md").unlink()
+    write_post("2025-06-01-journey.md", title="Journey", date="2025-06-01T10:00:00Z")
+    write_post("2025-06-09-new.md", title="New", date="2025-06-09T10:00:00Z")  # no published post that day
+    result = runner.invoke(cli, ["build", "--config", str(config)])
+    assert result.exit_code == 1
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("Error: ") and "Traceback" not in result.output
+    assert "2025-06-01-journey.md" in line and "tag:example.org,2025-06-01:/posts/trip" in line
+    assert "2025-06-09-new.md" not in line
+    assert (tmp_path / "feeds" / "all.atom").read_bytes() == before
+    write_post(
+        "2025-06-01-journey.md",
+        title="Journey",
+        date="2025-06-01T10:00:00Z",
+        id="'tag:example.org,2025-06-01:/posts/trip'",
+    )
+    result = runner.invoke(cli, ["build", "--config", str(config)])
+    assert result.exit_code == 0, result.output
+    entries = {e.title: e.id for e in feedparser.parse(tmp_path / "feeds" / "all.atom").entries}
+    assert entries == {
+        "Journey": "tag:example.org,2025-06-01:/posts/trip",
+        "New": "tag:example.org,2025-06-09:/posts/new",
+    }
+
+
+def entry(slug: str, title: str, day: str = "2025-06-01") -> Found:
+    """A recovered entry as the feeds would show a post published at ``slug`` on ``day``."""
+    return Found(f"tag:example.org,{day}:/posts/{slug}", slug, title, frozenset({day}))
+
+
+def test_recovery_matches_by_title_and_day_only_when_one_entry_and_one_post_do() -> None:
+    """Two posts of one title on one day cannot be told apart: both are named; an entry is never given twice."""
+    recovered = {e.slug: e for e in (entry("trip", "Trip"), entry("day-one", "Day"), entry("day-two", "Day"))}
+    journey = make_post("journey", title="Trip", source="journey.md")
+    adopted = adopt({}, [journey], recovered)
+    assert adopted["journey.md"] == Record("tag:example.org,2025-06-01:/posts/trip", "trip")
+    twins = [make_post(slug, title="Day", source=f"{slug}.md") for slug in ("first", "second")]
+    with pytest.raises(LedgerError, match=r"2 post\(s\).*posts/first\.md.*posts/second\.md"):
+        adopt({}, twins, recovered)
+    both = [journey, make_post("voyage", title="Trip", source="voyage.md", date=journey.date.replace(hour=20))]
+    with pytest.raises(LedgerError, match=r"posts/journey\.md.*posts/voyage\.md"):
+        adopt({}, both, {"trip": recovered["trip"]})
+    later = make_post("later", title="Trip", source="later.md", date=journey.date.replace(day=9))
+    assert adopt({}, [later], recovered) == {}  # no entry of its day: a new post
+    draft = make_post("draft-trip", title="Other", source="draft.md", draft=True)
+    assert adopt({}, [draft], recovered) == {}  # a draft has no id yet: never a reason to stop

@@ -210,3 +210,42 @@ def test_a_wordpress_import_publishes_its_images_and_audio(
         response = server.get(url.removeprefix(server.url))
         assert response.status_code == 200 and response.content == source.read_bytes(), url
     assert re.search(r'<audio controls="" src="[^"]+/episode-1\.mp3">', episode["content_html"])
+
+
+RANGES = (
+    ("bytes={size}-", 416),  # starts at the end: unsatisfiable
+    ("bytes=999999999-", 416),
+    ("bytes=999999999-999999999999", 416),
+    ("bytes=5-2", 200),  # last before first: invalid, ignored
+    ("bytes=abc", 200),
+    ("bytes=1-x", 200),
+    ("items=0-3", 200),  # a unit we do not serve
+    ("bytes=0-3,6-9", 200),  # several ranges: served whole rather than as multipart
+    ("bytes=0-3", 206),
+    ("bytes=-4", 206),
+)
+
+
+def test_an_asset_answers_every_range_without_failing(tmp_path: Path, start_server: Callable[..., Server]) -> None:
+    """RFC 9110 §14.2: an unsatisfiable Range is a 416 naming the size; an invalid one is ignored (200), never a 500."""
+    site = tmp_path / "site"
+    image = write_png(site / "posts" / "x.png", 10, 10)
+    (site / "posts" / "a.md").write_text("---\ntitle: A\ndate: 2024-05-04\n---\n![x](x.png)\n")
+    size = image.stat().st_size
+    server = start_server(site)
+    url = server.url + "/feeds/media/x.png"
+    for header, status in RANGES:
+        for method in (requests.get, requests.head):
+            response = method(url, headers={"Range": header.format(size=size)}, timeout=10)
+            assert response.status_code == status, (header, method, response.status_code)
+            if status == 416:
+                assert response.headers["Content-Range"] == f"bytes */{size}", header
+            elif status == 200:
+                assert response.headers["Content-Length"] == str(size), header
+                assert method is requests.head or response.content == image.read_bytes(), header
+            else:
+                assert response.headers["Content-Length"] == "4", header
+    etag = server.get("/feeds/media/x.png").headers["ETag"]
+    unchanged = server.get("/feeds/media/x.png", headers={"Range": "bytes=999999999-", "If-None-Match": etag})
+    assert unchanged.status_code == 304  # RFC 9110 §13.2.2: If-None-Match is evaluated before Range
+    assert "Traceback" not in server.log.read_text()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from collections.abc import Iterator
+from datetime import UTC
+from datetime import datetime
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -116,6 +118,38 @@ def test_a_deleted_post_leaves_a_tombstone_in_every_feed_that_held_it(
     assert client.get("/posts/gone/").status_code == 410
 
 
+@pytest.mark.parametrize("how", ["deleted", "draft"])
+def test_a_deleted_partner_post_leaves_no_public_trace(
+    settings: Settings, write_post: Callable[..., Path], how: str
+) -> None:
+    """A post for partners only that goes: not a byte of a public feed changes (no tombstone, nothing for WebSub to
+    push), its address stays 404 like one that never was, and the partner feeds carry its tombstone."""
+    shared = {"categories": "[Desk]", "tags": "[T]", "author": "Zed"}
+    write_post("news.md", title="News", **shared)
+    brief = {"title": "Zebra Briefing", "visibility": "partners", **shared}
+    path = write_post("brief.md", **brief)
+    builder = Builder(settings)
+    builder.reload(NOW)
+    snapshot: Any = builder.snapshot
+    brief_id = snapshot.partners.catalog.by_slug["brief"].id
+    public = {url: f.body for url, f in snapshot.files.items()}
+    if how == "deleted":
+        path.unlink()
+    else:
+        write_post("brief.md", draft="true", **brief)
+    report: Any = builder.reload(LATER)
+    snapshot = builder.snapshot
+    assert report.written == () and {url: f.body for url, f in snapshot.files.items()} == public
+    client = create_app(settings, builder).test_client()
+    never = client.get("/posts/never-was/")
+    gone = client.get("/posts/brief/")
+    assert (gone.status_code, gone.data) == (404, never.data)
+    for feed in ["all", "category/desk", "tag/t", "author/zed"]:
+        body = snapshot.partners.file(f"{feed}.atom").body
+        check_atom(body)
+        assert tombstones(body) == [(brief_id, LATER.isoformat())], feed
+
+
 def test_a_vanished_category_answers_410(settings: Settings, write_post: Callable[..., Path]) -> None:
     """A category whose last post went: its feeds, archive pages and page answer 410; /healthz lists it."""
     write_post("a.md", title="A", categories="[Politics]")
@@ -186,6 +220,35 @@ def test_websub_subscribers_receive_the_tombstone(
     check_atom(delivered)
     assert len(tombstones(delivered)) == 1
     assert server.get("/posts/a/").status_code == 410
+
+
+def test_websub_subscribers_never_hear_of_a_deleted_partner_post(
+    start_server: Callable[..., Any], tmp_path: Path, subscriber: Subscriber
+) -> None:
+    """A real server and subscriber: deleting a post for partners only pushes nothing; the next public change's
+    push carries no tombstone."""
+    posts = tmp_path / "posts"
+    posts.mkdir()
+    (posts / "a.md").write_text("---\ntitle: A\ndate: 2025-06-01\n---\nA.\n")
+    (posts / "brief.md").write_text("---\ntitle: Zebra\ndate: 2025-06-02\nvisibility: partners\n---\nQuagga.\n")
+    server = start_server(tmp_path, SYNDICATOR_WEBSUB_ALLOW_PRIVATE="true", SYNDICATOR_RELOAD_INTERVAL="1")
+    form = {"hub.mode": "subscribe", "hub.topic": f"{server.url}/feeds/all.atom", "hub.callback": subscriber.url}
+    import requests
+
+    assert requests.post(server.url + "/websub", data=form, timeout=10).status_code == 202
+    server.wait_until(lambda: server.get("/healthz").json()["websub"]["subscriptions"] == 1, what="subscription")
+    (posts / "brief.md").unlink()
+    deleted = datetime.now(UTC)
+
+    def reloaded() -> bool:
+        return datetime.fromisoformat(server.get("/healthz").json()["loaded_at"]) > deleted
+
+    server.wait_until(reloaded, what="a reload that saw the deletion")
+    (posts / "a.md").write_text("---\ntitle: A, edited\ndate: 2025-06-01\n---\nA.\n")
+    server.wait_until(lambda: any(b"A, edited" in d.body for d in subscriber.posts()), what="delivery")
+    assert [b"A, edited" in d.body for d in subscriber.posts()] == [True]
+    assert all(b"deleted-entry" not in d.body and b"brief" not in d.body for d in subscriber.posts())
+    assert server.get("/posts/brief/").status_code == 404
 
 
 @pytest.mark.parametrize("platform", PLATFORMS)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import gzip
+import html
 import json
 import re
 import shutil
@@ -30,10 +31,14 @@ from conftest import SEED_POSTS
 from conftest import Server
 from conftest import post_text
 from feedcheck import check_atom
+from mediafiles import EPISODE_MP3
+from mediafiles import copy
+from mediafiles import write_png
 from subscriber import Subscriber
 from syndicator.config import Settings
 from syndicator.service.build import Builder
 from syndicator.service.clients import Throttle
+from syndicator.service.clients import client_key
 from syndicator.service.partners import credentials
 from syndicator.service.partners import new_token
 from syndicator.service.partners import partner_of
@@ -221,11 +226,52 @@ def test_failed_attempts_from_one_client_are_slowed_down(site: Site) -> None:
     assert [server.get("/partners/feeds/all.atom", headers=attacker).status_code for _ in range(5)] == [401] * 5
     held = server.get("/partners/feeds/all.atom", headers=attacker)
     assert held.status_code == 429 and int(held.headers["Retry-After"]) >= 1
-    blocked = server.get("/partners/feeds/all.atom", headers={**good, "X-Real-IP": "198.51.100.7"})
-    assert blocked.status_code == 429, "no token is even checked while the door is shut"
+    valid = server.get("/partners/feeds/all.atom", headers={**good, "X-Real-IP": "198.51.100.7"})
+    assert valid.status_code == 200, "a valid token is answered even from the address that failed"
     assert server.get("/partners/feeds/all.atom", headers={**good, "X-Real-IP": "198.51.100.8"}).status_code == 200
     assert server.get("/partners/feeds/all.atom").status_code == 401, "asking without credentials is no failure"
     assert server.get("/feeds/all.atom", headers=attacker).status_code == 200, "public feeds never wait"
+
+
+def test_no_one_sharing_an_address_locks_a_partner_out(start_server: Callable[..., Server], tmp_path: Path) -> None:
+    """Wrong partner or /stats/ tokens from a NAT, an IPv6 /64 or a dual-stack socket's IPv4 clients: the valid
+    partner there is answered 200 every time; a neighbour with another wrong token gets 401, not the 429 of the
+    client that kept failing; IPv4 clients seen as ::ffff:a.b.c.d are told apart."""
+    shutil.copytree(SEED_POSTS, tmp_path / "posts")
+    token = add_partner(tmp_path, "acme")
+    server = start_server(tmp_path, SYNDICATOR_STATS_TOKEN="stats-secret-1234")  # noqa: S106 - a test's token
+    feed = "/partners/feeds/all.atom"
+
+    def status(path: str, address: str, credential: str) -> int:
+        return server.get(path, headers={"X-Real-IP": address, "Authorization": f"Bearer {credential}"}).status_code
+
+    wrong = new_token()
+    for nat, neighbour in [("198.51.100.7", "198.51.100.7"), ("2001:db8::1", "2001:db8::2")]:
+        assert [status(feed, nat, wrong) for _ in range(6)] == [401] * 5 + [429]
+        assert status(feed, neighbour, token) == 200
+        assert status(feed, neighbour, new_token()) == 401
+    assert [status("/stats/", "203.0.113.5", "not-the-stats-token") for _ in range(6)] == [401] * 5 + [429]
+    assert status(feed, "203.0.113.5", token) == 200
+    assert status("/stats/", "203.0.113.5", "stats-secret-1234") == 200
+    assert [status(feed, "::ffff:192.0.2.10", wrong) for _ in range(6)] == [401] * 5 + [429]
+    assert status(feed, "::ffff:192.0.2.99", wrong) == 401, "another IPv4 client of a dual-stack socket"
+    assert status(feed, "::ffff:192.0.2.10", token) == 200
+
+
+def test_the_throttle_keys_by_client_and_credential() -> None:
+    """A pair of client and wrong credential waits after `free` failures; the client alone only after `guesses`
+    failures of any credentials; an IPv4-mapped address is its IPv4 address."""
+    throttle = Throttle(free=2, guesses=5, clock=lambda: 0.0)
+    throttle.failed("192.0.2.1", "a")
+    throttle.failed("::ffff:192.0.2.1", "a")
+    assert throttle.wait("192.0.2.1", "a") > 0 and throttle.wait("192.0.2.1", "b") == 0
+    assert throttle.wait("::ffff:192.0.2.2", "a") == 0
+    for guess in "cde":
+        throttle.failed("192.0.2.1", guess)
+    assert throttle.wait("192.0.2.1", "f") > 0, "five wrong credentials: someone is guessing"
+    throttle.forget("192.0.2.1", "a")
+    assert throttle.wait("192.0.2.1", "a") > 0, "a good credential does not open the door to guesses"
+    assert client_key("::ffff:192.0.2.1") == "192.0.2.1" and client_key("2001:db8::5") == "2001:db8::/64"
 
 
 def test_the_throttle_doubles_and_stays_bounded() -> None:
@@ -362,6 +408,70 @@ def test_partner_posts_are_on_no_public_surface(site: Site) -> None:
     assert [p["message"] for p in health["problems"]] == [PRIVATE_PROBLEM]
     check = cli(root, "check")
     assert "zebra-plans.md" in check.stdout, "the publisher still sees it"
+
+
+def site_urls(server: Server, document: str) -> set[str]:
+    """Every address on this site that a feed document names (entity references decoded), but a category's scheme
+    (Atom ``scheme``, RSS ``domain``: the taxonomy's identifier, not an address to fetch)."""
+    text = html.unescape(re.sub(r'(?:scheme|domain)="[^"]*"', "", document))
+    return set(re.findall(re.escape(server.url) + r"""[^\s"'<>\\]*""", text))
+
+
+def test_every_address_a_partner_feed_names_answers_the_partner(
+    start_server: Callable[..., Server], tmp_path: Path
+) -> None:
+    """A briefing (in a category, tag and author of its own) with a featured chart, an MP3 and a PDF: every address
+    of the site that any partner feed names answers the partner 200; the briefing's page and files live under
+    /partners/ (401 without the token, 404 at their public addresses) and are never copied into feeds/."""
+    posts = tmp_path / "posts"
+    posts.mkdir()
+    write_png(posts / "map.png", 40, 30)
+    (posts / "news.md").write_text(post_text(title="News", categories="[Tajikistan]", body="![Map](map.png)\n"))
+    brief = posts / "brief"
+    write_png(brief / "chart.png", 64, 48)
+    copy(EPISODE_MP3, brief / "zebra.mp3")
+    (brief / "notes.pdf").write_bytes(b"%PDF-1.4\n%%EOF\n")
+    body = "![Chart](chart.png)\n\nThe [quagga notes](notes.pdf).\n"
+    fields = {"categories": "[Zebra Desk]", "tags": "[q7x-tag]", "author": "Zed Okapi", "visibility": "partners"}
+    (brief / "index.md").write_text(post_text(title="Zebra", body=body, enclosures="[zebra.mp3]", **fields))
+    token = add_partner(tmp_path, "acme")
+    server = start_server(tmp_path)
+    headers = {"Authorization": f"Bearer {token}"}
+    opml = server.get("/partners/feeds/index.opml", headers=headers).text
+    queue = [u for u in site_urls(server, opml) if u.endswith(".atom")]
+    queue += [u[: -len("atom")] + fmt for u in queue for fmt in ("rss", "json")]
+    assert f"{server.url}/partners/feeds/category/zebra-desk.json" in queue
+    named: set[str] = set()
+    documents: set[str] = set()
+    while queue:
+        url = queue.pop()
+        if url in documents:
+            continue
+        documents.add(url)
+        answer = server.get(urlsplit(url).path, headers=headers)
+        assert answer.status_code == 200, url
+        for found in site_urls(server, answer.text) - named:
+            named.add(found)
+            if urlsplit(found).path.startswith("/partners/feeds/") and found.endswith((".atom", ".rss", ".json")):
+                queue.append(found)
+    private = {f"{server.url}/partners/posts/brief/"}
+    private |= {f"{server.url}/partners/feeds/media/brief/{name}" for name in ("chart.png", "zebra.mp3", "notes.pdf")}
+    assert private <= named and f"{server.url}/feeds/media/map.png" in named, sorted(named)
+    for url in sorted(named - documents):
+        answer = server.get(urlsplit(url).path, headers=headers)
+        assert answer.status_code == 200, (url, answer.status_code)
+    page = server.get("/partners/posts/brief/", headers=headers)
+    assert page.headers["Content-Type"].startswith("text/html") and page.headers["Cache-Control"].startswith("private")
+    assert f'src="{server.url}/partners/feeds/media/brief/chart.png"' in page.text
+    chart = server.get("/partners/feeds/media/brief/chart.png", headers=headers)
+    assert chart.content == (brief / "chart.png").read_bytes() and chart.headers["Content-Type"] == "image/png"
+    assert chart.headers["Cache-Control"].startswith("private") and "Access-Control-Allow-Origin" not in chart.headers
+    for path in ("/partners/posts/brief/", "/partners/feeds/media/brief/chart.png"):
+        assert server.get(path).status_code == 401, path
+    for path in ("/posts/brief/", "/feeds/media/brief/chart.png", "/feeds/media/brief/zebra.mp3"):
+        assert server.get(path).status_code == 404, path
+    assert server.get("/partners/posts/news/", headers=headers).status_code == 404, "a public post's page is public"
+    assert not [p for p in (tmp_path / "feeds").rglob("*") if p.name in ("chart.png", "zebra.mp3", "notes.pdf")]
 
 
 def test_websub_notifications_never_carry_partner_posts(start_server: Callable[..., Server], tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import tomllib
 from pathlib import Path
 
 import feedparser
@@ -10,6 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import NOW
+from factories import wxr_export
+from factories import wxr_item
 from feedcheck import check_file
 from syndicator.cli import cli
 from syndicator.config import Settings
@@ -96,6 +99,41 @@ def test_imported_posts_check_clean(in_tmp: Path) -> None:
     assert result.stdout == ""
 
 
+@pytest.mark.parametrize(
+    ("fields", "reason"),
+    [
+        ({"post_date_gmt": "2020-13-45 00:00:00"}, "date '2020-13-45T00:00:00Z' is not an ISO 8601 date"),
+        ({"post_date_gmt": "0000-01-01 00:00:00"}, "date '0000-01-01T00:00:00Z' is not an ISO 8601 date"),
+        ({"post_date_gmt": "9999-12-31 00:00:00"}, "date '9999-12-31T00:00:00+00:00' is out of range"),
+        (
+            {"post_date": "0001-01-01 05:00:00", "post_date_gmt": "0000-00-00 00:00:00"},
+            "date '0001-01-01T05:00:00' is out of range once moved to UTC",
+        ),
+        ({"post_modified_gmt": "2021-02-30 00:00:00"}, "updated '2021-02-30T00:00:00Z' is not an ISO 8601 date"),
+        ({"post_name": "x" * 201}, "slug is 201 bytes long, over 200"),
+    ],
+)
+def test_an_item_check_would_refuse_is_reported_and_not_written(
+    in_tmp: Path, fields: dict[str, str], reason: str
+) -> None:
+    """What `check` refuses about a post (an impossible date, one out of range, a slug too long) is refused at import:
+    that item is reported and not written, with no redirect, and every other item is imported."""
+    (in_tmp / "syndicator.toml").write_text('timezone = "Asia/Tokyo"\n')  # 05:00 on 1 January 1 is in year 0 in UTC
+    export = in_tmp / "export.xml"
+    export.write_text(wxr_export(wxr_item(1), wxr_item(2, "2020-01-02 10:00:00", **fields), wxr_item(3)))
+    result = run_import(in_tmp, export)
+    assert result.exit_code == 0, result.output
+    assert "imported 2 posts" in result.output and "2 new" in result.output
+    assert f"skipped malformed post 2 (item 2): {reason}" in result.output
+    assert sorted(p.name for p in (in_tmp / "posts").iterdir()) == ["2020-01-01-post-1.md", "2020-01-01-post-3.md"]
+    assert tomllib.loads((in_tmp / "syndicator.toml").read_text())["redirects"]["post"] == {
+        "1": "post-1",
+        "3": "post-3",
+    }
+    checked = CliRunner().invoke(cli, ["check"])
+    assert checked.exit_code == 0, checked.output
+
+
 def test_rerun_updates_in_place_and_keeps_local_edits(in_tmp: Path) -> None:
     """A second run creates nothing twice; a file edited since is kept unless --force."""
     run_import(in_tmp)
@@ -112,6 +150,30 @@ def test_rerun_updates_in_place_and_keeps_local_edits(in_tmp: Path) -> None:
     assert "1 updated" in forced.output
     assert "edited here" not in edited.read_text()
     assert sorted((in_tmp / "posts").iterdir()) == before
+
+
+def test_a_post_edited_since_in_another_encoding_is_kept(in_tmp: Path) -> None:
+    """A post file re-saved in Latin-1 is a local edit like any other: kept (or overwritten with --force)."""
+    run_import(in_tmp)
+    edited = in_tmp / "posts" / "2011-11-30-water-sharing.md"
+    edited.write_bytes(
+        edited.read_text().replace("Rivers cross borders.", "Rivers cross borders, café.").encode("latin-1")
+    )
+    kept = run_import(in_tmp)
+    assert kept.exit_code == 0, kept.output
+    assert "kept 2011-11-30-water-sharing.md: edited since the last import" in kept.output
+    assert "café".encode("latin-1") in edited.read_bytes()
+    forced = run_import(in_tmp, EXPORT, "--force")
+    assert "1 updated" in forced.output and "café" not in edited.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("record", ['{"101": "x", "102": {"path": 5}, "103": {}}', "[1]", '{"101": {"path"'])
+def test_a_damaged_import_record_is_no_record(tmp_path: Path, record: str) -> None:
+    """state_dir/wordpress.json that is not what an import writes counts as no record: every post is written anew."""
+    (tmp_path / "state").mkdir()
+    (tmp_path / "state" / "wordpress.json").write_text(record)
+    report = import_wordpress(EXPORT, tmp_path / "posts", tmp_path / "state")
+    assert len(report.new) == 7 and report.unwritten == []
 
 
 def test_wxr_1_0_namespaces(tmp_path: Path) -> None:

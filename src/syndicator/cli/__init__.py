@@ -11,9 +11,20 @@ from syndicator.cli.build import build
 from syndicator.cli.build import check
 from syndicator.cli.build import serve
 from syndicator.cli.wordpress import import_group
+from syndicator.store.state import StateError
 
 
-@click.group()
+class _Commands(click.Group):
+    """The command group, turning a damaged file under state_dir into one line and exit 1, whatever the command."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except StateError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+@click.group(cls=_Commands)
 @click.version_option(__version__, prog_name="syndicator")
 def cli() -> None:
     """Atom, RSS and JSON feeds for every category of a Markdown blog."""

@@ -96,12 +96,12 @@ def _build_locked(settings: Settings, strict: bool, watch: bool, allow_empty: bo
 
 def _build_once(settings: Settings, *, stamp: bool, allow_empty: bool) -> tuple[Builder, BuildReport]:
     """One load of every post, written to output_dir; a failure is one line (ClickException)."""
+    from syndicator.core.recovery import LedgerError
     from syndicator.service.build import Builder
     from syndicator.service.build import EmptySourceError
     from syndicator.service.build import ReloadError
     from syndicator.service.output import FilesOutput
     from syndicator.store.files import OutputError
-    from syndicator.store.state import LedgerError
 
     builder = Builder(settings, FilesOutput(), allow_empty=allow_empty)
     bars = ProgressBar() if sys.stderr.isatty() else None
@@ -178,9 +178,9 @@ def check(config: str | None, partner: str | None) -> None:
 
 def _preview(settings: Settings) -> Preview:
     """What a build would publish now, and every problem it would report, from the builder (nothing is written)."""
+    from syndicator.core.recovery import LedgerError
     from syndicator.service.build import Builder
     from syndicator.service.output import FilesOutput
-    from syndicator.store.state import LedgerError
 
     try:
         return Builder(settings, FilesOutput()).preview(now())

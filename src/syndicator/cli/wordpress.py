@@ -38,12 +38,21 @@ def import_group() -> None:
     metavar="DIR-OR-URL",
     help="Copy the posts' uploads from this folder (a copy of wp-content/uploads) or URL base into posts_dir/uploads/.",
 )
+@click.option(
+    "--media-allow-private",
+    is_flag=True,
+    help="Let --media URL reach the old site at a private, loopback or link-local address "
+    "(its redirects must still lead to public addresses or back to it).",
+)
 def import_wordpress_command(
-    config: str | None, export: Path, posts_dir: Path | None, force: bool, media: str | None
+    config: str | None, export: Path, posts_dir: Path | None, force: bool, media: str | None, media_allow_private: bool
 ) -> None:
     """Turn a WordPress export (WXR) into post files; run it again to update them."""
+    from syndicator.importers.media import check_source
     from syndicator.importers.wordpress import WordPressImportError
     from syndicator.importers.wordpress import import_wordpress
+    from syndicator.outbound import NotPublicError
+    from syndicator.outbound import RefusedError
 
     setup_logging()
     config_path = Path(config) if config is not None else Path(DEFAULT_CONFIG)
@@ -53,11 +62,27 @@ def import_wordpress_command(
         raise click.ClickException(f"configuration: {exc}") from exc
     if media is not None and not media.startswith(("http://", "https://")) and not Path(media).is_dir():
         raise click.ClickException(f"--media: {media} is neither a folder nor an http(s) URL")
+    if media is not None and media.startswith(("http://", "https://")):
+        try:
+            check_source(media, allow_private=media_allow_private)
+        except NotPublicError as exc:
+            hint = "--media-allow-private allows private, loopback and link-local addresses"
+            raise click.ClickException(f"--media: {exc} ({hint})") from exc
+        except RefusedError as exc:
+            raise click.ClickException(f"--media: {exc}") from exc
     target = posts_dir if posts_dir is not None else settings.posts_dir
     bars = ProgressBar() if sys.stderr.isatty() else None
     try:
         report = import_wordpress(
-            export, target, settings.state_dir, force=force, progress=bars, media=media, config=config_path
+            export,
+            target,
+            settings.state_dir,
+            force=force,
+            progress=bars,
+            media=media,
+            config=config_path,
+            media_allow_private=media_allow_private,
+            settings=settings,
         )
     except (WordPressImportError, ConfigError) as exc:
         raise click.ClickException(str(exc)) from exc
@@ -89,6 +114,11 @@ def _print_import(report: ImportReport, export: Path, target: Path, config_path:
         click.echo(
             "lost (nothing to show without WordPress): " + ", ".join(f"{n} {k}" for k, n in sorted(report.lost.items()))
         )
+    _print_failures(report, export, config_path)
+
+
+def _print_failures(report: ImportReport, export: Path, config_path: Path) -> None:
+    """What could not be brought over, on stderr."""
     failed = sorted(report.media_failed.items())
     for path, reason in failed[:SHOWN]:
         click.echo(f"media not brought over {path}: {reason} (the post keeps the old URL)", err=True)
@@ -98,3 +128,5 @@ def _print_import(report: ImportReport, export: Path, target: Path, config_path:
         click.echo(f"{report.redirects_kept} redirects kept as {config_path} has them", err=True)
     for problem in report.malformed:
         click.echo(f"{export}: skipped malformed {problem}", err=True)
+    for problem in report.unwritten:
+        click.echo(f"{export}: not imported {problem}", err=True)

@@ -31,13 +31,17 @@ class Request:
 
 
 def parse_line(line: str) -> Request | None:
-    """The request one log line records; None when the line is not in the combined format."""
+    """The request one log line records; None when the line is not in the combined format.
+
+    A time that is no date, or that leaves the calendar once moved to UTC
+    (``31/Dec/9999:23:59:59 -1400``), makes the line one that is not.
+    """
     match = _LINE.match(line)
     if match is None:
         return None
     try:
         when = datetime.strptime(match["time"], "%d/%b/%Y:%H:%M:%S %z").astimezone(UTC)
-    except ValueError:
+    except (ValueError, OverflowError):
         return None
     path = unquote(match["target"].partition("?")[0], errors="replace")
     agent = match["agent"].replace("\\x22", '"')

@@ -1,8 +1,11 @@
 """Feed aggregators that report their subscribers in the User-Agent: which one, and how many.
 
-The formats, as the services send them:
+A figure is believed only from a request whose whole User-Agent has the shape
+that aggregator's fetcher sends, with its fetcher page or feed id where the
+service puts one:
 
 - ``Feedly/1.0 (+http://www.feedly.com/fetcher.html; 123 subscribers; feed-id=…)``
+  (the part after the count is optional, as Feedly sends it both ways)
 - ``Mozilla/5.0 (compatible; inoreader.com; 7 subscribers)``
 - ``NewsBlur Feed Fetcher - 5 subscribers - https://www.newsblur.com/site/123/x (Mozilla/5.0 …)``
 - ``Feedbin feed-id:123 - 3 subscribers``
@@ -10,37 +13,55 @@ The formats, as the services send them:
 - ``Mozilla/5.0 (compatible; BazQux/2.4; +https://bazqux.com/fetcher; 3 subscribers)``
 - ``Netvibes (crawler/bot; http://www.netvibes.com; 12 subscribers; feedID: 123)``
 
-(one subscriber is "1 subscriber"). Only these named services count: any
-other agent that claims readers is one client, so a made-up agent cannot add
-a row per name. No I/O.
+(one subscriber is "1 subscriber"), and only up to MAX_SUBSCRIBERS. Any
+other agent, one that merely names an aggregator (``Feedly/1.0 (999
+subscribers)``) or claims more, counts as one client: a made-up agent can
+neither add a row per name nor set a figure of its choosing beyond the cap.
+The counts keep each aggregator's largest figure of the day, so a small one
+does not wipe it either. No I/O.
 """
 
 from __future__ import annotations
 
 import re
 
-AGGREGATORS: dict[str, tuple[str, re.Pattern[str]]] = {  # kind -> (display name, how its agent starts or reads)
-    "feedly": ("Feedly", re.compile(r"^Feedly/", re.IGNORECASE)),
-    "inoreader": ("Inoreader", re.compile(r"\binoreader\b", re.IGNORECASE)),
-    "newsblur": ("NewsBlur", re.compile(r"\bNewsBlur Feed Fetcher\b", re.IGNORECASE)),
-    "feedbin": ("Feedbin", re.compile(r"^(?:Mozilla/5\.0 \(compatible; )?Feedbin\b", re.IGNORECASE)),
-    "theoldreader": ("The Old Reader", re.compile(r"\btheoldreader\.com\b", re.IGNORECASE)),
-    "bazqux": ("BazQux", re.compile(r"\bBazQux/", re.IGNORECASE)),
-    "netvibes": ("Netvibes", re.compile(r"^Netvibes\b", re.IGNORECASE)),
+MAX_AGENT = 512  # characters of a User-Agent kept and looked at
+MAX_SUBSCRIBERS = 1_000_000  # a reported figure above this is not believed
+_N = r"(?P<n>\d{1,3}(?:,\d{3})+|\d{1,9}) subscribers?"
+_REST = r"[^()]*"  # the parts after the count: no parentheses
+AGGREGATORS: dict[str, tuple[str, re.Pattern[str]]] = {  # kind -> (display name, the whole shape of its agent)
+    "feedly": (
+        "Feedly",
+        re.compile(rf"Feedly/\d+(?:\.\d+)* \(\+https?://(?:www\.)?feedly\.com/[a-z]+\.html; {_N}(?:; {_REST})?\)"),
+    ),
+    "inoreader": ("Inoreader", re.compile(rf"Mozilla/5\.0 \(compatible; inoreader\.com; {_N}\)")),
+    "newsblur": (
+        "NewsBlur",
+        re.compile(rf"NewsBlur Feed Fetcher - {_N} - https?://(?:www\.)?newsblur\.com/site/\d+/\S* \(.*\)"),
+    ),
+    "feedbin": ("Feedbin", re.compile(rf"Feedbin feed-id:\d+ - {_N}")),
+    "theoldreader": (
+        "The Old Reader",
+        re.compile(rf"Mozilla/5\.0 \(compatible; theoldreader\.com; {_N}; feed-id=[0-9a-zA-Z]+\)"),
+    ),
+    "bazqux": (
+        "BazQux",
+        re.compile(rf"Mozilla/5\.0 \(compatible; BazQux/\d+(?:\.\d+)*; \+https://bazqux\.com/fetcher; {_N}\)"),
+    ),
+    "netvibes": ("Netvibes", re.compile(rf"Netvibes \(crawler/bot; https?://www\.netvibes\.com; {_N}; feedID: \d+\)")),
 }
-_COUNT = re.compile(r"(?<![\d,])(\d{1,3}(?:,\d{3}){0,2}|\d{1,9})\s+subscribers?\b", re.IGNORECASE)
-MAX_AGENT = 512  # characters of a User-Agent looked at
 
 
 def reported(agent: str) -> tuple[str, int] | None:
-    """(aggregator kind, subscribers) when a known aggregator's agent reports them; None otherwise."""
+    """(aggregator kind, subscribers) when an agent has a known fetcher's whole shape and a believable figure."""
     agent = agent[:MAX_AGENT]
-    count = _COUNT.search(agent)
-    if count is None:
+    if "subscriber" not in agent:
         return None
-    for kind, (_name, pattern) in AGGREGATORS.items():
-        if pattern.search(agent):
-            return kind, int(count.group(1).replace(",", ""))
+    for kind, (_name, shape) in AGGREGATORS.items():
+        match = shape.fullmatch(agent)
+        if match is not None:
+            count = int(match["n"].replace(",", ""))
+            return (kind, count) if count <= MAX_SUBSCRIBERS else None
     return None
 
 

@@ -66,12 +66,19 @@ def mark_deleted(
     return ledger if changed is None else changed
 
 
-def tombstones(ledger: Mapping[str, Record], now: datetime, days: int) -> dict[str, tuple[Tombstone, ...]]:
-    """Each feed's tombstones, newest first: the posts deleted in the last ``days`` days that it held."""
+def tombstones(
+    ledger: Mapping[str, Record], now: datetime, days: int, *, partners: bool = False
+) -> dict[str, tuple[Tombstone, ...]]:
+    """Each feed's tombstones, newest first: the posts deleted in the last ``days`` days that it held.
+
+    The public feeds' (``partners`` False) leave out the posts that were for
+    partners only: the public never learns that one existed. The partner
+    feeds' hold every post they held.
+    """
     since = now - timedelta(days=days)
     found: dict[str, list[Tombstone]] = {}
     for record_ in ledger.values():
-        if record_.deleted:
+        if record_.deleted and (partners or not record_.partners_only):
             when = datetime.fromisoformat(record_.deleted)
             if when > since:
                 for stem in record_.stems:
@@ -80,9 +87,12 @@ def tombstones(ledger: Mapping[str, Record], now: datetime, days: int) -> dict[s
 
 
 def gone_slugs(ledger: Mapping[str, Record], published: Iterable[str]) -> frozenset[str]:
-    """The post slugs that were published and whose post was deleted (their pages answer 410 Gone)."""
+    """The post slugs that were published for everyone and whose post was deleted (their pages answer 410 Gone).
+
+    A post for partners only never had a public page: its address stays unknown (404).
+    """
     live = set(published)
-    return frozenset(r.slug for r in ledger.values() if r.deleted and r.slug not in live)
+    return frozenset(r.slug for r in ledger.values() if r.deleted and not r.partners_only and r.slug not in live)
 
 
 def known_feeds(known: Mapping[str, str], current: Iterable[str], now: datetime) -> dict[str, str]:

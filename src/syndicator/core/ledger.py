@@ -10,12 +10,10 @@ No I/O.
 from __future__ import annotations
 
 import json
-import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from collections.abc import Iterable
 from dataclasses import dataclass
 from dataclasses import replace
-from urllib.parse import urlsplit
 
 from syndicator.core.digest import digest_text
 from syndicator.core.plan import stems_of
@@ -36,6 +34,8 @@ class Record:
     author wrote and ``updated`` the entry's updated as published, so that an
     edit is seen and dated; ``stems`` are the feeds it was in, and ``deleted``
     when it was first seen gone (its tombstone's time), empty while published.
+    ``partners_only``: it was published for partners alone, so its deletion is
+    theirs to see, never the public's.
     """
 
     id: str
@@ -47,6 +47,7 @@ class Record:
     updated: str = ""
     stems: tuple[str, ...] = ()
     deleted: str = ""
+    partners_only: bool = False
 
 
 def _identity(post: Post) -> tuple[str, str]:
@@ -111,7 +112,14 @@ def record(ledger: dict[str, Record], published: Iterable[Post]) -> dict[str, Re
             former = (*former, old.slug)
         slugs = tuple(s for s in former if s != post.slug)
         new = Record(
-            post.id, post.slug, slugs, *_identity(post), words_of(post), post.updated.isoformat(), stems_of(post)
+            post.id,
+            post.slug,
+            slugs,
+            *_identity(post),
+            words_of(post),
+            post.updated.isoformat(),
+            stems_of(post),
+            partners_only=post.partners_only,
         )
         if new == old:
             continue
@@ -137,39 +145,6 @@ def redirects(ledger: dict[str, Record]) -> dict[str, str]:
             if slug not in current:
                 moved.setdefault(slug, record.slug)
     return moved
-
-
-_ATOM = "{http://www.w3.org/2005/Atom}"
-
-
-def recover_ids(documents: Iterable[bytes]) -> dict[str, str]:
-    """Post slug -> published id, read back from Atom documents this service wrote (the site-wide feed and
-    its archive pages hold every published post). Raise ValueError when one is not such a document.
-    """
-    found: dict[str, str] = {}
-    for document in documents:
-        try:
-            root = ET.fromstring(document)  # noqa: S314 - our own output, not input from outside
-        except ET.ParseError as exc:
-            raise ValueError(f"not an Atom document: {exc}") from exc
-        if root.tag != f"{_ATOM}feed":
-            raise ValueError("not an Atom feed")
-        for entry in root.iter(f"{_ATOM}entry"):
-            entry_id = (entry.findtext(f"{_ATOM}id") or "").strip()
-            for link in entry.iter(f"{_ATOM}link"):
-                path = urlsplit(link.get("href", "")).path
-                if link.get("rel", "alternate") == "alternate" and path.startswith("/posts/") and entry_id:
-                    found.setdefault(path.removeprefix("/posts/").strip("/"), entry_id)
-    return found
-
-
-def adopt(ledger: dict[str, Record], posts: Iterable[Post], recovered: dict[str, str]) -> dict[str, Record]:
-    """The ledger with a record for each post it lacks whose slug has a recovered published id."""
-    adopted = dict(ledger)
-    for post in posts:
-        if post.source not in adopted and not post.explicit_id and post.slug in recovered:
-            adopted[post.source] = Record(recovered[post.slug], post.slug)
-    return adopted
 
 
 _ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
@@ -199,6 +174,8 @@ def _entry(record_: Record) -> dict[str, object]:
     }
     if record_.deleted:
         entry["deleted"] = record_.deleted
+    if record_.partners_only:
+        entry["partners_only"] = True
     return entry
 
 
@@ -222,5 +199,6 @@ def loads(data: bytes) -> dict[str, Record]:
             updated=str(entry.get("updated", "")),
             stems=tuple(str(s) for s in entry.get("stems", [])),
             deleted=str(entry.get("deleted", "")),
+            partners_only=entry.get("partners_only") is True,
         )
     return ledger

@@ -26,10 +26,11 @@ from syndicator.core.history import known_feeds
 from syndicator.core.history import mark_deleted
 from syndicator.core.history import tombstones
 from syndicator.core.ledger import Record
-from syndicator.core.ledger import adopt
 from syndicator.core.ledger import assign_ids
 from syndicator.core.ledger import follow_renames
 from syndicator.core.ledger import record
+from syndicator.core.recovery import Found
+from syndicator.core.recovery import adopt
 from syndicator.model import LoadProblem
 from syndicator.model import Post
 from syndicator.model import Tombstone
@@ -48,6 +49,7 @@ class Published:
     id_warnings: list[LoadProblem]
     partner_catalog: Catalog | None = None  # with the posts for partners only; None when there is none
     tombstones: dict[str, tuple[Tombstone, ...]] = field(default_factory=dict)  # feed stem -> its deleted entries
+    partner_tombstones: dict[str, tuple[Tombstone, ...]] = field(default_factory=dict)  # those for partners only too
     gone_posts: frozenset[str] = frozenset()  # slugs of deleted posts (410 Gone)
     feeds: dict[str, str] = field(default_factory=dict)  # every feed ever published -> "" or when it went
 
@@ -88,18 +90,18 @@ def publish(
     ledger: dict[str, Record],
     now: datetime,
     last: Published | None = None,
-    recovered: Mapping[str, str] | None = None,
+    recovered: Mapping[str, Found] | None = None,
     history: History | None = None,
 ) -> Published:
     """Publish the loaded posts at ``now``: published ids kept, edits dated, the catalog built (or edited), the
     ledger updated, deleted posts kept as tombstones, feeds that are gone remembered.
 
-    ``recovered`` (slug -> id, read back from published feeds) fills in the
-    ledger when it was lost.
+    ``recovered`` (slug -> entry, read back from published feeds) fills in the
+    ledger when it was lost (LedgerError for posts it cannot tell from published ones).
     """
     history = history or History(last.feeds if last is not None else {})
     if recovered:
-        ledger = adopt(ledger, loaded, dict(recovered))
+        ledger = adopt(ledger, loaded, recovered)
     posts, warnings, edits = _assign(last, loaded, ledger, now)
     if edits is None:  # files were added, removed or renamed
         renamed = follow_renames(ledger, loaded)
@@ -130,11 +132,19 @@ def _with_history(published: Published, last: Published | None, history: History
     catalog, ledger = published.catalog, published.ledger
     stems = ["all", *(f"{kind}/{slug}" for kind in TAXONOMIES for slug in catalog.taxonomy(kind))]
     feeds = known_feeds(history.feeds, stems, now)
-    if last is not None and last.ledger is ledger and not _expired(last.tombstones, now, history.tombstone_days):
-        return replace(published, tombstones=last.tombstones, gone_posts=last.gone_posts, feeds=feeds)
-    stones = tombstones(ledger, now, history.tombstone_days)
+    days = history.tombstone_days
+    if last is not None and last.ledger is ledger and not _expired(last.partner_tombstones, now, days):
+        return replace(
+            published,
+            tombstones=last.tombstones,
+            partner_tombstones=last.partner_tombstones,
+            gone_posts=last.gone_posts,
+            feeds=feeds,
+        )
+    stones = tombstones(ledger, now, days)
+    for_partners = tombstones(ledger, now, days, partners=True)
     gone = gone_slugs(ledger, catalog.by_slug)
-    return replace(published, tombstones=stones, gone_posts=gone, feeds=feeds)
+    return replace(published, tombstones=stones, partner_tombstones=for_partners, gone_posts=gone, feeds=feeds)
 
 
 def _expired(stones: Mapping[str, tuple[Tombstone, ...]], now: datetime, days: int) -> bool:

@@ -19,7 +19,8 @@ from syndicator.model import Tombstone
 
 FORMATS = ("atom", "rss", "json")
 FEEDS_PREFIX = "/feeds/"  # the URL path of output_dir
-PARTNER_FEEDS_PREFIX = "/partners/feeds/"  # the same feeds for partners: full content, posts for partners too
+PARTNERS_ROOT = "/partners"  # what partners reach with their token: the addresses of posts for them alone are under it
+PARTNER_FEEDS_PREFIX = f"{PARTNERS_ROOT}{FEEDS_PREFIX}"  # the same feeds for partners: full content, their posts too
 OPML = "index.opml"
 _TITLES = {
     "category": ("{site} — {name}", "Posts filed under {name} on {site}"),
@@ -113,7 +114,8 @@ def taxonomy_page_url(settings: Settings, kind: str, slug: str) -> str:
 
 
 def post_url(settings: Settings, post: Post) -> str:
-    return f"{settings.base_url}/posts/{post.slug}/"
+    """A post's page; a post for partners only has it under /partners/, behind their token."""
+    return f"{settings.base_url}{PARTNERS_ROOT if post.partners_only else ''}/posts/{post.slug}/"
 
 
 def stems_of(post: Post) -> tuple[str, ...]:
@@ -128,21 +130,30 @@ def archive_stem(feed_stem: str, page: int) -> str:
 
 
 def feed_groups(
-    catalog: Catalog, settings: Settings, tombstones: Mapping[str, tuple[Tombstone, ...]] | None = None
+    catalog: Catalog,
+    settings: Settings,
+    tombstones: Mapping[str, tuple[Tombstone, ...]] | None = None,
+    public: Catalog | None = None,
 ) -> Iterator[FeedGroup]:
-    """The feeds a catalog has: the site-wide one, then one per category, tag and author (by slug)."""
+    """The feeds a catalog has: the site-wide one, then one per category, tag and author (by slug).
+
+    With ``public`` (the partner feeds: ``catalog`` is the partners'), a
+    category, tag or author that only posts for partners are in has no public
+    page: its feeds link the site's home page instead.
+    """
     site = xml_legal(settings.site_title)[0]
     stones = tombstones or {}
     yield FeedGroup("all", site, f"Every post of {site}", f"{settings.base_url}/", catalog.posts, stones.get("all", ()))
     for kind in TAXONOMIES:
         title, description = _TITLES[kind]
+        shown = public.taxonomy(kind) if public is not None else None
         for slug, group in catalog.taxonomy(kind).items():
             stem = f"{kind}/{slug}"
             yield FeedGroup(
                 stem,
                 title.format(site=site, name=group.name),
                 description.format(site=site, name=group.name),
-                taxonomy_page_url(settings, kind, slug),
+                taxonomy_page_url(settings, kind, slug) if shown is None or slug in shown else f"{settings.base_url}/",
                 group.posts,
                 stones.get(stem, ()),
             )

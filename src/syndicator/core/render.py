@@ -33,6 +33,7 @@ from syndicator.core.feedmedia import media_content
 from syndicator.core.markup import plain_text
 from syndicator.core.markup import xml_legal
 from syndicator.core.opml import opml
+from syndicator.core.partnerview import as_partners_see
 from syndicator.core.plan import OPML
 from syndicator.core.plan import FeedSpec
 from syndicator.core.plan import archive_stem
@@ -282,8 +283,8 @@ ENTRY_MAKERS = {"atom": atom_entry, "rss": rss_item, "json": json_item}
 
 
 def entry(fmt: str, post: Post, labels: tuple[str, ...], settings: Settings) -> bytes:
-    """A post's entry in one format: "atom", "rss" or "json"."""
-    return ENTRY_MAKERS[fmt](post, labels, settings)
+    """A post's entry in one format: "atom", "rss" or "json" (one for partners only names its partner addresses)."""
+    return ENTRY_MAKERS[fmt](as_partners_see(post, settings), labels, settings)
 
 
 def _with_stylesheet(document: bytes, settings: Settings) -> bytes:

@@ -27,6 +27,7 @@ class ImportReport:
     scheduled: int = 0
     skipped: Counter[str] = field(default_factory=Counter)  # by post type or status
     malformed: list[str] = field(default_factory=list)  # "post <id>: reason"
+    unwritten: list[str] = field(default_factory=list)  # "post <id>: cannot write <file>: reason"
     renamed: list[tuple[str, str, int]] = field(default_factory=list)  # (WordPress slug, new slug, post id)
     enclosures: int = 0
     embeds: int = 0
@@ -62,6 +63,7 @@ class PlannedPost:
     image_alt: str = ""
     enclosures: tuple[Enclosure, ...] = ()
     id: str = ""
+    position: int = 0  # the item's place in the export, from 1
 
     @property
     def slug(self) -> str:

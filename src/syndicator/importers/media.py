@@ -10,10 +10,10 @@ same paths as under ``wp-content/uploads``. A file that cannot be had (missing,
 
 from __future__ import annotations
 
+import functools
+import http.client
 import re
-import time
-import urllib.error
-import urllib.request
+import socket
 from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
@@ -22,15 +22,42 @@ from urllib.parse import unquote
 from urllib.parse import urljoin
 from urllib.parse import urlsplit
 
+from syndicator.outbound import AddressPolicy
+from syndicator.outbound import Deadline
+from syndicator.outbound import IPAddress
+from syndicator.outbound import RefusedError
+from syndicator.outbound import Resolve
+from syndicator.outbound import address_of
+from syndicator.outbound import any_address
+from syndicator.outbound import exchange
+from syndicator.outbound import is_public
+from syndicator.outbound import parse_target
+from syndicator.outbound import vetted_addresses
 from syndicator.store.files import write_atomic
 
 UPLOADS_DIR = "uploads"  # under posts_dir
 UPLOADS_PATH = "/wp-content/uploads/"
 DEFAULT_TIMEOUT = 20.0  # seconds for the whole of one file
 DEFAULT_MAX_BYTES = 100 * 1024 * 1024
+MAX_REDIRECTS = 5
+MAX_URL_BYTES = 8192
+MAX_NAME_BYTES = 255  # the longest file or folder name on common file systems (ext4, XFS, btrfs)
+LOOK_UP: Resolve = socket.getaddrinfo
 _CHUNK = 64 * 1024
+_HEADERS = {"User-Agent": "syndicator-wordpress-import"}
+_REDIRECTS = (301, 302, 303, 307, 308)
+_PRINTABLE = "".join(map(chr, range(0x21, 0x7F)))  # ASCII without space and control characters
 _SEGMENT = re.compile(r"[^/\\\x00-\x1f\x7f]+")
 _POST_SUFFIXES = (".md", ".markdown")  # a file named so would be read as a post
+
+
+def _name_problem(path: str) -> str | None:
+    """Why an upload's name cannot be a file in posts_dir, or None."""
+    if path.lower().endswith(_POST_SUFFIXES):
+        return "its name would make it a post file"
+    if any(len(part.encode("utf-8")) > MAX_NAME_BYTES for part in path.split("/")):
+        return f"a part of its name is longer than {MAX_NAME_BYTES} bytes, more than a file name can be"
+    return None
 
 
 class MediaError(Exception):
@@ -80,33 +107,89 @@ def _blog_on_wordpress_com(host: str) -> bool:
     return host.endswith(".wordpress.com") and host.count(".") == 2 and not host.startswith("files.")
 
 
-def fetch(url: str, *, timeout: float, max_bytes: int) -> bytes:
-    """GET a URL with a deadline and a size cap; raise MediaError with the reason."""
-    deadline = time.monotonic() + timeout
-    request = urllib.request.Request(url, headers={"User-Agent": "syndicator-wordpress-import"})  # noqa: S310 - http(s) only, checked by the caller
+def fetch(
+    url: str, *, timeout: float, max_bytes: int, allow_private: bool = False, resolve: Resolve = LOOK_UP
+) -> bytes:
+    """GET a URL within one total deadline and a size cap, each hop checked; raise MediaError with the reason.
+
+    The URL's host and every host a redirect leads to is looked up once, and
+    the connection goes to the very addresses checked: public ones only, or
+    with ``allow_private`` also private, loopback and link-local ones for the
+    URL's own host (a redirect still leads only to public addresses or back to
+    the addresses the URL's host had).
+    """
+    with Deadline(timeout) as clock:
+        try:
+            return _follow(url, clock, max_bytes, any_address if allow_private else is_public, resolve)
+        except RefusedError as exc:
+            raise MediaError(str(exc)) from None
+        except (OSError, http.client.HTTPException, ValueError) as exc:
+            if clock.passed:
+                raise MediaError(f"no answer within {timeout:g} s") from None
+            raise MediaError(f"cannot fetch: {exc}") from None
+
+
+def check_source(url: str, *, allow_private: bool, resolve: Resolve = LOOK_UP) -> None:
+    """Raise RefusedError (NotPublicError for a private address without allow_private) for a URL base not to use."""
+    policy = any_address if allow_private else is_public
+    vetted_addresses(parse_target(url, "the URL", MAX_URL_BYTES), policy, resolve)
+
+
+def _follow(url: str, clock: Deadline, max_bytes: int, allowed: AddressPolicy, resolve: Resolve) -> bytes:
+    """The body of the answer at the end of at most MAX_REDIRECTS redirects."""
+    for hop in range(MAX_REDIRECTS + 1):
+        what = "the redirect" if hop else "the URL"
+        try:
+            target = parse_target(url, what, MAX_URL_BYTES)
+            addresses = vetted_addresses(target, allowed, resolve)
+        except RefusedError as exc:
+            raise RefusedError(f"refused redirect: {exc}" if hop else str(exc)) from None
+        if not hop:  # a redirect may come back to the old site's own addresses, and otherwise only to public ones
+            own = frozenset(address_of(pair) for pair in addresses)
+            allowed = functools.partial(_public_or_among, own)
+        clock.remaining()  # a slow look-up counts against the deadline too
+        with exchange(target, addresses, clock, "GET", headers=_HEADERS) as response:
+            if response.status in _REDIRECTS:
+                location = response.getheader("Location")
+                if not location:
+                    raise MediaError(f"HTTP {response.status} without a Location")
+                url = urljoin(url, _ascii(location))
+                continue
+            if response.status != 200:
+                raise MediaError(f"HTTP {response.status}")
+            return _body(response, clock, max_bytes)
+    raise MediaError(f"more than {MAX_REDIRECTS} redirects")
+
+
+def _ascii(location: str) -> str:
+    """A Location header's URL with its non-ASCII bytes percent-encoded, as browsers send them."""
+    raw = location.strip().encode("latin-1", "replace")  # http.client decodes a header's bytes as Latin-1
+    return quote(raw, safe=_PRINTABLE)
+
+
+def _public_or_among(own: frozenset[IPAddress], address: IPAddress) -> bool:
+    return is_public(address) or address in own
+
+
+def _body(response: http.client.HTTPResponse, clock: Deadline, max_bytes: int) -> bytes:
+    """The whole body, at most max_bytes of it, before the deadline."""
+    declared = response.getheader("Content-Length")
+    if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+        raise MediaError(f"larger than {max_bytes} bytes ({declared})")
+    body = bytearray()
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - same
-            declared = response.headers.get("Content-Length")
-            if declared is not None and declared.isdigit() and int(declared) > max_bytes:
-                raise MediaError(f"larger than {max_bytes} bytes ({declared})")
-            body = bytearray()
-            while chunk := response.read(_CHUNK):
-                body += chunk
-                if len(body) > max_bytes:
-                    raise MediaError(f"larger than {max_bytes} bytes")
-                if time.monotonic() > deadline:
-                    raise MediaError(f"took longer than {timeout:g} s")
-            return bytes(body)
-    except urllib.error.HTTPError as exc:
-        raise MediaError(f"HTTP {exc.code}") from exc
-    except urllib.error.URLError as exc:
-        if isinstance(exc.reason, TimeoutError):
-            raise MediaError(f"no answer within {timeout:g} s") from exc
-        raise MediaError(f"cannot fetch: {exc.reason}") from exc
-    except TimeoutError as exc:
-        raise MediaError(f"no answer within {timeout:g} s") from exc
-    except OSError as exc:
-        raise MediaError(f"cannot fetch: {exc}") from exc
+        while chunk := response.read(_CHUNK):
+            body += chunk
+            if len(body) > max_bytes:
+                raise MediaError(f"larger than {max_bytes} bytes")
+    except (OSError, http.client.HTTPException) as exc:
+        if not clock.passed:
+            raise MediaError(f"the answer broke off: {exc}") from None
+    if clock.passed:
+        raise MediaError(f"took longer than {clock.seconds:g} s")
+    if response.length:  # the connection closed before the declared length came
+        raise MediaError(f"the answer broke off {response.length} bytes short")
+    return bytes(body)
 
 
 @dataclass
@@ -117,6 +200,8 @@ class MediaCopier:
     posts_dir: Path
     timeout: float = DEFAULT_TIMEOUT
     max_bytes: int = DEFAULT_MAX_BYTES
+    allow_private: bool = False  # the URL base's host may be a private, loopback or link-local address
+    resolve: Resolve = LOOK_UP
     fetched: list[str] = field(default_factory=list)
     present: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)  # upload path -> reason
@@ -133,26 +218,48 @@ class MediaCopier:
         return f"{UPLOADS_DIR}/{path}" if self._done[path] else None
 
     def _bring(self, path: str) -> bool:
+        """Whether the file is in place (fetched now or before); if not, ``failed`` says why."""
+        try:
+            problem = _name_problem(path) or self._place_problem(path)
+            if problem is None:
+                self._copy(path)
+                return True
+        except MediaError as exc:
+            problem = str(exc)
+        except OSError as exc:  # a path too long for the system, no space left, no permission...
+            problem = f"cannot be written: {exc.strerror or exc}"
+        self.failed[path] = problem
+        return False
+
+    def _copy(self, path: str) -> None:
         target = self.posts_dir / UPLOADS_DIR / path
-        if path.lower().endswith(_POST_SUFFIXES):
-            self.failed[path] = "its name would make it a post file"
-            return False
         if target.is_file():
             self.present.append(path)
-            return True
-        try:
-            data = self._read(path)
-        except MediaError as exc:
-            self.failed[path] = str(exc)
-            return False
-        write_atomic(target, data)
+            return
+        write_atomic(target, self._read(path))
         self.fetched.append(path)
-        return True
+
+    def _place_problem(self, path: str) -> str | None:
+        """Why the file cannot be at its place: a file stands where one of its folders must be, or a folder at it."""
+        parts = path.split("/")
+        for depth in range(1, len(parts) + 1):
+            here = self.posts_dir.joinpath(UPLOADS_DIR, *parts[:depth])
+            if depth < len(parts) and here.exists() and not here.is_dir():
+                return f"{UPLOADS_DIR}/{'/'.join(parts[:depth])} is a file, so it cannot hold {path}"
+            if depth == len(parts) and here.is_dir():
+                return f"{UPLOADS_DIR}/{path} is a folder"
+        return None
 
     def _read(self, path: str) -> bytes:
         if self.remote:
             url = self.source.rstrip("/") + "/" + quote(path)
-            return fetch(url, timeout=self.timeout, max_bytes=self.max_bytes)
+            return fetch(
+                url,
+                timeout=self.timeout,
+                max_bytes=self.max_bytes,
+                allow_private=self.allow_private,
+                resolve=self.resolve,
+            )
         file = Path(self.source) / path
         try:
             if file.stat().st_size > self.max_bytes:

@@ -22,8 +22,11 @@ from typing import Any
 from urllib.parse import unquote
 
 from syndicator.config import ConfigError
+from syndicator.config import Settings
 from syndicator.config import check_redirect
+from syndicator.core.frontmatter import dump_post
 from syndicator.core.markup import slugify
+from syndicator.core.parse import parse_post
 from syndicator.importers.content import Enclosure
 from syndicator.importers.content import convert
 from syndicator.importers.items import ImportReport
@@ -41,6 +44,7 @@ from syndicator.importers.wxr import Term
 from syndicator.importers.wxr import WXRError
 from syndicator.importers.wxr import decode
 from syndicator.importers.wxr import read_wxr
+from syndicator.model import LoadProblem
 from syndicator.store.configfile import write_redirects
 from syndicator.store.files import write_atomic
 
@@ -72,13 +76,13 @@ def _iso(value: str, *, utc: bool) -> str | None:
 # -- reading: the export's items become planned post files -------------------------------------------------------
 
 
-def read_export(export: Path) -> tuple[list[PlannedPost], ImportReport]:
+def read_export(export: Path, settings: Settings | None = None) -> tuple[list[PlannedPost], ImportReport]:
     """Parse the export; return its posts as items and a report of what was skipped and converted."""
-    items, report, _uploads = _plan(export)
+    items, report, _uploads = _plan(export, settings or Settings())
     return items, report
 
 
-def _plan(export: Path) -> tuple[list[PlannedPost], ImportReport, Uploads]:
+def _plan(export: Path, settings: Settings) -> tuple[list[PlannedPost], ImportReport, Uploads]:
     """The posts to write, what was skipped and converted, and which URLs are the old site's uploads."""
     wxr = read_wxr(export)
     report = ImportReport()
@@ -92,8 +96,23 @@ def _plan(export: Path) -> tuple[list[PlannedPost], ImportReport, Uploads]:
     _settle_keys(items)
     _unique_slugs(items, report)
     _settle_guids(items)
+    items = [item for item in items if _accepted(item, settings, report)]
     report.redirects = _redirects(items, wxr)
     return items, report, Uploads.of([*wxr.site_urls, *site.attachment_urls.values()])
+
+
+def _accepted(item: PlannedPost, settings: Settings, report: ImportReport) -> bool:
+    """Whether ``check`` would take the post as planned; if not, the item is left out and reported with the reason.
+
+    The post's file is read back by the parser every build uses, so whatever it
+    refuses (a date such as 2020-13-45, 0000-01-01 or 9999-12-31, a slug too
+    long) is refused here, before anything is written.
+    """
+    read = parse_post(dump_post(item.front_matter(), item.body), f"{item.date_prefix}-{item.slug}.md", settings)
+    if isinstance(read, LoadProblem) and read.fatal:
+        report.malformed.append(f"post {item.key} (item {item.position}): {read.message}")
+        return False
+    return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +185,7 @@ def _make_item(raw: Item, site: _Site, report: ImportReport) -> PlannedPost | No
         raw.post_id, int(raw.post_id), raw.guid, old_slug, raw.creator, terms, meta, content.html, date[:10], draft
     )
     item.enclosures = enclosures
+    item.position = raw.index + 1
     if excerpt := raw.excerpt.strip():  # the excerpt written by hand
         item.meta["summary"] = excerpt
     _featured_image(item, raw, site.attachments, report)
@@ -276,22 +296,33 @@ def import_wordpress(
     config: Path | None = None,
     media_timeout: float = DEFAULT_TIMEOUT,
     media_max_bytes: int = DEFAULT_MAX_BYTES,
+    media_allow_private: bool = False,
+    settings: Settings | None = None,
 ) -> ImportReport:
     """Write (or update) one post file per WordPress post; bring media over; record redirects; say what was done.
 
     ``media`` is a folder (a copy of wp-content/uploads) or a URL base to take the posts'
-    uploads from; without it, their URLs stay on the old site. ``config`` is the config
-    file that receives the redirects of old slugs and post ids.
+    uploads from; without it, their URLs stay on the old site. A URL base must be at a
+    public address unless ``media_allow_private`` (see ``media.fetch``). ``config`` is
+    the config file that receives the redirects of old slugs and post ids. Each post is
+    checked as ``settings`` (default: the defaults) would read it; one that would be
+    refused is reported and not written.
     """
-    items, report, uploads = _plan(export)
-    copier = MediaCopier(media, posts_dir, media_timeout, media_max_bytes) if media else None
+    settings = settings or Settings()
+    items, report, uploads = _plan(export, settings)
+    copier = MediaCopier(media, posts_dir, media_timeout, media_max_bytes, media_allow_private) if media else None
     writer = Writer(posts_dir, read_record(state_dir), report, uploads, copier, force)
     if posts_dir.is_dir():
         writer.taken = {str(p.relative_to(posts_dir)) for p in posts_dir.rglob("*.md")}
+    unwritten: set[str] = set()
     for done, item in enumerate(items):
         if progress is not None and done % 50 == 0:
             progress("importing posts", done, len(items))
-        writer.write(item)
+        if not writer.write(item):
+            unwritten.add(item.slug)
+    if unwritten:  # no redirect to a post that is not there
+        posts = {old: new for old, new in report.redirects.pop("post", {}).items() if new not in unwritten}
+        report.redirects.update({"post": posts} if posts else {})
     if progress is not None:
         progress("importing posts", len(items), len(items))
     write_atomic(state_dir / RECORD_FILE, json.dumps(writer.record, indent=1, sort_keys=True).encode("utf-8"))

@@ -28,8 +28,8 @@ _URL_ATTRIBUTE = re.compile(r"""(\b(?:src|href|poster)\s*=\s*)(["'])(.*?)\2""", 
 _SRCSET = re.compile(r"""\s(?:srcset|sizes)\s*=\s*(["']).*?\1""", re.I | re.S)
 
 
-def _digest(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 @dataclass
@@ -44,25 +44,29 @@ class Writer:
     force: bool
     taken: set[str] = field(default_factory=set)
 
-    def write(self, item: PlannedPost) -> None:
+    def write(self, item: PlannedPost) -> bool:
+        """Write one post's file (unless unchanged or edited since); False when it could not be written."""
         known = self.record.get(item.key)
-        existing = known is not None and (self.posts_dir / known["path"]).exists()
+        existing = known is not None and (self.posts_dir / known["path"]).is_file()
         relative = known["path"] if known is not None and existing else self._new_name(item)
-        text = self._text(item, relative)
-        if known is not None and existing:
-            current = (self.posts_dir / relative).read_text(encoding="utf-8")
-            if current == text:
-                self.report.unchanged.append(relative)
-                return
-            if _digest(current) != known["sha256"] and not self.force:
-                self.report.kept_local.append(relative)
-                return
-            self.report.updated.append(relative)
-        else:
-            self.report.new.append(relative)
+        try:
+            data = self._text(item, relative).encode("utf-8")
+            if known is not None and existing:
+                current = (self.posts_dir / relative).read_bytes()  # edited since in any encoding: still bytes
+                if current == data:
+                    self.report.unchanged.append(relative)
+                    return True
+                if _digest(current) != known["sha256"] and not self.force:
+                    self.report.kept_local.append(relative)
+                    return True
+            write_atomic(self.posts_dir / relative, data)
+        except OSError as exc:  # no space left, no permission...
+            self.report.unwritten.append(f"post {item.key}: cannot write {relative}: {exc.strerror or exc}")
+            return False
+        (self.report.updated if known is not None and existing else self.report.new).append(relative)
         self.taken.add(relative)
-        write_atomic(self.posts_dir / relative, text.encode("utf-8"))
-        self.record[item.key] = {"path": relative, "sha256": _digest(text)}
+        self.record[item.key] = {"path": relative, "sha256": _digest(data)}
+        return True
 
     def _new_name(self, item: PlannedPost) -> str:
         relative = f"{item.date_prefix}-{item.slug}.md"
@@ -107,8 +111,15 @@ class _Localizer:
 
 
 def read_record(state_dir: Path) -> dict[str, dict[str, str]]:
+    """What earlier imports wrote: record key -> the file's path under posts_dir and its digest (damaged: nothing)."""
     try:
         record = json.loads((state_dir / RECORD_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return {}
-    return record if isinstance(record, dict) else {}
+    if not isinstance(record, dict):
+        return {}
+    return {
+        str(key): {"path": entry["path"], "sha256": entry["sha256"]}
+        for key, entry in record.items()
+        if isinstance(entry, dict) and isinstance(entry.get("path"), str) and isinstance(entry.get("sha256"), str)
+    }

@@ -99,10 +99,16 @@ class PagingMemo:
         self.prefix = prefix
         self._pages: dict[str, tuple[FeedGroup, list[FeedSpec]]] = {}
 
-    def specs(self, catalog: Catalog, tombstones: Mapping[str, tuple[Tombstone, ...]] | None = None) -> list[FeedSpec]:
+    def specs(
+        self,
+        catalog: Catalog,
+        tombstones: Mapping[str, tuple[Tombstone, ...]] | None = None,
+        public: Catalog | None = None,
+    ) -> list[FeedSpec]:
+        """Every feed's specs (``public``: the public catalog, for the partner feeds; see ``feed_groups``)."""
         specs: list[FeedSpec] = []
         pages: dict[str, tuple[FeedGroup, list[FeedSpec]]] = {}
-        for group in feed_groups(catalog, self.settings, tombstones):
+        for group in feed_groups(catalog, self.settings, tombstones, public):
             known = self._pages.get(group.stem)
             if known is None or not _same_group(known[0], group):
                 known = (group, with_archives(group, self.settings, self.prefix))

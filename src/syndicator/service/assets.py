@@ -11,12 +11,15 @@ import logging
 from collections.abc import Iterable
 from collections.abc import Mapping
 from dataclasses import dataclass
+from dataclasses import replace
+from pathlib import Path
 
 from syndicator.config import Settings
 from syndicator.core.assets import media_type
 from syndicator.core.assets import output_path
 from syndicator.core.assets import site_images
 from syndicator.core.plan import FEEDS_PREFIX
+from syndicator.core.plan import PARTNER_FEEDS_PREFIX
 from syndicator.model import Post
 from syndicator.service.snapshot import AssetFile
 from syndicator.store.files import FileState
@@ -28,6 +31,8 @@ from syndicator.store.records import read_asset_records
 from syndicator.store.records import write_asset_records
 
 logger = logging.getLogger(__name__)
+
+PARTNER_MEDIA = "partner-media"  # under state_dir: the files of posts for partners only, and their records
 
 Located = tuple[str, FileState]  # (full path, file state) of an asset under posts_dir
 
@@ -48,21 +53,53 @@ def used_assets(posts: Iterable[Post], settings: Settings, files: Mapping[str, L
     return {path: files[path] for path in used if path in files}
 
 
-def url_path(out: str) -> str:
+def partner_media(settings: Settings) -> Path:
+    """Where the files of posts for partners only are copied (under ``media/``, as in output_dir)."""
+    return settings.state_dir / PARTNER_MEDIA
+
+
+def partner_assets(posts: Iterable[Post], files: Mapping[str, Located]) -> dict[str, Located]:
+    """The assets the published posts for partners only use: path under posts_dir -> where it is."""
+    used = {path for post in posts if post.partners_only for path in post.assets}
+    return {path: files[path] for path in used if path in files}
+
+
+def folders_of(paths: Iterable[str]) -> set[str]:
+    """Every folder the paths are in, and the folders those are in (``a/b/c.png``: ``a/b`` and ``a``)."""
+    folders = set()
+    for path in paths:
+        while "/" in path:
+            path = path.rsplit("/", 1)[0]
+            folders.add(path)
+    return folders
+
+
+def url_path(out: str, prefix: str = FEEDS_PREFIX) -> str:
     """The PATH_INFO of a file under output_dir, as a WSGI server hands it over (UTF-8 bytes read as Latin-1)."""
-    return (FEEDS_PREFIX + out).encode("utf-8").decode("latin-1")
+    return (prefix + out).encode("utf-8").decode("latin-1")
 
 
 class AssetWriter:
-    """Copies the used assets into output_dir, keeps their records, removes the ones no longer used."""
+    """Copies the used assets into output_dir, keeps their records, removes the ones no longer used.
 
-    def __init__(self, settings: Settings) -> None:
+    ``partners``: the one for the files of posts for partners only, which are
+    never written into output_dir: it copies them, and keeps their records,
+    under ``state_dir/partner-media/`` as if that were both its output_dir and
+    its state_dir; ``serve`` hands them out under /partners/feeds/media/ to a
+    partner's token.
+    """
+
+    def __init__(self, settings: Settings, *, partners: bool = False) -> None:
+        if partners:
+            settings = replace(settings, output_dir=partner_media(settings), state_dir=partner_media(settings))
         self.settings = settings
+        self.url_prefix = PARTNER_FEEDS_PREFIX if partners else FEEDS_PREFIX
         self.records = read_asset_records(settings)
         self.served: dict[str, AssetFile] = {}  # every asset copied, by URL path, as the last publish left them
         self._wanted: Mapping[str, Located] | None = None
         self._served_from: dict[str, AssetRecord] | None = None  # the records ``served`` was made of
-        self._prefix = f"{settings.output_dir}/"
+        self._prefix = f"{self.settings.output_dir}/"
+        self.folders = folders_of(self.records) if partners else set()  # its own root's: all of them are its own
 
     def publish(
         self, posts: Iterable[Post], files: Mapping[str, Located], folders: set[str], look: bool = True
@@ -110,7 +147,7 @@ class AssetWriter:
         """Each asset as served, by URL path (unchanged ones are the same objects as last time)."""
         served = {}
         for out, record in records.items():
-            key = url_path(out)
+            key = url_path(out, self.url_prefix)
             known = self.served.get(key)
             if known is None or (known.size, known.mtime_ns, known.etag) != (record.size, record.mtime_ns, record.etag):
                 known = AssetFile(out, media_type(out), record.size, record.etag, record.mtime_ns)

@@ -3,7 +3,7 @@
 A feed request only appends (when, feed, address, User-Agent) to a bounded
 deque; one thread folds the events into the day's figures every few seconds
 and writes them (``store.audience``): each known aggregator's reported
-subscribers (the latest figure of the day), the distinct other clients (a
+subscribers (the largest believable figure of the day: ``core.agents``), the distinct other clients (a
 HyperLogLog of a keyed BLAKE2b hash of address and User-Agent, keyed by the
 day's random salt), partner fetches, and the WebSub subscriptions the hub
 holds. An nginx access log is folded the same way (``import_log``).
@@ -53,6 +53,7 @@ _ARCHIVE = re.compile(r"(?:^|/)archive/\d+$")
 Event = tuple[float, str, str | None, str | None, str]
 _DAY = 86400
 FLUSH_AT = 20_000  # events that make the thread write before its interval is up
+MAX_NAMED = 64  # characters kept of the address a proxy names (an IPv6 address with a zone fits)
 
 
 def day_of(when: float) -> str:
@@ -72,6 +73,7 @@ class Tally:
         self._salt_of = salt_of
         self._salts: dict[str, bytes] = {}
         self.latest: dict[tuple[str, str, str], int] = {}
+        self.reports: dict[tuple[str, str, str], int] = {}  # each aggregator's largest figure of the day
         self.added: collections.Counter[tuple[str, str, str]] = collections.Counter()
         self.sketches: dict[tuple[str, str], HyperLogLog] = {}
         self.partners: dict[str, tuple[int, float]] = {}
@@ -94,7 +96,8 @@ class Tally:
             if len(self._agents) < 10_000:
                 self._agents[agent] = found
         if found is not None:
-            self.latest[(feed, day, found[0])] = found[1]
+            key = (feed, day, found[0])
+            self.reports[key] = max(found[1], self.reports.get(key, 0))
             return
         salt = self._salts.get(day)
         if salt is None:
@@ -126,6 +129,7 @@ class Tally:
             else:  # an old day's log: its sketch is gone, so its clients are at least these
                 at_least.append((feed, day, CLIENTS, sketch.estimate()))
         latest = [(*key, value) for key, value in self.latest.items()]
+        at_least += [(*key, value) for key, value in self.reports.items()]  # never lowered by a smaller report
         added = [(*key, value) for key, value in self.added.items()]
         store.write(latest=latest, added=added, sketches=sketches, at_least=at_least)
         if partners is not None and self.partners:
@@ -135,8 +139,10 @@ class Tally:
 class Audience:
     """The counting thread: requests hand it events, it writes them every ``interval`` seconds.
 
-    At most ``max_events`` wait (each under 1 KiB: a User-Agent is cut at 512
-    characters); past that the oldest are dropped rather than memory grow.
+    At most ``max_events`` wait, each under 1 KiB: what a request brings is cut
+    at the door (the User-Agent at MAX_AGENT characters, a proxy's address at
+    MAX_NAMED), so 50,000 waiting events hold at most about 50 MB whatever the
+    clients send; past that the oldest are dropped rather than memory grow.
     """
 
     def __init__(
@@ -147,7 +153,7 @@ class Audience:
         *,
         interval: float = 5.0,
         websub_every: float = 300.0,
-        max_events: int = 100_000,
+        max_events: int = 50_000,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.store, self.partners, self.websub, self.clock = store, partners, websub, clock
@@ -160,10 +166,16 @@ class Audience:
         self._pruned: date | None = None
 
     def saw(self, feed: str, environ: WSGIEnvironment) -> None:
-        """A public feed was fetched (called on the request path: one append; the thread reads the rest)."""
+        """A public feed was fetched (called on the request path: one append; the thread reads the rest).
+
+        Only the first characters of the User-Agent and of a proxy's address are
+        kept: a request's whole headers never wait in memory for the thread.
+        """
         get = environ.get
+        named = get("HTTP_X_REAL_IP")
+        agent = str(get("HTTP_USER_AGENT", ""))[:MAX_AGENT]
         self._events.append(
-            (self.clock(), feed, get("REMOTE_ADDR", ""), get("HTTP_X_REAL_IP"), get("HTTP_USER_AGENT", ""))
+            (self.clock(), feed, get("REMOTE_ADDR", ""), str(named)[:MAX_NAMED] if named else None, agent)
         )
 
     def partner_fetch(self, name: str, feed: str) -> None:
@@ -236,11 +248,13 @@ class Counting:
 
 
 def import_log(settings: Settings, store: AudienceStore, lines: Iterable[str], today: date) -> tuple[int, int]:
-    """Count the feed requests of an nginx "combined" log: (requests counted, lines not in that format).
+    """Count the feed requests of an nginx "combined" log: (requests counted, lines skipped).
 
     Only GETs answered 200 or 304 of the feeds the last build wrote count.
-    Importing a log again, or a day's two logs, counts no client twice (for
-    the days whose sketches are kept).
+    A line that is not in that format, or is dated after tomorrow (no log
+    holds one), is skipped; the others are counted all the same. Importing a
+    log again, or a day's two logs, counts no client twice (for the days
+    whose sketches are kept).
     """
     topics = {
         path
@@ -249,9 +263,10 @@ def import_log(settings: Settings, store: AudienceStore, lines: Iterable[str], t
         for path in record.files
     }
     tally, counted, skipped = Tally(store.salt), 0, 0
+    latest = datetime.combine(today + timedelta(days=2), datetime.min.time(), UTC)
     for line in lines:
         request = parse_line(line)
-        if request is None:
+        if request is None or request.when >= latest:
             skipped += bool(line.strip())
             continue
         feed = request.path.removeprefix(FEEDS_PREFIX)

@@ -27,6 +27,7 @@ from syndicator.core.pipeline import Published
 from syndicator.core.pipeline import publish
 from syndicator.core.plan import FEEDS_PREFIX
 from syndicator.core.plan import OPML
+from syndicator.core.recovery import LedgerError
 from syndicator.incremental.cachefile import CacheFile
 from syndicator.incremental.changes import decide
 from syndicator.incremental.gzip import Compressor
@@ -54,7 +55,6 @@ from syndicator.store import records as feed_records
 from syndicator.store.files import prune
 from syndicator.store.keeper import Keeper
 from syndicator.store.records import Stamp
-from syndicator.store.state import LedgerError
 from syndicator.store.state import fingerprint
 from syndicator.store.state import load_post_cache
 
@@ -110,7 +110,7 @@ class Builder:
         self.writer.folders = self.state.folders
         self._paging, self._opml, self._layouts = PagingMemo(settings), OpmlMemo(settings), LayoutMemo()
         self._assets = AssetWriter(settings)
-        self.pages = PageMemo(settings, self.output.templates())  # its renderer also draws what requests make
+        self.pages = PageMemo(settings, self.output.renderer)  # its renderer also draws what requests make
         self._digests = Digests(fingerprint(settings))
         self._published: Published | None = None
         self._keys: dict[str, tuple[object, ...]] = {}
@@ -222,8 +222,8 @@ class Builder:
             files = {url: f for url, f in files.items() if url.removeprefix(FEEDS_PREFIX) in keep}
         if self._redirects[0] is not published.ledger:
             self._redirects = (published.ledger, redirects(published.ledger))
-        assets, pages = self._assets.served, self.pages.last
-        self.snapshot = self.output.snapshot(published, report, self._redirects[1], files, assets, pages)
+        assets, pages, sources = self._assets.served, self.pages.last, self.cache.assets.files
+        self.snapshot = self.output.snapshot(published, report, self._redirects[1], files, assets, pages, sources)
         gc.collect(1)
         gc.freeze()  # the snapshot lives on: keep it out of the full collections (tens of ms at 10,000 posts)
         changed = report.parsed or report.written or report.removed or report.problems != self._last_problems

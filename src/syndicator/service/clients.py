@@ -1,4 +1,4 @@
-"""Who a request comes from, and a brake on clients that keep failing to authenticate.
+"""Who a request comes from, and a brake on clients that keep presenting wrong credentials.
 
 Behind the shipped nginx (which proxies everything but feeds/ from loopback),
 the peer is 127.0.0.1: the address nginx names in ``X-Real-IP`` is taken
@@ -7,6 +7,7 @@ instead, and only from a loopback peer (anyone else could name any address).
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import threading
 import time
@@ -24,20 +25,38 @@ def client_address(environ: WSGIEnvironment) -> str:
 
 
 def address_of(peer: str | None, named: str | None) -> str:
-    """The client's address from the peer's (REMOTE_ADDR) and the one a proxy names (X-Real-IP)."""
-    peer = peer or ""
+    """The client's address from the peer's (REMOTE_ADDR) and the one a proxy names (X-Real-IP).
+
+    An IPv4 address a dual-stack socket reports as IPv6 (``::ffff:a.b.c.d``) is
+    the IPv4 one, for the peer and the named address alike.
+    """
+    peer = _plain(peer or "")
     if named and peer in ("127.0.0.1", "::1"):
         try:
-            return str(ipaddress.ip_address(str(named).strip()))
+            return _plain(str(ipaddress.ip_address(str(named).strip())))
         except ValueError:
             return peer
     return peer
 
 
-def client_key(address: str) -> str:
-    """What failures count against: the address, or for IPv6 its /64 (one host holds a whole /64)."""
+def _plain(address: str) -> str:
+    """An IPv4-mapped IPv6 address as its IPv4 address; any other as it is."""
     try:
         ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    mapped = ip.ipv4_mapped if isinstance(ip, ipaddress.IPv6Address) else None
+    return str(mapped) if mapped is not None else address
+
+
+def client_key(address: str) -> str:
+    """What failures count against: the address, or for IPv6 its /64 (one host holds a whole /64).
+
+    An IPv4-mapped address counts as its IPv4 address (otherwise every IPv4
+    client of a dual-stack socket would share ``::/64``).
+    """
+    try:
+        ip = ipaddress.ip_address(_plain(address))
     except ValueError:
         return address
     if ip.version == 6:
@@ -45,11 +64,21 @@ def client_key(address: str) -> str:
     return str(ip)
 
 
-class Throttle:
-    """Failed attempts per client: the ``free``-th failure closes the door, and each one more twice as long.
+def _credential_key(credential: str) -> str:
+    return hashlib.sha256(credential.encode("utf-8", "surrogateescape")).hexdigest()[:32]
 
-    The first wait is ``base`` seconds, the longest ``longest``; a client that
-    stays quiet for ``longest`` starts over. At most ``size`` clients are
+
+class Throttle:
+    """Failed attempts per client and credential: the ``free``-th failure closes the door, each one more twice as long.
+
+    Callers ask it only about credentials that are wrong: a valid one is always
+    answered, so nobody sharing an address (a NAT, a hosted reader, an IPv6
+    /64) can lock a partner out. A failure counts against the pair of client
+    and credential presented (a reader retrying a stale token is slowed, a
+    neighbour presenting another is not) and against the client alone, whose
+    door closes only after ``guesses`` failures of any credentials (someone
+    guessing). The first wait is ``base`` seconds, the longest ``longest``; a
+    key that stays quiet for ``longest`` starts over. At most ``size`` keys are
     remembered (the least recently failing are forgotten first), so memory
     stays bounded however many addresses try.
     """
@@ -61,40 +90,49 @@ class Throttle:
         longest: float = 900.0,
         size: int = 4096,
         clock: Callable[[], float] = time.monotonic,
+        guesses: int = 100,
     ) -> None:
         self.free, self.base, self.longest, self.size, self.clock = free, base, longest, size, clock
+        self.guesses = guesses
         self._lock = threading.Lock()
         self._clients: OrderedDict[str, tuple[int, float, float]] = OrderedDict()  # key -> (failures, until, last)
 
-    def wait(self, address: str) -> float:
-        """Seconds before this client may try again (0: now)."""
-        key = client_key(address)
+    def wait(self, address: str, credential: str = "") -> float:
+        """Seconds before this client may try this credential (or any wrong one) again (0: now)."""
+        client = client_key(address)
         with self._lock:
-            known = self._clients.get(key)
-            if known is None:
-                return 0.0
             now = self.clock()
-            if now - known[2] > self.longest:
-                del self._clients[key]
-                return 0.0
-            return max(0.0, known[1] - now)
+            return max(self._wait(f"{client} {_credential_key(credential)}", now), self._wait(client, now))
 
-    def failed(self, address: str) -> None:
-        """Count a failed attempt."""
-        key = client_key(address)
+    def _wait(self, key: str, now: float) -> float:
+        known = self._clients.get(key)
+        if known is None:
+            return 0.0
+        if now - known[2] > self.longest:
+            del self._clients[key]
+            return 0.0
+        return max(0.0, known[1] - now)
+
+    def failed(self, address: str, credential: str = "") -> None:
+        """Count a failed attempt with this credential."""
+        client = client_key(address)
         with self._lock:
             now = self.clock()
-            failures, _until, last = self._clients.pop(key, (0, 0.0, now))
-            if now - last > self.longest:
-                failures = 0
-            failures += 1
-            over = failures - self.free  # from the free-th failure on, the door shuts for base, 2 base, 4 base...
-            until = now + min(self.longest, self.base * 2 ** min(over, 32)) if over >= 0 else 0.0
-            self._clients[key] = (failures, until, now)
+            self._count(f"{client} {_credential_key(credential)}", self.free, now)
+            self._count(client, self.guesses, now)
             while len(self._clients) > self.size:
                 self._clients.popitem(last=False)
 
-    def forget(self, address: str) -> None:
-        """A client that got in: its failures no longer count."""
+    def _count(self, key: str, free: int, now: float) -> None:
+        failures, _until, last = self._clients.pop(key, (0, 0.0, now))
+        if now - last > self.longest:
+            failures = 0
+        failures += 1
+        over = failures - free  # from the free-th failure on, the door shuts for base, 2 base, 4 base...
+        until = now + min(self.longest, self.base * 2 ** min(over, 32)) if over >= 0 else 0.0
+        self._clients[key] = (failures, until, now)
+
+    def forget(self, address: str, credential: str = "") -> None:
+        """A client whose credential got in: that pair's failures no longer count."""
         with self._lock:
-            self._clients.pop(client_key(address), None)
+            self._clients.pop(f"{client_key(address)} {_credential_key(credential)}", None)

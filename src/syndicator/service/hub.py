@@ -25,15 +25,15 @@ from typing import Any
 
 from syndicator import __version__
 from syndicator.config import Settings
+from syndicator.outbound import RefusedError
+from syndicator.outbound import Resolve
+from syndicator.outbound import Target
+from syndicator.outbound import is_local_name
+from syndicator.outbound import is_public
 from syndicator.service.callbacks import DEADLINE
 from syndicator.service.callbacks import MAX_URL_BYTES
-from syndicator.service.callbacks import CallbackError
 from syndicator.service.callbacks import Lanes
 from syndicator.service.callbacks import Reply
-from syndicator.service.callbacks import Resolve
-from syndicator.service.callbacks import Target
-from syndicator.service.callbacks import is_local_name
-from syndicator.service.callbacks import is_public
 from syndicator.service.callbacks import parse_callback
 from syndicator.service.callbacks import send
 from syndicator.service.hubstore import HubStore
@@ -128,7 +128,7 @@ class Hub:
         """The callback's target, if its syntax is acceptable (an address or localhost must be public)."""
         try:
             target = parse_callback(callback, self.limits.callback_bytes)
-        except CallbackError as exc:
+        except RefusedError as exc:
             raise HubRequestError(str(exc)) from None
         literal = target.literal
         if not self.settings.websub_allow_private and (
@@ -286,7 +286,7 @@ def send_to(
     """One request to a callback URL, resolved once and checked, within a total deadline."""
     try:
         target = parse_callback(url, max_bytes=len(url.encode("utf-8")))
-    except CallbackError as exc:
+    except RefusedError as exc:
         return Reply(0, error=str(exc))
     all_headers = {"User-Agent": USER_AGENT, **(headers or {})}
     return send(

@@ -11,8 +11,9 @@ import time
 import urllib.parse
 from pathlib import Path
 
-from syndicator.service.callbacks import CallbackError
+from syndicator.outbound import RefusedError
 from syndicator.service.callbacks import parse_callback
+from syndicator.store.state import database_checked
 
 HUB_FILE = "hub.sqlite3"
 Due = tuple[int, str, str, int]  # (delivery id, callback, topic, attempts so far)
@@ -22,7 +23,7 @@ def host_of(callback: str) -> str:
     """The callback host a stored URL counts against (its lane and its cap)."""
     try:
         return parse_callback(callback, max_bytes=len(callback.encode("utf-8"))).host
-    except CallbackError:
+    except RefusedError:
         return urllib.parse.urlsplit(callback).netloc.lower()
 
 
@@ -132,7 +133,7 @@ class HubStore:
 def _open_db(path: Path) -> sqlite3.Connection:
     """The hub's database, its tables created or brought up to date; deliveries left running start again."""
     db = sqlite3.connect(path, check_same_thread=False)
-    with db:
+    with database_checked(path), db:
         db.executescript(
             """
             CREATE TABLE IF NOT EXISTS subscriptions (

@@ -14,9 +14,11 @@ from collections.abc import Mapping
 from typing import Protocol
 
 from syndicator.config import Settings
+from syndicator.core.pagerender import PageRenderer
 from syndicator.core.pipeline import Published
 from syndicator.core.plan import FeedSpec
 from syndicator.incremental.pagememo import Pages
+from syndicator.service.assets import Located
 from syndicator.service.partnerfeeds import PartnerFeeds
 from syndicator.service.snapshot import AssetFile
 from syndicator.service.snapshot import BuildReport
@@ -36,8 +38,9 @@ class Output(Protocol):
         """Whether work may go to a forked copy of the process (nothing but the build runs in it)."""
         ...
 
-    def templates(self) -> Mapping[str, str] | None:
-        """The page templates, or None when no HTML page is made."""
+    @property
+    def renderer(self) -> PageRenderer | None:
+        """What draws the HTML pages, or None when no page is made."""
         ...
 
     def fresh(
@@ -58,8 +61,13 @@ class Output(Protocol):
         files: HeldFiles,
         assets: dict[str, AssetFile],
         pages: Pages,
+        sources: Mapping[str, Located],
     ) -> Snapshot:
-        """The Snapshot of a reload: what it published, its report, the feeds, assets and pages it made."""
+        """The Snapshot of a reload: what it published, its report, the feeds, assets and pages it made.
+
+        ``sources``: every asset under posts_dir by path (those of posts for
+        partners only are copied for the partners).
+        """
         ...
 
 
@@ -67,9 +75,7 @@ class FilesOutput:
     """A one-off build's output: the files in output_dir and nothing more (no bytes held, no page made)."""
 
     forks = True
-
-    def templates(self) -> Mapping[str, str] | None:
-        return None
+    renderer = None
 
     def fresh(
         self, path: str, body: bytes, zipped: bytes, etag: str, last_modified: float, spec: FeedSpec | None = None
@@ -87,6 +93,7 @@ class FilesOutput:
         files: HeldFiles,
         assets: dict[str, AssetFile],
         pages: Pages,
+        sources: Mapping[str, Located],
     ) -> Snapshot:
         return Snapshot(published.catalog, {}, report, redirects, gone=gone_of(published))
 
@@ -100,10 +107,8 @@ class ServingOutput:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.partner_feeds = PartnerFeeds(settings)  # rendered when a partner asks, never written
-
-    def templates(self) -> Mapping[str, str] | None:
-        return read_templates()
+        self.renderer = PageRenderer(read_templates(), settings)
+        self.partner_feeds = PartnerFeeds(settings, self.renderer)  # rendered when a partner asks, never written
 
     def fresh(
         self, path: str, body: bytes, zipped: bytes, etag: str, last_modified: float, spec: FeedSpec | None = None
@@ -128,6 +133,7 @@ class ServingOutput:
         files: HeldFiles,
         assets: dict[str, AssetFile],
         pages: Pages,
+        sources: Mapping[str, Located],
     ) -> Snapshot:
         return Snapshot(
             published.catalog,
@@ -135,7 +141,7 @@ class ServingOutput:
             report,
             redirects,
             gone=gone_of(published),
-            partners=self.partner_feeds.edition(published),
+            partners=self.partner_feeds.edition(published, sources),
             assets=assets,
             pages=pages,
         )

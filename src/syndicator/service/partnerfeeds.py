@@ -5,6 +5,12 @@ Rendered in memory through the same core.render path as the public feeds (with
 a reload costs no rendering at all, and the partners' catalog only when a post
 is for partners only (otherwise the public catalog serves). A document is kept
 while its posts stay the same objects (the digests' key), up to ``max_bytes``.
+
+Every address a partner feed names answers the partner: a post for partners
+only has its page at /partners/posts/<slug>/ (made here when asked for, like
+the feeds) and its files under /partners/feeds/media/ (an edition's
+``assets``); a category, tag or author that only such posts are in links the
+home page (``plan.feed_groups``).
 """
 
 from __future__ import annotations
@@ -13,25 +19,36 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import replace
 
 from syndicator.config import Settings
 from syndicator.core.catalog import Catalog
 from syndicator.core.opml import opml
 from syndicator.core.opml import opml_newest
+from syndicator.core.pagerender import PageRenderer
+from syndicator.core.partnerview import as_partners_see
 from syndicator.core.pipeline import Published
 from syndicator.core.plan import OPML
 from syndicator.core.plan import PARTNER_FEEDS_PREFIX
+from syndicator.core.plan import PARTNERS_ROOT
 from syndicator.core.plan import FeedSpec
 from syndicator.core.render import document_parts
 from syndicator.incremental.memo import Digests
 from syndicator.incremental.memo import EntryMemo
 from syndicator.incremental.memo import PagingMemo
+from syndicator.model import Tombstone
+from syndicator.service.assets import AssetWriter
+from syndicator.service.assets import Located
+from syndicator.service.assets import partner_assets
+from syndicator.service.snapshot import AssetFile
 from syndicator.service.snapshot import FeedFile
 from syndicator.service.snapshot import etag_of
 
 MAX_BYTES = 64 * 1024 * 1024  # rendered partner documents kept (with their gzip forms)
 ENTRY_SIZES = {"atom": 4000, "rss": 1000, "json": 1000}  # partner entries kept per format
+PARTNER_POSTS = f"{PARTNERS_ROOT}/posts/"  # the pages of posts for partners only (``plan.post_url``)
+HTML = "text/html; charset=utf-8"
 
 
 class PartnerFeeds:
@@ -41,8 +58,10 @@ class PartnerFeeds:
     feeds never wait for it).
     """
 
-    def __init__(self, settings: Settings, *, max_bytes: int = MAX_BYTES) -> None:
+    def __init__(self, settings: Settings, renderer: PageRenderer | None = None, *, max_bytes: int = MAX_BYTES) -> None:
         self.settings = replace(settings, full_content=True)
+        self.renderer = renderer  # the pages' (None: no pages, as for a one-off build)
+        self._media = AssetWriter(settings, partners=True)  # the files of posts for partners only
         self.max_bytes = max_bytes
         self._lock = threading.Lock()
         self._paging = PagingMemo(self.settings, PARTNER_FEEDS_PREFIX)
@@ -52,9 +71,17 @@ class PartnerFeeds:
         self._size = 0
         self._changed: dict[str, tuple[str, float]] = {}  # path -> (etag, when its bytes last changed)
 
-    def edition(self, published: Published) -> Edition:
-        """The partner feeds of a reload: of the partners' catalog, or of the public one when no post is for them."""
-        return Edition(self, published.partner_catalog or published.catalog)
+    def edition(self, published: Published, files: Mapping[str, Located] | None = None) -> Edition:
+        """The partner feeds of a reload: of the partners' catalog, or of the public one when no post is for them.
+
+        They carry the tombstones of every post they held, those for partners
+        only too. The files those posts use (``files``: every asset by path)
+        are copied for partners, under state_dir, first.
+        """
+        catalog = published.partner_catalog or published.catalog
+        wanted = partner_assets(published.partner_catalog.posts, files or {}) if published.partner_catalog else {}
+        assets = self._media.publish_files(wanted, self._media.folders).files
+        return Edition(self, catalog, published.partner_tombstones, published.catalog, assets)
 
     def file(self, edition: Edition, path: str) -> FeedFile | None:
         """A partner feed of an edition (``category/x.atom``), rendered now or kept from before; None: no such feed."""
@@ -69,6 +96,20 @@ class PartnerFeeds:
                 return None
             key = self._digests.key(spec, edition.catalog)
             return self._document(key, lambda: self._render(spec, edition.catalog))[path]
+
+    def page(self, edition: Edition, path: str) -> FeedFile | None:
+        """The page of a post for partners only (``/partners/posts/<slug>/``), made when first asked for; or None."""
+        slug = path.removeprefix(PARTNER_POSTS).removesuffix("/")
+        post = edition.catalog.by_slug.get(slug)
+        renderer = self.renderer
+        if renderer is None or post is None or not post.partners_only or path != f"{PARTNER_POSTS}{slug}/":
+            return None
+        labels = edition.catalog.labels(post)
+        with self._lock:
+            key: tuple[object, ...] = (PARTNER_POSTS, post, labels)
+            return self._document(
+                key, lambda: {path: renderer.post_page(as_partners_see(post, self.settings), labels)}
+            )[path]
 
     def _document(self, key: tuple[object, ...], render: Callable[[], dict[str, bytes]]) -> dict[str, FeedFile]:
         """A document's files: kept from before, or rendered now (the least used dropped beyond max_bytes)."""
@@ -97,27 +138,46 @@ class PartnerFeeds:
             known = self._changed.get(path)
             last_modified = known[1] if known is not None and known[0] == etag else now
             self._changed[path] = (etag, last_modified)
-            files[path] = FeedFile.make(path, body, last_modified, etag=etag)
+            made = FeedFile.make(path, body, last_modified, etag=etag)
+            files[path] = replace(made, media_type=HTML) if path.endswith("/") else made
         return files
 
 
 class Edition:
-    """One reload's partner feeds over its catalog; a request takes the Snapshot's, so it never mixes two."""
+    """One reload's partner feeds over its catalog; a request takes the Snapshot's, so it never mixes two.
 
-    def __init__(self, feeds: PartnerFeeds, catalog: Catalog) -> None:
+    ``public``: the public catalog (the same as ``catalog`` when no post is for
+    partners only); ``assets``: the files of posts for partners only, by URL path.
+    """
+
+    def __init__(
+        self,
+        feeds: PartnerFeeds,
+        catalog: Catalog,
+        tombstones: Mapping[str, tuple[Tombstone, ...]] | None = None,
+        public: Catalog | None = None,
+        assets: Mapping[str, AssetFile] | None = None,
+    ) -> None:
         self.catalog = catalog
+        self.tombstones = tombstones or {}
+        self.public = public
+        self.assets = assets or {}
         self._feeds = feeds
         self._specs: tuple[list[FeedSpec], dict[str, FeedSpec]] | None = None
 
     def specs(self, paging: PagingMemo) -> tuple[list[FeedSpec], dict[str, FeedSpec]]:
         """The partner feeds' specs, and each file's (paged on the first request; call with the feeds' lock held)."""
         if self._specs is None:
-            specs = paging.specs(self.catalog)
+            public = self.public if self.public is not self.catalog else None
+            specs = paging.specs(self.catalog, self.tombstones, public)
             self._specs = (specs, {path: spec for spec in specs for path in spec.paths})
         return self._specs
 
     def file(self, path: str) -> FeedFile | None:
         return self._feeds.file(self, path)
+
+    def page(self, path: str) -> FeedFile | None:
+        return self._feeds.page(self, path)
 
 
 def _size(files: dict[str, FeedFile]) -> int:

@@ -7,7 +7,8 @@ random 256-bit token needs no slow hash). A request names it as
 password: the token); the hash of what it presents is compared with
 ``hmac.compare_digest`` against every partner's (Bearer) or the named one's
 (Basic). Wrong, missing, malformed or revoked credentials all get the same
-401; a client that keeps presenting wrong ones is made to wait (``Throttle``).
+401; a client that keeps presenting wrong ones is made to wait (``Throttle``), but
+valid credentials are always answered.
 """
 
 from __future__ import annotations
@@ -32,10 +33,13 @@ from werkzeug.http import quote_etag
 
 from syndicator.config import Settings
 from syndicator.core.plan import PARTNER_FEEDS_PREFIX
+from syndicator.service.assetserver import AssetServer
 from syndicator.service.audience import Audience
 from syndicator.service.build import Builder
 from syndicator.service.clients import Throttle
 from syndicator.service.clients import client_address
+from syndicator.service.pageserver import CONTENT_SECURITY_POLICY
+from syndicator.service.pageserver import unicode_path
 from syndicator.service.snapshot import FeedFile
 from syndicator.store.partners import PartnerStore
 
@@ -121,6 +125,7 @@ class PartnerServer:
         self.app, self.builder, self.store, self.throttle, self.audience = app, builder, store, throttle, audience
         self.base_url = settings.base_url
         self.cache_control = f"private, max-age={settings.reload_interval}"
+        self.media = AssetServer(_no_such_file, builder, settings, partners=True)  # files of posts for partners
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         path = str(environ.get("PATH_INFO", ""))
@@ -130,26 +135,29 @@ class PartnerServer:
         if method not in ("GET", "HEAD"):
             return _plain(start_response, "405 Method Not Allowed", b"405: GET or HEAD\n", [("Allow", "GET, HEAD")])
         head, address = method == "HEAD", client_address(environ)
-        wait = self.throttle.wait(address)
-        if wait > 0:
-            retry = [("Retry-After", str(math.ceil(wait)))]
-            return _plain(start_response, "429 Too Many Requests", b"429: too many failed attempts\n", retry, head=head)
-        header = environ.get("HTTP_AUTHORIZATION")
-        partner = partner_of(str(header), self.store.hashes()) if header else None
-        if partner is None:
+        header = str(environ.get("HTTP_AUTHORIZATION", ""))
+        partner = partner_of(header, self.store.hashes()) if header else None
+        if partner is None:  # a valid token is always answered: the brake holds back only wrong ones
+            wait = self.throttle.wait(address, header) if header else 0.0
+            if wait > 0:
+                retry = [("Retry-After", str(math.ceil(wait)))]
+                too_many = b"429: too many failed attempts\n"
+                return _plain(start_response, "429 Too Many Requests", too_many, retry, head=head)
             if header:
-                self.throttle.failed(address)
+                self.throttle.failed(address, header)
             return _plain(start_response, "401 Unauthorized", UNAUTHORIZED, CHALLENGES, head=head)
-        self.throttle.forget(address)
+        self.throttle.forget(address, header)
         snapshot = self.builder.snapshot
         if snapshot is None or snapshot.partners is None:
             busy = [("Retry-After", "5")]
             return _plain(start_response, "503 Service Unavailable", b"503: still loading\n", busy, head=head)
+        if path.startswith(self.media.prefix):
+            return self.media(environ, start_response)
         relative = path.removeprefix(PARTNER_FEEDS_PREFIX) if path.startswith(PARTNER_FEEDS_PREFIX) else ""
-        feed_file = snapshot.partners.file(relative) if relative else None
+        feed_file = snapshot.partners.file(relative) if relative else snapshot.partners.page(unicode_path(path))
         if feed_file is None:
             return _plain(start_response, "404 Not Found", b"404: no such partner feed\n", [], head=head)
-        if self.audience is not None:
+        if self.audience is not None and relative:
             self.audience.partner_fetch(partner, relative)
         return self._answer(environ, start_response, path, feed_file, method)
 
@@ -169,6 +177,8 @@ class PartnerServer:
         ]
         if zipped:
             headers.append(("Content-Encoding", "gzip"))
+        if feed_file.media_type.startswith("text/html"):  # a post's page, with the pages' own policy
+            headers.append(("Content-Security-Policy", CONTENT_SECURITY_POLICY))
         if_none_match = environ.get("HTTP_IF_NONE_MATCH")
         if if_none_match:
             tags = parse_etags(if_none_match)
@@ -181,6 +191,11 @@ class PartnerServer:
         body = feed_file.gzip_body if zipped else feed_file.body
         start_response("200 OK", [*headers, ("Content-Length", str(len(body)))])
         return [body] if method == "GET" else []
+
+
+def _no_such_file(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+    """What answers a partner's request for a file no post for partners has."""
+    return _plain(start_response, "404 Not Found", b"404: no such file\n", [], head=environ["REQUEST_METHOD"] == "HEAD")
 
 
 def _plain(

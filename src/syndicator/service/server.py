@@ -23,6 +23,7 @@ from syndicator.service.audience import Audience
 from syndicator.service.audience import topic_counts
 from syndicator.service.build import Builder
 from syndicator.service.hub import Hub
+from syndicator.service.hubstore import HubStore
 from syndicator.service.schedule import Clock
 from syndicator.service.schedule import Reloads
 from syndicator.service.watch import PostWatcher
@@ -70,7 +71,10 @@ def serve_http(settings: Settings, host: str, port: int, threads: int, clock: Cl
     for a first byte with no timeout), room for MAX_CONNECTIONS connections,
     and POST /websub bodies are read on threads of their own (web.WEBSUB_SLOTS).
     """
-    multiprocessing.set_start_method("fork", force=True)  # the worker inherits load_app and the settings
+    multiprocessing.set_start_method("fork", force=True)  # the worker inherits load_app, the settings, the builder
+    builder = Builder(settings)  # here, not in the worker: a damaged state file stops serve before it starts
+    for store in (HubStore(settings.state_dir), PartnerStore(settings.state_dir), AudienceStore(settings.state_dir)):
+        store.close()  # so are the databases: each opened once here, and closed before the worker is forked
     _raise_file_limit(MAX_CONNECTIONS + 1024)  # the connections, plus post files, databases and callbacks
     server = Server(
         "syndicator",
@@ -87,7 +91,7 @@ def serve_http(settings: Settings, host: str, port: int, threads: int, clock: Cl
         log_access=False,
         websockets=False,
     )
-    server.serve(target_loader=lambda _target: _load_app(settings, host, port, clock))
+    server.serve(target_loader=lambda _target: _load_app(settings, builder, host, port, clock))
 
 
 def _raise_file_limit(wanted: int) -> None:
@@ -99,15 +103,14 @@ def _raise_file_limit(wanted: int) -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
 
 
-def _load_app(settings: Settings, host: str, port: int, clock: Clock) -> Callable[..., Any]:
+def _load_app(settings: Settings, builder: Builder, host: str, port: int, clock: Clock) -> Callable[..., Any]:
     """The worker process's app, answering at once (runs in the worker).
 
     The feeds an earlier run left in output_dir are served from the first
     moment; the first load runs on the scheduler, and its Snapshot replaces
     them when it is done (``/healthz`` says "starting" until then).
     """
-    builder = Builder(settings)  # a lost ledger is the first load's error: /healthz and the log say it
-    builder.serve_stored(clock())
+    builder.serve_stored(clock())  # a lost ledger is the first load's error: /healthz and the log say it
     hub = Hub(settings)
     watcher = PostWatcher(settings.posts_dir)
     watcher.start()  # before the first load: an edit made during it is seen

@@ -148,8 +148,17 @@ def public_problems(problems: Iterable[LoadProblem], settings: Settings) -> tupl
 class PartnerView(Protocol):
     """The partner feeds of one reload (``partnerfeeds.Edition``): each made when first asked for."""
 
+    @property
+    def assets(self) -> Mapping[str, AssetFile]:
+        """The files of posts for partners only, by URL path (under /partners/feeds/media/)."""
+        ...
+
     def file(self, path: str) -> FeedFile | None:
         """The partner feed at this path under /partners/feeds/ (``category/x.atom``), or None."""
+        ...
+
+    def page(self, path: str) -> FeedFile | None:
+        """The page of a post for partners only at this URL path (``/partners/posts/<slug>/``), or None."""
         ...
 
 

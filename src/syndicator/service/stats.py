@@ -104,7 +104,10 @@ def stats_lines(settings: Settings, today: date, days: int, log: Path | None = N
         if log is not None:
             with log.open(encoding="utf-8", errors="replace") as log_lines:
                 counted, skipped = import_log(settings, store, log_lines, today)
-            lines.append(f"{log}: {counted} feed requests counted, {skipped} lines not in nginx's combined format")
+            lines.append(
+                f"{log}: {counted} feed requests counted, {skipped} lines skipped"
+                " (not in nginx's combined format, or dated where no log can be)"
+            )
         return lines + (text_tables(collect(store, today, days)) or [f"no readers counted in the last {days} days"])
     finally:
         store.close()

@@ -70,15 +70,15 @@ def _refused(token: str) -> Response | None:
     """401 (or 429 for a client that failed too often) unless the request presents the token."""
     throttle: Throttle = current_app.config["SYNDICATOR_THROTTLE"]
     address = client_address(request.environ)
-    wait = throttle.wait(address)
+    header = request.headers.get("Authorization", "")
+    if presents(header, token):  # the right token is always answered: the brake holds back only wrong ones
+        throttle.forget(address, header)
+        return None
+    wait = throttle.wait(address, header) if header else 0.0
     if wait > 0:
         return Response("429: too many failed attempts\n", 429, {"Retry-After": str(math.ceil(wait))}, "text/plain")
-    header = request.headers.get("Authorization", "")
-    if presents(header, token):
-        throttle.forget(address)
-        return None
     if header:
-        throttle.failed(address)
+        throttle.failed(address, header)
     response = Response("401 Unauthorized: /stats/ needs the stats token\n", 401, mimetype="text/plain")
     response.headers.add("WWW-Authenticate", 'Bearer realm="stats"')
     response.headers.add("WWW-Authenticate", 'Basic realm="stats", charset="UTF-8"')

@@ -18,6 +18,8 @@ from datetime import date
 from datetime import timedelta
 from pathlib import Path
 
+from syndicator.store.state import database_checked
+
 AUDIENCE_FILE = "audience.sqlite3"
 KEEP_DAYS = 2  # today and yesterday keep their sketches and salt (a log rotated after midnight still merges)
 Count = tuple[str, str, str, int]  # (feed, day, kind, value)
@@ -31,7 +33,7 @@ class AudienceStore:
         self.path = state_dir / AUDIENCE_FILE
         self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=10)
         self._lock = threading.Lock()
-        with self._db:
+        with database_checked(self.path), self._db:
             self._db.executescript(
                 """
                 CREATE TABLE IF NOT EXISTS counts (feed TEXT NOT NULL, day TEXT NOT NULL, kind TEXT NOT NULL,

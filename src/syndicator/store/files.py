@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 FILE_MODE = 0o644
+TEMP_NAME_BYTES = 200  # of a file's name in its temp file's, which adds a dot, 8 random characters and ".tmp"
 FileState = tuple[int, int, int]  # (size, mtime_ns, inode): any write or replacement changes it
 
 
@@ -65,7 +66,9 @@ def make_folder(folder: Path, root: Path | None = None, created: set[str] | None
 @contextmanager
 def _temp_beside(file: Path, *, fsync: bool, mode: int = FILE_MODE) -> Iterator[tuple[BinaryIO, str]]:
     """A new temp file beside ``file`` (mode 0644 unless told) to write into; removed again if the block fails."""
-    fd, tmp = tempfile.mkstemp(dir=file.parent, prefix=f".{file.name}.", suffix=".tmp")
+    # The temp name starts like the file's, cut so it stays within 255 bytes however long the file's name is.
+    start = file.name.encode("utf-8", "surrogateescape")[:TEMP_NAME_BYTES].decode("utf-8", "ignore")
+    fd, tmp = tempfile.mkstemp(dir=file.parent, prefix=f".{start}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
             yield handle, tmp

@@ -10,6 +10,7 @@ import json
 from syndicator.config import Settings
 from syndicator.core.ledger import Record
 from syndicator.core.ledger import entry_line as ledger_line
+from syndicator.core.recovery import Found
 from syndicator.model import LoadProblem
 from syndicator.store import state
 from syndicator.store.files import write_atomic
@@ -24,7 +25,8 @@ class Keeper:
 
     ``ledger`` (read by ``start``, which raises LedgerError when the published
     ids are lost), ``records`` of the feed files written, ``folders`` of
-    output_dir the builds created, ``feeds`` ever published.
+    output_dir the builds created, ``feeds`` ever published. All but the
+    ledger are read at once: a damaged one is a StateError before anything runs.
     """
 
     def __init__(self, settings: Settings) -> None:
@@ -34,8 +36,8 @@ class Keeper:
         self.folders: set[str] = state.read_folders(settings)
         self.ledger: dict[str, Record] = {}
         self.ledger_problem: LoadProblem | None = None  # the ledger was lost or unreadable (shown once)
-        self.recovered: dict[str, str] = {}  # ids read back from published feeds, for the first load
-        self.feeds: dict[str, str] = {}
+        self.recovered: dict[str, Found] = {}  # entries read back from published feeds, for the first load
+        self.feeds: dict[str, str] = state.read_state(settings.state_dir / FEEDS_KNOWN_FILE, _known_feeds, {})
         self.started = False
         self._lines: dict[str, tuple[Record, bytes]] = {}  # each post's line of the ledger file as last written
 
@@ -48,11 +50,10 @@ class Keeper:
         return known[1]
 
     def start(self) -> None:
-        """Read the ledger and the known feeds (for the first load, not before serving)."""
+        """Read the ledger (for the first load, not before serving)."""
         if self.started:
             return
         self.ledger, self.ledger_problem, self.recovered = state.read_ledger(self.settings)
-        self.feeds = _read_feeds(self.settings)
         self.started = True
 
     def save(
@@ -74,12 +75,9 @@ class Keeper:
         self.ledger_problem, self.recovered = None, {}
 
 
-def _read_feeds(settings: Settings) -> dict[str, str]:
-    """Every feed ever published -> "" or when it went; none when the file is missing or not one."""
-    try:
-        document = json.loads((settings.state_dir / FEEDS_KNOWN_FILE).read_bytes())
-    except (OSError, ValueError):
-        return {}
+def _known_feeds(data: bytes) -> dict[str, str]:
+    """Every feed ever published -> "" or when it went, from feeds-known.json."""
+    document = json.loads(data)
     if not isinstance(document, dict):
-        return {}
+        raise ValueError("not an object")
     return {str(stem): str(gone) for stem, gone in document.items()}

@@ -15,6 +15,8 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from syndicator.store.state import database_checked
+
 PARTNERS_FILE = "partners.sqlite3"
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")  # a partner's name: the user name of HTTP Basic
 
@@ -41,7 +43,7 @@ class PartnerStore:
         state_dir.mkdir(parents=True, exist_ok=True)
         self.path = state_dir / PARTNERS_FILE
         self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=10)
-        with self._db:
+        with database_checked(self.path), self._db:
             self._db.execute(
                 "CREATE TABLE IF NOT EXISTS partners (name TEXT PRIMARY KEY, token_hash TEXT NOT NULL,"
                 " created REAL NOT NULL, revoked REAL, last_fetch REAL, fetches INTEGER NOT NULL DEFAULT 0)"

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from syndicator.config import Settings
 from syndicator.core.digest import digest
@@ -26,8 +27,11 @@ from syndicator.store.files import write_atomic
 from syndicator.store.sources import asset_states
 from syndicator.store.sources import scan
 from syndicator.store.sources import states_digest
+from syndicator.store.state import DAMAGED
 from syndicator.store.state import LEDGER_FILE
 from syndicator.store.state import fingerprint
+from syndicator.store.state import read_cache
+from syndicator.store.state import read_state
 
 FEEDS_STATE_FILE = "feeds.json"
 ASSETS_STATE_FILE = "assets.json"
@@ -44,22 +48,17 @@ class FeedRecord:
 
 
 def parse_records(data: bytes) -> dict[str, FeedRecord]:
-    """The feed records of a feeds.json file; none when it is not one."""
-    try:
-        document = json.loads(data)
-        return {
-            stem: FeedRecord(entry["digest"], {p: (int(a), int(b), str(c)) for p, (a, b, c) in entry["files"].items()})
-            for stem, entry in document.items()
-        }
-    except (ValueError, KeyError, TypeError, AttributeError):
-        return {}
+    """The feed records of a feeds.json file (state.DAMAGED when it is not one)."""
+    document = json.loads(data)
+    return {
+        stem: FeedRecord(str(entry["digest"]), {p: (int(a), int(b), str(c)) for p, (a, b, c) in entry["files"].items()})
+        for stem, entry in document.items()
+    }
 
 
 def read_records(path: Path) -> dict[str, FeedRecord]:
-    try:
-        return parse_records(path.read_bytes())
-    except OSError:
-        return {}
+    """The feed records in feeds.json; none when it is missing (StateError: damaged)."""
+    return read_state(path, parse_records, {})
 
 
 class RecordsFile:
@@ -97,15 +96,15 @@ class AssetRecord:
 
 
 def read_asset_records(settings: Settings) -> dict[str, AssetRecord]:
-    """The assets the builds copied (path under output_dir -> record); none when the file is missing or not one."""
-    try:
-        document = json.loads((settings.state_dir / ASSETS_STATE_FILE).read_bytes())
-        return {
-            path: AssetRecord((int(a), int(b), int(c)), int(size), int(mtime), str(etag))
-            for path, (a, b, c, size, mtime, etag) in document.items()
-        }
-    except (OSError, ValueError, TypeError, AttributeError):
-        return {}
+    """The assets the builds copied (path under output_dir -> record); none when missing (StateError: damaged)."""
+    return read_state(settings.state_dir / ASSETS_STATE_FILE, _asset_records, {})
+
+
+def _asset_records(data: bytes) -> dict[str, AssetRecord]:
+    return {
+        path: AssetRecord((int(a), int(b), int(c)), int(size), int(mtime), str(etag))
+        for path, (a, b, c, size, mtime, etag) in json.loads(data).items()
+    }
 
 
 def write_asset_records(settings: Settings, records: dict[str, AssetRecord]) -> None:
@@ -190,37 +189,41 @@ def _sources_digest(settings: Settings) -> str:
 
 def unchanged_since_stamp(settings: Settings, now: datetime) -> Stamp | None:
     """The last build's summary when nothing it depends on changed since; otherwise None."""
-    state_dir = settings.state_dir
+    document = read_cache(settings.state_dir / STAMP_FILE, json.loads)
+    if not isinstance(document, dict) or document.get("version") != STAMP_VERSION:
+        return None
     try:
-        document = json.loads((state_dir / STAMP_FILE).read_bytes())
-        feeds_state = (state_dir / FEEDS_STATE_FILE).read_bytes()
-        if document.get("version") != STAMP_VERSION or document["settings"] != fingerprint(settings):
-            return None
-        due = document["next_publish_at"]
-        if due is not None and datetime.fromisoformat(due) <= now:
-            return None
-        recorded = (document["ledger"], document["index"], document["assets_state"])
-        if recorded != (
-            _file_state(state_dir / LEDGER_FILE),
-            _file_state(settings.output_dir / "index.opml"),
-            _file_state(state_dir / ASSETS_STATE_FILE),
-        ):
-            return None
-        if document["feeds_state"] != digest(feeds_state):
-            return None
-        if document["sources"] != _sources_digest(settings):
-            return None
-        if not all(intact(settings.output_dir, record) for record in parse_records(feeds_state).values()):
-            return None
-        if not _assets_intact(settings):
+        if not _still_valid(settings, document, now):
             return None
         summary = document["summary"]
         problems = tuple(
             LoadProblem(str(p), int(n), str(m), bool(f), bool(private)) for p, n, m, f, private in summary["problems"]
         )
         return Stamp(int(summary["feeds"]), int(summary["posts"]), int(summary["categories"]), problems)
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+    except (OSError, *DAMAGED):
         return None
+
+
+def _still_valid(settings: Settings, document: dict[str, Any], now: datetime) -> bool:
+    """Whether what a stamp recorded is as it was: settings, schedule, state files, sources, every file written."""
+    state_dir = settings.state_dir
+    feeds_state = (state_dir / FEEDS_STATE_FILE).read_bytes()
+    if document["settings"] != fingerprint(settings):
+        return False
+    due = document["next_publish_at"]
+    if due is not None and datetime.fromisoformat(due) <= now:
+        return False
+    recorded = (document["ledger"], document["index"], document["assets_state"])
+    if recorded != (
+        _file_state(state_dir / LEDGER_FILE),
+        _file_state(settings.output_dir / "index.opml"),
+        _file_state(state_dir / ASSETS_STATE_FILE),
+    ):
+        return False
+    if document["feeds_state"] != digest(feeds_state) or document["sources"] != _sources_digest(settings):
+        return False
+    records = parse_records(feeds_state).values()
+    return all(intact(settings.output_dir, record) for record in records) and _assets_intact(settings)
 
 
 def write_stamp(

@@ -2,22 +2,29 @@
 
 The fingerprint (the installed code, the settings and the folder a command runs
 in) marks every cache and stamp, so that new code or new settings never reuse
-what old ones parsed or rendered.
+what old ones parsed or rendered. How a damaged file is taken is decided here
+too: a cache that cannot be read is no cache (one warning); a state file that
+cannot be read stops the command with one line naming it (StateError), but for
+the ledger, whose ids are read back from the published feeds instead.
 """
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import functools
 import json
 import logging
 import os
 import pickle
+import sqlite3
 import time
 from collections.abc import Callable
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from typing import BinaryIO
+from typing import TypeVar
 
 from syndicator import __version__
 from syndicator.config import Settings
@@ -26,12 +33,16 @@ from syndicator.core.ledger import Record
 from syndicator.core.ledger import dumps
 from syndicator.core.ledger import entry_line
 from syndicator.core.ledger import loads
-from syndicator.core.ledger import recover_ids
+from syndicator.core.recovery import Found
+from syndicator.core.recovery import LedgerError
+from syndicator.core.recovery import recover_ids
 from syndicator.model import LoadProblem
 from syndicator.store.files import replacing
 from syndicator.store.files import write_atomic
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 LEDGER_FILE = "ledger.json"
 FOLDERS_FILE = "folders.json"  # the folders of output_dir a build created (only those may be removed)
@@ -111,25 +122,77 @@ class BuilderLock:
         self.release()
 
 
-class LedgerError(Exception):
-    """The ledger is gone and the ids already published cannot be read back from output_dir."""
+# What reading a damaged JSON document raises: bad bytes or syntax, a number too long, the wrong shape, too deep.
+DAMAGED = (ValueError, LookupError, TypeError, AttributeError, RecursionError)
 
 
-def read_ledger(settings: Settings) -> tuple[dict[str, Record], LoadProblem | None, dict[str, str]]:
-    """The ledger in state_dir, a warning, and the published ids recovered when it is missing or unreadable.
+class StateError(Exception):
+    """A file under state_dir is there but cannot be read: the command stops, naming it."""
+
+
+def _why(exc: BaseException) -> str:
+    """What went wrong, in one short line (a message may quote a whole document)."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 120 else text[:119] + "…"
+
+
+def read_state(path: Path, parse: Callable[[bytes], T], missing: T) -> T:
+    """A state file parsed, or ``missing`` when there is none; StateError when it is there but damaged."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return missing
+    except OSError as exc:
+        raise StateError(f"state file {path} cannot be read ({exc.strerror or exc})") from None
+    try:
+        return parse(data)
+    except DAMAGED as exc:
+        raise _damaged(path, exc) from None
+
+
+def _damaged(path: Path, exc: BaseException) -> StateError:
+    return StateError(
+        f"state file {path} is damaged ({_why(exc)}); restore it from a backup, or remove it to start it afresh"
+    )
+
+
+@contextlib.contextmanager
+def database_checked(path: Path) -> Iterator[None]:
+    """Opening a database under state_dir: one that is not a database, or is corrupt, is a StateError naming it."""
+    try:
+        yield
+    except sqlite3.DatabaseError as exc:
+        if not getattr(exc, "sqlite_errorname", "").startswith(("SQLITE_NOTADB", "SQLITE_CORRUPT")):
+            raise
+        raise _damaged(path, exc) from None
+
+
+def read_cache(path: Path, parse: Callable[[bytes], T]) -> T | None:
+    """A cache file parsed; None when there is none, or (with one warning) when it cannot be read."""
+    try:
+        return parse(path.read_bytes())
+    except FileNotFoundError:
+        return None
+    except (OSError, *DAMAGED) as exc:
+        logger.warning("cache unreadable, not used path=%s reason=%s", path, _why(exc))
+        return None
+
+
+def read_ledger(settings: Settings) -> tuple[dict[str, Record], LoadProblem | None, dict[str, Found]]:
+    """The ledger in state_dir, a warning, and the published entries recovered when it is missing or unreadable.
 
     Without a ledger, the ids the feeds in output_dir carry (the site-wide feed
-    and its archive pages hold every published post) are taken back by slug, so
-    that readers see no duplicates; raise LedgerError when those feeds exist but
-    cannot be read.
+    and its archive pages hold every published post) are given back to the
+    posts (core.recovery), so that readers see no duplicates; raise LedgerError
+    when those feeds exist but cannot be read.
     """
     path = settings.state_dir / LEDGER_FILE
     try:
         return loads(path.read_bytes()), None, {}
     except FileNotFoundError:
         reason = "missing"
-    except (OSError, ValueError, KeyError, AttributeError) as exc:
-        reason = f"unreadable ({exc})"
+    except (OSError, *DAMAGED) as exc:
+        reason = f"unreadable ({_why(exc)})"
     recovered = recover_published_ids(settings.output_dir)
     if reason == "missing" and not recovered:
         return {}, None, {}
@@ -138,8 +201,8 @@ def read_ledger(settings: Settings) -> tuple[dict[str, Record], LoadProblem | No
     return {}, LoadProblem(str(path), 1, message, fatal=False), recovered
 
 
-def recover_published_ids(output_dir: Path) -> dict[str, str]:
-    """Post slug -> id as published in output_dir's site-wide Atom feed and its archive pages (none: no feed)."""
+def recover_published_ids(output_dir: Path) -> dict[str, Found]:
+    """Post slug -> entry as published in output_dir's site-wide Atom feed and its archive pages (none: no feed)."""
     feed = output_dir / "all.atom"
     if not feed.is_file():
         return {}
@@ -160,12 +223,15 @@ def write_ledger(
 
 
 def read_folders(settings: Settings) -> set[str]:
-    """The folders of output_dir that builds created; none when the file is missing or not one."""
-    try:
-        document = json.loads((settings.state_dir / FOLDERS_FILE).read_bytes())
-    except (OSError, ValueError):
-        return set()
-    return {str(f) for f in document} if isinstance(document, list) else set()
+    """The folders of output_dir that builds created; none when the file is missing (StateError: damaged)."""
+    return read_state(settings.state_dir / FOLDERS_FILE, _folders, set())
+
+
+def _folders(data: bytes) -> set[str]:
+    document = json.loads(data)
+    if not isinstance(document, list) or not all(isinstance(folder, str) for folder in document):
+        raise ValueError("not a list of folders")
+    return set(document)
 
 
 def write_folders(settings: Settings, folders: set[str]) -> None:
@@ -174,14 +240,24 @@ def write_folders(settings: Settings, folders: set[str]) -> None:
 
 
 def load_post_cache(settings: Settings) -> Any:
-    """What the post cache saved when it was made by this code with these settings; otherwise None."""
+    """What the post cache saved when it was made by this code with these settings; otherwise None.
+
+    A file that cannot be read is no cache, with one warning, and every post is
+    parsed again: unpickling damaged bytes can raise almost anything
+    (MemoryError or OverflowError for a length gone wrong, whatever a class
+    called with damaged arguments raises).
+    """
+    path = settings.state_dir / POSTS_CACHE_FILE
     try:
-        with open(settings.state_dir / POSTS_CACHE_FILE, "rb") as handle:
+        with open(path, "rb") as handle:
             mark = pickle.load(handle)  # noqa: S301 - our own file under state_dir
             if mark != f"{POSTS_CACHE_VERSION} {fingerprint(settings)}":
                 return None  # made by other code or settings: not even read further
             return pickle.load(handle)  # noqa: S301
-    except (OSError, EOFError, ValueError, TypeError, AttributeError, ImportError, pickle.UnpicklingError):
+    except FileNotFoundError:
+        return None
+    except Exception as exc:  # noqa: BLE001 - see above: any failure to read a cache means no cache
+        logger.warning("cache unreadable, not used path=%s reason=%s", path, _why(exc))
         return None
 
 

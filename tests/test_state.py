@@ -1,0 +1,167 @@
+"""state_dir damaged: a cache that cannot be read is no cache; a damaged state file is a one-line refusal naming it."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import signal
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from subprocess import PIPE
+
+import pytest
+
+from conftest import Server
+from conftest import free_port
+
+NESTED = b"[" * 200_000 + b"]" * 200_000  # deeper than any JSON reader's recursion
+
+
+def run(site: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """``syndicator <args>`` in the site's folder, as a separate process (its whole group stopped at the timeout)."""
+    command = [sys.executable, "-m", "syndicator", *args]
+    process = subprocess.Popen(command, cwd=site, stdout=PIPE, stderr=PIPE, text=True, start_new_session=True)
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        stdout, stderr = process.communicate()
+        raise AssertionError(f"still running after {timeout} s: {stderr}") from None
+    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
+
+
+def make_site(tmp_path: Path) -> Path:
+    """A site built once: two posts in two categories, an image, every state file written."""
+    site = tmp_path / "site"
+    posts = site / "posts"
+    posts.mkdir(parents=True)
+    (posts / "x.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    for name, category in (("a", "One"), ("b", "Two")):
+        (posts / f"{name}.md").write_text(
+            f"---\ntitle: Post {name}\ndate: 2024-05-04\ncategories: [{category}]\n---\nBody ![x](x.png)\n"
+        )
+    built = run(site, "build")
+    assert built.returncode == 0, built.stderr
+    return site
+
+
+def feeds_of(site: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(site / "feeds")): p.read_bytes() for p in (site / "feeds").rglob("*") if p.is_file()}
+
+
+def pickle_mark(cache: Path) -> bytes:
+    """The first record of a post cache file (what it is valid for), as this code wrote it."""
+    with cache.open("rb") as handle:
+        pickle.load(handle)  # noqa: S301 - the file the build just wrote
+        return cache.read_bytes()[: handle.tell()]
+
+
+CACHE_DAMAGE: dict[str, Callable[[bytes, bytes], bytes]] = {
+    "overflow": lambda mark, data: mark + b"\x80\x04\x8e" + (2**63 - 1).to_bytes(8, "little"),  # OverflowError
+    "memory": lambda mark, data: mark + b"\x80\x04\x8e" + (2**62).to_bytes(8, "little"),  # MemoryError
+    "truncated": lambda mark, data: data[: len(mark) + (len(data) - len(mark)) // 2],
+    "garbage": lambda mark, data: mark + b"\x80\x04garbage\xff" * 50,
+    "bad mark": lambda mark, data: b"\x80\x04\x8e" + (2**63 - 1).to_bytes(8, "little") + data,
+    "stack": lambda mark, data: mark + b"\x80\x04" + b"0" * 10,  # POP on an empty stack
+}
+
+
+@pytest.mark.parametrize("damage", CACHE_DAMAGE)
+def test_a_damaged_post_cache_is_no_cache(tmp_path: Path, damage: str) -> None:
+    """Any failure to read posts.cache means no cache: one warning, every post parsed, the same feeds."""
+    site = make_site(tmp_path)
+    before = feeds_of(site)
+    cache = site / ".syndicator" / "posts.cache"
+    cache.write_bytes(CACHE_DAMAGE[damage](pickle_mark(cache), cache.read_bytes()))
+    (site / "posts" / "b.md").touch()  # something changed: the build does not stop at its stamp
+    built = run(site, "build")
+    assert built.returncode == 0, built.stderr
+    assert "Traceback" not in built.stderr
+    warnings = [line for line in built.stderr.splitlines() if "WARNING" in line]
+    assert len(warnings) == 1 and "posts.cache" in warnings[0], built.stderr
+    assert "parsed=2" in built.stderr
+    assert feeds_of(site) == before
+    again = run(site, "build")  # the cache was written afresh
+    assert again.returncode == 0 and "WARNING" not in again.stderr, again.stderr
+
+
+@pytest.mark.parametrize("data", [NESTED, b"{", b"\xff\xfe"], ids=["nested", "cut", "binary"])
+def test_a_damaged_build_stamp_is_a_full_build(tmp_path: Path, data: bytes) -> None:
+    """build.json only lets a build stop early: unreadable, it is one warning and a build of everything."""
+    site = make_site(tmp_path)
+    before = feeds_of(site)
+    (site / ".syndicator" / "build.json").write_bytes(data)
+    built = run(site, "build")
+    assert built.returncode == 0 and "Traceback" not in built.stderr, built.stderr
+    warnings = [line for line in built.stderr.splitlines() if "WARNING" in line]
+    assert len(warnings) == 1 and "build.json" in warnings[0], built.stderr
+    assert "up to date" not in built.stderr and "(2 posts" in built.stdout
+    assert feeds_of(site) == before
+
+
+STATE_FILES = ("feeds.json", "assets.json", "folders.json", "feeds-known.json")
+
+
+@pytest.mark.parametrize("name", STATE_FILES)
+@pytest.mark.parametrize("data", [NESTED, b'{"all": {"digest": ', b"\x00garbage"], ids=["nested", "cut", "binary"])
+def test_a_damaged_state_file_stops_build_with_one_line(tmp_path: Path, name: str, data: bytes) -> None:
+    """A state file that cannot be read: `build` exits 1 with one line naming it, and writes nothing."""
+    site = make_site(tmp_path)
+    (site / "posts" / "a.md").write_text("---\ntitle: Changed\ndate: 2024-05-04\ncategories: [Three]\n---\nNew\n")
+    before = feeds_of(site)
+    state = site / ".syndicator" / name
+    state.write_bytes(data)
+    built = run(site, "build")
+    assert built.returncode == 1
+    assert "Traceback" not in built.stderr
+    lines = built.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"Error: state file {state} is damaged"), built.stderr
+    assert feeds_of(site) == before
+    assert state.read_bytes() == data
+
+
+DATABASES = ("hub.sqlite3", "partners.sqlite3", "audience.sqlite3")
+
+
+@pytest.mark.parametrize("name", STATE_FILES + DATABASES)
+def test_a_damaged_state_file_stops_serve_at_start(tmp_path: Path, name: str) -> None:
+    """`serve` refuses to start on a damaged state file, with one line naming it: no traceback, no worker loop."""
+    site = make_site(tmp_path)
+    state = site / ".syndicator" / name
+    state.write_bytes(NESTED)
+    served = run(site, "serve", "--port", str(free_port()), timeout=30)
+    assert served.returncode == 1
+    assert "Traceback" not in served.stderr
+    assert f"state file {state} is damaged" in served.stderr
+
+
+def test_a_nested_ledger_is_recovered_from_the_feeds(tmp_path: Path, start_server: Callable[..., Server]) -> None:
+    """A ledger too deep to read is an unreadable ledger: ids come back from output_dir, with one warning."""
+    site = make_site(tmp_path)
+    before = feeds_of(site)
+    ledger = site / ".syndicator" / "ledger.json"
+    ledger.write_bytes(NESTED)
+    built = run(site, "build")
+    assert built.returncode == 0 and "Traceback" not in built.stderr, built.stderr
+    assert "ledger unreadable" in built.stderr and "2 published ids recovered" in built.stderr
+    assert feeds_of(site) == before
+    ledger.write_bytes(NESTED)
+    server = start_server(site)
+    published = server.get("/feeds/all.atom").text
+    assert all(f"/posts/{slug}</id>" in published for slug in ("a", "b"))
+    log = server.log.read_text()
+    assert "ledger unreadable" in log and "Traceback" not in log
+
+
+@pytest.mark.parametrize(("name", "command"), [("partners.sqlite3", "partners list"), ("audience.sqlite3", "stats")])
+def test_a_damaged_database_stops_its_command_with_one_line(tmp_path: Path, name: str, command: str) -> None:
+    """`partners` and `stats` on a database that is not one: exit 1, one line naming it."""
+    site = make_site(tmp_path)
+    state = site / ".syndicator" / name
+    state.write_bytes(b"not a database, " * 64)
+    ran = run(site, *command.split())
+    assert ran.returncode == 1
+    assert ran.stderr.strip().splitlines() == [ran.stderr.strip()]
+    assert ran.stderr.startswith(f"Error: state file {state} is damaged (file is not a database)"), ran.stderr
