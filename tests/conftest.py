@@ -108,8 +108,8 @@ def free_port() -> int:
 class Server:
     """A real ``syndicator serve`` subprocess on a free loopback port."""
 
-    def __init__(self, cwd: Path, env: dict[str, str]) -> None:
-        self.port = free_port()
+    def __init__(self, cwd: Path, env: dict[str, str], port: int | None = None) -> None:
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = cwd / "serve.log"
         self._log_file = self.log.open("wb")
@@ -159,8 +159,8 @@ def start_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
     """Start ``syndicator serve`` in a folder with the given environment; stopped after the test."""
     servers: list[Server] = []
 
-    def start(cwd: Path = tmp_path, **env: str) -> Server:
-        server = Server(cwd, env)
+    def start(cwd: Path = tmp_path, port: int | None = None, **env: str) -> Server:
+        server = Server(cwd, env, port)
         servers.append(server)
         return server
 

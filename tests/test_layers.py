@@ -57,7 +57,7 @@ OWNERS = {
     "feedgen": {"core.render"},
     "lxml": {"core.render", "core.feedmedia"},
     "imagesize": {"store.sources"},
-    "flask": {"service.web", "service.context", "service.oldurls", "service.statspage"},
+    "flask": {"service.web", "service.context", "service.oldurls", "service.statspage", "service.fediweb"},
     "werkzeug": {
         "service.web",
         "service.oldurls",
@@ -65,6 +65,7 @@ OWNERS = {
         "service.partners",
         "service.assetserver",
         "service.pageserver",
+        "service.fediweb",
     },
     "jinja2": {"core.pagerender"},
     "apscheduler": {"service.schedule"},
@@ -73,6 +74,8 @@ OWNERS = {
     "granian": {"service.server"},
     "defusedxml": {"importers.wxr"},
     "tomlkit": {"store.configfile"},
+    "cryptography": {"service.httpsig"},
+    "http_message_signatures": {"service.httpsig"},
 }
 
 

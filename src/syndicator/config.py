@@ -23,6 +23,7 @@ ENV_PREFIX = "SYNDICATOR_"
 REDIRECT_KINDS = ("category", "tag", "author", "post")
 TABLES = ("redirects",)  # tables of the config file, beside the SETTINGS keys
 _NEW_SLUG = re.compile(r"[\w][\w.~-]*")  # a slug this site publishes (the rule of post and taxonomy slugs)
+_SITE_HANDLE = re.compile(r"[a-z0-9_][a-z0-9_-]{0,63}")  # a user name without a dot: no tag. or author. account
 _OLD_SLUG = re.compile(r"[^/?#%\s\x00-\x1f\x7f]+")  # one decoded path segment of an old address
 
 
@@ -93,6 +94,19 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         "Wide image of the site (a path under `posts_dir` or an http(s) URL): Atom `logo`, RSS `image`, "
         "JSON Feed `icon` when there is no icon.",
+    ),
+    Setting(
+        "fediverse",
+        bool,
+        False,
+        "Make the site, every category, tag and author an ActivityPub account that Mastodon users can follow.",
+    ),
+    Setting("fediverse_site_handle", str, "blog", "User name of the whole site's fediverse account (`@blog@<host>`)."),
+    Setting(
+        "fediverse_allow_private",
+        bool,
+        False,
+        "Allow fediverse key fetches and deliveries to loopback, private and link-local addresses.",
     ),
 )
 
@@ -178,6 +192,9 @@ class Settings:
     stats_token: str = field(default="", compare=False, repr=False)
     site_icon: str = ""
     site_logo: str = ""
+    fediverse: bool = False
+    fediverse_site_handle: str = "blog"
+    fediverse_allow_private: bool = False
     # Redirects change no feed or page bytes: they stay out of equality, hashing and the settings fingerprint
     # (a large site has thousands, and the fingerprint is taken per post).
     redirects: Redirects = field(default_factory=Redirects, compare=False, repr=False)
@@ -194,6 +211,10 @@ class Settings:
             raise ConfigError(f"websub_hub: {self.websub_hub!r} is not an http(s) URL")
         for name in ("site_icon", "site_logo"):
             _check_image_setting(name, getattr(self, name))
+        if not _SITE_HANDLE.fullmatch(self.fediverse_site_handle):
+            raise ConfigError(
+                f"fediverse_site_handle: {self.fediverse_site_handle!r} must be lower-case letters, digits, - and _"
+            )
         for name, minimum in _MINIMUM.items():
             if getattr(self, name) < minimum:
                 raise ConfigError(f"{name}: must be at least {minimum}")

@@ -64,6 +64,12 @@ class Target:
     selector: str
 
     @property
+    def host_header(self) -> str:
+        """The Host header a request to it carries (as http.client writes it; a signature covers it)."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return host if self.port == (443 if self.scheme == "https" else 80) else f"{host}:{self.port}"
+
+    @property
     def literal(self) -> IPAddress | None:
         """The address, when the host is one."""
         try:

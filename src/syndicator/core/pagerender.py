@@ -26,6 +26,9 @@ from jinja2 import Environment
 from jinja2 import StrictUndefined
 
 from syndicator.config import Settings
+from syndicator.core.actors import actor_url
+from syndicator.core.actors import display_handle
+from syndicator.core.actors import handle_of
 from syndicator.core.assets import site_image_urls
 from syndicator.core.catalog import author_slug
 from syndicator.core.pageplan import HOME
@@ -95,6 +98,8 @@ class PageRenderer:
             author_url=lambda post: f"{base}{archive_base('author', author_slug(post))}",
             post_url=lambda post: post_url(settings, post),
             feed_url=lambda stem, fmt: feed_url(settings, stem, fmt),
+            fediverse_handle=lambda stem: display_handle(settings, stem) if settings.fediverse else "",
+            actor_url=lambda stem: actor_url(settings, handle_of(settings, stem)) if settings.fediverse else "",
         )
         env.filters["longdate"] = self.longdate
         env.filters["utc"] = lambda value: value.isoformat()

@@ -14,6 +14,7 @@ from syndicator.config import Settings
 from syndicator.core.catalog import TAXONOMIES
 from syndicator.core.catalog import Catalog
 from syndicator.core.markup import xml_legal
+from syndicator.model import Category
 from syndicator.model import Post
 from syndicator.model import Tombstone
 
@@ -141,22 +142,46 @@ def feed_groups(
     category, tag or author that only posts for partners are in has no public
     page: its feeds link the site's home page instead.
     """
-    site = xml_legal(settings.site_title)[0]
     stones = tombstones or {}
-    yield FeedGroup("all", site, f"Every post of {site}", f"{settings.base_url}/", catalog.posts, stones.get("all", ()))
+    yield _site_group(catalog, settings, stones.get("all", ()))
     for kind in TAXONOMIES:
-        title, description = _TITLES[kind]
         shown = public.taxonomy(kind) if public is not None else None
         for slug, group in catalog.taxonomy(kind).items():
             stem = f"{kind}/{slug}"
-            yield FeedGroup(
-                stem,
-                title.format(site=site, name=group.name),
-                description.format(site=site, name=group.name),
-                taxonomy_page_url(settings, kind, slug) if shown is None or slug in shown else f"{settings.base_url}/",
-                group.posts,
-                stones.get(stem, ()),
-            )
+            page_url = taxonomy_page_url(settings, kind, slug) if shown is None or slug in shown else None
+            yield _taxonomy_group(settings, kind, group, page_url, stones.get(stem, ()))
+
+
+def group_of(catalog: Catalog, settings: Settings, stem: str) -> FeedGroup | None:
+    """One public feed group by its stem (``all``, ``category/<slug>``...), or None when the catalog has none."""
+    if stem == "all":
+        return _site_group(catalog, settings, ())
+    kind, _, slug = stem.partition("/")
+    group = catalog.taxonomy(kind).get(slug) if kind in TAXONOMIES else None
+    if group is None:
+        return None
+    return _taxonomy_group(settings, kind, group, taxonomy_page_url(settings, kind, slug), ())
+
+
+def _site_group(catalog: Catalog, settings: Settings, stones: tuple[Tombstone, ...]) -> FeedGroup:
+    site = xml_legal(settings.site_title)[0]
+    return FeedGroup("all", site, f"Every post of {site}", f"{settings.base_url}/", catalog.posts, stones)
+
+
+def _taxonomy_group(
+    settings: Settings, kind: str, group: Category, page_url: str | None, stones: tuple[Tombstone, ...]
+) -> FeedGroup:
+    """A category's, tag's or author's feed group; without a ``page_url`` (no public page) it links the home page."""
+    site = xml_legal(settings.site_title)[0]
+    title, description = _TITLES[kind]
+    return FeedGroup(
+        f"{kind}/{group.slug}",
+        title.format(site=site, name=group.name),
+        description.format(site=site, name=group.name),
+        page_url or f"{settings.base_url}/",
+        group.posts,
+        stones,
+    )
 
 
 def with_archives(group: FeedGroup, settings: Settings, prefix: str = FEEDS_PREFIX) -> list[FeedSpec]:

@@ -15,6 +15,7 @@ import gc
 import logging
 import threading
 import time
+from collections.abc import Callable
 from collections.abc import Collection
 from dataclasses import dataclass
 from dataclasses import replace
@@ -118,6 +119,7 @@ class Builder:
         self._redirects: tuple[object, dict[str, str]] = (None, {})
         self._last_problems: tuple[object, ...] = ()
         self._cache_file = CacheFile(settings, self.cache, apart=self.output.forks)  # on the second core
+        self.listeners: list[Callable[[Snapshot], None]] = []  # told of each new Snapshot after its reload (serve)
 
     def reload(
         self, now: datetime, progress: Progress | None = None, changed: Collection[str] | None = None

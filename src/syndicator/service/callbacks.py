@@ -61,14 +61,15 @@ def send(
     allow_private: bool,
     resolve: Resolve,
     deadline: float = DEADLINE,
+    max_bytes: int = MAX_RESPONSE_BYTES,
 ) -> Reply:
-    """Send one request to a callback and read at most MAX_RESPONSE_BYTES of the answer, within the deadline."""
+    """Send one request to a callback and read at most ``max_bytes`` of the answer, within the deadline."""
     clock = Deadline(deadline)
     try:
         addresses = vetted_addresses(target, any_address if allow_private else is_public, resolve)
         clock.remaining()  # a slow look-up counts against the deadline too
         with exchange(target, addresses, clock, method, body=body, headers=headers) as response:
-            return Reply(int(response.status), response.read(MAX_RESPONSE_BYTES))
+            return Reply(int(response.status), response.read(max_bytes))
     except RefusedError as exc:
         return Reply(0, error=str(exc))
     except (OSError, http.client.HTTPException, ValueError) as exc:
@@ -81,8 +82,8 @@ def send(
 class Lanes:
     """Runs jobs one at a time per key (a callback host), different keys side by side on a bounded pool."""
 
-    def __init__(self, workers: int) -> None:
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="websub")
+    def __init__(self, workers: int, name: str = "websub") -> None:
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=name)
         self._lock = threading.Lock()
         self._queues: dict[str, deque[Callable[[], None]]] = {}
         self._closed = False

@@ -73,6 +73,10 @@ class Reloads:
                 self.deliver()
         if self.scheduler.running and report.next_publish_at is not None:
             self.at_next_post(report.next_publish_at)
+        snapshot = self.builder.snapshot
+        if snapshot is not None:
+            for listener in self.builder.listeners:  # the fediverse: what the reload published, for the followers
+                listener(snapshot)
 
     def deliver(self) -> None:
         """Start the WebSub deliveries that are due (each runs on the hub's own worker threads)."""

@@ -22,6 +22,8 @@ from syndicator.config import Settings
 from syndicator.service.audience import Audience
 from syndicator.service.audience import topic_counts
 from syndicator.service.build import Builder
+from syndicator.service.federation import Federation
+from syndicator.service.fediweb import INBOX_SLOTS
 from syndicator.service.hub import Hub
 from syndicator.service.hubstore import HubStore
 from syndicator.service.schedule import Clock
@@ -82,7 +84,7 @@ def serve_http(settings: Settings, host: str, port: int, threads: int, clock: Cl
         port=port,
         interface=Interfaces.WSGI,
         workers=1,
-        blocking_threads=threads + WEBSUB_SLOTS,
+        blocking_threads=threads + WEBSUB_SLOTS + INBOX_SLOTS,
         http=HTTPModes.http1,
         http1_settings=HTTP1Settings(header_read_timeout=HEADER_READ_TIMEOUT_MS),
         backlog=BACKLOG,
@@ -112,6 +114,11 @@ def _load_app(settings: Settings, builder: Builder, host: str, port: int, clock:
     """
     builder.serve_stored(clock())  # a lost ledger is the first load's error: /healthz and the log say it
     hub = Hub(settings)
+    federation = Federation(settings) if settings.fediverse else None
+    if federation is not None:
+        builder.listeners.append(federation.after_reload)
+        federation.start()
+        atexit.register(federation.close)
     watcher = PostWatcher(settings.posts_dir)
     watcher.start()  # before the first load: an edit made during it is seen
     Reloads(builder, clock, hub, watcher).start(first_load=True)
@@ -120,4 +127,6 @@ def _load_app(settings: Settings, builder: Builder, host: str, port: int, clock:
     audience.start()
     atexit.register(audience.stop)
     logger.info("serving url=http://%s:%d/ posts_dir=%s hub=%s", host, port, settings.posts_dir, hub.url)
-    return create_app(settings, builder, None if hub.external else hub, partners=partners, audience=audience)
+    return create_app(
+        settings, builder, None if hub.external else hub, partners=partners, audience=audience, federation=federation
+    )

@@ -15,6 +15,8 @@ from datetime import timedelta
 from pathlib import Path
 
 from syndicator.config import Settings
+from syndicator.core.actors import account_host
+from syndicator.core.actors import stem_of
 from syndicator.core.agents import AGGREGATORS
 from syndicator.core.agents import display_name
 from syndicator.core.chart import Series
@@ -24,6 +26,8 @@ from syndicator.service.audience import PARTNER_FETCHES
 from syndicator.service.audience import WEBSUB
 from syndicator.service.audience import import_log
 from syndicator.store.audience import AudienceStore
+from syndicator.store.fediverse import Database
+from syndicator.store.fediverse import FollowerStore
 
 APART = (WEBSUB, PARTNER_FETCHES)  # shown beside the readers, not added in
 _LABELS = {CLIENTS: "other clients", WEBSUB: "WebSub subscriptions", PARTNER_FETCHES: "partner fetches"}
@@ -108,6 +112,23 @@ def stats_lines(settings: Settings, today: date, days: int, log: Path | None = N
                 f"{log}: {counted} feed requests counted, {skipped} lines skipped"
                 " (not in nginx's combined format, or dated where no log can be)"
             )
-        return lines + (text_tables(collect(store, today, days)) or [f"no readers counted in the last {days} days"])
+        lines += text_tables(collect(store, today, days)) or [f"no readers counted in the last {days} days"]
+        return lines + fediverse_lines(settings)
     finally:
         store.close()
+
+
+def fediverse_lines(settings: Settings) -> list[str]:
+    """Each account's fediverse followers (now), beside the feeds it publishes; nothing when the fediverse is off."""
+    if not settings.fediverse:
+        return []
+    database = Database(settings.state_dir)
+    try:
+        counts = FollowerStore(database).by_handle()
+    finally:
+        database.close()
+    lines = ["", "fediverse followers (now)", "  account  feeds  followers"]
+    for handle, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
+        stem = stem_of(settings, handle) or "?"
+        lines.append(f"  @{handle}@{account_host(settings)}  /feeds/{stem}  {count}")
+    return lines if counts else [*lines[:2], "  nobody follows an account yet"]

@@ -31,6 +31,7 @@ from syndicator.core.pageplan import page_path
 from syndicator.core.plan import FEEDS_PREFIX
 from syndicator.core.plan import file_url
 from syndicator.service import context
+from syndicator.service import fediweb
 from syndicator.service import oldurls
 from syndicator.service import statspage
 from syndicator.service.assetserver import AssetServer
@@ -39,6 +40,7 @@ from syndicator.service.audience import Counting
 from syndicator.service.build import Builder
 from syndicator.service.clients import Throttle
 from syndicator.service.context import KINDS
+from syndicator.service.federation import Federation
 from syndicator.service.feedserver import FeedServer
 from syndicator.service.hub import Hub
 from syndicator.service.hub import HubRequestError
@@ -51,6 +53,7 @@ from syndicator.store.partners import PartnerStore
 bp = context.bp
 oldurls.register(bp)
 statspage.register(bp)
+fediweb.register(bp)
 
 
 @bp.route("/feeds/<path:subpath>", methods=["GET", "HEAD"])
@@ -176,6 +179,9 @@ def healthz() -> Response:
     hub: Hub | None = current_app.config["SYNDICATOR_HUB"]
     if hub is not None:
         body["websub"] = hub.counts()
+    federation: Federation | None = current_app.config.get("SYNDICATOR_FEDIVERSE")
+    if federation is not None:
+        body["fediverse"] = federation.counts()
     response = jsonify(body)
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -230,17 +236,21 @@ def create_app(
     *,
     partners: PartnerStore | None = None,
     audience: Audience | None = None,
+    federation: Federation | None = None,
 ) -> Flask:
     """Make the web app over a Builder's snapshots (and the built-in WebSub hub, when given).
 
     With ``partners``, /partners/feeds/ answers the partners it holds; with
-    ``audience``, public feed fetches are counted (and /stats/ may show them).
+    ``audience``, public feed fetches are counted (and /stats/ may show them);
+    with ``federation``, the accounts, inboxes, WebFinger and NodeInfo answer.
     """
     app = Flask("syndicator")  # the package: its templates/ and static/
     app.config["SYNDICATOR_SETTINGS"] = settings
     app.config["SYNDICATOR_BUILDER"] = builder
     app.config["SYNDICATOR_HUB"] = hub
     app.config["SYNDICATOR_WEBSUB_SLOTS"] = threading.BoundedSemaphore(WEBSUB_SLOTS)
+    app.config["SYNDICATOR_FEDIVERSE"] = federation
+    app.config["SYNDICATOR_INBOX_SLOTS"] = threading.BoundedSemaphore(fediweb.INBOX_SLOTS)
     throttle = Throttle()  # failed partner and /stats/ credentials, per client
     app.config.update(SYNDICATOR_PARTNERS=partners, SYNDICATOR_AUDIENCE=audience, SYNDICATOR_THROTTLE=throttle)
     app.register_blueprint(bp)
