@@ -248,3 +248,46 @@ def test_fragment_rewrite_keeps_urls_safe(evil: str) -> None:
     assert "javascript:alert" not in html.replace("#user-content-javascript:alert", "")
     for href in re.findall(r'href="([^"]*)"', html):
         assert href.startswith(BASE + "#user-content-")
+
+
+def nesting_depth(fragment: str) -> int:
+    """The most elements open at once in sanitized HTML (void elements never stay open)."""
+    depth = deepest = 0
+    for closing, name in re.findall(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)[^>]*>", fragment):
+        if name.lower() in ("br", "hr", "img", "wbr", "col", "area", "source"):
+            continue
+        depth += -1 if closing else 1
+        deepest = max(deepest, depth)
+    return deepest
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "<div>" * 20_000 + "deep text" + "</div>" * 20_000,
+        "<b>" * 20_000 + "deep text",
+        "<blockquote><div>" * 10_000 + "deep text",
+        "".join("  " * i + "- item\n" for i in range(1500)) + "\n    deep text\n",
+    ],
+    ids=["closed divs", "unclosed b", "mixed", "markdown list"],
+)
+def test_deep_nesting_is_flattened_before_sanitizing(body: str) -> None:
+    """Markup nested deeper than a few hundred levels is flattened (its text kept), so sanitizing stays linear."""
+    html = render_markdown(body, BASE)
+    assert "deep text" in html
+    assert nesting_depth(html) <= 260
+
+
+def test_markup_nested_within_the_bound_is_untouched() -> None:
+    """Two hundred nested elements (more than any post has) reach the sanitizer as they are."""
+    html = render_markdown("<div>" * 200 + "<em>kept</em>" + "</div>" * 200, BASE)
+    assert html == "<div>" * 200 + "<em>kept</em>" + "</div>" * 200
+
+
+def test_a_thousand_srcset_candidates_are_all_kept() -> None:
+    """A srcset of 1,000 candidates (each URL ending in a comma) is read in one pass: no RecursionError."""
+    srcset = ", ".join(f"img{n}.png," for n in range(1000))
+    html = render_markdown(f'<img src="a.png" srcset="{srcset}" alt="">', BASE)
+    kept = re.search(r'srcset="([^"]*)"', html)
+    assert kept is not None
+    assert kept.group(1).split(", ") == [f"{BASE}img{n}.png" for n in range(1000)]

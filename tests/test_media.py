@@ -140,6 +140,20 @@ class TestAssets:
         result = CliRunner().invoke(cli, ["check", "--config", str(settings.state_dir.parent / "c.toml")])
         assert result.exit_code == 1 and "a.md:7: warning: refers to a missing file: images/gone.png" in result.output
 
+    def test_each_missing_file_is_reported_on_the_line_that_names_it(
+        self, write_post: Callable[..., Path], posts_dir: Path, built: Callable[[], Builder]
+    ) -> None:
+        """Lines come from one pass over the body: a name inside a longer one (``x.png`` in ``box.png``) is not
+        taken for it, and 3,000 images each get their own line."""
+        (posts_dir / "box.png").write_bytes(b"not really")
+        images = "".join(f"Figure {n}: ![f{n}](figures/f{n}.png)\n" for n in range(3000))
+        write_post("a.md", title="A", body=f"![box](box.png)\n![x](x.png)\n{images}")
+        builder = built()
+        assert builder.snapshot is not None
+        lines = {p.message.rsplit(" ", 1)[-1]: p.line for p in builder.snapshot.report.problems}
+        assert lines["x.png"] == 6
+        assert all(lines[f"figures/f{n}.png"] == 7 + n for n in range(3000))
+
     def test_only_used_assets_are_written_and_unused_ones_pruned(
         self, write_post: Callable[..., Path], posts_dir: Path, settings: Settings
     ) -> None:

@@ -538,14 +538,15 @@ def test_the_partner_catalog_is_made_only_for_posts_for_partners(
 def test_visibility_is_public_or_partners(
     make_settings: Callable[..., Settings], write_post: Callable[..., Path], value: str, problem: str | None
 ) -> None:
-    """visibility: public (the default) or partners; anything else keeps the post out, with its line."""
+    """visibility: public (the default) or partners; anything else keeps the post out, with its line (a private
+    problem: whoever wrote another value did not mean the post for everyone)."""
     write_post("a.md", title="A", visibility=value)
     builder = Builder(make_settings())
     report: Any = builder.reload(NOW)
     messages = [p.message for p in report.problems]
     assert messages == ([problem] if problem else [])
     if problem:
-        assert report.problems[0].line == 4 and report.problems[0].private is False
+        assert report.problems[0].line == 4 and report.problems[0].private is True
 
 
 def test_a_scheduled_briefing_is_published_on_time_and_hidden_from_healthz(

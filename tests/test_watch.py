@@ -118,15 +118,19 @@ def test_a_refresh_looks_only_at_the_paths_it_is_told(settings: Settings, posts_
     assert sorted(p.title for p in posts) == ["A edited", "B edited"]
 
 
-def test_symlinked_folders_are_always_looked_at_in_full(settings: Settings, posts_dir: Path, tmp_path: Path) -> None:
-    """A watcher does not see into a symlinked folder, so the cache does not rely on what it reports."""
-    outside = tmp_path / "elsewhere"
-    outside.mkdir()
-    (outside / "linked.md").write_text(post_text(title="Linked"))
-    (posts_dir / "shared").symlink_to(outside, target_is_directory=True)
+def test_symlinked_folders_are_always_looked_at_in_full(settings: Settings, posts_dir: Path) -> None:
+    """A watcher does not see into a symlinked folder, so the cache does not rely on what it reports.
+
+    (The linked folder is inside posts_dir, in an ignored folder so that the link is the only way to it: a link to a
+    folder outside posts_dir is not followed at all.)
+    """
+    target = posts_dir / "_sources" / "elsewhere"
+    target.mkdir(parents=True)
+    (target / "linked.md").write_text(post_text(title="Linked"))
+    (posts_dir / "shared").symlink_to(target, target_is_directory=True)
     cache = PostCache(settings)
     assert [p.title for p in cache.refresh()[0]] == ["Linked"]
-    (outside / "linked.md").write_text(post_text(title="Linked, edited"))
+    (target / "linked.md").write_text(post_text(title="Linked, edited"))
     assert [p.title for p in cache.refresh(changed=set())[0]] == ["Linked, edited"]
 
 

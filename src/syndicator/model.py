@@ -26,7 +26,8 @@ class LoadProblem:
 
     A problem with ``fatal`` set kept the post out (or kept its last good
     version); otherwise the post was published and the problem is a warning.
-    A ``private`` one is of a draft: the public (``/healthz``) never sees it.
+    A ``private`` one is of a post the public may not see (a draft, or for partners only): the public
+    (``/healthz``) never sees it.
     """
 
     path: str
@@ -58,12 +59,19 @@ class Term:
 
 @dataclass(frozen=True, slots=True)
 class AssetFacts:
-    """What the disk says of one asset: its size in bytes, media type and, for an image, its pixels (0: unknown)."""
+    """What the disk says of one asset: its size in bytes, media type and, for an image, its pixels (0: unknown).
+
+    ``leaves``: the file is a link whose real path is outside posts_dir, and is never published.
+    """
 
     size: int
     media_type: str
     width: int = 0
     height: int = 0
+    leaves: bool = False
+
+
+LEAVING = AssetFacts(0, "", leaves=True)  # what a link leading out of posts_dir is, to a post that names it
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,6 +202,11 @@ class Post:
     def partners_only(self) -> bool:
         """Whether only partner feeds may show it (``visibility: partners``)."""
         return self.visibility == "partners"
+
+    @property
+    def private(self) -> bool:
+        """Whether the public may not see it, nor its problems: a draft, or a post for partners only."""
+        return self.draft or self.partners_only
 
     @property
     def summary_html(self) -> str:

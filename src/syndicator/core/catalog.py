@@ -12,6 +12,7 @@ from dataclasses import replace
 from datetime import datetime
 from operator import attrgetter
 
+from syndicator.core.frontmatter import shown
 from syndicator.model import Category
 from syndicator.model import LoadProblem
 from syndicator.model import Post
@@ -62,7 +63,7 @@ class Catalog:
                 continue
             if post.id in by_id:
                 other = by_id[post.id].path
-                problems.append(LoadProblem(post.path, 1, f"id {post.id!r} is already used by {other}"))
+                problems.append(LoadProblem(post.path, 1, f"id {shown(post.id)} is already used by {other}"))
                 continue
             by_slug[post.slug] = post
             by_id[post.id] = post

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from dataclasses import replace
 
 from syndicator.core.digest import digest_text
+from syndicator.core.frontmatter import shown
 from syndicator.core.plan import stems_of
 from syndicator.model import LoadProblem
 from syndicator.model import Post
@@ -94,8 +95,10 @@ def assign_ids(posts: Iterable[Post], ledger: dict[str, Record]) -> tuple[list[P
         record = ledger.get(post.source)
         if record is not None and record.id != post.id:
             if post.explicit_id:
-                message = f"id changes from published {record.id!r} to {post.id!r}: readers will see a new entry"
-                warnings.append(LoadProblem(post.path, 1, message, fatal=False))
+                message = (
+                    f"id changes from published {shown(record.id)} to {shown(post.id)}: readers will see a new entry"
+                )
+                warnings.append(LoadProblem(post.path, 1, message, fatal=False, private=post.private))
             else:
                 post = replace(post, id=record.id)
         kept.append(post)

@@ -16,6 +16,7 @@ from slugify import slugify as _slugify
 
 from syndicator.core.cmark import CMARK
 from syndicator.core.cmark import MARKDOWN_OPTIONS
+from syndicator.core.nesting import flatten_nesting
 
 # Characters XML 1.0 does not allow anywhere in a document.
 _XML_ILLEGAL = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -27,6 +28,7 @@ _SPACE = re.compile(r"\s+")
 _URL_ATTRIBUTES = frozenset({"href", "src", "cite", "poster", "action", "formaction", "background", "longdesc"})
 SAFE_SCHEMES = frozenset({"http", "https", "mailto", "tel"})
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):")
+_SRCSET_CANDIDATE = re.compile(r"[\s,]*(\S+)([^,]*)")
 _C0_OR_SPACE = "".join(map(chr, range(0x21)))  # what a browser strips around a URL (ASCII only)
 _TAB_OR_NEWLINE = re.compile("[\t\n\r]")  # what a browser removes anywhere in a URL
 _BLOCK_TAGS = frozenset(
@@ -124,14 +126,21 @@ def prefixed_fragment(value: str) -> str:
 
 
 def _srcset_candidates(value: str) -> list[tuple[str, str]]:
-    """A srcset's (URL, descriptor) pairs, read as HTML does: a URL is a run of non-space; commas part candidates."""
+    """A srcset's (URL, descriptor) pairs, read as HTML does: a URL is a run of non-space; commas part candidates.
+
+    One pass, however many candidates (no recursion: a thousand of them is no RecursionError).
+    """
     found = []
-    for chunk in re.finditer(r"[\s,]*(\S+)([^,]*)", value):
+    at = 0
+    while chunk := _SRCSET_CANDIDATE.search(value, at):
         url, descriptor = chunk.group(1), chunk.group(2)
         if url.endswith(","):  # "a.jpg, b.jpg": no descriptor, and what follows is the next candidate
-            found.append((url.rstrip(","), ""))
-            return [c for c in found if c[0]] + _srcset_candidates(value[chunk.start(2) :])
-        found.append((url, descriptor.strip()))
+            if url.rstrip(","):
+                found.append((url.rstrip(","), ""))
+            at = chunk.start(2)
+        else:
+            found.append((url, descriptor.strip()))
+            at = chunk.end()
     return found
 
 
@@ -220,7 +229,7 @@ def render_markdown(
     gives local files their public URLs. ``sanitizer``: one to reuse (a caller
     rendering many posts keeps one).
     """
-    raw = CMARK.to_html(text, MARKDOWN_OPTIONS)
+    raw = flatten_nesting(CMARK.to_html(text, MARKDOWN_OPTIONS))
     attribute_filter = _absolute(base_url, keep_ids=keep_ids, links=links)
     return (sanitizer or Sanitizer()).clean(raw, attribute_filter).strip()
 

@@ -9,8 +9,11 @@ in as a function. No I/O.
 
 from __future__ import annotations
 
+import bisect
+import re
 from collections.abc import Callable
 from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import replace
 from typing import Any
@@ -21,6 +24,7 @@ from syndicator.core.assets import asset_path
 from syndicator.core.assets import asset_url
 from syndicator.core.assets import local_path
 from syndicator.core.assets import media_type
+from syndicator.core.frontmatter import shown
 from syndicator.core.markup import WEB_SCHEMES
 from syndicator.core.markup import safe_url
 from syndicator.core.markup import xml_legal
@@ -35,6 +39,9 @@ from syndicator.model import Post
 
 Facts = Callable[[str], AssetFacts | None]  # path under posts_dir -> what the disk says, None: no such file
 _BODY_MEDIA = ("audio", "video", "source")
+_URL_TOKEN = re.compile(r"""[^\s()<>\[\]"'=]+""")  # a URL as Markdown or HTML writes it runs between these
+_NEWLINE = re.compile("\n")
+MAX_SEARCHES = 64  # URLs of one post looked for in its whole body when they are no such run
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,13 +55,29 @@ class MediaSource:
     body: str
     body_line: int
 
-    def line_in_body(self, written: str) -> int:
-        """The line of the body a URL is written on (the body's first line when it cannot be found)."""
-        for form in (written, unquote(written)):
-            at = self.body.find(form)
-            if at >= 0:
-                return self.body_line + self.body.count("\n", 0, at)
-        return self.body_line
+    def lines_in_body(self, written: Sequence[str]) -> list[int]:
+        """The line of the body each URL is written on (the body's first line when it cannot be found).
+
+        One pass over the body, however many URLs: each run of characters that
+        can be a URL as written is noted where it first appears, and each line
+        start once. A URL written some other way (spaces, parentheses) is
+        searched for, at most MAX_SEARCHES times a post.
+        """
+        if not written:
+            return []
+        first: dict[str, int] = {}
+        for token in _URL_TOKEN.finditer(self.body):
+            first.setdefault(token.group(), token.start())
+        starts = [line.end() for line in _NEWLINE.finditer(self.body)]
+        searches = MAX_SEARCHES
+        lines = []
+        for url in written:
+            at = next((first[form] for form in (url, unquote(url)) if form in first), -1)
+            if at < 0 and searches > 0:
+                searches -= 1
+                at = next((found for form in (url, unquote(url)) if (found := self.body.find(form)) >= 0), -1)
+            lines.append(self.body_line + bisect.bisect_right(starts, at) if at >= 0 else self.body_line)
+        return lines
 
 
 def _text(value: Any) -> str:
@@ -66,7 +89,7 @@ def _text(value: Any) -> str:
 def _ref(value: Any, field: str, source: MediaSource, notes: list[tuple[str, str]], **extra: Any) -> MediaRef | None:
     """A path relative to the post file, or an absolute http(s) URL, as a MediaRef; anything else is noted."""
     if not isinstance(value, str) or not value.strip():
-        notes.append((field, f"{field}: expected a path or an http(s) URL, not {value!r}"))
+        notes.append((field, f"{field}: expected a path or an http(s) URL, not {shown(value)}"))
         return None
     line = source.line_of(field)
     path = local_path(value, source.folder)
@@ -74,7 +97,7 @@ def _ref(value: Any, field: str, source: MediaSource, notes: list[tuple[str, str
         return MediaRef(asset_url(source.settings, path), path, line, **extra)
     url = safe_url(value, source.page_url, WEB_SCHEMES)
     if url is None:
-        notes.append((field, f"{field}: {value.strip()!r} is neither a path nor an http(s) URL; left out"))
+        notes.append((field, f"{field}: {shown(value.strip())} is neither a path nor an http(s) URL; left out"))
         return None
     return MediaRef(url, asset_path(url, source.settings), line, **extra)
 
@@ -91,7 +114,7 @@ def _front_enclosure(value: Any, source: MediaSource, notes: list[tuple[str, str
         return _ref(value, "enclosures", source, notes)
     length = value.get("length", 0)
     if isinstance(length, bool) or not isinstance(length, int) or length < 0:
-        notes.append(("enclosures", f"enclosures: length {length!r} is not a number of bytes; left out"))
+        notes.append(("enclosures", f"enclosures: length {shown(length)} is not a number of bytes; left out"))
         length = 0
     extra = {"media_type": _text(value.get("type")), "length": length, "title": _text(value.get("title"))}
     return _ref(value.get("url"), "enclosures", source, notes, **extra)
@@ -125,7 +148,9 @@ def read_media(meta: dict[str, Any], text: Any, source: MediaSource) -> tuple[Me
     if meta.get("enclosures") is not None:
         given = meta["enclosures"] if isinstance(meta["enclosures"], list) else [meta["enclosures"]]
         enclosures = [r for r in (_front_enclosure(v, source, notes) for v in given) if r is not None]
-    files = [(path, source.line_in_body(written)) for path, written in text.refs]
+    files = list(
+        zip([path for path, _written in text.refs], source.lines_in_body([w for _p, w in text.refs]), strict=True)
+    )
     files += [(r.path, r.line) for r in (image, *enclosures) if r is not None and r.path and not r.in_body]
     if image is None and not enclosures and not files:
         return NO_MEDIA, notes  # the one empty value: a post cache tells such posts by identity
@@ -157,7 +182,10 @@ def _enclosure(ref: MediaRef, known: dict[str, AssetFacts | None]) -> Enclosure 
     return Enclosure(ref.url, kind, length, ref.title)
 
 
-def missing_message(path: str) -> str:
+def missing_message(path: str, facts: AssetFacts | None) -> str:
+    """What a post is told of a local file it names that is not published (its facts: None, or a leaving link)."""
+    if facts is not None and facts.leaves:
+        return f"refers to {path}, a link that leads out of posts_dir: not published"
     hidden = any(part.startswith((".", "_")) for part in path.split("/"))
     reason = " (names starting with '.' or '_' are not published)" if hidden else ""
     return f"refers to a missing file: {path}{reason}"
@@ -174,9 +202,10 @@ def bind(post: Post, facts: Facts) -> tuple[Post, tuple[AssetFacts | None, ...]]
         return post, ()
     names = paths(post)
     seen = tuple(facts(path) for path in names)
-    known = dict(zip(names, seen, strict=True))
+    given = dict(zip(names, seen, strict=True))
+    known = {path: None if f is None or f.leaves else f for path, f in given.items()}
     warnings = tuple(
-        LoadProblem(post.path, line, missing_message(path), fatal=False, private=post.draft)
+        LoadProblem(post.path, line, missing_message(path, given[path]), fatal=False, private=post.private)
         for path, line in media.files
         if known[path] is None
     )

@@ -18,6 +18,7 @@ from typing import Any
 
 from syndicator.config import Settings
 from syndicator.core.assets import media_prefix
+from syndicator.core.frontmatter import shown
 from syndicator.core.frontmatter import split_front_matter
 from syndicator.core.frontmatter import unknown_keys
 from syndicator.core.markup import Sanitizer
@@ -27,6 +28,9 @@ from syndicator.core.markup import url_scheme
 from syndicator.core.markup import xml_legal
 from syndicator.core.media import MediaSource
 from syndicator.core.media import read_media
+from syndicator.core.privacy import near_miss
+from syndicator.core.privacy import private_fields
+from syndicator.core.privacy import private_text
 from syndicator.core.text import MarkdownText
 from syndicator.model import NO_MEDIA
 from syndicator.model import VISIBILITIES
@@ -40,17 +44,15 @@ Slugify = Callable[[str], str]
 
 _DATE_PREFIX = re.compile(r"^\d{4}-\d{2}-\d{2}-")
 _SAFE_SLUG = re.compile(r"[\w][\w.~-]*\Z")
-_PRIVATE_LINE = re.compile(  # a draft, or a post for partners only: its problems are private
-    r"^(?:draft[ \t]*:[ \t]*(?:true|yes|on)|visibility[ \t]*:[ \t]*([\"']?)partners\1)[ \t]*(?:#.*)?$",
-    re.IGNORECASE | re.MULTILINE,
-)
 _FRONT_END = re.compile(r"^---[ \t]*$", re.MULTILINE)
+_UNCLOSED_FRONT = 65536  # how much of a file whose front matter is never closed is looked at for privacy keys
 FIELDS = (
     *("title", "date", "updated", "categories", "tags", "author", "slug", "id", "draft", "summary"),
     *("image", "enclosures", "license", "visibility"),  # media, partner-grade rights, partner-only posts
 )
 AUTHOR_FIELDS = ("name", "email", "uri")
 MAX_TERMS = 100  # categories and tags of one post: more are reported and left out
+MISSPELLED = "the post stays unpublished until the key is spelled right (or removed)"
 MAX_SLUG_BYTES = 200  # a slug names files and folders (``<slug>.atom.gz`` and its temp file fit in 255 bytes)
 
 
@@ -83,13 +85,6 @@ def decode_post(data: bytes, path: str) -> str | LoadProblem:
         return LoadProblem(path, line, f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})")
 
 
-def _field_line(front: str, field: str) -> int:
-    for number, line in enumerate(front.splitlines(), start=2):
-        if re.match(rf"{re.escape(field)}\s*:", line):
-            return number
-    return 1
-
-
 def _text(field: str, value: Any, *, required: bool = False) -> str:
     if value is None and not required:
         return ""
@@ -109,7 +104,7 @@ def _datetime(field: str, value: Any, settings: Settings) -> datetime:
             try:
                 value = Date.fromisoformat(value.strip())
             except ValueError:
-                raise _Invalid(field, f"{field} {value!r} is not an ISO 8601 date or date-time") from None
+                raise _Invalid(field, f"{field} {shown(value)} is not an ISO 8601 date or date-time") from None
     if isinstance(value, datetime):
         moment = value if value.tzinfo is not None else value.replace(tzinfo=settings.tz)
     elif isinstance(value, Date):
@@ -176,10 +171,10 @@ def _terms(field: str, names: list[str], reading: _Reading) -> tuple[Term, ...]:
         name = reading.clean(field, name)
         slug = reading.slug_of(name)
         if not slug:
-            raise _Invalid(field, f"{field}: {name!r} gives an empty URL slug")
+            raise _Invalid(field, f"{field}: {shown(name)} gives an empty URL slug")
         if len(slug.encode()) > MAX_SLUG_BYTES:
-            shown = name if len(name) <= 40 else name[:40] + "…"
-            raise _Invalid(field, f"{field}: {shown!r} gives a URL slug over {MAX_SLUG_BYTES} bytes")
+            cut = name if len(name) <= 40 else name[:40] + "…"
+            raise _Invalid(field, f"{field}: {cut!r} gives a URL slug over {MAX_SLUG_BYTES} bytes")
         terms.setdefault(slug, Term(slug, name))
     return tuple(terms.values())
 
@@ -198,14 +193,14 @@ def parse_post(
     ``path`` names the file in messages; ``source`` is its path under posts_dir
     (default: ``path``); ``slug_of`` makes URL slugs of names (a caller may
     remember its answers), ``sanitizer`` the one to clean its HTML with (a caller
-    parsing many keeps one). The problems of a file whose front matter says
-    ``draft: true`` or ``visibility: partners`` are private, even when the rest
-    of it cannot be read.
+    parsing many keeps one). The problems of a post kept from the public (a
+    draft, or for partners only) are private; so are those of a file whose
+    front matter says so in any way, or may (see core.privacy), even when the
+    rest of it cannot be read.
     """
     tools = (slug_of, sanitizer or Sanitizer())
-    result = _parse_post(text, path, settings, source if source is not None else path, tools)
-    end = _FRONT_END.search(text, 3)
-    if not _PRIVATE_LINE.search(text, 0, end.start() if end else 4096):
+    result, private = _parse_post(text, path, settings, source if source is not None else path, tools)
+    if not private:
         return result
     if isinstance(result, LoadProblem):
         return replace(result, private=True)
@@ -214,19 +209,21 @@ def parse_post(
 
 def _parse_post(
     text: str, path: str, settings: Settings, source: str, tools: tuple[Slugify, Sanitizer]
-) -> Post | LoadProblem:
-    found = split_front_matter(text, path)
-    if isinstance(found, LoadProblem):
-        return found
-    front, meta, duplicates, body_start = found
-    body_line = front.count("\n") + 3
-    reading = _Reading(path, source, settings, lambda f: _field_line(front, f) if f != "body" else body_line, *tools)
-    for key, line in duplicates:
-        reading.notes.append(LoadProblem(path, line + 2, f"{key!r} is given twice; the last value is used", False))
+) -> tuple[Post | LoadProblem, bool]:
+    """The file's Post or problem, and whether it is private (decided from the parsed post or its fields)."""
+    front = split_front_matter(text, path)
+    if isinstance(front, LoadProblem):
+        end = _FRONT_END.search(text, 3, _UNCLOSED_FRONT)
+        return front, private_text(text[: end.start() if end else _UNCLOSED_FRONT].splitlines())
+    body_line = front.text.count("\n") + 3
+    reading = _Reading(path, source, settings, lambda f: front.line_of(f) if f != "body" else body_line, *tools)
+    for key, line in front.duplicates:
+        reading.notes.append(LoadProblem(path, line + 2, f"{shown(key)} is given twice; the last value is used", False))
     try:
-        return _build_post(meta, text[body_start:], reading)
+        post = _build_post(front.fields, text[front.body_start :], reading)
     except _Invalid as exc:
-        return LoadProblem(path, _field_line(front, exc.field), exc.message)
+        return LoadProblem(path, front.line_of(exc.field), exc.message), private_fields(front.fields)
+    return post, post.private
 
 
 def _title_and_dates(meta: dict[str, Any], reading: _Reading) -> tuple[str, datetime, datetime]:
@@ -247,7 +244,7 @@ def _title_and_dates(meta: dict[str, Any], reading: _Reading) -> tuple[str, date
 def _slug(meta: dict[str, Any], reading: _Reading) -> str:
     slug = _text("slug", meta.get("slug")) or default_slug(reading.source, reading.slug_of)
     if not _SAFE_SLUG.match(slug):
-        raise _Invalid("slug", f"slug {slug!r} is not URL-safe (try {reading.slug_of(slug)!r})")
+        raise _Invalid("slug", f"slug {shown(slug)} is not URL-safe (try {shown(reading.slug_of(slug[:200]))})")
     if len(slug.encode()) > MAX_SLUG_BYTES:
         raise _Invalid("slug", f"slug is {len(slug.encode())} bytes long, over {MAX_SLUG_BYTES}: give a shorter slug")
     return slug
@@ -271,7 +268,7 @@ def _author(value: Any, reading: _Reading) -> Author:
     name = reading.clean("author", name).strip() or settings.author_name
     uri = reading.clean("author", uri)
     if uri and url_scheme(uri) not in ("http", "https"):
-        reading.note("author", f"author uri {uri!r} is not an http(s) URL; left out")
+        reading.note("author", f"author uri {shown(uri)} is not an http(s) URL; left out")
         uri = ""
     return Author(name, reading.clean("author", email), uri, reading.slug_of(name) or "anonymous")
 
@@ -315,6 +312,9 @@ def _body(meta: dict[str, Any], body: str, slug: str, draft: bool, reading: _Rea
 def _build_post(meta: dict[str, Any], body: str, reading: _Reading) -> Post:
     """The Post of a file's fields."""
     for key in meta:
+        misspelled = near_miss(key)
+        if misspelled is not None:
+            raise _Invalid(str(key), f"{shown(key)} looks like {misspelled!r} misspelled: {MISSPELLED}")
         for message in unknown_keys([key], FIELDS, "field"):
             reading.note(str(key), message)
     title, published, updated = _title_and_dates(meta, reading)
@@ -327,13 +327,13 @@ def _build_post(meta: dict[str, Any], body: str, reading: _Reading) -> Post:
         raise _Invalid("draft", "draft must be true or false")
     visibility = meta.get("visibility", "public")
     if visibility not in VISIBILITIES:
-        raise _Invalid("visibility", f"visibility must be one of {', '.join(VISIBILITIES)}, not {visibility!r}")
+        raise _Invalid("visibility", f"visibility must be one of {', '.join(VISIBILITIES)}, not {shown(visibility)}")
     author = _author(meta.get("author"), reading)
     categories, tags = _categories_and_tags(meta, reading)
     text, media = _body(meta, body, slug, draft, reading)
     license_url = reading.clean("license", _text("license", meta.get("license")))
     if license_url and url_scheme(license_url) not in ("http", "https"):
-        reading.note("license", f"license {license_url!r} is not an http(s) URL; left out")
+        reading.note("license", f"license {shown(license_url)} is not an http(s) URL; left out")
         license_url = ""
     return Post(
         path=reading.path,

@@ -20,6 +20,7 @@ from datetime import timedelta
 
 from syndicator.core.catalog import TAXONOMIES
 from syndicator.core.catalog import Catalog
+from syndicator.core.fanout import fan_out
 from syndicator.core.history import dated_edits
 from syndicator.core.history import gone_slugs
 from syndicator.core.history import known_feeds
@@ -60,11 +61,12 @@ class Published:
 
     @property
     def problems(self) -> list[LoadProblem]:
-        """Publishing's own problems: ids that change, slugs and ids used twice (not the files' problems).
+        """Publishing's own problems: ids that change, slugs and ids used twice, a fan-out past its bound (not the
+        files' problems).
 
         Those only the partners' catalog has name a post for partners only: they are private.
         """
-        own = [*self.id_warnings, *self.catalog.problems]
+        own = [*self.id_warnings, *self.catalog.problems, *fan_out(self.catalog)]
         if self.partner_catalog is not None:
             seen = set(self.catalog.problems)
             own += [replace(p, private=True) for p in self.partner_catalog.problems if p not in seen]

@@ -2,9 +2,10 @@
 
 The index knows every asset's file state from the post cache's scan; an
 asset's facts (size, media type, pixels) are read once per file state, and an
-image's header only. The binder gives each parsed post the facts of the files
-it names (core.media.bind), and binds it again only when the post was parsed
-again or one of those files' facts changed.
+image's header only. A link that leads out of posts_dir is no asset: the index
+keeps it apart, and a post naming it is told so. The binder gives each parsed
+post the facts of the files it names (core.media.bind), and binds it again only
+when the post was parsed again or one of those files' facts changed.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from syndicator.core.assets import media_type
 from syndicator.core.assets import site_images
 from syndicator.core.media import bind
 from syndicator.core.media import paths
+from syndicator.model import LEAVING
 from syndicator.model import AssetFacts
 from syndicator.model import LoadProblem
 from syndicator.model import Post
@@ -29,6 +31,8 @@ from syndicator.store.sources import asset_name
 from syndicator.store.sources import asset_states
 from syndicator.store.sources import image_size
 from syndicator.store.sources import is_asset_path
+from syndicator.store.sources import leaves
+from syndicator.store.sources import real_root
 
 Located = tuple[str, FileState]  # (full path, file state) of an asset
 
@@ -39,22 +43,30 @@ class AssetIndex:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.root = str(settings.posts_dir)
-        self.files: dict[str, Located] = {}
+        self.files: dict[str, Located] = {}  # the files that may be published
+        self.leaving: dict[str, Located] = {}  # links that lead out of posts_dir: never published
         self.known: dict[str, tuple[FileState, AssetFacts]] = {}  # path -> facts and the file state they are of
 
     def update_all(self, found: Iterable[os.DirEntry[str]]) -> set[str]:
         """Take every asset a scan found; return the paths added, removed or changed."""
+        found = list(found)
+        links = {entry.path for entry in found if entry.is_symlink()}
+        real = real_root(self.root) if links else ""
         files: dict[str, Located] = {}
+        leaving: dict[str, Located] = {}
         for full, state in asset_states(self.root, found):
-            files[asset_name(self.root, full) or full] = (full, state)
-        changed = {path for path in files.keys() | self.files.keys() if files.get(path) != self.files.get(path)}
-        self.files = files
+            into = leaving if full in links and leaves(full, real) else files
+            into[asset_name(self.root, full) or full] = (full, state)
+        now, before = _marked(files, leaving), _marked(self.files, self.leaving)
+        changed = {path for path in now.keys() | before.keys() if now.get(path) != before.get(path)}
+        self.files, self.leaving = files, leaving
         self.known = {path: known for path, known in self.known.items() if path in files}
         return changed
 
     def update_paths(self, fulls: Iterable[str]) -> set[str]:
         """Look at these paths only (a watcher's); return the asset paths added, removed or changed."""
         changed = set()
+        real = real_root(self.root)
         for full in fulls:
             name = asset_name(self.root, full) if is_asset_path(self.root, full) else None
             if name is None:
@@ -64,16 +76,20 @@ class AssetIndex:
             except OSError:
                 st = None
             located = (full, file_state(st)) if st is not None and stat.S_ISREG(st.st_mode) else None
-            if located != self.files.get(name):
+            leaving = located is not None and leaves(full, real)
+            now = (None, located) if leaving else (located, None)
+            if now != (self.files.get(name), self.leaving.get(name)):
                 changed.add(name)
-                if located is None:
-                    del self.files[name]
-                else:
-                    self.files[name] = located
+                self.files.pop(name, None)
+                self.leaving.pop(name, None)
+                if located is not None:
+                    (self.leaving if leaving else self.files)[name] = located
         return changed
 
     def facts(self, path: str) -> AssetFacts | None:
         """What an asset is (None: no such asset); an image's pixels are read from its header once per file state."""
+        if path in self.leaving:
+            return LEAVING
         located = self.files.get(path)
         if located is None:
             return None
@@ -88,17 +104,28 @@ class AssetIndex:
         return facts
 
     def states(self) -> list[tuple[str, FileState]]:
-        """Each asset's full path and file state (for the build stamp)."""
-        return list(self.files.values())
+        """Each asset's full path and file state, links leading out included (for the build stamp)."""
+        return [*self.files.values(), *self.leaving.values()]
 
     def site_problems(self) -> list[LoadProblem]:
-        """A warning for a site_icon or site_logo that names a missing file."""
+        """A warning for a site_icon or site_logo that names a missing file (or a link leading out of posts_dir)."""
         folder = Path(self.root)
         return [
-            LoadProblem(str(folder / path), 1, f"{name} names a missing file: {path}", fatal=False)
+            LoadProblem(str(folder / path), 1, f"{name} names {_missing(path, path in self.leaving)}", fatal=False)
             for name, _url, path in site_images(self.settings)
-            if path and self.facts(path) is None
+            if path and path not in self.files
         ]
+
+
+def _marked(files: dict[str, Located], leaving: dict[str, Located]) -> dict[str, tuple[Located, bool]]:
+    """Every asset path with where it is, and whether it is a link leading out of posts_dir."""
+    return {path: (located, False) for path, located in files.items()} | {
+        path: (located, True) for path, located in leaving.items()
+    }
+
+
+def _missing(path: str, leaving: bool) -> str:
+    return f"a link that leads out of posts_dir: {path} (not published)" if leaving else f"a missing file: {path}"
 
 
 class MediaBinder:

@@ -35,14 +35,17 @@ from syndicator.model import LoadProblem
 from syndicator.model import Post
 from syndicator.store.files import FileState
 from syndicator.store.files import file_state
+from syndicator.store.sources import LEAVING_FOLDER
 from syndicator.store.sources import is_post_path
 from syndicator.store.sources import printable
 from syndicator.store.sources import read_post_file
+from syndicator.store.sources import real_root
 from syndicator.store.sources import scan
 
 logger = logging.getLogger(__name__)
 
 CHANGED_WHILE_READ = "file changed while it was read; it will be read again"
+UNEXPECTED = "could not be read: an unexpected error (the log has its details); it is read again when it changes"
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 PROGRESS_STEP = 100
 
@@ -60,6 +63,24 @@ class Entry:
 Found = tuple[str, os.stat_result, Entry | None]  # (path, stat, the entry it had) of a file to load
 
 
+class _Names:
+    """(path for messages, path under posts_dir) of each file a scan found (so under posts_dir), remembered."""
+
+    def __init__(self, posts_dir: Path) -> None:
+        self.posts_dir = posts_dir
+        self.known: dict[str, tuple[str, str]] = {}
+
+    def __call__(self, full: str) -> tuple[str, str]:
+        names = self.known.get(full)
+        if names is None:
+            cwd = os.getcwd() + os.sep
+            display = full[len(cwd) :] if os.path.isabs(full) and full.startswith(cwd) else full
+            root = str(self.posts_dir) + os.sep
+            source = full[len(root) :] if full.startswith(root) else Path(full).relative_to(self.posts_dir)
+            names = self.known[full] = (printable(display), printable(str(source)))
+        return names
+
+
 class PostCache:
     """Keeps every post file's last parse, re-parsing only files that changed.
 
@@ -73,9 +94,11 @@ class PostCache:
         self.entries: dict[str, Entry] = {}
         self.parsed = 0
         self.dirty = False  # changed since it was restored or saved
-        self._names: dict[str, tuple[str, str]] = {}
+        self._names_of = _Names(settings.posts_dir)
         self._result: tuple[list[Post], list[LoadProblem]] | None = None  # the last refresh's answer
         self._linked = False  # posts_dir has symlinked folders
+        self._root = real_root(str(settings.posts_dir))  # what every file read must be inside
+        self._outside: list[LoadProblem] = []  # a warning for each link to a folder outside posts_dir
         self._slugify = functools.lru_cache(maxsize=65536)(slugify)  # names repeat across posts
         self._sanitizer = Sanitizer()  # one cleaner for every post this cache parses
         self.assets = AssetIndex(settings)
@@ -90,22 +113,23 @@ class PostCache:
         """What the next process needs to start warm: the entries, the posts' bindings, the assets' facts."""
         return (self.entries, self.media.bindings, self.assets.known)
 
-    def _names_of(self, full: str) -> tuple[str, str]:
-        """(path for messages, path under posts_dir) of a file (a path scan() found, so under posts_dir)."""
-        names = self._names.get(full)
-        if names is None:
-            cwd = os.getcwd() + os.sep
-            display = full[len(cwd) :] if os.path.isabs(full) and full.startswith(cwd) else full
-            root = str(self.settings.posts_dir) + os.sep
-            source = full[len(root) :] if full.startswith(root) else Path(full).relative_to(self.settings.posts_dir)
-            names = self._names[full] = (printable(display), printable(str(source)))
-        return names
-
     def load(self, full: str, st: os.stat_result, old: Entry | None) -> Entry:
-        """Read one changed file; parse it unless its bytes are the ones already parsed."""
+        """Read one changed file; parse it unless its bytes are the ones already parsed.
+
+        An error the reader does not expect (a bug of ours) is that file's problem, logged with its traceback.
+        """
+        try:
+            return self._load(full, st, old)
+        except Exception:  # the one catch-all around reading and parsing a file: logged with its traceback
+            path = self._names_of(full)[0]
+            logger.exception("post failed path=%s reason=unexpected error", path)
+            result = LoadProblem(path, 1, UNEXPECTED)
+            return Entry(file_state(st), "", result, old.last_good if old is not None else None)
+
+    def _load(self, full: str, st: os.stat_result, old: Entry | None) -> Entry:
         path, source = self._names_of(full)
         state = file_state(st)
-        data = read_post_file(full, path, st, self.settings.max_post_bytes)
+        data = read_post_file(full, path, st, self.settings.max_post_bytes, self._root)
         if data is None:  # changed while read: not trusted, and read again next time
             result: Post | LoadProblem = LoadProblem(path, 1, CHANGED_WHILE_READ)
             content, state = "", (-1, -1, -1)
@@ -137,6 +161,7 @@ class PostCache:
         (from a watcher); None looks at every file. When no file changed, the
         lists are the ones of the last refresh.
         """
+        self._root = real_root(str(self.settings.posts_dir))
         if changed is not None and self._result is not None and not self._linked:
             dirty = self._refresh_paths(changed)
         else:
@@ -145,15 +170,16 @@ class PostCache:
         if dirty or self._result is None:
             self.media.keep_only(self.entries)
             self._result = _published(self.entries, self.media.bound)
-        return self._result[0], [*self._result[1], *self.assets.site_problems()]
+        return self._result[0], [*self._result[1], *self._outside, *self.assets.site_problems()]
 
     def _refresh_all(self, progress: Progress | None) -> bool:
         """Stat every post file; (re)load those that changed. Whether anything did."""
         seen: dict[str, Entry | None] = {}
         to_load: list[Found] = []
         linked: list[str] = []
+        outside: list[str] = []
         assets: list[os.DirEntry[str]] = []
-        for dir_entry in scan(str(self.settings.posts_dir), linked, assets):
+        for dir_entry in scan(str(self.settings.posts_dir), linked, assets, outside):
             full = dir_entry.path
             try:
                 st = dir_entry.stat()
@@ -167,7 +193,9 @@ class PostCache:
                 to_load.append((full, st, old))
         for (full, _st, _old), entry in zip(to_load, load_all(self, to_load, len(seen), progress), strict=True):
             seen[full] = entry
-        self._linked = bool(linked)  # a watcher does not see into symlinked folders: always look at everything
+        # A watcher does not see into symlinked folders, nor a link's target change: always look at everything.
+        self._linked = bool(linked or outside)
+        self._outside = [LoadProblem(self._names_of(full)[0], 1, LEAVING_FOLDER, fatal=False) for full in outside]
         changed = bool(to_load) or len(seen) != len(self.entries)
         self.entries = {full: entry for full, entry in seen.items() if entry is not None}
         return self.media.stale(self.assets.update_all(assets)) or changed

@@ -2,7 +2,8 @@
 
 Only files a build copied (recorded in state_dir) are ever replaced or
 removed. Each copy replaces its file by rename, so neither nginx nor ``serve``
-hands out part of one.
+hands out part of one. A source is copied only when it is still the file the
+scan found, inside posts_dir (never through a link leading out of it).
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ from syndicator.store.files import state_of
 from syndicator.store.records import AssetRecord
 from syndicator.store.records import read_asset_records
 from syndicator.store.records import write_asset_records
+from syndicator.store.sources import open_source
+from syndicator.store.sources import real_root
 
 logger = logging.getLogger(__name__)
 
@@ -118,16 +121,15 @@ class AssetWriter:
         self._wanted = wanted
         records: dict[str, AssetRecord] = {}
         written: list[str] = []
+        root = real_root(str(self.settings.posts_dir))
         for path, (full, source) in sorted(wanted.items()):
             out = output_path(path)
             record = self.records.get(out)
             if record is None or record.source != source or (look and not self._intact(out, record)):
-                try:
-                    copied, (size, mtime_ns), etag = copy_atomic(full, self.settings.output_dir, out, folders)
-                except OSError as exc:
-                    logger.warning("asset not copied path=%s reason=%s", full, exc)
+                copied = self._copy(full, source, root, out, folders)
+                if copied is None:
                     continue
-                record = AssetRecord(copied, size, mtime_ns, etag)
+                record = copied
                 written.append(out)
             records[out] = record
         gone = set(self.records).difference(records)
@@ -138,6 +140,16 @@ class AssetWriter:
             self.served, self._served_from = self._serve(records), records
         self.records = records
         return AssetOutput(self.served, written, removed)
+
+    def _copy(self, full: str, source: FileState, root: str, out: str, folders: set[str]) -> AssetRecord | None:
+        """Copy one asset into output_dir if it is still the file the scan found inside posts_dir (``root``)."""
+        try:
+            with open_source(full, root, source) as reader:
+                copied, (size, mtime_ns), etag = copy_atomic(reader, self.settings.output_dir, out, folders)
+        except OSError as exc:
+            logger.warning("asset not copied path=%s reason=%s", full, exc)
+            return None
+        return AssetRecord(copied, size, mtime_ns, etag)
 
     def _intact(self, out: str, record: AssetRecord) -> bool:
         state = state_of(self._prefix + out)

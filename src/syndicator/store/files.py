@@ -123,19 +123,20 @@ def open_regular(path: str) -> BinaryIO:
 
 
 def copy_atomic(
-    source: str, out_dir: Path, path: str, created: set[str] | None = None
+    reader: BinaryIO, out_dir: Path, path: str, created: set[str] | None = None
 ) -> tuple[FileState, tuple[int, int], str]:
-    """Copy a file to ``path`` under out_dir, replacing it by rename (no reader sees part of it).
+    """Copy an open file to ``path`` under out_dir, replacing it by rename (no reader sees part of it).
 
     Return the source's state as copied (all -1 when it changed while being
     copied: copy it again later), the copy's (size, mtime_ns) and its strong
-    ETag (the digest of its bytes, as ``etag_of`` makes them).
+    ETag (the digest of its bytes, as ``etag_of`` makes them). The caller
+    opened the source (and closes it).
     """
     root = out_dir.resolve()
     file = _target(root, path, {})
     make_folder(file.parent, root, created)
     checksum = hashlib.sha256()
-    with open_regular(source) as reader, _temp_beside(file, fsync=False) as (handle, tmp):
+    with _temp_beside(file, fsync=False) as (handle, tmp):
         before = file_state(os.fstat(reader.fileno()))
         while chunk := reader.read(_COPY_CHUNK):
             checksum.update(chunk)

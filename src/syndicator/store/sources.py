@@ -7,9 +7,11 @@ read, for its size in pixels.
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from collections.abc import Iterable
+from typing import BinaryIO
 
 from syndicator.core.digest import digest
 from syndicator.model import LoadProblem
@@ -19,6 +21,18 @@ from syndicator.store.files import open_regular
 
 POST_SUFFIXES = (".md", ".markdown")
 NOT_REGULAR = "not a regular file (a FIFO, socket or device): not read"
+LEAVES = "a link that leads out of posts_dir: not read"
+LEAVING_FOLDER = "a link to a folder outside posts_dir: its files are not read"
+_SYSTEM = ("/proc", "/sys")  # never read from, wherever posts_dir is
+_NO_FOLLOW = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0)
+
+
+class Refused(OSError):
+    """A file found under posts_dir that is not read: a link leading out of it, or not a regular file."""
+
+
+class ChangedSinceSeen(OSError):
+    """The file opened is not the one the scan saw (written, replaced, or reached through a new link)."""
 
 
 def is_ignored(name: str) -> bool:
@@ -26,16 +40,36 @@ def is_ignored(name: str) -> bool:
     return name.startswith((".", "_")) or name.endswith(("~", ".swp"))
 
 
+def real_root(root: str) -> str:
+    """posts_dir's real path (links resolved): what every file read from it must be inside."""
+    return os.path.realpath(root)
+
+
+def within(real: str, root: str) -> bool:
+    """Whether a real path is ``root`` (a real path) or inside it, and not in /proc or /sys."""
+    inside = real == root or real.startswith(root.rstrip(os.sep) + os.sep)
+    return inside and not any(real == system or real.startswith(system + os.sep) for system in _SYSTEM)
+
+
+def leaves(full: str, root: str) -> bool:
+    """Whether a path found under posts_dir is a link whose real path is outside it (``root``, a real path)."""
+    return os.path.islink(full) and not within(os.path.realpath(full), root)
+
+
 def scan(
-    root: str, linked: list[str] | None = None, assets: list[os.DirEntry[str]] | None = None
+    root: str,
+    linked: list[str] | None = None,
+    assets: list[os.DirEntry[str]] | None = None,
+    outside: list[str] | None = None,
 ) -> list[os.DirEntry[str]]:
     """Post files under root as DirEntry objects (scandir: no per-file path parsing), in no particular order.
 
-    Symlinked folders are followed, each folder once (a link to a folder above it
-    is no loop); their paths are added to ``linked`` when it is given. Anything
-    with a post's name that is not a folder is listed, FIFOs included, for the
-    reader to report. Every other file that is not ignored is added to
-    ``assets`` when it is given.
+    Symlinked folders are followed when they stay inside root, each folder once
+    (a link to a folder above it is no loop); their paths are added to
+    ``linked`` when it is given. A link to a folder outside root is not
+    followed (its path is added to ``outside``). Anything with a post's name
+    that is not a folder is listed, FIFOs included, for the reader to report.
+    Every other file that is not ignored is added to ``assets`` when it is given.
     """
     found: list[os.DirEntry[str]] = []
     try:
@@ -44,6 +78,7 @@ def scan(
         return found
     visited = {(root_st.st_dev, root_st.st_ino)}
     folders = [root]
+    real = real_root(root)
     while folders:
         try:
             with os.scandir(folders.pop()) as entries:
@@ -51,7 +86,7 @@ def scan(
                     if is_ignored(entry.name):
                         continue
                     if entry.is_dir(follow_symlinks=True):
-                        _descend(entry, visited, folders, linked)
+                        _descend(entry, visited, folders, (real, linked, outside))
                     elif entry.name.lower().endswith(POST_SUFFIXES):
                         found.append(entry)
                     elif assets is not None:
@@ -62,9 +97,20 @@ def scan(
 
 
 def _descend(
-    folder: os.DirEntry[str], visited: set[tuple[int, int]], folders: list[str], linked: list[str] | None
+    folder: os.DirEntry[str],
+    visited: set[tuple[int, int]],
+    folders: list[str],
+    links: tuple[str, list[str] | None, list[str] | None],
 ) -> None:
-    """Queue a folder for scanning unless it was seen already (noting it in ``linked`` when it is a symlink)."""
+    """Queue a folder for scanning unless it was seen already (noting it in ``linked`` when it is a symlink).
+
+    ``links``: posts_dir's real path, and the lists of links to folders inside it and outside it (those are skipped).
+    """
+    real, linked, outside = links
+    if folder.is_symlink() and not within(os.path.realpath(folder.path), real):
+        if outside is not None:
+            outside.append(folder.path)
+        return
     if _first_visit(folder, visited):
         folders.append(folder.path)
         if linked is not None and folder.is_symlink():
@@ -109,26 +155,58 @@ def printable(name: str) -> str:
     return os.fsencode(name).decode("utf-8", "replace")
 
 
-def read_post_file(full: str, path: str, st: os.stat_result, limit: int) -> bytes | LoadProblem | None:
+def open_source(full: str, root: str, seen: FileState) -> BinaryIO:
+    """A file found under posts_dir, opened for reading only if it is the regular file the scan saw, inside root.
+
+    ``root`` is posts_dir's real path, ``seen`` the file's state when it was
+    found. The file is opened without following a link (O_NOFOLLOW) and
+    non-blocking (a FIFO put in its place never hangs); a link is opened by its
+    real path only when that is inside root. The open file must then be the one
+    the scan saw, so a file or folder swapped for a link since then is not read.
+    Refused, ChangedSinceSeen or another OSError otherwise.
+    """
+    try:
+        fd = os.open(full, _NO_FOLLOW)
+    except OSError as exc:
+        if exc.errno != errno.ELOOP:
+            raise
+        real = os.path.realpath(full)
+        if not within(real, root):
+            raise Refused(LEAVES) from None
+        fd = os.open(real, _NO_FOLLOW)
+    handle = open(fd, "rb")  # noqa: SIM115 - the caller closes it
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
+        handle.close()
+        raise Refused(NOT_REGULAR)
+    if file_state(st) != seen:
+        handle.close()
+        raise ChangedSinceSeen(errno.ESTALE, "changed since it was found")
+    return handle
+
+
+def read_post_file(full: str, path: str, st: os.stat_result, limit: int, root: str) -> bytes | LoadProblem | None:
     """A post file's bytes, a problem (``path`` names it), or None when it changed while being read.
 
     ``st`` is the stat it was found with; more than ``limit`` bytes is a problem.
+    ``root`` is posts_dir's real path: a link that leads out of it is not read.
     """
     if not stat.S_ISREG(st.st_mode):
         return LoadProblem(path, 1, NOT_REGULAR)
     if st.st_size > limit:
         return LoadProblem(path, 1, f"file is {st.st_size} bytes, over max_post_bytes ({limit})")
     try:
-        encoded = full.encode("utf-8")
+        full.encode("utf-8")
     except UnicodeEncodeError:
         return LoadProblem(path, 1, "file name is not valid UTF-8: rename the file")
     try:
-        # Non-blocking, so that a FIFO put in the file's place since the stat cannot hang the load.
-        with open(os.open(encoded, os.O_RDONLY | os.O_NONBLOCK), "rb") as handle:
-            after = os.fstat(handle.fileno())
-            if not stat.S_ISREG(after.st_mode):
-                return LoadProblem(path, 1, NOT_REGULAR)
+        with open_source(full, root, file_state(st)) as handle:
             data = handle.read(min(st.st_size, limit) + 1)
+            after = os.fstat(handle.fileno())
+    except Refused as exc:
+        return LoadProblem(path, 1, str(exc))
+    except ChangedSinceSeen:
+        return None
     except OSError as exc:
         return LoadProblem(path, 1, f"cannot read file: {exc.strerror}")
     if file_state(after) != file_state(st) or len(data) != after.st_size or len(data) > limit:

@@ -1,0 +1,63 @@
+"""Whether a post file is private (a draft, or for partners only), decided from its fields, failing closed.
+
+A private file's problems never reach the public (``/healthz``), and a key that
+looks like ``draft`` or ``visibility`` misspelled keeps the post unpublished
+rather than publishing an embargoed story to everyone. No I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from collections.abc import Mapping
+
+PRIVACY_KEYS = ("draft", "visibility")  # the fields that keep a post from the public
+MAX_EDITS = 2  # a key this close to one of them is taken for it, misspelled
+_KEY = re.compile(r"""\s*(?:-\s+)*["']?([^:"'#]*)""")  # the key of a ``key: value`` line (any indentation, quotes)
+
+
+def _edits(a: str, b: str, limit: int) -> int:
+    """The Levenshtein distance between two short strings, or ``limit + 1`` once it is known to be larger."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    previous = list(range(len(b) + 1))
+    for i, char in enumerate(a, start=1):
+        current = [i]
+        for j, other in enumerate(b, start=1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char != other)))
+        if min(current) > limit:
+            return limit + 1
+        previous = current
+    return previous[-1]
+
+
+def near_miss(key: object) -> str | None:
+    """The privacy key that ``key`` misspells (``Draft``, ``visiblity``), or None (also for the key itself)."""
+    if not isinstance(key, str) or key in PRIVACY_KEYS:
+        return None
+    folded = key.strip().casefold()
+    for name in PRIVACY_KEYS:
+        if _edits(folded, name, MAX_EDITS) <= MAX_EDITS:
+            return name
+    return None
+
+
+def private_fields(fields: Mapping[str, object]) -> bool:
+    """Whether front matter keeps its post from the public: any draft value but false, any visibility but public,
+    or a key that looks like one of them misspelled (failing closed: ``draft: "true"`` is private)."""
+    if fields.get("draft") not in (None, False) or fields.get("visibility") not in (None, "public"):
+        return True
+    return any(near_miss(key) for key in fields)
+
+
+def private_text(lines: Iterable[str]) -> bool:
+    """Whether front matter that cannot be read as YAML names a privacy key (or a near miss) on any of its lines.
+
+    With no fields to go by, any such key makes the file's problems private, whatever its value.
+    """
+    for line in lines:
+        match = _KEY.match(line)
+        key = match.group(1).strip() if match else ""
+        if key and (key in PRIVACY_KEYS or near_miss(key)):
+            return True
+    return False

@@ -1,0 +1,85 @@
+"""Privacy keys fail closed, and a private post's problems never reach the public, whatever form they take."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import NOW
+from syndicator.config import Settings
+from syndicator.core.privacy import near_miss
+from syndicator.service.build import Builder
+from syndicator.service.snapshot import PRIVATE_PROBLEM
+from syndicator.service.web import create_app
+
+MISSPELLED = "the post stays unpublished until the key is spelled right (or removed)"
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "meant"),
+    [
+        ("Visibility", "partners", "visibility"),
+        ("visiblity", "partners", "visibility"),
+        ("VISIBILTY", "partners", "visibility"),
+        ("Draft", "true", "draft"),
+        ("drafts", "true", "draft"),
+        ("DRAFT", "false", "draft"),
+    ],
+)
+def test_a_misspelled_privacy_key_keeps_the_post_unpublished(
+    make_settings: Callable[..., Settings], write_post: Callable[..., Path], key: str, value: str, meant: str
+) -> None:
+    """A key that is `draft` or `visibility` in another case or within two edits fails closed: the embargoed story is
+    published nowhere, and the file has a problem on the key's line (private, like the story)."""
+    write_post("public.md", title="Public")
+    write_post("embargo.md", text=f"---\ntitle: Embargoed merger\ndate: 2025-06-01\n{key}: {value}\n---\nSecret.\n")
+    settings = make_settings()
+    builder = Builder(settings)
+    report = builder.reload(NOW)
+    assert report.posts == 1
+    assert [(Path(p.path).name, p.line, p.fatal, p.private) for p in report.problems] == [("embargo.md", 4, True, True)]
+    assert report.problems[0].message == f"{key!r} looks like {meant!r} misspelled: {MISSPELLED}"
+    written = b"".join(f.read_bytes() for f in settings.output_dir.rglob("*") if f.is_file())
+    assert b"Embargoed" not in written and b"Secret." not in written
+    assert builder.snapshot is not None
+    assert all(b"Embargoed" not in file.body for file in builder.snapshot.files.values())
+
+
+@pytest.mark.parametrize("key", ["date", "data", "title", "type", "layout", "drafted-by-me", "visible", "tags"])
+def test_other_keys_are_not_taken_for_privacy_keys(key: str) -> None:
+    """Keys that are not within two edits of `draft` or `visibility` are only unknown keys (or known ones)."""
+    assert near_miss(key) is None
+
+
+def healthz(settings: Settings, builder: Builder) -> dict[str, Any]:
+    body: dict[str, Any] = create_app(settings, builder).test_client().get("/healthz").get_json()
+    return body
+
+
+def test_healthz_never_names_a_post_for_partners_or_a_draft_whatever_its_problem(
+    make_settings: Callable[..., Settings], write_post: Callable[..., Path]
+) -> None:
+    """Privacy is decided from the parsed post: a partners-only post's missing image and id change, and a draft
+    written ``draft: "true"``, are listed without file, line or message; a public post's problem is listed whole."""
+    write_post("public.md", title="Public", body="![gone](public-gone.png)\n")
+    write_post("zebra-briefing.md", title="Zebra", visibility="partners", id="tag:x,2025:zebra-1", body="![](z.png)\n")
+    write_post("2026-secret-merger.md", text='---\ntitle: Merger\ndate: 2025-06-01\ndraft: "true"\n---\nBody\n')
+    write_post("quagga-plan.md", text="---\ntitle: Quagga\ndate: 2025-06-01\nvisibility: 'partners'\ndate: [\n---\nx\n")
+    settings = make_settings()
+    builder = Builder(settings)
+    builder.reload(NOW)
+    write_post("zebra-briefing.md", title="Zebra", visibility="partners", id="tag:x,2025:zebra-2", body="![](z.png)\n")
+    report = builder.reload(NOW)
+    assert len(report.problems) == 5  # public image, zebra image and id change, the draft, quagga's YAML
+    body = healthz(settings, builder)
+    text = json.dumps(body)
+    for secret in ("zebra", "Zebra", "z.png", "secret", "merger", "Merger", "quagga", "Quagga"):
+        assert secret not in text, secret
+    assert {"path": "public.md", "line": 5, "message": "refers to a missing file: public-gone.png"} in body["problems"]
+    assert [p for p in body["problems"] if p["path"] is None] == [
+        {"path": None, "line": 0, "message": PRIVATE_PROBLEM}
+    ] * 4

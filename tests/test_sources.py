@@ -1,0 +1,155 @@
+"""Which files under posts_dir are read: symlinks that stay inside it work, links that lead out publish nothing."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from conftest import NOW
+from conftest import Server
+from mediafiles import write_png
+from syndicator.config import Settings
+from syndicator.incremental.postcache import PostCache
+from syndicator.service.assets import AssetWriter
+from syndicator.service.build import Builder
+from syndicator.store.files import file_state
+
+SECRET = "root:x:0:0:SECRET-PASSWORD-LINE"  # noqa: S105 - the bytes a leak would show, no credential
+LEAVES = "a link that leads out of posts_dir: not published"
+
+
+def every_file(folder: Path) -> dict[str, bytes]:
+    """Every file under a folder by path (links followed), with its bytes."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def write_links_out(site: Path) -> Path:
+    """A site whose post links three files that lead out of posts/ (a secret, the config, /proc) and one inside."""
+    posts = site / "posts"
+    (posts / "images").mkdir(parents=True)
+    (site / "secret.txt").write_text(SECRET)
+    (site / "syndicator.toml").write_text('stats_token = "SECRET-STATS-TOKEN"\n')
+    (posts / "list.txt").symlink_to(site / "secret.txt")
+    (posts / "guide.txt").symlink_to("../syndicator.toml")
+    (posts / "rules.txt").symlink_to("/proc/self/environ")
+    write_png(posts / "images" / "real.png", 20, 10)
+    (posts / "alias.png").symlink_to("images/real.png")
+    (posts / "post.md").write_text(
+        "---\ntitle: Links\ndate: 2025-06-01\n---\n"
+        "See [the list](list.txt),\n[the guide](guide.txt) and\n[the rules](rules.txt).\n\n![a](alias.png)\n"
+    )
+    return posts
+
+
+def test_a_link_leading_out_of_posts_dir_is_never_published(
+    make_settings: Callable[..., Settings], tmp_path: Path
+) -> None:
+    """An asset linking outside posts_dir is neither copied nor listed; the post is told, on its line."""
+    posts = write_links_out(tmp_path)
+    settings = make_settings(posts_dir=posts)
+    builder = Builder(settings)
+    report = builder.reload(NOW)
+    assert report.posts == 1
+    warnings = sorted((p.path, p.line, p.message) for p in report.problems)
+    assert warnings == [
+        (str(posts / "post.md"), 5, f"refers to list.txt, {LEAVES}"),
+        (str(posts / "post.md"), 6, f"refers to guide.txt, {LEAVES}"),
+        (str(posts / "post.md"), 7, f"refers to rules.txt, {LEAVES}"),
+    ]
+    assert not any(p.fatal for p in report.problems)
+    written = every_file(settings.output_dir)
+    assert written["media/alias.png"] == (posts / "images" / "real.png").read_bytes()
+    assert not any(name.startswith(("media/list", "media/guide", "media/rules")) for name in written)
+    everything = b"".join(written.values())
+    assert b"SECRET" not in everything
+    assert builder.snapshot is not None and set(builder.snapshot.assets) == {"/feeds/media/alias.png"}
+
+
+def test_serve_answers_no_file_a_link_leads_to(tmp_path: Path, start_server: Callable[..., Server]) -> None:
+    """GET /feeds/media/<link> is a 404 for a link leading out; /healthz names the post and the link."""
+    site = tmp_path / "site"
+    write_links_out(site)
+    server = start_server(site)
+    for name in ("list.txt", "guide.txt", "rules.txt"):
+        response = server.get(f"/feeds/media/{name}")
+        assert response.status_code == 404 and b"SECRET" not in response.content
+    assert server.get("/feeds/media/alias.png").status_code == 200
+    health = server.get("/healthz").json()
+    assert {"path": "post.md", "line": 5, "message": f"refers to list.txt, {LEAVES}"} in health["problems"]
+    assert "SECRET" not in server.get("/feeds/all.atom").text
+    assert not (site / "feeds" / "media" / "list.txt").exists()
+
+
+def test_a_post_file_linking_out_is_not_read(
+    make_settings: Callable[..., Settings], write_post: Callable[..., Path], posts_dir: Path, tmp_path: Path
+) -> None:
+    """A post file that is a link to a file outside posts_dir is a problem of its own, and is not published."""
+    write_post("kept.md", title="Kept")
+    (tmp_path / "elsewhere.md").write_text("---\ntitle: Elsewhere\ndate: 2025-01-01\n---\nSECRET\n")
+    (posts_dir / "taken.md").symlink_to(tmp_path / "elsewhere.md")
+    (posts_dir / "inside.md").symlink_to("kept.md")
+    builder = Builder(make_settings())
+    report = builder.reload(NOW)
+    assert [(p.path, p.message, p.fatal) for p in report.problems] == [
+        (str(posts_dir / "taken.md"), "a link that leads out of posts_dir: not read", True)
+    ]
+    assert builder.snapshot is not None
+    assert sorted(p.title for p in builder.snapshot.catalog.posts) == ["Kept", "Kept"]
+
+
+def test_a_folder_linking_out_is_not_scanned(
+    make_settings: Callable[..., Settings], write_post: Callable[..., Path], posts_dir: Path, tmp_path: Path
+) -> None:
+    """A symlinked folder outside posts_dir (posts/usr -> /usr) is not scanned, with a warning; one inside is."""
+    outside = tmp_path / "usr"
+    (outside / "deep").mkdir(parents=True)
+    (outside / "deep" / "found.md").write_text("---\ntitle: Outside\ndate: 2025-01-01\n---\nBody\n")
+    write_post("real/inner.md", title="Inner")
+    (posts_dir / "usr").symlink_to(outside)
+    (posts_dir / "system").symlink_to("/usr")
+    (posts_dir / "again").symlink_to("real")
+    settings = make_settings()
+    report = Builder(settings).reload(NOW)
+    assert report.posts == 1  # real/inner.md, found once (again/ is the same folder)
+    folder = "a link to a folder outside posts_dir: its files are not read"
+    assert sorted((p.path, p.message, p.fatal) for p in report.problems) == [
+        (str(posts_dir / "system"), folder, False),
+        (str(posts_dir / "usr"), folder, False),
+    ]
+
+
+def test_a_file_swapped_for_a_link_after_the_scan_is_not_copied(
+    settings: Settings, posts_dir: Path, tmp_path: Path
+) -> None:
+    """An asset replaced by a link leading out between the scan and the copy is not copied (it is not the file seen)."""
+    image = write_png(posts_dir / "x.png", 4, 4)
+    seen = file_state(os.stat(image))
+    (tmp_path / "secret.txt").write_text(SECRET)
+    image.unlink()
+    image.symlink_to(tmp_path / "secret.txt")
+    writer = AssetWriter(settings)
+    output = writer.publish_files({"x.png": (str(image), seen)}, set())
+    assert output.written == [] and output.files == {}
+    assert not (settings.output_dir / "media" / "x.png").exists()
+
+
+def test_a_watched_asset_that_becomes_a_link_out_is_dropped(
+    settings: Settings, posts_dir: Path, tmp_path: Path
+) -> None:
+    """A reload told only the asset's path (as a watcher tells it) sees it become a link leading out, then go."""
+    image = write_png(posts_dir / "x.png", 4, 4)
+    (posts_dir / "a.md").write_text("---\ntitle: A\ndate: 2025-06-01\n---\n![x](x.png)\n")
+    (tmp_path / "secret.txt").write_text(SECRET)
+    cache = PostCache(settings)
+    (post,), problems = cache.refresh()
+    assert post.assets == ("x.png",) and problems == []
+    image.unlink()
+    image.symlink_to(tmp_path / "secret.txt")
+    (post,), problems = cache.refresh(changed={str(image)})
+    assert post.assets == () and [p.message for p in problems] == [f"refers to x.png, {LEAVES}"]
+    assert "x.png" not in cache.assets.files
+    image.unlink()
+    (post,), problems = cache.refresh(changed={str(image)})
+    assert [p.message for p in problems] == ["refers to a missing file: x.png"]
+    assert cache.assets.states() == []
