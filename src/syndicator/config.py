@@ -2,8 +2,9 @@
 
 The SETTINGS table is the single source of truth: it gives each key its type,
 default and help text, and drives the TOML reader, the environment parser and
-the README's settings table. The file's one table, ``[redirects]``, is checked
-here too (``store.configfile`` adds the importer's entries to it).
+the README's settings table. The file's tables, ``[redirects]`` and
+``[categories]``, are checked here too (an import adds entries to them in
+place: ``store.configfile``).
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from zoneinfo import ZoneInfoNotFoundError
 
 ENV_PREFIX = "SYNDICATOR_"
 REDIRECT_KINDS = ("category", "tag", "author", "post")
-TABLES = ("redirects",)  # tables of the config file, beside the SETTINGS keys
+TABLES = ("redirects", "categories")  # tables of the config file, beside the SETTINGS keys
+CATEGORY_KEYS = ("parent", "description")
 _NEW_SLUG = re.compile(r"[\w][\w.~-]*")  # a slug this site publishes (the rule of post and taxonomy slugs)
 _SITE_HANDLE = re.compile(r"[a-z0-9_][a-z0-9_-]{0,63}")  # a user name without a dot: no tag. or author. account
 _OLD_SLUG = re.compile(r"[^/?#%\s\x00-\x1f\x7f]+")  # one decoded path segment of an old address
@@ -131,6 +133,39 @@ class Redirects:
         return sum(len(entries) for entries in self.table.values())
 
 
+@dataclass(frozen=True, slots=True)
+class Categories:
+    """The ``[categories]`` table: per category slug, its ``parent`` (a slug) and ``description``.
+
+    The WordPress import writes it: a category's place in WordPress's tree and its description.
+    """
+
+    table: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+
+    def parent(self, slug: str) -> str:
+        """The slug of a category's parent ('' for a top-level category)."""
+        return self.table.get(slug, {}).get("parent", "")
+
+    def description(self, slug: str) -> str:
+        return self.table.get(slug, {}).get("description", "")
+
+
+def parse_categories(value: Any, source: str) -> Categories:
+    """Check a ``[categories]`` table: a table per URL-safe slug, of a parent slug and a description."""
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{source}: categories must be a table of category slugs")
+    for slug, entry in value.items():
+        where = f"{source}: categories.{slug}"
+        if not _NEW_SLUG.fullmatch(slug) or not isinstance(entry, Mapping):
+            raise ConfigError(f"{where}: must be a table named by a URL-safe category slug")
+        for key, text in entry.items():
+            if key not in CATEGORY_KEYS:
+                raise ConfigError(f"{where}: unknown key {key!r} (known: {', '.join(CATEGORY_KEYS)})")
+            if not isinstance(text, str) or (key == "parent" and not _NEW_SLUG.fullmatch(text)):
+                raise ConfigError(f"{where}.{key}: {text!r} is not {'a slug' if key == 'parent' else 'a string'}")
+    return Categories({slug: dict(entry) for slug, entry in value.items()})
+
+
 def parse_redirects(value: Any, source: str) -> Redirects:
     """Check a ``[redirects]`` table: known kinds, tables of strings, URL-safe slugs."""
     if not isinstance(value, Mapping):
@@ -198,6 +233,8 @@ class Settings:
     # Redirects change no feed or page bytes: they stay out of equality, hashing and the settings fingerprint
     # (a large site has thousands, and the fingerprint is taken per post).
     redirects: Redirects = field(default_factory=Redirects, compare=False, repr=False)
+    # Read by nothing yet that renders: out of equality and the fingerprint like the redirects for now.
+    categories: Categories = field(default_factory=Categories, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         split = urlsplit(self.site_url)
@@ -278,7 +315,7 @@ def _convert(setting: Setting, value: Any, source: str) -> Any:
 
 
 def _file_values(path: Path) -> dict[str, Any]:
-    """The settings (and the redirects table) of a TOML file, checked and converted."""
+    """The settings (and the tables) of a TOML file, checked and converted."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
@@ -287,8 +324,8 @@ def _file_values(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: {exc.strerror}") from exc
     values: dict[str, Any] = {}
     for key, value in data.items():
-        if key == "redirects":
-            values[key] = parse_redirects(value, str(path))
+        if key in TABLES:
+            values[key] = (parse_redirects if key == "redirects" else parse_categories)(value, str(path))
             continue
         setting = _BY_NAME.get(key)
         if setting is None:

@@ -90,18 +90,29 @@ def import_wordpress_command(
         if bars is not None:
             bars.close()
     _print_import(report, export, target, config_path)
+    if report.items and not report.posts:
+        raise click.ClickException(f"{export}: nothing imported from its {report.items} items")
 
 
 def _print_import(report: ImportReport, export: Path, target: Path, config_path: Path) -> None:
     """The import's summary: what came over, what was converted, what was lost or skipped."""
     media = f"{report.media_fetched} fetched, {len(report.media_failed)} failed"
     click.echo(
-        f"imported {report.posts} posts into {target}: {len(report.new)} new, {len(report.updated)} updated, "
+        f"imported {report.posts - report.pages} posts and {report.pages} pages into {target}: "
+        f"{len(report.new)} new, {len(report.updated)} updated, "
         f"{len(report.unchanged)} unchanged; {report.drafts} drafts, {report.scheduled} scheduled; "
         f"{len(report.renamed)} renamed slugs, {report.enclosures} enclosures, {report.embeds} embeds, "
-        f"{report.images} featured images; media: {media}; "
-        f"{report.redirects_added} redirects written to {config_path}"
+        f"{report.galleries} galleries, {report.images} featured images, {report.links} links to the old site "
+        f"made new; media: {media}; {report.redirects_added} redirects and {report.categories_added} categories "
+        f"written to {config_path}"
     )
+    for count, what in (
+        (report.comments, "comment{s} (the posts and pages come without them)"),
+        (report.unused_attachments, "attachment{s} that no post or page uses"),
+        (report.sticky, "sticky flag{s} (sticky posts are in date order here)"),
+    ):
+        if count:
+            click.echo(f"not imported: {count} " + what.format(s="" if count == 1 else "s"))
     for path in report.kept_local:
         click.echo(f"kept {path}: edited since the last import (use --force to overwrite)")
     for old, new, post_id in report.renamed[:SHOWN]:

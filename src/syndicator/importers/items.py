@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
 
-from syndicator.importers.content import Enclosure
+from syndicator.importers.context import Enclosure
 from syndicator.importers.wxr import Term
 
 
@@ -19,6 +19,7 @@ from syndicator.importers.wxr import Term
 class ImportReport:
     """What an import did: converted, kept, lost and skipped, per kind."""
 
+    items: int = 0  # <item>s in the export
     new: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
@@ -32,6 +33,12 @@ class ImportReport:
     enclosures: int = 0
     embeds: int = 0
     images: int = 0  # featured images
+    pages: int = 0  # WordPress pages among the files
+    galleries: int = 0  # [gallery] shortcodes rebuilt from the export's attachments
+    links: int = 0  # links to the old site's posts, pages, terms and attachment pages made new ones
+    comments: int = 0  # comments on the imported posts and pages: not brought over
+    sticky: int = 0  # posts WordPress kept at the top of the home page: ordinary posts here
+    unused_attachments: int = 0  # attachments no imported post or page shows or links to
     lost: Counter[str] = field(default_factory=Counter)  # blocks and shortcodes with nothing to show
     media_fetched: int = 0
     media_present: int = 0  # already in posts_dir from an earlier run
@@ -39,6 +46,8 @@ class ImportReport:
     redirects: dict[str, dict[str, str]] = field(default_factory=dict)  # kind -> old slug -> new slug
     redirects_added: int = 0
     redirects_kept: int = 0  # the config file already mapped these old slugs elsewhere
+    categories: dict[str, dict[str, str]] = field(default_factory=dict)  # slug -> parent and description
+    categories_added: int = 0
 
     @property
     def posts(self) -> int:
@@ -64,6 +73,12 @@ class PlannedPost:
     enclosures: tuple[Enclosure, ...] = ()
     id: str = ""
     position: int = 0  # the item's place in the export, from 1
+    path: str = ""  # a WordPress page's address (/parent/child/); empty for a post
+    old_slugs: tuple[str, ...] = ()  # slugs the post had before (_wp_old_slug)
+
+    @property
+    def is_page(self) -> bool:
+        return bool(self.path)
 
     @property
     def slug(self) -> str:
@@ -80,6 +95,12 @@ class PlannedPost:
         if self.draft:
             meta["draft"] = True
         return meta
+
+    def file_name(self) -> str:
+        """Where the file goes under posts_dir: ``<date>-<slug>.md``, a page ``pages/<its path>.md``."""
+        if self.is_page:
+            return f"pages/{self.path.strip('/')}.md"
+        return f"{self.date_prefix}-{self.slug}.md"
 
 
 def enclosure_value(enclosure: Enclosure) -> str | dict[str, str | int]:

@@ -69,8 +69,8 @@ class Writer:
         return True
 
     def _new_name(self, item: PlannedPost) -> str:
-        relative = f"{item.date_prefix}-{item.slug}.md"
-        return f"{item.date_prefix}-{item.slug}-{item.key}.md" if relative in self.taken else relative
+        relative = item.file_name()
+        return f"{relative.removesuffix('.md')}-{item.key}.md" if relative in self.taken else relative
 
     def _text(self, item: PlannedPost, relative: str) -> str:
         """The post file's text, its uploads brought over and referred to by relative paths."""

@@ -36,6 +36,8 @@ class Term:
     taxonomy: str  # "category" or "post_tag"
     slug: str
     name: str
+    parent: str = ""  # the parent category's slug
+    description: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +62,10 @@ class Item:
     attachment_url: str
     terms: tuple[Term, ...]
     meta: tuple[tuple[str, str], ...]  # wp:postmeta (key, value), in order
+    post_parent: str = ""
+    menu_order: str = ""
+    sticky: bool = False
+    comments: int = 0
 
     def meta_value(self, key: str) -> str:
         return next((value for k, value in self.meta if k == key), "")
@@ -147,24 +153,31 @@ def _channel_terms(channel: Element, w: str) -> dict[tuple[str, str], Term]:
     """The export's lists of categories, tags and terms (any of them may be missing)."""
     found: list[Term] = []
     for element in channel.findall(f"{w}category"):
-        found.append(Term("category", _text(element, f"{w}category_nicename"), _text(element, f"{w}cat_name")))
+        found.append(_term(element, w, "category", "category_nicename cat_name category_parent category_description"))
     for element in channel.findall(f"{w}tag"):
-        found.append(Term("post_tag", _text(element, f"{w}tag_slug"), _text(element, f"{w}tag_name")))
+        found.append(_term(element, w, "post_tag", "tag_slug tag_name - tag_description"))
     for element in channel.findall(f"{w}term"):
         taxonomy = _TAXONOMY.get(_text(element, f"{w}term_taxonomy"))
         if taxonomy is not None:
-            found.append(Term(taxonomy, _text(element, f"{w}term_slug"), _text(element, f"{w}term_name")))
+            found.append(_term(element, w, taxonomy, "term_slug term_name term_parent term_description"))
     terms: dict[tuple[str, str], Term] = {}
     for term in found:
         if term.slug and term.name:
-            terms.setdefault((term.taxonomy, term.slug), Term(term.taxonomy, term.slug, decode(term.name)))
+            decoded = Term(term.taxonomy, term.slug, decode(term.name), term.parent, decode(term.description))
+            terms.setdefault((term.taxonomy, term.slug), decoded)
     return terms
+
+
+def _term(element: Element, w: str, taxonomy: str, tags: str) -> Term:
+    """A term of the channel's lists from its slug, name, parent and description elements ("-": none)."""
+    slug, name, parent, description = (_text(element, f"{w}{tag}") if tag != "-" else "" for tag in tags.split())
+    return Term(taxonomy, slug, name, parent, description)
 
 
 def _item_terms(element: Element) -> tuple[Term, ...]:
     terms = []
     for category in element.findall("category"):
-        taxonomy = _TAXONOMY.get(category.get("domain") or "")
+        taxonomy = _TAXONOMY.get(category.get("domain") or "category")  # RSS 2.0: a plain <category> is one
         name = decode((category.text or "").strip())
         if taxonomy is not None and name:
             terms.append(Term(taxonomy, (category.get("nicename") or "").strip(), name))
@@ -196,4 +209,8 @@ def _item(index: int, element: Element, names: _Names) -> Item:
         attachment_url=_text(element, f"{w}attachment_url"),
         terms=_item_terms(element),
         meta=meta,
+        post_parent=_text(element, f"{w}post_parent"),
+        menu_order=_text(element, f"{w}menu_order"),
+        sticky=_text(element, f"{w}is_sticky") == "1",
+        comments=len(element.findall(f"{w}comment")),
     )

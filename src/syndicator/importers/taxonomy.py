@@ -1,0 +1,75 @@
+"""What the config file learns from an import: redirects from the old slugs, and the category table.
+
+The ``[redirects]`` entries map WordPress's category, tag and author slugs, post
+ids and old post slugs to the slugs here. The ``[categories]`` table keeps what
+WordPress knew of a category beyond its name: its parent (the category tree,
+for ``/category/<parent>/<child>/``) and its description.
+
+No I/O.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import unquote
+
+from syndicator.config import ConfigError
+from syndicator.config import check_redirect
+from syndicator.core.markup import slugify
+from syndicator.importers.items import PlannedPost
+from syndicator.importers.wxr import Export
+from syndicator.importers.wxr import Term
+
+
+def redirects(items: list[PlannedPost], wxr: Export) -> dict[str, dict[str, str]]:
+    """The old slugs that differ from the new ones, per kind, and every post's and page's WordPress id."""
+    table: dict[str, dict[str, str]] = {"category": {}, "tag": {}, "author": {}, "post": {}}
+
+    def add(kind: str, old: str, new: str) -> None:
+        if old and new and old != new and old not in table[kind]:
+            try:
+                check_redirect(kind, old, new, "import")
+            except ConfigError:
+                return
+            table[kind][old] = new
+
+    slugs = {item.slug for item in items}
+    for item in sorted(items, key=lambda i: (i.post_id, i.key)):
+        for term in item.terms:
+            add("category" if term.taxonomy == "category" else "tag", unquote(term.slug), slugify(term.name))
+        if item.login:
+            author = slugify(wxr.authors.get(item.login, item.login)) or "anonymous"
+            add("author", item.login, author)
+            add("author", slugify(item.login), author)
+        add("post", str(item.post_id), item.slug)
+        for old in (item.old_slug, *item.old_slugs):
+            if not old.isdigit() and old not in slugs:
+                add("post", old, item.slug)
+    return {kind: entries for kind, entries in table.items() if entries}
+
+
+def categories(items: list[PlannedPost], wxr: Export) -> dict[str, dict[str, str]]:
+    """The imported posts' categories (and their ancestors) that have a parent or a description.
+
+    Keys and parents are the slugs here (of the categories' names); the
+    description is WordPress's, as text.
+    """
+    by_slug = {t.slug: t for t in wxr.terms.values() if t.taxonomy == "category"}
+    wanted: dict[str, Term] = {}
+    for item in items:
+        for term in item.terms:
+            found = by_slug.get(term.slug) if term.taxonomy == "category" else None
+            while found is not None and found.slug not in wanted and len(wanted) < len(by_slug):
+                wanted[found.slug] = found
+                found = by_slug.get(found.parent)
+    table: dict[str, dict[str, str]] = {}
+    for term in wanted.values():
+        entry = {}
+        parent = by_slug.get(term.parent)
+        if parent is not None and slugify(parent.name) and slugify(parent.name) != slugify(term.name):
+            entry["parent"] = slugify(parent.name)
+        if term.description.strip():
+            entry["description"] = term.description.strip()
+        slug = slugify(term.name)
+        if entry and slug and slug not in table:
+            table[slug] = entry
+    return dict(sorted(table.items()))
