@@ -26,7 +26,7 @@ import json, os, resource, statistics, sys, time
 from datetime import UTC, datetime
 os.chdir(sys.argv[1])
 from syndicator.config import load_settings
-from syndicator.core.plan import OPML
+from syndicator.core.urls import OPML
 from syndicator.service.build import Builder
 settings = load_settings(None, {})
 builder = Builder(settings)

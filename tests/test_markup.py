@@ -1,4 +1,4 @@
-"""Markdown, sanitizing, excerpt markers, word cuts, plain text, XML-legal text."""
+"""Markdown, sanitizing, word cuts, plain text, XML-legal text."""
 
 from __future__ import annotations
 
@@ -7,86 +7,15 @@ import re
 from pathlib import Path
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 from syndicator.core.markup import first_paragraph
 from syndicator.core.markup import plain_text
 from syndicator.core.markup import render_markdown
 from syndicator.core.markup import slugify
-from syndicator.core.markup import split_excerpt
 from syndicator.core.markup import truncate_html_words
 from syndicator.core.markup import xml_legal
 
 BASE = "https://example.org/posts/my-post/"
-
-
-@pytest.mark.parametrize(
-    "marker",
-    [
-        "Continue reading",
-        "continue reading",
-        "CONTINUE READING",
-        "  Continue reading  ",
-        "Continue reading →",
-        "Continue reading »",
-        "Continue reading...",
-        "Continue reading …",
-        "Continue reading…",
-        "<!--more-->",
-        "<!-- more -->",
-        "<!--More-->",
-    ],
-)
-def test_every_marker_form_splits_the_body(marker: str) -> None:
-    """Each SPEC marker form splits; the marker is in neither part."""
-    body = f"First paragraph.\n\n{marker}\n\nThe rest.\n"
-    parts = split_excerpt(body)
-    assert parts is not None
-    before, after = parts
-    assert before.strip() == "First paragraph."
-    assert after.strip() == "The rest."
-    assert "ontinue" not in before + after and "more" not in (before + after).lower()
-
-
-@pytest.mark.parametrize(
-    "body",
-    [
-        "Please continue reading the report.\n",
-        "Continue reading the report\n",
-        "```\nContinue reading\n```\n",
-        "    text\n```md\n<!--more-->\n```\n",
-    ],
-)
-def test_text_that_is_not_a_marker_does_not_split(body: str) -> None:
-    """A marker must be a whole line, outside fenced code."""
-    assert split_excerpt(body) is None
-
-
-def test_first_marker_wins() -> None:
-    """The first marker line is the cut; later ones stay in the content."""
-    before, after = split_excerpt("a\nContinue reading\nb\n<!--more-->\nc\n") or ("", "")
-    assert before == "a\n"
-    assert "<!--more-->" in after
-
-
-def test_inline_more_comment_splits_inside_a_line() -> None:
-    """WordPress puts <!--more--> inside a paragraph; the text around it joins up again."""
-    before, after = split_excerpt("One two<!--more--> three.\n") or ("", "")
-    assert before == "One two"
-    assert before + after == "One two three.\n"
-
-
-@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=200), st.text(max_size=200))
-def test_excerpt_plus_rest_is_the_body_without_the_marker(head: str, tail: str) -> None:
-    """Property: before + after equals the body with the marker line removed."""
-    head = head.replace("<!--", "").replace("```", "").replace("~~~", "")
-    if any(split_excerpt(line) for line in head.splitlines()):
-        return
-    body = head.rstrip("\n") + "\n" + "<!--more-->\n" + tail
-    parts = split_excerpt(body)
-    assert parts is not None
-    assert parts[0] + parts[1] == body.replace("<!--more-->", "", 1)
 
 
 def test_markdown_renders_commonmark_and_tables() -> None:

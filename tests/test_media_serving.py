@@ -27,7 +27,7 @@ from mediafiles import wordpress_uploads
 from mediafiles import write_png
 from nginxserver import running_nginx
 from syndicator.cli import cli
-from syndicator.core.render import MEDIA_NS
+from syndicator.core.namespaces.media import URI as MEDIA_NS
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 WORDPRESS = Path(__file__).resolve().parent / "data" / "wordpress" / "wp6-blocks.xml"

@@ -13,12 +13,12 @@ from hypothesis import strategies as st
 from factories import make_catalog
 from factories import make_post
 from factories import terms
-from syndicator.core.pageplan import HOME
 from syndicator.core.pageplan import Archive
 from syndicator.core.pageplan import archives
 from syndicator.core.pageplan import directory
-from syndicator.core.pageplan import page_path
 from syndicator.core.pageplan import paged
+from syndicator.core.urls import HOME
+from syndicator.core.urls import page_path
 
 
 @given(st.integers(min_value=0, max_value=60), st.integers(min_value=1, max_value=12))

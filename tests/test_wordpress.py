@@ -183,6 +183,22 @@ def test_a_post_edited_since_in_another_encoding_is_kept(in_tmp: Path) -> None:
     assert "1 updated" in forced.output and "café" not in edited.read_text(encoding="utf-8")
 
 
+def test_a_post_edited_after_the_import_record_was_lost_is_kept(in_tmp: Path) -> None:
+    """Without the import's record (state_dir lost or damaged), a post file already in place is the publisher's."""
+    run_import(in_tmp)
+    edited = in_tmp / "posts" / "2011-11-30-water-sharing.md"
+    edited.write_text(edited.read_text().replace("Rivers cross borders.", "Rivers cross borders, edited here."))
+    for record in (in_tmp / ".syndicator").rglob("wordpress.json"):
+        record.unlink()
+    kept = run_import(in_tmp)
+    assert kept.exit_code == 0, kept.output
+    assert "kept 2011-11-30-water-sharing.md: edited since the last import" in kept.output
+    assert "edited here" in edited.read_text()
+    assert "0 new" in kept.output  # the files the import wrote and nobody touched are seen as unchanged
+    forced = run_import(in_tmp, EXPORT, "--force")
+    assert "edited here" not in edited.read_text(), forced.output
+
+
 @pytest.mark.parametrize("record", ['{"101": "x", "102": {"path": 5}, "103": {}}', "[1]", '{"101": {"path"'])
 def test_a_damaged_import_record_is_no_record(tmp_path: Path, record: str) -> None:
     """state_dir/wordpress.json that is not what an import writes counts as no record: every post is written anew."""

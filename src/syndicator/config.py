@@ -110,6 +110,10 @@ SETTINGS: tuple[Setting, ...] = (
         False,
         "Allow fediverse key fetches and deliveries to loopback, private and link-local addresses.",
     ),
+    Setting("smtp_url", str, "", "Mail relay of the email subscriptions (see Following by email); empty: none."),
+    Setting("email_from", str, "", "`From` of the mails: `news@example.org` or `Blog <news@example.org>`."),
+    Setting("email_rate", int, 10, "Mails sent a second at most."),
+    Setting("digest_hour", int, 8, "Hour (0-23, in `timezone`) the daily digests go out; weekly ones on Mondays."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -198,7 +202,9 @@ _MINIMUM = {
     "archive_page_size": 1,
     "tombstone_days": 0,
     "page_size": 1,
+    "email_rate": 1,
 }
+_FROM = re.compile(r"[^\x00-\x1f\x7f<>]*<[^\s<>@]+@[^\s<>@]+>|[^\s<>@]+@[^\s<>@]+")  # an address, or name <address>
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,6 +236,10 @@ class Settings:
     fediverse: bool = False
     fediverse_site_handle: str = "blog"
     fediverse_allow_private: bool = False
+    smtp_url: str = field(default="", compare=False, repr=False)  # a password, maybe; mail changes no feed bytes
+    email_from: str = field(default="", compare=False, repr=False)
+    email_rate: int = field(default=10, compare=False, repr=False)
+    digest_hour: int = field(default=8, compare=False, repr=False)
     # Redirects change no feed or page bytes: they stay out of equality, hashing and the settings fingerprint
     # (a large site has thousands, and the fingerprint is taken per post).
     redirects: Redirects = field(default_factory=Redirects, compare=False, repr=False)
@@ -255,6 +265,10 @@ class Settings:
         for name, minimum in _MINIMUM.items():
             if getattr(self, name) < minimum:
                 raise ConfigError(f"{name}: must be at least {minimum}")
+        if not 0 <= self.digest_hour <= 23:
+            raise ConfigError("digest_hour: must be 0 to 23")
+        if self.smtp_url and not (_relay_url(self.smtp_url) and _FROM.fullmatch(self.email_from)):
+            raise ConfigError("smtp_url needs a relay (smtp://, smtp+starttls:// or smtps://, a host) and email_from")
 
     @property
     def base_url(self) -> str:
@@ -290,6 +304,14 @@ def _check_image_setting(name: str, value: str) -> None:
         raise ConfigError(f"{name}: {value!r} is neither an http(s) URL nor a path under posts_dir")
     if not scheme and value.strip().startswith(("/", "\\", "..")):
         raise ConfigError(f"{name}: {value!r} must be a path under posts_dir (relative, not leaving it) or a URL")
+
+
+def _relay_url(value: str) -> bool:
+    split = urlsplit(value)
+    try:  # the port out of range raises ValueError
+        return split.scheme in ("smtp", "smtp+starttls", "smtps") and bool(split.hostname) and split.port != 0
+    except ValueError:
+        return False
 
 
 def _convert(setting: Setting, value: Any, source: str) -> Any:

@@ -1,6 +1,6 @@
 """Frozen records that flow through the pipeline: Author, Post, Category, LoadProblem, and a post's media.
 
-Validation only. No I/O.
+Validation, and each post's stable digest. No I/O.
 """
 
 from __future__ import annotations
@@ -10,7 +10,10 @@ from dataclasses import dataclass
 from dataclasses import field
 from datetime import datetime
 from datetime import timedelta
+from typing import ClassVar
 from typing import Protocol
+
+from syndicator.digest import stable_hash
 
 VISIBILITIES = ("public", "partners")  # who sees a post: everyone, or only the partner feeds
 
@@ -180,7 +183,9 @@ class Post:
     image: Image | None = None  # the featured image, once bound
     enclosures: tuple[Enclosure, ...] = ()  # once bound
     assets: tuple[str, ...] = ()  # the local files it uses that exist (paths under posts_dir), once bound
-    _hash: int = field(init=False, repr=False, compare=False, default=0)
+    _digest: str = field(init=False, repr=False, compare=False, default="")
+    # In no feed or page: where its file was read from, and the problems it had.
+    _hash_exclude_: ClassVar[frozenset[str]] = frozenset({"_digest", "path", "source", "warnings"})
 
     def __post_init__(self) -> None:
         _check_aware("date", self.date)
@@ -189,14 +194,21 @@ class Post:
             raise ValueError(f"invalid slug {self.slug!r}")
         if self.visibility not in VISIBILITIES:
             raise ValueError(f"invalid visibility {self.visibility!r}")
-        fields = (self.path, self.slug, self.id, self.title, self.date, self.updated, self.author)
-        media = (self.image, self.enclosures)
-        extra = (self.draft, self.visibility, *media)
-        object.__setattr__(self, "_hash", hash((*fields, self.categories, self.tags, self.text, *extra)))
+
+    @property
+    def digest(self) -> str:
+        """The stable digest of what it publishes (``stable_hash``: its fields but ``_hash_exclude_``).
+
+        The same in every process; made once, when first asked for, and kept
+        with the post (the post cache saves it).
+        """
+        if not self._digest:
+            object.__setattr__(self, "_digest", stable_hash(self))
+        return self._digest
 
     def __hash__(self) -> int:
-        """Computed once: posts are dictionary keys of the feed entry cache."""
-        return self._hash
+        """Of its digest: posts are dictionary keys of the entry memo."""
+        return hash(self.digest)
 
     @property
     def partners_only(self) -> bool:

@@ -16,7 +16,6 @@ Pure: takes the settings and ``now``. No I/O.
 
 from __future__ import annotations
 
-import html
 import json
 import re
 from collections.abc import Callable
@@ -28,15 +27,17 @@ from typing import Any
 
 from syndicator.config import Settings
 from syndicator.core.actors import AS_CONTEXT
+from syndicator.core.actors import OBJECTS
 from syndicator.core.actors import PUBLIC
 from syndicator.core.actors import Actor
 from syndicator.core.actors import actor_url
 from syndicator.core.actors import followers_url
 from syndicator.core.actors import handles_of
 from syndicator.core.catalog import Catalog
-from syndicator.core.digest import digest_text
-from syndicator.core.plan import post_url
-from syndicator.core.plan import taxonomy_page_url
+from syndicator.core.summary import timeline_html
+from syndicator.core.urls import archive_url
+from syndicator.core.urls import post_url
+from syndicator.digest import digest_text
 from syndicator.model import Post
 
 OUTBOX_PAGE = 20  # activities per page of an outbox
@@ -75,7 +76,7 @@ def post_key(post_id: str, generation: int = 1) -> str:
 
 
 def object_id(settings: Settings, handle: str, post_id: str, generation: int = 1) -> str:
-    return f"{actor_url(settings, handle)}/posts/{post_key(post_id, generation)}"
+    return f"{actor_url(settings, handle)}{OBJECTS}{post_key(post_id, generation)}"
 
 
 def hashtag(name: str) -> str:
@@ -88,9 +89,7 @@ def hashtag(name: str) -> str:
 
 def excerpt_html(post: Post, settings: Settings) -> str:
     """The excerpt with a link to the whole post: what a timeline shows."""
-    url = html.escape(post_url(settings, post))
-    title = html.escape(post.title)
-    return f'{post.summary_html}<p><a href="{url}">Continue reading “{title}” →</a></p>'
+    return timeline_html(post.summary_html, post_url(settings, post), post.title)
 
 
 def article_fields(post: Post, settings: Settings) -> dict[str, Any]:
@@ -106,8 +105,7 @@ def article_fields(post: Post, settings: Settings) -> dict[str, Any]:
         "updated": _time(post.updated),
     }
     tags = [
-        {"type": "Hashtag", "href": taxonomy_page_url(settings, "tag", t.slug), "name": hashtag(t.name)}
-        for t in post.tags
+        {"type": "Hashtag", "href": archive_url(settings, "tag", t.slug), "name": hashtag(t.name)} for t in post.tags
     ]
     if any(t["name"] for t in tags):
         fields["tag"] = [t for t in tags if t["name"]]

@@ -25,13 +25,17 @@ from syndicator.core.assets import site_image_urls
 from syndicator.core.catalog import Catalog
 from syndicator.core.plan import FeedGroup
 from syndicator.core.plan import feed_groups
-from syndicator.core.plan import feed_url
 from syndicator.core.plan import group_of
 from syndicator.core.plan import stems_of
+from syndicator.core.urls import SITE_FEED
+from syndicator.core.urls import feed_stem
+from syndicator.core.urls import feed_url
+from syndicator.core.urls import split_stem
 from syndicator.model import Post
 
 AP_ROOT = "/ap"  # every ActivityPub address is under it
 ACTORS = f"{AP_ROOT}/actors/"  # /ap/actors/<handle>, and its inbox, outbox, followers, following, posts/<key>
+OBJECTS = "/posts/"  # an actor's objects: /ap/actors/<handle>/posts/<key>
 SHARED_INBOX = f"{AP_ROOT}/inbox"
 ACTIVITY_JSON = "application/activity+json"
 AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
@@ -62,7 +66,7 @@ class Actor:
     @property
     def kind(self) -> str:
         """ "site", "category", "tag" or "author"."""
-        return "site" if self.group.stem == "all" else self.group.stem.partition("/")[0]
+        return "site" if self.group.stem == SITE_FEED else split_stem(self.group.stem)[0]
 
 
 def account_host(settings: Settings) -> str:
@@ -77,21 +81,21 @@ def account_host(settings: Settings) -> str:
 
 def handle_of(settings: Settings, stem: str) -> str:
     """The handle of a feed stem: ``all`` -> the site's, ``category/x`` -> ``x``, ``tag/x`` -> ``tag.x``."""
-    if stem == "all":
+    if stem == SITE_FEED:
         return settings.fediverse_site_handle
-    kind, _, slug = stem.partition("/")
+    kind, slug = split_stem(stem)
     return PREFIXES.get(kind, "") + slug
 
 
 def stem_of(settings: Settings, handle: str) -> str | None:
     """The feed stem a handle names (the inverse of ``handle_of``); None for one that cannot be ours."""
     if handle == settings.fediverse_site_handle:
-        return "all"
+        return SITE_FEED
     for kind, prefix in PREFIXES.items():
         if handle.startswith(prefix):
             slug = handle.removeprefix(prefix)
-            return f"{kind}/{slug}" if slug and "." not in slug else None
-    return f"category/{handle}" if handle and "." not in handle and "/" not in handle else None
+            return feed_stem(kind, slug) if slug and "." not in slug else None
+    return feed_stem("category", handle) if handle and "." not in handle and "/" not in handle else None
 
 
 def display_handle(settings: Settings, stem: str) -> str:
@@ -115,7 +119,7 @@ def followers_url(settings: Settings, handle: str) -> str:
 def find_actor(catalog: Catalog, settings: Settings, handle: str) -> Actor | None:
     """The account a handle names while its feed exists, or None."""
     stem = stem_of(settings, handle)
-    if stem is None or (stem != "all" and handle_of(settings, stem) != handle):
+    if stem is None or (stem != SITE_FEED and handle_of(settings, stem) != handle):
         return None
     group = group_of(catalog, settings, stem)
     return Actor(handle, group) if group is not None else None
@@ -126,7 +130,7 @@ def actors(catalog: Catalog, settings: Settings) -> Iterator[Actor]:
     site = settings.fediverse_site_handle
     for group in feed_groups(catalog, settings):
         handle = handle_of(settings, group.stem)
-        if group.stem == "all" or handle != site:
+        if group.stem == SITE_FEED or handle != site:
             yield Actor(handle, group)
 
 

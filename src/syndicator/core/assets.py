@@ -19,7 +19,7 @@ from urllib.parse import unquote
 
 from syndicator.config import Settings
 from syndicator.core.markup import url_scheme
-from syndicator.core.plan import FEEDS_PREFIX
+from syndicator.core.urls import FEEDS_PREFIX
 
 MEDIA_DIR = "media"  # under output_dir, and under /feeds/ in URLs
 OCTET_STREAM = "application/octet-stream"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from syndicator.core.catalog import TAXONOMIES
 from syndicator.core.catalog import Catalog
-from syndicator.core.plan import FORMATS
+from syndicator.core.urls import FORMATS
 from syndicator.model import LoadProblem
 
 FEEDS_PER_POST = 30  # the bound: feeds per published post ...

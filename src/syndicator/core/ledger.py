@@ -15,13 +15,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from dataclasses import replace
 
-from syndicator.core.digest import digest_text
 from syndicator.core.frontmatter import shown
 from syndicator.core.plan import stems_of
+from syndicator.digest import digest_text
 from syndicator.model import LoadProblem
 from syndicator.model import Post
 
-LEDGER_FILE = "ledger.json"
 VERSION = 3
 READS = (1, 2, 3)  # older ledgers lack some fields: their records are completed on the next full build
 

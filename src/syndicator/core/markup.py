@@ -1,4 +1,4 @@
-"""Text transforms: Markdown to safe HTML, excerpts, word cuts, plain text, slugs, safe URLs.
+"""Text transforms: Markdown to safe HTML, word cuts, plain text, slugs, safe URLs.
 
 Pure str -> str functions. No I/O.
 """
@@ -20,9 +20,6 @@ from syndicator.core.nesting import flatten_nesting
 
 # Characters XML 1.0 does not allow anywhere in a document.
 _XML_ILLEGAL = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-_CONTINUE = re.compile(r"continue reading\s*(?:→|»|\.\.\.|…)?", re.IGNORECASE)
-_MORE = re.compile(r"<!--\s*more\s*-->", re.IGNORECASE)
-_FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
 _PARAGRAPH = re.compile(r"<p>(.*?)</p>", re.DOTALL)
 _SPACE = re.compile(r"\s+")
 _URL_ATTRIBUTES = frozenset({"href", "src", "cite", "poster", "action", "formaction", "background", "longdesc"})
@@ -66,33 +63,6 @@ def xml_legal(text: str) -> tuple[str, bool]:
 def slugify(name: str) -> str:
     """URL slug of a category, tag or file name (``Tajik-Russian relations`` -> ``tajik-russian-relations``)."""
     return str(_slugify(name))
-
-
-def split_excerpt(body: str) -> tuple[str, str] | None:
-    """Split a Markdown body at its excerpt marker into (before, after), without the marker.
-
-    The marker is the first line that, trimmed, reads "Continue reading" (any
-    case, optionally followed by an arrow or an ellipsis), or a ``<!--more-->``
-    comment anywhere outside a fenced code block. None when there is none.
-    """
-    fence = ""
-    offset = 0
-    for line in body.splitlines(keepends=True):
-        opening = _FENCE.match(line)
-        if fence:
-            if opening and opening.group(1)[0] == fence[0] and len(opening.group(1)) >= len(fence):
-                fence = ""
-        elif opening:
-            fence = opening.group(1)
-        else:
-            if _CONTINUE.fullmatch(line.strip()):
-                return body[:offset], "\n" + body[offset + len(line) :]
-            more = _MORE.search(line)
-            if more:
-                start, end = offset + more.start(), offset + more.end()
-                return body[:start], body[end:]
-        offset += len(line)
-    return None
 
 
 def url_scheme(value: str) -> str:

@@ -16,7 +16,8 @@ from xml.sax.saxutils import quoteattr
 from syndicator.config import Settings
 from syndicator.core.markup import xml_legal
 from syndicator.core.plan import FeedSpec
-from syndicator.core.plan import feed_url
+from syndicator.core.urls import SITE_FEED
+from syndicator.core.urls import feed_url
 
 EMPTY_UPDATED = datetime(2000, 1, 1, tzinfo=UTC)  # as an empty feed's: byte-stable
 
@@ -42,7 +43,7 @@ def _render_opml(specs: Sequence[FeedSpec], settings: Settings, newest: datetime
         "  <body>",
     ]
     for spec in specs:
-        if spec.stem == "all" or spec.is_archive:
+        if spec.stem == SITE_FEED or spec.is_archive:
             continue
         xml_url = feed_url(settings, spec.stem, "atom", spec.prefix)
         lines.append(

@@ -12,9 +12,12 @@ from dataclasses import dataclass
 
 from syndicator.core.catalog import TAXONOMIES
 from syndicator.core.catalog import Catalog
+from syndicator.core.urls import HOME
+from syndicator.core.urls import archive_base
+from syndicator.core.urls import feed_stem
+from syndicator.core.urls import page_path
 from syndicator.model import Post
 
-HOME = "home"
 POST = "post"
 
 
@@ -35,7 +38,7 @@ class Archive:
     @property
     def feed_stem(self) -> str:
         """The stem of its feeds under /feeds/ (``all`` for the home page)."""
-        return "all" if self.kind == HOME else f"{self.kind}/{self.slug}"
+        return feed_stem(self.kind, self.slug)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,20 +63,6 @@ class PageSpec:
     def older(self) -> str | None:
         """The path of the page of older posts (rel="next"), None on the last page."""
         return page_path(self.archive.base, self.page + 1) if self.page < self.pages else None
-
-
-def archive_base(kind: str, slug: str) -> str:
-    """``/`` for the home page, ``/<kind>/<slug>/`` for a category, tag or author."""
-    return "/" if kind == HOME else f"/{kind}/{slug}/"
-
-
-def page_path(base: str, page: int) -> str:
-    """The URL path of page ``page`` of the archive whose first page is ``base`` (page 1 is ``base`` itself)."""
-    return base if page == 1 else f"{base}page/{page}/"
-
-
-def post_path(post: Post) -> str:
-    return f"/posts/{post.slug}/"
 
 
 def page_count(posts: int, page_size: int) -> int:

@@ -11,9 +11,7 @@ pure. Deterministic. No I/O.
 
 from __future__ import annotations
 
-import html
 import json
-import re
 from collections.abc import Callable
 from collections.abc import Mapping
 from collections.abc import Sequence
@@ -31,21 +29,21 @@ from syndicator.core.actors import display_handle
 from syndicator.core.actors import handle_of
 from syndicator.core.assets import site_image_urls
 from syndicator.core.catalog import author_slug
-from syndicator.core.pageplan import HOME
 from syndicator.core.pageplan import Directory
 from syndicator.core.pageplan import PageSpec
-from syndicator.core.pageplan import archive_base
-from syndicator.core.plan import OPML
-from syndicator.core.plan import feed_url
-from syndicator.core.plan import file_url
-from syndicator.core.plan import post_url
+from syndicator.core.summary import description as summary_description
+from syndicator.core.urls import HOME
+from syndicator.core.urls import OPML
+from syndicator.core.urls import archive_base
+from syndicator.core.urls import feed_url
+from syndicator.core.urls import file_url
+from syndicator.core.urls import post_url
 from syndicator.model import Image
 from syndicator.model import Post
 
 ENTRIES = "\0entries\0"  # where an archive page's excerpts go (no text of a page can hold a NUL)
 HEADINGS = {"category": "Category Archives", "tag": "Tag Archives", "author": "Author Archives"}
 DIRECTORY_TITLES = {"category": "Categories", "tag": "Tags", "author": "Authors"}
-DESCRIPTION_CHARACTERS = 300  # og:description and the JSON-LD description: the excerpt's text, cut here
 # In a <script> element, "</script>" or "<!--" ends or confuses it: JSON escapes keep every such character out.
 _SCRIPT_SAFE = (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029"))
 MONTHS = (
@@ -62,8 +60,6 @@ MONTHS = (
     "November",
     "December",
 )  # English, whatever the locale (as the pages' words are)
-_TAG = re.compile(r"<[^>]*>")
-_SPACE = re.compile(r"\s+")
 
 
 class PageRenderer:
@@ -110,8 +106,7 @@ class PageRenderer:
 
     def longdate(self, value: datetime) -> str:
         """A date as the site shows it, in its time zone: "December 22, 2011"."""
-        local = value.astimezone(self.settings.tz)
-        return f"{MONTHS[local.month - 1]} {local.day}, {local.year}"
+        return long_date(value, self.settings)
 
     def excerpt(self, post: Post, labels: Sequence[str]) -> bytes:
         """A post as archive pages list it: title, date, author, excerpt, "Continue reading", terms.
@@ -153,7 +148,7 @@ class PageRenderer:
 
     def post_page(self, post: Post, labels: Sequence[str]) -> bytes:
         """A post's own page: the full post, with canonical link, OpenGraph and a JSON-LD BlogPosting."""
-        description = describe(post.summary_html)
+        description = summary_description(post.summary_html)
         image = featured_image(post)
         page = self.render(
             "post.html",
@@ -179,21 +174,15 @@ class PageRenderer:
         return None if path is None else f"{self.settings.base_url}{path}"
 
 
+def long_date(value: datetime, settings: Settings) -> str:
+    """A date as the site shows it (pages and mails), in its time zone: "December 22, 2011"."""
+    local = value.astimezone(settings.tz)
+    return f"{MONTHS[local.month - 1]} {local.day}, {local.year}"
+
+
 def featured_image(post: Post) -> Image | None:
     """The post's featured image (og:image and the JSON-LD image), or None."""
     return post.image
-
-
-def describe(summary_html: str) -> str:
-    """A post's excerpt as plain text, cut at a word near DESCRIPTION_CHARACTERS (og:description).
-
-    The summary is sanitized HTML (every tag whole, no script or style): dropping
-    its tags leaves its text, ten times faster than parsing it.
-    """
-    text = _SPACE.sub(" ", html.unescape(_TAG.sub(" ", summary_html))).strip()
-    if len(text) <= DESCRIPTION_CHARACTERS:
-        return text
-    return text[:DESCRIPTION_CHARACTERS].rsplit(" ", 1)[0].rstrip(" ,;:") + "…"
 
 
 def blog_posting(post: Post, settings: Settings, description: str, image: Image | None = None) -> dict[str, Any]:

@@ -23,7 +23,6 @@ from syndicator.core.frontmatter import split_front_matter
 from syndicator.core.frontmatter import unknown_keys
 from syndicator.core.markup import Sanitizer
 from syndicator.core.markup import slugify
-from syndicator.core.markup import split_excerpt
 from syndicator.core.markup import url_scheme
 from syndicator.core.markup import xml_legal
 from syndicator.core.media import MediaSource
@@ -31,7 +30,10 @@ from syndicator.core.media import read_media
 from syndicator.core.privacy import near_miss
 from syndicator.core.privacy import private_fields
 from syndicator.core.privacy import private_text
+from syndicator.core.summary import sources
 from syndicator.core.text import MarkdownText
+from syndicator.core.urls import default_post_id
+from syndicator.core.urls import post_path
 from syndicator.model import NO_MEDIA
 from syndicator.model import VISIBILITIES
 from syndicator.model import Author
@@ -287,13 +289,12 @@ def _categories_and_tags(meta: dict[str, Any], reading: _Reading) -> tuple[tuple
 def _body(meta: dict[str, Any], body: str, slug: str, draft: bool, reading: _Reading) -> tuple[MarkdownText, Media]:
     """The post's text, and the media it names (none for a draft, whose text is rendered only when asked for)."""
     body = reading.clean("body", body)
-    parts = split_excerpt(body)
-    override = reading.clean("summary", _text("summary", meta.get("summary")))
+    content_md, summary_md = sources(body, reading.clean("summary", _text("summary", meta.get("summary"))))
     folder = PurePosixPath(reading.source).parent.as_posix().removeprefix(".")
-    page_url = f"{reading.settings.base_url}/posts/{slug}/"
+    page_url = f"{reading.settings.base_url}{post_path(slug)}"
     text = MarkdownText(
-        content_md=body if parts is None else parts[0] + parts[1],
-        summary_md=override or (parts[0] if parts is not None else None),
+        content_md=content_md,
+        summary_md=summary_md,
         base_url=page_url,
         summary_words=reading.settings.summary_words,
         now=not draft,  # no feed or page shows a draft
@@ -321,7 +322,7 @@ def _build_post(meta: dict[str, Any], body: str, reading: _Reading) -> Post:
     slug = _slug(meta, reading)
     entry_id = reading.clean("id", _text("id", meta.get("id")))
     if not entry_id:
-        entry_id = f"tag:{reading.settings.authority},{published.date().isoformat()}:/posts/{slug}"
+        entry_id = default_post_id(reading.settings, published.date().isoformat(), slug)
     draft = meta.get("draft", False)
     if not isinstance(draft, bool):
         raise _Invalid("draft", "draft must be true or false")

@@ -4,7 +4,7 @@ Such a post is in no public feed or page, and its files are never published
 (not in output_dir, not under /feeds/media/): the partner feeds and its page
 name them at ``/partners/feeds/media/<path>``, where the partners' token
 opens them. Its HTML was made with the public addresses of its files; they are
-swapped here, as its entries are made. Its page is ``plan.post_url``'s. Pure.
+swapped here, as its entries are made. Its page is ``urls.post_url``'s. Pure.
 No I/O.
 """
 
@@ -16,7 +16,7 @@ from dataclasses import replace
 from syndicator.config import Settings
 from syndicator.core.assets import MEDIA_DIR
 from syndicator.core.assets import media_prefix
-from syndicator.core.plan import PARTNER_FEEDS_PREFIX
+from syndicator.core.urls import PARTNER_FEEDS_PREFIX
 from syndicator.model import Post
 
 

@@ -32,6 +32,8 @@ from syndicator.core.ledger import follow_renames
 from syndicator.core.ledger import record
 from syndicator.core.recovery import Found
 from syndicator.core.recovery import adopt
+from syndicator.core.urls import SITE_FEED
+from syndicator.core.urls import feed_stem
 from syndicator.model import LoadProblem
 from syndicator.model import Post
 from syndicator.model import Tombstone
@@ -132,7 +134,7 @@ def publish(
 def _with_history(published: Published, last: Published | None, history: History, now: datetime) -> Published:
     """The tombstones, deleted posts and known feeds of what is published (the last ones while they hold)."""
     catalog, ledger = published.catalog, published.ledger
-    stems = ["all", *(f"{kind}/{slug}" for kind in TAXONOMIES for slug in catalog.taxonomy(kind))]
+    stems = [SITE_FEED, *(feed_stem(kind, slug) for kind in TAXONOMIES for slug in catalog.taxonomy(kind))]
     feeds = known_feeds(history.feeds, stems, now)
     days = history.tombstone_days
     if last is not None and last.ledger is ledger and not _expired(last.partner_tombstones, now, days):

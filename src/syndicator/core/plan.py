@@ -1,4 +1,4 @@
-"""Which feeds exist and where: feed specs with their RFC 5005 archive pages, file paths, URLs and hub topics.
+"""Which feeds exist: feed specs with their RFC 5005 archive pages, their files and their hub topics.
 
 Pure: takes the catalog and the settings. No I/O.
 """
@@ -9,20 +9,26 @@ from collections.abc import Iterable
 from collections.abc import Iterator
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import ClassVar
 
 from syndicator.config import Settings
 from syndicator.core.catalog import TAXONOMIES
 from syndicator.core.catalog import Catalog
 from syndicator.core.markup import xml_legal
+from syndicator.core.urls import FEEDS_PREFIX
+from syndicator.core.urls import FORMATS
+from syndicator.core.urls import HOME
+from syndicator.core.urls import OPML
+from syndicator.core.urls import SITE_FEED
+from syndicator.core.urls import archive_stem
+from syndicator.core.urls import archive_url
+from syndicator.core.urls import feed_stem
+from syndicator.core.urls import is_topic
+from syndicator.core.urls import split_stem
 from syndicator.model import Category
 from syndicator.model import Post
 from syndicator.model import Tombstone
 
-FORMATS = ("atom", "rss", "json")
-FEEDS_PREFIX = "/feeds/"  # the URL path of output_dir
-PARTNERS_ROOT = "/partners"  # what partners reach with their token: the addresses of posts for them alone are under it
-PARTNER_FEEDS_PREFIX = f"{PARTNERS_ROOT}{FEEDS_PREFIX}"  # the same feeds for partners: full content, their posts too
-OPML = "index.opml"
 _TITLES = {
     "category": ("{site} — {name}", "Posts filed under {name} on {site}"),
     "tag": ("{site} — tagged {name}", "Posts tagged {name} on {site}"),
@@ -50,6 +56,8 @@ class FeedSpec:
     pages: int = 0
     tombstones: tuple[Tombstone, ...] = ()  # a feed's deleted entries (RFC 6721); none on archive pages
     prefix: str = FEEDS_PREFIX
+    # What its documents show of ``pages`` is ``links``; each of its ``posts`` has its own digest.
+    _hash_exclude_: ClassVar[frozenset[str]] = frozenset({"posts", "pages"})
 
     @property
     def is_public(self) -> bool:
@@ -97,37 +105,10 @@ class FeedGroup:
     tombstones: tuple[Tombstone, ...] = ()
 
 
-def file_url(settings: Settings, path: str, prefix: str = FEEDS_PREFIX) -> str:
-    """The absolute URL of a file under output_dir (``category/x.atom``): the one feed-URL function.
-
-    With the partners' ``prefix``, the URL of the same file for partners.
-    """
-    return f"{settings.base_url}{prefix}{path}"
-
-
-def feed_url(settings: Settings, stem: str, fmt: str, prefix: str = FEEDS_PREFIX) -> str:
-    """The absolute URL of a feed file (``stem`` as in FeedSpec, ``fmt`` its extension)."""
-    return file_url(settings, f"{stem}.{fmt}", prefix)
-
-
-def taxonomy_page_url(settings: Settings, kind: str, slug: str) -> str:
-    return f"{settings.base_url}/{kind}/{slug}/"
-
-
-def post_url(settings: Settings, post: Post) -> str:
-    """A post's page; a post for partners only has it under /partners/, behind their token."""
-    return f"{settings.base_url}{PARTNERS_ROOT if post.partners_only else ''}/posts/{post.slug}/"
-
-
 def stems_of(post: Post) -> tuple[str, ...]:
     """The feeds a published post is in: the site-wide one, its categories', tags' and author's."""
-    terms = [f"category/{t.slug}" for t in post.categories] + [f"tag/{t.slug}" for t in post.tags]
-    return ("all", *terms, f"author/{post.author.slug or 'anonymous'}")
-
-
-def archive_stem(feed_stem: str, page: int) -> str:
-    """/feeds/archive/<n> for the site-wide feed, /feeds/<feed>/archive/<n> for the others."""
-    return f"archive/{page}" if feed_stem == "all" else f"{feed_stem}/archive/{page}"
+    terms = [feed_stem("category", t.slug) for t in post.categories] + [feed_stem("tag", t.slug) for t in post.tags]
+    return (SITE_FEED, *terms, feed_stem("author", post.author.slug or "anonymous"))
 
 
 def feed_groups(
@@ -143,29 +124,30 @@ def feed_groups(
     page: its feeds link the site's home page instead.
     """
     stones = tombstones or {}
-    yield _site_group(catalog, settings, stones.get("all", ()))
+    yield _site_group(catalog, settings, stones.get(SITE_FEED, ()))
     for kind in TAXONOMIES:
         shown = public.taxonomy(kind) if public is not None else None
         for slug, group in catalog.taxonomy(kind).items():
-            stem = f"{kind}/{slug}"
-            page_url = taxonomy_page_url(settings, kind, slug) if shown is None or slug in shown else None
+            stem = feed_stem(kind, slug)
+            page_url = archive_url(settings, kind, slug) if shown is None or slug in shown else None
             yield _taxonomy_group(settings, kind, group, page_url, stones.get(stem, ()))
 
 
 def group_of(catalog: Catalog, settings: Settings, stem: str) -> FeedGroup | None:
     """One public feed group by its stem (``all``, ``category/<slug>``...), or None when the catalog has none."""
-    if stem == "all":
+    if stem == SITE_FEED:
         return _site_group(catalog, settings, ())
-    kind, _, slug = stem.partition("/")
+    kind, slug = split_stem(stem)
     group = catalog.taxonomy(kind).get(slug) if kind in TAXONOMIES else None
     if group is None:
         return None
-    return _taxonomy_group(settings, kind, group, taxonomy_page_url(settings, kind, slug), ())
+    return _taxonomy_group(settings, kind, group, archive_url(settings, kind, slug), ())
 
 
 def _site_group(catalog: Catalog, settings: Settings, stones: tuple[Tombstone, ...]) -> FeedGroup:
     site = xml_legal(settings.site_title)[0]
-    return FeedGroup("all", site, f"Every post of {site}", f"{settings.base_url}/", catalog.posts, stones)
+    home = archive_url(settings, HOME, "")
+    return FeedGroup(SITE_FEED, site, f"Every post of {site}", home, catalog.posts, stones)
 
 
 def _taxonomy_group(
@@ -175,10 +157,10 @@ def _taxonomy_group(
     site = xml_legal(settings.site_title)[0]
     title, description = _TITLES[kind]
     return FeedGroup(
-        f"{kind}/{group.slug}",
+        feed_stem(kind, group.slug),
         title.format(site=site, name=group.name),
         description.format(site=site, name=group.name),
-        page_url or f"{settings.base_url}/",
+        page_url or archive_url(settings, HOME, ""),
         group.posts,
         stones,
     )
@@ -233,5 +215,5 @@ def served_paths(specs: Iterable[FeedSpec]) -> set[str]:
 
 
 def topics(specs: Iterable[FeedSpec]) -> frozenset[str]:
-    """The files a WebSub hub may be asked about: every feed in every format (not archive pages, not the OPML)."""
-    return frozenset(path for spec in specs if not spec.is_archive for path in spec.paths)
+    """The files a WebSub hub may be asked about (``urls.is_topic``): every feed in every format."""
+    return frozenset(path for spec in specs for path in spec.paths if is_topic(path))

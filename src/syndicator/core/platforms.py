@@ -18,6 +18,7 @@ from syndicator.core.markup import plain_text
 from syndicator.core.plan import feed_specs
 from syndicator.core.render import entry
 from syndicator.core.render import rss_parts
+from syndicator.core.summary import summary_text
 
 FLIPBOARD = "https://about.flipboard.com/rss-spec/"
 FLIPBOARD_HELP = "https://flipboard.helpshift.com/hc/en/1-flipboard/faq/1023-resubmit-an-rss-feed/"
@@ -102,7 +103,7 @@ RULES: tuple[Rule, ...] = (
         FLIPBOARD_HELP,
         False,
         None,
-        lambda a: len(plain_text(a.summary_html)) >= 300,
+        lambda a: len(summary_text(a.summary_html)) >= 300,
     ),
     Rule("google-news", "full-length articles", GOOGLE_NEWS_GUIDE, True, lambda s: s.full_content),
     Rule(

@@ -24,9 +24,11 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 from syndicator.core.ledger import Record
+from syndicator.core.namespaces import atom
+from syndicator.core.urls import post_slug
 from syndicator.model import Post
 
-_ATOM = "{http://www.w3.org/2005/Atom}"
+_ATOM = f"{{{atom.URI}}}"
 _ID_DAY = re.compile(r"tag:[^,]+,(\d{4}-\d{2}-\d{2}):")  # the day a default id names
 SHOWN = 5  # posts a refusal names (then "and N more")
 
@@ -67,16 +69,16 @@ def _entries(document: bytes) -> Iterator[ET.Element]:
 
 
 def _found(entry: ET.Element) -> Found | None:
-    """The entry of a post page (its alternate link under /posts/), or None."""
+    """The entry of a post page (its alternate link is a post page's, ``urls.post_slug``), or None."""
     entry_id = (entry.findtext(f"{_ATOM}id") or "").strip()
     for link in entry.iter(f"{_ATOM}link"):
-        path = urlsplit(link.get("href", "")).path
-        if link.get("rel", "alternate") == "alternate" and path.startswith("/posts/") and entry_id:
+        slug = post_slug(urlsplit(link.get("href", "")).path)
+        if link.get("rel", "alternate") == "alternate" and slug is not None and entry_id:
             days = {match.group(1)} if (match := _ID_DAY.match(entry_id)) else set()
             with contextlib.suppress(ValueError):  # no date: the id's day alone
                 days.add(_day(datetime.fromisoformat((entry.findtext(f"{_ATOM}published") or "").strip())))
             title = _words(entry.findtext(f"{_ATOM}title") or "")
-            return Found(entry_id, path.removeprefix("/posts/").strip("/"), title, frozenset(days))
+            return Found(entry_id, slug, title, frozenset(days))
     return None
 
 

@@ -18,7 +18,6 @@ from datetime import datetime
 from xml.sax.saxutils import quoteattr
 
 from feedgen.entry import FeedEntry
-from feedgen.ext.dc import DcEntryExtension
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
@@ -26,73 +25,33 @@ from syndicator import __version__
 from syndicator.config import Settings
 from syndicator.core.assets import site_image_urls
 from syndicator.core.catalog import Catalog
-from syndicator.core.feedmedia import MEDIA_NS
-from syndicator.core.feedmedia import attachment
-from syndicator.core.feedmedia import enclosure_links
-from syndicator.core.feedmedia import media_content
-from syndicator.core.markup import plain_text
 from syndicator.core.markup import xml_legal
+from syndicator.core.namespaces import add_to_entry
+from syndicator.core.namespaces import add_to_feed
+from syndicator.core.namespaces import entry_opening
+from syndicator.core.namespaces import stand_in
+from syndicator.core.namespaces.atom import ATOM_FEED
+from syndicator.core.namespaces.history import archive_links
 from syndicator.core.opml import opml
 from syndicator.core.partnerview import as_partners_see
-from syndicator.core.plan import OPML
 from syndicator.core.plan import FeedSpec
-from syndicator.core.plan import archive_stem
 from syndicator.core.plan import feed_specs
-from syndicator.core.plan import feed_url
-from syndicator.core.plan import post_url
+from syndicator.core.summary import summary_text
+from syndicator.core.urls import OPML
+from syndicator.core.urls import feed_url
+from syndicator.core.urls import post_url
+from syndicator.model import Enclosure
 from syndicator.model import Post
-from syndicator.model import Tombstone
 
 # The `updated` of a feed with no entries: fixed, so that empty feeds are byte-stable too.
 EMPTY_FEED_UPDATED = datetime(2000, 1, 1, tzinfo=UTC)
-FH_NS = "http://purl.org/syndication/history/1.0"
-TOMBSTONES_NS = "http://purl.org/atompub/tombstones/1.0"
-ATOM_NS = "http://www.w3.org/2005/Atom"
-CONTENT_NS = "http://purl.org/rss/1.0/modules/content/"
-DC_NS = "http://purl.org/dc/elements/1.1/"
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
-# An RSS item is serialized under a stand-in <rss> with the namespaces feedgen's <rss> declares; the
-# declarations lxml repeats on the item are then dropped, since the document's root carries them.
-_RSS_NSMAP = {"content": CONTENT_NS, "dc": DC_NS, "atom": ATOM_NS, "media": MEDIA_NS}
-_RSS_ITEM_OPENING = etree.tostring(etree.SubElement(etree.Element("rss", nsmap=_RSS_NSMAP), "item")).rstrip(b"/>")
-# Likewise an Atom entry with media elements: the feed's root declares the namespace, once.
-_ATOM_NSMAP = {"media": MEDIA_NS}
-_ATOM_ENTRY_OPENING = etree.tostring(etree.SubElement(etree.Element("feed", nsmap=_ATOM_NSMAP), "entry")).rstrip(b"/>")
+# An entry is serialized under a stand-in root declaring the namespaces its document's root does; the
+# declarations lxml repeats on the entry are then dropped, since the document's root carries them.
+_OPENINGS = {fmt: entry_opening(fmt) for fmt in ("atom", "rss")}
 FEED_STYLESHEET = "/static/feed.css"  # under site_url: the stylesheet of Atom and RSS documents, for browsers
 _ITEMS = "\0items\0"  # stands for the list of items (no feed text can hold a NUL: it is not XML-legal)
 Entries = Mapping[str, Sequence[bytes]]  # format -> the spec's posts' entries, in its order
-
-
-class _History:
-    """feedgen extension: RFC 5005 markers (fh:complete, fh:archive), RFC 6721 tombstones and, in RSS, atom:link
-    relations.
-    """
-
-    def __init__(self) -> None:
-        self.marker = ""
-        self.rss_links: list[tuple[str, str, str]] = []  # (rel, href, type)
-        self.tombstones: tuple[Tombstone, ...] = ()
-        self.namespaces = {"fh": FH_NS}  # and Media RSS's, when an entry has an image
-
-    def extend_ns(self) -> dict[str, str]:
-        return {**self.namespaces, "at": TOMBSTONES_NS} if self.tombstones else self.namespaces
-
-    def extend_atom(self, feed: etree._Element) -> etree._Element:
-        if self.marker:
-            etree.SubElement(feed, f"{{{FH_NS}}}{self.marker}")
-        for stone in self.tombstones:
-            etree.SubElement(feed, f"{{{TOMBSTONES_NS}}}deleted-entry", ref=stone.ref, when=stone.when.isoformat())
-        return feed
-
-    def extend_rss(self, rss: etree._Element) -> etree._Element:
-        channel = rss[0]
-        for rel, href, media_type in self.rss_links:
-            link = etree.SubElement(channel, f"{{{ATOM_NS}}}link", href=href, rel=rel)
-            if media_type:
-                link.set("type", media_type)
-        if self.marker:
-            etree.SubElement(channel, f"{{{FH_NS}}}{self.marker}")
-        return rss
 
 
 def _newest_updated(posts: Iterable[Post]) -> datetime:
@@ -103,8 +62,7 @@ def _feed_generator(spec: FeedSpec, settings: Settings) -> FeedGenerator:
     """A feed's own elements, without its entries (joined in by the renderers)."""
     entries = spec.posts
     fg = FeedGenerator()
-    fg.load_extension("dc", atom=False, rss=True)
-    fg.register_extension("history", _History, atom=True, rss=True)
+    add_to_feed(fg, spec, settings)
     fg.id(f"tag:{settings.authority},2000:{spec.prefix}{spec.stem}.atom")  # a partner feed is another feed
     fg.title(spec.title)
     fg.subtitle(spec.description)
@@ -117,41 +75,13 @@ def _feed_generator(spec: FeedSpec, settings: Settings) -> FeedGenerator:
     fg.lastBuildDate(updated)
     # The alternate link first: some readers (feed-extractor) take a feed's first link as its site.
     fg.link(href=spec.page_url, rel="alternate", type="text/html")
-    fg.link(href=feed_url(settings, spec.stem, "atom", spec.prefix), rel="self", type="application/atom+xml")
-    history: _History = fg.history
-    history.tombstones = () if spec.is_archive else spec.tombstones
-    links = _history_links(spec, settings, history)
-    for rel, href in links:
-        fg.link(href=href, rel=rel, type="application/atom+xml")
-    history.rss_links = [(rel, href, "application/atom+xml") for rel, href in links]
+    fg.link(href=feed_url(settings, spec.stem, "atom", spec.prefix), rel="self", type=ATOM_FEED)
+    for rel, href in archive_links(spec, settings):
+        fg.link(href=href, rel=rel, type=ATOM_FEED)
     if spec.is_public:  # archive pages too: a page is a document of the feed's topic set (partner feeds have none)
         fg.link(href=settings.hub_url, rel="hub")
-        history.rss_links.insert(0, (("hub", settings.hub_url, "")))
-    if any(post.image is not None for post in entries):
-        history.namespaces["media"] = MEDIA_NS
     _site_images(fg, settings)
     return fg
-
-
-def _history_links(spec: FeedSpec, settings: Settings, history: _History) -> list[tuple[str, str]]:
-    """A feed's or archive page's RFC 5005 links (rel, href); its fh:complete or fh:archive marker set on history."""
-
-    def atom_url(stem: str) -> str:
-        return feed_url(settings, stem, "atom", spec.prefix)
-
-    links: list[tuple[str, str]] = []
-    if spec.is_archive:
-        history.marker = "archive"
-        links.append(("current", atom_url(spec.feed_stem)))
-        if spec.page > 1:
-            links.append(("prev-archive", atom_url(archive_stem(spec.feed_stem, spec.page - 1))))
-        if spec.page < spec.pages:
-            links.append(("next-archive", atom_url(archive_stem(spec.feed_stem, spec.page + 1))))
-    elif spec.pages:
-        links.append(("prev-archive", atom_url(archive_stem(spec.stem, spec.pages))))
-    else:
-        history.marker = "complete"
-    return links
 
 
 def _site_images(fg: FeedGenerator, settings: Settings) -> None:
@@ -184,17 +114,17 @@ def _named_entities(tag: re.Match[bytes]) -> bytes:
     return tag.group().replace(b"&#x26;", b"&amp;").replace(b"&#x3C;", b"&lt;").replace(b"&#x3E;", b"&gt;")
 
 
-def _make_entry(post: Post, labels: tuple[str, ...], settings: Settings, *, with_email: bool) -> FeedEntry:
-    """A post's feedgen entry; ``with_email`` False for RSS, where an e-mail makes feedgen write <author>.
+def _make_entry(post: Post, labels: tuple[str, ...], settings: Settings, fmt: str) -> tuple[FeedEntry, bool]:
+    """A post's feedgen entry in a format, with its namespaces' parts; whether one writes a prefixed namespace.
 
-    RSS's <author> is an address, and readers show it whole ("zoe@example.org
-    (Zoë)"): RSS items name their author with dc:creator only. A category's
-    term and label are both its displayed name (most readers show only the
-    term, as WordPress writes it); its scheme is the taxonomy's base URL.
+    RSS's <author> is an address (feedgen writes one for an e-mail), and
+    readers show it whole ("zoe@example.org (Zoë)"): RSS items name their
+    author with dc:creator only. A category's term and label are both its
+    displayed name (most readers show only the term, as WordPress writes it);
+    its scheme is the taxonomy's base URL.
     """
     url = post_url(settings, post)
     fe = FeedEntry()
-    fe.register_extension("dc", DcEntryExtension, atom=False, rss=True)  # load_extension tries an import per entry
     fe.id(post.id)
     fe.guid(post.id, permalink=post.id == url)
     fe.title(post.title)
@@ -202,12 +132,11 @@ def _make_entry(post: Post, labels: tuple[str, ...], settings: Settings, *, with
     fe.published(post.date)
     fe.updated(post.updated)
     author = {"name": post.author.name}
-    if post.author.email and with_email:
+    if post.author.email and fmt == "atom":
         author["email"] = post.author.email
     if post.author.uri:
         author["uri"] = post.author.uri
     fe.author(author)
-    fe.dc.dc_creator(post.author.name)
     for label in labels:
         fe.category(term=label, label=label, scheme=f"{settings.base_url}/category/")
     for term in post.tags:
@@ -215,34 +144,28 @@ def _make_entry(post: Post, labels: tuple[str, ...], settings: Settings, *, with
     fe.summary(post.summary_html, type="html")
     if settings.full_content:
         fe.content(post.content_html, type="html")
-    if post.enclosures and not with_email:  # RSS allows one enclosure, and requires its length (0: unknown)
+    if post.enclosures and fmt == "rss":  # RSS allows one enclosure, and requires its length (0: unknown)
         first = post.enclosures[0]
         fe.link(href=first.url, rel="enclosure", type=first.media_type, length=str(first.length))
-    return fe
+    return fe, add_to_entry(fe, post, fmt)
 
 
 def atom_entry(post: Post, labels: tuple[str, ...], settings: Settings) -> bytes:
     """A post's Atom entry, serialized (``labels``: its categories' displayed names)."""
-    entry = _make_entry(post, labels, settings, with_email=True).atom_entry()
-    if post.license:  # feedgen knows no rel="license" (RFC 4946): added to the entry it made
-        etree.SubElement(entry, f"{{{ATOM_NS}}}link", rel="license", href=post.license)
-    if post.enclosures:
-        enclosure_links(entry, post.enclosures)
-    if post.image is not None:
-        etree.Element("feed", nsmap=_ATOM_NSMAP).append(entry)
-        media_content(entry, post.image)
-    return _serialized(entry, _ATOM_ENTRY_OPENING, b"<entry")
+    fe, prefixed = _make_entry(post, labels, settings, "atom")
+    entry = fe.atom_entry()
+    if prefixed:
+        stand_in("atom").append(entry)
+    return _serialized(entry, _OPENINGS["atom"], b"<entry")
 
 
 def rss_item(post: Post, labels: tuple[str, ...], settings: Settings) -> bytes:
     """A post's RSS item, serialized without the namespace declarations its channel carries."""
-    item = _make_entry(post, labels, settings, with_email=False).rss_entry()
-    if post.license:  # RSS has no license element: the Atom link, as in Atom entries
-        etree.SubElement(item, f"{{{ATOM_NS}}}link", rel="license", href=post.license)
-    etree.Element("rss", nsmap=_RSS_NSMAP).append(item)
-    if post.image is not None:
-        media_content(item, post.image)
-    return _serialized(item, _RSS_ITEM_OPENING, b"<item")
+    fe, prefixed = _make_entry(post, labels, settings, "rss")
+    item = fe.rss_entry()
+    if prefixed:
+        stand_in("rss").append(item)
+    return _serialized(item, _OPENINGS["rss"], b"<item")
 
 
 def _serialized(element: etree._Element, opening: bytes, bare: bytes) -> bytes:
@@ -262,7 +185,7 @@ def json_item(post: Post, labels: tuple[str, ...], settings: Settings) -> bytes:
         "id": post.id,
         "url": post_url(settings, post),
         "title": post.title,
-        "summary": plain_text(post.summary_html),
+        "summary": summary_text(post.summary_html),
         "content_html": post.content_html,
         "date_published": post.date.isoformat(),
         "date_modified": post.updated.isoformat(),
@@ -275,8 +198,18 @@ def json_item(post: Post, labels: tuple[str, ...], settings: Settings) -> bytes:
     if post.image is not None:
         item["image"] = post.image.url
     if post.enclosures:
-        item["attachments"] = [attachment(enclosure) for enclosure in post.enclosures]
+        item["attachments"] = [_attachment(enclosure) for enclosure in post.enclosures]
     return json.dumps(item, ensure_ascii=False, sort_keys=True).encode("utf-8")
+
+
+def _attachment(enclosure: Enclosure) -> dict[str, str | int]:
+    """An enclosure as a JSON Feed attachment."""
+    found: dict[str, str | int] = {"url": enclosure.url, "mime_type": enclosure.media_type}
+    if enclosure.length:
+        found["size_in_bytes"] = enclosure.length
+    if enclosure.title:
+        found["title"] = enclosure.title
+    return found
 
 
 ENTRY_MAKERS = {"atom": atom_entry, "rss": rss_item, "json": json_item}

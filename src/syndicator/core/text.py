@@ -5,16 +5,16 @@ No I/O.
 
 from __future__ import annotations
 
+import functools
+
 import lz4.block
 
 from syndicator.core.assets import FileLinks
 from syndicator.core.assets import media_tags
-from syndicator.core.digest import digest_text
 from syndicator.core.markup import Sanitizer
-from syndicator.core.markup import first_paragraph
 from syndicator.core.markup import render_markdown
-from syndicator.core.markup import truncate_html_words
-from syndicator.core.markup import without_ids
+from syndicator.core.summary import summary_html
+from syndicator.digest import digest_text
 
 
 class MarkdownText:
@@ -47,7 +47,7 @@ class MarkdownText:
         files: tuple[str, str] | None = None,
         sanitizer: Sanitizer | None = None,
     ) -> None:
-        """``summary_md`` None: the summary is the content's first paragraph, cut at ``summary_words``.
+        """``summary_md`` None: the summary is cut from the content (``core.summary`` has the rule).
 
         ``now`` False leaves the rendering for the first time the HTML is asked for;
         ``sanitizer``, the one to clean the HTML with now.
@@ -78,11 +78,8 @@ class MarkdownText:
         sanitizer = sanitizer or Sanitizer()
         html = render_markdown(content_md, base_url, links=links, sanitizer=sanitizer)
         self._html_z = lz4.block.compress(html.encode("utf-8", "surrogatepass"))
-        if summary_md is not None:
-            self._summary = render_markdown(summary_md, base_url, keep_ids=False, links=links, sanitizer=sanitizer)
-        else:
-            cut, _ = truncate_html_words(without_ids(first_paragraph(html)), summary_words)
-            self._summary = f"<p>{cut}</p>" if cut else ""
+        render = functools.partial(render_markdown, base_url=base_url, links=links, sanitizer=sanitizer)
+        self._summary = summary_html(html, summary_md, summary_words, render)
         if links is not None:
             self.refs = tuple(dict.fromkeys(links.refs))
         self.embeds = tuple(

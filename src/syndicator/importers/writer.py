@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
 
+from syndicator.core.frontmatter import FrontMatter
 from syndicator.core.frontmatter import dump_post
+from syndicator.core.frontmatter import split_front_matter
 from syndicator.importers.items import ImportReport
 from syndicator.importers.items import PlannedPost
 from syndicator.importers.media import MediaCopier
@@ -51,14 +53,9 @@ class Writer:
         relative = known["path"] if known is not None and existing else self._new_name(item)
         try:
             data = self._text(item, relative).encode("utf-8")
-            if known is not None and existing:
-                current = (self.posts_dir / relative).read_bytes()  # edited since in any encoding: still bytes
-                if current == data:
-                    self.report.unchanged.append(relative)
-                    return True
-                if _digest(current) != known["sha256"] and not self.force:
-                    self.report.kept_local.append(relative)
-                    return True
+            kept = self._kept_as_is(relative, data, known["sha256"] if known is not None and existing else None)
+            if kept:
+                return True
             write_atomic(self.posts_dir / relative, data)
         except OSError as exc:  # no space left, no permission...
             self.report.unwritten.append(f"post {item.key}: cannot write {relative}: {exc.strerror or exc}")
@@ -68,9 +65,39 @@ class Writer:
         self.record[item.key] = {"path": relative, "sha256": _digest(data)}
         return True
 
+    def _kept_as_is(self, relative: str, data: bytes, written: str | None) -> bool:
+        """Whether the file at ``relative`` stays as it is: unchanged, or the publisher's since (unless --force).
+
+        ``written`` is the digest of what the last import wrote there; None when the record names no file there
+        (a first import, or a lost or damaged record): a file already in its place is then the publisher's too.
+        """
+        path = self.posts_dir / relative
+        if written is None and not path.is_file():
+            return False
+        current = path.read_bytes()  # edited since in any encoding: still bytes
+        if current == data:
+            self.report.unchanged.append(relative)
+            return True
+        if _digest(current) != written and not self.force:
+            self.report.kept_local.append(relative)
+            return True
+        return False
+
     def _new_name(self, item: PlannedPost) -> str:
+        """Where a post the record does not know goes: its own name, unless another post's file holds it."""
         relative = item.file_name()
-        return f"{relative.removesuffix('.md')}-{item.key}.md" if relative in self.taken else relative
+        if relative not in self.taken or self._holds(relative, item):
+            return relative
+        return f"{relative.removesuffix('.md')}-{item.key}.md"
+
+    def _holds(self, relative: str, item: PlannedPost) -> bool:
+        """Whether the file at ``relative`` is this item's post (same ``id``), from an import whose record is lost."""
+        try:
+            text = (self.posts_dir / relative).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return False
+        front = split_front_matter(text, relative)
+        return bool(item.id) and isinstance(front, FrontMatter) and front.fields.get("id") == item.id
 
     def _text(self, item: PlannedPost, relative: str) -> str:
         """The post file's text, its uploads brought over and referred to by relative paths."""

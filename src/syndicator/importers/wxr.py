@@ -19,8 +19,11 @@ from xml.etree.ElementTree import ParseError
 import defusedxml.ElementTree as SafeElementTree
 from defusedxml import DefusedXmlException
 
-CONTENT_NS = "http://purl.org/rss/1.0/modules/content/"
-DC_NS = "http://purl.org/dc/elements/1.1/"
+from syndicator.core.namespaces import content
+from syndicator.core.namespaces import dc
+
+CONTENT_NS = content.URI
+DC_NS = dc.URI
 _WP_NS = re.compile(r"https?://wordpress\.org/export/\d+\.\d+/?")
 _TAXONOMY = {"category": "category", "post_tag": "post_tag", "tag": "post_tag"}  # WXR 1.0 wrote tags as "tag"
 

@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from syndicator.core.plan import FeedSpec
+from syndicator.store.records import DiskStates
 from syndicator.store.records import FeedRecord
-
-DiskStates = Mapping[str, tuple[int, int] | None]  # path under output_dir -> (size, mtime_ns), None: missing
+from syndicator.store.records import intact
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,11 +25,6 @@ class Plan:
     to_render: list[tuple[FeedSpec, str]]  # feeds to render and write with their inputs' digest, in time order
     current: list[FeedSpec]  # unchanged since an earlier run and whole on disk, but not served from memory yet
     records: dict[str, FeedRecord]  # the records of the feeds that still exist
-
-
-def intact(record: FeedRecord, disk: DiskStates) -> bool:
-    """Whether a feed's files are on disk as they were written (nobody deleted or changed them)."""
-    return all(disk.get(path) == (size, mtime_ns) for path, (size, mtime_ns, _etag) in record.files.items())
 
 
 def decide(

@@ -10,16 +10,16 @@ identity.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 
 from syndicator.config import Settings
 from syndicator.core.catalog import Catalog
-from syndicator.core.digest import digest_text
 from syndicator.core.opml import opml
 from syndicator.core.opml import opml_newest
-from syndicator.core.plan import FEEDS_PREFIX
 from syndicator.core.plan import FeedGroup
 from syndicator.core.plan import FeedSpec
 from syndicator.core.plan import feed_groups
@@ -28,6 +28,10 @@ from syndicator.core.plan import topics
 from syndicator.core.plan import with_archives
 from syndicator.core.render import entry
 from syndicator.core.render import formats_of
+from syndicator.core.urls import FEEDS_PREFIX
+from syndicator.digest import digest_text
+from syndicator.digest import hashed_fields
+from syndicator.digest import stable_hash
 from syndicator.incremental.forked import Forked
 from syndicator.incremental.forked import can_fork
 from syndicator.model import Post
@@ -119,8 +123,8 @@ class PagingMemo:
 
 
 def _same_group(old: FeedGroup, new: FeedGroup) -> bool:
-    head = (old.title, old.description, old.page_url, old.tombstones)
-    return old.posts is new.posts and head == (new.title, new.description, new.page_url, new.tombstones)
+    """Whether a group is unchanged: its posts tuple the same object (cheap to tell), and every other field equal."""
+    return old.posts is new.posts and old == new
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +147,7 @@ class Digests:
         self.size = size
         self._posts: dict[tuple[Post, tuple[str, ...]], str] = {}
         self._names: _Names | None = None
+        self._heads: dict[type, Callable[[FeedSpec], object]] = {}  # a spec type's getter of its hashed fields
 
     def _category_names(self, catalog: Catalog) -> tuple[tuple[str, str], ...]:
         if self._names is None or self._names.catalog is not catalog:
@@ -157,8 +162,10 @@ class Digests:
 
         A change of any category's displayed name counts as a change of every feed (it is rare).
         """
-        head = (spec.stem, spec.title, spec.description, spec.page_url)
-        return (*head, spec.posts, self._category_names(catalog), spec.links, spec.tombstones)
+        head = self._heads.get(type(spec))
+        if head is None:
+            head = self._heads[type(spec)] = attrgetter(*hashed_fields(spec))
+        return (head(spec), spec.links, spec.posts, self._category_names(catalog))
 
     def _post(self, post: Post, catalog: Catalog) -> str:
         labels = catalog.labels(post)
@@ -166,28 +173,13 @@ class Digests:
         if known is None:
             if len(self._posts) > self.size + 2 * len(catalog.posts):  # old posts' digests, now and then
                 self._posts.clear()
-            parts = (
-                post.id,
-                post.slug,
-                post.title,
-                post.date.isoformat(),
-                post.updated.isoformat(),
-                repr(post.author),
-                [t.slug for t in post.categories],
-                labels,
-                [(t.slug, t.name) for t in post.tags],
-                post.text.key,
-                post.license,
-                post.image,
-                post.enclosures,
-            )
-            known = self._posts[(post, labels)] = digest_text(repr(parts))
+            known = self._posts[(post, labels)] = digest_text(post.digest, *labels)
         return known
 
     def digest(self, spec: FeedSpec, catalog: Catalog) -> str:
         """A stable digest of everything a feed's bytes depend on, to recognise unchanged feeds across runs."""
-        head = (self.fingerprint, spec.stem, spec.title, spec.description, spec.page_url, spec.links, spec.tombstones)
-        return digest_text(repr(head), *(self._post(post, catalog) for post in spec.posts))
+        posts = (self._post(post, catalog) for post in spec.posts)
+        return digest_text(self.fingerprint, stable_hash(spec), repr(spec.links), *posts)
 
 
 class OpmlMemo:

@@ -21,15 +21,15 @@ from datetime import datetime
 
 from syndicator.config import Settings
 from syndicator.core.catalog import Catalog
-from syndicator.core.digest import digest
-from syndicator.core.pageplan import HOME
 from syndicator.core.pageplan import Archive
 from syndicator.core.pageplan import Directory
 from syndicator.core.pageplan import archives
 from syndicator.core.pageplan import directory
 from syndicator.core.pageplan import paged
-from syndicator.core.pageplan import post_path
 from syndicator.core.pagerender import PageRenderer
+from syndicator.core.urls import HOME
+from syndicator.core.urls import post_path
+from syndicator.digest import digest
 from syndicator.incremental.gzip import compress
 from syndicator.model import Post
 
@@ -176,13 +176,13 @@ class PageMemo:
         for archive in made.values():
             if len(archive.files) < len(archive.keys):
                 archive.files.update((path, files[path]) for path in archive.keys if path not in archive.files)
-        posts.update((slug, (post, files[post_path(post)])) for slug, post in fresh.items())
+        posts.update((slug, (post, files[post_path(post.slug)])) for slug, post in fresh.items())
         if self._same_addresses(made, posts):  # the usual reload: some pages changed, none came or went
             by_path = dict(self.last.by_path) if files else self.last.by_path
             by_path.update(files)
         else:
             by_path = {path: f for m in made.values() for path, f in m.files.items()}
-            by_path.update((post_path(post), f) for post, f in posts.values())
+            by_path.update((post_path(post.slug), f) for post, f in posts.values())
         self._archives, self._posts = made, posts
         if by_path is not self.last.by_path or self.last.not_found is not self.not_found:
             self.last = Pages(by_path, self.not_found)
@@ -239,7 +239,7 @@ class PageMemo:
                 posts[post.slug] = previous
                 continue
             page = renderer.post_page(post, catalog.labels(post))
-            packer.add(post_path(post), [page], previous[1] if previous is not None else None)
+            packer.add(post_path(post.slug), [page], previous[1] if previous is not None else None)
             fresh[post.slug] = post
         return posts, fresh
 

@@ -21,11 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from syndicator.config import Settings
-from syndicator.core.digest import digest
 from syndicator.core.markup import Sanitizer
 from syndicator.core.markup import slugify
 from syndicator.core.parse import decode_post
 from syndicator.core.parse import parse_post
+from syndicator.digest import digest
 from syndicator.incremental.assets import AssetIndex
 from syndicator.incremental.assets import MediaBinder
 from syndicator.incremental.forked import Forked
@@ -233,7 +233,7 @@ class PostCache:
 
 
 def _published(entries: dict[str, Entry], bound: Callable[[str, Post], Post]) -> tuple[list[Post], list[LoadProblem]]:
-    """The posts to publish (each file's last good one, bound to its files) and every file's problems."""
+    """The posts to publish (each file's last good one, bound to its files, digested) and every file's problems."""
     posts: list[Post] = []
     problems: list[LoadProblem] = []
     for full, entry in entries.items():
@@ -245,6 +245,7 @@ def _published(entries: dict[str, Entry], bound: Callable[[str, Post], Post]) ->
         elif post is not None:
             problems.extend(post.warnings)
         if post is not None:
+            post.digest  # noqa: B018 - made now, while the post is in the cache: saved with it, never made again
             posts.append(post)
     return posts, problems
 

@@ -19,8 +19,8 @@ from syndicator.config import Settings
 from syndicator.core.assets import media_type
 from syndicator.core.assets import output_path
 from syndicator.core.assets import site_images
-from syndicator.core.plan import FEEDS_PREFIX
-from syndicator.core.plan import PARTNER_FEEDS_PREFIX
+from syndicator.core.urls import FEEDS_PREFIX
+from syndicator.core.urls import PARTNER_FEEDS_PREFIX
 from syndicator.model import Post
 from syndicator.service.snapshot import AssetFile
 from syndicator.store.files import FileState

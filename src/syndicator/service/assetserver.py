@@ -26,8 +26,8 @@ from werkzeug.wsgi import FileWrapper
 
 from syndicator.config import Settings
 from syndicator.core.assets import MEDIA_DIR
-from syndicator.core.plan import FEEDS_PREFIX
-from syndicator.core.plan import PARTNERS_ROOT
+from syndicator.core.urls import FEEDS_PREFIX
+from syndicator.core.urls import PARTNERS_ROOT
 from syndicator.service.assets import partner_media
 from syndicator.service.build import Builder
 from syndicator.service.snapshot import AssetFile

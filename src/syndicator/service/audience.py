@@ -14,7 +14,6 @@ from __future__ import annotations
 import collections
 import hashlib
 import logging
-import re
 import sqlite3
 import threading
 import time
@@ -30,8 +29,10 @@ from syndicator.config import Settings
 from syndicator.core.accesslog import parse_line
 from syndicator.core.agents import MAX_AGENT
 from syndicator.core.agents import reported
-from syndicator.core.plan import FEEDS_PREFIX
 from syndicator.core.sketch import HyperLogLog
+from syndicator.core.urls import FEEDS_PREFIX
+from syndicator.core.urls import is_topic
+from syndicator.core.urls import topic_path
 from syndicator.service.build import Builder
 from syndicator.service.clients import address_of
 from syndicator.service.hub import Hub
@@ -48,7 +49,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 CLIENTS, WEBSUB, PARTNER_FETCHES = "clients", "websub", "partner_fetches"  # the kinds of figure besides aggregators
-_ARCHIVE = re.compile(r"(?:^|/)archive/\d+$")
 # (when, feed, peer address or None for a partner, the address a proxy names, User-Agent or partner)
 Event = tuple[float, str, str | None, str | None, str]
 _DAY = 86400
@@ -58,12 +58,6 @@ MAX_NAMED = 64  # characters kept of the address a proxy names (an IPv6 address 
 
 def day_of(when: float) -> str:
     return datetime.fromtimestamp(when, UTC).date().isoformat()
-
-
-def is_topic(feed: str) -> bool:
-    """A feed readers subscribe to (not an archive page, not the OPML): ``all.atom``, ``category/x.rss``..."""
-    stem, dot, fmt = feed.rpartition(".")
-    return bool(dot) and fmt in ("atom", "rss", "json") and not _ARCHIVE.search(stem)
 
 
 class Tally:
@@ -228,8 +222,8 @@ class Audience:
 
 def topic_counts(settings: Settings, hub: Hub) -> dict[str, int]:
     """The WebSub subscriptions the hub holds per feed (``all.atom``: its topics are feed URLs)."""
-    prefix = f"{settings.base_url}{FEEDS_PREFIX}"
-    return {topic.removeprefix(prefix): n for topic, n in hub.store.by_topic().items() if topic.startswith(prefix)}
+    counts = ((topic_path(settings, topic), n) for topic, n in hub.store.by_topic().items())
+    return {path: n for path, n in counts if path is not None}
 
 
 class Counting:
@@ -256,12 +250,7 @@ def import_log(settings: Settings, store: AudienceStore, lines: Iterable[str], t
     log again, or a day's two logs, counts no client twice (for the days
     whose sketches are kept).
     """
-    topics = {
-        path
-        for stem, record in RecordsFile(settings).read().items()
-        if not _ARCHIVE.search(stem)
-        for path in record.files
-    }
+    topics = {path for record in RecordsFile(settings).read().values() for path in record.files if is_topic(path)}
     tally, counted, skipped = Tally(store.salt), 0, 0
     latest = datetime.combine(today + timedelta(days=2), datetime.min.time(), UTC)
     for line in lines:
@@ -270,7 +259,7 @@ def import_log(settings: Settings, store: AudienceStore, lines: Iterable[str], t
             skipped += bool(line.strip())
             continue
         feed = request.path.removeprefix(FEEDS_PREFIX)
-        if request.method == "GET" and request.status in (200, 304) and feed in topics and is_topic(feed):
+        if request.method == "GET" and request.status in (200, 304) and feed in topics:
             tally.reader(feed, request.when.timestamp(), request.address, request.agent)
             counted += 1
     tally.write(store, None, today)

@@ -26,9 +26,9 @@ from syndicator.core.ledger import redirects
 from syndicator.core.pipeline import History
 from syndicator.core.pipeline import Published
 from syndicator.core.pipeline import publish
-from syndicator.core.plan import FEEDS_PREFIX
-from syndicator.core.plan import OPML
 from syndicator.core.recovery import LedgerError
+from syndicator.core.urls import FEEDS_PREFIX
+from syndicator.core.urls import OPML
 from syndicator.incremental.cachefile import CacheFile
 from syndicator.incremental.changes import decide
 from syndicator.incremental.gzip import Compressor

@@ -12,6 +12,7 @@ from flask import current_app
 from flask import g
 
 from syndicator.config import Settings
+from syndicator.core.urls import feed_stem
 from syndicator.model import Category
 from syndicator.service.build import Builder
 from syndicator.service.snapshot import Snapshot
@@ -57,5 +58,5 @@ def group_or_404(kind: str, slug: str) -> Category:
     taken = snapshot()
     group = taken.catalog.taxonomy(kind).get(slug)
     if group is None:
-        abort(410 if f"{kind}/{slug}" in taken.gone.feeds else 404)
+        abort(410 if feed_stem(kind, slug) in taken.gone.feeds else 404)
     return group

@@ -26,6 +26,7 @@ from syndicator.core.activities import post_key
 from syndicator.core.actors import ACTIVITY_JSON
 from syndicator.core.actors import ACTORS
 from syndicator.core.actors import AS_CONTEXT
+from syndicator.core.actors import OBJECTS
 from syndicator.core.actors import SHARED_INBOX
 from syndicator.core.actors import Actor
 from syndicator.core.actors import actor_document
@@ -59,7 +60,7 @@ def register(bp: Blueprint) -> None:
     bp.add_url_rule(f"{ACTORS}<handle>/outbox", view_func=outbox)
     bp.add_url_rule(f"{ACTORS}<handle>/followers", view_func=followers)
     bp.add_url_rule(f"{ACTORS}<handle>/following", view_func=following)
-    bp.add_url_rule(f"{ACTORS}<handle>/posts/<key>", view_func=post_object)
+    bp.add_url_rule(f"{ACTORS}<handle>{OBJECTS}<key>", view_func=post_object)
 
 
 def _federation() -> Federation | None:

@@ -17,7 +17,7 @@ from werkzeug.http import parse_etags
 from werkzeug.http import quote_etag
 
 from syndicator.config import Settings
-from syndicator.core.plan import FEEDS_PREFIX
+from syndicator.core.urls import FEEDS_PREFIX
 from syndicator.incremental.gzip import compress
 from syndicator.service.build import Builder
 from syndicator.service.hub import link_header

@@ -20,27 +20,32 @@ from flask import request
 from flask import url_for
 from werkzeug.wrappers import Response as BaseResponse
 
+from syndicator.core.urls import FEEDS_PREFIX
+from syndicator.core.urls import FORMATS
+from syndicator.core.urls import SITE_FEED
+from syndicator.core.urls import feed_stem
+from syndicator.core.urls import post_path
 from syndicator.model import Post
 from syndicator.service import context
 from syndicator.service.context import KINDS
 
 
 def wp_feed() -> BaseResponse:
-    return redirect("/feeds/all.rss", 301)
+    return redirect(f"{FEEDS_PREFIX}{SITE_FEED}.rss", 301)
 
 
 def wp_feed_atom() -> BaseResponse:
-    return redirect("/feeds/all.atom", 301)
+    return redirect(f"{FEEDS_PREFIX}{SITE_FEED}.atom", 301)
 
 
 def wp_taxonomy_feed(kind: str, slug: str) -> BaseResponse:
     context.group_or_404(kind, slug)
-    return redirect(f"/feeds/{kind}/{slug}.rss", 301)
+    return redirect(f"{FEEDS_PREFIX}{feed_stem(kind, slug)}.rss", 301)
 
 
 def wp_taxonomy_feed_atom(kind: str, slug: str) -> BaseResponse:
     context.group_or_404(kind, slug)
-    return redirect(f"/feeds/{kind}/{slug}.atom", 301)
+    return redirect(f"{FEEDS_PREFIX}{feed_stem(kind, slug)}.atom", 301)
 
 
 # -- The old addresses of an imported WordPress site, through [redirects] in the config ----------------------------
@@ -73,7 +78,7 @@ def _renamed_taxonomy(endpoint: str | None, values: dict[str, Any] | None) -> No
     if endpoint in _REDIRECT_VIEWS:  # one hop: the WordPress feed URL goes straight to the new feed
         abort(_REDIRECT_VIEWS[endpoint](**moved))
     target = url_for(endpoint, **moved)
-    if not target.startswith("/feeds/") or target in snapshot.files:
+    if not target.startswith(FEEDS_PREFIX) or target in snapshot.files:
         abort(_moved(target))
 
 
@@ -82,7 +87,7 @@ def old_taxonomy_feed(kind: str, slug: str, ext: str = "atom", number: int = 0) 
 
     The feed of a category, tag or author that was published and is no more is 410 Gone.
     """
-    abort(410 if f"{kind}/{slug}" in context.snapshot().gone.feeds else 404)
+    abort(410 if feed_stem(kind, slug) in context.snapshot().gone.feeds else 404)
 
 
 def _post_moved(slug: str | None) -> BaseResponse:
@@ -92,7 +97,7 @@ def _post_moved(slug: str | None) -> BaseResponse:
         slug = snapshot.redirects.get(slug)
     if slug is None or slug not in snapshot.catalog.by_slug:
         abort(404)
-    return _moved(f"/posts/{quote(slug)}/")
+    return _moved(post_path(quote(slug)))
 
 
 def old_permalink(slug: str, year: int = 0, month: int = 0, day: int = 0) -> BaseResponse:
@@ -140,8 +145,8 @@ def register(bp: Blueprint) -> None:
     bp.add_url_rule(f"/<{KINDS}:kind>/<slug>/feed/", view_func=wp_taxonomy_feed)
     bp.add_url_rule(f"/<{KINDS}:kind>/<slug>/feed/atom/", view_func=wp_taxonomy_feed_atom)
     for rule in (
-        f"/feeds/<{KINDS}:kind>/<slug>.<any(atom, rss, json):ext>",
-        f"/feeds/<{KINDS}:kind>/<slug>/archive/<int:number>.atom",
+        f"{FEEDS_PREFIX}<{KINDS}:kind>/<slug>.<any({', '.join(FORMATS)}):ext>",
+        f"{FEEDS_PREFIX}<{KINDS}:kind>/<slug>/archive/<int:number>.atom",
     ):
         bp.add_url_rule(rule, view_func=old_taxonomy_feed, methods=["GET", "HEAD"])
     for rule in ("/<int:year>/<int:month>/<int:day>/<slug>/", "/<int:year>/<int:month>/<slug>/", "/<slug>/"):

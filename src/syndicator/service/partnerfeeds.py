@@ -29,11 +29,12 @@ from syndicator.core.opml import opml_newest
 from syndicator.core.pagerender import PageRenderer
 from syndicator.core.partnerview import as_partners_see
 from syndicator.core.pipeline import Published
-from syndicator.core.plan import OPML
-from syndicator.core.plan import PARTNER_FEEDS_PREFIX
-from syndicator.core.plan import PARTNERS_ROOT
 from syndicator.core.plan import FeedSpec
 from syndicator.core.render import document_parts
+from syndicator.core.urls import OPML
+from syndicator.core.urls import PARTNER_FEEDS_PREFIX
+from syndicator.core.urls import PARTNERS_ROOT
+from syndicator.core.urls import POSTS_PREFIX
 from syndicator.incremental.memo import Digests
 from syndicator.incremental.memo import EntryMemo
 from syndicator.incremental.memo import PagingMemo
@@ -47,7 +48,7 @@ from syndicator.service.snapshot import etag_of
 
 MAX_BYTES = 64 * 1024 * 1024  # rendered partner documents kept (with their gzip forms)
 ENTRY_SIZES = {"atom": 4000, "rss": 1000, "json": 1000}  # partner entries kept per format
-PARTNER_POSTS = f"{PARTNERS_ROOT}/posts/"  # the pages of posts for partners only (``plan.post_url``)
+PARTNER_POSTS = f"{PARTNERS_ROOT}{POSTS_PREFIX}"  # the pages of posts for partners only (``urls.post_url``)
 HTML = "text/html; charset=utf-8"
 
 

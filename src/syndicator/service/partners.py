@@ -32,7 +32,8 @@ from werkzeug.http import parse_etags
 from werkzeug.http import quote_etag
 
 from syndicator.config import Settings
-from syndicator.core.plan import PARTNER_FEEDS_PREFIX
+from syndicator.core.urls import PARTNER_FEEDS_PREFIX
+from syndicator.core.urls import PARTNERS_ROOT
 from syndicator.service.assetserver import AssetServer
 from syndicator.service.audience import Audience
 from syndicator.service.build import Builder
@@ -52,7 +53,7 @@ TOKEN_PREFIX = "synp_"  # noqa: S105 - the start of every token, not a secret
 _TOKEN = re.compile(r"[A-Za-z0-9._~+/=-]{1,256}")  # RFC 6750 token68: what a Bearer token may look like
 _NO_MATCH = hashlib.sha256(b"no partner has this").hexdigest()  # compared against when a Basic name is unknown
 MAX_HEADER = 1024  # bytes of an Authorization header looked at
-PARTNERS_ROOT = "/partners/"
+_UNDER_ROOT = f"{PARTNERS_ROOT}/"  # every address a partner reaches starts so
 UNAUTHORIZED = b"401 Unauthorized: partner feeds need a partner's token (Bearer, or Basic with the partner's name)\n"
 CHALLENGES = [
     ("WWW-Authenticate", 'Bearer realm="partners"'),
@@ -129,7 +130,7 @@ class PartnerServer:
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         path = str(environ.get("PATH_INFO", ""))
-        if not path.startswith(PARTNERS_ROOT):
+        if not path.startswith(_UNDER_ROOT):
             return self.app(environ, start_response)
         method = environ.get("REQUEST_METHOD", "")
         if method not in ("GET", "HEAD"):

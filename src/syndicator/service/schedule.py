@@ -17,7 +17,9 @@ from datetime import timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from syndicator.core.plan import file_url
+from syndicator.core.urls import FEEDS_PREFIX
+from syndicator.core.urls import file_url
+from syndicator.core.urls import topic_path
 from syndicator.service.build import Builder
 from syndicator.service.build import ReloadError
 from syndicator.service.hub import Hub
@@ -86,8 +88,8 @@ class Reloads:
     def _feed_of(self, topic: str) -> tuple[bytes, str] | None:
         """The current bytes and media type of a topic (one of our feed URLs)."""
         snapshot = self.builder.snapshot
-        path = topic.removeprefix(self.builder.settings.base_url)
-        feed_file = snapshot.files.get(path) if snapshot is not None else None
+        path = topic_path(self.builder.settings, topic)
+        feed_file = snapshot.files.get(FEEDS_PREFIX + path) if snapshot is not None and path is not None else None
         if feed_file is None or feed_file.on_disk:
             return None
         return feed_file.body, feed_file.media_type

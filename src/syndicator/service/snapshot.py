@@ -17,15 +17,15 @@ from typing import Protocol
 
 from syndicator.config import Settings
 from syndicator.core.catalog import Catalog
-from syndicator.core.digest import digest
-from syndicator.core.plan import FEEDS_PREFIX
-from syndicator.incremental.changes import intact
+from syndicator.core.urls import FEEDS_PREFIX
+from syndicator.digest import digest
 from syndicator.incremental.gzip import compress
 from syndicator.incremental.pagememo import NO_PAGES
 from syndicator.incremental.pagememo import Pages
 from syndicator.model import LoadProblem
 from syndicator.store.records import FeedRecord
 from syndicator.store.records import disk_states
+from syndicator.store.records import intact
 
 MEDIA_TYPES = {
     ".atom": "application/atom+xml; charset=utf-8",

@@ -26,12 +26,15 @@ from werkzeug.wrappers import Response as BaseResponse
 from werkzeug.wsgi import get_input_stream
 
 from syndicator.config import Settings
-from syndicator.core.pageplan import archive_base
-from syndicator.core.pageplan import page_path
-from syndicator.core.plan import FEEDS_PREFIX
-from syndicator.core.plan import file_url
+from syndicator.core.urls import FEEDS_PREFIX
+from syndicator.core.urls import POSTS_PREFIX
+from syndicator.core.urls import archive_base
+from syndicator.core.urls import file_url
+from syndicator.core.urls import page_path
+from syndicator.core.urls import post_path
 from syndicator.service import context
 from syndicator.service import fediweb
+from syndicator.service import followpages
 from syndicator.service import oldurls
 from syndicator.service import statspage
 from syndicator.service.assetserver import AssetServer
@@ -42,6 +45,7 @@ from syndicator.service.clients import Throttle
 from syndicator.service.context import KINDS
 from syndicator.service.federation import Federation
 from syndicator.service.feedserver import FeedServer
+from syndicator.service.following import Following
 from syndicator.service.hub import Hub
 from syndicator.service.hub import HubRequestError
 from syndicator.service.pageserver import CONTENT_SECURITY_POLICY
@@ -54,9 +58,10 @@ bp = context.bp
 oldurls.register(bp)
 statspage.register(bp)
 fediweb.register(bp)
+followpages.register(bp)
 
 
-@bp.route("/feeds/<path:subpath>", methods=["GET", "HEAD"])
+@bp.route(f"{FEEDS_PREFIX}<path:subpath>", methods=["GET", "HEAD"])
 def feed(subpath: str) -> BaseResponse:
     """Every existing feed is answered by FeedServer before Flask; what reaches here is unknown."""
     abort(404)
@@ -87,15 +92,15 @@ def taxonomy_paged(kind: str, slug: str, number: int) -> BaseResponse:
     return _paged(archive_base(kind, slug), number)
 
 
-@bp.route("/posts/<slug>/")
+@bp.route(f"{POSTS_PREFIX}<slug>/")
 def post_page(slug: str) -> BaseResponse:
     snapshot = context.snapshot()
     if slug not in snapshot.catalog.by_slug:
         moved_to = snapshot.redirects.get(slug)
         if moved_to is not None and moved_to in snapshot.catalog.by_slug:
-            return redirect(f"/posts/{moved_to}/", 301)
+            return redirect(post_path(moved_to), 301)
         abort(410 if slug in snapshot.gone.posts else 404)  # a deleted post is gone, not unknown
-    return _page(f"/posts/{slug}/")
+    return _page(post_path(slug))
 
 
 def _page(path: str) -> BaseResponse:
@@ -182,6 +187,9 @@ def healthz() -> Response:
     federation: Federation | None = current_app.config.get("SYNDICATOR_FEDIVERSE")
     if federation is not None:
         body["fediverse"] = federation.counts()
+    following: Following | None = current_app.config["SYNDICATOR_FOLLOWING"]
+    if following is not None:
+        body["email"] = {"queued": following.outbox.waiting()}  # a count: never an address
     response = jsonify(body)
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -237,12 +245,14 @@ def create_app(
     partners: PartnerStore | None = None,
     audience: Audience | None = None,
     federation: Federation | None = None,
+    following: Following | None = None,
 ) -> Flask:
     """Make the web app over a Builder's snapshots (and the built-in WebSub hub, when given).
 
     With ``partners``, /partners/feeds/ answers the partners it holds; with
     ``audience``, public feed fetches are counted (and /stats/ may show them);
-    with ``federation``, the accounts, inboxes, WebFinger and NodeInfo answer.
+    with ``federation``, the accounts, inboxes, WebFinger and NodeInfo answer; with ``following``, readers may
+    subscribe by email.
     """
     app = Flask("syndicator")  # the package: its templates/ and static/
     app.config["SYNDICATOR_SETTINGS"] = settings
@@ -253,6 +263,7 @@ def create_app(
     app.config["SYNDICATOR_INBOX_SLOTS"] = threading.BoundedSemaphore(fediweb.INBOX_SLOTS)
     throttle = Throttle()  # failed partner and /stats/ credentials, per client
     app.config.update(SYNDICATOR_PARTNERS=partners, SYNDICATOR_AUDIENCE=audience, SYNDICATOR_THROTTLE=throttle)
+    app.config["SYNDICATOR_FOLLOWING"] = following
     app.register_blueprint(bp)
     assets = AssetServer(app.wsgi_app, builder, settings)
     pages = PageServer(assets, builder)  # pages next: answered from the snapshot, as feeds are

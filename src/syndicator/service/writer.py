@@ -16,11 +16,11 @@ from dataclasses import field
 
 from syndicator.config import Settings
 from syndicator.core.catalog import Catalog
-from syndicator.core.plan import FEEDS_PREFIX
-from syndicator.core.plan import OPML
 from syndicator.core.plan import FeedSpec
 from syndicator.core.render import document_parts
 from syndicator.core.render import formats_of
+from syndicator.core.urls import FEEDS_PREFIX
+from syndicator.core.urls import OPML
 from syndicator.incremental.changes import Plan
 from syndicator.incremental.forked import Forked
 from syndicator.incremental.forked import can_fork

@@ -12,13 +12,15 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from syndicator.config import Settings
-from syndicator.core.digest import digest
+from syndicator.core.urls import OPML
+from syndicator.digest import digest
 from syndicator.model import LoadProblem
 from syndicator.store.files import FileState
 from syndicator.store.files import file_state
@@ -137,7 +139,10 @@ def _file_state(path: Path) -> list[int] | None:
     return list(state) if state is not None else None
 
 
-def disk_states(out_dir: Path, records: Iterable[FeedRecord]) -> dict[str, tuple[int, int] | None]:
+DiskStates = Mapping[str, tuple[int, int] | None]  # path under output_dir -> (size, mtime_ns), None: missing
+
+
+def disk_states(out_dir: Path, records: Iterable[FeedRecord]) -> DiskStates:
     """(size, mtime_ns) on disk of every file the records name (None: missing)."""
     prefix = f"{out_dir}/"
     states: dict[str, tuple[int, int] | None] = {}
@@ -148,10 +153,9 @@ def disk_states(out_dir: Path, records: Iterable[FeedRecord]) -> dict[str, tuple
     return states
 
 
-def intact(out_dir: Path, record: FeedRecord) -> bool:
+def intact(record: FeedRecord, disk: DiskStates) -> bool:
     """Whether a feed's files are on disk as they were written (nobody deleted or changed them)."""
-    states = disk_states(out_dir, [record])
-    return all(states[path] == (size, mtime_ns) for path, (size, mtime_ns, _etag) in record.files.items())
+    return all(disk.get(path) == (size, mtime_ns) for path, (size, mtime_ns, _etag) in record.files.items())
 
 
 def stamp_document(
@@ -167,7 +171,7 @@ def stamp_document(
         "ledger": _file_state(state_dir / LEDGER_FILE),
         "feeds_state": digest(feeds_state.read_bytes()) if feeds_state.exists() else None,
         "assets_state": _file_state(state_dir / ASSETS_STATE_FILE),
-        "index": _file_state(settings.output_dir / "index.opml"),
+        "index": _file_state(settings.output_dir / OPML),
         "next_publish_at": next_publish_at.isoformat() if next_publish_at is not None else None,
         "summary": {
             "feeds": stamp.feeds,
@@ -216,14 +220,15 @@ def _still_valid(settings: Settings, document: dict[str, Any], now: datetime) ->
     recorded = (document["ledger"], document["index"], document["assets_state"])
     if recorded != (
         _file_state(state_dir / LEDGER_FILE),
-        _file_state(settings.output_dir / "index.opml"),
+        _file_state(settings.output_dir / OPML),
         _file_state(state_dir / ASSETS_STATE_FILE),
     ):
         return False
     if document["feeds_state"] != digest(feeds_state) or document["sources"] != _sources_digest(settings):
         return False
     records = parse_records(feeds_state).values()
-    return all(intact(settings.output_dir, record) for record in records) and _assets_intact(settings)
+    disk = disk_states(settings.output_dir, records)
+    return all(intact(record, disk) for record in records) and _assets_intact(settings)
 
 
 def write_stamp(

@@ -13,7 +13,7 @@ import stat
 from collections.abc import Iterable
 from typing import BinaryIO
 
-from syndicator.core.digest import digest
+from syndicator.digest import digest
 from syndicator.model import LoadProblem
 from syndicator.store.files import FileState
 from syndicator.store.files import file_state

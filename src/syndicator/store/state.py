@@ -28,7 +28,6 @@ from typing import TypeVar
 
 from syndicator import __version__
 from syndicator.config import Settings
-from syndicator.core.digest import digest_text
 from syndicator.core.ledger import Record
 from syndicator.core.ledger import dumps
 from syndicator.core.ledger import entry_line
@@ -36,6 +35,7 @@ from syndicator.core.ledger import loads
 from syndicator.core.recovery import Found
 from syndicator.core.recovery import LedgerError
 from syndicator.core.recovery import recover_ids
+from syndicator.digest import digest_text
 from syndicator.model import LoadProblem
 from syndicator.store.files import replacing
 from syndicator.store.files import write_atomic
