@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 import threading
 from datetime import datetime
-from typing import TYPE_CHECKING
 from typing import Any
 from urllib.parse import urlsplit
 from urllib.parse import urlunsplit
@@ -54,9 +53,6 @@ from syndicator.service.pageserver import PageServer
 from syndicator.service.pageserver import answer
 from syndicator.service.partners import PartnerServer
 from syndicator.store.partners import PartnerStore
-
-if TYPE_CHECKING:
-    pass
 
 bp = context.bp
 oldurls.register(bp)
