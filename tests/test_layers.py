@@ -91,7 +91,7 @@ OWNERS = {
     "click": {"cli", "cli.common", "cli.build", "cli.wordpress", "cli.audience"},
     "granian": {"service.server"},
     "defusedxml": {"importers.wxr"},
-    "tomlkit": {"importers.configfile"},
+    "tomlkit": {"store.configfile"},
     "cryptography": {"service.httpsig"},
     "http_message_signatures": {"service.httpsig"},
     "email_validator": {"core.mailaddress"},

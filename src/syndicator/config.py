@@ -3,13 +3,12 @@
 The SETTINGS table is the single source of truth: it gives each key its type,
 default and help text, and drives the TOML reader, the environment parser and
 the README's settings table. The file's tables, ``[redirects]`` and
-``[categories]``, are checked here too (the importer adds entries to them in
-place: ``importers.configfile``).
+``[categories]``, are checked here too (an import adds entries to them in
+place: ``store.configfile``).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import tomllib
 from collections.abc import Mapping
@@ -392,8 +391,3 @@ def load_settings(
         if setting.type is Path:
             values[setting.name] = base / values.get(setting.name, Path(setting.default))
     return Settings(**values)
-
-
-def replace(settings: Settings, **changes: Any) -> Settings:
-    """Return a copy of settings with some values changed (and validated)."""
-    return dataclasses.replace(settings, **changes)

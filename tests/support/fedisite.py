@@ -17,7 +17,7 @@ from syndicator.service.federation import Federation
 from syndicator.service.federation import Tuning
 from syndicator.service.http.app import create_app
 from syndicator.service.http.context import EXTENSION
-from syndicator.service.schedule import run_reload
+from syndicator.service.schedule import Reloads
 
 
 @dataclass
@@ -40,7 +40,7 @@ class Site:
 
     def reload(self, now: datetime) -> None:
         """A reload as the scheduler runs it (the federation hears of it as a listener)."""
-        run_reload(self.builder, lambda: now)
+        Reloads(self.builder, lambda: now).run()
 
     def actor(self, handle: str) -> str:
         return f"{self.url}/ap/actors/{handle}"

@@ -26,7 +26,7 @@ from syndicator.core.catalog import Catalog
 from syndicator.service.build import Builder
 from syndicator.service.following import Following
 from syndicator.service.http.app import create_app
-from syndicator.service.schedule import run_reload
+from syndicator.service.schedule import Reloads
 
 READER = "reader@example.org"
 BACKOFF = 30.0
@@ -56,7 +56,7 @@ class Site:
     write_post: Callable[..., Path]
 
     def reload(self) -> None:
-        run_reload(self.builder, self.clock)
+        Reloads(self.builder, self.clock).run()
 
     def send(self) -> int:
         """One round of the sending worker."""
@@ -102,7 +102,7 @@ def open_site(settings: Settings, clock: Clock, server: MailServer, write_post: 
 
     following = Following(settings, catalog, clock, backoff=BACKOFF)
     builder.listeners.append(following.published)
-    run_reload(builder, clock)
+    Reloads(builder, clock).run()
     client = create_app(settings, builder, following=following).test_client()
     return Site(settings, builder, following, client, clock, server, write_post)
 

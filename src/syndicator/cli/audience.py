@@ -5,19 +5,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
-
-from syndicator.config import Settings
-
-if TYPE_CHECKING:
-    pass
-
 
 from syndicator.cli.common import _settings
 from syndicator.cli.common import config_option
 from syndicator.cli.common import now
+from syndicator.config import Settings
 
 
 @click.group()

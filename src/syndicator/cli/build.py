@@ -11,17 +11,6 @@ from typing import TYPE_CHECKING
 
 import click
 
-from syndicator.config import Settings
-from syndicator.store.records import unchanged_since_stamp
-
-if TYPE_CHECKING:
-    from syndicator.core.pipeline import Published
-    from syndicator.model import LoadProblem
-    from syndicator.model import Post
-    from syndicator.service.build import Builder
-    from syndicator.service.snapshot import BuildReport
-
-
 from syndicator.cli.common import ProgressBar
 from syndicator.cli.common import Stopped
 from syndicator.cli.common import _ask_to_stop
@@ -33,6 +22,14 @@ from syndicator.cli.common import _stopping
 from syndicator.cli.common import config_option
 from syndicator.cli.common import now
 from syndicator.cli.common import setup_logging
+from syndicator.config import Settings
+from syndicator.store.records import unchanged_since_stamp
+
+if TYPE_CHECKING:
+    from syndicator.model import LoadProblem
+    from syndicator.service.build import Builder
+    from syndicator.service.build import Preview
+    from syndicator.service.snapshot import BuildReport
 
 logger = logging.getLogger(__name__)
 
@@ -94,7 +91,7 @@ def _build_locked(settings: Settings, strict: bool, watch: bool, allow_empty: bo
     if watch:
         from syndicator.service.schedule import watch_forever
 
-        watch_forever(builder, settings, now)
+        watch_forever(builder, now)
 
 
 def _build_once(settings: Settings, *, stamp: bool, allow_empty: bool) -> tuple[Builder, BuildReport]:
@@ -103,9 +100,10 @@ def _build_once(settings: Settings, *, stamp: bool, allow_empty: bool) -> tuple[
     from syndicator.service.build import Builder
     from syndicator.service.build import EmptySourceError
     from syndicator.service.build import ReloadError
+    from syndicator.service.output import FilesOutput
     from syndicator.store.files import OutputError
 
-    builder = Builder(settings, serving=False, allow_empty=allow_empty)
+    builder = Builder(settings, FilesOutput(), allow_empty=allow_empty)
     bars = ProgressBar() if sys.stderr.isatty() else None
     try:
         report = builder.reload(now(), _stopping(bars))
@@ -160,10 +158,11 @@ def check(config: str | None, partner: str | None) -> None:
         raise click.ClickException(f"--partner: unknown platform {partner!r} (known: {', '.join(PLATFORMS)})")
     if not settings.posts_dir.is_dir():
         raise click.ClickException(f"{settings.posts_dir}: no such folder")
-    posts, problems, published = _publish_for_check(settings)
-    for problem in sorted(problems, key=lambda p: (p.path, p.line, p.message)):
+    preview = _preview(settings)
+    published, problems = preview.published, preview.problems
+    for problem in problems:
         click.echo(str(problem))
-    as_written = {post.source: post.updated for post in posts}
+    as_written = {post.source: post.updated for post in published.loaded}
     for post in published.posts:  # dated by an edit the front matter does not date
         if post.updated > as_written.get(post.source, post.updated):
             click.echo(f"{post.path}: edited since published (entry updated {post.updated.isoformat()})")
@@ -171,28 +170,22 @@ def check(config: str | None, partner: str | None) -> None:
     for shortfall in shortfalls:
         click.echo(str(shortfall))
     if problems or any(s.rule.required for s in shortfalls):
-        click.echo(f"{len(problems)} problem(s) in {settings.posts_dir}, {len(shortfalls)} for {partner}", err=True)
+        for_partner = f", {len(shortfalls)} for {partner}" if partner else ""
+        click.echo(f"{len(problems)} problem(s) in {settings.posts_dir}{for_partner}", err=True)
         sys.exit(1)
-    click.echo(f"{len(posts)} posts, no problems", err=True)
+    click.echo(f"{len(published.loaded)} posts, no problems", err=True)
 
 
-def _publish_for_check(settings: Settings) -> tuple[list[Post], list[LoadProblem], Published]:
-    """The posts as loaded, every problem, and what publishing them now gives (nothing is written)."""
-    from syndicator.core.pipeline import publish
+def _preview(settings: Settings) -> Preview:
+    """What a build would publish now, and every problem it would report, from the builder (nothing is written)."""
     from syndicator.core.recovery import LedgerError
-    from syndicator.incremental.postcache import PostCache
-    from syndicator.store.state import read_ledger
+    from syndicator.service.build import Builder
+    from syndicator.service.output import FilesOutput
 
-    posts, problems = PostCache(settings).refresh()
     try:
-        ledger, ledger_problem, recovered = read_ledger(settings)
-        published = publish(posts, ledger, now(), recovered=recovered)
+        return Builder(settings, FilesOutput()).preview(now())
     except LedgerError as exc:
         raise click.ClickException(str(exc)) from exc
-    problems += published.problems
-    if ledger_problem is not None:
-        problems.append(ledger_problem)
-    return posts, problems, published
 
 
 @click.command()

@@ -31,7 +31,7 @@ from syndicator.service.http.websub import WEBSUB_SLOTS
 from syndicator.service.hub import Hub
 from syndicator.service.hubstore import HubStore
 from syndicator.service.schedule import Clock
-from syndicator.service.schedule import start_scheduler
+from syndicator.service.schedule import Reloads
 from syndicator.service.watch import PostWatcher
 from syndicator.store.audience import AudienceStore
 from syndicator.store.mailstore import MailDb
@@ -129,7 +129,7 @@ def _load_app(settings: Settings, builder: Builder, host: str, port: int, clock:
     watcher = PostWatcher(settings.posts_dir)
     watcher.start()  # before the first load: an edit made during it is seen
     following = _following(settings, builder, clock)  # before the first load too: it is told of every reload
-    start_scheduler(builder, settings, clock, hub, watcher, first_load=True)
+    Reloads(builder, clock, hub, watcher).start(first_load=True)
     partners = PartnerStore(settings.state_dir)
     audience = Audience(AudienceStore(settings.state_dir), partners, lambda: topic_counts(settings, hub))
     audience.start()
