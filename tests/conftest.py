@@ -19,7 +19,7 @@ import requests
 
 from syndicator.config import Settings
 from syndicator.service.build import Builder
-from syndicator.service.web import create_app
+from syndicator.service.http.app import create_app
 
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 pytest_plugins = ("support.mailsite",)  # the fixtures of a site that mails its followers

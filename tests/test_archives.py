@@ -17,7 +17,7 @@ from feedcheck import ATOM
 from feedcheck import check_atom
 from syndicator.config import Settings
 from syndicator.service.build import Builder
-from syndicator.service.web import create_app
+from syndicator.service.http.app import create_app
 
 FH = "{http://purl.org/syndication/history/1.0}"
 

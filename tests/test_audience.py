@@ -33,12 +33,12 @@ from syndicator.service.audience import Audience
 from syndicator.service.audience import import_log
 from syndicator.service.audience import topic_counts
 from syndicator.service.build import Builder
+from syndicator.service.http.app import create_app
 from syndicator.service.hub import Hub
 from syndicator.service.output import FilesOutput
 from syndicator.service.partners import token_hash
 from syndicator.service.stats import collect
 from syndicator.service.stats import text_tables
-from syndicator.service.web import create_app
 from syndicator.store.audience import AUDIENCE_FILE
 from syndicator.store.audience import AudienceStore
 from syndicator.store.partners import PartnerStore

@@ -11,7 +11,7 @@ from conftest import NOW
 from syndicator.cli import cli
 from syndicator.config import Settings
 from syndicator.service.build import Builder
-from syndicator.service.web import create_app
+from syndicator.service.http.app import create_app
 
 
 def write_wide_posts(posts_dir: Path, count: int) -> None:

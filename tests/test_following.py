@@ -34,8 +34,8 @@ from syndicator.cli import cli
 from syndicator.config import Settings
 from syndicator.core.mailplan import Follower
 from syndicator.service.audience import Audience
+from syndicator.service.http.app import create_app
 from syndicator.service.mailer import Pace
-from syndicator.service.web import create_app
 from syndicator.store.audience import AudienceStore
 from syndicator.store.mailstore import MAIL_FILE
 from syndicator.store.mailstore import SECRET_FILE

@@ -19,9 +19,9 @@ from conftest import Server
 from stalling import closed_by_server
 from stalling import partial_request
 from stalling import status_of
+from syndicator.service.http.websub import WEBSUB_MAX_BODY
+from syndicator.service.http.websub import WEBSUB_SLOTS
 from syndicator.service.server import HEADER_READ_TIMEOUT_MS
-from syndicator.service.web import WEBSUB_MAX_BODY
-from syndicator.service.web import WEBSUB_SLOTS
 
 STALLED_CONNECTIONS = 2100  # more than granian's default 1024 connections plus a 1024 backlog
 

@@ -21,7 +21,7 @@ from conftest import NOW
 from syndicator.cli import cli
 from syndicator.config import Settings
 from syndicator.service.build import Builder
-from syndicator.service.web import create_app
+from syndicator.service.http.app import create_app
 
 UNICODE_SPACES = [
     "\u00a0",
@@ -53,7 +53,7 @@ def html_urls(fragment: str) -> list[str]:
 def every_output(builder: Builder, settings: Settings) -> dict[str, str]:
     """Every feed file, plus the HTML pages, as text."""
     assert builder.snapshot is not None
-    outputs = {path: f.body.decode() for path, f in builder.snapshot.files.items() if not f.on_disk}
+    outputs = {path: f.body.decode() for path, f in builder.snapshot.files.items() if f.body is not None}
     outputs.update(
         {p.relative_to(settings.output_dir).as_posix(): p.read_text() for p in settings.output_dir.rglob("*.atom")}
     )

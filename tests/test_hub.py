@@ -31,12 +31,12 @@ from syndicator.config import Settings
 from syndicator.outbound import is_public
 from syndicator.service.build import Builder
 from syndicator.service.callbacks import parse_callback
+from syndicator.service.http.app import create_app
 from syndicator.service.hub import Hub
 from syndicator.service.hub import HubBusyError
 from syndicator.service.hub import HubRequestError
 from syndicator.service.hub import Limits
 from syndicator.service.schedule import Reloads
-from syndicator.service.web import create_app
 
 TOPIC = "https://example.org/feeds/all.atom"
 

@@ -23,7 +23,7 @@ from syndicator.core.recovery import LedgerError
 from syndicator.core.recovery import adopt
 from syndicator.service.build import Builder
 from syndicator.service.build import ReloadError
-from syndicator.service.web import create_app
+from syndicator.service.http.app import create_app
 from syndicator.store.state import LEDGER_FILE
 
 

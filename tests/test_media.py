@@ -35,7 +35,7 @@ from syndicator.core.assets import names_a_file
 from syndicator.core.markup import render_markdown
 from syndicator.core.namespaces.media import URI as MEDIA_NS
 from syndicator.service.build import Builder
-from syndicator.service.web import create_app
+from syndicator.service.http.app import create_app
 from syndicator.store import sources
 
 MEDIA = f"{{{MEDIA_NS}}}"

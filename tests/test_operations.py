@@ -24,8 +24,8 @@ from feedcheck import check_atom
 from syndicator.config import Settings
 from syndicator.core.parse import parse_post
 from syndicator.service.build import Builder
+from syndicator.service.http.app import create_app
 from syndicator.service.output import FilesOutput
-from syndicator.service.web import create_app
 from syndicator.store.state import BuilderLock
 
 

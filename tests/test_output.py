@@ -15,7 +15,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from syndicator.incremental.gzip import Compressor
-from syndicator.service.snapshot import FeedFile
+from syndicator.incremental.gzip import compress
+from syndicator.service.snapshot import feed_kept
 from syndicator.store.files import OutputError
 from syndicator.store.files import prune
 from syndicator.store.files import target
@@ -85,13 +86,13 @@ def test_prune_keeps_folders_it_did_not_create(tmp_path: Path) -> None:
 
 def test_feed_file_etags_and_gzip() -> None:
     """Identity and gzip get distinct strong ETags; gzip bytes are deterministic."""
-    one = FeedFile.make("all.atom", b"<feed/>", 0.0)
-    two = FeedFile.make("all.atom", b"<feed/>", 5.0)
+    one = feed_kept("all.atom", b"<feed/>", compress(b"<feed/>"), 0.0)
+    two = feed_kept("all.atom", b"<feed/>", compress(b"<feed/>"), 5.0)
     assert one.etag == two.etag and one.gzip_body == two.gzip_body
     assert one.gzip_etag == one.etag + "-gz"
-    assert gzip.decompress(one.gzip_body) == b"<feed/>"
+    assert one.gzip_body is not None and gzip.decompress(one.gzip_body) == b"<feed/>"
     assert one.media_type == "application/atom+xml; charset=utf-8"
-    assert FeedFile.make("index.opml", b"", 0).media_type == "text/x-opml; charset=utf-8"
+    assert feed_kept("index.opml", b"", b"", 0).media_type == "text/x-opml; charset=utf-8"
 
 
 @given(st.lists(st.binary(max_size=3000), min_size=1, max_size=8), st.integers(0, 7))

@@ -20,8 +20,8 @@ from syndicator.config import Settings
 from syndicator.core.pagerender import blog_posting
 from syndicator.core.pagerender import script_json
 from syndicator.service.build import Builder
+from syndicator.service.http.app import create_app
 from syndicator.service.output import FilesOutput
-from syndicator.service.web import create_app
 
 SITE = "https://example.org"
 POSTS = 23  # with page_size 5: five pages, the last one short

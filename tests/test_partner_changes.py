@@ -26,7 +26,7 @@ from syndicator.config import Settings
 from syndicator.core.platforms import PLATFORMS
 from syndicator.core.platforms import RULES
 from syndicator.service.build import Builder
-from syndicator.service.web import create_app
+from syndicator.service.http.app import create_app
 
 AT = "{http://purl.org/atompub/tombstones/1.0}"
 ATOM = "{http://www.w3.org/2005/Atom}"

@@ -39,12 +39,12 @@ from syndicator.config import Settings
 from syndicator.service.build import Builder
 from syndicator.service.clients import Throttle
 from syndicator.service.clients import client_key
+from syndicator.service.http.app import create_app
 from syndicator.service.partners import credentials
 from syndicator.service.partners import new_token
 from syndicator.service.partners import partner_of
 from syndicator.service.partners import token_hash
 from syndicator.service.snapshot import PRIVATE_PROBLEM
-from syndicator.service.web import create_app
 from syndicator.store.partners import PARTNERS_FILE
 from syndicator.store.partners import PartnerStore
 

@@ -13,8 +13,8 @@ from conftest import NOW
 from syndicator.config import Settings
 from syndicator.core.privacy import near_miss
 from syndicator.service.build import Builder
+from syndicator.service.http.app import create_app
 from syndicator.service.snapshot import PRIVATE_PROBLEM
-from syndicator.service.web import create_app
 
 MISSPELLED = "the post stays unpublished until the key is spelled right (or removed)"
 

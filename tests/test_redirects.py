@@ -14,7 +14,7 @@ from syndicator.config import Redirects
 from syndicator.config import Settings
 from syndicator.config import load_settings
 from syndicator.service.build import Builder
-from syndicator.service.web import create_app
+from syndicator.service.http.app import create_app
 
 SITE = "https://example.org"
 REDIRECTS = Redirects(

@@ -28,7 +28,7 @@ from syndicator.incremental.postcache import PostCache
 from syndicator.model import LoadProblem
 from syndicator.model import Post
 from syndicator.service.build import Builder
-from syndicator.service.web import create_app
+from syndicator.service.http.app import create_app
 
 BAD = Path(__file__).resolve().parent / "data" / "bad"
 

@@ -124,7 +124,7 @@ def test_the_schedule_survives_a_failing_reload_and_recovers(
     make_settings: Callable[..., Settings], write_post: Callable[..., Path], tmp_path: Path
 ) -> None:
     """A reload that raises is shown in /healthz; the last snapshot is served; the next good run clears it."""
-    from syndicator.service.web import create_app
+    from syndicator.service.http.app import create_app
 
     settings = make_settings(output_dir=tmp_path / "out", reload_interval=1)
     write_post("a.md", title="A")

@@ -19,7 +19,7 @@ from syndicator.core.summary import description
 from syndicator.core.summary import sources
 from syndicator.core.summary import split_excerpt
 from syndicator.service.build import Builder
-from syndicator.service.web import create_app
+from syndicator.service.http.app import create_app
 
 
 @pytest.mark.parametrize(

@@ -28,7 +28,7 @@ from syndicator.importers.wxr import decode
 from syndicator.incremental.postcache import PostCache
 from syndicator.model import LoadProblem
 from syndicator.service.build import Builder
-from syndicator.service.web import create_app
+from syndicator.service.http.app import create_app
 
 DATA = Path(__file__).resolve().parent / "data" / "wordpress"
 EXPORT = DATA / "export-1.2.xml"

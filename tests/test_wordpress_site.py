@@ -24,7 +24,7 @@ from syndicator.cli import cli
 from syndicator.config import ConfigError
 from syndicator.config import load_settings
 from syndicator.service.build import Builder
-from syndicator.service.web import create_app
+from syndicator.service.http.app import create_app
 
 DATA = Path(__file__).resolve().parent / "data" / "wordpress"
 CLASSIC = DATA / "classic-site.xml"

@@ -6,6 +6,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from dataclasses import replace
 from datetime import datetime
 
 from werkzeug.serving import make_server
@@ -14,8 +15,9 @@ from syndicator.config import Settings
 from syndicator.service.build import Builder
 from syndicator.service.federation import Federation
 from syndicator.service.federation import Tuning
+from syndicator.service.http.app import create_app
+from syndicator.service.http.context import EXTENSION
 from syndicator.service.schedule import Reloads
-from syndicator.service.web import create_app
 
 
 @dataclass
@@ -59,7 +61,8 @@ class Site:
         self.builder.listeners.clear()
         self.federation = Federation(self.settings, self.tuning)
         self.builder.listeners.append(self.federation.after_reload)
-        self._server.app.config["SYNDICATOR_FEDIVERSE"] = self.federation  # type: ignore[attr-defined]
+        app = self._server.app
+        app.extensions[EXTENSION] = replace(app.extensions[EXTENSION], federation=self.federation)  # type: ignore[attr-defined]
 
     def close(self) -> None:
         self._server.shutdown()

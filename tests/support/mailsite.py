@@ -25,8 +25,8 @@ from syndicator.config import Settings
 from syndicator.core.catalog import Catalog
 from syndicator.service.build import Builder
 from syndicator.service.following import Following
+from syndicator.service.http.app import create_app
 from syndicator.service.schedule import Reloads
-from syndicator.service.web import create_app
 
 READER = "reader@example.org"
 BACKOFF = 30.0

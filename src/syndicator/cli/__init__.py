@@ -1,4 +1,4 @@
-"""The ``syndicator`` command (serve, build, check, import, partners, stats, subscribers); maps errors to exit codes."""
+"""The ``syndicator`` command (serve, build, check, routes, import, partners, stats, subscribers); maps errors."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from syndicator.cli.audience import stats
 from syndicator.cli.audience import subscribers
 from syndicator.cli.build import build
 from syndicator.cli.build import check
+from syndicator.cli.build import routes
 from syndicator.cli.build import serve
 from syndicator.cli.wordpress import import_group
 from syndicator.store.state import StateError
@@ -31,7 +32,7 @@ def cli() -> None:
     """Atom, RSS and JSON feeds for every category of a Markdown blog."""
 
 
-for command in (build, check, serve, import_group, partners, stats, subscribers):
+for command in (build, check, serve, routes, import_group, partners, stats, subscribers):
     cli.add_command(command)
 
 

@@ -1,4 +1,4 @@
-"""The commands that build and serve: ``build``, ``check`` and ``serve``."""
+"""The commands that build and serve: ``build``, ``check``, ``serve`` and ``routes``."""
 
 from __future__ import annotations
 
@@ -211,3 +211,26 @@ def serve(config: str | None, host: str, port: int, threads: int) -> None:
         raise click.ClickException(str(exc)) from exc
     with _locked(settings):
         serve_http(settings, host, port, threads, now)
+
+
+@click.command()
+@click.argument("url", required=False)
+@click.option("--method", default="GET", show_default=True, help="With URL: the request's method.")
+def routes(url: str | None, method: str) -> None:
+    """Print the route table, top to bottom: which handler answers which URL (the deployment mirrors it).
+
+    With URL (a path, with its query if any), print the rows that may answer it, in the order they are tried.
+    """
+    from urllib.parse import urlsplit
+
+    from syndicator.service.http.routes import table
+    from syndicator.service.http.routes import tried
+
+    if url is None:
+        for line in table():
+            click.echo(line)
+        return
+    parts = urlsplit(url)
+    rows = tried(parts.path or "/", method.upper(), parts.query)
+    for line in table(tuple(rows)) if rows else ["no route: the app's 404"]:
+        click.echo(line)

@@ -12,7 +12,6 @@ with the same bytes keeps its ETag and Last-Modified.
 from __future__ import annotations
 
 import os
-import zlib
 from concurrent.futures import Future
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -29,41 +28,20 @@ from syndicator.core.pageplan import paged
 from syndicator.core.pagerender import PageRenderer
 from syndicator.core.urls import HOME
 from syndicator.core.urls import post_path
-from syndicator.digest import digest
 from syndicator.incremental.gzip import compress
 from syndicator.model import Post
+from syndicator.served import Served
+from syndicator.served import etag_of
 
 PAGE_BATCH = 256  # pages gzipped and hashed together (bounds the bytes held at once on a cold start)
-
-
-@dataclass(frozen=True, slots=True)
-class PageFile:
-    """One page as served: its gzip bytes, the size and strong ETag of its bytes, and when they last changed.
-
-    Only the gzip form is kept (every browser asks for it; a large blog has
-    tens of thousands of pages): a client that refuses gzip gets it inflated.
-    """
-
-    gzip_body: bytes
-    size: int
-    etag: str
-    last_modified: float
-
-    @property
-    def gzip_etag(self) -> str:
-        return f"{self.etag}-gz"
-
-    @property
-    def body(self) -> bytes:
-        return zlib.decompress(self.gzip_body, 31)
 
 
 @dataclass(frozen=True, slots=True)
 class Pages:
     """Every page of a reload by URL path (``/``, ``/category/x/page/2/``, ``/posts/x/``), and the 404 page."""
 
-    by_path: dict[str, PageFile] = field(default_factory=dict)  # never changed once published
-    not_found: PageFile | None = None
+    by_path: dict[str, Served] = field(default_factory=dict)  # never changed once published
+    not_found: Served | None = None
 
 
 NO_PAGES = Pages()
@@ -79,7 +57,7 @@ class _Made:
     key: tuple[object, ...]
     keys: dict[str, tuple[object, ...]]
     frames: dict[str, tuple[tuple[object, ...], bytes, bytes]]
-    files: dict[str, PageFile]
+    files: dict[str, Served]
 
 
 _NOTHING_MADE = _Made((), {}, {}, {})
@@ -94,19 +72,19 @@ class _Packer:
     def __init__(self, stamp: float) -> None:
         self.stamp = stamp
         self.count = 0
-        self._batch: list[tuple[str, list[bytes], PageFile | None]] = []
+        self._batch: list[tuple[str, list[bytes], Served | None]] = []
         self._pool: ThreadPoolExecutor | None = None
-        self._done: list[Future[list[tuple[str, PageFile]]]] = []
+        self._done: list[Future[list[tuple[str, Served]]]] = []
 
-    def add(self, path: str, parts: list[bytes], old: PageFile | None) -> None:
+    def add(self, path: str, parts: list[bytes], old: Served | None) -> None:
         self.count += 1
         self._batch.append((path, parts, old))
         if len(self._batch) >= PAGE_BATCH:
             self._submit()
 
-    def finish(self) -> dict[str, PageFile]:
+    def finish(self) -> dict[str, Served]:
         """Every page added, by path."""
-        files: dict[str, PageFile] = {}
+        files: dict[str, Served] = {}
         try:
             self._submit()
             for future in self._done:
@@ -124,16 +102,16 @@ class _Packer:
         self._done.append(self._pool.submit(self._pack, self._batch))
         self._batch = []
 
-    def _pack(self, batch: list[tuple[str, list[bytes], PageFile | None]]) -> list[tuple[str, PageFile]]:
+    def _pack(self, batch: list[tuple[str, list[bytes], Served | None]]) -> list[tuple[str, Served]]:
         """Each page gzipped whole (a fifth smaller than joining its excerpts' own deflate segments)."""
         made = []
         for path, parts, old in batch:
             body = b"".join(parts)
-            etag = digest(body)[:32]  # sha256 and zlib let other threads run
+            etag = etag_of(body)  # sha256 and zlib let other threads run
             if old is not None and old.etag == etag:
                 made.append((path, old))
             else:
-                made.append((path, PageFile(compress(body), len(body), etag, self.stamp)))
+                made.append((path, Served.gzip_only(compress(body), len(body), etag, self.stamp)))
         return made
 
 
@@ -151,9 +129,9 @@ class PageMemo:
         self._excerpts: dict[Post, bytes] = {}
         self._names: tuple[tuple[str, str], ...] = ()  # the category names excerpts and post pages were made with
         self._archives: dict[str, _Made] = {}
-        self._posts: dict[str, tuple[Post, PageFile]] = {}
+        self._posts: dict[str, tuple[Post, Served]] = {}
         self.last = NO_PAGES
-        self.not_found: PageFile | None = None  # made by the first update (it shows no post)
+        self.not_found: Served | None = None  # made by the first update (it shows no post)
         self.rendered = 0
 
     def update(self, catalog: Catalog, now: datetime) -> Pages:
@@ -190,7 +168,7 @@ class PageMemo:
             self._excerpts = {p: e for p, e in self._excerpts.items() if catalog.by_slug.get(p.slug) is p}
         return self.last
 
-    def _same_addresses(self, made: dict[str, _Made], posts: dict[str, tuple[Post, PageFile]]) -> bool:
+    def _same_addresses(self, made: dict[str, _Made], posts: dict[str, tuple[Post, Served]]) -> bool:
         """Whether these pages have the last update's paths (same archives with as many pages, same posts)."""
         if made.keys() != self._archives.keys() or posts.keys() != self._posts.keys():
             return False
@@ -228,9 +206,9 @@ class PageMemo:
 
     def _post_pages(
         self, renderer: PageRenderer, catalog: Catalog, packer: _Packer
-    ) -> tuple[dict[str, tuple[Post, PageFile]], dict[str, Post]]:
+    ) -> tuple[dict[str, tuple[Post, Served]], dict[str, Post]]:
         """Each post's page: the last one while the post is the same; the others handed to the packer."""
-        posts: dict[str, tuple[Post, PageFile]] = {}
+        posts: dict[str, tuple[Post, Served]] = {}
         fresh: dict[str, Post] = {}
         known = self._posts
         for post in catalog.posts:

@@ -22,7 +22,7 @@ from syndicator.core.assets import site_images
 from syndicator.core.urls import FEEDS_PREFIX
 from syndicator.core.urls import PARTNER_FEEDS_PREFIX
 from syndicator.model import Post
-from syndicator.service.snapshot import AssetFile
+from syndicator.served import Served
 from syndicator.store.files import FileState
 from syndicator.store.files import copy_atomic
 from syndicator.store.files import prune
@@ -44,7 +44,7 @@ Located = tuple[str, FileState]  # (full path, file state) of an asset under pos
 class AssetOutput:
     """What publishing the assets did: each served asset by URL path, the files copied and removed."""
 
-    files: dict[str, AssetFile]
+    files: dict[str, Served]
     written: list[str]
     removed: list[str]
 
@@ -98,7 +98,7 @@ class AssetWriter:
         self.settings = settings
         self.url_prefix = PARTNER_FEEDS_PREFIX if partners else FEEDS_PREFIX
         self.records = read_asset_records(settings)
-        self.served: dict[str, AssetFile] = {}  # every asset copied, by URL path, as the last publish left them
+        self.served: dict[str, Served] = {}  # every asset copied, by URL path, as the last publish left them
         self._wanted: Mapping[str, Located] | None = None
         self._served_from: dict[str, AssetRecord] | None = None  # the records ``served`` was made of
         self._prefix = f"{self.settings.output_dir}/"
@@ -155,13 +155,22 @@ class AssetWriter:
         state = state_of(self._prefix + out)
         return state is not None and state[:2] == (record.size, record.mtime_ns)
 
-    def _serve(self, records: dict[str, AssetRecord]) -> dict[str, AssetFile]:
+    def _serve(self, records: dict[str, AssetRecord]) -> dict[str, Served]:
         """Each asset as served, by URL path (unchanged ones are the same objects as last time)."""
         served = {}
         for out, record in records.items():
             key = url_path(out, self.url_prefix)
             known = self.served.get(key)
             if known is None or (known.size, known.mtime_ns, known.etag) != (record.size, record.mtime_ns, record.etag):
-                known = AssetFile(out, media_type(out), record.size, record.etag, record.mtime_ns)
+                file, last_modified = str(self.settings.output_dir / out), record.mtime_ns / 1e9
+                known = Served.in_file(
+                    file,
+                    media_type(out),
+                    record.etag,
+                    last_modified,
+                    size=record.size,
+                    mtime_ns=record.mtime_ns,
+                    asset=True,
+                )
             served[key] = known
         return served

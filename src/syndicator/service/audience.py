@@ -33,7 +33,6 @@ from syndicator.core.sketch import HyperLogLog
 from syndicator.core.urls import FEEDS_PREFIX
 from syndicator.core.urls import is_topic
 from syndicator.core.urls import topic_path
-from syndicator.service.build import Builder
 from syndicator.service.clients import address_of
 from syndicator.service.hub import Hub
 from syndicator.store.audience import KEEP_DAYS
@@ -42,8 +41,6 @@ from syndicator.store.partners import PartnerStore
 from syndicator.store.records import RecordsFile
 
 if TYPE_CHECKING:
-    from _typeshed.wsgi import StartResponse
-    from _typeshed.wsgi import WSGIApplication
     from _typeshed.wsgi import WSGIEnvironment
 
 logger = logging.getLogger(__name__)
@@ -224,21 +221,6 @@ def topic_counts(settings: Settings, hub: Hub) -> dict[str, int]:
     """The WebSub subscriptions the hub holds per feed (``all.atom``: its topics are feed URLs)."""
     counts = ((topic_path(settings, topic), n) for topic, n in hub.store.by_topic().items())
     return {path: n for path, n in counts if path is not None}
-
-
-class Counting:
-    """WSGI layer that tells the Audience of each GET of a public feed (a reader's poll, answered 200 or 304)."""
-
-    def __init__(self, app: WSGIApplication, builder: Builder, audience: Audience) -> None:
-        self.app, self.builder, self.audience = app, builder, audience
-
-    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        path = str(environ.get("PATH_INFO", ""))
-        if path.startswith(FEEDS_PREFIX) and environ.get("REQUEST_METHOD") == "GET":
-            snapshot, feed = self.builder.snapshot, path[len(FEEDS_PREFIX) :]
-            if snapshot is not None and feed in snapshot.report.topics:
-                self.audience.saw(feed, environ)
-        return self.app(environ, start_response)
 
 
 def import_log(settings: Settings, store: AudienceStore, lines: Iterable[str], today: date) -> tuple[int, int]:

@@ -18,16 +18,17 @@ from syndicator.core.pagerender import PageRenderer
 from syndicator.core.pipeline import Published
 from syndicator.core.plan import FeedSpec
 from syndicator.incremental.pagememo import Pages
+from syndicator.served import Served
 from syndicator.service.assets import Located
 from syndicator.service.partnerfeeds import PartnerFeeds
-from syndicator.service.snapshot import AssetFile
 from syndicator.service.snapshot import BuildReport
-from syndicator.service.snapshot import FeedFile
 from syndicator.service.snapshot import Gone
 from syndicator.service.snapshot import Snapshot
+from syndicator.service.snapshot import feed_kept
+from syndicator.service.snapshot import feed_stored
 from syndicator.store.templates import read_templates
 
-HeldFiles = dict[str, FeedFile]  # every feed file held for requests, by URL path
+HeldFiles = dict[str, Served]  # every feed file held for requests, by URL path
 
 
 class Output(Protocol):
@@ -45,11 +46,11 @@ class Output(Protocol):
 
     def fresh(
         self, path: str, body: bytes, zipped: bytes, etag: str, last_modified: float, spec: FeedSpec | None = None
-    ) -> FeedFile | None:
+    ) -> Served | None:
         """How a file just written (``spec``'s, or the OPML) is held for requests; None: it is not held."""
         ...
 
-    def current(self, spec: FeedSpec, path: str, etag: str, last_modified: float) -> FeedFile | None:
+    def current(self, spec: FeedSpec, path: str, etag: str, last_modified: float) -> Served | None:
         """How a file of ``spec`` already current in output_dir is held for requests; None: it is not held."""
         ...
 
@@ -59,7 +60,7 @@ class Output(Protocol):
         report: BuildReport,
         redirects: dict[str, str],
         files: HeldFiles,
-        assets: dict[str, AssetFile],
+        assets: dict[str, Served],
         pages: Pages,
         sources: Mapping[str, Located],
     ) -> Snapshot:
@@ -79,10 +80,10 @@ class FilesOutput:
 
     def fresh(
         self, path: str, body: bytes, zipped: bytes, etag: str, last_modified: float, spec: FeedSpec | None = None
-    ) -> FeedFile | None:
+    ) -> Served | None:
         return None
 
-    def current(self, spec: FeedSpec, path: str, etag: str, last_modified: float) -> FeedFile | None:
+    def current(self, spec: FeedSpec, path: str, etag: str, last_modified: float) -> Served | None:
         return None
 
     def snapshot(
@@ -91,7 +92,7 @@ class FilesOutput:
         report: BuildReport,
         redirects: dict[str, str],
         files: HeldFiles,
-        assets: dict[str, AssetFile],
+        assets: dict[str, Served],
         pages: Pages,
         sources: Mapping[str, Located],
     ) -> Snapshot:
@@ -112,18 +113,18 @@ class ServingOutput:
 
     def fresh(
         self, path: str, body: bytes, zipped: bytes, etag: str, last_modified: float, spec: FeedSpec | None = None
-    ) -> FeedFile | None:
+    ) -> Served | None:
         long_lived = spec is not None and spec.is_full_archive
         if spec is not None and spec.is_archive:  # most of the bytes, seldom asked for: read from the file
-            return FeedFile.stored(path, etag, last_modified, long_lived=long_lived)
-        return FeedFile.make(path, body, last_modified, zipped, long_lived=long_lived, etag=etag)
+            return feed_stored(self.settings.output_dir, path, etag, last_modified, long_lived=long_lived)
+        return feed_kept(path, body, zipped, last_modified, long_lived=long_lived, etag=etag)
 
-    def current(self, spec: FeedSpec, path: str, etag: str, last_modified: float) -> FeedFile | None:
-        if spec.is_archive:
-            return FeedFile.stored(path, etag, last_modified, long_lived=spec.is_full_archive)
+    def current(self, spec: FeedSpec, path: str, etag: str, last_modified: float) -> Served | None:
         out_dir = self.settings.output_dir
+        if spec.is_archive:
+            return feed_stored(out_dir, path, etag, last_modified, long_lived=spec.is_full_archive)
         body = (out_dir / path).read_bytes()
-        return FeedFile.make(path, body, last_modified, (out_dir / f"{path}.gz").read_bytes())
+        return feed_kept(path, body, (out_dir / f"{path}.gz").read_bytes(), last_modified)
 
     def snapshot(
         self,
@@ -131,7 +132,7 @@ class ServingOutput:
         report: BuildReport,
         redirects: dict[str, str],
         files: HeldFiles,
-        assets: dict[str, AssetFile],
+        assets: dict[str, Served],
         pages: Pages,
         sources: Mapping[str, Located],
     ) -> Snapshot:

@@ -35,21 +35,22 @@ from syndicator.core.urls import OPML
 from syndicator.core.urls import PARTNER_FEEDS_PREFIX
 from syndicator.core.urls import PARTNERS_ROOT
 from syndicator.core.urls import POSTS_PREFIX
+from syndicator.incremental.gzip import compress
 from syndicator.incremental.memo import Digests
 from syndicator.incremental.memo import EntryMemo
 from syndicator.incremental.memo import PagingMemo
 from syndicator.model import Tombstone
+from syndicator.served import HTML
+from syndicator.served import Served
+from syndicator.served import etag_of
 from syndicator.service.assets import AssetWriter
 from syndicator.service.assets import Located
 from syndicator.service.assets import partner_assets
-from syndicator.service.snapshot import AssetFile
-from syndicator.service.snapshot import FeedFile
-from syndicator.service.snapshot import etag_of
+from syndicator.service.snapshot import feed_kept
 
 MAX_BYTES = 64 * 1024 * 1024  # rendered partner documents kept (with their gzip forms)
 ENTRY_SIZES = {"atom": 4000, "rss": 1000, "json": 1000}  # partner entries kept per format
 PARTNER_POSTS = f"{PARTNERS_ROOT}{POSTS_PREFIX}"  # the pages of posts for partners only (``urls.post_url``)
-HTML = "text/html; charset=utf-8"
 
 
 class PartnerFeeds:
@@ -68,7 +69,7 @@ class PartnerFeeds:
         self._paging = PagingMemo(self.settings, PARTNER_FEEDS_PREFIX)
         self._entries = EntryMemo(self.settings, dict(ENTRY_SIZES), parallel_from=1 << 30)
         self._digests = Digests("partners")
-        self._documents: OrderedDict[tuple[object, ...], dict[str, FeedFile]] = OrderedDict()
+        self._documents: OrderedDict[tuple[object, ...], dict[str, Served]] = OrderedDict()
         self._size = 0
         self._changed: dict[str, tuple[str, float]] = {}  # path -> (etag, when its bytes last changed)
 
@@ -84,7 +85,7 @@ class PartnerFeeds:
         assets = self._media.publish_files(wanted, self._media.folders).files
         return Edition(self, catalog, published.partner_tombstones, published.catalog, assets)
 
-    def file(self, edition: Edition, path: str) -> FeedFile | None:
+    def file(self, edition: Edition, path: str) -> Served | None:
         """A partner feed of an edition (``category/x.atom``), rendered now or kept from before; None: no such feed."""
         with self._lock:
             specs, by_path = edition.specs(self._paging)
@@ -98,7 +99,7 @@ class PartnerFeeds:
             key = self._digests.key(spec, edition.catalog)
             return self._document(key, lambda: self._render(spec, edition.catalog))[path]
 
-    def page(self, edition: Edition, path: str) -> FeedFile | None:
+    def page(self, edition: Edition, path: str) -> Served | None:
         """The page of a post for partners only (``/partners/posts/<slug>/``), made when first asked for; or None."""
         slug = path.removeprefix(PARTNER_POSTS).removesuffix("/")
         post = edition.catalog.by_slug.get(slug)
@@ -112,7 +113,7 @@ class PartnerFeeds:
                 key, lambda: {path: renderer.post_page(as_partners_see(post, self.settings), labels)}
             )[path]
 
-    def _document(self, key: tuple[object, ...], render: Callable[[], dict[str, bytes]]) -> dict[str, FeedFile]:
+    def _document(self, key: tuple[object, ...], render: Callable[[], dict[str, bytes]]) -> dict[str, Served]:
         """A document's files: kept from before, or rendered now (the least used dropped beyond max_bytes)."""
         files = self._documents.get(key)
         if files is not None:
@@ -129,7 +130,7 @@ class PartnerFeeds:
         parts = document_parts(spec, self._entries.entries(spec, catalog), self.settings)
         return {path: b"".join(chunks) for path, chunks in parts.items()}
 
-    def _served(self, bodies: dict[str, bytes]) -> dict[str, FeedFile]:
+    def _served(self, bodies: dict[str, bytes]) -> dict[str, Served]:
         """Each document as served; its Last-Modified moves only when its bytes change."""
         now, files = time.time(), {}
         if len(self._changed) > 100_000:  # the paths of vanished feeds: forget them now and then
@@ -139,8 +140,10 @@ class PartnerFeeds:
             known = self._changed.get(path)
             last_modified = known[1] if known is not None and known[0] == etag else now
             self._changed[path] = (etag, last_modified)
-            made = FeedFile.make(path, body, last_modified, etag=etag)
-            files[path] = replace(made, media_type=HTML) if path.endswith("/") else made
+            if path.endswith("/"):  # a post's page
+                files[path] = Served.kept(body, compress(body), HTML, last_modified, etag=etag)
+            else:
+                files[path] = feed_kept(path, body, compress(body), last_modified, etag=etag)
         return files
 
 
@@ -157,7 +160,7 @@ class Edition:
         catalog: Catalog,
         tombstones: Mapping[str, tuple[Tombstone, ...]] | None = None,
         public: Catalog | None = None,
-        assets: Mapping[str, AssetFile] | None = None,
+        assets: Mapping[str, Served] | None = None,
     ) -> None:
         self.catalog = catalog
         self.tombstones = tombstones or {}
@@ -174,12 +177,12 @@ class Edition:
             self._specs = (specs, {path: spec for spec in specs for path in spec.paths})
         return self._specs
 
-    def file(self, path: str) -> FeedFile | None:
+    def file(self, path: str) -> Served | None:
         return self._feeds.file(self, path)
 
-    def page(self, path: str) -> FeedFile | None:
+    def page(self, path: str) -> Served | None:
         return self._feeds.page(self, path)
 
 
-def _size(files: dict[str, FeedFile]) -> int:
-    return sum(len(f.body) + len(f.gzip_body) for f in files.values())
+def _size(files: dict[str, Served]) -> int:
+    return sum(len(f.body or b"") + len(f.gzip_body or b"") for f in files.values())

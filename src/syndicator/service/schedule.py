@@ -90,7 +90,7 @@ class Reloads:
         snapshot = self.builder.snapshot
         path = topic_path(self.builder.settings, topic)
         feed_file = snapshot.files.get(FEEDS_PREFIX + path) if snapshot is not None and path is not None else None
-        if feed_file is None or feed_file.on_disk:
+        if feed_file is None or feed_file.body is None:
             return None
         return feed_file.body, feed_file.media_type
 

@@ -1,4 +1,4 @@
-"""What the service serves and reports: each file as served, the Snapshot of one reload, and its BuildReport.
+"""What the service serves and reports: the Snapshot of one reload (every feed, asset and page), and its BuildReport.
 
 Frozen values: a reload builds a new Snapshot and publishes it by assigning one
 attribute; a request takes that reference once.
@@ -18,11 +18,11 @@ from typing import Protocol
 from syndicator.config import Settings
 from syndicator.core.catalog import Catalog
 from syndicator.core.urls import FEEDS_PREFIX
-from syndicator.digest import digest
-from syndicator.incremental.gzip import compress
 from syndicator.incremental.pagememo import NO_PAGES
 from syndicator.incremental.pagememo import Pages
 from syndicator.model import LoadProblem
+from syndicator.served import Cache
+from syndicator.served import Served
 from syndicator.store.records import FeedRecord
 from syndicator.store.records import disk_states
 from syndicator.store.records import intact
@@ -41,65 +41,18 @@ def media_type(path: str) -> str:
     return MEDIA_TYPES.get(os.path.splitext(path)[1], "application/octet-stream")
 
 
-def etag_of(body: bytes) -> str:
-    """A file's strong ETag (without its quotes): a digest of its bytes."""
-    return digest(body)[:32]
+def feed_kept(
+    path: str, body: bytes, gzip_body: bytes, last_modified: float, *, long_lived: bool = False, etag: str | None = None
+) -> Served:
+    """A feed served from memory: its bytes and gzip twin (``long_lived``: a full archive page, cached a day)."""
+    cache = Cache.DAY if long_lived else Cache.RELOAD
+    return Served.kept(body, gzip_body, media_type(path), last_modified, cache=cache, etag=etag)
 
 
-@dataclass(frozen=True, slots=True)
-class FeedFile:
-    """One feed as served: its bytes, their gzip form, a strong ETag for each, and when they last changed."""
-
-    body: bytes
-    gzip_body: bytes
-    etag: str
-    gzip_etag: str
-    last_modified: float
-    media_type: str
-    long_lived: bool = False  # its bytes are not expected to change (a full archive page)
-    on_disk: bool = False  # body and gzip_body are not kept: read the file (and its .gz) when asked for
-
-    @classmethod
-    def make(
-        cls,
-        path: str,
-        body: bytes,
-        last_modified: float,
-        gzip_body: bytes | None = None,
-        *,
-        long_lived: bool = False,
-        etag: str | None = None,
-    ) -> FeedFile:
-        tag = etag if etag is not None else etag_of(body)
-        return cls(
-            body=body,
-            gzip_body=gzip_body if gzip_body is not None else compress(body),
-            etag=tag,
-            gzip_etag=f"{tag}-gz",
-            last_modified=last_modified,
-            media_type=media_type(path),
-            long_lived=long_lived,
-        )
-
-    @classmethod
-    def stored(cls, path: str, etag: str, last_modified: float, *, long_lived: bool = False) -> FeedFile:
-        """A file served from disk: only what the headers need is kept in memory."""
-        return cls(b"", b"", etag, f"{etag}-gz", last_modified, media_type(path), long_lived, on_disk=True)
-
-
-@dataclass(frozen=True, slots=True)
-class AssetFile:
-    """An asset as served: its file under output_dir (never kept in memory), media type, size, ETag, mtime."""
-
-    path: str
-    media_type: str
-    size: int
-    etag: str
-    mtime_ns: int
-
-    @property
-    def last_modified(self) -> float:
-        return self.mtime_ns / 1e9
+def feed_stored(output_dir: Path, path: str, etag: str, last_modified: float, *, long_lived: bool = False) -> Served:
+    """A feed served from its file under output_dir (and its .gz twin): only what the headers need is in memory."""
+    cache = Cache.DAY if long_lived else Cache.RELOAD
+    return Served.in_file(str(output_dir / path), media_type(path), etag, last_modified, cache=cache)
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,15 +102,15 @@ class PartnerView(Protocol):
     """The partner feeds of one reload (``partnerfeeds.Edition``): each made when first asked for."""
 
     @property
-    def assets(self) -> Mapping[str, AssetFile]:
+    def assets(self) -> Mapping[str, Served]:
         """The files of posts for partners only, by URL path (under /partners/feeds/media/)."""
         ...
 
-    def file(self, path: str) -> FeedFile | None:
+    def file(self, path: str) -> Served | None:
         """The partner feed at this path under /partners/feeds/ (``category/x.atom``), or None."""
         ...
 
-    def page(self, path: str) -> FeedFile | None:
+    def page(self, path: str) -> Served | None:
         """The page of a post for partners only at this URL path (``/partners/posts/<slug>/``), or None."""
         ...
 
@@ -178,13 +131,13 @@ class Snapshot:
     """
 
     catalog: Catalog
-    files: dict[str, FeedFile]
+    files: dict[str, Served]
     report: BuildReport
     redirects: dict[str, str]  # old post slug -> current slug
     starting: bool = False  # the feeds an earlier run left in output_dir, served until the first load is done
     gone: Gone = Gone()
     partners: PartnerView | None = None
-    assets: dict[str, AssetFile] = field(default_factory=dict)  # by PATH_INFO (UTF-8 bytes read as Latin-1)
+    assets: dict[str, Served] = field(default_factory=dict)  # by PATH_INFO (UTF-8 bytes read as Latin-1)
     pages: Pages = NO_PAGES
 
 
@@ -195,12 +148,12 @@ def stored_snapshot(settings: Settings, records: Mapping[str, FeedRecord], now: 
     file. Pages and anything else wait for the first load (503).
     """
     disk = disk_states(settings.output_dir, records.values())
-    files: dict[str, FeedFile] = {}
+    files: dict[str, Served] = {}
     for record in records.values():
         if not intact(record, disk):
             continue
         for path, (_size, mtime_ns, etag) in record.files.items():
             if not path.endswith(".gz"):
-                files[FEEDS_PREFIX + path] = FeedFile.stored(path, etag, mtime_ns / 1e9)
+                files[FEEDS_PREFIX + path] = feed_stored(settings.output_dir, path, etag, mtime_ns / 1e9)
     report = BuildReport(0, 0, (), now, None, (), frozenset(), (), (), 0, 0.0)
     return Snapshot(Catalog.build([], now), files, report, {}, starting=True)

@@ -26,10 +26,10 @@ from syndicator.incremental.forked import Forked
 from syndicator.incremental.forked import can_fork
 from syndicator.incremental.gzip import Compressor
 from syndicator.incremental.memo import EntryMemo
+from syndicator.served import Served
+from syndicator.served import etag_of
 from syndicator.service.output import HeldFiles
 from syndicator.service.output import Output
-from syndicator.service.snapshot import FeedFile
-from syndicator.service.snapshot import etag_of
 from syndicator.store.files import write_changed
 from syndicator.store.records import FeedRecord
 
@@ -144,21 +144,21 @@ class FeedWriter:
             if pending is not None:
                 self._finish(out, files, *pending[:2], pending[2].result())
 
-    def write_opml(self, body: bytes, out: WriteResult, files: Mapping[str, FeedFile]) -> None:
+    def write_opml(self, body: bytes, out: WriteResult, files: Mapping[str, Served]) -> None:
         """Write the OPML (when its bytes changed), held as the output says."""
         done = self.write_batch({OPML: body}, {OPML: [body]}, self._known({OPML: body}, files))
         out.written.extend(done.changed)
         last_modified = done.states[OPML][1] / 1e9
         _hold(out.files, OPML, self.output.fresh(OPML, body, done.zipped[OPML], done.etags[OPML], last_modified))
 
-    def _known(self, fresh: Mapping[str, bytes], files: Mapping[str, FeedFile]) -> dict[str, bytes]:
+    def _known(self, fresh: Mapping[str, bytes], files: Mapping[str, Served]) -> dict[str, bytes]:
         """The bytes of these files that are on disk and in memory (saves reading them back to compare)."""
-        return {p: f.body for p in fresh if (f := files.get(FEEDS_PREFIX + p)) and not f.on_disk}
+        return {p: f.body for p in fresh if (f := files.get(FEEDS_PREFIX + p)) and f.body is not None}
 
     def _finish(
         self,
         out: WriteResult,
-        files: Mapping[str, FeedFile],
+        files: Mapping[str, Served],
         batch: list[tuple[FeedSpec, str]],
         fresh: dict[str, bytes],
         done: Written,
@@ -173,8 +173,8 @@ class FeedWriter:
                 _hold(out.files, path, self._held(spec, path, fresh[path], done, files))
 
     def _held(
-        self, spec: FeedSpec, path: str, body: bytes, written: Written, files: Mapping[str, FeedFile]
-    ) -> FeedFile | None:
+        self, spec: FeedSpec, path: str, body: bytes, written: Written, files: Mapping[str, Served]
+    ) -> Served | None:
         """How a freshly written file is held: as before when its bytes and date are, else as the output says."""
         last_modified = written.states[path][1] / 1e9
         etag = written.etags[path]
@@ -185,7 +185,7 @@ class FeedWriter:
         return self.output.fresh(path, body, zipped, etag, last_modified, spec)
 
 
-def _hold(files: HeldFiles, path: str, held: FeedFile | None) -> None:
+def _hold(files: HeldFiles, path: str, held: Served | None) -> None:
     """Hold a file for requests at its URL path (None: the output holds none)."""
     if held is not None:
         files[FEEDS_PREFIX + path] = held

@@ -24,6 +24,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
+from syndicator.served import ETAG_DIGITS
+
 FILE_MODE = 0o644
 TEMP_NAME_BYTES = 200  # of a file's name in its temp file's, which adds a dot, 8 random characters and ".tmp"
 FileState = tuple[int, int, int]  # (size, mtime_ns, inode): any write or replacement changes it
@@ -129,8 +131,8 @@ def copy_atomic(
 
     Return the source's state as copied (all -1 when it changed while being
     copied: copy it again later), the copy's (size, mtime_ns) and its strong
-    ETag (the digest of its bytes, as ``etag_of`` makes them). The caller
-    opened the source (and closes it).
+    ETag (the digest of its bytes, as ``served.etag_of`` makes it, read as it is copied).
+    The caller opened the source (and closes it).
     """
     root = out_dir.resolve()
     file = _target(root, path, {})
@@ -150,7 +152,7 @@ def copy_atomic(
     state = state_of(file)
     if state is None:
         raise FileNotFoundError(file)
-    return (before if before == after else (-1, -1, -1)), state[:2], checksum.hexdigest()[:32]
+    return (before if before == after else (-1, -1, -1)), state[:2], checksum.hexdigest()[:ETAG_DIGITS]
 
 
 def _read(file: Path) -> bytes | None:

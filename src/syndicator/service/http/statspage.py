@@ -12,33 +12,23 @@ import math
 from datetime import UTC
 from datetime import datetime
 
-from flask import Blueprint
 from flask import Response
 from flask import abort
-from flask import current_app
 from flask import request
 
-from syndicator.service import context
 from syndicator.service import stats
-from syndicator.service.audience import Audience
-from syndicator.service.clients import Throttle
 from syndicator.service.clients import client_address
-from syndicator.service.following import Following
+from syndicator.service.http import context
 from syndicator.service.partners import presents
-from syndicator.store.partners import PartnerStore
 
 MAX_CHARTS = 50  # feeds charted, most read first (`syndicator stats` lists them all)
 DEFAULT_DAYS, MAX_DAYS = 30, 366
 
 
-def register(bp: Blueprint) -> None:
-    bp.add_url_rule("/stats/", view_func=stats_page)
-
-
 def stats_page() -> Response:
     """The charts, for a request that presents the stats token."""
-    settings = context.settings()
-    audience: Audience | None = current_app.config.get("SYNDICATOR_AUDIENCE")
+    shared = context.shared()
+    settings, audience = shared.settings, shared.audience
     if not settings.stats_token or audience is None:
         abort(404)
     refused = _refused(settings.stats_token)
@@ -49,11 +39,11 @@ def stats_page() -> Response:
     audience.flush()  # the requests of the last seconds too
     feeds = stats.collect(audience.store, today, days)
     window = stats.window(today, days)
-    partners: PartnerStore | None = current_app.config.get("SYNDICATOR_PARTNERS")
-    renderer = context.builder().pages.renderer
+    partners = shared.partners
+    renderer = shared.builder.pages.renderer
     if renderer is None:
         abort(404)
-    following: Following | None = current_app.config.get("SYNDICATOR_FOLLOWING")
+    following = shared.following
     body = renderer.render(
         "stats.html",
         email=stats.email_rows(following.counts()) if following is not None else None,
@@ -71,7 +61,7 @@ def stats_page() -> Response:
 
 def _refused(token: str) -> Response | None:
     """401 (or 429 for a client that failed too often) unless the request presents the token."""
-    throttle: Throttle = current_app.config["SYNDICATOR_THROTTLE"]
+    throttle = context.shared().throttle
     address = client_address(request.environ)
     header = request.headers.get("Authorization", "")
     if presents(header, token):  # the right token is always answered: the brake holds back only wrong ones

@@ -1,11 +1,14 @@
-"""What a request of the web app works with: the blueprint, the settings, the one Snapshot it sees.
+"""What the app's handlers and views share: the builder, the hub, the stores, and the one Snapshot a request sees.
 
-Shared by the pages (``web``) and the old addresses (``oldurls``).
+They are kept in ``app.extensions["syndicator"]`` (Flask's place for an
+extension's objects), made once by ``create_app``.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint
+import threading
+from dataclasses import dataclass
+
 from flask import Response
 from flask import abort
 from flask import current_app
@@ -14,22 +17,49 @@ from flask import g
 from syndicator.config import Settings
 from syndicator.core.urls import feed_stem
 from syndicator.model import Category
+from syndicator.service.audience import Audience
 from syndicator.service.build import Builder
+from syndicator.service.clients import Throttle
+from syndicator.service.federation import Federation
+from syndicator.service.following import Following
+from syndicator.service.hub import Hub
 from syndicator.service.snapshot import Snapshot
+from syndicator.store.partners import PartnerStore
 
-bp = Blueprint("syndicator", "syndicator")
+EXTENSION = "syndicator"  # the key of Shared in app.extensions
 RETRY_AFTER = 5  # seconds, while the first load runs
 KINDS = "any(category, tag, author)"  # the taxonomies: each has an archive page and WordPress feed URLs
 
 
-def settings() -> Settings:
-    value: Settings = current_app.config["SYNDICATOR_SETTINGS"]
+@dataclass(frozen=True, slots=True)
+class Shared:
+    """The objects every handler and view works with (``partners``, ``audience``, ``federation``, ``following``: None
+    when off)."""
+
+    settings: Settings
+    builder: Builder
+    hub: Hub | None
+    partners: PartnerStore | None
+    audience: Audience | None
+    throttle: Throttle  # failed partner and /stats/ credentials, per client
+    websub_slots: threading.BoundedSemaphore  # POST /websub bodies read at once
+    federation: Federation | None  # the fediverse's accounts (``fediverse`` on)
+    inbox_slots: threading.BoundedSemaphore  # inbox POSTs checked at once
+    following: Following | None  # following by email (``smtp_url`` set)
+
+
+def shared() -> Shared:
+    """The app's shared objects (inside a request)."""
+    value: Shared = current_app.extensions[EXTENSION]
     return value
+
+
+def settings() -> Settings:
+    return shared().settings
 
 
 def builder() -> Builder:
-    value: Builder = current_app.config["SYNDICATOR_BUILDER"]
-    return value
+    return shared().builder
 
 
 def snapshot() -> Snapshot:

@@ -1,6 +1,6 @@
 """The fediverse's addresses: WebFinger, NodeInfo, each account (actor, inbox, outbox, followers, posts), shared inbox.
 
-Every one answers 404 unless ``fediverse`` is on. An inbox's body is
+Every one answers 404 unless ``fediverse`` is on (``routes`` says which view answers which address). An inbox's body is
 bounded (INBOX_MAX_BODY, 413 before it is read) and at most INBOX_SLOTS
 requests are checked at once (503 beyond): a signer's key may have to be
 fetched, and those threads are added to the server's, so feeds never wait.
@@ -9,13 +9,10 @@ fetched, and those threads are added to the server's, so feeds never wait.
 from __future__ import annotations
 
 import json
-import threading
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint
 from flask import Response
-from flask import current_app
 from flask import request
 from werkzeug.wsgi import get_input_stream
 
@@ -24,10 +21,7 @@ from syndicator.core.activities import article_fields
 from syndicator.core.activities import outbox_page
 from syndicator.core.activities import post_key
 from syndicator.core.actors import ACTIVITY_JSON
-from syndicator.core.actors import ACTORS
 from syndicator.core.actors import AS_CONTEXT
-from syndicator.core.actors import OBJECTS
-from syndicator.core.actors import SHARED_INBOX
 from syndicator.core.actors import Actor
 from syndicator.core.actors import actor_document
 from syndicator.core.actors import actor_url
@@ -38,8 +32,8 @@ from syndicator.core.actors import nodeinfo
 from syndicator.core.actors import nodeinfo_links
 from syndicator.core.actors import stem_of
 from syndicator.core.actors import webfinger as webfinger_document
-from syndicator.service import context
 from syndicator.service.federation import Federation
+from syndicator.service.http import context
 from syndicator.service.httpsig import Incoming
 
 INBOX_MAX_BODY = 64 * 1024  # bytes of an activity; a longer one is answered 413
@@ -49,23 +43,8 @@ NODEINFO_TYPE = 'application/json; profile="http://nodeinfo.diaspora.software/ns
 ACTIVITY_TYPE = f"{ACTIVITY_JSON}; charset=utf-8"
 
 
-def register(bp: Blueprint) -> None:
-    bp.add_url_rule("/.well-known/webfinger", view_func=webfinger)
-    bp.add_url_rule("/.well-known/nodeinfo", view_func=nodeinfo_index)
-    bp.add_url_rule("/.well-known/host-meta", view_func=host_meta_document)
-    bp.add_url_rule("/nodeinfo/2.1", view_func=nodeinfo_document)
-    bp.add_url_rule(SHARED_INBOX, view_func=shared_inbox, methods=["POST"])
-    bp.add_url_rule(f"{ACTORS}<handle>", view_func=actor)
-    bp.add_url_rule(f"{ACTORS}<handle>/inbox", view_func=actor_inbox, methods=["POST"])
-    bp.add_url_rule(f"{ACTORS}<handle>/outbox", view_func=outbox)
-    bp.add_url_rule(f"{ACTORS}<handle>/followers", view_func=followers)
-    bp.add_url_rule(f"{ACTORS}<handle>/following", view_func=following)
-    bp.add_url_rule(f"{ACTORS}<handle>{OBJECTS}<key>", view_func=post_object)
-
-
 def _federation() -> Federation | None:
-    found: Federation | None = current_app.config.get("SYNDICATOR_FEDIVERSE")
-    return found
+    return context.shared().federation
 
 
 def _json(document: Any, mimetype: str = ACTIVITY_TYPE, status: int = 200) -> Response:
@@ -208,7 +187,7 @@ def _receive() -> Response:
         return _plain(413, f"an activity is at most {INBOX_MAX_BODY} bytes")
     if request.mimetype not in ACTIVITY_MEDIA_TYPES:
         return _plain(415, "an activity is sent as application/activity+json")
-    slots: threading.BoundedSemaphore = current_app.config["SYNDICATOR_INBOX_SLOTS"]
+    slots = context.shared().inbox_slots
     if not slots.acquire(blocking=False):
         busy = "503 too many activities at once: try again shortly\n"
         return Response(busy, status=503, mimetype="text/plain", headers={"Retry-After": "5"})

@@ -1,8 +1,8 @@
 """The old addresses that keep working: WordPress's feed URLs, and an imported site's permalinks and slugs.
 
 Every Location is built from site_url, never from the request's Host header.
-Feeds under /feeds/ are answered by the FeedServer before Flask: an old feed
-path reaches these routes only when it is no current feed.
+Feeds under /feeds/ are answered by the Feeds handler first (``routes``): an
+old feed path reaches these views only when it is no current feed.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
 
-from flask import Blueprint
 from flask import abort
 from flask import redirect
 from flask import request
@@ -21,13 +20,11 @@ from flask import url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from syndicator.core.urls import FEEDS_PREFIX
-from syndicator.core.urls import FORMATS
 from syndicator.core.urls import SITE_FEED
 from syndicator.core.urls import feed_stem
 from syndicator.core.urls import post_path
 from syndicator.model import Post
-from syndicator.service import context
-from syndicator.service.context import KINDS
+from syndicator.service.http import context
 
 
 def wp_feed() -> BaseResponse:
@@ -49,12 +46,10 @@ def wp_taxonomy_feed_atom(kind: str, slug: str) -> BaseResponse:
 
 
 # -- The old addresses of an imported WordPress site, through [redirects] in the config ----------------------------
-# Every Location is built from site_url, never from the request's Host header. Feeds under /feeds/ are answered
-# by FeedServer before Flask: an old feed path reaches these routes only when it is no current feed.
 
 _REDIRECT_VIEWS: dict[str, Callable[..., BaseResponse]] = {  # views that only redirect
-    "syndicator.wp_taxonomy_feed": wp_taxonomy_feed,
-    "syndicator.wp_taxonomy_feed_atom": wp_taxonomy_feed_atom,
+    "wp_taxonomy_feed": wp_taxonomy_feed,
+    "wp_taxonomy_feed_atom": wp_taxonomy_feed_atom,
 }
 
 
@@ -63,8 +58,11 @@ def _moved(path: str) -> BaseResponse:
     return redirect(context.settings().base_url + path, 301)
 
 
-def _renamed_taxonomy(endpoint: str | None, values: dict[str, Any] | None) -> None:
-    """An old category, tag or author slug of [redirects] answers 301 at the same address under its new slug."""
+def renamed_taxonomy(endpoint: str | None, values: dict[str, Any] | None) -> None:
+    """An old category, tag or author slug of [redirects] answers 301 at the same address under its new slug.
+
+    Run before the view of every route with a ``kind`` and a ``slug``.
+    """
     if endpoint is None or not values or "kind" not in values or "slug" not in values:
         return
     new = context.settings().redirects.get(values["kind"], values["slug"])
@@ -83,7 +81,7 @@ def _renamed_taxonomy(endpoint: str | None, values: dict[str, Any] | None) -> No
 
 
 def old_taxonomy_feed(kind: str, slug: str, ext: str = "atom", number: int = 0) -> BaseResponse:
-    """No current feed has this path; a renamed slug was redirected before the view (``_renamed_taxonomy``).
+    """No current feed has this path; a renamed slug was redirected before the view (``renamed_taxonomy``).
 
     The feed of a category, tag or author that was published and is no more is 410 Gone.
     """
@@ -131,26 +129,11 @@ def old_numeric_permalink(post_id: int) -> BaseResponse:
     return _post_moved(context.settings().redirects.get("post", str(post_id)))
 
 
-def _wordpress_query() -> BaseResponse | None:
-    """/?p=<id> (WordPress's default permalinks) answers 301 to the post, through the [redirects] post ids."""
-    if request.path != "/" or not request.args.get("p", "").isdigit():  # WordPress reads ?p=abc as the home page
+def old_query_permalink() -> BaseResponse | None:
+    """/?p=<id> (WordPress's default permalinks) answers 301 to the post, through the [redirects] post ids.
+
+    None (the home page answers) unless ``p`` is a number: WordPress reads ?p=abc as the home page.
+    """
+    if not request.args.get("p", "").isdigit():
         return None
     return _post_moved(context.settings().redirects.get("post", request.args["p"]))
-
-
-def register(bp: Blueprint) -> None:
-    """Add the old addresses to the app's blueprint (once, before any app registers it)."""
-    bp.add_url_rule("/feed/", view_func=wp_feed)
-    bp.add_url_rule("/feed/atom/", view_func=wp_feed_atom)
-    bp.add_url_rule(f"/<{KINDS}:kind>/<slug>/feed/", view_func=wp_taxonomy_feed)
-    bp.add_url_rule(f"/<{KINDS}:kind>/<slug>/feed/atom/", view_func=wp_taxonomy_feed_atom)
-    for rule in (
-        f"{FEEDS_PREFIX}<{KINDS}:kind>/<slug>.<any({', '.join(FORMATS)}):ext>",
-        f"{FEEDS_PREFIX}<{KINDS}:kind>/<slug>/archive/<int:number>.atom",
-    ):
-        bp.add_url_rule(rule, view_func=old_taxonomy_feed, methods=["GET", "HEAD"])
-    for rule in ("/<int:year>/<int:month>/<int:day>/<slug>/", "/<int:year>/<int:month>/<slug>/", "/<slug>/"):
-        bp.add_url_rule(rule, view_func=old_permalink, strict_slashes=False)
-    bp.add_url_rule("/archives/<int:post_id>/", view_func=old_numeric_permalink, strict_slashes=False)
-    bp.url_value_preprocessor(_renamed_taxonomy)
-    bp.before_request(_wordpress_query)

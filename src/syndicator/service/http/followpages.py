@@ -12,21 +12,19 @@ import io
 import math
 from typing import Any
 
-from flask import Blueprint
 from flask import Response
 from flask import abort
-from flask import current_app
 from flask import request
 from werkzeug.formparser import FormDataParser
 from werkzeug.wsgi import get_input_stream
 
 from syndicator.core.mailmessage import PACE_WORDS
-from syndicator.service import context
 from syndicator.service.clients import client_address
 from syndicator.service.following import ACCEPTED
 from syndicator.service.following import BAD_ADDRESS
 from syndicator.service.following import BAD_FEED
 from syndicator.service.following import Following
+from syndicator.service.http import context
 
 MAX_BODY = 4096  # bytes of a subscribe request's body; a longer one is answered 413
 HONEYPOT = "website"  # the form's field that people never see, and bots fill in
@@ -38,14 +36,8 @@ _REFUSED = {
 _BAD_PACE = ("No such pace", "Choose to receive each new post, a daily digest or a weekly digest.")
 
 
-def register(bp: Blueprint) -> None:
-    bp.add_url_rule("/subscribe", view_func=subscribe, methods=["POST"])
-    bp.add_url_rule("/confirm/<token>", view_func=confirm)
-    bp.add_url_rule("/unsubscribe/<token>", view_func=unsubscribe, methods=["GET", "POST"])
-
-
 def _following() -> Following:
-    following: Following | None = current_app.config.get("SYNDICATOR_FOLLOWING")
+    following = context.shared().following
     if following is None:
         abort(404)
     return following

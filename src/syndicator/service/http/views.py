@@ -1,0 +1,129 @@
+"""The app's views: pages the Pages handler left (a query string, a redirect), /healthz, static files, unknown feeds.
+
+Each view reads the one Snapshot its request took (``context.snapshot``); the
+route table (``routes``) says which URL each one answers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from flask import Response
+from flask import abort
+from flask import current_app
+from flask import jsonify
+from flask import redirect
+from flask import request
+from werkzeug.wrappers import Response as BaseResponse
+
+from syndicator.core.urls import archive_base
+from syndicator.core.urls import page_path
+from syndicator.core.urls import post_path
+from syndicator.service.http import context
+from syndicator.service.http.pages import answer_page
+
+
+def static_file(filename: str) -> BaseResponse:
+    """A file of the package's static/ folder: the pages' stylesheet and icon, the feeds' stylesheet."""
+    return current_app.send_static_file(filename)
+
+
+def unknown_feed(subpath: str) -> BaseResponse:
+    """Every feed the snapshot lists was answered by the Feeds handler: what reaches here is unknown."""
+    abort(404)
+
+
+def index() -> BaseResponse:
+    return page("/")
+
+
+def home_page(number: int) -> BaseResponse:
+    """The home page's older posts, as WordPress pages them."""
+    return _paged("/", number)
+
+
+def taxonomy_page(kind: str, slug: str) -> BaseResponse:
+    """An archive page like WordPress's: the newest posts of a category, tag or author."""
+    context.group_or_404(kind, slug)
+    return page(archive_base(kind, slug))
+
+
+def taxonomy_paged(kind: str, slug: str, number: int) -> BaseResponse:
+    """The archive's older posts: ``page/2/`` the next page_size, and so on."""
+    context.group_or_404(kind, slug)
+    return _paged(archive_base(kind, slug), number)
+
+
+def post_page(slug: str) -> BaseResponse:
+    snapshot = context.snapshot()
+    if slug not in snapshot.catalog.by_slug:
+        moved_to = snapshot.redirects.get(slug)
+        if moved_to is not None and moved_to in snapshot.catalog.by_slug:
+            return redirect(post_path(moved_to), 301)
+        abort(410 if slug in snapshot.gone.posts else 404)  # a deleted post is gone, not unknown
+    return page(post_path(slug))
+
+
+def page(path: str) -> BaseResponse:
+    """A page from the snapshot, rendered by its reload (what the Pages handler did not answer: a query string)."""
+    found = context.snapshot().pages.by_path.get(path)
+    if found is None:
+        abort(404)
+    return answered(*answer_page(request.environ, found))
+
+
+def _paged(base: str, number: int) -> BaseResponse:
+    """Page ``number`` of an archive: page 1 redirects to the archive's first page, one past the last is 404."""
+    path = page_path(base, number)
+    if number == 1 or (path != request.path and path in context.snapshot().pages.by_path):
+        return redirect(path, 301)  # page/1/ (or page/02/) -> the page's one address
+    return page(path)
+
+
+def answered(status: str, headers: list[tuple[str, str]], body: Iterable[bytes]) -> Response:
+    """A page's answer as a Flask response (its own Content-Length: a HEAD's body is empty)."""
+    response = Response(b"".join(body), status=status)
+    for name, value in headers:
+        response.headers[name] = value
+    return response
+
+
+def healthz() -> Response:
+    """The service's state: starting, ok or degraded, with the public problems of the last reload."""
+    builder = context.builder()
+    snapshot = builder.snapshot
+    body: dict[str, Any] = {"status": "degraded", "posts": 0, "categories": 0, "loaded_at": None, "problems": []}
+    if snapshot is None or snapshot.starting:
+        body["status"] = "degraded" if builder.last_error else "starting"  # until the first load is done
+    else:
+        report = snapshot.report
+        body.update(
+            status="degraded" if report.problems or builder.last_error else "ok",
+            posts=report.posts,
+            categories=report.categories,
+            loaded_at=report.loaded_at.isoformat(),
+            problems=[
+                {"path": path, "line": line, "message": message} for path, line, message in report.public_problems
+            ],
+            last_reload_ms=report.duration_ms,
+            gone=sorted(snapshot.gone.feeds),
+            next_publish_at=_isoformat(snapshot.catalog.next_publish_at),  # the public one
+        )
+    if builder.last_error:
+        body["error"] = "the last reload failed; the server log has the details"
+    shared = context.shared()
+    if shared.hub is not None:
+        body["websub"] = shared.hub.counts()
+    if shared.federation is not None:
+        body["fediverse"] = shared.federation.counts()
+    if shared.following is not None:
+        body["email"] = {"queued": shared.following.outbox.waiting()}  # a count: never an address
+    response = jsonify(body)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _isoformat(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None

@@ -1,0 +1,139 @@
+"""One conditional answer for feeds, pages, partner feeds and assets (RFC 9110 §13: preconditions, §14: ranges)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import NOW
+from mediafiles import write_png
+from syndicator.config import Settings
+from syndicator.service.build import Builder
+from syndicator.service.http.answer import Form
+from syndicator.service.http.answer import HeaderCache
+from syndicator.service.http.app import create_app
+from syndicator.service.partners import new_token
+from syndicator.service.partners import token_hash
+from syndicator.store.partners import PartnerStore
+
+TOKEN = new_token()
+KINDS = {  # a URL of each kind, and the headers its request needs
+    "feed": ("/feeds/all.atom", {}),
+    "archive page": ("/feeds/archive/1.atom", {}),
+    "page": ("/posts/a/", {}),
+    "partner feed": ("/partners/feeds/all.atom", {"Authorization": f"Bearer {TOKEN}"}),
+    "asset": ("/feeds/media/x.png", {}),
+}
+PAST, FUTURE = "Mon, 01 Jan 2001 00:00:00 GMT", "Sat, 01 Jan 2101 00:00:00 GMT"
+
+
+class Site:
+    """The app's test client, each answer read whole (so an asset's file is closed at once)."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def get(self, url: str, headers: dict[str, str] | None = None) -> Any:
+        return self.client.open(url, headers=headers or {}, buffered=True)
+
+    def head(self, url: str, headers: dict[str, str] | None = None) -> Any:
+        return self.client.open(url, method="HEAD", headers=headers or {}, buffered=True)
+
+
+@pytest.fixture
+def site(make_settings: Callable[..., Settings], write_post: Callable[..., Path], posts_dir: Path) -> Site:
+    """A test client over a post with an image, an archive page, and a partner whose token is TOKEN."""
+    write_png(posts_dir / "x.png", 10, 10)
+    write_post("a.md", text="---\ntitle: A\ndate: 2024-05-04\n---\n![x](x.png)\n")
+    for n in range(3):
+        write_post(f"b{n}.md", title=f"B{n}", date=f"2024-05-0{n + 5}T10:00:00Z")
+    settings = make_settings(feed_size=2)
+    builder = Builder(settings)
+    builder.reload(NOW)
+    partners = PartnerStore(settings.state_dir)
+    partners.add("acme", token_hash(TOKEN), NOW.timestamp())
+    return Site(create_app(settings, builder, partners=partners).test_client())
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_kind_answers_the_same_preconditions(site: Site, kind: str) -> None:
+    """Weak If-None-Match (either form's tag) and If-Modified-Since give 304; If-None-Match wins over the date."""
+    url, auth = KINDS[kind]
+    whole = site.get(url, headers=auth)
+    assert whole.status_code == 200, kind
+    etag, length = whole.headers["ETag"], whole.headers["Content-Length"]
+    for headers in ({"If-None-Match": etag}, {"If-None-Match": f"W/{etag}"}, {"If-Modified-Since": FUTURE}):
+        for method in (site.get, site.head):
+            unchanged = method(url, headers={**auth, **headers})
+            assert unchanged.status_code == 304 and unchanged.data == b"", (kind, headers)
+            assert unchanged.headers["ETag"] == etag and "Content-Type" not in unchanged.headers
+    changed = site.get(url, headers={**auth, "If-None-Match": '"other"', "If-Modified-Since": FUTURE})
+    assert changed.status_code == 200 and changed.data == whole.data
+    assert site.get(url, headers={**auth, "If-Modified-Since": PAST}).status_code == 200
+    head = site.head(url, headers=auth)
+    assert head.status_code == 200 and head.data == b"" and head.headers["Content-Length"] == length
+
+
+@pytest.mark.parametrize("kind", [k for k in KINDS if k != "asset"])
+def test_the_gzip_form_has_its_own_tag_and_either_gets_the_304(site: Site, kind: str) -> None:
+    """The gzip body has its own strong ETag; a client that cached one form gets a 304 for the other."""
+    url, auth = KINDS[kind]
+    plain = site.get(url, headers=auth)
+    zipped = site.get(url, headers={**auth, "Accept-Encoding": "gzip"})
+    assert zipped.headers["Content-Encoding"] == "gzip" and zipped.headers["ETag"] != plain.headers["ETag"]
+    assert site.get(url, headers={**auth, "If-None-Match": zipped.headers["ETag"]}).status_code == 304
+    assert (
+        site.get(url, headers={**auth, "If-None-Match": plain.headers["ETag"], "Accept-Encoding": "gzip"}).status_code
+        == 304
+    )
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_if_match_is_evaluated_first(site: Site, kind: str) -> None:
+    """RFC 9110 §13.1.1: If-Match naming another tag is 412 for every kind; its own tag or * is answered."""
+    url, auth = KINDS[kind]
+    etag = site.get(url, headers=auth).headers["ETag"]
+    failed = site.get(url, headers={**auth, "If-Match": '"not-this-one"'})
+    assert failed.status_code == 412 and failed.data == b"", kind
+    for tag in (etag, "*"):
+        assert site.get(url, headers={**auth, "If-Match": tag}).status_code == 200, (kind, tag)
+
+
+def test_if_none_match_wins_over_a_range(site: Site) -> None:
+    """RFC 9110 §13.2.2: a client that has the asset gets 304 for a Range request too, not 206."""
+    etag = site.get("/feeds/media/x.png").headers["ETag"]
+    assert site.get("/feeds/media/x.png", headers={"Range": "bytes=0-3"}).status_code == 206
+    assert site.get("/feeds/media/x.png", headers={"Range": "bytes=0-3", "If-None-Match": etag}).status_code == 304
+
+
+def test_a_range_applies_only_while_if_range_names_the_asset(site: Site) -> None:
+    """RFC 9110 §13.1.5: If-Range with the asset's ETag (or a date not before it) gets the range, else the whole."""
+    whole = site.get("/feeds/media/x.png")
+    etag = whole.headers["ETag"]
+    for if_range, status in ((etag, 206), ('"old"', 200), (FUTURE, 206), (PAST, 200)):
+        answer = site.get("/feeds/media/x.png", headers={"Range": "bytes=2-5", "If-Range": if_range})
+        assert answer.status_code == status, if_range
+        assert answer.data == (whole.data[2:6] if status == 206 else whole.data)
+
+
+def test_headers_made_for_one_snapshot_never_reach_the_next() -> None:
+    """A request that made its headers while a reload published a new snapshot adds them to its own snapshot's."""
+    cache, old, new = HeaderCache(), object(), object()
+    taken_by_a_slow_request = cache.of(old)
+    assert cache.of(new) == {}  # a reload: the next request takes the new snapshot's headers
+    taken_by_a_slow_request["/feeds/all.atom"] = Form([("ETag", '"old"')], [])
+    assert cache.of(new) == {}
+
+
+@pytest.mark.parametrize(
+    ("accept", "gzipped"),
+    [("gzip", True), ("br, gzip;q=0.5", True), ("gzip;q=0", False), ("identity", False), ("", False)],
+)
+def test_gzip_is_sent_as_accept_encoding_asks(site: Site, accept: str, gzipped: bool) -> None:
+    """RFC 9110 §12.5.3: gzip only when Accept-Encoding takes it (q above 0), the same answer every time it is asked."""
+    for _ in range(2):  # the second time from what was remembered of the header
+        response = site.get("/feeds/all.atom", {"Accept-Encoding": accept})
+        assert (response.headers.get("Content-Encoding") == "gzip") is gzipped, accept

@@ -1,0 +1,144 @@
+"""One ordered route table says which handler answers which URL; the app is made from it and nothing else."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from syndicator.cli import cli
+from syndicator.config import Settings
+from syndicator.service.build import Builder
+from syndicator.service.http.app import create_app
+from syndicator.service.http.routes import ROUTES
+from syndicator.service.http.routes import matches
+from syndicator.service.http.routes import tried
+
+SRC = Path(__file__).resolve().parent.parent / "src" / "syndicator"
+# A URL of every view row of the table, and the handler that answers it (as `syndicator routes` names it).
+VIEW_URLS = (
+    ("/", "views.index"),
+    ("/page/2/", "views.home_page"),
+    ("/category/news/", "views.taxonomy_page"),
+    ("/tag/x/page/3/", "views.taxonomy_paged"),
+    ("/posts/hello/", "views.post_page"),
+    ("/feeds/category/gone.atom", "oldurls.old_taxonomy_feed"),
+    ("/feeds/author/gone/archive/2.atom", "oldurls.old_taxonomy_feed"),
+    ("/feeds/nothing.txt", "views.unknown_feed"),
+    ("/feeds/media/x.png", "views.unknown_feed"),  # an asset no snapshot lists
+    ("/feed/", "oldurls.wp_feed"),
+    ("/feed/atom/", "oldurls.wp_feed_atom"),
+    ("/category/news/feed/", "oldurls.wp_taxonomy_feed"),
+    ("/author/ann/feed/atom/", "oldurls.wp_taxonomy_feed_atom"),
+    ("/healthz", "views.healthz"),
+    ("/static/style.css", "views.static_file"),
+    ("/stats/", "statspage.stats_page"),
+    ("/2019/05/04/old/", "oldurls.old_permalink"),
+    ("/2019/05/old/", "oldurls.old_permalink"),
+    ("/archives/12/", "oldurls.old_numeric_permalink"),
+    ("/old-slug/", "oldurls.old_permalink"),
+    ("/old-slug", "oldurls.old_permalink"),
+    ("/.well-known/webfinger", "fediweb.webfinger"),
+    ("/.well-known/nodeinfo", "fediweb.nodeinfo_index"),
+    ("/.well-known/host-meta", "fediweb.host_meta_document"),
+    ("/nodeinfo/2.1", "fediweb.nodeinfo_document"),
+    ("/ap/actors/blog", "fediweb.actor"),
+    ("/ap/actors/tag.x/outbox", "fediweb.outbox"),
+    ("/ap/actors/blog/followers", "fediweb.followers"),
+    ("/ap/actors/blog/following", "fediweb.following"),
+    ("/ap/actors/blog/posts/abc", "fediweb.post_object"),
+    ("/confirm/abc", "followpages.confirm"),
+    ("/unsubscribe/abc", "followpages.unsubscribe"),
+)
+POSTED = (  # the rows that take a POST only
+    ("/websub", "websub.websub"),
+    ("/ap/inbox", "fediweb.shared_inbox"),
+    ("/ap/actors/blog/inbox", "fediweb.actor_inbox"),
+    ("/subscribe", "followpages.subscribe"),
+    ("/unsubscribe/abc", "followpages.unsubscribe"),
+)
+
+
+def columns(output: str) -> list[tuple[str, str]]:
+    """The pattern and handler of each row the command printed (read by the header's columns)."""
+    header, *lines = output.splitlines()
+    methods, handler, answers = header.index("METHODS"), header.index("HANDLER"), header.index("ANSWERS")
+    return [(line[:methods].strip(), line[handler:answers].strip()) for line in lines]
+
+
+@pytest.fixture
+def app(settings: Settings) -> Any:
+    return create_app(settings, Builder(settings))
+
+
+def test_the_app_has_the_tables_views_and_no_other(app: Any) -> None:
+    """Every rule of the app is a row of the table, and every view row is a rule: nothing registers routes aside."""
+    rules = {(rule.rule, rule.endpoint) for rule in app.url_map.iter_rules()}
+    rows = {(r.pattern, r.view.__name__) for r in ROUTES if not r.front and not r.query}
+    assert rules == rows
+
+
+@pytest.mark.parametrize(
+    ("url", "handler", "method"), [(*u, "GET") for u in VIEW_URLS] + [(*u, "POST") for u in POSTED]
+)
+def test_werkzeug_picks_the_first_row_that_matches(app: Any, url: str, handler: str, method: str) -> None:
+    """Top to bottom holds for the views too: Werkzeug picks the first view row whose pattern takes the URL."""
+    views = [r for r in ROUTES if not r.front and not r.query]
+    first = next(r for r in views if matches(r, url, method))
+    assert first.name == handler
+    adapter = app.url_map.bind("localhost")
+    endpoint, _values = adapter.match(url, method)
+    assert endpoint == first.view.__name__
+
+
+def test_every_view_row_has_a_url_in_this_test() -> None:
+    """A row added to the table is added here too (so the order check above covers it)."""
+    named = {handler for _url, handler in (*VIEW_URLS, *POSTED)}
+    assert {r.name for r in ROUTES if not r.front and not r.query} <= named
+
+
+@pytest.mark.parametrize(
+    ("url", "method", "handlers"),
+    [
+        ("/feeds/media/x.png", "GET", ["assets.Assets", "feeds.Feeds", "pages.Pages", "views.unknown_feed"]),
+        ("/feeds/category/news.atom", "GET", ["feeds.Feeds", "pages.Pages", "oldurls.old_taxonomy_feed"]),
+        ("/partners/feeds/all.atom", "GET", ["partners.Partners", "pages.Pages"]),
+        ("/posts/hello/", "GET", ["pages.Pages", "views.post_page"]),
+        ("/?p=12", "GET", ["pages.Pages", "oldurls.old_query_permalink", "views.index"]),
+        ("/feed/", "GET", ["pages.Pages", "oldurls.wp_feed"]),
+        ("/websub", "POST", ["websub.websub"]),
+        ("/healthz", "GET", ["pages.Pages", "views.healthz"]),
+        ("/stats/", "GET", ["pages.Pages", "statspage.stats_page"]),
+    ],
+)
+def test_which_rows_a_url_is_tried_with(url: str, method: str, handlers: list[str]) -> None:
+    """`syndicator routes URL` names the rows that may answer a request, in the order they are tried."""
+    path, _, query = url.partition("?")
+    assert [r.name for r in tried(path, method, query)] == handlers
+    result = CliRunner().invoke(cli, ["routes", url, "--method", method])
+    assert result.exit_code == 0, result.output
+    assert [handler for _pattern, handler in columns(result.output)] == handlers
+
+
+def test_syndicator_routes_prints_the_table_in_order() -> None:
+    """`syndicator routes` lists every row, top to bottom: pattern, methods, handler, what it answers."""
+    result = CliRunner().invoke(cli, ["routes"])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[0].split() == ["PATTERN", "METHODS", "HANDLER", "ANSWERS"]
+    assert columns(result.output) == [(route.shown, route.name) for route in ROUTES]
+    for line, route in zip(result.output.splitlines()[1:], ROUTES, strict=True):
+        assert line.endswith(route.note)
+
+
+def test_the_wsgi_entry_is_set_once() -> None:
+    """Only create_app sets app.wsgi_app, once: no layer wraps another one aside from the table."""
+    found = []
+    for module in SRC.rglob("*.py"):
+        for node in ast.walk(ast.parse(module.read_text())):
+            if isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                found += [module.name for t in targets if isinstance(t, ast.Attribute) and t.attr == "wsgi_app"]
+    assert found == ["app.py"]
