@@ -111,7 +111,7 @@ class Hub:
         if self.external:
             raise HubRequestError("this site uses an external hub: subscribe there")
         mode, topic, callback, secret, lease = read_form(form, topics)
-        host = self.check_callback(callback).host
+        host = checked_callback(callback, self.limits.callback_bytes, self.settings.websub_allow_private).host
         with self._lock:
             queued = Counter({host: 1})
             adding = (
@@ -122,19 +122,6 @@ class Hub:
             self._pending += queued
             self._adding += adding
         self._lanes.submit(host, partial(self._verify_queued, queued, adding, mode, callback, topic, secret, lease))
-
-    def check_callback(self, callback: str) -> Target:
-        """The callback's target, if its syntax is acceptable (an address or localhost must be public)."""
-        try:
-            target = parse_callback(callback, self.limits.callback_bytes)
-        except RefusedError as exc:
-            raise HubRequestError(str(exc)) from None
-        literal = target.literal
-        if not self.settings.websub_allow_private and (
-            is_local_name(target.host) or (literal is not None and not is_public(literal))
-        ):
-            raise HubRequestError("hub.callback must resolve to public addresses only")
-        return target
 
     def _verify_queued(
         self, queued: Counter[str], adding: Counter[str], mode: str, callback: str, topic: str, secret: str, lease: int
@@ -235,6 +222,21 @@ class Hub:
 
     def counts(self) -> dict[str, int]:
         return self.store.counts()
+
+
+def checked_callback(callback: str, max_bytes: int, allow_private: bool) -> Target:
+    """The callback's target if its syntax is acceptable (an address or localhost must be public), else HubRequestError.
+
+    No look-up here: the host is resolved and checked when it is contacted.
+    """
+    try:
+        target = parse_callback(callback, max_bytes)
+    except RefusedError as exc:
+        raise HubRequestError(str(exc)) from None
+    literal = target.literal
+    if not allow_private and (is_local_name(target.host) or (literal is not None and not is_public(literal))):
+        raise HubRequestError("hub.callback must resolve to public addresses only")
+    return target
 
 
 def read_form(form: dict[str, str], topics: Iterable[str]) -> tuple[str, str, str, str, int]:
