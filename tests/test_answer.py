@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from conftest import NOW
-from mediafiles import write_png
+from support.mediafiles import write_png
 from syndicator.config import Settings
 from syndicator.service.build import Builder
 from syndicator.service.http.answer import Form

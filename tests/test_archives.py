@@ -13,8 +13,8 @@ import pytest
 from lxml import etree
 
 from conftest import NOW
-from feedcheck import ATOM
-from feedcheck import check_atom
+from support.feedcheck import ATOM
+from support.feedcheck import check_atom
 from syndicator.config import Settings
 from syndicator.service.build import Builder
 from syndicator.service.http.app import create_app

@@ -149,8 +149,8 @@ def test_an_imported_wordpress_site_shows_its_images_and_plays_its_audio(
 
     from click.testing import CliRunner
 
-    from mediafiles import EPISODE_MP3
-    from mediafiles import wordpress_uploads
+    from support.mediafiles import EPISODE_MP3
+    from support.mediafiles import wordpress_uploads
     from syndicator.cli import cli
 
     uploads = tmp_path / "uploads"  # the old site's wp-content/uploads

@@ -21,9 +21,9 @@ from typing import Any
 import pytest
 
 from conftest import NOW
-from factories import make_post
-from feedcheck import check_atom
-from feedcheck import check_file
+from support.factories import make_post
+from support.feedcheck import check_atom
+from support.feedcheck import check_file
 from syndicator.config import Settings
 from syndicator.core.ledger import Record
 from syndicator.core.ledger import assign_ids

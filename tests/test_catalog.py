@@ -10,11 +10,11 @@ from datetime import timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from factories import NOW
-from factories import Html
-from factories import make_catalog
-from factories import make_post
-from factories import terms
+from support.factories import NOW
+from support.factories import Html
+from support.factories import make_catalog
+from support.factories import make_post
+from support.factories import terms
 from syndicator.core.catalog import group_terms
 
 

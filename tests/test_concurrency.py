@@ -12,8 +12,8 @@ import pytest
 import requests
 
 from conftest import post_text
-from feedcheck import check_atom
-from feedcheck import check_rss
+from support.feedcheck import check_atom
+from support.feedcheck import check_rss
 
 RUN_SECONDS = 20
 

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from feedcheck import check_atom
-from feedcheck import check_json
-from feedcheck import check_rss
+from support.feedcheck import check_atom
+from support.feedcheck import check_json
+from support.feedcheck import check_rss
 
 CHECKERS = {".atom": check_atom, ".rss": check_rss, ".json": check_json}
 

@@ -15,9 +15,9 @@ import pytest
 
 from conftest import NOW
 from conftest import free_port
-from stalling import StallingHost
 from support.fediremote import RemoteServer
 from support.fedisite import Site
+from support.stalling import StallingHost
 from syndicator.config import Settings
 from syndicator.service.federation import Tuning
 from syndicator.store.fediverse import Follower

@@ -22,9 +22,9 @@ from http_message_signatures import algorithms
 
 from conftest import NOW
 from conftest import free_port
-from stalling import StallingHost
 from support.fediremote import RemoteServer
 from support.fedisite import Site
+from support.stalling import StallingHost
 from syndicator.config import Settings
 from syndicator.service.federation import Tuning
 from syndicator.service.inbox import FollowLimits

@@ -15,14 +15,14 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 from lxml import etree
 
-from factories import make_catalog
-from factories import make_post
-from factories import terms
-from feedcheck import ATOM
-from feedcheck import check_atom
-from feedcheck import check_file
-from feedcheck import check_json
-from feedcheck import check_rss
+from support.factories import make_catalog
+from support.factories import make_post
+from support.factories import terms
+from support.feedcheck import ATOM
+from support.feedcheck import check_atom
+from support.feedcheck import check_file
+from support.feedcheck import check_json
+from support.feedcheck import check_rss
 from syndicator.config import Settings
 from syndicator.core.render import render_feeds
 from syndicator.model import Author

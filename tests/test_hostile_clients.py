@@ -16,9 +16,9 @@ import pytest
 import requests
 
 from conftest import Server
-from stalling import closed_by_server
-from stalling import partial_request
-from stalling import status_of
+from support.stalling import closed_by_server
+from support.stalling import partial_request
+from support.stalling import status_of
 from syndicator.service.http.websub import WEBSUB_MAX_BODY
 from syndicator.service.http.websub import WEBSUB_SLOTS
 from syndicator.service.server import HEADER_READ_TIMEOUT_MS

@@ -24,9 +24,9 @@ import requests
 from lxml import etree
 
 from conftest import NOW
-from feedcheck import ATOM
-from stalling import StallingHost
-from subscriber import Subscriber
+from support.feedcheck import ATOM
+from support.stalling import StallingHost
+from support.subscriber import Subscriber
 from syndicator.config import Settings
 from syndicator.outbound import is_public
 from syndicator.service.build import Builder

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import NOW
-from factories import make_post
+from support.factories import make_post
 from syndicator.cli import cli
 from syndicator.config import Settings
 from syndicator.core.ledger import Record

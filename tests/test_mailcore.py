@@ -11,9 +11,9 @@ from email.message import EmailMessage
 
 import pytest
 
-from factories import NOW
-from factories import make_catalog
-from factories import make_post
+from support.factories import NOW
+from support.factories import make_catalog
+from support.factories import make_post
 from syndicator.config import Settings
 from syndicator.core.mailaddress import MAX_ADDRESS
 from syndicator.core.mailaddress import address_key

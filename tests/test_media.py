@@ -16,15 +16,15 @@ from click.testing import CliRunner
 from lxml import etree
 
 from conftest import NOW
-from feedcheck import ATOM
-from feedcheck import check_atom
-from feedcheck import check_json
-from feedcheck import check_rss
-from mediafiles import CAMELS_JPEG
-from mediafiles import EPISODE_MP3
-from mediafiles import PHONE_JPEG
-from mediafiles import copy
-from mediafiles import write_png
+from support.feedcheck import ATOM
+from support.feedcheck import check_atom
+from support.feedcheck import check_json
+from support.feedcheck import check_rss
+from support.mediafiles import CAMELS_JPEG
+from support.mediafiles import EPISODE_MP3
+from support.mediafiles import PHONE_JPEG
+from support.mediafiles import copy
+from support.mediafiles import write_png
 from syndicator.cli import cli
 from syndicator.config import ConfigError
 from syndicator.config import Settings

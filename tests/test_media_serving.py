@@ -16,16 +16,16 @@ from click.testing import CliRunner
 from lxml import etree
 
 from conftest import Server
-from feedcheck import check_atom
-from feedcheck import check_json
-from feedcheck import check_rss
-from mediafiles import CAMELS_JPEG
-from mediafiles import EPISODE_MP3
-from mediafiles import PHONE_JPEG
-from mediafiles import copy
-from mediafiles import wordpress_uploads
-from mediafiles import write_png
-from nginxserver import running_nginx
+from support.feedcheck import check_atom
+from support.feedcheck import check_json
+from support.feedcheck import check_rss
+from support.mediafiles import CAMELS_JPEG
+from support.mediafiles import EPISODE_MP3
+from support.mediafiles import PHONE_JPEG
+from support.mediafiles import copy
+from support.mediafiles import wordpress_uploads
+from support.mediafiles import write_png
+from support.nginxserver import running_nginx
 from syndicator.cli import cli
 from syndicator.core.namespaces.media import URI as MEDIA_NS
 

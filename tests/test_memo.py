@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from dataclasses import fields
 from dataclasses import replace
 
-from factories import make_catalog
-from factories import make_post
+from support.factories import make_catalog
+from support.factories import make_post
 from syndicator.config import Settings
 from syndicator.core.catalog import Catalog
 from syndicator.core.plan import FeedSpec

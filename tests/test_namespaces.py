@@ -10,7 +10,7 @@ import pytest
 from lxml import etree
 
 from conftest import NOW
-from feedcheck import check_file
+from support.feedcheck import check_file
 from syndicator.config import Settings
 from syndicator.core.namespaces import NAMESPACES
 from syndicator.core.namespaces import stand_in

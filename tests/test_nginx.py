@@ -15,9 +15,9 @@ import requests
 from click.testing import CliRunner
 
 from conftest import SEED_POSTS
-from feedcheck import check_atom
-from nginxserver import CONFIG
-from nginxserver import running_nginx
+from support.feedcheck import check_atom
+from support.nginxserver import CONFIG
+from support.nginxserver import running_nginx
 from syndicator.cli import cli
 from syndicator.config import Settings
 from syndicator.service.build import Builder

@@ -20,7 +20,7 @@ import requests
 from conftest import NOW
 from conftest import free_port
 from conftest import post_text
-from feedcheck import check_atom
+from support.feedcheck import check_atom
 from syndicator.config import Settings
 from syndicator.core.parse import parse_post
 from syndicator.service.build import Builder

@@ -10,9 +10,9 @@ from itertools import pairwise
 from hypothesis import given
 from hypothesis import strategies as st
 
-from factories import make_catalog
-from factories import make_post
-from factories import terms
+from support.factories import make_catalog
+from support.factories import make_post
+from support.factories import terms
 from syndicator.core.pageplan import Archive
 from syndicator.core.pageplan import archives
 from syndicator.core.pageplan import directory

@@ -13,8 +13,8 @@ import lxml.html
 import pytest
 
 from conftest import NOW
-from feedcheck import check_atom
-from feedcheck import parse
+from support.feedcheck import check_atom
+from support.feedcheck import parse
 from syndicator.config import Redirects
 from syndicator.config import Settings
 from syndicator.core.pagerender import blog_posting

@@ -17,10 +17,10 @@ from click.testing import CliRunner
 from lxml import etree
 
 from conftest import NOW
-from feedcheck import check_atom
-from feedcheck import check_json
-from feedcheck import check_rss
-from subscriber import Subscriber
+from support.feedcheck import check_atom
+from support.feedcheck import check_json
+from support.feedcheck import check_rss
+from support.subscriber import Subscriber
 from syndicator.cli import cli
 from syndicator.config import Settings
 from syndicator.core.platforms import PLATFORMS

@@ -30,11 +30,11 @@ from conftest import NOW
 from conftest import SEED_POSTS
 from conftest import Server
 from conftest import post_text
-from feedcheck import check_atom
-from mediafiles import EPISODE_MP3
-from mediafiles import copy
-from mediafiles import write_png
-from subscriber import Subscriber
+from support.feedcheck import check_atom
+from support.mediafiles import EPISODE_MP3
+from support.mediafiles import copy
+from support.mediafiles import write_png
+from support.subscriber import Subscriber
 from syndicator.config import Settings
 from syndicator.service.build import Builder
 from syndicator.service.clients import Throttle

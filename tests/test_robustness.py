@@ -17,10 +17,10 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from conftest import NOW
-from feedcheck import check_atom
-from feedcheck import check_file
-from feedcheck import check_json
-from feedcheck import check_rss
+from support.feedcheck import check_atom
+from support.feedcheck import check_file
+from support.feedcheck import check_json
+from support.feedcheck import check_rss
 from syndicator.cli import cli
 from syndicator.config import Settings
 from syndicator.core.parse import parse_post
@@ -185,7 +185,7 @@ def test_the_loader_never_raises(settings: Settings, fields: dict[str, object], 
 
 
 def check_atom_of(post: Post, settings: Settings) -> None:
-    from factories import make_catalog
+    from support.factories import make_catalog
     from syndicator.core.render import render_feeds
 
     files = render_feeds(make_catalog(post), settings)

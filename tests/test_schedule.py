@@ -11,7 +11,7 @@ from pathlib import Path
 
 import time_machine
 
-from feedcheck import wait_for
+from support.feedcheck import wait_for
 from syndicator.config import Settings
 from syndicator.service.build import Builder
 from syndicator.service.schedule import CHANGE_JOB

@@ -11,7 +11,7 @@ import feedparser
 import pytest
 
 from conftest import SEED_POSTS
-from feedcheck import check_file
+from support.feedcheck import check_file
 from syndicator.config import Settings
 from syndicator.core.markup import plain_text
 from syndicator.service.build import Builder

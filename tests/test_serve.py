@@ -13,7 +13,7 @@ import feedparser
 
 from conftest import SEED_POSTS
 from conftest import post_text
-from feedcheck import check_atom
+from support.feedcheck import check_atom
 
 
 def test_serves_the_bundled_posts_and_picks_up_changes(start_server: Callable[..., object], tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from conftest import NOW
 from conftest import Server
-from mediafiles import write_png
+from support.mediafiles import write_png
 from syndicator.config import Settings
 from syndicator.incremental.postcache import PostCache
 from syndicator.service.assets import AssetWriter

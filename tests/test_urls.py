@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from factories import make_catalog
-from factories import make_post
+from support.factories import make_catalog
+from support.factories import make_post
 from syndicator.config import Settings
 from syndicator.core.plan import feed_specs
 from syndicator.core.plan import topics

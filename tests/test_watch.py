@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import post_text
-from feedcheck import wait_for
+from support.feedcheck import wait_for
 from syndicator.config import Settings
 from syndicator.incremental.postcache import PostCache
 from syndicator.service.watch import WRITE_QUIET

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from feedcheck import check_atom
+from support.feedcheck import check_atom
 
 MEDIA = {
     "/feeds/all.atom": "application/atom+xml; charset=utf-8",

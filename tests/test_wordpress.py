@@ -12,9 +12,9 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import NOW
-from factories import wxr_export
-from factories import wxr_item
-from feedcheck import check_file
+from support.factories import wxr_export
+from support.factories import wxr_item
+from support.feedcheck import check_file
 from syndicator.cli import cli
 from syndicator.config import Settings
 from syndicator.config import load_settings

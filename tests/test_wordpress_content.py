@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from factories import wxr_export
-from factories import wxr_item
+from support.factories import wxr_export
+from support.factories import wxr_item
 from syndicator.cli import cli
 from syndicator.config import Settings
 from syndicator.importers.content import convert

@@ -17,8 +17,8 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from factories import wxr_export
-from factories import wxr_item
+from support.factories import wxr_export
+from support.factories import wxr_item
 from syndicator.cli import cli
 from syndicator.importers.items import ImportReport
 from syndicator.importers.media import Uploads

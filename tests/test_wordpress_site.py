@@ -15,11 +15,11 @@ from click.testing import CliRunner
 from click.testing import Result
 
 from conftest import NOW
-from factories import wxr_export
-from factories import wxr_item
-from mediafiles import CAMELS_JPEG
-from mediafiles import EPISODE_MP3
-from mediafiles import copy
+from support.factories import wxr_export
+from support.factories import wxr_item
+from support.mediafiles import CAMELS_JPEG
+from support.mediafiles import EPISODE_MP3
+from support.mediafiles import copy
 from syndicator.cli import cli
 from syndicator.config import ConfigError
 from syndicator.config import load_settings

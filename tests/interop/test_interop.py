@@ -20,7 +20,7 @@ from truth import build
 from truth import show
 from truth import verdicts
 
-from feedcheck import check_file
+from support.feedcheck import check_file
 
 REQUIRE_ALL = os.environ.get("INTEROP_REQUIRE_ALL") == "1"
 

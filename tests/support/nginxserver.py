@@ -15,7 +15,7 @@ import requests
 
 from conftest import free_port
 
-CONFIG = Path(__file__).resolve().parent.parent / "deploy" / "nginx.conf"
+CONFIG = Path(__file__).resolve().parent.parent.parent / "deploy" / "nginx.conf"
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
 
 

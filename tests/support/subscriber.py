@@ -12,7 +12,7 @@ from http.server import ThreadingHTTPServer
 from urllib.parse import parse_qs
 from urllib.parse import urlsplit
 
-from feedcheck import wait_for
+from support.feedcheck import wait_for
 
 
 @dataclass
