@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
-from conftest import NOW
+from support.factories import NOW
 from syndicator.config import Settings
 from syndicator.core.activities import changes
 from syndicator.core.activities import hashtag

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from conftest import NOW
+from support.factories import NOW
 from support.mediafiles import write_png
 from syndicator.config import Settings
 from syndicator.service.build import Builder

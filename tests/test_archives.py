@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from conftest import NOW
+from support.factories import NOW
 from support.feedcheck import ATOM
 from support.feedcheck import check_atom
 from syndicator.config import Settings

@@ -20,9 +20,9 @@ from typing import Any
 import pytest
 import requests
 
-from conftest import NOW
-from conftest import SEED_POSTS
-from conftest import Server
+from support.factories import NOW
+from support.paths import SEED_POSTS
+from support.server import Server
 from syndicator.config import Settings
 from syndicator.core.accesslog import parse_line
 from syndicator.core.agents import reported

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from conftest import SEED_POSTS
+from support.paths import DATA
+from support.paths import SEED_POSTS
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMIUM_ARGS = [
@@ -159,7 +160,7 @@ def test_an_imported_wordpress_site_shows_its_images_and_plays_its_audio(
     site.mkdir()
     (site / "syndicator.toml").write_text('posts_dir = "posts"\nstate_dir = ".syndicator"\n')
     monkeypatch.chdir(site)
-    export = Path(__file__).resolve().parent / "data" / "wordpress" / "wp6-blocks.xml"
+    export = DATA / "wordpress" / "wp6-blocks.xml"
     imported = CliRunner().invoke(cli, ["import", "wordpress", str(export), "--media", str(uploads)])
     assert imported.exit_code == 0, imported.output
     server = start_server(site)

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from conftest import NOW
+from support.factories import NOW
 from support.factories import make_post
 from support.feedcheck import check_atom
 from support.feedcheck import check_file

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from conftest import post_text
+from support.factories import post_text
 from support.feedcheck import check_atom
 from support.feedcheck import check_rss
 

@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from dataclasses import replace
 from datetime import UTC
 from datetime import datetime
-from pathlib import Path
 from typing import ClassVar
 
 import pytest
 
 from support.factories import make_post
+from support.paths import TESTS
 from syndicator.digest import hashed_fields
 from syndicator.digest import stable_hash
 from syndicator.model import Image
@@ -90,7 +90,7 @@ def test_a_post_digest_counts_what_feeds_show_not_its_problems_or_file() -> None
 def test_the_digest_is_the_same_in_another_process() -> None:
     """Digests are recorded (feeds.json) and compared by the next process: no per-process string hash in them."""
     code = (
-        f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); from support.factories import make_post;"
+        f"import sys; sys.path.insert(0, {str(TESTS)!r}); from support.factories import make_post;"
         "from syndicator.digest import stable_hash; print(stable_hash(make_post('p', categories=('A', 'B'))))"
     )
     digests = {

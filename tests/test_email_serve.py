@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import requests
 
-from conftest import post_text
+from support.factories import post_text
 from support.mailserver import MailServer
 from support.mailserver import link_after
 from support.mailserver import parts

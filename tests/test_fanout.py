@@ -7,7 +7,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from conftest import NOW
+from support.factories import NOW
 from syndicator.cli import cli
 from syndicator.config import Settings
 from syndicator.service.build import Builder

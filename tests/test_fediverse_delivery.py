@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
-from conftest import NOW
-from conftest import free_port
+from support.factories import NOW
 from support.fediremote import RemoteServer
 from support.fedisite import Site
+from support.server import free_port
 from support.stalling import StallingHost
 from syndicator.config import Settings
 from syndicator.service.federation import Tuning

@@ -20,10 +20,10 @@ from http_message_signatures import HTTPMessageSigner
 from http_message_signatures import HTTPSignatureKeyResolver
 from http_message_signatures import algorithms
 
-from conftest import NOW
-from conftest import free_port
+from support.factories import NOW
 from support.fediremote import RemoteServer
 from support.fedisite import Site
+from support.server import free_port
 from support.stalling import StallingHost
 from syndicator.config import Settings
 from syndicator.service.federation import Tuning

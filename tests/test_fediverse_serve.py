@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Server
-from conftest import post_text
+from support.factories import post_text
 from support.fediremote import RemoteServer
+from support.server import Server
 
 FEDIVERSE = {"SYNDICATOR_FEDIVERSE": "true", "SYNDICATOR_FEDIVERSE_ALLOW_PRIVATE": "true"}
 

@@ -21,8 +21,7 @@ from urllib.parse import urlsplit
 import pytest
 from click.testing import CliRunner
 
-from conftest import NOW
-from conftest import free_port
+from support.factories import NOW
 from support.mailserver import MailServer
 from support.mailserver import parts
 from support.mailsite import BACKOFF
@@ -30,6 +29,7 @@ from support.mailsite import READER
 from support.mailsite import Clock
 from support.mailsite import Site
 from support.mailsite import open_site
+from support.server import free_port
 from syndicator.cli import cli
 from syndicator.config import Settings
 from syndicator.core.mailplan import Follower

@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from conftest import NOW
+from support.factories import NOW
 from syndicator.config import Settings
 from syndicator.core.frontmatter import HANDLER
 from syndicator.core.frontmatter import split_front_matter

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from support.paths import DATA
 from syndicator.config import Settings
 from syndicator.service.build import Builder
 
-DATA = Path(__file__).resolve().parent / "data"
 GOLDEN = DATA / "golden"
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 

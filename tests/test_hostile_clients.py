@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from conftest import Server
+from support.server import Server
 from support.stalling import closed_by_server
 from support.stalling import partial_request
 from support.stalling import status_of

@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 from lxml import etree
 
-from conftest import NOW
+from support.factories import NOW
 from syndicator.cli import cli
 from syndicator.config import Settings
 from syndicator.service.build import Builder

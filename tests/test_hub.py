@@ -23,7 +23,7 @@ import pytest
 import requests
 from lxml import etree
 
-from conftest import NOW
+from support.factories import NOW
 from support.feedcheck import ATOM
 from support.stalling import StallingHost
 from support.subscriber import Subscriber

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-SRC = Path(__file__).resolve().parent.parent / "src" / "syndicator"
+from support.paths import SRC
+
 MODULES = sorted(SRC.rglob("*.py"))
 
 # What each part of the package may import of the package: lower rows only, nothing imports cli.

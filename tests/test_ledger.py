@@ -11,7 +11,7 @@ import feedparser
 import pytest
 from click.testing import CliRunner
 
-from conftest import NOW
+from support.factories import NOW
 from support.factories import make_post
 from syndicator.cli import cli
 from syndicator.config import Settings

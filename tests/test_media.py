@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 from lxml import etree
 
-from conftest import NOW
+from support.factories import NOW
 from support.feedcheck import ATOM
 from support.feedcheck import check_atom
 from support.feedcheck import check_json
@@ -25,6 +25,7 @@ from support.mediafiles import EPISODE_MP3
 from support.mediafiles import PHONE_JPEG
 from support.mediafiles import copy
 from support.mediafiles import write_png
+from support.paths import DEPLOY
 from syndicator.cli import cli
 from syndicator.config import ConfigError
 from syndicator.config import Settings
@@ -622,7 +623,7 @@ class TestImageSizes:
 
     def test_every_media_type_is_in_the_nginx_config(self) -> None:
         """deploy/nginx.conf's media location maps every extension to the type `serve` gives it."""
-        config = (Path(__file__).resolve().parent.parent / "deploy" / "nginx.conf").read_text()
+        config = (DEPLOY / "nginx.conf").read_text()
         block = config.split("location /feeds/media/ {", 1)[1].split("types {", 1)[1].split("}", 1)[0]
         mapped = {}
         for line in block.strip().splitlines():

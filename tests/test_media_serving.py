@@ -15,7 +15,6 @@ import requests
 from click.testing import CliRunner
 from lxml import etree
 
-from conftest import Server
 from support.feedcheck import check_atom
 from support.feedcheck import check_json
 from support.feedcheck import check_rss
@@ -26,11 +25,13 @@ from support.mediafiles import copy
 from support.mediafiles import wordpress_uploads
 from support.mediafiles import write_png
 from support.nginxserver import running_nginx
+from support.paths import DATA
+from support.server import Server
 from syndicator.cli import cli
 from syndicator.core.namespaces.media import URI as MEDIA_NS
 
 ATOM = "{http://www.w3.org/2005/Atom}"
-WORDPRESS = Path(__file__).resolve().parent / "data" / "wordpress" / "wp6-blocks.xml"
+WORDPRESS = DATA / "wordpress" / "wp6-blocks.xml"
 
 
 def html_urls(fragment: str) -> list[str]:

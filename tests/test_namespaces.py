@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from conftest import NOW
+from support.factories import NOW
 from support.feedcheck import check_file
 from syndicator.config import Settings
 from syndicator.core.namespaces import NAMESPACES

@@ -14,10 +14,10 @@ import pytest
 import requests
 from click.testing import CliRunner
 
-from conftest import SEED_POSTS
 from support.feedcheck import check_atom
 from support.nginxserver import CONFIG
 from support.nginxserver import running_nginx
+from support.paths import SEED_POSTS
 from syndicator.cli import cli
 from syndicator.config import Settings
 from syndicator.service.build import Builder

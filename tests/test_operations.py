@@ -17,10 +17,10 @@ import feedparser
 import pytest
 import requests
 
-from conftest import NOW
-from conftest import free_port
-from conftest import post_text
+from support.factories import NOW
+from support.factories import post_text
 from support.feedcheck import check_atom
+from support.server import free_port
 from syndicator.config import Settings
 from syndicator.core.parse import parse_post
 from syndicator.service.build import Builder

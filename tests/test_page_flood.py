@@ -10,8 +10,8 @@ from pathlib import Path
 
 import requests
 
-from conftest import Server
-from conftest import post_text
+from support.factories import post_text
+from support.server import Server
 
 READERS = 12
 FLOOD_SECONDS = 3.0

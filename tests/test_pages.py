@@ -12,7 +12,7 @@ from typing import Any
 import lxml.html
 import pytest
 
-from conftest import NOW
+from support.factories import NOW
 from support.feedcheck import check_atom
 from support.feedcheck import parse
 from syndicator.config import Redirects

@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 from lxml import etree
 
-from conftest import NOW
+from support.factories import NOW
 from support.feedcheck import check_atom
 from support.feedcheck import check_json
 from support.feedcheck import check_rss

@@ -26,14 +26,14 @@ import feedparser
 import pytest
 import requests
 
-from conftest import NOW
-from conftest import SEED_POSTS
-from conftest import Server
-from conftest import post_text
+from support.factories import NOW
+from support.factories import post_text
 from support.feedcheck import check_atom
 from support.mediafiles import EPISODE_MP3
 from support.mediafiles import copy
 from support.mediafiles import write_png
+from support.paths import SEED_POSTS
+from support.server import Server
 from support.subscriber import Subscriber
 from syndicator.config import Settings
 from syndicator.service.build import Builder

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import post_text
+from support.factories import post_text
 from syndicator.config import Settings
 from syndicator.core.parse import decode_post
 from syndicator.core.parse import default_slug

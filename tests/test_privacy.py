@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from conftest import NOW
+from support.factories import NOW
 from syndicator.config import Settings
 from syndicator.core.privacy import near_miss
 from syndicator.service.build import Builder

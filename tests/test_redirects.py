@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from conftest import NOW
+from support.factories import NOW
 from syndicator.config import ConfigError
 from syndicator.config import Redirects
 from syndicator.config import Settings

@@ -16,11 +16,12 @@ from hypothesis import given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from conftest import NOW
+from support.factories import NOW
 from support.feedcheck import check_atom
 from support.feedcheck import check_file
 from support.feedcheck import check_json
 from support.feedcheck import check_rss
+from support.paths import DATA
 from syndicator.cli import cli
 from syndicator.config import Settings
 from syndicator.core.parse import parse_post
@@ -30,7 +31,7 @@ from syndicator.model import Post
 from syndicator.service.build import Builder
 from syndicator.service.http.app import create_app
 
-BAD = Path(__file__).resolve().parent / "data" / "bad"
+BAD = DATA / "bad"
 
 # file -> the start of the message it must be reported with (None: published without a problem)
 EXPECTED = {

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import ast
-from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
+from support.paths import SRC
 from syndicator.cli import cli
 from syndicator.config import Settings
 from syndicator.service.build import Builder
@@ -17,7 +17,6 @@ from syndicator.service.http.routes import ROUTES
 from syndicator.service.http.routes import matches
 from syndicator.service.http.routes import tried
 
-SRC = Path(__file__).resolve().parent.parent / "src" / "syndicator"
 # A URL of every view row of the table, and the handler that answers it (as `syndicator routes` names it).
 VIEW_URLS = (
     ("/", "views.index"),

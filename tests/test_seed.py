@@ -5,18 +5,18 @@ from __future__ import annotations
 import re
 from datetime import UTC
 from datetime import datetime
-from pathlib import Path
 
 import feedparser
 import pytest
 
-from conftest import SEED_POSTS
 from support.feedcheck import check_file
+from support.paths import ROOT
+from support.paths import SEED_POSTS
 from syndicator.config import Settings
 from syndicator.core.markup import plain_text
 from syndicator.service.build import Builder
 
-SEED = Path(__file__).resolve().parent.parent.parent / "shared" / "seed" / "category-archive.txt"
+SEED = ROOT.parent / "shared" / "seed" / "category-archive.txt"
 
 
 @pytest.fixture(scope="module")

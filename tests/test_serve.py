@@ -11,9 +11,9 @@ from pathlib import Path
 
 import feedparser
 
-from conftest import SEED_POSTS
-from conftest import post_text
+from support.factories import post_text
 from support.feedcheck import check_atom
+from support.paths import SEED_POSTS
 
 
 def test_serves_the_bundled_posts_and_picks_up_changes(start_server: Callable[..., object], tmp_path: Path) -> None:

@@ -6,9 +6,9 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from conftest import NOW
-from conftest import Server
+from support.factories import NOW
 from support.mediafiles import write_png
+from support.server import Server
 from syndicator.config import Settings
 from syndicator.incremental.postcache import PostCache
 from syndicator.service.assets import AssetWriter

@@ -13,8 +13,8 @@ from subprocess import PIPE
 
 import pytest
 
-from conftest import Server
-from conftest import free_port
+from support.server import Server
+from support.server import free_port
 
 NESTED = b"[" * 200_000 + b"]" * 200_000  # deeper than any JSON reader's recursion
 

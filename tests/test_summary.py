@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conftest import NOW
+from support.factories import NOW
 from syndicator.config import Settings
 from syndicator.core.markup import plain_text
 from syndicator.core.summary import DESCRIPTION_CHARACTERS

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import post_text
+from support.factories import post_text
 from support.feedcheck import wait_for
 from syndicator.config import Settings
 from syndicator.incremental.postcache import PostCache

@@ -127,7 +127,7 @@ def test_healthz(client: Any) -> None:
 
 def test_healthz_degraded_with_problems(client: Any, builder: Any, write_post: Any) -> None:
     """A problem makes the status degraded (still HTTP 200) and lists path, line and message."""
-    from conftest import NOW
+    from support.factories import NOW
 
     write_post("broken.md", text="no front matter\n")
     builder.reload(NOW)

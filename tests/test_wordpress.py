@@ -11,10 +11,11 @@ import feedparser
 import pytest
 from click.testing import CliRunner
 
-from conftest import NOW
+from support.factories import NOW
 from support.factories import wxr_export
 from support.factories import wxr_item
 from support.feedcheck import check_file
+from support.paths import DATA
 from syndicator.cli import cli
 from syndicator.config import Settings
 from syndicator.config import load_settings
@@ -30,7 +31,7 @@ from syndicator.model import LoadProblem
 from syndicator.service.build import Builder
 from syndicator.service.http.app import create_app
 
-DATA = Path(__file__).resolve().parent / "data" / "wordpress"
+DATA = DATA / "wordpress"
 EXPORT = DATA / "export-1.2.xml"
 # The parser learns `type` and `path`, the fields a WordPress page is served by, with the pages' routes; until
 # then it warns that it does not know them. Those warnings, on files under pages/, are all that is let pass.

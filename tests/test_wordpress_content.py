@@ -11,13 +11,14 @@ from click.testing import CliRunner
 
 from support.factories import wxr_export
 from support.factories import wxr_item
+from support.paths import DATA
 from syndicator.cli import cli
 from syndicator.config import Settings
 from syndicator.importers.content import convert
 from syndicator.incremental.postcache import PostCache
 from syndicator.model import Post
 
-DATA = Path(__file__).resolve().parent / "data" / "wordpress"
+DATA = DATA / "wordpress"
 CLASSIC = DATA / "classic-site.xml"
 UPLOADS = "http://old.example.net/wp-content/uploads/2020/05"
 # Elements that hold no text of their own: WordPress puts no <br> or <p> directly inside them.

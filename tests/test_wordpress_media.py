@@ -19,12 +19,13 @@ from click.testing import CliRunner
 
 from support.factories import wxr_export
 from support.factories import wxr_item
+from support.paths import DATA
 from syndicator.cli import cli
 from syndicator.importers.items import ImportReport
 from syndicator.importers.media import Uploads
 from syndicator.importers.wordpress import import_wordpress
 
-DATA = Path(__file__).resolve().parent / "data" / "wordpress"
+DATA = DATA / "wordpress"
 BLOCKS = DATA / "wp6-blocks.xml"
 WPCOM = DATA / "wpcom.xml"
 UPLOADS = {  # what the old site's wp-content/uploads holds

@@ -14,19 +14,20 @@ import yaml
 from click.testing import CliRunner
 from click.testing import Result
 
-from conftest import NOW
+from support.factories import NOW
 from support.factories import wxr_export
 from support.factories import wxr_item
 from support.mediafiles import CAMELS_JPEG
 from support.mediafiles import EPISODE_MP3
 from support.mediafiles import copy
+from support.paths import DATA
 from syndicator.cli import cli
 from syndicator.config import ConfigError
 from syndicator.config import load_settings
 from syndicator.service.build import Builder
 from syndicator.service.http.app import create_app
 
-DATA = Path(__file__).resolve().parent / "data" / "wordpress"
+DATA = DATA / "wordpress"
 CLASSIC = DATA / "classic-site.xml"
 PREVIEW = DATA / "preview.xml"
 OLD = "http://old.example.net"

@@ -1,4 +1,4 @@
-"""One-line test data: make_post(**overrides), make_catalog(*posts)."""
+"""One-line test data: make_post(**overrides), make_catalog(*posts), post_text(**fields), WordPress exports."""
 
 from __future__ import annotations
 
@@ -76,3 +76,12 @@ def wxr_export(*items: str) -> str:
         ' xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel><link>http://blog.example.org</link>'
         f"<wp:wxr_version>1.2</wp:wxr_version>{''.join(items)}</channel></rss>"
     )
+
+
+def post_text(title: str = "A post", date: str = "2025-06-01T10:00:00Z", body: str = "Hello.\n", **fields: Any) -> str:
+    """The text of a post file with the given front matter fields (YAML flow values)."""
+    lines = ["---", f"title: {title!r}" if title is not None else "", f"date: {date}" if date is not None else ""]
+    for key, value in fields.items():
+        lines.append(f"{key}: {value}")
+    lines.append("---")
+    return "\n".join(line for line in lines if line) + "\n" + body

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from conftest import NOW
+from support.factories import NOW
 from support.mailserver import MailServer
 from support.mailserver import link_after
 from support.mailserver import parts

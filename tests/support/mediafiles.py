@@ -6,7 +6,9 @@ import struct
 import zlib
 from pathlib import Path
 
-MEDIA = Path(__file__).resolve().parent.parent / "data" / "media"
+from support.paths import DATA
+
+MEDIA = DATA / "media"
 PHONE_JPEG = MEDIA / "phone.jpg"  # 64x48 stored, EXIF orientation 6: shows as 48x64
 CAMELS_JPEG = MEDIA / "camels.jpg"  # 1024x683
 EPISODE_MP3 = MEDIA / "episode.mp3"  # one second, MPEG-2.5 Layer III

@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 import requests
 
-from conftest import free_port
+from support.paths import DEPLOY
+from support.server import free_port
 
-CONFIG = Path(__file__).resolve().parent.parent.parent / "deploy" / "nginx.conf"
+CONFIG = DEPLOY / "nginx.conf"
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
 
 
