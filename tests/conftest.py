@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from collections.abc import Callable
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from support.commands import run_syndicator
 from support.factories import NOW
 from support.factories import post_text
 from support.paths import SEED_POSTS
@@ -101,6 +103,17 @@ def start_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
     yield start
     for server in servers:
         server.stop()
+
+
+@pytest.fixture
+def run_cli(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """Run ``syndicator <args>`` as a process of its own (``support.commands.run_syndicator``), in tmp_path unless
+    ``cwd`` names another folder: ``run_cli("build", "--strict", env={...}, timeout=60, check=True)``."""
+
+    def run(*args: str, cwd: Path = tmp_path, **options: Any) -> subprocess.CompletedProcess[str]:
+        return run_syndicator(*args, cwd=cwd, **options)
+
+    return run
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

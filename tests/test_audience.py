@@ -6,8 +6,6 @@ from __future__ import annotations
 import hashlib
 import shutil
 import sqlite3
-import subprocess
-import sys
 import time
 import tracemalloc
 from collections.abc import Callable
@@ -20,6 +18,7 @@ from typing import Any
 import pytest
 import requests
 
+from support.commands import run_syndicator
 from support.factories import NOW
 from support.paths import SEED_POSTS
 from support.server import Server
@@ -142,9 +141,7 @@ def wait_for_counts(root: Path, server: Server, want: Callable[[str], bool]) -> 
 
     def ready() -> bool:
         nonlocal out
-        out = subprocess.run(
-            [sys.executable, "-m", "syndicator", "stats", "--days", "2"], cwd=root, capture_output=True, text=True
-        ).stdout
+        out = run_syndicator("stats", "--days", "2", cwd=root).stdout
         return want(out)
 
     server.wait_until(ready, what="counts", timeout=30)
@@ -318,7 +315,7 @@ def test_an_access_log_is_counted_once_however_often_it_is_imported(
 
 
 def test_a_bad_line_of_an_access_log_is_a_skipped_line(
-    make_settings: Callable[..., Settings], write_post: Callable[..., Path], tmp_path: Path
+    make_settings: Callable[..., Settings], write_post: Callable[..., Path], tmp_path: Path, run_cli: Callable[..., Any]
 ) -> None:
     """Times that leave the calendar in UTC, impossible dates and lines dated after tomorrow are skipped and
     reported; every other line is counted (`syndicator stats --import-log`, exit 0)."""
@@ -341,13 +338,7 @@ def test_a_bad_line_of_an_access_log_is_a_skipped_line(
     log = tmp_path / "access.log"
     log.write_text("\n".join(lines) + "\n")
     (tmp_path / "s.toml").write_text(f'posts_dir = "{settings.posts_dir}"\nstate_dir = "{settings.state_dir}"\n')
-    result = subprocess.run(
-        [sys.executable, "-m", "syndicator", "stats", "--config", "s.toml", "--import-log", str(log)],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_cli("stats", "--config", "s.toml", "--import-log", str(log), timeout=60)
     assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
     assert f"{log}: 4 feed requests counted, 4 lines skipped" in result.stdout
 

@@ -83,11 +83,9 @@ def test_reader_finds_a_category_feed_and_reads_a_post(
 
 
 def test_the_stats_page_shows_charts_in_a_browser(
-    browser: object, start_server: Callable[..., object], tmp_path: Path
+    browser: object, start_server: Callable[..., object], tmp_path: Path, run_cli: Callable[..., Any]
 ) -> None:
     """/stats/ with the token: an SVG chart per feed and for partners, drawn under the CSP with no error."""
-    import subprocess
-    import sys
     from datetime import UTC
     from datetime import datetime
     from datetime import timedelta
@@ -107,9 +105,7 @@ def test_the_stats_page_shows_charts_in_a_browser(
     store = AudienceStore(tmp_path / ".syndicator")
     store.write(latest=history)
     store.close()
-    added = subprocess.run(
-        [sys.executable, "-m", "syndicator", "partners", "add", "acme"], cwd=tmp_path, capture_output=True, text=True
-    )
+    added = run_cli("partners", "add", "acme")
     token = added.stdout.strip()
     server: Any = start_server(tmp_path, SYNDICATOR_STATS_TOKEN="chart-token")  # noqa: S106 - a test's token
     feedly = "Feedly/1.0 (+http://www.feedly.com/fetcher.html; 121 subscribers; feed-id=x)"

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import UTC
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 import time_machine
@@ -89,9 +90,8 @@ def test_config_option_and_errors(run: Callable[..., object], tmp_path: Path, wr
     assert run("build", "--config", "missing.toml").exit_code == 1
 
 
-def test_progress_bars_only_on_a_terminal(tmp_path: Path) -> None:
+def test_progress_bars_only_on_a_terminal(tmp_path: Path, run_cli: Callable[..., Any]) -> None:
     """A long build draws one bar on a terminal (reading, then writing), never on a pipe; no log line crosses it."""
-    import os
     import pty
     import subprocess
     import sys
@@ -101,7 +101,7 @@ def test_progress_bars_only_on_a_terminal(tmp_path: Path) -> None:
     for i in range(600):
         (posts / f"p{i}.md").write_text(f"---\ntitle: P{i}\ndate: 2025-01-01\n---\nBody {i}.\n")
     command = [sys.executable, "-m", "syndicator", "build"]
-    piped = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, check=True)
+    piped = run_cli("build", check=True)
     assert "reading posts" not in piped.stderr + piped.stdout
     (tmp_path / "feeds").rename(tmp_path / "feeds-piped")
     (tmp_path / ".syndicator").rename(tmp_path / "state-piped")
@@ -126,7 +126,6 @@ def test_progress_bars_only_on_a_terminal(tmp_path: Path) -> None:
 
 def test_build_watch_keeps_feeds_current_without_serving(tmp_path: Path) -> None:
     """`build --watch` reloads on the schedule and rewrites feeds/; SIGTERM stops it cleanly."""
-    import os
     import subprocess
     import sys
     import time
@@ -223,23 +222,20 @@ def test_a_build_stamp_expires_when_a_scheduled_post_comes_due(
         assert "<title>Later</title>" in (tmp_path / "feeds/all.atom").read_text()
 
 
-def test_new_code_reuses_no_stamp_and_no_cache(write_post: Callable[..., Path], tmp_path: Path) -> None:
+def test_new_code_reuses_no_stamp_and_no_cache(
+    write_post: Callable[..., Path], tmp_path: Path, run_cli: Callable[..., Any]
+) -> None:
     """An upgrade (or an edited install) parses and renders again, even when no post changed."""
     import shutil
-    import subprocess
-    import sys
 
     import syndicator
 
     package = tmp_path / "install"
     shutil.copytree(Path(syndicator.__file__).parent, package / "syndicator", ignore=shutil.ignore_patterns("*.pyc"))
     write_post("a.md", title="A")
-    env = {**os.environ, "PYTHONPATH": str(package)}
 
     def build() -> str:
-        command = [sys.executable, "-m", "syndicator", "build"]
-        done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, check=True, timeout=120)
-        return done.stderr
+        return run_cli("build", env={"PYTHONPATH": str(package)}, check=True).stderr
 
     build()
     assert "up to date" in build()

@@ -4,8 +4,6 @@ on loopback, whose links work against the server, and leaves with one click."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Callable
 from collections.abc import Iterator
 from pathlib import Path
@@ -58,15 +56,8 @@ def publish(server: Any, tmp_path: Path, name: str, title: str, category: str, d
     server.wait_until(lambda: server.get(f"/posts/{slug}/").status_code == 200, what=f"{slug} published")
 
 
-def subscribers(tmp_path: Path) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "syndicator", "subscribers"], cwd=tmp_path, capture_output=True, text=True, check=True
-    )
-    return done.stdout
-
-
 def test_a_reader_follows_one_category_by_email_and_leaves_with_one_click(
-    mail_site: tuple[Any, MailServer], tmp_path: Path
+    mail_site: tuple[Any, MailServer], tmp_path: Path, run_cli: Callable[..., Any]
 ) -> None:
     """Subscribe on the form's endpoint, confirm from the mail, receive only Alpha's next post, one-click out."""
     server, mail = mail_site
@@ -91,10 +82,10 @@ def test_a_reader_follows_one_category_by_email_and_leaves_with_one_click(
     assert f"\r\nList-Unsubscribe: <{unsubscribe}>\r\n".encode() in raw, "as a mail client reads it: no encoded word"
     page = requests.get(unsubscribe, timeout=10)
     assert page.status_code == 200 and "Unsubscribe" in page.text
-    assert "2" in subscribers(tmp_path).splitlines()[1].split(), "a GET unsubscribes nobody"
+    assert "2" in run_cli("subscribers", check=True).stdout.splitlines()[1].split(), "a GET unsubscribes nobody"
     one_click = requests.post(unsubscribe, data={"List-Unsubscribe": "One-Click"}, timeout=10)
     assert one_click.status_code == 200
-    assert subscribers(tmp_path).splitlines()[1].split()[1:] == ["1", "0", "0", "1"]
+    assert run_cli("subscribers", check=True).stdout.splitlines()[1].split()[1:] == ["1", "0", "0", "1"]
     publish(server, tmp_path, "alpha-4.md", "Alpha four", "Alpha", 4)
     arrived = mail.inbox.wait(5)
     assert arrived[-1].rcpt_tos == (CANARY,) and arrived[-1].message["Subject"] == "Alpha four"

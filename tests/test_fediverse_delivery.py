@@ -3,8 +3,6 @@ other; posts for partners, drafts and posts not yet due are never federated (a f
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Callable
 from collections.abc import Iterator
 from datetime import timedelta
@@ -147,19 +145,13 @@ def test_what_is_not_public_is_never_federated(
     assert titles(remote) == ["Now", "Future"]
 
 
-def test_stats_counts_followers_per_account(site: Site, tmp_path: Path) -> None:
+def test_stats_counts_followers_per_account(site: Site, tmp_path: Path, run_cli: Callable[..., Any]) -> None:
     """`syndicator stats` lists each account's followers."""
     config = tmp_path / "syndicator.toml"
     config.write_text(
         f'fediverse = true\nsite_url = "{site.url}"\nstate_dir = "{site.settings.state_dir}"\n'
         f'posts_dir = "{site.settings.posts_dir}"\noutput_dir = "{site.settings.output_dir}"\n'
     )
-    done = subprocess.run(
-        [sys.executable, "-m", "syndicator", "stats", "--config", str(config)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
+    done = run_cli("stats", "--config", str(config), timeout=60, check=True)
     host = site.url.removeprefix("http://")
     assert f"@alpha@{host}  /feeds/category/alpha  1" in done.stdout

@@ -8,8 +8,6 @@ import io
 import logging
 import os
 import stat
-import subprocess
-import sys
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
@@ -307,7 +305,7 @@ def test_no_database_no_subscribers(monkeypatch: pytest.MonkeyPatch, tmp_path: P
     ids=["database", "secret"],
 )
 def test_a_damaged_mail_state_stops_serve_and_subscribers_with_one_line(
-    tmp_path: Path, name: str, data: bytes, why: str
+    tmp_path: Path, name: str, data: bytes, why: str, run_cli: Callable[..., Any]
 ) -> None:
     """A damaged email.sqlite3 or email-secret: `serve` (with smtp_url) and `subscribers` exit 1 naming it."""
     (tmp_path / "posts").mkdir()
@@ -316,17 +314,10 @@ def test_a_damaged_mail_state_stops_serve_and_subscribers_with_one_line(
     (state / name).write_bytes(data)
     if name == SECRET_FILE:
         (state / MAIL_FILE).touch()  # the command opens the database only where there is one
-    env = {**os.environ, "SYNDICATOR_SMTP_URL": "smtp://127.0.0.1:9", "SYNDICATOR_EMAIL_FROM": "n@example.org"}
+    env = {"SYNDICATOR_SMTP_URL": "smtp://127.0.0.1:9", "SYNDICATOR_EMAIL_FROM": "n@example.org"}
     port = str(free_port())
     for command in (["serve", "--port", port], ["subscribers", "--export"]):
-        ran = subprocess.run(
-            [sys.executable, "-m", "syndicator", *command],
-            cwd=tmp_path,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        ran = run_cli(*command, env=env, timeout=60)
         if name == SECRET_FILE and command[0] == "subscribers":
             assert ran.returncode == 0, "the export needs no key"
             continue

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import frontmatter
 import pytest
@@ -37,7 +36,7 @@ def alias_bomb(levels: int, field: str = "visibility") -> str:
     return "\n".join([*lines, f"{field}: *l{levels - 1}", "---", "Body", ""])
 
 
-def test_the_490_byte_alias_bomb_is_refused_by_check(tmp_path: Path) -> None:
+def test_the_490_byte_alias_bomb_is_refused_by_check(tmp_path: Path, run_cli: Callable[..., Any]) -> None:
     """Nine levels of aliases given to ``visibility`` (whose problem shows its value) stop nothing: `check` names the
     file and the line where the front matter passes the bound, and the other post is fine."""
     posts = tmp_path / "posts"
@@ -46,9 +45,7 @@ def test_the_490_byte_alias_bomb_is_refused_by_check(tmp_path: Path) -> None:
     assert len(bomb.encode()) < 600
     (posts / "bomb.md").write_text(bomb)
     (posts / "fine.md").write_text("---\ntitle: Fine\ndate: 2025-01-01\n---\nBody\n")
-    result = subprocess.run(
-        [sys.executable, "-m", "syndicator", "check"], cwd=tmp_path, capture_output=True, text=True, timeout=120
-    )
+    result = run_cli("check")
     assert result.returncode == 1, result.stderr[-2000:]
     problems = [line for line in result.stdout.splitlines() if "bomb.md" in line]
     assert problems == [f"posts/bomb.md:8: {ALIASES}"]

@@ -29,13 +29,6 @@ from syndicator.service.output import FilesOutput
 from syndicator.store.state import BuilderLock
 
 
-def syndicator(cwd: Path, *args: str, timeout: float = 120, **env: str) -> subprocess.CompletedProcess[str]:
-    """Run the real command line in a folder; its exit code and output."""
-    command = [sys.executable, "-m", "syndicator", *args]
-    full_env = {**os.environ, **env}
-    return subprocess.run(command, cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout, check=False)
-
-
 def site(tmp_path: Path, posts: int = 3) -> Path:
     folder = tmp_path / "posts"
     folder.mkdir(exist_ok=True)
@@ -48,57 +41,61 @@ def tree(root: Path) -> dict[str, bytes]:
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
-def test_serve_refuses_an_address_another_program_holds(tmp_path: Path) -> None:
+def test_serve_refuses_an_address_another_program_holds(tmp_path: Path, run_cli: Callable[..., Any]) -> None:
     """A port taken by another program: exit 1 with one line naming the address, not a backtrace."""
     site(tmp_path)
     with socket.socket() as holder:
         holder.bind(("127.0.0.1", 0))
         holder.listen()
         port = holder.getsockname()[1]
-        result = syndicator(tmp_path, "serve", "--port", str(port), timeout=60)
+        result = run_cli("serve", "--port", str(port), timeout=60)
     assert result.returncode == 1
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert lines == [lines[-1]] and f"127.0.0.1:{port}" in lines[-1], result.stderr
     assert "Traceback" not in result.stderr
 
 
-def test_a_second_serve_never_shares_the_port(start_server: Callable[..., Any], tmp_path: Path) -> None:
+def test_a_second_serve_never_shares_the_port(
+    start_server: Callable[..., Any], tmp_path: Path, run_cli: Callable[..., Any]
+) -> None:
     """A second `serve` on the port of a running one exits 1; every answer still comes from the first."""
     site(tmp_path)
     server = start_server(tmp_path)
     other = tmp_path / "other"
     other.mkdir()
     site(other)
-    result = syndicator(other, "serve", "--port", str(server.port), timeout=60)
+    result = run_cli("serve", "--port", str(server.port), timeout=60, cwd=other)
     assert result.returncode == 1 and f"127.0.0.1:{server.port}" in result.stderr
     assert {server.get("/healthz").json()["posts"] for _ in range(12)} == {3}
 
 
 @pytest.mark.parametrize("command", ["build", "serve"])
-def test_a_missing_posts_dir_is_an_error_and_touches_nothing(tmp_path: Path, command: str) -> None:
+def test_a_missing_posts_dir_is_an_error_and_touches_nothing(
+    tmp_path: Path, command: str, run_cli: Callable[..., Any]
+) -> None:
     """posts_dir = "post" (a typo): exit 1 in one line; the feeds already published stay as they were."""
     site(tmp_path)
-    assert syndicator(tmp_path, "build").returncode == 0
+    assert run_cli("build").returncode == 0
     before = tree(tmp_path / "feeds")
     (tmp_path / "syndicator.toml").write_text('posts_dir = "post"\n')
-    result = syndicator(tmp_path, command, "--port", str(free_port())) if command == "serve" else None
-    result = result or syndicator(tmp_path, command, "--strict")
+    result = run_cli(command, "--port", str(free_port())) if command == "serve" else None
+    result = result or run_cli(command, "--strict")
     assert result.returncode == 1
     assert "posts_dir" in result.stderr and "post" in result.stderr and "Traceback" not in result.stderr
     assert tree(tmp_path / "feeds") == before
 
 
-def test_an_emptied_posts_dir_keeps_the_published_feeds(tmp_path: Path) -> None:
+def test_an_emptied_posts_dir_keeps_the_published_feeds(tmp_path: Path, run_cli: Callable[..., Any]) -> None:
     """No post file where posts were published (an unmounted share): build exits 1 and changes nothing."""
     posts = site(tmp_path)
-    assert syndicator(tmp_path, "build").returncode == 0
+    assert run_cli("build").returncode == 0
     before = tree(tmp_path / "feeds")
     for file in posts.iterdir():
         file.unlink()
-    result = syndicator(tmp_path, "build")
+    result = run_cli("build")
     assert result.returncode == 1 and "has no post file" in result.stderr
     assert tree(tmp_path / "feeds") == before
-    allowed = syndicator(tmp_path, "build", "--allow-empty")
+    allowed = run_cli("build", "--allow-empty")
     assert allowed.returncode == 0 and "0 posts" in allowed.stdout
 
 
@@ -116,17 +113,17 @@ def test_a_running_server_keeps_its_feeds_when_the_posts_vanish(
     assert len(feedparser.parse(feed).entries) == 3
 
 
-def test_one_builder_per_state_dir(tmp_path: Path) -> None:
+def test_one_builder_per_state_dir(tmp_path: Path, run_cli: Callable[..., Any]) -> None:
     """A second builder on the same state_dir refuses, naming the holder; a stale lock file is taken over."""
     site(tmp_path)
     settings = Settings(state_dir=tmp_path / ".syndicator")
     with BuilderLock(settings):
-        result = syndicator(tmp_path, "build")
+        result = run_cli("build")
         assert result.returncode == 1
         assert f"pid {os.getpid()}" in result.stderr and "state_dir" in result.stderr
         assert not (tmp_path / "feeds").exists()
     (tmp_path / ".syndicator" / "builder.lock").write_text("999999\n")  # left by a builder that died
-    assert syndicator(tmp_path, "build").returncode == 0
+    assert run_cli("build").returncode == 0
 
 
 def test_serve_answers_from_the_first_moment(
@@ -247,7 +244,9 @@ def _wait_for_a_child(pid: int) -> bool:
 
 @pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs /proc to see the build's forked copy")
 @pytest.mark.parametrize(("sent", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
-def test_a_build_stopped_by_a_signal_exits_in_one_line(tmp_path: Path, sent: int, code: int) -> None:
+def test_a_build_stopped_by_a_signal_exits_in_one_line(
+    tmp_path: Path, sent: int, code: int, run_cli: Callable[..., Any]
+) -> None:
     """Ctrl-C or SIGTERM in the middle of a (forking) build: exit 130 / 143, one line, no file half-written."""
     site(tmp_path, posts=4000)
     process = subprocess.Popen(
@@ -266,5 +265,5 @@ def test_a_build_stopped_by_a_signal_exits_in_one_line(tmp_path: Path, sent: int
     assert err.strip().splitlines()[-1].startswith(("interrupted", "terminated"))
     for feed in (tmp_path / "feeds").rglob("*.atom") if (tmp_path / "feeds").exists() else []:
         check_atom(feed.read_bytes())
-    assert syndicator(tmp_path, "build").returncode == 0  # and the next build finishes the work
+    assert run_cli("build").returncode == 0  # and the next build finishes the work
     assert json.loads((tmp_path / "feeds/all.json").read_bytes())["items"]

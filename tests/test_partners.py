@@ -10,8 +10,6 @@ import json
 import re
 import shutil
 import sqlite3
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,6 +24,7 @@ import feedparser
 import pytest
 import requests
 
+from support.commands import run_syndicator
 from support.factories import NOW
 from support.factories import post_text
 from support.feedcheck import check_atom
@@ -62,15 +61,8 @@ BRIEFING = post_text(
 BROKEN_BRIEFING = "---\ntitle: Zebra plans\nvisibility: partners\ndate: not-a-date\n---\nQuagga.\n"
 
 
-def cli(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """Run the syndicator command in a folder (as a publisher would, beside the running server)."""
-    return subprocess.run(
-        [sys.executable, "-m", "syndicator", *args], cwd=cwd, capture_output=True, text=True, timeout=60, env=env
-    )
-
-
 def add_partner(cwd: Path, name: str) -> str:
-    result = cli(cwd, "partners", "add", name)
+    result = run_syndicator("partners", "add", name, cwd=cwd, timeout=60)
     assert result.returncode == 0, result.stderr
     token = result.stdout.strip()
     assert re.fullmatch(r"synp_[A-Za-z0-9_-]{43}", token)
@@ -165,11 +157,11 @@ def test_archive_pages_for_partners(start_server: Callable[..., Server], tmp_pat
     assert b"Zebra" not in b"".join(p.read_bytes() for p in (tmp_path / "feeds/archive").glob("*.atom"))
 
 
-def test_every_wrong_credential_gets_the_same_401(site: Site) -> None:
+def test_every_wrong_credential_gets_the_same_401(site: Site, run_cli: Callable[..., Any]) -> None:
     """Missing, malformed, wrong, revoked, Basic with a wrong user: one answer, with both challenges."""
     server, token = site.server, site.token
     other = add_partner(site.root, "gone")
-    assert cli(site.root, "partners", "revoke", "gone").returncode == 0
+    assert run_cli("partners", "revoke", "gone", cwd=site.root, timeout=60).returncode == 0
     wrong = [
         None,
         "",
@@ -207,11 +199,11 @@ def test_every_wrong_credential_gets_the_same_401(site: Site) -> None:
     assert server.get("/partners/feeds/all.atom", headers={"Authorization": f"Bearer {token}"}).status_code == 200
 
 
-def test_revocation_counts_at_once_on_a_running_server(site: Site) -> None:
+def test_revocation_counts_at_once_on_a_running_server(site: Site, run_cli: Callable[..., Any]) -> None:
     """partners revoke, then the very next request: 401, without a restart or a reload."""
     server, headers = site.server, {"Authorization": basic("acme", site.token)}
     assert server.get("/partners/feeds/all.atom", headers=headers).status_code == 200
-    assert cli(site.root, "partners", "revoke", "acme").returncode == 0
+    assert run_cli("partners", "revoke", "acme", cwd=site.root, timeout=60).returncode == 0
     assert server.get("/partners/feeds/all.atom", headers=headers).status_code == 401
     assert server.get("/partners/feeds/all.atom", headers={"Authorization": f"Bearer {site.token}"}).status_code == 401
     fresh = add_partner(site.root, "acme")  # a new token for the same partner works at once too
@@ -294,10 +286,10 @@ def test_the_throttle_doubles_and_stays_bounded() -> None:
     assert len(throttle._clients) == 100
 
 
-def test_only_the_hash_of_a_token_is_kept(tmp_path: Path) -> None:
+def test_only_the_hash_of_a_token_is_kept(tmp_path: Path, run_cli: Callable[..., Any]) -> None:
     """partners add prints the token once; list never shows it; the SQLite file holds only its SHA-256."""
     token = add_partner(tmp_path, "acme")
-    listing = cli(tmp_path, "partners", "list")
+    listing = run_cli("partners", "list", timeout=60)
     assert listing.returncode == 0 and "acme" in listing.stdout and token not in listing.stdout
     assert "working" in listing.stdout and "never" in listing.stdout
     database = tmp_path / ".syndicator" / PARTNERS_FILE
@@ -305,14 +297,14 @@ def test_only_the_hash_of_a_token_is_kept(tmp_path: Path) -> None:
     assert token.encode() not in raw and token[5:].encode() not in raw
     with sqlite3.connect(database) as db:
         assert db.execute("SELECT token_hash FROM partners").fetchall() == [(token_hash(token),)]
-    taken = cli(tmp_path, "partners", "add", "acme")
+    taken = run_cli("partners", "add", "acme", timeout=60)
     assert taken.returncode == 1 and "revoke it first" in taken.stderr and "Traceback" not in taken.stderr
-    bad = cli(tmp_path, "partners", "add", "a:b")
+    bad = run_cli("partners", "add", "a:b", timeout=60)
     assert bad.returncode == 1 and "not a partner name" in bad.stderr
-    assert cli(tmp_path, "partners", "revoke", "acme").returncode == 0
-    again = cli(tmp_path, "partners", "revoke", "acme")
+    assert run_cli("partners", "revoke", "acme", timeout=60).returncode == 0
+    again = run_cli("partners", "revoke", "acme", timeout=60)
     assert again.returncode == 1 and "no partner 'acme'" in again.stderr
-    assert "revoked" in cli(tmp_path, "partners", "list").stdout
+    assert "revoked" in run_cli("partners", "list", timeout=60).stdout
 
 
 def test_tokens_are_random_and_checked_in_constant_time_against_every_hash() -> None:
@@ -365,7 +357,7 @@ def no_marker(where: str, body: bytes) -> None:
         assert marker not in lowered, f"{marker!r} in {where}"
 
 
-def test_partner_posts_are_on_no_public_surface(site: Site) -> None:
+def test_partner_posts_are_on_no_public_surface(site: Site, run_cli: Callable[..., Any]) -> None:
     """Not in any public answer (pages, feeds, archives, OPML, /healthz, redirects) nor any file in output_dir."""
     server, root = site.server, site.root
     (root / "posts/zebra-plans.md").write_text(BROKEN_BRIEFING)  # a broken one: its problem is private
@@ -406,7 +398,7 @@ def test_partner_posts_are_on_no_public_surface(site: Site) -> None:
     health = server.get("/healthz").json()
     assert health["next_publish_at"] is None
     assert [p["message"] for p in health["problems"]] == [PRIVATE_PROBLEM]
-    check = cli(root, "check")
+    check = run_cli("check", cwd=root, timeout=60)
     assert "zebra-plans.md" in check.stdout, "the publisher still sees it"
 
 

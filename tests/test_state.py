@@ -2,34 +2,18 @@
 
 from __future__ import annotations
 
-import os
 import pickle
-import signal
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
-from subprocess import PIPE
+from typing import Any
 
 import pytest
 
+from support.commands import run_syndicator
 from support.server import Server
 from support.server import free_port
 
 NESTED = b"[" * 200_000 + b"]" * 200_000  # deeper than any JSON reader's recursion
-
-
-def run(site: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    """``syndicator <args>`` in the site's folder, as a separate process (its whole group stopped at the timeout)."""
-    command = [sys.executable, "-m", "syndicator", *args]
-    process = subprocess.Popen(command, cwd=site, stdout=PIPE, stderr=PIPE, text=True, start_new_session=True)
-    try:
-        stdout, stderr = process.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        stdout, stderr = process.communicate()
-        raise AssertionError(f"still running after {timeout} s: {stderr}") from None
-    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
 
 
 def make_site(tmp_path: Path) -> Path:
@@ -42,7 +26,7 @@ def make_site(tmp_path: Path) -> Path:
         (posts / f"{name}.md").write_text(
             f"---\ntitle: Post {name}\ndate: 2024-05-04\ncategories: [{category}]\n---\nBody ![x](x.png)\n"
         )
-    built = run(site, "build")
+    built = run_syndicator("build", cwd=site)
     assert built.returncode == 0, built.stderr
     return site
 
@@ -69,31 +53,31 @@ CACHE_DAMAGE: dict[str, Callable[[bytes, bytes], bytes]] = {
 
 
 @pytest.mark.parametrize("damage", CACHE_DAMAGE)
-def test_a_damaged_post_cache_is_no_cache(tmp_path: Path, damage: str) -> None:
+def test_a_damaged_post_cache_is_no_cache(tmp_path: Path, damage: str, run_cli: Callable[..., Any]) -> None:
     """Any failure to read posts.cache means no cache: one warning, every post parsed, the same feeds."""
     site = make_site(tmp_path)
     before = feeds_of(site)
     cache = site / ".syndicator" / "posts.cache"
     cache.write_bytes(CACHE_DAMAGE[damage](pickle_mark(cache), cache.read_bytes()))
     (site / "posts" / "b.md").touch()  # something changed: the build does not stop at its stamp
-    built = run(site, "build")
+    built = run_cli("build", cwd=site)
     assert built.returncode == 0, built.stderr
     assert "Traceback" not in built.stderr
     warnings = [line for line in built.stderr.splitlines() if "WARNING" in line]
     assert len(warnings) == 1 and "posts.cache" in warnings[0], built.stderr
     assert "parsed=2" in built.stderr
     assert feeds_of(site) == before
-    again = run(site, "build")  # the cache was written afresh
+    again = run_cli("build", cwd=site)  # the cache was written afresh
     assert again.returncode == 0 and "WARNING" not in again.stderr, again.stderr
 
 
 @pytest.mark.parametrize("data", [NESTED, b"{", b"\xff\xfe"], ids=["nested", "cut", "binary"])
-def test_a_damaged_build_stamp_is_a_full_build(tmp_path: Path, data: bytes) -> None:
+def test_a_damaged_build_stamp_is_a_full_build(tmp_path: Path, data: bytes, run_cli: Callable[..., Any]) -> None:
     """build.json only lets a build stop early: unreadable, it is one warning and a build of everything."""
     site = make_site(tmp_path)
     before = feeds_of(site)
     (site / ".syndicator" / "build.json").write_bytes(data)
-    built = run(site, "build")
+    built = run_cli("build", cwd=site)
     assert built.returncode == 0 and "Traceback" not in built.stderr, built.stderr
     warnings = [line for line in built.stderr.splitlines() if "WARNING" in line]
     assert len(warnings) == 1 and "build.json" in warnings[0], built.stderr
@@ -106,14 +90,16 @@ STATE_FILES = ("feeds.json", "assets.json", "folders.json", "feeds-known.json")
 
 @pytest.mark.parametrize("name", STATE_FILES)
 @pytest.mark.parametrize("data", [NESTED, b'{"all": {"digest": ', b"\x00garbage"], ids=["nested", "cut", "binary"])
-def test_a_damaged_state_file_stops_build_with_one_line(tmp_path: Path, name: str, data: bytes) -> None:
+def test_a_damaged_state_file_stops_build_with_one_line(
+    tmp_path: Path, name: str, data: bytes, run_cli: Callable[..., Any]
+) -> None:
     """A state file that cannot be read: `build` exits 1 with one line naming it, and writes nothing."""
     site = make_site(tmp_path)
     (site / "posts" / "a.md").write_text("---\ntitle: Changed\ndate: 2024-05-04\ncategories: [Three]\n---\nNew\n")
     before = feeds_of(site)
     state = site / ".syndicator" / name
     state.write_bytes(data)
-    built = run(site, "build")
+    built = run_cli("build", cwd=site)
     assert built.returncode == 1
     assert "Traceback" not in built.stderr
     lines = built.stderr.strip().splitlines()
@@ -126,24 +112,26 @@ DATABASES = ("hub.sqlite3", "partners.sqlite3", "audience.sqlite3")
 
 
 @pytest.mark.parametrize("name", STATE_FILES + DATABASES)
-def test_a_damaged_state_file_stops_serve_at_start(tmp_path: Path, name: str) -> None:
+def test_a_damaged_state_file_stops_serve_at_start(tmp_path: Path, name: str, run_cli: Callable[..., Any]) -> None:
     """`serve` refuses to start on a damaged state file, with one line naming it: no traceback, no worker loop."""
     site = make_site(tmp_path)
     state = site / ".syndicator" / name
     state.write_bytes(NESTED)
-    served = run(site, "serve", "--port", str(free_port()), timeout=30)
+    served = run_cli("serve", "--port", str(free_port()), cwd=site, timeout=30)
     assert served.returncode == 1
     assert "Traceback" not in served.stderr
     assert f"state file {state} is damaged" in served.stderr
 
 
-def test_a_nested_ledger_is_recovered_from_the_feeds(tmp_path: Path, start_server: Callable[..., Server]) -> None:
+def test_a_nested_ledger_is_recovered_from_the_feeds(
+    tmp_path: Path, start_server: Callable[..., Server], run_cli: Callable[..., Any]
+) -> None:
     """A ledger too deep to read is an unreadable ledger: ids come back from output_dir, with one warning."""
     site = make_site(tmp_path)
     before = feeds_of(site)
     ledger = site / ".syndicator" / "ledger.json"
     ledger.write_bytes(NESTED)
-    built = run(site, "build")
+    built = run_cli("build", cwd=site)
     assert built.returncode == 0 and "Traceback" not in built.stderr, built.stderr
     assert "ledger unreadable" in built.stderr and "2 published ids recovered" in built.stderr
     assert feeds_of(site) == before
@@ -156,12 +144,14 @@ def test_a_nested_ledger_is_recovered_from_the_feeds(tmp_path: Path, start_serve
 
 
 @pytest.mark.parametrize(("name", "command"), [("partners.sqlite3", "partners list"), ("audience.sqlite3", "stats")])
-def test_a_damaged_database_stops_its_command_with_one_line(tmp_path: Path, name: str, command: str) -> None:
+def test_a_damaged_database_stops_its_command_with_one_line(
+    tmp_path: Path, name: str, command: str, run_cli: Callable[..., Any]
+) -> None:
     """`partners` and `stats` on a database that is not one: exit 1, one line naming it."""
     site = make_site(tmp_path)
     state = site / ".syndicator" / name
     state.write_bytes(b"not a database, " * 64)
-    ran = run(site, *command.split())
+    ran = run_cli(*command.split(), cwd=site)
     assert ran.returncode == 1
     assert ran.stderr.strip().splitlines() == [ran.stderr.strip()]
     assert ran.stderr.startswith(f"Error: state file {state} is damaged (file is not a database)"), ran.stderr

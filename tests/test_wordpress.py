@@ -11,6 +11,7 @@ import feedparser
 import pytest
 from click.testing import CliRunner
 
+from support.commands import run_import
 from support.factories import NOW
 from support.factories import wxr_export
 from support.factories import wxr_item
@@ -43,14 +44,6 @@ def without_page_fields(problems: list[LoadProblem] | tuple[LoadProblem, ...]) -
     return [p for p in problems if p.fatal or not PAGE_FIELDS.search(f"{p.path}: {p.message}")]
 
 
-def run_import(tmp_path: Path, export: Path = EXPORT, *args: str) -> object:
-    return CliRunner().invoke(
-        cli,
-        ["import", "wordpress", str(export), "--posts-dir", str(tmp_path / "posts"), *args],
-        catch_exceptions=False,
-    )
-
-
 @pytest.fixture
 def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
@@ -60,7 +53,7 @@ def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_import_summary_and_files(in_tmp: Path) -> None:
     """Posts become files named YYYY-MM-DD-<slug>.md, pages pages/<path>.md; attachments and menu items are counted
     and skipped."""
-    result = run_import(in_tmp)
+    result = run_import(EXPORT, in_tmp)
     assert result.exit_code == 0
     assert "imported 7 posts and 1 pages" in result.output and "8 new" in result.output
     assert "3 drafts, 1 scheduled" in result.output
@@ -84,7 +77,7 @@ def test_import_summary_and_files(in_tmp: Path) -> None:
 
 def test_front_matter_keeps_what_readers_need(in_tmp: Path) -> None:
     """title, date (GMT), updated, categories, tags, author display name, slug and the guid as id."""
-    run_import(in_tmp)
+    run_import(EXPORT, in_tmp)
     posts, problems = PostCache(Settings(posts_dir=in_tmp / "posts")).refresh()
     assert without_page_fields(problems) == []
     by_slug = {p.slug: p for p in posts}
@@ -110,7 +103,7 @@ def test_front_matter_keeps_what_readers_need(in_tmp: Path) -> None:
 def test_imported_posts_check_clean(in_tmp: Path) -> None:
     """`syndicator check` accepts the imported posts and pages without warnings (but that it may not know a
     page's `type` and `path` yet)."""
-    run_import(in_tmp)
+    run_import(EXPORT, in_tmp)
     result = CliRunner().invoke(cli, ["check"])
     assert [line for line in result.stdout.splitlines() if not PAGE_FIELDS.search(line)] == []
     assert result.exit_code == (1 if result.stdout else 0), result.output
@@ -138,7 +131,7 @@ def test_an_item_check_would_refuse_is_reported_and_not_written(
     (in_tmp / "syndicator.toml").write_text('timezone = "Asia/Tokyo"\n')  # 05:00 on 1 January 1 is in year 0 in UTC
     export = in_tmp / "export.xml"
     export.write_text(wxr_export(wxr_item(1), wxr_item(2, "2020-01-02 10:00:00", **fields), wxr_item(3)))
-    result = run_import(in_tmp, export)
+    result = run_import(export, in_tmp)
     assert result.exit_code == 0, result.output
     assert "imported 2 posts" in result.output and "2 new" in result.output
     assert f"skipped malformed post 2 (item 2): {reason}" in result.output
@@ -153,17 +146,17 @@ def test_an_item_check_would_refuse_is_reported_and_not_written(
 
 def test_rerun_updates_in_place_and_keeps_local_edits(in_tmp: Path) -> None:
     """A second run creates nothing twice; a file edited since is kept unless --force."""
-    run_import(in_tmp)
+    run_import(EXPORT, in_tmp)
     before = sorted((in_tmp / "posts").iterdir())
-    again = run_import(in_tmp)
+    again = run_import(EXPORT, in_tmp)
     assert "0 new, 0 updated, 8 unchanged" in again.output
     assert sorted((in_tmp / "posts").iterdir()) == before
     edited = in_tmp / "posts" / "2011-11-30-water-sharing.md"
     edited.write_text(edited.read_text().replace("Rivers cross borders.", "Rivers cross borders, edited here."))
-    kept = run_import(in_tmp)
+    kept = run_import(EXPORT, in_tmp)
     assert "kept 2011-11-30-water-sharing.md: edited since the last import" in kept.output
     assert "edited here" in edited.read_text()
-    forced = run_import(in_tmp, EXPORT, "--force")
+    forced = run_import(EXPORT, in_tmp, "--force")
     assert "1 updated" in forced.output
     assert "edited here" not in edited.read_text()
     assert sorted((in_tmp / "posts").iterdir()) == before
@@ -171,32 +164,32 @@ def test_rerun_updates_in_place_and_keeps_local_edits(in_tmp: Path) -> None:
 
 def test_a_post_edited_since_in_another_encoding_is_kept(in_tmp: Path) -> None:
     """A post file re-saved in Latin-1 is a local edit like any other: kept (or overwritten with --force)."""
-    run_import(in_tmp)
+    run_import(EXPORT, in_tmp)
     edited = in_tmp / "posts" / "2011-11-30-water-sharing.md"
     edited.write_bytes(
         edited.read_text().replace("Rivers cross borders.", "Rivers cross borders, café.").encode("latin-1")
     )
-    kept = run_import(in_tmp)
+    kept = run_import(EXPORT, in_tmp)
     assert kept.exit_code == 0, kept.output
     assert "kept 2011-11-30-water-sharing.md: edited since the last import" in kept.output
     assert "café".encode("latin-1") in edited.read_bytes()
-    forced = run_import(in_tmp, EXPORT, "--force")
+    forced = run_import(EXPORT, in_tmp, "--force")
     assert "1 updated" in forced.output and "café" not in edited.read_text(encoding="utf-8")
 
 
 def test_a_post_edited_after_the_import_record_was_lost_is_kept(in_tmp: Path) -> None:
     """Without the import's record (state_dir lost or damaged), a post file already in place is the publisher's."""
-    run_import(in_tmp)
+    run_import(EXPORT, in_tmp)
     edited = in_tmp / "posts" / "2011-11-30-water-sharing.md"
     edited.write_text(edited.read_text().replace("Rivers cross borders.", "Rivers cross borders, edited here."))
     for record in (in_tmp / ".syndicator").rglob("wordpress.json"):
         record.unlink()
-    kept = run_import(in_tmp)
+    kept = run_import(EXPORT, in_tmp)
     assert kept.exit_code == 0, kept.output
     assert "kept 2011-11-30-water-sharing.md: edited since the last import" in kept.output
     assert "edited here" in edited.read_text()
     assert "0 new" in kept.output  # the files the import wrote and nobody touched are seen as unchanged
-    forced = run_import(in_tmp, EXPORT, "--force")
+    forced = run_import(EXPORT, in_tmp, "--force")
     assert "edited here" not in edited.read_text(), forced.output
 
 
@@ -337,14 +330,14 @@ def front_and_body(path: Path) -> tuple[dict[str, object], str]:
 @pytest.fixture
 def blocks(in_tmp: Path) -> Path:
     """The WordPress 6 export imported with the real CLI into in_tmp/posts."""
-    result = run_import(in_tmp, BLOCKS)
+    result = run_import(BLOCKS, in_tmp)
     assert result.exit_code == 0, result.output
     return in_tmp / "posts"
 
 
 def test_wordpress_com_export_is_accepted(in_tmp: Path) -> None:
     """An export in the https://wordpress.org/export/1.2/ namespace (WordPress.com) imports, without term lists."""
-    result = run_import(in_tmp, WPCOM)
+    result = run_import(WPCOM, in_tmp)
     assert result.exit_code == 0, result.output
     assert "imported 1 posts" in result.output
     meta, _ = front_and_body(in_tmp / "posts" / "2023-03-01-horses-of-kyrgyzstan.md")
@@ -434,7 +427,7 @@ def test_embeds_become_links_naming_the_provider(blocks: Path, in_tmp: Path) -> 
     assert ">View on X</a></p><figcaption>What people said</figcaption>" in caravan
     _, episode = front_and_body(blocks / "2023-04-02-episode-one.md")
     assert '<p><a href="https://vimeo.com/76979871">Watch on Vimeo</a></p>' in episode
-    run_import(in_tmp, WPCOM)
+    run_import(WPCOM, in_tmp)
     _, horses = front_and_body(in_tmp / "posts" / "2023-03-01-horses-of-kyrgyzstan.md")
     assert '<p><a href="https://www.youtube.com/watch?v=abcdefghijk">Watch on YouTube</a></p>' in horses
     assert '<p><a href="https://www.youtube.com/watch?v=zyxwvutsrqp">Watch on YouTube</a></p>' in horses
@@ -461,7 +454,7 @@ def test_shared_post_name_gets_unique_slugs_in_post_id_order(blocks: Path, in_tm
     """Two posts sharing a post_name: the lower post id keeps it, the other gets -2; the summary says so."""
     assert front_and_body(blocks / "2023-05-01-notes.md")[0]["slug"] == "notes"
     assert front_and_body(blocks / "2023-06-01-notes-2.md")[0]["slug"] == "notes-2"
-    again = run_import(in_tmp, BLOCKS)
+    again = run_import(BLOCKS, in_tmp)
     assert "1 renamed slugs" in again.output and "renamed post 41: slug notes is taken, now notes-2" in again.output
     posts, problems = PostCache(Settings(posts_dir=blocks)).refresh()
     assert problems == [] and len({p.slug for p in posts}) == len(posts) == 6
@@ -474,7 +467,7 @@ def test_items_sharing_a_post_id_are_both_imported(blocks: Path, in_tmp: Path) -
         front_and_body(blocks / "2024-01-01-spring.md")[0],
     )
     assert (winter["id"], spring["id"]) == ("http://blog.example.org/?p=50", "http://blog.example.org/?p=50&copy=1")
-    again = run_import(in_tmp, BLOCKS)
+    again = run_import(BLOCKS, in_tmp)
     assert "0 new, 0 updated, 6 unchanged" in again.output
 
 
@@ -486,7 +479,7 @@ def test_featured_image_becomes_image(blocks: Path, in_tmp: Path) -> None:
         "alt": "Camels at the caravanserai",
     }
     assert "image" not in front_and_body(blocks / "2023-04-02-episode-one.md")[0]
-    run_import(in_tmp, WPCOM)
+    run_import(WPCOM, in_tmp)
     assert front_and_body(in_tmp / "posts" / "2023-03-01-horses-of-kyrgyzstan.md")[0]["image"] == (
         "https://stepperider.files.wordpress.com/2023/03/horses.jpg"
     )
@@ -494,7 +487,7 @@ def test_featured_image_becomes_image(blocks: Path, in_tmp: Path) -> None:
 
 def test_summary_says_what_was_converted_and_lost(in_tmp: Path) -> None:
     """The summary counts posts, drafts, scheduled, renamed slugs, enclosures, embeds, images, media, redirects."""
-    result = run_import(in_tmp, BLOCKS)
+    result = run_import(BLOCKS, in_tmp)
     first = result.output.splitlines()[0]
     assert "imported 6 posts" in first and "0 drafts, 0 scheduled" in first
     assert "1 renamed slugs, 4 enclosures, 3 embeds, 0 galleries, 1 featured images" in first
@@ -509,7 +502,7 @@ def test_redirects_are_written_into_the_config_keeping_the_rest(in_tmp: Path) ->
     config.write_text(
         '# my blog\nsite_title = "Steppe Notes"  # the name\n\n[redirects.category]\nold-name = "travel"\n'
     )
-    result = run_import(in_tmp, BLOCKS, "--config", str(config))
+    result = run_import(BLOCKS, in_tmp, "--config", str(config))
     assert result.exit_code == 0, result.output
     text = config.read_text()
     assert text.startswith('# my blog\nsite_title = "Steppe Notes"  # the name\n')
@@ -521,10 +514,10 @@ def test_redirects_are_written_into_the_config_keeping_the_rest(in_tmp: Path) ->
     assert redirects.get("author", "aigerim") == "aigerim-nurlanovna"
     assert redirects.get("post", "20") == "caravan-cities" and redirects.get("post", "41") == "notes-2"
     assert redirects.get("category", "travel") is None  # same slug: nothing to redirect
-    again = run_import(in_tmp, BLOCKS, "--config", str(config))
+    again = run_import(BLOCKS, in_tmp, "--config", str(config))
     assert "0 redirects and 0 categories written" in again.output and config.read_text() == text
     created = in_tmp / "new" / "created.toml"
-    run_import(in_tmp, WPCOM, "--config", str(created))
+    run_import(WPCOM, in_tmp, "--config", str(created))
     assert load_settings(created, {}).redirects.get("category", "экономика") == "ekonomika"
 
 
@@ -549,7 +542,7 @@ def test_end_to_end_import_build_feeds_and_old_urls(in_tmp: Path) -> None:
     """Import a WordPress 6 export, build: every feed parses (bozo 0, RFC 4287 / RSS rules) and old URLs 301."""
     config = in_tmp / "syndicator.toml"
     config.write_text('site_title = "Steppe Notes"\nsite_url = "https://steppe.example"\n')
-    imported = run_import(in_tmp, BLOCKS, "--config", str(config))
+    imported = run_import(BLOCKS, in_tmp, "--config", str(config))
     assert imported.exit_code == 0, imported.output
     built = CliRunner().invoke(cli, ["build", "--strict", "--config", str(config)], catch_exceptions=False)
     assert built.exit_code == 0, built.output

@@ -7,12 +7,11 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
+from support.commands import run_import
 from support.factories import wxr_export
 from support.factories import wxr_item
 from support.paths import DATA
-from syndicator.cli import cli
 from syndicator.config import Settings
 from syndicator.importers.content import convert
 from syndicator.incremental.postcache import PostCache
@@ -59,11 +58,7 @@ def misplaced(fragment: str) -> list[str]:
 
 def import_into(root: Path, export: Path) -> dict[str, Post]:
     """Import an export with the real CLI into root/posts; the posts as every build reads them, by slug."""
-    result = CliRunner().invoke(
-        cli,
-        ["import", "wordpress", str(export), "--posts-dir", str(root / "posts"), "--config", str(root / "s.toml")],
-        catch_exceptions=False,
-    )
+    result = run_import(export, root, config="s.toml")
     assert result.exit_code == 0, result.output
     posts, _problems = PostCache(Settings(posts_dir=root / "posts")).refresh()
     return {post.slug: post for post in posts}

@@ -17,6 +17,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from support.commands import run_import
 from support.factories import wxr_export
 from support.factories import wxr_item
 from support.paths import DATA
@@ -161,14 +162,6 @@ def read_post(path: Path) -> tuple[dict[str, object], str]:
     return yaml.safe_load(front), body
 
 
-def run_import(tmp_path: Path, *args: str, export: Path = BLOCKS) -> object:
-    return CliRunner().invoke(
-        cli,
-        ["import", "wordpress", str(export), "--posts-dir", str(tmp_path / "posts"), *args],
-        catch_exceptions=False,
-    )
-
-
 @pytest.fixture
 def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
@@ -177,7 +170,7 @@ def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def test_without_media_urls_stay_on_the_old_site(in_tmp: Path) -> None:
     """Without --media, every upload keeps its absolute URL and nothing is copied."""
-    run_import(in_tmp)
+    run_import(BLOCKS, in_tmp)
     _, body = read_post(in_tmp / "posts" / "2023-03-10-caravan-cities.md")
     assert "http://blog.example.org/wp-content/uploads/2023/03/photo-1024x683.jpg" in body
     assert not (in_tmp / "posts" / "uploads").exists()
@@ -189,7 +182,7 @@ def test_media_from_a_folder(in_tmp: Path) -> None:
     for name, data in UPLOADS.items():
         (uploads / name).parent.mkdir(parents=True, exist_ok=True)
         (uploads / name).write_bytes(data)
-    result = run_import(in_tmp, "--media", str(uploads))
+    result = run_import(BLOCKS, in_tmp, "--media", str(uploads))
     assert result.exit_code == 0, result.output
     assert "media: 7 fetched, 0 failed" in result.output
     posts = in_tmp / "posts"
@@ -206,13 +199,13 @@ def test_media_from_a_folder(in_tmp: Path) -> None:
         {"url": "https://cdn.example.net/episode-1.m4a", "type": "audio/x-m4a", "length": 2048},  # not an upload
     ]
     assert 'poster="uploads/2023/04/poster.jpg"' in body
-    again = run_import(in_tmp, "--media", str(uploads))
+    again = run_import(BLOCKS, in_tmp, "--media", str(uploads))
     assert "media: 0 fetched, 0 failed" in again.output and "6 unchanged" in again.output
 
 
 def test_media_fetched_from_the_old_site(in_tmp: Path, old_site: Site) -> None:
     """--media URL: uploads are fetched over HTTP from the URL base (with or without its final slash)."""
-    result = run_import(in_tmp, "--media", old_site.url.rstrip("/"), "--media-allow-private")
+    result = run_import(BLOCKS, in_tmp, "--media", old_site.url.rstrip("/"), "--media-allow-private")
     assert result.exit_code == 0, result.output
     assert "media: 7 fetched, 0 failed" in result.output
     assert (in_tmp / "posts/uploads/2023/04/episode-1.mp3").read_bytes() == b"ID3 episode one"
@@ -249,7 +242,7 @@ def test_bad_answers_keep_the_remote_url(tmp_path: Path, old_site: Site) -> None
 
 def test_media_url_at_a_private_address_needs_the_flag(in_tmp: Path, old_site: Site) -> None:
     """Without --media-allow-private, a --media URL on loopback is refused before anything is written or asked."""
-    result = run_import(in_tmp, "--media", old_site.url)
+    result = run_import(BLOCKS, in_tmp, "--media", old_site.url)
     assert result.exit_code == 1
     assert "--media: 127.0.0.1 is not a public address (--media-allow-private allows" in result.output
     assert old_site.handler.asked == []
@@ -273,7 +266,7 @@ def test_a_redirect_to_a_private_address_is_refused(in_tmp: Path, old_site: Site
     are still held to public addresses, or back to the old site's own address.
     """
     old_site.handler.moved["2023/03/photo.jpg"] = where.format(internal=internal.url)
-    result = run_import(in_tmp, "--media", old_site.url, "--media-allow-private")
+    result = run_import(BLOCKS, in_tmp, "--media", old_site.url, "--media-allow-private")
     assert result.exit_code == 0, result.output
     assert "media: 6 fetched, 1 failed" in result.output
     assert "media not brought over 2023/03/photo.jpg: refused redirect: " in result.output
@@ -368,7 +361,7 @@ def test_an_upload_that_cannot_be_a_file_is_that_files_problem(in_tmp: Path, old
             wxr_item(5, post_name="z" * 250),  # its file's name would be 264 bytes long
         )
     )
-    result = run_import(in_tmp, "--media", old_site.url, "--media-allow-private", export=export)
+    result = run_import(export, in_tmp, "--media", old_site.url, "--media-allow-private")
     assert result.exit_code == 0, result.output
     assert "imported 4 posts" in result.output and "media: 3 fetched, 3 failed" in result.output
     assert f"media not brought over 2020/01/{long}: a part of its name is longer than 255 bytes" in result.output

@@ -11,9 +11,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from click.testing import CliRunner
-from click.testing import Result
 
+from support.commands import run_import
 from support.factories import NOW
 from support.factories import wxr_export
 from support.factories import wxr_item
@@ -21,7 +20,6 @@ from support.mediafiles import CAMELS_JPEG
 from support.mediafiles import EPISODE_MP3
 from support.mediafiles import copy
 from support.paths import DATA
-from syndicator.cli import cli
 from syndicator.config import ConfigError
 from syndicator.config import load_settings
 from syndicator.service.build import Builder
@@ -31,24 +29,6 @@ DATA = DATA / "wordpress"
 CLASSIC = DATA / "classic-site.xml"
 PREVIEW = DATA / "preview.xml"
 OLD = "http://old.example.net"
-
-
-def run_import(root: Path, export: Path, *args: str) -> Result:
-    """`syndicator import wordpress` into root/posts, with root/site.toml as the config."""
-    return CliRunner().invoke(
-        cli,
-        [
-            "import",
-            "wordpress",
-            str(export),
-            "--posts-dir",
-            str(root / "posts"),
-            "--config",
-            str(root / "site.toml"),
-            *args,
-        ],
-        catch_exceptions=False,
-    )
 
 
 def read_post(path: Path) -> tuple[dict[str, object], str]:
@@ -62,7 +42,7 @@ def hrefs(body: str) -> list[str]:
 
 def test_pages_are_imported_under_pages_with_type_and_path(tmp_path: Path) -> None:
     """WordPress pages become posts/pages/<path>.md with `type: page` and `path:` (/parent/child/ for a child)."""
-    result = run_import(tmp_path, CLASSIC)
+    result = run_import(CLASSIC, tmp_path, config="site.toml")
     assert result.exit_code == 0, result.output
     assert "imported 7 posts and 3 pages" in result.output and "skipped: 5 attachment\n" in result.output
     pages = tmp_path / "posts" / "pages"
@@ -85,7 +65,7 @@ def test_pages_are_imported_under_pages_with_type_and_path(tmp_path: Path) -> No
 def test_category_parents_and_descriptions_go_into_the_config(tmp_path: Path) -> None:
     """The import writes [categories.<slug>] with `parent` and `description`; entries the file has are kept."""
     (tmp_path / "site.toml").write_text('site_title = "Valley"\n\n[categories.places]\ndescription = "Mine."\n')
-    result = run_import(tmp_path, CLASSIC)
+    result = run_import(CLASSIC, tmp_path, config="site.toml")
     assert result.exit_code == 0, result.output
     assert "and 2 categories written to" in result.output
     categories = load_settings(tmp_path / "site.toml", {}).categories
@@ -99,7 +79,7 @@ def test_category_parents_and_descriptions_go_into_the_config(tmp_path: Path) ->
     assert "unused-child" not in categories.table and "notes" not in categories.table  # no post / nothing to say
     text = (tmp_path / "site.toml").read_text()
     assert text.startswith('site_title = "Valley"\n\n[categories.places]\ndescription = "Mine."\n')
-    again = run_import(tmp_path, CLASSIC)
+    again = run_import(CLASSIC, tmp_path, config="site.toml")
     assert "0 redirects and 0 categories written" in again.output and (tmp_path / "site.toml").read_text() == text
 
 
@@ -122,7 +102,7 @@ def test_the_category_table_is_checked(tmp_path: Path, table: str, message: str)
 
 def test_items_without_post_id_or_post_name_are_imported(tmp_path: Path) -> None:
     """Items without wp:post_id or wp:post_name: the id from the ?p= of the link or guid, the slug from the title."""
-    result = run_import(tmp_path, PREVIEW)
+    result = run_import(PREVIEW, tmp_path, config="site.toml")
     assert result.exit_code == 0, result.output
     assert "imported 3 posts and 0 pages" in result.output
     assert "skipped malformed post ? (item 4): no numeric wp:post_id, and no ?p=<id> in its link or guid" in (
@@ -163,7 +143,7 @@ def test_an_import_that_brings_nothing_from_items_exits_1(tmp_path: Path, items:
     """An export with items of which none is imported is a failure (exit 1), not a quiet success."""
     export = tmp_path / "export.xml"
     export.write_text(wxr_export(*items))
-    result = run_import(tmp_path, export)
+    result = run_import(export, tmp_path, config="site.toml")
     assert result.exit_code == code, result.output
     if code:
         assert f"{export}: nothing imported from its {len(items)} items" in result.output
@@ -171,7 +151,7 @@ def test_an_import_that_brings_nothing_from_items_exits_1(tmp_path: Path, items:
 
 def test_the_summary_counts_what_was_not_brought(tmp_path: Path) -> None:
     """Comments, attachments no post uses and sticky flags are counted, one line each."""
-    result = run_import(tmp_path, CLASSIC)
+    result = run_import(CLASSIC, tmp_path, config="site.toml")
     lines = result.output.splitlines()
     assert "not imported: 3 comments (the posts and pages come without them)" in lines
     assert "not imported: 2 attachments that no post or page uses" in lines  # the PDF and spare.jpg
@@ -201,7 +181,7 @@ LEFT_AS_THEY_WERE = [
 def test_links_to_the_old_site_point_at_the_new_one(tmp_path: Path) -> None:
     """Links to the old site's posts, pages, categories, tags and authors get their new addresses; attachment pages
     and uploads the file's URL; links to what was not imported stay as they were."""
-    assert run_import(tmp_path, CLASSIC).exit_code == 0
+    assert run_import(CLASSIC, tmp_path, config="site.toml").exit_code == 0
     meta, body = read_post(tmp_path / "posts" / "2020-05-06-links.md")
     assert meta["summary"] == 'Links, starting with <a href="/posts/markup/">the markup post</a>.'
     uploads = f"{OLD}/wp-content/uploads/2020/05"
@@ -221,7 +201,7 @@ def test_with_media_links_to_uploads_and_attachment_pages_name_the_imported_file
     uploads = tmp_path / "old-uploads"
     copy(CAMELS_JPEG, uploads / "2020" / "05" / "two.jpg")
     copy(EPISODE_MP3, uploads / "2020" / "05" / "song.mp3")
-    result = run_import(tmp_path, CLASSIC, "--media", str(uploads))
+    result = run_import(CLASSIC, tmp_path, "--media", str(uploads), config="site.toml")
     assert result.exit_code == 0, result.output
     assert "media: 2 fetched, 3 failed" in result.output
     _, body = read_post(tmp_path / "posts" / "2020-05-06-links.md")

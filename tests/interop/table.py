@@ -9,6 +9,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests/, for support/
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from consumers import CONSUMERS

@@ -7,8 +7,6 @@ reader must show (summaries, pieces of content) are written out below by hand.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC
@@ -25,6 +23,7 @@ from consumers import Shown
 from lxml import etree
 
 import syndicator
+from support.commands import run_syndicator
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 SITE_URL = "https://interop.example"
@@ -83,18 +82,9 @@ def build(output: Path) -> Path:
         f"summary_words = {SUMMARY_WORDS}\nfeed_size = 3\narchive_page_size = 2\n",
         encoding="utf-8",
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SYNDICATOR_")}
     # the syndicator this process imports, wherever it comes from (an editable install elsewhere, PYTHONPATH)
-    env["PYTHONPATH"] = os.pathsep.join(
-        filter(None, (str(Path(syndicator.__file__).parents[1]), env.get("PYTHONPATH")))
-    )
-    subprocess.run(
-        [sys.executable, "-m", "syndicator", "build", "--config", str(config)],
-        check=True,
-        cwd=output,
-        env=env,
-        capture_output=True,
-    )
+    path = os.pathsep.join(filter(None, (str(Path(syndicator.__file__).parents[1]), os.environ.get("PYTHONPATH"))))
+    run_syndicator("build", "--config", str(config), cwd=output, env={"PYTHONPATH": path}, check=True)
     return output / "feeds"
 
 

@@ -1,0 +1,53 @@
+"""The command line, for tests: ``syndicator <args>`` as a process of its own, and the WordPress import in this one."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+from click.testing import CliRunner
+from click.testing import Result
+
+from syndicator.cli import cli
+
+
+def run_syndicator(
+    *args: str, cwd: Path, env: Mapping[str, str] | None = None, timeout: float = 120, check: bool = False
+) -> subprocess.CompletedProcess[str]:
+    """Run ``syndicator <args>`` in ``cwd`` as a separate process, as a publisher runs it; its exit code and output.
+
+    It sees this process's environment without any ``SYNDICATOR_*`` variable
+    (as every test does), plus ``env``. It runs in a session of its own: at
+    the timeout its whole group is killed and the test fails. ``check`` fails
+    the test when it exits with another code than 0.
+    """
+    command = [sys.executable, "-m", "syndicator", *args]
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("SYNDICATOR_")} | dict(env or {})
+    process = subprocess.Popen(
+        command,
+        cwd=cwd,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        stdout, stderr = process.communicate()
+        raise AssertionError(f"syndicator {' '.join(args)} still running after {timeout} s: {stderr}") from None
+    if check:
+        assert process.returncode == 0, f"syndicator {' '.join(args)} exited {process.returncode}: {stderr}"
+    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
+
+
+def run_import(export: Path, root: Path, *args: str, config: str = "") -> Result:
+    """``syndicator import wordpress <export>`` into root/posts (with root/<config> as the config file when given)."""
+    options = ["--posts-dir", str(root / "posts"), *(["--config", str(root / config)] if config else [])]
+    return CliRunner().invoke(cli, ["import", "wordpress", str(export), *options, *args], catch_exceptions=False)
