@@ -15,6 +15,7 @@ from support.factories import Html
 from support.factories import make_catalog
 from support.factories import make_post
 from support.factories import terms
+from support.strategies import catalog_edits
 from syndicator.core.catalog import group_terms
 
 
@@ -98,22 +99,7 @@ def test_grouping_is_stable_under_any_order(names: list[str]) -> None:
     assert terms("Foo Bar")[0].slug in groups or "foo-bar" not in {t.slug for p in posts for t in p.categories}
 
 
-def _edit_cases() -> st.SearchStrategy[tuple[int, dict[str, object]]]:
-    moves = st.sampled_from(
-        [
-            {"title": "Retitled"},
-            {"summary_html": "<p>New.</p>"},
-            {"updated": datetime(2025, 12, 1, tzinfo=UTC)},
-            {"categories": ("Beta",)},
-            {"date": datetime(2024, 1, 1, tzinfo=UTC)},
-            {"draft": True},
-            {"slug": "moved"},
-        ]
-    )
-    return st.tuples(st.integers(0, 11), moves)
-
-
-@given(_edit_cases())
+@given(catalog_edits())
 def test_a_catalog_with_edits_equals_a_fresh_build(case: tuple[int, dict[str, object]]) -> None:
     """with_edits gives exactly what Catalog.build gives, or declines (None) when an edit moves a post."""
     index, change = case

@@ -23,6 +23,7 @@ from support.feedcheck import check_atom
 from support.feedcheck import check_file
 from support.feedcheck import check_json
 from support.feedcheck import check_rss
+from support.strategies import printable
 from syndicator.config import Settings
 from syndicator.core.render import render_feeds
 from syndicator.model import Author
@@ -180,9 +181,6 @@ def test_empty_catalog_still_renders_valid_feeds(settings: Settings) -> None:
     check_atom(files["all.atom"])
     check_rss(files["all.rss"])
     check_json(files["all.json"])
-
-
-printable = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=40)
 
 
 @hsettings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)

@@ -15,6 +15,7 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from support.factories import NOW
+from support.strategies import front_matter_lines
 from syndicator.config import Settings
 from syndicator.core.frontmatter import HANDLER
 from syndicator.core.frontmatter import split_front_matter
@@ -120,71 +121,9 @@ def test_long_numbers_that_are_text_are_kept(settings: Settings) -> None:
     assert isinstance(post, Post) and post.title == "9" * 5000
 
 
-# Adversarial front matter: YAML's every kind of value and tag, anchors and aliases, numbers and dates that
-# overflow, merge keys, control characters and broken syntax, in any field (the known ones and near misses).
-FIELD_NAMES = [
-    *("title", "date", "updated", "categories", "tags", "author", "slug", "id", "draft", "summary"),
-    *("image", "enclosures", "license", "visibility", "Draft", "visiblity", "Visibility", "drafts"),
-]
-KEYS = st.sampled_from(FIELD_NAMES) | st.sampled_from(
-    ["<<", "? [a, b]", "? {a: 1}", "1", "null", "true", "&k key", "*k", "'quoted'", '"\\ud800"', "x" * 300]
-)
-SCALARS = st.sampled_from(
-    [
-        *("", "~", "null", "yes", "No", "on", "true", "0", "-0", "0o17", "0x1F", "0b101", "1_000", "190:20:30"),
-        *("9" * 5000, "0x" + "f" * 5000, "1" + ":59" * 2000, "1e999", "-.inf", ".nan", "1.5e-400", "12e"),
-        *("2025-13-45", "0000-01-01", "9999-12-31T23:59:59-23:59", "2025-01-01T25:00", "2001-12-14t21:59:43.10-05:00"),
-        *("!!binary AAAA", "!!binary !!!", "!!python/object:os.system x", "!!set {a, b}", "!!omap [a: 1, b: 2]"),
-        *("!!pairs [a, b]", "!!timestamp nope", "!!int abc", "!!float x", "!!bool maybe", "!!null x", "!!str 1"),
-        *("!!map [1]", "!!seq {a: 1}", "!!omap {a: 1}", "!custom x", "!<tag:x> y", "&a [1, 2]", "*a", "*undefined"),
-        *("&b {<<: *a}", "{<<: [*a, *a]}", "&s [*s]", "&m {x: *m}"),
-        *('"\\x00"', '"\\ud800"', '"\\U0010FFFF"', '"\\e\\a"', "\x1b[0m", "\u2028", "\ufeff", "\t", "|", ">"),
-        *("javascript:alert(1)", "http://", "x.png", "../../etc/passwd", "/etc/passwd", "[a, [b, [c, [d]]]]"),
-        *("{name: [1], email: {a: b}, uri: [x]}", "{src: {a: 1}}", "{url: 1, length: -5}", "{url: x, length: 1e9}"),
-        *("partners", "Partners", "public", "'true'", '"yes"', "[]", "{}"),
-        "[" * 300 + "]" * 300,
-        "{a: " * 200 + "1" + "}" * 200,
-    ]
-)
-UNREADABLE = st.sampled_from(  # values YAML reads, but that no constructor can make a value of
-    [
-        *("9" * 5000, "-" + "1" * 4400, "0x" + "f" * 5000, "1" + ":59" * 2000, "!!int abc", "!!float x"),
-        *(
-            "!!bool maybe",
-            "!!map [1]",
-            "!!seq {a: 1}",
-            "!!set [a]",
-            "!!omap {a: 1}",
-            "!!binary \u00e9",
-            "!!python/name:x",
-        ),
-    ]
-)
-BROKEN = st.sampled_from(["[", "]", "{", "'open", '"open', "- a", ": b", "- - -", "? x", "*undefined", "@x", "`x"])
-VALUES = st.recursive(
-    st.one_of(SCALARS, SCALARS, SCALARS, UNREADABLE, st.text(max_size=20).map(repr), BROKEN),
-    lambda inner: (
-        st.lists(inner, max_size=4).map(lambda items: "[" + ", ".join(items) + "]")
-        | st.lists(st.tuples(st.sampled_from([*FIELD_NAMES, "<<", "a"]), inner), max_size=3).map(
-            lambda pairs: "{" + ", ".join(f"{k}: {v}" for k, v in pairs) + "}"
-        )
-    ),
-    max_leaves=8,
-)
-FIELD_LINES = st.tuples(KEYS, VALUES).map(lambda pair: f"{pair[0]}: {pair[1]}")
-LINES = st.one_of(
-    FIELD_LINES,
-    FIELD_LINES,
-    FIELD_LINES,
-    FIELD_LINES,
-    st.tuples(st.sampled_from([" ", "  ", "\t", "- "]), FIELD_LINES).map("".join),
-    st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=40),
-)
-
-
 @hsettings(max_examples=400, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
 @given(
-    lines=st.lists(LINES, max_size=8),
+    lines=st.lists(front_matter_lines, max_size=8),
     head=st.sampled_from(["title: T\ndate: 2025-01-01\n", "", "title: T\n"]),
     body=st.text(max_size=80),
 )

@@ -22,6 +22,7 @@ from support.feedcheck import check_file
 from support.feedcheck import check_json
 from support.feedcheck import check_rss
 from support.paths import DATA
+from support.strategies import front_matter_values
 from syndicator.cli import cli
 from syndicator.config import Settings
 from syndicator.core.parse import parse_post
@@ -158,13 +159,6 @@ def test_a_file_changing_while_it_is_read_is_read_again(settings: Settings, writ
     assert retry and isinstance(result, LoadProblem) and "changed while it was read" in result.message
     posts, _ = cache.refresh()
     assert [p.title for p in posts] == ["New, longer title"]
-
-
-front_matter_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
-    max_leaves=12,
-)
 
 
 @hsettings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
