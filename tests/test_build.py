@@ -350,3 +350,14 @@ def test_a_cold_plan_renders_in_time_order_cut_into_two_even_stretches(make_sett
     assert older + newer == plan.to_render
     weights = [sum(len(s.posts) * len(formats_of(s)) for s, _ in side) for side in (older, newer)]
     assert abs(weights[0] - weights[1]) <= max(len(s.posts) * 3 for s, _ in plan.to_render)
+
+
+def test_an_unchanged_reload_logs_at_debug(
+    builder: Builder, write_post: Callable[..., Path], caplog: pytest.LogCaptureFixture
+) -> None:
+    """A reload that changed nothing says so at DEBUG only: the log is not a line a minute."""
+    write_post("a.md", title="A")
+    with caplog.at_level("INFO", logger="syndicator"):
+        builder.reload(NOW)
+        builder.reload(NOW)
+    assert [r.getMessage().split()[0] for r in caplog.records if r.name == "syndicator.service.build"] == ["reloaded"]

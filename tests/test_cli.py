@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from datetime import UTC
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 import time_machine
@@ -90,71 +88,6 @@ def test_config_option_and_errors(run: Callable[..., object], tmp_path: Path, wr
     assert run("build", "--config", "missing.toml").exit_code == 1
 
 
-def test_progress_bars_only_on_a_terminal(tmp_path: Path, run_cli: Callable[..., Any]) -> None:
-    """A long build draws one bar on a terminal (reading, then writing), never on a pipe; no log line crosses it."""
-    import pty
-    import subprocess
-    import sys
-
-    posts = tmp_path / "posts"
-    posts.mkdir()
-    for i in range(600):
-        (posts / f"p{i}.md").write_text(f"---\ntitle: P{i}\ndate: 2025-01-01\n---\nBody {i}.\n")
-    command = [sys.executable, "-m", "syndicator", "build"]
-    piped = run_cli("build", check=True)
-    assert "reading posts" not in piped.stderr + piped.stdout
-    (tmp_path / "feeds").rename(tmp_path / "feeds-piped")
-    (tmp_path / ".syndicator").rename(tmp_path / "state-piped")
-    leader, follower = pty.openpty()
-    process = subprocess.Popen(command, cwd=tmp_path, stdin=follower, stdout=follower, stderr=follower)
-    os.close(follower)
-    output = b""
-    while True:
-        try:
-            chunk = os.read(leader, 4096)
-        except OSError:
-            break
-        if not chunk:
-            break
-        output += chunk
-    assert process.wait(60) == 0
-    os.close(leader)
-    assert b"reading posts" in output and b"writing feeds" in output
-    last_draw = max(output.rfind(b"reading posts"), output.rfind(b"writing feeds"))
-    assert output.find(b" INFO ") > last_draw  # the log lines wait until the bar is done
-
-
-def test_build_watch_keeps_feeds_current_without_serving(tmp_path: Path) -> None:
-    """`build --watch` reloads on the schedule and rewrites feeds/; SIGTERM stops it cleanly."""
-    import subprocess
-    import sys
-    import time
-
-    posts = tmp_path / "posts"
-    posts.mkdir()
-    (posts / "a.md").write_text("---\ntitle: First\ndate: 2025-01-01\n---\nBody.\n")
-    env = {**os.environ, "SYNDICATOR_RELOAD_INTERVAL": "1"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "syndicator", "build", "--watch"],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        feed = tmp_path / "feeds" / "all.atom"
-        deadline = time.monotonic() + 30
-        while not (feed.exists() and b"First" in feed.read_bytes()) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        (posts / "b.md").write_text("---\ntitle: Second\ndate: 2025-01-02\n---\nBody.\n")
-        while b"Second" not in feed.read_bytes() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert b"Second" in feed.read_bytes()
-    finally:
-        process.terminate()
-        assert process.wait(30) == 0
-
-
 def _tree(root: Path) -> dict[str, bytes]:
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
@@ -220,29 +153,6 @@ def test_a_build_stamp_expires_when_a_scheduled_post_comes_due(
         run("build")
         assert not _up_to_date(caplog)
         assert "<title>Later</title>" in (tmp_path / "feeds/all.atom").read_text()
-
-
-def test_new_code_reuses_no_stamp_and_no_cache(
-    write_post: Callable[..., Path], tmp_path: Path, run_cli: Callable[..., Any]
-) -> None:
-    """An upgrade (or an edited install) parses and renders again, even when no post changed."""
-    import shutil
-
-    import syndicator
-
-    package = tmp_path / "install"
-    shutil.copytree(Path(syndicator.__file__).parent, package / "syndicator", ignore=shutil.ignore_patterns("*.pyc"))
-    write_post("a.md", title="A")
-
-    def build() -> str:
-        return run_cli("build", env={"PYTHONPATH": str(package)}, check=True).stderr
-
-    build()
-    assert "up to date" in build()
-    with (package / "syndicator" / "core" / "render.py").open("a") as module:
-        module.write("# an edit of the installed code\n")
-    again = build()
-    assert "up to date" not in again and "parsed=1" in again
 
 
 def test_check_lists_what_a_build_reports(

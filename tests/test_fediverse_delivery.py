@@ -143,15 +143,3 @@ def test_what_is_not_public_is_never_federated(
     site.reload(NOW.replace(month=3, day=2))
     assert site.pump(lambda: len(remote.activities("Create")) == 2)
     assert titles(remote) == ["Now", "Future"]
-
-
-def test_stats_counts_followers_per_account(site: Site, tmp_path: Path, run_cli: Callable[..., Any]) -> None:
-    """`syndicator stats` lists each account's followers."""
-    config = tmp_path / "syndicator.toml"
-    config.write_text(
-        f'fediverse = true\nsite_url = "{site.url}"\nstate_dir = "{site.settings.state_dir}"\n'
-        f'posts_dir = "{site.settings.posts_dir}"\noutput_dir = "{site.settings.output_dir}"\n'
-    )
-    done = run_cli("stats", "--config", str(config), timeout=60, check=True)
-    host = site.url.removeprefix("http://")
-    assert f"@alpha@{host}  /feeds/category/alpha  1" in done.stdout

@@ -162,21 +162,6 @@ def test_each_unreadable_file_is_a_problem_of_its_own(
     assert all(p.line >= 1 for p in report.problems)
 
 
-@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
-def test_a_fifo_named_like_a_post_never_blocks_the_build(
-    write_post: Callable[..., Path], posts_dir: Path, tmp_path: Path, run_cli: Callable[..., Any]
-) -> None:
-    """A FIFO called ``*.md`` is reported; `build` (a real process, bounded in time) publishes the rest."""
-    write_post("good.md", title="Good", categories="[Kept]")
-    os.mkfifo(posts_dir / "pipe.md")
-    (tmp_path / "s.toml").write_text(f'posts_dir = "{posts_dir}"\n')
-    result = run_cli("build", "--config", "s.toml", timeout=60)
-    assert result.returncode == 0, result.stderr
-    assert "posts/pipe.md:1: not a regular file" in result.stderr
-    assert "Traceback" not in result.stderr and "1 posts" in result.stdout
-    assert (tmp_path / "feeds" / "category" / "kept.atom").is_file()
-
-
 def test_symlinked_folders_are_followed_once(
     make_settings: Callable[..., Settings], write_post: Callable[..., Path], posts_dir: Path
 ) -> None:

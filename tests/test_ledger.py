@@ -247,3 +247,21 @@ def test_recovery_matches_by_title_and_day_only_when_one_entry_and_one_post_do()
     assert adopt({}, [later], recovered) == {}  # no entry of its day: a new post
     draft = make_post("draft-trip", title="Other", source="draft.md", draft=True)
     assert adopt({}, [draft], recovered) == {}  # a draft has no id yet: never a reason to stop
+
+
+def test_a_renamed_post_file_keeps_its_id_and_its_old_url(settings: Settings, write_post: Callable[..., Path]) -> None:
+    """Renaming a file (its slug comes from the name) keeps the entry id; the old URL answers 301."""
+    old = write_post("2025-06-01-first-name.md", title="Same title")
+    builder = Builder(settings)
+    builder.reload(NOW)
+    assert builder.snapshot is not None
+    published = builder.snapshot.catalog.posts[0].id
+    old.rename(old.with_name("2025-06-01-better-name.md"))
+    builder.reload(NOW)
+    assert [(p.slug, p.id) for p in builder.snapshot.catalog.posts] == [("better-name", published)]
+    client = create_app(settings, builder).test_client()
+    moved = client.get("/posts/first-name/")
+    assert moved.status_code == 301 and moved.headers["Location"].endswith("/posts/better-name/")
+    again = Builder(settings)  # a new process reads the same from the ledger
+    again.reload(NOW)
+    assert again.snapshot is not None and again.snapshot.catalog.posts[0].id == published

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -274,19 +273,6 @@ class TestAssets:
         builder.reload(NOW)
         assert not builder.snapshot.report.problems
         assert atom_entry(builder, "a").find(MEDIA + "content").get("height") == "500"
-
-    @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
-    def test_a_fifo_named_like_an_image_never_blocks_the_build(
-        self, tmp_path: Path, run_cli: Callable[..., Any]
-    ) -> None:
-        """A FIFO called ``x.png`` is no asset: the post's reference to it is a missing file, and `build` goes on."""
-        posts = tmp_path / "posts"
-        posts.mkdir()
-        os.mkfifo(posts / "x.png")
-        (posts / "a.md").write_text("---\ntitle: A\ndate: 2025-01-01\n---\n![x](x.png)\n")
-        result = run_cli("build", timeout=60)
-        assert result.returncode == 0, result.stderr
-        assert "posts/a.md:5: warning: refers to a missing file: x.png" in result.stderr
 
     def test_build_notices_a_changed_asset_after_an_up_to_date_run(self, tmp_path: Path) -> None:
         """`syndicator build` stops early when nothing changed, but not when only an asset did."""

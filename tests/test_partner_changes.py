@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from collections.abc import Iterator
-from datetime import UTC
-from datetime import datetime
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -20,7 +17,6 @@ from support.factories import NOW
 from support.feedcheck import check_atom
 from support.feedcheck import check_json
 from support.feedcheck import check_rss
-from support.subscriber import Subscriber
 from syndicator.cli import cli
 from syndicator.config import Settings
 from syndicator.core.platforms import PLATFORMS
@@ -190,65 +186,6 @@ def test_rights_and_licenses_in_every_format(
     assert rss.find(f"channel/item/{ATOM}link[@rel='license']") is not None
     item = json.loads(files["/feeds/all.json"].body)["items"][0]
     assert item["_license"] == {"url": "https://creativecommons.org/licenses/by/4.0/"}
-
-
-@pytest.fixture
-def subscriber() -> Iterator[Subscriber]:
-    sub = Subscriber()
-    yield sub
-    sub.close()
-
-
-def test_websub_subscribers_receive_the_tombstone(
-    start_server: Callable[..., Any], tmp_path: Path, subscriber: Subscriber
-) -> None:
-    """A real server and subscriber: deleting a post pushes the feed that carries its tombstone."""
-    posts = tmp_path / "posts"
-    posts.mkdir()
-    (posts / "a.md").write_text("---\ntitle: A\ndate: 2025-06-01\n---\nA.\n")
-    (posts / "b.md").write_text("---\ntitle: B\ndate: 2025-06-02\n---\nB.\n")
-    server = start_server(tmp_path, SYNDICATOR_WEBSUB_ALLOW_PRIVATE="true")
-    topic = f"{server.url}/feeds/all.atom"
-    form = {"hub.mode": "subscribe", "hub.topic": topic, "hub.callback": subscriber.url}
-    import requests
-
-    assert requests.post(server.url + "/websub", data=form, timeout=10).status_code == 202
-    server.wait_until(lambda: server.get("/healthz").json()["websub"]["subscriptions"] == 1, what="subscription")
-    (posts / "a.md").unlink()
-    server.wait_until(lambda: any(b"deleted-entry" in d.body for d in subscriber.posts()), what="delivery")
-    delivered = next(d.body for d in subscriber.posts() if b"deleted-entry" in d.body)
-    check_atom(delivered)
-    assert len(tombstones(delivered)) == 1
-    assert server.get("/posts/a/").status_code == 410
-
-
-def test_websub_subscribers_never_hear_of_a_deleted_partner_post(
-    start_server: Callable[..., Any], tmp_path: Path, subscriber: Subscriber
-) -> None:
-    """A real server and subscriber: deleting a post for partners only pushes nothing; the next public change's
-    push carries no tombstone."""
-    posts = tmp_path / "posts"
-    posts.mkdir()
-    (posts / "a.md").write_text("---\ntitle: A\ndate: 2025-06-01\n---\nA.\n")
-    (posts / "brief.md").write_text("---\ntitle: Zebra\ndate: 2025-06-02\nvisibility: partners\n---\nQuagga.\n")
-    server = start_server(tmp_path, SYNDICATOR_WEBSUB_ALLOW_PRIVATE="true", SYNDICATOR_RELOAD_INTERVAL="1")
-    form = {"hub.mode": "subscribe", "hub.topic": f"{server.url}/feeds/all.atom", "hub.callback": subscriber.url}
-    import requests
-
-    assert requests.post(server.url + "/websub", data=form, timeout=10).status_code == 202
-    server.wait_until(lambda: server.get("/healthz").json()["websub"]["subscriptions"] == 1, what="subscription")
-    (posts / "brief.md").unlink()
-    deleted = datetime.now(UTC)
-
-    def reloaded() -> bool:
-        return datetime.fromisoformat(server.get("/healthz").json()["loaded_at"]) > deleted
-
-    server.wait_until(reloaded, what="a reload that saw the deletion")
-    (posts / "a.md").write_text("---\ntitle: A, edited\ndate: 2025-06-01\n---\nA.\n")
-    server.wait_until(lambda: any(b"A, edited" in d.body for d in subscriber.posts()), what="delivery")
-    assert [b"A, edited" in d.body for d in subscriber.posts()] == [True]
-    assert all(b"deleted-entry" not in d.body and b"brief" not in d.body for d in subscriber.posts())
-    assert server.get("/posts/brief/").status_code == 404
 
 
 @pytest.mark.parametrize("platform", PLATFORMS)

@@ -316,3 +316,27 @@ def test_drafts_are_not_rendered_until_asked(settings: Settings) -> None:
     assert draft.content_html == "<p>Draft <em>body</em>.</p>" and draft.text.rendered
     published = parse_post(post_text(title="P", body="Live *body*.\n"), "posts/p.md", settings)
     assert isinstance(published, Post) and isinstance(published.text, MarkdownText) and published.text.rendered
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        (
+            "---\ntitle: A\ndate: 2025-01-01\ncategory: Politics\n---\n",
+            4,
+            "'category' is ignored (did you mean 'categories'?)",
+        ),
+        ('---\ntitle: "Unclosed\ndate: 2025-01-01\ncategories: [A]\n---\n', 2, "quoted value that starts on this line"),
+        ("---\ntitle: A\ndate: 2025-01-01\n\nBody, but the front matter never closes.\n", 1, "never closed"),
+        (
+            "---\ntitle: A\ndate: 2025-01-01\nauthor: {nom: X}\n---\n",
+            4,
+            "author has no name (unknown author field 'nom'",
+        ),
+    ],
+)
+def test_messages_say_what_is_really_wrong(settings: Settings, text: str, line: int, message: str) -> None:
+    """Unknown keys are warnings with the likely key; YAML errors name the line where the problem starts."""
+    result = parse_post(text, "posts/p.md", settings)
+    problems = list(getattr(result, "warnings", ())) or [result]
+    assert [(p.line, message in p.message) for p in problems] == [(line, True)], problems

@@ -8,7 +8,6 @@ from pathlib import Path
 
 from support.factories import NOW
 from support.mediafiles import write_png
-from support.server import Server
 from syndicator.config import Settings
 from syndicator.incremental.postcache import PostCache
 from syndicator.service.assets import AssetWriter
@@ -64,21 +63,6 @@ def test_a_link_leading_out_of_posts_dir_is_never_published(
     everything = b"".join(written.values())
     assert b"SECRET" not in everything
     assert builder.snapshot is not None and set(builder.snapshot.assets) == {"/feeds/media/alias.png"}
-
-
-def test_serve_answers_no_file_a_link_leads_to(tmp_path: Path, start_server: Callable[..., Server]) -> None:
-    """GET /feeds/media/<link> is a 404 for a link leading out; /healthz names the post and the link."""
-    site = tmp_path / "site"
-    write_links_out(site)
-    server = start_server(site)
-    for name in ("list.txt", "guide.txt", "rules.txt"):
-        response = server.get(f"/feeds/media/{name}")
-        assert response.status_code == 404 and b"SECRET" not in response.content
-    assert server.get("/feeds/media/alias.png").status_code == 200
-    health = server.get("/healthz").json()
-    assert {"path": "post.md", "line": 5, "message": f"refers to list.txt, {LEAVES}"} in health["problems"]
-    assert "SECRET" not in server.get("/feeds/all.atom").text
-    assert not (site / "feeds" / "media" / "list.txt").exists()
 
 
 def test_a_post_file_linking_out_is_not_read(

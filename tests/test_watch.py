@@ -132,31 +132,3 @@ def test_symlinked_folders_are_always_looked_at_in_full(settings: Settings, post
     assert [p.title for p in cache.refresh()[0]] == ["Linked"]
     (target / "linked.md").write_text(post_text(title="Linked, edited"))
     assert [p.title for p in cache.refresh(changed=set())[0]] == ["Linked, edited"]
-
-
-def test_serve_publishes_an_edit_moments_later_without_waiting_for_the_interval(
-    start_server: Callable[..., object], tmp_path: Path
-) -> None:
-    """With an hour-long reload_interval, new, edited and deleted posts still show up within seconds."""
-    posts = tmp_path / "posts"
-    posts.mkdir()
-    (posts / "first.md").write_text(post_text(title="First", categories="[News]"))
-    server = start_server(tmp_path, SYNDICATOR_RELOAD_INTERVAL="3600")
-    assert b"First" in server.get("/feeds/category/news.atom").content  # type: ignore[attr-defined]
-    (posts / "second.md").write_text(post_text(title="Second", date="2025-06-02T10:00:00Z", categories="[News]"))
-    server.wait_until(  # type: ignore[attr-defined]
-        lambda: b"Second" in server.get("/feeds/category/news.atom").content, what="new post", timeout=10
-    )
-    (posts / "first.md").write_text(post_text(title="First, edited", categories="[News]"))
-    server.wait_until(  # type: ignore[attr-defined]
-        lambda: b"First, edited" in server.get("/feeds/all.rss").content, what="edit", timeout=10
-    )
-    (posts / "second.md").unlink()
-    server.wait_until(  # type: ignore[attr-defined]
-        lambda: b"Second" not in server.get("/feeds/all.json").content, what="deletion", timeout=10
-    )
-    (posts / "archive" / "2011").mkdir(parents=True)
-    (posts / "archive" / "2011" / "old.md").write_text(post_text(title="Old one", date="2011-01-01T00:00:00Z"))
-    server.wait_until(  # type: ignore[attr-defined]
-        lambda: b"Old one" in server.get("/feeds/all.atom").content, what="post in a new folder", timeout=10
-    )

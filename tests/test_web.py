@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import gzip
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from support.factories import NOW
 from support.feedcheck import check_atom
+from syndicator.config import Settings
+from syndicator.service.build import Builder
+from syndicator.service.http.app import create_app
+from syndicator.service.output import FilesOutput
 
 MEDIA = {
     "/feeds/all.atom": "application/atom+xml; charset=utf-8",
@@ -127,8 +134,6 @@ def test_healthz(client: Any) -> None:
 
 def test_healthz_degraded_with_problems(client: Any, builder: Any, write_post: Any) -> None:
     """A problem makes the status degraded (still HTTP 200) and lists path, line and message."""
-    from support.factories import NOW
-
     write_post("broken.md", text="no front matter\n")
     builder.reload(NOW)
     response = client.get("/healthz")
@@ -172,3 +177,26 @@ def test_redirects_never_take_their_host_from_the_request(client: Any, path: str
     response = client.get(path, headers={"Host": "evil.example"}, base_url="http://evil.example")
     assert response.status_code in (301, 308)
     assert response.headers["Location"].startswith("https://example.org/")
+
+
+def test_serve_answers_from_the_first_moment(
+    make_settings: Callable[..., Settings], write_post: Callable[..., Path]
+) -> None:
+    """Before the first load, the feeds an earlier run wrote are served (with their ETags); others 503."""
+    write_post("a.md", title="A", categories="[One]")
+    settings = make_settings()
+    Builder(settings, FilesOutput()).reload(NOW)
+    written = (settings.output_dir / "category/one.atom").read_bytes()
+    starting = Builder(settings)
+    starting.serve_stored(NOW)
+    client = create_app(settings, starting).test_client()
+    assert client.get("/healthz").get_json()["status"] == "starting"
+    feed = client.get("/feeds/category/one.atom")
+    assert feed.status_code == 200 and feed.data == written and feed.headers["ETag"]
+    assert client.get("/feeds/category/one.atom", headers={"If-None-Match": feed.headers["ETag"]}).status_code == 304
+    for path in ["/feeds/category/two.atom", "/", "/posts/a/"]:
+        answer = client.get(path)
+        assert answer.status_code == 503 and answer.headers["Retry-After"], path
+    starting.reload(NOW)
+    assert client.get("/healthz").get_json()["status"] == "ok"
+    assert client.get("/feeds/category/one.atom").headers["ETag"] == feed.headers["ETag"]

@@ -16,6 +16,9 @@ from support.factories import post_text
 from support.mailserver import MailServer
 from support.mailserver import link_after
 from support.mailserver import parts
+from support.server import free_port
+from syndicator.store.mailstore import MAIL_FILE
+from syndicator.store.mailstore import SECRET_FILE
 
 READER = "reader@example.org"
 CANARY = "canary@example.org"
@@ -93,3 +96,30 @@ def test_a_reader_follows_one_category_by_email_and_leaves_with_one_click(
     log = server.log.read_text()
     assert "mail sent" in log and "@example.org" not in log.replace("news@example.org", "")
     assert "@" not in server.get("/healthz").text
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "why"),
+    [(MAIL_FILE, b"not a database, " * 64, "is damaged (file is not a database)"), (SECRET_FILE, b"xyz\n", "")],
+    ids=["database", "secret"],
+)
+def test_a_damaged_mail_state_stops_serve_and_subscribers_with_one_line(
+    tmp_path: Path, name: str, data: bytes, why: str, run_cli: Callable[..., Any]
+) -> None:
+    """A damaged email.sqlite3 or email-secret: `serve` (with smtp_url) and `subscribers` exit 1 naming it."""
+    (tmp_path / "posts").mkdir()
+    state = tmp_path / ".syndicator"
+    state.mkdir()
+    (state / name).write_bytes(data)
+    if name == SECRET_FILE:
+        (state / MAIL_FILE).touch()  # the command opens the database only where there is one
+    env = {"SYNDICATOR_SMTP_URL": "smtp://127.0.0.1:9", "SYNDICATOR_EMAIL_FROM": "n@example.org"}
+    port = str(free_port())
+    for command in (["serve", "--port", port], ["subscribers", "--export"]):
+        ran = run_cli(*command, env=env, timeout=60)
+        if name == SECRET_FILE and command[0] == "subscribers":
+            assert ran.returncode == 0, "the export needs no key"
+            continue
+        assert ran.returncode == 1, ran.stderr
+        assert ran.stderr.strip().splitlines() == [ran.stderr.strip()] and "Traceback" not in ran.stderr
+        assert f"state file {state / name}" in ran.stderr and why in ran.stderr

@@ -17,15 +17,10 @@ import feedparser
 import pytest
 import requests
 
-from support.factories import NOW
 from support.factories import post_text
 from support.feedcheck import check_atom
 from support.server import free_port
 from syndicator.config import Settings
-from syndicator.core.parse import parse_post
-from syndicator.service.build import Builder
-from syndicator.service.http.app import create_app
-from syndicator.service.output import FilesOutput
 from syndicator.store.state import BuilderLock
 
 
@@ -126,47 +121,6 @@ def test_one_builder_per_state_dir(tmp_path: Path, run_cli: Callable[..., Any]) 
     assert run_cli("build").returncode == 0
 
 
-def test_serve_answers_from_the_first_moment(
-    make_settings: Callable[..., Settings], write_post: Callable[..., Path]
-) -> None:
-    """Before the first load, the feeds an earlier run wrote are served (with their ETags); others 503."""
-    write_post("a.md", title="A", categories="[One]")
-    settings = make_settings()
-    Builder(settings, FilesOutput()).reload(NOW)
-    written = (settings.output_dir / "category/one.atom").read_bytes()
-    starting = Builder(settings)
-    starting.serve_stored(NOW)
-    client = create_app(settings, starting).test_client()
-    assert client.get("/healthz").get_json()["status"] == "starting"
-    feed = client.get("/feeds/category/one.atom")
-    assert feed.status_code == 200 and feed.data == written and feed.headers["ETag"]
-    assert client.get("/feeds/category/one.atom", headers={"If-None-Match": feed.headers["ETag"]}).status_code == 304
-    for path in ["/feeds/category/two.atom", "/", "/posts/a/"]:
-        answer = client.get(path)
-        assert answer.status_code == 503 and answer.headers["Retry-After"], path
-    starting.reload(NOW)
-    assert client.get("/healthz").get_json()["status"] == "ok"
-    assert client.get("/feeds/category/one.atom").headers["ETag"] == feed.headers["ETag"]
-
-
-def test_a_renamed_post_file_keeps_its_id_and_its_old_url(settings: Settings, write_post: Callable[..., Path]) -> None:
-    """Renaming a file (its slug comes from the name) keeps the entry id; the old URL answers 301."""
-    old = write_post("2025-06-01-first-name.md", title="Same title")
-    builder = Builder(settings)
-    builder.reload(NOW)
-    assert builder.snapshot is not None
-    published = builder.snapshot.catalog.posts[0].id
-    old.rename(old.with_name("2025-06-01-better-name.md"))
-    builder.reload(NOW)
-    assert [(p.slug, p.id) for p in builder.snapshot.catalog.posts] == [("better-name", published)]
-    client = create_app(settings, builder).test_client()
-    moved = client.get("/posts/first-name/")
-    assert moved.status_code == 301 and moved.headers["Location"].endswith("/posts/better-name/")
-    again = Builder(settings)  # a new process reads the same from the ledger
-    again.reload(NOW)
-    assert again.snapshot is not None and again.snapshot.catalog.posts[0].id == published
-
-
 def test_serve_on_another_port_links_to_it(tmp_path: Path) -> None:
     """`serve --port N` without site_url: every link in the feeds names port N."""
     site(tmp_path)
@@ -193,41 +147,6 @@ def test_serve_on_another_port_links_to_it(tmp_path: Path) -> None:
         process.terminate()
         process.wait(30)
     assert f"{url}/posts/p0/" in feed and ":8000" not in feed
-
-
-@pytest.mark.parametrize(
-    ("text", "line", "message"),
-    [
-        (
-            "---\ntitle: A\ndate: 2025-01-01\ncategory: Politics\n---\n",
-            4,
-            "'category' is ignored (did you mean 'categories'?)",
-        ),
-        ('---\ntitle: "Unclosed\ndate: 2025-01-01\ncategories: [A]\n---\n', 2, "quoted value that starts on this line"),
-        ("---\ntitle: A\ndate: 2025-01-01\n\nBody, but the front matter never closes.\n", 1, "never closed"),
-        (
-            "---\ntitle: A\ndate: 2025-01-01\nauthor: {nom: X}\n---\n",
-            4,
-            "author has no name (unknown author field 'nom'",
-        ),
-    ],
-)
-def test_messages_say_what_is_really_wrong(settings: Settings, text: str, line: int, message: str) -> None:
-    """Unknown keys are warnings with the likely key; YAML errors name the line where the problem starts."""
-    result = parse_post(text, "posts/p.md", settings)
-    problems = list(getattr(result, "warnings", ())) or [result]
-    assert [(p.line, message in p.message) for p in problems] == [(line, True)], problems
-
-
-def test_an_unchanged_reload_logs_at_debug(
-    builder: Builder, write_post: Callable[..., Path], caplog: pytest.LogCaptureFixture
-) -> None:
-    """A reload that changed nothing says so at DEBUG only: the log is not a line a minute."""
-    write_post("a.md", title="A")
-    with caplog.at_level("INFO", logger="syndicator"):
-        builder.reload(NOW)
-        builder.reload(NOW)
-    assert [r.getMessage().split()[0] for r in caplog.records if r.name == "syndicator.service.build"] == ["reloaded"]
 
 
 def _wait_for_a_child(pid: int) -> bool:

@@ -13,8 +13,6 @@ import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
@@ -25,7 +23,6 @@ import pytest
 import requests
 
 from support.commands import run_syndicator
-from support.factories import NOW
 from support.factories import post_text
 from support.feedcheck import check_atom
 from support.mediafiles import EPISODE_MP3
@@ -34,20 +31,11 @@ from support.mediafiles import write_png
 from support.paths import SEED_POSTS
 from support.server import Server
 from support.subscriber import Subscriber
-from syndicator.config import Settings
-from syndicator.service.build import Builder
-from syndicator.service.clients import Throttle
-from syndicator.service.clients import client_key
-from syndicator.service.http.app import create_app
-from syndicator.service.partners import credentials
 from syndicator.service.partners import new_token
-from syndicator.service.partners import partner_of
 from syndicator.service.partners import token_hash
 from syndicator.service.snapshot import PRIVATE_PROBLEM
 from syndicator.store.partners import PARTNERS_FILE
-from syndicator.store.partners import PartnerStore
 
-LATER = datetime(2026, 3, 1, tzinfo=UTC)  # the briefing (2026-02-01) is out
 MARKERS = (b"zebra", b"quagga", b"okapi", b"q7x")  # every word of the partner-only posts (lower case)
 BRIEFING = post_text(
     title="Zebra Briefing",
@@ -250,42 +238,6 @@ def test_no_one_sharing_an_address_locks_a_partner_out(start_server: Callable[..
     assert status(feed, "::ffff:192.0.2.10", token) == 200
 
 
-def test_the_throttle_keys_by_client_and_credential() -> None:
-    """A pair of client and wrong credential waits after `free` failures; the client alone only after `guesses`
-    failures of any credentials; an IPv4-mapped address is its IPv4 address."""
-    throttle = Throttle(free=2, guesses=5, clock=lambda: 0.0)
-    throttle.failed("192.0.2.1", "a")
-    throttle.failed("::ffff:192.0.2.1", "a")
-    assert throttle.wait("192.0.2.1", "a") > 0 and throttle.wait("192.0.2.1", "b") == 0
-    assert throttle.wait("::ffff:192.0.2.2", "a") == 0
-    for guess in "cde":
-        throttle.failed("192.0.2.1", guess)
-    assert throttle.wait("192.0.2.1", "f") > 0, "five wrong credentials: someone is guessing"
-    throttle.forget("192.0.2.1", "a")
-    assert throttle.wait("192.0.2.1", "a") > 0, "a good credential does not open the door to guesses"
-    assert client_key("::ffff:192.0.2.1") == "192.0.2.1" and client_key("2001:db8::5") == "2001:db8::/64"
-
-
-def test_the_throttle_doubles_and_stays_bounded() -> None:
-    """The free-th failure shuts the door, each next one twice as long, up to `longest`; memory stays bounded."""
-    now = [0.0]
-    throttle = Throttle(free=2, base=1.0, longest=8.0, size=100, clock=lambda: now[0])
-    waits = []
-    for _ in range(7):
-        throttle.failed("203.0.113.1")
-        waits.append(throttle.wait("203.0.113.1"))
-    assert waits == [0, 1, 2, 4, 8, 8, 8]
-    assert throttle.wait("2001:db8::1") == 0
-    for n in range(6):
-        throttle.failed(f"2001:db8::{n:x}")  # one /64: one client
-    assert throttle.wait("2001:db8::ffff") > 0
-    now[0] = 100.0
-    assert throttle.wait("203.0.113.1") == 0
-    for n in range(1000):
-        throttle.failed(f"10.0.{n // 256}.{n % 256}")
-    assert len(throttle._clients) == 100
-
-
 def test_only_the_hash_of_a_token_is_kept(tmp_path: Path, run_cli: Callable[..., Any]) -> None:
     """partners add prints the token once; list never shows it; the SQLite file holds only its SHA-256."""
     token = add_partner(tmp_path, "acme")
@@ -305,30 +257,6 @@ def test_only_the_hash_of_a_token_is_kept(tmp_path: Path, run_cli: Callable[...,
     again = run_cli("partners", "revoke", "acme", timeout=60)
     assert again.returncode == 1 and "no partner 'acme'" in again.stderr
     assert "revoked" in run_cli("partners", "list", timeout=60).stdout
-
-
-def test_tokens_are_random_and_checked_in_constant_time_against_every_hash() -> None:
-    """256 random bits each; Bearer is compared with every partner's hash, Basic with the named one's."""
-    tokens = {new_token() for _ in range(1000)}
-    assert len(tokens) == 1000 and all(len(t) == 48 for t in tokens)
-    a, b = new_token(), new_token()
-    hashes = {"a": token_hash(a), "b": token_hash(b)}
-    assert partner_of(f"Bearer {b}", hashes) == "b" and partner_of(basic("a", a), hashes) == "a"
-    assert partner_of(basic("b", a), hashes) is None and partner_of(basic("c", a), hashes) is None
-    assert credentials("Basic " + base64.b64encode(b"\xff:x").decode()) is None
-    assert credentials(f"BEARER  {a} ") == (None, a)
-
-
-def test_the_store_sees_another_process_revoke(tmp_path: Path) -> None:
-    """A server's store answers from memory until another connection commits (SQLite's data_version)."""
-    server_side, cli_side = PartnerStore(tmp_path), PartnerStore(tmp_path)
-    cli_side.add("acme", token_hash("t"), 1.0)
-    assert server_side.hashes() == {"acme": token_hash("t")}
-    assert server_side.hashes() is server_side.hashes(), "no change: no second read"
-    cli_side.revoke("acme", 2.0)
-    assert server_side.hashes() == {}
-    server_side.close()
-    cli_side.close()
 
 
 def crawl(server: Server, start: list[str]) -> dict[str, requests.Response]:
@@ -493,66 +421,3 @@ def test_websub_notifications_never_carry_partner_posts(start_server: Callable[.
             no_marker("a WebSub delivery", delivery.body + json.dumps(delivery.headers).encode())
     finally:
         subscriber.close()
-
-
-def test_the_partner_catalog_is_made_only_for_posts_for_partners(
-    make_settings: Callable[..., Settings], write_post: Callable[..., Path]
-) -> None:
-    """Without a partner-only post, partner feeds are the public catalog's (no second catalog); with one, its own."""
-    write_post("a.md", title="Public", categories="[News]")
-    settings = make_settings(full_content=False)
-    builder = Builder(settings)
-    builder.reload(NOW)
-    snapshot: Any = builder.snapshot
-    assert snapshot.partners.catalog is snapshot.catalog
-    assert b"<content" in snapshot.partners.file("all.atom").body
-    write_post("b.md", text=BRIEFING)
-    builder.reload(LATER)
-    snapshot = builder.snapshot
-    assert snapshot.partners.catalog is not snapshot.catalog
-    assert [p.title for p in snapshot.catalog.posts] == ["Public"]
-    assert [p.title for p in snapshot.partners.catalog.posts] == ["Zebra Briefing", "Public"]
-    assert snapshot.partners.file("category/zebra-desk.atom") is not None
-    assert "/feeds/category/zebra-desk.atom" not in snapshot.files
-    ledger = json.loads((settings.state_dir / "ledger.json").read_text())
-    assert "b.md" in json.dumps(ledger), "a briefing's id is kept like any post's"
-
-
-@pytest.mark.parametrize(
-    ("value", "problem"),
-    [
-        ("partners", None),
-        ("public", None),
-        ("'partners'", None),
-        ("secret", "visibility must be one of public, partners, not 'secret'"),
-    ],
-)
-def test_visibility_is_public_or_partners(
-    make_settings: Callable[..., Settings], write_post: Callable[..., Path], value: str, problem: str | None
-) -> None:
-    """visibility: public (the default) or partners; anything else keeps the post out, with its line (a private
-    problem: whoever wrote another value did not mean the post for everyone)."""
-    write_post("a.md", title="A", visibility=value)
-    builder = Builder(make_settings())
-    report: Any = builder.reload(NOW)
-    messages = [p.message for p in report.problems]
-    assert messages == ([problem] if problem else [])
-    if problem:
-        assert report.problems[0].line == 4 and report.problems[0].private is True
-
-
-def test_a_scheduled_briefing_is_published_on_time_and_hidden_from_healthz(
-    make_settings: Callable[..., Settings], write_post: Callable[..., Path]
-) -> None:
-    """The reload is scheduled for a future briefing, but /healthz's next_publish_at names only public posts."""
-    write_post("a.md", title="Public")
-    write_post("b.md", text=BRIEFING)  # 2026-02-01, after NOW
-    settings = make_settings()
-    builder = Builder(settings)
-    report: Any = builder.reload(NOW)
-    assert report.next_publish_at == datetime(2026, 2, 1, 10, tzinfo=UTC)
-    health = create_app(settings, builder).test_client().get("/healthz").get_json()
-    assert health["next_publish_at"] is None and health["posts"] == 1
-    builder.reload(LATER)
-    snapshot: Any = builder.snapshot
-    assert snapshot.partners.file("all.atom").body.count(b"<entry>") == 2

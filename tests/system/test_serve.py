@@ -13,7 +13,12 @@ import feedparser
 
 from support.factories import post_text
 from support.feedcheck import check_atom
+from support.mediafiles import write_png
 from support.paths import SEED_POSTS
+from support.server import Server
+
+SECRET = "root:x:0:0:SECRET-PASSWORD-LINE"  # noqa: S105 - the bytes a leak would show, no credential
+LEAVES = "a link that leads out of posts_dir: not published"
 
 
 def test_serves_the_bundled_posts_and_picks_up_changes(start_server: Callable[..., object], tmp_path: Path) -> None:
@@ -109,3 +114,64 @@ def test_malformed_and_hostile_requests_never_get_500(start_server: Callable[...
     assert requests.post(server.url + "/feeds/all.atom", timeout=10).status_code == 405
     head = requests.head(server.url + "/feeds/all.atom", timeout=10)
     assert head.status_code == 200 and head.content == b""
+
+
+def write_links_out(site: Path) -> Path:
+    """A site whose post links three files that lead out of posts/ (a secret, the config, /proc) and one inside."""
+    posts = site / "posts"
+    (posts / "images").mkdir(parents=True)
+    (site / "secret.txt").write_text(SECRET)
+    (site / "syndicator.toml").write_text('stats_token = "SECRET-STATS-TOKEN"\n')
+    (posts / "list.txt").symlink_to(site / "secret.txt")
+    (posts / "guide.txt").symlink_to("../syndicator.toml")
+    (posts / "rules.txt").symlink_to("/proc/self/environ")
+    write_png(posts / "images" / "real.png", 20, 10)
+    (posts / "alias.png").symlink_to("images/real.png")
+    (posts / "post.md").write_text(
+        "---\ntitle: Links\ndate: 2025-06-01\n---\n"
+        "See [the list](list.txt),\n[the guide](guide.txt) and\n[the rules](rules.txt).\n\n![a](alias.png)\n"
+    )
+    return posts
+
+
+def test_serve_answers_no_file_a_link_leads_to(tmp_path: Path, start_server: Callable[..., Server]) -> None:
+    """GET /feeds/media/<link> is a 404 for a link leading out; /healthz names the post and the link."""
+    site = tmp_path / "site"
+    write_links_out(site)
+    server = start_server(site)
+    for name in ("list.txt", "guide.txt", "rules.txt"):
+        response = server.get(f"/feeds/media/{name}")
+        assert response.status_code == 404 and b"SECRET" not in response.content
+    assert server.get("/feeds/media/alias.png").status_code == 200
+    health = server.get("/healthz").json()
+    assert {"path": "post.md", "line": 5, "message": f"refers to list.txt, {LEAVES}"} in health["problems"]
+    assert "SECRET" not in server.get("/feeds/all.atom").text
+    assert not (site / "feeds" / "media" / "list.txt").exists()
+
+
+def test_serve_publishes_an_edit_moments_later_without_waiting_for_the_interval(
+    start_server: Callable[..., object], tmp_path: Path
+) -> None:
+    """With an hour-long reload_interval, new, edited and deleted posts still show up within seconds."""
+    posts = tmp_path / "posts"
+    posts.mkdir()
+    (posts / "first.md").write_text(post_text(title="First", categories="[News]"))
+    server = start_server(tmp_path, SYNDICATOR_RELOAD_INTERVAL="3600")
+    assert b"First" in server.get("/feeds/category/news.atom").content  # type: ignore[attr-defined]
+    (posts / "second.md").write_text(post_text(title="Second", date="2025-06-02T10:00:00Z", categories="[News]"))
+    server.wait_until(  # type: ignore[attr-defined]
+        lambda: b"Second" in server.get("/feeds/category/news.atom").content, what="new post", timeout=10
+    )
+    (posts / "first.md").write_text(post_text(title="First, edited", categories="[News]"))
+    server.wait_until(  # type: ignore[attr-defined]
+        lambda: b"First, edited" in server.get("/feeds/all.rss").content, what="edit", timeout=10
+    )
+    (posts / "second.md").unlink()
+    server.wait_until(  # type: ignore[attr-defined]
+        lambda: b"Second" not in server.get("/feeds/all.json").content, what="deletion", timeout=10
+    )
+    (posts / "archive" / "2011").mkdir(parents=True)
+    (posts / "archive" / "2011" / "old.md").write_text(post_text(title="Old one", date="2011-01-01T00:00:00Z"))
+    server.wait_until(  # type: ignore[attr-defined]
+        lambda: b"Old one" in server.get("/feeds/all.atom").content, what="post in a new folder", timeout=10
+    )
