@@ -1,9 +1,9 @@
-"""Knowing who reads (SPEC "Audience"): aggregators' reported subscribers, distinct other clients once a day,
-WebSub and partner fetches apart, off the request path, nothing stored in clear, bounded whatever the traffic."""
+"""Knowing who reads (SPEC "Audience"), the counting in one process: the day's largest aggregator figure, WebSub
+and partner fetches apart, off the request path, bounded whatever the traffic, access logs imported once, the stats
+page. The parts are in test_agents, test_sketch, test_accesslog and test_chart; over a real server, system/."""
 
 from __future__ import annotations
 
-import hashlib
 import sqlite3
 import time
 import tracemalloc
@@ -18,11 +18,6 @@ import pytest
 
 from support.factories import NOW
 from syndicator.config import Settings
-from syndicator.core.accesslog import parse_line
-from syndicator.core.agents import reported
-from syndicator.core.chart import Series
-from syndicator.core.chart import stacked_bars
-from syndicator.core.sketch import HyperLogLog
 from syndicator.service.audience import Audience
 from syndicator.service.audience import import_log
 from syndicator.service.audience import topic_counts
@@ -41,42 +36,6 @@ INOREADER = "Mozilla/5.0 (compatible; inoreader.com; {n} subscribers)"
 TODAY = datetime.now(UTC).date()
 
 
-@pytest.mark.parametrize(
-    ("agent", "expected"),
-    [
-        (FEEDLY.format(n=123), ("feedly", 123)),
-        ("Feedly/1.0 (+https://feedly.com/fetcher.html; 1 subscriber)", ("feedly", 1)),
-        (INOREADER.format(n=7), ("inoreader", 7)),
-        (
-            "NewsBlur Feed Fetcher - 5 subscribers - https://www.newsblur.com/site/123/x (Mozilla/5.0 (Macintosh))",
-            ("newsblur", 5),
-        ),
-        ("NewsBlur Feed Fetcher - 1 subscriber - https://www.newsblur.com/site/9/y (Mozilla/5.0)", ("newsblur", 1)),
-        ("Feedbin feed-id:1602368 - 4 subscribers", ("feedbin", 4)),
-        (
-            "Mozilla/5.0 (compatible; theoldreader.com; 2 subscribers; feed-id=0719795c4d27c784217b0bc0)",
-            ("theoldreader", 2),
-        ),
-        ("Mozilla/5.0 (compatible; BazQux/2.4; +https://bazqux.com/fetcher; 3 subscribers)", ("bazqux", 3)),
-        ("Netvibes (crawler/bot; http://www.netvibes.com; 12 subscribers; feedID: 123)", ("netvibes", 12)),
-        ("Feedly/1.0 (+http://www.feedly.com/fetcher.html; 1,204 subscribers)", ("feedly", 1204)),
-        ("Feedly/1.0 (+http://www.feedly.com/fetcher.html; like FeedFetcher-Google)", None),
-        ("MadeUp/1.0 (999999 subscribers)", None),
-        ("Feedly/1.0 (999,999,999 subscribers)", None),  # names Feedly, but not the shape its fetcher sends
-        ("Feedly/1.0 (1 subscriber)", None),
-        ("curl/8 Feedly/1.0 (+http://www.feedly.com/fetcher.html; 5 subscribers)", None),
-        ("Feedly/1.0 (+http://www.feedly.com/fetcher.html; 999,999,999 subscribers)", None),  # past the cap
-        ("Mozilla/5.0 (compatible; inoreader.com; 7 subscribers) evil", None),
-        ("Feedbin - 4 subscribers", None),
-        ("Miniflux/2.1.0 (+https://miniflux.app)", None),
-        ("", None),
-    ],
-)
-def test_aggregators_are_read_from_their_real_user_agents(agent: str, expected: tuple[str, int] | None) -> None:
-    """The formats Feedly, Inoreader, NewsBlur, Feedbin, The Old Reader, BazQux and Netvibes send; others: clients."""
-    assert reported(agent) == expected
-
-
 def test_a_made_up_or_small_report_never_sets_the_days_figure(tmp_path: Path) -> None:
     """An anonymous "Feedly/1.0 (999,999,999 subscribers)" counts as one client, and a real-looking "1 subscriber"
     later the same day leaves Feedly's figure as it was: the day keeps each aggregator's largest figure, however the
@@ -92,41 +51,6 @@ def test_a_made_up_or_small_report_never_sets_the_days_figure(tmp_path: Path) ->
     audience.saw("all.atom", {"REMOTE_ADDR": "192.0.2.1", "HTTP_USER_AGENT": FEEDLY.format(n=3)})
     audience.flush()
     assert collect(store, TODAY, 1)[0].days[TODAY.isoformat()] == {"clients": 2, "feedly": 1204}
-
-
-@pytest.mark.parametrize("n", [0, 1, 2, 3, 10, 500, 501, 1000, 20_000, 200_000])
-def test_the_distinct_counter_is_close_and_small(n: int) -> None:
-    """Exact up to 500, then a HyperLogLog within 5 %; at most 4 KiB + 1 stored; merged without double counting."""
-    sketch, other = HyperLogLog(), HyperLogLog()
-    for i in range(n):
-        value = int.from_bytes(hashlib.blake2b(str(i).encode(), digest_size=8).digest(), "big")
-        (sketch if i % 2 else other).add(value)
-        sketch.add(value) if i % 3 == 0 else None
-    sketch.merge(other)
-    stored = sketch.to_bytes()
-    assert len(stored) <= 4097
-    estimate = HyperLogLog.from_bytes(stored).estimate()
-    assert estimate == n if n <= 500 else abs(estimate - n) <= 0.05 * n
-
-
-def test_access_log_lines_in_the_combined_format() -> None:
-    """nginx's combined format: address, time (to UTC), request, status, agent; anything else is None."""
-    line = (
-        '203.0.113.9 - - [10/Oct/2026:23:55:36 -0700] "GET /feeds/all.atom?x=1 HTTP/1.1" 304 0 "-" '
-        '"Mozilla/5.0 (compatible; inoreader.com; 7 subscribers)"'
-    )
-    request = parse_line(line)
-    assert request is not None
-    assert (request.address, request.method, request.path, request.status) == (
-        "203.0.113.9",
-        "GET",
-        "/feeds/all.atom",
-        304,
-    )
-    assert request.when == datetime(2026, 10, 11, 6, 55, 36, tzinfo=UTC)
-    assert request.agent.endswith("7 subscribers)")
-    assert parse_line("garbage") is None and parse_line(line.replace("Oct", "Foo")) is None
-    assert parse_line(line.replace('"Mozilla', '"a \\x22quoted\\x22 Mozilla')).agent.startswith('a "quoted"')  # type: ignore[union-attr]
 
 
 def test_counting_never_slows_a_feed_answer(
@@ -296,10 +220,3 @@ def test_stats_page_draws_charts_on_the_server(stats_client: Callable[..., Any])
     assert "4 readers on" in page and "Feedly 12" in page
     main = page.split("<main", 1)[1].split("</main>")[0]  # the charts: nothing fetched from anywhere
     assert "http" not in main.replace("http://www.w3.org/2000/svg", "")
-
-
-def test_a_chart_stacks_the_parts_of_each_day() -> None:
-    """One bar per day, a rect per non-zero part with its tooltip, a value axis up to a round number."""
-    svg = stacked_bars("t", ["2026-01-01", "2026-01-02"], [Series("a", (1, 0)), Series("b <&>", (2, 7))])
-    assert svg.count("<rect") == 1 + 3 + 2  # background, three parts, two legend keys
-    assert "2026-01-02: b &lt;&amp;&gt; 7 (total 7)" in svg and ">8<" in svg and ">6<" in svg

@@ -1,4 +1,5 @@
-"""The command line: build, check, config handling and exit codes."""
+"""The command line in this process (click's runner): build, check, config handling, stamps and exit codes. The
+command as a process of its own: system/test_commands.py."""
 
 from __future__ import annotations
 

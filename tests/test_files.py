@@ -1,22 +1,13 @@
-"""Atomic, minimal writes under output_dir, and pruning of vanished feeds."""
+"""Atomic, minimal writes under output_dir, the path guard, and pruning of vanished feeds (store/files.py)."""
 
 from __future__ import annotations
 
-import gzip
 import os
-import shutil
 import stat
-import subprocess
-import zlib
 from pathlib import Path
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
-from syndicator.incremental.gzip import Compressor
-from syndicator.incremental.gzip import compress
-from syndicator.service.snapshot import feed_kept
 from syndicator.store.files import OutputError
 from syndicator.store.files import prune
 from syndicator.store.files import target
@@ -82,33 +73,3 @@ def test_prune_keeps_folders_it_did_not_create(tmp_path: Path) -> None:
     assert created == {"tag", "tag/x", "tag/x/archive"}
     prune(tmp_path, {"category/gone.atom", "tag/x/archive/1.atom"}, set(), created)
     assert (tmp_path / "category").is_dir() and not (tmp_path / "tag").exists()
-
-
-def test_feed_file_etags_and_gzip() -> None:
-    """Identity and gzip get distinct strong ETags; gzip bytes are deterministic."""
-    one = feed_kept("all.atom", b"<feed/>", compress(b"<feed/>"), 0.0)
-    two = feed_kept("all.atom", b"<feed/>", compress(b"<feed/>"), 5.0)
-    assert one.etag == two.etag and one.gzip_body == two.gzip_body
-    assert one.gzip_etag == one.etag + "-gz"
-    assert one.gzip_body is not None and gzip.decompress(one.gzip_body) == b"<feed/>"
-    assert one.media_type == "application/atom+xml; charset=utf-8"
-    assert feed_kept("index.opml", b"", b"", 0).media_type == "text/x-opml; charset=utf-8"
-
-
-@given(st.lists(st.binary(max_size=3000), min_size=1, max_size=8), st.integers(0, 7))
-def test_gzip_from_parts_is_the_gzip_of_the_joined_body(parts: list[bytes], shared_index: int) -> None:
-    """Shared parts' deflate segments are reused across files; every result is one valid gzip member."""
-    shared = [b"<entry>" + bytes(range(256)) * 3 + b"</entry>\n", b"<entry>second</entry>\n"]
-    files = [
-        [parts[0], shared[0], *parts[1:-1], shared[1], parts[-1]],
-        [b"head", shared[shared_index % 2], b"tail"],
-        [b"".join(parts)],
-    ]
-    for file in files:
-        zipped = Compressor().parts(file)
-        assert gzip.decompress(zipped) == b"".join(file)
-        assert zlib.decompress(zipped, 31) == b"".join(file)  # one member, nothing after it
-    system_gzip = shutil.which("gzip")
-    if system_gzip is not None:
-        out = subprocess.run([system_gzip, "-dc"], input=Compressor().parts(files[0]), capture_output=True, check=True)
-        assert out.stdout == b"".join(files[0])

@@ -8,19 +8,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import feedparser
-import pytest
 from click.testing import CliRunner
 
 from support.factories import NOW
-from support.factories import make_post
 from syndicator.cli import cli
 from syndicator.config import Settings
 from syndicator.core.ledger import Record
 from syndicator.core.ledger import dumps
 from syndicator.core.ledger import loads
-from syndicator.core.recovery import Found
-from syndicator.core.recovery import LedgerError
-from syndicator.core.recovery import adopt
 from syndicator.service.build import Builder
 from syndicator.service.build import ReloadError
 from syndicator.service.http.app import create_app
@@ -224,29 +219,6 @@ def test_a_lost_ledger_refuses_a_post_it_cannot_tell_from_a_published_one(
         "Journey": "tag:example.org,2025-06-01:/posts/trip",
         "New": "tag:example.org,2025-06-09:/posts/new",
     }
-
-
-def entry(slug: str, title: str, day: str = "2025-06-01") -> Found:
-    """A recovered entry as the feeds would show a post published at ``slug`` on ``day``."""
-    return Found(f"tag:example.org,{day}:/posts/{slug}", slug, title, frozenset({day}))
-
-
-def test_recovery_matches_by_title_and_day_only_when_one_entry_and_one_post_do() -> None:
-    """Two posts of one title on one day cannot be told apart: both are named; an entry is never given twice."""
-    recovered = {e.slug: e for e in (entry("trip", "Trip"), entry("day-one", "Day"), entry("day-two", "Day"))}
-    journey = make_post("journey", title="Trip", source="journey.md")
-    adopted = adopt({}, [journey], recovered)
-    assert adopted["journey.md"] == Record("tag:example.org,2025-06-01:/posts/trip", "trip")
-    twins = [make_post(slug, title="Day", source=f"{slug}.md") for slug in ("first", "second")]
-    with pytest.raises(LedgerError, match=r"2 post\(s\).*posts/first\.md.*posts/second\.md"):
-        adopt({}, twins, recovered)
-    both = [journey, make_post("voyage", title="Trip", source="voyage.md", date=journey.date.replace(hour=20))]
-    with pytest.raises(LedgerError, match=r"posts/journey\.md.*posts/voyage\.md"):
-        adopt({}, both, {"trip": recovered["trip"]})
-    later = make_post("later", title="Trip", source="later.md", date=journey.date.replace(day=9))
-    assert adopt({}, [later], recovered) == {}  # no entry of its day: a new post
-    draft = make_post("draft-trip", title="Other", source="draft.md", draft=True)
-    assert adopt({}, [draft], recovered) == {}  # a draft has no id yet: never a reason to stop
 
 
 def test_a_renamed_post_file_keeps_its_id_and_its_old_url(settings: Settings, write_post: Callable[..., Path]) -> None:

@@ -135,15 +135,6 @@ def test_a_word_runs_across_inline_elements(fragment: str, words: int, expected:
     assert truncate_html_words(fragment, words)[0] == expected
 
 
-def test_summary_cut_has_exactly_summary_words_words() -> None:
-    """summary_words = 20 on a first paragraph with punctuation after inline elements gives 20 words."""
-    from syndicator.core.text import MarkdownText
-
-    body = "One *two*, three **four**; " + " ".join(f"w{i}" for i in range(5, 30)) + ".\n"
-    summary = MarkdownText(body, None, BASE, 20).summary_html
-    assert plain_text(summary).split() == ["One", "two,", "three", "four;", *(f"w{i}" for i in range(5, 20)), "w20…"]
-
-
 FOOTNOTES = 'Text with a note[^a] and [a link](#here).\n\n<p id="here">Here.</p>\n\n[^a]: The note.\n'
 
 
@@ -155,16 +146,6 @@ def test_footnotes_link_to_prefixed_ids_on_the_post_page() -> None:
     assert ids == {"user-content-fnref-a", "user-content-fn-a", "user-content-here"}
     assert sorted(targets) == ["user-content-fn-a", "user-content-fnref-a", "user-content-here"]
     assert "[^a]" not in html
-
-
-def test_summaries_carry_no_ids() -> None:
-    """A summary is shown beside others (category pages): its footnote links stay, its ids go."""
-    from syndicator.core.text import MarkdownText
-
-    cut = MarkdownText(FOOTNOTES, None, BASE, 55).summary_html
-    marked = MarkdownText(FOOTNOTES, 'Before <span id="x">the</span> marker.', BASE, 55).summary_html
-    assert "#user-content-fn-a" in cut
-    assert " id=" not in cut and " id=" not in marked
 
 
 @pytest.mark.parametrize(

@@ -1,17 +1,12 @@
-"""Post files: front matter fields, defaults, problems with their lines, the cache."""
+"""A post file's text read into a Post (core/parse.py): front matter fields, defaults, problems with their lines."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from collections.abc import Callable
 from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
 from datetime import timezone
-from pathlib import Path
 
 import pytest
 
@@ -21,10 +16,8 @@ from syndicator.core.parse import decode_post
 from syndicator.core.parse import default_slug
 from syndicator.core.parse import parse_post
 from syndicator.core.text import MarkdownText
-from syndicator.incremental.postcache import PostCache
 from syndicator.model import LoadProblem
 from syndicator.model import Post
-from syndicator.store.sources import scan
 
 
 def parse(settings: Settings, text: str, path: str = "posts/2025-06-01-hello.md") -> Post:
@@ -204,109 +197,6 @@ def test_yaml_alias_bomb_is_rejected_quickly(settings: Settings) -> None:
     )
     found = problem(settings, f"---\ntitle: T\ndate: 2025-01-01\n{bomb}\ncategories: *i\n---\n")
     assert found.message == "aliases (*name) expand the front matter by more than 10,000 values: not read"
-
-
-def test_ignore_rules(tmp_path: Path) -> None:
-    """Hidden, underscored and editor files and folders are skipped; .md and .markdown found."""
-    for name in [
-        "a.md",
-        "b.markdown",
-        "c.txt",
-        ".hidden.md",
-        "_draft.md",
-        "d.md~",
-        "e.md.swp",
-        ".#f.md",
-        "sub/g.md",
-        ".git/h.md",
-        "_private/i.md",
-    ]:
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_text("x")
-    found = sorted(p.relative_to(tmp_path).as_posix() for p in (Path(e.path) for e in scan(str(tmp_path))))
-    assert found == ["a.md", "b.markdown", "sub/g.md"]
-
-
-def test_cache_reparses_only_changed_files(settings: Settings, write_post: Callable[..., Path]) -> None:
-    """A refresh parses only files whose size, mtime or inode changed."""
-    write_post("a.md", title="A")
-    b = write_post("b.md", title="B")
-    cache = PostCache(settings)
-    posts, problems = cache.refresh()
-    assert len(posts) == 2 and problems == [] and cache.parsed == 2
-    cache.refresh()
-    assert cache.parsed == 2
-    b.write_text(b.read_text().replace("title: 'B'", "title: 'B2'"))
-    os.utime(b, ns=(1, 1))
-    posts, _ = cache.refresh()
-    assert cache.parsed == 3
-    assert sorted(p.title for p in posts) == ["A", "B2"]
-
-
-def test_cache_keeps_the_last_good_version(settings: Settings, write_post: Callable[..., Path]) -> None:
-    """A post that breaks stays published in its last good form, with its problem reported."""
-    path = write_post("a.md", title="Good")
-    cache = PostCache(settings)
-    cache.refresh()
-    path.write_text("---\ntitle: [broken\n---\n")
-    posts, problems = cache.refresh()
-    assert [p.title for p in posts] == ["Good"]
-    assert len(problems) == 1 and problems[0].line == 2
-    path.unlink()
-    posts, problems = cache.refresh()
-    assert posts == [] and problems == []
-
-
-def test_cache_skips_files_over_the_size_limit(
-    make_settings: Callable[..., Settings], write_post: Callable[..., Path]
-) -> None:
-    """A file over max_post_bytes is reported and skipped."""
-    write_post("big.md", title="Big", body="x" * 500)
-    write_post("small.md", title="Small")
-    posts, problems = PostCache(make_settings(max_post_bytes=300)).refresh()
-    assert [p.title for p in posts] == ["Small"]
-    assert "max_post_bytes" in problems[0].message
-
-
-def test_loading_in_two_processes_gives_what_one_process_gives(settings: Settings, posts_dir: Path) -> None:
-    """Many changed files are loaded half in a forked process: same posts, problems and parse count."""
-    for i in range(40):
-        (posts_dir / f"p{i:02}.md").write_text(
-            f"---\ntitle: Post {i}\ndate: 2025-01-{1 + i % 28:02}\ncategories: [C{i % 3}]\n---\nBody *{i}*.\n"
-        )
-    (posts_dir / "broken.md").write_text("---\ntitle: [oops\n---\n")
-    serial = PostCache(settings)
-    posts, problems = serial.refresh()
-    expected = {
-        "posts": sorted([p.source, p.id, p.title, p.content_html] for p in posts),
-        "problems": sorted(str(p) for p in problems),
-        "parsed": serial.parsed,
-    }
-    script = f"""
-import json, logging, sys
-from pathlib import Path
-from syndicator.incremental.postcache import PostCache
-from syndicator.config import load_settings
-forked = []
-class Forks(logging.Handler):
-    def emit(self, record):
-        forked.append(record.getMessage().startswith("forked pid="))
-logging.getLogger("syndicator.incremental.forked").addHandler(Forks())
-logging.getLogger("syndicator.incremental.forked").setLevel(logging.DEBUG)
-settings = load_settings(None, {{"SYNDICATOR_POSTS_DIR": {str(posts_dir)!r}, "SYNDICATOR_SITE_URL": "https://example.org"}})
-cache = PostCache(settings, parallel_from=4)
-posts, problems = cache.refresh()
-print(json.dumps({{
-    "posts": sorted([p.source, p.id, p.title, p.content_html] for p in posts),
-    "problems": sorted(str(p) for p in problems),
-    "parsed": cache.parsed,
-    "forked": forked,
-}}))
-"""
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=Path.cwd())
-    result = json.loads(out.stdout)
-    assert result.pop("forked") == [True]
-    assert result == expected
 
 
 def test_drafts_are_not_rendered_until_asked(settings: Settings) -> None:

@@ -9,6 +9,7 @@ from syndicator.incremental.gzip import compress
 from syndicator.served import Cache
 from syndicator.served import Served
 from syndicator.served import etag_of
+from syndicator.service.snapshot import feed_kept
 from syndicator.store.files import copy_atomic
 
 
@@ -41,3 +42,14 @@ def test_an_assets_etag_follows_the_same_rule_as_a_feeds(tmp_path: Path) -> None
     assert etag == etag_of(body)
     kept = Served.kept(body, compress(body), "application/octet-stream", 0.0)
     assert kept.etag == etag and gzip.decompress(kept.gzip_body or b"") == body
+
+
+def test_feed_file_etags_and_gzip() -> None:
+    """Identity and gzip get distinct strong ETags; gzip bytes are deterministic."""
+    one = feed_kept("all.atom", b"<feed/>", compress(b"<feed/>"), 0.0)
+    two = feed_kept("all.atom", b"<feed/>", compress(b"<feed/>"), 5.0)
+    assert one.etag == two.etag and one.gzip_body == two.gzip_body
+    assert one.gzip_etag == one.etag + "-gz"
+    assert one.gzip_body is not None and gzip.decompress(one.gzip_body) == b"<feed/>"
+    assert one.media_type == "application/atom+xml; charset=utf-8"
+    assert feed_kept("index.opml", b"", b"", 0).media_type == "text/x-opml; charset=utf-8"

@@ -1,4 +1,5 @@
-"""Which files under posts_dir are read: symlinks that stay inside it work, links that lead out publish nothing."""
+"""Which files under posts_dir are read (store/sources.py): the ignore rules, symlinks that stay inside it, and
+links that lead out, which publish nothing."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from syndicator.incremental.postcache import PostCache
 from syndicator.service.assets import AssetWriter
 from syndicator.service.build import Builder
 from syndicator.store.files import file_state
+from syndicator.store.sources import scan
 
 SECRET = "root:x:0:0:SECRET-PASSWORD-LINE"  # noqa: S105 - the bytes a leak would show, no credential
 LEAVES = "a link that leads out of posts_dir: not published"
@@ -137,3 +139,24 @@ def test_a_watched_asset_that_becomes_a_link_out_is_dropped(
     (post,), problems = cache.refresh(changed={str(image)})
     assert [p.message for p in problems] == ["refers to a missing file: x.png"]
     assert cache.assets.states() == []
+
+
+def test_ignore_rules(tmp_path: Path) -> None:
+    """Hidden, underscored and editor files and folders are skipped; .md and .markdown found."""
+    for name in [
+        "a.md",
+        "b.markdown",
+        "c.txt",
+        ".hidden.md",
+        "_draft.md",
+        "d.md~",
+        "e.md.swp",
+        ".#f.md",
+        "sub/g.md",
+        ".git/h.md",
+        "_private/i.md",
+    ]:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("x")
+    found = sorted(p.relative_to(tmp_path).as_posix() for p in (Path(e.path) for e in scan(str(tmp_path))))
+    assert found == ["a.md", "b.markdown", "sub/g.md"]

@@ -1,20 +1,13 @@
-"""core.urls: the site's URL space (posts, archive pages, feeds, the OPML) and which feeds are hub topics."""
+"""core.urls: the site's URL space (posts, archive pages, feeds, the OPML) and which files are hub topics."""
 
 from __future__ import annotations
-
-from datetime import UTC
-from datetime import datetime
-from datetime import timedelta
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from support.factories import make_catalog
 from support.factories import make_post
 from syndicator.config import Settings
-from syndicator.core.plan import feed_specs
-from syndicator.core.plan import topics
 from syndicator.core.urls import OPML
 from syndicator.core.urls import PARTNER_FEEDS_PREFIX
 from syndicator.core.urls import default_post_id
@@ -45,15 +38,6 @@ from syndicator.core.urls import topic_path
 def test_a_topic_is_a_feed_in_a_feed_format_not_an_archive_page(path: str, topic: bool) -> None:
     """WebSub topics (and the feeds the audience counts) are the feeds, in every format; not archives or the OPML."""
     assert is_topic(path) is topic
-
-
-def test_the_topics_of_a_plan_are_its_feeds_files(settings: Settings) -> None:
-    """Each feed's three files are topics and its archive pages' are not (one definition for the hub and audience)."""
-    start = datetime(2025, 1, 1, tzinfo=UTC)
-    posts = [make_post(f"p{n}", date=start + timedelta(days=n), categories=("A",)) for n in range(60)]
-    specs = feed_specs(make_catalog(*posts), Settings(site_url="https://example.org", feed_size=10))
-    assert any(spec.is_archive for spec in specs)
-    assert topics(specs) == {path for spec in specs if not spec.is_archive for path in spec.paths}
 
 
 def test_a_topic_url_is_its_feeds_url_under_site_url() -> None:

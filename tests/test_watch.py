@@ -1,4 +1,5 @@
-"""Watching posts_dir: the watcher's paths, refreshes that look only at them, and reloads moments after an edit."""
+"""Watching posts_dir (service/watch.py): the watcher's paths, and refreshes that look only at them. A server
+that publishes an edit moments later: system/test_serve.py."""
 
 from __future__ import annotations
 

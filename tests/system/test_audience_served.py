@@ -26,11 +26,7 @@ from syndicator.store.audience import AUDIENCE_FILE
 from syndicator.store.audience import AudienceStore
 
 FEEDLY = "Feedly/1.0 (+http://www.feedly.com/fetcher.html; {n} subscribers; feed-id=feed/https://x/all.atom)"
-
-
 INOREADER = "Mozilla/5.0 (compatible; inoreader.com; {n} subscribers)"
-
-
 TODAY = datetime.now(UTC).date()
 
 

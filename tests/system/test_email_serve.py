@@ -1,6 +1,7 @@
 """Following by email through a real `syndicator serve` (SPEC "Following by email"): a reader subscribes to one
 category, confirms from the mail, receives the next post of that category (and only it) from a real SMTP server
-on loopback, whose links work against the server, and leaves with one click."""
+on loopback, whose links work against the server, and leaves with one click; a damaged mail state stops `serve`
+and `subscribers` in one line."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""Private feeds for partners (SPEC "Private feeds for partners"): tokens, every way they can be wrong, revocation
-at once, full content and partner-only posts under /partners/feeds/, and none of those posts on any public surface."""
+"""Private feeds for partners over a real server (SPEC "Private feeds for partners"): tokens added with the command,
+every way they can be wrong, revocation at once, full content and partner-only posts under /partners/feeds/, and
+none of those posts on any public surface."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""A real `syndicator serve` on a loopback port: the bundled posts, live reloads, no restart."""
+"""A real `syndicator serve` on a loopback port: the bundled posts, live reloads, an edit published moments later
+without a restart, and no file a link out of posts_dir leads to."""
 
 from __future__ import annotations
 
