@@ -17,6 +17,20 @@ front_matter_values = st.recursive(
     max_leaves=12,
 )
 
+# The fields an importer writes into a post file: known names, values of text (no U+0085, see test_frontmatter),
+# numbers, booleans and lists or mappings of them.
+_written_text = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x85"), max_size=30)
+_written_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(10**12), 10**12) | _written_text,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(["name", "url", "length"]), inner),
+    max_leaves=8,
+)
+post_fields = st.dictionaries(
+    st.sampled_from(["title", "date", "updated", "categories", "tags", "author", "slug", "id", "summary", "image"]),
+    _written_values,
+    min_size=1,
+)
+
 
 def catalog_edits() -> st.SearchStrategy[tuple[int, dict[str, object]]]:
     """(which of twelve posts, one edit of it): a new title, summary, updated date, category, date, draft or slug."""
