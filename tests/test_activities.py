@@ -1,4 +1,5 @@
-"""The pure part of the fediverse: handles, hashtags, what a reload federates (core/actors.py, core/activities.py)."""
+"""What a reload federates (core/activities.py): hashtags Mastodon accepts, and a post deleted then published again
+is a new object."""
 
 from __future__ import annotations
 
@@ -11,14 +12,8 @@ from support.factories import NOW
 from syndicator.config import Settings
 from syndicator.core.activities import changes
 from syndicator.core.activities import hashtag
-from syndicator.core.actors import find_actor
-from syndicator.core.actors import handles_of
-from syndicator.core.actors import resource_handle
 from syndicator.service.build import Builder
 from syndicator.service.build import ReloadError
-from syndicator.store.fediqueue import DeliveryQueue
-from syndicator.store.fediqueue import QueueLimits
-from syndicator.store.fediverse import Database
 
 
 def test_hashtags_are_words_mastodon_accepts() -> None:
@@ -28,26 +23,6 @@ def test_hashtags_are_words_mastodon_accepts() -> None:
     assert hashtag("Tajik-Russian relations") == "#TajikRussianRelations"
     assert hashtag("C++") == "#C"
     assert hashtag("!!!") == ""
-
-
-def test_a_category_named_like_the_site_is_the_site(
-    make_settings: Callable[..., Settings], write_post: Callable[..., Path]
-) -> None:
-    """A category whose slug is the site's handle has no account of its own: @blog is the whole site."""
-    write_post("a.md", title="A", categories="[Blog, Alpha]", tags="[Go]")
-    settings = make_settings(fediverse=True)
-    built = Builder(settings)
-    assert not isinstance(built.reload(NOW), ReloadError)
-    assert built.snapshot is not None
-    catalog = built.snapshot.catalog
-    post = catalog.posts[0]
-    assert handles_of(post, settings) == ("alpha", "author.test-site", "blog", "tag.go")
-    site = find_actor(catalog, settings, "blog")
-    assert site is not None and site.group.stem == "all"
-    assert find_actor(catalog, settings, "tag.go") is not None
-    assert find_actor(catalog, settings, "go") is None  # a tag is not a category
-    assert resource_handle(settings, "acct:alpha@example.org") == "alpha"
-    assert resource_handle(settings, "acct:alpha@elsewhere.org") is None
 
 
 def test_a_post_deleted_then_published_again_gets_new_ids(
@@ -74,15 +49,3 @@ def test_a_post_deleted_then_published_again_gets_new_ids(
     assert {o.kind for o in out} == {"Create"}
     assert not first & {json.loads(o.body)["object"]["id"] for o in out}
     assert [f.generation for f in again.values()] == [2]  # A's; B did not change
-
-
-def test_the_queue_is_bounded_per_host(tmp_path: Path) -> None:
-    """Past its cap per host, a delivery is not queued (and is counted); other hosts still are."""
-    database = Database(tmp_path)
-    queue = DeliveryQueue(database, QueueLimits(per_host=2, total=3))
-    added = [queue.add(f"https://a.example/inbox/{n}", "a.example", "alpha", b"{}", 0.0) for n in range(3)]
-    assert added == [True, True, False]
-    assert queue.add("https://b.example/inbox", "b.example", "alpha", b"{}", 0.0)
-    assert not queue.add("https://c.example/inbox", "c.example", "alpha", b"{}", 0.0)  # the total
-    assert queue.pending() == 3 and queue.dropped == 2
-    database.close()
