@@ -14,17 +14,22 @@ MODULES = sorted(SRC.rglob("*.py"))
 MAY_IMPORT: dict[str, set[str]] = {
     "__init__": set(),
     "__main__": {"cli"},
-    "config": set(),
+    "config": {"podcastconfig"},
+    "podcastconfig": set(),  # the [podcasts.*] tables of the config file
     "digest": set(),
     "model": {"digest"},
     "outbound": set(),  # requests sent out to checked addresses: the hub's and the importer's
-    "core": {"__init__", "config", "digest", "model", "core"},
-    "store": {"__init__", "config", "digest", "model", "core", "store"},
-    "incremental": {"__init__", "config", "digest", "model", "core", "store", "incremental"},
-    "service": {"__init__", "config", "digest", "model", "outbound", "core", "store", "incremental", "service"},
-    "importers": {"__init__", "config", "digest", "model", "outbound", "core", "store", "importers"},
+    "core": {"__init__", "config", "podcastconfig", "digest", "model", "core"},
+    "store": {"__init__", "config", "podcastconfig", "digest", "model", "core", "store"},
+    "incremental": {"__init__", "config", "podcastconfig", "digest", "model", "core", "store", "incremental"},
+    "service": {
+        *("__init__", "config", "podcastconfig", "digest", "model", "outbound"),
+        *("core", "store", "incremental", "service"),
+    },
+    "importers": {"__init__", "config", "podcastconfig", "digest", "model", "outbound", "core", "store", "importers"},
     "cli": {
-        *("__init__", "config", "digest", "model", "outbound", "core", "store", "incremental", "service"),
+        *("__init__", "config", "podcastconfig", "digest", "model", "outbound", "core", "store", "incremental"),
+        "service",
         *("importers", "cli"),
     },
 }
@@ -61,6 +66,7 @@ OWNERS = {
     "feedgen": {"core.render", "core.namespaces"},  # a package owner holds it in each of its modules
     "lxml": {"core.render", "core.namespaces"},
     "imagesize": {"store.sources"},
+    "mutagen": {"store.sources"},
     "flask": {"service.web", "service.context", "service.oldurls", "service.statspage", "service.fediweb"},
     "werkzeug": {
         "service.web",

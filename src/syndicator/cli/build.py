@@ -16,6 +16,8 @@ from syndicator.store.records import unchanged_since_stamp
 
 if TYPE_CHECKING:
     from syndicator.core.pipeline import Published
+    from syndicator.core.platforms import Shortfall
+    from syndicator.core.podcasts import Facts
     from syndicator.model import LoadProblem
     from syndicator.model import Post
     from syndicator.service.build import Builder
@@ -151,23 +153,23 @@ def _print_build(
 def check(config: str | None, partner: str | None) -> None:
     """List every problem in posts_dir (and posts edited since published); exit 1 when there is a problem."""
     from syndicator.core.platforms import PLATFORMS
-    from syndicator.core.platforms import check as check_platform
-    from syndicator.core.platforms import site_facts
+    from syndicator.core.podcastplatforms import PODCAST_PLATFORMS
 
     setup_logging(logging.ERROR)  # the problems are the output; don't log them twice
     settings = _settings(config)
-    if partner is not None and partner not in PLATFORMS:
-        raise click.ClickException(f"--partner: unknown platform {partner!r} (known: {', '.join(PLATFORMS)})")
+    known = (*PLATFORMS, *PODCAST_PLATFORMS)
+    if partner is not None and partner not in known:
+        raise click.ClickException(f"--partner: unknown platform {partner!r} (known: {', '.join(known)})")
     if not settings.posts_dir.is_dir():
         raise click.ClickException(f"{settings.posts_dir}: no such folder")
-    posts, problems, published = _publish_for_check(settings)
+    posts, problems, published, facts = _publish_for_check(settings)
     for problem in sorted(problems, key=lambda p: (p.path, p.line, p.message)):
         click.echo(str(problem))
     as_written = {post.source: post.updated for post in posts}
     for post in published.posts:  # dated by an edit the front matter does not date
         if post.updated > as_written.get(post.source, post.updated):
             click.echo(f"{post.path}: edited since published (entry updated {post.updated.isoformat()})")
-    shortfalls = check_platform(partner, site_facts(published.catalog, settings)) if partner else []
+    shortfalls = _shortfalls(partner, published, settings, facts) if partner else []
     for shortfall in shortfalls:
         click.echo(str(shortfall))
     if problems or any(s.rule.required for s in shortfalls):
@@ -176,14 +178,25 @@ def check(config: str | None, partner: str | None) -> None:
     click.echo(f"{len(posts)} posts, no problems", err=True)
 
 
-def _publish_for_check(settings: Settings) -> tuple[list[Post], list[LoadProblem], Published]:
-    """The posts as loaded, every problem, and what publishing them now gives (nothing is written)."""
+def _shortfalls(partner: str, published: Published, settings: Settings, facts: Facts) -> list[Shortfall]:
+    """What a platform's documented requirements find short in the published feeds (a podcast platform's: the shows)."""
+    from syndicator.core import platforms
+    from syndicator.core import podcastplatforms
+
+    if partner in podcastplatforms.PODCAST_PLATFORMS:
+        return podcastplatforms.check(partner, podcastplatforms.show_facts(published.catalog, settings, facts))
+    return platforms.check(partner, platforms.site_facts(published.catalog, settings))
+
+
+def _publish_for_check(settings: Settings) -> tuple[list[Post], list[LoadProblem], Published, Facts]:
+    """The posts as loaded, every problem, what publishing them now gives (nothing is written), the files' facts."""
     from syndicator.core.pipeline import publish
     from syndicator.core.recovery import LedgerError
     from syndicator.incremental.postcache import PostCache
     from syndicator.store.state import read_ledger
 
-    posts, problems = PostCache(settings).refresh()
+    cache = PostCache(settings)
+    posts, problems = cache.refresh()
     try:
         ledger, ledger_problem, recovered = read_ledger(settings)
         published = publish(posts, ledger, now(), recovered=recovered)
@@ -192,7 +205,7 @@ def _publish_for_check(settings: Settings) -> tuple[list[Post], list[LoadProblem
     problems += published.problems
     if ledger_problem is not None:
         problems.append(ledger_problem)
-    return posts, problems, published
+    return posts, problems, published, cache.assets.facts
 
 
 @click.command()
