@@ -33,7 +33,7 @@ EPISODE_FIELDS = ("episode", "season", "episode_type", "explicit", "duration", "
 # What podcast:transcript names (Podcasting 2.0, transcript.md): WebVTT and SubRip captions, by their extension.
 TRANSCRIPT_TYPES = {".vtt": "text/vtt", ".srt": "application/x-subrip"}
 CHAPTERS_TYPE = "application/json+chapters"  # podcast:chapters's type (Podcasting 2.0, chapters.md)
-_CLOCK = re.compile(r"(?:(?:(\d+):)?([0-5]?\d):)?(\d+(?:\.\d+)?)")  # [[H:]M:]S, S possibly with a fraction
+_CLOCK = re.compile(r"(?:(?:(\d+):)?(\d+):)?(\d+(?:\.\d+)?)")  # [[H:]M:]S, S possibly with a fraction
 Notes = list[tuple[str, str]]  # (field, message)
 
 
@@ -52,7 +52,7 @@ def parse_duration(value: Any) -> int | None:
     if clock is None:
         return None
     hours, minutes, seconds = clock.groups()
-    if minutes is not None and "." not in seconds and float(seconds) >= 60:
+    if (minutes is not None and float(seconds) >= 60) or (hours is not None and int(minutes) >= 60):
         return None
     return round(int(hours or 0) * 3600 + int(minutes or 0) * 60 + float(seconds))
 

@@ -60,7 +60,8 @@ class Namespace:
     document's root declares them); an RSS item's are a podcast item's too.
     ``atom`` and ``rss``: the documents its extensions run in; ``podcast``:
     only in a podcast's RSS (its channel, and its items: the ``podcast``
-    entry format).
+    entry format); ``podcast_items``: whether an RSS item's part runs in a
+    podcast's items too.
     """
 
     name: str  # its extensions' attribute on feedgen's FeedGenerator and FeedEntry
@@ -72,11 +73,12 @@ class Namespace:
     atom: bool = True
     rss: bool = True
     podcast: bool = False
+    podcast_items: bool = True
 
     def runs_in(self, fmt: str) -> bool:
         """Whether its extensions run in entries of this format ("atom", "rss", or "podcast": a podcast's RSS)."""
         if fmt == "podcast":
-            return self.rss
+            return self.rss and self.podcast_items
         return (self.atom if fmt == "atom" else self.rss) and not self.podcast
 
     def writes_in(self, fmt: str) -> bool:
