@@ -309,3 +309,28 @@ def test_a_missing_transcript_is_a_warning_and_left_out(radio: Settings) -> None
     assert any("khorog/khorog.vtt" in p.message for p in problems_of(builder))
     item = items_by_title(channel_of(served(builder, "/feeds/category/radio-pamir.rss")))["Khorog"]
     assert item.find(PODCAST + "transcript") is None and item.find(PODCAST + "chapters") is not None
+
+
+def test_a_featured_image_apple_would_refuse_is_not_the_episodes_artwork(tmp_path: Path) -> None:
+    """A wide featured image stays the post's (Media RSS in the other feeds) but is no itunes:image: the show's is."""
+    settings = site_settings(tmp_path)
+    write_png(settings.posts_dir / "a" / "wide.png", 1600, 900)
+    podcastfiles.lame_mp3(settings.posts_dir / "a" / "a.mp3", 1)
+    episode(settings.posts_dir, "a", "2024-05-04T09:00:00Z", enclosures="[a.mp3]", image="wide.png")
+    builder = built(settings)
+    item = channel_of(served(builder, "/feeds/category/radio-pamir.rss")).find("item")
+    assert item is not None and item.find(ITUNES + "image") is None
+    assert b"media:content" not in served(builder, "/feeds/category/radio-pamir.rss")  # podcast apps: no file
+    assert f'url="{MEDIA}a/wide.png"'.encode() in served(builder, "/feeds/all.rss")
+
+
+def test_an_unreadable_audio_file_gives_no_duration_and_no_failure(tmp_path: Path) -> None:
+    """Bytes that are no audio under an .mp3 name: the episode is published without itunes:duration."""
+    settings = site_settings(tmp_path)
+    (settings.posts_dir / "a").mkdir()
+    (settings.posts_dir / "a" / "a.mp3").write_bytes(b"ID3\x03\x00\x00\x00\x00\x00\x0fnot really audio")
+    episode(settings.posts_dir, "a", "2024-05-04T09:00:00Z", enclosures="[a.mp3]")
+    builder = built(settings)
+    item = channel_of(served(builder, "/feeds/category/radio-pamir.rss")).find("item")
+    assert item is not None and item.find("enclosure") is not None and item.find(ITUNES + "duration") is None
+    assert "duration_in_seconds" not in served(builder, "/feeds/category/radio-pamir.json").decode()
