@@ -59,11 +59,12 @@ for name in wanted:
     assert found is not None, name
     t = time.perf_counter(); edition.file(name); again[name] = (time.perf_counter() - t) * 1000
 rss_before_all = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-specs, by_path = edition.specs(builder.partner_feeds._paging)
+partner_feeds = edition._feeds  # the PartnerFeeds that made the edition
+specs, by_path = edition.specs(partner_feeds._paging)
 t = time.perf_counter()
 size = 0
 for spec in specs:
-    size += len(builder.partner_feeds._render(spec, edition.catalog)[spec.paths[0]])
+    size += len(partner_feeds._render(spec, edition.catalog)[spec.paths[0]])
 every = time.perf_counter() - t
 print(json.dumps({**result,
     "partner posts": len(edition.catalog.posts) - len(catalog.posts),

@@ -22,6 +22,7 @@ from syndicator.service.build import Builder
 from syndicator.service.web import create_app
 
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+pytest_plugins = ("support.mailsite",)  # the fixtures of a site that mails its followers
 SEED_POSTS = Path(__file__).resolve().parent.parent / "posts"
 
 

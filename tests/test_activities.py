@@ -15,7 +15,7 @@ from syndicator.core.actors import find_actor
 from syndicator.core.actors import handles_of
 from syndicator.core.actors import resource_handle
 from syndicator.service.build import Builder
-from syndicator.service.build import reload_or_raise
+from syndicator.service.build import ReloadError
 from syndicator.store.fediqueue import DeliveryQueue
 from syndicator.store.fediqueue import QueueLimits
 from syndicator.store.fediverse import Database
@@ -37,7 +37,7 @@ def test_a_category_named_like_the_site_is_the_site(
     write_post("a.md", title="A", categories="[Blog, Alpha]", tags="[Go]")
     settings = make_settings(fediverse=True)
     built = Builder(settings)
-    reload_or_raise(built, NOW)
+    assert not isinstance(built.reload(NOW), ReloadError)
     assert built.snapshot is not None
     catalog = built.snapshot.catalog
     post = catalog.posts[0]
@@ -58,17 +58,17 @@ def test_a_post_deleted_then_published_again_gets_new_ids(
     write_post("b.md", title="B", categories="[Beta]")
     settings = make_settings(fediverse=True)
     builder = Builder(settings)
-    reload_or_raise(builder, NOW)
+    assert not isinstance(builder.reload(NOW), ReloadError)
     assert builder.snapshot is not None
     out, sent = changes({}, builder.snapshot.catalog, settings, NOW)
     first = {json.loads(o.body)["object"]["id"] for o in out}
     (posts_dir / "a.md").rename(posts_dir / "a.md.off")
-    reload_or_raise(builder, NOW + timedelta(minutes=1))
+    assert not isinstance(builder.reload(NOW + timedelta(minutes=1)), ReloadError)
     assert builder.snapshot is not None
     out, gone = changes(sent, builder.snapshot.catalog, settings, NOW)
     assert {o.kind for o in out} == {"Delete"}
     (posts_dir / "a.md.off").rename(posts_dir / "a.md")
-    reload_or_raise(builder, NOW + timedelta(minutes=2))
+    assert not isinstance(builder.reload(NOW + timedelta(minutes=2)), ReloadError)
     assert builder.snapshot is not None
     out, again = changes({**sent, **gone}, builder.snapshot.catalog, settings, NOW)
     assert {o.kind for o in out} == {"Create"}

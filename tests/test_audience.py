@@ -34,6 +34,7 @@ from syndicator.service.audience import import_log
 from syndicator.service.audience import topic_counts
 from syndicator.service.build import Builder
 from syndicator.service.hub import Hub
+from syndicator.service.output import FilesOutput
 from syndicator.service.partners import token_hash
 from syndicator.service.stats import collect
 from syndicator.service.stats import text_tables
@@ -299,7 +300,7 @@ def test_an_access_log_is_counted_once_however_often_it_is_imported(
     """Feed GETs answered 200/304 count; the same log (or a day split over two) never counts a client twice."""
     write_post("a.md", title="A")
     settings = make_settings()
-    Builder(settings, serving=False).reload(NOW)
+    Builder(settings, FilesOutput()).reload(NOW)
     stamp = TODAY.strftime("%d/%b/%Y") + ":10:00:00 +0000"
 
     def line(address: str, path: str, status: int = 200, agent: str = "curl/8", method: str = "GET") -> str:
@@ -323,7 +324,7 @@ def test_a_bad_line_of_an_access_log_is_a_skipped_line(
     reported; every other line is counted (`syndicator stats --import-log`, exit 0)."""
     write_post("a.md", title="A")
     settings = make_settings()
-    Builder(settings, serving=False).reload(NOW)
+    Builder(settings, FilesOutput()).reload(NOW)
     stamp = TODAY.strftime("%d/%b/%Y") + ":10:00:00 +0000"
 
     def line(address: str, when: str = stamp) -> str:

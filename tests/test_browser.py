@@ -210,3 +210,39 @@ def test_pages_feeds_and_dark_mode_as_a_reader_sees_them(
     page.goto(server.url + "/no/such/page/")
     assert page.text_content("h1") == "Page not found"
     assert distinct_pixel_bytes(page.screenshot(full_page=True)) > 20
+
+
+def test_a_reader_subscribes_by_email_through_the_form(
+    browser: Any, start_server: Callable[..., Any], tmp_path: Path
+) -> None:
+    """On a category page, the form (allowed by the CSP) asks for a confirmation, whose link subscribes."""
+    from support.mailserver import MailServer
+    from support.mailserver import link_after
+    from support.mailserver import parts
+
+    shutil.copytree(SEED_POSTS, tmp_path / "posts")
+    mail = MailServer().start()
+    try:
+        env = {"SYNDICATOR_SMTP_URL": mail.url, "SYNDICATOR_EMAIL_FROM": "Syndicator <news@example.org>"}
+        server = start_server(tmp_path, **env)
+        page = browser.new_page(viewport={"width": 1000, "height": 800})
+        refused: list[str] = []
+        page.on("console", lambda message: refused.append(message.text) if "Refused" in message.text else None)
+        page.goto(server.url + "/category/tajik-russian-relations/")
+        form = page.locator("form.follow-email")
+        assert form.locator("input[name=feed]").get_attribute("value") == "category/tajik-russian-relations"
+        form.locator("input[name=email]").fill("reader@example.org")
+        form.locator("select[name=pace]").select_option("weekly")
+        form.locator("button[type=submit]").click()
+        page.wait_for_url("**/subscribe")
+        assert page.text_content("h1") == "Check your inbox"
+        assert refused == [], refused
+        (confirmation,) = mail.inbox.wait(1)
+        assert confirmation.rcpt_tos == ("reader@example.org",)
+        text, _html = parts(confirmation.message)
+        assert "weekly digest" in text
+        page.goto(link_after(text, "following this link:"))
+        assert page.text_content("h1") == "Subscribed"
+        assert "weekly digest (on Mondays) of Syndicator — Tajik-Russian relations" in page.text_content("main")
+    finally:
+        mail.stop()

@@ -34,6 +34,7 @@ from syndicator.incremental.memo import PagingMemo
 from syndicator.incremental.postcache import PostCache
 from syndicator.service.build import Builder
 from syndicator.service.build import ReloadError
+from syndicator.service.output import FilesOutput
 from syndicator.service.writer import halves
 from syndicator.store.state import POSTS_CACHE_FILE
 
@@ -145,10 +146,10 @@ def test_a_new_process_starts_warm(settings: Settings, write_post: Callable[...,
     """Saved parses and feed records let the next process parse and render nothing that did not change."""
     for i in range(5):
         write_post(f"p{i}.md", title=f"P{i}", categories="[One]")
-    first = Builder(settings, serving=False)
+    first = Builder(settings, FilesOutput())
     first.reload(NOW)
     first.save_cache()
-    second = Builder(settings, serving=False)
+    second = Builder(settings, FilesOutput())
     report = second.reload(NOW)
     assert report.parsed == 0 and report.written == ()
     for path in settings.posts_dir.iterdir():  # a git checkout: new mtimes, same bytes
@@ -238,22 +239,23 @@ def test_a_build_on_two_processes_writes_what_one_process_writes(
     one = make_settings(output_dir=tmp_path / "one", state_dir=tmp_path / "one-state", archive_page_size=7)
     with_threads = threading.Thread(target=threading.Event().wait, args=(30,), daemon=True)
     with_threads.start()  # another thread running: no fork, whatever the sizes
-    Builder(one, serving=False).reload(NOW)
+    Builder(one, FilesOutput()).reload(NOW)
     script = f"""
 import logging
 import sys
 from datetime import datetime
 from pathlib import Path
 from syndicator.service.build import Builder
+from syndicator.service.output import FilesOutput
 from syndicator.config import Settings
 logging.basicConfig(stream=sys.stdout, format="%(name)s %(message)s")
 logging.getLogger("syndicator.incremental.forked").setLevel(logging.DEBUG)
 settings = Settings(site_title="Test Site", site_url="https://example.org", posts_dir=Path({str(one.posts_dir)!r}),
     output_dir=Path({str(tmp_path / "two")!r}), state_dir=Path({str(tmp_path / "two-state")!r}), archive_page_size=7)
-builder = Builder(settings, serving=False, parallel_from=10)
+builder = Builder(settings, FilesOutput(), parallel_from=10)
 builder.reload(datetime.fromisoformat({NOW.isoformat()!r}))
 print("cache written:", not builder.cache.dirty)  # by the copy, before the reload returned
-again = Builder(settings, serving=False, parallel_from=10).reload(datetime.fromisoformat({NOW.isoformat()!r}))
+again = Builder(settings, FilesOutput(), parallel_from=10).reload(datetime.fromisoformat({NOW.isoformat()!r}))
 print("parsed again:", again.parsed, "written again:", len(again.written))
 print("serving:")
 serving = Settings(site_title="Test Site", site_url="https://example.org", posts_dir=Path({str(one.posts_dir)!r}),
@@ -288,7 +290,7 @@ def test_a_post_cache_that_cannot_be_written_fails_the_build_in_one_line(
     """The copy that writes the cache cannot: the feeds are written, and the build says what it could not keep."""
     write_post("a.md", title="A")
     (settings.state_dir / POSTS_CACHE_FILE).mkdir(parents=True)  # a folder where the file goes
-    builder = Builder(settings, serving=False)
+    builder = Builder(settings, FilesOutput())
     report = builder.reload(NOW)
     assert not isinstance(report, ReloadError)
     assert (settings.output_dir / "all.atom").is_file()
@@ -311,13 +313,13 @@ def test_a_large_load_pauses_the_cycle_collector_and_resumes_it(
         return load(cache, *args)
 
     monkeypatch.setattr(PostCache, "load", watched)
-    report = Builder(settings, serving=False, parallel_from=4).reload(NOW)
+    report = Builder(settings, FilesOutput(), parallel_from=4).reload(NOW)
     assert not isinstance(report, ReloadError) and report.posts == 6
     assert enabled_while_loading and not any(enabled_while_loading)
     assert gc.isenabled()
     write_post("p6.md", title="Post 6")
     enabled_while_loading.clear()
-    Builder(settings, serving=False, parallel_from=100).reload(NOW)  # few files: the collector is left alone
+    Builder(settings, FilesOutput(), parallel_from=100).reload(NOW)  # few files: the collector is left alone
     assert enabled_while_loading and all(enabled_while_loading)
 
     def broken(cache: PostCache, *args: Any) -> Any:
@@ -326,7 +328,7 @@ def test_a_large_load_pauses_the_cycle_collector_and_resumes_it(
     monkeypatch.setattr(PostCache, "load", broken)
     (settings.posts_dir / "p0.md").write_text("---\ntitle: Changed\n---\nBody.\n", encoding="utf-8")
     with pytest.raises(MemoryError):
-        Builder(settings, serving=False, parallel_from=1).cache.refresh()
+        Builder(settings, FilesOutput(), parallel_from=1).cache.refresh()
     assert gc.isenabled()
 
 

@@ -49,8 +49,10 @@ def test_build_strict_exits_1_on_a_failed_post(run: Callable[..., object], write
     assert "posts/b.md:1: date is missing" in result.output
 
 
-def test_check_lists_problems_and_exits_1(run: Callable[..., object], write_post: Callable[..., Path]) -> None:
-    """`check` prints path:line: message per problem, exits 1, writes nothing."""
+def test_check_lists_problems_and_exits_1(
+    run: Callable[..., object], write_post: Callable[..., Path], tmp_path: Path
+) -> None:
+    """`check` prints path:line: message per problem, exits 1, writes nothing; stderr counts the problems."""
     write_post("good.md", title="Good")
     write_post("bad.md", text="---\ntitle: T\ndate: someday\n---\n")
     write_post("worse.md", text="---\n: [\n---\n")
@@ -63,6 +65,7 @@ def test_check_lists_problems_and_exits_1(run: Callable[..., object], write_post
     ]
     assert lines[1].startswith("posts/worse.md:2: invalid YAML front matter")
     assert not Path("feeds").exists()
+    assert result.stderr == f"2 problem(s) in {tmp_path / 'posts'}\n"  # no partner asked about: none named
 
 
 def test_check_clean_posts_exits_0(run: Callable[..., object], write_post: Callable[..., Path]) -> None:
@@ -244,3 +247,21 @@ def test_new_code_reuses_no_stamp_and_no_cache(write_post: Callable[..., Path], 
         module.write("# an edit of the installed code\n")
     again = build()
     assert "up to date" not in again and "parsed=1" in again
+
+
+def test_check_lists_what_a_build_reports(
+    run: Callable[..., object], write_post: Callable[..., Path], tmp_path: Path
+) -> None:
+    """`check` publishes as a build does, writing nothing: a file that fails keeps its last good version published
+    (SPEC: Loading on a schedule), so a new post that takes its slug is a problem for both."""
+    write_post("2025-01-01-hello.md", title="Hello")
+    assert run("build").exit_code == 0
+    write_post("2025-01-01-hello.md", text="---\ntitle: Hello\ndate: someday\n---\n")  # fails from now on
+    write_post("2025-02-01-hello.md", title="Hello again")  # the same slug, "hello"
+    before = {path: path.stat().st_mtime_ns for path in tmp_path.rglob("*") if "posts" not in path.parts}
+    checked = run("check")
+    assert {path: path.stat().st_mtime_ns for path in tmp_path.rglob("*") if "posts" not in path.parts} == before
+    built = run("build")
+    assert checked.exit_code == 1
+    assert checked.stdout.splitlines() == built.stderr.splitlines()
+    assert any("slug 'hello' is already used" in line for line in checked.stdout.splitlines())

@@ -35,8 +35,7 @@ from syndicator.service.hub import Hub
 from syndicator.service.hub import HubBusyError
 from syndicator.service.hub import HubRequestError
 from syndicator.service.hub import Limits
-from syndicator.service.schedule import deliver
-from syndicator.service.schedule import run_reload
+from syndicator.service.schedule import Reloads
 from syndicator.service.web import create_app
 
 TOPIC = "https://example.org/feeds/all.atom"
@@ -75,7 +74,7 @@ def pump(builder: Builder, hub: Hub, until: Callable[[], bool], timeout: float =
     """Run the delivery job (as the scheduler would) until a condition holds."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        deliver(builder, hub)
+        Reloads(builder, lambda: NOW, hub).deliver()
         if until():
             return True
         time.sleep(0.1)
@@ -87,7 +86,7 @@ def test_subscription_is_verified_then_deliveries_are_signed(
 ) -> None:
     """Subscribe -> challenge echoed -> active; a changed feed is POSTed whole with Link headers and signature."""
     builder = Builder(site)
-    run_reload(builder, lambda: NOW, hub=hub)
+    Reloads(builder, lambda: NOW, hub).run()
     subscribe(hub, subscriber, **{"hub.secret": "s3cret", "hub.lease_seconds": "3600"})
     assert subscriber.wait_for(lambda: hub.counts()["subscriptions"] == 1)
     challenge = subscriber.received[0]
@@ -96,7 +95,7 @@ def test_subscription_is_verified_then_deliveries_are_signed(
     assert challenge.query["hub.lease_seconds"] == ["3600"]
 
     write_post("b.md", title="Brand new", categories="[One]")
-    run_reload(builder, lambda: NOW, hub=hub)
+    Reloads(builder, lambda: NOW, hub).run()
     assert pump(builder, hub, lambda: bool(subscriber.posts()))
     delivery = subscriber.posts()[0]
     assert b"Brand new" in delivery.body
@@ -240,7 +239,7 @@ def test_an_external_hub_is_advertised_and_pinged(
     builder = Builder(settings)
     hub = Hub(settings, retry_base=0.2)
     try:
-        run_reload(builder, lambda: NOW, hub=hub)
+        Reloads(builder, lambda: NOW, hub).run()
         assert subscriber.url.encode() in builder.snapshot.files["/feeds/all.atom"].body
         assert pump(builder, hub, lambda: len(subscriber.posts()) >= 3)
         pinged = {p.body.decode() for p in subscriber.posts()}
@@ -294,7 +293,7 @@ def test_expired_leases_are_dropped(site: Settings, hub: Hub, subscriber: Subscr
     assert subscriber.wait_for(lambda: hub.counts()["subscriptions"] == 1)
     time.sleep(1.2)
     assert hub.publish([TOPIC]) == 0
-    deliver(builder, hub)
+    Reloads(builder, lambda: NOW, hub).deliver()
     assert hub.counts() == {"subscriptions": 0, "pending_deliveries": 0}
     assert subscriber.posts() == []
 

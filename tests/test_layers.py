@@ -67,7 +67,14 @@ OWNERS = {
     "lxml": {"core.render", "core.namespaces"},
     "imagesize": {"store.sources"},
     "mutagen": {"store.sources"},
-    "flask": {"service.web", "service.context", "service.oldurls", "service.statspage", "service.fediweb"},
+    "flask": {
+        "service.web",
+        "service.context",
+        "service.oldurls",
+        "service.statspage",
+        "service.fediweb",
+        "service.followpages",
+    },
     "werkzeug": {
         "service.web",
         "service.oldurls",
@@ -76,6 +83,7 @@ OWNERS = {
         "service.assetserver",
         "service.pageserver",
         "service.fediweb",
+        "service.followpages",
     },
     "jinja2": {"core.pagerender"},
     "apscheduler": {"service.schedule"},
@@ -83,9 +91,10 @@ OWNERS = {
     "click": {"cli", "cli.common", "cli.build", "cli.wordpress", "cli.audience"},
     "granian": {"service.server"},
     "defusedxml": {"importers.wxr"},
-    "tomlkit": {"importers.configfile"},
+    "tomlkit": {"store.configfile"},
     "cryptography": {"service.httpsig"},
     "http_message_signatures": {"service.httpsig"},
+    "email_validator": {"core.mailaddress"},
 }
 
 

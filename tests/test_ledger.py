@@ -154,17 +154,17 @@ def test_the_ledger_file_follows_each_edit_and_removal(settings: Settings, write
     write_post("b.md", title="B", body="b second")
     builder.reload(NOW)
     second = loads(ledger_file.read_bytes())
-    assert second == builder.kept.ledger
-    assert ledger_file.read_bytes() == dumps(builder.kept.ledger)
+    assert second == builder.state.ledger
+    assert ledger_file.read_bytes() == dumps(builder.state.ledger)
     assert second["b.md"].content != first["b.md"].content
     assert {k: v for k, v in second.items() if k != "b.md"} == {k: v for k, v in first.items() if k != "b.md"}
     (settings.posts_dir / "c.md").unlink()
     builder.reload(NOW)
     third = loads(ledger_file.read_bytes())
-    assert third == builder.kept.ledger
+    assert third == builder.state.ledger
     assert third["c.md"].deleted and not third["b.md"].deleted
     assert third["b.md"] == second["b.md"]
-    assert ledger_file.read_bytes() == dumps(builder.kept.ledger)
+    assert ledger_file.read_bytes() == dumps(builder.state.ledger)
 
 
 def test_a_lost_ledger_and_a_new_slug_keep_the_id_by_title_and_date(

@@ -12,11 +12,11 @@ from lxml import etree
 from conftest import NOW
 from feedcheck import check_file
 from syndicator.config import Settings
-from syndicator.podcastconfig import Podcasts
-from syndicator.podcastconfig import Show
 from syndicator.core.namespaces import NAMESPACES
 from syndicator.core.namespaces import stand_in
 from syndicator.core.namespaces.atom import URI as ATOM_URI
+from syndicator.podcastconfig import Podcasts
+from syndicator.podcastconfig import Show
 from syndicator.service.build import Builder
 
 REGISTRY = {ns.uri: ns.prefix for ns in NAMESPACES}

@@ -21,6 +21,7 @@ from nginxserver import running_nginx
 from syndicator.cli import cli
 from syndicator.config import Settings
 from syndicator.service.build import Builder
+from syndicator.service.output import FilesOutput
 
 
 @pytest.fixture
@@ -28,7 +29,7 @@ def nginx(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """nginx with the shipped config, pointed at a freshly built feeds/ on a free loopback port."""
     site = tmp_path / "site"
     settings = Settings(posts_dir=SEED_POSTS, output_dir=site / "feeds", state_dir=tmp_path / "state")
-    Builder(settings, serving=False).reload(datetime.now(UTC))
+    Builder(settings, FilesOutput()).reload(datetime.now(UTC))
     with running_nginx(tmp_path, site) as url:
         yield url, site / "feeds"
 
@@ -90,7 +91,7 @@ def test_nginx_gzips_archive_pages_which_have_no_twin(tmp_path: Path) -> None:
     settings = Settings(
         posts_dir=SEED_POSTS, output_dir=site / "feeds", state_dir=tmp_path / "state", feed_size=2, archive_page_size=2
     )
-    Builder(settings, serving=False).reload(datetime.now(UTC))
+    Builder(settings, FilesOutput()).reload(datetime.now(UTC))
     feeds = site / "feeds"
     assert (feeds / "archive" / "1.atom").is_file() and not (feeds / "archive" / "1.atom.gz").exists()
     with running_nginx(tmp_path, site) as url:

@@ -24,6 +24,7 @@ from feedcheck import check_atom
 from syndicator.config import Settings
 from syndicator.core.parse import parse_post
 from syndicator.service.build import Builder
+from syndicator.service.output import FilesOutput
 from syndicator.service.web import create_app
 from syndicator.store.state import BuilderLock
 
@@ -134,7 +135,7 @@ def test_serve_answers_from_the_first_moment(
     """Before the first load, the feeds an earlier run wrote are served (with their ETags); others 503."""
     write_post("a.md", title="A", categories="[One]")
     settings = make_settings()
-    Builder(settings, serving=False).reload(NOW)
+    Builder(settings, FilesOutput()).reload(NOW)
     written = (settings.output_dir / "category/one.atom").read_bytes()
     starting = Builder(settings)
     starting.serve_stored(NOW)

@@ -20,6 +20,7 @@ from syndicator.config import Settings
 from syndicator.core.pagerender import blog_posting
 from syndicator.core.pagerender import script_json
 from syndicator.service.build import Builder
+from syndicator.service.output import FilesOutput
 from syndicator.service.web import create_app
 
 SITE = "https://example.org"
@@ -161,10 +162,10 @@ def test_pages_have_strong_etags_and_answer_304(site: tuple[Builder, Any]) -> No
 def test_no_request_renders_a_page(site: tuple[Builder, Any]) -> None:
     """Pages are made by the reload; requests (the fast path and Flask's fallback) only pick their bytes."""
     builder, client = site
-    made = builder._pages.rendered
+    made = builder.pages.rendered
     for path in ("/", "/page/2/", "/?x=1", "/category/alpha/", "/tag/red/page/2/", "/posts/post-1/", "/nothing/"):
         client.get(path)
-    assert builder._pages.rendered == made
+    assert builder.pages.rendered == made
     assert not client.application.jinja_env.cache  # Flask never loaded a template
 
 
@@ -328,7 +329,7 @@ def test_pages_live_in_memory_only(site: tuple[Builder, Any]) -> None:
     """No page is written under output_dir (it stays the feeds' static site), and a build makes none."""
     builder, _client = site
     assert not list(builder.settings.output_dir.rglob("*.html"))
-    one_off = Builder(builder.settings, serving=False)
+    one_off = Builder(builder.settings, FilesOutput())
     one_off.reload(NOW)
     assert one_off.snapshot is not None and one_off.snapshot.pages.by_path == {}
 

@@ -14,10 +14,10 @@ import time_machine
 from feedcheck import wait_for
 from syndicator.config import Settings
 from syndicator.service.build import Builder
+from syndicator.service.schedule import CHANGE_JOB
 from syndicator.service.schedule import NEXT_POST_JOB
 from syndicator.service.schedule import RELOAD_JOB
-from syndicator.service.schedule import run_reload
-from syndicator.service.schedule import start_scheduler
+from syndicator.service.schedule import Reloads
 
 
 def utcnow() -> datetime:
@@ -31,13 +31,13 @@ def test_a_failed_reload_keeps_the_last_snapshot(
     settings = make_settings(output_dir=tmp_path / "out")
     builder = Builder(settings)
     write_post("a.md", title="A")
-    run_reload(builder, utcnow)
+    Reloads(builder, utcnow).run()
     good = builder.snapshot
     assert good is not None and builder.last_error is None
     write_post("b.md", title="B")
     (tmp_path / "out" / "all.atom").unlink()
     (tmp_path / "out" / "all.atom").mkdir()  # the next write to it fails
-    run_reload(builder, utcnow)
+    Reloads(builder, utcnow).run()
     assert builder.snapshot is good
     assert builder.last_error is not None and "all.atom" in builder.last_error
 
@@ -46,14 +46,15 @@ def test_jobs_run_one_at_a_time_and_coalesce(settings: Settings, write_post: Cal
     """The interval job is registered with max_instances=1 and coalesce."""
     write_post("a.md", title="A")
     builder = Builder(settings)
-    run_reload(builder, utcnow)
-    scheduler = start_scheduler(builder, settings, utcnow)
+    reloads = Reloads(builder, utcnow)
+    reloads.run()
+    reloads.start()
     try:
-        job = scheduler.get_job(RELOAD_JOB)
+        job = reloads.scheduler.get_job(RELOAD_JOB)
         assert job.max_instances == 1 and job.coalesce is True
         assert job.trigger.interval == timedelta(seconds=settings.reload_interval)
     finally:
-        scheduler.shutdown(wait=False)
+        reloads.stop(wait=False)
 
 
 def test_interval_reload_picks_up_a_new_post(
@@ -63,13 +64,14 @@ def test_interval_reload_picks_up_a_new_post(
     settings = make_settings(reload_interval=1)
     write_post("a.md", title="A")
     builder = Builder(settings)
-    run_reload(builder, utcnow)
-    scheduler = start_scheduler(builder, settings, utcnow)
+    reloads = Reloads(builder, utcnow)
+    reloads.run()
+    reloads.start()
     try:
         write_post("b.md", title="B")
         assert wait_for(lambda: builder.snapshot is not None and builder.snapshot.report.posts == 2)
     finally:
-        scheduler.shutdown(wait=False)
+        reloads.stop(wait=False)
 
 
 def test_a_reload_runs_when_the_next_post_is_due(
@@ -80,25 +82,42 @@ def test_a_reload_runs_when_the_next_post_is_due(
     due = (utcnow() + timedelta(seconds=2)).replace(microsecond=0)
     write_post("soon.md", title="Soon", date=due.isoformat())
     builder = Builder(settings)
-    run_reload(builder, utcnow)
+    reloads = Reloads(builder, utcnow)
+    reloads.run()
     assert builder.snapshot is not None and builder.snapshot.report.posts == 0
-    scheduler = start_scheduler(builder, settings, utcnow)
+    reloads.start()
     try:
-        assert scheduler.get_job(NEXT_POST_JOB).next_run_time == due
+        assert reloads.scheduler.get_job(NEXT_POST_JOB).next_run_time == due
         assert wait_for(lambda: builder.snapshot.report.posts == 1)
         assert builder.snapshot.report.loaded_at >= due
     finally:
-        scheduler.shutdown(wait=False)
+        reloads.stop(wait=False)
 
 
 def test_the_clock_is_read_at_the_edge(settings: Settings, write_post: Callable[..., Path]) -> None:
-    """run_reload passes the clock's time into the pure core (frozen here with time-machine)."""
+    """A reload passes the clock's time into the pure core (frozen here with time-machine)."""
     write_post("a.md", title="A", date="2030-01-01T00:00:00Z")
     builder = Builder(settings)
     with time_machine.travel(datetime(2030, 1, 1, 0, 0, 1, tzinfo=UTC), tick=False):
-        run_reload(builder, utcnow)
+        Reloads(builder, utcnow).run()
     assert builder.snapshot.report.loaded_at == datetime(2030, 1, 1, 0, 0, 1, tzinfo=UTC)
     assert builder.snapshot.report.posts == 1
+
+
+def test_the_reload_after_a_change_is_timed_by_the_clock_given(
+    settings: Settings, write_post: Callable[..., Path]
+) -> None:
+    """Every time the schedule places comes from its clock: a reload after file events too (here the clock is
+    years ahead, so the reload is placed years ahead)."""
+    write_post("a.md", title="A")
+    later = datetime(2031, 1, 1, tzinfo=UTC)
+    reloads = Reloads(Builder(settings), lambda: later)
+    reloads.start()
+    try:
+        reloads.after_change(0.5)
+        assert reloads.scheduler.get_job(CHANGE_JOB).next_run_time == later + timedelta(seconds=0.5)
+    finally:
+        reloads.stop(wait=False)
 
 
 def test_the_schedule_survives_a_failing_reload_and_recovers(
@@ -110,10 +129,11 @@ def test_the_schedule_survives_a_failing_reload_and_recovers(
     settings = make_settings(output_dir=tmp_path / "out", reload_interval=1)
     write_post("a.md", title="A")
     builder = Builder(settings)
-    run_reload(builder, utcnow)
+    reloads = Reloads(builder, utcnow)
+    reloads.run()
     good = builder.snapshot
     client = create_app(settings, builder).test_client()
-    scheduler = start_scheduler(builder, settings, utcnow)
+    reloads.start()
     try:
         write_post("b.md", title="B")
         (tmp_path / "out" / "all.atom").unlink()
@@ -129,4 +149,4 @@ def test_the_schedule_survives_a_failing_reload_and_recovers(
         assert wait_for(lambda: builder.last_error is None and builder.snapshot.report.posts == 2)
         assert client.get("/healthz").get_json()["status"] == "ok"
     finally:
-        scheduler.shutdown(wait=False)
+        reloads.stop(wait=False)

@@ -3,13 +3,12 @@
 The SETTINGS table is the single source of truth: it gives each key its type,
 default and help text, and drives the TOML reader, the environment parser and
 the README's settings table. The file's tables, ``[redirects]`` and
-``[categories]``, are checked here too (the importer adds entries to them in
-place: ``importers.configfile``), and ``[podcasts.*]`` by ``podcastconfig``.
+``[categories]``, are checked here too (an import adds entries to them in
+place: ``store.configfile``), and ``[podcasts.*]`` by ``podcastconfig``.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import tomllib
 from collections.abc import Mapping
@@ -21,7 +20,6 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 from zoneinfo import ZoneInfoNotFoundError
 
-from syndicator.podcastconfig import PodcastConfigError
 from syndicator.podcastconfig import Podcasts
 from syndicator.podcastconfig import parse_podcasts
 
@@ -115,6 +113,10 @@ SETTINGS: tuple[Setting, ...] = (
         False,
         "Allow fediverse key fetches and deliveries to loopback, private and link-local addresses.",
     ),
+    Setting("smtp_url", str, "", "Mail relay of the email subscriptions (see Following by email); empty: none."),
+    Setting("email_from", str, "", "`From` of the mails: `news@example.org` or `Blog <news@example.org>`."),
+    Setting("email_rate", int, 10, "Mails sent a second at most."),
+    Setting("digest_hour", int, 8, "Hour (0-23, in `timezone`) the daily digests go out; weekly ones on Mondays."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -203,7 +205,9 @@ _MINIMUM = {
     "archive_page_size": 1,
     "tombstone_days": 0,
     "page_size": 1,
+    "email_rate": 1,
 }
+_FROM = re.compile(r"[^\x00-\x1f\x7f<>]*<[^\s<>@]+@[^\s<>@]+>|[^\s<>@]+@[^\s<>@]+")  # an address, or name <address>
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,13 +239,16 @@ class Settings:
     fediverse: bool = False
     fediverse_site_handle: str = "blog"
     fediverse_allow_private: bool = False
+    smtp_url: str = field(default="", compare=False, repr=False)  # a password, maybe; mail changes no feed bytes
+    email_from: str = field(default="", compare=False, repr=False)
+    email_rate: int = field(default=10, compare=False, repr=False)
+    digest_hour: int = field(default=8, compare=False, repr=False)
     # Redirects change no feed or page bytes: they stay out of equality, hashing and the settings fingerprint
     # (a large site has thousands, and the fingerprint is taken per post).
     redirects: Redirects = field(default_factory=Redirects, compare=False, repr=False)
     # Read by nothing yet that renders: out of equality and the fingerprint like the redirects for now.
     categories: Categories = field(default_factory=Categories, compare=False, repr=False)
-    # The [podcasts.*] tables: they change the podcast feeds' bytes, so they are in equality and the fingerprint.
-    podcasts: Podcasts = field(default_factory=Podcasts)
+    podcasts: Podcasts = field(default_factory=Podcasts)  # [podcasts.*]: feeds' bytes, so in the fingerprint
 
     def __post_init__(self) -> None:
         split = urlsplit(self.site_url)
@@ -262,6 +269,10 @@ class Settings:
         for name, minimum in _MINIMUM.items():
             if getattr(self, name) < minimum:
                 raise ConfigError(f"{name}: must be at least {minimum}")
+        if not 0 <= self.digest_hour <= 23:
+            raise ConfigError("digest_hour: must be 0 to 23")
+        if self.smtp_url and not (_relay_url(self.smtp_url) and _FROM.fullmatch(self.email_from)):
+            raise ConfigError("smtp_url needs a relay (smtp://, smtp+starttls:// or smtps://, a host) and email_from")
 
     @property
     def base_url(self) -> str:
@@ -299,6 +310,14 @@ def _check_image_setting(name: str, value: str) -> None:
         raise ConfigError(f"{name}: {value!r} must be a path under posts_dir (relative, not leaving it) or a URL")
 
 
+def _relay_url(value: str) -> bool:
+    split = urlsplit(value)
+    try:  # the port out of range raises ValueError
+        return split.scheme in ("smtp", "smtp+starttls", "smtps") and bool(split.hostname) and split.port != 0
+    except ValueError:
+        return False
+
+
 def _convert(setting: Setting, value: Any, source: str) -> Any:
     if setting.type is bool:
         if isinstance(value, bool):
@@ -324,8 +343,7 @@ def _convert(setting: Setting, value: Any, source: str) -> Any:
 def _file_values(path: Path) -> dict[str, Any]:
     """The settings (and the tables) of a TOML file, checked and converted."""
     try:
-        text = path.read_text(encoding="utf-8")
-        data = tomllib.loads(text)
+        data = tomllib.loads(text := path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: {exc}") from exc
     except OSError as exc:
@@ -333,23 +351,14 @@ def _file_values(path: Path) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for key, value in data.items():
         if key in TABLES:
-            values[key] = _table(key, value, path, text)
+            read = {"redirects": parse_redirects, "categories": parse_categories}.get(key)
+            values[key] = read(value, str(path)) if read else parse_podcasts(value, str(path), text, ConfigError)
             continue
         setting = _BY_NAME.get(key)
         if setting is None:
             raise ConfigError(f"{path}: unknown setting {key!r}")
         values[key] = _convert(setting, value, str(path))
     return values
-
-
-def _table(key: str, value: Any, path: Path, text: str) -> Any:
-    """One of the file's TABLES, checked."""
-    if key == "podcasts":
-        try:
-            return parse_podcasts(value, str(path), text)
-        except PodcastConfigError as exc:
-            raise ConfigError(f"{path}: {exc}") from exc
-    return (parse_redirects if key == "redirects" else parse_categories)(value, str(path))
 
 
 def load_settings(
@@ -387,8 +396,3 @@ def load_settings(
         if setting.type is Path:
             values[setting.name] = base / values.get(setting.name, Path(setting.default))
     return Settings(**values)
-
-
-def replace(settings: Settings, **changes: Any) -> Settings:
-    """Return a copy of settings with some values changed (and validated)."""
-    return dataclasses.replace(settings, **changes)

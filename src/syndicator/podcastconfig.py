@@ -135,11 +135,19 @@ class Podcasts:
         return bool(self.shows)
 
 
-def parse_podcasts(value: Any, source: str, text: str = "") -> Podcasts:
+def parse_podcasts(value: Any, source: str, text: str = "", error: type[Exception] = PodcastConfigError) -> Podcasts:
     """Check a ``[podcasts]`` table: a table per category slug (or ``all``) of the keys SHOW_KEYS lists.
 
-    ``text`` is the config file's text, for the lines of its keys.
+    ``text`` is the config file's text, for the lines of its keys; what cannot
+    be read is an ``error`` (config.py's ConfigError) naming ``source`` and the key.
     """
+    try:
+        return _podcasts(value, source, text)
+    except PodcastConfigError as exc:
+        raise error(f"{source}: {exc}") from exc
+
+
+def _podcasts(value: Any, source: str, text: str) -> Podcasts:
     if not isinstance(value, Mapping):
         raise PodcastConfigError("podcasts must be a table of [podcasts.<category slug>] tables")
     shows = []

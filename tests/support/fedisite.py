@@ -14,7 +14,7 @@ from syndicator.config import Settings
 from syndicator.service.build import Builder
 from syndicator.service.federation import Federation
 from syndicator.service.federation import Tuning
-from syndicator.service.schedule import run_reload
+from syndicator.service.schedule import Reloads
 from syndicator.service.web import create_app
 
 
@@ -38,7 +38,7 @@ class Site:
 
     def reload(self, now: datetime) -> None:
         """A reload as the scheduler runs it (the federation hears of it as a listener)."""
-        run_reload(self.builder, lambda: now)
+        Reloads(self.builder, lambda: now).run()
 
     def actor(self, handle: str) -> str:
         return f"{self.url}/ap/actors/{handle}"

@@ -1,4 +1,4 @@
-"""The ``syndicator`` command: serve, build, check, import, partners, stats; maps domain errors to exit codes."""
+"""The ``syndicator`` command (serve, build, check, import, partners, stats, subscribers); maps errors to exit codes."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import click
 from syndicator import __version__
 from syndicator.cli.audience import partners
 from syndicator.cli.audience import stats
+from syndicator.cli.audience import subscribers
 from syndicator.cli.build import build
 from syndicator.cli.build import check
 from syndicator.cli.build import serve
@@ -30,7 +31,7 @@ def cli() -> None:
     """Atom, RSS and JSON feeds for every category of a Markdown blog."""
 
 
-for command in (build, check, serve, import_group, partners, stats):
+for command in (build, check, serve, import_group, partners, stats, subscribers):
     cli.add_command(command)
 
 

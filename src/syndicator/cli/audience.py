@@ -5,19 +5,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
-
-from syndicator.config import Settings
-
-if TYPE_CHECKING:
-    pass
-
 
 from syndicator.cli.common import _settings
 from syndicator.cli.common import config_option
 from syndicator.cli.common import now
+from syndicator.config import Settings
 
 
 @click.group()
@@ -78,3 +72,20 @@ def stats(config: str | None, days: int, import_log: Path | None) -> None:
         click.echo("\n".join(stats_lines(_settings(config), now().date(), days, import_log)))
     except OSError as exc:
         raise click.ClickException(f"{import_log}: {exc.strerror}") from exc
+
+
+@click.command()
+@config_option
+@click.option("--export", is_flag=True, help="List every address (CSV: address, feed, pace, confirmed), not counts.")
+def subscribers(config: str | None, export: bool) -> None:
+    """Email subscribers per feed and pace; --export lists their addresses, for the operator only."""
+    from syndicator.service.stats import email_counts
+    from syndicator.service.stats import email_export
+    from syndicator.service.stats import email_table
+
+    settings = _settings(config)
+    if export:
+        click.echo(email_export(settings), nl=False)
+        return
+    counts = email_counts(settings)
+    click.echo("\n".join(email_table(counts)) if counts else "no email subscribers")

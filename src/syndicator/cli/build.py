@@ -11,19 +11,6 @@ from typing import TYPE_CHECKING
 
 import click
 
-from syndicator.config import Settings
-from syndicator.store.records import unchanged_since_stamp
-
-if TYPE_CHECKING:
-    from syndicator.core.pipeline import Published
-    from syndicator.core.platforms import Shortfall
-    from syndicator.core.podcasts import Facts
-    from syndicator.model import LoadProblem
-    from syndicator.model import Post
-    from syndicator.service.build import Builder
-    from syndicator.service.snapshot import BuildReport
-
-
 from syndicator.cli.common import ProgressBar
 from syndicator.cli.common import Stopped
 from syndicator.cli.common import _ask_to_stop
@@ -35,6 +22,17 @@ from syndicator.cli.common import _stopping
 from syndicator.cli.common import config_option
 from syndicator.cli.common import now
 from syndicator.cli.common import setup_logging
+from syndicator.config import Settings
+from syndicator.store.records import unchanged_since_stamp
+
+if TYPE_CHECKING:
+    from syndicator.core.pipeline import Published
+    from syndicator.core.platforms import Shortfall
+    from syndicator.core.podcasts import Facts
+    from syndicator.model import LoadProblem
+    from syndicator.service.build import Builder
+    from syndicator.service.build import Preview
+    from syndicator.service.snapshot import BuildReport
 
 logger = logging.getLogger(__name__)
 
@@ -96,7 +94,7 @@ def _build_locked(settings: Settings, strict: bool, watch: bool, allow_empty: bo
     if watch:
         from syndicator.service.schedule import watch_forever
 
-        watch_forever(builder, settings, now)
+        watch_forever(builder, now)
 
 
 def _build_once(settings: Settings, *, stamp: bool, allow_empty: bool) -> tuple[Builder, BuildReport]:
@@ -105,9 +103,10 @@ def _build_once(settings: Settings, *, stamp: bool, allow_empty: bool) -> tuple[
     from syndicator.service.build import Builder
     from syndicator.service.build import EmptySourceError
     from syndicator.service.build import ReloadError
+    from syndicator.service.output import FilesOutput
     from syndicator.store.files import OutputError
 
-    builder = Builder(settings, serving=False, allow_empty=allow_empty)
+    builder = Builder(settings, FilesOutput(), allow_empty=allow_empty)
     bars = ProgressBar() if sys.stderr.isatty() else None
     try:
         report = builder.reload(now(), _stopping(bars))
@@ -162,10 +161,11 @@ def check(config: str | None, partner: str | None) -> None:
         raise click.ClickException(f"--partner: unknown platform {partner!r} (known: {', '.join(known)})")
     if not settings.posts_dir.is_dir():
         raise click.ClickException(f"{settings.posts_dir}: no such folder")
-    posts, problems, published, facts = _publish_for_check(settings)
-    for problem in sorted(problems, key=lambda p: (p.path, p.line, p.message)):
+    preview, facts = _preview(settings)
+    published, problems = preview.published, preview.problems
+    for problem in problems:
         click.echo(str(problem))
-    as_written = {post.source: post.updated for post in posts}
+    as_written = {post.source: post.updated for post in published.loaded}
     for post in published.posts:  # dated by an edit the front matter does not date
         if post.updated > as_written.get(post.source, post.updated):
             click.echo(f"{post.path}: edited since published (entry updated {post.updated.isoformat()})")
@@ -173,9 +173,10 @@ def check(config: str | None, partner: str | None) -> None:
     for shortfall in shortfalls:
         click.echo(str(shortfall))
     if problems or any(s.rule.required for s in shortfalls):
-        click.echo(f"{len(problems)} problem(s) in {settings.posts_dir}, {len(shortfalls)} for {partner}", err=True)
+        for_partner = f", {len(shortfalls)} for {partner}" if partner else ""
+        click.echo(f"{len(problems)} problem(s) in {settings.posts_dir}{for_partner}", err=True)
         sys.exit(1)
-    click.echo(f"{len(posts)} posts, no problems", err=True)
+    click.echo(f"{len(published.loaded)} posts, no problems", err=True)
 
 
 def _shortfalls(partner: str, published: Published, settings: Settings, facts: Facts) -> list[Shortfall]:
@@ -188,24 +189,18 @@ def _shortfalls(partner: str, published: Published, settings: Settings, facts: F
     return platforms.check(partner, platforms.site_facts(published.catalog, settings))
 
 
-def _publish_for_check(settings: Settings) -> tuple[list[Post], list[LoadProblem], Published, Facts]:
-    """The posts as loaded, every problem, what publishing them now gives (nothing is written), the files' facts."""
-    from syndicator.core.pipeline import publish
+def _preview(settings: Settings) -> tuple[Preview, Facts]:
+    """What a build would publish now, and every problem it would report, from the builder (nothing is written);
+    and the facts of the files under posts_dir, as the builder read them."""
     from syndicator.core.recovery import LedgerError
-    from syndicator.incremental.postcache import PostCache
-    from syndicator.store.state import read_ledger
+    from syndicator.service.build import Builder
+    from syndicator.service.output import FilesOutput
 
-    cache = PostCache(settings)
-    posts, problems = cache.refresh()
     try:
-        ledger, ledger_problem, recovered = read_ledger(settings)
-        published = publish(posts, ledger, now(), recovered=recovered)
+        builder = Builder(settings, FilesOutput())
+        return builder.preview(now()), builder.cache.assets.facts
     except LedgerError as exc:
         raise click.ClickException(str(exc)) from exc
-    problems += published.problems
-    if ledger_problem is not None:
-        problems.append(ledger_problem)
-    return posts, problems, published, cache.assets.facts
 
 
 @click.command()

@@ -15,7 +15,6 @@ from contextlib import contextmanager
 from datetime import UTC
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 from typing import Any
 from typing import ClassVar
 
@@ -24,10 +23,6 @@ import click
 from syndicator.config import ConfigError
 from syndicator.config import Settings
 from syndicator.config import load_settings
-
-if TYPE_CHECKING:
-    pass
-
 
 # The renderers (feedgen, lxml, cmark, Flask...) are imported by the commands that use them,
 # so that a build which finds nothing changed starts and ends in a blink.

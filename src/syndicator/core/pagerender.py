@@ -106,8 +106,7 @@ class PageRenderer:
 
     def longdate(self, value: datetime) -> str:
         """A date as the site shows it, in its time zone: "December 22, 2011"."""
-        local = value.astimezone(self.settings.tz)
-        return f"{MONTHS[local.month - 1]} {local.day}, {local.year}"
+        return long_date(value, self.settings)
 
     def excerpt(self, post: Post, labels: Sequence[str]) -> bytes:
         """A post as archive pages list it: title, date, author, excerpt, "Continue reading", terms.
@@ -173,6 +172,12 @@ class PageRenderer:
 
     def _url(self, path: str | None) -> str | None:
         return None if path is None else f"{self.settings.base_url}{path}"
+
+
+def long_date(value: datetime, settings: Settings) -> str:
+    """A date as the site shows it (pages and mails), in its time zone: "December 22, 2011"."""
+    local = value.astimezone(settings.tz)
+    return f"{MONTHS[local.month - 1]} {local.day}, {local.year}"
 
 
 def featured_image(post: Post) -> Image | None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Mapping
 from collections.abc import Sequence
@@ -54,7 +53,6 @@ _OPENINGS = {fmt: entry_opening(fmt) for fmt in ("atom", "rss", "podcast")}
 FEED_STYLESHEET = "/static/feed.css"  # under site_url: the stylesheet of Atom and RSS documents, for browsers
 _ITEMS = "\0items\0"  # stands for the list of items (no feed text can hold a NUL: it is not XML-legal)
 Entries = Mapping[str, Sequence[bytes]]  # format -> the spec's posts' entries, in its order
-EntryMaker = Callable[[str, Post], bytes]  # (format, post) -> its entry
 
 
 def _newest_updated(posts: Iterable[Post]) -> datetime:

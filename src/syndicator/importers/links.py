@@ -24,6 +24,8 @@ from urllib.parse import unquote
 from urllib.parse import urlsplit
 
 from syndicator.core.markup import slugify
+from syndicator.core.urls import archive_base
+from syndicator.core.urls import post_path
 from syndicator.importers.items import PlannedPost
 from syndicator.importers.wxr import Export
 from syndicator.importers.wxr import Item
@@ -72,7 +74,7 @@ class OldSite:
         return old
 
     def add_post(self, item: PlannedPost, raw: Item | None) -> None:
-        new = item.path or f"/posts/{item.slug}/"
+        new = item.path or post_path(item.slug)
         self.ids.setdefault(str(item.post_id), new)
         for slug in (item.old_slug, *item.old_slugs):
             if slug and not item.is_page:
@@ -84,11 +86,11 @@ class OldSite:
             self.paths.setdefault(_path_key(item.path), new)
         for term in item.terms:
             base = "category" if term.taxonomy == "category" else "tag"
-            self.terms.setdefault((base, unquote(term.slug).lower()), f"/{base}/{slugify(term.name)}/")
+            self.terms.setdefault((base, unquote(term.slug).lower()), archive_base(base, slugify(term.name)))
         if item.login:
             author = slugify(str(item.meta.get("author", item.login))) or "anonymous"
             for login in (item.login.lower(), slugify(item.login)):
-                self.terms.setdefault(("author", login), f"/author/{author}/")
+                self.terms.setdefault(("author", login), archive_base("author", author))
 
     def new_url(self, url: str) -> str | None:
         """The new address of a link to the old site, or None when it is not one this import can replace."""

@@ -7,7 +7,7 @@ steps: ``wxr`` reads the XML, ``posts`` makes each post and page (``content``
 converts its content), ``links`` points its links at the new site, ``taxonomy``
 decides the redirects that keep the old URLs working and the category table,
 ``writer`` writes the files (``media`` brings the uploads over), and
-``configfile`` records the redirects and categories in the config file.
+``store.configfile`` records the redirects and categories in the config file.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from pathlib import Path
 from syndicator.config import Settings
 from syndicator.core.frontmatter import dump_post
 from syndicator.core.parse import parse_post
-from syndicator.importers.configfile import write_tables
 from syndicator.importers.items import ImportReport
 from syndicator.importers.items import PlannedPost
 from syndicator.importers.links import OldSite
@@ -43,6 +42,7 @@ from syndicator.importers.writer import read_record
 from syndicator.importers.wxr import WXRError
 from syndicator.importers.wxr import read_wxr
 from syndicator.model import LoadProblem
+from syndicator.store.configfile import write_tables
 from syndicator.store.files import write_atomic
 
 Progress = Callable[[str, int, int], None]

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import zlib
-from collections.abc import Mapping
 from concurrent.futures import Future
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -141,14 +140,14 @@ class _Packer:
 class PageMemo:
     """Makes a catalog's pages, again only where their posts changed; the builder owns it.
 
-    ``last`` holds the pages of the last update. Without ``templates`` it makes
-    none (a builder that serves nothing). ``rendered`` counts the pages made
+    ``last`` holds the pages of the last update. Without a ``renderer`` it
+    makes none (a builder that serves nothing). ``rendered`` counts the pages made
     so far (a request never makes one).
     """
 
-    def __init__(self, settings: Settings, templates: Mapping[str, str] | None) -> None:
+    def __init__(self, settings: Settings, renderer: PageRenderer | None) -> None:
         self.settings = settings
-        self.renderer = PageRenderer(templates, settings) if templates is not None else None
+        self.renderer = renderer
         self._excerpts: dict[Post, bytes] = {}
         self._names: tuple[tuple[str, str], ...] = ()  # the category names excerpts and post pages were made with
         self._archives: dict[str, _Made] = {}

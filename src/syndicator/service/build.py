@@ -3,7 +3,9 @@
 A reload builds the whole new Snapshot in memory, writes the feed files that
 changed, then publishes the Snapshot by assigning one attribute. It returns
 its report, or a ReloadError value: a failed reload keeps the last good
-Snapshot.
+Snapshot. What a server's reload does beyond writing (holding the feeds,
+making the pages) is its Output's business. A preview publishes as a reload
+would and writes nothing (for ``check``).
 """
 
 from __future__ import annotations
@@ -40,21 +42,22 @@ from syndicator.incremental.pagememo import PageMemo
 from syndicator.incremental.postcache import PostCache
 from syndicator.incremental.postcache import Progress
 from syndicator.model import LoadProblem
+from syndicator.model import Post
 from syndicator.service.assets import AssetWriter
-from syndicator.service.partnerfeeds import PartnerFeeds
+from syndicator.service.output import HeldFiles
+from syndicator.service.output import Output
+from syndicator.service.output import ServingOutput
 from syndicator.service.snapshot import BuildReport
-from syndicator.service.snapshot import FeedFile
-from syndicator.service.snapshot import Gone
 from syndicator.service.snapshot import Snapshot
 from syndicator.service.snapshot import public_problems
 from syndicator.service.snapshot import stored_snapshot
 from syndicator.service.writer import FeedWriter
 from syndicator.store import records as feed_records
-from syndicator.store import state
 from syndicator.store.files import prune
 from syndicator.store.keeper import Keeper
 from syndicator.store.records import Stamp
-from syndicator.store.templates import read_templates
+from syndicator.store.state import fingerprint
+from syndicator.store.state import load_post_cache
 
 logger = logging.getLogger(__name__)
 
@@ -71,42 +74,51 @@ class ReloadError:
     error: Exception
 
 
+@dataclass(frozen=True, slots=True)
+class Preview:
+    """What a reload would publish, and every problem it would report (in its order); nothing written."""
+
+    published: Published
+    problems: tuple[LoadProblem, ...]
+
+
 class Builder:
     """Owns the post cache, the memos and the current Snapshot; the only writer of output_dir.
 
-    ``serving`` keeps every feed's bytes in memory for the web app; a one-off
-    build does without them. ``parallel_from``: how many posts to parse, or
-    Atom entries to build, at once before a forked copy takes half (and a
-    tenth as many feeds, for a one-off build to write half there). A load
-    that finds no post file where posts were published fails (the published
-    feeds stay) unless ``allow_empty``; so does one that finds the ids lost.
+    ``output``: what becomes of the files written, a server's (the default:
+    held for the web app, pages made) or a one-off build's (``FilesOutput``).
+    ``parallel_from``: how many posts to parse, or Atom entries to build, at
+    once before a forked copy takes half (and a tenth as many feeds, for an
+    output that forks to write half there). A load that finds no post file
+    where posts were published fails (the published feeds stay) unless
+    ``allow_empty``; so does one that finds the ids lost.
     """
 
     def __init__(
-        self, settings: Settings, *, serving: bool = True, parallel_from: int = 2000, allow_empty: bool = False
+        self, settings: Settings, output: Output | None = None, *, parallel_from: int = 2000, allow_empty: bool = False
     ) -> None:
         self.settings = settings
-        self.serving, self.allow_empty = serving, allow_empty
+        self.output = output if output is not None else ServingOutput(settings)
+        self.allow_empty = allow_empty
         self.snapshot: Snapshot | None = None
         self.last_error: str | None = None
         self._lock = threading.Lock()
         self.cache = PostCache(settings, parallel_from=parallel_from)
-        self.kept = Keeper(settings)  # the ledger and the post cache are read by the first reload, not before serving
+        self.state = Keeper(settings)  # ledger and post cache: read by the first reload or preview, not before serving
         memo = EntryMemo(settings, parallel_from=parallel_from)
         split_from = max(1, parallel_from // 10)  # a feed to write costs about what ten posts to parse do
-        self.writer = FeedWriter(settings, memo, Compressor(), serving=serving, split_from=split_from)
-        self.writer.folders = self.kept.folders
+        self.writer = FeedWriter(settings, memo, Compressor(), self.output, split_from=split_from)
+        self.writer.folders = self.state.folders
         self._paging, self._opml, self._layouts = PagingMemo(settings), OpmlMemo(settings), LayoutMemo()
         self._assets = AssetWriter(settings)
-        self._pages = PageMemo(settings, read_templates() if serving else None)  # pages are served from memory
-        self._digests = Digests(state.fingerprint(settings))
+        self.pages = PageMemo(settings, self.output.renderer)  # its renderer also draws what requests make
+        self._digests = Digests(fingerprint(settings))
         self._published: Published | None = None
         self._keys: dict[str, tuple[object, ...]] = {}
-        self._kept: set[str] = set()  # the files of the last reload, to prune only when that set changes
+        self._last_files: set[str] = set()  # every file the last reload's layout has: pruned again when it changes
         self._redirects: tuple[object, dict[str, str]] = (None, {})
         self._last_problems: tuple[object, ...] = ()
-        self.partner_feeds = PartnerFeeds(settings, self._pages.renderer)  # rendered when a partner asks, never written
-        self._cache_file = CacheFile(settings, self.cache, apart=not serving)  # a build's: on the second core
+        self._cache_file = CacheFile(settings, self.cache, apart=self.output.forks)  # on the second core
         self.listeners: list[Callable[[Snapshot], None]] = []  # told of each new Snapshot after its reload (serve)
 
     def reload(
@@ -134,16 +146,21 @@ class Builder:
             self.last_error = None
             return report
 
-    @property
-    def pages(self) -> PageMemo:
-        """The pages' memo (its renderer draws the pages a request makes, as /stats/)."""
-        return self._pages
+    def preview(self, now: datetime) -> Preview:
+        """What a reload at ``now`` would publish (from the posts, ledger and history a reload reads), with every
+        problem it would report; nothing is written. Raises LedgerError when the published ids are lost.
+        """
+        with self._lock:
+            self._start()
+            loaded, problems = self.cache.refresh()
+            published = self._publish_posts(loaded, now)
+            return Preview(published, _ordered(all_problems(problems, published, self.state)))
 
     def serve_stored(self, now: datetime) -> None:
         """Before the first load, serve the feeds an earlier run left in output_dir (as recorded)."""
         with self._lock:
             if self.snapshot is None:
-                self.snapshot = stored_snapshot(self.settings, self.kept.records, now)
+                self.snapshot = stored_snapshot(self.settings, self.state.records, now)
 
     def save_cache(self) -> None:
         """Keep the parsed posts under state_dir, so that the next process starts warm."""
@@ -158,64 +175,57 @@ class Builder:
                 stamp = Stamp(len(report.feeds), report.posts, report.categories, report.problems)
                 feed_records.write_stamp(self.settings, self.cache.states(), report.next_publish_at, stamp)
 
+    def _start(self) -> None:
+        """Before the first load: the parsed posts and the ledger the last run left."""
+        if not self.state.started:
+            self.cache.restore(load_post_cache(self.settings))
+            self.state.start()  # LedgerError when the published ids are lost
+
+    def _publish_posts(self, loaded: list[Post], now: datetime) -> Published:
+        """The loaded posts published at ``now`` over the ledger and the feeds' history (after the last reload's)."""
+        history = History(self.state.feeds, self.settings.tombstone_days)
+        return publish(loaded, self.state.ledger, now, self._published, self.state.recovered, history)
+
     def _reload(self, now: datetime, progress: Progress | None, changed: Collection[str] | None) -> BuildReport:
-        kept = self.kept
-        if not kept.started:
-            self.cache.restore(state.load_post_cache(self.settings))
-            kept.start()  # LedgerError when the published ids are lost
-        started, parsed_before, folders = time.perf_counter(), self.cache.parsed, set(kept.folders)
+        self._start()
+        stored = self.state
+        started, parsed_before, folders = time.perf_counter(), self.cache.parsed, set(stored.folders)
         loaded, problems = self.cache.refresh(progress, changed)
         self._cache_file.start_apart()
         if not self.allow_empty and not self.cache.entries:
-            refuse_empty(self.settings, self.snapshot.report.posts if self.snapshot else 0, len(kept.ledger))
-        history = History(kept.feeds, self.settings.tombstone_days)
-        published = publish(loaded, kept.ledger, now, self._published, kept.recovered, history)
+            refuse_empty(self.settings, self.snapshot.report.posts if self.snapshot else 0, len(stored.ledger))
+        published = self._publish_posts(loaded, now)
         catalog = published.catalog
         specs = self._paging.specs(catalog, published.tombstones)
-        disk = feed_records.disk_states(self.settings.output_dir, kept.records.values())
+        disk = feed_records.disk_states(self.settings.output_dir, stored.records.values())
         key_of = functools.partial(self._digests.key, catalog=catalog)
         digest_of = functools.partial(self._digests.digest, catalog=catalog)
-        plan = decide(specs, key_of, digest_of, self._keys, kept.records, disk)
+        plan = decide(specs, key_of, digest_of, self._keys, stored.records, disk)
         files = self.snapshot.files if self.snapshot is not None and not self.snapshot.starting else {}
         out = self.writer.carry_out(plan, catalog, files, progress)
         self.writer.write_opml(self._opml.render(specs), out, files)
         layout = self._layouts.layout(specs)
-        removed = [] if layout.keep == self._kept else prune_unwritten(self.settings, kept, layout.keep)
-        self._kept = layout.keep
-        media = self._assets.publish(catalog.posts, self.cache.assets.files, kept.folders, changed is None)
-        problems += published.problems
-        if kept.ledger_problem is not None:
-            problems.append(kept.ledger_problem)
-        kept.save(out.records, published.ledger, published.feeds, folders)
+        removed = [] if layout.keep == self._last_files else prune_unwritten(self.settings, stored, layout.keep)
+        self._last_files = layout.keep
+        media = self._assets.publish(catalog.posts, self.cache.assets.files, stored.folders, changed is None)
+        problems = all_problems(problems, published, stored)
+        stored.save(out.records, published.ledger, published.feeds, folders)
         self._keys, self._published = plan.keys, published
         changes = ([*out.written, *media.written], [*removed, *media.removed])
-        self._pages.update(catalog, now)  # the pages it shows (.last), made again where their posts changed
+        self.pages.update(catalog, now)  # the pages it shows (.last), made again where their posts changed
         report = _report(self.settings, published, problems, now, layout, changes, self.cache.parsed - parsed_before)
         report = replace(report, duration_ms=round((time.perf_counter() - started) * 1000, 1))
         self._publish(out.files, layout.keep, report, published)
         return report
 
-    def _publish(self, files: dict[str, FeedFile], keep: set[str], report: BuildReport, published: Published) -> None:
+    def _publish(self, files: HeldFiles, keep: set[str], report: BuildReport, published: Published) -> None:
         """Make the new Snapshot the one served."""
         if len(files) != len(report.feeds):  # some files are no longer written: serve only the current ones
             files = {url: f for url, f in files.items() if url.removeprefix(FEEDS_PREFIX) in keep}
         if self._redirects[0] is not published.ledger:
             self._redirects = (published.ledger, redirects(published.ledger))
-        catalog = published.catalog
-        served = files if self.serving else {}
-        gone = Gone(published.gone_posts, published.gone_feeds)
-        partners = self.partner_feeds.edition(published, self.cache.assets.files) if self.serving else None
-        assets = self._assets.served if self.serving else {}
-        self.snapshot = Snapshot(
-            catalog,
-            served,
-            report,
-            self._redirects[1],
-            gone=gone,
-            partners=partners,
-            assets=assets,
-            pages=self._pages.last,
-        )
+        assets, pages, sources = self._assets.served, self.pages.last, self.cache.assets.files
+        self.snapshot = self.output.snapshot(published, report, self._redirects[1], files, assets, pages, sources)
         gc.collect(1)
         gc.freeze()  # the snapshot lives on: keep it out of the full collections (tens of ms at 10,000 posts)
         changed = report.parsed or report.written or report.removed or report.problems != self._last_problems
@@ -233,7 +243,7 @@ def _report(
     parsed: int,
 ) -> BuildReport:
     """What a reload did and found (``changes``: the files written and removed, their .gz twins among them)."""
-    ordered = tuple(sorted(problems, key=lambda p: (p.path, p.line, p.message)))
+    ordered = _ordered(problems)
     written, removed = changes
     catalog = published.catalog
     return BuildReport(
@@ -252,10 +262,23 @@ def _report(
     )
 
 
-def prune_unwritten(settings: Settings, kept: Keeper, keep: set[str]) -> list[str]:
+def all_problems(problems: list[LoadProblem], published: Published, stored: Keeper) -> list[LoadProblem]:
+    """The files' problems, publishing's, and the ledger's (when it was lost or unreadable)."""
+    problems += published.problems
+    if stored.ledger_problem is not None:
+        problems.append(stored.ledger_problem)
+    return problems
+
+
+def _ordered(problems: list[LoadProblem]) -> tuple[LoadProblem, ...]:
+    """Problems in the order they are reported: by file, line and message."""
+    return tuple(sorted(problems, key=lambda p: (p.path, p.line, p.message)))
+
+
+def prune_unwritten(settings: Settings, stored: Keeper, keep: set[str]) -> list[str]:
     """Remove the files the last build recorded writing that this one no longer writes (and emptied folders)."""
-    written = {path for record in kept.records.values() for path in record.files} | {OPML, f"{OPML}.gz"}
-    return prune(settings.output_dir, written, keep, kept.folders)
+    written = {path for record in stored.records.values() for path in record.files} | {OPML, f"{OPML}.gz"}
+    return prune(settings.output_dir, written, keep, stored.folders)
 
 
 def refuse_empty(settings: Settings, published: int, recorded: int) -> None:
@@ -279,11 +302,3 @@ def log_report(report: BuildReport, level: int) -> None:
         len(report.problems),
         report.duration_ms,
     )
-
-
-def reload_or_raise(builder: Builder, now: datetime, progress: Progress | None = None) -> BuildReport:
-    """A reload whose failure is raised again (for a one-off build and for tests)."""
-    result = builder.reload(now, progress)
-    if isinstance(result, ReloadError):
-        raise result.error
-    return result

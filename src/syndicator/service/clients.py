@@ -136,3 +136,29 @@ class Throttle:
         """A client whose credential got in: that pair's failures no longer count."""
         with self._lock:
             self._clients.pop(f"{client_key(address)} {_credential_key(credential)}", None)
+
+
+class RequestLimit:
+    """At most ``limit`` requests per client (client_key) in any ``window`` seconds; memory bounded by ``size``."""
+
+    def __init__(
+        self, limit: int, window: float = 60.0, size: int = 4096, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.limit, self.window, self.size, self.clock = limit, window, size, clock
+        self._lock = threading.Lock()
+        self._clients: OrderedDict[str, list[float]] = OrderedDict()  # key -> times of its requests, oldest first
+
+    def wait(self, address: str) -> float:
+        """Count a request: 0 when it may be answered, else the seconds until the client may ask again."""
+        key = client_key(address)
+        with self._lock:
+            now = self.clock()
+            times = [t for t in self._clients.pop(key, []) if now - t < self.window]
+            if len(times) >= self.limit:
+                self._clients[key] = times
+                return max(0.001, times[0] + self.window - now)
+            times.append(now)
+            self._clients[key] = times
+            while len(self._clients) > self.size:
+                self._clients.popitem(last=False)
+            return 0.0

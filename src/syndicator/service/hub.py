@@ -73,14 +73,6 @@ class HubBusyError(HubRequestError):
     status = 429
 
 
-@dataclass(frozen=True, slots=True)
-class Subscription:
-    callback: str
-    topic: str
-    secret: str
-    expires_at: float
-
-
 class Hub:
     """The built-in hub (or, with websub_hub set, the pinger of an external one)."""
 

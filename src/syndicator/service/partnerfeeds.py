@@ -91,12 +91,12 @@ class PartnerFeeds:
             if path == OPML:
                 listed = tuple((s.stem, s.title, s.page_url) for s in specs if not s.is_archive)
                 key: tuple[object, ...] = (OPML, opml_newest(specs), listed)
-                return self._kept(key, lambda: {OPML: opml(specs, self.settings)})[OPML]
+                return self._document(key, lambda: {OPML: opml(specs, self.settings)})[OPML]
             spec = by_path.get(path)
             if spec is None:
                 return None
             key = self._digests.key(spec, edition.catalog)
-            return self._kept(key, lambda: self._render(spec, edition.catalog))[path]
+            return self._document(key, lambda: self._render(spec, edition.catalog))[path]
 
     def page(self, edition: Edition, path: str) -> FeedFile | None:
         """The page of a post for partners only (``/partners/posts/<slug>/``), made when first asked for; or None."""
@@ -108,11 +108,12 @@ class PartnerFeeds:
         labels = edition.catalog.labels(post)
         with self._lock:
             key: tuple[object, ...] = (PARTNER_POSTS, post, labels)
-            return self._kept(key, lambda: {path: renderer.post_page(as_partners_see(post, self.settings), labels)})[
-                path
-            ]
+            return self._document(
+                key, lambda: {path: renderer.post_page(as_partners_see(post, self.settings), labels)}
+            )[path]
 
-    def _kept(self, key: tuple[object, ...], render: Callable[[], dict[str, bytes]]) -> dict[str, FeedFile]:
+    def _document(self, key: tuple[object, ...], render: Callable[[], dict[str, bytes]]) -> dict[str, FeedFile]:
+        """A document's files: kept from before, or rendered now (the least used dropped beyond max_bytes)."""
         files = self._documents.get(key)
         if files is not None:
             self._documents.move_to_end(key)

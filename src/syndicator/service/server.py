@@ -19,19 +19,23 @@ from granian.http import HTTP1Settings
 from granian.server import Server
 
 from syndicator.config import Settings
+from syndicator.core.catalog import Catalog
 from syndicator.service.audience import Audience
 from syndicator.service.audience import topic_counts
 from syndicator.service.build import Builder
 from syndicator.service.federation import Federation
 from syndicator.service.fediweb import INBOX_SLOTS
+from syndicator.service.following import Following
 from syndicator.service.hub import Hub
 from syndicator.service.hubstore import HubStore
 from syndicator.service.schedule import Clock
-from syndicator.service.schedule import start_scheduler
+from syndicator.service.schedule import Reloads
 from syndicator.service.watch import PostWatcher
 from syndicator.service.web import WEBSUB_SLOTS
 from syndicator.service.web import create_app
 from syndicator.store.audience import AudienceStore
+from syndicator.store.mailstore import MailDb
+from syndicator.store.mailstore import mail_secret
 from syndicator.store.partners import PartnerStore
 
 logger = logging.getLogger(__name__)
@@ -77,6 +81,9 @@ def serve_http(settings: Settings, host: str, port: int, threads: int, clock: Cl
     builder = Builder(settings)  # here, not in the worker: a damaged state file stops serve before it starts
     for store in (HubStore(settings.state_dir), PartnerStore(settings.state_dir), AudienceStore(settings.state_dir)):
         store.close()  # so are the databases: each opened once here, and closed before the worker is forked
+    if settings.smtp_url:  # and following by email's database and key
+        mail_secret(settings.state_dir)
+        MailDb(settings.state_dir).close()
     _raise_file_limit(MAX_CONNECTIONS + 1024)  # the connections, plus post files, databases and callbacks
     server = Server(
         "syndicator",
@@ -121,12 +128,35 @@ def _load_app(settings: Settings, builder: Builder, host: str, port: int, clock:
         atexit.register(federation.close)
     watcher = PostWatcher(settings.posts_dir)
     watcher.start()  # before the first load: an edit made during it is seen
-    start_scheduler(builder, settings, clock, hub, watcher, first_load=True)
+    following = _following(settings, builder, clock)  # before the first load too: it is told of every reload
+    Reloads(builder, clock, hub, watcher).start(first_load=True)
     partners = PartnerStore(settings.state_dir)
     audience = Audience(AudienceStore(settings.state_dir), partners, lambda: topic_counts(settings, hub))
     audience.start()
     atexit.register(audience.stop)
     logger.info("serving url=http://%s:%d/ posts_dir=%s hub=%s", host, port, settings.posts_dir, hub.url)
     return create_app(
-        settings, builder, None if hub.external else hub, partners=partners, audience=audience, federation=federation
+        settings,
+        builder,
+        None if hub.external else hub,
+        partners=partners,
+        audience=audience,
+        federation=federation,
+        following=following,
     )
+
+
+def _following(settings: Settings, builder: Builder, clock: Clock) -> Following | None:
+    """With smtp_url: following by email, told of every reload, its sending worker started."""
+    if not settings.smtp_url:
+        return None
+
+    def catalog() -> Catalog | None:
+        snapshot = builder.snapshot
+        return None if snapshot is None or snapshot.starting else snapshot.catalog
+
+    following = Following(settings, catalog, clock)
+    builder.listeners.append(following.published)
+    following.start()
+    atexit.register(following.stop)
+    return following

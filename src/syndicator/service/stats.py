@@ -8,6 +8,8 @@ also polls, and partners are counted by name, not as readers).
 
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import date
@@ -21,6 +23,7 @@ from syndicator.core.agents import AGGREGATORS
 from syndicator.core.agents import display_name
 from syndicator.core.chart import Series
 from syndicator.core.chart import stacked_bars
+from syndicator.core.mailplan import PACES
 from syndicator.core.urls import FEEDS_PREFIX
 from syndicator.service.audience import CLIENTS
 from syndicator.service.audience import PARTNER_FETCHES
@@ -29,6 +32,8 @@ from syndicator.service.audience import import_log
 from syndicator.store.audience import AudienceStore
 from syndicator.store.fediverse import Database
 from syndicator.store.fediverse import FollowerStore
+from syndicator.store.mailstore import MailDb
+from syndicator.store.mailstore import Subscriptions
 
 APART = (WEBSUB, PARTNER_FETCHES)  # shown beside the readers, not added in
 _LABELS = {CLIENTS: "other clients", WEBSUB: "WebSub subscriptions", PARTNER_FETCHES: "partner fetches"}
@@ -105,6 +110,49 @@ def partner_chart(feeds: list[FeedReaders], days: list[str]) -> str:
     return stacked_bars("Partner fetches per day", days, [Series("partner fetches", values)])
 
 
+def email_counts(settings: Settings) -> dict[str, dict[str, int]]:
+    """Email subscribers per feed and pace, as state_dir holds them (none: no database)."""
+    if not MailDb.exists(settings.state_dir):
+        return {}
+    mail = MailDb(settings.state_dir)
+    try:
+        return Subscriptions(mail).counts()
+    finally:
+        mail.close()
+
+
+def email_export(settings: Settings) -> str:
+    """Every confirmed subscription as CSV (address, feed, pace, confirmed): ``syndicator subscribers --export``."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(("address", "feed", "pace", "confirmed"))
+    if MailDb.exists(settings.state_dir):
+        mail = MailDb(settings.state_dir)
+        try:
+            rows = Subscriptions(mail).export()
+        finally:
+            mail.close()
+        writer.writerows((address, feed, pace, when.isoformat()) for address, feed, pace, when in rows)
+    return out.getvalue()
+
+
+def email_rows(counts: dict[str, dict[str, int]]) -> list[tuple[str, list[int]]]:
+    """Each feed with its subscribers per pace (instant, daily, weekly), most followed first."""
+    rows = [(feed, [paces.get(pace, 0) for pace in PACES]) for feed, paces in counts.items()]
+    return sorted(rows, key=lambda row: (-sum(row[1]), row[0]))
+
+
+def email_table(counts: dict[str, dict[str, int]]) -> list[str]:
+    """``syndicator subscribers`` and ``stats``: email subscribers per feed and pace, and their total."""
+    rows = [["feed", *PACES, "total"]]
+    rows += [[feed, *map(str, numbers), str(sum(numbers))] for feed, numbers in email_rows(counts)]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return [
+        "  ".join([row[0].ljust(widths[0]), *(c.rjust(w) for c, w in zip(row[1:], widths[1:], strict=True))])
+        for row in rows
+    ]
+
+
 def stats_lines(settings: Settings, today: date, days: int, log: Path | None = None) -> list[str]:
     """``syndicator stats [--import-log LOG]``: what the log added, then the tables of the last ``days`` days."""
     store = AudienceStore(settings.state_dir)
@@ -118,6 +166,8 @@ def stats_lines(settings: Settings, today: date, days: int, log: Path | None = N
                 " (not in nginx's combined format, or dated where no log can be)"
             )
         lines += text_tables(collect(store, today, days)) or [f"no readers counted in the last {days} days"]
+        counts = email_counts(settings)
+        lines += ["", "Email subscribers", *email_table(counts)] if counts else []
         return lines + fediverse_lines(settings)
     finally:
         store.close()

@@ -23,6 +23,7 @@ from syndicator.service import stats
 from syndicator.service.audience import Audience
 from syndicator.service.clients import Throttle
 from syndicator.service.clients import client_address
+from syndicator.service.following import Following
 from syndicator.service.partners import presents
 from syndicator.store.partners import PartnerStore
 
@@ -52,8 +53,10 @@ def stats_page() -> Response:
     renderer = context.builder().pages.renderer
     if renderer is None:
         abort(404)
+    following: Following | None = current_app.config.get("SYNDICATOR_FOLLOWING")
     body = renderer.render(
         "stats.html",
+        email=stats.email_rows(following.counts()) if following is not None else None,
         days=days,
         window=window,
         feeds=[(feed, stats.feed_chart(feed, window)) for feed in feeds[:MAX_CHARTS]],

@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 import threading
 from datetime import datetime
-from typing import TYPE_CHECKING
 from typing import Any
 from urllib.parse import urlsplit
 from urllib.parse import urlunsplit
@@ -35,6 +34,7 @@ from syndicator.core.urls import page_path
 from syndicator.core.urls import post_path
 from syndicator.service import context
 from syndicator.service import fediweb
+from syndicator.service import followpages
 from syndicator.service import oldurls
 from syndicator.service import statspage
 from syndicator.service.assetserver import AssetServer
@@ -45,6 +45,7 @@ from syndicator.service.clients import Throttle
 from syndicator.service.context import KINDS
 from syndicator.service.federation import Federation
 from syndicator.service.feedserver import FeedServer
+from syndicator.service.following import Following
 from syndicator.service.hub import Hub
 from syndicator.service.hub import HubRequestError
 from syndicator.service.pageserver import CONTENT_SECURITY_POLICY
@@ -53,13 +54,11 @@ from syndicator.service.pageserver import answer
 from syndicator.service.partners import PartnerServer
 from syndicator.store.partners import PartnerStore
 
-if TYPE_CHECKING:
-    pass
-
 bp = context.bp
 oldurls.register(bp)
 statspage.register(bp)
 fediweb.register(bp)
+followpages.register(bp)
 
 
 @bp.route(f"{FEEDS_PREFIX}<path:subpath>", methods=["GET", "HEAD"])
@@ -188,6 +187,9 @@ def healthz() -> Response:
     federation: Federation | None = current_app.config.get("SYNDICATOR_FEDIVERSE")
     if federation is not None:
         body["fediverse"] = federation.counts()
+    following: Following | None = current_app.config["SYNDICATOR_FOLLOWING"]
+    if following is not None:
+        body["email"] = {"queued": following.outbox.waiting()}  # a count: never an address
     response = jsonify(body)
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -243,12 +245,14 @@ def create_app(
     partners: PartnerStore | None = None,
     audience: Audience | None = None,
     federation: Federation | None = None,
+    following: Following | None = None,
 ) -> Flask:
     """Make the web app over a Builder's snapshots (and the built-in WebSub hub, when given).
 
     With ``partners``, /partners/feeds/ answers the partners it holds; with
     ``audience``, public feed fetches are counted (and /stats/ may show them);
-    with ``federation``, the accounts, inboxes, WebFinger and NodeInfo answer.
+    with ``federation``, the accounts, inboxes, WebFinger and NodeInfo answer; with ``following``, readers may
+    subscribe by email.
     """
     app = Flask("syndicator")  # the package: its templates/ and static/
     app.config["SYNDICATOR_SETTINGS"] = settings
@@ -259,6 +263,7 @@ def create_app(
     app.config["SYNDICATOR_INBOX_SLOTS"] = threading.BoundedSemaphore(fediweb.INBOX_SLOTS)
     throttle = Throttle()  # failed partner and /stats/ credentials, per client
     app.config.update(SYNDICATOR_PARTNERS=partners, SYNDICATOR_AUDIENCE=audience, SYNDICATOR_THROTTLE=throttle)
+    app.config["SYNDICATOR_FOLLOWING"] = following
     app.register_blueprint(bp)
     assets = AssetServer(app.wsgi_app, builder, settings)
     pages = PageServer(assets, builder)  # pages next: answered from the snapshot, as feeds are

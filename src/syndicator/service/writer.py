@@ -1,4 +1,4 @@
-"""Carry out a reload's plan: render the feeds that changed, gzip, hash and write them, and say how each is served.
+"""Carry out a reload's plan: render the feeds that changed, gzip, hash and write them; hold them as the output says.
 
 In batches, so that a large blog's archives never sit in memory at once; a
 writer thread gzips, hashes and writes one batch while this thread renders the
@@ -26,6 +26,8 @@ from syndicator.incremental.forked import Forked
 from syndicator.incremental.forked import can_fork
 from syndicator.incremental.gzip import Compressor
 from syndicator.incremental.memo import EntryMemo
+from syndicator.service.output import HeldFiles
+from syndicator.service.output import Output
 from syndicator.service.snapshot import FeedFile
 from syndicator.service.snapshot import etag_of
 from syndicator.store.files import write_changed
@@ -46,29 +48,25 @@ class Written:
 
 
 @dataclass(slots=True)
-class Output:
-    """What the writer made of a plan: every served file by URL path, the feeds' records, the paths rewritten."""
+class WriteResult:
+    """What the writer made of a plan: the files held for requests (by URL path), the records, the paths rewritten."""
 
-    files: dict[str, FeedFile]
+    files: HeldFiles
     records: dict[str, FeedRecord]
     written: list[str] = field(default_factory=list)
 
 
 class FeedWriter:
-    """Renders (through the entry memo), gzips and writes feed files; the builder owns it.
-
-    ``serving`` keeps every feed's bytes in memory for the web app (archive
-    pages are served from their files); a one-off build keeps none.
-    """
+    """Renders (through the entry memo), gzips and writes feed files, held as its output says; the builder owns it."""
 
     def __init__(
-        self, settings: Settings, memo: EntryMemo, compressor: Compressor, *, serving: bool, split_from: int = 200
+        self, settings: Settings, memo: EntryMemo, compressor: Compressor, output: Output, *, split_from: int = 200
     ) -> None:
         self.settings = settings
-        self.split_from = split_from  # feeds to render before a one-off build writes half in a forked copy
+        self.split_from = split_from  # feeds to render before an output that forks writes half in a forked copy
         self.memo = memo
         self.compressor = compressor
-        self.serving = serving
+        self.output = output
         self.folders: set[str] = set()  # the folders of output_dir we created (given by the builder)
 
     def write_batch(
@@ -78,20 +76,21 @@ class FeedWriter:
         zipped = self.compressor.all(parts)
         etags = {path: etag_of(body) for path, body in fresh.items()}
         files = {**fresh, **{f"{p}.gz": z for p, z in zipped.items()}}
-        states, changed = write_changed(self.settings.output_dir, files, known if self.serving else None, self.folders)
+        states, changed = write_changed(self.settings.output_dir, files, known, self.folders)
         return Written(states, etags, zipped, changed)
 
-    def carry_out(self, plan: Plan, catalog: Catalog, files: dict[str, FeedFile], progress: Progress | None) -> Output:
-        """Render and write the plan's feeds, and serve the current ones from their files.
+    def carry_out(self, plan: Plan, catalog: Catalog, files: HeldFiles, progress: Progress | None) -> WriteResult:
+        """Render and write the plan's feeds, and hold the current ones (``files``: those held now).
 
-        A one-off build of many feeds gives the newer half of them to a forked
-        copy, which writes them beside this process (it serves nothing, so only
-        their records come back).
+        Where the output forks, many feeds to write go half to a forked copy,
+        which writes the newer half beside this process; their records come
+        back, and their files are held as those already current are.
         """
-        out = Output(dict(files), dict(plan.records))
+        out = WriteResult(dict(files), dict(plan.records))
         to_render = plan.to_render
+        theirs: list[tuple[FeedSpec, str]] = []  # the feeds a forked copy writes
         child: Forked[tuple[dict[str, FeedRecord], list[str], set[str]]] | None = None
-        if not self.serving and len(to_render) >= self.split_from and can_fork():
+        if self.output.forks and len(to_render) >= self.split_from and can_fork():
             to_render, theirs = halves(to_render)  # each process builds the entries of its stretch of time
             child = Forked(lambda: self._written_apart(theirs, catalog))
         else:
@@ -102,31 +101,28 @@ class FeedWriter:
             out.records.update(records)
             out.written.extend(written)
             self.folders |= folders
-            for record in records.values():
-                for path, (_size, mtime_ns, etag) in record.files.items():
-                    if not path.endswith(".gz"):
-                        out.files[FEEDS_PREFIX + path] = FeedFile.stored(path, etag, mtime_ns / 1e9)
-        for spec in plan.current:
+        for spec in [*plan.current, *(spec for spec, _digest in theirs)]:
             for path in spec.paths:
                 if FEEDS_PREFIX + path not in out.files:
-                    out.files[FEEDS_PREFIX + path] = self._stored(spec, path, out.records[spec.stem])
+                    _size, mtime_ns, etag = out.records[spec.stem].files[path]
+                    _hold(out.files, path, self.output.current(spec, path, etag, mtime_ns / 1e9))
         return out
 
     def _written_apart(
         self, specs: list[tuple[FeedSpec, str]], catalog: Catalog
     ) -> tuple[dict[str, FeedRecord], list[str], set[str]]:
         """Render and write these feeds (in a forked copy): their records, the paths written, the folders made."""
-        out = Output({}, {})
+        out = WriteResult({}, {})
         folders = set(self.folders)
         self._render_and_write(out, specs, catalog, {}, None)
         return out.records, out.written, self.folders - folders
 
     def _render_and_write(
         self,
-        out: Output,
+        out: WriteResult,
         to_render: list[tuple[FeedSpec, str]],
         catalog: Catalog,
-        files: dict[str, FeedFile],
+        files: HeldFiles,
         progress: Progress | None,
     ) -> None:
         """Render feeds in batches while a writer thread gzips, hashes and writes the batch before."""
@@ -148,11 +144,12 @@ class FeedWriter:
             if pending is not None:
                 self._finish(out, files, *pending[:2], pending[2].result())
 
-    def write_opml(self, body: bytes, out: Output, files: Mapping[str, FeedFile]) -> None:
-        """Write the OPML (when its bytes changed) and serve it from memory."""
+    def write_opml(self, body: bytes, out: WriteResult, files: Mapping[str, FeedFile]) -> None:
+        """Write the OPML (when its bytes changed), held as the output says."""
         done = self.write_batch({OPML: body}, {OPML: [body]}, self._known({OPML: body}, files))
         out.written.extend(done.changed)
-        out.files[FEEDS_PREFIX + OPML] = FeedFile.make(OPML, body, done.states[OPML][1] / 1e9, done.zipped[OPML])
+        last_modified = done.states[OPML][1] / 1e9
+        _hold(out.files, OPML, self.output.fresh(OPML, body, done.zipped[OPML], done.etags[OPML], last_modified))
 
     def _known(self, fresh: Mapping[str, bytes], files: Mapping[str, FeedFile]) -> dict[str, bytes]:
         """The bytes of these files that are on disk and in memory (saves reading them back to compare)."""
@@ -160,7 +157,7 @@ class FeedWriter:
 
     def _finish(
         self,
-        out: Output,
+        out: WriteResult,
         files: Mapping[str, FeedFile],
         batch: list[tuple[FeedSpec, str]],
         fresh: dict[str, bytes],
@@ -173,30 +170,25 @@ class FeedWriter:
             entries |= {f"{p}.gz": (*done.states[f"{p}.gz"], "") for p in spec.gzipped}
             out.records[spec.stem] = FeedRecord(digest, entries)
             for path in paths:
-                out.files[FEEDS_PREFIX + path] = self._served(spec, path, fresh[path], done, files)
+                _hold(out.files, path, self._held(spec, path, fresh[path], done, files))
 
-    def _served(
+    def _held(
         self, spec: FeedSpec, path: str, body: bytes, written: Written, files: Mapping[str, FeedFile]
-    ) -> FeedFile:
-        """How a freshly written file is served: from memory, or (an archive page) from its file."""
+    ) -> FeedFile | None:
+        """How a freshly written file is held: as before when its bytes and date are, else as the output says."""
         last_modified = written.states[path][1] / 1e9
         etag = written.etags[path]
         previous = files.get(FEEDS_PREFIX + path)
         if previous is not None and previous.etag == etag and previous.last_modified == last_modified:
             return previous
-        if spec.is_archive or not self.serving:
-            return FeedFile.stored(path, etag, last_modified, long_lived=spec.is_full_archive)
-        zipped = written.zipped[path]
-        return FeedFile.make(path, body, last_modified, zipped, long_lived=spec.is_full_archive, etag=etag)
+        zipped = written.zipped.get(path, b"")  # an archive page has no gzip twin
+        return self.output.fresh(path, body, zipped, etag, last_modified, spec)
 
-    def _stored(self, spec: FeedSpec, path: str, record: FeedRecord) -> FeedFile:
-        """A file that is current on disk, for serving (read into memory unless it is an archive page)."""
-        _size, mtime_ns, etag = record.files[path]
-        if spec.is_archive or not self.serving:
-            return FeedFile.stored(path, etag, mtime_ns / 1e9, long_lived=spec.is_full_archive)
-        out_dir = self.settings.output_dir
-        body = (out_dir / path).read_bytes()
-        return FeedFile.make(path, body, mtime_ns / 1e9, (out_dir / f"{path}.gz").read_bytes())
+
+def _hold(files: HeldFiles, path: str, held: FeedFile | None) -> None:
+    """Hold a file for requests at its URL path (None: the output holds none)."""
+    if held is not None:
+        files[FEEDS_PREFIX + path] = held
 
 
 def halves(to_render: list[tuple[FeedSpec, str]]) -> tuple[list[tuple[FeedSpec, str]], list[tuple[FeedSpec, str]]]:

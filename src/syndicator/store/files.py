@@ -64,8 +64,8 @@ def make_folder(folder: Path, root: Path | None = None, created: set[str] | None
 
 
 @contextmanager
-def _temp_beside(file: Path, *, fsync: bool) -> Iterator[tuple[BinaryIO, str]]:
-    """A new temp file beside ``file`` (mode 0644) to write into; removed again if the block fails."""
+def _temp_beside(file: Path, *, fsync: bool, mode: int = FILE_MODE) -> Iterator[tuple[BinaryIO, str]]:
+    """A new temp file beside ``file`` (mode 0644 unless told) to write into; removed again if the block fails."""
     # The temp name starts like the file's, cut so it stays within 255 bytes however long the file's name is.
     start = file.name.encode("utf-8", "surrogateescape")[:TEMP_NAME_BYTES].decode("utf-8", "ignore")
     fd, tmp = tempfile.mkstemp(dir=file.parent, prefix=f".{start}.", suffix=".tmp")
@@ -75,7 +75,7 @@ def _temp_beside(file: Path, *, fsync: bool) -> Iterator[tuple[BinaryIO, str]]:
             if fsync:
                 handle.flush()
                 os.fsync(handle.fileno())
-        os.chmod(tmp, FILE_MODE)
+        os.chmod(tmp, mode)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -89,10 +89,10 @@ def _write_temp(file: Path, data: bytes, *, fsync: bool) -> str:
 
 
 @contextmanager
-def replacing(file: Path) -> Iterator[BinaryIO]:
+def replacing(file: Path, mode: int = FILE_MODE) -> Iterator[BinaryIO]:
     """A handle whose bytes replace ``file`` when the block ends (temp, fsync, rename): no reader sees part of it."""
     make_folder(file.parent)
-    with _temp_beside(file, fsync=True) as (handle, tmp):
+    with _temp_beside(file, fsync=True, mode=mode) as (handle, tmp):
         yield handle
     try:
         os.replace(tmp, file)
@@ -101,9 +101,12 @@ def replacing(file: Path) -> Iterator[BinaryIO]:
         raise
 
 
-def write_atomic(file: Path, data: bytes) -> None:
-    """Replace a file with new bytes so that no reader ever sees a partial file (temp, fsync, rename)."""
-    with replacing(file) as handle:
+def write_atomic(file: Path, data: bytes, mode: int = FILE_MODE) -> None:
+    """Replace a file with new bytes so that no reader ever sees a partial file (temp, fsync, rename).
+
+    The new file's permissions are ``mode`` (0644: nginx and the server read what is written).
+    """
+    with replacing(file, mode) as handle:
         handle.write(data)
 
 

@@ -11,8 +11,6 @@ import errno
 import os
 import stat
 from collections.abc import Iterable
-from collections.abc import Iterator
-from pathlib import Path
 from typing import BinaryIO
 
 from syndicator.digest import digest
@@ -22,7 +20,6 @@ from syndicator.store.files import file_state
 from syndicator.store.files import open_regular
 
 POST_SUFFIXES = (".md", ".markdown")
-IGNORE_PATTERNS = (".*", "_*", "*~", "*.swp", ".#*")
 NOT_REGULAR = "not a regular file (a FIFO, socket or device): not read"
 LEAVES = "a link that leads out of posts_dir: not read"
 LEAVING_FOLDER = "a link to a folder outside posts_dir: its files are not read"
@@ -39,7 +36,7 @@ class ChangedSinceSeen(OSError):
 
 
 def is_ignored(name: str) -> bool:
-    """Whether a file or folder name is skipped (hidden, underscored, editor leftovers): IGNORE_PATTERNS."""
+    """Whether a file or folder name is skipped: hidden, underscored, an editor's leftover (``*~``, ``*.swp``)."""
     return name.startswith((".", "_")) or name.endswith(("~", ".swp"))
 
 
@@ -132,7 +129,7 @@ def _first_visit(folder: os.DirEntry[str], visited: set[tuple[int, int]]) -> boo
     return True
 
 
-def _kept_name(root: str, path: str) -> str | None:
+def _scanned_name(root: str, path: str) -> str | None:
     """The file name of a path under root that ``scan`` would not skip (lower case); None outside root or ignored."""
     rel = os.path.relpath(path, root)
     parts = rel.split(os.sep)
@@ -143,13 +140,8 @@ def _kept_name(root: str, path: str) -> str | None:
 
 def is_post_path(root: str, path: str) -> bool:
     """Whether a path under root names a post file that ``scan`` would find (by name alone)."""
-    name = _kept_name(root, path)
+    name = _scanned_name(root, path)
     return name is not None and name.endswith(POST_SUFFIXES)
-
-
-def find_post_files(posts_dir: Path) -> Iterator[Path]:
-    """Every post file under posts_dir, recursively, skipping ignored names (in no particular order)."""
-    return (Path(entry.path) for entry in scan(str(posts_dir)))
 
 
 def states_digest(states: Iterable[tuple[str, FileState]]) -> str:
@@ -224,7 +216,7 @@ def read_post_file(full: str, path: str, st: os.stat_result, limit: int, root: s
 
 def is_asset_path(root: str, path: str) -> bool:
     """Whether a path under root names a file that would be an asset (by name alone): not ignored, not a post."""
-    name = _kept_name(root, path)
+    name = _scanned_name(root, path)
     return name is not None and not name.endswith(POST_SUFFIXES)
 
 

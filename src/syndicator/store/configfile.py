@@ -7,9 +7,7 @@ maps, a category's parent or description it gives, are left alone.
 
 from __future__ import annotations
 
-import os
 import stat
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +20,8 @@ from syndicator.config import REDIRECT_KINDS
 from syndicator.config import ConfigError
 from syndicator.config import check_redirect
 from syndicator.config import parse_categories
+from syndicator.store.files import FILE_MODE
+from syndicator.store.files import write_atomic
 
 Table = Mapping[str, Mapping[str, str]]
 
@@ -36,7 +36,9 @@ class Written:
 
 
 def write_tables(path: Path, redirects: Table, categories: Table) -> Written:
-    """Add redirects and category entries to a config file (created when missing), keeping the rest of it."""
+    """Add redirects and category entries to a config file (created when missing), keeping the rest of it and its
+    permissions (it may hold secrets).
+    """
     try:
         text = path.read_text(encoding="utf-8") if path.is_file() else ""
         document = tomlkit.parse(text)
@@ -46,7 +48,8 @@ def write_tables(path: Path, redirects: Table, categories: Table) -> Written:
     added, kept = _add_redirects(document, redirects, path) if any(redirects.values()) else (0, 0)
     described = _add_categories(document, categories, path) if categories else 0
     if added or described:
-        _replace_file(path, tomlkit.dumps(document))
+        mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else FILE_MODE
+        write_atomic(path, tomlkit.dumps(document).encode("utf-8"), mode)
     return Written(added, kept, described)
 
 
@@ -97,17 +100,3 @@ def _add_categories(document: Any, entries: Table, path: Path) -> int:
             table[key] = value
         changed += bool(missing)
     return changed
-
-
-def _replace_file(path: Path, text: str) -> None:
-    """Write a small text file atomically (temp file beside it, then rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.chmod(tmp, stat.S_IMODE(path.stat().st_mode) if path.exists() else 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

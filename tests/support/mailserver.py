@@ -1,0 +1,124 @@
+"""A real SMTP server on a loopback port (aiosmtpd), for tests: keeps what arrives, answers RCPT as scripted."""
+
+from __future__ import annotations
+
+import email
+import socket
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from email import policy
+from email.message import EmailMessage
+from typing import Any
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
+from aiosmtpd.smtp import LoginPassword
+
+
+@dataclass(frozen=True)
+class Arrived:
+    """One message as the server took it: the envelope and the message parsed by the standard library."""
+
+    mail_from: str
+    rcpt_tos: tuple[str, ...]
+    message: EmailMessage
+    raw: bytes
+
+
+class Inbox:
+    """The server's handler: RCPT answers the next scripted reply (then ``always``, else 250); DATA keeps it."""
+
+    def __init__(self) -> None:
+        self.arrived: list[Arrived] = []
+        self.script: deque[str] = deque()
+        self.always: str | None = None
+        self.rcpt_seen = 0
+        self.login_required = False
+        self._changed = threading.Condition()
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
+        with self._changed:
+            self.rcpt_seen += 1
+            self._changed.notify_all()
+        if self.login_required and not session.authenticated:
+            return "530 5.7.0 Authentication required"
+        reply = self.script.popleft() if self.script else self.always
+        if reply is not None:
+            return reply
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        raw = bytes(envelope.content)
+        message = email.message_from_bytes(raw, policy=policy.default)
+        assert isinstance(message, EmailMessage)
+        with self._changed:
+            self.arrived.append(Arrived(envelope.mail_from, tuple(envelope.rcpt_tos), message, raw))
+            self._changed.notify_all()
+        return "250 Message accepted for delivery"
+
+    def wait(self, count: int, timeout: float = 20.0, *, attempts: bool = False) -> list[Arrived]:
+        """Wait until ``count`` messages arrived (or RCPTs were answered, with ``attempts``); fail after ``timeout``."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while (self.rcpt_seen if attempts else len(self.arrived)) < count:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"{len(self.arrived)} mails arrived ({self.rcpt_seen} RCPTs), not {count}")
+                self._changed.wait(left)
+            return list(self.arrived)
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [a.message for a in self.arrived if address in a.rcpt_tos]
+
+
+class MailServer:
+    """aiosmtpd's Controller on 127.0.0.1 and a free port; ``url`` is its smtp_url.
+
+    With ``login`` (user, password), mail is taken only after AUTH with them (over plain SMTP: a test's relay).
+    """
+
+    def __init__(self, login: tuple[str, str] | None = None) -> None:
+        self.inbox = Inbox()
+        self.logins: list[tuple[str, str]] = []
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = int(probe.getsockname()[1])
+        auth: dict[str, Any] = {}
+        if login is not None:
+            auth = {"auth_require_tls": False, "authenticator": self._check(login)}
+            self.inbox.login_required = True
+        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port, **auth)
+        self.url = f"smtp://127.0.0.1:{self.port}"
+
+    def _check(self, login: tuple[str, str]) -> Any:
+        def authenticator(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
+            assert isinstance(data, LoginPassword)
+            given = (data.login.decode(), data.password.decode())
+            self.logins.append(given)
+            return AuthResult(success=given == login, handled=False)  # handled=False: aiosmtpd answers 535
+
+        return authenticator
+
+    def start(self) -> MailServer:
+        self.controller.start()
+        return self
+
+    def stop(self) -> None:
+        self.controller.stop()
+
+
+def parts(message: EmailMessage) -> tuple[str, str]:
+    """The text and the HTML part of a mail."""
+    text = message.get_body(("plain",))
+    html = message.get_body(("html",))
+    assert text is not None and html is not None, "a mail has a text and an HTML part"
+    return str(text.get_content()), str(html.get_content())  # type: ignore[attr-defined]
+
+
+def link_after(text: str, marker: str) -> str:
+    """The first http(s) URL after ``marker`` in a text part."""
+    rest = text.split(marker, 1)[1]
+    return next(word for word in rest.split() if word.startswith(("http://", "https://")))
