@@ -21,7 +21,6 @@ from collections.abc import Callable
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
 
 from syndicator import __version__
 from syndicator.config import Settings
@@ -137,16 +136,32 @@ class Hub:
             raise HubRequestError("hub.callback must resolve to public addresses only")
         return target
 
-    def _verify_queued(self, queued: Counter[str], adding: Counter[str], *args: Any) -> None:
-        try:
-            self.verify(*args)
-        finally:
-            with self._lock:
+    def _verify_queued(
+        self, queued: Counter[str], adding: Counter[str], mode: str, callback: str, topic: str, secret: str, lease: int
+    ) -> None:
+        done = False
+
+        def settled() -> None:  # called with the lock held
+            nonlocal done
+            if not done:
                 self._pending -= queued  # drops the hosts that reach 0
                 self._adding -= adding
+                done = True
 
-    def verify(self, mode: str, callback: str, topic: str, secret: str, lease: int) -> bool:
-        """Verification of intent: the subscriber must echo the challenge; only then does the change happen."""
+        try:
+            self.verify(mode, callback, topic, secret, lease, settled)
+        finally:
+            with self._lock:
+                settled()
+
+    def verify(
+        self, mode: str, callback: str, topic: str, secret: str, lease: int, settled: Callable[[], None] = lambda: None
+    ) -> bool:
+        """Verification of intent: the subscriber must echo the challenge; only then does the change happen.
+
+        ``settled`` is called under the store's lock (which the caps are checked under) in the same moment as the
+        change, so the caps never count a new subscription both in the store and among those being verified.
+        """
         challenge = secrets.token_urlsafe(24)
         query = {"hub.mode": mode, "hub.topic": topic, "hub.challenge": challenge}
         if mode == "subscribe":
@@ -163,9 +178,9 @@ class Hub:
             )
             return False
         if mode == "subscribe":
-            self.store.subscribe(callback, topic, secret, lease)
+            self.store.subscribe(callback, topic, secret, lease, then=settled)
         else:
-            self.store.unsubscribe(callback, topic)
+            self.store.unsubscribe(callback, topic, then=settled)
         logger.info("websub %s verified callback=%s topic=%s", mode, callback, topic)
         return True
 

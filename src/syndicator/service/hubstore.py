@@ -9,6 +9,7 @@ import sqlite3
 import threading
 import time
 import urllib.parse
+from collections.abc import Callable
 from pathlib import Path
 
 from syndicator.outbound import RefusedError
@@ -17,6 +18,10 @@ from syndicator.store.state import database_checked
 
 HUB_FILE = "hub.sqlite3"
 Due = tuple[int, str, str, int]  # (delivery id, callback, topic, attempts so far)
+
+
+def _nothing() -> None:
+    pass
 
 
 def host_of(callback: str) -> str:
@@ -53,19 +58,24 @@ class HubStore:
             (count,) = self._db.execute(query, (host, now)).fetchone()
         return int(count)
 
-    def subscribe(self, callback: str, topic: str, secret: str, lease: int) -> None:
+    def subscribe(
+        self, callback: str, topic: str, secret: str, lease: int, then: Callable[[], None] = _nothing
+    ) -> None:
+        """Add or renew a subscription; ``then`` runs under the lock, in the same moment."""
         with self.lock, self._db:
             self._db.execute(
                 "INSERT OR REPLACE INTO subscriptions (callback, topic, secret, expires_at, host)"
                 " VALUES (?, ?, ?, ?, ?)",
                 (callback, topic, secret, time.time() + lease, host_of(callback)),
             )
+            then()
 
-    def unsubscribe(self, callback: str, topic: str) -> None:
-        """End a subscription and drop its pending deliveries."""
+    def unsubscribe(self, callback: str, topic: str, then: Callable[[], None] = _nothing) -> None:
+        """End a subscription and drop its pending deliveries; ``then`` runs under the lock, in the same moment."""
         with self.lock, self._db:
             self._db.execute("DELETE FROM subscriptions WHERE callback = ? AND topic = ?", (callback, topic))
             self._db.execute("DELETE FROM deliveries WHERE callback = ? AND topic = ?", (callback, topic))
+            then()
 
     def queue(self, topics: list[str], external_hub: str | None) -> int:
         """Queue a delivery of each topic to its subscribers (or to the external hub); how many were queued."""
