@@ -4,10 +4,9 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -60,22 +59,18 @@ def test_episode_files_are_served_with_their_media_types_by_serve_and_nginx(
             assert answer.headers["Content-Type"] == server.get(f"/feeds/media/{path}").headers["Content-Type"], path
 
 
-def check(cwd: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
-    """`syndicator check` run for real in a site folder."""
-    command = [sys.executable, "-m", "syndicator", "check", *arguments]
-    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=120, check=False)
-
-
 @pytest.mark.parametrize("platform", ["apple-podcasts", "spotify"])
-def test_a_show_that_meets_the_platforms_requirements_passes_check(tmp_path: Path, platform: str) -> None:
+def test_a_show_that_meets_the_platforms_requirements_passes_check(
+    tmp_path: Path, platform: str, run_cli: Callable[..., Any]
+) -> None:
     """A complete show (artwork, categories, language, owner, numbered episodes with audio) has no shortfall."""
     write_radio(tmp_path)
-    result = check(tmp_path, "--partner", platform)
+    result = run_cli("check", "--partner", platform)
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout == ""
 
 
-def test_check_lists_each_shortfall_with_the_page_that_states_it(tmp_path: Path) -> None:
+def test_check_lists_each_shortfall_with_the_page_that_states_it(tmp_path: Path, run_cli: Callable[..., Any]) -> None:
     """Apple: no artwork, no category Apple lists, an un-numbered episode of a serial show, Ogg audio; Spotify: no
     owner e-mail. Each a line naming the show or the post, the rule and its source; exit 1."""
     settings = site_settings(tmp_path, '[podcasts.radio-pamir]\ntype = "serial"\ncategories = ["Knitting"]\n')
@@ -84,7 +79,7 @@ def test_check_lists_each_shortfall_with_the_page_that_states_it(tmp_path: Path)
     (settings.posts_dir / "b").mkdir()
     (settings.posts_dir / "b" / "b.ogg").write_bytes(b"OggS")  # named so: which file it is does not matter here
     episode(settings.posts_dir, "b", "2024-05-05T09:00:00Z", enclosures="[b.ogg]")
-    apple = check(tmp_path, "--partner", "apple-podcasts")
+    apple = run_cli("check", "--partner", "apple-podcasts")
     assert apple.returncode == 1
     lines = apple.stdout.splitlines()
     config = (tmp_path / "syndicator.toml").read_text().splitlines()
@@ -102,18 +97,18 @@ def test_check_lists_each_shortfall_with_the_page_that_states_it(tmp_path: Path)
         "posts/b/index.md: apple-podcasts required: episode audio in MP3 or M4A "
         "(https://help.apple.com/itc/podcasts_connect/#/itcb54353390)"
     ]
-    spotify = check(tmp_path, "--partner", "spotify").stdout.splitlines()
+    spotify = run_cli("check", "--partner", "spotify").stdout.splitlines()
     assert any(
         line.startswith("podcasts.radio-pamir: spotify required: an owner e-mail") and "support.spotify.com" in line
         for line in spotify
     )
 
 
-def test_check_for_a_podcast_platform_without_a_podcast(tmp_path: Path) -> None:
+def test_check_for_a_podcast_platform_without_a_podcast(tmp_path: Path, run_cli: Callable[..., Any]) -> None:
     """A site with no [podcasts.*] table has one shortfall: it has no podcast."""
     site_settings(tmp_path, "")
     episode(tmp_path / "posts", "a", "2024-05-04T09:00:00Z")
-    result = check(tmp_path, "--partner", "apple-podcasts")
+    result = run_cli("check", "--partner", "apple-podcasts")
     assert result.returncode == 1
     assert "feed: apple-podcasts required: a podcast: a [podcasts.<category slug>]" in result.stdout
 
@@ -129,7 +124,9 @@ def readme_example(root: Path) -> dict[str, str]:
     return blocks
 
 
-def test_the_readmes_worked_example_publishes_the_podcast_it_describes(tmp_path: Path) -> None:
+def test_the_readmes_worked_example_publishes_the_podcast_it_describes(
+    tmp_path: Path, run_cli: Callable[..., Any]
+) -> None:
     """The README's config and post, with the files it lists beside them, give a podcast feed with every element the
     README names, the files published, and nothing short for Apple Podcasts or Spotify."""
     readme_example(tmp_path)
@@ -156,6 +153,6 @@ def test_the_readmes_worked_example_publishes_the_podcast_it_describes(tmp_path:
     for name in ("radio-pamir.png", "2024-05-04-khorog/khorog.mp3", "2024-05-04-khorog/khorog.vtt"):
         assert (settings.output_dir / "media" / name).read_bytes() == (posts / name).read_bytes()
     for platform in ("apple-podcasts", "spotify"):
-        result = check(tmp_path, "--partner", platform)
+        result = run_cli("check", "--partner", platform)
         assert result.returncode == 0 and result.stdout == "", result.stdout + result.stderr
     assert etree.fromstring(feed).nsmap["podcast"] == "https://podcastindex.org/namespace/1.0"
