@@ -35,6 +35,14 @@ def read_templates(settings: Settings | None = None) -> list[Templates]:
     return layers
 
 
+def static_bytes(settings: Settings, name: str) -> bytes:
+    """A static file's bytes: theme_dir's (``static/<name>``) when it has one, else the package's."""
+    themed = theme_static(settings, name)
+    if themed is not None:
+        return themed.read_bytes()
+    return (resources.files("syndicator") / STATIC / name).read_bytes()
+
+
 def theme_static(settings: Settings, name: str) -> Path | None:
     """The theme's own static file of this name (a path under ``static/``, never leaving it), or None."""
     theme = settings.theme_dir
