@@ -169,14 +169,21 @@ class PageRenderer:
             raise TemplateProblem(where, 0, "an archive template must show {{ entries | safe }} (the posts' excerpts)")
         return head.encode("utf-8"), tail.encode("utf-8")
 
-    def post_page(self, post: Post, labels: Sequence[str]) -> bytes:
-        """A post's own page: the full post, with canonical link, OpenGraph and a JSON-LD BlogPosting."""
+    def post_page(
+        self, post: Post, labels: Sequence[str], *, older: Post | None = None, newer: Post | None = None
+    ) -> bytes:
+        """A post's own page: the full post, with canonical link, OpenGraph and a JSON-LD BlogPosting.
+
+        ``older`` and ``newer``: the posts published just before and after it (the previous and next post links).
+        """
         description = summary_description(post.summary_html)
         image = featured_image(post)
         page = self.render(
             "post.html",
             post=post,
             labels=labels,
+            previous_post=older,
+            next_post=newer,
             canonical=post_url(self.settings, post),
             description=description,
             image=image,
