@@ -305,3 +305,29 @@ def test_no_page_is_wider_than_a_phone(
             wide[path] = width
     assert wide == {}
     context.close()
+
+
+def test_a_feed_opened_on_a_phone_reads_at_the_pages_size(
+    browser: Any, start_server: Callable[..., Any], tmp_path: Path
+) -> None:
+    """A feed (no viewport possible in XML) on a 390 px phone: titles read at >= 16 CSS px once shrunk to the
+    screen, nothing wider than the layout, and RSS shows no empty "The site:" line for its atom:link elements."""
+    shutil.copytree(SEED_POSTS, tmp_path / "posts")
+    server = start_server(tmp_path)
+    context = browser.new_context(viewport={"width": 390, "height": 800}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    for path in ("/feeds/all.rss", "/feeds/all.atom"):
+        page.goto(server.url + path)
+        size, scale, wide, layout = page.evaluate(
+            "[parseFloat(getComputedStyle(document.querySelector('item > title, entry > title')).fontSize),"
+            " window.visualViewport.scale, document.documentElement.scrollWidth, window.innerWidth]"
+        )
+        assert size * scale >= 16, (path, size, scale)
+        assert wide <= layout
+        shown = page.evaluate(
+            "[...document.querySelectorAll('channel > *, feed > *')].filter(e => getComputedStyle(e).display !="
+            " 'none' && !['item', 'entry'].includes(e.localName)).map(e => e.textContent.trim() ||"
+            " e.getAttribute('href') || '')"
+        )
+        assert shown and all(shown), (path, shown)  # the site's title, its address, its description: none empty
+    context.close()
