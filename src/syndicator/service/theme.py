@@ -24,6 +24,8 @@ from syndicator.core.pagerender import render_problem
 from syndicator.core.parse import parse_post
 from syndicator.incremental.pagememo import PageMemo
 from syndicator.model import Post
+from syndicator.service.stats import FeedReaders
+from syndicator.service.stats import stats_values
 from syndicator.store.templates import read_templates
 
 SAMPLE_NOW = datetime(2024, 1, 10, tzinfo=UTC)
@@ -58,6 +60,17 @@ def try_every_page(renderer: PageRenderer, settings: Settings) -> None:
     catalog = Catalog.build(posts, SAMPLE_NOW)
     paged = replace(settings, page_size=1)  # one post a page: the links to older and newer pages show
     PageMemo(paged, renderer).update(catalog, SAMPLE_NOW)
+    feed = FeedReaders("all.atom", {"2024-01-09": {"clients": 1, "feedly": 2}})
+    renderer.render(
+        "stats.html",
+        **stats_values([feed], [("all", [1, 0, 0])], [], 1),
+        partner_chart="",
+        feeds=[(feed, "<svg></svg>")],
+        days=30,
+        window=["2024-01-09"],
+        more=0,
+        when=str,
+    )
     button = {"action": "/", "label": "Unsubscribe"}
     renderer.render("email.html", title="Check your inbox", lines=["A sample line."], button=button)
     renderer.render("email.html", title="Subscribed", lines=[], button=None)
