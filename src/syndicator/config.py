@@ -113,6 +113,13 @@ SETTINGS: tuple[Setting, ...] = (
         False,
         "Allow fediverse key fetches and deliveries to loopback, private and link-local addresses.",
     ),
+    Setting(
+        "theme_dir",
+        Path,
+        "",
+        "Folder of the publisher's theme: its `templates/` and `static/` files replace the bundled ones of the same "
+        "name (see Themes; empty: the bundled theme).",
+    ),
     Setting("smtp_url", str, "", "Mail relay of the email subscriptions (see Following by email); empty: none."),
     Setting("email_from", str, "", "`From` of the mails: `news@example.org` or `Blog <news@example.org>`."),
     Setting("email_rate", int, 10, "Mails sent a second at most."),
@@ -239,6 +246,8 @@ class Settings:
     fediverse: bool = False
     fediverse_site_handle: str = "blog"
     fediverse_allow_private: bool = False
+    # Only the pages show the theme, which are made anew by each process: out of the fingerprint (feed caches stay).
+    theme_dir: Path | None = field(default=None, repr=False)
     smtp_url: str = field(default="", compare=False, repr=False)  # a password, maybe; mail changes no feed bytes
     email_from: str = field(default="", compare=False, repr=False)
     email_rate: int = field(default=10, compare=False, repr=False)
@@ -335,7 +344,8 @@ def _convert(setting: Setting, value: Any, source: str) -> Any:
             except ValueError:
                 pass
     elif isinstance(value, str):
-        return value if setting.type is str else Path(value)
+        empty = not (value or setting.default)  # an empty path where that is the default (theme_dir): none
+        return value if setting.type is str or empty else Path(value)
     expected = {bool: "true or false", int: "a whole number"}.get(setting.type, "a string")
     raise ConfigError(f"{source}: {setting.name} must be {expected}, not {value!r}")
 
@@ -390,9 +400,10 @@ def load_settings(
         if setting is None:
             raise ConfigError(f"environment: unknown setting {key}")
         values[name] = _convert(setting, raw, key)
-        if setting.type is Path:
+        if setting.type is Path and values[name]:
             values[name] = Path.cwd() / values[name]
     for setting in SETTINGS:
         if setting.type is Path:
-            values[setting.name] = base / values.get(setting.name, Path(setting.default))
+            value = values.get(setting.name, setting.default)
+            values[setting.name] = base / value if value else None  # only theme_dir may be empty (its default)
     return Settings(**values)
