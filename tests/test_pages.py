@@ -15,8 +15,8 @@ import pytest
 from conftest import NOW
 from feedcheck import check_atom
 from feedcheck import parse
-from syndicator.config import Redirects
 from syndicator.config import Settings
+from syndicator.configtables import Redirects
 from syndicator.core.pagerender import blog_posting
 from syndicator.core.pagerender import script_json
 from syndicator.service.build import Builder
