@@ -225,12 +225,7 @@ class Builder:
 
     def _publish(self, files: HeldFiles, keep: set[str], report: BuildReport, published: Published) -> None:
         """Make the new Snapshot the one served."""
-        if len(files) != len(report.feeds):  # some files are no longer written: serve only the current ones
-            files = {
-                url: f
-                for url, f in files.items()
-                if not url.startswith(FEEDS_PREFIX) or url[len(FEEDS_PREFIX) :] in keep
-            }
+        files = _current(files, keep, len(report.feeds))
         if self._redirects[0] is not published.ledger:
             self._redirects = (published.ledger, redirects(published.ledger))
         assets, pages, sources = self._assets.served, self.pages.last, self.cache.assets.files
@@ -240,6 +235,13 @@ class Builder:
         changed = report.parsed or report.written or report.removed or report.problems != self._last_problems
         self._last_problems = report.problems
         log_report(report, logging.INFO if changed else logging.DEBUG)  # an unchanged reload is no news
+
+
+def _current(files: HeldFiles, keep: set[str], count: int) -> HeldFiles:
+    """The files to serve: without those no longer written (when there are more than ``count`` feeds' files)."""
+    if len(files) == count:
+        return files
+    return {url: f for url, f in files.items() if not url.startswith(FEEDS_PREFIX) or url[len(FEEDS_PREFIX) :] in keep}
 
 
 def _report(
