@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from syndicator.core.agents import is_browser
 from syndicator.core.agents import reported
 
 FEEDLY = "Feedly/1.0 (+http://www.feedly.com/fetcher.html; {n} subscribers; feed-id=feed/https://x/all.atom)"
@@ -45,3 +46,19 @@ INOREADER = "Mozilla/5.0 (compatible; inoreader.com; {n} subscribers)"
 def test_aggregators_are_read_from_their_real_user_agents(agent: str, expected: tuple[str, int] | None) -> None:
     """The formats Feedly, Inoreader, NewsBlur, Feedbin, The Old Reader, BazQux and Netvibes send; others: clients."""
     assert reported(agent) == expected
+
+
+def test_browsers_are_counted_apart_from_readers() -> None:
+    """A browser (Mozilla/5.0 without a reader's word) is a person looking, not a reader; readers' agents are not."""
+    chrome = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36"
+    assert is_browser(chrome)
+    assert is_browser("Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 Version/17.5")
+    for reader in (
+        "Mozilla/5.0 (X11; Linux x86_64; rv:115.0) Gecko/20100101 Thunderbird/115.0",
+        "Mozilla/5.0 (compatible; Miniflux/2.1.3; +https://miniflux.app)",
+        "Mozilla/5.0 (compatible; inoreader.com; 7 subscribers)",
+        "NetNewsWire (RSS Reader; https://netnewswire.com/)",
+        "Mozilla/5.0 (Macintosh) AppleWebKit/605.1.15 (KHTML, like Gecko) FeedFetcher",
+        "curl/8.5.0",
+    ):
+        assert not is_browser(reader), reader

@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import lxml.html
 import pytest
 
 from support.factories import NOW
@@ -220,3 +221,29 @@ def test_stats_page_draws_charts_on_the_server(stats_client: Callable[..., Any])
     assert "4 readers on" in page and "Feedly 12" in page
     main = page.split("<main", 1)[1].split("</main>")[0]  # the charts: nothing fetched from anywhere
     assert "http" not in main.replace("http://www.w3.org/2000/svg", "")
+
+
+def test_stats_page_totals_plurals_and_browsers(stats_client: Callable[..., Any]) -> None:
+    """/stats/ opens with the site's totals per kind; "1 reader", not "1 readers"; browser visits are not readers."""
+    client = stats_client()
+    app = client.application
+    audience = app.extensions["syndicator"].audience
+    chrome = (
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36"
+    )
+    for n in range(3):
+        audience.saw("category/news.rss", {"HTTP_USER_AGENT": chrome, "REMOTE_ADDR": f"198.51.100.{n}"})
+    audience.saw("category/news.atom", {"REMOTE_ADDR": "192.0.2.99"})
+    page = lxml.html.fromstring(
+        client.get("/stats/", headers={"Authorization": "Bearer s3cret"}).get_data(as_text=True)
+    )
+    totals = {d.xpath("string(dt)"): d.xpath("string(dd)") for d in page.xpath('//dl[@class="totals"]/div')}
+    assert totals == {
+        "feed readers": "17",  # all.atom's 4 clients, news.rss's Feedly 12, news.atom's one client
+        "WebSub subscriptions": "0",
+        "browser visits": "3",
+        "partners": "1",
+    }
+    text = page.text_content()
+    assert "1 reader on" in text and "1 readers" not in text
+    assert "12 readers on" in text and "browser visits 3" in text

@@ -176,3 +176,12 @@ def test_serve_publishes_an_edit_moments_later_without_waiting_for_the_interval(
     server.wait_until(  # type: ignore[attr-defined]
         lambda: b"Old one" in server.get("/feeds/all.atom").content, what="post in a new folder", timeout=10
     )
+
+
+def test_serve_starts_without_a_warning_about_its_threads(start_server: Callable[..., Server], tmp_path: Path) -> None:
+    """A plain start prints no warning: the threads beyond twice the cores (WebSub and inbox slots) are meant."""
+    shutil.copytree(SEED_POSTS, tmp_path / "posts")
+    server = start_server(tmp_path)
+    log = server.log.read_text()
+    assert "Listening at" in log
+    assert "WARNING" not in log and "seems quite high" not in log
