@@ -28,7 +28,7 @@ def recorded(post: Post, updated: datetime = PUBLISHED) -> Record:
     return replace(Record(post.id, post.slug), content=words_of(post), updated=updated.isoformat())
 
 
-def test_an_edit_is_dated_when_it_is_first_seen() -> None:
+def test_an_edit_with_no_newer_updated_is_dated_now() -> None:
     """Words changed since publication and no newer `updated` given: the entry is updated `now`."""
     post = make_post("a", source="a.md")
     edited = replace(post, title="A, edited")
