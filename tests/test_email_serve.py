@@ -8,6 +8,9 @@ import subprocess
 import sys
 from collections.abc import Callable
 from collections.abc import Iterator
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -51,8 +54,8 @@ def subscribe_and_confirm(server: Any, mail: MailServer, address: str, client: s
 
 
 def publish(server: Any, tmp_path: Path, name: str, title: str, category: str, day: int) -> None:
-    """Write a post (dated in July 2025) and wait until the server publishes it."""
-    date = f"2025-07-{day:02d}T10:00:00Z"
+    """Write a post (dated yesterday, ``day`` hours past this hour: news) and wait until the server publishes it."""
+    date = (datetime.now(UTC).replace(microsecond=0) - timedelta(days=1, hours=-day)).isoformat()
     (tmp_path / "posts" / name).write_text(post_text(title, date=date, categories=f"[{category}]"))
     slug = name.removesuffix(".md")
     server.wait_until(lambda: server.get(f"/posts/{slug}/").status_code == 200, what=f"{slug} published")

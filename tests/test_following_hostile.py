@@ -80,7 +80,7 @@ def test_a_title_with_line_breaks_injects_no_header(site: Site) -> None:
     """A post whose title holds CR/LF and a header: the mail has one subject and no Bcc."""
     site.subscribed(feed="all")
     title = '"Hi\\r\\nBcc: victim@example.org"'  # YAML's double quotes: a real CR LF in the title
-    site.write_post("evil.md", text=f"---\ntitle: {title}\ndate: 2025-07-01T10:00:00Z\n---\nBody.\n")
+    site.write_post("evil.md", text=f"---\ntitle: {title}\ndate: 2025-12-28T10:00:00Z\n---\nBody.\n")
     site.reload()
     site.send()
     mail = site.server.inbox.arrived[-1]
@@ -179,7 +179,7 @@ def test_following_a_confirmation_link_twice_changes_nothing_more(site: Site) ->
 def test_a_get_to_the_unsubscribe_url_changes_nothing(site: Site) -> None:
     """GET and HEAD (mail scanners prefetch) show a page with a button; the subscription stays."""
     site.subscribed(feed="all")
-    site.write_post("new.md", title="New", date="2025-07-01T10:00:00Z")
+    site.write_post("new.md", title="New", date="2025-12-28T10:00:00Z")
     site.reload()
     site.send()
     path = urlsplit(site.mails_to()[-1]["List-Unsubscribe"].strip("<>")).path
@@ -215,7 +215,7 @@ def test_addresses_are_never_in_the_log_or_healthz(site: Site, caplog: pytest.Lo
     caplog.set_level(logging.DEBUG, logger="syndicator")
     site.subscribed(feed="all")
     site.subscribe("bad address@example.org")
-    site.write_post("new.md", title="New", date="2025-07-01T10:00:00Z")
+    site.write_post("new.md", title="New", date="2025-12-28T10:00:00Z")
     site.reload()
     health = site.client.get("/healthz").get_json()
     assert health["email"] == {"queued": 1}

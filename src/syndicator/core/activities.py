@@ -9,8 +9,9 @@ timeline), tags become hashtags, the featured image an attachment.
 ``changes`` is the decision after a reload: given what was federated before
 (post id -> the accounts that published it and a digest of what they sent)
 and the public catalog now, the activities to send — ``Create`` for a post
-new to an account, ``Update`` when what it sends changed, ``Delete`` with a
-``Tombstone`` for a post gone (or gone from that account) — and the new record.
+new to an account while it is news (core.news), ``Update`` when what it
+sends changed, ``Delete`` with a ``Tombstone`` for a post gone (or gone from
+that account) — and the new record.
 Pure: takes the settings and ``now``. No I/O.
 """
 
@@ -34,6 +35,7 @@ from syndicator.core.actors import actor_url
 from syndicator.core.actors import followers_url
 from syndicator.core.actors import handles_of
 from syndicator.core.catalog import Catalog
+from syndicator.core.news import is_news
 from syndicator.core.summary import timeline_html
 from syndicator.core.urls import archive_url
 from syndicator.core.urls import post_url
@@ -246,14 +248,20 @@ def _publish(
     settings: Settings,
     now: datetime,
 ) -> list[Outgoing]:
-    """Create for the accounts new to the post, Update where it changed, Delete for those it left."""
+    """Create for the accounts new to the post, Update where it changed, Delete for those it left.
+
+    A Create goes only while the post is news (core.news): a backlog, or an
+    old post added to a category, reaches no timeline (it is in the outbox).
+    """
+    news = is_news(post, now)
     if before is None or before.deleted:
         generation = 1 if before is None else before.generation + 1
-        return [_send("Create", post, fields, settings, h, generation) for h in now_sent.handles]
+        return [_send("Create", post, fields, settings, h, generation) for h in now_sent.handles if news]
     out = []
     for handle in now_sent.handles:
         if handle not in before.handles:
-            out.append(_send("Create", post, fields, settings, handle, before.generation))
+            if news:
+                out.append(_send("Create", post, fields, settings, handle, before.generation))
         elif before.digest != now_sent.digest:
             out.append(_send("Update", post, fields, settings, handle, before.generation))
     out += [_delete(settings, h, post.id, before.generation, now) for h in before.handles if h not in now_sent.handles]

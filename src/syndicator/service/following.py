@@ -3,8 +3,9 @@
 ``Following`` is what the web app and the builder hold: the store under
 state_dir, the signing secret and the sending worker. Each answer to the
 subscribe form is the same whether the address was known or not. After each
-reload, the posts published for the first time are queued for their instant
-followers (the very first load only marks what is published as seen).
+reload, the posts published for the first time that are news (core.news) are
+queued for their instant followers (the very first load only marks what is
+published as seen).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from syndicator.core.mailplan import new_posts
 from syndicator.core.mailtoken import CONFIRM
 from syndicator.core.mailtoken import read_token
 from syndicator.core.mailtoken import read_unsubscribe
+from syndicator.core.news import news
 from syndicator.service.clients import RequestLimit
 from syndicator.service.mailer import Clock
 from syndicator.service.mailer import Mailer
@@ -140,9 +142,10 @@ class Following:
         if not new:
             return
         ids = [post.id for post in new]
-        mails = instant_mails(new, self.subscriptions.followers(INSTANT), outbox.mailed_pairs(ids))
+        fresh = news(new, catalog.now)  # a backlog (posts dated long before they appear) is seen, and mailed to nobody
+        mails = instant_mails(fresh, self.subscriptions.followers(INSTANT), outbox.mailed_pairs(ids)) if fresh else []
         outbox.publish(ids, [(follower, post.id) for follower, post in mails], catalog.now)
-        logger.info("new posts queued for mail posts=%d mails=%d", len(new), len(mails))
+        logger.info("new posts queued for mail posts=%d news=%d mails=%d", len(new), len(fresh), len(mails))
         self.mailer.wake()
 
     def counts(self) -> dict[str, dict[str, int]]:
