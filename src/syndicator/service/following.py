@@ -53,6 +53,7 @@ class Asked:
     outcome: str
     feed_name: str = ""
     pace: str = INSTANT
+    confirmed: bool = False  # a confirmation link's subscription has started
 
 
 class Following:
@@ -101,15 +102,23 @@ class Following:
         self.mailer.wake()
         return Asked(ACCEPTED, name, pace)
 
-    def confirm(self, token: str, catalog: Catalog) -> Asked | None:
-        """Follow a confirmation link: the subscription starts; None for a forged, expired or used-up link."""
+    def confirm(self, token: str, catalog: Catalog, *, act: bool) -> Asked | None:
+        """What a confirmation link subscribes to; ``act`` (its page's button) starts the subscription.
+
+        None for a forged or expired link. Without ``act`` nothing changes:
+        mail scanners fetch the links of the mails they pass.
+        """
         now = self.clock()
         key = read_token(self.secret, token, CONFIRM, now)
-        pending = self.subscriptions.confirm(key, now) if key is not None else None
+        if key is None:
+            return None
+        pending = self.subscriptions.confirm(key, now) if act else self.subscriptions.pending(key, now)
         if pending is None:
             return None
-        logger.info("subscription confirmed feed=%s pace=%s", pending.feed, pending.pace)
-        return Asked(ACCEPTED, feed_name(pending.feed, catalog, self.settings), pending.pace)
+        if act and not pending.confirmed:
+            logger.info("subscription confirmed feed=%s pace=%s", pending.feed, pending.pace)
+        name = feed_name(pending.feed, catalog, self.settings)
+        return Asked(ACCEPTED, name, pending.pace, confirmed=act or pending.confirmed)
 
     def unsubscribe(self, token: str, catalog: Catalog, *, act: bool) -> str | None:
         """The name of the feed an unsubscribe link leaves (None: not a valid link); ``act`` ends the subscription."""
