@@ -120,6 +120,49 @@ def test_a_follow_is_accepted_and_posts_arrive_signed_in_order(
     assert kinds == ["Accept", "Create", "Update", "Delete"]  # each once, in order; First was there before
 
 
+def test_an_update_is_dated_when_its_change_was_first_seen(
+    site: Site, remote: RemoteServer, write_post: Callable[..., Path], posts_dir: Path
+) -> None:
+    """A new image, then a new tag (no edit of the text: the post's own updated stays): each Update's `updated` is
+    the time its change was first seen, later than the last; the article served keeps it across a restart."""
+    followed(site, remote)
+    image = "{src: 'https://cdn.example.net/%s.jpg', alt: Camels}"
+    fields = {"title": "News", "date": RECENT, "categories": "[Alpha]"}
+    path = write_post("2025-12-31-news.md", image=image % "one", **fields)
+    site.reload(NOW)
+    assert site.pump(lambda: bool(remote.activities("Create")))
+    created = remote.activities("Create")[0].activity["object"]
+    assert created["updated"] == RECENT
+
+    write_post(path.name, image=image % "two", **fields)
+    site.reload(NOW + timedelta(minutes=1, seconds=30, microseconds=500))
+    assert site.pump(lambda: bool(remote.activities("Update")))
+    changed = remote.activities("Update")[0].activity["object"]
+    assert changed["id"] == created["id"] and changed["attachment"][0]["url"].endswith("/two.jpg")
+    assert changed["updated"] == "2026-01-01T12:01:30Z" and changed["updated"] > created["updated"]
+
+    site.reload(NOW + timedelta(minutes=2))  # nothing changed: nothing sent, and the date stays
+    site.restart()
+
+    def served() -> dict[str, Any]:
+        page = requests.get(f"{site.actor('alpha')}/outbox?page=1", timeout=10).json()
+        found: dict[str, Any] = next(i["object"] for i in page["orderedItems"] if i["object"]["name"] == "News")
+        return found
+
+    assert served()["updated"] == changed["updated"], "after a restart, before its first reload"
+    site.reload(NOW + timedelta(minutes=3))
+    assert served()["updated"] == changed["updated"]
+    assert requests.get(created["id"], timeout=10).json()["updated"] == changed["updated"]
+    assert site.federation.queue.pending() == 0 and len(remote.activities("Update")) == 1
+
+    write_post(path.name, image=image % "two", tags="[Go]", **fields)
+    site.reload(NOW + timedelta(minutes=4))
+    assert site.pump(lambda: len(remote.activities("Update")) == 2)
+    tagged = remote.activities("Update")[1].activity["object"]
+    assert [t["name"] for t in tagged["tag"]] == ["#Go"] and tagged["updated"] == "2026-01-01T12:04:00Z"
+    assert served()["updated"] == tagged["updated"]
+
+
 def test_discovery_documents(site: Site) -> None:
     """WebFinger finds each account; its actor document names its page, inbox, outbox, followers, key."""
     host = site.url.removeprefix("http://")
