@@ -135,7 +135,7 @@ ROUTES: tuple[Route, ...] = (
     Route(f"{ACTORS}<handle>{OBJECTS}<key>", fediweb.post_object, "a post as an Article"),
     # Following by email (``smtp_url`` set; 404 otherwise).
     Route("/subscribe", followpages.subscribe, "the subscribe form's POST: a confirmation mail", ("POST",)),
-    Route("/confirm/<token>", followpages.confirm, "the confirmation link"),
+    Route("/confirm/<token>", followpages.confirm, "a page and its button; POST: the subscription starts", ALL),
     Route("/unsubscribe/<token>", followpages.unsubscribe, "a page and its button; POST: at once (RFC 8058)", ALL),
     # An imported WordPress site's permalinks: 301 to the post, through [redirects].
     Route("/<int:year>/<int:month>/<int:day>/<slug>/", oldurls.old_permalink, "301 to the post", strict_slashes=False),
