@@ -183,6 +183,7 @@ class Post:
     image: Image | None = None  # the featured image, once bound
     enclosures: tuple[Enclosure, ...] = ()  # once bound
     assets: tuple[str, ...] = ()  # the local files it uses that exist (paths under posts_dir), once bound
+    page_path: str = ""  # a page (``type: page``): the URL path it is served at (``/about/``); "" for a post
     _digest: str = field(init=False, repr=False, compare=False, default="")
     # In no feed or page: where its file was read from, and the problems it had.
     _hash_exclude_: ClassVar[frozenset[str]] = frozenset({"_digest", "path", "source", "warnings"})
@@ -194,6 +195,8 @@ class Post:
             raise ValueError(f"invalid slug {self.slug!r}")
         if self.visibility not in VISIBILITIES:
             raise ValueError(f"invalid visibility {self.visibility!r}")
+        if self.page_path and not (self.page_path.startswith("/") and self.page_path.endswith("/")):
+            raise ValueError(f"invalid page path {self.page_path!r}")
 
     @property
     def digest(self) -> str:
@@ -209,6 +212,11 @@ class Post:
     def __hash__(self) -> int:
         """Of its digest: posts are dictionary keys of the entry memo."""
         return hash(self.digest)
+
+    @property
+    def is_page(self) -> bool:
+        """Whether it is a page (``type: page``): served at its path, in no feed, archive or notification."""
+        return bool(self.page_path)
 
     @property
     def partners_only(self) -> bool:

@@ -38,7 +38,8 @@ PAGE_BATCH = 256  # pages gzipped and hashed together (bounds the bytes held at 
 
 @dataclass(frozen=True, slots=True)
 class Pages:
-    """Every page of a reload by URL path (``/``, ``/category/x/page/2/``, ``/posts/x/``), and the 404 page."""
+    """Every page of a reload by URL path (``/``, ``/category/x/page/2/``, ``/posts/x/``, ``/about/``), and the 404
+    page."""
 
     by_path: dict[str, Served] = field(default_factory=dict)  # never changed once published
     not_found: Served | None = None
@@ -154,13 +155,13 @@ class PageMemo:
         for archive in made.values():
             if len(archive.files) < len(archive.keys):
                 archive.files.update((path, files[path]) for path in archive.keys if path not in archive.files)
-        posts.update((slug, (post, files[post_path(post.slug)])) for slug, post in fresh.items())
+        posts.update((path, (post, files[path])) for path, post in fresh.items())
         if self._same_addresses(made, posts):  # the usual reload: some pages changed, none came or went
             by_path = dict(self.last.by_path) if files else self.last.by_path
             by_path.update(files)
         else:
             by_path = {path: f for m in made.values() for path, f in m.files.items()}
-            by_path.update((post_path(post.slug), f) for post, f in posts.values())
+            by_path.update((path, f) for path, (_post, f) in posts.items())
         self._archives, self._posts = made, posts
         if by_path is not self.last.by_path or self.last.not_found is not self.not_found:
             self.last = Pages(by_path, self.not_found)
@@ -207,18 +208,20 @@ class PageMemo:
     def _post_pages(
         self, renderer: PageRenderer, catalog: Catalog, packer: _Packer
     ) -> tuple[dict[str, tuple[Post, Served]], dict[str, Post]]:
-        """Each post's page: the last one while the post is the same; the others handed to the packer."""
+        """Each post's page and each page (``type: page``) by URL path: the last one while the post is the same; the
+        others handed to the packer."""
         posts: dict[str, tuple[Post, Served]] = {}
         fresh: dict[str, Post] = {}
         known = self._posts
-        for post in catalog.posts:
-            previous = known.get(post.slug)
+        shown = [(post_path(post.slug), post) for post in catalog.posts]
+        for path, post in [*shown, *catalog.pages.items()]:
+            previous = known.get(path)
             if previous is not None and previous[0] is post:
-                posts[post.slug] = previous
+                posts[path] = previous
                 continue
-            page = renderer.post_page(post, catalog.labels(post))
-            packer.add(post_path(post.slug), [page], previous[1] if previous is not None else None)
-            fresh[post.slug] = post
+            page = renderer.site_page(post) if post.is_page else renderer.post_page(post, catalog.labels(post))
+            packer.add(path, [page], previous[1] if previous is not None else None)
+            fresh[path] = post
         return posts, fresh
 
     def _excerpt(self, renderer: PageRenderer, post: Post, catalog: Catalog) -> bytes:
