@@ -4,7 +4,7 @@ The SETTINGS table is the single source of truth: it gives each key its type,
 default and help text, and drives the TOML reader, the environment parser and
 the README's settings table. The file's tables, ``[redirects]`` and
 ``[categories]``, are checked here too (an import adds entries to them in
-place: ``store.configfile``).
+place: ``store.configfile``), and ``[podcasts.*]`` by ``podcastconfig``.
 """
 
 from __future__ import annotations
@@ -20,9 +20,12 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 from zoneinfo import ZoneInfoNotFoundError
 
+from syndicator.podcastconfig import Podcasts
+from syndicator.podcastconfig import parse_podcasts
+
 ENV_PREFIX = "SYNDICATOR_"
 REDIRECT_KINDS = ("category", "tag", "author", "post")
-TABLES = ("redirects", "categories")  # tables of the config file, beside the SETTINGS keys
+TABLES = ("redirects", "categories", "podcasts")  # tables of the config file, beside the SETTINGS keys
 CATEGORY_KEYS = ("parent", "description")
 _NEW_SLUG = re.compile(r"[\w][\w.~-]*")  # a slug this site publishes (the rule of post and taxonomy slugs)
 _SITE_HANDLE = re.compile(r"[a-z0-9_][a-z0-9_-]{0,63}")  # a user name without a dot: no tag. or author. account
@@ -245,6 +248,7 @@ class Settings:
     redirects: Redirects = field(default_factory=Redirects, compare=False, repr=False)
     # Read by nothing yet that renders: out of equality and the fingerprint like the redirects for now.
     categories: Categories = field(default_factory=Categories, compare=False, repr=False)
+    podcasts: Podcasts = field(default_factory=Podcasts)  # [podcasts.*]: feeds' bytes, so in the fingerprint
 
     def __post_init__(self) -> None:
         split = urlsplit(self.site_url)
@@ -339,7 +343,7 @@ def _convert(setting: Setting, value: Any, source: str) -> Any:
 def _file_values(path: Path) -> dict[str, Any]:
     """The settings (and the tables) of a TOML file, checked and converted."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(text := path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: {exc}") from exc
     except OSError as exc:
@@ -347,7 +351,8 @@ def _file_values(path: Path) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for key, value in data.items():
         if key in TABLES:
-            values[key] = (parse_redirects if key == "redirects" else parse_categories)(value, str(path))
+            read = {"redirects": parse_redirects, "categories": parse_categories}.get(key)
+            values[key] = read(value, str(path)) if read else parse_podcasts(value, str(path), text, ConfigError)
             continue
         setting = _BY_NAME.get(key)
         if setting is None:

@@ -42,14 +42,15 @@ class EntryMemo:
     """Each post's serialized entry per format, the newest ``sizes[fmt]`` kept.
 
     Atom entries are in every archive page; RSS and JSON items only in the
-    feeds' newest posts, so fewer of those are kept. A cold build's missing
+    feeds' newest posts, so fewer of those are kept (and of a podcast's RSS
+    items, which are few: episodes). A cold build's missing
     Atom entries are built half in a forked copy of the process when there are
     at least ``parallel_from`` of them (and they all fit).
     """
 
     def __init__(self, settings: Settings, sizes: dict[str, int] | None = None, *, parallel_from: int = 2000) -> None:
         self.settings = settings
-        self.sizes = sizes or {"atom": 20_000, "rss": 2_000, "json": 2_000}
+        self.sizes = {"podcast": 2_000, **(sizes or {"atom": 20_000, "rss": 2_000, "json": 2_000})}
         self.parallel_from = parallel_from
         self._blobs: dict[str, OrderedDict[tuple[Post, tuple[str, ...]], bytes]] = {
             f: OrderedDict() for f in self.sizes
