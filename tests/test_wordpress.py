@@ -485,7 +485,9 @@ def test_summary_says_what_was_converted_and_lost(in_tmp: Path) -> None:
     first = result.output.splitlines()[0]
     assert "imported 6 posts" in first and "0 drafts, 0 scheduled" in first
     assert "1 renamed slugs, 4 enclosures, 3 embeds, 0 galleries, 1 featured images" in first
-    assert "media: 0 fetched, 0 failed" in first and "8 redirects and 0 categories written to syndicator.toml" in first
+    assert (
+        "media: 0 fetched, 0 failed" in first and "11 redirects and 0 categories written to syndicator.toml" in first
+    )  # 3 ids: 2 categories, 1 author
     assert "skipped: 3 attachment" in result.output
     assert "lost (nothing to show without WordPress): 1 core/latest-posts" in result.output
 

@@ -100,13 +100,22 @@ def old_permalink(slug: str, year: int = 0, month: int = 0, day: int = 0) -> Bas
     here = page_here()
     if here is not None:
         return here
-    if not slug.isdigit():  # digits are WordPress ids in the table (/?p=, /archives/), never old slugs
+    if not slug.isdigit() or slug not in context.snapshot().catalog.by_slug:  # digits: an id (a post without a name)
         slug = context.settings().redirects.get("post", slug) or slug
     if year:
         by_slug = context.snapshot().catalog.by_slug
         candidates = [slug, *(f"{slug}-{n}" for n in range(2, 10))]
         slug = next((s for s in candidates if s in by_slug and _dated(by_slug[s], year, month, day)), slug)
     return _post_moved(slug)
+
+
+def site_page(path: str) -> BaseResponse:
+    """A page (``type: page``) at a nested path asked with a query string (the Pages handler answers the rest); else
+    an old permalink of another shape (``/<category>/<slug>/``), by its last segment, as WordPress guesses it."""
+    found = page_here()
+    if found is not None:
+        return found
+    return old_permalink(path.rpartition("/")[2])
 
 
 def _dated(post: Post, year: int, month: int, day: int) -> bool:

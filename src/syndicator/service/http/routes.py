@@ -51,6 +51,7 @@ ALL = ("GET", "HEAD", "POST")
 EXTENSIONS = f"any({', '.join(FORMATS)})"  # a feed file's extension, as a rule's converter
 PARTNERS_NOTE = "for a partner's token: its feeds, the pages and media/ files of posts for partners only"
 ANY = ("*",)
+SITE_PAGE_NOTE = "a page (type: page) asked with a query string; else an old permalink by its last segment: 301"
 TRAIL_NOTE = "a child category under its parents (and feed/, page/<n>/), feed/rss2/: 301 to ours"
 
 
@@ -141,7 +142,7 @@ ROUTES: tuple[Route, ...] = (
     Route("/<int:year>/<int:month>/<slug>/", oldurls.old_permalink, "301 to the post", strict_slashes=False),
     Route("/archives/<int:post_id>/", oldurls.old_numeric_permalink, "301 to the post", strict_slashes=False),
     Route("/<slug>/", oldurls.old_permalink, "an old slug: 301 to the post", strict_slashes=False),
-    Route("/<path:path>/", wpurls.site_page, "a page (type: page) asked with a query string", strict_slashes=False),
+    Route("/<path:path>/", oldurls.site_page, SITE_PAGE_NOTE, strict_slashes=False),
 )
 # Before the view of any row with <kind> and <slug>: a slug renamed in [redirects] answers 301 under its new one.
 RENAMED = oldurls.renamed_taxonomy

@@ -119,14 +119,6 @@ def page_here() -> BaseResponse | None:
     return None
 
 
-def site_page(path: str) -> BaseResponse:
-    """A page (``type: page``) at a nested path, asked with a query string (the Pages handler answers the rest)."""
-    found = page_here()
-    if found is None:
-        abort(404)
-    return found
-
-
 def feed_name(name: str) -> BaseResponse:
     """``/feed/rss2/``, ``/feed/rss/``, ``/feed/rdf/``: WordPress's other names of its feed, 301 to the RSS feed."""
     return moved(f"{FEEDS_PREFIX}{SITE_FEED}.{FEED_NAMES[name]}")
