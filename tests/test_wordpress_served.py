@@ -3,9 +3,12 @@ round 2": pages, nested categories, feed names, query forms, uploads, index.php)
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import feedparser
 import pytest
 from click.testing import CliRunner
 
@@ -15,6 +18,8 @@ from factories import wxr_item
 from mediafiles import CAMELS_JPEG
 from mediafiles import copy
 from syndicator.cli import cli
+from syndicator.config import Categories
+from syndicator.config import Settings
 from syndicator.config import load_settings
 from syndicator.service.build import Builder
 from syndicator.service.http.app import create_app
@@ -190,3 +195,32 @@ def test_the_import_writes_the_ids_and_link_slugs_the_old_addresses_need(tmp_pat
         "notes",
     ]
     assert redirects.get("author", "1") == "nodira-karimova"
+
+
+def test_category_descriptions_are_the_feeds_subtitles_and_the_archive_intro(client: Any) -> None:
+    """[categories.<slug>] description: Atom subtitle, RSS description, JSON Feed description, the archive's intro."""
+    described = "The streets around the bazaar."
+    atom = feedparser.parse(client.get("/feeds/category/old-quarter.atom").data)
+    rss = feedparser.parse(client.get("/feeds/category/old-quarter.rss").data)
+    assert atom.feed.subtitle == described and rss.feed.description == described
+    assert client.get("/feeds/category/old-quarter.json").json["description"] == described
+    html = client.get("/category/old-quarter/").get_data(as_text=True)
+    assert f'<div class="archive-intro"><p>{described}</p></div>' in html
+    assert "archive-intro" not in client.get("/category/notes/").get_data(as_text=True)  # none: no intro
+    assert feedparser.parse(client.get("/feeds/category/notes.atom").data).feed.subtitle.startswith("Posts filed")
+
+
+def test_a_changed_description_is_published_by_the_next_start(
+    settings: Settings, write_post: Callable[..., Path]
+) -> None:
+    """The feeds and pages made with the old description are made again when the config says another."""
+    write_post("a.md", title="A", categories="[Towns]")
+    Builder(settings).reload(NOW)
+    retold = replace(settings, categories=Categories({"towns": {"description": "Where people live & trade."}}))
+    builder = Builder(retold)
+    report = builder.reload(NOW)
+    assert "category/towns.atom" in report.written  # type: ignore[union-attr]
+    text = (settings.output_dir / "category" / "towns.rss").read_text(encoding="utf-8")
+    assert "<description>Where people live &#x26; trade.</description>" in text
+    html = create_app(retold, builder).test_client().get("/category/towns/").get_data(as_text=True)
+    assert "Where people live &amp; trade." in html

@@ -246,7 +246,8 @@ class Settings:
     # Redirects change no feed or page bytes: they stay out of equality, hashing and the settings fingerprint
     # (a large site has thousands, and the fingerprint is taken per post).
     redirects: Redirects = field(default_factory=Redirects, compare=False, repr=False)
-    # Read by nothing yet that renders: out of equality and the fingerprint like the redirects for now.
+    # The descriptions are in what they render (the feeds' specs, the archive pages' keys), which the caches compare:
+    # out of equality and the fingerprint like the redirects.
     categories: Categories = field(default_factory=Categories, compare=False, repr=False)
     podcasts: Podcasts = field(default_factory=Podcasts)  # [podcasts.*]: feeds' bytes, so in the fingerprint
 

@@ -146,7 +146,7 @@ class PageMemo:
         packer = _Packer(now.timestamp())
         if self.not_found is None:
             packer.add("", [renderer.not_found()], None)
-        listings = archives(catalog, self.settings.site_title)
+        listings = archives(catalog, self.settings.site_title, self.settings.categories)
         made = {archive.base: self._archive(renderer, archive, catalog, packer) for archive in listings}
         posts, fresh = self._post_pages(renderer, catalog, packer)
         files = packer.finish()
@@ -185,14 +185,14 @@ class PageMemo:
         excerpts, and handed to the packer.
         """
         listing: Directory = directory(catalog) if archive.kind == HOME else ()
-        key = (archive.kind, archive.slug, archive.name, archive.posts, listing)
+        key = (archive.kind, archive.slug, archive.name, archive.description, archive.posts, listing)
         old = self._archives.get(archive.base, _NOTHING_MADE)
         if old.key == key:
             return old
         made = _Made(key, {}, {}, {})
         for spec in paged(archive, self.settings.page_size):
             path, shown = spec.path, listing if spec.page == 1 else ()
-            frame_key = (archive.name, spec.page, spec.pages, not spec.posts, shown)
+            frame_key = (archive.name, archive.description, spec.page, spec.pages, not spec.posts, shown)
             made.keys[path] = page_key = (frame_key, spec.posts)
             frame = old.frames.get(path)
             if frame is None or frame[0] != frame_key:
