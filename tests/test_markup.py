@@ -232,6 +232,7 @@ def test_a_thousand_srcset_candidates_are_all_kept() -> None:
         ),
         ('<img class="alignleft size-thumbnail wp-image-301" src="a.png">', 'class="alignleft size-thumbnail"'),
         ('<div class="gallery gallery-columns-3"><dl class="gallery-item">', 'class="gallery gallery-columns-3"'),
+        ('<ul class="blocks-gallery-grid"><li class="blocks-gallery-item">', '<li class="blocks-gallery-item">'),
         ('<div class="wp-caption aligncenter"><p class="wp-caption-text">x</p>', '<p class="wp-caption-text">'),
         ('<div class="wp-block-columns is-not-stacked-on-mobile"><div class="wp-block-column">', "is-not-stacked"),
         ('<p class="has-text-align-right">r</p>', '<p class="has-text-align-right">r</p>'),

@@ -185,7 +185,9 @@ def test_the_import_writes_the_ids_and_link_slugs_the_old_addresses_need(tmp_pat
     builder.reload(NOW)
     seen, response = follow(create_app(settings, builder).test_client(), "/2020/01/01/first-name/")
     assert (seen, response.status_code) == (["/posts/second-name/"], 200)
-    classic = tmp_path / "classic.toml"
+    classic = tmp_path / "classic" / "site.toml"
+    classic.parent.mkdir()
+    classic.write_text(f'site_url = "{SITE}"\n')  # its folder holds the posts
     CliRunner().invoke(cli, ["import", "wordpress", str(CLASSIC), "--config", str(classic)], catch_exceptions=False)
     redirects = load_settings(classic, {}).redirects
     assert [redirects.get("category", i) for i in ("10", "11", "12", "13")] == [

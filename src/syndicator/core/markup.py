@@ -46,7 +46,7 @@ _LAYOUT_CLASS = re.compile(
     r"|cover__image-background|cover__inner-container|media-text|media-text__media|media-text__content|group"
     r"|quote|pullquote|table|separator|buttons?|button__link|embed|embed__wrapper|audio|video|file|footnotes)"
     r"|wp-caption(?:-text)?|gallery(?:-item|-icon|-caption|-columns-\d{1,2})?|columns-\d{1,2}|has-nested-images"
-    r"|is-cropped|has-text-align-(?:left|center|right|justify)|is-(?:not-)?stacked-on-mobile"
+    r"|is-cropped|blocks-gallery-(?:grid|item|item__caption|caption)|has-text-align-(?:left|center|right|justify)|is-(?:not-)?stacked-on-mobile"
     r"|is-layout-(?:flex|flow|constrained|grid)|size-(?:thumbnail|medium|large|full)|has-media-on-the-right"
     r"|(?:is|are)-vertically-aligned-(?:top|center|bottom)|is-style-(?:wide|dots|default|rounded|outline)"
 )
