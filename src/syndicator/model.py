@@ -72,6 +72,7 @@ class AssetFacts:
     width: int = 0
     height: int = 0
     leaves: bool = False
+    digest: str = ""  # of an image over the limits (max_image_bytes, max_image_pixels): names its resized copy
     duration: float = 0.0
 
 
@@ -133,6 +134,10 @@ class Image:
     caption: str = ""
     credit: str = ""
     in_body: bool = False  # the body's first image (the post page shows it already)
+    oversized: bool = False  # over max_image_bytes or max_image_pixels: never a thumbnail itself
+    thumbnail: str = ""  # an oversized image's resized copy (its URL), "" when it has none
+    thumbnail_width: int = 0
+    thumbnail_height: int = 0
 
 
 @dataclass(frozen=True, slots=True)
