@@ -4,6 +4,7 @@ media:thumbnail (made once, cached), and partner checks that judge the sizes the
 from __future__ import annotations
 
 import io
+import struct
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -17,6 +18,7 @@ from conftest import NOW
 from conftest import post_text
 from mediafiles import CAMELS_JPEG
 from mediafiles import copy
+from mediafiles import png
 from mediafiles import write_png
 from syndicator.cli import cli
 from syndicator.config import Settings
@@ -128,14 +130,22 @@ def test_a_very_wide_image_gets_a_thumbnail_within_the_default_limits(
 def test_an_image_that_cannot_be_resized_gets_no_thumbnail(
     make_settings: Callable[..., Settings], write_post: Callable[..., Path], posts_dir: Path
 ) -> None:
-    """Over the limits and of a type no copy is made of (SVG): no media:thumbnail at all, never the original."""
+    """Over the limits and of a type no copy is made of (SVG), or of more pixels than Pillow opens (a PNG of
+    20,000 x 9,000): no media:thumbnail at all, never the original."""
     (posts_dir / "map.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg" width="90" height="60"></svg>')
     write_post("map.md", title="Map", image="map.svg")
+    huge = bytearray(png(1, 1))
+    huge[16:24] = struct.pack(">II", 20_000, 9_000)  # its header says so (the pixels are never decoded)
+    (posts_dir / "huge.png").write_bytes(huge)
+    write_post("huge.md", title="Huge", date="2025-06-02T10:00:00Z", image="huge.png")
     settings = make_settings(max_image_bytes=16)
     report = Builder(settings).reload(NOW)
-    assert [p.message.rpartition(": ")[2] for p in report.problems] == ["feeds give it no thumbnail"]  # type: ignore[union-attr]
-    content, thumbnail = media_of((settings.output_dir / "all.atom").read_bytes(), "Map")
-    assert content["url"].endswith("/map.svg") and thumbnail is None
+    messages = [p.message.rpartition(": ")[2] for p in report.problems]  # type: ignore[union-attr]
+    assert messages == ["feeds give it no thumbnail"] * 2
+    feed = (settings.output_dir / "all.atom").read_bytes()
+    for title, name in [("Map", "/map.svg"), ("Huge", "/huge.png")]:
+        content, thumbnail = media_of(feed, title)
+        assert content["url"].endswith(name) and thumbnail is None
 
 
 def test_check_partner_judges_the_measured_image_sizes(

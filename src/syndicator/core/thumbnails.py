@@ -20,6 +20,7 @@ from syndicator.model import AssetFacts
 RESIZED_DIR = "_resized"  # under output_dir's media/
 THUMBNAIL_BOX = 1200  # px: the resized copy's longer side at most (Flipboard, Google News and MSN take 720-1200)
 DIGEST_CHARACTERS = 24  # of the source's sha256, in the copy's name
+MAX_RESIZABLE_PIXELS = 2 * 89_478_485  # Pillow refuses to open a larger image (twice its MAX_IMAGE_PIXELS)
 # The image types a copy can be made of, and the copy's extension (JPEG for photographs, PNG where there may be
 # transparency or few colours).
 RESIZABLE = {
@@ -58,7 +59,7 @@ class ImageLimits:
         """The resized copy of an image over the limits: its path under output_dir's media/, width and height (None:
         it is of a type no copy is made of, or its size is unknown)."""
         extension = RESIZABLE.get(facts.media_type)
-        if extension is None or not facts.digest or not facts.width or not facts.height:
+        if extension is None or not facts.digest or not 0 < facts.width * facts.height <= MAX_RESIZABLE_PIXELS:
             return None
         width, height = fitted(facts.width, facts.height, self.box)
         return f"{RESIZED_DIR}/{facts.digest[:DIGEST_CHARACTERS]}-{self.box}.{extension}", width, height
