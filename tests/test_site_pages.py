@@ -53,7 +53,8 @@ def test_a_page_is_served_at_its_path_with_the_page_template(site: tuple[Builder
 
 
 def test_a_page_is_in_no_feed_archive_or_listing(site: tuple[Builder, Any]) -> None:
-    """No feed (site, category, tag, author), no archive page and not the home page lists a page."""
+    """No feed (site, category, tag, author), no archive page and not the home page lists a page; the sitemap
+    does."""
     builder, client = site
     snapshot = builder.snapshot
     assert snapshot is not None
@@ -67,6 +68,10 @@ def test_a_page_is_in_no_feed_archive_or_listing(site: tuple[Builder, Any]) -> N
         html = client.get(page).get_data(as_text=True)
         assert "River news" in html and "About us" not in html and "The team" not in html
     assert snapshot.report.posts == 1
+    sitemap = client.get("/sitemap.xml").get_data(as_text=True)  # where search engines find them
+    assert (
+        "<loc>https://example.org/about/</loc>" in sitemap and "<loc>https://example.org/about/team/</loc>" in sitemap
+    )
 
 
 def test_adding_or_editing_a_page_changes_no_feed(
@@ -76,11 +81,11 @@ def test_adding_or_editing_a_page_changes_no_feed(
     builder, client = site
     write_post("pages/contact.md", post_text(title="Contact", body="Write to us.\n", type="page"))
     report = builder.reload(NOW + timedelta(minutes=1))
-    assert report.written == ()  # type: ignore[union-attr]
+    assert report.written == ("sitemap.xml",)  # type: ignore[union-attr]  # it lists the page; no feed changed
     assert "Write to us." in client.get("/contact/").get_data(as_text=True)
     write_post("pages/about.md", ABOUT.replace("rivers", "lakes"))
     report = builder.reload(NOW + timedelta(minutes=2))
-    assert report.written == ()  # type: ignore[union-attr]
+    assert set(report.written) <= {"sitemap.xml"}  # type: ignore[union-attr]
     assert "We write about lakes." in client.get("/about/").get_data(as_text=True)
 
 

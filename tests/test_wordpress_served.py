@@ -18,9 +18,9 @@ from factories import wxr_item
 from mediafiles import CAMELS_JPEG
 from mediafiles import copy
 from syndicator.cli import cli
-from syndicator.config import Categories
 from syndicator.config import Settings
 from syndicator.config import load_settings
+from syndicator.configtables import Categories
 from syndicator.service.build import Builder
 from syndicator.service.http.app import create_app
 

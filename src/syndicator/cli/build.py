@@ -65,8 +65,24 @@ def _build(config: str | None, strict: bool, watch: bool, allow_empty: bool) -> 
     setup_logging()
     settings = _settings(config)
     _posts_dir(settings)
+    _theme(settings)
     with _locked(settings):
         _build_locked(settings, strict, watch, allow_empty, started)
+
+
+def _theme(settings: Settings) -> None:
+    """With theme_dir: its templates tried on every page kind; a broken one stops the command in one line."""
+    from syndicator.core.pagerender import TemplateProblem
+    from syndicator.service.theme import page_renderer
+
+    if settings.theme_dir is None:
+        return
+    if not settings.theme_dir.is_dir():
+        raise click.ClickException(f"theme_dir: {settings.theme_dir}: no such folder")
+    try:
+        page_renderer(settings)
+    except TemplateProblem as exc:
+        raise click.ClickException(f"theme: {exc}") from None
 
 
 def _build_locked(settings: Settings, strict: bool, watch: bool, allow_empty: bool, started: float) -> None:
@@ -220,6 +236,7 @@ def serve(config: str | None, host: str, port: int, threads: int) -> None:
     # a bad config fails here, before the server starts; links name the port served, unless site_url is set
     settings = _settings(config, defaults={"site_url": f"http://{link_host}:{port}"})
     _posts_dir(settings)
+    _theme(settings)
     try:
         refuse_taken(host, port)
     except AddressInUseError as exc:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from syndicator.config import Categories
+from syndicator.configtables import Categories
 from syndicator.core.catalog import TAXONOMIES
 from syndicator.core.catalog import Catalog
 from syndicator.core.urls import HOME

@@ -28,6 +28,10 @@ from syndicator.core.plan import topics
 from syndicator.core.plan import with_archives
 from syndicator.core.render import entry
 from syndicator.core.render import formats_of
+from syndicator.core.sitemap import FAVICON
+from syndicator.core.sitemap import ROBOTS
+from syndicator.core.sitemap import robots_txt
+from syndicator.core.sitemap import sitemap_files
 from syndicator.core.urls import FEEDS_PREFIX
 from syndicator.digest import digest_text
 from syndicator.digest import hashed_fields
@@ -195,6 +199,25 @@ class OpmlMemo:
         key = (opml_newest(specs), listed)
         if self._last is None or self._last[0] != key:
             self._last = (key, opml(specs, self.settings))
+        return self._last[1]
+
+
+class SiteMemo:
+    """The files of the site's root: the sitemap (its parts past its limit), robots.txt and the favicon.
+
+    Made again only when the catalog is another one (a reload that changed nothing keeps its catalog).
+    """
+
+    def __init__(self, settings: Settings, favicon: bytes) -> None:
+        self.settings = settings
+        self.favicon = favicon
+        self._last: tuple[Catalog, dict[str, bytes]] | None = None
+
+    def files(self, catalog: Catalog) -> dict[str, bytes]:
+        if self._last is None or self._last[0] is not catalog:
+            made = sitemap_files(catalog, self.settings)
+            made |= {ROBOTS: robots_txt(self.settings), FAVICON: self.favicon}
+            self._last = (catalog, made)
         return self._last[1]
 
 

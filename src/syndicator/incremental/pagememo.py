@@ -131,6 +131,7 @@ class PageMemo:
         self._names: tuple[tuple[str, str], ...] = ()  # the category names excerpts and post pages were made with
         self._archives: dict[str, _Made] = {}
         self._posts: dict[str, tuple[Post, Served]] = {}
+        self._around: dict[str, tuple[tuple[str, str] | None, ...]] = {}  # what a post page shows of its neighbours
         self.last = NO_PAGES
         self.not_found: Served | None = None  # made by the first update (it shows no post)
         self.rendered = 0
@@ -212,16 +213,28 @@ class PageMemo:
         others handed to the packer."""
         posts: dict[str, tuple[Post, Served]] = {}
         fresh: dict[str, Post] = {}
-        known = self._posts
-        shown = [(post_path(post.slug), post) for post in catalog.posts]
-        for path, post in [*shown, *catalog.pages.items()]:
+        known, around = self._posts, self._around
+        self._around = {}
+        listed = catalog.posts  # newest first: a post's newer neighbour is before it, its older one after it
+        for index, post in enumerate(listed):
+            newer = listed[index - 1] if index > 0 else None
+            older = listed[index + 1] if index + 1 < len(listed) else None
+            path = post_path(post.slug)
+            self._around[path] = shown = (_link_of(newer), _link_of(older))
             previous = known.get(path)
-            if previous is not None and previous[0] is post:
+            if previous is not None and previous[0] is post and around.get(path) == shown:
                 posts[path] = previous
                 continue
-            page = renderer.site_page(post) if post.is_page else renderer.post_page(post, catalog.labels(post))
+            page = renderer.post_page(post, catalog.labels(post), older=older, newer=newer)
             packer.add(path, [page], previous[1] if previous is not None else None)
             fresh[path] = post
+        for path, page_post in catalog.pages.items():  # pages (type: page): no neighbours
+            previous = known.get(path)
+            if previous is not None and previous[0] is page_post:
+                posts[path] = previous
+                continue
+            packer.add(path, [renderer.site_page(page_post)], previous[1] if previous is not None else None)
+            fresh[path] = page_post
         return posts, fresh
 
     def _excerpt(self, renderer: PageRenderer, post: Post, catalog: Catalog) -> bytes:
@@ -229,3 +242,8 @@ class PageMemo:
         if blob is None:
             blob = self._excerpts[post] = renderer.excerpt(post, catalog.labels(post))
         return blob
+
+
+def _link_of(post: Post | None) -> tuple[str, str] | None:
+    """What a post page shows of a neighbour in its previous/next links: its slug and title."""
+    return None if post is None else (post.slug, post.title)
