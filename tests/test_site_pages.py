@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 from conftest import NOW
 from conftest import post_text
+from mediafiles import write_png
 from syndicator.cli import cli
 from syndicator.config import Settings
 from syndicator.core.pipeline import publish
@@ -176,3 +177,15 @@ def test_serve_publishes_a_new_page_moments_after_it_is_written(
     (posts / "pages" / "about.md").write_text(ABOUT)
     server.wait_until(lambda: server.get("/about/").status_code == 200, what="new page", timeout=10)
     assert b"About us" not in server.get("/feeds/all.atom").content
+
+
+def test_the_files_a_page_shows_are_published(settings: Settings, write_post: Callable[..., Path]) -> None:
+    """An image beside a page is published like a post's (the page links it at its public URL)."""
+    write_post("pages/team.md", post_text(title="Team", body="![Us](us.png)\n", type="page"))
+    write_png(settings.posts_dir / "pages" / "us.png", 40, 30)
+    builder = Builder(settings)
+    builder.reload(NOW)
+    client = create_app(settings, builder).test_client()
+    assert 'src="https://example.org/feeds/media/pages/us.png"' in client.get("/team/").get_data(as_text=True)
+    with client.get("/feeds/media/pages/us.png") as response:
+        assert response.status_code == 200 and response.mimetype == "image/png"

@@ -137,6 +137,11 @@ class Catalog:
             pages=pages,
         )
 
+    @property
+    def with_pages(self) -> tuple[Post, ...]:
+        """The posts and the pages: what uses the files published beside them."""
+        return (*self.posts, *self.pages.values())
+
     def page_with_slug(self, slug: str) -> Post | None:
         """The page of this slug (of two, the one whose path sorts first), or None."""
         return next((self.pages[path] for path in sorted(self.pages) if self.pages[path].slug == slug), None)

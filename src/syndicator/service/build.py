@@ -212,8 +212,7 @@ class Builder:
         layout = self._layouts.layout(specs)
         removed = [] if layout.keep == self._last_files else prune_unwritten(self.settings, stored, layout.keep)
         self._last_files = layout.keep
-        shown = [*catalog.posts, *catalog.pages.values()]  # the files posts and pages use
-        media = self._assets.publish(shown, self.cache.assets.files, stored.folders, changed is None)
+        media = self._assets.publish(catalog.with_pages, self.cache.assets.files, stored.folders, changed is None)
         problems = all_problems(problems, published, stored)
         stored.save(out.records, published.ledger, published.feeds, folders)
         self._keys, self._published = plan.keys, published
