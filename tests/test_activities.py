@@ -29,8 +29,9 @@ def test_a_post_deleted_then_published_again_gets_new_ids(
     make_settings: Callable[..., Settings], write_post: Callable[..., Path], posts_dir: Path
 ) -> None:
     """Servers keep a deleted object gone: a post published again is a new object (a second generation)."""
-    write_post("a.md", title="A", categories="[Alpha]")
-    write_post("b.md", title="B", categories="[Beta]")
+    recent = (NOW - timedelta(hours=2)).isoformat()  # news at NOW (core.news)
+    write_post("a.md", title="A", date=recent, categories="[Alpha]")
+    write_post("b.md", title="B", date=recent, categories="[Beta]")
     settings = make_settings(fediverse=True)
     builder = Builder(settings)
     assert not isinstance(builder.reload(NOW), ReloadError)

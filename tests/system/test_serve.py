@@ -20,6 +20,7 @@ from support.server import Server
 
 SECRET = "root:x:0:0:SECRET-PASSWORD-LINE"  # noqa: S105 - the bytes a leak would show, no credential
 LEAVES = "a link that leads out of posts_dir: not published"
+ABOUT_PAGE = post_text(title="About us", date="2020-01-01T00:00:00Z", body="We write about rivers.\n", type="page")
 
 
 def test_serves_the_bundled_posts_and_picks_up_changes(start_server: Callable[..., object], tmp_path: Path) -> None:
@@ -185,3 +186,17 @@ def test_serve_starts_without_a_warning_about_its_threads(start_server: Callable
     log = server.log.read_text()
     assert "Listening at" in log
     assert "WARNING" not in log and "seems quite high" not in log
+
+
+def test_serve_publishes_a_new_page_moments_after_it_is_written(
+    start_server: Callable[..., Server], tmp_path: Path
+) -> None:
+    """The watcher treats page files like posts: a page written while serving is at its path within seconds."""
+    posts = tmp_path / "posts"
+    (posts / "pages").mkdir(parents=True)
+    (posts / "first.md").write_text(post_text(title="First"))
+    server = start_server(tmp_path, SYNDICATOR_RELOAD_INTERVAL="3600")
+    assert server.get("/about/").status_code == 404
+    (posts / "pages" / "about.md").write_text(ABOUT_PAGE)
+    server.wait_until(lambda: server.get("/about/").status_code == 200, what="new page", timeout=10)
+    assert b"About us" not in server.get("/feeds/all.atom").content
