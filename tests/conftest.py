@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from support.commands import run_syndicator
 from support.factories import NOW
@@ -23,6 +24,11 @@ from syndicator.service.http.app import create_app
 
 pytest_plugins = ("support.mailsite",)  # the fixtures of a site that mails its followers
 __all__ = ["NOW", "SEED_POSTS", "Server", "free_port", "post_text"]  # still importable from here, as they were
+
+# Hypothesis checks what a function returns, not how fast: its default 200 ms deadline per example fails
+# a correct test on a machine busy with other work (a timing assertion), so no example has a deadline.
+hypothesis_settings.register_profile("syndicator", deadline=None)
+hypothesis_settings.load_profile("syndicator")
 
 
 @pytest.fixture(autouse=True)
