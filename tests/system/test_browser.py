@@ -6,6 +6,7 @@ import os
 import shutil
 import zlib
 from collections.abc import Callable
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -43,8 +44,9 @@ def distinct_pixel_bytes(png: bytes) -> int:
     return len(set(zlib.decompress(data)))
 
 
-@pytest.fixture
-def browser() -> object:
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    """One headless Chromium for this file's tests (each test has contexts of its own: see ``browser``)."""
     if CHROMIUM is None:
         if os.environ.get("CI"):
             pytest.fail("no chromium on the CI machine: .ci/run must install Debian's chromium")
@@ -54,6 +56,16 @@ def browser() -> object:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture
+def browser(chromium: Any) -> Iterator[Any]:
+    """The browser, as a fresh one to the test: every page opens in a new context (its own cookies, storage and
+    cache), and the contexts the test opened are closed after it."""
+    assert chromium.contexts == []
+    yield chromium
+    for context in chromium.contexts:
+        context.close()
 
 
 def test_reader_finds_a_category_feed_and_reads_a_post(
