@@ -30,12 +30,32 @@ INOREADER = "Mozilla/5.0 (compatible; inoreader.com; {n} subscribers)"
 TODAY = datetime.now(UTC).date()
 
 
+def audience_files(root: Path) -> set[tuple[str, int, int]]:
+    """The audience database's files in the site's state folder, each with its mtime and size."""
+    found = set()
+    for path in (root / ".syndicator").glob(AUDIENCE_FILE + "*"):
+        try:
+            stat = path.stat()
+        except FileNotFoundError:  # a journal the server just removed
+            continue
+        found.add((path.name, stat.st_mtime_ns, stat.st_size))
+    return found
+
+
 def wait_for_counts(root: Path, server: Server, want: Callable[[str], bool]) -> str:
-    """`syndicator stats` in the site's folder, until its output satisfies want (the server writes every 5 s)."""
+    """`syndicator stats` in the site's folder, until its output satisfies want (the server writes every 5 s).
+
+    `stats` runs again only once the audience files have changed since it last started (what it reads
+    is in them), not a process a fifth of a second while the server has written nothing."""
     out = ""
+    seen: set[tuple[str, int, int]] | None = None
 
     def ready() -> bool:
-        nonlocal out
+        nonlocal out, seen
+        files = audience_files(root)
+        if files == seen:
+            return False
+        seen = files
         out = run_syndicator("stats", "--days", "2", cwd=root).stdout
         return want(out)
 
