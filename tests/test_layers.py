@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 import pytest
@@ -218,7 +219,8 @@ ONE_ROOM = {
 }
 
 
-def strings(module: Path) -> set[str]:
+@functools.cache  # read once for all of ONE_ROOM's cases: the sources do not change during the run
+def strings(module: Path) -> frozenset[str]:
     """The string constants of a module, f-strings' literal parts included, docstrings left out."""
     tree = ast.parse(module.read_text())
     docstrings = {
@@ -229,11 +231,11 @@ def strings(module: Path) -> set[str]:
         and isinstance(node.body[0], ast.Expr)
         and isinstance(node.body[0].value, ast.Constant)
     }
-    return {
+    return frozenset(
         node.value
         for node in ast.walk(tree)
         if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings
-    }
+    )
 
 
 @pytest.mark.parametrize(("spelling", "owner"), ONE_ROOM.items())
