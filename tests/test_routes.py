@@ -82,8 +82,18 @@ def columns(output: str) -> list[tuple[str, str]]:
     return [(line[:methods].strip(), line[handler:answers].strip()) for line in lines]
 
 
-@pytest.fixture
-def app(settings: Settings) -> Any:
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The app over an empty site, made once for this file: its tests only read its url_map."""
+    root = tmp_path_factory.mktemp("routes")
+    (root / "posts").mkdir()
+    settings = Settings(
+        site_title="Test Site",
+        site_url="https://example.org",
+        posts_dir=root / "posts",
+        output_dir=root / "feeds",
+        state_dir=root / "state",
+    )
     return create_app(settings, Builder(settings))
 
 
