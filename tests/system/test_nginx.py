@@ -15,6 +15,7 @@ import requests
 from click.testing import CliRunner
 
 from support.feedcheck import check_atom
+from support.feedcheck import wait_for
 from support.nginxserver import CONFIG
 from support.nginxserver import running_nginx
 from support.paths import SEED_POSTS
@@ -141,6 +142,8 @@ def test_nginx_logs_feed_requests_for_syndicator_stats(nginx: tuple[str, Path], 
         requests.get(url + "/feeds/category/justice.atom", headers={"User-Agent": agent}, timeout=5)
     requests.get(url + "/feeds/nope.atom", timeout=5)
     log = tmp_path / "logs" / "feeds.log"
+    # nginx writes a request's line once its answer is sent: the last one may still be on its way
+    wait_for(lambda: len(log.read_text().splitlines()) >= 6, timeout=10)
     lines = log.read_text().splitlines()
     assert len(lines) == 6 and all(line.startswith("127.0.0.1 - - [") for line in lines)  # and the probe of /feeds/
     env = {
