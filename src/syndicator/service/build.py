@@ -208,9 +208,10 @@ class Builder:
         files = self.snapshot.files if self.snapshot is not None and not self.snapshot.starting else {}
         out = self.writer.carry_out(plan, catalog, files, progress)
         self.writer.write_opml(self._opml.render(specs), out, files)
-        self.writer.write_site(self._site.files(catalog), out, files)
+        removed = self.writer.write_site(self._site.files(catalog), out, files)
         layout = self._layouts.layout(specs)
-        removed = [] if layout.keep == self._last_files else prune_unwritten(self.settings, stored, layout.keep)
+        if layout.keep != self._last_files:
+            removed += prune_unwritten(self.settings, stored, layout.keep)
         self._last_files = layout.keep
         media = self._assets.publish(catalog.with_pages, self.cache.assets.files, stored.folders, changed is None)
         problems = all_problems(problems, published, stored)
