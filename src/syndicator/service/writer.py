@@ -7,7 +7,6 @@ next (zlib, hashlib and file writes release the GIL: the second core does them).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from collections.abc import Mapping
 from concurrent.futures import Future
@@ -20,7 +19,6 @@ from syndicator.core.catalog import Catalog
 from syndicator.core.plan import FeedSpec
 from syndicator.core.render import document_parts
 from syndicator.core.render import formats_of
-from syndicator.core.sitemap import is_part
 from syndicator.core.urls import FEEDS_PREFIX
 from syndicator.core.urls import OPML
 from syndicator.incremental.changes import Plan
@@ -32,7 +30,6 @@ from syndicator.served import Served
 from syndicator.served import etag_of
 from syndicator.service.output import HeldFiles
 from syndicator.service.output import Output
-from syndicator.store.files import prune
 from syndicator.store.files import write_changed
 from syndicator.store.records import FeedRecord
 
@@ -71,7 +68,6 @@ class FeedWriter:
         self.compressor = compressor
         self.output = output
         self.folders: set[str] = set()  # the folders of output_dir we created (given by the builder)
-        self._site_names: frozenset[str] | None = None  # the root's files written last (None: not yet looked)
 
     def write_batch(
         self, fresh: dict[str, bytes], parts: dict[str, list[bytes]], known: Mapping[str, bytes]
@@ -154,43 +150,6 @@ class FeedWriter:
         out.written.extend(done.changed)
         last_modified = done.states[OPML][1] / 1e9
         _hold(out.files, OPML, self.output.fresh(OPML, body, done.zipped[OPML], done.etags[OPML], last_modified))
-
-    def write_site(self, site: Mapping[str, bytes], out: WriteResult, files: Mapping[str, Served]) -> list[str]:
-        """Write the files of the site's root (sitemap, robots.txt, favicon) in output_dir, held at ``/<name>``.
-
-        Files whose bytes are those held already are neither compressed nor written again. The parts of a
-        sitemap that shrank are removed (from disk and from what is held); their names are returned.
-        """
-        removed = self._prune_site(site, out)
-        held = {name: f for name in site if (f := files.get(f"/{name}")) is not None and f.body == site[name]}
-        if len(held) == len(site):
-            out.files.update((f"/{name}", f) for name, f in held.items())
-            return removed
-        known = {name: f.body for name, f in held.items() if f.body is not None}
-        done = self.write_batch(dict(site), {name: [body] for name, body in site.items()}, known)
-        out.written.extend(done.changed)
-        for name, body in site.items():
-            last_modified = done.states[name][1] / 1e9
-            kept = self.output.fresh(name, body, done.zipped[name], done.etags[name], last_modified)
-            if kept is not None:
-                out.files[f"/{name}"] = kept
-        return removed
-
-    def _prune_site(self, site: Mapping[str, bytes], out: WriteResult) -> list[str]:
-        """Remove the sitemap's parts (and their .gz) no longer made, when the names of the root's files changed.
-
-        The names are read from output_dir itself: a part an earlier process wrote is found as one written now.
-        """
-        names = frozenset(site)
-        if names == self._site_names:
-            return []
-        self._site_names = names
-        for url in [url for url in out.files if is_part(url[1:]) and url[1:] not in names]:
-            del out.files[url]
-        root = self.settings.output_dir
-        on_disk = [entry.name for entry in os.scandir(root) if is_part(entry.name)] if root.is_dir() else []
-        keep = {*names, *(f"{name}.gz" for name in names)}
-        return prune(root, on_disk, keep, set())
 
     def _known(self, fresh: Mapping[str, bytes], files: Mapping[str, Served]) -> dict[str, bytes]:
         """The bytes of these files that are on disk and in memory (saves reading them back to compare)."""
