@@ -50,7 +50,7 @@ from syndicator.model import Post
 
 ENTRIES = "\0entries\0"  # where an archive page's excerpts go (no text of a page can hold a NUL)
 HEADINGS = {"category": "Category Archives", "tag": "Tag Archives", "author": "Author Archives"}
-DIRECTORY_TITLES = {"category": "Categories", "tag": "Tags", "author": "Authors"}
+DIRECTORY_TITLES = {"page": "Pages", "category": "Categories", "tag": "Tags", "author": "Authors"}
 # In a <script> element, "</script>" or "<!--" ends or confuses it: JSON escapes keep every such character out.
 _SCRIPT_SAFE = (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029"))
 # What a template may do wrong while rendering (Jinja's own errors, and a filter or attribute given the wrong value).
