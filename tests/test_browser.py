@@ -139,6 +139,17 @@ def test_the_stats_page_shows_charts_in_a_browser(
     shot = page.screenshot(full_page=True)
     (tmp_path / "stats.png").write_bytes(shot)
     assert distinct_pixel_bytes(shot) > 20
+    phone = browser.new_context(  # type: ignore[attr-defined]
+        viewport={"width": 390, "height": 844},
+        is_mobile=True,
+        has_touch=True,
+        extra_http_headers={"Authorization": "Bearer chart-token"},
+    ).new_page()
+    phone.goto(server.url + "/stats/")
+    label = phone.locator("svg.chart text").first
+    drawn = label.bounding_box()["height"]  # the label as drawn, after the SVG is scaled to its box
+    assert drawn >= 10, drawn  # readable without zooming (at 720 px shrunk to the phone, 11 px labels drew at 5.5)
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390  # the chart scrolls in its box, not the page
 
 
 def test_an_imported_wordpress_site_shows_its_images_and_plays_its_audio(
