@@ -160,13 +160,19 @@ def test_a_sitemaps_addresses_are_escaped(
     assert any(loc.endswith("/posts/caf%C3%A9/") for loc, _ in found), found
 
 
-def test_a_sitemap_that_shrinks_leaves_no_part_behind(
+@pytest.fixture
+def parted(
     make_settings: Callable[..., Settings], write_post: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Parts no longer made go from output_dir (even when an earlier process wrote them) and are no longer served."""
+) -> tuple[Settings, list[Path]]:
+    """Eight posts, with sitemaps split past 3 addresses (four parts): the settings and the post files."""
     monkeypatch.setattr("syndicator.incremental.memo.sitemap_files", functools.partial(sitemap_files, limit=3))
     paths = [write_post(f"2025-06-{day:02d}-post.md", title=f"Post {day}", slug=f"post-{day}") for day in range(1, 9)]
-    settings = make_settings()
+    return make_settings(), paths
+
+
+def test_a_sitemap_that_shrinks_leaves_no_part_behind(parted: tuple[Settings, list[Path]]) -> None:
+    """Parts no longer made go from output_dir (even when an earlier process wrote them) and are no longer served."""
+    settings, paths = parted
     Builder(settings).reload(NOW)
     out = settings.output_dir
     made = sorted(p.name for p in out.glob("sitemap-*"))
@@ -185,13 +191,9 @@ def test_a_sitemap_that_shrinks_leaves_no_part_behind(
     assert [loc.rsplit("/", 1)[1] for loc, _ in parts] == ["sitemap-1.xml", "sitemap-2.xml"]
 
 
-def test_a_sitemap_that_shrinks_while_served_is_no_longer_answered(
-    make_settings: Callable[..., Settings], write_post: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_sitemap_that_shrinks_while_served_is_no_longer_answered(parted: tuple[Settings, list[Path]]) -> None:
     """In one process: a part answered before the posts went answers 404 after the reload."""
-    monkeypatch.setattr("syndicator.incremental.memo.sitemap_files", functools.partial(sitemap_files, limit=3))
-    paths = [write_post(f"2025-06-{day:02d}-post.md", title=f"Post {day}", slug=f"post-{day}") for day in range(1, 9)]
-    settings = make_settings()
+    settings, paths = parted
     builder = Builder(settings)
     builder.reload(NOW)
     client = create_app(settings, builder).test_client()
