@@ -301,6 +301,35 @@ def test_cover_blocks_keep_their_image_as_an_img_in_a_figure(tmp_path: Path) -> 
     assert html.index("rails.jpg") < html.index("Fixed background")
 
 
+OLD_COVERS = (  # the cover markup of WordPress 5.0-5.2 and the cover-image block before it: the text in the block
+    '<!-- wp:cover {"url":"https://x.example/dunes.jpg","align":"left","id":31} -->\n'
+    '<div class="wp-block-cover has-background-dim alignleft" style="background-image:url(https://x.example/dunes.jpg)">'
+    '<p class="wp-block-cover-text">Dunes at <a href="https://x.example/map/">the map</a>.</p></div>\n'
+    "<!-- /wp:cover -->\n\n"
+    '<!-- wp:cover {"url":"https://x.example/loop.mov","id":32,"backgroundType":"video"} -->\n'
+    '<div class="wp-block-cover has-background-dim"><video class="wp-block-cover__video-background" autoplay muted '
+    'loop src="https://x.example/loop.mov"></video><p class="wp-block-cover-text">A moving sea.<br>Twice.</p></div>\n'
+    "<!-- /wp:cover -->\n\n"
+    '<!-- wp:cover-image {"url":"https://x.example/old.jpg","id":33} -->\n'
+    '<div class="wp-block-cover-image has-background-dim" style="background-image:url(https://x.example/old.jpg)">'
+    '<p class="wp-block-cover-image-text"><strong>An old cover image</strong></p></div>\n'
+    "<!-- /wp:cover-image -->"
+)
+
+
+def test_older_cover_markup_keeps_its_text_and_image(tmp_path: Path) -> None:
+    """Covers whose text sits in the block's own HTML (no inner blocks) keep it, links too, after their <img>."""
+    posts = import_into(tmp_path, export_of(tmp_path, wxr_item(1, content=OLD_COVERS)))
+    html = posts["post-1"].content_html
+    assert re.search(r'<figure[^>]*><img src="https://x.example/dunes.jpg"', html)
+    assert re.search(r'<figure class="wp-block-cover[^>]*><img src="https://x.example/old.jpg"', html)
+    assert re.search(r'<p[^>]*>Dunes at <a href="https://x.example/map/"[^>]*>the map</a>\.</p>', html)
+    assert "A moving sea.<br>Twice." in html or "A moving sea.<br />Twice." in html
+    assert "<strong>An old cover image</strong>" in html
+    assert html.index("dunes.jpg") < html.index("Dunes at") < html.index("loop.mov") < html.index("A moving sea")
+    assert html.count("<video") == 1 and "background-image" not in html
+
+
 DYNAMIC = (
     "<!-- wp:paragraph -->\n<p>Before.</p>\n<!-- /wp:paragraph -->\n\n"
     '<!-- wp:query {"queryId":1} -->\n<div class="wp-block-query"><!-- wp:post-template -->\n<!-- wp:post-title /-->\n'
