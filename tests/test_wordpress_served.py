@@ -226,3 +226,31 @@ def test_a_changed_description_is_published_by_the_next_start(
     assert "<description>Where people live &#x26; trade.</description>" in text
     html = create_app(retold, builder).test_client().get("/category/towns/").get_data(as_text=True)
     assert "Where people live &amp; trade." in html
+
+
+def test_two_categories_of_one_name_stay_two(tmp_path: Path) -> None:
+    """Categories WordPress shows with one name under different parents keep their own slug, parent, nested
+    address, feed and ?cat= id, instead of becoming one category with no parent."""
+    config = tmp_path / "site.toml"
+    config.write_text(f'site_url = "{SITE}"\n')
+    export = CLASSIC.with_name("same-names.xml")
+    result = CliRunner().invoke(cli, ["import", "wordpress", str(export), "--config", str(config)])
+    assert result.exit_code == 0, result.output
+    settings = load_settings(config, {})
+    assert settings.categories.parent("rivers-regions") == "regions" and settings.categories.parent("rivers") == ""
+    builder = Builder(settings)
+    builder.reload(NOW)
+    client = create_app(settings, builder).test_client()
+    catalog = builder.snapshot.catalog
+    assert {p.slug for p in catalog.taxonomy("category")["rivers"].posts} == {"long-river", "both-rivers"}
+    assert {p.slug for p in catalog.taxonomy("category")["rivers-regions"].posts} == {"hill-river", "both-rivers"}
+    for old, new in [
+        ("/category/regions/rivers-regions/", "/category/rivers-regions/"),
+        ("/category/regions/rivers-regions/feed/", "/feeds/category/rivers-regions.rss"),
+        ("/?cat=32", "/category/rivers-regions/"),
+        ("/?cat=31", "/category/rivers/"),
+        ("/category/rivers/feed/", "/feeds/category/rivers.rss"),
+    ]:
+        seen, response = follow(client, old)
+        assert seen[-1:] == [new] and response.status_code == 200, old
+    assert follow(client, "/category/regions/rivers/")[1].status_code == 404  # the top-level one has no parent

@@ -10,6 +10,8 @@ No I/O.
 
 from __future__ import annotations
 
+import dataclasses
+from collections import defaultdict
 from urllib.parse import unquote
 
 from syndicator.config import ConfigError
@@ -90,3 +92,31 @@ def categories(items: list[PlannedPost], wxr: Export) -> dict[str, dict[str, str
         if entry and slug and slug not in table:
             table[slug] = entry
     return dict(sorted(table.items()))
+
+
+def distinct_category_names(wxr: Export) -> Export:
+    """The export with each category WordPress shows under a name another category has too (``Foo A`` at the top
+    and under ``Foo Parent``) named apart, since names that give one slug are one category here.
+
+    The one whose WordPress slug is its name's keeps the name (else the top-level one, else the first listed); each
+    other is named with its parent's name, ``Foo A (Foo Parent)``, which gives the slug WordPress gave it
+    (``foo-a-foo-parent``), or with its own WordPress slug when that is taken too.
+    """
+    groups: defaultdict[str, list[Term]] = defaultdict(list)
+    for term in wxr.terms.values():
+        if term.taxonomy == "category":
+            groups[slugify(term.name)].append(term)
+    taken = set(groups)
+    renamed: dict[tuple[str, str], Term] = {}
+    for slug, group in groups.items():
+        if len(group) < 2 or not slug:
+            continue
+        keeper = next((t for t in group if t.slug == slug), None) or next((t for t in group if not t.parent), group[0])
+        for term in group:
+            parent = wxr.terms.get(("category", term.parent))
+            names = [f"{term.name} ({parent.name})" if parent is not None else "", f"{term.name} ({term.slug})"]
+            name = next((n for n in names if n and slugify(n) not in taken), "")
+            if term is not keeper and name:
+                taken.add(slugify(name))
+                renamed[("category", term.slug)] = dataclasses.replace(term, name=name)
+    return dataclasses.replace(wxr, terms={**wxr.terms, **renamed}) if renamed else wxr
