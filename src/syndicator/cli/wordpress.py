@@ -53,6 +53,7 @@ def import_wordpress_command(
     from syndicator.importers.wordpress import import_wordpress
     from syndicator.outbound import NotPublicError
     from syndicator.outbound import RefusedError
+    from syndicator.outbound import UnresolvedError
 
     setup_logging()
     config_path = Path(config) if config is not None else Path(DEFAULT_CONFIG)
@@ -65,6 +66,8 @@ def import_wordpress_command(
     if media is not None and media.startswith(("http://", "https://")):
         try:
             check_source(media, allow_private=media_allow_private)
+        except UnresolvedError as exc:  # offline, or the old host is gone: each file fails, the posts keep their URLs
+            click.echo(f"warning: --media: {exc}; its files keep their old URLs", err=True)
         except NotPublicError as exc:
             hint = "--media-allow-private allows private, loopback and link-local addresses"
             raise click.ClickException(f"--media: {exc} ({hint})") from exc
