@@ -357,3 +357,35 @@ def test_blocks_nested_thousands_deep_are_imported(tmp_path: Path) -> None:
     content = "<!-- wp:group -->\n<div>" * 5000 + "<p>Deep inside.</p>" + "</div>\n<!-- /wp:group -->" * 5000
     posts = import_into(tmp_path, export_of(tmp_path, wxr_item(1, content=content), wxr_item(2)))
     assert "Deep inside." in posts["post-1"].content_html and "post-2" in posts
+
+
+BLOCK_GALLERY = (
+    '<!-- wp:gallery {"linkTo":"none"} -->\n<figure class="wp-block-gallery has-nested-images columns-default">'
+    '<!-- wp:image {"id":51} -->\n<figure class="wp-block-image"><img src="https://x.example/a.jpg" alt="" '
+    'class="wp-image-51"/></figure>\n<!-- /wp:image -->\n\n<!-- wp:image {"id":52} -->\n<figure class="wp-block-image">'
+    '<img src="https://x.example/b.jpg" alt="" class="wp-image-52"/></figure>\n<!-- /wp:image --></figure>\n'
+    "<!-- /wp:gallery -->"
+)
+OLD_BLOCK_GALLERY = (
+    '<!-- wp:gallery {"ids":[53]} -->\n<figure class="wp-block-gallery columns-1 is-cropped"><ul '
+    'class="blocks-gallery-grid"><li class="blocks-gallery-item"><figure><img src="https://x.example/c.jpg" alt="" '
+    'data-id="53" class="wp-image-53"/></figure></li></ul></figure>\n<!-- /wp:gallery -->'
+)
+
+
+@pytest.mark.parametrize(
+    ("contents", "counted"),
+    [
+        ((BLOCK_GALLERY,), "1 gallery,"),
+        ((BLOCK_GALLERY, OLD_BLOCK_GALLERY + "\n\n" + BLOCK_GALLERY), "3 galleries,"),
+        (("No gallery here.",), "0 galleries,"),
+    ],
+)
+def test_the_summary_counts_every_gallery_shown(tmp_path: Path, contents: tuple[str, ...], counted: str) -> None:
+    """The import's summary counts the galleries its posts show (gallery blocks of either markup, not only rebuilt
+    [gallery] shortcodes), with the noun's plural rules."""
+    export = export_of(tmp_path, *(wxr_item(n, content=text) for n, text in enumerate(contents, start=1)))
+    result = CliRunner().invoke(cli, ["import", "wordpress", str(export), "--posts-dir", str(tmp_path / "posts")])
+    assert result.exit_code == 0, result.output
+    assert counted in result.output
+    assert f"imported {len(contents)} post{'s' if len(contents) > 1 else ''} and 0 pages" in result.output

@@ -147,6 +147,8 @@ def _render_kind(block: Block, found: Findings) -> str:
         _enclose_block(block, inner, found)
     if not inner.strip() and name not in _HARMLESS_EMPTY:
         found.lost.append(name)
+    elif name == "core/gallery":
+        found.galleries += 1
     return inner
 
 
