@@ -488,8 +488,8 @@ def test_summary_says_what_was_converted_and_lost(in_tmp: Path) -> None:
     assert "imported 6 posts" in first and "0 drafts, 0 scheduled" in first
     assert "1 renamed slug, 4 enclosures, 3 embeds, 1 gallery, 1 featured image," in first
     assert (
-        "media: 0 fetched, 0 failed" in first and "11 redirects and 0 categories written to syndicator.toml" in first
-    )  # 3 ids: 2 categories, 1 author
+        "media: 0 fetched, 0 failed" in first and "14 redirects and 0 categories written to syndicator.toml" in first
+    )  # 3 ids: 2 categories, 1 author; 3 attachments' ids lead to the posts they were uploaded to
     assert "skipped: 3 attachment" in result.output
     assert "lost (nothing to show without WordPress): 1 core/latest-posts" in result.output
 

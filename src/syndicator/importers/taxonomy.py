@@ -23,7 +23,8 @@ from syndicator.importers.wxr import Term
 
 
 def redirects(items: list[PlannedPost], wxr: Export) -> dict[str, dict[str, str]]:
-    """The old slugs that differ from the new ones, per kind, and every post's and page's WordPress id."""
+    """The old slugs that differ from the new ones, per kind, every post's and page's WordPress id, and each
+    attachment's id with the post it was uploaded to."""
     table: dict[str, dict[str, str]] = {"category": {}, "tag": {}, "author": {}, "post": {}}
 
     def add(kind: str, old: str, new: str) -> None:
@@ -46,7 +47,7 @@ def redirects(items: list[PlannedPost], wxr: Export) -> dict[str, dict[str, str]
         for old in (item.old_slug, *item.old_slugs):
             if not old.isdigit() and old not in slugs:
                 add("post", old, item.slug)
-    for kind, old, new in _ids(items, wxr):  # after the slugs: an old slug of digits keeps its entry
+    for kind, old, new in [*_ids(items, wxr), *_attachments(items, wxr)]:  # after the slugs: theirs are kept
         add(kind, old, new)
     return {kind: entries for kind, entries in table.items() if entries}
 
@@ -64,6 +65,17 @@ def _ids(items: list[PlannedPost], wxr: Export) -> list[tuple[str, str, str]]:
         if author_id.isdigit():
             found.append(("author", author_id, slugify(wxr.authors.get(item.login, item.login)) or "anonymous"))
     return found
+
+
+def _attachments(items: list[PlannedPost], wxr: Export) -> list[tuple[str, str, str]]:
+    """An attachment's page (``?attachment_id=<id>``, ``?p=<id>``) leads to the post it was uploaded to: ("post",
+    its id, the post's slug here) for each attachment of a published post."""
+    by_id = {str(item.post_id): item.slug for item in items if not item.draft}
+    return [
+        ("post", raw.post_id, by_id[raw.post_parent])
+        for raw in wxr.items
+        if raw.post_type == "attachment" and raw.post_id.isdigit() and raw.post_parent in by_id
+    ]
 
 
 def categories(items: list[PlannedPost], wxr: Export) -> dict[str, dict[str, str]]:
