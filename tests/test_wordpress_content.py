@@ -385,7 +385,8 @@ def test_the_summary_counts_every_gallery_shown(tmp_path: Path, contents: tuple[
     """The import's summary counts the galleries its posts show (gallery blocks of either markup, not only rebuilt
     [gallery] shortcodes), with the noun's plural rules."""
     export = export_of(tmp_path, *(wxr_item(n, content=text) for n, text in enumerate(contents, start=1)))
-    result = CliRunner().invoke(cli, ["import", "wordpress", str(export), "--posts-dir", str(tmp_path / "posts")])
+    args = ["--posts-dir", str(tmp_path / "posts"), "--config", str(tmp_path / "s.toml")]
+    result = CliRunner().invoke(cli, ["import", "wordpress", str(export), *args])
     assert result.exit_code == 0, result.output
     assert counted in result.output
     assert f"imported {len(contents)} post{'s' if len(contents) > 1 else ''} and 0 pages" in result.output
