@@ -29,6 +29,7 @@ from syndicator.core.actors import display_handle
 from syndicator.core.actors import handle_of
 from syndicator.core.assets import site_image_urls
 from syndicator.core.catalog import author_slug
+from syndicator.core.history import whole_second
 from syndicator.core.pageplan import Directory
 from syndicator.core.pageplan import PageSpec
 from syndicator.core.summary import description as summary_description
@@ -98,7 +99,7 @@ class PageRenderer:
             actor_url=lambda stem: actor_url(settings, handle_of(settings, stem)) if settings.fediverse else "",
         )
         env.filters["longdate"] = self.longdate
-        env.filters["utc"] = lambda value: value.isoformat()
+        env.filters["utc"] = lambda value: whole_second(value).isoformat()
         self.env = env
         macros = vars(env.get_template("_entry.html").module)  # the macros _entry.html defines, by name
         self._excerpt: Callable[[Post, Sequence[str]], str] = macros["excerpt"]
@@ -194,8 +195,8 @@ def blog_posting(post: Post, settings: Settings, description: str, image: Image 
         "headline": post.title,
         "url": url,
         "mainEntityOfPage": url,
-        "datePublished": post.date.isoformat(),
-        "dateModified": post.updated.isoformat(),
+        "datePublished": whole_second(post.date).isoformat(),
+        "dateModified": whole_second(post.updated).isoformat(),
         "author": {
             "@type": "Person",
             "name": post.author.name,
