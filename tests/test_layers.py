@@ -14,22 +14,22 @@ MODULES = sorted(SRC.rglob("*.py"))
 MAY_IMPORT: dict[str, set[str]] = {
     "__init__": set(),
     "__main__": {"cli"},
-    "config": {"config_tables"},
-    "config_tables": set(),  # the config file's tables ([redirects], [categories]), read with the settings
+    "config": {"config_checks"},
+    "config_checks": set(),  # what a setting may be beyond its type, and the config file's tables
     "digest": set(),
     "model": {"digest"},
     "outbound": set(),  # requests sent out to checked addresses: the hub's and the importer's
-    "core": {"__init__", "config", "config_tables", "digest", "model", "core"},
+    "core": {"__init__", "config", "config_checks", "digest", "model", "core"},
     "served": {"digest"},  # what is served at a URL: made by the builder's wings, answered by service.http
-    "store": {"__init__", "config", "config_tables", "digest", "model", "core", "served", "store"},
-    "incremental": {"__init__", "config", "config_tables", "digest", "model", "core", "store", "served", "incremental"},
+    "store": {"__init__", "config", "config_checks", "digest", "model", "core", "served", "store"},
+    "incremental": {"__init__", "config", "config_checks", "digest", "model", "core", "store", "served", "incremental"},
     "service": {
-        *("__init__", "config", "config_tables", "digest", "model", "outbound", "core", "store", "served"),
+        *("__init__", "config", "config_checks", "digest", "model", "outbound", "core", "store", "served"),
         *("incremental", "service"),
     },
-    "importers": {"__init__", "config", "config_tables", "digest", "model", "outbound", "core", "store", "importers"},
+    "importers": {"__init__", "config", "config_checks", "digest", "model", "outbound", "core", "store", "importers"},
     "cli": {
-        *("__init__", "config", "config_tables", "digest", "model", "outbound", "core", "store", "served"),
+        *("__init__", "config", "config_checks", "digest", "model", "outbound", "core", "store", "served"),
         *("incremental", "service", "importers", "cli"),
     },
 }
