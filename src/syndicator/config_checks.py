@@ -117,13 +117,14 @@ def check_site_url(url: str) -> None:
     except ValueError:
         port = 0
     host = split.hostname or ""
-    if split.scheme not in ("http", "https") or not _valid_host(host) or port == 0 or split.username is not None:
+    if split.scheme not in ("http", "https") or not valid_host(host) or port == 0 or split.username is not None:
         raise ConfigError(f"site_url: {url!r} is not an http(s) URL with a valid host and port")
     if split.query or split.fragment or url != url.strip():
         raise ConfigError(f"site_url: {url!r} must end with its path (no query, fragment or spaces)")
 
 
-def _valid_host(host: str) -> bool:
+def valid_host(host: str) -> bool:
+    """Whether a host is an IP address or a valid name (IDNA labels of letters, digits and hyphens)."""
     try:
         ipaddress.ip_address(host)
         return True

@@ -1,8 +1,11 @@
 """Who a request comes from, and a brake on clients that keep presenting wrong credentials.
 
-Behind the shipped nginx (which proxies everything but feeds/ from loopback),
-the peer is 127.0.0.1: the address nginx names in ``X-Real-IP`` is taken
-instead, and only from a loopback peer (anyone else could name any address).
+Behind a proxy (the shipped nginx, a CDN) the peer is the proxy: a request
+from an address of ``trusted_proxies`` (loopback by default) is taken as its
+forwarding headers name it, with Werkzeug's ``ProxyFix`` semantics (the last
+``X-Forwarded-For``, ``-Host`` and ``-Proto``: the values the trusted proxy
+added; ``X-Real-IP`` when it sends no ``X-Forwarded-For``). Anyone else's
+forwarding headers are ignored: they could name any address.
 """
 
 from __future__ import annotations
@@ -13,30 +16,76 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from werkzeug.middleware.proxy_fix import ProxyFix
+
 if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse
     from _typeshed.wsgi import WSGIEnvironment
 
 
+FORWARDING = ("HTTP_X_FORWARDED_FOR", "HTTP_X_FORWARDED_HOST", "HTTP_X_FORWARDED_PROTO", "HTTP_X_REAL_IP")
+MAX_ADDRESS = 64  # characters of a client's address kept (a forwarded one is whatever the proxy passed on)
+
+
 def client_address(environ: WSGIEnvironment) -> str:
-    """The client's address: the peer's, or the one a proxy on loopback names in X-Real-IP."""
-    return address_of(environ.get("REMOTE_ADDR"), environ.get("HTTP_X_REAL_IP"))
+    """The client's address: REMOTE_ADDR, as ``Proxies`` left it (the client a trusted proxy named)."""
+    return plain_address(str(environ.get("REMOTE_ADDR") or ""))
 
 
-def address_of(peer: str | None, named: str | None) -> str:
-    """The client's address from the peer's (REMOTE_ADDR) and the one a proxy names (X-Real-IP).
+def plain_address(address: str) -> str:
+    """An address as clients are told apart: cut at MAX_ADDRESS characters, an IPv4-mapped one as IPv4."""
+    return _plain(address[:MAX_ADDRESS].strip())
 
-    An IPv4 address a dual-stack socket reports as IPv6 (``::ffff:a.b.c.d``) is
-    the IPv4 one, for the peer and the named address alike.
-    """
-    peer = _plain(peer or "")
-    if named and peer in ("127.0.0.1", "::1"):
-        try:
-            return _plain(str(ipaddress.ip_address(str(named).strip())))
-        except ValueError:
-            return peer
-    return peer
+
+class Proxies:
+    """The proxies whose forwarding headers are believed (``trusted_proxies``), and ProxyFix for their requests."""
+
+    def __init__(self, networks: Iterable[str], size: int = 1024) -> None:
+        self.networks = [ipaddress.ip_network(n, strict=False) for n in networks]
+        self.size = size
+        self._known: dict[str | None, bool] = {}
+        self._fix = ProxyFix(_passed_on, x_for=1, x_proto=1, x_host=1)
+
+    def trusted(self, peer: str | None) -> bool:
+        """Whether a peer is one of the trusted proxies (remembered per address: clients come back)."""
+        known = self._known.get(peer)
+        if known is None:
+            if len(self._known) >= self.size:
+                self._known = {}
+            try:
+                address = ipaddress.ip_address(_plain(peer or ""))
+            except ValueError:
+                address = None
+            known = self._known[peer] = address is not None and any(address in net for net in self.networks)
+        return known
+
+    def from_readers(self, environ: WSGIEnvironment) -> bool:
+        """Take a request from a trusted proxy as the proxy names it; whether it comes from readers.
+
+        True for a request through a trusted proxy, or straight from any other
+        address; False for one from a trusted address that names no forwarding
+        header (a health check, curl on the host), which is left as it is.
+        """
+        if not self.trusted(environ.get("REMOTE_ADDR")):
+            return True
+        if not any(name in environ for name in FORWARDING):
+            return False
+        if "HTTP_X_FORWARDED_FOR" not in environ and environ.get("HTTP_X_REAL_IP"):
+            environ["HTTP_X_FORWARDED_FOR"] = environ["HTTP_X_REAL_IP"]  # nginx's X-Real-IP $remote_addr
+        self._fix(environ, _no_answer)  # rewrites REMOTE_ADDR, wsgi.url_scheme and HTTP_HOST in place
+        return True
+
+
+def _passed_on(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+    """ProxyFix's inner app: nothing; the request goes on to the route table with its environ fixed."""
+    return ()
+
+
+def _no_answer(status: str, headers: list[tuple[str, str]], exc_info: object = None) -> Callable[[bytes], object]:
+    raise AssertionError("ProxyFix answered a request")
 
 
 def _plain(address: str) -> str:
