@@ -122,6 +122,13 @@ def _build_once(settings: Settings, *, stamp: bool, allow_empty: bool) -> tuple[
             builder.save_stamp()
     except OSError as exc:
         raise click.ClickException(f"cannot write state_dir: {exc}") from exc
+    if settings.cdn_purge_url and (report.written or report.removed):
+        from syndicator.service.cdn import Purger
+        from syndicator.service.cdn import written_keys
+
+        purger = Purger(settings)
+        purger.purge(written_keys(report))
+        purger.drain()  # a warning for each key the CDN did not take
     return builder, report
 
 

@@ -16,9 +16,11 @@ from dataclasses import replace
 from pathlib import Path
 
 from syndicator.config import Settings
+from syndicator.core.assets import MEDIA_DIR
 from syndicator.core.assets import media_type
 from syndicator.core.assets import output_path
 from syndicator.core.assets import site_images
+from syndicator.core.cachekeys import asset_keys
 from syndicator.core.urls import FEEDS_PREFIX
 from syndicator.core.urls import PARTNER_FEEDS_PREFIX
 from syndicator.model import Post
@@ -97,6 +99,7 @@ class AssetWriter:
             settings = replace(settings, output_dir=partner_media(settings), state_dir=partner_media(settings))
         self.settings = settings
         self.url_prefix = PARTNER_FEEDS_PREFIX if partners else FEEDS_PREFIX
+        self.partners = partners  # a partner's files are private: no CDN keeps them
         self.records = read_asset_records(settings)
         self.served: dict[str, Served] = {}  # every asset copied, by URL path, as the last publish left them
         self._wanted: Mapping[str, Located] | None = None
@@ -171,6 +174,7 @@ class AssetWriter:
                     size=record.size,
                     mtime_ns=record.mtime_ns,
                     asset=True,
+                    keys=() if self.partners else asset_keys(out.removeprefix(f"{MEDIA_DIR}/")),
                 )
             served[key] = known
         return served

@@ -23,6 +23,7 @@ from syndicator.core.catalog import Catalog
 from syndicator.service.audience import Audience
 from syndicator.service.audience import topic_counts
 from syndicator.service.build import Builder
+from syndicator.service.cdn import Purger
 from syndicator.service.federation import Federation
 from syndicator.service.following import Following
 from syndicator.service.http.app import create_app
@@ -126,6 +127,11 @@ def _load_app(settings: Settings, builder: Builder, host: str, port: int, clock:
         builder.listeners.append(federation.after_reload)
         federation.start()
         atexit.register(federation.close)
+    if settings.cdn_purge_url:  # before the first load too: it purges what the edge kept from before
+        purger = Purger(settings)
+        builder.listeners.append(purger.after_reload)
+        purger.start()
+        atexit.register(purger.stop)
     watcher = PostWatcher(settings.posts_dir)
     watcher.start()  # before the first load: an edit made during it is seen
     following = _following(settings, builder, clock)  # before the first load too: it is told of every reload
