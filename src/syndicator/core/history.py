@@ -108,7 +108,9 @@ def gone_slugs(ledger: Mapping[str, Record], published: Iterable[str]) -> frozen
     A post for partners only never had a public page: its address stays unknown (404).
     """
     live = set(published)
-    return frozenset(r.slug for r in ledger.values() if r.deleted and not r.partners_only and r.slug not in live)
+    return frozenset(
+        r.slug for r in ledger.values() if r.deleted and r.slug and not r.partners_only and r.slug not in live
+    )
 
 
 def known_feeds(known: Mapping[str, str], current: Iterable[str], now: datetime) -> dict[str, str]:

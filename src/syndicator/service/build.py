@@ -91,11 +91,18 @@ class Builder:
     once before a forked copy takes half (and a tenth as many feeds, for an
     output that forks to write half there). A load that finds no post file
     where posts were published fails (the published feeds stay) unless
-    ``allow_empty``; so does one that finds the ids lost.
+    ``allow_empty``; so does one that finds the ids lost. ``adopting``:
+    output_dir was another state_dir's; what it published is read back.
     """
 
     def __init__(
-        self, settings: Settings, output: Output | None = None, *, parallel_from: int = 2000, allow_empty: bool = False
+        self,
+        settings: Settings,
+        output: Output | None = None,
+        *,
+        parallel_from: int = 2000,
+        allow_empty: bool = False,
+        adopting: bool = False,
     ) -> None:
         self.settings = settings
         self.output = output if output is not None else ServingOutput(settings)
@@ -104,7 +111,7 @@ class Builder:
         self.last_error: str | None = None
         self._lock = threading.Lock()
         self.cache = PostCache(settings, parallel_from=parallel_from)
-        self.state = Keeper(settings)  # ledger and post cache: read by the first reload or preview, not before serving
+        self.state = Keeper(settings, adopting=adopting)  # ledger and post cache: read by the first reload or preview
         memo = EntryMemo(settings, parallel_from=parallel_from)
         split_from = max(1, parallel_from // 10)  # a feed to write costs about what ten posts to parse do
         self.writer = FeedWriter(settings, memo, Compressor(), self.output, split_from=split_from)

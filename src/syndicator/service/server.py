@@ -67,7 +67,7 @@ def refuse_taken(host: str, port: int) -> None:
             ) from None
 
 
-def serve_http(settings: Settings, host: str, port: int, threads: int, clock: Clock) -> None:
+def serve_http(settings: Settings, host: str, port: int, threads: int, clock: Clock, *, adopted: bool = False) -> None:
     """Run granian with one worker process, which holds the builder, the scheduler and the app.
 
     One worker keeps one scheduler (and one writer of output_dir) per deployment;
@@ -76,10 +76,11 @@ def serve_http(settings: Settings, host: str, port: int, threads: int, clock: Cl
     dies is started again. Slow clients hold nothing for long: headers must
     arrive within HEADER_READ_TIMEOUT_MS, HTTP/1 only (HTTP/2 detection waits
     for a first byte with no timeout), room for MAX_CONNECTIONS connections,
-    and POST /websub bodies are read on threads of their own (web.WEBSUB_SLOTS).
+    and POST /websub bodies are read on threads of their own (web.WEBSUB_SLOTS). ``adopted``: output_dir was
+    another state_dir's, and what it published is read back before the first load writes.
     """
     multiprocessing.set_start_method("fork", force=True)  # the worker inherits load_app, the settings, the builder
-    builder = Builder(settings)  # here, not in the worker: a damaged state file stops serve before it starts
+    builder = Builder(settings, adopting=adopted)  # here, not in the worker: a damaged state file stops serve
     for store in (HubStore(settings.state_dir), PartnerStore(settings.state_dir), AudienceStore(settings.state_dir)):
         store.close()  # so are the databases: each opened once here, and closed before the worker is forked
     if settings.smtp_url:  # and following by email's database and key
