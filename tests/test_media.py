@@ -663,7 +663,7 @@ class TestImageSizes:
     def test_every_media_type_is_in_the_nginx_config(self) -> None:
         """deploy/nginx.conf's media location maps every extension to the type `serve` gives it."""
         config = (Path(__file__).resolve().parent.parent / "deploy" / "nginx.conf").read_text()
-        block = config.split("location /feeds/media/ {", 1)[1].split("types {", 1)[1].split("}", 1)[0]
+        block = config.split("/feeds/media/ {", 1)[1].split("types {", 1)[1].split("}", 1)[0]
         mapped = {}
         for line in block.strip().splitlines():
             kind, *extensions = line.strip().rstrip(";").split()

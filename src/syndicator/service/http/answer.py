@@ -44,9 +44,10 @@ Answer = tuple[str, Headers, Iterable[bytes]]  # status line, headers, body
 DAY = 86400  # max-age of a representation that changes only when one of its posts is edited
 CDN_CACHE_CONTROL = f"public, s-maxage={DAY}, stale-while-revalidate=60, stale-if-error={DAY}"  # RFC 9213
 SURROGATE_CONTROL = f"max-age={DAY}, stale-while-revalidate=60, stale-if-error={DAY}"  # the same, as Fastly reads it
+CDN_HEADER_NAMES = ("Surrogate-Key", "Cache-Tag", "CDN-Cache-Control", "Surrogate-Control")
 _NO_BODY = frozenset({"Content-Type", "Content-Length"})  # what a 304 or 412 leaves out
 # what a 416 leaves out: it describes no representation, and no cache is to keep it
-_NOT_THE_BODY = frozenset({*_NO_BODY, "ETag", "Last-Modified", "Cache-Control", "Content-Encoding"})
+_NOT_THE_BODY = frozenset({*_NO_BODY, "ETag", "Last-Modified", "Cache-Control", "Content-Encoding", *CDN_HEADER_NAMES})
 _CHUNK = 64 * 1024
 
 
@@ -83,12 +84,8 @@ def cdn_headers(served: Served) -> list[tuple[str, str]]:
     """
     if not served.keys:
         return []
-    return [
-        ("Surrogate-Key", header_value(served.keys, " ")),
-        ("Cache-Tag", header_value(served.keys, ",")),
-        ("CDN-Cache-Control", CDN_CACHE_CONTROL),
-        ("Surrogate-Control", SURROGATE_CONTROL),
-    ]
+    values = (header_value(served.keys, " "), header_value(served.keys, ","), CDN_CACHE_CONTROL, SURROGATE_CONTROL)
+    return list(zip(CDN_HEADER_NAMES, values, strict=True))
 
 
 def cache_control(cache: Cache, reload_interval: int, *, private: bool = False) -> str:
