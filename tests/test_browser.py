@@ -13,6 +13,7 @@ import pytest
 
 from conftest import SEED_POSTS
 
+WORDPRESS = Path(__file__).resolve().parent / "data" / "wordpress"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -202,6 +203,8 @@ def test_pages_feeds_and_dark_mode_as_a_reader_sees_them(
     page.get_by_role("link", name="Newer posts").click()
     page.wait_for_url("**/category/tajik-russian-relations/")
     page.goto(server.url + "/")
+    assert page.get_by_role("link", name="Atom feed of Tajik-Russian relations").count() == 0  # behind "Subscribe"
+    page.locator("summary", has_text="Subscribe to Tajik-Russian relations").click()
     assert page.get_by_role("link", name="Atom feed of Tajik-Russian relations").count() == 1
     page.goto(server.url + "/feeds/category/tajik-russian-relations.atom")
     words = page.evaluate("getComputedStyle(document.documentElement, '::before').content")
@@ -246,3 +249,85 @@ def test_a_reader_subscribes_by_email_through_the_form(
         assert "weekly digest (on Mondays) of Syndicator — Tajik-Russian relations" in page.text_content("main")
     finally:
         mail.stop()
+
+
+LONG_WORDS = """---
+title: Donaudampfschifffahrtsgesellschaftskapitänsmützenabzeichenherstellungsgenehmigungsverfahrensbeschleunigung
+date: 2024-05-01T10:00:00Z
+categories: [Averyveryverylongcategorynamethatneverendsandhasnospaceinitatallwhatsoeverokay]
+---
+A word that never breaks: Llanfairpwllgwyngyllgogerychwyrndrobwllllantysiliogogogochllanfairpwllgwyngyllgogerych.
+
+A bare address: https://example.org/a/very/long/path/that/goes/on/and/on/without/any/space/whatsoever/index.html
+
+`a_long_inline_code_identifier_that_has_no_spaces_in_it_at_all_and_keeps_going_on_and_on()`
+
+```
+a code block line that is much wider than a phone's screen and must scroll inside its own box, not the page
+```
+
+| one | two | three | four | five | six | seven | eight | nine | ten |
+|---|---|---|---|---|---|---|---|---|---|
+| column | column | column | column | column | column | column | column | column | column |
+"""
+
+
+def test_no_page_is_wider_than_a_phone(
+    browser: Any, start_server: Callable[..., Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a 390 px phone, no page of imported WordPress sites (every post, page kind and archive) nor a post of
+    unbreakable words is wider than the screen (SPEC: long words never make a page wider than the screen)."""
+    from click.testing import CliRunner
+    from lxml import etree
+
+    from syndicator.cli import cli
+
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "syndicator.toml").write_text('posts_dir = "posts"\nstate_dir = ".syndicator"\n')
+    monkeypatch.chdir(site)
+    for export in ("classic-site.xml", "wp6-blocks.xml"):
+        imported = CliRunner().invoke(cli, ["import", "wordpress", str(WORDPRESS / export)])
+        assert imported.exit_code == 0, imported.output
+    (site / "posts" / "long-words.md").write_text(LONG_WORDS, encoding="utf-8")
+    server = start_server(site)
+    sitemap = etree.fromstring(server.get("/sitemap.xml").content)
+    paths = [loc.text.removeprefix(server.url) for loc in sitemap.iter("{*}loc")]
+    paths += ["/page/2/", "/no/such/page/"]
+    assert "/posts/long-words/" in paths and len(paths) > 25
+    context = browser.new_context(viewport={"width": 390, "height": 800}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    wide = {}
+    for path in paths:
+        page.goto(server.url + path)
+        width = page.evaluate("Math.max(document.documentElement.scrollWidth, window.innerWidth)")
+        if width > 390:
+            wide[path] = width
+    assert wide == {}
+    context.close()
+
+
+def test_a_feed_opened_on_a_phone_reads_at_the_pages_size(
+    browser: Any, start_server: Callable[..., Any], tmp_path: Path
+) -> None:
+    """A feed (no viewport possible in XML) on a 390 px phone: titles read at >= 16 CSS px once shrunk to the
+    screen, nothing wider than the layout, and RSS shows no empty "The site:" line for its atom:link elements."""
+    shutil.copytree(SEED_POSTS, tmp_path / "posts")
+    server = start_server(tmp_path)
+    context = browser.new_context(viewport={"width": 390, "height": 800}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    for path in ("/feeds/all.rss", "/feeds/all.atom"):
+        page.goto(server.url + path)
+        size, scale, wide, layout = page.evaluate(
+            "[parseFloat(getComputedStyle(document.querySelector('item > title, entry > title')).fontSize),"
+            " window.visualViewport.scale, document.documentElement.scrollWidth, window.innerWidth]"
+        )
+        assert size * scale >= 16, (path, size, scale)
+        assert wide <= layout
+        shown = page.evaluate(
+            "[...document.querySelectorAll('channel > *, feed > *')].filter(e => getComputedStyle(e).display !="
+            " 'none' && !['item', 'entry'].includes(e.localName)).map(e => e.textContent.trim() ||"
+            " e.getAttribute('href') || '')"
+        )
+        assert shown and all(shown), (path, shown)  # the site's title, its address, its description: none empty
+    context.close()

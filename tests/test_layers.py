@@ -14,23 +14,59 @@ MODULES = sorted(SRC.rglob("*.py"))
 MAY_IMPORT: dict[str, set[str]] = {
     "__init__": set(),
     "__main__": {"cli"},
-    "config": {"config_checks"},
-    "config_checks": set(),  # what a setting may be beyond its type, and the config file's tables
+    "config": {"configtables", "podcastconfig", "configchecks"},
+    "configtables": set(),  # the [redirects] and [categories] tables of the config file
+    "configchecks": {"configtables"},  # what a setting may be beyond its type (site_url's host, the site's images)
+    "podcastconfig": set(),  # the [podcasts.*] tables of the config file
     "digest": set(),
     "model": {"digest"},
     "outbound": set(),  # requests sent out to checked addresses: the hub's and the importer's
-    "core": {"__init__", "config", "config_checks", "digest", "model", "core"},
+    "core": {"__init__", "config", "configtables", "podcastconfig", "digest", "model", "core"},
     "served": {"digest"},  # what is served at a URL: made by the builder's wings, answered by service.http
-    "store": {"__init__", "config", "config_checks", "digest", "model", "core", "served", "store"},
-    "incremental": {"__init__", "config", "config_checks", "digest", "model", "core", "store", "served", "incremental"},
-    "service": {
-        *("__init__", "config", "config_checks", "digest", "model", "outbound", "core", "store", "served"),
-        *("incremental", "service"),
+    "store": {"__init__", "config", "configtables", "podcastconfig", "digest", "model", "core", "served", "store"},
+    "incremental": {
+        "__init__",
+        "config",
+        "configtables",
+        "podcastconfig",
+        "digest",
+        "model",
+        "core",
+        "store",
+        "served",
+        "incremental",
     },
-    "importers": {"__init__", "config", "config_checks", "digest", "model", "outbound", "core", "store", "importers"},
+    "service": {
+        *("__init__", "config", "configtables", "podcastconfig", "configchecks", "digest", "model", "outbound"),
+        *("core", "store", "served", "incremental", "service"),
+    },
+    "importers": {
+        "__init__",
+        "config",
+        "configtables",
+        "podcastconfig",
+        "digest",
+        "model",
+        "outbound",
+        "core",
+        "store",
+        "importers",
+    },
     "cli": {
-        *("__init__", "config", "config_checks", "digest", "model", "outbound", "core", "store", "served"),
-        *("incremental", "service", "importers", "cli"),
+        *(
+            "__init__",
+            "config",
+            "configtables",
+            "podcastconfig",
+            "digest",
+            "model",
+            "outbound",
+            "core",
+            "store",
+            "served",
+        ),
+        *("incremental", "service"),
+        *("importers", "cli"),
     },
 }
 
@@ -66,6 +102,7 @@ OWNERS = {
     "feedgen": {"core.render", "core.namespaces"},  # a package owner holds it in each of its modules
     "lxml": {"core.render", "core.namespaces"},
     "imagesize": {"store.sources"},
+    "mutagen": {"store.sources"},
     "flask": {
         "service.http.app",
         "service.http.context",
@@ -78,6 +115,7 @@ OWNERS = {
     },
     "werkzeug": {
         "service.http.app",
+        "service.http.proxies",
         "service.http.answer",
         "service.http.routes",
         "service.http.views",

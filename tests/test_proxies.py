@@ -15,8 +15,8 @@ from conftest import SEED_POSTS
 from conftest import Server
 from syndicator.config import Settings
 from syndicator.service.build import Builder
-from syndicator.service.clients import Proxies
 from syndicator.service.http.app import create_app
+from syndicator.service.http.proxies import Proxies
 from syndicator.service.partners import new_token
 from syndicator.service.partners import token_hash
 from syndicator.store.partners import PartnerStore

@@ -2,8 +2,9 @@
 
 The SETTINGS table is the single source of truth: it gives each key its type,
 default and help text, and drives the TOML reader, the environment parser and
-the README's settings table. The file's tables, ``[redirects]`` and
-``[categories]``, are read here; ``config_checks`` checks them and the values that need more than a type.
+the README's settings table. The file's tables are read by their own modules:
+``[redirects]`` and ``[categories]`` by ``configtables``, ``[podcasts.*]`` by
+``podcastconfig``; ``configchecks`` checks the values that need more than a type.
 """
 
 from __future__ import annotations
@@ -20,20 +21,20 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 from zoneinfo import ZoneInfoNotFoundError
 
-from syndicator.config_checks import REDIRECT_KINDS as REDIRECT_KINDS
-from syndicator.config_checks import TABLES as TABLES
-from syndicator.config_checks import Categories as Categories
-from syndicator.config_checks import ConfigError as ConfigError
-from syndicator.config_checks import Redirects as Redirects
-from syndicator.config_checks import check_image_setting
-from syndicator.config_checks import check_redirect as check_redirect
-from syndicator.config_checks import check_site_url
-from syndicator.config_checks import image_file
-from syndicator.config_checks import parse_categories as parse_categories
-from syndicator.config_checks import parse_redirects as parse_redirects
-from syndicator.config_checks import relay_url
+from syndicator.configchecks import check_image_setting
+from syndicator.configchecks import check_site_url
+from syndicator.configchecks import image_file
+from syndicator.configchecks import relay_url
+from syndicator.configtables import Categories
+from syndicator.configtables import ConfigError as ConfigError
+from syndicator.configtables import Redirects
+from syndicator.configtables import parse_categories
+from syndicator.configtables import parse_redirects
+from syndicator.podcastconfig import Podcasts
+from syndicator.podcastconfig import parse_podcasts
 
 ENV_PREFIX = "SYNDICATOR_"
+TABLES = ("redirects", "categories", "podcasts")  # tables of the config file, beside the SETTINGS keys
 _SITE_HANDLE = re.compile(r"[a-z0-9_][a-z0-9_-]{0,63}")  # a user name without a dot: no tag. or author. account
 
 
@@ -119,6 +120,13 @@ SETTINGS: tuple[Setting, ...] = (
         False,
         "Allow fediverse key fetches and deliveries to loopback, private and link-local addresses.",
     ),
+    Setting(
+        "theme_dir",
+        Path,
+        "",
+        "Folder of the publisher's theme: its `templates/` and `static/` files replace the bundled ones of the same "
+        "name (see Themes; empty: the bundled theme).",
+    ),
     Setting("smtp_url", str, "", "Mail relay of the email subscriptions (see Following by email); empty: none."),
     Setting("email_from", str, "", "`From` of the mails: `news@example.org` or `Blog <news@example.org>`."),
     Setting("email_rate", int, 10, "Mails sent a second at most."),
@@ -178,6 +186,8 @@ class Settings:
     fediverse: bool = False
     fediverse_site_handle: str = "blog"
     fediverse_allow_private: bool = False
+    # Only the pages show the theme, which are made anew by each process: out of the fingerprint (feed caches stay).
+    theme_dir: Path | None = field(default=None, repr=False)
     smtp_url: str = field(default="", compare=False, repr=False)  # a password, maybe; mail changes no feed bytes
     email_from: str = field(default="", compare=False, repr=False)
     email_rate: int = field(default=10, compare=False, repr=False)
@@ -190,6 +200,7 @@ class Settings:
     redirects: Redirects = field(default_factory=Redirects, compare=False, repr=False)
     # Read by nothing yet that renders: out of equality and the fingerprint like the redirects for now.
     categories: Categories = field(default_factory=Categories, compare=False, repr=False)
+    podcasts: Podcasts = field(default_factory=Podcasts)  # [podcasts.*]: feeds' bytes, so in the fingerprint
 
     def __post_init__(self) -> None:
         self._check_addresses()
@@ -285,14 +296,15 @@ def _convert(setting: Setting, value: Any, source: str) -> Any:
     if converted is not None:
         return converted
     if convert is None and isinstance(value, str):
-        return value if setting.type is str else Path(value)
+        empty = not (value or setting.default)  # an empty path where that is the default (theme_dir): none
+        return value if setting.type is str or empty else Path(value)
     raise ConfigError(f"{source}: {setting.name} must be {expected}, not {value!r}")
 
 
 def _file_values(path: Path) -> dict[str, Any]:
     """The settings (and the tables) of a TOML file, checked and converted."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(text := path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: {exc}") from exc
     except OSError as exc:
@@ -300,7 +312,8 @@ def _file_values(path: Path) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for key, value in data.items():
         if key in TABLES:
-            values[key] = (parse_redirects if key == "redirects" else parse_categories)(value, str(path))
+            read = {"redirects": parse_redirects, "categories": parse_categories}.get(key)
+            values[key] = read(value, str(path)) if read else parse_podcasts(value, str(path), text, ConfigError)
             continue
         setting = _BY_NAME.get(key)
         if setting is None:
@@ -320,7 +333,7 @@ def _environment_values(environ: Mapping[str, str]) -> dict[str, Any]:
         if setting is None:
             raise ConfigError(f"environment: unknown setting {key}")
         values[name] = _convert(setting, raw, key)
-        if setting.type is Path:
+        if setting.type is Path and values[name]:
             values[name] = Path.cwd() / values[name]
         elif name in ("site_icon", "site_logo"):
             image_file(name, values, Path.cwd())
@@ -353,5 +366,6 @@ def load_settings(
     values.update(_environment_values(environ))
     for setting in SETTINGS:
         if setting.type is Path:
-            values[setting.name] = base / values.get(setting.name, Path(setting.default))
+            value = values.get(setting.name, setting.default)
+            values[setting.name] = base / value if value else None  # only theme_dir may be empty (its default)
     return Settings(**values)

@@ -1,4 +1,4 @@
-"""Frozen records that flow through the pipeline: Author, Post, Category, LoadProblem, and a post's media.
+"""Frozen records that flow through the pipeline: Author, Post, Category, LoadProblem, a post's media and episode.
 
 Validation, and each post's stable digest. No I/O.
 """
@@ -62,7 +62,7 @@ class Term:
 
 @dataclass(frozen=True, slots=True)
 class AssetFacts:
-    """What the disk says of one asset: its size in bytes, media type and, for an image, its pixels (0: unknown).
+    """What the disk says of one asset: its size in bytes, media type, an image's pixels, audio's seconds (0: unknown).
 
     ``leaves``: the file is a link whose real path is outside posts_dir, and is never published.
     """
@@ -72,6 +72,7 @@ class AssetFacts:
     width: int = 0
     height: int = 0
     leaves: bool = False
+    duration: float = 0.0
 
 
 LEAVING = AssetFacts(0, "", leaves=True)  # what a link leading out of posts_dir is, to a post that names it
@@ -136,12 +137,35 @@ class Image:
 
 @dataclass(frozen=True, slots=True)
 class Enclosure:
-    """A file a post carries (a podcast's episode): its URL, media type, length in bytes (0: unknown), title."""
+    """A file a post carries (a podcast's episode): URL, media type, length in bytes, title, seconds (0: unknown)."""
 
     url: str
     media_type: str
     length: int = 0
     title: str = ""
+    duration: float = 0.0  # of a local audio file, read from it
+
+
+EPISODE_TYPES = ("full", "trailer", "bonus")
+
+
+@dataclass(frozen=True, slots=True)
+class Episode:
+    """What a post's front matter says of it as a podcast episode (its audio is its first audio enclosure).
+
+    0, "" and None mean "not said": a number or season is a positive whole
+    number; ``duration`` is in seconds (0: the audio file's own);
+    ``transcript`` and ``chapters`` name files (``media_type`` the one the
+    feed gives them).
+    """
+
+    number: int = 0
+    season: int = 0
+    episode_type: str = ""  # one of EPISODE_TYPES
+    explicit: bool | None = None
+    duration: int = 0
+    transcript: MediaRef | None = None
+    chapters: MediaRef | None = None
 
 
 class PostText(Protocol):
@@ -183,6 +207,7 @@ class Post:
     image: Image | None = None  # the featured image, once bound
     enclosures: tuple[Enclosure, ...] = ()  # once bound
     assets: tuple[str, ...] = ()  # the local files it uses that exist (paths under posts_dir), once bound
+    episode: Episode | None = None  # its episode fields, when it has any (see core.episode)
     _digest: str = field(init=False, repr=False, compare=False, default="")
     # In no feed or page: where its file was read from, and the problems it had.
     _hash_exclude_: ClassVar[frozenset[str]] = frozenset({"_digest", "path", "source", "warnings"})

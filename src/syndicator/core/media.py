@@ -31,6 +31,7 @@ from syndicator.core.markup import xml_legal
 from syndicator.model import NO_MEDIA
 from syndicator.model import AssetFacts
 from syndicator.model import Enclosure
+from syndicator.model import Episode
 from syndicator.model import Image
 from syndicator.model import LoadProblem
 from syndicator.model import Media
@@ -86,7 +87,9 @@ def _text(value: Any) -> str:
     return xml_legal(str(value).strip())[0]
 
 
-def _ref(value: Any, field: str, source: MediaSource, notes: list[tuple[str, str]], **extra: Any) -> MediaRef | None:
+def media_ref(
+    value: Any, field: str, source: MediaSource, notes: list[tuple[str, str]], **extra: Any
+) -> MediaRef | None:
     """A path relative to the post file, or an absolute http(s) URL, as a MediaRef; anything else is noted."""
     if not isinstance(value, str) or not value.strip():
         notes.append((field, f"{field}: expected a path or an http(s) URL, not {shown(value)}"))
@@ -104,20 +107,20 @@ def _ref(value: Any, field: str, source: MediaSource, notes: list[tuple[str, str
 
 def _front_image(value: Any, source: MediaSource, notes: list[tuple[str, str]]) -> MediaRef | None:
     if not isinstance(value, dict):
-        return _ref(value, "image", source, notes)
+        return media_ref(value, "image", source, notes)
     extra = {key: _text(value.get(key)) for key in ("alt", "caption", "credit")}
-    return _ref(value.get("src"), "image", source, notes, **extra)
+    return media_ref(value.get("src"), "image", source, notes, **extra)
 
 
 def _front_enclosure(value: Any, source: MediaSource, notes: list[tuple[str, str]]) -> MediaRef | None:
     if not isinstance(value, dict):
-        return _ref(value, "enclosures", source, notes)
+        return media_ref(value, "enclosures", source, notes)
     length = value.get("length", 0)
     if isinstance(length, bool) or not isinstance(length, int) or length < 0:
         notes.append(("enclosures", f"enclosures: length {shown(length)} is not a number of bytes; left out"))
         length = 0
     extra = {"media_type": _text(value.get("type")), "length": length, "title": _text(value.get("title"))}
-    return _ref(value.get("url"), "enclosures", source, notes, **extra)
+    return media_ref(value.get("url"), "enclosures", source, notes, **extra)
 
 
 def _body_refs(embeds: Iterable[tuple[str, str, str]], settings: Settings) -> tuple[MediaRef | None, list[MediaRef]]:
@@ -179,7 +182,19 @@ def _enclosure(ref: MediaRef, known: dict[str, AssetFacts | None]) -> Enclosure 
         return None
     kind = ref.media_type or (facts.media_type if facts is not None else media_type(ref.url.split("?", 1)[0]))
     length = ref.length or (facts.size if facts is not None else 0)
-    return Enclosure(ref.url, kind, length, ref.title)
+    return Enclosure(ref.url, kind, length, ref.title, facts.duration if facts is not None else 0.0)
+
+
+def _episode_files(episode: Episode | None, known: dict[str, AssetFacts | None]) -> Episode | None:
+    """The episode without the transcript or chapters file it names when that local file is missing."""
+    if episode is None:
+        return None
+    kept = [None if ref is not None and ref.path and known.get(ref.path) is None else ref for ref in _files(episode)]
+    return replace(episode, transcript=kept[0], chapters=kept[1]) if kept != _files(episode) else episode
+
+
+def _files(episode: Episode) -> list[MediaRef | None]:
+    return [episode.transcript, episode.chapters]
 
 
 def missing_message(path: str, facts: AssetFacts | None) -> str:
@@ -214,6 +229,7 @@ def bind(post: Post, facts: Facts) -> tuple[Post, tuple[AssetFacts | None, ...]]
         post,
         image=_image(media.image, known),
         enclosures=enclosures,
+        episode=_episode_files(post.episode, known),
         assets=tuple(path for path in names if known[path] is not None),
         warnings=post.warnings + warnings,
     )

@@ -18,6 +18,10 @@ from typing import Any
 
 from syndicator.config import Settings
 from syndicator.core.assets import media_prefix
+from syndicator.core.episode import EPISODE_FIELDS
+from syndicator.core.episode import no_audio_note
+from syndicator.core.episode import read_episode
+from syndicator.core.episode import shows_of
 from syndicator.core.frontmatter import shown
 from syndicator.core.frontmatter import split_front_matter
 from syndicator.core.frontmatter import unknown_keys
@@ -37,6 +41,7 @@ from syndicator.core.urls import post_path
 from syndicator.model import NO_MEDIA
 from syndicator.model import VISIBILITIES
 from syndicator.model import Author
+from syndicator.model import Episode
 from syndicator.model import LoadProblem
 from syndicator.model import Media
 from syndicator.model import Post
@@ -51,6 +56,7 @@ _UNCLOSED_FRONT = 65536  # how much of a file whose front matter is never closed
 FIELDS = (
     *("title", "date", "updated", "categories", "tags", "author", "slug", "id", "draft", "summary"),
     *("image", "enclosures", "license", "visibility"),  # media, partner-grade rights, partner-only posts
+    *EPISODE_FIELDS,  # a podcast episode's
 )
 AUTHOR_FIELDS = ("name", "email", "uri")
 MAX_TERMS = 100  # categories and tags of one post: more are reported and left out
@@ -286,8 +292,10 @@ def _categories_and_tags(meta: dict[str, Any], reading: _Reading) -> tuple[tuple
     return categories, tags
 
 
-def _body(meta: dict[str, Any], body: str, slug: str, draft: bool, reading: _Reading) -> tuple[MarkdownText, Media]:
-    """The post's text, and the media it names (none for a draft, whose text is rendered only when asked for)."""
+def _body(
+    meta: dict[str, Any], body: str, slug: str, draft: bool, reading: _Reading
+) -> tuple[MarkdownText, Media, Episode | None]:
+    """The post's text, the media it names and its episode (none for a draft, whose text is rendered when asked)."""
     body = reading.clean("body", body)
     content_md, summary_md = sources(body, reading.clean("summary", _text("summary", meta.get("summary"))))
     folder = PurePosixPath(reading.source).parent.as_posix().removeprefix(".")
@@ -302,12 +310,13 @@ def _body(meta: dict[str, Any], body: str, slug: str, draft: bool, reading: _Rea
         sanitizer=reading.sanitizer,
     )
     if draft:
-        return text, NO_MEDIA
+        return text, NO_MEDIA, None
     source = MediaSource(reading.settings, folder, page_url, reading.line_of, body, reading.line_of("body"))
     media, notes = read_media(meta, text, source)
+    episode, media = read_episode(meta, media, source, notes)
     for field_name, message in notes:
         reading.note(field_name, message)
-    return text, media
+    return text, media, episode
 
 
 def _build_post(meta: dict[str, Any], body: str, reading: _Reading) -> Post:
@@ -331,7 +340,10 @@ def _build_post(meta: dict[str, Any], body: str, reading: _Reading) -> Post:
         raise _Invalid("visibility", f"visibility must be one of {', '.join(VISIBILITIES)}, not {shown(visibility)}")
     author = _author(meta.get("author"), reading)
     categories, tags = _categories_and_tags(meta, reading)
-    text, media = _body(meta, body, slug, draft, reading)
+    text, media, episode = _body(meta, body, slug, draft, reading)
+    no_audio = no_audio_note(meta, media, shows_of(categories, reading.settings)) if not draft else None
+    if no_audio is not None:
+        reading.note(*no_audio)
     license_url = reading.clean("license", _text("license", meta.get("license")))
     if license_url and url_scheme(license_url) not in ("http", "https"):
         reading.note("license", f"license {shown(license_url)} is not an http(s) URL; left out")
@@ -354,4 +366,5 @@ def _build_post(meta: dict[str, Any], body: str, reading: _Reading) -> Post:
         license=license_url,
         visibility=visibility,
         media=media,
+        episode=episode,
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 from urllib.parse import urlsplit
 
 from syndicator.config import Settings
@@ -142,12 +143,28 @@ RULES: tuple[Rule, ...] = (
 PLATFORMS = tuple(dict.fromkeys(rule.platform for rule in RULES))
 
 
+class Requirement(Protocol):
+    """What a shortfall tells of the rule it misses (a Rule here, or a podcast's: core.podcastplatforms)."""
+
+    @property
+    def platform(self) -> str: ...
+
+    @property
+    def says(self) -> str: ...
+
+    @property
+    def source(self) -> str: ...
+
+    @property
+    def required(self) -> bool: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Shortfall:
     """A rule a feed or a post does not meet."""
 
-    rule: Rule
-    path: str  # the post file, or "" for the feed
+    rule: Requirement
+    path: str  # the post file (a podcast's ``podcasts.<slug>``), or "" for the feed
 
     def __str__(self) -> str:
         level = "required" if self.rule.required else "recommended"

@@ -25,6 +25,7 @@ from syndicator import __version__
 from syndicator.config import Settings
 from syndicator.core.assets import site_image_urls
 from syndicator.core.catalog import Catalog
+from syndicator.core.episode import episode_audio
 from syndicator.core.history import whole_second
 from syndicator.core.markup import xml_legal
 from syndicator.core.namespaces import add_to_entry
@@ -49,7 +50,7 @@ EMPTY_FEED_UPDATED = datetime(2000, 1, 1, tzinfo=UTC)
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 # An entry is serialized under a stand-in root declaring the namespaces its document's root does; the
 # declarations lxml repeats on the entry are then dropped, since the document's root carries them.
-_OPENINGS = {fmt: entry_opening(fmt) for fmt in ("atom", "rss")}
+_OPENINGS = {fmt: entry_opening(fmt) for fmt in ("atom", "rss", "podcast")}
 FEED_STYLESHEET = "/static/feed.css"  # under site_url: the stylesheet of Atom and RSS documents, for browsers
 _ITEMS = "\0items\0"  # stands for the list of items (no feed text can hold a NUL: it is not XML-legal)
 Entries = Mapping[str, Sequence[bytes]]  # format -> the spec's posts' entries, in its order
@@ -67,10 +68,12 @@ def _feed_generator(spec: FeedSpec, settings: Settings) -> FeedGenerator:
     fg.id(f"tag:{settings.authority},2000:{spec.prefix}{spec.stem}.atom")  # a partner feed is another feed
     fg.title(spec.title)
     fg.subtitle(spec.description)
-    fg.language(settings.language)
+    show = spec.show
+    fg.language(show.language if show is not None and show.language else settings.language)
     fg.generator("Syndicator", version=__version__)
-    if settings.site_rights:
-        fg.rights(xml_legal(settings.site_rights)[0])  # Atom rights and RSS copyright
+    rights = show.copyright if show is not None and show.copyright else settings.site_rights
+    if rights:
+        fg.rights(xml_legal(rights)[0])  # Atom rights and RSS copyright
     updated = max(_newest_updated(entries), max((t.when for t in spec.tombstones), default=EMPTY_FEED_UPDATED))
     fg.updated(whole_second(updated))
     fg.lastBuildDate(whole_second(updated))
@@ -145,8 +148,9 @@ def _make_entry(post: Post, labels: tuple[str, ...], settings: Settings, fmt: st
     fe.summary(post.summary_html, type="html")
     if settings.full_content:
         fe.content(post.content_html, type="html")
-    if post.enclosures and fmt == "rss":  # RSS allows one enclosure, and requires its length (0: unknown)
-        first = post.enclosures[0]
+    # RSS allows one enclosure, and requires its length (0: unknown); a podcast's is the episode's audio.
+    first = episode_audio(post) if fmt == "podcast" else post.enclosures[0] if post.enclosures else None
+    if first is not None and fmt != "atom":
         fe.link(href=first.url, rel="enclosure", type=first.media_type, length=str(first.length))
     return fe, add_to_entry(fe, post, fmt)
 
@@ -167,6 +171,17 @@ def rss_item(post: Post, labels: tuple[str, ...], settings: Settings) -> bytes:
     if prefixed:
         stand_in("rss").append(item)
     return _serialized(item, _OPENINGS["rss"], b"<item")
+
+
+def podcast_item(post: Post, labels: tuple[str, ...], settings: Settings) -> bytes:
+    """A post's item in a podcast's RSS, with its episode's tags; empty for a post without audio (no episode)."""
+    if episode_audio(post) is None:
+        return b""
+    fe, prefixed = _make_entry(post, labels, settings, "podcast")
+    item = fe.rss_entry()
+    if prefixed:
+        stand_in("podcast").append(item)
+    return _serialized(item, _OPENINGS["podcast"], b"<item")
 
 
 def _serialized(element: etree._Element, opening: bytes, bare: bytes) -> bytes:
@@ -210,14 +225,19 @@ def _attachment(enclosure: Enclosure) -> dict[str, str | int]:
         found["size_in_bytes"] = enclosure.length
     if enclosure.title:
         found["title"] = enclosure.title
+    if enclosure.duration:
+        found["duration_in_seconds"] = round(enclosure.duration)
     return found
 
 
-ENTRY_MAKERS = {"atom": atom_entry, "rss": rss_item, "json": json_item}
+ENTRY_MAKERS = {"atom": atom_entry, "rss": rss_item, "podcast": podcast_item, "json": json_item}
 
 
 def entry(fmt: str, post: Post, labels: tuple[str, ...], settings: Settings) -> bytes:
-    """A post's entry in one format: "atom", "rss" or "json" (one for partners only names its partner addresses)."""
+    """A post's entry in one format: "atom", "rss", "podcast" (a podcast's RSS item) or "json".
+
+    One for partners only names its partner addresses.
+    """
     return ENTRY_MAKERS[fmt](as_partners_see(post, settings), labels, settings)
 
 
@@ -300,14 +320,19 @@ def document_parts(spec: FeedSpec, entries: Entries, settings: Settings) -> dict
         return {f"{spec.stem}.atom": atom}
     return {
         f"{spec.stem}.atom": [b"".join(atom)],
-        f"{spec.stem}.rss": [b"".join(rss_parts(spec, entries["rss"], settings))],
+        f"{spec.stem}.rss": [b"".join(rss_parts(spec, entries[rss_format(spec)], settings))],
         f"{spec.stem}.json": [json_document(spec, entries["json"], settings)],
     }
 
 
+def rss_format(spec: FeedSpec) -> str:
+    """The entry format of a feed's RSS items: a podcast's (``podcast``), or plain ``rss``."""
+    return "podcast" if spec.show is not None else "rss"
+
+
 def formats_of(spec: FeedSpec) -> tuple[str, ...]:
     """The entry formats a spec's documents need."""
-    return ("atom",) if spec.is_archive else ("atom", "rss", "json")
+    return ("atom",) if spec.is_archive else ("atom", rss_format(spec), "json")
 
 
 def render_feeds(catalog: Catalog, settings: Settings) -> dict[str, bytes]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from urllib.parse import unquote
 
 from syndicator.config import ConfigError
-from syndicator.config import check_redirect
+from syndicator.configtables import check_redirect
 from syndicator.core.markup import slugify
 from syndicator.importers.items import PlannedPost
 from syndicator.importers.wxr import Export

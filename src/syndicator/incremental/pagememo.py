@@ -133,6 +133,7 @@ class PageMemo:
         self._names: tuple[tuple[str, str], ...] = ()  # the category names excerpts and post pages were made with
         self._archives: dict[str, _Made] = {}
         self._posts: dict[str, tuple[Post, Served]] = {}
+        self._around: dict[str, tuple[tuple[str, str] | None, ...]] = {}  # what a post page shows of its neighbours
         self.last = NO_PAGES
         self.not_found: Served | None = None  # made by the first update (it shows no post)
         self.rendered = 0
@@ -213,16 +214,20 @@ class PageMemo:
         """Each post's page: the last one while the post is the same; the others handed to the packer."""
         posts: dict[str, tuple[Post, Served]] = {}
         fresh: dict[str, Post] = {}
-        known = self._posts
-        for post in catalog.posts:
+        known, around = self._posts, self._around
+        self._around = {}
+        listed = catalog.posts  # newest first: a post's newer neighbour is before it, its older one after it
+        for index, post in enumerate(listed):
+            newer = listed[index - 1] if index > 0 else None
+            older = listed[index + 1] if index + 1 < len(listed) else None
+            self._around[post.slug] = shown = (_link_of(newer), _link_of(older))
             previous = known.get(post.slug)
-            if previous is not None and previous[0] is post:
+            if previous is not None and previous[0] is post and around.get(post.slug) == shown:
                 posts[post.slug] = previous
                 continue
-            page = renderer.post_page(post, catalog.labels(post))
-            packer.add(
-                post_path(post.slug), [page], previous[1] if previous is not None else None, post_page_keys(post)
-            )
+            page = renderer.post_page(post, catalog.labels(post), older=older, newer=newer)
+            old = previous[1] if previous is not None else None
+            packer.add(post_path(post.slug), [page], old, post_page_keys(post))
             fresh[post.slug] = post
         return posts, fresh
 
@@ -231,3 +236,8 @@ class PageMemo:
         if blob is None:
             blob = self._excerpts[post] = renderer.excerpt(post, catalog.labels(post))
         return blob
+
+
+def _link_of(post: Post | None) -> tuple[str, str] | None:
+    """What a post page shows of a neighbour in its previous/next links: its slug and title."""
+    return None if post is None else (post.slug, post.title)

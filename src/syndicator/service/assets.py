@@ -17,9 +17,9 @@ from pathlib import Path
 
 from syndicator.config import Settings
 from syndicator.core.assets import MEDIA_DIR
+from syndicator.core.assets import config_images
 from syndicator.core.assets import media_type
 from syndicator.core.assets import output_path
-from syndicator.core.assets import site_images
 from syndicator.core.cachekeys import asset_keys
 from syndicator.core.urls import FEEDS_PREFIX
 from syndicator.core.urls import PARTNER_FEEDS_PREFIX
@@ -52,9 +52,9 @@ class AssetOutput:
 
 
 def used_assets(posts: Iterable[Post], settings: Settings, files: Mapping[str, Located]) -> dict[str, Located]:
-    """The assets the published posts use, and the site's icon and logo: path under posts_dir -> where it is."""
+    """The assets the published posts use, and the images the config names: path under posts_dir -> where it is."""
     used = {path for post in posts for path in post.assets}
-    used |= {path for _name, _url, path in site_images(settings) if path}
+    used |= {path for _name, _url, path in config_images(settings) if path}
     return {path: files[path] for path in used if path in files}
 
 

@@ -27,6 +27,7 @@ from syndicator.core.pipeline import History
 from syndicator.core.pipeline import Published
 from syndicator.core.pipeline import publish
 from syndicator.core.recovery import LedgerError
+from syndicator.core.sitemap import FAVICON
 from syndicator.core.urls import FEEDS_PREFIX
 from syndicator.core.urls import OPML
 from syndicator.incremental.cachefile import CacheFile
@@ -38,6 +39,7 @@ from syndicator.incremental.memo import Layout
 from syndicator.incremental.memo import LayoutMemo
 from syndicator.incremental.memo import OpmlMemo
 from syndicator.incremental.memo import PagingMemo
+from syndicator.incremental.memo import SiteMemo
 from syndicator.incremental.pagememo import PageMemo
 from syndicator.incremental.postcache import PostCache
 from syndicator.incremental.postcache import Progress
@@ -58,6 +60,7 @@ from syndicator.store.keeper import Keeper
 from syndicator.store.records import Stamp
 from syndicator.store.state import fingerprint
 from syndicator.store.state import load_post_cache
+from syndicator.store.templates import static_bytes
 
 logger = logging.getLogger(__name__)
 
@@ -91,18 +94,11 @@ class Builder:
     once before a forked copy takes half (and a tenth as many feeds, for an
     output that forks to write half there). A load that finds no post file
     where posts were published fails (the published feeds stay) unless
-    ``allow_empty``; so does one that finds the ids lost. ``adopting``:
-    output_dir was another state_dir's; what it published is read back.
+    ``allow_empty``; so does one that finds the ids lost.
     """
 
     def __init__(
-        self,
-        settings: Settings,
-        output: Output | None = None,
-        *,
-        parallel_from: int = 2000,
-        allow_empty: bool = False,
-        adopting: bool = False,
+        self, settings: Settings, output: Output | None = None, *, parallel_from: int = 2000, allow_empty: bool = False
     ) -> None:
         self.settings = settings
         self.output = output if output is not None else ServingOutput(settings)
@@ -111,12 +107,13 @@ class Builder:
         self.last_error: str | None = None
         self._lock = threading.Lock()
         self.cache = PostCache(settings, parallel_from=parallel_from)
-        self.state = Keeper(settings, adopting=adopting)  # ledger and post cache: read by the first reload or preview
+        self.state = Keeper(settings)  # ledger and post cache: read by the first reload or preview, not before serving
         memo = EntryMemo(settings, parallel_from=parallel_from)
         split_from = max(1, parallel_from // 10)  # a feed to write costs about what ten posts to parse do
         self.writer = FeedWriter(settings, memo, Compressor(), self.output, split_from=split_from)
         self.writer.folders = self.state.folders
         self._paging, self._opml, self._layouts = PagingMemo(settings), OpmlMemo(settings), LayoutMemo()
+        self._site = SiteMemo(settings, static_bytes(settings, FAVICON))  # sitemap.xml, robots.txt, favicon.ico
         self._assets = AssetWriter(settings)
         self.pages = PageMemo(settings, self.output.renderer)  # its renderer also draws what requests make
         self._digests = Digests(fingerprint(settings))
@@ -211,6 +208,7 @@ class Builder:
         files = self.snapshot.files if self.snapshot is not None and not self.snapshot.starting else {}
         out = self.writer.carry_out(plan, catalog, files, progress)
         self.writer.write_opml(self._opml.render(specs), out, files)
+        self.writer.write_site(self._site.files(catalog), out, files)
         layout = self._layouts.layout(specs)
         removed = [] if layout.keep == self._last_files else prune_unwritten(self.settings, stored, layout.keep)
         self._last_files = layout.keep
@@ -227,8 +225,7 @@ class Builder:
 
     def _publish(self, files: HeldFiles, keep: set[str], report: BuildReport, published: Published) -> None:
         """Make the new Snapshot the one served."""
-        if len(files) != len(report.feeds):  # some files are no longer written: serve only the current ones
-            files = {url: f for url, f in files.items() if url.removeprefix(FEEDS_PREFIX) in keep}
+        files = _current(files, keep, len(report.feeds))
         if self._redirects[0] is not published.ledger:
             self._redirects = (published.ledger, redirects(published.ledger))
         assets, pages, sources = self._assets.served, self.pages.last, self.cache.assets.files
@@ -238,6 +235,13 @@ class Builder:
         changed = report.parsed or report.written or report.removed or report.problems != self._last_problems
         self._last_problems = report.problems
         log_report(report, logging.INFO if changed else logging.DEBUG)  # an unchanged reload is no news
+
+
+def _current(files: HeldFiles, keep: set[str], count: int) -> HeldFiles:
+    """The files to serve: without those no longer written (when there are more than ``count`` feeds' files)."""
+    if len(files) == count:
+        return files
+    return {url: f for url, f in files.items() if not url.startswith(FEEDS_PREFIX) or url[len(FEEDS_PREFIX) :] in keep}
 
 
 def _report(

@@ -29,7 +29,7 @@ from syndicator.service.snapshot import Gone
 from syndicator.service.snapshot import Snapshot
 from syndicator.service.snapshot import feed_kept
 from syndicator.service.snapshot import feed_stored
-from syndicator.store.templates import read_templates
+from syndicator.service.theme import page_renderer
 
 HeldFiles = dict[str, Served]  # every feed file held for requests, by URL path
 
@@ -111,7 +111,7 @@ class ServingOutput:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.renderer = PageRenderer(read_templates(), settings)
+        self.renderer = page_renderer(settings)
         self.partner_feeds = PartnerFeeds(settings, self.renderer)  # rendered when a partner asks, never written
         self._keys: dict[int, tuple[FeedSpec, tuple[str, ...]]] = {}  # each spec's keys, for its formats' files
 

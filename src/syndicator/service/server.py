@@ -80,7 +80,9 @@ def serve_http(settings: Settings, host: str, port: int, threads: int, clock: Cl
     another state_dir's, and what it published is read back before the first load writes.
     """
     multiprocessing.set_start_method("fork", force=True)  # the worker inherits load_app, the settings, the builder
-    builder = Builder(settings, adopting=adopted)  # here, not in the worker: a damaged state file stops serve
+    builder = Builder(settings)  # here, not in the worker: a damaged state file stops serve
+    if adopted:
+        builder.state.adopt()
     for store in (HubStore(settings.state_dir), PartnerStore(settings.state_dir), AudienceStore(settings.state_dir)):
         store.close()  # so are the databases: each opened once here, and closed before the worker is forked
     if settings.smtp_url:  # and following by email's database and key
@@ -102,7 +104,17 @@ def serve_http(settings: Settings, host: str, port: int, threads: int, clock: Cl
         log_access=False,
         websockets=False,
     )
+    logging.getLogger("_granian").addFilter(_known_thread_count)
     server.serve(target_loader=lambda _target: _load_app(settings, builder, host, port, clock))
+
+
+def _known_thread_count(record: logging.LogRecord) -> bool:
+    """Leave out granian's warning that there are more Python threads than twice the cores: they are meant.
+
+    Most of them wait, not compute: the WebSub and inbox slots hold slow request bodies and remote key fetches
+    apart from the threads that answer feeds, which is what keeps those answered (``web.WEBSUB_SLOTS``).
+    """
+    return "Python threads, which seems quite high" not in record.getMessage()
 
 
 def _raise_file_limit(wanted: int) -> None:

@@ -29,9 +29,9 @@ class Keeper:
     ledger are read at once: a damaged one is a StateError before anything runs.
     """
 
-    def __init__(self, settings: Settings, *, adopting: bool = False) -> None:
+    def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.adopting = adopting  # output_dir was another state_dir's: what it published is read back too
+        self.adopting = False  # output_dir was another state_dir's: what it published is read back too (adopt)
         self._records_file = RecordsFile(settings)
         self.records: dict[str, FeedRecord] = self._records_file.read()
         self.folders: set[str] = state.read_folders(settings)
@@ -49,6 +49,10 @@ class Keeper:
             known = (record, ledger_line(source, record))
         self._lines[source] = known
         return known[1]
+
+    def adopt(self) -> None:
+        """Take over an output_dir another state_dir built: the first load reads back what it published."""
+        self.adopting = True
 
     def start(self) -> None:
         """Read the ledger (for the first load, not before serving)."""

@@ -1,6 +1,9 @@
 """Media RSS (``media:content``, ``media:thumbnail``): a post's featured image, in Atom entries and RSS items alike.
 
-A document declares the namespace when one of its posts has a featured image. No I/O.
+A document declares the namespace when one of its posts has a featured image.
+Not in a podcast's items: podcast apps (gPodder's parser among them) take a
+``media:content`` for one of the episode's files; the episode's artwork is
+its ``itunes:image`` there. No I/O.
 """
 
 from __future__ import annotations
@@ -72,4 +75,6 @@ def media_content(parent: etree._Element, image: Image) -> None:
         etree.SubElement(content, f"{{{URI}}}credit").text = image.credit
 
 
-NAMESPACE = Namespace("media", "media", URI, entries_in=("atom", "rss"), feed=Declared, entry=FeaturedImage)
+NAMESPACE = Namespace(
+    "media", "media", URI, entries_in=("atom", "rss"), feed=Declared, entry=FeaturedImage, podcast_items=False
+)

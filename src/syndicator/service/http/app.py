@@ -24,7 +24,6 @@ from syndicator.config import Settings
 from syndicator.core.urls import FEEDS_PREFIX
 from syndicator.service.audience import Audience
 from syndicator.service.build import Builder
-from syndicator.service.clients import Proxies
 from syndicator.service.clients import Throttle
 from syndicator.service.federation import Federation
 from syndicator.service.following import Following
@@ -36,6 +35,7 @@ from syndicator.service.http.fediweb import INBOX_SLOTS
 from syndicator.service.http.origin import Origins
 from syndicator.service.http.pages import CONTENT_SECURITY_POLICY
 from syndicator.service.http.pages import answer_page
+from syndicator.service.http.proxies import Proxies
 from syndicator.service.http.routes import RENAMED
 from syndicator.service.http.routes import ROUTES
 from syndicator.service.http.routes import Route

@@ -16,7 +16,7 @@ import threading
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from syndicator.config_checks import valid_host
+from syndicator.configchecks import valid_host
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment

@@ -28,6 +28,9 @@ from werkzeug.routing import Rule
 from syndicator.core.actors import ACTORS
 from syndicator.core.actors import OBJECTS
 from syndicator.core.actors import SHARED_INBOX
+from syndicator.core.sitemap import FAVICON
+from syndicator.core.sitemap import ROBOTS
+from syndicator.core.sitemap import SITEMAP
 from syndicator.core.urls import FEEDS_PREFIX
 from syndicator.core.urls import FORMATS
 from syndicator.core.urls import PARTNERS_ROOT
@@ -42,6 +45,7 @@ from syndicator.service.http.context import KINDS
 from syndicator.service.http.feeds import Feeds
 from syndicator.service.http.pages import Pages
 from syndicator.service.http.partners import Partners
+from syndicator.service.http.sitefiles import SiteFiles
 from syndicator.service.http.statspage import stats_page
 from syndicator.service.http.websub import websub
 
@@ -50,6 +54,7 @@ ALL = ("GET", "HEAD", "POST")
 EXTENSIONS = f"any({', '.join(FORMATS)})"  # a feed file's extension, as a rule's converter
 PARTNERS_NOTE = "for a partner's token: its feeds, the pages and media/ files of posts for partners only"
 ANY = ("*",)
+ROOT: dict[str, Any] = {"front": True, "files": True}  # a file of output_dir answered at the site's root
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +92,16 @@ ROUTES: tuple[Route, ...] = (
         f"{MEDIA_PATH}<path:name>", Assets, "an asset a post uses (ranges); 503 while replaced", front=True, files=True
     ),
     Route(f"{FEEDS_PREFIX}<path:name>", Feeds, "a feed, archive page, OPML; 503 before loaded", front=True, files=True),
+    # The site's root files, made by each reload and written to output_dir too (a static server may answer them).
+    Route(f"/{SITEMAP}", SiteFiles, "every post, page and archive for search engines; an index past 50,000", **ROOT),
+    Route("/sitemap-<int:number>.xml", SiteFiles, "a part of the sitemap, past 50,000 addresses", **ROOT),
+    Route(
+        f"/{ROBOTS}",
+        SiteFiles,
+        "robots.txt: where the sitemap is; the partners' and stats addresses not crawled",
+        **ROOT,
+    ),
+    Route(f"/{FAVICON}", SiteFiles, "the icon: theme_dir's static/favicon.ico, or the package's", **ROOT),
     Route("/<path:page>", Pages, "a page of the snapshot (and /), asked without a query string", front=True),
     # The app's views.
     Route("/", oldurls.old_query_permalink, "WordPress's default permalink: 301 to the post", ANY, query="p"),
