@@ -30,6 +30,7 @@ PAGE_KINDS = [
     ("category.html", "/tag/green/"),
     ("category.html", "/author/ann/"),
     ("post.html", "/posts/first/"),
+    ("page.html", "/about/"),
     ("404.html", "/no/such/page/"),
     ("stats.html", "/stats/"),
     ("email.html", "/confirm/not-a-token"),
@@ -41,6 +42,7 @@ def themed_site(make_settings: Callable[..., Settings], write_post: Callable[...
     """A site of two posts, with a theme that overrides one given template (returns a test client)."""
     write_post("2025-06-01-first.md", title="First", categories="[Alpha]", tags="[Green]", author="Ann")
     write_post("2025-06-02-second.md", title="Second", date="2025-06-02T10:00:00Z", categories="[Alpha]")
+    write_post("pages/about.md", title="About", type="page")
 
     def make(name: str, text: str) -> Any:
         theme = tmp_path / "theme"
@@ -108,6 +110,7 @@ BROKEN = [
     ("{% if %}", "post.html", 2),  # a syntax error
     ("{{ post.title | shout }}", "post.html", 2),  # an unknown filter
     ("{{ post.no_such_field }}", "post.html", 2),  # an unknown value: would fail when a page is drawn
+    ("{{ post.no_such_field }}", "page.html", 2),  # likewise on a page (type: page)
     ("{% for x in settings.site_title | int %}{% endfor %}", "category.html", 2),  # fails when rendered
 ]
 

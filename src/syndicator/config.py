@@ -65,14 +65,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("summary_words", int, 55, "Word limit of the summary of a post without an excerpt marker."),
     Setting("id_authority", str, "", "Authority of `tag:` ids (empty: the host of `site_url`)."),
     Setting("max_post_bytes", int, 2 * 1024 * 1024, "Larger post files are reported and skipped."),
+    Setting("max_image_bytes", int, 10 * 1024 * 1024, "A larger image is warned about; feeds' thumbnails resize it."),
+    Setting("max_image_pixels", int, 8000, "A wider or taller image is warned about; feeds' thumbnails resize it."),
     Setting("archive_page_size", int, 50, "Posts per archive page (RFC 5005)."),
     Setting("page_size", int, 10, "Posts per HTML page of the home page and of each archive (`/…/page/<n>/`)."),
-    Setting(
-        "state_dir",
-        Path,
-        ".syndicator",
-        "Folder for the id ledger, the parse and feed caches, and the hub's subscriptions.",
-    ),
+    Setting("state_dir", Path, ".syndicator", "Folder of the id ledger, the caches and the hub's subscriptions."),
     Setting(
         "websub_hub",
         str,
@@ -149,6 +146,8 @@ _MINIMUM = {
     "reload_interval": 1,
     "summary_words": 1,
     "max_post_bytes": 1,
+    "max_image_bytes": 1,
+    "max_image_pixels": 16,
     "archive_page_size": 1,
     "tombstone_days": 0,
     "page_size": 1,
@@ -172,6 +171,8 @@ class Settings:
     summary_words: int = 55
     id_authority: str = ""
     max_post_bytes: int = 2 * 1024 * 1024
+    max_image_bytes: int = 10 * 1024 * 1024
+    max_image_pixels: int = 8000
     archive_page_size: int = 50
     page_size: int = 10
     state_dir: Path = Path(".syndicator")
@@ -198,7 +199,7 @@ class Settings:
     # Redirects change no feed or page bytes: they stay out of equality, hashing and the settings fingerprint
     # (a large site has thousands, and the fingerprint is taken per post).
     redirects: Redirects = field(default_factory=Redirects, compare=False, repr=False)
-    # Read by nothing yet that renders: out of equality and the fingerprint like the redirects for now.
+    # Out of equality and the fingerprint too: the feeds' specs and the pages' keys carry the descriptions they show.
     categories: Categories = field(default_factory=Categories, compare=False, repr=False)
     podcasts: Podcasts = field(default_factory=Podcasts)  # [podcasts.*]: feeds' bytes, so in the fingerprint
 

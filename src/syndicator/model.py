@@ -72,6 +72,7 @@ class AssetFacts:
     width: int = 0
     height: int = 0
     leaves: bool = False
+    digest: str = ""  # of an image over the limits (max_image_bytes, max_image_pixels): names its resized copy
     duration: float = 0.0
 
 
@@ -133,6 +134,10 @@ class Image:
     caption: str = ""
     credit: str = ""
     in_body: bool = False  # the body's first image (the post page shows it already)
+    oversized: bool = False  # over max_image_bytes or max_image_pixels: never a thumbnail itself
+    thumbnail: str = ""  # an oversized image's resized copy (its URL), "" when it has none
+    thumbnail_width: int = 0
+    thumbnail_height: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,6 +213,7 @@ class Post:
     enclosures: tuple[Enclosure, ...] = ()  # once bound
     assets: tuple[str, ...] = ()  # the local files it uses that exist (paths under posts_dir), once bound
     episode: Episode | None = None  # its episode fields, when it has any (see core.episode)
+    page_path: str = ""  # a page (``type: page``): the URL path it is served at (``/about/``); "" for a post
     _digest: str = field(init=False, repr=False, compare=False, default="")
     # In no feed or page: where its file was read from, and the problems it had.
     _hash_exclude_: ClassVar[frozenset[str]] = frozenset({"_digest", "path", "source", "warnings"})
@@ -219,6 +225,8 @@ class Post:
             raise ValueError(f"invalid slug {self.slug!r}")
         if self.visibility not in VISIBILITIES:
             raise ValueError(f"invalid visibility {self.visibility!r}")
+        if self.page_path and not (self.page_path.startswith("/") and self.page_path.endswith("/")):
+            raise ValueError(f"invalid page path {self.page_path!r}")
 
     @property
     def digest(self) -> str:
@@ -234,6 +242,11 @@ class Post:
     def __hash__(self) -> int:
         """Of its digest: posts are dictionary keys of the entry memo."""
         return hash(self.digest)
+
+    @property
+    def is_page(self) -> bool:
+        """Whether it is a page (``type: page``): served at its path, in no feed, archive or notification."""
+        return bool(self.page_path)
 
     @property
     def partners_only(self) -> bool:

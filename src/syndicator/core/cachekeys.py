@@ -7,6 +7,8 @@ each post (``post/<slug>``). Own keys: ``feed/<stem>`` for a feed in every
 format and for each archive page (``feed/category/x/archive/3``),
 ``feed/index`` for the OPML, ``page/<stem>`` for every HTML page of a listing
 (``page/all`` for the home pages), ``page/post/<slug>`` for a post's page,
+``page<path>`` for a page (``type: page``) served at its path
+(``page/about/``: the last slash keeps it apart from a listing's),
 ``media/<path>`` for an asset. Keys are ASCII without spaces or commas (the
 header separators); a header holds HEADER_BYTES at most, own key and ``site``
 always. Pure. No I/O.
@@ -56,6 +58,11 @@ def page_keys(stem: str, posts: Iterable[Post]) -> tuple[str, ...]:
 def post_page_keys(post: Post) -> tuple[str, ...]:
     """A post's page's keys."""
     return (key(f"page/post/{post.slug}"), SITE, *listed((post,)))
+
+
+def site_page_keys(path: str, page: Post) -> tuple[str, ...]:
+    """A page's keys (``type: page``, served at ``path``): in no listing, it depends on itself alone."""
+    return (key(f"page{path}"), SITE, key(f"post/{page.slug}"))
 
 
 def asset_keys(path: str) -> tuple[str, ...]:

@@ -28,6 +28,7 @@ from syndicator.core.frontmatter import shown
 from syndicator.core.markup import WEB_SCHEMES
 from syndicator.core.markup import safe_url
 from syndicator.core.markup import xml_legal
+from syndicator.core.thumbnails import ImageLimits
 from syndicator.model import NO_MEDIA
 from syndicator.model import AssetFacts
 from syndicator.model import Enclosure
@@ -160,7 +161,7 @@ def read_media(meta: dict[str, Any], text: Any, source: MediaSource) -> tuple[Me
     return Media(image, tuple(enclosures), tuple(dict.fromkeys(files))), notes
 
 
-def _image(ref: MediaRef | None, known: dict[str, AssetFacts | None]) -> Image | None:
+def _image(ref: MediaRef | None, known: dict[str, AssetFacts | None], limits: ImageLimits | None) -> Image | None:
     if ref is None:
         return None
     facts = known.get(ref.path) if ref.path else None
@@ -168,7 +169,20 @@ def _image(ref: MediaRef | None, known: dict[str, AssetFacts | None]) -> Image |
         return None  # a local file that is missing: its warning says so
     kind = facts.media_type if facts is not None else _remote_type(ref.url)
     width, height, size = (facts.width, facts.height, facts.size) if facts is not None else (0, 0, 0)
-    return Image(ref.url, kind, width, height, size, ref.alt, ref.caption, ref.credit, ref.in_body)
+    image = Image(ref.url, kind, width, height, size, ref.alt, ref.caption, ref.credit, ref.in_body)
+    if facts is None or limits is None or not limits.over(facts):
+        return image
+    resized = limits.resized(facts)  # the thumbnail: a resized copy, or none (never the original)
+    if resized is None:
+        return replace(image, oversized=True)
+    path, thumbnail_width, thumbnail_height = resized
+    return replace(
+        image,
+        oversized=True,
+        thumbnail=limits.media_url + path,
+        thumbnail_width=thumbnail_width,
+        thumbnail_height=thumbnail_height,
+    )
 
 
 def _remote_type(url: str) -> str:
@@ -206,8 +220,9 @@ def missing_message(path: str, facts: AssetFacts | None) -> str:
     return f"refers to a missing file: {path}{reason}"
 
 
-def bind(post: Post, facts: Facts) -> tuple[Post, tuple[AssetFacts | None, ...]]:
-    """The post with its image, enclosures, assets and missing-file warnings, and the facts it was bound to.
+def bind(post: Post, facts: Facts, limits: ImageLimits | None = None) -> tuple[Post, tuple[AssetFacts | None, ...]]:
+    """The post with its image, enclosures, assets, and warnings of missing files and of images over the ``limits``,
+    and the facts it was bound to.
 
     The facts come in the order of ``paths(post)``; a post that names no
     media is returned as it is.
@@ -224,16 +239,29 @@ def bind(post: Post, facts: Facts) -> tuple[Post, tuple[AssetFacts | None, ...]]
         for path, line in media.files
         if known[path] is None
     )
+    warnings += _oversized(post, known, limits)
     enclosures = tuple(e for e in (_enclosure(r, known) for r in media.enclosures) if e is not None)
     bound = replace(
         post,
-        image=_image(media.image, known),
+        image=_image(media.image, known, limits),
         enclosures=enclosures,
         episode=_episode_files(post.episode, known),
         assets=tuple(path for path in names if known[path] is not None),
         warnings=post.warnings + warnings,
     )
     return bound, seen
+
+
+def _oversized(post: Post, known: dict[str, AssetFacts | None], limits: ImageLimits | None) -> tuple[LoadProblem, ...]:
+    """A warning for each image the post names that is over the limits (on the line it is first named)."""
+    if limits is None:
+        return ()
+    warned: dict[str, LoadProblem] = {}
+    for path, line in post.media.files:
+        facts = known.get(path)
+        if facts is not None and path not in warned and limits.over(facts):
+            warned[path] = LoadProblem(post.path, line, limits.warning(path, facts), fatal=False, private=post.private)
+    return tuple(warned.values())
 
 
 def paths(post: Post) -> tuple[str, ...]:

@@ -1,4 +1,4 @@
-"""HTML pages from their specs and their posts' excerpts: archive pages, post pages and the 404 page (Jinja).
+"""HTML pages from their specs and their posts' excerpts: archive pages, post pages, pages and the 404 page (Jinja).
 
 An archive page is its frame (a head and a tail) around its posts' excerpts:
 each post's excerpt is rendered once and joined into every page that lists it
@@ -191,6 +191,16 @@ class PageRenderer:
             json_ld=script_json(blog_posting(post, self.settings, description, image)),
         )
         return page.encode("utf-8")
+
+    def site_page(self, page: Post) -> bytes:
+        """A page (``type: page``) as served at its path: its title and content; no date, terms or feeds of its own."""
+        rendered = self.render(
+            "page.html",
+            post=page,
+            canonical=f"{self.settings.base_url}{page.page_path}",
+            description=summary_description(page.summary_html),
+        )
+        return rendered.encode("utf-8")
 
     def not_found(self) -> bytes:
         """The page of a 404: in the site's style, with the way home and to the feeds."""

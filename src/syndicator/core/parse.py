@@ -37,6 +37,7 @@ from syndicator.core.privacy import private_text
 from syndicator.core.summary import sources
 from syndicator.core.text import MarkdownText
 from syndicator.core.urls import default_post_id
+from syndicator.core.urls import page_path_of
 from syndicator.core.urls import post_path
 from syndicator.model import NO_MEDIA
 from syndicator.model import VISIBILITIES
@@ -57,7 +58,9 @@ FIELDS = (
     *("title", "date", "updated", "categories", "tags", "author", "slug", "id", "draft", "summary"),
     *("image", "enclosures", "license", "visibility"),  # media, partner-grade rights, partner-only posts
     *EPISODE_FIELDS,  # a podcast episode's
+    *("type", "path"),  # a page (``type: page``) and where it is served
 )
+TYPES = ("post", "page")
 AUTHOR_FIELDS = ("name", "email", "uri")
 MAX_TERMS = 100  # categories and tags of one post: more are reported and left out
 MISSPELLED = "the post stays unpublished until the key is spelled right (or removed)"
@@ -292,14 +295,32 @@ def _categories_and_tags(meta: dict[str, Any], reading: _Reading) -> tuple[tuple
     return categories, tags
 
 
+def _page_path(meta: dict[str, Any], slug: str, reading: _Reading) -> str:
+    """A page's path (``type: page``; default ``/<slug>/``), or "" for a post."""
+    kind = meta.get("type", "post")
+    if kind not in TYPES:
+        raise _Invalid("type", f"type must be post or page, not {shown(kind)}")
+    if kind == "post":
+        if meta.get("path") is not None:
+            reading.note("path", "path is only read for a page (type: page); ignored")
+        return ""
+    path, problem = page_path_of(_text("path", meta.get("path")) or slug)
+    if problem:
+        raise _Invalid("path", problem)
+    return path
+
+
 def _body(
-    meta: dict[str, Any], body: str, slug: str, draft: bool, reading: _Reading
+    meta: dict[str, Any], body: str, path: str, draft: bool, reading: _Reading
 ) -> tuple[MarkdownText, Media, Episode | None]:
-    """The post's text, the media it names and its episode (none for a draft, whose text is rendered when asked)."""
+    """The post's text, the media it names and its episode (none for a draft, whose text is rendered when asked).
+
+    ``path``: the URL path of its page, that relative links are resolved against.
+    """
     body = reading.clean("body", body)
     content_md, summary_md = sources(body, reading.clean("summary", _text("summary", meta.get("summary"))))
     folder = PurePosixPath(reading.source).parent.as_posix().removeprefix(".")
-    page_url = f"{reading.settings.base_url}{post_path(slug)}"
+    page_url = f"{reading.settings.base_url}{path}"
     text = MarkdownText(
         content_md=content_md,
         summary_md=summary_md,
@@ -329,6 +350,7 @@ def _build_post(meta: dict[str, Any], body: str, reading: _Reading) -> Post:
             reading.note(str(key), message)
     title, published, updated = _title_and_dates(meta, reading)
     slug = _slug(meta, reading)
+    page_path = _page_path(meta, slug, reading)
     entry_id = reading.clean("id", _text("id", meta.get("id")))
     if not entry_id:
         entry_id = default_post_id(reading.settings, published.date().isoformat(), slug)
@@ -340,7 +362,7 @@ def _build_post(meta: dict[str, Any], body: str, reading: _Reading) -> Post:
         raise _Invalid("visibility", f"visibility must be one of {', '.join(VISIBILITIES)}, not {shown(visibility)}")
     author = _author(meta.get("author"), reading)
     categories, tags = _categories_and_tags(meta, reading)
-    text, media, episode = _body(meta, body, slug, draft, reading)
+    text, media, episode = _body(meta, body, page_path or post_path(slug), draft, reading)
     no_audio = no_audio_note(meta, media, shows_of(categories, reading.settings)) if not draft else None
     if no_audio is not None:
         reading.note(*no_audio)
@@ -367,4 +389,5 @@ def _build_post(meta: dict[str, Any], body: str, reading: _Reading) -> Post:
         visibility=visibility,
         media=media,
         episode=episode,
+        page_path=page_path,
     )

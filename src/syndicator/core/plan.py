@@ -161,10 +161,11 @@ def _taxonomy_group(
     """A category's, tag's or author's feed group; without a ``page_url`` (no public page) it links the home page."""
     site = xml_legal(settings.site_title)[0]
     title, description = _TITLES[kind]
+    own = xml_legal(settings.categories.description(group.slug))[0].strip() if kind == "category" else ""
     return FeedGroup(
         feed_stem(kind, group.slug),
         title.format(site=site, name=group.name),
-        description.format(site=site, name=group.name),
+        own or description.format(site=site, name=group.name),  # [categories.<slug>] description: the subtitle
         page_url or archive_url(settings, HOME, ""),
         group.posts,
         stones,

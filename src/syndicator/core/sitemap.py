@@ -1,9 +1,10 @@
 """What search engines read at the site's root: ``sitemap.xml`` (sitemaps.org 0.9) and ``robots.txt``.
 
-The sitemap lists the home page, every post's page and every archive's first
-page (category, tag, author), each with its ``lastmod``: a post's ``updated``,
-an archive's newest post's. Past MAX_URLS addresses (the protocol's limit for
-one file) ``sitemap.xml`` is a sitemap index of ``sitemap-1.xml``,
+The sitemap lists the home page, every post's page, every page (``type: page``)
+and every archive's first page (category, tag, author), each with its
+``lastmod``: a post's or page's ``updated``, an archive's newest post's. Past
+MAX_URLS addresses (the protocol's limit for one file) ``sitemap.xml`` is a
+sitemap index of ``sitemap-1.xml``,
 ``sitemap-2.xml``…, each of at most MAX_URLS, all at the root (a sitemap may
 list only addresses under its own folder). Posts for partners only are never
 listed (the catalog is the public one). Deterministic. No I/O.
@@ -37,13 +38,16 @@ def part_name(number: int) -> str:
 
 
 def addresses(catalog: Catalog, settings: Settings) -> Iterator[tuple[str, datetime]]:
-    """Every listed address with its lastmod: the home page and archives' first pages, then every post's page."""
+    """Every listed address with its lastmod: the home page and archives' first pages, every post's page, every
+    page."""
     base = settings.base_url
     for archive in archives(catalog, settings.site_title):
         if archive.posts:
             yield f"{base}{archive.base}", max(post.updated for post in archive.posts)
     for post in catalog.posts:
         yield post_url(settings, post), post.updated
+    for path, page in catalog.pages.items():  # pages (type: page), at their paths
+        yield f"{base}{path}", page.updated
 
 
 def sitemap_files(catalog: Catalog, settings: Settings, limit: int = MAX_URLS) -> dict[str, bytes]:

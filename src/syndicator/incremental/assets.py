@@ -15,6 +15,7 @@ import os
 import stat
 from collections.abc import Collection
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 
 from syndicator.config import Settings
@@ -24,11 +25,13 @@ from syndicator.core.assets import site_image_files
 from syndicator.core.media import bind
 from syndicator.core.media import paths
 from syndicator.core.podcasts import show_problems
+from syndicator.core.thumbnails import ImageLimits
 from syndicator.model import LEAVING
 from syndicator.model import AssetFacts
 from syndicator.model import LoadProblem
 from syndicator.model import Post
 from syndicator.store.files import FileState
+from syndicator.store.files import file_digest
 from syndicator.store.files import file_state
 from syndicator.store.sources import asset_name
 from syndicator.store.sources import asset_states
@@ -46,6 +49,7 @@ class AssetIndex:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self.limits = ImageLimits.of(settings)
         self.root = str(settings.posts_dir)
         self.files: dict[str, Located] = {}  # the files that may be published
         self.leaving: dict[str, Located] = {}  # links that lead out of posts_dir: never published
@@ -119,6 +123,8 @@ class AssetIndex:
         width, height = image_size(full) if kind.startswith("image/") else (0, 0)
         duration = audio_duration(full) if kind.startswith("audio/") else 0.0
         facts = AssetFacts(state[0], kind, width, height, duration=duration)
+        if self.limits.over(facts):  # its resized copy is named by its digest
+            facts = replace(facts, digest=file_digest(full))
         self.known[path] = (state, facts)
         return facts
 
@@ -168,7 +174,7 @@ class MediaBinder:
         known = self.bindings.get(full)
         if known is not None and known[0] is post:
             return known[1]
-        result, seen = bind(post, self.index.facts)
+        result, seen = bind(post, self.index.facts, self.index.limits)
         if result is post:  # a post that names no media: nothing to keep
             self.bindings.pop(full, None)
             return post

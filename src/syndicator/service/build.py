@@ -212,7 +212,7 @@ class Builder:
         layout = self._layouts.layout(specs)
         removed = [] if layout.keep == self._last_files else prune_unwritten(self.settings, stored, layout.keep)
         self._last_files = layout.keep
-        media = self._assets.publish(catalog.posts, self.cache.assets.files, stored.folders, changed is None)
+        media = self._assets.publish(catalog.with_pages, self.cache.assets.files, stored.folders, changed is None)
         problems = all_problems(problems, published, stored)
         stored.save(out.records, published.ledger, published.feeds, folders)
         self._keys, self._published = plan.keys, published

@@ -35,6 +35,7 @@ SAMPLE_POSTS = tuple(
     "Continue reading\n\nThe rest, with a [link](https://example.org/) and `code`.\n"
     for n in (1, 2, 3)
 )
+SAMPLE_PAGE = "---\ntitle: Sample page\ndate: 2024-01-01\ntype: page\npath: /about/\n---\nA page of the site.\n"
 
 
 def page_renderer(settings: Settings) -> PageRenderer:
@@ -56,6 +57,7 @@ def page_renderer(settings: Settings) -> PageRenderer:
 def try_every_page(renderer: PageRenderer, settings: Settings) -> None:
     """Render every page kind of the sample site, and the pages drawn per request, with sample values."""
     parsed = [parse_post(text, f"sample-{n}.md", settings) for n, text in enumerate(SAMPLE_POSTS, 1)]
+    parsed.append(parse_post(SAMPLE_PAGE, "pages/about.md", settings))  # page.html
     posts = [post for post in parsed if isinstance(post, Post)]
     catalog = Catalog.build(posts, SAMPLE_NOW)
     paged = replace(settings, page_size=1)  # one post a page: the links to older and newer pages show
