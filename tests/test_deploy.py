@@ -7,12 +7,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -21,13 +16,18 @@ import requests
 from conftest import SEED_POSTS
 from conftest import free_port
 from conftest import post_text
+from mediafiles import CAMELS_JPEG
+from mediafiles import copy
 from mediafiles import write_png
+from support.deployment import Deployment
+from support.deployment import Serve
+from support.deployment import parity
+from support.deployment import run
 from support.nginx import SERVER_BLOCK
 from support.nginx import running_nginx
 from support.parity import NGINX_ETAG
 from support.parity import Probe
 from support.parity import compare
-from support.parity import matrix_line
 from syndicator.service.http.routes import ROUTES
 from syndicator.service.http.routes import tried
 
@@ -46,62 +46,10 @@ ALLOWED: dict[tuple[str, str], str] = {(name, "Surrogate-Key"): NGINX_KEYS for n
     ("media, range past the end", name): UNSATISFIABLE
     for name in ("Cache-Control", "CDN-Cache-Control", "Surrogate-Key")
 }
+WORDPRESS_ALLOWED = {("its feed (subtitle)", "Surrogate-Key"): NGINX_KEYS}
 # The compared fields nginx may leave out on a 304 (RFC 9110 lets a 304 omit what it does not change), and
 # ETag spelling: nginx's is "<mtime>-<size>" in hex, serve's a digest of the bytes (each server's own validators
 # are what its readers send back, and both answer them 304).
-
-
-@dataclass
-class Deployment:
-    site: Path
-    nginx: str
-    serve: str
-    token: str
-    newest_archive: int
-
-
-def run(site: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """``syndicator <args>`` in the site's folder, as an operator types it (stopped at a timeout)."""
-    command = [sys.executable, "-m", "syndicator", *args]
-    process = subprocess.Popen(command, cwd=site, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        stdout, stderr = process.communicate(timeout=120)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        stdout, stderr = process.communicate()
-    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
-
-
-class Serve:
-    """``syndicator serve --config syndicator.toml`` in the site's folder, stopped by its pid."""
-
-    def __init__(self, site: Path, port: int) -> None:
-        self.url = f"http://127.0.0.1:{port}"
-        self.log = (site / "serve.log").open("ab")
-        command = [sys.executable, "-m", "syndicator", "serve", "--config", "syndicator.toml", "--port", str(port)]
-        env = {k: v for k, v in os.environ.items() if not k.startswith("SYNDICATOR_")}
-        self.process = subprocess.Popen(command, cwd=site, env=env, stdout=self.log, stderr=subprocess.STDOUT)
-
-    def wait_for(self, path: str, status: int, what: str) -> None:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, f"serve exited ({what})"
-            try:
-                if requests.get(self.url + path, timeout=5, allow_redirects=False).status_code == status:
-                    return
-            except requests.ConnectionError:
-                pass
-            time.sleep(0.2)
-        raise AssertionError(f"timed out waiting for {what}")
-
-    def stop(self) -> None:
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self.log.close()
 
 
 def make_site(site: Path, nginx_port: int) -> None:
@@ -138,6 +86,34 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
             feed = requests.get(f"{serve.url}/feeds/all.atom", timeout=5).text
             newest = int(re.findall(r'archive/(\d+)\.atom" rel="prev-archive"', feed)[0])
             yield Deployment(site, nginx, serve.url, token, newest)
+    finally:
+        serve.stop()
+
+
+CLASSIC = Path(__file__).resolve().parent / "data" / "wordpress" / "classic-site.xml"
+
+
+@pytest.fixture(scope="module")
+def wordpress(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
+    """classic-site.xml imported with its uploads into a site folder, as the README's import section has it, then
+    served with nginx in front; images wider than 500 px get thumbnails under media/_resized/."""
+    root = tmp_path_factory.mktemp("wordpress")
+    site, nginx_port, serve_port = root / "site", free_port(), free_port()
+    site.mkdir()
+    (site / "syndicator.toml").write_text(f'site_url = "http://127.0.0.1:{nginx_port}"\nmax_image_pixels = 500\n')
+    for name in ("one.jpg", "two.jpg"):
+        copy(CAMELS_JPEG, root / "uploads" / "2020" / "05" / name)
+    copy(CAMELS_JPEG, root / "uploads" / "2020" / "04" / "spare.jpg")  # no post uses it
+    imported = run(site, "import", "wordpress", str(CLASSIC), "--config", "syndicator.toml", "--media", "../uploads")
+    assert imported.returncode == 0, imported.stderr
+    serve = Serve(site, serve_port)
+    try:
+        serve.wait_for("/about/", 200, "the first load")
+        feed = requests.get(f"{serve.url}/feeds/all.atom", timeout=5).text
+        thumbnails = sorted(set(re.findall(r'<media:thumbnail url="http://[^/"]+(/feeds/media/_resized/[^"]+)"', feed)))
+        assert thumbnails, "a feed names a resized copy"
+        with running_nginx(root, site, f"127.0.0.1:{serve_port}", nginx_port) as nginx:
+            yield Deployment(site, nginx, serve.url, thumbnail=thumbnails[0])
     finally:
         serve.stop()
 
@@ -224,40 +200,114 @@ def probes(deployment: Deployment) -> list[Probe]:
         Probe("subscribe by email", "/subscribe", "POST", body=b"email=a%40example.org"),
         Probe("confirm", "/confirm/x"),
         Probe("unsubscribe", "/unsubscribe/x"),
+        *root_file_probes(),
     ]
 
 
-def test_nginx_in_front_answers_as_serve_does(deployment: Deployment) -> None:
+def root_file_probes() -> list[Probe]:
+    """The site's root files, which nginx answers from feeds/ itself: each form a reader or a crawler asks."""
+    return [
+        Probe("sitemap", "/sitemap.xml"),
+        Probe("sitemap, gzip", "/sitemap.xml", headers={"Accept-Encoding": "gzip"}),
+        Probe("sitemap, HEAD", "/sitemap.xml", "HEAD"),
+        Probe("sitemap, If-None-Match", "/sitemap.xml", validator="If-None-Match"),
+        Probe("sitemap, a Range", "/sitemap.xml", headers={"Range": "bytes=0-9"}),
+        Probe("a sitemap part not made", "/sitemap-1.xml"),
+        Probe("robots.txt", "/robots.txt"),
+        Probe("robots.txt, If-Modified-Since", "/robots.txt", validator="If-Modified-Since"),
+        Probe("POST to robots.txt", "/robots.txt", "POST", body=b"x"),
+        Probe("favicon", "/favicon.ico"),
+        Probe("favicon, gzip", "/favicon.ico", headers={"Accept-Encoding": "gzip"}),
+        Probe("root files are not under /feeds/", "/feeds/robots.txt"),
+    ]
+
+
+def wordpress_probes(deployment: Deployment) -> list[Probe]:
+    """An imported WordPress site: pages by path, every old address form, nested categories, uploads, thumbnails."""
+    thumbnail = deployment.thumbnail
+    return [
+        Probe("page by path", "/about/"),
+        Probe("child page", "/about/team/"),
+        Probe("child page, no last slash", "/about/team"),
+        Probe("page with a query string", "/about/team/?replytocom=3"),
+        Probe("page, gzip", "/about/", headers={"Accept-Encoding": "gzip"}),
+        Probe("?page_id=", "/?page_id=210"),
+        Probe("?page_id= of a draft", "/?page_id=212"),
+        Probe("?p= of a page", "/?p=211"),
+        Probe("?cat=", "/?cat=11"),
+        Probe("?cat= &paged=", "/?cat=11&paged=2"),
+        Probe("?category_name=", "/?category_name=notes"),
+        Probe("?tag=", "/?tag=rivers-2"),
+        Probe("?author=", "/?author=1"),
+        Probe("?feed=rss2", "/?feed=rss2"),
+        Probe("?feed=atom &cat=", "/?cat=12&feed=atom"),
+        Probe("?feed= of comments", "/?feed=comments-rss2"),
+        Probe("nested category", "/category/places/towns/"),
+        Probe("nested category, child", "/category/places/towns/old-town/"),
+        Probe("nested category feed", "/category/places/towns/old-town/feed/"),
+        Probe("nested category feed/rss2/", "/category/places/towns/feed/rss2/"),
+        Probe("nested, not its parents", "/category/towns/old-town/"),
+        Probe("category with a description", "/category/old-quarter/"),
+        Probe("its feed (subtitle)", "/feeds/category/old-quarter.atom"),
+        Probe("/feed/rss2/", "/feed/rss2/"),
+        Probe("/feed/rdf/", "/feed/rdf/"),
+        Probe("upload", "/wp-content/uploads/2020/05/one.jpg"),
+        Probe("upload, WordPress's resized name", "/wp-content/uploads/2020/05/one-150x150.jpg"),
+        Probe("upload no post uses", "/wp-content/uploads/2020/04/spare.jpg"),
+        Probe("/index.php", "/index.php"),
+        Probe("/index.php?p=", "/index.php?p=201"),
+        Probe("/index.php/ a page", "/index.php/about/team/"),
+        Probe("dated permalink, old slug", "/2020/05/05/first-title/"),
+        Probe("post page", "/posts/markup/"),
+        Probe("imported image", "/feeds/media/uploads/2020/05/one.jpg"),
+        Probe("thumbnail", thumbnail),
+        Probe("thumbnail, one range", thumbnail, headers={"Range": "bytes=0-9"}),
+        Probe("thumbnail, If-None-Match", thumbnail, validator="If-None-Match"),
+        Probe("a thumbnail not made", "/feeds/media/_resized/0000-1200.jpg"),
+        Probe("sitemap", "/sitemap.xml"),
+        Probe("robots.txt", "/robots.txt"),
+    ]
+
+
+@pytest.mark.parametrize("name", ["deployment", "wordpress"])
+def test_nginx_in_front_answers_as_serve_does(request: pytest.FixtureRequest, name: str) -> None:
     """Every probe, through nginx and straight to serve: equal but for the listed differences, each of which
-    still occurs; the matrix is written beside the site (and to $PARITY_MATRIX when set)."""
-    observed: dict[tuple[str, str], str] = {}
-    lines = []
-    for probe in probes(deployment):
-        nginx, serve, found = compare(deployment.nginx, deployment.serve, probe)
-        for name in found:
-            observed[(probe.name, name)] = f"nginx {nginx.headers.get(name)!r}, serve {serve.headers.get(name)!r}"
-        lines.append(matrix_line(probe, nginx, serve, found, {f: ALLOWED.get((probe.name, f), "") for f in found}))
-    matrix = "\n".join(lines) + "\n"
+    still occurs; the matrix is written beside the site (and to $PARITY_MATRIX-<name> when set)."""
+    deployment: Deployment = request.getfixturevalue(name)
+    asked = probes(deployment) if name == "deployment" else wordpress_probes(deployment)
+    allowed = ALLOWED if name == "deployment" else WORDPRESS_ALLOWED
+    observed, matrix = parity(deployment, asked, allowed)
     (deployment.site.parent / "parity.txt").write_text(matrix)
     if os.environ.get("PARITY_MATRIX"):
-        Path(os.environ["PARITY_MATRIX"]).write_text(matrix)
-    assert {key: value for key, value in observed.items() if key not in ALLOWED} == {}, matrix
-    assert set(ALLOWED) - set(observed) == set(), "an allowed difference that no longer occurs: strike it"
+        Path(f"{os.environ['PARITY_MATRIX']}-{name}").write_text(matrix)
+    assert {key: value for key, value in observed.items() if key not in allowed} == {}, matrix
+    assert set(allowed) - set(observed) == set(), "an allowed difference that no longer occurs: strike it"
 
 
-def test_nginx_answers_the_files_the_route_table_names(deployment: Deployment) -> None:
-    """The rows marked files are nginx's when the file is there (its own ETag); every row of the table is
-    asked through nginx above (the matrix covers the route table)."""
-    for path in (
-        "/feeds/category/justice.atom",
-        "/feeds/all.json",
-        "/feeds/index.opml",
-        "/feeds/media/images/camel.png",
-    ):
-        answer = requests.get(deployment.nginx + path, timeout=5)
+# A path of each files row that the deployments hold: nginx answers it from disk itself (its own ETag).
+FILES_ANSWERED = {
+    "/feeds/media/<path:name>": ("/feeds/media/images/camel.png",),
+    "/feeds/<path:name>": ("/feeds/category/justice.atom", "/feeds/all.json", "/feeds/index.opml"),
+    "/sitemap.xml": ("/sitemap.xml",),
+    "/robots.txt": ("/robots.txt",),
+    "/favicon.ico": ("/favicon.ico",),
+}
+FILES_NOT_MADE = {  # rows no deployment here holds a file of (what it would take), asked of nginx's location alone
+    "/sitemap-<int:number>.xml": ("/sitemap-1.xml", "more than 50,000 addresses"),
+}
+
+
+def test_nginx_answers_the_files_the_route_table_names(deployment: Deployment, wordpress: Deployment) -> None:
+    """The rows marked files are nginx's when the file is there (its own ETag), a thumbnail too; every row of the
+    table is asked through nginx above (the two matrices cover the route table)."""
+    files_rows = {route.pattern for route in ROUTES if route.files}
+    assert files_rows == set(FILES_ANSWERED) | set(FILES_NOT_MADE), "a files row without a path to ask"
+    for path in [*(p for paths in FILES_ANSWERED.values() for p in paths), wordpress.thumbnail]:
+        site = wordpress if path == wordpress.thumbnail else deployment
+        answer = requests.get(site.nginx + path, timeout=5)
         assert answer.status_code == 200 and NGINX_ETAG.match(answer.headers["ETag"]), path
     covered = set()
-    for probe in probes(deployment):
+    for probe in [*probes(deployment), *wordpress_probes(wordpress)]:
         path, _sep, query = probe.path.partition("?")
         covered.update(route.name + route.pattern for route in tried(path, probe.method, query))
     missing = [f"{route.pattern} ({route.name})" for route in ROUTES if route.name + route.pattern not in covered]
@@ -265,11 +315,17 @@ def test_nginx_answers_the_files_the_route_table_names(deployment: Deployment) -
 
 
 def test_every_route_row_is_accounted_for_in_the_server_block() -> None:
-    """The files rows' prefixes have their locations in deploy/nginx.conf; everything else reaches the app."""
+    """Each files row has a location of deploy/nginx.conf that takes its paths (a prefix, or a regular expression
+    that matches a path of it); everything else reaches the app."""
     text = SERVER_BLOCK.read_text()
+    regexes = [re.compile(r.replace("(?<", "(?P<")) for r in re.findall(r"location ~\*? (\S+) \{", text)]
+    samples = {pattern: paths[0] for pattern, paths in FILES_ANSWERED.items()}
+    samples |= {pattern: path for pattern, (path, _why) in FILES_NOT_MADE.items()}
     for route in ROUTES:
-        if route.files:
-            assert f"location ^~ {route.prefix}" in text or f"location {route.prefix}" in text, route.pattern
+        if not route.files:
+            continue
+        prefixed = any(f"location {kind}{route.prefix}" in text for kind in ("^~ ", "= ", ""))
+        assert prefixed or any(r.search(samples[route.pattern]) for r in regexes), route.pattern
     assert "location / {" in text and "location @app {" in text and "proxy_pass http://127.0.0.1:8000;" in text
     assert not re.search(r"^\s*(events|http)\s*\{", text, re.MULTILINE), "a server block, not a whole nginx.conf"
 
