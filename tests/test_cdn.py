@@ -94,6 +94,25 @@ def test_every_public_answer_names_what_it_depends_on(site: Any) -> None:
     assert client.get("/feeds/all.atom?x=1").status_code == 200
 
 
+def test_a_page_served_at_its_path_names_its_keys_and_is_purged_when_edited(
+    site: Any, write_post: Callable[..., Path]
+) -> None:
+    """A page (``type: page``) at /about/team/: its own key (its path), the site and its post; an edit purges it,
+    and a reload that changes nothing of it does not."""
+    builder, client = site
+    team = write_post("pages/team.md", title="Team", type="page", path="/about/team/", body="Ann.\n")
+    builder.reload(NOW)
+    assert keys(client.get("/about/team/")) == ["page/about/team/", "site", "post/team"]
+    before: Snapshot = builder.snapshot
+    write_post("d.md", title="D", date="2025-06-04T10:00:00Z", categories="[Roads]")
+    builder.reload(NOW)
+    assert "page/about/team/" not in changed_keys(before, builder.snapshot)
+    before = builder.snapshot
+    team.write_text(team.read_text().replace("Ann.", "Ann and Bo."))
+    builder.reload(NOW)
+    assert "page/about/team/" in changed_keys(before, builder.snapshot)
+
+
 @pytest.mark.parametrize(
     ("path", "headers"),
     [
