@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import configparser
 import gzip
-import shutil
 import subprocess
 from collections.abc import Iterator
 from datetime import UTC
@@ -20,6 +19,7 @@ from conftest import free_port
 from feedcheck import check_atom
 from support.nginx import SERVER_BLOCK
 from support.nginx import running_nginx
+from support.programs import program
 from syndicator.cli import cli
 from syndicator.config import Settings
 from syndicator.service.build import Builder
@@ -84,10 +84,8 @@ def test_the_systemd_unit_runs_the_service_safely() -> None:
     assert service["Restart"] == "on-failure" and service["User"] not in ("", "root")
     assert service["StateDirectory"] and service["KillSignal"] == "SIGTERM"
     assert unit["Install"]["WantedBy"] == "multi-user.target"
-    analyze = shutil.which("systemd-analyze")
-    if analyze is not None:
-        result = subprocess.run([analyze, "verify", str(UNIT)], capture_output=True)
-        assert b"Unknown key" not in result.stderr and b"Invalid" not in result.stderr
+    result = subprocess.run([program("systemd-analyze", "systemd"), "verify", str(UNIT)], capture_output=True)
+    assert b"Unknown key" not in result.stderr and b"Invalid" not in result.stderr
 
 
 def test_nginx_logs_the_feeds_it_answers_for_syndicator_stats(nginx: tuple[str, Path], tmp_path: Path) -> None:
