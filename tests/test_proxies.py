@@ -105,8 +105,9 @@ def test_readers_who_reach_another_address_are_a_warning_and_a_problem(site: Ser
     assert body["status"] == "degraded"
     message = f"feeds link to {site.url} but readers reach https://blog.example.org"
     assert [p["message"] for p in body["problems"]] == [f"{message} (set site_url)"]
-    warnings = [line for line in site.log.read_text().splitlines() if "site_url is not where readers are" in line]
-    assert len(warnings) == 1 and "readers_reach=https://blog.example.org" in warnings[0]
+    lines = site.log.read_text().splitlines()
+    warnings = [line for line in lines if "site_url is not the address requests reach" in line]
+    assert len(warnings) == 1 and "reached_at=https://blog.example.org" in warnings[0]
 
 
 def test_readers_who_reach_the_site_url_are_no_problem(

@@ -65,7 +65,7 @@ class Origins:
             if seen is None or seen == self.own or seen in self._others or len(self._others) >= SHOWN:
                 return
             self._others.append(seen)
-        logger.warning("site_url is not where readers are site_url=%s readers_reach=%s", self.site, seen)
+        logger.warning("site_url is not the address requests reach site_url=%s reached_at=%s", self.site, seen)
 
     @property
     def problems(self) -> list[str]:
