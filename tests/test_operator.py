@@ -20,6 +20,9 @@ import requests
 
 from conftest import SEED_POSTS
 from conftest import free_port
+from support.nginx import MAIN
+from support.nginx import NGINX
+from support.nginx import server_block
 
 ROOT = Path(__file__).resolve().parent.parent
 UNIT = ROOT / "deploy" / "syndicator.service"
@@ -33,7 +36,7 @@ def blocks(kind: str) -> list[str]:
 
 def operator_commands() -> list[list[str]]:
     """The commands the production section gives, as argument lists after ``syndicator``."""
-    (script,) = blocks("sh")
+    (script,) = [block for block in blocks("sh") if "cd /srv/syndicator" in block]
     lines = [line.split("#")[0].strip() for line in script.splitlines()]
     return [shlex.split(line.removeprefix(TYPED_AS)) for line in lines if line.startswith(TYPED_AS)]
 
@@ -107,7 +110,7 @@ def wait(condition: object, what: str, process: subprocess.Popen[bytes], timeout
 def test_the_readme_gives_the_operator_these_commands() -> None:
     """partners, stats, check and build, typed in the site's folder as the service's user."""
     assert [c[0] for c in operator_commands()] == ["partners", "partners", "stats", "check", "build"]
-    assert "cd /srv/syndicator" in blocks("sh")[0]
+    assert len(blocks("sh")) == 2 and "cd /srv/syndicator" in blocks("sh")[0]
 
 
 def test_every_operator_command_sees_the_servers_state(site: Site) -> None:
@@ -149,3 +152,51 @@ def test_every_operator_command_sees_the_servers_state(site: Site) -> None:
     assert built.returncode == 1
     assert f"another syndicator (pid {site.process.pid}) is building with state_dir {site.state}" in built.stderr
     assert {p: p.read_bytes() for p in (site.folder / "feeds").rglob("*") if p.is_file()} == before
+
+
+QUIET: dict[str, object] = {"capture_output": True, "text": True, "timeout": 60}
+
+
+def install(line: str, etc: Path) -> None:
+    """One command of the README's install block, with /etc as ``etc``: files copied and linked there, nginx -t
+    run over them (Debian's main config including sites-enabled/), systemctl asked of units that are there."""
+    command = shlex.split(line.removeprefix("sudo "))
+    rooted = [part.replace("/etc/", f"{etc}/") for part in command]
+    if command[0] == "cp":
+        target = Path(rooted[2])
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(ROOT / command[1], target)
+    elif command[:2] == ["ln", "-s"]:
+        Path(rooted[3]).parent.mkdir(parents=True, exist_ok=True)
+        Path(rooted[3]).symlink_to(command[2])
+    elif command == ["nginx", "-t"]:
+        work = etc / "nginx"
+        (work / "nginx.conf").write_text(MAIN.format(user="user root;\n" if os.geteuid() == 0 else "", work=work))
+        checked = subprocess.run([NGINX or "nginx", "-t", "-p", str(work), "-c", str(work / "nginx.conf")], **QUIET)
+        assert checked.returncode == 0, checked.stderr
+    elif command[0] == "systemctl":
+        for unit in [part for part in command[1:] if not part.startswith("-")][1:]:
+            folder = "nginx" if unit == "nginx" else f"systemd/system/{unit}.service"
+            assert (etc / folder).exists(), f"{line}: no {unit} installed"
+    else:
+        raise AssertionError(f"a command the README's install block should not need: {line}")
+
+
+def test_the_readme_installs_the_shipped_files(tmp_path: Path) -> None:
+    """The install block, run line by line with /etc in a folder of its own: the unit is the shipped one, and
+    nginx -t accepts the server block linked from sites-enabled/ once the copy's listen line, site folder and
+    address are changed as the README says."""
+    (script,) = [block for block in blocks("sh") if "sites-available" in block]
+    etc = tmp_path / "etc"
+    site, port = tmp_path / "srv", free_port()
+    site.mkdir()  # the site's folder, as the layout above has it
+    for line in (line.split("#")[0].strip() for line in script.splitlines()):
+        for part in filter(None, (piece.strip() for piece in line.split("&&"))):
+            if part.startswith("sudo nginx -t"):  # the change the README asks for, made in the copy
+                copy = etc / "nginx" / "sites-available" / "syndicator"
+                copy.write_text(server_block(site, f"127.0.0.1:{free_port()}", port, copy.read_text()))
+            install(part, etc)
+    assert (etc / "systemd/system/syndicator.service").read_bytes() == UNIT.read_bytes()
+    enabled = etc / "nginx" / "sites-enabled" / "syndicator"
+    assert enabled.resolve() == (etc / "nginx" / "sites-available" / "syndicator").resolve()
+    assert f"listen 127.0.0.1:{port};" in enabled.read_text() and "/srv/syndicator" not in enabled.read_text()

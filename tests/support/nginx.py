@@ -49,9 +49,10 @@ http {{
 """
 
 
-def server_block(site: Path, app: str, port: int) -> str:
-    """The shipped block with the site's folder, the app's address and its listen line replaced."""
-    text = SERVER_BLOCK.read_text()
+def server_block(site: Path, app: str, port: int, text: str | None = None) -> str:
+    """The shipped block (or ``text``, a copy of it) with the site's folder, the app's address and its listen line
+    replaced."""
+    text = SERVER_BLOCK.read_text() if text is None else text
     assert len(LISTEN.findall(text)) == 1, "deploy/nginx.conf has one listen line"
     assert "/srv/syndicator" in text and "127.0.0.1:8000" in text
     text = text.replace("/srv/syndicator", str(site)).replace("127.0.0.1:8000", app)
