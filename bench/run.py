@@ -40,7 +40,6 @@ from equal import print_table
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-NGINX_CONFIG = ROOT / "deploy" / "nginx.conf"
 Row = tuple[str, str, str, str, str]
 
 
@@ -268,44 +267,23 @@ def serve_rows(site: Path, work: Path) -> list[Row]:
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
-    nginx_port = free_port()
-    conf = NGINX_CONFIG.read_text().replace("root /srv/syndicator;", f"root {site};")
-    conf = conf.replace("listen 8080;", f"listen 127.0.0.1:{nginx_port};")
-    if os.geteuid() == 0:
-        conf = "user root;\n" + conf
-    (work / "logs").mkdir(exist_ok=True)
-    (work / "nginx.conf").write_text(conf)
-    nginx_bin = shutil.which("nginx") or "/usr/sbin/nginx"
-    nginx = subprocess.Popen(
-        [
-            nginx_bin,
-            "-p",
-            str(work),
-            "-c",
-            str(work / "nginx.conf"),
-            "-g",
-            f"daemon off; pid {work}/nginx.pid; error_log {work}/logs/error.log;",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    from deploy import nginx  # bench/deploy.py: the shipped server block, as sites-enabled/ includes it
+
     try:
-        ours, theirs = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{nginx_port}"
+        ours = f"http://127.0.0.1:{port}"
         wait_for(ours)
-        wait_for(theirs)
         loaded(ours)
-        time.sleep(1)
-        our_rate, our_p99 = wrk(ours + path)
-        ng_rate, ng_p99 = wrk(theirs + path)
-        our_304, _ = wrk(ours + path, etag_of(ours + path))
-        ng_304, _ = wrk(theirs + path, etag_of(theirs + path))
+        with nginx(site, port, work) as theirs:
+            time.sleep(1)
+            our_rate, our_p99 = wrk(ours + path)
+            ng_rate, ng_p99 = wrk(theirs + path)
+            our_304, _ = wrk(ours + path, etag_of(ours + path))
+            ng_304, _ = wrk(theirs + path, etag_of(theirs + path))
         flood = page_flood_rows(ours, path, work)
         latency = publish_latency(site, ours)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(30)
-        nginx.terminate()
-        nginx.wait(30)
     return [
         (
             "GET 20-entry category Atom, req/s",

@@ -7,7 +7,6 @@ import hashlib
 import hmac
 import ipaddress
 import json
-import shutil
 import socket
 import sqlite3
 import ssl
@@ -27,6 +26,7 @@ from conftest import NOW
 from feedcheck import ATOM
 from stalling import StallingHost
 from subscriber import Subscriber
+from support.programs import program
 from syndicator.config import Settings
 from syndicator.outbound import is_public
 from syndicator.service.build import Builder
@@ -567,9 +567,7 @@ def test_subscriptions_from_before_the_caps_count_against_them(site: Settings) -
 
 def test_an_https_callback_is_reached_at_the_checked_address_under_its_own_name(site: Settings, tmp_path: Path) -> None:
     """HTTPS to the checked address still sends the host name (SNI) and checks the certificate against it."""
-    openssl = shutil.which("openssl")
-    if openssl is None:
-        pytest.skip("openssl is not installed")
+    openssl = program("openssl", "openssl")
     key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
     request = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=pinned.test"]
     names_in = ["-addext", "subjectAltName=DNS:pinned.test", "-keyout", str(key), "-out", str(cert)]

@@ -25,7 +25,7 @@ from mediafiles import PHONE_JPEG
 from mediafiles import copy
 from mediafiles import wordpress_uploads
 from mediafiles import write_png
-from nginxserver import running_nginx
+from support.nginx import running_nginx
 from syndicator.cli import cli
 from syndicator.core.namespaces.media import URI as MEDIA_NS
 
@@ -141,7 +141,7 @@ def test_serve_and_nginx_answer_every_asset_a_feed_names(tmp_path: Path, start_s
         served_types[path] = server.get(path).headers["Content-Type"]
     assert server.get("/feeds/media/images/unused.png").status_code == 404
     assert server.get("/feeds/media/../posts/2024-05-05-market.md").status_code == 404
-    with running_nginx(tmp_path, site) as nginx:
+    with running_nginx(tmp_path, site, f"127.0.0.1:{server.port}") as nginx:
         for path, (source, media_type) in expected.items():
             check_asset(lambda p, **kw: requests.get(nginx + p, timeout=5, **kw), path, source, media_type)
             assert requests.get(nginx + path, timeout=5).headers["Content-Type"] == served_types[path]

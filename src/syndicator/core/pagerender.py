@@ -36,6 +36,7 @@ from syndicator.core.actors import display_handle
 from syndicator.core.actors import handle_of
 from syndicator.core.assets import site_image_urls
 from syndicator.core.catalog import author_slug
+from syndicator.core.history import whole_second
 from syndicator.core.pageplan import Directory
 from syndicator.core.pageplan import PageSpec
 from syndicator.core.summary import description as summary_description
@@ -117,7 +118,7 @@ class PageRenderer:
             actor_url=lambda stem: actor_url(settings, handle_of(settings, stem)) if settings.fediverse else "",
         )
         env.filters["longdate"] = self.longdate
-        env.filters["utc"] = lambda value: value.isoformat()
+        env.filters["utc"] = lambda value: whole_second(value).isoformat()
         self.env = env
         for name in sorted({name for layer in layers for name in layer}):
             compiled(env, name)
@@ -261,8 +262,8 @@ def blog_posting(post: Post, settings: Settings, description: str, image: Image 
         "headline": post.title,
         "url": url,
         "mainEntityOfPage": url,
-        "datePublished": post.date.isoformat(),
-        "dateModified": post.updated.isoformat(),
+        "datePublished": whole_second(post.date).isoformat(),
+        "dateModified": whole_second(post.updated).isoformat(),
         "author": {
             "@type": "Person",
             "name": post.author.name,

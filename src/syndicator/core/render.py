@@ -26,6 +26,7 @@ from syndicator.config import Settings
 from syndicator.core.assets import site_image_urls
 from syndicator.core.catalog import Catalog
 from syndicator.core.episode import episode_audio
+from syndicator.core.history import whole_second
 from syndicator.core.markup import xml_legal
 from syndicator.core.namespaces import add_to_entry
 from syndicator.core.namespaces import add_to_feed
@@ -74,8 +75,8 @@ def _feed_generator(spec: FeedSpec, settings: Settings) -> FeedGenerator:
     if rights:
         fg.rights(xml_legal(rights)[0])  # Atom rights and RSS copyright
     updated = max(_newest_updated(entries), max((t.when for t in spec.tombstones), default=EMPTY_FEED_UPDATED))
-    fg.updated(updated)
-    fg.lastBuildDate(updated)
+    fg.updated(whole_second(updated))
+    fg.lastBuildDate(whole_second(updated))
     # The alternate link first: some readers (feed-extractor) take a feed's first link as its site.
     fg.link(href=spec.page_url, rel="alternate", type="text/html")
     fg.link(href=feed_url(settings, spec.stem, "atom", spec.prefix), rel="self", type=ATOM_FEED)
@@ -132,8 +133,8 @@ def _make_entry(post: Post, labels: tuple[str, ...], settings: Settings, fmt: st
     fe.guid(post.id, permalink=post.id == url)
     fe.title(post.title)
     fe.link(href=url, rel="alternate", type="text/html")
-    fe.published(post.date)
-    fe.updated(post.updated)
+    fe.published(whole_second(post.date))
+    fe.updated(whole_second(post.updated))
     author = {"name": post.author.name}
     if post.author.email and fmt == "atom":
         author["email"] = post.author.email
@@ -202,8 +203,8 @@ def json_item(post: Post, labels: tuple[str, ...], settings: Settings) -> bytes:
         "title": post.title,
         "summary": summary_text(post.summary_html),
         "content_html": post.content_html,
-        "date_published": post.date.isoformat(),
-        "date_modified": post.updated.isoformat(),
+        "date_published": whole_second(post.date).isoformat(),
+        "date_modified": whole_second(post.updated).isoformat(),
         "tags": list(labels) + [t.name for t in post.tags],
         "authors": [author],
         "author": author,

@@ -28,13 +28,15 @@ from typing import TypeVar
 
 from syndicator import __version__
 from syndicator.config import Settings
+from syndicator.core.catalog import TAXONOMIES
 from syndicator.core.ledger import Record
 from syndicator.core.ledger import dumps
 from syndicator.core.ledger import entry_line
 from syndicator.core.ledger import loads
-from syndicator.core.recovery import Found
 from syndicator.core.recovery import LedgerError
+from syndicator.core.recovery import Recovered
 from syndicator.core.recovery import recover_ids
+from syndicator.core.recovery import recover_stones
 from syndicator.digest import digest_text
 from syndicator.model import LoadProblem
 from syndicator.store.files import replacing
@@ -68,51 +70,41 @@ def fingerprint(settings: Settings) -> str:
 
 
 LOCK_FILE = "builder.lock"
+OUTPUT_LOCK_FILE = ".syndicator.lock"  # in output_dir: a dot-file, never served
 
 
 class LockedError(Exception):
-    """Another builder holds state_dir."""
+    """Another builder holds state_dir or output_dir."""
 
 
 class BuilderLock:
-    """One builder per state_dir: an exclusive lock on state_dir/builder.lock, with the holder's pid in it.
+    """One builder per state_dir and per output_dir: an exclusive lock on state_dir/builder.lock (holding the
+    holder's pid), then on output_dir/.syndicator.lock (empty: output_dir's bytes stay the build's own), so two
+    state_dirs never build one output_dir at once.
 
-    The lock is the kernel's (flock): a builder that dies, however it dies,
-    lets go of it, so a stale lock file is simply taken over.
+    The locks are the kernel's (flock): a builder that dies, however it dies,
+    lets go of them, so a stale lock file is simply taken over.
     """
 
     def __init__(self, settings: Settings) -> None:
         self.path = settings.state_dir / LOCK_FILE
-        self._handle: BinaryIO | None = None
+        self.output = settings.output_dir / OUTPUT_LOCK_FILE
+        self._handles: list[BinaryIO] = []
 
     def acquire(self, wait: float = 0.0) -> None:
-        """Take the lock, waiting up to ``wait`` seconds; LockedError names the holder when it cannot."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle = open(self.path, "a+b")  # noqa: SIM115 - held open as long as the lock is held
+        """Take the locks, waiting up to ``wait`` seconds; LockedError names the holder when it cannot."""
         deadline = time.monotonic() + wait
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    handle.seek(0)
-                    holder = handle.read().decode("ascii", "replace").strip() or "?"
-                    handle.close()
-                    raise LockedError(
-                        f"another syndicator (pid {holder}) is building with state_dir {self.path.parent}; "
-                        "stop it or wait for it to finish"
-                    ) from None
-                time.sleep(0.1)
-        handle.truncate(0)
-        handle.write(f"{os.getpid()}\n".encode())
-        handle.flush()
-        self._handle = handle
+        try:
+            self._handles.append(_locked(self.path, deadline, f"state_dir {self.path.parent}"))
+            self._handles.append(_locked(self.output, deadline, f"output_dir {self.output.parent}", pid=False))
+        except BaseException:
+            self.release()
+            raise
 
     def release(self) -> None:
-        if self._handle is not None:
-            self._handle.close()  # closing the file lets go of the lock
-            self._handle = None
+        for handle in reversed(self._handles):
+            handle.close()  # closing the file lets go of its lock
+        self._handles = []
 
     def __enter__(self) -> BuilderLock:
         self.acquire()
@@ -120,6 +112,31 @@ class BuilderLock:
 
     def __exit__(self, *exc_info: object) -> None:
         self.release()
+
+
+def _locked(path: Path, deadline: float, what: str, *, pid: bool = True) -> BinaryIO:
+    """A lock file, opened and locked (with this process's pid in it), waiting until ``deadline`` at most."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = open(path, "a+b")  # noqa: SIM115 - held open as long as the lock is held
+    while True:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            break
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                handle.seek(0)
+                holder = handle.read().decode("ascii", "replace").strip()
+                handle.close()
+                named = f" (pid {holder})" if holder else ""
+                raise LockedError(
+                    f"another syndicator{named} is building with {what}; stop it or wait for it to finish"
+                ) from None
+            time.sleep(0.1)
+    if pid:
+        handle.truncate(0)
+        handle.write(f"{os.getpid()}\n".encode())
+        handle.flush()
+    return handle
 
 
 # What reading a damaged JSON document raises: bad bytes or syntax, a number too long, the wrong shape, too deep.
@@ -178,42 +195,52 @@ def read_cache(path: Path, parse: Callable[[bytes], T]) -> T | None:
         return None
 
 
-def read_ledger(settings: Settings) -> tuple[dict[str, Record], LoadProblem | None, dict[str, Found]]:
-    """The ledger in state_dir, a warning, and the published entries recovered when it is missing or unreadable.
+def read_ledger(
+    settings: Settings, *, adopting: bool = False
+) -> tuple[dict[str, Record], LoadProblem | None, Recovered]:
+    """The ledger in state_dir, a warning, and what output_dir shows was published when it is missing or
+    unreadable (or ``adopting``: output_dir was another state_dir's, whose ledger this one's may lag).
 
     Without a ledger, the ids the feeds in output_dir carry (the site-wide feed
     and its archive pages hold every published post) are given back to the
-    posts (core.recovery), so that readers see no duplicates; raise LedgerError
-    when those feeds exist but cannot be read.
+    posts (core.recovery), so that readers see no duplicates, and their
+    ``updated`` and the feeds' tombstones are kept; raise LedgerError when those
+    feeds exist but cannot be read.
     """
     path = settings.state_dir / LEDGER_FILE
     try:
-        return loads(path.read_bytes()), None, {}
+        ledger = loads(path.read_bytes())
+        return ledger, None, recover_published(settings.output_dir) if adopting else Recovered()
     except FileNotFoundError:
         reason = "missing"
     except (OSError, *DAMAGED) as exc:
         reason = f"unreadable ({_why(exc)})"
-    recovered = recover_published_ids(settings.output_dir)
+    recovered = recover_published(settings.output_dir)
     if reason == "missing" and not recovered:
-        return {}, None, {}
-    logger.warning("ledger %s path=%s recovered_ids=%d", reason, path, len(recovered))
-    message = f"ledger {reason}; {len(recovered)} published ids recovered from the feeds in output_dir"
+        return {}, None, Recovered()
+    found = len(recovered.entries)
+    logger.warning("ledger %s path=%s recovered_ids=%d tombstones=%d", reason, path, found, len(recovered.stones))
+    message = f"ledger {reason}; {found} published ids recovered from the feeds in output_dir"
     return {}, LoadProblem(str(path), 1, message, fatal=False), recovered
 
 
-def recover_published_ids(output_dir: Path) -> dict[str, Found]:
-    """Post slug -> entry as published in output_dir's site-wide Atom feed and its archive pages (none: no feed)."""
+def recover_published(output_dir: Path) -> Recovered:
+    """What output_dir shows was published: each post's entry (from the site-wide Atom feed and its archive
+    pages) and the tombstones of every Atom feed; nothing when there is no site-wide feed."""
     feed = output_dir / "all.atom"
     if not feed.is_file():
-        return {}
+        return Recovered()
     files = [feed, *sorted((output_dir / "archive").glob("*.atom"))]
+    feeds = [feed, *(f for kind in TAXONOMIES for f in sorted((output_dir / kind).glob("*.atom")))]
     try:
-        return recover_ids(file.read_bytes() for file in files)
+        entries = recover_ids(file.read_bytes() for file in files)
+        stones = recover_stones((f.relative_to(output_dir).with_suffix("").as_posix(), f.read_bytes()) for f in feeds)
     except (OSError, ValueError) as exc:
         raise LedgerError(
             f"the id ledger is missing and the ids published in {output_dir} cannot be read back ({exc}): "
             "restore state_dir, or empty output_dir to publish every post under a new id"
         ) from exc
+    return Recovered(entries, stones)
 
 
 def write_ledger(
