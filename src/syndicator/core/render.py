@@ -49,6 +49,11 @@ JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 # An entry is serialized under a stand-in root declaring the namespaces its document's root does; the
 # declarations lxml repeats on the entry are then dropped, since the document's root carries them.
 _OPENINGS = {fmt: entry_opening(fmt) for fmt in ("atom", "rss")}
+_BARE = {"atom": b"<entry", "rss": b"<item"}
+# Stand for a post's summary and content HTML while its entry is serialized: lxml escaping ten kilobytes of HTML,
+# and the references made of its escapes, cost four times what writing the HTML in afterwards does.
+_MARKS = ("\ue000", "\ue001")
+_MARK_BYTES = tuple(mark.encode("utf-8") for mark in _MARKS)
 FEED_STYLESHEET = "/static/feed.css"  # under site_url: the stylesheet of Atom and RSS documents, for browsers
 _ITEMS = "\0items\0"  # stands for the list of items (no feed text can hold a NUL: it is not XML-legal)
 Entries = Mapping[str, Sequence[bytes]]  # format -> the spec's posts' entries, in its order
@@ -110,13 +115,26 @@ def _text_as_character_references(xml: bytes) -> bytes:
     return _TAG_WITH_REFERENCES.sub(_named_entities, xml)
 
 
+def as_element_text(html: str) -> bytes:
+    """Text as lxml writes it in an element, with ``_text_as_character_references``'s references: in one pass.
+
+    (lxml writes a carriage return as ``&#13;``; ``&``, ``<`` and ``>`` are written as references.)
+    """
+    text = html.encode("utf-8")
+    text = text.replace(b"&", b"&#x26;").replace(b"<", b"&#x3C;").replace(b">", b"&#x3E;")
+    return text.replace(b"\r", b"&#13;") if b"\r" in text else text
+
+
 def _named_entities(tag: re.Match[bytes]) -> bytes:
     return tag.group().replace(b"&#x26;", b"&amp;").replace(b"&#x3C;", b"&lt;").replace(b"&#x3E;", b"&gt;")
 
 
-def _make_entry(post: Post, labels: tuple[str, ...], settings: Settings, fmt: str) -> tuple[FeedEntry, bool]:
+def _make_entry(
+    post: Post, labels: tuple[str, ...], settings: Settings, fmt: str, html: tuple[str, str]
+) -> tuple[FeedEntry, bool]:
     """A post's feedgen entry in a format, with its namespaces' parts; whether one writes a prefixed namespace.
 
+    ``html``: the text of its summary and content elements (the HTML, or marks standing for it).
     RSS's <author> is an address (feedgen writes one for an e-mail), and
     readers show it whole ("zoe@example.org (Zoë)"): RSS items name their
     author with dc:creator only. A category's term and label are both its
@@ -141,31 +159,56 @@ def _make_entry(post: Post, labels: tuple[str, ...], settings: Settings, fmt: st
         fe.category(term=label, label=label, scheme=f"{settings.base_url}/category/")
     for term in post.tags:
         fe.category(term=term.name, label=term.name, scheme=f"{settings.base_url}/tag/")
-    fe.summary(post.summary_html, type="html")
+    fe.summary(html[0], type="html")
     if settings.full_content:
-        fe.content(post.content_html, type="html")
+        fe.content(html[1], type="html")
     if post.enclosures and fmt == "rss":  # RSS allows one enclosure, and requires its length (0: unknown)
         first = post.enclosures[0]
         fe.link(href=first.url, rel="enclosure", type=first.media_type, length=str(first.length))
     return fe, add_to_entry(fe, post, fmt)
 
 
+def _html(post: Post, settings: Settings) -> tuple[str, str]:
+    """A post's summary HTML and, with ``full_content``, its content HTML (else "")."""
+    return post.summary_html, post.content_html if settings.full_content else ""
+
+
 def atom_entry(post: Post, labels: tuple[str, ...], settings: Settings) -> bytes:
     """A post's Atom entry, serialized (``labels``: its categories' displayed names)."""
-    fe, prefixed = _make_entry(post, labels, settings, "atom")
-    entry = fe.atom_entry()
-    if prefixed:
-        stand_in("atom").append(entry)
-    return _serialized(entry, _OPENINGS["atom"], b"<entry")
+    return _entry(post, labels, settings, "atom")
 
 
 def rss_item(post: Post, labels: tuple[str, ...], settings: Settings) -> bytes:
     """A post's RSS item, serialized without the namespace declarations its channel carries."""
-    fe, prefixed = _make_entry(post, labels, settings, "rss")
-    item = fe.rss_entry()
+    return _entry(post, labels, settings, "rss")
+
+
+def _entry(post: Post, labels: tuple[str, ...], settings: Settings, fmt: str) -> bytes:
+    """An entry or item, its summary and content written in after the rest is serialized (``_MARKS``).
+
+    Should a mark be found elsewhere in the entry (in a title, say), the
+    whole entry is serialized with its HTML in it instead: the same bytes.
+    """
+    html = _html(post, settings)
+    marks = tuple(_MARKS[n] if text else "" for n, text in enumerate(html))
+    blob = _serialized_entry(post, labels, settings, fmt, (marks[0], marks[1]))
+    for mark, text in zip(_MARK_BYTES, html, strict=True):
+        if text:
+            if blob.count(mark) != 1:
+                return _serialized_entry(post, labels, settings, fmt, html)
+            blob = blob.replace(mark, as_element_text(text))
+    return blob
+
+
+def _serialized_entry(
+    post: Post, labels: tuple[str, ...], settings: Settings, fmt: str, html: tuple[str, str]
+) -> bytes:
+    """An entry or item as bytes (the stand-in root declares the prefixed namespaces its parts write)."""
+    fe, prefixed = _make_entry(post, labels, settings, fmt, html)
+    element = fe.atom_entry() if fmt == "atom" else fe.rss_entry()
     if prefixed:
-        stand_in("rss").append(item)
-    return _serialized(item, _OPENINGS["rss"], b"<item")
+        stand_in(fmt).append(element)
+    return _serialized(element, _OPENINGS[fmt], _BARE[fmt])
 
 
 def _serialized(element: etree._Element, opening: bytes, bare: bytes) -> bytes:
