@@ -11,6 +11,8 @@ the copy before it returns.
 
 from __future__ import annotations
 
+import gc
+
 from syndicator.config import Settings
 from syndicator.incremental.forked import Forked
 from syndicator.incremental.forked import can_fork
@@ -35,8 +37,20 @@ class CacheFile:
         self._writing: dict[str, Entry] = {}  # the entries the forked copy writes
 
     def restore(self) -> None:
-        """Start the cache from the file an earlier process saved (when there is one, of this code and settings)."""
-        saved, file = state.load_post_cache(self.settings)
+        """Start the cache from the file an earlier process saved (when there is one, of this code and settings).
+
+        Read with the cycle collector paused (its passes over the objects being
+        made cost as much as making them), which are then kept out of its later
+        full passes: the posts live on, as a snapshot's do (``gc.freeze``).
+        """
+        paused = gc.isenabled()
+        gc.disable()
+        try:
+            saved, file = state.load_post_cache(self.settings)
+        finally:
+            if paused:
+                gc.enable()
+        gc.freeze()
         self.cache.restore(saved)
         if file is not None and self.cache.entries:
             self._on_disk = (self.cache.entries, file)
