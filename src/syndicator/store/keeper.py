@@ -53,7 +53,8 @@ class Keeper:
         """Read the ledger (for the first load, not before serving)."""
         if self.started:
             return
-        self.ledger, self.ledger_problem, self.recovered = state.read_ledger(self.settings)
+        self.ledger, self.ledger_problem, self.recovered, lines = state.read_ledger(self.settings)
+        self._lines = {source: (self.ledger[source], line) for source, line in lines.items()}
         self.started = True
 
     def save(

@@ -33,6 +33,7 @@ from syndicator.core.ledger import Record
 from syndicator.core.ledger import dumps
 from syndicator.core.ledger import entry_line
 from syndicator.core.ledger import loads
+from syndicator.core.ledger import written_lines
 from syndicator.core.recovery import Found
 from syndicator.core.recovery import LedgerError
 from syndicator.core.recovery import recover_ids
@@ -179,8 +180,11 @@ def read_cache(path: Path, parse: Callable[[bytes], T]) -> T | None:
         return None
 
 
-def read_ledger(settings: Settings) -> tuple[dict[str, Record], LoadProblem | None, dict[str, Found]]:
-    """The ledger in state_dir, a warning, and the published entries recovered when it is missing or unreadable.
+def read_ledger(
+    settings: Settings,
+) -> tuple[dict[str, Record], LoadProblem | None, dict[str, Found], dict[str, bytes]]:
+    """The ledger in state_dir, a warning, and the published entries recovered when it is missing or unreadable;
+    and each post's line in the file (``written_lines``).
 
     Without a ledger, the ids the feeds in output_dir carry (the site-wide feed
     and its archive pages hold every published post) are given back to the
@@ -189,17 +193,19 @@ def read_ledger(settings: Settings) -> tuple[dict[str, Record], LoadProblem | No
     """
     path = settings.state_dir / LEDGER_FILE
     try:
-        return loads(path.read_bytes()), None, {}
+        data = path.read_bytes()
+        ledger = loads(data)
+        return ledger, None, {}, written_lines(data, ledger)
     except FileNotFoundError:
         reason = "missing"
     except (OSError, *DAMAGED) as exc:
         reason = f"unreadable ({_why(exc)})"
     recovered = recover_published_ids(settings.output_dir)
     if reason == "missing" and not recovered:
-        return {}, None, {}
+        return {}, None, {}, {}
     logger.warning("ledger %s path=%s recovered_ids=%d", reason, path, len(recovered))
     message = f"ledger {reason}; {len(recovered)} published ids recovered from the feeds in output_dir"
-    return {}, LoadProblem(str(path), 1, message, fatal=False), recovered
+    return {}, LoadProblem(str(path), 1, message, fatal=False), recovered, {}
 
 
 def recover_published_ids(output_dir: Path) -> dict[str, Found]:
