@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import pickle
 from collections.abc import Callable
+from dataclasses import fields
 from datetime import UTC
 from datetime import datetime
 from pathlib import Path
@@ -11,6 +13,8 @@ from pathlib import Path
 import pytest
 
 from syndicator.config import Settings
+from syndicator.incremental.postcache import PostCache
+from syndicator.model import Post
 from syndicator.service.build import Builder
 from syndicator.service.build import ReloadError
 from syndicator.service.output import FilesOutput
@@ -82,3 +86,22 @@ def test_a_segment_cut_short_is_no_cache(
         assert one_build(settings)[0] == 8
     assert [r.message for r in caplog.records if "cache unreadable" in r.message]
     assert {p: p.read_bytes() for p in settings.output_dir.rglob("*") if p.is_file()} == feeds
+
+
+def test_a_post_read_back_from_the_cache_is_the_post_it_was(
+    settings: Settings, write_post: Callable[..., Path]
+) -> None:
+    """Every field of a cached post, its digest and its warnings come back as they were pickled (no field is lost
+    by pickling a post as the tuple of its fields)."""
+    write_post("a.md", title="A & B", categories="[One, Two]", tags="[t]", author="Zoë", image="x.png", draft="false")
+    cache = PostCache(settings)
+    cache.refresh()
+    entry = next(iter(cache.entries.values()))
+    post = entry.result
+    assert isinstance(post, Post)
+    digest = post.digest
+    again = pickle.loads(pickle.dumps(cache.saved()))[0]  # noqa: S301 - what we just pickled
+    back = next(iter(again.values()))
+    assert back == entry
+    assert back.result == post and back.result.warnings == post.warnings and back.result._digest == digest
+    assert [getattr(back.result, f.name) for f in fields(post)] == [getattr(post, f.name) for f in fields(post)]
