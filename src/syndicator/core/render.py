@@ -15,7 +15,6 @@ from collections.abc import Mapping
 from collections.abc import Sequence
 from datetime import UTC
 from datetime import datetime
-from xml.sax.saxutils import quoteattr
 
 from feedgen.entry import FeedEntry
 from feedgen.feed import FeedGenerator
@@ -26,6 +25,7 @@ from syndicator.config import Settings
 from syndicator.core.assets import site_image_urls
 from syndicator.core.catalog import Catalog
 from syndicator.core.markup import xml_legal
+from syndicator.core.markup import xml_quoteattr
 from syndicator.core.namespaces import add_to_entry
 from syndicator.core.namespaces import add_to_feed
 from syndicator.core.namespaces import entry_opening
@@ -269,7 +269,7 @@ def _with_stylesheet(document: bytes, settings: Settings) -> bytes:
     CSS, not XSLT (which current browsers are dropping); feed readers ignore the instruction.
     """
     declaration, newline, rest = document.partition(b"\n")
-    href = quoteattr(f"{settings.base_url}{FEED_STYLESHEET}").encode("utf-8")
+    href = xml_quoteattr(f"{settings.base_url}{FEED_STYLESHEET}").encode("utf-8")
     return b'%s%s<?xml-stylesheet type="text/css" href=%s?>\n%s' % (declaration, newline, href, rest)
 
 

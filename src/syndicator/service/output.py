@@ -11,22 +11,23 @@ large write, the post cache's file) to a forked copy of it.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 from typing import Protocol
 
 from syndicator.config import Settings
-from syndicator.core.pagerender import PageRenderer
 from syndicator.core.pipeline import Published
 from syndicator.core.plan import FeedSpec
 from syndicator.incremental.pagememo import Pages
 from syndicator.served import Served
 from syndicator.service.assets import Located
-from syndicator.service.partnerfeeds import PartnerFeeds
 from syndicator.service.snapshot import BuildReport
 from syndicator.service.snapshot import Gone
 from syndicator.service.snapshot import Snapshot
 from syndicator.service.snapshot import feed_kept
 from syndicator.service.snapshot import feed_stored
-from syndicator.store.templates import read_templates
+
+if TYPE_CHECKING:  # a one-off build makes no page: Jinja and the partner feeds are imported by a server's output
+    from syndicator.core.pagerender import PageRenderer
 
 HeldFiles = dict[str, Served]  # every feed file held for requests, by URL path
 
@@ -108,6 +109,10 @@ class ServingOutput:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        from syndicator.core.pagerender import PageRenderer
+        from syndicator.service.partnerfeeds import PartnerFeeds
+        from syndicator.store.templates import read_templates
+
         self.renderer = PageRenderer(read_templates(), settings)
         self.partner_feeds = PartnerFeeds(settings, self.renderer)  # rendered when a partner asks, never written
 
