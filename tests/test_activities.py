@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
 from conftest import NOW
 from syndicator.config import Settings
+from syndicator.core.activities import Federated
 from syndicator.core.activities import changes
 from syndicator.core.activities import hashtag
 from syndicator.core.actors import find_actor
@@ -18,7 +20,9 @@ from syndicator.service.build import Builder
 from syndicator.service.build import ReloadError
 from syndicator.store.fediqueue import DeliveryQueue
 from syndicator.store.fediqueue import QueueLimits
+from syndicator.store.fediverse import FEDIVERSE_FILE
 from syndicator.store.fediverse import Database
+from syndicator.store.fediverse import FollowerStore
 
 
 def test_hashtags_are_words_mastodon_accepts() -> None:
@@ -54,8 +58,9 @@ def test_a_post_deleted_then_published_again_gets_new_ids(
     make_settings: Callable[..., Settings], write_post: Callable[..., Path], posts_dir: Path
 ) -> None:
     """Servers keep a deleted object gone: a post published again is a new object (a second generation)."""
-    write_post("a.md", title="A", categories="[Alpha]")
-    write_post("b.md", title="B", categories="[Beta]")
+    recent = (NOW - timedelta(hours=2)).isoformat()  # news at NOW (core.news)
+    write_post("a.md", title="A", date=recent, categories="[Alpha]")
+    write_post("b.md", title="B", date=recent, categories="[Beta]")
     settings = make_settings(fediverse=True)
     builder = Builder(settings)
     assert not isinstance(builder.reload(NOW), ReloadError)
@@ -85,4 +90,23 @@ def test_the_queue_is_bounded_per_host(tmp_path: Path) -> None:
     assert queue.add("https://b.example/inbox", "b.example", "alpha", b"{}", 0.0)
     assert not queue.add("https://c.example/inbox", "c.example", "alpha", b"{}", 0.0)  # the total
     assert queue.pending() == 3 and queue.dropped == 2
+    database.close()
+
+
+def test_a_state_dir_from_before_updates_were_dated_opens(tmp_path: Path) -> None:
+    """fediverse.sqlite3 whose record of what was federated has no `updated` column gains it, its rows kept."""
+    with sqlite3.connect(tmp_path / FEDIVERSE_FILE) as db:
+        db.executescript(
+            "CREATE TABLE federated (post_id TEXT PRIMARY KEY, handles TEXT NOT NULL, digest TEXT NOT NULL,"
+            " deleted INTEGER NOT NULL DEFAULT 0, generation INTEGER NOT NULL DEFAULT 1);"
+            "CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);"
+            "INSERT INTO meta VALUES ('baseline', '1');"
+            "INSERT INTO federated VALUES ('p1', '[\"alpha\"]', 'd1', 0, 2);"
+        )
+    database = Database(tmp_path)
+    store = FollowerStore(database)
+    assert store.federated() == {"p1": Federated(("alpha",), "d1", generation=2)}
+    with database.lock, database.db:
+        store.record({"p1": Federated(("alpha",), "d2", generation=2, updated=NOW)})
+    assert store.federated() == {"p1": Federated(("alpha",), "d2", generation=2, updated=NOW)}
     database.close()

@@ -17,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import lxml.html
 import pytest
 import requests
 
@@ -422,3 +423,47 @@ def test_a_chart_stacks_the_parts_of_each_day() -> None:
     svg = stacked_bars("t", ["2026-01-01", "2026-01-02"], [Series("a", (1, 0)), Series("b <&>", (2, 7))])
     assert svg.count("<rect") == 1 + 3 + 2  # background, three parts, two legend keys
     assert "2026-01-02: b &lt;&amp;&gt; 7 (total 7)" in svg and ">8<" in svg and ">6<" in svg
+
+
+def test_browsers_are_counted_apart_from_readers() -> None:
+    """A browser (Mozilla/5.0 without a reader's word) is a person looking, not a reader; readers' agents are not."""
+    from syndicator.core.agents import is_browser
+
+    chrome = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36"
+    assert is_browser(chrome)
+    assert is_browser("Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 Version/17.5")
+    for reader in (
+        "Mozilla/5.0 (X11; Linux x86_64; rv:115.0) Gecko/20100101 Thunderbird/115.0",
+        "Mozilla/5.0 (compatible; Miniflux/2.1.3; +https://miniflux.app)",
+        "Mozilla/5.0 (compatible; inoreader.com; 7 subscribers)",
+        "NetNewsWire (RSS Reader; https://netnewswire.com/)",
+        "Mozilla/5.0 (Macintosh) AppleWebKit/605.1.15 (KHTML, like Gecko) FeedFetcher",
+        "curl/8.5.0",
+    ):
+        assert not is_browser(reader), reader
+
+
+def test_stats_page_totals_plurals_and_browsers(stats_client: Callable[..., Any]) -> None:
+    """/stats/ opens with the site's totals per kind; "1 reader", not "1 readers"; browser visits are not readers."""
+    client = stats_client()
+    app = client.application
+    audience = app.extensions["syndicator"].audience
+    chrome = (
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36"
+    )
+    for n in range(3):
+        audience.saw("category/news.rss", {"HTTP_USER_AGENT": chrome, "REMOTE_ADDR": f"198.51.100.{n}"})
+    audience.saw("category/news.atom", {"REMOTE_ADDR": "192.0.2.99"})
+    page = lxml.html.fromstring(
+        client.get("/stats/", headers={"Authorization": "Bearer s3cret"}).get_data(as_text=True)
+    )
+    totals = {d.xpath("string(dt)"): d.xpath("string(dd)") for d in page.xpath('//dl[@class="totals"]/div')}
+    assert totals == {
+        "feed readers": "17",  # all.atom's 4 clients, news.rss's Feedly 12, news.atom's one client
+        "WebSub subscriptions": "0",
+        "browser visits": "3",
+        "partners": "1",
+    }
+    text = page.text_content()
+    assert "1 reader on" in text and "1 readers" not in text
+    assert "12 readers on" in text and "browser visits 3" in text

@@ -13,6 +13,7 @@ import pytest
 
 from conftest import SEED_POSTS
 
+WORDPRESS = Path(__file__).resolve().parent / "data" / "wordpress"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -202,6 +203,8 @@ def test_pages_feeds_and_dark_mode_as_a_reader_sees_them(
     page.get_by_role("link", name="Newer posts").click()
     page.wait_for_url("**/category/tajik-russian-relations/")
     page.goto(server.url + "/")
+    assert page.get_by_role("link", name="Atom feed of Tajik-Russian relations").count() == 0  # behind "Subscribe"
+    page.locator("summary", has_text="Subscribe to Tajik-Russian relations").click()
     assert page.get_by_role("link", name="Atom feed of Tajik-Russian relations").count() == 1
     page.goto(server.url + "/feeds/category/tajik-russian-relations.atom")
     words = page.evaluate("getComputedStyle(document.documentElement, '::before').content")
@@ -215,7 +218,8 @@ def test_pages_feeds_and_dark_mode_as_a_reader_sees_them(
 def test_a_reader_subscribes_by_email_through_the_form(
     browser: Any, start_server: Callable[..., Any], tmp_path: Path
 ) -> None:
-    """On a category page, the form (allowed by the CSP) asks for a confirmation, whose link subscribes."""
+    """On a category page, the form (allowed by the CSP) asks for a confirmation, whose link's page subscribes
+    with one press of its Confirm button (a POST the CSP allows too)."""
     from support.mailserver import MailServer
     from support.mailserver import link_after
     from support.mailserver import parts
@@ -242,7 +246,153 @@ def test_a_reader_subscribes_by_email_through_the_form(
         text, _html = parts(confirmation.message)
         assert "weekly digest" in text
         page.goto(link_after(text, "following this link:"))
+        assert page.text_content("h1") == "Confirm your subscription"
+        with page.expect_navigation():
+            page.get_by_role("button", name="Confirm").click()
         assert page.text_content("h1") == "Subscribed"
+        assert refused == [], refused
         assert "weekly digest (on Mondays) of Syndicator — Tajik-Russian relations" in page.text_content("main")
     finally:
         mail.stop()
+
+
+LAYOUT_EXPORT = Path(__file__).resolve().parent / "data" / "wordpress" / "layout.xml"
+BOX = "(element) => { const r = element.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; }"
+FIRST_LINE = "(p) => { const r = document.createRange(); r.selectNodeContents(p); return r.getClientRects()[0].left; }"
+
+
+@pytest.fixture
+def laid_out(tmp_path: Path, start_server: Callable[..., Any]) -> Any:
+    """layout.xml imported with --media (PNGs standing in for its uploads) and served by `syndicator serve`."""
+    from click.testing import CliRunner
+
+    from mediafiles import write_png
+    from syndicator.cli import cli
+
+    for name, (width, height) in {"river": (900, 600), "hills": (1200, 800), "bridge": (800, 600)}.items():
+        write_png(tmp_path / "old-uploads" / "2024" / "01" / f"{name}.png", width, height)
+    (tmp_path / "syndicator.toml").write_text("")  # the posts go beside it, where `serve` looks for them
+    args = ["import", "wordpress", str(LAYOUT_EXPORT), "--config", str(tmp_path / "syndicator.toml")]
+    result = CliRunner().invoke(cli, [*args, "--media", str(tmp_path / "old-uploads")], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return start_server(tmp_path)
+
+
+def _boxes(page: Any, selector: str) -> list[list[float]]:
+    return page.eval_on_selector_all(selector, f"elements => elements.map({BOX})")
+
+
+def test_wordpress_layout_in_a_browser(browser: Any, laid_out: Any, tmp_path: Path) -> None:
+    """Galleries in columns, an aligned image with the text beside it, a caption under its image, columns side by
+    side on a desktop and stacked on a phone, a cover's image and text; no page wider than a phone's screen."""
+    desktop = browser.new_page(viewport={"width": 1280, "height": 900})
+    desktop.goto(laid_out.url + "/posts/laid-out/")
+    gallery = _boxes(desktop, ".wp-block-gallery > figure.wp-block-image img")
+    assert len(gallery) == 3 and len({round(top) for _l, top, _r, _b in gallery}) == 1  # one row of three
+    assert gallery[0][2] <= gallery[1][0] and gallery[1][2] <= gallery[2][0]  # side by side, not overlapping
+    image = _boxes(desktop, "figure.alignleft img")[0]
+    beside = desktop.eval_on_selector("#user-content-beside", FIRST_LINE)
+    assert image[2] - image[0] == 200 and beside >= image[2]  # the text starts right of the image, on its lines
+    first, second = _boxes(desktop, ".wp-block-column")
+    assert round(first[1]) == round(second[1]) and first[2] <= second[0]  # side by side
+    cover_image, cover_text = _boxes(desktop, ".wp-block-cover > img")[0], _boxes(desktop, ".wp-block-cover p")[0]
+    assert cover_image[3] - cover_image[1] > 100 and cover_image[1] <= cover_text[1] < cover_text[3] <= cover_image[3]
+    desktop.screenshot(path=str(tmp_path / "layout-desktop.png"), full_page=True)
+    desktop.goto(laid_out.url + "/posts/a-caption-on-the-right/")
+    figure, caption = _boxes(desktop, "figure.wp-caption")[0], _boxes(desktop, "figure.wp-caption figcaption")[0]
+    text = desktop.eval_on_selector(".content > p", "(p) => p.getBoundingClientRect().left")
+    assert figure[2] - figure[0] == 240 and caption[2] - caption[0] <= 240 and caption[1] >= figure[1] + 160
+    assert text < figure[0]  # the text runs down its left side
+    phone = browser.new_page(viewport={"width": 390, "height": 844})
+    for path in ("/posts/laid-out/", "/posts/a-caption-on-the-right/", "/", "/category/pictures/"):
+        phone.goto(laid_out.url + path)
+        assert phone.evaluate("document.documentElement.scrollWidth") <= 390, path
+    phone.goto(laid_out.url + "/posts/laid-out/")
+    first, second = _boxes(phone, ".wp-block-column")
+    assert second[1] >= first[3]  # stacked
+    gallery = _boxes(phone, ".wp-block-gallery > figure.wp-block-image img")
+    assert round(gallery[0][1]) == round(gallery[1][1]) < gallery[2][1]  # two a row on a phone
+    phone.screenshot(path=str(tmp_path / "layout-phone.png"), full_page=True)
+    assert distinct_pixel_bytes((tmp_path / "layout-phone.png").read_bytes()) > 20
+
+
+LONG_WORDS = """---
+title: Donaudampfschifffahrtsgesellschaftskapitänsmützenabzeichenherstellungsgenehmigungsverfahrensbeschleunigung
+date: 2024-05-01T10:00:00Z
+categories: [Averyveryverylongcategorynamethatneverendsandhasnospaceinitatallwhatsoeverokay]
+---
+A word that never breaks: Llanfairpwllgwyngyllgogerychwyrndrobwllllantysiliogogogochllanfairpwllgwyngyllgogerych.
+
+A bare address: https://example.org/a/very/long/path/that/goes/on/and/on/without/any/space/whatsoever/index.html
+
+`a_long_inline_code_identifier_that_has_no_spaces_in_it_at_all_and_keeps_going_on_and_on()`
+
+```
+a code block line that is much wider than a phone's screen and must scroll inside its own box, not the page
+```
+
+| one | two | three | four | five | six | seven | eight | nine | ten |
+|---|---|---|---|---|---|---|---|---|---|
+| column | column | column | column | column | column | column | column | column | column |
+"""
+
+
+def test_no_page_is_wider_than_a_phone(
+    browser: Any, start_server: Callable[..., Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a 390 px phone, no page of imported WordPress sites (every post, page kind and archive) nor a post of
+    unbreakable words is wider than the screen (SPEC: long words never make a page wider than the screen)."""
+    from click.testing import CliRunner
+    from lxml import etree
+
+    from syndicator.cli import cli
+
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "syndicator.toml").write_text('posts_dir = "posts"\nstate_dir = ".syndicator"\n')
+    monkeypatch.chdir(site)
+    for export in ("classic-site.xml", "wp6-blocks.xml"):
+        imported = CliRunner().invoke(cli, ["import", "wordpress", str(WORDPRESS / export)])
+        assert imported.exit_code == 0, imported.output
+    (site / "posts" / "long-words.md").write_text(LONG_WORDS, encoding="utf-8")
+    server = start_server(site)
+    sitemap = etree.fromstring(server.get("/sitemap.xml").content)
+    paths = [loc.text.removeprefix(server.url) for loc in sitemap.iter("{*}loc")]
+    paths += ["/page/2/", "/no/such/page/"]
+    assert "/posts/long-words/" in paths and len(paths) > 25
+    context = browser.new_context(viewport={"width": 390, "height": 800}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    wide = {}
+    for path in paths:
+        page.goto(server.url + path)
+        width = page.evaluate("Math.max(document.documentElement.scrollWidth, window.innerWidth)")
+        if width > 390:
+            wide[path] = width
+    assert wide == {}
+    context.close()
+
+
+def test_a_feed_opened_on_a_phone_reads_at_the_pages_size(
+    browser: Any, start_server: Callable[..., Any], tmp_path: Path
+) -> None:
+    """A feed (no viewport possible in XML) on a 390 px phone: titles read at >= 16 CSS px once shrunk to the
+    screen, nothing wider than the layout, and RSS shows no empty "The site:" line for its atom:link elements."""
+    shutil.copytree(SEED_POSTS, tmp_path / "posts")
+    server = start_server(tmp_path)
+    context = browser.new_context(viewport={"width": 390, "height": 800}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    for path in ("/feeds/all.rss", "/feeds/all.atom"):
+        page.goto(server.url + path)
+        size, scale, wide, layout = page.evaluate(
+            "[parseFloat(getComputedStyle(document.querySelector('item > title, entry > title')).fontSize),"
+            " window.visualViewport.scale, document.documentElement.scrollWidth, window.innerWidth]"
+        )
+        assert size * scale >= 16, (path, size, scale)
+        assert wide <= layout
+        shown = page.evaluate(
+            "[...document.querySelectorAll('channel > *, feed > *')].filter(e => getComputedStyle(e).display !="
+            " 'none' && !['item', 'entry'].includes(e.localName)).map(e => e.textContent.trim() ||"
+            " e.getAttribute('href') || '')"
+        )
+        assert shown and all(shown), (path, shown)  # the site's title, its address, its description: none empty
+    context.close()

@@ -53,7 +53,7 @@ def test_build_writes_every_feed_and_they_validate(
     zipped = {path.removesuffix(".gz"): files.pop(path) for path in list(files) if path.endswith(".gz")}
     assert sorted(files) == sorted(report.written) == sorted(zipped)
     assert all(gzip.decompress(zipped[path]) == files[path] for path in files), "a precompressed copy of each feed"
-    assert len(files) == 4 * 3 + 1  # site-wide, two categories, the author; and the OPML
+    assert len(files) == 4 * 3 + 1 + 3  # site-wide, two categories, the author; the OPML; sitemap, robots, favicon
     for path, data in files.items():
         check_file(path, data)
 
@@ -92,6 +92,7 @@ def test_an_edit_rewrites_only_the_feeds_it_touches(
         "category/one.rss",
         "category/one.json",
         "index.opml",  # the edit is dated when it is seen: the OPML's dateModified moves with it
+        "sitemap.xml",  # and so does the post's lastmod
     }
     after = builder.snapshot.files
     assert after["/feeds/category/two.atom"] is before["/feeds/category/two.atom"]

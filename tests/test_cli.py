@@ -33,7 +33,7 @@ def test_build_writes_feeds_and_is_repeatable(
     write_post("a.md", title="A", categories="[One]")
     first = run("build")
     assert first.exit_code == 0, first.output
-    assert "10 feed files" in first.output and "10 written" in first.output
+    assert "10 feed files" in first.output and "13 written" in first.output  # and sitemap, robots.txt, favicon
     second = run("build")
     assert "0 written" in second.output
     assert (tmp_path / "feeds/category/one.atom").is_file()

@@ -8,6 +8,9 @@ import subprocess
 import sys
 from collections.abc import Callable
 from collections.abc import Iterator
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +19,7 @@ import requests
 
 from conftest import post_text
 from support.mailserver import MailServer
+from support.mailserver import button_action
 from support.mailserver import link_after
 from support.mailserver import parts
 
@@ -47,12 +51,17 @@ def subscribe_and_confirm(server: Any, mail: MailServer, address: str, client: s
     assert confirmation.rcpt_tos == (address,)
     link = link_after(parts(confirmation.message)[0], "following this link:")
     assert link.startswith(server.url + "/confirm/")
-    assert requests.get(link, timeout=10).status_code == 200
+    page = requests.get(link, timeout=10)  # what a mail scanner fetches too: it confirms nothing
+    assert page.status_code == 200 and "Confirm your subscription" in page.text
+    action = button_action(page.text, "Confirm")
+    assert action == link, "the page's button posts the token back"
+    confirmed = requests.post(action, timeout=10)
+    assert confirmed.status_code == 200 and "Subscribed" in confirmed.text
 
 
 def publish(server: Any, tmp_path: Path, name: str, title: str, category: str, day: int) -> None:
-    """Write a post (dated in July 2025) and wait until the server publishes it."""
-    date = f"2025-07-{day:02d}T10:00:00Z"
+    """Write a post (dated yesterday, ``day`` hours past this hour: news) and wait until the server publishes it."""
+    date = (datetime.now(UTC).replace(microsecond=0) - timedelta(days=1, hours=-day)).isoformat()
     (tmp_path / "posts" / name).write_text(post_text(title, date=date, categories=f"[{category}]"))
     slug = name.removesuffix(".md")
     server.wait_until(lambda: server.get(f"/posts/{slug}/").status_code == 200, what=f"{slug} published")

@@ -25,6 +25,7 @@ from syndicator.config import Settings
 from syndicator.service.federation import Tuning
 
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
+RECENT = "2025-12-31T10:00:00Z"  # the day before NOW: a new post is news (core.news)
 
 
 @pytest.fixture
@@ -77,9 +78,9 @@ def test_a_follow_is_accepted_and_posts_arrive_signed_in_order(
     assert accepted.activity["actor"] == site.actor("alpha")
 
     write_post(
-        "2025-07-01-news.md",
+        "2025-12-31-news.md",
         title="News <b>x</b>",
-        date="2025-07-01T10:00:00Z",
+        date=RECENT,
         categories="[Alpha]",
         tags="[Machine learning, Go]",
         image="{src: 'https://cdn.example.net/camels.jpg', alt: Camels at rest}",
@@ -98,10 +99,10 @@ def test_a_follow_is_accepted_and_posts_arrive_signed_in_order(
     assert {t["name"] for t in article["tag"]} == {"#MachineLearning", "#Go"}
     image = {"type": "Image", "mediaType": "image/jpeg", "url": "https://cdn.example.net/camels.jpg"}
     assert article["attachment"] == [{**image, "name": "Camels at rest"}]
-    assert article["published"] == "2025-07-01T10:00:00Z"
+    assert article["published"] == RECENT
     assert PUBLIC in create.activity["to"] and f"{site.actor('alpha')}/followers" in create.activity["cc"]
 
-    path = posts_dir / "2025-07-01-news.md"
+    path = posts_dir / "2025-12-31-news.md"
     path.write_text(path.read_text().replace("Intro words.", "Better intro words."))
     site.reload(NOW + timedelta(minutes=1))
     assert site.pump(lambda: bool(remote.activities("Update")))
@@ -117,6 +118,49 @@ def test_a_follow_is_accepted_and_posts_arrive_signed_in_order(
     assert delete.activity["object"]["type"] == "Tombstone" and delete.activity["object"]["id"] == article["id"]
     kinds = [d.activity["type"] for d in remote.activities()]
     assert kinds == ["Accept", "Create", "Update", "Delete"]  # each once, in order; First was there before
+
+
+def test_an_update_is_dated_when_its_change_was_first_seen(
+    site: Site, remote: RemoteServer, write_post: Callable[..., Path], posts_dir: Path
+) -> None:
+    """A new image, then a new tag (no edit of the text: the post's own updated stays): each Update's `updated` is
+    the time its change was first seen, later than the last; the article served keeps it across a restart."""
+    followed(site, remote)
+    image = "{src: 'https://cdn.example.net/%s.jpg', alt: Camels}"
+    fields = {"title": "News", "date": RECENT, "categories": "[Alpha]"}
+    path = write_post("2025-12-31-news.md", image=image % "one", **fields)
+    site.reload(NOW)
+    assert site.pump(lambda: bool(remote.activities("Create")))
+    created = remote.activities("Create")[0].activity["object"]
+    assert created["updated"] == RECENT
+
+    write_post(path.name, image=image % "two", **fields)
+    site.reload(NOW + timedelta(minutes=1, seconds=30, microseconds=500))
+    assert site.pump(lambda: bool(remote.activities("Update")))
+    changed = remote.activities("Update")[0].activity["object"]
+    assert changed["id"] == created["id"] and changed["attachment"][0]["url"].endswith("/two.jpg")
+    assert changed["updated"] == "2026-01-01T12:01:30Z" and changed["updated"] > created["updated"]
+
+    site.reload(NOW + timedelta(minutes=2))  # nothing changed: nothing sent, and the date stays
+    site.restart()
+
+    def served() -> dict[str, Any]:
+        page = requests.get(f"{site.actor('alpha')}/outbox?page=1", timeout=10).json()
+        found: dict[str, Any] = next(i["object"] for i in page["orderedItems"] if i["object"]["name"] == "News")
+        return found
+
+    assert served()["updated"] == changed["updated"], "after a restart, before its first reload"
+    site.reload(NOW + timedelta(minutes=3))
+    assert served()["updated"] == changed["updated"]
+    assert requests.get(created["id"], timeout=10).json()["updated"] == changed["updated"]
+    assert site.federation.queue.pending() == 0 and len(remote.activities("Update")) == 1
+
+    write_post(path.name, image=image % "two", tags="[Go]", **fields)
+    site.reload(NOW + timedelta(minutes=4))
+    assert site.pump(lambda: len(remote.activities("Update")) == 2)
+    tagged = remote.activities("Update")[1].activity["object"]
+    assert [t["name"] for t in tagged["tag"]] == ["#Go"] and tagged["updated"] == "2026-01-01T12:04:00Z"
+    assert served()["updated"] == tagged["updated"]
 
 
 def test_discovery_documents(site: Site) -> None:
@@ -197,7 +241,7 @@ def test_undo_ends_the_follow(site: Site, remote: RemoteServer, write_post: Call
     assert site.federation.followers.by_handle() == {"alpha": 1}
     assert remote.undo(follow, f"{site.url}/ap/inbox").status_code == 202
     assert site.federation.followers.by_handle() == {}
-    write_post("b.md", title="After", categories="[Alpha]")
+    write_post("b.md", title="After", date=RECENT, categories="[Alpha]")
     site.reload(NOW)
     assert site.federation.queue.pending() == 0
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from collections.abc import Iterator
+from datetime import UTC
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -39,10 +41,11 @@ def test_serve_federates_across_a_restart(
     assert remote.wait_for(lambda: bool(remote.activities("Accept")))
     assert server.get("/healthz").json()["fediverse"]["followers"] == 1
 
-    (posts / "new.md").write_text(post_text("New", date="2025-07-01T10:00:00Z", categories="[Alpha]"))
+    today = datetime.now(UTC).replace(microsecond=0).isoformat()  # a new post is news (core.news)
+    (posts / "new.md").write_text(post_text("New", date=today, categories="[Alpha]"))
     assert remote.wait_for(lambda: bool(remote.activities("Create")))
     server.stop()
-    (posts / "new.md").write_text(post_text("New, edited", date="2025-07-01T10:00:00Z", categories="[Alpha]"))
+    (posts / "new.md").write_text(post_text("New, edited", date=today, categories="[Alpha]"))
     server = start_server(tmp_path, server.port, SYNDICATOR_RELOAD_INTERVAL="1", **FEDIVERSE)  # the same site_url
     assert remote.wait_for(lambda: bool(remote.activities("Update")))
     (posts / "new.md").unlink()

@@ -51,13 +51,13 @@ def test_a_reader_subscribes_confirms_receives_only_the_feeds_new_posts_and_leav
     site.send()
     (confirmation,) = site.mails_to()
     assert "Confirm your subscription" in confirmation["Subject"]
-    site.write_post("alpha-2.md", title="Alpha two", date="2025-07-01T10:00:00Z", categories="[Alpha]")
+    site.write_post("alpha-2.md", title="Alpha two", date="2025-12-28T10:00:00Z", categories="[Alpha]")
     site.reload()
     site.send()
     assert len(site.mails_to()) == 1, "nothing but the confirmation before the link is followed"
     assert site.confirm(confirmation).status_code == 200
-    site.write_post("alpha-3.md", title="Alpha three", date="2025-07-02T10:00:00Z", categories="[Alpha]")
-    site.write_post("beta-2.md", title="Beta two", date="2025-07-02T11:00:00Z", categories="[Beta]")
+    site.write_post("alpha-3.md", title="Alpha three", date="2025-12-29T10:00:00Z", categories="[Alpha]")
+    site.write_post("beta-2.md", title="Beta two", date="2025-12-29T11:00:00Z", categories="[Beta]")
     site.reload()
     assert site.send() == 1
     mail = site.mails_to()[-1]
@@ -72,7 +72,7 @@ def test_a_reader_subscribes_confirms_receives_only_the_feeds_new_posts_and_leav
     answer = site.client.post(urlsplit(unsubscribe).path, data={"List-Unsubscribe": "One-Click"})
     assert answer.status_code == 200 and b"Unsubscribed" in answer.data
     assert site.count() == {}
-    site.write_post("alpha-4.md", title="Alpha four", date="2025-07-03T10:00:00Z", categories="[Alpha]")
+    site.write_post("alpha-4.md", title="Alpha four", date="2025-12-30T10:00:00Z", categories="[Alpha]")
     site.reload()
     assert site.send() == 0
     assert [m["Subject"] for m in site.mails_to()][1:] == ["Alpha three"]
@@ -81,7 +81,7 @@ def test_a_reader_subscribes_confirms_receives_only_the_feeds_new_posts_and_leav
 def test_every_mail_carries_list_unsubscribe(site: Site) -> None:
     """The confirmation and each post's mail: List-Unsubscribe and List-Unsubscribe-Post, Message-ID, Date, From."""
     site.subscribed(feed="all")
-    site.write_post("new.md", title="New", date="2025-07-01T10:00:00Z")
+    site.write_post("new.md", title="New", date="2025-12-28T10:00:00Z")
     site.reload()
     site.send()
     mails = site.mails_to()
@@ -107,8 +107,8 @@ def test_edits_send_nothing(site: Site) -> None:
 def test_partner_draft_and_future_posts_are_mailed_only_once_public(site: Site) -> None:
     """A post for partners only, a draft, a future post: no mail; each is mailed once it is public."""
     site.subscribed(feed="all")
-    site.write_post("partners.md", title="For partners", date="2025-07-01T10:00:00Z", visibility="partners")
-    site.write_post("draft.md", title="A draft", date="2025-07-01T10:00:00Z", draft="true")
+    site.write_post("partners.md", title="For partners", date="2025-12-28T10:00:00Z", visibility="partners")
+    site.write_post("draft.md", title="A draft", date="2025-12-28T10:00:00Z", draft="true")
     later = (NOW + timedelta(hours=2)).isoformat()
     site.write_post("future.md", title="The future", date=later)
     site.reload()
@@ -117,8 +117,8 @@ def test_partner_draft_and_future_posts_are_mailed_only_once_public(site: Site) 
     site.reload()
     site.send()
     assert [m["Subject"] for m in site.mails_to()[1:]] == ["The future"]
-    site.write_post("partners.md", title="For partners", date="2025-07-01T10:00:00Z")
-    site.write_post("draft.md", title="A draft", date="2025-07-01T10:00:00Z")
+    site.write_post("partners.md", title="For partners", date="2025-12-28T10:00:00Z")
+    site.write_post("draft.md", title="A draft", date="2025-12-28T10:00:00Z")
     site.reload()
     site.send()
     assert sorted(m["Subject"] for m in site.mails_to()[2:]) == ["A draft", "For partners"]
@@ -127,9 +127,9 @@ def test_partner_draft_and_future_posts_are_mailed_only_once_public(site: Site) 
 def test_a_post_made_private_before_its_mail_went_is_not_mailed(site: Site) -> None:
     """Queued, then for partners only before the worker sends it: the mail is dropped."""
     site.subscribed(feed="all")
-    site.write_post("new.md", title="Soon private", date="2025-07-01T10:00:00Z")
+    site.write_post("new.md", title="Soon private", date="2025-12-28T10:00:00Z")
     site.reload()
-    site.write_post("new.md", title="Soon private", date="2025-07-01T10:00:00Z", visibility="partners")
+    site.write_post("new.md", title="Soon private", date="2025-12-28T10:00:00Z", visibility="partners")
     site.reload()
     assert site.send() == 0
     assert site.following.outbox.waiting() == 0
@@ -143,10 +143,10 @@ def test_each_post_once_per_address_across_restarts(
     a mail queued before a restart is sent after it."""
     site.subscribed(feed="all")
     site.subscribed(feed="category/alpha")
-    site.write_post("alpha-2.md", title="Alpha two", date="2025-07-01T10:00:00Z", categories="[Alpha]")
+    site.write_post("alpha-2.md", title="Alpha two", date="2025-12-28T10:00:00Z", categories="[Alpha]")
     site.reload()
     site.send()
-    site.write_post("alpha-3.md", title="Alpha three", date="2025-07-02T10:00:00Z", categories="[Alpha]")
+    site.write_post("alpha-3.md", title="Alpha three", date="2025-12-29T10:00:00Z", categories="[Alpha]")
     site.reload()  # queued, not sent: the process stops
     site.following.stop()
     again = open_site(site.settings, site.clock, site.server, write_post)
@@ -164,7 +164,7 @@ def test_a_temporary_failure_is_retried_with_backoff(site: Site) -> None:
     """451 from the relay: the mail waits (the backoff), then goes; nothing is lost or sent twice."""
     site.subscribed(feed="all")
     site.server.inbox.script.append("451 4.3.0 Try again later")
-    site.write_post("new.md", title="Retried", date="2025-07-01T10:00:00Z")
+    site.write_post("new.md", title="Retried", date="2025-12-28T10:00:00Z")
     site.reload()
     assert site.send() == 0
     tried = site.server.inbox.rcpt_seen
@@ -184,7 +184,7 @@ def test_three_permanent_failures_unsubscribe_the_address(site: Site, caplog: py
     site.server.inbox.always = f"550 5.1.1 <{READER}>: Recipient address rejected"
     for n in range(3):
         assert site.count(), f"still subscribed after {n} failures"
-        site.write_post(f"new-{n}.md", title=f"Bounced {n}", date=f"2025-07-0{n + 1}T10:00:00Z")
+        site.write_post(f"new-{n}.md", title=f"Bounced {n}", date=f"2025-12-2{n + 7}T10:00:00Z")
         site.reload()
         assert site.send() == 0
         assert site.following.outbox.waiting() == 0, "a permanent failure is not retried"
@@ -199,8 +199,8 @@ def test_daily_and_weekly_digests(site: Site) -> None:
     """A daily digest at digest_hour lists the posts since the last one; a weekly one on Mondays; none when empty."""
     site.subscribed("day@example.org", feed="category/alpha", pace="daily")
     site.subscribed("week@example.org", feed="all", pace="weekly")
-    site.write_post("alpha-2.md", title="Alpha two", date="2025-07-01T10:00:00Z", categories="[Alpha]")
-    site.write_post("beta-2.md", title="Beta two", date="2025-07-02T10:00:00Z", categories="[Beta]")
+    site.write_post("alpha-2.md", title="Alpha two", date="2025-12-28T10:00:00Z", categories="[Alpha]")
+    site.write_post("beta-2.md", title="Beta two", date="2025-12-29T10:00:00Z", categories="[Beta]")
     site.reload()
     assert site.send() == 0, "digests wait for their hour"
     site.clock.now = datetime.fromisoformat("2026-01-02T08:00:00+00:00")  # a Friday, digest_hour 8

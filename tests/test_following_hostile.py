@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from support.mailserver import button_action
 from support.mailserver import link_after
 from support.mailserver import parts
 from support.mailsite import READER
@@ -80,7 +81,7 @@ def test_a_title_with_line_breaks_injects_no_header(site: Site) -> None:
     """A post whose title holds CR/LF and a header: the mail has one subject and no Bcc."""
     site.subscribed(feed="all")
     title = '"Hi\\r\\nBcc: victim@example.org"'  # YAML's double quotes: a real CR LF in the title
-    site.write_post("evil.md", text=f"---\ntitle: {title}\ndate: 2025-07-01T10:00:00Z\n---\nBody.\n")
+    site.write_post("evil.md", text=f"---\ntitle: {title}\ndate: 2025-12-28T10:00:00Z\n---\nBody.\n")
     site.reload()
     site.send()
     mail = site.server.inbox.arrived[-1]
@@ -176,10 +177,36 @@ def test_following_a_confirmation_link_twice_changes_nothing_more(site: Site) ->
     assert site.count() == {"category/alpha": {"instant": 1}}
 
 
+def test_a_mail_scanner_fetching_the_confirmation_link_subscribes_nobody(site: Site) -> None:
+    """GET and HEAD of the link (a scanner prefetching it) show a page with a Confirm button and start nothing;
+    nothing but the confirmation is mailed. The button (a POST of the token, to the site) starts it; a forged
+    token posted is 400."""
+    site.subscribe()
+    site.send()
+    link = link_after(parts(site.mails_to()[0])[0], "following this link:")
+    path = urlsplit(link).path
+    for _ in range(3):
+        page = site.client.get(path)
+        assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
+        assert button_action(page.get_data(as_text=True), "Confirm") == link
+        assert site.client.head(path).status_code == 200
+    assert site.count() == {}
+    site.write_post("alpha-2.md", title="Alpha two", date="2025-12-28T10:00:00Z", categories="[Alpha]")
+    site.reload()
+    site.send()
+    assert len(site.mails_to()) == 1, "nothing but the confirmation"
+    assert site.client.post(path.rsplit(".", 1)[0] + ".AAAA").status_code == 400
+    assert site.count() == {}
+    answer = site.client.post(path)
+    assert answer.status_code == 200 and b"Subscribed" in answer.data
+    assert site.count() == {"category/alpha": {"instant": 1}}
+    assert b"Subscribed" in site.client.get(path).data, "the link followed again: subscribed, no button"
+
+
 def test_a_get_to_the_unsubscribe_url_changes_nothing(site: Site) -> None:
     """GET and HEAD (mail scanners prefetch) show a page with a button; the subscription stays."""
     site.subscribed(feed="all")
-    site.write_post("new.md", title="New", date="2025-07-01T10:00:00Z")
+    site.write_post("new.md", title="New", date="2025-12-28T10:00:00Z")
     site.reload()
     site.send()
     path = urlsplit(site.mails_to()[-1]["List-Unsubscribe"].strip("<>")).path
@@ -215,7 +242,7 @@ def test_addresses_are_never_in_the_log_or_healthz(site: Site, caplog: pytest.Lo
     caplog.set_level(logging.DEBUG, logger="syndicator")
     site.subscribed(feed="all")
     site.subscribe("bad address@example.org")
-    site.write_post("new.md", title="New", date="2025-07-01T10:00:00Z")
+    site.write_post("new.md", title="New", date="2025-12-28T10:00:00Z")
     site.reload()
     health = site.client.get("/healthz").get_json()
     assert health["email"] == {"queued": 1}

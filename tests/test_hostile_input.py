@@ -53,7 +53,11 @@ def html_urls(fragment: str) -> list[str]:
 def every_output(builder: Builder, settings: Settings) -> dict[str, str]:
     """Every feed file, plus the HTML pages, as text."""
     assert builder.snapshot is not None
-    outputs = {path: f.body.decode() for path, f in builder.snapshot.files.items() if f.body is not None}
+    outputs = {
+        path: f.body.decode()
+        for path, f in builder.snapshot.files.items()
+        if f.body is not None and not f.media_type.startswith("image/")  # the favicon: no text to look in
+    }
     outputs.update(
         {p.relative_to(settings.output_dir).as_posix(): p.read_text() for p in settings.output_dir.rglob("*.atom")}
     )

@@ -202,14 +202,19 @@ def test_digest_hour_is_in_the_sites_time_zone() -> None:
 
 
 def test_a_digest_lists_the_feeds_posts_seen_since_the_last_one() -> None:
-    """Posts of the feed first seen after the last digest, never mailed to the address; none: an empty list."""
-    one = make_post("one", categories=("Alpha",))
-    two = make_post("two", categories=("Alpha",))
-    other = make_post("other", categories=("Beta",))
-    old = make_post("old", categories=("Alpha",))
+    """Posts of the feed first seen after the last digest, never mailed to the address; none: an empty list.
+
+    A post dated long before it was first seen (a backlog) is not news: no digest lists it.
+    """
+    recent = NOW - timedelta(hours=3)
+    one = make_post("one", categories=("Alpha",), date=recent)
+    two = make_post("two", categories=("Alpha",), date=recent)
+    other = make_post("other", categories=("Beta",), date=recent)
+    old = make_post("old", categories=("Alpha",), date=recent - timedelta(days=1))
+    backlog = make_post("backlog", categories=("Alpha",), date=NOW - timedelta(days=365))
     since = NOW - timedelta(days=1)
-    seen = {one.id: NOW, two.id: NOW, other.id: NOW, old.id: since - timedelta(hours=1)}
-    posts = [one, two, other, old]
+    seen = {one.id: NOW, two.id: NOW, other.id: NOW, old.id: since - timedelta(hours=1), backlog.id: NOW}
+    posts = [one, two, other, old, backlog]
     assert digest_posts(posts, seen, "category/alpha", since, set()) == [one, two]
     assert digest_posts(posts, seen, "category/alpha", since, {two.id}) == [one]
     assert digest_posts(posts, seen, "category/alpha", NOW + timedelta(seconds=1), set()) == []

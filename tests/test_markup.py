@@ -225,6 +225,33 @@ def test_a_thousand_srcset_candidates_are_all_kept() -> None:
     assert kept.group(1).split(", ") == [f"{BASE}img{n}.png" for n in range(1000)]
 
 
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        (
+            '<figure class="wp-block-gallery has-nested-images columns-3 is-cropped"><figure class="wp-block-image">'
+            "</figure></figure>",
+            '<figure class="wp-block-gallery has-nested-images columns-3 is-cropped"><figure class="wp-block-image">',
+        ),
+        ('<img class="alignleft size-thumbnail wp-image-301" src="a.png">', 'class="alignleft size-thumbnail"'),
+        ('<div class="gallery gallery-columns-3"><dl class="gallery-item">', 'class="gallery gallery-columns-3"'),
+        ('<ul class="blocks-gallery-grid"><li class="blocks-gallery-item">', '<li class="blocks-gallery-item">'),
+        ('<div class="wp-caption aligncenter"><p class="wp-caption-text">x</p>', '<p class="wp-caption-text">'),
+        ('<div class="wp-block-columns is-not-stacked-on-mobile"><div class="wp-block-column">', "is-not-stacked"),
+        ('<p class="has-text-align-right">r</p>', '<p class="has-text-align-right">r</p>'),
+        ('<figure class="wp-block-cover alignfull">', '<figure class="wp-block-cover alignfull">'),
+        ('<p class="skip-link entry site-header x alignleft alignleft">x</p>', '<p class="alignleft">x</p>'),
+        ('<p class="skip-link">x</p>', "<p>x</p>"),  # a class of the page itself: dropped, the attribute too
+        ('<p class="has-text-align-right" style="position:fixed">x</p>', '<p class="has-text-align-right">x</p>'),
+        ('<h2 class="wp-block-heading">H</h2>', "<h2>H</h2>"),  # a class that lays nothing out
+    ],
+)
+def test_wordpress_layout_classes_survive_sanitizing_from_an_allow_list(source: str, expected: str) -> None:
+    """WordPress's layout classes are kept (each once), every other class is dropped, and never a style."""
+    html = render_markdown(source + "\n", BASE)
+    assert expected in html and "style" not in html
+
+
 @hsettings(max_examples=300)
 @given(st.text())
 def test_xml_escape_and_quoteattr_are_the_standard_librarys(text: str) -> None:

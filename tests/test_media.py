@@ -417,7 +417,7 @@ class TestEnclosures:
     def test_front_matter_enclosures_in_every_format(
         self, write_post: Callable[..., Path], posts_dir: Path, built: Callable[[], Builder]
     ) -> None:
-        """A local file gives type and length; a URL mapping its own; RSS carries the first only."""
+        """A local file gives type and length (audio: its seconds too); a URL mapping its own; RSS carries the first."""
         copy(EPISODE_MP3, posts_dir / "ep" / "episode.mp3")
         write_post(
             "ep/index.md",
@@ -444,7 +444,8 @@ class TestEnclosures:
         enclosures = rss_item(builder, "ep").findall("enclosure")
         assert [dict(e.attrib) for e in enclosures] == [{"url": local, "length": size, "type": "audio/mpeg"}]
         assert json_item(builder, "ep")["attachments"] == [
-            {"url": local, "mime_type": "audio/mpeg", "size_in_bytes": int(size)},
+            # episode.mp3 is one second of sound (tests/data/media/README.md)
+            {"url": local, "mime_type": "audio/mpeg", "size_in_bytes": int(size), "duration_in_seconds": 1},
             {
                 "url": "https://cdn.example.net/ep.m4a",
                 "mime_type": "audio/mp4",

@@ -195,6 +195,7 @@ def test_a_wordpress_import_publishes_its_images_and_audio(
         "mime_type": "audio/mpeg",
         "size_in_bytes": EPISODE_MP3.stat().st_size,
         "title": "Episode one",
+        "duration_in_seconds": 1,  # one second of sound (tests/data/media/README.md)
     }
     assert {a["url"] for a in episode["attachments"]} >= {base + "04/clip.mp4", base + "04/notes.pdf"}
     rss = etree.fromstring(feeds["all.rss"])

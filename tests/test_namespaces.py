@@ -15,6 +15,8 @@ from syndicator.config import Settings
 from syndicator.core.namespaces import NAMESPACES
 from syndicator.core.namespaces import stand_in
 from syndicator.core.namespaces.atom import URI as ATOM_URI
+from syndicator.podcastconfig import Podcasts
+from syndicator.podcastconfig import Show
 from syndicator.service.build import Builder
 
 REGISTRY = {ns.uri: ns.prefix for ns in NAMESPACES}
@@ -22,12 +24,15 @@ REGISTRY = {ns.uri: ns.prefix for ns in NAMESPACES}
 
 @pytest.fixture
 def feeds(make_settings: Callable[..., Settings], write_post: Callable[..., Path]) -> dict[str, bytes]:
-    """The feeds of a site using every namespace: an image, enclosures, a license, a deleted post, archive pages."""
-    settings = make_settings(feed_size=2, archive_page_size=2)
+    """The feeds of a site using every namespace: an image, enclosures, a license, a deleted post, archive pages,
+    and a podcast (its category's RSS) with an episode's fields."""
+    settings = make_settings(feed_size=2, archive_page_size=2, podcasts=Podcasts((Show("shows"),)))
     extra = {
         "image": "https://images.example.org/camels.png",
         "enclosures": "[{url: 'https://cdn.example.org/ep1.mp3', type: audio/mpeg, length: 1234, title: One}]",
         "license": "https://creativecommons.org/licenses/by/4.0/",
+        "episode": "1",
+        "transcript": "https://cdn.example.org/ep1.vtt",
     }
     write_post("episode.md", title="Episode", categories="[Shows]", **extra)
     for n in range(4):
@@ -55,7 +60,11 @@ def test_every_namespaced_element_takes_the_registrys_prefix_declared_on_its_roo
     assert used == {ns.prefix for ns in NAMESPACES}
 
 
-@pytest.mark.parametrize("fmt", ["atom", "rss"])
+@pytest.mark.parametrize("fmt", ["atom", "rss", "podcast"])
 def test_an_entry_stand_in_declares_what_its_documents_entries_write(fmt: str) -> None:
-    """An entry is serialized under a root declaring each namespace the registry says its format's entries use."""
-    assert stand_in(fmt).nsmap == {ns.prefix: ns.uri for ns in NAMESPACES if fmt in ns.entries_in}
+    """An entry is serialized under a root declaring each namespace the registry says its format's entries use
+    (a podcast's RSS items: an RSS item's, and the podcast namespaces)."""
+    expected = {ns.prefix: ns.uri for ns in NAMESPACES if fmt in ns.entries_in}
+    if fmt == "podcast":
+        expected |= {ns.prefix: ns.uri for ns in NAMESPACES if "rss" in ns.entries_in}
+    assert stand_in(fmt).nsmap == expected

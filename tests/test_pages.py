@@ -15,8 +15,8 @@ import pytest
 from conftest import NOW
 from feedcheck import check_atom
 from feedcheck import parse
-from syndicator.config import Redirects
 from syndicator.config import Settings
+from syndicator.configtables import Redirects
 from syndicator.core.pagerender import blog_posting
 from syndicator.core.pagerender import script_json
 from syndicator.service.build import Builder
@@ -187,13 +187,16 @@ def test_only_pages_whose_posts_changed_are_made_again(
     builder.reload(NOW)
     after = builder.snapshot.pages.by_path
     changed = {path for path in before if after[path] is not before[path]}
-    # post 2 is the 21st newest: on page 5 of the home page and of Alpha, 3 of Beta, 4 of Ann's, and its own page
+    # post 2 is the 21st newest: on page 5 of the home page and of Alpha, 3 of Beta, 4 of Ann's, and its own page;
+    # its neighbours' pages show its title in their previous and next post links
     assert changed == {
         "/page/5/",
         "/category/alpha/page/5/",
         "/category/beta/page/3/",
         "/author/ann-example/page/4/",
         "/posts/post-2/",
+        "/posts/post-1/",
+        "/posts/post-3/",
     }
     assert set(after) == set(before)
     assert all(after[p].etag == before[p].etag for p in set(before) - changed)
@@ -270,7 +273,7 @@ def test_what_a_reader_of_the_blog_expects(site: tuple[Builder, Any]) -> None:
     )
     assert doc.xpath('//link[@rel="icon"]/@href') == ["/static/favicon.svg"]  # from the host asked, as CSP wants
     post = tree(page(client, "/posts/post-3/"))
-    assert post.xpath('//p[@class="tagged"]/a/text()') == ["red"]
+    assert post.xpath('//section[@class="post-terms"]//a[@rel="tag"]/text()') == ["red"]
     assert b"@media (prefers-color-scheme: dark)" in static(client, "style.css")[1]
     assert static(client, "favicon.svg")[0] == "image/svg+xml"
 
@@ -344,3 +347,60 @@ def test_a_page_of_a_non_ascii_slug_is_served(
     builder.reload(NOW)
     response = create_app(settings, builder).test_client().get("/posts/переговоры/")
     assert response.status_code == 200 and "<h1>Talks</h1>" in response.get_data(as_text=True)
+
+
+def test_a_post_page_links_the_previous_and_the_next_post(site: tuple[Builder, Any]) -> None:
+    """Post pages link the post published before (rel=prev) and after (rel=next); the oldest and newest one only."""
+    _builder, client = site
+
+    def around(slug: str) -> dict[str, tuple[str, str]]:
+        nav = tree(page(client, f"/posts/{slug}/")).xpath('//nav[@class="post-navigation"]//a')
+        return {a.get("rel"): (a.get("href"), a.xpath('string(.//span[@class="title"])')) for a in nav}
+
+    assert around("post-5") == {
+        "prev": (f"{SITE}/posts/post-4/", "Post 4"),
+        "next": (f"{SITE}/posts/post-6/", "Post 6"),
+    }
+    assert around("post-0") == {"next": (f"{SITE}/posts/post-1/", "Post 1")}
+    assert around(f"post-{POSTS - 1}") == {"prev": (f"{SITE}/posts/post-{POSTS - 2}/", f"Post {POSTS - 2}")}
+
+
+@pytest.mark.parametrize(
+    "path", ["/", "/page/2/", "/category/alpha/", "/tag/red/page/2/", "/author/bob/", "/posts/post-3/", "/nothing/"]
+)
+def test_every_page_has_one_h1(site: tuple[Builder, Any], path: str) -> None:
+    """One <h1> per page: the home page does not repeat the site title (the header's) as a heading."""
+    _builder, client = site
+    answer = client.get(path)
+    headings = tree(answer).xpath("//h1")
+    assert len(headings) == 1, [h.text_content() for h in headings]
+    if path == "/":
+        assert headings[0].text_content().strip() == "Latest posts"
+
+
+def test_a_post_page_shows_its_categories_and_tags_with_their_feeds(site: tuple[Builder, Any]) -> None:
+    """Each category and tag of the post: its archive page, and its Atom, RSS and JSON feeds behind "Subscribe"."""
+    _builder, client = site
+    terms = tree(page(client, "/posts/post-0/")).xpath('//section[@class="post-terms"]//li')
+    found = {li.xpath("string(./a[1])"): li.xpath(".//details//a/@href") for li in terms}
+    assert found == {
+        name: [f"{SITE}/feeds/{stem}.{fmt}" for fmt in ("atom", "rss", "json")]
+        for name, stem in (("Alpha", "category/alpha"), ("Beta", "category/beta"), ("red", "tag/red"))
+    }
+    assert [li.xpath("string(./a[1]/@href)") for li in terms][:2] == [
+        f"{SITE}/category/alpha/",
+        f"{SITE}/category/beta/",
+    ]
+
+
+def test_the_home_page_lists_terms_compactly(site: tuple[Builder, Any]) -> None:
+    """The directory: each category, tag and author once, its feeds behind one "Subscribe" (not three links each)."""
+    _builder, client = site
+    aside = tree(page(client, "/")).xpath('//aside[@class="directory"]')[0]
+    items = aside.xpath(".//li")
+    assert len(items) == 2 + 1 + 2  # Alpha, Beta; red; Ann Example, Bob
+    for item in items:
+        (menu,) = item.xpath("./details")
+        assert menu.xpath("string(./summary)").startswith("Subscribe")
+        assert item.xpath("./a/@href") == item.xpath("./a[1]/@href")  # outside the menu: only the archive's link
+        assert len(menu.xpath(".//a")) == 3

@@ -8,6 +8,8 @@ import pytest
 
 from syndicator.cli import cli
 from syndicator.config import SETTINGS
+from syndicator.podcastconfig import SHOW_KEYS
+from syndicator.podcastconfig import ShowKey
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
 
@@ -18,6 +20,14 @@ def test_every_setting_is_in_the_settings_table(name: str) -> None:
     setting = next(s for s in SETTINGS if s.name == name)
     assert f"| `{name}` |" in README
     assert setting.help in README
+
+
+@pytest.mark.parametrize("key", SHOW_KEYS, ids=lambda key: key.name)
+def test_every_podcast_key_is_in_the_podcast_settings_table(key: ShowKey) -> None:
+    """Each key of a [podcasts.<slug>] table has a row in the README's podcast settings, with its help text."""
+    section = README.split("### Podcast settings", 1)[1].split("\n## ", 1)[0]
+    assert f"| `{key.name}` |" in section
+    assert key.help in section
 
 
 @pytest.mark.parametrize("command", sorted(cli.commands))

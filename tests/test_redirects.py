@@ -10,9 +10,9 @@ import pytest
 
 from conftest import NOW
 from syndicator.config import ConfigError
-from syndicator.config import Redirects
 from syndicator.config import Settings
 from syndicator.config import load_settings
+from syndicator.configtables import Redirects
 from syndicator.service.build import Builder
 from syndicator.service.http.app import create_app
 

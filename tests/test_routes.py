@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from syndicator.cli import cli
 from syndicator.config import Settings
+from syndicator.core.urls import SITE_SEGMENTS
 from syndicator.service.build import Builder
 from syndicator.service.http.app import create_app
 from syndicator.service.http.routes import ROUTES
@@ -52,7 +53,20 @@ VIEW_URLS = (
     ("/ap/actors/blog/posts/abc", "fediweb.post_object"),
     ("/confirm/abc", "followpages.confirm"),
     ("/unsubscribe/abc", "followpages.unsubscribe"),
+    ("/feed/rss2/", "wpurls.feed_name"),
+    ("/feed/rdf/", "wpurls.feed_name"),
+    ("/category/parent/child/", "wpurls.taxonomy_trail"),
+    ("/category/parent/child/feed/", "wpurls.taxonomy_trail"),
+    ("/category/parent/child/page/2/", "wpurls.taxonomy_trail"),
+    ("/tag/x/feed/rss2/", "wpurls.taxonomy_trail"),
+    ("/wp-content/uploads/2011/05/photo.jpg", "wpurls.upload"),
+    ("/index.php", "wpurls.index_php"),
+    ("/index.php/2011/05/old/", "wpurls.index_php"),
+    ("/about/team/", "oldurls.site_page"),
+    ("/about/team", "oldurls.site_page"),
 )
+# The first path segments of rows that a page (``type: page``) may still take: a numeric permalink takes ids only.
+PAGES_MAY_USE = {"archives"}
 POSTED = (  # the rows that take a POST only
     ("/websub", "websub.websub"),
     ("/ap/inbox", "fediweb.shared_inbox"),
@@ -105,13 +119,15 @@ def test_every_view_row_has_a_url_in_this_test() -> None:
     [
         ("/feeds/media/x.png", "GET", ["assets.Assets", "feeds.Feeds", "pages.Pages", "views.unknown_feed"]),
         ("/feeds/category/news.atom", "GET", ["feeds.Feeds", "pages.Pages", "oldurls.old_taxonomy_feed"]),
-        ("/partners/feeds/all.atom", "GET", ["partners.Partners", "pages.Pages"]),
+        ("/partners/feeds/all.atom", "GET", ["partners.Partners", "pages.Pages", "oldurls.site_page"]),
         ("/posts/hello/", "GET", ["pages.Pages", "views.post_page"]),
         ("/?p=12", "GET", ["pages.Pages", "oldurls.old_query_permalink", "views.index"]),
         ("/feed/", "GET", ["pages.Pages", "oldurls.wp_feed"]),
         ("/websub", "POST", ["websub.websub"]),
         ("/healthz", "GET", ["pages.Pages", "views.healthz"]),
         ("/stats/", "GET", ["pages.Pages", "statspage.stats_page"]),
+        ("/?feed=rss2&cat=3", "GET", ["pages.Pages", "wpurls.query_feed", "wpurls.query_term", "views.index"]),
+        ("/about/team/", "GET", ["pages.Pages", "oldurls.site_page"]),
     ],
 )
 def test_which_rows_a_url_is_tried_with(url: str, method: str, handlers: list[str]) -> None:
@@ -121,6 +137,15 @@ def test_which_rows_a_url_is_tried_with(url: str, method: str, handlers: list[st
     result = CliRunner().invoke(cli, ["routes", url, "--method", method])
     assert result.exit_code == 0, result.output
     assert [handler for _pattern, handler in columns(result.output)] == handlers
+
+
+def test_no_page_hides_a_row_of_the_table() -> None:
+    """Every row's fixed first segment (a folder: /robots.txt is no page's path) is one of SITE_SEGMENTS, where no
+    page (``type: page``) may be served."""
+    firsts = {r.pattern.split("/")[1] for r in ROUTES if r.pattern.count("/") > 1}  # a page's path ends in /
+    fixed = {first for first in firsts if not first.startswith("<")}
+    assert fixed - PAGES_MAY_USE <= SITE_SEGMENTS
+    assert "index.php" in fixed and "wp-content" in fixed
 
 
 def test_syndicator_routes_prints_the_table_in_order() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
 from datetime import UTC
 from datetime import datetime
@@ -10,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import time_machine
+from apscheduler.events import EVENT_JOB_MAX_INSTANCES
 
 from feedcheck import wait_for
 from syndicator.config import Settings
@@ -18,6 +20,8 @@ from syndicator.service.schedule import CHANGE_JOB
 from syndicator.service.schedule import NEXT_POST_JOB
 from syndicator.service.schedule import RELOAD_JOB
 from syndicator.service.schedule import Reloads
+from syndicator.service.snapshot import Snapshot
+from syndicator.service.watch import PostWatcher
 
 
 def utcnow() -> datetime:
@@ -150,3 +154,37 @@ def test_the_schedule_survives_a_failing_reload_and_recovers(
         assert client.get("/healthz").get_json()["status"] == "ok"
     finally:
         reloads.stop(wait=False)
+
+
+def test_a_post_written_while_a_reload_tells_its_listeners_is_published_moments_later(
+    make_settings: Callable[..., Settings], write_post: Callable[..., Path]
+) -> None:
+    """A file event whose reload comes due while the last reload still runs (its listeners queue mails and
+    federate) is not lost with the job the scheduler skips: it is looked at once that reload is done, not a
+    reload_interval later."""
+    settings = make_settings(reload_interval=3600)
+    write_post("a.md", title="A")
+    builder = Builder(settings)
+    watcher = PostWatcher(settings.posts_dir)
+    assert watcher.start()
+    reloads = Reloads(builder, utcnow, watcher=watcher)
+    reloads.run()
+    skipped = threading.Event()
+    reloads.scheduler.add_listener(lambda _event: skipped.set(), EVENT_JOB_MAX_INSTANCES)
+    held: list[bool] = []
+
+    def listener(snapshot: Snapshot) -> None:
+        if snapshot.report.posts == 2 and not held:
+            write_post("c.md", title="C")  # while this reload's listeners run
+            held.append(skipped.wait(20))
+
+    builder.listeners.append(listener)
+    reloads.start()
+    try:
+        write_post("b.md", title="B")
+        assert wait_for(lambda: bool(held))
+        assert held == [True], "the reload asked for by c.md came due while the last one ran, and was skipped"
+        assert wait_for(lambda: builder.snapshot is not None and builder.snapshot.report.posts == 3)
+    finally:
+        reloads.stop(wait=False)
+        watcher.stop()

@@ -12,6 +12,7 @@ from pathlib import Path
 import feedparser
 
 from conftest import SEED_POSTS
+from conftest import Server
 from conftest import post_text
 from feedcheck import check_atom
 
@@ -109,3 +110,12 @@ def test_malformed_and_hostile_requests_never_get_500(start_server: Callable[...
     assert requests.post(server.url + "/feeds/all.atom", timeout=10).status_code == 405
     head = requests.head(server.url + "/feeds/all.atom", timeout=10)
     assert head.status_code == 200 and head.content == b""
+
+
+def test_serve_starts_without_a_warning_about_its_threads(start_server: Callable[..., Server], tmp_path: Path) -> None:
+    """A plain start prints no warning: the threads beyond twice the cores (WebSub and inbox slots) are meant."""
+    shutil.copytree(SEED_POSTS, tmp_path / "posts")
+    server = start_server(tmp_path)
+    log = server.log.read_text()
+    assert "Listening at" in log
+    assert "WARNING" not in log and "seems quite high" not in log

@@ -297,7 +297,7 @@ def test_cover_blocks_keep_their_image_as_an_img_in_a_figure(tmp_path: Path) -> 
     html = posts["post-1"].content_html
     assert re.search(r'<figure[^>]*><img src="https://x.example/wind.jpg" alt="Wind farm"', html)
     assert re.search(r'<figure[^>]*><img src="https://x.example/rails.jpg" alt=""', html)
-    assert "<p>Over the image</p>" in html and "<p>Fixed background</p>" in html
+    assert '<p class="has-text-align-center">Over the image</p>' in html and "<p>Fixed background</p>" in html
     assert html.index("rails.jpg") < html.index("Fixed background")
 
 

@@ -2,9 +2,9 @@
 
 The SETTINGS table is the single source of truth: it gives each key its type,
 default and help text, and drives the TOML reader, the environment parser and
-the README's settings table. The file's tables, ``[redirects]`` and
-``[categories]``, are checked here too (an import adds entries to them in
-place: ``store.configfile``).
+the README's settings table. The file's tables are read by their own modules:
+``[redirects]`` and ``[categories]`` by ``configtables``, ``[podcasts.*]`` by
+``podcastconfig``.
 """
 
 from __future__ import annotations
@@ -20,17 +20,17 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 from zoneinfo import ZoneInfoNotFoundError
 
+from syndicator.configtables import Categories
+from syndicator.configtables import ConfigError as ConfigError
+from syndicator.configtables import Redirects
+from syndicator.configtables import parse_categories
+from syndicator.configtables import parse_redirects
+from syndicator.podcastconfig import Podcasts
+from syndicator.podcastconfig import parse_podcasts
+
 ENV_PREFIX = "SYNDICATOR_"
-REDIRECT_KINDS = ("category", "tag", "author", "post")
-TABLES = ("redirects", "categories")  # tables of the config file, beside the SETTINGS keys
-CATEGORY_KEYS = ("parent", "description")
-_NEW_SLUG = re.compile(r"[\w][\w.~-]*")  # a slug this site publishes (the rule of post and taxonomy slugs)
+TABLES = ("redirects", "categories", "podcasts")  # tables of the config file, beside the SETTINGS keys
 _SITE_HANDLE = re.compile(r"[a-z0-9_][a-z0-9_-]{0,63}")  # a user name without a dot: no tag. or author. account
-_OLD_SLUG = re.compile(r"[^/?#%\s\x00-\x1f\x7f]+")  # one decoded path segment of an old address
-
-
-class ConfigError(Exception):
-    """A setting is unknown, of the wrong type or out of range."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,14 +55,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("summary_words", int, 55, "Word limit of the summary of a post without an excerpt marker."),
     Setting("id_authority", str, "", "Authority of `tag:` ids (empty: the host of `site_url`)."),
     Setting("max_post_bytes", int, 2 * 1024 * 1024, "Larger post files are reported and skipped."),
+    Setting("max_image_bytes", int, 10 * 1024 * 1024, "A larger image is warned about; feeds' thumbnails resize it."),
+    Setting("max_image_pixels", int, 8000, "A wider or taller image is warned about; feeds' thumbnails resize it."),
     Setting("archive_page_size", int, 50, "Posts per archive page (RFC 5005)."),
     Setting("page_size", int, 10, "Posts per HTML page of the home page and of each archive (`/…/page/<n>/`)."),
-    Setting(
-        "state_dir",
-        Path,
-        ".syndicator",
-        "Folder for the id ledger, the parse and feed caches, and the hub's subscriptions.",
-    ),
+    Setting("state_dir", Path, ".syndicator", "Folder of the id ledger, the caches and the hub's subscriptions."),
     Setting(
         "websub_hub",
         str,
@@ -110,6 +107,13 @@ SETTINGS: tuple[Setting, ...] = (
         False,
         "Allow fediverse key fetches and deliveries to loopback, private and link-local addresses.",
     ),
+    Setting(
+        "theme_dir",
+        Path,
+        "",
+        "Folder of the publisher's theme: its `templates/` and `static/` files replace the bundled ones of the same "
+        "name (see Themes; empty: the bundled theme).",
+    ),
     Setting("smtp_url", str, "", "Mail relay of the email subscriptions (see Following by email); empty: none."),
     Setting("email_from", str, "", "`From` of the mails: `news@example.org` or `Blog <news@example.org>`."),
     Setting("email_rate", int, 10, "Mails sent a second at most."),
@@ -119,86 +123,13 @@ SETTINGS: tuple[Setting, ...] = (
 _BY_NAME = {s.name: s for s in SETTINGS}
 
 
-@dataclass(frozen=True, slots=True)
-class Redirects:
-    """The ``[redirects]`` table: per kind, old slug -> new slug.
-
-    Kinds: ``category``, ``tag``, ``author`` (old taxonomy slugs), and ``post``
-    (old post slugs, and WordPress post ids for ``/?p=<id>`` and ``/archives/<id>``).
-    """
-
-    table: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
-
-    def get(self, kind: str, old: str) -> str | None:
-        """The new slug of an old one of this kind, or None."""
-        return self.table.get(kind, {}).get(old)
-
-    def __len__(self) -> int:
-        return sum(len(entries) for entries in self.table.values())
-
-
-@dataclass(frozen=True, slots=True)
-class Categories:
-    """The ``[categories]`` table: per category slug, its ``parent`` (a slug) and ``description``.
-
-    The WordPress import writes it: a category's place in WordPress's tree and its description.
-    """
-
-    table: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
-
-    def parent(self, slug: str) -> str:
-        """The slug of a category's parent ('' for a top-level category)."""
-        return self.table.get(slug, {}).get("parent", "")
-
-    def description(self, slug: str) -> str:
-        return self.table.get(slug, {}).get("description", "")
-
-
-def parse_categories(value: Any, source: str) -> Categories:
-    """Check a ``[categories]`` table: a table per URL-safe slug, of a parent slug and a description."""
-    if not isinstance(value, Mapping):
-        raise ConfigError(f"{source}: categories must be a table of category slugs")
-    for slug, entry in value.items():
-        where = f"{source}: categories.{slug}"
-        if not _NEW_SLUG.fullmatch(slug) or not isinstance(entry, Mapping):
-            raise ConfigError(f"{where}: must be a table named by a URL-safe category slug")
-        for key, text in entry.items():
-            if key not in CATEGORY_KEYS:
-                raise ConfigError(f"{where}: unknown key {key!r} (known: {', '.join(CATEGORY_KEYS)})")
-            if not isinstance(text, str) or (key == "parent" and not _NEW_SLUG.fullmatch(text)):
-                raise ConfigError(f"{where}.{key}: {text!r} is not {'a slug' if key == 'parent' else 'a string'}")
-    return Categories({slug: dict(entry) for slug, entry in value.items()})
-
-
-def parse_redirects(value: Any, source: str) -> Redirects:
-    """Check a ``[redirects]`` table: known kinds, tables of strings, URL-safe slugs."""
-    if not isinstance(value, Mapping):
-        raise ConfigError(f"{source}: redirects must be a table of kinds ({', '.join(REDIRECT_KINDS)})")
-    table: dict[str, dict[str, str]] = {}
-    for kind, entries in value.items():
-        if kind not in REDIRECT_KINDS:
-            raise ConfigError(f"{source}: unknown redirect kind {kind!r} (known: {', '.join(REDIRECT_KINDS)})")
-        if not isinstance(entries, Mapping):
-            raise ConfigError(f"{source}: redirects.{kind} must be a table of old slug = new slug")
-        for old, new in entries.items():
-            check_redirect(kind, old, new, source)
-        table[kind] = dict(entries)
-    return Redirects(table)
-
-
-def check_redirect(kind: str, old: Any, new: Any, source: str) -> None:
-    """Raise ConfigError unless old is one path segment and new a URL-safe slug."""
-    if not isinstance(new, str) or not _NEW_SLUG.fullmatch(new):
-        raise ConfigError(f"{source}: redirects.{kind}: {new!r} (for {old!r}) is not a URL-safe slug")
-    if not isinstance(old, str) or not _OLD_SLUG.fullmatch(old) or old in (".", ".."):
-        raise ConfigError(f"{source}: redirects.{kind}: old slug {old!r} is not one URL path segment")
-
-
 _MINIMUM = {
     "feed_size": 1,
     "reload_interval": 1,
     "summary_words": 1,
     "max_post_bytes": 1,
+    "max_image_bytes": 1,
+    "max_image_pixels": 16,
     "archive_page_size": 1,
     "tombstone_days": 0,
     "page_size": 1,
@@ -222,6 +153,8 @@ class Settings:
     summary_words: int = 55
     id_authority: str = ""
     max_post_bytes: int = 2 * 1024 * 1024
+    max_image_bytes: int = 10 * 1024 * 1024
+    max_image_pixels: int = 8000
     archive_page_size: int = 50
     page_size: int = 10
     state_dir: Path = Path(".syndicator")
@@ -236,6 +169,8 @@ class Settings:
     fediverse: bool = False
     fediverse_site_handle: str = "blog"
     fediverse_allow_private: bool = False
+    # Only the pages show the theme, which are made anew by each process: out of the fingerprint (feed caches stay).
+    theme_dir: Path | None = field(default=None, repr=False)
     smtp_url: str = field(default="", compare=False, repr=False)  # a password, maybe; mail changes no feed bytes
     email_from: str = field(default="", compare=False, repr=False)
     email_rate: int = field(default=10, compare=False, repr=False)
@@ -243,8 +178,9 @@ class Settings:
     # Redirects change no feed or page bytes: they stay out of equality, hashing and the settings fingerprint
     # (a large site has thousands, and the fingerprint is taken per post).
     redirects: Redirects = field(default_factory=Redirects, compare=False, repr=False)
-    # Read by nothing yet that renders: out of equality and the fingerprint like the redirects for now.
+    # Out of equality and the fingerprint too: the feeds' specs and the pages' keys carry the descriptions they show.
     categories: Categories = field(default_factory=Categories, compare=False, repr=False)
+    podcasts: Podcasts = field(default_factory=Podcasts)  # [podcasts.*]: feeds' bytes, so in the fingerprint
 
     def __post_init__(self) -> None:
         split = urlsplit(self.site_url)
@@ -331,7 +267,8 @@ def _convert(setting: Setting, value: Any, source: str) -> Any:
             except ValueError:
                 pass
     elif isinstance(value, str):
-        return value if setting.type is str else Path(value)
+        empty = not (value or setting.default)  # an empty path where that is the default (theme_dir): none
+        return value if setting.type is str or empty else Path(value)
     expected = {bool: "true or false", int: "a whole number"}.get(setting.type, "a string")
     raise ConfigError(f"{source}: {setting.name} must be {expected}, not {value!r}")
 
@@ -339,7 +276,7 @@ def _convert(setting: Setting, value: Any, source: str) -> Any:
 def _file_values(path: Path) -> dict[str, Any]:
     """The settings (and the tables) of a TOML file, checked and converted."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(text := path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: {exc}") from exc
     except OSError as exc:
@@ -347,7 +284,8 @@ def _file_values(path: Path) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for key, value in data.items():
         if key in TABLES:
-            values[key] = (parse_redirects if key == "redirects" else parse_categories)(value, str(path))
+            read = {"redirects": parse_redirects, "categories": parse_categories}.get(key)
+            values[key] = read(value, str(path)) if read else parse_podcasts(value, str(path), text, ConfigError)
             continue
         setting = _BY_NAME.get(key)
         if setting is None:
@@ -385,9 +323,10 @@ def load_settings(
         if setting is None:
             raise ConfigError(f"environment: unknown setting {key}")
         values[name] = _convert(setting, raw, key)
-        if setting.type is Path:
+        if setting.type is Path and values[name]:
             values[name] = Path.cwd() / values[name]
     for setting in SETTINGS:
         if setting.type is Path:
-            values[setting.name] = base / values.get(setting.name, Path(setting.default))
+            value = values.get(setting.name, setting.default)
+            values[setting.name] = base / value if value else None  # only theme_dir may be empty (its default)
     return Settings(**values)

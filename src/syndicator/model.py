@@ -1,4 +1,4 @@
-"""Frozen records that flow through the pipeline: Author, Post, Category, LoadProblem, and a post's media.
+"""Frozen records that flow through the pipeline: Author, Post, Category, LoadProblem, a post's media and episode.
 
 Validation, and each post's stable digest. No I/O.
 """
@@ -99,7 +99,7 @@ class Term:
 
 @dataclass(frozen=True, slots=True)
 class AssetFacts:
-    """What the disk says of one asset: its size in bytes, media type and, for an image, its pixels (0: unknown).
+    """What the disk says of one asset: its size in bytes, media type, an image's pixels, audio's seconds (0: unknown).
 
     ``leaves``: the file is a link whose real path is outside posts_dir, and is never published.
     """
@@ -109,6 +109,8 @@ class AssetFacts:
     width: int = 0
     height: int = 0
     leaves: bool = False
+    digest: str = ""  # of an image over the limits (max_image_bytes, max_image_pixels): names its resized copy
+    duration: float = 0.0
 
 
 LEAVING = AssetFacts(0, "", leaves=True)  # what a link leading out of posts_dir is, to a post that names it
@@ -169,16 +171,43 @@ class Image:
     caption: str = ""
     credit: str = ""
     in_body: bool = False  # the body's first image (the post page shows it already)
+    oversized: bool = False  # over max_image_bytes or max_image_pixels: never a thumbnail itself
+    thumbnail: str = ""  # an oversized image's resized copy (its URL), "" when it has none
+    thumbnail_width: int = 0
+    thumbnail_height: int = 0
 
 
 @dataclass(frozen=True, slots=True)
 class Enclosure:
-    """A file a post carries (a podcast's episode): its URL, media type, length in bytes (0: unknown), title."""
+    """A file a post carries (a podcast's episode): URL, media type, length in bytes, title, seconds (0: unknown)."""
 
     url: str
     media_type: str
     length: int = 0
     title: str = ""
+    duration: float = 0.0  # of a local audio file, read from it
+
+
+EPISODE_TYPES = ("full", "trailer", "bonus")
+
+
+@dataclass(frozen=True, slots=True)
+class Episode:
+    """What a post's front matter says of it as a podcast episode (its audio is its first audio enclosure).
+
+    0, "" and None mean "not said": a number or season is a positive whole
+    number; ``duration`` is in seconds (0: the audio file's own);
+    ``transcript`` and ``chapters`` name files (``media_type`` the one the
+    feed gives them).
+    """
+
+    number: int = 0
+    season: int = 0
+    episode_type: str = ""  # one of EPISODE_TYPES
+    explicit: bool | None = None
+    duration: int = 0
+    transcript: MediaRef | None = None
+    chapters: MediaRef | None = None
 
 
 class PostText(Protocol):
@@ -221,6 +250,8 @@ class Post:
     image: Image | None = None  # the featured image, once bound
     enclosures: tuple[Enclosure, ...] = ()  # once bound
     assets: tuple[str, ...] = ()  # the local files it uses that exist (paths under posts_dir), once bound
+    episode: Episode | None = None  # its episode fields, when it has any (see core.episode)
+    page_path: str = ""  # a page (``type: page``): the URL path it is served at (``/about/``); "" for a post
     _digest: str = field(init=False, repr=False, compare=False, default="")
     # In no feed or page: where its file was read from, and the problems it had.
     _hash_exclude_: ClassVar[frozenset[str]] = frozenset({"_digest", "path", "source", "warnings"})
@@ -232,6 +263,8 @@ class Post:
             raise ValueError(f"invalid slug {self.slug!r}")
         if self.visibility not in VISIBILITIES:
             raise ValueError(f"invalid visibility {self.visibility!r}")
+        if self.page_path and not (self.page_path.startswith("/") and self.page_path.endswith("/")):
+            raise ValueError(f"invalid page path {self.page_path!r}")
 
     @property
     def digest(self) -> str:
@@ -247,6 +280,11 @@ class Post:
     def __hash__(self) -> int:
         """Of its digest: posts are dictionary keys of the entry memo."""
         return hash(self.digest)
+
+    @property
+    def is_page(self) -> bool:
+        """Whether it is a page (``type: page``): served at its path, in no feed, archive or notification."""
+        return bool(self.page_path)
 
     @property
     def partners_only(self) -> bool:

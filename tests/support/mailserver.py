@@ -10,6 +10,7 @@ from collections import deque
 from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage
+from html.parser import HTMLParser
 from typing import Any
 
 from aiosmtpd.controller import Controller
@@ -122,3 +123,39 @@ def link_after(text: str, marker: str) -> str:
     """The first http(s) URL after ``marker`` in a text part."""
     rest = text.split(marker, 1)[1]
     return next(word for word in rest.split() if word.startswith(("http://", "https://")))
+
+
+class _Forms(HTMLParser):
+    """The POST forms of a page: each one's action and the words of its buttons."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.forms: list[tuple[str, str]] = []
+        self._action: str | None = None
+        self._button = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if tag == "form" and (found.get("method") or "").lower() == "post":
+            self._action = found.get("action") or ""
+        elif tag == "button" and self._action is not None:
+            self._button = True
+            self.forms.append((self._action, ""))
+
+    def handle_data(self, data: str) -> None:
+        if self._button:
+            action, words = self.forms[-1]
+            self.forms[-1] = (action, words + data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "button":
+            self._button = False
+        elif tag == "form":
+            self._action = None
+
+
+def button_action(html: str, label: str) -> str | None:
+    """Where the page's POST form whose button reads ``label`` posts to (what a person's press does); None: none."""
+    forms = _Forms()
+    forms.feed(html)
+    return next((action for action, words in forms.forms if words.strip() == label), None)

@@ -19,6 +19,7 @@ import pytest
 
 from conftest import NOW
 from support.mailserver import MailServer
+from support.mailserver import button_action
 from support.mailserver import link_after
 from support.mailserver import parts
 from syndicator.config import Settings
@@ -69,8 +70,11 @@ class Site:
         return self.client.post("/subscribe", data=data, environ_base={"REMOTE_ADDR": client})
 
     def confirm(self, message: EmailMessage) -> Any:
+        """Follow the mail's confirmation link as a person does: open it, press Confirm when the page asks."""
         link = link_after(parts(message)[0], "following this link:")
-        return self.client.get(urlsplit(link).path)
+        page = self.client.get(urlsplit(link).path)
+        action = button_action(page.get_data(as_text=True), "Confirm")
+        return page if action is None else self.client.post(urlsplit(action).path)
 
     def subscribed(self, email: str = READER, feed: str = "category/alpha", **more: str) -> None:
         """Subscribe and confirm through the mail."""

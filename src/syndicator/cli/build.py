@@ -26,6 +26,9 @@ from syndicator.config import Settings
 from syndicator.store.records import unchanged_since_stamp
 
 if TYPE_CHECKING:
+    from syndicator.core.pipeline import Published
+    from syndicator.core.platforms import Shortfall
+    from syndicator.core.podcasts import Facts
     from syndicator.model import LoadProblem
     from syndicator.service.build import Builder
     from syndicator.service.build import Preview
@@ -62,8 +65,24 @@ def _build(config: str | None, strict: bool, watch: bool, allow_empty: bool) -> 
     setup_logging()
     settings = _settings(config)
     _posts_dir(settings)
+    _theme(settings)
     with _locked(settings):
         _build_locked(settings, strict, watch, allow_empty, started)
+
+
+def _theme(settings: Settings) -> None:
+    """With theme_dir: its templates tried on every page kind; a broken one stops the command in one line."""
+    from syndicator.core.pagerender import TemplateProblem
+    from syndicator.service.theme import page_renderer
+
+    if settings.theme_dir is None:
+        return
+    if not settings.theme_dir.is_dir():
+        raise click.ClickException(f"theme_dir: {settings.theme_dir}: no such folder")
+    try:
+        page_renderer(settings)
+    except TemplateProblem as exc:
+        raise click.ClickException(f"theme: {exc}") from None
 
 
 def _build_locked(settings: Settings, strict: bool, watch: bool, allow_empty: bool, started: float) -> None:
@@ -149,16 +168,16 @@ def _print_build(
 def check(config: str | None, partner: str | None) -> None:
     """List every problem in posts_dir (and posts edited since published); exit 1 when there is a problem."""
     from syndicator.core.platforms import PLATFORMS
-    from syndicator.core.platforms import check as check_platform
-    from syndicator.core.platforms import site_facts
+    from syndicator.core.podcastplatforms import PODCAST_PLATFORMS
 
     setup_logging(logging.ERROR)  # the problems are the output; don't log them twice
     settings = _settings(config)
-    if partner is not None and partner not in PLATFORMS:
-        raise click.ClickException(f"--partner: unknown platform {partner!r} (known: {', '.join(PLATFORMS)})")
+    known = (*PLATFORMS, *PODCAST_PLATFORMS)
+    if partner is not None and partner not in known:
+        raise click.ClickException(f"--partner: unknown platform {partner!r} (known: {', '.join(known)})")
     if not settings.posts_dir.is_dir():
         raise click.ClickException(f"{settings.posts_dir}: no such folder")
-    preview = _preview(settings)
+    preview, facts = _preview(settings)
     published, problems = preview.published, preview.problems
     for problem in problems:
         click.echo(str(problem))
@@ -166,7 +185,7 @@ def check(config: str | None, partner: str | None) -> None:
     for post in published.posts:  # dated by an edit the front matter does not date
         if post.updated > as_written.get(post.source, post.updated):
             click.echo(f"{post.path}: edited since published (entry updated {post.updated.isoformat()})")
-    shortfalls = check_platform(partner, site_facts(published.catalog, settings)) if partner else []
+    shortfalls = _shortfalls(partner, published, settings, facts) if partner else []
     for shortfall in shortfalls:
         click.echo(str(shortfall))
     if problems or any(s.rule.required for s in shortfalls):
@@ -176,14 +195,26 @@ def check(config: str | None, partner: str | None) -> None:
     click.echo(f"{len(published.loaded)} posts, no problems", err=True)
 
 
-def _preview(settings: Settings) -> Preview:
-    """What a build would publish now, and every problem it would report, from the builder (nothing is written)."""
+def _shortfalls(partner: str, published: Published, settings: Settings, facts: Facts) -> list[Shortfall]:
+    """What a platform's documented requirements find short in the published feeds (a podcast platform's: the shows)."""
+    from syndicator.core import platforms
+    from syndicator.core import podcastplatforms
+
+    if partner in podcastplatforms.PODCAST_PLATFORMS:
+        return podcastplatforms.check(partner, podcastplatforms.show_facts(published.catalog, settings, facts))
+    return platforms.check(partner, platforms.site_facts(published.catalog, settings))
+
+
+def _preview(settings: Settings) -> tuple[Preview, Facts]:
+    """What a build would publish now, and every problem it would report, from the builder (nothing is written);
+    and the facts of the files under posts_dir, as the builder read them."""
     from syndicator.core.recovery import LedgerError
     from syndicator.service.build import Builder
     from syndicator.service.output import FilesOutput
 
     try:
-        return Builder(settings, FilesOutput()).preview(now())
+        builder = Builder(settings, FilesOutput())
+        return builder.preview(now()), builder.cache.assets.facts
     except LedgerError as exc:
         raise click.ClickException(str(exc)) from exc
 
@@ -205,6 +236,7 @@ def serve(config: str | None, host: str, port: int, threads: int) -> None:
     # a bad config fails here, before the server starts; links name the port served, unless site_url is set
     settings = _settings(config, defaults={"site_url": f"http://{link_host}:{port}"})
     _posts_dir(settings)
+    _theme(settings)
     try:
         refuse_taken(host, port)
     except AddressInUseError as exc:

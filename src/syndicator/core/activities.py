@@ -9,8 +9,9 @@ timeline), tags become hashtags, the featured image an attachment.
 ``changes`` is the decision after a reload: given what was federated before
 (post id -> the accounts that published it and a digest of what they sent)
 and the public catalog now, the activities to send — ``Create`` for a post
-new to an account, ``Update`` when what it sends changed, ``Delete`` with a
-``Tombstone`` for a post gone (or gone from that account) — and the new record.
+new to an account while it is news (core.news), ``Update`` when what it
+sends changed, ``Delete`` with a ``Tombstone`` for a post gone (or gone from
+that account) — and the new record.
 Pure: takes the settings and ``now``. No I/O.
 """
 
@@ -23,6 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import replace
 from datetime import datetime
+from datetime import timedelta
 from typing import Any
 
 from syndicator.config import Settings
@@ -34,6 +36,7 @@ from syndicator.core.actors import actor_url
 from syndicator.core.actors import followers_url
 from syndicator.core.actors import handles_of
 from syndicator.core.catalog import Catalog
+from syndicator.core.news import is_news
 from syndicator.core.summary import timeline_html
 from syndicator.core.urls import archive_url
 from syndicator.core.urls import post_url
@@ -50,13 +53,16 @@ class Federated:
     """What was sent of one post: the accounts that published it, a digest of the article, whether deleted.
 
     ``generation`` counts how often the post was published again after a
-    deletion: each time its objects get new ids (servers keep a deleted id gone).
+    deletion: each time its objects get new ids (servers keep a deleted id
+    gone). ``updated``: when a change of the article was last first seen (the
+    ``updated`` its Update carried, and the article keeps), None before any.
     """
 
     handles: tuple[str, ...]
     digest: str
     deleted: bool = False
     generation: int = 1
+    updated: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +127,18 @@ def article_fields(post: Post, settings: Settings) -> dict[str, Any]:
 
 def article_digest(fields: Mapping[str, Any]) -> str:
     return digest_text(json.dumps(fields, sort_keys=True, ensure_ascii=False))
+
+
+def sent_fields(fields: Mapping[str, Any], sent: Federated | None) -> dict[str, Any]:
+    """The article's fields as it is sent and served: after an Update, ``updated`` is when its change was seen.
+
+    The post's own ``updated`` moves only with an edit of its text (the
+    ledger's); a new image or tag changes the article all the same, and a
+    server keeps the version whose ``updated`` is the latest.
+    """
+    if sent is None or sent.updated is None:
+        return dict(fields)
+    return {**fields, "updated": _time(sent.updated)}
 
 
 def article(
@@ -224,11 +242,9 @@ def changes(
             and (before.handles, before.digest) == (found.handles, found.digest)
         ):
             continue
-        now_sent = Federated(found.handles, found.digest)
+        now_sent = record[post.id] = _record(before, found, now)
         if announce:
-            out += _publish(post, found.fields, before, now_sent, settings, now)
-        generation = before.generation + (1 if before.deleted else 0) if before is not None else 1
-        record[post.id] = replace(now_sent, generation=generation)
+            out += _publish(post, sent_fields(found.fields, now_sent), before, now_sent, settings, now)
     published = {post.id for post in catalog.posts}
     for post_id, before in sent.items():
         if not before.deleted and post_id not in published:
@@ -236,6 +252,20 @@ def changes(
                 out += [_delete(settings, h, post_id, before.generation, now) for h in before.handles]
             record[post_id] = replace(before, deleted=True)
     return out, record
+
+
+def _record(before: Federated | None, found: Article, now: datetime) -> Federated:
+    """What is sent of a post that is new, published again, or changed: a change dated when first seen."""
+    if before is None:
+        return Federated(found.handles, found.digest)
+    if before.deleted:
+        return Federated(found.handles, found.digest, generation=before.generation + 1)
+    updated = before.updated
+    if before.digest != found.digest:
+        updated = now.replace(microsecond=0)  # the article's times are in whole seconds
+        if before.updated is not None and updated <= before.updated:
+            updated = before.updated + timedelta(seconds=1)  # each Update later than the last, or it is ignored
+    return Federated(found.handles, found.digest, generation=before.generation, updated=updated)
 
 
 def _publish(
@@ -246,14 +276,20 @@ def _publish(
     settings: Settings,
     now: datetime,
 ) -> list[Outgoing]:
-    """Create for the accounts new to the post, Update where it changed, Delete for those it left."""
+    """Create for the accounts new to the post, Update where it changed, Delete for those it left.
+
+    A Create goes only while the post is news (core.news): a backlog, or an
+    old post added to a category, reaches no timeline (it is in the outbox).
+    """
+    news = is_news(post, now)
     if before is None or before.deleted:
         generation = 1 if before is None else before.generation + 1
-        return [_send("Create", post, fields, settings, h, generation) for h in now_sent.handles]
+        return [_send("Create", post, fields, settings, h, generation) for h in now_sent.handles if news]
     out = []
     for handle in now_sent.handles:
         if handle not in before.handles:
-            out.append(_send("Create", post, fields, settings, handle, before.generation))
+            if news:
+                out.append(_send("Create", post, fields, settings, handle, before.generation))
         elif before.digest != now_sent.digest:
             out.append(_send("Update", post, fields, settings, handle, before.generation))
     out += [_delete(settings, h, post.id, before.generation, now) for h in before.handles if h not in now_sent.handles]
@@ -271,12 +307,21 @@ def _delete(settings: Settings, handle: str, post_id: str, generation: int, now:
     return Outgoing(handle, "Delete", post_id, encode(activity("Delete", settings, handle, obj, "delete")))
 
 
+def served_article(
+    post: Post, settings: Settings, handle: str, sent: Mapping[str, Federated] | None = None
+) -> dict[str, Any]:
+    """A post's article as an account serves it (outbox, object URL): as its last Create or Update sent it."""
+    found = sent.get(post.id) if sent is not None else None
+    generation = found.generation if found is not None else 1
+    return article(sent_fields(article_fields(post, settings), found), settings, handle, post.id, generation)
+
+
 def outbox_page(
-    actor: Actor, settings: Settings, page: int, generations: Mapping[str, int] | None = None
+    actor: Actor, settings: Settings, page: int, sent: Mapping[str, Federated] | None = None
 ) -> dict[str, Any] | None:
     """The outbox (``page`` 0: the collection) or one page of it, newest first; None past the last page.
 
-    ``generations``: post id -> its objects' generation, for posts published again after a deletion.
+    ``sent``: what was federated of each post (its objects' generation, when it last changed).
     """
     url = f"{actor_url(settings, actor.handle)}/outbox"
     posts = actor.group.posts
@@ -294,8 +339,7 @@ def outbox_page(
         return None
     items = []
     for post in posts[(page - 1) * OUTBOX_PAGE : page * OUTBOX_PAGE]:
-        generation = generations.get(post.id, 1) if generations is not None else 1
-        obj = article(article_fields(post, settings), settings, actor.handle, post.id, generation)
+        obj = served_article(post, settings, actor.handle, sent)
         items.append(activity("Create", settings, actor.handle, obj, "create"))
     document: dict[str, Any] = {
         "@context": _CONTEXT,

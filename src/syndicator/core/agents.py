@@ -52,6 +52,22 @@ AGGREGATORS: dict[str, tuple[str, re.Pattern[str]]] = {  # kind -> (display name
 }
 
 
+# What a feed reader, podcast app or crawler puts in a browser-like User-Agent (Thunderbird's is Mozilla/5.0 too).
+_NOT_A_BROWSER = re.compile(
+    r"compatible|feed|rss|atom|reader|news|podcast|thunderbird|miniflux|bot|crawl|spider|fetch|subscriber|http",
+    re.IGNORECASE,
+)
+
+
+def is_browser(agent: str) -> bool:
+    """Whether a request came from a web browser (a person looking at the feed), not from a feed reader.
+
+    ``Mozilla/5.0 (…) … Chrome/… Safari/…`` and the like, without a reader's or a fetcher's word in it.
+    """
+    agent = agent[:MAX_AGENT]
+    return agent.startswith("Mozilla/5.0 (") and _NOT_A_BROWSER.search(agent) is None
+
+
 def reported(agent: str) -> tuple[str, int] | None:
     """(aggregator kind, subscribers) when an agent has a known fetcher's whole shape and a believable figure."""
     agent = agent[:MAX_AGENT]

@@ -62,9 +62,13 @@ MEDIA_TYPES = {
     ".txt": "text/plain",
     ".csv": "text/csv",
     ".vtt": "text/vtt",
+    ".srt": "application/x-subrip",  # a podcast transcript's captions (Podcasting 2.0 names this type)
     ".json": "application/json",
     ".gpx": "application/gpx+xml",
 }
+# Files whose name, not only its extension, tells their type: a Podcasting 2.0 chapters file is JSON of a type
+# of its own. A file named so, or ending in "." and the name (``episode-1.chapters.json``). nginx.conf has them too.
+NAMED_TYPES = {"chapters.json": "application/json+chapters"}
 # A relative link to one of these is a link to a page (resolved against the post's page URL), not to a file.
 _PAGE_SUFFIXES = (".html", ".htm", ".md", ".markdown", ".php", ".asp", ".aspx", ".jsp")
 _C0_OR_SPACE = "".join(map(chr, range(0x21)))
@@ -76,8 +80,12 @@ _ATTRIBUTE = re.compile(r'([a-z-]+)="([^"]*)"')
 
 
 def media_type(name: str) -> str:
-    """A file's media type by its name's extension (any case); application/octet-stream when unknown."""
-    return MEDIA_TYPES.get(posixpath.splitext(name)[1].lower(), OCTET_STREAM)
+    """A file's media type by its name (NAMED_TYPES) or extension (any case); application/octet-stream when unknown."""
+    base = posixpath.basename(name).lower()
+    for named, kind in NAMED_TYPES.items():
+        if base == named or base.endswith(f".{named}"):
+            return kind
+    return MEDIA_TYPES.get(posixpath.splitext(base)[1], OCTET_STREAM)
 
 
 def media_prefix(settings: Settings) -> str:
@@ -170,13 +178,23 @@ def site_images(settings: Settings) -> list[tuple[str, str, str]]:
     A path is a file under posts_dir; a value that is neither an http(s) URL
     nor such a path is left out (config.py refuses one when it is read).
     """
-    found = []
-    for name, value in (("site_icon", settings.site_icon), ("site_logo", settings.site_logo)):
-        if url_scheme(value) in ("http", "https"):
-            found.append((name, value, ""))
-        elif (path := local_path(value, "")) is not None:
-            found.append((name, asset_url(settings, path), path))
-    return found
+    found = [
+        _named_image(name, value, settings) for name in ("site_icon", "site_logo") if (value := getattr(settings, name))
+    ]
+    return [image for image in found if image is not None]
+
+
+def config_images(settings: Settings) -> list[tuple[str, str, str]]:
+    """Every image the config names, as ``site_images`` gives them: the site's, and each podcast's artwork."""
+    shows = [_named_image(f"{show.key}.image", show.image, settings) for show in settings.podcasts.shows if show.image]
+    return site_images(settings) + [image for image in shows if image is not None]
+
+
+def _named_image(name: str, value: str, settings: Settings) -> tuple[str, str, str] | None:
+    if url_scheme(value) in ("http", "https"):
+        return name, value, ""
+    path = local_path(value, "")
+    return (name, asset_url(settings, path), path) if path is not None else None
 
 
 def site_image_urls(settings: Settings) -> dict[str, str]:

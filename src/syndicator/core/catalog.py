@@ -24,13 +24,17 @@ TAXONOMIES = ("category", "tag", "author")  # every kind has its feeds, archives
 # What decides whether, where and in which order a post is published; an edit
 # that keeps all of these leaves every feed's list of posts as it was.
 _PLACE = attrgetter(
-    "path", "source", "slug", "id", "date", "draft", "visibility", "categories", "tags", "author.slug", "author.name"
+    *("path", "source", "slug", "id", "date", "draft", "visibility", "categories", "tags", "author.slug"),
+    *("author.name", "page_path"),
 )
 
 
 @dataclass(frozen=True, slots=True)
 class Catalog:
-    """Everything published at ``now``; posts newest first (equal dates: slug ascending)."""
+    """Everything published at ``now``; posts newest first (equal dates: slug ascending).
+
+    ``pages`` (``type: page``) are apart, by path: in no feed, archive or taxonomy.
+    """
 
     now: datetime
     posts: tuple[Post, ...]
@@ -40,6 +44,7 @@ class Catalog:
     authors: dict[str, Category]
     next_publish_at: datetime | None
     problems: tuple[LoadProblem, ...]
+    pages: dict[str, Post] = field(default_factory=dict)
     # Each post's labels once made, by the post's id (with the post, to tell a post from another that had its id).
     _labels: dict[int, tuple[Post, tuple[str, ...]]] = field(
         default_factory=dict, init=False, repr=False, compare=False
@@ -55,12 +60,20 @@ class Catalog:
         problems: list[LoadProblem] = []
         by_slug: dict[str, Post] = {}
         by_id: dict[str, Post] = {}
+        pages: dict[str, Post] = {}
         upcoming: list[datetime] = []
         for post in sorted(posts, key=attrgetter("path")):
             if post.draft or (post.partners_only and not partners):
                 continue
             if post.date > now:
                 upcoming.append(post.date)
+                continue
+            if post.is_page:
+                if post.page_path in pages:
+                    other = pages[post.page_path].path
+                    problems.append(LoadProblem(post.path, 1, f"path {post.page_path!r} is already used by {other}"))
+                else:
+                    pages[post.page_path] = post
                 continue
             if post.slug in by_slug:
                 other = by_slug[post.slug].path
@@ -82,6 +95,7 @@ class Catalog:
             authors=group_terms(ordered, _TERMS["author"]),
             next_publish_at=min(upcoming, default=None),
             problems=tuple(problems),
+            pages=pages,
         )
 
     def with_edits(self, edits: Iterable[tuple[Post, Post]], now: datetime) -> Catalog | None:
@@ -96,13 +110,16 @@ class Catalog:
         if now < self.now or (self.next_publish_at is not None and self.next_publish_at <= now):
             return None
         swap: dict[int, Post] = {}
+        pages = self.pages
         for old, new in edits:
             if _PLACE(old) != _PLACE(new):
                 return None
             if self.by_slug.get(old.slug) is old:
                 swap[id(old)] = new
+            elif old.is_page and pages.get(old.page_path) is old:
+                pages = {**pages, old.page_path: new}
         if not swap:
-            return replace(self, now=now)
+            return replace(self, now=now, pages=pages)
         edited = list(swap.values())
         groups = {}
         for kind, terms_of in _TERMS.items():
@@ -121,7 +138,17 @@ class Catalog:
             categories=groups["category"],
             tags=groups["tag"],
             authors=groups["author"],
+            pages=pages,
         )
+
+    @property
+    def with_pages(self) -> tuple[Post, ...]:
+        """The posts and the pages: what uses the files published beside them."""
+        return (*self.posts, *self.pages.values())
+
+    def page_with_slug(self, slug: str) -> Post | None:
+        """The page of this slug (of two, the one whose path sorts first), or None."""
+        return next((self.pages[path] for path in sorted(self.pages) if self.pages[path].slug == slug), None)
 
     def taxonomy(self, kind: str) -> dict[str, Category]:
         """The groups of one kind of term: "category", "tag" or "author"."""

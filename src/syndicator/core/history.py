@@ -47,14 +47,15 @@ def dated_edits(posts: Iterable[Post], ledger: Mapping[str, Record], now: dateti
 def mark_deleted(
     ledger: dict[str, Record], published: Iterable[Post], loaded: Iterable[Post], now: datetime
 ) -> dict[str, Record]:
-    """The ledger with each post that is no longer published because its file is gone or is a draft marked deleted.
+    """The ledger with each post that is no longer published because its file is gone, or is a draft or a page now,
+    marked deleted.
 
     A post held back for another reason (dated in the future again, its slug
     taken) is not deleted. A post that is published again loses its mark when
     it is recorded.
     """
     shown = {post.source for post in published}
-    drafts = {post.source for post in loaded if post.draft}
+    drafts = {post.source for post in loaded if post.draft or post.is_page}  # a post made a page leaves its feeds
     present = {post.source for post in loaded}
     changed: dict[str, Record] | None = None
     for source, record_ in ledger.items():

@@ -18,6 +18,7 @@ from datetime import timedelta
 from syndicator.config import Settings
 from syndicator.core.catalog import TAXONOMIES
 from syndicator.core.catalog import Catalog
+from syndicator.core.news import is_news
 from syndicator.core.plan import stems_of
 from syndicator.model import Post
 
@@ -107,14 +108,17 @@ def digest_slot(now: datetime, settings: Settings, pace: str) -> datetime:
 def digest_posts(
     posts: Sequence[Post], first_seen: Mapping[str, datetime], feed: str, since: datetime, mailed: Container[str]
 ) -> list[Post]:
-    """The posts of a digest: of ``feed``, first seen published since ``since``, never mailed to the address.
+    """The posts of a digest: of ``feed``, news first seen published since ``since``, never mailed to the address.
 
     ``posts`` newest first (the catalog's order); ``mailed`` the ids already
-    sent to the address (by an instant mail or an earlier digest).
+    sent to the address (by an instant mail or an earlier digest). A post
+    that was not news when first seen (core.news: a backlog) is listed in none.
     """
     chosen = []
     for post in posts:
         seen = first_seen.get(post.id)
-        if seen is not None and seen >= since and post.id not in mailed and feed in stems_of(post):
+        if seen is None or seen < since or not is_news(post, seen):
+            continue
+        if post.id not in mailed and feed in stems_of(post):
             chosen.append(post)
     return chosen

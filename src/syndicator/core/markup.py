@@ -38,9 +38,21 @@ ID_PREFIX = "user-content-"
 # Audio and video are kept with safe attributes only; images keep their alt text and srcset.
 _MEDIA_ELEMENTS = {"audio": {"src", "controls"}, "video": {"src", "controls", "poster"}, "source": {"src", "type"}}
 _ALLOWED_TAGS = nh3.ALLOWED_TAGS | set(_MEDIA_ELEMENTS)
+# WordPress's layout classes, which the pages' stylesheet lays out as a WordPress theme does (galleries in
+# columns, aligned images with text around them, captions, columns, covers): the only class names kept, so that
+# no post can borrow one of the page's own (and never a ``style``).
+_LAYOUT_CLASS = re.compile(
+    r"align(?:left|right|center|wide|full|none)|wp-element-caption|wp-block-(?:gallery|image|columns?|cover"
+    r"|cover__image-background|cover__inner-container|media-text|media-text__media|media-text__content|group"
+    r"|quote|pullquote|table|separator|buttons?|button__link|embed|embed__wrapper|audio|video|file|footnotes)"
+    r"|wp-caption(?:-text)?|gallery(?:-item|-icon|-caption|-columns-\d{1,2})?|columns-\d{1,2}|has-nested-images"
+    r"|is-cropped|blocks-gallery-(?:grid|item|item__caption|caption)|has-text-align-(?:left|center|right|justify)|is-(?:not-)?stacked-on-mobile"
+    r"|is-layout-(?:flex|flow|constrained|grid)|size-(?:thumbnail|medium|large|full)|has-media-on-the-right"
+    r"|(?:is|are)-vertically-aligned-(?:top|center|bottom)|is-style-(?:wide|dots|default|rounded|outline)"
+)
 _ALLOWED_ATTRIBUTES = (
     {tag: set(names) for tag, names in nh3.ALLOWED_ATTRIBUTES.items()}
-    | {"*": {"id"}, "img": set(nh3.ALLOWED_ATTRIBUTES["img"]) | {"srcset"}}
+    | {"*": {"id", "class"}, "img": set(nh3.ALLOWED_ATTRIBUTES["img"]) | {"srcset"}}
     | {tag: set(names) for tag, names in _MEDIA_ELEMENTS.items()}
 )
 WEB_SCHEMES = frozenset({"http", "https"})  # what a media element's, a srcset's or an image setting's URL may use
@@ -138,6 +150,12 @@ def _srcset(value: str, base_url: str, links: FileLinker | None) -> str | None:
     return ", ".join(kept) or None
 
 
+def layout_classes(value: str) -> str | None:
+    """The WordPress layout classes of a ``class`` attribute, each once (None: none is left)."""
+    kept = dict.fromkeys(name for name in value.split() if _LAYOUT_CLASS.fullmatch(name))
+    return " ".join(kept) or None
+
+
 def _absolute(
     base_url: str, *, keep_ids: bool = True, links: FileLinker | None = None
 ) -> Callable[[str, str, str], str | None]:
@@ -150,6 +168,8 @@ def _absolute(
     def attribute_filter(tag: str, attribute: str, value: str) -> str | None:
         if attribute == "id":
             return f"{ID_PREFIX}{value}" if keep_ids and value else None
+        if attribute == "class":
+            return layout_classes(value)
         if attribute == "srcset":
             return _srcset(value, base_url, links)
         if attribute in _URL_ATTRIBUTES:

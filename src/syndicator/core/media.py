@@ -28,9 +28,11 @@ from syndicator.core.frontmatter import shown
 from syndicator.core.markup import WEB_SCHEMES
 from syndicator.core.markup import safe_url
 from syndicator.core.markup import xml_legal
+from syndicator.core.thumbnails import ImageLimits
 from syndicator.model import NO_MEDIA
 from syndicator.model import AssetFacts
 from syndicator.model import Enclosure
+from syndicator.model import Episode
 from syndicator.model import Image
 from syndicator.model import LoadProblem
 from syndicator.model import Media
@@ -86,7 +88,9 @@ def _text(value: Any) -> str:
     return xml_legal(str(value).strip())[0]
 
 
-def _ref(value: Any, field: str, source: MediaSource, notes: list[tuple[str, str]], **extra: Any) -> MediaRef | None:
+def media_ref(
+    value: Any, field: str, source: MediaSource, notes: list[tuple[str, str]], **extra: Any
+) -> MediaRef | None:
     """A path relative to the post file, or an absolute http(s) URL, as a MediaRef; anything else is noted."""
     if not isinstance(value, str) or not value.strip():
         notes.append((field, f"{field}: expected a path or an http(s) URL, not {shown(value)}"))
@@ -104,20 +108,20 @@ def _ref(value: Any, field: str, source: MediaSource, notes: list[tuple[str, str
 
 def _front_image(value: Any, source: MediaSource, notes: list[tuple[str, str]]) -> MediaRef | None:
     if not isinstance(value, dict):
-        return _ref(value, "image", source, notes)
+        return media_ref(value, "image", source, notes)
     extra = {key: _text(value.get(key)) for key in ("alt", "caption", "credit")}
-    return _ref(value.get("src"), "image", source, notes, **extra)
+    return media_ref(value.get("src"), "image", source, notes, **extra)
 
 
 def _front_enclosure(value: Any, source: MediaSource, notes: list[tuple[str, str]]) -> MediaRef | None:
     if not isinstance(value, dict):
-        return _ref(value, "enclosures", source, notes)
+        return media_ref(value, "enclosures", source, notes)
     length = value.get("length", 0)
     if isinstance(length, bool) or not isinstance(length, int) or length < 0:
         notes.append(("enclosures", f"enclosures: length {shown(length)} is not a number of bytes; left out"))
         length = 0
     extra = {"media_type": _text(value.get("type")), "length": length, "title": _text(value.get("title"))}
-    return _ref(value.get("url"), "enclosures", source, notes, **extra)
+    return media_ref(value.get("url"), "enclosures", source, notes, **extra)
 
 
 def _body_refs(embeds: Iterable[tuple[str, str, str]], settings: Settings) -> tuple[MediaRef | None, list[MediaRef]]:
@@ -157,7 +161,7 @@ def read_media(meta: dict[str, Any], text: Any, source: MediaSource) -> tuple[Me
     return Media(image, tuple(enclosures), tuple(dict.fromkeys(files))), notes
 
 
-def _image(ref: MediaRef | None, known: dict[str, AssetFacts | None]) -> Image | None:
+def _image(ref: MediaRef | None, known: dict[str, AssetFacts | None], limits: ImageLimits | None) -> Image | None:
     if ref is None:
         return None
     facts = known.get(ref.path) if ref.path else None
@@ -165,7 +169,20 @@ def _image(ref: MediaRef | None, known: dict[str, AssetFacts | None]) -> Image |
         return None  # a local file that is missing: its warning says so
     kind = facts.media_type if facts is not None else _remote_type(ref.url)
     width, height, size = (facts.width, facts.height, facts.size) if facts is not None else (0, 0, 0)
-    return Image(ref.url, kind, width, height, size, ref.alt, ref.caption, ref.credit, ref.in_body)
+    image = Image(ref.url, kind, width, height, size, ref.alt, ref.caption, ref.credit, ref.in_body)
+    if facts is None or limits is None or not limits.over(facts):
+        return image
+    resized = limits.resized(facts)  # the thumbnail: a resized copy, or none (never the original)
+    if resized is None:
+        return replace(image, oversized=True)
+    path, thumbnail_width, thumbnail_height = resized
+    return replace(
+        image,
+        oversized=True,
+        thumbnail=limits.media_url + path,
+        thumbnail_width=thumbnail_width,
+        thumbnail_height=thumbnail_height,
+    )
 
 
 def _remote_type(url: str) -> str:
@@ -179,7 +196,19 @@ def _enclosure(ref: MediaRef, known: dict[str, AssetFacts | None]) -> Enclosure 
         return None
     kind = ref.media_type or (facts.media_type if facts is not None else media_type(ref.url.split("?", 1)[0]))
     length = ref.length or (facts.size if facts is not None else 0)
-    return Enclosure(ref.url, kind, length, ref.title)
+    return Enclosure(ref.url, kind, length, ref.title, facts.duration if facts is not None else 0.0)
+
+
+def _episode_files(episode: Episode | None, known: dict[str, AssetFacts | None]) -> Episode | None:
+    """The episode without the transcript or chapters file it names when that local file is missing."""
+    if episode is None:
+        return None
+    kept = [None if ref is not None and ref.path and known.get(ref.path) is None else ref for ref in _files(episode)]
+    return replace(episode, transcript=kept[0], chapters=kept[1]) if kept != _files(episode) else episode
+
+
+def _files(episode: Episode) -> list[MediaRef | None]:
+    return [episode.transcript, episode.chapters]
 
 
 def missing_message(path: str, facts: AssetFacts | None) -> str:
@@ -191,8 +220,9 @@ def missing_message(path: str, facts: AssetFacts | None) -> str:
     return f"refers to a missing file: {path}{reason}"
 
 
-def bind(post: Post, facts: Facts) -> tuple[Post, tuple[AssetFacts | None, ...]]:
-    """The post with its image, enclosures, assets and missing-file warnings, and the facts it was bound to.
+def bind(post: Post, facts: Facts, limits: ImageLimits | None = None) -> tuple[Post, tuple[AssetFacts | None, ...]]:
+    """The post with its image, enclosures, assets, and warnings of missing files and of images over the ``limits``,
+    and the facts it was bound to.
 
     The facts come in the order of ``paths(post)``; a post that names no
     media is returned as it is.
@@ -209,15 +239,29 @@ def bind(post: Post, facts: Facts) -> tuple[Post, tuple[AssetFacts | None, ...]]
         for path, line in media.files
         if known[path] is None
     )
+    warnings += _oversized(post, known, limits)
     enclosures = tuple(e for e in (_enclosure(r, known) for r in media.enclosures) if e is not None)
     bound = replace(
         post,
-        image=_image(media.image, known),
+        image=_image(media.image, known, limits),
         enclosures=enclosures,
+        episode=_episode_files(post.episode, known),
         assets=tuple(path for path in names if known[path] is not None),
         warnings=post.warnings + warnings,
     )
     return bound, seen
+
+
+def _oversized(post: Post, known: dict[str, AssetFacts | None], limits: ImageLimits | None) -> tuple[LoadProblem, ...]:
+    """A warning for each image the post names that is over the limits (on the line it is first named)."""
+    if limits is None:
+        return ()
+    warned: dict[str, LoadProblem] = {}
+    for path, line in post.media.files:
+        facts = known.get(path)
+        if facts is not None and path not in warned and limits.over(facts):
+            warned[path] = LoadProblem(post.path, line, limits.warning(path, facts), fatal=False, private=post.private)
+    return tuple(warned.values())
 
 
 def paths(post: Post) -> tuple[str, ...]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from syndicator.configtables import Categories
 from syndicator.core.catalog import TAXONOMIES
 from syndicator.core.catalog import Catalog
 from syndicator.core.urls import HOME
@@ -29,6 +30,7 @@ class Archive:
     slug: str  # "" for the home page
     name: str
     posts: tuple[Post, ...]
+    description: str = ""  # a category's description ([categories.<slug>]): the archive page's intro
 
     @property
     def base(self) -> str:
@@ -70,12 +72,14 @@ def page_count(posts: int, page_size: int) -> int:
     return max(1, -(-posts // page_size))
 
 
-def archives(catalog: Catalog, site_title: str) -> Iterator[Archive]:
-    """Every paged listing of a catalog: the home page, then each category, tag and author (by slug)."""
+def archives(catalog: Catalog, site_title: str, categories: Categories | None = None) -> Iterator[Archive]:
+    """Every paged listing of a catalog: the home page, then each category (with its description from
+    ``categories``), tag and author (by slug)."""
     yield Archive(HOME, "", site_title, catalog.posts)
     for kind in TAXONOMIES:
         for slug, group in catalog.taxonomy(kind).items():
-            yield Archive(kind, slug, group.name, group.posts)
+            described = categories.description(slug).strip() if categories is not None and kind == "category" else ""
+            yield Archive(kind, slug, group.name, group.posts, described)
 
 
 def paged(archive: Archive, page_size: int) -> list[PageSpec]:

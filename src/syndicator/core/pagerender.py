@@ -1,17 +1,21 @@
-"""HTML pages from their specs and their posts' excerpts: archive pages, post pages and the 404 page (Jinja).
+"""HTML pages from their specs and their posts' excerpts: archive pages, post pages, pages and the 404 page (Jinja).
 
 An archive page is its frame (a head and a tail) around its posts' excerpts:
 each post's excerpt is rendered once and joined into every page that lists it
 (the home page, its categories', tags' and author's pages), the way feed
 entries are, and a frame stays while only the posts on its page change.
 Every link is absolute under site_url (the stylesheet and icon: by path).
-The templates are given as text (the caller reads them), so rendering stays
-pure. Deterministic. No I/O.
+The templates are given as text with the file each came from (the caller
+reads them: the theme's first, then the package's; Jinja's ChoiceLoader finds
+a name in the first that has it), so rendering stays pure. A template that
+cannot compile is a TemplateProblem naming its file and line, raised when the
+renderer is made, never when a page is asked for. Deterministic. No I/O.
 """
 
 from __future__ import annotations
 
 import json
+import traceback
 from collections.abc import Callable
 from collections.abc import Mapping
 from collections.abc import Sequence
@@ -19,9 +23,12 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from jinja2 import DictLoader
+from jinja2 import ChoiceLoader
 from jinja2 import Environment
+from jinja2 import FunctionLoader
 from jinja2 import StrictUndefined
+from jinja2 import TemplateError
+from jinja2 import TemplateSyntaxError
 
 from syndicator.config import Settings
 from syndicator.core.actors import actor_url
@@ -46,6 +53,9 @@ HEADINGS = {"category": "Category Archives", "tag": "Tag Archives", "author": "A
 DIRECTORY_TITLES = {"category": "Categories", "tag": "Tags", "author": "Authors"}
 # In a <script> element, "</script>" or "<!--" ends or confuses it: JSON escapes keep every such character out.
 _SCRIPT_SAFE = (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029"))
+# What a template may do wrong while rendering (Jinja's own errors, and a filter or attribute given the wrong value).
+RENDER_ERRORS = (TemplateError, TypeError, ValueError, AttributeError, LookupError, ArithmeticError)
+Templates = Mapping[str, tuple[str, str]]  # file name -> (its text, the file it came from)
 MONTHS = (
     "January",
     "February",
@@ -62,21 +72,30 @@ MONTHS = (
 )  # English, whatever the locale (as the pages' words are)
 
 
+class TemplateProblem(Exception):
+    """A template that cannot be used: its file, the line, what is wrong (``path:line: message``)."""
+
+    def __init__(self, path: str, line: int, message: str) -> None:
+        super().__init__(f"{path}:{line}: {message}")
+        self.path, self.line, self.message = path, line, message
+
+
 class PageRenderer:
-    """The site's pages, rendered with the package's templates (given as {name: source}) under one settings.
+    """The site's pages, rendered with the templates of each layer (the theme's, then the package's) under one settings.
 
     Every page's links are absolute under site_url; the stylesheet and icon
     are under site_url's path ``/static/``, from the host the page came from.
+    Every template is compiled here: one that cannot is a TemplateProblem.
     """
 
-    def __init__(self, templates: Mapping[str, str], settings: Settings) -> None:
+    def __init__(self, layers: Sequence[Templates], settings: Settings) -> None:
         self.settings = settings
         base = settings.base_url
         # The stylesheet and icon by path, whatever host the page was asked for (the CSP allows only 'self').
         static = f"{urlsplit(base).path}/static"
         icon = site_image_urls(settings).get("site_icon", "")
         env = Environment(
-            loader=DictLoader(dict(templates)),
+            loader=ChoiceLoader([FunctionLoader(_lookup(layer)) for layer in layers]),
             autoescape=True,
             undefined=StrictUndefined,
             trim_blocks=True,
@@ -100,6 +119,8 @@ class PageRenderer:
         env.filters["longdate"] = self.longdate
         env.filters["utc"] = lambda value: value.isoformat()
         self.env = env
+        for name in sorted({name for layer in layers for name in layer}):
+            compiled(env, name)
         macros = vars(env.get_template("_entry.html").module)  # the macros _entry.html defines, by name
         self._excerpt: Callable[[Post, Sequence[str]], str] = macros["excerpt"]
         env.globals.update(site_header=macros["site_header"](), site_footer=macros["site_footer"]())  # made once
@@ -126,8 +147,9 @@ class PageRenderer:
         home = archive.kind == HOME
         name = self.settings.site_title if home else archive.name
         heading = name if home else f"{HEADINGS[archive.kind]}: {archive.name}"
+        template = "index.html" if home else "category.html"
         page = self.render(
-            "index.html" if home else "category.html",
+            template,
             spec=spec,
             archive=archive,
             heading=heading,
@@ -143,23 +165,41 @@ class PageRenderer:
         )
         head, found, tail = page.partition(ENTRIES)
         if not found:
-            raise ValueError("an archive template must show {{ entries }}")
+            where = self.env.get_template(template).filename or template
+            raise TemplateProblem(where, 0, "an archive template must show {{ entries | safe }} (the posts' excerpts)")
         return head.encode("utf-8"), tail.encode("utf-8")
 
-    def post_page(self, post: Post, labels: Sequence[str]) -> bytes:
-        """A post's own page: the full post, with canonical link, OpenGraph and a JSON-LD BlogPosting."""
+    def post_page(
+        self, post: Post, labels: Sequence[str], *, older: Post | None = None, newer: Post | None = None
+    ) -> bytes:
+        """A post's own page: the full post, with canonical link, OpenGraph and a JSON-LD BlogPosting.
+
+        ``older`` and ``newer``: the posts published just before and after it (the previous and next post links).
+        """
         description = summary_description(post.summary_html)
         image = featured_image(post)
         page = self.render(
             "post.html",
             post=post,
             labels=labels,
+            previous_post=older,
+            next_post=newer,
             canonical=post_url(self.settings, post),
             description=description,
             image=image,
             json_ld=script_json(blog_posting(post, self.settings, description, image)),
         )
         return page.encode("utf-8")
+
+    def site_page(self, page: Post) -> bytes:
+        """A page (``type: page``) as served at its path: its title and content; no date, terms or feeds of its own."""
+        rendered = self.render(
+            "page.html",
+            post=page,
+            canonical=f"{self.settings.base_url}{page.page_path}",
+            description=summary_description(page.summary_html),
+        )
+        return rendered.encode("utf-8")
 
     def not_found(self) -> bytes:
         """The page of a 404: in the site's style, with the way home and to the feeds."""
@@ -172,6 +212,33 @@ class PageRenderer:
 
     def _url(self, path: str | None) -> str | None:
         return None if path is None else f"{self.settings.base_url}{path}"
+
+
+def _lookup(layer: Templates) -> Callable[[str], tuple[str, str, Callable[[], bool]] | None]:
+    """A Jinja FunctionLoader's function over one layer: (text, file, always up to date), or None."""
+
+    def find(name: str) -> tuple[str, str, Callable[[], bool]] | None:
+        found = layer.get(name)
+        return None if found is None else (found[0], found[1], lambda: True)
+
+    return find
+
+
+def compiled(env: Environment, name: str) -> None:
+    """Compile a template (a syntax error, an unknown filter or test: a TemplateProblem naming its file and line)."""
+    try:
+        env.get_template(name)
+    except TemplateSyntaxError as exc:
+        raise TemplateProblem(exc.filename or name, exc.lineno, exc.message or "syntax error") from exc
+
+
+def render_problem(exc: BaseException, files: set[str]) -> TemplateProblem:
+    """Where rendering failed: the deepest frame in one of these template files, its line, and why."""
+    frames = [frame for frame in traceback.extract_tb(exc.__traceback__) if frame.filename in files]
+    message = str(exc.message or exc) if isinstance(exc, TemplateError) else f"{type(exc).__name__}: {exc}"
+    if not frames:
+        return TemplateProblem("theme_dir", 0, message)
+    return TemplateProblem(frames[-1].filename, frames[-1].lineno or 0, message)
 
 
 def long_date(value: datetime, settings: Settings) -> str:

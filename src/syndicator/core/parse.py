@@ -18,6 +18,10 @@ from typing import Any
 
 from syndicator.config import Settings
 from syndicator.core.assets import media_prefix
+from syndicator.core.episode import EPISODE_FIELDS
+from syndicator.core.episode import no_audio_note
+from syndicator.core.episode import read_episode
+from syndicator.core.episode import shows_of
 from syndicator.core.frontmatter import shown
 from syndicator.core.frontmatter import split_front_matter
 from syndicator.core.frontmatter import unknown_keys
@@ -33,10 +37,12 @@ from syndicator.core.privacy import private_text
 from syndicator.core.summary import sources
 from syndicator.core.text import MarkdownText
 from syndicator.core.urls import default_post_id
+from syndicator.core.urls import page_path_of
 from syndicator.core.urls import post_path
 from syndicator.model import NO_MEDIA
 from syndicator.model import VISIBILITIES
 from syndicator.model import Author
+from syndicator.model import Episode
 from syndicator.model import LoadProblem
 from syndicator.model import Media
 from syndicator.model import Post
@@ -51,7 +57,10 @@ _UNCLOSED_FRONT = 65536  # how much of a file whose front matter is never closed
 FIELDS = (
     *("title", "date", "updated", "categories", "tags", "author", "slug", "id", "draft", "summary"),
     *("image", "enclosures", "license", "visibility"),  # media, partner-grade rights, partner-only posts
+    *EPISODE_FIELDS,  # a podcast episode's
+    *("type", "path"),  # a page (``type: page``) and where it is served
 )
+TYPES = ("post", "page")
 AUTHOR_FIELDS = ("name", "email", "uri")
 MAX_TERMS = 100  # categories and tags of one post: more are reported and left out
 MISSPELLED = "the post stays unpublished until the key is spelled right (or removed)"
@@ -286,12 +295,32 @@ def _categories_and_tags(meta: dict[str, Any], reading: _Reading) -> tuple[tuple
     return categories, tags
 
 
-def _body(meta: dict[str, Any], body: str, slug: str, draft: bool, reading: _Reading) -> tuple[MarkdownText, Media]:
-    """The post's text, and the media it names (none for a draft, whose text is rendered only when asked for)."""
+def _page_path(meta: dict[str, Any], slug: str, reading: _Reading) -> str:
+    """A page's path (``type: page``; default ``/<slug>/``), or "" for a post."""
+    kind = meta.get("type", "post")
+    if kind not in TYPES:
+        raise _Invalid("type", f"type must be post or page, not {shown(kind)}")
+    if kind == "post":
+        if meta.get("path") is not None:
+            reading.note("path", "path is only read for a page (type: page); ignored")
+        return ""
+    path, problem = page_path_of(_text("path", meta.get("path")) or slug)
+    if problem:
+        raise _Invalid("path", problem)
+    return path
+
+
+def _body(
+    meta: dict[str, Any], body: str, path: str, draft: bool, reading: _Reading
+) -> tuple[MarkdownText, Media, Episode | None]:
+    """The post's text, the media it names and its episode (none for a draft, whose text is rendered when asked).
+
+    ``path``: the URL path of its page, that relative links are resolved against.
+    """
     body = reading.clean("body", body)
     content_md, summary_md = sources(body, reading.clean("summary", _text("summary", meta.get("summary"))))
     folder = PurePosixPath(reading.source).parent.as_posix().removeprefix(".")
-    page_url = f"{reading.settings.base_url}{post_path(slug)}"
+    page_url = f"{reading.settings.base_url}{path}"
     text = MarkdownText(
         content_md=content_md,
         summary_md=summary_md,
@@ -302,12 +331,13 @@ def _body(meta: dict[str, Any], body: str, slug: str, draft: bool, reading: _Rea
         sanitizer=reading.sanitizer,
     )
     if draft:
-        return text, NO_MEDIA
+        return text, NO_MEDIA, None
     source = MediaSource(reading.settings, folder, page_url, reading.line_of, body, reading.line_of("body"))
     media, notes = read_media(meta, text, source)
+    episode, media = read_episode(meta, media, source, notes)
     for field_name, message in notes:
         reading.note(field_name, message)
-    return text, media
+    return text, media, episode
 
 
 def _build_post(meta: dict[str, Any], body: str, reading: _Reading) -> Post:
@@ -320,6 +350,7 @@ def _build_post(meta: dict[str, Any], body: str, reading: _Reading) -> Post:
             reading.note(str(key), message)
     title, published, updated = _title_and_dates(meta, reading)
     slug = _slug(meta, reading)
+    page_path = _page_path(meta, slug, reading)
     entry_id = reading.clean("id", _text("id", meta.get("id")))
     if not entry_id:
         entry_id = default_post_id(reading.settings, published.date().isoformat(), slug)
@@ -331,7 +362,10 @@ def _build_post(meta: dict[str, Any], body: str, reading: _Reading) -> Post:
         raise _Invalid("visibility", f"visibility must be one of {', '.join(VISIBILITIES)}, not {shown(visibility)}")
     author = _author(meta.get("author"), reading)
     categories, tags = _categories_and_tags(meta, reading)
-    text, media = _body(meta, body, slug, draft, reading)
+    text, media, episode = _body(meta, body, page_path or post_path(slug), draft, reading)
+    no_audio = no_audio_note(meta, media, shows_of(categories, reading.settings)) if not draft else None
+    if no_audio is not None:
+        reading.note(*no_audio)
     license_url = reading.clean("license", _text("license", meta.get("license")))
     if license_url and url_scheme(license_url) not in ("http", "https"):
         reading.note("license", f"license {shown(license_url)} is not an http(s) URL; left out")
@@ -354,4 +388,6 @@ def _build_post(meta: dict[str, Any], body: str, reading: _Reading) -> Post:
         license=license_url,
         visibility=visibility,
         media=media,
+        episode=episode,
+        page_path=page_path,
     )

@@ -15,6 +15,7 @@ from syndicator.config import Settings
 from syndicator.core.catalog import TAXONOMIES
 from syndicator.core.catalog import Catalog
 from syndicator.core.markup import xml_legal
+from syndicator.core.podcasts import show_of
 from syndicator.core.urls import FEEDS_PREFIX
 from syndicator.core.urls import FORMATS
 from syndicator.core.urls import HOME
@@ -28,6 +29,7 @@ from syndicator.core.urls import split_stem
 from syndicator.model import Category
 from syndicator.model import Post
 from syndicator.model import Tombstone
+from syndicator.podcastconfig import Show
 
 _TITLES = {
     "category": ("{site} — {name}", "Posts filed under {name} on {site}"),
@@ -44,6 +46,8 @@ class FeedSpec:
     ``pages`` archive pages (0 when all its posts fit in it); archive page
     ``page`` (1 = oldest) belongs to the feed ``feed_stem``. ``prefix`` is the
     URL path its files are under: the public ``/feeds/``, or the partners'.
+    A feed that is a podcast has its ``show``: it holds every post (its
+    archive pages are still made), and its RSS is the podcast's feed.
     """
 
     stem: str  # "all", "category/<slug>", "archive/<n>", "category/<slug>/archive/<n>"
@@ -56,6 +60,7 @@ class FeedSpec:
     pages: int = 0
     tombstones: tuple[Tombstone, ...] = ()  # a feed's deleted entries (RFC 6721); none on archive pages
     prefix: str = FEEDS_PREFIX
+    show: Show | None = None
     # What its documents show of ``pages`` is ``links``; each of its ``posts`` has its own digest.
     _hash_exclude_: ClassVar[frozenset[str]] = frozenset({"posts", "pages"})
 
@@ -156,10 +161,11 @@ def _taxonomy_group(
     """A category's, tag's or author's feed group; without a ``page_url`` (no public page) it links the home page."""
     site = xml_legal(settings.site_title)[0]
     title, description = _TITLES[kind]
+    own = xml_legal(settings.categories.description(group.slug))[0].strip() if kind == "category" else ""
     return FeedGroup(
         feed_stem(kind, group.slug),
         title.format(site=site, name=group.name),
-        description.format(site=site, name=group.name),
+        own or description.format(site=site, name=group.name),  # [categories.<slug>] description: the subtitle
         page_url or archive_url(settings, HOME, ""),
         group.posts,
         stones,
@@ -167,26 +173,28 @@ def _taxonomy_group(
 
 
 def with_archives(group: FeedGroup, settings: Settings, prefix: str = FEEDS_PREFIX) -> list[FeedSpec]:
-    """A feed of the newest posts, plus RFC 5005 archive pages when they do not all fit.
+    """A feed of the newest posts (a podcast's: of all of them), plus RFC 5005 archive pages when they do not all fit.
 
     Page 1 holds the oldest archive_page_size posts, page 2 the next ones, and
     so on; every post is on exactly one page, those still in the feed included.
     """
     stem, posts = group.stem, group.posts
-    head = (group.title, group.description, group.page_url)
+    show = show_of(settings, stem) if prefix == FEEDS_PREFIX else None
+    title = xml_legal(show.title)[0] if show is not None and show.title else group.title
+    head = (title, group.description, group.page_url)
     if len(posts) <= settings.feed_size:
-        return [FeedSpec(stem, *head, posts, stem, tombstones=group.tombstones, prefix=prefix)]
+        return [FeedSpec(stem, *head, posts, stem, tombstones=group.tombstones, prefix=prefix, show=show)]
     size = settings.archive_page_size
     oldest_first = posts[::-1]
     pages = -(-len(posts) // size)
-    specs = [FeedSpec(stem, *head, posts[: settings.feed_size], stem, 0, pages, group.tombstones, prefix)]
+    newest = posts if show is not None else posts[: settings.feed_size]
+    specs = [FeedSpec(stem, *head, newest, stem, 0, pages, group.tombstones, prefix, show)]
     for page in range(1, pages + 1):
         entries = oldest_first[(page - 1) * size : page * size][::-1]
-        title = f"{group.title} (archive page {page})"
         specs.append(
             FeedSpec(
                 archive_stem(stem, page),
-                title,
+                f"{title} (archive page {page})",
                 group.description,
                 group.page_url,
                 entries,

@@ -7,9 +7,9 @@ Pure: the facts of the published site are an argument. No I/O.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 from urllib.parse import urlsplit
 
 from syndicator.config import Settings
@@ -19,6 +19,7 @@ from syndicator.core.plan import feed_specs
 from syndicator.core.render import entry
 from syndicator.core.render import rss_parts
 from syndicator.core.summary import summary_text
+from syndicator.model import Post
 
 FLIPBOARD = "https://about.flipboard.com/rss-spec/"
 FLIPBOARD_HELP = "https://flipboard.helpshift.com/hc/en/1-flipboard/faq/1023-resubmit-an-rss-feed/"
@@ -27,8 +28,6 @@ GOOGLE_NEWS_GUIDE = "https://support.google.com/news/producer/answer/4304250"
 MSN = "https://helpcenter.microsoftstart.com/kb/feed-specifications"
 MSN_SETUP = "https://support.microsoft.com/topic/msn-feed-setup-and-configuration-16ea6c2b-d51c-48a5-9ba4-4c3f8ed76c97"
 SMARTNEWS = "https://publishers.smartnews.com/hc/en-us/articles/360036526213-SmartFormat-Specification-Version-2-1"
-_IMG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
-_SIZE = re.compile(r'\b(width|height)="(\d+)"')
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,13 +67,13 @@ class Rule:
     article_test: Callable[[Article], bool] | None = None
 
 
-def image_of(content_html: str) -> tuple[int, int] | None:
-    """(width, height) of the first image of a post's HTML (0 for a side its tag does not give); None: no image."""
-    tag = _IMG.search(content_html)
-    if tag is None:
+def image_of(post: Post) -> tuple[int, int] | None:
+    """(width, height) of a post's featured image (its own, or its body's first) as the build measured the file;
+    (0, 0) for an image elsewhere on the web, whose size is unknown; None: no image. Never an ``<img>``'s
+    attributes (Markdown images have none, and they say how it is shown, not how large it is)."""
+    if post.image is None:
         return None
-    sizes = dict(_SIZE.findall(tag.group()))
-    return int(sizes.get("width", 0)), int(sizes.get("height", 0))
+    return post.image.width, post.image.height
 
 
 def _smallest_side(minimum: int) -> Callable[[Article], bool]:
@@ -142,12 +141,28 @@ RULES: tuple[Rule, ...] = (
 PLATFORMS = tuple(dict.fromkeys(rule.platform for rule in RULES))
 
 
+class Requirement(Protocol):
+    """What a shortfall tells of the rule it misses (a Rule here, or a podcast's: core.podcastplatforms)."""
+
+    @property
+    def platform(self) -> str: ...
+
+    @property
+    def says(self) -> str: ...
+
+    @property
+    def source(self) -> str: ...
+
+    @property
+    def required(self) -> bool: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Shortfall:
     """A rule a feed or a post does not meet."""
 
-    rule: Rule
-    path: str  # the post file, or "" for the feed
+    rule: Requirement
+    path: str  # the post file (a podcast's ``podcasts.<slug>``), or "" for the feed
 
     def __str__(self) -> str:
         level = "required" if self.rule.required else "recommended"
@@ -174,7 +189,7 @@ def site_facts(catalog: Catalog, settings: Settings) -> Site:
     items = [entry("rss", post, catalog.labels(post), settings) for post in spec.posts]
     feed = b"".join(rss_parts(spec, items, settings))
     articles = tuple(
-        Article(post.path, post.title, post.summary_html, post.content_html, len(item), image_of(post.content_html))
+        Article(post.path, post.title, post.summary_html, post.content_html, len(item), image_of(post))
         for post, item in zip(spec.posts, items, strict=True)
     )
     logo = bool(getattr(settings, "site_logo", ""))

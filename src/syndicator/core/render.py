@@ -24,6 +24,7 @@ from syndicator import __version__
 from syndicator.config import Settings
 from syndicator.core.assets import site_image_urls
 from syndicator.core.catalog import Catalog
+from syndicator.core.episode import episode_audio
 from syndicator.core.markup import xml_legal
 from syndicator.core.markup import xml_quoteattr
 from syndicator.core.namespaces import add_to_entry
@@ -48,8 +49,8 @@ EMPTY_FEED_UPDATED = datetime(2000, 1, 1, tzinfo=UTC)
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 # An entry is serialized under a stand-in root declaring the namespaces its document's root does; the
 # declarations lxml repeats on the entry are then dropped, since the document's root carries them.
-_OPENINGS = {fmt: entry_opening(fmt) for fmt in ("atom", "rss")}
-_BARE = {"atom": b"<entry", "rss": b"<item"}
+_OPENINGS = {fmt: entry_opening(fmt) for fmt in ("atom", "rss", "podcast")}
+_BARE = {"atom": b"<entry", "rss": b"<item", "podcast": b"<item"}
 # Stand for a post's summary and content HTML while its entry is serialized: lxml escaping ten kilobytes of HTML,
 # and the references made of its escapes, cost four times what writing the HTML in afterwards does.
 _MARKS = ("\ue000", "\ue001")
@@ -71,10 +72,12 @@ def _feed_generator(spec: FeedSpec, settings: Settings) -> FeedGenerator:
     fg.id(f"tag:{settings.authority},2000:{spec.prefix}{spec.stem}.atom")  # a partner feed is another feed
     fg.title(spec.title)
     fg.subtitle(spec.description)
-    fg.language(settings.language)
+    show = spec.show
+    fg.language(show.language if show is not None and show.language else settings.language)
     fg.generator("Syndicator", version=__version__)
-    if settings.site_rights:
-        fg.rights(xml_legal(settings.site_rights)[0])  # Atom rights and RSS copyright
+    rights = show.copyright if show is not None and show.copyright else settings.site_rights
+    if rights:
+        fg.rights(xml_legal(rights)[0])  # Atom rights and RSS copyright
     updated = max(_newest_updated(entries), max((t.when for t in spec.tombstones), default=EMPTY_FEED_UPDATED))
     fg.updated(updated)
     fg.lastBuildDate(updated)
@@ -162,8 +165,9 @@ def _make_entry(
     fe.summary(html[0], type="html")
     if settings.full_content:
         fe.content(html[1], type="html")
-    if post.enclosures and fmt == "rss":  # RSS allows one enclosure, and requires its length (0: unknown)
-        first = post.enclosures[0]
+    # RSS allows one enclosure, and requires its length (0: unknown); a podcast's is the episode's audio.
+    first = episode_audio(post) if fmt == "podcast" else post.enclosures[0] if post.enclosures else None
+    if first is not None and fmt != "atom":
         fe.link(href=first.url, rel="enclosure", type=first.media_type, length=str(first.length))
     return fe, add_to_entry(fe, post, fmt)
 
@@ -211,6 +215,13 @@ def _serialized_entry(
     return _serialized(element, _OPENINGS[fmt], _BARE[fmt])
 
 
+def podcast_item(post: Post, labels: tuple[str, ...], settings: Settings) -> bytes:
+    """A post's item in a podcast's RSS, with its episode's tags; empty for a post without audio (no episode)."""
+    if episode_audio(post) is None:
+        return b""
+    return _entry(post, labels, settings, "podcast")
+
+
 def _serialized(element: etree._Element, opening: bytes, bare: bytes) -> bytes:
     """An entry or item as bytes, its opening tag without the namespace declarations its document carries."""
     blob = etree.tostring(element, encoding="UTF-8", pretty_print=True)
@@ -252,14 +263,19 @@ def _attachment(enclosure: Enclosure) -> dict[str, str | int]:
         found["size_in_bytes"] = enclosure.length
     if enclosure.title:
         found["title"] = enclosure.title
+    if enclosure.duration:
+        found["duration_in_seconds"] = round(enclosure.duration)
     return found
 
 
-ENTRY_MAKERS = {"atom": atom_entry, "rss": rss_item, "json": json_item}
+ENTRY_MAKERS = {"atom": atom_entry, "rss": rss_item, "podcast": podcast_item, "json": json_item}
 
 
 def entry(fmt: str, post: Post, labels: tuple[str, ...], settings: Settings) -> bytes:
-    """A post's entry in one format: "atom", "rss" or "json" (one for partners only names its partner addresses)."""
+    """A post's entry in one format: "atom", "rss", "podcast" (a podcast's RSS item) or "json".
+
+    One for partners only names its partner addresses.
+    """
     return ENTRY_MAKERS[fmt](as_partners_see(post, settings), labels, settings)
 
 
@@ -342,14 +358,19 @@ def document_parts(spec: FeedSpec, entries: Entries, settings: Settings) -> dict
         return {f"{spec.stem}.atom": atom}
     return {
         f"{spec.stem}.atom": [b"".join(atom)],
-        f"{spec.stem}.rss": [b"".join(rss_parts(spec, entries["rss"], settings))],
+        f"{spec.stem}.rss": [b"".join(rss_parts(spec, entries[rss_format(spec)], settings))],
         f"{spec.stem}.json": [json_document(spec, entries["json"], settings)],
     }
 
 
+def rss_format(spec: FeedSpec) -> str:
+    """The entry format of a feed's RSS items: a podcast's (``podcast``), or plain ``rss``."""
+    return "podcast" if spec.show is not None else "rss"
+
+
 def formats_of(spec: FeedSpec) -> tuple[str, ...]:
     """The entry formats a spec's documents need."""
-    return ("atom",) if spec.is_archive else ("atom", "rss", "json")
+    return ("atom",) if spec.is_archive else ("atom", rss_format(spec), "json")
 
 
 def render_feeds(catalog: Catalog, settings: Settings) -> dict[str, bytes]:

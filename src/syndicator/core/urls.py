@@ -23,6 +23,16 @@ FORMATS = ("atom", "rss", "json")  # each feed's files, by extension (an archive
 SITE_FEED = "all"  # the stem of the site-wide feed
 HOME = "home"  # the kind of the home page's archive (the others are taxonomies: category, tag, author)
 _ARCHIVE_PAGE = re.compile(r"(?:^|/)archive/\d+$")  # the end of an archive page's stem
+# The first path segments the site's own addresses live under: a page (``type: page``) may not be served there, or
+# it would hide them (tests/test_routes.py holds every row of the route table to this list).
+SITE_SEGMENTS = frozenset(
+    (
+        *("feeds", "posts", "category", "tag", "author", "page", "feed", "static", "partners", "stats"),
+        *("healthz", "websub", "subscribe", "confirm", "unsubscribe", ".well-known", "nodeinfo", "ap"),
+        *("wp-content", "index.php"),  # WordPress's uploads and PATH_INFO addresses of an imported site
+    )
+)
+_PAGE_SEGMENT = re.compile(r"[^/?#%\\\s\x00-\x1f\x7f]+")  # one segment of a page's path: no query, escape or space
 
 
 def post_path(slug: str) -> str:
@@ -33,6 +43,19 @@ def post_path(slug: str) -> str:
 def post_url(settings: Settings, post: Post) -> str:
     """A post's page; a post for partners only has it under PARTNERS_ROOT, behind their token."""
     return f"{settings.base_url}{PARTNERS_ROOT if post.partners_only else ''}{post_path(post.slug)}"
+
+
+def page_path_of(written: str) -> tuple[str, str]:
+    """A page's ``path`` as served (``about/team`` -> ``/about/team/``), and what is wrong with it ("" when nothing)."""
+    path = "/" + written.strip().strip("/") + "/"
+    segments = path.strip("/").split("/")
+    if path == "//":
+        return path, "path / is the home page: give the page a path of its own"
+    if any(s in (".", "..") or not _PAGE_SEGMENT.fullmatch(s) for s in segments):
+        return path, f"path {path!r} is not a URL path of segments without spaces, '?', '#', '%' or '.' alone"
+    if segments[0] in SITE_SEGMENTS:
+        return path, f"path {path!r} is under /{segments[0]}/, where the site's own addresses are"
+    return path, ""
 
 
 def post_slug(path: str) -> str | None:

@@ -11,6 +11,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
+from urllib.parse import urlsplit
 
 from syndicator.core.markup import slugify
 from syndicator.importers.content import convert
@@ -158,7 +159,7 @@ def make_item(raw: Item, site: Site, report: ImportReport) -> PlannedPost | None
     )
     item.enclosures = _recorded_enclosures(raw, content.enclosures)
     item.position = raw.index + 1
-    item.old_slugs = tuple(unquote(v) for k, v in raw.meta if k == "_wp_old_slug" and v)
+    item.old_slugs = (*(unquote(v) for k, v in raw.meta if k == "_wp_old_slug" and v), *_link_slug(raw.link))
     if raw.post_type == "page":
         item.path = page_path(raw, site.pages)
         meta.update(type="page", path=item.path)
@@ -260,3 +261,10 @@ def settle_guids(items: list[PlannedPost]) -> None:
         else:
             owners[item.guid] = item.post_id
             item.id = item.guid
+
+
+def _link_slug(link: str) -> tuple[str, ...]:
+    """The last segment of an item's ``<link>`` path (its address on WordPress), when it has one: the link may name
+    the post by a slug its ``post_name`` no longer is."""
+    last = unquote(urlsplit(link).path.rstrip("/").rpartition("/")[2])
+    return (last,) if last and not last.isdigit() else ()

@@ -1,7 +1,7 @@
 """What the config file learns from an import: redirects from the old slugs, and the category table.
 
-The ``[redirects]`` entries map WordPress's category, tag and author slugs, post
-ids and old post slugs to the slugs here. The ``[categories]`` table keeps what
+The ``[redirects]`` entries map WordPress's category, tag and author slugs, post,
+category and author ids (digits), and old post slugs to the slugs here. The ``[categories]`` table keeps what
 WordPress knew of a category beyond its name: its parent (the category tree,
 for ``/category/<parent>/<child>/``) and its description.
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 from urllib.parse import unquote
 
 from syndicator.config import ConfigError
-from syndicator.config import check_redirect
+from syndicator.configtables import check_redirect
 from syndicator.core.markup import slugify
 from syndicator.importers.items import PlannedPost
 from syndicator.importers.wxr import Export
@@ -44,7 +44,24 @@ def redirects(items: list[PlannedPost], wxr: Export) -> dict[str, dict[str, str]
         for old in (item.old_slug, *item.old_slugs):
             if not old.isdigit() and old not in slugs:
                 add("post", old, item.slug)
+    for kind, old, new in _ids(items, wxr):  # after the slugs: an old slug of digits keeps its entry
+        add(kind, old, new)
     return {kind: entries for kind, entries in table.items() if entries}
+
+
+def _ids(items: list[PlannedPost], wxr: Export) -> list[tuple[str, str, str]]:
+    """WordPress's ids of the imported posts' categories and authors (``?cat=<id>``, ``?author=<id>``): (kind, id,
+    slug here)."""
+    found = []
+    for item in sorted(items, key=lambda i: (i.post_id, i.key)):
+        for term in item.terms:
+            listed = wxr.terms.get((term.taxonomy, term.slug)) if term.taxonomy == "category" else None
+            if listed is not None and listed.id.isdigit():
+                found.append(("category", listed.id, slugify(term.name)))
+        author_id = wxr.author_ids.get(item.login, "")
+        if author_id.isdigit():
+            found.append(("author", author_id, slugify(wxr.authors.get(item.login, item.login)) or "anonymous"))
+    return found
 
 
 def categories(items: list[PlannedPost], wxr: Export) -> dict[str, dict[str, str]]:

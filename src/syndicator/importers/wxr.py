@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass
+from dataclasses import field
 from pathlib import Path
 from xml.etree.ElementTree import Element
 from xml.etree.ElementTree import ParseError
@@ -41,6 +42,7 @@ class Term:
     name: str
     parent: str = ""  # the parent category's slug
     description: str = ""
+    id: str = ""  # WordPress's term id (``?cat=<id>``), when the channel's list gives it
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +85,7 @@ class Export:
     authors: dict[str, str]  # author_login -> display name
     terms: dict[tuple[str, str], Term]  # (taxonomy, slug) -> the channel's term list
     items: tuple[Item, ...]
+    author_ids: dict[str, str] = field(default_factory=dict)  # author_login -> WordPress's user id (``?author=``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,8 +151,10 @@ def read_wxr(export: Path) -> Export:
         _text(a, f"{w}author_login"): decode(_text(a, f"{w}author_display_name") or _text(a, f"{w}author_login"))
         for a in channel.findall(f"{w}author")
     }
+    ids = {_text(a, f"{w}author_login"): _text(a, f"{w}author_id") for a in channel.findall(f"{w}author")}
     items = tuple(_item(index, element, names) for index, element in enumerate(channel.findall("item")))
-    return Export(version, tuple(dict.fromkeys(u for u in site_urls if u)), authors, _channel_terms(channel, w), items)
+    urls = tuple(dict.fromkeys(u for u in site_urls if u))
+    return Export(version, urls, authors, _channel_terms(channel, w), items, {k: v for k, v in ids.items() if v})
 
 
 def _channel_terms(channel: Element, w: str) -> dict[tuple[str, str], Term]:
@@ -166,15 +171,15 @@ def _channel_terms(channel: Element, w: str) -> dict[tuple[str, str], Term]:
     terms: dict[tuple[str, str], Term] = {}
     for term in found:
         if term.slug and term.name:
-            decoded = Term(term.taxonomy, term.slug, decode(term.name), term.parent, decode(term.description))
+            decoded = Term(term.taxonomy, term.slug, decode(term.name), term.parent, decode(term.description), term.id)
             terms.setdefault((term.taxonomy, term.slug), decoded)
     return terms
 
 
 def _term(element: Element, w: str, taxonomy: str, tags: str) -> Term:
-    """A term of the channel's lists from its slug, name, parent and description elements ("-": none)."""
+    """A term of the channel's lists from its slug, name, parent and description elements ("-": none), and id."""
     slug, name, parent, description = (_text(element, f"{w}{tag}") if tag != "-" else "" for tag in tags.split())
-    return Term(taxonomy, slug, name, parent, description)
+    return Term(taxonomy, slug, name, parent, description, _text(element, f"{w}term_id"))
 
 
 def _item_terms(element: Element) -> tuple[Term, ...]:

@@ -1,9 +1,10 @@
 """The assets under posts_dir and what each post makes of them: facts kept by file state, bindings by post.
 
 The index knows every asset's file state from the post cache's scan; an
-asset's facts (size, media type, pixels) are read once per file state, and an
-image's header only. A link that leads out of posts_dir is no asset: the index
-keeps it apart, and a post naming it is told so. The binder gives each parsed
+asset's facts (size, media type, pixels, seconds) are read once per file
+state: an image's header only, an audio file's headers and frame index. A
+link that leads out of posts_dir is no asset: the index keeps it apart, and a
+post naming it is told so. The binder gives each parsed
 post the facts of the files it names (core.media.bind), and binds it again only
 when the post was parsed again or one of those files' facts changed.
 """
@@ -14,21 +15,26 @@ import os
 import stat
 from collections.abc import Collection
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 
 from syndicator.config import Settings
+from syndicator.core.assets import config_images
 from syndicator.core.assets import media_type
-from syndicator.core.assets import site_images
 from syndicator.core.media import bind
 from syndicator.core.media import paths
+from syndicator.core.podcasts import show_problems
+from syndicator.core.thumbnails import ImageLimits
 from syndicator.model import LEAVING
 from syndicator.model import AssetFacts
 from syndicator.model import LoadProblem
 from syndicator.model import Post
 from syndicator.store.files import FileState
+from syndicator.store.files import file_digest
 from syndicator.store.files import file_state
 from syndicator.store.sources import asset_name
 from syndicator.store.sources import asset_states
+from syndicator.store.sources import audio_duration
 from syndicator.store.sources import image_size
 from syndicator.store.sources import is_asset_path
 from syndicator.store.sources import leaves
@@ -42,6 +48,7 @@ class AssetIndex:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self.limits = ImageLimits.of(settings)
         self.root = str(settings.posts_dir)
         self.files: dict[str, Located] = {}  # the files that may be published
         self.leaving: dict[str, Located] = {}  # links that lead out of posts_dir: never published
@@ -99,7 +106,10 @@ class AssetIndex:
             return known[1]
         kind = media_type(path)
         width, height = image_size(full) if kind.startswith("image/") else (0, 0)
-        facts = AssetFacts(state[0], kind, width, height)
+        duration = audio_duration(full) if kind.startswith("audio/") else 0.0
+        facts = AssetFacts(state[0], kind, width, height, duration=duration)
+        if self.limits.over(facts):  # its resized copy is named by its digest
+            facts = replace(facts, digest=file_digest(full))
         self.known[path] = (state, facts)
         return facts
 
@@ -108,13 +118,16 @@ class AssetIndex:
         return [*self.files.values(), *self.leaving.values()]
 
     def site_problems(self) -> list[LoadProblem]:
-        """A warning for a site_icon or site_logo that names a missing file (or a link leading out of posts_dir)."""
+        """A warning for an image the config names that is a missing file (or a link leading out of posts_dir), and
+        the podcasts' own (core.podcasts: categories Apple does not know, artwork of the wrong size).
+        """
         folder = Path(self.root)
-        return [
+        missing = [
             LoadProblem(str(folder / path), 1, f"{name} names {_missing(path, path in self.leaving)}", fatal=False)
-            for name, _url, path in site_images(self.settings)
+            for name, _url, path in config_images(self.settings)
             if path and path not in self.files
         ]
+        return missing + show_problems(self.settings, self.facts) if self.settings.podcasts else missing
 
 
 def _marked(files: dict[str, Located], leaving: dict[str, Located]) -> dict[str, tuple[Located, bool]]:
@@ -141,7 +154,7 @@ class MediaBinder:
         known = self.bindings.get(full)
         if known is not None and known[0] is post:
             return known[1]
-        result, seen = bind(post, self.index.facts)
+        result, seen = bind(post, self.index.facts, self.index.limits)
         if result is post:  # a post that names no media: nothing to keep
             self.bindings.pop(full, None)
             return post

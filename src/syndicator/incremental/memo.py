@@ -28,6 +28,10 @@ from syndicator.core.plan import topics
 from syndicator.core.plan import with_archives
 from syndicator.core.render import entry
 from syndicator.core.render import formats_of
+from syndicator.core.sitemap import FAVICON
+from syndicator.core.sitemap import ROBOTS
+from syndicator.core.sitemap import robots_txt
+from syndicator.core.sitemap import sitemap_files
 from syndicator.core.urls import FEEDS_PREFIX
 from syndicator.digest import digest_text
 from syndicator.digest import hashed_fields
@@ -41,14 +45,15 @@ class EntryMemo:
     """Each post's serialized entry per format, the newest ``sizes[fmt]`` kept.
 
     Atom entries are in every archive page; RSS and JSON items only in the
-    feeds' newest posts, so fewer of those are kept. A cold build's missing
+    feeds' newest posts, so fewer of those are kept (and of a podcast's RSS
+    items, which are few: episodes). A cold build's missing
     Atom entries are built half in a forked copy of the process when there are
     at least ``parallel_from`` of them (and they all fit).
     """
 
     def __init__(self, settings: Settings, sizes: dict[str, int] | None = None, *, parallel_from: int = 2000) -> None:
         self.settings = settings
-        self.sizes = sizes or {"atom": 20_000, "rss": 2_000, "json": 2_000}
+        self.sizes = {"podcast": 2_000, **(sizes or {"atom": 20_000, "rss": 2_000, "json": 2_000})}
         self.parallel_from = parallel_from
         self._blobs: dict[str, OrderedDict[tuple[Post, tuple[str, ...]], bytes]] = {
             f: OrderedDict() for f in self.sizes
@@ -204,6 +209,25 @@ class OpmlMemo:
         key = (opml_newest(specs), listed)
         if self._last is None or self._last[0] != key:
             self._last = (key, opml(specs, self.settings))
+        return self._last[1]
+
+
+class SiteMemo:
+    """The files of the site's root: the sitemap (its parts past its limit), robots.txt and the favicon.
+
+    Made again only when the catalog is another one (a reload that changed nothing keeps its catalog).
+    """
+
+    def __init__(self, settings: Settings, favicon: bytes) -> None:
+        self.settings = settings
+        self.favicon = favicon
+        self._last: tuple[Catalog, dict[str, bytes]] | None = None
+
+    def files(self, catalog: Catalog) -> dict[str, bytes]:
+        if self._last is None or self._last[0] is not catalog:
+            made = sitemap_files(catalog, self.settings)
+            made |= {ROBOTS: robots_txt(self.settings), FAVICON: self.favicon}
+            self._last = (catalog, made)
         return self._last[1]
 
 

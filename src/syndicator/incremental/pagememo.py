@@ -41,7 +41,8 @@ PAGE_BATCH = 256  # pages gzipped and hashed together (bounds the bytes held at 
 
 @dataclass(frozen=True, slots=True)
 class Pages:
-    """Every page of a reload by URL path (``/``, ``/category/x/page/2/``, ``/posts/x/``), and the 404 page."""
+    """Every page of a reload by URL path (``/``, ``/category/x/page/2/``, ``/posts/x/``, ``/about/``), and the 404
+    page."""
 
     by_path: dict[str, Served] = field(default_factory=dict)  # never changed once published
     not_found: Served | None = None
@@ -133,6 +134,7 @@ class PageMemo:
         self._names: tuple[tuple[str, str], ...] = ()  # the category names excerpts and post pages were made with
         self._archives: dict[str, _Made] = {}
         self._posts: dict[str, tuple[Post, Served]] = {}
+        self._around: dict[str, tuple[tuple[str, str] | None, ...]] = {}  # what a post page shows of its neighbours
         self.last = NO_PAGES
         self.not_found: Served | None = None  # made by the first update (it shows no post)
         self.rendered = 0
@@ -148,7 +150,7 @@ class PageMemo:
         packer = _Packer(now.timestamp())
         if self.not_found is None:
             packer.add("", [renderer.not_found()], None)
-        listings = archives(catalog, self.settings.site_title)
+        listings = archives(catalog, self.settings.site_title, self.settings.categories)
         made = {archive.base: self._archive(renderer, archive, catalog, packer) for archive in listings}
         posts, fresh = self._post_pages(renderer, catalog, packer)
         files = packer.finish()
@@ -157,13 +159,13 @@ class PageMemo:
         for archive in made.values():
             if len(archive.files) < len(archive.keys):
                 archive.files.update((path, files[path]) for path in archive.keys if path not in archive.files)
-        posts.update((slug, (post, files[post_path(post.slug)])) for slug, post in fresh.items())
+        posts.update((path, (post, files[path])) for path, post in fresh.items())
         if self._same_addresses(made, posts):  # the usual reload: some pages changed, none came or went
             by_path = dict(self.last.by_path) if files else self.last.by_path
             by_path.update(files)
         else:
             by_path = {path: f for m in made.values() for path, f in m.files.items()}
-            by_path.update((post_path(post.slug), f) for post, f in posts.values())
+            by_path.update((path, f) for path, (_post, f) in posts.items())
         self._archives, self._posts = made, posts
         if by_path is not self.last.by_path or self.last.not_found is not self.not_found:
             self.last = Pages(by_path, self.not_found)
@@ -187,14 +189,14 @@ class PageMemo:
         excerpts, and handed to the packer.
         """
         listing: Directory = directory(catalog) if archive.kind == HOME else ()
-        key = (archive.kind, archive.slug, archive.name, archive.posts, listing)
+        key = (archive.kind, archive.slug, archive.name, archive.description, archive.posts, listing)
         old = self._archives.get(archive.base, _NOTHING_MADE)
         if old.key == key:
             return old
         made = _Made(key, {}, {}, {})
         for spec in paged(archive, self.settings.page_size):
             path, shown = spec.path, listing if spec.page == 1 else ()
-            frame_key = (archive.name, spec.page, spec.pages, not spec.posts, shown)
+            frame_key = (archive.name, archive.description, spec.page, spec.pages, not spec.posts, shown)
             made.keys[path] = page_key = (frame_key, spec.posts)
             frame = old.frames.get(path)
             if frame is None or frame[0] != frame_key:
@@ -210,18 +212,32 @@ class PageMemo:
     def _post_pages(
         self, renderer: PageRenderer, catalog: Catalog, packer: _Packer
     ) -> tuple[dict[str, tuple[Post, Served]], dict[str, Post]]:
-        """Each post's page: the last one while the post is the same; the others handed to the packer."""
+        """Each post's page and each page (``type: page``) by URL path: the last one while the post is the same; the
+        others handed to the packer."""
         posts: dict[str, tuple[Post, Served]] = {}
         fresh: dict[str, Post] = {}
-        known = self._posts
-        for post in catalog.posts:
-            previous = known.get(post.slug)
-            if previous is not None and previous[0] is post:
-                posts[post.slug] = previous
+        known, around = self._posts, self._around
+        self._around = {}
+        listed = catalog.posts  # newest first: a post's newer neighbour is before it, its older one after it
+        for index, post in enumerate(listed):
+            newer = listed[index - 1] if index > 0 else None
+            older = listed[index + 1] if index + 1 < len(listed) else None
+            path = post_path(post.slug)
+            self._around[path] = shown = (_link_of(newer), _link_of(older))
+            previous = known.get(path)
+            if previous is not None and previous[0] is post and around.get(path) == shown:
+                posts[path] = previous
                 continue
-            page = renderer.post_page(post, catalog.labels(post))
-            packer.add(post_path(post.slug), [page], previous[1] if previous is not None else None)
-            fresh[post.slug] = post
+            page = renderer.post_page(post, catalog.labels(post), older=older, newer=newer)
+            packer.add(path, [page], previous[1] if previous is not None else None)
+            fresh[path] = post
+        for path, page_post in catalog.pages.items():  # pages (type: page): no neighbours
+            previous = known.get(path)
+            if previous is not None and previous[0] is page_post:
+                posts[path] = previous
+                continue
+            packer.add(path, [renderer.site_page(page_post)], previous[1] if previous is not None else None)
+            fresh[path] = page_post
         return posts, fresh
 
     def _excerpt(self, renderer: PageRenderer, post: Post, catalog: Catalog) -> bytes:
@@ -229,3 +245,8 @@ class PageMemo:
         if blob is None:
             blob = self._excerpts[post] = renderer.excerpt(post, catalog.labels(post))
         return blob
+
+
+def _link_of(post: Post | None) -> tuple[str, str] | None:
+    """What a post page shows of a neighbour in its previous/next links: its slug and title."""
+    return None if post is None else (post.slug, post.title)

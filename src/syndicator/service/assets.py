@@ -14,19 +14,26 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import replace
 from pathlib import Path
+from urllib.parse import unquote
 
 from syndicator.config import Settings
+from syndicator.core.assets import MEDIA_DIR
+from syndicator.core.assets import config_images
+from syndicator.core.assets import media_prefix
 from syndicator.core.assets import media_type
 from syndicator.core.assets import output_path
-from syndicator.core.assets import site_images
 from syndicator.core.urls import FEEDS_PREFIX
 from syndicator.core.urls import PARTNER_FEEDS_PREFIX
 from syndicator.model import Post
 from syndicator.served import Served
+from syndicator.served import etag_of
 from syndicator.store.files import FileState
 from syndicator.store.files import copy_atomic
 from syndicator.store.files import prune
 from syndicator.store.files import state_of
+from syndicator.store.files import write_into
+from syndicator.store.images import ResizeError
+from syndicator.store.images import resized_image
 from syndicator.store.records import AssetRecord
 from syndicator.store.records import read_asset_records
 from syndicator.store.records import write_asset_records
@@ -38,6 +45,7 @@ logger = logging.getLogger(__name__)
 PARTNER_MEDIA = "partner-media"  # under state_dir: the files of posts for partners only, and their records
 
 Located = tuple[str, FileState]  # (full path, file state) of an asset under posts_dir
+Resized = tuple[Located, tuple[int, int]]  # an image's resized copy: its source, and its width and height
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,10 +57,23 @@ class AssetOutput:
     removed: list[str]
 
 
+def used_resized(posts: Iterable[Post], settings: Settings, files: Mapping[str, Located]) -> dict[str, Resized]:
+    """The resized copies the published posts' images over the limits need (core.thumbnails): path under
+    output_dir -> the source, where it is, and the copy's size."""
+    prefix = media_prefix(settings)
+    wanted: dict[str, Resized] = {}
+    for post in posts:
+        image, ref = post.image, post.media.image
+        if image is not None and image.thumbnail and ref is not None and ref.path in files:
+            out = f"{MEDIA_DIR}/{unquote(image.thumbnail.removeprefix(prefix))}"
+            wanted[out] = (files[ref.path], (image.thumbnail_width, image.thumbnail_height))
+    return wanted
+
+
 def used_assets(posts: Iterable[Post], settings: Settings, files: Mapping[str, Located]) -> dict[str, Located]:
-    """The assets the published posts use, and the site's icon and logo: path under posts_dir -> where it is."""
+    """The assets the published posts use, and the images the config names: path under posts_dir -> where it is."""
     used = {path for post in posts for path in post.assets}
-    used |= {path for _name, _url, path in site_images(settings) if path}
+    used |= {path for _name, _url, path in config_images(settings) if path}
     return {path: files[path] for path in used if path in files}
 
 
@@ -99,7 +120,7 @@ class AssetWriter:
         self.url_prefix = PARTNER_FEEDS_PREFIX if partners else FEEDS_PREFIX
         self.records = read_asset_records(settings)
         self.served: dict[str, Served] = {}  # every asset copied, by URL path, as the last publish left them
-        self._wanted: Mapping[str, Located] | None = None
+        self._wanted: tuple[Mapping[str, Located], Mapping[str, Resized]] | None = None
         self._served_from: dict[str, AssetRecord] | None = None  # the records ``served`` was made of
         self._prefix = f"{self.settings.output_dir}/"
         self.folders = folders_of(self.records) if partners else set()  # its own root's: all of them are its own
@@ -112,21 +133,34 @@ class AssetWriter:
         ``look`` False trusts the copies to be on disk as written (a reload that
         looks only at the files a watcher named): they are not stat-ed again.
         """
-        return self.publish_files(used_assets(posts, self.settings, files), folders, look)
+        posts = list(posts)
+        resized = used_resized(posts, self.settings, files)
+        return self.publish_files(used_assets(posts, self.settings, files), folders, look, resized)
 
-    def publish_files(self, wanted: Mapping[str, Located], folders: set[str], look: bool = True) -> AssetOutput:
-        """Bring output_dir's copies in line with ``wanted`` (asset path -> where it is and its state)."""
-        if not look and wanted == self._wanted:
+    def publish_files(
+        self,
+        wanted: Mapping[str, Located],
+        folders: set[str],
+        look: bool = True,
+        resized: Mapping[str, Resized] | None = None,
+    ) -> AssetOutput:
+        """Bring output_dir's copies in line with ``wanted`` (asset path -> where it is and its state), and the
+        resized copies with ``resized`` (path under output_dir -> the source and the copy's size)."""
+        resized = resized or {}
+        if not look and (wanted, resized) == self._wanted:
             return AssetOutput(self.served, [], [])
-        self._wanted = wanted
+        self._wanted = (wanted, resized)
         records: dict[str, AssetRecord] = {}
         written: list[str] = []
         root = real_root(str(self.settings.posts_dir))
-        for path, (full, source) in sorted(wanted.items()):
-            out = output_path(path)
+        jobs: list[tuple[str, Located, tuple[int, int] | None]] = [
+            (output_path(path), located, None) for path, located in sorted(wanted.items())
+        ]
+        jobs += [(out, located, size) for out, (located, size) in sorted(resized.items())]
+        for out, (full, source), size in jobs:
             record = self.records.get(out)
             if record is None or record.source != source or (look and not self._intact(out, record)):
-                copied = self._copy(full, source, root, out, folders)
+                copied = self._copy(full, source, root, out, folders, size)
                 if copied is None:
                     continue
                 record = copied
@@ -141,15 +175,22 @@ class AssetWriter:
         self.records = records
         return AssetOutput(self.served, written, removed)
 
-    def _copy(self, full: str, source: FileState, root: str, out: str, folders: set[str]) -> AssetRecord | None:
-        """Copy one asset into output_dir if it is still the file the scan found inside posts_dir (``root``)."""
+    def _copy(
+        self, full: str, source: FileState, root: str, out: str, folders: set[str], size: tuple[int, int] | None
+    ) -> AssetRecord | None:
+        """Copy one asset into output_dir (or, with a ``size``, a copy resized to it) if it is still the file the
+        scan found inside posts_dir (``root``)."""
         try:
             with open_source(full, root, source) as reader:
-                copied, (size, mtime_ns), etag = copy_atomic(reader, self.settings.output_dir, out, folders)
-        except OSError as exc:
-            logger.warning("asset not copied path=%s reason=%s", full, exc)
+                if size is None:
+                    copied, (length, mtime_ns), etag = copy_atomic(reader, self.settings.output_dir, out, folders)
+                    return AssetRecord(copied, length, mtime_ns, etag)
+                data = resized_image(reader, *size, out.rpartition(".")[2])
+            length, mtime_ns = write_into(self.settings.output_dir, out, data, folders)
+        except (OSError, ResizeError) as exc:
+            logger.warning("asset not copied path=%s out=%s reason=%s", full, out, exc)
             return None
-        return AssetRecord(copied, size, mtime_ns, etag)
+        return AssetRecord(source, length, mtime_ns, etag_of(data))
 
     def _intact(self, out: str, record: AssetRecord) -> bool:
         state = state_of(self._prefix + out)

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 from syndicator.config import Settings
 from syndicator.core.accesslog import parse_line
 from syndicator.core.agents import MAX_AGENT
+from syndicator.core.agents import is_browser
 from syndicator.core.agents import reported
 from syndicator.core.sketch import HyperLogLog
 from syndicator.core.urls import FEEDS_PREFIX
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 CLIENTS, WEBSUB, PARTNER_FETCHES = "clients", "websub", "partner_fetches"  # the kinds of figure besides aggregators
+BROWSERS = "browsers"  # fetches by web browsers (people looking at a feed), kept apart from the readers
 # (when, feed, peer address or None for a partner, the address a proxy names, User-Agent or partner)
 Event = tuple[float, str, str | None, str | None, str]
 _DAY = 86400
@@ -89,6 +91,9 @@ class Tally:
         if found is not None:
             key = (feed, day, found[0])
             self.reports[key] = max(found[1], self.reports.get(key, 0))
+            return
+        if is_browser(agent):  # a person who opened the feed in a browser: counted apart, not a reader
+            self.added[(feed, day, BROWSERS)] += 1
             return
         salt = self._salts.get(day)
         if salt is None:

@@ -27,6 +27,7 @@ from syndicator.core.pipeline import History
 from syndicator.core.pipeline import Published
 from syndicator.core.pipeline import publish
 from syndicator.core.recovery import LedgerError
+from syndicator.core.sitemap import FAVICON
 from syndicator.core.urls import FEEDS_PREFIX
 from syndicator.core.urls import OPML
 from syndicator.incremental.cachefile import CacheFile
@@ -38,6 +39,7 @@ from syndicator.incremental.memo import Layout
 from syndicator.incremental.memo import LayoutMemo
 from syndicator.incremental.memo import OpmlMemo
 from syndicator.incremental.memo import PagingMemo
+from syndicator.incremental.memo import SiteMemo
 from syndicator.incremental.pagememo import PageMemo
 from syndicator.incremental.postcache import PostCache
 from syndicator.incremental.postcache import Progress
@@ -57,6 +59,7 @@ from syndicator.store.files import prune
 from syndicator.store.keeper import Keeper
 from syndicator.store.records import Stamp
 from syndicator.store.state import fingerprint
+from syndicator.store.templates import static_bytes
 
 logger = logging.getLogger(__name__)
 
@@ -109,6 +112,7 @@ class Builder:
         self.writer = FeedWriter(settings, memo, Compressor(), self.output, split_from=split_from)
         self.writer.folders = self.state.folders
         self._paging, self._opml, self._layouts = PagingMemo(settings), OpmlMemo(settings), LayoutMemo()
+        self._site = SiteMemo(settings, static_bytes(settings, FAVICON))  # sitemap.xml, robots.txt, favicon.ico
         self._assets = AssetWriter(settings)
         self.pages = PageMemo(settings, self.output.renderer)  # its renderer also draws what requests make
         self._digests = Digests(fingerprint(settings))
@@ -203,10 +207,11 @@ class Builder:
         files = self.snapshot.files if self.snapshot is not None and not self.snapshot.starting else {}
         out = self.writer.carry_out(plan, catalog, files, progress)
         self.writer.write_opml(self._opml.render(specs), out, files)
+        self.writer.write_site(self._site.files(catalog), out, files)
         layout = self._layouts.layout(specs)
         removed = [] if layout.keep == self._last_files else prune_unwritten(self.settings, stored, layout.keep)
         self._last_files = layout.keep
-        media = self._assets.publish(catalog.posts, self.cache.assets.files, stored.folders, changed is None)
+        media = self._assets.publish(catalog.with_pages, self.cache.assets.files, stored.folders, changed is None)
         problems = all_problems(problems, published, stored)
         stored.save(out.records, published.ledger, published.feeds, folders)
         self._keys, self._published = plan.keys, published
@@ -219,8 +224,7 @@ class Builder:
 
     def _publish(self, files: HeldFiles, keep: set[str], report: BuildReport, published: Published) -> None:
         """Make the new Snapshot the one served."""
-        if len(files) != len(report.feeds):  # some files are no longer written: serve only the current ones
-            files = {url: f for url, f in files.items() if url.removeprefix(FEEDS_PREFIX) in keep}
+        files = _current(files, keep, len(report.feeds))
         if self._redirects[0] is not published.ledger:
             self._redirects = (published.ledger, redirects(published.ledger))
         assets, pages, sources = self._assets.served, self.pages.last, self.cache.assets.files
@@ -230,6 +234,13 @@ class Builder:
         changed = report.parsed or report.written or report.removed or report.problems != self._last_problems
         self._last_problems = report.problems
         log_report(report, logging.INFO if changed else logging.DEBUG)  # an unchanged reload is no news
+
+
+def _current(files: HeldFiles, keep: set[str], count: int) -> HeldFiles:
+    """The files to serve: without those no longer written (when there are more than ``count`` feeds' files)."""
+    if len(files) == count:
+        return files
+    return {url: f for url, f in files.items() if not url.startswith(FEEDS_PREFIX) or url[len(FEEDS_PREFIX) :] in keep}
 
 
 def _report(

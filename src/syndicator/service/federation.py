@@ -15,6 +15,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import UTC
@@ -151,9 +152,10 @@ class Federation:
             self.deliver_due()
         return queued
 
-    def generations(self) -> dict[str, int]:
-        """Post id -> its objects' generation, for the posts published again after a deletion."""
-        return {post_id: f.generation for post_id, f in (self._sent or {}).items() if f.generation != 1}
+    def sent(self) -> Mapping[str, Federated]:
+        """What was federated of each post (its objects' generation, when it last changed), as last recorded."""
+        sent = self._sent  # replaced whole by each publish, never changed in place
+        return sent if sent is not None else self.followers.federated() or {}
 
     def counts(self) -> dict[str, int]:
         return {"followers": self.followers.count(), "pending_deliveries": self.queue.pending()}

@@ -3,8 +3,9 @@
 ``Following`` is what the web app and the builder hold: the store under
 state_dir, the signing secret and the sending worker. Each answer to the
 subscribe form is the same whether the address was known or not. After each
-reload, the posts published for the first time are queued for their instant
-followers (the very first load only marks what is published as seen).
+reload, the posts published for the first time that are news (core.news) are
+queued for their instant followers (the very first load only marks what is
+published as seen).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from syndicator.core.mailplan import new_posts
 from syndicator.core.mailtoken import CONFIRM
 from syndicator.core.mailtoken import read_token
 from syndicator.core.mailtoken import read_unsubscribe
+from syndicator.core.news import news
 from syndicator.service.clients import RequestLimit
 from syndicator.service.mailer import Clock
 from syndicator.service.mailer import Mailer
@@ -51,6 +53,7 @@ class Asked:
     outcome: str
     feed_name: str = ""
     pace: str = INSTANT
+    confirmed: bool = False  # a confirmation link's subscription has started
 
 
 class Following:
@@ -99,15 +102,23 @@ class Following:
         self.mailer.wake()
         return Asked(ACCEPTED, name, pace)
 
-    def confirm(self, token: str, catalog: Catalog) -> Asked | None:
-        """Follow a confirmation link: the subscription starts; None for a forged, expired or used-up link."""
+    def confirm(self, token: str, catalog: Catalog, *, act: bool) -> Asked | None:
+        """What a confirmation link subscribes to; ``act`` (its page's button) starts the subscription.
+
+        None for a forged or expired link. Without ``act`` nothing changes:
+        mail scanners fetch the links of the mails they pass.
+        """
         now = self.clock()
         key = read_token(self.secret, token, CONFIRM, now)
-        pending = self.subscriptions.confirm(key, now) if key is not None else None
+        if key is None:
+            return None
+        pending = self.subscriptions.confirm(key, now) if act else self.subscriptions.pending(key, now)
         if pending is None:
             return None
-        logger.info("subscription confirmed feed=%s pace=%s", pending.feed, pending.pace)
-        return Asked(ACCEPTED, feed_name(pending.feed, catalog, self.settings), pending.pace)
+        if act and not pending.confirmed:
+            logger.info("subscription confirmed feed=%s pace=%s", pending.feed, pending.pace)
+        name = feed_name(pending.feed, catalog, self.settings)
+        return Asked(ACCEPTED, name, pending.pace, confirmed=act or pending.confirmed)
 
     def unsubscribe(self, token: str, catalog: Catalog, *, act: bool) -> str | None:
         """The name of the feed an unsubscribe link leaves (None: not a valid link); ``act`` ends the subscription."""
@@ -140,9 +151,10 @@ class Following:
         if not new:
             return
         ids = [post.id for post in new]
-        mails = instant_mails(new, self.subscriptions.followers(INSTANT), outbox.mailed_pairs(ids))
+        fresh = news(new, catalog.now)  # a backlog (posts dated long before they appear) is seen, and mailed to nobody
+        mails = instant_mails(fresh, self.subscriptions.followers(INSTANT), outbox.mailed_pairs(ids)) if fresh else []
         outbox.publish(ids, [(follower, post.id) for follower, post in mails], catalog.now)
-        logger.info("new posts queued for mail posts=%d mails=%d", len(new), len(mails))
+        logger.info("new posts queued for mail posts=%d news=%d mails=%d", len(new), len(fresh), len(mails))
         self.mailer.wake()
 
     def counts(self) -> dict[str, dict[str, int]]:

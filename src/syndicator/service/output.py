@@ -109,11 +109,10 @@ class ServingOutput:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        from syndicator.core.pagerender import PageRenderer
         from syndicator.service.partnerfeeds import PartnerFeeds
-        from syndicator.store.templates import read_templates
+        from syndicator.service.theme import page_renderer
 
-        self.renderer = PageRenderer(read_templates(), settings)
+        self.renderer = page_renderer(settings)
         self.partner_feeds = PartnerFeeds(settings, self.renderer)  # rendered when a partner asks, never written
 
     def fresh(

@@ -79,6 +79,8 @@ class Reloads:
         if snapshot is not None:
             for listener in self.builder.listeners:  # the fediverse: what the reload published, for the followers
                 listener(snapshot)
+        if watcher is not None and self.scheduler.running and watcher.waiting():
+            self.after_change()  # changes seen during this run: the reload they asked for was skipped if it came due
 
     def deliver(self) -> None:
         """Start the WebSub deliveries that are due (each runs on the hub's own worker threads)."""

@@ -100,7 +100,17 @@ def serve_http(settings: Settings, host: str, port: int, threads: int, clock: Cl
         log_access=False,
         websockets=False,
     )
+    logging.getLogger("_granian").addFilter(_known_thread_count)
     server.serve(target_loader=lambda _target: _load_app(settings, builder, host, port, clock))
+
+
+def _known_thread_count(record: logging.LogRecord) -> bool:
+    """Leave out granian's warning that there are more Python threads than twice the cores: they are meant.
+
+    Most of them wait, not compute: the WebSub and inbox slots hold slow request bodies and remote key fetches
+    apart from the threads that answer feeds, which is what keeps those answered (``web.WEBSUB_SLOTS``).
+    """
+    return "Python threads, which seems quite high" not in record.getMessage()
 
 
 def _raise_file_limit(wanted: int) -> None:

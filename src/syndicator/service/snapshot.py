@@ -32,6 +32,9 @@ MEDIA_TYPES = {
     ".rss": "application/rss+xml; charset=utf-8",
     ".json": "application/feed+json; charset=utf-8",
     ".opml": "text/x-opml; charset=utf-8",
+    ".xml": "application/xml; charset=utf-8",  # the sitemap (at the site's root)
+    ".txt": "text/plain; charset=utf-8",  # robots.txt
+    ".ico": "image/vnd.microsoft.icon",  # favicon.ico
 }
 PRIVATE_PROBLEM = "a draft or a post for partners has a problem (syndicator check lists it)"
 SERVER_PROBLEM = "a state file has a problem (the server log names it)"

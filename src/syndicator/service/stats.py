@@ -15,6 +15,7 @@ from dataclasses import field
 from datetime import date
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from syndicator.config import Settings
 from syndicator.core.actors import account_host
@@ -25,6 +26,7 @@ from syndicator.core.chart import Series
 from syndicator.core.chart import stacked_bars
 from syndicator.core.mailplan import PACES
 from syndicator.core.urls import FEEDS_PREFIX
+from syndicator.service.audience import BROWSERS
 from syndicator.service.audience import CLIENTS
 from syndicator.service.audience import PARTNER_FETCHES
 from syndicator.service.audience import WEBSUB
@@ -35,8 +37,13 @@ from syndicator.store.fediverse import FollowerStore
 from syndicator.store.mailstore import MailDb
 from syndicator.store.mailstore import Subscriptions
 
-APART = (WEBSUB, PARTNER_FETCHES)  # shown beside the readers, not added in
-_LABELS = {CLIENTS: "other clients", WEBSUB: "WebSub subscriptions", PARTNER_FETCHES: "partner fetches"}
+APART = (WEBSUB, PARTNER_FETCHES, BROWSERS)  # shown beside the readers, not added in
+_LABELS = {
+    CLIENTS: "other clients",
+    WEBSUB: "WebSub subscriptions",
+    PARTNER_FETCHES: "partner fetches",
+    BROWSERS: "browser visits",
+}
 
 
 @dataclass(slots=True)
@@ -59,6 +66,39 @@ class FeedReaders:
     @property
     def total(self) -> int:
         return sum(self.readers(day) for day in self.days)
+
+
+def totals(feeds: list[FeedReaders], email: int | None, followers: int | None, partners: int) -> list[tuple[str, int]]:
+    """The site's figures, each kind on its own: feed readers and WebSub subscriptions (each feed's latest day,
+    summed over the feeds), browser visits, fediverse followers, email subscribers, partners (None: not on)."""
+    figures: dict[str, int] = {"feed readers": 0, WEBSUB: 0, BROWSERS: 0}
+    for feed in feeds:
+        if feed.days:
+            day = max(feed.days)
+            figures["feed readers"] += feed.readers(day)
+            figures[WEBSUB] += feed.days[day].get(WEBSUB, 0)
+            figures[BROWSERS] += feed.days[day].get(BROWSERS, 0)
+    shown = [(label(kind), value) for kind, value in figures.items()]
+    shown += [
+        (name, value)
+        for name, value in (("fediverse followers", followers), ("email subscribers", email))
+        if value is not None
+    ]
+    return [*shown, ("partners", partners)]
+
+
+def stats_values(
+    feeds: list[FeedReaders], email: list[tuple[str, list[int]]] | None, partners: list[Any], followers: int | None
+) -> dict[str, Any]:
+    """What stats.html is given beside the charts: the totals, the email rows, the partners, the helpers."""
+    working = sum(1 for partner in partners if not partner.revoked)
+    subscribed = sum(sum(numbers) for _feed, numbers in email) if email is not None else None
+    return {
+        "totals": totals(feeds, subscribed, followers, working),
+        "email": email,
+        "partners": partners,
+        "label": label,
+    }
 
 
 def label(kind: str) -> str:

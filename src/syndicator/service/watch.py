@@ -85,6 +85,11 @@ class PostWatcher(FileSystemEventHandler):
         with self._lock:
             return bool(self._paths) or self._everything
 
+    def waiting(self) -> bool:
+        """Whether a whole file's change waits to be taken (one that came while a reload ran, say)."""
+        with self._lock:
+            return bool(self._paths - self._writing.keys())
+
     def look_at_everything(self) -> None:
         """Make the next take answer None (a reload that took paths failed, say)."""
         with self._lock:

@@ -151,6 +151,24 @@ class FeedWriter:
         last_modified = done.states[OPML][1] / 1e9
         _hold(out.files, OPML, self.output.fresh(OPML, body, done.zipped[OPML], done.etags[OPML], last_modified))
 
+    def write_site(self, site: Mapping[str, bytes], out: WriteResult, files: Mapping[str, Served]) -> None:
+        """Write the files of the site's root (sitemap, robots.txt, favicon) in output_dir, held at ``/<name>``.
+
+        Files whose bytes are those held already are neither compressed nor written again.
+        """
+        held = {name: f for name in site if (f := files.get(f"/{name}")) is not None and f.body == site[name]}
+        if len(held) == len(site):
+            out.files.update((f"/{name}", f) for name, f in held.items())
+            return
+        known = {name: f.body for name, f in held.items() if f.body is not None}
+        done = self.write_batch(dict(site), {name: [body] for name, body in site.items()}, known)
+        out.written.extend(done.changed)
+        for name, body in site.items():
+            last_modified = done.states[name][1] / 1e9
+            kept = self.output.fresh(name, body, done.zipped[name], done.etags[name], last_modified)
+            if kept is not None:
+                out.files[f"/{name}"] = kept
+
     def _known(self, fresh: Mapping[str, bytes], files: Mapping[str, Served]) -> dict[str, bytes]:
         """The bytes of these files that are on disk and in memory (saves reading them back to compare)."""
         return {p: f.body for p in fresh if (f := files.get(FEEDS_PREFIX + p)) and f.body is not None}

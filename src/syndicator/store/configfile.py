@@ -16,10 +16,10 @@ from typing import Any
 import tomlkit
 from tomlkit.exceptions import TOMLKitError
 
-from syndicator.config import REDIRECT_KINDS
 from syndicator.config import ConfigError
-from syndicator.config import check_redirect
-from syndicator.config import parse_categories
+from syndicator.configtables import REDIRECT_KINDS
+from syndicator.configtables import check_redirect
+from syndicator.configtables import parse_categories
 from syndicator.store.files import FILE_MODE
 from syndicator.store.files import write_atomic
 

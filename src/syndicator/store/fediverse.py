@@ -16,7 +16,10 @@ import sqlite3
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from syndicator.core.activities import Federated
 
@@ -28,7 +31,7 @@ CREATE TABLE IF NOT EXISTS followers (
 CREATE INDEX IF NOT EXISTS followers_host ON followers (host);
 CREATE TABLE IF NOT EXISTS federated (
     post_id TEXT PRIMARY KEY, handles TEXT NOT NULL, digest TEXT NOT NULL,
-    deleted INTEGER NOT NULL DEFAULT 0, generation INTEGER NOT NULL DEFAULT 1);
+    deleted INTEGER NOT NULL DEFAULT 0, generation INTEGER NOT NULL DEFAULT 1, updated REAL);
 CREATE TABLE IF NOT EXISTS deliveries (
     id INTEGER PRIMARY KEY, inbox TEXT NOT NULL, host TEXT NOT NULL, handle TEXT NOT NULL, body BLOB NOT NULL,
     attempts INTEGER NOT NULL DEFAULT 0, queued_at REAL NOT NULL, due_at REAL NOT NULL);
@@ -70,6 +73,9 @@ class Database:
         self.db = sqlite3.connect(path, check_same_thread=False, timeout=10)
         with self.db:
             self.db.executescript(_SCHEMA)
+            columns = {str(row[1]) for row in self.db.execute("PRAGMA table_info(federated)")}
+            if "updated" not in columns:  # a state_dir from before articles' changes were dated
+                self.db.execute("ALTER TABLE federated ADD COLUMN updated REAL")
         self.lock = threading.RLock()
 
     def close(self) -> None:
@@ -142,15 +148,20 @@ class FollowerStore:
         with self.lock:
             if self._db.execute("SELECT 1 FROM meta WHERE name = 'baseline'").fetchone() is None:
                 return None
-            rows = self._db.execute("SELECT post_id, handles, digest, deleted, generation FROM federated").fetchall()
-        return {str(p): Federated(tuple(json.loads(h)), str(d), bool(x), int(g)) for p, h, d, x, g in rows}
+            query = "SELECT post_id, handles, digest, deleted, generation, updated FROM federated"
+            rows = self._db.execute(query).fetchall()
+        return {str(row[0]): _federated(row) for row in rows}
 
     def record(self, changed: Mapping[str, Federated]) -> None:
         """Record what was federated (call inside a transaction of the queue, with the lock held)."""
         self._db.execute("INSERT OR IGNORE INTO meta (name, value) VALUES ('baseline', '1')")
         self._db.executemany(
-            "INSERT OR REPLACE INTO federated (post_id, handles, digest, deleted, generation) VALUES (?, ?, ?, ?, ?)",
-            [(p, json.dumps(list(f.handles)), f.digest, int(f.deleted), f.generation) for p, f in changed.items()],
+            "INSERT OR REPLACE INTO federated (post_id, handles, digest, deleted, generation, updated)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                (p, json.dumps(list(f.handles)), f.digest, int(f.deleted), f.generation, _stamp(f))
+                for p, f in changed.items()
+            ],
         )
 
     def remote_key(self, key_id: str) -> RemoteKey | None:
@@ -173,3 +184,13 @@ class FollowerStore:
 
 def _row(follower: Follower) -> tuple[str, ...]:
     return follower.handle, follower.actor, follower.inbox, follower.host, follower.follow_id
+
+
+def _federated(row: tuple[Any, ...]) -> Federated:
+    _, handles, digest, deleted, generation, updated = row
+    when = datetime.fromtimestamp(float(updated), UTC) if updated is not None else None
+    return Federated(tuple(json.loads(handles)), str(digest), bool(deleted), int(generation), when)
+
+
+def _stamp(sent: Federated) -> float | None:
+    return sent.updated.timestamp() if sent.updated is not None else None

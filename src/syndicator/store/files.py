@@ -112,6 +112,19 @@ def write_atomic(file: Path, data: bytes, mode: int = FILE_MODE) -> None:
         handle.write(data)
 
 
+def write_into(out_dir: Path, path: str, data: bytes, created: set[str] | None = None) -> tuple[int, int]:
+    """Write bytes to ``path`` under out_dir by rename (noting the folders made in ``created``); its size and mtime."""
+    root = out_dir.resolve()
+    file = _target(root, path, {})
+    make_folder(file.parent, root, created)
+    with replacing(file) as handle:
+        handle.write(data)
+    state = state_of(file)
+    if state is None:
+        raise FileNotFoundError(file)
+    return state[0], state[1]
+
+
 _COPY_CHUNK = 1024 * 1024
 
 
@@ -160,6 +173,18 @@ def _read(file: Path) -> bytes | None:
         return file.read_bytes()
     except OSError:
         return None
+
+
+def file_digest(path: str) -> str:
+    """The sha256 of a file's bytes, read in chunks ("" when it cannot be read)."""
+    checksum = hashlib.sha256()
+    try:
+        with open(path, "rb") as file:
+            while chunk := file.read(1024 * 1024):
+                checksum.update(chunk)
+    except OSError:
+        return ""
+    return checksum.hexdigest()
 
 
 def file_state(st: os.stat_result) -> FileState:

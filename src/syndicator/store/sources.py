@@ -259,3 +259,22 @@ def image_size(full: str) -> tuple[int, int]:
     except OSError:
         return 0, 0
     return (width, height) if width > 0 and height > 0 else (0, 0)
+
+
+def audio_duration(full: str) -> float:
+    """An audio file's length in seconds (mutagen: MP3, MP4/M4A, Ogg, FLAC...); 0.0 when it cannot tell.
+
+    mutagen reads the headers (and, for an MP3 without a Xing header, the
+    frames' index); it is given the open file, and the name only to tell the
+    format by (an MP3 without tags has no other mark). Imported here, like
+    imagesize: most builds read no audio file.
+    """
+    import mutagen
+
+    try:
+        with open_regular(full) as handle:
+            found = mutagen.File(fileobj=handle, filename=full)
+    except (OSError, mutagen.MutagenError):
+        return 0.0
+    length = getattr(getattr(found, "info", None), "length", 0.0)
+    return float(length) if isinstance(length, int | float) and length > 0 else 0.0

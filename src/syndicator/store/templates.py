@@ -1,14 +1,52 @@
-"""The page templates shipped with the package, read from its files (the renderer takes them as text).
+"""The page templates: the package's, and the publisher's theme's (``theme_dir``), read from their files.
 
-Read once, by the builder that renders the pages.
+The renderer takes them as text with the file each came from (so that an
+error in one names it); the theme's are found first. Read once, by the
+builder that renders the pages. A theme's static files are looked up here too.
 """
 
 from __future__ import annotations
 
 from importlib import resources
+from pathlib import Path
+
+from syndicator.config import Settings
+from syndicator.core.pagerender import Templates
+
+TEMPLATES, STATIC = "templates", "static"  # the folders of a theme, as of the package
 
 
-def read_templates() -> dict[str, str]:
-    """Every template of the package's ``templates/`` folder: {file name: its text}."""
-    folder = resources.files("syndicator") / "templates"
-    return {entry.name: entry.read_text(encoding="utf-8") for entry in folder.iterdir() if entry.name.endswith(".html")}
+def read_templates(settings: Settings | None = None) -> list[Templates]:
+    """The templates found first to last: theme_dir's ``templates/`` (when set), then the package's.
+
+    Each as {file name: (its text, its path)}. A theme's file that cannot be
+    read as UTF-8 text is an OSError or UnicodeDecodeError naming it.
+    """
+    layers: list[Templates] = []
+    theme = settings.theme_dir if settings is not None else None
+    if theme is not None and (theme / TEMPLATES).is_dir():
+        found = sorted((theme / TEMPLATES).glob("*.html"))
+        layers.append({path.name: (path.read_text(encoding="utf-8"), str(path)) for path in found})
+    folder = resources.files("syndicator") / TEMPLATES
+    bundled = (entry for entry in folder.iterdir() if entry.name.endswith(".html"))
+    layers.append(
+        {entry.name: (entry.read_text(encoding="utf-8"), f"syndicator/{TEMPLATES}/{entry.name}") for entry in bundled}
+    )
+    return layers
+
+
+def static_bytes(settings: Settings, name: str) -> bytes:
+    """A static file's bytes: theme_dir's (``static/<name>``) when it has one, else the package's."""
+    themed = theme_static(settings, name)
+    if themed is not None:
+        return themed.read_bytes()
+    return (resources.files("syndicator") / STATIC / name).read_bytes()
+
+
+def theme_static(settings: Settings, name: str) -> Path | None:
+    """The theme's own static file of this name (a path under ``static/``, never leaving it), or None."""
+    theme = settings.theme_dir
+    if theme is None or not name or name.startswith(("/", "\\")) or ".." in Path(name).parts:
+        return None
+    path = theme / STATIC / name
+    return path if path.is_file() else None

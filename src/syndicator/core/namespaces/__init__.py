@@ -6,7 +6,8 @@ its elements. Everything else is derived from NAMESPACES: the declarations of
 each document's root (its feed parts' ``extend_ns``, in this order) and the
 stand-in root each entry is serialized under. Adding a namespace (podcast,
 ActivityStreams) is one module here, its line below, and the post fields it
-reads. No I/O.
+reads. A podcast's RSS is a third kind of document (``podcast``): an RSS
+feed whose items carry the podcast namespaces as well. No I/O.
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ from syndicator.core.namespaces import atom
 from syndicator.core.namespaces import content
 from syndicator.core.namespaces import dc
 from syndicator.core.namespaces import history
+from syndicator.core.namespaces import itunes
 from syndicator.core.namespaces import media
+from syndicator.core.namespaces import podcast
 from syndicator.core.namespaces import tombstones
 from syndicator.core.namespaces.parts import Namespace
 from syndicator.core.plan import FeedSpec
@@ -34,9 +37,11 @@ NAMESPACES: tuple[Namespace, ...] = (
     media.NAMESPACE,
     tombstones.NAMESPACE,
     content.NAMESPACE,
+    itunes.NAMESPACE,
+    podcast.NAMESPACE,
 )
-ROOTS = {"atom": "feed", "rss": "rss"}  # each format's document element
-ENTRIES = {"atom": "entry", "rss": "item"}  # and its entries'
+ROOTS = {"atom": "feed", "rss": "rss", "podcast": "rss"}  # each format's document element
+ENTRIES = {"atom": "entry", "rss": "item", "podcast": "item"}  # and its entries'
 
 
 def add_to_feed(fg: FeedGenerator, spec: FeedSpec, settings: Settings) -> None:
@@ -57,7 +62,7 @@ def add_to_entry(fe: FeedEntry, post: Post, fmt: str) -> bool:
         if ns.entry is not None and ns.runs_in(fmt) and ns.entry.wanted(post):
             fe.register_extension(ns.name, ns.entry, atom=ns.atom, rss=ns.rss)
             getattr(fe, ns.name).take(post)
-            prefixed = prefixed or fmt in ns.entries_in
+            prefixed = prefixed or ns.writes_in(fmt)
     return prefixed
 
 
@@ -75,4 +80,4 @@ def entry_opening(fmt: str) -> bytes:
     return bytes(etree.tostring(etree.SubElement(stand_in(fmt), ENTRIES[fmt]))).rstrip(b"/>")
 
 
-_ENTRY_NAMESPACES = {fmt: {ns.prefix: ns.uri for ns in NAMESPACES if fmt in ns.entries_in} for fmt in ROOTS}
+_ENTRY_NAMESPACES = {fmt: {ns.prefix: ns.uri for ns in NAMESPACES if ns.writes_in(fmt)} for fmt in ROOTS}

@@ -1,6 +1,9 @@
 """Media RSS (``media:content``, ``media:thumbnail``): a post's featured image, in Atom entries and RSS items alike.
 
-A document declares the namespace when one of its posts has a featured image. No I/O.
+A document declares the namespace when one of its posts has a featured image.
+Not in a podcast's items: podcast apps (gPodder's parser among them) take a
+``media:content`` for one of the episode's files; the episode's artwork is
+its ``itunes:image`` there. No I/O.
 """
 
 from __future__ import annotations
@@ -54,17 +57,27 @@ class FeaturedImage(EntryPart):
 
 
 def media_content(parent: etree._Element, image: Image) -> None:
-    """media:content (with its caption and credit) and media:thumbnail for a featured image."""
+    """media:content (with its caption and credit) and media:thumbnail for a featured image.
+
+    The thumbnail of an image over the limits is its resized copy, or none: never the original (core.thumbnails).
+    """
     content = etree.SubElement(parent, f"{{{URI}}}content", url=image.url, medium="image")
-    thumbnail = etree.SubElement(parent, f"{{{URI}}}thumbnail", url=image.url)
     if image.media_type:
         content.set("type", image.media_type)
     if image.size:
         content.set("fileSize", str(image.size))
     if image.width and image.height:
-        for element in (content, thumbnail):
-            element.set("width", str(image.width))
-            element.set("height", str(image.height))
+        content.set("width", str(image.width))
+        content.set("height", str(image.height))
+    if image.thumbnail:
+        thumbnail = etree.SubElement(parent, f"{{{URI}}}thumbnail", url=image.thumbnail)
+        thumbnail.set("width", str(image.thumbnail_width))
+        thumbnail.set("height", str(image.thumbnail_height))
+    elif not image.oversized:
+        thumbnail = etree.SubElement(parent, f"{{{URI}}}thumbnail", url=image.url)
+        if image.width and image.height:
+            thumbnail.set("width", str(image.width))
+            thumbnail.set("height", str(image.height))
     if image.caption or image.alt:
         description = etree.SubElement(content, f"{{{URI}}}description", type="plain")
         description.text = image.caption or image.alt
@@ -72,4 +85,6 @@ def media_content(parent: etree._Element, image: Image) -> None:
         etree.SubElement(content, f"{{{URI}}}credit").text = image.credit
 
 
-NAMESPACE = Namespace("media", "media", URI, entries_in=("atom", "rss"), feed=Declared, entry=FeaturedImage)
+NAMESPACE = Namespace(
+    "media", "media", URI, entries_in=("atom", "rss"), feed=Declared, entry=FeaturedImage, podcast_items=False
+)

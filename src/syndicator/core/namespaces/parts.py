@@ -57,8 +57,11 @@ class Namespace:
 
     ``entries_in``: the formats whose entries write elements with its prefix
     (an entry is serialized under a stand-in root declaring them, and the
-    document's root declares them). ``atom`` and ``rss``: the documents its
-    extensions run in.
+    document's root declares them); an RSS item's are a podcast item's too.
+    ``atom`` and ``rss``: the documents its extensions run in; ``podcast``:
+    only in a podcast's RSS (its channel, and its items: the ``podcast``
+    entry format); ``podcast_items``: whether an RSS item's part runs in a
+    podcast's items too.
     """
 
     name: str  # its extensions' attribute on feedgen's FeedGenerator and FeedEntry
@@ -69,7 +72,15 @@ class Namespace:
     entry: type[EntryPart] | None = None
     atom: bool = True
     rss: bool = True
+    podcast: bool = False
+    podcast_items: bool = True
 
     def runs_in(self, fmt: str) -> bool:
-        """Whether its extensions run in documents of this format ("atom" or "rss")."""
-        return self.atom if fmt == "atom" else self.rss
+        """Whether its extensions run in entries of this format ("atom", "rss", or "podcast": a podcast's RSS)."""
+        if fmt == "podcast":
+            return self.rss and self.podcast_items
+        return (self.atom if fmt == "atom" else self.rss) and not self.podcast
+
+    def writes_in(self, fmt: str) -> bool:
+        """Whether entries of this format write elements with its prefix."""
+        return fmt in self.entries_in or (fmt == "podcast" and "rss" in self.entries_in)

@@ -16,10 +16,9 @@ from flask import Response
 from flask import request
 from werkzeug.wsgi import get_input_stream
 
-from syndicator.core.activities import article
-from syndicator.core.activities import article_fields
 from syndicator.core.activities import outbox_page
 from syndicator.core.activities import post_key
+from syndicator.core.activities import served_article
 from syndicator.core.actors import ACTIVITY_JSON
 from syndicator.core.actors import AS_CONTEXT
 from syndicator.core.actors import Actor
@@ -127,8 +126,8 @@ def outbox(handle: str) -> Response:
         return found
     page = request.args.get("page", "0")
     federation = _federation()
-    generations = federation.generations() if federation is not None else {}
-    document = outbox_page(found, context.settings(), int(page), generations) if page.isdigit() else None
+    sent = federation.sent() if federation is not None else {}
+    document = outbox_page(found, context.settings(), int(page), sent) if page.isdigit() else None
     return _json(document) if document is not None else _plain(404, "no such page")
 
 
@@ -153,17 +152,16 @@ def following(handle: str) -> Response:
 
 
 def post_object(handle: str, key: str) -> Response:
-    """One of the account's articles, as its Create delivered it."""
+    """One of the account's articles, as its last Create or Update delivered it."""
     found = _account(handle)
     if isinstance(found, Response):
         return found
     settings, federation = context.settings(), _federation()
-    generations = federation.generations() if federation is not None else {}
+    sent = federation.sent() if federation is not None else {}
     for post in found.group.posts:
-        generation = generations.get(post.id, 1)
-        if post_key(post.id, generation) == key:
-            obj = article(article_fields(post, settings), settings, handle, post.id, generation)
-            return _json({"@context": AS_CONTEXT, **obj})
+        record = sent.get(post.id)
+        if post_key(post.id, record.generation if record is not None else 1) == key:
+            return _json({"@context": AS_CONTEXT, **served_article(post, settings, handle, sent)})
     return _plain(404, "no such post")
 
 

@@ -1,8 +1,9 @@
 """The web side of following by email: POST /subscribe, the confirmation link, the unsubscribe link.
 
-``/unsubscribe/<token>`` answers a GET with a page and a button, changing
-nothing (mail scanners fetch links), and a POST (RFC 8058's one-click, or the
-button) by unsubscribing at once. Answers are the site's pages, never cached,
+``/confirm/<token>`` and ``/unsubscribe/<token>`` answer a GET with a page
+and a button, changing nothing (mail scanners fetch the links of the mails
+they pass), and a POST (the button; RFC 8058's one-click) by confirming or
+unsubscribing at once. Answers are the site's pages, never cached,
 sending no Referer (the links carry tokens). Without smtp_url, all are 404.
 """
 
@@ -95,13 +96,21 @@ def _form() -> dict[str, str] | None:
 
 
 def confirm(token: str) -> Response:
-    """The confirmation link: the subscription starts (following it again changes nothing)."""
+    """GET: a page with a Confirm button, nothing changed; POST (the button): the subscription starts.
+
+    Following the link again, or pressing the button twice, changes nothing more.
+    """
     following = _following()
-    asked = following.confirm(token, context.snapshot().catalog)
+    act = request.method == "POST"
+    asked = following.confirm(token, context.snapshot().catalog, act=act)
     if asked is None:
         lines = ["This confirmation link is not valid, or is more than 48 hours old. Subscribe again from the site."]
         return _page(400, "Link not valid", lines)
-    return _page(200, "Subscribed", [f"You will receive {_what(asked.pace)} of {asked.feed_name} by email."])
+    what = f"{_what(asked.pace)} of {asked.feed_name}"
+    if asked.confirmed:
+        return _page(200, "Subscribed", [f"You will receive {what} by email."])
+    button = {"action": f"{context.settings().base_url}/confirm/{token}", "label": "Confirm"}
+    return _page(200, "Confirm your subscription", [f"Receive {what} by email at this address?"], button=button)
 
 
 def unsubscribe(token: str) -> Response:

@@ -22,9 +22,11 @@ from werkzeug.wrappers import Response as BaseResponse
 from syndicator.core.urls import FEEDS_PREFIX
 from syndicator.core.urls import SITE_FEED
 from syndicator.core.urls import feed_stem
-from syndicator.core.urls import post_path
 from syndicator.model import Post
 from syndicator.service.http import context
+from syndicator.service.http.wpurls import moved
+from syndicator.service.http.wpurls import page_here
+from syndicator.service.http.wpurls import published_path
 
 
 def wp_feed() -> BaseResponse:
@@ -53,11 +55,6 @@ _REDIRECT_VIEWS: dict[str, Callable[..., BaseResponse]] = {  # views that only r
 }
 
 
-def _moved(path: str) -> BaseResponse:
-    """301 to a path of this site (already URL-encoded), under site_url."""
-    return redirect(context.settings().base_url + path, 301)
-
-
 def renamed_taxonomy(endpoint: str | None, values: dict[str, Any] | None) -> None:
     """An old category, tag or author slug of [redirects] answers 301 at the same address under its new slug.
 
@@ -72,12 +69,12 @@ def renamed_taxonomy(endpoint: str | None, values: dict[str, Any] | None) -> Non
     taxonomy = snapshot.catalog.taxonomy(values["kind"])
     if values["slug"] in taxonomy or new not in taxonomy:
         return
-    moved = {**values, "slug": new}
+    renamed = {**values, "slug": new}
     if endpoint in _REDIRECT_VIEWS:  # one hop: the WordPress feed URL goes straight to the new feed
-        abort(_REDIRECT_VIEWS[endpoint](**moved))
-    target = url_for(endpoint, **moved)
+        abort(_REDIRECT_VIEWS[endpoint](**renamed))
+    target = url_for(endpoint, **renamed)
     if not target.startswith(FEEDS_PREFIX) or target in snapshot.files:
-        abort(_moved(target))
+        abort(moved(target))
 
 
 def old_taxonomy_feed(kind: str, slug: str, ext: str = "atom", number: int = 0) -> BaseResponse:
@@ -88,29 +85,37 @@ def old_taxonomy_feed(kind: str, slug: str, ext: str = "atom", number: int = 0) 
     abort(410 if feed_stem(kind, slug) in context.snapshot().gone.feeds else 404)
 
 
-def _post_moved(slug: str | None) -> BaseResponse:
-    """301 to a post's page (following the ledger's renames), or 404 when no such post is published."""
-    snapshot = context.snapshot()
-    if slug is not None and slug not in snapshot.catalog.by_slug:
-        slug = snapshot.redirects.get(slug)
-    if slug is None or slug not in snapshot.catalog.by_slug:
-        abort(404)
-    return _moved(post_path(quote(slug)))
+def _post_moved(slug: str | None, *, page_first: bool = False) -> BaseResponse:
+    """301 to the page of a post (following the ledger's renames) or of a page (``type: page``) with this slug, or 404
+    when none is published."""
+    return moved(quote(published_path(slug, page_first=page_first)))
 
 
 def old_permalink(slug: str, year: int = 0, month: int = 0, day: int = 0) -> BaseResponse:
     """WordPress permalinks (/YYYY/MM/DD/<slug>/, /YYYY/MM/<slug>/, /<slug>/) answer 301 to the post's page.
 
     Of posts that shared a slug on WordPress (imported as <slug>, <slug>-2...), a dated
-    permalink goes to the one of that date.
+    permalink goes to the one of that date. A page at the address, asked with a query string, is answered.
     """
-    if not slug.isdigit():  # digits are WordPress ids in the table (/?p=, /archives/), never old slugs
+    here = page_here()
+    if here is not None:
+        return here
+    if not slug.isdigit() or slug not in context.snapshot().catalog.by_slug:  # digits: an id (a post without a name)
         slug = context.settings().redirects.get("post", slug) or slug
     if year:
         by_slug = context.snapshot().catalog.by_slug
         candidates = [slug, *(f"{slug}-{n}" for n in range(2, 10))]
         slug = next((s for s in candidates if s in by_slug and _dated(by_slug[s], year, month, day)), slug)
     return _post_moved(slug)
+
+
+def site_page(path: str) -> BaseResponse:
+    """A page (``type: page``) at a nested path asked with a query string (the Pages handler answers the rest); else
+    an old permalink of another shape (``/<category>/<slug>/``), by its last segment, as WordPress guesses it."""
+    found = page_here()
+    if found is not None:
+        return found
+    return old_permalink(path.rpartition("/")[2])
 
 
 def _dated(post: Post, year: int, month: int, day: int) -> bool:
@@ -125,12 +130,12 @@ def _dated(post: Post, year: int, month: int, day: int) -> bool:
 
 
 def old_numeric_permalink(post_id: int) -> BaseResponse:
-    """WordPress's numeric permalinks answer 301 to the post, through the [redirects] post ids."""
+    """WordPress's numeric permalinks answer 301 to the post (or page), through the [redirects] post ids."""
     return _post_moved(context.settings().redirects.get("post", str(post_id)))
 
 
 def old_query_permalink() -> BaseResponse | None:
-    """/?p=<id> (WordPress's default permalinks) answers 301 to the post, through the [redirects] post ids.
+    """/?p=<id> (WordPress's default permalinks) answers 301 to the post (or page), through the [redirects] post ids.
 
     None (the home page answers) unless ``p`` is a number: WordPress reads ?p=abc as the home page.
     """

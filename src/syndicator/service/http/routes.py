@@ -28,6 +28,9 @@ from werkzeug.routing import Rule
 from syndicator.core.actors import ACTORS
 from syndicator.core.actors import OBJECTS
 from syndicator.core.actors import SHARED_INBOX
+from syndicator.core.sitemap import FAVICON
+from syndicator.core.sitemap import ROBOTS
+from syndicator.core.sitemap import SITEMAP
 from syndicator.core.urls import FEEDS_PREFIX
 from syndicator.core.urls import FORMATS
 from syndicator.core.urls import PARTNERS_ROOT
@@ -36,12 +39,14 @@ from syndicator.service.http import fediweb
 from syndicator.service.http import followpages
 from syndicator.service.http import oldurls
 from syndicator.service.http import views
+from syndicator.service.http import wpurls
 from syndicator.service.http.assets import MEDIA_PATH
 from syndicator.service.http.assets import Assets
 from syndicator.service.http.context import KINDS
 from syndicator.service.http.feeds import Feeds
 from syndicator.service.http.pages import Pages
 from syndicator.service.http.partners import Partners
+from syndicator.service.http.sitefiles import SiteFiles
 from syndicator.service.http.statspage import stats_page
 from syndicator.service.http.websub import websub
 
@@ -50,6 +55,9 @@ ALL = ("GET", "HEAD", "POST")
 EXTENSIONS = f"any({', '.join(FORMATS)})"  # a feed file's extension, as a rule's converter
 PARTNERS_NOTE = "for a partner's token: its feeds, the pages and media/ files of posts for partners only"
 ANY = ("*",)
+SITE_PAGE_NOTE = "a page (type: page) asked with a query string; else an old permalink by its last segment: 301"
+TRAIL_NOTE = "a child category under its parents (and feed/, page/<n>/), feed/rss2/: 301 to ours"
+ROOT: dict[str, Any] = {"front": True, "files": True}  # a file of output_dir answered at the site's root
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,9 +95,26 @@ ROUTES: tuple[Route, ...] = (
         f"{MEDIA_PATH}<path:name>", Assets, "an asset a post uses (ranges); 503 while replaced", front=True, files=True
     ),
     Route(f"{FEEDS_PREFIX}<path:name>", Feeds, "a feed, archive page, OPML; 503 before loaded", front=True, files=True),
+    # The site's root files, made by each reload and written to output_dir too (a static server may answer them).
+    Route(f"/{SITEMAP}", SiteFiles, "every post, page and archive for search engines; an index past 50,000", **ROOT),
+    Route("/sitemap-<int:number>.xml", SiteFiles, "a part of the sitemap, past 50,000 addresses", **ROOT),
+    Route(
+        f"/{ROBOTS}",
+        SiteFiles,
+        "robots.txt: where the sitemap is; the partners' and stats addresses not crawled",
+        **ROOT,
+    ),
+    Route(f"/{FAVICON}", SiteFiles, "the icon: theme_dir's static/favicon.ico, or the package's", **ROOT),
     Route("/<path:page>", Pages, "a page of the snapshot (and /), asked without a query string", front=True),
     # The app's views.
+    # An imported WordPress site's query addresses (through [redirects], where the import wrote its ids).
+    Route("/", wpurls.query_feed, "?feed=rss2|atom (&cat=, &tag=, &author=): 301 to that feed", ANY, query="feed"),
     Route("/", oldurls.old_query_permalink, "WordPress's default permalink: 301 to the post", ANY, query="p"),
+    Route("/", wpurls.query_page, "?page_id=<id>: 301 to the page", ANY, query="page_id"),
+    Route("/", wpurls.query_term, "?cat=<id> (&paged=): 301 to its archive page", ANY, query="cat"),
+    Route("/", wpurls.query_term, "?category_name=<slug>: 301 to its archive page", ANY, query="category_name"),
+    Route("/", wpurls.query_term, "?tag=<slug>: 301 to its archive page", ANY, query="tag"),
+    Route("/", wpurls.query_term, "?author=<id>: 301 to its archive page", ANY, query="author"),
     Route("/", views.index, "the home page (asked with a query string)"),
     Route("/page/<int:number>/", views.home_page, "the home page's older posts; page/1/ 301 to /"),
     Route(f"/<{KINDS}:kind>/<slug>/", views.taxonomy_page, "an archive page; 410 once its last post went"),
@@ -102,6 +127,8 @@ ROUTES: tuple[Route, ...] = (
     Route("/feed/atom/", oldurls.wp_feed_atom, "301 to the site's Atom feed"),
     Route(f"/<{KINDS}:kind>/<slug>/feed/", oldurls.wp_taxonomy_feed, "301 to its RSS feed"),
     Route(f"/<{KINDS}:kind>/<slug>/feed/atom/", oldurls.wp_taxonomy_feed_atom, "301 to its Atom feed"),
+    Route("/feed/<any(rss2, rss, rdf):name>/", wpurls.feed_name, "WordPress's other feed names: 301 to the RSS feed"),
+    Route(f"/<{KINDS}:kind>/<path:trail>/", wpurls.taxonomy_trail, TRAIL_NOTE),
     Route("/websub", websub, "the built-in hub's (un)subscribe requests; 404 with another hub", ("POST",)),
     Route("/healthz", views.healthz, "the service's state, as JSON"),
     Route("/static/<path:filename>", views.static_file, "the stylesheets and icon of the package's static/"),
@@ -120,13 +147,17 @@ ROUTES: tuple[Route, ...] = (
     Route(f"{ACTORS}<handle>{OBJECTS}<key>", fediweb.post_object, "a post as an Article"),
     # Following by email (``smtp_url`` set; 404 otherwise).
     Route("/subscribe", followpages.subscribe, "the subscribe form's POST: a confirmation mail", ("POST",)),
-    Route("/confirm/<token>", followpages.confirm, "the confirmation link"),
+    Route("/confirm/<token>", followpages.confirm, "a page and its button; POST: the subscription starts", ALL),
     Route("/unsubscribe/<token>", followpages.unsubscribe, "a page and its button; POST: at once (RFC 8058)", ALL),
-    # An imported WordPress site's permalinks: 301 to the post, through [redirects].
+    # An imported WordPress site's permalinks: 301 to the post, through [redirects]; its uploads and index.php.
+    Route("/wp-content/uploads/<path:name>", wpurls.upload, "an upload the import brought: 301 to its file"),
+    Route("/index.php", wpurls.index_php, "WordPress without rewrites: 301 to the address without index.php"),
+    Route("/index.php/<path:rest>", wpurls.index_php, "301 to the same address without /index.php"),
     Route("/<int:year>/<int:month>/<int:day>/<slug>/", oldurls.old_permalink, "301 to the post", strict_slashes=False),
     Route("/<int:year>/<int:month>/<slug>/", oldurls.old_permalink, "301 to the post", strict_slashes=False),
     Route("/archives/<int:post_id>/", oldurls.old_numeric_permalink, "301 to the post", strict_slashes=False),
     Route("/<slug>/", oldurls.old_permalink, "an old slug: 301 to the post", strict_slashes=False),
+    Route("/<path:path>/", oldurls.site_page, SITE_PAGE_NOTE, strict_slashes=False),
 )
 # Before the view of any row with <kind> and <slug>: a slug renamed in [redirects] answers 301 under its new one.
 RENAMED = oldurls.renamed_taxonomy

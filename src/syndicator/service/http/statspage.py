@@ -43,16 +43,16 @@ def stats_page() -> Response:
     renderer = shared.builder.pages.renderer
     if renderer is None:
         abort(404)
-    following = shared.following
+    following, federation = shared.following, shared.federation
+    email = stats.email_rows(following.counts()) if following is not None else None
+    followers = federation.counts()["followers"] if federation is not None else None
     body = renderer.render(
         "stats.html",
-        email=stats.email_rows(following.counts()) if following is not None else None,
+        **stats.stats_values(feeds, email, partners.partners() if partners is not None else [], followers),
         days=days,
         window=window,
         feeds=[(feed, stats.feed_chart(feed, window)) for feed in feeds[:MAX_CHARTS]],
         more=max(0, len(feeds) - MAX_CHARTS),
-        label=stats.label,
-        partners=partners.partners() if partners is not None else [],
         partner_chart=stats.partner_chart(feeds, window),
         when=_when,
     )

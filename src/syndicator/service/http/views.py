@@ -16,6 +16,7 @@ from flask import current_app
 from flask import jsonify
 from flask import redirect
 from flask import request
+from flask import send_file
 from werkzeug.wrappers import Response as BaseResponse
 
 from syndicator.core.urls import archive_base
@@ -23,10 +24,14 @@ from syndicator.core.urls import page_path
 from syndicator.core.urls import post_path
 from syndicator.service.http import context
 from syndicator.service.http.pages import answer_page
+from syndicator.store.templates import theme_static
 
 
 def static_file(filename: str) -> BaseResponse:
-    """A file of the package's static/ folder: the pages' stylesheet and icon, the feeds' stylesheet."""
+    """A file of theme_dir's static/ folder, else of the package's: the pages' stylesheet and icon, the feeds'."""
+    themed = theme_static(context.settings(), filename)
+    if themed is not None:
+        return send_file(themed, max_age=current_app.get_send_file_max_age(filename))
     return current_app.send_static_file(filename)
 
 

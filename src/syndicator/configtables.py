@@ -1,0 +1,97 @@
+"""The config file's tables beside its settings: ``[redirects]`` and ``[categories]``, read and checked.
+
+An import adds entries to them in place (``store.configfile``), checked by the
+same rules. No I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import field
+from typing import Any
+
+REDIRECT_KINDS = ("category", "tag", "author", "post")
+CATEGORY_KEYS = ("parent", "description")
+_NEW_SLUG = re.compile(r"[\w][\w.~-]*")  # a slug this site publishes (the rule of post and taxonomy slugs)
+_OLD_SLUG = re.compile(r"[^/?#%\s\x00-\x1f\x7f]+")  # one decoded path segment of an old address
+
+
+class ConfigError(Exception):
+    """A setting is unknown, of the wrong type or out of range."""
+
+
+@dataclass(frozen=True, slots=True)
+class Redirects:
+    """The ``[redirects]`` table: per kind, old slug -> new slug.
+
+    Kinds: ``category``, ``tag``, ``author`` (old taxonomy slugs), and ``post``
+    (old post slugs, and WordPress post ids for ``/?p=<id>`` and ``/archives/<id>``).
+    """
+
+    table: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+
+    def get(self, kind: str, old: str) -> str | None:
+        """The new slug of an old one of this kind, or None."""
+        return self.table.get(kind, {}).get(old)
+
+    def __len__(self) -> int:
+        return sum(len(entries) for entries in self.table.values())
+
+
+@dataclass(frozen=True, slots=True)
+class Categories:
+    """The ``[categories]`` table: per category slug, its ``parent`` (a slug) and ``description``.
+
+    The WordPress import writes it: a category's place in WordPress's tree and its description.
+    """
+
+    table: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+
+    def parent(self, slug: str) -> str:
+        """The slug of a category's parent ('' for a top-level category)."""
+        return self.table.get(slug, {}).get("parent", "")
+
+    def description(self, slug: str) -> str:
+        return self.table.get(slug, {}).get("description", "")
+
+
+def parse_categories(value: Any, source: str) -> Categories:
+    """Check a ``[categories]`` table: a table per URL-safe slug, of a parent slug and a description."""
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{source}: categories must be a table of category slugs")
+    for slug, entry in value.items():
+        where = f"{source}: categories.{slug}"
+        if not _NEW_SLUG.fullmatch(slug) or not isinstance(entry, Mapping):
+            raise ConfigError(f"{where}: must be a table named by a URL-safe category slug")
+        for key, text in entry.items():
+            if key not in CATEGORY_KEYS:
+                raise ConfigError(f"{where}: unknown key {key!r} (known: {', '.join(CATEGORY_KEYS)})")
+            if not isinstance(text, str) or (key == "parent" and not _NEW_SLUG.fullmatch(text)):
+                raise ConfigError(f"{where}.{key}: {text!r} is not {'a slug' if key == 'parent' else 'a string'}")
+    return Categories({slug: dict(entry) for slug, entry in value.items()})
+
+
+def parse_redirects(value: Any, source: str) -> Redirects:
+    """Check a ``[redirects]`` table: known kinds, tables of strings, URL-safe slugs."""
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{source}: redirects must be a table of kinds ({', '.join(REDIRECT_KINDS)})")
+    table: dict[str, dict[str, str]] = {}
+    for kind, entries in value.items():
+        if kind not in REDIRECT_KINDS:
+            raise ConfigError(f"{source}: unknown redirect kind {kind!r} (known: {', '.join(REDIRECT_KINDS)})")
+        if not isinstance(entries, Mapping):
+            raise ConfigError(f"{source}: redirects.{kind} must be a table of old slug = new slug")
+        for old, new in entries.items():
+            check_redirect(kind, old, new, source)
+        table[kind] = dict(entries)
+    return Redirects(table)
+
+
+def check_redirect(kind: str, old: Any, new: Any, source: str) -> None:
+    """Raise ConfigError unless old is one path segment and new a URL-safe slug."""
+    if not isinstance(new, str) or not _NEW_SLUG.fullmatch(new):
+        raise ConfigError(f"{source}: redirects.{kind}: {new!r} (for {old!r}) is not a URL-safe slug")
+    if not isinstance(old, str) or not _OLD_SLUG.fullmatch(old) or old in (".", ".."):
+        raise ConfigError(f"{source}: redirects.{kind}: old slug {old!r} is not one URL path segment")

@@ -1,0 +1,82 @@
+"""What search engines read at the site's root: ``sitemap.xml`` (sitemaps.org 0.9) and ``robots.txt``.
+
+The sitemap lists the home page, every post's page, every page (``type: page``)
+and every archive's first page (category, tag, author), each with its
+``lastmod``: a post's or page's ``updated``, an archive's newest post's. Past
+MAX_URLS addresses (the protocol's limit for one file) ``sitemap.xml`` is a
+sitemap index of ``sitemap-1.xml``,
+``sitemap-2.xml``…, each of at most MAX_URLS, all at the root (a sitemap may
+list only addresses under its own folder). Posts for partners only are never
+listed (the catalog is the public one). Deterministic. No I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from urllib.parse import quote
+from xml.sax.saxutils import escape
+
+from syndicator.config import Settings
+from syndicator.core.catalog import Catalog
+from syndicator.core.pageplan import archives
+from syndicator.core.urls import PARTNERS_ROOT
+from syndicator.core.urls import post_url
+
+SITEMAP = "sitemap.xml"  # at the site's root, and in output_dir
+ROBOTS = "robots.txt"
+FAVICON = "favicon.ico"
+STATS_PATH = "/stats/"  # the readers' charts, behind the stats token
+MAX_URLS = 50_000  # addresses in one sitemap file (sitemaps.org; its 50 MB limit is far: ~200 bytes an address)
+NAMESPACE = "http://www.sitemaps.org/schemas/sitemap/0.9"
+_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n'
+
+
+def part_name(number: int) -> str:
+    """The file of one part of a sitemap past MAX_URLS (numbered from 1)."""
+    return f"sitemap-{number}.xml"
+
+
+def addresses(catalog: Catalog, settings: Settings) -> Iterator[tuple[str, datetime]]:
+    """Every listed address with its lastmod: the home page and archives' first pages, every post's page, every
+    page."""
+    base = settings.base_url
+    for archive in archives(catalog, settings.site_title):
+        if archive.posts:
+            yield f"{base}{archive.base}", max(post.updated for post in archive.posts)
+    for post in catalog.posts:
+        yield post_url(settings, post), post.updated
+    for path, page in catalog.pages.items():  # pages (type: page), at their paths
+        yield f"{base}{path}", page.updated
+
+
+def sitemap_files(catalog: Catalog, settings: Settings, limit: int = MAX_URLS) -> dict[str, bytes]:
+    """``sitemap.xml``, a urlset; or past ``limit`` addresses, an index of its parts (and the parts): {name: bytes}."""
+    listed = list(addresses(catalog, settings))
+    if len(listed) <= limit:
+        return {SITEMAP: _urlset(listed)}
+    parts = [listed[start : start + limit] for start in range(0, len(listed), limit)]
+    files = {part_name(n): _urlset(part) for n, part in enumerate(parts, 1)}
+    entries = "".join(
+        f"<sitemap><loc>{_loc(f'{settings.base_url}/{part_name(n)}')}</loc>"
+        f"<lastmod>{max(when for _url, when in part).isoformat()}</lastmod></sitemap>\n"
+        for n, part in enumerate(parts, 1)
+    )
+    index = f'{_DECLARATION}<sitemapindex xmlns="{NAMESPACE}">\n{entries}</sitemapindex>\n'
+    return {SITEMAP: index.encode("utf-8"), **files}
+
+
+def _urlset(listed: list[tuple[str, datetime]]) -> bytes:
+    urls = "".join(f"<url><loc>{_loc(url)}</loc><lastmod>{when.isoformat()}</lastmod></url>\n" for url, when in listed)
+    return f'{_DECLARATION}<urlset xmlns="{NAMESPACE}">\n{urls}</urlset>\n'.encode()
+
+
+def _loc(url: str) -> str:
+    """An address as a sitemap's <loc>: any character outside URLs percent-encoded (UTF-8), then XML-escaped."""
+    return escape(quote(url, safe=":/?#[]@!$&'()*+,;=%~"))
+
+
+def robots_txt(settings: Settings) -> bytes:
+    """Every crawler welcome, except on the partners' and the stats' addresses; where the sitemap is."""
+    private = "".join(f"Disallow: {path}\n" for path in (f"{PARTNERS_ROOT}/", STATS_PATH))
+    return f"User-agent: *\n{private}\nSitemap: {settings.base_url}/{SITEMAP}\n".encode()
