@@ -8,6 +8,7 @@ next (zlib, hashlib and file writes release the GIL: the second core does them).
 from __future__ import annotations
 
 from collections.abc import Callable
+from collections.abc import Iterator
 from collections.abc import Mapping
 from concurrent.futures import Future
 from concurrent.futures import ThreadPoolExecutor
@@ -33,7 +34,9 @@ from syndicator.service.output import Output
 from syndicator.store.files import write_changed
 from syndicator.store.records import FeedRecord
 
-RENDER_BATCH = 64  # feed specs rendered, compressed and written together
+RENDER_BATCH = 64  # feed specs rendered, compressed and written together, at most
+# ... and about this many bytes of their files at most: a batch of a large blog's archives held tens of MB at once.
+BATCH_BYTES = 4 * 2**20
 Progress = Callable[[str, int, int], None]
 
 
@@ -60,10 +63,18 @@ class FeedWriter:
     """Renders (through the entry memo), gzips and writes feed files, held as its output says; the builder owns it."""
 
     def __init__(
-        self, settings: Settings, memo: EntryMemo, compressor: Compressor, output: Output, *, split_from: int = 200
+        self,
+        settings: Settings,
+        memo: EntryMemo,
+        compressor: Compressor,
+        output: Output,
+        *,
+        split_from: int = 200,
+        batch_bytes: int = BATCH_BYTES,
     ) -> None:
         self.settings = settings
         self.split_from = split_from  # feeds to render before an output that forks writes half in a forked copy
+        self.batch_bytes = batch_bytes  # rendered bytes that close a batch (its last feed may pass them)
         self.memo = memo
         self.compressor = compressor
         self.output = output
@@ -128,11 +139,7 @@ class FeedWriter:
         """Render feeds in batches while a writer thread gzips, hashes and writes the batch before."""
         with ThreadPoolExecutor(max_workers=1) as writer:
             pending: tuple[list[tuple[FeedSpec, str]], dict[str, bytes], Future[Written]] | None = None
-            for start in range(0, len(to_render), RENDER_BATCH):
-                batch = to_render[start : start + RENDER_BATCH]
-                parts: dict[str, list[bytes]] = {}
-                for spec, _digest in batch:
-                    parts.update(document_parts(spec, self.memo.entries(spec, catalog), self.settings))
+            for batch, parts, done in self.batches(to_render, catalog):
                 fresh = {path: b"".join(chunks) for path, chunks in parts.items()}
                 twins = {path: parts[path] for spec, _digest in batch for path in spec.gzipped}
                 future = writer.submit(self.write_batch, fresh, twins, self._known(fresh, files))
@@ -140,9 +147,25 @@ class FeedWriter:
                     self._finish(out, files, *pending[:2], pending[2].result())
                 pending = (batch, fresh, future)
                 if progress is not None:
-                    progress("writing feeds", min(start + RENDER_BATCH, len(to_render)), len(to_render))
+                    progress("writing feeds", done, len(to_render))
             if pending is not None:
                 self._finish(out, files, *pending[:2], pending[2].result())
+
+    def batches(
+        self, to_render: list[tuple[FeedSpec, str]], catalog: Catalog
+    ) -> Iterator[tuple[list[tuple[FeedSpec, str]], dict[str, list[bytes]], int]]:
+        """The feeds rendered a batch at a time (RENDER_BATCH feeds, or ``batch_bytes``), with how many are done."""
+        batch: list[tuple[FeedSpec, str]] = []
+        parts: dict[str, list[bytes]] = {}
+        size = 0
+        for done, (spec, digest) in enumerate(to_render, 1):
+            rendered = document_parts(spec, self.memo.entries(spec, catalog), self.settings)
+            parts.update(rendered)
+            size += sum(len(chunk) for chunks in rendered.values() for chunk in chunks)
+            batch.append((spec, digest))
+            if len(batch) >= RENDER_BATCH or size >= self.batch_bytes or done == len(to_render):
+                yield batch, parts, done
+                batch, parts, size = [], {}, 0
 
     def write_opml(self, body: bytes, out: WriteResult, files: Mapping[str, Served]) -> None:
         """Write the OPML (when its bytes changed), held as the output says."""
