@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import gc
 import gzip
 import itertools
@@ -36,6 +37,7 @@ from syndicator.incremental.postcache import PostCache
 from syndicator.service.build import Builder
 from syndicator.service.build import ReloadError
 from syndicator.service.output import FilesOutput
+from syndicator.service.writer import batches as rendered_batches
 from syndicator.service.writer import halves
 from syndicator.store.state import POSTS_CACHE_FILE
 
@@ -375,7 +377,8 @@ def test_feeds_are_rendered_in_batches_bounded_by_their_bytes(
     loaded, _problems = PostCache(small).refresh()
     catalog = publish(loaded, {}, NOW).catalog
     plan = decide(PagingMemo(small).specs(catalog), lambda spec: (spec.stem,), lambda spec: spec.stem, {}, {}, {})
-    batches = list(builder.writer.batches(plan.to_render, catalog))
+    entries = functools.partial(builder.writer.memo.entries, catalog=catalog)
+    batches = list(rendered_batches(plan.to_render, entries, small, 20_000))
     assert [item for batch, _parts, _done in batches for item in batch] == plan.to_render
     assert [done for _batch, _parts, done in batches] == list(itertools.accumulate(len(b) for b, _p, _d in batches))
     for batch, parts, _done in batches:
