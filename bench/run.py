@@ -191,9 +191,11 @@ def first_feed_seconds(site: Path, **env: str) -> float:
                 time.sleep(0.01)
         return float("nan")
     finally:
-        loaded(f"http://127.0.0.1:{port}")  # let the first load finish: the next start then finds it done
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(60)
+        try:
+            loaded(f"http://127.0.0.1:{port}")  # let the first load finish: the next start then finds it done
+        finally:
+            os.killpg(server.pid, signal.SIGTERM)  # even when the load never finished
+            server.wait(60)
 
 
 def startup_rows(site: Path, posts: int) -> list[Row]:
