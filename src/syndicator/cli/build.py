@@ -74,11 +74,11 @@ def _build(config: str | None, strict: bool, watch: bool, allow_empty: bool, ado
 
 def _theme(settings: Settings) -> None:
     """With theme_dir: its templates tried on every page kind; a broken one stops the command in one line."""
-    from syndicator.core.pagerender import TemplateProblem
-    from syndicator.service.theme import page_renderer
-
     if settings.theme_dir is None:
         return
+    from syndicator.core.pagerender import TemplateProblem  # Jinja: imported only to try a theme
+    from syndicator.service.theme import page_renderer
+
     if not settings.theme_dir.is_dir():
         raise click.ClickException(f"theme_dir: {settings.theme_dir}: no such folder")
     try:

@@ -16,10 +16,10 @@ import re
 from collections.abc import Iterator
 from datetime import datetime
 from urllib.parse import quote
-from xml.sax.saxutils import escape
 
 from syndicator.config import Settings
 from syndicator.core.catalog import Catalog
+from syndicator.core.markup import xml_escape
 from syndicator.core.pageplan import archives
 from syndicator.core.urls import PARTNERS_ROOT
 from syndicator.core.urls import post_url
@@ -82,7 +82,7 @@ def _urlset(listed: list[tuple[str, datetime]]) -> bytes:
 
 def _loc(url: str) -> str:
     """An address as a sitemap's <loc>: any character outside URLs percent-encoded (UTF-8), then XML-escaped."""
-    return escape(quote(url, safe=":/?#[]@!$&'()*+,;=%~"))
+    return xml_escape(quote(url, safe=":/?#[]@!$&'()*+,;=%~"))
 
 
 def robots_txt(settings: Settings) -> bytes:

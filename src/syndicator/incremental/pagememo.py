@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from syndicator.config import Settings
 from syndicator.core.cachekeys import page_keys
@@ -28,13 +29,15 @@ from syndicator.core.pageplan import Directory
 from syndicator.core.pageplan import archives
 from syndicator.core.pageplan import directory
 from syndicator.core.pageplan import paged
-from syndicator.core.pagerender import PageRenderer
 from syndicator.core.urls import HOME
 from syndicator.core.urls import post_path
 from syndicator.incremental.gzip import compress
 from syndicator.model import Post
 from syndicator.served import Served
 from syndicator.served import etag_of
+
+if TYPE_CHECKING:  # given one by a server's output (a one-off build makes no page: no Jinja imported)
+    from syndicator.core.pagerender import PageRenderer
 
 PAGE_BATCH = 256  # pages gzipped and hashed together (bounds the bytes held at once on a cold start)
 

@@ -59,7 +59,6 @@ from syndicator.store.files import prune
 from syndicator.store.keeper import Keeper
 from syndicator.store.records import Stamp
 from syndicator.store.state import fingerprint
-from syndicator.store.state import load_post_cache
 from syndicator.store.templates import static_bytes
 
 logger = logging.getLogger(__name__)
@@ -182,7 +181,7 @@ class Builder:
     def _start(self) -> None:
         """Before the first load: the parsed posts and the ledger the last run left."""
         if not self.state.started:
-            self.cache.restore(load_post_cache(self.settings))
+            self._cache_file.restore()
             self.state.start()  # LedgerError when the published ids are lost
 
     def _publish_posts(self, loaded: list[Post], now: datetime) -> Published:

@@ -11,25 +11,26 @@ large write, the post cache's file) to a forked copy of it.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 from typing import Protocol
 
 from syndicator.config import Settings
 from syndicator.core.cachekeys import INDEX
 from syndicator.core.cachekeys import SITE
 from syndicator.core.cachekeys import feed_keys
-from syndicator.core.pagerender import PageRenderer
 from syndicator.core.pipeline import Published
 from syndicator.core.plan import FeedSpec
 from syndicator.incremental.pagememo import Pages
 from syndicator.served import Served
 from syndicator.service.assets import Located
-from syndicator.service.partnerfeeds import PartnerFeeds
 from syndicator.service.snapshot import BuildReport
 from syndicator.service.snapshot import Gone
 from syndicator.service.snapshot import Snapshot
 from syndicator.service.snapshot import feed_kept
 from syndicator.service.snapshot import feed_stored
-from syndicator.service.theme import page_renderer
+
+if TYPE_CHECKING:  # a one-off build makes no page: Jinja and the partner feeds are imported by a server's output
+    from syndicator.core.pagerender import PageRenderer
 
 HeldFiles = dict[str, Served]  # every feed file held for requests, by URL path
 
@@ -111,6 +112,9 @@ class ServingOutput:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        from syndicator.service.partnerfeeds import PartnerFeeds
+        from syndicator.service.theme import page_renderer
+
         self.renderer = page_renderer(settings)
         self.partner_feeds = PartnerFeeds(settings, self.renderer)  # rendered when a partner asks, never written
         self._keys: dict[int, tuple[FeedSpec, tuple[str, ...]]] = {}  # each spec's keys, for its formats' files

@@ -58,7 +58,10 @@ class Keeper:
         """Read the ledger (for the first load, not before serving)."""
         if self.started:
             return
-        self.ledger, self.ledger_problem, self.recovered = state.read_ledger(self.settings, adopting=self.adopting)
+        self.ledger, self.ledger_problem, self.recovered, lines = state.read_ledger(
+            self.settings, adopting=self.adopting
+        )
+        self._lines = {source: (self.ledger[source], line) for source, line in lines.items()}
         self.started = True
 
     def save(

@@ -21,6 +21,7 @@ import sqlite3
 import time
 from collections.abc import Callable
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from typing import BinaryIO
@@ -33,6 +34,7 @@ from syndicator.core.ledger import Record
 from syndicator.core.ledger import dumps
 from syndicator.core.ledger import entry_line
 from syndicator.core.ledger import loads
+from syndicator.core.ledger import written_lines
 from syndicator.core.recovery import LedgerError
 from syndicator.core.recovery import Recovered
 from syndicator.core.recovery import recover_ids
@@ -197,9 +199,10 @@ def read_cache(path: Path, parse: Callable[[bytes], T]) -> T | None:
 
 def read_ledger(
     settings: Settings, *, adopting: bool = False
-) -> tuple[dict[str, Record], LoadProblem | None, Recovered]:
+) -> tuple[dict[str, Record], LoadProblem | None, Recovered, dict[str, bytes]]:
     """The ledger in state_dir, a warning, and what output_dir shows was published when it is missing or
-    unreadable (or ``adopting``: output_dir was another state_dir's, whose ledger this one's may lag).
+    unreadable (or ``adopting``: output_dir was another state_dir's, whose ledger this one's may lag); and each
+    post's line in the file (``written_lines``).
 
     Without a ledger, the ids the feeds in output_dir carry (the site-wide feed
     and its archive pages hold every published post) are given back to the
@@ -209,19 +212,21 @@ def read_ledger(
     """
     path = settings.state_dir / LEDGER_FILE
     try:
-        ledger = loads(path.read_bytes())
-        return ledger, None, recover_published(settings.output_dir) if adopting else Recovered()
+        data = path.read_bytes()
+        ledger = loads(data)
+        recovered = recover_published(settings.output_dir) if adopting else Recovered()
+        return ledger, None, recovered, written_lines(data, ledger)
     except FileNotFoundError:
         reason = "missing"
     except (OSError, *DAMAGED) as exc:
         reason = f"unreadable ({_why(exc)})"
     recovered = recover_published(settings.output_dir)
     if reason == "missing" and not recovered:
-        return {}, None, Recovered()
+        return {}, None, Recovered(), {}
     found = len(recovered.entries)
     logger.warning("ledger %s path=%s recovered_ids=%d tombstones=%d", reason, path, found, len(recovered.stones))
     message = f"ledger {reason}; {found} published ids recovered from the feeds in output_dir"
-    return {}, LoadProblem(str(path), 1, message, fatal=False), recovered
+    return {}, LoadProblem(str(path), 1, message, fatal=False), recovered, {}
 
 
 def recover_published(output_dir: Path) -> Recovered:
@@ -266,9 +271,11 @@ def write_folders(settings: Settings, folders: set[str]) -> None:
     write_atomic(settings.state_dir / FOLDERS_FILE, data)
 
 
-def load_post_cache(settings: Settings) -> Any:
-    """What the post cache saved when it was made by this code with these settings; otherwise None.
+def load_post_cache(settings: Settings) -> tuple[Any, CacheFileState | None]:
+    """What the post cache saved when it was made by this code with these settings (else None), and the file's state.
 
+    The file is its mark, the whole cache as last written, then the segments
+    appended since (``append_post_cache``), each applied in turn by ``apply``.
     A file that cannot be read is no cache, with one warning, and every post is
     parsed again: unpickling damaged bytes can raise almost anything
     (MemoryError or OverflowError for a length gone wrong, whatever a class
@@ -279,17 +286,63 @@ def load_post_cache(settings: Settings) -> Any:
         with open(path, "rb") as handle:
             mark = pickle.load(handle)  # noqa: S301 - our own file under state_dir
             if mark != f"{POSTS_CACHE_VERSION} {fingerprint(settings)}":
-                return None  # made by other code or settings: not even read further
-            return pickle.load(handle)  # noqa: S301
+                return None, None  # made by other code or settings: not even read further
+            saved = pickle.load(handle)  # noqa: S301
+            st, segments = os.fstat(handle.fileno()), 0
+            while handle.tell() < st.st_size:
+                saved = apply(saved, pickle.load(handle))  # noqa: S301
+                segments += 1
+            return saved, CacheFileState((st.st_size, st.st_mtime_ns, st.st_ino), segments)
     except FileNotFoundError:
-        return None
+        return None, None
     except Exception as exc:  # noqa: BLE001 - see above: any failure to read a cache means no cache
         logger.warning("cache unreadable, not used path=%s reason=%s", path, _why(exc))
-        return None
+        return None, None
 
 
-def save_post_cache(settings: Settings, entries: object) -> None:
-    """Keep what the post cache saves for the next process (replaced atomically)."""
+@dataclass(frozen=True, slots=True)
+class CacheFileState:
+    """The post cache's file as last read or written: its (size, mtime_ns, inode), and the segments after the whole."""
+
+    state: tuple[int, int, int]
+    segments: int
+
+
+def apply(saved: Any, segment: Any) -> Any:
+    """The cache a segment makes of the one before it: its changed entries in, its removed ones out, its extras."""
+    entries, *_ = saved
+    changed, removed, *extras = segment
+    entries.update(changed)
+    for path in removed:
+        del entries[path]
+    return (entries, *extras)
+
+
+def save_post_cache(settings: Settings, entries: object) -> CacheFileState:
+    """Keep what the post cache saves for the next process, whole (replaced atomically); the new file's state."""
     with replacing(settings.state_dir / POSTS_CACHE_FILE) as handle:
         pickle.dump(f"{POSTS_CACHE_VERSION} {fingerprint(settings)}", handle, protocol=pickle.HIGHEST_PROTOCOL)
         pickle.dump(entries, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        handle.flush()
+        st = os.fstat(handle.fileno())
+    return CacheFileState((st.st_size, st.st_mtime_ns, st.st_ino), 0)
+
+
+def append_post_cache(settings: Settings, segment: object, last: CacheFileState) -> CacheFileState | None:
+    """Append a segment (what changed since) to the post cache's file, if it is the file as last read or written.
+
+    None when it is not (another file, or changed since): the caller writes the cache whole. A
+    segment cut short by a crash makes the file unreadable, which is no cache (see ``load_post_cache``).
+    """
+    try:
+        with open(settings.state_dir / POSTS_CACHE_FILE, "ab") as handle:
+            st = os.fstat(handle.fileno())
+            if (st.st_size, st.st_mtime_ns, st.st_ino) != last.state:
+                return None
+            pickle.dump(segment, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            handle.flush()
+            os.fsync(handle.fileno())
+            st = os.fstat(handle.fileno())
+    except FileNotFoundError:
+        return None
+    return CacheFileState((st.st_size, st.st_mtime_ns, st.st_ino), last.segments + 1)

@@ -37,6 +37,7 @@ from syndicator.served import Served
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment
+    from werkzeug.datastructures import ETags
     from werkzeug.datastructures import Range
 
 Headers = list[tuple[str, str]]
@@ -189,13 +190,25 @@ def _refused(environ: WSGIEnvironment, served: Served) -> str | None:
     if_none_match = environ.get("HTTP_IF_NONE_MATCH")
     if if_none_match:
         # Either form's tag names the same bytes: both get the 304. It wins over If-Modified-Since.
-        tags = parse_etags(if_none_match)
-        unchanged = tags.contains_weak(served.etag) or (served.zipped and tags.contains_weak(served.gzip_etag))
+        unchanged = _sent_back(if_none_match, served) or _named_weakly(parse_etags(if_none_match), served)
     else:
         since = environ.get("HTTP_IF_MODIFIED_SINCE")
         moment = parse_date(since) if since else None  # nothing to compare, no date to parse
         unchanged = moment is not None and int(served.last_modified) <= moment.timestamp()
     return "304 Not Modified" if unchanged else None
+
+
+def _sent_back(header: str, served: Served) -> bool:
+    """Whether If-None-Match is one of the representation's tags as it was sent (what clients send): no parsing.
+
+    Any other value is parsed (a list, a weak tag of the other form, spaces), with the same outcome for these.
+    """
+    tag = header[2:] if header.startswith("W/") else header
+    return tag == f'"{served.etag}"' or (served.zipped and tag == f'"{served.gzip_etag}"')
+
+
+def _named_weakly(tags: ETags, served: Served) -> bool:
+    return tags.contains_weak(served.etag) or (served.zipped and tags.contains_weak(served.gzip_etag))
 
 
 def _read(served: Served, gzipped: bool) -> bytes | None:
