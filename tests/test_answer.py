@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
+from werkzeug.http import parse_etags
 
 from support.factories import NOW
 from support.mediafiles import write_png
 from syndicator.config import Settings
+from syndicator.served import Served
 from syndicator.service.build import Builder
 from syndicator.service.http.answer import Form
 from syndicator.service.http.answer import HeaderCache
+from syndicator.service.http.answer import answer
+from syndicator.service.http.answer import headers_of
 from syndicator.service.http.app import create_app
 from syndicator.service.partners import new_token
 from syndicator.service.partners import token_hash
@@ -137,3 +145,27 @@ def test_gzip_is_sent_as_accept_encoding_asks(site: Site, accept: str, gzipped: 
     for _ in range(2):  # the second time from what was remembered of the header
         response = site.get("/feeds/all.atom", {"Accept-Encoding": accept})
         assert (response.headers.get("Content-Encoding") == "gzip") is gzipped, accept
+
+
+ETAG = "3f2a9c"
+TAG_TEXT = st.sampled_from([f'"{ETAG}"', f'"{ETAG}-gz"', '"other"', f'W/"{ETAG}"', f'W/"{ETAG}-gz"', "*", f"{ETAG}"])
+
+
+@hsettings(max_examples=300)
+@given(
+    st.lists(TAG_TEXT, min_size=1, max_size=3),
+    st.sampled_from([", ", ",", " , "]),
+    st.sampled_from(["", " "]),
+    st.booleans(),
+)
+def test_if_none_match_is_answered_as_werkzeug_parses_it(tags: list[str], comma: str, pad: str, zipped: bool) -> None:
+    """A tag sent back as it was received, weak or strong, of either form, and any list or spacing of tags: 304 exactly
+    when Werkzeug's parse of the header names either form's tag (weak comparison), whatever shortcut answers it."""
+    served = replace(Served.kept(b"<feed/>", b"gz", "application/atom+xml", NOW.timestamp()), etag=ETAG, zipped=zipped)
+    header = pad + comma.join(tags) + pad
+    parsed = parse_etags(header)
+    expected = parsed.contains_weak(served.etag) or (zipped and parsed.contains_weak(served.gzip_etag))
+    environ = {"REQUEST_METHOD": "GET", "HTTP_IF_NONE_MATCH": header}
+    found = answer(environ, served, headers_of(served, False, "no-cache"), False)  # type: ignore[arg-type]
+    assert found is not None
+    assert found[0] == ("304 Not Modified" if expected else "200 OK"), header

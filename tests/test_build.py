@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import gc
 import gzip
+import itertools
 import json
 import os
 import shutil
@@ -32,6 +34,7 @@ from syndicator.incremental.postcache import PostCache
 from syndicator.service.build import Builder
 from syndicator.service.build import ReloadError
 from syndicator.service.output import FilesOutput
+from syndicator.service.writer import batches as rendered_batches
 from syndicator.service.writer import halves
 from syndicator.store.state import POSTS_CACHE_FILE
 
@@ -332,3 +335,37 @@ def test_an_unchanged_reload_logs_at_debug(
         builder.reload(NOW)
         builder.reload(NOW)
     assert [r.getMessage().split()[0] for r in caplog.records if r.name == "syndicator.service.build"] == ["reloaded"]
+
+
+def test_feeds_are_rendered_in_batches_bounded_by_their_bytes(
+    make_settings: Callable[..., Settings], write_post: Callable[..., Path], tmp_path: Path
+) -> None:
+    """A batch closes once its files pass batch_bytes (a large blog's archives never sit in memory at once): the
+    files written are those of the default batches, byte for byte."""
+    for i in range(40):
+        write_post(
+            f"p{i:02}.md",
+            title=f"Post {i}",
+            date=f"2025-{1 + i % 12:02}-{1 + i % 28:02}T10:00:00Z",
+            categories=f"[C{i % 4}, Shared]",
+            body=f"Body of *post {i}*. " + "Words of the body. " * 40,
+        )
+    one = make_settings(output_dir=tmp_path / "one", state_dir=tmp_path / "one-state", archive_page_size=5)
+    small = make_settings(output_dir=tmp_path / "two", state_dir=tmp_path / "two-state", archive_page_size=5)
+    Builder(one, FilesOutput()).reload(NOW)
+    builder = Builder(small, FilesOutput())
+    builder.writer.batch_bytes = 20_000
+    loaded, _problems = PostCache(small).refresh()
+    catalog = publish(loaded, {}, NOW).catalog
+    plan = decide(PagingMemo(small).specs(catalog), lambda spec: (spec.stem,), lambda spec: spec.stem, {}, {}, {})
+    entries = functools.partial(builder.writer.memo.entries, catalog=catalog)
+    batches = list(rendered_batches(plan.to_render, entries, small, 20_000))
+    assert [item for batch, _parts, _done in batches for item in batch] == plan.to_render
+    assert [done for _batch, _parts, done in batches] == list(itertools.accumulate(len(b) for b, _p, _d in batches))
+    for batch, parts, _done in batches:
+        last = set(batch[-1][0].paths)
+        before = sum(len(chunk) for path, chunks in parts.items() if path not in last for chunk in chunks)
+        assert before < 20_000  # only the feed that passed the bound closes the batch
+    assert 3 < len(batches) < len(plan.to_render)
+    builder.reload(NOW)
+    assert tree(tmp_path / "two") == tree(tmp_path / "one")

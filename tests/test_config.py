@@ -61,6 +61,19 @@ def test_environment_wins_over_the_file(tmp_path: Path) -> None:
         ('feed_size = "many"\n', {}, "feed_size must be a whole number"),
         ("", {"SYNDICATOR_FULL_CONTENT": "perhaps"}, "full_content must be true or false"),
         ('site_url = "example.org"\n', {}, "site_url"),
+        ('site_url = "https://blog example.org"\n', {}, "site_url: 'https://blog example.org' is not an http"),
+        ('site_url = "ftp://blog.example.org"\n', {}, "site_url"),
+        ('site_url = "https://blog.example.org:99999/"\n', {}, "site_url: .* valid host and port"),
+        ('site_url = "https://blog.example.org:0/"\n', {}, "site_url: .* valid host and port"),
+        ('site_url = "https://blog.example.org:x/"\n', {}, "site_url: .* valid host and port"),
+        ('site_url = "https://-blog.example.org/"\n', {}, "site_url"),
+        ('site_url = "https://user@blog.example.org/"\n', {}, "site_url"),
+        ('site_url = "https://blog.example.org/?p=1"\n', {}, "site_url: .* must end with its path .no query"),
+        ('trusted_proxies = ["10.0.0.0/8", "nginx"]\n', {}, "trusted_proxies: 'nginx' is not an address"),
+        ("trusted_proxies = 10\n", {}, "trusted_proxies must be a list of strings"),
+        ('cdn_purge_url = "varnish:6081"\n', {}, "cdn_purge_url"),
+        ('site_icon = "icon.png"\n', {}, "site_icon: .*icon.png is not a file"),
+        ('site_logo = "notes.txt"\n', {}, "site_logo: 'notes.txt' is not an image file"),
         ('timezone = "Mars/Olympus"\n', {}, "unknown time zone"),
         ("feed_size = 0\n", {}, "feed_size: must be at least 1"),
         ("", {"SYNDICATOR_PAGE_SIZE": "0"}, "page_size: must be at least 1"),
@@ -79,3 +92,42 @@ def test_a_named_config_file_must_exist(tmp_path: Path) -> None:
     """--config with a missing file is an error, unlike the optional default."""
     with pytest.raises(ConfigError, match="no such config file"):
         load_settings(tmp_path / "missing.toml", {}, required=True)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://blog.example.org",
+        "https://blog.example.org:8443/news/",
+        "http://127.0.0.1:8000",
+        "http://[::1]:8080/",
+        "https://bücher.example/",
+        "http://localhost/",
+    ],
+)
+def test_a_valid_site_url_is_taken(url: str) -> None:
+    """Names (IDNA too), addresses (IPv6 in brackets), ports and a path are all a site_url may have."""
+    assert Settings(site_url=url).site_url == url
+
+
+def test_trusted_proxies_from_the_file_and_the_environment(tmp_path: Path) -> None:
+    """A TOML list, or in a variable words separated by commas or spaces; loopback only by default."""
+    config = tmp_path / "s.toml"
+    config.write_text('trusted_proxies = ["10.0.0.0/8", "2001:db8::/32"]\n')
+    assert load_settings(config, {}).trusted_proxies == ("10.0.0.0/8", "2001:db8::/32")
+    variable = {"SYNDICATOR_TRUSTED_PROXIES": "192.0.2.1, 198.51.100.0/24"}
+    assert load_settings(config, variable).trusted_proxies == ("192.0.2.1", "198.51.100.0/24")
+    assert Settings().trusted_proxies == ("127.0.0.0/8", "::1")
+
+
+def test_a_site_image_is_resolved_against_the_config_files_folder(tmp_path: Path) -> None:
+    """site_icon = "icon.png" in /srv/site/syndicator.toml is /srv/site/icon.png, like every path in the file."""
+    config = tmp_path / "site" / "syndicator.toml"
+    config.parent.mkdir()
+    (config.parent / "icon.png").write_bytes(b"\x89PNG")
+    (tmp_path / "logo.svg").write_text("<svg/>")
+    config.write_text('site_icon = "icon.png"\nsite_logo = "../logo.svg"\n')
+    settings = load_settings(config, {})
+    assert (settings.site_icon, settings.site_logo) == (str(config.parent / "icon.png"), str(tmp_path / "logo.svg"))
+    remote = load_settings(config, {"SYNDICATOR_SITE_LOGO": "https://cdn.example.net/logo.png"})
+    assert remote.site_logo == "https://cdn.example.net/logo.png"

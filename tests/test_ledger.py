@@ -15,7 +15,9 @@ from syndicator.cli import cli
 from syndicator.config import Settings
 from syndicator.core.ledger import Record
 from syndicator.core.ledger import dumps
+from syndicator.core.ledger import entry_line
 from syndicator.core.ledger import loads
+from syndicator.core.ledger import written_lines
 from syndicator.service.build import Builder
 from syndicator.service.build import ReloadError
 from syndicator.service.http.app import create_app
@@ -136,6 +138,31 @@ def test_round_trip() -> None:
     """dumps and loads agree."""
     ledger = {"a.md": Record("urn:a", "a", ("old",))}
     assert loads(dumps(ledger)) == ledger
+
+
+def test_a_new_builder_writes_the_unchanged_lines_of_the_ledger_file_as_they_were(
+    settings: Settings, write_post: Callable[..., Path]
+) -> None:
+    """A new process (a one-post ``build``) reuses each unchanged post's line as the file has it; an edited post's
+    line is made anew; a file of another layout gives no line to reuse, and the file written is the same."""
+    for name in ("a", "b", "c"):
+        write_post(f"{name}.md", title=name.upper(), body=f"{name} first")
+    Builder(settings).reload(NOW)
+    ledger_file = settings.state_dir / LEDGER_FILE
+    data = ledger_file.read_bytes()
+    assert written_lines(data, loads(data)) == {s: entry_line(s, r) for s, r in loads(data).items()}
+    assert written_lines(data.replace(b",\n", b",\n\n", 1), loads(data)) == {}
+    assert written_lines(data.replace(b'"version":', b'"version": '), loads(data)) == {}
+    marked = data.replace(b'"slug":"a"', b'"slug":"a" ')  # the same record, another spelling: kept as it is
+    ledger_file.write_bytes(marked)
+    write_post("b.md", title="B", body="b second")
+    builder = Builder(settings)
+    builder.reload(NOW)
+    written = ledger_file.read_bytes()
+    assert b'"slug":"a" ' in written
+    assert (
+        loads(written) == builder.state.ledger and builder.state.ledger["b.md"].content != loads(data)["b.md"].content
+    )
 
 
 def test_the_ledger_file_follows_each_edit_and_removal(settings: Settings, write_post: Callable[..., Path]) -> None:

@@ -7,6 +7,9 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from syndicator.core.markup import first_paragraph
 from syndicator.core.markup import plain_text
@@ -229,3 +232,18 @@ def test_wordpress_layout_classes_survive_sanitizing_from_an_allow_list(source: 
     """WordPress's layout classes are kept (each once), every other class is dropped, and never a style."""
     html = render_markdown(source + "\n", BASE)
     assert expected in html and "style" not in html
+
+
+@hsettings(max_examples=300)
+@given(st.text())
+def test_xml_escape_and_quoteattr_are_the_standard_librarys(text: str) -> None:
+    """Ours (no urllib.request, http.client and email imported with them) write what xml.sax.saxutils's do."""
+    from xml.sax.saxutils import escape
+    from xml.sax.saxutils import quoteattr
+
+    from syndicator.core.markup import xml_escape
+    from syndicator.core.markup import xml_quoteattr
+
+    for sample in (text, text + "\"'", text + '"', text + "'\n\r\t<&>"):
+        assert xml_escape(sample) == escape(sample)
+        assert xml_quoteattr(sample) == quoteattr(sample)

@@ -519,11 +519,51 @@ class TestSiteImages:
         assert builder.snapshot is not None
         assert [p.message for p in builder.snapshot.report.problems] == ["site_icon names a missing file: icon.png"]
 
-    @pytest.mark.parametrize("value", ["javascript:alert(1)", "data:image/png;base64,AA", "/etc/passwd", "../x.png"])
-    def test_an_image_setting_must_be_a_url_or_a_path_under_posts(
+    def test_an_icon_beside_the_config_file_is_published_and_served(
+        self, tmp_path: Path, write_post: Callable[..., Path], posts_dir: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """site_icon = "icon.png" names the file beside syndicator.toml: copied into output_dir and served, not 404.
+
+        A `build` that finds nothing changed still sees an edit of it; a missing one is an error naming the key.
+        """
+        site = tmp_path / "site"
+        write_png(site / "icon.png", 64, 64)
+        write_post("a.md", title="A")
+        config = site / "syndicator.toml"
+        config.write_text(
+            f'site_url = "{SITE}"\nsite_icon = "icon.png"\nposts_dir = "{posts_dir}"\nstate_dir = "state"\n'
+        )
+        monkeypatch.chdir(tmp_path)
+        result = CliRunner().invoke(cli, ["build", "--config", str(config)])
+        assert result.exit_code == 0, result.output
+        icon = f"{MEDIA_URL}_site/site_icon/icon.png"
+        root = check_atom((site / "feeds" / "all.atom").read_bytes())
+        assert root.findtext(ATOM + "icon") == icon
+        assert (site / "feeds" / "media" / "_site" / "site_icon" / "icon.png").read_bytes() == (
+            site / "icon.png"
+        ).read_bytes()
+        from syndicator.config import load_settings
+
+        settings = load_settings(config, {})
+        builder = Builder(settings)
+        builder.reload(NOW)
+        answer = create_app(settings, builder).test_client().get("/feeds/media/_site/site_icon/icon.png")
+        assert (answer.status_code, answer.mimetype) == (200, "image/png")
+        assert answer.data == (site / "icon.png").read_bytes()
+        write_png(site / "icon.png", 32, 32)  # a new icon: the next build copies it
+        result = CliRunner().invoke(cli, ["build", "--config", str(config)])
+        assert result.exit_code == 0 and "1 written" in result.output, result.output
+        (site / "icon.png").unlink()
+        result = CliRunner().invoke(cli, ["build", "--config", str(config)])
+        assert result.exit_code == 1
+        assert f"site_icon: {site / 'icon.png'} is not a file" in result.output
+
+    @pytest.mark.parametrize("value", ["javascript:alert(1)", "data:image/png;base64,AA", "/etc/passwd", "x.html"])
+    def test_an_image_setting_must_be_a_url_or_an_image_file(
         self, make_settings: Callable[..., Settings], value: str
     ) -> None:
-        """site_icon and site_logo refuse other schemes and paths that leave posts_dir."""
+        """site_icon and site_logo refuse other schemes and files that are no image (a path may leave posts_dir:
+        it is resolved against the config file's folder)."""
         with pytest.raises(ConfigError, match="site_logo"):
             make_settings(site_logo=value)
 
@@ -566,7 +606,7 @@ class TestImageSizes:
     def test_every_media_type_is_in_the_nginx_config(self) -> None:
         """deploy/nginx.conf's media location maps every extension to the type `serve` gives it."""
         config = (DEPLOY / "nginx.conf").read_text()
-        block = config.split("location /feeds/media/ {", 1)[1].split("types {", 1)[1].split("}", 1)[0]
+        block = config.split("/feeds/media/ {", 1)[1].split("types {", 1)[1].split("}", 1)[0]
         mapped = {}
         for line in block.strip().splitlines():
             kind, *extensions = line.strip().rstrip(";").split()

@@ -53,3 +53,4 @@ def test_archives_and_directory_list_every_group() -> None:
     listed = dict(directory(catalog))
     assert listed["category"] == (("alpha", "Alpha", 2), ("beta", "Beta", 1))
     assert listed["tag"] == (("red", "red", 1),)
+    assert "page" not in listed  # no page: no empty list of pages

@@ -391,6 +391,12 @@ def test_a_post_page_shows_its_categories_and_tags_with_their_feeds(site: tuple[
         f"{SITE}/category/alpha/",
         f"{SITE}/category/beta/",
     ]
+    section = tree(page(client, "/posts/post-0/")).xpath('//section[@class="post-terms"]')[0]
+    kinds = {
+        p.text: [li.xpath("string(./a[1])") for li in section.xpath(f'.//ul[@aria-labelledby="{p.get("id")}"]/li')]
+        for p in section.xpath('./p[@class="terms-kind"]')
+    }
+    assert kinds == {"Categories": ["Alpha", "Beta"], "Tag": ["red"]}  # which names are categories, which tags
 
 
 def test_the_home_page_lists_terms_compactly(site: tuple[Builder, Any]) -> None:

@@ -204,3 +204,32 @@ def test_check_partner_lists_what_falls_short(
     assert all(rule.source.startswith("https://") for rule in RULES)
     unknown = CliRunner().invoke(cli, ["check", "--config", "s.toml", "--partner", "myspace"])
     assert unknown.exit_code == 1 and "known: flipboard" in unknown.output
+
+
+def test_every_time_in_every_format_is_whole_seconds(settings: Settings, write_post: Callable[..., Path]) -> None:
+    """An edit seen at .466698 s, a deletion and a front matter fraction are written in whole seconds, never earlier.
+
+    ROME (under many Java readers) reads a fraction of six digits as milliseconds: minutes late.
+    """
+    write_post("a.md", title="A", body="First words.\n")
+    write_post("b.md", title="B", date="2025-06-02T10:00:00.25Z")
+    write_post("c.md", title="C")
+    Builder(settings).reload(NOW)
+    write_post("a.md", title="A", body="Corrected words.\n")
+    (settings.posts_dir / "c.md").unlink()
+    seen = LATER.replace(hour=16, minute=20, second=27, microsecond=466698)
+    builder = Builder(settings)
+    builder.reload(seen)
+    assert builder.snapshot is not None
+    files = builder.snapshot.files
+    atom = etree.fromstring(files["/feeds/all.atom"].body)
+    times = [e.text for e in atom.iter(ATOM + "updated", ATOM + "published")]
+    times += [e.get("when") for e in atom.iter(AT + "deleted-entry")]
+    document = json.loads(files["/feeds/all.json"].body)
+    times += [item[key] for item in document["items"] for key in ("date_published", "date_modified")]
+    assert times and all(t is not None and "." not in t for t in times)
+    assert entry_updated(builder)["A"] == "2026-01-03T16:20:27+00:00"  # the edit, when first seen
+    assert entry_updated(builder)["B"] == "2025-06-02T10:00:01+00:00"  # a fraction rounds up, never earlier
+    assert atom.find(AT + "deleted-entry").get("when") == "2026-01-03T16:20:27+00:00"
+    rss = files["/feeds/all.rss"].body
+    assert b"16:20:27 +0000" in rss and b"10:00:01 +0000" in rss

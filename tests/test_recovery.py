@@ -7,6 +7,7 @@ import pytest
 
 from support.factories import make_post
 from syndicator.core.ledger import Record
+from syndicator.core.ledger import words_of
 from syndicator.core.recovery import Found
 from syndicator.core.recovery import LedgerError
 from syndicator.core.recovery import adopt
@@ -22,7 +23,8 @@ def test_recovery_matches_by_title_and_day_only_when_one_entry_and_one_post_do()
     recovered = {e.slug: e for e in (entry("trip", "Trip"), entry("day-one", "Day"), entry("day-two", "Day"))}
     journey = make_post("journey", title="Trip", source="journey.md")
     adopted = adopt({}, [journey], recovered)
-    assert adopted["journey.md"] == Record("tag:example.org,2025-06-01:/posts/trip", "trip")
+    # published as the entry was: its id, and the post's words as they are now (an edit from here is dated)
+    assert adopted["journey.md"] == Record("tag:example.org,2025-06-01:/posts/trip", "trip", content=words_of(journey))
     twins = [make_post(slug, title="Day", source=f"{slug}.md") for slug in ("first", "second")]
     with pytest.raises(LedgerError, match=r"2 post\(s\).*posts/first\.md.*posts/second\.md"):
         adopt({}, twins, recovered)

@@ -158,6 +158,35 @@ def test_unknown_old_addresses_are_404(app_client: Any, path: str) -> None:
     assert app_client.get(path).status_code == 404
 
 
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("/2025/06/01/first/2/", "/posts/first/"),  # page 2 of a post split with <!--nextpage-->
+        ("/2025/06/first/3/", "/posts/first/"),
+        ("/first/2/", "/posts/first/"),
+        ("/posts/first/2/", "/posts/first/"),
+        ("/2025/06/01/first/page/2/", "/posts/first/"),
+        ("/2025/06/01/old-first/2/", "/posts/first/"),  # an old slug, then its page number
+        ("/archives/8/2/", "/posts/second/"),
+        ("/2025/06/01/7/", "/posts/first/"),  # %post_id% right after the date
+        ("/2025/06/01/7/2/", "/posts/first/"),
+    ],
+)
+def test_a_page_number_after_a_post_is_that_post(app_client: Any, old: str, new: str) -> None:
+    """A number after a post's permalink is its page number (301 to the post), never a post id."""
+    response = app_client.get(old)
+    assert (response.status_code, response.headers.get("Location")) == (301, SITE + new)
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/search/7/", "/x/8/", "/x/y/7/", "/nothing/page/7/", "/search/2/", "/category-x/8/page/2/", "/x/8/2/"],
+)
+def test_digits_after_no_post_are_no_post_id(app_client: Any, path: str) -> None:
+    """Digits at the end of an address that names no post are no post id (WordPress gives ids in its own places)."""
+    assert app_client.get(path).status_code == 404
+
+
 def test_a_current_slug_wins_over_a_redirect(app_client: Any) -> None:
     """A redirect's old slug that is a current category is served, not redirected."""
     assert app_client.get("/category/beta/").status_code == 200

@@ -265,3 +265,30 @@ def test_element_text_writes_markup_characters_as_references(settings: Settings)
         assert b"&#x3C;p&#x3E;AT&#x26;amp;T &#x26;lt;b&#x26;gt;&#x3C;/p&#x3E;" in body
         assert feedparser.parse(body).entries[0].title == "Tom &amp; Jerry <3"
     assert feedparser.parse(files["all.atom"]).entries[0].content[0].value == "<p>AT&amp;T &lt;b&gt;</p>"
+
+
+xml_text = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=60).map(
+    lambda text: "".join(c for c in text if c in "\t\n\r" or c >= " ")
+)
+marked = st.tuples(xml_text, st.sampled_from(["", "&<>\r", "\ue000", "\ue001"])).map("".join)
+
+
+@hsettings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
+@given(title=marked, summary=marked, content=marked, empty=st.sampled_from(["", "summary", "content"]))
+def test_entries_write_their_html_in_as_lxml_would(
+    settings: Settings, title: str, summary: str, content: str, empty: str
+) -> None:
+    """An entry's summary and content, written in after the rest is serialized, give the bytes of lxml writing them
+    itself; also when the marks that stand for them are in its title or HTML, or one of them is empty."""
+    from syndicator.core.render import _serialized_entry
+    from syndicator.core.render import atom_entry
+    from syndicator.core.render import rss_item
+
+    html = {
+        "summary_html": "" if empty == "summary" else summary,
+        "content_html": "" if empty == "content" else content,
+    }
+    post = make_post("a", title=f"T{title}", categories=("A & B",), **html)
+    whole = (html["summary_html"], html["content_html"])
+    assert atom_entry(post, ("A & B",), settings) == _serialized_entry(post, ("A & B",), settings, "atom", whole)
+    assert rss_item(post, ("A & B",), settings) == _serialized_entry(post, ("A & B",), settings, "rss", whole)

@@ -67,12 +67,25 @@ def test_a_page_is_in_no_feed_archive_or_listing(site: tuple[Builder, Any]) -> N
     assert [item["title"] for item in client.get("/feeds/all.json").json["items"]] == ["River news"]
     for page in ("/", "/author/test-site/"):
         html = client.get(page).get_data(as_text=True)
-        assert "River news" in html and "About us" not in html and "The team" not in html
+        listing = html.split('<aside class="directory"', 1)[0]  # the posts it lists (the directory links pages)
+        assert "River news" in listing and "About us" not in listing and "The team" not in listing
     assert snapshot.report.posts == 1
     sitemap = client.get("/sitemap.xml").get_data(as_text=True)  # where search engines find them
     assert (
         "<loc>https://example.org/about/</loc>" in sitemap and "<loc>https://example.org/about/team/</loc>" in sitemap
     )
+
+
+def test_the_home_page_links_every_page(site: tuple[Builder, Any]) -> None:
+    """As a WordPress theme's pages menu does: the home page's directory lists the pages by path, a page under
+    another one under it, each linked to its address (with no count or feed: a page has none)."""
+    _builder, client = site
+    html = client.get("/").get_data(as_text=True)
+    directory = html.split('<aside class="directory"', 1)[1]
+    pages = directory.split("<h2>Pages</h2>", 1)[1].split("</ul>", 1)[0]
+    assert '<li class="page-link depth-0"><a href="https://example.org/about/">About us</a></li>' in pages
+    assert '<li class="page-link depth-1"><a href="https://example.org/about/team/">The team</a></li>' in pages
+    assert pages.index("About us") < pages.index("The team") and "Subscribe" not in pages
 
 
 def test_adding_or_editing_a_page_changes_no_feed(
@@ -84,6 +97,7 @@ def test_adding_or_editing_a_page_changes_no_feed(
     report = builder.reload(NOW + timedelta(minutes=1))
     assert report.written == ("sitemap.xml",)  # type: ignore[union-attr]  # it lists the page; no feed changed
     assert "Write to us." in client.get("/contact/").get_data(as_text=True)
+    assert 'href="https://example.org/contact/">Contact</a>' in client.get("/").get_data(as_text=True)  # listed
     write_post("pages/about.md", ABOUT.replace("rivers", "lakes"))
     report = builder.reload(NOW + timedelta(minutes=2))
     assert set(report.written) <= {"sitemap.xml"}  # type: ignore[union-attr]

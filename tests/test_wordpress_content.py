@@ -7,11 +7,13 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from support.commands import run_import
 from support.factories import wxr_export
 from support.factories import wxr_item
 from support.paths import DATA
+from syndicator.cli import cli
 from syndicator.config import Settings
 from syndicator.importers.content import convert
 from syndicator.incremental.postcache import PostCache
@@ -297,6 +299,35 @@ def test_cover_blocks_keep_their_image_as_an_img_in_a_figure(tmp_path: Path) -> 
     assert html.index("rails.jpg") < html.index("Fixed background")
 
 
+OLD_COVERS = (  # the cover markup of WordPress 5.0-5.2 and the cover-image block before it: the text in the block
+    '<!-- wp:cover {"url":"https://x.example/dunes.jpg","align":"left","id":31} -->\n'
+    '<div class="wp-block-cover has-background-dim alignleft" style="background-image:url(https://x.example/dunes.jpg)">'
+    '<p class="wp-block-cover-text">Dunes at <a href="https://x.example/map/">the map</a>.</p></div>\n'
+    "<!-- /wp:cover -->\n\n"
+    '<!-- wp:cover {"url":"https://x.example/loop.mov","id":32,"backgroundType":"video"} -->\n'
+    '<div class="wp-block-cover has-background-dim"><video class="wp-block-cover__video-background" autoplay muted '
+    'loop src="https://x.example/loop.mov"></video><p class="wp-block-cover-text">A moving sea.<br>Twice.</p></div>\n'
+    "<!-- /wp:cover -->\n\n"
+    '<!-- wp:cover-image {"url":"https://x.example/old.jpg","id":33} -->\n'
+    '<div class="wp-block-cover-image has-background-dim" style="background-image:url(https://x.example/old.jpg)">'
+    '<p class="wp-block-cover-image-text"><strong>An old cover image</strong></p></div>\n'
+    "<!-- /wp:cover-image -->"
+)
+
+
+def test_older_cover_markup_keeps_its_text_and_image(tmp_path: Path) -> None:
+    """Covers whose text sits in the block's own HTML (no inner blocks) keep it, links too, after their <img>."""
+    posts = import_into(tmp_path, export_of(tmp_path, wxr_item(1, content=OLD_COVERS)))
+    html = posts["post-1"].content_html
+    assert re.search(r'<figure[^>]*><img src="https://x.example/dunes.jpg"', html)
+    assert re.search(r'<figure class="wp-block-cover[^>]*><img src="https://x.example/old.jpg"', html)
+    assert re.search(r'<p[^>]*>Dunes at <a href="https://x.example/map/"[^>]*>the map</a>\.</p>', html)
+    assert "A moving sea.<br>Twice." in html or "A moving sea.<br />Twice." in html
+    assert "<strong>An old cover image</strong>" in html
+    assert html.index("dunes.jpg") < html.index("Dunes at") < html.index("loop.mov") < html.index("A moving sea")
+    assert html.count("<video") == 1 and "background-image" not in html
+
+
 DYNAMIC = (
     "<!-- wp:paragraph -->\n<p>Before.</p>\n<!-- /wp:paragraph -->\n\n"
     '<!-- wp:query {"queryId":1} -->\n<div class="wp-block-query"><!-- wp:post-template -->\n<!-- wp:post-title /-->\n'
@@ -324,3 +355,36 @@ def test_blocks_nested_thousands_deep_are_imported(tmp_path: Path) -> None:
     content = "<!-- wp:group -->\n<div>" * 5000 + "<p>Deep inside.</p>" + "</div>\n<!-- /wp:group -->" * 5000
     posts = import_into(tmp_path, export_of(tmp_path, wxr_item(1, content=content), wxr_item(2)))
     assert "Deep inside." in posts["post-1"].content_html and "post-2" in posts
+
+
+BLOCK_GALLERY = (
+    '<!-- wp:gallery {"linkTo":"none"} -->\n<figure class="wp-block-gallery has-nested-images columns-default">'
+    '<!-- wp:image {"id":51} -->\n<figure class="wp-block-image"><img src="https://x.example/a.jpg" alt="" '
+    'class="wp-image-51"/></figure>\n<!-- /wp:image -->\n\n<!-- wp:image {"id":52} -->\n<figure class="wp-block-image">'
+    '<img src="https://x.example/b.jpg" alt="" class="wp-image-52"/></figure>\n<!-- /wp:image --></figure>\n'
+    "<!-- /wp:gallery -->"
+)
+OLD_BLOCK_GALLERY = (
+    '<!-- wp:gallery {"ids":[53]} -->\n<figure class="wp-block-gallery columns-1 is-cropped"><ul '
+    'class="blocks-gallery-grid"><li class="blocks-gallery-item"><figure><img src="https://x.example/c.jpg" alt="" '
+    'data-id="53" class="wp-image-53"/></figure></li></ul></figure>\n<!-- /wp:gallery -->'
+)
+
+
+@pytest.mark.parametrize(
+    ("contents", "counted"),
+    [
+        ((BLOCK_GALLERY,), "1 gallery,"),
+        ((BLOCK_GALLERY, OLD_BLOCK_GALLERY + "\n\n" + BLOCK_GALLERY), "3 galleries,"),
+        (("No gallery here.",), "0 galleries,"),
+    ],
+)
+def test_the_summary_counts_every_gallery_shown(tmp_path: Path, contents: tuple[str, ...], counted: str) -> None:
+    """The import's summary counts the galleries its posts show (gallery blocks of either markup, not only rebuilt
+    [gallery] shortcodes), with the noun's plural rules."""
+    export = export_of(tmp_path, *(wxr_item(n, content=text) for n, text in enumerate(contents, start=1)))
+    args = ["--posts-dir", str(tmp_path / "posts"), "--config", str(tmp_path / "s.toml")]
+    result = CliRunner().invoke(cli, ["import", "wordpress", str(export), *args])
+    assert result.exit_code == 0, result.output
+    assert counted in result.output
+    assert f"imported {len(contents)} post{'s' if len(contents) > 1 else ''} and 0 pages" in result.output

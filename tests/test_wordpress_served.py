@@ -80,6 +80,8 @@ def follow(client: Any, path: str, host: str = "blog.example.org") -> tuple[list
         ("/index.php?p=201", "/posts/markup/"),
         ("/index.php/about/team/", "/about/team/"),
         ("/index.php/category/places/towns/", "/category/towns/"),
+        ("/?attachment_id=301", "/posts/post-format-gallery/"),  # an upload's page: the post it was uploaded to
+        ("/?p=302", "/posts/post-format-gallery/"),
     ],
 )
 def test_old_addresses_lead_to_the_new_page(client: Any, old: str, new: str) -> None:
@@ -134,6 +136,13 @@ def test_old_feed_addresses_lead_to_a_feed_never_a_page(client: Any, old: str, n
         "/wp-content/uploads/2020/04/spare.jpg",  # brought over, but no post uses it
         "/wp-content/uploads/2020/05/missing.jpg",
         "/nowhere/at/all/",
+        "/?attachment_id=305",  # uploaded to no post
+        "/?attachment_id=999",
+        "/?attachment_id=abc",
+        "/?s=rivers",  # no search here
+        "/?s=rivers&paged=2",
+        "/?m=202005",  # no date archives here (nor /2020/05/)
+        "/?m=20200501",
     ],
 )
 def test_what_was_never_published_is_404(client: Any, old: str) -> None:
@@ -156,6 +165,13 @@ def test_uploads_lead_to_the_imported_files(client: Any, old: str, new: str) -> 
     with response:
         assert seen == [new]
         assert response.status_code == 200 and response.data == CAMELS_JPEG.read_bytes()
+
+
+def test_an_empty_search_or_month_is_the_home_page(client: Any) -> None:
+    """``?s=`` and ``?m=`` without a value are the home page, as on WordPress."""
+    for path in ("/?s=", "/?m="):
+        response = client.get(path)
+        assert response.status_code == 200 and response.mimetype == "text/html"
 
 
 def test_pages_are_served_at_their_old_path(client: Any) -> None:
@@ -227,3 +243,31 @@ def test_a_changed_description_is_published_by_the_next_start(
     assert "<description>Where people live &#x26; trade.</description>" in text
     html = create_app(retold, builder).test_client().get("/category/towns/").get_data(as_text=True)
     assert "Where people live &amp; trade." in html
+
+
+def test_two_categories_of_one_name_stay_two(tmp_path: Path) -> None:
+    """Categories WordPress shows with one name under different parents keep their own slug, parent, nested
+    address, feed and ?cat= id, instead of becoming one category with no parent."""
+    config = tmp_path / "site.toml"
+    config.write_text(f'site_url = "{SITE}"\n')
+    export = CLASSIC.with_name("same-names.xml")
+    result = CliRunner().invoke(cli, ["import", "wordpress", str(export), "--config", str(config)])
+    assert result.exit_code == 0, result.output
+    settings = load_settings(config, {})
+    assert settings.categories.parent("rivers-regions") == "regions" and settings.categories.parent("rivers") == ""
+    builder = Builder(settings)
+    builder.reload(NOW)
+    client = create_app(settings, builder).test_client()
+    catalog = builder.snapshot.catalog
+    assert {p.slug for p in catalog.taxonomy("category")["rivers"].posts} == {"long-river", "both-rivers"}
+    assert {p.slug for p in catalog.taxonomy("category")["rivers-regions"].posts} == {"hill-river", "both-rivers"}
+    for old, new in [
+        ("/category/regions/rivers-regions/", "/category/rivers-regions/"),
+        ("/category/regions/rivers-regions/feed/", "/feeds/category/rivers-regions.rss"),
+        ("/?cat=32", "/category/rivers-regions/"),
+        ("/?cat=31", "/category/rivers/"),
+        ("/category/rivers/feed/", "/feeds/category/rivers.rss"),
+    ]:
+        seen, response = follow(client, old)
+        assert seen[-1:] == [new] and response.status_code == 200, old
+    assert follow(client, "/category/regions/rivers/")[1].status_code == 404  # the top-level one has no parent

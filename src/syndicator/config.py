@@ -4,11 +4,12 @@ The SETTINGS table is the single source of truth: it gives each key its type,
 default and help text, and drives the TOML reader, the environment parser and
 the README's settings table. The file's tables are read by their own modules:
 ``[redirects]`` and ``[categories]`` by ``configtables``, ``[podcasts.*]`` by
-``podcastconfig``.
+``podcastconfig``; ``configchecks`` checks the values that need more than a type.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import tomllib
 from collections.abc import Mapping
@@ -20,6 +21,10 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 from zoneinfo import ZoneInfoNotFoundError
 
+from syndicator.configchecks import check_image_setting
+from syndicator.configchecks import check_site_url
+from syndicator.configchecks import image_file
+from syndicator.configchecks import relay_url
 from syndicator.configtables import Categories
 from syndicator.configtables import ConfigError as ConfigError
 from syndicator.configtables import Redirects
@@ -43,7 +48,12 @@ class Setting:
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("site_title", str, "Syndicator", "Title of the site and of the site-wide feeds."),
-    Setting("site_url", str, "http://127.0.0.1:8000", "Public base URL; every link in a feed is absolute under it."),
+    Setting(
+        "site_url",
+        str,
+        "http://127.0.0.1:8000",
+        "Public base URL (http or https, a host, a port if not the default); every link is absolute under it.",
+    ),
     Setting("site_author", str, "", "Author of posts that name none (empty: the site title)."),
     Setting("language", str, "en", "Language of the feeds (RSS `language`, HTML `lang`)."),
     Setting("posts_dir", Path, "posts", "Folder of Markdown posts, searched recursively."),
@@ -84,15 +94,15 @@ SETTINGS: tuple[Setting, ...] = (
         "site_icon",
         str,
         "",
-        "Small square image of the site (a path under `posts_dir` or an http(s) URL): Atom `icon`, "
-        "JSON Feed `favicon` and `icon`, RSS `image` when there is no logo, the pages' favicon.",
+        "Small square image of the site (an image file, relative to the config file's folder, or an http(s) URL): "
+        "Atom `icon`, JSON Feed `favicon` and `icon`, RSS `image` when there is no logo, the pages' favicon.",
     ),
     Setting(
         "site_logo",
         str,
         "",
-        "Wide image of the site (a path under `posts_dir` or an http(s) URL): Atom `logo`, RSS `image`, "
-        "JSON Feed `icon` when there is no icon.",
+        "Wide image of the site (an image file, relative to the config file's folder, or an http(s) URL): "
+        "Atom `logo`, RSS `image`, JSON Feed `icon` when there is no icon.",
     ),
     Setting(
         "fediverse",
@@ -118,6 +128,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("email_from", str, "", "`From` of the mails: `news@example.org` or `Blog <news@example.org>`."),
     Setting("email_rate", int, 10, "Mails sent a second at most."),
     Setting("digest_hour", int, 8, "Hour (0-23, in `timezone`) the daily digests go out; weekly ones on Mondays."),
+    Setting(
+        "trusted_proxies",
+        tuple,
+        ("127.0.0.0/8", "::1"),
+        "Addresses or CIDR blocks of the proxies (nginx, a CDN) whose `X-Forwarded-For`, `-Host`, `-Proto` and "
+        "`X-Real-IP` name the client.",
+    ),
+    Setting("cdn_purge_url", str, "", "Where each reload's changed keys are purged (`PURGE`, see Behind a CDN)."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -175,6 +193,9 @@ class Settings:
     email_from: str = field(default="", compare=False, repr=False)
     email_rate: int = field(default=10, compare=False, repr=False)
     digest_hour: int = field(default=8, compare=False, repr=False)
+    # How requests reach the service: no feed or page bytes depend on them.
+    trusted_proxies: tuple[str, ...] = field(default=("127.0.0.0/8", "::1"), compare=False, repr=False)
+    cdn_purge_url: str = field(default="", compare=False, repr=False)
     # Redirects change no feed or page bytes: they stay out of equality, hashing and the settings fingerprint
     # (a large site has thousands, and the fingerprint is taken per post).
     redirects: Redirects = field(default_factory=Redirects, compare=False, repr=False)
@@ -183,17 +204,13 @@ class Settings:
     podcasts: Podcasts = field(default_factory=Podcasts)  # [podcasts.*]: feeds' bytes, so in the fingerprint
 
     def __post_init__(self) -> None:
-        split = urlsplit(self.site_url)
-        if split.scheme not in ("http", "https") or not split.hostname:
-            raise ConfigError(f"site_url: {self.site_url!r} is not an absolute http(s) URL")
+        self._check_addresses()
         try:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ConfigError(f"timezone: unknown time zone {self.timezone!r}") from exc
-        if self.websub_hub and urlsplit(self.websub_hub).scheme not in ("http", "https"):
-            raise ConfigError(f"websub_hub: {self.websub_hub!r} is not an http(s) URL")
         for name in ("site_icon", "site_logo"):
-            _check_image_setting(name, getattr(self, name))
+            check_image_setting(name, getattr(self, name))
         if not _SITE_HANDLE.fullmatch(self.fediverse_site_handle):
             raise ConfigError(
                 f"fediverse_site_handle: {self.fediverse_site_handle!r} must be lower-case letters, digits, - and _"
@@ -203,8 +220,20 @@ class Settings:
                 raise ConfigError(f"{name}: must be at least {minimum}")
         if not 0 <= self.digest_hour <= 23:
             raise ConfigError("digest_hour: must be 0 to 23")
-        if self.smtp_url and not (_relay_url(self.smtp_url) and _FROM.fullmatch(self.email_from)):
+        if self.smtp_url and not (relay_url(self.smtp_url) and _FROM.fullmatch(self.email_from)):
             raise ConfigError("smtp_url needs a relay (smtp://, smtp+starttls:// or smtps://, a host) and email_from")
+
+    def _check_addresses(self) -> None:
+        """site_url, the hub's and the CDN's URLs, the trusted proxies' addresses."""
+        check_site_url(self.site_url)
+        for name in ("websub_hub", "cdn_purge_url"):
+            if getattr(self, name) and urlsplit(getattr(self, name)).scheme not in ("http", "https"):
+                raise ConfigError(f"{name}: {getattr(self, name)!r} is not an http(s) URL")
+        for proxy in self.trusted_proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise ConfigError(f"trusted_proxies: {proxy!r} is not an address or a CIDR block") from None
 
     @property
     def base_url(self) -> str:
@@ -230,46 +259,46 @@ class Settings:
         return ZoneInfo(self.timezone)
 
 
-_SCHEME = re.compile(r"\s*([A-Za-z][A-Za-z0-9+.\-]*):")
+def _to_bool(value: Any) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    word = value.strip().lower() if isinstance(value, str) else ""
+    return True if word in ("true", "1", "yes", "on") else False if word in ("false", "0", "no", "off") else None
 
 
-def _check_image_setting(name: str, value: str) -> None:
-    """site_icon and site_logo: an http(s) URL or a relative path (of a file under posts_dir)."""
-    scheme = _SCHEME.match(value)
-    if scheme and scheme.group(1).lower() not in ("http", "https"):
-        raise ConfigError(f"{name}: {value!r} is neither an http(s) URL nor a path under posts_dir")
-    if not scheme and value.strip().startswith(("/", "\\", "..")):
-        raise ConfigError(f"{name}: {value!r} must be a path under posts_dir (relative, not leaving it) or a URL")
-
-
-def _relay_url(value: str) -> bool:
-    split = urlsplit(value)
-    try:  # the port out of range raises ValueError
-        return split.scheme in ("smtp", "smtp+starttls", "smtps") and bool(split.hostname) and split.port != 0
+def _to_int(value: Any) -> int | None:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    try:
+        return int(value.strip()) if isinstance(value, str) else None
     except ValueError:
-        return False
+        return None
+
+
+def _to_tuple(value: Any) -> tuple[str, ...] | None:
+    """A list of strings: a TOML array, or (in a variable) words separated by commas or spaces."""
+    if isinstance(value, str):
+        return tuple(value.replace(",", " ").split())
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return tuple(value)
+    return None
+
+
+_CONVERT = {
+    bool: (_to_bool, "true or false"),
+    int: (_to_int, "a whole number"),
+    tuple: (_to_tuple, "a list of strings"),
+}
 
 
 def _convert(setting: Setting, value: Any, source: str) -> Any:
-    if setting.type is bool:
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.strip().lower() in ("true", "1", "yes", "on"):
-            return True
-        if isinstance(value, str) and value.strip().lower() in ("false", "0", "no", "off"):
-            return False
-    elif setting.type is int:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        if isinstance(value, str):
-            try:
-                return int(value.strip())
-            except ValueError:
-                pass
-    elif isinstance(value, str):
+    convert, expected = _CONVERT.get(setting.type, (None, "a string"))
+    converted = convert(value) if convert is not None else None
+    if converted is not None:
+        return converted
+    if convert is None and isinstance(value, str):
         empty = not (value or setting.default)  # an empty path where that is the default (theme_dir): none
         return value if setting.type is str or empty else Path(value)
-    expected = {bool: "true or false", int: "a whole number"}.get(setting.type, "a string")
     raise ConfigError(f"{source}: {setting.name} must be {expected}, not {value!r}")
 
 
@@ -294,6 +323,24 @@ def _file_values(path: Path) -> dict[str, Any]:
     return values
 
 
+def _environment_values(environ: Mapping[str, str]) -> dict[str, Any]:
+    """The settings of SYNDICATOR_* variables, checked and converted (relative paths against the current folder)."""
+    values: dict[str, Any] = {}
+    for key, raw in environ.items():
+        if not key.startswith(ENV_PREFIX):
+            continue
+        name = key[len(ENV_PREFIX) :].lower()
+        setting = _BY_NAME.get(name)
+        if setting is None:
+            raise ConfigError(f"environment: unknown setting {key}")
+        values[name] = _convert(setting, raw, key)
+        if setting.type is Path and values[name]:
+            values[name] = Path.cwd() / values[name]
+        elif name in ("site_icon", "site_logo"):
+            image_file(name, values, Path.cwd())
+    return values
+
+
 def load_settings(
     path: Path | None,
     environ: Mapping[str, str],
@@ -315,16 +362,9 @@ def load_settings(
         base = path.resolve().parent
     elif path is not None and required:
         raise ConfigError(f"{path}: no such config file")
-    for key, raw in environ.items():
-        if not key.startswith(ENV_PREFIX):
-            continue
-        name = key[len(ENV_PREFIX) :].lower()
-        setting = _BY_NAME.get(name)
-        if setting is None:
-            raise ConfigError(f"environment: unknown setting {key}")
-        values[name] = _convert(setting, raw, key)
-        if setting.type is Path and values[name]:
-            values[name] = Path.cwd() / values[name]
+    for name in ("site_icon", "site_logo"):
+        image_file(name, values, base)
+    values.update(_environment_values(environ))
     for setting in SETTINGS:
         if setting.type is Path:
             value = values.get(setting.name, setting.default)

@@ -8,14 +8,48 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field
+from dataclasses import fields
 from datetime import datetime
 from datetime import timedelta
+from operator import attrgetter
 from typing import ClassVar
 from typing import Protocol
+from typing import TypeVar
 
 from syndicator.digest import stable_hash
 
+T = TypeVar("T")
 VISIBILITIES = ("public", "partners")  # who sees a post: everyone, or only the partner feeds
+
+
+def restored(cls: type[T], values: tuple[object, ...]) -> T:
+    """A frozen dataclass instance with its fields set as they were pickled (``by_fields``): not made again
+    through ``__init__``, whose checks it passed when it was made (and which fields left out of it keep)."""
+    instance = object.__new__(cls)
+    for name, value in zip(_PICKLED[cls], values, strict=True):
+        object.__setattr__(instance, name, value)
+    return instance
+
+
+def by_fields(cls: type[T]) -> type[T]:
+    """Pickle a frozen dataclass as a tuple of its fields, restored by ``restored``.
+
+    The post cache holds tens of thousands of them: dataclasses' own pickling
+    lists a class's fields again for each one, which costs a fifth of reading the
+    cache back.
+    """
+    names = tuple(f.name for f in fields(cls))  # type: ignore[arg-type]
+    _PICKLED[cls] = names
+    values = attrgetter(*names)
+
+    def reduce(self: T) -> tuple[Callable[..., T], tuple[type[T], tuple[object, ...]]]:
+        return restored, (cls, values(self))
+
+    cls.__reduce__ = reduce  # type: ignore[assignment,method-assign]
+    return cls
+
+
+_PICKLED: dict[type, tuple[str, ...]] = {}
 
 
 def _check_aware(name: str, value: datetime) -> None:
@@ -23,6 +57,7 @@ def _check_aware(name: str, value: datetime) -> None:
         raise ValueError(f"{name} must be an aware UTC datetime, got {value!r}")
 
 
+@by_fields
 @dataclass(frozen=True, slots=True)
 class LoadProblem:
     """Something wrong with one post file, reported with the line it is on.
@@ -44,6 +79,7 @@ class LoadProblem:
         return f"{self.path}:{self.line}: {kind}{self.message}"
 
 
+@by_fields
 @dataclass(frozen=True, slots=True)
 class Author:
     name: str
@@ -52,6 +88,7 @@ class Author:
     slug: str = ""  # URL slug of the name, for /author/<slug>/
 
 
+@by_fields
 @dataclass(frozen=True, slots=True)
 class Term:
     """A category or tag as one post names it."""
@@ -188,6 +225,7 @@ class PostText(Protocol):
         ...
 
 
+@by_fields
 @dataclass(frozen=True, slots=True)
 class Post:
     """One published-or-scheduled post, with its HTML already rendered and sanitized."""

@@ -50,6 +50,10 @@ class RefusedError(ValueError):
     """A URL or the address it leads to is refused; the message says why."""
 
 
+class UnresolvedError(RefusedError):
+    """The URL's host cannot be looked up now (no such name, no DNS): nothing is wrong with the URL itself."""
+
+
 class NotPublicError(RefusedError):
     """The address a URL leads to is one the policy refuses (private, loopback, link-local...)."""
 
@@ -133,7 +137,7 @@ def vetted_addresses(target: Target, allowed: AddressPolicy, resolve: Resolve) -
         try:
             found = resolve(target.host, target.port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
         except (OSError, UnicodeError) as exc:
-            raise RefusedError(f"cannot look up {target.host}: {exc}") from None
+            raise UnresolvedError(f"cannot look up {target.host}: {exc}") from None
     addresses = [(int(info[0]), tuple(info[4])) for info in found if info[0] in (socket.AF_INET, socket.AF_INET6)]
     if not addresses:
         raise RefusedError(f"{target.host} has no address")

@@ -53,6 +53,7 @@ class Served:
     zipped: bool = True
     ranges: bool = False
     mtime_ns: int = 0  # of ``file`` as the build left it
+    keys: tuple[str, ...] = ()  # what it depends on, for a CDN (``core.cachekeys``; its own first); none: private
 
     @classmethod
     def kept(
@@ -64,17 +65,25 @@ class Served:
         *,
         cache: Cache = Cache.RELOAD,
         etag: str | None = None,
+        keys: tuple[str, ...] = (),
     ) -> Served:
         """Bytes and their gzip twin held in memory (a feed, a partner feed, the OPML)."""
         tag = etag if etag is not None else etag_of(body)
-        return cls(media_type, tag, last_modified, len(body), cache, body, gzip_body)
+        return cls(media_type, tag, last_modified, len(body), cache, body, gzip_body, keys=keys)
 
     @classmethod
     def gzip_only(
-        cls, gzip_body: bytes, size: int, etag: str, last_modified: float, *, media_type: str = HTML
+        cls,
+        gzip_body: bytes,
+        size: int,
+        etag: str,
+        last_modified: float,
+        *,
+        media_type: str = HTML,
+        keys: tuple[str, ...] = (),
     ) -> Served:
         """Only the gzip form held (a page: every browser asks for it, and a large blog has tens of thousands)."""
-        return cls(media_type, etag, last_modified, size, Cache.ASK, None, gzip_body)
+        return cls(media_type, etag, last_modified, size, Cache.ASK, None, gzip_body, keys=keys)
 
     @classmethod
     def in_file(
@@ -88,10 +97,20 @@ class Served:
         size: int = 0,
         mtime_ns: int = 0,
         asset: bool = False,
+        keys: tuple[str, ...] = (),
     ) -> Served:
         """Bytes read from their file when asked: a feed file (gzip: its twin), or an asset (ranges, no gzip)."""
         return cls(
-            media_type, etag, last_modified, size, cache, file=file, zipped=not asset, ranges=asset, mtime_ns=mtime_ns
+            media_type,
+            etag,
+            last_modified,
+            size,
+            cache,
+            file=file,
+            zipped=not asset,
+            ranges=asset,
+            mtime_ns=mtime_ns,
+            keys=keys,
         )
 
     @property

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime
 import email
+import ipaddress
 import socket
+import ssl
 import threading
 import time
 from collections import deque
@@ -11,11 +14,17 @@ from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 from aiosmtpd.smtp import LoginPassword
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 
 @dataclass(frozen=True)
@@ -75,24 +84,62 @@ class Inbox:
         return [a.message for a in self.arrived if address in a.rcpt_tos]
 
 
+def self_signed(folder: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 signed by its own key, as a relay on a test's loopback presents: (cert, key)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(hours=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = folder / "relay.pem", folder / "relay.key"
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return cert_file, key_file
+
+
 class MailServer:
     """aiosmtpd's Controller on 127.0.0.1 and a free port; ``url`` is its smtp_url.
 
-    With ``login`` (user, password), mail is taken only after AUTH with them (over plain SMTP: a test's relay).
+    With ``login`` (user, password), mail is taken only after AUTH with them (over plain SMTP: a test's relay,
+    unless ``tls`` is given). ``tls`` = (scheme, certificate, key): ``smtp+starttls`` offers STARTTLS and takes
+    no mail (nor login) before it; ``smtps`` speaks TLS from the first byte.
     """
 
-    def __init__(self, login: tuple[str, str] | None = None) -> None:
+    def __init__(self, login: tuple[str, str] | None = None, tls: tuple[str, Path, Path] | None = None) -> None:
         self.inbox = Inbox()
         self.logins: list[tuple[str, str]] = []
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = int(probe.getsockname()[1])
-        auth: dict[str, Any] = {}
+        options: dict[str, Any] = {}
         if login is not None:
-            auth = {"auth_require_tls": False, "authenticator": self._check(login)}
+            # aiosmtpd counts only a STARTTLS as TLS: under smtps the whole connection is, from the first byte
+            starttls = tls is not None and tls[0] == "smtp+starttls"
+            options = {"auth_require_tls": starttls, "authenticator": self._check(login)}
             self.inbox.login_required = True
-        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port, **auth)
-        self.url = f"smtp://127.0.0.1:{self.port}"
+        scheme = "smtp"
+        if tls is not None:
+            scheme, cert_file, key_file = tls
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(cert_file, key_file)
+            if scheme == "smtps":
+                options["ssl_context"] = context
+            else:
+                options |= {"tls_context": context, "require_starttls": True}
+        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port, **options)
+        self.url = f"{scheme}://127.0.0.1:{self.port}"
 
     def _check(self, login: tuple[str, str]) -> Any:
         def authenticator(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:

@@ -151,6 +151,17 @@ def test_the_stats_page_shows_charts_in_a_browser(
     shot = page.screenshot(full_page=True)
     (tmp_path / "stats.png").write_bytes(shot)
     assert distinct_pixel_bytes(shot) > 20
+    phone = browser.new_context(  # type: ignore[attr-defined]
+        viewport={"width": 390, "height": 844},
+        is_mobile=True,
+        has_touch=True,
+        extra_http_headers={"Authorization": "Bearer chart-token"},
+    ).new_page()
+    phone.goto(server.url + "/stats/")
+    label = phone.locator("svg.chart text").first
+    drawn = label.bounding_box()["height"]  # the label as drawn, after the SVG is scaled to its box
+    assert drawn >= 10, drawn  # readable without zooming (at 720 px shrunk to the phone, 11 px labels drew at 5.5)
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390  # the chart scrolls in its box, not the page
 
 
 def test_an_imported_wordpress_site_shows_its_images_and_plays_its_audio(
@@ -319,6 +330,7 @@ def test_wordpress_layout_in_a_browser(browser: Any, laid_out: Any, tmp_path: Pa
     assert second[1] >= first[3]  # stacked
     gallery = _boxes(phone, ".wp-block-gallery > figure.wp-block-image img")
     assert round(gallery[0][1]) == round(gallery[1][1]) < gallery[2][1]  # two a row on a phone
+    assert abs(gallery[2][0] - gallery[0][0]) < 2 and abs(gallery[2][2] - gallery[1][2]) < 2  # a last row filled
     phone.screenshot(path=str(tmp_path / "layout-phone.png"), full_page=True)
     assert distinct_pixel_bytes((tmp_path / "layout-phone.png").read_bytes()) > 20
 
@@ -402,4 +414,41 @@ def test_a_feed_opened_on_a_phone_reads_at_the_pages_size(
             " e.getAttribute('href') || '')"
         )
         assert shown and all(shown), (path, shown)  # the site's title, its address, its description: none empty
+    context.close()
+
+
+MENU_PAGES = {"/": "aside.directory li", "/posts/csto-agreement-on-foreign-bases/": ".post-terms li"}
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_opening_a_subscribe_menu_moves_nothing_before_it(
+    browser: Any, start_server: Callable[..., Any], tmp_path: Path, width: int
+) -> None:
+    """On the home page's directory and a post's "More like this": a Subscribe toggle is a tap target of at least
+    24 px; opening one shows its feeds under it, its toggle stays on its term's line, and no row before it moves."""
+    shutil.copytree(SEED_POSTS, tmp_path / "posts")
+    server = start_server(tmp_path)
+    context = browser.new_context(viewport={"width": width, "height": 900}, is_mobile=width < 500, has_touch=True)
+    page = context.new_page()
+    placed = (  # each row's term and toggle: [x, y] in the document (not the viewport, which a click may scroll)
+        "rows => [...document.querySelectorAll(rows)].map(li => [li.querySelector('a'), li.querySelector('summary')]"
+        ".map(e => { const r = e.getBoundingClientRect(); return [Math.round(r.x), Math.round(r.y + scrollY)]; }))"
+    )
+    for path, rows in MENU_PAGES.items():
+        page.goto(server.url + path)
+        toggles = page.locator(f"{rows} details.subscribe-menu > summary")
+        assert toggles.count() >= 3, path
+        heights = [toggles.nth(n).bounding_box()["height"] for n in range(toggles.count())]
+        assert min(heights) >= 24, (path, heights)
+        before = page.evaluate(placed, rows)
+        toggles.nth(1).click()
+        links = page.locator(f"{rows} details[open] .subscribe a").all()
+        assert [link.inner_text().split("\n")[0] for link in links][:3] == ["Atom", "RSS", "JSON Feed"], path
+        toggle = toggles.nth(1).bounding_box()
+        assert all(link.bounding_box()["y"] >= toggle["y"] + toggle["height"] - 1 for link in links), path
+        after = page.evaluate(placed, rows)
+        assert after[0] == before[0], (path, before[0], after[0])
+        (term_x, term_y), (toggle_x, toggle_y) = after[1]
+        assert abs(toggle_y - term_y) <= 6 and toggle_x > term_x, (path, after[1])  # beside its term
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
     context.close()

@@ -24,7 +24,7 @@ from support.mediafiles import PHONE_JPEG
 from support.mediafiles import copy
 from support.mediafiles import wordpress_uploads
 from support.mediafiles import write_png
-from support.nginxserver import running_nginx
+from support.nginx import running_nginx
 from support.paths import DATA
 from support.server import Server
 from syndicator.cli import cli
@@ -142,7 +142,7 @@ def test_serve_and_nginx_answer_every_asset_a_feed_names(tmp_path: Path, start_s
         served_types[path] = server.get(path).headers["Content-Type"]
     assert server.get("/feeds/media/images/unused.png").status_code == 404
     assert server.get("/feeds/media/../posts/2024-05-05-market.md").status_code == 404
-    with running_nginx(tmp_path, site) as nginx:
+    with running_nginx(tmp_path, site, f"127.0.0.1:{server.port}") as nginx:
         for path, (source, media_type) in expected.items():
             check_asset(lambda p, **kw: requests.get(nginx + p, timeout=5, **kw), path, source, media_type)
             assert requests.get(nginx + path, timeout=5).headers["Content-Type"] == served_types[path]

@@ -1,9 +1,9 @@
-"""deploy/nginx.conf serves feeds/ as a static site with the SPEC's headers."""
+"""deploy/nginx.conf serves feeds/ as a static site with the SPEC's headers, and logs the feeds it answers."""
 
 from __future__ import annotations
 
+import configparser
 import gzip
-import shutil
 import subprocess
 from collections.abc import Iterator
 from datetime import UTC
@@ -16,23 +16,27 @@ from click.testing import CliRunner
 
 from support.feedcheck import check_atom
 from support.feedcheck import wait_for
-from support.nginxserver import CONFIG
-from support.nginxserver import running_nginx
+from support.nginx import SERVER_BLOCK
+from support.nginx import running_nginx
 from support.paths import SEED_POSTS
+from support.programs import program
+from support.server import free_port
 from syndicator.cli import cli
 from syndicator.config import Settings
 from syndicator.service.build import Builder
 from syndicator.service.output import FilesOutput
 
+UNIT = SERVER_BLOCK.with_name("syndicator.service")
+
 
 @pytest.fixture
 def nginx(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    """nginx with the shipped config, pointed at a freshly built feeds/ on a free loopback port."""
+    """nginx with the shipped server block over a freshly built feeds/ (no app behind it: files only)."""
     site = tmp_path / "site"
     settings = Settings(posts_dir=SEED_POSTS, output_dir=site / "feeds", state_dir=tmp_path / "state")
     Builder(settings, FilesOutput()).reload(datetime.now(UTC))
-    with running_nginx(tmp_path, site) as url:
-        yield url, site / "feeds"
+    with running_nginx(tmp_path, site, f"127.0.0.1:{free_port()}") as url:
+        yield url, site
 
 
 @pytest.mark.parametrize(
@@ -46,10 +50,10 @@ def nginx(tmp_path: Path) -> Iterator[tuple[str, Path]]:
 )
 def test_nginx_serves_feeds_with_the_spec_headers(nginx: tuple[str, Path], path: str, media_type: str) -> None:
     """Media type with charset, strong ETag, Last-Modified, caching, CORS, gzip with Vary, 304s."""
-    url, feeds = nginx
+    url, site = nginx
     plain = requests.get(url + path, headers={"Accept-Encoding": "identity"}, timeout=5)
     assert plain.status_code == 200
-    assert plain.content == (feeds / path.removeprefix("/feeds/")).read_bytes()
+    assert plain.content == (site / path.removeprefix("/")).read_bytes()
     assert plain.headers["Content-Type"] == media_type
     assert plain.headers["Cache-Control"] == "public, max-age=60"
     assert plain.headers["Access-Control-Allow-Origin"] == "*"
@@ -69,91 +73,71 @@ def test_nginx_serves_feeds_with_the_spec_headers(nginx: tuple[str, Path], path:
         assert plain.headers["Link"] == f'<{url}/websub>; rel="hub", <{url}{path}>; rel="self"'
 
 
-def test_nginx_sends_what_the_app_sends_for_archive_pages(nginx: tuple[str, Path]) -> None:
-    """A full archive page gets the app's day-long max-age, its Link headers and the feed headers."""
-    url, feeds = nginx
-    pages = sorted((feeds / "category").glob("*/archive/1.atom")) or sorted((feeds / "archive").glob("1.atom"))
-    if not pages:
-        page = feeds / "archive" / "1.atom"
-        page.parent.mkdir(exist_ok=True)
-        page.write_bytes((feeds / "all.atom").read_bytes())  # the same headers, whatever its bytes
-        pages = [page]
-    path = "/feeds/" + pages[0].relative_to(feeds).as_posix()
-    answer = requests.get(url + path, timeout=5)
-    assert answer.status_code == 200 and answer.headers["Content-Type"] == "application/atom+xml; charset=utf-8"
-    assert answer.headers["Cache-Control"] == "public, max-age=86400"
-    assert answer.headers["Access-Control-Allow-Origin"] == "*"
-    assert answer.headers["Link"] == f'<{url}/websub>; rel="hub", <{url}{path}>; rel="self"'
+def test_the_systemd_unit_runs_the_service_safely() -> None:
+    """deploy/syndicator.service: serve from the site's folder with its config file, as its own user, restarted on
+    failure, no SYNDICATOR_* variable (every setting is in the config file the operator's commands read too)."""
+    unit = configparser.ConfigParser(strict=False, interpolation=None)
+    unit.read(UNIT)
+    service = unit["Service"]
+    assert service["ExecStart"].endswith(" serve --host 127.0.0.1 --port 8000 --config /srv/syndicator/syndicator.toml")
+    assert service["WorkingDirectory"] == "/srv/syndicator"
+    assert not [line for line in UNIT.read_text().splitlines() if "SYNDICATOR_" in line and not line.startswith("#")]
+    assert service["Restart"] == "on-failure" and service["User"] not in ("", "root")
+    assert service["StateDirectory"] and service["KillSignal"] == "SIGTERM"
+    assert unit["Install"]["WantedBy"] == "multi-user.target"
+    result = subprocess.run([program("systemd-analyze", "systemd"), "verify", str(UNIT)], capture_output=True)
+    assert b"Unknown key" not in result.stderr and b"Invalid" not in result.stderr
 
 
-def test_nginx_gzips_archive_pages_which_have_no_twin(tmp_path: Path) -> None:
-    """Archive pages are written without a .gz: nginx compresses them for a client that accepts gzip."""
+def test_nginx_logs_the_feeds_it_answers_for_syndicator_stats(nginx: tuple[str, Path], tmp_path: Path) -> None:
+    """The shipped block logs the feed requests nginx answers itself (only) in the combined format, in the site's
+    folder; `stats --import-log` counts them (what goes to the app, the app counts)."""
+    url, site = nginx
+    feedly = "Feedly/1.0 (+http://www.feedly.com/fetcher.html; 31 subscribers; feed-id=x)"
+    for agent in (feedly, "NetNewsWire/6.1", "newsboat/2.36", "NetNewsWire/6.1"):
+        requests.get(url + "/feeds/category/justice.atom", headers={"User-Agent": agent}, timeout=5)
+    requests.get(url + "/feeds/nope.atom", timeout=5)  # the app's to answer (none here: 502), not logged
+    log = site / "feeds-access.log"
+    # nginx writes a request's line once its answer is sent: the last one may still be on its way
+    wait_for(lambda: log.exists() and len(log.read_text().splitlines()) >= 4, timeout=10)
+    lines = log.read_text().splitlines()
+    assert len(lines) == 4 and all(line.startswith("127.0.0.1 - - [") for line in lines)
+    env = {
+        "SYNDICATOR_POSTS_DIR": str(SEED_POSTS),
+        "SYNDICATOR_OUTPUT_DIR": str(site / "feeds"),
+        "SYNDICATOR_STATE_DIR": str(tmp_path / "state"),
+    }
+    result = CliRunner().invoke(cli, ["stats", "--days", "1", "--import-log", str(log)], env=env)
+    assert result.exit_code == 0, result.output
+    assert f"{log}: 4 feed requests counted, 0 lines skipped (" in result.output
+    table = result.output.splitlines()[1:]
+    assert table[0] == "/feeds/category/justice.atom"
+    assert table[2].split()[1:] == ["33", "2", "31"]  # 31 Feedly subscribers + two other clients
+
+
+def test_a_static_only_site_is_served_without_serve(tmp_path: Path) -> None:
+    """No serve behind nginx (`build --watch` keeps feeds/): archive pages and a feed opened in a browser are the
+    files as they are (archive pages compressed when asked, kept reload_interval); nothing else of the folder."""
     site = tmp_path / "site"
     settings = Settings(
         posts_dir=SEED_POSTS, output_dir=site / "feeds", state_dir=tmp_path / "state", feed_size=2, archive_page_size=2
     )
     Builder(settings, FilesOutput()).reload(datetime.now(UTC))
-    feeds = site / "feeds"
-    assert (feeds / "archive" / "1.atom").is_file() and not (feeds / "archive" / "1.atom.gz").exists()
-    with running_nginx(tmp_path, site) as url:
-        path = url + "/feeds/archive/1.atom"
-        plain = requests.get(path, headers={"Accept-Encoding": "identity"}, timeout=5)
-        zipped = requests.get(path, headers={"Accept-Encoding": "gzip"}, timeout=5, stream=True)
-        assert plain.content == (feeds / "archive" / "1.atom").read_bytes()
-        assert zipped.headers["Content-Encoding"] == "gzip" and zipped.headers["Vary"] == "Accept-Encoding"
-        assert gzip.decompress(zipped.raw.read()) == plain.content
-        assert zipped.headers["Cache-Control"] == "public, max-age=86400"
-        again = requests.get(
-            path, headers={"Accept-Encoding": "gzip", "If-None-Match": zipped.headers["ETag"]}, timeout=5
-        )
-        assert again.status_code == 304
+    (site / "syndicator.toml").write_text('stats_token = "secret"\n')
+    with running_nginx(tmp_path, site, f"127.0.0.1:{free_port()}") as url:
+        static_only(url, site)
 
 
-def test_the_systemd_unit_runs_the_service_safely() -> None:
-    """deploy/syndicator.service: serve (or build --watch) as its own user, restarted on failure, with state."""
-    import configparser
-
-    unit = configparser.ConfigParser(strict=False, interpolation=None)
-    unit.read(CONFIG.with_name("syndicator.service"))
-    service = unit["Service"]
-    assert " serve " in service["ExecStart"] or "build --watch" in service["ExecStart"]
-    assert service["Restart"] == "on-failure" and service["User"] not in ("", "root")
-    assert service["StateDirectory"] and service["KillSignal"] == "SIGTERM"
-    assert unit["Install"]["WantedBy"] == "multi-user.target"
-    analyze = shutil.which("systemd-analyze")
-    if analyze is not None:
-        result = subprocess.run([analyze, "verify", str(CONFIG.with_name("syndicator.service"))], capture_output=True)
-        assert b"Unknown key" not in result.stderr and b"Invalid" not in result.stderr
-
-
-def test_nginx_hides_temp_files_and_unknown_paths(nginx: tuple[str, Path]) -> None:
-    """A temp file of a write in progress is never served; unknown feeds are 404."""
-    url, feeds = nginx
-    (feeds / ".all.atom.123.tmp").write_bytes(b"<partial")
-    assert requests.get(url + "/feeds/.all.atom.123.tmp", timeout=5).status_code == 404
-    assert requests.get(url + "/feeds/category/nope.atom", timeout=5).status_code == 404
-
-
-def test_nginx_logs_feed_requests_for_syndicator_stats(nginx: tuple[str, Path], tmp_path: Path) -> None:
-    """The shipped config logs feed requests (only) in the combined format; `stats --import-log` counts them."""
-    url, _feeds = nginx
-    feedly = "Feedly/1.0 (+http://www.feedly.com/fetcher.html; 31 subscribers; feed-id=x)"
-    for agent in (feedly, "NetNewsWire/6.1", "newsboat/2.36", "NetNewsWire/6.1"):
-        requests.get(url + "/feeds/category/justice.atom", headers={"User-Agent": agent}, timeout=5)
-    requests.get(url + "/feeds/nope.atom", timeout=5)
-    log = tmp_path / "logs" / "feeds.log"
-    # nginx writes a request's line once its answer is sent: the last one may still be on its way
-    wait_for(lambda: len(log.read_text().splitlines()) >= 6, timeout=10)
-    lines = log.read_text().splitlines()
-    assert len(lines) == 6 and all(line.startswith("127.0.0.1 - - [") for line in lines)  # and the probe of /feeds/
-    env = {
-        "SYNDICATOR_POSTS_DIR": str(SEED_POSTS),
-        "SYNDICATOR_OUTPUT_DIR": str(tmp_path / "site" / "feeds"),
-        "SYNDICATOR_STATE_DIR": str(tmp_path / "state"),
-    }
-    result = CliRunner().invoke(cli, ["stats", "--days", "1", "--import-log", str(log)], env=env)
-    assert result.exit_code == 0, result.output
-    assert f"{log}: 4 feed requests counted, 0 lines skipped (" in result.output  # not the 404s
-    table = result.output.splitlines()[1:]
-    assert table[0] == "/feeds/category/justice.atom"
-    assert table[2].split()[1:] == ["33", "2", "31"]  # 31 Feedly subscribers + two other clients
+def static_only(url: str, site: Path) -> None:
+    pages = sorted((site / "feeds").rglob("archive/*.atom"))
+    path = "/" + pages[0].relative_to(site).as_posix()
+    plain = requests.get(url + path, headers={"Accept-Encoding": "identity"}, timeout=5)
+    assert plain.status_code == 200 and plain.content == pages[0].read_bytes()
+    assert plain.headers["Content-Type"] == "application/atom+xml; charset=utf-8"
+    assert plain.headers["Cache-Control"] == "public, max-age=60"
+    zipped = requests.get(url + path, headers={"Accept-Encoding": "gzip"}, timeout=5, stream=True)
+    assert zipped.headers["Content-Encoding"] == "gzip" and gzip.decompress(zipped.raw.read()) == plain.content
+    opened = requests.get(url + "/feeds/all.atom", headers={"Sec-Fetch-Dest": "document"}, timeout=5)
+    assert opened.status_code == 200 and opened.content == (site / "feeds" / "all.atom").read_bytes()
+    for other in ("/syndicator.toml", "/feeds-access.log", "/feeds/.syndicator-state", "/", "/feeds/all.atom.gz"):
+        assert requests.get(url + other, timeout=5).status_code == 404, other

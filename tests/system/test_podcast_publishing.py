@@ -16,7 +16,7 @@ from support import podcastfiles
 from support.factories import NOW
 from support.feedcheck import check_rss
 from support.mediafiles import write_png
-from support.nginxserver import running_nginx
+from support.nginx import running_nginx
 from support.paths import ROOT
 from support.podcastsite import ITUNES
 from support.podcastsite import PODCAST
@@ -52,7 +52,7 @@ def test_episode_files_are_served_with_their_media_types_by_serve_and_nginx(
         assert answer.status_code == 200 and answer.content == (posts / path).read_bytes(), path
         assert answer.headers["Content-Type"].split(";")[0] == media_type, path
     (tmp_path / "nginx-work").mkdir()
-    with running_nginx(tmp_path / "nginx-work", tmp_path) as nginx:
+    with running_nginx(tmp_path / "nginx-work", tmp_path, f"127.0.0.1:{server.port}") as nginx:
         for path in expected:
             answer = requests.get(f"{nginx}/feeds/media/{path}", timeout=5)
             assert answer.status_code == 200 and answer.content == (posts / path).read_bytes(), path

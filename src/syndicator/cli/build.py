@@ -19,6 +19,7 @@ from syndicator.cli.common import _posts_dir
 from syndicator.cli.common import _settings
 from syndicator.cli.common import _stop
 from syndicator.cli.common import _stopping
+from syndicator.cli.common import adopt_option
 from syndicator.cli.common import config_option
 from syndicator.cli.common import now
 from syndicator.cli.common import setup_logging
@@ -42,12 +43,13 @@ logger = logging.getLogger(__name__)
 @click.option("--strict", is_flag=True, help="Exit 1 when any post failed to load.")
 @click.option("--watch", is_flag=True, help="Keep running: reload on the schedule, without serving HTTP.")
 @click.option("--allow-empty", is_flag=True, help="Publish an empty site when posts_dir has no post file.")
-def build(config: str | None, strict: bool, watch: bool, allow_empty: bool) -> None:
+@adopt_option
+def build(config: str | None, strict: bool, watch: bool, allow_empty: bool, adopt: bool) -> None:
     """Load the posts once, write every feed to output_dir, and exit (or keep watching)."""
     _stop.clear()
     handlers = {signum: signal.signal(signum, _ask_to_stop) for signum in (signal.SIGINT, signal.SIGTERM)}
     try:
-        _build(config, strict, watch, allow_empty)
+        _build(config, strict, watch, allow_empty, adopt)
         if _stop:
             raise Stopped(_stop[0])
     except (Stopped, KeyboardInterrupt) as exc:
@@ -60,23 +62,23 @@ def build(config: str | None, strict: bool, watch: bool, allow_empty: bool) -> N
             signal.signal(signum, handler)
 
 
-def _build(config: str | None, strict: bool, watch: bool, allow_empty: bool) -> None:
+def _build(config: str | None, strict: bool, watch: bool, allow_empty: bool, adopt: bool) -> None:
     started = time.perf_counter()
     setup_logging()
     settings = _settings(config)
     _posts_dir(settings)
     _theme(settings)
-    with _locked(settings):
-        _build_locked(settings, strict, watch, allow_empty, started)
+    with _locked(settings, adopt) as adopted:
+        _build_locked(settings, strict, watch, allow_empty, started, adopted)
 
 
 def _theme(settings: Settings) -> None:
     """With theme_dir: its templates tried on every page kind; a broken one stops the command in one line."""
-    from syndicator.core.pagerender import TemplateProblem
-    from syndicator.service.theme import page_renderer
-
     if settings.theme_dir is None:
         return
+    from syndicator.core.pagerender import TemplateProblem  # Jinja: imported only to try a theme
+    from syndicator.service.theme import page_renderer
+
     if not settings.theme_dir.is_dir():
         raise click.ClickException(f"theme_dir: {settings.theme_dir}: no such folder")
     try:
@@ -85,8 +87,10 @@ def _theme(settings: Settings) -> None:
         raise click.ClickException(f"theme: {exc}") from None
 
 
-def _build_locked(settings: Settings, strict: bool, watch: bool, allow_empty: bool, started: float) -> None:
-    if not watch and (stamp := unchanged_since_stamp(settings, now())) is not None:
+def _build_locked(
+    settings: Settings, strict: bool, watch: bool, allow_empty: bool, started: float, adopted: bool
+) -> None:
+    if not watch and not adopted and (stamp := unchanged_since_stamp(settings, now())) is not None:
         ms = (time.perf_counter() - started) * 1000
         logger.info("up to date posts=%d feeds=%d last_reload_ms=%.1f", stamp.posts, stamp.feeds, ms)
         _print_build(settings, stamp.feeds, stamp.posts, stamp.categories, stamp.problems, 0, 0, ms)
@@ -94,7 +98,7 @@ def _build_locked(settings: Settings, strict: bool, watch: bool, allow_empty: bo
             sys.exit(1)
         return
 
-    builder, report = _build_once(settings, stamp=not watch, allow_empty=allow_empty)
+    builder, report = _build_once(settings, stamp=not watch, allow_empty=allow_empty, adopted=adopted)
     _print_build(
         settings,
         len(report.feeds),
@@ -113,7 +117,9 @@ def _build_locked(settings: Settings, strict: bool, watch: bool, allow_empty: bo
         watch_forever(builder, now)
 
 
-def _build_once(settings: Settings, *, stamp: bool, allow_empty: bool) -> tuple[Builder, BuildReport]:
+def _build_once(
+    settings: Settings, *, stamp: bool, allow_empty: bool, adopted: bool = False
+) -> tuple[Builder, BuildReport]:
     """One load of every post, written to output_dir; a failure is one line (ClickException)."""
     from syndicator.core.recovery import LedgerError
     from syndicator.service.build import Builder
@@ -123,6 +129,8 @@ def _build_once(settings: Settings, *, stamp: bool, allow_empty: bool) -> tuple[
     from syndicator.store.files import OutputError
 
     builder = Builder(settings, FilesOutput(), allow_empty=allow_empty)
+    if adopted:
+        builder.state.adopt()
     bars = ProgressBar() if sys.stderr.isatty() else None
     try:
         report = builder.reload(now(), _stopping(bars))
@@ -141,6 +149,13 @@ def _build_once(settings: Settings, *, stamp: bool, allow_empty: bool) -> tuple[
             builder.save_stamp()
     except OSError as exc:
         raise click.ClickException(f"cannot write state_dir: {exc}") from exc
+    if settings.cdn_purge_url and (report.written or report.removed):
+        from syndicator.service.cdn import Purger
+        from syndicator.service.cdn import written_keys
+
+        purger = Purger(settings)
+        purger.purge(written_keys(report))
+        purger.drain()  # a warning for each key the CDN did not take
     return builder, report
 
 
@@ -224,7 +239,8 @@ def _preview(settings: Settings) -> tuple[Preview, Facts]:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
 @click.option("--threads", default=4, show_default=True, type=int, help="Python threads answering requests.")
-def serve(config: str | None, host: str, port: int, threads: int) -> None:
+@adopt_option
+def serve(config: str | None, host: str, port: int, threads: int, adopt: bool) -> None:
     """Load the posts, write feeds, reload on a schedule, and serve over HTTP."""
     from syndicator.service.server import AddressInUseError
     from syndicator.service.server import refuse_taken
@@ -241,8 +257,8 @@ def serve(config: str | None, host: str, port: int, threads: int) -> None:
         refuse_taken(host, port)
     except AddressInUseError as exc:
         raise click.ClickException(str(exc)) from exc
-    with _locked(settings):
-        serve_http(settings, host, port, threads, now)
+    with _locked(settings, adopt) as adopted:
+        serve_http(settings, host, port, threads, now, adopted=adopted)
 
 
 @click.command()

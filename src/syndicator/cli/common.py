@@ -66,20 +66,28 @@ def _posts_dir(settings: Settings) -> None:
 
 
 @contextmanager
-def _locked(settings: Settings) -> Iterator[None]:
-    """One builder per state_dir: hold its lock while the block runs, or refuse in one line."""
+def _locked(settings: Settings, adopt: bool = False) -> Iterator[bool]:
+    """One builder per state_dir and output_dir, and output_dir only this state_dir's: hold the locks while the
+    block runs, or refuse in one line; yields whether output_dir was another state_dir's (``--adopt``)."""
+    from syndicator.store.claim import ClaimedError
+    from syndicator.store.claim import claim
     from syndicator.store.state import BuilderLock
     from syndicator.store.state import LockedError
 
     lock = BuilderLock(settings)
     try:
         lock.acquire()
-    except LockedError as exc:
+        adopted = claim(settings, adopt=adopt)
+    except (LockedError, ClaimedError) as exc:
+        lock.release()
         raise click.ClickException(str(exc)) from exc
     except OSError as exc:
-        raise click.ClickException(f"cannot lock state_dir {settings.state_dir}: {exc.strerror}") from exc
+        lock.release()
+        raise click.ClickException(f"cannot lock {exc.filename or settings.state_dir}: {exc.strerror}") from exc
+    if adopted:
+        logger.warning("output_dir adopted output_dir=%s state_dir=%s", settings.output_dir, settings.state_dir)
     try:
-        yield
+        yield adopted
     finally:
         lock.release()
 
@@ -161,6 +169,11 @@ class ProgressBar:
         self._held = []
 
 
+adopt_option = click.option(
+    "--adopt",
+    is_flag=True,
+    help="Take over an output_dir built from another state_dir (what it published is read back first).",
+)
 config_option = click.option(
     "--config",
     "config",

@@ -53,6 +53,7 @@ def import_wordpress_command(
     from syndicator.importers.wordpress import import_wordpress
     from syndicator.outbound import NotPublicError
     from syndicator.outbound import RefusedError
+    from syndicator.outbound import UnresolvedError
 
     setup_logging()
     config_path = Path(config) if config is not None else Path(DEFAULT_CONFIG)
@@ -65,6 +66,8 @@ def import_wordpress_command(
     if media is not None and media.startswith(("http://", "https://")):
         try:
             check_source(media, allow_private=media_allow_private)
+        except UnresolvedError as exc:  # offline, or the old host is gone: each file fails, the posts keep their URLs
+            click.echo(f"warning: --media: {exc}; its files keep their old URLs", err=True)
         except NotPublicError as exc:
             hint = "--media-allow-private allows private, loopback and link-local addresses"
             raise click.ClickException(f"--media: {exc} ({hint})") from exc
@@ -98,13 +101,14 @@ def _print_import(report: ImportReport, export: Path, target: Path, config_path:
     """The import's summary: what came over, what was converted, what was lost or skipped."""
     media = f"{report.media_fetched} fetched, {len(report.media_failed)} failed"
     click.echo(
-        f"imported {report.posts - report.pages} posts and {report.pages} pages into {target}: "
+        f"imported {_many(report.posts - report.pages, 'post')} and {_many(report.pages, 'page')} into {target}: "
         f"{len(report.new)} new, {len(report.updated)} updated, "
-        f"{len(report.unchanged)} unchanged; {report.drafts} drafts, {report.scheduled} scheduled; "
-        f"{len(report.renamed)} renamed slugs, {report.enclosures} enclosures, {report.embeds} embeds, "
-        f"{report.galleries} galleries, {report.images} featured images, {report.links} links to the old site "
-        f"made new; media: {media}; {report.redirects_added} redirects and {report.categories_added} categories "
-        f"written to {config_path}"
+        f"{len(report.unchanged)} unchanged; {_many(report.drafts, 'draft')}, {report.scheduled} scheduled; "
+        f"{_many(len(report.renamed), 'renamed slug')}, {_many(report.enclosures, 'enclosure')}, "
+        f"{_many(report.embeds, 'embed')}, {_many(report.galleries, 'gallery', 'galleries')}, "
+        f"{_many(report.images, 'featured image')}, {_many(report.links, 'link')} to the old site made new; "
+        f"media: {media}; {_many(report.redirects_added, 'redirect')} and "
+        f"{_many(report.categories_added, 'category', 'categories')} written to {config_path}"
     )
     for count, what in (
         (report.comments, "comment{s} (the posts and pages come without them)"),
@@ -126,6 +130,11 @@ def _print_import(report: ImportReport, export: Path, target: Path, config_path:
             "lost (nothing to show without WordPress): " + ", ".join(f"{n} {k}" for k, n in sorted(report.lost.items()))
         )
     _print_failures(report, export, config_path)
+
+
+def _many(count: int, one: str, more: str = "") -> str:
+    """A count and its noun, singular for 1 (``1 gallery``, ``2 galleries``)."""
+    return f"{count} {one if count == 1 else more or one + 's'}"
 
 
 def _print_failures(report: ImportReport, export: Path, config_path: Path) -> None:

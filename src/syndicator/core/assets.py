@@ -14,6 +14,7 @@ import html
 import posixpath
 import re
 from collections.abc import Iterator
+from pathlib import PurePosixPath
 from urllib.parse import quote
 from urllib.parse import unquote
 
@@ -22,6 +23,7 @@ from syndicator.core.markup import url_scheme
 from syndicator.core.urls import FEEDS_PREFIX
 
 MEDIA_DIR = "media"  # under output_dir, and under /feeds/ in URLs
+SITE_IMAGES = "_site"  # the site's images kept outside posts_dir, under media/ (no asset of posts_dir starts with _)
 OCTET_STREAM = "application/octet-stream"
 _URL_SAFE = "/@:!$'()*+;="  # kept as they are in an asset's URL path (',' and '&' are encoded: srcset, HTML)
 # A file's media type by its extension: one table for the feeds, `serve` and deploy/nginx.conf (a test
@@ -173,10 +175,12 @@ def media_tags(fragment: str) -> Iterator[tuple[str, dict[str, str]]]:
 
 
 def site_images(settings: Settings) -> list[tuple[str, str, str]]:
-    """``site_icon`` and ``site_logo`` as (setting, URL, path under posts_dir or "" for a remote one); unset: left out.
+    """``site_icon`` and ``site_logo`` as (setting, URL, asset path or "" for a remote one); unset: left out.
 
-    A path is a file under posts_dir; a value that is neither an http(s) URL
-    nor such a path is left out (config.py refuses one when it is read).
+    A file is published like any asset: one under posts_dir at its path there,
+    one elsewhere (the config file's folder, say) at ``_site/<setting>/<name>``
+    (``site_image_files``). A value that is neither an http(s) URL nor a file
+    is left out (config.py refuses one when it is read).
     """
     found = [
         _named_image(name, value, settings) for name in ("site_icon", "site_logo") if (value := getattr(settings, name))
@@ -186,15 +190,41 @@ def site_images(settings: Settings) -> list[tuple[str, str, str]]:
 
 def config_images(settings: Settings) -> list[tuple[str, str, str]]:
     """Every image the config names, as ``site_images`` gives them: the site's, and each podcast's artwork."""
-    shows = [_named_image(f"{show.key}.image", show.image, settings) for show in settings.podcasts.shows if show.image]
+    shows = [_named_image(name, value, settings) for name, value in _show_images(settings)]
     return site_images(settings) + [image for image in shows if image is not None]
+
+
+def _show_images(settings: Settings) -> list[tuple[str, str]]:
+    return [(f"{show.key}.image", show.image) for show in settings.podcasts.shows if show.image]
 
 
 def _named_image(name: str, value: str, settings: Settings) -> tuple[str, str, str] | None:
     if url_scheme(value) in ("http", "https"):
         return name, value, ""
-    path = local_path(value, "")
+    path = _site_image_path(name, value, settings)
     return (name, asset_url(settings, path), path) if path is not None else None
+
+
+def site_image_files(settings: Settings) -> dict[str, str]:
+    """The images the config names that are files outside posts_dir: asset path -> the file's path."""
+    files = {}
+    for name, value in (("site_icon", settings.site_icon), ("site_logo", settings.site_logo), *_show_images(settings)):
+        path = _site_image_path(name, value, settings)
+        if path is not None and path.startswith(f"{SITE_IMAGES}/"):
+            files[path] = value
+    return files
+
+
+def _site_image_path(name: str, value: str, settings: Settings) -> str | None:
+    """The asset path of a site image that is a file: under posts_dir, or ``_site/<setting>/<name>`` outside it."""
+    if not value or url_scheme(value):
+        return None
+    if not value.startswith("/"):
+        return local_path(value, "")  # relative to posts_dir (a config file's value is made absolute)
+    file, posts = PurePosixPath(value), PurePosixPath(settings.posts_dir)
+    if file.is_relative_to(posts):
+        return local_path(file.relative_to(posts).as_posix(), "")
+    return f"{SITE_IMAGES}/{name}/{file.name}"
 
 
 def site_image_urls(settings: Settings) -> dict[str, str]:

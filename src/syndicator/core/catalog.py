@@ -45,6 +45,10 @@ class Catalog:
     next_publish_at: datetime | None
     problems: tuple[LoadProblem, ...]
     pages: dict[str, Post] = field(default_factory=dict)
+    # Each post's labels once made, by the post's id (with the post, to tell a post from another that had its id).
+    _labels: dict[int, tuple[Post, tuple[str, ...]]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @classmethod
     def build(cls, posts: Iterable[Post], now: datetime, *, partners: bool = False) -> Catalog:
@@ -156,8 +160,13 @@ class Catalog:
         return category.name if category is not None else term.name
 
     def labels(self, post: Post) -> tuple[str, ...]:
-        """The displayed names of a post's categories: its entries' labels."""
-        return tuple(self.name_of(t) for t in post.categories)
+        """The displayed names of a post's categories: its entries' labels (made once a post: each feed asks)."""
+        known = self._labels.get(id(post))
+        if known is not None and known[0] is post:
+            return known[1]
+        labels = tuple(self.name_of(t) for t in post.categories)
+        self._labels[id(post)] = (post, labels)
+        return labels
 
     def category_names(self) -> tuple[tuple[str, str], ...]:
         """Every category's (slug, displayed name): what the labels of every entry depend on."""

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from xml.sax.saxutils import escape
-from xml.sax.saxutils import quoteattr
+
+from syndicator.core.markup import xml_escape
+from syndicator.core.markup import xml_quoteattr
 
 PALETTE = ("#2f6f9f", "#e08a2c", "#4e9a4b", "#b5485d", "#7d5ba6", "#8c6d46", "#3b9c9c", "#c2a633", "#777777")
 _LEFT, _RIGHT, _TOP, _BOTTOM = 48, 12, 12, 44  # margins around the plot, in px
@@ -43,8 +44,8 @@ def stacked_bars(title: str, days: Sequence[str], series: Sequence[Series], widt
     slot = plot_w / max(len(days), 1)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" width="{width}" height="{height}"'
-        f' viewBox="0 0 {width} {height}" aria-label={quoteattr(title)}>',
-        f"<title>{escape(title)}</title>",
+        f' viewBox="0 0 {width} {height}" aria-label={xml_quoteattr(title)}>',
+        f"<title>{xml_escape(title)}</title>",
         f'<rect x="0" y="0" width="{width}" height="{height}" fill="#ffffff"/>',
     ]
     for tick in range(5):  # the value axis: 0, step ... top, with grid lines
@@ -60,7 +61,7 @@ def stacked_bars(title: str, days: Sequence[str], series: Sequence[Series], widt
             x = _LEFT + slot * (i + 0.5)
             parts.append(
                 f'<text x="{x:.1f}" y="{_TOP + plot_h + 15}" text-anchor="middle" font-size="11"'
-                f' fill="#444444">{escape(day[5:])}</text>'
+                f' fill="#444444">{xml_escape(day[5:])}</text>'
             )
     parts.append(
         f'<line x1="{_LEFT}" y1="{_TOP + plot_h}" x2="{width - _RIGHT}" y2="{_TOP + plot_h}" stroke="#888888"/>'
@@ -84,7 +85,7 @@ def _bar(i: int, day: str, series: Sequence[Series], total: int, top: int, slot:
         tip = f"{day}: {part.label} {value:,} (total {total:,})"
         parts.append(
             f'<rect x="{x:.1f}" y="{base:.1f}" width="{bar_w:.1f}" height="{h:.1f}"'
-            f' fill="{PALETTE[n % len(PALETTE)]}"><title>{escape(tip)}</title></rect>'
+            f' fill="{PALETTE[n % len(PALETTE)]}"><title>{xml_escape(tip)}</title></rect>'
         )
     return parts
 
@@ -94,6 +95,6 @@ def _legend(series: Sequence[Series], y: int) -> list[str]:
     x = _LEFT
     for n, part in enumerate(series):
         parts.append(f'<rect x="{x}" y="{y - 9}" width="10" height="10" fill="{PALETTE[n % len(PALETTE)]}"/>')
-        parts.append(f'<text x="{x + 14}" y="{y}" font-size="11" fill="#222222">{escape(part.label)}</text>')
+        parts.append(f'<text x="{x + 14}" y="{y}" font-size="11" fill="#222222">{xml_escape(part.label)}</text>')
         x += 24 + 7 * len(part.label)
     return parts

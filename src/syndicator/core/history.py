@@ -21,6 +21,22 @@ from syndicator.core.ledger import words_of
 from syndicator.model import Post
 from syndicator.model import Tombstone
 
+_SECOND = timedelta(seconds=1)
+
+
+def whole_second(moment: datetime) -> datetime:
+    """A time as a feed writes it: in whole seconds, a fraction rounded up (never earlier than the time itself).
+
+    ROME, the library under many Java readers, reads ``16:20:27.466698`` as
+    466,698 milliseconds (7.8 minutes late); RSS's RFC 822 has no fractions.
+    """
+    return moment if not moment.microsecond else moment.replace(microsecond=0) + _SECOND
+
+
+def seen_at(now: datetime) -> datetime:
+    """The time an edit or a deletion is recorded as first seen: ``now`` without its fraction of a second."""
+    return now.replace(microsecond=0)
+
 
 def dated_edits(posts: Iterable[Post], ledger: Mapping[str, Record], now: datetime) -> list[Post]:
     """Posts as their entries are dated: an edit since publication is ``updated`` when it was first seen.
@@ -37,7 +53,7 @@ def dated_edits(posts: Iterable[Post], ledger: Mapping[str, Record], now: dateti
             recorded = datetime.fromisoformat(record_.updated)
             if record_.content != words_of(post):
                 if post.updated <= recorded:  # edited, and the front matter does not say when: now
-                    post = replace(post, updated=max(now, post.date))
+                    post = replace(post, updated=max(seen_at(now), post.date))
             elif recorded > post.updated:
                 post = replace(post, updated=recorded)
         dated.append(post)
@@ -63,7 +79,7 @@ def mark_deleted(
             continue
         if changed is None:
             changed = dict(ledger)
-        changed[source] = replace(record_, deleted=now.isoformat())
+        changed[source] = replace(record_, deleted=seen_at(now).isoformat())
     return ledger if changed is None else changed
 
 
@@ -93,7 +109,9 @@ def gone_slugs(ledger: Mapping[str, Record], published: Iterable[str]) -> frozen
     A post for partners only never had a public page: its address stays unknown (404).
     """
     live = set(published)
-    return frozenset(r.slug for r in ledger.values() if r.deleted and not r.partners_only and r.slug not in live)
+    return frozenset(
+        r.slug for r in ledger.values() if r.deleted and r.slug and not r.partners_only and r.slug not in live
+    )
 
 
 def known_feeds(known: Mapping[str, str], current: Iterable[str], now: datetime) -> dict[str, str]:
@@ -102,5 +120,5 @@ def known_feeds(known: Mapping[str, str], current: Iterable[str], now: datetime)
     result = dict.fromkeys(sorted(live), "")
     for stem, gone in known.items():
         if stem not in live:
-            result[stem] = gone or now.isoformat()
+            result[stem] = gone or seen_at(now).isoformat()
     return dict(sorted(result.items()))

@@ -163,6 +163,28 @@ def dumps(ledger: dict[str, Record], line: Callable[[str, Record], bytes] = entr
     return b'{"version":%d,"posts":{\n%s\n}}\n' % (VERSION, body)
 
 
+def written_lines(data: bytes, ledger: dict[str, Record]) -> dict[str, bytes]:
+    """Each post's line in a ledger file as ``dumps`` wrote it, by source (``ledger``: what ``loads`` read of it).
+
+    A build writes them again as they are for the posts whose records did not
+    change, instead of encoding every post again. None are given ({}) for a
+    file of another version or laid out otherwise.
+    """
+    if not data.startswith(b'{"version":%d,"posts":{\n' % VERSION):
+        return {}
+    lines = data.split(b"\n")[1:-2]
+    sources = sorted(ledger)
+    if len(lines) != len(sources):
+        return {}
+    found = {}
+    for source, line in zip(sources, lines, strict=True):
+        line = line.removesuffix(b",")
+        if not line.startswith(b"%s:" % _ENCODE(source).encode()):
+            return {}
+        found[source] = line
+    return found
+
+
 def _entry(record_: Record) -> dict[str, object]:
     entry: dict[str, object] = {
         "id": record_.id,

@@ -10,11 +10,11 @@ from collections.abc import Sequence
 from datetime import UTC
 from datetime import datetime
 from email.utils import format_datetime
-from xml.sax.saxutils import escape
-from xml.sax.saxutils import quoteattr
 
 from syndicator.config import Settings
+from syndicator.core.markup import xml_escape
 from syndicator.core.markup import xml_legal
+from syndicator.core.markup import xml_quoteattr
 from syndicator.core.plan import FeedSpec
 from syndicator.core.urls import SITE_FEED
 from syndicator.core.urls import feed_url
@@ -37,7 +37,7 @@ def _render_opml(specs: Sequence[FeedSpec], settings: Settings, newest: datetime
         '<?xml version="1.0" encoding="UTF-8"?>',
         '<opml version="2.0">',
         "  <head>",
-        f"    <title>{escape(xml_legal(settings.site_title)[0])}</title>",
+        f"    <title>{xml_escape(xml_legal(settings.site_title)[0])}</title>",
         f"    <dateModified>{format_datetime(newest)}</dateModified>",
         "  </head>",
         "  <body>",
@@ -47,8 +47,8 @@ def _render_opml(specs: Sequence[FeedSpec], settings: Settings, newest: datetime
             continue
         xml_url = feed_url(settings, spec.stem, "atom", spec.prefix)
         lines.append(
-            f'    <outline type="rss" text={quoteattr(spec.title)} title={quoteattr(spec.title)}'
-            f" xmlUrl={quoteattr(xml_url)} htmlUrl={quoteattr(spec.page_url)}/>"
+            f'    <outline type="rss" text={xml_quoteattr(spec.title)} title={xml_quoteattr(spec.title)}'
+            f" xmlUrl={xml_quoteattr(xml_url)} htmlUrl={xml_quoteattr(spec.page_url)}/>"
         )
     lines += ["  </body>", "</opml>", ""]
     return "\n".join(lines).encode("utf-8")

@@ -94,8 +94,13 @@ Directory = tuple[tuple[str, tuple[tuple[str, str, int], ...]], ...]
 
 
 def directory(catalog: Catalog) -> Directory:
-    """Each kind of term that has any, with its groups as (slug, name, number of posts): what the home page lists."""
-    listed = []
+    """What the home page lists: the pages (``type: page``) as ``("page", ((path, title, depth), ...))``, by path
+    (depth 0 for a top-level page), then each kind of term that has any, with its groups as (slug, name, number of
+    posts)."""
+    listed: list[tuple[str, tuple[tuple[str, str, int], ...]]] = []
+    if catalog.pages:
+        pages = sorted(catalog.pages.items())
+        listed.append(("page", tuple((path, page.title, path.strip("/").count("/")) for path, page in pages)))
     for kind in TAXONOMIES:
         groups = tuple((slug, group.name, len(group.posts)) for slug, group in catalog.taxonomy(kind).items())
         if groups:

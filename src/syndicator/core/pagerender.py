@@ -36,6 +36,7 @@ from syndicator.core.actors import display_handle
 from syndicator.core.actors import handle_of
 from syndicator.core.assets import site_image_urls
 from syndicator.core.catalog import author_slug
+from syndicator.core.history import whole_second
 from syndicator.core.pageplan import Directory
 from syndicator.core.pageplan import PageSpec
 from syndicator.core.summary import description as summary_description
@@ -50,7 +51,7 @@ from syndicator.model import Post
 
 ENTRIES = "\0entries\0"  # where an archive page's excerpts go (no text of a page can hold a NUL)
 HEADINGS = {"category": "Category Archives", "tag": "Tag Archives", "author": "Author Archives"}
-DIRECTORY_TITLES = {"category": "Categories", "tag": "Tags", "author": "Authors"}
+DIRECTORY_TITLES = {"page": "Pages", "category": "Categories", "tag": "Tags", "author": "Authors"}
 # In a <script> element, "</script>" or "<!--" ends or confuses it: JSON escapes keep every such character out.
 _SCRIPT_SAFE = (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029"))
 # What a template may do wrong while rendering (Jinja's own errors, and a filter or attribute given the wrong value).
@@ -117,7 +118,7 @@ class PageRenderer:
             actor_url=lambda stem: actor_url(settings, handle_of(settings, stem)) if settings.fediverse else "",
         )
         env.filters["longdate"] = self.longdate
-        env.filters["utc"] = lambda value: value.isoformat()
+        env.filters["utc"] = lambda value: whole_second(value).isoformat()
         self.env = env
         for name in sorted({name for layer in layers for name in layer}):
             compiled(env, name)
@@ -261,8 +262,8 @@ def blog_posting(post: Post, settings: Settings, description: str, image: Image 
         "headline": post.title,
         "url": url,
         "mainEntityOfPage": url,
-        "datePublished": post.date.isoformat(),
-        "dateModified": post.updated.isoformat(),
+        "datePublished": whole_second(post.date).isoformat(),
+        "dateModified": whole_second(post.updated).isoformat(),
         "author": {
             "@type": "Person",
             "name": post.author.name,

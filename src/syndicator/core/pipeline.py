@@ -30,8 +30,9 @@ from syndicator.core.ledger import Record
 from syndicator.core.ledger import assign_ids
 from syndicator.core.ledger import follow_renames
 from syndicator.core.ledger import record
-from syndicator.core.recovery import Found
+from syndicator.core.recovery import Recovered
 from syndicator.core.recovery import adopt
+from syndicator.core.recovery import floor
 from syndicator.core.urls import SITE_FEED
 from syndicator.core.urls import feed_stem
 from syndicator.model import LoadProblem
@@ -94,18 +95,20 @@ def publish(
     ledger: dict[str, Record],
     now: datetime,
     last: Published | None = None,
-    recovered: Mapping[str, Found] | None = None,
+    recovered: Recovered | None = None,
     history: History | None = None,
 ) -> Published:
     """Publish the loaded posts at ``now``: published ids kept, edits dated, the catalog built (or edited), the
     ledger updated, deleted posts kept as tombstones, feeds that are gone remembered.
 
-    ``recovered`` (slug -> entry, read back from published feeds) fills in the
-    ledger when it was lost (LedgerError for posts it cannot tell from published ones).
+    ``recovered`` (what the feeds in output_dir show was published) fills in
+    the ledger when it was lost or is another state_dir's (LedgerError for
+    posts it cannot tell from published ones), so that no published id,
+    ``updated`` or live tombstone goes backwards.
     """
     history = history or History(last.feeds if last is not None else {})
     if recovered:
-        ledger = adopt(ledger, loaded, recovered)
+        ledger = floor(adopt(ledger, loaded, recovered.entries), recovered)
     posts, warnings, edits = _assign(last, loaded, ledger, now)
     if edits is None:  # files were added, removed or renamed
         renamed = follow_renames(ledger, loaded)

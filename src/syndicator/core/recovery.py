@@ -1,12 +1,14 @@
-"""Published ids given back to the posts from the feeds in output_dir when the ledger is lost.
+"""What was published, read back from the feeds in output_dir when the ledger is lost (or another state_dir's).
 
 Pure: ``recover_ids`` reads back the entries of the Atom documents this
 service wrote (the site-wide feed and its archive pages hold every published
-post); ``adopt`` gives each post the id of the entry it was published as: the
-entry at its slug, or else the one with its title on its day (its slug changed
-too). A post that might be a published one (an entry of its day is left that
-no post took) but matches none of them stops the build, named, rather than
-getting a new id in silence. No I/O.
+post), and ``recover_stones`` the RFC 6721 tombstones of its feeds; ``adopt``
+gives each post the id of the entry it was published as: the entry at its
+slug, or else the one with its title on its day (its slug changed too). A post
+that might be a published one (an entry of its day is left that no post took)
+but matches none of them stops the build, named, rather than getting a new id
+in silence. ``floor`` keeps what readers have seen from going backwards: no
+entry's ``updated`` earlier than published, no live tombstone dropped. No I/O.
 """
 
 from __future__ import annotations
@@ -19,16 +21,22 @@ from collections.abc import Iterable
 from collections.abc import Iterator
 from collections.abc import Mapping
 from dataclasses import dataclass
+from dataclasses import field
+from dataclasses import replace
 from datetime import UTC
 from datetime import datetime
 from urllib.parse import urlsplit
 
 from syndicator.core.ledger import Record
+from syndicator.core.ledger import words_of
 from syndicator.core.namespaces import atom
+from syndicator.core.namespaces.tombstones import URI as TOMBSTONES
 from syndicator.core.urls import post_slug
 from syndicator.model import Post
 
 _ATOM = f"{{{atom.URI}}}"
+_TOMBSTONE = f"{{{TOMBSTONES}}}deleted-entry"
+STONE_SOURCE = "tombstone:"  # the ledger's key of a tombstone read back (no post file is named so)
 _ID_DAY = re.compile(r"tag:[^,]+,(\d{4}-\d{2}-\d{2}):")  # the day a default id names
 SHOWN = 5  # posts a refusal names (then "and N more")
 
@@ -45,26 +53,99 @@ class Found:
     slug: str
     title: str
     days: frozenset[str]
+    updated: str = ""  # the entry's updated as published (ISO 8601)
+
+
+@dataclass(frozen=True, slots=True)
+class Stone:
+    """A tombstone as the feeds in output_dir show it: the deleted entry's id, when, and the feeds that show it."""
+
+    ref: str
+    when: str
+    stems: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Recovered:
+    """What output_dir shows was published: each post's entry by slug, and the tombstones."""
+
+    entries: Mapping[str, Found] = field(default_factory=dict)
+    stones: tuple[Stone, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.entries or self.stones)
 
 
 def recover_ids(documents: Iterable[bytes]) -> dict[str, Found]:
     """Post slug -> the entry published there, from Atom documents this service wrote; ValueError for another."""
     found: dict[str, Found] = {}
     for document in documents:
-        for entry in _entries(document):
+        for entry in _entries(_root(document)):
             item = _found(entry)
-            if item is not None:
-                found.setdefault(item.slug, item)
+            if item is None:
+                continue
+            known = found.setdefault(item.slug, item)
+            if known is not item and _later(item.updated, known.updated):  # the newest version published wins
+                found[item.slug] = replace(known, updated=item.updated)
     return found
 
 
-def _entries(document: bytes) -> Iterator[ET.Element]:
+def recover_stones(documents: Iterable[tuple[str, bytes]]) -> tuple[Stone, ...]:
+    """The tombstones of feeds this service wrote, given as (stem, Atom bytes): each deleted id once, with the
+    feeds showing it; ValueError for a document that is no Atom feed."""
+    found: dict[str, Stone] = {}
+    for stem, document in documents:
+        for element in _root(document).iter(_TOMBSTONE):
+            ref, when = element.get("ref", "").strip(), element.get("when", "").strip()
+            if not ref or _moment(when) is None:
+                continue
+            known = found.get(ref)
+            stems = (*known.stems, stem) if known is not None else (stem,)
+            found[ref] = Stone(ref, known.when if known is not None else when, stems)
+    return tuple(found[ref] for ref in sorted(found))
+
+
+def floor(ledger: dict[str, Record], recovered: Recovered) -> dict[str, Record]:
+    """The ledger with nothing published taken back: a record's ``updated`` no earlier than its entry's as
+    published, and a record (deleted then) for each tombstone of an id no record has."""
+    by_id = {found.id: found for found in recovered.entries.values()}
+    floored = dict(ledger)
+    for source, record_ in ledger.items():
+        found = by_id.get(record_.id)
+        if found is not None and _later(found.updated, record_.updated):
+            floored[source] = replace(record_, updated=found.updated)
+    ids = {record_.id for record_ in floored.values()}
+    for stone in recovered.stones:
+        if stone.ref not in ids:
+            floored[STONE_SOURCE + stone.ref] = Record(stone.ref, "", stems=stone.stems, deleted=stone.when)
+    return floored
+
+
+def _moment(text: str) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _later(text: str, than: str) -> bool:
+    """Whether the time ``text`` names is later than ``than``'s (a time that cannot be read is never later)."""
+    moment, other = _moment(text), _moment(than)
+    return moment is not None and (other is None or moment > other)
+
+
+def _root(document: bytes) -> ET.Element:
     try:
         root = ET.fromstring(document)  # noqa: S314 - our own output, not input from outside
     except ET.ParseError as exc:
         raise ValueError(f"not an Atom document: {exc}") from exc
     if root.tag != f"{_ATOM}feed":
         raise ValueError("not an Atom feed")
+    return root
+
+
+def _entries(root: ET.Element) -> Iterator[ET.Element]:
     return root.iter(f"{_ATOM}entry")
 
 
@@ -78,7 +159,8 @@ def _found(entry: ET.Element) -> Found | None:
             with contextlib.suppress(ValueError):  # no date: the id's day alone
                 days.add(_day(datetime.fromisoformat((entry.findtext(f"{_ATOM}published") or "").strip())))
             title = _words(entry.findtext(f"{_ATOM}title") or "")
-            return Found(entry_id, slug, title, frozenset(days))
+            updated = (entry.findtext(f"{_ATOM}updated") or "").strip()
+            return Found(entry_id, slug, title, frozenset(days), updated)
     return None
 
 
@@ -110,7 +192,7 @@ def adopt(ledger: dict[str, Record], posts: Iterable[Post], recovered: Mapping[s
             if not post.draft:  # a draft has no id readers see
                 waiting.append(post)
         else:
-            adopted[post.source] = Record(found.id, post.slug)
+            adopted[post.source] = _published_as(found, post, post.slug)
             taken.add(found.id)
     slugs = {post.slug for post in posts}
     free = [found for found in recovered.values() if found.id not in taken and found.slug not in slugs]
@@ -118,6 +200,12 @@ def adopt(ledger: dict[str, Record], posts: Iterable[Post], recovered: Mapping[s
     if unsure:
         raise LedgerError(_unsure_message(unsure))
     return adopted
+
+
+def _published_as(found: Found, post: Post, slug: str) -> Record:
+    """A post's record as its entry was published: its id, and its ``updated`` as readers saw it (the post taken
+    as published: an edit made while the ledger was lost cannot be told)."""
+    return Record(found.id, slug, content=words_of(post), updated=found.updated)
 
 
 def _by_title_and_day(
@@ -138,7 +226,7 @@ def _by_title_and_day(
         candidates = by_key.get(keys[post.source], set()) - taken  # an entry may name two days
         if len(candidates) == 1 and wanted[keys[post.source]] == 1:
             (found,) = candidates
-            adopted[post.source] = Record(found.id, found.slug)
+            adopted[post.source] = _published_as(found, post, found.slug)
             taken.add(found)
         else:
             left.append(post)

@@ -15,7 +15,6 @@ from collections.abc import Mapping
 from collections.abc import Sequence
 from datetime import UTC
 from datetime import datetime
-from xml.sax.saxutils import quoteattr
 
 from feedgen.entry import FeedEntry
 from feedgen.feed import FeedGenerator
@@ -26,7 +25,9 @@ from syndicator.config import Settings
 from syndicator.core.assets import site_image_urls
 from syndicator.core.catalog import Catalog
 from syndicator.core.episode import episode_audio
+from syndicator.core.history import whole_second
 from syndicator.core.markup import xml_legal
+from syndicator.core.markup import xml_quoteattr
 from syndicator.core.namespaces import add_to_entry
 from syndicator.core.namespaces import add_to_feed
 from syndicator.core.namespaces import entry_opening
@@ -50,6 +51,11 @@ JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 # An entry is serialized under a stand-in root declaring the namespaces its document's root does; the
 # declarations lxml repeats on the entry are then dropped, since the document's root carries them.
 _OPENINGS = {fmt: entry_opening(fmt) for fmt in ("atom", "rss", "podcast")}
+_BARE = {"atom": b"<entry", "rss": b"<item", "podcast": b"<item"}
+# Stand for a post's summary and content HTML while its entry is serialized: lxml escaping ten kilobytes of HTML,
+# and the references made of its escapes, cost four times what writing the HTML in afterwards does.
+_MARKS = ("\ue000", "\ue001")
+_MARK_BYTES = tuple(mark.encode("utf-8") for mark in _MARKS)
 FEED_STYLESHEET = "/static/feed.css"  # under site_url: the stylesheet of Atom and RSS documents, for browsers
 _ITEMS = "\0items\0"  # stands for the list of items (no feed text can hold a NUL: it is not XML-legal)
 Entries = Mapping[str, Sequence[bytes]]  # format -> the spec's posts' entries, in its order
@@ -74,8 +80,8 @@ def _feed_generator(spec: FeedSpec, settings: Settings) -> FeedGenerator:
     if rights:
         fg.rights(xml_legal(rights)[0])  # Atom rights and RSS copyright
     updated = max(_newest_updated(entries), max((t.when for t in spec.tombstones), default=EMPTY_FEED_UPDATED))
-    fg.updated(updated)
-    fg.lastBuildDate(updated)
+    fg.updated(whole_second(updated))
+    fg.lastBuildDate(whole_second(updated))
     # The alternate link first: some readers (feed-extractor) take a feed's first link as its site.
     fg.link(href=spec.page_url, rel="alternate", type="text/html")
     fg.link(href=feed_url(settings, spec.stem, "atom", spec.prefix), rel="self", type=ATOM_FEED)
@@ -113,13 +119,26 @@ def _text_as_character_references(xml: bytes) -> bytes:
     return _TAG_WITH_REFERENCES.sub(_named_entities, xml)
 
 
+def as_element_text(html: str) -> bytes:
+    """Text as lxml writes it in an element, with ``_text_as_character_references``'s references: in one pass.
+
+    (lxml writes a carriage return as ``&#13;``; ``&``, ``<`` and ``>`` are written as references.)
+    """
+    text = html.encode("utf-8")
+    text = text.replace(b"&", b"&#x26;").replace(b"<", b"&#x3C;").replace(b">", b"&#x3E;")
+    return text.replace(b"\r", b"&#13;") if b"\r" in text else text
+
+
 def _named_entities(tag: re.Match[bytes]) -> bytes:
     return tag.group().replace(b"&#x26;", b"&amp;").replace(b"&#x3C;", b"&lt;").replace(b"&#x3E;", b"&gt;")
 
 
-def _make_entry(post: Post, labels: tuple[str, ...], settings: Settings, fmt: str) -> tuple[FeedEntry, bool]:
+def _make_entry(
+    post: Post, labels: tuple[str, ...], settings: Settings, fmt: str, html: tuple[str, str]
+) -> tuple[FeedEntry, bool]:
     """A post's feedgen entry in a format, with its namespaces' parts; whether one writes a prefixed namespace.
 
+    ``html``: the text of its summary and content elements (the HTML, or marks standing for it).
     RSS's <author> is an address (feedgen writes one for an e-mail), and
     readers show it whole ("zoe@example.org (Zoë)"): RSS items name their
     author with dc:creator only. A category's term and label are both its
@@ -132,8 +151,8 @@ def _make_entry(post: Post, labels: tuple[str, ...], settings: Settings, fmt: st
     fe.guid(post.id, permalink=post.id == url)
     fe.title(post.title)
     fe.link(href=url, rel="alternate", type="text/html")
-    fe.published(post.date)
-    fe.updated(post.updated)
+    fe.published(whole_second(post.date))
+    fe.updated(whole_second(post.updated))
     author = {"name": post.author.name}
     if post.author.email and fmt == "atom":
         author["email"] = post.author.email
@@ -144,9 +163,9 @@ def _make_entry(post: Post, labels: tuple[str, ...], settings: Settings, fmt: st
         fe.category(term=label, label=label, scheme=f"{settings.base_url}/category/")
     for term in post.tags:
         fe.category(term=term.name, label=term.name, scheme=f"{settings.base_url}/tag/")
-    fe.summary(post.summary_html, type="html")
+    fe.summary(html[0], type="html")
     if settings.full_content:
-        fe.content(post.content_html, type="html")
+        fe.content(html[1], type="html")
     # RSS allows one enclosure, and requires its length (0: unknown); a podcast's is the episode's audio.
     first = episode_audio(post) if fmt == "podcast" else post.enclosures[0] if post.enclosures else None
     if first is not None and fmt != "atom":
@@ -154,33 +173,54 @@ def _make_entry(post: Post, labels: tuple[str, ...], settings: Settings, fmt: st
     return fe, add_to_entry(fe, post, fmt)
 
 
+def _html(post: Post, settings: Settings) -> tuple[str, str]:
+    """A post's summary HTML and, with ``full_content``, its content HTML (else "")."""
+    return post.summary_html, post.content_html if settings.full_content else ""
+
+
 def atom_entry(post: Post, labels: tuple[str, ...], settings: Settings) -> bytes:
     """A post's Atom entry, serialized (``labels``: its categories' displayed names)."""
-    fe, prefixed = _make_entry(post, labels, settings, "atom")
-    entry = fe.atom_entry()
-    if prefixed:
-        stand_in("atom").append(entry)
-    return _serialized(entry, _OPENINGS["atom"], b"<entry")
+    return _entry(post, labels, settings, "atom")
 
 
 def rss_item(post: Post, labels: tuple[str, ...], settings: Settings) -> bytes:
     """A post's RSS item, serialized without the namespace declarations its channel carries."""
-    fe, prefixed = _make_entry(post, labels, settings, "rss")
-    item = fe.rss_entry()
+    return _entry(post, labels, settings, "rss")
+
+
+def _entry(post: Post, labels: tuple[str, ...], settings: Settings, fmt: str) -> bytes:
+    """An entry or item, its summary and content written in after the rest is serialized (``_MARKS``).
+
+    Should a mark be found elsewhere in the entry (in a title, say), the
+    whole entry is serialized with its HTML in it instead: the same bytes.
+    """
+    html = _html(post, settings)
+    marks = tuple(_MARKS[n] if text else "" for n, text in enumerate(html))
+    blob = _serialized_entry(post, labels, settings, fmt, (marks[0], marks[1]))
+    for mark, text in zip(_MARK_BYTES, html, strict=True):
+        if text:
+            if blob.count(mark) != 1:
+                return _serialized_entry(post, labels, settings, fmt, html)
+            blob = blob.replace(mark, as_element_text(text))
+    return blob
+
+
+def _serialized_entry(
+    post: Post, labels: tuple[str, ...], settings: Settings, fmt: str, html: tuple[str, str]
+) -> bytes:
+    """An entry or item as bytes (the stand-in root declares the prefixed namespaces its parts write)."""
+    fe, prefixed = _make_entry(post, labels, settings, fmt, html)
+    element = fe.atom_entry() if fmt == "atom" else fe.rss_entry()
     if prefixed:
-        stand_in("rss").append(item)
-    return _serialized(item, _OPENINGS["rss"], b"<item")
+        stand_in(fmt).append(element)
+    return _serialized(element, _OPENINGS[fmt], _BARE[fmt])
 
 
 def podcast_item(post: Post, labels: tuple[str, ...], settings: Settings) -> bytes:
     """A post's item in a podcast's RSS, with its episode's tags; empty for a post without audio (no episode)."""
     if episode_audio(post) is None:
         return b""
-    fe, prefixed = _make_entry(post, labels, settings, "podcast")
-    item = fe.rss_entry()
-    if prefixed:
-        stand_in("podcast").append(item)
-    return _serialized(item, _OPENINGS["podcast"], b"<item")
+    return _entry(post, labels, settings, "podcast")
 
 
 def _serialized(element: etree._Element, opening: bytes, bare: bytes) -> bytes:
@@ -202,8 +242,8 @@ def json_item(post: Post, labels: tuple[str, ...], settings: Settings) -> bytes:
         "title": post.title,
         "summary": summary_text(post.summary_html),
         "content_html": post.content_html,
-        "date_published": post.date.isoformat(),
-        "date_modified": post.updated.isoformat(),
+        "date_published": whole_second(post.date).isoformat(),
+        "date_modified": whole_second(post.updated).isoformat(),
         "tags": list(labels) + [t.name for t in post.tags],
         "authors": [author],
         "author": author,
@@ -246,7 +286,7 @@ def _with_stylesheet(document: bytes, settings: Settings) -> bytes:
     CSS, not XSLT (which current browsers are dropping); feed readers ignore the instruction.
     """
     declaration, newline, rest = document.partition(b"\n")
-    href = quoteattr(f"{settings.base_url}{FEED_STYLESHEET}").encode("utf-8")
+    href = xml_quoteattr(f"{settings.base_url}{FEED_STYLESHEET}").encode("utf-8")
     return b'%s%s<?xml-stylesheet type="text/css" href=%s?>\n%s' % (declaration, newline, href, rest)
 
 

@@ -12,13 +12,14 @@ listed (the catalog is the public one). Deterministic. No I/O.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import datetime
 from urllib.parse import quote
-from xml.sax.saxutils import escape
 
 from syndicator.config import Settings
 from syndicator.core.catalog import Catalog
+from syndicator.core.markup import xml_escape
 from syndicator.core.pageplan import archives
 from syndicator.core.urls import PARTNERS_ROOT
 from syndicator.core.urls import post_url
@@ -32,9 +33,17 @@ NAMESPACE = "http://www.sitemaps.org/schemas/sitemap/0.9"
 _DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n'
 
 
+_PART = re.compile(r"sitemap-[1-9][0-9]*\.xml(\.gz)?")
+
+
 def part_name(number: int) -> str:
     """The file of one part of a sitemap past MAX_URLS (numbered from 1)."""
     return f"sitemap-{number}.xml"
+
+
+def is_part(name: str) -> bool:
+    """Whether a file's name is one a part of the sitemap has (or its .gz twin)."""
+    return _PART.fullmatch(name) is not None
 
 
 def addresses(catalog: Catalog, settings: Settings) -> Iterator[tuple[str, datetime]]:
@@ -73,7 +82,7 @@ def _urlset(listed: list[tuple[str, datetime]]) -> bytes:
 
 def _loc(url: str) -> str:
     """An address as a sitemap's <loc>: any character outside URLs percent-encoded (UTF-8), then XML-escaped."""
-    return escape(quote(url, safe=":/?#[]@!$&'()*+,;=%~"))
+    return xml_escape(quote(url, safe=":/?#[]@!$&'()*+,;=%~"))
 
 
 def robots_txt(settings: Settings) -> bytes:

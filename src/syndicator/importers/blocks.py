@@ -35,6 +35,12 @@ _LINK = re.compile(r"<a\b[^<>]*?\bhref\s*=\s*[\"']([^\"']+)[\"'][^>]*>(.*?)</a>"
 _FIGCAPTION = re.compile(r"<figcaption\b[^>]*>(.*?)</figcaption>", re.I | re.S)
 _FIRST_CLASS = re.compile(r"""^\s*<[a-z][a-z0-9]*\b[^<>]*?\bclass\s*=\s*["']([^"']*)["']""", re.I)
 _IMG_ATTRIBUTE = re.compile(r"""<img\b[^<>]*?\b(src|alt)\s*=\s*["']([^"']*)["']""", re.I)
+_WRAPPER_START = re.compile(r"^\s*<[a-z][a-z0-9]*\b[^<>]*>", re.I)  # a block's own outermost element
+_WRAPPER_END = re.compile(r"</[a-z][a-z0-9]*\s*>\s*$", re.I)
+_COVER_MEDIA = re.compile(
+    r"<video\b[^<>]*>.*?</video\s*>|<img\b[^<>]*>|<span\b[^<>]*\bwp-block-cover__(?:background|gradient)[^<>]*>\s*</span\s*>",
+    re.I | re.S,
+)
 _BACKGROUND = re.compile(r"background-image\s*:\s*url\(\s*['\"]?([^'\")]+)", re.I)
 _TAG = re.compile(r"<[^>]+>")
 _HARMLESS_EMPTY = frozenset(
@@ -134,13 +140,15 @@ def _render_kind(block: Block, found: Findings) -> str:
         return classic(_inner(block, found), found)
     if name == "core/footnotes":
         return _footnotes(block, found)
-    if name == "core/cover":
+    if name in ("core/cover", "core/cover-image"):
         return _cover(block, found)
     inner = _inner(block, found)
     if name in ("core/audio", "core/video", "core/file"):
         _enclose_block(block, inner, found)
     if not inner.strip() and name not in _HARMLESS_EMPTY:
         found.lost.append(name)
+    elif name == "core/gallery":
+        found.galleries += 1
     return inner
 
 
@@ -197,11 +205,13 @@ def _cover(block: Block, found: Findings) -> str:
     found_attrs = {k.lower(): v for k, v in _IMG_ATTRIBUTE.findall(own)}
     background = _BACKGROUND.search(own)
     url = str(block.attrs.get("url") or "") or found_attrs.get("src") or (background.group(1) if background else "")
-    inner = "".join(_render(b, found) for b in block.blocks())
+    inner = "".join(_render(b, found) for b in block.blocks()) or _own_text(own)
     if not url:
         return _inner(block, found)
     classes = _FIRST_CLASS.match(own)
-    class_names = classes.group(1) if classes else "wp-block-cover"
+    class_names = classes.group(1) if classes else ""
+    if "wp-block-cover" not in class_names.split():  # the older cover-image block: laid out as a cover
+        class_names = f"wp-block-cover {class_names}".strip()
     if block.attrs.get("backgroundType") == "video":
         found.enclose(url)
         media = f'<video controls src="{html.escape(url)}"></video>'
@@ -212,6 +222,13 @@ def _cover(block: Block, found: Findings) -> str:
         media = f'<img src="{html.escape(url)}" alt="{html.escape(alt)}" class="wp-block-cover__image-background" />'
     container = f'<div class="wp-block-cover__inner-container">{inner}</div>' if inner.strip() else ""
     return f'<figure class="{html.escape(class_names)}">{media}{container}</figure>'
+
+
+def _own_text(own: str) -> str:
+    """The text a cover of the older markup holds in its own HTML (``<p class="wp-block-cover-text">``, a heading),
+    without its wrapper, image, video or overlay; '' when it shows nothing."""
+    text = _COVER_MEDIA.sub("", _WRAPPER_END.sub("", _WRAPPER_START.sub("", own, count=1), count=1)).strip()
+    return text if _TAG.sub("", text).strip() else ""
 
 
 def _footnotes(block: Block, found: Findings) -> str:

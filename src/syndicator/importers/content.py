@@ -39,7 +39,7 @@ class Content:
     embeds: int = 0
     lost: tuple[str, ...] = ()  # what had nothing to show without WordPress ("core/latest-posts", "[playlist]")
     blocks: bool = False  # written with the block editor
-    galleries: int = 0  # [gallery] shortcodes rebuilt from the export's attachments
+    galleries: int = 0  # galleries shown (gallery blocks, [gallery] rebuilt from the export's attachments)
 
 
 def has_blocks(content: str) -> bool:

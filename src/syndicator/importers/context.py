@@ -66,7 +66,7 @@ class Findings:
     footnotes: str = ""  # the post's ``footnotes`` meta (JSON), for the footnotes block
     enclosures: list[Enclosure] = field(default_factory=list)
     embeds: int = 0
-    galleries: int = 0  # galleries rebuilt from the export's attachments
+    galleries: int = 0  # galleries shown: gallery blocks and [gallery] rebuilt from the export's attachments
     lost: list[str] = field(default_factory=list)  # blocks and shortcodes with nothing to show
     depth: int = 0  # reusable blocks inside reusable blocks
 

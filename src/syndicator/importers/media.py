@@ -206,6 +206,17 @@ class MediaCopier:
     present: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)  # upload path -> reason
     _done: dict[str, bool] = field(default_factory=dict)
+    _refused: str | None = None  # why the URL base cannot be reached ('' when it can), asked once
+
+    def _source_problem(self) -> str:
+        """Why no file can come from the URL base (its host cannot be looked up...), checked once for all files."""
+        if self._refused is None:
+            try:
+                check_source(self.source, allow_private=self.allow_private, resolve=self.resolve)
+                self._refused = ""
+            except RefusedError as exc:
+                self._refused = str(exc)
+        return self._refused
 
     @property
     def remote(self) -> bool:
@@ -252,6 +263,8 @@ class MediaCopier:
 
     def _read(self, path: str) -> bytes:
         if self.remote:
+            if problem := self._source_problem():
+                raise MediaError(problem)
             url = self.source.rstrip("/") + "/" + quote(path)
             return fetch(
                 url,

@@ -10,6 +10,8 @@ No I/O.
 
 from __future__ import annotations
 
+import dataclasses
+from collections import defaultdict
 from urllib.parse import unquote
 
 from syndicator.config import ConfigError
@@ -21,7 +23,8 @@ from syndicator.importers.wxr import Term
 
 
 def redirects(items: list[PlannedPost], wxr: Export) -> dict[str, dict[str, str]]:
-    """The old slugs that differ from the new ones, per kind, and every post's and page's WordPress id."""
+    """The old slugs that differ from the new ones, per kind, every post's and page's WordPress id, and each
+    attachment's id with the post it was uploaded to."""
     table: dict[str, dict[str, str]] = {"category": {}, "tag": {}, "author": {}, "post": {}}
 
     def add(kind: str, old: str, new: str) -> None:
@@ -44,7 +47,7 @@ def redirects(items: list[PlannedPost], wxr: Export) -> dict[str, dict[str, str]
         for old in (item.old_slug, *item.old_slugs):
             if not old.isdigit() and old not in slugs:
                 add("post", old, item.slug)
-    for kind, old, new in _ids(items, wxr):  # after the slugs: an old slug of digits keeps its entry
+    for kind, old, new in [*_ids(items, wxr), *_attachments(items, wxr)]:  # after the slugs: theirs are kept
         add(kind, old, new)
     return {kind: entries for kind, entries in table.items() if entries}
 
@@ -62,6 +65,17 @@ def _ids(items: list[PlannedPost], wxr: Export) -> list[tuple[str, str, str]]:
         if author_id.isdigit():
             found.append(("author", author_id, slugify(wxr.authors.get(item.login, item.login)) or "anonymous"))
     return found
+
+
+def _attachments(items: list[PlannedPost], wxr: Export) -> list[tuple[str, str, str]]:
+    """An attachment's page (``?attachment_id=<id>``, ``?p=<id>``) leads to the post it was uploaded to: ("post",
+    its id, the post's slug here) for each attachment of a published post."""
+    by_id = {str(item.post_id): item.slug for item in items if not item.draft}
+    return [
+        ("post", raw.post_id, by_id[raw.post_parent])
+        for raw in wxr.items
+        if raw.post_type == "attachment" and raw.post_id.isdigit() and raw.post_parent in by_id
+    ]
 
 
 def categories(items: list[PlannedPost], wxr: Export) -> dict[str, dict[str, str]]:
@@ -90,3 +104,31 @@ def categories(items: list[PlannedPost], wxr: Export) -> dict[str, dict[str, str
         if entry and slug and slug not in table:
             table[slug] = entry
     return dict(sorted(table.items()))
+
+
+def distinct_category_names(wxr: Export) -> Export:
+    """The export with each category WordPress shows under a name another category has too (``Foo A`` at the top
+    and under ``Foo Parent``) named apart, since names that give one slug are one category here.
+
+    The one whose WordPress slug is its name's keeps the name (else the top-level one, else the first listed); each
+    other is named with its parent's name, ``Foo A (Foo Parent)``, which gives the slug WordPress gave it
+    (``foo-a-foo-parent``), or with its own WordPress slug when that is taken too.
+    """
+    groups: defaultdict[str, list[Term]] = defaultdict(list)
+    for term in wxr.terms.values():
+        if term.taxonomy == "category":
+            groups[slugify(term.name)].append(term)
+    taken = set(groups)
+    renamed: dict[tuple[str, str], Term] = {}
+    for slug, group in groups.items():
+        if len(group) < 2 or not slug:
+            continue
+        keeper = next((t for t in group if t.slug == slug), None) or next((t for t in group if not t.parent), group[0])
+        for term in group:
+            parent = wxr.terms.get(("category", term.parent))
+            names = [f"{term.name} ({parent.name})" if parent is not None else "", f"{term.name} ({term.slug})"]
+            name = next((n for n in names if n and slugify(n) not in taken), "")
+            if term is not keeper and name:
+                taken.add(slugify(name))
+                renamed[("category", term.slug)] = dataclasses.replace(term, name=name)
+    return dataclasses.replace(wxr, terms={**wxr.terms, **renamed}) if renamed else wxr

@@ -35,6 +35,7 @@ from syndicator.importers.posts import settle_keys
 from syndicator.importers.posts import unique_slugs
 from syndicator.importers.posts import wanted
 from syndicator.importers.taxonomy import categories
+from syndicator.importers.taxonomy import distinct_category_names
 from syndicator.importers.taxonomy import redirects
 from syndicator.importers.writer import RECORD_FILE
 from syndicator.importers.writer import Writer
@@ -62,7 +63,7 @@ def read_export(export: Path, settings: Settings | None = None) -> tuple[list[Pl
 
 def _plan(export: Path, settings: Settings) -> tuple[list[PlannedPost], ImportReport, Uploads]:
     """The posts to write, what was skipped and converted, and which URLs are the old site's uploads."""
-    wxr = read_wxr(export)
+    wxr = distinct_category_names(read_wxr(export))
     report = ImportReport(items=len(wxr.items))
     site = Site.of(wxr)
     items = []

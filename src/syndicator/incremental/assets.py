@@ -21,6 +21,7 @@ from pathlib import Path
 from syndicator.config import Settings
 from syndicator.core.assets import config_images
 from syndicator.core.assets import media_type
+from syndicator.core.assets import site_image_files
 from syndicator.core.media import bind
 from syndicator.core.media import paths
 from syndicator.core.podcasts import show_problems
@@ -64,11 +65,25 @@ class AssetIndex:
         for full, state in asset_states(self.root, found):
             into = leaving if full in links and leaves(full, real) else files
             into[asset_name(self.root, full) or full] = (full, state)
+        files.update(self._site_files())
         now, before = _marked(files, leaving), _marked(self.files, self.leaving)
         changed = {path for path in now.keys() | before.keys() if now.get(path) != before.get(path)}
         self.files, self.leaving = files, leaving
         self.known = {path: known for path, known in self.known.items() if path in files}
         return changed
+
+    def _site_files(self) -> dict[str, Located]:
+        """The site's icon and logo kept outside posts_dir (the config file's folder): looked at by every full scan."""
+        files = {}
+        for path, value in site_image_files(self.settings).items():
+            full = os.path.realpath(value)  # opened by its real path: a link to it is the operator's own choice
+            try:
+                st = os.stat(full)
+            except OSError:
+                continue
+            if stat.S_ISREG(st.st_mode):
+                files[path] = (full, file_state(st))
+        return files
 
     def update_paths(self, fulls: Iterable[str]) -> set[str]:
         """Look at these paths only (a watcher's); return the asset paths added, removed or changed."""
@@ -121,9 +136,14 @@ class AssetIndex:
         """A warning for an image the config names that is a missing file (or a link leading out of posts_dir), and
         the podcasts' own (core.podcasts: categories Apple does not know, artwork of the wrong size).
         """
-        folder = Path(self.root)
+        folder, outside = Path(self.root), site_image_files(self.settings)
         missing = [
-            LoadProblem(str(folder / path), 1, f"{name} names {_missing(path, path in self.leaving)}", fatal=False)
+            LoadProblem(
+                outside.get(path) or str(folder / path),
+                1,
+                f"{name} names {_missing(outside.get(path) or path, path in self.leaving)}",
+                fatal=False,
+            )
             for name, _url, path in config_images(self.settings)
             if path and path not in self.files
         ]

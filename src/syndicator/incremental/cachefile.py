@@ -1,18 +1,28 @@
-"""The post cache's file under state_dir: written when the cache changed, by a forked copy when it can be.
+"""The post cache's file under state_dir: read before the first load, written when the cache changed.
 
-A one-off build hands the pickling and writing of the parsed posts (half a
-second at 10,000 posts) to a forked copy right after parsing, so that it runs
-on the second core while this process renders and writes the feeds; the
-reload waits for the copy before it returns.
+A change of a few posts is appended to the file as a segment of what changed
+(a one-post rebuild writes one post, not the ten thousand others); a file
+with many segments, or a change of many posts, is written whole again. A
+one-off build hands the writing (half a second at 10,000 posts, when it is
+whole) to a forked copy right after parsing, so that it runs on the second
+core while this process renders and writes the feeds; the reload waits for
+the copy before it returns.
 """
 
 from __future__ import annotations
 
+import gc
+
 from syndicator.config import Settings
 from syndicator.incremental.forked import Forked
 from syndicator.incremental.forked import can_fork
+from syndicator.incremental.postcache import Entry
 from syndicator.incremental.postcache import PostCache
 from syndicator.store import state
+from syndicator.store.state import CacheFileState
+
+MAX_SEGMENTS = 64  # appended since the file was last written whole; then it is written whole again
+WHOLE_FROM = 4  # a change of at least a fourth of the posts is written whole
 
 
 class CacheFile:
@@ -22,28 +32,68 @@ class CacheFile:
         self.settings = settings
         self.cache = cache
         self.apart = apart
-        self._saving: Forked[bool] | None = None
+        self._saving: Forked[CacheFileState | None] | None = None
+        self._on_disk: tuple[dict[str, Entry], CacheFileState] | None = None  # the entries the file holds, its state
+        self._writing: dict[str, Entry] = {}  # the entries the forked copy writes
+
+    def restore(self) -> None:
+        """Start the cache from the file an earlier process saved (when there is one, of this code and settings).
+
+        Read with the cycle collector paused (its passes over the objects being
+        made cost as much as making them), which are then kept out of its later
+        full passes: the posts live on, as a snapshot's do (``gc.freeze``).
+        """
+        paused = gc.isenabled()
+        gc.disable()
+        try:
+            saved, file = state.load_post_cache(self.settings)
+        finally:
+            if paused:
+                gc.enable()
+        gc.freeze()
+        self.cache.restore(saved)
+        if file is not None and self.cache.entries:
+            self._on_disk = (self.cache.entries, file)
 
     def save(self) -> None:
         """Write the cache when it changed since it was restored or saved (or the file is missing)."""
         if self.cache.dirty or not (self.settings.state_dir / state.POSTS_CACHE_FILE).exists():
-            state.save_post_cache(self.settings, self.cache.saved())
-            self.cache.dirty = False
+            entries = self.cache.entries
+            self._saved(entries, self._write(entries))
 
     def start_apart(self) -> None:
         """Start writing a changed cache in a forked copy (only where forking is safe)."""
         if self.apart and self.cache.dirty and self._saving is None and can_fork():
-            self._saving = Forked(self._write)
+            self._writing = self.cache.entries
+            self._saving = Forked(self._write_apart)
 
     def finish_apart(self) -> None:
         """Wait for the copy; a cache it could not write stays changed, for ``save`` to write and report."""
         saving, self._saving = self._saving, None
-        if saving is not None and saving.result():
+        if saving is not None and (file := saving.result()) is not None:
+            self._saved(self._writing, file)
+        self._writing = {}
+
+    def _saved(self, entries: dict[str, Entry], file: CacheFileState) -> None:
+        self._on_disk = (entries, file)
+        if self.cache.entries is entries:
             self.cache.dirty = False
 
-    def _write(self) -> bool:
+    def _write_apart(self) -> CacheFileState | None:
         try:
-            state.save_post_cache(self.settings, self.cache.saved())
+            return self._write(self._writing)
         except OSError:
-            return False
-        return True
+            return None
+
+    def _write(self, entries: dict[str, Entry]) -> CacheFileState:
+        """Append what changed since the file was written, or write the cache whole; the file's new state."""
+        extras = self.cache.saved()[1:]
+        if self._on_disk is not None and self._on_disk[1].segments < MAX_SEGMENTS:
+            before, file = self._on_disk
+            changed = {path: entry for path, entry in entries.items() if before.get(path) is not entry}
+            removed = [path for path in before if path not in entries]
+            if (len(changed) + len(removed)) * WHOLE_FROM < len(entries):
+                appended = state.append_post_cache(self.settings, (changed, removed, *extras), file)
+                if appended is not None:
+                    return appended
+        return state.save_post_cache(self.settings, (entries, *extras))

@@ -35,7 +35,6 @@ from syndicator.core.sitemap import sitemap_files
 from syndicator.core.urls import FEEDS_PREFIX
 from syndicator.digest import digest_text
 from syndicator.digest import hashed_fields
-from syndicator.digest import stable_hash
 from syndicator.incremental.forked import Forked
 from syndicator.incremental.forked import can_fork
 from syndicator.model import Post
@@ -150,7 +149,8 @@ class Digests:
     def __init__(self, fingerprint: str, size: int = 80_000) -> None:
         self.fingerprint = fingerprint
         self.size = size
-        self._posts: dict[tuple[Post, tuple[str, ...]], str] = {}
+        # By the post's id: the post and its labels (the key of its digest, compared by identity first), the digest.
+        self._posts: dict[int, tuple[Post, tuple[str, ...], str]] = {}
         self._names: _Names | None = None
         self._heads: dict[type, Callable[[FeedSpec], object]] = {}  # a spec type's getter of its hashed fields
 
@@ -167,24 +167,34 @@ class Digests:
 
         A change of any category's displayed name counts as a change of every feed (it is rare).
         """
-        head = self._heads.get(type(spec))
-        if head is None:
-            head = self._heads[type(spec)] = attrgetter(*hashed_fields(spec))
-        return (head(spec), spec.links, spec.posts, self._category_names(catalog))
+        return (self._head(spec), spec.links, spec.posts, self._category_names(catalog))
 
     def _post(self, post: Post, catalog: Catalog) -> str:
         labels = catalog.labels(post)
-        known = self._posts.get((post, labels))
-        if known is None:
-            if len(self._posts) > self.size + 2 * len(catalog.posts):  # old posts' digests, now and then
-                self._posts.clear()
-            known = self._posts[(post, labels)] = digest_text(post.digest, *labels)
-        return known
+        known = self._posts.get(id(post))
+        if known is not None and known[0] is post and known[1] == labels:
+            return known[2]
+        if len(self._posts) > self.size + 2 * len(catalog.posts):  # old posts' digests, now and then
+            self._posts.clear()
+        digest = digest_text(post.digest, *labels)
+        self._posts[id(post)] = (post, labels, digest)
+        return digest
 
     def digest(self, spec: FeedSpec, catalog: Catalog) -> str:
-        """A stable digest of everything a feed's bytes depend on, to recognise unchanged feeds across runs."""
-        posts = (self._post(post, catalog) for post in spec.posts)
-        return digest_text(self.fingerprint, stable_hash(spec), repr(spec.links), *posts)
+        """A stable digest of everything a feed's bytes depend on, to recognise unchanged feeds across runs.
+
+        Its own fields by their ``repr`` (strings, numbers, tombstones: the same in
+        every process of this code, which ``fingerprint`` stands for).
+        """
+        posts = [self._post(post, catalog) for post in spec.posts]
+        return digest_text(self.fingerprint, repr(self._head(spec)), repr(spec.links), *posts)
+
+    def _head(self, spec: FeedSpec) -> object:
+        """A spec's hashed fields (all but its posts and page count), as a tuple."""
+        head = self._heads.get(type(spec))
+        if head is None:
+            head = self._heads[type(spec)] = attrgetter(*hashed_fields(spec))
+        return head(spec)
 
 
 class OpmlMemo:

@@ -17,21 +17,27 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from syndicator.config import Settings
+from syndicator.core.cachekeys import page_keys
+from syndicator.core.cachekeys import post_page_keys
+from syndicator.core.cachekeys import site_page_keys
 from syndicator.core.catalog import Catalog
 from syndicator.core.pageplan import Archive
 from syndicator.core.pageplan import Directory
 from syndicator.core.pageplan import archives
 from syndicator.core.pageplan import directory
 from syndicator.core.pageplan import paged
-from syndicator.core.pagerender import PageRenderer
 from syndicator.core.urls import HOME
 from syndicator.core.urls import post_path
 from syndicator.incremental.gzip import compress
 from syndicator.model import Post
 from syndicator.served import Served
 from syndicator.served import etag_of
+
+if TYPE_CHECKING:  # given one by a server's output (a one-off build makes no page: no Jinja imported)
+    from syndicator.core.pagerender import PageRenderer
 
 PAGE_BATCH = 256  # pages gzipped and hashed together (bounds the bytes held at once on a cold start)
 
@@ -73,13 +79,14 @@ class _Packer:
     def __init__(self, stamp: float) -> None:
         self.stamp = stamp
         self.count = 0
-        self._batch: list[tuple[str, list[bytes], Served | None]] = []
+        self._batch: list[tuple[str, list[bytes], Served | None, tuple[str, ...]]] = []
         self._pool: ThreadPoolExecutor | None = None
         self._done: list[Future[list[tuple[str, Served]]]] = []
 
-    def add(self, path: str, parts: list[bytes], old: Served | None) -> None:
+    def add(self, path: str, parts: list[bytes], old: Served | None, keys: tuple[str, ...] = ()) -> None:
+        """A page to pack: its path, the parts its bytes join, its last file, its cache keys."""
         self.count += 1
-        self._batch.append((path, parts, old))
+        self._batch.append((path, parts, old, keys))
         if len(self._batch) >= PAGE_BATCH:
             self._submit()
 
@@ -103,16 +110,16 @@ class _Packer:
         self._done.append(self._pool.submit(self._pack, self._batch))
         self._batch = []
 
-    def _pack(self, batch: list[tuple[str, list[bytes], Served | None]]) -> list[tuple[str, Served]]:
+    def _pack(self, batch: list[tuple[str, list[bytes], Served | None, tuple[str, ...]]]) -> list[tuple[str, Served]]:
         """Each page gzipped whole (a fifth smaller than joining its excerpts' own deflate segments)."""
         made = []
-        for path, parts, old in batch:
+        for path, parts, old, keys in batch:
             body = b"".join(parts)
             etag = etag_of(body)  # sha256 and zlib let other threads run
             if old is not None and old.etag == etag:
                 made.append((path, old))
             else:
-                made.append((path, Served.gzip_only(compress(body), len(body), etag, self.stamp)))
+                made.append((path, Served.gzip_only(compress(body), len(body), etag, self.stamp, keys=keys)))
         return made
 
 
@@ -203,7 +210,7 @@ class PageMemo:
                 made.files[path] = old.files[path]
                 continue
             parts = [frame[1], *(self._excerpt(renderer, post, catalog) for post in spec.posts), frame[2]]
-            packer.add(path, parts, old.files.get(path))
+            packer.add(path, parts, old.files.get(path), page_keys(archive.feed_stem, spec.posts))
         return made
 
     def _post_pages(
@@ -226,14 +233,15 @@ class PageMemo:
                 posts[path] = previous
                 continue
             page = renderer.post_page(post, catalog.labels(post), older=older, newer=newer)
-            packer.add(path, [page], previous[1] if previous is not None else None)
+            packer.add(path, [page], previous[1] if previous is not None else None, post_page_keys(post))
             fresh[path] = post
         for path, page_post in catalog.pages.items():  # pages (type: page): no neighbours
             previous = known.get(path)
             if previous is not None and previous[0] is page_post:
                 posts[path] = previous
                 continue
-            packer.add(path, [renderer.site_page(page_post)], previous[1] if previous is not None else None)
+            old = previous[1] if previous is not None else None
+            packer.add(path, [renderer.site_page(page_post)], old, site_page_keys(path, page_post))
             fresh[path] = page_post
         return posts, fresh
 

@@ -33,6 +33,7 @@ from syndicator.incremental.forked import can_fork
 from syndicator.model import NO_MEDIA
 from syndicator.model import LoadProblem
 from syndicator.model import Post
+from syndicator.model import by_fields
 from syndicator.store.files import FileState
 from syndicator.store.files import file_state
 from syndicator.store.sources import LEAVING_FOLDER
@@ -50,6 +51,7 @@ Progress = Callable[[str, int, int], None]  # (stage, done, total)
 PROGRESS_STEP = 100
 
 
+@by_fields
 @dataclass(frozen=True, slots=True)
 class Entry:
     """One post file as last read: its state, the digest of its bytes, what they parsed to, its last good Post."""

@@ -22,6 +22,7 @@ from syndicator.core.assets import config_images
 from syndicator.core.assets import media_prefix
 from syndicator.core.assets import media_type
 from syndicator.core.assets import output_path
+from syndicator.core.cachekeys import asset_keys
 from syndicator.core.urls import FEEDS_PREFIX
 from syndicator.core.urls import PARTNER_FEEDS_PREFIX
 from syndicator.model import Post
@@ -118,6 +119,7 @@ class AssetWriter:
             settings = replace(settings, output_dir=partner_media(settings), state_dir=partner_media(settings))
         self.settings = settings
         self.url_prefix = PARTNER_FEEDS_PREFIX if partners else FEEDS_PREFIX
+        self.partners = partners  # a partner's files are private: no CDN keeps them
         self.records = read_asset_records(settings)
         self.served: dict[str, Served] = {}  # every asset copied, by URL path, as the last publish left them
         self._wanted: tuple[Mapping[str, Located], Mapping[str, Resized]] | None = None
@@ -212,6 +214,7 @@ class AssetWriter:
                     size=record.size,
                     mtime_ns=record.mtime_ns,
                     asset=True,
+                    keys=() if self.partners else asset_keys(out.removeprefix(f"{MEDIA_DIR}/")),
                 )
             served[key] = known
         return served

@@ -34,7 +34,8 @@ from syndicator.core.sketch import HyperLogLog
 from syndicator.core.urls import FEEDS_PREFIX
 from syndicator.core.urls import is_topic
 from syndicator.core.urls import topic_path
-from syndicator.service.clients import address_of
+from syndicator.service.clients import MAX_ADDRESS
+from syndicator.service.clients import plain_address
 from syndicator.service.hub import Hub
 from syndicator.store.audience import KEEP_DAYS
 from syndicator.store.audience import AudienceStore
@@ -48,11 +49,10 @@ logger = logging.getLogger(__name__)
 
 CLIENTS, WEBSUB, PARTNER_FETCHES = "clients", "websub", "partner_fetches"  # the kinds of figure besides aggregators
 BROWSERS = "browsers"  # fetches by web browsers (people looking at a feed), kept apart from the readers
-# (when, feed, peer address or None for a partner, the address a proxy names, User-Agent or partner)
-Event = tuple[float, str, str | None, str | None, str]
+# (when, feed, the client's address or None for a partner, User-Agent or partner)
+Event = tuple[float, str, str | None, str]
 _DAY = 86400
 FLUSH_AT = 20_000  # events that make the thread write before its interval is up
-MAX_NAMED = 64  # characters kept of the address a proxy names (an IPv6 address with a zone fits)
 
 
 def day_of(when: float) -> str:
@@ -136,8 +136,8 @@ class Audience:
     """The counting thread: requests hand it events, it writes them every ``interval`` seconds.
 
     At most ``max_events`` wait, each under 1 KiB: what a request brings is cut
-    at the door (the User-Agent at MAX_AGENT characters, a proxy's address at
-    MAX_NAMED), so 50,000 waiting events hold at most about 50 MB whatever the
+    at the door (the User-Agent at MAX_AGENT characters, the address a proxy
+    names at clients.MAX_ADDRESS), so 50,000 waiting events hold at most about 50 MB whatever the
     clients send; past that the oldest are dropped rather than memory grow.
     """
 
@@ -167,16 +167,12 @@ class Audience:
         Only the first characters of the User-Agent and of a proxy's address are
         kept: a request's whole headers never wait in memory for the thread.
         """
-        get = environ.get
-        named = get("HTTP_X_REAL_IP")
-        agent = str(get("HTTP_USER_AGENT", ""))[:MAX_AGENT]
-        self._events.append(
-            (self.clock(), feed, get("REMOTE_ADDR", ""), str(named)[:MAX_NAMED] if named else None, agent)
-        )
+        agent = str(environ.get("HTTP_USER_AGENT", ""))[:MAX_AGENT]
+        self._events.append((self.clock(), feed, str(environ.get("REMOTE_ADDR") or "")[:MAX_ADDRESS], agent))
 
     def partner_fetch(self, name: str, feed: str) -> None:
         """A partner fetched one of its feeds."""
-        self._events.append((self.clock(), feed, None, None, name))
+        self._events.append((self.clock(), feed, None, name))
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="audience", daemon=True)
@@ -206,11 +202,11 @@ class Audience:
         with self._flushing:
             tally = Tally(self.store.salt)
             while self._events:
-                when, feed, peer, named, agent = self._events.popleft()
-                if peer is None:
+                when, feed, address, agent = self._events.popleft()
+                if address is None:
                     tally.partner(agent, feed, when)
                 else:
-                    tally.reader(feed, when, address_of(peer, named), str(agent)[:MAX_AGENT])
+                    tally.reader(feed, when, plain_address(address), agent)
             now = self.clock()
             today = datetime.fromtimestamp(now, UTC).date()
             tally.write(self.store, self.partners, today)

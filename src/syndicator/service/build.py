@@ -39,7 +39,6 @@ from syndicator.incremental.memo import Layout
 from syndicator.incremental.memo import LayoutMemo
 from syndicator.incremental.memo import OpmlMemo
 from syndicator.incremental.memo import PagingMemo
-from syndicator.incremental.memo import SiteMemo
 from syndicator.incremental.pagememo import PageMemo
 from syndicator.incremental.postcache import PostCache
 from syndicator.incremental.postcache import Progress
@@ -49,6 +48,7 @@ from syndicator.service.assets import AssetWriter
 from syndicator.service.output import HeldFiles
 from syndicator.service.output import Output
 from syndicator.service.output import ServingOutput
+from syndicator.service.sitewriter import SiteWriter
 from syndicator.service.snapshot import BuildReport
 from syndicator.service.snapshot import Snapshot
 from syndicator.service.snapshot import public_problems
@@ -59,7 +59,6 @@ from syndicator.store.files import prune
 from syndicator.store.keeper import Keeper
 from syndicator.store.records import Stamp
 from syndicator.store.state import fingerprint
-from syndicator.store.state import load_post_cache
 from syndicator.store.templates import static_bytes
 
 logger = logging.getLogger(__name__)
@@ -113,7 +112,7 @@ class Builder:
         self.writer = FeedWriter(settings, memo, Compressor(), self.output, split_from=split_from)
         self.writer.folders = self.state.folders
         self._paging, self._opml, self._layouts = PagingMemo(settings), OpmlMemo(settings), LayoutMemo()
-        self._site = SiteMemo(settings, static_bytes(settings, FAVICON))  # sitemap.xml, robots.txt, favicon.ico
+        self._site = SiteWriter(settings, self.writer, static_bytes(settings, FAVICON))  # sitemap, robots, favicon
         self._assets = AssetWriter(settings)
         self.pages = PageMemo(settings, self.output.renderer)  # its renderer also draws what requests make
         self._digests = Digests(fingerprint(settings))
@@ -182,7 +181,7 @@ class Builder:
     def _start(self) -> None:
         """Before the first load: the parsed posts and the ledger the last run left."""
         if not self.state.started:
-            self.cache.restore(load_post_cache(self.settings))
+            self._cache_file.restore()
             self.state.start()  # LedgerError when the published ids are lost
 
     def _publish_posts(self, loaded: list[Post], now: datetime) -> Published:
@@ -208,9 +207,8 @@ class Builder:
         files = self.snapshot.files if self.snapshot is not None and not self.snapshot.starting else {}
         out = self.writer.carry_out(plan, catalog, files, progress)
         self.writer.write_opml(self._opml.render(specs), out, files)
-        self.writer.write_site(self._site.files(catalog), out, files)
         layout = self._layouts.layout(specs)
-        removed = [] if layout.keep == self._last_files else prune_unwritten(self.settings, stored, layout.keep)
+        removed = self._site.write(catalog, out, files) + prune_gone(self.settings, stored, layout, self._last_files)
         self._last_files = layout.keep
         media = self._assets.publish(catalog.with_pages, self.cache.assets.files, stored.folders, changed is None)
         problems = all_problems(problems, published, stored)
@@ -286,8 +284,14 @@ def _ordered(problems: list[LoadProblem]) -> tuple[LoadProblem, ...]:
     return tuple(sorted(problems, key=lambda p: (p.path, p.line, p.message)))
 
 
-def prune_unwritten(settings: Settings, stored: Keeper, keep: set[str]) -> list[str]:
-    """Remove the files the last build recorded writing that this one no longer writes (and emptied folders)."""
+def prune_gone(settings: Settings, stored: Keeper, layout: Layout, last: set[str]) -> list[str]:
+    """Remove the files the last build recorded writing that this one no longer writes (and emptied folders).
+
+    Nothing to do when the files are those of the last reload (``last``).
+    """
+    keep = layout.keep
+    if keep == last:
+        return []
     written = {path for record in stored.records.values() for path in record.files} | {OPML, f"{OPML}.gz"}
     return prune(settings.output_dir, written, keep, stored.folders)
 

@@ -1,8 +1,7 @@
 """Who a request comes from, and a brake on clients that keep presenting wrong credentials.
 
-Behind the shipped nginx (which proxies everything but feeds/ from loopback),
-the peer is 127.0.0.1: the address nginx names in ``X-Real-IP`` is taken
-instead, and only from a loopback peer (anyone else could name any address).
+Behind a proxy (the shipped nginx, a CDN), REMOTE_ADDR is the client the
+trusted proxy named (``service.http.proxies``), by the time a handler asks.
 """
 
 from __future__ import annotations
@@ -19,24 +18,17 @@ if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment
 
 
+MAX_ADDRESS = 64  # characters of a client's address kept (a forwarded one is whatever the proxy passed on)
+
+
 def client_address(environ: WSGIEnvironment) -> str:
-    """The client's address: the peer's, or the one a proxy on loopback names in X-Real-IP."""
-    return address_of(environ.get("REMOTE_ADDR"), environ.get("HTTP_X_REAL_IP"))
+    """The client's address: REMOTE_ADDR, as ``Proxies`` left it (the client a trusted proxy named)."""
+    return plain_address(str(environ.get("REMOTE_ADDR") or ""))
 
 
-def address_of(peer: str | None, named: str | None) -> str:
-    """The client's address from the peer's (REMOTE_ADDR) and the one a proxy names (X-Real-IP).
-
-    An IPv4 address a dual-stack socket reports as IPv6 (``::ffff:a.b.c.d``) is
-    the IPv4 one, for the peer and the named address alike.
-    """
-    peer = _plain(peer or "")
-    if named and peer in ("127.0.0.1", "::1"):
-        try:
-            return _plain(str(ipaddress.ip_address(str(named).strip())))
-        except ValueError:
-            return peer
-    return peer
+def plain_address(address: str) -> str:
+    """An address as clients are told apart: cut at MAX_ADDRESS characters, an IPv4-mapped one as IPv4."""
+    return _plain(address[:MAX_ADDRESS].strip())
 
 
 def _plain(address: str) -> str:

@@ -11,22 +11,26 @@ large write, the post cache's file) to a forked copy of it.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 from typing import Protocol
 
 from syndicator.config import Settings
-from syndicator.core.pagerender import PageRenderer
+from syndicator.core.cachekeys import INDEX
+from syndicator.core.cachekeys import SITE
+from syndicator.core.cachekeys import feed_keys
 from syndicator.core.pipeline import Published
 from syndicator.core.plan import FeedSpec
 from syndicator.incremental.pagememo import Pages
 from syndicator.served import Served
 from syndicator.service.assets import Located
-from syndicator.service.partnerfeeds import PartnerFeeds
 from syndicator.service.snapshot import BuildReport
 from syndicator.service.snapshot import Gone
 from syndicator.service.snapshot import Snapshot
 from syndicator.service.snapshot import feed_kept
 from syndicator.service.snapshot import feed_stored
-from syndicator.service.theme import page_renderer
+
+if TYPE_CHECKING:  # a one-off build makes no page: Jinja and the partner feeds are imported by a server's output
+    from syndicator.core.pagerender import PageRenderer
 
 HeldFiles = dict[str, Served]  # every feed file held for requests, by URL path
 
@@ -108,23 +112,36 @@ class ServingOutput:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        from syndicator.service.partnerfeeds import PartnerFeeds
+        from syndicator.service.theme import page_renderer
+
         self.renderer = page_renderer(settings)
         self.partner_feeds = PartnerFeeds(settings, self.renderer)  # rendered when a partner asks, never written
+        self._keys: dict[int, tuple[FeedSpec, tuple[str, ...]]] = {}  # each spec's keys, for its formats' files
+
+    def _keys_of(self, spec: FeedSpec | None) -> tuple[str, ...]:
+        """A spec's cache keys (the OPML's for None), made once for the files of its formats in a reload."""
+        if spec is None:
+            return (INDEX, SITE)
+        known = self._keys.get(id(spec))
+        if known is None or known[0] is not spec:
+            known = self._keys[id(spec)] = (spec, feed_keys(spec))
+        return known[1]
 
     def fresh(
         self, path: str, body: bytes, zipped: bytes, etag: str, last_modified: float, spec: FeedSpec | None = None
     ) -> Served | None:
-        long_lived = spec is not None and spec.is_full_archive
+        long_lived, keys = spec is not None and spec.is_full_archive, self._keys_of(spec)
         if spec is not None and spec.is_archive:  # most of the bytes, seldom asked for: read from the file
-            return feed_stored(self.settings.output_dir, path, etag, last_modified, long_lived=long_lived)
-        return feed_kept(path, body, zipped, last_modified, long_lived=long_lived, etag=etag)
+            return feed_stored(self.settings.output_dir, path, etag, last_modified, long_lived=long_lived, keys=keys)
+        return feed_kept(path, body, zipped, last_modified, long_lived=long_lived, etag=etag, keys=keys)
 
     def current(self, spec: FeedSpec, path: str, etag: str, last_modified: float) -> Served | None:
-        out_dir = self.settings.output_dir
+        out_dir, keys = self.settings.output_dir, self._keys_of(spec)
         if spec.is_archive:
-            return feed_stored(out_dir, path, etag, last_modified, long_lived=spec.is_full_archive)
+            return feed_stored(out_dir, path, etag, last_modified, long_lived=spec.is_full_archive, keys=keys)
         body = (out_dir / path).read_bytes()
-        return feed_kept(path, body, (out_dir / f"{path}.gz").read_bytes(), last_modified)
+        return feed_kept(path, body, (out_dir / f"{path}.gz").read_bytes(), last_modified, keys=keys)
 
     def snapshot(
         self,
@@ -136,6 +153,7 @@ class ServingOutput:
         pages: Pages,
         sources: Mapping[str, Located],
     ) -> Snapshot:
+        self._keys = {}  # the next reload's specs are new objects
         return Snapshot(
             published.catalog,
             files,

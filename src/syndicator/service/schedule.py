@@ -22,6 +22,7 @@ from syndicator.core.urls import file_url
 from syndicator.core.urls import topic_path
 from syndicator.service.build import Builder
 from syndicator.service.build import ReloadError
+from syndicator.service.cdn import Purger
 from syndicator.service.hub import Hub
 from syndicator.service.watch import CHANGE_QUIET
 from syndicator.service.watch import PostWatcher
@@ -171,6 +172,10 @@ def watch_forever(builder: Builder, clock: Clock) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     hub = Hub(settings) if settings.websub_hub else None  # without HTTP, only an external hub can be told
+    purger = Purger(settings) if settings.cdn_purge_url else None
+    if purger is not None:
+        builder.listeners.append(purger.after_reload)
+        purger.start()
     watcher = PostWatcher(settings.posts_dir)
     watcher.start()  # its first answer is "everything": what changed since the build is picked up at once
     reloads = Reloads(builder, clock, hub, watcher)
@@ -183,3 +188,5 @@ def watch_forever(builder: Builder, clock: Clock) -> None:
     finally:
         reloads.stop()
         watcher.stop()
+        if purger is not None:
+            purger.stop()

@@ -23,6 +23,7 @@ from syndicator.core.catalog import Catalog
 from syndicator.service.audience import Audience
 from syndicator.service.audience import topic_counts
 from syndicator.service.build import Builder
+from syndicator.service.cdn import Purger
 from syndicator.service.federation import Federation
 from syndicator.service.following import Following
 from syndicator.service.http.app import create_app
@@ -66,7 +67,7 @@ def refuse_taken(host: str, port: int) -> None:
             ) from None
 
 
-def serve_http(settings: Settings, host: str, port: int, threads: int, clock: Clock) -> None:
+def serve_http(settings: Settings, host: str, port: int, threads: int, clock: Clock, *, adopted: bool = False) -> None:
     """Run granian with one worker process, which holds the builder, the scheduler and the app.
 
     One worker keeps one scheduler (and one writer of output_dir) per deployment;
@@ -75,10 +76,13 @@ def serve_http(settings: Settings, host: str, port: int, threads: int, clock: Cl
     dies is started again. Slow clients hold nothing for long: headers must
     arrive within HEADER_READ_TIMEOUT_MS, HTTP/1 only (HTTP/2 detection waits
     for a first byte with no timeout), room for MAX_CONNECTIONS connections,
-    and POST /websub bodies are read on threads of their own (web.WEBSUB_SLOTS).
+    and POST /websub bodies are read on threads of their own (web.WEBSUB_SLOTS). ``adopted``: output_dir was
+    another state_dir's, and what it published is read back before the first load writes.
     """
     multiprocessing.set_start_method("fork", force=True)  # the worker inherits load_app, the settings, the builder
-    builder = Builder(settings)  # here, not in the worker: a damaged state file stops serve before it starts
+    builder = Builder(settings)  # here, not in the worker: a damaged state file stops serve
+    if adopted:
+        builder.state.adopt()
     for store in (HubStore(settings.state_dir), PartnerStore(settings.state_dir), AudienceStore(settings.state_dir)):
         store.close()  # so are the databases: each opened once here, and closed before the worker is forked
     if settings.smtp_url:  # and following by email's database and key
@@ -136,6 +140,11 @@ def _load_app(settings: Settings, builder: Builder, host: str, port: int, clock:
         builder.listeners.append(federation.after_reload)
         federation.start()
         atexit.register(federation.close)
+    if settings.cdn_purge_url:  # before the first load too: it purges what the edge kept from before
+        purger = Purger(settings)
+        builder.listeners.append(purger.after_reload)
+        purger.start()
+        atexit.register(purger.stop)
     watcher = PostWatcher(settings.posts_dir)
     watcher.start()  # before the first load: an edit made during it is seen
     following = _following(settings, builder, clock)  # before the first load too: it is told of every reload

@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Protocol
 
 from syndicator.config import Settings
+from syndicator.core.cachekeys import SITE
+from syndicator.core.cachekeys import key
 from syndicator.core.catalog import Catalog
 from syndicator.core.urls import FEEDS_PREFIX
 from syndicator.incremental.pagememo import NO_PAGES
@@ -45,17 +47,32 @@ def media_type(path: str) -> str:
 
 
 def feed_kept(
-    path: str, body: bytes, gzip_body: bytes, last_modified: float, *, long_lived: bool = False, etag: str | None = None
+    path: str,
+    body: bytes,
+    gzip_body: bytes,
+    last_modified: float,
+    *,
+    long_lived: bool = False,
+    etag: str | None = None,
+    keys: tuple[str, ...] = (),
 ) -> Served:
     """A feed served from memory: its bytes and gzip twin (``long_lived``: a full archive page, cached a day)."""
     cache = Cache.DAY if long_lived else Cache.RELOAD
-    return Served.kept(body, gzip_body, media_type(path), last_modified, cache=cache, etag=etag)
+    return Served.kept(body, gzip_body, media_type(path), last_modified, cache=cache, etag=etag, keys=keys)
 
 
-def feed_stored(output_dir: Path, path: str, etag: str, last_modified: float, *, long_lived: bool = False) -> Served:
+def feed_stored(
+    output_dir: Path,
+    path: str,
+    etag: str,
+    last_modified: float,
+    *,
+    long_lived: bool = False,
+    keys: tuple[str, ...] = (),
+) -> Served:
     """A feed served from its file under output_dir (and its .gz twin): only what the headers need is in memory."""
     cache = Cache.DAY if long_lived else Cache.RELOAD
-    return Served.in_file(str(output_dir / path), media_type(path), etag, last_modified, cache=cache)
+    return Served.in_file(str(output_dir / path), media_type(path), etag, last_modified, cache=cache, keys=keys)
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +174,7 @@ def stored_snapshot(settings: Settings, records: Mapping[str, FeedRecord], now: 
             continue
         for path, (_size, mtime_ns, etag) in record.files.items():
             if not path.endswith(".gz"):
-                files[FEEDS_PREFIX + path] = feed_stored(settings.output_dir, path, etag, mtime_ns / 1e9)
+                keys = (key(f"feed/{os.path.splitext(path)[0]}"), SITE)  # its own and the site's, until loaded
+                files[FEEDS_PREFIX + path] = feed_stored(settings.output_dir, path, etag, mtime_ns / 1e9, keys=keys)
     report = BuildReport(0, 0, (), now, None, (), frozenset(), (), (), 0, 0.0)
     return Snapshot(Catalog.build([], now), files, report, {}, starting=True)

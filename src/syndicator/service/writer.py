@@ -7,7 +7,9 @@ next (zlib, hashlib and file writes release the GIL: the second core does them).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
+from collections.abc import Iterator
 from collections.abc import Mapping
 from concurrent.futures import Future
 from concurrent.futures import ThreadPoolExecutor
@@ -33,7 +35,9 @@ from syndicator.service.output import Output
 from syndicator.store.files import write_changed
 from syndicator.store.records import FeedRecord
 
-RENDER_BATCH = 64  # feed specs rendered, compressed and written together
+RENDER_BATCH = 64  # feed specs rendered, compressed and written together, at most
+# ... and about this many bytes of their files at most: a batch of a large blog's archives held tens of MB at once.
+BATCH_BYTES = 4 * 2**20
 Progress = Callable[[str, int, int], None]
 
 
@@ -64,6 +68,7 @@ class FeedWriter:
     ) -> None:
         self.settings = settings
         self.split_from = split_from  # feeds to render before an output that forks writes half in a forked copy
+        self.batch_bytes = BATCH_BYTES  # rendered bytes that close a batch (its last feed may pass them)
         self.memo = memo
         self.compressor = compressor
         self.output = output
@@ -128,11 +133,9 @@ class FeedWriter:
         """Render feeds in batches while a writer thread gzips, hashes and writes the batch before."""
         with ThreadPoolExecutor(max_workers=1) as writer:
             pending: tuple[list[tuple[FeedSpec, str]], dict[str, bytes], Future[Written]] | None = None
-            for start in range(0, len(to_render), RENDER_BATCH):
-                batch = to_render[start : start + RENDER_BATCH]
-                parts: dict[str, list[bytes]] = {}
-                for spec, _digest in batch:
-                    parts.update(document_parts(spec, self.memo.entries(spec, catalog), self.settings))
+            for batch, parts, done in batches(
+                to_render, functools.partial(self.memo.entries, catalog=catalog), self.settings, self.batch_bytes
+            ):
                 fresh = {path: b"".join(chunks) for path, chunks in parts.items()}
                 twins = {path: parts[path] for spec, _digest in batch for path in spec.gzipped}
                 future = writer.submit(self.write_batch, fresh, twins, self._known(fresh, files))
@@ -140,7 +143,7 @@ class FeedWriter:
                     self._finish(out, files, *pending[:2], pending[2].result())
                 pending = (batch, fresh, future)
                 if progress is not None:
-                    progress("writing feeds", min(start + RENDER_BATCH, len(to_render)), len(to_render))
+                    progress("writing feeds", done, len(to_render))
             if pending is not None:
                 self._finish(out, files, *pending[:2], pending[2].result())
 
@@ -150,24 +153,6 @@ class FeedWriter:
         out.written.extend(done.changed)
         last_modified = done.states[OPML][1] / 1e9
         _hold(out.files, OPML, self.output.fresh(OPML, body, done.zipped[OPML], done.etags[OPML], last_modified))
-
-    def write_site(self, site: Mapping[str, bytes], out: WriteResult, files: Mapping[str, Served]) -> None:
-        """Write the files of the site's root (sitemap, robots.txt, favicon) in output_dir, held at ``/<name>``.
-
-        Files whose bytes are those held already are neither compressed nor written again.
-        """
-        held = {name: f for name in site if (f := files.get(f"/{name}")) is not None and f.body == site[name]}
-        if len(held) == len(site):
-            out.files.update((f"/{name}", f) for name, f in held.items())
-            return
-        known = {name: f.body for name, f in held.items() if f.body is not None}
-        done = self.write_batch(dict(site), {name: [body] for name, body in site.items()}, known)
-        out.written.extend(done.changed)
-        for name, body in site.items():
-            last_modified = done.states[name][1] / 1e9
-            kept = self.output.fresh(name, body, done.zipped[name], done.etags[name], last_modified)
-            if kept is not None:
-                out.files[f"/{name}"] = kept
 
     def _known(self, fresh: Mapping[str, bytes], files: Mapping[str, Served]) -> dict[str, bytes]:
         """The bytes of these files that are on disk and in memory (saves reading them back to compare)."""
@@ -207,6 +192,29 @@ def _hold(files: HeldFiles, path: str, held: Served | None) -> None:
     """Hold a file for requests at its URL path (None: the output holds none)."""
     if held is not None:
         files[FEEDS_PREFIX + path] = held
+
+
+def batches(
+    to_render: list[tuple[FeedSpec, str]],
+    entries: Callable[[FeedSpec], dict[str, list[bytes]]],
+    settings: Settings,
+    batch_bytes: int = BATCH_BYTES,
+) -> Iterator[tuple[list[tuple[FeedSpec, str]], dict[str, list[bytes]], int]]:
+    """The feeds rendered a batch at a time (RENDER_BATCH feeds, or ``batch_bytes``), with how many are done.
+
+    ``entries``: a feed's entries per format (the entry memo's).
+    """
+    batch: list[tuple[FeedSpec, str]] = []
+    parts: dict[str, list[bytes]] = {}
+    size = 0
+    for done, (spec, digest) in enumerate(to_render, 1):
+        rendered = document_parts(spec, entries(spec), settings)
+        parts.update(rendered)
+        size += sum(len(chunk) for chunks in rendered.values() for chunk in chunks)
+        batch.append((spec, digest))
+        if len(batch) >= RENDER_BATCH or size >= batch_bytes or done == len(to_render):
+            yield batch, parts, done
+            batch, parts, size = [], {}, 0
 
 
 def halves(to_render: list[tuple[FeedSpec, str]]) -> tuple[list[tuple[FeedSpec, str]], list[tuple[FeedSpec, str]]]:

@@ -10,7 +10,7 @@ import json
 from syndicator.config import Settings
 from syndicator.core.ledger import Record
 from syndicator.core.ledger import entry_line as ledger_line
-from syndicator.core.recovery import Found
+from syndicator.core.recovery import Recovered
 from syndicator.model import LoadProblem
 from syndicator.store import state
 from syndicator.store.files import write_atomic
@@ -31,12 +31,13 @@ class Keeper:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self.adopting = False  # output_dir was another state_dir's: what it published is read back too (adopt)
         self._records_file = RecordsFile(settings)
         self.records: dict[str, FeedRecord] = self._records_file.read()
         self.folders: set[str] = state.read_folders(settings)
         self.ledger: dict[str, Record] = {}
         self.ledger_problem: LoadProblem | None = None  # the ledger was lost or unreadable (shown once)
-        self.recovered: dict[str, Found] = {}  # entries read back from published feeds, for the first load
+        self.recovered = Recovered()  # what the feeds in output_dir show was published, for the first load
         self.feeds: dict[str, str] = state.read_state(settings.state_dir / FEEDS_KNOWN_FILE, _known_feeds, {})
         self.started = False
         self._lines: dict[str, tuple[Record, bytes]] = {}  # each post's line of the ledger file as last written
@@ -49,11 +50,18 @@ class Keeper:
         self._lines[source] = known
         return known[1]
 
+    def adopt(self) -> None:
+        """Take over an output_dir another state_dir built: the first load reads back what it published."""
+        self.adopting = True
+
     def start(self) -> None:
         """Read the ledger (for the first load, not before serving)."""
         if self.started:
             return
-        self.ledger, self.ledger_problem, self.recovered = state.read_ledger(self.settings)
+        self.ledger, self.ledger_problem, self.recovered, lines = state.read_ledger(
+            self.settings, adopting=self.adopting
+        )
+        self._lines = {source: (self.ledger[source], line) for source, line in lines.items()}
         self.started = True
 
     def save(
@@ -72,7 +80,7 @@ class Keeper:
             document = json.dumps(feeds, ensure_ascii=False, indent=0, sort_keys=True)
             write_atomic(self.settings.state_dir / FEEDS_KNOWN_FILE, document.encode("utf-8"))
         self.records, self.ledger, self.feeds = records, ledger, feeds
-        self.ledger_problem, self.recovered = None, {}
+        self.ledger_problem, self.recovered = None, Recovered()
 
 
 def _known_feeds(data: bytes) -> dict[str, str]:

@@ -9,6 +9,7 @@ Light on purpose: it imports nothing that renders.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Iterable
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from syndicator.config import Settings
+from syndicator.core.assets import site_image_files
 from syndicator.core.urls import OPML
 from syndicator.digest import digest
 from syndicator.model import LoadProblem
@@ -188,6 +190,10 @@ def _sources_digest(settings: Settings) -> str:
     assets: list[os.DirEntry[str]] = []
     files = scan(str(settings.posts_dir), None, assets)
     states = [(entry.path, file_state(entry.stat())) for entry in files]
+    for value in site_image_files(settings).values():  # the site's images kept outside posts_dir
+        with contextlib.suppress(OSError):
+            full = os.path.realpath(value)
+            states.append((full, file_state(os.stat(full))))
     return states_digest(states + asset_states(str(settings.posts_dir), assets))
 
 

@@ -21,6 +21,7 @@ import sqlite3
 import time
 from collections.abc import Callable
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from typing import BinaryIO
@@ -28,13 +29,16 @@ from typing import TypeVar
 
 from syndicator import __version__
 from syndicator.config import Settings
+from syndicator.core.catalog import TAXONOMIES
 from syndicator.core.ledger import Record
 from syndicator.core.ledger import dumps
 from syndicator.core.ledger import entry_line
 from syndicator.core.ledger import loads
-from syndicator.core.recovery import Found
+from syndicator.core.ledger import written_lines
 from syndicator.core.recovery import LedgerError
+from syndicator.core.recovery import Recovered
 from syndicator.core.recovery import recover_ids
+from syndicator.core.recovery import recover_stones
 from syndicator.digest import digest_text
 from syndicator.model import LoadProblem
 from syndicator.store.files import replacing
@@ -68,51 +72,41 @@ def fingerprint(settings: Settings) -> str:
 
 
 LOCK_FILE = "builder.lock"
+OUTPUT_LOCK_FILE = ".syndicator.lock"  # in output_dir: a dot-file, never served
 
 
 class LockedError(Exception):
-    """Another builder holds state_dir."""
+    """Another builder holds state_dir or output_dir."""
 
 
 class BuilderLock:
-    """One builder per state_dir: an exclusive lock on state_dir/builder.lock, with the holder's pid in it.
+    """One builder per state_dir and per output_dir: an exclusive lock on state_dir/builder.lock (holding the
+    holder's pid), then on output_dir/.syndicator.lock (empty: output_dir's bytes stay the build's own), so two
+    state_dirs never build one output_dir at once.
 
-    The lock is the kernel's (flock): a builder that dies, however it dies,
-    lets go of it, so a stale lock file is simply taken over.
+    The locks are the kernel's (flock): a builder that dies, however it dies,
+    lets go of them, so a stale lock file is simply taken over.
     """
 
     def __init__(self, settings: Settings) -> None:
         self.path = settings.state_dir / LOCK_FILE
-        self._handle: BinaryIO | None = None
+        self.output = settings.output_dir / OUTPUT_LOCK_FILE
+        self._handles: list[BinaryIO] = []
 
     def acquire(self, wait: float = 0.0) -> None:
-        """Take the lock, waiting up to ``wait`` seconds; LockedError names the holder when it cannot."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle = open(self.path, "a+b")  # noqa: SIM115 - held open as long as the lock is held
+        """Take the locks, waiting up to ``wait`` seconds; LockedError names the holder when it cannot."""
         deadline = time.monotonic() + wait
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    handle.seek(0)
-                    holder = handle.read().decode("ascii", "replace").strip() or "?"
-                    handle.close()
-                    raise LockedError(
-                        f"another syndicator (pid {holder}) is building with state_dir {self.path.parent}; "
-                        "stop it or wait for it to finish"
-                    ) from None
-                time.sleep(0.1)
-        handle.truncate(0)
-        handle.write(f"{os.getpid()}\n".encode())
-        handle.flush()
-        self._handle = handle
+        try:
+            self._handles.append(_locked(self.path, deadline, f"state_dir {self.path.parent}"))
+            self._handles.append(_locked(self.output, deadline, f"output_dir {self.output.parent}", pid=False))
+        except BaseException:
+            self.release()
+            raise
 
     def release(self) -> None:
-        if self._handle is not None:
-            self._handle.close()  # closing the file lets go of the lock
-            self._handle = None
+        for handle in reversed(self._handles):
+            handle.close()  # closing the file lets go of its lock
+        self._handles = []
 
     def __enter__(self) -> BuilderLock:
         self.acquire()
@@ -120,6 +114,31 @@ class BuilderLock:
 
     def __exit__(self, *exc_info: object) -> None:
         self.release()
+
+
+def _locked(path: Path, deadline: float, what: str, *, pid: bool = True) -> BinaryIO:
+    """A lock file, opened and locked (with this process's pid in it), waiting until ``deadline`` at most."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = open(path, "a+b")  # noqa: SIM115 - held open as long as the lock is held
+    while True:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            break
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                handle.seek(0)
+                holder = handle.read().decode("ascii", "replace").strip()
+                handle.close()
+                named = f" (pid {holder})" if holder else ""
+                raise LockedError(
+                    f"another syndicator{named} is building with {what}; stop it or wait for it to finish"
+                ) from None
+            time.sleep(0.1)
+    if pid:
+        handle.truncate(0)
+        handle.write(f"{os.getpid()}\n".encode())
+        handle.flush()
+    return handle
 
 
 # What reading a damaged JSON document raises: bad bytes or syntax, a number too long, the wrong shape, too deep.
@@ -178,42 +197,55 @@ def read_cache(path: Path, parse: Callable[[bytes], T]) -> T | None:
         return None
 
 
-def read_ledger(settings: Settings) -> tuple[dict[str, Record], LoadProblem | None, dict[str, Found]]:
-    """The ledger in state_dir, a warning, and the published entries recovered when it is missing or unreadable.
+def read_ledger(
+    settings: Settings, *, adopting: bool = False
+) -> tuple[dict[str, Record], LoadProblem | None, Recovered, dict[str, bytes]]:
+    """The ledger in state_dir, a warning, and what output_dir shows was published when it is missing or
+    unreadable (or ``adopting``: output_dir was another state_dir's, whose ledger this one's may lag); and each
+    post's line in the file (``written_lines``).
 
     Without a ledger, the ids the feeds in output_dir carry (the site-wide feed
     and its archive pages hold every published post) are given back to the
-    posts (core.recovery), so that readers see no duplicates; raise LedgerError
-    when those feeds exist but cannot be read.
+    posts (core.recovery), so that readers see no duplicates, and their
+    ``updated`` and the feeds' tombstones are kept; raise LedgerError when those
+    feeds exist but cannot be read.
     """
     path = settings.state_dir / LEDGER_FILE
     try:
-        return loads(path.read_bytes()), None, {}
+        data = path.read_bytes()
+        ledger = loads(data)
+        recovered = recover_published(settings.output_dir) if adopting else Recovered()
+        return ledger, None, recovered, written_lines(data, ledger)
     except FileNotFoundError:
         reason = "missing"
     except (OSError, *DAMAGED) as exc:
         reason = f"unreadable ({_why(exc)})"
-    recovered = recover_published_ids(settings.output_dir)
+    recovered = recover_published(settings.output_dir)
     if reason == "missing" and not recovered:
-        return {}, None, {}
-    logger.warning("ledger %s path=%s recovered_ids=%d", reason, path, len(recovered))
-    message = f"ledger {reason}; {len(recovered)} published ids recovered from the feeds in output_dir"
-    return {}, LoadProblem(str(path), 1, message, fatal=False), recovered
+        return {}, None, Recovered(), {}
+    found = len(recovered.entries)
+    logger.warning("ledger %s path=%s recovered_ids=%d tombstones=%d", reason, path, found, len(recovered.stones))
+    message = f"ledger {reason}; {found} published ids recovered from the feeds in output_dir"
+    return {}, LoadProblem(str(path), 1, message, fatal=False), recovered, {}
 
 
-def recover_published_ids(output_dir: Path) -> dict[str, Found]:
-    """Post slug -> entry as published in output_dir's site-wide Atom feed and its archive pages (none: no feed)."""
+def recover_published(output_dir: Path) -> Recovered:
+    """What output_dir shows was published: each post's entry (from the site-wide Atom feed and its archive
+    pages) and the tombstones of every Atom feed; nothing when there is no site-wide feed."""
     feed = output_dir / "all.atom"
     if not feed.is_file():
-        return {}
+        return Recovered()
     files = [feed, *sorted((output_dir / "archive").glob("*.atom"))]
+    feeds = [feed, *(f for kind in TAXONOMIES for f in sorted((output_dir / kind).glob("*.atom")))]
     try:
-        return recover_ids(file.read_bytes() for file in files)
+        entries = recover_ids(file.read_bytes() for file in files)
+        stones = recover_stones((f.relative_to(output_dir).with_suffix("").as_posix(), f.read_bytes()) for f in feeds)
     except (OSError, ValueError) as exc:
         raise LedgerError(
             f"the id ledger is missing and the ids published in {output_dir} cannot be read back ({exc}): "
             "restore state_dir, or empty output_dir to publish every post under a new id"
         ) from exc
+    return Recovered(entries, stones)
 
 
 def write_ledger(
@@ -239,9 +271,11 @@ def write_folders(settings: Settings, folders: set[str]) -> None:
     write_atomic(settings.state_dir / FOLDERS_FILE, data)
 
 
-def load_post_cache(settings: Settings) -> Any:
-    """What the post cache saved when it was made by this code with these settings; otherwise None.
+def load_post_cache(settings: Settings) -> tuple[Any, CacheFileState | None]:
+    """What the post cache saved when it was made by this code with these settings (else None), and the file's state.
 
+    The file is its mark, the whole cache as last written, then the segments
+    appended since (``append_post_cache``), each applied in turn by ``apply``.
     A file that cannot be read is no cache, with one warning, and every post is
     parsed again: unpickling damaged bytes can raise almost anything
     (MemoryError or OverflowError for a length gone wrong, whatever a class
@@ -252,17 +286,63 @@ def load_post_cache(settings: Settings) -> Any:
         with open(path, "rb") as handle:
             mark = pickle.load(handle)  # noqa: S301 - our own file under state_dir
             if mark != f"{POSTS_CACHE_VERSION} {fingerprint(settings)}":
-                return None  # made by other code or settings: not even read further
-            return pickle.load(handle)  # noqa: S301
+                return None, None  # made by other code or settings: not even read further
+            saved = pickle.load(handle)  # noqa: S301
+            st, segments = os.fstat(handle.fileno()), 0
+            while handle.tell() < st.st_size:
+                saved = apply(saved, pickle.load(handle))  # noqa: S301
+                segments += 1
+            return saved, CacheFileState((st.st_size, st.st_mtime_ns, st.st_ino), segments)
     except FileNotFoundError:
-        return None
+        return None, None
     except Exception as exc:  # noqa: BLE001 - see above: any failure to read a cache means no cache
         logger.warning("cache unreadable, not used path=%s reason=%s", path, _why(exc))
-        return None
+        return None, None
 
 
-def save_post_cache(settings: Settings, entries: object) -> None:
-    """Keep what the post cache saves for the next process (replaced atomically)."""
+@dataclass(frozen=True, slots=True)
+class CacheFileState:
+    """The post cache's file as last read or written: its (size, mtime_ns, inode), and the segments after the whole."""
+
+    state: tuple[int, int, int]
+    segments: int
+
+
+def apply(saved: Any, segment: Any) -> Any:
+    """The cache a segment makes of the one before it: its changed entries in, its removed ones out, its extras."""
+    entries, *_ = saved
+    changed, removed, *extras = segment
+    entries.update(changed)
+    for path in removed:
+        del entries[path]
+    return (entries, *extras)
+
+
+def save_post_cache(settings: Settings, entries: object) -> CacheFileState:
+    """Keep what the post cache saves for the next process, whole (replaced atomically); the new file's state."""
     with replacing(settings.state_dir / POSTS_CACHE_FILE) as handle:
         pickle.dump(f"{POSTS_CACHE_VERSION} {fingerprint(settings)}", handle, protocol=pickle.HIGHEST_PROTOCOL)
         pickle.dump(entries, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        handle.flush()
+        st = os.fstat(handle.fileno())
+    return CacheFileState((st.st_size, st.st_mtime_ns, st.st_ino), 0)
+
+
+def append_post_cache(settings: Settings, segment: object, last: CacheFileState) -> CacheFileState | None:
+    """Append a segment (what changed since) to the post cache's file, if it is the file as last read or written.
+
+    None when it is not (another file, or changed since): the caller writes the cache whole. A
+    segment cut short by a crash makes the file unreadable, which is no cache (see ``load_post_cache``).
+    """
+    try:
+        with open(settings.state_dir / POSTS_CACHE_FILE, "ab") as handle:
+            st = os.fstat(handle.fileno())
+            if (st.st_size, st.st_mtime_ns, st.st_ino) != last.state:
+                return None
+            pickle.dump(segment, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            handle.flush()
+            os.fsync(handle.fileno())
+            st = os.fstat(handle.fileno())
+    except FileNotFoundError:
+        return None
+    return CacheFileState((st.st_size, st.st_mtime_ns, st.st_ino), last.segments + 1)

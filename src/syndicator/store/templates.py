@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from syndicator.config import Settings
-from syndicator.core.pagerender import Templates
+
+if TYPE_CHECKING:  # a one-off build reads no template: Jinja is imported by what renders pages
+    from syndicator.core.pagerender import Templates
 
 TEMPLATES, STATIC = "templates", "static"  # the folders of a theme, as of the package
 

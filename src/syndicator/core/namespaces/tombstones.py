@@ -10,6 +10,7 @@ from __future__ import annotations
 from lxml import etree
 
 from syndicator.config import Settings
+from syndicator.core.history import whole_second
 from syndicator.core.namespaces.parts import FeedPart
 from syndicator.core.namespaces.parts import Namespace
 from syndicator.core.plan import FeedSpec
@@ -32,7 +33,7 @@ class Tombstones(FeedPart):
 
     def extend_atom(self, feed: etree._Element) -> etree._Element:
         for stone in self.tombstones:
-            etree.SubElement(feed, f"{{{URI}}}deleted-entry", ref=stone.ref, when=stone.when.isoformat())
+            etree.SubElement(feed, f"{{{URI}}}deleted-entry", ref=stone.ref, when=whole_second(stone.when).isoformat())
         return feed
 
 

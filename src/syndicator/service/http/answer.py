@@ -30,20 +30,25 @@ from werkzeug.http import parse_range_header
 from werkzeug.http import quote_etag
 from werkzeug.wsgi import FileWrapper
 
+from syndicator.core.cachekeys import header_value
 from syndicator.incremental.gzip import compress
 from syndicator.served import Cache
 from syndicator.served import Served
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment
+    from werkzeug.datastructures import ETags
     from werkzeug.datastructures import Range
 
 Headers = list[tuple[str, str]]
 Answer = tuple[str, Headers, Iterable[bytes]]  # status line, headers, body
 DAY = 86400  # max-age of a representation that changes only when one of its posts is edited
+CDN_CACHE_CONTROL = f"public, s-maxage={DAY}, stale-while-revalidate=60, stale-if-error={DAY}"  # RFC 9213
+SURROGATE_CONTROL = f"max-age={DAY}, stale-while-revalidate=60, stale-if-error={DAY}"  # the same, as Fastly reads it
+CDN_HEADER_NAMES = ("Surrogate-Key", "Cache-Tag", "CDN-Cache-Control", "Surrogate-Control")
 _NO_BODY = frozenset({"Content-Type", "Content-Length"})  # what a 304 or 412 leaves out
 # what a 416 leaves out: it describes no representation, and no cache is to keep it
-_NOT_THE_BODY = frozenset({*_NO_BODY, "ETag", "Last-Modified", "Cache-Control", "Content-Encoding"})
+_NOT_THE_BODY = frozenset({*_NO_BODY, "ETag", "Last-Modified", "Cache-Control", "Content-Encoding", *CDN_HEADER_NAMES})
 _CHUNK = 64 * 1024
 
 
@@ -67,6 +72,21 @@ class GzipTaken:
                 self._known = {}
             taken = self._known[header] = takes_gzip(environ)
         return taken
+
+
+def cdn_headers(served: Served) -> list[tuple[str, str]]:
+    """What a CDN keeps a public representation by: its keys (Surrogate-Key for Fastly and Varnish's xkey,
+    Cache-Tag for Cloudflare) and how long (CDN-Cache-Control, and Fastly's Surrogate-Control); none for a
+    private one (it has no keys).
+
+    The edge may keep it a day (purged by key when its bytes change:
+    ``service.cdn``), and serve it stale while it asks again or while the origin
+    fails; browsers and readers keep Cache-Control's ``max-age``.
+    """
+    if not served.keys:
+        return []
+    values = (header_value(served.keys, " "), header_value(served.keys, ","), CDN_CACHE_CONTROL, SURROGATE_CONTROL)
+    return list(zip(CDN_HEADER_NAMES, values, strict=True))
 
 
 def cache_control(cache: Cache, reload_interval: int, *, private: bool = False) -> str:
@@ -170,13 +190,25 @@ def _refused(environ: WSGIEnvironment, served: Served) -> str | None:
     if_none_match = environ.get("HTTP_IF_NONE_MATCH")
     if if_none_match:
         # Either form's tag names the same bytes: both get the 304. It wins over If-Modified-Since.
-        tags = parse_etags(if_none_match)
-        unchanged = tags.contains_weak(served.etag) or (served.zipped and tags.contains_weak(served.gzip_etag))
+        unchanged = _sent_back(if_none_match, served) or _named_weakly(parse_etags(if_none_match), served)
     else:
         since = environ.get("HTTP_IF_MODIFIED_SINCE")
         moment = parse_date(since) if since else None  # nothing to compare, no date to parse
         unchanged = moment is not None and int(served.last_modified) <= moment.timestamp()
     return "304 Not Modified" if unchanged else None
+
+
+def _sent_back(header: str, served: Served) -> bool:
+    """Whether If-None-Match is one of the representation's tags as it was sent (what clients send): no parsing.
+
+    Any other value is parsed (a list, a weak tag of the other form, spaces), with the same outcome for these.
+    """
+    tag = header[2:] if header.startswith("W/") else header
+    return tag == f'"{served.etag}"' or (served.zipped and tag == f'"{served.gzip_etag}"')
+
+
+def _named_weakly(tags: ETags, served: Served) -> bool:
+    return tags.contains_weak(served.etag) or (served.zipped and tags.contains_weak(served.gzip_etag))
 
 
 def _read(served: Served, gzipped: bool) -> bytes | None:

@@ -32,8 +32,10 @@ from syndicator.service.http.answer import Answer
 from syndicator.service.http.context import EXTENSION
 from syndicator.service.http.context import Shared
 from syndicator.service.http.fediweb import INBOX_SLOTS
+from syndicator.service.http.origin import Origins
 from syndicator.service.http.pages import CONTENT_SECURITY_POLICY
 from syndicator.service.http.pages import answer_page
+from syndicator.service.http.proxies import Proxies
 from syndicator.service.http.routes import RENAMED
 from syndicator.service.http.routes import ROUTES
 from syndicator.service.http.routes import Route
@@ -47,18 +49,24 @@ if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
     from _typeshed.wsgi import WSGIEnvironment
 
+HEALTHZ = "/healthz"  # asked by monitors on the host itself, through any address: not a reader's request
 Handler = Callable[["WSGIEnvironment", str], Answer | None]  # a front row's: its answer, or None to pass it on
 
 
 class Dispatcher:
-    """The app's WSGI entry: the route table's front rows top to bottom, then the views (Flask's routing)."""
+    """The app's WSGI entry: the request as a trusted proxy names it (its origin compared with site_url), then
+    the route table's front rows top to bottom, then the views (Flask's routing)."""
 
-    def __init__(self, front: list[tuple[str, Handler]], views: WSGIApplication) -> None:
+    def __init__(self, front: list[tuple[str, Handler]], views: WSGIApplication, shared: Shared) -> None:
         self.front = front
         self.views = views
+        self.proxies = Proxies(shared.settings.trusted_proxies)
+        self.origins = shared.origins
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
+        if self.proxies.from_readers(environ) and path != HEALTHZ:
+            self.origins.saw(environ)
         for prefix, handler in self.front:
             if path.startswith(prefix):
                 found = handler(environ, path)
@@ -152,10 +160,20 @@ def create_app(
     websub_slots, inbox_slots = threading.BoundedSemaphore(WEBSUB_SLOTS), threading.BoundedSemaphore(INBOX_SLOTS)
     throttle = Throttle()  # failed partner and /stats/ credentials, per client
     shared = Shared(
-        settings, builder, hub, partners, audience, throttle, websub_slots, federation, inbox_slots, following
+        settings,
+        builder,
+        hub,
+        partners,
+        audience,
+        throttle,
+        websub_slots,
+        federation,
+        inbox_slots,
+        following,
+        Origins(settings.site_url),
     )
     app.extensions[EXTENSION] = shared
-    app.wsgi_app = Dispatcher(install(app, shared), app.wsgi_app)  # type: ignore[method-assign]
+    app.wsgi_app = Dispatcher(install(app, shared), app.wsgi_app, shared)  # type: ignore[method-assign]
     app.after_request(_security_headers)
     app.register_error_handler(HTTPException, _plain_error)
     app.register_error_handler(404, _not_found)

@@ -23,6 +23,7 @@ from syndicator.served import Served
 from syndicator.service.http.answer import Answer
 from syndicator.service.http.answer import answer
 from syndicator.service.http.answer import cache_control
+from syndicator.service.http.answer import cdn_headers
 from syndicator.service.http.answer import headers_of
 from syndicator.service.http.context import Shared
 from syndicator.service.snapshot import Snapshot
@@ -94,5 +95,5 @@ class Assets:
             return "503 Service Unavailable", [("Retry-After", "1"), ("Content-Length", "0")], []
         asset, handle = found
         control = cache_control(asset.cache, self.reload_interval, private=self.partners)
-        headers = headers_of(asset, False, control, self.extra)
+        headers = headers_of(asset, False, control, [*self.extra, *cdn_headers(asset)])
         return answer(environ, asset, headers, False, handle=handle)

@@ -22,6 +22,7 @@ from syndicator.service.build import Builder
 from syndicator.service.clients import Throttle
 from syndicator.service.federation import Federation
 from syndicator.service.following import Following
+from syndicator.service.http.origin import Origins
 from syndicator.service.hub import Hub
 from syndicator.service.snapshot import Snapshot
 from syndicator.store.partners import PartnerStore
@@ -46,6 +47,7 @@ class Shared:
     federation: Federation | None  # the fediverse's accounts (``fediverse`` on)
     inbox_slots: threading.BoundedSemaphore  # inbox POSTs checked at once
     following: Following | None  # following by email (``smtp_url`` set)
+    origins: Origins  # where readers reach the service that site_url does not name
 
 
 def shared() -> Shared:

@@ -17,6 +17,7 @@ from syndicator.service.http.answer import GzipTaken
 from syndicator.service.http.answer import HeaderCache
 from syndicator.service.http.answer import answer
 from syndicator.service.http.answer import cache_control
+from syndicator.service.http.answer import cdn_headers
 from syndicator.service.http.answer import headers_of
 from syndicator.service.http.context import Shared
 from syndicator.service.hub import link_header
@@ -62,6 +63,8 @@ class Feeds:
         extra = [*FEED_HEADERS]
         if not path.endswith(".opml"):
             extra.append(("Link", link_header(self.hub_url, self.base_url + path)))
+        if not browser:  # a person's view of it is private: no CDN keeps it
+            extra += cdn_headers(feed_file)
         control = cache_control(feed_file.cache, self.reload_interval, private=browser)
         return headers_of(feed_file, zipped, control, extra, media_type=BROWSER_FEED_TYPE if browser else "")
 

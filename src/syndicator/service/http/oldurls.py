@@ -19,6 +19,7 @@ from flask import request
 from flask import url_for
 from werkzeug.wrappers import Response as BaseResponse
 
+from syndicator.core.permalinks import read_old_permalink
 from syndicator.core.urls import FEEDS_PREFIX
 from syndicator.core.urls import SITE_FEED
 from syndicator.core.urls import feed_stem
@@ -91,16 +92,17 @@ def _post_moved(slug: str | None, *, page_first: bool = False) -> BaseResponse:
     return moved(quote(published_path(slug, page_first=page_first)))
 
 
-def old_permalink(slug: str, year: int = 0, month: int = 0, day: int = 0) -> BaseResponse:
+def old_permalink(slug: str, year: int = 0, month: int = 0, day: int = 0, *, numeric: bool = True) -> BaseResponse:
     """WordPress permalinks (/YYYY/MM/DD/<slug>/, /YYYY/MM/<slug>/, /<slug>/) answer 301 to the post's page.
 
     Of posts that shared a slug on WordPress (imported as <slug>, <slug>-2...), a dated
     permalink goes to the one of that date. A page at the address, asked with a query string, is answered.
+    Digits are a post's id where a permalink structure puts one (``numeric``), else only a slug.
     """
     here = page_here()
     if here is not None:
         return here
-    if not slug.isdigit() or slug not in context.snapshot().catalog.by_slug:  # digits: an id (a post without a name)
+    if not slug.isdigit() or (numeric and slug not in context.snapshot().catalog.by_slug):  # digits: an id
         slug = context.settings().redirects.get("post", slug) or slug
     if year:
         by_slug = context.snapshot().catalog.by_slug
@@ -111,11 +113,16 @@ def old_permalink(slug: str, year: int = 0, month: int = 0, day: int = 0) -> Bas
 
 def site_page(path: str) -> BaseResponse:
     """A page (``type: page``) at a nested path asked with a query string (the Pages handler answers the rest); else
-    an old permalink of another shape (``/<category>/<slug>/``), by its last segment, as WordPress guesses it."""
+    an old permalink of another shape (``/<category>/<slug>/``), by its last segment, as WordPress guesses it, and
+    a post's page number after it (``/<post>/2/``, ``/<post>/page/2/``: the post)."""
     found = page_here()
     if found is not None:
         return found
-    return old_permalink(path.rpartition("/")[2])
+    permalink = read_old_permalink(path)
+    if permalink is None:
+        abort(404)
+    p = permalink
+    return old_permalink(p.name, p.year, p.month, p.day, numeric=p.numeric)
 
 
 def _dated(post: Post, year: int, month: int, day: int) -> bool:

@@ -18,6 +18,7 @@ from syndicator.service.http.answer import GzipTaken
 from syndicator.service.http.answer import HeaderCache
 from syndicator.service.http.answer import answer
 from syndicator.service.http.answer import cache_control
+from syndicator.service.http.answer import cdn_headers
 from syndicator.service.http.answer import headers_of
 from syndicator.service.http.answer import takes_gzip
 from syndicator.service.http.context import Shared
@@ -39,7 +40,8 @@ PAGE_HEADERS = (
 
 def page_headers(page: Served, zipped: bool, *, dated: bool = True) -> Form:
     """The headers of a page's answer in one form (gzip or not); a 404 page's are not ``dated``."""
-    return headers_of(page, zipped, cache_control(page.cache, 0), PAGE_HEADERS, dated=dated)
+    extra = [*PAGE_HEADERS, *cdn_headers(page)] if dated else PAGE_HEADERS
+    return headers_of(page, zipped, cache_control(page.cache, 0), extra, dated=dated)
 
 
 def answer_page(environ: WSGIEnvironment, page: Served, status: str = "200 OK") -> Answer:

@@ -119,6 +119,10 @@ def healthz() -> Response:
     if builder.last_error:
         body["error"] = "the last reload failed; the server log has the details"
     shared = context.shared()
+    elsewhere = shared.origins.problems  # feeds that link readers to another site
+    if elsewhere:
+        body["problems"] = [*body["problems"], *({"path": None, "line": 0, "message": m} for m in elsewhere)]
+        body["status"] = "degraded" if body["status"] == "ok" else body["status"]
     if shared.hub is not None:
         body["websub"] = shared.hub.counts()
     if shared.federation is not None:

@@ -93,6 +93,24 @@ def query_page() -> BaseResponse:
     return moved(quote(published_path(context.settings().redirects.get("post", number))))
 
 
+def query_attachment() -> BaseResponse:
+    """``?attachment_id=<id>``: an upload's page on WordPress; 301 to the post it was uploaded to (its id leads there
+    through [redirects]), else 404."""
+    number = request.args["attachment_id"]
+    if not number.isdigit():
+        abort(404)
+    return moved(quote(published_path(context.settings().redirects.get("post", number), page_first=False)))
+
+
+def query_listing() -> BaseResponse:
+    """``?s=<words>`` (WordPress's search results) and ``?m=<YYYYMM…>`` (its date archives): 404, as the site has no
+    search and no date archives (``/2013/01/`` is 404 too). The home page, with 200 or 301, would tell readers and
+    search engines that it is those results; an empty value is the home page, as on WordPress."""
+    if request.args.get("s", "") or request.args.get("m", ""):
+        abort(404)
+    return views.index()
+
+
 def published_path(slug: str | None, *, page_first: bool = True) -> str:
     """The path of the page (``type: page``) or post with this slug (following the ledger's renames); else 404."""
     catalog = context.snapshot().catalog
