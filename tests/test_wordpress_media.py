@@ -252,7 +252,7 @@ def test_media_url_at_a_private_address_needs_the_flag(in_tmp: Path, old_site: S
 def test_a_media_host_that_cannot_be_looked_up_is_each_files_failure(in_tmp: Path) -> None:
     """--media URL whose host has no address (a .invalid name never resolves): the import goes on, each file is
     reported failed and its posts keep the old URL, as with a folder that lacks the file."""
-    result = run_import(in_tmp, "--media", "http://old-site.invalid/wp-content/uploads/")
+    result = run_import(BLOCKS, in_tmp, "--media", "http://old-site.invalid/wp-content/uploads/")
     assert result.exit_code == 0, result.output
     assert "cannot look up old-site.invalid" in result.output
     assert "media: 0 fetched, 7 failed" in result.output
