@@ -8,6 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from support.factories import NOW
+from support.mediafiles import SECRET
+from support.mediafiles import write_links_out
 from support.mediafiles import write_png
 from syndicator.config import Settings
 from syndicator.incremental.postcache import PostCache
@@ -16,31 +18,12 @@ from syndicator.service.build import Builder
 from syndicator.store.files import file_state
 from syndicator.store.sources import scan
 
-SECRET = "root:x:0:0:SECRET-PASSWORD-LINE"  # noqa: S105 - the bytes a leak would show, no credential
 LEAVES = "a link that leads out of posts_dir: not published"
 
 
 def every_file(folder: Path) -> dict[str, bytes]:
     """Every file under a folder by path (links followed), with its bytes."""
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
-
-
-def write_links_out(site: Path) -> Path:
-    """A site whose post links three files that lead out of posts/ (a secret, the config, /proc) and one inside."""
-    posts = site / "posts"
-    (posts / "images").mkdir(parents=True)
-    (site / "secret.txt").write_text(SECRET)
-    (site / "syndicator.toml").write_text('stats_token = "SECRET-STATS-TOKEN"\n')
-    (posts / "list.txt").symlink_to(site / "secret.txt")
-    (posts / "guide.txt").symlink_to("../syndicator.toml")
-    (posts / "rules.txt").symlink_to("/proc/self/environ")
-    write_png(posts / "images" / "real.png", 20, 10)
-    (posts / "alias.png").symlink_to("images/real.png")
-    (posts / "post.md").write_text(
-        "---\ntitle: Links\ndate: 2025-06-01\n---\n"
-        "See [the list](list.txt),\n[the guide](guide.txt) and\n[the rules](rules.txt).\n\n![a](alias.png)\n"
-    )
-    return posts
 
 
 def test_a_link_leading_out_of_posts_dir_is_never_published(

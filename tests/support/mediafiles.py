@@ -52,3 +52,24 @@ def wordpress_uploads(uploads: Path) -> Path:
     (uploads / "2023" / "04" / "clip.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom")
     (uploads / "2023" / "04" / "notes.pdf").write_bytes(b"%PDF-1.4\n%%EOF\n")
     return uploads
+
+
+SECRET = "root:x:0:0:SECRET-PASSWORD-LINE"  # noqa: S105 - the bytes a leak would show, no credential
+
+
+def write_links_out(site: Path) -> Path:
+    """A site whose post links three files that lead out of posts/ (a secret, the config, /proc) and one inside."""
+    posts = site / "posts"
+    (posts / "images").mkdir(parents=True)
+    (site / "secret.txt").write_text(SECRET)
+    (site / "syndicator.toml").write_text('stats_token = "SECRET-STATS-TOKEN"\n')
+    (posts / "list.txt").symlink_to(site / "secret.txt")
+    (posts / "guide.txt").symlink_to("../syndicator.toml")
+    (posts / "rules.txt").symlink_to("/proc/self/environ")
+    write_png(posts / "images" / "real.png", 20, 10)
+    (posts / "alias.png").symlink_to("images/real.png")
+    (posts / "post.md").write_text(
+        "---\ntitle: Links\ndate: 2025-06-01\n---\n"
+        "See [the list](list.txt),\n[the guide](guide.txt) and\n[the rules](rules.txt).\n\n![a](alias.png)\n"
+    )
+    return posts

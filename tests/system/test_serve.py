@@ -14,11 +14,10 @@ import feedparser
 
 from support.factories import post_text
 from support.feedcheck import check_atom
-from support.mediafiles import write_png
+from support.mediafiles import write_links_out
 from support.paths import SEED_POSTS
 from support.server import Server
 
-SECRET = "root:x:0:0:SECRET-PASSWORD-LINE"  # noqa: S105 - the bytes a leak would show, no credential
 LEAVES = "a link that leads out of posts_dir: not published"
 ABOUT_PAGE = post_text(title="About us", date="2020-01-01T00:00:00Z", body="We write about rivers.\n", type="page")
 
@@ -125,24 +124,6 @@ def test_malformed_and_hostile_requests_never_get_500(start_server: Callable[...
     assert requests.post(server.url + "/feeds/all.atom", timeout=10).status_code == 405
     head = requests.head(server.url + "/feeds/all.atom", timeout=10)
     assert head.status_code == 200 and head.content == b""
-
-
-def write_links_out(site: Path) -> Path:
-    """A site whose post links three files that lead out of posts/ (a secret, the config, /proc) and one inside."""
-    posts = site / "posts"
-    (posts / "images").mkdir(parents=True)
-    (site / "secret.txt").write_text(SECRET)
-    (site / "syndicator.toml").write_text('stats_token = "SECRET-STATS-TOKEN"\n')
-    (posts / "list.txt").symlink_to(site / "secret.txt")
-    (posts / "guide.txt").symlink_to("../syndicator.toml")
-    (posts / "rules.txt").symlink_to("/proc/self/environ")
-    write_png(posts / "images" / "real.png", 20, 10)
-    (posts / "alias.png").symlink_to("images/real.png")
-    (posts / "post.md").write_text(
-        "---\ntitle: Links\ndate: 2025-06-01\n---\n"
-        "See [the list](list.txt),\n[the guide](guide.txt) and\n[the rules](rules.txt).\n\n![a](alias.png)\n"
-    )
-    return posts
 
 
 def test_serve_answers_no_file_a_link_leads_to(tmp_path: Path, start_server: Callable[..., Server]) -> None:
