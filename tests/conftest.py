@@ -22,8 +22,7 @@ from syndicator.config import Settings
 from syndicator.service.build import Builder
 from syndicator.service.http.app import create_app
 
-# the fixtures of a site that mails its subscribers, and of one that a remote fediverse server follows
-pytest_plugins = ("support.mailsite", "support.fedifixtures")
+pytest_plugins = ("support.mailsite",)  # the fixtures of a site that mails its followers
 __all__ = ["NOW", "SEED_POSTS", "Server", "free_port", "post_text"]  # still importable from here, as they were
 
 # Hypothesis checks what a function returns, not how fast: its default 200 ms deadline per example fails

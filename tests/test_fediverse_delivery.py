@@ -4,17 +4,56 @@ other; posts for partners, drafts and posts not yet due are never federated (a f
 from __future__ import annotations
 
 from collections.abc import Callable
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from support.factories import NOW
 from support.fediremote import RemoteServer
 from support.fedisite import Site
+from support.server import free_port
 from support.stalling import StallingHost
+from syndicator.config import Settings
 from syndicator.service.federation import Tuning
 from syndicator.store.fediverse import Follower
 
 RECENT = "2025-12-31T10:00:00Z"  # the day before NOW: a new post is news (core.news)
+
+
+@pytest.fixture
+def remote() -> Iterator[RemoteServer]:
+    server = RemoteServer(names=("reader", "other"))
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def make_site(make_settings: Callable[..., Settings], write_post: Callable[..., Path]) -> Iterator[Callable[..., Site]]:
+    write_post("a.md", title="A", categories="[Alpha]")
+    sites: list[Site] = []
+
+    def make(tuning: Tuning | None = None, **overrides: Any) -> Site:
+        values = {"fediverse": True, "fediverse_allow_private": True, "site_url": f"http://127.0.0.1:{free_port()}"}
+        site = Site(make_settings(**{**values, **overrides}), tuning or Tuning(retry_base=0.2))
+        site.reload(NOW)
+        sites.append(site)
+        return site
+
+    yield make
+    for site in sites:
+        site.close()
+
+
+@pytest.fixture
+def site(make_site: Callable[..., Site], remote: RemoteServer) -> Site:
+    """A site whose Alpha account the remote's reader follows (its Accept delivered)."""
+    built = make_site()
+    assert remote.follow(built.actor("alpha"))[1].status_code == 202
+    assert built.pump(lambda: bool(remote.activities("Accept")))
+    return built
 
 
 def titles(remote: RemoteServer, kind: str = "Create") -> list[str]:

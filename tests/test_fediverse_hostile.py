@@ -9,6 +9,7 @@ import json
 import threading
 from collections.abc import Callable
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,9 +20,12 @@ from http_message_signatures import HTTPMessageSigner
 from http_message_signatures import HTTPSignatureKeyResolver
 from http_message_signatures import algorithms
 
+from support.factories import NOW
 from support.fediremote import RemoteServer
 from support.fedisite import Site
+from support.server import free_port
 from support.stalling import StallingHost
+from syndicator.config import Settings
 from syndicator.service.federation import Tuning
 from syndicator.service.inbox import FollowLimits
 
@@ -31,6 +35,23 @@ def remote() -> Iterator[RemoteServer]:
     server = RemoteServer()
     yield server
     server.close()
+
+
+@pytest.fixture
+def make_site(make_settings: Callable[..., Settings], write_post: Callable[..., Path]) -> Iterator[Callable[..., Site]]:
+    write_post("a.md", title="A", categories="[Alpha]")
+    sites: list[Site] = []
+
+    def make(tuning: Tuning | None = None, **overrides: Any) -> Site:
+        values = {"fediverse": True, "fediverse_allow_private": True, "site_url": f"http://127.0.0.1:{free_port()}"}
+        site = Site(make_settings(**{**values, **overrides}), tuning or Tuning(retry_base=0.2))
+        site.reload(NOW)
+        sites.append(site)
+        return site
+
+    yield make
+    for site in sites:
+        site.close()
 
 
 @pytest.fixture
