@@ -62,12 +62,13 @@ http {{
 
 @contextmanager
 def nginx(site: Path, app_port: int, work: Path) -> Iterator[str]:
-    """Debian's nginx with the shipped server block (site folder, app address and listen line replaced)."""
+    """Debian's nginx with the shipped server block (site folder, app address, site_url and listen line replaced)."""
     port = free_port()
     block = (
         SERVER_BLOCK.read_text()
         .replace("/srv/syndicator", str(site))
         .replace("127.0.0.1:8000", f"127.0.0.1:{app_port}")
+        .replace("https://blog.example.org", f"http://127.0.0.1:{port}")
     )
     block = re.sub(r"^(\s*)listen\s[^;]*;", rf"\1listen 127.0.0.1:{port};", block, count=1, flags=re.MULTILINE)
     (work / "syndicator.conf").write_text(block)

@@ -1,8 +1,8 @@
 """Run Debian's nginx with the shipped server block (deploy/nginx.conf), included as sites-enabled/ includes it.
 
 Only what the block says an operator changes is replaced: the site's folder
-(``/srv/syndicator``), the app's address (``127.0.0.1:8000``) and its one
-``listen`` line. The main config around it is Debian's, kept to what matters
+(``/srv/syndicator``), the app's address (``127.0.0.1:8000``), site_url
+(``https://blog.example.org``) and its one ``listen`` line. The main config around it is Debian's, kept to what matters
 here (its http settings, gzip on, the temp folders and logs under the test's
 folder).
 """
@@ -50,24 +50,25 @@ http {{
 """
 
 
-def server_block(site: Path, app: str, port: int, text: str | None = None) -> str:
-    """The shipped block (or ``text``, a copy of it) with the site's folder, the app's address and its listen line
-    replaced."""
+def server_block(site: Path, app: str, port: int, text: str | None = None, site_url: str = "") -> str:
+    """The shipped block (or ``text``, a copy of it) with the site's folder, the app's address, site_url (by
+    default nginx's own address) and its listen line replaced."""
     text = SERVER_BLOCK.read_text() if text is None else text
     assert len(LISTEN.findall(text)) == 1, "deploy/nginx.conf has one listen line"
-    assert "/srv/syndicator" in text and "127.0.0.1:8000" in text
+    assert "/srv/syndicator" in text and "127.0.0.1:8000" in text and "https://blog.example.org" in text
     text = text.replace("/srv/syndicator", str(site)).replace("127.0.0.1:8000", app)
+    text = text.replace("https://blog.example.org", site_url or f"http://127.0.0.1:{port}")
     return LISTEN.sub(lambda m: f"{m.group(1)}listen 127.0.0.1:{port};", text)
 
 
 @contextmanager
-def running_nginx(work: Path, site: Path, app: str, port: int | None = None) -> Iterator[str]:
+def running_nginx(work: Path, site: Path, app: str, port: int | None = None, site_url: str = "") -> Iterator[str]:
     """nginx on a free loopback port with the shipped block over ``site`` in front of ``app``; yields its URL."""
     if NGINX is None:
         pytest.fail("no nginx: .ci/run installs Debian's nginx")
     port = port or free_port()
     (work / "sites-enabled").mkdir(parents=True, exist_ok=True)
-    (work / "sites-enabled" / "syndicator").write_text(server_block(site, app, port))
+    (work / "sites-enabled" / "syndicator").write_text(server_block(site, app, port, site_url=site_url))
     user = "user root;\n" if os.geteuid() == 0 else ""  # as root, workers must read the test's private folders
     (work / "nginx.conf").write_text(MAIN.format(user=user, work=work))
     checked = subprocess.run([NGINX, "-t", "-p", str(work), "-c", str(work / "nginx.conf")], capture_output=True)

@@ -28,7 +28,7 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = cwd / "serve.log"
         self._log_file = self.log.open("wb")
-        full_env = {**os.environ, **env, "SYNDICATOR_SITE_URL": self.url}
+        full_env = {**os.environ, "SYNDICATOR_SITE_URL": self.url, **env}  # its own address, unless the test names one
         self.process = subprocess.Popen(
             [sys.executable, "-m", "syndicator", "serve", "--port", str(self.port)],
             cwd=cwd,

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import configparser
 import gzip
+import shutil
 import subprocess
+from collections.abc import Callable
 from collections.abc import Iterator
 from datetime import UTC
 from datetime import datetime
@@ -20,6 +22,7 @@ from support.nginx import SERVER_BLOCK
 from support.nginx import running_nginx
 from support.paths import SEED_POSTS
 from support.programs import program
+from support.server import Server
 from support.server import free_port
 from syndicator.cli import cli
 from syndicator.config import Settings
@@ -141,3 +144,27 @@ def static_only(url: str, site: Path) -> None:
     assert opened.status_code == 200 and opened.content == (site / "feeds" / "all.atom").read_bytes()
     for other in ("/syndicator.toml", "/feeds-access.log", "/feeds/.syndicator-state", "/", "/feeds/all.atom.gz"):
         assert requests.get(url + other, timeout=5).status_code == 404, other
+
+
+def test_the_feeds_link_headers_name_site_url_through_nginx_too(
+    start_server: Callable[..., Server], tmp_path: Path
+) -> None:
+    """Behind a CDN or a TLS proxy nginx is reached at another address than the readers': the hub and self links
+    of the feeds nginx answers itself name site_url and the hub, as serve's do, whatever Host and scheme came in."""
+    site = tmp_path / "site"
+    shutil.copytree(SEED_POSTS, site / "posts")
+    server = start_server(site, SYNDICATOR_SITE_URL="https://blog.example.org")
+    (tmp_path / "nginx").mkdir()
+    with running_nginx(
+        tmp_path / "nginx", site, f"127.0.0.1:{server.port}", site_url="https://blog.example.org"
+    ) as url:
+        for path in ("/feeds/all.atom", "/feeds/category/justice.rss", "/feeds/all.json"):
+            from_serve = server.get(path).headers["Link"]
+            assert (
+                from_serve
+                == f'<https://blog.example.org/websub>; rel="hub", <https://blog.example.org{path}>; rel="self"'
+            )
+            for headers in ({}, {"Host": "cdn-origin.internal", "X-Forwarded-Proto": "http"}):
+                answer = requests.get(url + path, headers=headers, timeout=5)
+                assert answer.status_code == 200 and "ETag" in answer.headers, path  # nginx's own answer, from the file
+                assert answer.headers["Link"] == from_serve, (path, headers)
