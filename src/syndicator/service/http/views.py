@@ -64,7 +64,9 @@ def taxonomy_paged(kind: str, slug: str, number: int) -> BaseResponse:
 def post_page(slug: str) -> BaseResponse:
     snapshot = context.snapshot()
     if slug not in snapshot.catalog.by_slug:
-        moved_to = snapshot.redirects.get(slug)
+        # a slug the ledger saw change, else an old slug of the config's [redirects] post table (not an id there)
+        named = None if slug.isdigit() else context.settings().redirects.get("post", slug)
+        moved_to = snapshot.redirects.get(slug) or named
         if moved_to is not None and moved_to in snapshot.catalog.by_slug:
             return redirect(post_path(moved_to), 301)
         abort(410 if slug in snapshot.gone.posts else 404)  # a deleted post is gone, not unknown
