@@ -20,9 +20,8 @@ import requests
 from support.factories import NOW
 from support.fediremote import RemoteServer
 from support.fedisite import Site
-from support.server import free_port
+from support.fedisite import fediverse_sites
 from syndicator.config import Settings
-from syndicator.service.federation import Tuning
 
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 RECENT = "2025-12-31T10:00:00Z"  # the day before NOW: a new post is news (core.news)
@@ -37,17 +36,8 @@ def remote() -> Iterator[RemoteServer]:
 
 @pytest.fixture
 def make_site(make_settings: Callable[..., Settings]) -> Iterator[Callable[..., Site]]:
-    sites: list[Site] = []
-
-    def make(tuning: Tuning | None = None, **overrides: Any) -> Site:
-        values = {"fediverse": True, "fediverse_allow_private": True, "site_url": f"http://127.0.0.1:{free_port()}"}
-        site = Site(make_settings(**{**values, **overrides}), tuning or Tuning(retry_base=0.2))
-        sites.append(site)
-        return site
-
-    yield make
-    for site in sites:
-        site.close()
+    with fediverse_sites(make_settings) as make:
+        yield make
 
 
 @pytest.fixture

@@ -5,12 +5,17 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from werkzeug.serving import make_server
 
+from support.fediremote import RemoteServer
+from support.server import free_port
 from syndicator.config import Settings
 from syndicator.service.build import Builder
 from syndicator.service.federation import Federation
@@ -68,3 +73,33 @@ class Site:
         self._server.shutdown()
         self._server.server_close()
         self.federation.close()
+
+
+@contextmanager
+def fediverse_sites(
+    make_settings: Callable[..., Settings], now: datetime | None = None
+) -> Iterator[Callable[..., Site]]:
+    """Make sites with the fediverse on (private addresses allowed: the remote is on loopback), each served on a free
+    port and loaded at ``now`` when given; all closed at the end."""
+    sites: list[Site] = []
+
+    def make(tuning: Tuning | None = None, **overrides: Any) -> Site:
+        values = {"fediverse": True, "fediverse_allow_private": True, "site_url": f"http://127.0.0.1:{free_port()}"}
+        site = Site(make_settings(**{**values, **overrides}), tuning or Tuning(retry_base=0.2))
+        sites.append(site)
+        if now is not None:
+            site.reload(now)
+        return site
+
+    try:
+        yield make
+    finally:
+        for site in sites:
+            site.close()
+
+
+def followed(site: Site, remote: RemoteServer, handle: str = "alpha") -> Site:
+    """The site, once the remote's reader follows its account ``handle`` and the Accept has arrived."""
+    assert remote.follow(site.actor(handle))[1].status_code == 202
+    assert site.pump(lambda: bool(remote.activities("Accept")))
+    return site

@@ -12,9 +12,9 @@ import pytest
 from support.factories import NOW
 from support.fediremote import RemoteServer
 from support.fedisite import Site
-from support.server import free_port
+from support.fedisite import fediverse_sites
+from support.fedisite import followed
 from syndicator.config import Settings
-from syndicator.service.federation import Tuning
 
 
 @pytest.fixture
@@ -27,27 +27,14 @@ def remote() -> Iterator[RemoteServer]:
 @pytest.fixture
 def make_site(make_settings: Callable[..., Settings], write_post: Callable[..., Path]) -> Iterator[Callable[..., Site]]:
     write_post("a.md", title="A", categories="[Alpha]")
-    sites: list[Site] = []
-
-    def make(tuning: Tuning | None = None, **overrides: Any) -> Site:
-        values = {"fediverse": True, "fediverse_allow_private": True, "site_url": f"http://127.0.0.1:{free_port()}"}
-        site = Site(make_settings(**{**values, **overrides}), tuning or Tuning(retry_base=0.2))
-        site.reload(NOW)
-        sites.append(site)
-        return site
-
-    yield make
-    for site in sites:
-        site.close()
+    with fediverse_sites(make_settings, NOW) as make:
+        yield make
 
 
 @pytest.fixture
 def site(make_site: Callable[..., Site], remote: RemoteServer) -> Site:
     """A site whose Alpha account the remote's reader follows (its Accept delivered)."""
-    built = make_site()
-    assert remote.follow(built.actor("alpha"))[1].status_code == 202
-    assert built.pump(lambda: bool(remote.activities("Accept")))
-    return built
+    return followed(make_site(), remote)
 
 
 def test_stats_counts_followers_per_account(site: Site, tmp_path: Path, run_cli: Callable[..., Any]) -> None:
