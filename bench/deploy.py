@@ -20,7 +20,6 @@ import argparse
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -34,7 +33,7 @@ from pathlib import Path
 
 from run import corpus  # bench/run.py: the script's folder is on sys.path
 from run import free_port
-from run import loaded
+from run import serving
 from run import wait_for
 from run import wrk_out
 
@@ -164,27 +163,14 @@ def measure(posts: int, work: Path) -> list[tuple[str, str]]:
     port, varnish_port, reload_interval = free_port(), free_port(), 10
     with (site / "syndicator.toml").open("a") as config:
         config.write(f'\ncdn_purge_url = "http://127.0.0.1:{varnish_port}/"\nreload_interval = {reload_interval}\n')
-    server = subprocess.Popen(
-        [sys.executable, "-m", "syndicator", "serve", "--port", str(port)],
-        cwd=site,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        serve = f"http://127.0.0.1:{port}"
-        wait_for(serve)
-        loaded(serve)
-        with ExitStack() as stack:
-            front = stack.enter_context(nginx(site, port, work))
-            edge, name = stack.enter_context(varnish(port, varnish_port))
-            subprocess.run(["curl", "-s", "-o", "/dev/null", edge + path], check=True)  # cached from here on
-            bases = (("serve", serve), ("nginx", front), ("Varnish", edge))
-            rows = [(label, *gzip_wrk(base + path)) for label, base in bases]
-            answered, reached, seen = poll_through_varnish(edge + path, name, site, reload_interval)
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(30)
+    with ExitStack() as stack:
+        serve = stack.enter_context(serving(site, port))
+        front = stack.enter_context(nginx(site, port, work))
+        edge, name = stack.enter_context(varnish(port, varnish_port))
+        subprocess.run(["curl", "-s", "-o", "/dev/null", edge + path], check=True)  # cached from here on
+        bases = (("serve", serve), ("nginx", front), ("Varnish", edge))
+        rows = [(label, *gzip_wrk(base + path)) for label, base in bases]
+        answered, reached, seen = poll_through_varnish(edge + path, name, site, reload_interval)
     table = [
         (f"GET {path} (20 entries, gzip) via {label}", f"{rate:,.0f} req/s, p99 {p99:.1f} ms")
         for label, rate, p99 in rows

@@ -31,6 +31,8 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC
 from datetime import datetime
 from pathlib import Path
@@ -167,12 +169,9 @@ def loaded(url: str) -> None:
     raise SystemExit(f"{url} never finished its first load")
 
 
-def first_feed_seconds(site: Path, **env: str) -> float:
-    """Seconds from starting `syndicator serve` to the first 200 for the site-wide Atom feed."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}/feeds/all.atom"
-    started = time.perf_counter()
-    server = subprocess.Popen(
+def start_serve(site: Path, port: int, **env: str) -> subprocess.Popen[bytes]:
+    """`syndicator serve` on ``port`` in the site's folder, in a session of its own (stop_serve ends it)."""
+    return subprocess.Popen(
         [sys.executable, "-m", "syndicator", "serve", "--port", str(port)],
         cwd=site,
         env={**os.environ, **env},
@@ -180,6 +179,32 @@ def first_feed_seconds(site: Path, **env: str) -> float:
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
+
+
+def stop_serve(server: subprocess.Popen[bytes], wait: float = 30) -> None:
+    os.killpg(server.pid, signal.SIGTERM)
+    server.wait(wait)
+
+
+@contextmanager
+def serving(site: Path, port: int) -> Iterator[str]:
+    """`syndicator serve` answering at its URL once its first load is done; stopped at the end, loaded or not."""
+    server = start_serve(site, port)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_for(url)
+        loaded(url)
+        yield url
+    finally:
+        stop_serve(server)
+
+
+def first_feed_seconds(site: Path, **env: str) -> float:
+    """Seconds from starting `syndicator serve` to the first 200 for the site-wide Atom feed."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/feeds/all.atom"
+    started = time.perf_counter()
+    server = start_serve(site, port, **env)
     try:
         while time.perf_counter() - started < 600:
             try:
@@ -193,8 +218,7 @@ def first_feed_seconds(site: Path, **env: str) -> float:
         try:
             loaded(f"http://127.0.0.1:{port}")  # let the first load finish: the next start then finds it done
         finally:
-            os.killpg(server.pid, signal.SIGTERM)  # even when the load never finished
-            server.wait(60)
+            stop_serve(server, 60)  # even when the load never finished
 
 
 def startup_rows(site: Path, posts: int) -> list[Row]:
@@ -270,19 +294,9 @@ def serve_rows(site: Path, work: Path) -> list[Row]:
         return [("serving", "n/a", "wrk or nginx missing", "", "")]
     path = biggest_category_feed(site)
     port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "syndicator", "serve", "--port", str(port)],
-        cwd=site,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
     from deploy import nginx  # bench/deploy.py: the shipped server block, as sites-enabled/ includes it
 
-    try:
-        ours = f"http://127.0.0.1:{port}"
-        wait_for(ours)
-        loaded(ours)
+    with serving(site, port) as ours:
         with nginx(site, port, work) as theirs:
             time.sleep(1)
             our_rate, our_p99 = wrk(ours + path)
@@ -293,9 +307,6 @@ def serve_rows(site: Path, work: Path) -> list[Row]:
             ng_304, _ = wrk(theirs + path, etag_of(theirs + path))
         flood = page_flood_rows(ours, path, work)
         latency = publish_latency(site, ours)
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(30)
     size = (site / "feeds" / path.removeprefix("/feeds/")).stat().st_size
     return [
         (
