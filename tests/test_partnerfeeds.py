@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
+from support.factories import BRIEFING
 from support.factories import NOW
-from support.factories import post_text
 from syndicator.config import Settings
 from syndicator.service.build import Builder
 from syndicator.service.http.app import create_app
@@ -25,15 +25,6 @@ from syndicator.service.partners import token_hash
 from syndicator.store.partners import PartnerStore
 
 LATER = datetime(2026, 3, 1, tzinfo=UTC)  # the briefing (2026-02-01) is out
-BRIEFING = post_text(
-    title="Zebra Briefing",
-    date="2026-02-01T10:00:00Z",
-    body="Quagga figures for partners.\n\nContinue reading\n\nThe rest of the quagga story.\n",
-    categories="[Zebra Desk, Tajikistan]",
-    tags="[q7x-tag]",
-    author="Zed Okapi",
-    visibility="partners",
-)
 
 
 def basic(name: str, token: str) -> str:

@@ -85,3 +85,15 @@ def post_text(title: str = "A post", date: str = "2025-06-01T10:00:00Z", body: s
         lines.append(f"{key}: {value}")
     lines.append("---")
     return "\n".join(line for line in lines if line) + "\n" + body
+
+
+# A post for partners only, each of whose words (zebra, quagga, okapi, q7x) a public surface must never show.
+BRIEFING = post_text(
+    title="Zebra Briefing",
+    date="2026-02-01T10:00:00Z",
+    body="Quagga figures for partners.\n\nContinue reading\n\nThe rest of the quagga story.\n",
+    categories="[Zebra Desk, Tajikistan]",
+    tags="[q7x-tag]",
+    author="Zed Okapi",
+    visibility="partners",
+)

@@ -24,6 +24,7 @@ import pytest
 import requests
 
 from support.commands import run_syndicator
+from support.factories import BRIEFING
 from support.factories import post_text
 from support.feedcheck import check_atom
 from support.mediafiles import EPISODE_MP3
@@ -38,15 +39,6 @@ from syndicator.service.snapshot import PRIVATE_PROBLEM
 from syndicator.store.partners import PARTNERS_FILE
 
 MARKERS = (b"zebra", b"quagga", b"okapi", b"q7x")  # every word of the partner-only posts (lower case)
-BRIEFING = post_text(
-    title="Zebra Briefing",
-    date="2026-02-01T10:00:00Z",
-    body="Quagga figures for partners.\n\nContinue reading\n\nThe rest of the quagga story.\n",
-    categories="[Zebra Desk, Tajikistan]",
-    tags="[q7x-tag]",
-    author="Zed Okapi",
-    visibility="partners",
-)
 BROKEN_BRIEFING = "---\ntitle: Zebra plans\nvisibility: partners\ndate: not-a-date\n---\nQuagga.\n"
 
 
