@@ -12,7 +12,9 @@ listed (the catalog is the public one). Deterministic. No I/O.
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Callable
 from collections.abc import Iterator
 from datetime import datetime
 from urllib.parse import quote
@@ -23,6 +25,7 @@ from syndicator.core.markup import xml_escape
 from syndicator.core.pageplan import archives
 from syndicator.core.urls import PARTNERS_ROOT
 from syndicator.core.urls import post_url
+from syndicator.model import Post
 
 SITEMAP = "sitemap.xml"  # at the site's root, and in output_dir
 ROBOTS = "robots.txt"
@@ -46,37 +49,54 @@ def is_part(name: str) -> bool:
     return _PART.fullmatch(name) is not None
 
 
-def addresses(catalog: Catalog, settings: Settings) -> Iterator[tuple[str, datetime]]:
-    """Every listed address with its lastmod: the home page and archives' first pages, every post's page, every
-    page."""
+Line = tuple[str, datetime]  # one address's <url> element, and its lastmod
+
+
+def url_line(url: str, when: datetime) -> str:
+    """One address's <url> element (a line of the urlset)."""
+    return f"<url><loc>{_loc(url)}</loc><lastmod>{when.isoformat()}</lastmod></url>\n"
+
+
+def post_line(settings: Settings, post: Post) -> str:
+    """A post's <url> element: its page, as of its ``updated``."""
+    return url_line(post_url(settings, post), post.updated)
+
+
+def lines(catalog: Catalog, settings: Settings, line_of: Callable[[Post], str] | None = None) -> Iterator[Line]:
+    """Every listed address's <url> element with its lastmod: the home page and archives' first pages, every post's
+    page (made by ``line_of``, post_line unless a memo gives it), every page."""
     base = settings.base_url
     for archive in archives(catalog, settings.site_title):
         if archive.posts:
-            yield f"{base}{archive.base}", max(post.updated for post in archive.posts)
+            when = max(post.updated for post in archive.posts)
+            yield url_line(f"{base}{archive.base}", when), when
+    line_of = line_of or functools.partial(post_line, settings)
     for post in catalog.posts:
-        yield post_url(settings, post), post.updated
+        yield line_of(post), post.updated
     for path, page in catalog.pages.items():  # pages (type: page), at their paths
-        yield f"{base}{path}", page.updated
+        yield url_line(f"{base}{path}", page.updated), page.updated
 
 
-def sitemap_files(catalog: Catalog, settings: Settings, limit: int = MAX_URLS) -> dict[str, bytes]:
+def sitemap_files(
+    catalog: Catalog, settings: Settings, limit: int = MAX_URLS, line_of: Callable[[Post], str] | None = None
+) -> dict[str, bytes]:
     """``sitemap.xml``, a urlset; or past ``limit`` addresses, an index of its parts (and the parts): {name: bytes}."""
-    listed = list(addresses(catalog, settings))
+    listed = list(lines(catalog, settings, line_of))
     if len(listed) <= limit:
         return {SITEMAP: _urlset(listed)}
     parts = [listed[start : start + limit] for start in range(0, len(listed), limit)]
     files = {part_name(n): _urlset(part) for n, part in enumerate(parts, 1)}
     entries = "".join(
         f"<sitemap><loc>{_loc(f'{settings.base_url}/{part_name(n)}')}</loc>"
-        f"<lastmod>{max(when for _url, when in part).isoformat()}</lastmod></sitemap>\n"
+        f"<lastmod>{max(when for _line, when in part).isoformat()}</lastmod></sitemap>\n"
         for n, part in enumerate(parts, 1)
     )
     index = f'{_DECLARATION}<sitemapindex xmlns="{NAMESPACE}">\n{entries}</sitemapindex>\n'
     return {SITEMAP: index.encode("utf-8"), **files}
 
 
-def _urlset(listed: list[tuple[str, datetime]]) -> bytes:
-    urls = "".join(f"<url><loc>{_loc(url)}</loc><lastmod>{when.isoformat()}</lastmod></url>\n" for url, when in listed)
+def _urlset(listed: list[Line]) -> bytes:
+    urls = "".join(line for line, _when in listed)
     return f'{_DECLARATION}<urlset xmlns="{NAMESPACE}">\n{urls}</urlset>\n'.encode()
 
 

@@ -9,6 +9,7 @@ identity.
 
 from __future__ import annotations
 
+import functools
 from collections import OrderedDict
 from collections.abc import Callable
 from collections.abc import Mapping
@@ -30,6 +31,7 @@ from syndicator.core.render import entry
 from syndicator.core.render import formats_of
 from syndicator.core.sitemap import FAVICON
 from syndicator.core.sitemap import ROBOTS
+from syndicator.core.sitemap import post_line
 from syndicator.core.sitemap import robots_txt
 from syndicator.core.sitemap import sitemap_files
 from syndicator.core.urls import FEEDS_PREFIX
@@ -215,20 +217,30 @@ class OpmlMemo:
 class SiteMemo:
     """The files of the site's root: the sitemap (its parts past its limit), robots.txt and the favicon.
 
-    Made again only when the catalog is another one (a reload that changed nothing keeps its catalog).
+    Made again only when the catalog is another one (a reload that changed nothing keeps its catalog), and
+    then with the <url> lines of the posts that are the same objects as last time kept (a reload swaps in only
+    the posts that changed).
     """
 
     def __init__(self, settings: Settings, favicon: bytes) -> None:
         self.settings = settings
         self.favicon = favicon
         self._last: tuple[Catalog, dict[str, bytes]] | None = None
+        self._lines: dict[int, tuple[Post, str]] = {}  # by the post's id(): the post (compared by identity), its line
 
     def files(self, catalog: Catalog) -> dict[str, bytes]:
         if self._last is None or self._last[0] is not catalog:
-            made = sitemap_files(catalog, self.settings)
+            known, self._lines = self._lines, {}
+            made = sitemap_files(catalog, self.settings, line_of=functools.partial(self._line, known))
             made |= {ROBOTS: robots_txt(self.settings), FAVICON: self.favicon}
             self._last = (catalog, made)
         return self._last[1]
+
+    def _line(self, known: dict[int, tuple[Post, str]], post: Post) -> str:
+        found = known.get(id(post))
+        line = found[1] if found is not None and found[0] is post else post_line(self.settings, post)
+        self._lines[id(post)] = (post, line)
+        return line
 
 
 @dataclass(frozen=True, slots=True)
