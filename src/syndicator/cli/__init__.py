@@ -13,7 +13,6 @@ from syndicator.cli.build import check
 from syndicator.cli.build import routes
 from syndicator.cli.build import serve
 from syndicator.cli.wordpress import import_group
-from syndicator.store.state import StateError
 
 
 class _Commands(click.Group):
@@ -22,8 +21,12 @@ class _Commands(click.Group):
     def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
-        except StateError as exc:
-            raise click.ClickException(str(exc)) from None
+        except Exception as exc:
+            from syndicator.store.state import StateError  # not before: a command handed over needs none of it
+
+            if isinstance(exc, StateError):
+                raise click.ClickException(str(exc)) from None
+            raise
 
 
 @click.group(cls=_Commands)

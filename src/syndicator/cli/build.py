@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from syndicator.cli.common import Busy
 from syndicator.cli.common import ProgressBar
 from syndicator.cli.common import Stopped
 from syndicator.cli.common import _ask_to_stop
@@ -24,7 +25,6 @@ from syndicator.cli.common import config_option
 from syndicator.cli.common import now
 from syndicator.cli.common import setup_logging
 from syndicator.config import Settings
-from syndicator.store.records import unchanged_since_stamp
 
 if TYPE_CHECKING:
     from syndicator.core.pipeline import Published
@@ -68,8 +68,40 @@ def _build(config: str | None, strict: bool, watch: bool, allow_empty: bool, ado
     settings = _settings(config)
     _posts_dir(settings)
     _theme(settings)
-    with _locked(settings, adopt) as adopted:
-        _build_locked(settings, strict, watch, allow_empty, started, adopted)
+    try:
+        with _locked(settings, adopt) as adopted:
+            _build_locked(settings, strict, watch, allow_empty, started, adopted)
+    except Busy:
+        if watch or adopt or allow_empty or not _handed_over(settings, strict):
+            raise
+
+
+def _handed_over(settings: Settings, strict: bool) -> bool:
+    """Have the builder that runs (serve, build --watch) reload, and print what it did as a build would.
+
+    False when none answers (a one-off build holds the lock: the command refuses).
+    """
+    from syndicator.service.handoff import ask
+
+    answer = ask(settings.state_dir, lambda: bool(_stop))
+    if answer is None:
+        return False
+    logger.info("handed over to the running builder pid=%d (it reloads with the settings it started with)", answer.pid)
+    if answer.error is not None:
+        raise click.ClickException(f"build failed in the running builder (pid {answer.pid}): {answer.error}")
+    _print_build(
+        settings,
+        answer.feeds,
+        answer.posts,
+        answer.categories,
+        answer.problems,
+        answer.written,
+        answer.removed,
+        answer.duration_ms,
+    )
+    if strict and any(p.fatal for p in answer.problems):
+        sys.exit(1)
+    return True
 
 
 def _theme(settings: Settings) -> None:
@@ -90,6 +122,8 @@ def _theme(settings: Settings) -> None:
 def _build_locked(
     settings: Settings, strict: bool, watch: bool, allow_empty: bool, started: float, adopted: bool
 ) -> None:
+    from syndicator.store.records import unchanged_since_stamp
+
     if not watch and not adopted and (stamp := unchanged_since_stamp(settings, now())) is not None:
         ms = (time.perf_counter() - started) * 1000
         logger.info("up to date posts=%d feeds=%d last_reload_ms=%.1f", stamp.posts, stamp.feeds, ms)

@@ -78,7 +78,10 @@ def _locked(settings: Settings, adopt: bool = False) -> Iterator[bool]:
     try:
         lock.acquire()
         adopted = claim(settings, adopt=adopt)
-    except (LockedError, ClaimedError) as exc:
+    except LockedError as exc:
+        lock.release()
+        raise Busy(str(exc)) from exc
+    except ClaimedError as exc:
         lock.release()
         raise click.ClickException(str(exc)) from exc
     except OSError as exc:
@@ -90,6 +93,10 @@ def _locked(settings: Settings, adopt: bool = False) -> Iterator[bool]:
         yield adopted
     finally:
         lock.release()
+
+
+class Busy(click.ClickException):
+    """Another builder (serve, build --watch, a build) holds state_dir or output_dir."""
 
 
 class Stopped(BaseException):

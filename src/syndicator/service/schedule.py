@@ -23,7 +23,9 @@ from syndicator.core.urls import topic_path
 from syndicator.service.build import Builder
 from syndicator.service.build import ReloadError
 from syndicator.service.cdn import Purger
+from syndicator.service.handoff import Listener
 from syndicator.service.hub import Hub
+from syndicator.service.snapshot import BuildReport
 from syndicator.service.watch import CHANGE_QUIET
 from syndicator.service.watch import PostWatcher
 
@@ -55,9 +57,11 @@ class Reloads:
         self.hub = hub
         self.watcher = watcher
         self.scheduler = BackgroundScheduler(timezone="UTC")
+        self.handoff = Listener(builder.settings.state_dir, self.run)  # `syndicator build` meanwhile: one reload
 
-    def run(self, *, only_changes: bool = False) -> None:
-        """Reload once; a failed reload keeps the last good snapshot (the builder says why in /healthz).
+    def run(self, *, only_changes: bool = False) -> BuildReport | ReloadError:
+        """Reload once, and say what it did; a failed reload keeps the last good snapshot (the builder says why in
+        /healthz).
 
         With ``only_changes``, only the files the watcher saw change are looked
         at; otherwise every post file is. Feeds whose bytes changed are queued
@@ -69,7 +73,7 @@ class Reloads:
         if isinstance(report, ReloadError):
             if watcher is not None:
                 watcher.look_at_everything()
-            return
+            return report
         if hub is not None:
             topics = [file_url(self.builder.settings, path) for path in report.written if path in report.topics]
             if topics and hub.publish(topics):
@@ -82,6 +86,7 @@ class Reloads:
                 listener(snapshot)
         if watcher is not None and self.scheduler.running and watcher.waiting():
             self.after_change()  # changes seen during this run: the reload they asked for was skipped if it came due
+        return report
 
     def deliver(self) -> None:
         """Start the WebSub deliveries that are due (each runs on the hub's own worker threads)."""
@@ -152,6 +157,7 @@ class Reloads:
             misfire_grace_time=None,
         )
         scheduler.start()
+        self.handoff.start()
         if self.watcher is not None:
             self.watcher.on_change = self.after_change
             if self.watcher.pending():
@@ -161,7 +167,8 @@ class Reloads:
             self.at_next_post(snapshot.report.next_publish_at)
 
     def stop(self, *, wait: bool = True) -> None:
-        """Stop the scheduler (``wait``: for the job that runs to finish)."""
+        """Stop the scheduler (``wait``: for the job that runs to finish) and the builds handed over."""
+        self.handoff.stop()
         self.scheduler.shutdown(wait=wait)
 
 

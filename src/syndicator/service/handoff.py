@@ -1,0 +1,227 @@
+"""``syndicator build`` while a builder runs (``serve``, ``build --watch``): the running one reloads, the command
+prints what that reload did.
+
+A running builder holds state_dir's lock, so a second one would have to refuse;
+it also holds every post in memory, so the change a build asks for is published
+in the time a reload of the changed files takes (milliseconds), where a new
+process would load the whole site first. The running builder listens on
+``state_dir/builder.sock``; a build that finds the lock held asks there, and
+refuses as before when nobody answers. The socket is made for its owner only
+(mode 0600, in state_dir) and each side checks the other's user id, so no other
+local user can ask for a reload or pose as the builder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import socket
+import struct
+import threading
+from collections.abc import Callable
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from syndicator.model import LoadProblem
+
+if TYPE_CHECKING:  # the builder's side only: a build asking imports none of the builder
+    from syndicator.service.build import ReloadError
+    from syndicator.service.snapshot import BuildReport
+
+logger = logging.getLogger(__name__)
+
+SOCKET_FILE = "builder.sock"
+REQUEST = b"reload\n"
+MAX_ANSWER = 64 * 1024 * 1024  # bytes of an answer read at most (every problem of a very broken site fits)
+WAIT_STEP = 0.5  # seconds between looks at ``stopping`` while the running builder reloads
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What the running builder's reload did (``error``: why it failed; the last good feeds stay published)."""
+
+    pid: int
+    feeds: int = 0
+    posts: int = 0
+    categories: int = 0
+    written: int = 0
+    removed: int = 0
+    duration_ms: float = 0.0
+    problems: tuple[LoadProblem, ...] = ()
+    error: str | None = None
+
+
+class Listener:
+    """The running builder's side: each connection asks for one reload, answered with its report (one thread)."""
+
+    def __init__(self, state_dir: Path, reload: Callable[[], BuildReport | ReloadError]) -> None:
+        self.state_dir = state_dir
+        self.reload = reload
+        self._server: socket.socket | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Listen (replacing the socket file a builder that died left); without it, builds refuse as before."""
+        server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            with _in(self.state_dir) as path:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(path)  # ours to replace: this process holds state_dir's lock
+                server.bind(path)
+                os.chmod(path, 0o600)
+                server.listen(8)
+        except OSError as exc:
+            server.close()
+            logger.warning("builds cannot be handed over socket=%s reason=%s", self.state_dir / SOCKET_FILE, exc)
+            return
+        self._server = server
+        self._thread = threading.Thread(target=self._serve, name="builder-handoff", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        server, self._server = self._server, None
+        if server is not None:
+            with contextlib.suppress(OSError):
+                server.shutdown(socket.SHUT_RDWR)
+            server.close()
+            with contextlib.suppress(OSError), _in(self.state_dir) as path:
+                os.unlink(path)
+
+    def _serve(self) -> None:
+        while (server := self._server) is not None:
+            try:
+                connection, _ = server.accept()
+            except OSError:
+                return  # stopped
+            with connection:
+                try:
+                    self._answer(connection)
+                except OSError as exc:  # the build went away: its reload was done all the same
+                    logger.info("build handed over left before its answer reason=%s", exc)
+
+    def _answer(self, connection: socket.socket) -> None:
+        if not _same_user(connection):
+            return
+        connection.settimeout(5)
+        if connection.recv(len(REQUEST)) != REQUEST:
+            return
+        connection.settimeout(None)
+        from syndicator.service.build import ReloadError
+
+        try:
+            report = self.reload()
+        except Exception as exc:  # what runs after the builder's reload (a listener): the build hears of it
+            logger.exception("reload handed over failed")
+            report = ReloadError(f"{type(exc).__name__}: {exc}", exc)
+        connection.sendall(json.dumps(_document(report), ensure_ascii=False).encode("utf-8") + b"\n")
+
+
+def ask(state_dir: Path, stopping: Callable[[], bool] = lambda: False) -> Answer | None:
+    """Have the builder running with ``state_dir`` reload, and say what it did; None when none answers.
+
+    Waits as long as the reload takes (a server's first load may take minutes), unless ``stopping()``.
+    """
+    client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    with client:
+        try:
+            with _in(state_dir) as path:
+                client.connect(path)
+        except OSError:
+            return None  # no builder listens: it stopped, or it is a one-off build
+        pid = _same_user(client)
+        if not pid:
+            return None
+        try:
+            client.sendall(REQUEST)
+        except OSError:
+            return None  # the builder hung up: not ours to ask
+        client.settimeout(WAIT_STEP)
+        answer = bytearray()
+        while not answer.endswith(b"\n") and len(answer) < MAX_ANSWER:
+            if stopping():
+                return None
+            try:
+                chunk = client.recv(1 << 16)
+            except TimeoutError:
+                continue
+            except OSError:
+                return None
+            if not chunk:
+                return None  # the builder stopped during the reload
+            answer += chunk
+    try:
+        return _answer(pid, json.loads(answer))
+    except ValueError:  # not an answer (cut short at MAX_ANSWER, or not a builder of ours)
+        return None
+
+
+def _document(report: BuildReport | ReloadError) -> dict[str, object]:
+    from syndicator.service.build import ReloadError
+
+    if isinstance(report, ReloadError):
+        return {"error": report.message}
+    return {
+        "feeds": len(report.feeds),
+        "posts": report.posts,
+        "categories": report.categories,
+        "written": len(report.written),
+        "removed": len(report.removed),
+        "duration_ms": report.duration_ms,
+        "problems": [[p.path, p.line, p.message, p.fatal, p.private] for p in report.problems],
+    }
+
+
+def _answer(pid: int, document: object) -> Answer:
+    """The running builder's answer, read back (ValueError when it is not one)."""
+    if not isinstance(document, dict):
+        raise ValueError("not an answer")
+    if isinstance(error := document.get("error"), str):
+        return Answer(pid, error=error)
+    feeds, posts, categories, written, removed = (
+        _count(document.get(key)) for key in ("feeds", "posts", "categories", "written", "removed")
+    )
+    problems = []
+    for found in document.get("problems") or ():
+        match found:
+            case [str(path), int(line), str(message), bool(fatal), bool(private)]:
+                problems.append(LoadProblem(path, line, message, fatal, private))
+            case _:
+                raise ValueError("not a problem")
+    duration = document.get("duration_ms")
+    if not isinstance(duration, int | float):
+        raise ValueError("no duration")
+    return Answer(pid, feeds, posts, categories, written, removed, float(duration), tuple(problems))
+
+
+def _count(value: object) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ValueError("not a count")
+    return value
+
+
+def _same_user(connection: socket.socket) -> int:
+    """The pid at the other end when it runs as this user (or as root), else 0."""
+    option = getattr(socket, "SO_PEERCRED", None)
+    if option is None:  # not Linux: who is at the other end cannot be told, so nothing is handed over
+        return 0
+    pid, uid, _gid = struct.unpack("3i", connection.getsockopt(socket.SOL_SOCKET, option, 12))
+    return pid if uid in (os.getuid(), 0) else 0
+
+
+@contextlib.contextmanager
+def _in(state_dir: Path) -> Iterator[str]:
+    """The socket's path, short enough for any state_dir: through the folder's descriptor where /proc has one."""
+    try:
+        folder = os.open(state_dir, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        yield str(state_dir / SOCKET_FILE)
+        return
+    try:
+        through = f"/proc/self/fd/{folder}"
+        yield f"{through}/{SOCKET_FILE}" if os.path.isdir(through) else str(state_dir / SOCKET_FILE)
+    finally:
+        os.close(folder)

@@ -1,0 +1,174 @@
+"""`syndicator build` while a builder runs: the running serve (or build --watch) reloads, the command prints it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import feedparser
+import pytest
+
+from support.factories import post_text
+from syndicator.service.build import ReloadError
+from syndicator.service.handoff import SOCKET_FILE
+from syndicator.service.handoff import Listener
+from syndicator.service.handoff import ask
+
+
+def site(folder: Path) -> Path:
+    posts = folder / "posts"
+    posts.mkdir()
+    for i in range(3):
+        (posts / f"p{i}.md").write_text(post_text(title=f"Post {i}", categories="[News]"))
+    return posts / "p0.md"
+
+
+def test_build_while_serve_runs_is_published_by_serve_before_it_returns(
+    start_server: Callable[..., Any], tmp_path: Path, run_cli: Callable[..., Any]
+) -> None:
+    """The edit is in the served feed and in feeds/ when `build` returns 0, printed as a build prints."""
+    post = site(tmp_path)
+    server = start_server(tmp_path)
+    post.write_text(post_text(title="Post 0, corrected", categories="[News]"))
+    built = run_cli("build", "--strict")
+    assert built.returncode == 0, built.stderr
+    assert "handed over to the running builder pid=" in built.stderr, built.stderr
+    assert built.stdout.startswith("built ") and "(3 posts, 1 categories" in built.stdout, built.stdout
+    served = feedparser.parse(server.get("/feeds/category/news.atom").content)
+    assert "Post 0, corrected" in [entry.title for entry in served.entries]
+    on_disk = feedparser.parse((tmp_path / "feeds" / "category" / "news.atom").read_bytes())
+    assert "Post 0, corrected" in [entry.title for entry in on_disk.entries]
+
+
+def test_a_handed_over_build_reports_problems_and_strict_fails(
+    start_server: Callable[..., Any], tmp_path: Path, run_cli: Callable[..., Any]
+) -> None:
+    """A post that cannot be published: its file and line on stderr, exit 1 with --strict, 0 without."""
+    site(tmp_path)
+    start_server(tmp_path)
+    broken = tmp_path / "posts" / "broken.md"
+    broken.write_text("---\ntitle: Broken\ndate: 2025-13-45\n---\nBody.\n")
+    strict = run_cli("build", "--strict")
+    assert strict.returncode == 1
+    assert "posts/broken.md:3:" in strict.stderr, strict.stderr
+    assert run_cli("build").returncode == 0
+
+
+def test_build_while_build_watch_runs_is_written_by_it(tmp_path: Path, run_cli: Callable[..., Any]) -> None:
+    """`build --watch` answers too: feeds/ has the edit when `build` returns."""
+    post = site(tmp_path)
+    assert run_cli("build").returncode == 0
+    watching = subprocess.Popen(
+        [sys.executable, "-m", "syndicator", "build", "--watch"],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not (tmp_path / ".syndicator" / SOCKET_FILE).exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        post.write_text(post_text(title="Watched and corrected", categories="[News]"))
+        built = run_cli("build")
+        assert built.returncode == 0, built.stderr
+        assert "Watched and corrected" in (tmp_path / "feeds" / "all.atom").read_text()
+    finally:
+        watching.terminate()
+        watching.wait(30)
+
+
+def test_a_one_off_build_holding_the_lock_still_refuses(tmp_path: Path, run_cli: Callable[..., Any]) -> None:
+    """Nobody listens (a socket file a stopped serve left): the build refuses as before, naming the lock."""
+    from syndicator.config import Settings
+    from syndicator.store.state import BuilderLock
+
+    site(tmp_path)
+    settings = Settings(posts_dir=tmp_path / "posts", output_dir=tmp_path / "feeds", state_dir=tmp_path / ".syndicator")
+    settings.state_dir.mkdir()
+    left = socket.socket(socket.AF_UNIX)
+    left.bind(str(settings.state_dir / SOCKET_FILE))
+    left.close()  # the file stays, nobody listens
+    with BuilderLock(settings):
+        result = run_cli("build")
+    assert result.returncode == 1
+    assert f"another syndicator (pid {os.getpid()}) is building" in result.stderr
+
+
+@pytest.fixture
+def open_folder() -> Iterator[Path]:
+    """A state_dir another user can reach (tmp_path's parents are the test user's alone)."""
+    folder = Path(tempfile.mkdtemp(prefix="handoff-"))
+    folder.chmod(0o755)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def answered_as_nobody(folder: Path) -> bool:
+    """Whether ``ask`` gets an answer from a forked copy of this process running as the user nobody."""
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child
+        try:
+            os.setgid(65534)
+            os.setuid(65534)
+            os._exit(0 if ask(folder) is None else 1)
+        finally:
+            os._exit(2)
+    _, status = os.waitpid(child, 0)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) in (0, 1), status
+    return os.WEXITSTATUS(status) == 1
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="asking as another user needs root")
+def test_no_other_user_can_ask_for_a_reload(open_folder: Path) -> None:
+    """The socket is its owner's (0600), and a connection from another user id is dropped unanswered."""
+    reloads: list[int] = []
+
+    def reload() -> ReloadError:
+        reloads.append(1)
+        return ReloadError("not here", RuntimeError())
+
+    listener = Listener(open_folder, reload)
+    listener.start()
+    try:
+        path = open_folder / SOCKET_FILE
+        assert path.stat().st_mode & 0o777 == 0o600
+        assert ask(open_folder) is not None and reloads == [1]  # the owner is answered
+        assert not answered_as_nobody(open_folder)
+        path.chmod(0o666)  # past the file's mode: the user id is checked
+        assert not answered_as_nobody(open_folder)
+        assert reloads == [1]
+    finally:
+        listener.stop()
+    assert not (open_folder / SOCKET_FILE).exists()
+
+
+def test_a_build_stopped_while_waiting_leaves_the_reload_to_finish(tmp_path: Path) -> None:
+    """Ctrl-C during a long reload: the command stops waiting; the running builder finishes and serves on."""
+    started, release = threading.Event(), threading.Event()
+
+    def reload() -> ReloadError:
+        started.set()
+        release.wait(10)
+        return ReloadError("slow", RuntimeError())
+
+    listener = Listener(tmp_path, reload)
+    listener.start()
+    try:
+        assert ask(tmp_path, stopping=started.is_set) is None
+        release.set()
+        assert ask(tmp_path) is not None  # the listener answers the next one
+    finally:
+        release.set()
+        listener.stop()
