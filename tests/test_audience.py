@@ -55,6 +55,20 @@ def test_a_made_up_or_small_report_never_sets_the_days_figure(tmp_path: Path) ->
     assert collect(store, TODAY, 1)[0].days[TODAY.isoformat()] == {"clients": 2, "feedly": 1204}
 
 
+def test_a_reader_polling_all_day_is_one_client_and_every_browser_visit_counts(tmp_path: Path) -> None:
+    """Many fetches alike in one write: one client for the poller, as many browser visits as the browser made."""
+    store = AudienceStore(tmp_path)
+    audience = Audience(store)
+    chrome = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36"
+    for _ in range(1000):
+        audience.saw("all.atom", {"REMOTE_ADDR": "192.0.2.1", "HTTP_USER_AGENT": "Miniflux/2.1"})
+    for _ in range(5):
+        audience.saw("all.atom", {"REMOTE_ADDR": "198.51.100.7", "HTTP_USER_AGENT": chrome})
+    audience.saw("all.atom", {"REMOTE_ADDR": "192.0.2.2", "HTTP_USER_AGENT": "Miniflux/2.1"})
+    audience.flush()
+    assert collect(store, TODAY, 1)[0].days[TODAY.isoformat()] == {"clients": 2, "browsers": 5}
+
+
 def test_counting_never_slows_a_feed_answer(
     make_settings: Callable[..., Settings], write_post: Callable[..., Path], tmp_path: Path
 ) -> None:

@@ -79,8 +79,9 @@ class Tally:
             day = self._days[int(when // _DAY)] = day_of(when)
         return day
 
-    def reader(self, feed: str, when: float, address: str, agent: str) -> None:
-        """A public fetch: an aggregator's report, or one client (its salted hash)."""
+    def reader(self, feed: str, when: float, address: str, agent: str, fetches: int = 1) -> None:
+        """A public fetch (or ``fetches`` alike on one day): an aggregator's report, or one client (its salted
+        hash)."""
         day = self._day(when)
         if agent in self._agents:
             found = self._agents[agent]
@@ -93,7 +94,7 @@ class Tally:
             self.reports[key] = max(found[1], self.reports.get(key, 0))
             return
         if is_browser(agent):  # a person who opened the feed in a browser: counted apart, not a reader
-            self.added[(feed, day, BROWSERS)] += 1
+            self.added[(feed, day, BROWSERS)] += fetches
             return
         salt = self._salts.get(day)
         if salt is None:
@@ -201,12 +202,15 @@ class Audience:
         """Fold the events so far into the store (and, now and then, the hub's subscriptions)."""
         with self._flushing:
             tally = Tally(self.store.salt)
+            readers: collections.Counter[tuple[str, int, str, str]] = collections.Counter()
             while self._events:
                 when, feed, address, agent = self._events.popleft()
                 if address is None:
                     tally.partner(agent, feed, when)
-                else:
-                    tally.reader(feed, when, plain_address(address), agent)
+                else:  # a reader polls many times a day: its fetches are folded in once
+                    readers[(feed, int(when // _DAY), address, agent)] += 1
+            for (feed, day, address, agent), fetches in readers.items():
+                tally.reader(feed, day * _DAY, plain_address(address), agent, fetches)
             now = self.clock()
             today = datetime.fromtimestamp(now, UTC).date()
             tally.write(self.store, self.partners, today)
