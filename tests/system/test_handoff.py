@@ -172,3 +172,53 @@ def test_a_build_stopped_while_waiting_leaves_the_reload_to_finish(tmp_path: Pat
     finally:
         release.set()
         listener.stop()
+
+
+def test_a_long_reload_is_announced_once_while_the_build_waits(tmp_path: Path) -> None:
+    """A reload that outlasts the notice (a server's first load): the build is told once whose reload it waits for."""
+    release = threading.Event()
+    told: list[int] = []
+
+    def reload() -> ReloadError:
+        release.wait(10)
+        return ReloadError("done", RuntimeError())
+
+    listener = Listener(tmp_path, reload)
+    listener.start()
+    try:
+
+        def waiting(pid: int) -> None:
+            told.append(pid)
+            release.set()
+
+        answer = ask(tmp_path, waiting=waiting, notice_after=0)
+        assert answer is not None and answer.error == "done"
+        assert told == [os.getpid()]  # the listener runs in this process
+    finally:
+        release.set()
+        listener.stop()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="a service user and root are needed")
+def test_root_asks_the_service_users_builder(open_folder: Path) -> None:
+    """`sudo syndicator build` (root) is answered by a builder running as the user state_dir belongs to."""
+    os.chown(open_folder, 65534, 65534)
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the service, as the user nobody
+        try:
+            os.setgid(65534)
+            os.setuid(65534)
+            listener = Listener(open_folder, lambda: ReloadError("as nobody", RuntimeError()))
+            listener.start()
+            os.write(write, b"1")
+            time.sleep(10)
+        finally:
+            os._exit(0)
+    try:
+        os.read(read, 1)
+        answer = ask(open_folder)
+        assert answer is not None and answer.pid == child and answer.error == "as nobody"
+    finally:
+        os.kill(child, 9)
+        os.waitpid(child, 0)

@@ -83,7 +83,10 @@ def _handed_over(settings: Settings, strict: bool) -> bool:
     """
     from syndicator.service.handoff import ask
 
-    answer = ask(settings.state_dir, lambda: bool(_stop))
+    def waiting(pid: int) -> None:
+        click.echo(f"the running builder (pid {pid}) is reloading: waiting for it to finish", err=True)
+
+    answer = ask(settings.state_dir, lambda: bool(_stop), waiting)
     if answer is None:
         return False
     logger.info("handed over to the running builder pid=%d (it reloads with the settings it started with)", answer.pid)

@@ -14,12 +14,14 @@ local user can ask for a reload or pose as the builder.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import os
 import socket
 import struct
 import threading
+import time
 from collections.abc import Callable
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -37,7 +39,8 @@ logger = logging.getLogger(__name__)
 SOCKET_FILE = "builder.sock"
 REQUEST = b"reload\n"
 MAX_ANSWER = 64 * 1024 * 1024  # bytes of an answer read at most (every problem of a very broken site fits)
-WAIT_STEP = 0.5  # seconds between looks at ``stopping`` while the running builder reloads
+WAIT_STEP = 0.2  # seconds between looks at ``stopping`` while the running builder reloads
+NOTICE_AFTER = 2.0  # seconds of waiting after which the build says what it waits for
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,10 +123,16 @@ class Listener:
         connection.sendall(json.dumps(_document(report), ensure_ascii=False).encode("utf-8") + b"\n")
 
 
-def ask(state_dir: Path, stopping: Callable[[], bool] = lambda: False) -> Answer | None:
+def ask(
+    state_dir: Path,
+    stopping: Callable[[], bool] = lambda: False,
+    waiting: Callable[[int], None] = lambda pid: None,
+    notice_after: float = NOTICE_AFTER,
+) -> Answer | None:
     """Have the builder running with ``state_dir`` reload, and say what it did; None when none answers.
 
-    Waits as long as the reload takes (a server's first load may take minutes), unless ``stopping()``.
+    Waits as long as the reload takes (a server's first load may take minutes), unless ``stopping()``;
+    ``waiting(pid)`` is told once when that is more than ``notice_after`` seconds.
     """
     client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     with client:
@@ -132,31 +141,43 @@ def ask(state_dir: Path, stopping: Callable[[], bool] = lambda: False) -> Answer
                 client.connect(path)
         except OSError:
             return None  # no builder listens: it stopped, or it is a one-off build
-        pid = _same_user(client)
+        pid = _same_user(client, _owner(state_dir))
         if not pid:
             return None
         try:
             client.sendall(REQUEST)
         except OSError:
             return None  # the builder hung up: not ours to ask
-        client.settimeout(WAIT_STEP)
-        answer = bytearray()
-        while not answer.endswith(b"\n") and len(answer) < MAX_ANSWER:
-            if stopping():
-                return None
-            try:
-                chunk = client.recv(1 << 16)
-            except TimeoutError:
-                continue
-            except OSError:
-                return None
-            if not chunk:
-                return None  # the builder stopped during the reload
-            answer += chunk
+        answer = _read(client, stopping, functools.partial(waiting, pid), notice_after)
     try:
-        return _answer(pid, json.loads(answer))
+        return None if answer is None else _answer(pid, json.loads(answer))
     except ValueError:  # not an answer (cut short at MAX_ANSWER, or not a builder of ours)
         return None
+
+
+def _read(
+    client: socket.socket, stopping: Callable[[], bool], waiting: Callable[[], None], notice_after: float
+) -> bytes | None:
+    """The answer's line, as it comes, however long the reload takes; None when stopped or hung up on."""
+    client.settimeout(WAIT_STEP)
+    answer = bytearray()
+    notice: float | None = time.monotonic() + notice_after
+    while not answer.endswith(b"\n") and len(answer) < MAX_ANSWER:
+        if stopping():
+            return None
+        if notice is not None and time.monotonic() >= notice:
+            waiting()
+            notice = None
+        try:
+            chunk = client.recv(1 << 16)
+        except TimeoutError:
+            continue
+        except OSError:
+            return None
+        if not chunk:
+            return None  # the builder stopped during the reload
+        answer += chunk
+    return bytes(answer)
 
 
 def _document(report: BuildReport | ReloadError) -> dict[str, object]:
@@ -203,13 +224,22 @@ def _count(value: object) -> int:
     return value
 
 
-def _same_user(connection: socket.socket) -> int:
-    """The pid at the other end when it runs as this user (or as root), else 0."""
+def _same_user(connection: socket.socket, owner: int | None = None) -> int:
+    """The pid at the other end when it runs as this user, as root or as ``owner`` (state_dir's: the service's
+    user, whom root asks when an operator types ``sudo syndicator build``), else 0."""
     option = getattr(socket, "SO_PEERCRED", None)
     if option is None:  # not Linux: who is at the other end cannot be told, so nothing is handed over
         return 0
     pid, uid, _gid = struct.unpack("3i", connection.getsockopt(socket.SOL_SOCKET, option, 12))
-    return pid if uid in (os.getuid(), 0) else 0
+    return pid if uid in (os.getuid(), 0, owner) else 0
+
+
+def _owner(state_dir: Path) -> int | None:
+    """The user state_dir belongs to (only they, or root, could have made the socket in it)."""
+    try:
+        return state_dir.stat().st_uid
+    except OSError:
+        return None
 
 
 @contextlib.contextmanager
