@@ -13,6 +13,7 @@ import lxml.html
 import pytest
 
 from support.factories import NOW
+from support.factories import post_text
 from support.feedcheck import check_atom
 from support.feedcheck import parse
 from syndicator.config import Settings
@@ -200,6 +201,33 @@ def test_only_pages_whose_posts_changed_are_made_again(
     }
     assert set(after) == set(before)
     assert all(after[p].etag == before[p].etag for p in set(before) - changed)
+
+
+def test_pages_after_an_edit_are_those_a_fresh_load_makes(
+    site: tuple[Builder, Any], write_post: Callable[..., Path]
+) -> None:
+    """Edits in place (the newest, the oldest and a middle post, with a page removed at the same time) give every page
+    the bytes a builder loading the edited posts from scratch gives it, and no page of what is gone."""
+    builder, _client = site
+    about = write_post("pages/about.md", post_text(title="About", body="Us.\n", type="page"))
+    builder.reload(NOW)
+    assert "/about/" in builder.snapshot.pages.by_path
+    for n in (0, 11, POSTS - 1):
+        write_post(
+            f"2025-06-{n + 1:02d}-post-{n}.md",
+            title=f"Post {n}, edited",
+            date=f"2025-06-{n + 1:02d}T10:00:00Z",
+            categories="[Alpha]" if n % 2 else "[Alpha, Beta]",
+            author="Ann Example" if n % 4 else "Bob",
+            **({"tags": "[red]"} if n % 3 == 0 else {}),
+        )
+    about.unlink()
+    builder.reload(NOW)
+    fresh = Builder(builder.settings)
+    fresh.reload(NOW)
+    after, expected = builder.snapshot.pages.by_path, fresh.snapshot.pages.by_path
+    assert set(after) == set(expected) and "/about/" not in after
+    assert {path: f.etag for path, f in after.items()} == {path: f.etag for path, f in expected.items()}
 
 
 def test_a_new_post_moves_every_page_of_its_archives(

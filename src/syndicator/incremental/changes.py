@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from syndicator.core.plan import FeedSpec
+from syndicator.model import Post
 from syndicator.store.records import DiskStates
 from syndicator.store.records import FeedRecord
 from syndicator.store.records import intact
@@ -55,6 +56,17 @@ def decide(
     kept = {stem: record for stem, record in records.items() if stem in keys}
     to_render.sort(key=_newest)  # the pages that hold a post are then rendered close together
     return Plan(keys, to_render, current, kept)
+
+
+def edited_in_place(last: Sequence[Post] | None, listed: Sequence[Post]) -> list[int] | None:
+    """Where ``listed`` holds other objects than ``last`` for the same posts (by slug), when that is all that
+    differs (a reload swaps an edited post in at its place); None when posts came, went or moved."""
+    if last is None or len(last) != len(listed):
+        return None
+    edited = [index for index, (now, before) in enumerate(zip(listed, last, strict=True)) if now is not before]
+    if any(listed[index].slug != last[index].slug for index in edited):
+        return None
+    return edited
 
 
 def _newest(planned: tuple[FeedSpec, str]) -> float:

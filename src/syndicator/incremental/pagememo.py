@@ -12,6 +12,7 @@ with the same bytes keeps its ETag and Last-Modified.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from concurrent.futures import Future
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from syndicator.core.pageplan import directory
 from syndicator.core.pageplan import paged
 from syndicator.core.urls import HOME
 from syndicator.core.urls import post_path
+from syndicator.incremental.changes import edited_in_place
 from syndicator.incremental.gzip import compress
 from syndicator.model import Post
 from syndicator.served import Served
@@ -139,6 +141,8 @@ class PageMemo:
         self._archives: dict[str, _Made] = {}
         self._posts: dict[str, tuple[Post, Served]] = {}
         self._around: dict[str, tuple[tuple[str, str] | None, ...]] = {}  # what a post page shows of its neighbours
+        self._listed: tuple[Post, ...] | None = None  # the posts of the last update, newest first
+        self._page_paths: set[str] = set()  # the paths of its pages (type: page)
         self.last = NO_PAGES
         self.not_found: Served | None = None  # made by the first update (it shows no post)
         self.rendered = 0
@@ -151,6 +155,7 @@ class PageMemo:
         names = catalog.category_names()
         if names != self._names:  # a renamed category is in excerpts and post pages everywhere (rare)
             self._excerpts, self._posts, self._archives, self._names = {}, {}, {}, names
+            self._listed = None
         packer = _Packer(now.timestamp())
         if self.not_found is None:
             packer.add("", [renderer.not_found()], None)
@@ -217,19 +222,34 @@ class PageMemo:
         self, renderer: PageRenderer, catalog: Catalog, packer: _Packer
     ) -> tuple[dict[str, tuple[Post, Served]], dict[str, Post]]:
         """Each post's page and each page (``type: page``) by URL path: the last one while the post is the same; the
-        others handed to the packer."""
-        posts: dict[str, tuple[Post, Served]] = {}
-        fresh: dict[str, Post] = {}
-        known, around = self._posts, self._around
-        self._around = {}
+        others handed to the packer. When the posts are the last update's but for some edited in place, only
+        theirs and their neighbours' pages are looked at (a neighbour shows an edited post's title)."""
         listed = catalog.posts  # newest first: a post's newer neighbour is before it, its older one after it
-        for index, post in enumerate(listed):
+        known = self._posts
+        edited = edited_in_place(self._listed, listed)
+        indices: Iterable[int]
+        if edited is None:  # posts came, went or moved: every post's page is looked at
+            posts: dict[str, tuple[Post, Served]] = {}
+            around, self._around = self._around, {}
+            indices = range(len(listed))
+        else:
+            posts = dict(known)
+            for path in self._page_paths:
+                del posts[path]
+            around = self._around
+            nearby = {near for index in edited for near in (index - 1, index, index + 1)}
+            indices = sorted(near for near in nearby if 0 <= near < len(listed))
+        fresh: dict[str, Post] = {}
+        for index in indices:
+            post = listed[index]
             newer = listed[index - 1] if index > 0 else None
             older = listed[index + 1] if index + 1 < len(listed) else None
             path = post_path(post.slug)
-            self._around[path] = shown = (_link_of(newer), _link_of(older))
+            shown = (_link_of(newer), _link_of(older))
             previous = known.get(path)
-            if previous is not None and previous[0] is post and around.get(path) == shown:
+            same = previous is not None and previous[0] is post and around.get(path) == shown
+            self._around[path] = shown
+            if same and previous is not None:
                 posts[path] = previous
                 continue
             page = renderer.post_page(post, catalog.labels(post), older=older, newer=newer)
@@ -243,6 +263,7 @@ class PageMemo:
             old = previous[1] if previous is not None else None
             packer.add(path, [renderer.site_page(page_post)], old, site_page_keys(path, page_post))
             fresh[path] = page_post
+        self._listed, self._page_paths = listed, set(catalog.pages)
         return posts, fresh
 
     def _excerpt(self, renderer: PageRenderer, post: Post, catalog: Catalog) -> bytes:
