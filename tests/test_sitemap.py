@@ -98,6 +98,24 @@ def test_the_sitemap_lists_every_public_page_with_its_lastmod(site: tuple[Settin
     assert listed[f"{base}/category/alpha/"] == "2025-06-01T10:00:00+00:00"
 
 
+def test_after_edits_and_a_new_post_the_sitemap_is_the_one_a_fresh_load_writes(
+    site: tuple[Settings, Builder, Any], write_post: Callable[..., Path]
+) -> None:
+    """An edit in place (a new updated), then a post added: sitemap.xml is what the catalog makes from scratch."""
+    settings, builder, _client = site
+    sitemap = settings.output_dir / "sitemap.xml"
+    write_post("2025-06-01-first.md", title="First", categories="[Alpha, Beta]", updated="2025-08-01T08:00:00Z")
+    builder.reload(NOW)
+    assert "<lastmod>2025-08-01T08:00:00+00:00</lastmod>" in sitemap.read_text()
+    write_post("2025-06-03-third.md", title="Third", date="2025-06-03T10:00:00Z", tags="[Green]")
+    builder.reload(NOW)
+    for _ in range(2):
+        assert builder.snapshot is not None
+        assert sitemap.read_bytes() == sitemap_files(builder.snapshot.catalog, settings)["sitemap.xml"]
+        write_post("2025-06-03-third.md", title="Third, edited", date="2025-06-03T10:00:00Z", updated="2025-09-01")
+        builder.reload(NOW)
+
+
 def test_robots_and_favicon_are_served_and_the_files_are_in_output_dir(site: tuple[Settings, Builder, Any]) -> None:
     """robots.txt names the sitemap; the favicon is an icon; each is the file written to output_dir, with 304s."""
     settings, _builder, client = site

@@ -12,11 +12,11 @@ listed (the catalog is the public one). Deterministic. No I/O.
 
 from __future__ import annotations
 
-import functools
 import re
-from collections.abc import Callable
 from collections.abc import Iterator
+from collections.abc import Sequence
 from datetime import datetime
+from operator import attrgetter
 from urllib.parse import quote
 
 from syndicator.config import Settings
@@ -36,6 +36,7 @@ NAMESPACE = "http://www.sitemaps.org/schemas/sitemap/0.9"
 _DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n'
 
 
+_UPDATED = attrgetter("updated")
 _PART = re.compile(r"sitemap-[1-9][0-9]*\.xml(\.gz)?")
 
 
@@ -62,26 +63,26 @@ def post_line(settings: Settings, post: Post) -> str:
     return url_line(post_url(settings, post), post.updated)
 
 
-def lines(catalog: Catalog, settings: Settings, line_of: Callable[[Post], str] | None = None) -> Iterator[Line]:
+def lines(catalog: Catalog, settings: Settings, post_lines: Sequence[str] | None = None) -> Iterator[Line]:
     """Every listed address's <url> element with its lastmod: the home page and archives' first pages, every post's
-    page (made by ``line_of``, post_line unless a memo gives it), every page."""
+    page (``post_lines``, one a post of ``catalog.posts`` when a memo has them; else post_line's), every page."""
     base = settings.base_url
     for archive in archives(catalog, settings.site_title):
         if archive.posts:
-            when = max(post.updated for post in archive.posts)
+            when = max(map(_UPDATED, archive.posts))
             yield url_line(f"{base}{archive.base}", when), when
-    line_of = line_of or functools.partial(post_line, settings)
-    for post in catalog.posts:
-        yield line_of(post), post.updated
+    if post_lines is None:
+        post_lines = [post_line(settings, post) for post in catalog.posts]
+    yield from zip(post_lines, map(_UPDATED, catalog.posts), strict=True)
     for path, page in catalog.pages.items():  # pages (type: page), at their paths
         yield url_line(f"{base}{path}", page.updated), page.updated
 
 
 def sitemap_files(
-    catalog: Catalog, settings: Settings, limit: int = MAX_URLS, line_of: Callable[[Post], str] | None = None
+    catalog: Catalog, settings: Settings, limit: int = MAX_URLS, post_lines: Sequence[str] | None = None
 ) -> dict[str, bytes]:
     """``sitemap.xml``, a urlset; or past ``limit`` addresses, an index of its parts (and the parts): {name: bytes}."""
-    listed = list(lines(catalog, settings, line_of))
+    listed = list(lines(catalog, settings, post_lines))
     if len(listed) <= limit:
         return {SITEMAP: _urlset(listed)}
     parts = [listed[start : start + limit] for start in range(0, len(listed), limit)]

@@ -9,7 +9,6 @@ identity.
 
 from __future__ import annotations
 
-import functools
 from collections import OrderedDict
 from collections.abc import Callable
 from collections.abc import Mapping
@@ -37,6 +36,7 @@ from syndicator.core.sitemap import sitemap_files
 from syndicator.core.urls import FEEDS_PREFIX
 from syndicator.digest import digest_text
 from syndicator.digest import hashed_fields
+from syndicator.incremental.changes import edited_in_place
 from syndicator.incremental.forked import Forked
 from syndicator.incremental.forked import can_fork
 from syndicator.model import Post
@@ -218,29 +218,38 @@ class SiteMemo:
     """The files of the site's root: the sitemap (its parts past its limit), robots.txt and the favicon.
 
     Made again only when the catalog is another one (a reload that changed nothing keeps its catalog), and
-    then with the <url> lines of the posts that are the same objects as last time kept (a reload swaps in only
-    the posts that changed).
+    then with the <url> lines of the posts that are the same objects as last time kept: only those of posts
+    edited in place are made (or, when posts came or went, those of the posts not seen last time).
     """
 
     def __init__(self, settings: Settings, favicon: bytes) -> None:
         self.settings = settings
         self.favicon = favicon
         self._last: tuple[Catalog, dict[str, bytes]] | None = None
-        self._lines: dict[int, tuple[Post, str]] = {}  # by the post's id(): the post (compared by identity), its line
+        self._posts: tuple[Post, ...] | None = None  # the last catalog's posts, and their lines
+        self._lines: list[str] = []
 
     def files(self, catalog: Catalog) -> dict[str, bytes]:
         if self._last is None or self._last[0] is not catalog:
-            known, self._lines = self._lines, {}
-            made = sitemap_files(catalog, self.settings, line_of=functools.partial(self._line, known))
+            made = sitemap_files(catalog, self.settings, post_lines=self._post_lines(catalog.posts))
             made |= {ROBOTS: robots_txt(self.settings), FAVICON: self.favicon}
             self._last = (catalog, made)
         return self._last[1]
 
-    def _line(self, known: dict[int, tuple[Post, str]], post: Post) -> str:
-        found = known.get(id(post))
-        line = found[1] if found is not None and found[0] is post else post_line(self.settings, post)
-        self._lines[id(post)] = (post, line)
-        return line
+    def _post_lines(self, posts: tuple[Post, ...]) -> list[str]:
+        edited = edited_in_place(self._posts, posts)
+        if edited is not None:
+            lines = list(self._lines)
+            for index in edited:
+                lines[index] = post_line(self.settings, posts[index])
+        else:
+            known = {id(post): (post, line) for post, line in zip(self._posts or (), self._lines, strict=True)}
+            lines = []
+            for post in posts:
+                found = known.get(id(post))
+                lines.append(found[1] if found is not None and found[0] is post else post_line(self.settings, post))
+        self._posts, self._lines = posts, lines
+        return lines
 
 
 @dataclass(frozen=True, slots=True)
