@@ -5,6 +5,8 @@ and `subscribers` in one line."""
 
 from __future__ import annotations
 
+import select
+import socket
 from collections.abc import Callable
 from collections.abc import Iterator
 from datetime import UTC
@@ -22,6 +24,9 @@ from support.mailserver import button_action
 from support.mailserver import link_after
 from support.mailserver import parts
 from support.server import free_port
+from support.stalling import partial_request
+from support.stalling import status_of
+from syndicator.service.http.followpages import SUBSCRIBE_SLOTS
 from syndicator.store.mailstore import MAIL_FILE
 from syndicator.store.mailstore import SECRET_FILE
 
@@ -133,3 +138,39 @@ def test_a_damaged_mail_state_stops_serve_and_subscribers_with_one_line(
         assert ran.returncode == 1, ran.stderr
         assert ran.stderr.strip().splitlines() == [ran.stderr.strip()] and "Traceback" not in ran.stderr
         assert f"state file {state / name}" in ran.stderr and why in ran.stderr
+
+
+def test_feeds_are_answered_while_slow_subscribe_bodies_hold_connections(mail_site: tuple[Any, MailServer]) -> None:
+    """Twice as many stalled POST /subscribe bodies as there are slots: the rest are turned away at once (503), the
+    feeds and pages are answered all along, and the form works again once the slow clients are gone."""
+    server, mail = mail_site
+    stalled = []
+    for n in range(2 * SUBSCRIBE_SLOTS):  # from as many readers (the loopback proxy names them), under the rate limit
+        head = (
+            f"POST /subscribe HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\nX-Real-IP: 198.51.100.{n + 1}\r\n"
+            "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\n"
+        ).encode()
+        stalled.append(partial_request(server.port, head, b"email="))
+    try:
+        turned_away: set[socket.socket] = set()
+
+        def answered() -> bool:
+            ready, _, _ = select.select([s for s in stalled if s not in turned_away], [], [], 0)
+            turned_away.update(sock for sock in ready if status_of(sock) == 503)
+            return len(turned_away) >= SUBSCRIBE_SLOTS
+
+        server.wait_until(answered, what="the slow bodies beyond the slots turned away")
+        assert len(turned_away) == SUBSCRIBE_SLOTS
+        for path in ("/feeds/all.atom", "/feeds/category/alpha.atom", "/", "/category/alpha/"):
+            assert requests.get(server.url + path, timeout=10).status_code == 200
+    finally:
+        for sock in stalled:
+            sock.close()
+    probes = iter(range(1, 250))
+
+    def slot_free() -> bool:  # a body over the limit takes a slot and is answered 413 at once (503: none free yet)
+        headers = {"X-Real-IP": f"203.0.113.{next(probes)}", "Content-Type": "application/x-www-form-urlencoded"}
+        return requests.post(server.url + "/subscribe", data="x" * 5000, headers=headers, timeout=10).status_code == 413
+
+    server.wait_until(slot_free, what="the slots freed by the slow clients")
+    subscribe_and_confirm(server, mail, READER, "192.0.2.77")

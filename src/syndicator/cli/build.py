@@ -275,7 +275,13 @@ def _preview(settings: Settings) -> tuple[Preview, Facts]:
 @config_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
-@click.option("--threads", default=4, show_default=True, type=int, help="Python threads answering requests.")
+@click.option(
+    "--threads",
+    default=2,
+    show_default=True,
+    type=int,
+    help="Python threads answering requests (the slow bodies of POSTs get threads of their own).",
+)
 @adopt_option
 def serve(config: str | None, host: str, port: int, threads: int, adopt: bool) -> None:
     """Load the posts, write feeds, reload on a schedule, and serve over HTTP."""

@@ -27,8 +27,7 @@ from syndicator.service.cdn import Purger
 from syndicator.service.federation import Federation
 from syndicator.service.following import Following
 from syndicator.service.http.app import create_app
-from syndicator.service.http.fediweb import INBOX_SLOTS
-from syndicator.service.http.websub import WEBSUB_SLOTS
+from syndicator.service.http.app import slot_threads
 from syndicator.service.hub import Hub
 from syndicator.service.hubstore import HubStore
 from syndicator.service.schedule import Clock
@@ -76,7 +75,9 @@ def serve_http(settings: Settings, host: str, port: int, threads: int, clock: Cl
     dies is started again. Slow clients hold nothing for long: headers must
     arrive within HEADER_READ_TIMEOUT_MS, HTTP/1 only (HTTP/2 detection waits
     for a first byte with no timeout), room for MAX_CONNECTIONS connections,
-    and POST /websub bodies are read on threads of their own (web.WEBSUB_SLOTS). ``adopted``: output_dir was
+    and the bodies of POST /websub, inbox and /subscribe requests are read on threads of their own
+    (``app.slot_threads``): ``threads`` answer everything else, which is in memory, so a few are enough and
+    more would only wait for each other (one Python runs at a time). ``adopted``: output_dir was
     another state_dir's, and what it published is read back before the first load writes.
     """
     multiprocessing.set_start_method("fork", force=True)  # the worker inherits load_app, the settings, the builder
@@ -95,7 +96,7 @@ def serve_http(settings: Settings, host: str, port: int, threads: int, clock: Cl
         port=port,
         interface=Interfaces.WSGI,
         workers=1,
-        blocking_threads=threads + WEBSUB_SLOTS + INBOX_SLOTS,
+        blocking_threads=threads + slot_threads(settings),
         http=HTTPModes.http1,
         http1_settings=HTTP1Settings(header_read_timeout=HEADER_READ_TIMEOUT_MS),
         backlog=BACKLOG,
@@ -112,7 +113,7 @@ def _known_thread_count(record: logging.LogRecord) -> bool:
     """Leave out granian's warning that there are more Python threads than twice the cores: they are meant.
 
     Most of them wait, not compute: the WebSub and inbox slots hold slow request bodies and remote key fetches
-    apart from the threads that answer feeds, which is what keeps those answered (``web.WEBSUB_SLOTS``).
+    apart from the threads that answer feeds, which is what keeps those answered (``app.slot_threads``).
     """
     return "Python threads, which seems quite high" not in record.getMessage()
 

@@ -32,6 +32,7 @@ from syndicator.service.http.answer import Answer
 from syndicator.service.http.context import EXTENSION
 from syndicator.service.http.context import Shared
 from syndicator.service.http.fediweb import INBOX_SLOTS
+from syndicator.service.http.followpages import SUBSCRIBE_SLOTS
 from syndicator.service.http.origin import Origins
 from syndicator.service.http.pages import CONTENT_SECURITY_POLICY
 from syndicator.service.http.pages import answer_page
@@ -75,6 +76,14 @@ class Dispatcher:
                     start_response(status, headers)
                     return body
         return self.views(environ, start_response)
+
+
+def slot_threads(settings: Settings) -> int:
+    """The request threads the slots need beyond those answering (serve adds them): one for each request that may
+    wait on a slow client's body or a remote server, of the parts that are on (the built-in hub, the fediverse,
+    following by email), so those never hold the threads that answer feeds."""
+    hub = 0 if settings.websub_hub else WEBSUB_SLOTS
+    return hub + (INBOX_SLOTS if settings.fediverse else 0) + (SUBSCRIBE_SLOTS if settings.smtp_url else 0)
 
 
 def install(app: Flask, shared: Shared, routes: tuple[Route, ...] = ROUTES) -> list[tuple[str, Handler]]:
@@ -158,6 +167,7 @@ def create_app(
     app = Flask("syndicator", static_folder=None)  # the package: its templates/; its static/ is a row of the table
     app.static_folder = "static"
     websub_slots, inbox_slots = threading.BoundedSemaphore(WEBSUB_SLOTS), threading.BoundedSemaphore(INBOX_SLOTS)
+    subscribe_slots = threading.BoundedSemaphore(SUBSCRIBE_SLOTS)
     throttle = Throttle()  # failed partner and /stats/ credentials, per client
     shared = Shared(
         settings,
@@ -171,6 +181,7 @@ def create_app(
         inbox_slots,
         following,
         Origins(settings.site_url),
+        subscribe_slots,
     )
     app.extensions[EXTENSION] = shared
     app.wsgi_app = Dispatcher(install(app, shared), app.wsgi_app, shared)  # type: ignore[method-assign]

@@ -48,6 +48,7 @@ class Shared:
     inbox_slots: threading.BoundedSemaphore  # inbox POSTs checked at once
     following: Following | None  # following by email (``smtp_url`` set)
     origins: Origins  # where readers reach the service that site_url does not name
+    subscribe_slots: threading.BoundedSemaphore  # POST /subscribe bodies read at once
 
 
 def shared() -> Shared:

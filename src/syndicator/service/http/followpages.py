@@ -28,6 +28,7 @@ from syndicator.service.following import Following
 from syndicator.service.http import context
 
 MAX_BODY = 4096  # bytes of a subscribe request's body; a longer one is answered 413
+SUBSCRIBE_SLOTS = 4  # POST /subscribe bodies read at once (503 beyond); serve adds as many request threads for them
 HONEYPOT = "website"  # the form's field that people never see, and bots fill in
 _HEADERS = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex", "Referrer-Policy": "no-referrer"}
 _REFUSED = {
@@ -64,7 +65,14 @@ def subscribe() -> Response:
     if wait > 0:
         retry = {"Retry-After": str(math.ceil(wait))}
         return Response("429 Too Many Requests: try again in a minute\n", 429, retry, mimetype="text/plain")
-    form = _form()
+    slots = context.shared().subscribe_slots
+    if not slots.acquire(blocking=False):  # slow bodies hold at most the slots' threads, never those of the feeds
+        busy = "503: too many subscribe requests at once: try again shortly\n"
+        return Response(busy, 503, {"Retry-After": "5"}, mimetype="text/plain")
+    try:
+        form = _form()
+    finally:
+        slots.release()
     if form is None:
         return Response(f"413: a subscribe request is at most {MAX_BODY} bytes\n", 413, mimetype="text/plain")
     catalog = context.snapshot().catalog
