@@ -59,11 +59,13 @@ http {{ sendfile on; tcp_nopush on; access_log off; default_type application/ato
 
 
 def serve_threads() -> int:
-    """The blocking threads `syndicator serve` gives granian with its default --threads."""
-    from syndicator.service.http.fediweb import INBOX_SLOTS
-    from syndicator.service.http.websub import WEBSUB_SLOTS
+    """The blocking threads `syndicator serve` gives granian with its default --threads and settings."""
+    from syndicator.cli.build import serve
+    from syndicator.config import Settings
+    from syndicator.service.http.app import slot_threads
 
-    return 4 + WEBSUB_SLOTS + INBOX_SLOTS
+    threads = next(param.default for param in serve.params if param.name == "threads")
+    return int(threads) + slot_threads(Settings())
 
 
 def etag(url: str) -> str:
