@@ -3,8 +3,8 @@ prints what that reload did.
 
 A running builder holds state_dir's lock, so a second one would have to refuse;
 it also holds every post in memory, so the change a build asks for is published
-in the time a reload of the changed files takes (milliseconds), where a new
-process would load the whole site first. The running builder listens on
+in the time one reload looking at every post file takes (about 0.2 s at 10,000
+posts), where a new process would load the whole site first. The running builder listens on
 ``state_dir/builder.sock``; a build that finds the lock held asks there, and
 refuses as before when nobody answers. The socket is made for its owner only
 (mode 0600, in state_dir) and each side checks the other's user id, so no other
