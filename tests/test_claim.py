@@ -25,8 +25,8 @@ from syndicator.service.http.app import create_app
 from syndicator.service.output import FilesOutput
 from syndicator.store.claim import CLAIM_FILE
 from syndicator.store.claim import owner
-from syndicator.store.state import BuilderLock
-from syndicator.store.state import LockedError
+from syndicator.store.lock import BuilderLock
+from syndicator.store.lock import LockedError
 
 AT = "{http://purl.org/atompub/tombstones/1.0}deleted-entry"
 EDITED = NOW + timedelta(days=3, hours=4, seconds=27)

@@ -18,7 +18,7 @@ from support.feedcheck import check_atom
 from support.feedcheck import check_json
 from support.feedcheck import check_rss
 from syndicator.store.claim import CLAIM_FILE
-from syndicator.store.state import OUTPUT_LOCK_FILE
+from syndicator.store.lock import OUTPUT_LOCK_FILE
 
 CHECKERS = {".atom": check_atom, ".rss": check_rss, ".json": check_json}
 

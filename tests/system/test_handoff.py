@@ -90,7 +90,7 @@ def test_build_while_build_watch_runs_is_written_by_it(tmp_path: Path, run_cli: 
 def test_a_one_off_build_holding_the_lock_still_refuses(tmp_path: Path, run_cli: Callable[..., Any]) -> None:
     """Nobody listens (a socket file a stopped serve left): the build refuses as before, naming the lock."""
     from syndicator.config import Settings
-    from syndicator.store.state import BuilderLock
+    from syndicator.store.lock import BuilderLock
 
     site(tmp_path)
     settings = Settings(posts_dir=tmp_path / "posts", output_dir=tmp_path / "feeds", state_dir=tmp_path / ".syndicator")

@@ -21,7 +21,7 @@ from support.factories import post_text
 from support.feedcheck import check_atom
 from support.server import free_port
 from syndicator.config import Settings
-from syndicator.store.state import BuilderLock
+from syndicator.store.lock import BuilderLock
 
 
 def site(tmp_path: Path, posts: int = 3) -> Path:

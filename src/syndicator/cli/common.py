@@ -71,8 +71,8 @@ def _locked(settings: Settings, adopt: bool = False) -> Iterator[bool]:
     block runs, or refuse in one line; yields whether output_dir was another state_dir's (``--adopt``)."""
     from syndicator.store.claim import ClaimedError
     from syndicator.store.claim import claim
-    from syndicator.store.state import BuilderLock
-    from syndicator.store.state import LockedError
+    from syndicator.store.lock import BuilderLock
+    from syndicator.store.lock import LockedError
 
     lock = BuilderLock(settings)
     try:

@@ -1,0 +1,86 @@
+"""One builder per state_dir and per output_dir: the kernel's locks on a file in each.
+
+Its own module, with nothing but the standard library: a command that finds the
+lock held (and hands its work to the builder that holds it) imports no more.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+from typing import BinaryIO
+
+if TYPE_CHECKING:
+    from syndicator.config import Settings
+
+LOCK_FILE = "builder.lock"
+OUTPUT_LOCK_FILE = ".syndicator.lock"  # in output_dir: a dot-file, never served
+
+
+class LockedError(Exception):
+    """Another builder holds state_dir or output_dir."""
+
+
+class BuilderLock:
+    """One builder per state_dir and per output_dir: an exclusive lock on state_dir/builder.lock (holding the
+    holder's pid), then on output_dir/.syndicator.lock (empty: output_dir's bytes stay the build's own), so two
+    state_dirs never build one output_dir at once.
+
+    The locks are the kernel's (flock): a builder that dies, however it dies,
+    lets go of them, so a stale lock file is simply taken over.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.path = settings.state_dir / LOCK_FILE
+        self.output = settings.output_dir / OUTPUT_LOCK_FILE
+        self._handles: list[BinaryIO] = []
+
+    def acquire(self, wait: float = 0.0) -> None:
+        """Take the locks, waiting up to ``wait`` seconds; LockedError names the holder when it cannot."""
+        deadline = time.monotonic() + wait
+        try:
+            self._handles.append(_locked(self.path, deadline, f"state_dir {self.path.parent}"))
+            self._handles.append(_locked(self.output, deadline, f"output_dir {self.output.parent}", pid=False))
+        except BaseException:
+            self.release()
+            raise
+
+    def release(self) -> None:
+        for handle in reversed(self._handles):
+            handle.close()  # closing the file lets go of its lock
+        self._handles = []
+
+    def __enter__(self) -> BuilderLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.release()
+
+
+def _locked(path: Path, deadline: float, what: str, *, pid: bool = True) -> BinaryIO:
+    """A lock file, opened and locked (with this process's pid in it), waiting until ``deadline`` at most."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = open(path, "a+b")  # noqa: SIM115 - held open as long as the lock is held
+    while True:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            break
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                handle.seek(0)
+                holder = handle.read().decode("ascii", "replace").strip()
+                handle.close()
+                named = f" (pid {holder})" if holder else ""
+                raise LockedError(
+                    f"another syndicator{named} is building with {what}; stop it or wait for it to finish"
+                ) from None
+            time.sleep(0.1)
+    if pid:
+        handle.truncate(0)
+        handle.write(f"{os.getpid()}\n".encode())
+        handle.flush()
+    return handle
