@@ -78,15 +78,8 @@ def rates(url: str) -> tuple[float, float]:
     return wrk(url)[0], wrk(url, etag(url))[0]
 
 
-def granian(work: Path, threads: int) -> tuple[float, float]:
-    port = free_port()
-    env = {**os.environ, "CEILING_BODY": str(work / "feed.atom")}
-    process = subprocess.Popen(
-        [sys.executable, "-c", SERVER, str(port), str(threads), str(work)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+def measured(process: subprocess.Popen[bytes], port: int) -> tuple[float, float]:
+    """The rates of the server just started on ``port``; it is stopped after."""
     try:
         wait_for(f"http://127.0.0.1:{port}/feed.atom")
         time.sleep(1)
@@ -94,6 +87,13 @@ def granian(work: Path, threads: int) -> tuple[float, float]:
     finally:
         process.terminate()
         process.wait(30)
+
+
+def granian(work: Path, threads: int) -> tuple[float, float]:
+    port = free_port()
+    env = {**os.environ, "CEILING_BODY": str(work / "feed.atom")}
+    command = [sys.executable, "-c", SERVER, str(port), str(threads), str(work)]
+    return measured(subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL), port)
 
 
 def nginx(work: Path) -> tuple[float, float]:
@@ -101,14 +101,8 @@ def nginx(work: Path) -> tuple[float, float]:
     user = "user root;\n" if os.geteuid() == 0 else ""
     (work / "nginx.conf").write_text(NGINX.format(work=work, port=port, user=user))
     binary = shutil.which("nginx") or "/usr/sbin/nginx"
-    process = subprocess.Popen([binary, "-p", str(work), "-c", str(work / "nginx.conf"), "-g", "daemon off;"])
-    try:
-        wait_for(f"http://127.0.0.1:{port}/feed.atom")
-        time.sleep(1)
-        return rates(f"http://127.0.0.1:{port}/feed.atom")
-    finally:
-        process.terminate()
-        process.wait(30)
+    command = [binary, "-p", str(work), "-c", str(work / "nginx.conf"), "-g", "daemon off;"]
+    return measured(subprocess.Popen(command), port)
 
 
 def main() -> None:
