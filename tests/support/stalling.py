@@ -4,9 +4,11 @@ and raw HTTP clients that send a request only in part."""
 from __future__ import annotations
 
 import contextlib
+import select
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field
 
@@ -114,3 +116,17 @@ def closed_by_server(sock: socket.socket, timeout: float) -> bool:
         except ConnectionResetError:
             return True
     return False
+
+
+def turned_away(stalled: list[socket.socket], count: int, wait_until: Callable[..., None]) -> set[socket.socket]:
+    """Wait (with a server's ``wait_until``) until ``count`` of the stalled requests are answered 503, those beyond
+    the slots that read bodies; the connections answered so."""
+    refused: set[socket.socket] = set()
+
+    def answered() -> bool:
+        ready, _, _ = select.select([s for s in stalled if s not in refused], [], [], 0)
+        refused.update(sock for sock in ready if status_of(sock) == 503)
+        return len(refused) >= count
+
+    wait_until(answered, what="the slow bodies beyond the slots turned away")
+    return refused

@@ -5,8 +5,6 @@ and `subscribers` in one line."""
 
 from __future__ import annotations
 
-import select
-import socket
 from collections.abc import Callable
 from collections.abc import Iterator
 from datetime import UTC
@@ -25,7 +23,7 @@ from support.mailserver import link_after
 from support.mailserver import parts
 from support.server import free_port
 from support.stalling import partial_request
-from support.stalling import status_of
+from support.stalling import turned_away
 from syndicator.service.http.followpages import SUBSCRIBE_SLOTS
 from syndicator.store.mailstore import MAIL_FILE
 from syndicator.store.mailstore import SECRET_FILE
@@ -152,15 +150,7 @@ def test_feeds_are_answered_while_slow_subscribe_bodies_hold_connections(mail_si
         ).encode()
         stalled.append(partial_request(server.port, head, b"email="))
     try:
-        turned_away: set[socket.socket] = set()
-
-        def answered() -> bool:
-            ready, _, _ = select.select([s for s in stalled if s not in turned_away], [], [], 0)
-            turned_away.update(sock for sock in ready if status_of(sock) == 503)
-            return len(turned_away) >= SUBSCRIBE_SLOTS
-
-        server.wait_until(answered, what="the slow bodies beyond the slots turned away")
-        assert len(turned_away) == SUBSCRIBE_SLOTS
+        assert len(turned_away(stalled, SUBSCRIBE_SLOTS, server.wait_until)) == SUBSCRIBE_SLOTS
         for path in ("/feeds/all.atom", "/feeds/category/alpha.atom", "/", "/category/alpha/"):
             assert requests.get(server.url + path, timeout=10).status_code == 200
     finally:

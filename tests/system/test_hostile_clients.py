@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import resource
-import select
 import signal
 import socket
 from collections.abc import Callable
@@ -19,6 +18,7 @@ from support.server import Server
 from support.stalling import closed_by_server
 from support.stalling import partial_request
 from support.stalling import status_of
+from support.stalling import turned_away
 from syndicator.service.http.websub import WEBSUB_MAX_BODY
 from syndicator.service.http.websub import WEBSUB_SLOTS
 from syndicator.service.server import HEADER_READ_TIMEOUT_MS
@@ -85,15 +85,7 @@ def test_feeds_are_answered_while_slow_bodies_hold_connections(server: Server) -
     try:
         # The slow bodies take every slot and the others are turned away at once (no other request meanwhile:
         # one sent now could take a slot for a moment and leave a slow body turned away in its place).
-        turned_away: set[socket.socket] = set()
-
-        def answered() -> bool:
-            ready, _, _ = select.select([s for s in stalled if s not in turned_away], [], [], 0)
-            turned_away.update(sock for sock in ready if status_of(sock) == 503)
-            return len(turned_away) >= WEBSUB_SLOTS
-
-        server.wait_until(answered, what="the slow bodies beyond the slots turned away")
-        assert len(turned_away) == WEBSUB_SLOTS
+        assert len(turned_away(stalled, WEBSUB_SLOTS, server.wait_until)) == WEBSUB_SLOTS
         # Every slot is held by a slow body: one more POST /websub is turned away at once.
         server.wait_until(lambda: post_websub(server).status_code == 503, what="all the slots held")
         assert post_websub(server).headers["Retry-After"] == "5"
