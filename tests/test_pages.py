@@ -28,19 +28,25 @@ SITE = "https://example.org"
 POSTS = 23  # with page_size 5: five pages, the last one short
 
 
+def numbered_post(write_post: Callable[..., Path], n: int, title: str) -> Path:
+    """Post n of the site: dated June n+1, in Alpha (and Beta when n is even), tagged red when n is a multiple of
+    three, by Bob when n is a multiple of four and Ann otherwise."""
+    extra = {"tags": "[red]"} if n % 3 == 0 else {}
+    return write_post(
+        f"2025-06-{n + 1:02d}-post-{n}.md",
+        title=title,
+        date=f"2025-06-{n + 1:02d}T10:00:00Z",
+        categories="[Alpha]" if n % 2 else "[Alpha, Beta]",
+        author="Ann Example" if n % 4 else "Bob",
+        **extra,
+    )
+
+
 @pytest.fixture
 def site(make_settings: Callable[..., Settings], write_post: Callable[..., Path]) -> tuple[Builder, Any]:
     """23 posts (one a day), all in Alpha, every third tagged red, by Ann or Bob; page_size 5."""
     for n in range(POSTS):
-        extra = {"tags": "[red]"} if n % 3 == 0 else {}
-        write_post(
-            f"2025-06-{n + 1:02d}-post-{n}.md",
-            title=f"Post {n}",
-            date=f"2025-06-{n + 1:02d}T10:00:00Z",
-            categories="[Alpha]" if n % 2 else "[Alpha, Beta]",
-            author="Ann Example" if n % 4 else "Bob",
-            **extra,
-        )
+        numbered_post(write_post, n, f"Post {n}")
     settings = make_settings(page_size=5, redirects=Redirects({"category": {"old-alpha": "alpha"}}))
     builder = Builder(settings)
     builder.reload(NOW)
@@ -213,14 +219,7 @@ def test_pages_after_an_edit_are_those_a_fresh_load_makes(
     builder.reload(NOW)
     assert "/about/" in builder.snapshot.pages.by_path
     for n in (0, 11, POSTS - 1):
-        write_post(
-            f"2025-06-{n + 1:02d}-post-{n}.md",
-            title=f"Post {n}, edited",
-            date=f"2025-06-{n + 1:02d}T10:00:00Z",
-            categories="[Alpha]" if n % 2 else "[Alpha, Beta]",
-            author="Ann Example" if n % 4 else "Bob",
-            **({"tags": "[red]"} if n % 3 == 0 else {}),
-        )
+        numbered_post(write_post, n, f"Post {n}, edited")
     about.unlink()
     builder.reload(NOW)
     fresh = Builder(builder.settings)
