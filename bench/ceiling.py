@@ -24,9 +24,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from run import free_port  # bench/run.py: the script's folder is on sys.path
-from run import wait_for
-from run import wrk
+from servers import free_port  # bench/servers.py: the script's folder is on sys.path
+from servers import wait_for
+from servers import wrk
 
 APP = """
 import os

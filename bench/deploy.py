@@ -31,11 +31,11 @@ from datetime import UTC
 from datetime import datetime
 from pathlib import Path
 
-from run import corpus  # bench/run.py: the script's folder is on sys.path
-from run import free_port
-from run import serving
-from run import wait_for
-from run import wrk_out
+from servers import corpus  # bench/servers.py: the script's folder is on sys.path
+from servers import free_port
+from servers import serving
+from servers import wait_for
+from servers import wrk_out
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent

@@ -41,6 +41,8 @@ from peers import hugo_command
 from peers import peers
 from peers import pelican_command  # bench/peers.py: the script's folder is on sys.path
 from peers import pelican_env
+from servers import free_port
+from servers import serving
 
 HERE = Path(__file__).resolve().parent
 # The shared generator, in a shared/ folder beside the checkout or beside a folder above it (a worktree's).
@@ -181,9 +183,6 @@ def edit_work(posts: int, work: Path, runs: int, done: Producers) -> dict[str, M
     build = [sys.executable, "-m", "syndicator", "build"]
     subprocess.run(build, cwd=site, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # warm
     found = {"ours": edited_builds(build, site, newest_post(site / "posts"), runs)}
-    from run import free_port  # bench/run.py (which imports this module): serve, started and stopped
-    from run import serving
-
     with serving(site, free_port()):  # the same command while serve runs: handed over to it
         found["handed"] = edited_builds(build, site, newest_post(site / "posts"), runs)
     pelican, pelican_site = peers(install=False).pelican, work / f"equal-pelican{posts}"

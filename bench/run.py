@@ -24,15 +24,11 @@ import argparse
 import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC
 from datetime import datetime
 from pathlib import Path
@@ -44,6 +40,15 @@ from equal import measured
 from equal import median
 from equal import print_table
 from peers import peers
+from servers import corpus  # bench/servers.py
+from servers import etag_of
+from servers import free_port
+from servers import loaded
+from servers import serving
+from servers import start_serve
+from servers import stop_serve
+from servers import wrk
+from servers import wrk_out
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -59,14 +64,6 @@ def best_of(runs: int, cmd: list[str], cwd: Path, before: list[Path] | None = No
         results.append(measured(cmd, cwd))
     found = median(results)
     return found.wall, found.rss
-
-
-def corpus(posts: int, out: Path, fmt: str, *extra: str) -> Path:
-    subprocess.run(
-        [sys.executable, str(HERE / "corpus.py"), "--posts", str(posts), "--out", str(out), "--format", fmt, *extra],
-        check=True,
-    )
-    return out
 
 
 def reload_ms(site: Path, edits: int = 5) -> float:
@@ -122,81 +119,6 @@ def publish_latency(site: Path, base: str) -> float:
         return float("nan")
     finally:
         post.unlink()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_for(url: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", int(url.rsplit(":", 1)[1].split("/")[0])), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit(f"nothing listens at {url}")
-
-
-def wrk_out(out: str) -> tuple[float, float]:
-    """Requests/s and p99 latency (ms) from wrk's --latency report."""
-    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    value, unit = re.search(r"99%\s+([\d.]+)(us|ms|s)", out).groups()  # type: ignore[union-attr]
-    return rate, float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
-
-
-def wrk(url: str, etag: str | None = None, *, gzip: bool = False) -> tuple[float, float]:
-    """Requests/s and p99 latency (ms) of wrk -t2 -c50 -d10s (with If-None-Match, or asking for gzip)."""
-    cmd = ["wrk", "-t2", "-c50", "-d10s", "--latency", url]
-    if etag:
-        cmd[1:1] = ["-H", f"If-None-Match: {etag}"]
-    if gzip:
-        cmd[1:1] = ["-H", "Accept-Encoding: gzip"]
-    return wrk_out(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
-
-
-def loaded(url: str) -> None:
-    """Wait until a server's first load is done (it answers before, from the feeds already on disk)."""
-    deadline = time.monotonic() + 600
-    while time.monotonic() < deadline:
-        out = subprocess.run(["curl", "-s", url + "/healthz"], capture_output=True, check=False).stdout
-        if b'"status"' in out and b'"starting"' not in out:
-            return
-        time.sleep(0.2)
-    raise SystemExit(f"{url} never finished its first load")
-
-
-def start_serve(site: Path, port: int, **env: str) -> subprocess.Popen[bytes]:
-    """`syndicator serve` on ``port`` in the site's folder, in a session of its own (stop_serve ends it)."""
-    return subprocess.Popen(
-        [sys.executable, "-m", "syndicator", "serve", "--port", str(port)],
-        cwd=site,
-        env={**os.environ, **env},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-
-
-def stop_serve(server: subprocess.Popen[bytes], wait: float = 30) -> None:
-    os.killpg(server.pid, signal.SIGTERM)
-    server.wait(wait)
-
-
-@contextmanager
-def serving(site: Path, port: int) -> Iterator[str]:
-    """`syndicator serve` answering at its URL once its first load is done; stopped at the end, loaded or not."""
-    server = start_serve(site, port)
-    try:
-        url = f"http://127.0.0.1:{port}"
-        wait_for(url)
-        loaded(url)
-        yield url
-    finally:
-        stop_serve(server)
 
 
 def first_feed_seconds(site: Path, **env: str) -> float:
@@ -277,11 +199,6 @@ def page_flood_rows(base: str, feed: str, work: Path) -> list[Row]:
         ("feed p99, 4 clients alone", f"{alone_p99:.1f} ms", "", "", "≤ 50 ms"),
         ("feed p99, 4 clients while 12 read category pages", f"{busy_p99:.1f} ms", "", "", "≤ 50 ms"),
     ]
-
-
-def etag_of(url: str) -> str:
-    out = subprocess.run(["curl", "-sI", url], check=True, capture_output=True, text=True).stdout
-    return re.search(r"(?im)^etag:\s*(\S+)", out).group(1)  # type: ignore[union-attr]
 
 
 def biggest_category_feed(site: Path) -> str:
