@@ -26,6 +26,7 @@ from syndicator.config import Settings
 from syndicator.core.sitemap import MAX_URLS
 from syndicator.core.sitemap import sitemap_files
 from syndicator.service.build import Builder
+from syndicator.service.build import ReloadError
 from syndicator.service.http.app import create_app
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
@@ -221,3 +222,25 @@ def test_a_sitemap_that_shrinks_while_served_is_no_longer_answered(parted: tuple
     builder.reload(NOW)
     assert client.get("/sitemap-4.xml").status_code == 404
     assert not (settings.output_dir / "sitemap-4.xml").exists()
+
+
+def test_an_edit_makes_only_the_sitemap_parts_that_changed_again(
+    parted: tuple[Settings, list[Path]], write_post: Callable[..., Path]
+) -> None:
+    """The oldest post edited: the part that lists it is written again (and its gzip), the others are kept as served;
+    every part is what the catalog makes from scratch."""
+    settings, _paths = parted
+    builder = Builder(settings)
+    builder.reload(NOW)
+    assert builder.snapshot is not None
+    before = dict(builder.snapshot.files)
+    write_post("2025-06-01-post.md", title="Post 1", slug="post-1", updated="2025-07-01T08:00:00Z")
+    report = builder.reload(NOW)
+    assert not isinstance(report, ReloadError) and builder.snapshot is not None
+    after = builder.snapshot.files
+    parts = sorted(url for url in after if url.startswith("/sitemap"))
+    changed = [url for url in parts if after[url] is not before[url]]
+    assert changed and len(changed) < len(parts), changed
+    assert all(url[1:] in report.written for url in changed)
+    expected = functools.partial(sitemap_files, limit=3)(builder.snapshot.catalog, settings)
+    assert {url[1:]: (settings.output_dir / url[1:]).read_bytes() for url in parts} == expected

@@ -37,13 +37,13 @@ class SiteWriter:
         site = self.memo.files(catalog)
         removed = self._prune(site, out)
         held = {name: f for name in site if (f := files.get(f"/{name}")) is not None and f.body == site[name]}
+        out.files.update((f"/{name}", f) for name, f in held.items())
         if len(held) == len(site):
-            out.files.update((f"/{name}", f) for name, f in held.items())
             return removed
-        known = {name: f.body for name, f in held.items() if f.body is not None}
-        done = self.writer.write_batch(dict(site), {name: [body] for name, body in site.items()}, known)
+        fresh = {name: body for name, body in site.items() if name not in held}  # a big sitemap's other parts stay
+        done = self.writer.write_batch(fresh, {name: [body] for name, body in fresh.items()}, {})
         out.written.extend(done.changed)
-        for name, body in site.items():
+        for name, body in fresh.items():
             last_modified = done.states[name][1] / 1e9
             kept = self.writer.output.fresh(name, body, done.zipped[name], done.etags[name], last_modified)
             if kept is not None:
