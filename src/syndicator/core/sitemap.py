@@ -13,6 +13,7 @@ listed (the catalog is the public one). Deterministic. No I/O.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from collections.abc import Iterator
 from collections.abc import Sequence
 from datetime import datetime
@@ -63,13 +64,25 @@ def post_line(settings: Settings, post: Post) -> str:
     return url_line(post_url(settings, post), post.updated)
 
 
-def lines(catalog: Catalog, settings: Settings, post_lines: Sequence[str] | None = None) -> Iterator[Line]:
-    """Every listed address's <url> element with its lastmod: the home page and archives' first pages, every post's
-    page (``post_lines``, one a post of ``catalog.posts`` when a memo has them; else post_line's), every page."""
+def newest_update(posts: tuple[Post, ...]) -> datetime:
+    """An archive's lastmod: the latest ``updated`` of its posts."""
+    newest: datetime = max(map(_UPDATED, posts))
+    return newest
+
+
+def lines(
+    catalog: Catalog,
+    settings: Settings,
+    post_lines: Sequence[str] | None = None,
+    lastmod: Callable[[tuple[Post, ...]], datetime] = newest_update,
+) -> Iterator[Line]:
+    """Every listed address's <url> element with its lastmod: the home page and archives' first pages (dated by
+    ``lastmod``), every post's page (``post_lines``, one a post of ``catalog.posts`` when a memo has them; else
+    post_line's), every page."""
     base = settings.base_url
     for archive in archives(catalog, settings.site_title):
         if archive.posts:
-            when = max(map(_UPDATED, archive.posts))
+            when = lastmod(archive.posts)
             yield url_line(f"{base}{archive.base}", when), when
     if post_lines is None:
         post_lines = [post_line(settings, post) for post in catalog.posts]
@@ -79,10 +92,14 @@ def lines(catalog: Catalog, settings: Settings, post_lines: Sequence[str] | None
 
 
 def sitemap_files(
-    catalog: Catalog, settings: Settings, limit: int = MAX_URLS, post_lines: Sequence[str] | None = None
+    catalog: Catalog,
+    settings: Settings,
+    limit: int = MAX_URLS,
+    post_lines: Sequence[str] | None = None,
+    lastmod: Callable[[tuple[Post, ...]], datetime] = newest_update,
 ) -> dict[str, bytes]:
     """``sitemap.xml``, a urlset; or past ``limit`` addresses, an index of its parts (and the parts): {name: bytes}."""
-    listed = list(lines(catalog, settings, post_lines))
+    listed = list(lines(catalog, settings, post_lines, lastmod))
     if len(listed) <= limit:
         return {SITEMAP: _urlset(listed)}
     parts = [listed[start : start + limit] for start in range(0, len(listed), limit)]

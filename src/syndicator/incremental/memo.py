@@ -9,11 +9,13 @@ identity.
 
 from __future__ import annotations
 
+import functools
 from collections import OrderedDict
 from collections.abc import Callable
 from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from operator import attrgetter
 
 from syndicator.config import Settings
@@ -30,6 +32,7 @@ from syndicator.core.render import entry
 from syndicator.core.render import formats_of
 from syndicator.core.sitemap import FAVICON
 from syndicator.core.sitemap import ROBOTS
+from syndicator.core.sitemap import newest_update
 from syndicator.core.sitemap import post_line
 from syndicator.core.sitemap import robots_txt
 from syndicator.core.sitemap import sitemap_files
@@ -228,13 +231,23 @@ class SiteMemo:
         self._last: tuple[Catalog, dict[str, bytes]] | None = None
         self._posts: tuple[Post, ...] | None = None  # the last catalog's posts, and their lines
         self._lines: list[str] = []
+        self._lastmods: dict[int, tuple[tuple[Post, ...], datetime]] = {}  # by id(): an archive's posts, its lastmod
 
     def files(self, catalog: Catalog) -> dict[str, bytes]:
         if self._last is None or self._last[0] is not catalog:
-            made = sitemap_files(catalog, self.settings, post_lines=self._post_lines(catalog.posts))
+            known, self._lastmods = self._lastmods, {}
+            lastmod = functools.partial(self._lastmod, known)
+            made = sitemap_files(catalog, self.settings, post_lines=self._post_lines(catalog.posts), lastmod=lastmod)
             made |= {ROBOTS: robots_txt(self.settings), FAVICON: self.favicon}
             self._last = (catalog, made)
         return self._last[1]
+
+    def _lastmod(self, known: dict[int, tuple[tuple[Post, ...], datetime]], posts: tuple[Post, ...]) -> datetime:
+        """An archive's lastmod, kept while its posts are the same tuple (an edit rebuilds only its posts' groups)."""
+        found = known.get(id(posts))
+        when = found[1] if found is not None and found[0] is posts else newest_update(posts)
+        self._lastmods[id(posts)] = (posts, when)
+        return when
 
     def _post_lines(self, posts: tuple[Post, ...]) -> list[str]:
         edited = edited_in_place(self._posts, posts)
