@@ -102,7 +102,7 @@ def _handed_over(settings: Settings, strict: bool) -> bool:
         answer.removed,
         answer.duration_ms,
     )
-    if strict and any(p.fatal for p in answer.problems):
+    if strict and answer.failed:
         sys.exit(1)
     return True
 

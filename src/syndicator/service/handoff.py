@@ -55,6 +55,7 @@ class Answer:
     removed: int = 0
     duration_ms: float = 0.0
     problems: tuple[LoadProblem, ...] = ()
+    failed: bool = False  # whether any post could not be published (the report's own ``failed``)
     error: str | None = None
 
 
@@ -193,6 +194,7 @@ def _document(report: BuildReport | ReloadError) -> dict[str, object]:
         "removed": len(report.removed),
         "duration_ms": report.duration_ms,
         "problems": [[p.path, p.line, p.message, p.fatal, p.private] for p in report.problems],
+        "failed": report.failed,
     }
 
 
@@ -215,7 +217,10 @@ def _answer(pid: int, document: object) -> Answer:
     duration = document.get("duration_ms")
     if not isinstance(duration, int | float):
         raise ValueError("no duration")
-    return Answer(pid, feeds, posts, categories, written, removed, float(duration), tuple(problems))
+    failed = document.get("failed")
+    if not isinstance(failed, bool):
+        raise ValueError("no failed flag")
+    return Answer(pid, feeds, posts, categories, written, removed, float(duration), tuple(problems), failed)
 
 
 def _count(value: object) -> int:

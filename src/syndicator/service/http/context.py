@@ -6,7 +6,9 @@ extension's objects), made once by ``create_app``.
 
 from __future__ import annotations
 
+import contextlib
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from flask import Response
@@ -49,6 +51,24 @@ class Shared:
     following: Following | None  # following by email (``smtp_url`` set)
     origins: Origins  # where readers reach the service that site_url does not name
     subscribe_slots: threading.BoundedSemaphore  # POST /subscribe bodies read at once
+
+
+@contextlib.contextmanager
+def slot(slots: threading.BoundedSemaphore) -> Iterator[bool]:
+    """Whether one of ``slots`` was free, held while the block runs (a body read, a remote key fetched): slow
+    clients hold at most the slots' threads, never those that answer feeds."""
+    if not slots.acquire(blocking=False):
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        slots.release()
+
+
+def busy(message: str) -> Response:
+    """503 for a request that found every slot held: try again shortly."""
+    return Response(message, status=503, mimetype="text/plain", headers={"Retry-After": "5"})
 
 
 def shared() -> Shared:

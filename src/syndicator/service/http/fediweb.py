@@ -185,17 +185,13 @@ def _receive() -> Response:
         return _plain(413, f"an activity is at most {INBOX_MAX_BODY} bytes")
     if request.mimetype not in ACTIVITY_MEDIA_TYPES:
         return _plain(415, "an activity is sent as application/activity+json")
-    slots = context.shared().inbox_slots
-    if not slots.acquire(blocking=False):
-        busy = "503 too many activities at once: try again shortly\n"
-        return Response(busy, status=503, mimetype="text/plain", headers={"Retry-After": "5"})
-    try:
+    with context.slot(context.shared().inbox_slots) as free:
+        if not free:
+            return context.busy("503 too many activities at once: try again shortly\n")
         body = get_input_stream(request.environ, max_content_length=INBOX_MAX_BODY + 1).read()
         if len(body) > INBOX_MAX_BODY:
             return _plain(413, f"an activity is at most {INBOX_MAX_BODY} bytes")
         answer = federation.receive(_incoming(body), context.snapshot().catalog)
-    finally:
-        slots.release()
     return _plain(answer.status, answer.message)
 
 

@@ -65,14 +65,10 @@ def subscribe() -> Response:
     if wait > 0:
         retry = {"Retry-After": str(math.ceil(wait))}
         return Response("429 Too Many Requests: try again in a minute\n", 429, retry, mimetype="text/plain")
-    slots = context.shared().subscribe_slots
-    if not slots.acquire(blocking=False):  # slow bodies hold at most the slots' threads, never those of the feeds
-        busy = "503: too many subscribe requests at once: try again shortly\n"
-        return Response(busy, 503, {"Retry-After": "5"}, mimetype="text/plain")
-    try:
+    with context.slot(context.shared().subscribe_slots) as free:
+        if not free:
+            return context.busy("503: too many subscribe requests at once: try again shortly\n")
         form = _form()
-    finally:
-        slots.release()
     if form is None:
         return Response(f"413: a subscribe request is at most {MAX_BODY} bytes\n", 413, mimetype="text/plain")
     catalog = context.snapshot().catalog

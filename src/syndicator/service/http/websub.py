@@ -33,14 +33,11 @@ def websub() -> BaseResponse:
     too_large = f"a WebSub request body is at most {WEBSUB_MAX_BODY} bytes\n"
     if (request.content_length or 0) > WEBSUB_MAX_BODY:
         return Response(too_large, status=413, mimetype="text/plain")
-    slots = shared.websub_slots
-    if not slots.acquire(blocking=False):
-        busy = "too many subscription requests at once: try again shortly\n"
-        return Response(busy, status=503, mimetype="text/plain", headers={"Retry-After": "5"})
-    try:  # read at most one byte past the limit: that tells a chunked body over it
+    with context.slot(shared.websub_slots) as free:
+        if not free:
+            return context.busy("too many subscription requests at once: try again shortly\n")
+        # read at most one byte past the limit: that tells a chunked body over it
         body = get_input_stream(request.environ, max_content_length=WEBSUB_MAX_BODY + 1).read()
-    finally:
-        slots.release()
     if len(body) > WEBSUB_MAX_BODY:
         return Response(too_large, status=413, mimetype="text/plain")
     _, fields, _ = FormDataParser().parse(io.BytesIO(body), request.mimetype, len(body), request.mimetype_params)
