@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from collections.abc import Iterator
 from collections.abc import Sequence
 from datetime import datetime
 from operator import attrgetter
@@ -51,9 +50,6 @@ def is_part(name: str) -> bool:
     return _PART.fullmatch(name) is not None
 
 
-Line = tuple[str, datetime]  # one address's <url> element, and its lastmod
-
-
 def url_line(url: str, when: datetime) -> str:
     """One address's <url> element (a line of the urlset)."""
     return f"<url><loc>{_loc(url)}</loc><lastmod>{when.isoformat()}</lastmod></url>\n"
@@ -75,20 +71,24 @@ def lines(
     settings: Settings,
     post_lines: Sequence[str] | None = None,
     lastmod: Callable[[tuple[Post, ...]], datetime] = newest_update,
-) -> Iterator[Line]:
-    """Every listed address's <url> element with its lastmod: the home page and archives' first pages (dated by
-    ``lastmod``), every post's page (``post_lines``, one a post of ``catalog.posts`` when a memo has them; else
-    post_line's), every page."""
+) -> tuple[list[str], list[datetime]]:
+    """Every listed address's <url> element, and beside it its lastmod: the home page and archives' first pages
+    (dated by ``lastmod``), every post's page (``post_lines``, one a post of ``catalog.posts`` when a memo has
+    them; else post_line's), every page."""
     base = settings.base_url
+    listed: list[str] = []
+    dates: list[datetime] = []
     for archive in archives(catalog, settings.site_title):
         if archive.posts:
             when = lastmod(archive.posts)
-            yield url_line(f"{base}{archive.base}", when), when
-    if post_lines is None:
-        post_lines = [post_line(settings, post) for post in catalog.posts]
-    yield from zip(post_lines, map(_UPDATED, catalog.posts), strict=True)
+            listed.append(url_line(f"{base}{archive.base}", when))
+            dates.append(when)
+    listed += post_lines if post_lines is not None else [post_line(settings, post) for post in catalog.posts]
+    dates += map(_UPDATED, catalog.posts)
     for path, page in catalog.pages.items():  # pages (type: page), at their paths
-        yield url_line(f"{base}{path}", page.updated), page.updated
+        listed.append(url_line(f"{base}{path}", page.updated))
+        dates.append(page.updated)
+    return listed, dates
 
 
 def sitemap_files(
@@ -99,23 +99,22 @@ def sitemap_files(
     lastmod: Callable[[tuple[Post, ...]], datetime] = newest_update,
 ) -> dict[str, bytes]:
     """``sitemap.xml``, a urlset; or past ``limit`` addresses, an index of its parts (and the parts): {name: bytes}."""
-    listed = list(lines(catalog, settings, post_lines, lastmod))
+    listed, dates = lines(catalog, settings, post_lines, lastmod)
     if len(listed) <= limit:
         return {SITEMAP: _urlset(listed)}
-    parts = [listed[start : start + limit] for start in range(0, len(listed), limit)]
-    files = {part_name(n): _urlset(part) for n, part in enumerate(parts, 1)}
+    starts = range(0, len(listed), limit)
+    files = {part_name(n): _urlset(listed[start : start + limit]) for n, start in enumerate(starts, 1)}
     entries = "".join(
         f"<sitemap><loc>{_loc(f'{settings.base_url}/{part_name(n)}')}</loc>"
-        f"<lastmod>{max(when for _line, when in part).isoformat()}</lastmod></sitemap>\n"
-        for n, part in enumerate(parts, 1)
+        f"<lastmod>{max(dates[start : start + limit]).isoformat()}</lastmod></sitemap>\n"
+        for n, start in enumerate(starts, 1)
     )
     index = f'{_DECLARATION}<sitemapindex xmlns="{NAMESPACE}">\n{entries}</sitemapindex>\n'
     return {SITEMAP: index.encode("utf-8"), **files}
 
 
-def _urlset(listed: list[Line]) -> bytes:
-    urls = "".join(line for line, _when in listed)
-    return f'{_DECLARATION}<urlset xmlns="{NAMESPACE}">\n{urls}</urlset>\n'.encode()
+def _urlset(listed: list[str]) -> bytes:
+    return f'{_DECLARATION}<urlset xmlns="{NAMESPACE}">\n{"".join(listed)}</urlset>\n'.encode()
 
 
 def _loc(url: str) -> str:
