@@ -10,8 +10,8 @@ No I/O.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import replace
 
@@ -157,10 +157,14 @@ def entry_line(source: str, record_: Record) -> bytes:
     return f"{_ENCODE(source)}:{_ENCODE(_entry(record_))}".encode()
 
 
-def dumps(ledger: dict[str, Record], line: Callable[[str, Record], bytes] = entry_line) -> bytes:
-    """The ledger file: a JSON object with a line per post, in source order (``line`` may recall earlier ones)."""
-    body = b",\n".join([line(source, ledger[source]) for source in sorted(ledger)])
-    return b'{"version":%d,"posts":{\n%s\n}}\n' % (VERSION, body)
+def dumps(ledger: dict[str, Record]) -> bytes:
+    """The ledger file: a JSON object with a line per post, in source order."""
+    return file_of([entry_line(source, ledger[source]) for source in sorted(ledger)])
+
+
+def file_of(lines: Sequence[bytes]) -> bytes:
+    """The ledger file from its posts' lines (``entry_line``'s, in source order)."""
+    return b'{"version":%d,"posts":{\n%s\n}}\n' % (VERSION, b",\n".join(lines))
 
 
 def written_lines(data: bytes, ledger: dict[str, Record]) -> dict[str, bytes]:

@@ -5,7 +5,9 @@ Read once, written when they change, always after the files they describe.
 
 from __future__ import annotations
 
+import itertools
 import json
+import operator
 
 from syndicator.config import Settings
 from syndicator.core.ledger import Record
@@ -40,15 +42,34 @@ class Keeper:
         self.recovered = Recovered()  # what the feeds in output_dir show was published, for the first load
         self.feeds: dict[str, str] = state.read_state(settings.state_dir / FEEDS_KNOWN_FILE, _known_feeds, {})
         self.started = False
-        self._lines: dict[str, tuple[Record, bytes]] = {}  # each post's line of the ledger file as last written
+        # the ledger file as last written or read: its sources in order, their records and lines (None: not read)
+        self._written: tuple[list[str], list[Record], list[bytes | None]] = ([], [], [])
 
-    def _line(self, before: dict[str, tuple[Record, bytes]], source: str, record: Record) -> bytes:
-        """The post's ledger line: the one written last time when its record is the same (an edit rewrites one)."""
-        known = before.get(source)
-        if known is None or (known[0] is not record and known[0] != record):
-            known = (record, ledger_line(source, record))
-        self._lines[source] = known
-        return known[1]
+    def _ledger_lines(self, ledger: dict[str, Record]) -> list[bytes]:
+        """Each post's ledger line in source order: the one written last where its record is the same.
+
+        While the sources are the last ones (an edit), only the records that are
+        not the very objects written last are looked at: no other line is made
+        or compared, and the sources are not sorted again.
+        """
+        order, records, known = self._written
+        if len(order) != len(ledger) or ledger.keys() != set(order):  # posts came or went: by source
+            by_source = dict(zip(order, zip(records, known, strict=True), strict=True))
+            order = sorted(ledger)
+            records = [ledger[source] for source in order]
+            known = [_kept(by_source.get(source), record) for source, record in zip(order, records, strict=True)]
+        else:
+            current = list(map(ledger.__getitem__, order))
+            known = list(known)
+            for index in itertools.compress(range(len(order)), map(operator.is_not, records, current)):
+                known[index] = _kept((records[index], known[index]), current[index])
+            records = current
+        lines = [
+            line if line is not None else ledger_line(source, record)
+            for source, record, line in zip(order, records, known, strict=True)
+        ]
+        self._written = (order, records, list[bytes | None](lines))
+        return lines
 
     def adopt(self) -> None:
         """Take over an output_dir another state_dir built: the first load reads back what it published."""
@@ -61,7 +82,8 @@ class Keeper:
         self.ledger, self.ledger_problem, self.recovered, lines = state.read_ledger(
             self.settings, adopting=self.adopting
         )
-        self._lines = {source: (self.ledger[source], line) for source, line in lines.items()}
+        order = sorted(self.ledger)
+        self._written = (order, [self.ledger[source] for source in order], [lines.get(source) for source in order])
         self.started = True
 
     def save(
@@ -73,14 +95,19 @@ class Keeper:
         if records != self.records:
             self._records_file.write(records)
         if ledger != self.ledger or self.ledger_problem is not None:
-            lines = self._lines
-            self._lines = {}
-            state.write_ledger(self.settings, ledger, lambda source, record: self._line(lines, source, record))
+            state.write_ledger(self.settings, self._ledger_lines(ledger))
         if feeds != self.feeds:
             document = json.dumps(feeds, ensure_ascii=False, indent=0, sort_keys=True)
             write_atomic(self.settings.state_dir / FEEDS_KNOWN_FILE, document.encode("utf-8"))
         self.records, self.ledger, self.feeds = records, ledger, feeds
         self.ledger_problem, self.recovered = None, Recovered()
+
+
+def _kept(known: tuple[Record, bytes | None] | None, record: Record) -> bytes | None:
+    """A post's line as last written when its record is the same (None: it must be made)."""
+    if known is None or (known[0] is not record and known[0] != record):
+        return None
+    return known[1]
 
 
 def _known_feeds(data: bytes) -> dict[str, str]:

@@ -19,6 +19,7 @@ import pickle
 import sqlite3
 from collections.abc import Callable
 from collections.abc import Iterator
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,8 +29,7 @@ from syndicator import __version__
 from syndicator.config import Settings
 from syndicator.core.catalog import TAXONOMIES
 from syndicator.core.ledger import Record
-from syndicator.core.ledger import dumps
-from syndicator.core.ledger import entry_line
+from syndicator.core.ledger import file_of
 from syndicator.core.ledger import loads
 from syndicator.core.ledger import written_lines
 from syndicator.core.recovery import LedgerError
@@ -175,10 +175,9 @@ def recover_published(output_dir: Path) -> Recovered:
     return Recovered(entries, stones)
 
 
-def write_ledger(
-    settings: Settings, ledger: dict[str, Record], line: Callable[[str, Record], bytes] = entry_line
-) -> None:
-    write_atomic(settings.state_dir / LEDGER_FILE, dumps(ledger, line))
+def write_ledger(settings: Settings, lines: Sequence[bytes]) -> None:
+    """Write the ledger file from its posts' lines, in source order (``Keeper`` keeps the unchanged ones)."""
+    write_atomic(settings.state_dir / LEDGER_FILE, file_of(lines))
 
 
 def read_folders(settings: Settings) -> set[str]:
