@@ -50,6 +50,32 @@ def test_build_while_serve_runs_is_published_by_serve_before_it_returns(
     assert "Post 0, corrected" in [entry.title for entry in on_disk.entries]
 
 
+# Run as `syndicator build` is, then list the project's modules it imported (on stderr, after the command's output).
+_IMPORTED = """
+import sys
+from syndicator.cli import main
+sys.argv = ["syndicator", "build"]
+try:
+    main()
+finally:
+    print(" ".join(sorted(m for m in sys.modules if m.startswith("syndicator"))), file=sys.stderr)
+"""
+
+
+def test_a_handed_over_build_imports_none_of_the_builder(start_server: Callable[..., Any], tmp_path: Path) -> None:
+    """The command that hands over loads neither the builder, the model nor output_dir's claim: it only asks."""
+    site(tmp_path)
+    start_server(tmp_path)
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("SYNDICATOR_")}
+    done = subprocess.run(
+        [sys.executable, "-c", _IMPORTED], cwd=tmp_path, env=environment, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0 and done.stdout.startswith("built "), done.stderr
+    imported = set(done.stderr.splitlines()[-1].split())
+    assert "syndicator.service.handoff" in imported
+    assert not imported & {"syndicator.service.build", "syndicator.model", "syndicator.store.claim"}, imported
+
+
 def test_a_handed_over_build_reports_problems_and_strict_fails(
     start_server: Callable[..., Any], tmp_path: Path, run_cli: Callable[..., Any]
 ) -> None:

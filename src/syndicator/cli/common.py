@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from datetime import UTC
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from typing import Any
 from typing import ClassVar
 
@@ -23,6 +24,9 @@ import click
 from syndicator.config import ConfigError
 from syndicator.config import Settings
 from syndicator.config import load_settings
+
+if TYPE_CHECKING:
+    from syndicator.store.lock import BuilderLock
 
 # The renderers (feedgen, lxml, cmark, Flask...) are imported by the commands that use them,
 # so that a build which finds nothing changed starts and ends in a blink.
@@ -69,30 +73,40 @@ def _posts_dir(settings: Settings) -> None:
 def _locked(settings: Settings, adopt: bool = False) -> Iterator[bool]:
     """One builder per state_dir and output_dir, and output_dir only this state_dir's: hold the locks while the
     block runs, or refuse in one line; yields whether output_dir was another state_dir's (``--adopt``)."""
-    from syndicator.store.claim import ClaimedError
-    from syndicator.store.claim import claim
     from syndicator.store.lock import BuilderLock
     from syndicator.store.lock import LockedError
 
     lock = BuilderLock(settings)
     try:
         lock.acquire()
-        adopted = claim(settings, adopt=adopt)
     except LockedError as exc:
         lock.release()
         raise Busy(str(exc)) from exc
-    except ClaimedError as exc:
-        lock.release()
-        raise click.ClickException(str(exc)) from exc
     except OSError as exc:
         lock.release()
         raise click.ClickException(f"cannot lock {exc.filename or settings.state_dir}: {exc.strerror}") from exc
+    adopted = _claimed(settings, lock, adopt)
     if adopted:
         logger.warning("output_dir adopted output_dir=%s state_dir=%s", settings.output_dir, settings.state_dir)
     try:
         yield adopted
     finally:
         lock.release()
+
+
+def _claimed(settings: Settings, lock: BuilderLock, adopt: bool) -> bool:
+    """output_dir claimed for state_dir under the lock (imported only then: a build handed over needs none of it)."""
+    from syndicator.store.claim import ClaimedError
+    from syndicator.store.claim import claim
+
+    try:
+        return claim(settings, adopt=adopt)
+    except ClaimedError as exc:
+        lock.release()
+        raise click.ClickException(str(exc)) from exc
+    except OSError as exc:
+        lock.release()
+        raise click.ClickException(f"cannot lock {exc.filename or settings.state_dir}: {exc.strerror}") from exc
 
 
 class Busy(click.ClickException):

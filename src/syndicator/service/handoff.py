@@ -28,9 +28,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from syndicator.model import LoadProblem
-
-if TYPE_CHECKING:  # the builder's side only: a build asking imports none of the builder
+if TYPE_CHECKING:  # the builder's side only: a build asking imports none of the builder (nor the model, unless
+    # the report has problems to show)
+    from syndicator.model import LoadProblem
     from syndicator.service.build import ReloadError
     from syndicator.service.snapshot import BuildReport
 
@@ -207,20 +207,31 @@ def _answer(pid: int, document: object) -> Answer:
     feeds, posts, categories, written, removed = (
         _count(document.get(key)) for key in ("feeds", "posts", "categories", "written", "removed")
     )
-    problems = []
-    for found in document.get("problems") or ():
-        match found:
-            case [str(path), int(line), str(message), bool(fatal), bool(private)]:
-                problems.append(LoadProblem(path, line, message, fatal, private))
-            case _:
-                raise ValueError("not a problem")
+    rows = document.get("problems") or ()
+    problems = _problems(rows) if rows else ()
     duration = document.get("duration_ms")
     if not isinstance(duration, int | float):
         raise ValueError("no duration")
     failed = document.get("failed")
     if not isinstance(failed, bool):
         raise ValueError("no failed flag")
-    return Answer(pid, feeds, posts, categories, written, removed, float(duration), tuple(problems), failed)
+    return Answer(pid, feeds, posts, categories, written, removed, float(duration), problems, failed)
+
+
+def _problems(rows: object) -> tuple[LoadProblem, ...]:
+    """The report's problems, read back (ValueError when one is not a problem)."""
+    from syndicator.model import LoadProblem
+
+    if not isinstance(rows, list):
+        raise ValueError("not a list of problems")
+    problems = []
+    for found in rows:
+        match found:
+            case [str(path), int(line), str(message), bool(fatal), bool(private)]:
+                problems.append(LoadProblem(path, line, message, fatal, private))
+            case _:
+                raise ValueError("not a problem")
+    return tuple(problems)
 
 
 def _count(value: object) -> int:
