@@ -117,7 +117,7 @@ class _Packer:
         made = []
         for path, parts, old, keys in batch:
             body = b"".join(parts)
-            etag = etag_of(body)  # sha256 and zlib let other threads run
+            etag = etag_of(body)  # sha256 and the deflate let other threads run
             if old is not None and old.etag == etag:
                 made.append((path, old))
             else:

@@ -2,7 +2,7 @@
 
 In batches, so that a large blog's archives never sit in memory at once; a
 writer thread gzips, hashes and writes one batch while this thread renders the
-next (zlib, hashlib and file writes release the GIL: the second core does them).
+next (the deflate, hashlib and file writes release the GIL: the second core does them).
 """
 
 from __future__ import annotations
