@@ -94,6 +94,17 @@ def test_aggregators_and_plain_clients_are_counted(seed_site: Server, tmp_path: 
     assert "/feeds/all.atom" not in out and "index.opml" not in out
 
 
+def test_the_counts_of_the_last_seconds_are_written_when_serve_stops(seed_site: Server, tmp_path: Path) -> None:
+    """Stopping serve writes what its worker still holds: a fetch just before the stop is counted."""
+    server, feed = seed_site, "/feeds/category/tajikistan.atom"
+    server.get(feed, headers={"User-Agent": FEEDLY.format(n=42)})
+    server.stop()  # at once: well within the worker's 5 s between writes
+    out = run_syndicator("stats", "--days", "2", cwd=tmp_path).stdout
+    table = out.splitlines()
+    assert table[:1] == [feed], out
+    assert table[2].split()[-1] == "42", out
+
+
 def test_nothing_is_stored_in_clear_and_storage_is_bounded(seed_site: Server, tmp_path: Path) -> None:
     """3,000 distinct clients: one counts row per feed, day and kind, one sketch of at most 4 KiB, no address."""
     server = seed_site

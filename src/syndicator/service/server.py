@@ -5,9 +5,9 @@ Started by ``syndicator serve``.
 
 from __future__ import annotations
 
-import atexit
 import logging
 import multiprocessing
+import multiprocessing.util
 import resource
 import socket
 from collections.abc import Callable
@@ -140,20 +140,22 @@ def _load_app(settings: Settings, builder: Builder, host: str, port: int, clock:
     if federation is not None:
         builder.listeners.append(federation.after_reload)
         federation.start()
-        atexit.register(federation.close)
+        _at_exit(federation.close)
     if settings.cdn_purge_url:  # before the first load too: it purges what the edge kept from before
         purger = Purger(settings)
         builder.listeners.append(purger.after_reload)
         purger.start()
-        atexit.register(purger.stop)
+        _at_exit(purger.stop)
     watcher = PostWatcher(settings.posts_dir)
     watcher.start()  # before the first load: an edit made during it is seen
     following = _following(settings, builder, clock)  # before the first load too: it is told of every reload
-    Reloads(builder, clock, hub, watcher).start(first_load=True)
+    reloads = Reloads(builder, clock, hub, watcher)
+    reloads.start(first_load=True)
+    _at_exit(lambda: reloads.stop(wait=False))  # no job started while the worker ends (a running reload ends first)
     partners = PartnerStore(settings.state_dir)
     audience = Audience(AudienceStore(settings.state_dir), partners, lambda: topic_counts(settings, hub))
     audience.start()
-    atexit.register(audience.stop)
+    _at_exit(audience.stop)
     logger.info("serving url=http://%s:%d/ posts_dir=%s hub=%s", host, port, settings.posts_dir, hub.url)
     return create_app(
         settings,
@@ -164,6 +166,17 @@ def _load_app(settings: Settings, builder: Builder, host: str, port: int, clock:
         federation=federation,
         following=following,
     )
+
+
+def _at_exit(stop: Callable[[], object]) -> None:
+    """Call ``stop`` when this process ends, before its threads are joined.
+
+    granian's worker is a multiprocessing child: it ends with ``os._exit``
+    once its threads are joined, so ``atexit`` never runs there, while
+    multiprocessing's own finalizers do (in the main process too, at exit).
+    Later ones run first.
+    """
+    multiprocessing.util.Finalize(None, stop, exitpriority=10)
 
 
 def _following(settings: Settings, builder: Builder, clock: Clock) -> Following | None:
@@ -178,5 +191,5 @@ def _following(settings: Settings, builder: Builder, clock: Clock) -> Following 
     following = Following(settings, catalog, clock)
     builder.listeners.append(following.published)
     following.start()
-    atexit.register(following.stop)
+    _at_exit(following.stop)
     return following
