@@ -15,7 +15,6 @@ from contextlib import contextmanager
 from datetime import UTC
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 from typing import Any
 from typing import ClassVar
 
@@ -24,9 +23,6 @@ import click
 from syndicator.config import ConfigError
 from syndicator.config import Settings
 from syndicator.config import load_settings
-
-if TYPE_CHECKING:
-    from syndicator.store.lock import BuilderLock
 
 # The renderers (feedgen, lxml, cmark, Flask...) are imported by the commands that use them,
 # so that a build which finds nothing changed starts and ends in a blink.
@@ -79,13 +75,16 @@ def _locked(settings: Settings, adopt: bool = False) -> Iterator[bool]:
     lock = BuilderLock(settings)
     try:
         lock.acquire()
+        adopted = _claim(settings, adopt)
     except LockedError as exc:
         lock.release()
         raise Busy(str(exc)) from exc
+    except click.ClickException:
+        lock.release()
+        raise
     except OSError as exc:
         lock.release()
         raise click.ClickException(f"cannot lock {exc.filename or settings.state_dir}: {exc.strerror}") from exc
-    adopted = _claimed(settings, lock, adopt)
     if adopted:
         logger.warning("output_dir adopted output_dir=%s state_dir=%s", settings.output_dir, settings.state_dir)
     try:
@@ -94,19 +93,16 @@ def _locked(settings: Settings, adopt: bool = False) -> Iterator[bool]:
         lock.release()
 
 
-def _claimed(settings: Settings, lock: BuilderLock, adopt: bool) -> bool:
-    """output_dir claimed for state_dir under the lock (imported only then: a build handed over needs none of it)."""
+def _claim(settings: Settings, adopt: bool) -> bool:
+    """output_dir claimed for state_dir, once the lock is held (imported only then: a build handed over needs
+    none of it); ClickException when another state_dir's."""
     from syndicator.store.claim import ClaimedError
     from syndicator.store.claim import claim
 
     try:
         return claim(settings, adopt=adopt)
     except ClaimedError as exc:
-        lock.release()
         raise click.ClickException(str(exc)) from exc
-    except OSError as exc:
-        lock.release()
-        raise click.ClickException(f"cannot lock {exc.filename or settings.state_dir}: {exc.strerror}") from exc
 
 
 class Busy(click.ClickException):
