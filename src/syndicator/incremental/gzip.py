@@ -23,12 +23,12 @@ _LAST_BLOCK = b"\x03\x00"  # an empty final block (fixed Huffman codes, end of b
 
 def compress(body: bytes) -> bytes:
     """Deterministic gzip of a whole body."""
-    deflated = isal_zlib.compress(body, GZIP_LEVEL, -15)
-    return b"".join([_GZIP_HEADER, deflated, _trailer(isal_zlib.crc32(body), len(body))])
+    return _member([isal_zlib.compress(body, GZIP_LEVEL, -15)], isal_zlib.crc32(body), len(body))
 
 
-def _trailer(crc: int, size: int) -> bytes:
-    return struct.pack("<II", crc, size & 0xFFFFFFFF)
+def _member(deflated: list[bytes], crc: int, size: int) -> bytes:
+    """One gzip member: the header, the raw deflate stream (in pieces), the CRC-32 and size of what it holds."""
+    return b"".join([_GZIP_HEADER, *deflated, struct.pack("<II", crc, size & 0xFFFFFFFF)])
 
 
 def _deflate_segment(data: bytes) -> bytes:
@@ -78,8 +78,7 @@ class Compressor:
             crc = isal_zlib.crc32(part, crc)
             size += len(part)
         middle = [self._shared_segment(part) for part in parts[1:-1]]
-        deflated = [_deflate_segment(parts[0]), *middle, _deflate_segment(parts[-1]), _LAST_BLOCK]
-        return b"".join([_GZIP_HEADER, *deflated, _trailer(crc, size)])
+        return _member([_deflate_segment(parts[0]), *middle, _deflate_segment(parts[-1]), _LAST_BLOCK], crc, size)
 
     def all(self, files: Mapping[str, Sequence[bytes]]) -> dict[str, bytes]:
         """gzip many files, each given as its parts, on every core (ISA-L releases the GIL); a few small ones here."""
