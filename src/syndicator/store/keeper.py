@@ -8,6 +8,8 @@ from __future__ import annotations
 import itertools
 import json
 import operator
+from collections.abc import Sequence
+from typing import cast
 
 from syndicator.config import Settings
 from syndicator.core.ledger import Record
@@ -43,7 +45,7 @@ class Keeper:
         self.feeds: dict[str, str] = state.read_state(settings.state_dir / FEEDS_KNOWN_FILE, _known_feeds, {})
         self.started = False
         # the ledger file as last written or read: its sources in order, their records and lines (None: not read)
-        self._written: tuple[list[str], list[Record], list[bytes | None]] = ([], [], [])
+        self._written: tuple[list[str], list[Record], Sequence[bytes | None]] = ([], [], [])
 
     def _ledger_lines(self, ledger: dict[str, Record]) -> list[bytes]:
         """Each post's ledger line in source order: the one written last where its record is the same.
@@ -57,18 +59,17 @@ class Keeper:
             by_source = dict(zip(order, zip(records, known, strict=True), strict=True))
             order = sorted(ledger)
             records = [ledger[source] for source in order]
-            known = [_kept(by_source.get(source), record) for source, record in zip(order, records, strict=True)]
+            known = [
+                _line(by_source.get(source), source, record) for source, record in zip(order, records, strict=True)
+            ]
         else:
             current = list(map(ledger.__getitem__, order))
             known = list(known)
             for index in itertools.compress(range(len(order)), map(operator.is_not, records, current)):
-                known[index] = _kept((records[index], known[index]), current[index])
+                known[index] = _line((records[index], known[index]), order[index], current[index])
             records = current
-        lines = [
-            line if line is not None else ledger_line(source, record)
-            for source, record, line in zip(order, records, known, strict=True)
-        ]
-        self._written = (order, records, list[bytes | None](lines))
+        lines = _made(order, records, known)
+        self._written = (order, records, lines)
         return lines
 
     def adopt(self) -> None:
@@ -103,11 +104,21 @@ class Keeper:
         self.ledger_problem, self.recovered = None, Recovered()
 
 
-def _kept(known: tuple[Record, bytes | None] | None, record: Record) -> bytes | None:
-    """A post's line as last written when its record is the same (None: it must be made)."""
-    if known is None or (known[0] is not record and known[0] != record):
-        return None
-    return known[1]
+def _line(known: tuple[Record, bytes | None] | None, source: str, record: Record) -> bytes:
+    """A post's line: as last written when its record is the same, else made."""
+    if known is not None and known[1] is not None and (known[0] is record or known[0] == record):
+        return known[1]
+    return ledger_line(source, record)
+
+
+def _made(order: list[str], records: list[Record], known: list[bytes | None]) -> list[bytes]:
+    """The lines, made where none was read (only after a ledger file of another layout): else one look, no copy."""
+    if None not in known:
+        return cast(list[bytes], known)
+    return [
+        line if line is not None else ledger_line(source, record)
+        for source, record, line in zip(order, records, known, strict=True)
+    ]
 
 
 def _known_feeds(data: bytes) -> dict[str, str]:
