@@ -22,6 +22,7 @@ from support.feedcheck import check_atom
 from support.server import free_port
 from syndicator.config import Settings
 from syndicator.store.lock import BuilderLock
+from syndicator.store.state import POSTS_CACHE_FILE
 
 
 def site(tmp_path: Path, posts: int = 3) -> Path:
@@ -186,3 +187,42 @@ def test_a_build_stopped_by_a_signal_exits_in_one_line(
         check_atom(feed.read_bytes())
     assert run_cli("build").returncode == 0  # and the next build finishes the work
     assert json.loads((tmp_path / "feeds/all.json").read_bytes())["items"]
+
+
+def test_serve_stopped_during_its_first_load_ends_without_finishing_it(
+    tmp_path: Path, run_cli: Callable[..., Any]
+) -> None:
+    """SIGTERM while serve's first load runs: the load gives up at its next step (not after writing every feed),
+    serve ends without an error, nothing half-loaded is kept as the post cache, and the next run finishes the work.
+    """
+    site(tmp_path, posts=4000)
+    port = free_port()
+    log = tmp_path / "serve.log"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SYNDICATOR_")}
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "syndicator", "serve", "--port", str(port)],
+            cwd=tmp_path,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        status = None
+        while status != "starting" and process.poll() is None:
+            try:
+                status = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5).json()["status"]
+            except requests.ConnectionError:
+                time.sleep(0.01)
+        assert status == "starting", log.read_text()
+    finally:
+        process.terminate()  # the first load of 4,000 posts has only begun
+        process.wait(120)
+    text = log.read_text()
+    assert "reload stopped" in text, text
+    assert "reloaded posts=" not in text and "reload failed" not in text and "Traceback" not in text, text
+    assert not (tmp_path / ".syndicator" / POSTS_CACHE_FILE).exists()
+    for feed in (tmp_path / "feeds").rglob("*.atom") if (tmp_path / "feeds").exists() else []:
+        check_atom(feed.read_bytes())
+    assert run_cli("build").returncode == 0
+    assert len(json.loads((tmp_path / "feeds/all.json").read_bytes())["items"]) == 20

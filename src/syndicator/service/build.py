@@ -64,6 +64,10 @@ from syndicator.store.templates import static_bytes
 logger = logging.getLogger(__name__)
 
 
+class ReloadStopped(Exception):
+    """The builder was told to stop (its process ends): raised at the reload's next step, never in the middle of one."""
+
+
 class EmptySourceError(Exception):
     """posts_dir has no post file at all where the last good load published posts (an unmounted share?)."""
 
@@ -105,6 +109,7 @@ class Builder:
         self.snapshot: Snapshot | None = None
         self.last_error: str | None = None
         self._lock = threading.Lock()
+        self._stopping = threading.Event()
         self.cache = PostCache(settings, parallel_from=parallel_from)
         self.state = Keeper(settings)  # ledger and post cache: read by the first reload or preview, not before serving
         memo = EntryMemo(settings, parallel_from=parallel_from)
@@ -135,7 +140,11 @@ class Builder:
         """
         with self._lock:
             try:
-                report = self._reload(now, progress, changed)
+                report = self._reload(now, self._stoppable(progress), changed)
+            except ReloadStopped as exc:
+                logger.info("reload stopped: the builder is stopping; every file written is whole")
+                self.last_error = str(exc)
+                return ReloadError(self.last_error, exc)
             except (EmptySourceError, LedgerError) as exc:
                 logger.error("reload refused reason=%s", exc)
                 self.last_error = str(exc)
@@ -148,6 +157,29 @@ class Builder:
                 self._cache_file.finish_apart()  # the copy writing the cache, if one was started
             self.last_error = None
             return report
+
+    def stop(self) -> None:
+        """Have the reload that runs give up at its next step, and every later one at its first (the process ends).
+
+        What it wrote stays whole (each file is written beside and renamed); the
+        next start finishes the work, as it does after a build stopped by Ctrl-C.
+        """
+        self._stopping.set()
+
+    def _stoppable(self, progress: Progress | None) -> Progress:
+        """``progress``, which also raises ReloadStopped once the builder is told to stop."""
+
+        def told(stage: str, done: int, total: int) -> None:
+            self._go_on()
+            if progress is not None:
+                progress(stage, done, total)
+
+        return told
+
+    def _go_on(self) -> None:
+        """Raise ReloadStopped once the builder is told to stop."""
+        if self._stopping.is_set():
+            raise ReloadStopped("the builder was stopped during the reload")
 
     def preview(self, now: datetime) -> Preview:
         """What a reload at ``now`` would publish (from the posts, ledger and history a reload reads), with every
@@ -189,7 +221,8 @@ class Builder:
         history = History(self.state.feeds, self.settings.tombstone_days)
         return publish(loaded, self.state.ledger, now, self._published, self.state.recovered, history)
 
-    def _reload(self, now: datetime, progress: Progress | None, changed: Collection[str] | None) -> BuildReport:
+    def _reload(self, now: datetime, progress: Progress, changed: Collection[str] | None) -> BuildReport:
+        self._go_on()
         self._start()
         stored = self.state
         started, parsed_before, folders = time.perf_counter(), self.cache.parsed, set(stored.folders)
@@ -204,6 +237,7 @@ class Builder:
         key_of = functools.partial(self._digests.key, catalog=catalog)
         digest_of = functools.partial(self._digests.digest, catalog=catalog)
         plan = decide(specs, key_of, digest_of, self._keys, stored.records, disk)
+        self._go_on()
         files = self.snapshot.files if self.snapshot is not None and not self.snapshot.starting else {}
         out = self.writer.carry_out(plan, catalog, files, progress)
         self.writer.write_opml(self._opml.render(specs), out, files)

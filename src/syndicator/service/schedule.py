@@ -167,8 +167,12 @@ class Reloads:
             self.at_next_post(snapshot.report.next_publish_at)
 
     def stop(self, *, wait: bool = True) -> None:
-        """Stop the scheduler (``wait``: for the job that runs to finish) and the builds handed over."""
+        """Stop the builds handed over, the scheduler, and the reload that runs, at its next step (``wait``: for it).
+
+        The process is ending: a long first load is not finished first (the next start does it).
+        """
         self.handoff.stop()
+        self.builder.stop()
         self.scheduler.shutdown(wait=wait)
 
 

@@ -151,7 +151,7 @@ def _load_app(settings: Settings, builder: Builder, host: str, port: int, clock:
     following = _following(settings, builder, clock)  # before the first load too: it is told of every reload
     reloads = Reloads(builder, clock, hub, watcher)
     reloads.start(first_load=True)
-    _at_exit(lambda: reloads.stop(wait=False))  # no job started while the worker ends (a running reload ends first)
+    _at_exit(lambda: reloads.stop(wait=False))  # no job started while the worker ends; a running reload gives up
     partners = PartnerStore(settings.state_dir)
     audience = Audience(AudienceStore(settings.state_dir), partners, lambda: topic_counts(settings, hub))
     audience.start()
