@@ -307,7 +307,9 @@ def test_a_large_load_pauses_the_cycle_collector_and_resumes_it(
 
 
 def test_a_cold_plan_renders_in_time_order_cut_into_two_even_stretches(make_settings: Callable[..., Settings]) -> None:
-    """Feeds to render come in the order of their newest post; the halves for two processes hold as many entries."""
+    """Feeds to render come in the order of their newest post; the halves for two processes hold as many entries
+    of each kind (feeds, archive pages), each side an older and a newer stretch of time, kept in order.
+    """
     settings = make_settings(archive_page_size=5, feed_size=5)
     start = datetime(2020, 1, 1, tzinfo=UTC)
     posts = [
@@ -321,9 +323,17 @@ def test_a_cold_plan_renders_in_time_order_cut_into_two_even_stretches(make_sett
     newest = [spec.posts[0].date for spec, _ in plan.to_render if spec.posts]
     assert newest == sorted(newest) and len(newest) > 30
     older, newer = halves(plan.to_render)
-    assert older + newer == plan.to_render
-    weights = [sum(len(s.posts) * len(formats_of(s)) for s, _ in side) for side in (older, newer)]
-    assert abs(weights[0] - weights[1]) <= max(len(s.posts) * 3 for s, _ in plan.to_render)
+    assert sorted(older + newer, key=plan.to_render.index) == plan.to_render
+    assert older == sorted(older, key=plan.to_render.index) and newer == sorted(newer, key=plan.to_render.index)
+    for archive in (True, False):
+        kind = [item for item in plan.to_render if item[0].is_archive is archive]
+        older_kind = [item for item in older if item[0].is_archive is archive]
+        assert kind[: len(older_kind)] == older_kind  # a stretch of time: the kind's oldest
+        weights = [
+            sum(len(s.posts) * len(formats_of(s)) for s, _ in side if s.is_archive is archive) for side in (older, newer)
+        ]
+        assert abs(weights[0] - weights[1]) <= max(len(s.posts) * len(formats_of(s)) for s, _ in kind)
+        assert weights[0] and weights[1]
 
 
 def test_an_unchanged_reload_logs_at_debug(

@@ -218,16 +218,28 @@ def batches(
 
 
 def halves(to_render: list[tuple[FeedSpec, str]]) -> tuple[list[tuple[FeedSpec, str]], list[tuple[FeedSpec, str]]]:
-    """Feeds in time order cut in two with about as many entries to render on each side.
+    """The feeds and, apart, the archive pages, each in time order cut in two with about as many entries a side.
 
-    Each side is a stretch of time, so the pages that hold a post are rendered
-    by the same process, close together, while the post's entry is in its memo.
+    The two kinds cost differently per entry (a feed's RSS and JSON entries
+    are made for it alone, gzipped and written as three files; an archive
+    page's Atom entries are mostly made already for the pages beside it), so
+    each process takes half of each. Each side is a stretch of time of each
+    kind, so the pages that hold a post are mostly rendered by one process,
+    close together, while the post's entry is in its memo.
     """
-    weights = [len(spec.posts) * len(formats_of(spec)) + 1 for spec, _digest in to_render]
-    half, total, cut = sum(weights) / 2, 0, len(to_render)
+    older_pages, _ = cut_in_two([item for item in to_render if item[0].is_archive])
+    older_feeds, _ = cut_in_two([item for item in to_render if not item[0].is_archive])
+    older = {id(item) for item in older_pages + older_feeds}
+    return [item for item in to_render if id(item) in older], [item for item in to_render if id(item) not in older]
+
+
+def cut_in_two(items: list[tuple[FeedSpec, str]]) -> tuple[list[tuple[FeedSpec, str]], list[tuple[FeedSpec, str]]]:
+    """``items`` cut where about half their entries to render come before."""
+    weights = [len(spec.posts) * len(formats_of(spec)) + 1 for spec, _digest in items]
+    half, total, cut = sum(weights) / 2, 0, len(items)
     for index, weight in enumerate(weights):
         total += weight
         if total >= half:
             cut = index + 1
             break
-    return to_render[:cut], to_render[cut:]
+    return items[:cut], items[cut:]
