@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from urllib.parse import urljoin
 
 import pytest
 from hypothesis import given
@@ -12,6 +13,7 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from syndicator.core.markup import first_paragraph
+from syndicator.core.markup import joined
 from syndicator.core.markup import plain_text
 from syndicator.core.markup import render_markdown
 from syndicator.core.markup import slugify
@@ -247,3 +249,23 @@ def test_xml_escape_and_quoteattr_are_the_standard_librarys(text: str) -> None:
     for sample in (text, text + "\"'", text + '"', text + "'\n\r\t<&>"):
         assert xml_escape(sample) == escape(sample)
         assert xml_quoteattr(sample) == quoteattr(sample)
+
+
+BASES = st.sampled_from(
+    [
+        "https://blog.example.org/posts/a-post/",
+        "https://blog.example.org",
+        "http://127.0.0.1:8000/blog/2024/01/post/?q=1#f",
+        "https://user@host.example:8443/x;p",
+        "",
+        "posts/relative/",
+        "mailto:someone@example.org",
+    ]
+)
+
+
+@hsettings(max_examples=2000)
+@given(BASES, st.text(alphabet="/.;?#%:@!$&'()*+,=~-_aZ09 \\", max_size=24).map(lambda rest: "/" + rest))
+def test_a_link_is_joined_to_its_base_as_urljoin_joins_it(base: str, value: str) -> None:
+    """The shortcut for plain paths from the root gives urljoin's answer, for every path and base."""
+    assert joined(base, value) == urljoin(base, value)

@@ -5,6 +5,7 @@ Pure str -> str functions. No I/O.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from collections.abc import Callable
@@ -28,6 +29,8 @@ _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):")
 _SRCSET_CANDIDATE = re.compile(r"[\s,]*(\S+)([^,]*)")
 _C0_OR_SPACE = "".join(map(chr, range(0x21)))  # what a browser strips around a URL (ASCII only)
 _TAB_OR_NEWLINE = re.compile("[\t\n\r]")  # what a browser removes anywhere in a URL
+# A path from the site's root that urljoin would leave as it is: no "//", dot segment, params, query or fragment.
+_PLAIN_ROOT_PATH = re.compile(r"(?!.*//)(?!.*/\.)/[A-Za-z0-9\-._~%!$&'()*+,=:@/]*")
 _BLOCK_TAGS = frozenset(
     {"p", "div", "li", "ul", "ol", "br", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "tr", "table", "hr"}
 )
@@ -109,8 +112,20 @@ def safe_url(value: str, base_url: str, schemes: frozenset[str] = SAFE_SCHEMES) 
     if value.startswith(("https://", "http://")) and value[: value.index(":")] in schemes and value.isprintable():
         return value  # the common case, decided without a regular expression (printable: no tab or newline)
     if not url_scheme(value):
-        value = urljoin(base_url, value)
+        value = joined(base_url, value)
     return value if url_scheme(value) in schemes else None
+
+
+def joined(base_url: str, value: str) -> str:
+    """``urljoin(base_url, value)``; a plain path from the root (most relative links) without parsing it again."""
+    if _PLAIN_ROOT_PATH.fullmatch(value):
+        return _root_of(base_url) + value[1:]
+    return urljoin(base_url, value)
+
+
+@functools.lru_cache(maxsize=256)
+def _root_of(base_url: str) -> str:
+    return urljoin(base_url, "/")
 
 
 def prefixed_fragment(value: str) -> str:
