@@ -5,7 +5,6 @@ Pure str -> str functions. No I/O.
 
 from __future__ import annotations
 
-import functools
 import html
 import re
 from collections.abc import Callable
@@ -100,32 +99,28 @@ def url_scheme(value: str) -> str:
     return match.group(1).lower() if match else ""
 
 
-def safe_url(value: str, base_url: str, schemes: frozenset[str] = SAFE_SCHEMES) -> str | None:
+def safe_url(value: str, base_url: str, schemes: frozenset[str] = SAFE_SCHEMES, root: str | None = None) -> str | None:
     """A URL attribute's final value: relative ones resolved against base_url; None unless its scheme is allowed.
 
     The check is made on the value as it will be written, after every rewrite, and
     the way a browser reads it (ASCII spaces and controls around it ignored, tabs
     and newlines in it removed, any case), so no spelling of ``javascript:``,
-    ``vbscript:`` or ``data:`` survives.
+    ``vbscript:`` or ``data:`` survives. ``root``: ``base_url``'s root (``https://host/``), when known.
     """
     value = value.strip(_C0_OR_SPACE)
     if value.startswith(("https://", "http://")) and value[: value.index(":")] in schemes and value.isprintable():
         return value  # the common case, decided without a regular expression (printable: no tab or newline)
     if not url_scheme(value):
-        value = joined(base_url, value)
+        value = joined(base_url, value, root)
     return value if url_scheme(value) in schemes else None
 
 
-def joined(base_url: str, value: str) -> str:
-    """``urljoin(base_url, value)``; a plain path from the root (most relative links) without parsing it again."""
+def joined(base_url: str, value: str, root: str | None = None) -> str:
+    """``urljoin(base_url, value)``; a plain path from the root (most relative links) put after ``base_url``'s root
+    (``root``, when the caller has it) without parsing either again."""
     if _PLAIN_ROOT_PATH.fullmatch(value):
-        return _root_of(base_url) + value[1:]
+        return (root if root is not None else urljoin(base_url, "/")) + value[1:]
     return urljoin(base_url, value)
-
-
-@functools.lru_cache(maxsize=256)
-def _root_of(base_url: str) -> str:
-    return urljoin(base_url, "/")
 
 
 def prefixed_fragment(value: str) -> str:
@@ -155,11 +150,11 @@ def _srcset_candidates(value: str) -> list[tuple[str, str]]:
     return found
 
 
-def _srcset(value: str, base_url: str, links: FileLinker | None) -> str | None:
+def _srcset(value: str, base_url: str, links: FileLinker | None, root: str) -> str | None:
     """A srcset with every URL made absolute and checked like a src; candidates with a bad URL dropped."""
     kept = []
     for url, descriptor in _srcset_candidates(value):
-        final = (links("srcset", url) if links is not None else None) or safe_url(url, base_url, WEB_SCHEMES)
+        final = (links("srcset", url) if links is not None else None) or safe_url(url, base_url, WEB_SCHEMES, root)
         if final is not None:
             kept.append(f"{final} {descriptor}".rstrip())
     return ", ".join(kept) or None
@@ -180,17 +175,19 @@ def _absolute(
     relative URLs that name local files into the files' public URLs. Media elements take http(s) only.
     """
 
+    root = urljoin(base_url, "/")
+
     def attribute_filter(tag: str, attribute: str, value: str) -> str | None:
         if attribute == "id":
             return f"{ID_PREFIX}{value}" if keep_ids and value else None
         if attribute == "class":
             return layout_classes(value)
         if attribute == "srcset":
-            return _srcset(value, base_url, links)
+            return _srcset(value, base_url, links, root)
         if attribute in _URL_ATTRIBUTES:
             local = links(attribute, value) if links is not None and attribute in ("href", "src", "poster") else None
             schemes = WEB_SCHEMES if tag in _MEDIA_ELEMENTS else SAFE_SCHEMES
-            return safe_url(local or prefixed_fragment(value), base_url, schemes)
+            return safe_url(local or prefixed_fragment(value), base_url, schemes, root)
         return value
 
     return attribute_filter

@@ -7,7 +7,6 @@ rather than publishing an embargoed story to everyone. No I/O.
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Iterable
 from collections.abc import Mapping
@@ -36,14 +35,12 @@ def near_miss(key: object) -> str | None:
     """The privacy key that ``key`` misspells (``Draft``, ``visiblity``), or None (also for the key itself)."""
     if not isinstance(key, str) or key in PRIVACY_KEYS:
         return None
-    return _near_miss(key)
-
-
-@functools.lru_cache(maxsize=4096)
-def _near_miss(key: str) -> str | None:
-    """``near_miss`` of a string: kept, since every post names the same few keys (a key costs ~20 µs to weigh)."""
     folded = key.strip().casefold()
     for name in PRIVACY_KEYS:
+        # Lengths apart, or characters missing from the name, each cost an edit: most keys (title, slug,
+        # categories) are ruled out by those counts before the distance is worked out.
+        if abs(len(folded) - len(name)) > MAX_EDITS or sum(char not in name for char in folded) > MAX_EDITS:
+            continue
         if _edits(folded, name, MAX_EDITS) <= MAX_EDITS:
             return name
     return None

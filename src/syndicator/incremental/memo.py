@@ -18,8 +18,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from operator import attrgetter
 
-import lz4.block
-
 from syndicator.config import Settings
 from syndicator.core.catalog import Catalog
 from syndicator.core.opml import opml
@@ -38,6 +36,8 @@ from syndicator.core.sitemap import newest_update
 from syndicator.core.sitemap import post_line
 from syndicator.core.sitemap import robots_txt
 from syndicator.core.sitemap import sitemap_files
+from syndicator.core.text import packed
+from syndicator.core.text import unpacked
 from syndicator.core.urls import FEEDS_PREFIX
 from syndicator.digest import digest_text
 from syndicator.digest import hashed_fields
@@ -69,7 +69,7 @@ class EntryMemo:
     def get(self, fmt: str, post: Post, labels: tuple[str, ...]) -> bytes:
         """A post's entry in one format (made now, or the one made before).
 
-        The formats other than Atom are kept packed (lz4, about a third of the
+        The formats other than Atom are kept packed (lz4, about half the
         size): each of their entries is joined into a few feeds only, where an
         Atom entry is joined into every archive page too.
         """
@@ -78,12 +78,12 @@ class EntryMemo:
         blob = blobs.get(key)
         if blob is None:
             blob = entry(fmt, post, labels, self.settings)
-            blobs[key] = blob if fmt == "atom" else lz4.block.compress(blob, store_size=True)
+            blobs[key] = blob if fmt == "atom" else packed(blob)
             if len(blobs) > self.sizes[fmt]:
                 blobs.popitem(last=False)
             return blob
         blobs.move_to_end(key)
-        return blob if fmt == "atom" else lz4.block.decompress(blob)
+        return blob if fmt == "atom" else unpacked(blob)
 
     def entries(self, spec: FeedSpec, catalog: Catalog) -> dict[str, list[bytes]]:
         """The entries a spec's documents need, per format, in the spec's order."""
