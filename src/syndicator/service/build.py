@@ -88,6 +88,34 @@ class Preview:
     problems: tuple[LoadProblem, ...]
 
 
+class Stopping:
+    """Asked between a reload's steps; once set (its process ends), the reload gives up there: ReloadStopped.
+
+    What it wrote stays whole (each file is written beside and renamed); the
+    next start finishes the work, as it does after a build stopped by Ctrl-C.
+    """
+
+    def __init__(self) -> None:
+        self._asked = threading.Event()
+
+    def set(self) -> None:
+        self._asked.set()
+
+    def check(self) -> None:
+        if self._asked.is_set():
+            raise ReloadStopped("the builder was stopped during the reload; every file written is whole")
+
+    def progress(self, progress: Progress | None) -> Progress:
+        """``progress``, checking first."""
+
+        def told(stage: str, done: int, total: int) -> None:
+            self.check()
+            if progress is not None:
+                progress(stage, done, total)
+
+        return told
+
+
 class Builder:
     """Owns the post cache, the memos and the current Snapshot; the only writer of output_dir.
 
@@ -109,7 +137,7 @@ class Builder:
         self.snapshot: Snapshot | None = None
         self.last_error: str | None = None
         self._lock = threading.Lock()
-        self._stopping = threading.Event()
+        self.stopping = Stopping()  # set when the process ends: the reload that runs gives up at its next step
         self.cache = PostCache(settings, parallel_from=parallel_from)
         self.state = Keeper(settings)  # ledger and post cache: read by the first reload or preview, not before serving
         memo = EntryMemo(settings, parallel_from=parallel_from)
@@ -140,51 +168,24 @@ class Builder:
         """
         with self._lock:
             try:
-                report = self._reload(now, self._stoppable(progress), changed)
-            except ReloadStopped as exc:
-                logger.info("reload stopped: the builder is stopping; every file written is whole")
-                self.last_error = str(exc)
-                return ReloadError(self.last_error, exc)
-            except (EmptySourceError, LedgerError) as exc:
-                logger.error("reload refused reason=%s", exc)
-                self.last_error = str(exc)
-                return ReloadError(self.last_error, exc)
+                report = self._reload(now, self.stopping.progress(progress), changed)
             except Exception as exc:  # the one catch-all: a failed reload must keep the last good snapshot
-                logger.exception("reload failed")
-                self.last_error = f"{type(exc).__name__}: {exc}"
+                if isinstance(exc, EmptySourceError | LedgerError | ReloadStopped):  # said in one line, no traceback
+                    what = "stopped" if isinstance(exc, ReloadStopped) else "refused"
+                    logger.log(logging.INFO if what == "stopped" else logging.ERROR, "reload %s reason=%s", what, exc)
+                    self.last_error = str(exc)
+                else:
+                    logger.exception("reload failed")
+                    self.last_error = f"{type(exc).__name__}: {exc}"
                 return ReloadError(self.last_error, exc)
             finally:
                 self._cache_file.finish_apart()  # the copy writing the cache, if one was started
             self.last_error = None
             return report
 
-    def stop(self) -> None:
-        """Have the reload that runs give up at its next step, and every later one at its first (the process ends).
-
-        What it wrote stays whole (each file is written beside and renamed); the
-        next start finishes the work, as it does after a build stopped by Ctrl-C.
-        """
-        self._stopping.set()
-
-    def _stoppable(self, progress: Progress | None) -> Progress:
-        """``progress``, which also raises ReloadStopped once the builder is told to stop."""
-
-        def told(stage: str, done: int, total: int) -> None:
-            self._go_on()
-            if progress is not None:
-                progress(stage, done, total)
-
-        return told
-
-    def _go_on(self) -> None:
-        """Raise ReloadStopped once the builder is told to stop."""
-        if self._stopping.is_set():
-            raise ReloadStopped("the builder was stopped during the reload")
-
     def preview(self, now: datetime) -> Preview:
-        """What a reload at ``now`` would publish (from the posts, ledger and history a reload reads), with every
-        problem it would report; nothing is written. Raises LedgerError when the published ids are lost.
-        """
+        """What a reload at ``now`` would publish (from what a reload reads), with every problem it would report;
+        nothing is written. Raises LedgerError when the published ids are lost."""
         with self._lock:
             self._start()
             loaded, problems = self.cache.refresh()
@@ -206,9 +207,7 @@ class Builder:
         """Mark the last reload as a complete build, so that a run finding nothing changed can stop early."""
         with self._lock:
             if self.snapshot is not None:
-                report = self.snapshot.report
-                stamp = Stamp(len(report.feeds), report.posts, report.categories, report.problems)
-                feed_records.write_stamp(self.settings, self.cache.states(), report.next_publish_at, stamp)
+                feed_records.write_stamp(self.settings, self.cache.states(), *_stamp(self.snapshot.report))
 
     def _start(self) -> None:
         """Before the first load: the parsed posts and the ledger the last run left."""
@@ -222,7 +221,7 @@ class Builder:
         return publish(loaded, self.state.ledger, now, self._published, self.state.recovered, history)
 
     def _reload(self, now: datetime, progress: Progress, changed: Collection[str] | None) -> BuildReport:
-        self._go_on()
+        self.stopping.check()
         self._start()
         stored = self.state
         started, parsed_before, folders = time.perf_counter(), self.cache.parsed, set(stored.folders)
@@ -237,7 +236,7 @@ class Builder:
         key_of = functools.partial(self._digests.key, catalog=catalog)
         digest_of = functools.partial(self._digests.digest, catalog=catalog)
         plan = decide(specs, key_of, digest_of, self._keys, stored.records, disk)
-        self._go_on()
+        self.stopping.check()
         files = self.snapshot.files if self.snapshot is not None and not self.snapshot.starting else {}
         out = self.writer.carry_out(plan, catalog, files, progress)
         self.writer.write_opml(self._opml.render(specs), out, files)
@@ -267,6 +266,11 @@ class Builder:
         changed = report.parsed or report.written or report.removed or report.problems != self._last_problems
         self._last_problems = report.problems
         log_report(report, logging.INFO if changed else logging.DEBUG)  # an unchanged reload is no news
+
+
+def _stamp(report: BuildReport) -> tuple[datetime | None, Stamp]:
+    """What a build's stamp keeps of its report: when the next post is due, and the counts it printed."""
+    return report.next_publish_at, Stamp(len(report.feeds), report.posts, report.categories, report.problems)
 
 
 def _current(files: HeldFiles, keep: set[str], count: int) -> HeldFiles:

@@ -172,7 +172,7 @@ class Reloads:
         The process is ending: a long first load is not finished first (the next start does it).
         """
         self.handoff.stop()
-        self.builder.stop()
+        self.builder.stopping.set()
         self.scheduler.shutdown(wait=wait)
 
 
