@@ -33,6 +33,8 @@ from syndicator.core.urls import OPML
 from syndicator.incremental.cachefile import CacheFile
 from syndicator.incremental.changes import decide
 from syndicator.incremental.gzip import Compressor
+from syndicator.incremental.memo import BUILD_SIZES
+from syndicator.incremental.memo import SERVING_SIZES
 from syndicator.incremental.memo import Digests
 from syndicator.incremental.memo import EntryMemo
 from syndicator.incremental.memo import Layout
@@ -140,7 +142,7 @@ class Builder:
         self.stopping = Stopping()  # set when the process ends: the reload that runs gives up at its next step
         self.cache = PostCache(settings, parallel_from=parallel_from)
         self.state = Keeper(settings)  # ledger and post cache: read by the first reload or preview, not before serving
-        memo = EntryMemo(settings, parallel_from=parallel_from)
+        memo = EntryMemo(settings, BUILD_SIZES if self.output.forks else SERVING_SIZES, parallel_from=parallel_from)
         split_from = max(1, parallel_from // 10)  # a feed to write costs about what ten posts to parse do
         self.writer = FeedWriter(settings, memo, Compressor(), self.output, split_from=split_from)
         self.writer.folders = self.state.folders
