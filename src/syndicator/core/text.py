@@ -17,16 +17,6 @@ from syndicator.core.summary import summary_html
 from syndicator.digest import digest_text
 
 
-def packed(data: bytes) -> bytes:
-    """Bytes kept compressed (LZ4: an entry of HTML in about half its size, unpacked at gigabytes a second)."""
-    return bytes(lz4.block.compress(data))
-
-
-def unpacked(data: bytes) -> bytes:
-    """What ``packed`` was given."""
-    return bytes(lz4.block.decompress(data))
-
-
 class MarkdownText:
     """A post's Markdown, rendered once to sanitized HTML (content and summary).
 
@@ -87,7 +77,7 @@ class MarkdownText:
         links = FileLinks(*files) if files is not None else None
         sanitizer = sanitizer or Sanitizer()
         html = render_markdown(content_md, base_url, links=links, sanitizer=sanitizer)
-        self._html_z = packed(html.encode("utf-8", "surrogatepass"))
+        self._html_z = lz4.block.compress(html.encode("utf-8", "surrogatepass"))
         render = functools.partial(render_markdown, base_url=base_url, links=links, sanitizer=sanitizer)
         self._summary = summary_html(html, summary_md, summary_words, render)
         if links is not None:
@@ -120,7 +110,7 @@ class MarkdownText:
     @property
     def content_html(self) -> str:
         self._render()
-        return unpacked(self._html_z).decode("utf-8", "surrogatepass")
+        return str(lz4.block.decompress(self._html_z).decode("utf-8", "surrogatepass"))
 
     @property
     def summary_html(self) -> str:
