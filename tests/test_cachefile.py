@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 import pickle
+import threading
 from collections.abc import Callable
 from dataclasses import fields
 from datetime import UTC
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,6 +20,7 @@ from syndicator.model import Post
 from syndicator.service.build import Builder
 from syndicator.service.build import ReloadError
 from syndicator.service.output import FilesOutput
+from syndicator.store import state
 from syndicator.store.state import POSTS_CACHE_FILE
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -105,3 +108,40 @@ def test_a_post_read_back_from_the_cache_is_the_post_it_was(
     assert back == entry
     assert back.result == post and back.result.warnings == post.warnings and back.result._digest == digest
     assert [getattr(back.result, f.name) for f in fields(post)] == [getattr(post, f.name) for f in fields(post)]
+
+
+def test_a_reload_runs_while_the_cache_is_written(
+    settings: Settings, write_post: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server's first save of its post cache (seconds for a big blog) holds no reload back: an edit made while the
+    file is written is published at once, and is in the file after the next save (read back by a new process)."""
+    for i in range(6):
+        write_post(f"p{i}.md", title=f"Post {i}")
+    builder = Builder(settings)  # a server's: its cache is written in this process, under its lock
+    assert not isinstance(builder.reload(NOW), ReloadError)
+    writing, go = threading.Event(), threading.Event()
+    real_save = state.save_post_cache
+
+    def held(*args: Any) -> state.CacheFileState:
+        writing.set()
+        assert go.wait(120), "the save was never let go"
+        return real_save(*args)
+
+    monkeypatch.setattr(state, "save_post_cache", held)
+    saving = threading.Thread(target=builder.save_cache)
+    saving.start()
+    assert writing.wait(60)
+    write_post("p0.md", title="Edited while the cache is written")
+    reloading = threading.Thread(target=builder.reload, args=(NOW,))
+    reloading.start()
+    reloading.join(60)
+    held_back = reloading.is_alive()
+    go.set()
+    saving.join(60)
+    reloading.join(60)
+    assert not held_back, "the reload waited for the cache's file"
+    assert builder.snapshot is not None
+    assert "Edited while the cache is written" in {post.title for post in builder.snapshot.catalog.posts}
+    builder.save_cache()  # the edit, appended
+    parsed, titles = one_build(settings)
+    assert parsed == 0 and titles["p0"] == "Edited while the cache is written"

@@ -95,7 +95,8 @@ class MarkdownText:
         return hash(self.key)
 
     def __getstate__(self) -> tuple[object, ...]:
-        return (self._html_z, self._summary, self._source, self.key, self.refs, self.embeds, self.words_key)
+        source = self._source  # read first: None only once _render set the rest (it may run while this is pickled)
+        return (self._html_z, self._summary, source, self.key, self.refs, self.embeds, self.words_key)
 
     def __setstate__(self, state: tuple[object, ...]) -> None:
         html_z, summary, source, key, refs, embeds, words = state

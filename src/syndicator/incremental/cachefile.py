@@ -12,6 +12,9 @@ the copy before it returns.
 from __future__ import annotations
 
 import gc
+from contextlib import AbstractContextManager
+from contextlib import nullcontext
+from dataclasses import dataclass
 
 from syndicator.config import Settings
 from syndicator.incremental.forked import Forked
@@ -25,6 +28,16 @@ MAX_SEGMENTS = 64  # appended since the file was last written whole; then it is 
 WHOLE_FROM = 4  # a change of at least a fourth of the posts is written whole
 
 
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """A save to make: the entries, and the other parts of the cache as they were when it was asked for (copies of
+    those that change in place), and the file as last written."""
+
+    entries: dict[str, Entry]
+    extras: tuple[object, ...]
+    on_disk: tuple[dict[str, Entry], CacheFileState] | None
+
+
 class CacheFile:
     """Saves one PostCache to state_dir (``apart``: in a forked copy, for a one-off build)."""
 
@@ -34,7 +47,7 @@ class CacheFile:
         self.apart = apart
         self._saving: Forked[CacheFileState | None] | None = None
         self._on_disk: tuple[dict[str, Entry], CacheFileState] | None = None  # the entries the file holds, its state
-        self._writing: dict[str, Entry] = {}  # the entries the forked copy writes
+        self._writing: Pending | None = None  # what the forked copy writes
 
     def restore(self) -> None:
         """Start the cache from the file an earlier process saved (when there is one, of this code and settings).
@@ -55,41 +68,57 @@ class CacheFile:
         if file is not None and self.cache.entries:
             self._on_disk = (self.cache.entries, file)
 
-    def save(self) -> None:
-        """Write the cache when it changed since it was restored or saved (or the file is missing)."""
-        if self.cache.dirty or not (self.settings.state_dir / state.POSTS_CACHE_FILE).exists():
-            entries = self.cache.entries
-            self._saved(entries, self._write(entries))
+    def save(self, lock: AbstractContextManager[object] | None = None) -> None:
+        """Write the cache when it changed since it was restored or saved (or the file is missing).
+
+        ``lock`` (the builder's) is held while what to write is taken and while
+        the written file is recorded, not while it is written: 100,000 posts take
+        seconds to pickle, and a reload meanwhile need not wait (what it changes
+        is written by the next save).
+        """
+        with lock or nullcontext():
+            pending = self._pending()
+        if pending is not None:
+            file = self._write(pending)
+            with lock or nullcontext():
+                self._saved(pending, file)
 
     def start_apart(self) -> None:
         """Start writing a changed cache in a forked copy (only where forking is safe)."""
         if self.apart and self.cache.dirty and self._saving is None and can_fork():
-            self._writing = self.cache.entries
-            self._saving = Forked(self._write_apart)
+            pending = self._writing = self._pending()
+            if pending is not None:
+                self._saving = Forked(lambda: self._write_apart(pending))
 
     def finish_apart(self) -> None:
         """Wait for the copy; a cache it could not write stays changed, for ``save`` to write and report."""
         saving, self._saving = self._saving, None
-        if saving is not None and (file := saving.result()) is not None:
+        if saving is not None and self._writing is not None and (file := saving.result()) is not None:
             self._saved(self._writing, file)
-        self._writing = {}
+        self._writing = None
 
-    def _saved(self, entries: dict[str, Entry], file: CacheFileState) -> None:
-        self._on_disk = (entries, file)
-        if self.cache.entries is entries:
+    def _pending(self) -> Pending | None:
+        """What a save would write now, or None when the file is the cache already."""
+        if not self.cache.dirty and (self.settings.state_dir / state.POSTS_CACHE_FILE).exists():
+            return None
+        return Pending(self.cache.entries, self.cache.saved()[1:], self._on_disk)
+
+    def _saved(self, pending: Pending, file: CacheFileState) -> None:
+        self._on_disk = (pending.entries, file)
+        if self.cache.entries is pending.entries:
             self.cache.dirty = False
 
-    def _write_apart(self) -> CacheFileState | None:
+    def _write_apart(self, pending: Pending) -> CacheFileState | None:
         try:
-            return self._write(self._writing)
+            return self._write(pending)
         except OSError:
             return None
 
-    def _write(self, entries: dict[str, Entry]) -> CacheFileState:
+    def _write(self, pending: Pending) -> CacheFileState:
         """Append what changed since the file was written, or write the cache whole; the file's new state."""
-        extras = self.cache.saved()[1:]
-        if self._on_disk is not None and self._on_disk[1].segments < MAX_SEGMENTS:
-            before, file = self._on_disk
+        entries, extras = pending.entries, pending.extras
+        if pending.on_disk is not None and pending.on_disk[1].segments < MAX_SEGMENTS:
+            before, file = pending.on_disk
             changed = {path: entry for path, entry in entries.items() if before.get(path) is not entry}
             removed = [path for path in before if path not in entries]
             if (len(changed) + len(removed)) * WHOLE_FROM < len(entries):

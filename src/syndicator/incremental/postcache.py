@@ -112,8 +112,9 @@ class PostCache:
             self.entries, self.media.bindings, self.assets.known = saved
 
     def saved(self) -> tuple[object, ...]:
-        """What the next process needs to start warm: the entries, the posts' bindings, the assets' facts."""
-        return (self.entries, self.media.bindings, self.assets.known)
+        """What the next process needs to start warm: the entries, the posts' bindings, the assets' facts (copies
+        of those two, which change in place, so that they can be written while a reload runs)."""
+        return (self.entries, dict(self.media.bindings), dict(self.assets.known))
 
     def load(self, full: str, st: os.stat_result, old: Entry | None) -> Entry:
         """Read one changed file; parse it unless its bytes are the ones already parsed.

@@ -201,9 +201,8 @@ class Builder:
                 self.snapshot = stored_snapshot(self.settings, self.state.records, now)
 
     def save_cache(self) -> None:
-        """Keep the parsed posts under state_dir, so that the next process starts warm."""
-        with self._lock:
-            self._cache_file.save()
+        """Keep the parsed posts under state_dir, so that the next process starts warm (written outside the lock)."""
+        self._cache_file.save(self._lock)
 
     def save_stamp(self) -> None:
         """Mark the last reload as a complete build, so that a run finding nothing changed can stop early."""
