@@ -220,10 +220,10 @@ def batches(
 def halves(to_render: list[tuple[FeedSpec, str]]) -> tuple[list[tuple[FeedSpec, str]], list[tuple[FeedSpec, str]]]:
     """The feeds and, apart, the archive pages, each in time order cut in two with about as many entries a side.
 
-    The two kinds cost differently per entry (a feed's RSS and JSON entries
-    are made for it alone, gzipped and written as three files; an archive
-    page's Atom entries are mostly made already for the pages beside it), so
-    each process takes half of each. Each side is a stretch of time of each
+    The two kinds cost differently per entry (a feed also needs RSS and JSON
+    entries, which no archive page shows, and its three files are gzipped; an
+    archive page's Atom entries are mostly made already for the pages beside
+    it), so each process takes half of each. Each side is a stretch of time of each
     kind, so the pages that hold a post are mostly rendered by one process,
     close together, while the post's entry is in its memo.
     """
