@@ -17,8 +17,12 @@ _KEY = re.compile(r"""\s*(?:-\s+)*["']?([^:"'#]*)""")  # the key of a ``key: val
 
 
 def _edits(a: str, b: str, limit: int) -> int:
-    """The Levenshtein distance between two short strings, or ``limit + 1`` once it is known to be larger."""
-    if abs(len(a) - len(b)) > limit:
+    """The Levenshtein distance between two short strings, or ``limit + 1`` once it is known to be larger.
+
+    It is at least the difference of their lengths, and at least the number of characters of ``a`` found nowhere
+    in ``b`` (each needs an edit of its own): most pairs are ruled out by those counts before the table is made.
+    """
+    if abs(len(a) - len(b)) > limit or sum(char not in b for char in a) > limit:
         return limit + 1
     previous = list(range(len(b) + 1))
     for i, char in enumerate(a, start=1):
@@ -37,10 +41,6 @@ def near_miss(key: object) -> str | None:
         return None
     folded = key.strip().casefold()
     for name in PRIVACY_KEYS:
-        # Lengths apart, or characters missing from the name, each cost an edit: most keys (title, slug,
-        # categories) are ruled out by those counts before the distance is worked out.
-        if abs(len(folded) - len(name)) > MAX_EDITS or sum(char not in name for char in folded) > MAX_EDITS:
-            continue
         if _edits(folded, name, MAX_EDITS) <= MAX_EDITS:
             return name
     return None
