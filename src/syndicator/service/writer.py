@@ -227,19 +227,18 @@ def halves(to_render: list[tuple[FeedSpec, str]]) -> tuple[list[tuple[FeedSpec, 
     kind, so the pages that hold a post are mostly rendered by one process,
     close together, while the post's entry is in its memo.
     """
-    older_pages, _ = cut_in_two([item for item in to_render if item[0].is_archive])
-    older_feeds, _ = cut_in_two([item for item in to_render if not item[0].is_archive])
-    older = {id(item) for item in older_pages + older_feeds}
+    pages = [item for item in to_render if item[0].is_archive]
+    feeds = [item for item in to_render if not item[0].is_archive]
+    older = {id(item) for item in [*_older_half(pages), *_older_half(feeds)]}
     return [item for item in to_render if id(item) in older], [item for item in to_render if id(item) not in older]
 
 
-def cut_in_two(items: list[tuple[FeedSpec, str]]) -> tuple[list[tuple[FeedSpec, str]], list[tuple[FeedSpec, str]]]:
-    """``items`` cut where about half their entries to render come before."""
+def _older_half(items: list[tuple[FeedSpec, str]]) -> list[tuple[FeedSpec, str]]:
+    """The first of ``items`` (in time order), up to where about half their entries to render come before."""
     weights = [len(spec.posts) * len(formats_of(spec)) + 1 for spec, _digest in items]
-    half, total, cut = sum(weights) / 2, 0, len(items)
+    half, total = sum(weights) / 2, 0
     for index, weight in enumerate(weights):
         total += weight
         if total >= half:
-            cut = index + 1
-            break
-    return items[:cut], items[cut:]
+            return items[: index + 1]
+    return items
