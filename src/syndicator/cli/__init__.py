@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import click
 
 from syndicator import __version__
@@ -40,4 +42,13 @@ for command in (build, check, serve, routes, import_group, partners, stats, subs
 
 
 def main() -> None:
-    cli()
+    """Run the command; then the process ends, and its last collections need not look at every object it made.
+
+    The interpreter's end collects every generation several times over (13 ms
+    of a handed-over build's 0.21 s at 10,000 posts); frozen objects are
+    skipped, and go with the process as they would have anyway.
+    """
+    try:
+        cli()
+    finally:
+        gc.freeze()

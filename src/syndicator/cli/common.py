@@ -6,7 +6,6 @@ Only the ``cli`` package adds log handlers and talks to the terminal.
 from __future__ import annotations
 
 import logging
-import logging.handlers
 import os
 import sys
 from collections.abc import Callable
@@ -167,6 +166,8 @@ class ProgressBar:
         self._shown = position
 
     def _hold_logs(self) -> None:
+        import logging.handlers  # not before: a command handed over shows no bar
+
         root = logging.getLogger()
         for handler in list(root.handlers):
             memory = logging.handlers.MemoryHandler(100_000, flushLevel=logging.CRITICAL + 1, target=handler)
