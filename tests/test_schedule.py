@@ -188,3 +188,30 @@ def test_a_post_written_while_a_reload_tells_its_listeners_is_published_moments_
     finally:
         reloads.stop(wait=False)
         watcher.stop()
+
+
+def test_the_reload_after_a_change_that_a_build_already_took_does_nothing(
+    settings: Settings, write_post: Callable[..., Path]
+) -> None:
+    """``syndicator build`` while serve runs reloads at once, taking the watcher's changes; the reload the change
+    asked for, moments later, finds nothing to look at and publishes no new snapshot (it cost 20 ms at 10,000 posts)."""
+    write_post("a.md", title="A")
+    builder = Builder(settings)
+    watcher = PostWatcher(settings.posts_dir)
+    assert watcher.start()
+    reloads = Reloads(builder, utcnow, watcher=watcher)
+    try:
+        reloads.run()
+        write_post("b.md", title="B")
+        assert wait_for(watcher.waiting)
+        handed = reloads.run()  # what a handed-over build runs: every file looked at, the changes taken
+        snapshot = builder.snapshot
+        assert snapshot is not None and snapshot.report is handed and handed.posts == 2
+        assert reloads.run(only_changes=True) is handed
+        assert builder.snapshot is snapshot
+        write_post("c.md", title="C")
+        assert wait_for(watcher.waiting)
+        assert reloads.run(only_changes=True).posts == 3  # a change not taken yet is looked at
+        assert builder.snapshot is not snapshot
+    finally:
+        watcher.stop()

@@ -69,6 +69,9 @@ class Reloads:
         """
         watcher, hub = self.watcher, self.hub
         changed = watcher.take() if watcher is not None else None  # taken first: later events wait for the next run
+        last = self.builder.snapshot
+        if only_changes and changed == set() and last is not None and not last.starting and not self.builder.last_error:
+            return last.report  # a reload since took the changes (``syndicator build``, say): nothing to look at
         report = self.builder.reload(self.clock(), changed=changed if only_changes else None)
         if isinstance(report, ReloadError):
             if watcher is not None:
