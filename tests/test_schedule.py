@@ -16,6 +16,7 @@ from apscheduler.events import EVENT_JOB_MAX_INSTANCES
 from support.feedcheck import wait_for
 from syndicator.config import Settings
 from syndicator.service.build import Builder
+from syndicator.service.handoff import ask
 from syndicator.service.schedule import CHANGE_JOB
 from syndicator.service.schedule import NEXT_POST_JOB
 from syndicator.service.schedule import RELOAD_JOB
@@ -215,3 +216,26 @@ def test_the_reload_after_a_change_that_a_build_already_took_does_nothing(
         assert builder.snapshot is not snapshot
     finally:
         watcher.stop()
+
+
+def test_a_build_handed_over_has_its_answer_before_what_follows_the_reload(
+    settings: Settings, write_post: Callable[..., Path]
+) -> None:
+    """The listeners (the fediverse, email), WebSub and the snapshot's collection run once the build is answered."""
+    write_post("a.md", title="A")
+    builder = Builder(settings)
+    reloads = Reloads(builder, utcnow)
+    reloads.run()
+    answered = threading.Event()
+    told: list[bool] = []
+    builder.listeners.append(lambda _snapshot: told.append(answered.wait(10)))
+    reloads.start()
+    try:
+        write_post("b.md", title="B")
+        answer = ask(settings.state_dir)
+        answered.set()
+        assert answer is not None and answer.posts == 2 and answer.error is None
+        assert wait_for(lambda: bool(told))
+        assert told == [True], "the build waited for the listeners"
+    finally:
+        reloads.stop(wait=False)

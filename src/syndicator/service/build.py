@@ -11,7 +11,6 @@ would and writes nothing (for ``check``).
 from __future__ import annotations
 
 import functools
-import gc
 import logging
 import threading
 import time
@@ -262,8 +261,6 @@ class Builder:
             self._redirects = (published.ledger, redirects(published.ledger))
         assets, pages, sources = self._assets.served, self.pages.last, self.cache.assets.files
         self.snapshot = self.output.snapshot(published, report, self._redirects[1], files, assets, pages, sources)
-        gc.collect(1)
-        gc.freeze()  # the snapshot lives on: keep it out of the full collections (tens of ms at 10,000 posts)
         changed = report.parsed or report.written or report.removed or report.problems != self._last_problems
         self._last_problems = report.problems
         log_report(report, logging.INFO if changed else logging.DEBUG)  # an unchanged reload is no news

@@ -60,11 +60,21 @@ class Answer:
 
 
 class Listener:
-    """The running builder's side: each connection asks for one reload, answered with its report (one thread)."""
+    """The running builder's side: each connection asks for one reload, answered with its report (one thread).
 
-    def __init__(self, state_dir: Path, reload: Callable[[], BuildReport | ReloadError]) -> None:
+    ``follow(report)``, when given, runs once the answer is sent: what follows a
+    reload (WebSub, the followers) need not hold the build back.
+    """
+
+    def __init__(
+        self,
+        state_dir: Path,
+        reload: Callable[[], BuildReport | ReloadError],
+        follow: Callable[[BuildReport | ReloadError], None] | None = None,
+    ) -> None:
         self.state_dir = state_dir
         self.reload = reload
+        self.follow = follow
         self._server: socket.socket | None = None
         self._thread: threading.Thread | None = None
 
@@ -118,10 +128,21 @@ class Listener:
 
         try:
             report = self.reload()
-        except Exception as exc:  # what runs after the builder's reload (a listener): the build hears of it
+        except Exception as exc:  # not the builder's reload (it catches its own): the build hears of it
             logger.exception("reload handed over failed")
             report = ReloadError(f"{type(exc).__name__}: {exc}", exc)
-        connection.sendall(json.dumps(_document(report), ensure_ascii=False).encode("utf-8") + b"\n")
+        try:
+            connection.sendall(json.dumps(_document(report), ensure_ascii=False).encode("utf-8") + b"\n")
+        finally:
+            self._follow(report)  # also when the build went away: the reload was done all the same
+
+    def _follow(self, report: BuildReport | ReloadError) -> None:
+        if self.follow is None:
+            return
+        try:
+            self.follow(report)
+        except Exception:  # a listener's failure is logged; the next build is answered as ever
+            logger.exception("what follows a reload handed over failed")
 
 
 def ask(
