@@ -18,8 +18,10 @@ from support.feedcheck import check_atom
 from support.feedcheck import parse
 from syndicator.config import Settings
 from syndicator.configtables import Redirects
+from syndicator.core import pageplan
 from syndicator.core.pagerender import blog_posting
 from syndicator.core.pagerender import script_json
+from syndicator.incremental import pagememo
 from syndicator.service.build import Builder
 from syndicator.service.http.app import create_app
 from syndicator.service.output import FilesOutput
@@ -207,6 +209,33 @@ def test_only_pages_whose_posts_changed_are_made_again(
     }
     assert set(after) == set(before)
     assert all(after[p].etag == before[p].etag for p in set(before) - changed)
+
+
+def test_an_edit_in_place_looks_only_at_the_pages_holding_the_post(
+    site: tuple[Builder, Any], write_post: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The home page of 10,000 posts has a thousand pages: an edit that moves no post pages none of the others again
+    (half the pages' work of a one-edit reload there)."""
+    builder, _client = site
+    looked: list[str] = []
+
+    def paged(archive: pageplan.Archive, page_size: int, holding: Any = None) -> list[pageplan.PageSpec]:
+        specs = pageplan.paged(archive, page_size, *([] if holding is None else [holding]))
+        looked.extend(spec.path for spec in specs)
+        return specs
+
+    monkeypatch.setattr(pagememo, "paged", paged)
+    write_post(
+        "2025-06-03-post-2.md",
+        title="Post 2, edited",
+        date="2025-06-03T10:00:00Z",
+        categories="[Alpha, Beta]",
+        author="Ann Example",
+    )
+    builder.reload(NOW)
+    holding = ["/author/ann-example/page/4/", "/category/alpha/page/5/", "/category/beta/page/3/", "/page/5/"]
+    assert sorted(looked) == holding
+    assert b"Post 2, edited" in (builder.snapshot.pages.by_path["/page/5/"].bytes_kept(gzipped=False) or b"")
 
 
 def test_pages_after_an_edit_are_those_a_fresh_load_makes(

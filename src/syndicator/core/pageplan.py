@@ -7,6 +7,7 @@ Pure: takes the catalog and the settings. No I/O.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -82,12 +83,14 @@ def archives(catalog: Catalog, site_title: str, categories: Categories | None = 
             yield Archive(kind, slug, group.name, group.posts, described)
 
 
-def paged(archive: Archive, page_size: int) -> list[PageSpec]:
-    """An archive's pages: page 1 holds the newest ``page_size`` posts, page 2 the next ones, and so on."""
+def paged(archive: Archive, page_size: int, holding: Iterable[int] | None = None) -> list[PageSpec]:
+    """An archive's pages: page 1 holds the newest ``page_size`` posts, page 2 the next ones, and so on.
+
+    ``holding``: only the pages that hold the posts at these places (0: the newest), in order.
+    """
     pages = page_count(len(archive.posts), page_size)
-    return [
-        PageSpec(archive, archive.posts[(n - 1) * page_size : n * page_size], n, pages) for n in range(1, pages + 1)
-    ]
+    numbers = range(1, pages + 1) if holding is None else sorted({index // page_size + 1 for index in holding})
+    return [PageSpec(archive, archive.posts[(n - 1) * page_size : n * page_size], n, pages) for n in numbers]
 
 
 Directory = tuple[tuple[str, tuple[tuple[str, str, int], ...]], ...]

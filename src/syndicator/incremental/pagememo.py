@@ -63,13 +63,14 @@ class _Made:
     The files of pages being made join ``files`` when they are packed.
     """
 
-    key: tuple[object, ...]
+    shows: tuple[object, ...]  # what its frames show (none before it is first made)
+    posts: tuple[Post, ...]
     keys: dict[str, tuple[object, ...]]
     frames: dict[str, tuple[tuple[object, ...], bytes, bytes]]
     files: dict[str, Served]
 
 
-_NOTHING_MADE = _Made((), {}, {}, {})
+_NOTHING_MADE = _Made((), (), {}, {}, {})
 
 
 class _Packer:
@@ -195,15 +196,21 @@ class PageMemo:
 
         A page whose posts changed is joined again from its frame (kept while
         its number, the number of pages and the heading stay) and its posts'
-        excerpts, and handed to the packer.
+        excerpts, and handed to the packer. When the only change is posts
+        edited in place, only the pages holding them are looked at.
         """
         listing: Directory = directory(catalog) if archive.kind == HOME else ()
-        key = (archive.kind, archive.slug, archive.name, archive.description, archive.posts, listing)
+        shows = (archive.kind, archive.slug, archive.name, archive.description, listing)
         old = self._archives.get(archive.base, _NOTHING_MADE)
-        if old.key == key:
+        if old.shows == shows and old.posts == archive.posts:
             return old
-        made = _Made(key, {}, {}, {})
-        for spec in paged(archive, self.settings.page_size):
+        edited = edited_in_place(old.posts, archive.posts) if old.shows == shows else None
+        if edited is None:
+            made, specs = _Made(shows, archive.posts, {}, {}, {}), paged(archive, self.settings.page_size)
+        else:  # the other pages, their frames and files stay as they were
+            made = _Made(shows, archive.posts, dict(old.keys), dict(old.frames), dict(old.files))
+            specs = paged(archive, self.settings.page_size, holding=edited)
+        for spec in specs:
             path, shown = spec.path, listing if spec.page == 1 else ()
             frame_key = (archive.name, archive.description, spec.page, spec.pages, not spec.posts, shown)
             made.keys[path] = page_key = (frame_key, spec.posts)
@@ -214,6 +221,7 @@ class PageMemo:
             if old.keys.get(path) == page_key:
                 made.files[path] = old.files[path]
                 continue
+            made.files.pop(path, None)  # joins them when packed
             parts = [frame[1], *(self._excerpt(renderer, post, catalog) for post in spec.posts), frame[2]]
             packer.add(path, parts, old.files.get(path), page_keys(archive.feed_stem, spec.posts))
         return made
