@@ -1,7 +1,8 @@
 """The post cache's file under state_dir: read before the first load, written when the cache changed.
 
 A change of a few posts is appended to the file as a segment of what changed
-(a one-post rebuild writes one post, not the ten thousand others); a file
+in each of its parts (a one-post rebuild writes one post and its bindings, not
+the ten thousand others nor every post's bindings); a file
 with many segments, or a change of many posts, is written whole again. A
 one-off build hands the writing (half a second at 10,000 posts, when it is
 whole) to a forked copy right after parsing, so that it runs on the second
@@ -15,11 +16,11 @@ import gc
 from contextlib import AbstractContextManager
 from contextlib import nullcontext
 from dataclasses import dataclass
+from typing import Any
 
 from syndicator.config import Settings
 from syndicator.incremental.forked import Forked
 from syndicator.incremental.forked import can_fork
-from syndicator.incremental.postcache import Entry
 from syndicator.incremental.postcache import PostCache
 from syndicator.store import state
 from syndicator.store.state import CacheFileState
@@ -28,14 +29,16 @@ MAX_SEGMENTS = 64  # appended since the file was last written whole; then it is 
 WHOLE_FROM = 4  # a change of at least a fourth of the posts is written whole
 
 
+Parts = tuple[dict[str, Any], ...]  # the entries, the posts' bindings, the assets' facts (``PostCache.saved``)
+
+
 @dataclass(frozen=True, slots=True)
 class Pending:
-    """A save to make: the entries, and the other parts of the cache as they were when it was asked for (copies of
-    those that change in place), and the file as last written."""
+    """A save to make: the cache's parts as they were when it was asked for (copies of those that change in place),
+    and the parts the file holds with its state."""
 
-    entries: dict[str, Entry]
-    extras: tuple[object, ...]
-    on_disk: tuple[dict[str, Entry], CacheFileState] | None
+    parts: Parts
+    on_disk: tuple[Parts, CacheFileState] | None
 
 
 class CacheFile:
@@ -46,7 +49,7 @@ class CacheFile:
         self.cache = cache
         self.apart = apart
         self._saving: Forked[CacheFileState | None] | None = None
-        self._on_disk: tuple[dict[str, Entry], CacheFileState] | None = None  # the entries the file holds, its state
+        self._on_disk: tuple[Parts, CacheFileState] | None = None  # the parts the file holds, its state
         self._writing: Pending | None = None  # what the forked copy writes
 
     def restore(self) -> None:
@@ -66,7 +69,7 @@ class CacheFile:
         gc.freeze()
         self.cache.restore(saved)
         if file is not None and self.cache.entries:
-            self._on_disk = (self.cache.entries, file)
+            self._on_disk = (self.cache.saved(), file)
 
     def save(self, lock: AbstractContextManager[object] | None = None) -> None:
         """Write the cache when it changed since it was restored or saved (or the file is missing).
@@ -101,11 +104,11 @@ class CacheFile:
         """What a save would write now, or None when the file is the cache already."""
         if not self.cache.dirty and (self.settings.state_dir / state.POSTS_CACHE_FILE).exists():
             return None
-        return Pending(self.cache.entries, self.cache.saved()[1:], self._on_disk)
+        return Pending(self.cache.saved(), self._on_disk)
 
     def _saved(self, pending: Pending, file: CacheFileState) -> None:
-        self._on_disk = (pending.entries, file)
-        if self.cache.entries is pending.entries:
+        self._on_disk = (pending.parts, file)
+        if self.cache.entries is pending.parts[0]:
             self.cache.dirty = False
 
     def _write_apart(self, pending: Pending) -> CacheFileState | None:
@@ -116,13 +119,19 @@ class CacheFile:
 
     def _write(self, pending: Pending) -> CacheFileState:
         """Append what changed since the file was written, or write the cache whole; the file's new state."""
-        entries, extras = pending.entries, pending.extras
+        parts = pending.parts
         if pending.on_disk is not None and pending.on_disk[1].segments < MAX_SEGMENTS:
             before, file = pending.on_disk
-            changed = {path: entry for path, entry in entries.items() if before.get(path) is not entry}
-            removed = [path for path in before if path not in entries]
-            if (len(changed) + len(removed)) * WHOLE_FROM < len(entries):
-                appended = state.append_post_cache(self.settings, (changed, removed, *extras), file)
+            segment = tuple(_changes(was, now) for was, now in zip(before, parts, strict=True))
+            changed, removed = segment[0]
+            if (len(changed) + len(removed)) * WHOLE_FROM < len(parts[0]):
+                appended = state.append_post_cache(self.settings, segment, file)
                 if appended is not None:
                     return appended
-        return state.save_post_cache(self.settings, (entries, *extras))
+        return state.save_post_cache(self.settings, parts)
+
+
+def _changes(was: dict[str, Any], now: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """What a part's segment holds: its items that are not the very ones of ``was``, and the keys gone since."""
+    changed = {key: value for key, value in now.items() if was.get(key) is not value}
+    return changed, [key for key in was if key not in now]

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from syndicator.config import Settings
 from syndicator.core.markup import Sanitizer
@@ -111,7 +112,7 @@ class PostCache:
         if isinstance(saved, tuple) and len(saved) == 3 and all(isinstance(part, dict) for part in saved):
             self.entries, self.media.bindings, self.assets.known = saved
 
-    def saved(self) -> tuple[object, ...]:
+    def saved(self) -> tuple[dict[str, Any], ...]:
         """What the next process needs to start warm: the entries, the posts' bindings, the assets' facts (copies
         of those two, which change in place, so that they can be written while a reload runs)."""
         return (self.entries, dict(self.media.bindings), dict(self.assets.known))

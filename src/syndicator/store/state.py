@@ -48,7 +48,7 @@ T = TypeVar("T")
 LEDGER_FILE = "ledger.json"
 FOLDERS_FILE = "folders.json"  # the folders of output_dir a build created (only those may be removed)
 POSTS_CACHE_FILE = "posts.cache"
-POSTS_CACHE_VERSION = 7
+POSTS_CACHE_VERSION = 8
 PACKAGE = Path(__file__).resolve().parent.parent
 
 
@@ -235,13 +235,12 @@ class CacheFileState:
 
 
 def apply(saved: Any, segment: Any) -> Any:
-    """The cache a segment makes of the one before it: its changed entries in, its removed ones out, its extras."""
-    entries, *_ = saved
-    changed, removed, *extras = segment
-    entries.update(changed)
-    for path in removed:
-        del entries[path]
-    return (entries, *extras)
+    """The cache a segment makes of the one before it: in each part, its changed items in and its removed ones out."""
+    for part, (changed, removed) in zip(saved, segment, strict=True):
+        part.update(changed)
+        for key in removed:
+            del part[key]
+    return saved
 
 
 def save_post_cache(settings: Settings, entries: object) -> CacheFileState:
