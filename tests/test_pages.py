@@ -178,6 +178,17 @@ def test_no_request_renders_a_page(site: tuple[Builder, Any]) -> None:
     assert not client.application.jinja_env.cache  # Flask never loaded a template
 
 
+def edit_post_2(write_post: Callable[..., Path]) -> None:
+    """Post 2 retitled in place: the 21st newest, on page 5 of the home page and of Alpha, 3 of Beta, 4 of Ann's."""
+    write_post(
+        "2025-06-03-post-2.md",
+        title="Post 2, edited",
+        date="2025-06-03T10:00:00Z",
+        categories="[Alpha, Beta]",
+        author="Ann Example",
+    )
+
+
 def test_only_pages_whose_posts_changed_are_made_again(
     site: tuple[Builder, Any], write_post: Callable[..., Path]
 ) -> None:
@@ -186,13 +197,7 @@ def test_only_pages_whose_posts_changed_are_made_again(
     before = dict(builder.snapshot.pages.by_path)
     builder.reload(NOW)
     assert builder.snapshot.pages.by_path == before
-    write_post(
-        "2025-06-03-post-2.md",
-        title="Post 2, edited",
-        date="2025-06-03T10:00:00Z",
-        categories="[Alpha, Beta]",
-        author="Ann Example",
-    )
+    edit_post_2(write_post)
     builder.reload(NOW)
     after = builder.snapshot.pages.by_path
     changed = {path for path in before if after[path] is not before[path]}
@@ -225,13 +230,7 @@ def test_an_edit_in_place_looks_only_at_the_pages_holding_the_post(
         return specs
 
     monkeypatch.setattr(pagememo, "paged", paged)
-    write_post(
-        "2025-06-03-post-2.md",
-        title="Post 2, edited",
-        date="2025-06-03T10:00:00Z",
-        categories="[Alpha, Beta]",
-        author="Ann Example",
-    )
+    edit_post_2(write_post)
     builder.reload(NOW)
     holding = ["/author/ann-example/page/4/", "/category/alpha/page/5/", "/category/beta/page/3/", "/page/5/"]
     assert sorted(looked) == holding

@@ -192,13 +192,10 @@ class PageMemo:
         )
 
     def _archive(self, renderer: PageRenderer, archive: Archive, catalog: Catalog, packer: _Packer) -> _Made:
-        """One archive's pages: the last ones when nothing it shows changed, else paged and compared page by page.
-
-        A page whose posts changed is joined again from its frame (kept while
-        its number, the number of pages and the heading stay) and its posts'
-        excerpts, and handed to the packer. When the only change is posts
-        edited in place, only the pages holding them are looked at.
-        """
+        """One archive's pages: the last ones when nothing it shows changed, else paged and compared page by page
+        (only the pages holding posts edited in place, when that is the change). A page whose posts changed is joined
+        again from its frame (kept while its number, the number of pages and the heading stay) and its posts'
+        excerpts, and handed to the packer."""
         listing: Directory = directory(catalog) if archive.kind == HOME else ()
         shows = (archive.kind, archive.slug, archive.name, archive.description, listing)
         old = self._archives.get(archive.base, _NOTHING_MADE)

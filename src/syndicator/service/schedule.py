@@ -8,6 +8,7 @@ the files the watcher saw change.
 
 from __future__ import annotations
 
+import functools
 import gc
 import logging
 import signal
@@ -114,16 +115,7 @@ class Reloads:
     def deliver(self) -> None:
         """Start the WebSub deliveries that are due (each runs on the hub's own worker threads)."""
         if self.hub is not None:
-            self.hub.deliver_due(self._feed_of)
-
-    def _feed_of(self, topic: str) -> tuple[bytes, str] | None:
-        """The current bytes and media type of a topic (one of our feed URLs)."""
-        snapshot = self.builder.snapshot
-        path = topic_path(self.builder.settings, topic)
-        feed_file = snapshot.files.get(FEEDS_PREFIX + path) if snapshot is not None and path is not None else None
-        if feed_file is None or feed_file.body is None:
-            return None
-        return feed_file.body, feed_file.media_type
+            self.hub.deliver_due(functools.partial(_feed_of, self.builder))
 
     def at_next_post(self, when: datetime) -> None:
         """(Re)place the one-off reload at the time the next future post is due."""
@@ -197,6 +189,16 @@ class Reloads:
         self.handoff.stop()
         self.builder.stopping.set()
         self.scheduler.shutdown(wait=wait)
+
+
+def _feed_of(builder: Builder, topic: str) -> tuple[bytes, str] | None:
+    """The current bytes and media type of a topic (one of our feed URLs)."""
+    snapshot = builder.snapshot
+    path = topic_path(builder.settings, topic)
+    feed_file = snapshot.files.get(FEEDS_PREFIX + path) if snapshot is not None and path is not None else None
+    if feed_file is None or feed_file.body is None:
+        return None
+    return feed_file.body, feed_file.media_type
 
 
 def watch_forever(builder: Builder, clock: Clock) -> None:
