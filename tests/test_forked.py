@@ -36,3 +36,33 @@ def test_forked_work_comes_back_and_falls_back_here() -> None:
     assert result["fallback"] == parent  # the copy exited without an answer: computed here
     assert "forked work failed" in out.stderr
     assert result["with_thread"] == [True, parent]  # another thread runs: no fork at all
+
+
+SPAWNED = """
+import json, logging, operator, os, threading, time
+from syndicator.incremental.forked import Spawned
+
+logging.basicConfig(format="parent-format %(message)s")
+threading.Thread(target=threading.Event().wait, args=(5,), daemon=True).start()  # a server's threads: no fork
+value = Spawned(os.getpid).result()
+failing = Spawned(operator.truediv, 1, 0)
+try:
+    failing.result()
+    fallback = "no error"
+except ZeroDivisionError:
+    fallback = "raised here too"
+sleeping = Spawned(time.sleep, 30)
+sleeping.stop()
+print(json.dumps({"parent": os.getpid(), "value": value, "fallback": fallback, "stopped": sleeping.process.returncode}))
+"""
+
+
+def test_spawned_work_comes_back_from_a_new_interpreter_and_falls_back_here() -> None:
+    """A process with threads runs a module's function in a new interpreter; a failure there is computed here
+    (and fails here the same way); work given up is ended at once."""
+    out = subprocess.run([sys.executable, "-c", SPAWNED], capture_output=True, text=True, check=True, timeout=60)
+    result = json.loads(out.stdout)
+    assert isinstance(result["value"], int) and result["value"] != result["parent"]
+    assert result["fallback"] == "raised here too"
+    assert "parent-format spawned work failed; doing it here" in out.stderr
+    assert result["stopped"] is not None and result["stopped"] < 0  # killed, not left to sleep

