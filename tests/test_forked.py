@@ -40,6 +40,7 @@ def test_forked_work_comes_back_and_falls_back_here() -> None:
 
 SPAWNED = """
 import json, logging, operator, os, threading, time
+from syndicator.incremental import forked
 from syndicator.incremental.forked import Spawned
 
 logging.basicConfig(format="parent-format %(message)s")
@@ -53,16 +54,22 @@ except ZeroDivisionError:
     fallback = "raised here too"
 sleeping = Spawned(time.sleep, 30)
 sleeping.stop()
-print(json.dumps({"parent": os.getpid(), "value": value, "fallback": fallback, "stopped": sleeping.process.returncode}))
+forked._CHILD = ["/nonexistent/python"]  # an interpreter that cannot be started: the work is done here
+here = Spawned(os.getpid).result()
+print(json.dumps({
+    "parent": os.getpid(), "value": value, "fallback": fallback, "stopped": sleeping.process.returncode, "here": here,
+}))
 """
 
 
 def test_spawned_work_comes_back_from_a_new_interpreter_and_falls_back_here() -> None:
     """A process with threads runs a module's function in a new interpreter; a failure there is computed here
-    (and fails here the same way); work given up is ended at once."""
+    (and fails here the same way); work given up is ended at once; without an interpreter to start, it runs here."""
     out = subprocess.run([sys.executable, "-c", SPAWNED], capture_output=True, text=True, check=True, timeout=60)
     result = json.loads(out.stdout)
     assert isinstance(result["value"], int) and result["value"] != result["parent"]
     assert result["fallback"] == "raised here too"
     assert "parent-format spawned work failed; doing it here" in out.stderr
     assert result["stopped"] is not None and result["stopped"] < 0  # killed, not left to sleep
+    assert result["here"] == result["parent"]
+    assert "parent-format cannot start an interpreter; doing the work here" in out.stderr

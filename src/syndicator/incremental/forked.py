@@ -96,21 +96,29 @@ class Spawned(Generic[T]):
         root = logging.getLogger()  # the new interpreter logs as this process does (to stderr, in its format)
         formats = [h.formatter for h in root.handlers if isinstance(h, logging.StreamHandler) and _sent(h.formatter)]
         work = pickle.dumps(((root.level, formats), fn, args), protocol=pickle.HIGHEST_PROTOCOL)
-        self.process = subprocess.Popen(_CHILD, stdin=subprocess.PIPE, stdout=subprocess.PIPE)  # noqa: S603 - ours
+        self.process: subprocess.Popen[bytes] | None = None
+        try:
+            self.process = subprocess.Popen(_CHILD, stdin=subprocess.PIPE, stdout=subprocess.PIPE)  # noqa: S603 - ours
+        except OSError as exc:  # no executable to start (an embedded interpreter), no process left to make
+            logger.warning("cannot start an interpreter; doing the work here reason=%s", exc)
+            return
         with contextlib.suppress(BrokenPipeError), cast(IO[bytes], self.process.stdin) as work_in:
             work_in.write(work)
-        self.output = cast(IO[bytes], self.process.stdout)
         logger.debug("spawned pid=%s", self.process.pid)
 
     def result(self) -> T:
+        process = self.process
+        if process is None:
+            return self.fn(*self.args)
+        output = cast(IO[bytes], process.stdout)
         try:
-            data = self.output.read()
-            code = self.process.wait()
+            data = output.read()
+            code = process.wait()
         except BaseException:  # interrupted: the interpreter's work is of no use any more
             self.stop()
             raise
         finally:
-            self.output.close()
+            output.close()
         if code != 0 or not data:
             logger.warning("spawned work failed; doing it here")
             return self.fn(*self.args)
@@ -119,9 +127,10 @@ class Spawned(Generic[T]):
 
     def stop(self) -> None:
         """Give the work up (the caller stopped): the interpreter is ended, its value never read."""
-        self.process.kill()
-        self.process.wait()
-        self.output.close()
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+            cast(IO[bytes], self.process.stdout).close()
 
 
 def _sent(formatter: logging.Formatter | None) -> bool:
