@@ -150,7 +150,8 @@ def run_spawned() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it ends this interpreter
     answer = sys.stdout.buffer
     sys.stdout = sys.stderr  # whatever the work prints is not part of the answer
-    (level, formats), fn, args = pickle.load(sys.stdin.buffer)  # noqa: S301 - what our own parent wrote
+    work = sys.stdin.buffer.read()  # all of it before fn's module loads: the parent writing it waits till then
+    (level, formats), fn, args = pickle.loads(work)  # noqa: S301 - what our own parent wrote
     root = logging.getLogger()
     root.setLevel(level)
     for formatter in formats:
