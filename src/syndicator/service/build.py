@@ -170,14 +170,8 @@ class Builder:
         with self._lock:
             try:
                 report = self._reload(now, self.stopping.progress(progress), changed)
-            except Exception as exc:  # the one catch-all: a failed reload must keep the last good snapshot
-                if isinstance(exc, EmptySourceError | LedgerError | ReloadStopped):  # said in one line, no traceback
-                    what = "stopped" if isinstance(exc, ReloadStopped) else "refused"
-                    logger.log(logging.INFO if what == "stopped" else logging.ERROR, "reload %s reason=%s", what, exc)
-                    self.last_error = str(exc)
-                else:
-                    logger.exception("reload failed")
-                    self.last_error = f"{type(exc).__name__}: {exc}"
+            except Exception as exc:  # noqa: BLE001 - the one catch-all (logged): a failed reload keeps the last snapshot
+                self.last_error = _logged_failure(exc)
                 return ReloadError(self.last_error, exc)
             finally:
                 self._cache_file.finish_apart()  # the copy writing the cache, if one was started
@@ -264,6 +258,16 @@ class Builder:
         changed = report.parsed or report.written or report.removed or report.problems != self._last_problems
         self._last_problems = report.problems
         log_report(report, logging.INFO if changed else logging.DEBUG)  # an unchanged reload is no news
+
+
+def _logged_failure(exc: Exception) -> str:
+    """Log why a reload failed, and say it: a refusal or a stop in one line, anything else with its traceback."""
+    if isinstance(exc, EmptySourceError | LedgerError | ReloadStopped):
+        what = "stopped" if isinstance(exc, ReloadStopped) else "refused"
+        logger.log(logging.INFO if what == "stopped" else logging.ERROR, "reload %s reason=%s", what, exc)
+        return str(exc)
+    logger.exception("reload failed")
+    return f"{type(exc).__name__}: {exc}"
 
 
 def _stamp(report: BuildReport) -> tuple[datetime | None, Stamp]:
