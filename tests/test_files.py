@@ -9,8 +9,11 @@ from pathlib import Path
 import pytest
 
 from syndicator.store.files import OutputError
+from syndicator.store.files import Replaced
 from syndicator.store.files import prune
+from syndicator.store.files import remove_temps
 from syndicator.store.files import target
+from syndicator.store.files import write_atomic
 from syndicator.store.files import write_changed
 
 
@@ -73,3 +76,47 @@ def test_prune_keeps_folders_it_did_not_create(tmp_path: Path) -> None:
     assert created == {"tag", "tag/x", "tag/x/archive"}
     prune(tmp_path, {"category/gone.atom", "tag/x/archive/1.atom"}, set(), created)
     assert (tmp_path / "category").is_dir() and not (tmp_path / "tag").exists()
+
+
+def _kept_aside(folder: Path, name: str) -> list[Path]:
+    return sorted(folder.glob(f".{name}.????????.tmp"))
+
+
+def test_a_replaced_file_keeps_a_second_name_until_released(tmp_path: Path) -> None:
+    """Its blocks are freed by ``release``, not by the rename (ext4 frees them inside it, before the answer)."""
+    write_changed(tmp_path, {"all.atom": b"old", "category/x.rss": b"same"})
+    old_inode = (tmp_path / "all.atom").stat().st_ino
+    replaced = Replaced()
+    _, written = write_changed(tmp_path, {"all.atom": b"new", "category/x.rss": b"same"}, replaced=replaced)
+    assert written == ["all.atom"] and (tmp_path / "all.atom").read_bytes() == b"new"
+    [aside] = _kept_aside(tmp_path, "all.atom")
+    assert aside.read_bytes() == b"old" and aside.stat().st_ino == old_inode and str(aside) in replaced
+    assert not _kept_aside(tmp_path / "category", "x.rss"), "a file not rewritten is not replaced"
+    (tmp_path / ".all.atom.0a1b2c3d.tmp").write_bytes(b"a crash's")
+    assert prune(tmp_path, {"all.atom"}, {"all.atom"}, set(), replaced) == [".all.atom.0a1b2c3d.tmp"]
+    assert aside.exists(), "what the reload keeps aside is not a crash's leftover"
+    replaced.release()
+    assert not _kept_aside(tmp_path, "all.atom") and (tmp_path / "all.atom").read_bytes() == b"new"
+    replaced.release()  # twice is nothing
+
+
+def test_a_state_file_replaced_is_kept_aside_too_and_a_crash_leftover_removed(tmp_path: Path) -> None:
+    write_atomic(tmp_path / "ledger.json", b"{}")
+    replaced = Replaced()
+    write_atomic(tmp_path / "ledger.json", b'{"a": 1}', replaced=replaced)
+    [aside] = _kept_aside(tmp_path, "ledger.json")
+    assert aside.read_bytes() == b"{}" and (tmp_path / "ledger.json").read_bytes() == b'{"a": 1}'
+    (tmp_path / ".ledger.json.0a1b2c3d.tmp").write_bytes(b"a crash's")
+    (tmp_path / ".notes.0a1b2c3d.tmp").write_bytes(b"not ours")
+    assert remove_temps(tmp_path, {"ledger.json"}, replaced) == [".ledger.json.0a1b2c3d.tmp"]
+    assert aside.exists() and (tmp_path / ".notes.0a1b2c3d.tmp").exists()
+
+
+def test_a_new_file_keeps_nothing_and_release_removes_only_the_names_it_made(tmp_path: Path) -> None:
+    replaced = Replaced()
+    write_changed(tmp_path, {"all.atom": b"first"}, replaced=replaced)
+    replaced.keep(tmp_path / "missing.atom")
+    assert not _kept_aside(tmp_path, "all.atom") and not _kept_aside(tmp_path, "missing.atom")
+    (tmp_path / ".all.atom.ffffffff.tmp").write_bytes(b"someone else's")
+    replaced.release()
+    assert (tmp_path / ".all.atom.ffffffff.tmp").exists()

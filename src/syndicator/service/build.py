@@ -56,6 +56,7 @@ from syndicator.service.snapshot import public_problems
 from syndicator.service.snapshot import stored_snapshot
 from syndicator.service.writer import FeedWriter
 from syndicator.store import records as feed_records
+from syndicator.store.files import Replaced
 from syndicator.store.files import prune
 from syndicator.store.keeper import Keeper
 from syndicator.store.records import Stamp
@@ -140,10 +141,11 @@ class Builder:
         self._lock = threading.Lock()
         self.stopping = Stopping()  # set when the process ends: the reload that runs gives up at its next step
         self.cache = PostCache(settings, parallel_from=parallel_from)
-        self.state = Keeper(settings)  # ledger and post cache: read by the first reload or preview, not before serving
+        self.replaced = Replaced()  # the files a reload replaced, their blocks freed by its release (after the answer)
+        self.state = Keeper(settings, self.replaced)  # ledger and post cache: read by the first reload or preview
         memo = EntryMemo(settings, BUILD_SIZES if self.output.forks else SERVING_SIZES, parallel_from=parallel_from)
         split_from = max(1, parallel_from // 10)  # a feed to write costs about what ten posts to parse do
-        self.writer = FeedWriter(settings, memo, Compressor(), self.output, split_from=split_from)
+        self.writer = FeedWriter(settings, memo, Compressor(), self.output, self.replaced, split_from=split_from)
         self.writer.folders = self.state.folders
         self._paging, self._opml, self._layouts = PagingMemo(settings), OpmlMemo(settings), LayoutMemo()
         self._site = SiteWriter(settings, self.writer, static_bytes(settings, FAVICON))  # sitemap, robots, favicon
@@ -159,13 +161,18 @@ class Builder:
         self.listeners: list[Callable[[Snapshot], None]] = []  # told of each new Snapshot after its reload (serve)
 
     def reload(
-        self, now: datetime, progress: Progress | None = None, changed: Collection[str] | None = None
+        self,
+        now: datetime,
+        progress: Progress | None = None,
+        changed: Collection[str] | None = None,
+        *,
+        release: bool = True,
     ) -> BuildReport | ReloadError:
         """Load what changed, render the feeds whose posts changed, write them, publish the new Snapshot.
 
         ``progress(stage, done, total)`` is told how a long load goes. ``changed``
         names the only post files that may have changed (from a watcher); None
-        looks at every file.
+        looks at every file. ``release=False`` leaves the files it replaced kept (a server answers first).
         """
         with self._lock:
             try:
@@ -175,6 +182,8 @@ class Builder:
                 return ReloadError(self.last_error, exc)
             finally:
                 self._cache_file.finish_apart()  # the copy writing the cache, if one was started
+                if release:
+                    self.replaced.release()
             self.last_error = None
             return report
 
@@ -327,13 +336,13 @@ def _ordered(problems: list[LoadProblem]) -> tuple[LoadProblem, ...]:
 def prune_gone(settings: Settings, stored: Keeper, layout: Layout, last: set[str]) -> list[str]:
     """Remove the files the last build recorded writing that this one no longer writes (and emptied folders).
 
-    Nothing to do when the files are those of the last reload (``last``).
+    Nothing to do when the files are those of the last reload (``last``); the replaced files kept aside stay.
     """
     keep = layout.keep
     if keep == last:
         return []
     written = {path for record in stored.records.values() for path in record.files} | {OPML, f"{OPML}.gz"}
-    return prune(settings.output_dir, written, keep, stored.folders)
+    return prune(settings.output_dir, written, keep, stored.folders, stored.replaced)
 
 
 def refuse_empty(settings: Settings, published: int, recorded: int) -> None:

@@ -81,17 +81,19 @@ class Reloads:
         last = self.builder.snapshot
         if only_changes and changed == set() and last is not None and not last.starting and not self.builder.last_error:
             return last.report  # a reload since took the changes (``syndicator build``, say): nothing to look at
-        report = self.builder.reload(self.clock(), changed=changed if only_changes else None)
+        report = self.builder.reload(self.clock(), changed=changed if only_changes else None, release=False)
         if isinstance(report, ReloadError) and watcher is not None:
             watcher.look_at_everything()
         return report
 
     def follow(self, report: BuildReport | ReloadError) -> None:
-        """What follows a reload (a build handed over has its answer first): feeds whose bytes changed queued for
-        WebSub delivery, the next post's reload placed, the listeners told, a change seen meanwhile looked at.
+        """What follows a reload (a build handed over has its answer first): the files it replaced freed, feeds whose
+        bytes changed queued for WebSub delivery, the next post's reload placed, the listeners told, a change seen
+        meanwhile looked at.
 
         Then what the reload made is collected and frozen: the snapshot lives on, out of the full collections.
         """
+        self.builder.replaced.release()
         with self._following:  # a reload on change finding nothing answers the report a build's reload is following
             if isinstance(report, ReloadError) or report is self._followed:
                 return

@@ -63,4 +63,4 @@ class SiteWriter:
             del out.files[url]
         root = self.settings.output_dir
         on_disk = [entry.name for entry in os.scandir(root) if is_part(entry.name)] if root.is_dir() else []
-        return prune(root, on_disk, {*names, *(f"{name}.gz" for name in names)}, set())
+        return prune(root, on_disk, {*names, *(f"{name}.gz" for name in names)}, set(), self.writer.replaced)

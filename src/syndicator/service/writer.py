@@ -32,6 +32,7 @@ from syndicator.served import Served
 from syndicator.served import etag_of
 from syndicator.service.output import HeldFiles
 from syndicator.service.output import Output
+from syndicator.store.files import Replaced
 from syndicator.store.files import write_changed
 from syndicator.store.records import FeedRecord
 
@@ -64,9 +65,17 @@ class FeedWriter:
     """Renders (through the entry memo), gzips and writes feed files, held as its output says; the builder owns it."""
 
     def __init__(
-        self, settings: Settings, memo: EntryMemo, compressor: Compressor, output: Output, *, split_from: int = 200
+        self,
+        settings: Settings,
+        memo: EntryMemo,
+        compressor: Compressor,
+        output: Output,
+        replaced: Replaced | None = None,
+        *,
+        split_from: int = 200,
     ) -> None:
         self.settings = settings
+        self.replaced = replaced  # keeps the files replaced until the builder releases them (its answer comes first)
         self.split_from = split_from  # feeds to render before an output that forks writes half in a forked copy
         self.batch_bytes = BATCH_BYTES  # rendered bytes that close a batch (its last feed may pass them)
         self.memo = memo
@@ -81,7 +90,7 @@ class FeedWriter:
         zipped = self.compressor.all(parts)
         etags = {path: etag_of(body) for path, body in fresh.items()}
         files = {**fresh, **{f"{p}.gz": z for p, z in zipped.items()}}
-        states, changed = write_changed(self.settings.output_dir, files, known, self.folders)
+        states, changed = write_changed(self.settings.output_dir, files, known, self.folders, self.replaced)
         return Written(states, etags, zipped, changed)
 
     def carry_out(self, plan: Plan, catalog: Catalog, files: HeldFiles, progress: Progress | None) -> WriteResult:
@@ -116,10 +125,15 @@ class FeedWriter:
     def _written_apart(
         self, specs: list[tuple[FeedSpec, str]], catalog: Catalog
     ) -> tuple[dict[str, FeedRecord], list[str], set[str]]:
-        """Render and write these feeds (in a forked copy): their records, the paths written, the folders made."""
+        """Render and write these feeds (in a forked copy): their records, the paths written, the folders made.
+
+        The files it replaced are released here: the copy ends with its answer.
+        """
         out = WriteResult({}, {})
         folders = set(self.folders)
         self._render_and_write(out, specs, catalog, {}, None)
+        if self.replaced is not None:
+            self.replaced.release()
         return out.records, out.written, self.folders - folders
 
     def _render_and_write(

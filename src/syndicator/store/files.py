@@ -6,7 +6,9 @@ place that says what a file's state is and how a file is replaced.
 Feed files are replaced by rename, so no reader ever sees a partial one; they
 are not fsynced (they are derived from the posts, and a reload after a power
 loss rewrites any file whose size or mtime is not what was recorded). State
-files, the record of what was written, are fsynced by ``write_atomic``.
+files, the record of what was written, are fsynced by ``write_atomic``. A
+builder keeps the files it replaced by a second name until its reload has
+answered (``Replaced``).
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import secrets
 import stat
 import tempfile
+import threading
 from collections.abc import Collection
 from collections.abc import Iterable
 from collections.abc import Iterator
@@ -65,12 +69,55 @@ def make_folder(folder: Path, root: Path | None = None, created: set[str] | None
             created.add(new.relative_to(root).as_posix())
 
 
+def _temp_start(file: Path) -> str:
+    """How a temp file's name beside ``file`` starts: a dot and the file's name, cut so it stays within 255 bytes."""
+    return "." + file.name.encode("utf-8", "surrogateescape")[:TEMP_NAME_BYTES].decode("utf-8", "ignore")
+
+
+class Replaced:
+    """The files replaced by a reload's writes, each kept by a second name beside it until ``release``.
+
+    A rename over a file frees that file's blocks within the rename when no
+    other name holds them: on ext4 0.2-0.6 ms a feed file, about 2 ms for a
+    5 MB ledger, paid before the reload can answer. With a second name taken
+    first the rename takes microseconds, and the blocks are freed when the
+    builder releases them, after its answer. That name is a temp file's, so
+    one a crash leaves is removed as a crash's temp files are (``prune``,
+    ``remove_temps``).
+    """
+
+    def __init__(self) -> None:
+        self._names: set[str] = set()
+        self._lock = threading.Lock()  # a reload's writer thread keeps, its follow-up may release meanwhile
+
+    def __contains__(self, path: str) -> bool:
+        return path in self._names
+
+    def keep(self, file: Path) -> None:
+        """Before ``file`` is replaced: a second name for it (none when it is missing or the folder takes no links)."""
+        aside = os.path.join(file.parent, f"{_temp_start(file)}.{secrets.token_hex(4)}.tmp")
+        try:
+            os.link(file, aside, follow_symlinks=False)
+        except OSError:
+            return
+        with self._lock:
+            self._names.add(aside)
+
+    def release(self) -> None:
+        """Remove the second names: the replaced files' blocks are freed now (one that cannot go stays a temp file)."""
+        with self._lock:
+            names, self._names = self._names, set()
+        for name in names:
+            try:
+                os.unlink(name)
+            except OSError:
+                continue
+
+
 @contextmanager
 def _temp_beside(file: Path, *, fsync: bool, mode: int = FILE_MODE) -> Iterator[tuple[BinaryIO, str]]:
     """A new temp file beside ``file`` (mode 0644 unless told) to write into; removed again if the block fails."""
-    # The temp name starts like the file's, cut so it stays within 255 bytes however long the file's name is.
-    start = file.name.encode("utf-8", "surrogateescape")[:TEMP_NAME_BYTES].decode("utf-8", "ignore")
-    fd, tmp = tempfile.mkstemp(dir=file.parent, prefix=f".{start}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=file.parent, prefix=f"{_temp_start(file)}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
             yield handle, tmp
@@ -91,24 +138,29 @@ def _write_temp(file: Path, data: bytes, *, fsync: bool) -> str:
 
 
 @contextmanager
-def replacing(file: Path, mode: int = FILE_MODE) -> Iterator[BinaryIO]:
-    """A handle whose bytes replace ``file`` when the block ends (temp, fsync, rename): no reader sees part of it."""
+def replacing(file: Path, mode: int = FILE_MODE, replaced: Replaced | None = None) -> Iterator[BinaryIO]:
+    """A handle whose bytes replace ``file`` when the block ends (temp, fsync, rename): no reader sees part of it.
+
+    ``replaced``: keeps the file replaced by a second name, to be released later.
+    """
     make_folder(file.parent)
     with _temp_beside(file, fsync=True, mode=mode) as (handle, tmp):
         yield handle
     try:
+        if replaced is not None:
+            replaced.keep(file)
         os.replace(tmp, file)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
 
 
-def write_atomic(file: Path, data: bytes, mode: int = FILE_MODE) -> None:
+def write_atomic(file: Path, data: bytes, mode: int = FILE_MODE, replaced: Replaced | None = None) -> None:
     """Replace a file with new bytes so that no reader ever sees a partial file (temp, fsync, rename).
 
     The new file's permissions are ``mode`` (0644: nginx and the server read what is written).
     """
-    with replacing(file, mode) as handle:
+    with replacing(file, mode, replaced) as handle:
         handle.write(data)
 
 
@@ -205,6 +257,7 @@ def write_changed(
     files: Mapping[str, bytes],
     known: Mapping[str, bytes] | None = None,
     created: set[str] | None = None,
+    replaced: Replaced | None = None,
 ) -> tuple[dict[str, tuple[int, int]], list[str]]:
     """Write the files whose bytes differ from what is on disk.
 
@@ -213,7 +266,8 @@ def write_changed(
     ``known`` holds bytes already known to be on disk (the last build's), which
     saves reading them back. Folders it makes are added to ``created``. A gzip
     twin is replaced before its file, so that a crash between the two leaves the
-    plain file old (and recorded as such), never the twin.
+    plain file old (and recorded as such), never the twin. ``replaced`` keeps
+    the files replaced by a second name, to be released later.
     """
 
     root = out_dir.resolve()
@@ -237,6 +291,8 @@ def write_changed(
             temps[path] = _write_temp(file, files[path], fsync=False)
         for path, tmp in sorted(temps.items(), key=lambda item: not item[0].endswith(".gz")):
             file = changed[path]
+            if replaced is not None:
+                replaced.keep(file)
             os.replace(tmp, file)
             state = state_of(file)
             if state is None:
@@ -251,12 +307,15 @@ def write_changed(
 _TEMP_NAME = re.compile(r"\.(?P<name>.+)\.[a-z0-9_]{8}\.tmp\Z")  # what _write_temp's mkstemp names look like
 
 
-def prune(out_dir: Path, previous: Iterable[str], keep: Collection[str], folders: set[str]) -> list[str]:
+def prune(
+    out_dir: Path, previous: Iterable[str], keep: Collection[str], folders: set[str], replaced: Replaced | None = None
+) -> list[str]:
     """Remove the files this builder wrote before (``previous``) that it no longer writes; return their paths.
 
     Nothing else under out_dir is touched, but for temp files of our own writes
-    left by a crash beside the files we keep. A folder goes only when it is empty
-    and in ``folders`` (those we created); it is then dropped from that set.
+    left by a crash beside the files we keep (not those ``replaced`` keeps). A
+    folder goes only when it is empty and in ``folders`` (those we created); it
+    is then dropped from that set.
     """
     removed: list[str] = []
     root = out_dir.resolve()
@@ -271,7 +330,7 @@ def prune(out_dir: Path, previous: Iterable[str], keep: Collection[str], folders
             file.unlink()
             removed.append(rel)
     for folder, kept in _by_folder(keep, removed).items():
-        removed += _remove_temps(root, folder, kept)
+        removed += _remove_temps(root, folder, kept, replaced)
     for folder in sorted(folders, key=lambda f: f.count("/"), reverse=True):
         full = root / folder
         try:
@@ -294,8 +353,15 @@ def _by_folder(keep: Iterable[str], removed: Iterable[str]) -> dict[str, set[str
     return names
 
 
-def _remove_temps(root: Path, folder: str, names: set[str]) -> list[str]:
-    """Remove the temp files of writes of these names in one folder (a crash leaves them); return their paths."""
+def remove_temps(folder: Path, names: set[str], replaced: Replaced | None = None) -> list[str]:
+    """Remove the temp files of writes of these names in a folder (a crash leaves them), but those ``replaced``
+    keeps; return their names."""
+    return _remove_temps(folder, "", names, replaced)
+
+
+def _remove_temps(root: Path, folder: str, names: set[str], replaced: Replaced | None = None) -> list[str]:
+    """Remove the temp files of writes of these names in one folder (a crash leaves them), but those ``replaced``
+    keeps; return their paths."""
     removed: list[str] = []
     try:
         entries = list(os.scandir(root / folder))
@@ -304,6 +370,8 @@ def _remove_temps(root: Path, folder: str, names: set[str]) -> list[str]:
     for entry in entries:
         match = _TEMP_NAME.match(entry.name)
         if match and match.group("name") in names and entry.is_file(follow_symlinks=False):
+            if replaced is not None and entry.path in replaced:
+                continue
             os.unlink(entry.path)
             removed.append(f"{folder}/{entry.name}" if folder else entry.name)
     return removed

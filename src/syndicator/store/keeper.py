@@ -17,7 +17,10 @@ from syndicator.core.ledger import entry_line as ledger_line
 from syndicator.core.recovery import Recovered
 from syndicator.model import LoadProblem
 from syndicator.store import state
+from syndicator.store.files import Replaced
+from syndicator.store.files import remove_temps
 from syndicator.store.files import write_atomic
+from syndicator.store.records import FEEDS_STATE_FILE
 from syndicator.store.records import FeedRecord
 from syndicator.store.records import RecordsFile
 
@@ -31,10 +34,13 @@ class Keeper:
     ids are lost), ``records`` of the feed files written, ``folders`` of
     output_dir the builds created, ``feeds`` ever published. All but the
     ledger are read at once: a damaged one is a StateError before anything runs.
+    ``replaced``: keeps the files its saves replace (the builder's), until released.
     """
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, replaced: Replaced | None = None) -> None:
         self.settings = settings
+        self.replaced = replaced
+        self._saved = False  # no save yet: the temp files a crash left beside these files are removed first
         self.adopting = False  # output_dir was another state_dir's: what it published is read back too (adopt)
         self._records_file = RecordsFile(settings)
         self.records: dict[str, FeedRecord] = self._records_file.read()
@@ -91,15 +97,19 @@ class Keeper:
         self, records: dict[str, FeedRecord], ledger: dict[str, Record], feeds: dict[str, str], folders: set[str]
     ) -> None:
         """Write what changed since the last save (``folders``: the set before this reload's writes)."""
+        if not self._saved:
+            names = {state.FOLDERS_FILE, FEEDS_STATE_FILE, state.LEDGER_FILE, FEEDS_KNOWN_FILE}
+            remove_temps(self.settings.state_dir, names, self.replaced)
+            self._saved = True
         if self.folders != folders:
-            state.write_folders(self.settings, self.folders)
+            state.write_folders(self.settings, self.folders, self.replaced)
         if records != self.records:
-            self._records_file.write(records)
+            self._records_file.write(records, self.replaced)
         if ledger != self.ledger or self.ledger_problem is not None:
-            state.write_ledger(self.settings, self._ledger_lines(ledger))
+            state.write_ledger(self.settings, self._ledger_lines(ledger), self.replaced)
         if feeds != self.feeds:
             document = json.dumps(feeds, ensure_ascii=False, indent=0, sort_keys=True)
-            write_atomic(self.settings.state_dir / FEEDS_KNOWN_FILE, document.encode("utf-8"))
+            write_atomic(self.settings.state_dir / FEEDS_KNOWN_FILE, document.encode("utf-8"), replaced=self.replaced)
         self.records, self.ledger, self.feeds = records, ledger, feeds
         self.ledger_problem, self.recovered = None, Recovered()
 

@@ -25,6 +25,7 @@ from syndicator.core.urls import OPML
 from syndicator.digest import digest
 from syndicator.model import LoadProblem
 from syndicator.store.files import FileState
+from syndicator.store.files import Replaced
 from syndicator.store.files import file_state
 from syndicator.store.files import state_of
 from syndicator.store.files import write_atomic
@@ -85,8 +86,8 @@ class RecordsFile:
             members.append(known[1])
         return ("{" + ",".join(members) + "}").encode("utf-8")
 
-    def write(self, records: dict[str, FeedRecord]) -> None:
-        write_atomic(self.path, self.dump(records))
+    def write(self, records: dict[str, FeedRecord], replaced: Replaced | None = None) -> None:
+        write_atomic(self.path, self.dump(records), replaced=replaced)
 
 
 @dataclass(frozen=True, slots=True)

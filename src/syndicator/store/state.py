@@ -38,6 +38,7 @@ from syndicator.core.recovery import recover_ids
 from syndicator.core.recovery import recover_stones
 from syndicator.digest import digest_text
 from syndicator.model import LoadProblem
+from syndicator.store.files import Replaced
 from syndicator.store.files import replacing
 from syndicator.store.files import write_atomic
 
@@ -175,9 +176,9 @@ def recover_published(output_dir: Path) -> Recovered:
     return Recovered(entries, stones)
 
 
-def write_ledger(settings: Settings, lines: Sequence[bytes]) -> None:
+def write_ledger(settings: Settings, lines: Sequence[bytes], replaced: Replaced | None = None) -> None:
     """Write the ledger file from its posts' lines, in source order (``Keeper`` keeps the unchanged ones)."""
-    write_atomic(settings.state_dir / LEDGER_FILE, file_of(lines))
+    write_atomic(settings.state_dir / LEDGER_FILE, file_of(lines), replaced=replaced)
 
 
 def read_folders(settings: Settings) -> set[str]:
@@ -192,9 +193,9 @@ def _folders(data: bytes) -> set[str]:
     return set(document)
 
 
-def write_folders(settings: Settings, folders: set[str]) -> None:
+def write_folders(settings: Settings, folders: set[str], replaced: Replaced | None = None) -> None:
     data = json.dumps(sorted(folders), ensure_ascii=False, indent=0).encode("utf-8")
-    write_atomic(settings.state_dir / FOLDERS_FILE, data)
+    write_atomic(settings.state_dir / FOLDERS_FILE, data, replaced=replaced)
 
 
 def load_post_cache(settings: Settings) -> tuple[Any, CacheFileState | None]:
