@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import feedparser
@@ -14,14 +15,19 @@ from support.factories import NOW
 from syndicator.cli import cli
 from syndicator.config import Settings
 from syndicator.core.ledger import Record
+from syndicator.core.ledger import apply_journal
 from syndicator.core.ledger import dumps
 from syndicator.core.ledger import entry_line
+from syndicator.core.ledger import journal_head
+from syndicator.core.ledger import journal_line
 from syndicator.core.ledger import loads
 from syndicator.core.ledger import written_lines
 from syndicator.service.build import Builder
 from syndicator.service.build import ReloadError
 from syndicator.service.http.app import create_app
 from syndicator.store.state import LEDGER_FILE
+from syndicator.store.state import LEDGER_JOURNAL_FILE
+from syndicator.store.state import read_ledger
 
 
 def ids(builder: Builder) -> list[str]:
@@ -264,3 +270,60 @@ def test_a_renamed_post_file_keeps_its_id_and_its_old_url(settings: Settings, wr
     again = Builder(settings)  # a new process reads the same from the ledger
     again.reload(NOW)
     assert again.snapshot is not None and again.snapshot.catalog.posts[0].id == published
+
+
+def test_a_journal_left_by_a_crash_is_read_with_the_ledger_file_it_follows(
+    settings: Settings, write_post: Callable[..., Path]
+) -> None:
+    """A server's reload appends its changed lines to the journal before its answer and writes the file whole after;
+    a crash between leaves the journal, which the next start applies (and writes whole), unless it follows another
+    file, and up to a line cut short."""
+    for name in ("a", "b", "c"):
+        write_post(f"{name}.md", title=name.upper(), body=f"{name} first")
+    Builder(settings).reload(NOW)
+    ledger_file, journal = settings.state_dir / LEDGER_FILE, settings.state_dir / LEDGER_JOURNAL_FILE
+    before = ledger_file.read_bytes()
+    write_post("a.md", title="A, edited", body="a second")
+    (settings.posts_dir / "c.md").unlink()
+    crashed = Builder(settings)
+    crashed.reload(NOW, release=False)  # answered; the process ends before it settles
+    assert ledger_file.read_bytes() == before and journal.is_file()
+    held = dict(crashed.state.ledger)
+    assert held["a.md"].title == "A, edited" and held["c.md"].deleted
+    assert read_ledger(settings)[0] == held, "the file and its journal say what the builder held"
+    with journal.open("ab") as file:
+        file.write(b'"b.md":{"id":"tag:cut')  # a line cut short: the rest of the journal stands
+    assert read_ledger(settings)[0] == held
+    restarted = Builder(settings)
+    restarted.reload(NOW)
+    assert loads(ledger_file.read_bytes()) == held and not journal.exists()
+    assert ids(restarted) == ids(crashed)
+
+
+def test_a_journal_of_another_ledger_file_is_not_applied(settings: Settings, write_post: Callable[..., Path]) -> None:
+    write_post("a.md", title="A")
+    Builder(settings).reload(NOW)
+    ledger_file, journal = settings.state_dir / LEDGER_FILE, settings.state_dir / LEDGER_JOURNAL_FILE
+    record = loads(ledger_file.read_bytes())["a.md"]
+    st = ledger_file.stat()
+    other = (st.st_size, st.st_mtime_ns, st.st_ino + 1)
+    journal.write_bytes(journal_head(other) + b"\n" + journal_line("a.md", replace(record, title="Stale")) + b"\n")
+    assert read_ledger(settings)[0]["a.md"].title == "A"
+    write_post("a.md", title="A, edited")
+    builder = Builder(settings)
+    builder.reload(NOW, release=False)  # the journal is started afresh for this file
+    assert read_ledger(settings)[0]["a.md"].title == "A, edited"
+    assert journal.read_bytes().count(b"\n") == 2 and b"Stale" not in journal.read_bytes()
+    builder.state.settle()
+    assert loads(ledger_file.read_bytes())["a.md"].title == "A, edited" and not journal.exists()
+
+
+def test_a_journal_line_of_null_removes_the_post() -> None:
+    ledger = {"a.md": Record("id-a", "a", ()), "b.md": Record("id-b", "b", ())}
+    lines = {source: entry_line(source, record) for source, record in ledger.items()}
+    journal = b"\n".join(
+        [journal_head((1, 2, 3)), journal_line("a.md", None), journal_line("c.md", Record("c", "c", ()))]
+    )
+    assert apply_journal(journal + b"\n", (1, 2, 3), ledger, lines)
+    assert list(ledger) == ["b.md", "c.md"] and lines["c.md"] == journal_line("c.md", ledger["c.md"])
+    assert not apply_journal(journal, (1, 2, 4), ledger, lines)

@@ -56,7 +56,6 @@ from syndicator.service.snapshot import public_problems
 from syndicator.service.snapshot import stored_snapshot
 from syndicator.service.writer import FeedWriter
 from syndicator.store import records as feed_records
-from syndicator.store.files import Replaced
 from syndicator.store.files import prune
 from syndicator.store.keeper import Keeper
 from syndicator.store.records import Stamp
@@ -141,11 +140,10 @@ class Builder:
         self._lock = threading.Lock()
         self.stopping = Stopping()  # set when the process ends: the reload that runs gives up at its next step
         self.cache = PostCache(settings, parallel_from=parallel_from)
-        self.replaced = Replaced()  # the files a reload replaced, their blocks freed by its release (after the answer)
-        self.state = Keeper(settings, self.replaced)  # ledger and post cache: read by the first reload or preview
+        self.state = Keeper(settings)  # ledger and post cache: read by the first reload or preview; settled after it
         memo = EntryMemo(settings, BUILD_SIZES if self.output.forks else SERVING_SIZES, parallel_from=parallel_from)
         split_from = max(1, parallel_from // 10)  # a feed to write costs about what ten posts to parse do
-        self.writer = FeedWriter(settings, memo, Compressor(), self.output, self.replaced, split_from=split_from)
+        self.writer = FeedWriter(settings, memo, Compressor(), self.output, self.state.replaced, split_from=split_from)
         self.writer.folders = self.state.folders
         self._paging, self._opml, self._layouts = PagingMemo(settings), OpmlMemo(settings), LayoutMemo()
         self._site = SiteWriter(settings, self.writer, static_bytes(settings, FAVICON))  # sitemap, robots, favicon
@@ -172,7 +170,7 @@ class Builder:
 
         ``progress(stage, done, total)`` is told how a long load goes. ``changed``
         names the only post files that may have changed (from a watcher); None
-        looks at every file. ``release=False`` leaves the files it replaced kept (a server answers first).
+        looks at every file. ``release=False`` leaves the state unsettled (a server answers first: ``Keeper.settle``).
         """
         with self._lock:
             try:
@@ -183,7 +181,7 @@ class Builder:
             finally:
                 self._cache_file.finish_apart()  # the copy writing the cache, if one was started
                 if release:
-                    self.replaced.release()
+                    self.state.settle()
             self.last_error = None
             return report
 

@@ -87,13 +87,13 @@ class Reloads:
         return report
 
     def follow(self, report: BuildReport | ReloadError) -> None:
-        """What follows a reload (a build handed over has its answer first): the files it replaced freed, feeds whose
+        """What follows a reload (a build handed over has its answer first): its state settled, feeds whose
         bytes changed queued for WebSub delivery, the next post's reload placed, the listeners told, a change seen
         meanwhile looked at.
 
         Then what the reload made is collected and frozen: the snapshot lives on, out of the full collections.
         """
-        self.builder.replaced.release()
+        self.builder.state.settle()
         with self._following:  # a reload on change finding nothing answers the report a build's reload is following
             if isinstance(report, ReloadError) or report is self._followed:
                 return

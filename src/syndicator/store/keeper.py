@@ -8,12 +8,14 @@ from __future__ import annotations
 import itertools
 import json
 import operator
+import threading
 from collections.abc import Sequence
 from typing import cast
 
 from syndicator.config import Settings
 from syndicator.core.ledger import Record
 from syndicator.core.ledger import entry_line as ledger_line
+from syndicator.core.ledger import journal_line
 from syndicator.core.recovery import Recovered
 from syndicator.model import LoadProblem
 from syndicator.store import state
@@ -25,6 +27,7 @@ from syndicator.store.records import FeedRecord
 from syndicator.store.records import RecordsFile
 
 FEEDS_KNOWN_FILE = "feeds-known.json"  # every feed ever published, and when it went (410 Gone)
+JOURNAL_MOST = 100  # posts changed in one save, past which the ledger file is written whole instead
 
 
 class Keeper:
@@ -34,13 +37,19 @@ class Keeper:
     ids are lost), ``records`` of the feed files written, ``folders`` of
     output_dir the builds created, ``feeds`` ever published. All but the
     ledger are read at once: a damaged one is a StateError before anything runs.
-    ``replaced``: keeps the files its saves replace (the builder's), until released.
+
+    What a server's reload need not do before its answer waits for ``settle``:
+    the files its writes replaced are kept by a second name (``replaced``, the
+    builder's writer's too), and a few changed posts' lines go to the ledger's
+    journal (fsynced) rather than rewriting the whole file.
     """
 
-    def __init__(self, settings: Settings, replaced: Replaced | None = None) -> None:
+    def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.replaced = replaced
+        self.replaced = Replaced()
+        self._lock = threading.Lock()  # a save (in a reload) and a settle (after another's answer) take turns
         self._saved = False  # no save yet: the temp files a crash left beside these files are removed first
+        self._journaled = False  # the ledger file lags behind its journal
         self.adopting = False  # output_dir was another state_dir's: what it published is read back too (adopt)
         self._records_file = RecordsFile(settings)
         self.records: dict[str, FeedRecord] = self._records_file.read()
@@ -91,27 +100,53 @@ class Keeper:
         )
         order = sorted(self.ledger)
         self._written = (order, [self.ledger[source] for source in order], [lines.get(source) for source in order])
+        self._journaled = (self.settings.state_dir / state.LEDGER_JOURNAL_FILE).exists()
         self.started = True
 
     def save(
         self, records: dict[str, FeedRecord], ledger: dict[str, Record], feeds: dict[str, str], folders: set[str]
     ) -> None:
         """Write what changed since the last save (``folders``: the set before this reload's writes)."""
-        if not self._saved:
-            names = {state.FOLDERS_FILE, FEEDS_STATE_FILE, state.LEDGER_FILE, FEEDS_KNOWN_FILE}
-            remove_temps(self.settings.state_dir, names, self.replaced)
-            self._saved = True
-        if self.folders != folders:
-            state.write_folders(self.settings, self.folders, self.replaced)
-        if records != self.records:
-            self._records_file.write(records, self.replaced)
-        if ledger != self.ledger or self.ledger_problem is not None:
-            state.write_ledger(self.settings, self._ledger_lines(ledger), self.replaced)
-        if feeds != self.feeds:
-            document = json.dumps(feeds, ensure_ascii=False, indent=0, sort_keys=True)
-            write_atomic(self.settings.state_dir / FEEDS_KNOWN_FILE, document.encode("utf-8"), replaced=self.replaced)
-        self.records, self.ledger, self.feeds = records, ledger, feeds
-        self.ledger_problem, self.recovered = None, Recovered()
+        with self._lock:
+            if not self._saved:
+                names = {state.FOLDERS_FILE, FEEDS_STATE_FILE, state.LEDGER_FILE, FEEDS_KNOWN_FILE}
+                remove_temps(self.settings.state_dir, names, self.replaced)
+                self._saved = True
+            if self.folders != folders:
+                state.write_folders(self.settings, self.folders, self.replaced)
+            if records != self.records:
+                self._records_file.write(records, self.replaced)
+            if ledger != self.ledger or self.ledger_problem is not None:
+                self._save_ledger(ledger)
+            if feeds != self.feeds:
+                document = json.dumps(feeds, ensure_ascii=False, indent=0, sort_keys=True).encode("utf-8")
+                write_atomic(self.settings.state_dir / FEEDS_KNOWN_FILE, document, replaced=self.replaced)
+            self.records, self.ledger, self.feeds = records, ledger, feeds
+            self.ledger_problem, self.recovered = None, Recovered()
+
+    def settle(self) -> None:
+        """After a reload's answer: the ledger file written whole if its journal is ahead; the replaced files freed."""
+        with self._lock:
+            if self._journaled:
+                self._write_ledger(self.ledger)
+        self.replaced.release()
+
+    def _save_ledger(self, ledger: dict[str, Record]) -> None:
+        """The lines of the posts that changed appended to the journal, when they are a few and the file is whole;
+        else the file written whole."""
+        last = self.ledger
+        changed = [source for source, record in ledger.items() if last.get(source) is not record]
+        gone = sorted(last.keys() - ledger.keys())
+        if self.ledger_problem is None and last and len(changed) + len(gone) <= JOURNAL_MOST:
+            lines = [journal_line(source, ledger[source]) for source in changed]
+            if state.append_ledger(self.settings, lines + [journal_line(source, None) for source in gone]):
+                self._journaled = True
+                return
+        self._write_ledger(ledger)  # many changed, or no ledger file to follow (lost, or removed meanwhile)
+
+    def _write_ledger(self, ledger: dict[str, Record]) -> None:
+        state.write_ledger(self.settings, self._ledger_lines(ledger), self.replaced)
+        self._journaled = False
 
 
 def _line(known: tuple[Record, bytes | None] | None, source: str, record: Record) -> bytes:

@@ -34,6 +34,7 @@ from syndicator.store.sources import scan
 from syndicator.store.sources import states_digest
 from syndicator.store.state import DAMAGED
 from syndicator.store.state import LEDGER_FILE
+from syndicator.store.state import LEDGER_JOURNAL_FILE
 from syndicator.store.state import fingerprint
 from syndicator.store.state import read_cache
 from syndicator.store.state import read_state
@@ -225,6 +226,8 @@ def _still_valid(settings: Settings, document: dict[str, Any], now: datetime) ->
     if due is not None and datetime.fromisoformat(due) <= now:
         return False
     recorded = (document["ledger"], document["index"], document["assets_state"])
+    if (state_dir / LEDGER_JOURNAL_FILE).exists():  # a server's reload, or a crash, left the ledger file behind
+        return False
     if recorded != (
         _file_state(state_dir / LEDGER_FILE),
         _file_state(settings.output_dir / OPML),

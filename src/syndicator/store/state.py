@@ -29,7 +29,9 @@ from syndicator import __version__
 from syndicator.config import Settings
 from syndicator.core.catalog import TAXONOMIES
 from syndicator.core.ledger import Record
+from syndicator.core.ledger import apply_journal
 from syndicator.core.ledger import file_of
+from syndicator.core.ledger import journal_head
 from syndicator.core.ledger import loads
 from syndicator.core.ledger import written_lines
 from syndicator.core.recovery import LedgerError
@@ -38,8 +40,11 @@ from syndicator.core.recovery import recover_ids
 from syndicator.core.recovery import recover_stones
 from syndicator.digest import digest_text
 from syndicator.model import LoadProblem
+from syndicator.store.files import FileState
 from syndicator.store.files import Replaced
+from syndicator.store.files import file_state
 from syndicator.store.files import replacing
+from syndicator.store.files import state_of
 from syndicator.store.files import write_atomic
 
 logger = logging.getLogger(__name__)
@@ -47,6 +52,7 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 LEDGER_FILE = "ledger.json"
+LEDGER_JOURNAL_FILE = "ledger.journal"  # the lines changed since ledger.json was written whole (core.ledger)
 FOLDERS_FILE = "folders.json"  # the folders of output_dir a build created (only those may be removed)
 POSTS_CACHE_FILE = "posts.cache"
 POSTS_CACHE_VERSION = 8
@@ -140,10 +146,13 @@ def read_ledger(
     """
     path = settings.state_dir / LEDGER_FILE
     try:
-        data = path.read_bytes()
+        with path.open("rb") as file:
+            data, base = file.read(), file_state(os.fstat(file.fileno()))
         ledger = loads(data)
         recovered = recover_published(settings.output_dir) if adopting else Recovered()
-        return ledger, None, recovered, written_lines(data, ledger)
+        lines = written_lines(data, ledger)
+        _journaled(settings, base, ledger, lines)
+        return ledger, None, recovered, lines
     except FileNotFoundError:
         reason = "missing"
     except (OSError, *DAMAGED) as exc:
@@ -177,8 +186,40 @@ def recover_published(output_dir: Path) -> Recovered:
 
 
 def write_ledger(settings: Settings, lines: Sequence[bytes], replaced: Replaced | None = None) -> None:
-    """Write the ledger file from its posts' lines, in source order (``Keeper`` keeps the unchanged ones)."""
+    """Write the ledger file whole from its posts' lines, in source order (``Keeper`` keeps the unchanged ones); its
+    journal goes after it (a crash between the two leaves a journal of another file: not applied)."""
     write_atomic(settings.state_dir / LEDGER_FILE, file_of(lines), replaced=replaced)
+    (settings.state_dir / LEDGER_JOURNAL_FILE).unlink(missing_ok=True)
+
+
+def append_ledger(settings: Settings, lines: Sequence[bytes]) -> bool:
+    """Append posts' lines (``journal_line``'s) to the journal of the ledger file as it is now, and fsync them;
+    False when there is no ledger file.
+
+    A journal of another ledger file (a crash's) is started afresh.
+    """
+    base = state_of(settings.state_dir / LEDGER_FILE)
+    if base is None:
+        return False
+    head = journal_head(base)
+    with (settings.state_dir / LEDGER_JOURNAL_FILE).open("a+b") as journal:
+        journal.seek(0)
+        if journal.readline().rstrip(b"\n") != head:
+            journal.truncate(0)
+            lines = [head, *lines]
+        journal.write(b"".join(line + b"\n" for line in lines))
+        journal.flush()
+        os.fsync(journal.fileno())
+    return True
+
+
+def _journaled(settings: Settings, base: FileState, ledger: dict[str, Record], lines: dict[str, bytes]) -> None:
+    """Apply the journal of this ledger file (its state ``base``) to what was read of it (any other is not)."""
+    try:
+        data = (settings.state_dir / LEDGER_JOURNAL_FILE).read_bytes()
+    except FileNotFoundError:
+        return
+    apply_journal(data, base, ledger, lines)
 
 
 def read_folders(settings: Settings) -> set[str]:
