@@ -4,8 +4,11 @@ links that lead out, which publish nothing."""
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable
 from pathlib import Path
+
+import pytest
 
 from support.factories import NOW
 from support.mediafiles import SECRET
@@ -16,6 +19,8 @@ from syndicator.incremental.postcache import PostCache
 from syndicator.service.assets import AssetWriter
 from syndicator.service.build import Builder
 from syndicator.store.files import file_state
+from syndicator.store.sources import Listings
+from syndicator.store.sources import asset_states
 from syndicator.store.sources import scan
 
 LEAVES = "a link that leads out of posts_dir: not published"
@@ -143,3 +148,62 @@ def test_ignore_rules(tmp_path: Path) -> None:
         (tmp_path / name).write_text("x")
     found = sorted(p.relative_to(tmp_path).as_posix() for p in (Path(e.path) for e in scan(str(tmp_path))))
     assert found == ["a.md", "b.markdown", "sub/g.md"]
+
+
+def _age(*folders: Path) -> None:
+    """Folders last changed an hour ago (their listings can then be kept)."""
+    for folder in folders:
+        os.utime(folder, (NOW.timestamp() - 3600, NOW.timestamp() - 3600))
+
+
+def test_an_unchanged_folder_is_not_listed_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its entries are the last scan's until a name in it is added, removed or renamed (its mtime changes)."""
+    posts = tmp_path / "posts"
+    (posts / "2024").mkdir(parents=True)
+    for name in ("2024/a.md", "2024/b.md", "top.md", "2024/photo.jpg"):
+        (posts / name).write_text(name)
+    _age(posts, posts / "2024")
+    listed: list[str] = []
+    scandir = os.scandir
+    monkeypatch.setattr(os, "scandir", lambda path: listed.append(str(path)) or scandir(path))
+    listings = Listings()
+
+    def names(assets: list[os.DirEntry[str]] | None = None) -> list[str]:
+        return sorted(os.path.relpath(e.path, posts) for e in scan(str(posts), None, assets, None, listings))
+
+    assert names() == ["2024/a.md", "2024/b.md", "top.md"] and len(listed) == 2
+    assets: list[os.DirEntry[str]] = []
+    assert names(assets) == ["2024/a.md", "2024/b.md", "top.md"] and len(listed) == 2, "nothing listed again"
+    assert [e.name for e in assets] == ["photo.jpg"]
+    assert [state[0] for _path, state in asset_states(str(posts), assets)] == [len("2024/photo.jpg")]
+    (posts / "2024/photo.jpg").write_bytes(b"a larger photo, written in place")
+    again: list[os.DirEntry[str]] = []
+    names(again)
+    assert again == assets and len(listed) == 2, "the very entries of the last scan"
+    assert [state[0] for _path, state in asset_states(str(posts), again)] == [32], "its own stat, not the entry's"
+    (posts / "2024/c.md").write_text("new")
+    assert names() == ["2024/a.md", "2024/b.md", "2024/c.md", "top.md"] and listed[2:] == [str(posts / "2024")]
+    (posts / "2024/a.md").rename(posts / "2024/d.md")
+    (posts / "top.md").unlink()
+    assert names() == ["2024/b.md", "2024/c.md", "2024/d.md"]
+    assert names() == ["2024/b.md", "2024/c.md", "2024/d.md"] and len(listed) == 7, "changed just now: listed again"
+    _age(posts, posts / "2024")
+    names()
+    count = len(listed)
+    assert names() == ["2024/b.md", "2024/c.md", "2024/d.md"] and len(listed) == count
+    shutil.rmtree(posts / "2024")
+    assert names() == []
+
+
+def test_an_edit_in_an_unchanged_folder_is_still_seen(settings: Settings, write_post: Callable[..., Path]) -> None:
+    """An edit in place changes no folder: the file's own stat tells it (never the stat its kept entry made)."""
+    post = write_post("2024/a.md", title="A")
+    write_post("2024/b.md", title="B")
+    _age(settings.posts_dir, settings.posts_dir / "2024")
+    cache = PostCache(settings)
+    cache.refresh()
+    cache.refresh()
+    post.write_text(post.read_text().replace("title: 'A'", "title: 'A, edited'"))
+    os.utime(post, ns=(1, 1))
+    posts, _ = cache.refresh()
+    assert sorted(p.title for p in posts) == ["A, edited", "B"] and cache.parsed == 3

@@ -39,6 +39,7 @@ from syndicator.model import by_fields
 from syndicator.store.files import FileState
 from syndicator.store.files import file_state
 from syndicator.store.sources import LEAVING_FOLDER
+from syndicator.store.sources import Listings
 from syndicator.store.sources import is_post_path
 from syndicator.store.sources import printable
 from syndicator.store.sources import read_post_file
@@ -86,11 +87,8 @@ class _Names:
 
 
 class PostCache:
-    """Keeps every post file's last parse, re-parsing only files that changed.
-
-    ``parallel_from``: how many files to (re)load at once before a forked copy
-    of the process takes half of them.
-    """
+    """Keeps every post file's last parse, re-parsing only files that changed; ``parallel_from``: how many files to
+    (re)load at once before a forked copy of the process takes half of them."""
 
     def __init__(self, settings: Settings, *, parallel_from: int = 2000) -> None:
         self.settings = settings
@@ -103,6 +101,7 @@ class PostCache:
         self._linked = False  # posts_dir has symlinked folders
         self._root = real_root(str(settings.posts_dir))  # what every file read must be inside
         self._outside: list[LoadProblem] = []  # a warning for each link to a folder outside posts_dir
+        self._listings = Listings()  # each folder's entries, listed again when the folder changes
         self._slugify = functools.lru_cache(maxsize=65536)(slugify)  # names repeat across posts
         self._sanitizer = Sanitizer()  # one cleaner for every post this cache parses
         self.assets = AssetIndex(settings)
@@ -184,10 +183,10 @@ class PostCache:
         linked: list[str] = []
         outside: list[str] = []
         assets: list[os.DirEntry[str]] = []
-        for dir_entry in scan(str(self.settings.posts_dir), linked, assets, outside):
+        for dir_entry in scan(str(self.settings.posts_dir), linked, assets, outside, self._listings):
             full = dir_entry.path
             try:
-                st = dir_entry.stat()
+                st = os.stat(full)  # by path: an unchanged folder's entries are the last scan's
             except OSError:
                 continue  # vanished between listing and stat
             old = self.entries.get(full)

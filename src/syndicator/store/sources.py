@@ -10,6 +10,8 @@ from __future__ import annotations
 import errno
 import os
 import stat
+import time
+from collections.abc import Collection
 from collections.abc import Iterable
 from typing import BinaryIO
 
@@ -56,11 +58,74 @@ def leaves(full: str, root: str) -> bool:
     return os.path.islink(full) and not within(os.path.realpath(full), root)
 
 
+Listed = tuple[list[os.DirEntry[str]], list[os.DirEntry[str]], list[os.DirEntry[str]]]  # folders, posts, assets
+RACY_NS = 2 * 10**9  # a folder changed this close before it was listed may change again within its mtime's tick
+
+
+class Listings:
+    """Each folder's entries as ``scan`` last listed them, kept while the folder's state (size, mtime, inode) is
+    unchanged: a name is added, removed or renamed only with its folder's mtime.
+
+    Listing 10,000 post files costs a reload about 9 ms, and allocating fresh
+    entries makes their stat slower too; the stat of each file still tells
+    an edit. A folder whose mtime was within two seconds of its listing is
+    listed again next time (a file system with coarse times could change it
+    within the same tick), as git's untracked cache does.
+    """
+
+    def __init__(self) -> None:
+        self._known: dict[str, tuple[FileState, Listed]] = {}
+
+    def listed(self, folder: str) -> Listed | None:
+        """A folder's entries (None when it cannot be listed): the last ones while it is unchanged."""
+        try:
+            state = file_state(os.stat(folder))
+        except OSError:
+            return None
+        known = self._known.get(folder)
+        if known is not None and known[0] == state:
+            return known[1]
+        listed_at = time.time_ns()
+        found = _listed(folder)
+        if found is not None and state[1] < listed_at - RACY_NS:
+            self._known[folder] = (state, found)
+        else:
+            self._known.pop(folder, None)
+        return found
+
+    def keep_only(self, folders: Collection[str]) -> None:
+        """Forget the folders a scan no longer reached."""
+        if len(folders) != len(self._known):
+            self._known = {folder: known for folder, known in self._known.items() if folder in folders}
+
+
+def _listed(folder: str) -> Listed | None:
+    """A folder's subfolders (links to folders among them), post files and assets, but ignored names."""
+    folders: list[os.DirEntry[str]] = []
+    posts: list[os.DirEntry[str]] = []
+    assets: list[os.DirEntry[str]] = []
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if is_ignored(entry.name):
+                    continue
+                if entry.is_dir(follow_symlinks=True):
+                    folders.append(entry)
+                elif entry.name.lower().endswith(POST_SUFFIXES):
+                    posts.append(entry)
+                else:
+                    assets.append(entry)
+    except OSError:
+        return None
+    return folders, posts, assets
+
+
 def scan(
     root: str,
     linked: list[str] | None = None,
     assets: list[os.DirEntry[str]] | None = None,
     outside: list[str] | None = None,
+    listings: Listings | None = None,
 ) -> list[os.DirEntry[str]]:
     """Post files under root as DirEntry objects (scandir: no per-file path parsing), in no particular order.
 
@@ -70,6 +135,8 @@ def scan(
     followed (its path is added to ``outside``). Anything with a post's name
     that is not a folder is listed, FIFOs included, for the reader to report.
     Every other file that is not ignored is added to ``assets`` when it is given.
+    With ``listings``, an unchanged folder's entries are the last scan's: stat
+    an entry by its path, never by its ``stat()``, which keeps what it found first.
     """
     found: list[os.DirEntry[str]] = []
     try:
@@ -77,22 +144,22 @@ def scan(
     except OSError:
         return found
     visited = {(root_st.st_dev, root_st.st_ino)}
-    folders = [root]
+    folders, reached = [root], []
     real = real_root(root)
     while folders:
-        try:
-            with os.scandir(folders.pop()) as entries:
-                for entry in entries:
-                    if is_ignored(entry.name):
-                        continue
-                    if entry.is_dir(follow_symlinks=True):
-                        _descend(entry, visited, folders, (real, linked, outside))
-                    elif entry.name.lower().endswith(POST_SUFFIXES):
-                        found.append(entry)
-                    elif assets is not None:
-                        assets.append(entry)
-        except OSError:
+        folder = folders.pop()
+        reached.append(folder)
+        listed = listings.listed(folder) if listings is not None else _listed(folder)
+        if listed is None:
             continue
+        subfolders, posts, others = listed
+        for entry in subfolders:
+            _descend(entry, visited, folders, (real, linked, outside))
+        found += posts
+        if assets is not None:
+            assets += others
+    if listings is not None:
+        listings.keep_only(set(reached))
     return found
 
 
@@ -235,7 +302,7 @@ def asset_states(root: str, found: Iterable[os.DirEntry[str]]) -> list[tuple[str
     states = []
     for entry in found:
         try:
-            st = entry.stat()
+            st = os.stat(entry.path)  # not entry.stat(): the entry may be an earlier scan's (``Listings``)
         except OSError:
             continue
         if stat.S_ISREG(st.st_mode) and asset_name(root, entry.path) is not None:
