@@ -10,6 +10,7 @@ from datetime import datetime
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 import time_machine
 from apscheduler.events import EVENT_JOB_MAX_INSTANCES
 
@@ -24,6 +25,7 @@ from syndicator.service.schedule import RELOAD_JOB
 from syndicator.service.schedule import Reloads
 from syndicator.service.snapshot import Snapshot
 from syndicator.service.watch import PostWatcher
+from syndicator.store import state
 from syndicator.store.state import LEDGER_FILE
 from syndicator.store.state import LEDGER_JOURNAL_FILE
 from syndicator.store.state import read_ledger
@@ -274,3 +276,34 @@ def test_a_reload_settles_its_state_after_its_answer(settings: Settings, write_p
     assert loads((settings.state_dir / LEDGER_FILE).read_bytes())["b.md"].title == "B, edited"
     assert not list(settings.output_dir.rglob("*.tmp")) and not list(settings.state_dir.glob("*.tmp"))
     assert not (settings.state_dir / LEDGER_JOURNAL_FILE).exists()
+
+
+def test_a_state_that_cannot_be_settled_holds_back_nothing_that_follows(
+    settings: Settings, write_post: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ledger file cannot be written whole (a full disk): the journal keeps its lines, the listeners are told,
+    and a later reload settles."""
+    write_post("a.md", title="A")
+    builder = Builder(settings)
+    reloads = Reloads(builder, utcnow)
+    reloads.run()
+    told: list[Snapshot] = []
+    builder.listeners.append(told.append)
+    write_post("a.md", title="A, edited")
+    monkeypatch.setattr(state, "write_ledger", failing)
+    report = reloads.reload()
+    reloads.follow(report)
+    assert len(told) == 1 and (settings.state_dir / LEDGER_JOURNAL_FILE).exists()
+    assert read_ledger(settings)[0]["a.md"].title == "A, edited"
+    monkeypatch.undo()
+    write_post("b.md", title="B")
+    reloads.run()
+    assert not (settings.state_dir / LEDGER_JOURNAL_FILE).exists()
+    assert sorted(record.title for record in loads((settings.state_dir / LEDGER_FILE).read_bytes()).values()) == [
+        "A, edited",
+        "B",
+    ]
+
+
+def failing(*_args: object) -> None:
+    raise OSError(28, "No space left on device")

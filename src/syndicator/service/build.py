@@ -175,13 +175,13 @@ class Builder:
         with self._lock:
             try:
                 report = self._reload(now, self.stopping.progress(progress), changed)
+                if release:
+                    self.state.settle()
             except Exception as exc:  # noqa: BLE001 - the one catch-all (logged): a failed reload keeps the last snapshot
                 self.last_error = _logged_failure(exc)
                 return ReloadError(self.last_error, exc)
             finally:
                 self._cache_file.finish_apart()  # the copy writing the cache, if one was started
-                if release:
-                    self.state.settle()
             self.last_error = None
             return report
 

@@ -93,7 +93,7 @@ class Reloads:
 
         Then what the reload made is collected and frozen: the snapshot lives on, out of the full collections.
         """
-        self.builder.state.settle()
+        _settle(self.builder)
         with self._following:  # a reload on change finding nothing answers the report a build's reload is following
             if isinstance(report, ReloadError) or report is self._followed:
                 return
@@ -191,6 +191,15 @@ class Reloads:
         self.handoff.stop()
         self.builder.stopping.set()
         self.scheduler.shutdown(wait=wait)
+
+
+def _settle(builder: Builder) -> None:
+    """Settle what a reload left for after its answer; when it cannot be (a full disk), the ledger's journal keeps
+    what the ledger file lacks, and the next reload settles again."""
+    try:
+        builder.state.settle()
+    except OSError as exc:
+        logger.warning("state not settled reason=%s", exc)
 
 
 def _feed_of(builder: Builder, topic: str) -> tuple[bytes, str] | None:
