@@ -96,7 +96,6 @@ NOT_IN_CORE = {
 # Each third-party library lives in one room.
 OWNERS = {
     "cmarkgfm": {"core.cmark"},
-    "cffi": {"core.cmark"},
     "nh3": {"core.markup"},
     "lz4": {"core.text"},
     "slugify": {"core.markup"},

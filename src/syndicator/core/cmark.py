@@ -6,7 +6,8 @@ sanitizer). No I/O.
 
 from __future__ import annotations
 
-import cffi  # type: ignore[import-untyped]
+import ctypes
+
 from cmarkgfm import _cmark
 from cmarkgfm.cmark import Options
 
@@ -20,20 +21,20 @@ class _Cmark:
     cmarkgfm's ``markdown_to_html*`` helpers never free the document tree or the
     rendered string (about 20 KB a post), which a long-running server and a
     100,000-post build cannot afford. Both are freed here with cmark's own
-    ``cmark_node_free`` and the C library's ``free`` (cmark's default allocator).
+    ``cmark_node_free`` and the C library's ``free`` (cmark's default allocator),
+    called through ctypes: a cffi declaration of the two is parsed by pycparser
+    at every start (16 ms of each process that renders Markdown).
     """
 
     def __init__(self) -> None:
         self.lib, self.ffi = _cmark.lib, _cmark.ffi
         self.lib.cmark_gfm_core_extensions_ensure_registered()
         self.table = self.lib.cmark_find_syntax_extension(b"table")
-        self.c = cffi.FFI()
-        self.c.cdef("void cmark_node_free(void *node); void free(void *ptr);")
-        self.cmark = self.c.dlopen(_cmark.__file__)
-        self.libc = self.c.dlopen(None)
+        self.free_node = _void_function(ctypes.CDLL(_cmark.__file__).cmark_node_free)
+        self.free = _void_function(ctypes.CDLL(None).free)
 
-    def _pointer(self, value: object) -> object:
-        return self.c.cast("void *", int(self.ffi.cast("uintptr_t", value)))
+    def _pointer(self, value: object) -> int:
+        return int(self.ffi.cast("uintptr_t", value))
 
     def to_html(self, text: str, options: int) -> str:
         lib = self.lib
@@ -48,11 +49,17 @@ class _Cmark:
                 try:
                     return str(self.ffi.string(raw).decode("utf-8", "replace"))
                 finally:
-                    self.libc.free(self._pointer(raw))
+                    self.free(self._pointer(raw))
             finally:
-                self.cmark.cmark_node_free(self._pointer(root))
+                self.free_node(self._pointer(root))
         finally:
             lib.cmark_parser_free(parser)
+
+
+def _void_function(function: ctypes._NamedFuncPointer) -> ctypes._NamedFuncPointer:
+    """A C function taking one pointer and returning nothing."""
+    function.argtypes, function.restype = [ctypes.c_void_p], None
+    return function
 
 
 CMARK = _Cmark()  # the library, bound once (a handle, not a cache)
