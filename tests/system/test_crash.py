@@ -17,8 +17,14 @@ import pytest
 from support.feedcheck import check_atom
 from support.feedcheck import check_json
 from support.feedcheck import check_rss
+from support.server import Server
+from syndicator.config import load_settings
+from syndicator.core.ledger import loads
 from syndicator.store.claim import CLAIM_FILE
 from syndicator.store.lock import OUTPUT_LOCK_FILE
+from syndicator.store.state import LEDGER_FILE
+from syndicator.store.state import LEDGER_JOURNAL_FILE
+from syndicator.store.state import read_ledger
 
 CHECKERS = {".atom": check_atom, ".rss": check_rss, ".json": check_json}
 
@@ -109,3 +115,59 @@ def test_sigkill_during_build_never_leaves_a_partial_feed(tmp_path: Path) -> Non
     assert build(fresh).wait(120) == 0
     repaired, clean = published(site / "feeds"), published(fresh / "feeds")
     assert repaired == clean
+
+
+@pytest.mark.slow
+def test_sigkill_of_serve_after_a_handed_over_build_loses_no_edit(tmp_path: Path) -> None:
+    """A few posts edited, ``syndicator build`` handed over to serve, serve's builder killed as the build prints its
+    answer (often before it wrote the ledger file whole: the journal is then all there is) or moments later: the
+    ledger file and the journal it follows hold every edit answered for; the next build keeps every id and leaves
+    no journal."""
+    site = tmp_path / "site"
+    site.mkdir()
+    write_corpus(site / "posts", 0)
+    env = {**os.environ, "SYNDICATOR_SITE_URL": "https://example.org"}
+    command = [sys.executable, "-m", "syndicator", "build"]
+    assert subprocess.run(command, cwd=site, env=env, capture_output=True, check=False).returncode == 0
+    settings = load_settings(None, {"SYNDICATOR_STATE_DIR": str(site / ".syndicator")})
+    ids = {source: record.id for source, record in read_ledger(settings)[0].items()}
+    rng = random.Random(6721)  # noqa: S311 - which posts and when to kill, not secrets
+    titles: dict[str, str] = {}
+    for round_ in range(1, 6):
+        server = Server(site, {"SYNDICATOR_SITE_URL": "https://example.org"})
+        for i in rng.sample(range(300), 5):
+            post = next((site / "posts").glob(f"*-post-{i}.md"))
+            text = post.read_text()
+            title = text.split("\n")[1].removeprefix("title: ")
+            titles[post.name] = f"Edit {round_} of post {i}"
+            post.write_text(text.replace(f"title: {title}\n", f"title: {titles[post.name]}\n", 1))
+        workers = children(server.process.pid)  # the builder: killed as soon as the build prints its answer
+        with subprocess.Popen(command, cwd=site, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as handed:
+            assert handed.stdout is not None and handed.stdout.readline().startswith(b"built ")
+            time.sleep(rng.choice([0, 0, rng.uniform(0, 0.01)]))
+            for pid in [*workers, server.process.pid]:
+                os.kill(pid, signal.SIGKILL)
+            _out, said = handed.communicate(timeout=30)
+        assert handed.returncode == 0 and b"handed over" in said
+        server.process.wait(30)
+        server.stop()
+        ledger = read_ledger(settings)[0]
+        assert {source: ledger[source].title for source in titles} == titles
+    assert subprocess.run(command, cwd=site, env=env, capture_output=True, check=False).returncode == 0
+    assert not (site / ".syndicator" / LEDGER_JOURNAL_FILE).exists()
+    ledger = loads((site / ".syndicator" / LEDGER_FILE).read_bytes())
+    assert {source: record.id for source, record in ledger.items()} == ids
+    assert {source: ledger[source].title for source in titles} == titles
+
+
+def children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (serve's worker), from /proc."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
