@@ -146,7 +146,7 @@ def test_ignore_rules(tmp_path: Path) -> None:
     ]:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("x")
-    found = sorted(p.relative_to(tmp_path).as_posix() for p in (Path(e.path) for e in scan(str(tmp_path))))
+    found = sorted(Path(path).relative_to(tmp_path).as_posix() for path in scan(str(tmp_path)))
     assert found == ["a.md", "b.markdown", "sub/g.md"]
 
 
@@ -169,7 +169,7 @@ def test_an_unchanged_folder_is_not_listed_again(tmp_path: Path, monkeypatch: py
     listings = Listings()
 
     def names(assets: list[os.DirEntry[str]] | None = None) -> list[str]:
-        return sorted(os.path.relpath(e.path, posts) for e in scan(str(posts), None, assets, None, listings))
+        return sorted(os.path.relpath(path, posts) for path in scan(str(posts), None, assets, None, listings))
 
     assert names() == ["2024/a.md", "2024/b.md", "top.md"] and len(listed) == 2
     assets: list[os.DirEntry[str]] = []
@@ -196,7 +196,7 @@ def test_an_unchanged_folder_is_not_listed_again(tmp_path: Path, monkeypatch: py
 
 
 def test_an_edit_in_an_unchanged_folder_is_still_seen(settings: Settings, write_post: Callable[..., Path]) -> None:
-    """An edit in place changes no folder: the file's own stat tells it (never the stat its kept entry made)."""
+    """An edit in place changes no folder: the file's own stat tells it."""
     post = write_post("2024/a.md", title="A")
     write_post("2024/b.md", title="B")
     _age(settings.posts_dir, settings.posts_dir / "2024")

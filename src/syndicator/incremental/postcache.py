@@ -183,10 +183,9 @@ class PostCache:
         linked: list[str] = []
         outside: list[str] = []
         assets: list[os.DirEntry[str]] = []
-        for dir_entry in scan(str(self.settings.posts_dir), linked, assets, outside, self._listings):
-            full = dir_entry.path
+        for full in scan(str(self.settings.posts_dir), linked, assets, outside, self._listings):
             try:
-                st = os.stat(full)  # by path: an unchanged folder's entries are the last scan's
+                st = os.stat(full)
             except OSError:
                 continue  # vanished between listing and stat
             old = self.entries.get(full)

@@ -191,7 +191,7 @@ def _sources_digest(settings: Settings) -> str:
     """The digest of every post file's and asset's path and state, as the builder's post cache sees them."""
     assets: list[os.DirEntry[str]] = []
     files = scan(str(settings.posts_dir), None, assets)
-    states = [(entry.path, file_state(entry.stat())) for entry in files]
+    states = [(path, file_state(os.stat(path))) for path in files]
     for value in site_image_files(settings).values():  # the site's images kept outside posts_dir
         with contextlib.suppress(OSError):
             full = os.path.realpath(value)

@@ -58,7 +58,7 @@ def leaves(full: str, root: str) -> bool:
     return os.path.islink(full) and not within(os.path.realpath(full), root)
 
 
-Listed = tuple[list[os.DirEntry[str]], list[os.DirEntry[str]], list[os.DirEntry[str]]]  # folders, posts, assets
+Listed = tuple[list[os.DirEntry[str]], list[str], list[os.DirEntry[str]]]  # folders, post files' paths, assets
 RACY_NS = 2 * 10**9  # a folder changed this close before it was listed may change again within its mtime's tick
 
 
@@ -102,7 +102,7 @@ class Listings:
 def _listed(folder: str) -> Listed | None:
     """A folder's subfolders (links to folders among them), post files and assets, but ignored names."""
     folders: list[os.DirEntry[str]] = []
-    posts: list[os.DirEntry[str]] = []
+    posts: list[str] = []  # paths: half the memory of entries, kept between reloads
     assets: list[os.DirEntry[str]] = []
     try:
         with os.scandir(folder) as entries:
@@ -112,7 +112,7 @@ def _listed(folder: str) -> Listed | None:
                 if entry.is_dir(follow_symlinks=True):
                     folders.append(entry)
                 elif entry.name.lower().endswith(POST_SUFFIXES):
-                    posts.append(entry)
+                    posts.append(entry.path)
                 else:
                     assets.append(entry)
     except OSError:
@@ -126,8 +126,8 @@ def scan(
     assets: list[os.DirEntry[str]] | None = None,
     outside: list[str] | None = None,
     listings: Listings | None = None,
-) -> list[os.DirEntry[str]]:
-    """Post files under root as DirEntry objects (scandir: no per-file path parsing), in no particular order.
+) -> list[str]:
+    """The paths of the post files under root (scandir: no per-file path parsing), in no particular order.
 
     Symlinked folders are followed when they stay inside root, each folder once
     (a link to a folder above it is no loop); their paths are added to
@@ -136,9 +136,9 @@ def scan(
     that is not a folder is listed, FIFOs included, for the reader to report.
     Every other file that is not ignored is added to ``assets`` when it is given.
     With ``listings``, an unchanged folder's entries are the last scan's: stat
-    an entry by its path, never by its ``stat()``, which keeps what it found first.
+    an asset by its path, never by its entry's ``stat()``, which keeps what it found first.
     """
-    found: list[os.DirEntry[str]] = []
+    found: list[str] = []
     try:
         root_st = os.stat(root)
     except OSError:
