@@ -66,9 +66,9 @@ class Listings:
     """Each folder's entries as ``scan`` last listed them, kept while the folder's state (size, mtime, inode) is
     unchanged: a name is added, removed or renamed only with its folder's mtime.
 
-    Listing 10,000 post files costs a reload about 9 ms, and allocating fresh
-    entries makes their stat slower too; the stat of each file still tells
-    an edit. A folder whose mtime was within two seconds of its listing is
+    Listing 10,000 post files cost a reload about 9 ms, and stat'ing each
+    fresh entry about as much again; each file is still stat'ed, by its path,
+    which tells an edit. A folder whose mtime was within two seconds of its listing is
     listed again next time (a file system with coarse times could change it
     within the same tick), as git's untracked cache does.
     """
