@@ -217,10 +217,10 @@ def loads(data: bytes) -> dict[str, Record]:
 
 def _record(source: str, entry: object) -> Record:
     """A post's record from its entry in a ledger file (ValueError when it is not one)."""
-    former = entry.get("former_slugs", []) if isinstance(entry, dict) else None
-    if not (isinstance(entry, dict) and isinstance(entry.get("id"), str) and isinstance(entry.get("slug"), str)):
+    if not isinstance(entry, dict):
         raise ValueError(f"bad record for {source!r}")
-    if not isinstance(former, list):
+    former = entry.get("former_slugs", [])
+    if not (isinstance(entry.get("id"), str) and isinstance(entry.get("slug"), str) and isinstance(former, list)):
         raise ValueError(f"bad record for {source!r}")
     return Record(
         entry["id"],
