@@ -286,7 +286,7 @@ def test_a_journal_left_by_a_crash_is_read_with_the_ledger_file_it_follows(
     write_post("a.md", title="A, edited", body="a second")
     (settings.posts_dir / "c.md").unlink()
     crashed = Builder(settings)
-    crashed.reload(NOW, release=False)  # answered; the process ends before it settles
+    crashed.reload(NOW, settle=False)  # answered; the process ends before it settles
     assert ledger_file.read_bytes() == before and journal.is_file()
     held = dict(crashed.state.ledger)
     assert held["a.md"].title == "A, edited" and held["c.md"].deleted
@@ -311,7 +311,7 @@ def test_a_journal_of_another_ledger_file_is_not_applied(settings: Settings, wri
     assert read_ledger(settings)[0]["a.md"].title == "A"
     write_post("a.md", title="A, edited")
     builder = Builder(settings)
-    builder.reload(NOW, release=False)  # the journal is started afresh for this file
+    builder.reload(NOW, settle=False)  # the journal is started afresh for this file
     assert read_ledger(settings)[0]["a.md"].title == "A, edited"
     assert journal.read_bytes().count(b"\n") == 2 and b"Stale" not in journal.read_bytes()
     builder.state.settle()

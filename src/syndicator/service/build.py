@@ -164,18 +164,18 @@ class Builder:
         progress: Progress | None = None,
         changed: Collection[str] | None = None,
         *,
-        release: bool = True,
+        settle: bool = True,
     ) -> BuildReport | ReloadError:
         """Load what changed, render the feeds whose posts changed, write them, publish the new Snapshot.
 
         ``progress(stage, done, total)`` is told how a long load goes. ``changed``
         names the only post files that may have changed (from a watcher); None
-        looks at every file. ``release=False`` leaves the state unsettled (a server answers first: ``Keeper.settle``).
+        looks at every file. ``settle=False`` leaves the state unsettled (a server answers first: ``Keeper.settle``).
         """
         with self._lock:
             try:
                 report = self._reload(now, self.stopping.progress(progress), changed)
-                if release:
+                if settle:
                     self.state.settle()
             except Exception as exc:  # noqa: BLE001 - the one catch-all (logged): a failed reload keeps the last snapshot
                 self.last_error = _logged_failure(exc)

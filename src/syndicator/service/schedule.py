@@ -81,7 +81,7 @@ class Reloads:
         last = self.builder.snapshot
         if only_changes and changed == set() and last is not None and not last.starting and not self.builder.last_error:
             return last.report  # a reload since took the changes (``syndicator build``, say): nothing to look at
-        report = self.builder.reload(self.clock(), changed=changed if only_changes else None, release=False)
+        report = self.builder.reload(self.clock(), changed=changed if only_changes else None, settle=False)
         if isinstance(report, ReloadError) and watcher is not None:
             watcher.look_at_everything()
         return report
