@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -73,3 +74,52 @@ def test_spawned_work_comes_back_from_a_new_interpreter_and_falls_back_here() ->
     assert result["stopped"] is not None and result["stopped"] < 0  # killed, not left to sleep
     assert result["here"] == result["parent"]
     assert "parent-format cannot start an interpreter; doing the work here" in out.stderr
+
+
+WORK = """
+import os
+
+
+class Refused:
+    def __reduce__(self):
+        return (refuse, ())
+
+
+def refuse():
+    raise ValueError("this value cannot be made again")
+
+
+def noisy():
+    os.write(1, b"written to stdout below Python\\n")
+    return os.getpid()
+
+
+def unreadable():
+    return (os.getpid(), Refused())
+"""
+
+NOISY = """
+import json, logging, os, threading
+import work
+from syndicator.incremental.forked import Spawned
+
+logging.basicConfig()
+threading.Thread(target=threading.Event().wait, args=(5,), daemon=True).start()
+noisy = Spawned(work.noisy).result()
+pid, refused = Spawned(work.unreadable).result()
+print(json.dumps({"parent": os.getpid(), "noisy": noisy, "unreadable": [pid, type(refused).__name__]}))
+"""
+
+
+def test_spawned_value_survives_what_the_work_writes_and_a_value_not_read_back_is_computed_here(tmp_path) -> None:
+    """Work writing to file descriptor 1 itself (as a C library may) leaves the value whole: it is still the new
+    interpreter's; a value that cannot be read back (cut short, or refused when made again) is computed here."""
+    (tmp_path / "work.py").write_text(WORK)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")])}
+    out = subprocess.run([sys.executable, "-c", NOISY], capture_output=True, text=True, timeout=60, env=env)
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert isinstance(result["noisy"], int) and result["noisy"] != result["parent"]
+    assert "written to stdout below Python" in out.stderr
+    assert result["unreadable"] == [result["parent"], "Refused"]
+    assert "spawned work's value could not be read; doing it here" in out.stderr

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import multiprocessing
+import os
 import pickle
 import signal
 import subprocess
@@ -122,7 +123,11 @@ class Spawned(Generic[T]):
         if code != 0 or not data:
             logger.warning("spawned work failed; doing it here")
             return self.fn(*self.args)
-        value: T = pickle.loads(data)  # noqa: S301 - what our own child wrote
+        try:
+            value: T = pickle.loads(data)  # noqa: S301 - what our own child wrote
+        except Exception as exc:  # noqa: BLE001 - cut short, or a value that cannot be made here: whatever loads raises
+            logger.warning("spawned work's value could not be read; doing it here reason=%r", exc)
+            return self.fn(*self.args)
         return value
 
     def stop(self) -> None:
@@ -146,10 +151,11 @@ _CHILD = [sys.executable, "-c", "from syndicator.incremental.forked import run_s
 
 
 def run_spawned() -> None:
-    """The new interpreter's side of ``Spawned``: the work from stdin, its value to stdout."""
+    """The new interpreter's side of ``Spawned``: the work from stdin, its value to what was stdout."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it ends this interpreter
-    answer = sys.stdout.buffer
-    sys.stdout = sys.stderr  # whatever the work prints is not part of the answer
+    answer = os.fdopen(os.dup(1), "wb")  # the value leaves on a descriptor of its own ...
+    os.dup2(2, 1)  # ... and whatever the work writes to stdout, from Python or from C, goes to stderr
+    sys.stdout = sys.stderr
     work = sys.stdin.buffer.read()  # all of it before fn's module loads: the parent writing it waits till then
     (level, formats), fn, args = pickle.loads(work)  # noqa: S301 - what our own parent wrote
     root = logging.getLogger()
@@ -158,5 +164,5 @@ def run_spawned() -> None:
         handler = logging.StreamHandler()
         handler.setFormatter(formatter)
         root.addHandler(handler)
-    pickle.dump(fn(*args), answer, protocol=pickle.HIGHEST_PROTOCOL)
-    answer.flush()
+    with answer:
+        pickle.dump(fn(*args), answer, protocol=pickle.HIGHEST_PROTOCOL)
