@@ -37,6 +37,26 @@ def one_build(settings: Settings) -> tuple[int, dict[str, str]]:
     return report.parsed, {post.slug: post.title for post in builder.snapshot.catalog.posts}
 
 
+def test_posts_read_back_share_their_categories_tags_and_author(
+    settings: Settings, write_post: Callable[..., Path]
+) -> None:
+    """Posts naming the same category, tag or author share one instance of it, in the cache's file and as read
+    back (one per process that parsed them: the load is cut in two): the file holds a few hundred of them, not one
+    per post, which is most of what reading it back costs."""
+    for n in range(12):
+        write_post(f"p{n}.md", title=f"Post {n}", categories="[Alpha, Beta]", tags="[maps]", author="Ann Writer")
+    assert one_build(settings)[0] == 12
+    saved, _state = state.load_post_cache(settings)
+    posts = [entry.result for entry in saved[0].values()]
+    assert len(posts) == 12 and all(isinstance(post, Post) for post in posts)
+    for values in (
+        [t for p in posts for t in p.categories],
+        [t for p in posts for t in p.tags],
+        [p.author for p in posts],
+    ):
+        assert len({id(value) for value in values}) <= 2 * len(set(values))  # not one per post
+
+
 def test_a_one_post_change_is_appended_to_the_cache_and_read_back(
     settings: Settings, write_post: Callable[..., Path]
 ) -> None:
