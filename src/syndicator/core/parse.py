@@ -66,7 +66,6 @@ AUTHOR_FIELDS = ("name", "email", "uri")
 MAX_TERMS = 100  # categories and tags of one post: more are reported and left out
 MISSPELLED = "the post stays unpublished until the key is spelled right (or removed)"
 MAX_SLUG_BYTES = 200  # a slug names files and folders (``<slug>.atom.gz`` and its temp file fit in 255 bytes)
-SHARED_KEPT = 65536  # distinct categories, tags and authors made once per process (more are made per post)
 
 
 class _Invalid(Exception):
@@ -192,11 +191,10 @@ def _terms(field: str, names: list[str], reading: _Reading) -> tuple[Term, ...]:
     return tuple(terms.values())
 
 
-# One instance of an equal category, tag or author for every post that names it (they are frozen): the posts of a
-# blog name a few hundred, so a post cache of 10,000 posts holds those, not 40,000 copies, each pickled once (the
-# cache is read back a third faster and takes less memory).
-_term = functools.lru_cache(maxsize=SHARED_KEPT)(Term)
-_shared_author = functools.lru_cache(maxsize=SHARED_KEPT)(Author)
+# One instance of an equal category, tag or author for all the posts naming it (frozen): a post cache of 10,000 posts
+# pickles a few hundred, not 40,000 copies (and is read back a third faster); 65,536 distinct ones are kept.
+_term = functools.lru_cache(maxsize=2**16)(Term)
+_shared_author = functools.lru_cache(maxsize=2**16)(Author)
 
 
 def parse_post(
