@@ -122,13 +122,14 @@ class Spawned(Generic[T]):
             output.close()
         if code != 0 or not data:
             logger.warning("spawned work failed; doing it here")
-            return self.fn(*self.args)
-        try:
-            value: T = pickle.loads(data)  # noqa: S301 - what our own child wrote
-        except Exception as exc:  # noqa: BLE001 - cut short, or a value that cannot be made here: whatever loads raises
-            logger.warning("spawned work's value could not be read; doing it here reason=%r", exc)
-            return self.fn(*self.args)
-        return value
+        else:
+            try:
+                value: T = pickle.loads(data)  # noqa: S301 - what our own child wrote
+            except Exception as exc:  # noqa: BLE001 - cut short, or not to be made here: whatever loads raises
+                logger.warning("spawned work's value could not be read; doing it here reason=%r", exc)
+            else:
+                return value
+        return self.fn(*self.args)
 
     def stop(self) -> None:
         """Give the work up (the caller stopped): the interpreter is ended, its value never read."""
