@@ -11,15 +11,25 @@ import enum
 import zlib
 from dataclasses import dataclass
 
-from syndicator.digest import digest
+import xxhash
 
-ETAG_DIGITS = 32  # hex digits of the SHA-256 of a body that make its ETag
 HTML = "text/html; charset=utf-8"
 
 
 def etag_of(body: bytes) -> str:
-    """A representation's strong ETag (without its quotes): the start of the digest of its bytes."""
-    return digest(body)[:ETAG_DIGITS]
+    """A representation's strong ETag (without its quotes): the 128-bit XXH3 hash of its bytes, in 32 hex digits.
+
+    Not the SHA-256 of ``digest``: an ETag needs equal bytes to give equal tags
+    and any change to give another, not resistance to a forger, and a cold build
+    hashes every byte it writes (XXH3 eight times as fast here, and it lets other
+    threads run while it hashes).
+    """
+    return xxhash.xxh3_128_hexdigest(body)
+
+
+def etag_hasher() -> xxhash.xxh3_128:
+    """What ``etag_of`` computes, fed in pieces (``update``, then ``hexdigest``): a file hashed as it is copied."""
+    return xxhash.xxh3_128()
 
 
 class Cache(enum.Enum):

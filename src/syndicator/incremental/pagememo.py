@@ -118,7 +118,7 @@ class _Packer:
         made = []
         for path, parts, old, keys in batch:
             body = b"".join(parts)
-            etag = etag_of(body)  # sha256 and the deflate let other threads run
+            etag = etag_of(body)  # the hash and the deflate let other threads run
             if old is not None and old.etag == etag:
                 made.append((path, old))
             else:

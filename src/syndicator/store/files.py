@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
-from syndicator.served import ETAG_DIGITS
+from syndicator.served import etag_hasher
 
 FILE_MODE = 0o644
 TEMP_NAME_BYTES = 200  # of a file's name in its temp file's, which adds a dot, 8 random characters and ".tmp"
@@ -202,7 +202,7 @@ def copy_atomic(
     root = out_dir.resolve()
     file = _target(root, path, {})
     make_folder(file.parent, root, created)
-    checksum = hashlib.sha256()
+    checksum = etag_hasher()
     with _temp_beside(file, fsync=False) as (handle, tmp):
         before = file_state(os.fstat(reader.fileno()))
         while chunk := reader.read(_COPY_CHUNK):
@@ -217,7 +217,7 @@ def copy_atomic(
     state = state_of(file)
     if state is None:
         raise FileNotFoundError(file)
-    return (before if before == after else (-1, -1, -1)), state[:2], checksum.hexdigest()[:ETAG_DIGITS]
+    return (before if before == after else (-1, -1, -1)), state[:2], checksum.hexdigest()
 
 
 def _read(file: Path) -> bytes | None:
