@@ -44,7 +44,8 @@ UNSATISFIABLE = (
     "(its body, type and Content-Range are serve's; caches that take ranges store no 416)"
 )
 ALLOWED: dict[tuple[str, str], str] = {(name, "Surrogate-Key"): NGINX_KEYS for name in NGINX_FEEDS} | {
-    ("media, range past the end", name): UNSATISFIABLE
+    (probe, name): UNSATISFIABLE
+    for probe in ("media, range past the end", "media, the last no bytes")
     for name in ("Cache-Control", "CDN-Cache-Control", "Surrogate-Key")
 }
 WORDPRESS_ALLOWED = {("its feed (subtitle)", "Surrogate-Key"): NGINX_KEYS}
@@ -146,6 +147,7 @@ def probes(deployment: Deployment) -> list[Probe]:
         Probe("media, HEAD", media, "HEAD"),
         Probe("media, one range", media, headers={"Range": "bytes=0-9"}),
         Probe("media, range past the end", media, headers={"Range": "bytes=999999-"}),
+        Probe("media, the last no bytes", media, headers={"Range": "bytes=-0"}),
         Probe("media, two ranges", media, headers={"Range": "bytes=0-1,5-6"}),
         Probe("media, If-None-Match", media, validator="If-None-Match"),
         Probe("media, If-Modified-Since", media, validator="If-Modified-Since"),

@@ -225,6 +225,7 @@ RANGES = (
     ("bytes=0-3,6-9", 200),  # several ranges: served whole rather than as multipart
     ("bytes=0-3", 206),
     ("bytes=-4", 206),
+    ("bytes=-0", 416),  # the last no bytes: unsatisfiable (RFC 9110 §14.1.1), where Werkzeug reads "0-"
 )
 
 

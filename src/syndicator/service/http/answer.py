@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import IO
 from typing import TYPE_CHECKING
 
+from werkzeug.datastructures import Range
 from werkzeug.http import http_date
 from werkzeug.http import parse_accept_header
 from werkzeug.http import parse_date
@@ -38,7 +39,6 @@ from syndicator.served import Served
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment
     from werkzeug.datastructures import ETags
-    from werkzeug.datastructures import Range
 
 Headers = list[tuple[str, str]]
 Answer = tuple[str, Headers, Iterable[bytes]]  # status line, headers, body
@@ -241,7 +241,7 @@ def _streamed(environ: WSGIEnvironment, served: Served, headers: Headers, handle
     content_range = wanted.to_content_range_header(size)
     if span is None or content_range is None:
         handle.close()
-        body = b"416 Range Not Satisfiable: the file has fewer bytes\n"
+        body = b"416 Range Not Satisfiable: no byte of the file is in the range asked for\n"
         plain = [h for h in headers if h[0] not in _NOT_THE_BODY]
         unsatisfiable = [("Content-Type", "text/plain; charset=utf-8"), ("Content-Range", f"bytes */{size}")]
         return "416 Range Not Satisfiable", [*plain, *unsatisfiable, ("Content-Length", str(len(body)))], [body]
@@ -261,6 +261,9 @@ def _range(environ: WSGIEnvironment, served: Served) -> Range | None:
     wanted = parse_range_header(header)
     if wanted is None or wanted.units != "bytes" or len(wanted.ranges) != 1:
         return None  # invalid, another unit, or several ranges: the whole body (RFC 9110 §14.2)
+    if wanted.ranges[0] == (0, None) and header.partition("=")[2].strip().startswith("-"):
+        # "-0", the last no bytes, which Werkzeug reads as "0-": unsatisfiable (RFC 9110 §14.1.1), as nginx says
+        return Range("bytes", [(served.size, None)])
     return wanted
 
 
