@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,11 @@ import pytest
 from support.commands import run_syndicator
 from support.server import Server
 from support.server import free_port
+from syndicator.service.hubstore import HUB_FILE
+from syndicator.store.audience import AUDIENCE_FILE
+from syndicator.store.fediverse import FEDIVERSE_FILE
+from syndicator.store.mailstore import MAIL_FILE
+from syndicator.store.partners import PARTNERS_FILE
 
 NESTED = b"[" * 200_000 + b"]" * 200_000  # deeper than any JSON reader's recursion
 
@@ -155,3 +161,44 @@ def test_a_damaged_database_stops_its_command_with_one_line(
     assert ran.returncode == 1
     assert ran.stderr.strip().splitlines() == [ran.stderr.strip()]
     assert ran.stderr.startswith(f"Error: state file {state} is damaged (file is not a database)"), ran.stderr
+
+
+EVERY_PART = {"SYNDICATOR_SMTP_URL": "smtp://127.0.0.1:9", "SYNDICATOR_EMAIL_FROM": "n@example.org"}
+EVERY_PART |= {"SYNDICATOR_FEDIVERSE": "true"}
+COMMAND_OF = {PARTNERS_FILE: "partners list", AUDIENCE_FILE: "stats", MAIL_FILE: "subscribers --export"}
+
+
+def damage_a_page(database: Path) -> None:
+    """Overwrite the database's second page (a table's first): its header stays valid, the page cannot be read."""
+    with sqlite3.connect(database) as db:
+        size = int(db.execute("PRAGMA page_size").fetchone()[0])
+    db.close()
+    data = bytearray(database.read_bytes())
+    assert len(data) >= 2 * size, "a table's page to damage"
+    data[size : 2 * size] = b"\xff" * size
+    database.write_bytes(bytes(data))
+
+
+def test_a_database_with_a_damaged_page_stops_serve_and_its_command_with_one_line(
+    tmp_path: Path, start_server: Callable[..., Server], run_cli: Callable[..., Any]
+) -> None:
+    """Each SQLite file as serve wrote it, one page damaged: serve and the command reading it exit 1 naming it at
+    the start, where a later query would have been a traceback (or a 500 for the request that made it)."""
+    site = make_site(tmp_path)
+    assert run_cli("partners", "add", "acme", cwd=site).returncode == 0
+    server = start_server(site, **EVERY_PART)
+    assert server.get("/feeds/all.atom").status_code == 200
+    server.stop()
+    names = (HUB_FILE, PARTNERS_FILE, AUDIENCE_FILE, MAIL_FILE, FEDIVERSE_FILE)
+    for name in names:  # one at a time, each put back after
+        state = site / ".syndicator" / name
+        whole = state.read_bytes()
+        damage_a_page(state)
+        commands = [["serve", "--port", str(free_port())], *([COMMAND_OF[name].split()] if name in COMMAND_OF else [])]
+        for command in commands:
+            ran = run_cli(*command, cwd=site, env=EVERY_PART, timeout=60)
+            assert ran.returncode == 1, (name, command, ran.stderr)
+            assert "Traceback" not in ran.stderr, ran.stderr
+            line = next((line for line in ran.stderr.splitlines() if "is damaged" in line), ran.stderr)
+            assert line.startswith(f"Error: state file {state} is damaged (") and "Page 2" in line, line
+        state.write_bytes(whole)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from syndicator.outbound import RefusedError
 from syndicator.service.callbacks import parse_callback
+from syndicator.store.state import check_pages
 from syndicator.store.state import database_checked
 
 HUB_FILE = "hub.sqlite3"
@@ -143,6 +144,7 @@ class HubStore:
 def _open_db(path: Path) -> sqlite3.Connection:
     """The hub's database, its tables created or brought up to date; deliveries left running start again."""
     db = sqlite3.connect(path, check_same_thread=False)
+    check_pages(db, path)
     with database_checked(path), db:
         db.executescript(
             """

@@ -34,6 +34,7 @@ from syndicator.service.schedule import Clock
 from syndicator.service.schedule import Reloads
 from syndicator.service.watch import PostWatcher
 from syndicator.store.audience import AudienceStore
+from syndicator.store.fediverse import Database as FediverseDb
 from syndicator.store.mailstore import MailDb
 from syndicator.store.mailstore import mail_secret
 from syndicator.store.partners import PartnerStore
@@ -89,6 +90,8 @@ def serve_http(settings: Settings, host: str, port: int, threads: int, clock: Cl
     if settings.smtp_url:  # and following by email's database and key
         mail_secret(settings.state_dir)
         MailDb(settings.state_dir).close()
+    if settings.fediverse:  # and the fediverse's
+        FediverseDb(settings.state_dir).close()
     _raise_file_limit(MAX_CONNECTIONS + 1024)  # the connections, plus post files, databases and callbacks
     server = Server(
         "syndicator",

@@ -18,6 +18,7 @@ from datetime import date
 from datetime import timedelta
 from pathlib import Path
 
+from syndicator.store.state import check_pages
 from syndicator.store.state import database_checked
 
 AUDIENCE_FILE = "audience.sqlite3"
@@ -33,6 +34,7 @@ class AudienceStore:
         self.path = state_dir / AUDIENCE_FILE
         self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=10)
         self._lock = threading.Lock()
+        check_pages(self._db, self.path)
         with database_checked(self.path), self._db:
             self._db.executescript(
                 """

@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from syndicator.core.activities import Federated
+from syndicator.store.state import check_pages
+from syndicator.store.state import database_checked
 
 FEDIVERSE_FILE = "fediverse.sqlite3"
 _SCHEMA = """
@@ -71,7 +73,8 @@ class Database:
         path.touch(mode=0o600, exist_ok=True)
         os.chmod(path, 0o600)
         self.db = sqlite3.connect(path, check_same_thread=False, timeout=10)
-        with self.db:
+        check_pages(self.db, path)
+        with database_checked(path), self.db:
             self.db.executescript(_SCHEMA)
             columns = {str(row[1]) for row in self.db.execute("PRAGMA table_info(federated)")}
             if "updated" not in columns:  # a state_dir from before articles' changes were dated

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from syndicator.core.mailplan import Follower
 from syndicator.store.state import StateError
+from syndicator.store.state import check_pages
 from syndicator.store.state import database_checked
 
 MAIL_FILE = "email.sqlite3"
@@ -99,6 +100,7 @@ class MailDb:
         _private_file(self.path)
         self.db = sqlite3.connect(self.path, check_same_thread=False, timeout=10)
         self.lock = threading.Lock()
+        check_pages(self.db, self.path)
         with database_checked(self.path), self.db:
             self.db.executescript(_SCHEMA)
 

@@ -15,6 +15,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from syndicator.store.state import check_pages
 from syndicator.store.state import database_checked
 
 PARTNERS_FILE = "partners.sqlite3"
@@ -43,6 +44,7 @@ class PartnerStore:
         state_dir.mkdir(parents=True, exist_ok=True)
         self.path = state_dir / PARTNERS_FILE
         self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=10)
+        check_pages(self._db, self.path)
         with database_checked(self.path), self._db:
             self._db.execute(
                 "CREATE TABLE IF NOT EXISTS partners (name TEXT PRIMARY KEY, token_hash TEXT NOT NULL,"

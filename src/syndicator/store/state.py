@@ -120,6 +120,18 @@ def database_checked(path: Path) -> Iterator[None]:
         raise _damaged(path, exc) from None
 
 
+def check_pages(db: sqlite3.Connection, path: Path) -> None:
+    """A database just opened under state_dir whose pages are damaged (its header valid) is a StateError naming it.
+
+    Found at the start (``PRAGMA quick_check`` reads every page once), not by a
+    query of a request or a command later, where it would be a traceback.
+    """
+    with database_checked(path):
+        found = [str(row[0]) for row in db.execute("PRAGMA quick_check(1)")]
+    if found != ["ok"]:
+        raise _damaged(path, sqlite3.DatabaseError(found[0] if found else "no answer to quick_check"))
+
+
 def read_cache(path: Path, parse: Callable[[bytes], T]) -> T | None:
     """A cache file parsed; None when there is none, or (with one warning) when it cannot be read."""
     try:
