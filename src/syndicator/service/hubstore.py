@@ -14,8 +14,8 @@ from pathlib import Path
 
 from syndicator.outbound import RefusedError
 from syndicator.service.callbacks import parse_callback
-from syndicator.store.state import check_pages
 from syndicator.store.state import database_checked
+from syndicator.store.state import open_database
 
 HUB_FILE = "hub.sqlite3"
 Due = tuple[int, str, str, int]  # (delivery id, callback, topic, attempts so far)
@@ -143,8 +143,7 @@ class HubStore:
 
 def _open_db(path: Path) -> sqlite3.Connection:
     """The hub's database, its tables created or brought up to date; deliveries left running start again."""
-    db = sqlite3.connect(path, check_same_thread=False)
-    check_pages(db, path)
+    db = open_database(path, timeout=5.0)  # sqlite3's default wait for a lock, as the hub always had
     with database_checked(path), db:
         db.executescript(
             """

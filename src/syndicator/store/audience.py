@@ -11,15 +11,14 @@ sketches and salts are deleted. No address or User-Agent is ever stored.
 from __future__ import annotations
 
 import secrets
-import sqlite3
 import threading
 from collections.abc import Iterable
 from datetime import date
 from datetime import timedelta
 from pathlib import Path
 
-from syndicator.store.state import check_pages
 from syndicator.store.state import database_checked
+from syndicator.store.state import open_database
 
 AUDIENCE_FILE = "audience.sqlite3"
 KEEP_DAYS = 2  # today and yesterday keep their sketches and salt (a log rotated after midnight still merges)
@@ -32,9 +31,8 @@ class AudienceStore:
     def __init__(self, state_dir: Path) -> None:
         state_dir.mkdir(parents=True, exist_ok=True)
         self.path = state_dir / AUDIENCE_FILE
-        self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=10)
+        self._db = open_database(self.path)
         self._lock = threading.Lock()
-        check_pages(self._db, self.path)
         with database_checked(self.path), self._db:
             self._db.executescript(
                 """

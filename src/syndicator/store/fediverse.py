@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -22,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from syndicator.core.activities import Federated
-from syndicator.store.state import check_pages
 from syndicator.store.state import database_checked
+from syndicator.store.state import open_database
 
 FEDIVERSE_FILE = "fediverse.sqlite3"
 _SCHEMA = """
@@ -72,8 +71,7 @@ class Database:
         path = state_dir / FEDIVERSE_FILE
         path.touch(mode=0o600, exist_ok=True)
         os.chmod(path, 0o600)
-        self.db = sqlite3.connect(path, check_same_thread=False, timeout=10)
-        check_pages(self.db, path)
+        self.db = open_database(path)
         with database_checked(path), self.db:
             self.db.executescript(_SCHEMA)
             columns = {str(row[1]) for row in self.db.execute("PRAGMA table_info(federated)")}

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import sqlite3
 import threading
 from dataclasses import dataclass
 from datetime import UTC
@@ -22,8 +21,8 @@ from pathlib import Path
 
 from syndicator.core.mailplan import Follower
 from syndicator.store.state import StateError
-from syndicator.store.state import check_pages
 from syndicator.store.state import database_checked
+from syndicator.store.state import open_database
 
 MAIL_FILE = "email.sqlite3"
 SECRET_FILE = "email-secret"  # noqa: S105 - the file's name, not a secret
@@ -98,9 +97,8 @@ class MailDb:
         state_dir.mkdir(parents=True, exist_ok=True)
         self.path = state_dir / MAIL_FILE
         _private_file(self.path)
-        self.db = sqlite3.connect(self.path, check_same_thread=False, timeout=10)
+        self.db = open_database(self.path)
         self.lock = threading.Lock()
-        check_pages(self.db, self.path)
         with database_checked(self.path), self.db:
             self.db.executescript(_SCHEMA)
 

@@ -10,13 +10,12 @@ costs microseconds), so a revocation counts from the very next request.
 from __future__ import annotations
 
 import re
-import sqlite3
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from syndicator.store.state import check_pages
 from syndicator.store.state import database_checked
+from syndicator.store.state import open_database
 
 PARTNERS_FILE = "partners.sqlite3"
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")  # a partner's name: the user name of HTTP Basic
@@ -43,8 +42,7 @@ class PartnerStore:
     def __init__(self, state_dir: Path) -> None:
         state_dir.mkdir(parents=True, exist_ok=True)
         self.path = state_dir / PARTNERS_FILE
-        self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=10)
-        check_pages(self._db, self.path)
+        self._db = open_database(self.path)
         with database_checked(self.path), self._db:
             self._db.execute(
                 "CREATE TABLE IF NOT EXISTS partners (name TEXT PRIMARY KEY, token_hash TEXT NOT NULL,"

@@ -120,16 +120,29 @@ def database_checked(path: Path) -> Iterator[None]:
         raise _damaged(path, exc) from None
 
 
-def check_pages(db: sqlite3.Connection, path: Path) -> None:
-    """A database just opened under state_dir whose pages are damaged (its header valid) is a StateError naming it.
+_PAGES_CHECKED: set[Path] = set()  # databases this process (or the one it was forked from) found whole
 
-    Found at the start (``PRAGMA quick_check`` reads every page once), not by a
-    query of a request or a command later, where it would be a traceback.
+
+def open_database(path: Path, timeout: float = 10.0) -> sqlite3.Connection:
+    """A connection to a database under state_dir, for any thread; its pages checked the first time a process opens
+    it: damaged pages under a valid header are a StateError naming it (``PRAGMA quick_check`` reads every page once),
+    found at the start rather than by a later query, where they would be a traceback.
+
+    A forked process (serve's worker) does not read again what its parent just read.
     """
-    with database_checked(path):
-        found = [str(row[0]) for row in db.execute("PRAGMA quick_check(1)")]
-    if found != ["ok"]:
-        raise _damaged(path, sqlite3.DatabaseError(found[0] if found else "no answer to quick_check"))
+    db = sqlite3.connect(path, check_same_thread=False, timeout=timeout)
+    if path in _PAGES_CHECKED:
+        return db
+    try:
+        with database_checked(path):
+            found = [str(row[0]) for row in db.execute("PRAGMA quick_check(1)")]
+        if found != ["ok"]:
+            raise _damaged(path, sqlite3.DatabaseError(found[0] if found else "no answer to quick_check"))
+    except BaseException:
+        db.close()
+        raise
+    _PAGES_CHECKED.add(path)
+    return db
 
 
 def read_cache(path: Path, parse: Callable[[bytes], T]) -> T | None:
