@@ -1,4 +1,6 @@
-"""One stable hash for the whole program: content digests, ETags, fingerprints, and the digest of a model value.
+"""The stable hash of content digests, fingerprints and the digest of a model value, in every process and release.
+
+ETags are not made here: ``served.etag_of`` uses a faster hash, as an ETag needs no resistance to a forger.
 
 Below the model, which digests its posts with it.
 

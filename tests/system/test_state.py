@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import pickle
 import sqlite3
 from collections.abc import Callable
@@ -163,16 +164,18 @@ def test_a_damaged_database_stops_its_command_with_one_line(
     assert ran.stderr.startswith(f"Error: state file {state} is damaged (file is not a database)"), ran.stderr
 
 
-EVERY_PART = {"SYNDICATOR_SMTP_URL": "smtp://127.0.0.1:9", "SYNDICATOR_EMAIL_FROM": "n@example.org"}
-EVERY_PART |= {"SYNDICATOR_FEDIVERSE": "true"}
+EVERY_PART = {
+    "SYNDICATOR_SMTP_URL": "smtp://127.0.0.1:9",
+    "SYNDICATOR_EMAIL_FROM": "n@example.org",
+    "SYNDICATOR_FEDIVERSE": "true",
+}
 COMMAND_OF = {PARTNERS_FILE: "partners list", AUDIENCE_FILE: "stats", MAIL_FILE: "subscribers --export"}
 
 
 def damage_a_page(database: Path) -> None:
     """Overwrite the database's second page (a table's first): its header stays valid, the page cannot be read."""
-    with sqlite3.connect(database) as db:
+    with contextlib.closing(sqlite3.connect(database)) as db:
         size = int(db.execute("PRAGMA page_size").fetchone()[0])
-    db.close()
     data = bytearray(database.read_bytes())
     assert len(data) >= 2 * size, "a table's page to damage"
     data[size : 2 * size] = b"\xff" * size
