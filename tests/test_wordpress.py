@@ -479,8 +479,8 @@ def test_summary_says_what_was_converted_and_lost(in_tmp: Path) -> None:
     assert "imported 6 posts" in first and "0 drafts, 0 scheduled" in first
     assert "1 renamed slug, 4 enclosures, 3 embeds, 1 gallery, 1 featured image," in first
     assert (
-        "media: 0 fetched, 0 failed" in first and "14 redirects and 0 categories written to syndicator.toml" in first
-    )  # 3 ids: 2 categories, 1 author; 3 attachments' ids lead to the posts they were uploaded to
+        "media: 0 fetched, 0 failed" in first and "17 redirects and 0 categories written to syndicator.toml" in first
+    )  # 3 ids: 2 categories, 1 author; 3 attachments' ids and 3 slugs lead to the posts they were uploaded to
     assert "skipped: 3 attachment" in result.output
     assert "lost (nothing to show without WordPress): 1 core/latest-posts" in result.output
 
@@ -508,6 +508,27 @@ def test_redirects_are_written_into_the_config_keeping_the_rest(in_tmp: Path) ->
     created = in_tmp / "new" / "created.toml"
     run_import(WPCOM, in_tmp, "--config", str(created))
     assert load_settings(created, {}).redirects.get("category", "экономика") == "ekonomika"
+
+
+def test_an_attachments_slug_leads_to_its_post_unless_a_post_here_has_it(in_tmp: Path) -> None:
+    """WordPress's page of an upload (``<the post's permalink>/<its slug>/``) is found by its last segment: the
+    import maps each attachment's slug to the post it was uploaded to, but never one a post here is published at,
+    nor one of digits (a post id's place), nor one of an attachment of a draft."""
+    attachments = [
+        wxr_item(7, post_type="attachment", post_name="caravan%e2%80%99s-gate", post_parent="1", status="inherit"),
+        wxr_item(8, post_type="attachment", post_name="post-2", post_parent="1", status="inherit"),  # post 2's
+        wxr_item(9, post_type="attachment", post_name="2020", post_parent="1", status="inherit"),
+        wxr_item(10, post_type="attachment", post_name="sketch", post_parent="3", status="inherit"),
+    ]
+    export = in_tmp / "export.xml"
+    export.write_text(wxr_export(wxr_item(1), wxr_item(2), wxr_item(3, status="draft"), *attachments))
+    config = in_tmp / "site.toml"
+    result = run_import(export, in_tmp, "--config", str(config))
+    assert result.exit_code == 0, result.output
+    redirects = load_settings(config, {}).redirects
+    assert redirects.get("post", "caravan\u2019s-gate") == "post-1" and redirects.get("post", "7") == "post-1"
+    assert redirects.get("post", "post-2") is None and redirects.get("post", "8") == "post-1"
+    assert redirects.get("post", "2020") is None and redirects.get("post", "sketch") is None
 
 
 @pytest.mark.parametrize(

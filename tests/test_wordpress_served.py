@@ -82,6 +82,10 @@ def follow(client: Any, path: str, host: str = "blog.example.org") -> tuple[list
         ("/index.php/category/places/towns/", "/category/towns/"),
         ("/?attachment_id=301", "/posts/post-format-gallery/"),  # an upload's page: the post it was uploaded to
         ("/?p=302", "/posts/post-format-gallery/"),
+        ("/2020/05/02/post-format-gallery/two/", "/posts/post-format-gallery/"),  # the upload's page, by its slug
+        ("/post-format-gallery/one/", "/posts/post-format-gallery/"),  # the same under /%postname%/ permalinks
+        ("/attachment/three/", "/posts/post-format-gallery/"),
+        ("/index.php/2020/05/02/post-format-gallery/two/", "/posts/post-format-gallery/"),
     ],
 )
 def test_old_addresses_lead_to_the_new_page(client: Any, old: str, new: str) -> None:
@@ -137,6 +141,7 @@ def test_old_feed_addresses_lead_to_a_feed_never_a_page(client: Any, old: str, n
         "/wp-content/uploads/2020/05/missing.jpg",
         "/nowhere/at/all/",
         "/?attachment_id=305",  # uploaded to no post
+        "/2020/05/02/post-format-gallery/nothing/",  # no upload of that post has this slug
         "/?attachment_id=999",
         "/?attachment_id=abc",
         "/?s=rivers",  # no search here

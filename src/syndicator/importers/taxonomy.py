@@ -1,9 +1,10 @@
 """What the config file learns from an import: redirects from the old slugs, and the category table.
 
 The ``[redirects]`` entries map WordPress's category, tag and author slugs, post,
-category and author ids (digits), and old post slugs to the slugs here. The ``[categories]`` table keeps what
-WordPress knew of a category beyond its name: its parent (the category tree,
-for ``/category/<parent>/<child>/``) and its description.
+category and author ids (digits), old post slugs and attachments' slugs to the
+slugs here. The ``[categories]`` table keeps what WordPress knew of a category
+beyond its name: its parent (the category tree, for
+``/category/<parent>/<child>/``) and its description.
 
 No I/O.
 """
@@ -24,7 +25,7 @@ from syndicator.importers.wxr import Term
 
 def redirects(items: list[PlannedPost], wxr: Export) -> dict[str, dict[str, str]]:
     """The old slugs that differ from the new ones, per kind, every post's and page's WordPress id, and each
-    attachment's id with the post it was uploaded to."""
+    attachment's id and slug with the post it was uploaded to."""
     table: dict[str, dict[str, str]] = {"category": {}, "tag": {}, "author": {}, "post": {}}
 
     def add(kind: str, old: str, new: str) -> None:
@@ -68,14 +69,22 @@ def _ids(items: list[PlannedPost], wxr: Export) -> list[tuple[str, str, str]]:
 
 
 def _attachments(items: list[PlannedPost], wxr: Export) -> list[tuple[str, str, str]]:
-    """An attachment's page (``?attachment_id=<id>``, ``?p=<id>``) leads to the post it was uploaded to: ("post",
-    its id, the post's slug here) for each attachment of a published post."""
+    """An attachment's page leads to the post it was uploaded to, for each attachment of a published post: by its
+    id (``?attachment_id=<id>``, ``?p=<id>``) and by its slug (``<the post's permalink>/<slug>/``, WordPress's
+    address of the page, whose last segment old permalinks are read by), unless a post or page here has that slug.
+    ("post", the id or slug, the post's slug here)."""
     by_id = {str(item.post_id): item.slug for item in items if not item.draft}
-    return [
-        ("post", raw.post_id, by_id[raw.post_parent])
-        for raw in wxr.items
-        if raw.post_type == "attachment" and raw.post_id.isdigit() and raw.post_parent in by_id
-    ]
+    slugs = {item.slug for item in items}
+    found = []
+    for raw in wxr.items:
+        if raw.post_type != "attachment" or raw.post_parent not in by_id:
+            continue
+        if raw.post_id.isdigit():
+            found.append(("post", raw.post_id, by_id[raw.post_parent]))
+        name = unquote(raw.post_name)
+        if name and not name.isdigit() and name not in slugs:
+            found.append(("post", name, by_id[raw.post_parent]))
+    return found
 
 
 def categories(items: list[PlannedPost], wxr: Export) -> dict[str, dict[str, str]]:
