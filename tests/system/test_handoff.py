@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -118,6 +119,50 @@ def test_build_while_build_watch_runs_is_written_by_it(tmp_path: Path, run_cli: 
     finally:
         watching.terminate()
         watching.wait(30)
+
+
+def test_a_builder_that_dies_before_answering_leaves_the_build_to_the_command(
+    tmp_path: Path, run_cli: Callable[..., Any]
+) -> None:
+    """`build --watch` killed (SIGKILL) while a handed-over build waits for it: the kernel lets go of its locks, and
+    the command builds the edit itself rather than refusing in the name of the dead builder."""
+    post = site(tmp_path)
+    assert run_cli("build").returncode == 0
+    watching = subprocess.Popen(
+        [sys.executable, "-m", "syndicator", "build", "--watch"],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    building: subprocess.Popen[str] | None = None
+    try:
+        deadline = time.monotonic() + 30
+        while not (tmp_path / ".syndicator" / SOCKET_FILE).exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        os.killpg(watching.pid, signal.SIGSTOP)  # it takes the request, and answers nothing
+        post.write_text(post_text(title="Built by the command", categories="[News]"))
+        building = subprocess.Popen(
+            [sys.executable, "-m", "syndicator", "build"],
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
+        assert building.stderr is not None
+        told = building.stderr.readline()  # said once the build has waited NOTICE_AFTER for the builder's answer
+        assert f"the running builder (pid {watching.pid}) is reloading" in told, told
+        os.killpg(watching.pid, signal.SIGKILL)
+        stdout, stderr = building.communicate(timeout=60)
+        assert building.returncode == 0, told + stderr
+        assert stdout.startswith("built "), stdout
+        assert "Built by the command" in (tmp_path / "feeds" / "all.atom").read_text()
+    finally:
+        for process in (building, watching):
+            if process is not None and process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
 
 
 def test_a_one_off_build_holding_the_lock_still_refuses(tmp_path: Path, run_cli: Callable[..., Any]) -> None:

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from syndicator.service.snapshot import BuildReport
 
 logger = logging.getLogger(__name__)
+LOCKS_LET_GO = 2.0  # seconds a build no builder answered waits for the locks (a dead builder's are let go)
 
 
 @click.command()
@@ -70,15 +71,22 @@ def _build(config: str | None, strict: bool, watch: bool, allow_empty: bool, ado
     try:
         with _locked(settings, adopt) as adopted:
             _build_locked(settings, strict, watch, allow_empty, started, adopted)
+        return
     except Busy:
-        if watch or adopt or allow_empty or not _handed_over(settings, strict):
+        if watch or adopt or allow_empty:
             raise
+    if _handed_over(settings, strict):
+        return
+    # None answered: a one-off build holds the locks (refused, as before), or the builder asked stopped or died
+    # before answering, and the kernel lets go of a dead builder's locks: this command builds.
+    with _locked(settings, adopt, wait=LOCKS_LET_GO) as adopted:
+        _build_locked(settings, strict, watch, allow_empty, started, adopted)
 
 
 def _handed_over(settings: Settings, strict: bool) -> bool:
     """Have the builder that runs (serve, build --watch) reload, and print what it did as a build would.
 
-    False when none answers (a one-off build holds the lock: the command refuses).
+    False when none answers: a one-off build holds the locks, or the builder stopped or died before answering.
     """
     from syndicator.service.handoff import ask
 

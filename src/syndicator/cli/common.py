@@ -65,15 +65,16 @@ def _posts_dir(settings: Settings) -> None:
 
 
 @contextmanager
-def _locked(settings: Settings, adopt: bool = False) -> Iterator[bool]:
+def _locked(settings: Settings, adopt: bool = False, wait: float = 0.0) -> Iterator[bool]:
     """One builder per state_dir and output_dir, and output_dir only this state_dir's: hold the locks while the
-    block runs, or refuse in one line; yields whether output_dir was another state_dir's (``--adopt``)."""
+    block runs (waiting up to ``wait`` seconds for them), or refuse in one line; yields whether output_dir was
+    another state_dir's (``--adopt``)."""
     from syndicator.store.lock import BuilderLock
     from syndicator.store.lock import LockedError
 
     lock = BuilderLock(settings)
     try:
-        lock.acquire()
+        lock.acquire(wait)
         adopted = _claim(settings, adopt)
     except LockedError as exc:
         lock.release()
