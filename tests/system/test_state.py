@@ -142,6 +142,9 @@ def test_a_nested_ledger_is_recovered_from_the_feeds(
     assert built.returncode == 0 and "Traceback" not in built.stderr, built.stderr
     assert "ledger unreadable" in built.stderr and "2 published ids recovered" in built.stderr
     assert feeds_of(site) == before
+    again = run_cli("build", cwd=site)  # nothing changed: the ledger written back is read, and not reported again
+    assert again.returncode == 0 and "up to date" in again.stderr, again.stderr
+    assert "ledger" not in again.stderr, again.stderr
     ledger.write_bytes(NESTED)
     server = start_server(site)
     published = server.get("/feeds/all.atom").text
