@@ -141,8 +141,13 @@ def test_drafts_and_future_posts_are_not_recorded(settings: Settings, write_post
 
 
 def test_round_trip() -> None:
-    """dumps and loads agree."""
-    ledger = {"a.md": Record("urn:a", "a", ("old",))}
+    """dumps and loads agree, every field kept (a deleted post's time, one for partners only and when it was
+    withdrawn from the public)."""
+    ledger = {
+        "a.md": Record("urn:a", "a", ("old",)),
+        "b.md": Record("urn:b", "b", stems=("all",), deleted="2026-01-02T03:04:05+00:00"),
+        "c.md": Record("urn:c", "c", partners_only=True, withdrawn="2026-01-02T03:04:05+00:00"),
+    }
     assert loads(dumps(ledger)) == ledger
 
 

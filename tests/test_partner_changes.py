@@ -146,6 +146,56 @@ def test_a_deleted_partner_post_leaves_no_public_trace(
         assert tombstones(body) == [(brief_id, LATER.isoformat())], feed
 
 
+def test_a_public_post_made_for_partners_only_leaves_the_public_with_a_tombstone(
+    settings: Settings, write_post: Callable[..., Path]
+) -> None:
+    """Public, then ``visibility: partners``: each public Atom feed that held it says it was withdrawn (its id was
+    public) and its page is 410, while the partner feeds keep it; public again, it comes back under its id; deleted
+    while for partners, its public tombstone keeps the time it left the public."""
+    shared = {"title": "Border Talks", "categories": "[Desk]", "tags": "[T]", "author": "Zed"}
+    write_post("news.md", title="News", categories="[Desk]", tags="[T]", author="Zed")
+    path = write_post("talks.md", **shared)
+    builder = Builder(settings)
+    builder.reload(NOW)
+    snapshot: Any = builder.snapshot
+    talks_id = snapshot.catalog.by_slug["talks"].id
+    feeds = ["all", "category/desk", "tag/t", "author/zed"]
+    client = create_app(settings, builder).test_client()
+
+    write_post("talks.md", visibility="partners", **shared)
+    builder.reload(LATER)
+    snapshot = builder.snapshot
+    for feed in feeds:
+        body = snapshot.files[f"/feeds/{feed}.atom"].body
+        check_atom(body)
+        assert tombstones(body) == [(talks_id, LATER.isoformat())], feed
+        assert b"Border Talks" not in body and b"Border Talks" not in snapshot.files[f"/feeds/{feed}.rss"].body
+        partner = snapshot.partners.file(f"{feed}.atom").body
+        assert tombstones(partner) == [] and talks_id in [e.id for e in feedparser.parse(partner).entries], feed
+    assert client.get("/posts/talks/").status_code == 410
+
+    again = LATER + timedelta(hours=1)
+    write_post("talks.md", **shared)
+    builder.reload(again)
+    snapshot = builder.snapshot
+    for feed in feeds:
+        body = snapshot.files[f"/feeds/{feed}.atom"].body
+        assert tombstones(body) == [] and talks_id in [e.id for e in feedparser.parse(body).entries], feed
+    assert client.get("/posts/talks/").status_code == 200
+
+    withdrawn = again + timedelta(hours=1)
+    write_post("talks.md", visibility="partners", **shared)
+    builder.reload(withdrawn)
+    path.unlink()
+    builder.reload(withdrawn + timedelta(hours=1))
+    snapshot = builder.snapshot
+    for feed in feeds:
+        assert tombstones(snapshot.files[f"/feeds/{feed}.atom"].body) == [(talks_id, withdrawn.isoformat())], feed
+        later = (withdrawn + timedelta(hours=1)).isoformat()
+        assert tombstones(snapshot.partners.file(f"{feed}.atom").body) == [(talks_id, later)], feed
+    assert client.get("/posts/talks/").status_code == 410
+
+
 def test_a_vanished_category_answers_410(settings: Settings, write_post: Callable[..., Path]) -> None:
     """A category whose last post went: its feeds, archive pages and page answer 410; /healthz lists it."""
     write_post("a.md", title="A", categories="[Politics]")

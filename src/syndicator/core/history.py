@@ -89,29 +89,35 @@ def tombstones(
     """Each feed's tombstones, newest first: the posts deleted in the last ``days`` days that it held.
 
     The public feeds' (``partners`` False) leave out the posts that were for
-    partners only: the public never learns that one existed. The partner
-    feeds' hold every post they held.
+    partners only (the public never learns that one existed) but hold those
+    withdrawn from the public, for partners only now. The partner feeds' hold
+    every post they held.
     """
     since = now - timedelta(days=days)
     found: dict[str, list[Tombstone]] = {}
     for record_ in ledger.values():
-        if record_.deleted and (partners or not record_.partners_only):
-            when = datetime.fromisoformat(record_.deleted)
+        gone = record_.deleted if partners else _gone_for_everyone(record_)
+        if gone:
+            when = datetime.fromisoformat(gone)
             if when > since:
                 for stem in record_.stems:
                     found.setdefault(stem, []).append(Tombstone(when, record_.id))
     return {stem: tuple(sorted(stones, reverse=True)) for stem, stones in sorted(found.items())}
 
 
+def _gone_for_everyone(record_: Record) -> str:
+    """When a post published for everyone left the public ("": it did not, or never was public)."""
+    return record_.withdrawn if record_.partners_only else record_.deleted
+
+
 def gone_slugs(ledger: Mapping[str, Record], published: Iterable[str]) -> frozenset[str]:
-    """The post slugs that were published for everyone and whose post was deleted (their pages answer 410 Gone).
+    """The post slugs that were published for everyone and whose post was deleted, or is for partners only now
+    (their pages answer 410 Gone).
 
     A post for partners only never had a public page: its address stays unknown (404).
     """
     live = set(published)
-    return frozenset(
-        r.slug for r in ledger.values() if r.deleted and r.slug and not r.partners_only and r.slug not in live
-    )
+    return frozenset(r.slug for r in ledger.values() if _gone_for_everyone(r) and r.slug and r.slug not in live)
 
 
 def known_feeds(known: Mapping[str, str], current: Iterable[str], now: datetime) -> dict[str, str]:

@@ -35,7 +35,9 @@ class Record:
     edit is seen and dated; ``stems`` are the feeds it was in, and ``deleted``
     when it was first seen gone (its tombstone's time), empty while published.
     ``partners_only``: it was published for partners alone, so its deletion is
-    theirs to see, never the public's.
+    theirs to see, never the public's; ``withdrawn``, when such a post was
+    first seen for partners only after it had been published for everyone (the
+    public feeds' tombstone of it), empty otherwise.
     """
 
     id: str
@@ -48,6 +50,7 @@ class Record:
     stems: tuple[str, ...] = ()
     deleted: str = ""
     partners_only: bool = False
+    withdrawn: str = ""
 
 
 def _identity(post: Post) -> tuple[str, str]:
@@ -104,8 +107,10 @@ def assign_ids(posts: Iterable[Post], ledger: dict[str, Record]) -> tuple[list[P
     return kept, warnings
 
 
-def record(ledger: dict[str, Record], published: Iterable[Post]) -> dict[str, Record]:
-    """The ledger with the published posts' ids and slugs (a changed slug is kept as a former one)."""
+def record(ledger: dict[str, Record], published: Iterable[Post], seen: str) -> dict[str, Record]:
+    """The ledger with the published posts' ids and slugs (a changed slug is kept as a former one), and when a post
+    published for everyone was first seen for partners only (``seen``, the time a change is recorded as first seen,
+    or when it was deleted for everyone)."""
     updated: dict[str, Record] | None = None
     for post in published:
         old = ledger.get(post.source)
@@ -122,6 +127,7 @@ def record(ledger: dict[str, Record], published: Iterable[Post]) -> dict[str, Re
             post.updated.isoformat(),
             stems_of(post),
             partners_only=post.partners_only,
+            withdrawn=_withdrawn(old, post, seen),
         )
         if new == old:
             continue
@@ -129,6 +135,15 @@ def record(ledger: dict[str, Record], published: Iterable[Post]) -> dict[str, Re
             updated = dict(ledger)
         updated[post.source] = new
     return ledger if updated is None else updated
+
+
+def _withdrawn(old: Record | None, post: Post, seen: str) -> str:
+    """When the public last saw a post now for partners only ("": it is public, or never was)."""
+    if not post.partners_only or old is None:
+        return ""
+    if old.partners_only:
+        return old.withdrawn
+    return old.deleted or seen
 
 
 def words_of(post: Post) -> str:
@@ -204,6 +219,8 @@ def _entry(record_: Record) -> dict[str, object]:
         entry["deleted"] = record_.deleted
     if record_.partners_only:
         entry["partners_only"] = True
+    if record_.withdrawn:
+        entry["withdrawn"] = record_.withdrawn
     return entry
 
 
@@ -233,6 +250,7 @@ def _record(source: str, entry: object) -> Record:
         stems=tuple(str(s) for s in entry.get("stems", [])),
         deleted=str(entry.get("deleted", "")),
         partners_only=entry.get("partners_only") is True,
+        withdrawn=str(entry.get("withdrawn", "")),
     )
 
 

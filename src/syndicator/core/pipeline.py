@@ -25,6 +25,7 @@ from syndicator.core.history import dated_edits
 from syndicator.core.history import gone_slugs
 from syndicator.core.history import known_feeds
 from syndicator.core.history import mark_deleted
+from syndicator.core.history import seen_at
 from syndicator.core.history import tombstones
 from syndicator.core.ledger import Record
 from syndicator.core.ledger import assign_ids
@@ -126,7 +127,7 @@ def publish(
     partners = _for_partners(last, posts, edits, now)
     if partners is not None:  # few, and recording a recorded post changes nothing
         to_record += [post for post in partners.posts if post.partners_only]
-    ledger = record(ledger, to_record)
+    ledger = record(ledger, to_record, seen_at(now).isoformat())
     if full:  # only a full build can see a post go (a file removed, or made a draft)
         shown = [*catalog.posts, *(partners.posts if partners is not None else ())]
         ledger = mark_deleted(ledger, shown, loaded, now)
