@@ -69,17 +69,21 @@ def test_healthz_never_names_a_post_for_partners_or_a_draft_whatever_its_problem
     write_post("zebra-briefing.md", title="Zebra", visibility="partners", id="tag:x,2025:zebra-1", body="![](z.png)\n")
     write_post("2026-secret-merger.md", text='---\ntitle: Merger\ndate: 2025-06-01\ndraft: "true"\n---\nBody\n')
     write_post("quagga-plan.md", text="---\ntitle: Quagga\ndate: 2025-06-01\nvisibility: 'partners'\ndate: [\n---\nx\n")
+    for name, value in [("okapi-layoffs", ""), ("okapi-null", "null"), ("okapi-zero", "0")]:  # no value, or not false
+        write_post(f"{name}.md", text=f"---\ntitle: Okapi\ndate: 2025-06-01\ndraft: {value}\n---\nx\n")
+    latin1 = "---\ntitle: Caf\u00e9 okapi\ndate: 2025-06-01\ndraft: true\n---\nx\n".encode("latin-1")
+    (write_post("okapi-latin1.md", text="")).write_bytes(latin1)  # not UTF-8: its front matter read as it can be
     settings = make_settings()
     builder = Builder(settings)
     builder.reload(NOW)
     write_post("zebra-briefing.md", title="Zebra", visibility="partners", id="tag:x,2025:zebra-2", body="![](z.png)\n")
     report = builder.reload(NOW)
-    assert len(report.problems) == 5  # public image, zebra image and id change, the draft, quagga's YAML
+    assert len(report.problems) == 9  # public image, zebra image and id change, the drafts, quagga's YAML
     body = healthz(settings, builder)
     text = json.dumps(body)
-    for secret in ("zebra", "Zebra", "z.png", "secret", "merger", "Merger", "quagga", "Quagga"):
+    for secret in ("zebra", "Zebra", "z.png", "secret", "merger", "Merger", "quagga", "Quagga", "okapi", "Okapi"):
         assert secret not in text, secret
     assert {"path": "public.md", "line": 5, "message": "refers to a missing file: public-gone.png"} in body["problems"]
     assert [p for p in body["problems"] if p["path"] is None] == [
         {"path": None, "line": 0, "message": PRIVATE_PROBLEM}
-    ] * 4
+    ] * 8

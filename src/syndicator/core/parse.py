@@ -89,12 +89,21 @@ def default_slug(path: str, slug_of: Slugify = slugify) -> str:
 
 
 def decode_post(data: bytes, path: str) -> str | LoadProblem:
-    """Decode a post file's bytes as UTF-8 (a BOM is allowed)."""
+    """Decode a post file's bytes as UTF-8 (a BOM is allowed); the problem of one that is not is private when its
+    front matter, read as well as it can be, names a privacy key (failing closed, as for front matter YAML refuses)."""
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        return LoadProblem(path, line, f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})")
+        message = f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})"
+        return LoadProblem(path, line, message, private=private_text(_front_lines(data.decode("utf-8", "replace"))))
+
+
+def _front_lines(text: str) -> list[str]:
+    """The lines of a file's front matter as far as it can be told, to look for privacy keys in (its first
+    _UNCLOSED_FRONT characters when it is never closed)."""
+    end = _FRONT_END.search(text, 3, _UNCLOSED_FRONT)
+    return text[: end.start() if end else _UNCLOSED_FRONT].splitlines()
 
 
 def _text(field: str, value: Any, *, required: bool = False) -> str:
@@ -231,8 +240,7 @@ def _parse_post(
     """The file's Post or problem, and whether it is private (decided from the parsed post or its fields)."""
     front = split_front_matter(text, path)
     if isinstance(front, LoadProblem):
-        end = _FRONT_END.search(text, 3, _UNCLOSED_FRONT)
-        return front, private_text(text[: end.start() if end else _UNCLOSED_FRONT].splitlines())
+        return front, private_text(_front_lines(text))
     body_line = front.text.count("\n") + 3
     reading = _Reading(path, source, settings, lambda f: front.line_of(f) if f != "body" else body_line, *tools)
     for key, line in front.duplicates:

@@ -47,9 +47,10 @@ def near_miss(key: object) -> str | None:
 
 
 def private_fields(fields: Mapping[str, object]) -> bool:
-    """Whether front matter keeps its post from the public: any draft value but false, any visibility but public,
-    or a key that looks like one of them misspelled (failing closed: ``draft: "true"`` is private)."""
-    if fields.get("draft") not in (None, False) or fields.get("visibility") not in (None, "public"):
+    """Whether front matter keeps its post from the public: a draft key with any value but false, a visibility key
+    with any value but public, or a key that looks like one of them misspelled (failing closed: ``draft: "true"``,
+    ``draft:`` with no value and ``draft: 0`` are private)."""
+    if fields.get("draft", False) is not False or fields.get("visibility", "public") != "public":
         return True
     return any(near_miss(key) for key in fields)
 
