@@ -88,6 +88,29 @@ def test_bad_settings_are_named(tmp_path: Path, toml: str, environ: dict[str, st
         load_settings(config, environ)
 
 
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        ('output_dir = "posts"', "output_dir and posts_dir are the same folder"),
+        ('output_dir = "."\nposts_dir = "site/posts"', r"posts_dir \(.*/site/posts\) is inside output_dir"),
+        ('output_dir = "posts/feeds"', r"output_dir \(.*/posts/feeds\) is inside posts_dir"),
+        ('state_dir = "feeds/.state"', r"state_dir \(.*/feeds/\.state\) is inside output_dir"),
+        ('state_dir = "feeds"', "output_dir and state_dir are the same folder"),
+        ('state_dir = "posts"', "state_dir and posts_dir are the same folder"),
+        ('output_dir = "feeds-link"', "output_dir and posts_dir are the same folder"),  # through a symlink
+    ],
+)
+def test_posts_output_and_state_folders_are_apart(tmp_path: Path, toml: str, message: str) -> None:
+    """output_dir is public as a whole: neither the posts (drafts, posts for partners) nor the state (partners'
+    tokens, subscribers' addresses) may be in it, nor it in them; a config saying otherwise is refused."""
+    (tmp_path / "posts").mkdir()
+    (tmp_path / "feeds-link").symlink_to(tmp_path / "posts")
+    config = tmp_path / "syndicator.toml"
+    config.write_text(toml + "\n")
+    with pytest.raises(ConfigError, match=message):
+        load_settings(config, {})
+
+
 def test_a_named_config_file_must_exist(tmp_path: Path) -> None:
     """--config with a missing file is an error, unlike the optional default."""
     with pytest.raises(ConfigError, match="no such config file"):

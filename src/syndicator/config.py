@@ -10,6 +10,7 @@ the README's settings table. The file's tables are read by their own modules:
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
 import tomllib
 from collections.abc import Mapping
@@ -369,4 +370,23 @@ def load_settings(
         if setting.type is Path:
             value = values.get(setting.name, setting.default)
             values[setting.name] = base / value if value else None  # only theme_dir may be empty (its default)
-    return Settings(**values)
+    settings = Settings(**values)
+    _check_folders(settings)
+    return settings
+
+
+def _check_folders(settings: Settings) -> None:
+    """posts_dir, output_dir and state_dir apart, none in another: what is in output_dir is public (nginx
+    serves it whole), so neither the posts (drafts, posts for partners) nor the state (tokens, addresses) may be
+    in it, and the files in posts_dir are read as posts and their files."""
+    names = ("posts_dir", "output_dir", "state_dir")
+    folders = {name: Path(os.path.realpath(getattr(settings, name))) for name in names}
+    for one, other in (("output_dir", "posts_dir"), ("output_dir", "state_dir"), ("state_dir", "posts_dir")):
+        a, b = folders[one], folders[other]
+        if a == b:
+            raise ConfigError(f"{one} and {other} are the same folder ({a}): give each a folder of its own")
+        if b in a.parents or a in b.parents:
+            inner, outer = (one, other) if b in a.parents else (other, one)
+            raise ConfigError(
+                f"{inner} ({folders[inner]}) is inside {outer} ({folders[outer]}): give each a folder of its own"
+            )
