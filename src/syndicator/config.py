@@ -58,7 +58,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("site_author", str, "", "Author of posts that name none (empty: the site title)."),
     Setting("language", str, "en", "Language of the feeds (RSS `language`, HTML `lang`)."),
     Setting("posts_dir", Path, "posts", "Folder of Markdown posts, searched recursively."),
-    Setting("output_dir", Path, "feeds", "Folder the static feed files are written to."),
+    Setting(
+        "output_dir",
+        Path,
+        "feeds",
+        "Folder the static feed files are written to: public as a whole, so neither `posts_dir` nor `state_dir`"
+        " may be in it, nor it in them (refused in one line).",
+    ),
     Setting("feed_size", int, 20, "Number of newest posts in each feed."),
     Setting("full_content", bool, True, "Put the full post in Atom `content` and RSS `content:encoded`."),
     Setting("reload_interval", int, 60, "Seconds between reloads of `posts_dir`; also the feeds' `max-age`."),
