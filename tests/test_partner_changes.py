@@ -114,6 +114,36 @@ def test_a_deleted_post_leaves_a_tombstone_in_every_feed_that_held_it(
     assert client.get("/posts/gone/").status_code == 410
 
 
+@pytest.mark.parametrize("how", ["restored", "undrafted"])
+def test_a_post_back_after_its_tombstone_is_newer_than_the_tombstone(
+    settings: Settings, write_post: Callable[..., Path], how: str
+) -> None:
+    """RFC 6721: a reader that applied a tombstone takes the entry back only when it is newer; a post whose file is
+    restored, or that is a draft no more, comes back updated when it was first seen back, and stays so."""
+    fields = {"title": "Back", "categories": "[Desk]"}
+    path = write_post("back.md", **fields)
+    write_post("stays.md", title="Stays", date="2020-01-01T00:00:00Z")
+    builder = Builder(settings)
+    builder.reload(NOW)
+    if how == "restored":
+        path.unlink()
+    else:
+        write_post("back.md", draft="true", **fields)
+    builder.reload(LATER)
+    assert builder.snapshot is not None
+    assert [when for _ref, when in tombstones(builder.snapshot.files["/feeds/all.atom"].body)] == [LATER.isoformat()]
+    write_post("back.md", **fields)
+    back = LATER + timedelta(hours=1)
+    builder.reload(back)
+    assert entry_updated(builder)["Back"] == back.isoformat()
+    assert tombstones(builder.snapshot.files["/feeds/all.atom"].body) == []
+    builder.reload(back + timedelta(hours=1))
+    assert entry_updated(builder)["Back"] == back.isoformat()  # not moved again by the next reload
+    restarted = Builder(settings)
+    restarted.reload(back + timedelta(hours=2))
+    assert entry_updated(restarted)["Back"] == back.isoformat()  # the ledger kept it
+
+
 @pytest.mark.parametrize("how", ["deleted", "draft"])
 def test_a_deleted_partner_post_leaves_no_public_trace(
     settings: Settings, write_post: Callable[..., Path], how: str
@@ -181,6 +211,7 @@ def test_a_public_post_made_for_partners_only_leaves_the_public_with_a_tombstone
     for feed in feeds:
         body = snapshot.files[f"/feeds/{feed}.atom"].body
         assert tombstones(body) == [] and talks_id in [e.id for e in feedparser.parse(body).entries], feed
+        assert entry_updated(builder, f"/feeds/{feed}.atom")["Border Talks"] == again.isoformat()  # after its stone
     assert client.get("/posts/talks/").status_code == 200
 
     withdrawn = again + timedelta(hours=1)

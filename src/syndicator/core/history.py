@@ -44,12 +44,17 @@ def dated_edits(posts: Iterable[Post], ledger: Mapping[str, Record], now: dateti
     A post whose title, summary or body differ from what the ledger recorded,
     and whose front matter gives no ``updated`` newer than the recorded one, is
     updated ``now``; an unchanged post keeps the recorded ``updated`` (an
-    earlier edit's) when it is the newer.
+    earlier edit's) when it is the newer. A post back after its tombstone (its
+    file restored, a draft no more, public again) is updated ``now`` at least:
+    a reader that applied the tombstone (RFC 6721) takes the entry back only
+    when it is newer.
     """
     dated = []
     for post in posts:
         record_ = ledger.get(post.source)
-        if record_ is not None and record_.content and record_.updated and not post.draft:
+        if record_ is not None and not post.draft and (record_.deleted or _back_in_public(record_, post)):
+            post = replace(post, updated=max(post.updated, seen_at(now)))
+        elif record_ is not None and record_.content and record_.updated and not post.draft:
             recorded = datetime.fromisoformat(record_.updated)
             if record_.content != words_of(post):
                 if post.updated <= recorded:  # edited, and the front matter does not say when: now
@@ -58,6 +63,11 @@ def dated_edits(posts: Iterable[Post], ledger: Mapping[str, Record], now: dateti
                 post = replace(post, updated=recorded)
         dated.append(post)
     return dated
+
+
+def _back_in_public(record_: Record, post: Post) -> bool:
+    """Whether a post withdrawn from the public (for partners only) is public again."""
+    return bool(record_.withdrawn) and not post.partners_only
 
 
 def mark_deleted(
