@@ -510,6 +510,35 @@ def test_redirects_are_written_into_the_config_keeping_the_rest(in_tmp: Path) ->
     assert load_settings(created, {}).redirects.get("category", "экономика") == "ekonomika"
 
 
+def test_an_imported_post_does_not_take_the_slug_of_a_post_already_here(in_tmp: Path) -> None:
+    """A post of one's own in posts/ (``markup.md``, or a ``slug:`` in another file) keeps its slug: the imported post
+    of that slug gets -2, as WordPress names a second one, and both are published; its dated permalink finds it.
+    Importing again leaves the renamed file where it is."""
+    posts = in_tmp / "posts"
+    posts.mkdir()
+    (posts / "markup.md").write_text("---\ntitle: Mine\ndate: 2025-01-01\n---\nmine\n")
+    (posts / "notes.md").write_text("---\ntitle: Notes\ndate: 2025-01-02\nslug: post-format-gallery\n---\nx\n")
+    config = in_tmp / "site.toml"
+    config.write_text('site_url = "https://blog.example.org"\n')
+    result = run_import(DATA / "classic-site.xml", in_tmp, "--config", str(config))
+    assert result.exit_code == 0, result.output
+    assert "2 renamed slugs" in result.output.splitlines()[0], result.output
+    checked = CliRunner().invoke(cli, ["check", "--config", str(config)], catch_exceptions=False)
+    assert "already used" not in checked.output, checked.output
+    settings = load_settings(config, {})
+    builder = Builder(settings)
+    builder.reload(NOW)
+    assert builder.snapshot is not None
+    by_slug = builder.snapshot.catalog.by_slug
+    assert by_slug["markup"].title == "Mine" and by_slug["markup-2"].source.startswith("2020-05-01-")
+    assert by_slug["post-format-gallery"].title == "Notes" and "post-format-gallery-2" in by_slug
+    client = create_app(settings, builder).test_client()
+    moved = client.get("/2020/05/01/markup/", headers={"Host": "blog.example.org"})
+    assert moved.headers["Location"] == "https://blog.example.org/posts/markup-2/"
+    again = run_import(DATA / "classic-site.xml", in_tmp, "--config", str(config))
+    assert "0 new" in again.output.splitlines()[0] and (posts / "markup.md").read_text().startswith("---\ntitle: Mine")
+
+
 def test_an_attachments_slug_leads_to_its_post_unless_a_post_here_has_it(in_tmp: Path) -> None:
     """WordPress's page of an upload (``<the post's permalink>/<its slug>/``) is found by its last segment: the
     import maps each attachment's slug to the post it was uploaded to, but never one a post here is published at,

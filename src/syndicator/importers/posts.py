@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
@@ -231,17 +232,21 @@ def settle_keys(items: list[PlannedPost]) -> None:
             item.key = f"{item.post_id}-{seen[item.post_id]}"
 
 
-def unique_slugs(items: list[PlannedPost], report: ImportReport) -> None:
+def unique_slugs(
+    items: list[PlannedPost], report: ImportReport, taken: Collection[str] = (), known: Collection[str] = ()
+) -> None:
     """Two posts sharing a slug: as WordPress does, the first keeps it and the next get -2, -3...
 
     Published posts come first, then drafts, each in post-id order, then pages (whose
     address is their path), so a draft or a page never takes a published post's slug.
+    ``taken``: the slugs of the posts already in posts_dir that no import wrote, which a post
+    not imported before (its key not in ``known``) does not take either.
     """
-    native = {item.slug for item in items}
+    native = {item.slug for item in items} | set(taken)
     assigned: set[str] = set()
     for item in sorted(items, key=lambda i: (i.is_page, i.draft, i.post_id)):
         slug = item.slug
-        if slug in assigned:
+        if slug in assigned or (slug in taken and not item.is_page and item.key not in known):
             number = 2
             while f"{slug}-{number}" in native or f"{slug}-{number}" in assigned:
                 number += 1

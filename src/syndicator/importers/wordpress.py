@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from collections.abc import Collection
 from pathlib import Path
 
 from syndicator.config import Settings
@@ -39,6 +40,7 @@ from syndicator.importers.taxonomy import distinct_category_names
 from syndicator.importers.taxonomy import redirects
 from syndicator.importers.writer import RECORD_FILE
 from syndicator.importers.writer import Writer
+from syndicator.importers.writer import others_slugs
 from syndicator.importers.writer import read_record
 from syndicator.importers.wxr import WXRError
 from syndicator.importers.wxr import read_wxr
@@ -61,8 +63,13 @@ def read_export(export: Path, settings: Settings | None = None) -> tuple[list[Pl
     return items, report
 
 
-def _plan(export: Path, settings: Settings) -> tuple[list[PlannedPost], ImportReport, Uploads]:
-    """The posts to write, what was skipped and converted, and which URLs are the old site's uploads."""
+def _plan(
+    export: Path, settings: Settings, taken: Collection[str] = (), known: Collection[str] = ()
+) -> tuple[list[PlannedPost], ImportReport, Uploads]:
+    """The posts to write, what was skipped and converted, and which URLs are the old site's uploads.
+
+    ``taken``: the slugs of posts already in posts_dir that no import wrote; ``known``: the keys of the items earlier
+    imports wrote (see ``unique_slugs``)."""
     wxr = distinct_category_names(read_wxr(export))
     report = ImportReport(items=len(wxr.items))
     site = Site.of(wxr)
@@ -73,7 +80,7 @@ def _plan(export: Path, settings: Settings) -> tuple[list[PlannedPost], ImportRe
             if item is not None:
                 items.append(item)
     settle_keys(items)
-    unique_slugs(items, report)
+    unique_slugs(items, report, taken, known)
     settle_guids(items)
     items = [item for item in items if _accepted(item, settings, report)]
     old_site = OldSite.of(wxr, site.items, items)
@@ -145,9 +152,10 @@ def import_wordpress(
     refused is reported and not written.
     """
     settings = settings or Settings()
-    items, report, uploads = _plan(export, settings)
+    record = read_record(state_dir)
+    items, report, uploads = _plan(export, settings, others_slugs(posts_dir, record), record.keys())
     copier = MediaCopier(media, posts_dir, media_timeout, media_max_bytes, media_allow_private) if media else None
-    writer = Writer(posts_dir, read_record(state_dir), report, uploads, copier, force)
+    writer = Writer(posts_dir, record, report, uploads, copier, force)
     if posts_dir.is_dir():
         writer.taken = {str(p.relative_to(posts_dir)) for p in posts_dir.rglob("*.md")}
     unwritten: set[str] = set()

@@ -19,6 +19,7 @@ from pathlib import Path
 from syndicator.core.frontmatter import FrontMatter
 from syndicator.core.frontmatter import dump_post
 from syndicator.core.frontmatter import split_front_matter
+from syndicator.core.parse import default_slug
 from syndicator.importers.items import ImportReport
 from syndicator.importers.items import PlannedPost
 from syndicator.importers.media import MediaCopier
@@ -135,6 +136,26 @@ class _Localizer:
         old = html.unescape(match.group(3))
         new = self.url(old)
         return match.group(0) if new == old else f"{match.group(1)}{match.group(2)}{html.escape(new)}{match.group(2)}"
+
+
+def others_slugs(posts_dir: Path, record: dict[str, dict[str, str]]) -> set[str]:
+    """The slugs of the posts in posts_dir that no import wrote: each front matter's ``slug``, else its file name's
+    (a file that cannot be read gives its file name's)."""
+    ours = {entry["path"] for entry in record.values()}
+    found = set()
+    for path in posts_dir.rglob("*.md") if posts_dir.is_dir() else ():
+        relative = path.relative_to(posts_dir).as_posix()
+        if relative in ours:
+            continue
+        slug = ""
+        try:
+            front = split_front_matter(path.read_text(encoding="utf-8"), relative)
+        except (OSError, UnicodeDecodeError):
+            front = None
+        if isinstance(front, FrontMatter) and isinstance(front.fields.get("slug"), str):
+            slug = front.fields["slug"].strip()
+        found.add(slug or default_slug(relative))
+    return found
 
 
 def read_record(state_dir: Path) -> dict[str, dict[str, str]]:
