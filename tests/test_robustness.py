@@ -45,7 +45,7 @@ EXPECTED = {
     "no-title.md": "title is missing",
     "not-a-mapping.md": "front matter is not a mapping",
     "not-utf8.md": "not valid UTF-8",
-    "title-not-string.md": "title must be a string",
+    "title-not-string.md": "title must be text, not",
     "same-slug-b.md": "slug 'shared' is already used by",
     "too-big.md": "file is",
 }

@@ -106,11 +106,26 @@ def _front_lines(text: str) -> list[str]:
     return text[: end.start() if end else _UNCLOSED_FRONT].splitlines()
 
 
+def _kind(value: object) -> str:
+    """What a YAML value is, in the words of its front matter (``title: null`` is "null", not "NoneType")."""
+    if value is None:
+        return "null (no value)"
+    if isinstance(value, bool):
+        return f"{str(value).lower()} (yes or no)"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, list | tuple):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping (key: value)"
+    return "a value of another kind"
+
+
 def _text(field: str, value: Any, *, required: bool = False) -> str:
     if value is None and not required:
         return ""
     if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise _Invalid(field, f"{field} must be a string, not {type(value).__name__}")
+        raise _Invalid(field, f"{field} must be text, not {_kind(value)}")
     text = str(value).strip()
     if required and not text:
         raise _Invalid(field, f"{field} is empty")
@@ -131,7 +146,7 @@ def _datetime(field: str, value: Any, settings: Settings) -> datetime:
     elif isinstance(value, Date):
         moment = datetime(value.year, value.month, value.day, tzinfo=settings.tz)
     else:
-        raise _Invalid(field, f"{field} must be an ISO 8601 date or date-time, not {type(value).__name__}")
+        raise _Invalid(field, f"{field} must be an ISO 8601 date or date-time, not {_kind(value)}")
     try:
         moment = moment.astimezone(UTC)
     except OverflowError:
