@@ -78,6 +78,10 @@ def test_environment_wins_over_the_file(tmp_path: Path) -> None:
         ("feed_size = 0\n", {}, "feed_size: must be at least 1"),
         ("", {"SYNDICATOR_PAGE_SIZE": "0"}, "page_size: must be at least 1"),
         ("site_title = \n", {}, "s.toml"),
+        ('language = "<x>\\"y"\n', {}, "language: .* is not a language tag"),
+        ('language = "en gb"\n', {}, "language: 'en gb' is not a language tag"),
+        ('id_authority = "a b"\n', {}, "id_authority: 'a b' is not a domain name or an email address"),
+        ("", {"SYNDICATOR_ID_AUTHORITY": "example.org,2020"}, "id_authority: 'example.org,2020' is not"),
     ],
 )
 def test_bad_settings_are_named(tmp_path: Path, toml: str, environ: dict[str, str], message: str) -> None:

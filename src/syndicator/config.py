@@ -37,6 +37,9 @@ from syndicator.podcastconfig import parse_podcasts
 ENV_PREFIX = "SYNDICATOR_"
 TABLES = ("redirects", "categories", "podcasts")  # tables of the config file, beside the SETTINGS keys
 _SITE_HANDLE = re.compile(r"[a-z0-9_][a-z0-9_-]{0,63}")  # a user name without a dot: no tag. or author. account
+_LANGUAGE = re.compile(r"[A-Za-z]{2,8}(?:-[A-Za-z0-9]{1,8})*")  # a BCP 47 tag's shape (RFC 5646): en, pt-BR, zh-Hant
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_AUTHORITY = re.compile(rf"(?:[^@\s<>\"]+@)?{_LABEL}(?:\.{_LABEL})*")  # RFC 4151: a DNS name, or an email address
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,6 +221,12 @@ class Settings:
             raise ConfigError(f"timezone: unknown time zone {self.timezone!r}") from exc
         for name in ("site_icon", "site_logo"):
             check_image_setting(name, getattr(self, name))
+        if not _LANGUAGE.fullmatch(self.language):
+            raise ConfigError(f"language: {self.language!r} is not a language tag (en, pt-BR, zh-Hant)")
+        if self.id_authority and not _AUTHORITY.fullmatch(self.id_authority):
+            raise ConfigError(
+                f"id_authority: {self.id_authority!r} is not a domain name or an email address (RFC 4151's tag: ids)"
+            )
         if not _SITE_HANDLE.fullmatch(self.fediverse_site_handle):
             raise ConfigError(
                 f"fediverse_site_handle: {self.fediverse_site_handle!r} must be lower-case letters, digits, - and _"
