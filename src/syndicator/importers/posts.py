@@ -9,6 +9,7 @@ import dataclasses
 import re
 from collections import Counter
 from collections.abc import Collection
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
@@ -233,20 +234,27 @@ def settle_keys(items: list[PlannedPost]) -> None:
 
 
 def unique_slugs(
-    items: list[PlannedPost], report: ImportReport, taken: Collection[str] = (), known: Collection[str] = ()
+    items: list[PlannedPost],
+    report: ImportReport,
+    taken: Mapping[str, Collection[str]] | None = None,
+    known: Collection[str] = (),
 ) -> None:
     """Two posts sharing a slug: as WordPress does, the first keeps it and the next get -2, -3...
 
     Published posts come first, then drafts, each in post-id order, then pages (whose
     address is their path), so a draft or a page never takes a published post's slug.
-    ``taken``: the slugs of the posts already in posts_dir that no import wrote, which a post
-    not imported before (its key not in ``known``) does not take either.
+    ``taken``: the slugs of the posts already in posts_dir that no import's record names, each
+    with the ids of the files holding it; a post not imported before (its key not in ``known``)
+    does not take one held by a file of another id (one of its own id is its file, from an
+    import whose record was lost).
     """
+    taken = taken or {}
     native = {item.slug for item in items} | set(taken)
     assigned: set[str] = set()
     for item in sorted(items, key=lambda i: (i.is_page, i.draft, i.post_id)):
         slug = item.slug
-        if slug in assigned or (slug in taken and not item.is_page and item.key not in known):
+        held = not item.is_page and item.key not in known and bool(set(taken.get(slug, ())) - {item.id})
+        if slug in assigned or held:
             number = 2
             while f"{slug}-{number}" in native or f"{slug}-{number}" in assigned:
                 number += 1

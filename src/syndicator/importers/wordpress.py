@@ -16,6 +16,7 @@ import json
 import re
 from collections.abc import Callable
 from collections.abc import Collection
+from collections.abc import Mapping
 from pathlib import Path
 
 from syndicator.config import Settings
@@ -64,12 +65,12 @@ def read_export(export: Path, settings: Settings | None = None) -> tuple[list[Pl
 
 
 def _plan(
-    export: Path, settings: Settings, taken: Collection[str] = (), known: Collection[str] = ()
+    export: Path, settings: Settings, taken: Mapping[str, Collection[str]] | None = None, known: Collection[str] = ()
 ) -> tuple[list[PlannedPost], ImportReport, Uploads]:
     """The posts to write, what was skipped and converted, and which URLs are the old site's uploads.
 
-    ``taken``: the slugs of posts already in posts_dir that no import wrote; ``known``: the keys of the items earlier
-    imports wrote (see ``unique_slugs``)."""
+    ``taken``: the slugs of the posts already in posts_dir that no import's record names, with their ids;
+    ``known``: the keys of the items earlier imports wrote (see ``unique_slugs``)."""
     wxr = distinct_category_names(read_wxr(export))
     report = ImportReport(items=len(wxr.items))
     site = Site.of(wxr)
@@ -80,8 +81,8 @@ def _plan(
             if item is not None:
                 items.append(item)
     settle_keys(items)
-    unique_slugs(items, report, taken, known)
     settle_guids(items)
+    unique_slugs(items, report, taken or {}, known)
     items = [item for item in items if _accepted(item, settings, report)]
     old_site = OldSite.of(wxr, site.items, items)
     for item in items:

@@ -138,23 +138,25 @@ class _Localizer:
         return match.group(0) if new == old else f"{match.group(1)}{match.group(2)}{html.escape(new)}{match.group(2)}"
 
 
-def others_slugs(posts_dir: Path, record: dict[str, dict[str, str]]) -> set[str]:
-    """The slugs of the posts in posts_dir that no import wrote: each front matter's ``slug``, else its file name's
-    (a file that cannot be read gives its file name's)."""
+def others_slugs(posts_dir: Path, record: dict[str, dict[str, str]]) -> dict[str, set[str]]:
+    """The slugs of the posts in posts_dir that the import's record does not name (each front matter's ``slug``,
+    else its file name's), with the ids of the files holding each ("" for none: a file that cannot be read)."""
     ours = {entry["path"] for entry in record.values()}
-    found = set()
+    found: dict[str, set[str]] = {}
     for path in posts_dir.rglob("*.md") if posts_dir.is_dir() else ():
         relative = path.relative_to(posts_dir).as_posix()
         if relative in ours:
             continue
-        slug = ""
+        slug, post_id = "", ""
         try:
             front = split_front_matter(path.read_text(encoding="utf-8"), relative)
         except (OSError, UnicodeDecodeError):
             front = None
-        if isinstance(front, FrontMatter) and isinstance(front.fields.get("slug"), str):
-            slug = front.fields["slug"].strip()
-        found.add(slug or default_slug(relative))
+        if isinstance(front, FrontMatter):
+            fields = front.fields
+            slug = fields["slug"].strip() if isinstance(fields.get("slug"), str) else ""
+            post_id = fields["id"] if isinstance(fields.get("id"), str) else ""
+        found.setdefault(slug or default_slug(relative), set()).add(post_id)
     return found
 
 
