@@ -142,6 +142,54 @@ def test_full_pages_stay_byte_identical_and_a_new_page_starts_once(
     assert after["/feeds/archive/10.atom"] != before["/feeds/archive/10.atom"]
 
 
+AT = "{http://purl.org/atompub/tombstones/1.0}"
+
+
+def stones(body: bytes) -> list[str]:
+    return [e.get("ref") for e in etree.fromstring(body).iter(f"{AT}deleted-entry")]
+
+
+@pytest.mark.parametrize("how", ["deleted", "draft", "partners"])
+def test_a_removed_post_keeps_its_place_so_no_other_page_changes(big_site: Settings, posts_dir: Path, how: str) -> None:
+    """A post removed (its file, a draft, for partners only now) stays on its archive page as its tombstone
+    (RFC 6721), in every feed that held it, long after the feed's own tombstone expired: every other page keeps
+    its bytes, and prev-archive still reaches every post once. Back again, it is in its place as before."""
+    builder = Builder(big_site)
+    builder.reload(NOW)
+    before = bodies(big_site, builder)
+    gone = posts_dir / "p030.md"  # on page 1 of "All" (posts 0-49) and of "Third" (posts 0, 3, ... 147)
+    text = gone.read_text()
+    gone_id = entry_ids(before["/feeds/archive/1.atom"])[-31 % 50]
+    if how == "deleted":
+        gone.unlink()
+    else:
+        gone.write_text(
+            text.replace("---\nBody", "draft: true\n---\nBody" if how == "draft" else "visibility: partners\n---\nBody")
+        )
+    later = NOW + timedelta(days=big_site.tombstone_days + 5)  # the feeds' own tombstones have expired
+    builder.reload(NOW + timedelta(hours=1))
+    builder.reload(later)
+    after = bodies(big_site, builder)
+    for feed in ("", "category/all/", "category/third/"):
+        base = f"/feeds/{feed}archive/"
+        pages = sorted(path for path in before if path.startswith(base))
+        assert pages == sorted(path for path in after if path.startswith(base))
+        changed = [path for path in pages if after[path] != before[path]]
+        assert changed == [f"{base}1.atom"], feed
+        check_atom(after[changed[0]])
+        assert stones(after[changed[0]]) == [gone_id] and gone_id not in entry_ids(after[changed[0]])
+        assert stones(after["/feeds/" + (feed.rstrip("/") or "all") + ".atom"]) == []  # expired in the feed
+    seen = walk(after, "https://example.org", "/feeds/all.atom")
+    assert len(seen) == len(set(seen)) == 499 and gone_id not in seen
+    gone.write_text(text)
+    builder.reload(later + timedelta(hours=1))
+    back = bodies(big_site, builder)
+    assert stones(back["/feeds/archive/1.atom"]) == [] and entry_ids(back["/feeds/archive/1.atom"]) == entry_ids(
+        before["/feeds/archive/1.atom"]
+    )
+    assert all(back[path] == before[path] for path in before if "/archive/" in path and not path.endswith("/1.atom"))
+
+
 def test_full_pages_are_cached_for_long(big_site: Settings) -> None:
     """A full archive page is served with a long max-age; the newest page and the feed with the short one."""
     builder = Builder(big_site)

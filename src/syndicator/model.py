@@ -323,3 +323,13 @@ class Tombstone:
 
     def __post_init__(self) -> None:
         _check_aware("when", self.when)
+
+
+@dataclass(frozen=True, slots=True)
+class Departed:
+    """A post a feed held and no longer does (deleted, or withdrawn from the public), where it was: its date and
+    slug (a feed's order) and its tombstone. It keeps its place on its archive page, so no later page moves."""
+
+    date: datetime
+    slug: str
+    tombstone: Tombstone

@@ -18,6 +18,7 @@ from datetime import timedelta
 
 from syndicator.core.ledger import Record
 from syndicator.core.ledger import words_of
+from syndicator.model import Departed
 from syndicator.model import Post
 from syndicator.model import Tombstone
 
@@ -113,6 +114,22 @@ def tombstones(
                 for stem in record_.stems:
                     found.setdefault(stem, []).append(Tombstone(when, record_.id))
     return {stem: tuple(sorted(stones, reverse=True)) for stem, stones in sorted(found.items())}
+
+
+def departed(ledger: Mapping[str, Record], *, partners: bool = False) -> dict[str, tuple[Departed, ...]]:
+    """Each feed's posts that are gone for good from it, whenever they went, as ``tombstones`` counts them
+    (``partners``: the partner feeds'); a record that does not say its post's date (one recovered from a tombstone)
+    has no place to keep."""
+    found: dict[str, list[Departed]] = {}
+    for record_ in ledger.values():
+        gone = record_.deleted if partners else _gone_for_everyone(record_)
+        if gone and record_.date:
+            place = Departed(
+                datetime.fromisoformat(record_.date), record_.slug, Tombstone(datetime.fromisoformat(gone), record_.id)
+            )
+            for stem in record_.stems:
+                found.setdefault(stem, []).append(place)
+    return {stem: tuple(places) for stem, places in sorted(found.items())}
 
 
 def _gone_for_everyone(record_: Record) -> str:

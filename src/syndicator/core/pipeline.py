@@ -22,6 +22,7 @@ from syndicator.core.catalog import TAXONOMIES
 from syndicator.core.catalog import Catalog
 from syndicator.core.fanout import fan_out
 from syndicator.core.history import dated_edits
+from syndicator.core.history import departed
 from syndicator.core.history import gone_slugs
 from syndicator.core.history import known_feeds
 from syndicator.core.history import mark_deleted
@@ -36,6 +37,7 @@ from syndicator.core.recovery import adopt
 from syndicator.core.recovery import floor
 from syndicator.core.urls import SITE_FEED
 from syndicator.core.urls import feed_stem
+from syndicator.model import Departed
 from syndicator.model import LoadProblem
 from syndicator.model import Post
 from syndicator.model import Tombstone
@@ -55,6 +57,8 @@ class Published:
     partner_catalog: Catalog | None = None  # with the posts for partners only; None when there is none
     tombstones: dict[str, tuple[Tombstone, ...]] = field(default_factory=dict)  # feed stem -> its deleted entries
     partner_tombstones: dict[str, tuple[Tombstone, ...]] = field(default_factory=dict)  # those for partners only too
+    departed: dict[str, tuple[Departed, ...]] = field(default_factory=dict)  # feed stem -> every post gone from it
+    partner_departed: dict[str, tuple[Departed, ...]] = field(default_factory=dict)  # the partner feeds'
     gone_posts: frozenset[str] = frozenset()  # slugs of deleted posts (410 Gone)
     feeds: dict[str, str] = field(default_factory=dict)  # every feed ever published -> "" or when it went
 
@@ -141,18 +145,30 @@ def _with_history(published: Published, last: Published | None, history: History
     stems = [SITE_FEED, *(feed_stem(kind, slug) for kind in TAXONOMIES for slug in catalog.taxonomy(kind))]
     feeds = known_feeds(history.feeds, stems, now)
     days = history.tombstone_days
-    if last is not None and last.ledger is ledger and not _expired(last.partner_tombstones, now, days):
+    if (
+        last is not None
+        and last.ledger is ledger
+        and not _expired(last.tombstones, now, days)  # a withdrawn post's is the public's alone
+        and not _expired(last.partner_tombstones, now, days)
+    ):
         return replace(
             published,
             tombstones=last.tombstones,
             partner_tombstones=last.partner_tombstones,
+            departed=last.departed,
+            partner_departed=last.partner_departed,
             gone_posts=last.gone_posts,
             feeds=feeds,
         )
-    stones = tombstones(ledger, now, days)
-    for_partners = tombstones(ledger, now, days, partners=True)
-    gone = gone_slugs(ledger, catalog.by_slug)
-    return replace(published, tombstones=stones, partner_tombstones=for_partners, gone_posts=gone, feeds=feeds)
+    return replace(
+        published,
+        tombstones=tombstones(ledger, now, days),
+        partner_tombstones=tombstones(ledger, now, days, partners=True),
+        departed=departed(ledger),
+        partner_departed=departed(ledger, partners=True),
+        gone_posts=gone_slugs(ledger, catalog.by_slug),
+        feeds=feeds,
+    )
 
 
 def _expired(stones: Mapping[str, tuple[Tombstone, ...]], now: datetime, days: int) -> bool:

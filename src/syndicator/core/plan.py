@@ -5,10 +5,12 @@ Pure: takes the catalog and the settings. No I/O.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterable
 from collections.abc import Iterator
 from collections.abc import Mapping
 from dataclasses import dataclass
+from dataclasses import replace
 from typing import ClassVar
 
 from syndicator.config import Settings
@@ -27,6 +29,7 @@ from syndicator.core.urls import feed_stem
 from syndicator.core.urls import is_topic
 from syndicator.core.urls import split_stem
 from syndicator.model import Category
+from syndicator.model import Departed
 from syndicator.model import Post
 from syndicator.model import Tombstone
 from syndicator.podcastconfig import Show
@@ -58,7 +61,7 @@ class FeedSpec:
     feed_stem: str = ""
     page: int = 0
     pages: int = 0
-    tombstones: tuple[Tombstone, ...] = ()  # a feed's deleted entries (RFC 6721); none on archive pages
+    tombstones: tuple[Tombstone, ...] = ()  # deleted entries (RFC 6721): a feed's recent ones, a page's in their places
     prefix: str = FEEDS_PREFIX
     show: Show | None = None
     # What its documents show of ``pages`` is ``links``; each of its ``posts`` has its own digest.
@@ -108,6 +111,7 @@ class FeedGroup:
     page_url: str
     posts: tuple[Post, ...]
     tombstones: tuple[Tombstone, ...] = ()
+    departed: tuple[Departed, ...] = ()  # every post gone from it, keeping its place on the archive pages
 
 
 def stems_of(post: Post) -> tuple[str, ...]:
@@ -121,21 +125,24 @@ def feed_groups(
     settings: Settings,
     tombstones: Mapping[str, tuple[Tombstone, ...]] | None = None,
     public: Catalog | None = None,
+    departed: Mapping[str, tuple[Departed, ...]] | None = None,
 ) -> Iterator[FeedGroup]:
     """The feeds a catalog has: the site-wide one, then one per category, tag and author (by slug).
 
     With ``public`` (the partner feeds: ``catalog`` is the partners'), a
     category, tag or author that only posts for partners are in has no public
-    page: its feeds link the site's home page instead.
+    page: its feeds link the site's home page instead. ``departed``: each
+    feed's posts gone from it (their places on its archive pages).
     """
-    stones = tombstones or {}
-    yield _site_group(catalog, settings, stones.get(SITE_FEED, ()))
+    stones, places = tombstones or {}, departed or {}
+    yield replace(_site_group(catalog, settings, stones.get(SITE_FEED, ())), departed=places.get(SITE_FEED, ()))
     for kind in TAXONOMIES:
         shown = public.taxonomy(kind) if public is not None else None
         for slug, group in catalog.taxonomy(kind).items():
             stem = feed_stem(kind, slug)
             page_url = archive_url(settings, kind, slug) if shown is None or slug in shown else None
-            yield _taxonomy_group(settings, kind, group, page_url, stones.get(stem, ()))
+            found = _taxonomy_group(settings, kind, group, page_url, stones.get(stem, ()))
+            yield replace(found, departed=places[stem]) if stem in places else found
 
 
 def group_of(catalog: Catalog, settings: Settings, stem: str) -> FeedGroup | None:
@@ -177,6 +184,8 @@ def with_archives(group: FeedGroup, settings: Settings, prefix: str = FEEDS_PREF
 
     Page 1 holds the oldest archive_page_size posts, page 2 the next ones, and
     so on; every post is on exactly one page, those still in the feed included.
+    A post gone from the feed keeps its place there as its tombstone, so that
+    removing one changes its own page and no other.
     """
     stem, posts = group.stem, group.posts
     show = show_of(settings, stem) if prefix == FEEDS_PREFIX else None
@@ -185,12 +194,14 @@ def with_archives(group: FeedGroup, settings: Settings, prefix: str = FEEDS_PREF
     if len(posts) <= settings.feed_size:
         return [FeedSpec(stem, *head, posts, stem, tombstones=group.tombstones, prefix=prefix, show=show)]
     size = settings.archive_page_size
-    oldest_first = posts[::-1]
-    pages = -(-len(posts) // size)
+    oldest_first = _in_place(posts, group.departed)[::-1]
+    pages = -(-len(oldest_first) // size)
     newest = posts if show is not None else posts[: settings.feed_size]
     specs = [FeedSpec(stem, *head, newest, stem, 0, pages, group.tombstones, prefix, show)]
     for page in range(1, pages + 1):
-        entries = oldest_first[(page - 1) * size : page * size][::-1]
+        places = oldest_first[(page - 1) * size : page * size][::-1]
+        entries = tuple(place for place in places if isinstance(place, Post))
+        stones = tuple(sorted((p.tombstone for p in places if isinstance(p, Departed)), reverse=True))
         specs.append(
             FeedSpec(
                 archive_stem(stem, page),
@@ -201,11 +212,25 @@ def with_archives(group: FeedGroup, settings: Settings, prefix: str = FEEDS_PREF
                 stem,
                 page,
                 pages,
-                (),
+                stones,
                 prefix,
             )
         )
     return specs
+
+
+def _in_place(posts: tuple[Post, ...], departed: tuple[Departed, ...]) -> list[Post | Departed]:
+    """A feed's posts, newest first, with those gone from it back in the places they had (by date, then slug:
+    the catalog's order)."""
+    order: list[Post | Departed] = list(posts)
+    for gone in departed:
+        order.insert(bisect.bisect_left(order, _place(gone), key=_place), gone)
+    return order
+
+
+def _place(item: Post | Departed) -> tuple[float, str]:
+    """Where a post is in a feed, as a key that ascends from the newest: its date (newest first), then its slug."""
+    return (-item.date.timestamp(), item.slug)
 
 
 def feed_specs(

@@ -42,6 +42,7 @@ from syndicator.digest import hashed_fields
 from syndicator.incremental.changes import edited_in_place
 from syndicator.incremental.forked import Forked
 from syndicator.incremental.forked import can_fork
+from syndicator.model import Departed
 from syndicator.model import Post
 from syndicator.model import Tombstone
 
@@ -123,11 +124,12 @@ class PagingMemo:
         catalog: Catalog,
         tombstones: Mapping[str, tuple[Tombstone, ...]] | None = None,
         public: Catalog | None = None,
+        departed: Mapping[str, tuple[Departed, ...]] | None = None,
     ) -> list[FeedSpec]:
         """Every feed's specs (``public``: the public catalog, for the partner feeds; see ``feed_groups``)."""
         specs: list[FeedSpec] = []
         pages: dict[str, tuple[FeedGroup, list[FeedSpec]]] = {}
-        for group in feed_groups(catalog, self.settings, tombstones, public):
+        for group in feed_groups(catalog, self.settings, tombstones, public, departed):
             known = self._pages.get(group.stem)
             if known is None or not _same_group(known[0], group):
                 known = (group, with_archives(group, self.settings, self.prefix))

@@ -235,7 +235,7 @@ class Builder:
             refuse_empty(self.settings, self.snapshot.report.posts if self.snapshot else 0, len(stored.ledger))
         published = self._publish_posts(loaded, now)
         catalog = published.catalog
-        specs = self._paging.specs(catalog, published.tombstones)
+        specs = self._paging.specs(catalog, published.tombstones, departed=published.departed)
         disk = feed_records.disk_states(self.settings.output_dir, stored.records.values())
         key_of = functools.partial(self._digests.key, catalog=catalog)
         digest_of = functools.partial(self._digests.digest, catalog=catalog)

@@ -39,6 +39,7 @@ from syndicator.incremental.gzip import compress
 from syndicator.incremental.memo import Digests
 from syndicator.incremental.memo import EntryMemo
 from syndicator.incremental.memo import PagingMemo
+from syndicator.model import Departed
 from syndicator.model import Tombstone
 from syndicator.served import HTML
 from syndicator.served import Served
@@ -83,7 +84,9 @@ class PartnerFeeds:
         catalog = published.partner_catalog or published.catalog
         wanted = partner_assets(published.partner_catalog.posts, files or {}) if published.partner_catalog else {}
         assets = self._media.publish_files(wanted, self._media.folders).files
-        return Edition(self, catalog, published.partner_tombstones, published.catalog, assets)
+        return Edition(
+            self, catalog, published.partner_tombstones, published.catalog, assets, published.partner_departed
+        )
 
     def file(self, edition: Edition, path: str) -> Served | None:
         """A partner feed of an edition (``category/x.atom``), rendered now or kept from before; None: no such feed."""
@@ -151,7 +154,8 @@ class Edition:
     """One reload's partner feeds over its catalog; a request takes the Snapshot's, so it never mixes two.
 
     ``public``: the public catalog (the same as ``catalog`` when no post is for
-    partners only); ``assets``: the files of posts for partners only, by URL path.
+    partners only); ``assets``: the files of posts for partners only, by URL path;
+    ``departed``: each feed's posts gone from it (``feed_groups``).
     """
 
     def __init__(
@@ -161,9 +165,11 @@ class Edition:
         tombstones: Mapping[str, tuple[Tombstone, ...]] | None = None,
         public: Catalog | None = None,
         assets: Mapping[str, Served] | None = None,
+        departed: Mapping[str, tuple[Departed, ...]] | None = None,
     ) -> None:
         self.catalog = catalog
         self.tombstones = tombstones or {}
+        self.departed = departed or {}
         self.public = public
         self.assets = assets or {}
         self._feeds = feeds
@@ -173,7 +179,7 @@ class Edition:
         """The partner feeds' specs, and each file's (paged on the first request; call with the feeds' lock held)."""
         if self._specs is None:
             public = self.public if self.public is not self.catalog else None
-            specs = paging.specs(self.catalog, self.tombstones, public)
+            specs = paging.specs(self.catalog, self.tombstones, public, self.departed)
             self._specs = (specs, {path: spec for spec in specs for path in spec.paths})
         return self._specs
 

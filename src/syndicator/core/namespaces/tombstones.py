@@ -1,7 +1,8 @@
 """RFC 6721 (The Atom "deleted-entry" Element): a feed's deleted entries, ``at:deleted-entry ref="<id>" when="…"``.
 
-A feed (not an archive page) lists the posts it held that were deleted in
-the last ``tombstone_days`` days. Atom only; an RSS document with tombstones
+A feed lists the posts it held that were deleted in the last
+``tombstone_days`` days; an archive page, those deleted from its places
+(whenever they went). Atom only; an RSS document with tombstones
 declares the namespace too (it always has). No I/O.
 """
 
@@ -26,7 +27,7 @@ class Tombstones(FeedPart):
         self.tombstones: tuple[Tombstone, ...] = ()
 
     def take(self, spec: FeedSpec, settings: Settings) -> None:
-        self.tombstones = () if spec.is_archive else spec.tombstones
+        self.tombstones = spec.tombstones
 
     def extend_ns(self) -> dict[str, str]:
         return {NAMESPACE.prefix: URI} if self.tombstones else {}
