@@ -10,7 +10,6 @@ the README's settings table. The file's tables are read by their own modules:
 from __future__ import annotations
 
 import ipaddress
-import os
 import re
 import tomllib
 from collections.abc import Mapping
@@ -22,7 +21,10 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 from zoneinfo import ZoneInfoNotFoundError
 
+from syndicator.configchecks import check_folders
+from syndicator.configchecks import check_id_authority
 from syndicator.configchecks import check_image_setting
+from syndicator.configchecks import check_language
 from syndicator.configchecks import check_site_url
 from syndicator.configchecks import image_file
 from syndicator.configchecks import relay_url
@@ -37,9 +39,6 @@ from syndicator.podcastconfig import parse_podcasts
 ENV_PREFIX = "SYNDICATOR_"
 TABLES = ("redirects", "categories", "podcasts")  # tables of the config file, beside the SETTINGS keys
 _SITE_HANDLE = re.compile(r"[a-z0-9_][a-z0-9_-]{0,63}")  # a user name without a dot: no tag. or author. account
-_LANGUAGE = re.compile(r"[A-Za-z]{2,8}(?:-[A-Za-z0-9]{1,8})*")  # a BCP 47 tag's shape (RFC 5646): en, pt-BR, zh-Hant
-_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-_AUTHORITY = re.compile(rf"(?:[^@\s<>\"]+@)?{_LABEL}(?:\.{_LABEL})*")  # RFC 4151: a DNS name, or an email address
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,12 +220,8 @@ class Settings:
             raise ConfigError(f"timezone: unknown time zone {self.timezone!r}") from exc
         for name in ("site_icon", "site_logo"):
             check_image_setting(name, getattr(self, name))
-        if not _LANGUAGE.fullmatch(self.language):
-            raise ConfigError(f"language: {self.language!r} is not a language tag (en, pt-BR, zh-Hant)")
-        if self.id_authority and not _AUTHORITY.fullmatch(self.id_authority):
-            raise ConfigError(
-                f"id_authority: {self.id_authority!r} is not a domain name or an email address (RFC 4151's tag: ids)"
-            )
+        check_language(self.language)
+        check_id_authority(self.id_authority)
         if not _SITE_HANDLE.fullmatch(self.fediverse_site_handle):
             raise ConfigError(
                 f"fediverse_site_handle: {self.fediverse_site_handle!r} must be lower-case letters, digits, - and _"
@@ -386,22 +381,5 @@ def load_settings(
             value = values.get(setting.name, setting.default)
             values[setting.name] = base / value if value else None  # only theme_dir may be empty (its default)
     settings = Settings(**values)
-    _check_folders(settings)
+    check_folders(settings.posts_dir, settings.output_dir, settings.state_dir)
     return settings
-
-
-def _check_folders(settings: Settings) -> None:
-    """posts_dir, output_dir and state_dir apart, none in another: what is in output_dir is public (nginx
-    serves it whole), so neither the posts (drafts, posts for partners) nor the state (tokens, addresses) may be
-    in it, and the files in posts_dir are read as posts and their files."""
-    names = ("posts_dir", "output_dir", "state_dir")
-    folders = {name: Path(os.path.realpath(getattr(settings, name))) for name in names}
-    for one, other in (("output_dir", "posts_dir"), ("output_dir", "state_dir"), ("state_dir", "posts_dir")):
-        a, b = folders[one], folders[other]
-        if a == b:
-            raise ConfigError(f"{one} and {other} are the same folder ({a}): give each a folder of its own")
-        if b in a.parents or a in b.parents:
-            inner, outer = (one, other) if b in a.parents else (other, one)
-            raise ConfigError(
-                f"{inner} ({folders[inner]}) is inside {outer} ({folders[outer]}): give each a folder of its own"
-            )

@@ -1,4 +1,5 @@
-"""What a setting may be beyond its type: site_url's host and port, the site's images, the mail relay.
+"""What a setting may be beyond its type: site_url's host and port, the site's images, the mail relay, the language
+and id authority's shapes, the three folders apart.
 
 ``config`` runs these checks on every value it reads (the config file's
 tables are ``configtables``'s). An image file is found on disk when the config
@@ -76,3 +77,39 @@ def relay_url(value: str) -> bool:
         return split.scheme in ("smtp", "smtp+starttls", "smtps") and bool(split.hostname) and split.port != 0
     except ValueError:
         return False
+
+
+_LANGUAGE = re.compile(r"[A-Za-z]{2,8}(?:-[A-Za-z0-9]{1,8})*")  # a BCP 47 tag's shape (RFC 5646): en, pt-BR, zh-Hant
+_DNS_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_AUTHORITY = re.compile(rf"(?:[^@\s<>\"]+@)?{_DNS_LABEL}(?:\.{_DNS_LABEL})*")  # RFC 4151: a DNS name or an email
+
+
+def check_language(value: str) -> None:
+    """language: the shape of a BCP 47 tag (it goes into every feed and page)."""
+    if not _LANGUAGE.fullmatch(value):
+        raise ConfigError(f"language: {value!r} is not a language tag (en, pt-BR, zh-Hant)")
+
+
+def check_id_authority(value: str) -> None:
+    """id_authority: empty (site_url's host), or a domain name or an email address (RFC 4151's tag: ids)."""
+    if value and not _AUTHORITY.fullmatch(value):
+        raise ConfigError(f"id_authority: {value!r} is not a domain name or an email address (RFC 4151's tag: ids)")
+
+
+def check_folders(posts_dir: Path, output_dir: Path, state_dir: Path) -> None:
+    """posts_dir, output_dir and state_dir apart, none in another: what is in output_dir is public (nginx serves it
+    whole), so neither the posts (drafts, posts for partners) nor the state (tokens, addresses) may be in it, and
+    the files in posts_dir are read as posts and their files."""
+    folders = {
+        name: Path(os.path.realpath(path))
+        for name, path in (("posts_dir", posts_dir), ("output_dir", output_dir), ("state_dir", state_dir))
+    }
+    for one, other in (("output_dir", "posts_dir"), ("output_dir", "state_dir"), ("state_dir", "posts_dir")):
+        a, b = folders[one], folders[other]
+        if a == b:
+            raise ConfigError(f"{one} and {other} are the same folder ({a}): give each a folder of its own")
+        if b in a.parents or a in b.parents:
+            inner, outer = (one, other) if b in a.parents else (other, one)
+            raise ConfigError(
+                f"{inner} ({folders[inner]}) is inside {outer} ({folders[outer]}): give each a folder of its own"
+            )

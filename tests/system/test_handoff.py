@@ -98,20 +98,27 @@ def test_a_handed_over_build_reports_problems_and_strict_fails(
     assert run_cli("build").returncode == 0
 
 
+def start_watching(folder: Path) -> subprocess.Popen[bytes]:
+    """`build --watch` in a session of its own, once its socket is there."""
+    watching = subprocess.Popen(
+        [sys.executable, "-m", "syndicator", "build", "--watch"],
+        cwd=folder,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 30
+    while not (folder / ".syndicator" / SOCKET_FILE).exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return watching
+
+
 def test_build_while_build_watch_runs_is_written_by_it(tmp_path: Path, run_cli: Callable[..., Any]) -> None:
     """`build --watch` answers too: feeds/ has the edit when `build` returns."""
     post = site(tmp_path)
     assert run_cli("build").returncode == 0
-    watching = subprocess.Popen(
-        [sys.executable, "-m", "syndicator", "build", "--watch"],
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    watching = start_watching(tmp_path)
     try:
-        deadline = time.monotonic() + 30
-        while not (tmp_path / ".syndicator" / SOCKET_FILE).exists() and time.monotonic() < deadline:
-            time.sleep(0.1)
         post.write_text(post_text(title="Watched and corrected", categories="[News]"))
         built = run_cli("build")
         assert built.returncode == 0, built.stderr
@@ -128,28 +135,13 @@ def test_a_builder_that_dies_before_answering_leaves_the_build_to_the_command(
     the command builds the edit itself rather than refusing in the name of the dead builder."""
     post = site(tmp_path)
     assert run_cli("build").returncode == 0
-    watching = subprocess.Popen(
-        [sys.executable, "-m", "syndicator", "build", "--watch"],
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    watching = start_watching(tmp_path)
     building: subprocess.Popen[str] | None = None
     try:
-        deadline = time.monotonic() + 30
-        while not (tmp_path / ".syndicator" / SOCKET_FILE).exists() and time.monotonic() < deadline:
-            time.sleep(0.1)
         os.killpg(watching.pid, signal.SIGSTOP)  # it takes the request, and answers nothing
         post.write_text(post_text(title="Built by the command", categories="[News]"))
-        building = subprocess.Popen(
-            [sys.executable, "-m", "syndicator", "build"],
-            cwd=tmp_path,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            start_new_session=True,
-        )
+        command = [sys.executable, "-m", "syndicator", "build"]
+        building = subprocess.Popen(command, cwd=tmp_path, stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         assert building.stderr is not None
         told = building.stderr.readline()  # said once the build has waited NOTICE_AFTER for the builder's answer
         assert f"the running builder (pid {watching.pid}) is reloading" in told, told
@@ -159,10 +151,12 @@ def test_a_builder_that_dies_before_answering_leaves_the_build_to_the_command(
         assert stdout.startswith("built "), stdout
         assert "Built by the command" in (tmp_path / "feeds" / "all.atom").read_text()
     finally:
-        for process in (building, watching):
-            if process is not None and process.poll() is None:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+        if building is not None and building.poll() is None:
+            building.kill()
+            building.wait()
+        if watching.poll() is None:
+            os.killpg(watching.pid, signal.SIGKILL)
+            watching.wait()
 
 
 def test_a_one_off_build_holding_the_lock_still_refuses(tmp_path: Path, run_cli: Callable[..., Any]) -> None:

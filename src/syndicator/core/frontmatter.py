@@ -296,6 +296,21 @@ def shown(value: object) -> str:
     return cut.repr(value)
 
 
+def kind_of(value: object) -> str:
+    """What a YAML value is, in the words of its front matter (``title: null`` is "null", not "NoneType")."""
+    if value is None:
+        return "null (no value)"
+    if isinstance(value, bool):
+        return f"{str(value).lower()} (yes or no)"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, list | tuple):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping (key: value)"
+    return "a value of another kind"
+
+
 def unknown_keys(keys: Iterable[object], known: Sequence[str], where: str) -> list[str]:
     """A warning for each key that is not one of ``known``, with the likely key for a near miss."""
     messages = []

@@ -23,6 +23,7 @@ from syndicator.core.episode import EPISODE_FIELDS
 from syndicator.core.episode import no_audio_note
 from syndicator.core.episode import read_episode
 from syndicator.core.episode import shows_of
+from syndicator.core.frontmatter import kind_of
 from syndicator.core.frontmatter import shown
 from syndicator.core.frontmatter import split_front_matter
 from syndicator.core.frontmatter import unknown_keys
@@ -53,8 +54,6 @@ Slugify = Callable[[str], str]
 
 _DATE_PREFIX = re.compile(r"^\d{4}-\d{2}-\d{2}-")
 _SAFE_SLUG = re.compile(r"[\w][\w.~-]*\Z")
-_FRONT_END = re.compile(r"^---[ \t]*$", re.MULTILINE)
-_UNCLOSED_FRONT = 65536  # how much of a file whose front matter is never closed is looked at for privacy keys
 FIELDS = (
     *("title", "date", "updated", "categories", "tags", "author", "slug", "id", "draft", "summary"),
     *("image", "enclosures", "license", "visibility"),  # media, partner-grade rights, partner-only posts
@@ -96,36 +95,14 @@ def decode_post(data: bytes, path: str) -> str | LoadProblem:
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         message = f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})"
-        return LoadProblem(path, line, message, private=private_text(_front_lines(data.decode("utf-8", "replace"))))
-
-
-def _front_lines(text: str) -> list[str]:
-    """The lines of a file's front matter as far as it can be told, to look for privacy keys in (its first
-    _UNCLOSED_FRONT characters when it is never closed)."""
-    end = _FRONT_END.search(text, 3, _UNCLOSED_FRONT)
-    return text[: end.start() if end else _UNCLOSED_FRONT].splitlines()
-
-
-def _kind(value: object) -> str:
-    """What a YAML value is, in the words of its front matter (``title: null`` is "null", not "NoneType")."""
-    if value is None:
-        return "null (no value)"
-    if isinstance(value, bool):
-        return f"{str(value).lower()} (yes or no)"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, list | tuple):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping (key: value)"
-    return "a value of another kind"
+        return LoadProblem(path, line, message, private=private_text(data.decode("utf-8", "replace")))
 
 
 def _text(field: str, value: Any, *, required: bool = False) -> str:
     if value is None and not required:
         return ""
     if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise _Invalid(field, f"{field} must be text, not {_kind(value)}")
+        raise _Invalid(field, f"{field} must be text, not {kind_of(value)}")
     text = str(value).strip()
     if required and not text:
         raise _Invalid(field, f"{field} is empty")
@@ -146,7 +123,7 @@ def _datetime(field: str, value: Any, settings: Settings) -> datetime:
     elif isinstance(value, Date):
         moment = datetime(value.year, value.month, value.day, tzinfo=settings.tz)
     else:
-        raise _Invalid(field, f"{field} must be an ISO 8601 date or date-time, not {_kind(value)}")
+        raise _Invalid(field, f"{field} must be an ISO 8601 date or date-time, not {kind_of(value)}")
     try:
         moment = moment.astimezone(UTC)
     except OverflowError:
@@ -255,7 +232,7 @@ def _parse_post(
     """The file's Post or problem, and whether it is private (decided from the parsed post or its fields)."""
     front = split_front_matter(text, path)
     if isinstance(front, LoadProblem):
-        return front, private_text(_front_lines(text))
+        return front, private_text(text)
     body_line = front.text.count("\n") + 3
     reading = _Reading(path, source, settings, lambda f: front.line_of(f) if f != "body" else body_line, *tools)
     for key, line in front.duplicates:

@@ -155,7 +155,6 @@ class Builder:
         self._last_files: set[str] = set()  # every file the last reload's layout has: pruned again when it changes
         self._redirects: tuple[object, dict[str, str]] = (None, {})
         self._last_problems: tuple[object, ...] = ()
-        self._shown_once: LoadProblem | None = None  # the last reload's problem of a lost ledger
         self._cache_file = CacheFile(settings, self.cache, apart=self.output.forks)  # on the second core
         self.listeners: list[Callable[[Snapshot], None]] = []  # told of each new Snapshot after its reload (serve)
 
@@ -209,9 +208,8 @@ class Builder:
         """Mark the last reload as a complete build, so that a run finding nothing changed can stop early."""
         with self._lock:
             if self.snapshot is not None:
-                feed_records.write_stamp(
-                    self.settings, self.cache.states(), *_stamp(self.snapshot.report, self._shown_once)
-                )
+                stamp = _stamp(self.snapshot.report, self.state.settled_problem)
+                feed_records.write_stamp(self.settings, self.cache.states(), *stamp)
 
     def _start(self) -> None:
         """Before the first load: the parsed posts and the ledger the last run left."""
@@ -248,7 +246,6 @@ class Builder:
         removed = self._site.write(catalog, out, files) + prune_gone(self.settings, stored, layout, self._last_files)
         self._last_files = layout.keep
         media = self._assets.publish(catalog.with_pages, self.cache.assets.files, stored.folders, changed is None)
-        self._shown_once = stored.ledger_problem  # saving the ledger settles it: no later build reports it
         problems = all_problems(problems, published, stored)
         stored.save(out.records, published.ledger, published.feeds, folders)
         self._keys, self._published = plan.keys, published
@@ -281,10 +278,10 @@ def _logged_failure(exc: Exception) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def _stamp(report: BuildReport, shown_once: LoadProblem | None) -> tuple[datetime | None, Stamp]:
+def _stamp(report: BuildReport, settled: LoadProblem | None) -> tuple[datetime | None, Stamp]:
     """What a build's stamp keeps of its report: when the next post is due, the counts it printed, and the problems
-    a build finding nothing changed prints again (not ``shown_once``, a lost ledger's, settled by this build)."""
-    problems = tuple(problem for problem in report.problems if problem != shown_once)
+    a build finding nothing changed prints again (not ``settled``, a lost ledger's, which this build wrote back)."""
+    problems = tuple(problem for problem in report.problems if problem != settled)
     return report.next_publish_at, Stamp(len(report.feeds), report.posts, report.categories, problems)
 
 

@@ -56,6 +56,7 @@ class Keeper:
         self.folders: set[str] = state.read_folders(settings)
         self.ledger: dict[str, Record] = {}
         self.ledger_problem: LoadProblem | None = None  # the ledger was lost or unreadable (shown once)
+        self.settled_problem: LoadProblem | None = None  # the last save's ledger_problem: the ledger written back
         self.recovered = Recovered()  # what the feeds in output_dir show was published, for the first load
         self.feeds: dict[str, str] = state.read_state(settings.state_dir / FEEDS_KNOWN_FILE, _known_feeds, {})
         self.started = False
@@ -122,7 +123,7 @@ class Keeper:
                 document = json.dumps(feeds, ensure_ascii=False, indent=0, sort_keys=True).encode("utf-8")
                 write_atomic(self.settings.state_dir / FEEDS_KNOWN_FILE, document, replaced=self.replaced)
             self.records, self.ledger, self.feeds = records, ledger, feeds
-            self.ledger_problem, self.recovered = None, Recovered()
+            self.settled_problem, self.ledger_problem, self.recovered = self.ledger_problem, None, Recovered()
 
     def settle(self) -> None:
         """After a reload's answer: the ledger file written whole if its journal is ahead; the replaced files freed."""
