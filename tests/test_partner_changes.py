@@ -144,6 +144,24 @@ def test_a_post_back_after_its_tombstone_is_newer_than_the_tombstone(
     assert entry_updated(restarted)["Back"] == back.isoformat()  # the ledger kept it
 
 
+def test_a_post_made_a_page_keeps_its_updated_from_reload_to_reload(
+    settings: Settings, write_post: Callable[..., Path]
+) -> None:
+    """A post made a page leaves the feeds with a tombstone; the page itself is not "back" at every reload: its
+    ``updated`` (the page's modified time) stays what it was."""
+    write_post("stays.md", title="Stays", date="2020-01-01T00:00:00Z")
+    write_post("about.md", title="About")
+    builder = Builder(settings)
+    builder.reload(NOW)
+    write_post("about.md", title="About", type="page", path="/about/")
+    builder.reload(LATER)
+    assert builder.snapshot is not None
+    first = next(page.updated for page in builder.snapshot.catalog.pages.values())
+    write_post("new.md", title="New")  # a file added: a full reload
+    builder.reload(LATER + timedelta(hours=1))
+    assert next(page.updated for page in builder.snapshot.catalog.pages.values()) == first
+
+
 @pytest.mark.parametrize("how", ["deleted", "draft"])
 def test_a_deleted_partner_post_leaves_no_public_trace(
     settings: Settings, write_post: Callable[..., Path], how: str

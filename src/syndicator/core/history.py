@@ -53,7 +53,11 @@ def dated_edits(posts: Iterable[Post], ledger: Mapping[str, Record], now: dateti
     dated = []
     for post in posts:
         record_ = ledger.get(post.source)
-        if record_ is not None and not post.draft and (record_.deleted or _back_in_public(record_, post)):
+        if (
+            record_ is not None
+            and not (post.draft or post.is_page)
+            and (record_.deleted or _back_in_public(record_, post))
+        ):
             post = replace(post, updated=max(post.updated, seen_at(now)))
         elif record_ is not None and record_.content and record_.updated and not post.draft:
             recorded = datetime.fromisoformat(record_.updated)
