@@ -19,6 +19,9 @@ from xml.etree.ElementTree import ParseError
 
 import defusedxml.ElementTree as SafeElementTree
 from defusedxml import DefusedXmlException
+from defusedxml import DTDForbidden
+from defusedxml import EntitiesForbidden
+from defusedxml import ExternalReferenceForbidden
 
 from syndicator.core.namespaces import content
 from syndicator.core.namespaces import dc
@@ -111,7 +114,7 @@ def _parse(export: Path) -> tuple[Element, dict[str, str]]:
         for _event, (prefix, uri) in events:
             prefixes.setdefault(prefix, uri)
     except DefusedXmlException as exc:
-        raise WXRError(f"{export}: refusing unsafe XML ({type(exc).__name__}): {exc}") from exc
+        raise WXRError(f"{export}: refusing unsafe XML: {_unsafe(exc)}") from exc
     except ParseError as exc:
         raise WXRError(f"{export}: not well-formed XML: {exc}") from exc
     except OSError as exc:
@@ -222,3 +225,17 @@ def _item(index: int, element: Element, names: _Names) -> Item:
         sticky=_text(element, f"{w}is_sticky") == "1",
         comments=len(element.findall(f"{w}comment")),
     )
+
+
+def _unsafe(exc: DefusedXmlException) -> str:
+    """What makes an export unsafe to read, in a sentence (WordPress's exports declare no entity and no DTD)."""
+    name = getattr(exc, "name", None)
+    where = getattr(exc, "sysid", None)
+    if isinstance(exc, EntitiesForbidden):
+        named = f" {name!r}" if name else ""
+        return f"it declares the entity{named}" + (f" (from {where})" if where else "") + ", which an export never does"
+    if isinstance(exc, DTDForbidden):
+        return "it declares a document type (DTD), which an export never does"
+    if isinstance(exc, ExternalReferenceForbidden):
+        return f"it refers to an outside resource ({where})" if where else "it refers to an outside resource"
+    return type(exc).__name__
