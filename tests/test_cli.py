@@ -87,6 +87,9 @@ def test_config_option_and_errors(run: Callable[..., object], tmp_path: Path, wr
     assert result.exit_code == 1
     assert "unknown setting 'colour'" in result.output
     assert run("build", "--config", "missing.toml").exit_code == 1
+    (tmp_path / "elsewhere.toml").write_text('posts_dir = "nope"\n')
+    missing = run("check", "--config", "elsewhere.toml")
+    assert (missing.exit_code, missing.output) == (1, f"Error: posts_dir: {tmp_path / 'nope'}: no such folder\n")
 
 
 def _tree(root: Path) -> dict[str, bytes]:

@@ -235,7 +235,7 @@ def check(config: str | None, partner: str | None) -> None:
     if partner is not None and partner not in known:
         raise click.ClickException(f"--partner: unknown platform {partner!r} (known: {', '.join(known)})")
     if not settings.posts_dir.is_dir():
-        raise click.ClickException(f"{settings.posts_dir}: no such folder")
+        raise click.ClickException(f"posts_dir: {settings.posts_dir}: no such folder")
     preview, facts = _preview(settings)
     published, problems = preview.published, preview.problems
     for problem in problems:
