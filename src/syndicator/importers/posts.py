@@ -237,30 +237,39 @@ def unique_slugs(
     items: list[PlannedPost],
     report: ImportReport,
     taken: Mapping[str, Collection[str]] | None = None,
-    known: Collection[str] = (),
+    written: Mapping[str, str] | None = None,
 ) -> None:
     """Two posts sharing a slug: as WordPress does, the first keeps it and the next get -2, -3...
 
     Published posts come first, then drafts, each in post-id order, then pages (whose
     address is their path), so a draft or a page never takes a published post's slug.
     ``taken``: the slugs of the posts already in posts_dir that no import's record names, each
-    with the ids of the files holding it; a post not imported before (its key not in ``known``)
-    does not take one held by a file of another id (one of its own id is its file, from an
-    import whose record was lost).
+    with the ids of the files holding it: a new post does not take one held by a file of
+    another id (a file of its own id is its own, from an import whose record was lost).
+    ``written``: the slugs of the files earlier imports wrote, by record key: a post imported
+    before keeps its slug, or the ``-N`` it was given, so that importing again moves no post.
     """
-    taken = taken or {}
+    taken, written = taken or {}, written or {}
     native = {item.slug for item in items} | set(taken)
     assigned: set[str] = set()
     for item in sorted(items, key=lambda i: (i.is_page, i.draft, i.post_id)):
         slug = item.slug
-        held = not item.is_page and item.key not in known and bool(set(taken.get(slug, ())) - {item.id})
-        if slug in assigned or held:
+        kept = written.get(item.key, "") if not item.is_page else ""
+        if kept and kept not in assigned and (kept == slug or _numbered(kept, slug)):
+            item.meta["slug"] = kept
+        elif slug in assigned or (not kept and bool(set(taken.get(slug, ())) - {item.id}) and not item.is_page):
             number = 2
             while f"{slug}-{number}" in native or f"{slug}-{number}" in assigned:
                 number += 1
             item.meta["slug"] = f"{slug}-{number}"
+        if item.slug != slug:
             report.renamed.append((slug, item.slug, item.post_id))
         assigned.add(item.slug)
+
+
+def _numbered(slug: str, base: str) -> bool:
+    """Whether ``slug`` is ``base`` with a number after it (``markup-2``), as a second post of a slug is named."""
+    return slug.startswith(f"{base}-") and slug[len(base) + 1 :].isdigit()
 
 
 def settle_guids(items: list[PlannedPost]) -> None:

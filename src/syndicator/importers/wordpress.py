@@ -41,8 +41,8 @@ from syndicator.importers.taxonomy import distinct_category_names
 from syndicator.importers.taxonomy import redirects
 from syndicator.importers.writer import RECORD_FILE
 from syndicator.importers.writer import Writer
-from syndicator.importers.writer import others_slugs
 from syndicator.importers.writer import read_record
+from syndicator.importers.writer import slugs_here
 from syndicator.importers.wxr import WXRError
 from syndicator.importers.wxr import read_wxr
 from syndicator.model import LoadProblem
@@ -65,12 +65,15 @@ def read_export(export: Path, settings: Settings | None = None) -> tuple[list[Pl
 
 
 def _plan(
-    export: Path, settings: Settings, taken: Mapping[str, Collection[str]] | None = None, known: Collection[str] = ()
+    export: Path,
+    settings: Settings,
+    taken: Mapping[str, Collection[str]] | None = None,
+    written: Mapping[str, str] | None = None,
 ) -> tuple[list[PlannedPost], ImportReport, Uploads]:
     """The posts to write, what was skipped and converted, and which URLs are the old site's uploads.
 
     ``taken``: the slugs of the posts already in posts_dir that no import's record names, with their ids;
-    ``known``: the keys of the items earlier imports wrote (see ``unique_slugs``)."""
+    ``written``: the slugs of the files earlier imports wrote, by record key (see ``unique_slugs``)."""
     wxr = distinct_category_names(read_wxr(export))
     report = ImportReport(items=len(wxr.items))
     site = Site.of(wxr)
@@ -82,7 +85,7 @@ def _plan(
                 items.append(item)
     settle_keys(items)
     settle_guids(items)
-    unique_slugs(items, report, taken or {}, known)
+    unique_slugs(items, report, taken or {}, written or {})
     items = [item for item in items if _accepted(item, settings, report)]
     old_site = OldSite.of(wxr, site.items, items)
     for item in items:
@@ -154,7 +157,7 @@ def import_wordpress(
     """
     settings = settings or Settings()
     record = read_record(state_dir)
-    items, report, uploads = _plan(export, settings, others_slugs(posts_dir, record), record.keys())
+    items, report, uploads = _plan(export, settings, *slugs_here(posts_dir, record))
     copier = MediaCopier(media, posts_dir, media_timeout, media_max_bytes, media_allow_private) if media else None
     writer = Writer(posts_dir, record, report, uploads, copier, force)
     if posts_dir.is_dir():

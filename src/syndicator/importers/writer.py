@@ -138,26 +138,32 @@ class _Localizer:
         return match.group(0) if new == old else f"{match.group(1)}{match.group(2)}{html.escape(new)}{match.group(2)}"
 
 
-def others_slugs(posts_dir: Path, record: dict[str, dict[str, str]]) -> dict[str, set[str]]:
-    """The slugs of the posts in posts_dir that the import's record does not name (each front matter's ``slug``,
-    else its file name's), with the ids of the files holding each ("" for none: a file that cannot be read)."""
-    ours = {entry["path"] for entry in record.values()}
-    found: dict[str, set[str]] = {}
+def slugs_here(posts_dir: Path, record: dict[str, dict[str, str]]) -> tuple[dict[str, set[str]], dict[str, str]]:
+    """The slugs of the posts in posts_dir (each front matter's ``slug``, else its file name's): those of the files
+    the import's record does not name, with the ids of the files holding each ("" for none), and those of the files
+    earlier imports wrote, by record key."""
+    ours = {entry["path"]: key for key, entry in record.items()}
+    others: dict[str, set[str]] = {}
+    written: dict[str, str] = {}
     for path in posts_dir.rglob("*.md") if posts_dir.is_dir() else ():
         relative = path.relative_to(posts_dir).as_posix()
+        slug, post_id = _slug_and_id(path, relative)
         if relative in ours:
-            continue
-        slug, post_id = "", ""
-        try:
-            front = split_front_matter(path.read_text(encoding="utf-8"), relative)
-        except (OSError, UnicodeDecodeError):
-            front = None
-        if isinstance(front, FrontMatter):
-            fields = front.fields
-            slug = fields["slug"].strip() if isinstance(fields.get("slug"), str) else ""
-            post_id = fields["id"] if isinstance(fields.get("id"), str) else ""
-        found.setdefault(slug or default_slug(relative), set()).add(post_id)
-    return found
+            written[ours[relative]] = slug
+        else:
+            others.setdefault(slug, set()).add(post_id)
+    return others, written
+
+
+def _slug_and_id(path: Path, relative: str) -> tuple[str, str]:
+    """A post file's slug (its front matter's, else its file name's) and its front matter's ``id`` ("": none)."""
+    try:
+        front = split_front_matter(path.read_text(encoding="utf-8"), relative)
+    except (OSError, UnicodeDecodeError):
+        front = None
+    fields = front.fields if isinstance(front, FrontMatter) else {}
+    slug = fields["slug"].strip() if isinstance(fields.get("slug"), str) else ""
+    return slug or default_slug(relative), fields["id"] if isinstance(fields.get("id"), str) else ""
 
 
 def read_record(state_dir: Path) -> dict[str, dict[str, str]]:
