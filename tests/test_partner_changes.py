@@ -23,6 +23,8 @@ from syndicator.core.platforms import PLATFORMS
 from syndicator.core.platforms import RULES
 from syndicator.service.build import Builder
 from syndicator.service.http.app import create_app
+from syndicator.service.partners import token_hash
+from syndicator.store.partners import PartnerStore
 
 AT = "{http://purl.org/atompub/tombstones/1.0}"
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -246,17 +248,29 @@ def test_a_public_post_made_for_partners_only_leaves_the_public_with_a_tombstone
 
 
 def test_a_vanished_category_answers_410(settings: Settings, write_post: Callable[..., Path]) -> None:
-    """A category whose last post went: its feeds, archive pages and page answer 410; /healthz lists it."""
+    """A category whose last post went: its feeds, archive pages and page answer 410 (to partners too); /healthz
+    lists it."""
     write_post("a.md", title="A", categories="[Politics]")
     write_post("b.md", title="B", categories="[Other]")
     builder = Builder(settings)
     builder.reload(NOW)
     write_post("a.md", title="A", categories="[Other]")
     builder.reload(LATER)
-    client = create_app(settings, builder).test_client()
+    partners = PartnerStore(settings.state_dir)
+    partners.add("acme", token_hash("t0ken"), NOW.timestamp())
+    client = create_app(settings, builder, partners=partners).test_client()
     for path in ["/feeds/category/politics.atom", "/feeds/category/politics.rss", "/feeds/category/politics.json"]:
         assert client.get(path).status_code == 410, path
+        assert client.get(f"/partners{path}", headers={"Authorization": "Bearer t0ken"}).status_code == 410, path
     assert client.get("/feeds/category/politics/archive/1.atom").status_code == 410
+    partner_page = client.get(
+        "/partners/feeds/category/politics/archive/1.atom", headers={"Authorization": "Bearer t0ken"}
+    )
+    assert partner_page.status_code == 410
+    assert (
+        client.get("/partners/feeds/category/never-was.atom", headers={"Authorization": "Bearer t0ken"}).status_code
+        == 404
+    )
     assert client.get("/category/politics/").status_code == 410
     assert client.get("/category/never-was/").status_code == 404
     assert client.get("/healthz").get_json()["gone"] == ["category/politics"]
