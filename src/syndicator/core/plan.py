@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import replace
+from datetime import datetime
+from datetime import timedelta
 from typing import ClassVar
 
 from syndicator.config import Settings
@@ -64,6 +66,7 @@ class FeedSpec:
     tombstones: tuple[Tombstone, ...] = ()  # deleted entries (RFC 6721): a feed's recent ones, a page's in their places
     prefix: str = FEEDS_PREFIX
     show: Show | None = None
+    settled: datetime | None = None  # when the last tombstone that left the feed expired: its updated never goes back
     # What its documents show of ``pages`` is ``links``; each of its ``posts`` has its own digest.
     _hash_exclude_: ClassVar[frozenset[str]] = frozenset({"posts", "pages"})
 
@@ -191,13 +194,14 @@ def with_archives(group: FeedGroup, settings: Settings, prefix: str = FEEDS_PREF
     show = show_of(settings, stem) if prefix == FEEDS_PREFIX else None
     title = xml_legal(show.title)[0] if show is not None and show.title else group.title
     head = (title, group.description, group.page_url)
+    settled = _settled(group, settings.tombstone_days)
     if len(posts) <= settings.feed_size:
-        return [FeedSpec(stem, *head, posts, stem, tombstones=group.tombstones, prefix=prefix, show=show)]
+        return [FeedSpec(stem, *head, posts, stem, 0, 0, group.tombstones, prefix, show, settled)]
     size = settings.archive_page_size
     oldest_first = _in_place(posts, group.departed)[::-1]
     pages = -(-len(oldest_first) // size)
     newest = posts if show is not None else posts[: settings.feed_size]
-    specs = [FeedSpec(stem, *head, newest, stem, 0, pages, group.tombstones, prefix, show)]
+    specs = [FeedSpec(stem, *head, newest, stem, 0, pages, group.tombstones, prefix, show, settled)]
     for page in range(1, pages + 1):
         places = oldest_first[(page - 1) * size : page * size][::-1]
         entries = tuple(place for place in places if isinstance(place, Post))
@@ -217,6 +221,13 @@ def with_archives(group: FeedGroup, settings: Settings, prefix: str = FEEDS_PREF
             )
         )
     return specs
+
+
+def _settled(group: FeedGroup, days: int) -> datetime | None:
+    """When the last of a feed's tombstones that left it (``days`` after its post went) expired; None: none did."""
+    live = {stone.ref for stone in group.tombstones}
+    gone = (d.tombstone.when for d in group.departed if d.tombstone.ref not in live)
+    return max((when + timedelta(days=days) for when in gone), default=None)
 
 
 def _in_place(posts: tuple[Post, ...], departed: tuple[Departed, ...]) -> list[Post | Departed]:

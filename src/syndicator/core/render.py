@@ -79,7 +79,8 @@ def _feed_generator(spec: FeedSpec, settings: Settings) -> FeedGenerator:
     rights = show.copyright if show is not None and show.copyright else settings.site_rights
     if rights:
         fg.rights(xml_legal(rights)[0])  # Atom rights and RSS copyright
-    updated = max(_newest_updated(entries), max((t.when for t in spec.tombstones), default=EMPTY_FEED_UPDATED))
+    stones = max((t.when for t in spec.tombstones), default=EMPTY_FEED_UPDATED)
+    updated = max(_newest_updated(entries), stones, spec.settled or EMPTY_FEED_UPDATED)
     fg.updated(whole_second(updated))
     fg.lastBuildDate(whole_second(updated))
     # The alternate link first: some readers (feed-extractor) take a feed's first link as its site.
