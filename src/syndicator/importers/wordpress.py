@@ -157,11 +157,10 @@ def import_wordpress(
     """
     settings = settings or Settings()
     record = read_record(state_dir)
-    items, report, uploads = _plan(export, settings, *slugs_here(posts_dir, record))
+    present = {p.relative_to(posts_dir).as_posix() for p in posts_dir.rglob("*.md")} if posts_dir.is_dir() else set()
+    items, report, uploads = _plan(export, settings, *slugs_here(posts_dir, present, record))
     copier = MediaCopier(media, posts_dir, media_timeout, media_max_bytes, media_allow_private) if media else None
-    writer = Writer(posts_dir, record, report, uploads, copier, force)
-    if posts_dir.is_dir():
-        writer.taken = {str(p.relative_to(posts_dir)) for p in posts_dir.rglob("*.md")}
+    writer = Writer(posts_dir, record, report, uploads, copier, force, present)
     unwritten: set[str] = set()
     for done, item in enumerate(items):
         if progress is not None and done % 50 == 0:

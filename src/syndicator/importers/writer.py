@@ -12,6 +12,7 @@ import html
 import json
 import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
@@ -138,16 +139,17 @@ class _Localizer:
         return match.group(0) if new == old else f"{match.group(1)}{match.group(2)}{html.escape(new)}{match.group(2)}"
 
 
-def slugs_here(posts_dir: Path, record: dict[str, dict[str, str]]) -> tuple[dict[str, set[str]], dict[str, str]]:
-    """The slugs of the posts in posts_dir (each front matter's ``slug``, else its file name's): those of the files
-    the import's record does not name, with the ids of the files holding each ("" for none), and those of the files
-    earlier imports wrote, by record key."""
+def slugs_here(
+    posts_dir: Path, present: Iterable[str], record: dict[str, dict[str, str]]
+) -> tuple[dict[str, set[str]], dict[str, str]]:
+    """The slugs of the posts in posts_dir (``present``: their paths under it; each front matter's ``slug``, else its
+    file name's): those of the files the import's record does not name, with the ids of the files holding each (""
+    for none), and those of the files earlier imports wrote, by record key."""
     ours = {entry["path"]: key for key, entry in record.items()}
     others: dict[str, set[str]] = {}
     written: dict[str, str] = {}
-    for path in posts_dir.rglob("*.md") if posts_dir.is_dir() else ():
-        relative = path.relative_to(posts_dir).as_posix()
-        slug, post_id = _slug_and_id(path, relative)
+    for relative in sorted(present):
+        slug, post_id = _slug_and_id(posts_dir / relative, relative)
         if relative in ours:
             written[ours[relative]] = slug
         else:
