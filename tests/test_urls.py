@@ -10,7 +10,10 @@ from support.factories import make_post
 from syndicator.config import Settings
 from syndicator.core.urls import OPML
 from syndicator.core.urls import PARTNER_FEEDS_PREFIX
+from syndicator.core.urls import archive_stem
 from syndicator.core.urls import default_post_id
+from syndicator.core.urls import feed_of
+from syndicator.core.urls import feed_stem
 from syndicator.core.urls import file_url
 from syndicator.core.urls import is_topic
 from syndicator.core.urls import post_path
@@ -38,6 +41,16 @@ from syndicator.core.urls import topic_path
 def test_a_topic_is_a_feed_in_a_feed_format_not_an_archive_page(path: str, topic: bool) -> None:
     """WebSub topics (and the feeds the audience counts) are the feeds, in every format; not archives or the OPML."""
     assert is_topic(path) is topic
+
+
+@pytest.mark.parametrize("stem", ["all", feed_stem("category", "x"), feed_stem("tag", "a.b"), feed_stem("author", "z")])
+def test_every_file_of_a_feed_names_the_feed(stem: str) -> None:
+    """feed_of inverts the file paths a feed is written under: each format, each archive page (Atom only)."""
+    for fmt in ("atom", "rss", "json"):
+        assert feed_of(f"{stem}.{fmt}") == stem
+    assert feed_of(f"{archive_stem(stem, 3)}.atom") == stem
+    assert feed_of(f"{archive_stem(stem, 3)}.rss") is None
+    assert feed_of(stem) is None and feed_of(OPML) is None and feed_of("media/a.png") is None
 
 
 def test_a_topic_url_is_its_feeds_url_under_site_url() -> None:

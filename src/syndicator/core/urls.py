@@ -116,6 +116,18 @@ def feed_url(settings: Settings, stem: str, fmt: str, prefix: str = FEEDS_PREFIX
     return file_url(settings, f"{stem}.{fmt}", prefix)
 
 
+def feed_of(path: str) -> str | None:
+    """The stem of the feed a path under output_dir is a file of (``category/x.rss``, ``category/x/archive/2.atom``:
+    ``category/x``; ``archive/2.atom``: ``all``), or None when it names no feed file (an archive page is Atom only)."""
+    stem, dot, fmt = path.rpartition(".")
+    if not dot or fmt not in FORMATS:
+        return None
+    page = _ARCHIVE_PAGE.search(stem)
+    if page is None:
+        return stem
+    return (stem[: page.start()] or SITE_FEED) if fmt == "atom" else None
+
+
 def is_topic(path: str) -> bool:
     """Whether a path under output_dir is a topic: ``all.atom``, ``category/x.rss``; not an archive page or the OPML."""
     stem, dot, fmt = path.rpartition(".")

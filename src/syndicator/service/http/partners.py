@@ -9,12 +9,10 @@ made to wait (429), while a valid token is always answered.
 from __future__ import annotations
 
 import math
-import re
 from typing import TYPE_CHECKING
 
-from syndicator.core.catalog import TAXONOMIES
-from syndicator.core.urls import FORMATS
 from syndicator.core.urls import PARTNER_FEEDS_PREFIX
+from syndicator.core.urls import feed_of
 from syndicator.service.clients import client_address
 from syndicator.service.http.answer import Answer
 from syndicator.service.http.answer import Headers
@@ -32,7 +30,6 @@ from syndicator.store.partners import PartnerStore
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment
 
-_GONE_FEED = re.compile(rf"((?:{'|'.join(TAXONOMIES)})/[^/]+)(?:\.(?:{'|'.join(FORMATS)})|/archive/\d+\.atom)")
 UNAUTHORIZED = b"401 Unauthorized: partner feeds need a partner's token (Bearer, or Basic with the partner's name)\n"
 PARTNER_HEADERS = (("Vary", "Accept-Encoding, Authorization"), ("X-Content-Type-Options", "nosniff"))
 PAGE_HEADERS = (("Content-Security-Policy", CONTENT_SECURITY_POLICY),)  # a post's page, with the pages' own policy
@@ -76,7 +73,7 @@ class Partners:
             return self.media(environ, path) or _plain("404 Not Found", b"404: no such file\n", [], head=head)
         relative = path.removeprefix(PARTNER_FEEDS_PREFIX) if path.startswith(PARTNER_FEEDS_PREFIX) else ""
         served = snapshot.partners.file(relative) if relative else snapshot.partners.page(unicode_path(path))
-        if served is None and (gone := _GONE_FEED.fullmatch(relative)) and gone[1] in snapshot.gone.feeds:
+        if served is None and feed_of(relative) in snapshot.gone.feeds:
             return _plain("410 Gone", b"410: this feed is gone (its last post went)\n", [], head=head)
         if served is None:
             return _plain("404 Not Found", b"404: no such partner feed\n", [], head=head)
