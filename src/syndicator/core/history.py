@@ -111,7 +111,7 @@ def tombstones(
     since = now - timedelta(days=days)
     found: dict[str, list[Tombstone]] = {}
     for record_ in ledger.values():
-        gone = record_.deleted if partners else _gone_for_everyone(record_)
+        gone = _gone(record_, partners)
         if gone:
             when = datetime.fromisoformat(gone)
             if when > since:
@@ -126,7 +126,7 @@ def departed(ledger: Mapping[str, Record], *, partners: bool = False) -> dict[st
     has no place to keep."""
     found: dict[str, list[Departed]] = {}
     for record_ in ledger.values():
-        gone = record_.deleted if partners else _gone_for_everyone(record_)
+        gone = _gone(record_, partners)
         if gone and record_.date:
             place = Departed(
                 datetime.fromisoformat(record_.date), record_.slug, Tombstone(datetime.fromisoformat(gone), record_.id)
@@ -134,6 +134,11 @@ def departed(ledger: Mapping[str, Record], *, partners: bool = False) -> dict[st
             for stem in record_.stems:
                 found.setdefault(stem, []).append(place)
     return {stem: tuple(places) for stem, places in sorted(found.items())}
+
+
+def _gone(record_: Record, partners: bool) -> str:
+    """When a post left the partner feeds (``partners``: its deletion) or the public ones ("": it did not)."""
+    return record_.deleted if partners else _gone_for_everyone(record_)
 
 
 def _gone_for_everyone(record_: Record) -> str:
