@@ -197,7 +197,15 @@ def test_a_feed_cached_for_a_day_at_the_edge_shows_a_new_post(
             time.sleep(0.25)
             shown = {e.title for e in feedparser.parse(through(varnish, path).content).entries}
         assert shown == titles | {"A verdict at last"}, server.log.read_text()
-        hit = through(varnish, path)
+        # The purge follows the reload's swap: a reader between the two fetched the new feed and saw it purged,
+        # so the next one may miss once more. Within seconds a reader is a hit again, and every one has the post.
+        deadline = time.monotonic() + 5
+        while True:
+            hit = through(varnish, path)
+            assert "A verdict at last" in {e.title for e in feedparser.parse(hit.content).entries}
+            if len(hit.headers["X-Varnish"].split()) == 2 or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
         assert len(hit.headers["X-Varnish"].split()) == 2 and hit.content == through(varnish, path).content
         assert (
             through(varnish, "/feeds/category/justice.atom")
