@@ -196,3 +196,43 @@ def children(pid: int) -> list[int]:
         if int(fields[1]) == pid:
             found.append(int(stat.parent.name))
     return found
+
+
+@pytest.mark.slow
+def test_a_killed_build_leaves_no_forked_copy_holding_its_locks(tmp_path: Path) -> None:
+    """A build with many feeds to write writes half of them in a forked copy, which inherits the build's locks.
+    SIGKILL of the build ends the copy too (left running, it held the locks for ever, blocked on the pipe to its
+    dead parent, and every later build refused, naming the dead one); the next build runs and repairs the rest."""
+    posts = tmp_path / "posts"
+    posts.mkdir()
+    for i in range(400):  # 800 categories of one post each: 800 feeds to write, past the writer's split
+        (posts / f"2024-02-{1 + i % 28:02d}-note-{i}.md").write_text(
+            f"---\ntitle: Note {i}\ndate: 2024-02-{1 + i % 28:02d}T10:00:00Z\n"
+            f"categories: [Place {i}, Theme {i}]\n---\nA few words.\n"
+        )
+    process = build(tmp_path)
+    copies: set[int] = set()
+    while len(copies) < 2 and process.poll() is None:  # the first writes the post cache, the second half the feeds
+        copies.update(children(process.pid))
+    assert len(copies) == 2, "the build forked no copy to write feeds: nothing to check"
+    process.send_signal(signal.SIGKILL)
+    process.wait(30)
+    deadline = time.monotonic() + 30
+    while any(map(running, copies)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    left = [pid for pid in copies if running(pid)]
+    for pid in left:  # not to outlive the test either
+        os.kill(pid, signal.SIGKILL)
+    assert not left, "a forked copy outlived its build"
+    command = [sys.executable, "-m", "syndicator", "build"]
+    again = subprocess.run(command, cwd=tmp_path, capture_output=True, check=False)
+    assert again.returncode == 0, again.stderr.decode()
+    assert assert_every_feed_complete(tmp_path / "feeds", set()) > 800
+
+
+def running(pid: int) -> bool:
+    """Whether a process is there and not a zombie waiting to be reaped."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False

@@ -31,10 +31,28 @@ from typing import cast
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
+_PR_SET_PDEATHSIG = 1  # prctl(2)
 
 
 def can_fork() -> bool:
     return threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods()
+
+
+def _end_with(parent: int) -> None:
+    """In a forked copy: be killed when the process that forked it dies (Linux's ``PR_SET_PDEATHSIG``), and end
+    now when it already has.
+
+    A copy inherits the build's locks: left running after ``kill -9`` of its
+    build, it wrote files of a build nobody would record, then held the locks
+    for ever, blocked on the pipe to its dead parent (every later build
+    refused, naming the dead one).
+    """
+    import ctypes  # here, in the copy: a build that forks none never loads it
+
+    with contextlib.suppress(OSError, AttributeError):  # not Linux: the broken pipe ends the copy instead
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:
+        os._exit(1)
 
 
 class Forked(Generic[T]):
@@ -47,14 +65,16 @@ class Forked(Generic[T]):
             return
         context = multiprocessing.get_context("fork")
         self.reader, writer = context.Pipe(duplex=False)
-        self.process = context.Process(target=self._run, args=(writer,), daemon=True)
+        self.process = context.Process(target=self._run, args=(writer, os.getpid()), daemon=True)
         self.process.start()
         writer.close()
         logger.debug("forked pid=%s", self.process.pid)
 
-    def _run(self, writer: Connection) -> None:  # in the copy
+    def _run(self, writer: Connection, parent: int) -> None:  # in the copy
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it ends this copy
         signal.signal(signal.SIGTERM, signal.SIG_DFL)  # ended quietly, whatever the parent does on SIGTERM
+        self.reader.close()  # the parent's end: with it open here, a send to a dead parent would wait for ever
+        _end_with(parent)
         writer.send(self.fn())
         writer.close()
 
