@@ -236,3 +236,27 @@ def running(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
     except (OSError, IndexError):
         return False
+
+
+@pytest.mark.slow
+def test_a_killed_serve_leaves_no_worker_behind(tmp_path: Path) -> None:
+    """SIGKILL of serve (granian's master process) ends its worker too. Left running, the worker kept serving and
+    building with the locks and the port, beneath no server: the serve started next could not listen there."""
+    write_corpus(tmp_path / "posts", 0)
+    server = Server(tmp_path, {})
+    try:
+        workers = children(server.process.pid)
+        assert workers, "serve has no worker: nothing to check"
+        server.process.send_signal(signal.SIGKILL)
+        server.process.wait(30)
+        deadline = time.monotonic() + 30
+        while any(map(running, workers)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        left = [pid for pid in workers if running(pid)]
+        for pid in left:  # not to outlive the test either
+            os.kill(pid, signal.SIGKILL)
+        assert not left, "serve's worker outlived it"
+    finally:
+        server.stop()
+    again = Server(tmp_path, {}, port=server.port)  # waits for its first load: the port and the locks are free
+    again.stop()

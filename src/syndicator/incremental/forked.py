@@ -38,16 +38,17 @@ def can_fork() -> bool:
     return threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods()
 
 
-def _end_with(parent: int) -> None:
-    """In a forked copy: be killed when the process that forked it dies (Linux's ``PR_SET_PDEATHSIG``), and end
-    now when it already has.
+def end_with(parent: int) -> None:
+    """In a forked process: be killed when ``parent``, the process that forked it, dies (Linux's
+    ``PR_SET_PDEATHSIG``), and end now when it already has. Called from the thread that lives as long as it.
 
-    A copy inherits the build's locks: left running after ``kill -9`` of its
-    build, it wrote files of a build nobody would record, then held the locks
-    for ever, blocked on the pipe to its dead parent (every later build
-    refused, naming the dead one).
+    A fork inherits the builder's locks: a copy left running after ``kill -9``
+    of its build wrote files of a build nobody would record, then held the
+    locks for ever, blocked on the pipe to its dead parent (every later build
+    refused, naming the dead one); serve's worker kept serving and building
+    with no server above it.
     """
-    import ctypes  # here, in the copy: a build that forks none never loads it
+    import ctypes  # here, in the fork: a build that forks none never loads it
 
     with contextlib.suppress(OSError, AttributeError):  # not Linux: the broken pipe ends the copy instead
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
@@ -74,7 +75,7 @@ class Forked(Generic[T]):
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it ends this copy
         signal.signal(signal.SIGTERM, signal.SIG_DFL)  # ended quietly, whatever the parent does on SIGTERM
         self.reader.close()  # the parent's end: with it open here, a send to a dead parent would wait for ever
-        _end_with(parent)
+        end_with(parent)
         writer.send(self.fn())
         writer.close()
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import multiprocessing.util
+import os
 import resource
 import socket
 from collections.abc import Callable
@@ -20,6 +21,7 @@ from granian.server import Server
 
 from syndicator.config import Settings
 from syndicator.core.catalog import Catalog
+from syndicator.incremental.forked import end_with
 from syndicator.service.audience import Audience
 from syndicator.service.audience import topic_counts
 from syndicator.service.build import Builder
@@ -109,7 +111,8 @@ def serve_http(settings: Settings, host: str, port: int, threads: int, clock: Cl
         websockets=False,
     )
     logging.getLogger("_granian").addFilter(_known_thread_count)
-    server.serve(target_loader=lambda _target: _load_app(settings, builder, host, port, clock))
+    master = os.getpid()
+    server.serve(target_loader=lambda _target: _load_app(settings, builder, host, port, clock, master))
 
 
 def _known_thread_count(record: logging.LogRecord) -> bool:
@@ -130,13 +133,16 @@ def _raise_file_limit(wanted: int) -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
 
 
-def _load_app(settings: Settings, builder: Builder, host: str, port: int, clock: Clock) -> Callable[..., Any]:
-    """The worker process's app, answering at once (runs in the worker).
+def _load_app(
+    settings: Settings, builder: Builder, host: str, port: int, clock: Clock, master: int
+) -> Callable[..., Any]:
+    """The worker process's app, answering at once (runs in the worker, which ends with granian's ``master``).
 
     The feeds an earlier run left in output_dir are served from the first
     moment; the first load runs on the scheduler, and its Snapshot replaces
     them when it is done (``/healthz`` says "starting" until then).
     """
+    end_with(master)  # granian forks its workers from its main thread, which lives as long as it
     builder.serve_stored(clock())  # a lost ledger is the first load's error: /healthz and the log say it
     hub = Hub(settings)
     federation = Federation(settings) if settings.fediverse else None
