@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Collection
 from pathlib import Path
 
 import pytest
@@ -217,17 +218,23 @@ def test_a_killed_build_leaves_no_forked_copy_holding_its_locks(tmp_path: Path) 
     assert len(copies) == 2, "the build forked no copy to write feeds: nothing to check"
     process.send_signal(signal.SIGKILL)
     process.wait(30)
-    deadline = time.monotonic() + 30
-    while any(map(running, copies)) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    left = [pid for pid in copies if running(pid)]
-    for pid in left:  # not to outlive the test either
-        os.kill(pid, signal.SIGKILL)
-    assert not left, "a forked copy outlived its build"
+    assert not outliving(copies), "a forked copy outlived its build"
     command = [sys.executable, "-m", "syndicator", "build"]
     again = subprocess.run(command, cwd=tmp_path, capture_output=True, check=False)
     assert again.returncode == 0, again.stderr.decode()
     assert assert_every_feed_complete(tmp_path / "feeds", set()) > 800
+
+
+def outliving(pids: Collection[int]) -> list[int]:
+    """Those of these processes still running after up to 30 s of waiting for them to end (then killed, so as not
+    to outlive the test either)."""
+    deadline = time.monotonic() + 30
+    while any(map(running, pids)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    left = [pid for pid in pids if running(pid)]
+    for pid in left:
+        os.kill(pid, signal.SIGKILL)
+    return left
 
 
 def running(pid: int) -> bool:
@@ -249,13 +256,7 @@ def test_a_killed_serve_leaves_no_worker_behind(tmp_path: Path) -> None:
         assert workers, "serve has no worker: nothing to check"
         server.process.send_signal(signal.SIGKILL)
         server.process.wait(30)
-        deadline = time.monotonic() + 30
-        while any(map(running, workers)) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        left = [pid for pid in workers if running(pid)]
-        for pid in left:  # not to outlive the test either
-            os.kill(pid, signal.SIGKILL)
-        assert not left, "serve's worker outlived it"
+        assert not outliving(workers), "serve's worker outlived it"
     finally:
         server.stop()
     again = Server(tmp_path, {}, port=server.port)  # waits for its first load: the port and the locks are free
