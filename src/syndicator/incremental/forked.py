@@ -48,6 +48,8 @@ def end_with(parent: int) -> None:
     refused, naming the dead one); serve's worker kept serving and building
     with no server above it.
     """
+    if os.getpid() == parent:  # not a fork after all (a server running its app in its own process)
+        return
     import ctypes  # here, in the fork: a build that forks none never loads it
 
     with contextlib.suppress(OSError, AttributeError):  # not Linux: the broken pipe ends the copy instead
