@@ -212,10 +212,10 @@ def test_a_killed_build_leaves_no_forked_copy_holding_its_locks(tmp_path: Path) 
             f"categories: [Place {i}, Theme {i}]\n---\nA few words.\n"
         )
     process = build(tmp_path)
-    copies: set[int] = set()
-    while len(copies) < 2 and process.poll() is None:  # the first writes the post cache, the second half the feeds
-        copies.update(children(process.pid))
-    assert len(copies) == 2, "the build forked no copy to write feeds: nothing to check"
+    copies: list[int] = []
+    while not copies and process.poll() is None:  # killed while the feeds are written, half of them by a copy
+        copies = children(process.pid) if (tmp_path / "feeds" / "category").is_dir() else []
+    assert copies, "the build forked no copy to write feeds: nothing to check"
     process.send_signal(signal.SIGKILL)
     process.wait(30)
     assert not outliving(copies), "a forked copy outlived its build"
