@@ -10,7 +10,6 @@ from collections.abc import Iterable
 from collections.abc import Iterator
 from collections.abc import Mapping
 from dataclasses import dataclass
-from dataclasses import replace
 from datetime import datetime
 from datetime import timedelta
 from typing import ClassVar
@@ -138,14 +137,13 @@ def feed_groups(
     feed's posts gone from it (their places on its archive pages).
     """
     stones, places = tombstones or {}, departed or {}
-    yield replace(_site_group(catalog, settings, stones.get(SITE_FEED, ())), departed=places.get(SITE_FEED, ()))
+    yield _site_group(catalog, settings, stones.get(SITE_FEED, ()), places.get(SITE_FEED, ()))
     for kind in TAXONOMIES:
         shown = public.taxonomy(kind) if public is not None else None
         for slug, group in catalog.taxonomy(kind).items():
             stem = feed_stem(kind, slug)
             page_url = archive_url(settings, kind, slug) if shown is None or slug in shown else None
-            found = _taxonomy_group(settings, kind, group, page_url, stones.get(stem, ()))
-            yield replace(found, departed=places[stem]) if stem in places else found
+            yield _taxonomy_group(settings, kind, group, page_url, stones.get(stem, ()), places.get(stem, ()))
 
 
 def group_of(catalog: Catalog, settings: Settings, stem: str) -> FeedGroup | None:
@@ -159,14 +157,21 @@ def group_of(catalog: Catalog, settings: Settings, stem: str) -> FeedGroup | Non
     return _taxonomy_group(settings, kind, group, archive_url(settings, kind, slug), ())
 
 
-def _site_group(catalog: Catalog, settings: Settings, stones: tuple[Tombstone, ...]) -> FeedGroup:
+def _site_group(
+    catalog: Catalog, settings: Settings, stones: tuple[Tombstone, ...], departed: tuple[Departed, ...] = ()
+) -> FeedGroup:
     site = xml_legal(settings.site_title)[0]
     home = archive_url(settings, HOME, "")
-    return FeedGroup(SITE_FEED, site, f"Every post of {site}", home, catalog.posts, stones)
+    return FeedGroup(SITE_FEED, site, f"Every post of {site}", home, catalog.posts, stones, departed)
 
 
 def _taxonomy_group(
-    settings: Settings, kind: str, group: Category, page_url: str | None, stones: tuple[Tombstone, ...]
+    settings: Settings,
+    kind: str,
+    group: Category,
+    page_url: str | None,
+    stones: tuple[Tombstone, ...],
+    departed: tuple[Departed, ...] = (),
 ) -> FeedGroup:
     """A category's, tag's or author's feed group; without a ``page_url`` (no public page) it links the home page."""
     site = xml_legal(settings.site_title)[0]
@@ -179,6 +184,7 @@ def _taxonomy_group(
         page_url or archive_url(settings, HOME, ""),
         group.posts,
         stones,
+        departed,
     )
 
 
