@@ -190,13 +190,19 @@ def children(pid: int) -> list[int]:
     """The processes whose parent is ``pid`` (serve's worker), from /proc."""
     found = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
+        fields = stat_fields(stat)
+        if len(fields) > 1 and int(fields[1]) == pid:
             found.append(int(stat.parent.name))
     return found
+
+
+def stat_fields(stat: Path) -> list[str]:
+    """The fields of a /proc/<pid>/stat file after the command's name (its state, its parent, …); none when the
+    process is gone."""
+    try:
+        return stat.read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return []
 
 
 @pytest.mark.slow
@@ -239,10 +245,8 @@ def outliving(pids: Collection[int]) -> list[int]:
 
 def running(pid: int) -> bool:
     """Whether a process is there and not a zombie waiting to be reaped."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return False
+    fields = stat_fields(Path(f"/proc/{pid}/stat"))
+    return bool(fields) and fields[0] != "Z"
 
 
 @pytest.mark.slow
