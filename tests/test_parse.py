@@ -13,8 +13,8 @@ import pytest
 from support.factories import post_text
 from syndicator.config import Settings
 from syndicator.core.parse import decode_post
-from syndicator.core.parse import default_slug
 from syndicator.core.parse import parse_post
+from syndicator.core.slugs import default_slug
 from syndicator.core.text import MarkdownText
 from syndicator.model import LoadProblem
 from syndicator.model import Post

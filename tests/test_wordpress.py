@@ -547,6 +547,25 @@ def test_an_imported_post_does_not_take_the_slug_of_a_post_already_here(in_tmp: 
     assert {path: path.read_bytes() for path in posts.rglob("*.md")} == files  # no post moved back
 
 
+def test_a_slug_given_as_a_number_is_the_slug_the_import_steers_clear_of(in_tmp: Path) -> None:
+    """``slug: 2020`` is read by YAML as a number and published at /posts/2020/: the import sees that slug, as the
+    parser does, not the file name's, so the imported post of that slug gets -2 and both are published."""
+    posts = in_tmp / "posts"
+    posts.mkdir()
+    (posts / "year-in-review.md").write_text("---\ntitle: Mine\ndate: 2025-01-01\nslug: 2020\n---\nmine\n")
+    export = in_tmp / "export.xml"
+    export.write_text(wxr_export(wxr_item(1, post_name="2020"), wxr_item(2, post_name="year-in-review")))
+    config = in_tmp / "site.toml"
+    config.write_text('site_url = "https://blog.example.org"\n')
+    result = run_import(export, in_tmp, "--config", str(config))
+    assert result.exit_code == 0, result.output
+    builder = Builder(load_settings(config, {}))
+    builder.reload(NOW)
+    assert builder.snapshot is not None
+    titles = {slug: post.title for slug, post in builder.snapshot.catalog.by_slug.items()}
+    assert titles == {"2020": "Mine", "2020-2": "Post 1", "year-in-review": "Post 2"}, titles
+
+
 def test_an_attachments_slug_leads_to_its_post_unless_a_post_here_has_it(in_tmp: Path) -> None:
     """WordPress's page of an upload (``<the post's permalink>/<its slug>/``) is found by its last segment: the
     import maps each attachment's slug to the post it was uploaded to, but never one a post here is published at,

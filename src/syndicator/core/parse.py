@@ -6,7 +6,6 @@ Pure: the settings and the slug function are arguments. No I/O.
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field
@@ -36,6 +35,10 @@ from syndicator.core.media import read_media
 from syndicator.core.privacy import near_miss
 from syndicator.core.privacy import private_fields
 from syndicator.core.privacy import private_text
+from syndicator.core.slugs import SAFE_SLUG
+from syndicator.core.slugs import Slugify
+from syndicator.core.slugs import given_slug
+from syndicator.core.slugs import text_of
 from syndicator.core.summary import sources
 from syndicator.core.text import MarkdownText
 from syndicator.core.urls import default_post_id
@@ -50,10 +53,6 @@ from syndicator.model import Media
 from syndicator.model import Post
 from syndicator.model import Term
 
-Slugify = Callable[[str], str]
-
-_DATE_PREFIX = re.compile(r"^\d{4}-\d{2}-\d{2}-")
-_SAFE_SLUG = re.compile(r"[\w][\w.~-]*\Z")
 FIELDS = (
     *("title", "date", "updated", "categories", "tags", "author", "slug", "id", "draft", "summary"),
     *("image", "enclosures", "license", "visibility"),  # media, partner-grade rights, partner-only posts
@@ -76,17 +75,6 @@ class _Invalid(Exception):
         self.message = message
 
 
-def default_slug(path: str, slug_of: Slugify = slugify) -> str:
-    """The slug of a post file: its name without extension and without a leading date.
-
-    A page bundle's ``index.md`` (``trip/index.md``, its files beside it) takes its folder's name.
-    """
-    file = PurePosixPath(path)
-    name = file.parent.name if file.stem.lower() == "index" and file.parent.name else file.stem
-    stem = _DATE_PREFIX.sub("", name)
-    return stem if _SAFE_SLUG.match(stem) else slug_of(stem)
-
-
 def decode_post(data: bytes, path: str) -> str | LoadProblem:
     """Decode a post file's bytes as UTF-8 (a BOM is allowed); the problem of one that is not is private when its
     front matter, read as well as it can be, names a privacy key (failing closed, as for front matter YAML refuses)."""
@@ -101,9 +89,9 @@ def decode_post(data: bytes, path: str) -> str | LoadProblem:
 def _text(field: str, value: Any, *, required: bool = False) -> str:
     if value is None and not required:
         return ""
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
+    text = text_of(value)
+    if text is None:
         raise _Invalid(field, f"{field} must be text, not {kind_of(value)}")
-    text = str(value).strip()
     if required and not text:
         raise _Invalid(field, f"{field} is empty")
     return text
@@ -260,8 +248,9 @@ def _title_and_dates(meta: dict[str, Any], reading: _Reading) -> tuple[str, date
 
 
 def _slug(meta: dict[str, Any], reading: _Reading) -> str:
-    slug = _text("slug", meta.get("slug")) or default_slug(reading.source, reading.slug_of)
-    if not _SAFE_SLUG.match(slug):
+    _text("slug", meta.get("slug"))  # a slug that is no text is refused
+    slug = given_slug(meta, reading.source, reading.slug_of)
+    if not SAFE_SLUG.match(slug):
         raise _Invalid("slug", f"slug {shown(slug)} is not URL-safe (try {shown(reading.slug_of(slug[:200]))})")
     if len(slug.encode()) > MAX_SLUG_BYTES:
         raise _Invalid("slug", f"slug is {len(slug.encode())} bytes long, over {MAX_SLUG_BYTES}: give a shorter slug")

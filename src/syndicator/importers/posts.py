@@ -16,6 +16,7 @@ from urllib.parse import unquote
 from urllib.parse import urlsplit
 
 from syndicator.core.markup import slugify
+from syndicator.core.slugs import SAFE_SLUG
 from syndicator.importers.content import convert
 from syndicator.importers.content import plain_title
 from syndicator.importers.context import Attachment
@@ -30,7 +31,6 @@ from syndicator.importers.wxr import decode
 
 ZERO_DATE = "0000-00-00 00:00:00"
 WANTED = ("post", "page")
-_SAFE_SLUG = re.compile(r"[\w][\w.~-]*")
 _QUERY_ID = re.compile(r"[?&](?:p|page_id)=(\d+)(?:&|#|$)")
 _MAX_PAGE_DEPTH = 20
 
@@ -112,7 +112,7 @@ def _iso(value: str, *, utc: bool) -> str | None:
 def _slug_of(raw: Item) -> str:
     """The item's slug: its post_name (decoded), else one made from its title, else ``post-<id>``."""
     slug = unquote(raw.post_name) or slugify(plain_title(raw.title)) or f"{raw.post_type}-{raw.post_id}"
-    return slug if _SAFE_SLUG.fullmatch(slug) else slugify(slug) or f"{raw.post_type}-{raw.post_id}"
+    return slug if SAFE_SLUG.match(slug) else slugify(slug) or f"{raw.post_type}-{raw.post_id}"
 
 
 def page_path(raw: Item, pages: dict[int, Item]) -> str:

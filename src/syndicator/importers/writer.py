@@ -20,7 +20,8 @@ from pathlib import Path
 from syndicator.core.frontmatter import FrontMatter
 from syndicator.core.frontmatter import dump_post
 from syndicator.core.frontmatter import split_front_matter
-from syndicator.core.parse import default_slug
+from syndicator.core.slugs import given_slug
+from syndicator.core.slugs import text_of
 from syndicator.importers.items import ImportReport
 from syndicator.importers.items import PlannedPost
 from syndicator.importers.media import MediaCopier
@@ -164,8 +165,7 @@ def _slug_and_id(path: Path, relative: str) -> tuple[str, str]:
     except (OSError, UnicodeDecodeError):
         front = None
     fields = front.fields if isinstance(front, FrontMatter) else {}
-    slug = fields["slug"].strip() if isinstance(fields.get("slug"), str) else ""
-    return slug or default_slug(relative), fields["id"] if isinstance(fields.get("id"), str) else ""
+    return given_slug(fields, relative), text_of(fields.get("id")) or ""
 
 
 def read_record(state_dir: Path) -> dict[str, dict[str, str]]:
