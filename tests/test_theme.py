@@ -137,6 +137,50 @@ def test_a_broken_theme_template_stops_build_and_serve_in_one_line(
     assert not (tmp_path / "feeds").exists()  # nothing built
 
 
+def test_a_theme_failing_on_one_posts_values_draws_that_page_with_the_packages_templates(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A theme's post.html that only one post's values break (its first tag: the sample posts all have one, this post
+    none) passes the start-up try; that post's page is drawn with the package's post.html, every other page with
+    the theme's, the feeds hold every post, and the failure is a problem naming the template's file and line, in
+    ``check`` (with the post) and on /healthz (as a server-side problem: the file is not under posts_dir)."""
+    posts = tmp_path / "posts"
+    posts.mkdir()
+    (posts / "tagged.md").write_text("---\ntitle: Tagged\ndate: 2025-01-01\ntags: [Green]\n---\nHi.\n")
+    (posts / "untagged.md").write_text("---\ntitle: Untagged\ndate: 2025-01-02\n---\nNo tag here.\n")
+    templates = tmp_path / "theme" / "templates"
+    templates.mkdir(parents=True)
+    (templates / "post.html").write_text(
+        '{% extends "base.html" %}{% block main %}\n<p class="theme-mark">{{ post.tags[0].name }}</p>\n'
+        "<h1>{{ post.title }}</h1>{% endblock %}\n"
+    )
+    config = tmp_path / "syndicator.toml"
+    config.write_text('site_url = "https://example.org"\ntheme_dir = "theme"\n')
+    monkeypatch.chdir(tmp_path)
+    settings = load_settings(config, {})
+    builder = Builder(settings)
+    builder.reload(NOW)
+    assert builder.last_error is None
+    client = create_app(settings, builder).test_client()
+    tagged, untagged = client.get("/posts/tagged/"), client.get("/posts/untagged/")
+    assert tagged.status_code == untagged.status_code == 200
+    assert '<p class="theme-mark">Green</p>' in tagged.get_data(as_text=True)
+    assert "theme-mark" not in untagged.get_data(as_text=True) and "No tag here." in untagged.get_data(as_text=True)
+    assert b"Untagged" in client.get("/feeds/all.atom").data and client.get("/").status_code == 200
+    health = client.get("/healthz").json
+    assert health["status"] == "degraded" and len(health["problems"]) == 1, health
+    assert health["problems"][0]["path"] is None and "untagged" not in str(health), health
+    checked = CliRunner().invoke(cli, ["check", "--config", str(config)])
+    assert checked.exit_code == 1
+    said = checked.output.splitlines()
+    assert said[0].startswith(f"{templates / 'post.html'}:2: warning: "), said
+    assert "the page of posts/untagged.md" in said[0] and "package's templates" in said[0], said
+    (posts / "untagged.md").write_text("---\ntitle: Untagged\ndate: 2025-01-02\ntags: [Blue]\n---\nA tag now.\n")
+    builder.reload(NOW)
+    assert '<p class="theme-mark">Blue</p>' in client.get("/posts/untagged/").get_data(as_text=True)
+    assert client.get("/healthz").json["status"] == "ok"
+
+
 def test_theme_dir_is_a_setting_relative_to_the_config_file(tmp_path: Path) -> None:
     """theme_dir from the file is under the file's folder; unset (or empty) it is None: the bundled theme."""
     (tmp_path / "syndicator.toml").write_text('theme_dir = "look"\n')

@@ -26,6 +26,8 @@ from syndicator.cli.common import setup_logging
 from syndicator.config import Settings
 
 if TYPE_CHECKING:
+    from syndicator.core.catalog import Catalog
+    from syndicator.core.pagerender import PageRenderer
     from syndicator.core.pipeline import Published
     from syndicator.core.platforms import Shortfall
     from syndicator.core.podcasts import Facts
@@ -114,19 +116,32 @@ def _handed_over(settings: Settings, strict: bool) -> bool:
     return True
 
 
-def _theme(settings: Settings) -> None:
-    """With theme_dir: its templates tried on every page kind; a broken one stops the command in one line."""
+def _theme(settings: Settings) -> PageRenderer | None:
+    """With theme_dir: its templates tried on every page kind (a broken one stops the command in one line), and the
+    renderer they make."""
     if settings.theme_dir is None:
-        return
+        return None
     from syndicator.core.pagerender import TemplateProblem  # Jinja: imported only to try a theme
     from syndicator.service.theme import page_renderer
 
     if not settings.theme_dir.is_dir():
         raise click.ClickException(f"theme_dir: {settings.theme_dir}: no such folder")
     try:
-        page_renderer(settings)
+        return page_renderer(settings)
     except TemplateProblem as exc:
         raise click.ClickException(f"theme: {exc}") from None
+
+
+def _theme_problems(settings: Settings, catalog: Catalog) -> list[LoadProblem]:
+    """With theme_dir: where its templates fail on the values of one post or page of the site (every page drawn)."""
+    renderer = _theme(settings)
+    if renderer is None:
+        return []
+    from syndicator.incremental.pagememo import PageMemo
+
+    pages = PageMemo(settings, renderer)
+    pages.update(catalog, now())
+    return pages.problems()
 
 
 def _build_locked(
@@ -237,7 +252,8 @@ def check(config: str | None, partner: str | None) -> None:
     if not settings.posts_dir.is_dir():
         raise click.ClickException(f"posts_dir: {settings.posts_dir}: no such folder")
     preview, facts = _preview(settings)
-    published, problems = preview.published, preview.problems
+    published = preview.published
+    problems = [*preview.problems, *_theme_problems(settings, published.catalog)]
     for problem in problems:
         click.echo(str(problem))
     as_written = {post.source: post.updated for post in published.loaded}

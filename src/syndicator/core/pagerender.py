@@ -19,8 +19,10 @@ import traceback
 from collections.abc import Callable
 from collections.abc import Mapping
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 from jinja2 import ChoiceLoader
@@ -56,6 +58,7 @@ DIRECTORY_TITLES = {"page": "Pages", "category": "Categories", "tag": "Tags", "a
 _SCRIPT_SAFE = (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029"))
 # What a template may do wrong while rendering (Jinja's own errors, and a filter or attribute given the wrong value).
 RENDER_ERRORS = (TemplateError, TypeError, ValueError, AttributeError, LookupError, ArithmeticError)
+_T = TypeVar("_T")
 Templates = Mapping[str, tuple[str, str]]  # file name -> (its text, the file it came from)
 MONTHS = (
     "January",
@@ -81,16 +84,31 @@ class TemplateProblem(Exception):
         self.path, self.line, self.message = path, line, message
 
 
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """Where a theme's template failed on a page's values, and whether that page is of a post the public may not see."""
+
+    problem: TemplateProblem
+    private: bool
+
+
 class PageRenderer:
     """The site's pages, rendered with the templates of each layer (the theme's, then the package's) under one settings.
 
     Every page's links are absolute under site_url; the stylesheet and icon
     are under site_url's path ``/static/``, from the host the page came from.
     Every template is compiled here: one that cannot is a TemplateProblem.
+    With a theme, a page its templates fail to draw on one post's values (a
+    category the post lacks, a division by zero) is drawn with the package's
+    templates instead, and the failure is kept in ``failed`` until that page
+    is drawn with the theme's again: one post never stops the others' pages.
     """
 
     def __init__(self, layers: Sequence[Templates], settings: Settings) -> None:
         self.settings = settings
+        self.fallback = PageRenderer(layers[-1:], settings) if len(layers) > 1 else None  # the package's templates
+        self.failed: dict[tuple[str, str], Failure] = {}  # (what was drawn, of which) -> the theme's failure
+        self._theme_files = {path for layer in layers[:-1] for _text, path in layer.values()}
         base = settings.base_url
         # The stylesheet and icon by path, whatever host the page was asked for (the CSP allows only 'self').
         static = f"{urlsplit(base).path}/static"
@@ -135,7 +153,7 @@ class PageRenderer:
 
         ``labels``: the displayed names of its categories, in their order.
         """
-        return str(self._excerpt(post, labels)).encode("utf-8")
+        return self._drawn(("excerpt", post.path), post.private, lambda r: str(r._excerpt(post, labels)).encode())
 
     def archive_frame(self, spec: PageSpec, directory: Directory = ()) -> tuple[bytes, bytes]:
         """What a page of an archive shows around its posts' excerpts: its head and its tail.
@@ -144,6 +162,9 @@ class PageRenderer:
         whether it has any post, not on which: when a new post moves every post
         one place down, the frames stay. The home page's first page lists ``directory``.
         """
+        return self._drawn(("archive page", spec.path), False, lambda r: r._archive_frame(spec, directory))
+
+    def _archive_frame(self, spec: PageSpec, directory: Directory) -> tuple[bytes, bytes]:
         archive = spec.archive
         home = archive.kind == HOME
         name = self.settings.site_title if home else archive.name
@@ -177,6 +198,9 @@ class PageRenderer:
 
         ``older`` and ``newer``: the posts published just before and after it (the previous and next post links).
         """
+        return self._drawn(("page", post.path), post.private, lambda r: r._post_page(post, labels, older, newer))
+
+    def _post_page(self, post: Post, labels: Sequence[str], older: Post | None, newer: Post | None) -> bytes:
         description = summary_description(post.summary_html)
         image = featured_image(post)
         page = self.render(
@@ -194,17 +218,28 @@ class PageRenderer:
 
     def site_page(self, page: Post) -> bytes:
         """A page (``type: page``) as served at its path: its title and content; no date, terms or feeds of its own."""
-        rendered = self.render(
-            "page.html",
-            post=page,
-            canonical=f"{self.settings.base_url}{page.page_path}",
-            description=summary_description(page.summary_html),
+        canonical, description = f"{self.settings.base_url}{page.page_path}", summary_description(page.summary_html)
+        return self._drawn(
+            ("page", page.path),
+            page.private,
+            lambda r: r.render("page.html", post=page, canonical=canonical, description=description).encode(),
         )
-        return rendered.encode("utf-8")
 
     def not_found(self) -> bytes:
         """The page of a 404: in the site's style, with the way home and to the feeds."""
-        return self.render("404.html").encode("utf-8")
+        return self._drawn(("404 page", ""), False, lambda r: r.render("404.html").encode("utf-8"))
+
+    def _drawn(self, what: tuple[str, str], private: bool, draw: Callable[[PageRenderer], _T]) -> _T:
+        """``draw`` with this renderer; where the theme's templates fail, with the package's (the failure kept)."""
+        if self.fallback is None:
+            return draw(self)
+        try:
+            drawn = draw(self)
+        except RENDER_ERRORS as exc:
+            self.failed[what] = Failure(render_problem(exc, self._theme_files), private)
+            return draw(self.fallback)
+        self.failed.pop(what, None)
+        return drawn
 
     def render(self, template: str, **context: Any) -> str:
         """A template rendered with the links every page may have (None where this one has none)."""

@@ -11,7 +11,9 @@ with the same bytes keeps its ETag and Last-Modified.
 
 from __future__ import annotations
 
+import logging
 import os
+from collections.abc import Collection
 from collections.abc import Iterable
 from concurrent.futures import Future
 from concurrent.futures import ThreadPoolExecutor
@@ -34,6 +36,7 @@ from syndicator.core.urls import HOME
 from syndicator.core.urls import post_path
 from syndicator.incremental.changes import edited_in_place
 from syndicator.incremental.gzip import compress
+from syndicator.model import LoadProblem
 from syndicator.model import Post
 from syndicator.served import Served
 from syndicator.served import etag_of
@@ -41,6 +44,7 @@ from syndicator.served import etag_of
 if TYPE_CHECKING:  # given one by a server's output (a one-off build makes no page: no Jinja imported)
     from syndicator.core.pagerender import PageRenderer
 
+logger = logging.getLogger(__name__)
 PAGE_BATCH = 256  # pages gzipped and hashed together (bounds the bytes held at once on a cold start)
 
 
@@ -157,7 +161,7 @@ class PageMemo:
         if names != self._names:  # a renamed category is in excerpts and post pages everywhere (rare)
             self._excerpts, self._posts, self._archives, self._names = {}, {}, {}, names
             self._listed = None
-        packer = _Packer(now.timestamp())
+        packer, failed = _Packer(now.timestamp()), set(renderer.failed)
         if self.not_found is None:
             packer.add("", [renderer.not_found()], None)
         listings = archives(catalog, self.settings.site_title, self.settings.categories)
@@ -181,7 +185,27 @@ class PageMemo:
             self.last = Pages(by_path, self.not_found)
         if len(self._excerpts) > 2 * len(catalog.posts) + 100:
             self._excerpts = {p: e for p, e in self._excerpts.items() if catalog.by_slug.get(p.slug) is p}
+        self._settle_failures(renderer, {post.path for post in catalog.with_pages} | by_path.keys(), failed)
         return self.last
+
+    def _settle_failures(self, renderer: PageRenderer, drawn: set[str], before: set[tuple[str, str]]) -> None:
+        """Forget the theme's failures on pages gone (``drawn``: the posts' files, the pages' paths); log new ones."""
+        renderer.failed = {what: f for what, f in renderer.failed.items() if what[1] in drawn or not what[1]}
+        for problem in self.problems(renderer.failed.keys() - before):
+            logger.warning("theme failed path=%s line=%s reason=%s", problem.path, problem.line, problem.message)
+
+    def problems(self, only: Collection[tuple[str, str]] | None = None) -> list[LoadProblem]:
+        """Where the theme's templates failed on the pages served now, each drawn with the package's instead (``only``:
+        of these pages)."""
+        problems = []
+        failures = self.renderer.failed if self.renderer is not None else {}
+        for (what, of), failed in sorted(failures.items()):
+            if only is not None and (what, of) not in only:
+                continue
+            drawn = f"the {what} of {of}" if of else f"the {what}"
+            message = f"{failed.problem.message} ({drawn}: drawn with the package's templates)"
+            problems.append(LoadProblem(failed.problem.path, failed.problem.line, message, False, failed.private))
+        return problems
 
     def _same_addresses(self, made: dict[str, _Made], posts: dict[str, tuple[Post, Served]]) -> bool:
         """Whether these pages have the last update's paths (same archives with as many pages, same posts)."""

@@ -251,6 +251,7 @@ class Builder:
         self._keys, self._published = plan.keys, published
         changes = ([*out.written, *media.written], [*removed, *media.removed])
         self.pages.update(catalog, now)  # the pages it shows (.last), made again where their posts changed
+        problems += self.pages.problems()  # a theme's template that failed on a page (drawn with the package's)
         report = _report(self.settings, published, problems, now, layout, changes, self.cache.parsed - parsed_before)
         report = replace(report, duration_ms=round((time.perf_counter() - started) * 1000, 1))
         self._publish(out.files, layout.keep, report, published)

@@ -39,7 +39,7 @@ MEDIA_TYPES = {
     ".ico": "image/vnd.microsoft.icon",  # favicon.ico
 }
 PRIVATE_PROBLEM = "a draft or a post for partners has a problem (syndicator check lists it)"
-SERVER_PROBLEM = "a state file has a problem (the server log names it)"
+SERVER_PROBLEM = "a file of the server's (a state file, the theme) has a problem; the server log names it"
 
 
 def media_type(path: str) -> str:

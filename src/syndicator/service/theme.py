@@ -6,7 +6,9 @@ pages drawn per request (stats, email) are rendered once when the renderer is
 made: a theme's template that cannot compile, or that fails while rendering
 (an unknown variable, a filter given a value it cannot take), is a
 TemplateProblem naming its file and line when serve or build starts, never a
-500 when a reader asks for the page.
+500 when a reader asks for the page. One that fails later on a value only one
+post has draws that post's pages with the package's templates, and is a
+problem naming its file and line (``check``, ``/healthz``, the log).
 """
 
 from __future__ import annotations
@@ -51,6 +53,8 @@ def page_renderer(settings: Settings) -> PageRenderer:
             try_every_page(renderer, settings)
         except RENDER_ERRORS as exc:
             raise render_problem(exc, files) from exc
+        if renderer.failed:  # a sample page the package's templates drew in the theme's place
+            raise next(iter(renderer.failed.values())).problem
     return renderer
 
 
