@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import traceback
 from collections.abc import Callable
+from collections.abc import Collection
 from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -49,6 +50,7 @@ from syndicator.core.urls import feed_url
 from syndicator.core.urls import file_url
 from syndicator.core.urls import post_url
 from syndicator.model import Image
+from syndicator.model import LoadProblem
 from syndicator.model import Post
 
 ENTRIES = "\0entries\0"  # where an archive page's excerpts go (no text of a page can hold a NUL)
@@ -92,6 +94,34 @@ class Failure:
     private: bool
 
 
+class Failures:
+    """The pages a theme's templates failed to draw, each drawn with the package's instead, by (what was drawn, of
+    which: a post's file, a page's path): each kept until that page is drawn with the theme's again, or is gone."""
+
+    def __init__(self) -> None:
+        self.by_page: dict[tuple[str, str], Failure] = {}
+        self._told: set[tuple[str, str]] = set()
+
+    def settle(self, drawn: Collection[str]) -> list[LoadProblem]:
+        """Forget the pages no longer ``drawn`` (by file or path; the 404 page stays); the problems not told before."""
+        self.by_page = {what: f for what, f in self.by_page.items() if not what[1] or what[1] in drawn}
+        new, self._told = self.by_page.keys() - self._told, set(self.by_page)
+        return [problem for what, problem in self._problems() if what in new]
+
+    def problems(self) -> list[LoadProblem]:
+        """Each failure as a warning naming the template's file and line, and the page."""
+        return [problem for _what, problem in self._problems()]
+
+    def _problems(self) -> list[tuple[tuple[str, str], LoadProblem]]:
+        said = []
+        for (what, of), failed in sorted(self.by_page.items()):
+            page = f"the {what} of {of}" if of else f"the {what}"
+            message = f"{failed.problem.message} ({page}: drawn with the package's templates)"
+            problem = LoadProblem(failed.problem.path, failed.problem.line, message, False, failed.private)
+            said.append(((what, of), problem))
+        return said
+
+
 class PageRenderer:
     """The site's pages, rendered with the templates of each layer (the theme's, then the package's) under one settings.
 
@@ -107,46 +137,14 @@ class PageRenderer:
     def __init__(self, layers: Sequence[Templates], settings: Settings) -> None:
         self.settings = settings
         self.fallback = PageRenderer(layers[-1:], settings) if len(layers) > 1 else None  # the package's templates
-        self.failed: dict[tuple[str, str], Failure] = {}  # (what was drawn, of which) -> the theme's failure
+        self.failed = Failures()
         self._theme_files = {path for layer in layers[:-1] for _text, path in layer.values()}
-        base = settings.base_url
-        # The stylesheet and icon by path, whatever host the page was asked for (the CSP allows only 'self').
-        static = f"{urlsplit(base).path}/static"
-        icon = site_image_urls(settings).get("site_icon", "")
-        env = Environment(
-            loader=ChoiceLoader([FunctionLoader(_lookup(layer)) for layer in layers]),
-            autoescape=True,
-            undefined=StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-        )
-        env.globals.update(
-            settings=settings,
-            home_url=f"{base}/",
-            opml_url=file_url(settings, OPML),
-            icon_url=icon or f"{static}/favicon.svg",  # site_icon, or the package's own
-            icon_type="" if icon else "image/svg+xml",
-            static_url=lambda name: f"{static}/{name}",
-            page_url=lambda path: f"{base}{path}",
-            term_url=lambda kind, slug: f"{base}{archive_base(kind, slug)}",
-            author_url=lambda post: f"{base}{archive_base('author', author_slug(post))}",
-            post_url=lambda post: post_url(settings, post),
-            feed_url=lambda stem, fmt: feed_url(settings, stem, fmt),
-            fediverse_handle=lambda stem: display_handle(settings, stem) if settings.fediverse else "",
-            actor_url=lambda stem: actor_url(settings, handle_of(settings, stem)) if settings.fediverse else "",
-        )
-        env.filters["longdate"] = self.longdate
-        env.filters["utc"] = lambda value: whole_second(value).isoformat()
-        self.env = env
+        self.env = env = _environment(layers, settings)
         for name in sorted({name for layer in layers for name in layer}):
             compiled(env, name)
         macros = vars(env.get_template("_entry.html").module)  # the macros _entry.html defines, by name
         self._excerpt: Callable[[Post, Sequence[str]], str] = macros["excerpt"]
         env.globals.update(site_header=macros["site_header"](), site_footer=macros["site_footer"]())  # made once
-
-    def longdate(self, value: datetime) -> str:
-        """A date as the site shows it, in its time zone: "December 22, 2011"."""
-        return long_date(value, self.settings)
 
     def excerpt(self, post: Post, labels: Sequence[str]) -> bytes:
         """A post as archive pages list it: title, date, author, excerpt, "Continue reading", terms.
@@ -236,9 +234,9 @@ class PageRenderer:
         try:
             drawn = draw(self)
         except RENDER_ERRORS as exc:
-            self.failed[what] = Failure(render_problem(exc, self._theme_files), private)
+            self.failed.by_page[what] = Failure(render_problem(exc, self._theme_files), private)
             return draw(self.fallback)
-        self.failed.pop(what, None)
+        self.failed.by_page.pop(what, None)
         return drawn
 
     def render(self, template: str, **context: Any) -> str:
@@ -248,6 +246,40 @@ class PageRenderer:
 
     def _url(self, path: str | None) -> str | None:
         return None if path is None else f"{self.settings.base_url}{path}"
+
+
+def _environment(layers: Sequence[Templates], settings: Settings) -> Environment:
+    """The Jinja environment of these layers of templates: the first layer that has a name gives it, with the values
+    and filters every page may use."""
+    base = settings.base_url
+    # The stylesheet and icon by path, whatever host the page was asked for (the CSP allows only 'self').
+    static = f"{urlsplit(base).path}/static"
+    icon = site_image_urls(settings).get("site_icon", "")
+    env = Environment(
+        loader=ChoiceLoader([FunctionLoader(_lookup(layer)) for layer in layers]),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals.update(
+        settings=settings,
+        home_url=f"{base}/",
+        opml_url=file_url(settings, OPML),
+        icon_url=icon or f"{static}/favicon.svg",  # site_icon, or the package's own
+        icon_type="" if icon else "image/svg+xml",
+        static_url=lambda name: f"{static}/{name}",
+        page_url=lambda path: f"{base}{path}",
+        term_url=lambda kind, slug: f"{base}{archive_base(kind, slug)}",
+        author_url=lambda post: f"{base}{archive_base('author', author_slug(post))}",
+        post_url=lambda post: post_url(settings, post),
+        feed_url=lambda stem, fmt: feed_url(settings, stem, fmt),
+        fediverse_handle=lambda stem: display_handle(settings, stem) if settings.fediverse else "",
+        actor_url=lambda stem: actor_url(settings, handle_of(settings, stem)) if settings.fediverse else "",
+    )
+    env.filters["longdate"] = lambda value: long_date(value, settings)
+    env.filters["utc"] = lambda value: whole_second(value).isoformat()
+    return env
 
 
 def _lookup(layer: Templates) -> Callable[[str], tuple[str, str, Callable[[], bool]] | None]:

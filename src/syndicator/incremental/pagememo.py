@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Collection
 from collections.abc import Iterable
 from concurrent.futures import Future
 from concurrent.futures import ThreadPoolExecutor
@@ -45,6 +44,7 @@ if TYPE_CHECKING:  # given one by a server's output (a one-off build makes no pa
     from syndicator.core.pagerender import PageRenderer
 
 logger = logging.getLogger(__name__)
+_PostPages = dict[str, tuple[Post, Served]]  # each post's page (and each page) by path, with the post it shows
 PAGE_BATCH = 256  # pages gzipped and hashed together (bounds the bytes held at once on a cold start)
 
 
@@ -144,7 +144,7 @@ class PageMemo:
         self._excerpts: dict[Post, bytes] = {}
         self._names: tuple[tuple[str, str], ...] = ()  # the category names excerpts and post pages were made with
         self._archives: dict[str, _Made] = {}
-        self._posts: dict[str, tuple[Post, Served]] = {}
+        self._posts: _PostPages = {}
         self._around: dict[str, tuple[tuple[str, str] | None, ...]] = {}  # what a post page shows of its neighbours
         self._listed: tuple[Post, ...] | None = None  # the posts of the last update, newest first
         self._page_paths: set[str] = set()  # the paths of its pages (type: page)
@@ -161,7 +161,7 @@ class PageMemo:
         if names != self._names:  # a renamed category is in excerpts and post pages everywhere (rare)
             self._excerpts, self._posts, self._archives, self._names = {}, {}, {}, names
             self._listed = None
-        packer, failed = _Packer(now.timestamp()), set(renderer.failed)
+        packer = _Packer(now.timestamp())
         if self.not_found is None:
             packer.add("", [renderer.not_found()], None)
         listings = archives(catalog, self.settings.site_title, self.settings.categories)
@@ -174,7 +174,7 @@ class PageMemo:
             if len(archive.files) < len(archive.keys):
                 archive.files.update((path, files[path]) for path in archive.keys if path not in archive.files)
         posts.update((path, (post, files[path])) for path, post in fresh.items())
-        if self._same_addresses(made, posts):  # the usual reload: some pages changed, none came or went
+        if _same_addresses(made, posts, self._archives, self._posts):  # usual: some pages changed, none came or went
             by_path = dict(self.last.by_path) if files else self.last.by_path
             by_path.update(files)
         else:
@@ -185,35 +185,13 @@ class PageMemo:
             self.last = Pages(by_path, self.not_found)
         if len(self._excerpts) > 2 * len(catalog.posts) + 100:
             self._excerpts = {p: e for p, e in self._excerpts.items() if catalog.by_slug.get(p.slug) is p}
-        self._settle_failures(renderer, {post.path for post in catalog.with_pages} | by_path.keys(), failed)
+        for problem in renderer.failed.settle({post.path for post in catalog.with_pages} | by_path.keys()):
+            logger.warning("theme failed path=%s line=%s reason=%s", problem.path, problem.line, problem.message)
         return self.last
 
-    def _settle_failures(self, renderer: PageRenderer, drawn: set[str], before: set[tuple[str, str]]) -> None:
-        """Forget the theme's failures on pages gone (``drawn``: the posts' files, the pages' paths); log new ones."""
-        renderer.failed = {what: f for what, f in renderer.failed.items() if what[1] in drawn or not what[1]}
-        for problem in self.problems(renderer.failed.keys() - before):
-            logger.warning("theme failed path=%s line=%s reason=%s", problem.path, problem.line, problem.message)
-
-    def problems(self, only: Collection[tuple[str, str]] | None = None) -> list[LoadProblem]:
-        """Where the theme's templates failed on the pages served now, each drawn with the package's instead (``only``:
-        of these pages)."""
-        problems = []
-        failures = self.renderer.failed if self.renderer is not None else {}
-        for (what, of), failed in sorted(failures.items()):
-            if only is not None and (what, of) not in only:
-                continue
-            drawn = f"the {what} of {of}" if of else f"the {what}"
-            message = f"{failed.problem.message} ({drawn}: drawn with the package's templates)"
-            problems.append(LoadProblem(failed.problem.path, failed.problem.line, message, False, failed.private))
-        return problems
-
-    def _same_addresses(self, made: dict[str, _Made], posts: dict[str, tuple[Post, Served]]) -> bool:
-        """Whether these pages have the last update's paths (same archives with as many pages, same posts)."""
-        if made.keys() != self._archives.keys() or posts.keys() != self._posts.keys():
-            return False
-        return all(
-            m is self._archives[base] or len(m.keys) == len(self._archives[base].keys) for base, m in made.items()
-        )
+    def problems(self) -> list[LoadProblem]:
+        """Where the theme's templates failed on the pages served now, each drawn with the package's instead."""
+        return self.renderer.failed.problems() if self.renderer is not None else []
 
     def _archive(self, renderer: PageRenderer, archive: Archive, catalog: Catalog, packer: _Packer) -> _Made:
         """One archive's pages: the last ones when nothing it shows changed, else paged and compared page by page
@@ -249,7 +227,7 @@ class PageMemo:
 
     def _post_pages(
         self, renderer: PageRenderer, catalog: Catalog, packer: _Packer
-    ) -> tuple[dict[str, tuple[Post, Served]], dict[str, Post]]:
+    ) -> tuple[_PostPages, dict[str, Post]]:
         """Each post's page and each page (``type: page``) by URL path: the last one while the post is the same; the
         others handed to the packer. When the posts are the last update's but for some edited in place, only
         theirs and their neighbours' pages are looked at (a neighbour shows an edited post's title)."""
@@ -258,7 +236,7 @@ class PageMemo:
         edited = edited_in_place(self._listed, listed)
         indices: Iterable[int]
         if edited is None:  # posts came, went or moved: every post's page is looked at
-            posts: dict[str, tuple[Post, Served]] = {}
+            posts: _PostPages = {}
             around, self._around = self._around, {}
             indices = range(len(listed))
         else:
@@ -300,6 +278,13 @@ class PageMemo:
         if blob is None:
             blob = self._excerpts[post] = renderer.excerpt(post, catalog.labels(post))
         return blob
+
+
+def _same_addresses(made: dict[str, _Made], posts: _PostPages, made_then: dict[str, _Made], then: _PostPages) -> bool:
+    """Whether these pages have the last update's paths (same archives with as many pages, same posts)."""
+    if made.keys() != made_then.keys() or posts.keys() != then.keys():
+        return False
+    return all(m is made_then[base] or len(m.keys) == len(made_then[base].keys) for base, m in made.items())
 
 
 def _link_of(post: Post | None) -> tuple[str, str] | None:

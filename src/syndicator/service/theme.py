@@ -53,8 +53,8 @@ def page_renderer(settings: Settings) -> PageRenderer:
             try_every_page(renderer, settings)
         except RENDER_ERRORS as exc:
             raise render_problem(exc, files) from exc
-        if renderer.failed:  # a sample page the package's templates drew in the theme's place
-            raise next(iter(renderer.failed.values())).problem
+        if renderer.failed.by_page:  # a sample page the package's templates drew in the theme's place
+            raise next(iter(renderer.failed.by_page.values())).problem
     return renderer
 
 
