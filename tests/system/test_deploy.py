@@ -148,6 +148,7 @@ def probes(deployment: Deployment) -> list[Probe]:
         Probe("media, one range", media, headers={"Range": "bytes=0-9"}),
         Probe("media, range past the end", media, headers={"Range": "bytes=999999-"}),
         Probe("media, the last no bytes", media, headers={"Range": "bytes=-0"}),
+        Probe("media, a suffix longer than the file", media, headers={"Range": "bytes=-99999999"}),
         Probe("media, two ranges", media, headers={"Range": "bytes=0-1,5-6"}),
         Probe("media, If-None-Match", media, validator="If-None-Match"),
         Probe("media, If-Modified-Since", media, validator="If-Modified-Since"),

@@ -248,6 +248,10 @@ def test_an_asset_answers_every_range_without_failing(tmp_path: Path, start_serv
                 assert method is requests.head or response.content == image.read_bytes(), header
             else:
                 assert response.headers["Content-Length"] == "4", header
+    for longer in (size + 1, 999999999):  # a suffix longer than the file: all of it (RFC 9110 §14.1.3), as nginx
+        whole = requests.get(url, headers={"Range": f"bytes=-{longer}"}, timeout=10)
+        assert whole.status_code == 206 and whole.headers["Content-Range"] == f"bytes 0-{size - 1}/{size}", longer
+        assert whole.content == image.read_bytes()
     etag = server.get("/feeds/media/x.png").headers["ETag"]
     unchanged = server.get("/feeds/media/x.png", headers={"Range": "bytes=999999999-", "If-None-Match": etag})
     assert unchanged.status_code == 304  # RFC 9110 §13.2.2: If-None-Match is evaluated before Range

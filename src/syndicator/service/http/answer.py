@@ -264,6 +264,8 @@ def _range(environ: WSGIEnvironment, served: Served) -> Range | None:
     if wanted.ranges[0] == (0, None) and header.partition("=")[2].strip().startswith("-"):
         # "-0", the last no bytes, which Werkzeug reads as "0-": unsatisfiable (RFC 9110 §14.1.1), as nginx says
         return Range("bytes", [(served.size, None)])
+    if wanted.ranges[0][0] < -served.size:  # a suffix longer than the file: all of it (RFC 9110 §14.1.3), as nginx
+        return Range("bytes", [(0, None)])
     return wanted
 
 
