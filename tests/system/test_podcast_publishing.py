@@ -104,6 +104,29 @@ def test_check_lists_each_shortfall_with_the_page_that_states_it(tmp_path: Path,
     )
 
 
+def test_artwork_missing_or_no_image_and_a_show_of_no_category_are_told(
+    tmp_path: Path, run_cli: Callable[..., Any]
+) -> None:
+    """Artwork naming a missing file is a warning on the config's line, and Apple's check misses the show's artwork;
+    artwork that cannot be read as an image (text named .png) is a warning on its line; a show table whose slug is no
+    category (a typo) is a warning on its line: it would make no podcast."""
+    tables = '[podcasts.radio-pamir]\nimage = "missing.png"\n\n[podcasts.all]\nimage = "text.png"\n\n'
+    tables += "[podcasts.radio-pamirr]\n"
+    settings = site_settings(tmp_path, tables)
+    (settings.posts_dir / "text.png").write_text("hello\n")
+    podcastfiles.lame_mp3(settings.posts_dir / "a" / "a.mp3", 1)
+    episode(settings.posts_dir, "a", "2024-05-04T09:00:00Z", enclosures="[a.mp3]")
+    config = (tmp_path / "syndicator.toml").read_text().splitlines()
+    image = [n for n, text in enumerate(config, 1) if text.startswith("image")]
+    typo = next(n for n, text in enumerate(config, 1) if text == "[podcasts.radio-pamirr]")
+    lines = run_cli("check").stdout.splitlines()
+    assert any(line.startswith(f"syndicator.toml:{image[0]}: warning: ") and "missing.png" in line for line in lines)
+    assert any(line.startswith(f"syndicator.toml:{image[1]}: warning: ") and "text.png" in line for line in lines)
+    assert any(line.startswith(f"syndicator.toml:{typo}: warning: podcasts.radio-pamirr") for line in lines), lines
+    apple = run_cli("check", "--partner", "apple-podcasts").stdout.splitlines()
+    assert "podcasts.radio-pamir: apple-podcasts required: show artwork (itunes:image) " in "\n".join(apple) + " "
+
+
 def test_check_for_a_podcast_platform_without_a_podcast(tmp_path: Path, run_cli: Callable[..., Any]) -> None:
     """A site with no [podcasts.*] table has one shortfall: it has no podcast."""
     site_settings(tmp_path, "")

@@ -211,14 +211,15 @@ def show_facts(catalog: Catalog, settings: Settings, facts: Facts) -> list[ShowF
     for show in settings.podcasts.shows:
         group = group_of(catalog, settings, SITE_FEED if show.slug == SITE_SHOW else feed_stem("category", show.slug))
         posts = group.posts if group is not None else ()
-        artwork = facts(artwork_path(show)) if artwork_path(show) else None
+        local = artwork_path(show)
+        artwork = facts(local) if local else None
         found.append(
             ShowFacts(
                 show.key,
                 show.title or (group.title if group is not None else ""),
                 group.description if group is not None else "",
                 show.language or settings.language,
-                show_image_url(settings, show),
+                "" if local and artwork is None else show_image_url(settings, show),  # a missing file is none
                 (artwork.width, artwork.height) if artwork is not None else (0, 0),
                 len(show_categories(show)),
                 show.owner_email,

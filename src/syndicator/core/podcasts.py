@@ -12,6 +12,7 @@ import posixpath
 import re
 import uuid
 from collections.abc import Callable
+from collections.abc import Collection
 
 from syndicator.config import Settings
 from syndicator.core.assets import asset_url
@@ -136,9 +137,25 @@ def show_problems(settings: Settings, facts: Facts) -> list[LoadProblem]:
         if show.image and (fault := artwork_name_fault(show.image)) is not None:
             warn("image", f"{fault} ({APPLE_ARTWORK_PAGE}); left out of itunes:image")
         found = facts(artwork_path(show)) if artwork_path(show) else None
-        if found is not None and (fault := artwork_size_fault(found.width, found.height)) is not None:
+        if found is not None and not found.width and artwork_name_fault(show.image) is None:
+            warn("image", f"{show.image} cannot be read as a JPEG or PNG image ({APPLE_ARTWORK_PAGE})")
+        elif found is not None and (fault := artwork_size_fault(found.width, found.height)) is not None:
             warn("image", f"{show.image} {fault} ({APPLE_ARTWORK_PAGE})")
     return problems
+
+
+def shows_of_no_category(settings: Settings, categories: Collection[str]) -> list[LoadProblem]:
+    """A warning for each show whose slug is no category's (a typo, or no post in it yet): no feed is that podcast."""
+    return [
+        LoadProblem(
+            show.source or "config",
+            show.line_of(""),
+            f"{show.key}: no category has the slug {show.slug!r}, so no feed is this podcast (a typo?)",
+            fatal=False,
+        )
+        for show in settings.podcasts.shows
+        if show.slug != SITE_SHOW and show.slug not in categories
+    ]
 
 
 def show_image_url(settings: Settings, show: Show) -> str:

@@ -137,10 +137,10 @@ class AssetIndex:
         the podcasts' own (core.podcasts: categories Apple does not know, artwork of the wrong size).
         """
         folder, outside = Path(self.root), site_image_files(self.settings)
+        shows = {f"{show.key}.image": (show.source, show.line_of("image")) for show in self.settings.podcasts.shows}
         missing = [
             LoadProblem(
-                outside.get(path) or str(folder / path),
-                1,
+                *shows.get(name, (outside.get(path) or str(folder / path), 1)),
                 f"{name} names {_missing(outside.get(path) or path, path in self.leaving)}",
                 fatal=False,
             )

@@ -25,6 +25,7 @@ from syndicator.core.ledger import redirects
 from syndicator.core.pipeline import History
 from syndicator.core.pipeline import Published
 from syndicator.core.pipeline import publish
+from syndicator.core.podcasts import shows_of_no_category
 from syndicator.core.recovery import LedgerError
 from syndicator.core.sitemap import FAVICON
 from syndicator.core.urls import FEEDS_PREFIX
@@ -192,7 +193,7 @@ class Builder:
             self._start()
             loaded, problems = self.cache.refresh()
             published = self._publish_posts(loaded, now)
-            return Preview(published, _ordered(all_problems(problems, published, self.state)))
+            return Preview(published, _ordered(all_problems(problems, published, self.state, self.settings)))
 
     def serve_stored(self, now: datetime) -> None:
         """Before the first load, serve the feeds an earlier run left in output_dir (as recorded)."""
@@ -246,7 +247,7 @@ class Builder:
         removed = self._site.write(catalog, out, files) + prune_gone(self.settings, stored, layout, self._last_files)
         self._last_files = layout.keep
         media = self._assets.publish(catalog.with_pages, self.cache.assets.files, stored.folders, changed is None)
-        problems = all_problems(problems, published, stored)
+        problems = all_problems(problems, published, stored, self.settings)
         stored.save(out.records, published.ledger, published.feeds, folders)
         self._keys, self._published = plan.keys, published
         changes = ([*out.written, *media.written], [*removed, *media.removed])
@@ -322,9 +323,14 @@ def _report(
     )
 
 
-def all_problems(problems: list[LoadProblem], published: Published, stored: Keeper) -> list[LoadProblem]:
-    """The files' problems, publishing's, and the ledger's (when it was lost or unreadable)."""
+def all_problems(
+    problems: list[LoadProblem], published: Published, stored: Keeper, settings: Settings
+) -> list[LoadProblem]:
+    """The files' problems, publishing's, the shows of no category, and the ledger's (when lost or unreadable)."""
     problems += published.problems
+    if settings.podcasts:
+        catalogs = (published.catalog, published.partner_catalog)
+        problems += shows_of_no_category(settings, {slug for c in catalogs if c is not None for slug in c.categories})
     if stored.ledger_problem is not None:
         problems.append(stored.ledger_problem)
     return problems
