@@ -261,6 +261,11 @@ def test_unknown_categories_and_wrong_artwork_are_warnings_naming_the_config_lin
     assert channel_of(served(builder, "/feeds/all.rss")).find(ITUNES + "image") is None
 
 
+# two shows of one guid (the second in capitals, the same UUID)
+TWICE = '[podcasts.a]\nguid = "917393e3-1b1e-5cef-ace4-edaa54e1f810"\n'
+TWICE += '[podcasts.b]\nguid = "917393E3-1B1E-5CEF-ACE4-EDAA54E1F810"\n'
+
+
 @pytest.mark.parametrize(
     ("table", "named"),
     [
@@ -272,6 +277,7 @@ def test_unknown_categories_and_wrong_artwork_are_warnings_naming_the_config_lin
         ('[podcasts.x]\nimage = "/etc/cover.png"\n', "podcasts.x.image"),
         ("[podcasts.x]\ncategories = [1]\n", "podcasts.x.categories"),
         ('podcasts = "yes"\n', "podcasts must be a table"),
+        (TWICE, "podcasts.b.guid: '917393e3-1b1e-5cef-ace4-edaa54e1f810' is podcasts.a's guid too"),
     ],
 )
 def test_a_podcast_table_that_cannot_be_read_is_an_error_naming_the_key(tmp_path: Path, table: str, named: str) -> None:

@@ -155,6 +155,12 @@ def _podcasts(value: Any, source: str, text: str) -> Podcasts:
         if not _SLUG.fullmatch(slug) or not isinstance(table, Mapping):
             raise PodcastConfigError(f"podcasts.{slug}: must be a table named by a category slug (or all)")
         shows.append(_show(slug, table, source, _lines(text, slug)))
+    guids: dict[str, str] = {}
+    for show in shows:
+        if show.guid and guids.setdefault(show.guid, show.key) != show.key:  # podcast:guid names one show
+            raise PodcastConfigError(
+                f"{show.key}.guid: {show.guid!r} is {guids[show.guid]}'s guid too; give each its own"
+            )
     return Podcasts(tuple(shows))
 
 
