@@ -72,8 +72,10 @@ def test_a_show_that_meets_the_platforms_requirements_passes_check(
 
 def test_check_lists_each_shortfall_with_the_page_that_states_it(tmp_path: Path, run_cli: Callable[..., Any]) -> None:
     """Apple: no artwork, no category Apple lists, an un-numbered episode of a serial show, Ogg audio; Spotify: no
-    owner e-mail. Each a line naming the show or the post, the rule and its source; exit 1."""
-    settings = site_settings(tmp_path, '[podcasts.radio-pamir]\ntype = "serial"\ncategories = ["Knitting"]\n')
+    owner e-mail. Each a line naming the show or the post, the rule and its source, once (the Ogg episode is of two
+    shows); exit 1."""
+    tables = '[podcasts.radio-pamir]\ntype = "serial"\ncategories = ["Knitting"]\n\n[podcasts.all]\n'
+    settings = site_settings(tmp_path, tables)
     podcastfiles.lame_mp3(settings.posts_dir / "a" / "a.mp3", 1)
     episode(settings.posts_dir, "a", "2024-05-04T09:00:00Z", enclosures="[a.mp3]", episode=1)
     (settings.posts_dir / "b").mkdir()

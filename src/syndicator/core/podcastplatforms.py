@@ -188,7 +188,7 @@ def check(platform: str, shows: list[ShowFacts]) -> list[Shortfall]:
                 found.append(Shortfall(rule, show.key))
             if rule.episode_test is not None:
                 found += [Shortfall(rule, e.path) for e in show.episodes if not rule.episode_test(e)]
-    return found
+    return list(dict.fromkeys(found))  # an episode of two shows falls short once
 
 
 def _episode(post: Post) -> EpisodeFacts:
