@@ -181,6 +181,22 @@ def test_a_theme_failing_on_one_posts_values_draws_that_page_with_the_packages_t
     assert client.get("/healthz").json["status"] == "ok"
 
 
+def test_a_theme_template_that_is_not_utf8_is_named_with_its_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A template saved in another encoding stops build in one line naming the file, the line and the byte."""
+    (tmp_path / "posts").mkdir()
+    (tmp_path / "posts" / "a.md").write_text("---\ntitle: A\ndate: 2025-01-01\n---\nHi.\n")
+    templates = tmp_path / "theme" / "templates"
+    templates.mkdir(parents=True)
+    (templates / "post.html").write_bytes(b'{% extends "base.html" %}\n<p>Caf\xe9</p>\n')
+    (tmp_path / "syndicator.toml").write_text('theme_dir = "theme"\n')
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["build"])
+    assert result.exit_code == 1
+    assert result.output.strip() == f"Error: theme: {templates / 'post.html'}:2: not UTF-8 text (byte 0xe9)"
+
+
 def test_theme_dir_is_a_setting_relative_to_the_config_file(tmp_path: Path) -> None:
     """theme_dir from the file is under the file's folder; unset (or empty) it is None: the bundled theme."""
     (tmp_path / "syndicator.toml").write_text('theme_dir = "look"\n')

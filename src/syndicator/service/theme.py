@@ -28,6 +28,7 @@ from syndicator.incremental.pagememo import PageMemo
 from syndicator.model import Post
 from syndicator.service.stats import FeedReaders
 from syndicator.service.stats import stats_values
+from syndicator.store.templates import NotText
 from syndicator.store.templates import read_templates
 
 SAMPLE_NOW = datetime(2024, 1, 10, tzinfo=UTC)
@@ -44,8 +45,10 @@ def page_renderer(settings: Settings) -> PageRenderer:
     """The renderer of the site's pages; with theme_dir, tried on every page kind (TemplateProblem when it fails)."""
     try:
         layers = read_templates(settings)
-    except (OSError, UnicodeDecodeError) as exc:
-        raise TemplateProblem(str(getattr(exc, "filename", None) or settings.theme_dir), 0, str(exc)) from exc
+    except NotText as exc:
+        raise TemplateProblem(exc.path, exc.line, exc.message) from exc
+    except OSError as exc:
+        raise TemplateProblem(str(exc.filename or settings.theme_dir), 0, exc.strerror or str(exc)) from exc
     renderer = PageRenderer(layers, settings)
     if settings.theme_dir is not None:
         files = {path for layer in layers for _text, path in layer.values()}

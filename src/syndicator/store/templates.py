@@ -19,17 +19,34 @@ if TYPE_CHECKING:  # a one-off build reads no template: Jinja is imported by wha
 TEMPLATES, STATIC = "templates", "static"  # the folders of a theme, as of the package
 
 
+class NotText(ValueError):
+    """A theme's template that is not UTF-8 text: its path, the line of the first byte that is not, and that byte."""
+
+    def __init__(self, path: str, line: int, message: str) -> None:
+        super().__init__(f"{path}:{line}: {message}")
+        self.path, self.line, self.message = path, line, message
+
+
+def _text(path: Path) -> str:
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise NotText(str(path), line, f"not UTF-8 text (byte 0x{data[exc.start]:02x})") from exc
+
+
 def read_templates(settings: Settings | None = None) -> list[Templates]:
     """The templates found first to last: theme_dir's ``templates/`` (when set), then the package's.
 
     Each as {file name: (its text, its path)}. A theme's file that cannot be
-    read as UTF-8 text is an OSError or UnicodeDecodeError naming it.
+    read is an OSError naming it; one that is not UTF-8 text, a NotText naming it and the line.
     """
     layers: list[Templates] = []
     theme = settings.theme_dir if settings is not None else None
     if theme is not None and (theme / TEMPLATES).is_dir():
         found = sorted((theme / TEMPLATES).glob("*.html"))
-        layers.append({path.name: (path.read_text(encoding="utf-8"), str(path)) for path in found})
+        layers.append({path.name: (_text(path), str(path)) for path in found})
     folder = resources.files("syndicator") / TEMPLATES
     bundled = (entry for entry in folder.iterdir() if entry.name.endswith(".html"))
     layers.append(
