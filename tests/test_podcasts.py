@@ -331,7 +331,8 @@ def test_a_featured_image_apple_would_refuse_is_not_the_episodes_artwork(tmp_pat
 
 
 def test_an_unreadable_audio_file_gives_no_duration_and_no_failure(tmp_path: Path) -> None:
-    """Bytes that are no audio under an .mp3 name: the episode is published without itunes:duration."""
+    """Bytes that are no audio under an .mp3 name: the episode is published without itunes:duration, and a warning on
+    the line naming the file asks for ``duration:``, which silences it."""
     settings = site_settings(tmp_path)
     (settings.posts_dir / "a").mkdir()
     (settings.posts_dir / "a" / "a.mp3").write_bytes(b"ID3\x03\x00\x00\x00\x00\x00\x0fnot really audio")
@@ -339,4 +340,11 @@ def test_an_unreadable_audio_file_gives_no_duration_and_no_failure(tmp_path: Pat
     builder = built(settings)
     item = channel_of(served(builder, "/feeds/category/radio-pamir.rss")).find("item")
     assert item is not None and item.find("enclosure") is not None and item.find(ITUNES + "duration") is None
+    said = [(p.line, p.message) for p in problems_of(builder) if p.path.endswith("index.md")]
+    assert len(said) == 1 and said[0][0] == 5 and "how long a/a.mp3 is" in said[0][1], said  # the enclosures line
+    (settings.posts_dir / "a" / "index.md").write_text(
+        (settings.posts_dir / "a" / "index.md").read_text().replace("enclosures:", "duration: 61\nenclosures:")
+    )
+    builder.reload(NOW)
+    assert not [p for p in problems_of(builder) if p.path.endswith("index.md")]  # a duration said is enough
     assert "duration_in_seconds" not in served(builder, "/feeds/category/radio-pamir.json").decode()

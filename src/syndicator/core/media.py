@@ -239,7 +239,7 @@ def bind(post: Post, facts: Facts, limits: ImageLimits | None = None) -> tuple[P
         for path, line in media.files
         if known[path] is None
     )
-    warnings += _oversized(post, known, limits)
+    warnings += _oversized(post, known, limits) + _no_length(post, known)
     enclosures = tuple(e for e in (_enclosure(r, known) for r in media.enclosures) if e is not None)
     bound = replace(
         post,
@@ -250,6 +250,24 @@ def bind(post: Post, facts: Facts, limits: ImageLimits | None = None) -> tuple[P
         warnings=post.warnings + warnings,
     )
     return bound, seen
+
+
+def _no_length(post: Post, known: dict[str, AssetFacts | None]) -> tuple[LoadProblem, ...]:
+    """A warning for each audio file the post names whose length cannot be read, unless it says its ``duration``."""
+    if post.episode is not None and post.episode.duration:
+        return ()
+    lines = dict(post.media.files)
+    return tuple(
+        LoadProblem(
+            post.path,
+            lines.get(ref.path, 1),
+            f"cannot tell how long {ref.path} is (no audio this can read?): say it with duration: (seconds, HH:MM:SS)",
+            fatal=False,
+            private=post.private,
+        )
+        for ref in post.media.enclosures
+        if (facts := known.get(ref.path)) is not None and facts.media_type.startswith("audio/") and not facts.duration
+    )
 
 
 def _oversized(post: Post, known: dict[str, AssetFacts | None], limits: ImageLimits | None) -> tuple[LoadProblem, ...]:
