@@ -84,6 +84,23 @@ def test_a_badly_signed_follow_is_refused(site: Site, remote: RemoteServer, tamp
     assert unchanged(site)
 
 
+@pytest.mark.parametrize(
+    "changes",
+    [
+        pytest.param({"key_id": "http://[::1/x#main-key"}, id="key-id"),
+        pytest.param({"actor": "http://[::1/users/x"}, id="actor"),
+    ],
+)
+def test_a_follow_naming_a_url_that_cannot_be_read_is_refused(
+    site: Site, remote: RemoteServer, changes: dict[str, str]
+) -> None:
+    """A keyId or actor that is no URL (an IPv6 host never closed: ``http://[::1/x``): 401, as any key that cannot
+    be fetched, never a 500."""
+    _, answer = remote.follow(site.actor("alpha"), **changes)
+    assert answer.status_code == 401, answer.text
+    assert unchanged(site) and remote.fetches == []
+
+
 @pytest.mark.parametrize("hours", [-13, 13])
 def test_a_stale_follow_is_refused(site: Site, remote: RemoteServer, hours: int) -> None:
     """A Date more than 12 h from now (before or after): 401, however well it is signed."""

@@ -170,6 +170,7 @@ def test_unsubscribe_and_failed_verification(site: Settings, hub: Hub, subscribe
         ({"hub.topic": "https://elsewhere.example/feed"}, "not a feed of this site"),
         ({"hub.callback": "ftp://example.org/x"}, "absolute http"),
         ({"hub.callback": "/relative"}, "absolute http"),
+        ({"hub.callback": "http://[::1/x"}, "not a URL"),  # an IPv6 host never closed
         ({"hub.secret": "x" * 200}, "199 bytes"),
         ({"hub.lease_seconds": "soon"}, "whole number"),
     ],

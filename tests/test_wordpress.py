@@ -566,6 +566,23 @@ def test_a_slug_given_as_a_number_is_the_slug_the_import_steers_clear_of(in_tmp:
     assert titles == {"2020": "Mine", "2020-2": "Post 1", "year-in-review": "Post 2"}, titles
 
 
+def test_a_url_that_cannot_be_split_is_a_link_kept_as_written(in_tmp: Path) -> None:
+    """An export whose item, attachment and content name ``http://[::1/...`` (an IPv6 host never closed, which
+    Python's urlsplit refuses): imported, the content as written, no traceback."""
+    item = wxr_item(1, content='<a href="http://[::1/x">x</a> <img src="http://[::1/y.png">')
+    item = item.replace("<title>", "<link>http://[::1/2020/01/01/post-1/</link><title>")
+    upload = "<wp:attachment_url>http://[::1/wp-content/uploads/a.png</wp:attachment_url><link>http://[::1/a/</link>"
+    attachment = wxr_item(2, post_type="attachment", post_parent="1", status="inherit").replace(
+        "<title>", upload + "<title>"
+    )
+    export = in_tmp / "export.xml"
+    export.write_text(wxr_export(item, attachment))
+    result = run_import(export, in_tmp, "--config", str(in_tmp / "site.toml"))
+    assert result.exit_code == 0, result.output
+    (post,) = (in_tmp / "posts").rglob("*.md")
+    assert '<a href="http://[::1/x">x</a>' in post.read_text()
+
+
 def test_an_attachments_slug_leads_to_its_post_unless_a_post_here_has_it(in_tmp: Path) -> None:
     """WordPress's page of an upload (``<the post's permalink>/<its slug>/``) is found by its last segment: the
     import maps each attachment's slug to the post it was uploaded to, but never one a post here is published at,

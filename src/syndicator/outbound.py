@@ -88,7 +88,10 @@ def parse_target(url: str, what: str, max_bytes: int) -> Target:
         raise RefusedError(f"{what} is longer than {max_bytes} bytes")
     if any(ord(c) <= 0x20 or ord(c) == 0x7F for c in url):
         raise RefusedError(f"{what} must not contain spaces or control characters")
-    parts = urllib.parse.urlsplit(url)
+    try:
+        parts = urllib.parse.urlsplit(url)
+    except ValueError:  # "http://[::1/x": an IPv6 host never closed
+        raise RefusedError(f"{what} is not a URL") from None
     host = parts.hostname or ""
     if parts.scheme not in ("http", "https") or not host:
         raise RefusedError(f"{what} must be an absolute http(s) URL")

@@ -25,13 +25,13 @@ from dataclasses import field
 from dataclasses import replace
 from datetime import UTC
 from datetime import datetime
-from urllib.parse import urlsplit
 
 from syndicator.core.ledger import Record
 from syndicator.core.ledger import words_of
 from syndicator.core.namespaces import atom
 from syndicator.core.namespaces.tombstones import URI as TOMBSTONES
 from syndicator.core.urls import post_slug
+from syndicator.core.urls import split_url
 from syndicator.model import Post
 
 _ATOM = f"{{{atom.URI}}}"
@@ -153,7 +153,7 @@ def _found(entry: ET.Element) -> Found | None:
     """The entry of a post page (its alternate link is a post page's, ``urls.post_slug``), or None."""
     entry_id = (entry.findtext(f"{_ATOM}id") or "").strip()
     for link in entry.iter(f"{_ATOM}link"):
-        slug = post_slug(urlsplit(link.get("href", "")).path)
+        slug = post_slug(split_url(link.get("href", "")).path)
         if link.get("rel", "alternate") == "alternate" and slug is not None and entry_id:
             days = {match.group(1)} if (match := _ID_DAY.match(entry_id)) else set()
             with contextlib.suppress(ValueError):  # no date: the id's day alone

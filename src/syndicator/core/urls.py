@@ -10,6 +10,8 @@ URL is its absolute URL. Every absolute URL is under site_url. No I/O.
 from __future__ import annotations
 
 import re
+from urllib.parse import SplitResult
+from urllib.parse import urlsplit
 
 from syndicator.config import Settings
 from syndicator.model import Post
@@ -139,3 +141,12 @@ def topic_path(settings: Settings, url: str) -> str | None:
     prefix = file_url(settings, "")
     path = url.removeprefix(prefix)
     return path if url.startswith(prefix) and is_topic(path) else None
+
+
+def split_url(url: str) -> SplitResult:
+    """A URL's parts, as ``urlsplit`` gives them; one it cannot split (an IPv6 host never closed, ``http://[::1/x``,
+    in a WordPress export or a file on disk) has none: a bad link is no link, never a traceback."""
+    try:
+        return urlsplit(url)
+    except ValueError:
+        return urlsplit("")

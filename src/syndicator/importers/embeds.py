@@ -6,7 +6,8 @@ No I/O.
 from __future__ import annotations
 
 import html
-from urllib.parse import urlsplit
+
+from syndicator.core.urls import split_url
 
 # host (or its parent domain) -> (provider name, what a reader does there)
 PROVIDERS: dict[str, tuple[str, str]] = {
@@ -46,7 +47,7 @@ SHORTCODE_URL = {
 
 def provider_of(url: str) -> tuple[str, str] | None:
     """The (name, verb) of a known embed provider for a URL, e.g. ("YouTube", "Watch")."""
-    host = (urlsplit(url).hostname or "").lower()
+    host = (split_url(url).hostname or "").lower()
     while host:
         if host in PROVIDERS:
             return PROVIDERS[host]

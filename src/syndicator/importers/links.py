@@ -21,11 +21,11 @@ from dataclasses import dataclass
 from dataclasses import field
 from urllib.parse import parse_qs
 from urllib.parse import unquote
-from urllib.parse import urlsplit
 
 from syndicator.core.markup import slugify
 from syndicator.core.urls import archive_base
 from syndicator.core.urls import post_path
+from syndicator.core.urls import split_url
 from syndicator.importers.items import PlannedPost
 from syndicator.importers.wxr import Export
 from syndicator.importers.wxr import Item
@@ -37,7 +37,7 @@ _NOT_THE_BLOG = frozenset({"wordpress.com"})  # the base_site_url of every WordP
 
 
 def _host(url: str) -> str:
-    host = (urlsplit(url).hostname or "").lower()
+    host = (split_url(url).hostname or "").lower()
     return host.removeprefix("www.")
 
 
@@ -69,7 +69,7 @@ class OldSite:
                 old.add_post(item, links.get(item.position))
         for raw in raw_items:
             if raw.post_type == "attachment" and raw.attachment_url and raw.link:
-                old.paths.setdefault(_path_key(urlsplit(raw.link).path), raw.attachment_url)
+                old.paths.setdefault(_path_key(split_url(raw.link).path), raw.attachment_url)
                 old.ids.setdefault(raw.post_id, raw.attachment_url)
         return old
 
@@ -81,7 +81,7 @@ class OldSite:
                 self.slugs.setdefault(slug.lower(), new)
         if raw is not None and raw.link:
             self.hosts.add(_host(raw.link))
-            self.paths.setdefault(_path_key(urlsplit(raw.link).path), new)
+            self.paths.setdefault(_path_key(split_url(raw.link).path), new)
         if item.is_page:
             self.paths.setdefault(_path_key(item.path), new)
         for term in item.terms:
@@ -94,7 +94,7 @@ class OldSite:
 
     def new_url(self, url: str) -> str | None:
         """The new address of a link to the old site, or None when it is not one this import can replace."""
-        split = urlsplit(url.strip())
+        split = split_url(url.strip())
         if split.scheme not in ("", "http", "https") or (split.netloc and _host(url) not in self.hosts):
             return None
         if not split.netloc and not split.path.startswith("/"):

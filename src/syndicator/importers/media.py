@@ -20,8 +20,8 @@ from pathlib import Path
 from urllib.parse import quote
 from urllib.parse import unquote
 from urllib.parse import urljoin
-from urllib.parse import urlsplit
 
+from syndicator.core.urls import split_url
 from syndicator.outbound import AddressPolicy
 from syndicator.outbound import Deadline
 from syndicator.outbound import IPAddress
@@ -74,10 +74,10 @@ class Uploads:
     @classmethod
     def of(cls, urls: tuple[str, ...] | list[str]) -> Uploads:
         """The uploads of a site with these URLs (its addresses and its attachments' URLs)."""
-        hosts = {h.lower() for h in (urlsplit(u).hostname for u in urls) if h}
+        hosts = {h.lower() for h in (split_url(u).hostname for u in urls) if h}
         # a WordPress.com blog's files live on <blog>.files.wordpress.com
         hosts |= {h.replace(".wordpress.com", ".files.wordpress.com") for h in hosts if _blog_on_wordpress_com(h)}
-        return cls(frozenset(hosts), next((u for u in urls if urlsplit(u).hostname), ""))
+        return cls(frozenset(hosts), next((u for u in urls if split_url(u).hostname), ""))
 
     def absolute(self, url: str) -> str:
         """A root-relative upload reference made absolute on the old site (other URLs as they are)."""
@@ -87,7 +87,7 @@ class Uploads:
 
     def path_of(self, url: str) -> str | None:
         """The path of an upload under wp-content/uploads (``2023/03/photo.jpg``), or None for any other URL."""
-        split = urlsplit(url)
+        split = split_url(url)
         host = (split.hostname or "").lower()
         if split.scheme not in ("", "http", "https") or (host and host not in self.hosts):
             return None

@@ -13,10 +13,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
-from urllib.parse import urlsplit
 
 from syndicator.core.markup import slugify
 from syndicator.core.slugs import SAFE_SLUG
+from syndicator.core.urls import split_url
 from syndicator.importers.content import convert
 from syndicator.importers.content import plain_title
 from syndicator.importers.context import Attachment
@@ -288,5 +288,5 @@ def settle_guids(items: list[PlannedPost]) -> None:
 def _link_slug(link: str) -> tuple[str, ...]:
     """The last segment of an item's ``<link>`` path (its address on WordPress), when it has one: the link may name
     the post by a slug its ``post_name`` no longer is."""
-    last = unquote(urlsplit(link).path.rstrip("/").rpartition("/")[2])
+    last = unquote(split_url(link).path.rstrip("/").rpartition("/")[2])
     return (last,) if last and not last.isdigit() else ()
