@@ -277,6 +277,7 @@ TWICE += '[podcasts.b]\nguid = "917393E3-1B1E-5CEF-ACE4-EDAA54E1F810"\n'
         ('[podcasts.x]\nimage = "/etc/cover.png"\n', "podcasts.x.image"),
         ("[podcasts.x]\ncategories = [1]\n", "podcasts.x.categories"),
         ('podcasts = "yes"\n', "podcasts must be a table"),
+        ('[podcasts.x]\nlanguage = "en_US"\n', "podcasts.x.language: 'en_US' is not a language tag"),
         (TWICE, "podcasts.b.guid: '917393e3-1b1e-5cef-ace4-edaa54e1f810' is podcasts.a's guid too"),
     ],
 )
@@ -284,6 +285,19 @@ def test_a_podcast_table_that_cannot_be_read_is_an_error_naming_the_key(tmp_path
     """Keys and values the tables cannot hold are errors naming them (as every setting's are)."""
     with pytest.raises(ConfigError, match=named.replace(".", r"\.")):
         site_settings(tmp_path, table)
+
+
+def test_an_owner_email_that_is_no_address_is_a_warning_on_its_line(tmp_path: Path) -> None:
+    """``owner_email = "not-an-email"``: the platforms' mail to the owner goes nowhere; a warning on the config line."""
+    settings = site_settings(tmp_path, '[podcasts.radio-pamir]\nowner_email = "not-an-email"\n')
+    podcastfiles.lame_mp3(settings.posts_dir / "a" / "a.mp3", 1)
+    episode(settings.posts_dir, "a", "2024-05-04T09:00:00Z", enclosures="[a.mp3]")
+    config = str(tmp_path / "syndicator.toml")
+    line = (tmp_path / "syndicator.toml").read_text().splitlines().index('owner_email = "not-an-email"') + 1
+    said = [(p.line, p.message) for p in problems_of(built(settings)) if p.path == config]
+    assert said == [
+        (line, "podcasts.radio-pamir.owner_email: 'not-an-email' is not an email address (the platforms write to it)")
+    ], said
 
 
 def test_an_edited_show_rebuilds_its_feed(radio: Settings) -> None:

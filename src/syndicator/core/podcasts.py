@@ -17,6 +17,7 @@ from collections.abc import Collection
 from syndicator.config import Settings
 from syndicator.core.assets import asset_url
 from syndicator.core.assets import local_path
+from syndicator.core.mailaddress import normal_address
 from syndicator.core.markup import url_scheme
 from syndicator.core.urls import SITE_FEED
 from syndicator.core.urls import split_stem
@@ -130,6 +131,8 @@ def show_problems(settings: Settings, facts: Facts) -> list[LoadProblem]:
         def warn(key: str, message: str, show: Show = show, where: str = where) -> None:
             problems.append(LoadProblem(where, show.line_of(key), f"{show.key}.{key}: {message}", fatal=False))
 
+        if show.owner_email and normal_address(show.owner_email) is None:
+            warn("owner_email", f"{show.owner_email!r} is not an email address (the platforms write to it)")
         for category, sub in show.categories:
             fault = _category_fault(category, sub)
             if fault is not None:
