@@ -110,7 +110,10 @@ def test_a_deleted_post_leaves_a_tombstone_in_every_feed_that_held_it(
         assert b"Gone" not in files[f"/feeds/{feed}.rss"].body  # RSS and JSON Feed just drop it
     assert tombstones(files["/feeds/category/stays.atom"].body)
     client = create_app(settings, builder).test_client()
-    assert client.get("/posts/gone/").status_code == 410
+    page = client.get("/posts/gone/")  # a reader following an old link: the site's own page, as a 404 is
+    assert page.status_code == 410 and page.mimetype == "text/html" and "<h1>Page not found</h1>" in page.text
+    gone_feed = client.get("/feeds/category/politics.atom")  # a feed's 410: plain text, for machines
+    assert gone_feed.status_code == 410 and gone_feed.mimetype == "text/plain"
     builder.reload(LATER + timedelta(days=settings.tombstone_days + 1))
     body = builder.snapshot.files["/feeds/all.atom"].body
     assert tombstones(body) == []

@@ -139,12 +139,13 @@ def _plain_error(error: HTTPException) -> Response:
 
 
 def _not_found(error: HTTPException) -> Response:
-    """404: the site's own page for a reader's address, plain text under /feeds/ and before the first load."""
+    """404, and 410 (a deleted post, a category gone): the site's own page for a reader's address, as WordPress shows
+    its 404 page for both; plain text under /feeds/ and before the first load."""
     snapshot = context.builder().snapshot
     page = snapshot.pages.not_found if snapshot is not None else None
     if page is None or request.path.startswith(FEEDS_PREFIX):
         return _plain_error(error)
-    return answered(*answer_page(request.environ, page, "404 Not Found"))
+    return answered(*answer_page(request.environ, page, f"{error.code} {error.name}"))
 
 
 def create_app(
@@ -188,4 +189,5 @@ def create_app(
     app.after_request(_security_headers)
     app.register_error_handler(HTTPException, _plain_error)
     app.register_error_handler(404, _not_found)
+    app.register_error_handler(410, _not_found)
     return app
