@@ -14,18 +14,30 @@ from click.testing import Result
 
 from syndicator.cli import cli
 
+# root reads every file whatever its mode: without these capabilities it obeys a file's permissions as a user does
+CAPS = "-dac_override,-dac_read_search"
+AS_A_USER = ["setpriv", "--inh-caps", CAPS, "--bounding-set", CAPS]
+
 
 def run_syndicator(
-    *args: str, cwd: Path, env: Mapping[str, str] | None = None, timeout: float = 120, check: bool = False
+    *args: str,
+    cwd: Path,
+    env: Mapping[str, str] | None = None,
+    timeout: float = 120,
+    check: bool = False,
+    obeying_modes: bool = False,
 ) -> subprocess.CompletedProcess[str]:
     """Run ``syndicator <args>`` in ``cwd`` as a separate process, as a publisher runs it; its exit code and output.
 
     It sees this process's environment without any ``SYNDICATOR_*`` variable
     (as every test does), plus ``env``. It runs in a session of its own: at
     the timeout its whole group is killed and the test fails. ``check`` fails
-    the test when it exits with another code than 0.
+    the test when it exits with another code than 0. ``obeying_modes``: run
+    as root, it runs without the capabilities that let root read any file.
     """
     command = [sys.executable, "-m", "syndicator", *args]
+    if obeying_modes and os.geteuid() == 0:
+        command = [*AS_A_USER, *command]
     environment = {k: v for k, v in os.environ.items() if not k.startswith("SYNDICATOR_")} | dict(env or {})
     process = subprocess.Popen(
         command,

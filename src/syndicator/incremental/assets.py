@@ -55,8 +55,9 @@ class AssetIndex:
         self.leaving: dict[str, Located] = {}  # links that lead out of posts_dir: never published
         self.known: dict[str, tuple[FileState, AssetFacts]] = {}  # path -> facts and the file state they are of
 
-    def update_all(self, found: Iterable[os.DirEntry[str]]) -> set[str]:
-        """Take every asset a scan found; return the paths added, removed or changed."""
+    def update_all(self, found: Iterable[os.DirEntry[str]], unlisted: tuple[str, ...] = ()) -> set[str]:
+        """Take every asset a scan found, and keep those it knew under folders it could not list (``unlisted``: their
+        paths ending with a separator); return the paths added, removed or changed."""
         found = list(found)
         links = {entry.path for entry in found if entry.is_symlink()}
         real = real_root(self.root) if links else ""
@@ -66,6 +67,10 @@ class AssetIndex:
             into = leaving if full in links and leaves(full, real) else files
             into[asset_name(self.root, full) or full] = (full, state)
         files.update(self._site_files())
+        if unlisted:  # as last seen: by this index, else by the facts a cache of an earlier process restored
+            kept = {path: (os.path.join(self.root, path), state) for path, (state, _facts) in self.known.items()}
+            kept.update(self.files)
+            files.update((path, located) for path, located in kept.items() if located[0].startswith(unlisted))
         now, before = _marked(files, leaving), _marked(self.files, self.leaving)
         changed = {path for path in now.keys() | before.keys() if now.get(path) != before.get(path)}
         self.files, self.leaving = files, leaving

@@ -18,6 +18,7 @@ import stat
 from collections.abc import Callable
 from collections.abc import Collection
 from dataclasses import dataclass
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,8 @@ from syndicator.store.sources import scan
 logger = logging.getLogger(__name__)
 
 CHANGED_WHILE_READ = "file changed while it was read; it will be read again"
+UNSEEN = (-1, -1, -1)  # the state of a file read at the next look whatever its stat says
+UNLISTED = "this folder cannot be listed (its permissions?): its posts and files stay as last published"
 UNEXPECTED = "could not be read: an unexpected error (the log has its details); it is read again when it changes"
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 PROGRESS_STEP = 100
@@ -100,7 +103,7 @@ class PostCache:
         self._result: tuple[list[Post], list[LoadProblem]] | None = None  # the last refresh's answer
         self._linked = False  # posts_dir has symlinked folders
         self._root = real_root(str(settings.posts_dir))  # what every file read must be inside
-        self._outside: list[LoadProblem] = []  # a warning for each link to a folder outside posts_dir
+        self._folders: list[LoadProblem] = []  # links to folders outside posts_dir, folders that cannot be listed
         self._listings = Listings()  # each folder's entries, listed again when the folder changes
         self._slugify = functools.lru_cache(maxsize=65536)(slugify)  # names repeat across posts
         self._sanitizer = Sanitizer()  # one cleaner for every post this cache parses
@@ -133,10 +136,13 @@ class PostCache:
     def _load(self, full: str, st: os.stat_result, old: Entry | None) -> Entry:
         path, source = self._names_of(full)
         state = file_state(st)
-        data = read_post_file(full, path, st, self.settings.max_post_bytes, self._root)
+        try:
+            data: bytes | LoadProblem | None = read_post_file(full, path, st, self.settings.max_post_bytes, self._root)
+        except OSError as exc:  # unreadable now (its permissions, a disk's error): read again at the next look
+            data, state = LoadProblem(path, 1, f"cannot read file: {exc.strerror}"), UNSEEN
         if data is None:  # changed while read: not trusted, and read again next time
             result: Post | LoadProblem = LoadProblem(path, 1, CHANGED_WHILE_READ)
-            content, state = "", (-1, -1, -1)
+            content, state = "", UNSEEN
         elif isinstance(data, LoadProblem):
             result, content = data, ""
         else:
@@ -174,34 +180,28 @@ class PostCache:
         if dirty or self._result is None:
             self.media.keep_only(self.entries)
             self._result = _published(self.entries, self.media.bound)
-        return self._result[0], [*self._result[1], *self._outside, *self.assets.site_problems()]
+        return self._result[0], [*self._result[1], *self._folders, *self.assets.site_problems()]
 
     def _refresh_all(self, progress: Progress | None) -> bool:
         """Stat every post file; (re)load those that changed. Whether anything did."""
-        seen: dict[str, Entry | None] = {}
-        to_load: list[Found] = []
         linked: list[str] = []
         outside: list[str] = []
         assets: list[os.DirEntry[str]] = []
-        for full in scan(str(self.settings.posts_dir), linked, assets, outside, self._listings):
-            try:
-                st = os.stat(full)
-            except OSError:
-                continue  # vanished between listing and stat
-            old = self.entries.get(full)
-            if old is not None and old.state == file_state(st):
-                seen[full] = old
-            else:
-                seen[full] = None
-                to_load.append((full, st, old))
+        unlisted: list[str] = []
+        found = scan(str(self.settings.posts_dir), linked, assets, outside, self._listings, unlisted)
+        seen, to_load = _looked_at(found, self.entries)
+        within = tuple(folder.rstrip(os.sep) + os.sep for folder in unlisted)
+        if within:  # a folder that cannot be listed keeps its posts as they were, looked at again next time
+            kept = (full for full in self.entries if full.startswith(within))
+            seen.update((full, replace(self.entries[full], state=UNSEEN)) for full in kept)
         for (full, _st, _old), entry in zip(to_load, load_all(self, to_load, len(seen), progress), strict=True):
             seen[full] = entry
         # A watcher does not see into symlinked folders, nor a link's target change: always look at everything.
-        self._linked = bool(linked or outside)
-        self._outside = [LoadProblem(self._names_of(full)[0], 1, LEAVING_FOLDER, fatal=False) for full in outside]
+        self._linked = bool(linked or outside or unlisted)  # a folder listed again is seen by a full look only
+        self._folders = _folder_problems(outside, unlisted, self.entries, self._names_of)
         changed = bool(to_load) or len(seen) != len(self.entries)
         self.entries = {full: entry for full, entry in seen.items() if entry is not None}
-        return self.media.stale(self.assets.update_all(assets)) or changed
+        return self.media.stale(self.assets.update_all(assets, within)) or changed
 
     def _refresh_paths(self, paths: Collection[str]) -> bool:
         """Look only at these paths (created, written, moved or deleted). Whether anything changed."""
@@ -233,6 +233,38 @@ class PostCache:
     def states(self) -> list[tuple[str, FileState]]:
         """Each known post file and asset with the (size, mtime_ns, inode) it had when it was read."""
         return [(path, entry.state) for path, entry in self.entries.items()] + self.assets.states()
+
+
+def _looked_at(found: list[str], entries: dict[str, Entry]) -> tuple[dict[str, Entry | None], list[Found]]:
+    """Each post file a scan found with its entry while its stat is the one read (else None), and those to load."""
+    seen: dict[str, Entry | None] = {}
+    to_load: list[Found] = []
+    for full in found:
+        try:
+            st = os.stat(full)
+        except OSError:
+            continue  # vanished between listing and stat
+        old = entries.get(full)
+        if old is not None and old.state == file_state(st):
+            seen[full] = old
+        else:
+            seen[full] = None
+            to_load.append((full, st, old))
+    return seen, to_load
+
+
+def _folder_problems(
+    outside: list[str], unlisted: list[str], entries: dict[str, Entry], names_of: _Names
+) -> list[LoadProblem]:
+    """A warning for each link to a folder outside posts_dir; a problem for each folder that cannot be listed,
+    private unless every post known in it is public (its name may be a draft's, a page bundle's)."""
+    problems = [LoadProblem(names_of(full)[0], 1, LEAVING_FOLDER, fatal=False) for full in outside]
+    for folder in unlisted:
+        within = folder.rstrip(os.sep) + os.sep
+        inside = [entry.result for full, entry in entries.items() if full.startswith(within)]
+        private = not inside or any(result.private for result in inside)
+        problems.append(LoadProblem(names_of(folder)[0], 1, UNLISTED, private=private))
+    return problems
 
 
 def _published(entries: dict[str, Entry], bound: Callable[[str, Post], Post]) -> tuple[list[Post], list[LoadProblem]]:

@@ -126,6 +126,7 @@ def scan(
     assets: list[os.DirEntry[str]] | None = None,
     outside: list[str] | None = None,
     listings: Listings | None = None,
+    unreadable: list[str] | None = None,
 ) -> list[str]:
     """The paths of the post files under root (scandir: no per-file path parsing), in no particular order.
 
@@ -137,6 +138,7 @@ def scan(
     Every other file that is not ignored is added to ``assets`` when it is given.
     With ``listings``, an unchanged folder's entries are the last scan's: stat
     an asset by its path, never by its entry's ``stat()``, which keeps what it found first.
+    A folder that is there but cannot be listed (its permissions) is added to ``unreadable``.
     """
     found: list[str] = []
     try:
@@ -151,6 +153,8 @@ def scan(
         reached.append(folder)
         listed = listings.listed(folder) if listings is not None else _listed(folder)
         if listed is None:
+            if unreadable is not None and os.path.isdir(folder):
+                unreadable.append(folder)
             continue
         subfolders, posts, others = listed
         for entry in subfolders:
@@ -253,7 +257,8 @@ def open_source(full: str, root: str, seen: FileState) -> BinaryIO:
 
 
 def read_post_file(full: str, path: str, st: os.stat_result, limit: int, root: str) -> bytes | LoadProblem | None:
-    """A post file's bytes, a problem (``path`` names it), or None when it changed while being read.
+    """A post file's bytes, a problem (``path`` names it), or None when it changed while being read; an OSError
+    when it cannot be read now (its permissions, a disk's error: worth trying again).
 
     ``st`` is the stat it was found with; more than ``limit`` bytes is a problem.
     ``root`` is posts_dir's real path: a link that leads out of it is not read.
@@ -274,8 +279,6 @@ def read_post_file(full: str, path: str, st: os.stat_result, limit: int, root: s
         return LoadProblem(path, 1, str(exc))
     except ChangedSinceSeen:
         return None
-    except OSError as exc:
-        return LoadProblem(path, 1, f"cannot read file: {exc.strerror}")
     if file_state(after) != file_state(st) or len(data) != after.st_size or len(data) > limit:
         return None
     return data
