@@ -82,7 +82,8 @@ def test_a_missing_posts_dir_is_an_error_and_touches_nothing(
 
 
 def test_an_emptied_posts_dir_keeps_the_published_feeds(tmp_path: Path, run_cli: Callable[..., Any]) -> None:
-    """No post file where posts were published (an unmounted share): build exits 1 and changes nothing."""
+    """No post file where posts were published (an unmounted share): build exits 1 and changes nothing, and check
+    says so as build does (it said "0 posts, no problems")."""
     posts = site(tmp_path)
     assert run_cli("build").returncode == 0
     before = tree(tmp_path / "feeds")
@@ -90,6 +91,8 @@ def test_an_emptied_posts_dir_keeps_the_published_feeds(tmp_path: Path, run_cli:
         file.unlink()
     result = run_cli("build")
     assert result.returncode == 1 and "has no post file" in result.stderr
+    checked = run_cli("check")
+    assert checked.returncode == 1 and "has no post file" in checked.stderr, checked.stderr
     assert tree(tmp_path / "feeds") == before
     allowed = run_cli("build", "--allow-empty")
     assert allowed.returncode == 0 and "0 posts" in allowed.stdout

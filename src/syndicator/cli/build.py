@@ -285,12 +285,13 @@ def _preview(settings: Settings) -> tuple[Preview, Facts]:
     and the facts of the files under posts_dir, as the builder read them."""
     from syndicator.core.recovery import LedgerError
     from syndicator.service.build import Builder
+    from syndicator.service.build import EmptySourceError
     from syndicator.service.output import FilesOutput
 
     try:
         builder = Builder(settings, FilesOutput())
         return builder.preview(now()), builder.cache.assets.facts
-    except LedgerError as exc:
+    except (LedgerError, EmptySourceError) as exc:
         raise click.ClickException(str(exc)) from exc
 
 

@@ -187,11 +187,11 @@ class Builder:
             return report
 
     def preview(self, now: datetime) -> Preview:
-        """What a reload at ``now`` would publish (from what a reload reads), with every problem it would report;
-        nothing is written. Raises LedgerError when the published ids are lost."""
+        """What a reload at ``now`` would publish, with every problem it would report (what it refuses, refused)."""
         with self._lock:
             self._start()
             loaded, problems = self.cache.refresh()
+            refuse_empty(self.settings, self.allow_empty or len(self.cache.entries), 0, len(self.state.ledger))
             published = self._publish_posts(loaded, now)
             return Preview(published, _ordered(all_problems(problems, published, self.state, self.settings)))
 
@@ -230,8 +230,8 @@ class Builder:
         started, parsed_before, folders = time.perf_counter(), self.cache.parsed, set(stored.folders)
         loaded, problems = self.cache.refresh(progress, changed)
         self._cache_file.start_apart()
-        if not self.allow_empty and not self.cache.entries:
-            refuse_empty(self.settings, self.snapshot.report.posts if self.snapshot else 0, len(stored.ledger))
+        last = self.snapshot.report.posts if self.snapshot else 0
+        refuse_empty(self.settings, self.allow_empty or len(self.cache.entries), last, len(stored.ledger))
         published = self._publish_posts(loaded, now)
         catalog = published.catalog
         specs = self._paging.specs(catalog, published.tombstones, departed=published.departed)
@@ -353,9 +353,10 @@ def prune_gone(settings: Settings, stored: Keeper, layout: Layout, last: set[str
     return prune(settings.output_dir, written, keep, stored.folders, stored.replaced)
 
 
-def refuse_empty(settings: Settings, published: int, recorded: int) -> None:
-    """An empty posts_dir, where the last good load (or the ledger) had posts, is refused, not published."""
-    if published or recorded:
+def refuse_empty(settings: Settings, found: int, published: int, recorded: int) -> None:
+    """An empty posts_dir (``found``: its post files; true when an empty site is allowed), where the last good load
+    (or the ledger) had posts, is refused, not published: by a reload, and by a preview (``check``) as well."""
+    if not found and (published or recorded):
         raise EmptySourceError(
             f"{settings.posts_dir} has no post file, where {published or recorded} posts were "
             "published: the published feeds stay as they are (--allow-empty publishes an empty site)"
