@@ -166,6 +166,8 @@ def install(line: str, etc: Path) -> None:
         target = Path(rooted[2])
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(ROOT / command[1], target)
+    elif command[:2] == ["rm", "-f"]:
+        Path(rooted[2]).unlink(missing_ok=True)
     elif command[:2] == ["ln", "-s"]:
         Path(rooted[3]).parent.mkdir(parents=True, exist_ok=True)
         Path(rooted[3]).symlink_to(command[2])
@@ -173,7 +175,7 @@ def install(line: str, etc: Path) -> None:
         work = etc / "nginx"
         (work / "nginx.conf").write_text(MAIN.format(user="user root;\n" if os.geteuid() == 0 else "", work=work))
         checked = subprocess.run([NGINX or "nginx", "-t", "-p", str(work), "-c", str(work / "nginx.conf")], **QUIET)
-        assert checked.returncode == 0, checked.stderr
+        assert checked.returncode == 0 and "conflicting server name" not in checked.stderr, checked.stderr
     elif command[0] == "systemctl":
         for unit in [part for part in command[1:] if not part.startswith("-")][1:]:
             folder = "nginx" if unit == "nginx" else f"systemd/system/{unit}.service"
@@ -190,6 +192,9 @@ def test_the_readme_installs_the_shipped_files(tmp_path: Path) -> None:
     etc = tmp_path / "etc"
     site, port = tmp_path / "srv", free_port()
     site.mkdir()  # the site's folder, as the layout above has it
+    default = etc / "nginx" / "sites-enabled" / "default"  # Debian's welcome page, on the port the site will take
+    default.parent.mkdir(parents=True)
+    default.write_text(f"server {{ listen 127.0.0.1:{port} default_server; server_name _; root /var/www/html; }}\n")
     for line in (line.split("#")[0].strip() for line in script.splitlines()):
         for part in filter(None, (piece.strip() for piece in line.split("&&"))):
             if part.startswith("sudo nginx -t"):  # the change the README asks for, made in the copy
@@ -197,6 +202,7 @@ def test_the_readme_installs_the_shipped_files(tmp_path: Path) -> None:
                 copy.write_text(server_block(site, f"127.0.0.1:{free_port()}", port, copy.read_text()))
             install(part, etc)
     assert (etc / "systemd/system/syndicator.service").read_bytes() == UNIT.read_bytes()
+    assert not default.exists()
     enabled = etc / "nginx" / "sites-enabled" / "syndicator"
     assert enabled.resolve() == (etc / "nginx" / "sites-available" / "syndicator").resolve()
     assert f"listen 127.0.0.1:{port};" in enabled.read_text() and "/srv/syndicator" not in enabled.read_text()
