@@ -69,19 +69,21 @@ def test_new_posts_drafts_and_old_records_are_left_as_they_are() -> None:
 
 
 def test_a_post_whose_file_is_gone_or_is_a_draft_is_marked_deleted() -> None:
-    """Gone, or back to a draft: deleted `now`. Still a file but not published (dated in the future again, its slug
-    taken): not deleted. Marked already: its first time kept. Nothing to mark: the same ledger."""
-    a, b, c, d, e = (make_post(slug, source=f"{slug}.md") for slug in "abcde")
-    ledger = {p.source: Record(p.id, p.slug) for p in (a, b, c, d)}
+    """Gone, back to a draft, or dated in the future again (withdrawn until it is due): deleted `now`. Still a file,
+    due, but not published (its slug taken): not deleted. Marked already: its first time kept. Nothing to mark: the
+    same ledger."""
+    a, b, c, d, e, f = (make_post(slug, source=f"{slug}.md") for slug in "abcdef")
+    ledger = {p.source: Record(p.id, p.slug) for p in (a, b, c, d, f)}
     ledger["e.md"] = Record(e.id, e.slug, deleted="2025-12-01T00:00:00+00:00")
-    loaded = [a, replace(b, draft=True), replace(c, date=NOW + timedelta(days=1))]  # d.md and e.md are gone
+    loaded = [a, replace(b, draft=True), replace(c, date=NOW + timedelta(days=1)), f]  # d.md, e.md gone; f held
     marked = mark_deleted(ledger, [a], loaded, NOW)
     assert {source: r.deleted for source, r in marked.items()} == {
         "a.md": "",
         "b.md": NOW.isoformat(),
-        "c.md": "",
+        "c.md": NOW.isoformat(),
         "d.md": NOW.isoformat(),
         "e.md": "2025-12-01T00:00:00+00:00",
+        "f.md": "",
     }
     assert ledger["b.md"].deleted == ""  # the ledger given is not changed
     unchanged = {"a.md": ledger["a.md"]}

@@ -122,6 +122,29 @@ def test_a_deleted_post_leaves_a_tombstone_in_every_feed_that_held_it(
     assert client.get("/posts/gone/").status_code == 410
 
 
+def test_a_post_moved_into_the_future_is_withdrawn_until_it_is_due(
+    settings: Settings, write_post: Callable[..., Path]
+) -> None:
+    """A published post whose date moves past now leaves its feeds as a removed one does (a tombstone, its page 410),
+    where it vanished with no word to partners; when its new date comes, it is back under its id, with no tombstone."""
+    write_post("moving.md", title="Moving", date="2025-06-01T10:00:00Z")
+    write_post("kept.md", title="Kept", date="2025-06-02T10:00:00Z")
+    builder = Builder(settings)
+    builder.reload(NOW)
+    assert builder.snapshot is not None
+    moving_id = builder.snapshot.catalog.by_slug["moving"].id
+    due = LATER + timedelta(days=3)
+    write_post("moving.md", title="Moving", date=due.isoformat())
+    builder.reload(LATER)
+    client = create_app(settings, builder).test_client()
+    assert tombstones(builder.snapshot.files["/feeds/all.atom"].body) == [(moving_id, LATER.isoformat())]
+    assert client.get("/posts/moving/").status_code == 410
+    builder.reload(due + timedelta(hours=1))
+    body = builder.snapshot.files["/feeds/all.atom"].body
+    assert tombstones(body) == [] and moving_id in {entry.id for entry in feedparser.parse(body).entries}
+    assert client.get("/posts/moving/").status_code == 200
+
+
 @pytest.mark.parametrize("how", ["restored", "undrafted"])
 def test_a_post_back_after_its_tombstone_is_newer_than_the_tombstone(
     settings: Settings, write_post: Callable[..., Path], how: str

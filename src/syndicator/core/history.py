@@ -78,15 +78,14 @@ def _back_in_public(record_: Record, post: Post) -> bool:
 def mark_deleted(
     ledger: dict[str, Record], published: Iterable[Post], loaded: Iterable[Post], now: datetime
 ) -> dict[str, Record]:
-    """The ledger with each post that is no longer published because its file is gone, or is a draft or a page now,
-    marked deleted.
+    """The ledger with each post that is no longer published because its file is gone, or is a draft, a page or
+    dated in the future now (withdrawn until it is due), marked deleted.
 
-    A post held back for another reason (dated in the future again, its slug
-    taken) is not deleted. A post that is published again loses its mark when
-    it is recorded.
+    A post held back for another reason (its slug taken) is not deleted. A
+    post that is published again loses its mark when it is recorded.
     """
     shown = {post.source for post in published}
-    drafts = {post.source for post in loaded if post.draft or post.is_page}  # a post made a page leaves its feeds
+    drafts = {post.source for post in loaded if post.draft or post.is_page or post.date > now}  # a page: no feeds
     present = {post.source for post in loaded}
     changed: dict[str, Record] | None = None
     for source, record_ in ledger.items():
