@@ -93,6 +93,29 @@ def test_bad_settings_are_named(tmp_path: Path, toml: str, environ: dict[str, st
 
 
 @pytest.mark.parametrize(
+    ("toml", "environ", "said"),
+    [
+        ('site_title = "T"\n\nfeed_size = 0\n', {}, "{config}:3: feed_size: must be at least 1"),
+        ('site_title = "T"\nfeedsize = 10\n', {}, "{config}:2: unknown setting 'feedsize'"),
+        ('site_title = "T"\ntimezone = "Mars/Olympus"\n', {}, "{config}:2: timezone: unknown time zone 'Mars/Olympus'"),
+        ('feed_size = "x"\n', {}, "{config}:1: feed_size must be a whole number, not 'x'"),
+        ('[redirects.category]\nold = "new"\nfeedsize = 10\n', {}, "{config}:3: redirects.category: 10 (for"),
+        ('[categories.x]\ncolour = "red"\n', {}, "{config}:2: categories.x: unknown key 'colour'"),
+        ("feed_size = 5\n", {"SYNDICATOR_FEED_SIZE": "0"}, "environment: SYNDICATOR_FEED_SIZE: feed_size: must be"),
+    ],
+)
+def test_a_bad_setting_is_named_with_its_file_and_line(
+    tmp_path: Path, toml: str, environ: dict[str, str], said: str
+) -> None:
+    """Where the bad value is written: the config file and its line, or the environment variable."""
+    config = tmp_path / "s.toml"
+    config.write_text(toml)
+    with pytest.raises(ConfigError) as raised:
+        load_settings(config, environ)
+    assert str(raised.value).startswith(said.format(config=config)), str(raised.value)
+
+
+@pytest.mark.parametrize(
     ("toml", "message"),
     [
         ('output_dir = "posts"', "output_dir and posts_dir are the same folder"),

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
 from typing import Any
+from typing import cast
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 from zoneinfo import ZoneInfoNotFoundError
@@ -30,7 +31,10 @@ from syndicator.configchecks import image_file
 from syndicator.configchecks import relay_url
 from syndicator.configtables import Categories
 from syndicator.configtables import ConfigError as ConfigError
+from syndicator.configtables import Lines
 from syndicator.configtables import Redirects
+from syndicator.configtables import key_lines
+from syndicator.configtables import located
 from syndicator.configtables import parse_categories
 from syndicator.configtables import parse_redirects
 from syndicator.podcastconfig import Podcasts
@@ -313,8 +317,8 @@ def _convert(setting: Setting, value: Any, source: str) -> Any:
     raise ConfigError(f"{source}: {setting.name} must be {expected}, not {value!r}")
 
 
-def _file_values(path: Path) -> dict[str, Any]:
-    """The settings (and the tables) of a TOML file, checked and converted."""
+def _file_values(path: Path) -> tuple[dict[str, Any], Lines]:
+    """The settings (and the tables) of a TOML file, checked and converted; and the line of each key."""
     try:
         data = tomllib.loads(text := path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
@@ -322,16 +326,17 @@ def _file_values(path: Path) -> dict[str, Any]:
     except OSError as exc:
         raise ConfigError(f"{path}: {exc.strerror}") from exc
     values: dict[str, Any] = {}
+    lines = key_lines(text)
     for key, value in data.items():
         if key in TABLES:
             read = {"redirects": parse_redirects, "categories": parse_categories}.get(key)
-            values[key] = read(value, str(path)) if read else parse_podcasts(value, str(path), text, ConfigError)
+            values[key] = read(value, str(path), lines) if read else parse_podcasts(value, str(path), text, ConfigError)
             continue
         setting = _BY_NAME.get(key)
         if setting is None:
-            raise ConfigError(f"{path}: unknown setting {key!r}")
-        values[key] = _convert(setting, value, str(path))
-    return values
+            raise ConfigError(f"{located(str(path), lines, '', key)}: unknown setting {key!r}")
+        values[key] = _convert(setting, value, located(str(path), lines, "", key))
+    return values, lines
 
 
 def _environment_values(environ: Mapping[str, str]) -> dict[str, Any]:
@@ -367,19 +372,26 @@ def load_settings(
     sets (``serve --port`` gives site_url its port this way).
     """
     values: dict[str, Any] = dict(defaults or {})
-    base = Path.cwd()
+    base, lines = Path.cwd(), cast(Lines, {})
     if path is not None and path.is_file():
-        values.update(_file_values(path))
+        read, lines = _file_values(path)
+        values.update(read)
         base = path.resolve().parent
     elif path is not None and required:
         raise ConfigError(f"{path}: no such config file")
     for name in ("site_icon", "site_logo"):
         image_file(name, values, base)
-    values.update(_environment_values(environ))
+    given = _environment_values(environ)
+    values.update(given)
     for setting in SETTINGS:
         if setting.type is Path:
             value = values.get(setting.name, setting.default)
             values[setting.name] = base / value if value else None  # only theme_dir may be empty (its default)
-    settings = Settings(**values)
+    try:
+        settings = Settings(**values)
+    except ConfigError as exc:  # "<setting>: why": where that setting was given
+        name = str(exc).partition(":")[0]
+        where = f"environment: {ENV_PREFIX}{name.upper()}" if name in given else located(str(path), lines, "", name)
+        raise ConfigError(f"{where}: {exc}" if where != str(path) else str(exc)) from None
     check_folders(settings.posts_dir, settings.output_dir, settings.state_dir)
     return settings

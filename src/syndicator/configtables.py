@@ -18,8 +18,32 @@ _NEW_SLUG = re.compile(r"[\w][\w.~-]*")  # a slug this site publishes (the rule 
 _OLD_SLUG = re.compile(r"[^/?#%\s\x00-\x1f\x7f]+")  # one decoded path segment of an old address
 
 
+_TABLE_LINE = re.compile(r"\s*\[\s*([^\[\]]+?)\s*\]")
+_KEY_LINE = re.compile(r"""\s*(?:"([^"]*)"|'([^']*)'|([A-Za-z0-9_-]+))\s*=""")
+Lines = Mapping[tuple[str, str], int]  # (table, key) -> the line it is written on ("" for the top level)
+
+
 class ConfigError(Exception):
     """A setting is unknown, of the wrong type or out of range."""
+
+
+def key_lines(text: str) -> dict[tuple[str, str], int]:
+    """The line each key of a TOML file is written on, by its table and itself (the table "" at the top): for
+    messages, so a simple reading (a key on a line of its own, as a config file is written)."""
+    lines: dict[tuple[str, str], int] = {}
+    table = ""
+    for number, line in enumerate(text.splitlines(), 1):
+        if (header := _TABLE_LINE.match(line)) is not None:
+            table = header.group(1).replace(" ", "").replace('"', "")
+        elif (key := _KEY_LINE.match(line)) is not None:
+            lines.setdefault((table, next(name for name in key.groups() if name is not None)), number)
+    return lines
+
+
+def located(source: str, lines: Lines, table: str, key: object) -> str:
+    """``source:line`` of a key written in the file (``source`` alone when it cannot be found)."""
+    line = lines.get((table, str(key)))
+    return f"{source}:{line}" if line else source
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,8 +81,9 @@ class Categories:
         return self.table.get(slug, {}).get("description", "")
 
 
-def parse_categories(value: Any, source: str) -> Categories:
-    """Check a ``[categories]`` table: a table per URL-safe slug, of a parent slug and a description."""
+def parse_categories(value: Any, source: str, lines: Lines | None = None) -> Categories:
+    """Check a ``[categories]`` table: a table per URL-safe slug, of a parent slug and a description (``lines``: the
+    file's, to name the line of a key that is wrong)."""
     if not isinstance(value, Mapping):
         raise ConfigError(f"{source}: categories must be a table of category slugs")
     for slug, entry in value.items():
@@ -66,15 +91,17 @@ def parse_categories(value: Any, source: str) -> Categories:
         if not _NEW_SLUG.fullmatch(slug) or not isinstance(entry, Mapping):
             raise ConfigError(f"{where}: must be a table named by a URL-safe category slug")
         for key, text in entry.items():
+            at = f"{located(source, lines or {}, f'categories.{slug}', key)}: categories.{slug}"
             if key not in CATEGORY_KEYS:
-                raise ConfigError(f"{where}: unknown key {key!r} (known: {', '.join(CATEGORY_KEYS)})")
+                raise ConfigError(f"{at}: unknown key {key!r} (known: {', '.join(CATEGORY_KEYS)})")
             if not isinstance(text, str) or (key == "parent" and not _NEW_SLUG.fullmatch(text)):
-                raise ConfigError(f"{where}.{key}: {text!r} is not {'a slug' if key == 'parent' else 'a string'}")
+                raise ConfigError(f"{at}.{key}: {text!r} is not {'a slug' if key == 'parent' else 'a string'}")
     return Categories({slug: dict(entry) for slug, entry in value.items()})
 
 
-def parse_redirects(value: Any, source: str) -> Redirects:
-    """Check a ``[redirects]`` table: known kinds, tables of strings, URL-safe slugs."""
+def parse_redirects(value: Any, source: str, lines: Lines | None = None) -> Redirects:
+    """Check a ``[redirects]`` table: known kinds, tables of strings, URL-safe slugs (``lines``: the file's, to name
+    the line of an entry that is wrong)."""
     if not isinstance(value, Mapping):
         raise ConfigError(f"{source}: redirects must be a table of kinds ({', '.join(REDIRECT_KINDS)})")
     table: dict[str, dict[str, str]] = {}
@@ -84,7 +111,7 @@ def parse_redirects(value: Any, source: str) -> Redirects:
         if not isinstance(entries, Mapping):
             raise ConfigError(f"{source}: redirects.{kind} must be a table of old slug = new slug")
         for old, new in entries.items():
-            check_redirect(kind, old, new, source)
+            check_redirect(kind, old, new, located(source, lines or {}, f"redirects.{kind}", old))
         table[kind] = dict(entries)
     return Redirects(table)
 
