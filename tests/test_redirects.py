@@ -38,7 +38,13 @@ def app_client(make_settings: Callable[..., Settings], write_post: Callable[...,
     write_post("2023-06-01-notes-2.md", title="Notes again", date="2023-06-01T08:00:00Z", slug="notes-2")
     write_post("2011-12-22-talks.md", title="Talks", date="2011-12-22T09:00:00Z", slug="переговоры")
     builder = Builder(settings)
-    assert builder.reload(NOW).problems == ()
+    said = [(p.message, p.fatal) for p in builder.reload(NOW).problems]  # beta is live: its redirect waits
+    assert said == [
+        (
+            "redirects.category: 'beta' is a live category's slug here: it is answered as such, not sent to 'alpha'",
+            False,
+        )
+    ]
     return create_app(settings, builder).test_client()
 
 
@@ -203,3 +209,16 @@ def test_locations_never_come_from_the_host_header(app_client: Any) -> None:
         response = app_client.get(path, headers=headers)
         assert response.status_code == 301
         assert response.headers["Location"].startswith(SITE + "/"), path
+
+
+def test_a_redirect_of_a_live_slug_is_a_warning_on_its_line(tmp_path: Path) -> None:
+    """``[redirects.category] culture = "politics"`` while posts are still in Culture: the page and feeds stay
+    Culture's, and the entry is a warning naming the config file and its line (it was ignored without a word)."""
+    (tmp_path / "posts").mkdir()
+    (tmp_path / "posts" / "a.md").write_text("---\ntitle: A\ndate: 2025-01-01\ncategories: [Culture]\n---\nHi.\n")
+    config = tmp_path / "syndicator.toml"
+    config.write_text('site_url = "https://example.org"\n\n[redirects.category]\nculture = "politics"\n')
+    settings = load_settings(config, {})
+    problems = Builder(settings).reload(NOW).problems
+    assert [(p.path, p.line, p.fatal) for p in problems] == [(str(config), 4, False)], problems
+    assert "'culture' is a live category's slug here" in problems[0].message

@@ -55,6 +55,8 @@ class Redirects:
     """
 
     table: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    source: str = ""  # the config file it was read from, and its lines (for messages)
+    lines: Lines = field(default_factory=dict)
 
     def get(self, kind: str, old: str) -> str | None:
         """The new slug of an old one of this kind, or None."""
@@ -62,6 +64,10 @@ class Redirects:
 
     def __len__(self) -> int:
         return sum(len(entries) for entries in self.table.values())
+
+    def line_of(self, kind: str, old: str) -> int:
+        """The line an entry is written on in the config file (1 when it cannot be told)."""
+        return self.lines.get((f"redirects.{kind}", old), 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +119,7 @@ def parse_redirects(value: Any, source: str, lines: Lines | None = None) -> Redi
         for old, new in entries.items():
             check_redirect(kind, old, new, located(source, lines or {}, f"redirects.{kind}", old))
         table[kind] = dict(entries)
-    return Redirects(table)
+    return Redirects(table, source, lines or {})
 
 
 def check_redirect(kind: str, old: Any, new: Any, source: str) -> None:

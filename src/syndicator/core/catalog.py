@@ -13,6 +13,7 @@ from dataclasses import replace
 from datetime import datetime
 from operator import attrgetter
 
+from syndicator.configtables import Redirects
 from syndicator.core.frontmatter import shown
 from syndicator.model import Category
 from syndicator.model import LoadProblem
@@ -218,3 +219,20 @@ def group_terms(posts: tuple[Post, ...], terms_of: Callable[[Post], tuple[Term, 
         name = max(counts, key=counts.__getitem__)  # max keeps the first (newest) spelling on a tie
         groups[slug] = Category(slug=slug, name=name, posts=tuple(members[slug]))
     return groups
+
+
+def shadowed_redirects(redirects: Redirects, catalog: Catalog) -> list[LoadProblem]:
+    """A warning for each ``[redirects]`` entry whose old slug is a live category, tag, author or post's: what is
+    published there answers, and the redirect waits until it goes."""
+    live = {kind: catalog.taxonomy(kind) for kind in ("category", "tag", "author")} | {"post": catalog.by_slug}
+    return [
+        LoadProblem(
+            redirects.source or "config",
+            redirects.line_of(kind, old),
+            f"redirects.{kind}: {old!r} is a live {kind}'s slug here: it is answered as such, not sent to {new!r}",
+            fatal=False,
+        )
+        for kind, entries in redirects.table.items()
+        for old, new in entries.items()
+        if old in live.get(kind, {})
+    ]

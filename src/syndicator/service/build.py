@@ -21,6 +21,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from syndicator.config import Settings
+from syndicator.core.catalog import shadowed_redirects
 from syndicator.core.ledger import redirects
 from syndicator.core.pipeline import History
 from syndicator.core.pipeline import Published
@@ -326,8 +327,8 @@ def _report(
 def all_problems(
     problems: list[LoadProblem], published: Published, stored: Keeper, settings: Settings
 ) -> list[LoadProblem]:
-    """The files' problems, publishing's, the shows of no category, and the ledger's (when lost or unreadable)."""
-    problems += published.problems
+    """The files' problems, publishing's, redirects and shows the posts make void, the ledger's (lost, unreadable)."""
+    problems += published.problems + shadowed_redirects(settings.redirects, published.catalog)
     if settings.podcasts:
         catalogs = (published.catalog, published.partner_catalog)
         problems += shows_of_no_category(settings, {slug for c in catalogs if c is not None for slug in c.categories})
