@@ -331,6 +331,9 @@ def _file_values(path: Path) -> tuple[dict[str, Any], Lines]:
         if key in TABLES:
             read = {"redirects": parse_redirects, "categories": parse_categories}.get(key)
             values[key] = read(value, str(path), lines) if read else parse_podcasts(value, str(path), text, ConfigError)
+            for show in values[key].shows if key == "podcasts" else ():  # its language, as the site's is checked
+                if show.language:
+                    check_language(show.language, f"{show.source}:{show.line_of('language')}: {show.key}.language")
             continue
         setting = _BY_NAME.get(key)
         if setting is None:

@@ -84,15 +84,10 @@ _DNS_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _AUTHORITY = re.compile(rf"(?:[^@\s<>\"]+@)?{_DNS_LABEL}(?:\.{_DNS_LABEL})*")  # RFC 4151: a DNS name or an email
 
 
-def is_language_tag(value: str) -> bool:
-    """Whether a value has a BCP 47 tag's shape."""
-    return _LANGUAGE.fullmatch(value) is not None
-
-
-def check_language(value: str) -> None:
-    """language: the shape of a BCP 47 tag (it goes into every feed and page)."""
-    if not is_language_tag(value):
-        raise ConfigError(f"language: {value!r} is not a language tag (en, pt-BR, zh-Hant)")
+def check_language(value: str, name: str = "language") -> None:
+    """language (or a show's, ``name``): the shape of a BCP 47 tag (it goes into every feed and page)."""
+    if not _LANGUAGE.fullmatch(value):
+        raise ConfigError(f"{name}: {value!r} is not a language tag (en, pt-BR, zh-Hant)")
 
 
 def check_id_authority(value: str) -> None:

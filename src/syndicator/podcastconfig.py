@@ -18,8 +18,6 @@ from dataclasses import field
 from typing import Any
 from typing import ClassVar
 
-from syndicator.configchecks import is_language_tag
-
 SITE_SHOW = "all"  # [podcasts.all]: the site-wide feed is the show
 SHOW_TYPES = ("episodic", "serial")
 SUBCATEGORY = ">"  # "Society & Culture > Documentary": a category and its subcategory in one string
@@ -249,16 +247,8 @@ def _lines(text: str, slug: str) -> tuple[tuple[str, int], ...]:
     return tuple(found)
 
 
-def _language(value: Any, where: str) -> str:
-    language = _text(value, where)
-    if language and not is_language_tag(language):
-        raise PodcastConfigError(f"{where}: {language!r} is not a language tag (en, pt-BR, zh-Hant)")
-    return language
-
-
 # How each key's value is read (the others are text).
 _READERS: dict[str, Callable[[Any, str], Any]] = {
-    "language": _language,
     "explicit": _flag,
     "locked": _flag,
     "type": _show_type,
