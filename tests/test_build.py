@@ -25,6 +25,7 @@ from support.factories import NOW
 from support.factories import make_post
 from support.feedcheck import check_atom
 from support.feedcheck import check_file
+from support.outputs import published_tree
 from syndicator.config import Settings
 from syndicator.core.pipeline import publish
 from syndicator.core.render import formats_of
@@ -39,17 +40,13 @@ from syndicator.service.writer import halves
 from syndicator.store.state import POSTS_CACHE_FILE
 
 
-def tree(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
-
-
 def test_build_writes_every_feed_and_they_validate(
     settings: Settings, builder: Builder, write_post: Callable[..., Path]
 ) -> None:
     """Every feed file is on disk, complete and valid."""
     write_post("a.md", title="A", categories="[One, Two]")
     report = builder.reload(NOW)
-    files = tree(settings.output_dir)
+    files = published_tree(settings.output_dir)
     zipped = {path.removesuffix(".gz"): files.pop(path) for path in list(files) if path.endswith(".gz")}
     assert sorted(files) == sorted(report.written) == sorted(zipped)
     assert all(gzip.decompress(zipped[path]) == files[path] for path in files), "a precompressed copy of each feed"
@@ -62,10 +59,10 @@ def test_rebuilding_unchanged_posts_is_byte_identical(settings: Settings, write_
     """Two builds of the same posts (even in new processes, later) give identical files, untouched."""
     write_post("a.md", title="A", categories="[One]")
     Builder(settings).reload(NOW)
-    first = tree(settings.output_dir)
+    first = published_tree(settings.output_dir)
     mtimes = {p: p.stat().st_mtime_ns for p in settings.output_dir.rglob("*")}
     report = Builder(settings).reload(NOW + timedelta(days=30))
-    assert tree(settings.output_dir) == first
+    assert published_tree(settings.output_dir) == first
     assert report.written == ()
     assert mtimes == {p: p.stat().st_mtime_ns for p in settings.output_dir.rglob("*")}
 
@@ -181,7 +178,7 @@ def test_incremental_output_equals_a_fresh_build(
     for history in ("ledger.json", "feeds-known.json"):  # what was published: edits' dates, the deleted post
         shutil.copy(settings.state_dir / history, fresh.state_dir / history)
     Builder(fresh).reload(NOW)
-    assert tree(settings.output_dir) == tree(fresh.output_dir)
+    assert published_tree(settings.output_dir) == published_tree(fresh.output_dir)
 
 
 def test_a_feed_file_deleted_behind_our_back_is_restored(
@@ -243,10 +240,10 @@ Builder(serving, parallel_from=10).reload(datetime.fromisoformat({NOW.isoformat(
     assert len(forks) == 3, out.stdout  # the parse, the post cache's file, the newer half of the feeds (own entries)
     forks = [line for line in serving.splitlines() if line.startswith("syndicator.incremental.forked forked")]
     assert len(forks) == 2, out.stdout  # a server's load: the parse, then half of the Atom entries
-    assert tree(tmp_path / "three") == tree(tmp_path / "one")
+    assert published_tree(tmp_path / "three") == published_tree(tmp_path / "one")
     assert "cache written: True" in out.stdout
     assert "parsed again: 0 written again: 0" in out.stdout  # the next process starts from that file
-    assert tree(tmp_path / "two") == tree(tmp_path / "one")
+    assert published_tree(tmp_path / "two") == published_tree(tmp_path / "one")
     records = [json.loads((tmp_path / state / "feeds.json").read_text()) for state in ("one-state", "two-state")]
     etags = [{path: f[2] for r in rec.values() for path, f in r["files"].items()} for rec in records]
     assert etags[1] == etags[0]  # every feed recorded, whichever process wrote it
@@ -377,4 +374,4 @@ def test_feeds_are_rendered_in_batches_bounded_by_their_bytes(
         assert before < 20_000  # only the feed that passed the bound closes the batch
     assert 3 < len(batches) < len(plan.to_render)
     builder.reload(NOW)
-    assert tree(tmp_path / "two") == tree(tmp_path / "one")
+    assert published_tree(tmp_path / "two") == published_tree(tmp_path / "one")

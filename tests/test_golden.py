@@ -9,16 +9,14 @@ from pathlib import Path
 
 import pytest
 
+from support.outputs import published_tree
 from support.paths import DATA
 from syndicator.config import Settings
 from syndicator.service.build import Builder
+from syndicator.store.claim import CLAIM_FILE
 
 GOLDEN = DATA / "golden"
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
-
-
-def tree(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 def test_feeds_match_the_golden_tree(tmp_path: Path, request: pytest.FixtureRequest) -> None:
@@ -32,11 +30,11 @@ def test_feeds_match_the_golden_tree(tmp_path: Path, request: pytest.FixtureRequ
         state_dir=tmp_path / "state",
     )
     Builder(settings).reload(NOW)
-    produced = tree(settings.output_dir)
+    produced = published_tree(settings.output_dir)
     if request.config.getoption("--update-golden"):
         shutil.rmtree(GOLDEN, ignore_errors=True)
-        shutil.copytree(settings.output_dir, GOLDEN)
-    expected = tree(GOLDEN)
+        shutil.copytree(settings.output_dir, GOLDEN, ignore=shutil.ignore_patterns(CLAIM_FILE))
+    expected = published_tree(GOLDEN)
     assert sorted(produced) == sorted(expected)
     for path, data in produced.items():
         assert data == expected[path], f"{path} differs from the golden file"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -19,8 +20,10 @@ import requests
 
 from support.factories import post_text
 from support.feedcheck import check_atom
+from support.outputs import published_tree
 from support.server import free_port
 from syndicator.config import Settings
+from syndicator.store.claim import CLAIM_FILE
 from syndicator.store.lock import BuilderLock
 from syndicator.store.state import POSTS_CACHE_FILE
 
@@ -31,10 +34,6 @@ def site(tmp_path: Path, posts: int = 3) -> Path:
     for i in range(posts):
         (folder / f"p{i}.md").write_text(post_text(title=f"Post {i}", categories="[News]"))
     return folder
-
-
-def tree(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 def test_serve_refuses_an_address_another_program_holds(tmp_path: Path, run_cli: Callable[..., Any]) -> None:
@@ -72,13 +71,13 @@ def test_a_missing_posts_dir_is_an_error_and_touches_nothing(
     """posts_dir = "post" (a typo): exit 1 in one line; the feeds already published stay as they were."""
     site(tmp_path)
     assert run_cli("build").returncode == 0
-    before = tree(tmp_path / "feeds")
+    before = published_tree(tmp_path / "feeds")
     (tmp_path / "syndicator.toml").write_text('posts_dir = "post"\n')
     result = run_cli(command, "--port", str(free_port())) if command == "serve" else None
     result = result or run_cli(command, "--strict")
     assert result.returncode == 1
     assert "posts_dir" in result.stderr and "post" in result.stderr and "Traceback" not in result.stderr
-    assert tree(tmp_path / "feeds") == before
+    assert published_tree(tmp_path / "feeds") == before
 
 
 def test_an_emptied_posts_dir_keeps_the_published_feeds(tmp_path: Path, run_cli: Callable[..., Any]) -> None:
@@ -86,14 +85,14 @@ def test_an_emptied_posts_dir_keeps_the_published_feeds(tmp_path: Path, run_cli:
     says so as build does (it said "0 posts, no problems")."""
     posts = site(tmp_path)
     assert run_cli("build").returncode == 0
-    before = tree(tmp_path / "feeds")
+    before = published_tree(tmp_path / "feeds")
     for file in posts.iterdir():
         file.unlink()
     result = run_cli("build")
     assert result.returncode == 1 and "has no post file" in result.stderr
     checked = run_cli("check")
     assert checked.returncode == 1 and "has no post file" in checked.stderr, checked.stderr
-    assert tree(tmp_path / "feeds") == before
+    assert published_tree(tmp_path / "feeds") == before
     allowed = run_cli("build", "--allow-empty")
     assert allowed.returncode == 0 and "0 posts" in allowed.stdout
 
@@ -110,6 +109,26 @@ def test_a_running_server_keeps_its_feeds_when_the_posts_vanish(
     server.wait_until(lambda: server.get("/healthz").json()["status"] == "degraded", what="degraded")
     assert server.get("/feeds/all.atom").content == feed
     assert len(feedparser.parse(feed).entries) == 3
+
+
+def test_output_dir_removed_under_a_running_server_stays_its_own(
+    start_server: Callable[..., Any], tmp_path: Path, run_cli: Callable[..., Any]
+) -> None:
+    """``rm -rf feeds`` under a running serve: its next reload writes the feeds and the claim naming its state_dir
+    again, so a build of another state_dir is refused (it took the folder, and serve's restart then failed); a
+    folder another state_dir took meanwhile is not written by serve, which says so."""
+    site(tmp_path)
+    server = start_server(tmp_path, SYNDICATOR_RELOAD_INTERVAL="1")
+    shutil.rmtree(tmp_path / "feeds")
+    claim = tmp_path / "feeds" / CLAIM_FILE
+    server.wait_until(claim.exists, what="the claim written again")
+    other = run_cli("build", env={"SYNDICATOR_STATE_DIR": str(tmp_path / "other")})
+    assert other.returncode == 1 and "was built from state_dir" in other.stderr
+    shutil.rmtree(tmp_path / "feeds")
+    assert run_cli("build", env={"SYNDICATOR_STATE_DIR": str(tmp_path / "other")}).returncode == 0
+    theirs = published_tree(tmp_path / "feeds")
+    server.wait_until(lambda: "reload refused" in server.log.read_text(), what="serve refusing the folder")
+    assert published_tree(tmp_path / "feeds") == theirs and "other" in claim.read_text()
 
 
 def test_one_builder_per_state_dir(tmp_path: Path, run_cli: Callable[..., Any]) -> None:

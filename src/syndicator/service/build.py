@@ -58,6 +58,7 @@ from syndicator.service.snapshot import public_problems
 from syndicator.service.snapshot import stored_snapshot
 from syndicator.service.writer import FeedWriter
 from syndicator.store import records as feed_records
+from syndicator.store.claim import ClaimedError
 from syndicator.store.files import prune
 from syndicator.store.keeper import Keeper
 from syndicator.store.records import Stamp
@@ -273,7 +274,7 @@ class Builder:
 
 def _logged_failure(exc: Exception) -> str:
     """Log why a reload failed, and say it: a refusal or a stop in one line, anything else with its traceback."""
-    if isinstance(exc, EmptySourceError | LedgerError | ReloadStopped):
+    if isinstance(exc, EmptySourceError | LedgerError | ReloadStopped | ClaimedError):
         what = "stopped" if isinstance(exc, ReloadStopped) else "refused"
         logger.log(logging.INFO if what == "stopped" else logging.ERROR, "reload %s reason=%s", what, exc)
         return str(exc)

@@ -32,6 +32,7 @@ from syndicator.served import Served
 from syndicator.served import etag_of
 from syndicator.service.output import HeldFiles
 from syndicator.service.output import Output
+from syndicator.store.claim import claim
 from syndicator.store.files import Replaced
 from syndicator.store.files import write_changed
 from syndicator.store.records import FeedRecord
@@ -100,6 +101,7 @@ class FeedWriter:
         which writes the newer half beside this process; their records come
         back, and their files are held as those already current are.
         """
+        claim(self.settings)  # output_dir removed under a running builder: this state_dir's again, or refused
         out = WriteResult(dict(files), dict(plan.records))
         to_render = plan.to_render
         theirs: list[tuple[FeedSpec, str]] = []  # the feeds a forked copy writes

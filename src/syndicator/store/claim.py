@@ -57,5 +57,6 @@ def claim(settings: Settings, *, adopt: bool = False) -> bool:
             "set state_dir to that folder in the config file, or run with --adopt to take output_dir over"
         )
     document = json.dumps({"state_dir": ours}, ensure_ascii=False).encode("utf-8") + b"\n"
+    settings.output_dir.mkdir(parents=True, exist_ok=True)
     write_atomic(settings.output_dir / CLAIM_FILE, document)
     return theirs is not None
