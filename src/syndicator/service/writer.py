@@ -34,6 +34,7 @@ from syndicator.service.output import HeldFiles
 from syndicator.service.output import Output
 from syndicator.store.claim import claim
 from syndicator.store.files import Replaced
+from syndicator.store.files import kept_twins
 from syndicator.store.files import write_changed
 from syndicator.store.records import FeedRecord
 
@@ -88,7 +89,7 @@ class FeedWriter:
         self, fresh: dict[str, bytes], parts: dict[str, list[bytes]], known: Mapping[str, bytes]
     ) -> Written:
         """gzip, hash and write rendered files (those whose bytes changed); ``parts``: of those with a gzip twin."""
-        zipped = self.compressor.all(parts)
+        zipped = kept_twins(self.settings.output_dir, self.compressor.all(parts), fresh, known)
         etags = {path: etag_of(body) for path, body in fresh.items()}
         files = {**fresh, **{f"{p}.gz": z for p, z in zipped.items()}}
         states, changed = write_changed(self.settings.output_dir, files, known, self.folders, self.replaced)

@@ -20,6 +20,7 @@ import secrets
 import stat
 import tempfile
 import threading
+import zlib
 from collections.abc import Collection
 from collections.abc import Iterable
 from collections.abc import Iterator
@@ -249,6 +250,27 @@ def state_of(file: Path | str) -> FileState | None:
     try:
         return file_state(os.stat(file))
     except OSError:
+        return None
+
+
+def kept_twins(
+    out_dir: Path, zipped: Mapping[str, bytes], plain: Mapping[str, bytes], known: Mapping[str, bytes]
+) -> dict[str, bytes]:
+    """Each gzip twin (by its file's path), or the one on disk when that holds these very bytes: a deflate stream
+    need not come out the same from one run to the next, and a file whose bytes did not change stays byte-identical,
+    its twin too (rewritten, its ETag would change for every cache). ``known``: bytes known to be on disk."""
+    root, kept, inside = out_dir.resolve(), dict(zipped), dict[Path, bool]()
+    for path, twin in zipped.items():
+        on_disk = known.get(f"{path}.gz") or _read(_target(root, f"{path}.gz", inside))
+        if on_disk and on_disk != twin and on_disk[-8:] == twin[-8:] and _inflated(on_disk) == plain[path]:
+            kept[path] = on_disk  # the same CRC-32 and size, and inflated the same bytes
+    return kept
+
+
+def _inflated(gzipped: bytes) -> bytes | None:
+    try:
+        return zlib.decompress(gzipped, 31)
+    except zlib.error:
         return None
 
 
