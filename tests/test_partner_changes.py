@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from support.feedcheck import check_json
 from support.feedcheck import check_rss
 from syndicator.cli import cli
 from syndicator.config import Settings
+from syndicator.configtables import Redirects
 from syndicator.core.platforms import PLATFORMS
 from syndicator.core.platforms import RULES
 from syndicator.service.build import Builder
@@ -306,6 +308,10 @@ def test_a_vanished_category_answers_410(settings: Settings, write_post: Callabl
     again = Builder(settings)  # a new process knows it too
     again.reload(LATER)
     assert create_app(settings, again).test_client().get("/category/politics/").status_code == 410
+    renamed = replace(settings, redirects=Redirects({"category": {"politics": "other"}}))  # redirected: not gone
+    redirected = create_app(renamed, again).test_client()
+    assert redirected.get("/category/politics/").status_code == 301
+    assert redirected.get("/healthz").get_json()["gone"] == []
 
 
 def test_rights_and_licenses_in_every_format(

@@ -22,6 +22,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from syndicator.core.urls import archive_base
 from syndicator.core.urls import page_path
 from syndicator.core.urls import post_path
+from syndicator.core.urls import split_stem
 from syndicator.service.http import context
 from syndicator.service.http.pages import answer_page
 from syndicator.store.templates import theme_static
@@ -115,7 +116,7 @@ def healthz() -> Response:
                 {"path": path, "line": line, "message": message} for path, line, message in report.public_problems
             ],
             last_reload_ms=report.duration_ms,
-            gone=sorted(snapshot.gone.feeds),
+            gone=sorted(stem for stem in snapshot.gone.feeds if not _redirected(stem)),
             next_publish_at=_isoformat(snapshot.catalog.next_publish_at),  # the public one
         )
     if builder.last_error:
@@ -134,6 +135,12 @@ def healthz() -> Response:
     response = jsonify(body)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _redirected(stem: str) -> bool:
+    """Whether a feed that went is answered by a ``[redirects]`` entry now (a category renamed): not gone to readers."""
+    kind, slug = split_stem(stem)
+    return bool(slug) and context.settings().redirects.get(kind, slug) is not None
 
 
 def _isoformat(moment: datetime | None) -> str | None:
