@@ -134,8 +134,10 @@ def _security_headers(response: Response) -> Response:
 
 
 def _plain_error(error: HTTPException) -> Response:
-    response = Response(f"{error.code} {error.name}: {error.description}\n", status=error.code, mimetype="text/plain")
-    return response
+    """An error in plain text, with the headers the error carries (a 405's Allow, as RFC 9110 §15.5.6 asks)."""
+    headers = [(name, value) for name, value in error.get_headers() if name.lower() != "content-type"]
+    text = f"{error.code} {error.name}: {error.description}\n"
+    return Response(text, status=error.code, headers=headers, mimetype="text/plain")
 
 
 def _not_found(error: HTTPException) -> Response:
