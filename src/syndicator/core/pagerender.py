@@ -102,9 +102,12 @@ class Failures:
         self.by_page: dict[tuple[str, str], Failure] = {}
         self._told: set[tuple[str, str]] = set()
 
-    def settle(self, drawn: Collection[str]) -> list[LoadProblem]:
-        """Forget the pages no longer ``drawn`` (by file or path; the 404 page stays); the problems not told before."""
-        self.by_page = {what: f for what, f in self.by_page.items() if not what[1] or what[1] in drawn}
+    def settle(self, drawn: Callable[[], Collection[str]]) -> list[LoadProblem]:
+        """Forget the pages no longer ``drawn`` (by file or path; the 404 page stays; asked only when some page
+        failed, as a reload without a failure, the usual one, has no use for it); the problems not told before."""
+        if self.by_page:
+            shown = drawn()
+            self.by_page = {what: f for what, f in self.by_page.items() if not what[1] or what[1] in shown}
         new, self._told = self.by_page.keys() - self._told, set(self.by_page)
         return [problem for what, problem in self._problems() if what in new]
 

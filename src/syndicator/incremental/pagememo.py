@@ -185,7 +185,7 @@ class PageMemo:
             self.last = Pages(by_path, self.not_found)
         if len(self._excerpts) > 2 * len(catalog.posts) + 100:
             self._excerpts = {p: e for p, e in self._excerpts.items() if catalog.by_slug.get(p.slug) is p}
-        for problem in renderer.failed.settle({post.path for post in catalog.with_pages} | by_path.keys()):
+        for problem in renderer.failed.settle(lambda: {post.path for post in catalog.with_pages} | by_path.keys()):
             logger.warning("theme failed path=%s line=%s reason=%s", problem.path, problem.line, problem.message)
         return self.last
 
