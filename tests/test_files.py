@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 
 from syndicator.incremental.gzip import compress
+from syndicator.incremental.gzip import kept_twins
 from syndicator.store.files import OutputError
 from syndicator.store.files import Replaced
-from syndicator.store.files import kept_twins
 from syndicator.store.files import prune
+from syndicator.store.files import read_twins
 from syndicator.store.files import remove_temps
 from syndicator.store.files import target
 from syndicator.store.files import write_atomic
@@ -127,16 +128,21 @@ def test_a_new_file_keeps_nothing_and_release_removes_only_the_names_it_made(tmp
 
 def test_a_gzip_twin_of_the_same_bytes_is_kept_as_it_is_on_disk(tmp_path: Path) -> None:
     """Another deflate stream of the very bytes (zlib's, where ours is ISA-L's): the twin on disk is kept; of other
-    bytes, or damaged under the same CRC-32 and size, the new one is taken."""
+    bytes, or damaged under the same CRC-32 and size, the new one is taken. A twin already known is not read again."""
     body = b"<feed>" + b"an entry " * 500 + b"</feed>"
     theirs = gzip.compress(body, mtime=0)
     ours = compress(body)
     assert theirs != ours and theirs[-8:] == ours[-8:]
     (tmp_path / "all.atom.gz").write_bytes(theirs)
-    assert kept_twins(tmp_path, {"all.atom": ours}, {"all.atom": body}, {}) == {"all.atom": theirs}
+    on_disk = read_twins(tmp_path, ["all.atom", "none.atom"], {})
+    assert on_disk == {"all.atom.gz": theirs}
+    assert kept_twins({"all.atom": ours}, {"all.atom": body}, on_disk) == {"all.atom": theirs}
     other = body.replace(b"an entry", b"AN ENTRY")
-    assert kept_twins(tmp_path, {"all.atom": compress(other)}, {"all.atom": other}, {}) == {"all.atom": compress(other)}
+    assert kept_twins({"all.atom": compress(other)}, {"all.atom": other}, on_disk) == {"all.atom": compress(other)}
     damaged = theirs[:20] + bytes([theirs[20] ^ 0xFF]) + theirs[21:]
     (tmp_path / "all.atom.gz").write_bytes(damaged)
-    assert kept_twins(tmp_path, {"all.atom": ours}, {"all.atom": body}, {}) == {"all.atom": ours}
-    assert kept_twins(tmp_path, {"all.atom": ours}, {"all.atom": body}, {"all.atom.gz": theirs}) == {"all.atom": theirs}
+    assert kept_twins({"all.atom": ours}, {"all.atom": body}, read_twins(tmp_path, ["all.atom"], {})) == {
+        "all.atom": ours
+    }
+    known = read_twins(tmp_path, ["all.atom"], {"all.atom.gz": theirs})  # known: the damaged file is not read
+    assert kept_twins({"all.atom": ours}, {"all.atom": body}, known) == {"all.atom": theirs}

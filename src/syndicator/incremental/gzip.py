@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import struct
 import threading
+import zlib
 from collections import OrderedDict
 from collections.abc import Mapping
 from collections.abc import Sequence
@@ -35,6 +36,27 @@ def _deflate_segment(data: bytes) -> bytes:
     """Raw deflate of data, flushed to a byte boundary without ending the stream: segments can be joined."""
     compressor = isal_zlib.compressobj(GZIP_LEVEL, isal_zlib.DEFLATED, -15)
     return compressor.compress(data) + compressor.flush(isal_zlib.Z_SYNC_FLUSH)
+
+
+def kept_twins(
+    zipped: Mapping[str, bytes], plain: Mapping[str, bytes], on_disk: Mapping[str, bytes]
+) -> dict[str, bytes]:
+    """Each gzip twin (by its file's path), or the one on disk (``on_disk``: by ``<path>.gz``) when that holds these
+    very bytes: a deflate stream need not come out the same from one run to the next, and a file whose bytes did not
+    change stays byte-identical, its twin too (rewritten, its ETag would change for every cache)."""
+    kept = dict(zipped)
+    for path, twin in zipped.items():
+        old = on_disk.get(f"{path}.gz")
+        if old and old != twin and old[-8:] == twin[-8:] and _inflated(old) == plain[path]:
+            kept[path] = old  # the same CRC-32 and size, and inflated the same bytes
+    return kept
+
+
+def _inflated(gzipped: bytes) -> bytes | None:
+    try:
+        return zlib.decompress(gzipped, 31)
+    except zlib.error:
+        return None
 
 
 class Compressor:

@@ -27,6 +27,7 @@ from syndicator.incremental.changes import Plan
 from syndicator.incremental.forked import Forked
 from syndicator.incremental.forked import can_fork
 from syndicator.incremental.gzip import Compressor
+from syndicator.incremental.gzip import kept_twins
 from syndicator.incremental.memo import EntryMemo
 from syndicator.served import Served
 from syndicator.served import etag_of
@@ -34,7 +35,7 @@ from syndicator.service.output import HeldFiles
 from syndicator.service.output import Output
 from syndicator.store.claim import claim
 from syndicator.store.files import Replaced
-from syndicator.store.files import kept_twins
+from syndicator.store.files import read_twins
 from syndicator.store.files import write_changed
 from syndicator.store.records import FeedRecord
 
@@ -89,7 +90,8 @@ class FeedWriter:
         self, fresh: dict[str, bytes], parts: dict[str, list[bytes]], known: Mapping[str, bytes]
     ) -> Written:
         """gzip, hash and write rendered files (those whose bytes changed); ``parts``: of those with a gzip twin."""
-        zipped = kept_twins(self.settings.output_dir, self.compressor.all(parts), fresh, known)
+        known = read_twins(self.settings.output_dir, parts, known)  # read once: write_changed reads none again
+        zipped = kept_twins(self.compressor.all(parts), fresh, known)
         etags = {path: etag_of(body) for path, body in fresh.items()}
         files = {**fresh, **{f"{p}.gz": z for p, z in zipped.items()}}
         states, changed = write_changed(self.settings.output_dir, files, known, self.folders, self.replaced)

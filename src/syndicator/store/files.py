@@ -20,7 +20,6 @@ import secrets
 import stat
 import tempfile
 import threading
-import zlib
 from collections.abc import Collection
 from collections.abc import Iterable
 from collections.abc import Iterator
@@ -253,25 +252,14 @@ def state_of(file: Path | str) -> FileState | None:
         return None
 
 
-def kept_twins(
-    out_dir: Path, zipped: Mapping[str, bytes], plain: Mapping[str, bytes], known: Mapping[str, bytes]
-) -> dict[str, bytes]:
-    """Each gzip twin (by its file's path), or the one on disk when that holds these very bytes: a deflate stream
-    need not come out the same from one run to the next, and a file whose bytes did not change stays byte-identical,
-    its twin too (rewritten, its ETag would change for every cache). ``known``: bytes known to be on disk."""
-    root, kept, inside = out_dir.resolve(), dict(zipped), dict[Path, bool]()
-    for path, twin in zipped.items():
-        on_disk = known.get(f"{path}.gz") or _read(_target(root, f"{path}.gz", inside))
-        if on_disk and on_disk != twin and on_disk[-8:] == twin[-8:] and _inflated(on_disk) == plain[path]:
-            kept[path] = on_disk  # the same CRC-32 and size, and inflated the same bytes
-    return kept
-
-
-def _inflated(gzipped: bytes) -> bytes | None:
-    try:
-        return zlib.decompress(gzipped, 31)
-    except zlib.error:
-        return None
+def read_twins(out_dir: Path, paths: Iterable[str], known: Mapping[str, bytes]) -> dict[str, bytes]:
+    """``known`` with the gzip twins on disk of these files (``<path>.gz``) it does not hold, read once: given to
+    ``write_changed`` as known, they are not read again."""
+    root, found, inside = out_dir.resolve(), dict(known), dict[Path, bool]()
+    for path in paths:
+        if f"{path}.gz" not in found and (on_disk := _read(_target(root, f"{path}.gz", inside))) is not None:
+            found[f"{path}.gz"] = on_disk
+    return found
 
 
 def write_changed(
