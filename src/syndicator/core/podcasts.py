@@ -137,10 +137,11 @@ def show_problems(settings: Settings, facts: Facts) -> list[LoadProblem]:
             fault = _category_fault(category, sub)
             if fault is not None:
                 warn("categories", f"{fault} ({APPLE_CATEGORIES_PAGE}); left out")
-        if show.image and (fault := artwork_name_fault(show.image)) is not None:
-            warn("image", f"{fault} ({APPLE_ARTWORK_PAGE}); left out of itunes:image")
-        found = facts(artwork_path(show)) if artwork_path(show) else None
-        if found is not None and not found.width and artwork_name_fault(show.image) is None:
+        named = artwork_name_fault(show.image) if show.image else None
+        if named is not None:
+            warn("image", f"{named} ({APPLE_ARTWORK_PAGE}); left out of itunes:image")
+        found = facts(local) if (local := artwork_path(show)) else None
+        if found is not None and not found.width and named is None:
             warn("image", f"{show.image} cannot be read as a JPEG or PNG image ({APPLE_ARTWORK_PAGE})")
         elif found is not None and (fault := artwork_size_fault(found.width, found.height)) is not None:
             warn("image", f"{show.image} {fault} ({APPLE_ARTWORK_PAGE})")
