@@ -392,9 +392,9 @@ def load_settings(
             values[setting.name] = base / value if value else None  # only theme_dir may be empty (its default)
     try:
         settings = Settings(**values)
-    except ConfigError as exc:  # "<setting>: why": where that setting was given
-        name = str(exc).partition(":")[0]
-        where = f"environment: {ENV_PREFIX}{name.upper()}" if name in given else located(str(path), lines, "", name)
-        raise ConfigError(f"{where}: {exc}" if where != str(path) else str(exc)) from None
+    except ConfigError as exc:  # "<setting>: why": where that setting was given (a default's: nowhere)
+        line = lines.get(("", name := str(exc).partition(":")[0]))
+        where = f"environment: {ENV_PREFIX}{name.upper()}" if name in given else f"{path}:{line}" if line else ""
+        raise ConfigError(f"{where}: {exc}" if where else str(exc)) from None
     check_folders(settings.posts_dir, settings.output_dir, settings.state_dir)
     return settings
