@@ -68,6 +68,27 @@ def test_check_lists_problems_and_exits_1(
     assert result.stderr == f"2 problem(s) in {tmp_path / 'posts'}\n"  # no partner asked about: none named
 
 
+def test_a_taken_slug_id_or_path_is_said_on_its_line(
+    run: Callable[..., object], write_post: Callable[..., Path]
+) -> None:
+    """The second post to use a slug, an id or a page's path is named at the line giving it, where the reader of
+    the message would change it (a slug from the file's name has no line: line 1)."""
+    write_post("a.md", text="---\ntitle: A\ndate: 2025-01-01\nslug: same\nid: urn:x:one\n---\nA\n")
+    write_post("b.md", text="---\ntitle: B\ndate: 2025-01-02\ncategories: [C]\n\nslug: same\n---\nB\n")
+    write_post("c.md", text="---\ntitle: C\ndate: 2025-01-03\ntags: [T]\nid: urn:x:one\n---\nC\n")
+    write_post("same.md", text="---\ntitle: D\ndate: 2025-01-04\n---\nD\n")
+    write_post("e.md", text="---\ntitle: E\ntype: page\npath: /about/\ndate: 2025-01-05\n---\nE\n")
+    write_post("f.md", text="---\ntitle: F\ndate: 2025-01-06\ntype: page\n\n\npath: about\n---\nF\n")
+    result = run("check")
+    assert result.exit_code == 1
+    assert sorted(result.stdout.splitlines()) == [
+        "posts/b.md:6: slug 'same' is already used by posts/a.md",
+        "posts/c.md:5: id 'urn:x:one' is already used by posts/a.md",
+        "posts/f.md:7: path '/about/' is already used by posts/e.md",
+        "posts/same.md:1: slug 'same' is already used by posts/a.md",
+    ]
+
+
 def test_check_clean_posts_exits_0(run: Callable[..., object], write_post: Callable[..., Path]) -> None:
     """No problem: exit 0."""
     write_post("good.md", title="Good")

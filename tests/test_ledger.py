@@ -92,10 +92,11 @@ def test_check_warns_before_an_edit_changes_a_published_id(
     runner = CliRunner()
     write_post("a.md", title="A", id="urn:one")
     assert runner.invoke(cli, ["build"]).exit_code == 0
-    write_post("a.md", title="A", id="urn:two")
+    edited = write_post("a.md", title="A", id="urn:two")
     result = runner.invoke(cli, ["check"])
     assert result.exit_code == 1
-    assert "posts/a.md:1: warning: id changes from published 'urn:one' to 'urn:two'" in result.stdout
+    line = edited.read_text().splitlines().index("id: urn:two") + 1  # said on the line of the id
+    assert f"posts/a.md:{line}: warning: id changes from published 'urn:one' to 'urn:two'" in result.stdout
 
 
 def test_corrupt_ledger_is_rebuilt_with_a_warning(settings: Settings, write_post: Callable[..., Path]) -> None:

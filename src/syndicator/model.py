@@ -20,6 +20,7 @@ from syndicator.digest import stable_hash
 
 T = TypeVar("T")
 VISIBILITIES = ("public", "partners")  # who sees a post: everyone, or only the partner feeds
+LINED_FIELDS = ("id", "slug", "path", "categories", "tags")  # the fields whose line a post keeps (Post.line_of)
 
 
 def restored(cls: type[T], values: tuple[object, ...]) -> T:
@@ -252,9 +253,10 @@ class Post:
     assets: tuple[str, ...] = ()  # the local files it uses that exist (paths under posts_dir), once bound
     episode: Episode | None = None  # its episode fields, when it has any (see core.episode)
     page_path: str = ""  # a page (``type: page``): the URL path it is served at (``/about/``); "" for a post
+    lines: tuple[int, ...] = ()  # the file line of each of LINED_FIELDS its front matter gives (0: not given)
     _digest: str = field(init=False, repr=False, compare=False, default="")
     # In no feed or page: where its file was read from, and the problems it had.
-    _hash_exclude_: ClassVar[frozenset[str]] = frozenset({"_digest", "path", "source", "warnings"})
+    _hash_exclude_: ClassVar[frozenset[str]] = frozenset({"_digest", "lines", "path", "source", "warnings"})
 
     def __post_init__(self) -> None:
         _check_aware("date", self.date)
@@ -280,6 +282,11 @@ class Post:
     def __hash__(self) -> int:
         """Of its digest: posts are dictionary keys of the entry memo."""
         return hash(self.digest)
+
+    def line_of(self, field: str) -> int:
+        """The file line its front matter gives ``field`` on (one of LINED_FIELDS); 1 when it gives none."""
+        index = LINED_FIELDS.index(field)
+        return self.lines[index] if index < len(self.lines) and self.lines[index] else 1
 
     @property
     def is_page(self) -> bool:

@@ -71,18 +71,15 @@ class Catalog:
                 continue
             if post.is_page:
                 if post.page_path in pages:
-                    other = pages[post.page_path].path
-                    problems.append(LoadProblem(post.path, 1, f"path {post.page_path!r} is already used by {other}"))
+                    problems.append(_taken(post, "path", repr(post.page_path), pages[post.page_path]))
                 else:
                     pages[post.page_path] = post
                 continue
             if post.slug in by_slug:
-                other = by_slug[post.slug].path
-                problems.append(LoadProblem(post.path, 1, f"slug {post.slug!r} is already used by {other}"))
+                problems.append(_taken(post, "slug", repr(post.slug), by_slug[post.slug]))
                 continue
             if post.id in by_id:
-                other = by_id[post.id].path
-                problems.append(LoadProblem(post.path, 1, f"id {shown(post.id)} is already used by {other}"))
+                problems.append(_taken(post, "id", shown(post.id), by_id[post.id]))
                 continue
             by_slug[post.slug] = post
             by_id[post.id] = post
@@ -188,6 +185,11 @@ _TERMS: dict[str, Callable[[Post], tuple[Term, ...]]] = {
     "tag": attrgetter("tags"),
     "author": _author_term,
 }
+
+
+def _taken(post: Post, field: str, value: str, other: Post) -> LoadProblem:
+    """A post whose ``field`` another post already uses: a problem on that field's line."""
+    return LoadProblem(post.path, post.line_of(field), f"{field} {value} is already used by {other.path}")
 
 
 def newest_first(posts: Iterable[Post]) -> list[Post]:

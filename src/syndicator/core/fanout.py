@@ -34,4 +34,4 @@ def fan_out(catalog: Catalog) -> list[LoadProblem]:
         f"{MIN_FEEDS:,}): every category and tag is 3 feeds and a page, and posts like this one name {names} "
         f'(see the README, "Fan-out")'
     )
-    return [LoadProblem(widest.path, 1, message, fatal=False)]
+    return [LoadProblem(widest.path, widest.line_of("tags" if widest.tags else "categories"), message, fatal=False)]

@@ -100,7 +100,7 @@ def assign_ids(posts: Iterable[Post], ledger: dict[str, Record]) -> tuple[list[P
                 message = (
                     f"id changes from published {shown(record.id)} to {shown(post.id)}: readers will see a new entry"
                 )
-                warnings.append(LoadProblem(post.path, 1, message, fatal=False, private=post.private))
+                warnings.append(LoadProblem(post.path, post.line_of("id"), message, fatal=False, private=post.private))
             else:
                 post = replace(post, id=record.id)
         kept.append(post)

@@ -44,6 +44,7 @@ from syndicator.core.text import MarkdownText
 from syndicator.core.urls import default_post_id
 from syndicator.core.urls import page_path_of
 from syndicator.core.urls import post_path
+from syndicator.model import LINED_FIELDS
 from syndicator.model import NO_MEDIA
 from syndicator.model import VISIBILITIES
 from syndicator.model import Author
@@ -184,6 +185,7 @@ def _terms(field: str, names: list[str], reading: _Reading) -> tuple[Term, ...]:
 # pickles a few hundred, not 40,000 copies (and is read back a third faster); 65,536 distinct ones are kept.
 _term = functools.lru_cache(maxsize=2**16)(Term)
 _shared_author = functools.lru_cache(maxsize=2**16)(Author)
+_shared_lines = functools.lru_cache(maxsize=2**12)(tuple[int, ...])
 
 
 def parse_post(
@@ -386,4 +388,5 @@ def _build_post(meta: dict[str, Any], body: str, reading: _Reading) -> Post:
         media=media,
         episode=episode,
         page_path=page_path,
+        lines=_shared_lines(tuple(reading.line_of(field) if field in meta else 0 for field in LINED_FIELDS)),
     )

@@ -55,7 +55,7 @@ LEDGER_FILE = "ledger.json"
 LEDGER_JOURNAL_FILE = "ledger.journal"  # the lines changed since ledger.json was written whole (core.ledger)
 FOLDERS_FILE = "folders.json"  # the folders of output_dir a build created (only those may be removed)
 POSTS_CACHE_FILE = "posts.cache"
-POSTS_CACHE_VERSION = 8
+POSTS_CACHE_VERSION = 9
 PACKAGE = Path(__file__).resolve().parent.parent
 
 
