@@ -13,8 +13,10 @@ import re
 from urllib.parse import quote
 
 from flask import abort
+from flask import current_app
 from flask import redirect
 from flask import request
+from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
 from syndicator.core.assets import MEDIA_DIR
@@ -185,7 +187,21 @@ def upload(name: str) -> BaseResponse:
 
 def index_php(rest: str = "") -> BaseResponse:
     """``/index.php/…`` (WordPress's addresses without rewrite rules) and ``/index.php?…``: 301 to the same address
-    without it."""
+    without it, or straight to where that address moved (an old permalink, a query form): one hop, not two."""
+    while rest == "index.php" or rest.startswith("index.php/"):  # /index.php/index.php/…, in one hop too
+        rest = rest.removeprefix("index.php").removeprefix("/")
     path = "/" + quote(rest)
     query = quote(request.query_string.decode("latin-1"), safe=_QUERY_SAFE)
-    return moved(f"{path}?{query}" if query else path)
+    return _moved_on(path, query) or moved(f"{path}?{query}" if query else path)
+
+
+def _moved_on(path: str, query: str) -> BaseResponse | None:
+    """The 301 the app's views answer a GET of ``path?query`` with, asked within this request; None for any other
+    answer (a page or a file served, an error), which the address itself then gives."""
+    app = current_app
+    with app.test_request_context(path, query_string=query):  # the same app context: the same snapshot
+        try:
+            answer = app.make_response(app.preprocess_request() or app.dispatch_request())
+        except HTTPException:
+            return None
+    return answer if answer.status_code == 301 and "Location" in answer.headers else None
