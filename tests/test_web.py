@@ -8,9 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
 from support.factories import NOW
 from support.feedcheck import check_atom
+from syndicator.cli import cli
 from syndicator.config import Settings
 from syndicator.service.build import Builder
 from syndicator.service.http.app import create_app
@@ -145,6 +147,23 @@ def test_healthz_degraded_with_problems(client: Any, builder: Any, write_post: A
     ]
     assert body["problems"][0]["path"] == "broken.md"
     assert body["posts"] == 2
+
+
+def test_healthz_lists_the_first_hundred_problems_and_counts_them_all(
+    client: Any, builder: Any, write_post: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A site of 250 broken posts: /healthz (polled by monitors) lists 100 problems and says there are 250, where it
+    sent every one each time; `check` lists all 250."""
+    for n in range(250):
+        write_post(f"broken-{n:03d}.md", text="no front matter\n")
+    builder.reload(NOW)
+    body = client.get("/healthz").get_json()
+    assert body["status"] == "degraded" and body["problems_total"] == 250
+    assert [p["path"] for p in body["problems"]] == [f"broken-{n:03d}.md" for n in range(100)]
+    assert body["gone"] == [] and body["gone_total"] == 0
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["check"])
+    assert len([line for line in result.stdout.splitlines() if "broken-" in line]) == 250
 
 
 def test_pages(client: Any) -> None:

@@ -27,6 +27,8 @@ from syndicator.service.http import context
 from syndicator.service.http.pages import answer_page
 from syndicator.store.templates import theme_static
 
+MAX_LISTED = 100  # problems and gone feeds /healthz lists at most (a monitor polls it; with ``<key>_total``)
+
 
 def static_file(filename: str) -> BaseResponse:
     """A file of theme_dir's static/ folder, else of the package's: the pages' stylesheet and icon, the feeds'."""
@@ -132,6 +134,9 @@ def healthz() -> Response:
         body["fediverse"] = shared.federation.counts()
     if shared.following is not None:
         body["email"] = {"queued": shared.following.outbox.waiting()}  # a count: never an address
+    for key in ("problems", "gone"):  # the first of a long list, and how long it is (`check` lists every problem)
+        if key in body:
+            body[f"{key}_total"], body[key] = len(body[key]), body[key][:MAX_LISTED]
     response = jsonify(body)
     response.headers["Cache-Control"] = "no-store"
     return response
