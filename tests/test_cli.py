@@ -89,6 +89,21 @@ def test_a_taken_slug_id_or_path_is_said_on_its_line(
     ]
 
 
+def test_check_says_where_its_problems_are(
+    run: Callable[..., object], write_post: Callable[..., Path], tmp_path: Path
+) -> None:
+    """A problem in the config file is counted there, not in posts_dir; problems in both places, each counted."""
+    write_post("a.md", text="---\ntitle: A\ndate: 2025-01-01\ncategories: [Old]\n---\nA\n")
+    (tmp_path / "syndicator.toml").write_text('[redirects.category]\nold = "new"\n')
+    result = run("check")
+    assert result.exit_code == 1
+    assert result.stdout.startswith("syndicator.toml:2: warning: redirects.category: 'old' is a live category's")
+    assert result.stderr == "1 problem(s) in syndicator.toml\n"
+    write_post("b.md", text="---\ntitle: B\n---\n")
+    result = run("check")
+    assert result.stderr == f"2 problem(s): 1 in {tmp_path / 'posts'}, 1 in syndicator.toml\n"
+
+
 def test_check_clean_posts_exits_0(run: Callable[..., object], write_post: Callable[..., Path]) -> None:
     """No problem: exit 0."""
     write_post("good.md", title="Good")

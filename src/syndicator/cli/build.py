@@ -6,6 +6,8 @@ import logging
 import signal
 import sys
 import time
+from collections import Counter
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -265,9 +267,20 @@ def check(config: str | None, partner: str | None) -> None:
         click.echo(str(shortfall))
     if problems or any(s.rule.required for s in shortfalls):
         for_partner = f", {len(shortfalls)} for {partner}" if partner else ""
-        click.echo(f"{len(problems)} problem(s) in {settings.posts_dir}{for_partner}", err=True)
+        click.echo(f"{len(problems)} problem(s){_where(problems, settings)}{for_partner}", err=True)
         sys.exit(1)
     click.echo(f"{len(published.loaded)} posts, no problems", err=True)
+
+
+def _where(problems: list[LoadProblem], settings: Settings) -> str:
+    """Where the problems are: `` in <posts_dir>``, `` in <the config file>``, or each place with its count."""
+    inside = settings.posts_dir.resolve()
+    places = Counter(
+        str(settings.posts_dir) if Path(p.path).resolve().is_relative_to(inside) else p.path for p in problems
+    )
+    if len(places) <= 1:
+        return "".join(f" in {place}" for place in places)
+    return ": " + ", ".join(f"{count} in {place}" for place, count in places.items())
 
 
 def _shortfalls(partner: str, published: Published, settings: Settings, facts: Facts) -> list[Shortfall]:
