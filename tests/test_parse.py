@@ -188,6 +188,20 @@ def test_xml_illegal_characters_are_stripped_with_a_warning(settings: Settings) 
     assert {w.line for w in post.warnings} == {2, 5}
 
 
+def test_a_name_with_a_comma_where_a_list_was_likely_meant_is_a_warning(settings: Settings) -> None:
+    """`tags: rivers, towns` is one tag to YAML (as Pelican's and WordPress's habits would split it, most likely two
+    were meant): published as written, with a warning on its line that says how to write two; a list is silent."""
+    text = "---\ntitle: T\ndate: 2025-01-01\ncategories: Politics, Law\ntags: rivers, towns\n---\nB\n"
+    post = parse(settings, text)
+    assert [c.name for c in post.categories] == ["Politics, Law"] and [t.name for t in post.tags] == ["rivers, towns"]
+    assert [(w.line, w.message, w.fatal) for w in post.warnings] == [
+        (4, "categories is one name, 'Politics, Law': for several, write a list: [Politics, Law]", False),
+        (5, "tags is one name, 'rivers, towns': for several, write a list: [rivers, towns]", False),
+    ]
+    listed = parse(settings, '---\ntitle: T\ndate: 2025-01-01\ncategories: ["Politics, Law"]\ntags: [a, b]\n---\n')
+    assert not listed.warnings and [c.name for c in listed.categories] == ["Politics, Law"]
+
+
 def test_yaml_alias_bomb_is_rejected_quickly(settings: Settings) -> None:
     """A billion-laughs alias bomb in categories is a problem, not a hang: refused before any value is built."""
     bomb = "\n".join(

@@ -283,6 +283,9 @@ def _author(value: Any, reading: _Reading) -> Author:
 
 
 def _categories_and_tags(meta: dict[str, Any], reading: _Reading) -> tuple[tuple[Term, ...], tuple[Term, ...]]:
+    for key in ("categories", "tags"):  # `tags: a, b` is one name to YAML: most likely two were meant
+        if isinstance(value := meta.get(key), str) and "," in value:
+            reading.note(key, f"{key} is one name, {shown(value)}: for several, write a list: [{value}]")
     categories = _terms("categories", _names("categories", meta.get("categories")), reading)
     tags = _terms("tags", _names("tags", meta.get("tags")), reading)
     if len(categories) + len(tags) > MAX_TERMS:
