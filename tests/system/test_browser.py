@@ -203,7 +203,32 @@ def test_an_imported_wordpress_site_shows_its_images_and_plays_its_audio(
     ).json_value()
     source, duration, ok = audio
     assert ok and duration > 0.5 and source.endswith("/feeds/media/uploads/2023/04/episode-1.mp3")
+    assert page.locator("audio").count() == 1  # the body's player: no second one for its enclosure
     assert server.get("/feeds/media/uploads/2023/04/episode-1.mp3").content == EPISODE_MP3.read_bytes()
+    page.close()
+
+
+def test_an_episode_page_plays_its_audio(browser: Any, start_server: Callable[..., Any], tmp_path: Path) -> None:
+    """A podcast episode whose audio is named in `enclosures:` alone (the README's example: LAME's MP3, FFmpeg's M4A,
+    a file on another host) has a player on its page, as a podcast's site shows one, and a link to the file."""
+    from support.podcastsite import write_radio
+
+    write_radio(tmp_path)
+    server = start_server(tmp_path)
+    page = browser.new_page(viewport={"width": 390, "height": 800})
+    page.goto(server.url + "/posts/khorog/", wait_until="load")
+    assert page.locator("audio").count() == 1
+    audio = page.wait_for_function(
+        "() => { const a = document.querySelector('audio'); a.preload = 'metadata'; return a.readyState >= 1 && "
+        "[a.currentSrc, a.duration, !a.error] }",
+        timeout=20_000,
+    ).json_value()
+    source, duration, ok = audio
+    assert ok and source == server.url + "/feeds/media/khorog/khorog.mp3" and 64 < duration < 66
+    assert page.get_by_role("link", name="khorog.mp3").get_attribute("href") == source
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # the player fits a phone
+    page.goto(server.url + "/posts/ishkashim/", wait_until="load")
+    assert page.locator("audio").get_attribute("src") == "https://cdn.example.net/ishkashim.mp3"
     page.close()
 
 
