@@ -202,6 +202,14 @@ def test_a_name_with_a_comma_where_a_list_was_likely_meant_is_a_warning(settings
     assert not listed.warnings and [c.name for c in listed.categories] == ["Politics, Law"]
 
 
+def test_a_title_written_over_several_lines_is_one_line(settings: Settings) -> None:
+    """A YAML block title keeps its line breaks in the value; a title is one line wherever it is shown (a feed
+    reader's list, a toot's name, a mail's subject, a page's heading), so its lines are joined by a space."""
+    post = parse(settings, "---\ntitle: |\n  Two\n    lines\n\n  and more\ndate: 2025-01-01\n---\nB\n")
+    assert post.title == "Two lines and more"
+    assert parse(settings, "---\ntitle: 'A\u2028B  C'\ndate: 2025-01-01\n---\n").title == "A B  C"
+
+
 def test_yaml_alias_bomb_is_rejected_quickly(settings: Settings) -> None:
     """A billion-laughs alias bomb in categories is a problem, not a hang: refused before any value is built."""
     bomb = "\n".join(

@@ -237,7 +237,8 @@ def _parse_post(
 def _title_and_dates(meta: dict[str, Any], reading: _Reading) -> tuple[str, datetime, datetime]:
     if "title" not in meta:
         raise _Invalid("title", "title is missing")
-    title = reading.clean("title", _text("title", meta["title"], required=True)).strip()
+    title = reading.clean("title", _text("title", meta["title"], required=True))
+    title = " ".join(filter(None, (line.strip() for line in title.splitlines())))  # one line, in every format
     if not title:
         raise _Invalid("title", "title is empty once XML-illegal characters are removed")
     if "date" not in meta or meta["date"] is None:
