@@ -44,6 +44,17 @@ def distinct_pixel_bytes(png: bytes) -> int:
     return len(set(zlib.decompress(data)))
 
 
+def loaded_audio(page: Any) -> tuple[str, float, bool]:
+    """The page's first player once the browser has read its file's length (asked to, if it preloads nothing):
+    the file it chose, its duration in seconds, and whether it loaded without an error."""
+    source, duration, ok = page.wait_for_function(
+        "() => { const a = document.querySelector('audio'); if (!a) return false; a.preload = 'metadata'; "
+        "return a.readyState >= 1 && a.duration > 0 && [a.currentSrc, a.duration, !a.error] }",
+        timeout=20_000,
+    ).json_value()
+    return source, duration, ok
+
+
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
     """One headless Chromium for this file's tests (each test has contexts of its own: see ``browser``)."""
@@ -196,12 +207,7 @@ def test_an_imported_wordpress_site_shows_its_images_and_plays_its_audio(
     assert sizes and all(done and width > 0 and height > 0 for done, width, height in sizes), sizes
     assert [1024, 683] in [size[1:] for size in sizes]  # the old site's photo, at its own size
     page.goto(items["Episode one: the road east"]["url"], wait_until="load")
-    audio = page.wait_for_function(
-        "() => { const a = document.querySelector('audio'); return a && a.readyState >= 1 && a.duration > 0 && "
-        "[a.currentSrc, a.duration, !a.error] }",
-        timeout=20_000,
-    ).json_value()
-    source, duration, ok = audio
+    source, duration, ok = loaded_audio(page)
     assert ok and duration > 0.5 and source.endswith("/feeds/media/uploads/2023/04/episode-1.mp3")
     assert page.locator("audio").count() == 1  # the body's player: no second one for its enclosure
     assert server.get("/feeds/media/uploads/2023/04/episode-1.mp3").content == EPISODE_MP3.read_bytes()
@@ -218,12 +224,7 @@ def test_an_episode_page_plays_its_audio(browser: Any, start_server: Callable[..
     page = browser.new_page(viewport={"width": 390, "height": 800})
     page.goto(server.url + "/posts/khorog/", wait_until="load")
     assert page.locator("audio").count() == 1
-    audio = page.wait_for_function(
-        "() => { const a = document.querySelector('audio'); a.preload = 'metadata'; return a.readyState >= 1 && "
-        "[a.currentSrc, a.duration, !a.error] }",
-        timeout=20_000,
-    ).json_value()
-    source, duration, ok = audio
+    source, duration, ok = loaded_audio(page)
     assert ok and source == server.url + "/feeds/media/khorog/khorog.mp3" and 64 < duration < 66
     assert page.get_by_role("link", name="khorog.mp3").get_attribute("href") == source
     assert page.evaluate("document.documentElement.scrollWidth") <= 390  # the player fits a phone
