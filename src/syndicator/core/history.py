@@ -17,7 +17,7 @@ from datetime import datetime
 from datetime import timedelta
 
 from syndicator.core.ledger import Record
-from syndicator.core.ledger import words_of
+from syndicator.core.ledger import same_words
 from syndicator.model import Departed
 from syndicator.model import Post
 from syndicator.model import Tombstone
@@ -61,7 +61,7 @@ def dated_edits(posts: Iterable[Post], ledger: Mapping[str, Record], now: dateti
             post = replace(post, updated=max(post.updated, seen_at(now)))
         elif record_ is not None and record_.content and record_.updated and not post.draft:
             recorded = datetime.fromisoformat(record_.updated)
-            if record_.content != words_of(post):
+            if not same_words(record_.content, post):
                 if post.updated <= recorded:  # edited, and the front matter does not say when: now
                     post = replace(post, updated=max(seen_at(now), post.date))
             elif recorded > post.updated:

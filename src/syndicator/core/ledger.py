@@ -152,6 +152,15 @@ def words_of(post: Post) -> str:
     return digest_text(post.title, str(words if words is not None else post.text.key))
 
 
+def same_words(content: str, post: Post) -> bool:
+    """Whether a record's ``content`` is the post's words: as a reader tells them apart, or byte for byte as its
+    file has them (what a record made before line endings and trailing spaces were set aside holds)."""
+    if content == words_of(post):
+        return True
+    written = getattr(post.text, "written_key", "")
+    return bool(written) and content == digest_text(post.title, written)
+
+
 def redirects(ledger: dict[str, Record]) -> dict[str, str]:
     """Old slug -> current slug, for every slug a file had before (unless another post now has it)."""
     current = {record.slug for record in ledger.values()}

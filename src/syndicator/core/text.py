@@ -14,7 +14,32 @@ from syndicator.core.assets import media_tags
 from syndicator.core.markup import Sanitizer
 from syndicator.core.markup import render_markdown
 from syndicator.core.summary import summary_html
+from syndicator.digest import digest
 from syndicator.digest import digest_text
+
+
+def as_read(data: bytes) -> bytes:
+    """Markdown's bytes as far as a reader can tell them apart: LF line endings, no blank line before or after, and
+    no spaces or tabs at a line's end but the two that break a line (before a line that is not blank)."""
+    if b"\r" in data:
+        data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    if b" \n" in data or b"\t\n" in data or data.endswith((b" ", b"\t")):
+        lines = data.split(b"\n")
+        kept = []
+        for number, line in enumerate(lines):
+            text = line.rstrip(b" \t")
+            breaks = line[len(text) :].endswith(b"  ") and number + 1 < len(lines) and lines[number + 1].strip()
+            kept.append(text + b"  " if text and breaks else text)
+        data = b"\n".join(kept)
+    return data.strip(b"\n")
+
+
+def words_digests(content_md: str, summary: str) -> tuple[str, str]:
+    """The digest of what the author wrote as a reader tells it apart (an edit changes it; line endings, trailing
+    spaces, blank lines around it do not), and the digest of it byte for byte (``digest_text``) when that differs."""
+    content, short = content_md.encode("utf-8", "surrogatepass"), summary.encode("utf-8", "surrogatepass")
+    written, read = content + b"\0" + short, b"\n" + as_read(content) + b"\n\0" + as_read(short)
+    return (digest(read), "") if read == written else (digest(read), digest(written))
 
 
 class MarkdownText:
@@ -34,7 +59,7 @@ class MarkdownText:
     the body's images, audio and video in ``embeds`` (tag, URL, alt or type).
     """
 
-    __slots__ = ("_html_z", "_source", "_summary", "embeds", "key", "refs", "words_key")
+    __slots__ = ("_html_z", "_source", "_summary", "embeds", "key", "refs", "words_key", "written_key")
 
     def __init__(
         self,
@@ -62,7 +87,9 @@ class MarkdownText:
             summary_words,
             files,
         )
-        self.words_key = digest_text(content_md, summary)  # what the author wrote: an edit changes it, a move does not
+        # What the author wrote as a reader tells it apart: an edit changes it; a move, line endings, trailing spaces
+        # do not. ``written_key``: the digest of the bytes as they are, when that differs (what ledgers recorded once).
+        self.words_key, self.written_key = words_digests(content_md, summary)
         self._html_z = b""
         self._summary = ""
         self.refs: tuple[tuple[str, str], ...] = ()
@@ -96,12 +123,12 @@ class MarkdownText:
 
     def __getstate__(self) -> tuple[object, ...]:
         source = self._source  # read first: None only once _render set the rest (it may run while this is pickled)
-        return (self._html_z, self._summary, source, self.key, self.refs, self.embeds, self.words_key)
+        return (self._html_z, self._summary, source, self.key, self.refs, self.embeds, self.words_key, self.written_key)
 
     def __setstate__(self, state: tuple[object, ...]) -> None:
-        html_z, summary, source, key, refs, embeds, words = state
+        html_z, summary, source, key, refs, embeds, words, written = state
         self._html_z, self._summary, self._source, self.key = html_z, summary, source, key  # type: ignore[assignment]
-        self.refs, self.embeds, self.words_key = refs, embeds, words  # type: ignore[assignment]
+        self.refs, self.embeds, self.words_key, self.written_key = refs, embeds, words, written  # type: ignore[assignment]
 
     @property
     def rendered(self) -> bool:
