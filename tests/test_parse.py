@@ -12,6 +12,7 @@ import pytest
 
 from support.factories import post_text
 from syndicator.config import Settings
+from syndicator.core.conflicts import CONFLICT
 from syndicator.core.parse import decode_post
 from syndicator.core.parse import parse_post
 from syndicator.core.slugs import default_slug
@@ -208,6 +209,22 @@ def test_a_title_written_over_several_lines_is_one_line(settings: Settings) -> N
     post = parse(settings, "---\ntitle: |\n  Two\n    lines\n\n  and more\ndate: 2025-01-01\n---\nB\n")
     assert post.title == "Two lines and more"
     assert parse(settings, "---\ntitle: 'A\u2028B  C'\ndate: 2025-01-01\n---\n").title == "A B  C"
+
+
+CONFLICTED = "<<<<<<< HEAD\nThe pass opens in June.\n=======\nThe pass opens in July.\n>>>>>>> 3f2c1a9\n"
+
+
+def test_a_merge_left_unfinished_is_a_problem_on_its_first_marker(settings: Settings) -> None:
+    """Git's conflict markers in the body (a `git pull` that stopped on a conflict) or in the front matter: the file is
+    a problem on the `<<<<<<<` line, never published with the markers as headings and quotes; a post about git
+    showing them in fenced code, or a line of seven `=` alone, is published."""
+    head = "---\ntitle: T\ndate: 2025-01-01\n---\n\nIntro.\n\n"
+    found = problem(settings, head + CONFLICTED)
+    assert (found.line, found.message) == (8, CONFLICT)
+    front = "---\ntitle: T\n<<<<<<< HEAD\ndate: 2025-01-01\n=======\ndate: 2025-01-02\n>>>>>>> main\n---\nB\n"
+    assert (problem(settings, front).line, problem(settings, front).message) == (3, CONFLICT)
+    shown_in_code = head + "```\n" + CONFLICTED + "```\n\nThen =======\n\n=======\n"
+    assert "&gt;" * 7 + " 3f2c1a9" in parse(settings, shown_in_code).content_html
 
 
 def test_yaml_alias_bomb_is_rejected_quickly(settings: Settings) -> None:

@@ -19,6 +19,8 @@ from frontmatter.default_handlers import YAMLHandler
 from yaml.constructor import ConstructorError
 from yaml.constructor import SafeConstructor
 
+from syndicator.core.conflicts import CONFLICT
+from syndicator.core.conflicts import conflict_line
 from syndicator.model import LoadProblem
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?\r?\n)?---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
@@ -249,6 +251,9 @@ def split_front_matter(text: str, path: str) -> FrontMatter | LoadProblem:
         return LoadProblem(path, 1, "empty file")
     if not HANDLER.detect(text):
         return LoadProblem(path, 1, "no front matter: the file must start with a '---' line and a YAML block")
+    conflict = conflict_line(text)
+    if conflict is not None:
+        return LoadProblem(path, conflict, CONFLICT)
     try:
         front, body = HANDLER.split(text)
     except ValueError:

@@ -16,6 +16,7 @@ import html
 import re
 from typing import Protocol
 
+from syndicator.core.fences import outside_fences
 from syndicator.core.markup import first_paragraph
 from syndicator.core.markup import plain_text
 from syndicator.core.markup import truncate_html_words
@@ -24,7 +25,6 @@ from syndicator.core.markup import without_ids
 DESCRIPTION_CHARACTERS = 300  # og:description and the JSON-LD description: the summary's text, cut here
 _CONTINUE = re.compile(r"continue reading\s*(?:→|»|\.\.\.|…)?", re.IGNORECASE)
 _MORE = re.compile(r"<!--\s*more\s*-->", re.IGNORECASE)
-_FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
 
 
 class Render(Protocol):
@@ -50,23 +50,13 @@ def split_excerpt(body: str) -> tuple[str, str] | None:
     case, optionally followed by an arrow or an ellipsis), or a ``<!--more-->``
     comment anywhere outside a fenced code block. None when there is none.
     """
-    fence = ""
-    offset = 0
-    for line in body.splitlines(keepends=True):
-        opening = _FENCE.match(line)
-        if fence:
-            if opening and opening.group(1)[0] == fence[0] and len(opening.group(1)) >= len(fence):
-                fence = ""
-        elif opening:
-            fence = opening.group(1)
-        else:
-            if _CONTINUE.fullmatch(line.strip()):
-                return body[:offset], "\n" + body[offset + len(line) :]
-            more = _MORE.search(line)
-            if more:
-                start, end = offset + more.start(), offset + more.end()
-                return body[:start], body[end:]
-        offset += len(line)
+    for offset, line in outside_fences(body):
+        if _CONTINUE.fullmatch(line.strip()):
+            return body[:offset], "\n" + body[offset + len(line) :]
+        more = _MORE.search(line)
+        if more:
+            start, end = offset + more.start(), offset + more.end()
+            return body[:start], body[end:]
     return None
 
 
