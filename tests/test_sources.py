@@ -66,10 +66,38 @@ def test_a_post_file_linking_out_is_not_read(
     builder = Builder(make_settings())
     report = builder.reload(NOW)
     assert [(p.path, p.message, p.fatal) for p in report.problems] == [
-        (str(posts_dir / "taken.md"), "a link that leads out of posts_dir: not read", True)
+        (str(posts_dir / "inside.md"), f"the same file as {posts_dir / 'kept.md'} (a link to it): {ONCE}", False),
+        (str(posts_dir / "taken.md"), "a link that leads out of posts_dir: not read", True),
     ]
     assert builder.snapshot is not None
-    assert sorted(p.title for p in builder.snapshot.catalog.posts) == ["Kept", "Kept"]
+    assert [p.title for p in builder.snapshot.catalog.posts] == ["Kept"]
+
+
+ONCE = "published once, under that name"
+
+
+def test_a_post_file_under_two_names_is_one_post(
+    make_settings: Callable[..., Settings], write_post: Callable[..., Path], posts_dir: Path
+) -> None:
+    """A link to a post file (`ln -s roads.md latest.md`, committed to git) or a hard link is the same file: one post,
+    under the name that is no link (else the first in order), where each name was an entry of its own; the other
+    name is a warning, private when the post is (a draft's name is never shown)."""
+    write_post("roads.md", title="Roads")
+    (posts_dir / "latest.md").symlink_to("roads.md")
+    write_post("draft.md", title="Secret plan", draft="true")
+    os.link(posts_dir / "draft.md", posts_dir / "also-draft.md")
+    os.link(posts_dir / "roads.md", posts_dir / "a-hard-link.md")
+    builder = Builder(make_settings())
+    report = builder.reload(NOW)
+    assert builder.snapshot is not None
+    assert [p.slug for p in builder.snapshot.catalog.posts] == ["a-hard-link"]  # no link among the two: the first
+    warned = {(Path(p.path).name, p.message.split(" (")[0], p.private) for p in report.problems}
+    assert warned == {
+        ("latest.md", f"the same file as {posts_dir / 'a-hard-link.md'}", False),
+        ("roads.md", f"the same file as {posts_dir / 'a-hard-link.md'}", False),
+        ("draft.md", f"the same file as {posts_dir / 'also-draft.md'}", True),
+    }
+    assert "Secret" not in str(report.public_problems)
 
 
 def test_a_folder_linking_out_is_not_scanned(

@@ -50,6 +50,7 @@ from syndicator.store.sources import scan
 logger = logging.getLogger(__name__)
 
 CHANGED_WHILE_READ = "file changed while it was read; it will be read again"
+SAME_FILE = "the same file as {} (a link to it): published once, under that name"
 UNSEEN = (-1, -1, -1)  # the state of a file read at the next look whatever its stat says
 UNLISTED = "this folder cannot be listed (its permissions?): its posts and files stay as last published"
 UNEXPECTED = "could not be read: an unexpected error (the log has its details); it is read again when it changes"
@@ -271,7 +272,12 @@ def _published(entries: dict[str, Entry], bound: Callable[[str, Post], Post]) ->
     """The posts to publish (each file's last good one, bound to its files, digested) and every file's problems."""
     posts: list[Post] = []
     problems: list[LoadProblem] = []
+    twins = _same_files(entries)
     for full, entry in entries.items():
+        if full in twins:  # one file is one post, under one name
+            name, kept = entry.result.path, entries[twins[full]].result.path
+            problems.append(LoadProblem(name, 1, SAME_FILE.format(kept), fatal=False, private=entry.result.private))
+            continue
         post = entry.last_good
         if post is not None and post.media is not NO_MEDIA:  # most posts name no media: no call for them
             post = bound(full, post)
@@ -283,6 +289,29 @@ def _published(entries: dict[str, Entry], bound: Callable[[str, Post], Post]) ->
             post.digest  # noqa: B018 - made now, while the post is in the cache: saved with it, never made again
             posts.append(post)
     return posts, problems
+
+
+def _same_files(entries: dict[str, Entry]) -> dict[str, str]:
+    """Each post path whose file another path names too (a symlink, a hard link) -> the path that publishes it: the
+    name that is no link, else the first in order."""
+    first: dict[int, str] = {}
+    groups: dict[int, list[str]] = {}
+    for full, entry in entries.items():
+        inode = entry.state[2]
+        if inode > 0 and (other := first.setdefault(inode, full)) != full:
+            groups.setdefault(inode, [other]).append(full)
+    twins: dict[str, str] = {}
+    for names in groups.values():
+        kept = min(names, key=lambda name: (os.path.islink(name), name))
+        twins.update((name, kept) for name in names if name != kept and _same_file(name, kept))
+    return twins
+
+
+def _same_file(one: str, other: str) -> bool:
+    try:
+        return os.path.samefile(one, other)
+    except OSError:
+        return False
 
 
 def load_all(cache: PostCache, to_load: list[Found], total: int, progress: Progress | None) -> list[Entry]:
