@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
@@ -465,3 +466,23 @@ def test_the_home_page_lists_terms_compactly(site: tuple[Builder, Any]) -> None:
         assert menu.xpath("string(./summary)").startswith("Subscribe")
         assert item.xpath("./a/@href") == item.xpath("./a[1]/@href")  # outside the menu: only the archive's link
         assert len(menu.xpath(".//a")) == 3
+
+
+def test_a_post_asked_for_in_decomposed_form_is_sent_to_its_address(
+    settings: Settings, write_post: Callable[..., Path]
+) -> None:
+    """`/posts/café/` typed or linked decomposed (as macOS spells it) answers 301 to the composed address the post
+    is at, where it was 404; both spellings read the same to a person."""
+    from urllib.parse import quote
+
+    from syndicator.service.http.app import create_app
+
+    write_post("café.md", title="Café")
+    builder = Builder(settings)
+    builder.reload(NOW)
+    client = create_app(settings, builder).test_client()
+    composed = quote("/posts/café/")
+    assert client.get(composed).status_code == 200
+    answer = client.get(quote(unicodedata.normalize("NFD", "/posts/café/")))
+    assert answer.status_code == 301 and answer.headers["Location"] == f"https://example.org{composed}"
+    assert client.get(quote("/posts/cafe\u0301s/")).status_code == 404

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 from datetime import UTC
 from datetime import datetime
@@ -225,6 +226,24 @@ def test_a_merge_left_unfinished_is_a_problem_on_its_first_marker(settings: Sett
     assert (problem(settings, front).line, problem(settings, front).message) == (3, CONFLICT)
     shown_in_code = head + "```\n" + CONFLICTED + "```\n\nThen =======\n\n=======\n"
     assert "&gt;" * 7 + " 3f2c1a9" in parse(settings, shown_in_code).content_html
+
+
+@pytest.mark.parametrize("slug", ["नमस्ते-दुनिया", "สวัสดี", "வணக்கம்", "مَرْحَبًا", "привет-мир", "안녕하세요"])
+def test_a_slug_in_its_own_script_is_used_as_written(settings: Settings, slug: str) -> None:
+    """Hindi, Thai, Tamil and vowelled Arabic write words with marks (vowel signs, harakat), URL-safe once
+    percent-encoded like any letter: such a slug is the post's, where it was refused and the post left unpublished."""
+    assert parse(settings, f"---\ntitle: T\ndate: 2025-01-01\nslug: {slug}\n---\n").slug == slug
+
+
+def test_a_decomposed_name_is_the_slug_as_typed(settings: Settings) -> None:
+    """macOS writes `café.md` decomposed (e and a combining accent): the slug is composed (NFC), as a reader types
+    and shares it, where it was `cafe` (and a decomposed Korean name kept its jamo apart: an address no one types)."""
+    decomposed = unicodedata.normalize("NFD", "café")
+    assert parse(settings, "---\ntitle: T\ndate: 2025-01-01\n---\n", f"posts/{decomposed}.md").slug == "café"
+    korean = unicodedata.normalize("NFD", "한국어")
+    assert parse(settings, "---\ntitle: T\ndate: 2025-01-01\n---\n", f"posts/{korean}.md").slug == "한국어"
+    given = f"---\ntitle: T\ndate: 2025-01-01\nslug: {decomposed}\n---\n"
+    assert parse(settings, given).slug == "café"
 
 
 def test_yaml_alias_bomb_is_rejected_quickly(settings: Settings) -> None:

@@ -35,9 +35,9 @@ from syndicator.core.media import read_media
 from syndicator.core.privacy import near_miss
 from syndicator.core.privacy import private_fields
 from syndicator.core.privacy import private_text
-from syndicator.core.slugs import SAFE_SLUG
 from syndicator.core.slugs import Slugify
 from syndicator.core.slugs import given_slug
+from syndicator.core.slugs import is_safe_slug
 from syndicator.core.slugs import text_of
 from syndicator.core.summary import sources
 from syndicator.core.text import MarkdownText
@@ -253,7 +253,7 @@ def _title_and_dates(meta: dict[str, Any], reading: _Reading) -> tuple[str, date
 def _slug(meta: dict[str, Any], reading: _Reading) -> str:
     _text("slug", meta.get("slug"))  # a slug that is no text is refused
     slug = given_slug(meta, reading.source, reading.slug_of)
-    if not SAFE_SLUG.match(slug):
+    if not is_safe_slug(slug):
         raise _Invalid("slug", f"slug {shown(slug)} is not URL-safe (try {shown(reading.slug_of(slug[:200]))})")
     if len(slug.encode()) > MAX_SLUG_BYTES:
         raise _Invalid("slug", f"slug is {len(slug.encode())} bytes long, over {MAX_SLUG_BYTES}: give a shorter slug")

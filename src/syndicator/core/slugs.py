@@ -7,6 +7,7 @@ import, which must see a publisher's own posts by the slugs they are published a
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from collections.abc import Mapping
 from pathlib import PurePosixPath
@@ -16,7 +17,7 @@ from syndicator.core.markup import slugify
 
 Slugify = Callable[[str], str]
 
-SAFE_SLUG = re.compile(r"[\w][\w.~-]*\Z")  # a slug used as it is written (else slugify makes one of it)
+_WORDS = re.compile(r"[\w][\w.~-]*\Z")  # the common case of a safe slug, matched in C
 _DATE_PREFIX = re.compile(r"^\d{4}-\d{2}-\d{2}-")
 
 
@@ -28,6 +29,18 @@ def text_of(value: Any) -> str | None:
     return str(value).strip()
 
 
+def is_safe_slug(slug: str) -> bool:
+    """Whether a slug is used as it is written (else slugify makes one of it): a letter, digit or ``_``, then those,
+    marks (the vowel signs of Hindi, Thai or Tamil, Arabic's harakat, an accent written apart), ``.``, ``~``, ``-``."""
+    if _WORDS.match(slug):
+        return True
+    return bool(slug) and _WORDS.match(slug[0]) is not None and all(map(_in_slug, slug))
+
+
+def _in_slug(character: str) -> bool:
+    return character.isalnum() or character in "_.~-" or unicodedata.category(character).startswith("M")
+
+
 def default_slug(path: str, slug_of: Slugify = slugify) -> str:
     """The slug of a post file: its name without extension and without a leading date.
 
@@ -35,10 +48,11 @@ def default_slug(path: str, slug_of: Slugify = slugify) -> str:
     """
     file = PurePosixPath(path)
     name = file.parent.name if file.stem.lower() == "index" and file.parent.name else file.stem
-    stem = _DATE_PREFIX.sub("", name)
-    return stem if SAFE_SLUG.match(stem) else slug_of(stem)
+    stem = unicodedata.normalize("NFC", _DATE_PREFIX.sub("", name))  # a name macOS wrote decomposed, as typed
+    return stem if is_safe_slug(stem) else slug_of(stem)
 
 
 def given_slug(fields: Mapping[str, Any], path: str, slug_of: Slugify = slugify) -> str:
     """The slug a post file asks for: its front matter's ``slug`` when that is text, else its file name's."""
-    return text_of(fields.get("slug")) or default_slug(path, slug_of)
+    given = text_of(fields.get("slug"))
+    return unicodedata.normalize("NFC", given) if given else default_slug(path, slug_of)

@@ -6,6 +6,7 @@ route table (``routes``) says which URL each one answers.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -69,7 +70,7 @@ def post_page(slug: str) -> BaseResponse:
     if slug not in snapshot.catalog.by_slug:
         # a slug the ledger saw change, else an old slug of the config's [redirects] post table (not an id there)
         named = None if slug.isdigit() else context.settings().redirects.get("post", slug)
-        moved_to = snapshot.redirects.get(slug) or named
+        moved_to = snapshot.redirects.get(slug) or named or unicodedata.normalize("NFC", slug)  # as macOS types it
         if moved_to is not None and moved_to in snapshot.catalog.by_slug:
             return redirect(post_path(moved_to), 301)
         abort(410 if slug in snapshot.gone.posts else 404)  # a deleted post is gone, not unknown
