@@ -104,6 +104,27 @@ def test_check_says_where_its_problems_are(
     assert result.stderr == f"2 problem(s): 1 in {tmp_path / 'posts'}, 1 in syndicator.toml\n"
 
 
+def test_names_only_their_slug_makes_one_are_a_warning(
+    run: Callable[..., object], write_post: Callable[..., Path]
+) -> None:
+    """Arabic علم ("science") and عالم ("world") both make python-slugify's `lm`, so SPEC makes them one category:
+    still so, but each spelling not shown is a warning on the newest post naming it (its categories' line); a
+    spelling that differs only by case, spaces or punctuation is the same name and says nothing."""
+    write_post("a.md", text="---\ntitle: A\ndate: 2025-01-01\ncategories: [علم]\n---\nA\n")
+    write_post("b.md", text="---\ntitle: B\ndate: 2025-01-02\n\ncategories: [عالم]\n---\nB\n")
+    write_post("c.md", text="---\ntitle: C\ndate: 2025-01-03\ncategories: [عالم]\n---\nC\n")
+    write_post("d.md", text="---\ntitle: D\ndate: 2025-01-04\ntags: [Foreign Affairs, 中文]\n---\nD\n")
+    write_post("e.md", text="---\ntitle: E\ndate: 2025-01-05\ntags: [foreign-affairs, 忠文]\n---\nE\n")
+    result = run("check")
+    assert result.exit_code == 1
+    assert sorted(result.stdout.splitlines()) == [
+        "posts/a.md:4: warning: category 'علم' is one category with 'عالم', shown so: both make the slug 'lm'"
+        " (python-slugify's Latin letters); rename one to keep them apart",
+        "posts/d.md:4: warning: tag '中文' is one tag with '忠文', shown so: both make the slug 'zhong-wen'"
+        " (python-slugify's Latin letters); rename one to keep them apart",
+    ]
+
+
 def test_check_clean_posts_exits_0(run: Callable[..., object], write_post: Callable[..., Path]) -> None:
     """No problem: exit 0."""
     write_post("good.md", title="Good")

@@ -5,6 +5,7 @@ Pure: takes the posts, ``now`` and the settings. No I/O.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -84,13 +85,17 @@ class Catalog:
             by_slug[post.slug] = post
             by_id[post.id] = post
         ordered = tuple(newest_first(by_slug.values()))
+        spellings: dict[str, list[tuple[Term, Post]]] = {kind: [] for kind in TAXONOMIES}
+        groups = {kind: group_terms(ordered, _TERMS[kind], spellings[kind]) for kind in TAXONOMIES}
+        for kind in TAXONOMIES:
+            problems += merged_names(kind, spellings[kind], groups[kind])
         return cls(
             now=now,
             posts=ordered,
             by_slug={p.slug: p for p in ordered},
-            categories=group_terms(ordered, _TERMS["category"]),
-            tags=group_terms(ordered, _TERMS["tag"]),
-            authors=group_terms(ordered, _TERMS["author"]),
+            categories=groups["category"],
+            tags=groups["tag"],
+            authors=groups["author"],
             next_publish_at=min(upcoming, default=None),
             problems=tuple(problems),
             pages=pages,
@@ -198,10 +203,15 @@ def newest_first(posts: Iterable[Post]) -> list[Post]:
     return sorted(by_slug, key=attrgetter("date"), reverse=True)
 
 
-def group_terms(posts: tuple[Post, ...], terms_of: Callable[[Post], tuple[Term, ...]]) -> dict[str, Category]:
+def group_terms(
+    posts: tuple[Post, ...],
+    terms_of: Callable[[Post], tuple[Term, ...]],
+    first_uses: list[tuple[Term, Post]] | None = None,
+) -> dict[str, Category]:
     """Group newest-first posts by term slug; each group shows its most used spelling.
 
     On a tie, the spelling of the newest post wins. The dict is ordered by slug.
+    ``first_uses``, when given, gets each spelling of each slug with the newest post using it.
     """
     members: dict[str, list[Post]] = {}
     spellings: dict[str, dict[str, int]] = {}  # slug -> spelling -> uses, in order of first (newest) use
@@ -211,16 +221,43 @@ def group_terms(posts: tuple[Post, ...], terms_of: Callable[[Post], tuple[Term, 
             if group is None:
                 members[term.slug] = [post]
                 spellings[term.slug] = {term.name: 1}
+                if first_uses is not None:
+                    first_uses.append((term, post))
             else:
                 group.append(post)
                 counts = spellings[term.slug]
-                counts[term.name] = counts.get(term.name, 0) + 1
+                uses = counts.get(term.name, 0)
+                counts[term.name] = uses + 1
+                if not uses and first_uses is not None:
+                    first_uses.append((term, post))
     groups = {}
     for slug in sorted(members):
         counts = spellings[slug]
         name = max(counts, key=counts.__getitem__)  # max keeps the first (newest) spelling on a tie
         groups[slug] = Category(slug=slug, name=name, posts=tuple(members[slug]))
     return groups
+
+
+def merged_names(kind: str, first_uses: list[tuple[Term, Post]], groups: dict[str, Category]) -> list[LoadProblem]:
+    """A warning on the newest post naming each spelling that is one group with another only by its slug: not a
+    case or spacing variant (`Foreign Affairs`, `foreign-affairs`) but other letters, that python-slugify's Latin
+    made equal (Arabic علم and عالم are both `lm`, 中文 and 忠文 both `zhong-wen`)."""
+    problems = []
+    for term, post in first_uses:
+        name = groups[term.slug].name
+        if _letters(term.name) != _letters(name):
+            field = "categories" if kind == "category" else "tags" if kind == "tag" else "author"
+            message = (
+                f"{kind} {shown(term.name)} is one {kind} with {shown(name)}, shown so: both make the slug "
+                f"{term.slug!r} (python-slugify's Latin letters); rename one to keep them apart"
+            )
+            problems.append(LoadProblem(post.path, post.line_of(field), message, fatal=False))
+    return problems
+
+
+def _letters(name: str) -> str:
+    """A name's letters and digits, composed and case-folded: what tells two words apart, beside case and spacing."""
+    return "".join(character for character in unicodedata.normalize("NFKC", name).casefold() if character.isalnum())
 
 
 def shadowed_redirects(redirects: Redirects, catalog: Catalog) -> list[LoadProblem]:
