@@ -478,3 +478,26 @@ def test_opening_a_subscribe_menu_moves_nothing_before_it(
         assert abs(toggle_y - term_y) <= 6 and toggle_x > term_x, (path, after[1])  # beside its term
         assert page.evaluate("document.documentElement.scrollWidth") <= width
     context.close()
+
+
+def test_a_site_in_arabic_reads_right_to_left(browser: Any, start_server: Callable[..., Any], tmp_path: Path) -> None:
+    """`language = "ar"`: the pages say `dir="rtl"`, so Chromium lays them out right to left: a quotation's rule is
+    on its right, where its lines start (the stylesheet's sides are logical: start and end, not left and right)."""
+    (tmp_path / "syndicator.toml").write_text('language = "ar"\nsite_title = "مدونة"\npage_size = 1\n')
+    posts = tmp_path / "posts"
+    posts.mkdir()
+    for day in (1, 2):
+        (posts / f"p{day}.md").write_text(
+            f"---\ntitle: مقالة {day}\ndate: 2025-01-0{day}\ncategories: [أخبار]\n---\n\n> اقتباس\n\nنص.\n",
+            encoding="utf-8",
+        )
+    server = start_server(tmp_path)
+    page = browser.new_page(viewport={"width": 1000, "height": 800})
+    page.goto(server.url + "/posts/p1/", wait_until="load")
+    assert page.evaluate("document.documentElement.dir") == "rtl"
+    rule = page.evaluate(
+        "(() => { const s = getComputedStyle(document.querySelector('blockquote')); "
+        "return [s.borderRightWidth, s.borderLeftWidth]; })()"
+    )
+    assert rule == ["3px", "0px"]
+    page.close()

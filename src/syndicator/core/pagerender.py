@@ -40,6 +40,7 @@ from syndicator.core.actors import handle_of
 from syndicator.core.assets import site_image_urls
 from syndicator.core.catalog import author_slug
 from syndicator.core.history import whole_second
+from syndicator.core.languages import direction
 from syndicator.core.pageplan import Directory
 from syndicator.core.pageplan import PageSpec
 from syndicator.core.summary import description as summary_description
@@ -267,6 +268,7 @@ def _environment(layers: Sequence[Templates], settings: Settings) -> Environment
     )
     env.globals.update(
         settings=settings,
+        text_direction=direction(settings.language),
         home_url=f"{base}/",
         opml_url=file_url(settings, OPML),
         icon_url=icon or f"{static}/favicon.svg",  # site_icon, or the package's own
