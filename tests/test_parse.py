@@ -41,6 +41,7 @@ def problem(settings: Settings, text: str, path: str = "posts/bad.md") -> LoadPr
         ("2011-12-22 10:30:00", datetime(2011, 12, 22, 10, 30, tzinfo=UTC)),
         ("2011-12-22T10:30:00", datetime(2011, 12, 22, 10, 30, tzinfo=UTC)),
         ("2011-12-22T10:30:00Z", datetime(2011, 12, 22, 10, 30, tzinfo=UTC)),
+        ("2011-12-22t10:30:00z", datetime(2011, 12, 22, 10, 30, tzinfo=UTC)),  # RFC 3339 §5.6 allows lower case
         ("2011-12-22T10:30:00+05:00", datetime(2011, 12, 22, 5, 30, tzinfo=UTC)),
         ("'2011-12-22T10:30:00-02:00'", datetime(2011, 12, 22, 12, 30, tzinfo=UTC)),
         ('"2011-12-22"', datetime(2011, 12, 22, tzinfo=UTC)),
@@ -158,7 +159,6 @@ def test_summary_without_marker_is_the_first_paragraph_cut(make_settings: Callab
         ("---\ntitle: T\ndate: 2025-01-01\ncategories: {a: b}\n---\n", 4, "list of names"),
         ("---\ntitle: T\ndate: 2025-01-01\ndraft: maybe\n---\n", 4, "draft must be true or false"),
         ("---\ntitle: T\ndate: 2025-01-01\nslug: a/b\n---\n", 4, "not URL-safe"),
-        ("---\ntitle: T\ndate: 2025-01-01\ncategories: ['!!!']\n---\n", 4, "empty URL slug"),
     ],
 )
 def test_problems_name_the_line(settings: Settings, text: str, line: int, message: str) -> None:
@@ -168,6 +168,17 @@ def test_problems_name_the_line(settings: Settings, text: str, line: int, messag
     assert found.line == line
     assert message in found.message
     assert str(found).startswith(f"posts/bad.md:{line}: ")
+
+
+def test_a_name_without_letters_or_digits_is_left_out_with_a_warning(settings: Settings) -> None:
+    """`categories: ["🎉", News]` or a tag `!!!` make no slug: that name is left out, with a warning on its line,
+    and the post is published under the rest, where the whole post failed."""
+    post = parse(settings, "---\ntitle: T\ndate: 2025-01-01\ncategories: ['🎉', News]\ntags: ['!!!']\n---\nB\n")
+    assert [c.slug for c in post.categories] == ["news"] and post.tags == ()
+    assert [(w.line, w.message, w.fatal) for w in post.warnings] == [
+        (4, "categories: '🎉' gives an empty URL slug (no letter or digit): left out", False),
+        (5, "tags: '!!!' gives an empty URL slug (no letter or digit): left out", False),
+    ]
 
 
 def test_invalid_utf8_is_a_problem_with_its_line() -> None:

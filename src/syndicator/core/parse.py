@@ -101,7 +101,7 @@ def _text(field: str, value: Any, *, required: bool = False) -> str:
 def _datetime(field: str, value: Any, settings: Settings) -> datetime:
     if isinstance(value, str):
         try:
-            value = datetime.fromisoformat(value.strip().replace("t", "T", 1))
+            value = datetime.fromisoformat(value.strip().upper())  # RFC 3339 allows t and z
         except ValueError:
             try:
                 value = Date.fromisoformat(value.strip())
@@ -172,8 +172,9 @@ def _terms(field: str, names: list[str], reading: _Reading) -> tuple[Term, ...]:
     for name in names:
         name = reading.clean(field, name)
         slug = reading.slug_of(name)
-        if not slug:
-            raise _Invalid(field, f"{field}: {shown(name)} gives an empty URL slug")
+        if not slug:  # the post is published without it
+            reading.note(field, f"{field}: {shown(name)} gives an empty URL slug (no letter or digit): left out")
+            continue
         if len(slug.encode()) > MAX_SLUG_BYTES:
             cut = name if len(name) <= 40 else name[:40] + "…"
             raise _Invalid(field, f"{field}: {cut!r} gives a URL slug over {MAX_SLUG_BYTES} bytes")
