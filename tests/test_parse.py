@@ -181,6 +181,12 @@ def test_a_name_without_letters_or_digits_is_left_out_with_a_warning(settings: S
     ]
 
 
+def test_a_file_name_of_no_letter_says_how_to_give_a_slug(settings: Settings) -> None:
+    """`🎉.md` makes no slug, and no slug can be suggested from it: the problem says to give one (it said "try ''")."""
+    found = problem(settings, "---\ntitle: T\ndate: 2025-01-01\n---\n", "posts/🎉.md")
+    assert found.message == "slug '' is not URL-safe (no letter or digit: give the post a slug: in its front matter)"
+
+
 def test_invalid_utf8_is_a_problem_with_its_line() -> None:
     """Bytes that are not UTF-8 are reported with the line they are on."""
     found = decode_post(b"---\ntitle: T\n\xff\n", "posts/x.md")

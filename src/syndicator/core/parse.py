@@ -54,6 +54,7 @@ from syndicator.model import Media
 from syndicator.model import Post
 from syndicator.model import Term
 
+NO_SLUG = "no letter or digit: give the post a slug: in its front matter"
 FIELDS = (
     *("title", "date", "updated", "categories", "tags", "author", "slug", "id", "draft", "summary"),
     *("image", "enclosures", "license", "visibility"),  # media, partner-grade rights, partner-only posts
@@ -255,7 +256,8 @@ def _slug(meta: dict[str, Any], reading: _Reading) -> str:
     _text("slug", meta.get("slug"))  # a slug that is no text is refused
     slug = given_slug(meta, reading.source, reading.slug_of)
     if not is_safe_slug(slug):
-        raise _Invalid("slug", f"slug {shown(slug)} is not URL-safe (try {shown(reading.slug_of(slug[:200]))})")
+        better = reading.slug_of(slug[:200])  # none for a name of no letter or digit (🎉.md): the front matter's
+        raise _Invalid("slug", f"slug {shown(slug)} is not URL-safe ({f'try {shown(better)}' if better else NO_SLUG})")
     if len(slug.encode()) > MAX_SLUG_BYTES:
         raise _Invalid("slug", f"slug is {len(slug.encode())} bytes long, over {MAX_SLUG_BYTES}: give a shorter slug")
     return slug
