@@ -80,6 +80,7 @@ def test_environment_wins_over_the_file(tmp_path: Path) -> None:
         ("site_title = \n", {}, "s.toml"),
         ('language = "<x>\\"y"\n', {}, "language: .* is not a language tag"),
         ('language = "en gb"\n', {}, "language: 'en gb' is not a language tag"),
+        ('language = "English"\n', {}, "language: 'English' is not a language tag"),
         ('id_authority = "a b"\n', {}, "id_authority: 'a b' is not a domain name or an email address"),
         ("", {"SYNDICATOR_ID_AUTHORITY": "example.org,2020"}, "id_authority: 'example.org,2020' is not"),
     ],

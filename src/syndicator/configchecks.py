@@ -79,7 +79,9 @@ def relay_url(value: str) -> bool:
         return False
 
 
-_LANGUAGE = re.compile(r"[A-Za-z]{2,8}(?:-[A-Za-z0-9]{1,8})*")  # a BCP 47 tag's shape (RFC 5646): en, pt-BR, zh-Hant
+# A BCP 47 tag's shape (RFC 5646): an ISO 639 language of 2 or 3 letters, then subtags (en, pt-BR, zh-Hant); not
+# "English", the name where the tag goes.
+_LANGUAGE = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*")
 _DNS_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _AUTHORITY = re.compile(rf"(?:[^@\s<>\"]+@)?{_DNS_LABEL}(?:\.{_DNS_LABEL})*")  # RFC 4151: a DNS name or an email
 
