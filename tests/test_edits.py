@@ -85,3 +85,26 @@ def test_a_ledger_recorded_before_these_rules_sees_no_edit(settings: Settings) -
     assert updated_of(settings) == published
     (record,) = json.loads(ledger_file.read_text())["posts"].values()
     assert record["content"] == words_of(post)
+
+
+def test_an_updated_in_the_future_waits_for_its_time(settings: Settings) -> None:
+    """`updated: 2030-01-01` on a post of 2025 (a typo for 2025): until 2030 the entry is dated as if no `updated`
+    were given, with a warning on its line; mended to `2025-05-03`, the entry takes it (the ledger let no date go
+    back, so the typo stayed for good); left as it is, it applies once its time comes."""
+    path = settings.posts_dir / "roads.md"
+    path.write_text(POST.replace("categories:", "updated: 2030-01-01T00:00:00Z\ncategories:"))
+    report = Builder(settings).reload(NOW)
+    assert updated_of(settings) == "2025-05-01T09:00:00+00:00"
+    assert [(p.line, p.message, p.fatal) for p in report.problems] == [
+        (
+            4,
+            "updated 2030-01-01T00:00:00Z is in the future: the entry is dated as if no updated were given until then",
+            False,
+        )
+    ]
+    path.write_text(POST.replace("categories:", "updated: 2025-05-03T00:00:00Z\ncategories:"))
+    assert not Builder(settings).reload(LATER).problems
+    assert updated_of(settings) == "2025-05-03T00:00:00+00:00"
+    path.write_text(POST.replace("categories:", "updated: 2030-01-01T00:00:00Z\ncategories:"))
+    Builder(settings).reload(NOW.replace(year=2030, month=6))
+    assert updated_of(settings) == "2030-01-01T00:00:00+00:00"

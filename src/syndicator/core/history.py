@@ -19,6 +19,7 @@ from datetime import timedelta
 from syndicator.core.ledger import Record
 from syndicator.core.ledger import same_words
 from syndicator.model import Departed
+from syndicator.model import LoadProblem
 from syndicator.model import Post
 from syndicator.model import Tombstone
 
@@ -68,6 +69,21 @@ def dated_edits(posts: Iterable[Post], ledger: Mapping[str, Record], now: dateti
                 post = replace(post, updated=recorded)
         dated.append(post)
     return dated
+
+
+def not_yet_updated(posts: Iterable[Post], now: datetime) -> tuple[list[Post], list[LoadProblem]]:
+    """Posts whose front matter gives an ``updated`` after ``now`` (``2030`` for ``2025``) dated as if it gave none,
+    with a warning each: a reader's list would show the entry as edited in years to come, and the ledger, which
+    never lets an entry's date go back, would keep it there after the typo is mended."""
+    kept, warnings = [], []
+    for post in posts:
+        if post.updated > now >= post.date and not post.draft:
+            when = post.updated.isoformat().replace("+00:00", "Z")
+            message = f"updated {when} is in the future: the entry is dated as if no updated were given until then"
+            warnings.append(LoadProblem(post.path, post.line_of("updated"), message, fatal=False, private=post.private))
+            post = replace(post, updated=post.date)
+        kept.append(post)
+    return kept, warnings
 
 
 def _back_in_public(record_: Record, post: Post) -> bool:

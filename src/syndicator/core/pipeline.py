@@ -26,6 +26,7 @@ from syndicator.core.history import departed
 from syndicator.core.history import gone_slugs
 from syndicator.core.history import known_feeds
 from syndicator.core.history import mark_deleted
+from syndicator.core.history import not_yet_updated
 from syndicator.core.history import seen_at
 from syndicator.core.history import tombstones
 from syndicator.core.ledger import Record
@@ -119,8 +120,7 @@ def publish(
         renamed = follow_renames(ledger, loaded)
         if renamed is not ledger:
             ledger = renamed
-            posts, warnings = assign_ids(loaded, ledger)
-            posts = dated_edits(posts, ledger, now)
+            posts, warnings = _dated(loaded, ledger, now)
     catalog = last.catalog.with_edits(edits, now) if last is not None and edits is not None else None
     full = catalog is None
     if catalog is None:
@@ -200,8 +200,7 @@ def _assign(
     if last is not None and len(last.loaded) == len(loaded):
         changed = list(itertools.compress(range(len(loaded)), map(operator.is_not, last.loaded, loaded)))
         if all(last.loaded[i].source == loaded[i].source for i in changed):
-            fresh, warnings = assign_ids([loaded[i] for i in changed], ledger)
-            fresh = dated_edits(fresh, ledger, now)
+            fresh, warnings = _dated([loaded[i] for i in changed], ledger, now)
             posts = list(last.posts)
             edits = []
             for i, post in zip(changed, fresh, strict=True):
@@ -209,5 +208,13 @@ def _assign(
                 posts[i] = post
             edited = {loaded[i].path for i in changed}
             return posts, [w for w in last.id_warnings if w.path not in edited] + warnings, edits
+    posts, warnings = _dated(loaded, ledger, now)
+    return posts, warnings, None
+
+
+def _dated(loaded: list[Post], ledger: dict[str, Record], now: datetime) -> tuple[list[Post], list[LoadProblem]]:
+    """Posts with their published ids and dated as their entries are (``updated`` not after ``now``; edits dated when
+    first seen), and what to warn of."""
     posts, warnings = assign_ids(loaded, ledger)
-    return dated_edits(posts, ledger, now), warnings, None
+    posts, later = not_yet_updated(posts, now)
+    return dated_edits(posts, ledger, now), warnings + later
