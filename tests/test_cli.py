@@ -68,20 +68,30 @@ def test_check_lists_problems_and_exits_1(
     assert result.stderr == f"2 problem(s) in {tmp_path / 'posts'}\n"  # no partner asked about: none named
 
 
+def checked(run: Callable[..., object], write_post: Callable[..., Path], fields: dict[str, str]) -> list[str]:
+    """`check`'s lines (sorted; it exits 1) over posts dated a day apart in this order, each with a title and a date
+    (lines 2 and 3) and then these fields."""
+    for day, (name, more) in enumerate(fields.items(), 1):
+        write_post(name, text=f"---\ntitle: {name}\ndate: 2025-01-{day:02d}\n{more}\n---\nBody\n")
+    result = run("check")
+    assert result.exit_code == 1  # type: ignore[attr-defined]
+    return sorted(result.stdout.splitlines())  # type: ignore[attr-defined]
+
+
 def test_a_taken_slug_id_or_path_is_said_on_its_line(
     run: Callable[..., object], write_post: Callable[..., Path]
 ) -> None:
     """The second post to use a slug, an id or a page's path is named at the line giving it, where the reader of
     the message would change it (a slug from the file's name has no line: line 1)."""
-    write_post("a.md", text="---\ntitle: A\ndate: 2025-01-01\nslug: same\nid: urn:x:one\n---\nA\n")
-    write_post("b.md", text="---\ntitle: B\ndate: 2025-01-02\ncategories: [C]\n\nslug: same\n---\nB\n")
-    write_post("c.md", text="---\ntitle: C\ndate: 2025-01-03\ntags: [T]\nid: urn:x:one\n---\nC\n")
-    write_post("same.md", text="---\ntitle: D\ndate: 2025-01-04\n---\nD\n")
-    write_post("e.md", text="---\ntitle: E\ntype: page\npath: /about/\ndate: 2025-01-05\n---\nE\n")
-    write_post("f.md", text="---\ntitle: F\ndate: 2025-01-06\ntype: page\n\n\npath: about\n---\nF\n")
-    result = run("check")
-    assert result.exit_code == 1
-    assert sorted(result.stdout.splitlines()) == [
+    fields = {
+        "a.md": "slug: same\nid: urn:x:one",
+        "b.md": "categories: [C]\n\nslug: same",
+        "c.md": "tags: [T]\nid: urn:x:one",
+        "same.md": "",
+        "e.md": "type: page\npath: /about/",
+        "f.md": "type: page\n\n\npath: about",
+    }
+    assert checked(run, write_post, fields) == [
         "posts/b.md:6: slug 'same' is already used by posts/a.md",
         "posts/c.md:5: id 'urn:x:one' is already used by posts/a.md",
         "posts/f.md:7: path '/about/' is already used by posts/e.md",
@@ -110,14 +120,14 @@ def test_names_only_their_slug_makes_one_are_a_warning(
     """Arabic علم ("science") and عالم ("world") both make python-slugify's `lm`, so SPEC makes them one category:
     still so, but each spelling not shown is a warning on the newest post naming it (its categories' line); a
     spelling that differs only by case, spaces or punctuation is the same name and says nothing."""
-    write_post("a.md", text="---\ntitle: A\ndate: 2025-01-01\ncategories: [علم]\n---\nA\n")
-    write_post("b.md", text="---\ntitle: B\ndate: 2025-01-02\n\ncategories: [عالم]\n---\nB\n")
-    write_post("c.md", text="---\ntitle: C\ndate: 2025-01-03\ncategories: [عالم]\n---\nC\n")
-    write_post("d.md", text="---\ntitle: D\ndate: 2025-01-04\ntags: [Foreign Affairs, 中文]\n---\nD\n")
-    write_post("e.md", text="---\ntitle: E\ndate: 2025-01-05\ntags: [foreign-affairs, 忠文]\n---\nE\n")
-    result = run("check")
-    assert result.exit_code == 1
-    assert sorted(result.stdout.splitlines()) == [
+    fields = {
+        "a.md": "categories: [علم]",
+        "b.md": "\ncategories: [عالم]",
+        "c.md": "categories: [عالم]",
+        "d.md": "tags: [Foreign Affairs, 中文]",
+        "e.md": "tags: [foreign-affairs, 忠文]",
+    }
+    assert checked(run, write_post, fields) == [
         "posts/a.md:4: warning: category 'علم' is one category with 'عالم', shown so: both make the slug 'lm'"
         " (python-slugify's Latin letters); rename one to keep them apart",
         "posts/d.md:4: warning: tag '中文' is one tag with '忠文', shown so: both make the slug 'zhong-wen'"
