@@ -395,5 +395,5 @@ def _build_post(meta: dict[str, Any], body: str, reading: _Reading) -> Post:
         media=media,
         episode=episode,
         page_path=page_path,
-        lines=_shared_lines(tuple(reading.line_of(field) if field in meta else 0 for field in LINED_FIELDS)),
+        lines=_shared_lines(tuple([reading.line_of(field) if field in meta else 0 for field in LINED_FIELDS])),
     )

@@ -17,13 +17,15 @@ from syndicator.core.summary import summary_html
 from syndicator.digest import digest
 from syndicator.digest import digest_text
 
+NO_SUMMARY = b"\1"  # what a post whose summary is cut from its content's HTML digests as its summary
+
 
 def as_read(data: bytes) -> bytes:
     """Markdown's bytes as far as a reader can tell them apart: LF line endings, no blank line before or after, and
     no spaces or tabs at a line's end but the two that break a line (before a line that is not blank)."""
     if b"\r" in data:
         data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-    if b" \n" in data or b"\t\n" in data or data.endswith((b" ", b"\t")):
+    if b" \n" in data or (b"\t" in data and b"\t\n" in data) or data.endswith((b" ", b"\t")):
         lines = data.split(b"\n")
         kept = []
         for number, line in enumerate(lines):
@@ -36,9 +38,14 @@ def as_read(data: bytes) -> bytes:
 
 def words_digests(content_md: str, summary: str) -> tuple[str, str]:
     """The digest of what the author wrote as a reader tells it apart (an edit changes it; line endings, trailing
-    spaces, blank lines around it do not), and the digest of it byte for byte (``digest_text``) when that differs."""
+    spaces, blank lines around it do not), and the digest of it byte for byte (``digest_text``) when that differs.
+
+    The text as read is laid out as most files have it (a blank line after the front matter, a line ending at the
+    end; an excerpt, a blank line before its marker), so that for most posts the two are one and digested once.
+    """
     content, short = content_md.encode("utf-8", "surrogatepass"), summary.encode("utf-8", "surrogatepass")
-    written, read = content + b"\0" + short, b"\n" + as_read(content) + b"\n\0" + as_read(short)
+    excerpt = short if short == NO_SUMMARY else b"\n" + as_read(short) + b"\n\n"
+    written, read = content + b"\0" + short, b"\n" + as_read(content) + b"\n\0" + excerpt
     return (digest(read), "") if read == written else (digest(read), digest(written))
 
 
@@ -77,7 +84,7 @@ class MarkdownText:
         ``now`` False leaves the rendering for the first time the HTML is asked for;
         ``sanitizer``, the one to clean the HTML with now.
         """
-        summary = summary_md if summary_md is not None else "\1"
+        summary = summary_md if summary_md is not None else NO_SUMMARY.decode()
         parts = (content_md, summary, base_url, str(summary_words), *(files or ()))
         self.key: tuple[object, ...] = (digest_text(*parts),)
         self._source: tuple[str, str | None, str, int, tuple[str, str] | None] | None = (
