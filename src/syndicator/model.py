@@ -20,7 +20,7 @@ from syndicator.digest import stable_hash
 
 T = TypeVar("T")
 VISIBILITIES = ("public", "partners")  # who sees a post: everyone, or only the partner feeds
-LINED_FIELDS = ("id", "slug", "path", "categories", "tags", "author", "updated")  # lines kept (Post.line_of)
+LINED_FIELDS = ("id", "slug", "path", "categories", "tags", "author", "date", "updated")  # see Post.line_of
 
 
 def restored(cls: type[T], values: tuple[object, ...]) -> T:

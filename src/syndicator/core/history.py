@@ -113,6 +113,23 @@ def mark_deleted(
     return ledger if changed is None else changed
 
 
+def withdrawn_until_due(ledger: Mapping[str, Record], loaded: Iterable[Post], now: datetime) -> list[LoadProblem]:
+    """A warning for each post published once and dated after ``now`` since (its date moved, or the ``timezone`` a
+    date without an offset is read in): its feeds carry a tombstone of it, its page is 410, until it is due."""
+    warnings = []
+    for post in loaded:
+        record_ = ledger.get(post.source)
+        if record_ is None or not record_.date or post.date <= now or post.draft or post.is_page:
+            continue
+        was, due = record_.date.replace("+00:00", "Z"), post.date.isoformat().replace("+00:00", "Z")
+        message = (
+            f"published dated {was}, now dated {due}, in the future: withdrawn from its feeds (a tombstone, its page "
+            "410) until then; a timezone change moves every date written without an offset"
+        )
+        warnings.append(LoadProblem(post.path, post.line_of("date"), message, fatal=False, private=post.private))
+    return warnings
+
+
 def tombstones(
     ledger: Mapping[str, Record], now: datetime, days: int, *, partners: bool = False
 ) -> dict[str, tuple[Tombstone, ...]]:

@@ -29,6 +29,7 @@ from syndicator.core.history import mark_deleted
 from syndicator.core.history import not_yet_updated
 from syndicator.core.history import seen_at
 from syndicator.core.history import tombstones
+from syndicator.core.history import withdrawn_until_due
 from syndicator.core.ledger import Record
 from syndicator.core.ledger import assign_ids
 from syndicator.core.ledger import follow_renames
@@ -62,6 +63,7 @@ class Published:
     partner_departed: dict[str, tuple[Departed, ...]] = field(default_factory=dict)  # the partner feeds'
     gone_posts: frozenset[str] = frozenset()  # slugs of deleted posts (410 Gone)
     feeds: dict[str, str] = field(default_factory=dict)  # every feed ever published -> "" or when it went
+    withdrawn: tuple[LoadProblem, ...] = ()  # a warning for each post published once and dated in the future now
 
     @property
     def gone_feeds(self) -> frozenset[str]:
@@ -70,12 +72,12 @@ class Published:
 
     @property
     def problems(self) -> list[LoadProblem]:
-        """Publishing's own problems: ids that change, slugs and ids used twice, a fan-out past its bound (not the
-        files' problems).
+        """Publishing's own problems: ids that change, posts withdrawn until due, slugs and ids used twice, a fan-out
+        past its bound (not the files' problems).
 
         Those only the partners' catalog has name a post for partners only: they are private.
         """
-        own = [*self.id_warnings, *self.catalog.problems, *fan_out(self.catalog)]
+        own = [*self.id_warnings, *self.withdrawn, *self.catalog.problems, *fan_out(self.catalog)]
         if self.partner_catalog is not None:
             seen = set(self.catalog.problems)
             own += [replace(p, private=True) for p in self.partner_catalog.problems if p not in seen]
@@ -135,7 +137,8 @@ def publish(
     if full:  # only a full build can see a post go (a file removed, or made a draft)
         shown = [*catalog.posts, *(partners.posts if partners is not None else ())]
         ledger = mark_deleted(ledger, shown, loaded, now)
-    published = Published(loaded, posts, catalog, ledger, warnings, partners)
+    withdrawn = tuple(withdrawn_until_due(ledger, loaded, now)) if full or last is None else last.withdrawn
+    published = Published(loaded, posts, catalog, ledger, warnings, partners, withdrawn=withdrawn)
     return _with_history(published, last, history, now)
 
 
