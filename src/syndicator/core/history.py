@@ -118,8 +118,10 @@ def withdrawn_until_due(ledger: Mapping[str, Record], loaded: Iterable[Post], no
     date without an offset is read in): its feeds carry a tombstone of it, its page is 410, until it is due."""
     warnings = []
     for post in loaded:
+        if post.date <= now or post.draft or post.is_page:
+            continue
         record_ = ledger.get(post.source)
-        if record_ is None or not record_.date or post.date <= now or post.draft or post.is_page:
+        if record_ is None or not record_.date:
             continue
         was, due = record_.date.replace("+00:00", "Z"), post.date.isoformat().replace("+00:00", "Z")
         message = (
