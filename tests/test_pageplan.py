@@ -54,3 +54,21 @@ def test_archives_and_directory_list_every_group() -> None:
     assert listed["category"] == (("alpha", "Alpha", 2), ("beta", "Beta", 1))
     assert listed["tag"] == (("red", "red", 1),)
     assert "page" not in listed  # no page: no empty list of pages
+
+
+def test_the_directory_lists_names_in_their_alphabets_order() -> None:
+    """Russian names in the Russian alphabet's order (Кино before Царь before Яблоко), where slug order put Яблоко
+    (`iabloko`) before Кино (`kino`) and Царь (`tsar`) last; accented Latin beside its letter (Éclairs between Dates
+    and Figs), not after z; a name's case does not move it."""
+    names = ("Яблоко", "Кино", "Царь", "Армия", "Figs", "Éclairs", "dates")
+    catalog = make_catalog(*(make_post(f"p{n}", categories=(name,)) for n, name in enumerate(names)))
+    listed = dict(directory(catalog))
+    assert [name for _slug, name, _count in listed["category"]] == [
+        "dates",
+        "Éclairs",
+        "Figs",
+        "Армия",
+        "Кино",
+        "Царь",
+        "Яблоко",
+    ]

@@ -7,6 +7,7 @@ Pure: takes the catalog and the settings. No I/O.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -96,6 +97,13 @@ def paged(archive: Archive, page_size: int, holding: Iterable[int] | None = None
 Directory = tuple[tuple[str, tuple[tuple[str, str, int], ...]], ...]
 
 
+def reading_order(name: str) -> str:
+    """A name as an index sorts it: letters without their accents, case-folded, each script in its own alphabet's
+    order (Кино before Яблоко, where their slugs `kino` and `iabloko` put Яблоко first)."""
+    bare = unicodedata.normalize("NFKD", name)
+    return "".join(character for character in bare if not unicodedata.combining(character)).casefold()
+
+
 def directory(catalog: Catalog) -> Directory:
     """What the home page lists: the pages (``type: page``) as ``("page", ((path, title, depth), ...))``, by path
     (depth 0 for a top-level page), then each kind of term that has any, with its groups as (slug, name, number of
@@ -105,7 +113,8 @@ def directory(catalog: Catalog) -> Directory:
         pages = sorted(catalog.pages.items())
         listed.append(("page", tuple((path, page.title, path.strip("/").count("/")) for path, page in pages)))
     for kind in TAXONOMIES:
-        groups = tuple((slug, group.name, len(group.posts)) for slug, group in catalog.taxonomy(kind).items())
+        named = sorted(catalog.taxonomy(kind).items(), key=lambda item: (reading_order(item[1].name), item[0]))
+        groups = tuple((slug, group.name, len(group.posts)) for slug, group in named)
         if groups:
             listed.append((kind, groups))
     return tuple(listed)
