@@ -136,3 +136,30 @@ def test_the_claim_is_never_served(history: Settings) -> None:
     client = create_app(history, builder).test_client()
     for name in (CLAIM_FILE, ".syndicator.lock"):
         assert client.get(f"/feeds/{name}").status_code == 404
+
+
+def test_a_builder_whose_lock_files_went_takes_them_again_or_is_refused(settings: Settings) -> None:
+    """A running builder's locks are on files it opened; removed with their folders, a second builder would find
+    none and run beside it. Its keeper takes them again before the next write (and a second builder is then
+    refused); when a second builder took them first, the keeper is refused and nothing is written."""
+    from syndicator.store.lock import BuilderLock
+    from syndicator.store.lock import LockedError
+    from syndicator.store.lock import LockKeeper
+
+    running, keeper = BuilderLock(settings), LockKeeper(settings)
+    running.acquire()
+    keeper.keep()  # the files as taken
+    shutil.rmtree(settings.state_dir)
+    shutil.rmtree(settings.output_dir)
+    keeper.keep()
+    with pytest.raises(LockedError):
+        BuilderLock(settings).acquire()
+    shutil.rmtree(settings.state_dir)
+    shutil.rmtree(settings.output_dir)
+    other = BuilderLock(settings)
+    other.acquire()  # a second builder, before the running one's next reload
+    with pytest.raises(LockedError, match=f"pid {os.getpid()}"):
+        keeper.keep()
+    other.release()
+    keeper.release()
+    running.release()

@@ -51,6 +51,30 @@ def test_build_while_serve_runs_is_published_by_serve_before_it_returns(
     assert "Post 0, corrected" in [entry.title for entry in on_disk.entries]
 
 
+def test_state_dir_and_feeds_removed_under_serve_are_taken_again(
+    start_server: Callable[..., Any], tmp_path: Path, run_cli: Callable[..., Any]
+) -> None:
+    """`git clean -fdx` with state_dir and feeds/ inside the repository (both ignored) under a running serve took
+    its lock files and its socket: a `build` then ran beside it as a second builder. Its next reload makes and
+    locks them again and listens again, so the next `build` hands over to it, and the site is as it was."""
+    post = site(tmp_path)
+    server = start_server(tmp_path)
+    shutil.rmtree(tmp_path / ".syndicator")
+    shutil.rmtree(tmp_path / "feeds")
+    post.write_text(post_text(title="Post 0, after the clean", categories="[News]"))  # the watcher's reload
+
+    def reloaded() -> bool:
+        titles = [entry.title for entry in feedparser.parse(server.get("/feeds/all.atom").content).entries]
+        return "Post 0, after the clean" in titles and (tmp_path / ".syndicator" / SOCKET_FILE).exists()
+
+    server.wait_until(reloaded, what="the reload after the clean")
+    post.write_text(post_text(title="Post 0, built", categories="[News]"))
+    built = run_cli("build")
+    assert built.returncode == 0 and "handed over to the running builder pid=" in built.stderr, built.stderr
+    on_disk = feedparser.parse((tmp_path / "feeds" / "all.atom").read_bytes())
+    assert "Post 0, built" in [entry.title for entry in on_disk.entries]
+
+
 # Run as `syndicator build` is, then list the modules it imported and say how many objects it froze for the
 # interpreter's end (on stderr, after the command's output).
 _IMPORTED = """

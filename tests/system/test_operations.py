@@ -115,16 +115,16 @@ def test_a_running_server_keeps_its_feeds_when_the_posts_vanish(
 def test_output_dir_removed_under_a_running_server_stays_its_own(
     start_server: Callable[..., Any], tmp_path: Path, run_cli: Callable[..., Any]
 ) -> None:
-    """``rm -rf feeds`` under a running serve: its next reload writes the feeds and the claim naming its state_dir
-    again, so a build of another state_dir is refused (it took the folder, and serve's restart then failed); a
-    folder another state_dir took meanwhile is not written by serve, which says so."""
+    """``rm -rf feeds`` under a running serve: its next reload locks output_dir and writes the feeds and the claim
+    naming its state_dir again, so a build of another state_dir is refused (it took the folder, and serve's restart
+    then failed); a folder another state_dir took meanwhile is not written by serve, which says so."""
     site(tmp_path)
     server = start_server(tmp_path, SYNDICATOR_RELOAD_INTERVAL="1")
     shutil.rmtree(tmp_path / "feeds")
     claim = tmp_path / "feeds" / CLAIM_FILE
     server.wait_until(claim.exists, what="the claim written again")
     other = run_cli("build", env={"SYNDICATOR_STATE_DIR": str(tmp_path / "other")})
-    assert other.returncode == 1 and "was built from state_dir" in other.stderr
+    assert other.returncode == 1 and "another syndicator is building with output_dir" in other.stderr
     shutil.rmtree(tmp_path / "feeds")
     assert run_cli("build", env={"SYNDICATOR_STATE_DIR": str(tmp_path / "other")}).returncode == 0
     theirs = published_tree(tmp_path / "feeds")

@@ -77,6 +77,7 @@ class Listener:
         self.follow = follow
         self._server: socket.socket | None = None
         self._thread: threading.Thread | None = None
+        self._bound: tuple[int, int] | None = None  # the socket file listened on (device, inode)
 
     def start(self) -> None:
         """Listen (replacing the socket file a builder that died left); without it, builds refuse as before."""
@@ -88,6 +89,7 @@ class Listener:
                 server.bind(path)
                 os.chmod(path, 0o600)
                 server.listen(8)
+                self._bound = _identity(path)
         except OSError as exc:
             server.close()
             logger.warning("builds cannot be handed over socket=%s reason=%s", self.state_dir / SOCKET_FILE, exc)
@@ -95,6 +97,21 @@ class Listener:
         self._server = server
         self._thread = threading.Thread(target=self._serve, name="builder-handoff", daemon=True)
         self._thread.start()
+
+    def keep(self) -> None:
+        """Listen again when the socket file is gone or another (state_dir removed under the running builder, whose
+        locks its reload took again): a build hands over again, where it would find nobody and refuse."""
+        server = self._server
+        if server is None:
+            return
+        with _in(self.state_dir) as path:
+            if _identity(path) == self._bound:
+                return
+        self._server = None
+        with contextlib.suppress(OSError):
+            server.shutdown(socket.SHUT_RDWR)
+        server.close()  # its thread's accept fails: that thread ends
+        self.start()
 
     def stop(self) -> None:
         server, self._server = self._server, None
@@ -277,6 +294,14 @@ def _owner(state_dir: Path) -> int | None:
         return state_dir.stat().st_uid
     except OSError:
         return None
+
+
+def _identity(path: str) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
 
 
 @contextlib.contextmanager

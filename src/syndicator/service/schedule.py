@@ -94,6 +94,7 @@ class Reloads:
         Then what the reload made is collected and frozen: the snapshot lives on, out of the full collections.
         """
         _settle(self.builder)
+        self.handoff.keep()  # its socket again, when state_dir went under the builder (its locks taken again)
         with self._following:  # a reload on change finding nothing answers the report a build's reload is following
             if isinstance(report, ReloadError) or report is self._followed:
                 return

@@ -37,6 +37,7 @@ from syndicator.store.claim import claim
 from syndicator.store.files import Replaced
 from syndicator.store.files import read_twins
 from syndicator.store.files import write_changed
+from syndicator.store.lock import LockKeeper
 from syndicator.store.records import FeedRecord
 
 RENDER_BATCH = 64  # feed specs rendered, compressed and written together, at most
@@ -85,6 +86,7 @@ class FeedWriter:
         self.compressor = compressor
         self.output = output
         self.folders: set[str] = set()  # the folders of output_dir we created (given by the builder)
+        self.locks = LockKeeper(settings)  # taken again before a write when their files went (git clean -fdx)
 
     def write_batch(
         self, fresh: dict[str, bytes], parts: dict[str, list[bytes]], known: Mapping[str, bytes]
@@ -104,6 +106,7 @@ class FeedWriter:
         which writes the newer half beside this process; their records come
         back, and their files are held as those already current are.
         """
+        self.locks.keep()  # state_dir or output_dir removed under a running builder: its locks again, or refused
         claim(self.settings)  # output_dir removed under a running builder: this state_dir's again, or refused
         out = WriteResult(dict(files), dict(plan.records))
         to_render = plan.to_render

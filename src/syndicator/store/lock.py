@@ -61,6 +61,45 @@ class BuilderLock:
         self.release()
 
 
+class LockKeeper:
+    """A running builder's hold on its locks, kept when their files go (``git clean -fdx``, ``rm -rf`` of state_dir or
+    output_dir): the lock held is on a file no longer there, which a second builder would not see, so a file gone
+    is made and locked again, by the next reload, before it writes. LockedError when another builder took it
+    meanwhile: the reload writes nothing."""
+
+    def __init__(self, settings: Settings) -> None:
+        lock = BuilderLock(settings)
+        self._files = {lock.path: f"state_dir {lock.path.parent}", lock.output: f"output_dir {lock.output.parent}"}
+        self._seen: dict[Path, tuple[int, int] | None] = {}  # each lock file as first seen (the builder holds it)
+        self._taken: dict[Path, BinaryIO] = {}  # those taken again
+
+    def keep(self) -> None:
+        """Take a lock again where its file is not the one first seen (the one the builder holds)."""
+        for path, what in self._files.items():
+            now = _identity(path)
+            if path not in self._seen:
+                self._seen[path] = now
+            elif now != self._seen[path]:
+                handle = _locked(path, time.monotonic(), what, pid=path.name == LOCK_FILE)  # LockedError: taken
+                if path in self._taken:
+                    self._taken[path].close()
+                self._taken[path], self._seen[path] = handle, _identity(path)
+
+    def release(self) -> None:
+        """Let go of the locks taken again (the builder's own are let go of by whoever took them)."""
+        for handle in self._taken.values():
+            handle.close()
+        self._taken = {}
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
 def _locked(path: Path, deadline: float, what: str, *, pid: bool = True) -> BinaryIO:
     """A lock file, opened and locked (with this process's pid in it), waiting until ``deadline`` at most."""
     path.parent.mkdir(parents=True, exist_ok=True)
