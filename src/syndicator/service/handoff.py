@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from syndicator.store.lock import file_identity
+
 if TYPE_CHECKING:  # the builder's side only: a build asking imports none of the builder (nor the model, unless
     # the report has problems to show)
     from syndicator.model import LoadProblem
@@ -89,7 +91,7 @@ class Listener:
                 server.bind(path)
                 os.chmod(path, 0o600)
                 server.listen(8)
-                self._bound = _identity(path)
+                self._bound = file_identity(path)
         except OSError as exc:
             server.close()
             logger.warning("builds cannot be handed over socket=%s reason=%s", self.state_dir / SOCKET_FILE, exc)
@@ -105,7 +107,7 @@ class Listener:
         if server is None:
             return
         with _in(self.state_dir) as path:
-            if _identity(path) == self._bound:
+            if file_identity(path) == self._bound:
                 return
         self._server = None
         with contextlib.suppress(OSError):
@@ -294,14 +296,6 @@ def _owner(state_dir: Path) -> int | None:
         return state_dir.stat().st_uid
     except OSError:
         return None
-
-
-def _identity(path: str) -> tuple[int, int] | None:
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return st.st_dev, st.st_ino
 
 
 @contextlib.contextmanager

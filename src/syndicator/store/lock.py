@@ -76,14 +76,14 @@ class LockKeeper:
     def keep(self) -> None:
         """Take a lock again where its file is not the one first seen (the one the builder holds)."""
         for path, what in self._files.items():
-            now = _identity(path)
+            now = file_identity(path)
             if path not in self._seen:
                 self._seen[path] = now
             elif now != self._seen[path]:
                 handle = _locked(path, time.monotonic(), what, pid=path.name == LOCK_FILE)  # LockedError: taken
                 if path in self._taken:
                     self._taken[path].close()
-                self._taken[path], self._seen[path] = handle, _identity(path)
+                self._taken[path], self._seen[path] = handle, file_identity(path)
 
     def release(self) -> None:
         """Let go of the locks taken again (the builder's own are let go of by whoever took them)."""
@@ -92,7 +92,8 @@ class LockKeeper:
         self._taken = {}
 
 
-def _identity(path: Path) -> tuple[int, int] | None:
+def file_identity(path: Path | str) -> tuple[int, int] | None:
+    """A file's (device, inode), or None when it is not there: whether a path still names the file once opened."""
     try:
         st = os.stat(path)
     except OSError:
