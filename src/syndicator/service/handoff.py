@@ -97,7 +97,7 @@ class Listener:
             logger.warning("builds cannot be handed over socket=%s reason=%s", self.state_dir / SOCKET_FILE, exc)
             return
         self._server = server
-        self._thread = threading.Thread(target=self._serve, name="builder-handoff", daemon=True)
+        self._thread = threading.Thread(target=self._serve, args=(server,), name="builder-handoff", daemon=True)
         self._thread.start()
 
     def keep(self) -> None:
@@ -124,8 +124,8 @@ class Listener:
             with contextlib.suppress(OSError), _in(self.state_dir) as path:
                 os.unlink(path)
 
-    def _serve(self) -> None:
-        while (server := self._server) is not None:
+    def _serve(self, server: socket.socket) -> None:
+        while self._server is server:  # stopped, or listening again on another socket (``keep``): this thread ends
             try:
                 connection, _ = server.accept()
             except OSError:

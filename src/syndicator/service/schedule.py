@@ -94,11 +94,11 @@ class Reloads:
         Then what the reload made is collected and frozen: the snapshot lives on, out of the full collections.
         """
         _settle(self.builder)
-        self.handoff.keep()  # its socket again, when state_dir went under the builder (its locks taken again)
         with self._following:  # a reload on change finding nothing answers the report a build's reload is following
             if isinstance(report, ReloadError) or report is self._followed:
                 return
             self._followed = report
+        self.handoff.keep()  # its socket again, when state_dir went under the builder (the reload took its locks)
         watcher, hub = self.watcher, self.hub
         if hub is not None:
             topics = [file_url(self.builder.settings, path) for path in report.written if path in report.topics]
