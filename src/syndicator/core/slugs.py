@@ -41,6 +41,13 @@ def _in_slug(character: str) -> bool:
     return character.isalnum() or character in "_.~-" or unicodedata.category(character).startswith("M")
 
 
+def slug_as_written(name: str, slug_of: Slugify = slugify) -> str:
+    """A name composed as typed (NFC: a name macOS wrote decomposed), used as it is when it is a safe slug, else the
+    slug ``slug_of`` makes of it ("" when it has no letter or digit)."""
+    name = unicodedata.normalize("NFC", name)
+    return name if is_safe_slug(name) else slug_of(name)
+
+
 def default_slug(path: str, slug_of: Slugify = slugify) -> str:
     """The slug of a post file: its name without extension and without a leading date.
 
@@ -48,8 +55,7 @@ def default_slug(path: str, slug_of: Slugify = slugify) -> str:
     """
     file = PurePosixPath(path)
     name = file.parent.name if file.stem.lower() == "index" and file.parent.name else file.stem
-    stem = unicodedata.normalize("NFC", _DATE_PREFIX.sub("", name))  # a name macOS wrote decomposed, as typed
-    return stem if is_safe_slug(stem) else slug_of(stem)
+    return slug_as_written(_DATE_PREFIX.sub("", name), slug_of)
 
 
 def given_slug(fields: Mapping[str, Any], path: str, slug_of: Slugify = slugify) -> str:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Collection
 from collections.abc import Mapping
@@ -16,7 +15,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from syndicator.core.markup import slugify
-from syndicator.core.slugs import is_safe_slug
+from syndicator.core.slugs import slug_as_written
 from syndicator.core.urls import split_url
 from syndicator.importers.content import convert
 from syndicator.importers.content import plain_title
@@ -113,8 +112,7 @@ def _iso(value: str, *, utc: bool) -> str | None:
 def _slug_of(raw: Item) -> str:
     """The item's slug: its post_name (decoded), else one made from its title, else ``post-<id>``."""
     slug = unquote(raw.post_name) or slugify(plain_title(raw.title)) or f"{raw.post_type}-{raw.post_id}"
-    slug = unicodedata.normalize("NFC", slug)
-    return slug if is_safe_slug(slug) else slugify(slug) or f"{raw.post_type}-{raw.post_id}"
+    return slug_as_written(slug) or f"{raw.post_type}-{raw.post_id}"
 
 
 def page_path(raw: Item, pages: dict[int, Item]) -> str:
