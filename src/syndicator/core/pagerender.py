@@ -50,6 +50,7 @@ from syndicator.core.urls import archive_base
 from syndicator.core.urls import feed_url
 from syndicator.core.urls import file_url
 from syndicator.core.urls import post_url
+from syndicator.model import Enclosure
 from syndicator.model import Image
 from syndicator.model import LoadProblem
 from syndicator.model import Post
@@ -269,6 +270,7 @@ def _environment(layers: Sequence[Templates], settings: Settings) -> Environment
     env.globals.update(
         settings=settings,
         text_direction=direction(settings.language),
+        played_file=played_file,
         home_url=f"{base}/",
         opml_url=file_url(settings, OPML),
         icon_url=icon or f"{static}/favicon.svg",  # site_icon, or the package's own
@@ -318,6 +320,14 @@ def long_date(value: datetime, settings: Settings) -> str:
     """A date as the site shows it (pages and mails), in its time zone: "December 22, 2011"."""
     local = value.astimezone(settings.tz)
     return f"{MONTHS[local.month - 1]} {local.day}, {local.year}"
+
+
+def played_file(post: Post) -> Enclosure | None:
+    """The file a post's page plays (its first audio or video), or None: none carried, or its body plays one itself,
+    where its author put it."""
+    if "<audio" in post.content_html or "<video" in post.content_html:
+        return None
+    return next((e for e in post.enclosures if e.media_type.partition("/")[0] in ("audio", "video")), None)
 
 
 def featured_image(post: Post) -> Image | None:
