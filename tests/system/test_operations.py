@@ -23,6 +23,7 @@ from support.factories import post_text
 from support.feedcheck import check_atom
 from support.outputs import published_tree
 from support.server import free_port
+from support.subscriber import Subscriber
 from syndicator.config import Settings
 from syndicator.store.claim import CLAIM_FILE
 from syndicator.store.lock import BuilderLock
@@ -130,6 +131,38 @@ def test_output_dir_removed_under_a_running_server_stays_its_own(
     theirs = published_tree(tmp_path / "feeds")
     server.wait_until(lambda: "reload refused" in server.log.read_text(), what="serve refusing the folder")
     assert published_tree(tmp_path / "feeds") == theirs and "other" in claim.read_text()
+
+
+def test_state_dir_removed_under_serve_keeps_its_subscribers_and_partners(
+    start_server: Callable[..., Any], tmp_path: Path, run_cli: Callable[..., Any]
+) -> None:
+    """``rm -rf .syndicator`` (or ``git clean -fdx``) under a running serve: its databases are written back from
+    the connections it holds, so an edit still reaches the WebSub subscriber, and after a restart the subscription
+    and the partner's token are still there. Before, SQLite refused every write to the files gone (the push was
+    never queued) and the restart found no subscriber and no partner."""
+    posts = site(tmp_path)
+    added = run_cli("partners", "add", "acme", timeout=60)
+    assert added.returncode == 0, added.stderr
+    partner = {"Authorization": f"Bearer {added.stdout.strip()}"}
+    env = {"SYNDICATOR_RELOAD_INTERVAL": "1", "SYNDICATOR_WEBSUB_ALLOW_PRIVATE": "true"}
+    server = start_server(tmp_path, **env)
+    subscriber = Subscriber()
+    try:
+        form = {"hub.mode": "subscribe", "hub.topic": server.url + "/feeds/all.atom", "hub.callback": subscriber.url}
+        assert requests.post(server.url + "/websub", data=form, timeout=10).status_code == 202
+        server.wait_until(lambda: server.get("/healthz").json()["websub"]["subscriptions"] == 1, what="verified")
+        shutil.rmtree(tmp_path / ".syndicator")
+        assert server.get("/partners/feeds/all.atom", headers=partner).status_code == 200
+        (posts / "p0.md").write_text(post_text(title="Post 0, after the clean", categories="[News]"))
+        pushed = subscriber.wait_for(lambda: any(b"after the clean" in p.body for p in subscriber.posts()), 20)
+        assert pushed, server.log.read_text()
+    finally:
+        subscriber.close()
+    assert "Traceback" not in server.log.read_text()
+    server.stop()
+    again = start_server(tmp_path, **env)
+    assert again.get("/healthz").json()["websub"]["subscriptions"] == 1
+    assert again.get("/partners/feeds/all.atom", headers=partner).status_code == 200
 
 
 def test_an_unchanged_files_gzip_twin_stays_byte_identical(tmp_path: Path, run_cli: Callable[..., Any]) -> None:

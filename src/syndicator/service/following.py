@@ -64,7 +64,7 @@ class Following:
     ) -> None:
         self.settings, self.clock = settings, clock
         self.secret = mail_secret(settings.state_dir)
-        self.db = MailDb(settings.state_dir)
+        self.db = MailDb(settings.state_dir, self.secret)
         self.subscriptions, self.outbox = Subscriptions(self.db), Outbox(self.db)
         self.mailer = Mailer(settings, self.subscriptions, self.outbox, self.secret, catalog, clock, **mailer)
         self.requests = RequestLimit(REQUESTS_A_MINUTE, 60.0)

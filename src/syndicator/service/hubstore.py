@@ -5,7 +5,6 @@ Thread-safe: one connection behind one lock.
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import time
 import urllib.parse
@@ -14,8 +13,9 @@ from pathlib import Path
 
 from syndicator.outbound import RefusedError
 from syndicator.service.callbacks import parse_callback
-from syndicator.store.state import database_checked
-from syndicator.store.state import open_database
+from syndicator.store.database import Connection
+from syndicator.store.database import database_checked
+from syndicator.store.database import open_database
 
 HUB_FILE = "hub.sqlite3"
 Due = tuple[int, str, str, int]  # (delivery id, callback, topic, attempts so far)
@@ -141,7 +141,7 @@ class HubStore:
         return {"subscriptions": subscriptions, "pending_deliveries": int(pending)}
 
 
-def _open_db(path: Path) -> sqlite3.Connection:
+def _open_db(path: Path) -> Connection:
     """The hub's database, its tables created or brought up to date; deliveries left running start again."""
     db = open_database(path, timeout=5.0)  # sqlite3's default wait for a lock, as the hub always had
     with database_checked(path), db:

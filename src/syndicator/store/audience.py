@@ -17,8 +17,8 @@ from datetime import date
 from datetime import timedelta
 from pathlib import Path
 
-from syndicator.store.state import database_checked
-from syndicator.store.state import open_database
+from syndicator.store.database import database_checked
+from syndicator.store.database import open_database
 
 AUDIENCE_FILE = "audience.sqlite3"
 KEEP_DAYS = 2  # today and yesterday keep their sketches and salt (a log rotated after midnight still merges)

@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from syndicator.core.activities import Federated
-from syndicator.store.state import database_checked
-from syndicator.store.state import open_database
+from syndicator.store.database import database_checked
+from syndicator.store.database import open_database
 
 FEDIVERSE_FILE = "fediverse.sqlite3"
 _SCHEMA = """

@@ -10,6 +10,7 @@ thread-safe (one connection behind one lock, which the outbox shares).
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import threading
@@ -20,9 +21,11 @@ from datetime import timedelta
 from pathlib import Path
 
 from syndicator.core.mailplan import Follower
+from syndicator.store.database import database_checked
+from syndicator.store.database import open_database
 from syndicator.store.state import StateError
-from syndicator.store.state import database_checked
-from syndicator.store.state import open_database
+
+logger = logging.getLogger(__name__)
 
 MAIL_FILE = "email.sqlite3"
 SECRET_FILE = "email-secret"  # noqa: S105 - the file's name, not a secret
@@ -59,8 +62,9 @@ def _private_file(path: Path) -> None:
     os.chmod(path, 0o600)
 
 
-def mail_secret(state_dir: Path) -> bytes:
-    """The key that signs the mail links and hashes addresses: made once, at random, kept in state_dir (0600)."""
+def mail_secret(state_dir: Path, keep: bytes | None = None) -> bytes:
+    """The key that signs the mail links and hashes addresses: made once, at random (or ``keep``, the key a running
+    serve holds, written back when its file went), kept in state_dir (0600)."""
     state_dir.mkdir(parents=True, exist_ok=True)
     path = state_dir / SECRET_FILE
     try:
@@ -68,7 +72,7 @@ def mail_secret(state_dir: Path) -> bytes:
     except FileExistsError:
         return _read_secret(path)
     with os.fdopen(fd, "w", encoding="ascii") as handle:
-        handle.write(secrets.token_hex(32) + "\n")
+        handle.write((keep or secrets.token_bytes(32)).hex() + "\n")
         handle.flush()
         os.fsync(handle.fileno())
     return _read_secret(path)
@@ -85,6 +89,11 @@ def _read_secret(path: Path) -> bytes:
     return secret
 
 
+def _keep_secret(state_dir: Path, secret: bytes) -> None:
+    if mail_secret(state_dir, keep=secret) != secret:
+        logger.warning("the mail links' key in state_dir is another than serve's: restart serve to use it")
+
+
 class MailDb:
     """The connection to email.sqlite3 (made owner-only), behind one lock, and the one way into the outbox."""
 
@@ -93,11 +102,12 @@ class MailDb:
         """Whether anyone ever subscribed here (the commands open no database where there is none)."""
         return (state_dir / MAIL_FILE).is_file()
 
-    def __init__(self, state_dir: Path) -> None:
+    def __init__(self, state_dir: Path, secret: bytes | None = None) -> None:
+        """``secret``: the mail links' key, written back with the database when its file goes (see store.database)."""
         state_dir.mkdir(parents=True, exist_ok=True)
         self.path = state_dir / MAIL_FILE
         _private_file(self.path)
-        self.db = open_database(self.path)
+        self.db = open_database(self.path, also=None if secret is None else lambda: _keep_secret(state_dir, secret))
         self.lock = threading.Lock()
         with database_checked(self.path), self.db:
             self.db.executescript(_SCHEMA)

@@ -14,8 +14,8 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from syndicator.store.state import database_checked
-from syndicator.store.state import open_database
+from syndicator.store.database import database_checked
+from syndicator.store.database import open_database
 
 PARTNERS_FILE = "partners.sqlite3"
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")  # a partner's name: the user name of HTTP Basic

@@ -10,15 +10,12 @@ the ledger, whose ids are read back from the published feeds instead.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import json
 import logging
 import os
 import pickle
-import sqlite3
 from collections.abc import Callable
-from collections.abc import Iterator
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -100,49 +97,13 @@ def read_state(path: Path, parse: Callable[[bytes], T], missing: T) -> T:
     try:
         return parse(data)
     except DAMAGED as exc:
-        raise _damaged(path, exc) from None
+        raise damaged(path, exc) from None
 
 
-def _damaged(path: Path, exc: BaseException) -> StateError:
+def damaged(path: Path, exc: BaseException) -> StateError:
     return StateError(
         f"state file {path} is damaged ({_why(exc)}); restore it from a backup, or remove it to start it afresh"
     )
-
-
-@contextlib.contextmanager
-def database_checked(path: Path) -> Iterator[None]:
-    """Opening a database under state_dir: one that is not a database, or is corrupt, is a StateError naming it."""
-    try:
-        yield
-    except sqlite3.DatabaseError as exc:
-        if not getattr(exc, "sqlite_errorname", "").startswith(("SQLITE_NOTADB", "SQLITE_CORRUPT")):
-            raise
-        raise _damaged(path, exc) from None
-
-
-_PAGES_CHECKED: set[Path] = set()  # databases this process (or the one it was forked from) found whole
-
-
-def open_database(path: Path, timeout: float = 10.0) -> sqlite3.Connection:
-    """A connection to a database under state_dir, for any thread; its pages checked the first time a process opens
-    it: damaged pages under a valid header are a StateError naming it (``PRAGMA quick_check`` reads every page once),
-    found at the start rather than by a later query, where they would be a traceback.
-
-    A forked process (serve's worker) does not read again what its parent just read.
-    """
-    db = sqlite3.connect(path, check_same_thread=False, timeout=timeout)
-    if path in _PAGES_CHECKED:
-        return db
-    try:
-        with database_checked(path):
-            found = [str(row[0]) for row in db.execute("PRAGMA quick_check(1)")]
-        if found != ["ok"]:
-            raise _damaged(path, sqlite3.DatabaseError(found[0] if found else "no answer to quick_check"))
-    except BaseException:
-        db.close()
-        raise
-    _PAGES_CHECKED.add(path)
-    return db
 
 
 def read_cache(path: Path, parse: Callable[[bytes], T]) -> T | None:
