@@ -165,6 +165,27 @@ def test_state_dir_removed_under_serve_keeps_its_subscribers_and_partners(
     assert again.get("/partners/feeds/all.atom", headers=partner).status_code == 200
 
 
+def test_state_dir_removed_under_serve_keeps_the_feeds_that_went(
+    start_server: Callable[..., Any], tmp_path: Path
+) -> None:
+    """A category whose last post went answers 410 Gone: after ``rm -rf .syndicator`` under serve, its next reload
+    writes back what it knows of the feeds (changed or not), so after a restart the feed still answers 410, where
+    it answered 404 (and the folders builds made in output_dir are known again, so a later build may remove them)."""
+    posts = site(tmp_path)
+    (posts / "old.md").write_text(post_text(title="The last of its kind", categories="[Obsolete]"))
+    env = {"SYNDICATOR_RELOAD_INTERVAL": "1"}
+    server = start_server(tmp_path, **env)
+    assert server.get("/feeds/category/obsolete.atom").status_code == 200
+    (posts / "old.md").unlink()
+    server.wait_until(lambda: server.get("/feeds/category/obsolete.atom").status_code == 410, what="410")
+    shutil.rmtree(tmp_path / ".syndicator")
+    (posts / "p0.md").write_text(post_text(title="Post 0, after the clean", categories="[News]"))
+    server.wait_until(lambda: b"after the clean" in server.get("/feeds/all.atom").content, what="the reload")
+    server.stop()
+    again = start_server(tmp_path, **env)
+    assert again.get("/feeds/category/obsolete.atom").status_code == 410
+
+
 def test_an_unchanged_files_gzip_twin_stays_byte_identical(tmp_path: Path, run_cli: Callable[..., Any]) -> None:
     """A build in a new process compresses the root's files again: a twin on disk that holds the same bytes in
     another deflate stream (zlib's here; a run of the compressor may make another) is kept, so a file whose bytes did

@@ -27,6 +27,9 @@ from syndicator.store.records import FeedRecord
 from syndicator.store.records import RecordsFile
 
 FEEDS_KNOWN_FILE = "feeds-known.json"  # every feed ever published, and when it went (410 Gone)
+# written by a save when they went since the last (state_dir removed under a running builder), changed or not;
+# the ledger's own save writes it whole when its file is gone
+_WRITTEN_BACK = (state.FOLDERS_FILE, FEEDS_STATE_FILE, FEEDS_KNOWN_FILE)
 JOURNAL_MOST = 100  # posts changed in one save, past which the ledger file is written whole instead
 
 
@@ -113,13 +116,14 @@ class Keeper:
                 names = {state.FOLDERS_FILE, FEEDS_STATE_FILE, state.LEDGER_FILE, FEEDS_KNOWN_FILE}
                 remove_temps(self.settings.state_dir, names, self.replaced)
                 self._saved = True
-            if self.folders != folders:
+            gone = {name for name in _WRITTEN_BACK if not (self.settings.state_dir / name).exists()}
+            if self.folders != folders or state.FOLDERS_FILE in gone:
                 state.write_folders(self.settings, self.folders, self.replaced)
-            if records != self.records:
+            if records != self.records or FEEDS_STATE_FILE in gone:
                 self._records_file.write(records, self.replaced)
             if ledger != self.ledger or self.ledger_problem is not None:
                 self._save_ledger(ledger)
-            if feeds != self.feeds:
+            if feeds != self.feeds or FEEDS_KNOWN_FILE in gone:
                 document = json.dumps(feeds, ensure_ascii=False, indent=0, sort_keys=True).encode("utf-8")
                 write_atomic(self.settings.state_dir / FEEDS_KNOWN_FILE, document, replaced=self.replaced)
             self.records, self.ledger, self.feeds = records, ledger, feeds
