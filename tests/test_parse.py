@@ -181,6 +181,16 @@ def test_a_name_without_letters_or_digits_is_left_out_with_a_warning(settings: S
     ]
 
 
+def test_an_updated_before_the_date_is_a_warning_on_its_line(settings: Settings) -> None:
+    """`updated: 2024-03-02` under `date: 2025-03-01` (a year mistyped) dated the entry by its date in silence."""
+    post = parse(settings, "---\ntitle: T\ndate: 2025-03-01\nupdated: 2024-03-02\n---\nB\n")
+    assert post.updated == post.date == datetime(2025, 3, 1, tzinfo=UTC)
+    assert [(w.line, w.message, w.fatal) for w in post.warnings] == [
+        (4, "updated is before date (2025-03-01): the entry is dated by its date alone", False)
+    ]
+    assert parse(settings, "---\ntitle: T\ndate: 2025-03-01\nupdated: 2025-03-01\n---\nB\n").warnings == ()
+
+
 def test_a_file_name_of_no_letter_says_how_to_give_a_slug(settings: Settings) -> None:
     """`🎉.md` makes no slug, and no slug can be suggested from it: the problem says to give one (it said "try ''")."""
     found = problem(settings, "---\ntitle: T\ndate: 2025-01-01\n---\n", "posts/🎉.md")

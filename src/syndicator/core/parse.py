@@ -246,9 +246,9 @@ def _title_and_dates(meta: dict[str, Any], reading: _Reading) -> tuple[str, date
     if "date" not in meta or meta["date"] is None:
         raise _Invalid("date", "date is missing")
     published = _datetime("date", meta["date"], reading.settings)
-    updated = published
-    if meta.get("updated") is not None:
-        updated = _datetime("updated", meta["updated"], reading.settings)
+    updated = _datetime("updated", meta["updated"], reading.settings) if meta.get("updated") is not None else published
+    if updated < published:
+        reading.note("updated", f"updated is before date ({published.date()}): the entry is dated by its date alone")
     return title, published, max(updated, published)
 
 
