@@ -298,6 +298,40 @@ def test_a_public_post_made_for_partners_only_leaves_the_public_with_a_tombstone
     assert client.get("/posts/talks/").status_code == 410
 
 
+def test_a_withdrawn_posts_public_traces_stay_as_the_public_last_saw_it(
+    settings: Settings, write_post: Callable[..., Path]
+) -> None:
+    """Made for partners only and then moved (another category, no tag, an `id` and a `slug` of its own, another
+    date): its public tombstone stays in the feeds that held it, under the id they knew, at its place in their
+    archive pages, and its old address stays 410; nothing of what the partners' post became reaches a public feed
+    or address. Before, each private edit moved the public tombstone (the new id and category were published, the
+    feeds that held it never heard of its going) and the old address answered 404, the new one 410."""
+    settings = replace(settings, archive_page_size=1)
+    talks = {"title": "Border Talks", "date": "2025-02-01T00:00:00Z", "categories": "[Desk]"}
+    write_post("news.md", title="News", date="2025-01-01T00:00:00Z", categories="[Desk]", tags="[T]")
+    write_post("talks.md", tags="[T]", **talks)
+    builder = Builder(settings)
+    builder.reload(NOW)
+    snapshot: Any = builder.snapshot
+    talks_id = snapshot.catalog.by_slug["talks"].id
+    write_post("talks.md", visibility="partners", **talks)
+    builder.reload(LATER)
+    snapshot = builder.snapshot
+    public = {url: f.body for url, f in snapshot.files.items()}
+    assert tombstones(public["/feeds/category/desk.atom"]) == [(talks_id, LATER.isoformat())]
+    secret = {"title": "Border Talks", "visibility": "partners", "categories": "[Secretdesk]", "tags": "[]"}
+    write_post("talks.md", date="2025-03-09T00:00:00Z", id="urn:secret-id", slug="secret-slug", **secret)
+    builder.reload(LATER + timedelta(hours=1))
+    snapshot = builder.snapshot
+    assert {url: f.body for url, f in snapshot.files.items()} == public
+    for body in public.values():
+        assert b"secret" not in body.lower()
+    assert snapshot.partners.catalog.by_slug["secret-slug"].id == "urn:secret-id"
+    client = create_app(settings, builder).test_client()
+    assert client.get("/posts/talks/").status_code == 410
+    assert client.get("/posts/secret-slug/").status_code == 404
+
+
 def test_a_vanished_category_answers_410(settings: Settings, write_post: Callable[..., Path]) -> None:
     """A category whose last post went: its feeds, archive pages and page answer 410 (to partners too); /healthz
     lists it."""

@@ -149,8 +149,9 @@ def tombstones(
         if gone:
             when = datetime.fromisoformat(gone)
             if when > since:
-                for stem in record_.stems:
-                    found.setdefault(stem, []).append(Tombstone(when, record_.id))
+                known = record_ if partners else record_.seen
+                for stem in known.stems:
+                    found.setdefault(stem, []).append(Tombstone(when, known.id))
     return {stem: tuple(sorted(stones, reverse=True)) for stem, stones in sorted(found.items())}
 
 
@@ -160,12 +161,12 @@ def departed(ledger: Mapping[str, Record], *, partners: bool = False) -> dict[st
     has no place to keep."""
     found: dict[str, list[Departed]] = {}
     for record_ in ledger.values():
-        gone = _gone(record_, partners)
-        if gone and record_.date:
+        gone, known = _gone(record_, partners), record_ if partners else record_.seen
+        if gone and known.date:
             place = Departed(
-                datetime.fromisoformat(record_.date), record_.slug, Tombstone(datetime.fromisoformat(gone), record_.id)
+                datetime.fromisoformat(known.date), known.slug, Tombstone(datetime.fromisoformat(gone), known.id)
             )
-            for stem in record_.stems:
+            for stem in known.stems:
                 found.setdefault(stem, []).append(place)
     return {stem: tuple(places) for stem, places in sorted(found.items())}
 
@@ -187,7 +188,8 @@ def gone_slugs(ledger: Mapping[str, Record], published: Iterable[str]) -> frozen
     A post for partners only never had a public page: its address stays unknown (404).
     """
     live = set(published)
-    return frozenset(r.slug for r in ledger.values() if _gone_for_everyone(r) and r.slug and r.slug not in live)
+    seen = (r.seen for r in ledger.values() if _gone_for_everyone(r))
+    return frozenset(known.slug for known in seen if known.slug and known.slug not in live)
 
 
 def known_feeds(known: Mapping[str, str], current: Iterable[str], now: datetime) -> dict[str, str]:

@@ -37,7 +37,9 @@ class Record:
     ``partners_only``: it was published for partners alone, so its deletion is
     theirs to see, never the public's; ``withdrawn``, when such a post was
     first seen for partners only after it had been published for everyone (the
-    public feeds' tombstone of it), empty otherwise.
+    public feeds' tombstone of it), empty otherwise, and ``public`` what the
+    public last saw of it then: its tombstone, its place in the archive pages
+    and its 410 stay there whatever the post for partners becomes.
     """
 
     id: str
@@ -51,6 +53,22 @@ class Record:
     deleted: str = ""
     partners_only: bool = False
     withdrawn: str = ""
+    public: Seen | None = None
+
+    @property
+    def seen(self) -> Record | Seen:
+        """What the public feeds know of the post: as last seen by them when it is for partners only now."""
+        return self.public or self
+
+
+@dataclass(frozen=True, slots=True)
+class Seen:
+    """What the public last saw of a post before it was for partners only: its id, slug, date and feeds."""
+
+    id: str
+    slug: str
+    date: str
+    stems: tuple[str, ...]
 
 
 def _identity(post: Post) -> tuple[str, str]:
@@ -128,6 +146,7 @@ def record(ledger: dict[str, Record], published: Iterable[Post], seen: str) -> d
             stems_of(post),
             partners_only=post.partners_only,
             withdrawn=_withdrawn(old, post, seen),
+            public=_public(old, post),
         )
         if new == old:
             continue
@@ -144,6 +163,16 @@ def _withdrawn(old: Record | None, post: Post, seen: str) -> str:
     if old.partners_only:
         return old.withdrawn
     return old.deleted or seen
+
+
+def _public(old: Record | None, post: Post) -> Seen | None:
+    """What the public last saw of a post now for partners only (None: it is public, or never was, or its record
+    is older than this field): kept from when it was first seen for partners only, whatever it becomes since."""
+    if not post.partners_only or old is None:
+        return None
+    if old.partners_only:
+        return old.public
+    return Seen(old.id, old.slug, old.date, old.stems)
 
 
 def words_of(post: Post) -> str:
@@ -230,6 +259,9 @@ def _entry(record_: Record) -> dict[str, object]:
         entry["partners_only"] = True
     if record_.withdrawn:
         entry["withdrawn"] = record_.withdrawn
+    if record_.public is not None:
+        seen = record_.public
+        entry["public"] = {"id": seen.id, "slug": seen.slug, "date": seen.date, "stems": list(seen.stems)}
     return entry
 
 
@@ -260,7 +292,17 @@ def _record(source: str, entry: object) -> Record:
         deleted=str(entry.get("deleted", "")),
         partners_only=entry.get("partners_only") is True,
         withdrawn=str(entry.get("withdrawn", "")),
+        public=_seen(source, entry.get("public")),
     )
+
+
+def _seen(source: str, entry: object) -> Seen | None:
+    if entry is None:
+        return None
+    if not isinstance(entry, dict) or not isinstance(entry.get("stems", []), list):
+        raise ValueError(f"bad record for {source!r}")
+    stems = tuple(str(stem) for stem in entry.get("stems", []))
+    return Seen(str(entry.get("id", "")), str(entry.get("slug", "")), str(entry.get("date", "")), stems)
 
 
 # The journal: the lines of the posts whose records changed since the ledger file was written whole, appended (and
