@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
+from datetime import UTC
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -87,3 +90,76 @@ def test_healthz_never_names_a_post_for_partners_or_a_draft_whatever_its_problem
     assert [p for p in body["problems"] if p["path"] is None] == [
         {"path": None, "line": 0, "message": PRIVATE_PROBLEM}
     ] * 8
+
+
+def test_healthz_never_names_a_private_file_it_cannot_read_or_a_private_folder(
+    make_settings: Callable[..., Settings], write_post: Callable[..., Path], posts_dir: Path, tmp_path: Path
+) -> None:
+    """A draft over max_post_bytes (its front matter read from its head), a FIFO or a link out named as a post (no
+    words read: private, failing closed), a link leading out of a partners-only bundle's folder: listed without
+    their names, which were shown (a draft's name is its story's). A public post's own are still shown whole."""
+    write_post("public.md", title="Public")
+    (tmp_path / "elsewhere").mkdir()
+    (posts_dir / "public-photos").symlink_to(tmp_path / "elsewhere")
+    write_post("2026-okapi-draft.md", title="Okapi", draft="true", body="x" * 5000)
+    os.mkfifo(posts_dir / "2026-zebra-fifo.md")
+    (tmp_path / "elsewhere" / "notes.md").write_text("---\ntitle: Notes\ndate: 2025-06-01\n---\nx\n")
+    (posts_dir / "2026-zebra-outlink.md").symlink_to(tmp_path / "elsewhere" / "notes.md")
+    write_post("2026-quagga-bundle/index.md", title="Quagga", visibility="partners")
+    (posts_dir / "2026-quagga-bundle" / "photos").symlink_to(tmp_path / "elsewhere")
+    write_post("big-public.md", title="Big public", body="y" * 5000)
+    settings = make_settings(max_post_bytes=3000)
+    builder = Builder(settings)
+    report = builder.reload(NOW)
+    assert len(report.problems) == 6
+    body = healthz(settings, builder)
+    text = json.dumps(body)
+    for secret in ("okapi", "zebra", "quagga"):
+        assert secret not in text, secret
+    shown = {p["path"] for p in body["problems"]}
+    assert shown == {None, "public-photos", "big-public.md"}
+    assert [p for p in body["problems"] if p["path"] is None] == [
+        {"path": None, "line": 0, "message": PRIVATE_PROBLEM}
+    ] * 4
+
+
+def test_healthz_never_names_a_post_not_yet_due(
+    make_settings: Callable[..., Settings], write_post: Callable[..., Path]
+) -> None:
+    """A scheduled post, never published, is not public until its time: its problems (its file's name, the values
+    they quote) are listed as a draft's; once it is due they are shown whole."""
+    write_post("2099-acme-launch.md", title="Launch", date="2099-02-01T00:00:00Z", categories="Secret Launch, Acme")
+    settings = make_settings()
+    builder = Builder(settings)
+    builder.reload(NOW)
+    body = healthz(settings, builder)
+    assert "acme" not in json.dumps(body).lower()
+    assert body["problems"] == [{"path": None, "line": 0, "message": PRIVATE_PROBLEM}]
+    builder.reload(datetime(2099, 2, 1, 0, 1, tzinfo=UTC))
+    assert [p["path"] for p in healthz(settings, builder)["problems"]] == ["2099-acme-launch.md"]
+
+
+def test_a_public_post_whose_file_now_says_it_is_private_is_withdrawn(
+    make_settings: Callable[..., Settings], write_post: Callable[..., Path]
+) -> None:
+    """A takedown with a typo (`Draft: true`), or `draft: true` in front matter that no longer parses: the post was
+    kept at its last good version, public, while `check` said it stays unpublished. It is withdrawn (a tombstone),
+    failing closed; a public post whose file fails for another reason stays as it was."""
+    write_post("takedown.md", title="Takedown")
+    write_post("broken.md", title="Broken")
+    write_post("typo.md", title="Typo")
+    builder = Builder(make_settings())
+    builder.reload(NOW)
+    write_post("takedown.md", text="---\ntitle: Takedown\ndate: 2025-06-01\nDraft: true\n---\nBody\n")
+    write_post("broken.md", text="---\ntitle: Broken\ndate: 2025-06-01\ndraft: true\ntags: [\n---\nBody\n")
+    write_post("typo.md", text="---\ntitle: Typo\ndate: 2025-06-01\ntags: [\n---\nBody\n")
+    report = builder.reload(NOW)
+    assert sorted((Path(p.path).name, p.private) for p in report.problems) == [
+        ("broken.md", True),
+        ("takedown.md", True),
+        ("typo.md", False),
+    ]
+    assert builder.snapshot is not None
+    assert [post.title for post in builder.snapshot.catalog.posts] == ["Typo"]
+    feed = builder.snapshot.files["/feeds/all.atom"].body
+    assert feed.count(b"deleted-entry") == 2

@@ -132,6 +132,18 @@ def withdrawn_until_due(ledger: Mapping[str, Record], loaded: Iterable[Post], no
     return warnings
 
 
+def unannounced(ledger: Mapping[str, Record], loaded: Iterable[Post], now: datetime) -> frozenset[str]:
+    """The files of posts dated after ``now`` that the public never saw (scheduled, or for partners only since they
+    were first written): until they are due, their problems are as private as a draft's (their names, the values
+    their messages quote may be an announcement's)."""
+    unseen = (post for post in loaded if post.date > now)
+    return frozenset(post.path for post in unseen if (found := ledger.get(post.source)) is None or _never_public(found))
+
+
+def _never_public(record_: Record) -> bool:
+    return record_.partners_only and record_.public is None and not record_.withdrawn
+
+
 def tombstones(
     ledger: Mapping[str, Record], now: datetime, days: int, *, partners: bool = False
 ) -> dict[str, tuple[Tombstone, ...]]:

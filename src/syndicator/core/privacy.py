@@ -13,7 +13,7 @@ from collections.abc import Mapping
 PRIVACY_KEYS = ("draft", "visibility")  # the fields that keep a post from the public
 MAX_EDITS = 2  # a key this close to one of them is taken for it, misspelled
 _FRONT_END = re.compile(r"^---[ \t]*$", re.MULTILINE)
-_UNCLOSED_FRONT = 65536  # how much of a file whose front matter is never closed is looked at for privacy keys
+UNCLOSED_FRONT = 65536  # how much of a file whose front matter is never closed is looked at for privacy keys
 _KEY = re.compile(r"""\s*(?:-\s+)*["']?([^:"'#]*)""")  # the key of a ``key: value`` line (any indentation, quotes)
 
 
@@ -58,12 +58,12 @@ def private_fields(fields: Mapping[str, object]) -> bool:
 
 def private_text(text: str) -> bool:
     """Whether the front matter of a file that cannot be read (as YAML, or as UTF-8) names a privacy key (or a near
-    miss) on any of its lines: up to its closing ``---``, or its first _UNCLOSED_FRONT characters.
+    miss) on any of its lines: up to its closing ``---``, or its first UNCLOSED_FRONT characters.
 
     With no fields to go by, any such key makes the file's problems private, whatever its value.
     """
-    end = _FRONT_END.search(text, 3, _UNCLOSED_FRONT)
-    for line in text[: end.start() if end else _UNCLOSED_FRONT].splitlines():
+    end = _FRONT_END.search(text, 3, UNCLOSED_FRONT)
+    for line in text[: end.start() if end else UNCLOSED_FRONT].splitlines():
         match = _KEY.match(line)
         key = match.group(1).strip() if match else ""
         if key and (key in PRIVACY_KEYS or near_miss(key)):

@@ -3,9 +3,10 @@
 The cache wraps the reader; the reader never knows. A file is looked at again
 when its (size, mtime, inode) changed, and parsed again only when its bytes did
 (a git checkout resets mtimes). A file that now fails keeps its last good Post,
-which stays published. A cold load parses half of the files in a forked copy
-of the process (two cores parse twice as fast). The same scan finds the assets;
-each published post is bound to the files it names (incremental.assets).
+which stays published, unless what is read of it says it is private now. A cold
+load parses half of the files in a forked copy of the process (two cores parse
+twice as fast). The same scan finds the assets; each published post is bound to
+the files it names (incremental.assets).
 """
 
 from __future__ import annotations
@@ -137,10 +138,11 @@ class PostCache:
     def _load(self, full: str, st: os.stat_result, old: Entry | None) -> Entry:
         path, source = self._names_of(full)
         state = file_state(st)
+        public = old is not None and old.last_good is not None and not old.last_good.private
         try:
-            data: bytes | LoadProblem | None = read_post_file(full, path, st, self.settings.max_post_bytes, self._root)
+            data = read_post_file(full, path, st, self.settings.max_post_bytes, self._root, public=public)
         except OSError as exc:  # unreadable now (its permissions, a disk's error): read again at the next look
-            data, state = LoadProblem(path, 1, f"cannot read file: {exc.strerror}"), UNSEEN
+            data, state = LoadProblem(path, 1, f"cannot read file: {exc.strerror}", private=not public), UNSEEN
         if data is None:  # changed while read: not trusted, and read again next time
             result: Post | LoadProblem = LoadProblem(path, 1, CHANGED_WHILE_READ)
             content, state = "", UNSEEN
@@ -199,7 +201,7 @@ class PostCache:
             seen[full] = entry
         # A watcher does not see into symlinked folders, nor a link's target change: always look at everything.
         self._linked = bool(linked or outside or unlisted)  # a folder listed again is seen by a full look only
-        self._folders = _folder_problems(outside, unlisted, self.entries, self._names_of)
+        self._folders = _folder_problems(outside, unlisted, self.entries, self._names_of, self._root)
         changed = bool(to_load) or len(seen) != len(self.entries)
         self.entries = {full: entry for full, entry in seen.items() if entry is not None}
         return self.media.stale(self.assets.update_all(assets, within)) or changed
@@ -255,17 +257,26 @@ def _looked_at(found: list[str], entries: dict[str, Entry]) -> tuple[dict[str, E
 
 
 def _folder_problems(
-    outside: list[str], unlisted: list[str], entries: dict[str, Entry], names_of: _Names
+    outside: list[str], unlisted: list[str], entries: dict[str, Entry], names_of: _Names, root: str
 ) -> list[LoadProblem]:
-    """A warning for each link to a folder outside posts_dir; a problem for each folder that cannot be listed,
-    private unless every post known in it is public (its name may be a draft's, a page bundle's)."""
-    problems = [LoadProblem(names_of(full)[0], 1, LEAVING_FOLDER, fatal=False) for full in outside]
+    """A warning for each link to a folder outside posts_dir, private unless every post known in the folder it is
+    in is public (or that is posts_dir); a problem for each folder that cannot be listed, private unless every post
+    known in it is public: a folder's name may be a draft's, a page bundle's."""
+    problems = []
+    for full in outside:
+        parent = os.path.dirname(full.rstrip(os.sep))
+        private = parent != root.rstrip(os.sep) and _private_folder(parent, entries)
+        problems.append(LoadProblem(names_of(full)[0], 1, LEAVING_FOLDER, fatal=False, private=private))
     for folder in unlisted:
-        within = folder.rstrip(os.sep) + os.sep
-        inside = [entry.result for full, entry in entries.items() if full.startswith(within)]
-        private = not inside or any(result.private for result in inside)
-        problems.append(LoadProblem(names_of(folder)[0], 1, UNLISTED, private=private))
+        problems.append(LoadProblem(names_of(folder)[0], 1, UNLISTED, private=_private_folder(folder, entries)))
     return problems
+
+
+def _private_folder(folder: str, entries: dict[str, Entry]) -> bool:
+    """Whether a folder's name may be a private post's: it holds no post known, or one that is not public."""
+    within = folder.rstrip(os.sep) + os.sep
+    inside = [entry.result for full, entry in entries.items() if full.startswith(within)]
+    return not inside or any(result.private for result in inside)
 
 
 def _published(entries: dict[str, Entry], bound: Callable[[str, Post], Post]) -> tuple[list[Post], list[LoadProblem]]:
@@ -279,6 +290,8 @@ def _published(entries: dict[str, Entry], bound: Callable[[str, Post], Post]) ->
             problems.append(LoadProblem(name, 1, SAME_FILE.format(kept), fatal=False, private=entry.result.private))
             continue
         post = entry.last_good
+        if isinstance(entry.result, LoadProblem) and entry.result.private and post is not None and not post.private:
+            post = None  # a public post whose file now fails saying it is a draft or for partners: withdrawn
         if post is not None and post.media is not NO_MEDIA:  # most posts name no media: no call for them
             post = bound(full, post)
         if isinstance(entry.result, LoadProblem):

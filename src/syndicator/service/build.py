@@ -22,6 +22,7 @@ from datetime import datetime
 
 from syndicator.config import Settings
 from syndicator.core.catalog import shadowed_redirects
+from syndicator.core.history import unannounced
 from syndicator.core.ledger import redirects
 from syndicator.core.pipeline import History
 from syndicator.core.pipeline import Published
@@ -321,7 +322,7 @@ def _report(
         removed=tuple(p for p in removed if not p.endswith(".gz")),
         parsed=parsed,
         duration_ms=0.0,
-        public_problems=public_problems(ordered, settings),
+        public_problems=public_problems(ordered, settings, unannounced(published.ledger, published.loaded, now)),
     )
 
 

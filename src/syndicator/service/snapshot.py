@@ -7,6 +7,7 @@ attribute; a request takes that reference once.
 from __future__ import annotations
 
 import os
+from collections.abc import Collection
 from collections.abc import Iterable
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -38,7 +39,7 @@ MEDIA_TYPES = {
     ".txt": "text/plain; charset=utf-8",  # robots.txt
     ".ico": "image/vnd.microsoft.icon",  # favicon.ico
 }
-PRIVATE_PROBLEM = "a draft or a post for partners has a problem (syndicator check lists it)"
+PRIVATE_PROBLEM = "a draft, a post not yet due or a post for partners has a problem (syndicator check lists it)"
 SERVER_PROBLEM = "a file of the server's (a state file, the theme) has a problem; the server log names it"
 
 
@@ -98,18 +99,21 @@ class BuildReport:
         return any(p.fatal for p in self.problems)
 
 
-def public_problems(problems: Iterable[LoadProblem], settings: Settings) -> tuple[tuple[str | None, int, str], ...]:
+def public_problems(
+    problems: Iterable[LoadProblem], settings: Settings, unannounced: Collection[str] = ()
+) -> tuple[tuple[str | None, int, str], ...]:
     """Problems as the public may see them: (path under posts_dir, line, message).
 
     A draft's problem is listed without its file, line or message (they may
-    name an unpublished story), and so is any problem of a file outside
-    posts_dir (a path on the server).
+    name an unpublished story), and so is one of a post not yet due that the
+    public never saw (``unannounced``: their files), and any problem of a file
+    outside posts_dir (a path on the server).
     """
     shown: list[tuple[str | None, int, str]] = []
     posts_dir = settings.posts_dir.absolute()
     for problem in problems:
         file = Path(problem.path).absolute()
-        if problem.private:
+        if problem.private or problem.path in unannounced:
             shown.append((None, 0, PRIVATE_PROBLEM))
         elif file.is_relative_to(posts_dir):
             shown.append((file.relative_to(posts_dir).as_posix(), problem.line, problem.message))

@@ -15,6 +15,8 @@ from collections.abc import Collection
 from collections.abc import Iterable
 from typing import BinaryIO
 
+from syndicator.core.privacy import UNCLOSED_FRONT
+from syndicator.core.privacy import private_text
 from syndicator.digest import digest
 from syndicator.model import LoadProblem
 from syndicator.store.files import FileState
@@ -256,32 +258,48 @@ def open_source(full: str, root: str, seen: FileState) -> BinaryIO:
     return handle
 
 
-def read_post_file(full: str, path: str, st: os.stat_result, limit: int, root: str) -> bytes | LoadProblem | None:
+def read_post_file(
+    full: str, path: str, st: os.stat_result, limit: int, root: str, *, public: bool = False
+) -> bytes | LoadProblem | None:
     """A post file's bytes, a problem (``path`` names it), or None when it changed while being read; an OSError
     when it cannot be read now (its permissions, a disk's error: worth trying again).
 
     ``st`` is the stat it was found with; more than ``limit`` bytes is a problem.
     ``root`` is posts_dir's real path: a link that leads out of it is not read.
+    A problem is private when the file's front matter says so, or, when its
+    words are not read at all, unless its last post was ``public`` (failing
+    closed: its name may be a draft's).
     """
     if not stat.S_ISREG(st.st_mode):
-        return LoadProblem(path, 1, NOT_REGULAR)
+        return LoadProblem(path, 1, NOT_REGULAR, private=not public)
     if st.st_size > limit:
-        return LoadProblem(path, 1, f"file is {st.st_size} bytes, over max_post_bytes ({limit})")
+        message = f"file is {st.st_size} bytes, over max_post_bytes ({limit})"
+        return LoadProblem(path, 1, message, private=_private_head(full, root, st))
     try:
         full.encode("utf-8")
     except UnicodeEncodeError:
-        return LoadProblem(path, 1, "file name is not valid UTF-8: rename the file")
+        return LoadProblem(path, 1, "file name is not valid UTF-8: rename the file", private=not public)
     try:
         with open_source(full, root, file_state(st)) as handle:
             data = handle.read(min(st.st_size, limit) + 1)
             after = os.fstat(handle.fileno())
     except Refused as exc:
-        return LoadProblem(path, 1, str(exc))
+        return LoadProblem(path, 1, str(exc), private=not public)
     except ChangedSinceSeen:
         return None
     if file_state(after) != file_state(st) or len(data) != after.st_size or len(data) > limit:
         return None
     return data
+
+
+def _private_head(full: str, root: str, st: os.stat_result) -> bool:
+    """Whether the front matter of a file too big to read names a privacy key (True when it cannot be read)."""
+    try:
+        with open_source(full, root, file_state(st)) as handle:
+            head = handle.read(UNCLOSED_FRONT)
+    except (OSError, Refused, ChangedSinceSeen):
+        return True
+    return private_text(head.decode("utf-8", "replace"))
 
 
 def is_asset_path(root: str, path: str) -> bool:
