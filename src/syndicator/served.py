@@ -36,7 +36,6 @@ class Cache(enum.Enum):
     """How long a cache may keep a representation before it asks again."""
 
     RELOAD = "reload"  # until the next reload may have changed it (max-age = reload_interval): feeds, assets
-    DAY = "day"  # a day: its bytes change only when one of its posts is edited (a full archive page)
     ASK = "ask"  # kept, but asked again each time (no-cache): a 304 costs nothing, a new post shows at once
 
 

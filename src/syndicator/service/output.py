@@ -131,15 +131,15 @@ class ServingOutput:
     def fresh(
         self, path: str, body: bytes, zipped: bytes, etag: str, last_modified: float, spec: FeedSpec | None = None
     ) -> Served | None:
-        long_lived, keys = spec is not None and spec.is_full_archive, self._keys_of(spec)
+        keys = self._keys_of(spec)
         if spec is not None and spec.is_archive:  # most of the bytes, seldom asked for: read from the file
-            return feed_stored(self.settings.output_dir, path, etag, last_modified, long_lived=long_lived, keys=keys)
-        return feed_kept(path, body, zipped, last_modified, long_lived=long_lived, etag=etag, keys=keys)
+            return feed_stored(self.settings.output_dir, path, etag, last_modified, keys=keys)
+        return feed_kept(path, body, zipped, last_modified, etag=etag, keys=keys)
 
     def current(self, spec: FeedSpec, path: str, etag: str, last_modified: float) -> Served | None:
         out_dir, keys = self.settings.output_dir, self._keys_of(spec)
         if spec.is_archive:
-            return feed_stored(out_dir, path, etag, last_modified, long_lived=spec.is_full_archive, keys=keys)
+            return feed_stored(out_dir, path, etag, last_modified, keys=keys)
         body = (out_dir / path).read_bytes()
         return feed_kept(path, body, (out_dir / f"{path}.gz").read_bytes(), last_modified, keys=keys)
 

@@ -53,13 +53,11 @@ def feed_kept(
     gzip_body: bytes,
     last_modified: float,
     *,
-    long_lived: bool = False,
     etag: str | None = None,
     keys: tuple[str, ...] = (),
 ) -> Served:
-    """A feed served from memory: its bytes and gzip twin (``long_lived``: a full archive page, cached a day)."""
-    cache = Cache.DAY if long_lived else Cache.RELOAD
-    return Served.kept(body, gzip_body, media_type(path), last_modified, cache=cache, etag=etag, keys=keys)
+    """A feed served from memory: its bytes and gzip twin."""
+    return Served.kept(body, gzip_body, media_type(path), last_modified, cache=Cache.RELOAD, etag=etag, keys=keys)
 
 
 def feed_stored(
@@ -68,12 +66,15 @@ def feed_stored(
     etag: str,
     last_modified: float,
     *,
-    long_lived: bool = False,
     keys: tuple[str, ...] = (),
 ) -> Served:
-    """A feed served from its file under output_dir (and its .gz twin): only what the headers need is in memory."""
-    cache = Cache.DAY if long_lived else Cache.RELOAD
-    return Served.in_file(str(output_dir / path), media_type(path), etag, last_modified, cache=cache, keys=keys)
+    """A feed served from its file under output_dir (and its .gz twin): only what the headers need is in memory.
+
+    An archive page is kept by readers as long as a feed (``reload_interval``), full or not: an edit of one of its
+    posts changes it, and so does a post added later with an older date (RFC 5005 lets readers take a page as
+    stable; a day-long max-age made them keep the old one a day)."""
+    path_of = str(output_dir / path)
+    return Served.in_file(path_of, media_type(path), etag, last_modified, cache=Cache.RELOAD, keys=keys)
 
 
 @dataclass(frozen=True, slots=True)

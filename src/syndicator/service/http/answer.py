@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 
 Headers = list[tuple[str, str]]
 Answer = tuple[str, Headers, Iterable[bytes]]  # status line, headers, body
-DAY = 86400  # max-age of a representation that changes only when one of its posts is edited
+DAY = 86400  # how long a CDN keeps a representation, until a purge names it
 CDN_CACHE_CONTROL = f"public, s-maxage={DAY}, stale-while-revalidate=60, stale-if-error={DAY}"  # RFC 9213
 SURROGATE_CONTROL = f"max-age={DAY}, stale-while-revalidate=60, stale-if-error={DAY}"  # the same, as Fastly reads it
 CDN_HEADER_NAMES = ("Surrogate-Key", "Cache-Tag", "CDN-Cache-Control", "Surrogate-Control")
@@ -94,7 +94,7 @@ def cache_control(cache: Cache, reload_interval: int, *, private: bool = False) 
     if cache is Cache.ASK:
         return "no-cache"
     scope = "private" if private else "public"
-    return f"{scope}, max-age={DAY if cache is Cache.DAY else reload_interval}"
+    return f"{scope}, max-age={reload_interval}"
 
 
 @dataclass(frozen=True, slots=True)
