@@ -190,6 +190,56 @@ def test_a_removed_post_keeps_its_place_so_no_other_page_changes(big_site: Setti
     assert all(back[path] == before[path] for path in before if "/archive/" in path and not path.endswith("/1.atom"))
 
 
+def test_a_post_that_leaves_a_feed_says_so_there_and_keeps_its_place(big_site: Settings, posts_dir: Path) -> None:
+    """A post moved out of a category (into another, still published) is a tombstone in the feed it left, so a
+    partner mirroring that category drops it, and keeps its place on that feed's archive pages: no later page
+    moves, and no page linked a moment before answers 404. Before, the feed said nothing (the partner kept the post
+    for good) and every later page moved back by one. The feeds it is still in hold it as before; back in the category,
+    it is in its place again, and a fresh build of the same state writes the same bytes as the reloads did."""
+    builder = Builder(big_site)
+    builder.reload(NOW)
+    before = bodies(big_site, builder)
+    moved = posts_dir / "p030.md"  # on page 1 of "Third" (posts 0, 3, ... 147)
+    text = moved.read_text()
+    moved_id = builder.snapshot.catalog.by_slug["p030"].id
+    moved.write_text(text.replace("'Third'", "'Elsewhere'"))
+    builder.reload(NOW + timedelta(hours=1))
+    after = bodies(big_site, builder)
+    assert stones(after["/feeds/category/third.atom"]) == [moved_id]
+    base = "/feeds/category/third/archive/"
+    pages = sorted(path for path in before if path.startswith(base))
+    assert pages == sorted(path for path in after if path.startswith(base))
+    assert [path for path in pages if after[path] != before[path]] == [f"{base}1.atom"]
+    assert stones(after[f"{base}1.atom"]) == [moved_id] and moved_id not in entry_ids(after[f"{base}1.atom"])
+    assert moved_id in entry_ids(after["/feeds/category/elsewhere.atom"])
+    assert stones(after["/feeds/all.atom"]) == [] and moved_id in entry_ids(after["/feeds/archive/1.atom"])
+    fresh = Builder(big_site)
+    fresh.reload(NOW + timedelta(hours=2))
+    assert bodies(big_site, fresh) == after
+    moved.write_text(text)
+    builder.reload(NOW + timedelta(hours=3))
+    back = bodies(big_site, builder)
+    assert stones(back["/feeds/category/third.atom"]) == [] and back[f"{base}1.atom"] == before[f"{base}1.atom"]
+
+
+def test_a_tag_taken_off_is_a_tombstone_in_its_feed(make_settings: Callable[..., Settings], posts_dir: Path) -> None:
+    """The same for a tag (and for the partner feeds, which a partner mirrors the same way)."""
+    for name, tags in (("a", "[Red, Blue]"), ("b", "[Red]")):
+        (posts_dir / f"{name}.md").write_text(f"---\ntitle: {name}\ndate: 2025-01-01\ntags: {tags}\n---\nx\n")
+    settings = make_settings()
+    builder = Builder(settings)
+    builder.reload(NOW)
+    assert builder.snapshot is not None
+    left_id = builder.snapshot.catalog.by_slug["a"].id
+    (posts_dir / "a.md").write_text("---\ntitle: a\ndate: 2025-01-01\ntags: [Blue]\n---\nx\n")
+    (posts_dir / "z.md").write_text("---\ntitle: z\ndate: 2025-01-01\nvisibility: partners\n---\nx\n")
+    builder.reload(NOW + timedelta(hours=1))
+    files = bodies(settings, builder)
+    assert stones(files["/feeds/tag/red.atom"]) == [left_id] and stones(files["/feeds/tag/blue.atom"]) == []
+    partner = builder.snapshot.partners.file("tag/red.atom").body
+    assert stones(partner) == [left_id]
+
+
 def test_archive_pages_are_kept_by_readers_as_long_as_a_feed(big_site: Settings) -> None:
     """SPEC: readers keep max-age=<reload_interval> for every feed and archive page, a full one too: an edit of one
     of its posts or a post added later with an older date changes it, and a day-long max-age (which a full page

@@ -11,12 +11,14 @@ is an argument. No I/O.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from collections.abc import Iterator
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
 from datetime import timedelta
 
 from syndicator.core.ledger import Record
+from syndicator.core.ledger import Seen
 from syndicator.core.ledger import same_words
 from syndicator.model import Departed
 from syndicator.model import LoadProblem
@@ -147,7 +149,8 @@ def _never_public(record_: Record) -> bool:
 def tombstones(
     ledger: Mapping[str, Record], now: datetime, days: int, *, partners: bool = False
 ) -> dict[str, tuple[Tombstone, ...]]:
-    """Each feed's tombstones, newest first: the posts deleted in the last ``days`` days that it held.
+    """Each feed's tombstones, newest first: the posts deleted in the last ``days`` days that it held, and those
+    that left it then while published (moved to another category, a tag taken off).
 
     The public feeds' (``partners`` False) leave out the posts that were for
     partners only (the public never learns that one existed) but hold those
@@ -156,14 +159,10 @@ def tombstones(
     """
     since = now - timedelta(days=days)
     found: dict[str, list[Tombstone]] = {}
-    for record_ in ledger.values():
-        gone = _gone(record_, partners)
-        if gone:
-            when = datetime.fromisoformat(gone)
-            if when > since:
-                known = record_ if partners else record_.seen
-                for stem in known.stems:
-                    found.setdefault(stem, []).append(Tombstone(when, known.id))
+    for known, stem, gone in _departures(ledger, partners):
+        when = datetime.fromisoformat(gone)
+        if when > since:
+            found.setdefault(stem, []).append(Tombstone(when, known.id))
     return {stem: tuple(sorted(stones, reverse=True)) for stem, stones in sorted(found.items())}
 
 
@@ -172,15 +171,27 @@ def departed(ledger: Mapping[str, Record], *, partners: bool = False) -> dict[st
     (``partners``: the partner feeds'); a record that does not say its post's date (one recovered from a tombstone)
     has no place to keep."""
     found: dict[str, list[Departed]] = {}
-    for record_ in ledger.values():
-        gone, known = _gone(record_, partners), record_ if partners else record_.seen
-        if gone and known.date:
-            place = Departed(
-                datetime.fromisoformat(known.date), known.slug, Tombstone(datetime.fromisoformat(gone), known.id)
+    for known, stem, gone in _departures(ledger, partners):
+        if known.date:
+            when = datetime.fromisoformat(gone)
+            found.setdefault(stem, []).append(
+                Departed(datetime.fromisoformat(known.date), known.slug, Tombstone(when, known.id))
             )
-            for stem in known.stems:
-                found.setdefault(stem, []).append(place)
     return {stem: tuple(places) for stem, places in sorted(found.items())}
+
+
+def _departures(ledger: Mapping[str, Record], partners: bool) -> Iterator[tuple[Record | Seen, str, str]]:
+    """Each post's departures from a feed (the public's, or the partners'): (what that feed knew of it, the feed,
+    when it went): from every feed it was in when it was deleted (withdrawn from the public), and from each feed it
+    left while published (another category, a tag taken off)."""
+    for record_ in ledger.values():
+        known = record_ if partners else record_.seen
+        if known is None:
+            continue
+        gone = _gone(record_, partners)
+        if gone:
+            yield from ((known, stem, gone) for stem in known.stems)
+        yield from ((known, stem, when) for stem, when in known.left)
 
 
 def _gone(record_: Record, partners: bool) -> str:
@@ -201,7 +212,7 @@ def gone_slugs(ledger: Mapping[str, Record], published: Iterable[str]) -> frozen
     """
     live = set(published)
     seen = (r.seen for r in ledger.values() if _gone_for_everyone(r))
-    return frozenset(known.slug for known in seen if known.slug and known.slug not in live)
+    return frozenset(known.slug for known in seen if known is not None and known.slug and known.slug not in live)
 
 
 def known_feeds(known: Mapping[str, str], current: Iterable[str], now: datetime) -> dict[str, str]:

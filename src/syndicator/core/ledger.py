@@ -32,8 +32,11 @@ class Record:
     The title and date (ISO 8601, UTC) say what the post is, so that a renamed
     file is recognised as the same post. ``content`` is a digest of what its
     author wrote and ``updated`` the entry's updated as published, so that an
-    edit is seen and dated; ``stems`` are the feeds it was in, and ``deleted``
-    when it was first seen gone (its tombstone's time), empty while published.
+    edit is seen and dated; ``stems`` are the feeds it was in, ``left`` the
+    feeds it was in and left while published (another category, a tag taken
+    off), each with when that was first seen (its tombstone's time there, its
+    place kept on that feed's archive page), and ``deleted`` when it was first
+    seen gone (its tombstone's time), empty while published.
     ``partners_only``: it was published for partners alone, so its deletion is
     theirs to see, never the public's; ``withdrawn``, when such a post was
     first seen for partners only after it had been published for everyone (the
@@ -54,21 +57,29 @@ class Record:
     partners_only: bool = False
     withdrawn: str = ""
     public: Seen | None = None
+    left: tuple[tuple[str, str], ...] = ()
 
     @property
-    def seen(self) -> Record | Seen:
-        """What the public feeds know of the post: as last seen by them when it is for partners only now."""
-        return self.public or self
+    def seen(self) -> Record | Seen | None:
+        """What the public feeds know of the post: as last seen by them when it is for partners only now (None: they
+        never saw it)."""
+        if not self.partners_only:
+            return self
+        if self.public is None and self.withdrawn:  # withdrawn before records kept what the public saw
+            return Seen(self.id, self.slug, self.date, self.stems)
+        return self.public
 
 
 @dataclass(frozen=True, slots=True)
 class Seen:
-    """What the public last saw of a post before it was for partners only: its id, slug, date and feeds."""
+    """What the public last saw of a post before it was for partners only: its id, slug, date, feeds, and the feeds
+    it had left."""
 
     id: str
     slug: str
     date: str
     stems: tuple[str, ...]
+    left: tuple[tuple[str, str], ...] = ()
 
 
 def _identity(post: Post) -> tuple[str, str]:
@@ -136,6 +147,7 @@ def record(ledger: dict[str, Record], published: Iterable[Post], seen: str) -> d
         if old is not None and old.slug != post.slug and old.slug not in former:
             former = (*former, old.slug)
         slugs = tuple(s for s in former if s != post.slug)
+        stems = stems_of(post)
         new = Record(
             post.id,
             post.slug,
@@ -143,10 +155,11 @@ def record(ledger: dict[str, Record], published: Iterable[Post], seen: str) -> d
             *_identity(post),
             words_of(post),
             post.updated.isoformat(),
-            stems_of(post),
+            stems,
             partners_only=post.partners_only,
             withdrawn=_withdrawn(old, post, seen),
             public=_public(old, post),
+            left=_left(old, post, stems, seen),
         )
         if new == old:
             continue
@@ -172,7 +185,23 @@ def _public(old: Record | None, post: Post) -> Seen | None:
         return None
     if old.partners_only:
         return old.public
-    return Seen(old.id, old.slug, old.date, old.stems)
+    return Seen(old.id, old.slug, old.date, old.stems, old.left)
+
+
+def _left(old: Record | None, post: Post, stems: tuple[str, ...], seen: str) -> tuple[tuple[str, str], ...]:
+    """The feeds a post left while published, with when each was first seen left: those it had left and is still
+    out of, and those it was in last and is not now (as the public saw it, when it is public again)."""
+    if old is None:
+        return ()
+    was: Record | Seen | None = old
+    if old.partners_only and not post.partners_only:  # public again: what it left as the partners' post is theirs
+        was = old.public
+    if was is None:
+        return ()
+    kept = [(stem, when) for stem, when in was.left if stem not in stems]
+    known = {stem for stem, _when in kept}
+    kept += [(stem, old.deleted or seen) for stem in was.stems if stem not in stems and stem not in known]
+    return tuple(sorted(kept))
 
 
 def words_of(post: Post) -> str:
@@ -261,7 +290,12 @@ def _entry(record_: Record) -> dict[str, object]:
         entry["withdrawn"] = record_.withdrawn
     if record_.public is not None:
         seen = record_.public
-        entry["public"] = {"id": seen.id, "slug": seen.slug, "date": seen.date, "stems": list(seen.stems)}
+        public: dict[str, object] = {"id": seen.id, "slug": seen.slug, "date": seen.date, "stems": list(seen.stems)}
+        if seen.left:
+            public["left"] = [list(pair) for pair in seen.left]
+        entry["public"] = public
+    if record_.left:
+        entry["left"] = [list(pair) for pair in record_.left]
     return entry
 
 
@@ -293,6 +327,7 @@ def _record(source: str, entry: object) -> Record:
         partners_only=entry.get("partners_only") is True,
         withdrawn=str(entry.get("withdrawn", "")),
         public=_seen(source, entry.get("public")),
+        left=_pairs(source, entry.get("left", [])),
     )
 
 
@@ -302,7 +337,15 @@ def _seen(source: str, entry: object) -> Seen | None:
     if not isinstance(entry, dict) or not isinstance(entry.get("stems", []), list):
         raise ValueError(f"bad record for {source!r}")
     stems = tuple(str(stem) for stem in entry.get("stems", []))
-    return Seen(str(entry.get("id", "")), str(entry.get("slug", "")), str(entry.get("date", "")), stems)
+    left = _pairs(source, entry.get("left", []))
+    return Seen(str(entry.get("id", "")), str(entry.get("slug", "")), str(entry.get("date", "")), stems, left)
+
+
+def _pairs(source: str, entry: object) -> tuple[tuple[str, str], ...]:
+    """The (feed, when) pairs of ``left``."""
+    if not isinstance(entry, list) or not all(isinstance(pair, list) and len(pair) == 2 for pair in entry):
+        raise ValueError(f"bad record for {source!r}")
+    return tuple((str(stem), str(when)) for stem, when in entry)
 
 
 # The journal: the lines of the posts whose records changed since the ledger file was written whole, appended (and
