@@ -41,6 +41,19 @@ def test_unchanged_bytes_are_not_rewritten(tmp_path: Path) -> None:
     assert written == ["all.atom"] and states["all.atom"][1] > 1_000_000 * 10**9
 
 
+def test_a_new_version_never_looks_like_the_old_one_to_a_server_of_seconds(tmp_path: Path) -> None:
+    """nginx tells versions of a file by its size and its mtime in whole seconds (its ETag, Last-Modified): new bytes
+    of the same length within the same second (a `build --watch` reloading 0.2 s after an edit) got the old ETag,
+    and a 304 for bytes the reader did not have. A new version of one length is dated a second after the old one."""
+    seen = set()
+    for data in (b"A1", b"A2", b"A3", b"B"):
+        states, written = write_changed(tmp_path, {"all.atom": data})
+        size, mtime_ns = states["all.atom"]
+        assert written == ["all.atom"] and (size, mtime_ns // 10**9) not in seen
+        assert os.stat(tmp_path / "all.atom").st_mtime_ns == mtime_ns  # what is served is what the file says
+        seen.add((size, mtime_ns // 10**9))
+
+
 def test_a_file_deleted_behind_our_back_is_written_again(tmp_path: Path) -> None:
     """Known bytes that vanished from disk are restored."""
     write_changed(tmp_path, {"all.atom": b"A"})

@@ -131,6 +131,26 @@ def test_a_static_only_site_is_served_without_serve(tmp_path: Path) -> None:
         static_only(url, site)
 
 
+def test_an_edit_within_a_second_is_never_a_304_from_nginx(tmp_path: Path) -> None:
+    """A static-only site: a feed rebuilt within a second with bytes of the same length had nginx's ETag and
+    Last-Modified (its mtime in seconds and its size), and a reader asking with the old ETag got a 304."""
+    site, posts = tmp_path / "site", tmp_path / "posts"
+    posts.mkdir()
+    post = posts / "a.md"
+    settings = Settings(posts_dir=posts, output_dir=site / "feeds", state_dir=tmp_path / "state")
+    builder = Builder(settings, FilesOutput())
+    post.write_text("---\ntitle: Version 1\ndate: 2025-01-01T00:00:00Z\n---\nBody 1.\n")
+    builder.reload(datetime.now(UTC))
+    with running_nginx(tmp_path, site, f"127.0.0.1:{free_port()}") as url:
+        for version in range(2, 6):
+            first = requests.get(url + "/feeds/all.atom", headers={"Accept-Encoding": "identity"}, timeout=5)
+            post.write_text(f"---\ntitle: Version {version}\ndate: 2025-01-01T00:00:00Z\n---\nBody {version}.\n")
+            builder.reload(datetime.now(UTC))
+            asked = {"If-None-Match": first.headers["ETag"], "Accept-Encoding": "identity"}
+            again = requests.get(url + "/feeds/all.atom", headers=asked, timeout=5)
+            assert again.status_code == 200 and f"Version {version}".encode() in again.content, version
+
+
 def static_only(url: str, site: Path) -> None:
     pages = sorted((site / "feeds").rglob("archive/*.atom"))
     path = "/" + pages[0].relative_to(site).as_posix()
