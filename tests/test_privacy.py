@@ -144,22 +144,26 @@ def test_a_public_post_whose_file_now_says_it_is_private_is_withdrawn(
 ) -> None:
     """A takedown with a typo (`Draft: true`), or `draft: true` in front matter that no longer parses: the post was
     kept at its last good version, public, while `check` said it stays unpublished. It is withdrawn (a tombstone),
-    failing closed; a public post whose file fails for another reason stays as it was."""
+    failing closed; a public post whose file fails for another reason stays as it was, `draft: false` written out
+    too (its problem shown whole: it is public)."""
     write_post("takedown.md", title="Takedown")
     write_post("broken.md", title="Broken")
     write_post("typo.md", title="Typo")
+    write_post("public.md", title="Public", draft="false")
     builder = Builder(make_settings())
     builder.reload(NOW)
     write_post("takedown.md", text="---\ntitle: Takedown\ndate: 2025-06-01\nDraft: true\n---\nBody\n")
     write_post("broken.md", text="---\ntitle: Broken\ndate: 2025-06-01\ndraft: true\ntags: [\n---\nBody\n")
     write_post("typo.md", text="---\ntitle: Typo\ndate: 2025-06-01\ntags: [\n---\nBody\n")
+    write_post("public.md", text="---\ntitle: Public\ndate: 2025-06-01\ndraft: false\ntags: [\n---\nBody\n")
     report = builder.reload(NOW)
     assert sorted((Path(p.path).name, p.private) for p in report.problems) == [
         ("broken.md", True),
+        ("public.md", False),
         ("takedown.md", True),
         ("typo.md", False),
     ]
     assert builder.snapshot is not None
-    assert [post.title for post in builder.snapshot.catalog.posts] == ["Typo"]
+    assert sorted(post.title for post in builder.snapshot.catalog.posts) == ["Public", "Typo"]
     feed = builder.snapshot.files["/feeds/all.atom"].body
     assert feed.count(b"deleted-entry") == 2

@@ -14,6 +14,10 @@ PRIVACY_KEYS = ("draft", "visibility")  # the fields that keep a post from the p
 MAX_EDITS = 2  # a key this close to one of them is taken for it, misspelled
 _FRONT_END = re.compile(r"^---[ \t]*$", re.MULTILINE)
 UNCLOSED_FRONT = 65536  # how much of a file whose front matter is never closed is looked at for privacy keys
+_PUBLIC_VALUES = {  # the value of each privacy key that keeps a post public, after its key on a line of its own
+    "draft": re.compile(r"""["']?\s*:\s*(?:false|False|FALSE)\s*(?:#.*)?$"""),
+    "visibility": re.compile(r"""["']?\s*:\s*(["']?)public\1\s*(?:#.*)?$"""),
+}
 _KEY = re.compile(r"""\s*(?:-\s+)*["']?([^:"'#]*)""")  # the key of a ``key: value`` line (any indentation, quotes)
 
 
@@ -60,12 +64,15 @@ def private_text(text: str) -> bool:
     """Whether the front matter of a file that cannot be read (as YAML, or as UTF-8) names a privacy key (or a near
     miss) on any of its lines: up to its closing ``---``, or its first UNCLOSED_FRONT characters.
 
-    With no fields to go by, any such key makes the file's problems private, whatever its value.
+    With no fields to go by, any such key makes the file's problems private, but for ``draft: false`` and
+    ``visibility: public`` written as such on their line (a post's public ones).
     """
     end = _FRONT_END.search(text, 3, UNCLOSED_FRONT)
     for line in text[: end.start() if end else UNCLOSED_FRONT].splitlines():
         match = _KEY.match(line)
         key = match.group(1).strip() if match else ""
+        if key in _PUBLIC_VALUES and _PUBLIC_VALUES[key].match(line, match.end() if match else 0):
+            continue
         if key and (key in PRIVACY_KEYS or near_miss(key)):
             return True
     return False
