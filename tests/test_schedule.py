@@ -224,6 +224,25 @@ def test_the_reload_after_a_change_that_a_build_already_took_does_nothing(
         watcher.stop()
 
 
+def test_a_report_answered_again_after_a_newer_one_is_not_followed_twice(
+    settings: Settings, write_post: Callable[..., Path]
+) -> None:
+    """A reload on change that finds its changes taken answers the last report; when an interval reload's newer
+    report was followed meanwhile, following the older one again queued its feeds for WebSub a second time (the same
+    bytes pushed twice) and told the fediverse again."""
+    write_post("a.md", title="A")
+    builder = Builder(settings)
+    told: list[Snapshot] = []
+    builder.listeners.append(told.append)
+    reloads = Reloads(builder, utcnow)
+    older = reloads.run()
+    write_post("b.md", title="B")
+    reloads.run()
+    assert len(told) == 2
+    reloads.follow(older)
+    assert len(told) == 2
+
+
 def test_a_build_handed_over_has_its_answer_before_what_follows_the_reload(
     settings: Settings, write_post: Callable[..., Path]
 ) -> None:

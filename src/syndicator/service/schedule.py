@@ -13,6 +13,7 @@ import gc
 import logging
 import signal
 import threading
+from collections import deque
 from collections.abc import Callable
 from datetime import datetime
 from datetime import timedelta
@@ -39,6 +40,7 @@ NEXT_POST_JOB = "next-post"
 DELIVERY_JOB = "websub-deliveries"
 DELIVERY_INTERVAL = 2  # seconds between looks for due (retried) WebSub deliveries
 CHANGE_JOB = "reload-on-change"
+FOLLOWED_KEPT = 4  # reports remembered as followed: one answered again after a newer one is not followed twice
 FIRST_LOAD_JOB = "first-load"
 
 
@@ -60,7 +62,7 @@ class Reloads:
         self.watcher = watcher
         self.scheduler = BackgroundScheduler(timezone="UTC")
         self.handoff = Listener(builder.settings.state_dir, self.reload, self.follow)  # `syndicator build` meanwhile
-        self._followed: BuildReport | None = None  # the report ``follow`` last saw through
+        self._followed: deque[BuildReport] = deque(maxlen=FOLLOWED_KEPT)  # the reports ``follow`` last saw through
         self._following = threading.Lock()
 
     def run(self, *, only_changes: bool = False) -> BuildReport | ReloadError:
@@ -94,10 +96,10 @@ class Reloads:
         Then what the reload made is collected and frozen: the snapshot lives on, out of the full collections.
         """
         _settle(self.builder)
-        with self._following:  # a reload on change finding nothing answers the report a build's reload is following
-            if isinstance(report, ReloadError) or report is self._followed:
+        with self._following:  # a reload on change finding nothing answers the last report, followed already or
+            if isinstance(report, ReloadError) or any(report is seen for seen in self._followed):  # being followed
                 return
-            self._followed = report
+            self._followed.append(report)
         self.handoff.keep()  # its socket again, when state_dir went under the builder (the reload took its locks)
         watcher, hub = self.watcher, self.hub
         if hub is not None:
