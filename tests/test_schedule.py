@@ -16,7 +16,7 @@ from apscheduler.events import EVENT_JOB_MAX_INSTANCES
 
 from support.feedcheck import wait_for
 from syndicator.config import Settings
-from syndicator.core.ledger import loads
+from syndicator.core.ledgerfile import loads
 from syndicator.service.build import Builder
 from syndicator.service.handoff import ask
 from syndicator.service.schedule import CHANGE_JOB

@@ -22,7 +22,7 @@ from support.feedcheck import check_json
 from support.feedcheck import check_rss
 from support.server import Server
 from syndicator.config import load_settings
-from syndicator.core.ledger import loads
+from syndicator.core.ledgerfile import loads
 from syndicator.store.claim import CLAIM_FILE
 from syndicator.store.lock import OUTPUT_LOCK_FILE
 from syndicator.store.state import LEDGER_FILE

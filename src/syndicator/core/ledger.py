@@ -2,16 +2,12 @@
 
 Pure: ``assign_ids`` gives posts the ids their files were published with,
 ``record`` adds what is published now, ``redirects`` maps old slugs to new
-ones, and ``loads``/``dumps`` convert the ledger to and from its JSON file
-(a line per post, so that a writer may keep the lines of unchanged posts).
-No I/O.
+ones (its file's format is core.ledgerfile's). No I/O.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
-from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import replace
 
@@ -20,9 +16,6 @@ from syndicator.core.plan import stems_of
 from syndicator.digest import digest_text
 from syndicator.model import LoadProblem
 from syndicator.model import Post
-
-VERSION = 3
-READS = (1, 2, 3)  # older ledgers lack some fields: their records are completed on the next full build
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,160 +222,3 @@ def redirects(ledger: dict[str, Record]) -> dict[str, str]:
             if slug not in current:
                 moved.setdefault(slug, record.slug)
     return moved
-
-
-_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-
-
-def entry_line(source: str, record_: Record) -> bytes:
-    """One post's line of the ledger file: its source, a colon and its record, as compact JSON."""
-    return f"{_ENCODE(source)}:{_ENCODE(_entry(record_))}".encode()
-
-
-def dumps(ledger: dict[str, Record]) -> bytes:
-    """The ledger file: a JSON object with a line per post, in source order."""
-    return file_of([entry_line(source, ledger[source]) for source in sorted(ledger)])
-
-
-def file_of(lines: Sequence[bytes]) -> bytes:
-    """The ledger file from its posts' lines (``entry_line``'s, in source order)."""
-    return b'{"version":%d,"posts":{\n%s\n}}\n' % (VERSION, b",\n".join(lines))
-
-
-def written_lines(data: bytes, ledger: dict[str, Record]) -> dict[str, bytes]:
-    """Each post's line in a ledger file as ``dumps`` wrote it, by source (``ledger``: what ``loads`` read of it).
-
-    A build writes them again as they are for the posts whose records did not
-    change, instead of encoding every post again. None are given ({}) for a
-    file of another version or laid out otherwise.
-    """
-    if not data.startswith(b'{"version":%d,"posts":{\n' % VERSION):
-        return {}
-    lines = data.split(b"\n")[1:-2]
-    sources = sorted(ledger)
-    if len(lines) != len(sources):
-        return {}
-    found = {}
-    for source, line in zip(sources, lines, strict=True):
-        line = line.removesuffix(b",")
-        if not line.startswith(b"%s:" % _ENCODE(source).encode()):
-            return {}
-        found[source] = line
-    return found
-
-
-def _entry(record_: Record) -> dict[str, object]:
-    entry: dict[str, object] = {
-        "id": record_.id,
-        "slug": record_.slug,
-        "former_slugs": list(record_.former_slugs),
-        "title": record_.title,
-        "date": record_.date,
-        "content": record_.content,
-        "updated": record_.updated,
-        "stems": list(record_.stems),
-    }
-    if record_.deleted:
-        entry["deleted"] = record_.deleted
-    if record_.partners_only:
-        entry["partners_only"] = True
-    if record_.withdrawn:
-        entry["withdrawn"] = record_.withdrawn
-    if record_.public is not None:
-        seen = record_.public
-        public: dict[str, object] = {"id": seen.id, "slug": seen.slug, "date": seen.date, "stems": list(seen.stems)}
-        if seen.left:
-            public["left"] = [list(pair) for pair in seen.left]
-        entry["public"] = public
-    if record_.left:
-        entry["left"] = [list(pair) for pair in record_.left]
-    return entry
-
-
-def loads(data: bytes) -> dict[str, Record]:
-    """Read a ledger file; raise ValueError when it is not one."""
-    document = json.loads(data.decode("utf-8"))
-    if not isinstance(document, dict) or document.get("version") not in READS:
-        raise ValueError(f"not a ledger of version {' or '.join(map(str, READS))}")
-    return {source: _record(source, entry) for source, entry in document["posts"].items()}
-
-
-def _record(source: str, entry: object) -> Record:
-    """A post's record from its entry in a ledger file (ValueError when it is not one)."""
-    if not isinstance(entry, dict):
-        raise ValueError(f"bad record for {source!r}")
-    former = entry.get("former_slugs", [])
-    if not (isinstance(entry.get("id"), str) and isinstance(entry.get("slug"), str) and isinstance(former, list)):
-        raise ValueError(f"bad record for {source!r}")
-    return Record(
-        entry["id"],
-        entry["slug"],
-        tuple(str(s) for s in former),
-        title=str(entry.get("title", "")),
-        date=str(entry.get("date", "")),
-        content=str(entry.get("content", "")),
-        updated=str(entry.get("updated", "")),
-        stems=tuple(str(s) for s in entry.get("stems", [])),
-        deleted=str(entry.get("deleted", "")),
-        partners_only=entry.get("partners_only") is True,
-        withdrawn=str(entry.get("withdrawn", "")),
-        public=_seen(source, entry.get("public")),
-        left=_pairs(source, entry.get("left", [])),
-    )
-
-
-def _seen(source: str, entry: object) -> Seen | None:
-    if entry is None:
-        return None
-    if not isinstance(entry, dict) or not isinstance(entry.get("stems", []), list):
-        raise ValueError(f"bad record for {source!r}")
-    stems = tuple(str(stem) for stem in entry.get("stems", []))
-    left = _pairs(source, entry.get("left", []))
-    return Seen(str(entry.get("id", "")), str(entry.get("slug", "")), str(entry.get("date", "")), stems, left)
-
-
-def _pairs(source: str, entry: object) -> tuple[tuple[str, str], ...]:
-    """The (feed, when) pairs of ``left``."""
-    if not isinstance(entry, list) or not all(isinstance(pair, list) and len(pair) == 2 for pair in entry):
-        raise ValueError(f"bad record for {source!r}")
-    return tuple((str(stem), str(when)) for stem, when in entry)
-
-
-# The journal: the lines of the posts whose records changed since the ledger file was written whole, appended (and
-# fsynced: a few hundred bytes, where the file is 5 MB at 10,000 posts) until the file is written whole again. Its
-# first line names the state (size, mtime_ns, inode) of the file it follows: it is applied to that file only.
-JOURNAL_VERSION = 1
-
-
-def journal_head(base: tuple[int, int, int]) -> bytes:
-    """A journal's first line: the ledger file it follows."""
-    return b'{"journal":%d,"ledger":[%d,%d,%d]}' % (JOURNAL_VERSION, *base)
-
-
-def journal_line(source: str, record_: Record | None) -> bytes:
-    """A post's line in the journal: its new line in the ledger file, or its source and null when it went."""
-    return entry_line(source, record_) if record_ is not None else f"{_ENCODE(source)}:null".encode()
-
-
-def apply_journal(data: bytes, base: tuple[int, int, int], ledger: dict[str, Record], lines: dict[str, bytes]) -> bool:
-    """Apply a journal to the ledger read from the file whose state is ``base`` and to that file's lines, in order.
-
-    A journal of another file (left by a crash once that file was written whole
-    again) is not applied: False. A line that cannot be read ends it (the last
-    one, cut short by a crash while it was appended, was never answered).
-    """
-    head, *changes = data.split(b"\n")
-    if head != journal_head(base):
-        return False
-    for line in changes:
-        try:
-            [(source, entry)] = json.loads(b"{%s}" % line).items()
-            found = _record(source, entry) if entry is not None else None
-        except (ValueError, TypeError, RecursionError):
-            break
-        if found is None:
-            ledger.pop(source, None)
-            lines.pop(source, None)
-        else:
-            ledger[source], lines[source] = found, line
-    return True

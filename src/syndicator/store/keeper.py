@@ -14,8 +14,8 @@ from typing import cast
 
 from syndicator.config import Settings
 from syndicator.core.ledger import Record
-from syndicator.core.ledger import entry_line as ledger_line
-from syndicator.core.ledger import journal_line
+from syndicator.core.ledgerfile import entry_line as ledger_line
+from syndicator.core.ledgerfile import journal_line
 from syndicator.core.recovery import Recovered
 from syndicator.model import LoadProblem
 from syndicator.store import state

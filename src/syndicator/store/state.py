@@ -26,11 +26,11 @@ from syndicator import __version__
 from syndicator.config import Settings
 from syndicator.core.catalog import TAXONOMIES
 from syndicator.core.ledger import Record
-from syndicator.core.ledger import apply_journal
-from syndicator.core.ledger import file_of
-from syndicator.core.ledger import journal_head
-from syndicator.core.ledger import loads
-from syndicator.core.ledger import written_lines
+from syndicator.core.ledgerfile import apply_journal
+from syndicator.core.ledgerfile import file_of
+from syndicator.core.ledgerfile import journal_head
+from syndicator.core.ledgerfile import loads
+from syndicator.core.ledgerfile import written_lines
 from syndicator.core.recovery import LedgerError
 from syndicator.core.recovery import Recovered
 from syndicator.core.recovery import recover_ids
@@ -49,7 +49,7 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 LEDGER_FILE = "ledger.json"
-LEDGER_JOURNAL_FILE = "ledger.journal"  # the lines changed since ledger.json was written whole (core.ledger)
+LEDGER_JOURNAL_FILE = "ledger.journal"  # the lines changed since ledger.json was written whole (core.ledgerfile)
 FOLDERS_FILE = "folders.json"  # the folders of output_dir a build created (only those may be removed)
 POSTS_CACHE_FILE = "posts.cache"
 POSTS_CACHE_VERSION = 9
