@@ -17,8 +17,8 @@ from dataclasses import replace
 from datetime import datetime
 from datetime import timedelta
 
+from syndicator.core.ledger import Departure
 from syndicator.core.ledger import Record
-from syndicator.core.ledger import Seen
 from syndicator.core.ledger import same_words
 from syndicator.model import Departed
 from syndicator.model import LoadProblem
@@ -159,10 +159,10 @@ def tombstones(
     """
     since = now - timedelta(days=days)
     found: dict[str, list[Tombstone]] = {}
-    for known, stem, gone in _departures(ledger, partners):
-        when = datetime.fromisoformat(gone)
+    for went in _departures(ledger, partners):
+        when = datetime.fromisoformat(went.when)
         if when > since:
-            found.setdefault(stem, []).append(Tombstone(when, known.id))
+            found.setdefault(went.stem, []).append(Tombstone(when, went.id))
     return {stem: tuple(sorted(stones, reverse=True)) for stem, stones in sorted(found.items())}
 
 
@@ -171,27 +171,25 @@ def departed(ledger: Mapping[str, Record], *, partners: bool = False) -> dict[st
     (``partners``: the partner feeds'); a record that does not say its post's date (one recovered from a tombstone)
     has no place to keep."""
     found: dict[str, list[Departed]] = {}
-    for known, stem, gone in _departures(ledger, partners):
-        if known.date:
-            when = datetime.fromisoformat(gone)
-            found.setdefault(stem, []).append(
-                Departed(datetime.fromisoformat(known.date), known.slug, Tombstone(when, known.id))
-            )
+    for went in _departures(ledger, partners):
+        if went.date:
+            stone = Tombstone(datetime.fromisoformat(went.when), went.id)
+            found.setdefault(went.stem, []).append(Departed(datetime.fromisoformat(went.date), went.slug, stone))
     return {stem: tuple(places) for stem, places in sorted(found.items())}
 
 
-def _departures(ledger: Mapping[str, Record], partners: bool) -> Iterator[tuple[Record | Seen, str, str]]:
-    """Each post's departures from a feed (the public's, or the partners'): (what that feed knew of it, the feed,
-    when it went): from every feed it was in when it was deleted (withdrawn from the public), and from each feed it
-    left while published (another category, a tag taken off)."""
+def _departures(ledger: Mapping[str, Record], partners: bool) -> Iterator[Departure]:
+    """Each post's departures from a feed (the public's, or the partners'), as that feed knew it: from every feed it
+    was in when it was deleted (withdrawn from the public), and from each feed it left while published (another
+    category, a tag taken off)."""
     for record_ in ledger.values():
         known = record_ if partners else record_.seen
         if known is None:
             continue
         gone = _gone(record_, partners)
         if gone:
-            yield from ((known, stem, gone) for stem in known.stems)
-        yield from ((known, stem, when) for stem, when in known.left)
+            yield from (Departure(stem, gone, known.id, known.date, known.slug) for stem in known.stems)
+        yield from known.left
 
 
 def _gone(record_: Record, partners: bool) -> str:

@@ -27,8 +27,9 @@ class Record:
     author wrote and ``updated`` the entry's updated as published, so that an
     edit is seen and dated; ``stems`` are the feeds it was in, ``left`` the
     feeds it was in and left while published (another category, a tag taken
-    off), each with when that was first seen (its tombstone's time there, its
-    place kept on that feed's archive page), and ``deleted`` when it was first
+    off), each with when that was first seen and what that feed knew of it
+    (its tombstone there, its place kept on that feed's archive pages), and
+    ``deleted`` when it was first
     seen gone (its tombstone's time), empty while published.
     ``partners_only``: it was published for partners alone, so its deletion is
     theirs to see, never the public's; ``withdrawn``, when such a post was
@@ -50,7 +51,7 @@ class Record:
     partners_only: bool = False
     withdrawn: str = ""
     public: Seen | None = None
-    left: tuple[tuple[str, str], ...] = ()
+    left: tuple[Departure, ...] = ()
 
     @property
     def seen(self) -> Record | Seen | None:
@@ -72,7 +73,19 @@ class Seen:
     slug: str
     date: str
     stems: tuple[str, ...]
-    left: tuple[tuple[str, str], ...] = ()
+    left: tuple[Departure, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Departure:
+    """A post's going from one feed: the feed, when it was first seen gone, and what the feed knew of it then (its
+    id, date and slug: its tombstone, and its place on the feed's archive pages)."""
+
+    stem: str
+    when: str
+    id: str
+    date: str
+    slug: str
 
 
 def _identity(post: Post) -> tuple[str, str]:
@@ -181,7 +194,7 @@ def _public(old: Record | None, post: Post) -> Seen | None:
     return Seen(old.id, old.slug, old.date, old.stems, old.left)
 
 
-def _left(old: Record | None, post: Post, stems: tuple[str, ...], seen: str) -> tuple[tuple[str, str], ...]:
+def _left(old: Record | None, post: Post, stems: tuple[str, ...], seen: str) -> tuple[Departure, ...]:
     """The feeds a post left while published, with when each was first seen left: those it had left and is still
     out of, and those it was in last and is not now (as the public saw it, when it is public again)."""
     if old is None:
@@ -191,9 +204,10 @@ def _left(old: Record | None, post: Post, stems: tuple[str, ...], seen: str) -> 
         was = old.public
     if was is None:
         return ()
-    kept = [(stem, when) for stem, when in was.left if stem not in stems]
-    known = {stem for stem, _when in kept}
-    kept += [(stem, old.deleted or seen) for stem in was.stems if stem not in stems and stem not in known]
+    kept = [left for left in was.left if left.stem not in stems]
+    known = {left.stem for left in kept}
+    when = old.deleted or seen
+    kept += [Departure(s, when, was.id, was.date, was.slug) for s in was.stems if s not in stems and s not in known]
     return tuple(sorted(kept))
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import astuple
 
+from syndicator.core.ledger import Departure
 from syndicator.core.ledger import Record
 from syndicator.core.ledger import Seen
 
@@ -73,10 +75,10 @@ def _entry(record_: Record) -> dict[str, object]:
         seen = record_.public
         public: dict[str, object] = {"id": seen.id, "slug": seen.slug, "date": seen.date, "stems": list(seen.stems)}
         if seen.left:
-            public["left"] = [list(pair) for pair in seen.left]
+            public["left"] = [list(astuple(left)) for left in seen.left]
         entry["public"] = public
     if record_.left:
-        entry["left"] = [list(pair) for pair in record_.left]
+        entry["left"] = [list(astuple(left)) for left in record_.left]
     return entry
 
 
@@ -108,7 +110,7 @@ def _record(source: str, entry: object) -> Record:
         partners_only=entry.get("partners_only") is True,
         withdrawn=str(entry.get("withdrawn", "")),
         public=_seen(source, entry.get("public")),
-        left=_pairs(source, entry.get("left", [])),
+        left=_departures(source, entry.get("left", [])),
     )
 
 
@@ -118,15 +120,15 @@ def _seen(source: str, entry: object) -> Seen | None:
     if not isinstance(entry, dict) or not isinstance(entry.get("stems", []), list):
         raise ValueError(f"bad record for {source!r}")
     stems = tuple(str(stem) for stem in entry.get("stems", []))
-    left = _pairs(source, entry.get("left", []))
+    left = _departures(source, entry.get("left", []))
     return Seen(str(entry.get("id", "")), str(entry.get("slug", "")), str(entry.get("date", "")), stems, left)
 
 
-def _pairs(source: str, entry: object) -> tuple[tuple[str, str], ...]:
-    """The (feed, when) pairs of ``left``."""
-    if not isinstance(entry, list) or not all(isinstance(pair, list) and len(pair) == 2 for pair in entry):
+def _departures(source: str, entry: object) -> tuple[Departure, ...]:
+    """The departures of ``left``: [feed, when, id, date, slug] each."""
+    if not isinstance(entry, list) or not all(isinstance(left, list) and len(left) == 5 for left in entry):
         raise ValueError(f"bad record for {source!r}")
-    return tuple((str(stem), str(when)) for stem, when in entry)
+    return tuple(Departure(*map(str, left)) for left in entry)
 
 
 # The journal: the lines of the posts whose records changed since the ledger file was written whole, appended (and
