@@ -139,11 +139,7 @@ def unannounced(ledger: Mapping[str, Record], loaded: Iterable[Post], now: datet
     were first written): until they are due, their problems are as private as a draft's (their names, the values
     their messages quote may be an announcement's)."""
     unseen = (post for post in loaded if post.date > now)
-    return frozenset(post.path for post in unseen if (found := ledger.get(post.source)) is None or _never_public(found))
-
-
-def _never_public(record_: Record) -> bool:
-    return record_.partners_only and record_.public is None and not record_.withdrawn
+    return frozenset(post.path for post in unseen if (found := ledger.get(post.source)) is None or found.seen is None)
 
 
 def tombstones(

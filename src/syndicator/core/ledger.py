@@ -29,8 +29,8 @@ class Record:
     feeds it was in and left while published (another category, a tag taken
     off), each with when that was first seen and what that feed knew of it
     (its tombstone there, its place kept on that feed's archive pages), and
-    ``deleted`` when it was first
-    seen gone (its tombstone's time), empty while published.
+    ``deleted`` when it was first seen gone (its tombstone's time), empty while
+    published.
     ``partners_only``: it was published for partners alone, so its deletion is
     theirs to see, never the public's; ``withdrawn``, when such a post was
     first seen for partners only after it had been published for everyone (the
