@@ -46,15 +46,17 @@ DAY = 86400  # how long a CDN keeps a representation, until a purge names it
 CDN_CACHE_CONTROL = f"public, s-maxage={DAY}, stale-while-revalidate=60, stale-if-error={DAY}"  # RFC 9213
 SURROGATE_CONTROL = f"max-age={DAY}, stale-while-revalidate=60, stale-if-error={DAY}"  # the same, as Fastly reads it
 CDN_HEADER_NAMES = ("Surrogate-Key", "Cache-Tag", "CDN-Cache-Control", "Surrogate-Control")
-_NO_BODY = frozenset({"Content-Type", "Content-Length"})  # what a 304 or 412 leaves out
+_NO_BODY = frozenset({"Content-Type", "Content-Length", "Content-Encoding"})  # what a 304 or 412 leaves out
 # what a 416 leaves out: it describes no representation, and no cache is to keep it
 _NOT_THE_BODY = frozenset({*_NO_BODY, "ETag", "Last-Modified", "Cache-Control", "Content-Encoding", *CDN_HEADER_NAMES})
 _CHUNK = 64 * 1024
 
 
 def takes_gzip(environ: WSGIEnvironment) -> bool:
-    """Whether the client accepts a gzip body (Accept-Encoding)."""
-    return parse_accept_header(environ.get("HTTP_ACCEPT_ENCODING"))["gzip"] > 0
+    """Whether the client accepts a gzip body: Accept-Encoding names gzip with a quality above 0 (``*`` alone does
+    not: nginx's gzip_static reads it so, and both are to answer alike)."""
+    accepted = parse_accept_header(environ.get("HTTP_ACCEPT_ENCODING"))
+    return any(value.lower() == "gzip" and quality > 0 for value, quality in accepted)
 
 
 class GzipTaken:
@@ -160,7 +162,8 @@ def answer(
     representation's file cannot be read (the caller passes the request on).
     """
     get = environ.get
-    if status == "200 OK" and (get("HTTP_IF_NONE_MATCH") or get("HTTP_IF_MODIFIED_SINCE") or get("HTTP_IF_MATCH")):
+    asked = get("HTTP_IF_NONE_MATCH") or get("HTTP_IF_MODIFIED_SINCE") or get("HTTP_IF_MATCH")
+    if status == "200 OK" and (asked or get("HTTP_IF_UNMODIFIED_SINCE")):
         refused = _refused(environ, served)
         if refused is not None:
             if handle is not None:
@@ -181,12 +184,10 @@ def answer(
 
 
 def _refused(environ: WSGIEnvironment, served: Served) -> str | None:
-    """412 when If-Match names neither form, 304 when the client has it (If-None-Match, else If-Modified-Since)."""
-    if_match = environ.get("HTTP_IF_MATCH")
-    if if_match:
-        tags = parse_etags(if_match)
-        if not (tags.contains(served.etag) or (served.zipped and tags.contains(served.gzip_etag))):
-            return "412 Precondition Failed"
+    """412 when the client's precondition fails, 304 when the client has it (If-None-Match, else
+    If-Modified-Since): RFC 9110 §13.2.2's order."""
+    if _failed(environ, served):
+        return "412 Precondition Failed"
     if_none_match = environ.get("HTTP_IF_NONE_MATCH")
     if if_none_match:
         # Either form's tag names the same bytes: both get the 304. It wins over If-Modified-Since.
@@ -196,6 +197,18 @@ def _refused(environ: WSGIEnvironment, served: Served) -> str | None:
         moment = parse_date(since) if since else None  # nothing to compare, no date to parse
         unchanged = moment is not None and int(served.last_modified) <= moment.timestamp()
     return "304 Not Modified" if unchanged else None
+
+
+def _failed(environ: WSGIEnvironment, served: Served) -> bool:
+    """Whether If-Match names neither form, or (without If-Match) If-Unmodified-Since is before the representation
+    changed last."""
+    if_match = environ.get("HTTP_IF_MATCH")
+    if if_match:
+        tags = parse_etags(if_match)
+        return not (tags.contains(served.etag) or (served.zipped and tags.contains(served.gzip_etag)))
+    before = environ.get("HTTP_IF_UNMODIFIED_SINCE")
+    moment = parse_date(before) if before else None
+    return moment is not None and int(served.last_modified) > moment.timestamp()
 
 
 def _sent_back(header: str, served: Served) -> bool:
@@ -270,14 +283,17 @@ def _range(environ: WSGIEnvironment, served: Served) -> Range | None:
 
 
 def _if_range(environ: WSGIEnvironment, served: Served) -> bool:
-    """Whether the Range applies: no If-Range, or one naming this representation (its ETag, or a date not before it)."""
+    """Whether the Range applies: no If-Range, or one naming this representation: its strong ETag, or its date
+    exactly (RFC 9110 §13.1.5: a weak tag or another date never does)."""
     header = environ.get("HTTP_IF_RANGE")
     if not header:
         return True
+    if header.lstrip().startswith("W/"):
+        return False
     if_range = parse_if_range_header(header)
     if if_range.etag is not None:
         return if_range.etag == served.etag
-    return if_range.date is not None and int(served.last_modified) <= if_range.date.timestamp()
+    return if_range.date is not None and int(served.last_modified) == int(if_range.date.timestamp())
 
 
 def _part(handle: IO[bytes], start: int, length: int) -> Iterator[bytes]:
