@@ -32,6 +32,7 @@ from support.server import free_port
 from syndicator.service.http.routes import ROUTES
 from syndicator.service.http.routes import tried
 
+LONG_AGO = "Mon, 01 Jan 2001 00:00:00 GMT"
 NGINX_KEYS = "nginx names a feed's own key and the site's, not the taxonomies and posts it lists (purges name own keys)"
 # Where nginx in front may answer otherwise than serve alone, and why. Every entry must still occur (the list is
 # the truth, not a tolerance): the test fails on a difference missing here and on an entry that no longer occurs.
@@ -150,6 +151,11 @@ def probes(deployment: Deployment) -> list[Probe]:
         Probe("media, the last no bytes", media, headers={"Range": "bytes=-0"}),
         Probe("media, a suffix longer than the file", media, headers={"Range": "bytes=-99999999"}),
         Probe("media, two ranges", media, headers={"Range": "bytes=0-1,5-6"}),
+        Probe("media, two ranges, one past the end", media, headers={"Range": "bytes=0-9,99999-"}),
+        Probe("media, a range that is no range", media, headers={"Range": "bytes=abc"}),
+        Probe("media, another unit", media, headers={"Range": "lines=0-9"}),
+        Probe("media, If-Unmodified-Since before", media, headers={"If-Unmodified-Since": LONG_AGO}),
+        Probe("feed, If-Unmodified-Since before", feed, headers={"If-Unmodified-Since": LONG_AGO}),
         Probe("media, If-None-Match", media, validator="If-None-Match"),
         Probe("media, If-Modified-Since", media, validator="If-Modified-Since"),
         Probe("media, not there", "/feeds/media/images/nope.png"),

@@ -18,6 +18,7 @@ from click.testing import CliRunner
 
 from support.feedcheck import check_atom
 from support.feedcheck import wait_for
+from support.mediafiles import write_png
 from support.nginx import SERVER_BLOCK
 from support.nginx import running_nginx
 from support.paths import SEED_POSTS
@@ -121,9 +122,12 @@ def test_nginx_logs_the_feeds_it_answers_for_syndicator_stats(nginx: tuple[str, 
 def test_a_static_only_site_is_served_without_serve(tmp_path: Path) -> None:
     """No serve behind nginx (`build --watch` keeps feeds/): archive pages and a feed opened in a browser are the
     files as they are (archive pages compressed when asked, kept reload_interval); nothing else of the folder."""
-    site = tmp_path / "site"
+    site, posts = tmp_path / "site", tmp_path / "posts"
+    shutil.copytree(SEED_POSTS, posts)
+    write_png(posts / "images" / "camel.png", 300, 200)
+    (posts / "camel.md").write_text("---\ntitle: Camel\ndate: 2025-01-01\n---\n![a camel](images/camel.png)\n")
     settings = Settings(
-        posts_dir=SEED_POSTS, output_dir=site / "feeds", state_dir=tmp_path / "state", feed_size=2, archive_page_size=2
+        posts_dir=posts, output_dir=site / "feeds", state_dir=tmp_path / "state", feed_size=2, archive_page_size=2
     )
     Builder(settings, FilesOutput()).reload(datetime.now(UTC))
     (site / "syndicator.toml").write_text('stats_token = "secret"\n')
@@ -163,7 +167,14 @@ def static_only(url: str, site: Path) -> None:
     opened = requests.get(url + "/feeds/all.atom", headers={"Sec-Fetch-Dest": "document"}, timeout=5)
     assert opened.status_code == 200 and opened.content == (site / "feeds" / "all.atom").read_bytes()
     for other in ("/syndicator.toml", "/feeds-access.log", "/feeds/.syndicator-state", "/", "/feeds/all.atom.gz"):
-        assert requests.get(url + other, timeout=5).status_code == 404, other
+        missing = requests.get(url + other, timeout=5)
+        assert missing.status_code == 404 and missing.headers["Cache-Control"] == "no-store", other
+    for method in ("POST", "PUT", "OPTIONS"):  # a 500 (a loop of error pages between the app and the files)
+        refused = requests.request(method, url + "/feeds/all.atom", data=b"x", timeout=5)
+        assert refused.status_code == 405 and refused.headers["Allow"] == "HEAD, GET, OPTIONS", method
+    media = sorted((site / "feeds" / "media").rglob("*.*"))[0]
+    past = requests.get(url + "/" + media.relative_to(site).as_posix(), headers={"Range": "bytes=99999999-"}, timeout=5)
+    assert past.status_code == 416 and past.headers["Content-Range"] == f"bytes */{media.stat().st_size}"  # a 502
 
 
 def test_the_feeds_link_headers_name_site_url_through_nginx_too(
