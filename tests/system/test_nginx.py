@@ -162,6 +162,7 @@ def static_only(url: str, site: Path) -> None:
     assert plain.status_code == 200 and plain.content == pages[0].read_bytes()
     assert plain.headers["Content-Type"] == "application/atom+xml; charset=utf-8"
     assert plain.headers["Cache-Control"] == "public, max-age=60"
+    assert plain.headers["Link"] == f'<{url}/websub>; rel="hub", <{url}{path}>; rel="self"'  # SPEC: every feed has it
     zipped = requests.get(url + path, headers={"Accept-Encoding": "gzip"}, timeout=5, stream=True)
     assert zipped.headers["Content-Encoding"] == "gzip" and gzip.decompress(zipped.raw.read()) == plain.content
     opened = requests.get(url + "/feeds/all.atom", headers={"Sec-Fetch-Dest": "document"}, timeout=5)
