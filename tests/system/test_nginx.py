@@ -170,9 +170,13 @@ def static_only(url: str, site: Path) -> None:
     for other in ("/syndicator.toml", "/feeds-access.log", "/feeds/.syndicator-state", "/", "/feeds/all.atom.gz"):
         missing = requests.get(url + other, timeout=5)
         assert missing.status_code == 404 and missing.headers["Cache-Control"] == "no-store", other
-    for method in ("POST", "PUT", "OPTIONS"):  # a 500 (a loop of error pages between the app and the files)
-        refused = requests.request(method, url + "/feeds/all.atom", data=b"x", timeout=5)
-        assert refused.status_code == 405 and refused.headers["Allow"] == "HEAD, GET, OPTIONS", method
+    for method, path in (("POST", "/feeds/all.atom"), ("PUT", "/feeds/all.atom"), ("POST", "/websub")):
+        later = requests.request(method, url + path, data=b"x", timeout=5)  # a 500 (error pages looped), or a 404
+        assert (later.status_code, later.headers["Retry-After"], later.headers["Cache-Control"]) == (
+            503,
+            "5",
+            "no-store",
+        ), (method, path)
     media = sorted((site / "feeds" / "media").rglob("*.*"))[0]
     past = requests.get(url + "/" + media.relative_to(site).as_posix(), headers={"Range": "bytes=99999999-"}, timeout=5)
     assert past.status_code == 416 and past.headers["Content-Range"] == f"bytes */{media.stat().st_size}"  # a 502
