@@ -29,6 +29,8 @@ VIEW_URLS = (
     ("/feeds/author/gone/archive/2.atom", "oldurls.old_taxonomy_feed"),
     ("/feeds/nothing.txt", "views.unknown_feed"),
     ("/feeds/media/x.png", "views.unknown_feed"),  # an asset no snapshot lists
+    ("/robots.txt", "views.not_made"),  # a root file no snapshot holds yet
+    ("/sitemap-7.xml", "views.not_made"),
     ("/feed/", "oldurls.wp_feed"),
     ("/feed/atom/", "oldurls.wp_feed_atom"),
     ("/category/news/feed/", "oldurls.wp_taxonomy_feed"),

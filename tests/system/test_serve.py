@@ -121,7 +121,8 @@ def test_malformed_and_hostile_requests_never_get_500(start_server: Callable[...
     ]:
         response = requests.get(server.url + path, timeout=10)
         assert 400 <= response.status_code < 500, (path, response.status_code)
-    for path in ("/feeds/all.atom", "/healthz", "/websub"):  # 405 says what the address takes (RFC 9110 §15.5.6)
+    addresses = ("/feeds/all.atom", "/healthz", "/websub", "/robots.txt", "/sitemap.xml", "/favicon.ico")
+    for path in addresses:  # 405 says what the address takes (RFC 9110 §15.5.6), a root file's too
         refused = requests.put(server.url + path, timeout=10)
         assert refused.status_code == 405 and refused.headers.get("Allow"), (path, refused.headers)
     assert requests.post(server.url + "/feeds/all.atom", timeout=10).status_code == 405

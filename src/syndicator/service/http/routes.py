@@ -57,6 +57,7 @@ PARTNERS_NOTE = "for a partner's token: its feeds, the pages and media/ files of
 ANY = ("*",)
 SITE_PAGE_NOTE = "a page (type: page) asked with a query string; else an old permalink by its last segment: 301"
 TRAIL_NOTE = "a child category under its parents (and feed/, page/<n>/), feed/rss2/: 301 to ours"
+ROOT_FILES = f"any({SITEMAP}, {ROBOTS}, {FAVICON})"  # the root files' names, as a rule's converter
 ROOT: dict[str, Any] = {"front": True, "files": True}  # a file of output_dir answered at the site's root
 
 
@@ -126,6 +127,8 @@ ROUTES: tuple[Route, ...] = (
     Route(f"{FEEDS_PREFIX}<{KINDS}:kind>/<slug>.<{EXTENSIONS}:ext>", oldurls.old_taxonomy_feed, "410 once gone"),
     Route(f"{FEEDS_PREFIX}<{KINDS}:kind>/<slug>/archive/<int:number>.atom", oldurls.old_taxonomy_feed, "410 once gone"),
     Route(f"{FEEDS_PREFIX}<path:subpath>", views.unknown_feed, "no such feed: 404 in plain text"),
+    Route(f"/<{ROOT_FILES}:name>", views.not_made, "a root file before the first load: 404 (other methods: 405)"),
+    Route("/sitemap-<int:number>.xml", views.not_made, "a part of the sitemap not made: 404 (other methods: 405)"),
     Route("/feed/", oldurls.wp_feed, "WordPress's feed: 301 to the site's RSS feed"),
     Route("/feed/atom/", oldurls.wp_feed_atom, "301 to the site's Atom feed"),
     Route(f"/<{KINDS}:kind>/<slug>/feed/", oldurls.wp_taxonomy_feed, "301 to its RSS feed"),

@@ -44,6 +44,12 @@ def unknown_feed(subpath: str) -> BaseResponse:
     abort(404)
 
 
+def not_made(**_: object) -> BaseResponse:
+    """A root file the snapshot does not hold (not loaded yet, or a sitemap part past the last): the SiteFiles
+    handler answered every one it holds, for GET and HEAD; any other method gets the app's 405 for the row."""
+    abort(404)
+
+
 def index() -> BaseResponse:
     return page("/")
 
