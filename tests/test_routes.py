@@ -61,6 +61,8 @@ VIEW_URLS = (
     ("/category/parent/child/page/2/", "wpurls.taxonomy_trail"),
     ("/tag/x/feed/rss2/", "wpurls.taxonomy_trail"),
     ("/wp-content/uploads/2011/05/photo.jpg", "wpurls.upload"),
+    ("/index.html", "wpurls.index_html"),
+    ("/category/news/index.html", "wpurls.index_html"),
     ("/index.php", "wpurls.index_php"),
     ("/index.php/2011/05/old/", "wpurls.index_php"),
     ("/about/team/", "oldurls.site_page"),

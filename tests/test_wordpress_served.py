@@ -88,6 +88,12 @@ def follow(client: Any, path: str, host: str = "blog.example.org") -> tuple[list
         ("/index.php/2020/05/02/post-format-gallery/two/", "/posts/post-format-gallery/"),
         ("/index.php/index.php/2020/05/01/markup/", "/posts/markup/"),
         ("/index.php/index.php?p=201", "/posts/markup/"),
+        ("/index.html", "/"),  # a folder's page as a static site names it
+        ("/about/team/index.html", "/about/team/"),
+        ("/posts/markup/index.html", "/posts/markup/"),
+        ("/category/towns/index.html?utm=x", "/category/towns/?utm=x"),
+        ("/category/places/towns/index.html", "/category/towns/"),  # where the folder moved, in one hop
+        ("/first-title/index.html", "/posts/title-with-markup/"),
     ],
 )
 def test_old_addresses_lead_to_the_new_page(client: Any, old: str, new: str) -> None:
@@ -278,3 +284,9 @@ def test_two_categories_of_one_name_stay_two(tmp_path: Path) -> None:
         seen, response = follow(client, old)
         assert seen[-1:] == [new] and response.status_code == 200, old
     assert follow(client, "/category/regions/rivers/")[1].status_code == 404  # the top-level one has no parent
+
+
+@pytest.mark.parametrize("path", ["/posts/nowhere/index.html", "/category/nowhere/index.html", "/a/b/index.html"])
+def test_an_index_html_of_no_folder_is_not_found(client: Any, path: str) -> None:
+    """``index.html`` of an address that is no page and moved nowhere: 404 at once, not a 301 to a 404."""
+    assert client.get(path).status_code == 404

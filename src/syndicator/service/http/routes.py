@@ -129,6 +129,8 @@ ROUTES: tuple[Route, ...] = (
     Route(f"{FEEDS_PREFIX}<path:subpath>", views.unknown_feed, "no such feed: 404 in plain text"),
     Route(f"/<{ROOT_FILES}:name>", views.not_made, "a root file before the first load: 404 (other methods: 405)"),
     Route("/sitemap-<int:number>.xml", views.not_made, "a part of the sitemap not made: 404 (other methods: 405)"),
+    Route("/index.html", wpurls.index_html, "a static site's name for the home page: 301 to /"),
+    Route("/<path:rest>/index.html", wpurls.index_html, "a folder's page as a static site names it: 301 to the folder"),
     Route("/feed/", oldurls.wp_feed, "WordPress's feed: 301 to the site's RSS feed"),
     Route("/feed/atom/", oldurls.wp_feed_atom, "301 to the site's Atom feed"),
     Route(f"/<{KINDS}:kind>/<slug>/feed/", oldurls.wp_taxonomy_feed, "301 to its RSS feed"),

@@ -195,6 +195,16 @@ def index_php(rest: str = "") -> BaseResponse:
     return _moved_on(path, query) or moved(f"{path}?{query}" if query else path)
 
 
+def index_html(rest: str = "") -> BaseResponse:
+    """``/…/index.html``, as a static site (or a link copied from one) names a folder's page: 301 to the folder's
+    page, or straight to where the folder's address moved; 404 when it is neither."""
+    folder = f"/{rest}/" if rest else "/"
+    path, query = quote(folder), quote(request.query_string.decode("latin-1"), safe=_QUERY_SAFE)
+    if folder in context.snapshot().pages.by_path:
+        return moved(f"{path}?{query}" if query else path)
+    return _moved_on(path, query) or abort(404)
+
+
 def _moved_on(path: str, query: str) -> BaseResponse | None:
     """The 301 the app's views answer a GET of ``path?query`` with, asked within this request; None for any other
     answer (a page or a file served, an error), which the address itself then gives."""
