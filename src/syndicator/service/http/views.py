@@ -45,8 +45,9 @@ def unknown_feed(subpath: str) -> BaseResponse:
 
 
 def not_made(**_: object) -> BaseResponse:
-    """A root file the snapshot does not hold (not loaded yet, or a sitemap part past the last): the SiteFiles
-    handler answered every one it holds, for GET and HEAD; any other method gets the app's 405 for the row."""
+    """A root file the snapshot does not hold (a sitemap part past the last; 503 before the first load): the
+    SiteFiles handler answered every one it holds, for GET and HEAD; any other method gets the app's 405."""
+    context.snapshot()  # before the first load: 503, try again (a 404 robots.txt allows everything)
     abort(404)
 
 
