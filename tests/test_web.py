@@ -107,6 +107,9 @@ def test_unknown_paths_are_404(client: Any, path: str) -> None:
     response = client.get(path)
     assert response.status_code == 404
     assert b"title:" not in response.data
+    if path.startswith("/feeds/"):  # as a feed's answers: readable from a page, and kept by no cache
+        assert response.headers["Access-Control-Allow-Origin"] == "*"
+        assert response.headers["Cache-Control"] == "no-cache"
 
 
 @pytest.mark.parametrize(

@@ -176,7 +176,8 @@ def test_a_feed_cached_for_a_day_at_the_edge_shows_a_new_post(
     tmp_path: Path, start_server: Callable[..., Server]
 ) -> None:
     """Varnish keeps the feed a day (its hits never reach serve); the reload after a new post purges its keys,
-    and the next reader through Varnish sees the post within reload_interval and a few seconds."""
+    and the next reader through Varnish sees the post within reload_interval and a few seconds, in a feed that
+    was there and in one that was not (its 404 was not kept)."""
     shutil.copytree(SEED_POSTS, tmp_path / "posts")
     varnish_port = free_port()
     server = start_server(
@@ -188,8 +189,10 @@ def test_a_feed_cached_for_a_day_at_the_edge_shows_a_new_post(
         assert first.status_code == again.status_code == 200 and again.content == first.content
         assert len(again.headers["X-Varnish"].split()) == 2, "the second reader is a hit: serve never asked"
         titles = {e.title for e in feedparser.parse(first.content).entries}
+        new_feed = "/feeds/category/verdicts.atom"  # a reader early for a category's feed: no cache keeps its 404
+        assert [through(varnish, new_feed).status_code for _ in range(2)] == [404, 404]
         (tmp_path / "posts" / "2026-01-01-verdict.md").write_text(
-            post_text("A verdict at last", date="2025-12-31T10:00:00Z", categories="[Justice]")
+            post_text("A verdict at last", date="2025-12-31T10:00:00Z", categories="[Justice, Verdicts]")
         )
         deadline = time.monotonic() + 2 + 15  # reload_interval, and a few seconds
         shown: set[str] = titles
@@ -197,6 +200,7 @@ def test_a_feed_cached_for_a_day_at_the_edge_shows_a_new_post(
             time.sleep(0.25)
             shown = {e.title for e in feedparser.parse(through(varnish, path).content).entries}
         assert shown == titles | {"A verdict at last"}, server.log.read_text()
+        assert [e.title for e in feedparser.parse(through(varnish, new_feed).content).entries] == ["A verdict at last"]
         # The purge follows the reload's swap: a reader between the two fetched the new feed and saw it purged,
         # so the next one may miss once more. Within seconds a reader is a hit again, and every one has the post.
         deadline = time.monotonic() + 5

@@ -126,6 +126,11 @@ def _site_location(response: Response) -> None:
 def _security_headers(response: Response) -> Response:
     if 300 <= response.status_code < 400:
         _site_location(response)
+    elif response.status_code >= 400 and request.path.startswith(FEEDS_PREFIX):
+        # A feed's error, as its answers: a reader in a browser page may read it (a 410 says unsubscribe), and no
+        # cache keeps it (a feed not there yet may be the next reload's; no purge names it).
+        response.headers.setdefault("Access-Control-Allow-Origin", "*")
+        response.headers.setdefault("Cache-Control", "no-cache")
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     if response.mimetype == "text/html":
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
