@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import feedparser
 import pytest
@@ -216,3 +217,41 @@ def test_a_feed_cached_for_a_day_at_the_edge_shows_a_new_post(
             .headers["Surrogate-Key"]
             .startswith("feed/category/justice site ")
         )
+
+
+def test_a_slug_given_then_taken_back_leads_to_the_post_through_the_edge(
+    tmp_path: Path, start_server: Callable[..., Server]
+) -> None:
+    """A post renamed, its old address asked through Varnish (a 301), then the rename taken back: the old address
+    is the post's again, and no redirect kept at the edge sends readers round between the two."""
+    (tmp_path / "posts").mkdir()
+    post = tmp_path / "posts" / "new-story.md"
+    post.write_text(post_text("A new story"))
+    varnish_port = free_port()
+    server = start_server(
+        tmp_path, SYNDICATOR_RELOAD_INTERVAL="2", SYNDICATOR_CDN_PURGE_URL=f"http://127.0.0.1:{varnish_port}/"
+    )
+
+    def lands(path: str, where: str) -> bool:
+        """Whether a reader through Varnish, following its redirects (each Location's path asked of Varnish: they
+        name site_url, serve's own address here), reaches the post's page at ``where`` within five hops."""
+        for _hop in range(5):
+            answer = requests.get(varnish + path, allow_redirects=False, timeout=10)
+            if answer.status_code != 301:
+                return answer.status_code == 200 and path == where
+            path = urlsplit(answer.headers["Location"]).path
+        return False
+
+    def within_seconds(done: Callable[[], bool]) -> bool:
+        deadline = time.monotonic() + 2 + 15  # reload_interval, and a few seconds
+        while not done() and time.monotonic() < deadline:
+            time.sleep(0.25)
+        return done()
+
+    with running_varnish(varnish_port, server.port) as varnish:
+        assert lands("/posts/new-story/", "/posts/new-story/")
+        post.write_text(post_text("A new story", slug="renamed-story"))  # renamed: the old address moves
+        assert within_seconds(lambda: lands("/posts/new-story/", "/posts/renamed-story/")), server.log.read_text()
+        post.write_text(post_text("A new story"))  # the slug taken back: the file's name again
+        assert within_seconds(lambda: lands("/posts/renamed-story/", "/posts/new-story/")), server.log.read_text()
+        assert lands("/posts/new-story/", "/posts/new-story/")
