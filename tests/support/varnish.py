@@ -7,6 +7,7 @@ replaced: what the README tells an operator to run is what the tests run.
 from __future__ import annotations
 
 import re
+import shlex
 import shutil
 import subprocess
 import tempfile
@@ -19,6 +20,7 @@ import pytest
 import requests
 
 from support.paths import ROOT
+from support.programs import program
 
 README = ROOT / "README.md"
 VARNISHD = shutil.which("varnishd") or ("/usr/sbin/varnishd" if Path("/usr/sbin/varnishd").exists() else None)
@@ -32,12 +34,22 @@ def readme_vcl() -> str:
     return str(blocks[0])
 
 
+def readme_ncsa(log: Path, instance: Path) -> list[str]:
+    """The README's varnishncsa command (in the foreground, as a child) writing ``log`` for that instance."""
+    section = README.read_text(encoding="utf-8").split("## Behind a CDN", 1)[1].split("\n## ", 1)[0]
+    line = next(line for line in section.splitlines() if line.startswith("varnishncsa "))
+    words = [w for w in shlex.split(line) if w != "-D"]
+    words[words.index("-w") + 1] = str(log)
+    return [program("varnishncsa", "varnish"), *words[1:], "-n", str(instance)]
+
+
 @contextmanager
-def running_varnish(port: int, backend_port: int) -> Iterator[str]:
+def running_varnish(port: int, backend_port: int, ncsa_log: Path | None = None) -> Iterator[str]:
     """varnishd -F on 127.0.0.1:port with the README's VCL in front of 127.0.0.1:backend_port; yields its URL.
 
     Its files are in a folder of their own that Varnish's users may read (it
-    compiles the VCL as one of them), removed afterwards.
+    compiles the VCL as one of them), removed afterwards. With ``ncsa_log``,
+    the README's varnishncsa writes its requests there.
     """
     if VARNISHD is None:
         pytest.fail("no varnishd: .ci/run installs Debian's varnish and varnish-modules (vmod xkey)")
@@ -55,10 +67,16 @@ def running_varnish(port: int, backend_port: int) -> Iterator[str]:
         stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
+    logger: subprocess.Popen[bytes] | None = None
     try:
         _wait_until_up(url, process, work)
+        if ncsa_log is not None:
+            logger = subprocess.Popen(readme_ncsa(ncsa_log, work / "varnish"), stdout=log, stderr=subprocess.STDOUT)
         yield url
     finally:
+        if logger is not None:
+            logger.terminate()
+            logger.wait(15)
         process.terminate()
         try:
             process.wait(15)

@@ -3,6 +3,7 @@ a real Varnish in front of serve shows a new post while it keeps the feed for a 
 
 from __future__ import annotations
 
+import http.client
 import logging
 import shutil
 import time
@@ -17,6 +18,7 @@ import requests
 
 from support.factories import NOW
 from support.factories import post_text
+from support.feedcheck import wait_for
 from support.mediafiles import write_png
 from support.paths import SEED_POSTS
 from support.server import Server
@@ -255,3 +257,36 @@ def test_a_slug_given_then_taken_back_leads_to_the_post_through_the_edge(
         post.write_text(post_text("A new story"))  # the slug taken back: the file's name again
         assert within_seconds(lambda: lands("/posts/renamed-story/", "/posts/new-story/")), server.log.read_text()
         assert lands("/posts/new-story/", "/posts/new-story/")
+
+
+def test_readers_the_edge_answers_are_counted_from_its_log(
+    tmp_path: Path, start_server: Callable[..., Server], run_cli: Callable[..., Any]
+) -> None:
+    """Three readers of a feed through Varnish: serve sees the first (a miss), the edge answers the others from its
+    cache. The README's varnishncsa logs all three, and `stats --import-log` of that log counts three readers, the
+    one serve saw too counted once."""
+    shutil.copytree(SEED_POSTS, tmp_path / "posts")
+    server = start_server(tmp_path)
+    log, path = tmp_path / "feeds-access.log", "/feeds/category/justice.atom"
+    with running_varnish(free_port(), server.port, ncsa_log=tmp_path / "feeds-access.log") as varnish:
+        host, port = urlsplit(varnish).netloc.split(":")
+
+        def attached() -> bool:  # varnishncsa logs from when it attached to the instance: asked until it shows
+            requests.get(varnish + "/feeds/index.opml", timeout=10)
+            return log.exists() and "/feeds/index.opml" in log.read_text()
+
+        assert wait_for(attached), "varnishncsa logs no request"
+        for reader in ("127.0.0.2", "127.0.0.3", "127.0.0.4"):  # loopback's other addresses: three clients
+            connection = http.client.HTTPConnection(host, int(port), timeout=10, source_address=(reader, 0))
+            connection.request("GET", path, headers={"User-Agent": "NetNewsWire/6.1"})
+            assert connection.getresponse().status == 200
+            connection.close()
+        assert wait_for(lambda: log.read_text().count(path) >= 3), server.log.read_text()
+    lines = [line for line in log.read_text().splitlines() if path in line]
+    assert [line.split()[0] for line in lines] == ["127.0.0.2", "127.0.0.3", "127.0.0.4"]
+    server.stop()  # what it counted is written as it stops
+    result = run_cli("stats", "--days", "1", "--import-log", str(log), timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert f"{log}: 3 feed requests counted, 0 lines skipped (" in result.stdout
+    table = result.stdout.splitlines()[1:]
+    assert table[0] == path and table[2].split()[1:] == ["3", "3"], result.stdout

@@ -1,7 +1,8 @@
 """Lines of nginx's "combined" access log format, read into the fields reader counts need. No I/O.
 
 ``$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent
-"$http_referer" "$http_user_agent"`` (nginx writes a ``"`` inside a field as ``\\x22``).
+"$http_referer" "$http_user_agent"`` (nginx writes a ``"`` inside a field as ``\\x22``). varnishncsa's
+default format is the same, its request line naming the whole URL (``GET http://host/feeds/all.atom``).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC
 from datetime import datetime
 from urllib.parse import unquote
+from urllib.parse import urlsplit
 
 _LINE = re.compile(
     r'(?P<address>\S+) \S+ \S+ \[(?P<time>[^\]]+)\] "(?P<method>[A-Z]+) (?P<target>\S+)(?: [^"]*)?" '
@@ -43,6 +45,9 @@ def parse_line(line: str) -> Request | None:
         when = datetime.strptime(match["time"], "%d/%b/%Y:%H:%M:%S %z").astimezone(UTC)
     except (ValueError, OverflowError):
         return None
-    path = unquote(match["target"].partition("?")[0], errors="replace")
+    target = match["target"]
+    if target.startswith(("http://", "https://")):  # the absolute form: a proxy's log (varnishncsa)
+        target = urlsplit(target).path or "/"
+    path = unquote(target.partition("?")[0], errors="replace")
     agent = match["agent"].replace("\\x22", '"')
     return Request(match["address"], when, match["method"], path, int(match["status"]), agent)
