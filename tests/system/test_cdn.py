@@ -148,6 +148,7 @@ def test_a_reload_purges_the_keys_whose_bytes_changed(
     for expected in ("feed/all", "feed/category/roads", "feed/author/test-site", "page/all", "page/post/d"):
         assert expected in purged, purged
     assert "page/category/roads" in purged and "feed/archive/2" in purged
+    assert not [k for k in purged if k.startswith(("feed/sitemap", "feed/robots"))], purged  # keyless: max-age
     assert not [k for k in purged if "oases" in k or k == "feed/archive/1"], purged
     unchanged = builder.snapshot
     builder.reload(NOW)

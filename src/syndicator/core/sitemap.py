@@ -50,6 +50,12 @@ def is_part(name: str) -> bool:
     return _PART.fullmatch(name) is not None
 
 
+def is_root_file(name: str) -> bool:
+    """Whether a file of output_dir is one the site answers at its root (the sitemap and its parts, robots.txt,
+    the icon; or its .gz twin)."""
+    return name.removesuffix(".gz") in (SITEMAP, ROBOTS, FAVICON) or is_part(name)
+
+
 def url_line(url: str, when: datetime) -> str:
     """One address's <url> element (a line of the urlset)."""
     return f"<url><loc>{_loc(url)}</loc><lastmod>{when.isoformat()}</lastmod></url>\n"

@@ -26,6 +26,7 @@ from syndicator.core.assets import MEDIA_DIR
 from syndicator.core.cachekeys import INDEX
 from syndicator.core.cachekeys import SITE
 from syndicator.core.cachekeys import key
+from syndicator.core.sitemap import is_root_file
 from syndicator.core.urls import OPML
 from syndicator.outbound import Resolve
 from syndicator.outbound import Target
@@ -74,8 +75,10 @@ def changed_keys(old: Snapshot | None, new: Snapshot) -> list[str]:
 
 
 def written_keys(report: BuildReport, more: Iterable[str] = ()) -> list[str]:
-    """The keys of the files a build wrote or removed (and ``more``); ``site`` alone when there are too many."""
-    keys = {own_key(path) for path in (*report.written, *report.removed)}.union(more)
+    """The keys of the files a build wrote or removed (and ``more``); ``site`` alone when there are too many. The
+    site's root files carry no key (a CDN keeps them max-age, as a reader does): no purge names them."""
+    changed = (path for path in (*report.written, *report.removed) if not is_root_file(path))
+    keys = {own_key(path) for path in changed}.union(more)
     return [SITE] if len(keys) > MAX_KEYS else sorted(keys)
 
 
