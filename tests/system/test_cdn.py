@@ -291,3 +291,22 @@ def test_readers_the_edge_answers_are_counted_from_its_log(
     assert f"{log}: 3 feed requests counted, 0 lines skipped (" in result.stdout
     table = result.stdout.splitlines()[1:]
     assert table[0] == path and table[2].split()[1:] == ["3", "3"], result.stdout
+
+
+def test_each_form_of_a_feed_keeps_its_own_strong_etag_through_the_edge(
+    tmp_path: Path, start_server: Callable[..., Server]
+) -> None:
+    """Through the README's Varnish, as from serve: a reader that takes gzip and one that does not each get that
+    form's strong ETag, and either form's ETag (from serve before the CDN, or from the edge) gets its 304."""
+    shutil.copytree(SEED_POSTS, tmp_path / "posts")
+    server = start_server(tmp_path)
+    path, plain, gzip = "/feeds/category/justice.atom", {"Accept-Encoding": "identity"}, {"Accept-Encoding": "gzip"}
+    origin = {name: server.get(path, headers=form).headers["ETag"] for name, form in (("plain", plain), ("gzip", gzip))}
+    with running_varnish(free_port(), server.port) as varnish:
+        for name, form in (("gzip", gzip), ("plain", plain), ("gzip", gzip), ("plain", plain)):  # misses, then hits
+            answer = requests.get(varnish + path, headers=form, timeout=10)
+            assert answer.status_code == 200 and answer.headers["ETag"] == origin[name], (name, dict(answer.headers))
+            assert feedparser.parse(answer.content).entries
+        for name, form in (("plain", plain), ("gzip", gzip)):
+            asked = {**form, "If-None-Match": origin[name]}
+            assert requests.get(varnish + path, headers=asked, timeout=10).status_code == 304, name
