@@ -26,6 +26,7 @@ def run_syndicator(
     timeout: float = 120,
     check: bool = False,
     obeying_modes: bool = False,
+    file_size: int | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run ``syndicator <args>`` in ``cwd`` as a separate process, as a publisher runs it; its exit code and output.
 
@@ -34,10 +35,14 @@ def run_syndicator(
     the timeout its whole group is killed and the test fails. ``check`` fails
     the test when it exits with another code than 0. ``obeying_modes``: run
     as root, it runs without the capabilities that let root read any file.
+    ``file_size``: no file it writes grows past that many bytes (RLIMIT_FSIZE: a write past it fails, as on a
+    full disk).
     """
     command = [sys.executable, "-m", "syndicator", *args]
     if obeying_modes and os.geteuid() == 0:
         command = [*AS_A_USER, *command]
+    if file_size is not None:
+        command = ["prlimit", f"--fsize={file_size}", "--", *command]
     environment = {k: v for k, v in os.environ.items() if not k.startswith("SYNDICATOR_")} | dict(env or {})
     process = subprocess.Popen(
         command,

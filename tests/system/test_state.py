@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import feedparser
 import pytest
 
 from support.commands import run_syndicator
@@ -208,3 +209,27 @@ def test_a_database_with_a_damaged_page_stops_serve_and_its_command_with_one_lin
             line = next((line for line in ran.stderr.splitlines() if "is damaged" in line), ran.stderr)
             assert line.startswith(f"Error: state file {state} is damaged (") and "Page 2" in line, line
         state.write_bytes(whole)
+
+
+def test_a_cache_segment_a_full_disk_refuses_leaves_the_cache_as_it_was(tmp_path: Path) -> None:
+    """The disk refuses the post cache's next segment part way (a file size limit, as a full disk): the file is
+    left as it was, so a post whose file breaks afterwards keeps its last good version (the cache had been read as
+    damaged, every post parsed again and that one withdrawn)."""
+    site = tmp_path / "site"
+    (site / "posts").mkdir(parents=True)
+    words = "Words of a post. " * 10
+    for n in range(300):  # the cache holds them all: it is far larger than any one feed
+        (site / "posts" / f"p{n:02}.md").write_text(f"---\ntitle: Post {n}\ndate: 2024-05-04\n---\n{words}\n")
+    run_syndicator("build", cwd=site, check=True)
+    cache = site / ".syndicator" / "posts.cache"
+    before = cache.read_bytes()
+    (site / "posts" / "p00.md").write_text(f"---\ntitle: Post 0\ndate: 2024-05-04\n---\n{words * 20}\n")
+    refused = run_syndicator("build", cwd=site, file_size=len(before) + 100)
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr, refused.stderr
+    assert cache.read_bytes() == before
+    (site / "posts" / "p01.md").write_text("---\ntitle: Post 1\nda")  # cut short as the disk filled
+    built = run_syndicator("build", cwd=site)
+    assert "cache unreadable" not in built.stderr and "p01.md" in built.stderr, built.stderr
+    pages = [site / "feeds" / "all.atom", *(site / "feeds" / "archive").glob("*.atom")]
+    assert "Post 1" in {entry.title for page in pages for entry in feedparser.parse(page.read_bytes()).entries}
+    assert not [page for page in pages if b"deleted-entry" in page.read_bytes()]  # no tombstone: still published

@@ -284,17 +284,23 @@ def save_post_cache(settings: Settings, entries: object) -> CacheFileState:
 def append_post_cache(settings: Settings, segment: object, last: CacheFileState) -> CacheFileState | None:
     """Append a segment (what changed since) to the post cache's file, if it is the file as last read or written.
 
-    None when it is not (another file, or changed since): the caller writes the cache whole. A
-    segment cut short by a crash makes the file unreadable, which is no cache (see ``load_post_cache``).
+    None when it is not (another file, or changed since): the caller writes the cache whole. A write
+    that fails (a full disk) leaves the file as it was; a segment cut short by a crash makes the file
+    unreadable, which is no cache (see ``load_post_cache``).
     """
+    data = memoryview(pickle.dumps(segment, protocol=pickle.HIGHEST_PROTOCOL))
     try:
-        with open(settings.state_dir / POSTS_CACHE_FILE, "ab") as handle:
+        with open(settings.state_dir / POSTS_CACHE_FILE, "ab", buffering=0) as handle:
             st = os.fstat(handle.fileno())
             if (st.st_size, st.st_mtime_ns, st.st_ino) != last.state:
                 return None
-            pickle.dump(segment, handle, protocol=pickle.HIGHEST_PROTOCOL)
-            handle.flush()
-            os.fsync(handle.fileno())
+            try:
+                while data:
+                    data = data[handle.write(data) or 0 :]
+                os.fsync(handle.fileno())
+            except OSError:
+                os.ftruncate(handle.fileno(), st.st_size)  # no segment cut short: the cache as it was
+                raise
             st = os.fstat(handle.fileno())
     except FileNotFoundError:
         return None
