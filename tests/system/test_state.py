@@ -233,3 +233,30 @@ def test_a_cache_segment_a_full_disk_refuses_leaves_the_cache_as_it_was(tmp_path
     pages = [site / "feeds" / "all.atom", *(site / "feeds" / "archive").glob("*.atom")]
     assert "Post 1" in {entry.title for page in pages for entry in feedparser.parse(page.read_bytes()).entries}
     assert not [page for page in pages if b"deleted-entry" in page.read_bytes()]  # no tombstone: still published
+
+
+def test_a_state_dir_that_refuses_a_write_stops_the_build_before_output_dir_shows_it(tmp_path: Path) -> None:
+    """state_dir refuses the ledger's write (made read-only by mistake, as a full disk refuses it): the build says so
+    in one line and writes nothing to output_dir; once it takes writes again, the edit is published once, and a
+    build after it changes nothing (the ledger was not behind output_dir, dating the edit again at each run)."""
+    site = make_site(tmp_path)
+    state_dir, before = site / ".syndicator", feeds_of(site)
+    (site / "posts" / "a.md").write_text("---\ntitle: Post a\ndate: 2024-05-04\ncategories: [One]\n---\nEdited.\n")
+    modes = {path: path.stat().st_mode for path in (state_dir, *state_dir.iterdir())}
+    for path in modes:
+        if path.name != "builder.lock":  # the lock is taken (read) before anything is written
+            path.chmod(0o555 if path.is_dir() else 0o444)
+    try:
+        refused = run_syndicator("build", cwd=site, obeying_modes=True)
+    finally:
+        for path, mode in modes.items():
+            path.chmod(mode)
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr, refused.stderr
+    assert f"Error: cannot write state_dir {state_dir}: Permission denied" in refused.stderr.splitlines()
+    assert feeds_of(site) == before
+    run_syndicator("build", cwd=site, check=True)
+    edited = feeds_of(site)
+    assert edited != before and b"Edited." in edited["category/one.atom"]
+    (site / "posts" / "b.md").touch()  # a build that looks again
+    run_syndicator("build", cwd=site, check=True)
+    assert feeds_of(site) == edited

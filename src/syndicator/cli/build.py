@@ -188,6 +188,7 @@ def _build_once(
     from syndicator.service.build import ReloadError
     from syndicator.service.output import FilesOutput
     from syndicator.store.files import OutputError
+    from syndicator.store.keeper import StateWriteError
 
     builder = Builder(settings, FilesOutput(), allow_empty=allow_empty)
     if adopted:
@@ -199,9 +200,12 @@ def _build_once(
         if bars is not None:
             bars.close()
     if isinstance(report, ReloadError):
-        if isinstance(report.error, EmptySourceError | LedgerError):
+        if isinstance(report.error, EmptySourceError | LedgerError | StateWriteError):
             raise click.ClickException(report.message)
-        if isinstance(report.error, OSError | OutputError):
+        if isinstance(report.error, OSError):
+            why = report.error.strerror or report.error
+            raise click.ClickException(f"cannot write feeds in output_dir {settings.output_dir}: {why}")
+        if isinstance(report.error, OutputError):
             raise click.ClickException(f"cannot write feeds: {report.error}")
         raise click.ClickException(f"build failed: {report.message}")
     try:

@@ -75,16 +75,20 @@ def _locked(settings: Settings, adopt: bool = False, wait: float = 0.0) -> Itera
     lock = BuilderLock(settings)
     try:
         lock.acquire(wait)
-        adopted = _claim(settings, adopt)
     except LockedError as exc:
         lock.release()
         raise Busy(str(exc)) from exc
-    except click.ClickException:
-        lock.release()
-        raise
     except OSError as exc:
         lock.release()
         raise click.ClickException(f"cannot lock {exc.filename or settings.state_dir}: {exc.strerror}") from exc
+    try:
+        adopted = _claim(settings, adopt)
+    except click.ClickException:
+        lock.release()
+        raise
+    except OSError as exc:  # the claim's record in output_dir
+        lock.release()
+        raise click.ClickException(f"cannot write output_dir {settings.output_dir}: {exc.strerror}") from exc
     if adopted:
         logger.warning("output_dir adopted output_dir=%s state_dir=%s", settings.output_dir, settings.state_dir)
     try:

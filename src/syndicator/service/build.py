@@ -62,6 +62,7 @@ from syndicator.store import records as feed_records
 from syndicator.store.claim import ClaimedError
 from syndicator.store.files import prune
 from syndicator.store.keeper import Keeper
+from syndicator.store.keeper import StateWriteError
 from syndicator.store.records import Stamp
 from syndicator.store.state import fingerprint
 from syndicator.store.templates import static_bytes
@@ -243,6 +244,7 @@ class Builder:
         digest_of = functools.partial(self._digests.digest, catalog=catalog)
         plan = decide(specs, key_of, digest_of, self._keys, stored.records, disk)
         self.stopping.check()
+        stored.save_published(published.ledger, published.feeds)  # before output_dir shows it (store.keeper)
         files = self.snapshot.files if self.snapshot is not None and not self.snapshot.starting else {}
         out = self.writer.carry_out(plan, catalog, files, progress)
         self.writer.write_opml(self._opml.render(specs), out, files)
@@ -251,7 +253,7 @@ class Builder:
         self._last_files = layout.keep
         media = self._assets.publish(catalog.with_pages, self.cache.assets.files, stored.folders, changed is None)
         problems = all_problems(problems, published, stored, self.settings)
-        stored.save(out.records, published.ledger, published.feeds, folders)
+        stored.save(out.records, folders)
         self._keys, self._published = plan.keys, published
         changes = ([*out.written, *media.written], [*removed, *media.removed])
         self.pages.update(catalog, now)  # the pages it shows (.last), made again where their posts changed
@@ -275,7 +277,7 @@ class Builder:
 
 def _logged_failure(exc: Exception) -> str:
     """Log why a reload failed, and say it: a refusal or a stop in one line, anything else with its traceback."""
-    if isinstance(exc, EmptySourceError | LedgerError | ReloadStopped | ClaimedError):
+    if isinstance(exc, EmptySourceError | LedgerError | ReloadStopped | ClaimedError | StateWriteError):
         what = "stopped" if isinstance(exc, ReloadStopped) else "refused"
         logger.log(logging.INFO if what == "stopped" else logging.ERROR, "reload %s reason=%s", what, exc)
         return str(exc)

@@ -1,6 +1,10 @@
 """What a builder keeps in state_dir between reloads: the ledger, the feed records, its folders, the known feeds.
 
-Read once, written when they change, always after the files they describe.
+Read once, written when they change: what a reload publishes (the ledger, the
+known feeds) before it writes output_dir, what it wrote there (the records, its
+folders) after. A state_dir that refuses a write (a full disk) stops the reload
+before any reader sees its output: output_dir never shows what the ledger does
+not hold (the next reload would date it again).
 """
 
 from __future__ import annotations
@@ -9,7 +13,9 @@ import itertools
 import json
 import operator
 import threading
+from collections.abc import Iterator
 from collections.abc import Sequence
+from contextlib import contextmanager
 from typing import cast
 
 from syndicator.config import Settings
@@ -107,27 +113,38 @@ class Keeper:
         self._journaled = (self.settings.state_dir / state.LEDGER_JOURNAL_FILE).exists()
         self.started = True
 
-    def save(
-        self, records: dict[str, FeedRecord], ledger: dict[str, Record], feeds: dict[str, str], folders: set[str]
-    ) -> None:
-        """Write what changed since the last save (``folders``: the set before this reload's writes)."""
-        with self._lock:
-            if not self._saved:
-                names = {state.FOLDERS_FILE, FEEDS_STATE_FILE, state.LEDGER_FILE, FEEDS_KNOWN_FILE}
-                remove_temps(self.settings.state_dir, names, self.replaced)
-                self._saved = True
+    def save_published(self, ledger: dict[str, Record], feeds: dict[str, str]) -> None:
+        """Before a reload writes output_dir: what changed of what it publishes (the ledger, the known feeds).
+        StateWriteError when state_dir refuses it."""
+        with self._lock, _writing(self.settings):
+            self._first_save()
+            if ledger != self.ledger or self.ledger_problem is not None:
+                self._save_ledger(ledger)
+            self.ledger = ledger
+            if feeds != self.feeds or not (self.settings.state_dir / FEEDS_KNOWN_FILE).exists():
+                document = json.dumps(feeds, ensure_ascii=False, indent=0, sort_keys=True).encode("utf-8")
+                write_atomic(self.settings.state_dir / FEEDS_KNOWN_FILE, document, replaced=self.replaced)
+            self.feeds = feeds
+
+    def save(self, records: dict[str, FeedRecord], folders: set[str]) -> None:
+        """After a reload wrote output_dir: its records of the files, and its folders (``folders``: the set before
+        this reload's writes). StateWriteError when state_dir refuses it."""
+        with self._lock, _writing(self.settings):
+            self._first_save()
             gone = {name for name in _WRITTEN_BACK if not (self.settings.state_dir / name).exists()}
             if self.folders != folders or state.FOLDERS_FILE in gone:
                 state.write_folders(self.settings, self.folders, self.replaced)
             if records != self.records or FEEDS_STATE_FILE in gone:
                 self._records_file.write(records, self.replaced)
-            if ledger != self.ledger or self.ledger_problem is not None:
-                self._save_ledger(ledger)
-            if feeds != self.feeds or FEEDS_KNOWN_FILE in gone:
-                document = json.dumps(feeds, ensure_ascii=False, indent=0, sort_keys=True).encode("utf-8")
-                write_atomic(self.settings.state_dir / FEEDS_KNOWN_FILE, document, replaced=self.replaced)
-            self.records, self.ledger, self.feeds = records, ledger, feeds
+            self.records = records
             self.settled_problem, self.ledger_problem, self.recovered = self.ledger_problem, None, Recovered()
+
+    def _first_save(self) -> None:
+        """Before the first write: the temp files a crash left beside these files removed."""
+        if not self._saved:
+            names = {state.FOLDERS_FILE, FEEDS_STATE_FILE, state.LEDGER_FILE, FEEDS_KNOWN_FILE}
+            remove_temps(self.settings.state_dir, names, self.replaced)
+            self._saved = True
 
     def settle(self) -> None:
         """After a reload's answer: the ledger file written whole if its journal is ahead; the replaced files freed."""
@@ -152,6 +169,18 @@ class Keeper:
     def _write_ledger(self, ledger: dict[str, Record]) -> None:
         state.write_ledger(self.settings, self._ledger_lines(ledger), self.replaced)
         self._journaled = False
+
+
+class StateWriteError(Exception):
+    """state_dir refused a write (a full disk, a read-only mount): the reload stops, naming the folder."""
+
+
+@contextmanager
+def _writing(settings: Settings) -> Iterator[None]:
+    try:
+        yield
+    except OSError as exc:
+        raise StateWriteError(f"cannot write state_dir {settings.state_dir}: {exc.strerror or exc}") from exc
 
 
 def _line(known: tuple[Record, bytes | None] | None, source: str, record: Record) -> bytes:
