@@ -260,3 +260,24 @@ def test_a_state_dir_that_refuses_a_write_stops_the_build_before_output_dir_show
     (site / "posts" / "b.md").touch()  # a build that looks again
     run_syndicator("build", cwd=site, check=True)
     assert feeds_of(site) == edited
+
+
+def test_a_build_that_fails_after_writing_leaves_no_second_names_in_output_dir(tmp_path: Path) -> None:
+    """The ledger's journal takes the edit, then state_dir refuses the records of the files written (read-only by
+    mistake): the build fails, and the replaced files' second names (kept until a reload's answer) go with it."""
+    site = make_site(tmp_path)
+    state_dir = site / ".syndicator"
+    (site / "posts" / "a.md").write_text("---\ntitle: Post a\ndate: 2024-05-04\ncategories: [One]\n---\nEdited.\n")
+    journal = state_dir / "ledger.journal"
+    journal.touch()
+    modes = {path: path.stat().st_mode for path in (state_dir, *state_dir.iterdir())}
+    state_dir.chmod(0o555)  # its files stay writable: the journal is appended to, nothing can be made beside them
+    try:
+        failed = run_syndicator("build", cwd=site, obeying_modes=True)
+    finally:
+        for path, mode in modes.items():
+            path.chmod(mode)
+    assert failed.returncode == 1 and f"cannot write state_dir {state_dir}" in failed.stderr, failed.stderr
+    assert b"Edited." in (site / "feeds" / "category" / "one.atom").read_bytes()  # written before the refusal
+    assert not [p.name for p in (site / "feeds").rglob("*.tmp")]
+    run_syndicator("build", cwd=site, check=True)

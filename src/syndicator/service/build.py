@@ -184,6 +184,7 @@ class Builder:
                     self.state.settle()
             except Exception as exc:  # noqa: BLE001 - the one catch-all (logged): a failed reload keeps the last snapshot
                 self.last_error = _logged_failure(exc)
+                self.state.replaced.release()  # the files its writes replaced: no answer waits (a full disk needs them)
                 return ReloadError(self.last_error, exc)
             finally:
                 self._cache_file.finish_apart()  # the copy writing the cache, if one was started
