@@ -281,3 +281,27 @@ def test_a_build_that_fails_after_writing_leaves_no_second_names_in_output_dir(t
     assert b"Edited." in (site / "feeds" / "category" / "one.atom").read_bytes()  # written before the refusal
     assert not [p.name for p in (site / "feeds").rglob("*.tmp")]
     run_syndicator("build", cwd=site, check=True)
+
+
+@pytest.mark.parametrize("command", ["partners add acme", "partners revoke acme"])
+def test_a_database_that_refuses_a_write_stops_its_command_with_one_line(
+    tmp_path: Path, command: str, run_cli: Callable[..., Any]
+) -> None:
+    """`partners add` or `revoke` when state_dir takes no write (read-only by mistake, as a full disk): exit 1, one
+    line saying what refused it (it was a traceback), and the partners as they were."""
+    site = make_site(tmp_path)
+    if command.endswith("revoke acme"):
+        run_cli("partners", "add", "acme", cwd=site, check=True)
+    state_dir = site / ".syndicator"
+    modes = {path: path.stat().st_mode for path in (state_dir, *state_dir.iterdir())}
+    for path in modes:
+        path.chmod(0o555 if path.is_dir() else 0o444)
+    try:
+        ran = run_syndicator(*command.split(), cwd=site, obeying_modes=True)
+    finally:
+        for path, mode in modes.items():
+            path.chmod(mode)
+    assert ran.returncode == 1 and ran.stderr.strip().splitlines() == [ran.stderr.strip()], ran.stderr
+    assert ran.stderr.startswith("Error: a database under state_dir refused a write: "), ran.stderr
+    listed = run_cli("partners", "list", cwd=site, check=True).stdout
+    assert ("acme" in listed) == command.endswith("revoke acme"), listed

@@ -16,18 +16,26 @@ from syndicator.cli.build import routes
 from syndicator.cli.build import serve
 from syndicator.cli.wordpress import import_group
 
+# What SQLite says when a database's file or folder takes no write (a full disk, a read-only mount or mode)
+_REFUSED_WRITES = ("SQLITE_FULL", "SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_IOERR")
+
 
 class _Commands(click.Group):
-    """The command group, turning a damaged file under state_dir into one line and exit 1, whatever the command."""
+    """The command group, turning a damaged file under state_dir, or a database there that refuses a write, into one
+    line and exit 1, whatever the command."""
 
     def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
         except Exception as exc:
-            from syndicator.store.state import StateError  # not before: a command handed over needs none of it
+            import sqlite3  # not before: a command handed over needs none of it
+
+            from syndicator.store.state import StateError
 
             if isinstance(exc, StateError):
                 raise click.ClickException(str(exc)) from None
+            if isinstance(exc, sqlite3.OperationalError) and exc.sqlite_errorname.startswith(_REFUSED_WRITES):
+                raise click.ClickException(f"a database under state_dir refused a write: {exc}") from None
             raise
 
 
