@@ -157,6 +157,29 @@ def test_websub_subscriptions_and_partner_fetches_are_counted_apart(
         hub.close()
 
 
+def test_events_a_locked_database_refuses_wait_for_the_next_write(tmp_path: Path) -> None:
+    """Another process holds the counts' database (an import running, as a full disk refuses writes): the flush
+    fails and keeps its readers and partner fetches for the next one, which counts them all (they were lost)."""
+    store, partners = AudienceStore(tmp_path), PartnerStore(tmp_path)
+    partners.add("acme", token_hash("t"), 1.0)
+    audience = Audience(store, partners)
+    store._db.execute("PRAGMA busy_timeout = 50")  # fail at once rather than in 10 s
+    holder = sqlite3.connect(store.path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    for n in range(20):
+        audience.saw("all.atom", {"REMOTE_ADDR": f"192.0.2.{n}", "HTTP_USER_AGENT": "Miniflux/2.1"})
+    audience.partner_fetch("acme", "all.atom")
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        audience.flush()
+    holder.execute("ROLLBACK")
+    holder.close()
+    audience.saw("all.atom", {"REMOTE_ADDR": "192.0.2.99", "HTTP_USER_AGENT": "Miniflux/2.1"})
+    audience.flush()
+    (feed,) = collect(store, TODAY, 1)
+    assert feed.days[TODAY.isoformat()] == {"clients": 21, "partner_fetches": 1}
+    assert partners.partners()[0].fetches == 1
+
+
 def test_an_access_log_is_counted_once_however_often_it_is_imported(
     make_settings: Callable[..., Settings], write_post: Callable[..., Path]
 ) -> None:

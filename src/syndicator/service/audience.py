@@ -195,31 +195,38 @@ class Audience:
             last = time.monotonic()
             try:
                 self.flush()
-            except (sqlite3.Error, OSError):  # a full disk or a locked file: the counts wait for the next round
-                logger.exception("audience flush failed")
+            except (sqlite3.Error, OSError) as exc:  # a full disk or a locked file: the events wait for the next round
+                logger.error("audience flush failed waiting=%d reason=%s", len(self._events), exc)
 
     def flush(self) -> None:
         """Fold the events so far into the store (and, now and then, the hub's subscriptions)."""
         with self._flushing:
-            tally = Tally(self.store.salt)
-            readers: collections.Counter[tuple[str, int, str, str]] = collections.Counter()
-            while self._events:
-                when, feed, address, agent = self._events.popleft()
-                if address is None:
-                    tally.partner(agent, feed, when)
-                else:  # a reader polls many times a day: its fetches are folded in once
-                    readers[(feed, int(when // _DAY), address, agent)] += 1
-            for (feed, day, address, agent), fetches in readers.items():
-                tally.reader(feed, day * _DAY, plain_address(address), agent, fetches)
+            taken = [self._events.popleft() for _ in range(len(self._events))]
+            try:
+                self._write(taken)
+            except BaseException:  # a full disk: the events wait for the next round, before those since
+                self._events.extendleft(reversed(taken))
+                raise
             now = self.clock()
             today = datetime.fromtimestamp(now, UTC).date()
-            tally.write(self.store, self.partners, today)
             if self.websub is not None and now - self._websub_at >= self.websub_every:
                 self._websub_at = now
                 self.store.set_websub(today.isoformat(), self.websub())
             if self._pruned != today:
                 self.store.prune(today)
                 self._pruned = today
+
+    def _write(self, events: list[Event]) -> None:
+        tally = Tally(self.store.salt)
+        readers: collections.Counter[tuple[str, int, str, str]] = collections.Counter()
+        for when, feed, address, agent in events:
+            if address is None:
+                tally.partner(agent, feed, when)
+            else:  # a reader polls many times a day: its fetches are folded in once
+                readers[(feed, int(when // _DAY), address, agent)] += 1
+        for (feed, day, address, agent), fetches in readers.items():
+            tally.reader(feed, day * _DAY, plain_address(address), agent, fetches)
+        tally.write(self.store, self.partners, datetime.fromtimestamp(self.clock(), UTC).date())
 
 
 def topic_counts(settings: Settings, hub: Hub) -> dict[str, int]:
