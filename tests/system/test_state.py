@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import pickle
+import resource
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -13,9 +14,15 @@ import feedparser
 import pytest
 
 from support.commands import run_syndicator
+from support.factories import NOW
 from support.server import Server
 from support.server import free_port
+from syndicator.config import Settings
+from syndicator.service.build import Builder
+from syndicator.service.build import ReloadError
+from syndicator.service.http.app import create_app
 from syndicator.service.hubstore import HUB_FILE
+from syndicator.service.output import FilesOutput
 from syndicator.store.audience import AUDIENCE_FILE
 from syndicator.store.fediverse import FEDIVERSE_FILE
 from syndicator.store.mailstore import MAIL_FILE
@@ -305,3 +312,30 @@ def test_a_database_that_refuses_a_write_stops_its_command_with_one_line(
     assert ran.stderr.startswith("Error: a database under state_dir refused a write: "), ran.stderr
     listed = run_cli("partners", "list", cwd=site, check=True).stdout
     assert ("acme" in listed) == command.endswith("revoke acme"), listed
+
+
+def test_healthz_says_what_the_system_refused_and_no_path(
+    make_settings: Callable[..., Settings], write_post: Callable[..., Path]
+) -> None:
+    """A reload whose write the system refuses (here past a file size limit, as a full disk): the last good feeds
+    stay served, and /healthz says the system's reason, with no path of the server's."""
+    write_post("a.md", title="A", categories="[One]")
+    settings = make_settings()
+    builder = Builder(settings, FilesOutput())
+    builder.reload(NOW)
+    client = create_app(settings, builder).test_client()
+    feed = client.get("/feeds/category/one.atom").data
+    write_post("a.md", title="A", categories="[One]", body="Edited. " * 400)
+    limits = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (1024, limits[1]))
+    try:
+        failed = builder.reload(NOW)
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, limits)
+    assert isinstance(failed, ReloadError)
+    health = client.get("/healthz").get_json()
+    assert health["status"] == "degraded"
+    assert health["error"] == "the last reload failed (File too large); the server log has the details"
+    assert client.get("/feeds/category/one.atom").data == feed
+    builder.reload(NOW)
+    assert "error" not in client.get("/healthz").get_json()

@@ -10,6 +10,7 @@ would and writes nothing (for ``check``).
 
 from __future__ import annotations
 
+import errno
 import functools
 import logging
 import threading
@@ -142,6 +143,7 @@ class Builder:
         self.allow_empty = allow_empty
         self.snapshot: Snapshot | None = None
         self.last_error: str | None = None
+        self.last_cause = ""  # the system's reason a failed reload could not write ("No space left on device")
         self._lock = threading.Lock()
         self.stopping = Stopping()  # set when the process ends: the reload that runs gives up at its next step
         self.cache = PostCache(settings, parallel_from=parallel_from)
@@ -183,12 +185,12 @@ class Builder:
                 if settle:
                     self.state.settle()
             except Exception as exc:  # noqa: BLE001 - the one catch-all (logged): a failed reload keeps the last snapshot
-                self.last_error = _logged_failure(exc)
+                self.last_error, self.last_cause = _logged_failure(exc), _system_cause(exc)
                 self.state.replaced.release()  # the files its writes replaced: no answer waits (a full disk needs them)
                 return ReloadError(self.last_error, exc)
             finally:
                 self._cache_file.finish_apart()  # the copy writing the cache, if one was started
-            self.last_error = None
+            self.last_error, self.last_cause = None, ""
             return report
 
     def preview(self, now: datetime) -> Preview:
@@ -277,13 +279,27 @@ class Builder:
 
 
 def _logged_failure(exc: Exception) -> str:
-    """Log why a reload failed, and say it: a refusal or a stop in one line, anything else with its traceback."""
+    """Log why a reload failed, and say it: a refusal, a stop or a folder that takes no write in one line, anything
+    else with its traceback."""
     if isinstance(exc, EmptySourceError | LedgerError | ReloadStopped | ClaimedError | StateWriteError):
         what = "stopped" if isinstance(exc, ReloadStopped) else "refused"
         logger.log(logging.INFO if what == "stopped" else logging.ERROR, "reload %s reason=%s", what, exc)
         return str(exc)
+    if _system_cause(exc):
+        logger.error("reload failed reason=%s", exc)
+        return str(exc)
     logger.exception("reload failed")
     return f"{type(exc).__name__}: {exc}"
+
+
+# A write the system refused for what the operator controls (space, quota, a read-only mount, modes, limits)
+_REFUSED = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EFBIG}
+
+
+def _system_cause(exc: BaseException) -> str:
+    """The system's words for a write it refused (``No space left on device``), in ``exc`` or what caused it."""
+    cause = exc.__cause__ if isinstance(exc, StateWriteError) else exc
+    return cause.strerror or "" if isinstance(cause, OSError) and cause.errno in _REFUSED else ""
 
 
 def _stamp(report: BuildReport, settled: LoadProblem | None) -> tuple[datetime | None, Stamp]:

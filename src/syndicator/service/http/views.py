@@ -129,8 +129,9 @@ def healthz() -> Response:
             gone=sorted(stem for stem in snapshot.gone.feeds if not _redirected(stem)),
             next_publish_at=_isoformat(snapshot.catalog.next_publish_at),  # the public one
         )
-    if builder.last_error:
-        body["error"] = "the last reload failed; the server log has the details"
+    if builder.last_error:  # the system's reason, if any, and never a path (the server log has those)
+        cause = f" ({builder.last_cause})" if builder.last_cause else ""
+        body["error"] = f"the last reload failed{cause}; the server log has the details"
     shared = context.shared()
     elsewhere = shared.origins.problems  # feeds that link readers to another site
     if elsewhere:
