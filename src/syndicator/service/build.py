@@ -10,7 +10,6 @@ would and writes nothing (for ``check``).
 
 from __future__ import annotations
 
-import errno
 import functools
 import logging
 import threading
@@ -53,6 +52,9 @@ from syndicator.service.assets import AssetWriter
 from syndicator.service.output import HeldFiles
 from syndicator.service.output import Output
 from syndicator.service.output import ServingOutput
+from syndicator.service.reloadlog import log_report
+from syndicator.service.reloadlog import logged_failure
+from syndicator.service.reloadlog import system_cause
 from syndicator.service.sitewriter import SiteWriter
 from syndicator.service.snapshot import BuildReport
 from syndicator.service.snapshot import Snapshot
@@ -77,6 +79,9 @@ class ReloadStopped(Exception):
 
 class EmptySourceError(Exception):
     """posts_dir has no post file at all where the last good load published posts (an unmounted share?)."""
+
+
+REFUSALS = (EmptySourceError, LedgerError, ClaimedError, StateWriteError)  # a reload refused: one line, no traceback
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,14 +131,11 @@ class Stopping:
 class Builder:
     """Owns the post cache, the memos and the current Snapshot; the only writer of output_dir.
 
-    ``output``: what becomes of the files written, a server's (the default:
-    held for the web app, pages made) or a one-off build's (``FilesOutput``).
-    ``parallel_from``: how many posts to parse, or Atom entries to build, at
-    once before a forked copy takes half (and a tenth as many feeds, for an
-    output that forks to write half there). A load that finds no post file
-    where posts were published fails (the published feeds stay) unless
-    ``allow_empty``; so does one that finds the ids lost.
-    """
+    ``output``: what becomes of the files written, a server's (the default: held for the web app, pages made) or a
+    one-off build's (``FilesOutput``). ``parallel_from``: how many posts to parse, or Atom entries to build, at once
+    before a forked copy takes half (and a tenth as many feeds, for an output that forks to write half there). A
+    load finding no post file where posts were published fails (the feeds stay) unless ``allow_empty``; so does
+    one finding the ids lost."""
 
     def __init__(
         self, settings: Settings, output: Output | None = None, *, parallel_from: int = 2000, allow_empty: bool = False
@@ -185,7 +187,7 @@ class Builder:
                 if settle:
                     self.state.settle()
             except Exception as exc:  # noqa: BLE001 - the one catch-all (logged): a failed reload keeps the last snapshot
-                self.last_error, self.last_cause = _logged_failure(exc), _system_cause(exc)
+                self.last_error, self.last_cause = logged_failure(exc, REFUSALS, ReloadStopped), system_cause(exc)
                 self.state.replaced.release()  # the files its writes replaced: no answer waits (a full disk needs them)
                 return ReloadError(self.last_error, exc)
             finally:
@@ -278,30 +280,6 @@ class Builder:
         log_report(report, logging.INFO if changed else logging.DEBUG)  # an unchanged reload is no news
 
 
-def _logged_failure(exc: Exception) -> str:
-    """Log why a reload failed, and say it: a refusal, a stop or a folder that takes no write in one line, anything
-    else with its traceback."""
-    if isinstance(exc, EmptySourceError | LedgerError | ReloadStopped | ClaimedError | StateWriteError):
-        what = "stopped" if isinstance(exc, ReloadStopped) else "refused"
-        logger.log(logging.INFO if what == "stopped" else logging.ERROR, "reload %s reason=%s", what, exc)
-        return str(exc)
-    if _system_cause(exc):
-        logger.error("reload failed reason=%s", exc)
-        return str(exc)
-    logger.exception("reload failed")
-    return f"{type(exc).__name__}: {exc}"
-
-
-# A write the system refused for what the operator controls (space, quota, a read-only mount, modes, limits)
-_REFUSED = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EFBIG}
-
-
-def _system_cause(exc: BaseException) -> str:
-    """The system's words for a write it refused (``No space left on device``), in ``exc`` or what caused it."""
-    cause = exc.__cause__ if isinstance(exc, StateWriteError) else exc
-    return cause.strerror or "" if isinstance(cause, OSError) and cause.errno in _REFUSED else ""
-
-
 def _stamp(report: BuildReport, settled: LoadProblem | None) -> tuple[datetime | None, Stamp]:
     """What a build's stamp keeps of its report: when the next post is due, the counts it printed, and the problems
     a build finding nothing changed prints again (not ``settled``, a lost ledger's, which this build wrote back)."""
@@ -383,17 +361,3 @@ def refuse_empty(settings: Settings, found: int, published: int, recorded: int) 
             f"{settings.posts_dir} has no post file, where {published or recorded} posts were "
             "published: the published feeds stay as they are (--allow-empty publishes an empty site)"
         )
-
-
-def log_report(report: BuildReport, level: int) -> None:
-    logger.log(
-        level,
-        "reloaded posts=%d categories=%d parsed=%d written=%d removed=%d problems=%d last_reload_ms=%.1f",
-        report.posts,
-        report.categories,
-        report.parsed,
-        len(report.written),
-        len(report.removed),
-        len(report.problems),
-        report.duration_ms,
-    )
