@@ -101,8 +101,8 @@ def start_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
     """Start ``syndicator serve`` in a folder with the given environment; stopped after the test."""
     servers: list[Server] = []
 
-    def start(cwd: Path = tmp_path, port: int | None = None, **env: str) -> Server:
-        server = Server(cwd, env, port)
+    def start(cwd: Path = tmp_path, port: int | None = None, obeying_modes: bool = False, **env: str) -> Server:
+        server = Server(cwd, env, port, obeying_modes=obeying_modes)
         servers.append(server)
         return server
 

@@ -13,6 +13,8 @@ from typing import Any
 
 import requests
 
+from support.commands import AS_A_USER
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -23,14 +25,15 @@ def free_port() -> int:
 class Server:
     """A real ``syndicator serve`` subprocess on a free loopback port."""
 
-    def __init__(self, cwd: Path, env: dict[str, str], port: int | None = None) -> None:
+    def __init__(self, cwd: Path, env: dict[str, str], port: int | None = None, *, obeying_modes: bool = False) -> None:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = cwd / "serve.log"
         self._log_file = self.log.open("wb")
         full_env = {**os.environ, "SYNDICATOR_SITE_URL": self.url, **env}  # its own address, unless the test names one
+        command = [sys.executable, "-m", "syndicator", "serve", "--port", str(self.port)]
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "syndicator", "serve", "--port", str(self.port)],
+            [*AS_A_USER, *command] if obeying_modes and os.geteuid() == 0 else command,  # as run_syndicator's
             cwd=cwd,
             env=full_env,
             stdout=self._log_file,

@@ -259,7 +259,8 @@ def test_a_state_dir_that_refuses_a_write_stops_the_build_before_output_dir_show
         for path, mode in modes.items():
             path.chmod(mode)
     assert refused.returncode == 1 and "Traceback" not in refused.stderr, refused.stderr
-    assert f"Error: cannot write state_dir {state_dir}: Permission denied" in refused.stderr.splitlines()
+    expected = f"Error: cannot write state_dir {state_dir}: Permission denied (nothing was published)"
+    assert expected in refused.stderr.splitlines()
     assert feeds_of(site) == before
     run_syndicator("build", cwd=site, check=True)
     edited = feeds_of(site)
@@ -339,3 +340,31 @@ def test_healthz_says_what_the_system_refused_and_no_path(
     assert client.get("/feeds/category/one.atom").data == feed
     builder.reload(NOW)
     assert "error" not in client.get("/healthz").get_json()
+
+
+def test_serve_publishes_what_it_wrote_when_state_dir_takes_the_journal_but_no_more(
+    tmp_path: Path, start_server: Callable[..., Server]
+) -> None:
+    """A nearly full state_dir (here: its files writable, nothing new can be made in it): the ledger's journal
+    takes an edit, the records of the files written do not. serve answers what output_dir holds (it kept the old
+    feed while nginx served the new one, and wrote the same files again at every reload), /healthz says why, and
+    once state_dir takes writes again the error goes."""
+    site = make_site(tmp_path)
+    state_dir, feed = site / ".syndicator", site / "feeds" / "category" / "one.atom"
+    server = start_server(site, obeying_modes=True, SYNDICATOR_RELOAD_INTERVAL="1")
+    (state_dir / "ledger.journal").touch()  # after the first load settled (and took the journal away)
+    mode = state_dir.stat().st_mode
+    state_dir.chmod(0o555)
+    try:
+        (site / "posts" / "a.md").write_text("---\ntitle: Post a\ndate: 2024-05-04\ncategories: [One]\n---\nEdited.\n")
+        server.wait_until(lambda: b"Edited." in server.get("/feeds/category/one.atom").content, what="the edit")
+        assert server.get("/feeds/category/one.atom").content == feed.read_bytes()
+        health = server.get("/healthz").json()
+        assert health["status"] == "degraded" and "(Permission denied)" in health["error"], health
+        written = feed.stat().st_mtime_ns
+        reloads = server.log.read_text().count("reload refused")
+        server.wait_until(lambda: server.log.read_text().count("reload refused") >= reloads + 2, what="two reloads")
+        assert feed.stat().st_mtime_ns == written  # nothing written again
+    finally:
+        state_dir.chmod(mode)
+    server.wait_until(lambda: "error" not in server.get("/healthz").json(), what="state_dir written")

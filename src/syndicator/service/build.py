@@ -201,7 +201,7 @@ class Builder:
             self._start()
             loaded, problems = self.cache.refresh()
             refuse_empty(self.settings, self.allow_empty or len(self.cache.entries), 0, len(self.state.ledger))
-            published = self._publish_posts(loaded, now)
+            published = _publish_posts(self.state, loaded, now, self._published)
             return Preview(published, _ordered(all_problems(problems, published, self.state, self.settings)))
 
     def serve_stored(self, now: datetime) -> None:
@@ -227,11 +227,6 @@ class Builder:
             self._cache_file.restore()
             self.state.start()  # LedgerError when the published ids are lost
 
-    def _publish_posts(self, loaded: list[Post], now: datetime) -> Published:
-        """The loaded posts published at ``now`` over the ledger and the feeds' history (after the last reload's)."""
-        history = History(self.state.feeds, self.settings.tombstone_days)
-        return publish(loaded, self.state.ledger, now, self._published, self.state.recovered, history)
-
     def _reload(self, now: datetime, progress: Progress, changed: Collection[str] | None) -> BuildReport:
         self.stopping.check()
         self._start()
@@ -241,7 +236,7 @@ class Builder:
         self._cache_file.start_apart()
         last = self.snapshot.report.posts if self.snapshot else 0
         refuse_empty(self.settings, self.allow_empty or len(self.cache.entries), last, len(stored.ledger))
-        published = self._publish_posts(loaded, now)
+        published = _publish_posts(self.state, loaded, now, self._published)
         catalog = published.catalog
         specs = self._paging.specs(catalog, published.tombstones, departed=published.departed)
         disk = feed_records.disk_states(self.settings.output_dir, stored.records.values())
@@ -258,7 +253,7 @@ class Builder:
         self._last_files = layout.keep
         media = self._assets.publish(catalog.with_pages, self.cache.assets.files, stored.folders, changed is None)
         problems = all_problems(problems, published, stored, self.settings)
-        stored.save(out.records, folders)
+        late = stored.save(out.records, folders)  # state_dir refusing them now leaves the snapshot to publish
         self._keys, self._published = plan.keys, published
         changes = ([*out.written, *media.written], [*removed, *media.removed])
         self.pages.update(catalog, now)  # the pages it shows (.last), made again where their posts changed
@@ -266,6 +261,8 @@ class Builder:
         report = _report(self.settings, published, problems, now, layout, changes, self.cache.parsed - parsed_before)
         report = replace(report, duration_ms=round((time.perf_counter() - started) * 1000, 1))
         self._publish(out.files, layout.keep, report, published)
+        if late is not None:
+            raise late
         return report
 
     def _publish(self, files: HeldFiles, keep: set[str], report: BuildReport, published: Published) -> None:
@@ -278,6 +275,12 @@ class Builder:
         changed = report.parsed or report.written or report.removed or report.problems != self._last_problems
         self._last_problems = report.problems
         log_report(report, logging.INFO if changed else logging.DEBUG)  # an unchanged reload is no news
+
+
+def _publish_posts(stored: Keeper, loaded: list[Post], now: datetime, last: Published | None) -> Published:
+    """The loaded posts published at ``now`` over the ledger and the feeds' history (after the ``last`` reload's)."""
+    history = History(stored.feeds, stored.settings.tombstone_days)
+    return publish(loaded, stored.ledger, now, last, stored.recovered, history)
 
 
 def _stamp(report: BuildReport, settled: LoadProblem | None) -> tuple[datetime | None, Stamp]:

@@ -31,6 +31,7 @@ from syndicator.service.hub import Hub
 from syndicator.service.snapshot import BuildReport
 from syndicator.service.watch import CHANGE_QUIET
 from syndicator.service.watch import PostWatcher
+from syndicator.store.keeper import StateWriteError
 
 logger = logging.getLogger(__name__)
 
@@ -201,7 +202,7 @@ def _settle(builder: Builder) -> None:
     what the ledger file lacks, and the next reload settles again."""
     try:
         builder.state.settle()
-    except OSError as exc:
+    except StateWriteError as exc:
         logger.warning("state not settled reason=%s", exc)
 
 

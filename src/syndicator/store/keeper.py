@@ -59,6 +59,7 @@ class Keeper:
         self._lock = threading.Lock()  # a save (in a reload) and a settle (after another's answer) take turns
         self._saved = False  # no save yet: the temp files a crash left beside these files are removed first
         self._journaled = False  # the ledger file lags behind its journal
+        self._behind = False  # the records or folders file lags behind what output_dir holds (a write refused)
         self.adopting = False  # output_dir was another state_dir's: what it published is read back too (adopt)
         self._records_file = RecordsFile(settings)
         self.records: dict[str, FeedRecord] = self._records_file.read()
@@ -126,18 +127,27 @@ class Keeper:
                 write_atomic(self.settings.state_dir / FEEDS_KNOWN_FILE, document, replaced=self.replaced)
             self.feeds = feeds
 
-    def save(self, records: dict[str, FeedRecord], folders: set[str]) -> None:
+    def save(self, records: dict[str, FeedRecord], folders: set[str]) -> StateWriteError | None:
         """After a reload wrote output_dir: its records of the files, and its folders (``folders``: the set before
-        this reload's writes). StateWriteError when state_dir refuses it."""
-        with self._lock, _writing(self.settings):
-            self._first_save()
-            gone = {name for name in _WRITTEN_BACK if not (self.settings.state_dir / name).exists()}
-            if self.folders != folders or state.FOLDERS_FILE in gone:
-                state.write_folders(self.settings, self.folders, self.replaced)
-            if records != self.records or FEEDS_STATE_FILE in gone:
-                self._records_file.write(records, self.replaced)
-            self.records = records
+        this reload's writes). The StateWriteError state_dir gave, if it refused them: what output_dir holds is
+        kept in memory all the same (the next reload rewrites nothing that is there), and written by the next save.
+        """
+        with self._lock:
+            last, self.records = self.records, records
+            try:
+                with _writing(self.settings, after=True):
+                    self._first_save()
+                    gone = {name for name in _WRITTEN_BACK if not (self.settings.state_dir / name).exists()}
+                    if self.folders != folders or state.FOLDERS_FILE in gone or self._behind:
+                        state.write_folders(self.settings, self.folders, self.replaced)
+                    if records != last or FEEDS_STATE_FILE in gone or self._behind:
+                        self._records_file.write(records, self.replaced)
+            except StateWriteError as exc:
+                self._behind = True
+                return exc
+            self._behind = False
             self.settled_problem, self.ledger_problem, self.recovered = self.ledger_problem, None, Recovered()
+            return None
 
     def _first_save(self) -> None:
         """Before the first write: the temp files a crash left beside these files removed."""
@@ -147,11 +157,14 @@ class Keeper:
             self._saved = True
 
     def settle(self) -> None:
-        """After a reload's answer: the ledger file written whole if its journal is ahead; the replaced files freed."""
-        with self._lock:
-            if self._journaled:
-                self._write_ledger(self.ledger)
-        self.replaced.release()
+        """After a reload's answer: the ledger file written whole if its journal is ahead (StateWriteError when
+        state_dir refuses it: the journal stays, and the next settle writes it); the replaced files freed."""
+        try:
+            with self._lock, _writing(self.settings, after=True):
+                if self._journaled:
+                    self._write_ledger(self.ledger)
+        finally:
+            self.replaced.release()
 
     def _save_ledger(self, ledger: dict[str, Record]) -> None:
         """The lines of the posts that changed appended to the journal, when they are a few and the file is whole;
@@ -176,11 +189,13 @@ class StateWriteError(Exception):
 
 
 @contextmanager
-def _writing(settings: Settings) -> Iterator[None]:
+def _writing(settings: Settings, *, after: bool = False) -> Iterator[None]:
+    """An OSError as a StateWriteError naming state_dir, saying whether output_dir was written (``after``)."""
     try:
         yield
     except OSError as exc:
-        raise StateWriteError(f"cannot write state_dir {settings.state_dir}: {exc.strerror or exc}") from exc
+        then = "the feeds were written; the next reload writes the rest" if after else "nothing was published"
+        raise StateWriteError(f"cannot write state_dir {settings.state_dir}: {exc.strerror or exc} ({then})") from exc
 
 
 def _line(known: tuple[Record, bytes | None] | None, source: str, record: Record) -> bytes:
