@@ -101,8 +101,10 @@ def start_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
     """Start ``syndicator serve`` in a folder with the given environment; stopped after the test."""
     servers: list[Server] = []
 
-    def start(cwd: Path = tmp_path, port: int | None = None, obeying_modes: bool = False, **env: str) -> Server:
-        server = Server(cwd, env, port, obeying_modes=obeying_modes)
+    def start(
+        cwd: Path = tmp_path, port: int | None = None, *, limits: dict[str, Any] | None = None, **env: str
+    ) -> Server:
+        server = Server(cwd, env, port, **(limits or {}))  # limits: obeying_modes, file_size (Server's)
         servers.append(server)
         return server
 

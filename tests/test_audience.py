@@ -180,6 +180,24 @@ def test_events_a_locked_database_refuses_wait_for_the_next_write(tmp_path: Path
     assert partners.partners()[0].fetches == 1
 
 
+def test_events_a_refused_write_at_stop_are_said_lost(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """The process ends while the counts' database takes no write: one error line counting what is lost (it was a
+    traceback at the server's stop)."""
+    store = AudienceStore(tmp_path)
+    audience = Audience(store)
+    store._db.execute("PRAGMA busy_timeout = 50")  # fail at once rather than in 10 s
+    holder = sqlite3.connect(store.path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    for n in range(3):
+        audience.saw("all.atom", {"REMOTE_ADDR": f"192.0.2.{n}", "HTTP_USER_AGENT": "Miniflux/2.1"})
+    try:
+        audience.stop()
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert [r.getMessage() for r in caplog.records] == ["audience not written at stop lost=3 reason=database is locked"]
+
+
 def test_an_access_log_is_counted_once_however_often_it_is_imported(
     make_settings: Callable[..., Settings], write_post: Callable[..., Path]
 ) -> None:

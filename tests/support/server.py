@@ -25,15 +25,28 @@ def free_port() -> int:
 class Server:
     """A real ``syndicator serve`` subprocess on a free loopback port."""
 
-    def __init__(self, cwd: Path, env: dict[str, str], port: int | None = None, *, obeying_modes: bool = False) -> None:
+    def __init__(
+        self,
+        cwd: Path,
+        env: dict[str, str],
+        port: int | None = None,
+        *,
+        obeying_modes: bool = False,
+        file_size: int | None = None,
+    ) -> None:
+        """``obeying_modes`` and ``file_size``: as ``support.commands.run_syndicator``'s."""
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = cwd / "serve.log"
         self._log_file = self.log.open("wb")
         full_env = {**os.environ, "SYNDICATOR_SITE_URL": self.url, **env}  # its own address, unless the test names one
         command = [sys.executable, "-m", "syndicator", "serve", "--port", str(self.port)]
+        if obeying_modes and os.geteuid() == 0:
+            command = [*AS_A_USER, *command]
+        if file_size is not None:
+            command = ["prlimit", f"--fsize={file_size}", "--", *command]
         self.process = subprocess.Popen(
-            [*AS_A_USER, *command] if obeying_modes and os.geteuid() == 0 else command,  # as run_syndicator's
+            command,
             cwd=cwd,
             env=full_env,
             stdout=self._log_file,

@@ -351,7 +351,7 @@ def test_serve_publishes_what_it_wrote_when_state_dir_takes_the_journal_but_no_m
     once state_dir takes writes again the error goes."""
     site = make_site(tmp_path)
     state_dir, feed = site / ".syndicator", site / "feeds" / "category" / "one.atom"
-    server = start_server(site, obeying_modes=True, SYNDICATOR_RELOAD_INTERVAL="1")
+    server = start_server(site, limits={"obeying_modes": True}, SYNDICATOR_RELOAD_INTERVAL="1")
     (state_dir / "ledger.journal").touch()  # after the first load settled (and took the journal away)
     mode = state_dir.stat().st_mode
     state_dir.chmod(0o555)
@@ -368,3 +368,23 @@ def test_serve_publishes_what_it_wrote_when_state_dir_takes_the_journal_but_no_m
     finally:
         state_dir.chmod(mode)
     server.wait_until(lambda: "error" not in server.get("/healthz").json(), what="state_dir written")
+
+
+def test_serve_whose_post_cache_cannot_be_kept_says_so_in_one_line(
+    tmp_path: Path, start_server: Callable[..., Server]
+) -> None:
+    """The disk refuses the post cache as serve's first load ends (here past a file size limit: the cache is the
+    largest file of state_dir): the load is published, and the cache it could not keep is one warning (it was a
+    traceback from the scheduler)."""
+    site = tmp_path / "site"
+    (site / "posts").mkdir(parents=True)
+    for n in range(120):  # the cache holds them all, a feed or an archive page twenty
+        (site / "posts" / f"p{n:03}.md").write_text(f"---\ntitle: Post {n}\ndate: 2024-05-04\n---\nWords {n}.\n")
+    env = {"SYNDICATOR_FEED_SIZE": "20", "SYNDICATOR_ARCHIVE_PAGE_SIZE": "20"}
+    run_syndicator("build", cwd=site, env=env, check=True)
+    cache = site / ".syndicator" / "posts.cache"
+    (site / "posts" / "p000.md").write_text("---\ntitle: Post 0\ndate: 2024-05-04\n---\nEdited.\n")
+    server = start_server(site, limits={"file_size": cache.stat().st_size - 100}, **env)
+    server.wait_until(lambda: "post cache not written" in server.log.read_text(), what="the warning")
+    assert "Traceback" not in server.log.read_text(), server.log.read_text()
+    assert b"Edited." in server.get("/feeds/all.atom").content

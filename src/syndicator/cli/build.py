@@ -212,8 +212,8 @@ def _build_once(
         builder.save_cache()
         if stamp:
             builder.save_stamp()
-    except OSError as exc:
-        raise click.ClickException(f"cannot write state_dir: {exc}") from exc
+    except OSError as exc:  # the feeds are out: the next build parses what it could not keep
+        raise click.ClickException(f"cannot write state_dir {settings.state_dir}: {exc.strerror or exc}") from exc
     if settings.cdn_purge_url and (report.written or report.removed):
         from syndicator.service.cdn import Purger
         from syndicator.service.cdn import written_keys

@@ -184,7 +184,10 @@ class Audience:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(10)
-        self.flush()
+        try:
+            self.flush()
+        except (sqlite3.Error, OSError) as exc:  # a full disk as the process ends: what waited is lost, and said
+            logger.error("audience not written at stop lost=%d reason=%s", len(self._events), exc)
 
     def _run(self) -> None:
         """Flush every ``interval`` seconds, or sooner when the events pile up (they hold memory)."""

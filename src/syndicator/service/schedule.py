@@ -149,7 +149,10 @@ class Reloads:
         """The first load of a server that already answers; its parsed posts are kept for the next start."""
         self.run()
         if self.builder.last_error is None:
-            self.builder.save_cache()
+            try:
+                self.builder.save_cache()
+            except OSError as exc:  # a full disk: the next start parses every post again
+                logger.warning("post cache not written path=%s reason=%s", self.builder.settings.state_dir, exc)
 
     def start(self, *, first_load: bool = False) -> None:
         """Start the background reloads (one run at a time, missed runs coalesced) and WebSub deliveries.
