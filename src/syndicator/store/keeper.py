@@ -2,9 +2,10 @@
 
 Read once, written when they change: what a reload publishes (the ledger, the
 known feeds) before it writes output_dir, what it wrote there (the records, its
-folders) after. A state_dir that refuses a write (a full disk) stops the reload
-before any reader sees its output: output_dir never shows what the ledger does
-not hold (the next reload would date it again).
+folders) after. A state_dir that refuses the first (a full disk) stops the
+reload before any reader sees its output: output_dir never shows what the
+ledger does not hold (the next reload would date it again). One that refuses
+the second leaves them in memory, true of output_dir, until a save takes them.
 """
 
 from __future__ import annotations
