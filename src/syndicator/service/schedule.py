@@ -149,10 +149,7 @@ class Reloads:
         """The first load of a server that already answers; its parsed posts are kept for the next start."""
         self.run()
         if self.builder.last_error is None:
-            try:
-                self.builder.save_cache()
-            except OSError as exc:  # a full disk: the next start parses every post again
-                logger.warning("post cache not written path=%s reason=%s", self.builder.settings.state_dir, exc)
+            _keep_cache(self.builder)
 
     def start(self, *, first_load: bool = False) -> None:
         """Start the background reloads (one run at a time, missed runs coalesced) and WebSub deliveries.
@@ -198,6 +195,14 @@ class Reloads:
         self.handoff.stop()
         self.builder.stopping.set()
         self.scheduler.shutdown(wait=wait)
+
+
+def _keep_cache(builder: Builder) -> None:
+    """Keep the parsed posts for the next start; when they cannot be (a full disk), the next start parses them."""
+    try:
+        builder.save_cache()
+    except OSError as exc:
+        logger.warning("post cache not written path=%s reason=%s", builder.settings.state_dir, exc)
 
 
 def _settle(builder: Builder) -> None:
