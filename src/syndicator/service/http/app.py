@@ -127,8 +127,10 @@ def _security_headers(response: Response) -> Response:
     if 300 <= response.status_code < 400:
         _site_location(response)
         # Where an address leads changes with the posts (a slug given, then taken back): a browser keeps a 301 for
-        # good and a CDN for minutes unless told, and the two redirects would then lead to each other.
-        response.headers.setdefault("Cache-Control", "no-cache")
+        # good and a CDN for minutes unless told, and the two redirects would then lead to each other. (A 304 is
+        # its 200's, headers and all.)
+        if response.status_code != 304:
+            response.headers.setdefault("Cache-Control", "no-cache")
     elif response.status_code >= 400 and request.path.startswith(FEEDS_PREFIX):
         # A feed's error, as its answers: a reader in a browser page may read it (a 410 says unsubscribe), and no
         # cache keeps it (a feed not there yet may be the next reload's; no purge names it).
