@@ -316,10 +316,11 @@ def test_a_database_that_refuses_a_write_stops_its_command_with_one_line(
 
 
 def test_healthz_says_what_the_system_refused_and_no_path(
-    make_settings: Callable[..., Settings], write_post: Callable[..., Path]
+    make_settings: Callable[..., Settings], write_post: Callable[..., Path], caplog: pytest.LogCaptureFixture
 ) -> None:
     """A reload whose write the system refuses (here past a file size limit, as a full disk): the last good feeds
-    stay served, and /healthz says the system's reason, with no path of the server's."""
+    stay served, /healthz says the system's reason with no path of the server's, and the log names the folder, in
+    one line."""
     write_post("a.md", title="A", categories="[One]")
     settings = make_settings()
     builder = Builder(settings, FilesOutput())
@@ -334,6 +335,8 @@ def test_healthz_says_what_the_system_refused_and_no_path(
     finally:
         resource.setrlimit(resource.RLIMIT_FSIZE, limits)
     assert isinstance(failed, ReloadError)
+    (line,) = [r for r in caplog.records if r.getMessage().startswith("reload failed")]
+    assert str(settings.output_dir) in line.getMessage() and line.exc_info is None, line.getMessage()
     health = client.get("/healthz").get_json()
     assert health["status"] == "degraded"
     assert health["error"] == "the last reload failed (File too large); the server log has the details"

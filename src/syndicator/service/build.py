@@ -52,6 +52,7 @@ from syndicator.service.assets import AssetWriter
 from syndicator.service.output import HeldFiles
 from syndicator.service.output import Output
 from syndicator.service.output import ServingOutput
+from syndicator.service.reloadlog import in_folder
 from syndicator.service.reloadlog import log_report
 from syndicator.service.reloadlog import logged_failure
 from syndicator.service.reloadlog import system_cause
@@ -246,12 +247,14 @@ class Builder:
         self.stopping.check()
         stored.save_published(published.ledger, published.feeds)  # before output_dir shows it (store.keeper)
         files = self.snapshot.files if self.snapshot is not None and not self.snapshot.starting else {}
-        out = self.writer.carry_out(plan, catalog, files, progress)
-        self.writer.write_opml(self._opml.render(specs), out, files)
-        layout = self._layouts.layout(specs)
-        removed = self._site.write(catalog, out, files) + prune_gone(self.settings, stored, layout, self._last_files)
+        with in_folder(self.settings.output_dir):  # a write it refuses says where (a full disk names no file)
+            out = self.writer.carry_out(plan, catalog, files, progress)
+            self.writer.write_opml(self._opml.render(specs), out, files)
+            layout = self._layouts.layout(specs)
+            removed = self._site.write(catalog, out, files)
+            removed += prune_gone(self.settings, stored, layout, self._last_files)
+            media = self._assets.publish(catalog.with_pages, self.cache.assets.files, stored.folders, changed is None)
         self._last_files = layout.keep
-        media = self._assets.publish(catalog.with_pages, self.cache.assets.files, stored.folders, changed is None)
         problems = all_problems(problems, published, stored, self.settings)
         late = stored.save(out.records, folders)  # state_dir refusing them now leaves the snapshot to publish
         self._keys, self._published = plan.keys, published

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import errno
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from syndicator.store.keeper import StateWriteError
@@ -49,3 +52,14 @@ def system_cause(exc: BaseException) -> str:
     """The system's words for a write it refused (``No space left on device``), in ``exc`` or what caused it."""
     cause = exc.__cause__ if isinstance(exc, StateWriteError) else exc
     return cause.strerror or "" if isinstance(cause, OSError) and cause.errno in _REFUSED else ""
+
+
+@contextmanager
+def in_folder(folder: Path) -> Iterator[None]:
+    """An OSError that names no file (a write the disk refused) names ``folder``, where the writes went."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.filename is None:
+            exc.filename = str(folder)
+        raise
