@@ -652,4 +652,4 @@ def test_archive_pages_carry_the_media_too(
         assert body.count(f'xmlns:media="{MEDIA_NS}"'.encode()) == 1
         (entry,) = root.findall(ATOM + "entry")
         assert entry.find(MEDIA + "content").get("width") == "600"
-        assert [x.get("rel") for x in entry.findall(ATOM + "link")] == [None, "enclosure"]
+        assert [x.get("rel") for x in entry.findall(ATOM + "link")] == ["alternate", "enclosure"]

@@ -63,6 +63,12 @@ def test_atom_fields(settings: Settings) -> None:
     links = {x.get("rel"): x.get("href") for x in root.findall(ATOM + "link")}
     assert links["self"] == "https://example.org/feeds/category/tajik-russian-relations.atom"
     assert links["alternate"] == "https://example.org/category/tajik-russian-relations/"
+    (own,) = root.findall(f"{ATOM}entry/{ATOM}link")  # written out, as SPEC has it (an absent rel means the same)
+    assert (own.get("href"), own.get("rel"), own.get("type")) == (
+        "https://example.org/posts/hello/",
+        "alternate",
+        "text/html",
+    )
     parsed = feedparser.parse(files["category/tajik-russian-relations.atom"])
     entry = parsed.entries[0]
     assert entry.id == post.id

@@ -33,6 +33,7 @@ from syndicator.core.namespaces import add_to_feed
 from syndicator.core.namespaces import entry_opening
 from syndicator.core.namespaces import stand_in
 from syndicator.core.namespaces.atom import ATOM_FEED
+from syndicator.core.namespaces.atom import links_as_given
 from syndicator.core.namespaces.history import archive_links
 from syndicator.core.opml import opml
 from syndicator.core.partnerview import as_partners_see
@@ -212,6 +213,8 @@ def _serialized_entry(
     """An entry or item as bytes (the stand-in root declares the prefixed namespaces its parts write)."""
     fe, prefixed = _make_entry(post, labels, settings, fmt, html)
     element = fe.atom_entry() if fmt == "atom" else fe.rss_entry()
+    if fmt == "atom":
+        links_as_given(element, fe.link())
     if prefixed:
         stand_in(fmt).append(element)
     return _serialized(element, _OPENINGS[fmt], _BARE[fmt])

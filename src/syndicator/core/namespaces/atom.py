@@ -1,4 +1,5 @@
-"""Atom links feedgen does not write: an entry's license (RFC 4946) and enclosures; an RSS channel's ``atom:link``s.
+"""Atom links feedgen does not write: an entry's license (RFC 4946) and enclosures; an RSS channel's ``atom:link``s;
+the attributes of an entry's own link, which feedgen drops.
 
 RSS has no element for a license, a WebSub hub or RFC 5005 archives: its
 items and channel carry them as Atom links (``atom:link``; feedgen writes the
@@ -7,6 +8,9 @@ enclosure links (with their length and title) follow its other links. No I/O.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from collections.abc import Sequence
 
 from lxml import etree
 
@@ -83,3 +87,12 @@ def enclosure_links(entry: etree._Element, enclosures: tuple[Enclosure, ...]) ->
 
 # Atom's own elements are unprefixed in Atom documents: only RSS entries write the prefix.
 NAMESPACE = Namespace("atom_links", "atom", URI, entries_in=("rss",), feed=ChannelLinks, entry=EntryLinks)
+
+
+def links_as_given(entry: etree._Element, given: Sequence[Mapping[str, str]]) -> None:
+    """An Atom entry's ``<link>``s with the attributes given for them (``rel="alternate"``, ``type``): feedgen 1.0.0
+    writes only each one's ``href`` (its loop variable takes the new element's place, whose attributes it reads)."""
+    for element, link in zip(entry.iterfind("link"), given, strict=False):  # feedgen's entry has no namespace
+        for name in ("rel", "type", "hreflang", "title", "length"):
+            if link.get(name):
+                element.set(name, link[name])
