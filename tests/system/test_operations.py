@@ -102,13 +102,16 @@ def test_an_emptied_posts_dir_keeps_the_published_feeds(tmp_path: Path, run_cli:
 def test_a_running_server_keeps_its_feeds_when_the_posts_vanish(
     start_server: Callable[..., Any], tmp_path: Path
 ) -> None:
-    """The share goes away under a running server: /healthz says degraded, subscribers still get every post."""
+    """The share goes away under a running server: /healthz says degraded and lists the problem (SPEC: degraded
+    while any problem is listed), subscribers still get every post."""
     posts = site(tmp_path)
     server = start_server(tmp_path, SYNDICATOR_RELOAD_INTERVAL="1")
     feed = server.get("/feeds/all.atom").content
     for file in posts.iterdir():
         file.unlink()
     server.wait_until(lambda: server.get("/healthz").json()["status"] == "degraded", what="degraded")
+    health = server.get("/healthz").json()
+    assert [problem["message"] for problem in health["problems"]] == [health["error"]], health
     assert server.get("/feeds/all.atom").content == feed
     assert len(feedparser.parse(feed).entries) == 3
 
