@@ -132,7 +132,7 @@ def healthz() -> Response:
     if builder.last_error:  # the system's reason, if any, and never a path (the server log has those)
         cause = f" ({builder.last_cause})" if builder.last_cause else ""
         body["error"] = f"the last reload failed{cause}; the server log has the details"
-        body["problems"] = [*body["problems"], {"path": None, "line": 0, "message": body["error"]}]  # degraded: listed
+        body["problems"] = [{"path": None, "line": 0, "message": body["error"]}, *body["problems"]]  # first: never cut
     shared = context.shared()
     elsewhere = shared.origins.problems  # feeds that link readers to another site
     if elsewhere:
