@@ -138,6 +138,34 @@ def test_the_claim_is_never_served(history: Settings) -> None:
         assert client.get(f"/feeds/{name}").status_code == 404
 
 
+def test_a_reload_refused_its_locks_writes_nothing_to_state_dir(
+    settings: Settings, write_post: Callable[..., Path]
+) -> None:
+    """state_dir and output_dir removed under a running builder, and another builder took the locks first: the
+    next reload is refused before it writes its ledger or post cache there (two builders would write one state_dir)."""
+    from syndicator.service.build import ReloadError
+    from syndicator.store.lock import BuilderLock
+    from syndicator.store.lock import LockedError
+
+    write_post("a.md", title="A")
+    running = BuilderLock(settings)
+    running.acquire()
+    builder = Builder(settings, FilesOutput())
+    builder.reload(NOW)  # the locks as taken
+    shutil.rmtree(settings.state_dir)  # as `git clean -fdx` takes both
+    shutil.rmtree(settings.output_dir)
+    other = BuilderLock(settings)
+    other.acquire()  # a second builder, before the running one's next reload
+    try:
+        write_post("b.md", title="B")
+        failed = builder.reload(NOW)
+        assert isinstance(failed, ReloadError) and isinstance(failed.error, LockedError)
+        assert sorted(p.name for p in settings.state_dir.iterdir()) == ["builder.lock"]  # the other's: none of ours
+    finally:
+        other.release()
+        running.release()
+
+
 def test_a_builder_whose_lock_files_went_takes_them_again_or_is_refused(settings: Settings) -> None:
     """A running builder's locks are on files it opened; removed with their folders, a second builder would find
     none and run beside it. Its keeper takes them again before the next write (and a second builder is then

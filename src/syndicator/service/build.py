@@ -234,6 +234,7 @@ class Builder:
         stored = self.state
         started, parsed_before, folders = time.perf_counter(), self.cache.parsed, set(stored.folders)
         loaded, problems = self.cache.refresh(progress, changed)
+        self.writer.hold()  # this builder's locks and claim, or refused before a write (another builder took them)
         self._cache_file.start_apart()
         last = self.snapshot.report.posts if self.snapshot else 0
         refuse_empty(self.settings, self.allow_empty or len(self.cache.entries), last, len(stored.ledger))

@@ -99,6 +99,12 @@ class FeedWriter:
         states, changed = write_changed(self.settings.output_dir, files, known, self.folders, self.replaced)
         return Written(states, etags, zipped, changed)
 
+    def hold(self) -> None:
+        """Before anything is written to state_dir or output_dir: this builder's locks and claim, taken again when
+        their files went under it (``git clean -fdx``, ``rm -rf``), or refused when another builder took them."""
+        self.locks.keep()
+        claim(self.settings)
+
     def carry_out(self, plan: Plan, catalog: Catalog, files: HeldFiles, progress: Progress | None) -> WriteResult:
         """Render and write the plan's feeds, and hold the current ones (``files``: those held now).
 
@@ -106,8 +112,7 @@ class FeedWriter:
         which writes the newer half beside this process; their records come
         back, and their files are held as those already current are.
         """
-        self.locks.keep()  # state_dir or output_dir removed under a running builder: its locks again, or refused
-        claim(self.settings)  # output_dir removed under a running builder: this state_dir's again, or refused
+        self.hold()
         out = WriteResult(dict(files), dict(plan.records))
         to_render = plan.to_render
         theirs: list[tuple[FeedSpec, str]] = []  # the feeds a forked copy writes
