@@ -110,9 +110,10 @@ class FeedWriter:
 
         Where the output forks, many feeds to write go half to a forked copy,
         which writes the newer half beside this process; their records come
-        back, and their files are held as those already current are.
+        back, and their files are held as those already current are. The
+        builder took its locks and claim first (``hold``, before its reload wrote
+        anything).
         """
-        self.hold()
         out = WriteResult(dict(files), dict(plan.records))
         to_render = plan.to_render
         theirs: list[tuple[FeedSpec, str]] = []  # the feeds a forked copy writes
