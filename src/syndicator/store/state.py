@@ -288,12 +288,12 @@ def append_post_cache(settings: Settings, segment: object, last: CacheFileState)
     that fails (a full disk) leaves the file as it was; a segment cut short by a crash makes the file
     unreadable, which is no cache (see ``load_post_cache``).
     """
-    data = memoryview(pickle.dumps(segment, protocol=pickle.HIGHEST_PROTOCOL))
     try:
         with open(settings.state_dir / POSTS_CACHE_FILE, "ab", buffering=0) as handle:
             st = os.fstat(handle.fileno())
             if (st.st_size, st.st_mtime_ns, st.st_ino) != last.state:
                 return None
+            data = memoryview(pickle.dumps(segment, protocol=pickle.HIGHEST_PROTOCOL))
             try:
                 while data:
                     data = data[handle.write(data) or 0 :]
