@@ -19,6 +19,15 @@ CAPS = "-dac_override,-dac_read_search"
 AS_A_USER = ["setpriv", "--inh-caps", CAPS, "--bounding-set", CAPS]
 
 
+def limited(command: list[str], *, obeying_modes: bool = False, file_size: int | None = None) -> list[str]:
+    """``command`` run as ``run_syndicator`` documents ``obeying_modes`` and ``file_size``."""
+    if obeying_modes and os.geteuid() == 0:
+        command = [*AS_A_USER, *command]
+    if file_size is not None:
+        command = ["prlimit", f"--fsize={file_size}", "--", *command]
+    return command
+
+
 def run_syndicator(
     *args: str,
     cwd: Path,
@@ -38,11 +47,7 @@ def run_syndicator(
     ``file_size``: no file it writes grows past that many bytes (RLIMIT_FSIZE: a write past it fails, as on a
     full disk).
     """
-    command = [sys.executable, "-m", "syndicator", *args]
-    if obeying_modes and os.geteuid() == 0:
-        command = [*AS_A_USER, *command]
-    if file_size is not None:
-        command = ["prlimit", f"--fsize={file_size}", "--", *command]
+    command = limited([sys.executable, "-m", "syndicator", *args], obeying_modes=obeying_modes, file_size=file_size)
     environment = {k: v for k, v in os.environ.items() if not k.startswith("SYNDICATOR_")} | dict(env or {})
     process = subprocess.Popen(
         command,

@@ -13,7 +13,7 @@ from typing import Any
 
 import requests
 
-from support.commands import AS_A_USER
+from support.commands import limited
 
 
 def free_port() -> int:
@@ -41,10 +41,7 @@ class Server:
         self._log_file = self.log.open("wb")
         full_env = {**os.environ, "SYNDICATOR_SITE_URL": self.url, **env}  # its own address, unless the test names one
         command = [sys.executable, "-m", "syndicator", "serve", "--port", str(self.port)]
-        if obeying_modes and os.geteuid() == 0:
-            command = [*AS_A_USER, *command]
-        if file_size is not None:
-            command = ["prlimit", f"--fsize={file_size}", "--", *command]
+        command = limited(command, obeying_modes=obeying_modes, file_size=file_size)
         self.process = subprocess.Popen(
             command,
             cwd=cwd,
