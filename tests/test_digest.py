@@ -17,7 +17,7 @@ from support.paths import TESTS
 from syndicator.digest import hashed_fields
 from syndicator.digest import stable_hash
 from syndicator.model import Image
-from syndicator.model import LoadProblem
+from syndicator.problem import LoadProblem
 
 
 @dataclass(frozen=True)

@@ -22,8 +22,8 @@ from syndicator.core.frontmatter import dump_post
 from syndicator.core.frontmatter import split_front_matter
 from syndicator.core.frontmatter import unknown_keys
 from syndicator.core.parse import parse_post
-from syndicator.model import LoadProblem
 from syndicator.model import Post
+from syndicator.problem import LoadProblem
 from syndicator.service.build import Builder
 
 ALIASES = "aliases (*name) expand the front matter by more than 10,000 values: not read"

@@ -21,11 +21,16 @@ MAY_IMPORT: dict[str, set[str]] = {
     "configchecks": {"configtables"},  # what a setting may be beyond its type (site_url's host, the site's images)
     "podcastconfig": set(),  # the [podcasts.*] tables of the config file
     "digest": set(),
-    "model": {"digest"},
+    "pickling": set(),  # frozen dataclasses pickled as their fields (the post cache)
+    "problem": {"pickling"},  # LoadProblem, apart so that a command reading a builder's report imports no model
+    "model": {"digest", "pickling", "problem"},
     "outbound": set(),  # requests sent out to checked addresses: the hub's and the importer's
-    "core": {"__init__", "config", "configtables", "podcastconfig", "digest", "model", "core"},
+    "core": {"__init__", "config", "configtables", "podcastconfig", "digest", "model", "problem", "core"},
     "served": {"digest"},  # what is served at a URL: made by the builder's wings, answered by service.http
-    "store": {"__init__", "config", "configtables", "podcastconfig", "digest", "model", "core", "served", "store"},
+    "store": {
+        *("__init__", "config", "configtables", "podcastconfig", "digest", "model", "problem", "core"),
+        *("served", "store"),
+    },
     "incremental": {
         "__init__",
         "config",
@@ -33,13 +38,25 @@ MAY_IMPORT: dict[str, set[str]] = {
         "podcastconfig",
         "digest",
         "model",
+        "pickling",
+        "problem",
         "core",
         "store",
         "served",
         "incremental",
     },
     "service": {
-        *("__init__", "config", "configtables", "podcastconfig", "configchecks", "digest", "model", "outbound"),
+        *(
+            "__init__",
+            "config",
+            "configtables",
+            "podcastconfig",
+            "configchecks",
+            "digest",
+            "model",
+            "problem",
+            "outbound",
+        ),
         *("core", "store", "served", "incremental", "service"),
     },
     "importers": {
@@ -49,6 +66,7 @@ MAY_IMPORT: dict[str, set[str]] = {
         "podcastconfig",
         "digest",
         "model",
+        "problem",
         "outbound",
         "core",
         "store",
@@ -62,6 +80,7 @@ MAY_IMPORT: dict[str, set[str]] = {
             "podcastconfig",
             "digest",
             "model",
+            "problem",
             "outbound",
             "core",
             "store",

@@ -13,8 +13,8 @@ from syndicator.core.plan import feed_specs
 from syndicator.incremental.changes import decide
 from syndicator.incremental.memo import Digests
 from syndicator.model import Episode
-from syndicator.model import LoadProblem
 from syndicator.model import Post
+from syndicator.problem import LoadProblem
 from syndicator.store.records import FeedRecord
 
 FINGERPRINT = "code settings folder"

@@ -18,8 +18,8 @@ from syndicator.core.parse import decode_post
 from syndicator.core.parse import parse_post
 from syndicator.core.slugs import default_slug
 from syndicator.core.text import MarkdownText
-from syndicator.model import LoadProblem
 from syndicator.model import Post
+from syndicator.problem import LoadProblem
 
 
 def parse(settings: Settings, text: str, path: str = "posts/2025-06-01-hello.md") -> Post:

@@ -26,7 +26,7 @@ from syndicator.config import Settings
 from syndicator.config import load_settings
 from syndicator.core.episode import parse_duration
 from syndicator.core.podcasts import podcast_guid
-from syndicator.model import LoadProblem
+from syndicator.problem import LoadProblem
 from syndicator.service.build import Builder
 from syndicator.service.http.app import create_app
 

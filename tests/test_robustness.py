@@ -27,8 +27,8 @@ from syndicator.cli import cli
 from syndicator.config import Settings
 from syndicator.core.parse import parse_post
 from syndicator.incremental.postcache import PostCache
-from syndicator.model import LoadProblem
 from syndicator.model import Post
+from syndicator.problem import LoadProblem
 from syndicator.service.build import Builder
 from syndicator.service.http.app import create_app
 

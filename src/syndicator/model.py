@@ -1,4 +1,5 @@
-"""Frozen records that flow through the pipeline: Author, Post, Category, LoadProblem, a post's media and episode.
+"""Frozen records that flow through the pipeline: Author, Post, Category, a post's media and episode (LoadProblem
+is in ``syndicator.problem``).
 
 Validation, and each post's stable digest. No I/O.
 """
@@ -8,76 +9,22 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field
-from dataclasses import fields
 from datetime import datetime
 from datetime import timedelta
-from operator import attrgetter
 from typing import ClassVar
 from typing import Protocol
-from typing import TypeVar
 
 from syndicator.digest import stable_hash
+from syndicator.pickling import by_fields
+from syndicator.problem import LoadProblem
 
-T = TypeVar("T")
 VISIBILITIES = ("public", "partners")  # who sees a post: everyone, or only the partner feeds
 LINED_FIELDS = ("id", "slug", "path", "categories", "tags", "author", "date", "updated")  # see Post.line_of
-
-
-def restored(cls: type[T], values: tuple[object, ...]) -> T:
-    """A frozen dataclass instance with its fields set as they were pickled (``by_fields``): not made again
-    through ``__init__``, whose checks it passed when it was made (and which fields left out of it keep)."""
-    instance = object.__new__(cls)
-    for name, value in zip(_PICKLED[cls], values, strict=True):
-        object.__setattr__(instance, name, value)
-    return instance
-
-
-def by_fields(cls: type[T]) -> type[T]:
-    """Pickle a frozen dataclass as a tuple of its fields, restored by ``restored``.
-
-    The post cache holds tens of thousands of them: dataclasses' own pickling
-    lists a class's fields again for each one, which costs a fifth of reading the
-    cache back.
-    """
-    names = tuple(f.name for f in fields(cls))  # type: ignore[arg-type]
-    _PICKLED[cls] = names
-    values = attrgetter(*names)
-
-    def reduce(self: T) -> tuple[Callable[..., T], tuple[type[T], tuple[object, ...]]]:
-        return restored, (cls, values(self))
-
-    cls.__reduce__ = reduce  # type: ignore[assignment,method-assign]
-    return cls
-
-
-_PICKLED: dict[type, tuple[str, ...]] = {}
 
 
 def _check_aware(name: str, value: datetime) -> None:
     if value.tzinfo is None or value.utcoffset() != timedelta(0):
         raise ValueError(f"{name} must be an aware UTC datetime, got {value!r}")
-
-
-@by_fields
-@dataclass(frozen=True, slots=True)
-class LoadProblem:
-    """Something wrong with one post file, reported with the line it is on.
-
-    A problem with ``fatal`` set kept the post out (or kept its last good
-    version); otherwise the post was published and the problem is a warning.
-    A ``private`` one is of a post the public may not see (a draft, or for partners only): the public
-    (``/healthz``) never sees it.
-    """
-
-    path: str
-    line: int
-    message: str
-    fatal: bool = True
-    private: bool = False
-
-    def __str__(self) -> str:
-        kind = "" if self.fatal else "warning: "
-        return f"{self.path}:{self.line}: {kind}{self.message}"
 
 
 @by_fields

@@ -92,14 +92,17 @@ finally:
 def test_a_handed_over_build_imports_none_of_the_builder(start_server: Callable[..., Any], tmp_path: Path) -> None:
     """The command that hands over loads neither the builder, the model nor output_dir's claim: it only asks
     (nor the logging handlers a progress bar holds logs in). What it made is frozen before the interpreter's end
-    collects everything it finds (13 ms of the command's 0.21 s at 10,000 posts)."""
+    collects everything it finds (13 ms of the command's 0.21 s at 10,000 posts). A report with problems is read
+    back without the model either (importing it cost 14 ms)."""
     site(tmp_path)
     start_server(tmp_path)
+    (tmp_path / "posts" / "broken.md").write_text("---\ntitle: Broken\ndate: 2025-13-45\n---\nBody.\n")
     environment = {k: v for k, v in os.environ.items() if not k.startswith("SYNDICATOR_")}
     done = subprocess.run(
         [sys.executable, "-c", _IMPORTED], cwd=tmp_path, env=environment, capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 0 and done.stdout.startswith("built "), done.stderr
+    assert "posts/broken.md:3:" in done.stderr, done.stderr
     frozen, *modules = done.stderr.splitlines()[-1].split()
     imported = set(modules)
     assert "syndicator.service.handoff" in imported

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from syndicator.core.pipeline import Published
     from syndicator.core.platforms import Shortfall
     from syndicator.core.podcasts import Facts
-    from syndicator.model import LoadProblem
+    from syndicator.problem import LoadProblem
     from syndicator.service.build import Builder
     from syndicator.service.build import Preview
     from syndicator.service.snapshot import BuildReport

@@ -17,9 +17,9 @@ from operator import attrgetter
 from syndicator.configtables import Redirects
 from syndicator.core.frontmatter import shown
 from syndicator.model import Category
-from syndicator.model import LoadProblem
 from syndicator.model import Post
 from syndicator.model import Term
+from syndicator.problem import LoadProblem
 
 TAXONOMIES = ("category", "tag", "author")  # every kind has its feeds, archives, page and WordPress URLs
 

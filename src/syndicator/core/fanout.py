@@ -10,7 +10,7 @@ from __future__ import annotations
 from syndicator.core.catalog import TAXONOMIES
 from syndicator.core.catalog import Catalog
 from syndicator.core.urls import FORMATS
-from syndicator.model import LoadProblem
+from syndicator.problem import LoadProblem
 
 FEEDS_PER_POST = 30  # the bound: feeds per published post ...
 MIN_FEEDS = 3000  # ... and never fewer than this many (a small blog's tags are fine)

@@ -21,7 +21,7 @@ from yaml.constructor import SafeConstructor
 
 from syndicator.core.conflicts import CONFLICT
 from syndicator.core.conflicts import conflict_line
-from syndicator.model import LoadProblem
+from syndicator.problem import LoadProblem
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?\r?\n)?---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
 _OPENING = re.compile(r"---[ \t]*\r?\n")

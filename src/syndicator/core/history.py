@@ -21,9 +21,9 @@ from syndicator.core.ledger import Departure
 from syndicator.core.ledger import Record
 from syndicator.core.ledger import same_words
 from syndicator.model import Departed
-from syndicator.model import LoadProblem
 from syndicator.model import Post
 from syndicator.model import Tombstone
+from syndicator.problem import LoadProblem
 
 _SECOND = timedelta(seconds=1)
 

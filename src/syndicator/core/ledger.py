@@ -14,8 +14,8 @@ from dataclasses import replace
 from syndicator.core.frontmatter import shown
 from syndicator.core.plan import stems_of
 from syndicator.digest import digest_text
-from syndicator.model import LoadProblem
 from syndicator.model import Post
+from syndicator.problem import LoadProblem
 
 
 @dataclass(frozen=True, slots=True)

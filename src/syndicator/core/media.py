@@ -34,10 +34,10 @@ from syndicator.model import AssetFacts
 from syndicator.model import Enclosure
 from syndicator.model import Episode
 from syndicator.model import Image
-from syndicator.model import LoadProblem
 from syndicator.model import Media
 from syndicator.model import MediaRef
 from syndicator.model import Post
+from syndicator.problem import LoadProblem
 
 Facts = Callable[[str], AssetFacts | None]  # path under posts_dir -> what the disk says, None: no such file
 _BODY_MEDIA = ("audio", "video", "source")

@@ -52,8 +52,8 @@ from syndicator.core.urls import file_url
 from syndicator.core.urls import post_url
 from syndicator.model import Enclosure
 from syndicator.model import Image
-from syndicator.model import LoadProblem
 from syndicator.model import Post
+from syndicator.problem import LoadProblem
 
 ENTRIES = "\0entries\0"  # where an archive page's excerpts go (no text of a page can hold a NUL)
 HEADINGS = {"category": "Category Archives", "tag": "Tag Archives", "author": "Author Archives"}

@@ -49,10 +49,10 @@ from syndicator.model import NO_MEDIA
 from syndicator.model import VISIBILITIES
 from syndicator.model import Author
 from syndicator.model import Episode
-from syndicator.model import LoadProblem
 from syndicator.model import Media
 from syndicator.model import Post
 from syndicator.model import Term
+from syndicator.problem import LoadProblem
 
 NO_SLUG = "no letter or digit: give the post a slug: in its front matter"
 FIELDS = (

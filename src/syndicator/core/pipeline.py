@@ -40,9 +40,9 @@ from syndicator.core.recovery import floor
 from syndicator.core.urls import SITE_FEED
 from syndicator.core.urls import feed_stem
 from syndicator.model import Departed
-from syndicator.model import LoadProblem
 from syndicator.model import Post
 from syndicator.model import Tombstone
+from syndicator.problem import LoadProblem
 
 Edits = list[tuple[Post, Post]]  # (as published last time, as edited)
 

@@ -22,9 +22,9 @@ from syndicator.core.markup import url_scheme
 from syndicator.core.urls import SITE_FEED
 from syndicator.core.urls import split_stem
 from syndicator.model import AssetFacts
-from syndicator.model import LoadProblem
 from syndicator.podcastconfig import SITE_SHOW
 from syndicator.podcastconfig import Show
+from syndicator.problem import LoadProblem
 
 # Podcasting 2.0, podcast:guid (docs/tags/guid.md): a UUIDv5 in this namespace over the feed URL without its
 # scheme and trailing slashes.

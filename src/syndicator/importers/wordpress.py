@@ -45,7 +45,7 @@ from syndicator.importers.writer import read_record
 from syndicator.importers.writer import slugs_here
 from syndicator.importers.wxr import WXRError
 from syndicator.importers.wxr import read_wxr
-from syndicator.model import LoadProblem
+from syndicator.problem import LoadProblem
 from syndicator.store.configfile import write_tables
 from syndicator.store.files import write_atomic
 

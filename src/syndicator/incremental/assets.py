@@ -28,8 +28,8 @@ from syndicator.core.podcasts import show_problems
 from syndicator.core.thumbnails import ImageLimits
 from syndicator.model import LEAVING
 from syndicator.model import AssetFacts
-from syndicator.model import LoadProblem
 from syndicator.model import Post
+from syndicator.problem import LoadProblem
 from syndicator.store.files import FileState
 from syndicator.store.files import file_digest
 from syndicator.store.files import file_state

@@ -35,8 +35,8 @@ from syndicator.core.urls import HOME
 from syndicator.core.urls import post_path
 from syndicator.incremental.changes import edited_in_place
 from syndicator.incremental.gzip import compress
-from syndicator.model import LoadProblem
 from syndicator.model import Post
+from syndicator.problem import LoadProblem
 from syndicator.served import Served
 from syndicator.served import etag_of
 

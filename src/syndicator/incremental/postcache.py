@@ -35,9 +35,9 @@ from syndicator.incremental.forked import Forked
 from syndicator.incremental.forked import Spawned
 from syndicator.incremental.forked import can_fork
 from syndicator.model import NO_MEDIA
-from syndicator.model import LoadProblem
 from syndicator.model import Post
-from syndicator.model import by_fields
+from syndicator.pickling import by_fields
+from syndicator.problem import LoadProblem
 from syndicator.store.files import FileState
 from syndicator.store.files import file_state
 from syndicator.store.sources import LEAVING_FOLDER

@@ -46,8 +46,8 @@ from syndicator.incremental.memo import PagingMemo
 from syndicator.incremental.pagememo import PageMemo
 from syndicator.incremental.postcache import PostCache
 from syndicator.incremental.postcache import Progress
-from syndicator.model import LoadProblem
 from syndicator.model import Post
+from syndicator.problem import LoadProblem
 from syndicator.service.assets import AssetWriter
 from syndicator.service.output import HeldFiles
 from syndicator.service.output import Output

@@ -32,7 +32,7 @@ from syndicator.store.lock import file_identity
 
 if TYPE_CHECKING:  # the builder's side only: a build asking imports none of the builder (nor the model, unless
     # the report has problems to show)
-    from syndicator.model import LoadProblem
+    from syndicator.problem import LoadProblem
     from syndicator.service.build import ReloadError
     from syndicator.service.snapshot import BuildReport
 
@@ -260,7 +260,7 @@ def _answer(pid: int, document: object) -> Answer:
 
 def _problems(rows: object) -> tuple[LoadProblem, ...]:
     """The report's problems, read back (ValueError when one is not a problem)."""
-    from syndicator.model import LoadProblem
+    from syndicator.problem import LoadProblem
 
     if not isinstance(rows, list):
         raise ValueError("not a list of problems")

@@ -23,7 +23,7 @@ from syndicator.core.catalog import Catalog
 from syndicator.core.urls import FEEDS_PREFIX
 from syndicator.incremental.pagememo import NO_PAGES
 from syndicator.incremental.pagememo import Pages
-from syndicator.model import LoadProblem
+from syndicator.problem import LoadProblem
 from syndicator.served import Cache
 from syndicator.served import Served
 from syndicator.store.records import FeedRecord

@@ -24,7 +24,7 @@ from syndicator.core.ledger import Record
 from syndicator.core.ledgerfile import entry_line as ledger_line
 from syndicator.core.ledgerfile import journal_line
 from syndicator.core.recovery import Recovered
-from syndicator.model import LoadProblem
+from syndicator.problem import LoadProblem
 from syndicator.store import state
 from syndicator.store.files import Replaced
 from syndicator.store.files import remove_temps

@@ -23,7 +23,7 @@ from syndicator.config import Settings
 from syndicator.core.assets import site_image_files
 from syndicator.core.urls import OPML
 from syndicator.digest import digest
-from syndicator.model import LoadProblem
+from syndicator.problem import LoadProblem
 from syndicator.store.files import FileState
 from syndicator.store.files import Replaced
 from syndicator.store.files import file_state

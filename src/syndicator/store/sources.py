@@ -18,7 +18,7 @@ from typing import BinaryIO
 from syndicator.core.privacy import UNCLOSED_FRONT
 from syndicator.core.privacy import private_text
 from syndicator.digest import digest
-from syndicator.model import LoadProblem
+from syndicator.problem import LoadProblem
 from syndicator.store.files import FileState
 from syndicator.store.files import file_state
 from syndicator.store.files import open_regular

@@ -36,7 +36,7 @@ from syndicator.core.recovery import Recovered
 from syndicator.core.recovery import recover_ids
 from syndicator.core.recovery import recover_stones
 from syndicator.digest import digest_text
-from syndicator.model import LoadProblem
+from syndicator.problem import LoadProblem
 from syndicator.store.files import FileState
 from syndicator.store.files import Replaced
 from syndicator.store.files import file_state
