@@ -129,7 +129,7 @@ def test_missing_ledger_is_rebuilt_silently(settings: Settings, write_post: Call
         "updated": "2025-06-01T10:00:00+00:00",
         "stems": ["all", "author/test-site"],
     }
-    assert document == {"version": 3, "posts": {"sub/a.md": record}}
+    assert document == {"version": 4, "posts": {"sub/a.md": record}}
 
 
 def test_drafts_and_future_posts_are_not_recorded(settings: Settings, write_post: Callable[..., Path]) -> None:

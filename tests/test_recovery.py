@@ -11,6 +11,7 @@ from syndicator.core.ledger import words_of
 from syndicator.core.recovery import Found
 from syndicator.core.recovery import LedgerError
 from syndicator.core.recovery import adopt
+from syndicator.core.recovery import partners_marked
 
 
 def entry(slug: str, title: str, day: str = "2025-06-01") -> Found:
@@ -35,3 +36,19 @@ def test_recovery_matches_by_title_and_day_only_when_one_entry_and_one_post_do()
     assert adopt({}, [later], recovered) == {}  # no entry of its day: a new post
     draft = make_post("draft-trip", title="Other", source="draft.md", draft=True)
     assert adopt({}, [draft], recovered) == {}  # a draft has no id yet: never a reason to stop
+
+
+def test_an_older_ledgers_live_records_no_public_feed_carries_are_marked_for_partners() -> None:
+    """A ledger from before records said which posts were for partners only: a live record whose id no public feed
+    carries is marked (it was never public); one the public feeds carry, a deleted one, and one already marked are
+    kept as they are (a deleted one's tombstone is already out)."""
+    ledger = {
+        "public.md": Record("tag:x,2025:/posts/public", "public"),
+        "briefing.md": Record("tag:x,2025:/posts/briefing", "briefing"),
+        "gone.md": Record("tag:x,2025:/posts/gone", "gone", deleted="2025-07-01T00:00:00+00:00"),
+        "marked.md": Record("tag:x,2025:/posts/marked", "marked", partners_only=True, withdrawn="2025-07-02T00:00:00"),
+    }
+    marked = partners_marked(ledger, {"tag:x,2025:/posts/public"})
+    assert marked["briefing.md"] == Record("tag:x,2025:/posts/briefing", "briefing", partners_only=True)
+    assert [marked[s] is ledger[s] for s in ("public.md", "gone.md", "marked.md")] == [True, True, True]
+    assert all(r.partners_only or r.deleted for r in partners_marked(ledger, ()).values())

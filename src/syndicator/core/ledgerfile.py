@@ -11,8 +11,9 @@ from syndicator.core.ledger import Departure
 from syndicator.core.ledger import Record
 from syndicator.core.ledger import Seen
 
-VERSION = 3
-READS = (1, 2, 3)  # older ledgers lack some fields: their records are completed on the next full build
+VERSION = 4
+READS = (1, 2, 3, 4)  # older ledgers lack some fields: their records are completed on the next full build
+MARKS_PARTNERS = 4  # an older file's records may not say which posts were for partners only (core.recovery)
 
 _ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
@@ -84,10 +85,15 @@ def _entry(record_: Record) -> dict[str, object]:
 
 def loads(data: bytes) -> dict[str, Record]:
     """Read a ledger file; raise ValueError when it is not one."""
+    return read(data)[1]
+
+
+def read(data: bytes) -> tuple[int, dict[str, Record]]:
+    """A ledger file's version and records; raise ValueError when it is not one."""
     document = json.loads(data.decode("utf-8"))
     if not isinstance(document, dict) or document.get("version") not in READS:
         raise ValueError(f"not a ledger of version {' or '.join(map(str, READS))}")
-    return {source: _record(source, entry) for source, entry in document["posts"].items()}
+    return int(document["version"]), {source: _record(source, entry) for source, entry in document["posts"].items()}
 
 
 def _record(source: str, entry: object) -> Record:

@@ -17,6 +17,7 @@ import contextlib
 import re
 import xml.etree.ElementTree as ET
 from collections import Counter
+from collections.abc import Collection
 from collections.abc import Iterable
 from collections.abc import Iterator
 from collections.abc import Mapping
@@ -103,6 +104,24 @@ def recover_stones(documents: Iterable[tuple[str, bytes]]) -> tuple[Stone, ...]:
             stems = (*known.stems, stem) if known is not None else (stem,)
             found[ref] = Stone(ref, known.when if known is not None else when, stems)
     return tuple(found[ref] for ref in sorted(found))
+
+
+def partners_marked(ledger: dict[str, Record], public_ids: Collection[str]) -> dict[str, Record]:
+    """The records of a ledger file from a release that did not mark the posts for partners only, each live one that
+    no public feed in output_dir carries (``public_ids``) marked for partners only.
+
+    Such a record is alike for a post published for everyone and for one only
+    partners ever saw: read as the first, the second's deletion, or the post
+    itself while it stays for partners, became a public tombstone and a 410,
+    naming its id, slug and date. A post the public feeds do not carry was never
+    public, or was taken out of them without a trace: either way it is left
+    none now (a post published for everyone gets its record back as public when
+    it is recorded). Failing closed: with no feed to read, every live record is.
+    """
+    return {
+        source: replace(r, partners_only=True) if not (r.deleted or r.partners_only or r.id in public_ids) else r
+        for source, r in ledger.items()
+    }
 
 
 def floor(ledger: dict[str, Record], recovered: Recovered) -> dict[str, Record]:

@@ -60,6 +60,7 @@ class Keeper:
         self._lock = threading.Lock()  # a save (in a reload) and a settle (after another's answer) take turns
         self._saved = False  # no save yet: the temp files a crash left beside these files are removed first
         self._journaled = False  # the ledger file lags behind its journal
+        self._relaid = False  # the ledger file was read in another layout or version: the next save writes it whole
         self._behind = False  # the records or folders file lags behind what output_dir holds (a write refused)
         self.adopting = False  # output_dir was another state_dir's: what it published is read back too (adopt)
         self._records_file = RecordsFile(settings)
@@ -112,6 +113,7 @@ class Keeper:
         )
         order = sorted(self.ledger)
         self._written = (order, [self.ledger[source] for source in order], [lines.get(source) for source in order])
+        self._relaid = len(lines) != len(order)
         self._journaled = (self.settings.state_dir / state.LEDGER_JOURNAL_FILE).exists()
         self.started = True
 
@@ -120,7 +122,7 @@ class Keeper:
         StateWriteError when state_dir refuses it."""
         with self._lock, _writing(self.settings):
             self._first_save()
-            if ledger != self.ledger or self.ledger_problem is not None:
+            if ledger != self.ledger or self.ledger_problem is not None or self._relaid:
                 self._save_ledger(ledger)
             self.ledger = ledger
             if feeds != self.feeds or not (self.settings.state_dir / FEEDS_KNOWN_FILE).exists():
@@ -173,7 +175,7 @@ class Keeper:
         last = self.ledger
         changed = [source for source, record in ledger.items() if last.get(source) is not record]
         gone = sorted(last.keys() - ledger.keys())
-        if self.ledger_problem is None and last and len(changed) + len(gone) <= JOURNAL_MOST:
+        if self.ledger_problem is None and last and not self._relaid and len(changed) + len(gone) <= JOURNAL_MOST:
             lines = [journal_line(source, ledger[source]) for source in changed]
             if state.append_ledger(self.settings, lines + [journal_line(source, None) for source in gone]):
                 self._journaled = True
@@ -182,7 +184,7 @@ class Keeper:
 
     def _write_ledger(self, ledger: dict[str, Record]) -> None:
         state.write_ledger(self.settings, self._ledger_lines(ledger), self.replaced)
-        self._journaled = False
+        self._journaled = self._relaid = False
 
 
 class StateWriteError(Exception):

@@ -26,13 +26,15 @@ from syndicator import __version__
 from syndicator.config import Settings
 from syndicator.core.catalog import TAXONOMIES
 from syndicator.core.ledger import Record
+from syndicator.core.ledgerfile import MARKS_PARTNERS
 from syndicator.core.ledgerfile import apply_journal
 from syndicator.core.ledgerfile import file_of
 from syndicator.core.ledgerfile import journal_head
-from syndicator.core.ledgerfile import loads
+from syndicator.core.ledgerfile import read
 from syndicator.core.ledgerfile import written_lines
 from syndicator.core.recovery import LedgerError
 from syndicator.core.recovery import Recovered
+from syndicator.core.recovery import partners_marked
 from syndicator.core.recovery import recover_ids
 from syndicator.core.recovery import recover_stones
 from syndicator.digest import digest_text
@@ -134,8 +136,10 @@ def read_ledger(
     try:
         with path.open("rb") as file:
             data, base = file.read(), file_state(os.fstat(file.fileno()))
-        ledger = loads(data)
+        version, ledger = read(data)
         recovered = recover_published(settings.output_dir) if adopting else Recovered()
+        if version < MARKS_PARTNERS:
+            ledger = partners_marked(ledger, _public_ids(settings.output_dir))
         lines = written_lines(data, ledger)
         _journaled(settings, base, ledger, lines)
         return ledger, None, recovered, lines
@@ -169,6 +173,15 @@ def recover_published(output_dir: Path) -> Recovered:
             "restore state_dir, or empty output_dir to publish every post under a new id"
         ) from exc
     return Recovered(entries, stones)
+
+
+def _public_ids(output_dir: Path) -> frozenset[str]:
+    """The ids of the entries the public feeds in output_dir carry (none when they cannot be read)."""
+    try:
+        return frozenset(found.id for found in recover_published(output_dir).entries.values())
+    except LedgerError as exc:
+        logger.warning("public feeds unreadable output_dir=%s error=%s", output_dir, exc)
+        return frozenset()
 
 
 def write_ledger(settings: Settings, lines: Sequence[bytes], replaced: Replaced | None = None) -> None:
