@@ -331,3 +331,28 @@ def test_write_changed_replaces_the_gzip_twin_first(tmp_path: Path) -> None:
         write_changed(tmp_path, {"x.atom": b"new", "x.atom.gz": b"new-gz"})
     assert (tmp_path / "x.atom.gz").read_bytes() == b"new-gz"
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+@pytest.mark.parametrize("char", ["\\v", "\\e", "\\0", "\\x85", "\\uFFFE"])
+def test_a_media_url_with_a_character_xml_cannot_hold_stops_nothing(
+    settings: Settings, write_post: Callable[..., Path], char: str
+) -> None:
+    """An ``image`` or ``enclosures`` URL holding a control character (a YAML escape) reached the feed writer as it
+    was: lxml refused it, and the reload failed for the whole site (a post for partners failed the partner feeds).
+    Percent-encoded as a browser reads the URL, each post is published and every feed is XML."""
+    write_post("public.md", title="Public", categories="[X]", image=f'"http://img.example/a{char}.png"')
+    enclosure = json.dumps({"url": "https://media.example/e.mp3", "type": "audio/mpeg"}).replace(".mp3", char + ".mp3")
+    write_post("briefing.md", title="Briefing", categories="[X]", visibility="partners", enclosures=f"[{enclosure}]")
+    write_post("plain.md", title="Plain", categories="[X]")
+    builder = Builder(settings)
+    report = builder.reload(NOW)
+    assert report.posts == 2 and builder.last_error is None
+    snapshot = builder.snapshot
+    assert snapshot is not None
+    feeds = [f.body for path, f in snapshot.files.items() if path.endswith((".atom", ".rss")) and f.body is not None]
+    partner_feed = snapshot.partners.file("all.atom") if snapshot.partners is not None else None
+    assert partner_feed is not None and partner_feed.body is not None
+    for body in [*feeds, partner_feed.body]:
+        etree.fromstring(body)
+    assert any(b"http://img.example/a%" in body for body in feeds)
+    assert b"https://media.example/e%" in partner_feed.body

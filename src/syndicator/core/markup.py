@@ -28,6 +28,9 @@ _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):")
 _SRCSET_CANDIDATE = re.compile(r"[\s,]*(\S+)([^,]*)")
 _C0_OR_SPACE = "".join(map(chr, range(0x21)))  # what a browser strips around a URL (ASCII only)
 _TAB_OR_NEWLINE = re.compile("[\t\n\r]")  # what a browser removes anywhere in a URL
+# What a browser percent-encodes in a URL that XML cannot hold or shows as nothing: the other controls, DEL, C1, and
+# the characters XML 1.0 leaves out (a lone surrogate, U+FFFE, U+FFFF).
+_URL_UNWRITTEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 # A path from the site's root that urljoin would leave as it is: no "//", dot segment, params, query or fragment.
 _PLAIN_ROOT_PATH = re.compile(r"(?!.*//)(?!.*/\.)/[A-Za-z0-9\-._~%!$&'()*+,=:@/]*")
 _BLOCK_TAGS = frozenset(
@@ -110,9 +113,16 @@ def safe_url(value: str, base_url: str, schemes: frozenset[str] = SAFE_SCHEMES, 
     value = value.strip(_C0_OR_SPACE)
     if value.startswith(("https://", "http://")) and value[: value.index(":")] in schemes and value.isprintable():
         return value  # the common case, decided without a regular expression (printable: no tab or newline)
+    value = _URL_UNWRITTEN.sub(_percent_encoded, _TAB_OR_NEWLINE.sub("", value))  # as a browser reads it
     if not url_scheme(value):
         value = joined(base_url, value, root)
     return value if url_scheme(value) in schemes else None
+
+
+def _percent_encoded(match: re.Match[str]) -> str:
+    """A character a URL cannot hold as it is, percent-encoded as UTF-8 (a lone surrogate as U+FFFD)."""
+    char = match.group()
+    return "".join(f"%{byte:02X}" for byte in ("\ufffd" if "\ud800" <= char <= "\udfff" else char).encode())
 
 
 def joined(base_url: str, value: str, root: str | None = None) -> str:
