@@ -494,6 +494,17 @@ def test_pending_verifications_are_capped_and_answered_429(
         ("::ffff:10.0.0.1", False),
         ("fe80::1", False),
         ("fc00::1", False),
+        ("64:ff9b::a00:1", False),  # NAT64 to 10.0.0.1 (an IPv6-only host with DNS64 reaches it)
+        ("64:ff9b::7f00:1", False),
+        ("64:ff9b::5db8:d70e", True),  # NAT64 to 93.184.215.14
+        ("64:ff9b:1::a00:1", False),  # local-use NAT64
+        ("2002:7f00:1::1", False),  # 6to4 of 127.0.0.1
+        ("2002:a00:1::1", False),
+        ("2002:5db8:d70e::1", True),  # 6to4 of 93.184.215.14
+        ("::7f00:1", False),  # IPv4-compatible
+        ("::5db8:d70e", False),
+        ("::ffff:0:7f00:1", False),  # IPv4-translated
+        ("fec0::1", False),  # site-local
     ],
 )
 def test_public_addresses(address: str, public: bool) -> None:

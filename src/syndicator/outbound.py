@@ -109,10 +109,28 @@ def parse_target(url: str, what: str, max_bytes: int) -> Target:
 
 
 def is_public(address: IPAddress) -> bool:
-    """Whether an address is a public unicast one (not loopback, private, link-local, shared, reserved...)."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    """Whether an address is a public unicast one (not loopback, private, link-local, shared, reserved...).
+
+    An IPv6 address that carries an IPv4 one to reach (IPv4-mapped, 6to4, the
+    well-known NAT64 prefix) is the IPv4 address's; the other forms that lead
+    to one (IPv4-compatible, IPv4-translated, local-use NAT64) and site-local
+    addresses are not public, whatever Python's ``is_global`` says of them.
+    """
+    if isinstance(address, ipaddress.IPv6Address):
+        carried = address.ipv4_mapped or address.sixtofour
+        if carried is None and address in _NAT64:
+            carried = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+        if carried is None and any(address in network for network in _NOT_PUBLIC_V6):
+            return False
+        address = carried or address
     return address.is_global and not address.is_multicast
+
+
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")  # RFC 6052: the last 32 bits are the IPv4 address reached
+_NOT_PUBLIC_V6 = tuple(
+    ipaddress.IPv6Network(network)  # IPv4-compatible, IPv4-translated, local-use NAT64, site-local
+    for network in ("::/96", "::ffff:0:0:0/96", "64:ff9b:1::/48", "fec0::/10")
+)
 
 
 def any_address(address: IPAddress) -> bool:
