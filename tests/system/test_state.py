@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import pickle
 import resource
+import shutil
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -391,3 +392,20 @@ def test_serve_whose_post_cache_cannot_be_kept_says_so_in_one_line(
     server.wait_until(lambda: "post cache not written" in server.log.read_text(), what="the warning")
     assert "Traceback" not in server.log.read_text(), server.log.read_text()
     assert b"Edited." in server.get("/feeds/all.atom").content
+
+
+def test_state_dir_is_the_services_own(tmp_path: Path, run_cli: Callable[..., Any]) -> None:
+    """state_dir holds the WebSub subscribers' secrets, the partners' token hashes and their posts: made by the first
+    command that needs it (a build, or `partners add` before any build), it is owner-only; one an earlier release
+    made open to every user loses the others' access (its group's is left as the operator set it)."""
+    (tmp_path / "posts").mkdir()
+    (tmp_path / "posts" / "a.md").write_text("---\ntitle: A\ndate: 2025-06-01T10:00:00Z\n---\nBody.\n")
+    state = tmp_path / ".syndicator"
+    assert run_cli("partners", "add", "acme").returncode == 0
+    assert state.stat().st_mode & 0o777 == 0o700
+    shutil.rmtree(state)
+    assert run_cli("build").returncode == 0
+    assert state.stat().st_mode & 0o777 == 0o700
+    state.chmod(0o755)
+    assert run_cli("build").returncode == 0
+    assert state.stat().st_mode & 0o777 == 0o750

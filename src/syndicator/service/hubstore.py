@@ -16,6 +16,7 @@ from syndicator.service.callbacks import parse_callback
 from syndicator.store.database import Connection
 from syndicator.store.database import database_checked
 from syndicator.store.database import open_database
+from syndicator.store.lock import private_folder
 
 HUB_FILE = "hub.sqlite3"
 Due = tuple[int, str, str, int]  # (delivery id, callback, topic, attempts so far)
@@ -37,7 +38,7 @@ class HubStore:
     """Subscriptions (callback, topic, secret, lease, host) and deliveries (due, attempts, running)."""
 
     def __init__(self, state_dir: Path) -> None:
-        state_dir.mkdir(parents=True, exist_ok=True)
+        private_folder(state_dir)
         self._db = _open_db(state_dir / HUB_FILE)
         self.lock = threading.Lock()  # also held by the hub while it checks its caps
 

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from syndicator.store.database import database_checked
 from syndicator.store.database import open_database
+from syndicator.store.lock import private_folder
 
 AUDIENCE_FILE = "audience.sqlite3"
 KEEP_DAYS = 2  # today and yesterday keep their sketches and salt (a log rotated after midnight still merges)
@@ -29,7 +30,7 @@ class AudienceStore:
     """The counts, sketches and salts tables; thread-safe (one connection behind one lock)."""
 
     def __init__(self, state_dir: Path) -> None:
-        state_dir.mkdir(parents=True, exist_ok=True)
+        private_folder(state_dir)
         self.path = state_dir / AUDIENCE_FILE
         self._db = open_database(self.path)
         self._lock = threading.Lock()

@@ -29,6 +29,7 @@ from typing import Any
 from typing import Literal
 
 from syndicator.store.lock import file_identity
+from syndicator.store.lock import private_folder
 from syndicator.store.state import damaged
 
 logger = logging.getLogger(__name__)
@@ -136,7 +137,7 @@ class Connection:
     def _write_back(self) -> None:
         """Write the database back to its path from the connection (its folder made again when it went too): a
         copy beside it, linked to the path only if no other process wrote it back first."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_folder(self.path.parent)
         copy = self.path.with_name(f".{self.path.name}.{os.getpid()}.{threading.get_ident()}")
         os.close(os.open(copy, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))  # owner-only, as state_dir's files
         target = sqlite3.connect(copy)

@@ -23,6 +23,7 @@ from typing import Any
 from syndicator.core.activities import Federated
 from syndicator.store.database import database_checked
 from syndicator.store.database import open_database
+from syndicator.store.lock import private_folder
 
 FEDIVERSE_FILE = "fediverse.sqlite3"
 _SCHEMA = """
@@ -67,7 +68,7 @@ class Database:
     """The connection and its lock (``DeliveryQueue`` and ``FollowerStore`` share one)."""
 
     def __init__(self, state_dir: Path) -> None:
-        state_dir.mkdir(parents=True, exist_ok=True)
+        private_folder(state_dir)
         path = state_dir / FEDIVERSE_FILE
         path.touch(mode=0o600, exist_ok=True)
         os.chmod(path, 0o600)

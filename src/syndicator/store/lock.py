@@ -6,8 +6,10 @@ lock held (and hands its work to the builder that holds it) imports no more.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
+import stat
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -101,9 +103,26 @@ def file_identity(path: Path | str) -> tuple[int, int] | None:
     return st.st_dev, st.st_ino
 
 
+def private_folder(folder: Path) -> None:
+    """Make state_dir (or a folder in it) owner-only when it is missing; take the other users' access away from one
+    made before (its group's stays the operator's choice, as systemd's ``StateDirectoryMode`` sets it).
+
+    What it holds is the service's own: WebSub subscribers' secrets, partners'
+    token hashes, posts and files for partners only, mail links' key.
+    """
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    mode = stat.S_IMODE(folder.stat().st_mode)
+    if mode & 0o007:
+        with contextlib.suppress(OSError):  # not ours to change (another user's folder): as it is
+            os.chmod(folder, mode & ~0o007)
+
+
 def _locked(path: Path, deadline: float, what: str, *, pid: bool = True) -> BinaryIO:
     """A lock file, opened and locked (with this process's pid in it), waiting until ``deadline`` at most."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.name == LOCK_FILE:
+        private_folder(path.parent)
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
     handle = open(path, "a+b")  # noqa: SIM115 - held open as long as the lock is held
     while True:
         try:

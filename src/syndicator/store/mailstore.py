@@ -23,6 +23,7 @@ from pathlib import Path
 from syndicator.core.mailplan import Follower
 from syndicator.store.database import database_checked
 from syndicator.store.database import open_database
+from syndicator.store.lock import private_folder
 from syndicator.store.state import StateError
 
 logger = logging.getLogger(__name__)
@@ -65,7 +66,7 @@ def _private_file(path: Path) -> None:
 def mail_secret(state_dir: Path, keep: bytes | None = None) -> bytes:
     """The key that signs the mail links and hashes addresses: made once, at random (or ``keep``, the key a running
     serve holds, written back when its file went), kept in state_dir (0600)."""
-    state_dir.mkdir(parents=True, exist_ok=True)
+    private_folder(state_dir)
     path = state_dir / SECRET_FILE
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -104,7 +105,7 @@ class MailDb:
 
     def __init__(self, state_dir: Path, secret: bytes | None = None) -> None:
         """``secret``: the mail links' key, written back with the database when its file goes (see store.database)."""
-        state_dir.mkdir(parents=True, exist_ok=True)
+        private_folder(state_dir)
         self.path = state_dir / MAIL_FILE
         _private_file(self.path)
         self.db = open_database(self.path, also=None if secret is None else lambda: _keep_secret(state_dir, secret))

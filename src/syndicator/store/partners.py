@@ -16,6 +16,7 @@ from pathlib import Path
 
 from syndicator.store.database import database_checked
 from syndicator.store.database import open_database
+from syndicator.store.lock import private_folder
 
 PARTNERS_FILE = "partners.sqlite3"
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")  # a partner's name: the user name of HTTP Basic
@@ -40,7 +41,7 @@ class PartnerStore:
     """The partners table; thread-safe (one connection behind one lock)."""
 
     def __init__(self, state_dir: Path) -> None:
-        state_dir.mkdir(parents=True, exist_ok=True)
+        private_folder(state_dir)
         self.path = state_dir / PARTNERS_FILE
         self._db = open_database(self.path)
         with database_checked(self.path), self._db:
