@@ -166,3 +166,34 @@ def test_check_partner_judges_the_measured_image_sizes(
     result = CliRunner().invoke(cli, ["check", "--config", "s.toml", "--partner", "flipboard"])
     flagged = [line.split(":", 1)[0] for line in result.stdout.splitlines() if "smallest side" in line]
     assert [Path(path).name for path in flagged] == ["small.md"], result.stdout
+
+
+def test_a_png_decoded_whole_is_bounded_and_made_smaller_before_it_is_converted(
+    make_settings: Callable[..., Settings], write_post: Callable[..., Path], posts_dir: Path
+) -> None:
+    """Only a JPEG is decoded at a fraction of its size: a 21 KB PNG of 13,300 x 13,300 one-bit pixels was
+    converted whole to RGBA (1.8 GB, 5 s at each reload). A PNG over 16 million pixels gets no thumbnail; one
+    under it is reduced in its own mode first, and its copy keeps its colours and transparency."""
+    Image.new("1", (13_300, 13_300)).save(posts_dir / "bomb.png", optimize=True)
+    assert (posts_dir / "bomb.png").stat().st_size < 32 * 1024
+    write_post("bomb.md", title="Bomb", image="bomb.png")
+    wide = Image.new("RGBA", (12_000, 1_300), (10, 20, 30, 255))
+    wide.paste((200, 10, 10, 128), (0, 0, 6_000, 650))
+    wide.save(posts_dir / "wide.png")
+    write_post("wide.md", title="Wide", date="2025-06-02T10:00:00Z", image="wide.png")
+    settings = make_settings()
+    report = Builder(settings).reload(NOW)
+    messages = {Path(p.path).name: p.message.rpartition(": ")[2] for p in report.problems}  # type: ignore[union-attr]
+    assert messages == {
+        "bomb.md": "feeds give it no thumbnail",
+        "wide.md": "feeds name a resized copy as its thumbnail",
+    }
+    feed = (settings.output_dir / "all.atom").read_bytes()
+    assert media_of(feed, "Bomb")[1] is None
+    thumbnail = media_of(feed, "Wide")[1]
+    assert thumbnail is not None and (thumbnail["width"], thumbnail["height"]) == ("1200", "130")
+    with Image.open(settings.output_dir / "media" / thumbnail["url"].split("/feeds/media/", 1)[1]) as made:
+        assert made.size == (1200, 130)
+        corners = [made.convert("RGBA").getpixel(at) for at in ((10, 10), (1190, 120))]
+    for corner, colour in zip(corners, [(200, 10, 10, 128), (10, 20, 30, 255)], strict=True):
+        assert max(abs(a - b) for a, b in zip(corner, colour, strict=True)) <= 2, corners  # premultiplied rounding

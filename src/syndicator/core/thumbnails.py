@@ -21,6 +21,9 @@ RESIZED_DIR = "_resized"  # under output_dir's media/
 THUMBNAIL_BOX = 1200  # px: the resized copy's longer side at most (Flipboard, Google News and MSN take 720-1200)
 DIGEST_CHARACTERS = 24  # of the source's sha256, in the copy's name
 MAX_RESIZABLE_PIXELS = 2 * 89_478_485  # Pillow refuses to open a larger image (twice its MAX_IMAGE_PIXELS)
+# Only a JPEG is decoded at a fraction of its size (Pillow's draft mode); another type is decoded whole, up to four
+# bytes a pixel (64 MB here, where a 21 KB PNG can be 177 million pixels).
+MAX_DECODED_PIXELS = 16_000_000
 # The image types a copy can be made of, and the copy's extension (JPEG for photographs, PNG where there may be
 # transparency or few colours).
 RESIZABLE = {
@@ -59,7 +62,8 @@ class ImageLimits:
         """The resized copy of an image over the limits: its path under output_dir's media/, width and height (None:
         it is of a type no copy is made of, or its size is unknown)."""
         extension = RESIZABLE.get(facts.media_type)
-        if extension is None or not facts.digest or not 0 < facts.width * facts.height <= MAX_RESIZABLE_PIXELS:
+        most = MAX_RESIZABLE_PIXELS if facts.media_type == "image/jpeg" else MAX_DECODED_PIXELS
+        if extension is None or not facts.digest or not 0 < facts.width * facts.height <= most:
             return None
         width, height = fitted(facts.width, facts.height, self.box)
         return f"{RESIZED_DIR}/{facts.digest[:DIGEST_CHARACTERS]}-{self.box}.{extension}", width, height

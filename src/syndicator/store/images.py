@@ -11,6 +11,8 @@ from PIL import ImageOps
 from PIL import UnidentifiedImageError
 
 JPEG_QUALITY = 85
+ORIENTATION = 0x0112  # the EXIF tag
+TURNED = (5, 6, 7, 8)  # orientations that swap width and height
 
 
 class ResizeError(Exception):
@@ -22,7 +24,9 @@ def resized_image(reader: BinaryIO, width: int, height: int, extension: str) -> 
     ``extension``, ``png`` or ``jpg``), without its metadata.
 
     A JPEG is decoded at the smallest fraction of its size that still covers the copy (Pillow's draft mode), so a
-    300 MB photograph is never decoded whole. Raise ResizeError when it cannot be read or is too large for Pillow.
+    300 MB photograph is never decoded whole; another type is decoded whole (core.thumbnails bounds its pixels) and
+    made smaller before it is turned or converted. Raise ResizeError when it cannot be read or is too large for
+    Pillow.
     """
     out = io.BytesIO()
     try:
@@ -31,10 +35,24 @@ def resized_image(reader: BinaryIO, width: int, height: int, extension: str) -> 
             with Image.open(reader) as image:
                 side = max(width, height)
                 image.draft("RGB", (side, side))
-                turned = ImageOps.exif_transpose(image)
+                turned = ImageOps.exif_transpose(_reduced(image, width, height))
                 copy = turned.convert("RGBA" if extension == "png" else "RGB")
                 copy = copy.resize((width, height), Image.Resampling.LANCZOS)
                 copy.save(out, "PNG" if extension == "png" else "JPEG", quality=JPEG_QUALITY, optimize=True)
     except (OSError, ValueError, Image.DecompressionBombError, UnidentifiedImageError) as exc:
         raise ResizeError(f"{type(exc).__name__}: {exc}") from None
     return out.getvalue()
+
+
+def _reduced(image: Image.Image, width: int, height: int) -> Image.Image:
+    """The image made smaller by a whole factor that keeps it at least width x height (as its EXIF orientation
+    turns it), in its own mode, before any conversion (a 13,300-pixel square PNG of 21 KB, converted whole to
+    RGBA, took 1.8 GB)."""
+    if image.getexif().get(ORIENTATION) in TURNED:
+        width, height = height, width
+    factor = min(image.width // width, image.height // height)
+    if factor < 2:
+        return image
+    if image.mode in ("1", "P"):  # no box average of a palette's indexes: every factor-th pixel
+        return image.resize((image.width // factor, image.height // factor), Image.Resampling.NEAREST)
+    return image.reduce(factor)
