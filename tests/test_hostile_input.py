@@ -356,3 +356,20 @@ def test_a_media_url_with_a_character_xml_cannot_hold_stops_nothing(
         etree.fromstring(body)
     assert any(b"http://img.example/a%" in body for body in feeds)
     assert b"https://media.example/e%" in partner_feed.body
+
+
+def test_an_asset_whose_name_holds_a_control_character_is_not_published(
+    settings: Settings, write_post: Callable[..., Path], posts_dir: Path
+) -> None:
+    """A file beside the posts named ``c<CR>Set-Cookie: pwn=1.png`` was copied into output_dir: nginx wrote its name
+    raw into the Surrogate-Key header (a bare CR, a second header to some clients). No URL names such a file as it
+    is: it is not published, and the post is told so with the name escaped (a CR in a message rewrote the line)."""
+    for name in ("c\rSet-Cookie: pwn=1.png", "e\x1b[2J.png"):
+        (posts_dir / name).write_bytes(b"\x89PNG\r\n\x1a\n")
+    write_post("a.md", title="A", body="![x](c%0DSet-Cookie:%20pwn=1.png) ![y](e%1B%5B2J.png)\n")
+    report = Builder(settings).reload(NOW)
+    assert report.posts == 1  # type: ignore[union-attr]
+    messages = [p.message for p in report.problems]  # type: ignore[union-attr]
+    assert all(m.startswith("refers to a missing file: '") and m.isprintable() for m in messages), messages
+    assert len(messages) == 2
+    assert not [p for p in settings.output_dir.rglob("*") if not p.name.isprintable()]

@@ -212,7 +212,9 @@ def _files(episode: Episode) -> list[MediaRef | None]:
 
 
 def missing_message(path: str, facts: AssetFacts | None) -> str:
-    """What a post is told of a local file it names that is not published (its facts: None, or a leaving link)."""
+    """What a post is told of a local file it names that is not published (its facts: None, or a leaving link);
+    a name with a control character is shown quoted, escaped (a carriage return rewrote the terminal's line)."""
+    path = path if path.isprintable() else shown(path)
     if facts is not None and facts.leaves:
         return f"refers to {path}, a link that leads out of posts_dir: not published"
     hidden = any(part.startswith((".", "_")) for part in path.split("/"))

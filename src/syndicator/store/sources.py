@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import stat
 import time
 from collections.abc import Collection
@@ -309,13 +310,17 @@ def is_asset_path(root: str, path: str) -> bool:
 
 
 def asset_name(root: str, full: str) -> str | None:
-    """An asset's path under root, with '/' (None when its name is not UTF-8: no URL can name it)."""
+    """An asset's path under root, with '/' (None when its name is not UTF-8, or holds a control character: no URL
+    names it as it is, and a server would write it raw into a header, as nginx's ``Surrogate-Key``)."""
     rel = os.path.relpath(full, root).replace(os.sep, "/")
     try:
         rel.encode("utf-8")
     except UnicodeEncodeError:
         return None
-    return rel
+    return None if _CONTROL.search(rel) else rel
+
+
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
 def asset_states(root: str, found: Iterable[os.DirEntry[str]]) -> list[tuple[str, FileState]]:
