@@ -417,3 +417,19 @@ def test_websub_notifications_never_carry_partner_posts(start_server: Callable[.
             no_marker("a WebSub delivery", delivery.body + json.dumps(delivery.headers).encode())
     finally:
         subscriber.close()
+
+
+def test_a_partner_pages_link_header_is_a_uri(start_server: Callable[..., Server], tmp_path: Path) -> None:
+    """A page for partners whose slug is not ASCII (Ukrainian): its ``Link: rel="self"`` carried the path's UTF-8
+    bytes raw (a header is Latin-1: readers saw "Ð±Ñ..."); it is percent-encoded, as a URI in a header must be."""
+    (tmp_path / "posts").mkdir()
+    (tmp_path / "posts" / "brief.md").write_text(
+        "---\ntitle: Брифінг\nslug: брифінг\ndate: 2025-06-01T10:00:00Z\nvisibility: partners\n---\nБрифінг.\n",  # noqa: RUF001 - Ukrainian
+        encoding="utf-8",
+    )
+    token = add_partner(tmp_path, "acme")
+    server = start_server(tmp_path)
+    path = "/partners/posts/%D0%B1%D1%80%D0%B8%D1%84%D1%96%D0%BD%D0%B3/"
+    page = server.get(path, headers={"Authorization": f"Bearer {token}"})
+    assert page.status_code == 200
+    assert page.headers["Link"] == f'<{server.url}{path}>; rel="self"'

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from typing import TYPE_CHECKING
+from urllib.parse import quote
 
 from syndicator.core.urls import PARTNER_FEEDS_PREFIX
 from syndicator.core.urls import feed_of
@@ -26,6 +27,8 @@ from syndicator.service.http.pages import CONTENT_SECURITY_POLICY
 from syndicator.service.http.pages import unicode_path
 from syndicator.service.partners import partner_of
 from syndicator.store.partners import PartnerStore
+
+_PATH_SAFE = "/!$&'()*+,;=:@-._~"  # a path's characters a URI keeps as they are (RFC 3986); the rest encoded
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment
@@ -80,7 +83,10 @@ class Partners:
         if self.audience is not None and relative:
             self.audience.partner_fetch(partner, relative)
         zipped = takes_gzip(environ)
-        extra = [*PARTNER_HEADERS, ("Link", f'<{self.base_url}{path}>; rel="self"')]
+        extra = [
+            *PARTNER_HEADERS,
+            ("Link", f'<{self.base_url}{quote(path.encode("latin-1"), safe=_PATH_SAFE)}>; rel="self"'),
+        ]
         if served.media_type.startswith("text/html"):
             extra += PAGE_HEADERS
         control = cache_control(served.cache, self.reload_interval, private=True)
