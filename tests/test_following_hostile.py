@@ -6,17 +6,27 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
+from collections.abc import Callable
+from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
+from support.factories import NOW
+from support.mailserver import MailServer
 from support.mailserver import button_action
 from support.mailserver import link_after
 from support.mailserver import parts
 from support.mailsite import READER
+from support.mailsite import Clock
 from support.mailsite import Site
+from support.mailsite import open_site
+from syndicator.config import Settings
 from syndicator.core.mailtoken import make_token
 from syndicator.core.mailtoken import unsubscribe_token
+from syndicator.store.mailstore import ASKS_A_DAY
+from syndicator.store.mailstore import ASKS_AN_HOUR
 from syndicator.store.mailstore import MAIL_FILE
 
 
@@ -114,6 +124,67 @@ def test_three_confirmation_mails_per_address_a_day(site: Site) -> None:
     site.subscribe(READER, client="203.0.113.10")
     site.send()
     assert len(site.mails_to()) == 4
+
+
+def test_three_confirmation_mails_per_mailbox_a_day(site: Site) -> None:
+    """Subaddresses (+tag), Gmail's dots and googlemail.com reach one mailbox: three mails to it in all, each to the
+    address as typed, and the subscription confirmed is the typed address's; elsewhere dots make another mailbox."""
+    typed = ["victim+1@gmail.com", "v.ictim@gmail.com", "Victim+x@googlemail.com"]
+    more = ["victim+2@gmail.com", "vi.ctim@googlemail.com", "victim@gmail.com", "VICTIM+3@GMAIL.COM"]
+    answers = [site.subscribe(a, client=f"203.0.113.{n}") for n, a in enumerate(typed + more)]
+    assert [a.status_code for a in answers] == [200] * 7 and len({a.data for a in answers}) == 1
+    site.send()
+    assert [a.rcpt_tos for a in site.server.inbox.arrived] == [(address,) for address in typed]
+    assert len(typed) == ASKS_A_DAY
+    assert site.confirm(site.server.inbox.arrived[0].message).status_code == 200
+    assert [row[0] for row in site.following.subscriptions.export()] == ["victim+1@gmail.com"]
+    others = ["reader+1@example.org", "reader+2@example.org", "Reader@example.org", "reader+4@example.org"]
+    for n, address in enumerate([*others, "r.eader@example.org"]):
+        site.subscribe(address, client=f"198.51.100.{n}")
+    site.send()
+    assert [a.rcpt_tos[0] for a in site.server.inbox.arrived[3:]] == [*others[:3], "r.eader@example.org"]
+
+
+@pytest.fixture
+def busy_site(
+    make_settings: Callable[..., Settings], write_post: Callable[..., Path], mail_server: MailServer
+) -> Iterator[Site]:
+    """The site, sending as fast as the loopback server takes mail (hundreds of confirmations to send)."""
+    write_post("alpha-1.md", title="Alpha one", categories="[Alpha]")
+    settings = make_settings(smtp_url=mail_server.url, email_from="news@example.org", email_rate=100_000)
+    opened = open_site(settings, Clock(NOW), mail_server, write_post)
+    yield opened
+    opened.following.stop()
+
+
+def test_the_site_sends_at_most_asks_an_hour_confirmation_mails(
+    busy_site: Site, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Past ASKS_AN_HOUR confirmation mails in an hour (any clients, any addresses) a subscribe request is 503 with
+    Retry-After and stores nothing (one warning in the log); what was confirmed before is kept and mailed, a pending
+    link still confirms; as the hour slides, the form is answered again."""
+    busy_site.subscribed(feed="all")
+    assert busy_site.subscribe("pending@example.org", client="192.0.2.2").status_code == 200
+    busy_site.clock.advance(minutes=10)
+    for n in range(ASKS_AN_HOUR - 3):
+        assert busy_site.subscribe(f"r{n}@example.org", client=f"10.0.{n // 10}.1").status_code == 200
+    assert busy_site.subscribe("last@example.org", client="192.0.2.3").status_code == 200
+    refused = busy_site.subscribe("refused@example.org", client="192.0.2.4")
+    assert refused.status_code == 503 and refused.headers["Retry-After"] == str(50 * 60)
+    assert b"confirmation mails" in refused.data and stored(busy_site, "refused@") == 0
+    busy_site.write_post("new.md", title="New", date="2025-12-28T10:00:00Z")
+    busy_site.reload()
+    while busy_site.send():
+        pass
+    assert [m["Subject"] for m in busy_site.mails_to()][1:] == ["New"]
+    assert busy_site.confirm(busy_site.mails_to("pending@example.org")[0]).status_code == 200
+    assert busy_site.count() == {"all": {"instant": 1}, "category/alpha": {"instant": 1}}
+    busy_site.clock.advance(minutes=50, seconds=1)  # the first two asks leave the hour
+    assert busy_site.subscribe("refused@example.org", client="192.0.2.4").status_code == 200
+    assert busy_site.subscribe("again@example.org", client="192.0.2.5").status_code == 200
+    assert busy_site.subscribe("third@example.org", client="192.0.2.6").status_code == 503
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING and "subscribe requests" in r.message]
+    assert len(warnings) == 1 and f"limit={ASKS_AN_HOUR}" in warnings[0].message
 
 
 def test_the_answer_never_tells_whether_an_address_is_subscribed(site: Site) -> None:

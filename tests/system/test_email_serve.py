@@ -111,6 +111,25 @@ def test_a_reader_follows_one_category_by_email_and_leaves_with_one_click(
     assert "@" not in server.get("/healthz").text
 
 
+def test_one_mailbox_gets_three_confirmation_mails_whatever_the_addresses_reaching_it(
+    mail_site: tuple[Any, MailServer],
+) -> None:
+    """Twenty requests through the proxy from two clients for addresses that reach one Gmail mailbox (+tags, dots,
+    googlemail.com): three mails arrive, each to the address as typed; a canary asked last is mailed after them."""
+    server, mail = mail_site
+    typed = [f"victim+{n}@gmail.com" for n in range(16)] + ["v.ictim@gmail.com", "Vic.tim@googlemail.com"]
+    typed += ["victim@googlemail.com", "victim@gmail.com"]
+    for n, address in enumerate(typed):
+        data = {"email": address, "feed": "all", "pace": "instant", "website": ""}
+        headers = {"X-Forwarded-For": f"203.0.113.{5 + n % 2}"}
+        answer = requests.post(server.url + "/subscribe", data=data, headers=headers, timeout=10)
+        assert answer.status_code == 200 and "Check your inbox" in answer.text
+    canary = {"email": CANARY, "feed": "all", "pace": "instant", "website": ""}
+    assert requests.post(server.url + "/subscribe", data=canary, headers={"X-Real-IP": "192.0.2.9"}, timeout=10).ok
+    arrived = mail.inbox.wait(4)
+    assert [a.rcpt_tos for a in arrived] == [(address,) for address in typed[:3]] + [(CANARY,)]
+
+
 @pytest.mark.parametrize(
     ("name", "data", "why"),
     [(MAIL_FILE, b"not a database, " * 64, "is damaged (file is not a database)"), (SECRET_FILE, b"xyz\n", "")],

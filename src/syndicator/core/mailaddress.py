@@ -1,4 +1,4 @@
-"""A reader's email address as a subscription takes it: checked, normalized, and the key it is counted by.
+"""A reader's email address as a subscription takes it: checked, normalized, the mailbox it reaches, and its keys.
 
 email-validator's syntax rules (no look-up of the domain). No I/O.
 """
@@ -14,6 +14,7 @@ from email_validator import validate_email
 
 MAX_ADDRESS = 254  # characters of a deliverable address (RFC 5321's path less its brackets)
 MAX_LOCAL = 64  # characters before the @ (RFC 5321)
+GMAIL = ("gmail.com", "googlemail.com")  # one mailbox under either domain, whatever dots its name has
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -37,5 +38,22 @@ def normal_address(text: str) -> str | None:
 
 
 def address_key(secret: bytes, address: str) -> str:
-    """What an address is counted and found by where it is not stored: a keyed hash of it, case folded."""
+    """What an address is found by where it is not stored (its subscriptions, links, failures): a keyed hash of it,
+    case folded."""
     return hmac.new(secret, address.lower().encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+
+
+def mailbox(address: str) -> str:
+    """The mailbox a normal address reaches, as the limits count it: case folded, a ``+tag`` subaddress cut off, and
+    at Gmail the dots of the name dropped and googlemail.com taken as gmail.com (``V.ictim+2@googlemail.com`` is
+    ``victim@gmail.com``). Mail still goes to the address as given."""
+    local, _, domain = address.lower().rpartition("@")
+    local = local.partition("+")[0] or local
+    if domain in GMAIL:
+        local, domain = local.replace(".", ""), GMAIL[0]
+    return f"{local}@{domain}"
+
+
+def mailbox_key(secret: bytes, address: str) -> str:
+    """What the confirmation mails a mailbox is sent are counted by: the key of its ``mailbox``."""
+    return address_key(secret, mailbox(address))

@@ -15,10 +15,13 @@ import sqlite3
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
+from datetime import timedelta
 
 from syndicator.config import Settings
 from syndicator.core.catalog import Catalog
 from syndicator.core.mailaddress import address_key
+from syndicator.core.mailaddress import mailbox_key
 from syndicator.core.mailaddress import normal_address
 from syndicator.core.mailplan import ALL
 from syndicator.core.mailplan import INSTANT
@@ -35,6 +38,7 @@ from syndicator.service.clients import RequestLimit
 from syndicator.service.mailer import Clock
 from syndicator.service.mailer import Mailer
 from syndicator.service.snapshot import Snapshot
+from syndicator.store.mailstore import ASKS_AN_HOUR
 from syndicator.store.mailstore import MailDb
 from syndicator.store.mailstore import Subscriptions
 from syndicator.store.mailstore import mail_secret
@@ -43,17 +47,19 @@ from syndicator.store.outbox import Outbox
 logger = logging.getLogger(__name__)
 
 REQUESTS_A_MINUTE = 10  # subscribe requests per client address (429 beyond)
-ACCEPTED, BAD_ADDRESS, BAD_FEED, BAD_PACE = "accepted", "address", "feed", "pace"
+ACCEPTED, BAD_ADDRESS, BAD_FEED, BAD_PACE, BUSY = "accepted", "address", "feed", "pace", "busy"
 
 
 @dataclass(frozen=True, slots=True)
 class Asked:
-    """The answer to a subscribe request: ACCEPTED or what was wrong, and the feed's name."""
+    """The answer to a subscribe request: ACCEPTED, what was wrong, or BUSY (the site's confirmation mails this hour
+    are all sent: try again in ``retry`` seconds), and the feed's name."""
 
     outcome: str
     feed_name: str = ""
     pace: str = INSTANT
     confirmed: bool = False  # a confirmation link's subscription has started
+    retry: float = 0.0
 
 
 class Following:
@@ -69,6 +75,7 @@ class Following:
         self.mailer = Mailer(settings, self.subscriptions, self.outbox, self.secret, catalog, clock, **mailer)
         self.requests = RequestLimit(REQUESTS_A_MINUTE, 60.0)
         self._publishing = threading.Lock()  # two reload jobs finishing at once see the same new posts
+        self._capped: datetime | None = None  # when the log last said the hour's confirmation mails were all sent
 
     def start(self) -> None:
         self.mailer.start()
@@ -78,7 +85,8 @@ class Following:
         self.db.close()
 
     def subscribe(self, email: str, feed: str, pace: str, catalog: Catalog, *, trap: bool = False) -> Asked:
-        """Ask for a subscription: a confirmation mail is queued (at most ASKS_A_DAY to one address a day).
+        """Ask for a subscription: a confirmation mail is queued (at most ASKS_A_DAY to one mailbox a day, and
+        ASKS_AN_HOUR from the site in an hour: BUSY beyond).
 
         No feed is the whole site's (``all``); no pace is ``instant``.
         ``trap``: the honeypot field was filled in (a bot): answered as
@@ -97,10 +105,22 @@ class Following:
         if trap:
             logger.info("subscription refused reason=honeypot feed=%s", followed)
             return Asked(ACCEPTED, name, pace)
-        if self.subscriptions.ask(address, address_key(self.secret, address), followed, pace, self.clock()) is None:
+        now = self.clock()
+        keys = address_key(self.secret, address), mailbox_key(self.secret, address)
+        asking = self.subscriptions.ask(address, *keys, followed, pace, now)
+        if asking.retry:
+            self._hour_full(now)
+            return Asked(BUSY, name, pace, retry=asking.retry)
+        if asking.key is None:
             logger.info("confirmation not sent reason=three today feed=%s", followed)
         self.mailer.wake()
         return Asked(ACCEPTED, name, pace)
+
+    def _hour_full(self, now: datetime) -> None:
+        """Warn (once an hour at most) that subscribe requests are turned away: the hour's confirmation mails went."""
+        if self._capped is None or now - self._capped >= timedelta(hours=1):
+            self._capped = now
+            logger.warning("subscribe requests refused reason=confirmation mails this hour limit=%d", ASKS_AN_HOUR)
 
     def confirm(self, token: str, catalog: Catalog, *, act: bool) -> Asked | None:
         """What a confirmation link subscribes to; ``act`` (its page's button) starts the subscription.

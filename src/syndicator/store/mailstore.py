@@ -2,10 +2,12 @@
 
 The addresses live here and nowhere else: ``email.sqlite3`` and the signing
 secret beside it (``email-secret``) are made readable by their owner only.
-A pending confirmation lasts CONFIRM_DAYS; the confirmation mails an address
-was sent are counted by its key (a keyed hash), not by the address. Shared by
-the command line (``subscribers``, ``stats``) and the running server;
-thread-safe (one connection behind one lock, which the outbox shares).
+A pending confirmation lasts CONFIRM_DAYS; the confirmation mails a mailbox
+was sent are counted by its key (a keyed hash of core.mailaddress.mailbox),
+not by the address, ASKS_A_DAY at most, and the site sends ASKS_AN_HOUR at
+most in all. Shared by the command line (``subscribers``, ``stats``) and the
+running server; thread-safe (one connection behind one lock, which the outbox
+shares).
 """
 
 from __future__ import annotations
@@ -31,13 +33,15 @@ logger = logging.getLogger(__name__)
 MAIL_FILE = "email.sqlite3"
 SECRET_FILE = "email-secret"  # noqa: S105 - the file's name, not a secret
 CONFIRM_DAYS = 2  # a pending confirmation's life (its link is valid 48 hours)
-ASKS_A_DAY = 3  # confirmation mails one address is sent in a day, at most
+ASKS_A_DAY = 3  # confirmation mails one mailbox is sent in a day, at most
+ASKS_AN_HOUR = 300  # confirmation mails the site sends in an hour, to anyone, at most
 BOUNCES_TO_LEAVE = 3  # permanent failures that unsubscribe an address
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS pending (key TEXT PRIMARY KEY, address TEXT NOT NULL, address_key TEXT NOT NULL,
     feed TEXT NOT NULL, pace TEXT NOT NULL, asked REAL NOT NULL, confirmed REAL);
 CREATE TABLE IF NOT EXISTS subscribers (address_key TEXT NOT NULL, feed TEXT NOT NULL, address TEXT NOT NULL,
     pace TEXT NOT NULL, confirmed REAL NOT NULL, last_digest REAL NOT NULL, PRIMARY KEY (address_key, feed));
+-- a confirmation mail queued; its address_key is the key of the mailbox it reaches (core.mailaddress.mailbox_key)
 CREATE TABLE IF NOT EXISTS asks (address_key TEXT NOT NULL, at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS bounces (address_key TEXT PRIMARY KEY, failures INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS seen (post_id TEXT PRIMARY KEY, first_seen REAL NOT NULL) WITHOUT ROWID;
@@ -48,6 +52,7 @@ CREATE TABLE IF NOT EXISTS outbox (id INTEGER PRIMARY KEY, address TEXT NOT NULL
     attempts INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS asks_key ON asks (address_key);
+CREATE INDEX IF NOT EXISTS asks_at ON asks (at);
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox (due);
 CREATE INDEX IF NOT EXISTS subscribers_pace ON subscribers (pace, last_digest);
 """
@@ -138,8 +143,17 @@ class Pending:
     confirmed: bool
 
 
+@dataclass(frozen=True, slots=True)
+class Asking:
+    """What asking for a subscription did: the pending subscription's key, or None when no mail was queued (its
+    mailbox's ASKS_A_DAY, or with ``retry``, the seconds until the site may send one again, ASKS_AN_HOUR)."""
+
+    key: str | None
+    retry: float = 0.0
+
+
 class Subscriptions:
-    """Pending confirmations, confirmed subscriptions, the confirmation mails per address, permanent failures."""
+    """Pending confirmations, confirmed subscriptions, the confirmation mails per mailbox, permanent failures."""
 
     def __init__(self, mail: MailDb) -> None:
         self.mail = mail
@@ -155,22 +169,27 @@ class Subscriptions:
             db.execute("DELETE FROM pending WHERE asked <= ?", (expired,))
             db.execute("DELETE FROM asks WHERE at <= ?", ((now - timedelta(days=1)).timestamp(),))
 
-    def ask(self, address: str, address_key: str, feed: str, pace: str, now: datetime) -> str | None:
-        """Record a subscription to confirm and queue its confirmation mail: its key, or None past ASKS_A_DAY."""
+    def ask(self, address: str, address_key: str, mailbox_key: str, feed: str, pace: str, now: datetime) -> Asking:
+        """Record a subscription to confirm and queue its confirmation mail, unless its mailbox was sent ASKS_A_DAY
+        today or the site ASKS_AN_HOUR this hour."""
         self.forget(now)
         db = self.mail.db
         with self.mail.lock, db:
-            (asked,) = db.execute("SELECT COUNT(*) FROM asks WHERE address_key = ?", (address_key,)).fetchone()
+            hour = (now - timedelta(hours=1)).timestamp()
+            (sent, oldest) = db.execute("SELECT COUNT(*), MIN(at) FROM asks WHERE at > ?", (hour,)).fetchone()
+            if sent >= ASKS_AN_HOUR:
+                return Asking(None, retry=max(1.0, oldest - hour))
+            (asked,) = db.execute("SELECT COUNT(*) FROM asks WHERE address_key = ?", (mailbox_key,)).fetchone()
             if asked >= ASKS_A_DAY:
-                return None
+                return Asking(None)
             key = secrets.token_urlsafe(18)
-            db.execute("INSERT INTO asks (address_key, at) VALUES (?, ?)", (address_key, now.timestamp()))
+            db.execute("INSERT INTO asks (address_key, at) VALUES (?, ?)", (mailbox_key, now.timestamp()))
             db.execute(
                 "INSERT INTO pending (key, address, address_key, feed, pace, asked) VALUES (?, ?, ?, ?, ?, ?)",
                 (key, address, address_key, feed, pace, now.timestamp()),
             )
             self.mail.queue([(address, address_key, feed, "confirm", key)], now)
-        return key
+        return Asking(key)
 
     def pending(self, key: str, now: datetime) -> Pending | None:
         """A pending subscription whose link is still valid at ``now``."""

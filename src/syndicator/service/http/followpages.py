@@ -24,6 +24,7 @@ from syndicator.service.clients import client_address
 from syndicator.service.following import ACCEPTED
 from syndicator.service.following import BAD_ADDRESS
 from syndicator.service.following import BAD_FEED
+from syndicator.service.following import BUSY
 from syndicator.service.following import Following
 from syndicator.service.http import context
 
@@ -75,6 +76,10 @@ def subscribe() -> Response:
     asked = following.subscribe(
         form.get("email", ""), form.get("feed", ""), form.get("pace", ""), catalog, trap=bool(form.get(HONEYPOT))
     )
+    if asked.outcome == BUSY:
+        retry = {"Retry-After": str(math.ceil(asked.retry))}
+        message = "503 Service Unavailable: this site's confirmation mails for this hour are all sent: try later\n"
+        return Response(message, 503, retry, mimetype="text/plain")
     if asked.outcome != ACCEPTED:
         title, line = _REFUSED.get(asked.outcome, _BAD_PACE)
         return _page(400, title, [line])
