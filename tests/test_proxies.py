@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 
 from support.factories import NOW
 from support.paths import SEED_POSTS
@@ -85,6 +86,15 @@ def test_proxies_trust_addresses_and_blocks() -> None:
     assert not proxies.trusted("not an address") and not proxies.trusted(None)
 
 
+def proxied_site(make_settings: Callable[..., Settings], write_post: Callable[..., Path], **overrides: Any) -> Any:
+    """A test client over one post, behind the proxy on loopback; site_url https://Blog.example.org/ unless named."""
+    write_post("a.md", title="A")
+    settings = make_settings(**({"site_url": "https://Blog.example.org/"} | overrides))
+    builder = Builder(settings)
+    builder.reload(NOW)
+    return create_app(settings, builder).test_client()
+
+
 @pytest.fixture
 def site(tmp_path: Path, start_server: Callable[..., Server]) -> Server:
     """serve over the seed posts with the quick start's site_url (the address it listens on)."""
@@ -93,11 +103,17 @@ def site(tmp_path: Path, start_server: Callable[..., Server]) -> Server:
 
 
 def test_readers_who_reach_another_address_are_a_warning_and_a_problem(site: Server) -> None:
-    """Feeds served to https://blog.example.org that link to http://127.0.0.1:<port>: one warning in the log,
-    and /healthz lists it (degraded) until fixed; a local health check or an invalid Host is no reader."""
+    """Feeds served to https://blog.example.org that link to http://127.0.0.1:<port>: once three readers reached it,
+    one warning in the log, and /healthz lists it (degraded) until fixed; a local health check or an invalid Host is
+    no reader."""
     assert site.get("/healthz").json()["status"] == "ok"
-    proxied = {"X-Forwarded-Host": "blog.example.org", "X-Forwarded-Proto": "https", "X-Forwarded-For": "192.0.2.1"}
-    for path in ("/feeds/all.atom", "/", "/feeds/all.rss"):
+    for n, path in enumerate(("/feeds/all.atom", "/", "/feeds/all.rss")):
+        assert site.get("/healthz").json()["status"] == "ok", "fewer than three readers reached it"
+        proxied = {
+            "X-Forwarded-Host": "blog.example.org",
+            "X-Forwarded-Proto": "https",
+            "X-Forwarded-For": f"192.0.2.{n}",
+        }
         assert site.get(path, headers=proxied).status_code == 200
     site.get("/feeds/all.atom", headers={"X-Forwarded-Host": "evil example.org", "X-Forwarded-Proto": "https"})
     site.get("/feeds/all.atom", headers={"Host": "localhost:1"})  # curl on the host: no proxy, no reader
@@ -110,23 +126,74 @@ def test_readers_who_reach_another_address_are_a_warning_and_a_problem(site: Ser
     assert len(warnings) == 1 and "reached_at=https://blog.example.org" in warnings[0]
 
 
+def test_hosts_a_client_makes_up_are_no_problem(site: Server) -> None:
+    """One client sending 300 made-up Hosts (a visitor's curl through nginx), two clients sending the same one, three
+    addresses of one IPv6 /64: /healthz stays ok and nothing is logged; three readers who reach blog.example.org
+    after all that are still a problem, the only one."""
+    with requests.Session() as session:
+        for n in range(300):
+            headers = {"X-Forwarded-For": "203.0.113.5", "X-Forwarded-Host": f"fake{n}.example"}
+            assert session.get(site.url + "/", headers=headers, timeout=10).status_code == 200
+        others = [("203.0.113.6", "fake0"), ("203.0.113.7", "fake0")]
+        others += [(f"2001:db8:1:2:{n}::1", "fake1") for n in range(3)]  # one /64: one client
+        for client, host in others:
+            headers = {"X-Forwarded-For": client, "X-Forwarded-Host": f"{host}.example"}
+            assert session.get(site.url + "/", headers=headers, timeout=10).status_code == 200
+    assert site.get("/healthz").json()["status"] == "ok"
+    assert "site_url is not the address requests reach" not in site.log.read_text()
+    for n in range(3):
+        proxied = {
+            "X-Forwarded-Host": "blog.example.org",
+            "X-Forwarded-Proto": "https",
+            "X-Forwarded-For": f"192.0.2.{n}",
+        }
+        assert site.get("/feeds/all.atom", headers=proxied).status_code == 200
+    body = site.get("/healthz").json()
+    message = f"feeds link to {site.url} but readers reach https://blog.example.org (set site_url)"
+    assert (body["status"], [p["message"] for p in body["problems"]]) == ("degraded", [message])
+
+
 def test_readers_who_reach_the_site_url_are_no_problem(
     make_settings: Callable[..., Settings], write_post: Callable[..., Path]
 ) -> None:
     """site_url's own host and scheme, through the proxy (default port or not, any case): nothing to say."""
-    write_post("a.md", title="A")
-    settings = make_settings(site_url="https://Blog.example.org/")
-    builder = Builder(settings)
-    builder.reload(NOW)
-    client = create_app(settings, builder).test_client()
+    client = proxied_site(make_settings, write_post)
     for host in ("blog.example.org", "BLOG.example.org:443"):
         proxied = {"X-Forwarded-Host": host, "X-Forwarded-Proto": "https", "X-Forwarded-For": "192.0.2.1"}
         assert client.get("/feeds/all.atom", headers=proxied).status_code == 200
     body = client.get("/healthz").get_json()
     assert (body["status"], body["problems"]) == ("ok", [])
-    client.get("/feeds/all.atom", headers={"X-Forwarded-Host": "blog.example.org:8443", "X-Forwarded-For": "x"})
+    for reader in ("x", "192.0.2.1", "192.0.2.2"):
+        client.get("/feeds/all.atom", headers={"X-Forwarded-Host": "blog.example.org:8443", "X-Forwarded-For": reader})
     assert (
         client.get("/healthz")
         .get_json()["problems"][0]["message"]
         .startswith("feeds link to https://Blog.example.org but readers reach http://blog.example.org:8443")
     )
+
+
+def test_a_flood_of_made_up_hosts_from_many_clients_leaves_the_readers_origin_listed_first(
+    make_settings: Callable[..., Settings], write_post: Callable[..., Path]
+) -> None:
+    """Made-up Hosts from 400 clients, before and after ten readers reach https://blog.example.org, and six made-up
+    Hosts three clients each reached: the readers' origin is listed first, then the most reached, five in all."""
+    client = proxied_site(make_settings, write_post, site_url="https://blog.example.net")
+
+    def reach(host: str, reader: str) -> None:
+        headers = {"X-Forwarded-Host": host, "X-Forwarded-Proto": "https", "X-Forwarded-For": reader}
+        assert client.get("/feeds/all.atom", headers=headers).status_code == 200
+
+    for n in range(200):
+        reach(f"fake{n}.example", f"10.0.{n // 250}.{n % 250}")
+    for n in range(10):
+        reach("blog.example.org", f"192.0.2.{n}")
+    for n in range(6):
+        for witness in range(3 + (n == 5)):
+            reach(f"made-up{n}.example", f"198.51.{100 + n}.{witness}")
+    for n in range(200, 400):
+        reach(f"fake{n}.example", f"10.0.{n // 250}.{n % 250}")
+    listed = [p["message"] for p in client.get("/healthz").get_json()["problems"]]
+    others = ["blog.example.org", "made-up5.example", "made-up0.example", "made-up1.example", "made-up2.example"]
+    assert listed == [
+        f"feeds link to https://blog.example.net but readers reach https://{o} (set site_url)" for o in others
+    ]
