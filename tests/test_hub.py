@@ -31,6 +31,7 @@ from syndicator.outbound import is_public
 from syndicator.service.build import Builder
 from syndicator.service.callbacks import parse_callback
 from syndicator.service.http.app import create_app
+from syndicator.service.hub import WORKERS
 from syndicator.service.hub import Hub
 from syndicator.service.hub import HubBusyError
 from syndicator.service.hub import HubRequestError
@@ -38,6 +39,7 @@ from syndicator.service.hub import Limits
 from syndicator.service.schedule import Reloads
 
 TOPIC = "https://example.org/feeds/all.atom"
+CATEGORY_TOPIC = "https://example.org/feeds/category/one.atom"
 
 
 @pytest.fixture
@@ -434,6 +436,73 @@ def test_a_slow_or_hanging_subscriber_holds_up_no_other(
     assert subscriber.wait_for(lambda: hub.counts()["subscriptions"] == 1, timeout=10)
     assert slow.open_now == 1  # still stuck on the slow host, one request at a time
     assert refused == max(0, requests_sent - hub.limits.pending_per_host)
+
+
+def stalling_hosts(stalling: Callable[..., StallingHost], hub: Hub, count: int, callbacks: int) -> list[StallingHost]:
+    """``count`` callback hosts that never answer (127.0.0.2 and on), each subscribed ``callbacks`` times to the
+    category feed (straight into the store: they would not answer a challenge either)."""
+    hosts = [stalling("hang", address=f"127.0.0.{2 + n}") for n in range(count)]
+    for host in hosts:
+        for n in range(callbacks):
+            hub.store.subscribe(f"{host.url}/callback/{n}", CATEGORY_TOPIC, "", 3600)
+    return hosts
+
+
+def test_a_host_with_many_deliveries_queued_takes_its_turn_like_the_others(
+    site: Settings, stalling: Callable[..., StallingHost], subscriber: Subscriber
+) -> None:
+    """16 callback hosts (as many as the hub's workers) with 6 stalling deliveries each, queued before a good
+    subscriber's: the good one is delivered after one stalled request per host, while every stalling host still
+    has deliveries never tried (each host goes back to the end of the line after one delivery)."""
+    builder = Builder(site)
+    builder.reload(NOW)
+    hub = Hub(site, deadline=2)
+    hosts = stalling_hosts(stalling, hub, 16, 6)
+    try:
+        subscribe(hub, subscriber)
+        assert subscriber.wait_for(lambda: hub.counts()["subscriptions"] == 16 * 6 + 1)
+        hub.publish([CATEGORY_TOPIC])
+        Reloads(builder, lambda: NOW, hub).deliver()
+        hub.publish([TOPIC])
+        assert pump(builder, hub, lambda: bool(subscriber.posts()))
+        tried = [host.accepted for host in hosts]
+        assert max(tried) < 6, f"a stalling host kept a worker for all its deliveries: {tried}"
+    finally:
+        hub.close()
+
+
+def test_hosts_that_time_out_take_at_most_half_the_workers(
+    site: Settings, stalling: Callable[..., StallingHost], subscriber: Subscriber
+) -> None:
+    """16 callback hosts whose deliveries time out, then stall to the deadline (a minute, sending a byte every
+    half second): once they have timed out they hold at most half the workers, and a good subscriber's delivery
+    goes out while their requests are still stalled."""
+    builder = Builder(site)
+    builder.reload(NOW)
+    hub = Hub(site, deadline=60)  # longer than the test waits: a stalled request frees no worker meanwhile
+    hosts = stalling_hosts(stalling, hub, 16, 4)
+    try:
+        subscribe(hub, subscriber)
+        assert subscriber.wait_for(lambda: hub.counts()["subscriptions"] == 16 * 4 + 1)
+        hub.publish([CATEGORY_TOPIC])
+        Reloads(builder, lambda: NOW, hub).deliver()
+        assert subscriber.wait_for(lambda: all(host.accepted == 1 for host in hosts))
+        for host in hosts:
+            host.mode = "trickle"  # their next requests (once the first time out, in 10 s) stall to the deadline
+        assert subscriber.wait_for(lambda: all(host.closed_by_peer for host in hosts))
+        assert subscriber.wait_for(lambda: stalled(hosts) >= WORKERS // 2)  # their second round
+        hub.publish([TOPIC])
+        assert pump(builder, hub, lambda: bool(subscriber.posts()))
+        assert 0 < stalled(hosts) <= WORKERS // 2
+    finally:
+        for host in hosts:
+            host.close()  # before the hub: their requests end now, and are put back in its store
+        hub.close()
+
+
+def stalled(hosts: list[StallingHost]) -> int:
+    """The requests the stalling hosts hold open now."""
+    return sum(host.open_now for host in hosts)
 
 
 def test_subscriptions_per_callback_host_and_in_total_are_capped(

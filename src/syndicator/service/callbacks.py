@@ -5,20 +5,15 @@ requests). ``send`` runs on the hub's own threads: through ``outbound`` it
 resolves the host once, refuses private addresses (unless allowed), connects
 to the checked address while Host, SNI and the certificate check still use the
 name, and gives up at the deadline however slowly the other end answers.
-``Lanes`` runs the hub's jobs one at a time per callback host, so a slow host
-delays only itself.
+The hub runs these requests on its lanes (``lanes.Lanes``: one at a time per
+callback host, the hosts in turn).
 """
 
 from __future__ import annotations
 
 import http.client
 import logging
-import threading
-from collections import deque
-from collections.abc import Callable
 from collections.abc import Mapping
-from concurrent.futures import Future
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from syndicator.outbound import Deadline
@@ -77,51 +72,3 @@ def send(
         return Reply(0, error=reason)
     finally:
         clock.close()
-
-
-class Lanes:
-    """Runs jobs one at a time per key (a callback host), different keys side by side on a bounded pool."""
-
-    def __init__(self, workers: int, name: str = "websub") -> None:
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=name)
-        self._lock = threading.Lock()
-        self._queues: dict[str, deque[Callable[[], None]]] = {}
-        self._closed = False
-
-    def submit(self, key: str, job: Callable[[], None]) -> None:
-        with self._lock:
-            if self._closed:
-                return
-            queue = self._queues.get(key)
-            if queue is not None:
-                queue.append(job)
-                return
-            self._queues[key] = deque()
-        self._pool.submit(self._run, key, job).add_done_callback(_log_failure)
-
-    def _run(self, key: str, job: Callable[[], None] | None) -> None:
-        while job is not None:
-            finished = False
-            try:
-                job()
-                finished = True
-            finally:
-                with self._lock:
-                    queue = self._queues[key]
-                    job = queue.popleft() if queue and not self._closed else None
-                    if job is None:
-                        del self._queues[key]
-                if not finished and job is not None:  # the job raised: its lane goes on without this thread
-                    self._pool.submit(self._run, key, job).add_done_callback(_log_failure)
-
-    def shutdown(self) -> None:
-        """Start nothing more (the jobs running now finish on their own, within their deadline)."""
-        with self._lock:
-            self._closed = True
-        self._pool.shutdown(wait=False, cancel_futures=True)
-
-
-def _log_failure(future: Future[None]) -> None:
-    error = None if future.cancelled() else future.exception()
-    if error is not None:
-        logger.error("websub job failed error=%r", error, exc_info=error)

@@ -1,13 +1,13 @@
 """Sending the queued activities: signed, to each inbox in order, retried with backoff, one host never holding another.
 
-The hub's per-host lanes (``callbacks.Lanes``) run one request at a time per
-host on a bounded pool, and the hub's ``send`` does the look-up once, checks
-the address, pins the connection and keeps the deadline. An inbox is drained
-in order: a failure (no answer, 429, 5xx) puts its oldest activity back with
-a delay (RETRY_BASE, doubling, at most MAX_DELAY) and the inbox waits, so a
-Create is never overtaken by its Update; after GIVE_UP it is dropped. A 410
-means the followers behind that inbox are gone; another 4xx drops that one
-activity.
+The hub's per-host lanes (``lanes.Lanes``) run one drain at a time per host,
+the hosts in turn, on a bounded pool, and the hub's ``send`` does the look-up
+once, checks the address, pins the connection and keeps the deadline. An inbox
+is drained in order: a failure (no answer, 429, 5xx) puts its oldest activity
+back with a delay (RETRY_BASE, doubling, at most MAX_DELAY) and the inbox
+waits, so a Create is never overtaken by its Update; after GIVE_UP it is
+dropped. A 410 means the followers behind that inbox are gone; another 4xx
+drops that one activity.
 """
 
 from __future__ import annotations
@@ -19,13 +19,14 @@ from functools import partial
 
 from syndicator.config import Settings
 from syndicator.core.actors import ACTIVITY_JSON
+from syndicator.outbound import READ_TIMEOUT
 from syndicator.outbound import RefusedError
 from syndicator.outbound import Resolve
 from syndicator.outbound import Target
 from syndicator.outbound import parse_target
-from syndicator.service.callbacks import Lanes
 from syndicator.service.callbacks import Reply
 from syndicator.service.callbacks import send
+from syndicator.service.lanes import Lanes
 from syndicator.service.remote import USER_AGENT
 from syndicator.store.fediqueue import DeliveryQueue
 from syndicator.store.fediqueue import Due
@@ -37,7 +38,7 @@ RETRY_BASE = 30.0  # seconds before the first retry (the SPEC: within a minute)
 MAX_DELAY = 3 * 3600.0  # the longest wait between two tries
 GIVE_UP = 36 * 3600.0  # an activity still not delivered this long after it was queued is dropped
 DEADLINE = 20.0  # seconds for one delivery, from the look-up to the answer
-WORKERS = 16  # hosts delivered to at once (one request at a time per host)
+WORKERS = 16  # hosts delivered to at once (one drain at a time per host, in turn)
 BATCH = 50  # activities sent to one inbox in a row before the lane lets other inboxes of its host go
 SignPost = Callable[[str, Target, bytes], dict[str, str]]  # (handle, target, body) -> the signed headers
 
@@ -60,7 +61,7 @@ class Deliverer:
         self.settings, self.queue, self.followers, self._sign = settings, queue, followers, sign
         self._resolve, self._clock = resolve, clock
         self.retry_base, self.deadline = retry_base, deadline
-        self._lanes = Lanes(WORKERS, "fediverse")
+        self._lanes = Lanes(WORKERS, "fediverse", slow_after=min(READ_TIMEOUT, deadline))
         self._lock = threading.Lock()
         self._draining: set[str] = set()
 

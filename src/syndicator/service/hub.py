@@ -4,8 +4,10 @@ State lives in SQLite under state_dir, so subscriptions and pending deliveries
 survive restarts. Nothing slow runs on a request or a reload: a request is
 checked for syntax and the hub's caps only (no DNS look-up) and queues its
 verification; a reload only queues deliveries. The hub's own threads do the
-look-ups and the HTTP (see callbacks.py), one request at a time per callback
-host, so a slow or hanging subscriber delays nobody else.
+look-ups and the HTTP (see callbacks.py) on lanes (lanes.py): one request at a
+time per callback host, the hosts in turn, and at most half the threads for
+hosts whose last request held one as long as a timeout; so a slow or hanging
+subscriber never holds a thread for more than one request while others wait.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from functools import partial
 
 from syndicator import __version__
 from syndicator.config import Settings
+from syndicator.outbound import READ_TIMEOUT
 from syndicator.outbound import RefusedError
 from syndicator.outbound import Resolve
 from syndicator.outbound import Target
@@ -31,12 +34,12 @@ from syndicator.outbound import is_local_name
 from syndicator.outbound import is_public
 from syndicator.service.callbacks import DEADLINE
 from syndicator.service.callbacks import MAX_URL_BYTES
-from syndicator.service.callbacks import Lanes
 from syndicator.service.callbacks import Reply
 from syndicator.service.callbacks import parse_callback
 from syndicator.service.callbacks import send
 from syndicator.service.hubstore import HubStore
 from syndicator.service.hubstore import host_of
+from syndicator.service.lanes import Lanes
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +48,7 @@ DEFAULT_LEASE = 10 * 24 * 3600
 MAX_LEASE = 30 * 24 * 3600
 MAX_SECRET_BYTES = 199
 MAX_ATTEMPTS = 8  # 1 + 7 retries, backing off from retry_base: 1, 2, 4 ... 64 minutes at the default
-WORKERS = 16  # callback hosts contacted at once (each host gets one request at a time)
+WORKERS = 16  # callback hosts contacted at once (each host gets one request at a time, in turn)
 Feed = tuple[bytes, str]  # (body, media type) of a topic
 
 
@@ -93,7 +96,7 @@ class Hub:
         self._deadline = deadline
         self.store = HubStore(settings.state_dir)
         self._lock = self.store.lock
-        self._lanes = Lanes(WORKERS)
+        self._lanes = Lanes(WORKERS, slow_after=min(READ_TIMEOUT, deadline))  # as long as a timeout: slow
         self._pending: Counter[str] = Counter()  # verifications queued or running, per callback host
         self._adding: Counter[str] = Counter()  # those of them that would add a subscription
 
@@ -178,7 +181,7 @@ class Hub:
         return self.store.queue(list(topics), self.url if self.external else None)
 
     def deliver_due(self, feed_of: Callable[[str], Feed | None]) -> None:
-        """Start every delivery that is due, on its callback host's lane (a slow subscriber delays nobody else)."""
+        """Start every delivery that is due, on its callback host's lane (each host in turn, one at a time)."""
         for delivery_id, callback, topic, attempts in self.store.take_due():
             job = partial(self._deliver_one, delivery_id, callback, topic, attempts, feed_of)
             self._lanes.submit(host_of(callback), job)
