@@ -15,10 +15,12 @@ import threading
 import time
 from collections.abc import Callable
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from apscheduler.events import EVENT_JOB_EXECUTED
 from lxml import etree
 
 from support.factories import NOW
@@ -36,6 +38,8 @@ from syndicator.service.hub import Hub
 from syndicator.service.hub import HubBusyError
 from syndicator.service.hub import HubRequestError
 from syndicator.service.hub import Limits
+from syndicator.service.hubstore import HubStore
+from syndicator.service.schedule import DELIVERY_JOB
 from syndicator.service.schedule import Reloads
 
 TOPIC = "https://example.org/feeds/all.atom"
@@ -221,6 +225,45 @@ def test_leases_are_capped_and_subscriptions_survive_a_restart(site: Settings, s
         assert again.counts()["subscriptions"] == 1
     finally:
         again.close()
+
+
+def test_a_delivery_pending_at_a_restart_goes_out_with_the_feed_of_the_first_load(
+    site: Settings, subscriber: Subscriber
+) -> None:
+    """A delivery the last run left pending is neither sent nor dropped while the first load runs (the feeds
+    served then are the files the last run left, which a delivery cannot carry); it goes out once the load is done,
+    with the feed as loaded."""
+    Builder(site).reload(NOW)  # the last run: its feeds in output_dir
+    last = HubStore(site.state_dir)
+    last.subscribe(subscriber.url, TOPIC, "", 3600)
+    assert last.queue([TOPIC], None) == 1  # pending when it stopped (the subscriber was down)
+    last.close()
+    builder = Builder(site)
+    builder.serve_stored(NOW)  # what serve answers with from the first moment
+    loading, loaded = threading.Event(), threading.Event()
+
+    def clock() -> datetime:  # the first load reads the clock as it begins: it waits here until told to go on
+        loading.set()
+        loaded.wait(30)
+        return NOW
+
+    hub = Hub(site)
+    reloads = Reloads(builder, clock, hub)
+    looked: list[str] = []
+    reloads.scheduler.add_listener(lambda event: looked.append(event.job_id), EVENT_JOB_EXECUTED)
+    reloads.start(first_load=True)
+    try:
+        assert loading.wait(20)
+        assert subscriber.wait_for(lambda: looked.count(DELIVERY_JOB) >= 2)  # it looked twice during the load
+        assert builder.snapshot is not None and builder.snapshot.starting
+        assert hub.counts()["pending_deliveries"] == 1 and subscriber.posts() == []
+        loaded.set()
+        assert subscriber.wait_for(lambda: bool(subscriber.posts()))
+        assert subscriber.posts()[0].body == builder.snapshot.files["/feeds/all.atom"].body
+    finally:
+        loaded.set()
+        reloads.stop()
+        hub.close()
 
 
 def test_feeds_advertise_the_hub(site: Settings) -> None:

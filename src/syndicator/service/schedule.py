@@ -119,8 +119,8 @@ class Reloads:
         gc.freeze()  # tens of ms of every full collection at 10,000 posts
 
     def deliver(self) -> None:
-        """Start the WebSub deliveries that are due (each runs on the hub's own worker threads)."""
-        if self.hub is not None:
+        """Start the WebSub deliveries that are due (each runs on the hub's own worker threads), once loaded."""
+        if self.hub is not None and _loaded(self.builder):
             self.hub.deliver_due(functools.partial(_feed_of, self.builder))
 
     def at_next_post(self, when: datetime) -> None:
@@ -212,6 +212,13 @@ def _settle(builder: Builder) -> None:
         builder.state.settle()
     except StateWriteError as exc:
         logger.warning("state not settled reason=%s", exc)
+
+
+def _loaded(builder: Builder) -> bool:
+    """Whether a load is done. Before it, the feeds served are the files the last run left (no bytes in memory): a
+    delivery started then would find no feed and be dropped, so those the last run left pending wait for it."""
+    snapshot = builder.snapshot
+    return snapshot is not None and not snapshot.starting
 
 
 def _feed_of(builder: Builder, topic: str) -> tuple[bytes, str] | None:
