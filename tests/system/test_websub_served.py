@@ -129,3 +129,47 @@ def test_websub_subscribers_never_hear_of_a_deleted_partner_post(
     assert [b"A, edited" in d.body for d in subscriber.posts()] == [True]
     assert all(b"deleted-entry" not in d.body and b"brief" not in d.body for d in subscriber.posts())
     assert server.get("/posts/brief/").status_code == 404
+
+
+def test_a_change_built_while_serve_was_stopped_reaches_the_subscribers(
+    start_server: Callable[..., Any], tmp_path: Path, subscriber: Subscriber, run_cli: Callable[..., Any]
+) -> None:
+    """serve stopped, a post edited, `syndicator build` run: the feeds changed with nobody told, and the next serve
+    found nothing new to push (a walk of an upgrade: check, build, serve). The build queues the changed feeds for
+    the hub's subscribers; the next serve sends them once it has loaded."""
+    posts = tmp_path / "posts"
+    posts.mkdir()
+    post = posts / "a.md"
+    post.write_text("---\ntitle: Original\ndate: 2025-01-01\ncategories: [News]\n---\nBody.\n")
+    env = {"SYNDICATOR_WEBSUB_ALLOW_PRIVATE": "true"}
+    server = start_server(tmp_path, **env)
+    topic = server.url + "/feeds/category/news.atom"
+    subscribe = {"hub.mode": "subscribe", "hub.topic": topic, "hub.callback": subscriber.url}
+    assert requests.post(server.url + "/websub", data=subscribe, timeout=10).status_code == 202
+    server.wait_until(lambda: server.get("/healthz").json()["websub"]["subscriptions"] == 1, what="verification")
+    server.stop()
+    post.write_text("---\ntitle: Edited while stopped\ndate: 2025-01-01\ncategories: [News]\n---\nBody.\n")
+    built = run_cli("build", env={**env, "SYNDICATOR_SITE_URL": server.url})  # the config file serve reads too
+    assert built.returncode == 0 and "websub deliveries queued for serve=1" in built.stderr, built.stderr
+    assert not [p for p in subscriber.posts() if b"Edited while stopped" in p.body]
+    again = start_server(tmp_path, port=server.port, **env)
+    assert subscriber.wait_for(lambda: any(b"Edited while stopped" in p.body for p in subscriber.posts()), timeout=20)
+    delivery = next(p for p in subscriber.posts() if b"Edited while stopped" in p.body)
+    assert delivery.body == again.get("/feeds/category/news.atom").content
+
+
+def test_a_build_with_no_serve_pings_the_external_hub(
+    tmp_path: Path, subscriber: Subscriber, run_cli: Callable[..., Any]
+) -> None:
+    """With websub_hub set and no builder running (feeds served by nginx alone), `build` pinged nobody: the hub
+    never heard of a change. It pings the hub for each feed that changed before it exits; nothing when none did."""
+    posts = tmp_path / "posts"
+    posts.mkdir()
+    (posts / "a.md").write_text("---\ntitle: A\ndate: 2025-01-01\ncategories: [News]\n---\nBody.\n")
+    env = {"SYNDICATOR_WEBSUB_HUB": subscriber.url, "SYNDICATOR_WEBSUB_ALLOW_PRIVATE": "true"}
+    assert run_cli("build", env=env).returncode == 0
+    pinged = {p.body.decode() for p in subscriber.posts()}
+    assert "hub.mode=publish&hub.url=http%3A%2F%2F127.0.0.1%3A8000%2Ffeeds%2Fcategory%2Fnews.atom" in pinged
+    before = len(subscriber.posts())
+    assert run_cli("build", env=env).returncode == 0
+    assert len(subscriber.posts()) == before

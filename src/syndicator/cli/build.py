@@ -221,7 +221,29 @@ def _build_once(
         purger = Purger(settings)
         purger.purge(written_keys(report))
         purger.drain()  # a warning for each key the CDN did not take
+    _tell_websub(settings, report)
     return builder, report
+
+
+def _tell_websub(settings: Settings, report: BuildReport) -> None:
+    """A build no running builder took: the feeds whose bytes changed queued for the built-in hub's subscribers
+    (``serve`` sends them once its first load is done: the hub answers through it), or the external hub pinged now.
+    Without it, a change built while ``serve`` was stopped reached no subscriber: the next serve found nothing new."""
+    from syndicator.core.urls import file_url
+    from syndicator.service.hub import Hub
+    from syndicator.service.hubstore import HUB_FILE
+
+    topics = [file_url(settings, path) for path in report.written if path in report.topics]
+    if not topics or not (settings.websub_hub or (settings.state_dir / HUB_FILE).exists()):
+        return
+    hub = Hub(settings)
+    try:
+        queued = hub.publish(topics)
+        hub.ping_here()
+    finally:
+        hub.close()
+    if queued and not settings.websub_hub:
+        logger.info("websub deliveries queued for serve=%d", queued)
 
 
 def _print_build(

@@ -186,6 +186,13 @@ class Hub:
             job = partial(self._deliver_one, delivery_id, callback, topic, attempts, feed_of)
             self._lanes.submit(host_of(callback), job)
 
+    def ping_here(self) -> None:
+        """Send the due pings to the external hub in this thread: a build no running builder took, before it exits
+        (one that fails is retried by the next builder that runs). Nothing to a subscriber of the built-in hub."""
+        if self.external:
+            for delivery_id, callback, topic, attempts in self.store.take_due():
+                self._deliver_one(delivery_id, callback, topic, attempts, _no_feed)
+
     def _deliver_one(
         self, delivery_id: int, callback: str, topic: str, attempts: int, feed_of: Callable[[str], Feed | None]
     ) -> None:
@@ -278,6 +285,10 @@ def admit(
     if store.live_count() + adding.total() >= limits.total:
         raise HubBusyError(f"the hub holds its maximum of {limits.total} subscriptions")
     return True
+
+
+def _no_feed(_topic: str) -> Feed | None:
+    return None  # a ping to an external hub names its topic only
 
 
 def delivery(hub_url: str, external: bool, topic: str, feed: Feed | None, secret: str) -> tuple[bytes, dict[str, str]]:
