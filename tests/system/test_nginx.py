@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import configparser
 import gzip
+import re
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -91,6 +92,16 @@ def test_the_systemd_unit_runs_the_service_safely() -> None:
     assert unit["Install"]["WantedBy"] == "multi-user.target"
     result = subprocess.run([program("systemd-analyze", "systemd"), "verify", str(UNIT)], capture_output=True)
     assert b"Unknown key" not in result.stderr and b"Invalid" not in result.stderr
+
+
+def test_the_systemd_unit_keeps_the_service_to_what_it_needs() -> None:
+    """systemd's own rating of the unit's sandbox (``systemd-analyze security``, 0 safest, 10 most exposed): the
+    unit rated 8.5, "EXPOSED" (any capability, every socket family and device, the kernel's settings writable)."""
+    analyze = program("systemd-analyze", "systemd")
+    rated = subprocess.run([analyze, "security", "--offline=yes", str(UNIT)], capture_output=True, text=True)
+    found = re.search(r"Overall exposure level for syndicator\.service: (\d+\.\d)", rated.stdout)
+    assert found is not None, rated.stdout + rated.stderr
+    assert float(found.group(1)) <= 4.0, rated.stdout
 
 
 def test_nginx_logs_the_feeds_it_answers_for_syndicator_stats(nginx: tuple[str, Path], tmp_path: Path) -> None:
