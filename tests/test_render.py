@@ -101,6 +101,22 @@ def test_full_content_off_leaves_out_content(make_settings: Callable[..., Settin
     assert b"content:encoded" not in files["all.rss"]
 
 
+def test_full_content_off_gives_the_json_feed_the_summary_too(make_settings: Callable[..., Settings]) -> None:
+    """full_content = false (summaries only): the JSON Feed item's content_html was the full post all the same,
+    what the README keeps for partners. It is the summary, as Atom and RSS give it; a summary left empty (a marker
+    on the body's first line) gives the link to the post (an item needs a content)."""
+    whole = "<p>Summary.</p>\n<p>The rest, for those who follow the link.</p>"
+    teaser = make_post("teaser", content_html=whole)
+    folded = make_post("folded", date=datetime(2025, 6, 2, tzinfo=UTC), summary_html="", content_html=whole)
+    files = render_feeds(make_catalog(teaser, folded), make_settings(full_content=False))
+    items = {item["url"].rsplit("/", 2)[1]: item for item in json.loads(files["all.json"])["items"]}
+    assert items["teaser"]["content_html"] == "<p>Summary.</p>"
+    assert "The rest" not in files["all.json"].decode() and "The rest" not in files["all.atom"].decode()
+    assert items["folded"]["content_html"].startswith('<p><a href="https://example.org/posts/folded/">')
+    full = json.loads(render_feeds(make_catalog(teaser), make_settings())["all.json"])["items"][0]
+    assert full["content_html"] == whole
+
+
 def test_rss_fields(settings: Settings) -> None:
     """RSS 2.0: channel fields, guid permalink rule, categories, excerpt and full content."""
     plain = make_post("plain", date=day(1), categories=("One",))

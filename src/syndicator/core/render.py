@@ -40,6 +40,7 @@ from syndicator.core.partnerview import as_partners_see
 from syndicator.core.plan import FeedSpec
 from syndicator.core.plan import feed_specs
 from syndicator.core.summary import summary_text
+from syndicator.core.summary import timeline_html
 from syndicator.core.urls import OPML
 from syndicator.core.urls import feed_url
 from syndicator.core.urls import post_url
@@ -239,13 +240,16 @@ def json_item(post: Post, labels: tuple[str, ...], settings: Settings) -> bytes:
     author = {"name": post.author.name}
     if post.author.uri:
         author["url"] = post.author.uri
+    summary, content = _html(post, settings)
     # "author" is JSON Feed 1.0's (deprecated in 1.1, kept so 1.0 readers such as atoma find one).
     item = {
         "id": post.id,
         "url": post_url(settings, post),
         "title": post.title,
         "summary": summary_text(post.summary_html),
-        "content_html": post.content_html,
+        # the full post with full_content, else the summary, as Atom and RSS (an item needs one: with the summary
+        # left empty by a marker on the body's first line, the link to the post)
+        "content_html": content or summary or timeline_html("", post_url(settings, post), post.title),
         "date_published": whole_second(post.date).isoformat(),
         "date_modified": whole_second(post.updated).isoformat(),
         "tags": list(labels) + [t.name for t in post.tags],
