@@ -72,7 +72,7 @@ SETTINGS: tuple[Setting, ...] = (
         " may be in it, nor it in them (refused in one line).",
     ),
     Setting("feed_size", int, 20, "Number of newest posts in each feed."),
-    Setting("full_content", bool, True, "Put the full post in Atom `content` and RSS `content:encoded`."),
+    Setting("full_content", bool, True, "Full posts in Atom `content`, RSS `content:encoded`, JSON `content_html`."),
     Setting("reload_interval", int, 60, "Seconds between reloads of `posts_dir`; also the feeds' `max-age`."),
     Setting("timezone", str, "UTC", "Time zone of dates written without an offset."),
     Setting("summary_words", int, 55, "Word limit of the summary of a post without an excerpt marker."),
