@@ -112,7 +112,7 @@ class Following:
             self._hour_full(now)
             return Asked(BUSY, name, pace, retry=asking.retry)
         if asking.key is None:
-            logger.info("confirmation not sent reason=three today feed=%s", followed)
+            logger.info("confirmation not sent reason=three today to its mailbox feed=%s", followed)
         self.mailer.wake()
         return Asked(ACCEPTED, name, pace)
 

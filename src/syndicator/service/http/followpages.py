@@ -84,8 +84,8 @@ def subscribe() -> Response:
         title, line = _REFUSED.get(asked.outcome, _BAD_PACE)
         return _page(400, title, [line])
     lines = [
-        "A mail with a confirmation link is on its way to the address you gave, unless it was sent three already"
-        " today.",
+        "A mail with a confirmation link is on its way to the address you gave, unless its mailbox was sent three"
+        " already today.",
         f"Follow that link within 48 hours to receive {_what(asked.pace)} of {asked.feed_name}."
         " Nothing else is sent to the address until then.",
     ]
