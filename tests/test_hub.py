@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from apscheduler.events import EVENT_JOB_EXECUTED
@@ -300,6 +301,27 @@ def test_an_external_hub_is_advertised_and_pinged(
         assert "hub.mode=publish&hub.url=https%3A%2F%2Fexample.org%2Ffeeds%2Fall.atom" in pinged
         with pytest.raises(HubRequestError, match="external hub"):
             hub.request({"hub.mode": "subscribe"}, [])
+    finally:
+        hub.close()
+
+
+def test_a_build_pings_the_external_hub_within_its_budget(
+    make_settings: Callable[..., Settings], subscriber: Subscriber
+) -> None:
+    """A build with no builder running pings the external hub itself before it exits, within a budget (a first
+    build changes every feed, and a hub may hang): the pings past it stay due for the next builder, none is lost."""
+    settings = make_settings(websub_hub=subscriber.url)
+    hub = Hub(settings)
+    try:
+        topics = [f"https://example.org/feeds/{name}.atom" for name in ("all", "category/a", "category/b")]
+        assert hub.publish(topics) == 3
+        hub.ping_here(budget=0.0)
+        assert subscriber.posts() == [] and len(hub.store.take_due()) == 3
+        hub.close()
+        hub = Hub(settings)  # the next builder: what the last left running is due again
+        hub.ping_here()
+        pinged = sorted(p.body.decode() for p in subscriber.posts())
+        assert pinged == sorted(urlencode({"hub.mode": "publish", "hub.url": topic}) for topic in topics)
     finally:
         hub.close()
 

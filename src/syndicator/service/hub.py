@@ -17,6 +17,7 @@ import hmac
 import logging
 import secrets
 import socket
+import time
 import urllib.parse
 from collections import Counter
 from collections.abc import Callable
@@ -186,12 +187,18 @@ class Hub:
             job = partial(self._deliver_one, delivery_id, callback, topic, attempts, feed_of)
             self._lanes.submit(host_of(callback), job)
 
-    def ping_here(self) -> None:
-        """Send the due pings to the external hub in this thread: a build no running builder took, before it exits
-        (one that fails is retried by the next builder that runs). Nothing to a subscriber of the built-in hub."""
-        if self.external:
-            for delivery_id, callback, topic, attempts in self.store.take_due():
+    def ping_here(self, budget: float = DEADLINE) -> None:
+        """Send the due pings to the external hub in this thread: a build no running builder took, before it exits.
+        Within ``budget`` seconds in all (a first build changes every feed; a hub may hang): the pings left, and one
+        that fails, wait for the next builder that runs. Nothing to a subscriber of the built-in hub."""
+        if not self.external:
+            return
+        ends = time.monotonic() + budget
+        for delivery_id, callback, topic, attempts in self.store.take_due():
+            if time.monotonic() < ends:
                 self._deliver_one(delivery_id, callback, topic, attempts, _no_feed)
+            else:
+                self.store.retry(delivery_id, attempts, 0.0)  # due again, for the next builder
 
     def _deliver_one(
         self, delivery_id: int, callback: str, topic: str, attempts: int, feed_of: Callable[[str], Feed | None]
