@@ -26,6 +26,7 @@ from lxml import etree
 
 from support.factories import NOW
 from support.feedcheck import ATOM
+from support.feedcheck import wait_for
 from support.programs import program
 from support.stalling import StallingHost
 from support.subscriber import Subscriber
@@ -702,3 +703,30 @@ def test_an_https_callback_is_reached_at_the_checked_address_under_its_own_name(
     finally:
         hub.close()
         listener.close()
+
+
+def test_a_stop_starts_no_more_deliveries_and_keeps_them_queued(
+    site: Settings, stalling: Callable[..., StallingHost]
+) -> None:
+    """serve asked to stop (SIGTERM) with deliveries queued to stalling subscribers kept delivering until the queue
+    was empty (144 s with 64 stalling hosts, past the unit's TimeoutStopSec): the hub starts no more once stopped,
+    and what was not tried stays queued for the next start."""
+    builder = Builder(site)
+    builder.reload(NOW)
+    hub = Hub(site, deadline=2)
+    hosts = stalling_hosts(stalling, hub, 20, 3)
+    try:
+        hub.publish([CATEGORY_TOPIC])
+        Reloads(builder, lambda: NOW, hub).deliver()
+        assert wait_for(lambda: sum(host.accepted for host in hosts) == 16)  # every worker held by one
+        hub.stop()
+        assert wait_for(lambda: sum(len(host.closed_by_peer) for host in hosts) == 16, timeout=30)  # their deadline
+        time.sleep(1.0)  # room for a hub not stopped to start the next ones
+        assert sum(host.accepted for host in hosts) == 16
+    finally:
+        hub.close()
+    again = HubStore(site.state_dir)  # the next start: the deliveries never tried are due
+    try:
+        assert len(again.take_due()) == 20 * 3 - 16
+    finally:
+        again.close()

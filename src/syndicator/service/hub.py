@@ -101,6 +101,11 @@ class Hub:
         self._pending: Counter[str] = Counter()  # verifications queued or running, per callback host
         self._adding: Counter[str] = Counter()  # those of them that would add a subscription
 
+    def stop(self) -> None:
+        """Start no more deliveries (the process ends): those running end within their deadline, the others stay
+        queued for the next start (a stop drained the whole queue first: minutes with stalling subscribers)."""
+        self._lanes.shutdown()
+
     def close(self) -> None:
         self._lanes.shutdown()
         self.store.close()

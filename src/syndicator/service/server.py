@@ -145,6 +145,7 @@ def _load_app(
     end_with(master)  # granian forks its workers from its main thread, which lives as long as it
     builder.serve_stored(clock())  # a lost ledger is the first load's error: /healthz and the log say it
     hub = Hub(settings)
+    _at_exit(hub.stop)
     federation = Federation(settings) if settings.fediverse else None
     if federation is not None:
         builder.listeners.append(federation.after_reload)
