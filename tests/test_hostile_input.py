@@ -265,11 +265,13 @@ def test_output_dir_dot_keeps_the_state(
     assert not (tmp_path / "category" / "gone.atom").exists()
 
 
+@pytest.mark.parametrize("site_url", ["https://example.org", "https://example.org/blog"])
 def test_published_ids_survive_the_loss_of_state_dir(
-    make_settings: Callable[..., Settings], write_post: Callable[..., Path], tmp_path: Path
+    make_settings: Callable[..., Settings], write_post: Callable[..., Path], tmp_path: Path, site_url: str
 ) -> None:
-    """Without its ledger, a build takes the ids back from the feeds it published (archives included)."""
-    settings = make_settings(feed_size=2, archive_page_size=2)
+    """Without its ledger, a build takes the ids back from the feeds it published (archives included), a site under
+    a path too (its post pages at /blog/posts/…: none was recognised, and every post was published anew)."""
+    settings = make_settings(feed_size=2, archive_page_size=2, site_url=site_url)
     for n in range(5):
         write_post(f"p{n}.md", title=f"P{n}", date=f"2025-06-0{n + 1}T10:00:00Z")
     Builder(settings).reload(NOW)

@@ -77,12 +77,13 @@ class Recovered:
         return bool(self.entries or self.stones)
 
 
-def recover_ids(documents: Iterable[bytes]) -> dict[str, Found]:
-    """Post slug -> the entry published there, from Atom documents this service wrote; ValueError for another."""
+def recover_ids(documents: Iterable[bytes], base_path: str = "") -> dict[str, Found]:
+    """Post slug -> the entry published there, from Atom documents this service wrote (``base_path``: site_url's
+    path, before ``/posts/``); ValueError for another."""
     found: dict[str, Found] = {}
     for document in documents:
         for entry in _entries(_root(document)):
-            item = _found(entry)
+            item = _found(entry, base_path)
             if item is None:
                 continue
             known = found.setdefault(item.slug, item)
@@ -168,11 +169,13 @@ def _entries(root: ET.Element) -> Iterator[ET.Element]:
     return root.iter(f"{_ATOM}entry")
 
 
-def _found(entry: ET.Element) -> Found | None:
-    """The entry of a post page (its alternate link is a post page's, ``urls.post_slug``), or None."""
+def _found(entry: ET.Element, base_path: str) -> Found | None:
+    """The entry of a post page (its alternate link is a post page's, ``urls.post_slug``, under ``base_path``), or
+    None."""
     entry_id = (entry.findtext(f"{_ATOM}id") or "").strip()
     for link in entry.iter(f"{_ATOM}link"):
-        slug = post_slug(split_url(link.get("href", "")).path)
+        path = split_url(link.get("href", "")).path
+        slug = post_slug(path.removeprefix(base_path)) if path.startswith(f"{base_path}/") else None
         if link.get("rel", "alternate") == "alternate" and slug is not None and entry_id:
             days = {match.group(1)} if (match := _ID_DAY.match(entry_id)) else set()
             with contextlib.suppress(ValueError):  # no date: the id's day alone

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 from syndicator import __version__
 from syndicator.config import Settings
@@ -137,9 +138,9 @@ def read_ledger(
         with path.open("rb") as file:
             data, base = file.read(), file_state(os.fstat(file.fileno()))
         version, ledger = read(data)
-        recovered = recover_published(settings.output_dir) if adopting else Recovered()
+        recovered = recover_published(settings) if adopting else Recovered()
         if version < MARKS_PARTNERS:
-            ledger = partners_marked(ledger, _public_ids(settings.output_dir))
+            ledger = partners_marked(ledger, _public_ids(settings))
         lines = written_lines(data, ledger)
         _journaled(settings, base, ledger, lines)
         return ledger, None, recovered, lines
@@ -147,7 +148,7 @@ def read_ledger(
         reason = "missing"
     except (OSError, *DAMAGED) as exc:
         reason = f"unreadable ({_why(exc)})"
-    recovered = recover_published(settings.output_dir)
+    recovered = recover_published(settings)
     if reason == "missing" and not recovered:
         return {}, None, Recovered(), {}
     found = len(recovered.entries)
@@ -156,16 +157,17 @@ def read_ledger(
     return {}, LoadProblem(str(path), 1, message, fatal=False), recovered, {}
 
 
-def recover_published(output_dir: Path) -> Recovered:
+def recover_published(settings: Settings) -> Recovered:
     """What output_dir shows was published: each post's entry (from the site-wide Atom feed and its archive
     pages) and the tombstones of every Atom feed; nothing when there is no site-wide feed."""
+    output_dir = settings.output_dir
     feed = output_dir / "all.atom"
     if not feed.is_file():
         return Recovered()
     files = [feed, *sorted((output_dir / "archive").glob("*.atom"))]
     feeds = [feed, *(f for kind in TAXONOMIES for f in sorted((output_dir / kind).glob("*.atom")))]
     try:
-        entries = recover_ids(file.read_bytes() for file in files)
+        entries = recover_ids((file.read_bytes() for file in files), urlsplit(settings.base_url).path)
         stones = recover_stones((f.relative_to(output_dir).with_suffix("").as_posix(), f.read_bytes()) for f in feeds)
     except (OSError, ValueError) as exc:
         raise LedgerError(
@@ -175,12 +177,12 @@ def recover_published(output_dir: Path) -> Recovered:
     return Recovered(entries, stones)
 
 
-def _public_ids(output_dir: Path) -> frozenset[str]:
+def _public_ids(settings: Settings) -> frozenset[str]:
     """The ids of the entries the public feeds in output_dir carry (none when they cannot be read)."""
     try:
-        return frozenset(found.id for found in recover_published(output_dir).entries.values())
+        return frozenset(found.id for found in recover_published(settings).entries.values())
     except LedgerError as exc:
-        logger.warning("public feeds unreadable output_dir=%s error=%s", output_dir, exc)
+        logger.warning("public feeds unreadable output_dir=%s error=%s", settings.output_dir, exc)
         return frozenset()
 
 
