@@ -197,3 +197,18 @@ def test_a_png_decoded_whole_is_bounded_and_made_smaller_before_it_is_converted(
         corners = [made.convert("RGBA").getpixel(at) for at in ((10, 10), (1190, 120))]
     for corner, colour in zip(corners, [(200, 10, 10, 128), (10, 20, 30, 255)], strict=True):
         assert max(abs(a - b) for a, b in zip(corner, colour, strict=True)) <= 2, corners  # premultiplied rounding
+
+
+def test_a_sixteen_bit_grey_png_gets_the_thumbnail_the_feeds_name(
+    make_settings: Callable[..., Settings], write_post: Callable[..., Path], posts_dir: Path
+) -> None:
+    """A 16-bit greyscale PNG (a scanner's, a microscope's) over the limits: Pillow does not reduce its mode, so no
+    copy was made while the feeds named one (a 404 in every reader). It is converted whole instead."""
+    Image.new("I;16", (9_000, 600), 40_000).save(posts_dir / "scan.png")
+    write_post("scan.md", title="Scan", image="scan.png")
+    settings = make_settings()
+    Builder(settings).reload(NOW)
+    thumbnail = media_of((settings.output_dir / "all.atom").read_bytes(), "Scan")[1]
+    assert thumbnail is not None
+    with Image.open(settings.output_dir / "media" / thumbnail["url"].split("/feeds/media/", 1)[1]) as made:
+        assert made.size == (1200, 80)

@@ -55,4 +55,7 @@ def _reduced(image: Image.Image, width: int, height: int) -> Image.Image:
         return image
     if image.mode in ("1", "P"):  # no box average of a palette's indexes: every factor-th pixel
         return image.resize((image.width // factor, image.height // factor), Image.Resampling.NEAREST)
-    return image.reduce(factor)
+    try:
+        return image.reduce(factor)
+    except ValueError:  # a mode Pillow reduces not (16-bit grey): converted whole, within MAX_DECODED_PIXELS
+        return image
