@@ -375,3 +375,14 @@ def test_an_asset_whose_name_holds_a_control_character_is_not_published(
     assert all(m.startswith("refers to a missing file: '") and m.isprintable() for m in messages), messages
     assert len(messages) == 2
     assert not [p for p in settings.output_dir.rglob("*") if not p.name.isprintable()]
+
+
+def test_a_post_file_named_with_a_control_character_is_shown_escaped(
+    settings: Settings, write_post: Callable[..., Path]
+) -> None:
+    """A post file named ``evil<CR><ESC>[2Kname.md``: its problems' lines printed the name raw, and the carriage
+    return rewrote the terminal's line (hiding the path). The name is shown escaped."""
+    write_post("2026-12-02-evil\r\x1b[2Kname.md", title="Evil", updated="2020-01-01")
+    report = Builder(settings).reload(NOW)
+    lines = [str(problem) for problem in report.problems]  # type: ignore[union-attr]
+    assert lines and all(line.isprintable() and "evil\\r\\x1b[2Kname.md" in line for line in lines), lines

@@ -27,4 +27,5 @@ class LoadProblem:
 
     def __str__(self) -> str:
         kind = "" if self.fatal else "warning: "
-        return f"{self.path}:{self.line}: {kind}{self.message}"
+        path = self.path if self.path.isprintable() else repr(self.path)  # a CR in a file name rewrote the line
+        return f"{path}:{self.line}: {kind}{self.message}"
