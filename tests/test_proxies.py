@@ -17,6 +17,7 @@ from support.server import Server
 from syndicator.config import Settings
 from syndicator.service.build import Builder
 from syndicator.service.http.app import create_app
+from syndicator.service.http.origin import Origins
 from syndicator.service.http.proxies import Proxies
 from syndicator.service.partners import new_token
 from syndicator.service.partners import token_hash
@@ -196,4 +197,19 @@ def test_a_flood_of_made_up_hosts_from_many_clients_leaves_the_readers_origin_li
     others = ["blog.example.org", "made-up5.example", "made-up0.example", "made-up1.example", "made-up2.example"]
     assert listed == [
         f"feeds link to https://blog.example.net but readers reach https://{o} (set site_url)" for o in others
+    ]
+
+
+@pytest.mark.parametrize("reached", ["xn--bcher-kva.example", "bücher.example.", "XN--BCHER-KVA.EXAMPLE:80"])
+def test_an_internationalized_site_url_reached_by_its_punycode_is_no_problem(reached: str) -> None:
+    """site_url `http://bücher.example`: nginx passes the Host as readers send it, in Punycode, and the check
+    reported "readers reach http://xn--bcher-kva.example", its own address (a final dot likewise)."""
+    origins = Origins("http://bücher.example")
+    for client in ("203.0.113.1", "203.0.113.2", "203.0.113.3"):
+        origins.saw({"wsgi.url_scheme": "http", "HTTP_HOST": reached, "REMOTE_ADDR": client})
+    assert origins.problems == []
+    for client in ("203.0.113.1", "203.0.113.2", "203.0.113.3"):
+        origins.saw({"wsgi.url_scheme": "http", "HTTP_HOST": "andere.example", "REMOTE_ADDR": client})
+    assert origins.problems == [
+        "feeds link to http://bücher.example but readers reach http://andere.example (set site_url)"
     ]

@@ -47,10 +47,21 @@ def origin(scheme: str, netloc: str) -> str | None:
         host, port = split.hostname or "", split.port
     except ValueError:
         return None
+    host = _ascii(host.removesuffix("."))  # a name as DNS compares it: one final dot or none, IDNs as Punycode
     if scheme not in DEFAULT_PORTS or not valid_host(host) or port == 0:
         return None
     shown = f"[{host}]" if ":" in host else host
     return f"{scheme}://{shown}" if port in (None, DEFAULT_PORTS[scheme]) else f"{scheme}://{shown}:{port}"
+
+
+def _ascii(host: str) -> str:
+    """A host name in ASCII: an internationalized one as the Punycode a proxy passes on (``xn--bcher-kva``)."""
+    if host.isascii():
+        return host
+    try:
+        return host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return host
 
 
 class Origins:
