@@ -38,6 +38,7 @@ from syndicator.service.callbacks import MAX_URL_BYTES
 from syndicator.service.callbacks import Reply
 from syndicator.service.callbacks import parse_callback
 from syndicator.service.callbacks import send
+from syndicator.service.hubstore import Due
 from syndicator.service.hubstore import HubStore
 from syndicator.service.hubstore import host_of
 from syndicator.service.lanes import Lanes
@@ -107,7 +108,7 @@ class Hub:
         self._lanes.shutdown()
 
     def close(self) -> None:
-        self._lanes.shutdown()
+        self.stop()
         self.store.close()
 
     # -- requests ---------------------------------------------------------------------------
@@ -216,26 +217,7 @@ class Hub:
                 self.store.finish(delivery_id)
                 return
         reply = self._send(callback, "POST", *delivery(self.url, self.external, topic, feed, secret or ""))
-        status = reply.status
-        if 200 <= status < 300:
-            logger.info("websub delivered callback=%s topic=%s attempt=%d", callback, topic, attempts + 1)
-            self.store.finish(delivery_id)
-        elif status == 410 and not self.external:
-            logger.info("websub subscription gone callback=%s topic=%s", callback, topic)
-            self.store.unsubscribe(callback, topic)
-        elif attempts + 1 >= MAX_ATTEMPTS:
-            logger.warning("websub delivery abandoned callback=%s topic=%s attempts=%d", callback, topic, attempts + 1)
-            self.store.finish(delivery_id)
-        else:
-            delay = self.retry_base * 2**attempts
-            logger.info(
-                "websub delivery failed callback=%s status=%s reason=%s retry_in=%.0fs",
-                callback,
-                status,
-                reply.error,
-                delay,
-            )
-            self.store.retry(delivery_id, attempts + 1, delay)
+        _settle(self.store, reply, (delivery_id, callback, topic, attempts), self.retry_base, self.external)
 
     def _send(self, url: str, method: str, body: bytes | None = None, headers: dict[str, str] | None = None) -> Reply:
         """One request to a callback (or the external hub, which the operator chose: private is fine there)."""
@@ -244,6 +226,31 @@ class Hub:
 
     def counts(self) -> dict[str, int]:
         return self.store.counts()
+
+
+def _settle(store: HubStore, reply: Reply, due: Due, retry_base: float, external: bool) -> None:
+    """A delivery's outcome, kept: done, the subscription gone (410), abandoned, or tried again later."""
+    delivery_id, callback, topic, attempts = due
+    status = reply.status
+    if 200 <= status < 300:
+        logger.info("websub delivered callback=%s topic=%s attempt=%d", callback, topic, attempts + 1)
+        store.finish(delivery_id)
+    elif status == 410 and not external:
+        logger.info("websub subscription gone callback=%s topic=%s", callback, topic)
+        store.unsubscribe(callback, topic)
+    elif attempts + 1 >= MAX_ATTEMPTS:
+        logger.warning("websub delivery abandoned callback=%s topic=%s attempts=%d", callback, topic, attempts + 1)
+        store.finish(delivery_id)
+    else:
+        delay = retry_base * 2**attempts
+        logger.info(
+            "websub delivery failed callback=%s status=%s reason=%s retry_in=%.0fs",
+            callback,
+            status,
+            reply.error,
+            delay,
+        )
+        store.retry(delivery_id, attempts + 1, delay)
 
 
 def checked_callback(callback: str, max_bytes: int, allow_private: bool) -> Target:
