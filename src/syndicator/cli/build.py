@@ -229,11 +229,10 @@ def _tell_websub(settings: Settings, report: BuildReport) -> None:
     """A build no running builder took: the feeds whose bytes changed queued for the built-in hub's subscribers
     (``serve`` sends them once its first load is done: the hub answers through it), or the external hub pinged now.
     Without it, a change built while ``serve`` was stopped reached no subscriber: the next serve found nothing new."""
-    from syndicator.core.urls import file_url
     from syndicator.service.hub import Hub
     from syndicator.service.hubstore import HUB_FILE
 
-    topics = [file_url(settings, path) for path in report.written if path in report.topics]
+    topics = report.changed_topics(settings)
     if not topics or not (settings.websub_hub or (settings.state_dir / HUB_FILE).exists()):
         return
     hub = Hub(settings)

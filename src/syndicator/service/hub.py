@@ -189,9 +189,8 @@ class Hub:
 
     def deliver_due(self, feed_of: Callable[[str], Feed | None]) -> None:
         """Start every delivery that is due, on its callback host's lane (each host in turn, one at a time)."""
-        for delivery_id, callback, topic, attempts in self.store.take_due():
-            job = partial(self._deliver_one, delivery_id, callback, topic, attempts, feed_of)
-            self._lanes.submit(host_of(callback), job)
+        for due in self.store.take_due():
+            self._lanes.submit(host_of(due[1]), partial(self._deliver_one, due, feed_of))
 
     def ping_here(self, budget: float = DEADLINE) -> None:
         """Send the due pings to the external hub in this thread: a build no running builder took, before it exits.
@@ -200,15 +199,14 @@ class Hub:
         if not self.external:
             return
         ends = time.monotonic() + budget
-        for delivery_id, callback, topic, attempts in self.store.take_due():
+        for due in self.store.take_due():
             if time.monotonic() < ends:
-                self._deliver_one(delivery_id, callback, topic, attempts, _no_feed)
+                self._deliver_one(due, _no_feed)
             else:
-                self.store.retry(delivery_id, attempts, 0.0)  # due again, for the next builder
+                self.store.retry(due[0], due[3], 0.0)  # due again, for the next builder
 
-    def _deliver_one(
-        self, delivery_id: int, callback: str, topic: str, attempts: int, feed_of: Callable[[str], Feed | None]
-    ) -> None:
+    def _deliver_one(self, due: Due, feed_of: Callable[[str], Feed | None]) -> None:
+        delivery_id, callback, topic, _attempts = due
         feed = feed_of(topic)
         secret: str | None = ""
         if not self.external:
@@ -217,7 +215,7 @@ class Hub:
                 self.store.finish(delivery_id)
                 return
         reply = self._send(callback, "POST", *delivery(self.url, self.external, topic, feed, secret or ""))
-        _settle(self.store, reply, (delivery_id, callback, topic, attempts), self.retry_base, self.external)
+        _settle(self.store, reply, due, self.retry_base, self.external)
 
     def _send(self, url: str, method: str, body: bytes | None = None, headers: dict[str, str] | None = None) -> Reply:
         """One request to a callback (or the external hub, which the operator chose: private is fine there)."""

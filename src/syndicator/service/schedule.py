@@ -21,7 +21,6 @@ from datetime import timedelta
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from syndicator.core.urls import FEEDS_PREFIX
-from syndicator.core.urls import file_url
 from syndicator.core.urls import topic_path
 from syndicator.service.build import Builder
 from syndicator.service.build import ReloadError
@@ -104,7 +103,7 @@ class Reloads:
         self.handoff.keep()  # its socket again, when state_dir went under the builder (the reload took its locks)
         watcher, hub = self.watcher, self.hub
         if hub is not None:
-            topics = [file_url(self.builder.settings, path) for path in report.written if path in report.topics]
+            topics = report.changed_topics(self.builder.settings)
             if topics and hub.publish(topics):
                 self.deliver()
         if self.scheduler.running and report.next_publish_at is not None:

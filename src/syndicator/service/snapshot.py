@@ -21,6 +21,7 @@ from syndicator.core.cachekeys import SITE
 from syndicator.core.cachekeys import key
 from syndicator.core.catalog import Catalog
 from syndicator.core.urls import FEEDS_PREFIX
+from syndicator.core.urls import file_url
 from syndicator.incremental.pagememo import NO_PAGES
 from syndicator.incremental.pagememo import Pages
 from syndicator.problem import LoadProblem
@@ -98,6 +99,10 @@ class BuildReport:
     def failed(self) -> bool:
         """Whether any post could not be published (warnings do not count)."""
         return any(p.fatal for p in self.problems)
+
+    def changed_topics(self, settings: Settings) -> list[str]:
+        """The URLs of the feeds whose bytes this reload changed: what WebSub is told."""
+        return [file_url(settings, path) for path in self.written if path in self.topics]
 
 
 def public_problems(
