@@ -6,12 +6,12 @@ import io
 import warnings
 from typing import BinaryIO
 
+from PIL import ExifTags
 from PIL import Image
 from PIL import ImageOps
 from PIL import UnidentifiedImageError
 
 JPEG_QUALITY = 85
-ORIENTATION = 0x0112  # the EXIF tag
 TURNED = (5, 6, 7, 8)  # orientations that swap width and height
 
 
@@ -48,7 +48,7 @@ def _reduced(image: Image.Image, width: int, height: int) -> Image.Image:
     """The image made smaller by a whole factor that keeps it at least width x height (as its EXIF orientation
     turns it), in its own mode, before any conversion (a 13,300-pixel square PNG of 21 KB, converted whole to
     RGBA, took 1.8 GB)."""
-    if image.getexif().get(ORIENTATION) in TURNED:
+    if image.getexif().get(ExifTags.Base.Orientation) in TURNED:
         width, height = height, width
     factor = min(image.width // width, image.height // height)
     if factor < 2:

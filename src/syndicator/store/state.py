@@ -140,7 +140,7 @@ def read_ledger(
         version, ledger = read(data)
         recovered = recover_published(settings) if adopting else Recovered()
         if version < MARKS_PARTNERS:
-            ledger = partners_marked(ledger, _public_ids(settings))
+            ledger = partners_marked(ledger, _public_ids(settings, recovered))
         lines = written_lines(data, ledger)
         _journaled(settings, base, ledger, lines)
         return ledger, None, recovered, lines
@@ -177,10 +177,11 @@ def recover_published(settings: Settings) -> Recovered:
     return Recovered(entries, stones)
 
 
-def _public_ids(settings: Settings) -> frozenset[str]:
-    """The ids of the entries the public feeds in output_dir carry (none when they cannot be read)."""
+def _public_ids(settings: Settings, recovered: Recovered) -> frozenset[str]:
+    """The ids of the entries the public feeds in output_dir carry (``recovered``, when they were read already;
+    none when they cannot be read)."""
     try:
-        return frozenset(found.id for found in recover_published(settings).entries.values())
+        return frozenset(found.id for found in (recovered or recover_published(settings)).entries.values())
     except LedgerError as exc:
         logger.warning("public feeds unreadable output_dir=%s error=%s", settings.output_dir, exc)
         return frozenset()

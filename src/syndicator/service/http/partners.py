@@ -28,8 +28,6 @@ from syndicator.service.http.pages import unicode_path
 from syndicator.service.partners import partner_of
 from syndicator.store.partners import PartnerStore
 
-_PATH_SAFE = "/!$&'()*+,;=:@-._~"  # a path's characters a URI keeps as they are (RFC 3986); the rest encoded
-
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment
 
@@ -83,10 +81,7 @@ class Partners:
         if self.audience is not None and relative:
             self.audience.partner_fetch(partner, relative)
         zipped = takes_gzip(environ)
-        extra = [
-            *PARTNER_HEADERS,
-            ("Link", f'<{self.base_url}{quote(path.encode("latin-1"), safe=_PATH_SAFE)}>; rel="self"'),
-        ]
+        extra = [*PARTNER_HEADERS, ("Link", f'<{self.base_url}{quote(path.encode("latin-1"))}>; rel="self"')]
         if served.media_type.startswith("text/html"):
             extra += PAGE_HEADERS
         control = cache_control(served.cache, self.reload_interval, private=True)
